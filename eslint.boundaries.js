@@ -1,0 +1,68 @@
+// Import boundaries between the runtimes of DESIGN.md §1, as ESLint `no-restricted-imports` rules.
+// Relative paths are matched by the folder names they cross, so `../../worker-agent/x.js` is caught
+// wherever it is written from.
+import { builtinModules } from "node:module";
+
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith("_"));
+const nodeBuiltinPaths = [...nodeBuiltins, ...nodeBuiltins.map((m) => `node:${m}`)].map((name) => ({
+  name,
+  message: "This runtime has no Node.js built-ins (DESIGN.md §1).",
+}));
+
+const electronPackage = { name: "electron", message: "Only src-main/electron may import electron (DESIGN.md §1)." };
+
+/** A folder of ours, matched in a relative or absolute import specifier. */
+function folder(name, message) {
+  return { regex: `(^|/)${name.replace(/[/.]/g, "\\$&")}(/|$)`, message };
+}
+
+const ours = {
+  srcMain: folder("src-main", "This runtime may not import src-main (DESIGN.md §1)."),
+  worker: folder("worker-agent", "Start the worker agent through its CLI as a child process; never import it (DESIGN.md §1)."),
+  renderer: folder("src-renderer", "Only the renderer bundle contains src-renderer (DESIGN.md §1)."),
+  orchestrator: folder("orchestrator", "The worker agent never imports the orchestrator (DESIGN.md §1)."),
+  electronFolder: folder("electron", "Only the Electron shell is under src-main/electron (DESIGN.md §1)."),
+  headless: folder("headless", "The orchestrator library never imports its entry points (DESIGN.md §1)."),
+  scripts: folder("scripts", "Product code does not import dev scripts."),
+  testSupport: folder("test-support", "Product code does not import test support."),
+};
+
+function restrict(files, { paths = [], patterns = [] }) {
+  return {
+    files,
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    rules: { "no-restricted-imports": ["error", { paths, patterns }] },
+  };
+}
+
+export const importBoundaries = [
+  // src-shared: runtime-neutral, imports nothing of ours, no node:, no DOM, no electron.
+  restrict(["src-shared/**/*.ts"], {
+    paths: [...nodeBuiltinPaths, electronPackage, { name: "react", message: "src-shared is runtime-neutral." }],
+    patterns: [ours.srcMain, ours.worker, ours.renderer, ours.scripts, ours.testSupport],
+  }),
+  // orchestrator library: src-shared only; never electron, the worker agent, the renderer or its own entries.
+  restrict(["src-main/orchestrator/**/*.ts"], {
+    paths: [electronPackage],
+    patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport],
+  }),
+  // headless entry: orchestrator + src-shared; starts the worker through its CLI, never imports it.
+  restrict(["src-main/headless/**/*.ts"], {
+    paths: [electronPackage],
+    patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.scripts, ours.testSupport],
+  }),
+  // Electron shell: the only place electron is allowed; never imports the worker agent.
+  restrict(["src-main/electron/**/*.ts", "src-main/electron/**/*.cts"], {
+    patterns: [ours.worker, ours.renderer, ours.headless, ours.scripts, ours.testSupport],
+  }),
+  // worker agent: src-shared only.
+  restrict(["worker-agent/**/*.ts"], {
+    paths: [electronPackage],
+    patterns: [ours.srcMain, ours.renderer, ours.scripts, ours.testSupport],
+  }),
+  // renderer: src-shared only; talks to the orchestrator over HTTP/SSE, no node:, no electron.
+  restrict(["src-renderer/**/*.ts", "src-renderer/**/*.tsx"], {
+    paths: [...nodeBuiltinPaths, electronPackage],
+    patterns: [ours.srcMain, ours.worker, ours.scripts, ours.testSupport],
+  }),
+];

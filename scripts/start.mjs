@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm start`: build if needed, launch the Electron app; when Electron cannot start here (no binary, no
+// display), run the same orchestrator headless with the dashboard and a local worker, and say so.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const headlessEntry = join(root, "dist/src-main/headless/cli.js");
+const electronEntry = join(root, "dist/src-main/electron/main.js");
+
+function needsBuild() {
+  if (!existsSync(headlessEntry) || !existsSync(join(root, "dist/renderer/index.html"))) return true;
+  // Rebuild when any tsbuildinfo is older than package.json (dependencies changed) — tsc -b is incremental anyway.
+  return statSync(headlessEntry).mtimeMs < statSync(join(root, "package.json")).mtimeMs;
+}
+
+if (needsBuild()) {
+  console.log("llama-orch: building (first run)…");
+  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+/** The Electron binary path, or the reason it cannot be used here. */
+function electronBinary() {
+  if (process.env.LLORCH_HEADLESS === "1") return { reason: "LLORCH_HEADLESS=1" };
+  let pkgDir;
+  try {
+    pkgDir = dirname(require.resolve("electron/package.json"));
+  } catch {
+    return { reason: "the electron package is not installed" };
+  }
+  const pathFile = join(pkgDir, "path.txt");
+  if (!existsSync(pathFile)) return { reason: "the Electron binary was never downloaded (offline install)" };
+  if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { reason: "no display (DISPLAY/WAYLAND_DISPLAY unset)" };
+  }
+  const { default: binary } = { default: require("electron") };
+  return existsSync(binary) ? { binary } : { reason: `the Electron binary is missing at ${binary}` };
+}
+
+const args = process.argv.slice(2);
+const electron = existsSync(electronEntry) ? electronBinary() : { reason: "the Electron shell is not built" };
+const child = electron.binary
+  ? spawn(electron.binary, [electronEntry, ...args], { cwd: root, stdio: "inherit" })
+  : (console.log(`llama-orch: Electron cannot start here (${electron.reason}); running headless instead.`),
+    spawn(process.execPath, [headlessEntry, "--home", ...args], { cwd: root, stdio: "inherit" }));
+
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm test`: lint → typecheck + build → every vitest suite (unit, integration, browser e2e), then one
+// plain summary line `N passed, N failed, N skipped` and the skipped tests with their reasons.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+
+const started = Date.now();
+const extraArgs = process.argv.slice(2);
+
+function step(title, command, args) {
+  console.log(`\n== ${title}: ${command} ${args.join(" ")}`);
+  const t0 = Date.now();
+  const result = spawnSync(command, args, { stdio: "inherit", env: process.env });
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.log(`== ${title} failed after ${seconds}s (exit ${result.status ?? result.signal})`);
+    return false;
+  }
+  console.log(`== ${title} ok in ${seconds}s`);
+  return true;
+}
+
+const npx = "npx";
+let ok =
+  step("lint", npx, ["eslint", "--max-warnings=0", "."]) &&
+  step("typecheck + build", "npm", ["run", "--silent", "build"]) &&
+  step("typecheck tests", npx, ["tsc", "-p", "tsconfig.tests.json"]);
+
+let passed = 0;
+let failed = ok ? 0 : 1;
+let skipped = 0;
+if (ok) {
+  mkdirSync("test-results", { recursive: true });
+  const vitestOk = step("tests", npx, [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    "--outputFile.json=test-results/vitest.json",
+    ...extraArgs,
+  ]);
+  if (existsSync("test-results/vitest.json")) {
+    const report = JSON.parse(readFileSync("test-results/vitest.json", "utf8"));
+    passed = report.numPassedTests;
+    failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    skipped = report.numPendingTests + report.numTodoTests;
+    for (const file of report.testResults) {
+      for (const t of file.assertionResults) {
+        if (t.status === "pending" || t.status === "skipped" || t.status === "todo") {
+          console.log(`skipped: ${t.fullName}`);
+        }
+      }
+    }
+  }
+  if (!vitestOk && failed === 0) failed = 1;
+  ok = vitestOk && failed === 0;
+}
+console.log(`\nnpm test finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,91 @@
+import type { AdmissionPolicy } from "../../../src-shared/config/orchestrator-config.js";
+
+export type Priority = "interactive" | "batch";
+
+export interface Queueable {
+  task_id: string;
+  priority: Priority;
+}
+
+export type EnqueueResult<T> =
+  | { accepted: true; position: number; dropped: T | null }
+  | { accepted: false };
+
+/**
+ * Bounded FIFO queues per priority (interactive before batch); capacity counts both together
+ * (spec §4.1). Full under `reject`: refuse, state unchanged. Full under `drop-lru`: drop the oldest
+ * batch task (else the oldest interactive one) and return it so its client can be told.
+ */
+export class AdmissionQueue<T extends Queueable> {
+  private readonly interactive: T[] = [];
+  private readonly batch: T[] = [];
+
+  constructor(
+    private capacity: number,
+    private policy: AdmissionPolicy,
+  ) {}
+
+  configure(capacity: number, policy: AdmissionPolicy): void {
+    this.capacity = capacity;
+    this.policy = policy;
+  }
+
+  get depth(): number {
+    return this.interactive.length + this.batch.length;
+  }
+
+  depthOf(priority: Priority): number {
+    return this.lane(priority).length;
+  }
+
+  enqueue(item: T): EnqueueResult<T> {
+    let dropped: T | null = null;
+    if (this.depth >= this.capacity) {
+      if (this.policy === "reject") return { accepted: false };
+      dropped = this.batch.shift() ?? this.interactive.shift() ?? null;
+      if (dropped === null) return { accepted: false };
+    }
+    const lane = this.lane(item.priority);
+    lane.push(item);
+    return { accepted: true, position: lane.length - 1, dropped };
+  }
+
+  /** Puts a task back at the head of its lane (re-placement after a failed dispatch); ignores capacity. */
+  requeueFront(item: T): void {
+    this.lane(item.priority).unshift(item);
+  }
+
+  remove(taskId: string): T | null {
+    for (const lane of [this.interactive, this.batch]) {
+      const i = lane.findIndex((t) => t.task_id === taskId);
+      if (i >= 0) return lane.splice(i, 1)[0] ?? null;
+    }
+    return null;
+  }
+
+  /** 0-based position within the task's own priority class, or -1. */
+  positionOf(taskId: string): number {
+    for (const lane of [this.interactive, this.batch]) {
+      const i = lane.findIndex((t) => t.task_id === taskId);
+      if (i >= 0) return i;
+    }
+    return -1;
+  }
+
+  /** Position in dispatch order (interactive first), or -1: how many tasks go before it overall. */
+  overallPositionOf(taskId: string): number {
+    const i = this.interactive.findIndex((t) => t.task_id === taskId);
+    if (i >= 0) return i;
+    const b = this.batch.findIndex((t) => t.task_id === taskId);
+    return b >= 0 ? this.interactive.length + b : -1;
+  }
+
+  /** Queued tasks in dispatch order. */
+  items(): T[] {
+    return [...this.interactive, ...this.batch];
+  }
+
+  private lane(priority: Priority): T[] {
+    return priority === "interactive" ? this.interactive : this.batch;
+  }
+}

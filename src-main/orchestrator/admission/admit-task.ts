@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
+import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js";
+import { resolveModel } from "../catalog/model-resolver.js";
+import type { Task, TaskApi, TaskGeneration } from "../dispatch/task.js";
+import { HttpError } from "../http/http-error.js";
+import type { OrchestratorContext } from "../orchestrator-context.js";
+
+export interface AdmissionInput {
+  task_id?: string | undefined;
+  session_id?: string | undefined;
+  api: TaskApi;
+  workload?: Workload;
+  engine?: Engine;
+  model_ref: string;
+  priority: Priority;
+  ctx?: number | undefined;
+  deadline_ms?: number | undefined;
+  generation: TaskGeneration;
+  placement?: PlacementOverrides | undefined;
+}
+
+const DEFAULT_DEADLINE_MS = 10 * 60_000;
+
+/**
+ * Admission shared by /v2/tasks and the OpenAI routes: duplicate check, model resolution, context and
+ * budget checks, a feasibility pre-check of placement (ignoring busy slots), then the bounded queue.
+ * Throws HttpError with the right code; on success the task is queued and has its `started` event.
+ */
+export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task {
+  const cfg = ctx.config();
+  const taskId = input.task_id ?? randomUUID();
+  if (ctx.dispatcher.get(taskId) !== undefined || ctx.journal.has(taskId)) {
+    throw new HttpError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
+  }
+  const resolved = resolveModel(input.model_ref, ctx.clusterModels());
+  if (!resolved.ok) throw new HttpError(resolved.code, resolved.message);
+  const model = resolved.model;
+  if (ctx.catalog.retiredShas().has(model.sha256)) throw new HttpError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
+  if (input.deadline_ms !== undefined && input.deadline_ms <= 0) throw new HttpError("DEADLINE_UNMET", "deadline_ms must be positive");
+  const contextLength = model.context_length;
+  if (contextLength !== undefined) {
+    if (input.ctx !== undefined && input.ctx > contextLength) throw new HttpError("CONTEXT_TOO_LONG", `ctx ${input.ctx} exceeds the model's context length ${contextLength}`);
+    if (input.generation.max_tokens > contextLength) throw new HttpError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
+  }
+  const sessionId = input.session_id ?? taskId;
+  const budget = ctx.sessions.checkAdmission(sessionId, input.generation.max_tokens);
+  if (!budget.ok) throw new HttpError("BUDGET_EXCEEDED", budget.message);
+
+  const now = Date.now();
+  const placement = input.placement ?? { mode: "auto" as const, allow_fallback: true };
+  const task: Task = {
+    task_id: taskId,
+    session_id: sessionId,
+    api: input.api,
+    workload: input.workload ?? "completion",
+    engine: input.engine ?? "llamacpp",
+    priority: input.priority,
+    model_ref: input.model_ref,
+    model,
+    generation: input.generation,
+    placement: {
+      mode: placement.mode,
+      pin_pool_id: placement.pin_pool_id,
+      pin_node_id: placement.pin_node_id,
+      prefer_pools: placement.prefer_pools,
+      avoid_pools: placement.avoid_pools,
+      avoid_nodes: placement.avoid_nodes,
+      require_device_mask: placement.require_device_mask,
+      allow_fallback: placement.allow_fallback,
+    },
+    deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
+    state: "queued",
+    enqueued_at_ms: now,
+    started_at_ms: null,
+    first_token_at_ms: null,
+    finished_at_ms: null,
+    queue_position_at_admission: 0,
+    predicted_start_ms: 0,
+    node_id: null,
+    pool_id: null,
+    attempted_nodes: [],
+    decision: null,
+    tokens_in: null,
+    tokens_out: 0,
+    stop_reason: null,
+    error: null,
+    events: [],
+    subscribers: new Set(),
+    upstream: null,
+    cancel_requested: false,
+  };
+
+  // Can any pool ever serve it (given free slots)? Busy slots only mean waiting in the queue.
+  const feasibility = ctx.dispatcher.preview(task, true);
+  if (feasibility.outcome === "no_capacity") {
+    ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
+    ctx.metrics.placementDecisions.inc({ outcome: "no_capacity", pinned: String(feasibility.pinned), fallback: "false" });
+    throw new HttpError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : {});
+  }
+
+  const admitted = ctx.dispatcher.admit(task);
+  if (!admitted.accepted) {
+    throw new HttpError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
+  }
+  ctx.sessions.noteTurn(sessionId);
+  ctx.logger.info({ task_id: taskId, session_id: sessionId, model: model.id, queue_position: admitted.position, predicted_start_ms: admitted.predicted_start_ms, api: input.api }, "task admitted");
+  return task;
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from "node:crypto";
+import { digestsEqual, tokenDigest } from "./bearer.js";
+
+export const SESSION_COOKIE = "llorch_session";
+const CODE_TTL_MS = 15 * 60_000;
+const SESSION_TTL_MS = 30 * 24 * 3600_000;
+
+/**
+ * Browser login the way Jupyter does it: the server prints a URL with a one-time code; opening it
+ * trades the code for an HttpOnly session cookie, so the dashboard never sees a bearer token.
+ * Codes and sessions are held as SHA-256 digests only.
+ */
+export class DashboardSessions {
+  private readonly codes = new Map<string, number>();
+  private readonly sessions = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A new one-time login code, valid for 15 minutes. */
+  issueCode(): string {
+    const code = randomBytes(16).toString("hex");
+    this.codes.set(tokenDigest(code).toString("hex"), this.now() + CODE_TTL_MS);
+    return code;
+  }
+
+  /** Consumes a login code; returns a session id for the cookie, or null when the code is unknown or used. */
+  redeem(code: string): string | null {
+    const key = tokenDigest(code).toString("hex");
+    const expires = this.codes.get(key);
+    this.codes.delete(key);
+    if (expires === undefined || expires < this.now()) return null;
+    const session = randomBytes(32).toString("hex");
+    this.sessions.set(tokenDigest(session).toString("hex"), this.now() + SESSION_TTL_MS);
+    return session;
+  }
+
+  isValid(session: string): boolean {
+    const digest = tokenDigest(session);
+    let valid = false;
+    for (const [key, expires] of this.sessions) {
+      if (digestsEqual(Buffer.from(key, "hex"), digest) && expires >= this.now()) valid = true;
+    }
+    return valid;
+  }
+
+  revoke(session: string): void {
+    this.sessions.delete(tokenDigest(session).toString("hex"));
+  }
+
+  static readonly cookieMaxAgeSeconds = SESSION_TTL_MS / 1000;
+}
+
+/** Reads one cookie from a Cookie header without a parser dependency. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (header === undefined) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}

@@ -1,0 +1,76 @@
+import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import { parseModelRef } from "../../../src-shared/models/model-ref.js";
+
+/** A model known to the cluster, with the id /v1/models lists for it. */
+export interface ResolvedModel {
+  /** Friendly id: the model's name, or name@<sha prefix> where two models share a name. */
+  id: string;
+  sha256: string;
+  name: string;
+  file_name: string;
+  size_bytes: number;
+  context_length?: number | undefined;
+  has_chat_template: boolean;
+  architecture?: string | undefined;
+  quantization?: string | undefined;
+  parameter_count?: number | undefined;
+}
+
+export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
+
+/** Unique ids for every model in the inventory, sorted by id. */
+export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): ResolvedModel[] {
+  const bySha = new Map<string, ModelInventoryEntry>();
+  for (const m of inventory) if (!bySha.has(m.sha256)) bySha.set(m.sha256, m);
+  const nameCount = new Map<string, number>();
+  for (const m of bySha.values()) nameCount.set(m.name, (nameCount.get(m.name) ?? 0) + 1);
+  return [...bySha.values()]
+    .map((m) => ({
+      id: (nameCount.get(m.name) ?? 0) > 1 ? `${m.name}@${m.sha256.slice(0, 12)}` : m.name,
+      sha256: m.sha256,
+      name: m.name,
+      file_name: m.file_name,
+      size_bytes: m.size_bytes,
+      context_length: m.context_length,
+      has_chat_template: m.has_chat_template,
+      architecture: m.architecture,
+      quantization: m.quantization,
+      parameter_count: m.parameter_count,
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Resolves a `model_ref` / OpenAI `model` to a model some node reports: `sha256:<hex>`, a listed id,
+ * a unique name, or a `file:`/`hf:` reference whose file name a node holds.
+ */
+export function resolveModel(ref: string, models: readonly ResolvedModel[]): ResolveResult {
+  const parsed = parseModelRef(ref);
+  if (!parsed.ok) return { ok: false, code: "INVALID_PARAMS", message: `model: ${parsed.error}` };
+  const r = parsed.ref;
+  let found: ResolvedModel[] = [];
+  switch (r.kind) {
+    case "sha256":
+      found = models.filter((m) => m.sha256 === r.sha256);
+      break;
+    case "name":
+      found = models.filter((m) => m.id === r.name);
+      if (found.length === 0) found = models.filter((m) => m.name === r.name || m.file_name === r.name || m.file_name === `${r.name}.gguf`);
+      break;
+    case "file":
+      found = models.filter((m) => m.file_name === basename(r.path));
+      break;
+    case "hf":
+      found = r.path === undefined ? [] : models.filter((m) => m.file_name === basename(r.path ?? ""));
+      break;
+  }
+  if (found.length === 1) return { ok: true, model: found[0] as ResolvedModel };
+  if (found.length > 1) {
+    return { ok: false, code: "INVALID_PARAMS", message: `model "${ref}" is ambiguous; use one of ${found.map((m) => m.id).join(", ")}` };
+  }
+  return { ok: false, code: "MODEL_NOT_FOUND", message: `no node reports a model "${ref}"; GET /v1/models lists the models in the cluster` };
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema, type OrchestratorConfig, type OrchestratorConfigInput } from "../../../src-shared/config/orchestrator-config.js";
+
+/** A configuration error that names the offending key and where it came from. */
+export class ConfigError extends Error {}
+
+/** The platform's application-data directory for llama-orch. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (process.platform === "win32") return join(env.APPDATA ?? join(homedir(), "AppData", "Roaming"), "llama-orch");
+  if (process.platform === "darwin") return join(homedir(), "Library", "Application Support", "llama-orch");
+  return join(env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "llama-orch");
+}
+
+const BOOLEAN_KEYS = new Set(["cloud_profile", "metrics_public"]);
+const NUMBER_KEYS = new Set(["placement_seed", "admission_capacity", "retry_after_ms", "heartbeat_interval_ms", "node_suspect_ms", "node_timeout_ms", "pool_probe_interval_ms", "session_ttl_ms", "session_max_turns", "session_token_budget", "shutdown_grace_ms"]);
+const LIST_KEYS = new Set(["allowed_origins"]);
+
+function envValue(key: string, raw: string, envName: string): unknown {
+  if (BOOLEAN_KEYS.has(key)) {
+    if (raw === "true" || raw === "1") return true;
+    if (raw === "false" || raw === "0") return false;
+    throw new ConfigError(`${envName}: expected true or false, got "${raw}"`);
+  }
+  if (NUMBER_KEYS.has(key)) {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got "${raw}"`);
+    return Number(raw);
+  }
+  if (LIST_KEYS.has(key)) return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+/**
+ * Orchestrator configuration: env > config file (`--config`, JSON) > defaults, validated by the
+ * shared zod schema. Errors name the key and its source.
+ */
+export function loadOrchestratorConfig(opts: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Partial<OrchestratorConfigInput> } = {}): OrchestratorConfig {
+  const env = opts.env ?? process.env;
+  let fromFile: Record<string, unknown> = {};
+  if (opts.file !== undefined) {
+    if (!existsSync(opts.file)) throw new ConfigError(`config file ${opts.file} does not exist`);
+    try {
+      fromFile = z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(opts.file, "utf8")));
+    } catch (err) {
+      throw new ConfigError(`config file ${opts.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [envName, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) {
+    const raw = env[envName];
+    if (raw !== undefined && raw !== "") fromEnv[key] = envValue(key, raw, envName);
+  }
+  const tokens = [env.LLORCH_API_TOKEN, ...(env.LLORCH_API_TOKENS ?? "").split(",")].map((t) => t?.trim()).filter((t): t is string => !!t);
+  if (tokens.length > 0) fromEnv.api_tokens = [...new Set(tokens)];
+
+  const merged = { data_dir: defaultDataDir(env), ...fromFile, ...fromEnv, ...opts.overrides };
+  const parsed = OrchestratorConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    const envName = Object.entries(ORCHESTRATOR_ENV_KEYS).find(([, k]) => k === key)?.[0] ?? (key === "api_tokens" ? "LLORCH_API_TOKEN(S)" : undefined);
+    const source = key in fromEnv ? `env ${envName}` : key in fromFile ? `config file key "${key}"` : `"${key}"`;
+    throw new ConfigError(`invalid configuration: ${source}${issue && issue.path.length > 1 ? ` (${issue.path.join(".")})` : ""}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}

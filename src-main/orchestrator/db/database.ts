@@ -1,0 +1,97 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "libsql";
+
+export type Db = InstanceType<typeof Database>;
+
+// Ordered, append-only migrations; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE nodes (
+     node_id TEXT PRIMARY KEY,
+     machine_id TEXT NOT NULL,
+     address TEXT NOT NULL,
+     version TEXT,
+     capabilities_json TEXT NOT NULL,
+     pools_json TEXT NOT NULL,
+     models_json TEXT NOT NULL,
+     status TEXT NOT NULL,
+     registered_at_ms INTEGER NOT NULL,
+     last_heartbeat_ms INTEGER NOT NULL
+   );
+   CREATE TABLE node_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     node_id TEXT NOT NULL,
+     at_ms INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     message TEXT NOT NULL
+   );
+   CREATE INDEX node_events_by_node ON node_events(node_id, at_ms);
+   CREATE TABLE tasks (
+     task_id TEXT PRIMARY KEY,
+     session_id TEXT NOT NULL,
+     api TEXT NOT NULL,
+     model TEXT NOT NULL,
+     priority TEXT NOT NULL,
+     state TEXT NOT NULL,
+     accepted_at_ms INTEGER NOT NULL,
+     started_at_ms INTEGER,
+     first_token_at_ms INTEGER,
+     finished_at_ms INTEGER,
+     node_id TEXT,
+     pool_id TEXT,
+     tokens_in INTEGER NOT NULL DEFAULT 0,
+     tokens_out INTEGER NOT NULL DEFAULT 0,
+     error_code TEXT,
+     error_message TEXT,
+     placement_json TEXT
+   );
+   CREATE INDEX tasks_by_accept ON tasks(accepted_at_ms);
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     digest_hex TEXT NOT NULL,
+     fp6 TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     revoked_at_ms INTEGER
+   );
+   CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at_ms INTEGER NOT NULL,
+     identity TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     details_json TEXT
+   );
+   CREATE TABLE settings (
+     key TEXT PRIMARY KEY,
+     value_json TEXT NOT NULL
+   );
+   CREATE TABLE catalog_models (
+     id TEXT PRIMARY KEY,
+     sha256 TEXT,
+     record_json TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL
+   );`,
+];
+
+/** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */
+export function openDatabase(path: string): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  // NORMAL is durable in WAL mode across process crashes (only an OS crash can lose the last commit).
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  // libsql returns rows as objects (with a `_metadata` field), even for `pragma(…, {simple:true})`.
+  const current = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    const migration = MIGRATIONS[i] as string;
+    db.transaction(() => {
+      db.exec(migration);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { ModelInventoryEntrySchema } from "../../../src-shared/models/model-inventory.js";
+import { NodeCapabilitiesSchema } from "../../../src-shared/nodes/gpu-capabilities.js";
+import { NodeStatusSchema } from "../../../src-shared/nodes/node-info.js";
+import type { NodeEvent } from "../registry/node-event.js";
+import type { NodeRecord } from "../registry/node-record.js";
+import type { Db } from "./database.js";
+
+const NodeRowSchema = z.object({
+  node_id: z.string(),
+  machine_id: z.string(),
+  address: z.string(),
+  version: z.string().nullable(),
+  capabilities_json: z.string(),
+  pools_json: z.string(),
+  models_json: z.string(),
+  status: NodeStatusSchema,
+  registered_at_ms: z.number(),
+  last_heartbeat_ms: z.number(),
+});
+
+const NodeEventRowSchema = z.object({
+  at_ms: z.number(),
+  kind: z.string(),
+  message: z.string(),
+});
+
+/** Durable part of the node registry: identities, last status and event history survive restarts. */
+export class NodeStore {
+  private readonly upsertStmt;
+  private readonly statusStmt;
+  private readonly deleteStmt;
+  private readonly eventStmt;
+
+  constructor(private readonly db: Db) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, registered_at_ms, last_heartbeat_ms)
+       VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @registered_at_ms, @last_heartbeat_ms)
+       ON CONFLICT(node_id) DO UPDATE SET machine_id=excluded.machine_id, address=excluded.address, version=excluded.version,
+         capabilities_json=excluded.capabilities_json, pools_json=excluded.pools_json, models_json=excluded.models_json,
+         status=excluded.status, registered_at_ms=excluded.registered_at_ms, last_heartbeat_ms=excluded.last_heartbeat_ms`,
+    );
+    this.statusStmt = db.prepare(`UPDATE nodes SET status = ?, last_heartbeat_ms = ?, models_json = ? WHERE node_id = ?`);
+    this.deleteStmt = db.prepare(`DELETE FROM nodes WHERE node_id = ?`);
+    this.eventStmt = db.prepare(`INSERT INTO node_events (node_id, at_ms, kind, message) VALUES (?, ?, ?, ?)`);
+  }
+
+  save(node: NodeRecord): void {
+    this.upsertStmt.run({
+      node_id: node.node_id,
+      machine_id: node.machine_id,
+      address: node.address,
+      version: node.version,
+      capabilities_json: JSON.stringify(node.capabilities),
+      pools_json: JSON.stringify(node.pool_ids),
+      models_json: JSON.stringify(node.models),
+      status: node.status,
+      registered_at_ms: node.registered_at_ms,
+      last_heartbeat_ms: node.last_heartbeat_ms,
+    });
+  }
+
+  saveStatus(node: NodeRecord): void {
+    this.statusStmt.run(node.status, node.last_heartbeat_ms, JSON.stringify(node.models), node.node_id);
+  }
+
+  delete(nodeId: string): void {
+    this.deleteStmt.run(nodeId);
+  }
+
+  appendEvent(nodeId: string, event: NodeEvent): void {
+    this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message);
+  }
+
+  /** Every known node, as Offline: after a restart nothing is known to be alive until it heartbeats again. */
+  loadAll(): NodeRecord[] {
+    return this.db.prepare(`SELECT * FROM nodes ORDER BY node_id`).all().map((raw) => {
+      const row = NodeRowSchema.parse(raw);
+      return {
+        node_id: row.node_id,
+        machine_id: row.machine_id,
+        address: row.address,
+        version: row.version,
+        capabilities: NodeCapabilitiesSchema.parse(JSON.parse(row.capabilities_json)),
+        pool_ids: z.array(z.string()).parse(JSON.parse(row.pools_json)),
+        pools: [],
+        models: z.array(ModelInventoryEntrySchema).parse(JSON.parse(row.models_json)),
+        status: "Offline" as const,
+        drained: false,
+        registered_at_ms: row.registered_at_ms,
+        last_heartbeat_ms: row.last_heartbeat_ms,
+      };
+    });
+  }
+
+  events(nodeId: string, limit = 100): NodeEvent[] {
+    return this.db
+      .prepare(`SELECT at_ms, kind, message FROM node_events WHERE node_id = ? ORDER BY id DESC LIMIT ?`)
+      .all(nodeId, limit)
+      .map((raw) => NodeEventRowSchema.parse(raw) as NodeEvent)
+      .reverse();
+  }
+}

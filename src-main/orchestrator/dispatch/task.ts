@@ -1,0 +1,59 @@
+import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
+import type { TaskState } from "../../../src-shared/tasks/task-status.js";
+import type { ChatMessage } from "../../../src-shared/worker-api/chat-message.js";
+import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
+import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
+import type { PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
+import type { ResolvedModel } from "../catalog/model-resolver.js";
+
+/** Which API accepted the task (the OpenAI routes reuse the same admission and dispatch). */
+export type TaskApi = "v2" | "openai-chat" | "openai-completion";
+
+export interface TaskGeneration {
+  prompt?: string | undefined;
+  messages?: ChatMessage[] | undefined;
+  max_tokens: number;
+  temperature?: number | undefined;
+  top_k?: number | undefined;
+  top_p?: number | undefined;
+  seed?: number | undefined;
+  stop?: string[] | undefined;
+}
+
+/** Everything the orchestrator knows about one accepted task while it is in memory. */
+export interface Task {
+  task_id: string;
+  session_id: string;
+  api: TaskApi;
+  workload: Workload;
+  engine: Engine;
+  priority: Priority;
+  model_ref: string;
+  model: ResolvedModel;
+  generation: TaskGeneration;
+  placement: Omit<PlacementRequest, "model_sha256" | "model_size_bytes" | "session_pool_id" | "exclude_nodes">;
+  deadline_at_ms: number;
+  state: TaskState;
+  enqueued_at_ms: number;
+  started_at_ms: number | null;
+  first_token_at_ms: number | null;
+  finished_at_ms: number | null;
+  queue_position_at_admission: number;
+  predicted_start_ms: number;
+  node_id: string | null;
+  pool_id: string | null;
+  /** Nodes a dispatch was attempted on, in order. */
+  attempted_nodes: string[];
+  decision: PlacementDecision | null;
+  tokens_in: number | null;
+  tokens_out: number;
+  stop_reason: StopReason | null;
+  error: { code: ErrorCode; message: string } | null;
+  /** Events so far, replayed to late subscribers; bounded by max_tokens. */
+  events: SseEvent[];
+  subscribers: Set<(event: SseEvent) => void>;
+  /** Aborts the upstream worker stream. */
+  upstream: AbortController | null;
+  cancel_requested: boolean;
+}

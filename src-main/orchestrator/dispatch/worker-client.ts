@@ -1,0 +1,103 @@
+import { SseParser, parseSseEvent } from "../../../src-shared/streaming/sse-codec.js";
+import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
+import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
+import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
+
+/** Why an upstream stream ended without a terminal event, or never started. */
+export type UpstreamFailure =
+  | { kind: "refused"; status: number; envelope: ErrorEnvelope | null }
+  | { kind: "connection"; message: string }
+  | { kind: "protocol"; message: string };
+
+export class UpstreamError extends Error {
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.kind === "refused" ? `worker answered ${failure.status}${failure.envelope ? ` ${failure.envelope.code}: ${failure.envelope.message}` : ""}` : failure.message);
+  }
+}
+
+/** HTTP client for one worker agent's API (src-shared/worker-api), authenticated with the cluster token. */
+export class WorkerClient {
+  constructor(
+    private readonly address: string,
+    private readonly token: string,
+  ) {}
+
+  /**
+   * Streams a task's events from the worker. Yields validated events until the worker's terminal
+   * event; throws UpstreamError when the request is refused or the connection breaks first.
+   */
+  async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal): AsyncGenerator<SseEvent> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      throw new UpstreamError({ kind: "connection", message: `cannot reach worker: ${errorText(err)}` });
+    }
+    if (!res.ok || res.body === null) {
+      throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
+    }
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        for (const frame of parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
+          const parsed = parseSseEvent(frame);
+          if (!parsed.ok) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${parsed.message}` });
+          yield parsed.event;
+          if (parsed.event.event === "end" || parsed.event.event === "error") return;
+        }
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      throw new UpstreamError({ kind: "connection", message: `worker stream broke: ${errorText(err)}` });
+    }
+    throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    await fetch(`${this.address}/v2/tasks/${encodeURIComponent(taskId)}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(2000),
+    }).catch(() => undefined);
+  }
+
+  async poolStatus(poolId: string, timeoutMs: number): Promise<PoolStatus> {
+    const res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/status`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
+    return PoolStatusSchema.parse(await res.json());
+  }
+
+  /** Forwards a pool command (drain/reload) and returns the worker's status and JSON body. */
+  async poolCommand(poolId: string, command: "drain" | "reload", body: unknown): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/${command}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+}
+
+async function readEnvelope(res: Response): Promise<ErrorEnvelope | null> {
+  const parsed = ErrorEnvelopeSchema.safeParse(await res.json().catch(() => null));
+  return parsed.success ? parsed.data : null;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}

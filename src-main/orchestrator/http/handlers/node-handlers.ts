@@ -1,0 +1,49 @@
+import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
+import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
+import { toNodeInfo } from "../../registry/node-record.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { HttpError } from "../http-error.js";
+import type { RouteHandler } from "../route-context.js";
+
+export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
+  return {
+    registerNode: ({ body, res, identity }) => {
+      const req = body as RegisterNodeRequest;
+      try {
+        ctx.registry.register(req);
+      } catch (err) {
+        ctx.metrics.nodeRegistrations.inc({ outcome: "error" });
+        throw err;
+      }
+      ctx.metrics.nodeRegistrations.inc({ outcome: "success" });
+      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_registered", target: req.node_id, outcome: "success", details: { pools: req.pools, address: req.address } });
+      ctx.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: identity.label }, "node registered");
+      // Probe at registration: measures reachability of the address the node advertised.
+      void ctx.prober.probeNode(req.node_id);
+      res.json({ success: true, message: "Registered successfully", node_id: req.node_id, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
+    },
+
+    nodeHeartbeat: ({ body, params, res }) => {
+      const nodeId = params.id as string;
+      const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest);
+      ctx.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
+      if (!accepted) throw new HttpError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
+      res.json({ success: true, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
+    },
+
+    deregisterNode: ({ params, res, identity }) => {
+      const nodeId = params.id as string;
+      const removed = ctx.registry.deregister(nodeId);
+      ctx.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
+      if (!removed) throw new HttpError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
+      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_deregistered", target: nodeId, outcome: "success" });
+      res.status(204).end();
+    },
+
+    listNodes: ({ res }) => {
+      const now = Date.now();
+      const nodes = ctx.registry.list().map((n) => toNodeInfo(n, now));
+      res.json({ nodes, count: nodes.length });
+    },
+  };
+}

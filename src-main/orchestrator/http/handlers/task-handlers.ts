@@ -1,0 +1,109 @@
+import { encodeSseEvent } from "../../../../src-shared/streaming/sse-codec.js";
+import { taskStreamPaths } from "../../../../src-shared/tasks/admission.js";
+import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
+import type { TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
+import { admitTask } from "../../admission/admit-task.js";
+import { followTask } from "../../dispatch/task-events.js";
+import { journalTaskStatus, taskStatus } from "../../dispatch/task-status.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { HttpError } from "../http-error.js";
+import type { RouteHandler } from "../route-context.js";
+import { openSse } from "../sse-writer.js";
+
+export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
+  const positionOf = (taskId: string) => {
+    const p = ctx.dispatcher.queue.positionOf(taskId);
+    return p >= 0 ? p : null;
+  };
+
+  return {
+    createTask: ({ body, res }) => {
+      const req = body as TaskRequestV2;
+      if (req.workload !== "completion") throw new HttpError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
+      if (req.engine !== "llamacpp") throw new HttpError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
+      const task = admitTask(ctx, {
+        task_id: req.task_id,
+        session_id: req.session_id,
+        api: "v2",
+        workload: req.workload,
+        engine: req.engine,
+        model_ref: req.model_ref,
+        priority: req.priority,
+        ctx: req.ctx,
+        deadline_ms: req.deadline_ms,
+        placement: req.placement,
+        generation: {
+          prompt: req.prompt,
+          messages: req.messages,
+          max_tokens: req.max_tokens,
+          temperature: req.temperature,
+          top_k: req.top_k,
+          top_p: req.top_p,
+          seed: req.seed,
+          stop: req.stop,
+        },
+      });
+      for (const [k, v] of Object.entries(ctx.sessions.budgetHeaders(task.session_id))) res.setHeader(k, v);
+      res.status(202).json({
+        task_id: task.task_id,
+        queue_position: task.queue_position_at_admission,
+        predicted_start_ms: task.predicted_start_ms,
+        backoff_ms: 0,
+        streams: taskStreamPaths(task.task_id),
+        preparation: { steps: [] },
+      });
+    },
+
+    listTasks: ({ query, res }) => {
+      const q = query as TaskListQuery;
+      const limit = q.limit ?? 200;
+      const tasks = ctx.dispatcher
+        .list()
+        .filter((t) => q.state === undefined || t.state === q.state)
+        .slice(0, limit)
+        .map((t) => taskStatus(t, positionOf(t.task_id)));
+      res.json({ tasks, queue_depth: { interactive: ctx.dispatcher.queue.depthOf("interactive"), batch: ctx.dispatcher.queue.depthOf("batch") } });
+    },
+
+    getTask: ({ params, res }) => {
+      const id = params.id as string;
+      const task = ctx.dispatcher.get(id);
+      if (task) {
+        res.json(taskStatus(task, positionOf(id)));
+        return;
+      }
+      const row = ctx.journal.get(id);
+      if (row === null) throw new HttpError("TASK_NOT_FOUND", `no task ${id}`);
+      res.json(journalTaskStatus(row));
+    },
+
+    streamTaskEvents: ({ params, req, res, identity }) => {
+      const id = params.id as string;
+      const task = ctx.dispatcher.get(id);
+      if (task === undefined) throw new HttpError("TASK_NOT_FOUND", ctx.journal.has(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
+      const sse = openSse(res, ctx.sessions.budgetHeaders(task.session_id));
+      let ended = false;
+      const unsubscribe = followTask(task, (event) => {
+        sse.write(encodeSseEvent(event));
+        if (event.event === "end" || event.event === "error") {
+          ended = true;
+          sse.close();
+        }
+      });
+      req.on("close", () => {
+        unsubscribe();
+        // An API client that hangs up cancels its task; the dashboard only observes (it cancels explicitly).
+        if (!ended && identity.kind === "token") ctx.dispatcher.cancel(id, "disconnect");
+      });
+    },
+
+    cancelTask: ({ params, res, identity }) => {
+      const id = params.id as string;
+      if (ctx.dispatcher.get(id) === undefined && !ctx.journal.has(id)) throw new HttpError("TASK_NOT_FOUND", `no task ${id}`);
+      if (ctx.dispatcher.cancel(id, identity.kind === "session" ? "operator" : "client")) {
+        ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
+      }
+      res.status(204).end();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+
+export interface LocalWorkerOptions {
+  orchestratorUrl: string;
+  token: string;
+  modelsDir: string;
+  dataDir: string;
+  nodeId?: string;
+  /** Generate a small demo model into an empty models dir, so a first run has something to serve. */
+  demoModelWhenEmpty?: boolean;
+  logger: Logger;
+  /** Extra environment for the worker (e.g. its log level). */
+  env?: Record<string, string>;
+  /** Node binary to run the worker with; Electron passes its own with ELECTRON_RUN_AS_NODE. */
+  execPath?: string;
+}
+
+export type LocalWorkerState = "stopped" | "starting" | "running" | "restarting";
+
+const WORKER_CLI = fileURLToPath(new URL("../../../worker-agent/cli.js", import.meta.url));
+const MAKE_MODEL_CLI = fileURLToPath(new URL("../../../scripts/make-model.js", import.meta.url));
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Runs a worker agent on this machine as a supervised child process through its CLI (DESIGN.md §1:
+ * never imported). It restarts with capped exponential backoff when it dies, and stops it with
+ * SIGTERM (the agent drains and deregisters) on stop().
+ */
+export class LocalWorkerSupervisor {
+  private child: ChildProcess | null = null;
+  private stopping = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  state: LocalWorkerState = "stopped";
+
+  constructor(private readonly opts: LocalWorkerOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    mkdirSync(this.opts.modelsDir, { recursive: true });
+    if (this.opts.demoModelWhenEmpty && !readdirSync(this.opts.modelsDir).some((f) => f.endsWith(".gguf"))) await this.makeDemoModel();
+    this.spawnWorker();
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null) {
+      this.state = "stopped";
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+    this.state = "stopped";
+  }
+
+  private spawnWorker(): void {
+    if (!existsSync(WORKER_CLI)) throw new Error(`worker agent not built at ${WORKER_CLI}; run npm run build`);
+    this.state = this.restarts === 0 ? "starting" : "restarting";
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...this.opts.env,
+      ORCHESTRATORD_URL: this.opts.orchestratorUrl,
+      LLORCH_API_TOKEN: this.opts.token,
+      POOL_MANAGERD_BIND_ADDR: "127.0.0.1:0",
+      POOL_MANAGERD_MODELS_DIR: this.opts.modelsDir,
+      POOL_MANAGERD_RUNTIME_DIR: join(this.opts.dataDir, "worker-runtime"),
+      POOL_MANAGERD_DATA_DIR: join(this.opts.dataDir, "worker-data"),
+      ...(this.opts.nodeId ? { POOL_MANAGERD_NODE_ID: this.opts.nodeId } : {}),
+    };
+    const child = spawn(this.opts.execPath ?? process.execPath, [WORKER_CLI, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    const started = Date.now();
+    const forward = (stream: NodeJS.ReadableStream | null) => {
+      let buffered = "";
+      stream?.setEncoding("utf8");
+      stream?.on("data", (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.trim() !== "") process.stderr.write(`[local-worker] ${line}\n`);
+        }
+      });
+    };
+    forward(child.stdout);
+    forward(child.stderr);
+    child.once("spawn", () => {
+      this.state = "running";
+      this.opts.logger.info({ pid: child.pid }, "local worker started");
+    });
+    child.once("exit", (code, signal) => {
+      this.child = null;
+      if (this.stopping) return;
+      // A run that lasted a minute resets the backoff: it was a crash, not a crash loop.
+      if (Date.now() - started > 60_000) this.restarts = 0;
+      const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.restarts);
+      this.restarts++;
+      this.state = "restarting";
+      this.opts.logger.warn({ code, signal, restart_in_ms: delay }, "local worker exited; restarting");
+      this.restartTimer = setTimeout(() => this.spawnWorker(), delay);
+      this.restartTimer.unref();
+    });
+  }
+
+  private async makeDemoModel(): Promise<void> {
+    const out = join(this.opts.modelsDir, "llama-orch-demo.gguf");
+    this.opts.logger.info({ path: out }, "models folder is empty: generating a small demo model");
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(this.opts.execPath ?? process.execPath, [MAKE_MODEL_CLI, out, "--size", "medium", "--chat-template", "chatml", "--name", "llama-orch-demo"], { stdio: "ignore", env: { ...process.env, ...this.opts.env } });
+      p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`demo model generation failed (exit ${code})`))));
+      p.once("error", reject);
+    });
+  }
+}

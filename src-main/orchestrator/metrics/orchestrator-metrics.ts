@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BUILD_INFO_METRIC, CLOUD_METRICS, TASK_METRICS, type MetricDef } from "../../../src-shared/metrics/metric-names.js";
+
+function counter(def: MetricDef, registry: Registry): Counter {
+  return new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
+}
+function gauge(def: MetricDef, registry: Registry): Gauge {
+  return new Gauge({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
+}
+function histogram(def: MetricDef, registry: Registry): Histogram {
+  return new Histogram({ name: def.name, help: def.help, labelNames: [...def.labelNames], buckets: [...(def.buckets ?? [])], registers: [registry] });
+}
+
+/**
+ * Every metric the orchestrator exports, on a registry of its own (several orchestrators can live
+ * in one process, e.g. in tests). Names, help and labels come from src-shared/metrics so the
+ * dashboards and alert rules use the same definitions; each is set by the code path it describes.
+ */
+export class OrchestratorMetrics {
+  readonly registry = new Registry();
+
+  readonly nodeRegistrations = counter(CLOUD_METRICS.nodeRegistrations, this.registry);
+  readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry);
+  readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
+  readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
+  readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry);
+  readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry);
+  readonly poolHealthCheckDuration = histogram(CLOUD_METRICS.poolHealthCheckDuration, this.registry);
+
+  readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
+  readonly tasksEnqueued = counter(TASK_METRICS.tasksEnqueued, this.registry);
+  readonly tasksStarted = counter(TASK_METRICS.tasksStarted, this.registry);
+  readonly tasksCanceled = counter(TASK_METRICS.tasksCanceled, this.registry);
+  readonly tasksRejected = counter(TASK_METRICS.tasksRejected, this.registry);
+  readonly tasksCompleted = counter(TASK_METRICS.tasksCompleted, this.registry);
+  readonly backpressureEvents = counter(TASK_METRICS.admissionBackpressure, this.registry);
+  readonly firstTokenLatency = histogram(TASK_METRICS.latencyFirstToken, this.registry);
+  readonly decodeLatency = histogram(TASK_METRICS.latencyDecode, this.registry);
+  readonly tokensIn = counter(TASK_METRICS.tokensIn, this.registry);
+  readonly tokensOut = counter(TASK_METRICS.tokensOut, this.registry);
+  readonly placementDecisions = counter(TASK_METRICS.placementDecisions, this.registry);
+  readonly placementCandidates = gauge(TASK_METRICS.placementCandidates, this.registry);
+  readonly taskRetries = new Counter({ name: "tasks_replaced_total", help: "Tasks re-placed on another node after a failure before the first token.", registers: [this.registry] });
+  readonly buildInfo = gauge(BUILD_INFO_METRIC, this.registry);
+
+  constructor(version: string) {
+    this.buildInfo.set({ version, commit: "unknown", component: "orchestrator" }, 1);
+    collectDefaultMetrics({ register: this.registry, prefix: "orchd_process_" });
+  }
+}

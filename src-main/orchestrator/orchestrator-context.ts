@@ -1,0 +1,39 @@
+import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
+import type { SessionStore } from "./admission/session-store.js";
+import type { DashboardSessions } from "./auth/dashboard-sessions.js";
+import type { TokenSet } from "./auth/token-set.js";
+import type { ResolvedModel } from "./catalog/model-resolver.js";
+import type { AuditLog } from "./db/audit-log.js";
+import type { CatalogStore } from "./db/catalog-store.js";
+import type { Db } from "./db/database.js";
+import type { TaskJournal } from "./db/task-journal.js";
+import type { Dispatcher } from "./dispatch/dispatcher.js";
+import type { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
+import type { PoolProber } from "./probes/pool-prober.js";
+import type { NodeRegistry } from "./registry/node-registry.js";
+
+/** The services of one orchestrator instance, handed to route handlers. */
+export interface OrchestratorContext {
+  config: () => OrchestratorConfig;
+  version: string;
+  startedAtMs: number;
+  logger: Logger;
+  db: Db;
+  registry: NodeRegistry;
+  dispatcher: Dispatcher;
+  sessions: SessionStore;
+  journal: TaskJournal;
+  audit: AuditLog;
+  catalog: CatalogStore;
+  metrics: OrchestratorMetrics;
+  tokens: TokenSet;
+  dashboardSessions: DashboardSessions;
+  prober: PoolProber;
+  /** The token the orchestrator presents to worker agents. */
+  workerToken: () => string;
+  /** Every model some node reports, with unique ids. */
+  clusterModels: () => ResolvedModel[];
+  /** The OpenAPI document served at /openapi.json. */
+  openApiDocument: () => unknown;
+}

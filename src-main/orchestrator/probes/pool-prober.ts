@@ -1,0 +1,80 @@
+import type { Logger } from "pino";
+import type { PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
+import { WorkerClient } from "../dispatch/worker-client.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+
+export interface PoolProbeResult {
+  pool_id: string;
+  node_id: string;
+  checked_at_ms: number;
+  ok: boolean;
+  status: PoolStatus | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * Measures pool health by calling each pool's status endpoint on its worker: when a node registers
+ * and then every interval. Heartbeats carry state; probes measure reachability and latency
+ * (orchd_pool_health_checks_total, orchd_pool_health_check_duration_ms).
+ */
+export class PoolProber {
+  private readonly results = new Map<string, PoolProbeResult>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly registry: NodeRegistry,
+    private readonly metrics: OrchestratorMetrics,
+    private readonly workerToken: () => string,
+    private readonly logger: Logger,
+  ) {}
+
+  start(intervalMs: number): void {
+    if (intervalMs > 0) this.timer = setInterval(() => void this.probeAll(), intervalMs);
+    this.timer?.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  last(poolId: string): PoolProbeResult | undefined {
+    return this.results.get(poolId);
+  }
+
+  async probeAll(): Promise<void> {
+    const probes: Promise<unknown>[] = [];
+    for (const node of this.registry.list()) {
+      if (node.status === "Offline") continue;
+      for (const poolId of node.pool_ids) probes.push(this.probe(node.node_id, poolId));
+    }
+    await Promise.allSettled(probes);
+  }
+
+  async probeNode(nodeId: string): Promise<void> {
+    const node = this.registry.get(nodeId);
+    if (node) await Promise.allSettled(node.pool_ids.map((p) => this.probe(nodeId, p)));
+  }
+
+  async probe(nodeId: string, poolId: string): Promise<PoolProbeResult> {
+    const node = this.registry.get(nodeId);
+    const started = performance.now();
+    let result: PoolProbeResult;
+    try {
+      if (!node) throw new Error(`node ${nodeId} is not registered`);
+      const status = await new WorkerClient(node.address, this.workerToken()).poolStatus(poolId, PROBE_TIMEOUT_MS);
+      result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: true, status, error: null, duration_ms: performance.now() - started };
+    } catch (err) {
+      result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: false, status: null, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - started };
+      this.logger.debug({ node_id: nodeId, pool_id: poolId, error: result.error }, "pool probe failed");
+    }
+    this.metrics.poolHealthChecks.inc({ pool_id: poolId, outcome: result.ok ? "success" : "error" });
+    this.metrics.poolHealthCheckDuration.observe({ pool_id: poolId }, result.duration_ms);
+    this.results.set(poolId, result);
+    return result;
+  }
+}

@@ -1,0 +1,38 @@
+import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import type { NodeCapabilities } from "../../../src-shared/nodes/gpu-capabilities.js";
+import type { NodeInfo, NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
+
+/** The orchestrator's view of one worker node: durable identity plus soft state from heartbeats. */
+export interface NodeRecord {
+  node_id: string;
+  machine_id: string;
+  address: string;
+  version: string | null;
+  capabilities: NodeCapabilities;
+  pool_ids: string[];
+  pools: PoolSnapshot[];
+  models: ModelInventoryEntry[];
+  status: NodeStatus;
+  /** Operator drain: no new placements, independent of liveness. */
+  drained: boolean;
+  registered_at_ms: number;
+  last_heartbeat_ms: number;
+}
+
+export function toNodeInfo(node: NodeRecord, now: number): NodeInfo {
+  return {
+    node_id: node.node_id,
+    machine_id: node.machine_id,
+    address: node.address,
+    pool_ids: node.pool_ids,
+    capabilities: node.capabilities,
+    status: node.drained && (node.status === "Online" || node.status === "Registering") ? "Draining" : node.status,
+    registered_at_ms: node.registered_at_ms,
+    last_heartbeat_ms: node.last_heartbeat_ms,
+    last_heartbeat_age_ms: Math.max(0, now - node.last_heartbeat_ms),
+    version: node.version,
+    pools: node.pools,
+    models: node.models,
+  };
+}

@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { PlacementStrategySchema } from "../tasks/placement.js";
+import { HostPortSchema } from "./host-port.js";
+import { LogLevelSchema } from "./log-level.js";
+
+export { PlacementStrategySchema, type PlacementStrategy } from "../tasks/placement.js";
+export { LogLevelSchema, type LogLevel } from "./log-level.js";
+
+export const AdmissionPolicySchema = z.enum(["reject", "drop-lru"]);
+export type AdmissionPolicy = z.infer<typeof AdmissionPolicySchema>;
+
+/** Bearer tokens must carry at least 32 characters (DESIGN.md §4). */
+export const ApiTokenSchema = z.string().min(32, "tokens need at least 32 characters (e.g. `openssl rand -hex 32`)").max(512)
+  .regex(/^[\x21-\x7e]+$/, "tokens are printable ASCII without spaces");
+
+/**
+ * The orchestrator's configuration. Each key documents the environment variable that sets it;
+ * precedence is env > config file > defaults (src-main/orchestrator/config/load-config.ts), and
+ * docs/CONFIGURATION.md is generated from this schema.
+ */
+export const OrchestratorConfigSchema = z.strictObject({
+  bind_addr: HostPortSchema.default("127.0.0.1:8080").describe("ORCHESTRATORD_BIND_ADDR — listen address host:port"),
+  cloud_profile: z.boolean().default(false).describe("ORCHESTRATORD_CLOUD_PROFILE — multi-node profile (informational; the node registry is always on)"),
+  api_tokens: z.array(ApiTokenSchema).default([]).describe("LLORCH_API_TOKEN and LLORCH_API_TOKENS (comma list, for rotation) — accepted bearer tokens"),
+  data_dir: z.string().min(1).describe("LLORCH_DATA_DIR — database, generated token, logs (default: the platform app-data dir)"),
+  log_level: LogLevelSchema.default("info").describe("LLORCH_LOG_LEVEL — pino log level"),
+  placement_strategy: PlacementStrategySchema.default("least-loaded").describe("ORCHESTRATORD_PLACEMENT_STRATEGY — least-loaded | round-robin | random"),
+  placement_seed: z.int().default(1).describe("ORCHESTRATORD_PLACEMENT_SEED — seed of the random strategy"),
+  admission_capacity: z.int().min(1).max(100_000).default(100).describe("ORCHD_ADMISSION_CAPACITY — queued tasks (both priorities) before the full policy applies"),
+  admission_policy: AdmissionPolicySchema.default("reject").describe("ORCHD_ADMISSION_POLICY — reject | drop-lru"),
+  retry_after_ms: z.int().min(0).default(1000).describe("ORCHD_RETRY_AFTER_MS — back-off advised on 429 and retriable 503"),
+  heartbeat_interval_ms: z.int().min(100).max(60_000).default(1000).describe("ORCHESTRATORD_HEARTBEAT_INTERVAL_MS — interval told to agents in every register/heartbeat reply"),
+  node_suspect_ms: z.int().min(200).default(2500).describe("ORCHESTRATORD_NODE_SUSPECT_MS — heartbeat silence after which a node is Suspect (unschedulable)"),
+  node_timeout_ms: z.int().min(500).default(5000).describe("ORCHESTRATORD_NODE_TIMEOUT_MS — heartbeat silence after which a node is Offline"),
+  pool_probe_interval_ms: z.int().min(0).default(10_000).describe("ORCHESTRATORD_POOL_PROBE_INTERVAL_MS — pool health probe period (0 disables periodic probes)"),
+  session_ttl_ms: z.int().min(1000).default(600_000).describe("ORCHD_SESSION_TTL_MS — idle session lifetime"),
+  session_max_turns: z.int().min(1).default(64).describe("ORCHD_SESSION_MAX_TURNS — tasks accepted per session"),
+  session_token_budget: z.int().min(0).default(0).describe("ORCHD_SESSION_TOKEN_BUDGET — tokens per session (0 = unlimited)"),
+  metrics_public: z.boolean().default(false).describe("ORCHD_METRICS_PUBLIC — serve /metrics without a token"),
+  allowed_origins: z.array(z.string().url()).default([]).describe("ORCHD_ALLOWED_ORIGINS — extra browser origins allowed to call the API (comma list)"),
+  dashboard_dir: z.string().optional().describe("ORCHD_DASHBOARD_DIR — built dashboard to serve at / (default: dist/renderer beside the code)"),
+  shutdown_grace_ms: z.int().min(0).default(10_000).describe("ORCHD_SHUTDOWN_GRACE_MS — how long in-flight tasks may finish on SIGTERM"),
+});
+export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
+export type OrchestratorConfigInput = z.input<typeof OrchestratorConfigSchema>;
+
+/** Environment variable → config key, for the loader and the generated configuration reference. */
+export const ORCHESTRATOR_ENV_KEYS = {
+  ORCHESTRATORD_BIND_ADDR: "bind_addr",
+  ORCHESTRATORD_CLOUD_PROFILE: "cloud_profile",
+  LLORCH_DATA_DIR: "data_dir",
+  LLORCH_LOG_LEVEL: "log_level",
+  ORCHESTRATORD_PLACEMENT_STRATEGY: "placement_strategy",
+  ORCHESTRATORD_PLACEMENT_SEED: "placement_seed",
+  ORCHD_ADMISSION_CAPACITY: "admission_capacity",
+  ORCHD_ADMISSION_POLICY: "admission_policy",
+  ORCHD_RETRY_AFTER_MS: "retry_after_ms",
+  ORCHESTRATORD_HEARTBEAT_INTERVAL_MS: "heartbeat_interval_ms",
+  ORCHESTRATORD_NODE_SUSPECT_MS: "node_suspect_ms",
+  ORCHESTRATORD_NODE_TIMEOUT_MS: "node_timeout_ms",
+  ORCHESTRATORD_POOL_PROBE_INTERVAL_MS: "pool_probe_interval_ms",
+  ORCHD_SESSION_TTL_MS: "session_ttl_ms",
+  ORCHD_SESSION_MAX_TURNS: "session_max_turns",
+  ORCHD_SESSION_TOKEN_BUDGET: "session_token_budget",
+  ORCHD_METRICS_PUBLIC: "metrics_public",
+  ORCHD_ALLOWED_ORIGINS: "allowed_origins",
+  ORCHD_DASHBOARD_DIR: "dashboard_dir",
+  ORCHD_SHUTDOWN_GRACE_MS: "shutdown_grace_ms",
+} as const satisfies Record<string, keyof OrchestratorConfig>;

@@ -1,0 +1,122 @@
+import type { z } from "zod";
+import { AvailabilityModelSchema, AvailabilityNodeSchema, AvailabilityPoolSchema, CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
+import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema, TrustPolicySchema } from "../catalog/catalog-model.js";
+import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
+import { CapabilitiesResponseSchema, EngineCapabilitySchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
+import { LoadedModelSchema, ModelInventoryEntrySchema } from "../models/model-inventory.js";
+import { GpuInfoSchema, NodeCapabilitiesSchema } from "../nodes/gpu-capabilities.js";
+import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
+import { NodeInfoSchema, NodeListResponseSchema, NodeStatusSchema } from "../nodes/node-info.js";
+import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/node-registration.js";
+import { PoolSnapshotSchema } from "../nodes/pool-snapshot.js";
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema, OpenAiChatMessageSchema } from "../openai/chat-completions.js";
+import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
+import { UsageSchema } from "../openai/openai-common.js";
+import { OpenAiErrorSchema } from "../openai/openai-error.js";
+import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
+import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
+import { SessionInfoSchema } from "../sessions/session.js";
+import {
+  SseEndDataSchema,
+  SseErrorDataSchema,
+  SseEventSchema,
+  SseMetricsDataSchema,
+  SseStartedDataSchema,
+  SseTokenDataSchema,
+  StopReasonSchema,
+} from "../streaming/sse-events.js";
+import { AdmissionResponseV2Schema, PreparationStepSchema } from "../tasks/admission.js";
+import { PlacementCandidateSchema, PlacementExplanationSchema, PlacementOverridesSchema } from "../tasks/placement.js";
+import { TaskRequestV2Schema } from "../tasks/task-request.js";
+import { TaskListResponseSchema, TaskStateSchema, TaskStatusSchema, TaskTimingsSchema } from "../tasks/task-status.js";
+import { ChatMessageSchema } from "../worker-api/chat-message.js";
+import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
+import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
+import { PoolStateSchema, PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
+import { WorkerHealthResponseSchema } from "../worker-api/worker-health.js";
+import { WorkerInferRequestSchema } from "../worker-api/worker-infer.js";
+
+/**
+ * Named schemas of the contract: each becomes components.schemas.<name> and is $ref'd wherever it
+ * appears. Request and response bodies must be listed here; a document only includes the ones its
+ * routes reach.
+ */
+export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
+  ErrorCode: ErrorCodeSchema,
+  ErrorEnvelope: ErrorEnvelopeSchema,
+  OpenAiError: OpenAiErrorSchema,
+
+  SseEvent: SseEventSchema,
+  SseStartedData: SseStartedDataSchema,
+  SseTokenData: SseTokenDataSchema,
+  SseMetricsData: SseMetricsDataSchema,
+  SseEndData: SseEndDataSchema,
+  SseErrorData: SseErrorDataSchema,
+  StopReason: StopReasonSchema,
+
+  ModelInventoryEntry: ModelInventoryEntrySchema,
+  LoadedModel: LoadedModelSchema,
+  GpuInfo: GpuInfoSchema,
+  NodeCapabilities: NodeCapabilitiesSchema,
+  PoolSnapshot: PoolSnapshotSchema,
+  RegisterNodeRequest: RegisterNodeRequestSchema,
+  RegisterNodeResponse: RegisterNodeResponseSchema,
+  HeartbeatRequest: HeartbeatRequestSchema,
+  HeartbeatResponse: HeartbeatResponseSchema,
+  NodeStatus: NodeStatusSchema,
+  NodeInfo: NodeInfoSchema,
+  NodeListResponse: NodeListResponseSchema,
+
+  WorkerHealthResponse: WorkerHealthResponseSchema,
+  PoolState: PoolStateSchema,
+  PoolStatus: PoolStatusSchema,
+  PoolStatusListResponse: PoolStatusListResponseSchema,
+  ChatMessage: ChatMessageSchema,
+  WorkerInferRequest: WorkerInferRequestSchema,
+  DrainRequest: DrainRequestSchema,
+  WorkerReloadRequest: WorkerReloadRequestSchema,
+  PoolCommandAccepted: PoolCommandAcceptedSchema,
+  ModelInventoryResponse: ModelInventoryResponseSchema,
+  ModelReceiveResponse: ModelReceiveResponseSchema,
+
+  TaskRequestV2: TaskRequestV2Schema,
+  PlacementOverrides: PlacementOverridesSchema,
+  AdmissionResponseV2: AdmissionResponseV2Schema,
+  PreparationStep: PreparationStepSchema,
+  TaskState: TaskStateSchema,
+  TaskTimings: TaskTimingsSchema,
+  TaskStatus: TaskStatusSchema,
+  TaskListResponse: TaskListResponseSchema,
+  PlacementExplanation: PlacementExplanationSchema,
+  PlacementCandidate: PlacementCandidateSchema,
+
+  SessionInfo: SessionInfoSchema,
+  PoolHealthResponse: PoolHealthResponseSchema,
+  PoolReloadRequest: PoolReloadRequestSchema,
+
+  CatalogModelV2: CatalogModelV2Schema,
+  TrustPolicy: TrustPolicySchema,
+  CatalogEntry: CatalogEntrySchema,
+  CatalogListResponse: CatalogListResponseSchema,
+  CatalogStateRequest: CatalogStateRequestSchema,
+  CatalogAvailabilityResponse: CatalogAvailabilityResponseSchema,
+  AvailabilityNode: AvailabilityNodeSchema,
+  AvailabilityPool: AvailabilityPoolSchema,
+  AvailabilityModel: AvailabilityModelSchema,
+
+  CapabilitiesResponse: CapabilitiesResponseSchema,
+  EngineCapability: EngineCapabilitySchema,
+  VersionResponse: VersionResponseSchema,
+  OrchestratorHealthResponse: OrchestratorHealthResponseSchema,
+
+  OpenAiModel: OpenAiModelSchema,
+  OpenAiModelList: OpenAiModelListSchema,
+  OpenAiChatMessage: OpenAiChatMessageSchema,
+  ChatCompletionRequest: ChatCompletionRequestSchema,
+  ChatCompletionResponse: ChatCompletionResponseSchema,
+  ChatCompletionChunk: ChatCompletionChunkSchema,
+  CompletionRequest: CompletionRequestSchema,
+  CompletionResponse: CompletionResponseSchema,
+  CompletionChunk: CompletionChunkSchema,
+  Usage: UsageSchema,
+};

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
+import { CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
+import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema } from "../catalog/catalog-model.js";
+import { CapabilitiesResponseSchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
+import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
+import { NodeListResponseSchema } from "../nodes/node-info.js";
+import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/node-registration.js";
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
+import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
+import { OpenAiModelListSchema } from "../openai/openai-models.js";
+import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
+import { SessionInfoSchema } from "../sessions/session.js";
+import { SseEventSchema } from "../streaming/sse-events.js";
+import { AdmissionResponseV2Schema } from "../tasks/admission.js";
+import { TaskRequestV2Schema } from "../tasks/task-request.js";
+import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, TaskStatusSchema } from "../tasks/task-status.js";
+import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
+import { JSON_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
+
+const TaskIdParam = { id: z.string().min(1).max(128) };
+const SessionIdParam = { id: z.string().min(1).max(128) };
+const NodeIdParam = { id: NodeIdSchema };
+const PoolIdParam = { id: PoolIdSchema };
+// Catalog ids may be refs such as hf:org/repo/file.gguf: clients percent-encode them into one segment.
+const CatalogIdParam = { id: z.string().min(1).max(1024) };
+
+const ok = (description: string, schema: z.ZodType) => ({ description, content: jsonContent(schema) });
+const noContent = { description: "Done; no body." };
+
+/** Every route the orchestrator serves. The contract test checks each one is in docs/openapi.json. */
+export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
+  // Meta
+  { method: "get", path: "/health", operationId: "getHealth", summary: "Liveness; open without token", tag: "meta", auth: false, responses: { 200: ok("Alive", OrchestratorHealthResponseSchema) } },
+  { method: "get", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics (token required unless configured public)", tag: "meta", auth: true, responses: { 200: { description: "Prometheus text exposition", content: { [PROMETHEUS_MEDIA_TYPE]: null } } } },
+  { method: "get", path: "/openapi.json", operationId: "getOpenApi", summary: "This OpenAPI document", tag: "meta", auth: true, responses: { 200: { description: "OpenAPI 3.1 document", content: { [JSON_MEDIA_TYPE]: null } } } },
+  { method: "get", path: "/v2/meta/capabilities", operationId: "getCapabilities", summary: "Engines, limits and API version", tag: "meta", auth: true, responses: { 200: ok("Capabilities", CapabilitiesResponseSchema) } },
+  { method: "get", path: "/v2/meta/version", operationId: "getVersion", summary: "API and build version", tag: "meta", auth: true, responses: { 200: ok("Version", VersionResponseSchema) } },
+
+  // Tasks
+  {
+    method: "post", path: "/v2/tasks", operationId: "createTask", summary: "Admit a task into the queue", tag: "tasks", auth: true,
+    body: { content: jsonContent(TaskRequestV2Schema), required: true },
+    responses: { 202: ok("Accepted; stream it from streams.sse", AdmissionResponseV2Schema) },
+    errors: [400, 404, 409, 410, 413, 415, 429, 503, 507],
+  },
+  { method: "get", path: "/v2/tasks", operationId: "listTasks", summary: "Queue board: recent and active tasks", tag: "tasks", auth: true, query: TaskListQuerySchema, responses: { 200: ok("Tasks, newest first", TaskListResponseSchema) }, errors: [400] },
+  { method: "get", path: "/v2/tasks/{id}", operationId: "getTask", summary: "Task state, timings and placement explanation", tag: "tasks", auth: true, pathParams: TaskIdParam, responses: { 200: ok("Task", TaskStatusSchema) }, errors: [404] },
+  {
+    method: "get", path: "/v2/tasks/{id}/events", operationId: "streamTaskEvents", summary: "Token stream: started → (token | metrics)* → end | error", tag: "tasks", auth: true,
+    pathParams: TaskIdParam, query: TaskEventsQuerySchema, sse: true,
+    responses: { 200: { description: "SSE stream; each frame is `event: <name>` + `data: <json>` as described by SseEvent", content: { [SSE_MEDIA_TYPE]: SseEventSchema } } },
+    errors: [404],
+  },
+  { method: "post", path: "/v2/tasks/{id}/cancel", operationId: "cancelTask", summary: "Cancel a queued or running task; no token follows", tag: "tasks", auth: true, pathParams: TaskIdParam, responses: { 204: noContent }, errors: [404] },
+
+  // Sessions
+  { method: "get", path: "/v2/sessions/{id}", operationId: "getSession", summary: "Session TTL, turns, KV warmth and budgets", tag: "sessions", auth: true, pathParams: SessionIdParam, responses: { 200: ok("Session", SessionInfoSchema) }, errors: [404] },
+  { method: "delete", path: "/v2/sessions/{id}", operationId: "deleteSession", summary: "Evict a session and its KV", tag: "sessions", auth: true, pathParams: SessionIdParam, responses: { 204: noContent }, errors: [404] },
+
+  // Nodes (worker agents call these)
+  { method: "post", path: "/v2/nodes/register", operationId: "registerNode", summary: "Register (or re-register) a worker node", tag: "nodes", auth: true, body: { content: jsonContent(RegisterNodeRequestSchema), required: true }, responses: { 200: ok("Registered", RegisterNodeResponseSchema) }, errors: [400, 413, 415] },
+  { method: "post", path: "/v2/nodes/{id}/heartbeat", operationId: "nodeHeartbeat", summary: "Push pool snapshots; 404 means re-register", tag: "nodes", auth: true, pathParams: NodeIdParam, body: { content: jsonContent(HeartbeatRequestSchema), required: true }, responses: { 200: ok("Recorded", HeartbeatResponseSchema) }, errors: [400, 404, 413, 415] },
+  { method: "delete", path: "/v2/nodes/{id}", operationId: "deregisterNode", summary: "Deregister a node on graceful stop", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 204: noContent }, errors: [404] },
+  { method: "get", path: "/v2/nodes", operationId: "listNodes", summary: "Known nodes with status and pool snapshots", tag: "nodes", auth: true, responses: { 200: ok("Nodes", NodeListResponseSchema) } },
+
+  // Pools
+  { method: "get", path: "/v2/pools/{id}/health", operationId: "getPoolHealth", summary: "Pool liveness, readiness, draining, last error", tag: "pools", auth: true, pathParams: PoolIdParam, responses: { 200: ok("Health", PoolHealthResponseSchema) }, errors: [404] },
+  { method: "post", path: "/v2/pools/{id}/drain", operationId: "drainPool", summary: "Stop new work; finish in-flight work until the deadline", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(DrainRequestSchema), required: true }, responses: { 202: ok("Draining", PoolCommandAcceptedSchema) }, errors: [400, 404, 503] },
+  { method: "post", path: "/v2/pools/{id}/reload", operationId: "reloadPool", summary: "Switch the pool's model: drain, stage, restart, or roll back", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(PoolReloadRequestSchema), required: true }, responses: { 202: ok("Reload started", PoolCommandAcceptedSchema) }, errors: [400, 404, 409, 503] },
+
+  // Catalog
+  { method: "post", path: "/v2/catalog/models", operationId: "createCatalogModel", summary: "Add a model record to the catalog", tag: "catalog", auth: true, body: { content: jsonContent(CatalogModelV2Schema), required: true }, responses: { 201: ok("Created", CatalogEntrySchema) }, errors: [400, 409, 413, 415] },
+  { method: "get", path: "/v2/catalog/models", operationId: "listCatalogModels", summary: "All catalog records", tag: "catalog", auth: true, responses: { 200: ok("Catalog", CatalogListResponseSchema) } },
+  { method: "get", path: "/v2/catalog/models/{id}", operationId: "getCatalogModel", summary: "One catalog record (id percent-encoded)", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 200: ok("Record", CatalogEntrySchema) }, errors: [404] },
+  { method: "delete", path: "/v2/catalog/models/{id}", operationId: "deleteCatalogModel", summary: "Remove a catalog record and its control-plane file", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 204: noContent }, errors: [404] },
+  { method: "post", path: "/v2/catalog/models/{id}/verify", operationId: "verifyCatalogModel", summary: "Re-verify the model's digest", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 202: ok("Verification started", CatalogEntrySchema) }, errors: [404] },
+  { method: "post", path: "/v2/catalog/models/{id}/state", operationId: "setCatalogModelState", summary: "Set lifecycle Active or Retired", tag: "catalog", auth: true, pathParams: CatalogIdParam, body: { content: jsonContent(CatalogStateRequestSchema), required: true }, responses: { 202: ok("State set", CatalogEntrySchema) }, errors: [400, 404] },
+  { method: "get", path: "/v2/catalog/availability", operationId: "getCatalogAvailability", summary: "Which online nodes hold which models", tag: "catalog", auth: true, responses: { 200: ok("Availability", CatalogAvailabilityResponseSchema) } },
+
+  // OpenAI-compatible
+  { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },
+  {
+    method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    body: { content: jsonContent(ChatCompletionRequestSchema), required: true },
+    responses: { 200: { description: "Completion, or an SSE stream of chunks ending with data: [DONE]", content: { [JSON_MEDIA_TYPE]: ChatCompletionResponseSchema, [SSE_MEDIA_TYPE]: ChatCompletionChunkSchema } } },
+    errors: [400, 404, 413, 415, 429, 503],
+  },
+  {
+    method: "post", path: "/v1/completions", operationId: "openaiCompletions", summary: "Text completion; streams when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    body: { content: jsonContent(CompletionRequestSchema), required: true },
+    responses: { 200: { description: "Completion, or an SSE stream of chunks ending with data: [DONE]", content: { [JSON_MEDIA_TYPE]: CompletionResponseSchema, [SSE_MEDIA_TYPE]: CompletionChunkSchema } } },
+    errors: [400, 404, 413, 415, 429, 503],
+  },
+];

@@ -1,0 +1,46 @@
+import type { z } from "zod";
+
+export type HttpMethod = "get" | "post" | "put" | "delete";
+
+/** Media type → schema of that representation (null: no schema, e.g. raw bytes). */
+export type ContentSpec = Readonly<Record<string, z.ZodType | null>>;
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** Absent for bodiless responses (204). */
+  readonly content?: ContentSpec;
+}
+
+/** Which error body a route returns: the ErrorEnvelope (/v2, worker) or OpenAI's shape (/v1). */
+export type ErrorStyle = "envelope" | "openai";
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** OpenAPI-style template, e.g. /v2/tasks/{id}. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** Bearer token required (everything but /health). */
+  readonly auth: boolean;
+  /** One schema per `{param}` in the path. */
+  readonly pathParams?: Readonly<Record<string, z.ZodType>>;
+  readonly query?: z.ZodObject;
+  readonly body?: { readonly content: ContentSpec; readonly required?: boolean };
+  /** Success responses by status. */
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /** Error statuses this route can answer with besides 401 (auth routes) and 500 (all). */
+  readonly errors?: readonly number[];
+  readonly errorStyle?: ErrorStyle;
+  /** The success response is (or may be) a text/event-stream. */
+  readonly sse?: boolean;
+}
+
+export const JSON_MEDIA_TYPE = "application/json";
+export const SSE_MEDIA_TYPE = "text/event-stream";
+export const PROMETHEUS_MEDIA_TYPE = "text/plain; version=0.0.4";
+export const OCTET_STREAM_MEDIA_TYPE = "application/octet-stream";
+
+export function jsonContent(schema: z.ZodType): ContentSpec {
+  return { [JSON_MEDIA_TYPE]: schema };
+}

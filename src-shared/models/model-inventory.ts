@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { ByteCountSchema } from "../common/ids.js";
+import { Sha256HexSchema } from "./sha256.js";
+
+/** A GGUF file a worker holds, as read from its header (reported on register/heartbeat and GET /v2/models). */
+export const ModelInventoryEntrySchema = z.object({
+  sha256: Sha256HexSchema,
+  /** Friendly name: general.name from the GGUF, else the file name without extension. */
+  name: z.string().min(1),
+  file_name: z.string().min(1),
+  size_bytes: ByteCountSchema,
+  architecture: z.string().optional(),
+  context_length: z.int().min(1).optional(),
+  parameter_count: z.int().min(0).optional(),
+  quantization: z.string().optional(),
+  has_chat_template: z.boolean(),
+  mtime_ms: z.int().min(0).optional(),
+});
+export type ModelInventoryEntry = z.infer<typeof ModelInventoryEntrySchema>;
+
+/** The loaded model of a pool. */
+export const LoadedModelSchema = z.object({
+  sha256: Sha256HexSchema,
+  name: z.string(),
+});
+export type LoadedModel = z.infer<typeof LoadedModelSchema>;

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
+import { PoolSnapshotSchema } from "./pool-snapshot.js";
+
+/** POST /v2/nodes/{id}/heartbeat — also sent at once whenever a pool changes state. */
+export const HeartbeatRequestSchema = z.object({
+  /** ISO 8601 with offset, e.g. 2025-10-01T09:00:10+00:00. */
+  timestamp: z.iso.datetime({ offset: true }),
+  pools: z.array(PoolSnapshotSchema),
+  /** Full inventory; omitted when unchanged since the last report. */
+  models: z.array(ModelInventoryEntrySchema).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
+
+export const HeartbeatResponseSchema = z.object({
+  success: z.boolean(),
+  next_heartbeat_ms: z.int().min(1),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;

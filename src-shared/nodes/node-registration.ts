@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
+import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
+import { NodeCapabilitiesSchema } from "./gpu-capabilities.js";
+
+/** POST /v2/nodes/register — idempotent; re-registering replaces the node record (spec §6.1). */
+export const RegisterNodeRequestSchema = z.object({
+  node_id: NodeIdSchema,
+  machine_id: z.string().min(1).max(256),
+  /** Base URL of the worker's own API, e.g. http://10.0.0.11:9200. */
+  address: z.url({ protocol: /^https?$/ }),
+  pools: z.array(PoolIdSchema),
+  capabilities: NodeCapabilitiesSchema,
+  version: z.string().nullable().optional(),
+  models: z.array(ModelInventoryEntrySchema).optional(),
+});
+export type RegisterNodeRequest = z.infer<typeof RegisterNodeRequestSchema>;
+
+export const RegisterNodeResponseSchema = z.object({
+  success: z.boolean(),
+  message: z.string(),
+  node_id: NodeIdSchema,
+  /** When the orchestrator expects the next heartbeat. */
+  next_heartbeat_ms: z.int().min(1),
+});
+export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponseSchema>;

@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { ByteCountSchema, PoolIdSchema } from "../common/ids.js";
+import { LoadedModelSchema } from "../models/model-inventory.js";
+import { Sha256HexSchema } from "../models/sha256.js";
+
+/** One pool's state as pushed by a worker in heartbeats (spec §6.2, with models reported by sha256). */
+export const PoolSnapshotSchema = z.object({
+  pool_id: PoolIdSchema,
+  ready: z.boolean(),
+  draining: z.boolean(),
+  slots_free: z.int().min(0),
+  slots_total: z.int().min(0),
+  vram_free_bytes: ByteCountSchema,
+  engine: z.string(),
+  engine_version: z.string().optional(),
+  device_mask: z.string().optional(),
+  /** sha256 of every model this pool can serve without staging. */
+  models_available: z.array(Sha256HexSchema),
+  model: LoadedModelSchema.optional(),
+  last_error: z.string().nullable().optional(),
+  tokens_per_second: z.number().min(0).optional(),
+});
+export type PoolSnapshot = z.infer<typeof PoolSnapshotSchema>;

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
+
+/** POST /v1/completions (legacy text completion). Loose, like chat. A single string prompt only. */
+export const CompletionRequestSchema = z.looseObject({
+  ...OPENAI_SAMPLING_FIELDS,
+  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  echo: z.boolean().optional(),
+});
+export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
+
+export const CompletionResponseSchema = z.object({
+  id: z.string(),
+  object: z.literal("text_completion"),
+  created: z.int().min(0),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.int().min(0),
+      text: z.string(),
+      finish_reason: FinishReasonSchema.nullable(),
+      logprobs: z.null(),
+    }),
+  ),
+  usage: UsageSchema.optional(),
+});
+export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;
+
+/** Streamed chunk: the response object with one text fragment per choice; usage only on the last one. */
+export const CompletionChunkSchema = CompletionResponseSchema.extend({
+  usage: UsageSchema.nullable().optional(),
+});
+export type CompletionChunk = z.infer<typeof CompletionChunkSchema>;
+
+/** The literal that terminates an OpenAI stream. */
+export const OPENAI_STREAM_DONE = "[DONE]";

@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { ModelRefStringSchema } from "../models/model-ref.js";
+
+/** GET /v2/pools/{id}/health on the orchestrator (spec §2.2 Pool control). */
+export const PoolHealthResponseSchema = z.object({
+  live: z.boolean(),
+  ready: z.boolean(),
+  draining: z.boolean(),
+  metrics: z.looseObject({ queue_depth: z.int().min(0) }),
+  last_error: z.string().nullable(),
+  node_id: z.string().optional(),
+  /** When the orchestrator last probed the pool's status endpoint. */
+  last_checked_ms: z.int().min(0).nullable().optional(),
+});
+export type PoolHealthResponse = z.infer<typeof PoolHealthResponseSchema>;
+
+/** POST /v2/pools/{id}/reload on the orchestrator: drain → stage → restart → ready, or roll back. */
+export const PoolReloadRequestSchema = z.object({
+  new_model_ref: ModelRefStringSchema,
+  drain_deadline_ms: z.int().min(0).max(3_600_000).optional(),
+});
+export type PoolReloadRequest = z.infer<typeof PoolReloadRequestSchema>;

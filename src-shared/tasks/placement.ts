@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
+
+export const PlacementModeSchema = z.enum(["pin", "prefer", "auto"]);
+export type PlacementMode = z.infer<typeof PlacementModeSchema>;
+
+/**
+ * Placement overrides (spec §2.2, §5.4). pin: only pin_pool_id / pin_node_id, never fall back.
+ * prefer: prefer_pools first, all others if allow_fallback. auto: automatic.
+ */
+export const PlacementOverridesSchema = z
+  .object({
+    mode: PlacementModeSchema.default("auto"),
+    pin_pool_id: PoolIdSchema.optional(),
+    pin_node_id: NodeIdSchema.optional(),
+    prefer_pools: z.array(PoolIdSchema).max(256).optional(),
+    avoid_pools: z.array(PoolIdSchema).max(256).optional(),
+    avoid_nodes: z.array(NodeIdSchema).max(256).optional(),
+    require_device_mask: z.string().max(64).optional(),
+    allow_fallback: z.boolean().default(true),
+  })
+  .superRefine((p, ctx) => {
+    if (p.mode === "pin" && p.pin_pool_id === undefined && p.pin_node_id === undefined) {
+      ctx.addIssue({ code: "custom", path: ["pin_pool_id"], message: "mode pin needs pin_pool_id or pin_node_id" });
+    }
+  });
+export type PlacementOverrides = z.infer<typeof PlacementOverridesSchema>;
+
+export const PlacementStrategySchema = z.enum(["least-loaded", "round-robin", "random"]);
+export type PlacementStrategy = z.infer<typeof PlacementStrategySchema>;
+
+/** One (node, pool) the placer looked at, and why it lost if it did. */
+export const PlacementCandidateSchema = z.object({
+  node_id: NodeIdSchema,
+  pool_id: PoolIdSchema,
+  eligible: z.boolean(),
+  /** Filter names that excluded the candidate, e.g. "draining", "no_free_slot", "model_missing". */
+  reasons_rejected: z.array(z.string()),
+  score: z.number().optional(),
+});
+export type PlacementCandidate = z.infer<typeof PlacementCandidateSchema>;
+
+/** Why a task went where it went: the decision plus every candidate considered. */
+export const PlacementExplanationSchema = z.object({
+  decision: z
+    .object({
+      node_id: NodeIdSchema,
+      pool_id: PoolIdSchema,
+      strategy: PlacementStrategySchema,
+      score: z.number().optional(),
+      pinned: z.boolean(),
+      fallback_used: z.boolean(),
+      /** Tie-breakers applied in order, e.g. ["session_affinity", "model_warm", "least_busy"]. */
+      tie_breakers: z.array(z.string()).optional(),
+    })
+    .nullable(),
+  candidates: z.array(PlacementCandidateSchema),
+});
+export type PlacementExplanation = z.infer<typeof PlacementExplanationSchema>;

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { ModelRefStringSchema } from "../models/model-ref.js";
+import { ChatMessageSchema } from "../worker-api/chat-message.js";
+import { MAX_TOKENS_LIMIT, SAMPLING_FIELDS } from "../worker-api/sampling.js";
+import { PlacementOverridesSchema } from "./placement.js";
+
+export const WorkloadSchema = z.enum(["completion", "embedding", "rerank"]);
+export const EngineSchema = z.enum(["llamacpp", "vllm", "tgi", "triton"]);
+export const PrioritySchema = z.enum(["interactive", "batch"]);
+export type Workload = z.infer<typeof WorkloadSchema>;
+export type Engine = z.infer<typeof EngineSchema>;
+export type Priority = z.infer<typeof PrioritySchema>;
+
+/** Largest ctx anyone may request (spec: ctx > 32768 → INVALID_PARAMS). */
+export const CTX_LIMIT = 32_768;
+
+/**
+ * POST /v2/tasks body (spec §2.2 TaskRequestV2). Chat tasks send `messages` instead of `prompt`;
+ * a completion needs exactly one of them. Unknown keys are stripped (output_mode "unknown values
+ * ignored"), so newer clients are not rejected.
+ */
+export const TaskRequestV2Schema = z
+  .object({
+    task_id: z.uuid(),
+    session_id: z.uuid(),
+    workload: WorkloadSchema,
+    model_ref: ModelRefStringSchema,
+    engine: EngineSchema,
+    ctx: z.int().min(1).max(CTX_LIMIT),
+    priority: PrioritySchema,
+    determinism: z.enum(["strict", "best_effort"]).optional(),
+    sampler_profile_version: z.string().max(64).optional(),
+    prompt: z.string().optional(),
+    messages: z.array(ChatMessageSchema).min(1).optional(),
+    inputs: z.array(z.string()).optional(),
+    max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
+    // Positive: 0 or less is DEADLINE_UNMET, which the server reports with that code, so the schema allows it through.
+    deadline_ms: z.int(),
+    expected_tokens: z.int().min(0).optional(),
+    kv_hint: z.enum(["reuse", "cold"]).optional(),
+    placement: PlacementOverridesSchema.optional(),
+    output_mode: z.string().optional(),
+    ...SAMPLING_FIELDS,
+  })
+  .superRefine((req, ctx) => {
+    if (req.workload !== "completion") return;
+    const count = (req.prompt === undefined ? 0 : 1) + (req.messages === undefined ? 0 : 1);
+    if (count !== 1) ctx.addIssue({ code: "custom", path: ["prompt"], message: "a completion needs exactly one of prompt or messages" });
+  });
+export type TaskRequestV2 = z.infer<typeof TaskRequestV2Schema>;
+export type TaskRequestV2Input = z.input<typeof TaskRequestV2Schema>;

@@ -1,0 +1,214 @@
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { availableParallelism, totalmem } from "node:os";
+import { join } from "node:path";
+import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
+import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
+import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
+import { bindHost, isLoopbackHost } from "./auth/token-policy.js";
+import { ModelCatalog } from "./catalog/model-catalog.js";
+import { defaultAutoPoolSlots } from "./config/default-threads.js";
+import { HandoffWatcher } from "./handoff/handoff-watcher.js";
+import { ModelReceiver } from "./http/model-receive.js";
+import { createWorkerApp, type ReloadResult } from "./http/worker-app.js";
+import type { Logger } from "./logging/logger.js";
+import { WorkerMetrics } from "./metrics/worker-metrics.js";
+import { autoPoolId } from "./pools/auto-pool-id.js";
+import { LlamaPool } from "./pools/llama-pool.js";
+import { PoolRegistry } from "./pools/pool-registry.js";
+import { TaskRegistry } from "./pools/task-registry.js";
+import { NodeRegistration } from "./registration/node-registration.js";
+import { OrchestratorClient } from "./registration/orchestrator-client.js";
+import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
+
+export interface WorkerAgent {
+  /** Resolves with the base URL actually bound (port 0 → the OS's choice). */
+  start(): Promise<{ address: string }>;
+  /** Drain (bounded by shutdown_drain_ms), deregister, stop engines, close the server. */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Wires catalog, pools, handoff watcher, HTTP API and registration for one agent process. */
+export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger): WorkerAgent {
+  const pools = new PoolRegistry();
+  const tasks = new TaskRegistry();
+  const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
+  const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length);
+  const autoPoolPaths = new Map<string, string>(); // model path → pool id
+  let probe: ProbeOutcome = { ok: false, error: "not probed yet" };
+  let server: Server | undefined;
+  let registration: NodeRegistration | undefined;
+  let handoff: HandoffWatcher | undefined;
+  let advertiseUrl = "";
+  let shuttingDown = false;
+
+  const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
+    new LlamaPool({
+      definition,
+      resolveModel: (ref) => catalog.resolve(ref),
+      threads: config.threads,
+      slotWaitMs: config.slot_wait_ms,
+      slotQueueLimit: config.slot_queue_limit,
+      supervisor: config.supervisor,
+      metrics,
+      log,
+      source,
+    });
+
+  /** No pools configured: one pool per readable model in the models dir, following the catalog. */
+  const syncAutoPools = async (): Promise<void> => {
+    if (config.pools !== undefined || shuttingDown) return;
+    const present = new Set(catalog.list().filter((m) => m.inventory !== undefined).map((m) => m.path));
+    for (const [path, poolId] of [...autoPoolPaths]) {
+      if (present.has(path)) continue;
+      autoPoolPaths.delete(path);
+      log.info({ pool_id: poolId, path }, "model removed; stopping its pool");
+      await pools.remove(poolId);
+    }
+    for (const model of catalog.list()) {
+      if (model.inventory === undefined || autoPoolPaths.has(model.path)) continue;
+      const id = autoPoolId(model.file_name, (candidate) => pools.has(candidate));
+      const hasGpu = probe.ok && probe.result.backend !== "cpu";
+      const pool = makePool(
+        { id, model: model.file_name, device: "auto", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(availableParallelism(), hasGpu) },
+        "auto",
+      );
+      autoPoolPaths.set(model.path, id);
+      pools.add(pool);
+      pool.start();
+    }
+  };
+
+  const reloadPool = (poolId: string, modelRef: string, drainDeadlineMs: number): ReloadResult => {
+    const pool = pools.get(poolId);
+    if (!(pool instanceof LlamaPool)) return { ok: false, code: "CONFLICT", message: `pool ${poolId} is an external engine; reload it where it runs` };
+    if (pool.isReloading) return { ok: false, code: "CONFLICT", message: `pool ${poolId} is already reloading` };
+    const target = catalog.resolve(modelRef);
+    if (target === undefined) return { ok: false, code: "MODEL_NOT_FOUND", message: `model "${modelRef}" is not in this worker's models dir` };
+    if (target.inventory === undefined) return { ok: false, code: "INVALID_PARAMS", message: `model ${target.file_name} has an unreadable GGUF header` };
+    pool.reload(target, drainDeadlineMs).catch((error: unknown) => log.error({ pool_id: poolId, err: error }, "reload failed"));
+    return { ok: true, state: "draining" };
+  };
+
+  const buildRegistration = (): RegisterNodeRequest => ({
+    node_id: config.node_id,
+    machine_id: config.machine_id,
+    address: advertiseUrl,
+    pools: pools.list().map((p) => p.id),
+    capabilities: {
+      gpus: gpus,
+      cpu_cores: availableParallelism(),
+      ram_total_bytes: totalmem(),
+      backend: probe.ok ? probe.result.backend : "cpu",
+    },
+    version,
+    models: catalog.inventory(),
+  });
+  let gpus: RegisterNodeRequest["capabilities"]["gpus"] = [];
+
+  const buildHeartbeat = (includeModels: boolean): HeartbeatRequest => ({
+    timestamp: new Date().toISOString(),
+    pools: pools.list().map((p) => p.snapshot()),
+    ...(includeModels ? { models: catalog.inventory() } : {}),
+  });
+
+  return {
+    async start() {
+      await mkdir(config.data_dir, { recursive: true });
+      await mkdir(config.runtime_dir, { recursive: true });
+      const probing = probeLlamaBackend().then(async (outcome) => {
+        probe = outcome;
+        gpus = await detectGpus(outcome);
+        if (outcome.ok) log.info({ backend: outcome.result.backend, gpus: gpus.map((g) => g.name), llama_cpp: outcome.result.llama_cpp_release }, "llama.cpp backend");
+        else log.warn({ error: outcome.error }, "llama.cpp backend probe failed");
+      });
+      await catalog.start();
+      if (config.pools !== undefined) {
+        for (const definition of config.pools) {
+          const pool = makePool(definition, "config");
+          pools.add(pool);
+          pool.start();
+        }
+      } else {
+        // Auto pools size their slots by device, so they wait for the probe.
+        await probing;
+        await syncAutoPools();
+      }
+      catalog.on("changed", () => {
+        for (const pool of pools.list()) if (pool instanceof LlamaPool) pool.retryIfModelAppeared();
+        syncAutoPools().catch((error: unknown) => log.error({ err: error }, "auto pool sync failed"));
+        registration?.notifyChange();
+      });
+
+      const host = bindHost(config.bind_addr);
+      const port = Number(config.bind_addr.slice(config.bind_addr.lastIndexOf(":") + 1));
+      const loopback = isLoopbackHost(host);
+      const app = createWorkerApp({
+        nodeId: config.node_id,
+        version,
+        token,
+        allowedHosts: loopback ? (config.advertise_url !== undefined ? [new URL(config.advertise_url).hostname] : []) : undefined,
+        pools,
+        tasks,
+        catalog,
+        metrics,
+        modelReceiver: new ModelReceiver(catalog, metrics, log.child({ component: "model-receive" })),
+        reloadPool,
+        log: log.child({ component: "http" }),
+      });
+      server = createServer(app);
+      server.headersTimeout = 30_000;
+      server.requestTimeout = 0; // SSE streams and model uploads are long
+      const listening = server;
+      await new Promise<void>((resolve, reject) => {
+        listening.once("error", reject);
+        listening.listen(port, host.replace(/^\[|\]$/g, ""), () => resolve());
+      });
+      const bound = listening.address() as AddressInfo;
+      const boundHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+      const address = `http://${boundHost}:${bound.port}`;
+      advertiseUrl = config.advertise_url ?? (host === "0.0.0.0" || host === "[::]" ? `http://${config.node_id}:${bound.port}` : address);
+      log.info({ address, advertise_url: advertiseUrl, node_id: config.node_id }, "listening");
+
+      handoff = new HandoffWatcher(config.runtime_dir, config.handoff_poll_ms, pools, metrics, log.child({ component: "handoff" }));
+      await handoff.start();
+
+      pools.on("changed", () => registration?.notifyChange());
+      if (config.orchestrator_url !== undefined) {
+        await probing;
+        registration = new NodeRegistration({
+          client: new OrchestratorClient(config.orchestrator_url, token),
+          nodeId: config.node_id,
+          buildRegistration,
+          buildHeartbeat,
+          inventorySignature: () => catalog.inventory().map((m) => m.sha256).sort().join(","),
+          intervalMs: Math.round(config.heartbeat_interval_secs * 1000),
+          maxBackoffMs: config.registration_max_backoff_ms,
+          metrics,
+          log: log.child({ component: "registration" }),
+        });
+        registration.start();
+      }
+      return { address };
+    },
+
+    async shutdown(reason) {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info({ reason, drain_ms: config.shutdown_drain_ms }, "shutting down: draining pools");
+      catalog.stop();
+      handoff?.stop();
+      await Promise.all(pools.list().map((p) => p.drain(config.shutdown_drain_ms)));
+      registration?.notifyChange();
+      await registration?.stopAndDeregister();
+      await Promise.all(pools.list().map((p) => p.stop()));
+      if (server !== undefined) {
+        const closing = server;
+        closing.closeAllConnections();
+        await new Promise<void>((resolve) => closing.close(() => resolve()));
+      }
+      log.info("stopped");
+    },
+  };
+}

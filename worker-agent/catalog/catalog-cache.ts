@@ -1,0 +1,72 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { z } from "zod";
+import { Sha256HexSchema } from "../../src-shared/models/sha256.js";
+
+// sha256 of a multi-GB file takes seconds, so it is computed once and cached by (path, size, mtime).
+// A changed size or mtime means a different file: hash again.
+
+const CachedMetadataSchema = z.object({
+  name: z.string().optional(),
+  architecture: z.string().optional(),
+  context_length: z.int().optional(),
+  parameter_count: z.int().optional(),
+  quantization: z.string().optional(),
+  has_chat_template: z.boolean(),
+});
+
+const CacheEntrySchema = z.object({
+  size: z.int().min(0),
+  mtime_ms: z.number().min(0),
+  sha256: Sha256HexSchema,
+  metadata: CachedMetadataSchema.nullable(),
+  metadata_error: z.string().optional(),
+});
+export type CatalogCacheEntry = z.infer<typeof CacheEntrySchema>;
+
+const CacheFileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), CacheEntrySchema) });
+
+export class CatalogCache {
+  private entries = new Map<string, CatalogCacheEntry>();
+  private dirty = false;
+
+  constructor(private readonly path: string) {}
+
+  /** A missing or corrupt cache file just means hashing again. */
+  async load(): Promise<void> {
+    try {
+      const parsed = CacheFileSchema.safeParse(JSON.parse(await readFile(this.path, "utf8")));
+      if (parsed.success) this.entries = new Map(Object.entries(parsed.data.entries));
+    } catch {
+      this.entries = new Map();
+    }
+  }
+
+  get(path: string, size: number, mtimeMs: number): CatalogCacheEntry | undefined {
+    const entry = this.entries.get(path);
+    return entry !== undefined && entry.size === size && entry.mtime_ms === mtimeMs ? entry : undefined;
+  }
+
+  set(path: string, entry: CatalogCacheEntry): void {
+    this.entries.set(path, entry);
+    this.dirty = true;
+  }
+
+  forgetExcept(paths: ReadonlySet<string>): void {
+    for (const key of [...this.entries.keys()]) {
+      if (!paths.has(key)) {
+        this.entries.delete(key);
+        this.dirty = true;
+      }
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
+    await rename(tmp, this.path);
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,47 @@
+import { GgufFileType, readGgufFileInfo } from "node-llama-cpp";
+
+/** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
+export interface GgufModelMetadata {
+  name?: string;
+  architecture?: string;
+  context_length?: number;
+  parameter_count?: number;
+  quantization?: string;
+  has_chat_template: boolean;
+}
+
+/** GgufFileType names without the ALL_/MOSTLY_ prefix: ALL_F32 → F32, MOSTLY_Q4_K_M → Q4_K_M. */
+export function quantizationName(fileType: number | undefined): string | undefined {
+  if (fileType === undefined) return undefined;
+  const name = (GgufFileType as unknown as Record<number, string | undefined>)[fileType];
+  return name?.replace(/^(ALL|MOSTLY)_/, "");
+}
+
+function positiveInt(value: unknown): number | undefined {
+  const n = typeof value === "bigint" ? Number(value) : value;
+  return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Reads the GGUF header with node-llama-cpp's pure-JS parser; this never loads the native library,
+ * so a malformed file cannot abort the agent here (only an engine child loads weights).
+ */
+export async function readGgufModelMetadata(path: string): Promise<GgufModelMetadata> {
+  const info = await readGgufFileInfo(path, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
+  const general = info.metadata.general;
+  let parameterCount = positiveInt((general as { parameter_count?: unknown }).parameter_count);
+  if (parameterCount === undefined && info.tensorInfo !== undefined) {
+    let total = 0;
+    for (const tensor of info.tensorInfo) total += tensor.dimensions.reduce<number>((acc, d) => acc * Number(d), 1);
+    parameterCount = total > 0 ? total : undefined;
+  }
+  const metadata: GgufModelMetadata = { has_chat_template: typeof info.metadata.tokenizer?.chat_template === "string" };
+  if (typeof general.name === "string" && general.name.trim() !== "") metadata.name = general.name.trim();
+  if (typeof general.architecture === "string") metadata.architecture = general.architecture;
+  const ctx = positiveInt((info.architectureMetadata as { context_length?: unknown }).context_length);
+  if (ctx !== undefined) metadata.context_length = ctx;
+  if (parameterCount !== undefined) metadata.parameter_count = parameterCount;
+  const quantization = quantizationName(general.file_type);
+  if (quantization !== undefined) metadata.quantization = quantization;
+  return metadata;
+}

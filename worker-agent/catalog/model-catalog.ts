@@ -1,0 +1,186 @@
+import { EventEmitter } from "node:events";
+import { mkdir, readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { parseModelRef } from "../../src-shared/models/model-ref.js";
+import type { ModelInventoryEntry } from "../../src-shared/models/model-inventory.js";
+import type { Logger } from "../logging/logger.js";
+import { CatalogCache } from "./catalog-cache.js";
+import { fileSha256 } from "./file-sha256.js";
+import { readGgufModelMetadata } from "./gguf-metadata.js";
+
+/** A GGUF file in the models dir. `inventory` is absent when its header could not be read. */
+export interface CatalogModel {
+  path: string;
+  file_name: string;
+  size_bytes: number;
+  mtime_ms: number;
+  sha256: string;
+  inventory?: ModelInventoryEntry;
+  metadata_error?: string;
+}
+
+// A file modified this recently may still be being copied in; look again on the next scan.
+const SETTLE_MS = 500;
+
+/**
+ * The local catalog: every *.gguf directly in the models dir, identified by sha256. `scan()` is
+ * safe to call any time (scans never overlap); `start()` re-scans every poll interval so a model
+ * added later is picked up without a restart. Emits "changed" when the set of models changes.
+ */
+export class ModelCatalog extends EventEmitter<{ changed: [] }> {
+  private models = new Map<string, CatalogModel>();
+  private readonly cache: CatalogCache;
+  private scanning: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private scannedOnce = false;
+
+  constructor(
+    readonly modelsDir: string,
+    cachePath: string,
+    private readonly pollMs: number,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.cache = new CatalogCache(cachePath);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.modelsDir, { recursive: true });
+    await this.cache.load();
+    await this.scan();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  list(): CatalogModel[] {
+    return [...this.models.values()].sort((a, b) => a.file_name.localeCompare(b.file_name));
+  }
+
+  inventory(): ModelInventoryEntry[] {
+    return this.list().flatMap((m) => (m.inventory !== undefined ? [m.inventory] : []));
+  }
+
+  /** sha256 (bare or sha256:), file name, friendly name or file:/abs path of a file in the models dir. */
+  resolve(ref: string): CatalogModel | undefined {
+    const models = this.list();
+    const byFileName = models.find((m) => m.file_name === ref);
+    if (byFileName !== undefined) return byFileName;
+    const parsed = parseModelRef(ref);
+    if (!parsed.ok) return undefined;
+    switch (parsed.ref.kind) {
+      case "sha256": {
+        const sha = parsed.ref.sha256;
+        return models.find((m) => m.sha256 === sha);
+      }
+      case "file": {
+        const path = parsed.ref.path;
+        return models.find((m) => m.path === path);
+      }
+      case "name": {
+        const name = parsed.ref.name;
+        return models.find((m) => m.inventory?.name === name) ?? models.find((m) => m.file_name === `${name}.gguf`);
+      }
+      case "hf": {
+        const file = parsed.ref.path === undefined ? undefined : basename(parsed.ref.path);
+        return file === undefined ? undefined : models.find((m) => m.file_name === file);
+      }
+    }
+  }
+
+  scan(): Promise<void> {
+    this.scanning ??= this.scanOnce().finally(() => {
+      this.scanning = undefined;
+    });
+    return this.scanning;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.scan()
+        .catch((error: unknown) => this.log.warn({ err: error }, "model scan failed"))
+        .finally(() => this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  private async scanOnce(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.modelsDir)).filter((n) => n.toLowerCase().endsWith(".gguf") && !n.startsWith("."));
+    } catch (error) {
+      this.log.warn({ err: error, models_dir: this.modelsDir }, "cannot list models dir");
+      names = [];
+    }
+    const next = new Map<string, CatalogModel>();
+    const now = Date.now();
+    for (const name of names) {
+      const path = join(this.modelsDir, name);
+      try {
+        const st = await stat(path);
+        if (!st.isFile()) continue;
+        const known = this.models.get(path);
+        if (known !== undefined && known.size_bytes === st.size && known.mtime_ms === st.mtimeMs) {
+          next.set(path, known);
+          continue;
+        }
+        if (this.scannedOnce && known === undefined && now - st.mtimeMs < SETTLE_MS) continue;
+        next.set(path, await this.describe(path, name, st.size, st.mtimeMs));
+      } catch (error) {
+        this.log.warn({ err: error, path }, "cannot read model file");
+      }
+    }
+    const before = [...this.models.values()].map((m) => `${m.path}:${m.sha256}`).sort().join("|");
+    const after = [...next.values()].map((m) => `${m.path}:${m.sha256}`).sort().join("|");
+    this.models = next;
+    this.scannedOnce = true;
+    this.cache.forgetExcept(new Set(next.keys()));
+    await this.cache.save().catch((error: unknown) => this.log.warn({ err: error }, "cannot write catalog cache"));
+    if (before !== after) {
+      this.log.info({ models: this.list().map((m) => ({ file: m.file_name, sha256: m.sha256 })) }, "model catalog changed");
+      this.emit("changed");
+    }
+  }
+
+  private async describe(path: string, fileName: string, size: number, mtimeMs: number): Promise<CatalogModel> {
+    let entry = this.cache.get(path, size, mtimeMs);
+    if (entry === undefined) {
+      const started = performance.now();
+      const sha256 = await fileSha256(path);
+      let metadata = null;
+      let metadataError: string | undefined;
+      try {
+        metadata = await readGgufModelMetadata(path);
+      } catch (error) {
+        metadataError = error instanceof Error ? error.message : String(error);
+      }
+      entry = { size, mtime_ms: mtimeMs, sha256, metadata, ...(metadataError !== undefined ? { metadata_error: metadataError } : {}) };
+      this.cache.set(path, entry);
+      this.log.info({ file: fileName, sha256, size_bytes: size, ms: Math.round(performance.now() - started) }, "model hashed");
+    }
+    const model: CatalogModel = { path, file_name: fileName, size_bytes: size, mtime_ms: Math.floor(mtimeMs), sha256: entry.sha256 };
+    if (entry.metadata !== null) {
+      model.inventory = {
+        sha256: entry.sha256,
+        name: entry.metadata.name ?? fileName.replace(/\.gguf$/i, ""),
+        file_name: fileName,
+        size_bytes: size,
+        has_chat_template: entry.metadata.has_chat_template,
+        mtime_ms: Math.floor(mtimeMs),
+        ...(entry.metadata.architecture !== undefined ? { architecture: entry.metadata.architecture } : {}),
+        ...(entry.metadata.context_length !== undefined ? { context_length: entry.metadata.context_length } : {}),
+        ...(entry.metadata.parameter_count !== undefined ? { parameter_count: entry.metadata.parameter_count } : {}),
+        ...(entry.metadata.quantization !== undefined ? { quantization: entry.metadata.quantization } : {}),
+      };
+    } else {
+      model.metadata_error = entry.metadata_error ?? "unreadable GGUF header";
+      this.log.warn({ file: fileName, error: model.metadata_error }, "model header unreadable; not served");
+    }
+    return model;
+  }
+}

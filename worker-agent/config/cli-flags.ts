@@ -1,0 +1,55 @@
+import { parseArgs } from "node:util";
+
+// Command-line flags of llama-orch-worker. Every flag mirrors a config key (and most an env var);
+// see docs/WORKER.md for the full table.
+export const WORKER_FLAG_OPTIONS = {
+  config: { type: "string" },
+  "node-id": { type: "string" },
+  "machine-id": { type: "string" },
+  bind: { type: "string" },
+  "advertise-url": { type: "string" },
+  "orchestrator-url": { type: "string" },
+  "api-token-file": { type: "string" },
+  "heartbeat-interval": { type: "string" },
+  "models-dir": { type: "string" },
+  "runtime-dir": { type: "string" },
+  "data-dir": { type: "string" },
+  pool: { type: "string", multiple: true },
+  "log-level": { type: "string" },
+  threads: { type: "string" },
+  slots: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+export interface ParsedCommandLine {
+  command: string;
+  flags: WorkerFlags;
+}
+
+export interface WorkerFlags {
+  config?: string;
+  "node-id"?: string;
+  "machine-id"?: string;
+  bind?: string;
+  "advertise-url"?: string;
+  "orchestrator-url"?: string;
+  "api-token-file"?: string;
+  "heartbeat-interval"?: string;
+  "models-dir"?: string;
+  "runtime-dir"?: string;
+  "data-dir"?: string;
+  pool?: string[];
+  "log-level"?: string;
+  threads?: string;
+  slots?: string;
+  help?: boolean;
+  version?: boolean;
+}
+
+/** Throws (with node's own message, e.g. "Unknown option '--x'") on flags that do not exist. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const { values, positionals } = parseArgs({ args: [...argv], options: WORKER_FLAG_OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length > 1) throw new Error(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
+  return { command: positionals[0] ?? "start", flags: values };
+}

@@ -1,0 +1,65 @@
+// Engine child process: one per pool, forked by the agent with an IPC channel. It loads one model
+// with node-llama-cpp and serves infer/abort requests. A native abort (e.g. a malformed GGUF) kills
+// only this process; the agent's supervisor notices and restarts it.
+import { ParentToEngineMessageSchema, type EngineToParentMessage } from "./engine-ipc.js";
+import { LlamaEngine } from "./llama-engine.js";
+
+const STATS_INTERVAL_MS = 2000;
+
+function send(message: EngineToParentMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+if (process.send === undefined) {
+  process.stderr.write("engine-host must be started by llama-orch-worker with an IPC channel\n");
+  process.exit(2);
+}
+
+const engine = new LlamaEngine(send);
+let loaded = false;
+
+// The agent is gone (killed, crashed): never outlive it.
+process.on("disconnect", () => process.exit(0));
+// systemd (KillMode=mixed) and terminals signal the agent; it drains and then shuts us down itself.
+process.on("SIGINT", () => undefined);
+process.on("SIGTERM", () => undefined);
+
+const statsTimer = setInterval(() => {
+  if (!loaded) return;
+  engine
+    .vramState()
+    .then((vram) => send({ type: "stats", vram_total_bytes: vram.total, vram_free_bytes: vram.free }))
+    .catch(() => undefined);
+}, STATS_INTERVAL_MS);
+statsTimer.unref();
+
+process.on("message", (raw: unknown) => {
+  const parsed = ParentToEngineMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`engine-host: ignoring invalid IPC message: ${parsed.error.message}\n`);
+    return;
+  }
+  const msg = parsed.data;
+  switch (msg.type) {
+    case "load":
+      engine
+        .load(msg)
+        .then(() => {
+          loaded = true;
+        })
+        .catch((error: unknown) => send({ type: "load_failed", code: "INTERNAL", message: error instanceof Error ? error.message : String(error) }));
+      return;
+    case "infer":
+      void engine.infer(msg);
+      return;
+    case "abort":
+      engine.abort(msg.task_id);
+      return;
+    case "shutdown":
+      engine
+        .dispose()
+        .catch(() => undefined)
+        .finally(() => process.exit(0));
+      return;
+  }
+});

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { PoolDeviceSchema } from "../../src-shared/config/worker-config.js";
+import { ErrorCodeSchema } from "../../src-shared/errors/error-envelope.js";
+import { GpuBackendSchema } from "../../src-shared/nodes/gpu-capabilities.js";
+import { StopReasonSchema } from "../../src-shared/streaming/sse-events.js";
+import { ChatMessageSchema } from "../../src-shared/worker-api/chat-message.js";
+
+// The IPC protocol between the agent (parent) and an engine host (child, one per pool). Both sides
+// validate what they receive: a child is running native code that may be in any state.
+
+export const EngineLoadMessageSchema = z.object({
+  type: z.literal("load"),
+  model_path: z.string().min(1),
+  /** Tokens per sequence; omitted → min(model's training context, 4096). */
+  context_size: z.int().min(64).optional(),
+  slots: z.int().min(1),
+  threads: z.int().min(1),
+  device: PoolDeviceSchema,
+  memory_limit_bytes: z.int().min(0).optional(),
+});
+export type EngineLoadMessage = z.infer<typeof EngineLoadMessageSchema>;
+
+export const EngineInferMessageSchema = z.object({
+  type: z.literal("infer"),
+  task_id: z.string().min(1),
+  prompt: z.string().optional(),
+  messages: z.array(ChatMessageSchema).min(1).optional(),
+  max_tokens: z.int().min(1),
+  temperature: z.number().min(0).optional(),
+  top_k: z.int().min(0).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  seed: z.int().min(0).optional(),
+  stop: z.array(z.string().min(1)).optional(),
+});
+export type EngineInferMessage = z.infer<typeof EngineInferMessageSchema>;
+
+export const ParentToEngineMessageSchema = z.discriminatedUnion("type", [
+  EngineLoadMessageSchema,
+  EngineInferMessageSchema,
+  z.object({ type: z.literal("abort"), task_id: z.string().min(1) }),
+  z.object({ type: z.literal("shutdown") }),
+]);
+export type ParentToEngineMessage = z.infer<typeof ParentToEngineMessageSchema>;
+
+export const EngineLoadedMessageSchema = z.object({
+  type: z.literal("loaded"),
+  engine_version: z.string(),
+  backend: GpuBackendSchema,
+  context_size: z.int().min(1),
+  slots: z.int().min(1),
+  vram_total_bytes: z.int().min(0),
+  vram_free_bytes: z.int().min(0),
+  /** Estimated bytes the model plus its context need (GGUF insights). */
+  estimated_bytes: z.int().min(0),
+  load_ms: z.int().min(0),
+});
+export type EngineLoadedMessage = z.infer<typeof EngineLoadedMessageSchema>;
+
+export const EngineDoneMessageSchema = z.object({
+  type: z.literal("done"),
+  task_id: z.string(),
+  tokens_out: z.int().min(0),
+  tokens_in: z.int().min(0),
+  decode_ms: z.int().min(0),
+  first_token_ms: z.int().min(0).optional(),
+  stop_reason: StopReasonSchema,
+});
+export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
+
+export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
+  EngineLoadedMessageSchema,
+  z.object({ type: z.literal("load_failed"), code: ErrorCodeSchema, message: z.string() }),
+  z.object({ type: z.literal("token"), task_id: z.string(), t: z.string(), i: z.int().min(0) }),
+  EngineDoneMessageSchema,
+  z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
+  z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),
+]);
+export type EngineToParentMessage = z.infer<typeof EngineToParentMessageSchema>;

@@ -1,0 +1,78 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { fileURLToPath } from "node:url";
+import { EngineToParentMessageSchema, type EngineToParentMessage, type ParentToEngineMessage } from "./engine-ipc.js";
+
+/** The compiled engine host next to this file (dist/worker-agent/engine/engine-host.js). */
+export const ENGINE_HOST_PATH = fileURLToPath(new URL("./engine-host.js", import.meta.url));
+
+export interface EngineExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function describeExit(exit: EngineExit): string {
+  return exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code ?? "?"}`;
+}
+
+/**
+ * Parent-side handle of one engine child. Messages from the child are validated; an invalid one
+ * is reported as "protocol_error" (and the child is killed by the owner).
+ */
+export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
+  private readonly child: ChildProcess;
+  private exited: EngineExit | undefined;
+  private readonly exitPromise: Promise<EngineExit>;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    super();
+    this.child = fork(ENGINE_HOST_PATH, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, serialization: "json" });
+    this.exitPromise = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        this.exited = { code, signal };
+        resolve(this.exited);
+        this.emit("exit", this.exited);
+      });
+    });
+    this.child.on("message", (raw: unknown) => {
+      const parsed = EngineToParentMessageSchema.safeParse(raw);
+      if (parsed.success) this.emit("message", parsed.data);
+      else this.emit("protocol_error", parsed.error.message);
+    });
+    // An IPC write to a dying child fails asynchronously; the exit event is what matters.
+    this.child.on("error", () => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.exited === undefined ? this.child.pid : undefined;
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  send(message: ParentToEngineMessage): boolean {
+    if (this.exited !== undefined || !this.child.connected) return false;
+    try {
+      return this.child.send(message);
+    } catch {
+      return false;
+    }
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.exited === undefined) this.child.kill(signal);
+  }
+
+  /** Asks the child to dispose and exit; SIGKILL after graceMs. */
+  async stop(graceMs = 3000): Promise<EngineExit> {
+    if (this.exited !== undefined) return this.exited;
+    this.send({ type: "shutdown" });
+    const timer = setTimeout(() => this.kill("SIGKILL"), graceMs);
+    try {
+      return await this.exitPromise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type { z } from "zod";
+import { HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from "../../src-shared/nodes/heartbeat.js";
+import { RegisterNodeResponseSchema, type RegisterNodeRequest, type RegisterNodeResponse } from "../../src-shared/nodes/node-registration.js";
+
+export type CallResult<T> = { ok: true; status: number; data: T | undefined } | { ok: false; status: number | undefined; reason: string };
+
+/** The orchestrator's node endpoints (POST /v2/nodes/register, POST …/heartbeat, DELETE /v2/nodes/{id}). */
+export class OrchestratorClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  register(body: RegisterNodeRequest): Promise<CallResult<RegisterNodeResponse>> {
+    return this.call("POST", "/v2/nodes/register", body, RegisterNodeResponseSchema);
+  }
+
+  heartbeat(nodeId: string, body: HeartbeatRequest): Promise<CallResult<HeartbeatResponse>> {
+    return this.call("POST", `/v2/nodes/${encodeURIComponent(nodeId)}/heartbeat`, body, HeartbeatResponseSchema);
+  }
+
+  deregister(nodeId: string): Promise<CallResult<undefined>> {
+    return this.call("DELETE", `/v2/nodes/${encodeURIComponent(nodeId)}`, undefined, undefined);
+  }
+
+  /** GET /health on the orchestrator and an authenticated probe (used by `doctor`). */
+  async probe(): Promise<{ reachable: boolean; tokenAccepted: boolean | undefined; detail: string }> {
+    try {
+      const health = await fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
+      await health.body?.cancel();
+      // A heartbeat for a node id that cannot exist: 404 means the token passed auth, 401 that it did not.
+      const auth = await fetch(new URL("/v2/nodes/llama-orch-doctor-probe/heartbeat", this.baseUrl), {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [] }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      await auth.body?.cancel();
+      const tokenAccepted = auth.status === 401 || auth.status === 403 ? false : auth.status < 500 ? true : undefined;
+      return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, authenticated probe ${auth.status}` };
+    } catch (error) {
+      return { reachable: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private async call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T> | undefined): Promise<CallResult<T>> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      return { ok: false, status: undefined, reason: `${error instanceof Error ? error.message : String(error)}${cause !== undefined ? ` (${cause})` : ""}` };
+    }
+    const text = await response.text().catch(() => "");
+    if (!response.ok) return { ok: false, status: response.status, reason: `HTTP ${response.status}: ${text.slice(0, 300)}` };
+    if (schema === undefined || text === "") return { ok: true, status: response.status, data: undefined };
+    try {
+      const parsed = schema.safeParse(JSON.parse(text));
+      return { ok: true, status: response.status, data: parsed.success ? parsed.data : undefined };
+    } catch {
+      return { ok: true, status: response.status, data: undefined };
+    }
+  }
+}
