@@ -16,7 +16,8 @@ export const TEST_MODELS: Readonly<Record<TestModelKind, Readonly<{ file: string
     options: { size: "tiny", seed: 42, chatTemplate: "chatml", name: "llama-orch-test-tiny-chatml" },
   },
   "tiny-b": { file: "tiny-b.gguf", options: { size: "tiny", seed: 1337, name: "llama-orch-test-tiny-b" } },
-  medium: { file: "medium.gguf", options: { size: "medium", seed: 42, name: "llama-orch-test-medium" } },
+  // ctx 4096: long generations (thousands of tokens) for tests that must see streaming over wall time.
+  medium: { file: "medium.gguf", options: { size: "medium", seed: 42, ctx: 4096, name: "llama-orch-test-medium" } },
 };
 
 export const TEST_MODEL_KINDS = Object.keys(TEST_MODELS) as TestModelKind[];

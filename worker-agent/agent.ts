@@ -68,7 +68,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     }
     for (const model of catalog.list()) {
       if (model.inventory === undefined || autoPoolPaths.has(model.path)) continue;
-      const id = autoPoolId(model.file_name, (candidate) => pools.has(candidate));
+      // Pool ids are cluster-wide (the orchestrator's /v2/pools/{id}), so auto ids carry the node id.
+      const id = autoPoolId(`${config.node_id}.${model.file_name}`, (candidate) => pools.has(candidate));
       const hasGpu = probe.ok && probe.result.backend !== "cpu";
       const pool = makePool(
         { id, model: model.file_name, device: "auto", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(availableParallelism(), hasGpu) },
@@ -169,7 +170,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       const boundHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
       const address = `http://${boundHost}:${bound.port}`;
       advertiseUrl = config.advertise_url ?? (host === "0.0.0.0" || host === "[::]" ? `http://${config.node_id}:${bound.port}` : address);
-      log.info({ address, advertise_url: advertiseUrl, node_id: config.node_id }, "listening");
+      log.info({ address, advertise_url: advertiseUrl }, "listening");
 
       handoff = new HandoffWatcher(config.runtime_dir, config.handoff_poll_ms, pools, metrics, log.child({ component: "handoff" }));
       await handoff.start();

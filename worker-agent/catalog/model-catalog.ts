@@ -34,6 +34,8 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private scannedOnce = false;
+  /** Files known to be complete (verified uploads): no settle delay. */
+  private readonly settled = new Set<string>();
 
   constructor(
     readonly modelsDir: string,
@@ -92,6 +94,11 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
     }
   }
 
+  /** A file that is complete by construction (renamed into place after verification). */
+  markComplete(path: string): void {
+    this.settled.add(path);
+  }
+
   scan(): Promise<void> {
     this.scanning ??= this.scanOnce().finally(() => {
       this.scanning = undefined;
@@ -129,7 +136,8 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
           next.set(path, known);
           continue;
         }
-        if (this.scannedOnce && known === undefined && now - st.mtimeMs < SETTLE_MS) continue;
+        if (this.scannedOnce && known === undefined && !this.settled.has(path) && now - st.mtimeMs < SETTLE_MS) continue;
+        this.settled.delete(path);
         next.set(path, await this.describe(path, name, st.size, st.mtimeMs));
       } catch (error) {
         this.log.warn({ err: error, path }, "cannot read model file");

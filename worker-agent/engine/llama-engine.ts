@@ -114,7 +114,7 @@ export class LlamaEngine {
     let firstTokenAt: number | undefined;
     let index = 0;
     const onTextChunk = (text: string): void => {
-      if (controller.signal.aborted) return; // nothing leaves after an abort
+      if (controller.signal.aborted || text === "") return; // nothing leaves after an abort; empty chunks carry nothing
       firstTokenAt ??= performance.now();
       this.send({ type: "token", task_id: msg.task_id, t: text, i: index++ });
     };

@@ -83,9 +83,12 @@ export class ModelReceiver {
         this.metrics.modelsReceived.inc({ outcome: "mismatch" });
         return sendError(res, "INVALID_PARAMS", `sha256 mismatch: received ${actual}`);
       }
+      this.catalog.markComplete(target);
       await rename(part, target);
       this.metrics.modelsReceived.inc({ outcome: "ok" });
       this.log.info({ sha256, file: fileNameRaw, size_bytes: received }, "model received");
+      // A scan may be running already (and may have missed the file): wait for it, then scan again.
+      await this.catalog.scan();
       await this.catalog.scan();
       return this.reply(res, { sha256, bytes_received: received, complete: true, verified: true });
     } catch (error) {

@@ -15,6 +15,9 @@ export interface NodeRegistryEvents {
   event: [nodeId: string, event: NodeEvent];
 }
 
+/** Registration refused: a pool id is already served by another live node. */
+export class PoolIdConflict extends Error {}
+
 export interface LivenessTimings {
   suspectAfterMs: number;
   offlineAfterMs: number;
@@ -55,6 +58,13 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   register(req: RegisterNodeRequest): NodeRecord {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
+    // Pool ids are cluster-wide: a live node keeps its pools; an Offline owner yields them.
+    for (const poolId of req.pools) {
+      const owner = this.ownerOfPool(poolId);
+      if (owner !== undefined && owner.node_id !== req.node_id && owner.status !== "Offline") {
+        throw new PoolIdConflict(`pool id ${poolId} is already served by node ${owner.node_id}; pool ids must be unique in the cluster`);
+      }
+    }
     const node: NodeRecord = {
       node_id: req.node_id,
       machine_id: req.machine_id,

@@ -1,6 +1,7 @@
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import { toNodeInfo } from "../../registry/node-record.js";
+import { PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { HttpError } from "../http-error.js";
 import type { RouteHandler } from "../route-context.js";
@@ -13,6 +14,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         ctx.registry.register(req);
       } catch (err) {
         ctx.metrics.nodeRegistrations.inc({ outcome: "error" });
+        if (err instanceof PoolIdConflict) throw new HttpError("CONFLICT", err.message);
         throw err;
       }
       ctx.metrics.nodeRegistrations.inc({ outcome: "success" });

@@ -1,0 +1,120 @@
+// The llama-orch-worker CLI as users run it: the compiled dist/worker-agent/cli.js.
+import { spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testModelPath } from "../test-support/models.js";
+import { getJson, killAllWorkers, startWorker, TEST_TOKEN, WORKER_CLI } from "../test-support/worker-agent-process.js";
+import { fileSha256 } from "./catalog/file-sha256.js";
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (bounded: SIGKILL after timeoutMs). */
+function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliRun> {
+  const merged: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("POOL_MANAGERD_") && k !== "LLORCH_API_TOKEN" && k !== "ORCHESTRATORD_URL") merged[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [WORKER_CLI, ...args], { env: merged, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "llorch-cli-"));
+});
+afterAll(async () => {
+  await killAllWorkers();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("llama-orch-worker CLI", () => {
+  it("prints its version and help", async () => {
+    const version = await runCli(["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: "0.1.0\n" });
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const word of ["start", "doctor", "POOL_MANAGERD_BIND_ADDR", "ORCHESTRATORD_URL", "LLORCH_API_TOKEN", "--pool"]) expect(help.stdout).toContain(word);
+  });
+
+  it("exits 2 on unknown flags, unknown commands and invalid configuration, naming the key", async () => {
+    expect((await runCli(["--bogus"])).code).toBe(2);
+    expect((await runCli(["frobnicate"])).code).toBe(2);
+    const bad = await runCli(["start", "--data-dir", dir], { POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "soon", LLORCH_API_TOKEN: TEST_TOKEN });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("heartbeat_interval_secs (from env POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS)");
+  });
+
+  it("refuses a non-loopback bind, or an orchestrator, without a configured token", async () => {
+    const open = await runCli(["start", "--bind", "0.0.0.0:0", "--data-dir", dir]);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/refusing to bind non-loopback address 0\.0\.0\.0:0 without LLORCH_API_TOKEN/);
+    const orch = await runCli(["start", "--data-dir", dir], { ORCHESTRATORD_URL: "http://127.0.0.1:1" });
+    expect(orch.code).toBe(2);
+    expect(orch.stderr).toMatch(/LLORCH_API_TOKEN is required when ORCHESTRATORD_URL is set/);
+  });
+
+  it("generates a 0600 token on a loopback bind with none configured, and serves with it", async () => {
+    const worker = await startWorker({ env: { LLORCH_API_TOKEN: undefined } });
+    const path = join(worker.dataDir, "worker-token");
+    const token = (await readFile(path, "utf8")).trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await getJson(`${worker.url}/v2/pools`, token)).status).toBe(200);
+    expect((await getJson(`${worker.url}/v2/pools`, TEST_TOKEN)).status).toBe(401);
+    expect(worker.logs.find((l) => l.token_file === path)).toBeDefined();
+    expect(await worker.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it("doctor reports backend, GPUs, CPU/RAM and models with sha256, and exits 0", async () => {
+    const models = join(dir, "models");
+    await mkdir(models, { recursive: true });
+    await copyFile(testModelPath("tiny"), join(models, "tiny.gguf"));
+    const sha = await fileSha256(join(models, "tiny.gguf"));
+    const run = await runCli(["doctor", "--models-dir", models, "--data-dir", join(dir, "data")]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/llama\.cpp backend: CPU/);
+    expect(run.stdout).toContain("GPUs: none");
+    expect(run.stdout).toMatch(/CPU: \d+ cores/);
+    expect(run.stdout).toContain(`tiny.gguf`);
+    expect(run.stdout).toContain(`sha256 ${sha}`);
+    expect(run.stdout).toContain("orchestrator: none (standalone mode)");
+    expect(run.stdout).toContain("doctor: OK");
+  });
+
+  it("doctor exits 1 when the orchestrator is unreachable or a pool's model is missing", async () => {
+    const port = await closedPort();
+    const run = await runCli(["doctor", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data"), "--pool", "id=x,model=absent.gguf"], {
+      ORCHESTRATORD_URL: `http://127.0.0.1:${port}`,
+      LLORCH_API_TOKEN: TEST_TOKEN,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — UNREACHABLE/);
+    expect(run.stdout).toContain('PROBLEM: pool x: model "absent.gguf" is not in the models dir');
+  });
+});

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// llama-orch-worker: the headless worker agent (pool-managerd's job). See docs/WORKER.md.
+import { createWorkerAgent } from "./agent.js";
+import { decideApiToken } from "./auth/token-policy.js";
+import { tokenFingerprint } from "./auth/token-fingerprint.js";
+import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js";
+import { loadWorkerConfig } from "./config/load-worker-config.js";
+import { runDoctor } from "./doctor/doctor.js";
+import { createLogger } from "./logging/logger.js";
+import { workerVersion } from "./version.js";
+
+const USAGE = `Usage: llama-orch-worker [start|doctor] [options]
+
+Commands:
+  start                  run the worker agent (default)
+  doctor                 check backend, GPUs, models and orchestrator; exit 1 on problems
+
+Options (each also settable by env var or config file; flags win):
+  --config <file.json>           config file (env POOL_MANAGERD_CONFIG)
+  --node-id <id>                 POOL_MANAGERD_NODE_ID (default: hostname)
+  --machine-id <id>              POOL_MANAGERD_MACHINE_ID (default: node id)
+  --bind <host:port>             POOL_MANAGERD_BIND_ADDR (default 127.0.0.1:9200; port 0 = any)
+  --advertise-url <url>          POOL_MANAGERD_ADVERTISE_URL (default: from the bound address)
+  --orchestrator-url <url>       ORCHESTRATORD_URL (unset: standalone, no registration)
+  --api-token-file <file>        file holding LLORCH_API_TOKEN (env LLORCH_API_TOKEN / LLORCH_API_TOKEN_FILE)
+  --heartbeat-interval <secs>    POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS (default 1)
+  --models-dir <dir>             POOL_MANAGERD_MODELS_DIR (default ~/.cache/llama-orch/models)
+  --runtime-dir <dir>            POOL_MANAGERD_RUNTIME_DIR (handoff files; default <data dir>/engines)
+  --data-dir <dir>               POOL_MANAGERD_DATA_DIR (default ~/.local/state/llama-orch-worker)
+  --pool id=..,model=..[,slots=N][,device=cpu|auto|N][,context_size=N]   repeatable; POOL_MANAGERD_POOLS (';'-separated)
+  --threads <n>                  POOL_MANAGERD_THREADS (default 1 on <=2 cores, else cores-1)
+  --slots <n>                    POOL_MANAGERD_AUTO_POOL_SLOTS: slots of pools derived from the models dir
+  --log-level <level>            LLORCH_LOG_LEVEL (fatal|error|warn|info|debug|trace|silent)
+  -h, --help                     this help
+  -v, --version                  print the version
+
+Exit codes: 0 ok, 1 runtime failure / doctor found problems, 2 bad configuration.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let cmd: ParsedCommandLine;
+  try {
+    cmd = parseCommandLine(argv);
+  } catch (error) {
+    process.stderr.write(`llama-orch-worker: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const version = workerVersion();
+  if (cmd.flags.version === true) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (cmd.flags.help === true || cmd.command === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (cmd.command !== "start" && cmd.command !== "doctor") {
+    process.stderr.write(`llama-orch-worker: unknown command "${cmd.command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  const loaded = await loadWorkerConfig(cmd.flags, process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`llama-orch-worker: invalid configuration:\n${loaded.errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    return 2;
+  }
+  const config = loaded.config;
+
+  if (cmd.command === "doctor") {
+    const quiet = createLogger("silent");
+    return runDoctor(config, version, quiet, (line) => process.stdout.write(`${line}\n`));
+  }
+
+  const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id });
+  const decision = await decideApiToken(config);
+  if (!decision.ok) {
+    log.fatal({ event: "startup_bind_refused", bind_addr: config.bind_addr }, decision.error);
+    process.stderr.write(`llama-orch-worker: ${decision.error}\n`);
+    return 2;
+  }
+  for (const warning of decision.warnings) log.warn(warning);
+  const fp6 = tokenFingerprint(decision.token);
+  if (decision.source.kind === "generated") {
+    log.info({ fp6, token_file: decision.source.path, created: decision.source.created }, "API token generated for loopback use; clients read it from token_file");
+  } else {
+    log.info({ fp6 }, "API token configured");
+  }
+
+  const agent = createWorkerAgent(config, decision.token, version, log);
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+
+  let stopping = false;
+  const exitCode = await new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, "second signal: exiting without finishing the drain");
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      agent.shutdown(signal).then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    agent.start().catch((error: unknown) => {
+      log.fatal({ err: error }, "worker failed to start");
+      resolve(1);
+    });
+  });
+  return exitCode;
+}
+
+const code = await main(process.argv.slice(2));
+process.exit(code);

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { openAiRequestBody } from "./external-pool.js";
+import { OpenAiStreamDecoder } from "./openai-stream.js";
+
+describe("OpenAI stream conversion", () => {
+  it("decodes text and chat chunks split anywhere, finish reasons and [DONE]", () => {
+    const wire =
+      'data: {"choices":[{"text":"Hel","finish_reason":null}]}\n\n' +
+      'data: {"choices":[{"delta":{"role":"assistant","content":"lo"},"finish_reason":null}]}\n\n' +
+      'data: {"choices":[{"delta":{},"finish_reason":"length"}]}\n\n' +
+      "data: not json\n\n" +
+      "data: [DONE]\n\n";
+    const decoder = new OpenAiStreamDecoder();
+    const items = [];
+    for (let i = 0; i < wire.length; i += 7) items.push(...decoder.feed(wire.slice(i, i + 7)));
+    expect(items.map((x) => x.kind)).toEqual(["text", "text", "finish", "invalid", "done"]);
+    expect(items.slice(0, 3)).toEqual([{ kind: "text", text: "Hel" }, { kind: "text", text: "lo" }, { kind: "finish", reason: "max_tokens" }]);
+  });
+
+  it("builds the upstream body from an infer request", () => {
+    expect(openAiRequestBody({ task_id: "t", prompt: "p", max_tokens: 3, seed: 1 }, "m")).toEqual({ model: "m", prompt: "p", max_tokens: 3, temperature: 0, seed: 1, stream: true });
+    expect(openAiRequestBody({ task_id: "t", messages: [{ role: "user", content: "c" }], max_tokens: 3, temperature: 0.5 }, undefined)).toEqual({
+      messages: [{ role: "user", content: "c" }],
+      max_tokens: 3,
+      temperature: 0.5,
+      stream: true,
+    });
+  });
+});
