@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { OrchestratorConfigInput } from "../src-shared/config/orchestrator-config.js";
-import { createLogger, createOrchestrator, loadOrchestratorConfig, type Orchestrator } from "../src-main/orchestrator/index.js";
+import { createOrchestrator, loadOrchestratorConfig, type Orchestrator } from "../src-main/orchestrator/index.js";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef0123456789abcdef";
 
@@ -33,7 +33,7 @@ export async function startTestOrchestrator(overrides: Partial<OrchestratorConfi
   });
   const make = (bind: string) => {
     const config = loadOrchestratorConfig({ env: {}, overrides: { bind_addr: bind, data_dir: dir, api_tokens: [TEST_TOKEN], pool_probe_interval_ms: 1000, log_level: "debug", ...overrides } });
-    return createOrchestrator({ config, logger: createLogger(config.log_level, "orchestrator", sink) });
+    return createOrchestrator({ config, logDestination: sink });
   };
   let orchestrator = make(overrides.bind_addr ?? "127.0.0.1:0");
   let url = await orchestrator.listen();

@@ -29,7 +29,7 @@ let scratch: string;
 let brokenSha = "";
 
 const status = async (pool: string): Promise<PoolStatus> => (await getJson<PoolStatus>(`${worker.url}/v2/pools/${pool}/status`)).body;
-const diagnostics = async (pool: string) => (await getJson<{ engine_pid: number | null; slots_busy: number; circuit: string }>(`${worker.url}/v2/pools/${pool}/diagnostics`)).body;
+const diagnostics = async (pool: string) => (await getJson<{ engine_pid: number | null; slots_busy: number; slots_waiting: number; circuit: string }>(`${worker.url}/v2/pools/${pool}/diagnostics`)).body;
 const metricsText = async (): Promise<string> => (await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${worker.token}` } })).text();
 
 function firstTokenAt(result: StreamResult): number {
@@ -139,22 +139,41 @@ describe("worker agent with real llama.cpp", () => {
   });
 
   it("runs 4 requests on a 4-slot pool concurrently, and a 5th starts only after one of them ends", async () => {
-    const request = (i: number) => ({ task_id: `conc-${i}`, prompt: `Request number ${i}: the cat`, max_tokens: 300 });
-    const results = await Promise.all([0, 1, 2, 3, 4].map((i) => streamInfer(worker.url, "m", request(i))));
-    for (const r of results) expect(terminalEvent(r)).toMatchObject({ event: "end", data: { tokens_out: 300 } });
-    const queued = results.filter((r) => {
-      const started = r.events[0]?.event;
-      return started?.event === "started" && started.data.queue_position > 0;
-    });
-    expect(queued).toHaveLength(1);
-    const waiting = queued[0] as StreamResult;
-    const running = results.filter((r) => r !== waiting);
-    // Overlap: every one of the 4 had its first token before any of them ended.
-    const latestFirstToken = Math.max(...running.map(firstTokenAt));
-    const earliestEnd = Math.min(...running.map(terminalAt));
+    // Four open-ended streams: once all four have tokens, none has ended, so they overlap; each must
+    // keep producing after the last of them started (interleaved, i.e. batched, not one after another).
+    const tokensSeen = [0, 0, 0, 0];
+    let allStarted!: () => void;
+    const allStartedPromise = new Promise<void>((resolve) => (allStarted = resolve));
+    const running = [0, 1, 2, 3].map((i) =>
+      streamInfer(worker.url, "m", { task_id: `conc-${i}`, prompt: `Request number ${i}: the cat`, max_tokens: 40_000 }, (event) => {
+        if (event.event !== "token") return;
+        tokensSeen[i] = (tokensSeen[i] ?? 0) + 1;
+        if (tokensSeen.every((n) => n >= 1)) allStarted();
+      }),
+    );
+    await allStartedPromise;
+    const allStartedAt = performance.now();
+    await waitFor(async () => tokensSeen, (seen) => seen.every((n) => n >= 20));
+    // The 5th arrives while all four slots are busy.
+    const fifth = streamInfer(worker.url, "m", { task_id: "conc-4", prompt: "the fifth", max_tokens: 10 });
+    await waitFor(() => diagnostics("m"), (d) => d.slots_waiting === 1);
+    expect((await postJson(`${worker.url}/v2/tasks/conc-0/cancel`, {})).status).toBe(202);
+    const fifthResult = await fifth;
+    for (const id of ["conc-1", "conc-2", "conc-3"]) await postJson(`${worker.url}/v2/tasks/${id}/cancel`, {});
+    const results = await Promise.all(running);
+
+    for (const r of results) {
+      expect(terminalEvent(r)).toMatchObject({ event: "end", data: { canceled: true } });
+      expect(r.events.some((e) => e.event.event === "token" && e.at > allStartedAt)).toBe(true);
+    }
+    const latestFirstToken = Math.max(...results.map(firstTokenAt));
+    const earliestEnd = Math.min(...results.map(terminalAt));
     expect(latestFirstToken).toBeLessThan(earliestEnd);
-    // The 5th waited for a slot: its first token came after the first of the 4 ended.
-    expect(firstTokenAt(waiting)).toBeGreaterThan(earliestEnd);
+    const started = fifthResult.events[0]?.event;
+    expect(started?.event === "started" && started.data.queue_position).toBe(1);
+    expect(terminalEvent(fifthResult)).toMatchObject({ event: "end", data: { tokens_out: 10 } });
+    // The 5th got a slot only when conc-0 ended.
+    expect(firstTokenAt(fifthResult)).toBeGreaterThan(terminalAt(results[0] as StreamResult));
   });
 
   it("cancel stops generation in the engine: the stream ends with end+canceled and no token follows", async () => {
@@ -267,7 +286,7 @@ describe("worker agent with real llama.cpp", () => {
     expect(metricValue(text, "pool_ready", { pool_id: "m" })).toBe(1);
     expect(metricValue(text, "pool_ready", { pool_id: "bad" })).toBe(0);
     expect(metricValue(text, "pool_slots_total", { pool_id: "m" })).toBe(4);
-    expect(metricValue(text, "pool_tokens_out_total", { pool_id: "m" })).toBe(1500);
+    expect(metricValue(text, "pool_tokens_out_total", { pool_id: "m" })).toBeGreaterThanOrEqual(4 * 20 + 10);
     expect(metricValue(text, "pool_circuit_open", { pool_id: "bad" })).toBe(1);
     expect(text).toMatch(/node_id="/);
   });

@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.log_level, "orchestrator");
   let orchestrator;
   try {
-    orchestrator = createOrchestrator({ config, logger });
+    orchestrator = createOrchestrator({ config });
   } catch (err) {
     if (err instanceof StartupRefused) {
       logger.error({ event: "startup_bind_refused", bind_addr: config.bind_addr }, err.message);
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       dataDir: config.data_dir,
       nodeId: "local",
       demoModelWhenEmpty: true,
-      logger,
+      logger: orchestrator.context.logger,
     });
     await worker.start();
   }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express from "express";
-import type { Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
@@ -18,6 +18,10 @@ import { listClusterModels, type ResolvedModel } from "./catalog/model-resolver.
 import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
 import { openDatabase } from "./db/database.js";
+import { ApiKeyStore } from "./db/api-key-store.js";
+import { SettingsStore } from "./db/settings-store.js";
+import { ClusterFeed } from "./dashboard/cluster-feed.js";
+import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
@@ -31,6 +35,7 @@ import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
 import { createLogger } from "./logging/logger.js";
+import { LogRing } from "./logging/log-ring.js";
 import { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
@@ -40,8 +45,8 @@ export const ORCHESTRATOR_VERSION = readPackageVersion();
 
 export interface OrchestratorOptions {
   config: OrchestratorConfig;
-  /** Where logs go (default stdout). */
-  logger?: Logger;
+  /** Where JSON log lines go besides the dashboard's log ring (default stdout). */
+  logDestination?: DestinationStream;
 }
 
 export interface Orchestrator {
@@ -61,10 +66,11 @@ export interface Orchestrator {
 export class StartupRefused extends Error {}
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const config = options.config;
+  let config = options.config;
   const { host, port } = splitHostPort(config.bind_addr);
   const loopback = isLoopbackHost(host);
-  const logger = options.logger ?? createLogger(config.log_level, "orchestrator");
+  const logRing = new LogRing();
+  const logger = createLogger(config.log_level, "orchestrator", options.logDestination ?? pino.destination({ dest: 1, sync: false }), logRing);
 
   const tokens = new TokenSet();
   for (const t of config.api_tokens) tokens.addToken(t, "config");
@@ -82,6 +88,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
 
   const db = openDatabase(join(config.data_dir, "orchestrator.db"));
+  const settingsStore = new SettingsStore(db);
+  const persisted = settingsStore.load();
+  config = { ...config, ...persisted };
+  const apiKeys = new ApiKeyStore(db);
+  for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
   const registry = new NodeRegistry(new NodeStore(db));
   const journal = new TaskJournal(db);
@@ -120,6 +131,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
   updateAvailabilityGauges();
 
+  const profile = (): "home" | "cloud" => (config.cloud_profile ? "cloud" : "home");
+  const settings = () => ({
+    placement_strategy: config.placement_strategy,
+    admission_capacity: config.admission_capacity,
+    admission_policy: config.admission_policy,
+    session_token_budget: config.session_token_budget,
+    profile: profile(),
+    bind_addr: config.bind_addr,
+  });
+  let url: string | null = null;
+  const publicUrl = () => url ?? `http://${config.bind_addr}`;
+  const feed = new ClusterFeed(registry, dispatcher, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
   const openApi = buildOrchestratorOpenApi();
   const context: OrchestratorContext = {
     config: getConfig,
@@ -138,6 +161,24 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     dashboardSessions,
     prober,
     workerToken,
+    feed,
+    apiKeys,
+    logRing,
+    builtinTokens: [
+      ...config.api_tokens.map((t) => ({ fp6: fp6(t), source: "config" as const })),
+      ...(apiToken.source === "generated" ? [{ fp6: apiToken.fp6, source: "generated" as const }] : []),
+    ],
+    settings,
+    applySettings: (update) => {
+      config = { ...config, ...update };
+      dispatcher.queue.configure(config.admission_capacity, config.admission_policy);
+      sessions.configure({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
+      settingsStore.save({ ...settingsStore.load(), ...update });
+      feed.settingsChanged();
+      dispatcher.schedulePump();
+      return settings();
+    },
+    publicUrl,
     clusterModels: () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model))),
     openApiDocument: () => openApi,
   };
@@ -160,6 +201,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...poolHandlers(context),
       ...catalogHandlers(context),
       ...openAiHandlers(context),
+      ...adminHandlers(context),
     },
     authenticator,
     logger,
@@ -172,7 +214,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
-  let url: string | null = null;
   const timers: NodeJS.Timeout[] = [];
 
   return {
@@ -196,12 +237,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       sweep.unref();
       timers.push(sweep);
       prober.start(config.pool_probe_interval_ms);
+      feed.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
     },
     async close() {
       for (const t of timers) clearInterval(t);
       prober.stop();
+      feed.stop();
       await dispatcher.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

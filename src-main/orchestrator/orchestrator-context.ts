@@ -1,4 +1,8 @@
 import type { Logger } from "pino";
+import type { Settings, SettingsUpdate } from "../../src-shared/dashboard/settings.js";
+import type { ClusterFeed } from "./dashboard/cluster-feed.js";
+import type { ApiKeyStore } from "./db/api-key-store.js";
+import type { LogRing } from "./logging/log-ring.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import type { SessionStore } from "./admission/session-store.js";
 import type { DashboardSessions } from "./auth/dashboard-sessions.js";
@@ -34,6 +38,16 @@ export interface OrchestratorContext {
   workerToken: () => string;
   /** Every model some node reports, with unique ids. */
   clusterModels: () => ResolvedModel[];
+  feed: ClusterFeed;
+  apiKeys: ApiKeyStore;
+  logRing: LogRing;
+  /** The token sources that are not API keys (configured, generated), by fingerprint. */
+  builtinTokens: { fp6: string; source: "config" | "generated" }[];
+  settings: () => Settings;
+  /** Validated settings change: applied at once and persisted. */
+  applySettings: (update: SettingsUpdate) => Settings;
+  /** Base URL clients should use (the listening address). */
+  publicUrl: () => string;
   /** The OpenAPI document served at /openapi.json. */
   openApiDocument: () => unknown;
 }

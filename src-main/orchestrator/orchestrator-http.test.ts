@@ -8,7 +8,7 @@ import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-rout
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { startTestOrchestrator, TEST_TOKEN, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
-import { createLogger, createOrchestrator, loadOrchestratorConfig, StartupRefused } from "./index.js";
+import { createOrchestrator, loadOrchestratorConfig, StartupRefused } from "./index.js";
 import { fp6 } from "./auth/bearer.js";
 
 let orch: TestOrchestrator;
@@ -119,19 +119,19 @@ describe("orchestrator HTTP surface", () => {
 describe("startup safety", () => {
   it("refuses a non-loopback bind without a configured token", () => {
     const config = loadOrchestratorConfig({ env: {}, overrides: { bind_addr: "0.0.0.0:0", data_dir: mkdtempSync(join(tmpdir(), "llorch-")) } });
-    expect(() => createOrchestrator({ config, logger: createLogger("silent", "t") })).toThrow(StartupRefused);
+    expect(() => createOrchestrator({ config: { ...config, log_level: "silent" } })).toThrow(StartupRefused);
   });
 
   it("generates a 0600 token file on a loopback bind without a token, and reuses it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "llorch-"));
     const config = loadOrchestratorConfig({ env: {}, overrides: { bind_addr: "127.0.0.1:0", data_dir: dir } });
-    const first = createOrchestrator({ config, logger: createLogger("silent", "t") });
+    const first = createOrchestrator({ config: { ...config, log_level: "silent" } });
     expect(first.apiToken.source).toBe("generated");
     expect(statSync(first.apiToken.path as string).mode & 0o777).toBe(0o600);
     const url = await first.listen();
     expect((await fetch(`${url}/v2/nodes`, { headers: { authorization: `Bearer ${first.apiToken.token}` } })).status).toBe(200);
     await first.close();
-    const second = createOrchestrator({ config, logger: createLogger("silent", "t") });
+    const second = createOrchestrator({ config: { ...config, log_level: "silent" } });
     expect(second.apiToken.token).toBe(first.apiToken.token);
     await second.listen();
     await second.close();

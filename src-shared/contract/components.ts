@@ -2,6 +2,9 @@ import type { z } from "zod";
 import { AvailabilityModelSchema, AvailabilityNodeSchema, AvailabilityPoolSchema, CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
 import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema, TrustPolicySchema } from "../catalog/catalog-model.js";
 import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
+import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
+import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntrySchema, LogListResponseSchema, NodeDetailSchema, NodeEventSchema } from "../dashboard/cluster-events.js";
+import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { CapabilitiesResponseSchema, EngineCapabilitySchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
 import { LoadedModelSchema, ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { GpuInfoSchema, NodeCapabilitiesSchema } from "../nodes/gpu-capabilities.js";
@@ -44,6 +47,22 @@ import { WorkerInferRequestSchema } from "../worker-api/worker-infer.js";
 export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ErrorCode: ErrorCodeSchema,
   ErrorEnvelope: ErrorEnvelopeSchema,
+
+  ClusterEvent: ClusterEventSchema,
+  ClusterSnapshot: ClusterSnapshotSchema,
+  ClusterStats: ClusterStatsSchema,
+  LogEntry: LogEntrySchema,
+  LogListResponse: LogListResponseSchema,
+  NodeEvent: NodeEventSchema,
+  NodeDetail: NodeDetailSchema,
+  NodeDrainResponse: NodeDrainResponseSchema,
+  Settings: SettingsSchema,
+  SettingsUpdate: SettingsUpdateSchema,
+  ApiKeyInfo: ApiKeyInfoSchema,
+  ApiKeyListResponse: ApiKeyListResponseSchema,
+  CreateApiKeyRequest: CreateApiKeyRequestSchema,
+  CreatedApiKey: CreatedApiKeySchema,
+  LoginCodeResponse: LoginCodeResponseSchema,
   OpenAiError: OpenAiErrorSchema,
 
   SseEvent: SseEventSchema,

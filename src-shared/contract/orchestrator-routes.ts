@@ -16,6 +16,9 @@ import { AdmissionResponseV2Schema } from "../tasks/admission.js";
 import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, TaskStatusSchema } from "../tasks/task-status.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
+import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
+import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
+import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { JSON_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const TaskIdParam = { id: z.string().min(1).max(128) };
@@ -63,6 +66,9 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "post", path: "/v2/nodes/{id}/heartbeat", operationId: "nodeHeartbeat", summary: "Push pool snapshots; 404 means re-register", tag: "nodes", auth: true, pathParams: NodeIdParam, body: { content: jsonContent(HeartbeatRequestSchema), required: true }, responses: { 200: ok("Recorded", HeartbeatResponseSchema) }, errors: [400, 404, 413, 415] },
   { method: "delete", path: "/v2/nodes/{id}", operationId: "deregisterNode", summary: "Deregister a node on graceful stop", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 204: noContent }, errors: [404] },
   { method: "get", path: "/v2/nodes", operationId: "listNodes", summary: "Known nodes with status and pool snapshots", tag: "nodes", auth: true, responses: { 200: ok("Nodes", NodeListResponseSchema) } },
+  { method: "get", path: "/v2/nodes/{id}", operationId: "getNode", summary: "One node with its event history", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 200: ok("Node", NodeDetailSchema) }, errors: [404] },
+  { method: "post", path: "/v2/nodes/{id}/drain", operationId: "drainNode", summary: "Operator drain: no new placements on the node", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 200: ok("Drained", NodeDrainResponseSchema) }, errors: [404] },
+  { method: "post", path: "/v2/nodes/{id}/undrain", operationId: "undrainNode", summary: "Undo an operator drain", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 200: ok("Undrained", NodeDrainResponseSchema) }, errors: [404] },
 
   // Pools
   { method: "get", path: "/v2/pools/{id}/health", operationId: "getPoolHealth", summary: "Pool liveness, readiness, draining, last error", tag: "pools", auth: true, pathParams: PoolIdParam, responses: { 200: ok("Health", PoolHealthResponseSchema) }, errors: [404] },
@@ -77,6 +83,19 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "post", path: "/v2/catalog/models/{id}/verify", operationId: "verifyCatalogModel", summary: "Re-verify the model's digest", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 202: ok("Verification started", CatalogEntrySchema) }, errors: [404] },
   { method: "post", path: "/v2/catalog/models/{id}/state", operationId: "setCatalogModelState", summary: "Set lifecycle Active or Retired", tag: "catalog", auth: true, pathParams: CatalogIdParam, body: { content: jsonContent(CatalogStateRequestSchema), required: true }, responses: { 202: ok("State set", CatalogEntrySchema) }, errors: [400, 404] },
   { method: "get", path: "/v2/catalog/availability", operationId: "getCatalogAvailability", summary: "Which online nodes hold which models", tag: "catalog", auth: true, responses: { 200: ok("Availability", CatalogAvailabilityResponseSchema) } },
+
+  // Dashboard and administration
+  {
+    method: "get", path: "/v2/events", operationId: "streamClusterEvents", summary: "Cluster state for the dashboard: snapshot, then node/task/stats/log deltas", tag: "dashboard", auth: true, sse: true,
+    responses: { 200: { description: "SSE stream; each frame is `event: <name>` + `data: <json>` as described by ClusterEvent", content: { [SSE_MEDIA_TYPE]: ClusterEventSchema } } },
+  },
+  { method: "get", path: "/v2/settings", operationId: "getSettings", summary: "Run-time settings", tag: "dashboard", auth: true, responses: { 200: ok("Settings", SettingsSchema) } },
+  { method: "put", path: "/v2/settings", operationId: "updateSettings", summary: "Change run-time settings (validated, persisted)", tag: "dashboard", auth: true, body: { content: jsonContent(SettingsUpdateSchema), required: true }, responses: { 200: ok("Settings now in force", SettingsSchema) }, errors: [400, 413, 415] },
+  { method: "get", path: "/v2/logs", operationId: "listLogs", summary: "Recent log and audit lines", tag: "dashboard", auth: true, query: LogListQuerySchema, responses: { 200: ok("Log lines, oldest first", LogListResponseSchema) }, errors: [400] },
+  { method: "get", path: "/v2/auth/keys", operationId: "listApiKeys", summary: "API keys (fingerprints only)", tag: "auth", auth: true, responses: { 200: ok("Keys", ApiKeyListResponseSchema) } },
+  { method: "post", path: "/v2/auth/keys", operationId: "createApiKey", summary: "Create an API key; the key is shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateApiKeyRequestSchema), required: true }, responses: { 201: ok("Created", CreatedApiKeySchema) }, errors: [400, 413, 415] },
+  { method: "delete", path: "/v2/auth/keys/{id}", operationId: "revokeApiKey", summary: "Revoke an API key at once", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
+  { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
 
   // OpenAI-compatible
   { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },

@@ -56,7 +56,7 @@ beforeAll(async () => {
   upstream = fakeOpenAiServer(["Hello", ",", " world", "!"], calls, () => hang);
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", () => resolve()));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  worker = await startWorker({ models: { "tiny.gguf": testModelPath("tiny") }, config: { catalog_poll_ms: 200, handoff_poll_ms: 250, auto_pool_slots: 2 } });
+  worker = await startWorker({ models: { "tiny.gguf": testModelPath("tiny") }, config: { node_id: "hnode", catalog_poll_ms: 200, handoff_poll_ms: 250, auto_pool_slots: 2 } });
 }, 60_000);
 
 afterAll(async () => {
@@ -66,16 +66,18 @@ afterAll(async () => {
 });
 
 describe("pools derived from the models dir", () => {
-  it("serves every model found, one pool each, and picks up a model added later", async () => {
-    const tiny = await waitFor(() => pool("tiny"), (p) => p?.ready === true, 20_000);
+  it("serves every model found, one pool each (ids prefixed with the node id), and picks up a model added later", async () => {
+    const tiny = await waitFor(() => pool("hnode.tiny"), (p) => p?.ready === true, 20_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nlogs: ${JSON.stringify(worker.logs.slice(-30))}\nstderr: ${worker.stderr()}`);
+    });
     expect(tiny).toMatchObject({ slots_total: 2, model: { name: "llama-orch-test-tiny" } });
     // Copy under a non-GGUF name, then rename: the catalog never sees a half-written file.
     const part = join(worker.modelsDir, "late.tmp");
     await copyFile(testModelPath("tiny-b"), part);
     await rename(part, join(worker.modelsDir, "tiny-b.gguf"));
-    const late = await waitFor(() => pool("tiny-b"), (p) => p?.ready === true, 20_000);
+    const late = await waitFor(() => pool("hnode.tiny-b"), (p) => p?.ready === true, 20_000);
     expect(late?.model?.name).toBe("llama-orch-test-tiny-b");
-    const result = await streamInfer(worker.url, "tiny-b", { task_id: "late-1", prompt: "the cat", max_tokens: 5 });
+    const result = await streamInfer(worker.url, "hnode.tiny-b", { task_id: "late-1", prompt: "the cat", max_tokens: 5 });
     expect(terminalEvent(result)).toMatchObject({ event: "end", data: { tokens_out: 5 } });
   });
 });

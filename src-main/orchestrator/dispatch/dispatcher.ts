@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
@@ -38,7 +39,14 @@ export type AdmitResult = { accepted: true; position: number; predicted_start_ms
  * as slots free up, the streamed dispatch to a worker, re-placement after a failure before the first
  * token, cancel, and node loss. Every accepted task ends with exactly one `end` or `error`.
  */
-export class Dispatcher {
+export interface DispatcherEvents {
+  /** A task changed state, placement or queue position (the dashboard feed listens). */
+  task: [task: Task];
+  /** A token was streamed to a client. */
+  token: [task: Task];
+}
+
+export class Dispatcher extends EventEmitter<DispatcherEvents> {
   readonly queue: AdmissionQueue<Task>;
   private readonly tasks = new Map<string, Task>();
   private readonly finishedOrder: string[] = [];
@@ -54,6 +62,7 @@ export class Dispatcher {
   private readonly now: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
+    super();
     const cfg = deps.config();
     this.queue = new AdmissionQueue<Task>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
@@ -103,6 +112,7 @@ export class Dispatcher {
       this.fail(result.dropped, "QUEUE_FULL_DROP_LRU", "dropped from the full queue (drop-lru policy) to admit a newer task", { retry_after_ms: this.deps.config().retry_after_ms });
     }
     this.updateQueueGauge();
+    this.emit("task", task);
     this.schedulePump();
     return { accepted: true, position: result.position, predicted_start_ms: task.predicted_start_ms };
   }
@@ -229,6 +239,7 @@ export class Dispatcher {
     this.notifiedPosition.delete(task.task_id);
     emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.queue.depth, node_id: decision.node_id, pool_id: decision.pool_id, phase: "dispatched", attempt: task.attempted_nodes.length } });
     this.deps.logger.info({ task_id: task.task_id, node_id: decision.node_id, pool_id: decision.pool_id, reasons: decision.reasons, attempt: task.attempted_nodes.length }, "task placed");
+    this.emit("task", task);
     void this.stream(task, new WorkerClient(node.address, this.deps.workerToken()), decision.pool_id).finally(() => {
       this.inflight.set(decision.pool_id, Math.max(0, this.inflightOn(decision.pool_id) - 1));
       this.schedulePump();
@@ -277,17 +288,21 @@ export class Dispatcher {
     switch (event.event) {
       case "started":
         task.state = "running";
+        this.emit("task", task);
         return;
       case "token": {
         if (task.first_token_at_ms === null) {
           task.first_token_at_ms = this.now();
           this.deps.metrics.firstTokenLatency.observe({ pool_id: task.pool_id ?? "", priority: task.priority }, task.first_token_at_ms - task.enqueued_at_ms);
         }
+        const wasRunning = task.state === "running";
         task.state = "running";
         if (emitTaskEvent(task, { event: "token", data: { t: event.data.t, i: task.tokens_out } })) {
           task.tokens_out++;
           this.deps.metrics.tokensOut.inc({ pool_id: task.pool_id ?? "" });
+          this.emit("token", task);
         }
+        if (!wasRunning) this.emit("task", task);
         return;
       }
       case "metrics":
@@ -311,6 +326,7 @@ export class Dispatcher {
     task.pool_id = null;
     emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.queue.depth + 1, phase: "re-placing", human: `first attempt failed (${why}); trying another node` } });
     this.queue.requeueFront(task);
+    this.emit("task", task);
     this.schedulePump();
     return true;
   }
@@ -360,6 +376,7 @@ export class Dispatcher {
     }
     this.deps.logger.info({ task_id: task.task_id, state, node_id: task.node_id, pool_id: task.pool_id, tokens_out: task.tokens_out, error: task.error?.code }, "task finished");
     this.notifiedPosition.delete(task.task_id);
+    this.emit("task", task);
     this.finishedOrder.push(task.task_id);
     while (this.finishedOrder.length > FINISHED_TASKS_KEPT) this.tasks.delete(this.finishedOrder.shift() as string);
   }
@@ -415,6 +432,7 @@ export class Dispatcher {
       if (this.notifiedPosition.get(task.task_id) === position) continue;
       if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
         emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: this.predictStartMs(task) } });
+        this.emit("task", task);
       }
       this.notifiedPosition.set(task.task_id, position);
     }

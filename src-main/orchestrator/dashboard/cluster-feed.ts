@@ -1,0 +1,140 @@
+import type { ClusterEvent, ClusterSnapshot, ClusterStats } from "../../../src-shared/dashboard/cluster-events.js";
+import type { Settings } from "../../../src-shared/dashboard/settings.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import { taskStatus } from "../dispatch/task-status.js";
+import type { Task } from "../dispatch/task.js";
+import type { LogRing } from "../logging/log-ring.js";
+import { toNodeInfo } from "../registry/node-record.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import { ClusterStatsSampler } from "./cluster-stats.js";
+
+const TASK_FRAME_INTERVAL_MS = 250;
+const SNAPSHOT_TASKS = 500;
+const SNAPSHOT_LOGS = 500;
+
+type Listener = (event: ClusterEvent) => void;
+
+/**
+ * The dashboard's one live stream (GET /v2/events): a snapshot, then node, task, stats, log and
+ * settings deltas as they happen. Task progress frames are throttled per task; terminal and state
+ * changes go out at once.
+ */
+export class ClusterFeed {
+  private readonly listeners = new Set<Listener>();
+  private readonly stats = new ClusterStatsSampler();
+  private readonly lastTaskFrame = new Map<string, { at: number; state: string; timer: NodeJS.Timeout | null }>();
+  private ticker: NodeJS.Timeout | null = null;
+  private lastSample = Date.now();
+
+  constructor(
+    private readonly registry: NodeRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly logs: LogRing,
+    private readonly settings: () => Settings,
+    private readonly publicUrl: () => string,
+    private readonly version: string,
+  ) {
+    registry.on("changed", (nodeId) => {
+      const node = registry.get(nodeId);
+      this.broadcast(node ? { event: "node", data: toNodeInfo(node, Date.now()) } : { event: "node_removed", data: { node_id: nodeId } });
+    });
+    registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
+    dispatcher.on("task", (task) => this.onTask(task));
+    dispatcher.on("token", (task) => {
+      this.stats.noteToken();
+      this.onTask(task);
+    });
+    logs.subscribe((entry) => this.broadcast({ event: "log", data: entry }));
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => this.tick(), 1000);
+    this.ticker.unref();
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
+  }
+
+  settingsChanged(): void {
+    this.broadcast({ event: "settings", data: this.settings() });
+  }
+
+  subscribe(listener: Listener): () => void {
+    listener({ event: "snapshot", data: this.snapshot() });
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): ClusterSnapshot {
+    const now = Date.now();
+    const tasks = this.dispatcher.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t));
+    return {
+      nodes: this.registry.list().map((n) => toNodeInfo(n, now)),
+      tasks,
+      stats: this.stats.latest() ?? this.sampleNow(now),
+      stats_history: this.stats.recent(),
+      settings: this.settings(),
+      logs: this.logs.recent(SNAPSHOT_LOGS),
+      public_url: this.publicUrl(),
+      version: this.version,
+    };
+  }
+
+  private status(task: Task) {
+    const position = this.dispatcher.queue.positionOf(task.task_id);
+    return taskStatus(task, position >= 0 ? position : null);
+  }
+
+  private onTask(task: Task): void {
+    if (task.state === "completed" || task.state === "failed" || task.state === "canceled") {
+      const previous = this.lastTaskFrame.get(task.task_id);
+      if (previous?.state === task.state) return;
+      if (previous?.timer) clearTimeout(previous.timer);
+      this.lastTaskFrame.delete(task.task_id);
+      this.stats.noteFinished(task.first_token_at_ms !== null ? task.first_token_at_ms - task.enqueued_at_ms : null);
+      this.broadcast({ event: "task", data: this.status(task) });
+      return;
+    }
+    const now = Date.now();
+    const last = this.lastTaskFrame.get(task.task_id);
+    if (last === undefined || last.state !== task.state || now - last.at >= TASK_FRAME_INTERVAL_MS) {
+      if (last?.timer) clearTimeout(last.timer);
+      this.lastTaskFrame.set(task.task_id, { at: now, state: task.state, timer: null });
+      this.broadcast({ event: "task", data: this.status(task) });
+    } else if (last.timer === null) {
+      // Coalesce: one trailing frame carries the latest progress.
+      last.timer = setTimeout(() => {
+        last.timer = null;
+        last.at = Date.now();
+        if (this.dispatcher.get(task.task_id)?.state === task.state) this.broadcast({ event: "task", data: this.status(task) });
+      }, TASK_FRAME_INTERVAL_MS - (now - last.at));
+      last.timer.unref();
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.broadcast({ event: "stats", data: this.sampleNow(now) });
+  }
+
+  private sampleNow(now: number): ClusterStats {
+    const nodes = this.registry.list();
+    const pools = nodes.flatMap((n) => n.pools.map((p) => ({ ready: n.status === "Online" && p.ready && !p.draining })));
+    const stats = this.stats.sample(now, now - this.lastSample, {
+      queue_depth: this.dispatcher.queue.depth,
+      running: this.dispatcher.list().filter((t) => t.state === "running" || t.state === "dispatching").length,
+      nodes_online: nodes.filter((n) => n.status === "Online").length,
+      nodes_total: nodes.length,
+      pools_ready: pools.filter((p) => p.ready).length,
+      pools_total: pools.length,
+    });
+    this.lastSample = now;
+    return stats;
+  }
+
+  private broadcast(event: ClusterEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

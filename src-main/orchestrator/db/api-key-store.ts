@@ -1,0 +1,43 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { fp6, tokenDigest } from "../auth/bearer.js";
+import type { Db } from "./database.js";
+
+const ApiKeyRowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  digest_hex: z.string(),
+  fp6: z.string(),
+  created_at_ms: z.number(),
+  revoked_at_ms: z.number().nullable(),
+});
+export type ApiKeyRow = z.infer<typeof ApiKeyRowSchema>;
+
+/** API keys created at run time (dashboard Settings): stored as SHA-256 digests, shown once. */
+export class ApiKeyStore {
+  constructor(private readonly db: Db) {}
+
+  create(name: string): { row: ApiKeyRow; key: string } {
+    const key = `llo_${randomBytes(32).toString("hex")}`;
+    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null };
+    this.db.prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms) VALUES (?, ?, ?, ?, ?, NULL)`).run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms);
+    return { row, key };
+  }
+
+  revoke(id: string): ApiKeyRow | null {
+    const row = this.get(id);
+    if (row === null || row.revoked_at_ms !== null) return row;
+    const now = Date.now();
+    this.db.prepare(`UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?`).run(now, id);
+    return { ...row, revoked_at_ms: now };
+  }
+
+  get(id: string): ApiKeyRow | null {
+    const raw = this.db.prepare(`SELECT * FROM api_keys WHERE id = ?`).get(id);
+    return raw === undefined ? null : ApiKeyRowSchema.parse(raw);
+  }
+
+  list(): ApiKeyRow[] {
+    return this.db.prepare(`SELECT * FROM api_keys ORDER BY created_at_ms`).all().map((r) => ApiKeyRowSchema.parse(r));
+  }
+}

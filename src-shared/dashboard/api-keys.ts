@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+/** An API key as listed (never the key itself: only its fingerprint). */
+export const ApiKeyInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  fp6: z.string(),
+  created_at_ms: z.int().min(0),
+  revoked_at_ms: z.int().min(0).nullable(),
+  /** Keys from LLORCH_API_TOKEN(S) or the generated file cannot be revoked here. */
+  source: z.enum(["config", "generated", "api-key"]),
+});
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
+
+export const ApiKeyListResponseSchema = z.object({ keys: z.array(ApiKeyInfoSchema) });
+export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponseSchema>;
+
+export const CreateApiKeyRequestSchema = z.strictObject({
+  name: z.string().trim().min(1, "name the key (e.g. who uses it)").max(100),
+});
+export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequestSchema>;
+
+/** 201 of POST /v2/auth/keys: the key is shown once and stored only as a SHA-256 digest. */
+export const CreatedApiKeySchema = ApiKeyInfoSchema.extend({ key: z.string() });
+export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
+
+/** POST /v2/auth/login-codes: a one-time dashboard login link. */
+export const LoginCodeResponseSchema = z.object({ code: z.string(), url: z.string(), expires_in_ms: z.int().min(0) });
+export type LoginCodeResponse = z.infer<typeof LoginCodeResponseSchema>;
+
+/** POST /v2/nodes/{id}/drain and /undrain on the orchestrator: operator drain of a whole node. */
+export const NodeDrainResponseSchema = z.object({ node_id: z.string(), drained: z.boolean() });
+export type NodeDrainResponse = z.infer<typeof NodeDrainResponseSchema>;
+
