@@ -59,6 +59,8 @@ export async function startTestOrchestrator(overrides: Partial<OrchestratorConfi
     },
     async restart() {
       await orchestrator.close();
+      // Let this process's HTTP clients see the old server's FINs before the port is reused.
+      await new Promise((r) => setTimeout(r, 50));
       orchestrator = make(new URL(url).host);
       url = await orchestrator.listen();
     },
