@@ -21,7 +21,7 @@ export const ApiTokenSchema = z.string().min(32, "tokens need at least 32 charac
 export const OrchestratorConfigSchema = z.strictObject({
   bind_addr: HostPortSchema.default("127.0.0.1:8080").describe("ORCHESTRATORD_BIND_ADDR — listen address host:port"),
   cloud_profile: z.boolean().default(false).describe("ORCHESTRATORD_CLOUD_PROFILE — multi-node profile (informational; the node registry is always on)"),
-  api_tokens: z.array(ApiTokenSchema).default([]).describe("LLORCH_API_TOKEN and LLORCH_API_TOKENS (comma list, for rotation) — accepted bearer tokens"),
+  api_tokens: z.array(ApiTokenSchema).default([]).describe("LLORCH_API_TOKEN(S) — accepted bearer tokens (≥ 32 characters); LLORCH_API_TOKENS is a comma list, for zero-downtime rotation"),
   data_dir: z.string().min(1).describe("LLORCH_DATA_DIR — database, generated token, logs (default: the platform app-data dir)"),
   log_level: LogLevelSchema.default("info").describe("LLORCH_LOG_LEVEL — pino log level"),
   placement_strategy: PlacementStrategySchema.default("least-loaded").describe("ORCHESTRATORD_PLACEMENT_STRATEGY — least-loaded | round-robin | random"),

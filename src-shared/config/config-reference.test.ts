@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema } from "./orchestrator-config.js";
+import { renderConfigurationReference } from "./config-reference.js";
+
+describe("configuration reference", () => {
+  it("docs/CONFIGURATION.md is what the schemas generate (run `npm run docs:config` after changing them)", () => {
+    expect(readFileSync("docs/CONFIGURATION.md", "utf8")).toBe(renderConfigurationReference());
+  });
+
+  it("documents every orchestrator key and environment variable", () => {
+    const doc = renderConfigurationReference();
+    for (const key of Object.keys(OrchestratorConfigSchema.shape)) expect(doc).toContain(`| \`${key}\` |`);
+    for (const env of Object.keys(ORCHESTRATOR_ENV_KEYS)) expect(doc).toContain(`\`${env}\``);
+  });
+});

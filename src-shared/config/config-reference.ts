@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema } from "./orchestrator-config.js";
+
+interface JsonSchemaProperty {
+  type?: string | string[];
+  enum?: unknown[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  items?: JsonSchemaProperty;
+  anyOf?: JsonSchemaProperty[];
+}
+
+function typeOf(p: JsonSchemaProperty): string {
+  if (p.enum) return p.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
+  if (p.anyOf) return p.anyOf.map(typeOf).join(" \\| ");
+  if (p.type === "array") return `list of ${p.items ? typeOf(p.items) : "values"}`;
+  const base = Array.isArray(p.type) ? p.type.join(" \\| ") : (p.type ?? "value");
+  // Zod's int bounds of ±2^53 are not limits anyone sets; show only real ones.
+  const min = p.minimum !== undefined && Math.abs(p.minimum) < Number.MAX_SAFE_INTEGER ? p.minimum : undefined;
+  const max = p.maximum !== undefined && Math.abs(p.maximum) < Number.MAX_SAFE_INTEGER ? p.maximum : undefined;
+  const range = min !== undefined && max !== undefined ? ` (${min}–${max})` : min !== undefined ? ` (≥ ${min})` : max !== undefined ? ` (≤ ${max})` : "";
+  return `${base}${range}`;
+}
+
+/** Markdown table of a config schema: key, environment variable, type, default, meaning. */
+export function renderConfigTable(schema: z.ZodType, envByKey: Readonly<Record<string, string>>): string {
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, JsonSchemaProperty> };
+  const rows = Object.entries(json.properties ?? {}).map(([key, p]) => {
+    // Descriptions are written "ENV_NAME — meaning"; the env name has its own column.
+    const description = (p.description ?? "").replace(/^[A-Z0-9_() ]+ — /, "").replace(/\|/g, "\\|");
+    const def = p.default === undefined ? "—" : `\`${JSON.stringify(p.default)}\``;
+    return `| \`${key}\` | ${envByKey[key] ? `\`${envByKey[key]}\`` : "—"} | ${typeOf(p)} | ${def} | ${description} |`;
+  });
+  return ["| key | environment | type | default | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/** docs/CONFIGURATION.md, generated from the zod schemas (a test keeps the file in sync). */
+export function renderConfigurationReference(): string {
+  const orchestratorEnv: Record<string, string> = { api_tokens: "LLORCH_API_TOKEN, LLORCH_API_TOKENS" };
+  for (const [env, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) orchestratorEnv[key] = env;
+  return [
+    "# Configuration reference",
+    "",
+    "Generated from the zod schemas in `src-shared/config/` by `npm run docs:config`; a test fails when this file",
+    "and the schemas disagree. Precedence: environment variables > config file (`--config file.json`, keys as",
+    "below) > defaults. Invalid values stop the program with a message naming the key.",
+    "",
+    "## Orchestrator (`llama-orch`, the desktop app, `npm start`)",
+    "",
+    renderConfigTable(OrchestratorConfigSchema, orchestratorEnv),
+    "",
+    "Command-line flags of the headless entry: `--config`, `--bind`, `--data-dir`, `--home` (also run a worker on",
+    "this machine), `--models-dir` (its models folder). Run settings changed in the dashboard (`PUT /v2/settings`:",
+    "placement strategy, queue capacity and policy, session token budget) are stored in the database and win over",
+    "the configuration at the next start.",
+    "",
+  ].join("\n");
+}
