@@ -6,6 +6,12 @@ import { testModelPath, type TestModelKind } from "./models.js";
 
 export const WORKER_CLI = join(process.cwd(), "dist/worker-agent/cli.js");
 
+// Every worker this test process started: a failed test must not leak agents (or their engines).
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 export interface WorkerProcess {
   nodeId: string;
   pid: number;
@@ -55,6 +61,8 @@ export async function startWorkerProcess(opts: StartWorkerOptions): Promise<Work
     ...opts.env,
   };
   const child = spawn(process.execPath, [WORKER_CLI, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   const lines: string[] = [];
   let resolveAddress: (a: string) => void = () => {};
   let rejectAddress: (e: Error) => void = () => {};
@@ -87,12 +95,13 @@ export async function startWorkerProcess(opts: StartWorkerOptions): Promise<Work
     child,
     lines,
     async kill(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill(signal);
-      const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(guard);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill(signal);
+        const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(guard);
+      }
       rmSync(root, { recursive: true, force: true });
     },
   };

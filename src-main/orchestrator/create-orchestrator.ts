@@ -40,6 +40,7 @@ import { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
 import { NodeRegistry } from "./registry/node-registry.js";
+import { NodeWatcher } from "./registry/node-watcher.js";
 
 export const ORCHESTRATOR_VERSION = readPackageVersion();
 
@@ -104,6 +105,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const getConfig = () => config;
   const dispatcher = new Dispatcher({ config: getConfig, registry, sessions, journal, metrics, logger, workerToken });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
+  const watcher = new NodeWatcher(registry, workerToken, logger);
   const startedAtMs = Date.now();
 
   for (const row of journal.unfinished()) {
@@ -245,6 +247,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       for (const t of timers) clearInterval(t);
       prober.stop();
       feed.stop();
+      watcher.close();
       await dispatcher.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

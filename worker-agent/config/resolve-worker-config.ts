@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { WorkerConfigSchema, type WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { SAFE_ID_PATTERN } from "../../src-shared/common/ids.js";
 import type { ConfigLayer } from "./config-layers.js";
@@ -22,11 +22,12 @@ export function nodeIdFromHostname(hostname: string): string {
   return SAFE_ID_PATTERN.test(cleaned) ? cleaned : "unknown-node";
 }
 
+/** `~` and `~/x` → the home dir; relative paths → absolute (engine children and systemd need no cwd). */
 function expandHome(value: unknown, homedir: string): unknown {
-  if (typeof value !== "string") return value;
+  if (typeof value !== "string" || value === "") return value;
   if (value === "~") return homedir;
   if (value.startsWith("~/")) return join(homedir, value.slice(2));
-  return value;
+  return resolve(value);
 }
 
 /**

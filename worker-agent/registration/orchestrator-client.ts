@@ -29,16 +29,14 @@ export class OrchestratorClient {
     try {
       const health = await fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
       await health.body?.cancel();
-      // A heartbeat for a node id that cannot exist: 404 means the token passed auth, 401 that it did not.
-      const auth = await fetch(new URL("/v2/nodes/llama-orch-doctor-probe/heartbeat", this.baseUrl), {
-        method: "POST",
-        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [] }),
+      // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected.
+      const auth = await fetch(new URL("/v2/nodes", this.baseUrl), {
+        headers: { authorization: `Bearer ${this.token}` },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await auth.body?.cancel();
-      const tokenAccepted = auth.status === 401 || auth.status === 403 ? false : auth.status < 500 ? true : undefined;
-      return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, authenticated probe ${auth.status}` };
+      const tokenAccepted = auth.status === 401 || auth.status === 403 ? false : auth.ok ? true : undefined;
+      return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
     } catch (error) {
       return { reachable: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
     }
