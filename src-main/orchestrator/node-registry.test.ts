@@ -77,6 +77,16 @@ describe("node registry over the node API", () => {
     expect(await metric(orch, 'orchd_node_deregistrations_total{outcome="error"}')).toBe(1);
   });
 
+  it("refuses a second live node claiming the same pool id (409) and counts the failed registration", async () => {
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+    await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) });
+    const clash = await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n2"), pools: ["n1-p0"] }) });
+    expect(clash.status).toBe(409);
+    expect(await clash.json()).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("n1-p0") });
+    expect(await metric(orch, 'orchd_node_registrations_total{outcome="error"}')).toBe(1);
+    expect((await nodes(orch)).map((n) => n.node_id)).toEqual(["n1"]);
+  });
+
   it("missed heartbeats make a node Suspect, then Offline; a heartbeat after that gets 404 and re-registering recovers it", async () => {
     orch = await startTestOrchestrator({ node_suspect_ms: 300, node_timeout_ms: 800, pool_probe_interval_ms: 0 });
     await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) });
