@@ -36,6 +36,7 @@ import { ChatMessageSchema } from "../worker-api/chat-message.js";
 import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
 import { PoolStateSchema, PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
+import { PoolDiagnosticsSchema } from "../worker-api/pool-diagnostics.js";
 import { WorkerHealthResponseSchema } from "../worker-api/worker-health.js";
 import { WorkerInferRequestSchema } from "../worker-api/worker-infer.js";
 
@@ -90,6 +91,7 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   PoolState: PoolStateSchema,
   PoolStatus: PoolStatusSchema,
   PoolStatusListResponse: PoolStatusListResponseSchema,
+  PoolDiagnostics: PoolDiagnosticsSchema,
   ChatMessage: ChatMessageSchema,
   WorkerInferRequest: WorkerInferRequestSchema,
   DrainRequest: DrainRequestSchema,

@@ -5,6 +5,7 @@ import { SseEventSchema } from "../streaming/sse-events.js";
 import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
 import { PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
+import { PoolDiagnosticsSchema } from "../worker-api/pool-diagnostics.js";
 import { WorkerHealthResponseSchema } from "../worker-api/worker-health.js";
 import { WorkerInferRequestSchema } from "../worker-api/worker-infer.js";
 import { OCTET_STREAM_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
@@ -20,6 +21,11 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics", tag: "meta", auth: true, responses: { 200: { description: "Prometheus text exposition", content: { [PROMETHEUS_MEDIA_TYPE]: null } } } },
 
   { method: "get", path: "/v2/pools", operationId: "listPools", summary: "Status of every pool", tag: "pools", auth: true, responses: { 200: ok("Pools", PoolStatusListResponseSchema) } },
+  { method: "get", path: "/v2/pools/{id}/diagnostics", operationId: "getPoolDiagnostics", summary: "Supervision internals: engine pid, circuit breaker, slots busy and waiting", tag: "pools", auth: true, pathParams: PoolIdParam, responses: { 200: ok("Diagnostics", PoolDiagnosticsSchema) }, errors: [404] },
+  {
+    method: "get", path: "/v2/watch", operationId: "watchNode", summary: "Liveness stream the orchestrator holds open: a keep-alive comment every second; its end means the agent is gone", tag: "meta", auth: true, sse: true,
+    responses: { 200: { description: "SSE stream of keep-alive comments", content: { [SSE_MEDIA_TYPE]: null } } },
+  },
   { method: "get", path: "/v2/pools/{id}/status", operationId: "getPoolStatus", summary: "One pool's status (probed by the orchestrator)", tag: "pools", auth: true, pathParams: PoolIdParam, responses: { 200: ok("Status", PoolStatusSchema) }, errors: [404] },
   {
     method: "post", path: "/v2/pools/{id}/infer", operationId: "inferOnPool", summary: "Run one task; the answer is its SSE stream", tag: "pools", auth: true, sse: true,
@@ -41,6 +47,4 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
     // 400 digest mismatch, 409 Content-Range start differs from bytes_received, 507 disk full.
     errors: [400, 409, 415, 507],
   },
-  { method: "get", path: "/v2/models/{sha256}/upload", operationId: "getModelUpload", summary: "Progress of a partial upload, to resume from bytes_received", tag: "models", auth: true, pathParams: Sha256Param, responses: { 200: ok("Upload progress", ModelReceiveResponseSchema) }, errors: [404] },
-  { method: "get", path: "/v2/models/{sha256}/file", operationId: "getModelFile", summary: "Download a verified model (supports Range) for node-to-node staging", tag: "models", auth: true, pathParams: Sha256Param, responses: { 200: { description: "The GGUF file", content: { [OCTET_STREAM_MEDIA_TYPE]: null } }, 206: { description: "Requested byte range", content: { [OCTET_STREAM_MEDIA_TYPE]: null } } }, errors: [404] },
 ];

@@ -63,6 +63,18 @@ export function createWorkerApp(deps: WorkerApiDeps): express.Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
+  // Held open by the orchestrator: when this process dies the socket closes and the node is marked
+  // Suspect at once, long before heartbeats are missed.
+  app.get("/v2/watch", (req, res) => {
+    res.status(200);
+    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
+    res.setHeader("Cache-Control", "no-cache, no-transform");
+    res.flushHeaders();
+    res.write(": watching\n\n");
+    const ping = setInterval(() => res.write(": ping\n\n"), 1000);
+    req.on("close", () => clearInterval(ping));
+  });
+
   app.get("/v2/pools", (_req, res) => {
     res.json({ pools: deps.pools.list().map((p) => p.status()) });
   });

@@ -42,20 +42,8 @@ export interface InferTask {
 export type Admission = { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 
 /** Extra facts for GET /v2/pools/{id}/diagnostics (not part of the wire status). */
-export interface PoolDiagnostics {
-  pool_id: string;
-  kind: "llama" | "external";
-  state: string;
-  engine_pid: number | null;
-  circuit: string;
-  consecutive_failures: number;
-  restarts: number;
-  slots_busy: number;
-  slots_waiting: number;
-  model_path: string | null;
-  last_exit: string | null;
-  source: string;
-}
+import type { PoolDiagnostics } from "../../src-shared/worker-api/pool-diagnostics.js";
+export type { PoolDiagnostics };
 
 /** A pool the agent serves: a supervised llama.cpp engine, or an external engine from a handoff file. */
 export interface ServingPool extends EventEmitter<{ changed: [] }> {
