@@ -1,17 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
-const MAX_HEADER_BYTES = 8192;
-
-/** Token from `Authorization: Bearer <token>` (spec §9.2), or null when absent or malformed. */
-export function parseBearer(header: string | undefined): string | null {
-  if (header === undefined || header.length > MAX_HEADER_BYTES) return null;
-  const trimmed = header.trim();
-  if (!trimmed.startsWith("Bearer ")) return null;
-  const token = trimmed.slice("Bearer ".length).trim();
-   
-  if (token === "" || /[\x00-\x1f\x7f]/.test(token)) return null;
-  return token;
-}
+export { parseBearer } from "../../../src-shared/auth/parse-bearer.js";
 
 /** SHA-256 of a token. Comparing digests gives fixed-length inputs to timingSafeEqual (no length branch). */
 export function tokenDigest(token: string): Buffer {
@@ -22,7 +11,11 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** First 6 hex chars of SHA-256(token): what logs and the audit table carry instead of the token. */
+const MAX_HASHED_BYTES = 8192;
+
+/** First 6 hex chars of SHA-256(token) (spec §9.4, long tokens truncated): what logs and the audit table carry. */
 export function fp6(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex").slice(0, 6);
+  let bytes = Buffer.from(token, "utf8");
+  if (bytes.length > MAX_HASHED_BYTES) bytes = Buffer.concat([bytes.subarray(0, MAX_HASHED_BYTES), Buffer.from("[truncated]")]);
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 6);
 }

@@ -44,7 +44,7 @@ export function createAuthenticator(tokens: TokenSet, sessions: DashboardSession
     authenticate(req) {
       const header = req.headers.authorization;
       const token = parseBearer(header);
-      if (token !== null) {
+      if (token !== undefined) {
         const match = tokens.match(token);
         if (match) return { kind: "token", label: `token:${match.fp6}` };
         onFailure(req, fp6(token), "BAD_TOKEN");
