@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema } from "./orchestrator-config.js";
+import { WORKER_ENV_KEYS, WorkerConfigSchema } from "./worker-config.js";
 
 interface JsonSchemaProperty {
   type?: string | string[];
@@ -40,6 +41,8 @@ export function renderConfigTable(schema: z.ZodType, envByKey: Readonly<Record<s
 export function renderConfigurationReference(): string {
   const orchestratorEnv: Record<string, string> = { api_tokens: "LLORCH_API_TOKEN, LLORCH_API_TOKENS" };
   for (const [env, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) orchestratorEnv[key] = env;
+  const workerEnv: Record<string, string> = {};
+  for (const [env, key] of WORKER_ENV_KEYS) workerEnv[key] = workerEnv[key] ? `${workerEnv[key]}\`, \`${env}` : env;
   return [
     "# Configuration reference",
     "",
@@ -55,6 +58,14 @@ export function renderConfigurationReference(): string {
     "this machine), `--models-dir` (its models folder). Run settings changed in the dashboard (`PUT /v2/settings`:",
     "placement strategy, queue capacity and policy, session token budget) are stored in the database and win over",
     "the configuration at the next start.",
+    "",
+    "## Worker agent (`llama-orch-worker`)",
+    "",
+    renderConfigTable(WorkerConfigSchema, workerEnv),
+    "",
+    "Flags mirror the keys (`llama-orch-worker --help`); `--pool id=…,model=…[,slots=N][,device=cpu|auto|N][,context_size=N]`",
+    "defines pools (repeatable; env `POOL_MANAGERD_POOLS`, `;`-separated), `--api-token-file` / `LLORCH_API_TOKEN_FILE`",
+    "reads the token from a file. See [WORKER.md](WORKER.md).",
     "",
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
+import { LogLevelSchema } from "./log-level.js";
 
 // Configuration of a worker agent (llama-orch-worker). The agent merges flags > env > config file >
 // defaults into one object and validates it with WorkerConfigSchema; machine-dependent defaults
@@ -49,41 +50,59 @@ export const SupervisorConfigSchema = z.strictObject({
 });
 export type SupervisorConfig = z.infer<typeof SupervisorConfigSchema>;
 
-export const LogLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 export const WorkerConfigSchema = z.strictObject({
-  node_id: NodeIdSchema,
-  machine_id: z.string().min(1).max(256),
-  bind_addr: BindAddrSchema.default("127.0.0.1:9200"),
+  node_id: NodeIdSchema.describe("node id the orchestrator knows this agent by (default: hostname)"),
+  machine_id: z.string().min(1).max(256).describe("physical machine id, for operators (default: node id)"),
+  bind_addr: BindAddrSchema.default("127.0.0.1:9200").describe("listen address of the agent's API (port 0: any free port, logged)"),
   /** Base URL the orchestrator should call; default derived from the bound address. */
-  advertise_url: z.url({ protocol: /^https?$/ }).optional(),
+  advertise_url: z.url({ protocol: /^https?$/ }).optional().describe("Base URL the orchestrator should call; default derived from the bound address."),
   /** Without it the agent runs standalone (no registration). */
-  orchestrator_url: z.url({ protocol: /^https?$/ }).optional(),
-  api_token: z.string().min(16, "must be at least 16 characters (32+ recommended, e.g. `openssl rand -hex 32`)").max(8192).optional(),
-  heartbeat_interval_secs: z.number().positive().max(3600).default(1),
-  models_dir: z.string().min(1),
+  orchestrator_url: z.url({ protocol: /^https?$/ }).optional().describe("Without it the agent runs standalone (no registration)."),
+  api_token: z.string().min(16, "must be at least 16 characters (32+ recommended, e.g. `openssl rand -hex 32`)").max(8192).optional().describe("bearer token for the agent's API and for calling the orchestrator (≥ 32 characters recommended)"),
+  heartbeat_interval_secs: z.number().positive().max(3600).default(1).describe("heartbeat period (fractions allowed); the orchestrator's reply may change it"),
+  models_dir: z.string().min(1).describe("folder scanned for *.gguf models (default ~/.cache/llama-orch/models)"),
   /** Handoff files of external engines (*.json). */
-  runtime_dir: z.string().min(1),
+  runtime_dir: z.string().min(1).describe("Handoff files of external engines (*.json)."),
   /** Catalog sha256 cache and the generated loopback token. */
-  data_dir: z.string().min(1),
-  pools: z.array(PoolDefinitionSchema).max(256).optional(),
-  log_level: LogLevelSchema.default("info"),
+  data_dir: z.string().min(1).describe("Catalog sha256 cache and the generated loopback token."),
+  pools: z.array(PoolDefinitionSchema).max(256).optional().describe("pool definitions (id, model, device, slots, context_size); none: one pool per model found"),
+  log_level: LogLevelSchema.default("info").describe("log level"),
   /** llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16). */
-  threads: z.int().min(1).max(256),
+  threads: z.int().min(1).max(256).describe("llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16)."),
   /** Slots per pool when pools are derived from the models dir. */
-  auto_pool_slots: z.int().min(1).max(64).optional(),
+  auto_pool_slots: z.int().min(1).max(64).optional().describe("Slots per pool when pools are derived from the models dir."),
   /** How long an infer waits for a free slot before failing with REPLICA_EXHAUSTED. */
-  slot_wait_ms: z.int().min(0).max(3_600_000).default(30_000),
+  slot_wait_ms: z.int().min(0).max(3_600_000).default(30_000).describe("How long an infer waits for a free slot before failing with REPLICA_EXHAUSTED."),
   /** Requests that may wait for a slot per pool; more are refused at once (503). */
-  slot_queue_limit: z.int().min(0).max(10_000).default(64),
-  catalog_poll_ms: z.int().min(100).max(3_600_000).default(2000),
-  handoff_poll_ms: z.int().min(50).max(500).default(250),
+  slot_queue_limit: z.int().min(0).max(10_000).default(64).describe("Requests that may wait for a slot per pool; more are refused at once (503)."),
+  catalog_poll_ms: z.int().min(100).max(3_600_000).default(2000).describe("how often the models folder is rescanned for added or removed models"),
+  handoff_poll_ms: z.int().min(50).max(500).default(250).describe("how often the runtime dir is polled for handoff files"),
   /** Drain deadline on SIGTERM/SIGINT before in-flight work is aborted. */
-  shutdown_drain_ms: z.int().min(0).max(600_000).default(10_000),
+  shutdown_drain_ms: z.int().min(0).max(600_000).default(10_000).describe("Drain deadline on SIGTERM/SIGINT before in-flight work is aborted."),
   /** Cap of the registration retry backoff while the orchestrator is down. */
-  registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000),
-  supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})),
+  registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000).describe("Cap of the registration retry backoff while the orchestrator is down."),
+  supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+/** Env var → config key (flags > env > file > defaults). POOL_MANAGERD_ADDRESS is the original's name for the advertised address. */
+export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig]> = [
+  ["POOL_MANAGERD_NODE_ID", "node_id"],
+  ["POOL_MANAGERD_MACHINE_ID", "machine_id"],
+  ["POOL_MANAGERD_BIND_ADDR", "bind_addr"],
+  ["POOL_MANAGERD_ADDRESS", "advertise_url"],
+  ["POOL_MANAGERD_ADVERTISE_URL", "advertise_url"],
+  ["ORCHESTRATORD_URL", "orchestrator_url"],
+  ["LLORCH_API_TOKEN", "api_token"],
+  ["POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS", "heartbeat_interval_secs"],
+  ["POOL_MANAGERD_MODELS_DIR", "models_dir"],
+  ["POOL_MANAGERD_RUNTIME_DIR", "runtime_dir"],
+  ["POOL_MANAGERD_DATA_DIR", "data_dir"],
+  ["LLORCH_LOG_LEVEL", "log_level"],
+  ["POOL_MANAGERD_THREADS", "threads"],
+  ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
+  ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
+];
 /** The config before validation: what a config file may contain (every key optional). */
 export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { WORKER_ENV_KEYS } from "../../src-shared/config/worker-config.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { WorkerFlags } from "./cli-flags.js";
 import { parsePoolSpecList } from "./pool-spec.js";
@@ -56,24 +57,8 @@ export async function configFromFlags(flags: WorkerFlags): Promise<ConfigLayer> 
   return layer;
 }
 
-/** Env var → config key. POOL_MANAGERD_ADDRESS is the original's name for the advertised address. */
-export const ENV_KEYS: ReadonlyArray<[string, string]> = [
-  ["POOL_MANAGERD_NODE_ID", "node_id"],
-  ["POOL_MANAGERD_MACHINE_ID", "machine_id"],
-  ["POOL_MANAGERD_BIND_ADDR", "bind_addr"],
-  ["POOL_MANAGERD_ADDRESS", "advertise_url"],
-  ["POOL_MANAGERD_ADVERTISE_URL", "advertise_url"],
-  ["ORCHESTRATORD_URL", "orchestrator_url"],
-  ["LLORCH_API_TOKEN", "api_token"],
-  ["POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS", "heartbeat_interval_secs"],
-  ["POOL_MANAGERD_MODELS_DIR", "models_dir"],
-  ["POOL_MANAGERD_RUNTIME_DIR", "runtime_dir"],
-  ["POOL_MANAGERD_DATA_DIR", "data_dir"],
-  ["LLORCH_LOG_LEVEL", "log_level"],
-  ["POOL_MANAGERD_THREADS", "threads"],
-  ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
-  ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
-];
+/** Env var → config key (shared with the generated configuration reference). */
+export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = WORKER_ENV_KEYS;
 
 export async function configFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<ConfigLayer> {
   const layer = emptyLayer();
