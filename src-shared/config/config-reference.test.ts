@@ -14,3 +14,11 @@ describe("configuration reference", () => {
     for (const env of Object.keys(ORCHESTRATOR_ENV_KEYS)) expect(doc).toContain(`\`${env}\``);
   });
 });
+
+describe("docs/API.md", () => {
+  it("lists every error code with its HTTP status", async () => {
+    const { ERROR_CODES } = await import("../errors/error-codes.js");
+    const doc = readFileSync("docs/API.md", "utf8");
+    for (const [code, info] of Object.entries(ERROR_CODES)) expect(doc).toContain(`| \`${code}\` | ${info.http_status} |`);
+  });
+});
