@@ -194,20 +194,24 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   }
 
   private pump(): void {
-    if (this.pumping || this.closed) return;
+    if (this.pumping || this.closed || this.queue.depth === 0) return;
     this.pumping = true;
     try {
+      // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
+      const candidates = this.candidates();
       for (const task of this.queue.items()) {
         if (task.deadline_at_ms < this.now()) {
           this.queue.remove(task.task_id);
           this.fail(task, "DEADLINE_UNMET", "the deadline passed while the task waited in the queue");
           continue;
         }
-        const decision = placeTask(this.placementRequest(task), this.candidates(), this.policy());
+        const decision = placeTask(this.placementRequest(task), candidates, this.policy());
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
           this.queue.remove(task.task_id);
           this.placementSequence++;
+          const taken = candidates.find((c) => c.pool_id === decision.pool_id);
+          if (taken) taken.slots_free = Math.max(0, taken.slots_free - 1);
           this.start(task, decision);
         } else if (!decision.transient) {
           this.queue.remove(task.task_id);
@@ -216,7 +220,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         }
       }
       this.updateQueueGauge();
-      this.notifyQueuePositions();
+      this.notifyQueuePositions(candidates);
     } finally {
       this.pumping = false;
     }
@@ -425,13 +429,13 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   }
 
   /** Queued tasks learn their new position when it changes (a `metrics` event with queue_position). */
-  private notifyQueuePositions(): void {
+  private notifyQueuePositions(candidates: PlacementCandidate[]): void {
     const depth = this.queue.depth;
     for (const task of this.queue.items()) {
       const position = this.queue.positionOf(task.task_id);
       if (this.notifiedPosition.get(task.task_id) === position) continue;
       if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
-        emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: this.predictStartMs(task) } });
+        emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: this.predictStartMs(task, candidates) } });
         this.emit("task", task);
       }
       this.notifiedPosition.set(task.task_id, position);
@@ -443,8 +447,8 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
    * max_tokens at the model's measured tokens/s), spread over the slots that serve the model,
    * less what free slots absorb at once.
    */
-  predictStartMs(task: Task): number {
-    const pools = this.candidates().filter((c) => c.node_schedulable && c.ready && !c.draining && (c.loaded_model === task.model.sha256 || c.models_available.includes(task.model.sha256)));
+  predictStartMs(task: Task, candidates: PlacementCandidate[] = this.candidates()): number {
+    const pools = candidates.filter((c) => c.node_schedulable && c.ready && !c.draining && (c.loaded_model === task.model.sha256 || c.models_available.includes(task.model.sha256)));
     const totalSlots = pools.reduce((n, p) => n + p.slots_total, 0);
     const freeSlots = pools.reduce((n, p) => n + p.slots_free, 0);
     const ahead: Task[] = [];

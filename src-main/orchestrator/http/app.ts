@@ -46,6 +46,12 @@ export function buildApp(opts: AppOptions): express.Express {
     const correlationId = typeof incoming === "string" && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.locals.correlationId = correlationId;
     res.setHeader("X-Correlation-Id", correlationId);
+    const started = performance.now();
+    res.on("finish", () => {
+      const entry = { correlation_id: correlationId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      if (res.statusCode >= 500) opts.logger.warn(entry, "request failed");
+      else opts.logger.debug(entry, "request");
+    });
     next();
   });
   for (const guard of opts.guards) app.use(guard);
