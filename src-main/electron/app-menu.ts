@@ -61,7 +61,6 @@ export function buildAppMenuTemplate(input: AppMenuInput): MenuItemConstructorOp
     role: "help",
     submenu: [
       { id: "reveal-logs", label: "Reveal Log Files", click: () => actions.revealLogFiles() },
-      { id: "open-models-folder-help", label: "Open Models Folder", click: () => actions.openModelsFolder() },
     ],
   });
   return template;
