@@ -16,13 +16,13 @@ export interface TaskStream {
 }
 
 /** Follows GET /v2/tasks/{id}/events, validating every frame against the contract. */
-export function followTaskEvents(url: string, token: string, taskId: string): TaskStream {
+export function followTaskEvents(url: string, token: string, taskId: string, verbose = false): TaskStream {
   const controller = new AbortController();
   const events: TimedEvent[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const tokenCount = () => events.filter((e) => e.event.event === "token").length;
   const done = (async () => {
-    const res = await fetch(`${url}/v2/tasks/${taskId}/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    const res = await fetch(`${url}/v2/tasks/${taskId}/events${verbose ? "?verbose=true" : ""}`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
     if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status} ${await res.text()}`);
     const parser = new SseParser();
     const decoder = new TextDecoder();

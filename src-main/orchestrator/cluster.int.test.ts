@@ -77,6 +77,8 @@ describe("orchestrator with two real worker agents", () => {
     expect(admission.streams.sse).toBe(`/v2/tasks/${body.task_id}/events`);
     const events = (await followTaskEvents(orch.url, orch.token, body.task_id as string).done).map((e) => e.event);
     expect(events[0]?.event).toBe("started");
+    // Narration is for ?verbose=true streams only.
+    expect(events.some((e) => e.event === "metrics" && "human" in e.data)).toBe(false);
     const tokens = events.filter((e) => e.event === "token");
     expect(tokens).toHaveLength(12);
     expect(tokens.map((t) => (t.event === "token" ? t.data.i : -1))).toEqual([...Array(12).keys()]);
@@ -87,7 +89,8 @@ describe("orchestrator with two real worker agents", () => {
   it("places a task for a model only node-b holds on node-b and explains why node-a lost", async () => {
     const body = task(TINY_B);
     await submit(body);
-    await followTaskEvents(orch.url, orch.token, body.task_id as string).done;
+    const narrated = (await followTaskEvents(orch.url, orch.token, body.task_id as string, true).done).map((e) => e.event);
+    expect(narrated.find((e) => e.event === "metrics" && typeof e.data.human === "string")?.data.human).toMatch(/^placed on node-b\//);
     const s = await status(body.task_id as string);
     expect(s).toMatchObject({ state: "completed", node_id: "node-b" });
     const losers = s.placement?.candidates.filter((c) => c.node_id === "node-a") ?? [];

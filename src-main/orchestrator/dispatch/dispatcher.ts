@@ -241,7 +241,10 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     this.inflight.set(decision.pool_id, this.inflightOn(decision.pool_id) + 1);
     this.deps.metrics.tasksStarted.inc({ engine: task.engine, pool_id: decision.pool_id, priority: task.priority });
     this.notifiedPosition.delete(task.task_id);
-    emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.queue.depth, node_id: decision.node_id, pool_id: decision.pool_id, phase: "dispatched", attempt: task.attempted_nodes.length } });
+    emitTaskEvent(task, {
+      event: "metrics",
+      data: { queue_depth: this.queue.depth, node_id: decision.node_id, pool_id: decision.pool_id, phase: "dispatched", attempt: task.attempted_nodes.length, human: `placed on ${decision.node_id}/${decision.pool_id}: ${decision.reasons.join("; ")}` },
+    });
     this.deps.logger.info({ task_id: task.task_id, node_id: decision.node_id, pool_id: decision.pool_id, reasons: decision.reasons, attempt: task.attempted_nodes.length }, "task placed");
     this.emit("task", task);
     void this.stream(task, new WorkerClient(node.address, this.deps.workerToken()), decision.pool_id).finally(() => {
@@ -435,7 +438,8 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       const position = this.queue.positionOf(task.task_id);
       if (this.notifiedPosition.get(task.task_id) === position) continue;
       if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
-        emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: this.predictStartMs(task, candidates) } });
+        const predicted = this.predictStartMs(task, candidates);
+        emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: predicted, human: `waiting: position ${position}, expected start in ${predicted} ms` } });
         this.emit("task", task);
       }
       this.notifiedPosition.set(task.task_id, position);

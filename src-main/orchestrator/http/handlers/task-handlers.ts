@@ -1,7 +1,7 @@
 import { encodeSseEvent } from "../../../../src-shared/streaming/sse-codec.js";
 import { taskStreamPaths } from "../../../../src-shared/tasks/admission.js";
 import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
-import type { TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
+import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
 import { admitTask } from "../../admission/admit-task.js";
 import { followTask } from "../../dispatch/task-events.js";
 import { journalTaskStatus, taskStatus } from "../../dispatch/task-status.js";
@@ -77,13 +77,21 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       res.json(journalTaskStatus(row));
     },
 
-    streamTaskEvents: ({ params, req, res, identity }) => {
+    streamTaskEvents: ({ params, query, req, res, identity }) => {
       const id = params.id as string;
+      const verbose = (query as TaskEventsQuery).verbose === "true";
       const task = ctx.dispatcher.get(id);
       if (task === undefined) throw new HttpError("TASK_NOT_FOUND", ctx.journal.has(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
       const sse = openSse(res, ctx.sessions.budgetHeaders(task.session_id));
       let ended = false;
       const unsubscribe = followTask(task, (event) => {
+        // Narration (`human`) is for verbose streams only; a metrics frame that was only narration is dropped.
+        if (!verbose && event.event === "metrics" && "human" in event.data) {
+          const { human: _human, ...rest } = event.data;
+          if (Object.keys(rest).length === 0) return;
+          sse.write(encodeSseEvent({ event: "metrics", data: rest }));
+          return;
+        }
         sse.write(encodeSseEvent(event));
         if (event.event === "end" || event.event === "error") {
           ended = true;
