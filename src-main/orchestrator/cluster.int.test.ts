@@ -144,6 +144,27 @@ describe("orchestrator with two real worker agents", () => {
     await Promise.all(fillerStreams.map((s) => s.done));
   });
 
+  it("keeps a session on the pool that holds its KV cache (affinity beats the id tie-break)", async () => {
+    const session = randomUUID();
+    const first = task(TINY, { session_id: session, max_tokens: 4, placement: { mode: "prefer", prefer_pools: [poolOf("node-b", TINY)], allow_fallback: true } });
+    await submit(first);
+    await followTaskEvents(orch.url, orch.token, first.task_id as string).done;
+    expect((await status(first.task_id as string)).node_id).toBe("node-b");
+    const second = task(TINY, { session_id: session, max_tokens: 4 });
+    await submit(second);
+    await followTaskEvents(orch.url, orch.token, second.task_id as string).done;
+    const s = await status(second.task_id as string);
+    expect(s.node_id).toBe("node-b");
+    expect(s.placement?.decision?.tie_breakers?.[0]).toMatch(/session affinity/);
+    const info = (await (await orch.api(`/v2/sessions/${session}`)).json()) as { turns: number; kv_warmth: boolean; pool_id: string };
+    expect(info).toMatchObject({ turns: 2, kv_warmth: true, pool_id: poolOf("node-b", TINY) });
+    // A task of another session ties on load and goes to the lower id.
+    const other = task(TINY, { max_tokens: 4 });
+    await submit(other);
+    await followTaskEvents(orch.url, orch.token, other.task_id as string).done;
+    expect((await status(other.task_id as string)).node_id).toBe("node-a");
+  });
+
   it("availability lists replicated and single-node models", async () => {
     const availability = CatalogAvailabilityResponseSchema.parse(await (await orch.api("/v2/catalog/availability")).json());
     const shaOf = (name: string) => availability.models.find((m) => m.name === name)?.sha256;
