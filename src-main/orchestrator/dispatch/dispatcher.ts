@@ -18,7 +18,7 @@ import { UpstreamError, WorkerClient } from "./worker-client.js";
 
 const MAX_DISPATCH_ATTEMPTS = 2;
 const FINISHED_TASKS_KEPT = 2000;
-const DRAIN_MARK_MS = 3000;
+const DRAIN_MARK_MS = 10_000;
 
 export interface DispatcherDeps {
   config: () => OrchestratorConfig;
@@ -66,7 +66,11 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const cfg = deps.config();
     this.queue = new AdmissionQueue<Task>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
-    deps.registry.on("changed", () => this.schedulePump());
+    deps.registry.on("changed", (nodeId) => {
+      // An operator drain holds until the worker's own snapshot confirms it (draining or unready).
+      for (const pool of deps.registry.get(nodeId)?.pools ?? []) if (pool.draining || !pool.ready) this.drainMarks.delete(pool.pool_id);
+      this.schedulePump();
+    });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
   }
 
@@ -168,13 +172,15 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     for (const node of this.deps.registry.list()) {
       const schedulable = node.status === "Online" && !node.drained;
       for (const pool of node.pools) {
+        const mark = this.drainMarks.get(pool.pool_id);
+        if (mark !== undefined && this.now() - mark > DRAIN_MARK_MS) this.drainMarks.delete(pool.pool_id);
         out.push({
           node_id: node.node_id,
           pool_id: pool.pool_id,
           node_schedulable: schedulable,
           node_state: node.drained ? "draining" : node.status,
           ready: pool.ready,
-          draining: pool.draining || this.now() - (this.drainMarks.get(pool.pool_id) ?? -Infinity) < DRAIN_MARK_MS,
+          draining: pool.draining || this.drainMarks.has(pool.pool_id),
           slots_total: pool.slots_total,
           slots_free: Math.max(0, pool.slots_total - this.inflightOn(pool.pool_id)),
           vram_free_bytes: pool.vram_free_bytes,

@@ -1,0 +1,59 @@
+/** Copyable client examples for a model (curl, the openai SDKs for Python and JavaScript). */
+export interface ModelExamples {
+  curl: string;
+  python: string;
+  javascript: string;
+}
+
+export function modelExamples(baseUrl: string, model: string): ModelExamples {
+  const base = baseUrl.replace(/\/+$/, "");
+  const m = JSON.stringify(model);
+  return {
+    curl: [
+      `curl -N ${base}/v1/chat/completions \\`,
+      `  -H "Authorization: Bearer $LLORCH_API_TOKEN" \\`,
+      `  -H "Content-Type: application/json" \\`,
+      `  -d '{"model":${m},"messages":[{"role":"user","content":"Hello!"}],"stream":true}'`,
+    ].join("\n"),
+    python: [
+      "import os",
+      "from openai import OpenAI",
+      "",
+      `client = OpenAI(base_url="${base}/v1", api_key=os.environ["LLORCH_API_TOKEN"])`,
+      "stream = client.chat.completions.create(",
+      `    model=${m},`,
+      '    messages=[{"role": "user", "content": "Hello!"}],',
+      "    stream=True,",
+      ")",
+      "for chunk in stream:",
+      '    print(chunk.choices[0].delta.content or "", end="", flush=True)',
+    ].join("\n"),
+    javascript: [
+      'import OpenAI from "openai";',
+      "",
+      `const client = new OpenAI({ baseURL: "${base}/v1", apiKey: process.env.LLORCH_API_TOKEN });`,
+      "const stream = await client.chat.completions.create({",
+      `  model: ${m},`,
+      '  messages: [{ role: "user", content: "Hello!" }],',
+      "  stream: true,",
+      "});",
+      'for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? "");',
+    ].join("\n"),
+  };
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === "localhost" || host === "[::1]" || host === "::1" || host.startsWith("127.");
+  } catch {
+    return true;
+  }
+}
+
+/** The one line that starts a worker agent and joins it to this orchestrator. */
+export function workerJoinCommand(publicUrl: string, token: string): string {
+  const base = publicUrl.replace(/\/+$/, "");
+  const remote = isLoopbackUrl(base) ? "" : " --bind 0.0.0.0:9200 --advertise-url http://$(hostname):9200";
+  return `LLORCH_API_TOKEN=${token} llama-orch-worker start --orchestrator-url ${base} --models-dir ~/models${remote}`;
+}
