@@ -27,18 +27,28 @@ if (needsBuild()) {
 /** The Electron binary path, or the reason it cannot be used here. */
 function electronBinary() {
   if (process.env.LLORCH_HEADLESS === "1") return { reason: "LLORCH_HEADLESS=1" };
+  const found = findElectron();
+  if (!found.binary) return found;
+  if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { reason: "no display (DISPLAY/WAYLAND_DISPLAY unset)" };
+  }
+  // Chromium refuses to run as root without --no-sandbox, and the desktop app never turns its sandbox off.
+  if (process.platform === "linux" && process.getuid?.() === 0) return { reason: "running as root (Chromium's sandbox refuses root)" };
+  return found;
+}
+
+/** Never require("electron") before path.txt exists: that would try to download the binary. */
+function findElectron() {
+  const explicit = process.env.ELECTRON_EXECUTABLE;
+  if (explicit) return existsSync(explicit) ? { binary: explicit } : { reason: `ELECTRON_EXECUTABLE=${explicit} does not exist` };
   let pkgDir;
   try {
     pkgDir = dirname(require.resolve("electron/package.json"));
   } catch {
     return { reason: "the electron package is not installed" };
   }
-  const pathFile = join(pkgDir, "path.txt");
-  if (!existsSync(pathFile)) return { reason: "the Electron binary was never downloaded (offline install)" };
-  if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    return { reason: "no display (DISPLAY/WAYLAND_DISPLAY unset)" };
-  }
-  const { default: binary } = { default: require("electron") };
+  if (!existsSync(join(pkgDir, "path.txt"))) return { reason: "the Electron binary was never downloaded (offline install)" };
+  const binary = require("electron");
   return existsSync(binary) ? { binary } : { reason: `the Electron binary is missing at ${binary}` };
 }
 

@@ -1,7 +1,7 @@
 // The dashboard window and its session, hardened (DESIGN.md §4; electron security checklist): context
 // isolation, sandbox, no node integration, web security on, CSP header, navigation and new windows
 // blocked (allowlisted https links open in the browser), every permission request denied.
-import { BrowserWindow, screen, session, shell, type Session } from "electron";
+import { BrowserWindow, screen, session, shell, type Session, type WebPreferences } from "electron";
 import type { Logger } from "pino";
 import { buildContentSecurityPolicy, isOrchestratorResponse, withCspHeader } from "./csp.js";
 import { externalLinkDecision, isAllowedNavigation, isPermissionAllowed } from "./navigation.js";
@@ -30,6 +30,13 @@ export function hardenDashboardSession(origin: string, logger: Logger): Session 
   return ses;
 }
 
+let lastWebPreferences: WebPreferences | null = null;
+
+/** The web preferences the dashboard window was created with (diagnostics for the E2E specs). */
+export function dashboardWebPreferences(): WebPreferences | null {
+  return lastWebPreferences;
+}
+
 export interface DashboardWindowOptions {
   origin: string;
   preloadPath: string;
@@ -40,17 +47,35 @@ export interface DashboardWindowOptions {
   title: string;
 }
 
-function handleExternal(url: string, logger: Logger): void {
+/** A link leaving the dashboard: allowlisted https opens in the user's browser, anything else is dropped. */
+function handleExternal(url: string, logger: Logger, what: string): void {
   if (externalLinkDecision(url) === "open-external") {
+    logger.info({ url }, `${what}: opened in the default browser`);
     void shell.openExternal(url);
   } else {
-    logger.warn({ url }, "blocked navigation away from the dashboard");
+    logger.warn({ url }, `${what}: blocked`);
   }
 }
 
 export function createDashboardWindow(opts: DashboardWindowOptions): BrowserWindow {
   const state = loadWindowState(opts.windowStateFile);
   const bounds = restoreBounds(state, screen.getAllDisplays().map((d) => d.workArea));
+  const webPreferences = {
+    preload: opts.preloadPath,
+    partition: DASHBOARD_PARTITION,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    webviewTag: false,
+    spellcheck: false,
+    devTools: !opts.isPackaged,
+  } satisfies WebPreferences;
+  lastWebPreferences = webPreferences;
   const win = new BrowserWindow({
     ...bounds,
     minWidth: MIN_WINDOW_SIZE.width,
@@ -59,21 +84,7 @@ export function createDashboardWindow(opts: DashboardWindowOptions): BrowserWind
     show: false,
     backgroundColor: "#111318",
     ...(opts.iconPath ? { icon: opts.iconPath } : {}),
-    webPreferences: {
-      preload: opts.preloadPath,
-      partition: DASHBOARD_PARTITION,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      spellcheck: false,
-      devTools: !opts.isPackaged,
-    },
+    webPreferences,
   });
   if (state.maximized) win.maximize();
   win.once("ready-to-show", () => win.show());
@@ -82,7 +93,7 @@ export function createDashboardWindow(opts: DashboardWindowOptions): BrowserWind
   contents.on("will-navigate", (event, url) => {
     if (isAllowedNavigation(url, opts.origin)) return;
     event.preventDefault();
-    handleExternal(url, opts.logger);
+    handleExternal(url, opts.logger, "navigation away from the dashboard");
   });
   contents.on("will-redirect", (event, url) => {
     if (isAllowedNavigation(url, opts.origin)) return;
@@ -90,7 +101,7 @@ export function createDashboardWindow(opts: DashboardWindowOptions): BrowserWind
     opts.logger.warn({ url }, "blocked redirect away from the dashboard");
   });
   contents.setWindowOpenHandler(({ url }) => {
-    handleExternal(url, opts.logger);
+    handleExternal(url, opts.logger, "window.open");
     return { action: "deny" };
   });
   contents.on("will-attach-webview", (event) => event.preventDefault());

@@ -33,9 +33,9 @@ export interface IpcRegistrarOptions {
 }
 
 export function senderFrameInfo(event: InvokeEventLike): SenderFrameInfo | null {
-  const frame = event.senderFrame;
-  if (!frame) return null;
   try {
+    const frame = event.senderFrame;
+    if (!frame) return null;
     return { url: frame.url, isMainFrame: frame.parent === null };
   } catch {
     return null; // a destroyed frame throws on access

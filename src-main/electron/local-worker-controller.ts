@@ -88,6 +88,7 @@ export class LocalWorkerController extends EventEmitter<LocalWorkerControllerEve
     this.lastError = null;
     this.startPolling();
     this.notify();
+    let failure: string | null = null;
     this.starting = supervisor.start().then(
       () => {
         this.phase = "idle";
@@ -96,14 +97,15 @@ export class LocalWorkerController extends EventEmitter<LocalWorkerControllerEve
       (err: unknown) => {
         this.phase = "failed";
         this.supervisor = null;
-        this.lastError = err instanceof Error ? err.message : String(err);
-        this.opts.logger.error({ err: this.lastError }, "local worker failed to start");
+        failure = err instanceof Error ? err.message : String(err);
+        this.lastError = failure;
+        this.opts.logger.error({ err: failure }, "local worker failed to start");
       },
     );
     await this.starting;
     this.starting = null;
     this.notify();
-    if (this.phase === "failed") throw new ShellError("LOCAL_WORKER_FAILED", `the local worker could not start: ${this.lastError}`);
+    if (failure !== null) throw new ShellError("LOCAL_WORKER_FAILED", `the local worker could not start: ${failure}`);
     return this.status();
   }
 

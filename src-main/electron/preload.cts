@@ -2,8 +2,13 @@
 // `window.llamaOrch`: a fixed set of verbs, each bound to one channel — never a generic invoke, never
 // ipcRenderer itself, never the IPC event (which carries `sender`). Types come from the shared contract
 // (type-only imports, erased); channel names are repeated here and checked against it at compile time.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
+// A sandboxed preload is CommonJS; under verbatimModuleSyntax that is written as import-require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import electron = require("electron");
+import type { IpcRendererEvent } from "electron";
 import type { DashboardRoute, IPC_CHANNELS, IpcResult, LlamaOrchDesktopApi, LocalWorkerStatus } from "../../src-shared/ipc/ipc-contract.js";
+
+const { contextBridge, ipcRenderer } = electron;
 
 const CHANNELS = {
   getConnection: "llama-orch:get-connection",
