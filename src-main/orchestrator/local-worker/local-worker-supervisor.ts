@@ -21,12 +21,8 @@ export interface LocalWorkerOptions {
 
 export type LocalWorkerState = "stopped" | "starting" | "running" | "restarting";
 
-/** Inside a packaged app the worker and its natives are unpacked beside app.asar (electron-builder asarUnpack). */
-function unpacked(path: string): string {
-  return path.replace(/app\.asar([\\/])/, "app.asar.unpacked$1");
-}
-const WORKER_CLI = unpacked(fileURLToPath(new URL("../../../worker-agent/cli.js", import.meta.url)));
-const MAKE_MODEL_CLI = unpacked(fileURLToPath(new URL("../../../scripts/make-model.js", import.meta.url)));
+const WORKER_CLI = fileURLToPath(new URL("../../../worker-agent/cli.js", import.meta.url));
+const MAKE_MODEL_CLI = fileURLToPath(new URL("../../../scripts/make-model.js", import.meta.url));
 const MAX_BACKOFF_MS = 30_000;
 
 /**
