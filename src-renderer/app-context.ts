@@ -32,4 +32,8 @@ export function useSelect<S, T>(store: StoreApi<S>, selector: (state: S) => T): 
   return useStore(store, selector);
 }
 
-export const useNow = (): number => useStore(clock, (s) => s.now);
+/** Re-renders every second (the ticker) and returns the real current time, so ages are exact whenever a frame re-renders too. */
+export const useNow = (): number => {
+  const tick = useStore(clock, (s) => s.now);
+  return Math.max(tick, Date.now());
+};

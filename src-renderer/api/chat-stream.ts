@@ -1,7 +1,7 @@
 import { ChatCompletionChunkSchema } from "../../src-shared/openai/chat-completions.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { SseParser } from "../../src-shared/streaming/sse-codec.js";
-import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
+import { apiErrorFromBody, toApiError, type ApiError } from "./errors.js";
 import type { FetchLike } from "./client.js";
 
 export interface ChatMessageInput {

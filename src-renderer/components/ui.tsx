@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { percent } from "../lib/format.js";
 import s from "./ui.module.css";
 
@@ -113,15 +113,16 @@ export function CopyButton({ text, label = "Copy", size = "small" }: { text: str
   );
 }
 
-export function CodeBlock({ code, label }: { code: string; label: string }) {
+export function CodeBlock({ code, label, wrap = false }: { code: string; label: string; wrap?: boolean }) {
   return (
     <div className={s.codeBlock}>
-      <pre aria-label={label} tabIndex={0}>
+      <div className={s.codeHeader}>
+        <span>{label}</span>
+        <CopyButton text={code} />
+      </div>
+      <pre aria-label={label} tabIndex={0} className={wrap ? s.codeWrap : undefined}>
         <code>{code}</code>
       </pre>
-      <span className={s.codeCopy}>
-        <CopyButton text={code} />
-      </span>
     </div>
   );
 }
@@ -210,10 +211,10 @@ export function KeyValues({ items }: { items: [string, ReactNode][] }) {
   return (
     <dl className={s.kv}>
       {items.map(([k, v]) => (
-        <div key={k} className="contents-row">
+        <Fragment key={k}>
           <dt>{k}</dt>
           <dd>{v}</dd>
-        </div>
+        </Fragment>
       ))}
     </dl>
   );

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { ClusterEvent } from "../../src-shared/dashboard/cluster-events.js";
+import { applyClusterEvents, createClusterStores, FrameBatcher } from "../stores/cluster.js";
+import { ClusterStream } from "./cluster-stream.js";
+
+const snapshot = {
+  nodes: [],
+  tasks: [],
+  stats: { at_ms: 1, tokens_per_second: 0, requests_per_second: 0, first_token_ms_p50: null, first_token_ms_p95: null, queue_depth: 0, running: 0, nodes_online: 0, nodes_total: 0, pools_ready: 0, pools_total: 0 },
+  stats_history: [],
+  settings: { placement_strategy: "least-loaded", admission_capacity: 100, admission_policy: "reject", session_token_budget: 0, profile: "home", bind_addr: "127.0.0.1:8080" },
+  logs: [],
+  public_url: "http://127.0.0.1:8080",
+  version: "9.9.9",
+};
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+describe("ClusterStream", () => {
+  it("applies the snapshot and deltas from the SSE body and reports live", async () => {
+    const stores = createClusterStores();
+    const body = `: subscribed\n\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: node_removed\ndata: {"node_id":"x"}\n\nevent: log\ndata: {"seq":1,"at_ms":1,"level":"info","source":"o","message":"hi"}\n\n`;
+    let release: () => void = () => {};
+    const hold = new Promise<void>((r) => (release = r));
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(body));
+        await hold;
+        controller.close();
+      },
+    });
+    const sync = new FrameBatcher<ClusterEvent>((events) => applyClusterEvents(stores, events, 0), (cb) => cb());
+    const client = new ClusterStream(stores, async () => new Response(stream, { status: 200 }), sync);
+    client.start();
+    await until(() => stores.logs.getState().entries.length === 1);
+    expect(stores.connection.getState().status).toBe("live");
+    expect(stores.meta.getState().version).toBe("9.9.9");
+    client.stop();
+    release();
+  });
+
+  it("shows the login screen state on 401 and stops retrying", async () => {
+    const stores = createClusterStores();
+    let calls = 0;
+    const client = new ClusterStream(stores, async () => {
+      calls++;
+      return new Response(JSON.stringify({ code: "MISSING_TOKEN", message: "an Authorization: Bearer token is required" }), { status: 401 });
+    });
+    client.start();
+    await until(() => stores.connection.getState().status === "unauthorized");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(1);
+  });
+
+  it("reconnects with backoff after a network failure", async () => {
+    const stores = createClusterStores();
+    const client = new ClusterStream(stores, async () => {
+      throw new TypeError("Failed to fetch");
+    });
+    client.start();
+    await until(() => stores.connection.getState().status === "reconnecting");
+    expect(stores.connection.getState()).toMatchObject({ attempt: 1, lastError: "Failed to fetch" });
+    expect(stores.connection.getState().retryAtMs).toBeGreaterThan(Date.now());
+    client.stop();
+  });
+});

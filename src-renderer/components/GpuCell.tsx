@@ -1,0 +1,32 @@
+import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
+import { formatBytes } from "../lib/format.js";
+import v from "../views/views.module.css";
+import { Meter } from "./ui.js";
+
+/** First GPU with its VRAM bar (used of total), or the CPU backend for GPU-less nodes. */
+export function GpuCell({ node }: { node: NodeInfo }) {
+  const gpus = node.capabilities.gpus;
+  const first = gpus[0];
+  if (first === undefined) {
+    const cores = node.capabilities.cpu_cores;
+    return (
+      <span className={v.faint}>
+        CPU{cores !== undefined ? ` · ${cores} cores` : ""}
+        {node.capabilities.ram_total_bytes ? ` · ${formatBytes(node.capabilities.ram_total_bytes)} RAM` : ""}
+      </span>
+    );
+  }
+  const used = first.vram_free_bytes !== undefined ? first.vram_total_bytes - first.vram_free_bytes : null;
+  return (
+    <div className={v.gpu}>
+      <span className={v.gpuName} title={first.name}>
+        {first.name}
+        {gpus.length > 1 ? ` +${gpus.length - 1}` : ""}
+      </span>
+      <span className={v.gpuVram}>{used !== null ? `${formatBytes(used)} / ${formatBytes(first.vram_total_bytes)}` : formatBytes(first.vram_total_bytes)}</span>
+      <div className={v.gpuBar}>
+        <Meter value={used ?? 0} max={first.vram_total_bytes} label={`VRAM used on ${first.name}`} />
+      </div>
+    </div>
+  );
+}
