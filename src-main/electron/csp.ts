@@ -2,24 +2,7 @@
 // the shell adds the same policy as a response header on every response from the orchestrator's origin
 // (session.webRequest.onHeadersReceived), so the policy holds even for a page that lost its meta tag.
 
-/** The policy: everything from the orchestrator's own origin, nothing inline, no plugins, no framing. */
-export function buildContentSecurityPolicy(): string {
-  const directives: [string, ...string[]][] = [
-    ["default-src", "'self'"],
-    ["script-src", "'self'"],
-    ["style-src", "'self'"],
-    ["img-src", "'self'", "data:"],
-    ["font-src", "'self'"],
-    ["connect-src", "'self'"],
-    ["worker-src", "'self'"],
-    ["object-src", "'none'"],
-    ["frame-src", "'none'"],
-    ["base-uri", "'none'"],
-    ["form-action", "'self'"],
-    ["frame-ancestors", "'none'"],
-  ];
-  return directives.map((d) => d.join(" ")).join("; ");
-}
+export { buildContentSecurityPolicy } from "../../src-shared/dashboard/csp.js";
 
 export type ResponseHeaders = Record<string, string[] | string>;
 

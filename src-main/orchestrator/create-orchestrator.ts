@@ -8,9 +8,10 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
+import { buildContentSecurityPolicy } from "../../src-shared/dashboard/csp.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { SessionStore } from "./admission/session-store.js";
-import { DashboardSessions, SESSION_COOKIE } from "./auth/dashboard-sessions.js";
+import { DashboardSessions, sessionCookieName } from "./auth/dashboard-sessions.js";
 import { fp6 } from "./auth/bearer.js";
 import { loadOrCreateGeneratedToken } from "./auth/generated-token.js";
 import { TokenSet } from "./auth/token-set.js";
@@ -278,7 +279,7 @@ function mountDashboard(app: express.Express, dir: string, sessions: DashboardSe
       res.status(401).type("text/plain").send("This login link is invalid or was already used. Ask the orchestrator for a new one (it prints a fresh link at start).\n");
       return;
     }
-    res.setHeader("Set-Cookie", `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}`);
+    res.setHeader("Set-Cookie", `${sessionCookieName(req.socket.localPort ?? 0)}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}`);
     res.redirect(302, "/");
   });
   if (!existsSync(join(dir, "index.html"))) {
@@ -288,7 +289,21 @@ function mountDashboard(app: express.Express, dir: string, sessions: DashboardSe
     });
     return;
   }
-  app.use(express.static(dir, { index: "index.html", maxAge: "1h", setHeaders: (res, path) => path.endsWith(".html") && res.setHeader("Cache-Control", "no-cache") }));
+  const csp = buildContentSecurityPolicy();
+  app.use(
+    express.static(dir, {
+      index: "index.html",
+      maxAge: "1h",
+      setHeaders: (res, path) => {
+        // Sent as headers too: Chromium ignores frame-ancestors in a <meta> policy.
+        res.setHeader("Content-Security-Policy", csp);
+        res.setHeader("X-Content-Type-Options", "nosniff");
+        res.setHeader("X-Frame-Options", "DENY");
+        res.setHeader("Referrer-Policy", "no-referrer");
+        if (path.endsWith(".html")) res.setHeader("Cache-Control", "no-cache");
+      },
+    }),
+  );
 }
 
 function readPackageVersion(): string {

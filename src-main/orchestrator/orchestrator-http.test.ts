@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +108,25 @@ describe("orchestrator HTTP surface", () => {
     expect(login.headers.get("set-cookie")).toMatch(/HttpOnly/);
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${orch.url}/login?code=${code}`, { redirect: "manual" })).status).toBe(401);
+  });
+
+  it("serves the dashboard with security headers, and names the session cookie after its port", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llorch-dash-"));
+    writeFileSync(join(dir, "index.html"), "<!doctype html><title>dash</title>");
+    const dash = await startTestOrchestrator({ dashboard_dir: dir });
+    try {
+      const page = await fetch(`${dash.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(page.headers.get("x-frame-options")).toBe("DENY");
+      const login = await fetch(`${dash.url}/login?code=${dash.orchestrator.issueLoginCode()}`, { redirect: "manual" });
+      expect(login.headers.get("set-cookie")).toMatch(new RegExp(`^llorch_session_${new URL(dash.url).port}=`));
+      // Another orchestrator's cookie on the same host is not this one's session.
+      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      expect((await fetch(`${orch.url}/v2/nodes`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      await dash.close();
+    }
   });
 
   it("serves its OpenAPI document with every route", async () => {

@@ -60,7 +60,10 @@ export function streamChat(
       }
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new SseParser();
-      let taskSeen = false;
+      // The orchestrator names the task in a header, so Stop works even before the first chunk.
+      const headerTaskId = res.headers.get("x-task-id");
+      let taskSeen = headerTaskId !== null;
+      if (headerTaskId !== null) handlers.onTaskId(headerTaskId);
       let finishReason: string | null = null;
       let completionTokens: number | null = null;
       for (;;) {

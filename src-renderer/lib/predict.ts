@@ -11,7 +11,7 @@ export function taskRate(t: TaskStatus, serverNowMs: number): number | null {
 /**
  * Estimated wait (ms from now) until a queued task starts: the k-th soonest finish among running
  * tasks of the same model, where k is how many same-model tasks wait ahead of it. Null when there
- * is nothing to estimate from. (TaskStatus does not carry the server's predicted_start_ms.)
+ * is nothing to estimate from. Used when a task status carries no server predicted_start_ms.
  */
 export function predictedStartInMs(task: TaskStatus, active: readonly TaskStatus[], serverNowMs: number): number | null {
   if (task.state !== "queued") return null;

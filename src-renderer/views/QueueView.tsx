@@ -95,6 +95,9 @@ export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
       align: "right",
       render: (t) => {
         if (t.state !== "queued") return <span className={v.faint}>started</span>;
+        if (t.predicted_start_ms !== undefined && t.predicted_start_ms !== null) {
+          return <span title="The orchestrator's estimate: work queued ahead at the model's measured tokens/s">≈ in {formatDuration(t.predicted_start_ms)}</span>;
+        }
         const ms = predictedStartInMs(t, active, serverNow);
         return ms === null ? <span className={v.faint} title="No running task of this model to estimate from yet">after a slot</span> : <span title="Estimated from the running tasks' decode rates">≈ in {formatDuration(ms)}</span>;
       },

@@ -39,6 +39,8 @@ export const TaskStatusSchema = z.object({
   node_id: z.string().nullable(),
   pool_id: z.string().nullable(),
   queue_position: z.int().min(0).nullable(),
+  /** While queued: expected wait before it starts, from the work ahead and measured tokens/s. */
+  predicted_start_ms: z.int().min(0).nullable().optional(),
   timings: TaskTimingsSchema,
   tokens_in: z.int().min(0).nullable(),
   tokens_out: z.int().min(0),

@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { digestsEqual, tokenDigest } from "./bearer.js";
 
-export const SESSION_COOKIE = "llorch_session";
+/** Cookies ignore ports, so each orchestrator on a host names its session cookie after its port. */
+export function sessionCookieName(port: number): string {
+  return `llorch_session_${port}`;
+}
 const CODE_TTL_MS = 15 * 60_000;
 const SESSION_TTL_MS = 30 * 24 * 3600_000;
 

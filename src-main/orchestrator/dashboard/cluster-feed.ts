@@ -9,6 +9,7 @@ import type { NodeRegistry } from "../registry/node-registry.js";
 import { ClusterStatsSampler } from "./cluster-stats.js";
 
 const TASK_FRAME_INTERVAL_MS = 250;
+const NODE_FRAME_INTERVAL_MS = 2000;
 const SNAPSHOT_TASKS = 500;
 const SNAPSHOT_LOGS = 500;
 
@@ -23,6 +24,7 @@ export class ClusterFeed {
   private readonly listeners = new Set<Listener>();
   private readonly stats = new ClusterStatsSampler();
   private readonly lastTaskFrame = new Map<string, { at: number; state: string; timer: NodeJS.Timeout | null }>();
+  private readonly lastNodeFrame = new Map<string, { at: number; stateKey: string; timer: NodeJS.Timeout | null }>();
   private ticker: NodeJS.Timeout | null = null;
   private lastSample = Date.now();
 
@@ -34,10 +36,7 @@ export class ClusterFeed {
     private readonly publicUrl: () => string,
     private readonly version: string,
   ) {
-    registry.on("changed", (nodeId) => {
-      const node = registry.get(nodeId);
-      this.broadcast(node ? { event: "node", data: toNodeInfo(node, Date.now()) } : { event: "node_removed", data: { node_id: nodeId } });
-    });
+    registry.on("changed", (nodeId) => this.onNode(nodeId));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
     dispatcher.on("task", (task) => this.onTask(task));
     dispatcher.on("token", (task) => {
@@ -55,6 +54,7 @@ export class ClusterFeed {
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
+    for (const n of this.lastNodeFrame.values()) if (n.timer) clearTimeout(n.timer);
   }
 
   settingsChanged(): void {
@@ -85,6 +85,36 @@ export class ClusterFeed {
   private status(task: Task) {
     const position = this.dispatcher.queue.positionOf(task.task_id);
     return taskStatus(task, position >= 0 ? position : null);
+  }
+
+  /**
+   * Node frames: status changes go out at once; heartbeat-only refreshes are coalesced to one frame
+   * per node every NODE_FRAME_INTERVAL_MS, so 1000 nodes heartbeating each second stay cheap.
+   */
+  private onNode(nodeId: string): void {
+    const node = this.registry.get(nodeId);
+    const last = this.lastNodeFrame.get(nodeId);
+    if (node === undefined) {
+      if (last?.timer) clearTimeout(last.timer);
+      this.lastNodeFrame.delete(nodeId);
+      this.broadcast({ event: "node_removed", data: { node_id: nodeId } });
+      return;
+    }
+    const now = Date.now();
+    const stateKey = `${node.status}|${node.drained}|${node.pools.map((p) => `${p.pool_id}:${p.ready}:${p.draining}`).join(",")}`;
+    if (last === undefined || last.stateKey !== stateKey || now - last.at >= NODE_FRAME_INTERVAL_MS) {
+      if (last?.timer) clearTimeout(last.timer);
+      this.lastNodeFrame.set(nodeId, { at: now, stateKey, timer: null });
+      this.broadcast({ event: "node", data: toNodeInfo(node, now) });
+    } else if (last.timer === null) {
+      last.timer = setTimeout(() => {
+        last.timer = null;
+        last.at = Date.now();
+        const current = this.registry.get(nodeId);
+        if (current) this.broadcast({ event: "node", data: toNodeInfo(current, last.at) });
+      }, NODE_FRAME_INTERVAL_MS - (now - last.at));
+      last.timer.unref();
+    }
   }
 
   private onTask(task: Task): void {

@@ -445,6 +445,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       if (this.notifiedPosition.get(task.task_id) === position) continue;
       if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
         const predicted = this.predictStartMs(task, candidates);
+        task.predicted_start_ms = predicted;
         emitTaskEvent(task, { event: "metrics", data: { queue_depth: depth, queue_position: position, predicted_start_ms: predicted, human: `waiting: position ${position}, expected start in ${predicted} ms` } });
         this.emit("task", task);
       }

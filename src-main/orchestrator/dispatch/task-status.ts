@@ -22,7 +22,7 @@ export function placementExplanation(decision: PlacementDecision | null): Placem
   };
 }
 
-export function taskStatus(task: Task, queuePosition: number | null): TaskStatus {
+export function taskStatus(task: Task, queuePosition: number | null, predictedStartMs: number | null = null): TaskStatus {
   const wait = task.started_at_ms !== null ? task.started_at_ms - task.enqueued_at_ms : null;
   return {
     task_id: task.task_id,
@@ -36,6 +36,7 @@ export function taskStatus(task: Task, queuePosition: number | null): TaskStatus
     node_id: task.node_id,
     pool_id: task.pool_id,
     queue_position: queuePosition,
+    predicted_start_ms: task.state === "queued" ? (predictedStartMs ?? task.predicted_start_ms) : null,
     timings: {
       enqueued_at_ms: task.enqueued_at_ms,
       started_at_ms: task.started_at_ms,

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { isLoopbackHost } from "../../../src-shared/config/host-port.js";
 import { fp6, parseBearer } from "../auth/bearer.js";
 import type { DashboardSessions} from "../auth/dashboard-sessions.js";
-import { SESSION_COOKIE, readCookie } from "../auth/dashboard-sessions.js";
+import { readCookie, sessionCookieName } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import { HttpError } from "./http-error.js";
 import type { Identity } from "./route-context.js";
@@ -50,7 +50,7 @@ export function createAuthenticator(tokens: TokenSet, sessions: DashboardSession
         onFailure(req, fp6(token), "BAD_TOKEN");
         throw new HttpError("BAD_TOKEN", "the bearer token is not valid", { hint: "use LLORCH_API_TOKEN or the token in <data dir>/api-token" });
       }
-      const session = readCookie(req.headers.cookie, SESSION_COOKIE);
+      const session = readCookie(req.headers.cookie, sessionCookieName(req.socket.localPort ?? 0));
       if (session !== null && sessions.isValid(session)) return { kind: "session", label: `session:${fp6(session)}` };
       const code = header === undefined && session === null ? "MISSING_TOKEN" : "BAD_TOKEN";
       onFailure(req, null, code);

@@ -60,6 +60,8 @@ function serve(ctx: OrchestratorContext, rc: RouteContext, kind: Kind, req: Chat
     },
   });
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${task.task_id}`;
+  // Lets a client cancel (POST /v2/tasks/{id}/cancel) or inspect the task before the first chunk arrives.
+  rc.res.setHeader("X-Task-Id", task.task_id);
   const created = Math.floor(Date.now() / 1000);
   const cancelOnClose = (res: Response, isDone: () => boolean) => res.on("close", () => (isDone() ? undefined : ctx.dispatcher.cancel(task.task_id, "disconnect")));
   if (req.stream === true) streamResponse(rc.res, task, kind, id, created, req.stream_options?.include_usage === true, cancelOnClose);
