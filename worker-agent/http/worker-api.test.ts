@@ -11,7 +11,16 @@ import { WorkerHealthResponseSchema } from "../../src-shared/worker-api/worker-h
 import { testModelPath } from "../../test-support/models.js";
 import { getJson, killAllWorkers, startWorker, TEST_TOKEN, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
 import { tokenFingerprint } from "../auth/token-fingerprint.js";
-import { WORKER_ROUTES } from "./worker-routes.js";
+import { WORKER_ROUTES as CONTRACT_ROUTES } from "../../src-shared/contract/worker-routes.js";
+
+// The contract's route table with concrete example paths (every {param} filled in).
+const WORKER_ROUTES = CONTRACT_ROUTES.map((r) => ({
+  method: r.method.toUpperCase() as "GET" | "POST" | "PUT",
+  path: r.path,
+  example: r.path.replace("{sha256}", "0".repeat(64)).replace(/\{\w+\}/g, "p"),
+  auth: r.auth,
+  sse: r.sse === true,
+}));
 
 let worker: StartedWorker;
 
@@ -60,10 +69,21 @@ describe("authentication", () => {
       expect(ErrorEnvelopeSchema.parse(wrong.json).code).toBe("BAD_TOKEN");
       const malformed = await call(route.method, route.example, { authorization: `Basic ${TEST_TOKEN}` }, bodyFor(route.method));
       expect(malformed.status).toBe(401);
+      if (route.sse && route.method === "GET") return; // a long-lived stream; served-ness is checked below
       const right = await call(route.method, route.example, { authorization: `Bearer ${TEST_TOKEN}` }, bodyFor(route.method));
       expect(right.status).not.toBe(401);
+      // The contract and the server agree: every route exists (a 404 may only be about the resource).
+      if (right.status === 404) expect(ErrorEnvelopeSchema.parse(right.json).code).not.toBe("NOT_FOUND");
     });
   }
+
+  it("serves the liveness stream the orchestrator watches", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${worker.url}/v2/watch`, { headers: { authorization: `Bearer ${TEST_TOKEN}` }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    controller.abort();
+  });
 
   it("logs the fp6 of a rejected token and never a token itself", async () => {
     await call("GET", "/v2/pools", { authorization: "Bearer wrong-token-for-the-log-check-0123456789" });
