@@ -48,6 +48,10 @@ export interface StartWorkerOptions {
 
 const running = new Set<ChildProcess>();
 const roots = new Set<string>();
+// A failed test must not leak agents (or their engines): whatever is left dies with the test process.
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
 
 export async function startWorker(options: StartWorkerOptions = {}): Promise<StartedWorker> {
   const root = await mkdtemp(join(tmpdir(), "llorch-worker-test-"));
