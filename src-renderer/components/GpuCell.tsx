@@ -23,7 +23,9 @@ export function GpuCell({ node }: { node: NodeInfo }) {
         {first.name}
         {gpus.length > 1 ? ` +${gpus.length - 1}` : ""}
       </span>
-      <span className={v.gpuVram}>{used !== null ? `${formatBytes(used)} / ${formatBytes(first.vram_total_bytes)}` : formatBytes(first.vram_total_bytes)}</span>
+      <span className={v.gpuVram} title={used !== null ? `${formatBytes(used)} of ${formatBytes(first.vram_total_bytes)} VRAM used` : undefined}>
+        {used !== null ? `${formatBytes(used).split(" ")[0]}/${formatBytes(first.vram_total_bytes)}` : formatBytes(first.vram_total_bytes)}
+      </span>
       <div className={v.gpuBar}>
         <Meter value={used ?? 0} max={first.vram_total_bytes} label={`VRAM used on ${first.name}`} />
       </div>

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { NodeRegistry } from "./node-registry.js";
 
 const RECONNECT_MS = 500;
+const MAX_RECONNECT_MS = 30_000;
 
 /**
  * Crash detection faster than heartbeats: the orchestrator holds one long-lived request to each
@@ -45,6 +46,7 @@ export class NodeWatcher {
     this.watches.set(nodeId, controller);
     void (async () => {
       let connectedOnce = false;
+      let delay = RECONNECT_MS;
       while (!controller.signal.aborted) {
         try {
           const res = await fetch(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token()}` }, signal: controller.signal });
@@ -55,6 +57,7 @@ export class NodeWatcher {
           }
           if (!res.ok || res.body === null) throw new Error(`watch answered ${res.status}`);
           connectedOnce = true;
+          delay = RECONNECT_MS;
           for await (const _chunk of res.body) {
             // Keep-alives only; the point is noticing when the stream ends.
           }
@@ -64,7 +67,9 @@ export class NodeWatcher {
           const current = this.registry.get(nodeId);
           if (current === undefined || current.address !== address) return;
           if (connectedOnce) this.registry.markSuspect(nodeId, `connection to the node dropped (${err instanceof Error ? err.message : String(err)})`);
-          await new Promise((r) => setTimeout(r, RECONNECT_MS));
+          // Unreachable addresses (a firewall, a wrong advertise URL) are retried with capped backoff, not hammered.
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(MAX_RECONNECT_MS, delay * 2);
         }
       }
     })().finally(() => {

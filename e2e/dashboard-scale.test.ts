@@ -1,0 +1,61 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
+import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
+
+// The dashboard with 1000 registered nodes: the registry and the dashboard feed only (nodes register
+// and heartbeat over the real node API; no engines are needed to exercise scale). The Nodes table must
+// stay virtualised — a bounded number of rows in the DOM — and reach the last node by scrolling.
+const CHROMIUM = "/usr/bin/chromium";
+const NODES = 1000;
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.log(`e2e/dashboard-scale.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+let orch: TestOrchestrator;
+let browser: Browser;
+const id = (i: number) => `node-${String(i).padStart(4, "0")}`;
+
+describe.skipIf(!hasChromium)("dashboard at 1000 nodes", () => {
+  beforeAll(async () => {
+    orch = await startTestOrchestrator({ dashboard_dir: join(process.cwd(), "dist/renderer"), node_suspect_ms: 120_000, node_timeout_ms: 240_000, pool_probe_interval_ms: 0 });
+    const model = "c".repeat(64);
+    for (let start = 0; start < NODES; start += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, NODES - start) }, async (_, k) => {
+          const i = start + k;
+          const reg: RegisterNodeRequest = { node_id: id(i), machine_id: `host-${i}`, address: "http://127.0.0.1:9", pools: [`${id(i)}.p0`], capabilities: { gpus: [{ device_id: 0, name: "Test GPU", vram_total_bytes: 24 * 2 ** 30, vram_free_bytes: (i % 24) * 2 ** 30 }], cpu_cores: 16 }, version: "0.1.0" };
+          await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(reg) });
+          const hb: HeartbeatRequest = { timestamp: new Date().toISOString(), pools: [{ pool_id: `${id(i)}.p0`, ready: true, draining: false, slots_free: 2, slots_total: 4, vram_free_bytes: 0, engine: "llamacpp", models_available: [model] }] };
+          await orch.api(`/v2/nodes/${id(i)}/heartbeat`, { method: "POST", body: JSON.stringify(hb) });
+        }),
+      );
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await orch?.close();
+  });
+
+  it("lists 1000 online nodes with a bounded DOM and reaches the last one by scrolling", async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    await page.goto(`${orch.url}/login?code=${orch.orchestrator.issueLoginCode()}`);
+    await page.evaluate(() => {
+      window.location.hash = "#/nodes";
+    });
+    const table = page.getByRole("table").first();
+    await expect.poll(async () => (await table.getAttribute("aria-rowcount")) ?? "0", { timeout: 15_000 }).toBe(String(NODES + 1));
+    const rendered = await table.getByRole("row").count();
+    console.log(`dashboard scale: ${NODES} nodes, ${rendered} rows in the DOM`);
+    expect(rendered).toBeLessThan(100);
+    await expect.poll(() => page.getByText(id(0), { exact: true }).count()).toBeGreaterThan(0);
+    await table.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+    await expect.poll(() => page.getByText(id(NODES - 1), { exact: true }).count(), { timeout: 5000 }).toBeGreaterThan(0);
+    expect(await table.getByRole("row").count()).toBeLessThan(100);
+    await page.screenshot({ path: join(process.cwd(), "test-results/screenshots/nodes-1000.png") });
+  }, 60_000);
+});
