@@ -20,6 +20,7 @@ import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
+import { DashboardSessionStore } from "./db/dashboard-session-store.js";
 import { SettingsStore } from "./db/settings-store.js";
 import { ClusterFeed } from "./dashboard/cluster-feed.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
@@ -101,7 +102,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const audit = new AuditLog(db);
   const catalog = new CatalogStore(db);
   const sessions = new SessionStore({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
-  const dashboardSessions = new DashboardSessions();
+  const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
   const workerToken = () => apiToken.token;
   const getConfig = () => config;
   const dispatcher = new Dispatcher({ config: getConfig, registry, sessions, journal, metrics, logger, workerToken });

@@ -108,6 +108,9 @@ describe("orchestrator HTTP surface", () => {
     expect(login.headers.get("set-cookie")).toMatch(/HttpOnly/);
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${orch.url}/login?code=${code}`, { redirect: "manual" })).status).toBe(401);
+    // The session is stored (as a digest): the browser stays logged in across an orchestrator restart.
+    await orch.restart();
+    expect((await fetch(`${orch.url}/v2/nodes`, { headers: { cookie } })).status).toBe(200);
   });
 
   it("serves the dashboard with security headers, and names the session cookie after its port", async () => {

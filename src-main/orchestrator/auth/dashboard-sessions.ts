@@ -13,11 +13,23 @@ const SESSION_TTL_MS = 30 * 24 * 3600_000;
  * trades the code for an HttpOnly session cookie, so the dashboard never sees a bearer token.
  * Codes and sessions are held as SHA-256 digests only.
  */
+/** Where sessions outlive a restart (the database); digests and expiry only. */
+export interface SessionPersistence {
+  load(): Array<{ digest_hex: string; expires_at_ms: number }>;
+  save(digestHex: string, expiresAtMs: number): void;
+  delete(digestHex: string): void;
+}
+
 export class DashboardSessions {
   private readonly codes = new Map<string, number>();
   private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly persistence: SessionPersistence | null = null,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const s of persistence?.load() ?? []) if (s.expires_at_ms >= this.now()) this.sessions.set(s.digest_hex, s.expires_at_ms);
+  }
 
   /** A new one-time login code, valid for 15 minutes. */
   issueCode(): string {
@@ -33,7 +45,9 @@ export class DashboardSessions {
     this.codes.delete(key);
     if (expires === undefined || expires < this.now()) return null;
     const session = randomBytes(32).toString("hex");
-    this.sessions.set(tokenDigest(session).toString("hex"), this.now() + SESSION_TTL_MS);
+    const digestHex = tokenDigest(session).toString("hex");
+    this.sessions.set(digestHex, this.now() + SESSION_TTL_MS);
+    this.persistence?.save(digestHex, this.now() + SESSION_TTL_MS);
     return session;
   }
 
@@ -47,7 +61,9 @@ export class DashboardSessions {
   }
 
   revoke(session: string): void {
-    this.sessions.delete(tokenDigest(session).toString("hex"));
+    const digestHex = tokenDigest(session).toString("hex");
+    this.sessions.delete(digestHex);
+    this.persistence?.delete(digestHex);
   }
 
   static readonly cookieMaxAgeSeconds = SESSION_TTL_MS / 1000;

@@ -73,6 +73,10 @@ const MIGRATIONS: readonly string[] = [
      record_json TEXT NOT NULL,
      created_at_ms INTEGER NOT NULL
    );`,
+  `CREATE TABLE dashboard_sessions (
+     digest_hex TEXT PRIMARY KEY,
+     expires_at_ms INTEGER NOT NULL
+   );`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */
