@@ -194,6 +194,24 @@ describe("orchestrator with two real worker agents", () => {
   });
 });
 
+describe("joining with a dashboard-created key", () => {
+  it("a worker started with an API key (not the orchestrator's token) registers and serves tasks", async () => {
+    const created = (await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "worker join" }) })).json()) as { key: string };
+    const c = await startWorkerProcess({ nodeId: "node-c", models: ["tiny-chatml"], orchestratorUrl: orch.url, token: created.key, slots: 1 });
+    try {
+      await waitForCluster({ "node-c": 1 });
+      const body = task(testModelName("tiny-chatml"), { max_tokens: 5 });
+      expect((await submit(body)).status).toBe(202);
+      expect(terminal(await followTaskEvents(orch.url, orch.token, body.task_id as string).done)).toMatchObject({ event: "end", data: { tokens_out: 5 } });
+      expect((await status(body.task_id as string)).node_id).toBe("node-c");
+      const pool = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.find((n) => n.node_id === "node-c")?.pools[0]?.pool_id as string;
+      expect(await (await orch.api(`/v2/pools/${pool}/health`)).json()).toMatchObject({ live: true, ready: true });
+    } finally {
+      await c.kill();
+    }
+  });
+});
+
 describe("failures (run last: they kill workers)", () => {
   it("SIGKILL of a worker mid-stream gives WORKER_RESET within 1 s and new tasks go to the other node", async () => {
     const body = task(MEDIUM, { max_tokens: 4000, placement: { mode: "prefer", prefer_pools: [poolOf("node-a", MEDIUM)], allow_fallback: true } });

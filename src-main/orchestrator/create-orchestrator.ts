@@ -103,7 +103,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const catalog = new CatalogStore(db);
   const sessions = new SessionStore({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
   const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
-  const workerToken = () => apiToken.token;
+  // Each node is called with the token it registered with (a dashboard-created join key, say).
+  const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
   const getConfig = () => config;
   const dispatcher = new Dispatcher({ config: getConfig, registry, sessions, journal, metrics, logger, workerToken });
   const prober = new PoolProber(registry, metrics, workerToken, logger);

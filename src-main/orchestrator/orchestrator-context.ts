@@ -35,7 +35,7 @@ export interface OrchestratorContext {
   dashboardSessions: DashboardSessions;
   prober: PoolProber;
   /** The token the orchestrator presents to worker agents. */
-  workerToken: () => string;
+  workerToken: (nodeId: string) => string;
   /** Every model some node reports, with unique ids. */
   clusterModels: () => ResolvedModel[];
   feed: ClusterFeed;

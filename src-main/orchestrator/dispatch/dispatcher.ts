@@ -28,7 +28,7 @@ export interface DispatcherDeps {
   metrics: OrchestratorMetrics;
   logger: Logger;
   /** Token the orchestrator presents to workers. */
-  workerToken: () => string;
+  workerToken: (nodeId: string) => string;
   now?: () => number;
 }
 
@@ -132,7 +132,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       this.updateQueueGauge();
     } else if (task.node_id !== null) {
       const node = this.deps.registry.get(task.node_id);
-      if (node) void new WorkerClient(node.address, this.deps.workerToken()).cancel(taskId);
+      if (node) void new WorkerClient(node.address, this.deps.workerToken(node.node_id)).cancel(taskId);
     }
     this.finish(task, "canceled", null, { stop_reason: "canceled" });
     task.upstream?.abort();
@@ -253,7 +253,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     });
     this.deps.logger.info({ task_id: task.task_id, node_id: decision.node_id, pool_id: decision.pool_id, reasons: decision.reasons, attempt: task.attempted_nodes.length }, "task placed");
     this.emit("task", task);
-    void this.stream(task, new WorkerClient(node.address, this.deps.workerToken()), decision.pool_id).finally(() => {
+    void this.stream(task, new WorkerClient(node.address, this.deps.workerToken(node.node_id)), decision.pool_id).finally(() => {
       this.inflight.set(decision.pool_id, Math.max(0, this.inflightOn(decision.pool_id) - 1));
       this.schedulePump();
     });

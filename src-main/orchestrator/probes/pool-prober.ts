@@ -28,7 +28,7 @@ export class PoolProber {
   constructor(
     private readonly registry: NodeRegistry,
     private readonly metrics: OrchestratorMetrics,
-    private readonly workerToken: () => string,
+    private readonly workerToken: (nodeId: string) => string,
     private readonly logger: Logger,
   ) {}
 
@@ -66,7 +66,7 @@ export class PoolProber {
     let result: PoolProbeResult;
     try {
       if (!node) throw new Error(`node ${nodeId} is not registered`);
-      const status = await new WorkerClient(node.address, this.workerToken()).poolStatus(poolId, PROBE_TIMEOUT_MS);
+      const status = await new WorkerClient(node.address, this.workerToken(nodeId)).poolStatus(poolId, PROBE_TIMEOUT_MS);
       result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: true, status, error: null, duration_ms: performance.now() - started };
     } catch (err) {
       result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: false, status: null, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - started };

@@ -18,6 +18,11 @@ export interface NodeRecord {
   drained: boolean;
   registered_at_ms: number;
   last_heartbeat_ms: number;
+  /**
+   * The bearer token the node registered with; the orchestrator presents it when calling the node
+   * (a worker accepts its own token). In memory only: nodes re-register after a restart.
+   */
+  credential?: string;
 }
 
 export function toNodeInfo(node: NodeRecord, now: number): NodeInfo {

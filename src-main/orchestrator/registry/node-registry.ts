@@ -55,7 +55,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   }
 
   /** Idempotent: re-registering replaces identity and pools and keeps the operator drain flag. */
-  register(req: RegisterNodeRequest): NodeRecord {
+  register(req: RegisterNodeRequest, credential?: string): NodeRecord {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
     // Pool ids are cluster-wide: a live node keeps its pools; an Offline owner yields them.
@@ -78,6 +78,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       drained: previous?.drained ?? false,
       registered_at_ms: now,
       last_heartbeat_ms: now,
+      ...(credential !== undefined ? { credential } : previous?.credential !== undefined ? { credential: previous.credential } : {}),
     };
     if (previous) for (const poolId of previous.pool_ids) this.poolOwners.delete(poolId);
     for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);

@@ -18,7 +18,7 @@ export class NodeWatcher {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly token: () => string,
+    private readonly token: (nodeId: string) => string,
     private readonly logger: Logger,
   ) {
     registry.on("changed", (nodeId) => this.reconcile(nodeId));
@@ -49,7 +49,7 @@ export class NodeWatcher {
       let delay = RECONNECT_MS;
       while (!controller.signal.aborted) {
         try {
-          const res = await fetch(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token()}` }, signal: controller.signal });
+          const res = await fetch(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: controller.signal });
           if (res.status === 404) {
             this.unsupported.set(nodeId, address);
             this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");

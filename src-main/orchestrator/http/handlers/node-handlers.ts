@@ -1,5 +1,6 @@
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
+import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
 import { toNodeInfo } from "../../registry/node-record.js";
 import { PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -8,10 +9,11 @@ import type { RouteHandler } from "../route-context.js";
 
 export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {
-    registerNode: ({ body, res, identity }) => {
+    registerNode: ({ body, req: httpReq, res, identity }) => {
       const req = body as RegisterNodeRequest;
       try {
-        ctx.registry.register(req);
+        // The worker accepts its own token only, so the orchestrator calls it back with that token.
+        ctx.registry.register(req, parseBearer(httpReq.headers.authorization));
       } catch (err) {
         ctx.metrics.nodeRegistrations.inc({ outcome: "error" });
         if (err instanceof PoolIdConflict) throw new HttpError("CONFLICT", err.message);

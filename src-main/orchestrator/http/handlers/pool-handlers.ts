@@ -16,7 +16,7 @@ export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHand
   const forward = async (node: NodeRecord, poolId: string, command: "drain" | "reload", body: unknown) => {
     if (node.status === "Offline") throw new HttpError("NODE_UNAVAILABLE", `node ${node.node_id} of pool ${poolId} is offline`, { pool_id: poolId });
     try {
-      return await new WorkerClient(node.address, ctx.workerToken()).poolCommand(poolId, command, body);
+      return await new WorkerClient(node.address, ctx.workerToken(node.node_id)).poolCommand(poolId, command, body);
     } catch (err) {
       throw new HttpError("NODE_UNAVAILABLE", `node ${node.node_id} did not answer: ${err instanceof Error ? err.message : String(err)}`, { pool_id: poolId });
     }
