@@ -20,6 +20,21 @@ function verify(path: string): Promise<{ code: number; output: string }> {
   });
 }
 
+describe("deploy/systemd/llama-orch.service (orchestrator)", () => {
+  const ORCH_UNIT = fileURLToPath(new URL("./llama-orch.service", import.meta.url));
+  it("has the required settings", async () => {
+    const lines = (await readFile(ORCH_UNIT, "utf8")).split("\n");
+    for (const line of ["User=llama-orch", "EnvironmentFile=-/etc/default/llama-orch", "ExecStart=/usr/bin/node /opt/llama-orch/dist/src-main/headless/cli.js", "Environment=LLORCH_DATA_DIR=/var/lib/llama-orch", "StateDirectory=llama-orch", "Restart=on-failure", "ProtectSystem=strict"]) {
+      expect(lines, line).toContain(line);
+    }
+  });
+  it.skipIf(ANALYZE === undefined)(`passes systemd-analyze verify${SKIP_NOTE}`, async () => {
+    const { output } = await verify(ORCH_UNIT);
+    const problems = output.split("\n").filter((l) => l.trim() !== "").filter((l) => !/Command \/usr\/bin\/node is not executable|\/usr\/bin\/node: No such file|not executable: No such file/.test(l));
+    expect(problems, output).toEqual([]);
+  });
+});
+
 describe("deploy/systemd/llama-orch-worker.service", () => {
   it("has the required settings", async () => {
     const text = await readFile(UNIT, "utf8");
