@@ -99,7 +99,13 @@ export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task
     throw new HttpError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : {});
   }
 
-  const admitted = ctx.dispatcher.admit(task);
+  let admitted;
+  try {
+    admitted = ctx.dispatcher.admit(task);
+  } catch (err) {
+    ctx.logger.error({ task_id: taskId, err }, "task journal write failed; task refused");
+    throw new HttpError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });
+  }
   if (!admitted.accepted) {
     throw new HttpError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
   }

@@ -104,8 +104,15 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
       return { accepted: false };
     }
+    try {
+      // Nothing is acknowledged that is not journaled: a failed write undoes the enqueue.
+      this.deps.journal.accepted(task);
+    } catch (err) {
+      this.queue.remove(task.task_id);
+      if (result.dropped !== null) this.queue.requeueFront(result.dropped);
+      throw err;
+    }
     this.tasks.set(task.task_id, task);
-    this.deps.journal.accepted(task);
     this.deps.metrics.tasksEnqueued.inc({ priority: task.priority });
     task.queue_position_at_admission = result.position;
     task.predicted_start_ms = this.predictStartMs(task);
