@@ -42,7 +42,8 @@ if (ok) {
   if (existsSync("test-results/vitest.json")) {
     const report = JSON.parse(readFileSync("test-results/vitest.json", "utf8"));
     passed = report.numPassedTests;
-    failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    // A suite that fails to load has no failed tests of its own; count it then.
+    failed = report.numFailedTests || report.numFailedTestSuites || 0;
     skipped = report.numPendingTests + report.numTodoTests;
     for (const file of report.testResults) {
       for (const t of file.assertionResults) {

@@ -8,6 +8,9 @@ import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { PoolRegistry } from "../pools/pool-registry.js";
 import { ExternalPool } from "./external-pool.js";
 
+/** How long a handoff file must be unchanged before it is read (writers need not rename atomically). */
+const SETTLE_MS = 100;
+
 interface TrackedFile {
   poolId: string;
   mtimeMs: number;
@@ -110,6 +113,8 @@ export class HandoffWatcher {
       }
       const known = this.tracked.get(path);
       if (known !== undefined && known.mtimeMs === st.mtimeMs && known.size === st.size) continue;
+      // A file still being written (changed in the last moment) is read on a later poll, once whole.
+      if (Date.now() - st.mtimeMs < SETTLE_MS) continue;
       const started = performance.now();
       const result = await this.read(path, st.size);
       await this.apply(path, result, known, st.mtimeMs, st.size);
