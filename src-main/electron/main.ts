@@ -2,7 +2,8 @@
 // It embeds the orchestrator on loopback, opens the dashboard it serves (logged in with a one-time code,
 // exactly as in a browser), and adds what only a desktop app can: tray, menu, file dialogs, the one-click
 // local worker. Everything that can be pure lives in its own tested module; this file wires them.
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Menu, app, dialog, ipcMain, shell, type BrowserWindow } from "electron";
 import { pino, type DestinationStream, type Logger } from "pino";
@@ -123,6 +124,7 @@ async function start(): Promise<void> {
   let state: Shell;
 
   const registry = orchestrator.context.registry;
+  const workerLog = createWriteStream(join(paths.logsDir, "local-worker.log"), { flags: "a", mode: 0o600 });
   const worker = new LocalWorkerController({
     nodeId: LOCAL_NODE_ID,
     modelsDir: () => modelsDirFor(state.settings.modelsDir, paths),
@@ -135,6 +137,8 @@ async function start(): Promise<void> {
       // The worker runs as plain Node inside Electron's own binary (no separate Node install needed).
       execPath: process.execPath,
       env: { ELECTRON_RUN_AS_NODE: "1" },
+      // The worker's own JSON log lines, beside main.log in the platform logs folder.
+      onOutput: (line: string) => workerLog.write(`${line}\n`),
     }),
     createSupervisor: (options) => new LocalWorkerSupervisor(options),
     nodeStatus: (nodeId) => registry.get(nodeId)?.status,

@@ -17,6 +17,8 @@ export interface LocalWorkerOptions {
   env?: Record<string, string>;
   /** Node binary to run the worker with; Electron passes its own with ELECTRON_RUN_AS_NODE. */
   execPath?: string;
+  /** Where the worker's output lines go (default: this process's stderr, prefixed `[local-worker]`). */
+  onOutput?: (line: string) => void;
 }
 
 export type LocalWorkerState = "stopped" | "starting" | "running" | "restarting";
@@ -95,7 +97,9 @@ export class LocalWorkerSupervisor {
         while ((nl = buffered.indexOf("\n")) >= 0) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
-          if (line.trim() !== "") process.stderr.write(`[local-worker] ${line}\n`);
+          if (line.trim() === "") continue;
+          if (this.opts.onOutput) this.opts.onOutput(line);
+          else process.stderr.write(`[local-worker] ${line}\n`);
         }
       });
     };
