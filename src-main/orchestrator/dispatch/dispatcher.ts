@@ -194,6 +194,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
           device_mask: pool.device_mask,
           models_available: pool.models_available,
           loaded_model: pool.model?.sha256,
+          tokens_per_second: pool.tokens_per_second,
         });
       }
     }
@@ -477,7 +478,8 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     if (ahead.length < freeSlots) return 0;
     const waiting = ahead.slice(freeSlots);
     const running = this.running().filter((t) => t.model.sha256 === task.model.sha256);
-    const tps = this.throughput.estimate(task.model.sha256);
+    const reported = pools.map((p) => p.tokens_per_second).filter((v): v is number => v !== undefined && v > 0);
+    const tps = this.throughput.estimate(task.model.sha256, reported.length > 0 ? reported.reduce((a, b) => a + b, 0) / reported.length : undefined);
     const tokensAhead = waiting.reduce((n, t) => n + t.generation.max_tokens, 0) + running.reduce((n, t) => n + Math.max(0, t.generation.max_tokens - t.tokens_out), 0) / Math.max(1, running.length);
     return Math.round((tokensAhead / tps / Math.max(1, totalSlots)) * 1000);
   }

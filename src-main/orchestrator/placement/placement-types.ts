@@ -19,6 +19,8 @@ export interface PlacementCandidate {
   models_available: readonly string[];
   /** sha256 of the model loaded right now (warm). */
   loaded_model?: string | undefined;
+  /** Decode speed the pool reports (not used to place; predicted start times use it before the orchestrator has measured the model). */
+  tokens_per_second?: number | undefined;
 }
 
 export interface PlacementRequest {
