@@ -5,66 +5,20 @@
 // were lost (WORKER_RESET after their first token — by design, never silently) and the longest gap
 // without a completed request around the kill.
 //   npm run build && node bench/failover.mjs [--seconds 5] [--clients 4] [--short] [--json]
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { benchWorkspace, waitForReadyNodes } from "./bench-processes.mjs";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, clients: { type: "string", default: "4" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const seconds = values.short ? 2 : Number(values.seconds);
 const clients = Number(values.clients);
 const token = "bench-token-0123456789abcdef0123456789abcd";
-const root = mkdtempSync(join(tmpdir(), "llorch-bench-failover-"));
-const children = [];
-process.on("exit", () => {
-  for (const c of children) {
-    try {
-      process.kill(c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(root, { recursive: true, force: true });
-});
-
-function run(args, env, match) {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: root, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${buf}`)), 30_000);
-    const onData = (c) => {
-      buf += c;
-      const m = match(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, value: m });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-  });
-}
-
-await new Promise((resolve, reject) => {
-  mkdirSync(join(root, "models"));
-  const p = spawn(process.execPath, ["dist/scripts/make-model.js", join(root, "models", "tiny.gguf"), "--size", "tiny", "--name", "bench-tiny"], { stdio: "ignore" });
-  p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("make-model failed"))));
-});
-const { value: orchUrl } = await run(["dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, "orch")], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn" }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
+const ws = benchWorkspace("llorch-bench-failover-");
+const modelsDir = await ws.tinyModel("bench-tiny");
+const orchUrl = await ws.orchestrator(token);
 const workers = {};
-for (const node of ["a", "b"]) {
-  const { child } = await run(["dist/worker-agent/cli.js", "start"], {
-    LLORCH_API_TOKEN: token, ORCHESTRATORD_URL: orchUrl, POOL_MANAGERD_NODE_ID: `node-${node}`, POOL_MANAGERD_BIND_ADDR: "127.0.0.1:0",
-    POOL_MANAGERD_MODELS_DIR: join(root, "models"), POOL_MANAGERD_RUNTIME_DIR: join(root, `rt-${node}`), POOL_MANAGERD_DATA_DIR: join(root, `data-${node}`),
-    POOL_MANAGERD_AUTO_POOL_SLOTS: "2", LLORCH_LOG_LEVEL: "info",
-  }, (b) => /"msg":"listening"/.test(b));
-  workers[node] = child;
-}
+for (const node of ["a", "b"]) workers[node] = (await ws.worker(`node-${node}`, orchUrl, token, modelsDir, 2)).child;
 const auth = { authorization: `Bearer ${token}` };
-for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-  const nodes = (await (await fetch(`${orchUrl}/v2/nodes`, { headers: auth })).json()).nodes;
-  if (nodes.filter((n) => n.status === "Online" && n.pools.some((p) => p.ready)).length === 2) break;
-}
+await waitForReadyNodes(orchUrl, token, 2);
 
 /** One streamed completion; resolves with its outcome. */
 async function request() {
