@@ -8,6 +8,11 @@ export interface ErrorCodeInfo {
   readonly http_status: number;
   /** Default `retriable` flag; a server may override it per response. */
   readonly retriable: boolean;
+  /**
+   * Whether the orchestrator re-places a task on another node when a worker reports this code before
+   * the first token (the failure belongs to that node, not to the request).
+   */
+  readonly replace?: true;
   readonly description: string;
 }
 
@@ -23,19 +28,19 @@ export const ERROR_CODES = {
   UNTRUSTED_ARTIFACT: { http_status: 400, retriable: false, description: "Catalog ingest refused by a strict trust policy." },
 
   // Capacity and placement.
-  POOL_UNREADY: { http_status: 503, retriable: true, description: "The pool exists but is not ready (loading, restarting or draining)." },
-  POOL_UNAVAILABLE: { http_status: 503, retriable: true, description: "No pool can serve the task right now." },
-  REPLICA_EXHAUSTED: { http_status: 503, retriable: true, description: "Every replica able to serve the task is busy or failed." },
-  MODEL_NOT_AVAILABLE: { http_status: 503, retriable: true, description: "The model is known but no online node holds it." },
-  NODE_UNAVAILABLE: { http_status: 503, retriable: true, description: "The pinned node is unknown, offline or draining." },
-  ENGINE_CRASHED: { http_status: 503, retriable: true, description: "The inference engine crashed; the pool restarts it with backoff." },
+  POOL_UNREADY: { http_status: 503, retriable: true, replace: true, description: "The pool exists but is not ready (loading, restarting or draining)." },
+  POOL_UNAVAILABLE: { http_status: 503, retriable: true, replace: true, description: "No pool can serve the task right now." },
+  REPLICA_EXHAUSTED: { http_status: 503, retriable: true, replace: true, description: "Every replica able to serve the task is busy or failed." },
+  MODEL_NOT_AVAILABLE: { http_status: 503, retriable: true, replace: true, description: "The model is known but no online node holds it." },
+  NODE_UNAVAILABLE: { http_status: 503, retriable: true, replace: true, description: "The pinned node is unknown, offline or draining." },
+  ENGINE_CRASHED: { http_status: 503, retriable: true, replace: true, description: "The inference engine crashed; the pool restarts it with backoff." },
   MODEL_TOO_LARGE: { http_status: 507, retriable: false, description: "The model does not fit in the memory (VRAM or RAM) of any eligible pool." },
   MODEL_DEPRECATED: { http_status: 410, retriable: false, description: "The model is retired and no longer accepts tasks." },
 
   // Execution.
-  DECODE_TIMEOUT: { http_status: 500, retriable: true, description: "Decoding exceeded its wall or idle timeout." },
+  DECODE_TIMEOUT: { http_status: 500, retriable: true, replace: true, description: "Decoding exceeded its wall or idle timeout." },
   // 500, not 502: the original pacts use 500, and after the first token it only ever travels as an SSE event.
-  WORKER_RESET: { http_status: 500, retriable: true, description: "The worker or its node failed while serving the task." },
+  WORKER_RESET: { http_status: 500, retriable: true, replace: true, description: "The worker or its node failed while serving the task." },
   INTERNAL: { http_status: 500, retriable: false, description: "Unexpected server error." },
   // SSE only: a stream that ends through cancellation normally ends with `end` + canceled:true; this code
   // is for consumers (e.g. an OpenAI stream or a task status) that need an error-shaped record of it.
@@ -70,4 +75,10 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 export function httpStatusForCode(code: ErrorCode): number {
   return ERROR_CODES[code].http_status;
+}
+
+/** The table's re-place column: a worker error with this code before the first token moves the task to another node. */
+export function replacesOnAnotherNode(code: ErrorCode): boolean {
+  const info: ErrorCodeInfo = ERROR_CODES[code];
+  return info.replace === true;
 }

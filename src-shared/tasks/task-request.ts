@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ModelRefStringSchema } from "../models/model-ref.js";
-import { ChatMessageSchema } from "../worker-api/chat-message.js";
-import { MAX_TOKENS_LIMIT, SAMPLING_FIELDS } from "../worker-api/sampling.js";
+import { SAMPLING_FIELDS } from "../worker-api/sampling.js";
+import { GENERATION_FIELDS, requireOnePromptOrMessages } from "./generation.js";
 import { PlacementOverridesSchema } from "./placement.js";
 
 export const WorkloadSchema = z.enum(["completion", "embedding", "rerank"]);
@@ -30,10 +30,11 @@ export const TaskRequestV2Schema = z
     priority: PrioritySchema,
     determinism: z.enum(["strict", "best_effort"]).optional(),
     sampler_profile_version: z.string().max(64).optional(),
-    prompt: z.string().optional(),
-    messages: z.array(ChatMessageSchema).min(1).optional(),
+    // The Generation fields (same schemas end to end), in the order the original spec lists them.
+    prompt: GENERATION_FIELDS.prompt,
+    messages: GENERATION_FIELDS.messages,
     inputs: z.array(z.string()).optional(),
-    max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
+    max_tokens: GENERATION_FIELDS.max_tokens,
     // Positive: 0 or less is DEADLINE_UNMET, which the server reports with that code, so the schema allows it through.
     deadline_ms: z.int(),
     expected_tokens: z.int().min(0).optional(),
@@ -43,9 +44,7 @@ export const TaskRequestV2Schema = z
     ...SAMPLING_FIELDS,
   })
   .superRefine((req, ctx) => {
-    if (req.workload !== "completion") return;
-    const count = (req.prompt === undefined ? 0 : 1) + (req.messages === undefined ? 0 : 1);
-    if (count !== 1) ctx.addIssue({ code: "custom", path: ["prompt"], message: "a completion needs exactly one of prompt or messages" });
+    if (req.workload === "completion") requireOnePromptOrMessages(req, ctx, "a completion needs exactly one of prompt or messages");
   });
 export type TaskRequestV2 = z.infer<typeof TaskRequestV2Schema>;
 export type TaskRequestV2Input = z.input<typeof TaskRequestV2Schema>;

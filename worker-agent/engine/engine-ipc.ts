@@ -3,7 +3,7 @@ import { PoolDeviceSchema } from "../../src-shared/config/worker-config.js";
 import { ErrorCodeSchema } from "../../src-shared/errors/error-envelope.js";
 import { GpuBackendSchema } from "../../src-shared/nodes/gpu-capabilities.js";
 import { StopReasonSchema } from "../../src-shared/streaming/sse-events.js";
-import { ChatMessageSchema } from "../../src-shared/worker-api/chat-message.js";
+import { GENERATION_FIELDS } from "../../src-shared/tasks/generation.js";
 
 // The IPC protocol between the agent (parent) and an engine host (child, one per pool). Both sides
 // validate what they receive: a child is running native code that may be in any state.
@@ -23,14 +23,7 @@ export type EngineLoadMessage = z.infer<typeof EngineLoadMessageSchema>;
 export const EngineInferMessageSchema = z.object({
   type: z.literal("infer"),
   task_id: z.string().min(1),
-  prompt: z.string().optional(),
-  messages: z.array(ChatMessageSchema).min(1).optional(),
-  max_tokens: z.int().min(1),
-  temperature: z.number().min(0).optional(),
-  top_k: z.int().min(0).optional(),
-  top_p: z.number().min(0).max(1).optional(),
-  seed: z.int().min(0).optional(),
-  stop: z.array(z.string().min(1)).optional(),
+  ...GENERATION_FIELDS,
 });
 export type EngineInferMessage = z.infer<typeof EngineInferMessageSchema>;
 

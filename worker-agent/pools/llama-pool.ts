@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { PoolDefinition, SupervisorConfig } from "../../src-shared/config/worker-config.js";
 import { ERROR_CODES, type ErrorCode } from "../../src-shared/errors/error-codes.js";
+import { pickGeneration } from "../../src-shared/tasks/generation.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import type { PoolState, PoolStatus } from "../../src-shared/worker-api/pool-status.js";
 import type { CatalogModel } from "../catalog/model-catalog.js";
@@ -221,14 +222,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       const sent = engine.send({
         type: "infer",
         task_id: task.taskId,
-        max_tokens: task.request.max_tokens,
-        ...(task.request.prompt !== undefined ? { prompt: task.request.prompt } : {}),
-        ...(task.request.messages !== undefined ? { messages: task.request.messages } : {}),
-        ...(task.request.temperature !== undefined ? { temperature: task.request.temperature } : {}),
-        ...(task.request.top_k !== undefined ? { top_k: task.request.top_k } : {}),
-        ...(task.request.top_p !== undefined ? { top_p: task.request.top_p } : {}),
-        ...(task.request.seed !== undefined ? { seed: task.request.seed } : {}),
-        ...(task.request.stop !== undefined ? { stop: task.request.stop } : {}),
+        ...pickGeneration(task.request),
       });
       if (!sent) this.finishInFlight(entry, () => sink.error(errorEvent("ENGINE_CRASHED", "engine is not reachable")), "error");
       else if (signal.aborted) onAbort();

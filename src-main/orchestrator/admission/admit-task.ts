@@ -3,7 +3,7 @@ import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-
 import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js";
 import { resolveModel } from "../catalog/model-resolver.js";
 import type { Task, TaskApi, TaskGeneration } from "../dispatch/task.js";
-import { HttpError } from "../http/http-error.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { OrchestratorContext } from "../orchestrator-context.js";
 
 export interface AdmissionInput {
@@ -25,27 +25,27 @@ const DEFAULT_DEADLINE_MS = 10 * 60_000;
 /**
  * Admission shared by /v2/tasks and the OpenAI routes: duplicate check, model resolution, context and
  * budget checks, a feasibility pre-check of placement (ignoring busy slots), then the bounded queue.
- * Throws HttpError with the right code; on success the task is queued and has its `started` event.
+ * Throws OrchError with the right code; on success the task is queued and has its `started` event.
  */
 export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task {
   const cfg = ctx.config();
   const taskId = input.task_id ?? randomUUID();
   if (ctx.dispatcher.get(taskId) !== undefined || ctx.journal.has(taskId)) {
-    throw new HttpError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
+    throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
   const resolved = resolveModel(input.model_ref, ctx.clusterModels());
-  if (!resolved.ok) throw new HttpError(resolved.code, resolved.message);
+  if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
   const model = resolved.model;
-  if (ctx.catalog.retiredShas().has(model.sha256)) throw new HttpError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
-  if (input.deadline_ms !== undefined && input.deadline_ms <= 0) throw new HttpError("DEADLINE_UNMET", "deadline_ms must be positive");
+  if (ctx.catalog.retiredShas().has(model.sha256)) throw new OrchError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
+  if (input.deadline_ms !== undefined && input.deadline_ms <= 0) throw new OrchError("DEADLINE_UNMET", "deadline_ms must be positive");
   const contextLength = model.context_length;
   if (contextLength !== undefined) {
-    if (input.ctx !== undefined && input.ctx > contextLength) throw new HttpError("CONTEXT_TOO_LONG", `ctx ${input.ctx} exceeds the model's context length ${contextLength}`);
-    if (input.generation.max_tokens > contextLength) throw new HttpError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
+    if (input.ctx !== undefined && input.ctx > contextLength) throw new OrchError("CONTEXT_TOO_LONG", `ctx ${input.ctx} exceeds the model's context length ${contextLength}`);
+    if (input.generation.max_tokens > contextLength) throw new OrchError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
   }
   const sessionId = input.session_id ?? taskId;
   const budget = ctx.sessions.checkAdmission(sessionId, input.generation.max_tokens);
-  if (!budget.ok) throw new HttpError("BUDGET_EXCEEDED", budget.message);
+  if (!budget.ok) throw new OrchError("BUDGET_EXCEEDED", budget.message);
 
   const now = Date.now();
   const placement = input.placement ?? { mode: "auto" as const, allow_fallback: true };
@@ -96,7 +96,7 @@ export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task
   if (feasibility.outcome === "no_capacity") {
     ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
     ctx.metrics.placementDecisions.inc({ outcome: "no_capacity", pinned: String(feasibility.pinned), fallback: "false" });
-    throw new HttpError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : {});
+    throw new OrchError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : {});
   }
 
   let admitted;
@@ -104,10 +104,10 @@ export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task
     admitted = ctx.dispatcher.admit(task);
   } catch (err) {
     ctx.logger.error({ task_id: taskId, err }, "task journal write failed; task refused");
-    throw new HttpError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    throw new OrchError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });
   }
   if (!admitted.accepted) {
-    throw new HttpError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
+    throw new OrchError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
   }
   ctx.sessions.noteTurn(sessionId);
   ctx.logger.info({ task_id: taskId, session_id: sessionId, model: model.id, queue_position: admitted.position, predicted_start_ms: admitted.predicted_start_ms, api: input.api }, "task admitted");

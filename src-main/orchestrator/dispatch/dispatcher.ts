@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
-import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
+import { ERROR_CODES, replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { SseEvent, SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import { AdmissionQueue, type EnqueueResult } from "../admission/admission-queue.js";
@@ -270,23 +270,14 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   private async stream(task: Task, client: WorkerClient, poolId: string): Promise<void> {
     const upstream = new AbortController();
     task.upstream = upstream;
-    const body: WorkerInferRequest = {
-      task_id: task.task_id,
-      max_tokens: task.generation.max_tokens,
-      ...(task.generation.messages ? { messages: task.generation.messages } : { prompt: task.generation.prompt ?? "" }),
-      ...(task.generation.temperature !== undefined ? { temperature: task.generation.temperature } : {}),
-      ...(task.generation.top_k !== undefined ? { top_k: task.generation.top_k } : {}),
-      ...(task.generation.top_p !== undefined ? { top_p: task.generation.top_p } : {}),
-      ...(task.generation.seed !== undefined ? { seed: task.generation.seed } : {}),
-      ...(task.generation.stop !== undefined ? { stop: task.generation.stop } : {}),
-    };
+    const body: WorkerInferRequest = { task_id: task.task_id, ...task.generation };
     const nodeId = task.node_id as string;
     try {
       for await (const event of client.infer(poolId, body, upstream.signal)) {
         if (hasTerminalEvent(task)) return;
         this.forward(task, event);
         if (event.event === "error") {
-          if (task.tokens_out === 0 && event.data.retriable && event.data.code !== "CONTEXT_TOO_LONG" && this.retry(task, `${event.data.code}: ${event.data.message ?? ""}`)) return;
+          if (task.tokens_out === 0 && event.data.retriable !== false && replacesOnAnotherNode(event.data.code) && this.retry(task, `${event.data.code}: ${event.data.message ?? ""}`)) return;
           this.fail(task, event.data.code, event.data.message ?? "the worker reported an error");
           return;
         }
@@ -355,7 +346,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   private fail(task: Task, code: ErrorCode, message: string, extra: { retry_after_ms?: number } = {}): void {
     if (hasTerminalEvent(task)) return;
     task.error = { code, message };
-    this.finish(task, "failed", null, {}, { code, message, retriable: code === "WORKER_RESET" || code === "POOL_UNAVAILABLE" || code === "QUEUE_FULL_DROP_LRU" || code === "ENGINE_CRASHED", ...extra });
+    this.finish(task, "failed", null, {}, { code, message, retriable: ERROR_CODES[code].retriable, ...extra });
   }
 
   /** The one place a task reaches its terminal state: journal first, then the terminal event. */

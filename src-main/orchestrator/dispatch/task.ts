@@ -1,7 +1,7 @@
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
 import type { TaskState } from "../../../src-shared/tasks/task-status.js";
-import type { ChatMessage } from "../../../src-shared/worker-api/chat-message.js";
+import type { Generation } from "../../../src-shared/tasks/generation.js";
 import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import type { PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
@@ -10,16 +10,7 @@ import type { ResolvedModel } from "../catalog/model-resolver.js";
 /** Which API accepted the task (the OpenAI routes reuse the same admission and dispatch). */
 export type TaskApi = "v2" | "openai-chat" | "openai-completion";
 
-export interface TaskGeneration {
-  prompt?: string | undefined;
-  messages?: ChatMessage[] | undefined;
-  max_tokens: number;
-  temperature?: number | undefined;
-  top_k?: number | undefined;
-  top_p?: number | undefined;
-  seed?: number | undefined;
-  stop?: string[] | undefined;
-}
+export type TaskGeneration = Generation;
 
 /** Everything the orchestrator knows about one accepted task while it is in memory. */
 export interface Task {

@@ -4,10 +4,11 @@ import type { z } from "zod";
 import { randomUUID } from "node:crypto";
 import type { RouteSpec } from "../../../src-shared/contract/route-spec.js";
 import { JSON_MEDIA_TYPE } from "../../../src-shared/contract/route-spec.js";
+import { httpStatusForCode } from "../../../src-shared/errors/error-codes.js";
 import { errorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { validationIssues } from "../../../src-shared/common/validation-issues.js";
 import type { Authenticator } from "./guards.js";
-import { HttpError } from "./http-error.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { sendError } from "./error-response.js";
 import type { Identity, RouteHandler } from "./route-context.js";
 
@@ -102,7 +103,7 @@ function jsonBody(route: RouteSpec): express.RequestHandler {
   return (req, res, next) => {
     const type = req.headers["content-type"];
     if (req.headers["content-length"] !== "0" && type !== undefined && !type.toLowerCase().startsWith("application/json")) {
-      next(new HttpError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes application/json, not ${type}`));
+      next(new OrchError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes application/json, not ${type}`));
       return;
     }
     parser(req, res, next);
@@ -113,7 +114,7 @@ function parsePart(entries: [string, z.ZodType][], values: Record<string, string
   const out: Record<string, unknown> = {};
   for (const [name, schema] of entries) {
     const result = schema.safeParse(values[name]);
-    if (!result.success) throw new HttpError("INVALID_PARAMS", `${where} parameter ${name}: ${result.error.issues[0]?.message ?? "invalid"}`, { details: { issues: [{ path: [name], message: result.error.issues[0]?.message ?? "invalid" }] } });
+    if (!result.success) throw new OrchError("INVALID_PARAMS", `${where} parameter ${name}: ${result.error.issues[0]?.message ?? "invalid"}`, { details: { issues: [{ path: [name], message: result.error.issues[0]?.message ?? "invalid" }] } });
     out[name] = result.data;
   }
   return out;
@@ -125,12 +126,12 @@ function parseWith(schema: z.ZodType, value: unknown, where: string): unknown {
   const issues = validationIssues(result.error);
   const first = issues[0];
   const at = first && first.path.length > 0 ? `${where}.${first.path.join(".")}` : where;
-  throw new HttpError("INVALID_PARAMS", `${at}: ${first?.message ?? "invalid"}`, { details: { issues } });
+  throw new OrchError("INVALID_PARAMS", `${at}: ${first?.message ?? "invalid"}`, { details: { issues } });
 }
 
 function renderError(err: unknown, res: Response, style: "envelope" | "openai", logger: Logger): void {
-  if (err instanceof HttpError) {
-    sendError(res, err.status, err.envelope, style);
+  if (err instanceof OrchError) {
+    sendError(res, httpStatusForCode(err.code), err.envelope, style);
     return;
   }
   const e = err as { type?: string; status?: number; message?: string };

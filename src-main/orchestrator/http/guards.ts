@@ -4,7 +4,7 @@ import { fp6, parseBearer } from "../auth/bearer.js";
 import type { DashboardSessions} from "../auth/dashboard-sessions.js";
 import { readCookie, sessionCookieName } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
-import { HttpError } from "./http-error.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { Identity } from "./route-context.js";
 
 /** Host part of a Host header (`[::1]:8080` → `::1`, `localhost:8080` → `localhost`). */
@@ -22,12 +22,12 @@ export function hostAndOriginGuard(opts: { loopbackBind: boolean; allowedOrigins
   return (req: Request, _res: Response, next: NextFunction): void => {
     const host = req.headers.host ?? "";
     if (opts.loopbackBind && !isLoopbackHost(hostOfHeader(host))) {
-      next(new HttpError("FORBIDDEN_HOST", `Host "${host}" is not a loopback name; this orchestrator only answers to localhost`));
+      next(new OrchError("FORBIDDEN_HOST", `Host "${host}" is not a loopback name; this orchestrator only answers to localhost`));
       return;
     }
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}` && !opts.allowedOrigins().includes(origin)) {
-      next(new HttpError("FORBIDDEN_ORIGIN", `Origin "${origin}" may not call this API (add it to ORCHD_ALLOWED_ORIGINS)`));
+      next(new OrchError("FORBIDDEN_ORIGIN", `Origin "${origin}" may not call this API (add it to ORCHD_ALLOWED_ORIGINS)`));
       return;
     }
     next();
@@ -48,13 +48,13 @@ export function createAuthenticator(tokens: TokenSet, sessions: DashboardSession
         const match = tokens.match(token);
         if (match) return { kind: "token", label: `token:${match.fp6}` };
         onFailure(req, fp6(token), "BAD_TOKEN");
-        throw new HttpError("BAD_TOKEN", "the bearer token is not valid", { hint: "use LLORCH_API_TOKEN or the token in <data dir>/api-token" });
+        throw new OrchError("BAD_TOKEN", "the bearer token is not valid", { hint: "use LLORCH_API_TOKEN or the token in <data dir>/api-token" });
       }
       const session = readCookie(req.headers.cookie, sessionCookieName(req.socket.localPort ?? 0));
       if (session !== null && sessions.isValid(session)) return { kind: "session", label: `session:${fp6(session)}` };
       const code = header === undefined && session === null ? "MISSING_TOKEN" : "BAD_TOKEN";
       onFailure(req, null, code);
-      throw new HttpError(code, code === "MISSING_TOKEN" ? "an Authorization: Bearer token is required" : "the credentials are not valid", {
+      throw new OrchError(code, code === "MISSING_TOKEN" ? "an Authorization: Bearer token is required" : "the credentials are not valid", {
         hint: "send Authorization: Bearer <token>; on a loopback install the token is in <data dir>/api-token",
       });
     },

@@ -4,7 +4,7 @@ import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-even
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { toNodeInfo } from "../../registry/node-record.js";
-import { HttpError } from "../http-error.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 import { openSse } from "../sse-writer.js";
 
@@ -14,7 +14,7 @@ const LOGIN_CODE_TTL_MS = 15 * 60_000;
 export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const nodeOr404 = (id: string) => {
     const node = ctx.registry.get(id);
-    if (node === undefined) throw new HttpError("NODE_NOT_FOUND", `no node ${id}`);
+    if (node === undefined) throw new OrchError("NODE_NOT_FOUND", `no node ${id}`);
     return node;
   };
 
@@ -78,9 +78,9 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
 
     revokeApiKey: ({ params, res, identity }) => {
       const id = params.id as string;
-      if (id.startsWith("config:") || id.startsWith("generated:")) throw new HttpError("CONFLICT", "configured and generated tokens are changed in the configuration, not revoked here");
+      if (id.startsWith("config:") || id.startsWith("generated:")) throw new OrchError("CONFLICT", "configured and generated tokens are changed in the configuration, not revoked here");
       const row = ctx.apiKeys.revoke(id);
-      if (row === null) throw new HttpError("NOT_FOUND", `no API key ${id}`);
+      if (row === null) throw new OrchError("NOT_FOUND", `no API key ${id}`);
       ctx.tokens.removeKey(id);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
       ctx.logger.info({ identity: identity.label, key_fp6: row.fp6 }, "API key revoked");

@@ -2,7 +2,7 @@ import type { CatalogEntry, CatalogModelV2, CatalogStateRequest } from "../../..
 import { buildAvailability } from "../../catalog/availability.js";
 import type { ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { HttpError } from "../http-error.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 
 /** A catalog view of a model discovered on workers (no operator record). */
@@ -33,10 +33,10 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
 
     createCatalogModel: ({ body, res, identity }) => {
       const req = body as CatalogModelV2;
-      if (ctx.catalog.get(req.id)) throw new HttpError("CONFLICT", `catalog model ${req.id} exists`);
+      if (ctx.catalog.get(req.id)) throw new OrchError("CONFLICT", `catalog model ${req.id} exists`);
       const [algo, value] = req.digest.split(":") as [string, string];
       if (req.trust_policy?.mode === "strict" && req.trust_policy.require_signature && !(req.signatures ?? []).some((s) => s.verified)) {
-        throw new HttpError("UNTRUSTED_ARTIFACT", "strict trust policy requires a verified signature");
+        throw new OrchError("UNTRUSTED_ARTIFACT", "strict trust policy requires a verified signature");
       }
       const known = ctx.clusterModels().find((m) => m.sha256 === value.toLowerCase());
       const entry: CatalogEntry = {
@@ -55,19 +55,19 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
 
     getCatalogModel: ({ params, res }) => {
       const entry = find(params.id as string);
-      if (!entry) throw new HttpError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
+      if (!entry) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
       res.json(entry);
     },
 
     deleteCatalogModel: ({ params, res, identity }) => {
-      if (!ctx.catalog.delete(params.id as string)) throw new HttpError("MODEL_NOT_FOUND", `no catalog record ${params.id} (models discovered on workers have no record to delete)`);
+      if (!ctx.catalog.delete(params.id as string)) throw new OrchError("MODEL_NOT_FOUND", `no catalog record ${params.id} (models discovered on workers have no record to delete)`);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "catalog_model_deleted", target: params.id as string, outcome: "success" });
       res.status(204).end();
     },
 
     verifyCatalogModel: ({ params, res }) => {
       const entry = find(params.id as string);
-      if (!entry) throw new HttpError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
+      if (!entry) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
       // Workers hash every file they serve; a digest some online node reports is verified now.
       const verified = entry.digest !== null && ctx.clusterModels().some((m) => m.sha256 === entry.digest?.value);
       const updated: CatalogEntry = { ...entry, last_verified_ms: verified ? Date.now() : entry.last_verified_ms };
@@ -77,7 +77,7 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
 
     setCatalogModelState: ({ params, body, res, identity }) => {
       const entry = find(params.id as string);
-      if (!entry) throw new HttpError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
+      if (!entry) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
       const updated: CatalogEntry = { ...entry, lifecycle: (body as CatalogStateRequest).state };
       ctx.catalog.put(updated);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "catalog_model_state", target: entry.id, outcome: "success", details: { state: updated.lifecycle } });

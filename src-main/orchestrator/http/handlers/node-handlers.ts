@@ -4,7 +4,7 @@ import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
 import { toNodeInfo } from "../../registry/node-record.js";
 import { PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { HttpError } from "../http-error.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 
 export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
@@ -16,7 +16,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         ctx.registry.register(req, parseBearer(httpReq.headers.authorization));
       } catch (err) {
         ctx.metrics.nodeRegistrations.inc({ outcome: "error" });
-        if (err instanceof PoolIdConflict) throw new HttpError("CONFLICT", err.message);
+        if (err instanceof PoolIdConflict) throw new OrchError("CONFLICT", err.message);
         throw err;
       }
       ctx.metrics.nodeRegistrations.inc({ outcome: "success" });
@@ -31,7 +31,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const nodeId = params.id as string;
       const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest);
       ctx.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
-      if (!accepted) throw new HttpError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
+      if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
       res.json({ success: true, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
     },
 
@@ -39,7 +39,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const nodeId = params.id as string;
       const removed = ctx.registry.deregister(nodeId);
       ctx.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
-      if (!removed) throw new HttpError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
+      if (!removed) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_deregistered", target: nodeId, outcome: "success" });
       res.status(204).end();
     },

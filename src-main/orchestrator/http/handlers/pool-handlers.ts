@@ -4,21 +4,21 @@ import { resolveModel } from "../../catalog/model-resolver.js";
 import { WorkerClient } from "../../dispatch/worker-client.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { NodeRecord } from "../../registry/node-record.js";
-import { HttpError } from "../http-error.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 
 export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const ownerOf = (poolId: string): NodeRecord => {
     const node = ctx.registry.ownerOfPool(poolId);
-    if (node === undefined) throw new HttpError("POOL_NOT_FOUND", `no registered node serves pool ${poolId}`);
+    if (node === undefined) throw new OrchError("POOL_NOT_FOUND", `no registered node serves pool ${poolId}`);
     return node;
   };
   const forward = async (node: NodeRecord, poolId: string, command: "drain" | "reload", body: unknown) => {
-    if (node.status === "Offline") throw new HttpError("NODE_UNAVAILABLE", `node ${node.node_id} of pool ${poolId} is offline`, { pool_id: poolId });
+    if (node.status === "Offline") throw new OrchError("NODE_UNAVAILABLE", `node ${node.node_id} of pool ${poolId} is offline`, { pool_id: poolId });
     try {
       return await new WorkerClient(node.address, ctx.workerToken(node.node_id)).poolCommand(poolId, command, body);
     } catch (err) {
-      throw new HttpError("NODE_UNAVAILABLE", `node ${node.node_id} did not answer: ${err instanceof Error ? err.message : String(err)}`, { pool_id: poolId });
+      throw new OrchError("NODE_UNAVAILABLE", `node ${node.node_id} did not answer: ${err instanceof Error ? err.message : String(err)}`, { pool_id: poolId });
     }
   };
 
@@ -59,9 +59,9 @@ export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const req = body as PoolReloadRequest;
       const node = ownerOf(poolId);
       const resolved = resolveModel(req.new_model_ref, ctx.clusterModels());
-      if (!resolved.ok) throw new HttpError(resolved.code, resolved.message);
+      if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
       if (!node.models.some((m) => m.sha256 === resolved.model.sha256)) {
-        throw new HttpError("MODEL_NOT_AVAILABLE", `node ${node.node_id} does not hold ${resolved.model.id}; stage it there first`, { pool_id: poolId });
+        throw new OrchError("MODEL_NOT_AVAILABLE", `node ${node.node_id} does not hold ${resolved.model.id}; stage it there first`, { pool_id: poolId });
       }
       ctx.dispatcher.markPoolDraining(poolId);
       const answer = await forward(node, poolId, "reload", { model: `sha256:${resolved.model.sha256}`, ...(req.drain_deadline_ms !== undefined ? { drain_deadline_ms: req.drain_deadline_ms } : {}) });

@@ -1,12 +1,13 @@
 import { encodeSseEvent } from "../../../../src-shared/streaming/sse-codec.js";
 import { taskStreamPaths } from "../../../../src-shared/tasks/admission.js";
+import { pickGeneration } from "../../../../src-shared/tasks/generation.js";
 import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
 import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
 import { admitTask } from "../../admission/admit-task.js";
 import { followTask } from "../../dispatch/task-events.js";
 import { journalTaskStatus, taskStatus } from "../../dispatch/task-status.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { HttpError } from "../http-error.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 import { openSse } from "../sse-writer.js";
 
@@ -19,8 +20,8 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
   return {
     createTask: ({ body, res }) => {
       const req = body as TaskRequestV2;
-      if (req.workload !== "completion") throw new HttpError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
-      if (req.engine !== "llamacpp") throw new HttpError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
+      if (req.workload !== "completion") throw new OrchError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
+      if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
       const task = admitTask(ctx, {
         task_id: req.task_id,
         session_id: req.session_id,
@@ -32,16 +33,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         ctx: req.ctx,
         deadline_ms: req.deadline_ms,
         placement: req.placement,
-        generation: {
-          prompt: req.prompt,
-          messages: req.messages,
-          max_tokens: req.max_tokens,
-          temperature: req.temperature,
-          top_k: req.top_k,
-          top_p: req.top_p,
-          seed: req.seed,
-          stop: req.stop,
-        },
+        generation: pickGeneration(req),
       });
       for (const [k, v] of Object.entries(ctx.sessions.budgetHeaders(task.session_id))) res.setHeader(k, v);
       res.status(202).json({
@@ -73,7 +65,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         return;
       }
       const row = ctx.journal.get(id);
-      if (row === null) throw new HttpError("TASK_NOT_FOUND", `no task ${id}`);
+      if (row === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
       res.json(journalTaskStatus(row));
     },
 
@@ -81,7 +73,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const id = params.id as string;
       const verbose = (query as TaskEventsQuery).verbose === "true";
       const task = ctx.dispatcher.get(id);
-      if (task === undefined) throw new HttpError("TASK_NOT_FOUND", ctx.journal.has(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
+      if (task === undefined) throw new OrchError("TASK_NOT_FOUND", ctx.journal.has(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
       const sse = openSse(res, ctx.sessions.budgetHeaders(task.session_id));
       let ended = false;
       const unsubscribe = followTask(task, (event) => {
@@ -107,7 +99,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
 
     cancelTask: ({ params, res, identity }) => {
       const id = params.id as string;
-      if (ctx.dispatcher.get(id) === undefined && !ctx.journal.has(id)) throw new HttpError("TASK_NOT_FOUND", `no task ${id}`);
+      if (ctx.dispatcher.get(id) === undefined && !ctx.journal.has(id)) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
       if (ctx.dispatcher.cancel(id, identity.kind === "session" ? "operator" : "client")) {
         ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
       }
