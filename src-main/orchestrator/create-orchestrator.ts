@@ -10,7 +10,7 @@ import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-co
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
 import { buildContentSecurityPolicy } from "../../src-shared/dashboard/csp.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
-import { SessionStore } from "./admission/session-store.js";
+import { SessionStore } from "./scheduling/session-store.js";
 import { DashboardSessions, sessionCookieName } from "./auth/dashboard-sessions.js";
 import { fp6 } from "./auth/bearer.js";
 import { loadOrCreateGeneratedToken } from "./auth/generated-token.js";
@@ -26,7 +26,8 @@ import { ClusterFeed } from "./dashboard/cluster-feed.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { TaskJournal } from "./db/task-journal.js";
-import { Dispatcher } from "./dispatch/dispatcher.js";
+import { TaskService } from "./tasks/task-service.js";
+import { WorkerClients } from "./workers/worker-clients.js";
 import { buildApp } from "./http/app.js";
 import { createAuthenticator, hostAndOriginGuard } from "./http/guards.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
@@ -106,17 +107,21 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   // Each node is called with the token it registered with (a dashboard-created join key, say).
   const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
   const getConfig = () => config;
-  const dispatcher = new Dispatcher({ config: getConfig, registry, sessions, journal, metrics, logger, workerToken });
+  const workers = new WorkerClients((nodeId) => {
+    const node = registry.get(nodeId);
+    return node === undefined ? undefined : { address: node.address, token: workerToken(nodeId) };
+  });
+  let modelsCache: ResolvedModel[] | null = null;
+  const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
+  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const startedAtMs = Date.now();
 
-  for (const row of journal.unfinished()) {
+  for (const row of journal.failUnfinished(Date.now())) {
     logger.warn({ task_id: row.task_id }, "task interrupted by an orchestrator restart; recorded as failed");
   }
-  db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped before the task finished' WHERE finished_at_ms IS NULL`).run(Date.now());
 
-  let modelsCache: ResolvedModel[] | null = null;
   registry.on("changed", () => {
     modelsCache = null;
     updateAvailabilityGauges();
@@ -147,7 +152,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   let url: string | null = null;
   const publicUrl = () => url ?? `http://${config.bind_addr}`;
-  const feed = new ClusterFeed(registry, dispatcher, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
+  const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
   const openApi = buildOrchestratorOpenApi();
   const context: OrchestratorContext = {
     config: getConfig,
@@ -156,9 +161,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     logger,
     db,
     registry,
-    dispatcher,
+    tasks,
     sessions,
-    journal,
     audit,
     catalog,
     metrics,
@@ -176,15 +180,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     settings,
     applySettings: (update) => {
       config = { ...config, ...update };
-      dispatcher.queue.configure(config.admission_capacity, config.admission_policy);
+      tasks.scheduler.configure();
       sessions.configure({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
       settingsStore.save({ ...settingsStore.load(), ...update });
       feed.settingsChanged();
-      dispatcher.schedulePump();
       return settings();
     },
     publicUrl,
-    clusterModels: () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model))),
+    clusterModels,
     openApiDocument: () => openApi,
   };
 
@@ -237,7 +240,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       url = `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
       const sweep = setInterval(() => {
         registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms });
-        dispatcher.schedulePump();
+        tasks.scheduler.schedulePump();
       }, 250);
       sweep.unref();
       timers.push(sweep);
@@ -251,7 +254,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.stop();
       feed.stop();
       watcher.close();
-      await dispatcher.shutdown(config.shutdown_grace_ms);
+      await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

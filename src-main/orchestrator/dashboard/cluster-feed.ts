@@ -1,8 +1,7 @@
 import type { ClusterEvent, ClusterSnapshot, ClusterStats } from "../../../src-shared/dashboard/cluster-events.js";
 import type { Settings } from "../../../src-shared/dashboard/settings.js";
-import type { Dispatcher } from "../dispatch/dispatcher.js";
-import { taskStatus } from "../dispatch/task-status.js";
-import type { Task } from "../dispatch/task.js";
+import type { TaskService } from "../tasks/task-service.js";
+import type { Task } from "../tasks/task.js";
 import type { LogRing } from "../logging/log-ring.js";
 import { toNodeInfo } from "../registry/node-record.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
@@ -30,7 +29,7 @@ export class ClusterFeed {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly dispatcher: Dispatcher,
+    private readonly tasks: TaskService,
     private readonly logs: LogRing,
     private readonly settings: () => Settings,
     private readonly publicUrl: () => string,
@@ -38,8 +37,8 @@ export class ClusterFeed {
   ) {
     registry.on("changed", (nodeId) => this.onNode(nodeId));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
-    dispatcher.on("task", (task) => this.onTask(task));
-    dispatcher.on("token", (task) => {
+    tasks.on("task", (task) => this.onTask(task));
+    tasks.on("token", (task) => {
       this.stats.noteToken();
       this.onTask(task);
     });
@@ -69,7 +68,7 @@ export class ClusterFeed {
 
   snapshot(): ClusterSnapshot {
     const now = Date.now();
-    const tasks = this.dispatcher.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t));
+    const tasks = this.tasks.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t));
     return {
       nodes: this.registry.list().map((n) => toNodeInfo(n, now)),
       tasks,
@@ -83,8 +82,7 @@ export class ClusterFeed {
   }
 
   private status(task: Task) {
-    const position = this.dispatcher.queue.positionOf(task.task_id);
-    return taskStatus(task, position >= 0 ? position : null);
+    return this.tasks.status(task);
   }
 
   /**
@@ -138,7 +136,7 @@ export class ClusterFeed {
       last.timer = setTimeout(() => {
         last.timer = null;
         last.at = Date.now();
-        if (this.dispatcher.get(task.task_id)?.state === task.state) this.broadcast({ event: "task", data: this.status(task) });
+        if (this.tasks.get(task.task_id)?.state === task.state) this.broadcast({ event: "task", data: this.status(task) });
       }, TASK_FRAME_INTERVAL_MS - (now - last.at));
       last.timer.unref();
     }
@@ -153,8 +151,8 @@ export class ClusterFeed {
     const nodes = this.registry.list();
     const pools = nodes.flatMap((n) => n.pools.map((p) => ({ ready: n.status === "Online" && p.ready && !p.draining })));
     const stats = this.stats.sample(now, now - this.lastSample, {
-      queue_depth: this.dispatcher.queue.depth,
-      running: this.dispatcher.list().filter((t) => t.state === "running" || t.state === "dispatching").length,
+      queue_depth: this.tasks.queueDepth(),
+      running: this.tasks.list().filter((t) => t.state === "running" || t.state === "dispatching").length,
       nodes_online: nodes.filter((n) => n.status === "Online").length,
       nodes_total: nodes.length,
       pools_ready: pools.filter((p) => p.ready).length,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Task } from "../dispatch/task.js";
 import type { Db } from "./database.js";
 
 export const TaskJournalRowSchema = z.object({
@@ -23,6 +22,33 @@ export const TaskJournalRowSchema = z.object({
 });
 export type TaskJournalRow = z.infer<typeof TaskJournalRowSchema>;
 
+/** What is written when a task is accepted. */
+export interface TaskAcceptedRecord {
+  task_id: string;
+  session_id: string;
+  api: string;
+  model_sha256: string;
+  priority: string;
+  accepted_at_ms: number;
+}
+
+/** What is written at a task's terminal event. */
+export interface TaskFinishedRecord {
+  task_id: string;
+  state: string;
+  started_at_ms: number | null;
+  first_token_at_ms: number | null;
+  finished_at_ms: number | null;
+  node_id: string | null;
+  pool_id: string | null;
+  tokens_in: number;
+  tokens_out: number;
+  error_code: string | null;
+  error_message: string | null;
+  /** The placement decision as JSON, for "why did it run there" after the fact. */
+  placement_json: string | null;
+}
+
 /**
  * The task journal: every accepted task is written when accepted and again at its terminal event,
  * in a transaction, before the terminal event is acknowledged to anyone else.
@@ -41,25 +67,19 @@ export class TaskJournal {
     );
   }
 
-  accepted(task: Task): void {
-    this.acceptStmt.run(task.task_id, task.session_id, task.api, task.model.sha256, task.priority, task.enqueued_at_ms);
+  accepted(r: TaskAcceptedRecord): void {
+    this.acceptStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms);
   }
 
-  finished(task: Task): void {
-    this.finishStmt.run(
-      task.state,
-      task.started_at_ms,
-      task.first_token_at_ms,
-      task.finished_at_ms,
-      task.node_id,
-      task.pool_id,
-      task.tokens_in ?? 0,
-      task.tokens_out,
-      task.error?.code ?? null,
-      task.error?.message ?? null,
-      task.decision ? JSON.stringify(task.decision) : null,
-      task.task_id,
-    );
+  finished(r: TaskFinishedRecord): void {
+    this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+  }
+
+  /** At startup: tasks a previous run accepted but never finished end as failed (their clients are gone). */
+  failUnfinished(atMs: number): TaskJournalRow[] {
+    const rows = this.unfinished();
+    this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped before the task finished' WHERE finished_at_ms IS NULL`).run(atMs);
+    return rows;
   }
 
   get(taskId: string): TaskJournalRow | null {

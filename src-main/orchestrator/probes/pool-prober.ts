@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
-import { WorkerClient } from "../dispatch/worker-client.js";
+import { WorkerClient } from "../workers/worker-client.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 

@@ -8,7 +8,7 @@ import type { NodeEvent } from "./node-event.js";
 import type { NodeRecord } from "./node-record.js";
 
 export interface NodeRegistryEvents {
-  /** Anything about a node changed (status, pools, models); the dashboard stream and the dispatcher listen. */
+  /** Anything about a node changed (status, pools, models); the dashboard stream and the scheduler listen. */
   changed: [nodeId: string];
   /** A node became unschedulable (Suspect/Offline/removed): tasks streaming from it must fail over. */
   lost: [nodeId: string, reason: string];

@@ -8,9 +8,8 @@ import type { FinishReason, Usage } from "../../../../src-shared/openai/openai-c
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
 import type { SseEvent } from "../../../../src-shared/streaming/sse-events.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
-import { admitTask } from "../../admission/admit-task.js";
-import { followTask } from "../../dispatch/task-events.js";
-import type { Task } from "../../dispatch/task.js";
+import { followTask } from "../../tasks/task-events.js";
+import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { sendError } from "../error-response.js";
 import type { RouteContext, RouteHandler } from "../route-context.js";
@@ -45,7 +44,7 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 function serve(ctx: OrchestratorContext, rc: RouteContext, kind: Kind, req: ChatCompletionRequest | CompletionRequest, input: { messages?: ChatMessage[]; prompt?: string }): void {
   const completionTokens = kind === "chat" ? (req as ChatCompletionRequest).max_completion_tokens : undefined;
   const maxTokens = completionTokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS;
-  const task = admitTask(ctx, {
+  const task = ctx.tasks.admit({
     api: kind === "chat" ? "openai-chat" : "openai-completion",
     model_ref: req.model,
     priority: "interactive",
@@ -63,7 +62,7 @@ function serve(ctx: OrchestratorContext, rc: RouteContext, kind: Kind, req: Chat
   // Lets a client cancel (POST /v2/tasks/{id}/cancel) or inspect the task before the first chunk arrives.
   rc.res.setHeader("X-Task-Id", task.task_id);
   const created = Math.floor(Date.now() / 1000);
-  const cancelOnClose = (res: Response, isDone: () => boolean) => res.on("close", () => (isDone() ? undefined : ctx.dispatcher.cancel(task.task_id, "disconnect")));
+  const cancelOnClose = (res: Response, isDone: () => boolean) => res.on("close", () => (isDone() ? undefined : ctx.tasks.cancel(task.task_id, "disconnect")));
   if (req.stream === true) streamResponse(rc.res, task, kind, id, created, req.stream_options?.include_usage === true, cancelOnClose);
   else bufferedResponse(rc.res, task, kind, id, created, cancelOnClose);
 }

@@ -1,7 +1,7 @@
 import type { PoolReloadRequest } from "../../../../src-shared/pools/pool-health.js";
 import type { DrainRequest } from "../../../../src-shared/worker-api/pool-commands.js";
 import { resolveModel } from "../../catalog/model-resolver.js";
-import { WorkerClient } from "../../dispatch/worker-client.js";
+import { WorkerClient } from "../../workers/worker-client.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { NodeRecord } from "../../registry/node-record.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
@@ -34,9 +34,9 @@ export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         ready: nodeUp && (snapshot?.ready ?? false),
         draining: snapshot?.draining ?? false,
         metrics: {
-          queue_depth: ctx.dispatcher.queue.depth,
+          queue_depth: ctx.tasks.queueDepth(),
           slots_total: snapshot?.slots_total ?? 0,
-          slots_busy: ctx.dispatcher.inflightOn(poolId),
+          slots_busy: ctx.tasks.scheduler.inflightOn(poolId),
           probe_duration_ms: probe ? Math.round(probe.duration_ms) : null,
         },
         last_error: snapshot?.last_error ?? probe?.error ?? (nodeUp ? null : `node ${node.node_id} is ${node.status}`),
@@ -48,7 +48,7 @@ export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     drainPool: async ({ params, body, res, identity }) => {
       const poolId = params.id as string;
       const node = ownerOf(poolId);
-      ctx.dispatcher.markPoolDraining(poolId);
+      ctx.tasks.scheduler.markPoolDraining(poolId);
       const answer = await forward(node, poolId, "drain", body as DrainRequest);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "pool_drain", target: poolId, outcome: answer.status < 300 ? "success" : "error" });
       res.status(answer.status).json(answer.body);
@@ -63,7 +63,7 @@ export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       if (!node.models.some((m) => m.sha256 === resolved.model.sha256)) {
         throw new OrchError("MODEL_NOT_AVAILABLE", `node ${node.node_id} does not hold ${resolved.model.id}; stage it there first`, { pool_id: poolId });
       }
-      ctx.dispatcher.markPoolDraining(poolId);
+      ctx.tasks.scheduler.markPoolDraining(poolId);
       const answer = await forward(node, poolId, "reload", { model: `sha256:${resolved.model.sha256}`, ...(req.drain_deadline_ms !== undefined ? { drain_deadline_ms: req.drain_deadline_ms } : {}) });
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "pool_reload", target: poolId, outcome: answer.status < 300 ? "success" : "error", details: { model: resolved.model.sha256 } });
       res.status(answer.status).json(answer.body);

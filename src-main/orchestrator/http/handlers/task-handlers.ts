@@ -3,26 +3,19 @@ import { taskStreamPaths } from "../../../../src-shared/tasks/admission.js";
 import { pickGeneration } from "../../../../src-shared/tasks/generation.js";
 import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
 import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
-import { admitTask } from "../../admission/admit-task.js";
-import { followTask } from "../../dispatch/task-events.js";
-import { journalTaskStatus, taskStatus } from "../../dispatch/task-status.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../route-context.js";
 import { openSse } from "../sse-writer.js";
 
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
-  const positionOf = (taskId: string) => {
-    const p = ctx.dispatcher.queue.positionOf(taskId);
-    return p >= 0 ? p : null;
-  };
-
+  const tasks = ctx.tasks;
   return {
     createTask: ({ body, res }) => {
       const req = body as TaskRequestV2;
       if (req.workload !== "completion") throw new OrchError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
       if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
-      const task = admitTask(ctx, {
+      const task = tasks.admit({
         task_id: req.task_id,
         session_id: req.session_id,
         api: "v2",
@@ -35,7 +28,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         placement: req.placement,
         generation: pickGeneration(req),
       });
-      for (const [k, v] of Object.entries(ctx.sessions.budgetHeaders(task.session_id))) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(tasks.sessionHeaders(task.session_id))) res.setHeader(k, v);
       res.status(202).json({
         task_id: task.task_id,
         queue_position: task.queue_position_at_admission,
@@ -49,34 +42,30 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     listTasks: ({ query, res }) => {
       const q = query as TaskListQuery;
       const limit = q.limit ?? 200;
-      const tasks = ctx.dispatcher
+      const list = tasks
         .list()
         .filter((t) => q.state === undefined || t.state === q.state)
         .slice(0, limit)
-        .map((t) => taskStatus(t, positionOf(t.task_id)));
-      res.json({ tasks, queue_depth: { interactive: ctx.dispatcher.queue.depthOf("interactive"), batch: ctx.dispatcher.queue.depthOf("batch") } });
+        .map((t) => tasks.status(t));
+      res.json({ tasks: list, queue_depth: { interactive: tasks.queueDepth("interactive"), batch: tasks.queueDepth("batch") } });
     },
 
     getTask: ({ params, res }) => {
       const id = params.id as string;
-      const task = ctx.dispatcher.get(id);
-      if (task) {
-        res.json(taskStatus(task, positionOf(id)));
-        return;
-      }
-      const row = ctx.journal.get(id);
-      if (row === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
-      res.json(journalTaskStatus(row));
+      const task = tasks.get(id);
+      const status = task ? tasks.status(task) : tasks.journaled(id);
+      if (status === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
+      res.json(status);
     },
 
     streamTaskEvents: ({ params, query, req, res, identity }) => {
       const id = params.id as string;
       const verbose = (query as TaskEventsQuery).verbose === "true";
-      const task = ctx.dispatcher.get(id);
-      if (task === undefined) throw new OrchError("TASK_NOT_FOUND", ctx.journal.has(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
-      const sse = openSse(res, ctx.sessions.budgetHeaders(task.session_id));
+      const task = tasks.get(id);
+      if (task === undefined) throw new OrchError("TASK_NOT_FOUND", tasks.exists(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
+      const sse = openSse(res, tasks.sessionHeaders(task.session_id));
       let ended = false;
-      const unsubscribe = followTask(task, (event) => {
+      const unsubscribe = tasks.follow(task, (event) => {
         // Narration (`human`) is for verbose streams only; a metrics frame that was only narration is dropped.
         if (!verbose && event.event === "metrics" && "human" in event.data) {
           const { human: _human, ...rest } = event.data;
@@ -93,14 +82,14 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       req.on("close", () => {
         unsubscribe();
         // An API client that hangs up cancels its task; the dashboard only observes (it cancels explicitly).
-        if (!ended && identity.kind === "token") ctx.dispatcher.cancel(id, "disconnect");
+        if (!ended && identity.kind === "token") tasks.cancel(id, "disconnect");
       });
     },
 
     cancelTask: ({ params, res, identity }) => {
       const id = params.id as string;
-      if (ctx.dispatcher.get(id) === undefined && !ctx.journal.has(id)) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
-      if (ctx.dispatcher.cancel(id, identity.kind === "session" ? "operator" : "client")) {
+      if (!tasks.exists(id)) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
+      if (tasks.cancel(id, identity.kind === "session" ? "operator" : "client")) {
         ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
       }
       res.status(204).end();

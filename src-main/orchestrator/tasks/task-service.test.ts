@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { OrchestratorConfigSchema } from "../../../src-shared/config/orchestrator-config.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
-import { SessionStore } from "../admission/session-store.js";
+import { SessionStore } from "../scheduling/session-store.js";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
-import { TaskJournal } from "../db/task-journal.js";
+import { TaskJournal, type TaskAcceptedRecord, type TaskFinishedRecord } from "../db/task-journal.js";
 import { createLogger } from "../logging/logger.js";
 import { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { NodeRegistry } from "../registry/node-registry.js";
-import { Dispatcher } from "./dispatcher.js";
+import { WorkerClients } from "../workers/worker-clients.js";
+import { TaskService } from "./task-service.js";
 import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
 
@@ -17,21 +18,24 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
   const db = openDatabase(":memory:");
   const real = new TaskJournal(db);
   const journal = Object.assign(Object.create(TaskJournal.prototype) as TaskJournal, {
-    accepted: (t: Task) => (journalFails.accepted ? (() => { throw new Error("disk full"); })() : real.accepted(t)),
-    finished: (t: Task) => (journalFails.finished ? (() => { throw new Error("disk full"); })() : real.finished(t)),
+    accepted: (t: TaskAcceptedRecord) => (journalFails.accepted ? (() => { throw new Error("disk full"); })() : real.accepted(t)),
+    finished: (t: TaskFinishedRecord) => (journalFails.finished ? (() => { throw new Error("disk full"); })() : real.finished(t)),
     has: (id: string) => real.has(id),
   });
   const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
-  const dispatcher = new Dispatcher({
+  const registry = new NodeRegistry(new NodeStore(db));
+  const tasks = new TaskService({
     config: () => config,
-    registry: new NodeRegistry(new NodeStore(db)),
+    clusterModels: () => [],
+    retiredModels: () => new Set(),
+    workers: new WorkerClients(() => undefined),
+    registry,
     sessions: new SessionStore({ ttlMs: 60_000, maxTurns: 10, tokenBudget: 0 }),
     journal,
     metrics: new OrchestratorMetrics("test"),
     logger: createLogger("silent", "test"),
-    workerToken: () => "t".repeat(32),
   });
-  return { dispatcher, journalFails };
+  return { tasks, journalFails };
 }
 
 function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
@@ -41,30 +45,30 @@ function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: Date.now() + 60_000,
     state: "queued", enqueued_at_ms: Date.now(), started_at_ms: null, first_token_at_ms: null, finished_at_ms: null, queue_position_at_admission: 0,
     predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision: null, tokens_in: null, tokens_out: 0, stop_reason: null,
-    error: null, events: [], subscribers: new Set(), upstream: null, cancel_requested: false,
+    error: null, events: [], subscribers: new Set(), cancel_requested: false,
   };
 }
 
-describe("Dispatcher with a failing disk", () => {
+describe("TaskService with a failing disk", () => {
   it("refuses a task whose journal write fails and leaves the queue as it was (a drop-lru victim is put back)", () => {
-    const { dispatcher, journalFails } = setup({});
-    dispatcher.admit(task("a"));
-    dispatcher.admit(task("b"));
+    const { tasks, journalFails } = setup({});
+    tasks.enqueue(task("a"));
+    tasks.enqueue(task("b"));
     journalFails.accepted = true;
-    expect(() => dispatcher.admit(task("c"))).toThrow("disk full");
-    expect(dispatcher.queue.items().map((t) => t.task_id)).toEqual(["a", "b"]);
-    expect(dispatcher.get("c")).toBeUndefined();
-    expect(dispatcher.get("a")?.events.map((e) => e.event)).toEqual(["started"]);
+    expect(() => tasks.enqueue(task("c"))).toThrow("disk full");
+    expect(tasks.scheduler.queued().map((t) => t.task_id)).toEqual(["a", "b"]);
+    expect(tasks.get("c")).toBeUndefined();
+    expect(tasks.get("a")?.events.map((e) => e.event)).toEqual(["started"]);
   });
 
   it("still gives every task exactly one terminal event when the terminal journal write fails", () => {
-    const { dispatcher } = setup({ finished: true });
+    const { tasks } = setup({ finished: true });
     const t = task("a");
-    dispatcher.admit(t);
+    tasks.enqueue(t);
     const seen: SseEvent[] = [];
     followTask(t, (e) => seen.push(e));
-    expect(dispatcher.cancel("a", "client")).toBe(true);
-    expect(dispatcher.cancel("a", "client")).toBe(false);
+    expect(tasks.cancel("a", "client")).toBe(true);
+    expect(tasks.cancel("a", "client")).toBe(false);
     expect(seen.map((e) => e.event)).toEqual(["started", "end"]);
     expect(seen[1]).toMatchObject({ data: { canceled: true } });
   });

@@ -1,10 +1,30 @@
 import { randomUUID } from "node:crypto";
 import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
 import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js";
-import { resolveModel } from "../catalog/model-resolver.js";
-import type { Task, TaskApi, TaskGeneration } from "../dispatch/task.js";
+import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import type { OrchestratorContext } from "../orchestrator-context.js";
+import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { SessionStore } from "../scheduling/session-store.js";
+import type { PlacementDecision } from "../placement/placement-types.js";
+import type { Task, TaskApi, TaskGeneration } from "./task.js";
+
+export interface AdmissionDeps {
+  config: () => OrchestratorConfig;
+  tasks: {
+    exists(taskId: string): boolean;
+    preview(task: Task, ignoreBusySlots: boolean): PlacementDecision;
+    enqueue(task: Task): { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
+  };
+  sessions: SessionStore;
+  metrics: OrchestratorMetrics;
+  logger: Logger;
+  /** Every model some node reports, with unique ids. */
+  clusterModels: () => ResolvedModel[];
+  /** sha256 of models retired in the catalog. */
+  retiredModels: () => ReadonlySet<string>;
+}
 
 export interface AdmissionInput {
   task_id?: string | undefined;
@@ -27,16 +47,16 @@ const DEFAULT_DEADLINE_MS = 10 * 60_000;
  * budget checks, a feasibility pre-check of placement (ignoring busy slots), then the bounded queue.
  * Throws OrchError with the right code; on success the task is queued and has its `started` event.
  */
-export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task {
+export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const cfg = ctx.config();
   const taskId = input.task_id ?? randomUUID();
-  if (ctx.dispatcher.get(taskId) !== undefined || ctx.journal.has(taskId)) {
+  if (ctx.tasks.exists(taskId)) {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
   const resolved = resolveModel(input.model_ref, ctx.clusterModels());
   if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
   const model = resolved.model;
-  if (ctx.catalog.retiredShas().has(model.sha256)) throw new OrchError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
+  if (ctx.retiredModels().has(model.sha256)) throw new OrchError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
   if (input.deadline_ms !== undefined && input.deadline_ms <= 0) throw new OrchError("DEADLINE_UNMET", "deadline_ms must be positive");
   const contextLength = model.context_length;
   if (contextLength !== undefined) {
@@ -87,12 +107,11 @@ export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task
     error: null,
     events: [],
     subscribers: new Set(),
-    upstream: null,
     cancel_requested: false,
   };
 
   // Can any pool ever serve it (given free slots)? Busy slots only mean waiting in the queue.
-  const feasibility = ctx.dispatcher.preview(task, true);
+  const feasibility = ctx.tasks.preview(task, true);
   if (feasibility.outcome === "no_capacity") {
     ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
     ctx.metrics.placementDecisions.inc({ outcome: "no_capacity", pinned: String(feasibility.pinned), fallback: "false" });
@@ -101,7 +120,7 @@ export function admitTask(ctx: OrchestratorContext, input: AdmissionInput): Task
 
   let admitted;
   try {
-    admitted = ctx.dispatcher.admit(task);
+    admitted = ctx.tasks.enqueue(task);
   } catch (err) {
     ctx.logger.error({ task_id: taskId, err }, "task journal write failed; task refused");
     throw new OrchError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });

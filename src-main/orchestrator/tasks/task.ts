@@ -6,6 +6,7 @@ import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import type { PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
+import type { SchedulableTask } from "../scheduling/schedulable-task.js";
 
 /** Which API accepted the task (the OpenAI routes reuse the same admission and dispatch). */
 export type TaskApi = "v2" | "openai-chat" | "openai-completion";
@@ -13,7 +14,7 @@ export type TaskApi = "v2" | "openai-chat" | "openai-completion";
 export type TaskGeneration = Generation;
 
 /** Everything the orchestrator knows about one accepted task while it is in memory. */
-export interface Task {
+export interface Task extends SchedulableTask {
   task_id: string;
   session_id: string;
   api: TaskApi;
@@ -44,7 +45,5 @@ export interface Task {
   /** Events so far, replayed to late subscribers; bounded by max_tokens. */
   events: SseEvent[];
   subscribers: Set<(event: SseEvent) => void>;
-  /** Aborts the upstream worker stream. */
-  upstream: AbortController | null;
   cancel_requested: boolean;
 }

@@ -1,0 +1,31 @@
+import type { PlacementCandidate } from "../placement/placement-types.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+
+/**
+ * Placement candidates from one registry snapshot: every pool of every node, with the slots the
+ * orchestrator has in flight on it subtracted from what the pool reports.
+ */
+export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: string) => number): PlacementCandidate[] {
+  const out: PlacementCandidate[] = [];
+  for (const node of registry.list()) {
+    const schedulable = node.status === "Online" && !node.drained;
+    for (const pool of node.pools) {
+      out.push({
+        node_id: node.node_id,
+        pool_id: pool.pool_id,
+        node_schedulable: schedulable,
+        node_state: node.drained ? "draining" : node.status,
+        ready: pool.ready,
+        draining: pool.draining,
+        slots_total: pool.slots_total,
+        slots_free: Math.max(0, pool.slots_total - inflightOn(pool.pool_id)),
+        vram_free_bytes: pool.vram_free_bytes,
+        device_mask: pool.device_mask,
+        models_available: pool.models_available,
+        loaded_model: pool.model?.sha256,
+        tokens_per_second: pool.tokens_per_second,
+      });
+    }
+  }
+  return out;
+}

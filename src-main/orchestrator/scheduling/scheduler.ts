@@ -1,0 +1,320 @@
+import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import { placeTask } from "../placement/place-task.js";
+import type { PlacementCandidate, PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import { shouldReplace } from "../workers/replace-policy.js";
+import type { WorkerClients } from "../workers/worker-clients.js";
+import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
+import { AdmissionQueue, type EnqueueResult, type Priority } from "./admission-queue.js";
+import { poolCandidates } from "./pool-candidates.js";
+import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
+import type { SessionStore } from "./session-store.js";
+import { StartTimePredictor } from "./start-time-predictor.js";
+
+const DRAIN_MARK_MS = 10_000;
+
+export interface SchedulerDeps<T extends SchedulableTask> {
+  config: () => OrchestratorConfig;
+  registry: NodeRegistry;
+  sessions: SessionStore;
+  workers: WorkerClients;
+  metrics: OrchestratorMetrics;
+  logger: Logger;
+  hooks: SchedulerHooks<T>;
+  now?: () => number;
+}
+
+interface RunningTask<T> {
+  task: T;
+  node_id: string;
+  pool_id: string;
+  abort: AbortController;
+}
+
+/**
+ * From the admission queue to a worker and back: the bounded priority queue, the placement loop
+ * over the pure placeTask() as slots free up, the attempt on the chosen worker, re-placement once
+ * after a failure before the first token, deadlines, queue positions and predicted start times.
+ * The task's own state and events belong to the task room, reached through `hooks`.
+ */
+export class Scheduler<T extends SchedulableTask> {
+  private readonly queue: AdmissionQueue<T>;
+  private readonly running = new Map<string, RunningTask<T>>();
+  private readonly inflight = new Map<string, number>();
+  private readonly notifiedPosition = new Map<string, number>();
+  private readonly predictor = new StartTimePredictor();
+  /** Pools an operator drained here, until heartbeats have had time to report it (ms marked). */
+  private readonly drainMarks = new Map<string, number>();
+  private placementSequence = 0;
+  private pumpScheduled = false;
+  private pumping = false;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: SchedulerDeps<T>) {
+    const cfg = deps.config();
+    this.queue = new AdmissionQueue<T>(cfg.admission_capacity, cfg.admission_policy);
+    this.now = deps.now ?? Date.now;
+    deps.registry.on("changed", (nodeId) => {
+      // An operator drain holds until the worker's own snapshot confirms it (draining or unready).
+      for (const pool of deps.registry.get(nodeId)?.pools ?? []) if (pool.draining || !pool.ready) this.drainMarks.delete(pool.pool_id);
+      this.schedulePump();
+    });
+    deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Capacity and full policy changed (settings). */
+  configure(): void {
+    const cfg = this.deps.config();
+    this.queue.configure(cfg.admission_capacity, cfg.admission_policy);
+    this.schedulePump();
+  }
+
+  /** Queues a task. Under drop-lru the result may name a dropped victim, which the caller must fail. */
+  enqueue(task: T): EnqueueResult<T> {
+    if (this.closed) return { accepted: false };
+    const result = this.queue.enqueue(task);
+    if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
+    if (!result.accepted) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
+    else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
+    this.updateQueueGauge();
+    return result;
+  }
+
+  /** Undoes an enqueue whose journal write failed, restoring a drop-lru victim. */
+  undoEnqueue(task: T, result: EnqueueResult<T>): void {
+    this.queue.remove(task.task_id);
+    if (result.accepted && result.dropped !== null) this.queue.requeueFront(result.dropped);
+    this.updateQueueGauge();
+  }
+
+  /** Removes a queued task or stops a running one (its worker is told to cancel). */
+  withdraw(task: T): void {
+    if (this.queue.remove(task.task_id) !== null) {
+      this.updateQueueGauge();
+    } else {
+      const run = this.running.get(task.task_id);
+      if (run !== undefined) {
+        void this.deps.workers.forNode(run.node_id)?.cancel(task.task_id);
+        run.abort.abort();
+      }
+    }
+    this.notifiedPosition.delete(task.task_id);
+    this.schedulePump();
+  }
+
+  positionOf(taskId: string): number | null {
+    const p = this.queue.positionOf(taskId);
+    return p >= 0 ? p : null;
+  }
+
+  get depth(): number {
+    return this.queue.depth;
+  }
+
+  depthOf(priority: Priority): number {
+    return this.queue.depthOf(priority);
+  }
+
+  /** Queued tasks in dispatch order. */
+  queued(): T[] {
+    return this.queue.items();
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
+
+  inflightOn(poolId: string): number {
+    return this.inflight.get(poolId) ?? 0;
+  }
+
+  /** Placement against the current registry without side effects (admission's feasibility check). */
+  preview(task: T, ignoreBusySlots: boolean): PlacementDecision {
+    const candidates = this.candidates().map((c) => (ignoreBusySlots ? { ...c, slots_free: Math.max(1, c.slots_total) } : c));
+    return placeTask(this.placementRequest(task), candidates, this.policy());
+  }
+
+  predictStartMs(task: T): number {
+    return this.predictor.predict(task, this.queue.items(), this.runningTasks(), this.candidates());
+  }
+
+  /** A completed task's decode speed, for later predictions. */
+  recordThroughput(modelSha: string, tokensOut: number, decodeMs: number): void {
+    this.predictor.record(modelSha, tokensOut, decodeMs);
+  }
+
+  schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Stops scheduling; queued tasks fail now, running ones get until the grace period to finish. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closed = true;
+    const retryAfter = this.deps.config().retry_after_ms;
+    for (const task of this.queue.items()) {
+      this.queue.remove(task.task_id);
+      this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
+    }
+    this.updateQueueGauge();
+    const deadline = this.now() + graceMs;
+    while (this.running.size > 0 && this.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const run of [...this.running.values()]) {
+      this.deps.hooks.failed(run.task, { code: "WORKER_RESET", message: "the orchestrator shut down before the task finished" });
+      run.abort.abort();
+    }
+  }
+
+  /** No new placements on the pool from now on, before the worker's next heartbeat confirms the drain. */
+  markPoolDraining(poolId: string): void {
+    this.drainMarks.set(poolId, this.now());
+  }
+
+  private candidates(): PlacementCandidate[] {
+    for (const [poolId, at] of this.drainMarks) if (this.now() - at > DRAIN_MARK_MS) this.drainMarks.delete(poolId);
+    return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId)).map((c) => (this.drainMarks.has(c.pool_id) ? { ...c, draining: true } : c));
+  }
+
+  private pump(): void {
+    if (this.pumping || this.closed || this.queue.depth === 0) return;
+    this.pumping = true;
+    try {
+      // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
+      const candidates = this.candidates();
+      for (const task of this.queue.items()) {
+        if (task.deadline_at_ms < this.now()) {
+          this.queue.remove(task.task_id);
+          this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
+          continue;
+        }
+        const decision = placeTask(this.placementRequest(task), candidates, this.policy());
+        this.recordDecision(decision);
+        if (decision.outcome === "assigned") {
+          this.queue.remove(task.task_id);
+          this.placementSequence++;
+          const taken = candidates.find((c) => c.pool_id === decision.pool_id);
+          if (taken) taken.slots_free = Math.max(0, taken.slots_free - 1);
+          this.start(task, decision);
+        } else if (!decision.transient) {
+          this.queue.remove(task.task_id);
+          this.deps.hooks.failed(task, { code: decision.code, message: decision.message }, decision);
+        }
+      }
+      this.updateQueueGauge();
+      this.notifyQueuePositions(candidates);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private start(task: T, decision: AssignedDecision): void {
+    const client = this.deps.workers.forNode(decision.node_id);
+    if (client === undefined) {
+      this.queue.requeueFront(task);
+      return;
+    }
+    task.attempted_nodes.push(decision.node_id);
+    this.inflight.set(decision.pool_id, this.inflightOn(decision.pool_id) + 1);
+    const run: RunningTask<T> = { task, node_id: decision.node_id, pool_id: decision.pool_id, abort: new AbortController() };
+    this.running.set(task.task_id, run);
+    this.notifiedPosition.delete(task.task_id);
+    this.deps.hooks.placed(task, decision);
+    const hooks = this.deps.hooks;
+    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message) };
+    void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task) })
+      .then((outcome) => this.settle(run, outcome))
+      .finally(() => {
+        this.running.delete(task.task_id);
+        this.inflight.set(decision.pool_id, Math.max(0, this.inflightOn(decision.pool_id) - 1));
+        this.schedulePump();
+      });
+  }
+
+  /** One attempt ended: the task ends, or goes back to the head of the queue for another node. */
+  private settle(run: RunningTask<T>, outcome: WorkerStreamOutcome): void {
+    const { task } = run;
+    if (outcome.kind === "closed" || this.deps.hooks.isTerminal(task)) return;
+    if (outcome.kind === "end") {
+      this.deps.hooks.ended(task, outcome.data);
+      return;
+    }
+    if (!this.closed && shouldReplace(outcome, { attempts: task.attempted_nodes.length, tokens_out: task.tokens_out, canceled: task.cancel_requested })) {
+      const why = `${outcome.code}: ${outcome.message}`;
+      this.deps.metrics.taskRetries.inc();
+      this.deps.logger.warn({ task_id: task.task_id, node_id: run.node_id, why }, "dispatch failed before the first token; re-placing");
+      this.queue.requeueFront(task);
+      this.deps.hooks.replacing(task, why);
+      return;
+    }
+    this.deps.hooks.failed(task, { code: outcome.code, message: outcome.message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
+  }
+
+  private onNodeLost(nodeId: string, reason: string): void {
+    for (const run of this.running.values()) {
+      if (run.node_id === nodeId) {
+        this.deps.logger.warn({ task_id: run.task.task_id, node_id: nodeId, reason }, "node lost while serving a task");
+        run.abort.abort(new Error(reason));
+      }
+    }
+    this.schedulePump();
+  }
+
+  private runningTasks(): T[] {
+    return [...this.running.values()].map((r) => r.task);
+  }
+
+  private placementRequest(task: T): PlacementRequest {
+    return {
+      ...task.placement,
+      model_sha256: task.model.sha256,
+      model_size_bytes: task.model.size_bytes,
+      session_pool_id: this.deps.sessions.affinity(task.session_id),
+      exclude_nodes: task.attempted_nodes,
+    };
+  }
+
+  private policy() {
+    const cfg = this.deps.config();
+    return { strategy: cfg.placement_strategy, sequence: this.placementSequence, seed: cfg.placement_seed };
+  }
+
+  private recordDecision(decision: PlacementDecision): void {
+    this.deps.metrics.placementCandidates.set(decision.candidates.length);
+    this.deps.metrics.placementDecisions.inc({
+      outcome: decision.outcome,
+      pinned: String(decision.pinned),
+      fallback: String(decision.outcome === "assigned" && decision.fallback_used),
+    });
+  }
+
+  private updateQueueGauge(): void {
+    this.deps.metrics.queueDepth.set({ priority: "interactive" }, this.queue.depthOf("interactive"));
+    this.deps.metrics.queueDepth.set({ priority: "batch" }, this.queue.depthOf("batch"));
+  }
+
+  /** Queued tasks learn their new position when it changes (a `metrics` event with queue_position). */
+  private notifyQueuePositions(candidates: PlacementCandidate[]): void {
+    const depth = this.queue.depth;
+    const queued = this.queue.items();
+    const running = this.runningTasks();
+    for (const task of queued) {
+      const position = this.queue.positionOf(task.task_id);
+      if (this.notifiedPosition.get(task.task_id) === position) continue;
+      if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
+        this.deps.hooks.waiting(task, position, this.predictor.predict(task, queued, running, candidates), depth);
+      }
+      this.notifiedPosition.set(task.task_id, position);
+    }
+  }
+}

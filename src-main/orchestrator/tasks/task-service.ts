@@ -1,0 +1,230 @@
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
+import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
+import type { TaskJournal, TaskJournalRow } from "../db/task-journal.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { PlacementDecision } from "../placement/placement-types.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import type { Priority } from "../scheduling/admission-queue.js";
+import type { AssignedDecision, SchedulerHooks, TaskFailure } from "../scheduling/schedulable-task.js";
+import { Scheduler } from "../scheduling/scheduler.js";
+import type { SessionStore } from "../scheduling/session-store.js";
+import type { WorkerClients } from "../workers/worker-clients.js";
+import type { WorkerProgressEvent } from "../workers/worker-stream.js";
+import type { ResolvedModel } from "../catalog/model-resolver.js";
+import { admitTask, type AdmissionInput } from "./admit-task.js";
+import { acceptedRecord } from "./journal-records.js";
+import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
+import { journalTaskStatus, taskStatus } from "./task-status.js";
+import { TaskTable } from "./task-table.js";
+import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
+import type { Task } from "./task.js";
+
+export interface TaskServiceDeps {
+  config: () => OrchestratorConfig;
+  /** Every model some node reports, with unique ids. */
+  clusterModels: () => ResolvedModel[];
+  /** sha256 of models retired in the catalog. */
+  retiredModels: () => ReadonlySet<string>;
+  registry: NodeRegistry;
+  sessions: SessionStore;
+  journal: TaskJournal;
+  workers: WorkerClients;
+  metrics: OrchestratorMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface TaskServiceEvents {
+  /** A task changed state, placement or queue position (the dashboard feed listens). */
+  task: [task: Task];
+  /** A token was streamed to a client. */
+  token: [task: Task];
+}
+
+export type EnqueueOutcome = { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
+
+/**
+ * The task room's facade: what HTTP handlers and the dashboard feed call. It owns every accepted
+ * task from admission to its one terminal event; the scheduler reports each step back through the
+ * hooks below, which are the task's state machine (queued → dispatching → running → terminal).
+ */
+export class TaskService extends EventEmitter<TaskServiceEvents> implements SchedulerHooks<Task> {
+  readonly scheduler: Scheduler<Task>;
+  private readonly table = new TaskTable();
+  private readonly terminal: TaskTerminalDeps;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    super();
+    this.now = deps.now ?? Date.now;
+    this.scheduler = new Scheduler<Task>({ ...deps, hooks: this });
+    this.terminal = { ...deps, now: this.now, recordThroughput: (sha, tokens, ms) => this.scheduler.recordThroughput(sha, tokens, ms) };
+  }
+
+  /**
+   * Admission shared by /v2/tasks and the compatible APIs; throws OrchError with the reason. On
+   * success the task is journaled, queued and has its `started` event.
+   */
+  admit(input: AdmissionInput): Task {
+    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => this.enqueue(t) };
+    return admitTask({ ...this.deps, tasks }, input);
+  }
+
+  /** Budget headers for a session's responses (X-Session-*). */
+  sessionHeaders(sessionId: string): Record<string, string> {
+    return this.deps.sessions.budgetHeaders(sessionId);
+  }
+
+  get(taskId: string): Task | undefined {
+    return this.table.get(taskId);
+  }
+
+  /** Known now or in the journal (task ids are unique forever). */
+  exists(taskId: string): boolean {
+    return this.table.get(taskId) !== undefined || this.deps.journal.has(taskId);
+  }
+
+  /** Tasks in memory: queued in dispatch order, then the others, newest first. */
+  list(): Task[] {
+    return [...this.scheduler.queued(), ...this.table.notQueued()];
+  }
+
+  status(task: Task): TaskStatus {
+    return taskStatus(task, this.scheduler.positionOf(task.task_id));
+  }
+
+  /** A finished task that only the journal still knows. */
+  journaled(taskId: string): TaskStatus | null {
+    const row: TaskJournalRow | null = this.deps.journal.get(taskId);
+    return row === null ? null : journalTaskStatus(row);
+  }
+
+  queueDepth(priority?: Priority): number {
+    return priority === undefined ? this.scheduler.depth : this.scheduler.depthOf(priority);
+  }
+
+  follow = followTask;
+
+  /**
+   * Queues an admitted task (validation, model and budget checks happened before). Nothing is
+   * acknowledged that is not journaled: a failed write undoes the enqueue and rethrows.
+   */
+  enqueue(task: Task): EnqueueOutcome {
+    const result = this.scheduler.enqueue(task);
+    if (!result.accepted) return { accepted: false };
+    try {
+      this.deps.journal.accepted(acceptedRecord(task));
+    } catch (err) {
+      this.scheduler.undoEnqueue(task, result);
+      throw err;
+    }
+    this.table.add(task);
+    this.deps.metrics.tasksEnqueued.inc({ priority: task.priority });
+    task.queue_position_at_admission = result.position;
+    task.predicted_start_ms = this.scheduler.predictStartMs(task);
+    emitTaskEvent(task, { event: "started", data: { queue_position: result.position, predicted_start_ms: task.predicted_start_ms, task_id: task.task_id, model: task.model.sha256 } });
+    if (result.dropped !== null) {
+      this.failed(result.dropped, { code: "QUEUE_FULL_DROP_LRU", message: "dropped from the full queue (drop-lru policy) to admit a newer task", retry_after_ms: this.deps.config().retry_after_ms });
+    }
+    this.emit("task", task);
+    this.scheduler.schedulePump();
+    return { accepted: true, position: result.position, predicted_start_ms: task.predicted_start_ms };
+  }
+
+  /** Cancels a task wherever it is. The stream ends with `end` + canceled:true; no token follows. */
+  cancel(taskId: string, reason: "client" | "disconnect" | "operator"): boolean {
+    const task = this.table.get(taskId);
+    if (task === undefined || hasTerminalEvent(task)) return false;
+    task.cancel_requested = true;
+    this.deps.metrics.tasksCanceled.inc({ reason });
+    this.scheduler.withdraw(task);
+    this.end(task, { state: "canceled", end: null });
+    return true;
+  }
+
+  /** Stops admitting; queued tasks fail now, running ones get until the grace period to finish. */
+  shutdown(graceMs: number): Promise<void> {
+    return this.scheduler.shutdown(graceMs);
+  }
+
+  // --- SchedulerHooks: the task's state machine, driven by the scheduler ---
+
+  placed(task: Task, decision: AssignedDecision): void {
+    task.state = "dispatching";
+    task.decision = decision;
+    task.node_id = decision.node_id;
+    task.pool_id = decision.pool_id;
+    task.started_at_ms ??= this.now();
+    this.deps.metrics.tasksStarted.inc({ engine: task.engine, pool_id: decision.pool_id, priority: task.priority });
+    emitTaskEvent(task, {
+      event: "metrics",
+      data: { queue_depth: this.scheduler.depth, node_id: decision.node_id, pool_id: decision.pool_id, phase: "dispatched", attempt: task.attempted_nodes.length, human: `placed on ${decision.node_id}/${decision.pool_id}: ${decision.reasons.join("; ")}` },
+    });
+    this.deps.logger.info({ task_id: task.task_id, node_id: decision.node_id, pool_id: decision.pool_id, reasons: decision.reasons, attempt: task.attempted_nodes.length }, "task placed");
+    this.emit("task", task);
+  }
+
+  progress(task: Task, event: WorkerProgressEvent): void {
+    switch (event.event) {
+      case "started":
+        task.state = "running";
+        this.emit("task", task);
+        return;
+      case "token": {
+        if (task.first_token_at_ms === null) {
+          task.first_token_at_ms = this.now();
+          this.deps.metrics.firstTokenLatency.observe({ pool_id: task.pool_id ?? "", priority: task.priority }, task.first_token_at_ms - task.enqueued_at_ms);
+        }
+        const wasRunning = task.state === "running";
+        task.state = "running";
+        if (emitTaskEvent(task, { event: "token", data: { t: event.data.t, i: task.tokens_out } })) {
+          task.tokens_out++;
+          this.deps.metrics.tokensOut.inc({ pool_id: task.pool_id ?? "" });
+          this.emit("token", task);
+        }
+        if (!wasRunning) this.emit("task", task);
+        return;
+      }
+      case "metrics":
+        emitTaskEvent(task, { event: "metrics", data: { ...event.data, queue_depth: this.scheduler.depth } });
+        return;
+    }
+  }
+
+  ended(task: Task, data: SseEndData): void {
+    this.end(task, { state: data.canceled ? "canceled" : "completed", end: data });
+  }
+
+  failed(task: Task, failure: TaskFailure, decision?: PlacementDecision): void {
+    if (decision !== undefined) task.decision = decision;
+    this.end(task, { state: "failed", failure });
+  }
+
+  replacing(task: Task, why: string): void {
+    task.state = "queued";
+    task.node_id = null;
+    task.pool_id = null;
+    emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.scheduler.depth, phase: "re-placing", human: `first attempt failed (${why}); trying another node` } });
+    this.emit("task", task);
+    this.scheduler.schedulePump();
+  }
+
+  waiting(task: Task, position: number, predictedStartMs: number, queueDepth: number): void {
+    task.predicted_start_ms = predictedStartMs;
+    emitTaskEvent(task, { event: "metrics", data: { queue_depth: queueDepth, queue_position: position, predicted_start_ms: predictedStartMs, human: `waiting: position ${position}, expected start in ${predictedStartMs} ms` } });
+    this.emit("task", task);
+  }
+
+  isTerminal(task: Task): boolean {
+    return hasTerminalEvent(task);
+  }
+
+  private end(task: Task, ending: TaskEnding): void {
+    if (!finishTask(this.terminal, task, ending)) return;
+    this.emit("task", task);
+    this.table.finished(task);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Task } from "./task.js";
+
+const FINISHED_TASKS_KEPT = 2000;
+
+/**
+ * The tasks held in memory: every queued and running task, plus the most recent finished ones so a
+ * late client can still replay a stream. Older finished tasks live only in the journal.
+ */
+export class TaskTable {
+  private readonly tasks = new Map<string, Task>();
+  private readonly finishedOrder: string[] = [];
+
+  get(taskId: string): Task | undefined {
+    return this.tasks.get(taskId);
+  }
+
+  add(task: Task): void {
+    this.tasks.set(task.task_id, task);
+  }
+
+  /** Records that a task reached its terminal state; the oldest finished tasks are forgotten. */
+  finished(task: Task): void {
+    this.finishedOrder.push(task.task_id);
+    while (this.finishedOrder.length > FINISHED_TASKS_KEPT) this.tasks.delete(this.finishedOrder.shift() as string);
+  }
+
+  /** Tasks that are not queued (placed, running, finished), newest first. */
+  notQueued(): Task[] {
+    return [...this.tasks.values()].filter((t) => t.state !== "queued").sort((a, b) => b.enqueued_at_ms - a.enqueued_at_ms);
+  }
+}

@@ -1,0 +1,22 @@
+import { WorkerClient } from "./worker-client.js";
+
+/** Where a node is and the credential it is called with. */
+export interface WorkerEndpoint {
+  address: string;
+  token: string;
+}
+
+/**
+ * The one factory of worker clients: every call the orchestrator makes to a worker agent (dispatch,
+ * cancel, pool commands, probes) goes through a client made here, for the node's current address
+ * and the token it registered with.
+ */
+export class WorkerClients {
+  constructor(private readonly endpointOf: (nodeId: string) => WorkerEndpoint | undefined) {}
+
+  /** A client for the node, or undefined when the node is unknown. */
+  forNode(nodeId: string): WorkerClient | undefined {
+    const endpoint = this.endpointOf(nodeId);
+    return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token);
+  }
+}

@@ -1,0 +1,59 @@
+import { replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/errors/error-codes.js";
+import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
+import { UpstreamError, type WorkerClient } from "./worker-client.js";
+
+/** The events a worker stream delivers before its terminal one. */
+export type WorkerProgressEvent = Exclude<SseEvent, { event: "end" } | { event: "error" }>;
+
+/** Where a worker stream's progress goes; the caller owns the task, this room only carries events. */
+export interface WorkerStreamSink {
+  progress(event: WorkerProgressEvent): void;
+  /** True once the task has its terminal event elsewhere (canceled, shut down): stop reading. */
+  closed(): boolean;
+}
+
+/** How one attempt on one worker ended. */
+export type WorkerStreamOutcome =
+  | { kind: "end"; data: SseEndData }
+  | { kind: "error"; code: ErrorCode; message: string; retry_after_ms?: number; replaceable: boolean }
+  | { kind: "closed" };
+
+export interface WorkerStreamTarget {
+  client: WorkerClient;
+  node_id: string;
+  pool_id: string;
+  /** Called when the connection itself broke (the node becomes Suspect at once). */
+  onConnectionLost(message: string): void;
+}
+
+/**
+ * Runs one task on one worker: posts the infer request, forwards progress events to the sink and
+ * classifies how it ended. `replaceable` applies the error table's re-place column: the failure
+ * belongs to the node, so another node may serve the task if no token was sent yet.
+ */
+export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerInferRequest, signal: AbortSignal, sink: WorkerStreamSink): Promise<WorkerStreamOutcome> {
+  try {
+    for await (const event of target.client.infer(target.pool_id, body, signal)) {
+      if (sink.closed()) return { kind: "closed" };
+      if (event.event === "end") return { kind: "end", data: event.data };
+      if (event.event === "error") {
+        const { code, message, retriable, retry_after_ms } = event.data;
+        return { kind: "error", code, message: message ?? "the worker reported an error", ...(retry_after_ms !== undefined ? { retry_after_ms } : {}), replaceable: retriable !== false && replacesOnAnotherNode(code) };
+      }
+      sink.progress(event);
+    }
+    return { kind: "closed" };
+  } catch (err) {
+    if (sink.closed()) return { kind: "closed" };
+    const failure = err instanceof UpstreamError ? err.failure : { kind: "connection" as const, message: String(err) };
+    if (failure.kind === "connection") target.onConnectionLost(failure.message);
+    // A 4xx other than 404 (pool gone) and 429 (busy) means the request itself is wrong: no other node will differ.
+    const refusedPermanently = failure.kind === "refused" && failure.status >= 400 && failure.status < 500 && failure.status !== 404 && failure.status !== 429;
+    if (failure.kind === "refused" && failure.envelope) {
+      return { kind: "error", code: failure.envelope.code, message: failure.envelope.message, replaceable: !refusedPermanently };
+    }
+    const text = err instanceof Error ? err.message : String(err);
+    return { kind: "error", code: "WORKER_RESET", message: `node ${target.node_id} failed while serving the task: ${text}`, replaceable: !refusedPermanently };
+  }
+}
