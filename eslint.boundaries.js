@@ -35,6 +35,24 @@ function restrict(files, { paths = [], patterns = [] }) {
   };
 }
 
+// Inside the orchestrator a task walks down through three rooms and back by callbacks, never by an
+// import that runs back up: http/ and dashboard/ (edges) → tasks/ → scheduling/ → workers/ → the
+// lower parts (registry, placement, catalog, db, metrics, logging, auth). Domain code never imports
+// the HTTP layer or the composition root (docs/ARCHITECTURE.md).
+const ORCHESTRATOR_EDGES = ["http", "dashboard", "orchestrator-context", "create-orchestrator", "index"];
+const orchestratorRoomRules = {
+  tasks: [...ORCHESTRATOR_EDGES],
+  scheduling: [...ORCHESTRATOR_EDGES, "tasks"],
+  workers: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
+  probes: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
+  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config"].map((room) => [room, [...ORCHESTRATOR_EDGES, "tasks", "scheduling", "workers", "probes"]])),
+};
+
+/** A sibling of the file's own orchestrator room (`../name/…` or `../name.js`). */
+function orchestratorSibling(name, room) {
+  return { regex: `^\\.\\./${name}(/|\\.js$)`, message: `src-main/orchestrator/${room} may not import ${name}: imports run down the task path (http → tasks → scheduling → workers → lower parts) and never back up.` };
+}
+
 export const importBoundaries = [
   // src-shared: runtime-neutral, imports nothing of ours, no node:, no DOM, no electron.
   restrict(["src-shared/**/*.ts"], {
@@ -46,6 +64,13 @@ export const importBoundaries = [
     paths: [electronPackage],
     patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport],
   }),
+  // The orchestrator's rooms: the orchestrator's own rules plus no import back up the task path.
+  ...Object.entries(orchestratorRoomRules).map(([room, forbidden]) =>
+    restrict([`src-main/orchestrator/${room}/**/*.ts`], {
+      paths: [electronPackage],
+      patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport, ...forbidden.map((name) => orchestratorSibling(name, room))],
+    }),
+  ),
   // headless entry: orchestrator + src-shared; starts the worker through its CLI, never imports it.
   restrict(["src-main/headless/**/*.ts"], {
     paths: [electronPackage],

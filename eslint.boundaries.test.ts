@@ -27,6 +27,19 @@ const forbidden: Array<[file: string, importLine: string]> = [
   ["src-renderer/example.tsx", 'import { readFile } from "node:fs/promises";'],
   ["src-renderer/example.tsx", 'import { ipcRenderer } from "electron";'],
   ["src-renderer/example.tsx", 'import { createOrchestrator } from "../src-main/orchestrator/index.js";'],
+  // The orchestrator's task path: no import back up between its rooms, no domain → HTTP.
+  ["src-main/orchestrator/workers/example.ts", 'import { TaskService } from "../tasks/task-service.js";'],
+  ["src-main/orchestrator/workers/example.ts", 'import { Scheduler } from "../scheduling/scheduler.js";'],
+  ["src-main/orchestrator/scheduling/example.ts", 'import { TaskService } from "../tasks/task-service.js";'],
+  ["src-main/orchestrator/scheduling/example.ts", 'import { sendError } from "../http/error-response.js";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { RouteHandler } from "../http/route-context.js";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { OrchestratorContext } from "../orchestrator-context.js";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { ClusterFeed } from "../dashboard/cluster-feed.js";'],
+  ["src-main/orchestrator/registry/example.ts", 'import { WorkerClients } from "../workers/worker-clients.js";'],
+  ["src-main/orchestrator/db/example.ts", 'import { Task } from "../tasks/task.js";'],
+  ["src-main/orchestrator/placement/example.ts", 'import { Scheduler } from "../scheduling/scheduler.js";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { app } from "electron";'],
+  ["src-main/orchestrator/workers/example.ts", 'import { startAgent } from "../../../worker-agent/agent.js";'],
 ];
 
 const allowed: Array<[file: string, importLine: string]> = [
@@ -34,6 +47,12 @@ const allowed: Array<[file: string, importLine: string]> = [
   ["src-shared/contract/example.ts", 'import { ErrorEnvelope } from "../errors/error-envelope.js";'],
   ["src-main/orchestrator/example.ts", 'import { ErrorEnvelope } from "../../src-shared/errors/error-envelope.js";'],
   ["src-main/orchestrator/example.ts", 'import { createServer } from "node:http";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { Scheduler } from "../scheduling/scheduler.js";'],
+  ["src-main/orchestrator/tasks/example.ts", 'import { GenerationSchema } from "../../../src-shared/tasks/generation.js";'],
+  ["src-main/orchestrator/scheduling/example.ts", 'import { streamFromWorker } from "../workers/worker-stream.js";'],
+  ["src-main/orchestrator/scheduling/example.ts", 'import { Priority } from "../../../src-shared/tasks/task-request.js";'],
+  ["src-main/orchestrator/workers/example.ts", 'import { NodeRegistry } from "../registry/node-registry.js";'],
+  ["src-main/orchestrator/http/handlers/example.ts", 'import { TaskService } from "../../tasks/task-service.js";'],
   ["src-main/headless/example.ts", 'import { createOrchestrator } from "../orchestrator/index.js";'],
   ["src-main/electron/example.ts", 'import { app } from "electron";'],
   ["src-main/electron/example.ts", 'import { createOrchestrator } from "../orchestrator/index.js";'],
