@@ -71,6 +71,11 @@ export const importBoundaries = [
       patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport, ...forbidden.map((name) => orchestratorSibling(name, room))],
     }),
   ),
+  // local worker supervisor (used by headless and Electron): starts the worker through its CLI, found through the package.
+  restrict(["src-main/local-worker/**/*.ts"], {
+    paths: [electronPackage],
+    patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport],
+  }),
   // headless entry: orchestrator + src-shared; starts the worker through its CLI, never imports it.
   restrict(["src-main/headless/**/*.ts"], {
     paths: [electronPackage],

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { LocalWorkerStatusSchema, type LocalWorkerStatus } from "../../src-shared/ipc/ipc-contract.js";
 import type { NodeStatus } from "../../src-shared/nodes/node-info.js";
-import type { LocalWorkerOptions } from "../orchestrator/local-worker/local-worker-supervisor.js";
+import type { LocalWorkerOptions } from "../local-worker/local-worker-supervisor.js";
 import { ShellError } from "./ipc-registrar.js";
 import { LocalWorkerController, type SupervisorLike } from "./local-worker-controller.js";
 

@@ -1,11 +1,11 @@
 // The one-click home profile's local worker: a worker agent on this machine, run as a supervised child
-// process by the orchestrator library's LocalWorkerSupervisor (through its CLI, never imported), with a
+// process by src-main/local-worker's LocalWorkerSupervisor (through its CLI, never imported), with a
 // status the shell pushes to the dashboard, the tray and the menu.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { LocalWorkerStatus, LocalWorkerState } from "../../src-shared/ipc/ipc-contract.js";
 import type { NodeStatus } from "../../src-shared/nodes/node-info.js";
-import type { LocalWorkerOptions } from "../orchestrator/local-worker/local-worker-supervisor.js";
+import type { LocalWorkerOptions } from "../local-worker/local-worker-supervisor.js";
 import { ShellError } from "./ipc-registrar.js";
 
 /** What the controller needs of LocalWorkerSupervisor (a fake in tests). */

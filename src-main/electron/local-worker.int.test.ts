@@ -34,7 +34,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 beforeAll(async () => {
-  const { LocalWorkerSupervisor } = await import("../../dist/src-main/orchestrator/local-worker/local-worker-supervisor.js");
+  const { LocalWorkerSupervisor } = await import("../../dist/src-main/local-worker/local-worker-supervisor.js");
   orch = await startTestOrchestrator({ log_level: "warn" });
   dir = mkdtempSync(join(tmpdir(), "llorch-oneclick-"));
   const logger = pino({ level: "warn" });

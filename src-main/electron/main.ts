@@ -9,7 +9,7 @@ import { Menu, app, dialog, ipcMain, shell, type BrowserWindow } from "electron"
 import { pino, type DestinationStream, type Logger } from "pino";
 import { IPC_CHANNELS, type ConnectionInfo, type DashboardRoute, type LocalWorkerStatus } from "../../src-shared/ipc/ipc-contract.js";
 import { ConfigError, StartupRefused, createOrchestrator, loadOrchestratorConfig, type Orchestrator } from "../orchestrator/index.js";
-import { LocalWorkerSupervisor } from "../orchestrator/local-worker/local-worker-supervisor.js";
+import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { buildAppMenuTemplate } from "./app-menu.js";
 import { modelsDirFor, shellPaths, userDataOverride, type ShellPaths } from "./app-paths.js";
 import { chooseBindAddr } from "./bind-address.js";

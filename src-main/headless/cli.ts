@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfig, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
-import { LocalWorkerSupervisor } from "../orchestrator/local-worker/local-worker-supervisor.js";
+import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 
 const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard for local LLM inference
 

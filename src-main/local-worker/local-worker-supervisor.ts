@@ -23,8 +23,10 @@ export interface LocalWorkerOptions {
 
 export type LocalWorkerState = "stopped" | "starting" | "running" | "restarting";
 
-const WORKER_CLI = fileURLToPath(new URL("../../../worker-agent/cli.js", import.meta.url));
-const MAKE_MODEL_CLI = fileURLToPath(new URL("../../../scripts/make-model.js", import.meta.url));
+// Found through the package's own exports (package.json "exports"), not by a relative path into
+// another folder: wherever this file is compiled or bundled, the package says where its CLIs are.
+const WORKER_CLI = fileURLToPath(import.meta.resolve("llama-orch/worker-cli"));
+const MAKE_MODEL_CLI = fileURLToPath(import.meta.resolve("llama-orch/make-model"));
 const MAX_BACKOFF_MS = 30_000;
 
 /**
