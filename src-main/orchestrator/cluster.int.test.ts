@@ -251,6 +251,27 @@ describe("failures (run last: they kill workers)", () => {
     await a.kill();
   });
 
+  it("when the only node holding a model hangs before the first token, the task ends at once with a retriable error, not at its deadline", async () => {
+    const c = await startWorkerProcess({ nodeId: "node-c", models: ["tiny-chatml"], orchestratorUrl: orch.url, token: orch.token, slots: 1 });
+    try {
+      await waitForCluster({ "node-c": 1 });
+      process.kill(c.pid, "SIGSTOP"); // hung: still Online for a moment, accepts TCP, never answers
+      const body = task(testModelName("tiny-chatml"), { max_tokens: 8, deadline_ms: 60_000 });
+      const started = Date.now();
+      expect((await submit(body)).status).toBe(202);
+      const events = await followTaskEvents(orch.url, orch.token, body.task_id as string).done;
+      const elapsed = Date.now() - started;
+      expect(terminal(events)).toMatchObject({ event: "error", data: { code: "REPLICA_EXHAUSTED", retriable: true } });
+      expect((terminal(events)?.data as { retry_after_ms?: number }).retry_after_ms).toBeGreaterThan(0);
+      // Hang detection (node_timeout_ms) bounds it, far below the 60 s deadline it used to wait for.
+      expect(elapsed).toBeLessThan(20_000);
+      expect(await status(body.task_id as string)).toMatchObject({ state: "failed", attempts: 1 });
+    } finally {
+      process.kill(c.pid, "SIGKILL");
+      await c.kill();
+    }
+  });
+
   it("after an orchestrator restart the agents re-register by themselves and the node list is intact", async () => {
     await orch.restart();
     const before = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.map((n) => n.node_id);

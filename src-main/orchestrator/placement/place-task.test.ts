@@ -87,6 +87,18 @@ describe("placeTask", () => {
     expect(d).toMatchObject({ outcome: "assigned", node_id: "n2" });
   });
 
+  it("re-placement that finds no other holder ends at once with a retriable REPLICA_EXHAUSTED, never a silent wait", () => {
+    const d = placeTask(auto({ exclude_nodes: ["n1"] }), [pool("n1", "p1", { node_schedulable: false, node_state: "Suspect" }), pool("n2", "p2", { models_available: [B], loaded_model: B })], leastLoaded);
+    expect(d).toMatchObject({ outcome: "no_capacity", code: "REPLICA_EXHAUSTED", transient: false });
+  });
+
+  it("waits for the model's holders only while one of them is Suspect; Offline or drained holders end the wait", () => {
+    const suspect = placeTask(auto(), [pool("n1", "p1", { node_schedulable: false, node_state: "Suspect" }), pool("n2", "p2", { node_schedulable: false, node_state: "Offline" })], leastLoaded);
+    expect(suspect).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: true });
+    const gone = placeTask(auto(), [pool("n1", "p1", { node_schedulable: false, node_state: "Offline" }), pool("n2", "p2", { node_schedulable: false, node_state: "draining" })], leastLoaded);
+    expect(gone).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: false });
+  });
+
   it("a cold pool needs the model to fit its free VRAM; a warm one does not", () => {
     const gpu = { device_mask: "0", vram_free_bytes: 100 };
     const cold = pool("n1", "p1", { ...gpu, loaded_model: B, models_available: [A, B] });

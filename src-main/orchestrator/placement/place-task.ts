@@ -175,8 +175,19 @@ function checkPin(r: PlacementRequest, candidates: PlacementCandidate[]): Omit<E
 function noCapacity(r: PlacementRequest, candidates: PlacementCandidate[], verdicts: CandidateVerdict[]): Omit<Extract<PlacementDecision, { outcome: "no_capacity" }>, "pinned" | "candidates"> {
   const holders = candidates.filter((c) => c.loaded_model === r.model_sha256 || c.models_available.includes(r.model_sha256));
   if (holders.length === 0) return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "no node holds the model", transient: false };
-  const onlineHolders = holders.filter((c) => c.node_schedulable && !(r.exclude_nodes ?? []).includes(c.node_id));
-  if (onlineHolders.length === 0) return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is offline, draining or already failed this task", transient: true };
+  const excluded = new Set(r.exclude_nodes ?? []);
+  const onlineHolders = holders.filter((c) => c.node_schedulable && !excluded.has(c.node_id));
+  if (onlineHolders.length === 0) {
+    // Never wait silently for a holder that is gone: wait only while one is Suspect (it is Online
+    // again or Offline within node_timeout_ms), else end now with a retriable error.
+    if (holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id))) {
+      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable; waiting while one is Suspect", transient: true };
+    }
+    if (holders.some((c) => excluded.has(c.node_id))) {
+      return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
+    }
+    return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is offline or draining", transient: false };
+  }
   // Holders are online: if only slots, readiness or drain stand in the way, waiting helps.
   const blockers = verdicts.filter((v) => onlineHolders.some((c) => c.pool_id === v.pool_id)).flatMap((v) => v.rejected_because);
   const permanent = blockers.some((b) => b.startsWith("VRAM short") || b.includes("avoid_") || b.includes("device mask") || b.includes("prefer_pools"));

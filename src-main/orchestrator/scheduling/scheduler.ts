@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { placeTask } from "../placement/place-task.js";
 import type { PlacementCandidate, PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
@@ -208,7 +209,8 @@ export class Scheduler<T extends SchedulableTask> {
           this.start(task, decision);
         } else if (!decision.transient) {
           this.queue.remove(task.task_id);
-          this.deps.hooks.failed(task, { code: decision.code, message: decision.message }, decision);
+          const retryAfter = ERROR_CODES[decision.code].retriable ? { retry_after_ms: this.deps.config().retry_after_ms } : {};
+          this.deps.hooks.failed(task, { code: decision.code, message: decision.message, ...retryAfter }, decision);
         }
       }
       this.updateQueueGauge();

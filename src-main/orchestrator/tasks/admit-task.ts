@@ -3,6 +3,7 @@ import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-
 import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
@@ -115,7 +116,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   if (feasibility.outcome === "no_capacity") {
     ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
     ctx.metrics.placementDecisions.inc({ outcome: "no_capacity", pinned: String(feasibility.pinned), fallback: "false" });
-    throw new OrchError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : {});
+    throw new OrchError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : ERROR_CODES[feasibility.code].retriable ? { retry_after_ms: cfg.retry_after_ms } : {});
   }
 
   let admitted;
