@@ -1,0 +1,242 @@
+import type { EventEmitter } from "node:events";
+import type { PoolDefinition, SupervisorConfig } from "../../src-shared/config/worker-config.js";
+import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
+import type { CatalogModel } from "../catalog/model-catalog.js";
+import type { EngineLoadedMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine/engine-ipc.js";
+import { describeExit, EngineProcess, type EngineExit } from "../engine/engine-process.js";
+import type { Logger } from "../logging/logger.js";
+import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import type { PoolLifecycle, PoolPhase } from "./pool-lifecycle.js";
+import { RestartPolicy, type Clock } from "./restart-policy.js";
+
+/** The parent-side engine child as the supervisor uses it (a fake in unit tests). */
+export interface EngineHandle extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
+  readonly pid: number | undefined;
+  readonly alive: boolean;
+  send(message: ParentToEngineMessage): boolean;
+  kill(signal?: NodeJS.Signals): void;
+  stop(graceMs?: number): Promise<unknown>;
+}
+
+export type LoadPhase = Extract<PoolPhase, "loading" | "reload_loading" | "rollback_loading">;
+
+export type LoadOutcome = { ok: true } | { ok: false; cause: "crash" | "load_failed" | "stopped"; code: ErrorCode; message: string };
+
+export interface SupervisorOptions {
+  poolId: string;
+  definition: PoolDefinition;
+  threads: number;
+  supervisor: SupervisorConfig;
+  clock: Clock;
+  metrics: WorkerMetrics;
+  log: Logger;
+  lifecycle: PoolLifecycle;
+  spawnEngine?: (env: NodeJS.ProcessEnv) => EngineHandle;
+  /** The engine loaded a model: the serving side sizes its slots. */
+  onLoaded: (loaded: EngineLoadedMessage) => void;
+  /** token / done / task_failed for the serving side. */
+  onTaskMessage: (message: EngineToParentMessage) => void;
+  /** The engine died on its own: the serving side fails its work with ENGINE_CRASHED. */
+  onEngineGone: (reason: string) => void;
+}
+
+/**
+ * Engine process lifecycle: starts the engine child for a model, tells the lifecycle when it is
+ * ready, restarts it with backoff after a crash or load failure (RestartPolicy, with its circuit
+ * breaker), and stops it. Events of an engine that is no longer the current one are ignored.
+ */
+export class EngineSupervisor {
+  readonly policy: RestartPolicy;
+  private engineHandle: EngineHandle | undefined;
+  private loadedInfo: EngineLoadedMessage | undefined;
+  private currentModel: CatalogModel | undefined;
+  private currentDefinition: PoolDefinition;
+  private pendingLoad: ((outcome: LoadOutcome) => void) | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartCount = 0;
+  private vramFreeBytes = 0;
+  private lastExitText: string | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.policy = new RestartPolicy(options.supervisor, options.clock);
+    this.currentDefinition = options.definition;
+    this.log = options.log;
+    // A pending restart belongs to backoff / circuit_open; any way out of them cancels it.
+    options.lifecycle.on("changed", (from) => {
+      if (from === "backoff" || from === "circuit_open") this.clearRestartTimer();
+    });
+  }
+
+  get engine(): EngineHandle | undefined {
+    return this.engineHandle;
+  }
+  get loaded(): EngineLoadedMessage | undefined {
+    return this.loadedInfo;
+  }
+  get model(): CatalogModel | undefined {
+    return this.currentModel;
+  }
+  get definition(): PoolDefinition {
+    return this.currentDefinition;
+  }
+  get restarts(): number {
+    return this.restartCount;
+  }
+  get vramFree(): number {
+    return this.vramFreeBytes;
+  }
+  get lastExit(): string | null {
+    return this.lastExitText;
+  }
+
+  send(message: ParentToEngineMessage): boolean {
+    return this.engineHandle?.send(message) ?? false;
+  }
+
+  /**
+   * Enters `phase`, starts an engine for `model` and resolves when it is ready or has failed. On
+   * success the pool becomes ready with `readyError` as last_error. A failure is supervised
+   * (restart, breaker, failed) except in reload_loading, whose caller rolls back. If another
+   * command changed the phase meanwhile, the outcome is only reported.
+   */
+  async load(model: CatalogModel, phase: LoadPhase, loadingError: string | null | undefined, readyError: string | null = null): Promise<LoadOutcome> {
+    const { lifecycle } = this.options;
+    if (!lifecycle.transition(phase, `loading ${model.file_name}`, loadingError)) return { ok: false, cause: "stopped", code: "POOL_UNREADY", message: "transition refused" };
+    this.currentModel = model;
+    this.currentDefinition = { ...this.currentDefinition, model: model.file_name };
+    const outcome = await this.spawn(model);
+    if (!lifecycle.is(phase)) return outcome;
+    if (outcome.ok) lifecycle.transition("ready", "engine loaded", readyError);
+    else if (phase !== "reload_loading") this.onFailure(outcome);
+    return outcome;
+  }
+
+  /** Stops the current engine (its exit is intentional) and settles a pending load as stopped. */
+  async stopEngine(): Promise<void> {
+    const engine = this.detach({ ok: false, cause: "stopped", code: "POOL_UNREADY", message: "engine stopped" });
+    if (engine !== undefined) await engine.stop();
+  }
+
+  private spawn(model: CatalogModel): Promise<LoadOutcome> {
+    const definition = this.currentDefinition;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (typeof definition.device === "number") {
+      // node-llama-cpp picks its device itself; restrict what it can see to the chosen GPU.
+      env.CUDA_VISIBLE_DEVICES = String(definition.device);
+      env.GGML_VK_VISIBLE_DEVICES = String(definition.device);
+    }
+    const engine = (this.options.spawnEngine ?? ((e: NodeJS.ProcessEnv) => new EngineProcess(e)))(env);
+    this.engineHandle = engine;
+    this.loadedInfo = undefined;
+    engine.on("message", (message) => {
+      if (this.engineHandle === engine) this.onMessage(engine, message);
+    });
+    engine.on("exit", (exit) => {
+      if (this.engineHandle === engine) this.onExit(exit);
+    });
+    engine.on("protocol_error", (message) => {
+      this.log.error({ error: message }, "engine sent an invalid IPC message; killing it");
+      engine.kill("SIGKILL");
+    });
+    this.log.info({ engine_pid: engine.pid, model: model.file_name, sha256: model.sha256, slots: definition.slots }, "engine starting");
+    const outcome = new Promise<LoadOutcome>((resolve) => {
+      this.pendingLoad = resolve;
+    });
+    engine.send({
+      type: "load",
+      model_path: model.path,
+      slots: definition.slots,
+      threads: this.options.threads,
+      device: definition.device,
+      ...(definition.context_size !== undefined ? { context_size: definition.context_size } : {}),
+      ...(definition.memory_limit_bytes !== undefined ? { memory_limit_bytes: definition.memory_limit_bytes } : {}),
+    });
+    return outcome;
+  }
+
+  private onMessage(engine: EngineHandle, message: EngineToParentMessage): void {
+    switch (message.type) {
+      case "loaded":
+        this.loadedInfo = message;
+        this.vramFreeBytes = message.vram_free_bytes;
+        this.policy.recordReady();
+        this.options.onLoaded(message);
+        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes }, "engine ready");
+        this.settleLoad({ ok: true });
+        return;
+      case "load_failed":
+        this.log.error({ code: message.code, error: message.message }, "engine failed to load the model");
+        // This engine is done either way; its exit is not news.
+        void this.detach({ ok: false, cause: "load_failed", code: message.code, message: message.message })?.stop(1000);
+        return;
+      case "stats":
+        this.vramFreeBytes = message.vram_free_bytes;
+        return;
+      default:
+        this.options.onTaskMessage(message);
+    }
+  }
+
+  private onExit(exit: EngineExit): void {
+    this.lastExitText = describeExit(exit);
+    const reason = `engine ${this.lastExitText}`;
+    const wasLoading = this.pendingLoad !== undefined;
+    this.detach({ ok: false, cause: "crash", code: "ENGINE_CRASHED", message: reason });
+    this.options.onEngineGone(reason);
+    // Draining, stopping and a reload's trial do not restart; a crash while loading is load()'s.
+    if (!this.options.lifecycle.is("ready", "loading", "rollback_loading")) return;
+    this.log.error({ exit_code: exit.code, signal: exit.signal }, "engine crashed");
+    if (wasLoading) return;
+    this.onFailure({ ok: false, cause: "crash", code: "ENGINE_CRASHED", message: reason });
+  }
+
+  /** Forgets the current engine (settling a pending load with `outcome`) and returns it. */
+  private detach(outcome: LoadOutcome): EngineHandle | undefined {
+    const engine = this.engineHandle;
+    this.engineHandle = undefined;
+    this.loadedInfo = undefined;
+    this.settleLoad(outcome);
+    return engine;
+  }
+
+  private settleLoad(outcome: LoadOutcome): void {
+    const resolve = this.pendingLoad;
+    this.pendingLoad = undefined;
+    resolve?.(outcome);
+  }
+
+  private onFailure(failure: Extract<LoadOutcome, { ok: false }>): void {
+    const { lifecycle } = this.options;
+    const message = `${failure.cause === "load_failed" ? `${failure.code}: ` : ""}${failure.message}`;
+    // A model that does not fit will not fit after a restart either.
+    if (failure.code === "MODEL_TOO_LARGE") {
+      lifecycle.transition("failed", "model too large", message);
+      return;
+    }
+    this.options.metrics.engineRestarts.inc({ pool_id: this.options.poolId, reason: failure.cause === "load_failed" ? "load_failed" : "crash" });
+    const model = this.currentModel;
+    if (model === undefined) return;
+    const decision = this.policy.recordFailure();
+    if (decision.kind === "restart") {
+      this.restartCount++;
+      this.log.warn({ delay_ms: decision.delayMs, consecutive_failures: decision.consecutiveFailures, reason: message }, "engine restart scheduled");
+      lifecycle.transition("backoff", message, message);
+      this.restartTimer = setTimeout(() => void this.load(model, "loading", undefined), decision.delayMs);
+      return;
+    }
+    const waitMs = Math.max(0, decision.retryAtMs - Date.now());
+    this.log.error({ reason: decision.reason, retry_in_ms: waitMs }, "engine circuit breaker open");
+    lifecycle.transition("circuit_open", decision.reason, `${message} (circuit open: ${decision.reason})`);
+    this.restartTimer = setTimeout(() => {
+      if (!this.policy.beginTrial()) return;
+      this.restartCount++;
+      void this.load(model, "loading", undefined);
+    }, waitMs);
+  }
+
+  private clearRestartTimer(): void {
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+  }
+}
