@@ -52,9 +52,9 @@ export function benchWorkspace(prefix) {
     return dir;
   }
 
-  /** The headless orchestrator on a free port; resolves with its URL. */
-  async function orchestrator(token) {
-    const { value } = await start(["dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, "orch")], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn" }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
+  /** The headless orchestrator on a free port (extra environment in `env`); resolves with its URL. */
+  async function orchestrator(token, env = {}) {
+    const { value } = await start(["dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, "orch")], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
     return value;
   }
 

@@ -240,7 +240,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       url = `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
       const sweep = setInterval(() => {
         registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms });
-        tasks.scheduler.schedulePump();
+        // Deadlines pass and nodes change state with time: reconsider every queued task each tick.
+        tasks.scheduler.reconsiderAll();
       }, 250);
       sweep.unref();
       timers.push(sweep);

@@ -19,6 +19,11 @@ export type EnqueueResult<T> =
 export class AdmissionQueue<T extends Queueable> {
   private readonly interactive: T[] = [];
   private readonly batch: T[] = [];
+  /** Position of every queued task in its lane; rebuilt lazily after a removal shifts positions. */
+  private positions = new Map<string, number>();
+  private positionsStale = false;
+  /** Bumped whenever queued tasks' positions shift (removal, drop, requeue at the front). */
+  private shiftCount = 0;
 
   constructor(
     private capacity: number,
@@ -45,31 +50,41 @@ export class AdmissionQueue<T extends Queueable> {
       dropped = this.batch.shift() ?? this.interactive.shift() ?? null;
       if (dropped === null) return { accepted: false };
     }
+    if (dropped !== null) this.shifted();
     const lane = this.lane(item.priority);
     lane.push(item);
+    // Appending shifts nobody: the new task's position is known without a rebuild.
+    if (!this.positionsStale) this.positions.set(item.task_id, lane.length - 1);
     return { accepted: true, position: lane.length - 1, dropped };
   }
 
   /** Puts a task back at the head of its lane (re-placement after a failed dispatch); ignores capacity. */
   requeueFront(item: T): void {
     this.lane(item.priority).unshift(item);
+    this.shifted();
   }
 
   remove(taskId: string): T | null {
+    const position = this.positionOf(taskId);
+    if (position < 0) return null;
     for (const lane of [this.interactive, this.batch]) {
-      const i = lane.findIndex((t) => t.task_id === taskId);
-      if (i >= 0) return lane.splice(i, 1)[0] ?? null;
+      if (lane[position]?.task_id === taskId) {
+        this.shifted();
+        return lane.splice(position, 1)[0] ?? null;
+      }
     }
     return null;
   }
 
-  /** 0-based position within the task's own priority class, or -1. */
+  /** 0-based position within the task's own priority class, or -1. O(1) between shifts. */
   positionOf(taskId: string): number {
-    for (const lane of [this.interactive, this.batch]) {
-      const i = lane.findIndex((t) => t.task_id === taskId);
-      if (i >= 0) return i;
-    }
-    return -1;
+    if (this.positionsStale) this.rebuildPositions();
+    return this.positions.get(taskId) ?? -1;
+  }
+
+  /** A counter that changes whenever queued tasks' positions shift; appends do not change it. */
+  get shifts(): number {
+    return this.shiftCount;
   }
 
   /** Position in dispatch order (interactive first), or -1: how many tasks go before it overall. */
@@ -83,6 +98,17 @@ export class AdmissionQueue<T extends Queueable> {
   /** Queued tasks in dispatch order. */
   items(): T[] {
     return [...this.interactive, ...this.batch];
+  }
+
+  private shifted(): void {
+    this.shiftCount++;
+    this.positionsStale = true;
+  }
+
+  private rebuildPositions(): void {
+    this.positions = new Map();
+    for (const lane of [this.interactive, this.batch]) lane.forEach((t, i) => this.positions.set(t.task_id, i));
+    this.positionsStale = false;
   }
 
   private lane(priority: Priority): T[] {

@@ -9,12 +9,16 @@ import { shouldReplace } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
 import { AdmissionQueue, type EnqueueResult, type Priority } from "./admission-queue.js";
+import { ModelCapacity } from "./model-capacity.js";
 import { poolCandidates } from "./pool-candidates.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
 import type { SessionStore } from "./session-store.js";
 import { StartTimePredictor } from "./start-time-predictor.js";
 
 const DRAIN_MARK_MS = 10_000;
+/** Positions below this are reported on every change; further back, at most once per interval. */
+const NOTIFY_EVERY_CHANGE_BELOW = 16;
+const NOTIFY_INTERVAL_MS = 1000;
 
 export interface SchedulerDeps<T extends SchedulableTask> {
   config: () => OrchestratorConfig;
@@ -49,6 +53,15 @@ export class Scheduler<T extends SchedulableTask> {
   /** Pools an operator drained here, until heartbeats have had time to report it (ms marked). */
   private readonly drainMarks = new Map<string, number>();
   private placementSequence = 0;
+  /** Tasks enqueued since the last pass; a pass with nothing else changed considers only these. */
+  private fresh: T[] = [];
+  /** Capacity may have changed since the last pass: consider every queued task. */
+  private fullPass = true;
+  /** The queue's shift counter at the last position notification. */
+  private notifiedShifts = 0;
+  private readonly notifiedAt = new Map<string, number>();
+  /** Queued tasks and their max_tokens per model, kept with every enqueue and removal. */
+  private readonly queuedByModel = new Map<string, { count: number; tokens: number }>();
   private pumpScheduled = false;
   private pumping = false;
   private closed = false;
@@ -61,7 +74,7 @@ export class Scheduler<T extends SchedulableTask> {
     deps.registry.on("changed", (nodeId) => {
       // An operator drain holds until the worker's own snapshot confirms it (draining or unready).
       for (const pool of deps.registry.get(nodeId)?.pools ?? []) if (pool.draining || !pool.ready) this.drainMarks.delete(pool.pool_id);
-      this.schedulePump();
+      this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
   }
@@ -74,6 +87,12 @@ export class Scheduler<T extends SchedulableTask> {
   configure(): void {
     const cfg = this.deps.config();
     this.queue.configure(cfg.admission_capacity, cfg.admission_policy);
+    this.reconsiderAll();
+  }
+
+  /** Capacity may have changed (or time passed: deadlines): the next pass considers every queued task. */
+  reconsiderAll(): void {
+    this.fullPass = true;
     this.schedulePump();
   }
 
@@ -84,20 +103,25 @@ export class Scheduler<T extends SchedulableTask> {
     if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
     if (!result.accepted) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
     else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
+    if (result.accepted) {
+      this.fresh.push(task);
+      this.countQueued(task, +1);
+      if (result.dropped !== null) this.forget(result.dropped);
+    }
     this.updateQueueGauge();
     return result;
   }
 
   /** Undoes an enqueue whose journal write failed, restoring a drop-lru victim. */
   undoEnqueue(task: T, result: EnqueueResult<T>): void {
-    this.queue.remove(task.task_id);
-    if (result.accepted && result.dropped !== null) this.queue.requeueFront(result.dropped);
+    this.dequeue(task);
+    if (result.accepted && result.dropped !== null) this.requeueFront(result.dropped);
     this.updateQueueGauge();
   }
 
   /** Removes a queued task or stops a running one (its worker is told to cancel). */
   withdraw(task: T): void {
-    if (this.queue.remove(task.task_id) !== null) {
+    if (this.dequeue(task)) {
       this.updateQueueGauge();
     } else {
       const run = this.running.get(task.task_id);
@@ -106,7 +130,6 @@ export class Scheduler<T extends SchedulableTask> {
         run.abort.abort();
       }
     }
-    this.notifiedPosition.delete(task.task_id);
     this.schedulePump();
   }
 
@@ -142,8 +165,11 @@ export class Scheduler<T extends SchedulableTask> {
     return placeTask(this.placementRequest(task), candidates, this.policy());
   }
 
+  /** Predicted start of a task that just joined the tail of the queue. */
   predictStartMs(task: T): number {
-    return this.predictor.predict(task, this.queue.items(), this.runningTasks(), this.candidates());
+    const totals = this.queuedByModel.get(task.model.sha256);
+    const ahead = totals === undefined ? { count: 0, tokens: 0 } : { count: totals.count - 1, tokens: totals.tokens - task.generation.max_tokens };
+    return this.predictor.predictTail(task, ahead, this.runningTasks(), this.candidates());
   }
 
   /** A completed task's decode speed, for later predictions. */
@@ -165,7 +191,7 @@ export class Scheduler<T extends SchedulableTask> {
     this.closed = true;
     const retryAfter = this.deps.config().retry_after_ms;
     for (const task of this.queue.items()) {
-      this.queue.remove(task.task_id);
+      this.dequeue(task);
       this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
     }
     this.updateQueueGauge();
@@ -187,34 +213,53 @@ export class Scheduler<T extends SchedulableTask> {
     return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId)).map((c) => (this.drainMarks.has(c.pool_id) ? { ...c, draining: true } : c));
   }
 
+  /**
+   * One placement pass. A pass after an enqueue considers only the new tasks (nothing else changed);
+   * a pass after a change of capacity (registry, a freed slot, a re-placement, settings, the periodic
+   * tick) considers every queued task, but skips placement for a task whose model has no free slot
+   * on any schedulable holder: it would only learn again that it must wait.
+   */
   private pump(): void {
-    if (this.pumping || this.closed || this.queue.depth === 0) return;
+    if (this.pumping || this.closed || this.queue.depth === 0) {
+      this.fresh = [];
+      return;
+    }
     this.pumping = true;
     try {
+      const tasks = this.fullPass ? this.queue.items() : this.fresh;
+      this.fullPass = false;
+      this.fresh = [];
       // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
       const candidates = this.candidates();
-      for (const task of this.queue.items()) {
+      const capacity = new ModelCapacity(candidates);
+      for (const task of tasks) {
+        if (this.queue.positionOf(task.task_id) < 0) continue;
         if (task.deadline_at_ms < this.now()) {
-          this.queue.remove(task.task_id);
+          this.dequeue(task);
           this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
           continue;
         }
+        // A re-placed task always gets a decision: it may have no other holder left (REPLICA_EXHAUSTED).
+        if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) continue;
         const decision = placeTask(this.placementRequest(task), candidates, this.policy());
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
-          this.queue.remove(task.task_id);
+          this.dequeue(task);
           this.placementSequence++;
           const taken = candidates.find((c) => c.pool_id === decision.pool_id);
-          if (taken) taken.slots_free = Math.max(0, taken.slots_free - 1);
+          if (taken) {
+            taken.slots_free = Math.max(0, taken.slots_free - 1);
+            capacity.slotTaken(taken);
+          }
           this.start(task, decision);
         } else if (!decision.transient) {
-          this.queue.remove(task.task_id);
+          this.dequeue(task);
           const retryAfter = ERROR_CODES[decision.code].retriable ? { retry_after_ms: this.deps.config().retry_after_ms } : {};
           this.deps.hooks.failed(task, { code: decision.code, message: decision.message, ...retryAfter }, decision);
         }
       }
       this.updateQueueGauge();
-      this.notifyQueuePositions(candidates);
+      if (this.queue.shifts !== this.notifiedShifts) this.notifyQueuePositions(candidates);
     } finally {
       this.pumping = false;
     }
@@ -223,14 +268,13 @@ export class Scheduler<T extends SchedulableTask> {
   private start(task: T, decision: AssignedDecision): void {
     const client = this.deps.workers.forNode(decision.node_id);
     if (client === undefined) {
-      this.queue.requeueFront(task);
+      this.requeueFront(task);
       return;
     }
     task.attempted_nodes.push(decision.node_id);
     this.inflight.set(decision.pool_id, this.inflightOn(decision.pool_id) + 1);
     const run: RunningTask<T> = { task, node_id: decision.node_id, pool_id: decision.pool_id, abort: new AbortController() };
     this.running.set(task.task_id, run);
-    this.notifiedPosition.delete(task.task_id);
     this.deps.hooks.placed(task, decision);
     const hooks = this.deps.hooks;
     const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message) };
@@ -239,7 +283,7 @@ export class Scheduler<T extends SchedulableTask> {
       .finally(() => {
         this.running.delete(task.task_id);
         this.inflight.set(decision.pool_id, Math.max(0, this.inflightOn(decision.pool_id) - 1));
-        this.schedulePump();
+        this.reconsiderAll();
       });
   }
 
@@ -255,11 +299,40 @@ export class Scheduler<T extends SchedulableTask> {
       const why = `${outcome.code}: ${outcome.message}`;
       this.deps.metrics.taskRetries.inc();
       this.deps.logger.warn({ task_id: task.task_id, node_id: run.node_id, why }, "dispatch failed before the first token; re-placing");
-      this.queue.requeueFront(task);
+      this.requeueFront(task);
       this.deps.hooks.replacing(task, why);
       return;
     }
     this.deps.hooks.failed(task, { code: outcome.code, message: outcome.message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
+  }
+
+  /** Takes a task out of the queue with its bookkeeping; false when it was not queued. */
+  private dequeue(task: T): boolean {
+    if (this.queue.remove(task.task_id) === null) return false;
+    this.forget(task);
+    return true;
+  }
+
+  private requeueFront(task: T): void {
+    this.queue.requeueFront(task);
+    this.countQueued(task, +1);
+    this.fullPass = true;
+  }
+
+  /** Drops per-task bookkeeping of a task that left the queue. */
+  private forget(task: T): void {
+    this.countQueued(task, -1);
+    this.notifiedPosition.delete(task.task_id);
+    this.notifiedAt.delete(task.task_id);
+  }
+
+  private countQueued(task: T, delta: 1 | -1): void {
+    const sha = task.model.sha256;
+    const totals = this.queuedByModel.get(sha) ?? { count: 0, tokens: 0 };
+    totals.count += delta;
+    totals.tokens += delta * task.generation.max_tokens;
+    if (totals.count <= 0) this.queuedByModel.delete(sha);
+    else this.queuedByModel.set(sha, totals);
   }
 
   private onNodeLost(nodeId: string, reason: string): void {
@@ -305,18 +378,29 @@ export class Scheduler<T extends SchedulableTask> {
     this.deps.metrics.queueDepth.set({ priority: "batch" }, this.queue.depthOf("batch"));
   }
 
-  /** Queued tasks learn their new position when it changes (a `metrics` event with queue_position). */
+  /**
+   * Queued tasks learn their new position when it changes (a `metrics` event with queue_position and
+   * predicted_start_ms), in one pass with predictions computed incrementally. A task far back in a
+   * long queue hears at most once a second, so a moving queue does not flood streams or memory.
+   */
   private notifyQueuePositions(candidates: PlacementCandidate[]): void {
+    this.notifiedShifts = this.queue.shifts;
     const depth = this.queue.depth;
     const queued = this.queue.items();
-    const running = this.runningTasks();
-    for (const task of queued) {
+    const now = this.now();
+    const predictions = this.predictor.predictQueue(queued, this.runningTasks(), candidates);
+    queued.forEach((task, i) => {
       const position = this.queue.positionOf(task.task_id);
-      if (this.notifiedPosition.get(task.task_id) === position) continue;
+      if (this.notifiedPosition.get(task.task_id) === position) return;
       if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
-        this.deps.hooks.waiting(task, position, this.predictor.predict(task, queued, running, candidates), depth);
+        if (position >= NOTIFY_EVERY_CHANGE_BELOW && now - (this.notifiedAt.get(task.task_id) ?? 0) < NOTIFY_INTERVAL_MS) {
+          this.notifiedShifts = -1; // tell it later
+          return;
+        }
+        this.deps.hooks.waiting(task, position, predictions[i] ?? 0, depth);
+        this.notifiedAt.set(task.task_id, now);
       }
       this.notifiedPosition.set(task.task_id, position);
-    }
+    });
   }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Admission rate as the queue grows: POST /v2/tasks → 202 (journaled, queued) with the queue near
+// empty (baseline) and again with `--depth` tasks already waiting, in one run against one
+// orchestrator. A simulated node (bench/simulated-node.mjs) holds the only slot, so nothing drains.
+// Reports both rates and their ratio (the target is ≥ 0.8 at depth 10,000).
+//   npm run build && node bench/admission-depth.mjs [--depth 10000] [--window 1000] [--concurrency 32] [--short] [--json]
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { benchWorkspace } from "./bench-processes.mjs";
+import { startHoldingNode } from "./simulated-node.mjs";
+
+const { values } = parseArgs({ options: { depth: { type: "string", default: "10000" }, window: { type: "string", default: "1000" }, concurrency: { type: "string", default: "32" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
+const depth = values.short ? 600 : Number(values.depth);
+const window = values.short ? 150 : Number(values.window);
+const concurrency = Number(values.concurrency);
+const token = "bench-token-0123456789abcdef0123456789abcd";
+const ws = benchWorkspace("llorch-bench-admission-");
+const orchUrl = await ws.orchestrator(token, { ORCHD_ADMISSION_CAPACITY: String(depth + window + 10) });
+const node = await startHoldingNode({ orchUrl, token, nodeId: "sim-1", poolId: "sim-1-p0", modelName: "bench-sim" });
+const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+async function admit() {
+  const body = { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: node.modelName, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "hi", max_tokens: 8, deadline_ms: 600_000 };
+  const res = await fetch(`${orchUrl}/v2/tasks`, { method: "POST", headers, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  if (res.status !== 202) throw new Error(`admission answered ${res.status}`);
+}
+
+/** Admits `count` tasks with `concurrency` in flight; returns tasks per second. */
+async function admitMany(count) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      next++;
+      await admit();
+    }
+  }));
+  return (count * 1000) / (performance.now() - t0);
+}
+
+await admit(); // takes the only slot for good
+await new Promise((r) => setTimeout(r, 200));
+await admitMany(Math.min(100, window)); // warm-up
+const shallow = await admitMany(window);
+const fill = depth - window - Math.min(100, window);
+if (fill > 0) await admitMany(fill);
+const deep = await admitMany(window);
+const result = { depth, window, concurrency, rate_shallow_per_s: Math.round(shallow), rate_deep_per_s: Math.round(deep), ratio: Number((deep / shallow).toFixed(3)) };
+await node.stop();
+if (values.json) console.log(JSON.stringify(result));
+else console.log(`admission: ${result.rate_shallow_per_s}/s near depth 0, ${result.rate_deep_per_s}/s at depth ${depth} → ${result.ratio}× (target ≥ 0.8)`);
+process.exit(0);

@@ -1,0 +1,46 @@
+import type { PlacementCandidate } from "../placement/placement-types.js";
+
+interface Capacity {
+  /** Some schedulable, ready pool holding the model has a free slot. */
+  free: boolean;
+  /** Some schedulable node holds the model (so a task without a free slot only has to wait). */
+  holder: boolean;
+}
+
+/**
+ * Per-model capacity over one pump's candidate snapshot, computed once per model and invalidated when
+ * a slot is taken, so a long queue costs one map lookup per waiting task instead of a placement.
+ */
+export class ModelCapacity {
+  private readonly byModel = new Map<string, Capacity>();
+
+  constructor(private readonly candidates: readonly PlacementCandidate[]) {}
+
+  /** True when placement could only answer "wait": a holder is schedulable but no slot is free. */
+  mustWait(sha: string): boolean {
+    const c = this.of(sha);
+    return !c.free && c.holder;
+  }
+
+  slotTaken(candidate: PlacementCandidate): void {
+    if (candidate.loaded_model !== undefined) this.byModel.delete(candidate.loaded_model);
+    for (const sha of candidate.models_available) this.byModel.delete(sha);
+  }
+
+  private of(sha: string): Capacity {
+    let c = this.byModel.get(sha);
+    if (c === undefined) {
+      c = { free: false, holder: false };
+      for (const p of this.candidates) {
+        if (!p.node_schedulable || (p.loaded_model !== sha && !p.models_available.includes(sha))) continue;
+        c.holder = true;
+        if (p.ready && !p.draining && p.slots_free > 0) {
+          c.free = true;
+          break;
+        }
+      }
+      this.byModel.set(sha, c);
+    }
+    return c;
+  }
+}
