@@ -25,6 +25,7 @@ const ours = {
   headless: folder("headless", "The orchestrator library never imports its entry points (DESIGN.md §1)."),
   scripts: folder("scripts", "Product code does not import dev scripts."),
   testSupport: folder("test-support", "Product code does not import test support."),
+  srcNode: folder("src-node", "Only the Node servers (orchestrator, worker agent) use the server layer in src-node (DESIGN.md §1)."),
 };
 
 function restrict(files, { paths = [], patterns = [] }) {
@@ -57,9 +58,14 @@ export const importBoundaries = [
   // src-shared: runtime-neutral, imports nothing of ours, no node:, no DOM, no electron.
   restrict(["src-shared/**/*.ts"], {
     paths: [...nodeBuiltinPaths, electronPackage, { name: "react", message: "src-shared is runtime-neutral." }],
+    patterns: [ours.srcMain, ours.worker, ours.renderer, ours.scripts, ours.testSupport, ours.srcNode],
+  }),
+  // src-node, the server layer both Node servers share: src-shared, node built-ins and npm packages only.
+  restrict(["src-node/**/*.ts"], {
+    paths: [electronPackage],
     patterns: [ours.srcMain, ours.worker, ours.renderer, ours.scripts, ours.testSupport],
   }),
-  // orchestrator library: src-shared only; never electron, the worker agent, the renderer or its own entries.
+  // orchestrator library: src-shared and src-node only; never electron, the worker agent, the renderer or its own entries.
   restrict(["src-main/orchestrator/**/*.ts"], {
     paths: [electronPackage],
     patterns: [ours.worker, ours.renderer, ours.electronFolder, ours.headless, ours.scripts, ours.testSupport],
@@ -85,7 +91,7 @@ export const importBoundaries = [
   restrict(["src-main/electron/**/*.ts", "src-main/electron/**/*.cts"], {
     patterns: [ours.worker, ours.renderer, ours.headless, ours.scripts, ours.testSupport],
   }),
-  // worker agent: src-shared only.
+  // worker agent: src-shared and src-node only.
   restrict(["worker-agent/**/*.ts"], {
     paths: [electronPackage],
     patterns: [ours.srcMain, ours.renderer, ours.scripts, ours.testSupport],
@@ -93,6 +99,6 @@ export const importBoundaries = [
   // renderer: src-shared only; talks to the orchestrator over HTTP/SSE, no node:, no electron.
   restrict(["src-renderer/**/*.ts", "src-renderer/**/*.tsx"], {
     paths: [...nodeBuiltinPaths, electronPackage],
-    patterns: [ours.srcMain, ours.worker, ours.scripts, ours.testSupport],
+    patterns: [ours.srcMain, ours.worker, ours.scripts, ours.testSupport, ours.srcNode],
   }),
 ];

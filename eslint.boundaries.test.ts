@@ -40,6 +40,12 @@ const forbidden: Array<[file: string, importLine: string]> = [
   ["src-main/orchestrator/placement/example.ts", 'import { Scheduler } from "../scheduling/scheduler.js";'],
   ["src-main/orchestrator/tasks/example.ts", 'import { app } from "electron";'],
   ["src-main/orchestrator/workers/example.ts", 'import { startAgent } from "../../../worker-agent/agent.js";'],
+  ["src-renderer/example.tsx", 'import { openSse } from "../src-node/sse-writer.js";'],
+  ["src-shared/streaming/example.ts", 'import { openSse } from "../../src-node/sse-writer.js";'],
+  ["src-node/example.ts", 'import { createOrchestrator } from "../src-main/orchestrator/index.js";'],
+  ["src-node/example.ts", 'import { startAgent } from "../worker-agent/agent.js";'],
+  ["src-node/example.ts", 'import { App } from "../src-renderer/app.js";'],
+  ["src-node/example.ts", 'import { app } from "electron";'],
 ];
 
 const allowed: Array<[file: string, importLine: string]> = [
@@ -58,6 +64,11 @@ const allowed: Array<[file: string, importLine: string]> = [
   ["src-main/electron/example.ts", 'import { createOrchestrator } from "../orchestrator/index.js";'],
   ["worker-agent/example.ts", 'import { ErrorEnvelope } from "../src-shared/errors/error-envelope.js";'],
   ["src-renderer/example.tsx", 'import { ErrorEnvelope } from "../src-shared/errors/error-envelope.js";'],
+  ["src-node/example.ts", 'import { ErrorEnvelope } from "../src-shared/errors/error-envelope.js";'],
+  ["src-node/example.ts", 'import { createServer } from "node:http";'],
+  ["src-node/example.ts", 'import express from "express";'],
+  ["src-main/orchestrator/example.ts", 'import { openSse } from "../../src-node/sse-writer.js";'],
+  ["worker-agent/example.ts", 'import { openSse } from "../src-node/sse-writer.js";'],
 ];
 
 describe("import boundaries (DESIGN.md §1)", () => {

@@ -4,7 +4,7 @@
 // Reports p50/p95 latency of each path, the ratio orchestrator/direct and the added milliseconds.
 //   npm run build && node bench/router-overhead.mjs [--requests 100] [--tokens 4] [--short] [--json]
 import { parseArgs } from "node:util";
-import { SseParser, parseSseEvent } from "../dist/src-shared/streaming/sse-codec.js";
+import { readSseEvents } from "../dist/src-shared/streaming/read-sse.js";
 import { benchWorkspace, waitForReadyNodes } from "./bench-processes.mjs";
 
 const { values } = parseArgs({ options: { requests: { type: "string", default: "100" }, tokens: { type: "string", default: "4" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
@@ -22,15 +22,10 @@ let seq = 0;
 async function direct() {
   const t0 = performance.now();
   const res = await fetch(`${workerUrl}/v2/pools/${poolId}/infer`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ task_id: `bench-${seq++}`, prompt: "Hello world", max_tokens: maxTokens, temperature: 0 }) });
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
   let tokens = 0;
-  outer: for await (const chunk of res.body) {
-    for (const frame of parser.feed(decoder.decode(chunk, { stream: true }))) {
-      const ev = parseSseEvent(frame);
-      if (ev.ok && ev.event.event === "token") tokens++;
-      if (ev.ok && (ev.event.event === "end" || ev.event.event === "error")) break outer;
-    }
+  for await (const ev of readSseEvents(res.body)) {
+    if (ev.event === "token") tokens++;
+    if (ev.event === "end" || ev.event === "error") break;
   }
   if (tokens !== maxTokens) throw new Error(`direct: ${tokens} tokens`);
   return performance.now() - t0;

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SseParser, parseSseEvent } from "../dist/src-shared/streaming/sse-codec.js";
+import { readSseEvents } from "../dist/src-shared/streaming/read-sse.js";
 
 const { values } = parseArgs({ options: { tokens: { type: "string", default: "400" }, rounds: { type: "string", default: "3" } } });
 const maxTokens = Number(values.tokens);
@@ -64,22 +64,16 @@ for (let i = 0; i < 200; i++) {
 
 async function stream(pool, taskId) {
   const res = await fetch(`${url}/v2/pools/${pool}/infer`, { method: "POST", headers, body: JSON.stringify({ task_id: taskId, prompt: `Benchmark ${taskId}: the cat sat on the mat.`, max_tokens: maxTokens }) });
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
   let first = 0;
   let tokens = 0;
   let last = 0;
-  for await (const chunk of res.body) {
-    for (const frame of parser.feed(decoder.decode(chunk, { stream: true }))) {
-      const parsed = parseSseEvent(frame);
-      if (!parsed.ok) throw new Error(parsed.message);
-      if (parsed.event.event === "token") {
-        tokens++;
-        last = performance.now();
-        if (first === 0) first = last;
-      }
-      if (parsed.event.event === "error") throw new Error(JSON.stringify(parsed.event.data));
+  for await (const ev of readSseEvents(res.body)) {
+    if (ev.event === "token") {
+      tokens++;
+      last = performance.now();
+      if (first === 0) first = last;
     }
+    if (ev.event === "error") throw new Error(JSON.stringify(ev.data));
   }
   return { first, last, tokens };
 }

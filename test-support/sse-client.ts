@@ -1,4 +1,4 @@
-import { SseParser, parseSseEvent } from "../src-shared/streaming/sse-codec.js";
+import { readSseEvents } from "../src-shared/streaming/read-sse.js";
 import type { SseEvent } from "../src-shared/streaming/sse-events.js";
 
 export interface TimedEvent {
@@ -24,16 +24,10 @@ export function followTaskEvents(url: string, token: string, taskId: string, ver
   const done = (async () => {
     const res = await fetch(`${url}/v2/tasks/${taskId}/events${verbose ? "?verbose=true" : ""}`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
     if (!res.ok || res.body === null) throw new Error(`events: HTTP ${res.status} ${await res.text()}`);
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) {
-        for (const frame of parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
-          const parsed = parseSseEvent(frame);
-          if (!parsed.ok) throw new Error(`bad SSE frame: ${parsed.message}`);
-          events.push({ at: performance.now(), event: parsed.event });
-          for (const w of waiters.filter((w) => tokenCount() >= w.n)) w.resolve();
-        }
+      for await (const event of readSseEvents(res.body)) {
+        events.push({ at: performance.now(), event });
+        for (const w of waiters.filter((w) => tokenCount() >= w.n)) w.resolve();
       }
     } catch (err) {
       if (!controller.signal.aborted) throw err;

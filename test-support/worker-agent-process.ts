@@ -6,7 +6,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseSseEvent, SseParser } from "../src-shared/streaming/sse-codec.js";
+import { readSseEvents } from "../src-shared/streaming/read-sse.js";
 import type { SseEvent } from "../src-shared/streaming/sse-events.js";
 
 export const WORKER_CLI = fileURLToPath(new URL("../dist/worker-agent/cli.js", import.meta.url));
@@ -238,19 +238,13 @@ export async function streamInfer(
   const controller = new AbortController();
   const res = await fetch(`${url}/v2/pools/${poolId}/infer`, { method: "POST", headers: authHeaders(token), body: JSON.stringify(request), signal: controller.signal });
   if (res.status !== 200 || res.body === null) return { status: res.status, events: [], body: await res.json().catch(() => undefined) };
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
   const events: TimedEvent[] = [];
   try {
-    for await (const chunk of res.body) {
-      for (const frame of parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
-        const parsed = parseSseEvent(frame);
-        if (!parsed.ok) throw new Error(`invalid SSE frame: ${parsed.message}`);
-        events.push({ at: performance.now(), event: parsed.event });
-        if ((await onEvent?.(parsed.event, events.length - 1)) === "abort") {
-          controller.abort();
-          return { status: res.status, events };
-        }
+    for await (const event of readSseEvents(res.body)) {
+      events.push({ at: performance.now(), event });
+      if ((await onEvent?.(event, events.length - 1)) === "abort") {
+        controller.abort();
+        return { status: res.status, events };
       }
     }
   } catch (error) {

@@ -157,7 +157,7 @@ describe("worker agent with real llama.cpp", () => {
     // The 5th arrives while all four slots are busy.
     const fifth = streamInfer(worker.url, "m", { task_id: "conc-4", prompt: "the fifth", max_tokens: 10 });
     await waitFor(() => diagnostics("m"), (d) => d.slots_waiting === 1);
-    expect((await postJson(`${worker.url}/v2/tasks/conc-0/cancel`, {})).status).toBe(202);
+    expect((await postJson(`${worker.url}/v2/tasks/conc-0/cancel`, {})).status).toBe(204);
     const fifthResult = await fifth;
     for (const id of ["conc-1", "conc-2", "conc-3"]) await postJson(`${worker.url}/v2/tasks/${id}/cancel`, {});
     const results = await Promise.all(running);
@@ -184,7 +184,7 @@ describe("worker agent with real llama.cpp", () => {
       }
       void index;
     });
-    expect(cancelStatus).toBe(202);
+    expect(cancelStatus).toBe(204);
     const end = terminalEvent(result);
     expect(end?.event).toBe("end");
     expect(end?.event === "end" && end.data.canceled).toBe(true);

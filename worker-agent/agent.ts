@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
+import { applyServerTimeouts } from "../src-node/server-timeouts.js";
 import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
@@ -159,8 +160,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         log: log.child({ component: "http" }),
       });
       server = createServer(app);
-      server.headersTimeout = 30_000;
-      server.requestTimeout = 0; // SSE streams and model uploads are long
+      // No request timeout: SSE streams and model uploads are long.
+      applyServerTimeouts(server, { headersTimeoutMs: 30_000, requestTimeoutMs: 0 });
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once("error", reject);

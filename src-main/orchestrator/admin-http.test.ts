@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyListResponseSchema, CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { ClusterSnapshotSchema, ClusterStatsSchema } from "../../src-shared/dashboard/cluster-events.js";
-import { SseParser } from "../../src-shared/streaming/sse-codec.js";
+import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 
 let orch: TestOrchestrator;
@@ -53,12 +53,10 @@ describe("administration API", () => {
     const controller = new AbortController();
     const res = await orch.api("/v2/events", { signal: controller.signal });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
     const frames: { event: string; data: string }[] = [];
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      frames.push(...parser.feed(decoder.decode(chunk, { stream: true })));
-      if (frames.some((f) => f.event === "stats")) break;
+    for await (const frame of readSseFrames(res.body as ReadableStream<Uint8Array>)) {
+      frames.push(frame);
+      if (frame.event === "stats") break;
     }
     controller.abort();
     expect(frames[0]?.event).toBe("snapshot");

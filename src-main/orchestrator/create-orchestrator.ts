@@ -10,6 +10,9 @@ import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-co
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
 import { buildContentSecurityPolicy } from "../../src-shared/dashboard/csp.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
+import { buildApp } from "../../src-node/build-app.js";
+import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
+import { applyServerTimeouts } from "../../src-node/server-timeouts.js";
 import { SessionStore } from "./scheduling/session-store.js";
 import { DashboardSessions, sessionCookieName } from "./auth/dashboard-sessions.js";
 import { fp6 } from "./auth/bearer.js";
@@ -28,8 +31,7 @@ import { NodeStore } from "./db/node-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
 import { WorkerClients } from "./workers/worker-clients.js";
-import { buildApp } from "./http/app.js";
-import { createAuthenticator, hostAndOriginGuard } from "./http/guards.js";
+import { createAuthenticator } from "./http/orchestrator-authenticator.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
@@ -213,15 +215,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     authenticator,
     logger,
-    guards: [hostAndOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
+    serverName: "orchestrator",
+    guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });
 
   const server: Server = createServer(app);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  applyServerTimeouts(server, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 });
   const timers: NodeJS.Timeout[] = [];
 
   return {

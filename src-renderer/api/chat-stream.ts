@@ -1,6 +1,6 @@
 import { ChatCompletionChunkSchema } from "../../src-shared/openai/chat-completions.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
-import { SseParser } from "../../src-shared/streaming/sse-codec.js";
+import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import { apiErrorFromBody, toApiError, type ApiError } from "./errors.js";
 import type { FetchLike } from "./client.js";
 
@@ -58,47 +58,41 @@ export function streamChat(
         finish(() => handlers.onError(apiErrorFromBody(res.status, json)));
         return;
       }
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      const parser = new SseParser();
       // The orchestrator names the task in a header, so Stop works even before the first chunk.
       const headerTaskId = res.headers.get("x-task-id");
       let taskSeen = headerTaskId !== null;
       if (headerTaskId !== null) handlers.onTaskId(headerTaskId);
       let finishReason: string | null = null;
       let completionTokens: number | null = null;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        for (const frame of parser.feed(value)) {
-          if (frame.data === "[DONE]") {
-            finish(() => handlers.onDone({ finishReason, completionTokens }));
-            continue;
-          }
-          let json: unknown;
-          try {
-            json = JSON.parse(frame.data);
-          } catch {
-            continue;
-          }
-          const error = OpenAiErrorSchema.safeParse(json);
-          if (error.success) {
-            finish(() => handlers.onError(apiErrorFromBody(500, json)));
-            continue;
-          }
-          const chunk = ChatCompletionChunkSchema.safeParse(json);
-          if (!chunk.success) continue;
-          if (!taskSeen) {
-            const id = taskIdFromChunkId(chunk.data.id);
-            if (id !== null) {
-              taskSeen = true;
-              handlers.onTaskId(id);
-            }
-          }
-          const choice = chunk.data.choices[0];
-          if (choice?.delta.content) handlers.onToken(choice.delta.content);
-          if (choice?.finish_reason) finishReason = choice.finish_reason;
-          if (chunk.data.usage) completionTokens = chunk.data.usage.completion_tokens;
+      for await (const frame of readSseFrames(res.body)) {
+        if (frame.data === "[DONE]") {
+          finish(() => handlers.onDone({ finishReason, completionTokens }));
+          continue;
         }
+        let json: unknown;
+        try {
+          json = JSON.parse(frame.data);
+        } catch {
+          continue;
+        }
+        const error = OpenAiErrorSchema.safeParse(json);
+        if (error.success) {
+          finish(() => handlers.onError(apiErrorFromBody(500, json)));
+          continue;
+        }
+        const chunk = ChatCompletionChunkSchema.safeParse(json);
+        if (!chunk.success) continue;
+        if (!taskSeen) {
+          const id = taskIdFromChunkId(chunk.data.id);
+          if (id !== null) {
+            taskSeen = true;
+            handlers.onTaskId(id);
+          }
+        }
+        const choice = chunk.data.choices[0];
+        if (choice?.delta.content) handlers.onToken(choice.delta.content);
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.data.usage) completionTokens = chunk.data.usage.completion_tokens;
       }
       finish(() => handlers.onDone({ finishReason, completionTokens }));
     } catch (err) {

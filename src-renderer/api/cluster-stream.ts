@@ -1,5 +1,5 @@
 import { ClusterEventSchema, type ClusterEvent } from "../../src-shared/dashboard/cluster-events.js";
-import { SseParser } from "../../src-shared/streaming/sse-codec.js";
+import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import { applyClusterEvents, FrameBatcher, type ClusterStores } from "../stores/cluster.js";
 import { apiErrorFromBody } from "./errors.js";
 import type { FetchLike } from "./client.js";
@@ -101,21 +101,15 @@ export class ClusterStream {
         }
         throw err;
       }
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      const parser = new SseParser();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        this.armStallTimer(controller);
-        for (const frame of parser.feed(value)) {
-          const event = parseClusterFrame(frame.event, frame.data);
-          if (event === null) continue;
-          if (event.event === "snapshot" && !gotSnapshot) {
-            gotSnapshot = true;
-            conn.getState().set({ status: "live", attempt: 0, retryAtMs: null, lastError: null, liveSinceMs: Date.now() });
-          }
-          this.batcher.push(event);
+      // Any chunk, keep-alive comments included, proves the stream is alive.
+      for await (const frame of readSseFrames(res.body, { onChunk: () => this.armStallTimer(controller) })) {
+        const event = parseClusterFrame(frame.event, frame.data);
+        if (event === null) continue;
+        if (event.event === "snapshot" && !gotSnapshot) {
+          gotSnapshot = true;
+          conn.getState().set({ status: "live", attempt: 0, retryAtMs: null, lastError: null, liveSinceMs: Date.now() });
         }
+        this.batcher.push(event);
       }
       throw new Error("the orchestrator closed the event stream");
     } catch (err) {

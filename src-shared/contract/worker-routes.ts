@@ -35,7 +35,7 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
   },
   { method: "post", path: "/v2/tasks/{task_id}/cancel", operationId: "cancelTask", summary: "Cancel a running task; no token follows", tag: "tasks", auth: true, pathParams: { task_id: z.string().min(1).max(128) }, responses: { 204: { description: "Canceled" } }, errors: [404] },
   { method: "post", path: "/v2/pools/{id}/drain", operationId: "drainPool", summary: "Stop new work; stop the engine after the deadline", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(DrainRequestSchema), required: true }, responses: { 202: ok("Draining", PoolCommandAcceptedSchema) }, errors: [400, 404] },
-  { method: "post", path: "/v2/pools/{id}/reload", operationId: "reloadPool", summary: "Load another local model into the pool", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(WorkerReloadRequestSchema), required: true }, responses: { 202: ok("Reload started", PoolCommandAcceptedSchema) }, errors: [400, 404, 409, 507] },
+  { method: "post", path: "/v2/pools/{id}/reload", operationId: "reloadPool", summary: "Load another local model into the pool", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(WorkerReloadRequestSchema), required: true }, responses: { 202: ok("Reload started", PoolCommandAcceptedSchema) }, errors: [400, 404, 409] },
 
   { method: "get", path: "/v2/models", operationId: "listModels", summary: "Local model inventory", tag: "models", auth: true, responses: { 200: ok("Models", ModelInventoryResponseSchema) } },
   {

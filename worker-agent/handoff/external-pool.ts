@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode } from "../../src-shared/errors/error-codes
 import { isSha256Hex } from "../../src-shared/models/sha256.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
+import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import type { HandoffFile } from "../../src-shared/worker-api/handoff.js";
 import type { PoolState, PoolStatus } from "../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../src-shared/worker-api/worker-infer.js";
@@ -10,7 +11,7 @@ import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { Admission, InferTask, PoolDiagnostics, ServingPool } from "../pools/serving-pool.js";
 import { SlotGate } from "../pools/slot-gate.js";
-import { OpenAiStreamDecoder } from "./openai-stream.js";
+import { openAiStreamItems } from "./openai-stream.js";
 
 const SLOT_WAIT_MS = 30_000;
 const SLOT_QUEUE_LIMIT = 64;
@@ -168,11 +169,9 @@ export class ExternalPool extends EventEmitter<{ changed: [] }> implements Servi
         sink.error(errorEvent("WORKER_RESET", `external engine answered HTTP ${response.status}: ${text.slice(0, 200)}`, engine));
         return;
       }
-      const decoder = new OpenAiStreamDecoder();
-      const utf8 = new TextDecoder();
       let finished = false;
-      for await (const chunk of response.body) {
-        for (const item of decoder.feed(utf8.decode(chunk as Uint8Array, { stream: true }))) {
+      for await (const frame of readSseFrames(response.body)) {
+        for (const item of openAiStreamItems(frame)) {
           if (item.kind === "text" && !signal.aborted) {
             firstTokenAt ??= performance.now();
             sink.token(item.text);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SseParser } from "../../src-shared/streaming/sse-codec.js";
+import type { SseFrame } from "../../src-shared/streaming/sse-codec.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 
 // Streaming chunks of an OpenAI-compatible server (llama-server, vLLM, …): text completions carry
@@ -24,36 +24,23 @@ export function mapFinishReason(reason: string): StopReason {
   return "stop";
 }
 
-/** Turns the upstream's SSE text into stream items; feed decoded text chunks in arrival order. */
-export class OpenAiStreamDecoder {
-  private readonly parser = new SseParser();
-
-  feed(text: string): OpenAiStreamItem[] {
-    const items: OpenAiStreamItem[] = [];
-    for (const frame of this.parser.feed(text)) {
-      const data = frame.data.trim();
-      if (data === "[DONE]") {
-        items.push({ kind: "done" });
-        continue;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(data);
-      } catch {
-        items.push({ kind: "invalid", detail: `not JSON: ${data.slice(0, 100)}` });
-        continue;
-      }
-      const chunk = OpenAiChunkSchema.safeParse(json);
-      if (!chunk.success) {
-        items.push({ kind: "invalid", detail: chunk.error.message });
-        continue;
-      }
-      for (const choice of chunk.data.choices) {
-        const piece = choice.text ?? choice.delta?.content ?? "";
-        if (piece !== "") items.push({ kind: "text", text: piece });
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) items.push({ kind: "finish", reason: mapFinishReason(choice.finish_reason) });
-      }
-    }
-    return items;
+/** One SSE frame of the upstream's stream as stream items. */
+export function openAiStreamItems(frame: SseFrame): OpenAiStreamItem[] {
+  const data = frame.data.trim();
+  if (data === "[DONE]") return [{ kind: "done" }];
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return [{ kind: "invalid", detail: `not JSON: ${data.slice(0, 100)}` }];
   }
+  const chunk = OpenAiChunkSchema.safeParse(json);
+  if (!chunk.success) return [{ kind: "invalid", detail: chunk.error.message }];
+  const items: OpenAiStreamItem[] = [];
+  for (const choice of chunk.data.choices) {
+    const piece = choice.text ?? choice.delta?.content ?? "";
+    if (piece !== "") items.push({ kind: "text", text: piece });
+    if (choice.finish_reason !== null && choice.finish_reason !== undefined) items.push({ kind: "finish", reason: mapFinishReason(choice.finish_reason) });
+  }
+  return items;
 }

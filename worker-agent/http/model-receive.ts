@@ -3,13 +3,12 @@ import { rename, stat, statfs, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
-import { Sha256HexSchema } from "../../src-shared/models/sha256.js";
+import { OrchError } from "../../src-shared/errors/orch-error.js";
 import { parseContentRange, type ModelReceiveResponse } from "../../src-shared/worker-api/model-transfer.js";
 import { fileSha256 } from "../catalog/file-sha256.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
-import { sendError } from "./send-error.js";
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.gguf$/;
 
@@ -26,7 +25,8 @@ async function sizeOf(path: string): Promise<number> {
  * `<models_dir>/.<sha256>.part`. A resumed upload sends `Content-Range: bytes <start>-<end>/<total>`
  * with start = bytes already received (a wrong start answers 409 with details.bytes_received).
  * When the part is complete it is hashed; a match is renamed atomically into place and the catalog
- * rescanned, a mismatch deletes the part (400).
+ * rescanned, a mismatch deletes the part (400). Refusals are thrown as OrchError; the server
+ * layer renders them.
  */
 export class ModelReceiver {
   private readonly active = new Set<string>();
@@ -37,43 +37,41 @@ export class ModelReceiver {
     private readonly log: Logger,
   ) {}
 
-  async handle(req: Request, res: Response): Promise<void> {
-    const sha = Sha256HexSchema.safeParse(req.params.sha256);
-    if (!sha.success) return sendError(res, "INVALID_PARAMS", "path must end in the model's sha256 (64 lowercase hex)");
-    const sha256 = sha.data;
+  /** `sha256` is the path parameter, already validated by the route's schema. */
+  async handle(req: Request, res: Response, sha256: string): Promise<void> {
     const fileNameRaw = typeof req.query.file_name === "string" ? req.query.file_name : `${sha256}.gguf`;
-    if (!FILE_NAME.test(fileNameRaw)) return sendError(res, "INVALID_PARAMS", "file_name must be a plain *.gguf file name");
+    if (!FILE_NAME.test(fileNameRaw)) throw new OrchError("INVALID_PARAMS", "file_name must be a plain *.gguf file name");
     const existing = this.catalog.list().find((m) => m.sha256 === sha256);
     if (existing !== undefined) {
       req.resume();
       return this.reply(res, { sha256, bytes_received: existing.size_bytes, complete: true, verified: true });
     }
     const target = join(this.catalog.modelsDir, fileNameRaw);
-    if ((await sizeOf(target)) > 0) return sendError(res, "CONFLICT", `${fileNameRaw} already exists with different content`);
-    if (this.active.has(sha256)) return sendError(res, "CONFLICT", "an upload of this model is already in progress");
+    if ((await sizeOf(target)) > 0) throw new OrchError("CONFLICT", `${fileNameRaw} already exists with different content`);
+    if (this.active.has(sha256)) throw new OrchError("CONFLICT", "an upload of this model is already in progress");
 
     const part = join(this.catalog.modelsDir, `.${sha256}.part`);
     const rangeHeader = req.get("content-range");
     const range = rangeHeader === undefined ? undefined : parseContentRange(rangeHeader);
-    if (rangeHeader !== undefined && range === undefined) return sendError(res, "INVALID_PARAMS", "malformed Content-Range (bytes <start>-<end>/<total>)");
+    if (rangeHeader !== undefined && range === undefined) throw new OrchError("INVALID_PARAMS", "malformed Content-Range (bytes <start>-<end>/<total>)");
     const have = await sizeOf(part);
     const start = range?.start ?? 0;
     if (start !== 0 && start !== have) {
-      return sendError(res, "CONFLICT", `upload must resume at byte ${have}`, { details: { bytes_received: have } });
+      throw new OrchError("CONFLICT", `upload must resume at byte ${have}`, { details: { bytes_received: have } });
     }
     const total = range?.total ?? (range === undefined ? Number(req.get("content-length") ?? NaN) : undefined);
     if (total !== undefined && Number.isFinite(total)) {
       const fs = await statfs(this.catalog.modelsDir);
-      if (fs.bavail * fs.bsize < total - start) return sendError(res, "MODEL_TOO_LARGE", `not enough disk space for ${total} bytes in the models dir`);
+      if (fs.bavail * fs.bsize < total - start) throw new OrchError("MODEL_TOO_LARGE", `not enough disk space for ${total} bytes in the models dir`);
     }
 
     this.active.add(sha256);
     try {
       if (start === 0 && have > 0) await truncate(part, 0);
-      await pipeline(req, createWriteStream(part, { flags: start === 0 ? "w" : "a" }));
+      await this.receive(req, part, start, sha256);
       const received = await sizeOf(part);
       if (range !== undefined && received !== range.end + 1) {
-        return sendError(res, "INVALID_PARAMS", `Content-Range ends at ${range.end} but ${received} bytes are stored`, { details: { bytes_received: received } });
+        throw new OrchError("INVALID_PARAMS", `Content-Range ends at ${range.end} but ${received} bytes are stored`, { details: { bytes_received: received } });
       }
       const complete = range === undefined || range.total === undefined ? range === undefined : received === range.total;
       if (!complete) return this.reply(res, { sha256, bytes_received: received, complete: false, verified: false });
@@ -81,7 +79,7 @@ export class ModelReceiver {
       if (actual !== sha256) {
         await unlink(part).catch(() => undefined);
         this.metrics.modelsReceived.inc({ outcome: "mismatch" });
-        return sendError(res, "INVALID_PARAMS", `sha256 mismatch: received ${actual}`);
+        throw new OrchError("INVALID_PARAMS", `sha256 mismatch: received ${actual}`);
       }
       this.catalog.markComplete(target);
       await rename(part, target);
@@ -91,13 +89,19 @@ export class ModelReceiver {
       await this.catalog.scan();
       await this.catalog.scan();
       return this.reply(res, { sha256, bytes_received: received, complete: true, verified: true });
-    } catch (error) {
-      // The client went away mid-body: the part stays for a resume.
-      this.log.warn({ sha256, err: error }, "model upload interrupted");
-      this.metrics.modelsReceived.inc({ outcome: "interrupted" });
-      if (!res.headersSent) sendError(res, "INTERNAL", "upload interrupted");
     } finally {
       this.active.delete(sha256);
+    }
+  }
+
+  /** Streams the body onto the part file; a client gone mid-body leaves the part for a resume. */
+  private async receive(req: Request, part: string, start: number, sha256: string): Promise<void> {
+    try {
+      await pipeline(req, createWriteStream(part, { flags: start === 0 ? "w" : "a" }));
+    } catch (error) {
+      this.log.warn({ sha256, err: error }, "model upload interrupted");
+      this.metrics.modelsReceived.inc({ outcome: "interrupted" });
+      throw new OrchError("INTERNAL", "upload interrupted");
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { openSse, type SseWriter } from "../../src-node/sse-writer.js";
 import { encodeSseEvent } from "../../src-shared/streaming/sse-codec.js";
 import type { SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
 import type { TaskEndData, TaskEventSink } from "../pools/serving-pool.js";
@@ -6,10 +7,11 @@ import type { TaskEndData, TaskEventSink } from "../pools/serving-pool.js";
 /**
  * A task's SSE response. Each event is written (and so flushed: no compression, no buffering) as
  * it happens; the order started → (token | metrics)* → end | error is enforced here, whatever the
- * pool does, and the response ends right after the terminal event.
+ * pool does, and the response ends right after the terminal event. The response is opened on the
+ * first event, so a refusal before it can still be a JSON error.
  */
 export class SseTaskStream implements TaskEventSink {
-  private opened = false;
+  private writer: SseWriter | undefined;
   private sawStarted = false;
   private done = false;
   private tokens = 0;
@@ -59,26 +61,14 @@ export class SseTaskStream implements TaskEventSink {
     return true;
   }
 
-  private open(): void {
-    if (this.opened) return;
-    this.opened = true;
-    this.res.status(200);
-    this.res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
-    this.res.setHeader("Cache-Control", "no-cache");
-    this.res.setHeader("Connection", "keep-alive");
-    this.res.setHeader("X-Accel-Buffering", "no");
-    this.res.flushHeaders();
-    // Small frames: Nagle would hold tokens back.
-    this.res.socket?.setNoDelay(true);
-  }
-
   private write(event: SseEvent): void {
-    this.open();
-    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(encodeSseEvent(event));
+    this.writer ??= openSse(this.res);
+    this.writer.write(encodeSseEvent(event));
   }
 
   private close(): void {
     this.done = true;
-    if (!this.res.writableEnded) this.res.end();
+    if (this.writer !== undefined) this.writer.close();
+    else if (!this.res.writableEnded) this.res.end();
   }
 }

@@ -1,20 +1,2 @@
-import type { Request, Response } from "express";
-
-/** Who made a request: a bearer token or dashboard session (by fingerprint), or nobody (open routes). */
-export interface Identity {
-  kind: "token" | "session" | "anonymous";
-  /** `token:<fp6>`, `session:<fp6>` or `anonymous`: what logs and the audit table carry. */
-  label: string;
-}
-
-/** What a route handler receives: the request with params, query and body already validated by the route's schemas. */
-export interface RouteContext {
-  req: Request;
-  res: Response;
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body: unknown;
-  identity: Identity;
-}
-
-export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
+// The handler signature lives in the shared server layer; handlers keep importing it from here.
+export type { Identity, RouteContext, RouteHandler } from "../../../src-node/route-context.js";

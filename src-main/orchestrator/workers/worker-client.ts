@@ -1,4 +1,4 @@
-import { SseParser, parseSseEvent } from "../../../src-shared/streaming/sse-codec.js";
+import { readSseEvents, SseProtocolError } from "../../../src-shared/streaming/read-sse.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
@@ -42,19 +42,13 @@ export class WorkerClient {
     if (!res.ok || res.body === null) {
       throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
     }
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) {
-        for (const frame of parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
-          const parsed = parseSseEvent(frame);
-          if (!parsed.ok) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${parsed.message}` });
-          yield parsed.event;
-          if (parsed.event.event === "end" || parsed.event.event === "error") return;
-        }
+      for await (const event of readSseEvents(res.body)) {
+        yield event;
+        if (event.event === "end" || event.event === "error") return;
       }
     } catch (err) {
-      if (err instanceof UpstreamError) throw err;
+      if (err instanceof SseProtocolError) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` });
       throw new UpstreamError({ kind: "connection", message: `worker stream broke: ${errorText(err)}` });
     }
     throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });

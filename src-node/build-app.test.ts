@@ -1,0 +1,96 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { jsonContent, OCTET_STREAM_MEDIA_TYPE, type RouteSpec } from "../src-shared/contract/route-spec.js";
+import { retryAfterSeconds } from "../src-shared/errors/error-envelope.js";
+import { OrchError } from "../src-shared/errors/orch-error.js";
+import { buildApp } from "./build-app.js";
+import type { RouteHandlers } from "./route-context.js";
+
+const ok = { 200: { description: "ok" } };
+const routes: RouteSpec[] = [
+  { method: "get", path: "/open", operationId: "open", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "post", path: "/echo/{id}", operationId: "echo", summary: "", tag: "t", auth: true, pathParams: { id: z.string().regex(/^[a-z]+$/) }, body: { content: jsonContent(z.object({ n: z.int() })), required: true }, responses: ok },
+  { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
+  { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "post", path: "/v1/thing", operationId: "thing", summary: "", tag: "t", auth: false, errorStyle: "openai", body: { content: jsonContent(z.object({ model: z.string() })) }, responses: ok },
+];
+
+const handlers: RouteHandlers = {
+  open: ({ res }) => void res.json({ ok: true }),
+  echo: ({ res, params, body, identity }) => void res.json({ id: params.id, body, who: identity.label }),
+  upload: async ({ req, res, body }) => {
+    let bytes = 0;
+    for await (const chunk of req) bytes += (chunk as Buffer).length;
+    res.json({ bytes, parsed: body === undefined });
+  },
+  busy: () => {
+    throw new OrchError("ADMISSION_REJECT", "queue full", { retry_after_ms: 1500 });
+  },
+  thing: ({ res }) => void res.json({}),
+};
+
+const silent = { debug: () => undefined, warn: () => undefined, error: () => undefined };
+const authenticator = {
+  authenticate: (req: { headers: { authorization?: string } }) => {
+    if (req.headers.authorization !== "Bearer good") throw new OrchError("MISSING_TOKEN", "token required");
+    return { kind: "token" as const, label: "token:abcdef" };
+  },
+};
+
+let server: Server;
+let url = "";
+beforeAll(async () => {
+  server = createServer(buildApp({ routes, handlers, authenticator, logger: silent, serverName: "test" }));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const json = { "content-type": "application/json", authorization: "Bearer good" };
+async function call(method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array<ArrayBuffer>) {
+  const res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+describe("buildApp", () => {
+  it("refuses to start when a route has no handler", () => {
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: echo, upload, busy, thing/);
+  });
+
+  it("authenticates, validates params and body, and passes them to the handler", async () => {
+    expect((await call("POST", "/echo/abc", { "content-type": "application/json" }, '{"n":1}')).status).toBe(401);
+    expect(await call("POST", "/echo/abc", json, '{"n":1}')).toMatchObject({ status: 200, body: { id: "abc", body: { n: 1 }, who: "token:abcdef" } });
+    expect(await call("POST", "/echo/ABC", json, '{"n":1}')).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS" } });
+    expect(await call("POST", "/echo/abc", json, '{"n":"x"}')).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: expect.stringContaining("body.n") } });
+  });
+
+  it("answers malformed JSON 400, oversized bodies 413 and foreign media types 415", async () => {
+    expect(await call("POST", "/echo/abc", json, "{ nope")).toMatchObject({ status: 400, body: { code: "MALFORMED_JSON" } });
+    expect(await call("POST", "/echo/abc", json, JSON.stringify({ pad: "x".repeat(1024 * 1024 + 1) }))).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
+    expect(await call("POST", "/echo/abc", { ...json, "content-type": "text/plain" }, '{"n":1}')).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE" } });
+    expect(await call("PUT", "/upload", { "content-type": "application/json" }, "{}")).toMatchObject({ status: 415 });
+  });
+
+  it("hands an octet-stream route the raw request stream, beyond the JSON limit", async () => {
+    const bytes = new Uint8Array(2 * 1024 * 1024 + 3);
+    expect(await call("PUT", "/upload", { "content-type": OCTET_STREAM_MEDIA_TYPE }, bytes)).toMatchObject({ status: 200, body: { bytes: bytes.length, parsed: true } });
+  });
+
+  it("renders an OrchError by the error table with its back-off headers", async () => {
+    const res = await call("GET", "/busy");
+    expect(res).toMatchObject({ status: 429, body: { code: "ADMISSION_REJECT", retry_after_ms: 1500 } });
+    expect(res.headers.get("retry-after")).toBe(String(retryAfterSeconds(1500)));
+    expect(res.headers.get("x-backoff-ms")).toBe("1500");
+    expect(res.headers.get("x-correlation-id")).toMatch(/.+/);
+  });
+
+  it("answers 404 and 405 with envelopes, OpenAI-shaped under /v1", async () => {
+    expect(await call("GET", "/nope")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    expect(await call("DELETE", "/open")).toMatchObject({ status: 405, body: { code: "METHOD_NOT_ALLOWED" } });
+    expect(await call("GET", "/v1/thing")).toMatchObject({ status: 405, body: { error: { code: "METHOD_NOT_ALLOWED" } } });
+    expect(await call("POST", "/v1/thing", { "content-type": "application/json" }, "{}")).toMatchObject({ status: 400, body: { error: { code: "INVALID_PARAMS", param: "model" } } });
+  });
+});

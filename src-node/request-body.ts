@@ -1,0 +1,26 @@
+import express, { type RequestHandler } from "express";
+import { JSON_MEDIA_TYPE, type RouteSpec } from "../src-shared/contract/route-spec.js";
+import { OrchError } from "../src-shared/errors/orch-error.js";
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Body handling for a route that declares one: the Content-Type must be one of the route's media
+ * types (415 otherwise); JSON is parsed up to 1 MiB (413, MALFORMED_JSON on a parse error); any
+ * other media type (application/octet-stream uploads) is left unread for the handler to stream.
+ */
+export function requestBody(route: RouteSpec): RequestHandler[] {
+  const mediaTypes = Object.keys(route.body?.content ?? {});
+  const contentTypeCheck: RequestHandler = (req, _res, next) => {
+    const type = req.headers["content-type"];
+    const accepted = type === undefined || mediaTypes.some((m) => type.toLowerCase().startsWith(m));
+    if (req.headers["content-length"] !== "0" && !accepted) {
+      next(new OrchError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes ${mediaTypes.join(" or ")}, not ${type ?? ""}`));
+      return;
+    }
+    next();
+  };
+  if (!mediaTypes.includes(JSON_MEDIA_TYPE)) return [contentTypeCheck];
+  // A missing Content-Type is still parsed as JSON: clients like curl -d omit or mislabel it.
+  return [contentTypeCheck, express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true })];
+}

@@ -1,0 +1,31 @@
+import { randomUUID } from "node:crypto";
+import type { RequestHandler } from "express";
+
+/** The part of a pino logger the server layer uses (both servers pass pino). */
+export interface ServerLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const CORRELATION_ID = /^[\w.-]{1,128}$/;
+
+/**
+ * Gives every request a correlation id (the caller's X-Correlation-Id when well-formed, else a new
+ * one), echoes it, and logs the request when it finishes: 5xx as warnings, the rest at debug.
+ */
+export function requestLogging(logger: ServerLogger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers["x-correlation-id"];
+    const correlationId = typeof incoming === "string" && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.correlationId = correlationId;
+    res.setHeader("X-Correlation-Id", correlationId);
+    const started = performance.now();
+    res.on("finish", () => {
+      const entry = { correlation_id: correlationId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      if (res.statusCode >= 500) logger.warn(entry, "request failed");
+      else logger.debug(entry, "request");
+    });
+    next();
+  };
+}

@@ -1,0 +1,28 @@
+import type { z } from "zod";
+import { validationIssues } from "../src-shared/common/validation-issues.js";
+import { OrchError } from "../src-shared/errors/orch-error.js";
+
+/** Validates each path parameter with its schema; INVALID_PARAMS names the first one that fails. */
+export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | undefined, values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(schemas ?? {})) {
+    const result = schema.safeParse(values[name]);
+    if (!result.success) {
+      const message = result.error.issues[0]?.message ?? "invalid";
+      throw new OrchError("INVALID_PARAMS", `path parameter ${name}: ${message}`, { details: { issues: [{ path: [name], message }] } });
+    }
+    // Path parameters are strings on the wire; a schema may only narrow them.
+    out[name] = String(result.data);
+  }
+  return out;
+}
+
+/** Validates the query or body; INVALID_PARAMS carries every issue and names the first. */
+export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body"): unknown {
+  const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
+  if (result.success) return result.data;
+  const issues = validationIssues(result.error);
+  const first = issues[0];
+  const at = first && first.path.length > 0 ? `${where}.${first.path.join(".")}` : where;
+  throw new OrchError("INVALID_PARAMS", `${at}: ${first?.message ?? "invalid"}`, { details: { issues } });
+}
