@@ -5,8 +5,8 @@ import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.j
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { toNodeInfo } from "../../registry/node-record.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
-import { openSse } from "../sse-writer.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
+import { openSse } from "../../../../src-node/sse-writer.js";
 
 const LOGIN_CODE_TTL_MS = 15 * 60_000;
 

@@ -3,7 +3,7 @@ import { buildAvailability } from "../../catalog/availability.js";
 import type { ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 /** A catalog view of a model discovered on workers (no operator record). */
 function discoveredEntry(m: ResolvedModel): CatalogEntry {

@@ -1,7 +1,7 @@
 import { API_VERSION } from "../../../../src-shared/contract/api-version.js";
 import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import type { RouteHandler } from "../route-context.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 export function metaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {

@@ -5,7 +5,7 @@ import { toNodeInfo } from "../../registry/node-record.js";
 import { PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {

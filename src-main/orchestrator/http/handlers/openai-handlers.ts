@@ -11,9 +11,9 @@ import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message
 import { followTask } from "../../tasks/task-events.js";
 import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { sendError } from "../error-response.js";
-import type { RouteContext, RouteHandler } from "../route-context.js";
-import { openSse } from "../sse-writer.js";
+import { sendError } from "../../../../src-node/error-sender.js";
+import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
+import { openSse } from "../../../../src-node/sse-writer.js";
 
 const DEFAULT_MAX_TOKENS = 256;
 

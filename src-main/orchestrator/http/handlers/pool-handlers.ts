@@ -5,7 +5,7 @@ import { WorkerClient } from "../../workers/worker-client.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { NodeRecord } from "../../registry/node-record.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 export function poolHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const ownerOf = (poolId: string): NodeRecord => {

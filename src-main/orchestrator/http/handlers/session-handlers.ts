@@ -1,6 +1,6 @@
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 export function sessionHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {

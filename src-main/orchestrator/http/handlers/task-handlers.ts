@@ -5,8 +5,8 @@ import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js
 import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../route-context.js";
-import { openSse } from "../sse-writer.js";
+import type { RouteHandler } from "../../../../src-node/route-context.js";
+import { openSse } from "../../../../src-node/sse-writer.js";
 
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
