@@ -1,23 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import express from "express";
-import { pino, type DestinationStream, type Logger } from "pino";
+import { join } from "node:path";
+import { pino, type DestinationStream } from "pino";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
-import { buildContentSecurityPolicy } from "../../src-shared/dashboard/csp.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { buildApp } from "../../src-node/build-app.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { applyServerTimeouts } from "../../src-node/server-timeouts.js";
 import { SessionStore } from "./scheduling/session-store.js";
-import { DashboardSessions, sessionCookieName } from "./auth/dashboard-sessions.js";
-import { fp6 } from "./auth/bearer.js";
-import { loadOrCreateGeneratedToken } from "./auth/generated-token.js";
-import { TokenSet } from "./auth/token-set.js";
+import { DashboardSessions } from "./auth/dashboard-sessions.js";
+import { bootstrapApiTokens, StartupRefused, type ApiToken } from "./auth/api-token-bootstrap.js";
 import { listClusterModels, type ResolvedModel } from "./catalog/model-resolver.js";
 import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
@@ -26,6 +20,9 @@ import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
 import { SettingsStore } from "./db/settings-store.js";
 import { ClusterFeed } from "./dashboard/cluster-feed.js";
+import { defaultDashboardDir, mountDashboard } from "./dashboard/mount-dashboard.js";
+import { readPackageVersion } from "./meta/package-version.js";
+import { RuntimeSettings } from "./settings/runtime-settings.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { TaskJournal } from "./db/task-journal.js";
@@ -62,41 +59,25 @@ export interface Orchestrator {
   close(): Promise<void>;
   readonly url: string | null;
   /** The token API clients use: the configured one, or the generated one and where it is stored. */
-  readonly apiToken: { token: string; source: "config" | "generated"; path: string | null; fp6: string };
+  readonly apiToken: ApiToken;
   /** A one-time code for the browser dashboard: open `${url}/login?code=…`. */
   issueLoginCode(): string;
   readonly context: OrchestratorContext;
 }
 
-/** Thrown when the configuration is unsafe to start with (e.g. non-loopback bind without a token). */
-export class StartupRefused extends Error {}
+export { StartupRefused };
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  let config = options.config;
-  const { host, port } = splitHostPort(config.bind_addr);
+  const { host, port } = splitHostPort(options.config.bind_addr);
   const loopback = isLoopbackHost(host);
   const logRing = new LogRing();
-  const logger = createLogger(config.log_level, "orchestrator", options.logDestination ?? pino.destination({ dest: 1, sync: false }), logRing);
+  const logger = createLogger(options.config.log_level, "orchestrator", options.logDestination ?? pino.destination({ dest: 1, sync: false }), logRing);
+  const { tokens, apiToken, builtin } = bootstrapApiTokens(options.config, loopback, logger);
 
-  const tokens = new TokenSet();
-  for (const t of config.api_tokens) tokens.addToken(t, "config");
-  let apiToken: Orchestrator["apiToken"];
-  const firstConfigured = config.api_tokens[0];
-  if (firstConfigured !== undefined) {
-    apiToken = { token: firstConfigured, source: "config", path: null, fp6: fp6(firstConfigured) };
-  } else if (!loopback) {
-    throw new StartupRefused(`refusing to bind ${config.bind_addr} (not loopback) without LLORCH_API_TOKEN: set a token of at least 32 characters (e.g. openssl rand -hex 32) or bind 127.0.0.1`);
-  } else {
-    const generated = loadOrCreateGeneratedToken(config.data_dir);
-    tokens.addToken(generated.token, "generated");
-    apiToken = { token: generated.token, source: "generated", path: generated.path, fp6: fp6(generated.token) };
-    logger.info({ path: generated.path, fp6: apiToken.fp6, created: generated.created }, "no LLORCH_API_TOKEN configured: using the generated token stored in the data dir");
-  }
-
-  const db = openDatabase(join(config.data_dir, "orchestrator.db"));
-  const settingsStore = new SettingsStore(db);
-  const persisted = settingsStore.load();
-  config = { ...config, ...persisted };
+  const db = openDatabase(join(options.config.data_dir, "orchestrator.db"));
+  const runtime = new RuntimeSettings(options.config, new SettingsStore(db));
+  const getConfig = runtime.config;
+  const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
@@ -108,7 +89,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
   // Each node is called with the token it registered with (a dashboard-created join key, say).
   const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
-  const getConfig = () => config;
   const workers = new WorkerClients((nodeId) => {
     const node = registry.get(nodeId);
     return node === undefined ? undefined : { address: node.address, token: workerToken(nodeId) };
@@ -143,18 +123,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
   updateAvailabilityGauges();
 
-  const profile = (): "home" | "cloud" => (config.cloud_profile ? "cloud" : "home");
-  const settings = () => ({
-    placement_strategy: config.placement_strategy,
-    admission_capacity: config.admission_capacity,
-    admission_policy: config.admission_policy,
-    session_token_budget: config.session_token_budget,
-    profile: profile(),
-    bind_addr: config.bind_addr,
-  });
   let url: string | null = null;
-  const publicUrl = () => url ?? `http://${config.bind_addr}`;
+  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
+  const settings = () => runtime.view();
   const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
+  runtime.onChange((c) => {
+    tasks.scheduler.configure();
+    sessions.configure({ ttlMs: c.session_ttl_ms, maxTurns: c.session_max_turns, tokenBudget: c.session_token_budget });
+    feed.settingsChanged();
+  });
   const openApi = buildOrchestratorOpenApi();
   const context: OrchestratorContext = {
     config: getConfig,
@@ -175,19 +152,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     feed,
     apiKeys,
     logRing,
-    builtinTokens: [
-      ...config.api_tokens.map((t) => ({ fp6: fp6(t), source: "config" as const })),
-      ...(apiToken.source === "generated" ? [{ fp6: apiToken.fp6, source: "generated" as const }] : []),
-    ],
+    builtinTokens: builtin,
     settings,
-    applySettings: (update) => {
-      config = { ...config, ...update };
-      tasks.scheduler.configure();
-      sessions.configure({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
-      settingsStore.save({ ...settingsStore.load(), ...update });
-      feed.settingsChanged();
-      return settings();
-    },
+    applySettings: (update) => runtime.apply(update),
     publicUrl,
     clusterModels,
     openApiDocument: () => openApi,
@@ -272,56 +239,3 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 }
 
-/** The built dashboard beside the compiled code: dist/renderer. */
-function defaultDashboardDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "renderer");
-}
-
-/** Serves the built dashboard at / and the one-time-code login at /login. */
-function mountDashboard(app: express.Express, dir: string, sessions: DashboardSessions, logger: Logger): void {
-  app.get("/login", (req, res) => {
-    const code = typeof req.query.code === "string" ? req.query.code : "";
-    const session = code === "" ? null : sessions.redeem(code);
-    if (session === null) {
-      res.status(401).type("text/plain").send("This login link is invalid or was already used. Ask the orchestrator for a new one (it prints a fresh link at start).\n");
-      return;
-    }
-    res.setHeader("Set-Cookie", `${sessionCookieName(req.socket.localPort ?? 0)}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}`);
-    res.redirect(302, "/");
-  });
-  if (!existsSync(join(dir, "index.html"))) {
-    logger.warn({ dir }, "dashboard not built (npm run build); / will say so");
-    app.get("/", (_req, res) => {
-      res.type("text/plain").send("llama-orch orchestrator is running. The dashboard is not built here: run `npm run build`.\n");
-    });
-    return;
-  }
-  const csp = buildContentSecurityPolicy();
-  app.use(
-    express.static(dir, {
-      index: "index.html",
-      maxAge: "1h",
-      setHeaders: (res, path) => {
-        // Sent as headers too: Chromium ignores frame-ancestors in a <meta> policy.
-        res.setHeader("Content-Security-Policy", csp);
-        res.setHeader("X-Content-Type-Options", "nosniff");
-        res.setHeader("X-Frame-Options", "DENY");
-        res.setHeader("Referrer-Policy", "no-referrer");
-        if (path.endsWith(".html")) res.setHeader("Cache-Control", "no-cache");
-      },
-    }),
-  );
-}
-
-function readPackageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "llama-orch" && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
