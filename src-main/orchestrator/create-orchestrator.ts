@@ -100,9 +100,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const startedAtMs = Date.now();
 
-  for (const row of journal.failUnfinished(Date.now())) {
-    logger.warn({ task_id: row.task_id }, "task interrupted by an orchestrator restart; recorded as failed");
-  }
+  // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
+  // that were running end with one recorded failure (their worker's stream died with this process).
+  const recovery = journal.recover(Date.now());
+  for (const row of recovery.interrupted) logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+  const restored = tasks.restore(recovery.requeue);
+  if (restored.length > 0) logger.info({ tasks: restored.length }, "tasks acknowledged before a restart are queued again");
 
   registry.on("changed", () => {
     modelsCache = null;

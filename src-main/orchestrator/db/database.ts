@@ -77,6 +77,11 @@ const MIGRATIONS: readonly string[] = [
      digest_hex TEXT PRIMARY KEY,
      expires_at_ms INTEGER NOT NULL
    );`,
+  // Crash-proof admission: what is needed to re-queue an acknowledged task after a crash, and the
+  // client's Idempotency-Key (unique) so a retried request finds its task instead of running twice.
+  `ALTER TABLE tasks ADD COLUMN request_json TEXT;
+   ALTER TABLE tasks ADD COLUMN idempotency_key TEXT;
+   CREATE UNIQUE INDEX tasks_by_idempotency_key ON tasks(idempotency_key) WHERE idempotency_key IS NOT NULL;`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

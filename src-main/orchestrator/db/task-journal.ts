@@ -19,6 +19,8 @@ export const TaskJournalRowSchema = z.object({
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
   placement_json: z.string().nullable(),
+  request_json: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
 });
 export type TaskJournalRow = z.infer<typeof TaskJournalRowSchema>;
 
@@ -30,6 +32,31 @@ export interface TaskAcceptedRecord {
   model_sha256: string;
   priority: string;
   accepted_at_ms: number;
+  /** Everything needed to queue the task again after a crash (the task room's own format). */
+  request_json: string;
+  idempotency_key: string | null;
+}
+
+/** A task placed on a pool (or back in the queue after a failed attempt: node and pool null). */
+export interface TaskPlacedRecord {
+  task_id: string;
+  state: string;
+  node_id: string | null;
+  pool_id: string | null;
+  started_at_ms: number | null;
+}
+
+/** Streaming progress of a running task, written in batches (not per token). */
+export interface TaskProgressRecord {
+  task_id: string;
+  tokens_out: number;
+  first_token_at_ms: number | null;
+}
+
+/** What a restart finds: tasks to queue again, and running ones that ended with the crash. */
+export interface JournalRecovery {
+  requeue: TaskJournalRow[];
+  interrupted: TaskJournalRow[];
 }
 
 /** What is written at a task's terminal event. */
@@ -55,12 +82,22 @@ export interface TaskFinishedRecord {
  */
 export class TaskJournal {
   private readonly acceptStmt;
+  private readonly placeStmt;
+  private readonly progressStmt;
   private readonly finishStmt;
+  private readonly getStmt;
+  private readonly hasStmt;
+  private readonly byKeyStmt;
 
   constructor(private readonly db: Db) {
     this.acceptStmt = db.prepare(
-      `INSERT OR REPLACE INTO tasks (task_id, session_id, api, model, priority, state, accepted_at_ms) VALUES (?, ?, ?, ?, ?, 'queued', ?)`,
+      `INSERT INTO tasks (task_id, session_id, api, model, priority, state, accepted_at_ms, request_json, idempotency_key) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     );
+    this.placeStmt = db.prepare(`UPDATE tasks SET state = ?, node_id = ?, pool_id = ?, started_at_ms = COALESCE(started_at_ms, ?) WHERE task_id = ? AND finished_at_ms IS NULL`);
+    this.progressStmt = db.prepare(`UPDATE tasks SET tokens_out = ?, first_token_at_ms = ? WHERE task_id = ? AND finished_at_ms IS NULL`);
+    this.getStmt = db.prepare(`SELECT * FROM tasks WHERE task_id = ?`);
+    this.hasStmt = db.prepare(`SELECT 1 AS one FROM tasks WHERE task_id = ?`);
+    this.byKeyStmt = db.prepare(`SELECT task_id FROM tasks WHERE idempotency_key = ?`);
     this.finishStmt = db.prepare(
       `UPDATE tasks SET state = ?, started_at_ms = ?, first_token_at_ms = ?, finished_at_ms = ?, node_id = ?, pool_id = ?,
          tokens_in = ?, tokens_out = ?, error_code = ?, error_message = ?, placement_json = ? WHERE task_id = ?`,
@@ -68,27 +105,54 @@ export class TaskJournal {
   }
 
   accepted(r: TaskAcceptedRecord): void {
-    this.acceptStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms);
+    this.acceptStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key);
+  }
+
+  placed(r: TaskPlacedRecord): void {
+    this.placeStmt.run(r.state, r.node_id, r.pool_id, r.started_at_ms, r.task_id);
+  }
+
+  /** One transaction for a batch of running tasks' token counts. */
+  progress(rows: readonly TaskProgressRecord[]): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const r of rows) this.progressStmt.run(r.tokens_out, r.first_token_at_ms, r.task_id);
+    })();
+  }
+
+  /** The task an Idempotency-Key was first used for, if any. */
+  taskForIdempotencyKey(key: string): string | null {
+    const row = this.byKeyStmt.get(key) as { task_id?: unknown } | undefined;
+    return typeof row?.task_id === "string" ? row.task_id : null;
   }
 
   finished(r: TaskFinishedRecord): void {
     this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
   }
 
-  /** At startup: tasks a previous run accepted but never finished end as failed (their clients are gone). */
-  failUnfinished(atMs: number): TaskJournalRow[] {
+  /**
+   * At startup: tasks a previous run accepted but never finished. Those still waiting in the queue
+   * (never placed, with a stored request) are handed back to be queued again; those that were on a
+   * worker end as failed, keeping the node, pool and token counts they had reached.
+   */
+  recover(atMs: number): JournalRecovery {
     const rows = this.unfinished();
-    this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped before the task finished' WHERE finished_at_ms IS NULL`).run(atMs);
-    return rows;
+    const requeue = rows.filter((r) => r.node_id === null && r.request_json !== null);
+    const interrupted = rows.filter((r) => !requeue.includes(r));
+    const fail = this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped while the task was running on a worker' WHERE task_id = ?`);
+    this.db.transaction(() => {
+      for (const r of interrupted) fail.run(atMs, r.task_id);
+    })();
+    return { requeue, interrupted };
   }
 
   get(taskId: string): TaskJournalRow | null {
-    const raw = this.db.prepare(`SELECT * FROM tasks WHERE task_id = ?`).get(taskId);
+    const raw = this.getStmt.get(taskId);
     return raw === undefined ? null : TaskJournalRowSchema.parse(raw);
   }
 
   has(taskId: string): boolean {
-    return this.db.prepare(`SELECT 1 AS one FROM tasks WHERE task_id = ?`).get(taskId) !== undefined;
+    return this.hasStmt.get(taskId) !== undefined;
   }
 
   /** Tasks accepted but never finished: what a crash interrupted (reported at startup). */

@@ -58,6 +58,14 @@ export class AdmissionQueue<T extends Queueable> {
     return { accepted: true, position: lane.length - 1, dropped };
   }
 
+  /** Appends a task whatever the capacity (tasks restored from the journal were already acknowledged). */
+  append(item: T): number {
+    const lane = this.lane(item.priority);
+    lane.push(item);
+    if (!this.positionsStale) this.positions.set(item.task_id, lane.length - 1);
+    return lane.length - 1;
+  }
+
   /** Puts a task back at the head of its lane (re-placement after a failed dispatch); ignores capacity. */
   requeueFront(item: T): void {
     this.lane(item.priority).unshift(item);

@@ -62,6 +62,8 @@ export class Scheduler<T extends SchedulableTask> {
   private readonly notifiedAt = new Map<string, number>();
   /** Queued tasks and their max_tokens per model, kept with every enqueue and removal. */
   private readonly queuedByModel = new Map<string, { count: number; tokens: number }>();
+  /** Until then (after a restart), "no node holds the model" means "not re-registered yet": wait. */
+  private holdUntil = 0;
   private pumpScheduled = false;
   private pumping = false;
   private closed = false;
@@ -110,6 +112,20 @@ export class Scheduler<T extends SchedulableTask> {
     }
     this.updateQueueGauge();
     return result;
+  }
+
+  /**
+   * Queues a task restored from the journal after a restart (already acknowledged, so capacity does
+   * not apply). Until `graceMs` after the restart, a placement that finds no holder keeps waiting:
+   * the workers re-register within seconds and bring their models back.
+   */
+  restore(task: T, graceMs: number): number {
+    this.holdUntil = Math.max(this.holdUntil, this.now() + graceMs);
+    const position = this.queue.append(task);
+    this.fresh.push(task);
+    this.countQueued(task, +1);
+    this.updateQueueGauge();
+    return position;
   }
 
   /** Undoes an enqueue whose journal write failed, restoring a drop-lru victim. */
@@ -252,7 +268,7 @@ export class Scheduler<T extends SchedulableTask> {
             capacity.slotTaken(taken);
           }
           this.start(task, decision);
-        } else if (!decision.transient) {
+        } else if (!decision.transient && this.now() >= this.holdUntil) {
           this.dequeue(task);
           const retryAfter = ERROR_CODES[decision.code].retriable ? { retry_after_ms: this.deps.config().retry_after_ms } : {};
           this.deps.hooks.failed(task, { code: decision.code, message: decision.message, ...retryAfter }, decision);

@@ -39,6 +39,8 @@ export interface AdmissionInput {
   deadline_ms?: number | undefined;
   generation: TaskGeneration;
   placement?: PlacementOverrides | undefined;
+  /** The client's Idempotency-Key, namespaced by its credential (see TaskService.admit). */
+  idempotency_key?: string | undefined;
 }
 
 const DEFAULT_DEADLINE_MS = 10 * 60_000;
@@ -91,6 +93,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
       allow_fallback: placement.allow_fallback,
     },
     deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
+    idempotency_key: input.idempotency_key ?? null,
     state: "queued",
     enqueued_at_ms: now,
     started_at_ms: null,

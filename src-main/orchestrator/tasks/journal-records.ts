@@ -1,9 +1,24 @@
-import type { TaskAcceptedRecord, TaskFinishedRecord } from "../db/task-journal.js";
+import type { TaskAcceptedRecord, TaskFinishedRecord, TaskPlacedRecord } from "../db/task-journal.js";
+import { storedTaskJson } from "./stored-task.js";
 import type { Task } from "./task.js";
 
 /** The journal's row at admission, from the runtime task. */
 export function acceptedRecord(task: Task): TaskAcceptedRecord {
-  return { task_id: task.task_id, session_id: task.session_id, api: task.api, model_sha256: task.model.sha256, priority: task.priority, accepted_at_ms: task.enqueued_at_ms };
+  return {
+    task_id: task.task_id,
+    session_id: task.session_id,
+    api: task.api,
+    model_sha256: task.model.sha256,
+    priority: task.priority,
+    accepted_at_ms: task.enqueued_at_ms,
+    request_json: storedTaskJson(task),
+    idempotency_key: task.idempotency_key,
+  };
+}
+
+/** The journal's row when a task is placed, or back in the queue after a failed attempt. */
+export function placedRecord(task: Task): TaskPlacedRecord {
+  return { task_id: task.task_id, state: task.state, node_id: task.node_id, pool_id: task.pool_id, started_at_ms: task.started_at_ms };
 }
 
 /** The journal's row at the terminal event, from the runtime task. */

@@ -15,7 +15,8 @@ import type { WorkerClients } from "../workers/worker-clients.js";
 import type { WorkerProgressEvent } from "../workers/worker-stream.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import { admitTask, type AdmissionInput } from "./admit-task.js";
-import { acceptedRecord } from "./journal-records.js";
+import { acceptedRecord, placedRecord } from "./journal-records.js";
+import { taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
@@ -44,6 +45,8 @@ export interface TaskServiceEvents {
   token: [task: Task];
 }
 
+const PROGRESS_FLUSH_MS = 1000;
+
 export type EnqueueOutcome = { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
 
 /**
@@ -54,6 +57,9 @@ export type EnqueueOutcome = { accepted: true; position: number; predicted_start
 export class TaskService extends EventEmitter<TaskServiceEvents> implements SchedulerHooks<Task> {
   readonly scheduler: Scheduler<Task>;
   private readonly table = new TaskTable();
+  /** Tasks on a worker right now, with the token count last written to the journal. */
+  private readonly onWorkers = new Map<Task, number>();
+  private readonly progressTimer: NodeJS.Timeout;
   private readonly terminal: TaskTerminalDeps;
   private readonly now: () => number;
 
@@ -62,6 +68,36 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     this.now = deps.now ?? Date.now;
     this.scheduler = new Scheduler<Task>({ ...deps, hooks: this });
     this.terminal = { ...deps, now: this.now, recordThroughput: (sha, tokens, ms) => this.scheduler.recordThroughput(sha, tokens, ms) };
+    // Token counts reach the journal in one batch a second, so a crash records how far tasks got.
+    this.progressTimer = setInterval(() => this.flushProgress(), PROGRESS_FLUSH_MS);
+    this.progressTimer.unref();
+  }
+
+  /**
+   * Queues again the tasks a previous run acknowledged but never placed (crash-proof admission).
+   * Their streams start over with `started`; their deadlines are the ones they were admitted with.
+   */
+  restore(rows: readonly TaskJournalRow[]): Task[] {
+    const restored: Task[] = [];
+    for (const row of rows) {
+      const task = taskFromJournal(row);
+      if (task === null || this.table.get(task.task_id) !== undefined) continue;
+      this.table.add(task);
+      const position = this.scheduler.restore(task, this.deps.config().node_timeout_ms);
+      task.queue_position_at_admission = position;
+      emitTaskEvent(task, { event: "started", data: { queue_position: position, predicted_start_ms: 0, task_id: task.task_id, model: task.model.sha256 } });
+      restored.push(task);
+    }
+    this.scheduler.schedulePump();
+    return restored;
+  }
+
+  /** The task an Idempotency-Key was first used for: in memory, or only in the journal (its id). */
+  forIdempotencyKey(key: string): { task: Task } | { task_id: string } | null {
+    const taskId = this.deps.journal.taskForIdempotencyKey(key);
+    if (taskId === null) return null;
+    const task = this.table.get(taskId);
+    return task === undefined ? { task_id: taskId } : { task };
   }
 
   /**
@@ -146,8 +182,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   /** Stops admitting; queued tasks fail now, running ones get until the grace period to finish. */
-  shutdown(graceMs: number): Promise<void> {
-    return this.scheduler.shutdown(graceMs);
+  async shutdown(graceMs: number): Promise<void> {
+    await this.scheduler.shutdown(graceMs);
+    clearInterval(this.progressTimer);
+    this.flushProgress();
   }
 
   // --- SchedulerHooks: the task's state machine, driven by the scheduler ---
@@ -164,6 +202,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
       data: { queue_depth: this.scheduler.depth, node_id: decision.node_id, pool_id: decision.pool_id, phase: "dispatched", attempt: task.attempted_nodes.length, human: `placed on ${decision.node_id}/${decision.pool_id}: ${decision.reasons.join("; ")}` },
     });
     this.deps.logger.info({ task_id: task.task_id, node_id: decision.node_id, pool_id: decision.pool_id, reasons: decision.reasons, attempt: task.attempted_nodes.length }, "task placed");
+    this.onWorkers.set(task, 0);
+    this.journalPlacement(task);
     this.emit("task", task);
   }
 
@@ -208,6 +248,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     task.node_id = null;
     task.pool_id = null;
     emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.scheduler.depth, phase: "re-placing", human: `first attempt failed (${why}); trying another node` } });
+    this.onWorkers.delete(task);
+    this.journalPlacement(task);
     this.emit("task", task);
     this.scheduler.schedulePump();
   }
@@ -222,7 +264,30 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return hasTerminalEvent(task);
   }
 
+  private journalPlacement(task: Task): void {
+    try {
+      this.deps.journal.placed(placedRecord(task));
+    } catch (err) {
+      this.deps.logger.error({ task_id: task.task_id, err }, "task journal write failed (placement)");
+    }
+  }
+
+  private flushProgress(): void {
+    const rows = [];
+    for (const [task, written] of this.onWorkers) {
+      if (task.tokens_out === written) continue;
+      rows.push({ task_id: task.task_id, tokens_out: task.tokens_out, first_token_at_ms: task.first_token_at_ms });
+      this.onWorkers.set(task, task.tokens_out);
+    }
+    try {
+      this.deps.journal.progress(rows);
+    } catch (err) {
+      this.deps.logger.error({ err }, "task journal write failed (progress)");
+    }
+  }
+
   private end(task: Task, ending: TaskEnding): void {
+    this.onWorkers.delete(task);
     if (!finishTask(this.terminal, task, ending)) return;
     this.emit("task", task);
     this.table.finished(task);

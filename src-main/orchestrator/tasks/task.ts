@@ -26,6 +26,8 @@ export interface Task extends SchedulableTask {
   generation: TaskGeneration;
   placement: Omit<PlacementRequest, "model_sha256" | "model_size_bytes" | "session_pool_id" | "exclude_nodes">;
   deadline_at_ms: number;
+  /** The client's Idempotency-Key, if it sent one: a retry with the same key finds this task. */
+  idempotency_key: string | null;
   state: TaskState;
   enqueued_at_ms: number;
   started_at_ms: number | null;

@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { GenerationSchema } from "../../../src-shared/tasks/generation.js";
+import { PlacementOverridesSchema } from "../../../src-shared/tasks/placement.js";
+import { EngineSchema, PrioritySchema, WorkloadSchema } from "../../../src-shared/tasks/task-request.js";
+import type { TaskJournalRow } from "../db/task-journal.js";
+import type { Task } from "./task.js";
+
+// What the journal keeps of an accepted task so that a restart can queue it again exactly as it
+// was admitted (crash-proof admission): the request as resolved, not the client's raw body.
+const StoredTaskSchema = z.object({
+  v: z.literal(1),
+  api: z.enum(["v2", "openai-chat", "openai-completion"]),
+  workload: WorkloadSchema,
+  engine: EngineSchema,
+  priority: PrioritySchema,
+  model_ref: z.string(),
+  model: z.object({
+    id: z.string(),
+    sha256: z.string(),
+    name: z.string(),
+    file_name: z.string(),
+    size_bytes: z.number(),
+    context_length: z.number().optional(),
+    has_chat_template: z.boolean(),
+    architecture: z.string().optional(),
+    quantization: z.string().optional(),
+    parameter_count: z.number().optional(),
+  }),
+  generation: GenerationSchema,
+  placement: PlacementOverridesSchema,
+  deadline_at_ms: z.number(),
+});
+
+export function storedTaskJson(task: Task): string {
+  const stored: z.input<typeof StoredTaskSchema> = {
+    v: 1,
+    api: task.api,
+    workload: task.workload,
+    engine: task.engine,
+    priority: task.priority,
+    model_ref: task.model_ref,
+    model: task.model,
+    generation: task.generation,
+    placement: { ...task.placement, prefer_pools: copy(task.placement.prefer_pools), avoid_pools: copy(task.placement.avoid_pools), avoid_nodes: copy(task.placement.avoid_nodes) },
+    deadline_at_ms: task.deadline_at_ms,
+  };
+  return JSON.stringify(stored);
+}
+
+function copy(list: readonly string[] | undefined): string[] | undefined {
+  return list === undefined ? undefined : [...list];
+}
+
+/** The task a journal row describes, queued again; null when the row has no usable request. */
+export function taskFromJournal(row: TaskJournalRow): Task | null {
+  if (row.request_json === null) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(row.request_json);
+  } catch {
+    return null;
+  }
+  const parsed = StoredTaskSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const s = parsed.data;
+  return {
+    task_id: row.task_id,
+    session_id: row.session_id,
+    api: s.api,
+    workload: s.workload,
+    engine: s.engine,
+    priority: s.priority,
+    model_ref: s.model_ref,
+    model: s.model,
+    generation: s.generation,
+    placement: s.placement,
+    deadline_at_ms: s.deadline_at_ms,
+    idempotency_key: row.idempotency_key,
+    state: "queued",
+    enqueued_at_ms: row.accepted_at_ms,
+    started_at_ms: null,
+    first_token_at_ms: null,
+    finished_at_ms: null,
+    queue_position_at_admission: 0,
+    predicted_start_ms: 0,
+    node_id: null,
+    pool_id: null,
+    attempted_nodes: [],
+    decision: null,
+    tokens_in: null,
+    tokens_out: 0,
+    stop_reason: null,
+    error: null,
+    events: [],
+    subscribers: new Set(),
+    cancel_requested: false,
+  };
+}
