@@ -18,7 +18,6 @@ import { UpstreamError, WorkerClient } from "./worker-client.js";
 
 const MAX_DISPATCH_ATTEMPTS = 2;
 const FINISHED_TASKS_KEPT = 2000;
-const DRAIN_MARK_MS = 10_000;
 
 export interface DispatcherDeps {
   config: () => OrchestratorConfig;
@@ -53,8 +52,6 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   private readonly inflight = new Map<string, number>();
   private readonly throughput = new ThroughputTracker();
   private readonly notifiedPosition = new Map<string, number>();
-  /** Pools an operator drained here, until heartbeats have had time to report it (ms marked). */
-  private readonly drainMarks = new Map<string, number>();
   private placementSequence = 0;
   private pumpScheduled = false;
   private pumping = false;
@@ -66,11 +63,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const cfg = deps.config();
     this.queue = new AdmissionQueue<Task>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
-    deps.registry.on("changed", (nodeId) => {
-      // An operator drain holds until the worker's own snapshot confirms it (draining or unready).
-      for (const pool of deps.registry.get(nodeId)?.pools ?? []) if (pool.draining || !pool.ready) this.drainMarks.delete(pool.pool_id);
-      this.schedulePump();
-    });
+    deps.registry.on("changed", () => this.schedulePump());
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
   }
 
@@ -83,11 +76,6 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     const queued = this.queue.items();
     const others = [...this.tasks.values()].filter((t) => t.state !== "queued").sort((a, b) => b.enqueued_at_ms - a.enqueued_at_ms);
     return [...queued, ...others];
-  }
-
-  /** No new placements on the pool from now on, before the worker's next heartbeat confirms the drain. */
-  markPoolDraining(poolId: string): void {
-    this.drainMarks.set(poolId, this.now());
   }
 
   inflightOn(poolId: string): number {
@@ -177,17 +165,16 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   candidates(): PlacementCandidate[] {
     const out: PlacementCandidate[] = [];
     for (const node of this.deps.registry.list()) {
-      const schedulable = node.status === "Online" && !node.drained;
+      const schedulable = node.status === "Online" && node.eligibility === "eligible";
       for (const pool of node.pools) {
-        const mark = this.drainMarks.get(pool.pool_id);
-        if (mark !== undefined && this.now() - mark > DRAIN_MARK_MS) this.drainMarks.delete(pool.pool_id);
         out.push({
           node_id: node.node_id,
           pool_id: pool.pool_id,
           node_schedulable: schedulable,
-          node_state: node.drained ? "draining" : node.status,
+          node_state: node.status === "Online" && node.eligibility === "ineligible" ? "ineligible (drained)" : node.status,
           ready: pool.ready,
-          draining: pool.draining || this.drainMarks.has(pool.pool_id),
+          // The operator's desired state (drain, reload) holds from the moment it was asked.
+          draining: pool.draining || this.deps.registry.placementHold(pool) !== null,
           slots_total: pool.slots_total,
           slots_free: Math.max(0, pool.slots_total - this.inflightOn(pool.pool_id)),
           vram_free_bytes: pool.vram_free_bytes,

@@ -1,0 +1,22 @@
+import type { DrainRequest, WorkerReloadRequest } from "../../../src-shared/worker-api/pool-commands.js";
+import { WorkerClient } from "../dispatch/worker-client.js";
+import type { NodeRecord } from "./node-record.js";
+
+/** How the reconciler talks to a worker about one pool; a fake stands in for it in unit tests. */
+export interface PoolCommander {
+  command(node: NodeRecord, poolId: string, command: "drain", body: DrainRequest): Promise<{ status: number; body: unknown }>;
+  command(node: NodeRecord, poolId: string, command: "reload", body: WorkerReloadRequest): Promise<{ status: number; body: unknown }>;
+  /** The worker's own word for the pool's state ("stopped", "loading", …): heartbeats cannot tell stopped from loading. */
+  state(node: NodeRecord, poolId: string): Promise<string>;
+}
+
+const STATUS_TIMEOUT_MS = 2000;
+
+/** The real commander: the worker API, with the token the node registered with. */
+export function workerPoolCommander(workerToken: (nodeId: string) => string): PoolCommander {
+  const client = (node: NodeRecord) => new WorkerClient(node.address, workerToken(node.node_id));
+  return {
+    command: (node: NodeRecord, poolId: string, command: "drain" | "reload", body: DrainRequest | WorkerReloadRequest) => client(node).poolCommand(poolId, command, body),
+    state: async (node, poolId) => (await client(node).poolStatus(poolId, STATUS_TIMEOUT_MS)).state,
+  };
+}
