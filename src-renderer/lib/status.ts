@@ -1,4 +1,5 @@
-import type { NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
+import type { NodeEligibility, NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
+import type { PoolDesiredStatus } from "../../src-shared/nodes/pool-desired.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import type { TaskState } from "../../src-shared/tasks/task-status.js";
 import type { Tone } from "../components/ui.js";
@@ -8,14 +9,24 @@ export const NODE_STATUS: Record<NodeStatus, { tone: Tone; words: string }> = {
   Registering: { tone: "info", words: "Registering" },
   Suspect: { tone: "warn", words: "Suspect" },
   Offline: { tone: "bad", words: "Offline" },
-  Draining: { tone: "idle", words: "Draining" },
 };
+
+/** Scheduling eligibility is shown beside the status, never instead of it. */
+export const ELIGIBILITY: Record<NodeEligibility, { tone: Tone; words: string }> = {
+  eligible: { tone: "ok", words: "Eligible" },
+  ineligible: { tone: "idle", words: "Drained" },
+};
+
+/** The operator's desired state for the pool, if any. */
+export function desiredOf(pool: PoolSnapshot, node: NodeInfo): PoolDesiredStatus | undefined {
+  return node.desired_pools.find((d) => d.pool_id === pool.pool_id);
+}
 
 export type PoolState = "ready" | "busy" | "draining" | "loading" | "error" | "offline";
 
 export function poolState(pool: PoolSnapshot, node: NodeInfo): PoolState {
   if (node.status === "Offline" || node.status === "Suspect") return "offline";
-  if (pool.draining) return "draining";
+  if (pool.draining || desiredOf(pool, node)?.draining === true) return "draining";
   if (pool.last_error) return pool.ready ? "ready" : "error";
   if (!pool.ready) return "loading";
   return pool.slots_free === 0 && pool.slots_total > 0 ? "busy" : "ready";
@@ -43,7 +54,7 @@ export type ClusterHealth = "empty" | "healthy" | "degraded" | "down";
 
 export function clusterHealth(nodes: readonly NodeInfo[]): ClusterHealth {
   if (nodes.length === 0) return "empty";
-  const online = nodes.filter((n) => n.status === "Online" || n.status === "Draining").length;
+  const online = nodes.filter((n) => n.status === "Online").length;
   if (online === 0) return "down";
   return online === nodes.length ? "healthy" : "degraded";
 }

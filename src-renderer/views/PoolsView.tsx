@@ -4,11 +4,13 @@ import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
+import { PoolDesiredBadge } from "../components/PoolDesiredBadge.js";
+import { PoolDrainButton } from "../components/PoolDrainButton.js";
 import { VirtualTable, type Column } from "../components/VirtualTable.js";
 import { Badge, Button, Dialog, EmptyState, Meter, Panel, Spinner } from "../components/ui.js";
 import { formatBytes, formatRate } from "../lib/format.js";
 import { href } from "../lib/router.js";
-import { POOL_STATE, poolState } from "../lib/status.js";
+import { POOL_STATE, desiredOf, poolState } from "../lib/status.js";
 import v from "./views.module.css";
 
 interface PoolRow {
@@ -25,7 +27,7 @@ function ReloadDialog({ row, onClose }: { row: PoolRow; onClose: () => void }) {
     setBusy(true);
     try {
       const res = await api.reloadPool(row.pool.pool_id, `sha256:${sha}`);
-      reportSuccess(`Reloading ${row.pool.pool_id}`, `State: ${res.state}. The pool drains, loads the new model and turns ready again.`);
+      reportSuccess(`Reloading ${row.pool.pool_id}`, `State: ${res.state}. The orchestrator keeps asking the worker until the pool serves the new model.`);
       onClose();
     } catch (err) {
       reportError("Reload failed", toApiError(err));
@@ -135,15 +137,19 @@ export function PoolsView() {
         );
       },
     },
+    { id: "desired", header: "Requested", width: "minmax(150px, 1fr)", render: (r) => <PoolDesiredBadge desired={desiredOf(r.pool, r.node)} /> },
     {
       id: "actions",
       header: <span className="visually-hidden">Actions</span>,
-      width: "90px",
+      width: "170px",
       align: "right",
       render: (r) => (
-        <Button size="small" onClick={() => setReloading(r)} disabled={r.node.status === "Offline"} aria-label={`Reload ${r.pool.pool_id}`}>
-          Reload…
-        </Button>
+        <span className={v.inline}>
+          <PoolDrainButton poolId={r.pool.pool_id} draining={desiredOf(r.pool, r.node)?.draining === true} />
+          <Button size="small" onClick={() => setReloading(r)} disabled={r.node.status === "Offline"} aria-label={`Reload ${r.pool.pool_id}`}>
+            Reload…
+          </Button>
+        </span>
       ),
     },
   ];

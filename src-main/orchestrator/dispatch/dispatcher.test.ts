@@ -4,10 +4,12 @@ import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { SessionStore } from "../admission/session-store.js";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
+import { PoolDesiredStore } from "../db/pool-desired-store.js";
 import { TaskJournal } from "../db/task-journal.js";
 import { createLogger } from "../logging/logger.js";
 import { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { NodeRegistry } from "../registry/node-registry.js";
+import { PoolDesiredState } from "../registry/pool-desired-state.js";
 import { Dispatcher } from "./dispatcher.js";
 import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
@@ -24,7 +26,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
   const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
   const dispatcher = new Dispatcher({
     config: () => config,
-    registry: new NodeRegistry(new NodeStore(db)),
+    registry: new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db))),
     sessions: new SessionStore({ ttlMs: 60_000, maxTurns: 10, tokenBudget: 0 }),
     journal,
     metrics: new OrchestratorMetrics("test"),
