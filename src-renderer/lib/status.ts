@@ -22,11 +22,14 @@ export function desiredOf(pool: PoolSnapshot, node: NodeInfo): PoolDesiredStatus
   return node.desired_pools.find((d) => d.pool_id === pool.pool_id);
 }
 
-export type PoolState = "ready" | "busy" | "draining" | "loading" | "error" | "offline";
+export type PoolState = "ready" | "busy" | "draining" | "drained" | "loading" | "error" | "offline";
 
 export function poolState(pool: PoolSnapshot, node: NodeInfo): PoolState {
   if (node.status === "Offline" || node.status === "Suspect") return "offline";
-  if (pool.draining || desiredOf(pool, node)?.draining === true) return "draining";
+  // An operator drain counts from the request (desired state), not from the worker's confirmation.
+  const desired = desiredOf(pool, node);
+  if (desired?.draining === true) return desired.convergence.converged && !pool.draining ? "drained" : "draining";
+  if (pool.draining) return "draining";
   if (pool.last_error) return pool.ready ? "ready" : "error";
   if (!pool.ready) return "loading";
   return pool.slots_free === 0 && pool.slots_total > 0 ? "busy" : "ready";
@@ -36,6 +39,7 @@ export const POOL_STATE: Record<PoolState, { tone: Tone; words: string }> = {
   ready: { tone: "ok", words: "Ready" },
   busy: { tone: "info", words: "All slots busy" },
   draining: { tone: "idle", words: "Draining" },
+  drained: { tone: "idle", words: "Drained" },
   loading: { tone: "warn", words: "Loading" },
   error: { tone: "bad", words: "Error" },
   offline: { tone: "bad", words: "Node unreachable" },

@@ -111,7 +111,6 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                     <th>Pool</th>
                     <th>Model</th>
                     <th>State</th>
-                    <th>Requested</th>
                     <th>Slots</th>
                     <th>Tokens/s</th>
                     <th>Device</th>
@@ -125,12 +124,12 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                         <td className={`${v.mono} ${v.nowrap}`}>{p.pool_id}</td>
                         <td>{p.model?.name ?? "—"}</td>
                         <td>
-                          <Badge tone={st.tone} dot>
-                            {st.words}
-                          </Badge>
-                        </td>
-                        <td>
-                          <PoolDesiredBadge desired={desiredOf(p, node)} />
+                          <span className={v.inline}>
+                            <Badge tone={st.tone} dot>
+                              {st.words}
+                            </Badge>
+                            <PoolDesiredBadge desired={desiredOf(p, node)} />
+                          </span>
                         </td>
                         <td>
                           {p.slots_total - p.slots_free} / {p.slots_total}

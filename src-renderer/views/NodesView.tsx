@@ -24,7 +24,7 @@ const COLUMNS: Column<NodeInfo>[] = [
   {
     id: "node",
     header: "Node",
-    width: "minmax(180px, 1.2fr)",
+    width: "minmax(150px, 1.2fr)",
     render: (n) => (
       <div className={v.stack}>
         <a className={v.cellLink} href={href("nodes", n.node_id)}>
@@ -37,7 +37,7 @@ const COLUMNS: Column<NodeInfo>[] = [
   {
     id: "status",
     header: "Status",
-    width: "190px",
+    width: "150px",
     render: (n) => (
       <span className={v.inline}>
         <span data-testid="node-status">
@@ -55,8 +55,8 @@ const COLUMNS: Column<NodeInfo>[] = [
       </span>
     ),
   },
-  { id: "hb", header: "Heartbeat", width: "96px", align: "right", render: (n) => <HeartbeatAge node={n} /> },
-  { id: "gpus", header: "GPUs · VRAM", width: "minmax(200px, 1.2fr)", render: (n) => <GpuCell node={n} /> },
+  { id: "hb", header: "Heartbeat", width: "84px", align: "right", render: (n) => <HeartbeatAge node={n} /> },
+  { id: "gpus", header: "GPUs · VRAM", width: "minmax(170px, 1.2fr)", render: (n) => <GpuCell node={n} /> },
   {
     id: "pools",
     header: "Pools",
@@ -85,11 +85,11 @@ const COLUMNS: Column<NodeInfo>[] = [
       );
     },
   },
-  { id: "version", header: "Version", width: "88px", render: (n) => <span className={v.muted}>{n.version ?? "—"}</span> },
+  { id: "version", header: "Version", width: "72px", render: (n) => <span className={v.muted}>{n.version ?? "—"}</span> },
   {
     id: "actions",
     header: <span className="visually-hidden">Actions</span>,
-    width: "84px",
+    width: "90px",
     align: "right",
     render: (n) => (n.status === "Offline" ? null : <DrainButton nodeId={n.node_id} drained={n.eligibility === "ineligible"} />),
   },

@@ -91,23 +91,23 @@ export function PoolsView() {
   }, [ids, byId, filter]);
 
   const columns: Column<PoolRow>[] = [
-    { id: "pool", header: "Pool", width: "minmax(180px, 1.2fr)", render: (r) => <span className={v.mono}>{r.pool.pool_id}</span> },
+    { id: "pool", header: "Pool", width: "minmax(130px, 1fr)", render: (r) => <span className={v.mono}>{r.pool.pool_id}</span> },
     {
       id: "node",
       header: "Node",
-      width: "minmax(110px, 0.7fr)",
+      width: "minmax(90px, 0.6fr)",
       render: (r) => (
         <a className={v.cellLink} href={href("nodes", r.node.node_id)}>
           {r.node.node_id}
         </a>
       ),
     },
-    { id: "model", header: "Model", width: "minmax(180px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model?.name ?? <span className={v.faint}>none loaded</span>}</span> },
-    { id: "device", header: "Device", width: "110px", render: (r) => <span className={v.muted}>{r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine}</span> },
+    { id: "model", header: "Model", width: "minmax(140px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model?.name ?? <span className={v.faint}>none loaded</span>}</span> },
+    { id: "device", header: "Device", width: "80px", render: (r) => <span className={v.muted}>{r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine}</span> },
     {
       id: "slots",
       header: "Slots busy",
-      width: "120px",
+      width: "110px",
       render: (r) => {
         const busy = r.pool.slots_total - r.pool.slots_free;
         return (
@@ -123,25 +123,27 @@ export function PoolsView() {
         );
       },
     },
-    { id: "tps", header: "Tokens/s", width: "84px", align: "right", render: (r) => formatRate(r.pool.tokens_per_second) },
+    { id: "tps", header: "Tokens/s", width: "76px", align: "right", render: (r) => formatRate(r.pool.tokens_per_second) },
     {
       id: "state",
       header: "State",
-      width: "150px",
+      width: "minmax(130px, 1fr)",
       render: (r) => {
         const st = POOL_STATE[poolState(r.pool, r.node)];
         return (
-          <Badge tone={st.tone} dot title={r.pool.last_error ?? undefined}>
-            {st.words}
-          </Badge>
+          <span className={v.inline}>
+            <Badge tone={st.tone} dot title={r.pool.last_error ?? undefined}>
+              {st.words}
+            </Badge>
+            <PoolDesiredBadge desired={desiredOf(r.pool, r.node)} />
+          </span>
         );
       },
     },
-    { id: "desired", header: "Requested", width: "minmax(150px, 1fr)", render: (r) => <PoolDesiredBadge desired={desiredOf(r.pool, r.node)} /> },
     {
       id: "actions",
       header: <span className="visually-hidden">Actions</span>,
-      width: "170px",
+      width: "150px",
       align: "right",
       render: (r) => (
         <span className={v.inline}>
