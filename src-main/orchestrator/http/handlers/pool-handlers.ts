@@ -1,6 +1,5 @@
-import type { PoolCommandAccepted } from "../../../../src-shared/worker-api/pool-commands.js";
 import type { PoolReloadRequest } from "../../../../src-shared/pools/pool-health.js";
-import type { DrainRequest } from "../../../../src-shared/worker-api/pool-commands.js";
+import type { DrainRequest, PoolCommandAccepted } from "../../../../src-shared/worker-api/pool-commands.js";
 import { resolveModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { NodeRecord } from "../../registry/node-record.js";
