@@ -50,7 +50,10 @@ const textOf = async (locator: Locator): Promise<string> => ((await locator.coun
 
 async function shot(name: string): Promise<void> {
   // Toasts are transient; dismiss them so they do not cover what the screenshot is about.
-  for (const dismiss of await page.getByRole("button", { name: "Dismiss" }).all()) await dismiss.click().catch(() => undefined);
+  // Always the first one: dismissing one renumbers the rest (nth(1) of two no longer exists after a click).
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline && (await dismiss.count()) > 0) await dismiss.first().click({ timeout: 500 }).catch(() => undefined);
   // Let the last batched frame paint before capturing.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
@@ -159,6 +162,21 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     await shot("pools");
   });
 
+  it("Pools: drain is desired state the worker converges to; resume brings the pool back", async () => {
+    await go("#/pools");
+    const table = page.getByTestId("pools-table");
+    const row = table.locator("[data-row-key]", { hasText: TINY_B });
+    const desired = row.getByTestId("pool-desired");
+    const poolId = await until("tiny-b pool id", async () => (await textOf(row.locator("span").first())).trim());
+    await row.getByRole("button", { name: `Drain ${poolId}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Drain pool" }).click();
+    await until("drained, as reported by the worker", async () => (await textOf(row)).includes("Drained") && (await desired.count()) === 0, 15_000);
+    await shot("pools-drained");
+    await row.getByRole("button", { name: `Resume ${poolId}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Resume pool" }).click();
+    await until("pool ready again, nothing left requested", async () => (await desired.count()) === 0 && (await textOf(row)).includes("Ready"), 20_000);
+  });
+
   it("Playground: a chat streams tokens and Stop cancels the task", async () => {
     await go("#/playground");
     const select = page.locator("#pg-model");
@@ -259,6 +277,14 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     await go("#/nodes");
     const status = (id: string) => page.locator(`[data-testid="nodes-table"] [data-row-key="${id}"] [data-testid="node-status"]`);
     await until("both online", async () => (await textOf(status("node-a"))) === "Online" && (await textOf(status("node-b"))) === "Online");
+    // Drain is eligibility, shown beside the status: the node stays Online.
+    const eligibility = page.locator('[data-testid="nodes-table"] [data-row-key="node-b"] [data-testid="node-eligibility"]');
+    await page.getByRole("button", { name: "Drain node-b" }).click({ timeout: 5000 });
+    await page.getByRole("dialog").getByRole("button", { name: "Drain node" }).click({ timeout: 5000 });
+    await until("node-b drained and still Online", async () => (await textOf(eligibility)) === "Drained" && (await textOf(status("node-b"))) === "Online");
+    await page.getByRole("button", { name: "Undrain node-b" }).click({ timeout: 5000 });
+    await page.getByRole("dialog").getByRole("button", { name: "Undrain node" }).click({ timeout: 5000 });
+    await until("node-b eligible again", async () => (await eligibility.count()) === 0);
     await shot("nodes");
     const navigations: string[] = [];
     page.on("framenavigated", (f) => navigations.push(f.url()));

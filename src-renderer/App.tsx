@@ -56,7 +56,7 @@ function HealthBadge() {
   const nodes = useMemo(() => Object.values(byId), [byId]);
   if (!loaded) return null;
   const health = HEALTH[clusterHealth(nodes)];
-  const online = nodes.filter((n) => n.status === "Online" || n.status === "Draining").length;
+  const online = nodes.filter((n) => n.status === "Online").length;
   return (
     <Badge tone={health.tone} dot>
       <span data-testid="cluster-health">{health.words}</span>

@@ -11,7 +11,7 @@ function click(item: { click?: unknown } | undefined): void {
 
 describe("tray status", () => {
   it("counts online nodes out of all known ones", () => {
-    expect(countNodes([{ status: "Online" }, { status: "Offline" }, { status: "Suspect" }, { status: "Online" }, { status: "Draining" }])).toEqual({ online: 2, total: 5 });
+    expect(countNodes([{ status: "Online" }, { status: "Offline" }, { status: "Suspect" }, { status: "Online" }, { status: "Registering" }])).toEqual({ online: 2, total: 5 });
     expect(countNodes([])).toEqual({ online: 0, total: 0 });
   });
 

@@ -25,6 +25,7 @@ import { readPackageVersion } from "./meta/package-version.js";
 import { RuntimeSettings } from "./settings/runtime-settings.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
+import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
 import { WorkerClients } from "./workers/worker-clients.js";
@@ -43,6 +44,9 @@ import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
 import { NodeRegistry } from "./registry/node-registry.js";
 import { NodeWatcher } from "./registry/node-watcher.js";
+import { workerPoolCommander } from "./workers/worker-pool-commander.js";
+import { PoolDesiredState } from "./registry/pool-desired-state.js";
+import { PoolReconciler } from "./registry/pool-reconciler.js";
 
 export const ORCHESTRATOR_VERSION = readPackageVersion();
 
@@ -81,7 +85,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const apiKeys = new ApiKeyStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
-  const registry = new NodeRegistry(new NodeStore(db));
+  const poolDesired = new PoolDesiredState(new PoolDesiredStore(db));
+  const registry = new NodeRegistry(new NodeStore(db), poolDesired);
   const journal = new TaskJournal(db);
   const audit = new AuditLog(db);
   const catalog = new CatalogStore(db);
@@ -98,6 +103,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
+  const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
 
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
@@ -115,11 +121,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   function updateAvailabilityGauges(): void {
     metrics.nodesOnline.set(registry.countByStatus("Online"));
+    metrics.nodes.reset();
     const seen = new Set<string>();
     for (const node of registry.list()) {
+      metrics.nodes.inc({ status: node.status, eligibility: node.eligibility });
       for (const pool of node.pools) {
         seen.add(pool.pool_id);
-        metrics.poolsAvailable.set({ pool_id: pool.pool_id }, node.status === "Online" && !node.drained && pool.ready && !pool.draining ? 1 : 0);
+        metrics.poolsAvailable.set({ pool_id: pool.pool_id }, node.status === "Online" && node.eligibility === "eligible" && pool.ready && !pool.draining && registry.placementHold(pool) === null ? 1 : 0);
       }
       for (const poolId of node.pool_ids) if (!seen.has(poolId)) metrics.poolsAvailable.set({ pool_id: poolId }, 0);
     }
@@ -226,6 +234,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.stop();
       feed.stop();
       watcher.close();
+      reconciler.close();
       await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

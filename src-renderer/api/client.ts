@@ -59,6 +59,8 @@ export class ApiClient {
   undrainNode = (id: string) => this.request(`/v2/nodes/${encodeURIComponent(id)}/undrain`, NodeDrainResponseSchema, { method: "POST" });
   reloadPool = (poolId: string, modelRef: string) =>
     this.request(`/v2/pools/${encodeURIComponent(poolId)}/reload`, PoolCommandAcceptedSchema, { method: "POST", body: { new_model_ref: modelRef } });
+  drainPool = (poolId: string, deadlineMs: number) => this.request(`/v2/pools/${encodeURIComponent(poolId)}/drain`, PoolCommandAcceptedSchema, { method: "POST", body: { deadline_ms: deadlineMs } });
+  resumePool = (poolId: string) => this.request(`/v2/pools/${encodeURIComponent(poolId)}/resume`, PoolCommandAcceptedSchema, { method: "POST" });
   task = (id: string, signal?: AbortSignal) => this.request(`/v2/tasks/${encodeURIComponent(id)}`, TaskStatusSchema, signal ? { signal } : {});
   cancelTask = (id: string) => this.request(`/v2/tasks/${encodeURIComponent(id)}/cancel`, null, { method: "POST" });
   settings = () => this.request("/v2/settings", SettingsSchema);

@@ -62,12 +62,14 @@ function node(id: string, status: NodeInfo["status"], shas: string[]): NodeInfo 
     pool_ids: [],
     capabilities: { gpus: [] },
     status,
+    eligibility: "eligible",
     registered_at_ms: 0,
     last_heartbeat_ms: 0,
     last_heartbeat_age_ms: 0,
     version: null,
     pools: [],
     models: shas.map((sha) => ({ sha256: sha, name: sha === SHA_A ? "alpha" : "beta", file_name: `${sha.slice(0, 4)}.gguf`, size_bytes: 1, has_chat_template: true })),
+    desired_pools: [],
   };
 }
 

@@ -21,7 +21,7 @@ export function replication(m: ClusterModel): Replication {
   return m.liveNodes.length === 1 ? "single" : "replicated";
 }
 
-const LIVE = new Set(["Online", "Draining", "Registering"]);
+const LIVE = new Set(["Online", "Registering"]);
 
 /** The availability matrix, live from node inventories (models by sha256 × nodes). */
 export function clusterModels(nodes: readonly NodeInfo[]): ClusterModel[] {

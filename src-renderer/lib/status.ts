@@ -1,4 +1,5 @@
-import type { NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
+import type { NodeEligibility, NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
+import type { PoolDesiredStatus } from "../../src-shared/nodes/pool-desired.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import type { TaskState } from "../../src-shared/tasks/task-status.js";
 import type { Tone } from "../components/ui.js";
@@ -8,13 +9,26 @@ export const NODE_STATUS: Record<NodeStatus, { tone: Tone; words: string }> = {
   Registering: { tone: "info", words: "Registering" },
   Suspect: { tone: "warn", words: "Suspect" },
   Offline: { tone: "bad", words: "Offline" },
-  Draining: { tone: "idle", words: "Draining" },
 };
 
-export type PoolState = "ready" | "busy" | "draining" | "loading" | "error" | "offline";
+/** Scheduling eligibility is shown beside the status, never instead of it. */
+export const ELIGIBILITY: Record<NodeEligibility, { tone: Tone; words: string }> = {
+  eligible: { tone: "ok", words: "Eligible" },
+  ineligible: { tone: "idle", words: "Drained" },
+};
+
+/** The operator's desired state for the pool, if any. */
+export function desiredOf(pool: PoolSnapshot, node: NodeInfo): PoolDesiredStatus | undefined {
+  return node.desired_pools.find((d) => d.pool_id === pool.pool_id);
+}
+
+export type PoolState = "ready" | "busy" | "draining" | "drained" | "loading" | "error" | "offline";
 
 export function poolState(pool: PoolSnapshot, node: NodeInfo): PoolState {
   if (node.status === "Offline" || node.status === "Suspect") return "offline";
+  // An operator drain counts from the request (desired state), not from the worker's confirmation.
+  const desired = desiredOf(pool, node);
+  if (desired?.draining === true) return desired.convergence.converged && !pool.draining ? "drained" : "draining";
   if (pool.draining) return "draining";
   if (pool.last_error) return pool.ready ? "ready" : "error";
   if (!pool.ready) return "loading";
@@ -25,6 +39,7 @@ export const POOL_STATE: Record<PoolState, { tone: Tone; words: string }> = {
   ready: { tone: "ok", words: "Ready" },
   busy: { tone: "info", words: "All slots busy" },
   draining: { tone: "idle", words: "Draining" },
+  drained: { tone: "idle", words: "Drained" },
   loading: { tone: "warn", words: "Loading" },
   error: { tone: "bad", words: "Error" },
   offline: { tone: "bad", words: "Node unreachable" },
@@ -43,7 +58,7 @@ export type ClusterHealth = "empty" | "healthy" | "degraded" | "down";
 
 export function clusterHealth(nodes: readonly NodeInfo[]): ClusterHealth {
   if (nodes.length === 0) return "empty";
-  const online = nodes.filter((n) => n.status === "Online" || n.status === "Draining").length;
+  const online = nodes.filter((n) => n.status === "Online").length;
   if (online === 0) return "down";
   return online === nodes.length ? "healthy" : "degraded";
 }

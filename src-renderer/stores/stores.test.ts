@@ -18,12 +18,14 @@ function node(id: string, over: Partial<NodeInfo> = {}): NodeInfo {
     pool_ids: [`${id}.p`],
     capabilities: { gpus: [] },
     status: "Online",
+    eligibility: "eligible",
     registered_at_ms: 1_000,
     last_heartbeat_ms: 10_000,
     last_heartbeat_age_ms: 0,
     version: "0.1.0",
     pools: [{ pool_id: `${id}.p`, ready: true, draining: false, slots_free: 1, slots_total: 2, vram_free_bytes: 0, engine: "llamacpp", models_available: [SHA] }],
     models: [{ sha256: SHA, name: "m", file_name: "m.gguf", size_bytes: 10, has_chat_template: true }],
+    desired_pools: [],
     ...over,
   };
 }

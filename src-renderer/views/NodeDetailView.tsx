@@ -7,7 +7,8 @@ import { DrainButton } from "../components/DrainButton.js";
 import { Badge, Button, EmptyState, KeyValues, Loading, Meter, Panel } from "../components/ui.js";
 import { formatAge, formatBytes, formatDateTime, formatRate, shortSha } from "../lib/format.js";
 import { href } from "../lib/router.js";
-import { NODE_STATUS, POOL_STATE, poolState } from "../lib/status.js";
+import { ELIGIBILITY, NODE_STATUS, POOL_STATE, desiredOf, poolState } from "../lib/status.js";
+import { PoolDesiredBadge } from "../components/PoolDesiredBadge.js";
 import { heartbeatAgeMs } from "../stores/nodes-store.js";
 import v from "./views.module.css";
 
@@ -40,7 +41,7 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
       .nodeDetail(nodeId, controller.signal)
       .then((d) => {
         setDetail(d);
-        setDrained(d.drained);
+        setDrained(d.eligibility === "ineligible");
       })
       .catch((err: unknown) => {
         const e = toApiError(err);
@@ -79,7 +80,7 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
   }
 
   const status = NODE_STATUS[node.status];
-  const isDrained = drained ?? node.status === "Draining";
+  const isDrained = drained ?? node.eligibility === "ineligible";
   const modelName = (sha: string) => node.models.find((m) => m.sha256 === sha)?.name ?? shortSha(sha);
 
   return (
@@ -89,6 +90,11 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
         <Badge tone={status.tone} dot>
           <span data-testid="node-detail-status">{status.words}</span>
         </Badge>
+        {node.eligibility === "ineligible" && (
+          <Badge tone={ELIGIBILITY.ineligible.tone} title="Ineligible for new placements (operator drain)">
+            <span data-testid="node-detail-eligibility">{ELIGIBILITY.ineligible.words}</span>
+          </Badge>
+        )}
         <span className={v.muted}>heartbeat {formatAge(heartbeatAgeMs(node, now, offset))}</span>
         <span className={v.grow} />
         {node.status !== "Offline" && <DrainButton nodeId={nodeId} drained={isDrained} size="normal" onDone={setDrained} />}
@@ -118,9 +124,12 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                         <td className={`${v.mono} ${v.nowrap}`}>{p.pool_id}</td>
                         <td>{p.model?.name ?? "—"}</td>
                         <td>
-                          <Badge tone={st.tone} dot>
-                            {st.words}
-                          </Badge>
+                          <span className={v.inline}>
+                            <Badge tone={st.tone} dot>
+                              {st.words}
+                            </Badge>
+                            <PoolDesiredBadge desired={desiredOf(p, node)} />
+                          </span>
                         </td>
                         <td>
                           {p.slots_total - p.slots_free} / {p.slots_total}

@@ -9,7 +9,7 @@ import { VirtualTable, type Column } from "../components/VirtualTable.js";
 import { Badge, Button, Dialog, EmptyState, Meter, Panel } from "../components/ui.js";
 import { formatAge } from "../lib/format.js";
 import { href, navigate } from "../lib/router.js";
-import { NODE_STATUS } from "../lib/status.js";
+import { ELIGIBILITY, NODE_STATUS } from "../lib/status.js";
 import { heartbeatAgeMs, slotUsage } from "../stores/nodes-store.js";
 import v from "./views.module.css";
 
@@ -24,7 +24,7 @@ const COLUMNS: Column<NodeInfo>[] = [
   {
     id: "node",
     header: "Node",
-    width: "minmax(180px, 1.2fr)",
+    width: "minmax(150px, 1.2fr)",
     render: (n) => (
       <div className={v.stack}>
         <a className={v.cellLink} href={href("nodes", n.node_id)}>
@@ -37,17 +37,26 @@ const COLUMNS: Column<NodeInfo>[] = [
   {
     id: "status",
     header: "Status",
-    width: "120px",
+    width: "150px",
     render: (n) => (
-      <span data-testid="node-status">
-        <Badge tone={NODE_STATUS[n.status].tone} dot>
-          {NODE_STATUS[n.status].words}
-        </Badge>
+      <span className={v.inline}>
+        <span data-testid="node-status">
+          <Badge tone={NODE_STATUS[n.status].tone} dot>
+            {NODE_STATUS[n.status].words}
+          </Badge>
+        </span>
+        {n.eligibility === "ineligible" && (
+          <span data-testid="node-eligibility">
+            <Badge tone={ELIGIBILITY.ineligible.tone} title="Ineligible for new placements (operator drain)">
+              {ELIGIBILITY.ineligible.words}
+            </Badge>
+          </span>
+        )}
       </span>
     ),
   },
-  { id: "hb", header: "Heartbeat", width: "96px", align: "right", render: (n) => <HeartbeatAge node={n} /> },
-  { id: "gpus", header: "GPUs · VRAM", width: "minmax(200px, 1.2fr)", render: (n) => <GpuCell node={n} /> },
+  { id: "hb", header: "Heartbeat", width: "84px", align: "right", render: (n) => <HeartbeatAge node={n} /> },
+  { id: "gpus", header: "GPUs · VRAM", width: "minmax(170px, 1.2fr)", render: (n) => <GpuCell node={n} /> },
   {
     id: "pools",
     header: "Pools",
@@ -76,13 +85,13 @@ const COLUMNS: Column<NodeInfo>[] = [
       );
     },
   },
-  { id: "version", header: "Version", width: "88px", render: (n) => <span className={v.muted}>{n.version ?? "—"}</span> },
+  { id: "version", header: "Version", width: "72px", render: (n) => <span className={v.muted}>{n.version ?? "—"}</span> },
   {
     id: "actions",
     header: <span className="visually-hidden">Actions</span>,
-    width: "84px",
+    width: "90px",
     align: "right",
-    render: (n) => (n.status === "Offline" ? null : <DrainButton nodeId={n.node_id} drained={n.status === "Draining"} />),
+    render: (n) => (n.status === "Offline" ? null : <DrainButton nodeId={n.node_id} drained={n.eligibility === "ineligible"} />),
   },
 ];
 
@@ -97,28 +106,36 @@ export function NodesView() {
     for (const id of ids) {
       const n = byId[id];
       if (n === undefined) continue;
-      if (needle === "" || id.toLowerCase().includes(needle) || n.status.toLowerCase().includes(needle) || n.address.includes(needle)) out.push(n);
+      if (needle === "" || id.toLowerCase().includes(needle) || n.status.toLowerCase().includes(needle) || n.eligibility.includes(needle) || n.address.includes(needle)) out.push(n);
     }
     return out;
   }, [ids, byId, filter]);
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
+    let drained = 0;
     for (const id of ids) {
-      const st = byId[id]?.status;
-      if (st) c[st] = (c[st] ?? 0) + 1;
+      const n = byId[id];
+      if (n === undefined) continue;
+      c[n.status] = (c[n.status] ?? 0) + 1;
+      if (n.eligibility === "ineligible") drained++;
     }
-    return c;
+    return { byStatus: c, drained };
   }, [ids, byId]);
 
   return (
     <div className={v.page}>
       <div className={v.toolbar}>
         <input type="search" placeholder="Filter by id, status or address" aria-label="Filter nodes" value={filter} onChange={(e) => setFilter(e.target.value)} data-shortcut-focus />
-        {Object.entries(counts).map(([st, c]) => (
+        {Object.entries(counts.byStatus).map(([st, c]) => (
           <Badge key={st} tone={NODE_STATUS[st as NodeInfo["status"]].tone} dot>
             {c} {st.toLowerCase()}
           </Badge>
         ))}
+        {counts.drained > 0 && (
+          <Badge tone={ELIGIBILITY.ineligible.tone} title="Nodes an operator drained: ineligible for new placements">
+            {counts.drained} drained
+          </Badge>
+        )}
         <span className={v.grow} />
         <Button variant="primary" onClick={() => setAdding(true)}>
           Add worker

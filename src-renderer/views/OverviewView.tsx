@@ -6,7 +6,7 @@ import { RateChart } from "../components/RateChart.js";
 import { Badge, EmptyState, Panel, StatTile } from "../components/ui.js";
 import { formatAge, formatDuration, formatRate, formatTime } from "../lib/format.js";
 import { href } from "../lib/router.js";
-import { NODE_STATUS } from "../lib/status.js";
+import { ELIGIBILITY, NODE_STATUS } from "../lib/status.js";
 import { heartbeatAgeMs, slotUsage } from "../stores/nodes-store.js";
 import { downsample } from "../stores/stats-store.js";
 import { LEVEL_RANK } from "../stores/logs-store.js";
@@ -63,6 +63,7 @@ function NodesGlance() {
               <Badge tone={st.tone} dot>
                 {st.words}
               </Badge>
+              {n.eligibility === "ineligible" && <Badge tone={ELIGIBILITY.ineligible.tone}>{ELIGIBILITY.ineligible.words}</Badge>}
             </li>
           );
         })}

@@ -4,11 +4,13 @@ import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
+import { PoolDesiredBadge } from "../components/PoolDesiredBadge.js";
+import { PoolDrainButton } from "../components/PoolDrainButton.js";
 import { VirtualTable, type Column } from "../components/VirtualTable.js";
 import { Badge, Button, Dialog, EmptyState, Meter, Panel, Spinner } from "../components/ui.js";
 import { formatBytes, formatRate } from "../lib/format.js";
 import { href } from "../lib/router.js";
-import { POOL_STATE, poolState } from "../lib/status.js";
+import { POOL_STATE, desiredOf, poolState } from "../lib/status.js";
 import v from "./views.module.css";
 
 interface PoolRow {
@@ -25,7 +27,7 @@ function ReloadDialog({ row, onClose }: { row: PoolRow; onClose: () => void }) {
     setBusy(true);
     try {
       const res = await api.reloadPool(row.pool.pool_id, `sha256:${sha}`);
-      reportSuccess(`Reloading ${row.pool.pool_id}`, `State: ${res.state}. The pool drains, loads the new model and turns ready again.`);
+      reportSuccess(`Reloading ${row.pool.pool_id}`, `State: ${res.state}. The orchestrator keeps asking the worker until the pool serves the new model.`);
       onClose();
     } catch (err) {
       reportError("Reload failed", toApiError(err));
@@ -89,23 +91,23 @@ export function PoolsView() {
   }, [ids, byId, filter]);
 
   const columns: Column<PoolRow>[] = [
-    { id: "pool", header: "Pool", width: "minmax(180px, 1.2fr)", render: (r) => <span className={v.mono}>{r.pool.pool_id}</span> },
+    { id: "pool", header: "Pool", width: "minmax(130px, 1fr)", render: (r) => <span className={v.mono}>{r.pool.pool_id}</span> },
     {
       id: "node",
       header: "Node",
-      width: "minmax(110px, 0.7fr)",
+      width: "minmax(90px, 0.6fr)",
       render: (r) => (
         <a className={v.cellLink} href={href("nodes", r.node.node_id)}>
           {r.node.node_id}
         </a>
       ),
     },
-    { id: "model", header: "Model", width: "minmax(180px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model?.name ?? <span className={v.faint}>none loaded</span>}</span> },
-    { id: "device", header: "Device", width: "110px", render: (r) => <span className={v.muted}>{r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine}</span> },
+    { id: "model", header: "Model", width: "minmax(140px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model?.name ?? <span className={v.faint}>none loaded</span>}</span> },
+    { id: "device", header: "Device", width: "80px", render: (r) => <span className={v.muted}>{r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine}</span> },
     {
       id: "slots",
       header: "Slots busy",
-      width: "120px",
+      width: "110px",
       render: (r) => {
         const busy = r.pool.slots_total - r.pool.slots_free;
         return (
@@ -121,29 +123,35 @@ export function PoolsView() {
         );
       },
     },
-    { id: "tps", header: "Tokens/s", width: "84px", align: "right", render: (r) => formatRate(r.pool.tokens_per_second) },
+    { id: "tps", header: "Tokens/s", width: "76px", align: "right", render: (r) => formatRate(r.pool.tokens_per_second) },
     {
       id: "state",
       header: "State",
-      width: "150px",
+      width: "minmax(130px, 1fr)",
       render: (r) => {
         const st = POOL_STATE[poolState(r.pool, r.node)];
         return (
-          <Badge tone={st.tone} dot title={r.pool.last_error ?? undefined}>
-            {st.words}
-          </Badge>
+          <span className={v.inline}>
+            <Badge tone={st.tone} dot title={r.pool.last_error ?? undefined}>
+              {st.words}
+            </Badge>
+            <PoolDesiredBadge desired={desiredOf(r.pool, r.node)} />
+          </span>
         );
       },
     },
     {
       id: "actions",
       header: <span className="visually-hidden">Actions</span>,
-      width: "90px",
+      width: "150px",
       align: "right",
       render: (r) => (
-        <Button size="small" onClick={() => setReloading(r)} disabled={r.node.status === "Offline"} aria-label={`Reload ${r.pool.pool_id}`}>
-          Reload…
-        </Button>
+        <span className={v.inline}>
+          <PoolDrainButton poolId={r.pool.pool_id} draining={desiredOf(r.pool, r.node)?.draining === true} />
+          <Button size="small" onClick={() => setReloading(r)} disabled={r.node.status === "Offline"} aria-label={`Reload ${r.pool.pool_id}`}>
+            Reload…
+          </Button>
+        </span>
       ),
     },
   ];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NodeEligibilitySchema } from "../nodes/node-info.js";
 
 /** An API key as listed (never the key itself: only its fingerprint). */
 export const ApiKeyInfoSchema = z.object({
@@ -29,6 +30,6 @@ export const LoginCodeResponseSchema = z.object({ code: z.string(), url: z.strin
 export type LoginCodeResponse = z.infer<typeof LoginCodeResponseSchema>;
 
 /** POST /v2/nodes/{id}/drain and /undrain on the orchestrator: operator drain of a whole node. */
-export const NodeDrainResponseSchema = z.object({ node_id: z.string(), drained: z.boolean() });
+export const NodeDrainResponseSchema = z.object({ node_id: z.string(), drained: z.boolean(), eligibility: NodeEligibilitySchema });
 export type NodeDrainResponse = z.infer<typeof NodeDrainResponseSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NodeInfoSchema } from "../nodes/node-info.js";
+import { NodeInfoSchema, NodeStatusSchema } from "../nodes/node-info.js";
 import { TaskStatusSchema } from "../tasks/task-status.js";
 import { SettingsSchema } from "./settings.js";
 
@@ -8,12 +8,14 @@ export const NodeEventSchema = z.object({
   at_ms: z.int().min(0),
   kind: z.enum(["registered", "online", "suspect", "offline", "recovered", "deregistered", "drained", "undrained", "pool"]),
   message: z.string(),
+  /** Status before and after, on status transitions. */
+  from: NodeStatusSchema.optional(),
+  to: NodeStatusSchema.optional(),
 });
 export type NodeEvent = z.infer<typeof NodeEventSchema>;
 
 /** GET /v2/nodes/{id}: the node plus its event history. */
 export const NodeDetailSchema = NodeInfoSchema.extend({
-  drained: z.boolean(),
   events: z.array(NodeEventSchema),
 });
 export type NodeDetail = z.infer<typeof NodeDetailSchema>;

@@ -79,8 +79,23 @@ describe("node list", () => {
       node_id: "node-a", machine_id: "rack1-host3", address: "http://10.0.0.11:9200", pool_ids: ["a-gpu0", "a-gpu1"],
       capabilities: { gpus: [], cpu_cores: 24, ram_total_bytes: null }, status: "Online", registered_at_ms: 1759270000000,
       last_heartbeat_ms: 1759270010000, last_heartbeat_age_ms: 120, version: null, pools: HEARTBEAT.pools, models: [],
+      eligibility: "eligible", desired_pools: [],
     };
     expect(NodeListResponseSchema.safeParse({ nodes: [node], count: 1 }).success).toBe(true);
     expect(rejectedPaths(NodeListResponseSchema, { nodes: [{ ...node, status: "Failed" }], count: 1 })).toEqual([["nodes", 0, "status"]]);
+  });
+
+  it("keeps drain out of the status: Draining is refused, eligibility carries it", () => {
+    const node = {
+      node_id: "node-a", machine_id: "m", address: "http://10.0.0.11:9200", pool_ids: ["a-gpu0"], capabilities: { gpus: [] }, status: "Online",
+      eligibility: "ineligible", registered_at_ms: 0, last_heartbeat_ms: 0, last_heartbeat_age_ms: 0, version: null, pools: [], models: [],
+      desired_pools: [{
+        pool_id: "a-gpu0", model: null, slots: null, draining: true, drain_deadline_ms: 30000, updated_at_ms: 1,
+        convergence: { converged: false, pending: "drain", detail: "draining (requested)", attempts: 1, last_error: null, next_attempt_ms: 2 },
+      }],
+    };
+    expect(NodeListResponseSchema.safeParse({ nodes: [node], count: 1 }).success).toBe(true);
+    expect(rejectedPaths(NodeListResponseSchema, { nodes: [{ ...node, status: "Draining" }], count: 1 })).toEqual([["nodes", 0, "status"]]);
+    expect(rejectedPaths(NodeListResponseSchema, { nodes: [{ ...node, eligibility: "drained" }], count: 1 })).toEqual([["nodes", 0, "eligibility"]]);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ModelRefStringSchema } from "../models/model-ref.js";
+import { PoolDesiredStatusSchema } from "../nodes/pool-desired.js";
 
 /** GET /v2/pools/{id}/health on the orchestrator (spec §2.2 Pool control). */
 export const PoolHealthResponseSchema = z.object({
@@ -11,6 +12,8 @@ export const PoolHealthResponseSchema = z.object({
   node_id: z.string().optional(),
   /** When the orchestrator last probed the pool's status endpoint. */
   last_checked_ms: z.int().min(0).nullable().optional(),
+  /** The operator's desired state for the pool and how far the worker has converged to it; null when none was set. */
+  desired: PoolDesiredStatusSchema.nullable().optional(),
 });
 export type PoolHealthResponse = z.infer<typeof PoolHealthResponseSchema>;
 

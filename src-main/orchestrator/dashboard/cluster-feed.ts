@@ -3,7 +3,6 @@ import type { Settings } from "../../../src-shared/dashboard/settings.js";
 import type { TaskService } from "../tasks/task-service.js";
 import type { Task } from "../tasks/task.js";
 import type { LogRing } from "../logging/log-ring.js";
-import { toNodeInfo } from "../registry/node-record.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { ClusterStatsSampler } from "./cluster-stats.js";
 
@@ -70,7 +69,7 @@ export class ClusterFeed {
     const now = Date.now();
     const tasks = this.tasks.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t));
     return {
-      nodes: this.registry.list().map((n) => toNodeInfo(n, now)),
+      nodes: this.registry.list().map((n) => this.registry.describe(n, now)),
       tasks,
       stats: this.stats.latest() ?? this.sampleNow(now),
       stats_history: this.stats.recent(),
@@ -99,17 +98,21 @@ export class ClusterFeed {
       return;
     }
     const now = Date.now();
-    const stateKey = `${node.status}|${node.drained}|${node.pools.map((p) => `${p.pool_id}:${p.ready}:${p.draining}`).join(",")}`;
+    const info = this.registry.describe(node, now);
+    // Status, eligibility, pool readiness and desired-state progress go out at once; the rest is coalesced.
+    const pools = info.pools.map((p) => `${p.pool_id}:${p.ready}:${p.draining}:${p.model?.sha256 ?? ""}`).join(",");
+    const desired = info.desired_pools.map((d) => `${d.pool_id}:${d.convergence.detail}:${d.convergence.attempts}:${d.convergence.last_error ?? ""}`).join(",");
+    const stateKey = `${node.status}|${node.eligibility}|${pools}|${desired}`;
     if (last === undefined || last.stateKey !== stateKey || now - last.at >= NODE_FRAME_INTERVAL_MS) {
       if (last?.timer) clearTimeout(last.timer);
       this.lastNodeFrame.set(nodeId, { at: now, stateKey, timer: null });
-      this.broadcast({ event: "node", data: toNodeInfo(node, now) });
+      this.broadcast({ event: "node", data: info });
     } else if (last.timer === null) {
       last.timer = setTimeout(() => {
         last.timer = null;
         last.at = Date.now();
         const current = this.registry.get(nodeId);
-        if (current) this.broadcast({ event: "node", data: toNodeInfo(current, last.at) });
+        if (current) this.broadcast({ event: "node", data: this.registry.describe(current, last.at) });
       }, NODE_FRAME_INTERVAL_MS - (now - last.at));
       last.timer.unref();
     }
@@ -149,7 +152,7 @@ export class ClusterFeed {
 
   private sampleNow(now: number): ClusterStats {
     const nodes = this.registry.list();
-    const pools = nodes.flatMap((n) => n.pools.map((p) => ({ ready: n.status === "Online" && p.ready && !p.draining })));
+    const pools = nodes.flatMap((n) => n.pools.map((p) => ({ ready: n.status === "Online" && p.ready && !p.draining && this.registry.placementHold(p) === null })));
     const stats = this.stats.sample(now, now - this.lastSample, {
       queue_depth: this.tasks.queueDepth(),
       running: this.tasks.list().filter((t) => t.state === "running" || t.state === "dispatching").length,

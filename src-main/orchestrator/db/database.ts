@@ -77,6 +77,18 @@ const MIGRATIONS: readonly string[] = [
      digest_hex TEXT PRIMARY KEY,
      expires_at_ms INTEGER NOT NULL
    );`,
+  // Nomad's node model: eligibility (operator drain) persisted apart from status; pool desired state.
+  `ALTER TABLE nodes ADD COLUMN eligibility TEXT NOT NULL DEFAULT 'eligible';
+   ALTER TABLE node_events ADD COLUMN from_status TEXT;
+   ALTER TABLE node_events ADD COLUMN to_status TEXT;
+   CREATE TABLE pool_desired (
+     pool_id TEXT PRIMARY KEY,
+     model TEXT,
+     slots INTEGER,
+     draining INTEGER NOT NULL,
+     drain_deadline_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL
+   );`,
   // Crash-proof admission: what is needed to re-queue an acknowledged task after a crash, and the
   // client's Idempotency-Key (unique) so a retried request finds its task instead of running twice.
   `ALTER TABLE tasks ADD COLUMN request_json TEXT;

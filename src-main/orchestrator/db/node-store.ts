@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ModelInventoryEntrySchema } from "../../../src-shared/models/model-inventory.js";
 import { NodeCapabilitiesSchema } from "../../../src-shared/nodes/gpu-capabilities.js";
-import { NodeStatusSchema } from "../../../src-shared/nodes/node-info.js";
+import { NodeEligibilitySchema, NodeStatusSchema } from "../../../src-shared/nodes/node-info.js";
+import { NodeEventSchema } from "../../../src-shared/dashboard/cluster-events.js";
 import type { NodeEvent } from "../registry/node-event.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import type { Db } from "./database.js";
@@ -15,14 +16,17 @@ const NodeRowSchema = z.object({
   pools_json: z.string(),
   models_json: z.string(),
   status: NodeStatusSchema,
+  eligibility: NodeEligibilitySchema,
   registered_at_ms: z.number(),
   last_heartbeat_ms: z.number(),
 });
 
 const NodeEventRowSchema = z.object({
   at_ms: z.number(),
-  kind: z.string(),
+  kind: NodeEventSchema.shape.kind,
   message: z.string(),
+  from_status: NodeStatusSchema.nullable(),
+  to_status: NodeStatusSchema.nullable(),
 });
 
 /** Durable part of the node registry: identities, last status and event history survive restarts. */
@@ -31,18 +35,20 @@ export class NodeStore {
   private readonly statusStmt;
   private readonly deleteStmt;
   private readonly eventStmt;
+  private readonly eligibilityStmt;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, registered_at_ms, last_heartbeat_ms)
-       VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @registered_at_ms, @last_heartbeat_ms)
+      `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, eligibility, registered_at_ms, last_heartbeat_ms)
+       VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @eligibility, @registered_at_ms, @last_heartbeat_ms)
        ON CONFLICT(node_id) DO UPDATE SET machine_id=excluded.machine_id, address=excluded.address, version=excluded.version,
          capabilities_json=excluded.capabilities_json, pools_json=excluded.pools_json, models_json=excluded.models_json,
-         status=excluded.status, registered_at_ms=excluded.registered_at_ms, last_heartbeat_ms=excluded.last_heartbeat_ms`,
+         status=excluded.status, eligibility=excluded.eligibility, registered_at_ms=excluded.registered_at_ms, last_heartbeat_ms=excluded.last_heartbeat_ms`,
     );
     this.statusStmt = db.prepare(`UPDATE nodes SET status = ?, last_heartbeat_ms = ?, models_json = ? WHERE node_id = ?`);
     this.deleteStmt = db.prepare(`DELETE FROM nodes WHERE node_id = ?`);
-    this.eventStmt = db.prepare(`INSERT INTO node_events (node_id, at_ms, kind, message) VALUES (?, ?, ?, ?)`);
+    this.eventStmt = db.prepare(`INSERT INTO node_events (node_id, at_ms, kind, message, from_status, to_status) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.eligibilityStmt = db.prepare(`UPDATE nodes SET eligibility = ? WHERE node_id = ?`);
   }
 
   save(node: NodeRecord): void {
@@ -55,6 +61,7 @@ export class NodeStore {
       pools_json: JSON.stringify(node.pool_ids),
       models_json: JSON.stringify(node.models),
       status: node.status,
+      eligibility: node.eligibility,
       registered_at_ms: node.registered_at_ms,
       last_heartbeat_ms: node.last_heartbeat_ms,
     });
@@ -64,15 +71,19 @@ export class NodeStore {
     this.statusStmt.run(node.status, node.last_heartbeat_ms, JSON.stringify(node.models), node.node_id);
   }
 
+  saveEligibility(node: NodeRecord): void {
+    this.eligibilityStmt.run(node.eligibility, node.node_id);
+  }
+
   delete(nodeId: string): void {
     this.deleteStmt.run(nodeId);
   }
 
   appendEvent(nodeId: string, event: NodeEvent): void {
-    this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message);
+    this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message, event.from ?? null, event.to ?? null);
   }
 
-  /** Every known node, as Offline: after a restart nothing is known to be alive until it heartbeats again. */
+  /** Every known node, as Offline (nothing is known alive until it heartbeats again), with its operator eligibility. */
   loadAll(): NodeRecord[] {
     return this.db.prepare(`SELECT * FROM nodes ORDER BY node_id`).all().map((raw) => {
       const row = NodeRowSchema.parse(raw);
@@ -86,7 +97,7 @@ export class NodeStore {
         pools: [],
         models: z.array(ModelInventoryEntrySchema).parse(JSON.parse(row.models_json)),
         status: "Offline" as const,
-        drained: false,
+        eligibility: row.eligibility,
         registered_at_ms: row.registered_at_ms,
         last_heartbeat_ms: row.last_heartbeat_ms,
       };
@@ -95,9 +106,12 @@ export class NodeStore {
 
   events(nodeId: string, limit = 100): NodeEvent[] {
     return this.db
-      .prepare(`SELECT at_ms, kind, message FROM node_events WHERE node_id = ? ORDER BY id DESC LIMIT ?`)
+      .prepare(`SELECT at_ms, kind, message, from_status, to_status FROM node_events WHERE node_id = ? ORDER BY id DESC LIMIT ?`)
       .all(nodeId, limit)
-      .map((raw) => NodeEventRowSchema.parse(raw) as NodeEvent)
+      .map((raw): NodeEvent => {
+        const row = NodeEventRowSchema.parse(raw);
+        return { at_ms: row.at_ms, kind: row.kind, message: row.message, ...(row.from_status !== null ? { from: row.from_status } : {}), ...(row.to_status !== null ? { to: row.to_status } : {}) };
+      })
       .reverse();
   }
 }

@@ -26,6 +26,9 @@ export class OrchestratorMetrics {
   readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry);
   readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry);
   readonly poolHealthCheckDuration = histogram(CLOUD_METRICS.poolHealthCheckDuration, this.registry);
+  /** Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both. */
+  readonly nodes = new Gauge({ name: "orchd_nodes", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"], registers: [this.registry] });
+  readonly poolReconcileCommands = new Counter({ name: "orchd_pool_reconcile_commands_total", help: "Commands sent to workers to reach a pool's desired state, by command (drain, reload, resume) and outcome (accepted, refused, unreachable).", labelNames: ["command", "outcome"], registers: [this.registry] });
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
   readonly tasksEnqueued = counter(TASK_METRICS.tasksEnqueued, this.registry);

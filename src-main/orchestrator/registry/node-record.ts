@@ -1,6 +1,7 @@
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
 import type { NodeCapabilities } from "../../../src-shared/nodes/gpu-capabilities.js";
-import type { NodeInfo, NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { NodeEligibility, NodeInfo, NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { PoolDesiredStatus } from "../../../src-shared/nodes/pool-desired.js";
 import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
 
 /** The orchestrator's view of one worker node: durable identity plus soft state from heartbeats. */
@@ -13,9 +14,10 @@ export interface NodeRecord {
   pool_ids: string[];
   pools: PoolSnapshot[];
   models: ModelInventoryEntry[];
+  /** Liveness; changed only through the transition table (node-status.ts). */
   status: NodeStatus;
-  /** Operator drain: no new placements, independent of liveness. */
-  drained: boolean;
+  /** Operator drain: no new placements, independent of liveness; persisted. */
+  eligibility: NodeEligibility;
   registered_at_ms: number;
   last_heartbeat_ms: number;
   /**
@@ -25,19 +27,21 @@ export interface NodeRecord {
   credential?: string;
 }
 
-export function toNodeInfo(node: NodeRecord, now: number): NodeInfo {
+export function toNodeInfo(node: NodeRecord, now: number, desiredPools: PoolDesiredStatus[]): NodeInfo {
   return {
     node_id: node.node_id,
     machine_id: node.machine_id,
     address: node.address,
     pool_ids: node.pool_ids,
     capabilities: node.capabilities,
-    status: node.drained && (node.status === "Online" || node.status === "Registering") ? "Draining" : node.status,
+    status: node.status,
+    eligibility: node.eligibility,
     registered_at_ms: node.registered_at_ms,
     last_heartbeat_ms: node.last_heartbeat_ms,
     last_heartbeat_age_ms: Math.max(0, now - node.last_heartbeat_ms),
     version: node.version,
     pools: node.pools,
     models: node.models,
+    desired_pools: desiredPools,
   };
 }

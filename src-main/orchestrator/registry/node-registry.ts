@@ -1,11 +1,16 @@
 import { EventEmitter } from "node:events";
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
-import type { NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { NodeEligibility, NodeInfo, NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { PoolDesired, PoolDesiredStatus } from "../../../src-shared/nodes/pool-desired.js";
 import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
+import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
 import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
-import type { NodeRecord } from "./node-record.js";
+import { toNodeInfo, type NodeRecord } from "./node-record.js";
+import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } from "./node-status.js";
+import { placementHold } from "./pool-convergence.js";
+import type { PoolDesiredChange, PoolDesiredState } from "./pool-desired-state.js";
 
 export interface NodeRegistryEvents {
   /** Anything about a node changed (status, pools, models); the dashboard stream and the scheduler listen. */
@@ -24,9 +29,10 @@ export interface LivenessTimings {
 }
 
 /**
- * Every worker node the orchestrator knows, with the status machine
- * Registering → Online ⇄ Suspect → Offline (→ Online again on heartbeat / re-register).
- * Soft state (pool snapshots, heartbeats) lives here in memory; identities and history are persisted.
+ * Every worker node the orchestrator knows. Status changes only through `transition` and the
+ * table in node-status.ts; eligibility (operator drain) and pool desired state are separate.
+ * Soft state (pool snapshots, heartbeats) lives here in memory; identities, eligibility, desired
+ * state and history are persisted.
  */
 export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly nodes = new Map<string, NodeRecord>();
@@ -34,10 +40,15 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 
   constructor(
     private readonly store: NodeStore,
+    private readonly desired: PoolDesiredState,
     private readonly now: () => number = Date.now,
   ) {
     super();
-    for (const node of store.loadAll()) this.nodes.set(node.node_id, node);
+    for (const node of store.loadAll()) {
+      this.nodes.set(node.node_id, node);
+      // Known pools stay addressable after a restart (an operator may set their desired state); a new live owner takes them over.
+      for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
+    }
   }
 
   list(): NodeRecord[] {
@@ -54,7 +65,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return nodeId === undefined ? undefined : this.nodes.get(nodeId);
   }
 
-  /** Idempotent: re-registering replaces identity and pools and keeps the operator drain flag. */
+  /** Idempotent: re-registering replaces identity and pools and keeps the operator's eligibility. */
   register(req: RegisterNodeRequest, credential?: string): NodeRecord {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
@@ -74,8 +85,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       pool_ids: req.pools,
       pools: previous?.pools.filter((p) => req.pools.includes(p.pool_id)) ?? [],
       models: req.models ?? previous?.models ?? [],
-      status: "Registering",
-      drained: previous?.drained ?? false,
+      status: previous?.status ?? "Registering",
+      eligibility: previous?.eligibility ?? "eligible",
       registered_at_ms: now,
       last_heartbeat_ms: now,
       ...(credential !== undefined ? { credential } : previous?.credential !== undefined ? { credential: previous.credential } : {}),
@@ -84,20 +95,14 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
     this.nodes.set(node.node_id, node);
     this.store.save(node);
-    const wasAway = previous !== undefined && previous.status !== "Online";
-    this.record(node.node_id, {
-      at_ms: now,
-      kind: "registered",
-      message: previous ? `re-registered with ${req.pools.length} pool(s)${wasAway ? ` after being ${previous.status}` : ""}` : `registered with ${req.pools.length} pool(s)`,
-    });
-    this.emit("changed", node.node_id);
+    this.transition(node, "register", previous ? `re-registered with ${req.pools.length} pool(s)` : `registered with ${req.pools.length} pool(s)`);
     return node;
   }
 
   /** Applies a heartbeat; returns false for unknown or Offline nodes (the agent must re-register). */
   heartbeat(nodeId: string, hb: HeartbeatRequest): boolean {
     const node = this.nodes.get(nodeId);
-    if (node === undefined || node.status === "Offline") return false;
+    if (node === undefined || nextNodeStatus(node.status, "heartbeat") === null) return false;
     const previousStatus = node.status;
     node.last_heartbeat_ms = this.now();
     node.pools = hb.pools.filter((p) => node.pool_ids.includes(p.pool_id) || !this.poolOwners.has(p.pool_id));
@@ -106,17 +111,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.poolOwners.set(p.pool_id, node.node_id);
     }
     if (hb.models !== undefined) node.models = hb.models;
-    node.status = "Online";
-    if (previousStatus !== "Online") {
-      this.record(nodeId, {
-        at_ms: node.last_heartbeat_ms,
-        kind: previousStatus === "Suspect" ? "recovered" : "online",
-        message: previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat: online",
-      });
-      this.store.saveStatus(node);
-    } else if (hb.models !== undefined) {
-      this.store.saveStatus(node);
-    }
+    if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
+    else if (hb.models !== undefined) this.store.saveStatus(node);
     this.emit("changed", nodeId);
     return true;
   }
@@ -136,20 +132,60 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   /** A connection to the node broke (stream reset, refused): unschedulable at once, Offline if heartbeats stay away. */
   markSuspect(nodeId: string, reason: string): void {
     const node = this.nodes.get(nodeId);
-    if (node === undefined || node.status === "Offline" || node.status === "Suspect") return;
-    this.transition(node, "Suspect", "suspect", reason);
-    this.emit("lost", nodeId, reason);
+    if (node !== undefined) this.transition(node, "connection_lost", reason);
   }
 
-  setDrained(nodeId: string, drained: boolean): boolean {
+  /** Operator drain of a whole node: no new placements on it, whatever its status. Persisted. */
+  setEligibility(nodeId: string, eligibility: NodeEligibility): boolean {
     const node = this.nodes.get(nodeId);
     if (node === undefined) return false;
-    if (node.drained !== drained) {
-      node.drained = drained;
-      this.record(nodeId, { at_ms: this.now(), kind: drained ? "drained" : "undrained", message: drained ? "drained by operator" : "undrained by operator" });
+    if (node.eligibility !== eligibility) {
+      node.eligibility = eligibility;
+      this.store.saveEligibility(node);
+      const drained = eligibility === "ineligible";
+      this.record(nodeId, { at_ms: this.now(), kind: drained ? "drained" : "undrained", message: drained ? "drained by operator: ineligible for placement" : "undrained by operator: eligible again" });
       this.emit("changed", nodeId);
     }
     return true;
+  }
+
+  /** The operator's desired state for a pool, or undefined when none was set. */
+  poolDesired(poolId: string): PoolDesired | undefined {
+    return this.desired.get(poolId);
+  }
+
+  /** Records an operator request for a pool (persisted) and lets the reconciler and placement see it at once. */
+  requestPoolState(poolId: string, change: PoolDesiredChange, what: string): PoolDesired {
+    const next = this.desired.request(poolId, change);
+    const owner = this.ownerOfPool(poolId);
+    if (owner !== undefined) {
+      this.record(owner.node_id, { at_ms: this.now(), kind: "pool", message: `pool ${poolId}: ${what}` });
+      this.emit("changed", owner.node_id);
+    }
+    return next;
+  }
+
+  /** Why the pool's desired state keeps placements off it right now, or null. */
+  placementHold(pool: PoolSnapshot): string | null {
+    return placementHold(this.desired.get(pool.pool_id), pool);
+  }
+
+  /** Desired state plus convergence for one pool, against what its node last reported. */
+  poolDesiredStatus(poolId: string): PoolDesiredStatus | undefined {
+    const desired = this.desired.get(poolId);
+    if (desired === undefined) return undefined;
+    const node = this.ownerOfPool(poolId);
+    return this.desired.status(desired, node?.pools.find((p) => p.pool_id === poolId), node?.status, (sha) => this.modelName(node, sha));
+  }
+
+  /** The node as the API and the dashboard show it, with its pools' desired state. */
+  describe(node: NodeRecord, now: number): NodeInfo {
+    const desired: PoolDesiredStatus[] = [];
+    for (const poolId of node.pool_ids) {
+      const d = this.desired.get(poolId);
+      if (d !== undefined) desired.push(this.desired.status(d, node.pools.find((p) => p.pool_id === poolId), node.status, (sha) => this.modelName(node, sha)));
+    }
+    return toNodeInfo(node, now, desired);
   }
 
   /** Liveness sweep: heartbeat silence makes a node Suspect, then Offline. Returns the nodes that changed. */
@@ -158,15 +194,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const changed: string[] = [];
     for (const node of this.nodes.values()) {
       const silence = now - node.last_heartbeat_ms;
-      if (node.status !== "Offline" && silence > timings.offlineAfterMs) {
-        this.transition(node, "Offline", "offline", `no heartbeat for ${silence} ms`);
-        this.emit("lost", node.node_id, "node offline (heartbeat timeout)");
-        changed.push(node.node_id);
-      } else if ((node.status === "Online" || node.status === "Registering") && silence > timings.suspectAfterMs) {
-        this.transition(node, "Suspect", "suspect", `no heartbeat for ${silence} ms`);
-        this.emit("lost", node.node_id, "node suspect (heartbeats missed)");
-        changed.push(node.node_id);
-      }
+      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs ? "heartbeat_timeout" : silence > timings.suspectAfterMs ? "heartbeats_missed" : null;
+      if (cause !== null && this.transition(node, cause, `no heartbeat for ${silence} ms`)) changed.push(node.node_id);
     }
     return changed;
   }
@@ -194,12 +223,27 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return holders;
   }
 
-  private transition(node: NodeRecord, status: NodeStatus, kind: NodeEvent["kind"], message: string): void {
-    node.status = status;
-    if (status === "Offline") node.pools = node.pools.map((p) => ({ ...p, ready: false }));
+  /**
+   * The one place a node's status changes: looks the cause up in the transition table, persists the
+   * new status, records it as a node event (logged by the orchestrator's event listener) and tells
+   * listeners. Returns false when the table has no transition for the cause (nothing changes).
+   */
+  private transition(node: NodeRecord, cause: NodeStatusCause, reason: string): boolean {
+    const from = node.status;
+    const to = nextNodeStatus(from, cause);
+    if (to === null || (to === from && cause !== "register")) return false;
+    node.status = to;
+    if (to === "Offline") node.pools = node.pools.map((p) => ({ ...p, ready: false }));
     this.store.saveStatus(node);
-    this.record(node.node_id, { at_ms: this.now(), kind, message });
+    const message = to === from ? reason : `${from} → ${to}: ${reason}`;
+    this.record(node.node_id, { at_ms: this.now(), kind: transitionEventKind(from, to), message, from, to });
     this.emit("changed", node.node_id);
+    if (losesNode(from, to)) this.emit("lost", node.node_id, `node ${to.toLowerCase()} (${reason})`);
+    return true;
+  }
+
+  private modelName(node: NodeRecord | undefined, sha256: string): string {
+    return node?.models.find((m) => m.sha256 === sha256)?.name ?? `sha256:${sha256.slice(0, 12)}`;
   }
 
   private record(nodeId: string, event: NodeEvent): void {

@@ -8,15 +8,16 @@ import type { NodeRegistry } from "../registry/node-registry.js";
 export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: string) => number): PlacementCandidate[] {
   const out: PlacementCandidate[] = [];
   for (const node of registry.list()) {
-    const schedulable = node.status === "Online" && !node.drained;
+    const schedulable = node.status === "Online" && node.eligibility === "eligible";
     for (const pool of node.pools) {
       out.push({
         node_id: node.node_id,
         pool_id: pool.pool_id,
         node_schedulable: schedulable,
-        node_state: node.drained ? "draining" : node.status,
+        node_state: node.status === "Online" && node.eligibility === "ineligible" ? "ineligible (drained)" : node.status,
         ready: pool.ready,
-        draining: pool.draining,
+        // The operator's desired state (drain, reload) holds from the moment it was asked.
+        draining: pool.draining || registry.placementHold(pool) !== null,
         slots_total: pool.slots_total,
         slots_free: Math.max(0, pool.slots_total - inflightOn(pool.pool_id)),
         vram_free_bytes: pool.vram_free_bytes,

@@ -15,7 +15,6 @@ import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedu
 import type { SessionStore } from "./session-store.js";
 import { StartTimePredictor } from "./start-time-predictor.js";
 
-const DRAIN_MARK_MS = 10_000;
 /** Positions below this are reported on every change; further back, at most once per interval. */
 const NOTIFY_EVERY_CHANGE_BELOW = 16;
 const NOTIFY_INTERVAL_MS = 1000;
@@ -50,8 +49,6 @@ export class Scheduler<T extends SchedulableTask> {
   private readonly inflight = new Map<string, number>();
   private readonly notifiedPosition = new Map<string, number>();
   private readonly predictor = new StartTimePredictor();
-  /** Pools an operator drained here, until heartbeats have had time to report it (ms marked). */
-  private readonly drainMarks = new Map<string, number>();
   private placementSequence = 0;
   /** Tasks enqueued since the last pass; a pass with nothing else changed considers only these. */
   private fresh: T[] = [];
@@ -73,9 +70,7 @@ export class Scheduler<T extends SchedulableTask> {
     const cfg = deps.config();
     this.queue = new AdmissionQueue<T>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
-    deps.registry.on("changed", (nodeId) => {
-      // An operator drain holds until the worker's own snapshot confirms it (draining or unready).
-      for (const pool of deps.registry.get(nodeId)?.pools ?? []) if (pool.draining || !pool.ready) this.drainMarks.delete(pool.pool_id);
+    deps.registry.on("changed", () => {
       this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
@@ -219,14 +214,8 @@ export class Scheduler<T extends SchedulableTask> {
     }
   }
 
-  /** No new placements on the pool from now on, before the worker's next heartbeat confirms the drain. */
-  markPoolDraining(poolId: string): void {
-    this.drainMarks.set(poolId, this.now());
-  }
-
   private candidates(): PlacementCandidate[] {
-    for (const [poolId, at] of this.drainMarks) if (this.now() - at > DRAIN_MARK_MS) this.drainMarks.delete(poolId);
-    return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId)).map((c) => (this.drainMarks.has(c.pool_id) ? { ...c, draining: true } : c));
+    return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId));
   }
 
   /**

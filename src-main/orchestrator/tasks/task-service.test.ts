@@ -9,6 +9,8 @@ import { createLogger } from "../logging/logger.js";
 import { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { NodeRegistry } from "../registry/node-registry.js";
 import { WorkerClients } from "../workers/worker-clients.js";
+import { PoolDesiredStore } from "../db/pool-desired-store.js";
+import { PoolDesiredState } from "../registry/pool-desired-state.js";
 import { TaskService } from "./task-service.js";
 import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
@@ -23,7 +25,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
     has: (id: string) => real.has(id),
   });
   const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
-  const registry = new NodeRegistry(new NodeStore(db));
+  const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db)));
   const tasks = new TaskService({
     config: () => config,
     clusterModels: () => [],

@@ -3,7 +3,6 @@ import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-k
 import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { toNodeInfo } from "../../registry/node-record.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
@@ -21,21 +20,21 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
   return {
     getNode: ({ params, res }) => {
       const node = nodeOr404(params.id as string);
-      res.json({ ...toNodeInfo(node, Date.now()), drained: node.drained, events: ctx.registry.events(node.node_id) });
+      res.json({ ...ctx.registry.describe(node, Date.now()), events: ctx.registry.events(node.node_id) });
     },
 
     drainNode: ({ params, res, identity }) => {
       const node = nodeOr404(params.id as string);
-      ctx.registry.setDrained(node.node_id, true);
+      ctx.registry.setEligibility(node.node_id, "ineligible");
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_drained", target: node.node_id, outcome: "success" });
-      res.json({ node_id: node.node_id, drained: true });
+      res.json({ node_id: node.node_id, drained: true, eligibility: "ineligible" });
     },
 
     undrainNode: ({ params, res, identity }) => {
       const node = nodeOr404(params.id as string);
-      ctx.registry.setDrained(node.node_id, false);
+      ctx.registry.setEligibility(node.node_id, "eligible");
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_undrained", target: node.node_id, outcome: "success" });
-      res.json({ node_id: node.node_id, drained: false });
+      res.json({ node_id: node.node_id, drained: false, eligibility: "eligible" });
     },
 
     streamClusterEvents: ({ req, res }) => {

@@ -1,7 +1,6 @@
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
-import { toNodeInfo } from "../../registry/node-record.js";
 import { PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
@@ -46,7 +45,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
 
     listNodes: ({ res }) => {
       const now = Date.now();
-      const nodes = ctx.registry.list().map((n) => toNodeInfo(n, now));
+      const nodes = ctx.registry.list().map((n) => ctx.registry.describe(n, now));
       res.json({ nodes, count: nodes.length });
     },
   };

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { NodeStatus } from "../../../src-shared/nodes/node-info.js";
+import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
+import { openDatabase } from "../db/database.js";
+import { NodeStore } from "../db/node-store.js";
+import { PoolDesiredStore } from "../db/pool-desired-store.js";
+import type { NodeEvent } from "./node-event.js";
+import { NodeRegistry } from "./node-registry.js";
+import { NODE_STATUS_TRANSITIONS, nextNodeStatus, type NodeStatusCause } from "./node-status.js";
+import { PoolDesiredState } from "./pool-desired-state.js";
+
+const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout"];
+
+describe("node status transition table", () => {
+  it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere", () => {
+    const table: Record<string, Record<string, NodeStatus | null>> = {};
+    for (const from of Object.keys(NODE_STATUS_TRANSITIONS) as NodeStatus[]) {
+      table[from] = Object.fromEntries(CAUSES.map((c) => [c, nextNodeStatus(from, c)]));
+    }
+    expect(table).toEqual({
+      Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
+      Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
+      Suspect: { register: "Registering", heartbeat: "Online", connection_lost: null, heartbeats_missed: null, heartbeat_timeout: "Offline" },
+      Offline: { register: "Registering", heartbeat: null, connection_lost: null, heartbeats_missed: null, heartbeat_timeout: null },
+    });
+  });
+});
+
+function setup() {
+  let now = 1_000;
+  const db = openDatabase(":memory:");
+  const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
+  const events: NodeEvent[] = [];
+  const lost: string[] = [];
+  registry.on("event", (_id, e) => events.push(e));
+  registry.on("lost", (_id, reason) => lost.push(reason));
+  const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
+  const hb = { timestamp: new Date().toISOString(), pools: [] };
+  return { registry, events, lost, reg, hb, db, advance: (ms: number) => (now += ms) };
+}
+const timings = { suspectAfterMs: 1500, offlineAfterMs: 5000 };
+
+describe("registry transitions (all through the one transition function)", () => {
+  it("records every transition as a node event with from/to, and fails work over when a node is lost", () => {
+    const { registry, events, lost, reg, hb, advance } = setup();
+    registry.register(reg);
+    expect(registry.heartbeat("n1", hb)).toBe(true);
+    advance(2000);
+    expect(registry.sweep(timings)).toEqual(["n1"]);
+    expect(registry.sweep(timings)).toEqual([]);
+    expect(registry.heartbeat("n1", hb)).toBe(true);
+    registry.markSuspect("n1", "connection to the node dropped");
+    registry.markSuspect("n1", "again");
+    advance(6000);
+    registry.sweep(timings);
+    expect(registry.heartbeat("n1", hb)).toBe(false);
+    registry.register(reg);
+    expect(events.map((e) => [e.kind, e.from, e.to])).toEqual([
+      ["registered", "Registering", "Registering"],
+      ["online", "Registering", "Online"],
+      ["suspect", "Online", "Suspect"],
+      ["recovered", "Suspect", "Online"],
+      ["suspect", "Online", "Suspect"],
+      ["offline", "Suspect", "Offline"],
+      ["registered", "Offline", "Registering"],
+    ]);
+    expect(events[2]?.message).toBe("Online → Suspect: no heartbeat for 2000 ms");
+    expect(lost).toHaveLength(3);
+    expect(registry.get("n1")?.status).toBe("Registering");
+  });
+
+  it("keeps eligibility apart from status, persisted across a restart", () => {
+    const { registry, reg, hb, db } = setup();
+    registry.register(reg);
+    registry.heartbeat("n1", hb);
+    registry.setEligibility("n1", "ineligible");
+    expect(registry.get("n1")).toMatchObject({ status: "Online", eligibility: "ineligible" });
+    expect(registry.describe(registry.get("n1")!, 0)).toMatchObject({ status: "Online", eligibility: "ineligible" });
+    const restarted = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db)));
+    expect(restarted.get("n1")).toMatchObject({ status: "Offline", eligibility: "ineligible" });
+    expect(restarted.events("n1").map((e) => e.kind)).toEqual(["registered", "online", "drained"]);
+    expect(restarted.events("n1")[1]).toMatchObject({ from: "Registering", to: "Online" });
+    restarted.register(reg);
+    expect(restarted.get("n1")?.eligibility).toBe("ineligible");
+  });
+});
