@@ -41,7 +41,7 @@ function terminalAt(result: StreamResult): number {
   return e.at;
 }
 
-/** Streams that resolve `started(i)` at their first token; returns the results. */
+/** A stream asking for LONG_TOKENS tokens; onFirstToken runs at its first token. */
 function longStream(pool: string, taskId: string, onFirstToken: () => void): Promise<StreamResult> {
   let seen = false;
   return streamInfer(worker.url, pool, { task_id: taskId, prompt: `Task ${taskId}: the cat sat on the mat.`, max_tokens: LONG_TOKENS }, (event) => {
