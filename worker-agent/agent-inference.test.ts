@@ -24,6 +24,9 @@ import type { ErrorEnvelope } from "../src-shared/errors/error-envelope.js";
 import type { ModelInventoryResponse } from "../src-shared/worker-api/model-transfer.js";
 import type { PoolStatus, PoolStatusListResponse } from "../src-shared/worker-api/pool-status.js";
 
+/** max_tokens of a stream the test ends itself (cancel, disconnect, crash, drain); fits a 4096-token slot. */
+const OPEN_ENDED = 4000;
+
 let worker: StartedWorker;
 let scratch: string;
 let brokenSha = "";
@@ -51,9 +54,11 @@ beforeAll(async () => {
     models: { "tiny.gguf": testModelPath("tiny"), "tiny-b.gguf": testModelPath("tiny-b"), "medium.gguf": testModelPath("medium"), "broken.gguf": broken.path },
     config: {
       pools: [
-        { id: "a", model: "tiny.gguf", device: "cpu", slots: 2 },
-        { id: "b", model: "tiny-b.gguf", device: "cpu", slots: 2 },
-        { id: "m", model: "medium.gguf", device: "cpu", slots: 4, context_size: 512 },
+        // Beyond the tiny models' 512-token training context: prompt + max_tokens must fit a slot's
+        // context (CONTEXT_TOO_LONG otherwise), and the open-ended streams below ask for 4,000 tokens.
+        { id: "a", model: "tiny.gguf", device: "cpu", slots: 2, context_size: 4096 },
+        { id: "b", model: "tiny-b.gguf", device: "cpu", slots: 2, context_size: 4096 },
+        { id: "m", model: "medium.gguf", device: "cpu", slots: 4, context_size: 4096 },
         { id: "bad", model: "broken.gguf", device: "cpu", slots: 1 },
       ],
       supervisor: { initial_backoff_ms: 150, max_backoff_ms: 1000, max_consecutive_failures: 3, circuit_open_ms: 600_000 },
@@ -93,7 +98,7 @@ describe("worker agent with real llama.cpp", () => {
     const both = await postJson<ErrorEnvelope>(`${worker.url}/v2/pools/a/infer`, { task_id: "bad-req", prompt: "x", messages: [{ role: "user", content: "y" }], max_tokens: 2 });
     expect(both.status).toBe(400);
     let duplicate = 0;
-    await streamInfer(worker.url, "a", { task_id: "dup", prompt: "x", max_tokens: 40_000 }, async (event) => {
+    await streamInfer(worker.url, "a", { task_id: "dup", prompt: "x", max_tokens: OPEN_ENDED }, async (event) => {
       if (event.event !== "token" || event.data.i !== 0) return;
       duplicate = (await postJson(`${worker.url}/v2/pools/a/infer`, { task_id: "dup", prompt: "x", max_tokens: 2 })).status;
       await postJson(`${worker.url}/v2/tasks/dup/cancel`, {});
@@ -145,7 +150,7 @@ describe("worker agent with real llama.cpp", () => {
     let allStarted!: () => void;
     const allStartedPromise = new Promise<void>((resolve) => (allStarted = resolve));
     const running = [0, 1, 2, 3].map((i) =>
-      streamInfer(worker.url, "m", { task_id: `conc-${i}`, prompt: `Request number ${i}: the cat`, max_tokens: 40_000 }, (event) => {
+      streamInfer(worker.url, "m", { task_id: `conc-${i}`, prompt: `Request number ${i}: the cat`, max_tokens: OPEN_ENDED }, (event) => {
         if (event.event !== "token") return;
         tokensSeen[i] = (tokensSeen[i] ?? 0) + 1;
         if (tokensSeen.every((n) => n >= 1)) allStarted();
@@ -178,7 +183,7 @@ describe("worker agent with real llama.cpp", () => {
 
   it("cancel stops generation in the engine: the stream ends with end+canceled and no token follows", async () => {
     let cancelStatus = 0;
-    const result = await streamInfer(worker.url, "a", { task_id: "cancel-me", prompt: "Hello", max_tokens: 40_000 }, async (event, index) => {
+    const result = await streamInfer(worker.url, "a", { task_id: "cancel-me", prompt: "Hello", max_tokens: OPEN_ENDED }, async (event, index) => {
       if (event.event === "token" && event.data.i === 4) {
         cancelStatus = (await postJson(`${worker.url}/v2/tasks/cancel-me/cancel`, {})).status;
       }
@@ -191,7 +196,7 @@ describe("worker agent with real llama.cpp", () => {
     expect(result.events[result.events.length - 1]?.event.event).toBe("end");
     const received = tokenTexts(result).length;
     expect(end?.event === "end" && end.data.tokens_out).toBe(received);
-    expect(received).toBeLessThan(40_000);
+    expect(received).toBeLessThan(OPEN_ENDED);
     // The engine really stopped: the slot frees and its generated-token counter stays put.
     await waitFor(() => diagnostics("a"), (d) => d.slots_busy === 0);
     const before = metricValue(await metricsText(), "pool_tokens_generated_total", { pool_id: "a" });
@@ -202,7 +207,7 @@ describe("worker agent with real llama.cpp", () => {
 
   it("a client disconnect cancels the task and frees its slot", async () => {
     const canceledBefore = metricValue(await metricsText(), "pool_infer_requests_total", { pool_id: "a", outcome: "canceled" }) ?? 0;
-    await streamInfer(worker.url, "a", { task_id: "disconnect-me", prompt: "Hello", max_tokens: 40_000 }, (event) =>
+    await streamInfer(worker.url, "a", { task_id: "disconnect-me", prompt: "Hello", max_tokens: OPEN_ENDED }, (event) =>
       event.event === "token" && event.data.i === 3 ? "abort" : undefined,
     );
     await waitFor(() => diagnostics("a"), (d) => d.slots_busy === 0);
@@ -229,7 +234,7 @@ describe("worker agent with real llama.cpp", () => {
   it("a killed engine child fails its in-flight task with ENGINE_CRASHED at once and is restarted to ready", async () => {
     const { engine_pid: pid } = await diagnostics("b");
     expect(pid).toBeGreaterThan(0);
-    const result = await streamInfer(worker.url, "b", { task_id: "crash-me", prompt: "Hello", max_tokens: 40_000 }, (event) => {
+    const result = await streamInfer(worker.url, "b", { task_id: "crash-me", prompt: "Hello", max_tokens: OPEN_ENDED }, (event) => {
       if (event.event === "token" && event.data.i === 2) process.kill(pid as number, "SIGKILL");
     });
     expect(terminalEvent(result)).toMatchObject({ event: "error", data: { code: "ENGINE_CRASHED", retriable: true } });
@@ -261,7 +266,7 @@ describe("worker agent with real llama.cpp", () => {
   it("drain lets in-flight work finish until the deadline, then aborts it with an error event", async () => {
     const short = streamInfer(worker.url, "a", { task_id: "drain-short", prompt: "Hello", max_tokens: 40 });
     let drainStatus = 0;
-    const long = streamInfer(worker.url, "a", { task_id: "drain-long", prompt: "Hello", max_tokens: 40_000 }, async (event) => {
+    const long = streamInfer(worker.url, "a", { task_id: "drain-long", prompt: "Hello", max_tokens: OPEN_ENDED }, async (event) => {
       if (event.event === "token" && event.data.i === 0) drainStatus = (await postJson(`${worker.url}/v2/pools/a/drain`, { deadline_ms: 500 })).status;
     });
     const [shortResult, longResult] = await Promise.all([short, long]);

@@ -6,6 +6,7 @@ import { LlamaEngine } from "./llama-engine.js";
 
 const STATS_INTERVAL_MS = 2000;
 
+// A false return from process.send() means Node queued the message (backpressure), not that it is lost.
 function send(message: EngineToParentMessage): void {
   if (process.connected) process.send?.(message);
 }

@@ -51,10 +51,18 @@ export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessag
     return this.exited === undefined;
   }
 
+  /**
+   * True when the message is written or queued for the child. Node's send() returns false under
+   * backpressure (e.g. a 500 KB prompt fills the pipe) yet still delivers the message, in order;
+   * treating that as a failure freed a slot while the engine went on to run the task. False only
+   * when the child cannot be reached; a write that fails later means the child is dying, and its
+   * exit is what ends the tasks.
+   */
   send(message: ParentToEngineMessage): boolean {
     if (this.exited !== undefined || !this.child.connected) return false;
     try {
-      return this.child.send(message);
+      this.child.send(message);
+      return true;
     } catch {
       return false;
     }

@@ -4,16 +4,21 @@ import {
   LlamaChatSession,
   LlamaCompletion,
   LlamaLogLevel,
-  type ChatHistoryItem,
+  resolveChatWrapper,
+  type ChatWrapper,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
 } from "node-llama-cpp";
+import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage } from "./engine-ipc.js";
+import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
+import { contextOverflow, measurePrompt, type ChatInput } from "./prompt-fit.js";
+import { SequencePool } from "./sequence-pool.js";
 
 type Send = (message: EngineToParentMessage) => void;
 
@@ -36,25 +41,23 @@ function mapStopReason(reason: string): StopReason {
   }
 }
 
-/** Chat turns → node-llama-cpp history plus the final user prompt. */
-export function splitChat(messages: NonNullable<EngineInferMessage["messages"]>): { history: ChatHistoryItem[]; prompt: string } | undefined {
-  const last = messages[messages.length - 1];
-  if (last === undefined || last.role !== "user") return undefined;
-  const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) =>
-    m.role === "system" ? { type: "system", text: m.content } : m.role === "user" ? { type: "user", text: m.content } : { type: "model", response: [m.content] },
-  );
-  return { history, prompt: last.content };
+interface Loaded {
+  model: LlamaModel;
+  context: LlamaContext;
+  sequences: SequencePool;
+  chatWrapper: ChatWrapper;
 }
+
+type GenerationOptions = Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1] & Parameters<LlamaChatSession["promptWithMeta"]>[1];
 
 /**
  * One model in one context with `slots` sequences; each infer runs on its own sequence, so
- * llama.cpp batches concurrent tasks. Lives in the engine child process only.
+ * llama.cpp batches concurrent tasks. Every infer ends with exactly one `done` or `task_failed`
+ * (the parent frees the slot on it). Lives in the engine child process only.
  */
 export class LlamaEngine {
   private llama: Llama | undefined;
-  private model: LlamaModel | undefined;
-  private context: LlamaContext | undefined;
-  private readonly freeSequences: LlamaContextSequence[] = [];
+  private loaded: Loaded | undefined;
   private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly send: Send) {}
@@ -71,10 +74,16 @@ export class LlamaEngine {
       return;
     }
     try {
-      this.model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
-      const contextSize = msg.context_size ?? Math.min(this.model.trainContextSize, DEFAULT_MAX_CONTEXT);
-      this.context = await this.model.createContext({ contextSize, sequences: msg.slots, threads: msg.threads });
-      for (let i = 0; i < msg.slots; i++) this.freeSequences.push(this.context.getSequence());
+      const model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
+      const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
+      const context = await model.createContext({ contextSize, sequences: msg.slots, threads: msg.threads });
+      const sequences = new SequencePool(
+        Array.from({ length: msg.slots }, () => context.getSequence()),
+        new DecodeGate(),
+        (error) => process.stderr.write(`engine: erasing a released sequence failed: ${error instanceof Error ? error.message : String(error)}\n`),
+      );
+      // Resolved once so that measuring a chat prompt and running it render it the same way.
+      this.loaded = { model, context, sequences, chatWrapper: resolveChatWrapper(model) };
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
@@ -102,61 +111,62 @@ export class LlamaEngine {
   }
 
   async infer(msg: EngineInferMessage): Promise<void> {
-    const sequence = this.freeSequences.pop();
-    if (sequence === undefined || this.model === undefined) {
-      this.send({ type: "task_failed", task_id: msg.task_id, code: this.model === undefined ? "POOL_UNREADY" : "REPLICA_EXHAUSTED", message: "no free sequence" });
-      if (sequence !== undefined) this.freeSequences.push(sequence);
-      return;
-    }
+    const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
+    const loaded = this.loaded;
+    if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
+    // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
+    const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
+    if (!measured.ok) return fail(measured.code, measured.message);
+    const { promptTokens, chat } = measured;
+    const overflow = contextOverflow(promptTokens, msg.max_tokens, loaded.context.contextSize);
+    if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
+    const taking = loaded.sequences.take();
+    if (taking === undefined) return fail("REPLICA_EXHAUSTED", "no free sequence");
     const controller = new AbortController();
     this.running.set(msg.task_id, controller);
+    const sequence = await taking;
+    try {
+      await this.generate(msg, sequence, chat, controller);
+    } finally {
+      this.running.delete(msg.task_id);
+      loaded.sequences.release(sequence);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const controller of this.running.values()) controller.abort();
+    await this.llama?.dispose();
+  }
+
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatInput | undefined, controller: AbortController): Promise<void> {
     const received = performance.now();
     let firstTokenAt: number | undefined;
     let index = 0;
+    const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: index, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
+    // Aborted while its sequence was being erased: it never decoded.
+    if (controller.signal.aborted) return canceled();
     const onTextChunk = (text: string): void => {
       if (controller.signal.aborted || text === "") return; // nothing leaves after an abort; empty chunks carry nothing
       firstTokenAt ??= performance.now();
       this.send({ type: "token", task_id: msg.task_id, t: text, i: index++ });
     };
+    const inputBefore = sequence.tokenMeter.usedInputTokens;
+    const temperature = msg.temperature ?? 0;
+    // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
+    const seed = msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0);
+    const options: GenerationOptions = {
+      maxTokens: msg.max_tokens,
+      temperature,
+      seed,
+      signal: controller.signal,
+      stopOnAbortSignal: true,
+      onTextChunk,
+      ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
+      ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
+      ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
+    };
     try {
-      await sequence.clearHistory();
-      const inputBefore = sequence.tokenMeter.usedInputTokens;
-      const temperature = msg.temperature ?? 0;
-      // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
-      const seed = msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0);
-      const options = {
-        maxTokens: msg.max_tokens,
-        temperature,
-        seed,
-        signal: controller.signal,
-        stopOnAbortSignal: true,
-        onTextChunk,
-        ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
-        ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
-        ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
-      };
-      let stopReason: string;
-      if (msg.messages !== undefined) {
-        const chat = splitChat(msg.messages);
-        if (chat === undefined) {
-          this.send({ type: "task_failed", task_id: msg.task_id, code: "INVALID_PARAMS", message: "the last chat message must come from the user" });
-          return;
-        }
-        const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
-        try {
-          session.setChatHistory(chat.history);
-          stopReason = (await session.promptWithMeta(chat.prompt, options)).stopReason;
-        } finally {
-          session.dispose({ disposeSequence: false });
-        }
-      } else {
-        const completion = new LlamaCompletion({ contextSequence: sequence });
-        try {
-          stopReason = (await completion.generateCompletionWithMeta(msg.prompt ?? "", options)).metadata.stopReason;
-        } finally {
-          completion.dispose({ disposeSequence: false });
-        }
-      }
+      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options) : await this.runCompletion(sequence, msg.prompt ?? "", options);
       const done = performance.now();
       this.send({
         type: "done",
@@ -168,19 +178,27 @@ export class LlamaEngine {
         stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),
       });
     } catch (error) {
-      if (controller.signal.aborted) {
-        this.send({ type: "done", task_id: msg.task_id, tokens_out: index, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
-      } else {
-        this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
-      }
-    } finally {
-      this.running.delete(msg.task_id);
-      this.freeSequences.push(sequence);
+      if (controller.signal.aborted) canceled();
+      else this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
     }
   }
 
-  async dispose(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort();
-    await this.llama?.dispose();
+  private async runChat(sequence: LlamaContextSequence, chat: ChatInput, options: GenerationOptions): Promise<string> {
+    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.loaded?.chatWrapper ?? "auto" });
+    try {
+      session.setChatHistory(chat.history);
+      return (await session.promptWithMeta(chat.prompt, options)).stopReason;
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+  }
+
+  private async runCompletion(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions): Promise<string> {
+    const completion = new LlamaCompletion({ contextSequence: sequence });
+    try {
+      return (await completion.generateCompletionWithMeta(prompt, options)).metadata.stopReason;
+    } finally {
+      completion.dispose({ disposeSequence: false });
+    }
   }
 }

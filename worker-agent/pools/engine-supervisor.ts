@@ -13,6 +13,7 @@ import { RestartPolicy, type Clock } from "./restart-policy.js";
 export interface EngineHandle extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   readonly pid: number | undefined;
   readonly alive: boolean;
+  /** True when written or queued for the child (backpressure is not a failure); false only when it cannot be reached. */
   send(message: ParentToEngineMessage): boolean;
   kill(signal?: NodeJS.Signals): void;
   stop(graceMs?: number): Promise<unknown>;
