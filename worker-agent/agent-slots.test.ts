@@ -154,12 +154,12 @@ describe("the engine runs nothing the pool does not account for", () => {
     await runningStartedPromise;
     const waiting = streamInfer(worker.url, "one", { task_id: "one-waiting", prompt: "the cat", max_tokens: 8 });
     await waitFor(() => diagnostics("one"), (d) => d.slots_waiting === 1);
-    expect((await cancel("one-waiting")).status).toBe(202);
+    expect((await cancel("one-waiting")).status).toBe(204);
     const waitingResult = await waiting;
     expect(terminalEvent(waitingResult)).toMatchObject({ event: "end", data: { canceled: true } });
     expect(tokenTexts(waitingResult)).toEqual([]);
     expect(await diagnostics("one")).toMatchObject({ slots_busy: 1, slots_waiting: 0 });
-    expect((await cancel("one-running")).status).toBe(202);
+    expect((await cancel("one-running")).status).toBe(204);
     expect(terminalEvent(await running)).toMatchObject({ event: "end", data: { canceled: true } });
     await waitFor(() => diagnostics("one"), (d) => d.slots_busy === 0);
     // Freed once: one slot, not two.

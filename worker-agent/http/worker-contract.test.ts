@@ -20,12 +20,13 @@ const jsonHeaders = { ...auth, "content-type": "application/json" };
 
 beforeAll(async () => {
   worker = await startWorker({
-    models: { "tiny.gguf": testModelPath("tiny"), "tiny-b.gguf": testModelPath("tiny-b") },
+    models: { "tiny.gguf": testModelPath("tiny"), "tiny-b.gguf": testModelPath("tiny-b"), "medium.gguf": testModelPath("medium") },
     config: {
       node_id: "contract-node",
       catalog_poll_ms: 60_000,
       pools: [
-        { id: "a", model: "tiny.gguf", device: "cpu", slots: 2 },
+        // The medium model's 4096-token context lets a task stream for seconds (see withLongTask).
+        { id: "a", model: "medium.gguf", device: "cpu", slots: 2 },
         { id: "r", model: "tiny.gguf", device: "cpu", slots: 1 },
         // Its model is not in the models dir, so it never becomes ready.
         { id: "gone", model: "missing.gguf", device: "cpu", slots: 1 },
@@ -109,7 +110,7 @@ const cases: Record<string, Record<number, () => Promise<Answer>>> = {
 
 /** Runs `during` while a long task with this id streams on pool a; then cancels it and checks it ended canceled. */
 async function withLongTask(taskId: string, during: () => Promise<Answer>): Promise<Answer> {
-  const res = await fetch(`${worker.url}/v2/pools/a/infer`, { method: "POST", headers: jsonHeaders, body: JSON.stringify({ task_id: taskId, prompt: "Hello", max_tokens: 40_000 }) });
+  const res = await fetch(`${worker.url}/v2/pools/a/infer`, { method: "POST", headers: jsonHeaders, body: JSON.stringify({ task_id: taskId, prompt: "Hello", max_tokens: 4000 }) });
   if (res.body === null) throw new Error("no stream");
   const events: SseEvent[] = [];
   let answer: Answer | undefined;
