@@ -34,6 +34,10 @@ import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
 import { openAiHandlers } from "./http/handlers/openai-handlers.js";
+import { anthropicHandlers } from "./http/handlers/anthropic-handlers.js";
+import { ollamaHandlers } from "./http/handlers/ollama-handlers.js";
+import { withApiKeyHeader } from "./http/api-key-header.js";
+import { surfaceErrorShapes } from "./http/compat/surface-errors.js";
 import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
@@ -191,12 +195,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     openApiDocument: () => openApi,
   };
 
-  const authenticator = createAuthenticator(tokens, dashboardSessions, (req, presented, code) => {
+  const onAuthFailure = (req: express.Request, presented: string | null, code: "MISSING_TOKEN" | "BAD_TOKEN") => {
     logger.warn({ path: req.path, method: req.method, code, presented_fp6: presented, event: "auth_failed" }, "authentication failed");
     audit.record({ at_ms: Date.now(), identity: presented ? `token:${presented}` : "anonymous", action: "auth_failed", target: `${req.method} ${req.path}`, outcome: "denied", details: { code } });
     const heartbeat = /^\/v2\/nodes\/([^/]+)\/heartbeat$/.exec(req.path);
     if (heartbeat) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
-  });
+  };
+  // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
+  const authenticator = withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({
@@ -209,11 +215,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...poolHandlers(context),
       ...catalogHandlers(context),
       ...openAiHandlers(context),
+      ...anthropicHandlers(context),
+      ...ollamaHandlers(context),
       ...adminHandlers(context),
     },
     authenticator,
     logger,
-    guards: [hostAndOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
+    guards: [surfaceErrorShapes(ORCHESTRATOR_ROUTES), hostAndOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });

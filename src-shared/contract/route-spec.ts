@@ -14,6 +14,14 @@ export interface ResponseSpec {
 /** Which error body a route returns: the ErrorEnvelope (/v2, worker) or OpenAI's shape (/v1). */
 export type ErrorStyle = "envelope" | "openai";
 
+/**
+ * The error shapes of the other compatible surfaces. The server layer renders such a route's errors
+ * as envelopes and the orchestrator rewrites them in the surface's shape on the way out
+ * (src-main/orchestrator/http/compat/surface-errors.ts); they can join ErrorStyle once the server
+ * layer's error sender takes them.
+ */
+export type SurfaceErrorStyle = "anthropic" | "ollama";
+
 export interface RouteSpec {
   readonly method: HttpMethod;
   /** OpenAPI-style template, e.g. /v2/tasks/{id}. */
@@ -32,6 +40,8 @@ export interface RouteSpec {
   /** Error statuses this route can answer with besides 401 (auth routes) and 500 (all). */
   readonly errors?: readonly number[];
   readonly errorStyle?: ErrorStyle;
+  /** Set on Anthropic and Ollama routes (errorStyle stays "envelope" for the server layer). */
+  readonly surfaceErrorStyle?: SurfaceErrorStyle;
   /** The success response is (or may be) a text/event-stream. */
   readonly sse?: boolean;
 }
