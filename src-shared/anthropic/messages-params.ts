@@ -1,4 +1,4 @@
-import { nonEmptyArray, present, type ParamPolicy } from "../compat/param-policy.js";
+import { nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
 
 /** What POST /v1/messages does with each parameter; refused ones wait for the engine (tools, images, thinking). */
 export const MESSAGES_PARAMS: ParamPolicy = {
@@ -11,7 +11,7 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: hasNonTextBlock },
     { param: "stop_sequences", support: "supported", note: "up to 16; stop_sequence is reported when exactly one was given" },
     { param: "stream", support: "supported", note: "message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop" },
-    { param: "temperature", support: "supported", note: "0 to 1" },
+    { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it)" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "top_k", support: "supported", note: "" },
     { param: "metadata", support: "supported", note: "metadata.user_id is recorded in the log and the audit trail; it does not open a session" },
@@ -22,6 +22,11 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "container", support: "refused", note: "no code execution containers", refuses: present },
     { param: "mcp_servers", support: "partial", note: "no MCP connector (only [] is accepted)", refuses: nonEmptyArray },
     { param: "context_management", support: "refused", note: "no context management", refuses: present },
+    { param: "cache_control", support: "supported", note: "accepted as a hint; prompt caching is per pool" },
+    { param: "output_config", support: "partial", note: "structured output and effort control are not available yet (only {} is accepted)", refuses: nonEmptyObject },
+    { param: "speed", support: "partial", note: "one speed (only \"standard\" is accepted)", refuses: (v) => present(v) && v !== "standard" },
+    { param: "inference_geo", support: "refused", note: "inference runs on this cluster's nodes, wherever they are", refuses: present },
+    { param: "diagnostics", support: "refused", note: "no diagnostics", refuses: present },
   ],
 };
 
