@@ -53,7 +53,7 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
   unknownNote: "it is not an option this server knows, so it cannot be honoured",
   rules: [
     { param: "num_predict", support: "supported", note: "-1, -2 or absent: until the model stops or its context is full" },
-    { param: "num_ctx", support: "partial", note: "must fit the model's context length (larger is refused)" },
+    { param: "num_ctx", support: "supported", note: "the context the task needs; more than the model's context length is refused (CONTEXT_TOO_LONG)" },
     { param: "temperature", support: "supported", note: "0 to 2" },
     { param: "top_k", support: "supported", note: "" },
     { param: "top_p", support: "supported", note: "0 to 1" },
