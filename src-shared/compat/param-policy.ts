@@ -64,4 +64,6 @@ export const present = (value: unknown): boolean => value !== null && value !== 
 export const nonEmptyArray = (value: unknown): boolean => Array.isArray(value) && value.length > 0;
 export const truthy = (value: unknown): boolean => value !== null && value !== undefined && value !== false && value !== 0 && value !== "";
 export const nonZeroNumber = (value: unknown): boolean => typeof value === "number" && value !== 0;
+export const isTrue = (value: unknown): boolean => value === true;
+export const positive = (value: unknown): boolean => typeof value === "number" && value > 0;
 export const nonEmptyObject = (value: unknown): boolean => value !== null && typeof value === "object" && Object.keys(value).length > 0;

@@ -1,9 +1,8 @@
-import { nonEmptyArray, present, truthy, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+import { isTrue, positive, nonEmptyArray, present, truthy, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
 
 // What /api/chat and /api/generate do with each parameter and option.
 
 const notNeutral = (neutral: number) => (value: unknown): boolean => typeof value !== "number" || value !== neutral;
-const isTrue = (value: unknown): boolean => value === true;
 const keepAliveZero = (value: unknown): boolean => value === 0 || value === "0" || (typeof value === "string" && /^0+(\.0+)?[a-z]*$/.test(value));
 
 const COMMON: readonly ParamRule[] = [
@@ -14,7 +13,7 @@ const COMMON: readonly ParamRule[] = [
   { param: "format", support: "partial", note: "structured output (json, a JSON schema) is not available yet", refuses: (v) => present(v) && v !== "" },
   { param: "think", support: "partial", note: "the served models do not think (only false is accepted)", refuses: (v) => truthy(v) },
   { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
-  { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: (v) => typeof v === "number" && v > 0 },
+  { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
 ];
 
 /** POST /api/chat. */

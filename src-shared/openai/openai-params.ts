@@ -1,11 +1,9 @@
-import { nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+import { isTrue, positive, nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
 
 // What /v1/chat/completions and /v1/completions do with each OpenAI parameter. A rule marked
 // refused or partial names what the engine cannot do yet; remove it when the engine can.
 
-const positive = (value: unknown): boolean => typeof value === "number" && value > 0;
 const moreThanOne = (value: unknown): boolean => typeof value === "number" && value > 1;
-const isTrue = (value: unknown): boolean => value === true;
 
 const COMMON: readonly ParamRule[] = [
   { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },

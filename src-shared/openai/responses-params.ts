@@ -1,6 +1,5 @@
-import { nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
+import { isTrue, positive, nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
 
-const isTrue = (value: unknown): boolean => value === true;
 
 /** What POST /v1/responses does with each parameter; refused ones wait for the engine (tools, structured output) or for stored responses. */
 export const RESPONSES_PARAMS: ParamPolicy = {
@@ -25,7 +24,7 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "max_tool_calls", support: "refused", note: "the engine does not call tools yet", refuses: present },
     { param: "text", support: "partial", note: "structured output is not available yet; only {format: {type: \"text\"}} is accepted", refuses: (v) => present(v) && !isPlainTextFormat(v) },
     { param: "reasoning", support: "refused", note: "the served models are not reasoning models", refuses: nonEmptyObject },
-    { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: (v) => typeof v === "number" && v > 0 },
+    { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
     { param: "include", support: "partial", note: "no extra output data (only [] is accepted)", refuses: nonEmptyArray },
     { param: "previous_response_id", support: "refused", note: "responses are not stored; send the whole conversation in input", refuses: present },
     { param: "conversation", support: "refused", note: "conversations are not stored; send the whole conversation in input", refuses: present },
