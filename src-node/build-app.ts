@@ -24,9 +24,11 @@ export interface AppOptions {
   isPublic?: (route: RouteSpec) => boolean;
 }
 
-/** Off-table paths (404/405) answer OpenAI-style under /v1, as the routes there do. */
+/** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
 function styleForPath(path: string): ErrorStyle {
-  return path.startsWith("/v1/") ? "openai" : "envelope";
+  if (path.startsWith("/v1/")) return "openai";
+  if (path.startsWith("/api/")) return "ollama";
+  return "envelope";
 }
 
 /**

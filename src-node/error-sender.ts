@@ -3,6 +3,8 @@ import type { ErrorStyle } from "../src-shared/contract/route-spec.js";
 import { httpStatusForCode } from "../src-shared/errors/error-codes.js";
 import { retryAfterSeconds, type ErrorEnvelope } from "../src-shared/errors/error-envelope.js";
 import type { OrchError } from "../src-shared/errors/orch-error.js";
+import { anthropicError } from "../src-shared/anthropic/anthropic-error.js";
+import { ollamaError } from "../src-shared/ollama/ollama-error.js";
 import { openAiErrorType, type OpenAiError } from "../src-shared/openai/openai-error.js";
 
 /** Writes an error in the route's style, with Retry-After / X-Backoff-Ms when a back-off is advised. */
@@ -15,6 +17,14 @@ export function sendError(res: Response, status: number, envelope: ErrorEnvelope
   if (envelope.retry_after_ms !== undefined) {
     res.setHeader("Retry-After", String(retryAfterSeconds(envelope.retry_after_ms)));
     res.setHeader("X-Backoff-Ms", String(envelope.retry_after_ms));
+  }
+  if (style === "anthropic") {
+    res.status(status).json(anthropicError(status, envelope.message));
+    return;
+  }
+  if (style === "ollama") {
+    res.status(status).json(ollamaError(envelope.message));
+    return;
   }
   if (style === "openai") {
     const body: OpenAiError = { error: { message: envelope.message, type: openAiErrorType(status), param: paramOf(envelope), code: envelope.code } };

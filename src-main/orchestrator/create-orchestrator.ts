@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { Request } from "express";
 import { pino, type DestinationStream } from "pino";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
@@ -34,6 +35,9 @@ import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
 import { openAiHandlers } from "./http/handlers/openai-handlers.js";
+import { anthropicHandlers } from "./http/handlers/anthropic-handlers.js";
+import { ollamaHandlers } from "./http/handlers/ollama-handlers.js";
+import { withApiKeyHeader } from "./http/api-key-header.js";
 import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
@@ -171,12 +175,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     openApiDocument: () => openApi,
   };
 
-  const authenticator = createAuthenticator(tokens, dashboardSessions, (req, presented, code) => {
+  const onAuthFailure = (req: Request, presented: string | null, code: "MISSING_TOKEN" | "BAD_TOKEN") => {
     logger.warn({ path: req.path, method: req.method, code, presented_fp6: presented, event: "auth_failed" }, "authentication failed");
     audit.record({ at_ms: Date.now(), identity: presented ? `token:${presented}` : "anonymous", action: "auth_failed", target: `${req.method} ${req.path}`, outcome: "denied", details: { code } });
     const heartbeat = /^\/v2\/nodes\/([^/]+)\/heartbeat$/.exec(req.path);
     if (heartbeat) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
-  });
+  };
+  // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
+  const authenticator = withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({
@@ -189,6 +195,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...poolHandlers(context),
       ...catalogHandlers(context),
       ...openAiHandlers(context),
+      ...anthropicHandlers(context),
+      ...ollamaHandlers(context),
       ...adminHandlers(context),
     },
     authenticator,

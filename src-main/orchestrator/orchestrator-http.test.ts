@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { AnthropicErrorSchema } from "../../src-shared/anthropic/anthropic-error.js";
+import { OllamaErrorSchema } from "../../src-shared/ollama/ollama-error.js";
 import { startTestOrchestrator, TEST_TOKEN, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { createOrchestrator, loadOrchestratorConfig, StartupRefused } from "./index.js";
 import { fp6 } from "./auth/bearer.js";
@@ -51,6 +53,12 @@ describe("orchestrator HTTP surface", () => {
     if (route.errorStyle === "openai") {
       expect(OpenAiErrorSchema.parse(await missing.json()).error.code).toBe("MISSING_TOKEN");
       expect(OpenAiErrorSchema.parse(await wrong.json()).error.code).toBe("BAD_TOKEN");
+    } else if (route.errorStyle === "anthropic") {
+      expect(AnthropicErrorSchema.parse(await missing.json()).error).toEqual({ type: "authentication_error", message: expect.stringMatching(/token is required/) });
+      expect(AnthropicErrorSchema.parse(await wrong.json()).error).toEqual({ type: "authentication_error", message: expect.stringMatching(/not valid/) });
+    } else if (route.errorStyle === "ollama") {
+      expect(OllamaErrorSchema.parse(await missing.json()).error).toMatch(/token is required/);
+      expect(OllamaErrorSchema.parse(await wrong.json()).error).toMatch(/not valid/);
     } else {
       expect(ErrorEnvelopeSchema.parse(await missing.json()).code).toBe("MISSING_TOKEN");
       expect(ErrorEnvelopeSchema.parse(await wrong.json()).code).toBe("BAD_TOKEN");

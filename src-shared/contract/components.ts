@@ -17,6 +17,13 @@ import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchem
 import { UsageSchema } from "../openai/openai-common.js";
 import { OpenAiErrorSchema } from "../openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
+import { ResponseObjectSchema, ResponsesInputMessageSchema, ResponsesOutputMessageSchema, ResponsesRequestSchema, ResponsesStreamEventSchema, ResponsesUsageSchema } from "../openai/responses.js";
+import { AnthropicErrorSchema } from "../anthropic/anthropic-error.js";
+import { AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
+import { OllamaErrorSchema } from "../ollama/ollama-error.js";
+import { OllamaModelDetailsSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaChatMessageSchema, OllamaChatRequestSchema, OllamaGenerateRequestSchema, OllamaOptionsSchema } from "../ollama/ollama-requests.js";
+import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
 import { SessionInfoSchema } from "../sessions/session.js";
 import {
@@ -140,4 +147,32 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CompletionResponse: CompletionResponseSchema,
   CompletionChunk: CompletionChunkSchema,
   Usage: UsageSchema,
+  ResponsesRequest: ResponsesRequestSchema,
+  ResponsesInputMessage: ResponsesInputMessageSchema,
+  ResponseObject: ResponseObjectSchema,
+  ResponsesOutputMessage: ResponsesOutputMessageSchema,
+  ResponsesUsage: ResponsesUsageSchema,
+  ResponsesStreamEvent: ResponsesStreamEventSchema,
+
+  AnthropicError: AnthropicErrorSchema,
+  AnthropicMessagesRequest: AnthropicMessagesRequestSchema,
+  AnthropicMessageParam: AnthropicMessageParamSchema,
+  AnthropicMessage: AnthropicMessageSchema,
+  AnthropicStreamEvent: AnthropicStreamEventSchema,
+
+  OllamaError: OllamaErrorSchema,
+  OllamaOptions: OllamaOptionsSchema,
+  OllamaChatMessage: OllamaChatMessageSchema,
+  OllamaChatRequest: OllamaChatRequestSchema,
+  OllamaGenerateRequest: OllamaGenerateRequestSchema,
+  OllamaChatResponse: OllamaChatResponseSchema,
+  OllamaGenerateResponse: OllamaGenerateResponseSchema,
+  OllamaModelDetails: OllamaModelDetailsSchema,
+  OllamaModel: OllamaModelSchema,
+  OllamaTagsResponse: OllamaTagsResponseSchema,
+  OllamaRunningModel: OllamaRunningModelSchema,
+  OllamaPsResponse: OllamaPsResponseSchema,
+  OllamaShowRequest: OllamaShowRequestSchema,
+  OllamaShowResponse: OllamaShowResponseSchema,
+  OllamaVersionResponse: OllamaVersionResponseSchema,
 };

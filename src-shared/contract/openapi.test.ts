@@ -52,7 +52,7 @@ describe.each(documents)("$file", ({ file, build, routes }) => {
   it("describes every error response with the route's error schema", () => {
     for (const route of routes) {
       const responses = doc.paths[route.path]?.[route.method]?.["responses"] as Record<string, { content?: Record<string, { schema?: unknown }> }>;
-      const expected = route.errorStyle === "openai" ? "#/components/schemas/OpenAiError" : "#/components/schemas/ErrorEnvelope";
+      const expected = `#/components/schemas/${route.errorStyle === "anthropic" ? "AnthropicError" : route.errorStyle === "ollama" ? "OllamaError" : route.errorStyle === "openai" ? "OpenAiError" : "ErrorEnvelope"}`;
       for (const [status, res] of Object.entries(responses)) {
         if (Number(status) >= 400) expect(res.content?.["application/json"]?.schema, `${route.path} ${status}`).toEqual({ $ref: expected });
       }
@@ -72,8 +72,8 @@ describe.each(documents)("$file", ({ file, build, routes }) => {
 describe("orchestrator document", () => {
   const doc = buildOrchestratorOpenApi();
 
-  it("serves the spec's /v2 routes and the OpenAI subset", () => {
-    for (const path of ["/v2/tasks", "/v2/tasks/{id}/events", "/v2/tasks/{id}/cancel", "/v2/sessions/{id}", "/v2/nodes/register", "/v2/nodes/{id}/heartbeat", "/v2/catalog/availability", "/v2/meta/capabilities", "/v1/models", "/v1/chat/completions", "/v1/completions"]) {
+  it("serves the spec's /v2 routes and the compatible surfaces", () => {
+    for (const path of ["/v2/tasks", "/v2/tasks/{id}/events", "/v2/tasks/{id}/cancel", "/v2/sessions/{id}", "/v2/nodes/register", "/v2/nodes/{id}/heartbeat", "/v2/catalog/availability", "/v2/meta/capabilities", "/v1/models", "/v1/models/{id}", "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/api/tags", "/api/show", "/api/ps", "/api/version", "/api/chat", "/api/generate"]) {
       expect(doc.paths[path], path).toBeDefined();
     }
   });

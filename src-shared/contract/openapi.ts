@@ -99,7 +99,7 @@ export function buildOpenApiDocument(
         ? { description: res.description, headers: correlationHeader() }
         : { description: res.description, headers: correlationHeader(), content: content(res.content, `${where} ${status}`) };
     }
-    const errorSchema = route.errorStyle === "openai" ? "OpenAiError" : "ErrorEnvelope";
+    const errorSchema = errorSchemaOf(route);
     if (!(errorSchema in allSchemas)) throw new Error(`${where}: ${errorSchema} missing from components`);
     const errorStatuses = new Set<number>([...(route.errors ?? []), ...(route.auth ? [401, 403] : []), 500]);
     for (const status of [...errorStatuses].sort((a, b) => a - b)) {
@@ -147,6 +147,13 @@ export function buildOpenApiDocument(
   };
 }
 
+/** The component describing a route's error bodies. */
+export function errorSchemaOf(route: RouteSpec): string {
+  if (route.errorStyle === "anthropic") return "AnthropicError";
+  if (route.errorStyle === "ollama") return "OllamaError";
+  return route.errorStyle === "openai" ? "OpenAiError" : "ErrorEnvelope";
+}
+
 function correlationHeader(): JsonObject {
   return { "X-Correlation-Id": { $ref: "#/components/headers/X-Correlation-Id" } };
 }
@@ -185,7 +192,7 @@ function reachableSchemas(all: Record<string, JsonObject>, paths: Json): Record<
 
 export const ORCHESTRATOR_API_INFO: OpenApiInfo = {
   title: "llama-orch orchestrator API",
-  description: "Task admission and streaming (/v2), cluster control (nodes, pools, catalog) and an OpenAI-compatible subset (/v1).",
+  description: "Task admission and streaming (/v2), cluster control (nodes, pools, catalog) and the APIs existing tools speak: OpenAI (/v1), Anthropic Messages (/v1/messages) and Ollama (/api).",
 };
 
 export const WORKER_API_INFO: OpenApiInfo = {

@@ -6,9 +6,6 @@ import { CapabilitiesResponseSchema, OrchestratorHealthResponseSchema, VersionRe
 import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
 import { NodeListResponseSchema } from "../nodes/node-info.js";
 import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/node-registration.js";
-import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
-import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
-import { OpenAiModelListSchema } from "../openai/openai-models.js";
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
 import { SessionInfoSchema } from "../sessions/session.js";
 import { SseEventSchema } from "../streaming/sse-events.js";
@@ -19,6 +16,7 @@ import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/poo
 import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
+import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
 import { JSON_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const TaskIdParam = { id: z.string().min(1).max(128) };
@@ -98,18 +96,8 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "delete", path: "/v2/auth/keys/{id}", operationId: "revokeApiKey", summary: "Revoke an API key at once", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
 
-  // OpenAI-compatible
-  { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },
-  {
-    method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
-    body: { content: jsonContent(ChatCompletionRequestSchema), required: true },
-    responses: { 200: { description: "Completion, or an SSE stream of chunks ending with data: [DONE]", content: { [JSON_MEDIA_TYPE]: ChatCompletionResponseSchema, [SSE_MEDIA_TYPE]: ChatCompletionChunkSchema } } },
-    errors: [400, 404, 413, 415, 429, 503],
-  },
-  {
-    method: "post", path: "/v1/completions", operationId: "openaiCompletions", summary: "Text completion; streams when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
-    body: { content: jsonContent(CompletionRequestSchema), required: true },
-    responses: { 200: { description: "Completion, or an SSE stream of chunks ending with data: [DONE]", content: { [JSON_MEDIA_TYPE]: CompletionResponseSchema, [SSE_MEDIA_TYPE]: CompletionChunkSchema } } },
-    errors: [400, 404, 413, 415, 429, 503],
-  },
+  // Compatible surfaces (OpenAI, Anthropic, Ollama): adapters over the same task path.
+  ...OPENAI_ROUTES,
+  ...ANTHROPIC_ROUTES,
+  ...OLLAMA_ROUTES,
 ];

@@ -11,8 +11,11 @@ export interface ResponseSpec {
   readonly content?: ContentSpec;
 }
 
-/** Which error body a route returns: the ErrorEnvelope (/v2, worker) or OpenAI's shape (/v1). */
-export type ErrorStyle = "envelope" | "openai";
+/**
+ * Which error body a route returns: the ErrorEnvelope (/v2, worker), or the shape of the compatible
+ * surface it belongs to (OpenAI under /v1, Anthropic's /v1/messages, Ollama's /api).
+ */
+export type ErrorStyle = "envelope" | "openai" | "anthropic" | "ollama";
 
 export interface RouteSpec {
   readonly method: HttpMethod;

@@ -1,19 +1,22 @@
 import { z } from "zod";
 import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
 
-// Content may be a string or an array of parts; only text parts are supported.
+// Content may be a string or an array of parts. Other part types (image_url, input_audio, file) parse
+// so that the adapter can refuse them by name (CHAT_COMPLETION_PARAMS) instead of with a schema path.
 const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
+const OtherPartSchema = z.looseObject({ type: z.string() });
 
 export const OpenAiChatMessageSchema = z.looseObject({
-  role: z.enum(["system", "developer", "user", "assistant"]),
-  content: z.union([z.string(), z.array(TextPartSchema)]).nullable(),
+  // tool and function turns parse so that they can be refused by name, like other part types.
+  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
+  content: z.union([z.string(), z.array(z.union([TextPartSchema, OtherPartSchema]))]).nullable().optional(),
   name: z.string().optional(),
 });
 export type OpenAiChatMessage = z.infer<typeof OpenAiChatMessageSchema>;
 
 /**
- * POST /v1/chat/completions. Loose: unknown keys (logprobs, tools, …) pass through so real SDK
- * clients are not rejected; the server ignores what it does not support.
+ * POST /v1/chat/completions. Loose: every key passes the schema, and the adapter then refuses by name
+ * what it cannot honour (CHAT_COMPLETION_PARAMS), so a client learns which parameter, not a schema path.
  */
 export const ChatCompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
@@ -23,11 +26,11 @@ export const ChatCompletionRequestSchema = z.looseObject({
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
-/** Text of a message, with content parts concatenated. */
+/** Text of a message, with its text parts concatenated (other parts are refused before this). */
 export function chatMessageText(message: OpenAiChatMessage): string {
-  if (message.content === null) return "";
+  if (message.content === null || message.content === undefined) return "";
   if (typeof message.content === "string") return message.content;
-  return message.content.map((part) => part.text).join("");
+  return message.content.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
 }
 
 export const ChatCompletionResponseSchema = z.object({

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
 
-/** POST /v1/completions (legacy text completion). Loose, like chat. A single string prompt only. */
+/**
+ * POST /v1/completions (legacy text completion). Loose, like chat. Prompt arrays and token-id prompts
+ * parse; the adapter serves one string and refuses the rest by name (COMPLETION_PARAMS).
+ */
 export const CompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
-  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
   echo: z.boolean().optional(),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;

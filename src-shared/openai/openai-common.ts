@@ -8,9 +8,11 @@ export const OPENAI_SAMPLING_FIELDS = {
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   seed: z.int().nullable().optional(),
+  /** llama.cpp's extension, as its own server accepts it. */
+  top_k: z.int().min(0).nullable().optional(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
-  /** Only one choice per request is served. */
-  n: z.literal(1).nullable().optional(),
+  /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
+  n: z.int().min(1).nullable().optional(),
   user: z.string().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 } as const;

@@ -4,6 +4,8 @@ import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionR
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "./completions.js";
 import { OpenAiErrorSchema, openAiErrorType } from "./openai-error.js";
 import { OpenAiModelListSchema } from "./openai-models.js";
+import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "./openai-params.js";
+import { findRefusal } from "../compat/param-policy.js";
 
 describe("OpenAI chat completions", () => {
   // What the official SDK sends, including keys we do not implement.
@@ -28,13 +30,33 @@ describe("OpenAI chat completions", () => {
     expect(ChatCompletionRequestSchema.safeParse({ model: "tiny", messages: [{ role: "user", content: "x" }], stop: ["a", "b"], max_tokens: null }).success).toBe(true);
   });
 
-  it("rejects what we cannot serve at the offending field", () => {
-    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, n: 2 })).toEqual([["n"]]);
+  it("rejects malformed requests at the offending field", () => {
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, n: 0 })).toEqual([["n"]]);
     expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [] })).toEqual([["messages"]]);
     expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "wizard", content: "x" }] })).toEqual([["messages", 0, "role"]]);
-    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] })).toEqual([["messages", 0, "content"]]);
     const { model: _m, ...noModel } = sdkRequest;
     expect(rejectedPaths(ChatCompletionRequestSchema, noModel)).toEqual([["model"]]);
+  });
+
+  // What parses but cannot be honoured is refused by name (not by schema path), so the client learns which parameter.
+  it("refuses what the engine cannot serve by parameter name", () => {
+    const refusal = (body: Record<string, unknown>) => findRefusal(CHAT_COMPLETION_PARAMS, ChatCompletionRequestSchema.parse(body));
+    expect(refusal(sdkRequest)).toBeNull();
+    expect(refusal({ ...sdkRequest, n: 2 })?.param).toBe("n");
+    expect(refusal({ ...sdkRequest, messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] })).toMatchObject({ param: "messages[].content", message: expect.stringMatching(/^messages\[\]\.content is not supported: .*image/) });
+    expect(refusal({ ...sdkRequest, tools: [{ type: "function", function: { name: "f" } }] })?.message).toMatch(/^tools is not supported/);
+    expect(refusal({ ...sdkRequest, tool_choice: "auto" })?.param).toBe("tool_choice");
+    expect(refusal({ ...sdkRequest, response_format: { type: "json_object" } })?.param).toBe("response_format");
+    expect(refusal({ ...sdkRequest, response_format: { type: "text" } })).toBeNull();
+    expect(refusal({ ...sdkRequest, logprobs: true })?.param).toBe("logprobs");
+    expect(refusal({ ...sdkRequest, top_logprobs: 2 })?.param).toBe("top_logprobs");
+    expect(refusal({ ...sdkRequest, functions: [{ name: "f" }] })?.param).toBe("functions");
+    expect(refusal({ ...sdkRequest, frobnicate: 1 })).toMatchObject({ param: "frobnicate", message: expect.stringMatching(/^frobnicate is not supported/) });
+    const completion = (body: Record<string, unknown>) => findRefusal(COMPLETION_PARAMS, CompletionRequestSchema.parse(body));
+    expect(completion({ model: "tiny", prompt: ["one"] })).toBeNull();
+    expect(completion({ model: "tiny", prompt: ["a", "b"] })?.param).toBe("prompt");
+    expect(completion({ model: "tiny", prompt: [1, 2] })?.param).toBe("prompt");
+    expect(completion({ model: "tiny", prompt: "x", echo: true })?.param).toBe("echo");
   });
 
   it("validates response and chunk shapes", () => {
@@ -52,10 +74,10 @@ describe("OpenAI chat completions", () => {
 });
 
 describe("OpenAI completions, models and errors", () => {
-  it("accepts a completion request with one prompt only", () => {
+  it("parses completion requests; an empty prompt array is malformed", () => {
     expect(CompletionRequestSchema.safeParse({ model: "tiny", prompt: "Once", max_tokens: 8, stream: false }).success).toBe(true);
     expect(CompletionRequestSchema.safeParse({ model: "tiny", prompt: ["Once"] }).success).toBe(true);
-    expect(rejectedPaths(CompletionRequestSchema, { model: "tiny", prompt: ["a", "b"] })).toEqual([["prompt"]]);
+    expect(rejectedPaths(CompletionRequestSchema, { model: "tiny", prompt: [] })).toEqual([["prompt"]]);
     const response = { id: "cmpl-1", object: "text_completion", created: 1, model: "tiny", choices: [{ index: 0, text: "upon", finish_reason: "length", logprobs: null }] };
     expect(CompletionResponseSchema.safeParse(response).success).toBe(true);
     expect(CompletionChunkSchema.safeParse({ ...response, choices: [{ index: 0, text: "up", finish_reason: null, logprobs: null }], usage: null }).success).toBe(true);

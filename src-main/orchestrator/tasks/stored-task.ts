@@ -3,13 +3,13 @@ import { GenerationSchema } from "../../../src-shared/tasks/generation.js";
 import { PlacementOverridesSchema } from "../../../src-shared/tasks/placement.js";
 import { EngineSchema, PrioritySchema, WorkloadSchema } from "../../../src-shared/tasks/task-request.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
-import type { Task } from "./task.js";
+import { TASK_APIS, type Task } from "./task.js";
 
 // What the journal keeps of an accepted task so that a restart can queue it again exactly as it
 // was admitted (crash-proof admission): the request as resolved, not the client's raw body.
 const StoredTaskSchema = z.object({
   v: z.literal(1),
-  api: z.enum(["v2", "openai-chat", "openai-completion"]),
+  api: z.enum(TASK_APIS),
   workload: WorkloadSchema,
   engine: EngineSchema,
   priority: PrioritySchema,

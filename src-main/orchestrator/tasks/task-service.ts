@@ -21,7 +21,7 @@ import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
-import type { Task } from "./task.js";
+import type { CancelReason, Task } from "./task.js";
 
 export interface TaskServiceDeps {
   config: () => OrchestratorConfig;
@@ -171,10 +171,11 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   /** Cancels a task wherever it is. The stream ends with `end` + canceled:true; no token follows. */
-  cancel(taskId: string, reason: "client" | "disconnect" | "operator"): boolean {
+  cancel(taskId: string, reason: CancelReason): boolean {
     const task = this.table.get(taskId);
     if (task === undefined || hasTerminalEvent(task)) return false;
     task.cancel_requested = true;
+    task.cancel_reason = reason;
     this.deps.metrics.tasksCanceled.inc({ reason });
     this.scheduler.withdraw(task);
     this.end(task, { state: "canceled", end: null });

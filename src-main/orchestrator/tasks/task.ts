@@ -8,8 +8,9 @@ import type { PlacementDecision, PlacementRequest } from "../placement/placement
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import type { SchedulableTask } from "../scheduling/schedulable-task.js";
 
-/** Which API accepted the task (the OpenAI routes reuse the same admission and dispatch). */
-export type TaskApi = "v2" | "openai-chat" | "openai-completion";
+/** Which API accepted the task (the compatible surfaces reuse the same admission and dispatch). */
+export const TASK_APIS = ["v2", "openai-chat", "openai-completion", "openai-responses", "anthropic-messages", "ollama-chat", "ollama-generate"] as const;
+export type TaskApi = (typeof TASK_APIS)[number];
 
 export type TaskGeneration = Generation;
 
@@ -48,4 +49,8 @@ export interface Task extends SchedulableTask {
   events: SseEvent[];
   subscribers: Set<(event: SseEvent) => void>;
   cancel_requested: boolean;
+  /** Who asked for the cancel (unset when the worker ended the task as canceled, e.g. a pool drain). */
+  cancel_reason?: CancelReason;
 }
+
+export type CancelReason = "client" | "disconnect" | "operator";

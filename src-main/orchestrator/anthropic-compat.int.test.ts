@@ -1,0 +1,88 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AnthropicErrorSchema } from "../../src-shared/anthropic/anthropic-error.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// The Anthropic Messages surface against a real orchestrator and a real worker agent running llama.cpp.
+const TINY = testModelName("tiny");
+let cluster: CompatCluster;
+let client: Anthropic;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-anthropic", ["tiny"]);
+  // apiKey: the SDK sends it as x-api-key, as it does to Anthropic.
+  client = new Anthropic({ baseURL: cluster.orch.url, apiKey: cluster.orch.token, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const post = (body: unknown, headers: Record<string, string> = {}) => fetch(`${cluster.orch.url}/v1/messages`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", "x-api-key": cluster.orch.token, ...headers } });
+
+describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
+  it("non-stream: a message with system prompt, text content, stop reason and usage", async () => {
+    const message = await client.messages.create({ model: TINY, max_tokens: 6, system: "Be brief.", messages: [{ role: "user", content: "Say hello" }] });
+    expect(message).toMatchObject({ type: "message", role: "assistant", model: TINY, stop_reason: "max_tokens", stop_sequence: null, usage: { output_tokens: 6 } });
+    expect(message.id).toMatch(/^msg_/);
+    expect(message.content[0]?.type).toBe("text");
+    expect(message.usage.input_tokens).toBeGreaterThan(0);
+    // Text blocks in system and content are the same request.
+    const blocks = await client.messages.create({ model: TINY, max_tokens: 6, system: [{ type: "text", text: "Be brief." }], messages: [{ role: "user", content: [{ type: "text", text: "Say hello" }] }] });
+    expect(blocks.content).toEqual(message.content);
+  });
+
+  it("stop_sequences end the message with stop_reason stop_sequence", async () => {
+    const free = await client.messages.create({ model: TINY, max_tokens: 24, messages: [{ role: "user", content: "Say hello" }] });
+    const text = free.content[0]?.type === "text" ? free.content[0].text : "";
+    const stop = text.trim().slice(3, 6);
+    expect(stop.length).toBe(3);
+    const stopped = await client.messages.create({ model: TINY, max_tokens: 24, messages: [{ role: "user", content: "Say hello" }], stop_sequences: [stop] });
+    expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
+    expect(stopped.content[0]?.type === "text" ? stopped.content[0].text : "").not.toContain(stop);
+  });
+
+  it("stream: message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop", async () => {
+    const stream = client.messages.stream({ model: TINY, max_tokens: 6, messages: [{ role: "user", content: "Say hello" }] });
+    const types: string[] = [];
+    let text = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
+    }
+    expect(types).toEqual(["message_start", "content_block_start", ...Array<string>(6).fill("content_block_delta"), "content_block_stop", "message_delta", "message_stop"]);
+    const final = await stream.finalMessage();
+    expect(final).toMatchObject({ stop_reason: "max_tokens", usage: { output_tokens: 6 }, content: [{ type: "text", text }] });
+    expect(final.usage.input_tokens).toBeGreaterThan(0);
+    // The SDK drops ping before the caller sees it: check the wire.
+    const raw = await (await post({ model: TINY, max_tokens: 2, stream: true, messages: [{ role: "user", content: "hi" }] })).text();
+    expect([...raw.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
+  });
+
+  it("authenticates with Bearer as well as x-api-key, and answers errors in Anthropic's shape", async () => {
+    const bearer = new Anthropic({ baseURL: cluster.orch.url, apiKey: null, authToken: cluster.orch.token, maxRetries: 0 });
+    expect((await bearer.messages.create({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: "hi" }] })).usage.output_tokens).toBe(2);
+    const wrongKey = new Anthropic({ baseURL: cluster.orch.url, apiKey: "wrong-key-wrong-key-wrong-key-wrong-key", maxRetries: 0 });
+    await expect(wrongKey.messages.create({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: "hi" }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    await expect(client.messages.create({ model: "no-such-model", max_tokens: 2, messages: [{ role: "user", content: "hi" }] })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    const noMax = await post({ model: TINY, messages: [{ role: "user", content: "hi" }] });
+    expect(noMax.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await noMax.json())).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(/max_tokens/) } });
+  });
+
+  it.each([
+    ["tools", { tools: [{ name: "get_weather", input_schema: { type: "object" } }] }],
+    ["messages[].content", { messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }],
+    ["thinking", { thinking: { type: "enabled", budget_tokens: 1024 } }],
+  ])("refuses %s with a 400 that names it", async (param, extra) => {
+    const res = await post({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }], ...extra });
+    expect(res.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await res.json()).error.message.startsWith(`${param} is not supported`)).toBe(true);
+  });
+
+  it("count_tokens is not served (no tokenizer in the orchestrator)", async () => {
+    const res = await fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
+    expect(res.status).toBe(404);
+  });
+});

@@ -1,0 +1,28 @@
+import type { OllamaModelDetails } from "../../../../src-shared/ollama/ollama-models.js";
+import type { ResolvedModel } from "../../catalog/model-resolver.js";
+
+/** "1.1B", "15M": Ollama's parameter_size. */
+function parameterSize(count: number | undefined): string {
+  if (count === undefined) return "";
+  for (const [unit, size] of [["B", 1e9], ["M", 1e6], ["K", 1e3]] as const) if (count >= size) return `${(count / size).toFixed(1)}${unit}`;
+  return String(count);
+}
+
+export function ollamaDetails(m: ResolvedModel): OllamaModelDetails {
+  const family = m.architecture ?? "";
+  return { parent_model: "", format: "gguf", family, families: family === "" ? [] : [family], parameter_size: parameterSize(m.parameter_count), quantization_level: m.quantization ?? "" };
+}
+
+/** One /api/tags entry; `modified_at` is when the orchestrator started (no node reports file times). */
+export function ollamaModel(m: ResolvedModel, modifiedAt: string) {
+  return { name: m.id, model: m.id, modified_at: modifiedAt, size: m.size_bytes, digest: m.sha256, details: ollamaDetails(m) };
+}
+
+/** /api/show: what the cluster knows of a model, with GGUF-style model_info keys. */
+export function ollamaShow(m: ResolvedModel, modifiedAt: string) {
+  const arch = m.architecture ?? "llama";
+  const modelInfo: Record<string, string | number> = { "general.architecture": arch, "general.name": m.name };
+  if (m.parameter_count !== undefined) modelInfo["general.parameter_count"] = m.parameter_count;
+  if (m.context_length !== undefined) modelInfo[`${arch}.context_length`] = m.context_length;
+  return { license: "", modelfile: "", parameters: "", template: "", details: ollamaDetails(m), model_info: modelInfo, capabilities: ["completion"], modified_at: modifiedAt };
+}

@@ -1,0 +1,39 @@
+import type { ChatCompletionRequest } from "../../../../src-shared/openai/chat-completions.js";
+import { chatMessageText } from "../../../../src-shared/openai/chat-completions.js";
+import type { CompletionRequest } from "../../../../src-shared/openai/completions.js";
+import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../../../../src-shared/openai/openai-params.js";
+import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
+import type { AdmissionInput } from "../../tasks/admit-task.js";
+import type { TaskGeneration } from "../../tasks/task.js";
+import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
+
+/** Output limit when the client names none (OpenAI's own default is the model's whole context). */
+export const DEFAULT_MAX_TOKENS = 256;
+
+type Sampling = Pick<ChatCompletionRequest, "max_tokens" | "temperature" | "top_p" | "top_k" | "seed" | "stop">;
+
+/** POST /v1/chat/completions → one chat task. */
+export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
+  refuseUnsupported(CHAT_COMPLETION_PARAMS, req);
+  const messages: ChatMessage[] = req.messages.map((m) => ({ role: m.role === "developer" ? "system" : (m.role as ChatMessage["role"]), content: chatMessageText(m) }));
+  requireUserTurnLast(messages);
+  return { api: "openai-chat", model_ref: req.model, priority: "interactive", generation: { messages, ...sampling(req, req.max_completion_tokens ?? undefined) } };
+}
+
+/** POST /v1/completions → one prompt task (a one-element prompt array is the same as its string). */
+export function completionAdmission(req: CompletionRequest): AdmissionInput {
+  refuseUnsupported(COMPLETION_PARAMS, req);
+  const prompt = typeof req.prompt === "string" ? req.prompt : String(req.prompt[0]);
+  return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...sampling(req, undefined) } };
+}
+
+function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<TaskGeneration, "prompt" | "messages"> {
+  const out: Omit<TaskGeneration, "prompt" | "messages"> = { max_tokens: maxCompletionTokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS };
+  if (req.temperature !== null && req.temperature !== undefined) out.temperature = req.temperature;
+  if (req.top_p !== null && req.top_p !== undefined) out.top_p = req.top_p;
+  if (req.top_k !== null && req.top_k !== undefined) out.top_k = req.top_k;
+  // OpenAI seeds may be negative; the engines take an unsigned seed, and a negative one means "random".
+  if (req.seed !== null && req.seed !== undefined && req.seed >= 0) out.seed = req.seed;
+  if (req.stop !== null && req.stop !== undefined) out.stop = typeof req.stop === "string" ? [req.stop] : req.stop;
+  return out;
+}

@@ -1,0 +1,90 @@
+import type { ErrorStyle } from "../../../../src-shared/contract/route-spec.js";
+import { ERROR_CODES } from "../../../../src-shared/errors/error-codes.js";
+import { errorEnvelope } from "../../../../src-shared/errors/error-envelope.js";
+import type { SseEvent } from "../../../../src-shared/streaming/sse-events.js";
+import type { AdmissionInput } from "../../tasks/admit-task.js";
+import type { Task } from "../../tasks/task.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { sendError } from "../../../../src-node/error-sender.js";
+import type { RouteContext } from "../../../../src-node/route-context.js";
+import { openSse } from "../../../../src-node/sse-writer.js";
+import { openNdjson } from "./ndjson-writer.js";
+import type { BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
+
+/** How a surface answers one admitted task: a stream, or one body. */
+export type SurfaceResponse = { stream: StreamRenderer } | { body: BodyRenderer };
+
+/** The renderer the request asked for. */
+export function respondWith(renderers: { stream: StreamRenderer; body: BodyRenderer }, stream: boolean): SurfaceResponse {
+  return stream ? { stream: renderers.stream } : { body: renderers.body };
+}
+
+/**
+ * The task path every compatible surface shares: admit, follow the task's events, and hand them to
+ * the surface's renderer. Admission errors are thrown (the route renders them in its error shape).
+ * A client that hangs up cancels its task quietly; a task that ends canceled while the client is
+ * still there (operator cancel, pool drain) reaches it as an error, never as a normal finish.
+ * `errorStyle` is the shape of a non-stream failure after admission.
+ */
+export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, respond: (task: Task) => SurfaceResponse, errorStyle: ErrorStyle): Task {
+  const { res } = rc;
+  const task = ctx.tasks.admit(input);
+  // Lets a client cancel (POST /v2/tasks/{id}/cancel) or inspect the task before the first token.
+  res.setHeader("X-Task-Id", task.task_id);
+  const surface = respond(task);
+  let finished = false;
+  res.on("close", () => {
+    if (finished) return;
+    finished = true;
+    ctx.tasks.cancel(task.task_id, "disconnect");
+  });
+
+  const stream = "stream" in surface ? surface.stream : null;
+  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res) : openNdjson(res);
+  const write = (frames: string[]) => {
+    for (const frame of frames) writer?.write(frame);
+  };
+  if (stream !== null) write(stream.open());
+
+  let text = "";
+  ctx.tasks.follow(task, (event: SseEvent) => {
+    if (finished) return;
+    if (event.event === "token") {
+      text += event.data.t;
+      if (stream !== null) write(stream.token(event.data.t));
+      return;
+    }
+    if (event.event !== "end" && event.event !== "error") return;
+    finished = true;
+    const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
+    if (failure === null) {
+      const done = completionOf(task, text);
+      if (stream !== null) write(stream.end(done));
+      else res.json((surface as { body: BodyRenderer }).body.body(done));
+    } else if (stream !== null) {
+      write(stream.fail(failure));
+    } else {
+      sendError(res, failure.status, errorEnvelope(failure.code, failure.message, failure.retry_after_ms !== undefined ? { retry_after_ms: failure.retry_after_ms } : {}), errorStyle);
+    }
+    writer?.close();
+  });
+  return task;
+}
+
+function completionOf(task: Task, text: string): Completion {
+  const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : "eos";
+  return { task, text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out };
+}
+
+function failureOf(data: Extract<SseEvent, { event: "error" }>["data"]): Failure {
+  return { code: data.code, message: data.message ?? data.code, status: ERROR_CODES[data.code].http_status, retry_after_ms: data.retry_after_ms };
+}
+
+/** A canceled ending the client did not cause by hanging up: say who ended it. */
+function canceledFailure(task: Task): Failure {
+  const by =
+    task.cancel_reason === "operator" ? "an operator (dashboard)"
+    : task.cancel_reason === "client" ? `a cancel request (POST /v2/tasks/${task.task_id}/cancel)`
+    : "its worker (the pool was drained or reloaded)";
+  return { code: "CANCELED", message: `the task was canceled by ${by} before it finished`, status: ERROR_CODES.CANCELED.http_status };
+}

@@ -1,0 +1,52 @@
+import type { ErrorCode } from "../../../../src-shared/errors/error-codes.js";
+import type { Task } from "../../tasks/task.js";
+
+/** How a task that produced its output ended, in the terms every surface maps from. */
+export interface Completion {
+  task: Task;
+  /** The whole output text. */
+  text: string;
+  /** length: max_tokens reached; stop: a stop string matched; eos: the model ended its turn. */
+  reason: "length" | "stop" | "eos";
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A task that did not complete: its code from the error-code table and that code's HTTP status. */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  retry_after_ms?: number | undefined;
+}
+
+/** One surface's wire format for a streamed task; each method returns the frames to write, already encoded. */
+export interface StreamRenderer {
+  readonly framing: "sse" | "ndjson";
+  /** Frames sent as soon as the task is admitted (message_start, response.created, …). */
+  open(): string[];
+  token(text: string): string[];
+  end(done: Completion): string[];
+  /** Error frames the surface's clients raise on; nothing follows them. */
+  fail(failure: Failure): string[];
+}
+
+/** One surface's wire format for a buffered (non-stream) task. */
+export interface BodyRenderer {
+  body(done: Completion): unknown;
+}
+
+/** `data: <json>` (OpenAI chat and completion chunks). */
+export function sseData(payload: unknown): string {
+  return `data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`;
+}
+
+/** `event: <name>` + `data: <json>` (Responses and Anthropic events). */
+export function sseNamed(event: string, payload: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+/** One NDJSON line (Ollama). */
+export function ndjsonLine(payload: unknown): string {
+  return `${JSON.stringify(payload)}\n`;
+}

@@ -1,0 +1,81 @@
+import type { OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
+import type { OllamaChatRequest, OllamaGenerateRequest } from "../../../../src-shared/ollama/ollama-requests.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
+import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
+import { ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
+import { ollamaModel, ollamaShow } from "../compat/ollama-models.js";
+import { ollamaChunk, ollamaRenderers, type OllamaKind } from "../compat/ollama-renderer.js";
+import { respondWith, serveTask } from "../compat/serve-task.js";
+
+/** Pools keep their model loaded; /api/ps says so with an expiry far ahead. */
+const NEVER_EXPIRES = "9999-12-31T23:59:59Z";
+
+/** Ollama's API (/api/*) over the task path, for Open WebUI, Continue and ollama-js. */
+export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
+  const modifiedAt = () => new Date(ctx.startedAtMs).toISOString();
+  const find = (name: string): ResolvedModel => {
+    const models = ctx.clusterModels();
+    const resolved = resolveModel(ollamaModelRef(name, models), models);
+    if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `model "${name}" not found; GET /api/tags lists the models in the cluster`);
+    return resolved.model;
+  };
+
+  /** Chat and generate: a request with nothing to generate only "loads" the model, as Ollama answers it. */
+  const generate = (rc: RouteContext, kind: OllamaKind, req: OllamaChatRequest | OllamaGenerateRequest, empty: boolean) => {
+    const models = ctx.clusterModels();
+    if (empty) {
+      find(req.model);
+      rc.res.json(ollamaChunk(kind, req.model, "", { done: true, done_reason: "load" }));
+      return;
+    }
+    const input = kind === "chat" ? ollamaChatAdmission(req as OllamaChatRequest, models) : ollamaGenerateAdmission(req as OllamaGenerateRequest, models);
+    // Errors after admission are envelopes here; surface-errors.ts rewrites them in Ollama's shape.
+    serveTask(ctx, rc, input, () => respondWith(ollamaRenderers(kind, req.model), req.stream !== false), "envelope");
+  };
+
+  return {
+    ollamaTags: ({ res }) => {
+      res.json({ models: ctx.clusterModels().map((m) => ollamaModel(m, modifiedAt())) });
+    },
+
+    ollamaShow: ({ body, res }) => {
+      const req = body as OllamaShowRequest;
+      const name = req.model ?? req.name;
+      if (name === undefined) throw new OrchError("INVALID_PARAMS", "model is required", { details: { issues: [{ path: ["model"], message: "required" }] } });
+      res.json(ollamaShow(find(name), modifiedAt()));
+    },
+
+    ollamaPs: ({ res }) => {
+      const bySha = new Map(ctx.clusterModels().map((m) => [m.sha256, m]));
+      const loaded = new Set<string>();
+      for (const node of ctx.registry.list()) {
+        if (node.status !== "Online") continue;
+        for (const pool of node.pools) if (pool.ready && pool.model !== undefined) loaded.add(pool.model.sha256);
+      }
+      const models = [...loaded].flatMap((sha) => {
+        const m = bySha.get(sha);
+        if (m === undefined) return [];
+        const { modified_at: _modified, ...entry } = ollamaModel(m, modifiedAt());
+        // size_vram: heartbeats do not say how much of a model sits in VRAM.
+        return [{ ...entry, expires_at: NEVER_EXPIRES, size_vram: 0 }];
+      });
+      res.json({ models });
+    },
+
+    ollamaVersion: ({ res }) => {
+      res.json({ version: ctx.version });
+    },
+
+    ollamaChat: (rc) => {
+      const req = rc.body as OllamaChatRequest;
+      generate(rc, "chat", req, (req.messages ?? []).length === 0);
+    },
+
+    ollamaGenerate: (rc) => {
+      const req = rc.body as OllamaGenerateRequest;
+      generate(rc, "generate", req, (req.prompt ?? "") === "");
+    },
+  };
+}

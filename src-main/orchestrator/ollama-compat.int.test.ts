@@ -1,0 +1,75 @@
+import { Ollama } from "ollama";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OllamaErrorSchema } from "../../src-shared/ollama/ollama-error.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// The Ollama surface (what Open WebUI and Continue speak) against a real orchestrator and a real worker agent.
+const TINY = testModelName("tiny");
+let cluster: CompatCluster;
+let ollama: Ollama;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-ollama", ["tiny"]);
+  ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const post = (path: string, body: unknown) => cluster.orch.api(path, { method: "POST", body: JSON.stringify(body) });
+
+describe("Ollama API through the ollama client", () => {
+  it("lists, shows and reports loaded models and the version", async () => {
+    const { models } = await ollama.list();
+    expect(models.map((m) => m.name)).toEqual([TINY]);
+    expect(models[0]).toMatchObject({ model: TINY, details: { format: "gguf" } });
+    expect(models[0]?.digest).toMatch(/^[0-9a-f]{64}$/);
+    const show = await ollama.show({ model: `${TINY}:latest` });
+    expect(show.capabilities).toEqual(["completion"]);
+    expect(Object.keys(show.model_info as unknown as Record<string, unknown>)).toEqual(expect.arrayContaining(["general.architecture", expect.stringMatching(/\.context_length$/)]));
+    expect((await ollama.ps()).models.map((m) => m.name)).toEqual([TINY]);
+    expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("chat streams NDJSON chunks ending with done:true; stream:false answers with the same text", async () => {
+    const stream = await ollama.chat({ model: TINY, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hello" }], stream: true, options: { num_predict: 6, temperature: 0 } });
+    let text = "";
+    let chunks = 0;
+    let last: Awaited<ReturnType<typeof ollama.chat>> | undefined;
+    for await (const part of stream) {
+      text += part.message.content;
+      chunks++;
+      last = part;
+    }
+    expect(chunks).toBe(7);
+    expect(last).toMatchObject({ done: true, done_reason: "length", eval_count: 6, model: TINY });
+    expect(last?.prompt_eval_count).toBeGreaterThan(0);
+    const whole = await ollama.chat({ model: TINY, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hello" }], stream: false, options: { num_predict: 6, temperature: 0 } });
+    expect(whole).toMatchObject({ done: true, done_reason: "length", message: { role: "assistant", content: text } });
+  });
+
+  it("generate: templated by default, raw on request, streamed or not; an empty prompt only loads", async () => {
+    const whole = await ollama.generate({ model: TINY, prompt: "Once upon a time", raw: true, options: { num_predict: 5, seed: 7 } });
+    expect(whole).toMatchObject({ done: true, done_reason: "length", eval_count: 5 });
+    let text = "";
+    for await (const part of await ollama.generate({ model: TINY, prompt: "Once upon a time", raw: true, stream: true, options: { num_predict: 5, seed: 7 } })) text += part.response;
+    expect(text).toBe(whole.response);
+    const templated = await ollama.generate({ model: TINY, prompt: "Say hello", system: "Be brief.", options: { num_predict: 4 }, keep_alive: "30m" });
+    expect(templated.eval_count).toBe(4);
+    expect(await ollama.generate({ model: TINY, prompt: "" })).toMatchObject({ done: true, done_reason: "load", response: "" });
+  });
+
+  it("refuses what it cannot honour, by name, in Ollama's error shape", async () => {
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], format: "json" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^format is not supported/) });
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], tools: [{ type: "function", function: { name: "f" } }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^tools is not supported/) });
+    await expect(ollama.generate({ model: TINY, prompt: "hi", images: ["AA=="] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^images is not supported/) });
+    await expect(ollama.chat({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status_code: 404 });
+    const unknown = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_gpu: 1 } });
+    expect(OllamaErrorSchema.parse(await unknown.json()).error).toMatch(/^options\.num_gpu is not supported: it is a load-time setting/);
+    const tooLarge = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_ctx: 1_000_000 } });
+    expect(tooLarge.status).toBe(400);
+  });
+});

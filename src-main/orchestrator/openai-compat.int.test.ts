@@ -1,0 +1,179 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { TaskListResponseSchema, TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
+import { dashboardCookie, startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// The OpenAI surface against a real orchestrator and a real worker agent running llama.cpp.
+const TINY = testModelName("tiny");
+const MEDIUM = testModelName("medium");
+let cluster: CompatCluster;
+let client: OpenAI;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-openai", ["tiny", "medium"]);
+  client = new OpenAI({ baseURL: `${cluster.orch.url}/v1`, apiKey: cluster.orch.token, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const post = (path: string, body: unknown) => cluster.orch.api(path, { method: "POST", body: JSON.stringify(body) });
+
+async function runningTaskId(): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const list = TaskListResponseSchema.parse(await (await cluster.orch.api("/v2/tasks?state=running")).json());
+    const running = list.tasks.find((t) => t.tokens_out > 0);
+    if (running) return running.task_id;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("no running task");
+}
+
+describe("honest OpenAI behaviour", () => {
+  it("records `user` without opening a budgeted session: 70 requests with one user all succeed", async () => {
+    for (let batch = 0; batch < 7; batch++) {
+      const results = await Promise.all(Array.from({ length: 10 }, () => client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 1, user: "alice" })));
+      for (const r of results) expect(r.choices[0]?.finish_reason).toBe("length");
+    }
+    const logged = cluster.orch.logs.filter((l) => l.includes('"end_user":"alice"'));
+    expect(logged.length).toBe(70);
+    expect((await cluster.orch.api("/v2/sessions/user-alice")).status).toBe(404);
+  });
+
+  it.each([
+    ["tools", { tools: [{ type: "function", function: { name: "f", parameters: {} } }] }],
+    ["tool_choice", { tool_choice: "required" }],
+    ["functions", { functions: [{ name: "f" }] }],
+    ["response_format", { response_format: { type: "json_object" } }],
+    ["logprobs", { logprobs: true }],
+    ["top_logprobs", { top_logprobs: 3 }],
+    ["n", { n: 2 }],
+    ["messages[].content", { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AA==" } }] }] }],
+  ])("refuses %s with a 400 that names it", async (param, extra) => {
+    const res = await post("/v1/chat/completions", { model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 4, ...extra });
+    expect(res.status).toBe(400);
+    const error = OpenAiErrorSchema.parse(await res.json()).error;
+    expect(error.message.startsWith(`${param} is not supported`)).toBe(true);
+    expect(error.param).toBe(param);
+    // Through the SDK as well: it raises BadRequestError with our message.
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 4, ...(extra as object) } as never)).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("completions: a one-element prompt array works, more than one and echo are refused by name", async () => {
+    const one = await client.completions.create({ model: TINY, prompt: ["Once upon"], max_tokens: 3 });
+    expect(one.choices[0]?.text.length).toBeGreaterThan(0);
+    expect(one.usage?.completion_tokens).toBe(3);
+    const many = await post("/v1/completions", { model: TINY, prompt: ["a", "b"], max_tokens: 3 });
+    expect(many.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await many.json()).error.message).toMatch(/^prompt is not supported: one string/);
+    const echo = await post("/v1/completions", { model: TINY, prompt: "a", echo: true });
+    expect(OpenAiErrorSchema.parse(await echo.json()).error).toMatchObject({ param: "echo", message: expect.stringMatching(/^echo is not supported/) });
+  });
+
+  it("max_completion_tokens and stream_options.include_usage keep working", async () => {
+    const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Say hello" }], max_completion_tokens: 5, stream: true, stream_options: { include_usage: true } });
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      usage = chunk.usage ?? usage;
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe("length");
+    expect(usage?.completion_tokens).toBe(5);
+  });
+
+  it("GET /v1/models/{id}: the model object, 404 in OpenAI's shape", async () => {
+    expect(await client.models.retrieve(TINY)).toMatchObject({ id: TINY, object: "model", owned_by: "llama-orch" });
+    await expect(client.models.retrieve("no-such-model")).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND" });
+  });
+});
+
+describe("Responses API through the official client", () => {
+  it("non-stream: a response object with the output text; max_output_tokens ends it as incomplete", async () => {
+    const response = await client.responses.create({ model: TINY, input: "Say hello", instructions: "Be brief.", max_output_tokens: 6, temperature: 0 });
+    expect(response).toMatchObject({ object: "response", status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, model: TINY, instructions: "Be brief." });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    expect(response.usage?.output_tokens).toBe(6);
+    const again = await client.responses.create({ model: TINY, input: [{ role: "user", content: "Say hello" }], instructions: "Be brief.", max_output_tokens: 6, temperature: 0 });
+    expect(again.output_text).toBe(response.output_text);
+  });
+
+  it("stream: response.created … output_text.delta … output_text.done, in sequence order", async () => {
+    const stream = await client.responses.create({ model: TINY, input: "Say hello", max_output_tokens: 6, temperature: 0, stream: true });
+    const types: string[] = [];
+    let text = "";
+    let done = "";
+    let sequence = -1;
+    for await (const event of stream) {
+      types.push(event.type);
+      expect(event.sequence_number).toBe(sequence + 1);
+      sequence = event.sequence_number;
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.output_text.done") done = event.text;
+    }
+    expect(types.slice(0, 4)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
+    expect(types.filter((t) => t === "response.output_text.delta").length).toBe(6);
+    expect(types.slice(-4)).toEqual(["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.incomplete"]);
+    expect(done).toBe(text);
+  });
+
+  it("refuses tools, previous_response_id and structured output by name", async () => {
+    for (const [param, extra] of [["tools", { tools: [{ type: "function", name: "f", parameters: {} }] }], ["previous_response_id", { previous_response_id: "resp_1" }], ["text", { text: { format: { type: "json_object" } } }]] as const) {
+      const res = await post("/v1/responses", { model: TINY, input: "hi", ...extra });
+      expect(res.status).toBe(400);
+      expect(OpenAiErrorSchema.parse(await res.json()).error.message.startsWith(`${param} is not supported`)).toBe(true);
+    }
+  });
+});
+
+describe("endings the client did not ask for are errors, a hang-up is a quiet cancel", () => {
+  it("an operator cancel from the dashboard ends a stream with an error the openai client throws", async () => {
+    const { data: stream, response } = await client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000, stream: true }).withResponse();
+    const taskId = response.headers.get("x-task-id") as string;
+    const cookie = await dashboardCookie(cluster.orch);
+    let received = 0;
+    const consume = (async () => {
+      for await (const chunk of stream) {
+        expect(chunk.choices[0]?.finish_reason ?? null).toBeNull();
+        if (++received === 3) expect((await fetch(`${cluster.orch.url}/v2/tasks/${taskId}/cancel`, { method: "POST", headers: { cookie } })).status).toBe(204);
+      }
+    })();
+    await expect(consume).rejects.toMatchObject({ code: "CANCELED", message: expect.stringMatching(/operator/) });
+  });
+
+  it("a cancel of a non-stream request answers with a non-2xx", async () => {
+    const pending = client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000 });
+    const settled = pending.then(() => null, (err: unknown) => err);
+    const taskId = await runningTaskId();
+    expect((await cluster.orch.api(`/v2/tasks/${taskId}/cancel`, { method: "POST" })).status).toBe(204);
+    expect(await settled).toMatchObject({ status: 499, code: "CANCELED" });
+  });
+
+  it("a client that hangs up cancels its task quietly", async () => {
+    const controller = new AbortController();
+    const { data: stream, response } = await client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000, stream: true }, { signal: controller.signal }).withResponse();
+    const taskId = response.headers.get("x-task-id") as string;
+    let received = 0;
+    // The SDK ends the iteration quietly on its own abort.
+    for await (const _chunk of stream) if (++received === 3) controller.abort();
+    for (let i = 0; i < 100 && TaskStatusSchema.parse(await (await cluster.orch.api(`/v2/tasks/${taskId}`)).json()).state !== "canceled"; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(TaskStatusSchema.parse(await (await cluster.orch.api(`/v2/tasks/${taskId}`)).json()).state).toBe("canceled");
+  });
+
+  it("a pool drain that ends a stream reaches the client as an error (run last: the pool stays drained)", async () => {
+    const pool = await cluster.poolOf(MEDIUM);
+    const stream = await client.completions.create({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 4000, stream: true });
+    let received = 0;
+    const consume = (async () => {
+      for await (const chunk of stream) {
+        expect(chunk.choices[0]?.finish_reason ?? null).toBeNull();
+        if (++received === 3) expect((await post(`/v2/pools/${pool}/drain`, { deadline_ms: 100 })).status).toBe(202);
+      }
+    })();
+    // The worker reports the drain that cut the stream; the client gets it as an error, never as finish_reason "stop".
+    await expect(consume).rejects.toMatchObject({ status: undefined, message: expect.stringMatching(/drained/) });
+  });
+});

@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** Anthropic's error body, on HTTP errors and as the data of a streamed `error` event. */
+export const AnthropicErrorSchema = z.object({
+  type: z.literal("error"),
+  error: z.object({
+    /** invalid_request_error, authentication_error, permission_error, not_found_error, request_too_large, rate_limit_error, api_error, overloaded_error. */
+    type: z.string(),
+    message: z.string(),
+  }),
+});
+export type AnthropicError = z.infer<typeof AnthropicErrorSchema>;
+
+/** Anthropic's error `type` for an HTTP status (the classes its SDKs map). */
+export function anthropicErrorType(httpStatus: number): string {
+  if (httpStatus === 401) return "authentication_error";
+  if (httpStatus === 403) return "permission_error";
+  if (httpStatus === 404) return "not_found_error";
+  if (httpStatus === 413) return "request_too_large";
+  if (httpStatus === 429) return "rate_limit_error";
+  if (httpStatus === 503) return "overloaded_error";
+  if (httpStatus >= 500) return "api_error";
+  return "invalid_request_error";
+}
+
+export function anthropicError(httpStatus: number, message: string): AnthropicError {
+  return { type: "error", error: { type: anthropicErrorType(httpStatus), message } };
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
+import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
+import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
+import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
+import { OllamaPsResponseSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaChatRequestSchema, OllamaGenerateRequestSchema } from "../ollama/ollama-requests.js";
+import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
+import { JSON_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
+
+// The compatible surfaces: thin adapters over the task path (DESIGN.md §3). What each one does with
+// every parameter is in src-shared/{openai,anthropic,ollama}/*-params.ts and docs/API.md.
+
+export const NDJSON_MEDIA_TYPE = "application/x-ndjson";
+
+const ok = (description: string, schema: z.ZodType) => ({ description, content: jsonContent(schema) });
+const GENERATION_ERRORS = [400, 404, 413, 415, 429, 503];
+const streamed = (description: string, json: z.ZodType, streamMediaType: string, frame: z.ZodType) => ({ 200: { description, content: { [JSON_MEDIA_TYPE]: json, [streamMediaType]: frame } } });
+
+export const OPENAI_ROUTES: readonly RouteSpec[] = [
+  { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },
+  { method: "get", path: "/v1/models/{id}", operationId: "openaiGetModel", summary: "One model by id", tag: "openai", auth: true, errorStyle: "openai", pathParams: { id: z.string().min(1).max(1024) }, responses: { 200: ok("Model", OpenAiModelSchema) }, errors: [404] },
+  {
+    method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    body: { content: jsonContent(ChatCompletionRequestSchema), required: true },
+    responses: streamed("Completion, or an SSE stream of chunks ending with data: [DONE]", ChatCompletionResponseSchema, SSE_MEDIA_TYPE, ChatCompletionChunkSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/completions", operationId: "openaiCompletions", summary: "Text completion; streams when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    body: { content: jsonContent(CompletionRequestSchema), required: true },
+    responses: streamed("Completion, or an SSE stream of chunks ending with data: [DONE]", CompletionResponseSchema, SSE_MEDIA_TYPE, CompletionChunkSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/responses", operationId: "openaiResponses", summary: "Responses API (text); streams response.* events when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    body: { content: jsonContent(ResponsesRequestSchema), required: true },
+    responses: streamed("Response object, or an SSE stream of response events", ResponseObjectSchema, SSE_MEDIA_TYPE, ResponsesStreamEventSchema),
+    errors: GENERATION_ERRORS,
+  },
+];
+
+export const ANTHROPIC_ROUTES: readonly RouteSpec[] = [
+  {
+    method: "post", path: "/v1/messages", operationId: "anthropicMessages", summary: "Anthropic Messages API (text); streams message events when stream=true; x-api-key or Bearer", tag: "anthropic", auth: true, errorStyle: "anthropic", sse: true,
+    body: { content: jsonContent(AnthropicMessagesRequestSchema), required: true },
+    responses: streamed("Message, or an SSE stream of message events", AnthropicMessageSchema, SSE_MEDIA_TYPE, AnthropicStreamEventSchema),
+    errors: GENERATION_ERRORS,
+  },
+];
+
+export const OLLAMA_ROUTES: readonly RouteSpec[] = [
+  { method: "get", path: "/api/tags", operationId: "ollamaTags", summary: "Ollama: models available", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Models", OllamaTagsResponseSchema) } },
+  { method: "post", path: "/api/show", operationId: "ollamaShow", summary: "Ollama: one model's details", tag: "ollama", auth: true, errorStyle: "ollama", body: { content: jsonContent(OllamaShowRequestSchema), required: true }, responses: { 200: ok("Model", OllamaShowResponseSchema) }, errors: [400, 404, 413, 415] },
+  { method: "get", path: "/api/ps", operationId: "ollamaPs", summary: "Ollama: models loaded in ready pools", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Loaded models", OllamaPsResponseSchema) } },
+  { method: "get", path: "/api/version", operationId: "ollamaVersion", summary: "Ollama: server version", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Version", OllamaVersionResponseSchema) } },
+  {
+    method: "post", path: "/api/chat", operationId: "ollamaChat", summary: "Ollama: chat; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaChatRequestSchema), required: true },
+    responses: streamed("The done object, or NDJSON chunks ending with done:true", OllamaChatResponseSchema, NDJSON_MEDIA_TYPE, OllamaChatResponseSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/api/generate", operationId: "ollamaGenerate", summary: "Ollama: generate; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaGenerateRequestSchema), required: true },
+    responses: streamed("The done object, or NDJSON chunks ending with done:true", OllamaGenerateResponseSchema, NDJSON_MEDIA_TYPE, OllamaGenerateResponseSchema),
+    errors: GENERATION_ERRORS,
+  },
+];

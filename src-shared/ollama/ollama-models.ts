@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+// Ollama's model endpoints: /api/tags (models available), /api/show (one model), /api/ps (loaded
+// models) and /api/version.
+
+export const OllamaModelDetailsSchema = z.object({
+  parent_model: z.string(),
+  format: z.string(),
+  family: z.string(),
+  families: z.array(z.string()),
+  /** e.g. "1.1B". */
+  parameter_size: z.string(),
+  quantization_level: z.string(),
+});
+export type OllamaModelDetails = z.infer<typeof OllamaModelDetailsSchema>;
+
+export const OllamaModelSchema = z.object({
+  /** The id GET /v1/models lists; `<id>:latest` names the same model. */
+  name: z.string(),
+  model: z.string(),
+  modified_at: z.string(),
+  size: z.int().min(0),
+  /** The model file's sha256. */
+  digest: z.string(),
+  details: OllamaModelDetailsSchema,
+});
+
+export const OllamaTagsResponseSchema = z.object({ models: z.array(OllamaModelSchema) });
+
+export const OllamaRunningModelSchema = OllamaModelSchema.omit({ modified_at: true }).extend({
+  /** Pools keep their model loaded: far in the future. */
+  expires_at: z.string(),
+  size_vram: z.int().min(0),
+});
+export const OllamaPsResponseSchema = z.object({ models: z.array(OllamaRunningModelSchema) });
+
+export const OllamaShowRequestSchema = z.looseObject({
+  model: z.string().min(1).optional(),
+  /** Older clients send `name`. */
+  name: z.string().min(1).optional(),
+  verbose: z.boolean().optional(),
+});
+export type OllamaShowRequest = z.infer<typeof OllamaShowRequestSchema>;
+
+export const OllamaShowResponseSchema = z.object({
+  license: z.string(),
+  modelfile: z.string(),
+  parameters: z.string(),
+  template: z.string(),
+  details: OllamaModelDetailsSchema,
+  /** GGUF-style keys: general.architecture, general.parameter_count, <arch>.context_length. */
+  model_info: z.record(z.string(), z.union([z.string(), z.number()])),
+  capabilities: z.array(z.string()),
+  modified_at: z.string(),
+});
+
+export const OllamaVersionResponseSchema = z.object({ version: z.string() });

@@ -1,0 +1,76 @@
+import { isTrue, positive, nonEmptyArray, present, truthy, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+
+// What /api/chat and /api/generate do with each parameter and option.
+
+const notNeutral = (neutral: number) => (value: unknown): boolean => typeof value !== "number" || value !== neutral;
+const keepAliveZero = (value: unknown): boolean => value === 0 || value === "0" || (typeof value === "string" && /^0+(\.0+)?[a-z]*$/.test(value));
+
+const COMMON: readonly ParamRule[] = [
+  { param: "model", support: "supported", note: "a name from /api/tags (`<name>:latest` too), or sha256:<hex>" },
+  { param: "stream", support: "supported", note: "NDJSON lines, the last with done:true; stream:false answers with one object" },
+  { param: "options", support: "supported", note: "see the options rows" },
+  { param: "keep_alive", support: "partial", note: "pools keep their model loaded; 0 (unload now) is refused", refuses: keepAliveZero },
+  { param: "format", support: "partial", note: "structured output (json, a JSON schema) is not available yet", refuses: (v) => present(v) && v !== "" },
+  { param: "think", support: "partial", note: "the served models do not think (only false is accepted)", refuses: (v) => truthy(v) },
+  { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
+  { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
+];
+
+/** POST /api/chat. */
+export const OLLAMA_CHAT_PARAMS: ParamPolicy = {
+  unknownNote: "it is not an /api/chat parameter this server knows, so it cannot be honoured",
+  rules: [
+    ...COMMON,
+    { param: "messages", support: "supported", note: "system, user and assistant turns; the last one from the user; none: only load the model" },
+    { param: "messages[]", support: "partial", note: "text only: images, tool calls and tool turns are refused", refuses: hasNonTextMessage },
+    { param: "tools", support: "partial", note: "the engine does not call tools yet (only [] is accepted)", refuses: nonEmptyArray },
+  ],
+};
+
+/** POST /api/generate. */
+export const OLLAMA_GENERATE_PARAMS: ParamPolicy = {
+  unknownNote: "it is not an /api/generate parameter this server knows, so it cannot be honoured",
+  rules: [
+    ...COMMON,
+    { param: "prompt", support: "supported", note: "sent as the user turn of the model's chat template (raw: the prompt as is); none: only load the model" },
+    { param: "system", support: "supported", note: "sent as the system turn (not with raw)" },
+    { param: "raw", support: "supported", note: "the prompt is completed as is" },
+    { param: "images", support: "partial", note: "no image input (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "suffix", support: "partial", note: "no fill-in-the-middle yet (only \"\" is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
+    { param: "template", support: "partial", note: "the model's own chat template is used (only \"\" is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
+    { param: "context", support: "partial", note: "no token context is kept between requests (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "width", support: "refused", note: "no image generation", refuses: present },
+    { param: "height", support: "refused", note: "no image generation", refuses: present },
+    { param: "steps", support: "refused", note: "no image generation", refuses: present },
+  ],
+};
+
+const LOAD_TIME = "is a load-time setting of the worker's pool, not of a request";
+
+/** The keys of `options`. */
+export const OLLAMA_OPTIONS: ParamPolicy = {
+  unknownNote: "it is not an option this server knows, so it cannot be honoured",
+  rules: [
+    { param: "num_predict", support: "supported", note: "-1, -2 or absent: until the model stops or its context is full" },
+    { param: "num_ctx", support: "supported", note: "the context the task needs; more than the model's context length is refused (CONTEXT_TOO_LONG)" },
+    { param: "temperature", support: "supported", note: "0 to 2" },
+    { param: "top_k", support: "supported", note: "" },
+    { param: "top_p", support: "supported", note: "0 to 1" },
+    { param: "seed", support: "supported", note: "negative: random" },
+    { param: "stop", support: "supported", note: "up to 16 strings" },
+    ...(["repeat_penalty", "typical_p", "tfs_z"] as const).map((param): ParamRule => ({ param, support: "partial", note: "the engine has no such sampler yet (only 1 is accepted)", refuses: notNeutral(1) })),
+    ...(["presence_penalty", "frequency_penalty", "min_p", "mirostat"] as const).map((param): ParamRule => ({ param, support: "partial", note: "the engine has no such sampler yet (only 0 is accepted)", refuses: notNeutral(0) })),
+    ...(["mirostat_tau", "mirostat_eta", "repeat_last_n", "penalize_newline", "num_keep"] as const).map((param): ParamRule => ({ param, support: "refused", note: "the engine has no such sampler setting yet", refuses: present })),
+    ...(["num_gpu", "main_gpu", "num_thread", "num_batch", "use_mmap", "use_mlock", "numa", "low_vram", "f16_kv", "vocab_only", "logits_all", "embedding_only"] as const).map(
+      (param): ParamRule => ({ param, support: "refused", note: `it ${LOAD_TIME}`, refuses: present }),
+    ),
+  ],
+};
+
+function hasNonTextMessage(messages: unknown): boolean {
+  if (!Array.isArray(messages)) return false;
+  return messages.some((m: unknown) => {
+    const msg = (m ?? {}) as { role?: unknown; images?: unknown; tool_calls?: unknown };
+    return msg.role === "tool" || nonEmptyArray(msg.images) || nonEmptyArray(msg.tool_calls);
+  });
+}

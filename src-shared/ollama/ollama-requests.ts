@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+// Ollama's generation requests (/api/chat, /api/generate), as Open WebUI, Continue and ollama-js send
+// them. Loose: the adapter refuses by name what it cannot honour (ollama-params.ts).
+
+/** `options`: the sampling ones are served; the rest are refused by name. */
+export const OllamaOptionsSchema = z.looseObject({
+  num_predict: z.int().optional(),
+  num_ctx: z.int().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  top_k: z.int().min(0).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  /** Negative: random (Ollama's default is -1). */
+  seed: z.int().optional(),
+  stop: z.array(z.string().min(1)).max(16).optional(),
+});
+export type OllamaOptions = z.infer<typeof OllamaOptionsSchema>;
+
+export const OllamaChatMessageSchema = z.looseObject({
+  // tool turns parse so that they can be refused by name.
+  role: z.enum(["system", "user", "assistant", "tool"]),
+  content: z.string(),
+});
+
+const GENERATION_FIELDS = {
+  model: z.string().min(1),
+  /** Ollama streams unless told otherwise. */
+  stream: z.boolean().optional(),
+  options: OllamaOptionsSchema.optional(),
+  /** How long the model stays loaded afterwards: a duration string or seconds. */
+  keep_alive: z.union([z.string(), z.number()]).optional(),
+};
+
+export const OllamaChatRequestSchema = z.looseObject({
+  ...GENERATION_FIELDS,
+  /** Absent or empty: only load the model (answered at once with done_reason "load"). */
+  messages: z.array(OllamaChatMessageSchema).optional(),
+});
+export type OllamaChatRequest = z.infer<typeof OllamaChatRequestSchema>;
+
+export const OllamaGenerateRequestSchema = z.looseObject({
+  ...GENERATION_FIELDS,
+  /** Absent or empty: only load the model (answered at once with done_reason "load"). */
+  prompt: z.string().optional(),
+  system: z.string().optional(),
+  /** true: the prompt is sent as is, without the model's chat template. */
+  raw: z.boolean().optional(),
+});
+export type OllamaGenerateRequest = z.infer<typeof OllamaGenerateRequestSchema>;

@@ -1,0 +1,76 @@
+import { isTrue, positive, nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+
+// What /v1/chat/completions and /v1/completions do with each OpenAI parameter. A rule marked
+// refused or partial names what the engine cannot do yet; remove it when the engine can.
+
+const moreThanOne = (value: unknown): boolean => typeof value === "number" && value > 1;
+
+const COMMON: readonly ParamRule[] = [
+  { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
+  { param: "stream", support: "supported", note: "server-sent chunks ending with data: [DONE]" },
+  { param: "stream_options", support: "supported", note: "include_usage adds a final chunk with usage" },
+  { param: "max_tokens", support: "supported", note: "default 256" },
+  { param: "temperature", support: "supported", note: "0 to 2" },
+  { param: "top_p", support: "supported", note: "0 to 1" },
+  { param: "top_k", support: "supported", note: "llama.cpp extension" },
+  { param: "seed", support: "supported", note: "negative seeds mean random" },
+  { param: "stop", support: "supported", note: "up to 16 strings" },
+  { param: "user", support: "supported", note: "recorded in the log and the audit trail with the task; it does not open a session (sessions are opt-in through /v2)" },
+  { param: "n", support: "partial", note: "only one choice per request (n > 1 is refused)", refuses: moreThanOne },
+  { param: "frequency_penalty", support: "partial", note: "the engine has no frequency penalty yet (only 0 is accepted)", refuses: nonZeroNumber },
+  { param: "presence_penalty", support: "partial", note: "the engine has no presence penalty yet (only 0 is accepted)", refuses: nonZeroNumber },
+  { param: "logit_bias", support: "partial", note: "the engine has no logit bias yet (only {} is accepted)", refuses: nonEmptyObject },
+];
+
+/** Parameters of POST /v1/chat/completions. */
+export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
+  unknownNote: "it is not a chat completion parameter this server knows, so it cannot be honoured",
+  rules: [
+    ...COMMON,
+    { param: "messages", support: "supported", note: "system, developer, user and assistant turns; the last one from the user" },
+    { param: "messages[].role", support: "partial", note: "tool and function turns are refused (no tool calling yet)", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => ["tool", "function"].includes(String((m as { role?: unknown } | null)?.role))) },
+    { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
+    { param: "max_completion_tokens", support: "supported", note: "wins over max_tokens" },
+    { param: "tools", support: "partial", note: "the engine does not call tools yet (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "tool_choice", support: "partial", note: "the engine does not call tools yet (only \"none\" is accepted)", refuses: (v) => present(v) && v !== "none" },
+    { param: "functions", support: "partial", note: "the engine does not call functions yet (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "function_call", support: "partial", note: "the engine does not call functions yet (only \"none\" is accepted)", refuses: (v) => present(v) && v !== "none" },
+    { param: "parallel_tool_calls", support: "supported", note: "no effect: tools are refused" },
+    { param: "response_format", support: "partial", note: "structured output (json_object, json_schema) is not available yet; only {type: \"text\"} is accepted", refuses: (v) => present(v) && (v as { type?: unknown }).type !== "text" },
+    { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
+    { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
+    { param: "modalities", support: "partial", note: "text output only", refuses: (v) => Array.isArray(v) && v.some((m) => m !== "text") },
+    { param: "audio", support: "refused", note: "no audio output", refuses: present },
+    { param: "prediction", support: "refused", note: "no predicted outputs", refuses: present },
+    { param: "reasoning_effort", support: "refused", note: "the served models are not reasoning models", refuses: present },
+    { param: "verbosity", support: "refused", note: "no verbosity control", refuses: present },
+    { param: "web_search_options", support: "refused", note: "no web search", refuses: present },
+    { param: "store", support: "partial", note: "completions are not stored (only false is accepted)", refuses: isTrue },
+    { param: "metadata", support: "partial", note: "completions are not stored, so there is nothing to tag (only {} is accepted)", refuses: nonEmptyObject },
+    { param: "service_tier", support: "partial", note: "one service tier (only \"auto\" and \"default\" are accepted)", refuses: (v) => present(v) && v !== "auto" && v !== "default" },
+    { param: "prompt_cache_key", support: "supported", note: "accepted as a hint; prompt caching is per pool" },
+    { param: "safety_identifier", support: "supported", note: "recorded like user" },
+  ],
+};
+
+/** Parameters of POST /v1/completions. */
+export const COMPLETION_PARAMS: ParamPolicy = {
+  unknownNote: "it is not a completion parameter this server knows, so it cannot be honoured",
+  rules: [
+    ...COMMON,
+    { param: "prompt", support: "partial", note: "one string (or an array of one string); several prompts or token-id prompts are refused", refuses: (v) => Array.isArray(v) && (v.length !== 1 || typeof v[0] !== "string") },
+    { param: "echo", support: "partial", note: "the prompt is not echoed (only false is accepted)", refuses: isTrue },
+    { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only null or 0 is accepted)", refuses: positive },
+    { param: "best_of", support: "partial", note: "only one candidate per request (best_of > 1 is refused)", refuses: moreThanOne },
+    { param: "suffix", support: "partial", note: "no fill-in-the-middle yet (only an empty suffix is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
+  ],
+};
+
+/** True when some message has a content part that is not text. */
+function hasNonTextPart(messages: unknown): boolean {
+  if (!Array.isArray(messages)) return false;
+  return messages.some((m: unknown) => {
+    const content = (m as { content?: unknown } | null)?.content;
+    return Array.isArray(content) && content.some((part: unknown) => (part as { type?: unknown } | null)?.type !== "text");
+  });
+}
