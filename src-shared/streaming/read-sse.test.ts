@@ -28,7 +28,7 @@ const events: SseEvent[] = [
   { event: "token", data: { t: "héllo ✓", i: 0 } },
   { event: "end", data: { tokens_out: 1, decode_ms: 1, decode_time_ms: 1 } },
 ];
-const wire = new TextEncoder().encode(encodeSseComment() + events.map(encodeSseEvent).join(""));
+const wire = new TextEncoder().encode(encodeSseComment() + events.map((e) => encodeSseEvent(e)).join(""));
 
 describe("readSseEvents", () => {
   it("yields validated events from any chunking, multi-byte characters split included", async () => {

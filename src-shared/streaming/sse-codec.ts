@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import { SSE_DATA_SCHEMAS, isSseEventName, type SseEvent } from "./sse-events.js";
 
-// Server-Sent Events framing (WHATWG HTML §9.2) reduced to what task streams use: `event`, `data`
-// and comments. `id`/`retry` fields are ignored; the worker and orchestrator never send them.
+// Server-Sent Events framing (WHATWG HTML §9.2) reduced to what task streams use: `event`, `data`,
+// `id` (the orchestrator's task streams, for Last-Event-ID resumption) and comments. The parser
+// ignores `id`/`retry`: resumption is the browser's or client's business.
 
 /** One frame as it came off the wire; `data` is the raw (possibly multi-line) payload. */
 export interface SseFrame {
@@ -10,9 +11,9 @@ export interface SseFrame {
   data: string;
 }
 
-/** Serialises one event: `event: <name>\ndata: <json>\n\n`. JSON never contains a raw newline. */
-export function encodeSseEvent(ev: SseEvent): string {
-  return `event: ${ev.event}\ndata: ${JSON.stringify(ev.data)}\n\n`;
+/** Serialises one event: `[id: <id>\n]event: <name>\ndata: <json>\n\n`. JSON never contains a raw newline. */
+export function encodeSseEvent(ev: SseEvent, id?: string): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}event: ${ev.event}\ndata: ${JSON.stringify(ev.data)}\n\n`;
 }
 
 /** A comment frame; clients ignore it, proxies see traffic (keep-alive). */

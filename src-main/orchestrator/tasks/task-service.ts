@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
-import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
+import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
 import type { TaskJournal, TaskJournalRow } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
@@ -16,6 +16,7 @@ import type { WorkerProgressEvent } from "../workers/worker-stream.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import { admitTask, type AdmissionInput } from "./admit-task.js";
 import { acceptedRecord, placedRecord } from "./journal-records.js";
+import { outcomeEvent } from "./journal-outcome.js";
 import { taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
@@ -130,6 +131,15 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
 
   status(task: Task): TaskStatus {
     return taskStatus(task, this.scheduler.positionOf(task.task_id));
+  }
+
+  /**
+   * The terminal event of a task that only the journal still knows (finished and evicted from
+   * memory, or ended by a restart): a reconnecting client gets the outcome instead of a 404.
+   */
+  journaledOutcome(taskId: string): SseEvent | null {
+    const row = this.deps.journal.get(taskId);
+    return row === null || row.finished_at_ms === null ? null : outcomeEvent(row);
   }
 
   /** A finished task that only the journal still knows. */

@@ -7,12 +7,24 @@ import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
+import { eventId, resumeIndex } from "../../tasks/event-ids.js";
+import { idempotencyKeyOf } from "../idempotency-key.js";
 
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
   return {
-    createTask: ({ body, res }) => {
+    createTask: ({ body, req: httpReq, res, identity }) => {
       const req = body as TaskRequestV2;
+      const idempotencyKey = idempotencyKeyOf(httpReq, identity);
+      const earlier = idempotencyKey === undefined ? null : tasks.forIdempotencyKey(idempotencyKey);
+      if (earlier !== null) {
+        // A retry of an acknowledged request: the same task, never a second run.
+        res.setHeader("Idempotent-Replayed", "true");
+        const taskId = "task" in earlier ? earlier.task.task_id : earlier.task_id;
+        const position = "task" in earlier ? tasks.status(earlier.task).queue_position : null;
+        res.status(202).json({ task_id: taskId, queue_position: position ?? 0, predicted_start_ms: "task" in earlier ? earlier.task.predicted_start_ms : 0, backoff_ms: 0, streams: taskStreamPaths(taskId), preparation: { steps: [] } });
+        return;
+      }
       if (req.workload !== "completion") throw new OrchError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
       if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
       const task = tasks.admit({
@@ -27,6 +39,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         deadline_ms: req.deadline_ms,
         placement: req.placement,
         generation: pickGeneration(req),
+        idempotency_key: idempotencyKey,
       });
       for (const [k, v] of Object.entries(tasks.sessionHeaders(task.session_id))) res.setHeader(k, v);
       res.status(202).json({
@@ -62,18 +75,32 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const id = params.id as string;
       const verbose = (query as TaskEventsQuery).verbose === "true";
       const task = tasks.get(id);
-      if (task === undefined) throw new OrchError("TASK_NOT_FOUND", tasks.exists(id) ? `task ${id} finished and its stream is gone; GET /v2/tasks/${id} has its outcome` : `no task ${id}`);
+      const lastEventId = req.headers["last-event-id"];
+      const resume = resumeIndex(typeof lastEventId === "string" ? lastEventId : undefined);
+      if (task === undefined) {
+        // Finished and gone from memory (or ended by a restart): the stream is just its outcome.
+        const outcome = tasks.journaledOutcome(id);
+        if (outcome === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
+        const sse = openSse(res);
+        sse.write(encodeSseEvent(outcome));
+        sse.close();
+        return;
+      }
       const sse = openSse(res, tasks.sessionHeaders(task.session_id));
       let ended = false;
+      let index = -1;
       const unsubscribe = tasks.follow(task, (event) => {
+        index++;
+        if (index < resume.from || (resume.skipStarted && event.event === "started")) return;
+        const id = eventId(index);
         // Narration (`human`) is for verbose streams only; a metrics frame that was only narration is dropped.
         if (!verbose && event.event === "metrics" && "human" in event.data) {
           const { human: _human, ...rest } = event.data;
           if (Object.keys(rest).length === 0) return;
-          sse.write(encodeSseEvent({ event: "metrics", data: rest }));
+          sse.write(encodeSseEvent({ event: "metrics", data: rest }, id));
           return;
         }
-        sse.write(encodeSseEvent(event));
+        sse.write(encodeSseEvent(event, id));
         if (event.event === "end" || event.event === "error") {
           ended = true;
           sse.close();
@@ -81,8 +108,9 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       });
       req.on("close", () => {
         unsubscribe();
-        // An API client that hangs up cancels its task; the dashboard only observes (it cancels explicitly).
-        if (!ended && identity.kind === "token") tasks.cancel(id, "disconnect");
+        // An API client that hangs up cancels its task, unless another reader still follows it:
+        // observers never cancel. The dashboard only observes (it cancels explicitly).
+        if (!ended && identity.kind === "token" && task.subscribers.size === 0) tasks.cancel(id, "disconnect");
       });
     },
 

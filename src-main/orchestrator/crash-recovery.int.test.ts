@@ -1,0 +1,96 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
+import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
+import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
+import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
+import { testModelName } from "../../test-support/models.js";
+import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
+import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+
+// Crash-proof admission: a real orchestrator process SIGKILLed with tasks running and queued, then
+// started again on the same port and data dir; the worker re-registers by itself.
+const TOKEN = "crash-token-0123456789abcdef0123456789abcdef";
+const MEDIUM = testModelName("medium");
+let dataDir: string;
+let port: number;
+let orch: HeadlessOrchestrator;
+let worker: WorkerProcess;
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${orch.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...init.headers } });
+const status = async (id: string) => TaskStatusSchema.parse(await (await api(`/v2/tasks/${id}`)).json());
+const task = (over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input => ({
+  task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: MEDIUM, engine: "llamacpp", ctx: 4096, priority: "interactive",
+  prompt: "Once upon a time", max_tokens: 16, deadline_ms: 120_000, temperature: 0, ...over,
+});
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function readyPool(): Promise<boolean> {
+  const nodes = NodeListResponseSchema.parse(await (await api("/v2/nodes")).json()).nodes;
+  return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.ready));
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "llorch-crash-"));
+  port = await freePort();
+  orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+  worker = await startWorkerProcess({ nodeId: "crash-node", models: ["medium"], orchestratorUrl: orch.url, token: TOKEN, slots: 2 });
+  await waitFor("a ready pool", readyPool);
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.kill();
+  await orch?.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("an orchestrator SIGKILLed with 2 running and 4 queued tasks", () => {
+  it("ends the running ones with one recorded error, runs every acknowledged queued one, and keeps Idempotency-Keys", async () => {
+    const running = [task({ max_tokens: 3500 }), task({ max_tokens: 3500 })];
+    for (const body of running) expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    await waitFor("both long tasks streaming", async () => (await Promise.all(running.map((t) => status(t.task_id as string)))).every((s) => s.state === "running"));
+    const queued = [task(), task(), task(), task()];
+    const key = `retry-${randomUUID()}`;
+    for (const [i, body] of queued.entries()) {
+      const res = await api("/v2/tasks", { method: "POST", body: JSON.stringify(body), headers: i === 0 ? { "idempotency-key": key } : {} });
+      expect(res.status).toBe(202);
+    }
+    for (const body of queued) expect((await status(body.task_id as string)).state).toBe("queued");
+    // Token counts reach the journal once a second.
+    await new Promise((r) => setTimeout(r, 1500));
+
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+
+    for (const body of running) {
+      const s = await status(body.task_id as string);
+      expect(s).toMatchObject({ state: "failed", node_id: "crash-node" });
+      expect(s.error?.code).toBe("WORKER_RESET");
+      expect(s.tokens_out).toBeGreaterThan(0);
+      // A reconnecting client gets the one terminal event, not a 404.
+      expect(terminal(await followTaskEvents(orch.url, TOKEN, body.task_id as string).done)).toMatchObject({ event: "error", data: { code: "WORKER_RESET" } });
+    }
+
+    // The acknowledged queued tasks run once the worker has re-registered (it does so by itself).
+    for (const body of queued) {
+      const events = await followTaskEvents(orch.url, TOKEN, body.task_id as string).done;
+      expect(terminal(events)).toMatchObject({ event: "end", data: { tokens_out: 16 } });
+    }
+
+    // A client retrying its first POST with the same Idempotency-Key gets the same task, not a new run.
+    const retry = await api("/v2/tasks", { method: "POST", body: JSON.stringify({ ...queued[0], task_id: randomUUID() }), headers: { "idempotency-key": key } });
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await retry.json()) as { task_id: string }).task_id).toBe(queued[0]?.task_id);
+  }, 120_000);
+});
