@@ -21,6 +21,8 @@ import { TokenSet } from "./auth/token-set.js";
 import { listClusterModels, type ResolvedModel } from "./catalog/model-resolver.js";
 import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
+import { stagingHandlers } from "./http/handlers/staging-handlers.js";
+import { createCatalogAndStaging } from "./staging/staging-setup.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -116,6 +118,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
+  const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
+    db,
+    registry,
+    workers,
+    workerToken,
+    bandwidthLimit: () => (config.staging_bandwidth_limit_bytes_per_s > 0 ? config.staging_bandwidth_limit_bytes_per_s : null),
+    records: () => catalog.list(),
+    metrics,
+    logger,
+  });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const startedAtMs = Date.now();
@@ -149,12 +161,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     admission_capacity: config.admission_capacity,
     admission_policy: config.admission_policy,
     session_token_budget: config.session_token_budget,
+    staging_bandwidth_limit_bytes_per_s: config.staging_bandwidth_limit_bytes_per_s,
     profile: profile(),
     bind_addr: config.bind_addr,
   });
   let url: string | null = null;
   const publicUrl = () => url ?? `http://${config.bind_addr}`;
   const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
+  staging.on("job", (job) => feed.stagingJobChanged(job));
   const openApi = buildOrchestratorOpenApi();
   const context: OrchestratorContext = {
     config: getConfig,
@@ -190,6 +204,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     publicUrl,
     clusterModels,
+    catalogViews,
+    staging,
     openApiDocument: () => openApi,
   };
 
@@ -210,6 +226,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...sessionHandlers(context),
       ...poolHandlers(context),
       ...catalogHandlers(context),
+      ...stagingHandlers(context),
       ...openAiHandlers(context),
       ...adminHandlers(context),
     },
@@ -248,6 +265,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       timers.push(sweep);
       prober.start(config.pool_probe_interval_ms);
       feed.start();
+      staging.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
     },
@@ -256,6 +274,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.stop();
       feed.stop();
       watcher.close();
+      await staging.close();
+      stopCatalogSync();
       await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

@@ -87,3 +87,4 @@ export const StagingJobListQuerySchema = z.object({
   sha256: Sha256HexSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+export type StagingJobListQuery = z.infer<typeof StagingJobListQuerySchema>;

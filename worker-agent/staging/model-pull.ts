@@ -72,6 +72,8 @@ export class ModelPull {
   private async run(): Promise<void> {
     const { request, paths, sha256 } = this;
     const { signal } = this.controller;
+    // The whole file arrived before (a restart during verification): only the check is left.
+    if (this.status.bytes_on_disk === request.size_bytes) return this.verifyAndInstall();
     let res: Response;
     try {
       res = await fetch(`${request.source.url}/v2/models/${sha256}/content`, {
