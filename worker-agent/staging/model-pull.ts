@@ -1,4 +1,4 @@
-import { open, rename, stat, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
 import type { StagingFailureReason } from "../../src-shared/staging/staging-job.js";
@@ -17,6 +17,14 @@ class PullFailure extends Error {
   }
 }
 
+const MIB = 1 << 20;
+
+/** Bytes per range request: a quarter second at the cap (1–16 MiB), 16 MiB uncapped. */
+export function segmentBytes(bytesPerSecond: number | null): number {
+  if (bytesPerSecond === null) return 16 * MIB;
+  return Math.min(16 * MIB, Math.max(MIB, Math.round(bytesPerSecond / 4)));
+}
+
 export async function sizeOnDisk(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
@@ -31,7 +39,7 @@ export interface PullPaths {
 }
 
 /**
- * One pull of a model from a peer: `Range: bytes=<part size>-` onto the `.part`, paced by the
+ * One pull of a model from a peer: range requests from the `.part`'s size onward, paced by the
  * bandwidth cap, then the whole part is hashed and renamed into place only when the digest matches.
  * A broken transfer keeps the part (the next pull resumes from it); a digest mismatch deletes it.
  */
@@ -70,35 +78,47 @@ export class ModelPull {
   }
 
   private async run(): Promise<void> {
-    const { request, paths, sha256 } = this;
-    const { signal } = this.controller;
+    const { request, paths } = this;
     // The whole file arrived before (a restart during verification): only the check is left.
-    if (this.status.bytes_on_disk === request.size_bytes) return this.verifyAndInstall();
+    if (this.status.bytes_on_disk < request.size_bytes) {
+      const file = await open(paths.part, this.status.bytes_on_disk === 0 ? "w" : "a");
+      const throttle = new BandwidthThrottle(request.bandwidth_limit_bytes_per_s);
+      try {
+        while (this.status.bytes_on_disk < request.size_bytes) await this.fetchSegment(file, throttle);
+      } finally {
+        await file.close();
+      }
+    }
+    await this.verifyAndInstall();
+  }
+
+  /**
+   * One `Range` request of at most segmentBytes(): bounded requests bound what sits in socket
+   * buffers when the target dies, so a resume re-sends little.
+   */
+  private async fetchSegment(file: FileHandle, throttle: BandwidthThrottle): Promise<void> {
+    const { request, sha256 } = this;
+    const { signal } = this.controller;
+    const start = this.status.bytes_on_disk;
+    const end = Math.min(request.size_bytes, start + segmentBytes(request.bandwidth_limit_bytes_per_s)) - 1;
     let res: Response;
     try {
-      res = await fetch(`${request.source.url}/v2/models/${sha256}/content`, {
-        headers: { authorization: `Bearer ${request.source.grant}`, range: `bytes=${this.status.bytes_on_disk}-` },
-        signal,
-      });
+      res = await fetch(`${request.source.url}/v2/models/${sha256}/content`, { headers: { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, signal });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new PullFailure("source_error", `cannot reach source ${request.source.node_id}: ${errorText(error)}`);
     }
-    if ((res.status !== 200 && res.status !== 206) || res.body === null) {
+    if (res.status !== 206 || res.body === null) {
       const text = await res.text().catch(() => "");
-      throw new PullFailure("source_error", `source ${request.source.node_id} answered ${res.status} ${text.slice(0, 300)}`);
+      throw new PullFailure("source_error", `source ${request.source.node_id} answered ${res.status} to a range request: ${text.slice(0, 300)}`);
     }
-    // A source that ignores Range sends the whole file: start the part over.
-    if (res.status === 200) this.status.bytes_on_disk = 0;
-    const file = await open(paths.part, this.status.bytes_on_disk === 0 ? "w" : "a");
-    const throttle = new BandwidthThrottle(request.bandwidth_limit_bytes_per_s);
     try {
       for await (const chunk of res.body) {
         await file.write(chunk);
         this.status.bytes_on_disk += chunk.length;
         this.status.bytes_transferred += chunk.length;
         this.deps.metrics.modelBytesReceived.inc(chunk.length);
-        if (this.status.bytes_on_disk > request.size_bytes) throw new PullFailure("source_error", `source sent more than ${request.size_bytes} bytes`);
+        if (this.status.bytes_on_disk > end + 1) throw new PullFailure("source_error", `source sent more than the ${end - start + 1} bytes asked for`);
         await throttle.consumed(chunk.length, signal);
       }
     } catch (error) {
@@ -106,13 +126,8 @@ export class ModelPull {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOSPC" || code === "EDQUOT") throw new PullFailure("insufficient_disk", `disk full after ${this.status.bytes_on_disk} bytes`);
       throw new PullFailure("source_error", `transfer from ${request.source.node_id} broke: ${errorText(error)}`);
-    } finally {
-      await file.close();
     }
-    if (this.status.bytes_on_disk !== request.size_bytes) {
-      throw new PullFailure("source_error", `source ${request.source.node_id} sent ${this.status.bytes_on_disk} of ${request.size_bytes} bytes`);
-    }
-    await this.verifyAndInstall();
+    if (this.status.bytes_on_disk !== end + 1) throw new PullFailure("source_error", `source ${request.source.node_id} ended the range at byte ${this.status.bytes_on_disk}, not ${end + 1}`);
   }
 
   private async verifyAndInstall(): Promise<void> {

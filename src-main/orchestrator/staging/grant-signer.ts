@@ -12,3 +12,11 @@ export function signStagingGrant(sourceWorkerToken: string, grant: Omit<StagingG
   const signature = createHmac("sha256", key).update(body).digest("base64url");
   return `${body}.${signature}`;
 }
+
+// A grant is checked on every range request of a pull, so it must outlive the transfer: the base
+// TTL plus the transfer time at the cap (or at this floor rate when uncapped).
+const FLOOR_RATE_BYTES_PER_S = 10 * 1024 * 1024;
+
+export function grantTtlFor(sizeBytes: number, bandwidthLimit: number | null): number {
+  return GRANT_TTL_MS + Math.ceil((sizeBytes / (bandwidthLimit ?? FLOOR_RATE_BYTES_PER_S)) * 1000);
+}

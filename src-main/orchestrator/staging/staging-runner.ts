@@ -4,7 +4,7 @@ import type { ModelPullStatus } from "../../../src-shared/staging/model-pull.js"
 import type { StagingFailureReason, StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { StagingCallError, type StagingClient } from "../workers/staging-client.js";
-import { signStagingGrant } from "./grant-signer.js";
+import { grantTtlFor, signStagingGrant } from "./grant-signer.js";
 import { isTerminal, updateJob } from "./job-state.js";
 import { chooseSource } from "./source-choice.js";
 
@@ -147,7 +147,7 @@ export class StagingRunner {
     const client = this.deps.client(this.job.target_node_id);
     if (source === undefined || client === undefined) return { kind: "target_gone" };
     const { job } = this;
-    const grant = signStagingGrant(this.deps.workerToken(sourceId), { sha256: job.sha256, source_node_id: sourceId, target_node_id: job.target_node_id, job_id: job.job_id }, Date.now());
+    const grant = signStagingGrant(this.deps.workerToken(sourceId), { sha256: job.sha256, source_node_id: sourceId, target_node_id: job.target_node_id, job_id: job.job_id }, Date.now(), grantTtlFor(job.size_bytes, job.bandwidth_limit_bytes_per_s));
     this.deps.outgoing.set(sourceId, (this.deps.outgoing.get(sourceId) ?? 0) + 1);
     try {
       let status: ModelPullStatus;
