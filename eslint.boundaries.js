@@ -46,7 +46,9 @@ const orchestratorRoomRules = {
   scheduling: [...ORCHESTRATOR_EDGES, "tasks"],
   workers: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
   probes: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
-  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "tasks", "scheduling", "workers", "probes"]])),
+  // Staging drives model copies through workers/ (the one client factory); nothing below imports it.
+  staging: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
+  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "tasks", "scheduling", "workers", "probes", "staging"]])),
 };
 
 /** A sibling of the file's own orchestrator room (`../name/…` or `../name.js`). */

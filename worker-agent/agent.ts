@@ -21,6 +21,8 @@ import { PoolRegistry } from "./pools/pool-registry.js";
 import { TaskRegistry } from "./pools/task-registry.js";
 import { NodeRegistration } from "./registration/node-registration.js";
 import { OrchestratorClient } from "./registration/orchestrator-client.js";
+import { GrantVerifier } from "./staging/grant-verifier.js";
+import { ModelPulls } from "./staging/model-pulls.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
 
 export interface WorkerAgent {
@@ -43,6 +45,9 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   let handoff: HandoffWatcher | undefined;
   let advertiseUrl = "";
   let shuttingDown = false;
+  // sha256 values whose .part is being written: one writer per model, upload or pull.
+  const busyParts = new Set<string>();
+  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }));
 
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
@@ -155,7 +160,9 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         tasks,
         catalog,
         metrics,
-        modelReceiver: new ModelReceiver(catalog, metrics, log.child({ component: "model-receive" })),
+        modelReceiver: new ModelReceiver(catalog, metrics, log.child({ component: "model-receive" }), busyParts),
+        pulls,
+        grants: new GrantVerifier(token, config.node_id),
         reloadPool,
         log: log.child({ component: "http" }),
       });
@@ -201,6 +208,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       log.info({ reason, drain_ms: config.shutdown_drain_ms }, "shutting down: draining pools");
       catalog.stop();
       handoff?.stop();
+      await pulls.stopAll();
       await Promise.all(pools.list().map((p) => p.drain(config.shutdown_drain_ms)));
       registration?.notifyChange();
       await registration?.stopAndDeregister();

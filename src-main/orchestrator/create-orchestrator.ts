@@ -16,6 +16,8 @@ import { bootstrapApiTokens, StartupRefused, type ApiToken } from "./auth/api-to
 import { listClusterModels, type ResolvedModel } from "./catalog/model-resolver.js";
 import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
+import { stagingHandlers } from "./http/handlers/staging-handlers.js";
+import { createCatalogAndStaging } from "./staging/staging-setup.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -105,6 +107,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
+  const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
+    db,
+    registry,
+    workers,
+    workerToken,
+    bandwidthLimit: () => (config.staging_bandwidth_limit_bytes_per_s > 0 ? config.staging_bandwidth_limit_bytes_per_s : null),
+    records: () => catalog.list(),
+    metrics,
+    logger,
+  });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
@@ -147,6 +159,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     sessions.configure({ ttlMs: c.session_ttl_ms, maxTurns: c.session_max_turns, tokenBudget: c.session_token_budget });
     feed.settingsChanged();
   });
+  staging.on("job", (job) => feed.stagingJobChanged(job));
   const openApi = buildOrchestratorOpenApi();
   const context: OrchestratorContext = {
     config: getConfig,
@@ -172,6 +185,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     applySettings: (update) => runtime.apply(update),
     publicUrl,
     clusterModels,
+    catalogViews,
+    staging,
     openApiDocument: () => openApi,
   };
 
@@ -194,6 +209,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...sessionHandlers(context),
       ...poolHandlers(context),
       ...catalogHandlers(context),
+      ...stagingHandlers(context),
       ...openAiHandlers(context),
       ...anthropicHandlers(context),
       ...ollamaHandlers(context),
@@ -234,6 +250,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       timers.push(sweep);
       prober.start(config.pool_probe_interval_ms);
       feed.start();
+      staging.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
     },
@@ -243,6 +260,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       feed.stop();
       watcher.close();
       reconciler.close();
+      await staging.close();
+      stopCatalogSync();
       await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

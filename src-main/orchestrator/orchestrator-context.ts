@@ -10,6 +10,8 @@ import type { TokenSet } from "./auth/token-set.js";
 import type { ResolvedModel } from "./catalog/model-resolver.js";
 import type { AuditLog } from "./db/audit-log.js";
 import type { CatalogStore } from "./db/catalog-store.js";
+import type { CatalogModelView } from "../../src-shared/catalog/catalog-view.js";
+import type { StagingService } from "./staging/staging-service.js";
 import type { Db } from "./db/database.js";
 import type { TaskService } from "./tasks/task-service.js";
 import type { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
@@ -36,6 +38,10 @@ export interface OrchestratorContext {
   workerToken: (nodeId: string) => string;
   /** Every model some node reports, with unique ids. */
   clusterModels: () => ResolvedModel[];
+  /** The catalog by sha256 with per-node state (GET /v2/catalog/models). */
+  catalogViews: () => CatalogModelView[];
+  /** Model staging jobs and model removal. */
+  staging: StagingService;
   feed: ClusterFeed;
   apiKeys: ApiKeyStore;
   logRing: LogRing;

@@ -40,6 +40,7 @@ export const OrchestratorConfigSchema = z.strictObject({
   allowed_origins: z.array(z.string().url()).default([]).describe("ORCHD_ALLOWED_ORIGINS — extra browser origins allowed to call the API (comma list)"),
   dashboard_dir: z.string().optional().describe("ORCHD_DASHBOARD_DIR — built dashboard to serve at / (default: dist/renderer beside the code)"),
   shutdown_grace_ms: z.int().min(0).default(10_000).describe("ORCHD_SHUTDOWN_GRACE_MS — how long in-flight tasks may finish on SIGTERM"),
+  staging_bandwidth_limit_bytes_per_s: z.int().min(0).default(0).describe("ORCHD_STAGING_BANDWIDTH_LIMIT — cap of each model staging transfer in bytes per second (0 = unlimited); a job's own cap applies when lower"),
 });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
 export type OrchestratorConfigInput = z.input<typeof OrchestratorConfigSchema>;
@@ -66,4 +67,5 @@ export const ORCHESTRATOR_ENV_KEYS = {
   ORCHD_ALLOWED_ORIGINS: "allowed_origins",
   ORCHD_DASHBOARD_DIR: "dashboard_dir",
   ORCHD_SHUTDOWN_GRACE_MS: "shutdown_grace_ms",
+  ORCHD_STAGING_BANDWIDTH_LIMIT: "staging_bandwidth_limit_bytes_per_s",
 } as const satisfies Record<string, keyof OrchestratorConfig>;

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { AvailabilityModelSchema, AvailabilityNodeSchema, AvailabilityPoolSchema, CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
 import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema, TrustPolicySchema } from "../catalog/catalog-model.js";
+import { CatalogModelViewListSchema, CatalogModelViewSchema, GgufFactsSchema, NodePlacementSchema } from "../catalog/catalog-view.js";
 import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
 import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntrySchema, LogListResponseSchema, NodeDetailSchema, NodeEventSchema } from "../dashboard/cluster-events.js";
@@ -37,6 +38,8 @@ import {
 } from "../streaming/sse-events.js";
 import { AdmissionResponseV2Schema, PreparationStepSchema } from "../tasks/admission.js";
 import { PlacementCandidateSchema, PlacementExplanationSchema, PlacementOverridesSchema } from "../tasks/placement.js";
+import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
+import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
 import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskListResponseSchema, TaskStateSchema, TaskStatusSchema, TaskTimingsSchema } from "../tasks/task-status.js";
 import { ChatMessageSchema } from "../worker-api/chat-message.js";
@@ -106,6 +109,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   PoolCommandAccepted: PoolCommandAcceptedSchema,
   ModelInventoryResponse: ModelInventoryResponseSchema,
   ModelReceiveResponse: ModelReceiveResponseSchema,
+  ModelPullRequest: ModelPullRequestSchema,
+  ModelPullStatus: ModelPullStatusSchema,
 
   TaskRequestV2: TaskRequestV2Schema,
   PlacementOverrides: PlacementOverridesSchema,
@@ -127,6 +132,14 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CatalogEntry: CatalogEntrySchema,
   CatalogListResponse: CatalogListResponseSchema,
   CatalogStateRequest: CatalogStateRequestSchema,
+  CatalogModelView: CatalogModelViewSchema,
+  CatalogModelViewList: CatalogModelViewListSchema,
+  GgufFacts: GgufFactsSchema,
+  NodePlacement: NodePlacementSchema,
+  StageModelRequest: StageModelRequestSchema,
+  StageModelResponse: StageModelResponseSchema,
+  StagingJob: StagingJobSchema,
+  StagingJobListResponse: StagingJobListResponseSchema,
   CatalogAvailabilityResponse: CatalogAvailabilityResponseSchema,
   AvailabilityNode: AvailabilityNodeSchema,
   AvailabilityPool: AvailabilityPoolSchema,

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
-import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema } from "../catalog/catalog-model.js";
+import { CatalogEntrySchema, CatalogModelV2Schema, CatalogStateRequestSchema } from "../catalog/catalog-model.js";
+import { CatalogModelViewListSchema, CatalogModelViewSchema } from "../catalog/catalog-view.js";
 import { CapabilitiesResponseSchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
 import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
 import { NodeListResponseSchema } from "../nodes/node-info.js";
@@ -17,6 +18,7 @@ import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchem
 import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
+import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListQuerySchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
 import { JSON_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const TaskIdParam = { id: z.string().min(1).max(128) };
@@ -25,6 +27,7 @@ const NodeIdParam = { id: NodeIdSchema };
 const PoolIdParam = { id: PoolIdSchema };
 // Catalog ids may be refs such as hf:org/repo/file.gguf: clients percent-encode them into one segment.
 const CatalogIdParam = { id: z.string().min(1).max(1024) };
+const StagingJobIdParam = { id: z.string().min(1).max(128) };
 
 const ok = (description: string, schema: z.ZodType) => ({ description, content: jsonContent(schema) });
 const noContent = { description: "Done; no body." };
@@ -76,11 +79,22 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
 
   // Catalog
   { method: "post", path: "/v2/catalog/models", operationId: "createCatalogModel", summary: "Add a model record to the catalog", tag: "catalog", auth: true, body: { content: jsonContent(CatalogModelV2Schema), required: true }, responses: { 201: ok("Created", CatalogEntrySchema) }, errors: [400, 409, 413, 415] },
-  { method: "get", path: "/v2/catalog/models", operationId: "listCatalogModels", summary: "All catalog records", tag: "catalog", auth: true, responses: { 200: ok("Catalog", CatalogListResponseSchema) } },
-  { method: "get", path: "/v2/catalog/models/{id}", operationId: "getCatalogModel", summary: "One catalog record (id percent-encoded)", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 200: ok("Record", CatalogEntrySchema) }, errors: [404] },
+  { method: "get", path: "/v2/catalog/models", operationId: "listCatalogModels", summary: "Every model by sha256 (and operator records): names, GGUF facts, state per node", tag: "catalog", auth: true, responses: { 200: ok("Catalog", CatalogModelViewListSchema) } },
+  { method: "get", path: "/v2/catalog/models/{id}", operationId: "getCatalogModel", summary: "One model by sha256, sha256:<hex>, listed name or record id (percent-encoded)", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 200: ok("Model", CatalogModelViewSchema) }, errors: [404] },
   { method: "delete", path: "/v2/catalog/models/{id}", operationId: "deleteCatalogModel", summary: "Remove a catalog record and its control-plane file", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 204: noContent }, errors: [404] },
   { method: "post", path: "/v2/catalog/models/{id}/verify", operationId: "verifyCatalogModel", summary: "Re-verify the model's digest", tag: "catalog", auth: true, pathParams: CatalogIdParam, responses: { 202: ok("Verification started", CatalogEntrySchema) }, errors: [404] },
   { method: "post", path: "/v2/catalog/models/{id}/state", operationId: "setCatalogModelState", summary: "Set lifecycle Active or Retired", tag: "catalog", auth: true, pathParams: CatalogIdParam, body: { content: jsonContent(CatalogStateRequestSchema), required: true }, responses: { 202: ok("State set", CatalogEntrySchema) }, errors: [400, 404] },
+  {
+    method: "post", path: "/v2/catalog/models/{id}/stage", operationId: "stageCatalogModel", summary: "Copy a model to nodes (or \"all\" online nodes) from nodes holding a verified copy", tag: "catalog", auth: true,
+    pathParams: CatalogIdParam, body: { content: jsonContent(StageModelRequestSchema), required: true },
+    responses: { 202: ok("Jobs started (one per target)", StageModelResponseSchema) },
+    errors: [400, 404, 413, 415, 503],
+  },
+  { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
+  { method: "get", path: "/v2/catalog/jobs", operationId: "listStagingJobs", summary: "Staging jobs, newest first", tag: "catalog", auth: true, query: StagingJobListQuerySchema, responses: { 200: ok("Jobs", StagingJobListResponseSchema) }, errors: [400] },
+  { method: "get", path: "/v2/catalog/jobs/{id}", operationId: "getStagingJob", summary: "One staging job with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Job", StagingJobSchema) }, errors: [404] },
+  { method: "delete", path: "/v2/catalog/jobs/{id}", operationId: "deleteStagingJob", summary: "Cancel a staging job; its partial file is removed", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
+  { method: "post", path: "/v2/catalog/jobs/{id}/cancel", operationId: "cancelStagingJob", summary: "Cancel a staging job (same as DELETE)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
   { method: "get", path: "/v2/catalog/availability", operationId: "getCatalogAvailability", summary: "Which online nodes hold which models", tag: "catalog", auth: true, responses: { 200: ok("Availability", CatalogAvailabilityResponseSchema) } },
 
   // Dashboard and administration

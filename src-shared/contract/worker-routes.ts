@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PoolIdSchema } from "../common/ids.js";
 import { Sha256HexSchema } from "../models/sha256.js";
 import { SseEventSchema } from "../streaming/sse-events.js";
+import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
 import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
 import { PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
@@ -47,4 +48,25 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
     // 400 digest mismatch, 409 Content-Range start differs from bytes_received, 507 disk full.
     errors: [400, 409, 415, 507],
   },
+  {
+    method: "delete", path: "/v2/models/{sha256}", operationId: "deleteModel", summary: "Delete every file of this model from the models dir (409 while a pool serves it)", tag: "models", auth: true,
+    pathParams: Sha256Param, responses: { 204: { description: "Deleted" } }, errors: [404, 409],
+  },
+  {
+    method: "get", path: "/v2/models/{sha256}/content", operationId: "getModelContent", summary: "A verified model file for a peer (Range supported); the bearer is a staging grant or the worker token", tag: "models", auth: true,
+    pathParams: Sha256Param,
+    responses: {
+      200: { description: "The whole file", content: { [OCTET_STREAM_MEDIA_TYPE]: null } },
+      206: { description: "The requested range (Range: bytes=<start>-)", content: { [OCTET_STREAM_MEDIA_TYPE]: null } },
+    },
+    errors: [400, 404],
+  },
+  {
+    method: "post", path: "/v2/models/{sha256}/pull", operationId: "startModelPull", summary: "Pull a model from a peer worker: resumable, bandwidth-capped, verified before the rename", tag: "models", auth: true,
+    pathParams: Sha256Param, body: { content: jsonContent(ModelPullRequestSchema), required: true },
+    // 409: another job pulls this model; 507: not enough free disk (nothing written).
+    responses: { 202: ok("Pull running (or already complete)", ModelPullStatusSchema) }, errors: [400, 409, 413, 415, 507],
+  },
+  { method: "get", path: "/v2/models/{sha256}/pull", operationId: "getModelPull", summary: "Progress of the last pull of this model", tag: "models", auth: true, pathParams: Sha256Param, responses: { 200: ok("Pull status", ModelPullStatusSchema) }, errors: [404] },
+  { method: "delete", path: "/v2/models/{sha256}/pull", operationId: "cancelModelPull", summary: "Stop the pull and remove its partial file", tag: "models", auth: true, pathParams: Sha256Param, responses: { 204: { description: "Canceled; no partial file left" } } },
 ];

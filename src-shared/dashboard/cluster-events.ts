@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NodeInfoSchema, NodeStatusSchema } from "../nodes/node-info.js";
+import { StagingJobSchema } from "../staging/staging-job.js";
 import { TaskStatusSchema } from "../tasks/task-status.js";
 import { SettingsSchema } from "./settings.js";
 
@@ -77,11 +78,13 @@ export const ClusterEventSchema = z.discriminatedUnion("event", [
   z.object({ event: z.literal("stats"), data: ClusterStatsSchema }),
   z.object({ event: z.literal("log"), data: LogEntrySchema }),
   z.object({ event: z.literal("settings"), data: SettingsSchema }),
+  /** A staging job changed state or made progress (progress at most every 250 ms per job). */
+  z.object({ event: z.literal("staging_job"), data: StagingJobSchema }),
 ]);
 export type ClusterEvent = z.infer<typeof ClusterEventSchema>;
 export type ClusterEventName = ClusterEvent["event"];
 
-export const CLUSTER_EVENT_NAMES = ["snapshot", "node", "node_removed", "node_event", "task", "stats", "log", "settings"] as const satisfies readonly ClusterEventName[];
+export const CLUSTER_EVENT_NAMES = ["snapshot", "node", "node_removed", "node_event", "task", "stats", "log", "settings", "staging_job"] as const satisfies readonly ClusterEventName[];
 
 /** GET /v2/logs: recent log and audit lines, oldest first. */
 export const LogListResponseSchema = z.object({ entries: z.array(LogEntrySchema) });

@@ -8,6 +8,8 @@ export const SettingsSchema = z.object({
   admission_capacity: z.int().min(1).max(100_000),
   admission_policy: AdmissionPolicySchema,
   session_token_budget: z.int().min(0),
+  /** Cap of each model staging transfer in bytes per second; 0 = unlimited. */
+  staging_bandwidth_limit_bytes_per_s: z.int().min(0).optional(),
   /** Read-only facts shown beside them. */
   profile: z.enum(["home", "cloud"]),
   bind_addr: z.string(),
@@ -20,5 +22,6 @@ export const SettingsUpdateSchema = z.strictObject({
   admission_capacity: z.int().min(1).max(100_000).optional(),
   admission_policy: AdmissionPolicySchema.optional(),
   session_token_budget: z.int().min(0).optional(),
+  staging_bandwidth_limit_bytes_per_s: z.int().min(0).optional(),
 });
 export type SettingsUpdate = z.infer<typeof SettingsUpdateSchema>;

@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   NODE_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown node id (a worker re-registers on this)." },
   SESSION_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown or expired session id." },
   MODEL_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown model id, name or reference." },
+  JOB_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown staging job, or no model pull of that model on this worker." },
   METHOD_NOT_ALLOWED: { http_status: 405, retriable: false, description: "The route exists but not for this HTTP method." },
   CONFLICT: { http_status: 409, retriable: false, description: "The request conflicts with the current state (e.g. reload while reloading)." },
   PAYLOAD_TOO_LARGE: { http_status: 413, retriable: false, description: "The request body exceeds the size limit." },

@@ -47,6 +47,16 @@ export const TASK_METRICS = {
   sseBackpressureDrops: { name: "sse_backpressure_drops_total", type: "counter", help: "SSE metrics frames dropped under backpressure (tokens are never dropped).", labelNames: [] },
 } as const satisfies Record<string, MetricDef>;
 
+/** Staging jobs driven by the orchestrator (model copies between nodes). */
+export const VERIFY_BUCKETS_MS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000] as const;
+
+export const STAGING_METRICS = {
+  stagingBytes: { name: "orchd_staging_bytes_total", type: "counter", help: "Model bytes transferred to target nodes by staging jobs.", labelNames: ["node_id"] },
+  stagingJobs: { name: "orchd_staging_jobs", type: "gauge", help: "Staging jobs by state (queued, transferring, verifying, retrying, completed, failed, canceled).", labelNames: ["state"] },
+  stagingFailures: { name: "orchd_staging_failures_total", type: "counter", help: "Failed staging attempts (and failed jobs) by reason.", labelNames: ["reason"] },
+  stagingVerifyDuration: { name: "orchd_staging_verify_duration_ms", type: "histogram", help: "Time the target took to verify the sha256 of a staged file, in milliseconds.", labelNames: [], buckets: VERIFY_BUCKETS_MS },
+} as const satisfies Record<string, MetricDef>;
+
 /** Worker agent metrics; every one carries node_id (CLOUD-7003). */
 export const WORKER_METRICS = {
   poolReady: { name: "pool_ready", type: "gauge", help: "1 when the pool is ready to serve, else 0.", labelNames: ["node_id", "pool_id"] },
@@ -61,6 +71,7 @@ export const WORKER_METRICS = {
   inferDecode: { name: "worker_infer_decode_ms", type: "histogram", help: "Worker-side decode time in milliseconds.", labelNames: ["node_id", "pool_id"], buckets: DECODE_BUCKETS_MS },
   tokensOut: { name: "worker_tokens_out_total", type: "counter", help: "Tokens generated on this worker.", labelNames: ["node_id", "pool_id"] },
   modelBytesReceived: { name: "worker_model_bytes_received_total", type: "counter", help: "Model bytes received for staging.", labelNames: ["node_id"] },
+  modelBytesServed: { name: "worker_model_bytes_served_total", type: "counter", help: "Model bytes served to peer workers for staging.", labelNames: ["node_id"] },
   heartbeatsSent: { name: "worker_heartbeats_sent_total", type: "counter", help: "Heartbeats sent to the orchestrator by outcome.", labelNames: ["node_id", "outcome"] },
 } as const satisfies Record<string, MetricDef>;
 
@@ -75,6 +86,7 @@ export const BUILD_INFO_METRIC = {
 export const ALL_METRICS: readonly MetricDef[] = [
   ...Object.values(CLOUD_METRICS),
   ...Object.values(TASK_METRICS),
+  ...Object.values(STAGING_METRICS),
   ...Object.values(WORKER_METRICS),
   BUILD_INFO_METRIC,
 ];

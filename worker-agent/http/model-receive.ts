@@ -9,6 +9,7 @@ import { fileSha256 } from "../catalog/file-sha256.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import { partPathOf } from "../staging/model-pulls.js";
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.gguf$/;
 
@@ -29,12 +30,12 @@ async function sizeOf(path: string): Promise<number> {
  * layer renders them.
  */
 export class ModelReceiver {
-  private readonly active = new Set<string>();
-
   constructor(
     private readonly catalog: ModelCatalog,
     private readonly metrics: WorkerMetrics,
     private readonly log: Logger,
+    /** sha256 values whose `.part` is being written, shared with staging pulls. */
+    private readonly active: Set<string> = new Set(),
   ) {}
 
   /** `sha256` is the path parameter, already validated by the route's schema. */
@@ -48,9 +49,9 @@ export class ModelReceiver {
     }
     const target = join(this.catalog.modelsDir, fileNameRaw);
     if ((await sizeOf(target)) > 0) throw new OrchError("CONFLICT", `${fileNameRaw} already exists with different content`);
-    if (this.active.has(sha256)) throw new OrchError("CONFLICT", "an upload of this model is already in progress");
+    if (this.active.has(sha256)) throw new OrchError("CONFLICT", "an upload or pull of this model is already in progress");
 
-    const part = join(this.catalog.modelsDir, `.${sha256}.part`);
+    const part = partPathOf(this.catalog.modelsDir, sha256);
     const rangeHeader = req.get("content-range");
     const range = rangeHeader === undefined ? undefined : parseContentRange(rangeHeader);
     if (rangeHeader !== undefined && range === undefined) throw new OrchError("INVALID_PARAMS", "malformed Content-Range (bytes <start>-<end>/<total>)");

@@ -2,6 +2,9 @@ import type express from "express";
 import { buildApp } from "../../src-node/build-app.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
+import type { GrantVerifier } from "../staging/grant-verifier.js";
+import type { ModelPulls } from "../staging/model-pulls.js";
+import { stagingHandlers } from "./staging-handlers.js";
 import { workerAuthenticator } from "./worker-authenticator.js";
 import { workerHandlers, type WorkerHandlerDeps } from "./worker-handlers.js";
 
@@ -11,6 +14,9 @@ export interface WorkerApiDeps extends WorkerHandlerDeps {
   token: string;
   /** Host names accepted in the Host header besides loopback ones; undefined disables the check (non-loopback bind). */
   allowedHosts: readonly string[] | undefined;
+  /** Staging: pulls from peers, and the verifier of grants peers present to read from this node. */
+  pulls: ModelPulls;
+  grants: GrantVerifier;
 }
 
 /**
@@ -20,8 +26,8 @@ export interface WorkerApiDeps extends WorkerHandlerDeps {
 export function createWorkerApp(deps: WorkerApiDeps): express.Express {
   return buildApp({
     routes: WORKER_ROUTES,
-    handlers: workerHandlers(deps),
-    authenticator: workerAuthenticator(deps.token, deps.log),
+    handlers: { ...workerHandlers(deps), ...stagingHandlers(deps) },
+    authenticator: workerAuthenticator(deps.token, deps.log, deps.grants),
     logger: deps.log,
     serverName: "worker",
     guards: deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })],

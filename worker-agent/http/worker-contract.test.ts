@@ -3,6 +3,8 @@
 // every declared error status at least one real request that gets it (with the error envelope).
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JSON_MEDIA_TYPE, type RouteSpec } from "../../src-shared/contract/route-spec.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
@@ -38,6 +40,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAllWorkers();
+  hangingSource?.closeAllConnections();
+  hangingSource?.close();
 });
 
 interface Answer {
@@ -106,7 +110,63 @@ const cases: Record<string, Record<number, () => Promise<Answer>>> = {
     415: () => send("PUT", `/v2/models/${"e".repeat(64)}`, { ...auth, "content-type": "application/json" }, "{}"),
     507: () => send("PUT", `/v2/models/${"f".repeat(64)}`, { ...auth, "content-type": "application/octet-stream", "content-range": `bytes 0-7/${2 ** 52}` }, new Uint8Array(8)),
   },
+  deleteModel: {
+    204: async () => {
+      const sha = await sha256Of(testModelPath("tiny-chatml"));
+      await send("PUT", `/v2/models/${sha}?file_name=delete-me.gguf`, { ...auth, "content-type": "application/octet-stream" }, new Uint8Array(await readFile(testModelPath("tiny-chatml"))));
+      return send("DELETE", `/v2/models/${sha}`, auth);
+    },
+    404: () => send("DELETE", `/v2/models/${"0".repeat(64)}`, auth),
+    // Pool a is configured with medium.gguf.
+    409: async () => send("DELETE", `/v2/models/${await sha256Of(testModelPath("medium"))}`, auth),
+  },
+  getModelContent: {
+    200: async () => send("GET", `/v2/models/${await sha256Of(testModelPath("tiny"))}/content`, auth),
+    206: async () => send("GET", `/v2/models/${await sha256Of(testModelPath("tiny"))}/content`, { ...auth, range: "bytes=10-99" }),
+    400: async () => send("GET", `/v2/models/${await sha256Of(testModelPath("tiny"))}/content`, { ...auth, range: `bytes=${2 ** 40}-` }),
+    404: () => send("GET", `/v2/models/${"0".repeat(64)}/content`, auth),
+  },
+  startModelPull: {
+    // Already present: the pull is complete at once.
+    202: async () => post(`/v2/models/${await sha256Of(testModelPath("tiny"))}/pull`, pullBody("contract-pull-202")),
+    400: () => post(`/v2/models/${"1".repeat(64)}/pull`, { ...pullBody("contract-pull-400"), file_name: "../escape.gguf" }),
+    409: () => withHangingPull("3", () => post(`/v2/models/${"3".repeat(64)}/pull`, pullBody("another-job"))),
+    413: () => post(`/v2/models/${"1".repeat(64)}/pull`, { ...pullBody("contract-pull-413"), job_id: "x".repeat(1024 * 1024 + 1) }),
+    415: () => send("POST", `/v2/models/${"1".repeat(64)}/pull`, { ...auth, "content-type": "text/plain" }, JSON.stringify(pullBody("contract-pull-415"))),
+    507: () => post(`/v2/models/${"1".repeat(64)}/pull`, { ...pullBody("contract-pull-507"), size_bytes: 2 ** 52 }),
+  },
+  getModelPull: {
+    200: () => withHangingPull("4", () => send("GET", `/v2/models/${"4".repeat(64)}/pull`, auth)),
+    404: () => send("GET", `/v2/models/${"2".repeat(64)}/pull`, auth),
+  },
+  cancelModelPull: { 204: () => send("DELETE", `/v2/models/${"5".repeat(64)}/pull`, auth) },
 };
+
+/** A source that accepts connections and never answers: a pull from it stays running until canceled. */
+let hangingSource: Server | undefined;
+async function hangingSourceUrl(): Promise<string> {
+  hangingSource ??= await new Promise<Server>((resolve) => {
+    const server = createServer(() => undefined);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+  return `http://127.0.0.1:${(hangingSource.address() as AddressInfo).port}`;
+}
+
+function pullBody(jobId: string, sourceUrl = "http://127.0.0.1:9") {
+  return { job_id: jobId, file_name: "pulled.gguf", size_bytes: 100, source: { node_id: "peer", url: sourceUrl, grant: "not-a-real-grant" }, bandwidth_limit_bytes_per_s: null };
+}
+
+/** Runs `during` while a pull of sha `digit`×64 hangs on its source; then cancels it. */
+async function withHangingPull(digit: string, during: () => Promise<Answer>): Promise<Answer> {
+  const sha = digit.repeat(64);
+  const started = await post(`/v2/models/${sha}/pull`, pullBody(`hanging-${digit}`, await hangingSourceUrl()));
+  expect(started.status, started.text).toBe(202);
+  try {
+    return await during();
+  } finally {
+    await send("DELETE", `/v2/models/${sha}/pull`, auth);
+  }
+}
 
 /** Runs `during` while a long task with this id streams on pool a; then cancels it and checks it ended canceled. */
 async function withLongTask(taskId: string, during: () => Promise<Answer>): Promise<Answer> {

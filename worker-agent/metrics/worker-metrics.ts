@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { WORKER_METRICS } from "../../src-shared/metrics/metric-names.js";
 import type { ServingPool } from "../pools/serving-pool.js";
 
 // The worker's Prometheus metrics, one registry per agent instance. Names follow the original
@@ -22,6 +23,9 @@ export class WorkerMetrics {
   readonly registrations: Counter<"outcome">;
   readonly heartbeats: Counter<"outcome">;
   readonly modelsReceived: Counter<"outcome">;
+  /** Staging: bytes pulled from peers and bytes served to them (node_id comes from the default labels). */
+  readonly modelBytesReceived: Counter;
+  readonly modelBytesServed: Counter;
 
   constructor(nodeId: string, version: string, pools: () => readonly ServingPool[], modelCount: () => number) {
     const registers = [this.registry];
@@ -94,5 +98,7 @@ export class WorkerMetrics {
     this.registrations = new Counter({ name: "worker_registrations_total", help: "Registration attempts by outcome.", labelNames: ["outcome"], registers });
     this.heartbeats = new Counter({ name: "worker_heartbeats_total", help: "Heartbeats sent by outcome.", labelNames: ["outcome"], registers });
     this.modelsReceived = new Counter({ name: "worker_models_received_total", help: "Model uploads by outcome.", labelNames: ["outcome"], registers });
+    this.modelBytesReceived = new Counter({ name: WORKER_METRICS.modelBytesReceived.name, help: WORKER_METRICS.modelBytesReceived.help, registers });
+    this.modelBytesServed = new Counter({ name: WORKER_METRICS.modelBytesServed.name, help: WORKER_METRICS.modelBytesServed.help, registers });
   }
 }

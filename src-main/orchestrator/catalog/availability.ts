@@ -4,9 +4,10 @@ import type { NodeRecord } from "../registry/node-record.js";
 /**
  * GET /v2/catalog/availability, built from what online workers report (pool snapshots and their
  * model inventories). Counting is per node, not per pool: `replicated_models` are held by two or
- * more online nodes, `single_node_models` by exactly one (a single point of failure).
+ * more online nodes, `single_node_models` by exactly one (a single point of failure). Names (ids by
+ * the alias rule) and sizes come from the catalog by sha256 when it knows the model.
  */
-export function buildAvailability(nodes: readonly NodeRecord[]): CatalogAvailabilityResponse {
+export function buildAvailability(nodes: readonly NodeRecord[], catalog: ReadonlyMap<string, { name: string; size_bytes: number }> = new Map()): CatalogAvailabilityResponse {
   const online = nodes.filter((n) => n.status === "Online");
   const holders = new Map<string, { name: string; size_bytes: number | null; nodes: string[] }>();
   const out: CatalogAvailabilityResponse = { nodes: {}, total_models: 0, replicated_models: [], single_node_models: [], models: [] };
@@ -24,7 +25,8 @@ export function buildAvailability(nodes: readonly NodeRecord[]): CatalogAvailabi
     for (const sha of nodeModels) {
       const inventory = node.models.find((m) => m.sha256 === sha);
       const poolModel = node.pools.find((p) => p.model?.sha256 === sha)?.model;
-      const entry = holders.get(sha) ?? { name: inventory?.name ?? poolModel?.name ?? sha.slice(0, 12), size_bytes: inventory?.size_bytes ?? null, nodes: [] };
+      const known = catalog.get(sha);
+      const entry = holders.get(sha) ?? { name: known?.name ?? inventory?.name ?? poolModel?.name ?? sha.slice(0, 12), size_bytes: known?.size_bytes ?? inventory?.size_bytes ?? null, nodes: [] };
       entry.nodes.push(node.node_id);
       holders.set(sha, entry);
     }

@@ -18,15 +18,27 @@ export interface ResolvedModel {
 
 export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
 
+/**
+ * The alias rule, the one place model ids are made: a model's id is its name (GGUF general.name,
+ * else the file name without .gguf); when different models (different sha256) share a name, each
+ * gets `name@<first 12 hex of its sha256>`. Several files with one sha256 are one model.
+ */
+export function modelIds(models: Iterable<{ sha256: string; name: string }>): Map<string, string> {
+  const bySha = new Map<string, string>();
+  for (const m of models) if (!bySha.has(m.sha256)) bySha.set(m.sha256, m.name);
+  const nameCount = new Map<string, number>();
+  for (const name of bySha.values()) nameCount.set(name, (nameCount.get(name) ?? 0) + 1);
+  return new Map([...bySha].map(([sha, name]) => [sha, (nameCount.get(name) ?? 0) > 1 ? `${name}@${sha.slice(0, 12)}` : name]));
+}
+
 /** Unique ids for every model in the inventory, sorted by id. */
 export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): ResolvedModel[] {
   const bySha = new Map<string, ModelInventoryEntry>();
   for (const m of inventory) if (!bySha.has(m.sha256)) bySha.set(m.sha256, m);
-  const nameCount = new Map<string, number>();
-  for (const m of bySha.values()) nameCount.set(m.name, (nameCount.get(m.name) ?? 0) + 1);
+  const ids = modelIds(bySha.values());
   return [...bySha.values()]
     .map((m) => ({
-      id: (nameCount.get(m.name) ?? 0) > 1 ? `${m.name}@${m.sha256.slice(0, 12)}` : m.name,
+      id: ids.get(m.sha256) ?? m.name,
       sha256: m.sha256,
       name: m.name,
       file_name: m.file_name,

@@ -1,5 +1,6 @@
 import type { ClusterEvent, ClusterSnapshot, ClusterStats } from "../../../src-shared/dashboard/cluster-events.js";
 import type { Settings } from "../../../src-shared/dashboard/settings.js";
+import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { TaskService } from "../tasks/task-service.js";
 import type { Task } from "../tasks/task.js";
 import type { LogRing } from "../logging/log-ring.js";
@@ -57,6 +58,11 @@ export class ClusterFeed {
 
   settingsChanged(): void {
     this.broadcast({ event: "settings", data: this.settings() });
+  }
+
+  /** A staging job changed (the runner reports at most every poll interval per job). */
+  stagingJobChanged(job: StagingJob): void {
+    this.broadcast({ event: "staging_job", data: job });
   }
 
   subscribe(listener: Listener): () => void {

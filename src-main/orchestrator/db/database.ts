@@ -94,6 +94,42 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE tasks ADD COLUMN request_json TEXT;
    ALTER TABLE tasks ADD COLUMN idempotency_key TEXT;
    CREATE UNIQUE INDEX tasks_by_idempotency_key ON tasks(idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+  // The catalog by sha256 (built from worker inventories) and staging jobs (docs/MODEL_STAGING.md).
+  `CREATE TABLE known_models (
+     sha256 TEXT PRIMARY KEY,
+     size_bytes INTEGER NOT NULL,
+     architecture TEXT,
+     parameter_count INTEGER,
+     context_length INTEGER,
+     quantization TEXT,
+     has_chat_template INTEGER NOT NULL,
+     first_seen_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL
+   );
+   CREATE TABLE known_model_names (
+     sha256 TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     PRIMARY KEY (sha256, kind, name)
+   );
+   CREATE TABLE model_placements (
+     sha256 TEXT NOT NULL,
+     node_id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     file_names_json TEXT NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     PRIMARY KEY (sha256, node_id)
+   );
+   CREATE TABLE staging_jobs (
+     job_id TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL,
+     target_node_id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     record_json TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL
+   );
+   CREATE INDEX staging_jobs_by_state ON staging_jobs(state);
+   CREATE INDEX staging_jobs_by_created ON staging_jobs(created_at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

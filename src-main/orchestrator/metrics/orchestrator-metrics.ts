@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { BUILD_INFO_METRIC, CLOUD_METRICS, TASK_METRICS, type MetricDef } from "../../../src-shared/metrics/metric-names.js";
+import { BUILD_INFO_METRIC, CLOUD_METRICS, STAGING_METRICS, TASK_METRICS, type MetricDef } from "../../../src-shared/metrics/metric-names.js";
+import { StagingFailureReasonSchema } from "../../../src-shared/staging/staging-job.js";
 
 function counter(def: MetricDef, registry: Registry): Counter {
   return new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
@@ -46,8 +47,15 @@ export class OrchestratorMetrics {
   readonly taskRetries = new Counter({ name: "tasks_replaced_total", help: "Tasks re-placed on another node after a failure before the first token.", registers: [this.registry] });
   readonly buildInfo = gauge(BUILD_INFO_METRIC, this.registry);
 
+  readonly stagingBytes = counter(STAGING_METRICS.stagingBytes, this.registry);
+  readonly stagingJobs = gauge(STAGING_METRICS.stagingJobs, this.registry);
+  readonly stagingFailures = counter(STAGING_METRICS.stagingFailures, this.registry);
+  readonly stagingVerifyDuration = histogram(STAGING_METRICS.stagingVerifyDuration, this.registry);
+
   constructor(version: string) {
     this.buildInfo.set({ version, commit: "unknown", component: "orchestrator" }, 1);
+    // Known label values start at 0, so rate() and alerts see the series before the first failure.
+    for (const reason of StagingFailureReasonSchema.options) this.stagingFailures.inc({ reason }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: "orchd_process_" });
   }
 }

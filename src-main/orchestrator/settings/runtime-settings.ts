@@ -32,6 +32,7 @@ export class RuntimeSettings {
       admission_capacity: c.admission_capacity,
       admission_policy: c.admission_policy,
       session_token_budget: c.session_token_budget,
+      staging_bandwidth_limit_bytes_per_s: c.staging_bandwidth_limit_bytes_per_s,
       profile: c.cloud_profile ? "cloud" : "home",
       bind_addr: c.bind_addr,
     };

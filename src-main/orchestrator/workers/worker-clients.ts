@@ -1,3 +1,4 @@
+import { StagingClient } from "./staging-client.js";
 import { WorkerClient } from "./worker-client.js";
 
 /** Where a node is and the credential it is called with. */
@@ -8,7 +9,7 @@ export interface WorkerEndpoint {
 
 /**
  * The one factory of worker clients: every call the orchestrator makes to a worker agent (dispatch,
- * cancel, pool commands, probes) goes through a client made here, for the node's current address
+ * cancel, pool commands, probes, staging) goes through a client made here, for the node's current address
  * and the token it registered with.
  */
 export class WorkerClients {
@@ -18,5 +19,11 @@ export class WorkerClients {
   forNode(nodeId: string): WorkerClient | undefined {
     const endpoint = this.endpointOf(nodeId);
     return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token);
+  }
+
+  /** Staging calls (pulls, model removal) to the node, or undefined when the node is unknown. */
+  stagingFor(nodeId: string): StagingClient | undefined {
+    const endpoint = this.endpointOf(nodeId);
+    return endpoint === undefined ? undefined : new StagingClient(endpoint.address, endpoint.token);
   }
 }

@@ -1,5 +1,6 @@
 import type { CatalogEntry, CatalogModelV2, CatalogStateRequest } from "../../../../src-shared/catalog/catalog-model.js";
 import { buildAvailability } from "../../catalog/availability.js";
+import { findCatalogView } from "../../catalog/catalog-views.js";
 import type { ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
@@ -21,14 +22,12 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
 
   return {
     getCatalogAvailability: ({ res }) => {
-      res.json(buildAvailability(ctx.registry.list()));
+      const facts = new Map(ctx.catalogViews().flatMap((v) => (v.sha256 !== null && v.name !== null && v.size_bytes !== null ? [[v.sha256, { name: v.name, size_bytes: v.size_bytes }] as const] : [])));
+      res.json(buildAvailability(ctx.registry.list(), facts));
     },
 
     listCatalogModels: ({ res }) => {
-      const stored = ctx.catalog.list();
-      const storedShas = new Set(stored.map((e) => e.digest?.value));
-      const discovered = ctx.clusterModels().filter((m) => !storedShas.has(m.sha256)).map(discoveredEntry);
-      res.json({ models: [...stored, ...discovered] });
+      res.json({ models: ctx.catalogViews() });
     },
 
     createCatalogModel: ({ body, res, identity }) => {
@@ -54,9 +53,9 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
     },
 
     getCatalogModel: ({ params, res }) => {
-      const entry = find(params.id as string);
-      if (!entry) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
-      res.json(entry);
+      const view = findCatalogView(ctx.catalogViews(), params.id as string);
+      if (!view) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${params.id}`);
+      res.json(view);
     },
 
     deleteCatalogModel: ({ params, res, identity }) => {

@@ -1,0 +1,71 @@
+import type { CatalogEntry } from "../../../src-shared/catalog/catalog-model.js";
+import type { CatalogModelView, NodePlacement } from "../../../src-shared/catalog/catalog-view.js";
+import { parseModelRef } from "../../../src-shared/models/model-ref.js";
+import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
+import type { KnownModel, StoredPlacement } from "../db/known-model-store.js";
+import { modelIds } from "./model-resolver.js";
+
+export interface CatalogViewInput {
+  known: readonly KnownModel[];
+  placements: readonly StoredPlacement[];
+  /** Recent staging jobs, newest first. */
+  jobs: readonly StagingJob[];
+  /** Operator records (POST /v2/catalog/models). */
+  records: readonly CatalogEntry[];
+  /** Every node the registry knows: each gets a placement, `absent` when it has nothing. */
+  nodeIds: readonly string[];
+}
+
+const ACTIVE = new Set(["queued", "transferring", "verifying", "retrying"]);
+
+function placementOf(sha256: string, nodeId: string, size: number, input: CatalogViewInput): NodePlacement {
+  const stored = input.placements.find((p) => p.sha256 === sha256 && p.node_id === nodeId);
+  const job = input.jobs.find((j) => j.sha256 === sha256 && j.target_node_id === nodeId);
+  const base = { node_id: nodeId, file_names: stored?.file_names ?? [], job_id: job?.job_id ?? null };
+  if (stored?.state === "verified") return { ...base, state: "verified", bytes: size, updated_at_ms: stored.updated_at_ms };
+  if (job !== undefined && ACTIVE.has(job.state)) return { ...base, state: "staging", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
+  if (job?.state === "failed" && job.bytes_done > 0) return { ...base, state: "partial", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
+  return { ...base, file_names: [], state: "absent", bytes: 0, updated_at_ms: Math.max(stored?.updated_at_ms ?? 0, job?.updated_at_ms ?? 0) };
+}
+
+/**
+ * The catalog as GET /v2/catalog/models shows it: every model by sha256 (what workers reported,
+ * plus staging jobs) merged with operator records, with per-node state. Records whose digest no
+ * node reports are listed too, without GGUF facts.
+ */
+export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
+  const ids = modelIds(input.known.map((m) => ({ sha256: m.sha256, name: m.gguf_names[0] ?? m.file_names[0]?.replace(/\.gguf$/i, "") ?? m.sha256.slice(0, 12) })));
+  const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
+  const views: CatalogModelView[] = input.known.map((m) => {
+    const record = recordFor(m.sha256);
+    const nodeIds = [...new Set([...input.nodeIds, ...input.placements.filter((p) => p.sha256 === m.sha256).map((p) => p.node_id)])].sort();
+    return {
+      id: record?.id ?? `sha256:${m.sha256}`,
+      name: record?.name ?? ids.get(m.sha256) ?? null,
+      local_path: record?.local_path ?? null,
+      lifecycle: record?.lifecycle ?? "Active",
+      digest: { algo: "sha256", value: m.sha256 },
+      size_bytes: m.size_bytes,
+      last_verified_ms: record?.last_verified_ms ?? null,
+      sha256: m.sha256,
+      names: [...new Set([...(ids.has(m.sha256) ? [ids.get(m.sha256) as string] : []), ...m.gguf_names, ...m.file_names, ...(record ? [record.id] : [])])],
+      gguf: { architecture: m.architecture, parameter_count: m.parameter_count, context_length: m.context_length, quantization: m.quantization, has_chat_template: m.has_chat_template },
+      nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, input)),
+    };
+  });
+  const knownShas = new Set(input.known.map((m) => m.sha256));
+  for (const record of input.records) {
+    if (record.digest?.algo === "sha256" && knownShas.has(record.digest.value)) continue;
+    const sha = record.digest?.algo === "sha256" && /^[0-9a-f]{64}$/.test(record.digest.value) ? record.digest.value : null;
+    views.push({ ...record, sha256: sha, names: [...new Set([record.id, ...(record.name ? [record.name] : [])])], gguf: null, nodes: [] });
+  }
+  return views;
+}
+
+/** Finds a model by sha256 (bare or sha256:), record id, listed id or any name it is known by. */
+export function findCatalogView(views: readonly CatalogModelView[], id: string): CatalogModelView | undefined {
+  const parsed = parseModelRef(id);
+  const sha = parsed.ok && parsed.ref.kind === "sha256" ? parsed.ref.sha256 : null;
+  if (sha !== null) return views.find((v) => v.sha256 === sha);
+  return views.find((v) => v.id === id) ?? views.find((v) => v.name === id) ?? views.find((v) => v.names.includes(id));
+}

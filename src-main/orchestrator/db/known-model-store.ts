@@ -1,0 +1,116 @@
+import { z } from "zod";
+import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import type { Db } from "./database.js";
+
+/** A model the cluster has seen, by sha256, with its GGUF facts. */
+export interface KnownModel {
+  sha256: string;
+  size_bytes: number;
+  architecture: string | null;
+  parameter_count: number | null;
+  context_length: number | null;
+  quantization: string | null;
+  has_chat_template: boolean;
+  first_seen_ms: number;
+  updated_at_ms: number;
+  /** general.name values reported for it (usually one). */
+  gguf_names: string[];
+  file_names: string[];
+}
+
+/** Whether a node has the file: verified (reported by the node) or absent (it had it, or it was removed). */
+export interface StoredPlacement {
+  sha256: string;
+  node_id: string;
+  state: "verified" | "absent";
+  file_names: string[];
+  updated_at_ms: number;
+}
+
+const ModelRow = z.object({
+  sha256: z.string(),
+  size_bytes: z.number(),
+  architecture: z.string().nullable(),
+  parameter_count: z.number().nullable(),
+  context_length: z.number().nullable(),
+  quantization: z.string().nullable(),
+  has_chat_template: z.number(),
+  first_seen_ms: z.number(),
+  updated_at_ms: z.number(),
+});
+const NameRow = z.object({ sha256: z.string(), kind: z.enum(["gguf", "file"]), name: z.string() });
+const PlacementRow = z.object({ sha256: z.string(), node_id: z.string(), state: z.enum(["verified", "absent"]), file_names_json: z.string(), updated_at_ms: z.number() });
+
+/**
+ * The catalog by sha256 in SQLite: one row per distinct file content, the names it is known by, and
+ * per node whether it holds it. Fed by worker inventories (catalog-sync) and model removals.
+ */
+export class KnownModelStore {
+  constructor(private readonly db: Db) {}
+
+  /** Replaces what one node holds with its latest inventory (duplicate files of one digest are one model). */
+  recordInventory(nodeId: string, inventory: readonly ModelInventoryEntry[], now: number): void {
+    const bySha = new Map<string, { entry: ModelInventoryEntry; files: Set<string> }>();
+    for (const m of inventory) {
+      const known = bySha.get(m.sha256) ?? { entry: m, files: new Set<string>() };
+      known.files.add(m.file_name);
+      bySha.set(m.sha256, known);
+    }
+    const upsertModel = this.db.prepare(
+      `INSERT INTO known_models (sha256, size_bytes, architecture, parameter_count, context_length, quantization, has_chat_template, first_seen_ms, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(sha256) DO UPDATE SET size_bytes = excluded.size_bytes, architecture = excluded.architecture, parameter_count = excluded.parameter_count,
+         context_length = excluded.context_length, quantization = excluded.quantization, has_chat_template = excluded.has_chat_template, updated_at_ms = excluded.updated_at_ms`,
+    );
+    const addName = this.db.prepare(`INSERT OR IGNORE INTO known_model_names (sha256, kind, name) VALUES (?, ?, ?)`);
+    const place = this.db.prepare(
+      `INSERT INTO model_placements (sha256, node_id, state, file_names_json, updated_at_ms) VALUES (?, ?, 'verified', ?, ?)
+       ON CONFLICT(sha256, node_id) DO UPDATE SET state = 'verified', file_names_json = excluded.file_names_json, updated_at_ms = excluded.updated_at_ms`,
+    );
+    const gone = this.db.prepare(`UPDATE model_placements SET state = 'absent', updated_at_ms = ? WHERE node_id = ? AND sha256 = ? AND state = 'verified'`);
+    this.db.transaction(() => {
+      for (const [sha, { entry, files }] of bySha) {
+        upsertModel.run(sha, entry.size_bytes, entry.architecture ?? null, entry.parameter_count ?? null, entry.context_length ?? null, entry.quantization ?? null, entry.has_chat_template ? 1 : 0, now, now);
+        addName.run(sha, "gguf", entry.name);
+        for (const file of files) addName.run(sha, "file", file);
+        place.run(sha, nodeId, JSON.stringify([...files].sort()), now);
+      }
+      for (const row of this.placements({ nodeId })) if (row.state === "verified" && !bySha.has(row.sha256)) gone.run(now, nodeId, row.sha256);
+    })();
+  }
+
+  markAbsent(sha256: string, nodeId: string, now: number): void {
+    this.db.prepare(`UPDATE model_placements SET state = 'absent', updated_at_ms = ? WHERE node_id = ? AND sha256 = ?`).run(now, nodeId, sha256);
+  }
+
+  list(): KnownModel[] {
+    const names = new Map<string, { gguf: string[]; file: string[] }>();
+    for (const raw of this.db.prepare(`SELECT sha256, kind, name FROM known_model_names ORDER BY name`).all()) {
+      const row = NameRow.parse(raw);
+      const entry = names.get(row.sha256) ?? { gguf: [], file: [] };
+      entry[row.kind].push(row.name);
+      names.set(row.sha256, entry);
+    }
+    return this.db
+      .prepare(`SELECT * FROM known_models ORDER BY sha256`)
+      .all()
+      .map((raw) => {
+        const row = ModelRow.parse(raw);
+        return { ...row, has_chat_template: row.has_chat_template === 1, gguf_names: names.get(row.sha256)?.gguf ?? [], file_names: names.get(row.sha256)?.file ?? [] };
+      });
+  }
+
+  get(sha256: string): KnownModel | undefined {
+    return this.list().find((m) => m.sha256 === sha256);
+  }
+
+  placements(filter: { sha256?: string; nodeId?: string } = {}): StoredPlacement[] {
+    return this.db
+      .prepare(`SELECT * FROM model_placements WHERE (? IS NULL OR sha256 = ?) AND (? IS NULL OR node_id = ?) ORDER BY sha256, node_id`)
+      .all(filter.sha256 ?? null, filter.sha256 ?? null, filter.nodeId ?? null, filter.nodeId ?? null)
+      .map((raw) => {
+        const row = PlacementRow.parse(raw);
+        return { sha256: row.sha256, node_id: row.node_id, state: row.state, file_names: z.array(z.string()).parse(JSON.parse(row.file_names_json)), updated_at_ms: row.updated_at_ms };
+      });
+  }
+}

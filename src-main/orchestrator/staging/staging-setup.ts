@@ -1,0 +1,38 @@
+import type { Logger } from "pino";
+import type { CatalogEntry } from "../../../src-shared/catalog/catalog-model.js";
+import type { CatalogModelView } from "../../../src-shared/catalog/catalog-view.js";
+import { syncCatalogFromRegistry } from "../catalog/catalog-sync.js";
+import { buildCatalogViews } from "../catalog/catalog-views.js";
+import type { Db } from "../db/database.js";
+import { KnownModelStore } from "../db/known-model-store.js";
+import { StagingJobStore } from "../db/staging-job-store.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import type { WorkerClients } from "../workers/worker-clients.js";
+import { StagingService } from "./staging-service.js";
+
+export interface CatalogAndStaging {
+  staging: StagingService;
+  catalogViews: () => CatalogModelView[];
+  /** Stops following the registry (the service itself closes with `staging.close()`). */
+  stopSync: () => void;
+}
+
+/** Wires the catalog by sha256 (fed from the registry) and the staging service on one database. */
+export function createCatalogAndStaging(deps: {
+  db: Db;
+  registry: NodeRegistry;
+  workers: WorkerClients;
+  workerToken: (nodeId: string) => string;
+  bandwidthLimit: () => number | null;
+  records: () => CatalogEntry[];
+  metrics: OrchestratorMetrics;
+  logger: Logger;
+}): CatalogAndStaging {
+  const models = new KnownModelStore(deps.db);
+  const stopSync = syncCatalogFromRegistry(deps.registry, models);
+  const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db), models });
+  const catalogViews = () =>
+    buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id) });
+  return { staging, catalogViews, stopSync };
+}

@@ -1,0 +1,30 @@
+import { unlink } from "node:fs/promises";
+import { OrchError } from "../../src-shared/errors/orch-error.js";
+import type { ModelCatalog } from "../catalog/model-catalog.js";
+import type { Logger } from "../logging/logger.js";
+import type { PoolRegistry } from "../pools/pool-registry.js";
+import type { ModelPulls } from "./model-pulls.js";
+
+/**
+ * DELETE /v2/models/{sha256}: removes every file with this digest (and any partial pull). Refused
+ * while a pool serves it: a configured pool that loads it, or any pool running a task on it. An
+ * idle auto pool (one per file in the models dir) goes away with its file.
+ */
+export async function removeModel(sha256: string, deps: { catalog: ModelCatalog; pools: PoolRegistry; pulls: ModelPulls; log: Logger }): Promise<void> {
+  const files = deps.catalog.list().filter((m) => m.sha256 === sha256);
+  if (files.length === 0) throw new OrchError("MODEL_NOT_FOUND", `model ${sha256} is not on this node`);
+  const paths = new Set(files.map((f) => f.path));
+  for (const pool of deps.pools.list()) {
+    const diagnostics = pool.diagnostics();
+    const loads = pool.snapshot().model?.sha256 === sha256 || (diagnostics.model_path !== null && paths.has(diagnostics.model_path));
+    if (!loads) continue;
+    if (diagnostics.source !== "auto") throw new OrchError("CONFLICT", `pool ${pool.id} serves this model; reload or remove the pool first`, { pool_id: pool.id });
+    if (diagnostics.slots_busy > 0 || diagnostics.slots_waiting > 0) throw new OrchError("CONFLICT", `pool ${pool.id} is running tasks on this model; retry when it is idle`, { pool_id: pool.id });
+  }
+  await deps.pulls.cancel(sha256);
+  for (const path of paths) await unlink(path).catch((error: unknown) => deps.log.warn({ err: error, path }, "cannot delete model file"));
+  // Wait out a running scan, then scan again so the inventory no longer lists the files.
+  await deps.catalog.scan();
+  await deps.catalog.scan();
+  deps.log.info({ sha256, files: [...paths] }, "model removed");
+}
