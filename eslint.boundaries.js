@@ -42,13 +42,15 @@ function restrict(files, { paths = [], patterns = [] }) {
 // the HTTP layer or the composition root (docs/ARCHITECTURE.md).
 const ORCHESTRATOR_EDGES = ["http", "dashboard", "orchestrator-context", "create-orchestrator", "index"];
 const orchestratorRoomRules = {
-  tasks: [...ORCHESTRATOR_EDGES],
-  scheduling: [...ORCHESTRATOR_EDGES, "tasks"],
-  workers: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
-  probes: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
+  // The application facades the HTTP handlers call (one per area); only the edges import them.
+  app: [...ORCHESTRATOR_EDGES],
+  tasks: [...ORCHESTRATOR_EDGES, "app"],
+  scheduling: [...ORCHESTRATOR_EDGES, "app", "tasks"],
+  workers: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
+  probes: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
   // Staging drives model copies through workers/ (the one client factory); nothing below imports it.
-  staging: [...ORCHESTRATOR_EDGES, "tasks", "scheduling"],
-  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "tasks", "scheduling", "workers", "probes", "staging"]])),
+  staging: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
+  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling", "workers", "probes", "staging"]])),
 };
 
 /** A sibling of the file's own orchestrator room (`../name/…` or `../name.js`). */

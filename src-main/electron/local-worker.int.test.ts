@@ -43,7 +43,7 @@ beforeAll(async () => {
     modelsDir: () => join(dir, "models"),
     supervisorOptions: () => ({ orchestratorUrl: orch.url, token: orch.token, dataDir: join(dir, "data"), demoModelWhenEmpty: true, logger, execPath: process.execPath, env: { LLORCH_LOG_LEVEL: "warn" } }),
     createSupervisor: (options) => new LocalWorkerSupervisor(options),
-    nodeStatus: (id) => orch.orchestrator.context.registry.get(id)?.status,
+    nodeStatus: (id) => orch.orchestrator.nodeStatus(id),
     choice: () => "on",
     logger,
     pollMs: 100,

@@ -110,20 +110,19 @@ async function start(): Promise<void> {
     const { bindAddr, fallback } = await chooseBindAddr(base.bind_addr);
     const config = fallback ? { ...base, bind_addr: bindAddr } : base;
     orchestrator = createOrchestrator({ config, logDestination: logDestination(paths) });
-    if (fallback) orchestrator.context.logger.warn({ configured: base.bind_addr, bind_addr: bindAddr }, "the configured port is in use; the desktop orchestrator listens on a free port instead");
+    if (fallback) orchestrator.logger.warn({ configured: base.bind_addr, bind_addr: bindAddr }, "the configured port is in use; the desktop orchestrator listens on a free port instead");
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupRefused) return fatal(err);
     throw err;
   }
   const url = await orchestrator.listen();
   const origin = windowOrigin(url);
-  const logger = orchestrator.context.logger.child({ component: "desktop" });
+  const logger = orchestrator.logger.child({ component: "desktop" });
   if (loaded.problem) logger.warn({ problem: loaded.problem }, "shell settings unreadable; using defaults");
   // Closures below read the settings through `state`, assigned before any of them runs.
   // eslint-disable-next-line prefer-const
   let state: Shell;
 
-  const registry = orchestrator.context.registry;
   const workerLog = createWriteStream(join(paths.logsDir, "local-worker.log"), { flags: "a", mode: 0o600 });
   const worker = new LocalWorkerController({
     nodeId: LOCAL_NODE_ID,
@@ -133,7 +132,7 @@ async function start(): Promise<void> {
       token: orchestrator.apiToken.token,
       dataDir: paths.orchestratorData,
       demoModelWhenEmpty: true,
-      logger: orchestrator.context.logger.child({ component: "local-worker" }),
+      logger: orchestrator.logger.child({ component: "local-worker" }),
       // The worker runs as plain Node inside Electron's own binary (no separate Node install needed).
       execPath: process.execPath,
       env: { ELECTRON_RUN_AS_NODE: "1" },
@@ -141,7 +140,7 @@ async function start(): Promise<void> {
       onOutput: (line: string) => workerLog.write(`${line}\n`),
     }),
     createSupervisor: (options) => new LocalWorkerSupervisor(options),
-    nodeStatus: (nodeId) => registry.get(nodeId)?.status,
+    nodeStatus: (nodeId) => orchestrator.nodeStatus(nodeId),
     choice: () => state.settings.localWorker,
     logger,
   });
@@ -194,8 +193,7 @@ async function start(): Promise<void> {
       worker.notify();
     }, 250);
   };
-  registry.on("changed", refreshSoon);
-  registry.on("lost", refreshSoon);
+  orchestrator.onNodesChanged(refreshSoon);
   worker.on("status", (status) => {
     pushLocalWorkerStatus(status);
     refreshStatus();
@@ -219,7 +217,7 @@ let lastMenuKey = "";
 function refreshStatus(): void {
   const s = current;
   if (!s) return;
-  const counts = countNodes(s.orchestrator.context.registry.list());
+  const counts = countNodes(s.orchestrator.nodes());
   const workerState = s.worker.status().state;
   s.tray?.update(counts, workerState);
   // The application menu only shows whether the local worker is active: rebuild it when that changes.

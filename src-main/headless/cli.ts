@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       dataDir: config.data_dir,
       nodeId: "local",
       demoModelWhenEmpty: true,
-      logger: orchestrator.context.logger,
+      logger: orchestrator.logger,
     });
     await worker.start();
   }

@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Request } from "express";
-import { pino, type DestinationStream } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
+import type { NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
@@ -26,6 +27,11 @@ import { ClusterFeed } from "./dashboard/cluster-feed.js";
 import { defaultDashboardDir, mountDashboard } from "./dashboard/mount-dashboard.js";
 import { readPackageVersion } from "./meta/package-version.js";
 import { RuntimeSettings } from "./settings/runtime-settings.js";
+import { AdminService } from "./app/admin-service.js";
+import { MetaService } from "./app/meta-service.js";
+import { ModelService } from "./app/model-service.js";
+import { NodeService } from "./app/node-service.js";
+import { PoolService } from "./app/pool-service.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
@@ -72,7 +78,13 @@ export interface Orchestrator {
   readonly apiToken: ApiToken;
   /** A one-time code for the browser dashboard: open `${url}/login?code=…`. */
   issueLoginCode(): string;
-  readonly context: OrchestratorContext;
+  readonly logger: Logger;
+  /** A node's status, or undefined when the node is unknown. */
+  nodeStatus(nodeId: string): NodeStatus | undefined;
+  /** The nodes as GET /v2/nodes lists them. */
+  nodes(): NodeInfo[];
+  /** Called (at most once per burst is the listener's business) whenever a node changes or is lost; returns the unsubscribe. */
+  onNodesChanged(listener: () => void): () => void;
 }
 
 export { StartupRefused };
@@ -161,34 +173,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   staging.on("job", (job) => feed.stagingJobChanged(job));
   const openApi = buildOrchestratorOpenApi();
+  const nodes = new NodeService({ config: getConfig, registry, prober, metrics, audit, logger });
   const context: OrchestratorContext = {
-    config: getConfig,
-    version: ORCHESTRATOR_VERSION,
-    startedAtMs,
-    logger,
-    db,
-    registry,
     tasks,
-    sessions,
-    audit,
-    catalog,
-    metrics,
-    tokens,
-    dashboardSessions,
-    prober,
-    workerToken,
+    nodes,
+    pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
+    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
+    admin: new AdminService({ apiKeys, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
+    meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels }),
     feed,
-    apiKeys,
-    logRing,
-    builtinTokens: builtin,
-    settings,
-    applySettings: (update) => runtime.apply(update),
-    publicUrl,
-    clusterModels,
-    catalogViews,
-    staging,
-    openApiDocument: () => openApi,
+    audit,
+    logger,
   };
+
 
   const onAuthFailure = (req: Request, presented: string | null, code: "MISSING_TOKEN" | "BAD_TOKEN") => {
     logger.warn({ path: req.path, method: req.method, code, presented_fp6: presented, event: "auth_failed" }, "authentication failed");
@@ -232,8 +229,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       return url;
     },
     apiToken,
-    context,
     issueLoginCode: () => dashboardSessions.issueCode(),
+    logger,
+    nodeStatus: (nodeId) => registry.get(nodeId)?.status,
+    nodes: () => nodes.list(),
+    onNodesChanged(listener) {
+      registry.on("changed", listener);
+      registry.on("lost", listener);
+      return () => {
+        registry.off("changed", listener);
+        registry.off("lost", listener);
+      };
+    },
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { SessionInfo } from "../../../src-shared/sessions/session.js";
 import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
 import type { TaskJournal, TaskJournalRow } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
@@ -108,6 +110,17 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   admit(input: AdmissionInput): Task {
     const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => this.enqueue(t) };
     return admitTask({ ...this.deps, tasks }, input);
+  }
+
+  /** A session's metadata (turns, budgets, affinity); sessions start with their first task. */
+  session(sessionId: string): SessionInfo {
+    const info = this.deps.sessions.info(sessionId);
+    if (info === null) throw new OrchError("SESSION_NOT_FOUND", `no session ${sessionId} (sessions start with their first task and expire after their TTL)`);
+    return info;
+  }
+
+  deleteSession(sessionId: string): void {
+    if (!this.deps.sessions.delete(sessionId)) throw new OrchError("SESSION_NOT_FOUND", `no session ${sessionId}`);
   }
 
   /** Budget headers for a session's responses (X-Session-*). */

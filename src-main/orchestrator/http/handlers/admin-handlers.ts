@@ -3,38 +3,24 @@ import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-k
 import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
-import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
 
-const LOGIN_CODE_TTL_MS = 15 * 60_000;
-
 /** Dashboard and administration routes: node detail and drain, the cluster feed, settings, logs, API keys. */
 export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
-  const nodeOr404 = (id: string) => {
-    const node = ctx.registry.get(id);
-    if (node === undefined) throw new OrchError("NODE_NOT_FOUND", `no node ${id}`);
-    return node;
-  };
-
   return {
     getNode: ({ params, res }) => {
-      const node = nodeOr404(params.id as string);
-      res.json({ ...ctx.registry.describe(node, Date.now()), events: ctx.registry.events(node.node_id) });
+      res.json(ctx.nodes.detail(params.id as string));
     },
 
     drainNode: ({ params, res, identity }) => {
-      const node = nodeOr404(params.id as string);
-      ctx.registry.setEligibility(node.node_id, "ineligible");
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_drained", target: node.node_id, outcome: "success" });
-      res.json({ node_id: node.node_id, drained: true, eligibility: "ineligible" });
+      ctx.nodes.setEligibility(params.id as string, "ineligible", identity.label);
+      res.json({ node_id: params.id, drained: true, eligibility: "ineligible" });
     },
 
     undrainNode: ({ params, res, identity }) => {
-      const node = nodeOr404(params.id as string);
-      ctx.registry.setEligibility(node.node_id, "eligible");
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_undrained", target: node.node_id, outcome: "success" });
-      res.json({ node_id: node.node_id, drained: false, eligibility: "eligible" });
+      ctx.nodes.setEligibility(params.id as string, "eligible", identity.label);
+      res.json({ node_id: params.id, drained: false, eligibility: "eligible" });
     },
 
     streamClusterEvents: ({ req, res }) => {
@@ -45,50 +31,32 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     },
 
     getSettings: ({ res }) => {
-      res.json(ctx.settings());
+      res.json(ctx.admin.settings());
     },
 
     updateSettings: ({ body, res, identity }) => {
-      const update = body as SettingsUpdate;
-      const settings = ctx.applySettings(update);
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "settings_changed", target: "settings", outcome: "success", details: update });
-      ctx.logger.info({ identity: identity.label, change: update }, "settings changed");
-      res.json(settings);
+      res.json(ctx.admin.updateSettings(body as SettingsUpdate, identity.label));
     },
 
     listLogs: ({ query, res }) => {
-      const q = query as LogListQuery;
-      res.json({ entries: ctx.logRing.recent(q.limit ?? 1000, q.level) });
+      res.json({ entries: ctx.admin.logs(query as LogListQuery) });
     },
 
     listApiKeys: ({ res }) => {
-      const builtin = ctx.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: ctx.startedAtMs, revoked_at_ms: null, source: t.source }));
-      const keys = ctx.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const }));
-      res.json({ keys: [...builtin, ...keys] });
+      res.json({ keys: ctx.admin.apiKeys() });
     },
 
     createApiKey: ({ body, res, identity }) => {
-      const { row, key } = ctx.apiKeys.create((body as CreateApiKeyRequest).name);
-      ctx.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id);
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name } });
-      ctx.logger.info({ identity: identity.label, key_fp6: row.fp6, name: row.name }, "API key created");
-      res.status(201).json({ id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", key });
+      res.status(201).json(ctx.admin.createApiKey(body as CreateApiKeyRequest, identity.label));
     },
 
     revokeApiKey: ({ params, res, identity }) => {
-      const id = params.id as string;
-      if (id.startsWith("config:") || id.startsWith("generated:")) throw new OrchError("CONFLICT", "configured and generated tokens are changed in the configuration, not revoked here");
-      const row = ctx.apiKeys.revoke(id);
-      if (row === null) throw new OrchError("NOT_FOUND", `no API key ${id}`);
-      ctx.tokens.removeKey(id);
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
-      ctx.logger.info({ identity: identity.label, key_fp6: row.fp6 }, "API key revoked");
+      ctx.admin.revokeApiKey(params.id as string, identity.label);
       res.status(204).end();
     },
 
     createLoginCode: ({ res }) => {
-      const code = ctx.dashboardSessions.issueCode();
-      res.status(201).json({ code, url: `${ctx.publicUrl()}/login?code=${code}`, expires_in_ms: LOGIN_CODE_TTL_MS });
+      res.status(201).json(ctx.admin.loginCode());
     },
   };
 }

@@ -14,9 +14,9 @@ const NEVER_EXPIRES = "9999-12-31T23:59:59Z";
 
 /** Ollama's API (/api/*) over the task path, for Open WebUI, Continue and ollama-js. */
 export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
-  const modifiedAt = () => new Date(ctx.startedAtMs).toISOString();
+  const modifiedAt = () => new Date(ctx.meta.startedAtMs).toISOString();
   const find = (name: string): ResolvedModel => {
-    const models = ctx.clusterModels();
+    const models = ctx.models.servable();
     const resolved = resolveModel(ollamaModelRef(name, models), models);
     if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `model "${name}" not found; GET /api/tags lists the models in the cluster`);
     return resolved.model;
@@ -24,7 +24,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
   /** Chat and generate: a request with nothing to generate only "loads" the model, as Ollama answers it. */
   const generate = (rc: RouteContext, kind: OllamaKind, req: OllamaChatRequest | OllamaGenerateRequest, empty: boolean) => {
-    const models = ctx.clusterModels();
+    const models = ctx.models.servable();
     if (empty) {
       find(req.model);
       rc.res.json(ollamaChunk(kind, req.model, "", { done: true, done_reason: "load" }));
@@ -37,7 +37,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
   return {
     ollamaTags: ({ res }) => {
-      res.json({ models: ctx.clusterModels().map((m) => ollamaModel(m, modifiedAt())) });
+      res.json({ models: ctx.models.servable().map((m) => ollamaModel(m, modifiedAt())) });
     },
 
     ollamaShow: ({ body, res }) => {
@@ -48,10 +48,9 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     },
 
     ollamaPs: ({ res }) => {
-      const bySha = new Map(ctx.clusterModels().map((m) => [m.sha256, m]));
+      const bySha = new Map(ctx.models.servable().map((m) => [m.sha256, m]));
       const loaded = new Set<string>();
-      for (const node of ctx.registry.list()) {
-        if (node.status !== "Online") continue;
+      for (const node of ctx.nodes.online()) {
         for (const pool of node.pools) if (pool.ready && pool.model !== undefined) loaded.add(pool.model.sha256);
       }
       const models = [...loaded].flatMap((sha) => {
@@ -65,7 +64,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     },
 
     ollamaVersion: ({ res }) => {
-      res.json({ version: ctx.version });
+      res.json({ version: ctx.meta.version });
     },
 
     ollamaChat: (rc) => {

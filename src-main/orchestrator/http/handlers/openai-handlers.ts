@@ -15,15 +15,15 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
 
 /** OpenAI-compatible routes: the same admission, placement and dispatch as /v2/tasks, in OpenAI's shapes. */
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
-  const created = () => Math.floor(ctx.startedAtMs / 1000);
+  const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
   const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch" });
   return {
     openaiListModels: ({ res }) => {
-      res.json({ object: "list", data: ctx.clusterModels().map(model) });
+      res.json({ object: "list", data: ctx.models.servable().map(model) });
     },
 
     openaiGetModel: ({ params, res }) => {
-      const resolved = resolveModel(params.id as string, ctx.clusterModels());
+      const resolved = resolveModel(params.id as string, ctx.models.servable());
       if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `no model "${params.id as string}"; GET /v1/models lists the models in the cluster`);
       res.json(model(resolved.model));
     },

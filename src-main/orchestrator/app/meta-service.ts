@@ -1,0 +1,65 @@
+import { API_VERSION } from "../../../src-shared/contract/api-version.js";
+import { MAX_TOKENS_LIMIT } from "../../../src-shared/worker-api/sampling.js";
+import type { ResolvedModel } from "../catalog/model-resolver.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { NodeRecord } from "../registry/node-record.js";
+
+export interface MetaServiceDeps {
+  version: string;
+  startedAtMs: number;
+  metrics: OrchestratorMetrics;
+  openApiDocument: () => unknown;
+  onlineNodes: () => NodeRecord[];
+  clusterModels: () => ResolvedModel[];
+}
+
+/** The meta area: health, version, the OpenAPI document, Prometheus metrics and capabilities. */
+export class MetaService {
+  constructor(private readonly deps: MetaServiceDeps) {}
+
+  get version(): string {
+    return this.deps.version;
+  }
+
+  /** When this orchestrator started (compatible APIs use it as the models' creation time). */
+  get startedAtMs(): number {
+    return this.deps.startedAtMs;
+  }
+
+  openApi(): unknown {
+    return this.deps.openApiDocument();
+  }
+
+  metricsContentType(): string {
+    return this.deps.metrics.registry.contentType;
+  }
+
+  metricsText(): Promise<string> {
+    return this.deps.metrics.registry.metrics();
+  }
+
+  versionInfo() {
+    return { api_version: API_VERSION, version: this.deps.version, build_commit: process.env.LLORCH_BUILD_COMMIT ?? null, build_time: process.env.LLORCH_BUILD_TIME ?? null };
+  }
+
+  capabilities() {
+    const pools = this.deps.onlineNodes().flatMap((n) => n.pools).filter((p) => p.ready);
+    const models = this.deps.clusterModels();
+    const engineVersions = [...new Set(pools.map((p) => p.engine_version).filter((v): v is string => v !== undefined))];
+    return {
+      api_version: API_VERSION,
+      engines: [
+        {
+          engine: "llamacpp",
+          ...(engineVersions.length > 0 ? { engine_version: engineVersions.join(",") } : {}),
+          ctx_max: Math.max(1, ...models.map((m) => m.context_length ?? 1)),
+          max_tokens_out: MAX_TOKENS_LIMIT,
+          supported_workloads: ["completion"],
+          slots_total: pools.reduce((n, p) => n + p.slots_total, 0),
+          rate_limits: {},
+          features: { streaming: true, chat: true, cancel: true, openai_compatible: true, placement_overrides: true, session_affinity: true },
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,139 @@
+import type { CatalogEntry, CatalogModelV2 } from "../../../src-shared/catalog/catalog-model.js";
+import type { CatalogModelView } from "../../../src-shared/catalog/catalog-view.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { StageModelRequest, StageModelResponse, StagingJob, StagingJobListQuery } from "../../../src-shared/staging/staging-job.js";
+import { buildAvailability } from "../catalog/availability.js";
+import { findCatalogView } from "../catalog/catalog-views.js";
+import type { ResolvedModel } from "../catalog/model-resolver.js";
+import type { AuditLog } from "../db/audit-log.js";
+import type { CatalogStore } from "../db/catalog-store.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import type { StagingService } from "../staging/staging-service.js";
+
+export interface ModelServiceDeps {
+  registry: NodeRegistry;
+  records: CatalogStore;
+  staging: StagingService;
+  audit: AuditLog;
+  /** Every model some node reports, with unique ids. */
+  clusterModels: () => ResolvedModel[];
+  /** The catalog by sha256 with per-node state. */
+  catalogViews: () => CatalogModelView[];
+}
+
+/**
+ * The models area: the models the cluster can serve (by id), the catalog by sha256, the operator's
+ * catalog records (lifecycle, trust) and staging models between nodes.
+ */
+export class ModelService {
+  constructor(private readonly deps: ModelServiceDeps) {}
+
+  /** Every model some node reports, with unique ids (what /v1/models lists). */
+  servable(): ResolvedModel[] {
+    return this.deps.clusterModels();
+  }
+
+  views(): CatalogModelView[] {
+    return this.deps.catalogViews();
+  }
+
+  view(id: string): CatalogModelView {
+    const view = findCatalogView(this.deps.catalogViews(), id);
+    if (!view) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${id}`);
+    return view;
+  }
+
+  availability() {
+    const facts = new Map(this.views().flatMap((v) => (v.sha256 !== null && v.name !== null && v.size_bytes !== null ? [[v.sha256, { name: v.name, size_bytes: v.size_bytes }] as const] : [])));
+    return buildAvailability(this.deps.registry.list(), facts);
+  }
+
+  createRecord(req: CatalogModelV2, actor: string): CatalogEntry {
+    if (this.deps.records.get(req.id)) throw new OrchError("CONFLICT", `catalog model ${req.id} exists`);
+    const [algo, value] = req.digest.split(":") as [string, string];
+    if (req.trust_policy?.mode === "strict" && req.trust_policy.require_signature && !(req.signatures ?? []).some((s) => s.verified)) {
+      throw new OrchError("UNTRUSTED_ARTIFACT", "strict trust policy requires a verified signature");
+    }
+    const known = this.servable().find((m) => m.sha256 === value.toLowerCase());
+    const entry: CatalogEntry = {
+      id: req.id,
+      name: req.name ?? known?.id ?? null,
+      local_path: null,
+      lifecycle: "Active",
+      digest: { algo, value: value.toLowerCase() },
+      size_bytes: req.manifests?.[0]?.size_bytes ?? known?.size_bytes ?? null,
+      last_verified_ms: null,
+    };
+    this.deps.records.put(entry);
+    this.audit(actor, "catalog_model_created", req.id);
+    return entry;
+  }
+
+  deleteRecord(id: string, actor: string): void {
+    if (!this.deps.records.delete(id)) throw new OrchError("MODEL_NOT_FOUND", `no catalog record ${id} (models discovered on workers have no record to delete)`);
+    this.audit(actor, "catalog_model_deleted", id);
+  }
+
+  /** Workers hash every file they serve: a digest some online node reports is verified now. */
+  verifyRecord(id: string): CatalogEntry {
+    const entry = this.record(id);
+    const verified = entry.digest !== null && this.servable().some((m) => m.sha256 === entry.digest?.value);
+    const updated: CatalogEntry = { ...entry, last_verified_ms: verified ? Date.now() : entry.last_verified_ms };
+    if (this.deps.records.get(entry.id)) this.deps.records.put(updated);
+    return updated;
+  }
+
+  setLifecycle(id: string, state: CatalogEntry["lifecycle"], actor: string): CatalogEntry {
+    const updated: CatalogEntry = { ...this.record(id), lifecycle: state };
+    this.deps.records.put(updated);
+    this.audit(actor, "catalog_model_state", updated.id, { state });
+    return updated;
+  }
+
+  stage(id: string, request: StageModelRequest, actor: string): StageModelResponse {
+    const sha256 = this.shaOf(id);
+    const response = this.deps.staging.stage(sha256, request);
+    this.audit(actor, "model_staged", sha256, { jobs: response.jobs.map((j) => j.job_id), already_present: response.already_present });
+    return response;
+  }
+
+  async removeFromNode(id: string, nodeId: string, actor: string): Promise<void> {
+    const sha256 = this.shaOf(id);
+    await this.deps.staging.removeFromNode(sha256, nodeId);
+    this.audit(actor, "model_removed_from_node", sha256, { node_id: nodeId });
+  }
+
+  jobs(query: StagingJobListQuery): StagingJob[] {
+    return this.deps.staging.list(query);
+  }
+
+  job(jobId: string): StagingJob {
+    return this.deps.staging.get(jobId);
+  }
+
+  async cancelJob(jobId: string, actor: string): Promise<StagingJob> {
+    const job = await this.deps.staging.cancel(jobId);
+    this.audit(actor, "staging_job_canceled", job.job_id, { sha256: job.sha256, node_id: job.target_node_id });
+    return job;
+  }
+
+  /** An operator record, or a catalog entry for a model discovered on workers. */
+  private record(id: string): CatalogEntry {
+    const stored = this.deps.records.get(id);
+    if (stored) return stored;
+    const sha = id.startsWith("sha256:") ? id.slice(7) : id;
+    const m = this.servable().find((x) => x.sha256 === sha || x.id === id);
+    if (m === undefined) throw new OrchError("MODEL_NOT_FOUND", `no catalog model ${id}`);
+    return { id: `sha256:${m.sha256}`, name: m.id, local_path: null, lifecycle: "Active", digest: { algo: "sha256", value: m.sha256 }, size_bytes: m.size_bytes, last_verified_ms: null };
+  }
+
+  private shaOf(id: string): string {
+    const sha = findCatalogView(this.deps.catalogViews(), id)?.sha256 ?? null;
+    if (sha === null) throw new OrchError("MODEL_NOT_FOUND", `no model "${id}" is known by sha256; GET /v2/catalog/models lists them`);
+    return sha;
+  }
+
+  private audit(actor: string, action: string, target: string, details?: Record<string, unknown>): void {
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action, target, outcome: "success", ...(details ? { details } : {}) });
+  }
+}

@@ -1,0 +1,87 @@
+import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
+import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
+import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
+import type { AuditLog } from "../db/audit-log.js";
+import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { PoolProber } from "../probes/pool-prober.js";
+import type { NodeRecord } from "../registry/node-record.js";
+import { PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
+
+export interface NodeServiceDeps {
+  config: () => OrchestratorConfig;
+  registry: NodeRegistry;
+  prober: PoolProber;
+  metrics: OrchestratorMetrics;
+  audit: AuditLog;
+  logger: Logger;
+}
+
+/** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
+export class NodeService {
+  constructor(private readonly deps: NodeServiceDeps) {}
+
+  /** Registers (idempotently) and probes the advertised address; returns the next heartbeat interval. */
+  register(req: RegisterNodeRequest, credential: string | undefined, actor: string): number {
+    try {
+      // The worker accepts its own token only, so the orchestrator calls it back with that token.
+      this.deps.registry.register(req, credential);
+    } catch (err) {
+      this.deps.metrics.nodeRegistrations.inc({ outcome: "error" });
+      if (err instanceof PoolIdConflict) throw new OrchError("CONFLICT", err.message);
+      throw err;
+    }
+    this.deps.metrics.nodeRegistrations.inc({ outcome: "success" });
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "node_registered", target: req.node_id, outcome: "success", details: { pools: req.pools, address: req.address } });
+    this.deps.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: actor }, "node registered");
+    // Probe at registration: measures reachability of the address the node advertised.
+    void this.deps.prober.probeNode(req.node_id);
+    return this.deps.config().heartbeat_interval_ms;
+  }
+
+  /** Applies a heartbeat; an unknown or Offline node must register again (404). */
+  heartbeat(nodeId: string, body: HeartbeatRequest): number {
+    const accepted = this.deps.registry.heartbeat(nodeId, body);
+    this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
+    if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
+    return this.deps.config().heartbeat_interval_ms;
+  }
+
+  deregister(nodeId: string, actor: string): void {
+    const removed = this.deps.registry.deregister(nodeId);
+    this.deps.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
+    if (!removed) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "node_deregistered", target: nodeId, outcome: "success" });
+  }
+
+  list(): NodeInfo[] {
+    const now = Date.now();
+    return this.deps.registry.list().map((n) => this.deps.registry.describe(n, now));
+  }
+
+  /** One node with its event history. */
+  detail(nodeId: string): NodeInfo & { events: ReturnType<NodeRegistry["events"]> } {
+    const node = this.get(nodeId);
+    return { ...this.deps.registry.describe(node, Date.now()), events: this.deps.registry.events(node.node_id) };
+  }
+
+  /** Operator drain (ineligible: no new placements) or undrain of a whole node. */
+  setEligibility(nodeId: string, eligibility: "eligible" | "ineligible", actor: string): void {
+    const node = this.get(nodeId);
+    this.deps.registry.setEligibility(node.node_id, eligibility);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: eligibility === "ineligible" ? "node_drained" : "node_undrained", target: node.node_id, outcome: "success" });
+  }
+
+  /** Online nodes, for summaries (capabilities, Ollama's /api/ps). */
+  online(): NodeRecord[] {
+    return this.deps.registry.list().filter((n) => n.status === "Online");
+  }
+
+  private get(nodeId: string): NodeRecord {
+    const node = this.deps.registry.get(nodeId);
+    if (node === undefined) throw new OrchError("NODE_NOT_FOUND", `no node ${nodeId}`);
+    return node;
+  }
+}
