@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
@@ -9,6 +8,8 @@ import { TaskStatusSchema } from "../src-shared/tasks/task-status.js";
 import { testModelName } from "../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { startWorkerProcess, type WorkerProcess } from "../test-support/worker-process.js";
+import { waitFor as until } from "../test-support/wait-for.js";
+import { taskRequest } from "../test-support/fixtures.js";
 
 // The operator dashboard in Debian's Chromium (Playwright), against the real orchestrator serving the
 // built dist/renderer, with two real worker agents running llama.cpp on generated models:
@@ -31,20 +32,6 @@ let page: Page;
 const consoleProblems: string[] = [];
 const openTasks = new Set<string>();
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}
 
 const textOf = async (locator: Locator): Promise<string> => ((await locator.count()) > 0 ? ((await locator.first().textContent()) ?? "") : "");
 
@@ -66,7 +53,7 @@ async function go(hash: string): Promise<void> {
 }
 
 function task(model: string, over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input {
-  return { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: model, engine: "llamacpp", ctx: 4096, priority: "interactive", prompt: "Once upon a time", max_tokens: 3800, deadline_ms: 120_000, temperature: 0.8, ...over };
+  return taskRequest(model, { ctx: 4096, prompt: "Once upon a time", max_tokens: 3800, deadline_ms: 120_000, temperature: 0.8, ...over });
 }
 
 async function submit(body: TaskRequestV2Input): Promise<string> {

@@ -8,7 +8,7 @@ const started = Date.now();
 // `--smoke`: the short run CI does on a second Node LTS — build, unit tests, one real-inference
 // integration test and the headless HOME profile answering a chat completion.
 const smoke = process.argv.includes("--smoke");
-const SMOKE_FILES = ["src-shared", "src-node", "src-main/orchestrator/placement", "src-main/orchestrator/scheduling", "src-main/orchestrator/tasks", "worker-agent/agent-inference.test.ts", "src-main/headless/headless.int.test.ts"];
+const SMOKE_FILES = ["src-shared", "src-node", "src-main/orchestrator/placement", "src-main/orchestrator/scheduling", "src-main/orchestrator/tasks", "worker-agent/agent-inference.int.test.ts", "src-main/headless/headless.int.test.ts"];
 const extraArgs = [...process.argv.slice(2).filter((a) => a !== "--smoke"), ...(smoke ? SMOKE_FILES : [])];
 
 function step(title, command, args) {

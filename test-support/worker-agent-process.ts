@@ -200,17 +200,7 @@ export async function postJson<T = unknown>(url: string, body: unknown, token: s
   return { status: res.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
 }
 
-/** Polls until predicate(value) holds; bounded by timeoutMs (and so by count). */
-export async function waitFor<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!predicate(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-    last = await read();
-  }
-  return last;
-}
+export { waitFor } from "./wait-for.js";
 
 export interface TimedEvent {
   at: number;

@@ -13,6 +13,7 @@ import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { LocalWorkerStatus } from "../../src-shared/ipc/ipc-contract.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { LocalWorkerController } from "./local-worker-controller.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 let orch: TestOrchestrator;
 let dir: string;
@@ -23,15 +24,6 @@ async function nodes() {
   return NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   const { LocalWorkerSupervisor } = await import("../../dist/src-main/local-worker/local-worker-supervisor.js");

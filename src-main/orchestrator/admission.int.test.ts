@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
@@ -6,6 +5,7 @@ import { testModelName } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 
 // One worker with a single 1-slot pool and a queue of capacity 1: the smallest cluster where the
 // full-queue policies are visible.
@@ -14,7 +14,7 @@ let worker: WorkerProcess;
 const MEDIUM = testModelName("medium");
 
 function task(over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input {
-  return { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: MEDIUM, engine: "llamacpp", ctx: 4096, priority: "interactive", prompt: "Hello", max_tokens: 3500, deadline_ms: 60_000, ...over };
+  return taskRequest(MEDIUM, { ctx: 4096, max_tokens: 3500, deadline_ms: 60_000, ...over });
 }
 const submit = (body: TaskRequestV2Input) => orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
 

@@ -9,6 +9,8 @@ import { testModelName } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { waitFor } from "../../test-support/wait-for.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 
 // A real orchestrator with two real worker agents running llama.cpp on generated models:
 // node-a holds `medium` and `tiny`; node-b holds `medium`, `tiny` and `tiny-b` (only on B).
@@ -16,14 +18,6 @@ let orch: TestOrchestrator;
 let a: WorkerProcess;
 let b: WorkerProcess;
 
-const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 async function readyPools(): Promise<Map<string, string[]>> {
   const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
@@ -38,7 +32,7 @@ async function waitForCluster(expected: Record<string, number>): Promise<void> {
 }
 
 function task(model: string, over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input {
-  return { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: model, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Hello world, the cat sat on the mat.", max_tokens: 16, deadline_ms: 60_000, temperature: 0, ...over };
+  return taskRequest(model, { prompt: "Hello world, the cat sat on the mat.", max_tokens: 16, deadline_ms: 60_000, temperature: 0, ...over });
 }
 
 async function submit(body: TaskRequestV2Input): Promise<Response> {

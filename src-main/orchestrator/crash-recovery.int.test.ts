@@ -10,6 +10,8 @@ import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "
 import { testModelName } from "../../test-support/models.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { waitFor } from "../../test-support/wait-for.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 
 // Crash-proof admission: a real orchestrator process SIGKILLed with tasks running and queued, then
 // started again on the same port and data dir; the worker re-registers by itself.
@@ -22,18 +24,8 @@ let worker: WorkerProcess;
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${orch.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...init.headers } });
 const status = async (id: string) => TaskStatusSchema.parse(await (await api(`/v2/tasks/${id}`)).json());
-const task = (over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input => ({
-  task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: MEDIUM, engine: "llamacpp", ctx: 4096, priority: "interactive",
-  prompt: "Once upon a time", max_tokens: 16, deadline_ms: 120_000, temperature: 0, ...over,
-});
+const task = (over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input => taskRequest(MEDIUM, { ctx: 4096, prompt: "Once upon a time", max_tokens: 16, deadline_ms: 120_000, temperature: 0, ...over });
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function readyPool(): Promise<boolean> {
   const nodes = NodeListResponseSchema.parse(await (await api("/v2/nodes")).json()).nodes;

@@ -1,13 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { PoolHealthResponseSchema } from "../../src-shared/pools/pool-health.js";
-import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { testModelName } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { waitFor } from "../../test-support/wait-for.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 
 // Pool control through the orchestrator against a real worker: drain stops placements at once,
 // reload switches a pool to another model the node holds.
@@ -17,16 +17,8 @@ const TINY = testModelName("tiny");
 const TINY_B = testModelName("tiny-b");
 let tinyPool = "";
 
-const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 const pools = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.flatMap((n) => n.pools);
-const task = (model: string, over: Partial<TaskRequestV2Input> = {}): TaskRequestV2Input => ({ task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: model, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Hello", max_tokens: 4, deadline_ms: 30_000, ...over });
+const task = taskRequest;
 
 beforeAll(async () => {
   orch = await startTestOrchestrator();

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { PoolHealthResponseSchema } from "../../src-shared/pools/pool-health.js";
@@ -8,6 +7,8 @@ import { testModelName } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { waitFor } from "../../test-support/wait-for.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 
 // Pool desired state is the orchestrator's, not a message to a worker: a drain and a reload asked
 // while the worker is down survive an orchestrator restart and are carried out when the worker
@@ -19,19 +20,11 @@ const TINY_B = testModelName("tiny-b");
 let poolA = "";
 let poolB = "";
 
-const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 const nodes = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
 const pools = async () => (await nodes()).flatMap((n) => n.pools);
 const health = async (poolId: string) => PoolHealthResponseSchema.parse(await (await orch.api(`/v2/pools/${poolId}/health`)).json());
 const startWorker = () => startWorkerProcess({ nodeId: "dw", models: ["tiny", "tiny-b"], orchestratorUrl: orch.url, token: orch.token, slots: 1 });
-const task = (model: string): TaskRequestV2Input => ({ task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: model, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Hello", max_tokens: 4, deadline_ms: 30_000 });
+const task = (model: string): TaskRequestV2Input => taskRequest(model);
 
 beforeAll(async () => {
   orch = await startTestOrchestrator({ node_suspect_ms: 1500, node_timeout_ms: 3000 });

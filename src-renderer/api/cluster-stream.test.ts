@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ClusterEvent } from "../../src-shared/dashboard/cluster-events.js";
 import { applyClusterEvents, createClusterStores, FrameBatcher } from "../stores/cluster.js";
 import { ClusterStream } from "./cluster-stream.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 const snapshot = {
   nodes: [],
@@ -14,10 +15,6 @@ const snapshot = {
   version: "9.9.9",
 };
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
 
 describe("ClusterStream", () => {
   it("applies the snapshot and deltas from the SSE body and reports live", async () => {
@@ -35,7 +32,7 @@ describe("ClusterStream", () => {
     const sync = new FrameBatcher<ClusterEvent>((events) => applyClusterEvents(stores, events, 0), (cb) => cb());
     const client = new ClusterStream(stores, async () => new Response(stream, { status: 200 }), sync);
     client.start();
-    await until(() => stores.logs.getState().entries.length === 1);
+    await waitFor("the log entry applied", () => stores.logs.getState().entries.length === 1, 1000, 5);
     expect(stores.connection.getState().status).toBe("live");
     expect(stores.meta.getState().version).toBe("9.9.9");
     client.stop();
@@ -50,7 +47,7 @@ describe("ClusterStream", () => {
       return new Response(JSON.stringify({ code: "MISSING_TOKEN", message: "an Authorization: Bearer token is required" }), { status: 401 });
     });
     client.start();
-    await until(() => stores.connection.getState().status === "unauthorized");
+    await waitFor("status unauthorized", () => stores.connection.getState().status === "unauthorized", 1000, 5);
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1);
   });
@@ -61,7 +58,7 @@ describe("ClusterStream", () => {
       throw new TypeError("Failed to fetch");
     });
     client.start();
-    await until(() => stores.connection.getState().status === "reconnecting");
+    await waitFor("status reconnecting", () => stores.connection.getState().status === "reconnecting", 1000, 5);
     expect(stores.connection.getState()).toMatchObject({ attempt: 1, lastError: "Failed to fetch" });
     expect(stores.connection.getState().retryAtMs).toBeGreaterThan(Date.now());
     client.stop();

@@ -1,5 +1,5 @@
 // PoolServing against its one boundary, the engine IPC (the real engine is exercised in
-// agent-slots.test.ts): a task's slot stays taken until the engine confirms the task ended, and is
+// agent-slots.int.test.ts): a task's slot stays taken until the engine confirms the task ended, and is
 // freed exactly once whatever arrives afterwards.
 import { describe, expect, it } from "vitest";
 import type { SseErrorData } from "../../src-shared/streaming/sse-events.js";

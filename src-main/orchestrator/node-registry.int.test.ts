@@ -4,6 +4,7 @@ import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { RegisterNodeRequest } from "../../src-shared/nodes/node-registration.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 const SHA_A = "a".repeat(64);
 const SHA_B = "b".repeat(64);
@@ -31,14 +32,6 @@ async function nodes(orch: TestOrchestrator) {
   return NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
 }
 
-const waitFor = async (predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("condition not met in time");
-};
 
 let orch: TestOrchestrator | undefined;
 afterEach(async () => {
@@ -54,7 +47,7 @@ describe("node registry over the node API", () => {
     expect(await metric(orch, 'orchd_node_registrations_total{outcome="success"}')).toBe(1);
     expect((await nodes(orch))[0]?.status).toBe("Registering");
     // The probe at registration hits an address with nothing listening: counted as an error.
-    await waitFor(async () => (await metric(orch as TestOrchestrator, 'orchd_pool_health_checks_total{pool_id="n1-p0",outcome="error"}')) === 1, 5000);
+    await waitFor("a failed pool probe counted", async () => (await metric(orch as TestOrchestrator, 'orchd_pool_health_checks_total{pool_id="n1-p0",outcome="error"}')) === 1, 5000);
 
     const hb = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify(heartbeat("n1", [SHA_A])) });
     expect(await hb.json()).toEqual({ success: true, next_heartbeat_ms: 1000 });
@@ -91,8 +84,8 @@ describe("node registry over the node API", () => {
     orch = await startTestOrchestrator({ node_suspect_ms: 300, node_timeout_ms: 800, pool_probe_interval_ms: 0 });
     await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) });
     await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify(heartbeat("n1", [SHA_A])) });
-    await waitFor(async () => (await nodes(orch as TestOrchestrator))[0]?.status === "Suspect", 3000);
-    await waitFor(async () => (await nodes(orch as TestOrchestrator))[0]?.status === "Offline", 3000);
+    await waitFor("the node Suspect", async () => (await nodes(orch as TestOrchestrator))[0]?.status === "Suspect", 3000);
+    await waitFor("the node Offline", async () => (await nodes(orch as TestOrchestrator))[0]?.status === "Offline", 3000);
     expect(await metric(orch, 'orchd_pools_available{pool_id="n1-p0"}')).toBe(0);
     expect((await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify(heartbeat("n1", [SHA_A])) })).status).toBe(404);
     await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) });
