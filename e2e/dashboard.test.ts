@@ -250,7 +250,10 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     await until("settings saved", async () => ((await (await orch.api("/v2/settings")).json()) as { admission_capacity: number }).admission_capacity === 64);
 
     await page.getByRole("textbox", { name: "New key name" }).fill("e2e-client");
+    // A read-only key: it may list nodes (the checks below), and the table shows its scope.
+    await page.getByRole("combobox", { name: "New key scope" }).selectOption("read");
     await page.getByRole("button", { name: "Create key" }).click();
+    await until("key listed with its scope", async () => (await textOf(page.locator('[data-key-name="e2e-client"] [data-testid="key-scopes"]'))) === "read" || null);
     const secret = page.getByTestId("secret-value");
     const oldKey = await until("new key shown once", async () => (await textOf(secret)) || null);
     expect(await withBearer(oldKey)).toEqual({ status: 200 });

@@ -35,7 +35,7 @@ const silent = { debug: () => undefined, warn: () => undefined, error: () => und
 const authenticator = {
   authenticate: (req: { headers: { authorization?: string } }) => {
     if (req.headers.authorization !== "Bearer good") throw new OrchError("MISSING_TOKEN", "token required");
-    return { kind: "token" as const, label: "token:abcdef" };
+    return { kind: "token" as const, label: "token:abcdef", scopes: ["admin" as const], credentialId: "builtin" };
   },
 };
 

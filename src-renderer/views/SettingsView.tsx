@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useStore } from "zustand";
+import { DEFAULT_KEY_SCOPES, SCOPES, type Scope } from "../../src-shared/auth/scopes.js";
 import type { ApiKeyInfo } from "../../src-shared/dashboard/api-keys.js";
 import { SettingsUpdateSchema, type Settings, type SettingsUpdate } from "../../src-shared/dashboard/settings.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
@@ -185,6 +186,7 @@ function ApiKeys() {
   const [keys, setKeys] = useState<ApiKeyInfo[] | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [name, setName] = useState("");
+  const [scope, setScope] = useState<Scope>(DEFAULT_KEY_SCOPES[0] ?? "inference");
   const [nameError, setNameError] = useState<string | null>(null);
   const [shown, setShown] = useState<{ name: string; key: string } | null>(null);
   const [rotations, setRotations] = useState<Rotation[]>([]);
@@ -204,9 +206,9 @@ function ApiKeys() {
     void load();
   }, [load]);
 
-  const create = async (keyName: string): Promise<string | null> => {
+  const create = async (keyName: string, scopes: readonly Scope[]): Promise<string | null> => {
     try {
-      const created = await api.createApiKey(keyName);
+      const created = await api.createApiKey(keyName, scopes);
       setShown({ name: created.name, key: created.key });
       await load();
       return created.id;
@@ -220,7 +222,7 @@ function ApiKeys() {
   const rotate = async (k: ApiKeyInfo) => {
     setBusy(true);
     const base = k.name.replace(/ \(rotated [^)]*\)$/, "");
-    const id = await create(`${base} (rotated ${new Date().toISOString().slice(0, 10)})`);
+    const id = await create(`${base} (rotated ${new Date().toISOString().slice(0, 10)})`, k.scopes);
     if (id !== null) setRotations((r) => [...r.filter((x) => x.oldId !== k.id), { oldId: k.id, newId: id }]);
     setBusy(false);
   };
@@ -257,7 +259,7 @@ function ApiKeys() {
             return;
           }
           setBusy(true);
-          void create(trimmed).then((id) => {
+          void create(trimmed, [scope]).then((id) => {
             setBusy(false);
             if (id !== null) setName("");
           });
@@ -276,6 +278,13 @@ function ApiKeys() {
           }}
           aria-invalid={nameError !== null}
         />
+        <select aria-label="New key scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+          {SCOPES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
         <Button type="submit" variant="primary" disabled={busy}>
           Create key
         </Button>
@@ -335,6 +344,7 @@ function ApiKeys() {
             <tr>
               <th>Name</th>
               <th>Fingerprint</th>
+              <th>Scopes</th>
               <th>Source</th>
               <th>Created</th>
               <th>Status</th>
@@ -346,6 +356,7 @@ function ApiKeys() {
               <tr key={k.id} data-key-id={k.id} data-key-name={k.name}>
                 <td>{k.name}</td>
                 <td className={v.mono}>{k.fp6}</td>
+                <td data-testid="key-scopes">{k.scopes.join(", ")}</td>
                 <td className={v.muted}>{k.source === "api-key" ? "dashboard" : k.source}</td>
                 <td className={v.muted}>{formatDateTime(k.created_at_ms)}</td>
                 <td>{k.revoked_at_ms === null ? <Badge tone="ok" dot>active</Badge> : <Badge tone="idle">revoked {formatDateTime(k.revoked_at_ms)}</Badge>}</td>

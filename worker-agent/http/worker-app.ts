@@ -1,5 +1,7 @@
 import type express from "express";
+import { AuthFailureLimiter } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
+import type { BodyLimits } from "../../src-node/body-deadline.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
 import { workerAuthenticator } from "./worker-authenticator.js";
@@ -11,6 +13,8 @@ export interface WorkerApiDeps extends WorkerHandlerDeps {
   token: string;
   /** Host names accepted in the Host header besides loopback ones; undefined disables the check (non-loopback bind). */
   allowedHosts: readonly string[] | undefined;
+  /** Tests shorten the body deadline and upload rate; production uses the defaults. */
+  bodyLimits?: BodyLimits;
 }
 
 /**
@@ -25,5 +29,7 @@ export function createWorkerApp(deps: WorkerApiDeps): express.Express {
     logger: deps.log,
     serverName: "worker",
     guards: deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })],
+    authFailures: new AuthFailureLimiter(),
+    ...(deps.bodyLimits !== undefined ? { bodyLimits: deps.bodyLimits } : {}),
   });
 }

@@ -1,23 +1,35 @@
 import type { Authenticator } from "../../src-node/authenticator.js";
+import { LogRateLimiter } from "../../src-node/log-rate-limiter.js";
+import { clientAddress } from "../../src-node/route-auth.js";
+import type { Identity } from "../../src-node/route-context.js";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import { parseBearer, TokenVerifier } from "../auth/bearer-token.js";
 import { tokenFingerprint } from "../auth/token-fingerprint.js";
 import type { Logger } from "../logging/logger.js";
 
-/** The worker's one bearer token; logs show fp6 of a rejected token, never the token. */
+/**
+ * The worker's one bearer token (the orchestrator's for this node): full power on this worker.
+ * Logs show fp6 of a rejected token, never the token, and only a few lines a minute per client.
+ */
 export function workerAuthenticator(expectedToken: string, log: Logger): Authenticator {
   const verifier = new TokenVerifier(expectedToken);
-  const identity = { kind: "token", label: `token:${tokenFingerprint(expectedToken)}` } as const;
+  const identity: Identity = { kind: "token", label: `token:${tokenFingerprint(expectedToken)}`, scopes: ["admin"], credentialId: "worker-token" };
+  const failureLog = new LogRateLimiter();
+  const logFailure = (req: Parameters<Authenticator["authenticate"]>[0], fields: Record<string, unknown>, msg: string) => {
+    const client = clientAddress(req);
+    const decision = failureLog.decide(`${client}|${String(fields["identity"] ?? fields["reason"])}`);
+    if (decision.log) log.warn({ event: "auth_failed", client, method: req.method, path: req.path.slice(0, 200), suppressed_since_last: decision.suppressed, ...fields }, msg);
+  };
   return {
     authenticate(req, res) {
       const presented = parseBearer(req.get("authorization"));
       if (presented === undefined) {
-        log.warn({ event: "auth_failed", reason: "missing", method: req.method, path: req.path }, "request without bearer token");
+        logFailure(req, { reason: "missing" }, "request without bearer token");
         res.setHeader("WWW-Authenticate", 'Bearer realm="llama-orch-worker"');
         throw new OrchError("MISSING_TOKEN", "Authorization: Bearer <token> required", { hint: "use the LLORCH_API_TOKEN the worker was started with" });
       }
       if (!verifier.matches(presented)) {
-        log.warn({ event: "auth_failed", reason: "mismatch", identity: `token:${tokenFingerprint(presented)}`, method: req.method, path: req.path }, "bad bearer token");
+        logFailure(req, { reason: "mismatch", identity: `token:${tokenFingerprint(presented)}` }, "bad bearer token");
         res.setHeader("WWW-Authenticate", 'Bearer realm="llama-orch-worker", error="invalid_token"');
         throw new OrchError("BAD_TOKEN", "bearer token is not valid");
       }

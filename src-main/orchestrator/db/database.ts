@@ -94,6 +94,12 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE tasks ADD COLUMN request_json TEXT;
    ALTER TABLE tasks ADD COLUMN idempotency_key TEXT;
    CREATE UNIQUE INDEX tasks_by_idempotency_key ON tasks(idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+  // Scoped credentials: keys made before scopes existed were full admin and stay so; who made each
+  // key; the credential a node is bound to (NULL: the next registration binds it); audit retention by age.
+  `ALTER TABLE api_keys ADD COLUMN scopes_json TEXT NOT NULL DEFAULT '["admin"]';
+   ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+   ALTER TABLE nodes ADD COLUMN owner TEXT;
+   CREATE INDEX audit_log_by_time ON audit_log(at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

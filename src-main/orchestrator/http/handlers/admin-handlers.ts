@@ -1,3 +1,4 @@
+import { DEFAULT_KEY_SCOPES, mayGrantScopes } from "../../../../src-shared/auth/scopes.js";
 import { encodeSseComment } from "../../../../src-shared/streaming/sse-codec.js";
 import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-keys.js";
 import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
@@ -62,17 +63,24 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     },
 
     listApiKeys: ({ res }) => {
-      const builtin = ctx.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: ctx.startedAtMs, revoked_at_ms: null, source: t.source }));
-      const keys = ctx.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const }));
+      const builtin = ctx.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: ctx.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const] }));
+      const keys = ctx.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const, scopes: k.scopes }));
       res.json({ keys: [...builtin, ...keys] });
     },
 
     createApiKey: ({ body, res, identity }) => {
-      const { row, key } = ctx.apiKeys.create((body as CreateApiKeyRequest).name);
-      ctx.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id);
-      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name } });
-      ctx.logger.info({ identity: identity.label, key_fp6: row.fp6, name: row.name }, "API key created");
-      res.status(201).json({ id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", key });
+      const request = body as CreateApiKeyRequest;
+      const scopes = request.scopes ?? DEFAULT_KEY_SCOPES;
+      // The route is admin-only today; this holds even if that changes: no key mints more than it holds.
+      if (!mayGrantScopes(identity.scopes, scopes)) {
+        ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_create_refused", target: request.name, outcome: "denied", details: { scopes } });
+        throw new OrchError("FORBIDDEN_SCOPE", `a credential with scopes ${identity.scopes.join(", ")} cannot create a key with scopes ${scopes.join(", ")}`);
+      }
+      const { row, key } = ctx.apiKeys.create(request.name, scopes, identity.credentialId);
+      ctx.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id, row.scopes);
+      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name, scopes: row.scopes } });
+      ctx.logger.info({ identity: identity.label, key_fp6: row.fp6, name: row.name, scopes: row.scopes }, "API key created");
+      res.status(201).json({ id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", scopes: row.scopes, key });
     },
 
     revokeApiKey: ({ params, res, identity }) => {
@@ -86,8 +94,9 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.status(204).end();
     },
 
-    createLoginCode: ({ res }) => {
+    createLoginCode: ({ res, identity }) => {
       const code = ctx.dashboardSessions.issueCode();
+      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "login_code_created", target: "dashboard", outcome: "success" });
       res.status(201).json({ code, url: `${ctx.publicUrl()}/login?code=${code}`, expires_in_ms: LOGIN_CODE_TTL_MS });
     },
   };

@@ -1,18 +1,30 @@
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
-import { PoolIdConflict } from "../../registry/node-registry.js";
+import { NodeOwnerConflict, PoolIdConflict } from "../../registry/node-registry.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { RouteHandler } from "../../../../src-node/route-context.js";
+import type { Identity, RouteHandler } from "../../../../src-node/route-context.js";
 
 export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
+  /** Runs a node operation; a credential mismatch becomes 409 and (once a minute per node) an audit row. */
+  const asOwner = <T>(identity: Identity, action: string, nodeId: string, op: () => T): T => {
+    try {
+      return op();
+    } catch (err) {
+      if (!(err instanceof NodeOwnerConflict)) throw err;
+      if (err.recorded) ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action, target: nodeId, outcome: "denied", details: { reason: "node bound to another credential" } });
+      ctx.logger.warn({ node_id: nodeId, identity: identity.label, action }, "node operation refused: the node is bound to another credential");
+      throw new OrchError("CONFLICT", err.message, { details: { reason: "node_owned_by_other_credential" } });
+    }
+  };
+
   return {
     registerNode: ({ body, req: httpReq, res, identity }) => {
       const req = body as RegisterNodeRequest;
       try {
         // The worker accepts its own token only, so the orchestrator calls it back with that token.
-        ctx.registry.register(req, parseBearer(httpReq.headers.authorization));
+        asOwner(identity, "node_register_refused", req.node_id, () => ctx.registry.register(req, parseBearer(httpReq.headers.authorization), identity.credentialId));
       } catch (err) {
         ctx.metrics.nodeRegistrations.inc({ outcome: "error" });
         if (err instanceof PoolIdConflict) throw new OrchError("CONFLICT", err.message);
@@ -26,9 +38,9 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       res.json({ success: true, message: "Registered successfully", node_id: req.node_id, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
     },
 
-    nodeHeartbeat: ({ body, params, res }) => {
+    nodeHeartbeat: ({ body, params, res, identity }) => {
       const nodeId = params.id as string;
-      const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest);
+      const accepted = asOwner(identity, "node_heartbeat_refused", nodeId, () => ctx.registry.heartbeat(nodeId, body as HeartbeatRequest, identity.credentialId));
       ctx.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
       if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
       res.json({ success: true, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
@@ -36,10 +48,18 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
 
     deregisterNode: ({ params, res, identity }) => {
       const nodeId = params.id as string;
-      const removed = ctx.registry.deregister(nodeId);
+      const removed = asOwner(identity, "node_deregister_refused", nodeId, () => ctx.registry.deregister(nodeId, identity.credentialId));
       ctx.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
       if (!removed) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
       ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_deregistered", target: nodeId, outcome: "success" });
+      res.status(204).end();
+    },
+
+    forgetNode: ({ params, res, identity }) => {
+      const nodeId = params.id as string;
+      if (!ctx.registry.forget(nodeId, identity.label)) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
+      ctx.audit.record({ at_ms: Date.now(), identity: identity.label, action: "node_forgotten", target: nodeId, outcome: "success" });
+      ctx.logger.info({ node_id: nodeId, identity: identity.label }, "node forgotten: its credential binding is dropped");
       res.status(204).end();
     },
 
