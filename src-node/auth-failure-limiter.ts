@@ -6,7 +6,7 @@ export interface AuthFailureLimits {
   maxTrackedAddresses: number;
 }
 
-export const DEFAULT_AUTH_FAILURE_LIMITS: AuthFailureLimits = { maxFailures: 20, windowMs: 60_000, maxTrackedAddresses: 10_000 };
+export const DEFAULT_AUTH_FAILURE_LIMITS: AuthFailureLimits = { maxFailures: 100, windowMs: 60_000, maxTrackedAddresses: 10_000 };
 
 export type AuthFailureVerdict = { blocked: false } | { blocked: true; retryAfterMs: number };
 
