@@ -59,20 +59,21 @@ export class AuthFailureAudit {
   flush(): void {
     const now = this.now();
     const currentMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.dirty) {
-        const details = { count: bucket.count, minute_start_ms: bucket.minute, codes: [...bucket.codes], presented_fp6: [...bucket.fingerprints] };
-        const target = `${bucket.count} failed authentication(s); last ${bucket.lastTarget}`;
-        if (bucket.rowId === null) bucket.rowId = this.audit.record({ at_ms: bucket.lastAtMs, identity: `client:${bucket.address}`, action: "auth_failed", target, outcome: "denied", details });
-        else this.audit.update(bucket.rowId, bucket.lastAtMs, target, details);
-        bucket.dirty = false;
-      }
-      if (bucket.minute < currentMinute) this.buckets.delete(key);
-    }
+    const dirty = [...this.buckets.values()].filter((b) => b.dirty);
+    if (dirty.length > 0) this.audit.batch(() => dirty.forEach((b) => this.write(b)));
+    for (const [key, bucket] of this.buckets) if (bucket.minute < currentMinute) this.buckets.delete(key);
     if (now - this.lastPruneMs >= MINUTE_MS) {
       this.lastPruneMs = now;
       this.audit.prune(now);
     }
+  }
+
+  private write(bucket: Bucket): void {
+    const details = { count: bucket.count, minute_start_ms: bucket.minute, codes: [...bucket.codes], presented_fp6: [...bucket.fingerprints] };
+    const target = `${bucket.count} failed authentication(s); last ${bucket.lastTarget}`;
+    if (bucket.rowId === null) bucket.rowId = this.audit.record({ at_ms: bucket.lastAtMs, identity: `client:${bucket.address}`, action: "auth_failed", target, outcome: "denied", details });
+    else this.audit.update(bucket.rowId, bucket.lastAtMs, target, details);
+    bucket.dirty = false;
   }
 
   close(): void {

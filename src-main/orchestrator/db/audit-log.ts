@@ -56,6 +56,11 @@ export class AuditLog {
     this.updateStmt.run(atMs, truncateField(target), detailsJson(details), id);
   }
 
+  /** Runs several writes as one commit: one WAL append instead of one per row. */
+  batch(write: () => void): void {
+    this.db.transaction(write)();
+  }
+
   /** Drops rows older than the retention age and all but the newest `maxRows`. */
   prune(now: number): void {
     this.db.prepare(`DELETE FROM audit_log WHERE at_ms < ?`).run(now - this.retention.maxAgeMs);
