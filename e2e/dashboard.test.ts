@@ -341,8 +341,11 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
       });
       expect(command).toContain(`--orchestrator-url ${empty.url}`);
       const token = /LLORCH_API_TOKEN=(\S+)/.exec(command)?.[1] ?? "";
-      const res = await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } });
+      // The join token is a worker key: it registers a node, and cannot read the cluster.
+      const register = { node_id: "joined", machine_id: "joined-host", address: "http://127.0.0.1:9", pools: [], capabilities: { gpus: [] } };
+      const res = await fetch(`${empty.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(register) });
       expect(res.status).toBe(200);
+      expect((await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
       await p.screenshot({ path: join(SHOTS, "overview-empty.png") });
     } finally {
       await fresh.close();
