@@ -237,7 +237,10 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     await until("settings saved", async () => ((await (await orch.api("/v2/settings")).json()) as { admission_capacity: number }).admission_capacity === 64);
 
     await page.getByRole("textbox", { name: "New key name" }).fill("e2e-client");
+    // A read-only key: it may list nodes (the checks below), and the table shows its scope.
+    await page.getByRole("combobox", { name: "New key scope" }).selectOption("read");
     await page.getByRole("button", { name: "Create key" }).click();
+    await until("key listed with its scope", async () => (await textOf(page.locator('[data-key-name="e2e-client"] [data-testid="key-scopes"]'))) === "read" || null);
     const secret = page.getByTestId("secret-value");
     const oldKey = await until("new key shown once", async () => (await textOf(secret)) || null);
     expect(await withBearer(oldKey)).toEqual({ status: 200 });
@@ -325,8 +328,11 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
       });
       expect(command).toContain(`--orchestrator-url ${empty.url}`);
       const token = /LLORCH_API_TOKEN=(\S+)/.exec(command)?.[1] ?? "";
-      const res = await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } });
+      // The join token is a worker key: it registers a node, and cannot read the cluster.
+      const register = { node_id: "joined", machine_id: "joined-host", address: "http://127.0.0.1:9", pools: [], capabilities: { gpus: [] } };
+      const res = await fetch(`${empty.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(register) });
       expect(res.status).toBe(200);
+      expect((await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
       await p.screenshot({ path: join(SHOTS, "overview-empty.png") });
     } finally {
       await fresh.close();

@@ -35,7 +35,7 @@ const silent = { debug: () => undefined, warn: () => undefined, error: () => und
 const authenticator = {
   authenticate: (req: { headers: { authorization?: string } }) => {
     if (req.headers.authorization !== "Bearer good") throw new OrchError("MISSING_TOKEN", "token required");
-    return { kind: "token" as const, label: "token:abcdef" };
+    return { kind: "token" as const, label: "token:abcdef", scopes: ["admin" as const], credentialId: "builtin" };
   },
 };
 
@@ -58,6 +58,25 @@ async function call(method: string, path: string, headers: Record<string, string
 describe("buildApp", () => {
   it("refuses to start when a route has no handler", () => {
     expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: echo, upload, busy, thing/);
+  });
+
+  it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {
+    const requiredScopes = (r: RouteSpec): readonly "read"[] => {
+      throw new Error(`${r.path}: no scope`);
+    };
+    expect(() => buildApp({ routes, handlers, authenticator, logger: silent, serverName: "test", requiredScopes })).toThrow(/routes without a resolvable scope:\n\/echo\/\{id\}: no scope$/);
+  });
+
+  it("answers 403 FORBIDDEN_SCOPE to a valid credential without the route's scope", async () => {
+    const scoped = createServer(buildApp({ routes, handlers, authenticator: { authenticate: () => ({ kind: "token", label: "token:abcdef", scopes: ["read"], credentialId: "key:1" }) }, logger: silent, serverName: "test", requiredScopes: () => ["inference"] }));
+    await new Promise<void>((resolve) => scoped.listen(0, "127.0.0.1", resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(scoped.address() as AddressInfo).port}/echo/abc`, { method: "POST", headers: json, body: '{"n":1}' });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ code: "FORBIDDEN_SCOPE" });
+    } finally {
+      await new Promise<void>((resolve) => scoped.close(() => resolve()));
+    }
   });
 
   it("authenticates, validates params and body, and passes them to the handler", async () => {

@@ -1,13 +1,17 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import type { Scope } from "../src-shared/auth/scopes.js";
 import { JSON_MEDIA_TYPE, type ErrorStyle, type RouteSpec } from "../src-shared/contract/route-spec.js";
 import { errorEnvelope } from "../src-shared/errors/error-envelope.js";
+import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
 import type { Authenticator } from "./authenticator.js";
+import { bodyDeadline, DEFAULT_BODY_LIMITS, uploadRate, type BodyLimits } from "./body-deadline.js";
 import { sendError } from "./error-sender.js";
 import { renderError } from "./render-error.js";
 import { requestBody } from "./request-body.js";
 import { requestLogging, type ServerLogger } from "./request-logging.js";
 import { parsePart, parsePathParams } from "./request-validation.js";
-import { ANONYMOUS, type Identity, type RouteHandler, type RouteHandlers } from "./route-context.js";
+import { routeAuth } from "./route-auth.js";
+import type { Identity, RouteHandler, RouteHandlers } from "./route-context.js";
 
 export interface AppOptions {
   routes: readonly RouteSpec[];
@@ -22,6 +26,15 @@ export interface AppOptions {
   extra?: (app: express.Express) => void;
   /** Lets a route skip auth at run time (e.g. /metrics when configured public). */
   isPublic?: (route: RouteSpec) => boolean;
+  /**
+   * The scopes that admit a caller to each authenticated route (orchestrator). Resolved for every
+   * route at start, so a route without one is a startup error; absent, any valid credential passes.
+   */
+  requiredScopes?: (route: RouteSpec) => readonly Scope[];
+  /** Failed authentications per client address; past the limit they answer 429. */
+  authFailures?: AuthFailureLimiter;
+  /** Body deadline and upload rate (defaults: 30 s, 64 KiB per 10 s). */
+  bodyLimits?: BodyLimits;
 }
 
 /** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
@@ -39,25 +52,27 @@ function styleForPath(path: string): ErrorStyle {
 export function buildApp(opts: AppOptions): express.Express {
   const missing = opts.routes.filter((r) => opts.handlers[r.operationId] === undefined).map((r) => r.operationId);
   if (missing.length > 0) throw new Error(`no handler for routes: ${missing.join(", ")}`);
+  const scopesByRoute = resolveScopes(opts);
+  const bodyLimits = opts.bodyLimits ?? DEFAULT_BODY_LIMITS;
 
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
   app.use(requestLogging(opts.logger));
+  app.use(bodyDeadline(bodyLimits));
   for (const guard of opts.guards ?? []) app.use(guard);
 
   for (const route of opts.routes) {
     const style = route.errorStyle ?? "envelope";
     const handler = opts.handlers[route.operationId] as RouteHandler;
-    const authenticate: RequestHandler = (req, res, next) => {
-      try {
-        res.locals.identity = route.auth && !(opts.isPublic?.(route) ?? false) ? opts.authenticator.authenticate(req, res) : ANONYMOUS;
-        next();
-      } catch (err) {
-        next(err);
-      }
-    };
+    const requiredScopes = scopesByRoute.get(route);
+    const authenticate = routeAuth(route, {
+      authenticator: opts.authenticator,
+      isPublic: () => opts.isPublic?.(route) ?? false,
+      ...(requiredScopes !== undefined ? { requiredScopes } : {}),
+      ...(opts.authFailures !== undefined ? { failures: opts.authFailures } : {}),
+    });
     const jsonSchema = route.body?.content[JSON_MEDIA_TYPE] ?? null;
     const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
@@ -70,7 +85,8 @@ export function buildApp(opts: AppOptions): express.Express {
       }
     };
     const onError = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => renderError(err, res, style, opts.logger, opts.serverName);
-    const middleware = route.body ? [authenticate, ...requestBody(route), handle] : [authenticate, handle];
+    const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...requestBody(route)] : requestBody(route);
+    const middleware = [authenticate, ...bodyHandling, handle];
     app[route.method](expressPath(route.path), ...middleware, onError);
   }
 
@@ -84,6 +100,23 @@ export function buildApp(opts: AppOptions): express.Express {
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => renderError(err, res, styleForPath(req.path), opts.logger, opts.serverName));
   return app;
+}
+
+/** Every authenticated route's scopes, resolved once; all routes without one are named in one startup error. */
+function resolveScopes(opts: AppOptions): Map<RouteSpec, readonly Scope[]> {
+  const resolved = new Map<RouteSpec, readonly Scope[]>();
+  const { requiredScopes } = opts;
+  if (requiredScopes === undefined) return resolved;
+  const problems: string[] = [];
+  for (const route of opts.routes.filter((r) => r.auth)) {
+    try {
+      resolved.set(route, requiredScopes(route));
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (problems.length > 0) throw new Error(`routes without a resolvable scope:\n${problems.join("\n")}`);
+  return resolved;
 }
 
 /** OpenAPI `{param}` → express `:param`. */

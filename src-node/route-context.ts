@@ -1,13 +1,21 @@
 import type { Request, Response } from "express";
+import type { Scope } from "../src-shared/auth/scopes.js";
 
 /** Who made a request: a bearer token or dashboard session (by fingerprint), or nobody (open routes). */
 export interface Identity {
   kind: "token" | "session" | "anonymous";
   /** `token:<fp6>`, `session:<fp6>` or `anonymous`: what logs and the audit table carry. */
   label: string;
+  /** What this credential may do; the server layer checks them against the route's scopes. */
+  scopes: readonly Scope[];
+  /**
+   * A stable name of the credential that survives restarts and rotation of its value where it
+   * should (`key:<id>`, `builtin` for configured/generated tokens): what a node is bound to.
+   */
+  credentialId: string;
 }
 
-export const ANONYMOUS: Identity = { kind: "anonymous", label: "anonymous" };
+export const ANONYMOUS: Identity = { kind: "anonymous", label: "anonymous", scopes: [], credentialId: "anonymous" };
 
 /**
  * What a route handler receives: the request with params, query and body already validated by the

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { OrchestratorConfigInput } from "../src-shared/config/orchestrator-config.js";
-import { createOrchestrator, loadOrchestratorConfig, type Orchestrator } from "../src-main/orchestrator/index.js";
+import { createOrchestrator, loadOrchestratorConfig, type Orchestrator, type OrchestratorOptions } from "../src-main/orchestrator/index.js";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef0123456789abcdef";
 
@@ -21,8 +21,17 @@ export interface TestOrchestrator {
   close(): Promise<void>;
 }
 
+/** Server and auth-failure limits for a test orchestrator. */
+export type TestOrchestratorLimits = Pick<OrchestratorOptions, "serverLimits" | "authFailureLimits">;
+
+/**
+ * Test files make many deliberate auth failures from 127.0.0.1 (one per route and credential), which
+ * the production limit would turn into 429s; auth-limits.test.ts runs with the production limit.
+ */
+const TEST_AUTH_FAILURE_LIMITS = { maxFailures: 100_000 };
+
 /** A real orchestrator on 127.0.0.1 with a temp data dir and captured JSON logs. */
-export async function startTestOrchestrator(overrides: Partial<OrchestratorConfigInput> = {}, dataDir?: string): Promise<TestOrchestrator> {
+export async function startTestOrchestrator(overrides: Partial<OrchestratorConfigInput> = {}, dataDir?: string, limits: TestOrchestratorLimits = { authFailureLimits: TEST_AUTH_FAILURE_LIMITS }): Promise<TestOrchestrator> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "llorch-orch-"));
   const logs: string[] = [];
   const sink = new Writable({
@@ -33,7 +42,7 @@ export async function startTestOrchestrator(overrides: Partial<OrchestratorConfi
   });
   const make = (bind: string) => {
     const config = loadOrchestratorConfig({ env: {}, overrides: { bind_addr: bind, data_dir: dir, api_tokens: [TEST_TOKEN], pool_probe_interval_ms: 1000, log_level: "debug", ...overrides } });
-    return createOrchestrator({ config, logDestination: sink });
+    return createOrchestrator({ config, logDestination: sink, ...limits });
   };
   let orchestrator = make(overrides.bind_addr ?? "127.0.0.1:0");
   let url = await orchestrator.listen();

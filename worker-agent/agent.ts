@@ -1,9 +1,9 @@
 import { mkdir } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
-import { applyServerTimeouts } from "../src-node/server-timeouts.js";
+import { createLimitedServer, WORKER_SERVER_LIMITS } from "../src-node/http-server.js";
 import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
@@ -166,9 +166,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         reloadPool,
         log: log.child({ component: "http" }),
       });
-      server = createServer(app);
-      // No request timeout: SSE streams and model uploads are long.
-      applyServerTimeouts(server, { headersTimeoutMs: 30_000, requestTimeoutMs: 0 });
+      // No server-wide request timeout (model uploads are long): build-app bounds bodies instead.
+      server = createLimitedServer(app, WORKER_SERVER_LIMITS);
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once("error", reject);

@@ -16,9 +16,9 @@ const asKey = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe("administration API", () => {
   it("rotates an API key: two live keys during rotation, the old one refused after revoke, only fingerprints listed", async () => {
-    const old = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "ci" }) })).json());
+    const old = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "ci", scopes: ["read"] }) })).json());
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: asKey(old.key) })).status).toBe(200);
-    const next = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "ci (rotated)" }) })).json());
+    const next = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "ci (rotated)", scopes: ["read"] }) })).json());
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: asKey(old.key) })).status).toBe(200);
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: asKey(next.key) })).status).toBe(200);
     expect((await orch.api(`/v2/auth/keys/${old.id}`, { method: "DELETE" })).status).toBe(204);
@@ -31,7 +31,7 @@ describe("administration API", () => {
   });
 
   it("keeps API keys across a restart (stored hashed) and refuses revoked ones after it", async () => {
-    const key = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "persisted" }) })).json());
+    const key = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "persisted", scopes: ["read"] }) })).json());
     await orch.restart();
     expect((await fetch(`${orch.url}/v2/nodes`, { headers: asKey(key.key) })).status).toBe(200);
   });

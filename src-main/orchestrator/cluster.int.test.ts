@@ -190,7 +190,7 @@ describe("orchestrator with two real worker agents", () => {
 
 describe("joining with a dashboard-created key", () => {
   it("a worker started with an API key (not the orchestrator's token) registers and serves tasks", async () => {
-    const created = (await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "worker join" }) })).json()) as { key: string };
+    const created = (await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "worker join", scopes: ["worker"] }) })).json()) as { key: string };
     const c = await startWorkerProcess({ nodeId: "node-c", models: ["tiny-chatml"], orchestratorUrl: orch.url, token: created.key, slots: 1 });
     try {
       await waitForCluster({ "node-c": 1 });

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Request } from "express";
@@ -8,14 +8,19 @@ import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
+import { requiredScopes } from "../../src-shared/contract/route-scopes.js";
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
-import { applyServerTimeouts } from "../../src-node/server-timeouts.js";
+import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type ServerLimits } from "../../src-node/http-server.js";
+import { LogRateLimiter } from "../../src-node/log-rate-limiter.js";
+import { clientAddress } from "../../src-node/route-auth.js";
+import { AuthFailureAudit } from "./auth/auth-failure-audit.js";
 import { SessionStore } from "./scheduling/session-store.js";
 import { DashboardSessions } from "./auth/dashboard-sessions.js";
 import { bootstrapApiTokens, StartupRefused, type ApiToken } from "./auth/api-token-bootstrap.js";
 import { listClusterModels, type ResolvedModel } from "./catalog/model-resolver.js";
-import { AuditLog } from "./db/audit-log.js";
+import { AuditLog, truncateField, type AuditEntry } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
 import { stagingHandlers } from "./http/handlers/staging-handlers.js";
 import { createCatalogAndStaging } from "./staging/staging-setup.js";
@@ -66,6 +71,9 @@ export interface OrchestratorOptions {
   config: OrchestratorConfig;
   /** Where JSON log lines go besides the dashboard's log ring (default stdout). */
   logDestination?: DestinationStream;
+  /** Tests shorten these to watch hostile clients being cut; production uses the defaults. */
+  serverLimits?: Partial<ServerLimits>;
+  authFailureLimits?: Partial<AuthFailureLimits>;
 }
 
 export interface Orchestrator {
@@ -83,6 +91,8 @@ export interface Orchestrator {
   nodeStatus(nodeId: string): NodeStatus | undefined;
   /** The nodes as GET /v2/nodes lists them. */
   nodes(): NodeInfo[];
+  /** The newest audit rows, newest first (who did what; failed authentications aggregated per client and minute). */
+  auditTrail(limit: number): AuditEntry[];
   /** Called (at most once per burst is the listener's business) whenever a node changes or is lost; returns the unsubscribe. */
   onNodesChanged(listener: () => void): () => void;
 }
@@ -101,7 +111,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const getConfig = runtime.config;
   const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
-  for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id);
+  for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
   const poolDesired = new PoolDesiredState(new PoolDesiredStore(db));
   const registry = new NodeRegistry(new NodeStore(db), poolDesired);
@@ -186,12 +196,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     logger,
   };
 
-
+  // Failed authentications cost bounded disk: aggregated audit rows, rate-limited log lines.
+  const authFailureAudit = new AuthFailureAudit(audit);
+  const authFailureLog = new LogRateLimiter();
   const onAuthFailure = (req: Request, presented: string | null, code: "MISSING_TOKEN" | "BAD_TOKEN") => {
-    logger.warn({ path: req.path, method: req.method, code, presented_fp6: presented, event: "auth_failed" }, "authentication failed");
-    audit.record({ at_ms: Date.now(), identity: presented ? `token:${presented}` : "anonymous", action: "auth_failed", target: `${req.method} ${req.path}`, outcome: "denied", details: { code } });
+    const client = clientAddress(req);
+    const target = `${req.method} ${truncateField(req.path)}`;
+    authFailureAudit.record(client, code, target, presented);
+    // Per address and presented token: a new bad token is still seen; the total cap bounds the rest.
+    const decision = authFailureLog.decide(`${client}|${presented ?? code}`);
+    if (decision.log) logger.warn({ client, path: truncateField(req.path), method: req.method, code, presented_fp6: presented, suppressed_since_last: decision.suppressed, event: "auth_failed" }, "authentication failed");
     const heartbeat = /^\/v2\/nodes\/([^/]+)\/heartbeat$/.exec(req.path);
-    if (heartbeat) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
+    // Known nodes only: a label per made-up id would let unauthenticated requests grow the metrics.
+    if (heartbeat && registry.get(heartbeat[1] as string) !== undefined) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
   };
   // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
   const authenticator = withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
@@ -217,11 +234,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     serverName: "orchestrator",
     guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
+    requiredScopes,
+    authFailures: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits }),
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });
 
-  const server: Server = createServer(app);
-  applyServerTimeouts(server, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 });
+  const server: Server = createLimitedServer(app, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits });
   const timers: NodeJS.Timeout[] = [];
 
   return {
@@ -233,6 +251,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     logger,
     nodeStatus: (nodeId) => registry.get(nodeId)?.status,
     nodes: () => nodes.list(),
+    auditTrail: (limit) => audit.recent(limit),
     onNodesChanged(listener) {
       registry.on("changed", listener);
       registry.on("lost", listener);
@@ -269,6 +288,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       reconciler.close();
       await staging.close();
       stopCatalogSync();
+      authFailureAudit.close();
       await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

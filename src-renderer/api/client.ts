@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Scope } from "../../src-shared/auth/scopes.js";
 import { ApiKeyListResponseSchema, CreatedApiKeySchema, NodeDrainResponseSchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
 import { SettingsSchema, type SettingsUpdate } from "../../src-shared/dashboard/settings.js";
@@ -66,7 +67,7 @@ export class ApiClient {
   settings = () => this.request("/v2/settings", SettingsSchema);
   updateSettings = (update: SettingsUpdate) => this.request("/v2/settings", SettingsSchema, { method: "PUT", body: update });
   apiKeys = () => this.request("/v2/auth/keys", ApiKeyListResponseSchema);
-  createApiKey = (name: string) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name } });
+  createApiKey = (name: string, scopes: readonly Scope[]) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name, scopes } });
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);

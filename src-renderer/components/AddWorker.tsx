@@ -15,7 +15,7 @@ export function AddWorker() {
   const create = async () => {
     setBusy(true);
     try {
-      const created = await api.createApiKey("worker join");
+      const created = await api.createApiKey("worker join", ["worker"]);
       setToken(created.key);
     } catch (err) {
       reportError("Could not create a join token", toApiError(err));

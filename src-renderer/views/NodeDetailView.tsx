@@ -22,6 +22,8 @@ const EVENT_TONE: Record<NodeEvent["kind"], "ok" | "warn" | "bad" | "info" | "id
   drained: "idle",
   undrained: "info",
   pool: "info",
+  refused: "bad",
+  forgotten: "idle",
 };
 
 export function NodeDetailView({ nodeId }: { nodeId: string }) {

@@ -1,10 +1,16 @@
 import { ORCHESTRATOR_ROUTES } from "./orchestrator-routes.js";
 import { ORCHESTRATOR_API_INFO, WORKER_API_INFO, buildOpenApiDocument, type OpenApiDocument } from "./openapi.js";
+import { requiredScopes } from "./route-scopes.js";
 import { WORKER_ROUTES } from "./worker-routes.js";
 
-/** The document served at /openapi.json and written to docs/openapi.json. */
+/** The document served at /openapi.json and written to docs/openapi.json; each authenticated operation names its scopes (`x-scopes`). */
 export function buildOrchestratorOpenApi(): OpenApiDocument {
-  return buildOpenApiDocument(ORCHESTRATOR_ROUTES, ORCHESTRATOR_API_INFO);
+  const doc = buildOpenApiDocument(ORCHESTRATOR_ROUTES, ORCHESTRATOR_API_INFO);
+  for (const route of ORCHESTRATOR_ROUTES) {
+    const operation = doc.paths[route.path]?.[route.method];
+    if (route.auth && operation !== undefined) operation["x-scopes"] = [...requiredScopes(route)];
+  }
+  return doc;
 }
 
 /** The worker agent's document, written to docs/worker-openapi.json. */

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Scope } from "../auth/scopes.js";
 
 export type HttpMethod = "get" | "post" | "put" | "delete";
 
@@ -26,6 +27,11 @@ export interface RouteSpec {
   readonly tag: string;
   /** Bearer token required (everything but /health). */
   readonly auth: boolean;
+  /**
+   * Credential scopes any one of which admits the caller (admin always does). Absent: the default
+   * for the path prefix (route-scopes.ts); a route neither covers fails at start-up.
+   */
+  readonly scopes?: readonly Scope[];
   /** One schema per `{param}` in the path. */
   readonly pathParams?: Readonly<Record<string, z.ZodType>>;
   readonly query?: z.ZodObject;

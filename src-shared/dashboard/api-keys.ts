@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ScopeListSchema } from "../auth/scopes.js";
 import { NodeEligibilitySchema } from "../nodes/node-info.js";
 
 /** An API key as listed (never the key itself: only its fingerprint). */
@@ -10,6 +11,8 @@ export const ApiKeyInfoSchema = z.object({
   revoked_at_ms: z.int().min(0).nullable(),
   /** Keys from LLORCH_API_TOKEN(S) or the generated file cannot be revoked here. */
   source: z.enum(["config", "generated", "api-key"]),
+  /** What the key may do; configured and generated tokens are admin. */
+  scopes: ScopeListSchema,
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
 
@@ -18,6 +21,8 @@ export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponseSchema>;
 
 export const CreateApiKeyRequestSchema = z.strictObject({
   name: z.string().trim().min(1, "name the key (e.g. who uses it)").max(100),
+  /** Default ["inference"]; never more than the creating credential holds. */
+  scopes: ScopeListSchema.optional(),
 });
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequestSchema>;
 

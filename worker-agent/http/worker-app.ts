@@ -1,5 +1,7 @@
 import type express from "express";
+import { AuthFailureLimiter } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
+import type { BodyLimits } from "../../src-node/body-deadline.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
 import type { GrantVerifier } from "../staging/grant-verifier.js";
@@ -17,6 +19,8 @@ export interface WorkerApiDeps extends WorkerHandlerDeps {
   /** Staging: pulls from peers, and the verifier of grants peers present to read from this node. */
   pulls: ModelPulls;
   grants: GrantVerifier;
+  /** Tests shorten the body deadline and upload rate; production uses the defaults. */
+  bodyLimits?: BodyLimits;
 }
 
 /**
@@ -31,5 +35,7 @@ export function createWorkerApp(deps: WorkerApiDeps): express.Express {
     logger: deps.log,
     serverName: "worker",
     guards: deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })],
+    authFailures: new AuthFailureLimiter(),
+    ...(deps.bodyLimits !== undefined ? { bodyLimits: deps.bodyLimits } : {}),
   });
 }

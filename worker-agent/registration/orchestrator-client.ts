@@ -29,13 +29,15 @@ export class OrchestratorClient {
     try {
       const health = await fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
       await health.body?.cancel();
-      // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected.
+      // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected, except
+      // that a worker-scoped key is valid yet may not list nodes (403 FORBIDDEN_SCOPE).
       const auth = await fetch(new URL("/v2/nodes", this.baseUrl), {
         headers: { authorization: `Bearer ${this.token}` },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      await auth.body?.cancel();
-      const tokenAccepted = auth.status === 401 || auth.status === 403 ? false : auth.ok ? true : undefined;
+      const authBody = await auth.text().catch(() => "");
+      const scopedKey = auth.status === 403 && authBody.includes('"FORBIDDEN_SCOPE"');
+      const tokenAccepted = scopedKey ? true : auth.status === 401 || auth.status === 403 ? false : auth.ok ? true : undefined;
       return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
     } catch (error) {
       return { reachable: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };

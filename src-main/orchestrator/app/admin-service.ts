@@ -3,6 +3,8 @@ import type { ApiKeyInfo, CreateApiKeyRequest, CreatedApiKey, LoginCodeResponse 
 import type { LogEntry, LogListQuery } from "../../../src-shared/dashboard/cluster-events.js";
 import type { Settings, SettingsUpdate } from "../../../src-shared/dashboard/settings.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { DEFAULT_KEY_SCOPES, mayGrantScopes } from "../../../src-shared/auth/scopes.js";
+import type { Identity } from "../../../src-node/route-context.js";
 import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import type { ApiKeyStore } from "../db/api-key-store.js";
@@ -31,17 +33,23 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
   apiKeys(): ApiKeyInfo[] {
-    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source }));
-    const keys = this.deps.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const }));
+    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const] }));
+    const keys = this.deps.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const, scopes: k.scopes }));
     return [...builtin, ...keys];
   }
 
-  createApiKey(req: CreateApiKeyRequest, actor: string): CreatedApiKey {
-    const { row, key } = this.deps.apiKeys.create(req.name);
-    this.deps.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id);
-    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name } });
-    this.deps.logger.info({ identity: actor, key_fp6: row.fp6, name: row.name }, "API key created");
-    return { id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", key };
+  /** No key mints more than it holds: the scopes asked for must be within the creator's own. */
+  createApiKey(req: CreateApiKeyRequest, actor: Identity): CreatedApiKey {
+    const scopes = req.scopes ?? DEFAULT_KEY_SCOPES;
+    if (!mayGrantScopes(actor.scopes, scopes)) {
+      this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "api_key_create_refused", target: req.name, outcome: "denied", details: { scopes } });
+      throw new OrchError("FORBIDDEN_SCOPE", `a credential with scopes ${actor.scopes.join(", ")} cannot create a key with scopes ${scopes.join(", ")}`);
+    }
+    const { row, key } = this.deps.apiKeys.create(req.name, scopes, actor.credentialId);
+    this.deps.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id, row.scopes);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name, scopes: row.scopes } });
+    this.deps.logger.info({ identity: actor.label, key_fp6: row.fp6, name: row.name, scopes: row.scopes }, "API key created");
+    return { id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", scopes: row.scopes, key };
   }
 
   revokeApiKey(id: string, actor: string): void {
@@ -54,8 +62,9 @@ export class AdminService {
   }
 
   /** A one-time dashboard login code and the URL that redeems it. */
-  loginCode(): LoginCodeResponse {
+  loginCode(actor: string): LoginCodeResponse {
     const code = this.deps.dashboardSessions.issueCode();
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "login_code_created", target: "dashboard", outcome: "success" });
     return { code, url: `${this.deps.publicUrl()}/login?code=${code}`, expires_in_ms: LOGIN_CODE_TTL_MS };
   }
 

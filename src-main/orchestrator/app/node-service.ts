@@ -8,7 +8,13 @@ import type { AuditLog } from "../db/audit-log.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { PoolProber } from "../probes/pool-prober.js";
 import type { NodeRecord } from "../registry/node-record.js";
-import { PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
+import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
+
+/** Who asks: the label logs and audit rows carry, and the credential a node is bound to. */
+export interface NodeActor {
+  label: string;
+  credentialId: string;
+}
 
 export interface NodeServiceDeps {
   config: () => OrchestratorConfig;
@@ -23,37 +29,47 @@ export interface NodeServiceDeps {
 export class NodeService {
   constructor(private readonly deps: NodeServiceDeps) {}
 
-  /** Registers (idempotently) and probes the advertised address; returns the next heartbeat interval. */
-  register(req: RegisterNodeRequest, credential: string | undefined, actor: string): number {
+  /**
+   * Registers (idempotently) and probes the advertised address; returns the next heartbeat interval.
+   * A node is bound to the credential that first registered it: only that one may act on it.
+   */
+  register(req: RegisterNodeRequest, credential: string | undefined, actor: NodeActor): number {
     try {
       // The worker accepts its own token only, so the orchestrator calls it back with that token.
-      this.deps.registry.register(req, credential);
+      this.asOwner(actor, "node_register_refused", req.node_id, () => this.deps.registry.register(req, credential, actor.credentialId));
     } catch (err) {
       this.deps.metrics.nodeRegistrations.inc({ outcome: "error" });
       if (err instanceof PoolIdConflict) throw new OrchError("CONFLICT", err.message);
       throw err;
     }
     this.deps.metrics.nodeRegistrations.inc({ outcome: "success" });
-    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "node_registered", target: req.node_id, outcome: "success", details: { pools: req.pools, address: req.address } });
-    this.deps.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: actor }, "node registered");
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_registered", target: req.node_id, outcome: "success", details: { pools: req.pools, address: req.address } });
+    this.deps.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: actor.label }, "node registered");
     // Probe at registration: measures reachability of the address the node advertised.
     void this.deps.prober.probeNode(req.node_id);
     return this.deps.config().heartbeat_interval_ms;
   }
 
   /** Applies a heartbeat; an unknown or Offline node must register again (404). */
-  heartbeat(nodeId: string, body: HeartbeatRequest): number {
-    const accepted = this.deps.registry.heartbeat(nodeId, body);
+  heartbeat(nodeId: string, body: HeartbeatRequest, actor: NodeActor): number {
+    const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId));
     this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
     if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
     return this.deps.config().heartbeat_interval_ms;
   }
 
-  deregister(nodeId: string, actor: string): void {
-    const removed = this.deps.registry.deregister(nodeId);
+  deregister(nodeId: string, actor: NodeActor): void {
+    const removed = this.asOwner(actor, "node_deregister_refused", nodeId, () => this.deps.registry.deregister(nodeId, actor.credentialId));
     this.deps.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
     if (!removed) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
-    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "node_deregistered", target: nodeId, outcome: "success" });
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_deregistered", target: nodeId, outcome: "success" });
+  }
+
+  /** Admin: drops a node and its credential binding (a machine replaced, a key lost). */
+  forget(nodeId: string, actor: string): void {
+    if (!this.deps.registry.forget(nodeId, actor)) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "node_forgotten", target: nodeId, outcome: "success" });
+    this.deps.logger.info({ node_id: nodeId, identity: actor }, "node forgotten: its credential binding is dropped");
   }
 
   list(): NodeInfo[] {
@@ -77,6 +93,18 @@ export class NodeService {
   /** Online nodes, for summaries (capabilities, Ollama's /api/ps). */
   online(): NodeRecord[] {
     return this.deps.registry.list().filter((n) => n.status === "Online");
+  }
+
+  /** Runs a node operation; a credential mismatch becomes 409 and (once a minute per node) an audit row. */
+  private asOwner<T>(actor: NodeActor, action: string, nodeId: string, op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      if (!(err instanceof NodeOwnerConflict)) throw err;
+      if (err.recorded) this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason: "node bound to another credential" } });
+      this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action }, "node operation refused: the node is bound to another credential");
+      throw new OrchError("CONFLICT", err.message, { details: { reason: "node_owned_by_other_credential" } });
+    }
   }
 
   private get(nodeId: string): NodeRecord {

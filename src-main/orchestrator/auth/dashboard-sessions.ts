@@ -68,13 +68,3 @@ export class DashboardSessions {
 
   static readonly cookieMaxAgeSeconds = SESSION_TTL_MS / 1000;
 }
-
-/** Reads one cookie from a Cookie header without a parser dependency. */
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (header === undefined) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return null;
-}

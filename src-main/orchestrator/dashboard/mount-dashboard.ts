@@ -20,7 +20,9 @@ export function mountDashboard(app: express.Express, dir: string, sessions: Dash
       res.status(401).type("text/plain").send("This login link is invalid or was already used. Ask the orchestrator for a new one (it prints a fresh link at start).\n");
       return;
     }
-    res.setHeader("Set-Cookie", `${sessionCookieName(req.socket.localPort ?? 0)}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}`);
+    // Secure only over TLS (req.secure); the orchestrator serves plain HTTP until TLS lands (docs/SECURITY.md).
+    const secure = req.secure ? "; Secure" : "";
+    res.setHeader("Set-Cookie", `${sessionCookieName(req.socket.localPort ?? 0)}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}${secure}`);
     res.redirect(302, "/");
   });
   if (!existsSync(join(dir, "index.html"))) {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { ScopeListSchema, type Scope } from "../../../src-shared/auth/scopes.js";
 import { fp6, tokenDigest } from "../auth/bearer.js";
 import type { Db } from "./database.js";
 
@@ -10,17 +11,27 @@ const ApiKeyRowSchema = z.object({
   fp6: z.string(),
   created_at_ms: z.number(),
   revoked_at_ms: z.number().nullable(),
+  scopes: ScopeListSchema,
+  /** The credential id of whoever created the key (audit); null for keys older than scopes. */
+  created_by: z.string().nullable(),
 });
 export type ApiKeyRow = z.infer<typeof ApiKeyRowSchema>;
 
-/** API keys created at run time (dashboard Settings): stored as SHA-256 digests, shown once. */
+function parseRow(raw: unknown): ApiKeyRow {
+  const r = raw as Record<string, unknown>;
+  return ApiKeyRowSchema.parse({ ...r, scopes: JSON.parse(String(r["scopes_json"])) as unknown });
+}
+
+/** API keys created at run time (dashboard Settings): stored as SHA-256 digests with their scopes, shown once. */
 export class ApiKeyStore {
   constructor(private readonly db: Db) {}
 
-  create(name: string): { row: ApiKeyRow; key: string } {
+  create(name: string, scopes: readonly Scope[], createdBy: string): { row: ApiKeyRow; key: string } {
     const key = `llo_${randomBytes(32).toString("hex")}`;
-    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null };
-    this.db.prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms) VALUES (?, ?, ?, ?, ?, NULL)`).run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms);
+    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy };
+    this.db
+      .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`)
+      .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy);
     return { row, key };
   }
 
@@ -34,10 +45,10 @@ export class ApiKeyStore {
 
   get(id: string): ApiKeyRow | null {
     const raw = this.db.prepare(`SELECT * FROM api_keys WHERE id = ?`).get(id);
-    return raw === undefined ? null : ApiKeyRowSchema.parse(raw);
+    return raw === undefined ? null : parseRow(raw);
   }
 
   list(): ApiKeyRow[] {
-    return this.db.prepare(`SELECT * FROM api_keys ORDER BY created_at_ms`).all().map((r) => ApiKeyRowSchema.parse(r));
+    return this.db.prepare(`SELECT * FROM api_keys ORDER BY created_at_ms`).all().map(parseRow);
   }
 }

@@ -130,6 +130,12 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX staging_jobs_by_state ON staging_jobs(state);
    CREATE INDEX staging_jobs_by_created ON staging_jobs(created_at_ms);`,
+  // Scoped credentials: keys made before scopes existed were full admin and stay so; who made each
+  // key; the credential a node is bound to (NULL: the next registration binds it); audit retention by age.
+  `ALTER TABLE api_keys ADD COLUMN scopes_json TEXT NOT NULL DEFAULT '["admin"]';
+   ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+   ALTER TABLE nodes ADD COLUMN owner TEXT;
+   CREATE INDEX audit_log_by_time ON audit_log(at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

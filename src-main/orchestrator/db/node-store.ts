@@ -19,6 +19,7 @@ const NodeRowSchema = z.object({
   eligibility: NodeEligibilitySchema,
   registered_at_ms: z.number(),
   last_heartbeat_ms: z.number(),
+  owner: z.string().nullable(),
 });
 
 const NodeEventRowSchema = z.object({
@@ -39,11 +40,11 @@ export class NodeStore {
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, eligibility, registered_at_ms, last_heartbeat_ms)
-       VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @eligibility, @registered_at_ms, @last_heartbeat_ms)
+      `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, eligibility, registered_at_ms, last_heartbeat_ms, owner)
+       VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @eligibility, @registered_at_ms, @last_heartbeat_ms, @owner)
        ON CONFLICT(node_id) DO UPDATE SET machine_id=excluded.machine_id, address=excluded.address, version=excluded.version,
          capabilities_json=excluded.capabilities_json, pools_json=excluded.pools_json, models_json=excluded.models_json,
-         status=excluded.status, eligibility=excluded.eligibility, registered_at_ms=excluded.registered_at_ms, last_heartbeat_ms=excluded.last_heartbeat_ms`,
+         status=excluded.status, eligibility=excluded.eligibility, registered_at_ms=excluded.registered_at_ms, last_heartbeat_ms=excluded.last_heartbeat_ms, owner=excluded.owner`,
     );
     this.statusStmt = db.prepare(`UPDATE nodes SET status = ?, last_heartbeat_ms = ?, models_json = ? WHERE node_id = ?`);
     this.deleteStmt = db.prepare(`DELETE FROM nodes WHERE node_id = ?`);
@@ -64,6 +65,7 @@ export class NodeStore {
       eligibility: node.eligibility,
       registered_at_ms: node.registered_at_ms,
       last_heartbeat_ms: node.last_heartbeat_ms,
+      owner: node.owner,
     });
   }
 
@@ -100,6 +102,7 @@ export class NodeStore {
         eligibility: row.eligibility,
         registered_at_ms: row.registered_at_ms,
         last_heartbeat_ms: row.last_heartbeat_ms,
+        owner: row.owner,
       };
     });
   }

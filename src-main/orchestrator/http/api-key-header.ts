@@ -2,6 +2,7 @@ import type { Request } from "express";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { fp6 } from "../auth/bearer.js";
 import type { TokenSet } from "../auth/token-set.js";
+import { credentialIdOf } from "./orchestrator-authenticator.js";
 import type { Authenticator } from "../../../src-node/authenticator.js";
 
 /**
@@ -14,7 +15,7 @@ export function withApiKeyHeader(inner: Authenticator, tokens: TokenSet, onFailu
       const key = req.headers["x-api-key"];
       if (req.headers.authorization !== undefined || typeof key !== "string" || key === "") return inner.authenticate(req, res);
       const match = tokens.match(key);
-      if (match) return { kind: "token", label: `token:${match.fp6}` };
+      if (match) return { kind: "token", label: `token:${match.fp6}`, scopes: match.scopes, credentialId: credentialIdOf(match) };
       onFailure(req, fp6(key));
       throw new OrchError("BAD_TOKEN", "the x-api-key is not valid", { hint: "use LLORCH_API_TOKEN or the token in <data dir>/api-token" });
     },

@@ -21,6 +21,11 @@ export interface NodeRecord {
   registered_at_ms: number;
   last_heartbeat_ms: number;
   /**
+   * The credential that first registered the node (`builtin`, `key:<id>`); only it may heartbeat,
+   * re-register, move or deregister the node until an admin forgets it. Null: bound at the next registration.
+   */
+  owner: string | null;
+  /**
    * The bearer token the node registered with; the orchestrator presents it when calling the node
    * (a worker accepts its own token). In memory only: nodes re-register after a restart.
    */

@@ -23,6 +23,24 @@ export interface NodeRegistryEvents {
 /** Registration refused: a pool id is already served by another live node. */
 export class PoolIdConflict extends Error {}
 
+/**
+ * A node id is bound to another credential: re-registering, heartbeating or deregistering it is
+ * refused until an admin forgets the node. `recorded` says whether this refusal was written as a
+ * node event (at most one a minute per node, so a rogue sender cannot grow the history).
+ */
+export class NodeOwnerConflict extends Error {
+  constructor(
+    message: string,
+    readonly recorded: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** The owner of nodes registered with the operator's configured or generated token. */
+export const BUILTIN_OWNER = "builtin";
+const REFUSAL_EVENT_INTERVAL_MS = 60_000;
+
 export interface LivenessTimings {
   suspectAfterMs: number;
   offlineAfterMs: number;
@@ -37,6 +55,7 @@ export interface LivenessTimings {
 export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly poolOwners = new Map<string, string>();
+  private readonly lastRefusalMs = new Map<string, number>();
 
   constructor(
     private readonly store: NodeStore,
@@ -65,10 +84,14 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return nodeId === undefined ? undefined : this.nodes.get(nodeId);
   }
 
-  /** Idempotent: re-registering replaces identity and pools and keeps the operator's eligibility. */
-  register(req: RegisterNodeRequest, credential?: string): NodeRecord {
+  /**
+   * Idempotent for the node's owner: re-registering replaces address and pools and keeps the
+   * operator's eligibility. The first credential to register a node id owns it (`owner`).
+   */
+  register(req: RegisterNodeRequest, credential?: string, owner: string = BUILTIN_OWNER): NodeRecord {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
+    if (previous !== undefined) this.assertOwner(previous, owner, `re-registration with address ${req.address}`);
     // Pool ids are cluster-wide: a live node keeps its pools; an Offline owner yields them.
     for (const poolId of req.pools) {
       const owner = this.ownerOfPool(poolId);
@@ -89,6 +112,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       eligibility: previous?.eligibility ?? "eligible",
       registered_at_ms: now,
       last_heartbeat_ms: now,
+      owner: previous?.owner ?? owner,
       ...(credential !== undefined ? { credential } : previous?.credential !== undefined ? { credential: previous.credential } : {}),
     };
     if (previous) for (const poolId of previous.pool_ids) this.poolOwners.delete(poolId);
@@ -100,9 +124,11 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   }
 
   /** Applies a heartbeat; returns false for unknown or Offline nodes (the agent must re-register). */
-  heartbeat(nodeId: string, hb: HeartbeatRequest): boolean {
+  heartbeat(nodeId: string, hb: HeartbeatRequest, owner: string = BUILTIN_OWNER): boolean {
     const node = this.nodes.get(nodeId);
-    if (node === undefined || nextNodeStatus(node.status, "heartbeat") === null) return false;
+    if (node === undefined) return false;
+    this.assertOwner(node, owner, "heartbeat");
+    if (nextNodeStatus(node.status, "heartbeat") === null) return false;
     const previousStatus = node.status;
     node.last_heartbeat_ms = this.now();
     node.pools = hb.pools.filter((p) => node.pool_ids.includes(p.pool_id) || !this.poolOwners.has(p.pool_id));
@@ -117,16 +143,47 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return true;
   }
 
-  deregister(nodeId: string): boolean {
+  /** Graceful stop, by the node's owner only. */
+  deregister(nodeId: string, owner: string = BUILTIN_OWNER): boolean {
     const node = this.nodes.get(nodeId);
     if (node === undefined) return false;
+    this.assertOwner(node, owner, "deregistration");
+    this.remove(node, "deregistered", "deregistered (graceful shutdown)");
+    return true;
+  }
+
+  /**
+   * Admin: drops the node and the credential it is bound to, so another credential may register the
+   * id (a replaced machine, a rotated key). A still-running agent gets 404s and must re-register.
+   */
+  forget(nodeId: string, by: string): boolean {
+    const node = this.nodes.get(nodeId);
+    if (node === undefined) return false;
+    this.remove(node, "forgotten", `forgotten by ${by}: its credential binding is dropped`);
+    return true;
+  }
+
+  private remove(node: NodeRecord, kind: "deregistered" | "forgotten", message: string): void {
+    const nodeId = node.node_id;
     this.nodes.delete(nodeId);
+    this.lastRefusalMs.delete(nodeId);
     for (const poolId of node.pool_ids) if (this.poolOwners.get(poolId) === nodeId) this.poolOwners.delete(poolId);
     this.store.delete(nodeId);
-    this.record(nodeId, { at_ms: this.now(), kind: "deregistered", message: "deregistered (graceful shutdown)" });
-    this.emit("lost", nodeId, "node deregistered");
+    this.record(nodeId, { at_ms: this.now(), kind, message });
+    this.emit("lost", nodeId, `node ${kind}`);
     this.emit("changed", nodeId);
-    return true;
+  }
+
+  /** Refuses (NodeOwnerConflict) when the node is bound to another credential than `owner`. */
+  private assertOwner(node: NodeRecord, owner: string, what: string): void {
+    if (node.owner === null || node.owner === owner) return;
+    const now = this.now();
+    const recorded = now - (this.lastRefusalMs.get(node.node_id) ?? -Infinity) >= REFUSAL_EVENT_INTERVAL_MS;
+    if (recorded) {
+      this.lastRefusalMs.set(node.node_id, now);
+      this.record(node.node_id, { at_ms: now, kind: "refused", message: `${what} refused: the node is bound to another credential` });
+    }
+    throw new NodeOwnerConflict(`node ${node.node_id} is registered with another credential; ${what} refused (an admin can release the id with POST /v2/nodes/${node.node_id}/forget)`, recorded);
   }
 
   /** A connection to the node broke (stream reset, refused): unschedulable at once, Offline if heartbeats stay away. */

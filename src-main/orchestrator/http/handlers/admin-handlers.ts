@@ -47,7 +47,7 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     },
 
     createApiKey: ({ body, res, identity }) => {
-      res.status(201).json(ctx.admin.createApiKey(body as CreateApiKeyRequest, identity.label));
+      res.status(201).json(ctx.admin.createApiKey(body as CreateApiKeyRequest, identity));
     },
 
     revokeApiKey: ({ params, res, identity }) => {
@@ -55,8 +55,8 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.status(204).end();
     },
 
-    createLoginCode: ({ res }) => {
-      res.status(201).json(ctx.admin.loginCode());
+    createLoginCode: ({ res, identity }) => {
+      res.status(201).json(ctx.admin.loginCode(identity.label));
     },
   };
 }

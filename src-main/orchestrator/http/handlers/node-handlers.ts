@@ -4,21 +4,26 @@ import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-regi
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 
-/** The worker agents' routes: register, heartbeat, deregister; and the node list. */
+/** The worker agents' routes: register, heartbeat, deregister; forget (admin) and the node list. */
 export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {
     registerNode: ({ body, req, res, identity }) => {
       const reg = body as RegisterNodeRequest;
-      const next = ctx.nodes.register(reg, parseBearer(req.headers.authorization), identity.label);
+      const next = ctx.nodes.register(reg, parseBearer(req.headers.authorization), identity);
       res.json({ success: true, message: "Registered successfully", node_id: reg.node_id, next_heartbeat_ms: next });
     },
 
-    nodeHeartbeat: ({ body, params, res }) => {
-      res.json({ success: true, next_heartbeat_ms: ctx.nodes.heartbeat(params.id as string, body as HeartbeatRequest) });
+    nodeHeartbeat: ({ body, params, res, identity }) => {
+      res.json({ success: true, next_heartbeat_ms: ctx.nodes.heartbeat(params.id as string, body as HeartbeatRequest, identity) });
     },
 
     deregisterNode: ({ params, res, identity }) => {
-      ctx.nodes.deregister(params.id as string, identity.label);
+      ctx.nodes.deregister(params.id as string, identity);
+      res.status(204).end();
+    },
+
+    forgetNode: ({ params, res, identity }) => {
+      ctx.nodes.forget(params.id as string, identity.label);
       res.status(204).end();
     },
 

@@ -1,0 +1,54 @@
+import { createServer, type RequestListener, type Server } from "node:http";
+import { replyToClientError } from "./client-error-reply.js";
+
+/** Every limit a server applies to hostile or broken clients, in one place so neither server forgets one. */
+export interface ServerLimits {
+  /** Time to receive the request headers (slowloris). */
+  headersTimeoutMs: number;
+  /**
+   * Time to receive a whole request, headers and body; 0 = none (the worker, whose model uploads
+   * are long: its bodies are bounded by the body deadline and upload rate in build-app instead).
+   */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above; a cut happens at most this much late. */
+  timeoutCheckIntervalMs: number;
+  /** Connections open at once; further ones are closed on accept. */
+  maxConnections: number;
+}
+
+export const ORCHESTRATOR_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  timeoutCheckIntervalMs: 1_000,
+  maxConnections: 1024,
+};
+
+export const WORKER_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 0,
+  keepAliveTimeoutMs: 5_000,
+  timeoutCheckIntervalMs: 1_000,
+  maxConnections: 256,
+};
+
+/**
+ * An HTTP server with its limits applied and a `clientError` listener, so Node's own parser errors
+ * (400, 408, 431) answer with the error envelope like every other reply.
+ */
+export function createLimitedServer(app: RequestListener, limits: ServerLimits): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    app,
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on("clientError", replyToClientError);
+  return server;
+}
