@@ -42,6 +42,8 @@ export const CatalogModelViewSchema = CatalogEntrySchema.extend({
   sha256: Sha256HexSchema.nullable(),
   /** Every name the model is known by: GGUF general.name, file names, operator record ids. */
   names: z.array(z.string()),
+  /** How `name` was made (src-shared/models/model-id.ts): from general.name or the file name, aliased or not. */
+  id_rule: z.object({ base: z.enum(["gguf_name", "file_name"]), alias: z.boolean() }).nullable(),
   gguf: GgufFactsSchema.nullable(),
   nodes: z.array(NodePlacementSchema),
 });

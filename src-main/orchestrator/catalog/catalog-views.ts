@@ -1,9 +1,9 @@
 import type { CatalogEntry } from "../../../src-shared/catalog/catalog-model.js";
 import type { CatalogModelView, NodePlacement } from "../../../src-shared/catalog/catalog-view.js";
+import { modelBaseName, modelIdRules, type ModelIdRule } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { KnownModel, StoredPlacement } from "../db/known-model-store.js";
-import { modelIds } from "./model-resolver.js";
 
 export interface CatalogViewInput {
   known: readonly KnownModel[];
@@ -28,13 +28,16 @@ function placementOf(sha256: string, nodeId: string, size: number, input: Catalo
   return { ...base, file_names: [], state: "absent", bytes: 0, updated_at_ms: Math.max(stored?.updated_at_ms ?? 0, job?.updated_at_ms ?? 0) };
 }
 
+const ruleOf = (rule: ModelIdRule | undefined) => (rule === undefined ? null : { base: rule.base, alias: rule.alias });
+
 /**
  * The catalog as GET /v2/catalog/models shows it: every model by sha256 (what workers reported,
  * plus staging jobs) merged with operator records, with per-node state. Records whose digest no
  * node reports are listed too, without GGUF facts.
  */
 export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
-  const ids = modelIds(input.known.map((m) => ({ sha256: m.sha256, name: m.gguf_names[0] ?? m.file_names[0]?.replace(/\.gguf$/i, "") ?? m.sha256.slice(0, 12) })));
+  const rules = modelIdRules(input.known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
+  const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
   const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
   const views: CatalogModelView[] = input.known.map((m) => {
     const record = recordFor(m.sha256);
@@ -49,6 +52,7 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
       last_verified_ms: record?.last_verified_ms ?? null,
       sha256: m.sha256,
       names: [...new Set([...(ids.has(m.sha256) ? [ids.get(m.sha256) as string] : []), ...m.gguf_names, ...m.file_names, ...(record ? [record.id] : [])])],
+      id_rule: ruleOf(rules.get(m.sha256)),
       gguf: { architecture: m.architecture, parameter_count: m.parameter_count, context_length: m.context_length, quantization: m.quantization, has_chat_template: m.has_chat_template },
       nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, input)),
     };
@@ -57,7 +61,7 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   for (const record of input.records) {
     if (record.digest?.algo === "sha256" && knownShas.has(record.digest.value)) continue;
     const sha = record.digest?.algo === "sha256" && /^[0-9a-f]{64}$/.test(record.digest.value) ? record.digest.value : null;
-    views.push({ ...record, sha256: sha, names: [...new Set([record.id, ...(record.name ? [record.name] : [])])], gguf: null, nodes: [] });
+    views.push({ ...record, sha256: sha, names: [...new Set([record.id, ...(record.name ? [record.name] : [])])], id_rule: null, gguf: null, nodes: [] });
   }
   return views;
 }
