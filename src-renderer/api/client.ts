@@ -6,6 +6,8 @@ import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js"
 import { PoolCommandAcceptedSchema } from "../../src-shared/worker-api/pool-commands.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
+import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
+import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -70,6 +72,11 @@ export class ApiClient {
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);
+  catalogModels = () => this.request("/v2/catalog/models", CatalogModelViewListSchema);
+  stagingJobs = () => this.request("/v2/catalog/jobs?limit=500", StagingJobListResponseSchema);
+  stageModel = (sha256: string, request: StageModelRequest) => this.request(`/v2/catalog/models/sha256:${sha256}/stage`, StageModelResponseSchema, { method: "POST", body: request });
+  cancelStagingJob = (jobId: string) => this.request(`/v2/catalog/jobs/${encodeURIComponent(jobId)}/cancel`, StagingJobSchema, { method: "POST" });
+  removeModelFromNode = (sha256: string, nodeId: string) => this.request(`/v2/catalog/models/sha256:${sha256}/nodes/${encodeURIComponent(nodeId)}`, null, { method: "DELETE" });
 }
 
 async function readJson(res: Response): Promise<unknown> {
