@@ -18,6 +18,9 @@ import { AuditLog } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
 import { stagingHandlers } from "./http/handlers/staging-handlers.js";
 import { createCatalogAndStaging } from "./staging/staging-setup.js";
+import { storeHandlers } from "./http/handlers/store-handlers.js";
+import { ModelStore } from "./store/model-store.js";
+import { HubPulls } from "./store/hub-pulls.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -40,6 +43,7 @@ import { openAiHandlers } from "./http/handlers/openai-handlers.js";
 import { anthropicHandlers } from "./http/handlers/anthropic-handlers.js";
 import { ollamaHandlers } from "./http/handlers/ollama-handlers.js";
 import { withApiKeyHeader } from "./http/api-key-header.js";
+import { withStoreGrants } from "./http/store-grant-auth.js";
 import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
@@ -107,7 +111,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
+  const store = new ModelStore(join(options.config.data_dir, "models"), logger);
+  let url: string | null = null;
+  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
   const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
+    store,
+    publicUrl,
     db,
     registry,
     workers,
@@ -117,6 +126,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     metrics,
     logger,
   });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), logger });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
@@ -150,8 +160,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
   updateAvailabilityGauges();
 
-  let url: string | null = null;
-  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
   const settings = () => runtime.view();
   const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
   runtime.onChange((c) => {
@@ -187,6 +195,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     clusterModels,
     catalogViews,
     staging,
+    store,
+    pulls,
     openApiDocument: () => openApi,
   };
 
@@ -197,7 +207,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (heartbeat) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
   };
   // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
-  const authenticator = withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
+  const authenticator = withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token);
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({
@@ -210,6 +220,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...poolHandlers(context),
       ...catalogHandlers(context),
       ...stagingHandlers(context),
+      ...storeHandlers(context),
       ...openAiHandlers(context),
       ...anthropicHandlers(context),
       ...ollamaHandlers(context),
@@ -260,6 +271,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       feed.stop();
       watcher.close();
       reconciler.close();
+      await pulls.close();
       await staging.close();
       stopCatalogSync();
       await tasks.shutdown(config.shutdown_grace_ms);

@@ -12,6 +12,8 @@ import type { AuditLog } from "./db/audit-log.js";
 import type { CatalogStore } from "./db/catalog-store.js";
 import type { CatalogModelView } from "../../src-shared/catalog/catalog-view.js";
 import type { StagingService } from "./staging/staging-service.js";
+import type { HubPulls } from "./store/hub-pulls.js";
+import type { ModelStore } from "./store/model-store.js";
 import type { Db } from "./db/database.js";
 import type { TaskService } from "./tasks/task-service.js";
 import type { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
@@ -42,6 +44,10 @@ export interface OrchestratorContext {
   catalogViews: () => CatalogModelView[];
   /** Model staging jobs and model removal. */
   staging: StagingService;
+  /** The orchestrator's own model store (`<data dir>/models`), a staging source. */
+  store: ModelStore;
+  /** Hub pulls into the store. */
+  pulls: HubPulls;
   feed: ClusterFeed;
   apiKeys: ApiKeyStore;
   logRing: LogRing;

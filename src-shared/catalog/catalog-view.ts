@@ -45,6 +45,8 @@ export const CatalogModelViewSchema = CatalogEntrySchema.extend({
   /** How `name` was made (src-shared/models/model-id.ts): from general.name or the file name, aliased or not. */
   id_rule: z.object({ base: z.enum(["gguf_name", "file_name"]), alias: z.boolean() }).nullable(),
   gguf: GgufFactsSchema.nullable(),
+  /** The orchestrator's own store holds it (`<data dir>/models`): every node can be staged from it. */
+  in_store: z.boolean(),
   nodes: z.array(NodePlacementSchema),
 });
 export type CatalogModelView = z.infer<typeof CatalogModelViewSchema>;
