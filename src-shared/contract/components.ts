@@ -39,6 +39,7 @@ import {
 import { AdmissionResponseV2Schema, PreparationStepSchema } from "../tasks/admission.js";
 import { PlacementCandidateSchema, PlacementExplanationSchema, PlacementOverridesSchema } from "../tasks/placement.js";
 import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
+import { DiscoveredModelListSchema, DiscoveredModelSchema, UseDiscoveredRequestSchema } from "../catalog/discovered-model.js";
 import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
 import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema } from "../catalog/store-model.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
@@ -143,6 +144,9 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   StagingJob: StagingJobSchema,
   StoreModel: StoreModelSchema,
   HubPull: HubPullSchema,
+  DiscoveredModel: DiscoveredModelSchema,
+  DiscoveredModelList: DiscoveredModelListSchema,
+  UseDiscoveredRequest: UseDiscoveredRequestSchema,
   HubPullList: HubPullListSchema,
   HubPullRequest: HubPullRequestSchema,
   StoreModelList: StoreModelListSchema,

@@ -10,23 +10,24 @@ export interface Ingested {
 }
 
 /**
- * Streams GGUF bytes into `part`: the head is held (bounded) until its header reads as GGUF, so
+ * Streams GGUF bytes into `part` (or only hashes them): the head is held (bounded) until its header reads as GGUF, so
  * nothing is written for a file that is not a model; then every byte is hashed as it is written.
  * Memory stays at the header plus one chunk, whatever the file's size.
  */
-export async function ingestGguf(source: AsyncIterable<Uint8Array>, part: string, onBytes?: (n: number) => void): Promise<Ingested> {
+export async function ingestGguf(source: AsyncIterable<Uint8Array>, part: string | null, onBytes?: (n: number) => void): Promise<Ingested> {
   const hash = createHash("sha256");
   let head: Uint8Array[] = [];
   let headBytes = 0;
   let header: GgufHeader | null = null;
   let size = 0;
-  const file = await open(part, "w").catch((error: unknown) => {
+  // part null: only check and hash (a model used in place is never copied).
+  const file = part === null ? null : await open(part, "w").catch((error: unknown) => {
     throw new OrchError("INTERNAL", `cannot write in the model store: ${error instanceof Error ? error.message : String(error)}`);
   });
   const write = async (chunk: Uint8Array) => {
     hash.update(chunk);
     size += chunk.byteLength;
-    await file.write(chunk);
+    await file?.write(chunk);
     onBytes?.(chunk.byteLength);
   };
   try {
@@ -51,6 +52,6 @@ export async function ingestGguf(source: AsyncIterable<Uint8Array>, part: string
     if (header === null) throw new OrchError("INVALID_PARAMS", "not a usable GGUF model: the data ends inside the header");
     return { sha256: hash.digest("hex"), size_bytes: size, header };
   } finally {
-    await file.close();
+    await file?.close();
   }
 }
