@@ -4,7 +4,8 @@ import { chromium, type Browser, type Locator, type Page } from "playwright-core
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../src-shared/nodes/node-info.js";
 import { StagingJobListResponseSchema } from "../src-shared/staging/staging-job.js";
-import { testModelName } from "../test-support/models.js";
+import { testModelName, testModelPath } from "../test-support/models.js";
+import { startLocalHub, type LocalHub } from "../test-support/local-hub.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { startWorkerProcess, type WorkerProcess } from "../test-support/worker-process.js";
 
@@ -23,6 +24,7 @@ let orch: TestOrchestrator;
 let a: WorkerProcess;
 let b: WorkerProcess;
 let browser: Browser;
+let hub: LocalHub;
 let page: Page;
 const consoleProblems: string[] = [];
 
@@ -57,7 +59,8 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
       const { build } = await import("vite");
       await build({ configFile: join(process.cwd(), "src-renderer/vite.config.ts"), logLevel: "warn" });
     }
-    orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, node_suspect_ms: 1000, node_timeout_ms: 2000 });
+    hub = await startLocalHub({ "/acme/tiny-GGUF/resolve/main/tiny-chatml.gguf": testModelPath("tiny-chatml") });
+    orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, node_suspect_ms: 1000, node_timeout_ms: 2000, hub_base_url: hub.url });
     [a, b, browser] = await Promise.all([
       startWorkerProcess({ nodeId: "node-a", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),
       startWorkerProcess({ nodeId: "node-b", models: ["tiny", "tiny-b"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),
@@ -80,6 +83,7 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await browser?.close().catch(() => undefined);
     await Promise.all([a?.kill("SIGKILL"), b?.kill("SIGKILL")]);
     await orch?.close();
+    await hub?.close();
   }, 30_000);
 
   it("flags the single-node model and explains its id", async () => {
@@ -133,6 +137,24 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     expect((await textOf(page.locator('[data-testid="pg-transcript"] [data-role="assistant"]').last())).length).toBeGreaterThan(0);
     await until("placed on node-a", async () => (await textOf(page.getByTestId("pg-node"))).includes("node-a"));
     await shot("models-playground-node-a");
+    expect(consoleProblems).toEqual([]);
+  });
+
+  it("adds a model by hub reference (a local hub) and stages it from the orchestrator's store to node-b", async () => {
+    await page.evaluate(() => (window.location.hash = "#/models"));
+    await page.getByLabel("Hub reference or URL").fill("hf://acme/tiny-GGUF/tiny-chatml.gguf");
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    const name = testModelName("tiny-chatml");
+    const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${name}"]`);
+    await until("the pulled model is a row (store only)", async () => (await row.count()) === 1 && (await textOf(row)).includes("orchestrator's store"), 20_000);
+    await shot("models-pulled-into-store");
+    await row.getByRole("button", { name: `Stage ${name} to other nodes` }).click();
+    await page.getByRole("dialog").getByLabel("node-b").check();
+    await page.getByRole("dialog").getByRole("button", { name: "Stage" }).click();
+    await until("verified on node-b", async () => (await row.locator('td[data-node="node-b"]').getAttribute("data-state")) === "verified", 20_000);
+    const jobs = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+    expect(jobs.find((j) => j.target_node_id === "node-b")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
+    await shot("models-staged-from-store");
     expect(consoleProblems).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { describeModelId } from "../../src-shared/models/model-id.js";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
+import { AddModelPanel } from "../components/AddModelPanel.js";
 import { StageDialog, type StageTarget } from "../components/StageDialog.js";
 import { StagingCell } from "../components/StagingCell.js";
 import { Badge, Button, CodeBlock, CopyButton, EmptyState, KeyValues, Panel, Tabs } from "../components/ui.js";
@@ -89,6 +90,13 @@ function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: stri
   );
 }
 
+function storeOnlyModel(view: CatalogModelView): ClusterModel {
+  const sha256 = view.sha256 ?? "";
+  const fileName = view.names.find((n) => n.endsWith(".gguf")) ?? `${sha256.slice(0, 12)}.gguf`;
+  const entry = { sha256, name: view.name ?? fileName, file_name: fileName, size_bytes: view.size_bytes ?? 0, has_chat_template: view.gguf?.has_chat_template ?? false, ...(view.gguf?.architecture ? { architecture: view.gguf.architecture } : {}) };
+  return { sha256, entry, presence: {}, liveNodes: [], allNodes: [], fileNames: [fileName] };
+}
+
 /** Models × nodes: verified copies live from node inventories, staging jobs live from the event feed. */
 export function ModelsView() {
   const ids = useStore(stores.nodes, (st) => st.ids);
@@ -100,8 +108,11 @@ export function ModelsView() {
   const [nodeFilter, setNodeFilter] = useState("");
   const [staging, setStaging] = useState<StageTarget | null>(null);
   const [views, setViews] = useState<CatalogModelView[]>([]);
+  const [catalogVersion, setCatalogVersion] = useState(0);
   const nodes = useMemo(() => ids.map((id) => byId[id]).filter((n): n is NodeInfo => n !== undefined), [ids, byId]);
-  const models = useMemo(() => clusterModels(nodes), [nodes]);
+  const onNodes = useMemo(() => clusterModels(nodes), [nodes]);
+  // Models only the orchestrator's store holds (imported, pulled, used in place) are rows too: stage them from there.
+  const models = useMemo(() => [...onNodes, ...views.filter((x) => x.in_store && x.sha256 !== null && !onNodes.some((n) => n.sha256 === x.sha256)).map(storeOnlyModel)], [onNodes, views]);
   const latest = useMemo(() => latestJobs(Object.values(jobsById)), [jobsById]);
   const modelKey = models.map((x) => `${x.sha256}:${x.allNodes.join("+")}`).join(",");
   const finishedJobs = Object.values(jobsById).filter((j) => j.finished_at_ms !== null).length;
@@ -113,7 +124,7 @@ export function ModelsView() {
     return () => {
       cancelled = true;
     };
-  }, [modelKey, finishedJobs]);
+  }, [modelKey, finishedJobs, catalogVersion]);
   useEffect(() => {
     api.stagingJobs().then((r) => stores.staging.getState().reset(r.jobs)).catch((err: unknown) => reportError("Could not load staging jobs", toApiError(err)));
   }, []);
@@ -182,6 +193,7 @@ export function ModelsView() {
                         {id}
                       </button>
                       <div className={`${v.faint} ${v.small}`}>
+                        {viewOf(cm.sha256)?.in_store ? "in the orchestrator's store · " : ""}
                         {formatBytes(cm.entry.size_bytes)} · {cm.entry.quantization ?? cm.entry.architecture ?? "gguf"}
                       </div>
                     </th>
@@ -219,6 +231,7 @@ export function ModelsView() {
         </div>
       </Panel>
       {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} />}
+      <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} />
       <StageDialog model={staging} nodes={nodes} onClose={() => setStaging(null)} />
     </div>
   );
