@@ -1,6 +1,7 @@
 // Where the desktop app keeps things. Everything is derived from Electron's per-OS paths; the pure part
 // (overrides from the environment and the command line) is here so tests can isolate instances.
 import { isAbsolute, join, resolve } from "node:path";
+import { localModelsDir } from "../local-worker/models-dir.js";
 
 /**
  * A userData override from `LLORCH_USER_DATA_DIR` or `--user-data-dir=<dir>` / `--user-data-dir <dir>`
@@ -30,11 +31,11 @@ export interface ShellPaths {
   mainLog: string;
   windowState: string;
   shellSettings: string;
-  /** The default models folder of the local worker. */
+  /** The default models folder of the local worker: the worker's own default (~/.cache/llama-orch/models). */
   defaultModelsDir: string;
 }
 
-export function shellPaths(dirs: { userData: string; logs: string; documents: string }): ShellPaths {
+export function shellPaths(dirs: { userData: string; logs: string; home: string; env?: NodeJS.ProcessEnv }): ShellPaths {
   return {
     userData: dirs.userData,
     orchestratorData: join(dirs.userData, "orchestrator"),
@@ -42,11 +43,16 @@ export function shellPaths(dirs: { userData: string; logs: string; documents: st
     mainLog: join(dirs.logs, "main.log"),
     windowState: join(dirs.userData, "window-state.json"),
     shellSettings: join(dirs.userData, "shell-settings.json"),
-    defaultModelsDir: join(dirs.documents, "llama-orch", "models"),
+    defaultModelsDir: localModelsDir({ env: { XDG_CACHE_HOME: dirs.env?.XDG_CACHE_HOME }, home: dirs.home }).dir,
   };
 }
 
-/** The models folder to use: the configured one (absolute), else the default. */
-export function modelsDirFor(configured: string | null, paths: ShellPaths): string {
+/**
+ * The models folder to use, in the worker's order (src-main/local-worker/models-dir.ts):
+ * POOL_MANAGERD_MODELS_DIR, then the one chosen in the app (absolute), then the default.
+ */
+export function modelsDirFor(configured: string | null, paths: ShellPaths, env: NodeJS.ProcessEnv = {}): string {
+  const fromEnv = env.POOL_MANAGERD_MODELS_DIR?.trim();
+  if (fromEnv) return localModelsDir({ env }).dir;
   return configured !== null && isAbsolute(configured) ? configured : paths.defaultModelsDir;
 }

@@ -167,6 +167,10 @@ beforeAll(async () => {
   delete process.env.LLORCH_API_TOKEN;
   m.paths.logs = join(userData, "logs");
   m.paths.documents = join(userData, "Documents");
+  // The local worker's models folder follows the worker's default under this (fake) home.
+  m.paths.home = join(userData, "home");
+  delete process.env.XDG_CACHE_HOME;
+  delete process.env.POOL_MANAGERD_MODELS_DIR;
   await import("./main.js");
   const deadline = Date.now() + 20_000;
   while (m.windows.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -101,7 +101,7 @@ function logDestination(paths: ShellPaths): DestinationStream {
 }
 
 async function start(): Promise<void> {
-  const paths = shellPaths({ userData: app.getPath("userData"), logs: app.getPath("logs"), documents: app.getPath("documents") });
+  const paths = shellPaths({ userData: app.getPath("userData"), logs: app.getPath("logs"), home: app.getPath("home"), env: process.env });
   const loaded = loadShellSettings(paths.shellSettings);
   let orchestrator: Orchestrator;
   try {
@@ -126,7 +126,7 @@ async function start(): Promise<void> {
   const workerLog = createWriteStream(join(paths.logsDir, "local-worker.log"), { flags: "a", mode: 0o600 });
   const worker = new LocalWorkerController({
     nodeId: LOCAL_NODE_ID,
-    modelsDir: () => modelsDirFor(state.settings.modelsDir, paths),
+    modelsDir: () => modelsDirFor(state.settings.modelsDir, paths, process.env),
     supervisorOptions: () => ({
       orchestratorUrl: origin,
       token: orchestrator.apiToken.token,
@@ -159,7 +159,7 @@ async function start(): Promise<void> {
   });
   registerShellIpc(registrar, {
     connection,
-    modelsDir: () => modelsDirFor(state.settings.modelsDir, paths),
+    modelsDir: () => modelsDirFor(state.settings.modelsDir, paths, process.env),
     logsDir: paths.logsDir,
     openPath: (path) => shell.openPath(path),
     chooseGgufFile: () => chooseGgufFile(),
@@ -235,7 +235,7 @@ function refreshStatus(): void {
           openSettings: () => navigate("#/settings"),
           openLogsView: () => navigate("#/logs"),
           revealLogFiles: () => void shell.openPath(s.paths.logsDir),
-          openModelsFolder: () => void shell.openPath(modelsDirFor(s.settings.modelsDir, s.paths)),
+          openModelsFolder: () => void shell.openPath(modelsDirFor(s.settings.modelsDir, s.paths, process.env)),
           addModelFile: () => void addModelFileFromMenu(),
           startLocalWorker: () => void startLocalWorker("menu"),
           stopLocalWorker: () => void stopLocalWorker("menu"),
@@ -322,7 +322,7 @@ function persistSettings(s: Shell): void {
 async function offerLocalWorker(): Promise<void> {
   const s = current;
   if (!s) return;
-  const modelsDir = modelsDirFor(s.settings.modelsDir, s.paths);
+  const modelsDir = modelsDirFor(s.settings.modelsDir, s.paths, process.env);
   const options = {
     type: "question" as const,
     title: "Run models on this machine?",
@@ -366,7 +366,7 @@ async function addModelFileFromMenu(): Promise<void> {
   try {
     const chosen = await chooseGgufFile();
     if (chosen === null) return;
-    const copied = await copyModelIntoFolder(chosen, modelsDirFor(s.settings.modelsDir, s.paths));
+    const copied = await copyModelIntoFolder(chosen, modelsDirFor(s.settings.modelsDir, s.paths, process.env));
     s.logger.info({ path: copied.path, bytes: copied.bytes }, "model file added to the models folder");
   } catch (err) {
     dialog.showErrorBox("The model could not be added", err instanceof Error ? err.message : String(err));

@@ -60,8 +60,8 @@ describe("app paths", () => {
     expect(userDataOverride(["--user-data-dir", "--inspect"], {})).toBeNull();
   });
 
-  it("puts the orchestrator's data in a subdirectory of userData, models under Documents", () => {
-    const paths = shellPaths({ userData: "/u", logs: "/l", documents: "/d" });
+  it("puts the orchestrator's data in a subdirectory of userData, models where the worker's docs say", () => {
+    const paths = shellPaths({ userData: "/u", logs: "/l", home: "/h" });
     expect(paths).toEqual({
       userData: "/u",
       orchestratorData: join("/u", "orchestrator"),
@@ -69,10 +69,12 @@ describe("app paths", () => {
       mainLog: join("/l", "main.log"),
       windowState: join("/u", "window-state.json"),
       shellSettings: join("/u", "shell-settings.json"),
-      defaultModelsDir: join("/d", "llama-orch", "models"),
+      defaultModelsDir: join("/h", ".cache", "llama-orch", "models"),
     });
-    expect(modelsDirFor(null, paths)).toBe(join("/d", "llama-orch", "models"));
+    expect(modelsDirFor(null, paths)).toBe(join("/h", ".cache", "llama-orch", "models"));
     expect(modelsDirFor("/srv/models", paths)).toBe("/srv/models");
-    expect(modelsDirFor("relative/models", paths)).toBe(join("/d", "llama-orch", "models"));
+    expect(modelsDirFor("relative/models", paths)).toBe(join("/h", ".cache", "llama-orch", "models"));
+    expect(shellPaths({ userData: "/u", logs: "/l", home: "/h", env: { XDG_CACHE_HOME: "/c" } }).defaultModelsDir).toBe(join("/c", "llama-orch", "models"));
+    expect(modelsDirFor("/srv/models", paths, { POOL_MANAGERD_MODELS_DIR: "/env/models" })).toBe("/env/models");
   });
 });

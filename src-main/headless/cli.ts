@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Headless entry: serves the orchestrator and the dashboard without a display (servers, Kubernetes,
 // CI) and is what `npm start` falls back to when Electron cannot start. `--home` adds a local worker.
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfig, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
+import { localModelsDir } from "../local-worker/models-dir.js";
 
 const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard for local LLM inference
 
@@ -15,11 +15,14 @@ Options:
   --bind <host:port>     listen address (ORCHESTRATORD_BIND_ADDR, default 127.0.0.1:8080)
   --data-dir <dir>       database, generated token and logs (LLORCH_DATA_DIR)
   --home                 HOME profile: also run a worker agent on this machine
-  --models-dir <dir>     models folder of the local worker (default <data-dir>/models; a demo
-                         model is generated when it is empty)
+  --models-dir <dir>     models folder of the local worker (POOL_MANAGERD_MODELS_DIR, default
+                         ~/.cache/llama-orch/models; a demo model is generated only when it
+                         holds no model)
   -h, --help             this help
   -v, --version          print the version
 `;
+
+const MODELS_DIR_FROM = { flag: "--models-dir", env: "POOL_MANAGERD_MODELS_DIR", settings: "settings", default: "the worker's default; set POOL_MANAGERD_MODELS_DIR or --models-dir" } as const;
 
 async function main(): Promise<number> {
   let args;
@@ -79,11 +82,14 @@ async function main(): Promise<number> {
   const url = await orchestrator.listen();
 
   let worker: LocalWorkerSupervisor | null = null;
+  let modelsLine: string | null = null;
   if (args.home) {
+    const models = localModelsDir({ flag: args["models-dir"] });
+    modelsLine = `  Models:     ${models.dir} (${MODELS_DIR_FROM[models.source]})`;
     worker = new LocalWorkerSupervisor({
       orchestratorUrl: url,
       token: orchestrator.apiToken.token,
-      modelsDir: args["models-dir"] ?? join(config.data_dir, "models"),
+      modelsDir: models.dir,
       dataDir: config.data_dir,
       nodeId: "local",
       demoModelWhenEmpty: true,
@@ -100,6 +106,7 @@ async function main(): Promise<number> {
       `llama-orch ${ORCHESTRATOR_VERSION} is running${args.home ? " with a local worker" : ""}.`,
       `  Dashboard:  ${url}/login?code=${code}`,
       `  API:        ${url}/v1 (OpenAI-compatible) and ${url}/v2 — bearer token ${tokenWhere} (fp6 ${orchestrator.apiToken.fp6})`,
+      ...(modelsLine !== null ? [modelsLine] : []),
       `  Add a worker on another machine: ORCHESTRATORD_URL=<this machine's URL> LLORCH_API_TOKEN=<token> llama-orch-worker start`,
       "",
     ].join("\n") + "\n",

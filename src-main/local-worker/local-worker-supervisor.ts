@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { hasGgufModels } from "./models-dir.js";
 
 export interface LocalWorkerOptions {
   orchestratorUrl: string;
@@ -10,7 +11,7 @@ export interface LocalWorkerOptions {
   modelsDir: string;
   dataDir: string;
   nodeId?: string;
-  /** Generate a small demo model into an empty models dir, so a first run has something to serve. */
+  /** Generate a small demo model when the models dir holds no model, so a first run has something to serve. */
   demoModelWhenEmpty?: boolean;
   logger: Logger;
   /** Extra environment for the worker (e.g. its log level). */
@@ -50,7 +51,7 @@ export class LocalWorkerSupervisor {
   async start(): Promise<void> {
     this.stopping = false;
     mkdirSync(this.opts.modelsDir, { recursive: true });
-    if (this.opts.demoModelWhenEmpty && !readdirSync(this.opts.modelsDir).some((f) => f.endsWith(".gguf"))) await this.makeDemoModel();
+    if (this.opts.demoModelWhenEmpty && !hasGgufModels(this.opts.modelsDir)) await this.makeDemoModel();
     this.spawnWorker();
   }
 
@@ -127,7 +128,7 @@ export class LocalWorkerSupervisor {
 
   private async makeDemoModel(): Promise<void> {
     const out = join(this.opts.modelsDir, "llama-orch-demo.gguf");
-    this.opts.logger.info({ path: out }, "models folder is empty: generating a small demo model");
+    this.opts.logger.info({ path: out }, "no model in the models folder: generating a small demo model");
     await new Promise<void>((resolve, reject) => {
       const p = spawn(this.opts.execPath ?? process.execPath, [MAKE_MODEL_CLI, out, "--size", "medium", "--chat-template", "chatml", "--name", "llama-orch-demo"], { stdio: "ignore", env: { ...process.env, ...this.opts.env } });
       p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`demo model generation failed (exit ${code})`))));

@@ -24,6 +24,9 @@ import { AuditLog, truncateField, type AuditEntry } from "./db/audit-log.js";
 import { CatalogStore } from "./db/catalog-store.js";
 import { stagingHandlers } from "./http/handlers/staging-handlers.js";
 import { createCatalogAndStaging } from "./staging/staging-setup.js";
+import { storeHandlers } from "./http/handlers/store-handlers.js";
+import { ModelStore } from "./store/model-store.js";
+import { HubPulls } from "./store/hub-pulls.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -37,6 +40,7 @@ import { MetaService } from "./app/meta-service.js";
 import { ModelService } from "./app/model-service.js";
 import { NodeService } from "./app/node-service.js";
 import { PoolService } from "./app/pool-service.js";
+import { StoreService } from "./app/store-service.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
@@ -51,6 +55,7 @@ import { openAiHandlers } from "./http/handlers/openai-handlers.js";
 import { anthropicHandlers } from "./http/handlers/anthropic-handlers.js";
 import { ollamaHandlers } from "./http/handlers/ollama-handlers.js";
 import { withApiKeyHeader } from "./http/api-key-header.js";
+import { withStoreGrants } from "./http/store-grant-auth.js";
 import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
@@ -129,7 +134,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
+  const store = new ModelStore(join(options.config.data_dir, "models"), logger);
+  let url: string | null = null;
+  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
   const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
+    store,
+    publicUrl,
     db,
     registry,
     workers,
@@ -139,6 +149,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     metrics,
     logger,
   });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), logger });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
@@ -172,8 +183,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
   updateAvailabilityGauges();
 
-  let url: string | null = null;
-  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
   const settings = () => runtime.view();
   const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
   runtime.onChange((c) => {
@@ -188,6 +197,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     tasks,
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
+    store: new StoreService({ store, pulls, audit }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
     admin: new AdminService({ apiKeys, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels }),
@@ -211,7 +221,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (heartbeat && registry.get(heartbeat[1] as string) !== undefined) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
   };
   // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
-  const authenticator = withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
+  const authenticator = withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token);
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({
@@ -224,6 +234,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...poolHandlers(context),
       ...catalogHandlers(context),
       ...stagingHandlers(context),
+      ...storeHandlers(context),
       ...openAiHandlers(context),
       ...anthropicHandlers(context),
       ...ollamaHandlers(context),
@@ -286,6 +297,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       feed.stop();
       watcher.close();
       reconciler.close();
+      await pulls.close();
       await staging.close();
       stopCatalogSync();
       authFailureAudit.close();

@@ -4,6 +4,7 @@ import type { MetaService } from "./app/meta-service.js";
 import type { ModelService } from "./app/model-service.js";
 import type { NodeService } from "./app/node-service.js";
 import type { PoolService } from "./app/pool-service.js";
+import type { StoreService } from "./app/store-service.js";
 import type { ClusterFeed } from "./dashboard/cluster-feed.js";
 import type { AuditLog } from "./db/audit-log.js";
 import type { TaskService } from "./tasks/task-service.js";
@@ -17,6 +18,7 @@ export interface OrchestratorContext {
   nodes: NodeService;
   pools: PoolService;
   models: ModelService;
+  store: StoreService;
   admin: AdminService;
   meta: MetaService;
   feed: ClusterFeed;

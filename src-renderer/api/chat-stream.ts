@@ -1,5 +1,6 @@
 import { ChatCompletionChunkSchema } from "../../src-shared/openai/chat-completions.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { PIN_NODE_HEADER } from "../../src-shared/tasks/placement.js";
 import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import { apiErrorFromBody, toApiError, type ApiError } from "./errors.js";
 import type { FetchLike } from "./client.js";
@@ -31,6 +32,7 @@ export function streamChat(
   body: { model: string; messages: ChatMessageInput[]; max_tokens: number; temperature?: number },
   handlers: ChatStreamHandlers,
   fetchImpl: FetchLike = (input, init) => fetch(input, init),
+  pinNode: string | null = null,
 ): AbortController {
   const controller = new AbortController();
   void (async () => {
@@ -44,7 +46,7 @@ export function streamChat(
       const res = await fetchImpl("/v1/chat/completions", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...(pinNode !== null ? { [PIN_NODE_HEADER]: pinNode } : {}) },
         body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
         signal: controller.signal,
       });

@@ -7,6 +7,11 @@ import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js"
 import { PoolCommandAcceptedSchema } from "../../src-shared/worker-api/pool-commands.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
+import { DiscoveredModelListSchema } from "../../src-shared/catalog/discovered-model.js";
+import { HubPullSchema } from "../../src-shared/catalog/hub-pull.js";
+import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
+import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
+import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -26,6 +31,15 @@ export class ApiClient {
     private readonly fetchImpl: FetchLike = (input, init) => fetch(input, init),
     private readonly onAuthError: (err: ApiError) => void = () => {},
   ) {}
+
+  /** PUT /v2/catalog/import with the file as the raw body: the browser streams it, the server never buffers it. */
+  async uploadModel(file: Blob, fileName: string) {
+    const res = await this.fetchImpl(`/v2/catalog/import?file_name=${encodeURIComponent(fileName)}`, { method: "PUT", credentials: "same-origin", headers: { "content-type": "application/octet-stream", accept: "application/json" }, body: file }).catch((err: unknown) => {
+      throw toApiError(err);
+    });
+    if (!res.ok) throw apiErrorFromBody(res.status, await readJson(res));
+    return StoreModelSchema.parse(await readJson(res));
+  }
 
   async request<S extends z.ZodType>(path: string, schema: S | null, opts: RequestOptions = {}): Promise<z.infer<S>> {
     let res: Response;
@@ -71,6 +85,16 @@ export class ApiClient {
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);
+  catalogModels = () => this.request("/v2/catalog/models", CatalogModelViewListSchema);
+  stagingJobs = () => this.request("/v2/catalog/jobs?limit=500", StagingJobListResponseSchema);
+  stageModel = (sha256: string, request: StageModelRequest) => this.request(`/v2/catalog/models/sha256:${sha256}/stage`, StageModelResponseSchema, { method: "POST", body: request });
+  cancelStagingJob = (jobId: string) => this.request(`/v2/catalog/jobs/${encodeURIComponent(jobId)}/cancel`, StagingJobSchema, { method: "POST" });
+  importModel = (path: string) => this.request("/v2/catalog/import", StoreModelSchema, { method: "POST", body: { path } });
+  pullModel = (ref: string) => this.request("/v2/catalog/pull", HubPullSchema, { method: "POST", body: { ref } });
+  pull = (id: string) => this.request(`/v2/catalog/pulls/${encodeURIComponent(id)}`, HubPullSchema);
+  discoveredModels = () => this.request("/v2/catalog/discovered", DiscoveredModelListSchema);
+  useDiscovered = (path: string) => this.request("/v2/catalog/discovered/use", StoreModelSchema, { method: "POST", body: { path } });
+  removeModelFromNode = (sha256: string, nodeId: string) => this.request(`/v2/catalog/models/sha256:${sha256}/nodes/${encodeURIComponent(nodeId)}`, null, { method: "DELETE" });
 }
 
 async function readJson(res: Response): Promise<unknown> {

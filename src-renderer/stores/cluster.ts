@@ -1,10 +1,12 @@
 import type { ClusterEvent, ClusterStats, LogEntry } from "../../src-shared/dashboard/cluster-events.js";
 import type { Settings } from "../../src-shared/dashboard/settings.js";
+import type { StagingJob } from "../../src-shared/staging/staging-job.js";
 import type { TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { createConnectionStore } from "./connection-store.js";
 import { createLogsStore } from "./logs-store.js";
 import { createMetaStore } from "./meta-store.js";
 import { createNodesStore, type NodesDelta } from "./nodes-store.js";
+import { createStagingStore } from "./staging-store.js";
 import { createStatsStore } from "./stats-store.js";
 import { createTasksStore } from "./tasks-store.js";
 
@@ -17,6 +19,7 @@ export function createClusterStores() {
     logs: createLogsStore(),
     meta: createMetaStore(),
     connection: createConnectionStore(),
+    staging: createStagingStore(),
   };
 }
 export type ClusterStores = ReturnType<typeof createClusterStores>;
@@ -44,6 +47,7 @@ export function applyClusterEvents(stores: ClusterStores, events: readonly Clust
   const tasks: TaskStatus[] = [];
   const stats: ClusterStats[] = [];
   const logs: LogEntry[] = [];
+  const jobs: StagingJob[] = [];
   let settings: Settings | null = null;
   for (let i = start; i < events.length; i++) {
     const e = events[i] as ClusterEvent;
@@ -65,6 +69,9 @@ export function applyClusterEvents(stores: ClusterStores, events: readonly Clust
       case "settings":
         settings = e.data;
         break;
+      case "staging_job":
+        jobs.push(e.data);
+        break;
       case "snapshot":
         break;
     }
@@ -73,6 +80,7 @@ export function applyClusterEvents(stores: ClusterStores, events: readonly Clust
   stores.tasks.getState().applyBatch(tasks, receivedAtMs);
   stores.stats.getState().applyBatch(stats);
   stores.logs.getState().applyBatch(logs);
+  stores.staging.getState().applyBatch(jobs);
   if (settings !== null) stores.meta.getState().applySettings(settings);
 }
 

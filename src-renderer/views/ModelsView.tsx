@@ -1,8 +1,16 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useStore } from "zustand";
+import type { CatalogModelView } from "../../src-shared/catalog/catalog-view.js";
+import { describeModelId } from "../../src-shared/models/model-id.js";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
-import { stores } from "../app-context.js";
+import { api, reportError, reportSuccess, stores } from "../app-context.js";
+import { toApiError } from "../api/errors.js";
+import { AddModelPanel } from "../components/AddModelPanel.js";
+import { StageDialog, type StageTarget } from "../components/StageDialog.js";
+import { StagingCell } from "../components/StagingCell.js";
 import { Badge, Button, CodeBlock, CopyButton, EmptyState, KeyValues, Panel, Tabs } from "../components/ui.js";
+import { latestJobs, matrixCell, replicaTarget } from "../lib/staging-cells.js";
+import m from "../components/models.module.css";
 import { modelExamples } from "../lib/examples.js";
 import { formatBytes, formatCount } from "../lib/format.js";
 import { href } from "../lib/router.js";
@@ -20,15 +28,21 @@ const REPLICATION = {
   unavailable: { tone: "bad", words: "No live copy" },
 } as const;
 
-function Details({ model, publicUrl }: { model: ClusterModel; publicUrl: string }) {
+function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: string; view: CatalogModelView | undefined; publicUrl: string }) {
   const [tab, setTab] = useState<"curl" | "python" | "javascript">("curl");
-  const ex = modelExamples(publicUrl || window.location.origin, model.entry.name);
+  const ex = modelExamples(publicUrl || window.location.origin, id);
   const e = model.entry;
   return (
     <div className={v.twoWide} data-testid="model-details">
-      <Panel title={e.name} subtitle="model details">
+      <Panel title={id} subtitle="model details">
         <KeyValues
           items={[
+            [
+              "Model id",
+              <span key="id" data-testid="model-id-rule">
+                <code>{id}</code> <span className={m.idRule}>{view?.id_rule ? describeModelId({ id, ...view.id_rule }) : ""}</span>
+              </span>,
+            ],
             [
               "sha256",
               <span key="sha" className={v.inline}>
@@ -76,20 +90,61 @@ function Details({ model, publicUrl }: { model: ClusterModel; publicUrl: string 
   );
 }
 
+function storeOnlyModel(view: CatalogModelView): ClusterModel {
+  const sha256 = view.sha256 ?? "";
+  const fileName = view.names.find((n) => n.endsWith(".gguf")) ?? `${sha256.slice(0, 12)}.gguf`;
+  const entry = { sha256, name: view.name ?? fileName, file_name: fileName, size_bytes: view.size_bytes ?? 0, has_chat_template: view.gguf?.has_chat_template ?? false, ...(view.gguf?.architecture ? { architecture: view.gguf.architecture } : {}) };
+  return { sha256, entry, presence: {}, liveNodes: [], allNodes: [], fileNames: [fileName] };
+}
+
+/** Models × nodes: verified copies live from node inventories, staging jobs live from the event feed. */
 export function ModelsView() {
   const ids = useStore(stores.nodes, (st) => st.ids);
   const byId = useStore(stores.nodes, (st) => st.byId);
+  const jobsById = useStore(stores.staging, (st) => st.byId);
+  const rates = useStore(stores.staging, (st) => st.rates);
   const publicUrl = useStore(stores.meta, (st) => st.publicUrl);
   const [selected, setSelected] = useState<string | null>(null);
   const [nodeFilter, setNodeFilter] = useState("");
+  const [staging, setStaging] = useState<StageTarget | null>(null);
+  const [views, setViews] = useState<CatalogModelView[]>([]);
+  const [catalogVersion, setCatalogVersion] = useState(0);
   const nodes = useMemo(() => ids.map((id) => byId[id]).filter((n): n is NodeInfo => n !== undefined), [ids, byId]);
-  const models = useMemo(() => clusterModels(nodes), [nodes]);
+  const onNodes = useMemo(() => clusterModels(nodes), [nodes]);
+  // Models only the orchestrator's store holds (imported, pulled, used in place) are rows too: stage them from there.
+  const models = useMemo(() => [...onNodes, ...views.filter((x) => x.in_store && x.sha256 !== null && !onNodes.some((n) => n.sha256 === x.sha256)).map(storeOnlyModel)], [onNodes, views]);
+  const latest = useMemo(() => latestJobs(Object.values(jobsById)), [jobsById]);
+  const modelKey = models.map((x) => `${x.sha256}:${x.allNodes.join("+")}`).join(",");
+  const finishedJobs = Object.values(jobsById).filter((j) => j.finished_at_ms !== null).length;
+
+  // Names, id rules and partial copies come from the catalog; refetched when inventories or jobs settle.
+  useEffect(() => {
+    let cancelled = false;
+    api.catalogModels().then((r) => !cancelled && setViews(r.models)).catch((err: unknown) => !cancelled && reportError("Could not load the catalog", toApiError(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [modelKey, finishedJobs, catalogVersion]);
+  useEffect(() => {
+    api.stagingJobs().then((r) => stores.staging.getState().reset(r.jobs)).catch((err: unknown) => reportError("Could not load staging jobs", toApiError(err)));
+  }, []);
+
   const columns = useMemo(() => {
     const needle = nodeFilter.trim().toLowerCase();
     return nodes.filter((n) => needle === "" || n.node_id.toLowerCase().includes(needle)).slice(0, MAX_NODE_COLUMNS);
   }, [nodes, nodeFilter]);
-  const current = models.find((m) => m.sha256 === selected) ?? models[0] ?? null;
-  const single = models.filter((m) => replication(m) === "single").length;
+  const viewOf = (sha: string) => views.find((x) => x.sha256 === sha);
+  const idOf = (cm: ClusterModel) => viewOf(cm.sha256)?.name ?? cm.entry.name;
+  const current = models.find((x) => x.sha256 === selected) ?? models[0] ?? null;
+  const single = models.filter((x) => replication(x) === "single").length;
+  const replicate = (cm: ClusterModel) => {
+    const target = replicaTarget(nodes, cm.sha256);
+    if (target === null) return reportError(`Cannot replicate ${idOf(cm)}`, toApiError(new Error("no other Online, undrained node")));
+    api.stageModel(cm.sha256, { nodes: [target] }).then(
+      () => reportSuccess(`Replicating ${idOf(cm)}`, `to ${target}`),
+      (err: unknown) => reportError(`Could not replicate ${idOf(cm)}`, toApiError(err)),
+    );
+  };
 
   if (models.length === 0) {
     return (
@@ -111,7 +166,7 @@ export function ModelsView() {
           <input type="search" placeholder="Filter node columns" aria-label="Filter node columns" value={nodeFilter} onChange={(e) => setNodeFilter(e.target.value)} />
         )}
       </div>
-      <Panel title="Availability" subtitle="models × nodes" flush>
+      <Panel title="Availability" subtitle="models × nodes: verified, staging (live), partial, absent" flush>
         <div className={v.matrixWrap}>
           <table className={v.matrix} data-testid="models-matrix" aria-label="Model availability by node">
             <thead>
@@ -128,34 +183,44 @@ export function ModelsView() {
               </tr>
             </thead>
             <tbody>
-              {models.map((m) => {
-                const rep = REPLICATION[replication(m)];
+              {models.map((cm) => {
+                const rep = REPLICATION[replication(cm)];
+                const id = idOf(cm);
                 return (
-                  <tr key={m.sha256} aria-selected={current?.sha256 === m.sha256} onClick={() => setSelected(m.sha256)} data-model={m.entry.name}>
+                  <tr key={cm.sha256} aria-selected={current?.sha256 === cm.sha256} onClick={() => setSelected(cm.sha256)} data-model={id}>
                     <th scope="row">
-                      <button type="button" className={v.rowButton} onClick={() => setSelected(m.sha256)}>
-                        {m.entry.name}
+                      <button type="button" className={v.rowButton} onClick={() => setSelected(cm.sha256)}>
+                        {id}
                       </button>
                       <div className={`${v.faint} ${v.small}`}>
-                        {formatBytes(m.entry.size_bytes)} · {m.entry.quantization ?? m.entry.architecture ?? "gguf"}
+                        {viewOf(cm.sha256)?.in_store ? "in the orchestrator's store · " : ""}
+                        {formatBytes(cm.entry.size_bytes)} · {cm.entry.quantization ?? cm.entry.architecture ?? "gguf"}
                       </div>
                     </th>
                     <td>
                       <Badge tone={rep.tone}>{rep.words}</Badge>
                     </td>
                     {columns.map((n) => {
-                      const p = m.presence[n.node_id] ?? "absent";
+                      const presence = cm.presence[n.node_id] ?? "absent";
+                      const key = `${cm.sha256}/${n.node_id}`;
+                      const job = latest.get(key);
+                      const cell = matrixCell({ sha256: cm.sha256, nodeId: n.node_id, presence, job, rate: job ? rates[job.job_id] : undefined, view: viewOf(cm.sha256) });
                       return (
-                        <td key={n.node_id} data-node={n.node_id} data-presence={p} className={p === "present" ? v.present : p === "offline" ? v.stale : v.absent} title={`${m.entry.name} on ${n.node_id}: ${p}`}>
-                          {p === "present" ? "✓ present" : p === "offline" ? "✓ node offline" : "— absent"}
+                        <td key={n.node_id} data-node={n.node_id} data-presence={presence} data-state={cell.state} className={presence === "present" ? v.present : presence === "offline" ? v.stale : v.absent}>
+                          <StagingCell cell={cell} sha256={cm.sha256} modelId={id} nodeId={n.node_id} />
                         </td>
                       );
                     })}
                     <td>
-                      <span title="One-click staging of a model to other nodes arrives in a later release.">
-                        <Button size="small" disabled aria-label={`Stage ${m.entry.name} to other nodes (coming later)`}>
+                      <span className={m.actions}>
+                        <Button size="small" onClick={(e) => (e.stopPropagation(), setStaging({ sha256: cm.sha256, id }))} aria-label={`Stage ${id} to other nodes`}>
                           Stage to…
                         </Button>
+                        {replication(cm) === "single" && (
+                          <Button size="small" variant="primary" onClick={(e) => (e.stopPropagation(), replicate(cm))} aria-label={`Replicate ${id}`} title="Copy it to one more node (the least loaded)">
+                            Replicate
+                          </Button>
+                        )}
                       </span>
                     </td>
                   </tr>
@@ -165,7 +230,9 @@ export function ModelsView() {
           </table>
         </div>
       </Panel>
-      {current !== null && <Details model={current} publicUrl={publicUrl} />}
+      {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} />}
+      <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} />
+      <StageDialog model={staging} nodes={nodes} onClose={() => setStaging(null)} />
     </div>
   );
 }

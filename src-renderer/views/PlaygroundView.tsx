@@ -31,6 +31,8 @@ let turnId = 1;
 export function PlaygroundView() {
   const [models, setModels] = useState<string[] | null>(null);
   const [model, setModel] = useState("");
+  const [pinNode, setPinNode] = useState("");
+  const onlineNodes = useStore(stores.nodes, (st) => st.ids.filter((id) => st.byId[id]?.status === "Online").join(","));
   const [maxTokens, setMaxTokens] = useState(256);
   const [temperature, setTemperature] = useState(0.7);
   const [input, setInput] = useState("");
@@ -122,6 +124,8 @@ export function PlaygroundView() {
           controller.current = null;
         },
       },
+      undefined,
+      pinNode === "" ? null : pinNode,
     );
   };
 
@@ -155,6 +159,17 @@ export function PlaygroundView() {
                   {models.map((m) => (
                     <option key={m} value={m}>
                       {m}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className={v.sideField}>
+                <label htmlFor="pg-node">Node</label>
+                <select id="pg-node" value={pinNode} onChange={(e) => setPinNode(e.target.value)} disabled={streaming} title="Pin the chat to one node (no fallback)">
+                  <option value="">any node (automatic)</option>
+                  {onlineNodes.split(",").filter((id) => id !== "").map((id) => (
+                    <option key={id} value={id}>
+                      {id}
                     </option>
                   ))}
                 </select>

@@ -42,7 +42,11 @@ export const CatalogModelViewSchema = CatalogEntrySchema.extend({
   sha256: Sha256HexSchema.nullable(),
   /** Every name the model is known by: GGUF general.name, file names, operator record ids. */
   names: z.array(z.string()),
+  /** How `name` was made (src-shared/models/model-id.ts): from general.name or the file name, aliased or not. */
+  id_rule: z.object({ base: z.enum(["gguf_name", "file_name"]), alias: z.boolean() }).nullable(),
   gguf: GgufFactsSchema.nullable(),
+  /** The orchestrator's own store holds it (`<data dir>/models`): every node can be staged from it. */
+  in_store: z.boolean(),
   nodes: z.array(NodePlacementSchema),
 });
 export type CatalogModelView = z.infer<typeof CatalogModelViewSchema>;

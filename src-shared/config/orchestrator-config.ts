@@ -40,6 +40,7 @@ export const OrchestratorConfigSchema = z.strictObject({
   allowed_origins: z.array(z.string().url()).default([]).describe("ORCHD_ALLOWED_ORIGINS — extra browser origins allowed to call the API (comma list)"),
   dashboard_dir: z.string().optional().describe("ORCHD_DASHBOARD_DIR — built dashboard to serve at / (default: dist/renderer beside the code)"),
   shutdown_grace_ms: z.int().min(0).default(10_000).describe("ORCHD_SHUTDOWN_GRACE_MS — how long in-flight tasks may finish on SIGTERM"),
+  hub_base_url: z.url({ protocol: /^https?$/ }).default("https://huggingface.co").describe("LLORCH_HUB_BASE_URL — where hf://owner/repo/file.gguf references are fetched from (a mirror or an air-gapped registry serving the Hugging Face layout)"),
   staging_bandwidth_limit_bytes_per_s: z.int().min(0).default(0).describe("ORCHD_STAGING_BANDWIDTH_LIMIT — cap of each model staging transfer in bytes per second (0 = unlimited); a job's own cap applies when lower"),
 });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
@@ -68,4 +69,5 @@ export const ORCHESTRATOR_ENV_KEYS = {
   ORCHD_DASHBOARD_DIR: "dashboard_dir",
   ORCHD_SHUTDOWN_GRACE_MS: "shutdown_grace_ms",
   ORCHD_STAGING_BANDWIDTH_LIMIT: "staging_bandwidth_limit_bytes_per_s",
+  LLORCH_HUB_BASE_URL: "hub_base_url",
 } as const satisfies Record<string, keyof OrchestratorConfig>;

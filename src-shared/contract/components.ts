@@ -39,6 +39,9 @@ import {
 import { AdmissionResponseV2Schema, PreparationStepSchema } from "../tasks/admission.js";
 import { PlacementCandidateSchema, PlacementExplanationSchema, PlacementOverridesSchema } from "../tasks/placement.js";
 import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
+import { DiscoveredModelListSchema, DiscoveredModelSchema, UseDiscoveredRequestSchema } from "../catalog/discovered-model.js";
+import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
+import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema } from "../catalog/store-model.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
 import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskListResponseSchema, TaskStateSchema, TaskStatusSchema, TaskTimingsSchema } from "../tasks/task-status.js";
@@ -139,6 +142,15 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   StageModelRequest: StageModelRequestSchema,
   StageModelResponse: StageModelResponseSchema,
   StagingJob: StagingJobSchema,
+  StoreModel: StoreModelSchema,
+  HubPull: HubPullSchema,
+  DiscoveredModel: DiscoveredModelSchema,
+  DiscoveredModelList: DiscoveredModelListSchema,
+  UseDiscoveredRequest: UseDiscoveredRequestSchema,
+  HubPullList: HubPullListSchema,
+  HubPullRequest: HubPullRequestSchema,
+  StoreModelList: StoreModelListSchema,
+  ImportModelRequest: ImportModelRequestSchema,
   StagingJobListResponse: StagingJobListResponseSchema,
   CatalogAvailabilityResponse: CatalogAvailabilityResponseSchema,
   AvailabilityNode: AvailabilityNodeSchema,

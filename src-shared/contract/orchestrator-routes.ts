@@ -19,7 +19,11 @@ import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDeta
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListQuerySchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
-import { JSON_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
+import { DiscoveredModelListSchema, UseDiscoveredRequestSchema } from "../catalog/discovered-model.js";
+import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
+import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema, UploadModelQuerySchema } from "../catalog/store-model.js";
+import { Sha256HexSchema } from "../models/sha256.js";
+import { JSON_MEDIA_TYPE, OCTET_STREAM_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const TaskIdParam = { id: z.string().min(1).max(128) };
 const SessionIdParam = { id: z.string().min(1).max(128) };
@@ -96,6 +100,33 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v2/catalog/jobs/{id}", operationId: "getStagingJob", summary: "One staging job with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Job", StagingJobSchema) }, errors: [404] },
   { method: "delete", path: "/v2/catalog/jobs/{id}", operationId: "deleteStagingJob", summary: "Cancel a staging job; its partial file is removed", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
   { method: "post", path: "/v2/catalog/jobs/{id}/cancel", operationId: "cancelStagingJob", summary: "Cancel a staging job (same as DELETE)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
+  {
+    method: "post", path: "/v2/catalog/import", operationId: "importModelFromPath", summary: "Copy a GGUF from a path on the orchestrator host into its store (header checked first, hashed while copied)", tag: "catalog", auth: true,
+    body: { content: jsonContent(ImportModelRequestSchema), required: true }, responses: { 201: ok("In the store", StoreModelSchema) }, errors: [400, 404, 413, 415, 507],
+  },
+  {
+    method: "put", path: "/v2/catalog/import", operationId: "uploadModel", summary: "Upload a GGUF as the raw request body (streamed, never buffered) into the orchestrator's store", tag: "catalog", auth: true,
+    query: UploadModelQuerySchema, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: { 201: ok("In the store", StoreModelSchema) }, errors: [400, 415, 507],
+  },
+  {
+    method: "post", path: "/v2/catalog/pull", operationId: "pullModel", summary: "Pull a GGUF from a hub (hf://owner/repo/file.gguf) or an http(s) URL into the orchestrator's store (Range resume, digest verified), then optionally stage it", tag: "catalog", auth: true,
+    body: { content: jsonContent(HubPullRequestSchema), required: true }, responses: { 202: ok("Pull started (or the running pull of that URL)", HubPullSchema) }, errors: [400, 413, 415],
+  },
+  { method: "get", path: "/v2/catalog/pulls", operationId: "listPulls", summary: "Hub pulls since the orchestrator started, newest first", tag: "catalog", auth: true, responses: { 200: ok("Pulls", HubPullListSchema) } },
+  { method: "get", path: "/v2/catalog/pulls/{id}", operationId: "getPull", summary: "One hub pull with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Pull", HubPullSchema) }, errors: [404] },
+  { method: "delete", path: "/v2/catalog/pulls/{id}", operationId: "cancelPull", summary: "Stop a hub pull (its part stays: pulling the same file again resumes)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled pull", HubPullSchema) }, errors: [404, 409] },
+  { method: "get", path: "/v2/catalog/discovered", operationId: "listDiscoveredModels", summary: "GGUF models in other tools' folders on the orchestrator's machine (LM Studio, Ollama, llama.cpp and Hugging Face caches)", tag: "catalog", auth: true, responses: { 200: ok("Candidates", DiscoveredModelListSchema) } },
+  {
+    method: "post", path: "/v2/catalog/discovered/use", operationId: "useDiscoveredModel", summary: "Add a discovered model to the orchestrator's store in place (hashed where it is, not copied)", tag: "catalog", auth: true,
+    body: { content: jsonContent(UseDiscoveredRequestSchema), required: true }, responses: { 201: ok("In the store (a link to the original)", StoreModelSchema) }, errors: [400, 404, 413, 415],
+  },
+  { method: "get", path: "/v2/catalog/store", operationId: "listStoreModels", summary: "Models in the orchestrator's own store (a staging source for every node)", tag: "catalog", auth: true, responses: { 200: ok("Store", StoreModelListSchema) } },
+  {
+    method: "get", path: "/v2/models/{sha256}/content", operationId: "getStoreModelContent", summary: "A store model's bytes for a staging target (bearer: a staging grant for this model; Range supported)", tag: "catalog", auth: true, scopes: ["worker"],
+    pathParams: { sha256: Sha256HexSchema },
+    responses: { 200: { description: "The whole file", content: { [OCTET_STREAM_MEDIA_TYPE]: null } }, 206: { description: "The requested range", content: { [OCTET_STREAM_MEDIA_TYPE]: null } } },
+    errors: [400, 404],
+  },
   { method: "get", path: "/v2/catalog/availability", operationId: "getCatalogAvailability", summary: "Which online nodes hold which models", tag: "catalog", auth: true, responses: { 200: ok("Availability", CatalogAvailabilityResponseSchema) } },
 
   // Dashboard and administration

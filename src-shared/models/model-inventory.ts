@@ -7,6 +7,8 @@ export const ModelInventoryEntrySchema = z.object({
   sha256: Sha256HexSchema,
   /** Friendly name: general.name from the GGUF, else the file name without extension. */
   name: z.string().min(1),
+  /** Where `name` came from (src-shared/models/model-id.ts); absent from older workers: general.name. */
+  name_from: z.enum(["gguf_name", "file_name"]).optional(),
   file_name: z.string().min(1),
   size_bytes: ByteCountSchema,
   architecture: z.string().optional(),

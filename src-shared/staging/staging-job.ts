@@ -13,6 +13,9 @@ export type StagingJobState = z.infer<typeof StagingJobStateSchema>;
 
 export const TERMINAL_STAGING_STATES: readonly StagingJobState[] = ["completed", "failed", "canceled"];
 
+/** The source id of the orchestrator's own model store (a node id no worker may take). */
+export const CONTROL_PLANE_SOURCE = "control-plane";
+
 /** Why an attempt (or a job) failed; the label of orchd_staging_failures_total. */
 export const StagingFailureReasonSchema = z.enum([
   "no_source",

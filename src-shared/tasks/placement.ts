@@ -26,6 +26,12 @@ export const PlacementOverridesSchema = z
   });
 export type PlacementOverrides = z.infer<typeof PlacementOverridesSchema>;
 
+/**
+ * The compatible surfaces (/v1 chat and completions) have no placement field; this request header pins
+ * a task to one node (the dashboard's Playground uses it to talk to a model on a chosen node).
+ */
+export const PIN_NODE_HEADER = "X-Llorch-Pin-Node";
+
 export const PlacementStrategySchema = z.enum(["least-loaded", "round-robin", "random"]);
 export type PlacementStrategy = z.infer<typeof PlacementStrategySchema>;
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { modelBaseName } from "../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../src-shared/models/model-ref.js";
 import type { ModelInventoryEntry } from "../../src-shared/models/model-inventory.js";
 import type { Logger } from "../logging/logger.js";
@@ -173,9 +174,11 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
     }
     const model: CatalogModel = { path, file_name: fileName, size_bytes: size, mtime_ms: Math.floor(mtimeMs), sha256: entry.sha256 };
     if (entry.metadata !== null) {
+      const named = modelBaseName(entry.metadata.name, fileName);
       model.inventory = {
         sha256: entry.sha256,
-        name: entry.metadata.name ?? fileName.replace(/\.gguf$/i, ""),
+        name: named.name,
+        name_from: named.base,
         file_name: fileName,
         size_bytes: size,
         has_chat_template: entry.metadata.has_chat_template,

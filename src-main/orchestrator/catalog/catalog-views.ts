@@ -1,9 +1,10 @@
 import type { CatalogEntry } from "../../../src-shared/catalog/catalog-model.js";
+import type { StoreModel } from "../../../src-shared/catalog/store-model.js";
 import type { CatalogModelView, NodePlacement } from "../../../src-shared/catalog/catalog-view.js";
+import { modelBaseName, modelIdRules, type ModelIdRule } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { KnownModel, StoredPlacement } from "../db/known-model-store.js";
-import { modelIds } from "./model-resolver.js";
 
 export interface CatalogViewInput {
   known: readonly KnownModel[];
@@ -14,6 +15,13 @@ export interface CatalogViewInput {
   records: readonly CatalogEntry[];
   /** Every node the registry knows: each gets a placement, `absent` when it has nothing. */
   nodeIds: readonly string[];
+  /** Models in the orchestrator's own store. */
+  store?: readonly StoreModel[];
+}
+
+/** A store model no node has reported yet, as the catalog keeps models. */
+function knownFromStore(m: StoreModel): KnownModel {
+  return { sha256: m.sha256, size_bytes: m.size_bytes, architecture: m.architecture, parameter_count: null, context_length: m.context_length, quantization: null, has_chat_template: m.has_chat_template, first_seen_ms: m.added_at_ms, updated_at_ms: m.added_at_ms, gguf_names: m.gguf_name !== null ? [m.gguf_name] : [], file_names: [m.file_name] };
 }
 
 const ACTIVE = new Set(["queued", "transferring", "verifying", "retrying"]);
@@ -28,15 +36,21 @@ function placementOf(sha256: string, nodeId: string, size: number, input: Catalo
   return { ...base, file_names: [], state: "absent", bytes: 0, updated_at_ms: Math.max(stored?.updated_at_ms ?? 0, job?.updated_at_ms ?? 0) };
 }
 
+const ruleOf = (rule: ModelIdRule | undefined) => (rule === undefined ? null : { base: rule.base, alias: rule.alias });
+
 /**
  * The catalog as GET /v2/catalog/models shows it: every model by sha256 (what workers reported,
  * plus staging jobs) merged with operator records, with per-node state. Records whose digest no
  * node reports are listed too, without GGUF facts.
  */
 export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
-  const ids = modelIds(input.known.map((m) => ({ sha256: m.sha256, name: m.gguf_names[0] ?? m.file_names[0]?.replace(/\.gguf$/i, "") ?? m.sha256.slice(0, 12) })));
+  const stored = new Set((input.store ?? []).map((m) => m.sha256));
+  const seen = new Set(input.known.map((m) => m.sha256));
+  const known = [...input.known, ...(input.store ?? []).filter((m) => !seen.has(m.sha256)).map(knownFromStore)];
+  const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
+  const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
   const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
-  const views: CatalogModelView[] = input.known.map((m) => {
+  const views: CatalogModelView[] = known.map((m) => {
     const record = recordFor(m.sha256);
     const nodeIds = [...new Set([...input.nodeIds, ...input.placements.filter((p) => p.sha256 === m.sha256).map((p) => p.node_id)])].sort();
     return {
@@ -49,15 +63,17 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
       last_verified_ms: record?.last_verified_ms ?? null,
       sha256: m.sha256,
       names: [...new Set([...(ids.has(m.sha256) ? [ids.get(m.sha256) as string] : []), ...m.gguf_names, ...m.file_names, ...(record ? [record.id] : [])])],
+      id_rule: ruleOf(rules.get(m.sha256)),
+      in_store: stored.has(m.sha256),
       gguf: { architecture: m.architecture, parameter_count: m.parameter_count, context_length: m.context_length, quantization: m.quantization, has_chat_template: m.has_chat_template },
       nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, input)),
     };
   });
-  const knownShas = new Set(input.known.map((m) => m.sha256));
+  const knownShas = new Set(known.map((m) => m.sha256));
   for (const record of input.records) {
     if (record.digest?.algo === "sha256" && knownShas.has(record.digest.value)) continue;
     const sha = record.digest?.algo === "sha256" && /^[0-9a-f]{64}$/.test(record.digest.value) ? record.digest.value : null;
-    views.push({ ...record, sha256: sha, names: [...new Set([record.id, ...(record.name ? [record.name] : [])])], gguf: null, nodes: [] });
+    views.push({ ...record, sha256: sha, names: [...new Set([record.id, ...(record.name ? [record.name] : [])])], id_rule: null, gguf: null, in_store: false, nodes: [] });
   }
   return views;
 }

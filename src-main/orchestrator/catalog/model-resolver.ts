@@ -1,4 +1,5 @@
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import { modelIdRules } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 
 /** A model known to the cluster, with the id /v1/models lists for it. */
@@ -19,16 +20,12 @@ export interface ResolvedModel {
 export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
 
 /**
- * The alias rule, the one place model ids are made: a model's id is its name (GGUF general.name,
- * else the file name without .gguf); when different models (different sha256) share a name, each
- * gets `name@<first 12 hex of its sha256>`. Several files with one sha256 are one model.
+ * The alias rule (src-shared/models/model-id.ts): a model's id is its name (GGUF general.name, else
+ * the file name without .gguf); when different models (different sha256) share a name, each gets
+ * `name@<first 12 hex of its sha256>`. Several files with one sha256 are one model.
  */
 export function modelIds(models: Iterable<{ sha256: string; name: string }>): Map<string, string> {
-  const bySha = new Map<string, string>();
-  for (const m of models) if (!bySha.has(m.sha256)) bySha.set(m.sha256, m.name);
-  const nameCount = new Map<string, number>();
-  for (const name of bySha.values()) nameCount.set(name, (nameCount.get(name) ?? 0) + 1);
-  return new Map([...bySha].map(([sha, name]) => [sha, (nameCount.get(name) ?? 0) > 1 ? `${name}@${sha.slice(0, 12)}` : name]));
+  return new Map([...modelIdRules(models)].map(([sha, rule]) => [sha, rule.id]));
 }
 
 /** Unique ids for every model in the inventory, sorted by id. */

@@ -71,7 +71,8 @@ export class KnownModelStore {
     this.db.transaction(() => {
       for (const [sha, { entry, files }] of bySha) {
         upsertModel.run(sha, entry.size_bytes, entry.architecture ?? null, entry.parameter_count ?? null, entry.context_length ?? null, entry.quantization ?? null, entry.has_chat_template ? 1 : 0, now, now);
-        addName.run(sha, "gguf", entry.name);
+        // A name the worker made from the file name is a file name, not a GGUF name (the id rule tells them apart).
+        if (entry.name_from !== "file_name") addName.run(sha, "gguf", entry.name);
         for (const file of files) addName.run(sha, "file", file);
         place.run(sha, nodeId, JSON.stringify([...files].sort()), now);
       }

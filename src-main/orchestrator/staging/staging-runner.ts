@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ModelPullStatus } from "../../../src-shared/staging/model-pull.js";
-import type { StagingFailureReason, StagingJob } from "../../../src-shared/staging/staging-job.js";
+import { CONTROL_PLANE_SOURCE, type StagingFailureReason, type StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { StagingCallError, type StagingClient } from "../workers/staging-client.js";
 import { grantTtlFor, signStagingGrant } from "./grant-signer.js";
@@ -36,6 +36,8 @@ export interface StagingRunnerDeps {
   onVerified(verifyMs: number): void;
   timing: StagingTiming;
   logger: Logger;
+  /** The orchestrator's own store as a source (CONTROL_PLANE_SOURCE), when it has one. */
+  controlPlane?: { holds(sha256: string): boolean; address(): string };
 }
 
 type TransferOutcome = { kind: "done" } | { kind: "target_gone" } | { kind: "failed"; reason: StagingFailureReason; message: string };
@@ -112,20 +114,23 @@ export class StagingRunner {
   }
 
   private eligible(nodeId: string): boolean {
+    if (nodeId === CONTROL_PLANE_SOURCE) return this.deps.controlPlane?.holds(this.job.sha256) ?? false;
     const node = this.deps.node(nodeId);
     return node !== undefined && node.status === "Online" && node.eligibility === "eligible" && holds(node, this.job.sha256);
   }
 
   private pickSource(): string | null {
+    // The control plane serves no tasks: an idle holder, so it is chosen unless it is busy with other transfers.
+    const store = this.deps.controlPlane?.holds(this.job.sha256) ? [{ node_id: CONTROL_PLANE_SOURCE, online: true, drained: false, holds: true, busy_slots: 0, outgoing: this.deps.outgoing.get(CONTROL_PLANE_SOURCE) ?? 0 }] : [];
     return chooseSource({
-      candidates: this.deps.nodes().map((n) => ({
+      candidates: [...store, ...this.deps.nodes().map((n) => ({
         node_id: n.node_id,
         online: n.status === "Online",
         drained: n.eligibility === "ineligible",
         holds: holds(n, this.job.sha256),
         busy_slots: n.pools.reduce((sum, p) => sum + Math.max(0, p.slots_total - p.slots_free), 0),
         outgoing: this.deps.outgoing.get(n.node_id) ?? 0,
-      })),
+      }))],
       target_node_id: this.job.target_node_id,
       preferred: this.job.preferred_sources,
       failed: this.job.failed_sources,
@@ -143,16 +148,16 @@ export class StagingRunner {
   }
 
   private async transfer(sourceId: string, resuming: boolean): Promise<TransferOutcome> {
-    const source = this.deps.node(sourceId);
+    const address = sourceId === CONTROL_PLANE_SOURCE ? this.deps.controlPlane?.address() : this.deps.node(sourceId)?.address;
     const client = this.deps.client(this.job.target_node_id);
-    if (source === undefined || client === undefined) return { kind: "target_gone" };
+    if (address === undefined || client === undefined) return { kind: "target_gone" };
     const { job } = this;
     const grant = signStagingGrant(this.deps.workerToken(sourceId), { sha256: job.sha256, source_node_id: sourceId, target_node_id: job.target_node_id, job_id: job.job_id }, Date.now(), grantTtlFor(job.size_bytes, job.bandwidth_limit_bytes_per_s));
     this.deps.outgoing.set(sourceId, (this.deps.outgoing.get(sourceId) ?? 0) + 1);
     try {
       let status: ModelPullStatus;
       try {
-        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: job.file_name, size_bytes: job.size_bytes, source: { node_id: sourceId, url: source.address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
+        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: job.file_name, size_bytes: job.size_bytes, source: { node_id: sourceId, url: address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
       } catch (error) {
         return this.refused(error);
       }

@@ -23,6 +23,8 @@ export interface StagingServiceDeps {
   metrics: OrchestratorMetrics;
   logger: Logger;
   timing?: Partial<StagingTiming>;
+  /** The orchestrator's own model store, a source for every node. */
+  store?: { get(sha256: string): { file_name: string; size_bytes: number } | undefined; address(): string };
 }
 
 /**
@@ -49,6 +51,7 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
       onVerified: (ms) => metrics.stagingVerifyDuration.observe(ms),
       timing: { ...DEFAULT_STAGING_TIMING, ...deps.timing },
       logger: deps.logger.child({ component: "staging" }),
+      ...(deps.store !== undefined ? { controlPlane: { holds: (sha: string) => deps.store?.get(sha) !== undefined, address: () => deps.store?.address() ?? "" } } : {}),
     };
     this.refreshGauge();
   }
@@ -70,9 +73,10 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
   stage(sha256: string, request: StageModelRequest): StageModelResponse {
     const nodes = this.deps.registry.list();
     const holders = nodes.filter((n) => n.models.some((m) => m.sha256 === sha256));
-    const entry = holders.flatMap((n) => n.models).find((m) => m.sha256 === sha256);
-    if (entry === undefined) throw new OrchError("MODEL_NOT_AVAILABLE", `no node reports a verified copy of ${sha256}; nothing to stage from`);
-    if (!holders.some((n) => n.status === "Online" && n.eligibility === "eligible")) throw new OrchError("MODEL_NOT_AVAILABLE", `the nodes holding ${sha256} (${holders.map((n) => n.node_id).join(", ")}) are offline or draining`);
+    const stored = this.deps.store?.get(sha256);
+    const entry = holders.flatMap((n) => n.models).find((m) => m.sha256 === sha256) ?? stored;
+    if (entry === undefined) throw new OrchError("MODEL_NOT_AVAILABLE", `no node reports a verified copy of ${sha256} and the orchestrator's store does not hold it; nothing to stage from`);
+    if (stored === undefined && !holders.some((n) => n.status === "Online" && n.eligibility === "eligible")) throw new OrchError("MODEL_NOT_AVAILABLE", `the nodes holding ${sha256} (${holders.map((n) => n.node_id).join(", ")}) are offline or draining`);
     const targets = request.nodes === "all" ? nodes.filter((n) => n.status === "Online").map((n) => n.node_id) : [...new Set(request.nodes)];
     for (const id of targets) if (this.deps.registry.get(id) === undefined) throw new OrchError("NODE_NOT_FOUND", `unknown node ${id}`);
     const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);

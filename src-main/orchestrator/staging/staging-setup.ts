@@ -9,6 +9,7 @@ import { StagingJobStore } from "../db/staging-job-store.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
+import type { ModelStore } from "../store/model-store.js";
 import { StagingService } from "./staging-service.js";
 
 export interface CatalogAndStaging {
@@ -28,11 +29,15 @@ export function createCatalogAndStaging(deps: {
   records: () => CatalogEntry[];
   metrics: OrchestratorMetrics;
   logger: Logger;
+  /** The orchestrator's own store and the base URL targets reach it at. */
+  store: ModelStore;
+  publicUrl: () => string;
 }): CatalogAndStaging {
   const models = new KnownModelStore(deps.db);
   const stopSync = syncCatalogFromRegistry(deps.registry, models);
-  const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db), models });
+  const store = { get: (sha: string) => deps.store.get(sha), address: deps.publicUrl };
+  const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db), models, store });
   const catalogViews = () =>
-    buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id) });
+    buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id), store: deps.store.list() });
   return { staging, catalogViews, stopSync };
 }

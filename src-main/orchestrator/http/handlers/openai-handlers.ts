@@ -11,6 +11,7 @@ import { chatAdmission, completionAdmission } from "../compat/openai-mapping.js"
 import { openAiRenderers } from "../compat/openai-renderer.js";
 import { responsesAdmission } from "../compat/responses-mapping.js";
 import { responsesRenderers } from "../compat/responses-renderer.js";
+import { pinFromHeader } from "../compat/pin-header.js";
 import { respondWith, serveTask } from "../compat/serve-task.js";
 
 /** OpenAI-compatible routes: the same admission, placement and dispatch as /v2/tasks, in OpenAI's shapes. */
@@ -30,7 +31,7 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiChatCompletions: (rc) => {
       const req = rc.body as ChatCompletionRequest;
-      const task = serveTask(ctx, rc, chatAdmission(req), (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req) }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
 

@@ -1,0 +1,160 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeListResponseSchema } from "../src-shared/nodes/node-info.js";
+import { StagingJobListResponseSchema } from "../src-shared/staging/staging-job.js";
+import { testModelName, testModelPath } from "../test-support/models.js";
+import { startLocalHub, type LocalHub } from "../test-support/local-hub.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
+import { startWorkerProcess, type WorkerProcess } from "../test-support/worker-process.js";
+
+// The Models view in Debian's Chromium against a real orchestrator and two real workers: node-b alone
+// holds tiny-b (a single point of failure); the operator stages it to node-a from the Models view, watches
+// the progress bar go to ready, then chats with it pinned to node-a in the Playground.
+
+const CHROMIUM = "/usr/bin/chromium";
+const DASHBOARD_DIR = join(process.cwd(), "dist/renderer");
+const SHOTS = join(process.cwd(), "test-results/screenshots");
+const TINY_B = testModelName("tiny-b");
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.log(`e2e/models-staging.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+let orch: TestOrchestrator;
+let a: WorkerProcess;
+let b: WorkerProcess;
+let browser: Browser;
+let hub: LocalHub;
+let page: Page;
+const consoleProblems: string[] = [];
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+}
+
+const textOf = async (locator: Locator): Promise<string> => ((await locator.count()) > 0 ? ((await locator.first().textContent()) ?? "") : "");
+
+async function shot(name: string): Promise<void> {
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 500 }).catch(() => undefined);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then chat with it there", () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    if (!existsSync(join(DASHBOARD_DIR, "index.html"))) {
+      const { build } = await import("vite");
+      await build({ configFile: join(process.cwd(), "src-renderer/vite.config.ts"), logLevel: "warn" });
+    }
+    hub = await startLocalHub({ "/acme/tiny-GGUF/resolve/main/tiny-chatml.gguf": testModelPath("tiny-chatml") });
+    orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, node_suspect_ms: 1000, node_timeout_ms: 2000, hub_base_url: hub.url });
+    [a, b, browser] = await Promise.all([
+      startWorkerProcess({ nodeId: "node-a", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),
+      startWorkerProcess({ nodeId: "node-b", models: ["tiny", "tiny-b"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] }),
+    ]);
+    await until("both nodes online with ready pools", async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      const ready = (id: string, pools: number) => nodes.some((n) => n.node_id === id && n.status === "Online" && n.pools.filter((p) => p.ready).length >= pools);
+      return ready("node-a", 1) && ready("node-b", 2);
+    }, 30_000);
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: "light" })).newPage();
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !msg.text().includes("frame-ancestors")) consoleProblems.push(msg.text());
+    });
+    page.on("pageerror", (err) => consoleProblems.push(`pageerror: ${err.message}`));
+    await page.goto(`${orch.url}/login?code=${orch.orchestrator.issueLoginCode()}`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await Promise.all([a?.kill("SIGKILL"), b?.kill("SIGKILL")]);
+    await orch?.close();
+    await hub?.close();
+  }, 30_000);
+
+  it("flags the single-node model and explains its id", async () => {
+    await page.evaluate(() => (window.location.hash = "#/models"));
+    const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${TINY_B}"]`);
+    await row.waitFor();
+    expect(await textOf(row)).toContain("Single node");
+    expect(await row.locator('td[data-node="node-a"]').getAttribute("data-state")).toBe("absent");
+    expect(await row.locator('td[data-node="node-b"]').getAttribute("data-state")).toBe("verified");
+    expect(await row.getByRole("button", { name: `Replicate ${TINY_B}` }).count()).toBe(1);
+    await row.locator("th button").click();
+    await until("id rule shown", async () => (await textOf(page.getByTestId("model-id-rule"))).includes("general.name"));
+  });
+
+  it("stages it to node-a from the Stage dialog; the progress bar shows phase, rate and ETA, then ready", async () => {
+    const row = page.locator(`tr[data-model="${TINY_B}"]`);
+    await row.getByRole("button", { name: `Stage ${TINY_B} to other nodes` }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("node-a").check();
+    // 0.25 MB/s: the 0.77 MB model takes ~3 s, long enough to watch.
+    await dialog.getByLabel("Bandwidth cap in MB/s").fill("0.25");
+    await dialog.getByRole("button", { name: "Stage" }).click();
+    const cell = row.locator('td[data-node="node-a"]');
+    await until("a live progress bar with a rate", async () => (await cell.getAttribute("data-state")) === "staging" && /transferring/.test(await textOf(cell)) && /\/s · ETA/.test(await textOf(cell)), 10_000);
+    expect(await cell.getByRole("meter").count()).toBe(1);
+    await shot("models-staging-progress");
+    await until("verified on node-a", async () => (await cell.getAttribute("data-state")) === "verified", 20_000);
+    expect(await textOf(row)).toContain("Replicated");
+    await shot("models-staged");
+    const jobs = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000 });
+    expect(jobs[0]?.bytes_transferred).toBe(jobs[0]?.size_bytes);
+  });
+
+  it("chats with the staged model pinned to node-a in the Playground", async () => {
+    await until("node-a serves tiny-b", async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.find((n) => n.node_id === "node-a")?.pools.some((p) => p.ready && p.model?.name === TINY_B);
+    }, 20_000);
+    await page.evaluate(() => (window.location.hash = "#/playground"));
+    const select = page.locator("#pg-model");
+    await until("tiny-b listed", async () => (await select.locator(`option[value="${TINY_B}"]`).count()) === 1);
+    await select.selectOption(TINY_B);
+    await until("node-a offered", async () => (await page.locator('#pg-node option[value="node-a"]').count()) === 1);
+    await page.locator("#pg-node").selectOption("node-a");
+    await page.locator("#pg-max").fill("24");
+    await page.getByRole("textbox", { name: "Message" }).fill("Hello from node-a?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await until("the reply finished", async () => (await textOf(page.getByTestId("pg-state"))).includes("done"), 20_000);
+    expect((await textOf(page.locator('[data-testid="pg-transcript"] [data-role="assistant"]').last())).length).toBeGreaterThan(0);
+    await until("placed on node-a", async () => (await textOf(page.getByTestId("pg-node"))).includes("node-a"));
+    await shot("models-playground-node-a");
+    expect(consoleProblems).toEqual([]);
+  });
+
+  it("adds a model by hub reference (a local hub) and stages it from the orchestrator's store to node-b", async () => {
+    await page.evaluate(() => (window.location.hash = "#/models"));
+    await page.getByLabel("Hub reference or URL").fill("hf://acme/tiny-GGUF/tiny-chatml.gguf");
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    const name = testModelName("tiny-chatml");
+    const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${name}"]`);
+    await until("the pulled model is a row (store only)", async () => (await row.count()) === 1 && (await textOf(row)).includes("orchestrator's store"), 20_000);
+    await shot("models-pulled-into-store");
+    await row.getByRole("button", { name: `Stage ${name} to other nodes` }).click();
+    await page.getByRole("dialog").getByLabel("node-b").check();
+    await page.getByRole("dialog").getByRole("button", { name: "Stage" }).click();
+    await until("verified on node-b", async () => (await row.locator('td[data-node="node-b"]').getAttribute("data-state")) === "verified", 20_000);
+    const jobs = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+    expect(jobs.find((j) => j.target_node_id === "node-b")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
+    await shot("models-staged-from-store");
+    expect(consoleProblems).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+import type { RouteHandler } from "../../../../src-node/route-context.js";
+import type { HubPullRequest } from "../../../../src-shared/catalog/hub-pull.js";
+import type { ImportModelRequest } from "../../../../src-shared/catalog/store-model.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+
+/** The orchestrator's own model store: import from a host path, streamed upload, hub pulls, discovery, and content for staging targets. */
+export function storeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
+  return {
+    importModelFromPath: async ({ body, res, identity }) => {
+      res.status(201).json(await ctx.store.importFromPath(body as ImportModelRequest, identity.label));
+    },
+    uploadModel: async ({ req, query, res, identity }) => {
+      res.status(201).json(await ctx.store.upload(req, (query as { file_name: string }).file_name, identity.label));
+    },
+    pullModel: ({ body, res, identity }) => {
+      res.status(202).json(ctx.store.startPull(body as HubPullRequest, identity.label));
+    },
+    listPulls: ({ res }) => {
+      res.json({ pulls: ctx.store.pulls() });
+    },
+    getPull: ({ params, res }) => {
+      res.json(ctx.store.pull(params.id as string));
+    },
+    cancelPull: async ({ params, res }) => {
+      res.json(await ctx.store.cancelPull(params.id as string));
+    },
+    listDiscoveredModels: async ({ res }) => {
+      res.json(await ctx.store.discovered());
+    },
+    useDiscoveredModel: async ({ body, res, identity }) => {
+      res.status(201).json(await ctx.store.useDiscovered((body as { path: string }).path, identity.label));
+    },
+    listStoreModels: ({ res }) => {
+      res.json({ models: ctx.store.models() });
+    },
+    getStoreModelContent: ({ req, res, params }) => ctx.store.serveContent(req, res, params.sha256 as string),
+  };
+}

@@ -1,0 +1,86 @@
+import { createReadStream } from "node:fs";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
+import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
+import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
+import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
+import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
+import { testModelPath } from "../../test-support/models.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { ensureBigModel, startStagingWorker } from "../../test-support/staging-cluster.js";
+import { killAllWorkers, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
+
+// Import into the orchestrator's own store (a host path, or a streamed upload), then stage from it:
+// the control plane is a staging source like any node.
+let orch: TestOrchestrator;
+let worker: StartedWorker;
+let storeDir = "";
+
+const storeFiles = async () => (await readdir(storeDir)).sort();
+
+beforeAll(async () => {
+  orch = await startTestOrchestrator({ node_suspect_ms: 1000, node_timeout_ms: 2000 });
+  storeDir = join(orch.dataDir, "models");
+  worker = await startStagingWorker({ nodeId: "w1", orchestratorUrl: orch.url, token: orch.token });
+  await waitFor(async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes, (nodes) => nodes.some((n) => n.node_id === "w1" && n.status === "Online"), 20_000);
+}, 60_000);
+
+afterAll(async () => {
+  await killAllWorkers();
+  await orch?.close();
+});
+
+describe("orchestrator model store: import and upload", () => {
+  it("refuses a file that is not GGUF before copying anything", async () => {
+    const bogus = join(tmpdir(), `not-a-model-${process.pid}.gguf`);
+    await writeFile(bogus, "<html>this is a download error page</html>".repeat(100));
+    const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: bogus }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain("not a GGUF file");
+    expect(await storeFiles()).toEqual([]);
+    expect((await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/nope/x.gguf" }) })).status).toBe(404);
+  });
+
+  it("imports a GGUF from a path on the orchestrator host; the hash is the file's", async () => {
+    const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: testModelPath("tiny") }) });
+    expect(res.status).toBe(201);
+    const model = StoreModelSchema.parse(await res.json());
+    expect(model).toMatchObject({ sha256: sha256Hex(await readFile(testModelPath("tiny"))), file_name: "tiny.gguf", gguf_name: "llama-orch-test-tiny", origin: "import" });
+    expect(await storeFiles()).toEqual([`${model.sha256}.gguf`, `${model.sha256}.json`]);
+  });
+
+  it("takes a streamed upload (raw body), refusing a non-GGUF one with nothing written", async () => {
+    const bad = await orch.api("/v2/catalog/import?file_name=x.gguf", { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: "definitely not gguf" });
+    expect(bad.status).toBe(400);
+    const big = await ensureBigModel();
+    const size = (await stat(big)).size;
+    const body = Readable.toWeb(createReadStream(big)) as ReadableStream<Uint8Array>;
+    const started = performance.now();
+    const res = await orch.api("/v2/catalog/import?file_name=staging-big.gguf", { method: "PUT", headers: { "content-type": "application/octet-stream" }, body, duplex: "half" } as RequestInit);
+    const ms = performance.now() - started;
+    expect(res.status).toBe(201);
+    const model = StoreModelSchema.parse(await res.json());
+    expect(model.sha256).toBe(sha256Hex(await readFile(big)));
+    expect(model.size_bytes).toBe(size);
+    console.log(`upload of ${size} bytes into the store: ${((size / 1e6) / (ms / 1000)).toFixed(1)} MB/s`);
+    expect((await storeFiles()).filter((f) => f.endsWith(".part"))).toEqual([]);
+  });
+
+  it("stages a store model to a node: the control plane is the source", async () => {
+    const sha = sha256Hex(await readFile(testModelPath("tiny")));
+    const view = CatalogModelViewSchema.parse(await (await orch.api(`/v2/catalog/models/sha256:${sha}`)).json());
+    expect(view.in_store).toBe(true);
+    const res = await orch.api(`/v2/catalog/models/sha256:${sha}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["w1"] }) });
+    expect(res.status).toBe(202);
+    const [job] = StageModelResponseSchema.parse(await res.json()).jobs;
+    const done = await waitFor(async () => StagingJobSchema.parse(await (await orch.api(`/v2/catalog/jobs/${job?.job_id ?? ""}`)).json()), (j) => j.state === "completed" || j.state === "failed", 20_000, 50);
+    expect(done).toMatchObject({ state: "completed", source_node_id: "control-plane", target_node_id: "w1" });
+    expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
+    // A forged grant opens nothing.
+    expect((await fetch(`${orch.url}/v2/models/${sha}/content`, { headers: { authorization: "Bearer e30.AAAA" } })).status).toBe(401);
+  });
+});

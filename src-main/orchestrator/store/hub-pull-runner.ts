@@ -1,0 +1,116 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, rm, stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { HubPull } from "../../../src-shared/catalog/hub-pull.js";
+import { GGUF_HEADER_MAX_BYTES, readGgufHeader, type GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { announcedSha256 } from "./hub-ref.js";
+
+const MIB = 1 << 20;
+const MAX_REDIRECTS = 5;
+const MAX_RESUMES = 20;
+
+export interface PullTarget {
+  url: URL;
+  part: string;
+  limit: number | null;
+  signal: AbortSignal;
+  /** Called on every change (progress is throttled by the caller). */
+  onChange(): void;
+}
+
+/** Follows the hub's redirects by hand, so the digest the first hop announces (X-Linked-Etag) is kept. */
+async function rangeRequest(url: URL, start: number, end: number, signal: AbortSignal): Promise<{ res: Response; announced: string | null }> {
+  let at = url;
+  let announced: string | null = null;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await fetch(at, { headers: { range: `bytes=${start}-${end}`, "accept-encoding": "identity" }, redirect: "manual", signal });
+    announced ??= announcedSha256(res.headers);
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status >= 400 || location === null) return { res, announced };
+    await res.body?.cancel();
+    at = new URL(location, at);
+  }
+  throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+}
+
+/**
+ * Downloads one file into `part` with bounded Range requests from the part's size onward; a dropped
+ * connection resumes from the bytes on disk (backing off), the cap paces reads. Then the whole part is
+ * hashed and checked against the announced digest, and its head must read as GGUF.
+ */
+export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHeader> {
+  pull.resumed_from = await stat(t.part).then((s) => s.size, () => 0);
+  pull.bytes_done = pull.resumed_from;
+  const started = performance.now();
+  let paced = 0;
+  let failures = 0;
+  while (pull.size_bytes === null || pull.bytes_done < pull.size_bytes) {
+    const start = pull.bytes_done;
+    const segment = t.limit === null ? 16 * MIB : Math.min(16 * MIB, Math.max(MIB, Math.round(t.limit / 4)));
+    try {
+      const { res, announced } = await rangeRequest(t.url, start, start + segment - 1, t.signal);
+      if (res.status === 416 && pull.size_bytes === null) break;
+      if (res.status !== 206 || res.body === null) throw new Error(`the hub answered ${res.status} to a range request`);
+      pull.expected_sha256 ??= announced;
+      const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
+      if (total !== undefined) pull.size_bytes = Number(total);
+      const file = await open(t.part, "a");
+      try {
+        for await (const chunk of res.body) {
+          await file.write(chunk);
+          pull.bytes_done += chunk.length;
+          pull.bytes_transferred += chunk.length;
+          paced += chunk.length;
+          if (t.limit !== null) {
+            const due = started + (paced / t.limit) * 1000 - performance.now();
+            if (due > 0) await sleep(due, undefined, { signal: t.signal });
+          }
+          t.onChange();
+        }
+      } finally {
+        await file.close();
+      }
+      pull.state = "transferring";
+      pull.error = null;
+    } catch (error) {
+      if (t.signal.aborted) throw error;
+      failures += 1;
+      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${error instanceof Error ? error.message : String(error)}`);
+      pull.resumes += 1;
+      pull.state = "retrying";
+      pull.error = error instanceof Error ? error.message : String(error);
+      t.onChange();
+      await sleep(Math.min(5000, 250 * 2 ** (failures - 1)), undefined, { signal: t.signal });
+    }
+  }
+  return verify(pull, t);
+}
+
+async function verify(pull: HubPull, t: PullTarget): Promise<GgufHeader> {
+  pull.state = "verifying";
+  t.onChange();
+  const hash = createHash("sha256");
+  let head = Buffer.alloc(0);
+  let headDone = false;
+  for await (const chunk of createReadStream(t.part, { highWaterMark: MIB })) {
+    hash.update(chunk as Buffer);
+    // Only the head is kept, and only until the header reads completely.
+    if (!headDone && head.length < GGUF_HEADER_MAX_BYTES) {
+      head = Buffer.concat([head, chunk as Buffer]);
+      const r = readGgufHeader(head);
+      headDone = r.ok || !r.needMore;
+    }
+  }
+  pull.sha256 = hash.digest("hex");
+  const header = readGgufHeader(head);
+  if (pull.expected_sha256 !== null && pull.sha256 !== pull.expected_sha256) {
+    await rm(t.part, { force: true });
+    throw new Error(`the file hashes to ${pull.sha256}, not the announced ${pull.expected_sha256}; partial file deleted`);
+  }
+  if (!header.ok) {
+    await rm(t.part, { force: true });
+    throw new Error(`not a usable GGUF model: ${header.needMore ? "the header is cut short" : header.error}`);
+  }
+  return header.header;
+}

@@ -1,0 +1,86 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { HubPull, HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import type { StageModelRequest, StageModelResponse } from "../../../src-shared/staging/staging-job.js";
+import { runHubPull } from "./hub-pull-runner.js";
+import { resolveHubRef } from "./hub-ref.js";
+import { storeFileName, storeModelOf } from "./model-import.js";
+import type { ModelStore } from "./model-store.js";
+
+export interface HubPullsDeps {
+  store: ModelStore;
+  hubBaseUrl: () => string;
+  bandwidthLimit: () => number | null;
+  stage: (sha256: string, request: StageModelRequest) => StageModelResponse;
+  logger: Logger;
+}
+
+/**
+ * Hub pulls into the orchestrator's store. The part file is named after the URL, so asking for the
+ * same file again (after a failure or an orchestrator restart) resumes from the bytes on disk.
+ */
+export class HubPulls {
+  private readonly pulls = new Map<string, { pull: HubPull; controller: AbortController; done: Promise<void> }>();
+
+  constructor(private readonly deps: HubPullsDeps) {}
+
+  start(request: HubPullRequest): HubPull {
+    const url = resolveHubRef(request.ref, this.deps.hubBaseUrl());
+    const running = [...this.pulls.values()].find((p) => p.pull.url === url.href && p.pull.finished_at_ms === null);
+    if (running !== undefined) return running.pull;
+    const pull: HubPull = { pull_id: `pull-${randomUUID()}`, ref: request.ref, url: url.href, state: "transferring", expected_sha256: request.sha256 ?? null, sha256: null, size_bytes: null, bytes_done: 0, bytes_transferred: 0, resumed_from: 0, resumes: 0, error: null, staging_job_ids: [], created_at_ms: Date.now(), finished_at_ms: null };
+    const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);
+    const controller = new AbortController();
+    const part = this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
+    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, onChange: () => undefined })
+      .then((header) => this.install(pull, part, header, request))
+      .catch((error: unknown) => {
+        pull.state = controller.signal.aborted ? "canceled" : "failed";
+        pull.error = controller.signal.aborted ? null : error instanceof Error ? error.message : String(error);
+        this.deps.logger.warn({ pull_id: pull.pull_id, url: pull.url, err: pull.error }, "hub pull ended without a model");
+      })
+      .finally(() => {
+        pull.finished_at_ms = Date.now();
+      });
+    this.pulls.set(pull.pull_id, { pull, controller, done });
+    return pull;
+  }
+
+  list(): HubPull[] {
+    return [...this.pulls.values()].map((p) => p.pull).sort((a, b) => b.created_at_ms - a.created_at_ms);
+  }
+
+  get(id: string): HubPull {
+    const found = this.pulls.get(id);
+    if (found === undefined) throw new OrchError("JOB_NOT_FOUND", `no hub pull ${id}`);
+    return found.pull;
+  }
+
+  /** Stops the pull; its part stays, so pulling the same file again resumes. */
+  async cancel(id: string): Promise<HubPull> {
+    const found = this.pulls.get(id);
+    if (found === undefined) throw new OrchError("JOB_NOT_FOUND", `no hub pull ${id}`);
+    if (found.pull.finished_at_ms !== null) throw new OrchError("CONFLICT", `hub pull ${id} is already ${found.pull.state}`);
+    found.controller.abort();
+    await found.done;
+    return found.pull;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.pulls.values()) p.controller.abort();
+    await Promise.all([...this.pulls.values()].map((p) => p.done));
+  }
+
+  private async install(pull: HubPull, part: string, header: GgufHeader, request: HubPullRequest): Promise<void> {
+    const sha256 = pull.sha256 as string;
+    await this.deps.store.add(storeModelOf({ sha256, size_bytes: pull.bytes_done, header }, storeFileName(new URL(pull.url).pathname), "pull", pull.ref), { part });
+    pull.state = "completed";
+    this.deps.logger.info({ pull_id: pull.pull_id, sha256, bytes: pull.bytes_done, transferred: pull.bytes_transferred, resumed_from: pull.resumed_from, resumes: pull.resumes }, "hub pull verified");
+    if (request.nodes !== undefined) {
+      const staged = this.deps.stage(sha256, { nodes: request.nodes, ...(request.bandwidth_limit_bytes_per_s !== undefined ? { bandwidth_limit_bytes_per_s: request.bandwidth_limit_bytes_per_s } : {}) });
+      pull.staging_job_ids = staged.jobs.map((j) => j.job_id);
+    }
+  }
+}

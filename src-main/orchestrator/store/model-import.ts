@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { basename, isAbsolute } from "node:path";
+import type { StoreModel } from "../../../src-shared/catalog/store-model.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { STAGED_FILE_NAME_PATTERN } from "../../../src-shared/staging/model-pull.js";
+import { ingestGguf, type Ingested } from "./gguf-ingest.js";
+import type { ModelStore } from "./model-store.js";
+
+/** A GGUF file name for a model that came from a path or a URL (never a path itself). */
+export function storeFileName(from: string): string {
+  const base = basename(from).replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "");
+  const name = /\.gguf$/i.test(base) ? base.replace(/\.gguf$/i, ".gguf") : `${base || "model"}.gguf`;
+  return STAGED_FILE_NAME_PATTERN.test(name) ? name : "model.gguf";
+}
+
+export function storeModelOf(ingested: Ingested, fileName: string, origin: StoreModel["origin"], source: string | null): StoreModel {
+  const h = ingested.header;
+  return { sha256: ingested.sha256, file_name: fileName, size_bytes: ingested.size_bytes, gguf_name: h.name?.trim() || null, architecture: h.architecture, context_length: h.contextLength, has_chat_template: h.hasChatTemplate, origin, source, added_at_ms: Date.now() };
+}
+
+/** Ingests a stream into a fresh part of the store; the part is removed whatever goes wrong. */
+async function ingestInto(store: ModelStore, source: AsyncIterable<Uint8Array>): Promise<{ ingested: Ingested; part: string }> {
+  const part = store.partPath(`import-${randomUUID()}`);
+  try {
+    return { ingested: await ingestGguf(source, part), part };
+  } catch (error) {
+    await rm(part, { force: true });
+    throw error;
+  }
+}
+
+/** POST /v2/catalog/import: copies a GGUF from a path on the orchestrator host (validated first, hashed while copied). */
+export async function importFromPath(store: ModelStore, path: string, fileName?: string): Promise<StoreModel> {
+  if (!isAbsolute(path)) throw new OrchError("INVALID_PARAMS", "path must be absolute (a file on the orchestrator host)");
+  const st = await stat(path).catch(() => null);
+  if (st === null || !st.isFile()) throw new OrchError("MODEL_NOT_FOUND", `no file at ${path} on the orchestrator host`);
+  const { ingested, part } = await ingestInto(store, createReadStream(path, { highWaterMark: 1 << 20 }));
+  return store.add(storeModelOf(ingested, fileName ?? storeFileName(path), "import", path), { part });
+}
+
+/** PUT /v2/catalog/import: the request body is the file, streamed (never buffered whole). */
+export async function importUpload(store: ModelStore, body: AsyncIterable<Uint8Array>, fileName: string): Promise<StoreModel> {
+  const { ingested, part } = await ingestInto(store, body);
+  return store.add(storeModelOf(ingested, fileName, "upload", null), { part });
+}

@@ -1,0 +1,71 @@
+import { EventEmitter } from "node:events";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { rename, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { StoreModelSchema, type StoreModel } from "../../../src-shared/catalog/store-model.js";
+
+/**
+ * The orchestrator's own model store, `<data dir>/models`: `<sha256>.gguf` (a file, or a link to a
+ * model used in place) beside `<sha256>.json` describing it. Content-addressed, so a second import of
+ * the same bytes is the same model. Emits "changed" when a model comes or goes.
+ */
+export class ModelStore extends EventEmitter<{ changed: [] }> {
+  private models = new Map<string, StoreModel>();
+
+  constructor(
+    readonly dir: string,
+    private readonly logger: Logger,
+  ) {
+    super();
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      try {
+        const model = StoreModelSchema.parse(JSON.parse(readFileSync(join(dir, name), "utf8")));
+        this.models.set(model.sha256, model);
+      } catch (error) {
+        logger.warn({ file: name, err: error }, "model store: unreadable entry skipped");
+      }
+    }
+  }
+
+  list(): StoreModel[] {
+    return [...this.models.values()].sort((a, b) => a.file_name.localeCompare(b.file_name));
+  }
+
+  get(sha256: string): StoreModel | undefined {
+    return this.models.get(sha256);
+  }
+
+  pathOf(sha256: string): string {
+    return join(this.dir, `${sha256}.gguf`);
+  }
+
+  /** A hidden working file in the store (same filesystem, so the final rename is atomic). */
+  partPath(tag: string): string {
+    return join(this.dir, `.${tag}.part`);
+  }
+
+  /** Moves a verified part into place (or links an in-place file) and records it. */
+  async add(model: StoreModel, from: { part: string } | { link: string }): Promise<StoreModel> {
+    const existing = this.models.get(model.sha256);
+    if (existing !== undefined) {
+      if ("part" in from) await rm(from.part, { force: true });
+      return existing;
+    }
+    const target = this.pathOf(model.sha256);
+    if ("part" in from) await rename(from.part, target);
+    else {
+      await rm(target, { force: true });
+      await symlink(from.link, target);
+    }
+    const meta = join(this.dir, `${model.sha256}.json`);
+    await writeFile(`${meta}.tmp`, JSON.stringify(model, null, 2));
+    await rename(`${meta}.tmp`, meta);
+    this.models.set(model.sha256, model);
+    this.logger.info({ sha256: model.sha256, file: model.file_name, origin: model.origin, size_bytes: model.size_bytes }, "model added to the orchestrator store");
+    this.emit("changed");
+    return model;
+  }
+}
