@@ -115,3 +115,39 @@ describe("tool calling", () => {
     expect(OpenAiErrorSchema.parse(await res.json()).error.param).toBe("messages[1].tool_call_id");
   });
 });
+
+describe("logprobs", () => {
+  it("chat: each token with its log probability and top_logprobs alternatives, streamed or not", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 5, logprobs: true, top_logprobs: 3 });
+    const content = res.choices[0]?.logprobs?.content ?? [];
+    expect(content.length).toBe(5);
+    expect(content.map((t) => t.token).join("")).toBe(res.choices[0]?.message.content);
+    for (const t of content) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.top_logprobs.length).toBe(3);
+      // Greedy decoding picks the most likely token.
+      expect(t.top_logprobs[0]?.token).toBe(t.token);
+      expect(t.bytes).toEqual([...Buffer.from(t.token, "utf8")]);
+    }
+    const stream = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 5, logprobs: true, stream: true });
+    const streamed: OpenAI.ChatCompletionTokenLogprob[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    expect(streamed.map((t) => [t.token, t.logprob])).toEqual(content.map((t) => [t.token, t.logprob]));
+    expect(streamed.every((t) => t.top_logprobs.length === 0)).toBe(true);
+  });
+
+  it("completions: the legacy shape with text offsets", async () => {
+    const res = await client.completions.create({ model: CHAT, prompt: "Once upon", max_tokens: 4, logprobs: 2 });
+    const logprobs = res.choices[0]?.logprobs;
+    expect(logprobs?.tokens?.length).toBe(4);
+    expect(logprobs?.tokens?.join("")).toBe(res.choices[0]?.text);
+    expect(logprobs?.token_logprobs?.every((p) => p <= 0)).toBe(true);
+    expect(logprobs?.top_logprobs?.every((top) => Object.keys(top).length >= 1 && Object.keys(top).length <= 2)).toBe(true);
+    expect(logprobs?.text_offset?.[0]).toBe(0);
+  });
+
+  it("without logprobs, choices carry logprobs: null", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 2 });
+    expect(res.choices[0]?.logprobs).toBeNull();
+  });
+});
