@@ -11,9 +11,10 @@ export type TestModelKind = "tiny" | "tiny-chatml" | "tiny-b" | "medium";
 /** What each test model is; `options.name` is the model's general.name (its friendly name). */
 export const TEST_MODELS: Readonly<Record<TestModelKind, Readonly<{ file: string; options: Readonly<TinyGgufOptions> }>>> = {
   tiny: { file: "tiny.gguf", options: { size: "tiny", seed: 42, name: "llama-orch-test-tiny" } },
+  // ctx 4096: room for the function-calling system prompt chat wrappers write (about 700 tokens for two tools).
   "tiny-chatml": {
     file: "tiny-chatml.gguf",
-    options: { size: "tiny", seed: 42, chatTemplate: "chatml", name: "llama-orch-test-tiny-chatml" },
+    options: { size: "tiny", seed: 42, chatTemplate: "chatml", ctx: 4096, name: "llama-orch-test-tiny-chatml" },
   },
   "tiny-b": { file: "tiny-b.gguf", options: { size: "tiny", seed: 1337, name: "llama-orch-test-tiny-b" } },
   // ctx 4096: long generations (thousands of tokens) for tests that must see streaming over wall time.

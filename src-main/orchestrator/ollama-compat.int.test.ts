@@ -61,9 +61,19 @@ describe("Ollama API through the ollama client", () => {
     expect(await ollama.generate({ model: TINY, prompt: "" })).toMatchObject({ done: true, done_reason: "load", response: "" });
   });
 
+  it("format: a JSON schema constrains chat and generate output (llama.cpp grammar)", async () => {
+    const schema = { type: "object", properties: { answer: { enum: ["yes", "no"] }, score: { type: "integer", minimum: 0, maximum: 9 } }, required: ["answer", "score"] };
+    const chat = await ollama.chat({ model: TINY, messages: [{ role: "user", content: "Answer in JSON" }], format: schema, options: { num_predict: 40 } });
+    expect(JSON.parse(chat.message.content)).toEqual({ answer: expect.stringMatching(/^(yes|no)$/), score: expect.any(Number) });
+    const generated = await ollama.generate({ model: TINY, prompt: "JSON:", raw: true, format: schema, options: { num_predict: 40 } });
+    const parsed = JSON.parse(generated.response ?? "") as { answer: string; score: number };
+    expect(["yes", "no"]).toContain(parsed.answer);
+    expect(Number.isInteger(parsed.score) && parsed.score >= 0 && parsed.score <= 9).toBe(true);
+  });
+
   it("refuses what it cannot honour, by name, in Ollama's error shape", async () => {
     await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
-    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], format: "json" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^format is not supported/) });
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], format: { type: "string", pattern: "^a" } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^format uses pattern/) });
     await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], tools: [{ type: "function", function: { name: "f" } }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^tools is not supported/) });
     await expect(ollama.generate({ model: TINY, prompt: "hi", images: ["AA=="] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^images is not supported/) });
     await expect(ollama.chat({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status_code: 404 });

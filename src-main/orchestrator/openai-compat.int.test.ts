@@ -44,12 +44,8 @@ describe("honest OpenAI behaviour", () => {
   });
 
   it.each([
-    ["tools", { tools: [{ type: "function", function: { name: "f", parameters: {} } }] }],
-    ["tool_choice", { tool_choice: "required" }],
     ["functions", { functions: [{ name: "f" }] }],
-    ["response_format", { response_format: { type: "json_object" } }],
-    ["logprobs", { logprobs: true }],
-    ["top_logprobs", { top_logprobs: 3 }],
+    ["function_call", { function_call: "auto" }],
     ["n", { n: 2 }],
     ["messages[].content", { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AA==" } }] }] }],
   ])("refuses %s with a 400 that names it", async (param, extra) => {

@@ -3,6 +3,8 @@ import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "../contract/comp
 import type { RouteSpec } from "../contract/route-spec.js";
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../ollama/ollama-params.js";
 import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../openai/openai-params.js";
+import { EMBEDDING_PARAMS } from "../openai/embeddings.js";
+import { OLLAMA_EMBED_PARAMS } from "../ollama/ollama-embed.js";
 import { RESPONSES_PARAMS } from "../openai/responses-params.js";
 import type { ParamPolicy } from "./param-policy.js";
 
@@ -24,9 +26,8 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "OpenAI",
     routes: OPENAI_ROUTES,
-    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS },
+    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS, "POST /v1/embeddings": EMBEDDING_PARAMS },
     notServed: [
-      ["POST /v1/embeddings", "not served (404) until the engine computes embeddings; its `dimensions` will be refused until then too"],
       ["GET/DELETE /v1/responses/{id}", "responses are not stored"],
     ],
   },
@@ -39,9 +40,9 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "Ollama",
     routes: OLLAMA_ROUTES,
-    policies: { "POST /api/chat": OLLAMA_CHAT_PARAMS, "POST /api/generate": OLLAMA_GENERATE_PARAMS },
+    policies: { "POST /api/chat": OLLAMA_CHAT_PARAMS, "POST /api/generate": OLLAMA_GENERATE_PARAMS, "POST /api/embed": OLLAMA_EMBED_PARAMS },
     nested: { options: OLLAMA_OPTIONS },
-    notServed: [["/api/pull, /api/push, /api/create, /api/copy, /api/delete", "models are staged through the catalog (/v2/catalog, the dashboard)"], ["/api/embed, /api/embeddings", "not served (404) until the engine computes embeddings"]],
+    notServed: [["/api/pull, /api/push, /api/create, /api/copy, /api/delete", "models are staged through the catalog (/v2/catalog, the dashboard)"], ["/api/embeddings", "the older single-prompt embeddings endpoint is not served (404); use /api/embed"]],
   },
 ];
 

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
+import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
+import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
 import { OllamaPsResponseSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
@@ -34,6 +36,12 @@ export const OPENAI_ROUTES: readonly RouteSpec[] = [
     errors: GENERATION_ERRORS,
   },
   {
+    method: "post", path: "/v1/embeddings", operationId: "openaiEmbeddings", summary: "Embeddings of one or more texts, from an embedding context of the model's pool", tag: "openai", auth: true, errorStyle: "openai",
+    body: { content: jsonContent(EmbeddingRequestSchema), required: true },
+    responses: { 200: ok("One vector per input", EmbeddingResponseSchema) },
+    errors: GENERATION_ERRORS,
+  },
+  {
     method: "post", path: "/v1/responses", operationId: "openaiResponses", summary: "Responses API (text); streams response.* events when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(ResponsesRequestSchema), required: true },
     responses: streamed("Response object, or an SSE stream of response events", ResponseObjectSchema, SSE_MEDIA_TYPE, ResponsesStreamEventSchema),
@@ -59,6 +67,12 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/api/chat", operationId: "ollamaChat", summary: "Ollama: chat; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaChatRequestSchema), required: true },
     responses: streamed("The done object, or NDJSON chunks ending with done:true", OllamaChatResponseSchema, NDJSON_MEDIA_TYPE, OllamaChatResponseSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/api/embed", operationId: "ollamaEmbed", summary: "Ollama: embeddings of one or more texts", tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaEmbedRequestSchema), required: true },
+    responses: { 200: ok("One vector per input", OllamaEmbedResponseSchema) },
     errors: GENERATION_ERRORS,
   },
   {

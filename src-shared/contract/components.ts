@@ -15,6 +15,8 @@ import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/
 import { PoolSnapshotSchema } from "../nodes/pool-snapshot.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema, OpenAiChatMessageSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
+import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
+import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
 import { UsageSchema } from "../openai/openai-common.js";
 import { OpenAiErrorSchema } from "../openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
@@ -28,6 +30,7 @@ import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollam
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
 import { SessionInfoSchema } from "../sessions/session.js";
 import {
+  SseEmbeddingDataSchema,
   SseEndDataSchema,
   SseErrorDataSchema,
   SseEventSchema,
@@ -83,6 +86,7 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   SseStartedData: SseStartedDataSchema,
   SseTokenData: SseTokenDataSchema,
   SseMetricsData: SseMetricsDataSchema,
+  SseEmbeddingData: SseEmbeddingDataSchema,
   SseEndData: SseEndDataSchema,
   SseErrorData: SseErrorDataSchema,
   StopReason: StopReasonSchema,
@@ -171,6 +175,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CompletionRequest: CompletionRequestSchema,
   CompletionResponse: CompletionResponseSchema,
   CompletionChunk: CompletionChunkSchema,
+  EmbeddingRequest: EmbeddingRequestSchema,
+  EmbeddingResponse: EmbeddingResponseSchema,
   Usage: UsageSchema,
   ResponsesRequest: ResponsesRequestSchema,
   ResponsesInputMessage: ResponsesInputMessageSchema,
@@ -192,6 +198,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   OllamaGenerateRequest: OllamaGenerateRequestSchema,
   OllamaChatResponse: OllamaChatResponseSchema,
   OllamaGenerateResponse: OllamaGenerateResponseSchema,
+  OllamaEmbedRequest: OllamaEmbedRequestSchema,
+  OllamaEmbedResponse: OllamaEmbedResponseSchema,
   OllamaModelDetails: OllamaModelDetailsSchema,
   OllamaModel: OllamaModelSchema,
   OllamaTagsResponse: OllamaTagsResponseSchema,

@@ -10,7 +10,7 @@ const COMMON: readonly ParamRule[] = [
   { param: "stream", support: "supported", note: "NDJSON lines, the last with done:true; stream:false answers with one object" },
   { param: "options", support: "supported", note: "see the options rows" },
   { param: "keep_alive", support: "partial", note: "pools keep their model loaded; 0 (unload now) is refused", refuses: keepAliveZero },
-  { param: "format", support: "partial", note: "structured output (json, a JSON schema) is not available yet", refuses: (v) => present(v) && v !== "" },
+  { param: "format", support: "supported", note: "\"json\" or a JSON schema, generated under a llama.cpp grammar (schema keywords a grammar cannot express are refused by name, as on /v1/chat/completions)" },
   { param: "think", support: "partial", note: "the served models do not think (only false is accepted)", refuses: (v) => truthy(v) },
   { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
   { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },

@@ -27,6 +27,8 @@ const GENERATION_FIELDS = {
   /** Ollama streams unless told otherwise. */
   stream: z.boolean().optional(),
   options: OllamaOptionsSchema.optional(),
+  /** "json", or a JSON schema the output must validate against. */
+  format: z.union([z.literal(""), z.literal("json"), z.record(z.string(), z.unknown())]).optional(),
   /** How long the model stays loaded afterwards: a duration string or seconds. */
   keep_alive: z.union([z.string(), z.number()]).optional(),
 };

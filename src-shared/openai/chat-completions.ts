@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
+import { ChatLogprobsSchema, OpenAiResponseFormatSchema, OpenAiToolCallDeltaSchema, OpenAiToolCallSchema, OpenAiToolChoiceSchema, OpenAiToolSchema } from "./openai-tools.js";
 
 // Content may be a string or an array of parts. Other part types (image_url, input_audio, file) parse
 // so that the adapter can refuse them by name (CHAT_COMPLETION_PARAMS) instead of with a schema path.
@@ -7,10 +8,14 @@ const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string()
 const OtherPartSchema = z.looseObject({ type: z.string() });
 
 export const OpenAiChatMessageSchema = z.looseObject({
-  // tool and function turns parse so that they can be refused by name, like other part types.
+  // function turns (the deprecated API) parse so that they can be refused by name, like other part types.
   role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
   content: z.union([z.string(), z.array(z.union([TextPartSchema, OtherPartSchema]))]).nullable().optional(),
   name: z.string().optional(),
+  /** Calls an assistant turn made. */
+  tool_calls: z.array(OpenAiToolCallSchema).optional(),
+  /** The call a tool turn answers. */
+  tool_call_id: z.string().optional(),
 });
 export type OpenAiChatMessage = z.infer<typeof OpenAiChatMessageSchema>;
 
@@ -23,6 +28,12 @@ export const ChatCompletionRequestSchema = z.looseObject({
   messages: z.array(OpenAiChatMessageSchema).min(1),
   /** Newer name for max_tokens; wins when both are sent. */
   max_completion_tokens: z.int().min(1).nullable().optional(),
+  tools: z.array(OpenAiToolSchema).optional(),
+  tool_choice: OpenAiToolChoiceSchema.optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: OpenAiResponseFormatSchema.optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.int().min(0).max(20).nullable().optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
@@ -41,9 +52,9 @@ export const ChatCompletionResponseSchema = z.object({
   choices: z.array(
     z.object({
       index: z.int().min(0),
-      message: z.object({ role: z.literal("assistant"), content: z.string() }),
+      message: z.object({ role: z.literal("assistant"), content: z.string().nullable(), tool_calls: z.array(OpenAiToolCallSchema).optional() }),
       finish_reason: FinishReasonSchema,
-      logprobs: z.null(),
+      logprobs: ChatLogprobsSchema.nullable(),
     }),
   ),
   usage: UsageSchema,
@@ -60,9 +71,9 @@ export const ChatCompletionChunkSchema = z.object({
   choices: z.array(
     z.object({
       index: z.int().min(0),
-      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }),
+      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().nullable().optional(), tool_calls: z.array(OpenAiToolCallDeltaSchema).optional() }),
       finish_reason: FinishReasonSchema.nullable(),
-      logprobs: z.null().optional(),
+      logprobs: ChatLogprobsSchema.nullable().optional(),
     }),
   ),
   /** Only on the final chunk, when stream_options.include_usage is set. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
+import { CompletionLogprobsSchema } from "./openai-tools.js";
 
 /**
  * POST /v1/completions (legacy text completion). Loose, like chat. Prompt arrays and token-id prompts
@@ -9,6 +10,8 @@ export const CompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
   prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
   echo: z.boolean().optional(),
+  /** Alternatives to report per token (0 to 5); null or absent: no logprobs. */
+  logprobs: z.int().min(0).max(5).nullable().optional(),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
@@ -22,7 +25,7 @@ export const CompletionResponseSchema = z.object({
       index: z.int().min(0),
       text: z.string(),
       finish_reason: FinishReasonSchema.nullable(),
-      logprobs: z.null(),
+      logprobs: CompletionLogprobsSchema.nullable(),
     }),
   ),
   usage: UsageSchema.optional(),

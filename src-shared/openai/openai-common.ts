@@ -17,7 +17,7 @@ export const OPENAI_SAMPLING_FIELDS = {
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 } as const;
 
-export const FinishReasonSchema = z.enum(["stop", "length"]);
+export const FinishReasonSchema = z.enum(["stop", "length", "tool_calls"]);
 export type FinishReason = z.infer<typeof FinishReasonSchema>;
 
 export const UsageSchema = z.object({

@@ -1,4 +1,4 @@
-import { isTrue, positive, nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+import { isTrue, nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
 
 // What /v1/chat/completions and /v1/completions do with each OpenAI parameter. A rule marked
 // refused or partial names what the engine cannot do yet; remove it when the engine can.
@@ -27,18 +27,18 @@ export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
   unknownNote: "it is not a chat completion parameter this server knows, so it cannot be honoured",
   rules: [
     ...COMMON,
-    { param: "messages", support: "supported", note: "system, developer, user and assistant turns; the last one from the user" },
-    { param: "messages[].role", support: "partial", note: "tool and function turns are refused (no tool calling yet)", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => ["tool", "function"].includes(String((m as { role?: unknown } | null)?.role))) },
+    { param: "messages", support: "supported", note: "system, developer, user, assistant (with tool_calls) and tool turns; the last one from the user or a tool result" },
+    { param: "messages[].role", support: "partial", note: "function turns (the deprecated function-calling API) are refused; use tools and tool turns", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => (m as { role?: unknown } | null)?.role === "function") },
     { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
     { param: "max_completion_tokens", support: "supported", note: "wins over max_tokens" },
-    { param: "tools", support: "partial", note: "the engine does not call tools yet (only [] is accepted)", refuses: nonEmptyArray },
-    { param: "tool_choice", support: "partial", note: "the engine does not call tools yet (only \"none\" is accepted)", refuses: (v) => present(v) && v !== "none" },
+    { param: "tools", support: "supported", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and validate (a schema keyword the grammar cannot express is refused by name)" },
+    { param: "tool_choice", support: "supported", note: "auto, none, required, or a named function (the call is then forced by the grammar; only that function is offered)" },
     { param: "functions", support: "partial", note: "the engine does not call functions yet (only [] is accepted)", refuses: nonEmptyArray },
     { param: "function_call", support: "partial", note: "the engine does not call functions yet (only \"none\" is accepted)", refuses: (v) => present(v) && v !== "none" },
-    { param: "parallel_tool_calls", support: "supported", note: "no effect: tools are refused" },
-    { param: "response_format", support: "partial", note: "structured output (json_object, json_schema) is not available yet; only {type: \"text\"} is accepted", refuses: (v) => present(v) && (v as { type?: unknown }).type !== "text" },
-    { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
-    { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
+    { param: "parallel_tool_calls", support: "supported", note: "false allows one call per turn; chat formats without parallel calls make one call per turn anyway" },
+    { param: "response_format", support: "supported", note: "text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not); schema keywords the grammar cannot express (pattern, allOf, numeric bounds other than closed integer ranges, …) are refused by name; not together with tools the model may call" },
+    { param: "logprobs", support: "supported", note: "from the sampler's token probabilities" },
+    { param: "top_logprobs", support: "supported", note: "0 to 20 alternatives per token; needs logprobs: true" },
     { param: "modalities", support: "partial", note: "text output only", refuses: (v) => Array.isArray(v) && v.some((m) => m !== "text") },
     { param: "audio", support: "refused", note: "no audio output", refuses: present },
     { param: "prediction", support: "refused", note: "no predicted outputs", refuses: present },
@@ -60,7 +60,7 @@ export const COMPLETION_PARAMS: ParamPolicy = {
     ...COMMON,
     { param: "prompt", support: "partial", note: "one string (or an array of one string); several prompts or token-id prompts are refused", refuses: (v) => Array.isArray(v) && (v.length !== 1 || typeof v[0] !== "string") },
     { param: "echo", support: "partial", note: "the prompt is not echoed (only false is accepted)", refuses: isTrue },
-    { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only null or 0 is accepted)", refuses: positive },
+    { param: "logprobs", support: "supported", note: "0 to 5 alternatives per token, from the sampler's token probabilities" },
     { param: "best_of", support: "partial", note: "only one candidate per request (best_of > 1 is refused)", refuses: moreThanOne },
     { param: "suffix", support: "partial", note: "no fill-in-the-middle yet (only an empty suffix is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
   ],

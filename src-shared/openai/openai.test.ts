@@ -44,13 +44,15 @@ describe("OpenAI chat completions", () => {
     expect(refusal(sdkRequest)).toBeNull();
     expect(refusal({ ...sdkRequest, n: 2 })?.param).toBe("n");
     expect(refusal({ ...sdkRequest, messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] })).toMatchObject({ param: "messages[].content", message: expect.stringMatching(/^messages\[\]\.content is not supported: .*image/) });
-    expect(refusal({ ...sdkRequest, tools: [{ type: "function", function: { name: "f" } }] })?.message).toMatch(/^tools is not supported/);
-    expect(refusal({ ...sdkRequest, tool_choice: "auto" })?.param).toBe("tool_choice");
-    expect(refusal({ ...sdkRequest, response_format: { type: "json_object" } })?.param).toBe("response_format");
+    // Tools, structured output and logprobs are served (their values are checked by the adapter).
+    expect(refusal({ ...sdkRequest, tools: [{ type: "function", function: { name: "f" } }], tool_choice: "auto", parallel_tool_calls: false })).toBeNull();
+    expect(refusal({ ...sdkRequest, response_format: { type: "json_object" } })).toBeNull();
     expect(refusal({ ...sdkRequest, response_format: { type: "text" } })).toBeNull();
-    expect(refusal({ ...sdkRequest, logprobs: true })?.param).toBe("logprobs");
-    expect(refusal({ ...sdkRequest, top_logprobs: 2 })?.param).toBe("top_logprobs");
+    expect(refusal({ ...sdkRequest, logprobs: true, top_logprobs: 2 })).toBeNull();
+    expect(refusal({ ...sdkRequest, messages: [{ role: "user", content: "x" }, { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] }, { role: "tool", tool_call_id: "c", content: "1" }] })).toBeNull();
+    // The deprecated function-calling API is not.
     expect(refusal({ ...sdkRequest, functions: [{ name: "f" }] })?.param).toBe("functions");
+    expect(refusal({ ...sdkRequest, messages: [{ role: "function", name: "f", content: "1" }] })?.param).toBe("messages[].role");
     expect(refusal({ ...sdkRequest, frobnicate: 1 })).toMatchObject({ param: "frobnicate", message: expect.stringMatching(/^frobnicate is not supported/) });
     const completion = (body: Record<string, unknown>) => findRefusal(COMPLETION_PARAMS, CompletionRequestSchema.parse(body));
     expect(completion({ model: "tiny", prompt: ["one"] })).toBeNull();
@@ -69,7 +71,8 @@ describe("OpenAI chat completions", () => {
     expect(rejectedPaths(ChatCompletionResponseSchema, { ...response, object: "chat.completion.chunk" })).toEqual([["object"]]);
     const chunk = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1700000000, model: "tiny", choices: [{ index: 0, delta: { content: "He" }, finish_reason: null }] };
     expect(ChatCompletionChunkSchema.safeParse(chunk).success).toBe(true);
-    expect(rejectedPaths(ChatCompletionChunkSchema, { ...chunk, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] })).toEqual([["choices", 0, "finish_reason"]]);
+    expect(ChatCompletionChunkSchema.safeParse({ ...chunk, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "{" } }] }, finish_reason: "tool_calls" }] }).success).toBe(true);
+    expect(rejectedPaths(ChatCompletionChunkSchema, { ...chunk, choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }] })).toEqual([["choices", 0, "finish_reason"]]);
   });
 });
 

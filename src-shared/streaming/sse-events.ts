@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ErrorCodeSchema } from "../errors/error-envelope.js";
 
-// SSE payloads of a task stream (spec §3.1). Order: started → (token | metrics)* → end | error;
+// SSE payloads of a task stream (spec §3.1). Order: started → (token | metrics | embedding)* → end | error;
 // nothing follows the terminal event. Payload objects are loose so older clients tolerate
 // additive fields, as the spec asks for `metrics`.
 
@@ -18,11 +18,35 @@ export const SseStartedDataSchema = z.looseObject({
 });
 export type SseStartedData = z.infer<typeof SseStartedDataSchema>;
 
+/** One generated token's log probability (natural log) and its text as UTF-8 bytes. */
+export const TokenLogprobSchema = z.object({
+  token: z.string(),
+  logprob: z.number(),
+  bytes: z.array(z.int().min(0).max(255)),
+});
+export type TokenLogprob = z.infer<typeof TokenLogprobSchema>;
+
+/** A token's log probability with the most likely alternatives at its position (when a task asks for logprobs). */
+export const TokenLogprobsSchema = TokenLogprobSchema.extend({ top_logprobs: z.array(TokenLogprobSchema) });
+export type TokenLogprobs = z.infer<typeof TokenLogprobsSchema>;
+
+/** A fragment of a tool call: the first fragment of call `index` names the function; `arguments` pieces concatenate to JSON. */
+export const ToolCallDeltaSchema = z.object({
+  index: z.int().min(0),
+  name: z.string().optional(),
+  arguments: z.string(),
+});
+export type ToolCallDelta = z.infer<typeof ToolCallDeltaSchema>;
+
 export const SseTokenDataSchema = z.looseObject({
-  /** Token text (may be a partial UTF-8 sequence's worth of text, never split mid-code-point). */
+  /** Token text (may be a partial UTF-8 sequence's worth of text, never split mid-code-point); "" for a tool call's tokens. */
   t: z.string(),
   /** 0-based index of the token in this stream. */
   i: z.int().min(0),
+  /** The tokens behind `t`, when the task asked for logprobs. */
+  logprobs: z.array(TokenLogprobsSchema).optional(),
+  /** Set when the tokens are part of a tool call rather than text. */
+  tool_call: ToolCallDeltaSchema.optional(),
 });
 export type SseTokenData = z.infer<typeof SseTokenDataSchema>;
 
@@ -40,7 +64,8 @@ export const SseMetricsDataSchema = z.looseObject({
 });
 export type SseMetricsData = z.infer<typeof SseMetricsDataSchema>;
 
-export const StopReasonSchema = z.enum(["max_tokens", "stop", "eos", "canceled", "abort"]);
+/** tool_calls: the model called tools and waits for their results. */
+export const StopReasonSchema = z.enum(["max_tokens", "stop", "eos", "canceled", "abort", "tool_calls"]);
 export type StopReason = z.infer<typeof StopReasonSchema>;
 
 export const SseEndDataSchema = z.looseObject({
@@ -64,13 +89,24 @@ export const SseErrorDataSchema = z.looseObject({
 });
 export type SseErrorData = z.infer<typeof SseErrorDataSchema>;
 
-export const SSE_EVENT_NAMES = ["started", "token", "metrics", "end", "error"] as const;
+/** The result of an embedding task: one event per input, before `end`. */
+export const SseEmbeddingDataSchema = z.looseObject({
+  /** Position of the input in the task's `inputs`. */
+  index: z.int().min(0),
+  embedding: z.array(z.number()),
+  /** Tokens the input occupied. */
+  tokens: z.int().min(0),
+});
+export type SseEmbeddingData = z.infer<typeof SseEmbeddingDataSchema>;
+
+export const SSE_EVENT_NAMES = ["started", "token", "metrics", "embedding", "end", "error"] as const;
 export type SseEventName = (typeof SSE_EVENT_NAMES)[number];
 
 export const SseEventSchema = z.discriminatedUnion("event", [
   z.object({ event: z.literal("started"), data: SseStartedDataSchema }),
   z.object({ event: z.literal("token"), data: SseTokenDataSchema }),
   z.object({ event: z.literal("metrics"), data: SseMetricsDataSchema }),
+  z.object({ event: z.literal("embedding"), data: SseEmbeddingDataSchema }),
   z.object({ event: z.literal("end"), data: SseEndDataSchema }),
   z.object({ event: z.literal("error"), data: SseErrorDataSchema }),
 ]);
@@ -82,6 +118,7 @@ export const SSE_DATA_SCHEMAS = {
   started: SseStartedDataSchema,
   token: SseTokenDataSchema,
   metrics: SseMetricsDataSchema,
+  embedding: SseEmbeddingDataSchema,
   end: SseEndDataSchema,
   error: SseErrorDataSchema,
 } as const satisfies Record<SseEventName, z.ZodType>;

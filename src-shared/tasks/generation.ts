@@ -1,17 +1,34 @@
 import { z } from "zod";
 import { ChatMessageSchema } from "../worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT, SAMPLING_FIELDS } from "../worker-api/sampling.js";
+import { OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema } from "./tool-calling.js";
+
+/** Most alternatives per token a generation may ask log probabilities for (OpenAI's limit). */
+export const MAX_TOP_LOGPROBS = 20;
+/** Most inputs one embedding task may carry. */
+export const MAX_EMBEDDING_INPUTS = 256;
 
 /**
- * What to generate and how: the input (a raw `prompt` or chat `messages`), the output limit and the
- * sampling. One shape carried end to end — /v2/tasks body → the orchestrator's task → the worker's
+ * What to generate and how: the input (a raw `prompt`, chat `messages`, or texts to embed), the
+ * output limit, the sampling and the output's constraints (a JSON format, tools). One shape carried end to end — /v2/tasks body → the orchestrator's task → the worker's
  * infer request → the engine IPC message — with the same bounds at every hop.
  */
 export const GENERATION_FIELDS = {
   prompt: z.string().optional(),
   messages: z.array(ChatMessageSchema).min(1).optional(),
+  /** Texts to embed: the task returns one vector per input (`embedding` events) and generates nothing. */
+  inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
   ...SAMPLING_FIELDS,
+  /** Constrains the output to JSON (through a llama.cpp grammar). */
+  format: OutputFormatSchema.optional(),
+  /** Functions the model may call (chat only). */
+  tools: z.array(ToolDefinitionSchema).min(1).max(128).optional(),
+  tool_choice: ToolChoiceSchema.optional(),
+  /** false: at most one call per turn. */
+  parallel_tool_calls: z.boolean().optional(),
+  /** Report each token's log probability with this many most likely alternatives (0: the token's own only). */
+  logprobs: z.int().min(0).max(MAX_TOP_LOGPROBS).optional(),
 } as const;
 
 const GENERATION_KEYS = Object.keys(GENERATION_FIELDS) as (keyof typeof GENERATION_FIELDS)[];
@@ -19,9 +36,9 @@ const GENERATION_KEYS = Object.keys(GENERATION_FIELDS) as (keyof typeof GENERATI
 export const GenerationSchema = z.object(GENERATION_FIELDS);
 export type Generation = z.infer<typeof GenerationSchema>;
 
-/** A generation needs exactly one of prompt or messages; shared by every schema that embeds the fields. */
-export function requireOnePromptOrMessages(value: { prompt?: unknown; messages?: unknown }, ctx: z.RefinementCtx, message = "exactly one of prompt or messages is required"): void {
-  const count = (value.prompt === undefined ? 0 : 1) + (value.messages === undefined ? 0 : 1);
+/** A generation needs exactly one of prompt, messages or inputs; shared by every schema that embeds the fields. */
+export function requireOnePromptOrMessages(value: { prompt?: unknown; messages?: unknown; inputs?: unknown }, ctx: z.RefinementCtx, message = "exactly one of prompt or messages is required"): void {
+  const count = (value.prompt === undefined ? 0 : 1) + (value.messages === undefined ? 0 : 1) + (value.inputs === undefined ? 0 : 1);
   if (count !== 1) ctx.addIssue({ code: "custom", path: ["prompt"], message });
 }
 

@@ -33,7 +33,7 @@ export const TaskRequestV2Schema = z
     // The Generation fields (same schemas end to end), in the order the original spec lists them.
     prompt: GENERATION_FIELDS.prompt,
     messages: GENERATION_FIELDS.messages,
-    inputs: z.array(z.string()).optional(),
+    inputs: GENERATION_FIELDS.inputs,
     max_tokens: GENERATION_FIELDS.max_tokens,
     // Positive: 0 or less is DEADLINE_UNMET, which the server reports with that code, so the schema allows it through.
     deadline_ms: z.int(),
@@ -42,9 +42,20 @@ export const TaskRequestV2Schema = z
     placement: PlacementOverridesSchema.optional(),
     output_mode: z.string().optional(),
     ...SAMPLING_FIELDS,
+    format: GENERATION_FIELDS.format,
+    tools: GENERATION_FIELDS.tools,
+    tool_choice: GENERATION_FIELDS.tool_choice,
+    parallel_tool_calls: GENERATION_FIELDS.parallel_tool_calls,
+    logprobs: GENERATION_FIELDS.logprobs,
   })
   .superRefine((req, ctx) => {
-    if (req.workload === "completion") requireOnePromptOrMessages(req, ctx, "a completion needs exactly one of prompt or messages");
+    if (req.workload === "completion") {
+      if (req.inputs !== undefined) ctx.addIssue({ code: "custom", path: ["inputs"], message: "inputs belong to workload embedding" });
+      else requireOnePromptOrMessages(req, ctx, "a completion needs exactly one of prompt or messages");
+    }
+    if (req.workload === "embedding" && (req.inputs === undefined || req.prompt !== undefined || req.messages !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["inputs"], message: "an embedding task needs inputs (and no prompt or messages)" });
+    }
   });
 export type TaskRequestV2 = z.infer<typeof TaskRequestV2Schema>;
 export type TaskRequestV2Input = z.input<typeof TaskRequestV2Schema>;

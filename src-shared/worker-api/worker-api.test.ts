@@ -45,7 +45,7 @@ describe("WorkerInferRequest", () => {
 
   it("rejects bad fields at their path", () => {
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", max_tokens: 0 })).toEqual([["max_tokens"]]);
-    expect(rejectedPaths(WorkerInferRequestSchema, { ...base, messages: [{ role: "tool", content: "x" }] })).toEqual([["messages", 0, "role"]]);
+    expect(rejectedPaths(WorkerInferRequestSchema, { ...base, messages: [{ role: "function", content: "x" }] })).toEqual([["messages", 0, "role"]]);
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", top_p: 1.5 })).toEqual([["top_p"]]);
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", seed: -1 })).toEqual([["seed"]]);
   });

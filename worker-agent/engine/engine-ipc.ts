@@ -2,7 +2,7 @@ import { z } from "zod";
 import { PoolDeviceSchema } from "../../src-shared/config/worker-config.js";
 import { ErrorCodeSchema } from "../../src-shared/errors/error-envelope.js";
 import { GpuBackendSchema } from "../../src-shared/nodes/gpu-capabilities.js";
-import { StopReasonSchema } from "../../src-shared/streaming/sse-events.js";
+import { SseEmbeddingDataSchema, StopReasonSchema, ToolCallDeltaSchema, TokenLogprobsSchema } from "../../src-shared/streaming/sse-events.js";
 import { GENERATION_FIELDS } from "../../src-shared/tasks/generation.js";
 
 // The IPC protocol between the agent (parent) and an engine host (child, one per pool). Both sides
@@ -63,7 +63,15 @@ export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
 export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   EngineLoadedMessageSchema,
   z.object({ type: z.literal("load_failed"), code: ErrorCodeSchema, message: z.string() }),
-  z.object({ type: z.literal("token"), task_id: z.string(), t: z.string(), i: z.int().min(0) }),
+  z.object({
+    type: z.literal("token"),
+    task_id: z.string(),
+    t: z.string(),
+    i: z.int().min(0),
+    logprobs: z.array(TokenLogprobsSchema).optional(),
+    tool_call: ToolCallDeltaSchema.optional(),
+  }),
+  SseEmbeddingDataSchema.extend({ type: z.literal("embedding"), task_id: z.string() }),
   EngineDoneMessageSchema,
   z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),

@@ -1,24 +1,31 @@
 import {
   getLlama,
   InsufficientMemoryError,
-  LlamaChatSession,
+  LlamaChat,
   LlamaCompletion,
   LlamaLogLevel,
   resolveChatWrapper,
   type ChatWrapper,
+  type GbnfJsonSchema,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
+  type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
+import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
-import { contextOverflow, measurePrompt, type ChatInput } from "./prompt-fit.js";
+import type { ChatPlan } from "./chat-plan.js";
+import { Embedder } from "./embedder.js";
+import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
+import { TokenEmitter } from "./token-emitter.js";
+import { TokenProbe } from "./token-probe.js";
 
 type Send = (message: EngineToParentMessage) => void;
 
@@ -36,6 +43,8 @@ function mapStopReason(reason: string): StopReason {
       return "eos";
     case "abort":
       return "canceled";
+    case "functionCalls":
+      return "tool_calls";
     default:
       return "stop";
   }
@@ -45,10 +54,13 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   sequences: SequencePool;
+  probes: Map<LlamaContextSequence, TokenProbe>;
   chatWrapper: ChatWrapper;
+  embedder: Embedder;
 }
 
-type GenerationOptions = Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1] & Parameters<LlamaChatSession["promptWithMeta"]>[1];
+/** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
+type GenerationOptions = Omit<NonNullable<Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1]>, "grammar">;
 
 /**
  * One model in one context with `slots` sequences; each infer runs on its own sequence, so
@@ -77,13 +89,17 @@ export class LlamaEngine {
       const model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       const context = await model.createContext({ contextSize, sequences: msg.slots, threads: msg.threads });
+      const all = Array.from({ length: msg.slots }, () => context.getSequence());
       const sequences = new SequencePool(
-        Array.from({ length: msg.slots }, () => context.getSequence()),
+        all,
         new DecodeGate(),
         (error) => process.stderr.write(`engine: erasing a released sequence failed: ${error instanceof Error ? error.message : String(error)}\n`),
       );
       // Resolved once so that measuring a chat prompt and running it render it the same way.
-      this.loaded = { model, context, sequences, chatWrapper: resolveChatWrapper(model) };
+      // Probes wrap the gated evaluation, so they see exactly the tokens that were decoded.
+      const probes = new Map(all.map((sequence) => [sequence, new TokenProbe(sequence)]));
+      const embedder = new Embedder(model, contextSize, msg.threads);
+      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder };
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
@@ -114,6 +130,7 @@ export class LlamaEngine {
     const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
     const loaded = this.loaded;
     if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
+    if (msg.inputs !== undefined) return this.embed(loaded, msg);
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
@@ -122,11 +139,13 @@ export class LlamaEngine {
     if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
     const taking = loaded.sequences.take();
     if (taking === undefined) return fail("REPLICA_EXHAUSTED", "no free sequence");
+    const grammar = await this.grammarFor(msg);
+    if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
     const controller = new AbortController();
     this.running.set(msg.task_id, controller);
     const sequence = await taking;
     try {
-      await this.generate(msg, sequence, chat, controller);
+      await this.generate(msg, sequence, chat, grammar, controller);
     } finally {
       this.running.delete(msg.task_id);
       loaded.sequences.release(sequence);
@@ -135,21 +154,44 @@ export class LlamaEngine {
 
   async dispose(): Promise<void> {
     for (const controller of this.running.values()) controller.abort();
+    await this.loaded?.embedder.dispose();
     await this.llama?.dispose();
   }
 
-  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatInput | undefined, controller: AbortController): Promise<void> {
+  /** The grammar a format asks for; a message when the schema is outside what grammars express. */
+  private async grammarFor(msg: EngineInferMessage): Promise<LlamaGrammar | undefined | string> {
+    if (msg.format === undefined || this.llama === undefined) return undefined;
+    if (msg.format.type === "json") return this.llama.getGrammarFor("json");
+    const translated = toGrammarSchema(msg.format.schema, "format.schema");
+    if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
+    return this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+  }
+
+  private async embed(loaded: Loaded, msg: EngineInferMessage): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(msg.task_id, controller);
+    const started = performance.now();
+    try {
+      const result = await loaded.embedder.embed(msg.inputs ?? [], controller.signal, (index, vector, tokens) => {
+        this.send({ type: "embedding", task_id: msg.task_id, index, embedding: [...vector], tokens });
+      });
+      if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
+      const canceled = controller.signal.aborted;
+      this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: canceled ? "canceled" : "stop" });
+    } finally {
+      this.running.delete(msg.task_id);
+    }
+  }
+
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController): Promise<void> {
     const received = performance.now();
-    let firstTokenAt: number | undefined;
-    let index = 0;
-    const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: index, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
+    const loaded = this.loaded as Loaded;
+    const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
+    const probe = loaded.probes.get(sequence);
+    const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: emitter.count, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
     // Aborted while its sequence was being erased: it never decoded.
     if (controller.signal.aborted) return canceled();
-    const onTextChunk = (text: string): void => {
-      if (controller.signal.aborted || text === "") return; // nothing leaves after an abort; empty chunks carry nothing
-      firstTokenAt ??= performance.now();
-      this.send({ type: "token", task_id: msg.task_id, t: text, i: index++ });
-    };
+    if (emitter.wantsLogprobs) probe?.listen((step) => emitter.probed(step));
     const inputBefore = sequence.tokenMeter.usedInputTokens;
     const temperature = msg.temperature ?? 0;
     // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
@@ -160,43 +202,56 @@ export class LlamaEngine {
       seed,
       signal: controller.signal,
       stopOnAbortSignal: true,
-      onTextChunk,
+      onTextChunk: (text) => emitter.text(text),
       ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
       ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {
-      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options) : await this.runCompletion(sequence, msg.prompt ?? "", options);
+      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", options, grammar);
       const done = performance.now();
+      const first = emitter.firstTokenAt;
       this.send({
         type: "done",
         task_id: msg.task_id,
-        tokens_out: index,
+        tokens_out: emitter.count,
         tokens_in: Math.max(0, sequence.tokenMeter.usedInputTokens - inputBefore),
-        decode_ms: Math.round(done - (firstTokenAt ?? done)),
-        ...(firstTokenAt !== undefined ? { first_token_ms: Math.round(firstTokenAt - received) } : {}),
+        decode_ms: Math.round(done - (first ?? done)),
+        ...(first !== undefined ? { first_token_ms: Math.round(first - received) } : {}),
         stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();
       else this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
-    }
-  }
-
-  private async runChat(sequence: LlamaContextSequence, chat: ChatInput, options: GenerationOptions): Promise<string> {
-    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.loaded?.chatWrapper ?? "auto" });
-    try {
-      session.setChatHistory(chat.history);
-      return (await session.promptWithMeta(chat.prompt, options)).stopReason;
     } finally {
-      session.dispose({ disposeSequence: false });
+      probe?.stop();
     }
   }
 
-  private async runCompletion(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions): Promise<string> {
+  private async runChat(sequence: LlamaContextSequence, plan: ChatPlan, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter, parallel: boolean | undefined): Promise<string> {
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: plan.wrapper });
+    try {
+      const response =
+        plan.functions !== undefined
+          ? await chat.generateResponse(plan.history, {
+              ...options,
+              functions: plan.functions,
+              documentFunctionParams: true,
+              ...(parallel === false ? { maxParallelFunctionCalls: 1 } : {}),
+              onFunctionCallParamsChunk: (chunk) => emitter.paramsChunk(chunk),
+              onFunctionCall: (call) => emitter.functionCall(call.functionName, call.params),
+            })
+          : await chat.generateResponse(plan.history, { ...options, ...(grammar !== undefined ? { grammar } : {}) });
+      return response.metadata.stopReason;
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  }
+
+  private async runCompletion(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<string> {
     const completion = new LlamaCompletion({ contextSequence: sequence });
     try {
-      return (await completion.generateCompletionWithMeta(prompt, options)).metadata.stopReason;
+      return (await completion.generateCompletionWithMeta(prompt, { ...options, ...(grammar !== undefined ? { grammar } : {}) })).metadata.stopReason;
     } finally {
       completion.dispose({ disposeSequence: false });
     }

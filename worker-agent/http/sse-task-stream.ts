@@ -1,8 +1,8 @@
 import type { Response } from "express";
 import { openSse, type SseWriter } from "../../src-node/sse-writer.js";
 import { encodeSseEvent } from "../../src-shared/streaming/sse-codec.js";
-import type { SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
-import type { TaskEndData, TaskEventSink } from "../pools/serving-pool.js";
+import type { SseEmbeddingData, SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
+import type { TaskEndData, TaskEventSink, TokenExtra } from "../pools/serving-pool.js";
 
 /**
  * A task's SSE response. Each event is written (and so flushed: no compression, no buffering) as
@@ -32,10 +32,15 @@ export class SseTaskStream implements TaskEventSink {
     this.write({ event: "started", data });
   }
 
-  token(text: string): void {
+  token(text: string, extra?: TokenExtra): void {
     if (!this.ensureStarted()) return;
-    this.write({ event: "token", data: { t: text, i: this.tokens } });
+    this.write({ event: "token", data: { t: text, i: this.tokens, ...extra } });
     this.tokens++;
+  }
+
+  embedding(data: SseEmbeddingData): void {
+    if (!this.ensureStarted()) return;
+    this.write({ event: "embedding", data });
   }
 
   metrics(data: SseMetricsData): void {

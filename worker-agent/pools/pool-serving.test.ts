@@ -24,6 +24,9 @@ class RecordingSink implements TaskEventSink {
   metrics(): void {
     this.events.push("metrics");
   }
+  embedding(): void {
+    this.events.push("embedding");
+  }
   end(data: TaskEndData): void {
     if (this.finished) return;
     this.finished = true;

@@ -120,8 +120,14 @@ export class PoolServing {
         const entry = this.inflight.get(message.task_id);
         this.metrics.tokensGenerated.inc({ pool_id: this.host.poolId });
         if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
-        entry.task.sink.token(message.t);
+        entry.task.sink.token(message.t, { ...(message.logprobs !== undefined ? { logprobs: message.logprobs } : {}), ...(message.tool_call !== undefined ? { tool_call: message.tool_call } : {}) });
         this.metrics.tokensOut.inc({ pool_id: this.host.poolId });
+        return;
+      }
+      case "embedding": {
+        const entry = this.inflight.get(message.task_id);
+        if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
+        entry.task.sink.embedding({ index: message.index, embedding: message.embedding, tokens: message.tokens });
         return;
       }
       case "done":

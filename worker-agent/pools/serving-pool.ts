@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
-import type { SseErrorData, SseMetricsData, SseStartedData, StopReason } from "../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseErrorData, SseMetricsData, SseStartedData, SseTokenData, StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { PoolStatus } from "../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../src-shared/worker-api/worker-infer.js";
 
@@ -16,13 +16,19 @@ export interface TaskEndData {
   tokens_in?: number;
 }
 
+/** What a token event carries besides its text. */
+export type TokenExtra = Pick<SseTokenData, "logprobs" | "tool_call">;
+
 /**
  * Where a task's events go (the SSE response). Implementations enforce the order: started first,
  * then token/metrics, then exactly one of end | error; anything after the terminal event is dropped.
  */
 export interface TaskEventSink {
   started(data: SseStartedData): void;
-  token(text: string): void;
+  /** `extra`: the token's logprobs or tool-call fragment, when there are any. */
+  token(text: string, extra?: TokenExtra): void;
+  /** One input's vector of an embedding task. */
+  embedding(data: SseEmbeddingData): void;
   metrics(data: SseMetricsData): void;
   /** tokens_out defaults to the number of tokens this sink wrote. */
   end(data: TaskEndData): void;

@@ -244,7 +244,9 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         }
         const wasRunning = task.state === "running";
         task.state = "running";
-        if (emitTaskEvent(task, { event: "token", data: { t: event.data.t, i: task.tokens_out } })) {
+        const { logprobs, tool_call } = event.data;
+        const extra = { ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) };
+        if (emitTaskEvent(task, { event: "token", data: { t: event.data.t, i: task.tokens_out, ...extra } })) {
           task.tokens_out++;
           this.deps.metrics.tokensOut.inc({ pool_id: task.pool_id ?? "" });
           this.emit("token", task);
@@ -254,6 +256,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
       }
       case "metrics":
         emitTaskEvent(task, { event: "metrics", data: { ...event.data, queue_depth: this.scheduler.depth } });
+        return;
+      case "embedding":
+        task.state = "running";
+        emitTaskEvent(task, event);
         return;
     }
   }

@@ -5,6 +5,7 @@ import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js"
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
+import { grammarSchema } from "./openai-chat-features.js";
 import { DEFAULT_MAX_TOKENS } from "./openai-mapping.js";
 import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
 
@@ -20,19 +21,25 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   refuseUnsupported(OLLAMA_CHAT_PARAMS, req);
   const messages: ChatMessage[] = (req.messages ?? []).map((m) => ({ role: m.role as ChatMessage["role"], content: m.content }));
   requireUserTurnLast(messages);
-  return admission("ollama-chat", req.model, models, req.options, { messages });
+  return admission("ollama-chat", req.model, models, req.options, { messages, ...format(req.format) });
+}
+
+/** Ollama's `format`: "json" or a schema, as the engine's output format. */
+function format(value: OllamaChatRequest["format"]): Pick<TaskGeneration, "format"> {
+  if (value === undefined || value === "") return {};
+  return { format: value === "json" ? { type: "json" } : { type: "json_schema", schema: grammarSchema(value, "format") } };
 }
 
 /** POST /api/generate → one task: the prompt as the user turn of the chat template, or as is with raw. */
 export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_GENERATE_PARAMS, req);
   const prompt = req.prompt ?? "";
-  if (req.raw === true) return admission("ollama-generate", req.model, models, req.options, { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt });
+  if (req.raw === true) return admission("ollama-generate", req.model, models, req.options, { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format) });
   const messages: ChatMessage[] = [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user", content: prompt }];
-  return admission("ollama-generate", req.model, models, req.options, { messages });
+  return admission("ollama-generate", req.model, models, req.options, { messages, ...format(req.format) });
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models);
   const resolved = resolveModel(modelRef, models);

@@ -1,10 +1,9 @@
 import type { ChatCompletionRequest } from "../../../../src-shared/openai/chat-completions.js";
-import { chatMessageText } from "../../../../src-shared/openai/chat-completions.js";
 import type { CompletionRequest } from "../../../../src-shared/openai/completions.js";
 import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../../../../src-shared/openai/openai-params.js";
-import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
+import { chatFeatures, chatMessages } from "./openai-chat-features.js";
 import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
 
 /** Output limit when the client names none (OpenAI's own default is the model's whole context). */
@@ -15,16 +14,18 @@ type Sampling = Pick<ChatCompletionRequest, "max_tokens" | "temperature" | "top_
 /** POST /v1/chat/completions → one chat task. */
 export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
   refuseUnsupported(CHAT_COMPLETION_PARAMS, req);
-  const messages: ChatMessage[] = req.messages.map((m) => ({ role: m.role === "developer" ? "system" : (m.role as ChatMessage["role"]), content: chatMessageText(m) }));
-  requireUserTurnLast(messages);
-  return { api: "openai-chat", model_ref: req.model, priority: "interactive", generation: { messages, ...sampling(req, req.max_completion_tokens ?? undefined) } };
+  const messages = chatMessages(req.messages);
+  // A conversation may also end with tool results: the model answers them.
+  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
+  return { api: "openai-chat", model_ref: req.model, priority: "interactive", generation: { messages, ...sampling(req, req.max_completion_tokens ?? undefined), ...chatFeatures(req) } };
 }
 
 /** POST /v1/completions → one prompt task (a one-element prompt array is the same as its string). */
 export function completionAdmission(req: CompletionRequest): AdmissionInput {
   refuseUnsupported(COMPLETION_PARAMS, req);
   const prompt = typeof req.prompt === "string" ? req.prompt : String(req.prompt[0]);
-  return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...sampling(req, undefined) } };
+  const logprobs = req.logprobs ?? undefined;
+  return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...sampling(req, undefined), ...(logprobs !== undefined ? { logprobs } : {}) } };
 }
 
 function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<TaskGeneration, "prompt" | "messages"> {

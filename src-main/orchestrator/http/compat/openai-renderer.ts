@@ -1,8 +1,11 @@
 import { OPENAI_STREAM_DONE } from "../../../../src-shared/openai/completions.js";
 import type { FinishReason, Usage } from "../../../../src-shared/openai/openai-common.js";
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
+import type { OpenAiToolCall } from "../../../../src-shared/openai/openai-tools.js";
+import type { ToolCallDelta } from "../../../../src-shared/streaming/sse-events.js";
 import type { Task } from "../../tasks/task.js";
-import { sseData, type BodyRenderer, type Completion, type Failure, type StreamRenderer } from "./surface-renderer.js";
+import { chatLogprobs, completionLogprobs } from "./openai-logprobs.js";
+import { sseData, type AssembledToolCall, type BodyRenderer, type Completion, type Failure, type StreamRenderer } from "./surface-renderer.js";
 
 export type OpenAiKind = "chat" | "completion";
 
@@ -11,12 +14,27 @@ function usageOf(done: Completion): Usage {
 }
 
 function finishReason(done: Completion): FinishReason {
-  return done.reason === "length" ? "length" : "stop";
+  return done.reason === "length" ? "length" : done.reason === "tool_calls" ? "tool_calls" : "stop";
 }
 
 /** The error object OpenAI puts in a streamed data frame; the SDKs raise on a frame carrying `error`. */
 export function openAiStreamError(failure: Failure): { error: { message: string; type: string; param: null; code: string } } {
   return { error: { message: failure.message, type: openAiErrorType(failure.status), param: null, code: failure.code } };
+}
+
+/** A tool call's id: derived from the task, so it is stable across the stream and the body. */
+function toolCallId(task: Task, index: number): string {
+  return `call_${task.task_id.replaceAll("-", "")}_${index}`;
+}
+
+function toolCall(task: Task, call: AssembledToolCall): OpenAiToolCall {
+  return { id: toolCallId(task, call.index), type: "function", function: { name: call.name, arguments: call.arguments } };
+}
+
+/** A streamed tool-call fragment as OpenAI sends it: id, type and name on the first one of each call. */
+function toolCallDelta(task: Task, delta: ToolCallDelta) {
+  if (delta.name === undefined) return { index: delta.index, function: { arguments: delta.arguments } };
+  return { index: delta.index, id: toolCallId(task, delta.index), type: "function" as const, function: { name: delta.name, arguments: delta.arguments } };
 }
 
 /** Chat and text completions: ids `chatcmpl-<task id>` / `cmpl-<task id>`, so GET /v2/tasks/<id> finds the run. */
@@ -25,32 +43,43 @@ export function openAiRenderers(kind: OpenAiKind, task: Task, includeUsage: bool
   const created = Math.floor(Date.now() / 1000);
   const model = task.model.id;
   const object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
-  const chunk = (text: string | null, reason: FinishReason | null, first: boolean) =>
-    kind === "chat"
-      ? { id, object, created, model, choices: [{ index: 0, delta: text === null ? {} : first ? { role: "assistant", content: text } : { content: text }, finish_reason: reason, logprobs: null }] }
-      : { id, object, created, model, choices: [{ index: 0, text: text ?? "", finish_reason: reason, logprobs: null }] };
+  const head = { id, object, created, model };
   let first = true;
+  let textSent = 0;
   const stream: StreamRenderer = {
     framing: "sse",
     open: () => [],
-    token(text) {
-      const frame = sseData(chunk(text, null, first));
+    token(text, extra) {
+      const role = first ? { role: "assistant" } : {};
       first = false;
-      return [frame];
+      if (kind === "completion") {
+        const logprobs = extra.logprobs === undefined ? null : completionLogprobs(extra.logprobs, textSent);
+        textSent += text.length;
+        return [sseData({ ...head, choices: [{ index: 0, text, finish_reason: null, logprobs }] })];
+      }
+      const delta = extra.tool_call !== undefined ? { ...role, ...(role.role !== undefined ? { content: null } : {}), tool_calls: [toolCallDelta(task, extra.tool_call)] } : { ...role, content: text };
+      return [sseData({ ...head, choices: [{ index: 0, delta, finish_reason: null, logprobs: extra.logprobs === undefined ? null : chatLogprobs(extra.logprobs) }] })];
     },
     end(done) {
-      const frames = [sseData(chunk(null, finishReason(done), false))];
-      if (includeUsage) frames.push(sseData({ id, object, created, model, choices: [], usage: usageOf(done) }));
+      const last = kind === "chat" ? { index: 0, delta: {}, finish_reason: finishReason(done), logprobs: null } : { index: 0, text: "", finish_reason: finishReason(done), logprobs: null };
+      const frames = [sseData({ ...head, choices: [last] })];
+      if (includeUsage) frames.push(sseData({ ...head, choices: [], usage: usageOf(done) }));
       frames.push(sseData(OPENAI_STREAM_DONE));
       return frames;
     },
     fail: (failure) => [sseData(openAiStreamError(failure))],
   };
   const body: BodyRenderer = {
-    body: (done) =>
-      kind === "chat"
-        ? { id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: done.text }, finish_reason: finishReason(done), logprobs: null }], usage: usageOf(done) }
-        : { id, object: "text_completion", created, model, choices: [{ index: 0, text: done.text, finish_reason: finishReason(done), logprobs: null }], usage: usageOf(done) },
+    body(done) {
+      if (kind === "completion") {
+        const logprobs = done.logprobs === undefined ? null : completionLogprobs(done.logprobs);
+        return { id, object: "text_completion", created, model, choices: [{ index: 0, text: done.text, finish_reason: finishReason(done), logprobs }], usage: usageOf(done) };
+      }
+      const calls = done.toolCalls.map((c) => toolCall(task, c));
+      const message = calls.length > 0 ? { role: "assistant", content: done.text === "" ? null : done.text, tool_calls: calls } : { role: "assistant", content: done.text };
+      const logprobs = done.logprobs === undefined ? null : chatLogprobs(done.logprobs);
+      return { id, object: "chat.completion", created, model, choices: [{ index: 0, message, finish_reason: finishReason(done), logprobs }], usage: usageOf(done) };
+    },
   };
   return { stream, body };
 }

@@ -1,7 +1,7 @@
 import type { ErrorStyle } from "../../../../src-shared/contract/route-spec.js";
 import { ERROR_CODES } from "../../../../src-shared/errors/error-codes.js";
 import { errorEnvelope } from "../../../../src-shared/errors/error-envelope.js";
-import type { SseEvent } from "../../../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseEvent, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -9,7 +9,7 @@ import { sendError } from "../../../../src-node/error-sender.js";
 import type { RouteContext } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
 import { openNdjson } from "./ndjson-writer.js";
-import type { BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
+import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
 
 /** How a surface answers one admitted task: a stream, or one body. */
 export type SurfaceResponse = { stream: StreamRenderer } | { body: BodyRenderer };
@@ -46,19 +46,24 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   };
   if (stream !== null) write(stream.open());
 
-  let text = "";
+  const output = new TaskOutput();
   ctx.tasks.follow(task, (event: SseEvent) => {
     if (finished) return;
     if (event.event === "token") {
-      text += event.data.t;
-      if (stream !== null) write(stream.token(event.data.t));
+      output.add(event.data);
+      const { logprobs, tool_call } = event.data;
+      if (stream !== null) write(stream.token(event.data.t, { ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) }));
+      return;
+    }
+    if (event.event === "embedding") {
+      output.embeddings.push(event.data);
       return;
     }
     if (event.event !== "end" && event.event !== "error") return;
     finished = true;
     const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
     if (failure === null) {
-      const done = completionOf(task, text);
+      const done = completionOf(task, output);
       if (stream !== null) write(stream.end(done));
       else res.json((surface as { body: BodyRenderer }).body.body(done));
     } else if (stream !== null) {
@@ -71,9 +76,27 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   return task;
 }
 
-function completionOf(task: Task, text: string): Completion {
-  const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : "eos";
-  return { task, text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out };
+/** A task's output as its events deliver it: text, tool calls, logprobs, vectors. */
+class TaskOutput {
+  text = "";
+  readonly toolCalls: AssembledToolCall[] = [];
+  logprobs: TokenLogprobs[] | undefined;
+  readonly embeddings: SseEmbeddingData[] = [];
+
+  add(token: Extract<SseEvent, { event: "token" }>["data"]): void {
+    this.text += token.t;
+    if (token.logprobs !== undefined) (this.logprobs ??= []).push(...token.logprobs);
+    const delta = token.tool_call;
+    if (delta === undefined) return;
+    const call = this.toolCalls.find((c) => c.index === delta.index);
+    if (call === undefined) this.toolCalls.push({ index: delta.index, name: delta.name ?? "", arguments: delta.arguments });
+    else call.arguments += delta.arguments;
+  }
+}
+
+function completionOf(task: Task, output: TaskOutput): Completion {
+  const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : task.stop_reason === "tool_calls" ? "tool_calls" : "eos";
+  return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings };
 }
 
 function failureOf(data: Extract<SseEvent, { event: "error" }>["data"]): Failure {

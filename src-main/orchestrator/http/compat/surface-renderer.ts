@@ -1,15 +1,32 @@
 import type { ErrorCode } from "../../../../src-shared/errors/error-codes.js";
+import type { SseEmbeddingData, SseTokenData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { Task } from "../../tasks/task.js";
+
+/** What a token event carries besides its text. */
+export type TokenExtra = Pick<SseTokenData, "logprobs" | "tool_call">;
+
+/** A whole tool call, assembled from its fragments. */
+export interface AssembledToolCall {
+  index: number;
+  name: string;
+  arguments: string;
+}
 
 /** How a task that produced its output ended, in the terms every surface maps from. */
 export interface Completion {
   task: Task;
   /** The whole output text. */
   text: string;
-  /** length: max_tokens reached; stop: a stop string matched; eos: the model ended its turn. */
-  reason: "length" | "stop" | "eos";
+  /** length: max_tokens reached; stop: a stop string matched; eos: the model ended its turn; tool_calls: it called tools. */
+  reason: "length" | "stop" | "eos" | "tool_calls";
   promptTokens: number;
   completionTokens: number;
+  /** The tool calls the model made, in order. */
+  toolCalls: AssembledToolCall[];
+  /** Per-token log probabilities of the text, when the request asked for them. */
+  logprobs: TokenLogprobs[] | undefined;
+  /** The vectors of an embedding task, by input index. */
+  embeddings: SseEmbeddingData[];
 }
 
 /** A task that did not complete: its code from the error-code table and that code's HTTP status. */
@@ -25,7 +42,7 @@ export interface StreamRenderer {
   readonly framing: "sse" | "ndjson";
   /** Frames sent as soon as the task is admitted (message_start, response.created, …). */
   open(): string[];
-  token(text: string): string[];
+  token(text: string, extra: TokenExtra): string[];
   end(done: Completion): string[];
   /** Error frames the surface's clients raise on; nothing follows them. */
   fail(failure: Failure): string[];

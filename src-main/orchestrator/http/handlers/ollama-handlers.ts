@@ -1,9 +1,11 @@
+import type { OllamaEmbedRequest } from "../../../../src-shared/ollama/ollama-embed.js";
 import type { OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
 import type { OllamaChatRequest, OllamaGenerateRequest } from "../../../../src-shared/ollama/ollama-requests.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
+import { ollamaEmbedAdmission, ollamaEmbedRenderer } from "../compat/embeddings.js";
 import { ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
 import { ollamaModel, ollamaShow } from "../compat/ollama-models.js";
 import { ollamaChunk, ollamaRenderers, type OllamaKind } from "../compat/ollama-renderer.js";
@@ -70,6 +72,12 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     ollamaChat: (rc) => {
       const req = rc.body as OllamaChatRequest;
       generate(rc, "chat", req, (req.messages ?? []).length === 0);
+    },
+
+    ollamaEmbed: (rc) => {
+      const req = rc.body as OllamaEmbedRequest;
+      const models = ctx.clusterModels();
+      serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "envelope");
     },
 
     ollamaGenerate: (rc) => {

@@ -1,5 +1,6 @@
 import type { ChatCompletionRequest } from "../../../../src-shared/openai/chat-completions.js";
 import type { CompletionRequest } from "../../../../src-shared/openai/completions.js";
+import type { EmbeddingRequest } from "../../../../src-shared/openai/embeddings.js";
 import type { OpenAiModel } from "../../../../src-shared/openai/openai-models.js";
 import type { ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
@@ -7,6 +8,7 @@ import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.j
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { recordEndUser } from "../compat/end-user.js";
+import { openAiEmbeddingAdmission, openAiEmbeddingRenderer } from "../compat/embeddings.js";
 import { chatAdmission, completionAdmission } from "../compat/openai-mapping.js";
 import { openAiRenderers } from "../compat/openai-renderer.js";
 import { responsesAdmission } from "../compat/responses-mapping.js";
@@ -38,6 +40,12 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     openaiCompletions: (rc) => {
       const req = rc.body as CompletionRequest;
       const task = serveTask(ctx, rc, completionAdmission(req), (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user);
+    },
+
+    openaiEmbeddings: (rc) => {
+      const req = rc.body as EmbeddingRequest;
+      const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai");
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user);
     },
 

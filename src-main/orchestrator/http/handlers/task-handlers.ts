@@ -25,7 +25,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         res.status(202).json({ task_id: taskId, queue_position: position ?? 0, predicted_start_ms: "task" in earlier ? earlier.task.predicted_start_ms : 0, backoff_ms: 0, streams: taskStreamPaths(taskId), preparation: { steps: [] } });
         return;
       }
-      if (req.workload !== "completion") throw new OrchError("INVALID_PARAMS", `workload ${req.workload} is not served by llama.cpp pools yet; use completion`, { details: { issues: [{ path: ["workload"], message: "only completion is supported" }] } });
+      if (req.workload === "rerank") throw new OrchError("INVALID_PARAMS", "workload rerank is not served by llama.cpp pools yet; use completion or embedding", { details: { issues: [{ path: ["workload"], message: "only completion and embedding are supported" }] } });
       if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
       const task = tasks.admit({
         task_id: req.task_id,

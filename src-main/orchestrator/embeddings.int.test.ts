@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+import { followTaskEvents } from "../../test-support/sse-client.js";
+
+// Embeddings served from an embedding context of a pool's model (a real worker running llama.cpp),
+// through the unchanged `openai` and `ollama` clients and the native task API.
+const TINY = testModelName("tiny");
+const DIMENSIONS = 64; // the tiny model's embedding length
+let cluster: CompatCluster;
+let client: OpenAI;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-embeddings", ["tiny"]);
+  client = new OpenAI({ baseURL: `${cluster.orch.url}/v1`, apiKey: cluster.orch.token, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const post = (path: string, body: unknown) => cluster.orch.api(path, { method: "POST", body: JSON.stringify(body) });
+const cosine = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * (b[i] ?? 0), 0) / (Math.hypot(...a) * Math.hypot(...b));
+
+describe("POST /v1/embeddings through the openai client", () => {
+  it("one vector per input, in order; the SDK's default base64 decodes to the float answer", async () => {
+    const texts = ["the cat sat on the mat", "hello world", "the cat sat on the mat"];
+    const res = await client.embeddings.create({ model: TINY, input: texts });
+    expect(res.object).toBe("list");
+    expect(res.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    for (const d of res.data) expect(d.embedding).toHaveLength(DIMENSIONS);
+    expect(res.usage.prompt_tokens).toBeGreaterThan(0);
+    // Deterministic: the same text, the same vector; another text, another vector.
+    expect(cosine(res.data[0]!.embedding, res.data[2]!.embedding)).toBeCloseTo(1, 5);
+    expect(cosine(res.data[0]!.embedding, res.data[1]!.embedding)).toBeLessThan(0.9999);
+    const floats = await client.embeddings.create({ model: TINY, input: "hello world", encoding_format: "float" });
+    const decoded = res.data[1]!.embedding;
+    floats.data[0]!.embedding.forEach((x, i) => expect(decoded[i]).toBeCloseTo(x, 4));
+  });
+
+  it("refuses dimensions and token-id inputs by name", async () => {
+    for (const [param, body] of [["dimensions", { input: "x", dimensions: 8 }], ["input", { input: [1, 2, 3] }]] as const) {
+      const res = await post("/v1/embeddings", { model: TINY, ...body });
+      expect(res.status).toBe(400);
+      expect(OpenAiErrorSchema.parse(await res.json()).error).toMatchObject({ param, message: expect.stringMatching(new RegExp(`^${param} is not supported`)) });
+    }
+    await expect(client.embeddings.create({ model: TINY, input: "x", dimensions: 8 })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("workload embedding on /v2/tasks", () => {
+  it("streams one embedding event per input, then end", async () => {
+    const task: TaskRequestV2Input = { task_id: randomUUID(), session_id: randomUUID(), workload: "embedding", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "batch", inputs: ["a b c", "d e f"], max_tokens: 1, deadline_ms: 30_000 };
+    const accepted = await post("/v2/tasks", task);
+    expect(accepted.status).toBe(202);
+    // Late subscribers get the whole stream replayed.
+    const stream = followTaskEvents(cluster.orch.url, cluster.orch.token, task.task_id);
+    const events = (await stream.done).map((e) => e.event);
+    expect(events.map((e) => e.event).filter((n) => n !== "metrics")).toEqual(["started", "embedding", "embedding", "end"]);
+    const vectors = events.flatMap((e) => (e.event === "embedding" ? [e.data] : []));
+    expect(vectors.map((v) => [v.index, v.embedding.length])).toEqual([[0, DIMENSIONS], [1, DIMENSIONS]]);
+    const refused = await post("/v2/tasks", { ...task, task_id: randomUUID(), inputs: undefined, prompt: "x" });
+    expect(refused.status).toBe(400);
+  });
+});
+
+describe("POST /api/embed through the ollama client", () => {
+  it("embeds one or several inputs", async () => {
+    const ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
+    const res = await ollama.embed({ model: `${TINY}:latest`, input: ["hello world", "the cat"] });
+    expect(res.model).toBe(`${TINY}:latest`);
+    expect(res.embeddings.map((v) => v.length)).toEqual([DIMENSIONS, DIMENSIONS]);
+    expect(res.prompt_eval_count).toBeGreaterThan(0);
+    const one = await ollama.embed({ model: TINY, input: "hello world" });
+    one.embeddings[0]!.forEach((x, i) => expect(res.embeddings[0]![i]).toBeCloseTo(x, 5));
+  });
+});

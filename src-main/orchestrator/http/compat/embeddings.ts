@@ -1,0 +1,56 @@
+import type { EmbeddingRequest, EmbeddingResponse } from "../../../../src-shared/openai/embeddings.js";
+import { EMBEDDING_PARAMS } from "../../../../src-shared/openai/embeddings.js";
+import type { OllamaEmbedRequest } from "../../../../src-shared/ollama/ollama-embed.js";
+import { OLLAMA_EMBED_PARAMS } from "../../../../src-shared/ollama/ollama-embed.js";
+import type { AdmissionInput } from "../../tasks/admit-task.js";
+import { refuseUnsupported } from "./refuse.js";
+import type { BodyRenderer, Completion } from "./surface-renderer.js";
+
+// Embeddings on the task path: one embedding task per request (all inputs), placed and queued like
+// any task; the worker answers with one `embedding` event per input.
+
+function admission(api: "openai-embeddings" | "ollama-embed", model: string, input: string | readonly string[]): AdmissionInput {
+  const inputs = typeof input === "string" ? [input] : [...input];
+  // max_tokens bounds what a task may generate; an embedding generates nothing.
+  return { api, workload: "embedding", model_ref: model, priority: "interactive", generation: { inputs, max_tokens: 1 } };
+}
+
+export function openAiEmbeddingAdmission(req: EmbeddingRequest): AdmissionInput {
+  refuseUnsupported(EMBEDDING_PARAMS, req);
+  return admission("openai-embeddings", req.model, req.input as string | string[]);
+}
+
+export function ollamaEmbedAdmission(req: OllamaEmbedRequest): AdmissionInput {
+  refuseUnsupported(OLLAMA_EMBED_PARAMS, req);
+  return admission("ollama-embed", req.model, req.input);
+}
+
+function vectors(done: Completion): number[][] {
+  return [...done.embeddings].sort((a, b) => a.index - b.index).map((e) => e.embedding);
+}
+
+/** Little-endian float32 bytes in base64, as OpenAI's encoding_format "base64". */
+function base64Floats(vector: readonly number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString("base64");
+}
+
+export function openAiEmbeddingRenderer(req: EmbeddingRequest, model: string): BodyRenderer {
+  return {
+    body: (done): EmbeddingResponse => ({
+      object: "list",
+      data: vectors(done).map((v, index) => ({ object: "embedding", index, embedding: req.encoding_format === "base64" ? base64Floats(v) : v })),
+      model,
+      usage: { prompt_tokens: done.promptTokens, total_tokens: done.promptTokens },
+    }),
+  };
+}
+
+export function ollamaEmbedRenderer(model: string): BodyRenderer {
+  return {
+    body: (done) => {
+      const task = done.task;
+      const totalNs = Math.max(0, ((task.finished_at_ms ?? Date.now()) - task.enqueued_at_ms) * 1e6);
+      return { model, embeddings: vectors(done), total_duration: Math.round(totalNs), load_duration: 0, prompt_eval_count: done.promptTokens };
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// Structured output, tool calling, logprobs and embeddings through the unchanged `openai` client,
+// against a real orchestrator and a real worker running llama.cpp on a generated chat model.
+const CHAT = testModelName("tiny-chatml");
+let cluster: CompatCluster;
+let client: OpenAI;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-openai-features", ["tiny-chatml"]);
+  client = new OpenAI({ baseURL: `${cluster.orch.url}/v1`, apiKey: cluster.orch.token, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const post = (path: string, body: unknown) => cluster.orch.api(path, { method: "POST", body: JSON.stringify(body) });
+
+// Enums, booleans and bounded integers: a random-weight model's output stays short under the grammar.
+const WEATHER_SCHEMA = {
+  type: "object",
+  properties: { city: { type: "string", enum: ["Paris", "Oslo", "Lima"] }, days: { type: "integer", minimum: 1, maximum: 7 }, metric: { type: "boolean" } },
+  required: ["city", "days", "metric"],
+  additionalProperties: false,
+};
+const Weather = z.strictObject({ city: z.enum(["Paris", "Oslo", "Lima"]), days: z.int().min(1).max(7), metric: z.boolean() });
+const TOOLS: OpenAI.ChatCompletionTool[] = [
+  { type: "function", function: { name: "get_weather", description: "Weather forecast for a city", parameters: WEATHER_SCHEMA, strict: true } },
+  { type: "function", function: { name: "get_time", description: "Current time", parameters: { type: "object", properties: { utc: { type: "boolean" } }, required: ["utc"], additionalProperties: false } } },
+];
+
+describe("structured output", () => {
+  it("json_schema (strict): the output parses and validates, streamed or not", async () => {
+    const format = { type: "json_schema" as const, json_schema: { name: "weather", schema: WEATHER_SCHEMA, strict: true } };
+    for (const seed of [1, 2, 3]) {
+      const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather as JSON" }], max_tokens: 60, temperature: 0.8, seed, response_format: format });
+      expect(res.choices[0]?.finish_reason).toBe("stop");
+      Weather.parse(JSON.parse(res.choices[0]?.message.content ?? ""));
+    }
+    const stream = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather as JSON" }], max_tokens: 60, response_format: format, stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    Weather.parse(JSON.parse(text));
+  });
+
+  it("json_object: the output is JSON", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "JSON please" }], max_tokens: 200, response_format: { type: "json_object" } });
+    if (res.choices[0]?.finish_reason === "stop") expect(() => JSON.parse(res.choices[0]?.message.content ?? "")).not.toThrow();
+    else expect(res.choices[0]?.message.content?.startsWith("{")).toBe(true);
+  });
+
+  it("a schema keyword the grammar cannot express is a 400 naming it", async () => {
+    const res = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }], response_format: { type: "json_schema", json_schema: { name: "s", schema: { type: "object", properties: { code: { type: "string", pattern: "^[A-Z]+$" } } } } } });
+    expect(res.status).toBe(400);
+    const error = OpenAiErrorSchema.parse(await res.json()).error;
+    expect(error.param).toBe("response_format.json_schema.schema");
+    expect(error.message).toContain("response_format.json_schema.schema.properties.code uses pattern");
+  });
+});
+
+describe("tool calling", () => {
+  it("tool_choice required: a call whose arguments validate, finish_reason tool_calls", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "What is the weather in Paris?" }], tools: TOOLS, tool_choice: "required", max_tokens: 80 });
+    const choice = res.choices[0];
+    expect(choice?.finish_reason).toBe("tool_calls");
+    const call = choice?.message.tool_calls?.[0];
+    expect(call?.type).toBe("function");
+    if (call?.type !== "function") throw new Error("no function call");
+    expect(["get_weather", "get_time"]).toContain(call.function.name);
+    const args: unknown = JSON.parse(call.function.arguments);
+    if (call.function.name === "get_weather") Weather.parse(args);
+    else z.strictObject({ utc: z.boolean() }).parse(args);
+  });
+
+  it("a named function, streamed: deltas as OpenAI sends them assemble to valid arguments", async () => {
+    const stream = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather?" }], tools: TOOLS, tool_choice: { type: "function", function: { name: "get_weather" } }, max_tokens: 80, stream: true });
+    const deltas: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      deltas.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe("tool_calls");
+    expect(deltas[0]).toMatchObject({ index: 0, id: expect.stringMatching(/^call_/), type: "function", function: { name: "get_weather" } });
+    expect(deltas.slice(1).every((d) => d.id === undefined && d.index === 0)).toBe(true);
+    Weather.parse(JSON.parse(deltas.map((d) => d.function?.arguments ?? "").join("")));
+  });
+
+  it("a conversation with a tool-result turn gets an answer", async () => {
+    const first = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather in Oslo?" }], tools: TOOLS, tool_choice: { type: "function", function: { name: "get_weather" } }, max_tokens: 80 });
+    const message = first.choices[0]?.message;
+    const call = message?.tool_calls?.[0];
+    if (message === undefined || call === undefined) throw new Error("no call");
+    const res = await client.chat.completions.create({
+      model: CHAT,
+      messages: [{ role: "user", content: "Weather in Oslo?" }, message, { role: "tool", tool_call_id: call.id, content: JSON.stringify({ temperature_c: 4, sky: "cloudy" }) }],
+      tools: TOOLS,
+      tool_choice: "none",
+      max_tokens: 6,
+    });
+    expect(res.choices[0]?.finish_reason).toBe("length");
+    expect(res.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(res.choices[0]?.message.tool_calls).toBeUndefined();
+  });
+
+  it("a tool turn that answers no call is a 400 naming it", async () => {
+    const res = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "call_x", content: "1" }], max_tokens: 4 });
+    expect(res.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await res.json()).error.param).toBe("messages[1].tool_call_id");
+  });
+});
+
+describe("logprobs", () => {
+  it("chat: each token with its log probability and top_logprobs alternatives, streamed or not", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 5, logprobs: true, top_logprobs: 3 });
+    const content = res.choices[0]?.logprobs?.content ?? [];
+    expect(content.length).toBe(5);
+    expect(content.map((t) => t.token).join("")).toBe(res.choices[0]?.message.content);
+    for (const t of content) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.top_logprobs.length).toBe(3);
+      // Greedy decoding picks the most likely token.
+      expect(t.top_logprobs[0]?.token).toBe(t.token);
+      expect(t.bytes).toEqual([...Buffer.from(t.token, "utf8")]);
+    }
+    const stream = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 5, logprobs: true, stream: true });
+    const streamed: OpenAI.ChatCompletionTokenLogprob[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    expect(streamed.map((t) => [t.token, t.logprob])).toEqual(content.map((t) => [t.token, t.logprob]));
+    expect(streamed.every((t) => t.top_logprobs.length === 0)).toBe(true);
+  });
+
+  it("completions: the legacy shape with text offsets", async () => {
+    const res = await client.completions.create({ model: CHAT, prompt: "Once upon", max_tokens: 4, logprobs: 2 });
+    const logprobs = res.choices[0]?.logprobs;
+    expect(logprobs?.tokens?.length).toBe(4);
+    expect(logprobs?.tokens?.join("")).toBe(res.choices[0]?.text);
+    expect(logprobs?.token_logprobs?.every((p) => p <= 0)).toBe(true);
+    expect(logprobs?.top_logprobs?.every((top) => Object.keys(top).length >= 1 && Object.keys(top).length <= 2)).toBe(true);
+    expect(logprobs?.text_offset?.[0]).toBe(0);
+  });
+
+  it("without logprobs, choices carry logprobs: null", async () => {
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 2 });
+    expect(res.choices[0]?.logprobs).toBeNull();
+  });
+});

@@ -1,0 +1,169 @@
+// JSON Schema → the subset llama.cpp grammars can express (node-llama-cpp's GBNF JSON schema), as
+// plain data so the orchestrator refuses what cannot be honoured before a task is queued, naming the
+// keyword and where it is. What is accepted is guaranteed by the grammar, so outputs validate.
+
+/** A schema in the grammar subset (structurally node-llama-cpp's GbnfJsonSchema). */
+export type GrammarSchema = { readonly [key: string]: unknown };
+
+export type GrammarSchemaResult = { ok: true; schema: GrammarSchema } | { ok: false; feature: string; path: string };
+
+/** Integer ranges up to this many values become an enum (the grammar has no numeric bounds). */
+export const MAX_INTEGER_RANGE = 1024;
+
+const ANNOTATIONS = new Set(["title", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "strict"]);
+const PRIMITIVES = new Set(["string", "number", "integer", "boolean", "null"]);
+const STRING_FORMATS = new Set(["date-time", "time", "date"]);
+const KEYWORDS_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  object: ["properties", "required", "additionalProperties", "minProperties", "maxProperties"],
+  array: ["items", "prefixItems", "minItems", "maxItems"],
+  string: ["minLength", "maxLength", "format"],
+  integer: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
+  number: [],
+  boolean: [],
+  null: [],
+};
+
+class Unsupported extends Error {
+  constructor(
+    readonly feature: string,
+    readonly path: string,
+  ) {
+    super(`${feature} at ${path}`);
+  }
+}
+
+type Json = { [key: string]: unknown };
+const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** Translates `schema`; `root` names it in refusals (e.g. `response_format.json_schema.schema`). */
+export function toGrammarSchema(schema: unknown, root = "schema"): GrammarSchemaResult {
+  try {
+    if (!isObject(schema)) throw new Unsupported("a schema that is not an object", root);
+    const defs = { ...(isObject(schema.$defs) ? schema.$defs : {}), ...(isObject(schema.definitions) ? schema.definitions : {}) };
+    const out: Json = { ...translate(omit(schema, ["$defs", "definitions"]), root) };
+    if (Object.keys(defs).length > 0) out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, translate(def, `${root}.$defs.${name}`)]));
+    return { ok: true, schema: out };
+  } catch (error) {
+    if (error instanceof Unsupported) return { ok: false, feature: error.feature, path: error.path };
+    throw error;
+  }
+}
+
+function omit(value: Json, keys: readonly string[]): Json {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k)));
+}
+
+function translate(node: unknown, path: string): Json {
+  if (!isObject(node)) throw new Unsupported("a schema that is not an object", path);
+  const keys = Object.keys(node).filter((k) => !ANNOTATIONS.has(k));
+  const description = typeof node.description === "string" ? { description: node.description } : {};
+  if (typeof node.$ref === "string") {
+    const match = /^#\/(?:\$defs|definitions)\/([^/]+)$/.exec(node.$ref);
+    if (match === null) throw new Unsupported(`$ref "${node.$ref}" (only #/$defs/<name> references)`, path);
+    return { $ref: `#/$defs/${match[1] ?? ""}`, ...description };
+  }
+  if (node.const !== undefined) return { const: primitive(node.const, `${path}.const`), ...description };
+  if (node.enum !== undefined) {
+    if (!Array.isArray(node.enum) || node.enum.length === 0) throw new Unsupported("an empty enum", path);
+    return { enum: node.enum.map((v, i) => primitive(v, `${path}.enum[${i}]`)), ...description };
+  }
+  const union = node.anyOf ?? node.oneOf;
+  if (union !== undefined) {
+    const key = node.anyOf !== undefined ? "anyOf" : "oneOf";
+    if (!Array.isArray(union) || union.length === 0) throw new Unsupported(`an empty ${key}`, path);
+    return { oneOf: union.map((s, i) => translate(s, `${path}.${key}[${i}]`)), ...description };
+  }
+  const unknown = keys.find((k) => !["type", "description", ...Object.values(KEYWORDS_BY_TYPE).flat()].includes(k));
+  if (unknown !== undefined) throw new Unsupported(unknown, path);
+  const types = node.type === undefined ? inferType(node, path) : Array.isArray(node.type) ? node.type : [node.type];
+  for (const t of types) if (typeof t !== "string" || KEYWORDS_BY_TYPE[t] === undefined) throw new Unsupported(`type ${JSON.stringify(t)}`, path);
+  const typed = (types as string[]).map((t) => typedSchema(t, node, path, types.length > 1));
+  if (typed.length === 1) return { ...typed[0], ...description };
+  // Several types: primitives without keywords stay one type list; anything else becomes a union.
+  if (typed.every((s) => Object.keys(s).length === 1 && PRIMITIVES.has(String(s.type)))) return { type: types, ...description };
+  return { oneOf: typed, ...description };
+}
+
+function inferType(node: Json, path: string): string[] {
+  if (node.properties !== undefined || node.additionalProperties !== undefined) return ["object"];
+  if (node.items !== undefined || node.prefixItems !== undefined) return ["array"];
+  throw new Unsupported("a schema without a type (any value)", path);
+}
+
+function typedSchema(type: string, node: Json, path: string, shared: boolean): Json {
+  // With a type list, keywords belong to the type they apply to; the others are left to it.
+  const own = KEYWORDS_BY_TYPE[type] ?? [];
+  if (!shared) {
+    const foreign = Object.keys(node).find((k) => !["type", "description", ...ANNOTATIONS, ...own].includes(k));
+    if (foreign !== undefined) throw new Unsupported(`${foreign} on a ${type}`, path);
+  }
+  switch (type) {
+    case "object":
+      return objectSchema(node, path);
+    case "array":
+      return arraySchema(node, path);
+    case "string": {
+      if (node.format !== undefined && !STRING_FORMATS.has(String(node.format))) throw new Unsupported(`format "${String(node.format)}" (only date-time, time and date)`, path);
+      return pick({ type: "string" }, node, own);
+    }
+    case "integer":
+      return integerSchema(node, path);
+    default:
+      return { type };
+  }
+}
+
+function objectSchema(node: Json, path: string): Json {
+  const out: Json = pick({ type: "object" }, node, ["required", "minProperties", "maxProperties"]);
+  if (node.properties !== undefined) {
+    if (!isObject(node.properties)) throw new Unsupported("properties that are not an object", path);
+    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, translate(v, `${path}.properties.${k}`)]));
+  }
+  if (typeof node.additionalProperties === "boolean") out.additionalProperties = node.additionalProperties;
+  else if (node.additionalProperties !== undefined) out.additionalProperties = translate(node.additionalProperties, `${path}.additionalProperties`);
+  // JSON Schema's default allows any extra property; the grammar cannot generate "any value", so none are generated.
+  else out.additionalProperties = false;
+  return out;
+}
+
+function arraySchema(node: Json, path: string): Json {
+  const out: Json = pick({ type: "array" }, node, ["minItems", "maxItems"]);
+  if (node.items !== undefined) out.items = translate(node.items, `${path}.items`);
+  if (node.prefixItems !== undefined) {
+    if (!Array.isArray(node.prefixItems)) throw new Unsupported("prefixItems that is not an array", path);
+    out.prefixItems = node.prefixItems.map((s, i) => translate(s, `${path}.prefixItems[${i}]`));
+  }
+  if (out.items === undefined && out.prefixItems === undefined) throw new Unsupported("an array without items", path);
+  return out;
+}
+
+function integerSchema(node: Json, path: string): Json {
+  const low = bound(node.minimum, node.exclusiveMinimum, 1);
+  const high = bound(node.maximum, node.exclusiveMaximum, -1);
+  if (low === undefined && high === undefined) return { type: "integer" };
+  if (low === undefined || high === undefined) throw new Unsupported(`${low === undefined ? "maximum" : "minimum"} without ${low === undefined ? "minimum" : "maximum"} (only closed integer ranges)`, path);
+  if (high < low) throw new Unsupported("an empty integer range", path);
+  if (high - low + 1 > MAX_INTEGER_RANGE) throw new Unsupported(`an integer range of more than ${MAX_INTEGER_RANGE} values`, path);
+  return { enum: Array.from({ length: high - low + 1 }, (_, i) => low + i) };
+}
+
+/** The inclusive integer bound from an inclusive and an exclusive keyword (step +1 for minimums, -1 for maximums). */
+function bound(inclusive: unknown, exclusive: unknown, step: 1 | -1): number | undefined {
+  const round = step === 1 ? Math.ceil : Math.floor;
+  const fromInclusive = typeof inclusive === "number" ? round(inclusive) : undefined;
+  const fromExclusive = typeof exclusive === "number" ? (Number.isInteger(exclusive) ? exclusive + step : round(exclusive)) : undefined;
+  if (fromInclusive === undefined) return fromExclusive;
+  if (fromExclusive === undefined) return fromInclusive;
+  return step === 1 ? Math.max(fromInclusive, fromExclusive) : Math.min(fromInclusive, fromExclusive);
+}
+
+function pick(base: Json, node: Json, keys: readonly string[]): Json {
+  const out = { ...base };
+  for (const key of keys) if (node[key] !== undefined) out[key] = node[key];
+  return out;
+}
+
+function primitive(value: unknown, path: string): string | number | boolean | null {
+  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  throw new Unsupported("an object or array as an enum or const value", path);
+}

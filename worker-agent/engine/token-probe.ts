@@ -1,0 +1,65 @@
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateMetadataOptions, SequenceEvaluateOptions, Token } from "node-llama-cpp";
+import type { TokenLogprob, TokenLogprobs } from "../../src-shared/streaming/sse-events.js";
+
+// Log probabilities come from the sampler itself: while a task asks for them, every evaluation of
+// its sequence (LlamaChat and LlamaCompletion both go through evaluateWithMetadata) is asked for the
+// next token's probabilities, and each sampled token is reported with them.
+
+type Step = { token: Token; probabilities?: Map<Token, number>; confidence?: number };
+
+/** Reports the tokens a sequence samples, with their probabilities, while a listener is set. */
+export class TokenProbe {
+  private listener: ((step: Step) => void) | undefined;
+
+  constructor(sequence: LlamaContextSequence) {
+    const evaluateWithMetadata = sequence.evaluateWithMetadata.bind(sequence);
+    // The yielded values only gain fields the caller did not ask for, so its types still hold.
+    const probed = (tokens: Token[], metadata: SequenceEvaluateMetadataOptions, options?: SequenceEvaluateOptions): AsyncGenerator<Step, void, Token | Token[] | void> => {
+      const listener = this.listener;
+      if (listener === undefined) return evaluateWithMetadata(tokens, metadata, options);
+      return observe(evaluateWithMetadata(tokens, { ...metadata, probabilities: true, confidence: true }, options), listener);
+    };
+    sequence.evaluateWithMetadata = probed as LlamaContextSequence["evaluateWithMetadata"];
+  }
+
+  listen(listener: (step: Step) => void): void {
+    this.listener = listener;
+  }
+
+  stop(): void {
+    this.listener = undefined;
+  }
+}
+
+async function* observe<TNext>(steps: AsyncGenerator<Step, void, TNext>, listener: (step: Step) => void): AsyncGenerator<Step, void, TNext> {
+  let input: TNext | undefined;
+  try {
+    for (;;) {
+      const step = input === undefined ? await steps.next() : await steps.next(input);
+      if (step.done === true) return;
+      listener(step.value);
+      input = yield step.value;
+    }
+  } finally {
+    await steps.return(undefined);
+  }
+}
+
+/** OpenAI's stand-in for a probability of 0 (JSON has no -Infinity). */
+const LOG_ZERO = -9999;
+
+function entry(model: LlamaModel, token: Token, probability: number): TokenLogprob {
+  const text = model.detokenize([token]);
+  return { token: text, logprob: probability > 0 ? Math.log(probability) : LOG_ZERO, bytes: Array.from(Buffer.from(text, "utf8")) };
+}
+
+/** A sampled token as a logprobs entry with its `top` most likely alternatives. */
+export function logprobsOf(model: LlamaModel, step: Step, top: number): TokenLogprobs {
+  const probability = step.probabilities?.get(step.token) ?? step.confidence ?? 0;
+  const alternatives: TokenLogprob[] = [];
+  for (const [token, p] of step.probabilities ?? []) {
+    if (alternatives.length >= top) break;
+    alternatives.push(entry(model, token, p));
+  }
+  return { ...entry(model, step.token, probability), top_logprobs: alternatives };
+}
