@@ -17,6 +17,8 @@ import type { TaskService } from "./tasks/task-service.js";
 import type { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
 import type { PoolProber } from "./probes/pool-prober.js";
 import type { NodeRegistry } from "./registry/node-registry.js";
+import type { MetricsHistoryStore } from "./metrics/history-store.js";
+import type { NodeTelemetry } from "./metrics/node-telemetry.js";
 
 /** The services of one orchestrator instance, handed to route handlers. */
 export interface OrchestratorContext {
@@ -54,4 +56,6 @@ export interface OrchestratorContext {
   publicUrl: () => string;
   /** The OpenAPI document served at /openapi.json. */
   openApiDocument: () => unknown;
+  /** Host/GPU telemetry from heartbeats and the Metrics view's SQLite history. */
+  history: { telemetry: NodeTelemetry; store: MetricsHistoryStore };
 }

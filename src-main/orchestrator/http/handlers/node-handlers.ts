@@ -31,6 +31,8 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest);
       ctx.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
       if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
+      const telemetry = (body as HeartbeatRequest).telemetry;
+      if (telemetry !== undefined) ctx.history.telemetry.record(nodeId, telemetry);
       res.json({ success: true, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
     },
 
