@@ -6,6 +6,7 @@ import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js"
 import { PoolCommandAcceptedSchema } from "../../src-shared/worker-api/pool-commands.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
+import { MetricsHistoryResponseSchema, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -70,6 +71,8 @@ export class ApiClient {
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);
+  metricsHistory = (range: MetricsRange, node: string | null, signal?: AbortSignal) =>
+    this.request(`/v2/metrics/history?range=${range}${node !== null ? `&node=${encodeURIComponent(node)}` : ""}`, MetricsHistoryResponseSchema, signal ? { signal } : {});
 }
 
 async function readJson(res: Response): Promise<unknown> {
