@@ -10,6 +10,7 @@ import { applyTheme, useTheme, type ThemeChoice } from "./lib/theme.js";
 import { formatDuration } from "./lib/format.js";
 import s from "./app.module.css";
 import { LogsView } from "./views/LogsView.js";
+import { MetricsView } from "./views/MetricsView.js";
 import { ModelsView } from "./views/ModelsView.js";
 import { NodeDetailView } from "./views/NodeDetailView.js";
 import { NodesView } from "./views/NodesView.js";
@@ -28,6 +29,7 @@ const NAV: { view: ViewName; label: string; key: string }[] = [
   { view: "playground", label: "Playground", key: "6" },
   { view: "settings", label: "Settings", key: "7" },
   { view: "logs", label: "Logs", key: "8" },
+  { view: "metrics", label: "Metrics", key: "9" },
 ];
 
 function isTyping(target: EventTarget | null): boolean {
@@ -164,6 +166,8 @@ function CurrentView({ view, param }: { view: ViewName; param: string | null }) 
       return <SettingsView />;
     case "logs":
       return <LogsView />;
+    case "metrics":
+      return <MetricsView nodeId={param} />;
   }
 }
 
@@ -212,7 +216,7 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  const title = route.view === "nodes" && route.param !== null ? `Node ${route.param}` : (NAV.find((n) => n.view === route.view)?.label ?? "");
+  const title = route.view === "nodes" && route.param !== null ? `Node ${route.param}` : route.view === "metrics" && route.param !== null ? `Metrics · ${route.param}` : (NAV.find((n) => n.view === route.view)?.label ?? "");
   useEffect(() => {
     document.title = `${title} · llama-orch`;
   }, [title]);

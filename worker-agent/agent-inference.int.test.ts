@@ -285,12 +285,12 @@ describe("worker agent with real llama.cpp", () => {
 
   it("exports pool, slot, token, restart and latency metrics", async () => {
     const text = await metricsText();
-    for (const name of ["pool_ready", "pool_slots_total", "pool_slots_free", "pool_vram_free_bytes", "pool_tokens_out_total", "pool_engine_restarts_total", "pool_infer_first_token_ms_bucket", "pool_infer_decode_ms_count"]) {
+    for (const name of ["pool_ready", "pool_slots_capacity", "pool_slots_free", "pool_vram_free_bytes", "pool_tokens_out_total", "pool_engine_restarts_total", "pool_infer_first_token_ms_bucket", "pool_infer_decode_ms_count"]) {
       expect(text, name).toContain(`${name}{`);
     }
     expect(metricValue(text, "pool_ready", { pool_id: "m" })).toBe(1);
     expect(metricValue(text, "pool_ready", { pool_id: "bad" })).toBe(0);
-    expect(metricValue(text, "pool_slots_total", { pool_id: "m" })).toBe(4);
+    expect(metricValue(text, "pool_slots_capacity", { pool_id: "m" })).toBe(4);
     expect(metricValue(text, "pool_tokens_out_total", { pool_id: "m" })).toBeGreaterThanOrEqual(4 * 20 + 10);
     expect(metricValue(text, "pool_circuit_open", { pool_id: "bad" })).toBe(1);
     expect(text).toMatch(/node_id="/);

@@ -15,6 +15,7 @@ import { ModelReceiver } from "./http/model-receive.js";
 import { createWorkerApp, type ReloadResult } from "./http/worker-app.js";
 import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
+import { TelemetrySampler } from "./telemetry/telemetry-sampler.js";
 import { autoPoolId } from "./pools/auto-pool-id.js";
 import { LlamaPool } from "./pools/llama-pool.js";
 import { PoolRegistry } from "./pools/pool-registry.js";
@@ -37,7 +38,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const pools = new PoolRegistry();
   const tasks = new TaskRegistry();
   const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
-  const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length);
+  const telemetry = new TelemetrySampler();
+  const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length, () => telemetry.latest());
   const autoPoolPaths = new Map<string, string>(); // model path → pool id
   let probe: ProbeOutcome = { ok: false, error: "not probed yet" };
   let server: Server | undefined;
@@ -118,12 +120,14 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     timestamp: new Date().toISOString(),
     pools: pools.list().map((p) => p.snapshot()),
     ...(includeModels ? { models: catalog.inventory() } : {}),
+    telemetry: telemetry.latest(),
   });
 
   return {
     async start() {
       await mkdir(config.data_dir, { recursive: true });
       await mkdir(config.runtime_dir, { recursive: true });
+      telemetry.start();
       const probing = probeLlamaBackend().then(async (outcome) => {
         probe = outcome;
         gpus = await detectGpus(outcome);
@@ -206,6 +210,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       shuttingDown = true;
       log.info({ reason, drain_ms: config.shutdown_drain_ms }, "shutting down: draining pools");
       catalog.stop();
+      telemetry.stop();
       handoff?.stop();
       await pulls.stopAll();
       await Promise.all(pools.list().map((p) => p.drain(config.shutdown_drain_ms)));

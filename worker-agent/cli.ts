@@ -7,6 +7,7 @@ import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js"
 import { loadWorkerConfig } from "./config/load-worker-config.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { createLogger } from "./logging/logger.js";
+import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 
 const USAGE = `Usage: llama-orch-worker [start|doctor] [options]
@@ -31,6 +32,7 @@ Options (each also settable by env var or config file; flags win):
   --threads <n>                  POOL_MANAGERD_THREADS (default 1 on <=2 cores, else cores-1)
   --slots <n>                    POOL_MANAGERD_AUTO_POOL_SLOTS: slots of pools derived from the models dir
   --log-level <level>            LLORCH_LOG_LEVEL (fatal|error|warn|info|debug|trace|silent)
+  --log-format <json|pretty>     default: pretty on a terminal, JSON lines when piped
   -h, --help                     this help
   -v, --version                  print the version
 
@@ -69,7 +71,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return runDoctor(config, version, quiet, (line) => process.stdout.write(`${line}\n`));
   }
 
-  const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id });
+  let pretty: boolean;
+  try {
+    pretty = chooseLogFormat(cmd.flags["log-format"], process.stdout.isTTY === true) === "pretty";
+  } catch (error) {
+    process.stderr.write(`llama-orch-worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  // A person at a terminal reads one-line logs; pipes, journald and supervisors get JSON lines.
+  const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id }, pretty ? prettyDestination() : undefined);
   const decision = await decideApiToken(config);
   if (!decision.ok) {
     log.fatal({ event: "startup_bind_refused", bind_addr: config.bind_addr }, decision.error);

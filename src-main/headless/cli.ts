@@ -3,6 +3,7 @@
 // CI) and is what `npm start` falls back to when Electron cannot start. `--home` adds a local worker.
 import { parseArgs } from "node:util";
 import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfig, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
+import { chooseLogFormat, prettyDestination, type LogFormat } from "../../src-node/pretty-log.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { localModelsDir } from "../local-worker/models-dir.js";
 
@@ -15,6 +16,7 @@ Options:
   --bind <host:port>     listen address (ORCHESTRATORD_BIND_ADDR, default 127.0.0.1:8080)
   --data-dir <dir>       database, generated token and logs (LLORCH_DATA_DIR)
   --home                 HOME profile: also run a worker agent on this machine
+  --log-format <f>       json | pretty (default: pretty on a terminal, JSON lines when piped)
   --models-dir <dir>     models folder of the local worker (POOL_MANAGERD_MODELS_DIR, default
                          ~/.cache/llama-orch/models; a demo model is generated only when it
                          holds no model)
@@ -34,6 +36,7 @@ async function main(): Promise<number> {
         "data-dir": { type: "string" },
         home: { type: "boolean", default: false },
         "models-dir": { type: "string" },
+        "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -66,10 +69,19 @@ async function main(): Promise<number> {
     throw err;
   }
 
-  const logger = createLogger(config.log_level, "orchestrator");
+  let format: LogFormat;
+  try {
+    format = chooseLogFormat(args["log-format"], process.stdout.isTTY === true);
+  } catch (err) {
+    process.stderr.write(`llama-orch: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  // A person at a terminal reads one-line logs; pipes and journald get JSON lines.
+  const destination = format === "pretty" ? prettyDestination() : undefined;
+  const logger = destination !== undefined ? createLogger(config.log_level, "orchestrator", destination) : createLogger(config.log_level, "orchestrator");
   let orchestrator;
   try {
-    orchestrator = createOrchestrator({ config });
+    orchestrator = createOrchestrator({ config, ...(destination !== undefined ? { logDestination: destination } : {}) });
   } catch (err) {
     if (err instanceof StartupRefused) {
       logger.error({ event: "startup_bind_refused", bind_addr: config.bind_addr }, err.message);

@@ -62,6 +62,10 @@ import { taskHandlers } from "./http/handlers/task-handlers.js";
 import { createLogger } from "./logging/logger.js";
 import { LogRing } from "./logging/log-ring.js";
 import { OrchestratorMetrics } from "./metrics/orchestrator-metrics.js";
+import { MetricsHistoryRecorder } from "./metrics/history-recorder.js";
+import { MetricsHistoryStore } from "./metrics/history-store.js";
+import { NodeTelemetry } from "./metrics/node-telemetry.js";
+import { metricsHistoryHandlers } from "./http/handlers/metrics-history-handlers.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
 import { NodeRegistry } from "./registry/node-registry.js";
@@ -154,6 +158,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
+  const history = { telemetry: new NodeTelemetry(), store: new MetricsHistoryStore(db) };
+  const historyRecorder = new MetricsHistoryRecorder(history.store, history.telemetry, metrics.registry, () => getConfig().metrics_history_step_ms);
 
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
@@ -192,7 +198,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   staging.on("job", (job) => feed.stagingJobChanged(job));
   const openApi = buildOrchestratorOpenApi();
-  const nodes = new NodeService({ config: getConfig, registry, prober, metrics, audit, logger });
+  const nodes = new NodeService({ config: getConfig, registry, prober, metrics, audit, logger, telemetry: history.telemetry });
   const context: OrchestratorContext = {
     tasks,
     nodes,
@@ -200,7 +206,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     store: new StoreService({ store, pulls, audit }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
     admin: new AdminService({ apiKeys, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
-    meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels }),
+    meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     feed,
     audit,
     logger,
@@ -239,6 +245,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...anthropicHandlers(context),
       ...ollamaHandlers(context),
       ...adminHandlers(context),
+      ...metricsHistoryHandlers(context),
     },
     authenticator,
     logger,
@@ -288,6 +295,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.start(config.pool_probe_interval_ms);
       feed.start();
       staging.start();
+      historyRecorder.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
     },
@@ -295,6 +303,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       for (const t of timers) clearInterval(t);
       prober.stop();
       feed.stop();
+      historyRecorder.stop();
       watcher.close();
       reconciler.close();
       await pulls.close();

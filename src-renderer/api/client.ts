@@ -12,6 +12,7 @@ import { HubPullSchema } from "../../src-shared/catalog/hub-pull.js";
 import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
 import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
+import { MetricsHistoryResponseSchema, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -95,6 +96,8 @@ export class ApiClient {
   discoveredModels = () => this.request("/v2/catalog/discovered", DiscoveredModelListSchema);
   useDiscovered = (path: string) => this.request("/v2/catalog/discovered/use", StoreModelSchema, { method: "POST", body: { path } });
   removeModelFromNode = (sha256: string, nodeId: string) => this.request(`/v2/catalog/models/sha256:${sha256}/nodes/${encodeURIComponent(nodeId)}`, null, { method: "DELETE" });
+  metricsHistory = (range: MetricsRange, node: string | null, signal?: AbortSignal) =>
+    this.request(`/v2/metrics/history?range=${range}${node !== null ? `&node=${encodeURIComponent(node)}` : ""}`, MetricsHistoryResponseSchema, signal ? { signal } : {});
 }
 
 async function readJson(res: Response): Promise<unknown> {

@@ -42,6 +42,8 @@ export const OrchestratorConfigSchema = z.strictObject({
   shutdown_grace_ms: z.int().min(0).default(10_000).describe("ORCHD_SHUTDOWN_GRACE_MS — how long in-flight tasks may finish on SIGTERM"),
   hub_base_url: z.url({ protocol: /^https?$/ }).default("https://huggingface.co").describe("LLORCH_HUB_BASE_URL — where hf://owner/repo/file.gguf references are fetched from (a mirror or an air-gapped registry serving the Hugging Face layout)"),
   staging_bandwidth_limit_bytes_per_s: z.int().min(0).default(0).describe("ORCHD_STAGING_BANDWIDTH_LIMIT — cap of each model staging transfer in bytes per second (0 = unlimited); a job's own cap applies when lower"),
+  metrics_history_step_ms: z.int().min(1000).max(60_000).default(5000).describe("ORCHD_METRICS_HISTORY_STEP_MS — sample period of the Metrics view's history (kept in SQLite: 1 h at this step, 24 h at one minute)"),
+  grafana_url: z.url().optional().describe("ORCHD_GRAFANA_URL — Grafana dashboard the Metrics view links to"),
 });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
 export type OrchestratorConfigInput = z.input<typeof OrchestratorConfigSchema>;
@@ -70,4 +72,6 @@ export const ORCHESTRATOR_ENV_KEYS = {
   ORCHD_SHUTDOWN_GRACE_MS: "shutdown_grace_ms",
   ORCHD_STAGING_BANDWIDTH_LIMIT: "staging_bandwidth_limit_bytes_per_s",
   LLORCH_HUB_BASE_URL: "hub_base_url",
+  ORCHD_METRICS_HISTORY_STEP_MS: "metrics_history_step_ms",
+  ORCHD_GRAFANA_URL: "grafana_url",
 } as const satisfies Record<string, keyof OrchestratorConfig>;

@@ -6,6 +6,8 @@ import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.j
 import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntrySchema, LogListResponseSchema, NodeDetailSchema, NodeEventSchema } from "../dashboard/cluster-events.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
+import { MetricsChartSchema, MetricsHistoryResponseSchema, MetricsSeriesSchema } from "../dashboard/metrics-history.js";
+import { GpuTelemetrySchema, HostTelemetrySchema } from "../nodes/host-telemetry.js";
 import { CapabilitiesResponseSchema, EngineCapabilitySchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
 import { LoadedModelSchema, ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { GpuInfoSchema, NodeCapabilitiesSchema } from "../nodes/gpu-capabilities.js";
@@ -70,6 +72,9 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ClusterStats: ClusterStatsSchema,
   LogEntry: LogEntrySchema,
   LogListResponse: LogListResponseSchema,
+  MetricsHistoryResponse: MetricsHistoryResponseSchema,
+  MetricsChart: MetricsChartSchema,
+  MetricsSeries: MetricsSeriesSchema,
   NodeEvent: NodeEventSchema,
   NodeDetail: NodeDetailSchema,
   NodeDrainResponse: NodeDrainResponseSchema,
@@ -94,6 +99,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ModelInventoryEntry: ModelInventoryEntrySchema,
   LoadedModel: LoadedModelSchema,
   GpuInfo: GpuInfoSchema,
+  HostTelemetry: HostTelemetrySchema,
+  GpuTelemetry: GpuTelemetrySchema,
   NodeCapabilities: NodeCapabilitiesSchema,
   PoolSnapshot: PoolSnapshotSchema,
   RegisterNodeRequest: RegisterNodeRequestSchema,

@@ -16,6 +16,7 @@ import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, Tas
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
 import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
+import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dashboard/metrics-history.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListQuerySchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
@@ -136,6 +137,10 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   },
   { method: "get", path: "/v2/settings", operationId: "getSettings", summary: "Run-time settings", tag: "dashboard", auth: true, responses: { 200: ok("Settings", SettingsSchema) } },
   { method: "put", path: "/v2/settings", operationId: "updateSettings", summary: "Change run-time settings (validated, persisted)", tag: "dashboard", auth: true, body: { content: jsonContent(SettingsUpdateSchema), required: true }, responses: { 200: ok("Settings now in force", SettingsSchema) }, errors: [400, 413, 415] },
+  {
+    method: "get", path: "/v2/metrics/history", operationId: "getMetricsHistory", summary: "Downsampled history for the Metrics view: cluster aggregates, or one node's CPU/RAM/GPU with ?node=", tag: "dashboard", auth: true,
+    query: MetricsHistoryQuerySchema, responses: { 200: ok("Charts for the range", MetricsHistoryResponseSchema) }, errors: [400],
+  },
   { method: "get", path: "/v2/logs", operationId: "listLogs", summary: "Recent log and audit lines", tag: "dashboard", auth: true, query: LogListQuerySchema, responses: { 200: ok("Log lines, oldest first", LogListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/auth/keys", operationId: "listApiKeys", summary: "API keys (fingerprints only)", tag: "auth", auth: true, responses: { 200: ok("Keys", ApiKeyListResponseSchema) } },
   { method: "post", path: "/v2/auth/keys", operationId: "createApiKey", summary: "Create an API key; the key is shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateApiKeyRequestSchema), required: true }, responses: { 201: ok("Created", CreatedApiKeySchema) }, errors: [400, 413, 415] },

@@ -16,6 +16,7 @@ export const WORKER_FLAG_OPTIONS = {
   "data-dir": { type: "string" },
   pool: { type: "string", multiple: true },
   "log-level": { type: "string" },
+  "log-format": { type: "string" },
   threads: { type: "string" },
   slots: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -41,6 +42,7 @@ export interface WorkerFlags {
   "data-dir"?: string;
   pool?: string[];
   "log-level"?: string;
+  "log-format"?: string;
   threads?: string;
   slots?: string;
   help?: boolean;

@@ -1,12 +1,13 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { WORKER_METRICS } from "../../src-shared/metrics/metric-names.js";
+import { collectDefaultMetrics, type Counter, type Gauge, type Histogram, Registry } from "prom-client";
+import type { HostTelemetry } from "../../src-shared/nodes/host-telemetry.js";
+import { HOST_METRICS, WORKER_METRICS } from "../../src-shared/metrics/worker-metric-names.js";
+import type { MetricDef } from "../../src-shared/metrics/metric-names.js";
+import { metricCounter, metricGauge, metricHistogram } from "../../src-node/metric-factory.js";
 import type { ServingPool } from "../pools/serving-pool.js";
 
-// The worker's Prometheus metrics, one registry per agent instance. Names follow the original
-// pool-managerd list (spec §10.2: pool_ready, pool_slots_*, pool_vram_*, pool_handoff_*), every
+// The worker's Prometheus metrics, one registry per agent instance. Names, help and labels come
+// from src-shared/metrics/worker-metric-names.ts (docs/OBSERVABILITY.md is generated from it); every
 // series carries node_id (CLOUD-7003). Latencies are milliseconds, like the spec's histograms.
-
-const LATENCY_MS_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000];
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -27,78 +28,70 @@ export class WorkerMetrics {
   readonly modelBytesReceived: Counter;
   readonly modelBytesServed: Counter;
 
-  constructor(nodeId: string, version: string, pools: () => readonly ServingPool[], modelCount: () => number) {
-    const registers = [this.registry];
-    this.registry.setDefaultLabels({ node_id: nodeId });
-    collectDefaultMetrics({ register: this.registry, prefix: "llorch_worker_" });
+  constructor(nodeId: string, version: string, pools: () => readonly ServingPool[], modelCount: () => number, telemetry?: () => HostTelemetry) {
+    const registry = this.registry;
+    registry.setDefaultLabels({ node_id: nodeId });
+    collectDefaultMetrics({ register: registry, prefix: "llorch_worker_" });
 
-    new Gauge({ name: "llorch_worker_build_info", help: "Worker agent build (always 1).", labelNames: ["version"], registers }).set({ version }, 1);
-
-    const poolGauge = (name: string, help: string, value: (p: ServingPool) => number): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ["pool_id"],
-        registers,
-        collect() {
-          this.reset();
-          for (const pool of pools()) this.set({ pool_id: pool.id }, value(pool));
-        },
+    metricGauge(WORKER_METRICS.buildInfo, registry).set({ version }, 1);
+    const poolGauge = (def: MetricDef, value: (p: ServingPool) => number): void => {
+      metricGauge(def, registry, (g) => {
+        g.reset();
+        for (const pool of pools()) g.set({ pool_id: pool.id }, value(pool));
       });
     };
-    poolGauge("pool_ready", "1 when the pool is ready to serve.", (p) => (p.status().ready ? 1 : 0));
-    poolGauge("pool_draining", "1 while the pool drains.", (p) => (p.status().draining ? 1 : 0));
-    poolGauge("pool_slots_total", "Slots (parallel sequences) of the pool.", (p) => p.status().slots_total);
-    poolGauge("pool_slots_free", "Free slots of the pool.", (p) => p.status().slots_free);
-    poolGauge("pool_slots_busy", "Slots running a task.", (p) => p.diagnostics().slots_busy);
-    poolGauge("pool_slot_queue_depth", "Tasks waiting for a free slot.", (p) => p.diagnostics().slots_waiting);
-    poolGauge("pool_vram_free_bytes", "Free VRAM on the pool's device (0 on CPU).", (p) => p.status().vram_free_bytes);
-    poolGauge("pool_circuit_open", "1 while the engine restart circuit breaker is open.", (p) => (p.diagnostics().circuit === "open" ? 1 : 0));
-    new Gauge({
-      name: "worker_models_total",
-      help: "GGUF models in the local catalog.",
-      registers,
-      collect() {
-        this.set(modelCount());
-      },
-    });
+    poolGauge(WORKER_METRICS.poolReady, (p) => (p.status().ready ? 1 : 0));
+    poolGauge(WORKER_METRICS.poolDraining, (p) => (p.status().draining ? 1 : 0));
+    poolGauge(WORKER_METRICS.poolSlotsCapacity, (p) => p.status().slots_total);
+    poolGauge(WORKER_METRICS.poolSlotsFree, (p) => p.status().slots_free);
+    poolGauge(WORKER_METRICS.poolSlotsBusy, (p) => p.diagnostics().slots_busy);
+    poolGauge(WORKER_METRICS.poolSlotQueueDepth, (p) => p.diagnostics().slots_waiting);
+    poolGauge(WORKER_METRICS.poolVramFree, (p) => p.status().vram_free_bytes);
+    poolGauge(WORKER_METRICS.poolCircuitOpen, (p) => (p.diagnostics().circuit === "open" ? 1 : 0));
+    metricGauge(WORKER_METRICS.catalogModels, registry, (g) => g.set(modelCount()));
+    if (telemetry !== undefined) registerHostGauges(registry, telemetry);
 
-    this.tokensOut = new Counter({ name: "pool_tokens_out_total", help: "Tokens streamed to clients.", labelNames: ["pool_id"], registers });
-    this.tokensGenerated = new Counter({
-      name: "pool_tokens_generated_total",
-      help: "Tokens the engine produced (including any dropped after a cancel).",
-      labelNames: ["pool_id"],
-      registers,
-    });
-    this.inferRequests = new Counter({
-      name: "pool_infer_requests_total",
-      help: "Infer tasks by outcome (ok, canceled, error, rejected).",
-      labelNames: ["pool_id", "outcome"],
-      registers,
-    });
-    this.engineRestarts = new Counter({
-      name: "pool_engine_restarts_total",
-      help: "Engine child restarts by reason (crash, load_failed).",
-      labelNames: ["pool_id", "reason"],
-      registers,
-    });
-    const histogram = (name: string, help: string): Histogram<"pool_id"> =>
-      new Histogram({ name, help, labelNames: ["pool_id"], buckets: LATENCY_MS_BUCKETS, registers });
-    this.firstTokenMs = histogram("pool_infer_first_token_ms", "Time from task start to its first token.");
-    this.decodeMs = histogram("pool_infer_decode_ms", "Time from first to last token.");
-    this.inferDurationMs = histogram("pool_infer_duration_ms", "Whole task duration, slot wait included.");
-    this.slotWaitMs = histogram("pool_slot_wait_ms", "Time a task waited for a free slot.");
-    this.handoffFilesProcessed = new Counter({
-      name: "pool_handoff_files_processed_total",
-      help: "Handoff files processed (attached, updated, detached, invalid).",
-      labelNames: ["pool_id", "outcome"],
-      registers,
-    });
-    this.handoffProcessingMs = histogram("pool_handoff_processing_duration_ms", "Time to read and apply a handoff file.");
-    this.registrations = new Counter({ name: "worker_registrations_total", help: "Registration attempts by outcome.", labelNames: ["outcome"], registers });
-    this.heartbeats = new Counter({ name: "worker_heartbeats_total", help: "Heartbeats sent by outcome.", labelNames: ["outcome"], registers });
-    this.modelsReceived = new Counter({ name: "worker_models_received_total", help: "Model uploads by outcome.", labelNames: ["outcome"], registers });
-    this.modelBytesReceived = new Counter({ name: WORKER_METRICS.modelBytesReceived.name, help: WORKER_METRICS.modelBytesReceived.help, registers });
-    this.modelBytesServed = new Counter({ name: WORKER_METRICS.modelBytesServed.name, help: WORKER_METRICS.modelBytesServed.help, registers });
+    this.tokensOut = metricCounter(WORKER_METRICS.tokensOut, registry);
+    this.tokensGenerated = metricCounter(WORKER_METRICS.tokensGenerated, registry);
+    this.inferRequests = metricCounter(WORKER_METRICS.inferRequests, registry);
+    this.engineRestarts = metricCounter(WORKER_METRICS.engineRestarts, registry);
+    this.firstTokenMs = metricHistogram(WORKER_METRICS.firstTokenMs, registry);
+    this.decodeMs = metricHistogram(WORKER_METRICS.decodeMs, registry);
+    this.inferDurationMs = metricHistogram(WORKER_METRICS.inferDurationMs, registry);
+    this.slotWaitMs = metricHistogram(WORKER_METRICS.slotWaitMs, registry);
+    this.handoffFilesProcessed = metricCounter(WORKER_METRICS.handoffFiles, registry);
+    this.handoffProcessingMs = metricHistogram(WORKER_METRICS.handoffProcessingMs, registry);
+    this.registrations = metricCounter(WORKER_METRICS.registrations, registry);
+    this.heartbeats = metricCounter(WORKER_METRICS.heartbeats, registry);
+    this.modelsReceived = metricCounter(WORKER_METRICS.modelsReceived, registry);
+    this.modelBytesReceived = metricCounter(WORKER_METRICS.modelBytesReceived, registry);
+    this.modelBytesServed = metricCounter(WORKER_METRICS.modelBytesServed, registry);
   }
+}
+
+/** llorch_host_* and llorch_gpu_* read the sampler's latest sample at scrape time. */
+function registerHostGauges(registry: Registry, telemetry: () => HostTelemetry): void {
+  const host = (def: MetricDef, value: (t: HostTelemetry) => number): Gauge => metricGauge(def, registry, (g) => g.set(value(telemetry())));
+  host(HOST_METRICS.cpuUtilization, (t) => t.cpu_utilization_ratio);
+  host(HOST_METRICS.cpus, (t) => t.cpus);
+  host(HOST_METRICS.load1, (t) => t.load1);
+  host(HOST_METRICS.memoryTotal, (t) => t.memory_total_bytes);
+  host(HOST_METRICS.memoryAvailable, (t) => t.memory_available_bytes);
+  host(HOST_METRICS.gpus, (t) => t.gpus.length);
+  const gpu = (def: MetricDef, value: (g: HostTelemetry["gpus"][number]) => number | null): void => {
+    metricGauge(def, registry, (g) => {
+      g.reset();
+      for (const device of telemetry().gpus) {
+        const v = value(device);
+        // Fields the driver does not report (MIG utilisation, old drivers' power) are left out, not 0.
+        if (v !== null) g.set({ gpu: device.gpu, name: device.name }, v);
+      }
+    });
+  };
+  gpu(HOST_METRICS.gpuUtilization, (d) => d.utilization_ratio);
+  gpu(HOST_METRICS.gpuMemoryTotal, (d) => d.memory_total_bytes);
+  gpu(HOST_METRICS.gpuMemoryUsed, (d) => d.memory_used_bytes);
+  gpu(HOST_METRICS.gpuTemperature, (d) => d.temperature_celsius);
+  gpu(HOST_METRICS.gpuPower, (d) => d.power_watts);
+  gpu(HOST_METRICS.gpuPowerLimit, (d) => d.power_limit_watts);
 }

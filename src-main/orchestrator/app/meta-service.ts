@@ -1,6 +1,11 @@
 import { API_VERSION } from "../../../src-shared/contract/api-version.js";
 import { MAX_TOKENS_LIMIT } from "../../../src-shared/worker-api/sampling.js";
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import type { MetricsHistoryQuery } from "../../../src-shared/dashboard/metrics-history.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
+import type { MetricsHistoryStore } from "../metrics/history-store.js";
+import { buildMetricsHistory } from "../metrics/history-view.js";
+import type { NodeTelemetry } from "../metrics/node-telemetry.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRecord } from "../registry/node-record.js";
 
@@ -11,6 +16,9 @@ export interface MetaServiceDeps {
   openApiDocument: () => unknown;
   onlineNodes: () => NodeRecord[];
   clusterModels: () => ResolvedModel[];
+  /** Host/GPU telemetry from heartbeats and the Metrics view's SQLite history. */
+  history: { telemetry: NodeTelemetry; store: MetricsHistoryStore };
+  config: () => OrchestratorConfig;
 }
 
 /** The meta area: health, version, the OpenAPI document, Prometheus metrics and capabilities. */
@@ -40,6 +48,12 @@ export class MetaService {
 
   versionInfo() {
     return { api_version: API_VERSION, version: this.deps.version, build_commit: process.env.LLORCH_BUILD_COMMIT ?? null, build_time: process.env.LLORCH_BUILD_TIME ?? null };
+  }
+
+  /** The Metrics view's history for a time range (and one node's own charts). */
+  metricsHistory(query: MetricsHistoryQuery) {
+    const config = this.deps.config();
+    return buildMetricsHistory(this.deps.history.store, this.deps.history.telemetry, query, Date.now(), config.metrics_history_step_ms, config.grafana_url ?? null);
   }
 
   capabilities() {

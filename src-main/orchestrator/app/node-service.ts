@@ -6,6 +6,7 @@ import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
 import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
+import type { NodeTelemetry } from "../metrics/node-telemetry.js";
 import type { PoolProber } from "../probes/pool-prober.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
@@ -23,6 +24,8 @@ export interface NodeServiceDeps {
   metrics: OrchestratorMetrics;
   audit: AuditLog;
   logger: Logger;
+  /** Host/GPU telemetry that heartbeats carry, kept as a short history. */
+  telemetry: NodeTelemetry;
 }
 
 /** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
@@ -55,6 +58,7 @@ export class NodeService {
     const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId));
     this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
     if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
+    if (body.telemetry !== undefined) this.deps.telemetry.record(nodeId, body.telemetry);
     return this.deps.config().heartbeat_interval_ms;
   }
 

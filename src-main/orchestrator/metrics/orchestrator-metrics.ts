@@ -1,16 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { BUILD_INFO_METRIC, CLOUD_METRICS, STAGING_METRICS, TASK_METRICS, type MetricDef } from "../../../src-shared/metrics/metric-names.js";
-import { StagingFailureReasonSchema } from "../../../src-shared/staging/staging-job.js";
-
-function counter(def: MetricDef, registry: Registry): Counter {
-  return new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
-}
-function gauge(def: MetricDef, registry: Registry): Gauge {
-  return new Gauge({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
-}
-function histogram(def: MetricDef, registry: Registry): Histogram {
-  return new Histogram({ name: def.name, help: def.help, labelNames: [...def.labelNames], buckets: [...(def.buckets ?? [])], registers: [registry] });
-}
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { BUILD_INFO_METRIC, CLOUD_METRICS, CONTROL_METRICS, STAGING_METRICS, TASK_METRICS } from "../../../src-shared/metrics/metric-names.js";
+import { metricCounter as counter, metricGauge as gauge, metricHistogram as histogram } from "../../../src-node/metric-factory.js";
 
 /**
  * Every metric the orchestrator exports, on a registry of its own (several orchestrators can live
@@ -28,8 +18,8 @@ export class OrchestratorMetrics {
   readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry);
   readonly poolHealthCheckDuration = histogram(CLOUD_METRICS.poolHealthCheckDuration, this.registry);
   /** Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both. */
-  readonly nodes = new Gauge({ name: "orchd_nodes", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"], registers: [this.registry] });
-  readonly poolReconcileCommands = new Counter({ name: "orchd_pool_reconcile_commands_total", help: "Commands sent to workers to reach a pool's desired state, by command (drain, reload, resume) and outcome (accepted, refused, unreachable).", labelNames: ["command", "outcome"], registers: [this.registry] });
+  readonly nodes = gauge(CONTROL_METRICS.nodes, this.registry);
+  readonly poolReconcileCommands = counter(CONTROL_METRICS.poolReconcileCommands, this.registry);
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
   readonly tasksEnqueued = counter(TASK_METRICS.tasksEnqueued, this.registry);
@@ -44,7 +34,7 @@ export class OrchestratorMetrics {
   readonly tokensOut = counter(TASK_METRICS.tokensOut, this.registry);
   readonly placementDecisions = counter(TASK_METRICS.placementDecisions, this.registry);
   readonly placementCandidates = gauge(TASK_METRICS.placementCandidates, this.registry);
-  readonly taskRetries = new Counter({ name: "tasks_replaced_total", help: "Tasks re-placed on another node after a failure before the first token.", registers: [this.registry] });
+  readonly taskRetries = counter(TASK_METRICS.tasksReplaced, this.registry);
   readonly buildInfo = gauge(BUILD_INFO_METRIC, this.registry);
 
   readonly stagingBytes = counter(STAGING_METRICS.stagingBytes, this.registry);
@@ -54,8 +44,7 @@ export class OrchestratorMetrics {
 
   constructor(version: string) {
     this.buildInfo.set({ version, commit: "unknown", component: "orchestrator" }, 1);
-    // Known label values start at 0, so rate() and alerts see the series before the first failure.
-    for (const reason of StagingFailureReasonSchema.options) this.stagingFailures.inc({ reason }, 0);
+    // Known label values (src-shared/metrics knownLabels) start at 0 in the metric factory.
     collectDefaultMetrics({ register: this.registry, prefix: "orchd_process_" });
   }
 }

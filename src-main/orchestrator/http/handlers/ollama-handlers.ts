@@ -76,7 +76,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     ollamaEmbed: (rc) => {
       const req = rc.body as OllamaEmbedRequest;
-      const models = ctx.clusterModels();
+      const models = ctx.models.servable();
       serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "envelope");
     },
 
