@@ -5,6 +5,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { applyServerTimeouts } from "../src-node/server-timeouts.js";
 import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
+import type { QuarantinedCopy } from "../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
 import { bindHost, isLoopbackHost } from "./auth/token-policy.js";
@@ -39,6 +40,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
   const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length);
   const autoPoolPaths = new Map<string, string>(); // model path → pool id
+  const quarantinedPaths = new Set<string>();
   let probe: ProbeOutcome = { ok: false, error: "not probed yet" };
   let server: Server | undefined;
   let registration: NodeRegistration | undefined;
@@ -67,10 +69,10 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     if (config.pools !== undefined || shuttingDown) return;
     const present = new Set(catalog.list().filter((m) => m.inventory !== undefined).map((m) => m.path));
     for (const [path, poolId] of [...autoPoolPaths]) {
-      if (present.has(path)) continue;
+      // A quarantined copy's pool stays, failed with its reason, and starts again when the file is back.
+      if (present.has(path) || quarantinedPaths.has(path)) continue;
       autoPoolPaths.delete(path);
-      log.info({ pool_id: poolId, path }, "model removed; stopping its pool");
-      await pools.remove(poolId);
+      await retireRemovedModelPool(poolId, path);
     }
     for (const model of catalog.list()) {
       if (model.inventory === undefined || autoPoolPaths.has(model.path)) continue;
@@ -85,6 +87,33 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       pools.add(pool);
       pool.start();
     }
+  };
+
+  /**
+   * A deleted model file stays readable to the engine that maps it, so its pool drains: no new
+   * tasks, running streams finish from memory (until shutdown_drain_ms), then the pool goes.
+   */
+  const retireRemovedModelPool = async (poolId: string, path: string): Promise<void> => {
+    const pool = pools.get(poolId);
+    if (pool === undefined) return;
+    log.info({ pool_id: poolId, path, drain_ms: config.shutdown_drain_ms }, "model removed; draining its pool");
+    await pool.drain(config.shutdown_drain_ms);
+    await pools.remove(poolId);
+  };
+
+  /** A copy went bad under a pool: the pool retires at once (see LlamaPool.retire). */
+  const onQuarantined = (path: string, copy: QuarantinedCopy): void => {
+    quarantinedPaths.add(path);
+    const reason = `model file ${copy.file_name} quarantined: ${copy.reason}`;
+    for (const pool of pools.list()) {
+      if (!(pool instanceof LlamaPool) || pool.currentModel?.path !== path) continue;
+      log.warn({ pool_id: pool.id, file: copy.file_name, reason: copy.reason }, "pool retired: its model copy is corrupt");
+      pool
+        .retire(reason)
+        .then(() => pool.retryIfModelAppeared())
+        .catch((error: unknown) => log.error({ pool_id: pool.id, err: error }, "retiring a pool failed"));
+    }
+    registration?.notifyChange();
   };
 
   const reloadPool = (poolId: string, modelRef: string, drainDeadlineMs: number): ReloadResult => {
@@ -118,6 +147,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     timestamp: new Date().toISOString(),
     pools: pools.list().map((p) => p.snapshot()),
     ...(includeModels ? { models: catalog.inventory() } : {}),
+    ...(catalog.quarantined().length > 0 ? { quarantined: catalog.quarantined() } : {}),
   });
 
   return {
@@ -142,7 +172,9 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         await probing;
         await syncAutoPools();
       }
+      catalog.on("quarantined", onQuarantined);
       catalog.on("changed", () => {
+        for (const path of quarantinedPaths) if (catalog.list().some((m) => m.path === path)) quarantinedPaths.delete(path);
         for (const pool of pools.list()) if (pool instanceof LlamaPool) pool.retryIfModelAppeared();
         syncAutoPools().catch((error: unknown) => log.error({ err: error }, "auto pool sync failed"));
         registration?.notifyChange();

@@ -133,7 +133,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     modelsCache = null;
     updateAvailabilityGauges();
   });
-  registry.on("event", (nodeId, event) => logger.info({ node_id: nodeId, kind: event.kind }, `node ${nodeId}: ${event.message}`));
+  registry.on("event", (nodeId, event) => {
+    // A corrupt model copy is an operator's problem to look at, not routine history.
+    const level = event.kind === "model_quarantined" ? "warn" : "info";
+    logger[level]({ node_id: nodeId, kind: event.kind }, `node ${nodeId}: ${event.message}`);
+  });
 
   function updateAvailabilityGauges(): void {
     metrics.nodesOnline.set(registry.countByStatus("Online"));

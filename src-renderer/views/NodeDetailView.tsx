@@ -22,6 +22,7 @@ const EVENT_TONE: Record<NodeEvent["kind"], "ok" | "warn" | "bad" | "info" | "id
   drained: "idle",
   undrained: "info",
   pool: "info",
+  model_quarantined: "bad",
 };
 
 export function NodeDetailView({ nodeId }: { nodeId: string }) {

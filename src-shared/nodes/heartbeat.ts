@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
+import { QuarantinedCopySchema } from "../models/quarantined-copy.js";
 import { PoolSnapshotSchema } from "./pool-snapshot.js";
 
 /** POST /v2/nodes/{id}/heartbeat — also sent at once whenever a pool changes state. */
@@ -9,6 +10,8 @@ export const HeartbeatRequestSchema = z.object({
   pools: z.array(PoolSnapshotSchema),
   /** Full inventory; omitted when unchanged since the last report. */
   models: z.array(ModelInventoryEntrySchema).optional(),
+  /** Copies this worker quarantined (the most recent ones); each new one becomes a node event. */
+  quarantined: z.array(QuarantinedCopySchema).max(64).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 
