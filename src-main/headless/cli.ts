@@ -3,7 +3,7 @@
 // CI) and is what `npm start` falls back to when Electron cannot start. `--home` adds a local worker.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfig, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
+import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfigWithPins, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 
 const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard for local LLM inference
@@ -50,11 +50,12 @@ async function main(): Promise<number> {
   }
 
   let config;
+  let pinned;
   try {
-    config = loadOrchestratorConfig({
+    ({ config, pinned } = loadOrchestratorConfigWithPins({
       ...(args.config !== undefined ? { file: args.config } : {}),
       overrides: { ...(args.bind !== undefined ? { bind_addr: args.bind } : {}), ...(args["data-dir"] !== undefined ? { data_dir: args["data-dir"] } : {}) },
-    });
+    }));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`llama-orch: ${err.message}\n`);
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.log_level, "orchestrator");
   let orchestrator;
   try {
-    orchestrator = createOrchestrator({ config });
+    orchestrator = createOrchestrator({ config, pinned });
   } catch (err) {
     if (err instanceof StartupRefused) {
       logger.error({ event: "startup_bind_refused", bind_addr: config.bind_addr }, err.message);

@@ -5,6 +5,7 @@ import type { Request } from "express";
 import { pino, type DestinationStream } from "pino";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
+import type { PinnedSetting } from "../../src-shared/dashboard/settings.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { buildApp } from "../../src-node/build-app.js";
@@ -60,6 +61,8 @@ export interface OrchestratorOptions {
   config: OrchestratorConfig;
   /** Where JSON log lines go besides the dashboard's log ring (default stdout). */
   logDestination?: DestinationStream;
+  /** Settings fixed by env or config file (loadOrchestratorConfigWithPins): the dashboard cannot override them. */
+  pinned?: readonly PinnedSetting[];
 }
 
 export interface Orchestrator {
@@ -85,8 +88,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const { tokens, apiToken, builtin } = bootstrapApiTokens(options.config, loopback, logger);
 
   const db = openDatabase(join(options.config.data_dir, "orchestrator.db"));
-  const runtime = new RuntimeSettings(options.config, new SettingsStore(db));
+  const runtime = new RuntimeSettings(options.config, new SettingsStore(db), options.pinned);
   const getConfig = runtime.config;
+  for (const o of runtime.overriddenByPins()) logger.warn({ setting: o.key, pinned_by: o.source, stored: o.stored }, "a setting stored from the dashboard is overridden (env > config file > dashboard)");
   const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id);
