@@ -24,6 +24,7 @@ import { NodeRegistration } from "./registration/node-registration.js";
 import { OrchestratorClient } from "./registration/orchestrator-client.js";
 import { GrantVerifier } from "./staging/grant-verifier.js";
 import { ModelPulls } from "./staging/model-pulls.js";
+import { heartbeatJitterMs } from "./system/test-fault-hooks.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
 
 export interface WorkerAgent {
@@ -226,6 +227,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
           inventorySignature: () => catalog.inventory().map((m) => m.sha256).sort().join(","),
           intervalMs: Math.round(config.heartbeat_interval_secs * 1000),
           maxBackoffMs: config.registration_max_backoff_ms,
+          jitterMs: heartbeatJitterMs(process.env),
           metrics,
           log: log.child({ component: "registration" }),
         });

@@ -51,7 +51,10 @@ export class FaultInjector {
   }
 
   private later(ms: number, heal: () => Promise<void> | void): void {
-    const p = sleep(ms).then(heal).catch((err: unknown) => this.log(`heal failed: ${String(err)}`));
+    // ESRCH: the process died meanwhile (an engine restarted), so there is nothing left to heal.
+    const p = sleep(ms)
+      .then(heal)
+      .catch((err: unknown) => (err as { code?: string }).code !== "ESRCH" && this.log(`heal failed: ${String(err)}`));
     this.healing.add(p);
     void p.finally(() => this.healing.delete(p));
   }
@@ -108,7 +111,9 @@ export class FaultInjector {
         if (node === undefined || worker === undefined) return;
         const kindOf = node.models[Math.floor(this.rng() * node.models.length)] ?? "tiny";
         const path = join(worker.modelsDir, TEST_MODELS[kindOf].file);
-        const size = (await stat(path)).size;
+        // Already quarantined by an earlier fault and not back yet: nothing to corrupt.
+        const size = (await stat(path).catch(() => undefined))?.size;
+        if (size === undefined) return;
         if (kind === "model-truncate") await truncate(path, Math.floor(size / 2));
         else {
           const handle = await open(path, "r+");
