@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts", "**/*.test.tsx"],
-    exclude: ["node_modules/**", "dist/**"],
+    // The long fault runs are `npm run soak` (vitest.soak.config.ts).
+    exclude: ["node_modules/**", "dist/**", "**/*.soak.test.ts"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -22,6 +22,8 @@ export interface StartWorkerOptions {
   /** Slots per auto-discovered pool. */
   slots?: number;
   env?: Record<string, string>;
+  /** Extra worker config keys (e.g. catalog_poll_ms). */
+  config?: Record<string, unknown>;
   startTimeoutMs?: number;
 }
 
@@ -38,6 +40,7 @@ export async function startWorkerProcess(opts: StartWorkerOptions): Promise<Work
       heartbeat_interval_secs: 0.5,
       ...(opts.orchestratorUrl ? { orchestrator_url: opts.orchestratorUrl } : {}),
       ...(opts.slots ? { auto_pool_slots: opts.slots } : {}),
+      ...opts.config,
     },
     env: { LLORCH_API_TOKEN: opts.token, ...opts.env },
     timeoutMs: opts.startTimeoutMs ?? 20_000,

@@ -5,6 +5,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { createLimitedServer, WORKER_SERVER_LIMITS } from "../src-node/http-server.js";
 import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
+import type { QuarantinedCopy } from "../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
 import { bindHost, isLoopbackHost } from "./auth/token-policy.js";
@@ -24,6 +25,7 @@ import { NodeRegistration } from "./registration/node-registration.js";
 import { OrchestratorClient } from "./registration/orchestrator-client.js";
 import { GrantVerifier } from "./staging/grant-verifier.js";
 import { ModelPulls } from "./staging/model-pulls.js";
+import { heartbeatJitterMs } from "./system/test-fault-hooks.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
 
 export interface WorkerAgent {
@@ -41,6 +43,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const telemetry = new TelemetrySampler();
   const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length, () => telemetry.latest());
   const autoPoolPaths = new Map<string, string>(); // model path → pool id
+  const quarantinedPaths = new Set<string>();
   let probe: ProbeOutcome = { ok: false, error: "not probed yet" };
   let server: Server | undefined;
   let registration: NodeRegistration | undefined;
@@ -69,10 +72,10 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     if (config.pools !== undefined || shuttingDown) return;
     const present = new Set(catalog.list().filter((m) => m.inventory !== undefined).map((m) => m.path));
     for (const [path, poolId] of [...autoPoolPaths]) {
-      if (present.has(path)) continue;
+      // A quarantined copy's pool stays, failed with its reason, and starts again when the file is back.
+      if (present.has(path) || quarantinedPaths.has(path)) continue;
       autoPoolPaths.delete(path);
-      log.info({ pool_id: poolId, path }, "model removed; stopping its pool");
-      await pools.remove(poolId);
+      await retireRemovedModelPool(poolId, path);
     }
     for (const model of catalog.list()) {
       if (model.inventory === undefined || autoPoolPaths.has(model.path)) continue;
@@ -87,6 +90,33 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       pools.add(pool);
       pool.start();
     }
+  };
+
+  /**
+   * A deleted model file stays readable to the engine that maps it, so its pool drains: no new
+   * tasks, running streams finish from memory (until shutdown_drain_ms), then the pool goes.
+   */
+  const retireRemovedModelPool = async (poolId: string, path: string): Promise<void> => {
+    const pool = pools.get(poolId);
+    if (pool === undefined) return;
+    log.info({ pool_id: poolId, path, drain_ms: config.shutdown_drain_ms }, "model removed; draining its pool");
+    await pool.drain(config.shutdown_drain_ms);
+    await pools.remove(poolId);
+  };
+
+  /** A copy went bad under a pool: the pool retires at once (see LlamaPool.retire). */
+  const onQuarantined = (path: string, copy: QuarantinedCopy): void => {
+    quarantinedPaths.add(path);
+    const reason = `model file ${copy.file_name} quarantined: ${copy.reason}`;
+    for (const pool of pools.list()) {
+      if (!(pool instanceof LlamaPool) || pool.currentModel?.path !== path) continue;
+      log.warn({ pool_id: pool.id, file: copy.file_name, reason: copy.reason }, "pool retired: its model copy is corrupt");
+      pool
+        .retire(reason)
+        .then(() => pool.retryIfModelAppeared())
+        .catch((error: unknown) => log.error({ pool_id: pool.id, err: error }, "retiring a pool failed"));
+    }
+    registration?.notifyChange();
   };
 
   const reloadPool = (poolId: string, modelRef: string, drainDeadlineMs: number): ReloadResult => {
@@ -121,6 +151,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     pools: pools.list().map((p) => p.snapshot()),
     ...(includeModels ? { models: catalog.inventory() } : {}),
     telemetry: telemetry.latest(),
+    ...(catalog.quarantined().length > 0 ? { quarantined: catalog.quarantined() } : {}),
   });
 
   return {
@@ -146,7 +177,9 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         await probing;
         await syncAutoPools();
       }
+      catalog.on("quarantined", onQuarantined);
       catalog.on("changed", () => {
+        for (const path of quarantinedPaths) if (catalog.list().some((m) => m.path === path)) quarantinedPaths.delete(path);
         for (const pool of pools.list()) if (pool instanceof LlamaPool) pool.retryIfModelAppeared();
         syncAutoPools().catch((error: unknown) => log.error({ err: error }, "auto pool sync failed"));
         registration?.notifyChange();
@@ -197,6 +230,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
           inventorySignature: () => catalog.inventory().map((m) => m.sha256).sort().join(","),
           intervalMs: Math.round(config.heartbeat_interval_secs * 1000),
           maxBackoffMs: config.registration_max_backoff_ms,
+          jitterMs: heartbeatJitterMs(process.env),
           metrics,
           log: log.child({ component: "registration" }),
         });

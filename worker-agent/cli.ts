@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // llama-orch-worker: the headless worker agent (pool-managerd's job). See docs/WORKER.md.
 import { createWorkerAgent } from "./agent.js";
+import { startLoopStalls } from "./system/test-fault-hooks.js";
 import { decideApiToken } from "./auth/token-policy.js";
 import { tokenFingerprint } from "./auth/token-fingerprint.js";
 import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js";
@@ -95,6 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const agent = createWorkerAgent(config, decision.token, version, log);
+  startLoopStalls(process.env, log);
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 
   let stopping = false;

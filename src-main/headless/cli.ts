@@ -2,7 +2,7 @@
 // Headless entry: serves the orchestrator and the dashboard without a display (servers, Kubernetes,
 // CI) and is what `npm start` falls back to when Electron cannot start. `--home` adds a local worker.
 import { parseArgs } from "node:util";
-import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfig, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
+import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfigWithPins, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
 import { chooseLogFormat, prettyDestination, type LogFormat } from "../../src-node/pretty-log.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { localModelsDir } from "../local-worker/models-dir.js";
@@ -56,11 +56,12 @@ async function main(): Promise<number> {
   }
 
   let config;
+  let pinned;
   try {
-    config = loadOrchestratorConfig({
+    ({ config, pinned } = loadOrchestratorConfigWithPins({
       ...(args.config !== undefined ? { file: args.config } : {}),
       overrides: { ...(args.bind !== undefined ? { bind_addr: args.bind } : {}), ...(args["data-dir"] !== undefined ? { data_dir: args["data-dir"] } : {}) },
-    });
+    }));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`llama-orch: ${err.message}\n`);
@@ -81,7 +82,7 @@ async function main(): Promise<number> {
   const logger = destination !== undefined ? createLogger(config.log_level, "orchestrator", destination) : createLogger(config.log_level, "orchestrator");
   let orchestrator;
   try {
-    orchestrator = createOrchestrator({ config, ...(destination !== undefined ? { logDestination: destination } : {}) });
+    orchestrator = createOrchestrator({ config, pinned, ...(destination !== undefined ? { logDestination: destination } : {}) });
   } catch (err) {
     if (err instanceof StartupRefused) {
       logger.error({ event: "startup_bind_refused", bind_addr: config.bind_addr }, err.message);

@@ -6,6 +6,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import type { NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
 import { isLoopbackHost, splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
+import type { PinnedSetting } from "../../src-shared/dashboard/settings.js";
 import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { requiredScopes } from "../../src-shared/contract/route-scopes.js";
@@ -83,6 +84,8 @@ export interface OrchestratorOptions {
   /** Tests shorten these to watch hostile clients being cut; production uses the defaults. */
   serverLimits?: Partial<ServerLimits>;
   authFailureLimits?: Partial<AuthFailureLimits>;
+  /** Settings fixed by env or config file (loadOrchestratorConfigWithPins): the dashboard cannot override them. */
+  pinned?: readonly PinnedSetting[];
 }
 
 export interface Orchestrator {
@@ -116,8 +119,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const { tokens, apiToken, builtin } = bootstrapApiTokens(options.config, loopback, logger);
 
   const db = openDatabase(join(options.config.data_dir, "orchestrator.db"));
-  const runtime = new RuntimeSettings(options.config, new SettingsStore(db));
+  const runtime = new RuntimeSettings(options.config, new SettingsStore(db), options.pinned);
   const getConfig = runtime.config;
+  for (const o of runtime.overriddenByPins()) logger.warn({ setting: o.key, pinned_by: o.source, stored: o.stored }, "a setting stored from the dashboard is overridden (env > config file > dashboard)");
   const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
@@ -172,7 +176,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     modelsCache = null;
     updateAvailabilityGauges();
   });
-  registry.on("event", (nodeId, event) => logger.info({ node_id: nodeId, kind: event.kind }, `node ${nodeId}: ${event.message}`));
+  registry.on("event", (nodeId, event) => {
+    // A corrupt model copy is an operator's problem to look at, not routine history.
+    const level = event.kind === "model_quarantined" ? "warn" : "info";
+    logger[level]({ node_id: nodeId, kind: event.kind }, `node ${nodeId}: ${event.message}`);
+  });
 
   function updateAvailabilityGauges(): void {
     metrics.nodesOnline.set(registry.countByStatus("Online"));

@@ -24,6 +24,7 @@ const EVENT_TONE: Record<NodeEvent["kind"], "ok" | "warn" | "bad" | "info" | "id
   pool: "info",
   refused: "bad",
   forgotten: "idle",
+  model_quarantined: "bad",
 };
 
 export function NodeDetailView({ nodeId }: { nodeId: string }) {

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from "react";
+import { cloneElement, isValidElement, useState, type ReactElement, type ReactNode } from "react";
 import { useStore } from "zustand";
 import { SettingsUpdateSchema, type Settings, type SettingsUpdate } from "../../src-shared/dashboard/settings.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
@@ -68,11 +68,18 @@ function ClusterSettings() {
     }
   };
 
+  // A key pinned by env or config file wins over the dashboard (env > config file > dashboard): read-only here.
+  const pinOf = (key: Editable) => settings.pinned?.find((p) => p.key === key);
   const field = (key: Editable, label: string, control: ReactNode, help: string) => (
     <>
       <label htmlFor={`set-${key}`}>{label}</label>
       <div className={v.field}>
-        {control}
+        {pinOf(key) !== undefined && isValidElement(control) ? cloneElement(control as ReactElement<{ disabled?: boolean }>, { disabled: true }) : control}
+        {pinOf(key) !== undefined && (
+          <span className={v.fieldHelp} data-testid={`set-${key}-pinned`}>
+            Pinned by {pinOf(key)?.source}: read-only here.
+          </span>
+        )}
         {errors[key] !== undefined && (
           <span className={v.fieldError} id={`set-${key}-error`} role="alert">
             {errors[key]}

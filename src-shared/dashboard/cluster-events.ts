@@ -7,7 +7,7 @@ import { SettingsSchema } from "./settings.js";
 /** One entry of a node's history (registered, online, suspect, offline, drained …). */
 export const NodeEventSchema = z.object({
   at_ms: z.int().min(0),
-  kind: z.enum(["registered", "online", "suspect", "offline", "recovered", "deregistered", "drained", "undrained", "pool", "refused", "forgotten"]),
+  kind: z.enum(["registered", "online", "suspect", "offline", "recovered", "deregistered", "drained", "undrained", "pool", "refused", "forgotten", "model_quarantined"]),
   message: z.string(),
   /** Status before and after, on status transitions. */
   from: NodeStatusSchema.optional(),

@@ -2,6 +2,19 @@ import { z } from "zod";
 import { AdmissionPolicySchema } from "../config/orchestrator-config.js";
 import { PlacementStrategySchema } from "../tasks/placement.js";
 
+/** The settings the dashboard may change. */
+export const SETTING_KEYS = ["placement_strategy", "admission_capacity", "admission_policy", "session_token_budget", "staging_bandwidth_limit_bytes_per_s"] as const;
+export const SettingKeySchema = z.enum(SETTING_KEYS);
+export type SettingKey = z.infer<typeof SettingKeySchema>;
+
+/** A setting fixed outside the dashboard: env > config file > dashboard, so a PUT of it is refused (409). */
+export const PinnedSettingSchema = z.object({
+  key: SettingKeySchema,
+  /** e.g. "env ORCHD_ADMISSION_CAPACITY" or "config file /etc/llama-orch.json". */
+  source: z.string(),
+});
+export type PinnedSetting = z.infer<typeof PinnedSettingSchema>;
+
 /** Settings an operator may change at run time (GET/PUT /v2/settings); persisted in the database. */
 export const SettingsSchema = z.object({
   placement_strategy: PlacementStrategySchema,
@@ -13,6 +26,8 @@ export const SettingsSchema = z.object({
   /** Read-only facts shown beside them. */
   profile: z.enum(["home", "cloud"]),
   bind_addr: z.string(),
+  /** Keys pinned by the environment or the config file; the dashboard shows them read-only. */
+  pinned: z.array(PinnedSettingSchema).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { HostTelemetrySchema } from "./host-telemetry.js";
+import { QuarantinedCopySchema } from "../models/quarantined-copy.js";
 import { PoolSnapshotSchema } from "./pool-snapshot.js";
 
 /** POST /v2/nodes/{id}/heartbeat — also sent at once whenever a pool changes state. */
@@ -12,6 +13,8 @@ export const HeartbeatRequestSchema = z.object({
   models: z.array(ModelInventoryEntrySchema).optional(),
   /** Latest host/GPU sample; optional so workers older than the telemetry still validate. */
   telemetry: HostTelemetrySchema.optional(),
+  /** Copies this worker quarantined (the most recent ones); each new one becomes a node event. */
+  quarantined: z.array(QuarantinedCopySchema).max(64).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 

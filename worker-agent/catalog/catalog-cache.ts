@@ -4,7 +4,8 @@ import { z } from "zod";
 import { Sha256HexSchema } from "../../src-shared/models/sha256.js";
 
 // sha256 of a multi-GB file takes seconds, so it is computed once and cached by (path, size, mtime).
-// A changed size or mtime means a different file: hash again.
+// A changed size or mtime means other bytes: hash again, and compare with the verified entry
+// (kept with its inode) to tell a replaced file from one changed in place (copy-check.ts).
 
 const CachedMetadataSchema = z.object({
   name: z.string().optional(),
@@ -13,11 +14,14 @@ const CachedMetadataSchema = z.object({
   parameter_count: z.int().optional(),
   quantization: z.string().optional(),
   has_chat_template: z.boolean(),
+  min_file_bytes: z.int().min(0).optional(),
 });
 
 const CacheEntrySchema = z.object({
   size: z.int().min(0),
   mtime_ms: z.number().min(0),
+  /** The file's inode: the same inode with other bytes was changed in place (not replaced by a rename). */
+  ino: z.number().min(0).optional(),
   sha256: Sha256HexSchema,
   metadata: CachedMetadataSchema.nullable(),
   metadata_error: z.string().optional(),
@@ -45,6 +49,11 @@ export class CatalogCache {
   get(path: string, size: number, mtimeMs: number): CatalogCacheEntry | undefined {
     const entry = this.entries.get(path);
     return entry !== undefined && entry.size === size && entry.mtime_ms === mtimeMs ? entry : undefined;
+  }
+
+  /** The last verified entry for the path, whatever the file looks like now (to notice a change under it). */
+  verified(path: string): CatalogCacheEntry | undefined {
+    return this.entries.get(path);
   }
 
   set(path: string, entry: CatalogCacheEntry): void {

@@ -8,6 +8,22 @@ export interface GgufModelMetadata {
   parameter_count?: number;
   quantization?: string;
   has_chat_template: boolean;
+  /** Bytes the file must have at least for every tensor its header lists (a shorter file is truncated). */
+  min_file_bytes?: number;
+}
+
+// Bytes per element of the unquantized types; a quantized tensor counts at least one byte.
+const ELEMENT_BYTES: Readonly<Partial<Record<number, number>>> = { 0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27: 8, 28: 8, 30: 2 };
+
+/** The end of the last tensor's data as the header describes it (a lower bound for quantized types). */
+function tensorDataEnd(tensors: readonly { dimensions: readonly (number | bigint)[]; ggmlType: number; fileOffset: number | bigint }[]): number {
+  let end = 0;
+  for (const tensor of tensors) {
+    const elements = tensor.dimensions.reduce<number>((acc, d) => acc * Number(d), 1);
+    const bytes = elements * (ELEMENT_BYTES[tensor.ggmlType] ?? 0);
+    end = Math.max(end, Number(tensor.fileOffset) + Math.max(1, bytes));
+  }
+  return end;
 }
 
 /** GgufFileType names without the ALL_/MOSTLY_ prefix: ALL_F32 → F32, MOSTLY_Q4_K_M → Q4_K_M. */
@@ -43,5 +59,6 @@ export async function readGgufModelMetadata(path: string): Promise<GgufModelMeta
   if (parameterCount !== undefined) metadata.parameter_count = parameterCount;
   const quantization = quantizationName(general.file_type);
   if (quantization !== undefined) metadata.quantization = quantization;
+  if (info.tensorInfo !== undefined && info.tensorInfo.length > 0) metadata.min_file_bytes = tensorDataEnd(info.tensorInfo);
   return metadata;
 }

@@ -4,8 +4,11 @@ import { basename, join } from "node:path";
 import { modelBaseName } from "../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../src-shared/models/model-ref.js";
 import type { ModelInventoryEntry } from "../../src-shared/models/model-inventory.js";
+import type { QuarantinedCopy } from "../../src-shared/models/quarantined-copy.js";
 import type { Logger } from "../logging/logger.js";
 import { CatalogCache } from "./catalog-cache.js";
+import { judgeCopy, type VerifiedCopy } from "./copy-check.js";
+import { CopyQuarantine } from "./copy-quarantine.js";
 import { fileSha256 } from "./file-sha256.js";
 import { readGgufModelMetadata } from "./gguf-metadata.js";
 
@@ -15,7 +18,11 @@ export interface CatalogModel {
   file_name: string;
   size_bytes: number;
   mtime_ms: number;
+  /** The inode: a change of bytes under the same inode is a change in place (see copy-check.ts). */
+  ino: number;
   sha256: string;
+  /** GGUF header: bytes the file needs at least (absent when unknown). */
+  min_file_bytes?: number;
   inventory?: ModelInventoryEntry;
   metadata_error?: string;
 }
@@ -28,9 +35,12 @@ const SETTLE_MS = 500;
  * safe to call any time (scans never overlap); `start()` re-scans every poll interval so a model
  * added later is picked up without a restart. Emits "changed" when the set of models changes.
  */
-export class ModelCatalog extends EventEmitter<{ changed: [] }> {
+export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path: string, copy: QuarantinedCopy] }> {
   private models = new Map<string, CatalogModel>();
   private readonly cache: CatalogCache;
+  private readonly quarantine: CopyQuarantine;
+  /** Incomplete files already warned about (path:size), so a stalled copy is logged once. */
+  private readonly warnedIncomplete = new Set<string>();
   private scanning: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -46,6 +56,12 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
   ) {
     super();
     this.cache = new CatalogCache(cachePath);
+    this.quarantine = new CopyQuarantine(modelsDir, log);
+  }
+
+  /** Copies quarantined since the agent started (most recent last). */
+  quarantined(): QuarantinedCopy[] {
+    return this.quarantine.list();
   }
 
   async start(): Promise<void> {
@@ -132,14 +148,31 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
       try {
         const st = await stat(path);
         if (!st.isFile()) continue;
+        const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+        if (this.quarantine.isMarked(path, signature)) continue;
         const known = this.models.get(path);
-        if (known !== undefined && known.size_bytes === st.size && known.mtime_ms === st.mtimeMs) {
+        if (known !== undefined && known.size_bytes === st.size && known.mtime_ms === Math.floor(st.mtimeMs) && known.ino === st.ino) {
           next.set(path, known);
           continue;
         }
         if (this.scannedOnce && known === undefined && !this.settled.has(path) && now - st.mtimeMs < SETTLE_MS) continue;
         this.settled.delete(path);
-        next.set(path, await this.describe(path, name, st.size, st.mtimeMs));
+        // What was verified at this path before (this run, or the persisted cache across a restart).
+        const cached = this.cache.verified(path);
+        const before: VerifiedCopy | undefined = known !== undefined ? { sha256: known.sha256, size: known.size_bytes, ino: known.ino } : cached !== undefined ? { sha256: cached.sha256, size: cached.size, ino: cached.ino } : undefined;
+        const model = await this.describe(path, name, st.size, st.mtimeMs, st.ino);
+        const verdict = await judgeCopy(path, { sha256: model.sha256, size: model.size_bytes, ino: st.ino, min_file_bytes: model.min_file_bytes }, before);
+        if (verdict.kind === "ok") {
+          next.set(path, model);
+          continue;
+        }
+        if (verdict.kind === "incomplete") {
+          if (!this.warnedIncomplete.has(`${path}:${st.size}`)) this.log.warn({ file: name, reason: verdict.reason }, "model file incomplete; not served until it is whole");
+          this.warnedIncomplete.add(`${path}:${st.size}`);
+          continue;
+        }
+        const copy = await this.quarantine.quarantine(path, { file_name: name, expected_sha256: verdict.expected, found_sha256: model.sha256, reason: verdict.reason }, signature);
+        this.emit("quarantined", path, copy);
       } catch (error) {
         this.log.warn({ err: error, path }, "cannot read model file");
       }
@@ -156,8 +189,9 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
     }
   }
 
-  private async describe(path: string, fileName: string, size: number, mtimeMs: number): Promise<CatalogModel> {
+  private async describe(path: string, fileName: string, size: number, mtimeMs: number, ino: number): Promise<CatalogModel> {
     let entry = this.cache.get(path, size, mtimeMs);
+    if (entry !== undefined && entry.ino !== undefined && entry.ino !== ino) entry = undefined;
     if (entry === undefined) {
       const started = performance.now();
       const sha256 = await fileSha256(path);
@@ -168,11 +202,12 @@ export class ModelCatalog extends EventEmitter<{ changed: [] }> {
       } catch (error) {
         metadataError = error instanceof Error ? error.message : String(error);
       }
-      entry = { size, mtime_ms: mtimeMs, sha256, metadata, ...(metadataError !== undefined ? { metadata_error: metadataError } : {}) };
+      entry = { size, mtime_ms: mtimeMs, ino, sha256, metadata, ...(metadataError !== undefined ? { metadata_error: metadataError } : {}) };
       this.cache.set(path, entry);
       this.log.info({ file: fileName, sha256, size_bytes: size, ms: Math.round(performance.now() - started) }, "model hashed");
     }
-    const model: CatalogModel = { path, file_name: fileName, size_bytes: size, mtime_ms: Math.floor(mtimeMs), sha256: entry.sha256 };
+    const model: CatalogModel = { path, file_name: fileName, size_bytes: size, mtime_ms: Math.floor(mtimeMs), ino, sha256: entry.sha256 };
+    if (entry.metadata?.min_file_bytes !== undefined) model.min_file_bytes = entry.metadata.min_file_bytes;
     if (entry.metadata !== null) {
       const named = modelBaseName(entry.metadata.name, fileName);
       model.inventory = {

@@ -45,7 +45,7 @@ class FakeEngine extends EventEmitter<{ message: [EngineToParentMessage]; exit: 
   }
 }
 
-const model = (name: string): CatalogModel => ({ path: `/models/${name}.gguf`, file_name: `${name}.gguf`, size_bytes: 1, mtime_ms: 0, sha256: name.padEnd(64, "0") });
+const model = (name: string): CatalogModel => ({ path: `/models/${name}.gguf`, file_name: `${name}.gguf`, size_bytes: 1, mtime_ms: 0, ino: 0, sha256: name.padEnd(64, "0") });
 const A = model("a");
 const B = model("b");
 const pools: LlamaPool[] = [];

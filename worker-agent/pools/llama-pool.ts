@@ -46,6 +46,8 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
   private readonly log: Logger;
   /** The running drain or stop, for callers arriving while it runs (set only in those phases). */
   private windingDown: Promise<void> | undefined;
+  /** Retired because its model copy went bad: starts again when the catalog resolves its model. */
+  private retired = false;
 
   constructor(private readonly options: LlamaPoolOptions) {
     super();
@@ -119,7 +121,32 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
 
   /** The catalog changed: a pool that failed because its model was missing may start now. */
   retryIfModelAppeared(): void {
-    if (this.lifecycle.is("failed") && this.supervisor.model === undefined) this.start();
+    if (!this.lifecycle.is("failed") || (this.supervisor.model !== undefined && !this.retired)) return;
+    if (this.retired && this.options.resolveModel(this.supervisor.definition.model) === undefined) return;
+    this.retired = false;
+    this.start();
+  }
+
+  /**
+   * The loaded copy's bytes are no longer the ones verified. llama.cpp maps the file into memory, so
+   * the engine's weights are those changed bytes: nothing more is served from it. Waiters are
+   * refused, running tasks end with WORKER_RESET (re-placed elsewhere when no token was sent), the
+   * engine stops and the pool stays failed with `reason` as last_error until the model is back.
+   */
+  async retire(reason: string): Promise<void> {
+    if (this.lifecycle.is("stopping")) await this.windingDown;
+    if (!this.lifecycle.is("stopped", "failed")) {
+      this.lifecycle.transition("stopping", reason, reason);
+      this.serving.closeWaiters(reason);
+      this.serving.failInFlight("WORKER_RESET", reason, true);
+      const stopping = this.supervisor.stopEngine();
+      this.windingDown = stopping;
+      await stopping;
+      this.windingDown = undefined;
+      this.lifecycle.transition("stopped", reason);
+    }
+    if (!this.lifecycle.is("failed")) this.lifecycle.transition("failed", "model copy quarantined", reason);
+    this.retired = true;
   }
 
   admit(): Admission {

@@ -16,6 +16,8 @@ export interface NodeRegistrationOptions {
   metrics: WorkerMetrics;
   log: Logger;
   random?: () => number;
+  /** Test hook: each heartbeat goes up to this many ms early or late. */
+  jitterMs?: number;
 }
 
 const FIRST_RETRY_MS = 250;
@@ -131,7 +133,8 @@ export class NodeRegistration {
       this.attempts = 0;
       if (includeModels) this.reportedInventory = signature;
       if (result.data !== undefined) this.intervalMs = clampInterval(result.data.next_heartbeat_ms);
-      this.schedule(this.intervalMs);
+      const jitter = this.options.jitterMs ?? 0;
+      this.schedule(Math.max(0, this.intervalMs + (jitter > 0 ? ((this.options.random ?? Math.random)() * 2 - 1) * jitter : 0)));
       return;
     }
     if (result.status === 404) {

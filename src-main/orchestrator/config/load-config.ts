@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { SETTING_KEYS, type PinnedSetting } from "../../../src-shared/dashboard/settings.js";
 import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema, type OrchestratorConfig, type OrchestratorConfigInput } from "../../../src-shared/config/orchestrator-config.js";
 
 /** A configuration error that names the offending key and where it came from. */
@@ -32,11 +33,25 @@ function envValue(key: string, raw: string, envName: string): unknown {
   return raw;
 }
 
+export interface ConfigLoadOptions {
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+  overrides?: Partial<OrchestratorConfigInput>;
+}
+
 /**
  * Orchestrator configuration: env > config file (`--config`, JSON) > defaults, validated by the
  * shared zod schema. Errors name the key and its source.
  */
-export function loadOrchestratorConfig(opts: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Partial<OrchestratorConfigInput> } = {}): OrchestratorConfig {
+export function loadOrchestratorConfig(opts: ConfigLoadOptions = {}): OrchestratorConfig {
+  return loadOrchestratorConfigWithPins(opts).config;
+}
+
+/**
+ * The configuration plus the dashboard settings it pins: a key set in the environment or the
+ * config file wins over a value stored from the dashboard (env > config file > dashboard).
+ */
+export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { config: OrchestratorConfig; pinned: PinnedSetting[] } {
   const env = opts.env ?? process.env;
   let fromFile: Record<string, unknown> = {};
   if (opts.file !== undefined) {
@@ -64,5 +79,11 @@ export function loadOrchestratorConfig(opts: { env?: NodeJS.ProcessEnv; file?: s
     const source = key in fromEnv ? `env ${envName}` : key in fromFile ? `config file key "${key}"` : `"${key}"`;
     throw new ConfigError(`invalid configuration: ${source}${issue && issue.path.length > 1 ? ` (${issue.path.join(".")})` : ""}: ${issue?.message ?? "invalid"}`);
   }
-  return parsed.data;
+  const pinned: PinnedSetting[] = [];
+  for (const key of SETTING_KEYS) {
+    const envName = Object.entries(ORCHESTRATOR_ENV_KEYS).find(([, k]) => k === key)?.[0];
+    if (key in fromEnv && envName !== undefined) pinned.push({ key, source: `env ${envName}` });
+    else if (key in fromFile) pinned.push({ key, source: `config file ${opts.file ?? ""}`.trim() });
+  }
+  return { config: parsed.data, pinned };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import type { QuarantinedCopy } from "../../../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
 import type { NodeEligibility, NodeInfo, NodeStatus } from "../../../src-shared/nodes/node-info.js";
 import type { PoolDesired, PoolDesiredStatus } from "../../../src-shared/nodes/pool-desired.js";
@@ -56,6 +57,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly poolOwners = new Map<string, string>();
   private readonly lastRefusalMs = new Map<string, number>();
+  /** Quarantined copies already recorded as node events, per node (`file@at_ms`). */
+  private readonly quarantinesSeen = new Map<string, Set<string>>();
 
   constructor(
     private readonly store: NodeStore,
@@ -137,6 +140,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.poolOwners.set(p.pool_id, node.node_id);
     }
     if (hb.models !== undefined) node.models = hb.models;
+    if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
     if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
     this.emit("changed", nodeId);
@@ -297,6 +301,21 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     this.emit("changed", node.node_id);
     if (losesNode(from, to)) this.emit("lost", node.node_id, `node ${to.toLowerCase()} (${reason})`);
     return true;
+  }
+
+  /** Each copy a worker newly reports as quarantined becomes one node event (also across an orchestrator restart). */
+  private recordQuarantines(nodeId: string, copies: readonly QuarantinedCopy[]): void {
+    let seen = this.quarantinesSeen.get(nodeId);
+    if (seen === undefined) {
+      seen = new Set(this.store.events(nodeId).filter((e) => e.kind === "model_quarantined").map((e) => String(e.at_ms)));
+      this.quarantinesSeen.set(nodeId, seen);
+    }
+    for (const copy of copies) {
+      if (seen.has(String(copy.at_ms))) continue;
+      seen.add(String(copy.at_ms));
+      const expected = copy.expected_sha256 === null ? "" : ` (verified as sha256:${copy.expected_sha256.slice(0, 12)})`;
+      this.record(nodeId, { at_ms: copy.at_ms, kind: "model_quarantined", message: `model copy ${copy.file_name}${expected} quarantined: ${copy.reason}` });
+    }
   }
 
   private modelName(node: NodeRecord | undefined, sha256: string): string {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { runFaults } from "../../test-support/faults/fault-run.js";
+
+// Issue 14: the fault suite. A real orchestrator process and three real agents (each behind a fault
+// proxy) under concurrent streaming load, while seeded faults hit them: SIGKILL/SIGSTOP of agents
+// and engines, orchestrator SIGKILL + restart, model files truncated or rewritten, huge prompts,
+// latency, black holes, resets and byte corruption. The history checker then judges every
+// client-visible event (test-support/faults/history-checker.ts). FAULT_SEED replays a run;
+// `npm run soak` runs the long versions (fault-suite.soak.test.ts).
+const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100_000);
+
+// Network namespaces with tc netem (loss, partition, heal) are not part of this suite yet; the fault
+// proxy's latency, black hole, reset and corruption stand in for them.
+const netnsSkipReason = process.getuid?.() !== 0 ? "needs root" : "not implemented yet; the fault proxy covers latency, partition (black hole), reset and corruption";
+
+describe("fault suite", () => {
+  it("keeps every invariant over a randomized run (lost = 0, duplicated = 0)", async () => {
+    console.log(`fault suite: network namespaces / tc netem skipped (${netnsSkipReason})`);
+    const report = await runFaults({ seed: SEED, durationMs: 25_000, clients: 4, faultGapMs: [600, 1400], followLimitMs: 60_000 });
+    expect(report.counts.accepted).toBeGreaterThan(20);
+    expect(report.counts.lost).toBe(0);
+    expect(report.counts.duplicated).toBe(0);
+    expect(report.violations).toEqual([]);
+  }, 180_000);
+
+  it("marks no healthy node Suspect or Offline under 300 ms event-loop stalls and ±200 ms heartbeat jitter (20 s)", async () => {
+    const report = await runFaults({ seed: SEED, durationMs: 20_000, clients: 3, faultGapMs: [0, 0], followLimitMs: 60_000, faults: false, workerEnv: { LLORCH_TEST_LOOP_STALL: "300/1000", LLORCH_TEST_HEARTBEAT_JITTER_MS: "200" } });
+    expect(report.suspectTransitions).toBe(0);
+    expect(report.offlineTransitions).toBe(0);
+    expect(report.counts.lost).toBe(0);
+    expect(report.violations).toEqual([]);
+  }, 120_000);
+});

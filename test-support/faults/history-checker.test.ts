@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { checkHistory, percentiles } from "./history-checker.js";
+import type { HistoryEntry } from "./history.js";
+
+const M = "m";
+const online = (t: number, node: string): HistoryEntry => ({ t, kind: "node", node, state: "Online", eligible: true, models: [M] });
+const offline = (t: number, node: string): HistoryEntry => ({ t, kind: "node", node, state: "Offline", eligible: true, models: [] });
+const check = (entries: HistoryEntry[]) => checkHistory(entries, { stateToleranceMs: 100 });
+
+describe("history checker", () => {
+  it("passes a clean history and counts it", () => {
+    const r = check([online(0, "a"), { t: 1, kind: "accepted", task: "t1", model: M, replayed: false }, { t: 2, kind: "placed", task: "t1", node: "a" }, { t: 3, kind: "token", task: "t1", index: 0 }, { t: 4, kind: "end", task: "t1", canceled: false, tokens: 1 }]);
+    expect(r).toEqual({ counts: { accepted: 1, completed: 1, canceled: 0, failedByCode: {}, refusedByCode: {}, lost: 0, duplicated: 0 }, violations: [] });
+  });
+
+  it("finds lost tasks, double terminals, late tokens, repeated token indices and keys that ran twice", () => {
+    const r = check([
+      { t: 1, kind: "accepted", task: "lost", model: M, replayed: false },
+      { t: 1, kind: "accepted", task: "twice", model: M, replayed: false, key: "k" },
+      { t: 2, kind: "end", task: "twice", canceled: false, tokens: 0 },
+      { t: 3, kind: "error", task: "twice", code: "WORKER_RESET" },
+      { t: 4, kind: "accepted", task: "other", model: M, replayed: false, key: "k" },
+      { t: 5, kind: "token", task: "other", index: 0 },
+      { t: 6, kind: "token", task: "other", index: 0 },
+      { t: 7, kind: "end", task: "other", canceled: true, tokens: 1 },
+      { t: 8, kind: "token", task: "other", index: 1 },
+    ]);
+    expect(r.counts).toMatchObject({ accepted: 3, lost: 1, duplicated: 3 });
+    expect(r.violations.join("\n")).toMatch(/lost: accepted, no terminal/);
+    expect(r.violations.join("\n")).toMatch(/twice: 2 terminal events/);
+    expect(r.violations.join("\n")).toMatch(/token\(s\) after its terminal/);
+    expect(r.violations.join("\n")).toMatch(/Idempotency-Key k ran as 2 tasks/);
+  });
+
+  it("flags a placement on a node that was Offline all around it, and a failure not re-placed while another holder was online", () => {
+    const r = check([
+      online(0, "a"), online(0, "b"), offline(10, "b"),
+      { t: 500, kind: "accepted", task: "t", model: M, replayed: false },
+      { t: 501, kind: "placed", task: "t", node: "b" },
+      { t: 600, kind: "error", task: "t", code: "WORKER_RESET" },
+      { t: 601, kind: "status", task: "t", attempts: 1, node: "b" },
+    ]);
+    expect(r.violations).toHaveLength(2);
+    // Within the polling tolerance of a state change a placement is not judged.
+    expect(check([online(0, "a"), offline(10, "a"), online(520, "a"), { t: 500, kind: "accepted", task: "u", model: M, replayed: false }, { t: 501, kind: "placed", task: "u", node: "a" }, { t: 530, kind: "end", task: "u", canceled: false, tokens: 0 }]).violations).toEqual([]);
+  });
+
+  it("percentiles by nearest rank", () => {
+    expect(percentiles([5, 1, 3])).toEqual({ p50: 3, p99: 5, n: 3 });
+    expect(percentiles([])).toBeNull();
+  });
+});
