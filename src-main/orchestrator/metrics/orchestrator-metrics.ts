@@ -5,8 +5,15 @@ import { StagingFailureReasonSchema } from "../../../src-shared/staging/staging-
 function counter(def: MetricDef, registry: Registry): Counter {
   return new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
 }
-function gauge(def: MetricDef, registry: Registry): Gauge {
-  return new Gauge({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
+function gauge(def: MetricDef, registry: Registry, collect?: (g: Gauge) => void): Gauge {
+  return new Gauge({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry], ...(collect ? { collect: function (this: Gauge) { collect(this); } } : {}) });
+}
+
+/** What the node and pool gauges show, read at scrape time (never written per heartbeat). */
+export interface NodeGaugeSource {
+  nodesOnline(): number;
+  nodesByStatus(): Iterable<{ status: string; eligibility: string; count: number }>;
+  poolsAvailable(): Iterable<{ pool_id: string; available: boolean }>;
 }
 function histogram(def: MetricDef, registry: Registry): Histogram {
   return new Histogram({ name: def.name, help: def.help, labelNames: [...def.labelNames], buckets: [...(def.buckets ?? [])], registers: [registry] });
@@ -19,16 +26,27 @@ function histogram(def: MetricDef, registry: Registry): Histogram {
  */
 export class OrchestratorMetrics {
   readonly registry = new Registry();
+  private nodeSource: NodeGaugeSource | null = null;
 
   readonly nodeRegistrations = counter(CLOUD_METRICS.nodeRegistrations, this.registry);
   readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry);
   readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
   readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
-  readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry);
-  readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry);
+  readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry, (g) => {
+    if (this.nodeSource) g.set(this.nodeSource.nodesOnline());
+  });
+  readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry, (g) => {
+    if (this.nodeSource === null) return;
+    g.reset(); // pools of removed nodes disappear
+    for (const p of this.nodeSource.poolsAvailable()) g.set({ pool_id: p.pool_id }, p.available ? 1 : 0);
+  });
   readonly poolHealthCheckDuration = histogram(CLOUD_METRICS.poolHealthCheckDuration, this.registry);
   /** Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both. */
-  readonly nodes = new Gauge({ name: "orchd_nodes", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"], registers: [this.registry] });
+  readonly nodes = gauge({ name: "orchd_nodes", type: "gauge", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"] }, this.registry, (g) => {
+    if (this.nodeSource === null) return;
+    g.reset();
+    for (const n of this.nodeSource.nodesByStatus()) g.set({ status: n.status, eligibility: n.eligibility }, n.count);
+  });
   readonly poolReconcileCommands = new Counter({ name: "orchd_pool_reconcile_commands_total", help: "Commands sent to workers to reach a pool's desired state, by command (drain, reload, resume) and outcome (accepted, refused, unreachable).", labelNames: ["command", "outcome"], registers: [this.registry] });
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
@@ -51,6 +69,11 @@ export class OrchestratorMetrics {
   readonly stagingJobs = gauge(STAGING_METRICS.stagingJobs, this.registry);
   readonly stagingFailures = counter(STAGING_METRICS.stagingFailures, this.registry);
   readonly stagingVerifyDuration = histogram(STAGING_METRICS.stagingVerifyDuration, this.registry);
+
+  /** The node gauges read from `source` when scraped. */
+  observeNodes(source: NodeGaugeSource): void {
+    this.nodeSource = source;
+  }
 
   constructor(version: string) {
     this.buildInfo.set({ version, commit: "unknown", component: "orchestrator" }, 1);

@@ -20,6 +20,8 @@ export interface NodeRecord {
   eligibility: NodeEligibility;
   registered_at_ms: number;
   last_heartbeat_ms: number;
+  /** The heartbeat interval last told to the node (soft state; the sweep allows for it). */
+  heartbeat_interval_ms?: number;
   /**
    * The bearer token the node registered with; the orchestrator presents it when calling the node
    * (a worker accepts its own token). In memory only: nodes re-register after a restart.

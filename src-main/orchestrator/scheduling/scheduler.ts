@@ -70,8 +70,9 @@ export class Scheduler<T extends SchedulableTask> {
     const cfg = deps.config();
     this.queue = new AdmissionQueue<T>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
-    deps.registry.on("changed", () => {
-      this.reconsiderAll();
+    // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
+    deps.registry.on("changed", (_nodeId, change) => {
+      if (change === "state") this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
   }

@@ -2,6 +2,7 @@ import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
 import { PoolIdConflict } from "../../registry/node-registry.js";
+import { heartbeatIntervalMs } from "../../registry/heartbeat-cadence.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
@@ -23,15 +24,17 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       ctx.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: identity.label }, "node registered");
       // Probe at registration: measures reachability of the address the node advertised.
       void ctx.prober.probeNode(req.node_id);
-      res.json({ success: true, message: "Registered successfully", node_id: req.node_id, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
+      res.json({ success: true, message: "Registered successfully", node_id: req.node_id, next_heartbeat_ms: heartbeatIntervalMs(ctx.registry.liveCount(), ctx.config()) });
     },
 
     nodeHeartbeat: ({ body, params, res }) => {
       const nodeId = params.id as string;
-      const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest);
+      // The interval grows with the cluster so the total heartbeat rate stays bounded (heartbeat-cadence.ts).
+      const next = heartbeatIntervalMs(ctx.registry.liveCount(), ctx.config());
+      const accepted = ctx.registry.heartbeat(nodeId, body as HeartbeatRequest, next);
       ctx.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
       if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
-      res.json({ success: true, next_heartbeat_ms: ctx.config().heartbeat_interval_ms });
+      res.json({ success: true, next_heartbeat_ms: next });
     },
 
     deregisterNode: ({ params, res, identity }) => {
