@@ -1,7 +1,7 @@
 // Shared by the benchmarks: a temp root, child processes killed by pid on exit, the tiny-model maker,
 // and waiting until the orchestrator lists ready nodes. Everything binds 127.0.0.1 only.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -54,8 +54,19 @@ export function benchWorkspace(prefix) {
 
   /** The headless orchestrator on a free port (extra environment in `env`); resolves with its URL. */
   async function orchestrator(token, env = {}) {
-    const { value } = await start(["dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, "orch")], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
-    return value;
+    return (await orchestratorProcess(token, env)).url;
+  }
+
+  /** Like orchestrator(), with node flags (e.g. --cpu-prof) and the child process (for its CPU time). */
+  async function orchestratorProcess(token, env = {}, nodeArgs = [], dataDir = "orch") {
+    const { child, value } = await start([...nodeArgs, "dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, dataDir)], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    return { url: value, child };
+  }
+
+  /** bench/bare-http-server.mjs: node:http answering every POST with `reply` (the floor baseline). */
+  async function bareServer(status, reply) {
+    const { child, value } = await start(["bench/bare-http-server.mjs", String(status), JSON.stringify(reply)], {}, (b) => /listening (http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    return { url: value, child };
   }
 
   /** A worker agent on `modelsDir`, registering to `orchUrl`; resolves with its process and API URL. */
@@ -74,7 +85,7 @@ export function benchWorkspace(prefix) {
     return { child, url: value };
   }
 
-  return { root, start, tinyModel, orchestrator, worker };
+  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, worker };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */
@@ -87,4 +98,18 @@ export async function waitForReadyNodes(orchUrl, token, count) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`fewer than ${count} ready nodes after 30 s`);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+/** p50/p99/max of a list of milliseconds. */
+export function percentiles(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 100) / 100);
+  return { p50: at(0.5), p99: at(0.99), max: at(1), n: sorted.length };
 }

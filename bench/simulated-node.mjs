@@ -3,7 +3,7 @@
 // pool holding one model, and whose infer endpoint holds every request open without answering.
 // With `slots: 1` the first task occupies the only slot for good, so every later task queues.
 import { createHash } from "node:crypto";
-import { createServer } from "node:http";
+import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
 
 export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelName, slots = 1 }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
@@ -40,6 +40,126 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
     async stop() {
       clearInterval(timer);
       for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * Many simulated agents in this one process, for fleet-scale benchmarks: one HTTP server answers
+ * every node's watch and pool-status calls (each node's address carries its own path prefix), and
+ * every agent registers, then heartbeats the way worker-agent/registration does: the next beat is
+ * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
+ * Heartbeat answer latencies are recorded for the caller.
+ */
+export async function startSimulatedFleet({ orchUrl, token, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16 }) {
+  const sha256 = createHash("sha256").update(modelName).digest("hex");
+  const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
+  const watches = new Set();
+  const server = createServer((req, res) => {
+    const url = req.url ?? "";
+    if (url.endsWith("/v2/watch")) {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(": watching\n\n");
+      watches.add(res);
+      res.on("close", () => watches.delete(res));
+      return;
+    }
+    const status = /\/v2\/pools\/([^/]+)\/status$/.exec(url);
+    if (status) return void res.end(JSON.stringify({ pool_id: decodeURIComponent(status[1]), state: "ready", ready: true, draining: false, slots_total: 1, slots_free: 1, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
+    if (url.endsWith("/health")) return void res.end(JSON.stringify({ status: "ok", version: "sim" }));
+    res.statusCode = 404;
+    res.end("{}");
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const target = new URL(orchUrl);
+  const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map() };
+  let running = true;
+
+  function post(path, body) {
+    return new Promise((resolve) => {
+      const payload = JSON.stringify(body);
+      const req = httpRequest({ host: target.hostname, port: target.port, path, method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          let json = null;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          } catch {
+            // not JSON: left null
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      });
+      req.on("error", () => resolve({ status: 0, json: null }));
+      req.end(payload);
+    });
+  }
+
+  const agents = Array.from({ length: count }, (_, i) => {
+    const nodeId = `${prefix}-${String(i).padStart(4, "0")}`;
+    const poolId = `${nodeId}-p0`;
+    const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } };
+    return { nodeId, poolId, pool, intervalMs: 1000, timer: null };
+  });
+
+  async function register(a) {
+    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+    if (res.status !== 200) throw new Error(`register ${a.nodeId} failed: ${res.status} ${JSON.stringify(res.json)}`);
+    a.intervalMs = res.json.next_heartbeat_ms;
+  }
+
+  async function beat(a) {
+    a.timer = null;
+    if (!running) return;
+    const t0 = performance.now();
+    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [a.pool] });
+    if (!running) return;
+    stats.heartbeats++;
+    if (res.status === 200) {
+      stats.latencies.push(performance.now() - t0);
+      a.intervalMs = res.json.next_heartbeat_ms;
+      stats.intervals.set(a.intervalMs, (stats.intervals.get(a.intervalMs) ?? 0) + 1);
+    } else if (res.status === 404) {
+      stats.reregistrations++;
+      await register(a).catch(() => undefined);
+    } else stats.failures++;
+    a.timer = setTimeout(() => void beat(a), a.intervalMs);
+  }
+
+  // Register with bounded concurrency, then start each agent's heartbeat loop at a random phase.
+  let next = 0;
+  await Promise.all(Array.from({ length: registerConcurrency }, async () => {
+    while (next < agents.length) {
+      const a = agents[next++];
+      await register(a);
+      await beat(a); // the first heartbeat makes it Online
+    }
+  }));
+
+  return {
+    modelName,
+    sha256,
+    nodeIds: agents.map((a) => a.nodeId),
+    stats,
+    /** Forgets the latencies recorded so far (the start of a measured window). */
+    resetStats() {
+      stats.latencies = [];
+      stats.heartbeats = 0;
+      stats.failures = 0;
+      stats.reregistrations = 0;
+      stats.intervals = new Map();
+    },
+    async stop() {
+      running = false;
+      for (const a of agents) if (a.timer) clearTimeout(a.timer);
+      for (const res of watches) res.destroy();
+      agent.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

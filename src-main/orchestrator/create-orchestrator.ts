@@ -71,6 +71,7 @@ import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
 import { NodeRegistry } from "./registry/node-registry.js";
 import { NodeWatcher } from "./registry/node-watcher.js";
+import { nodeGaugeSource } from "./registry/node-gauges.js";
 import { workerPoolCommander } from "./workers/worker-pool-commander.js";
 import { PoolDesiredState } from "./registry/pool-desired-state.js";
 import { PoolReconciler } from "./registry/pool-reconciler.js";
@@ -172,30 +173,16 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const restored = tasks.restore(recovery.requeue);
   if (restored.length > 0) logger.info({ tasks: restored.length }, "tasks acknowledged before a restart are queued again");
 
-  registry.on("changed", () => {
-    modelsCache = null;
-    updateAvailabilityGauges();
+  // A heartbeat that only refreshes liveness changes no model list; gauges are read at scrape time.
+  registry.on("changed", (_nodeId, change) => {
+    if (change === "state") modelsCache = null;
   });
+  metrics.observeNodes(nodeGaugeSource(registry));
   registry.on("event", (nodeId, event) => {
     // A corrupt model copy is an operator's problem to look at, not routine history.
     const level = event.kind === "model_quarantined" ? "warn" : "info";
     logger[level]({ node_id: nodeId, kind: event.kind }, `node ${nodeId}: ${event.message}`);
   });
-
-  function updateAvailabilityGauges(): void {
-    metrics.nodesOnline.set(registry.countByStatus("Online"));
-    metrics.nodes.reset();
-    const seen = new Set<string>();
-    for (const node of registry.list()) {
-      metrics.nodes.inc({ status: node.status, eligibility: node.eligibility });
-      for (const pool of node.pools) {
-        seen.add(pool.pool_id);
-        metrics.poolsAvailable.set({ pool_id: pool.pool_id }, node.status === "Online" && node.eligibility === "eligible" && pool.ready && !pool.draining && registry.placementHold(pool) === null ? 1 : 0);
-      }
-      for (const poolId of node.pool_ids) if (!seen.has(poolId)) metrics.poolsAvailable.set({ pool_id: poolId }, 0);
-    }
-  }
-  updateAvailabilityGauges();
 
   const settings = () => runtime.view();
   const feed = new ClusterFeed(registry, tasks, logRing, settings, publicUrl, ORCHESTRATOR_VERSION);
@@ -294,7 +281,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const addr = server.address() as AddressInfo;
       url = `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
       const sweep = setInterval(() => {
-        registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms });
+        registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms, baseIntervalMs: config.heartbeat_interval_ms });
         // Deadlines pass and nodes change state with time: reconsider every queued task each tick.
         tasks.scheduler.reconsiderAll();
       }, 250);

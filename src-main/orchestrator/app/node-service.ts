@@ -8,6 +8,7 @@ import type { AuditLog } from "../db/audit-log.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeTelemetry } from "../metrics/node-telemetry.js";
 import type { PoolProber } from "../probes/pool-prober.js";
+import { heartbeatIntervalMs } from "../registry/heartbeat-cadence.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
 
@@ -50,16 +51,18 @@ export class NodeService {
     this.deps.logger.info({ node_id: req.node_id, address: req.address, pools: req.pools, identity: actor.label }, "node registered");
     // Probe at registration: measures reachability of the address the node advertised.
     void this.deps.prober.probeNode(req.node_id);
-    return this.deps.config().heartbeat_interval_ms;
+    return heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
   }
 
   /** Applies a heartbeat; an unknown or Offline node must register again (404). */
   heartbeat(nodeId: string, body: HeartbeatRequest, actor: NodeActor): number {
-    const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId));
+    // The interval grows with the cluster so the total heartbeat rate stays bounded (heartbeat-cadence.ts).
+    const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
+    const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId, next));
     this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
     if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
     if (body.telemetry !== undefined) this.deps.telemetry.record(nodeId, body.telemetry);
-    return this.deps.config().heartbeat_interval_ms;
+    return next;
   }
 
   deregister(nodeId: string, actor: NodeActor): void {

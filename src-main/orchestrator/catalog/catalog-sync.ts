@@ -1,5 +1,5 @@
 import type { KnownModelStore } from "../db/known-model-store.js";
-import type { NodeRegistry } from "../registry/node-registry.js";
+import type { NodeChange, NodeRegistry } from "../registry/node-registry.js";
 
 /**
  * Keeps the catalog by sha256 current with what workers report: on every registry change, a node
@@ -8,7 +8,8 @@ import type { NodeRegistry } from "../registry/node-registry.js";
  */
 export function syncCatalogFromRegistry(registry: NodeRegistry, store: KnownModelStore): () => void {
   const recorded = new Map<string, string>();
-  const sync = (nodeId: string): void => {
+  const sync = (nodeId: string, change: NodeChange = "state"): void => {
+    if (change === "report") return; // a heartbeat without an inventory
     const node = registry.get(nodeId);
     if (node === undefined) return;
     const signature = node.models.map((m) => `${m.sha256}:${m.file_name}:${m.name}`).sort().join("|");

@@ -6,9 +6,9 @@ import type { Task } from "../tasks/task.js";
 import type { LogRing } from "../logging/log-ring.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { ClusterStatsSampler } from "./cluster-stats.js";
+import { NodeFrames } from "./node-frames.js";
 
 const TASK_FRAME_INTERVAL_MS = 250;
-const NODE_FRAME_INTERVAL_MS = 2000;
 const SNAPSHOT_TASKS = 500;
 const SNAPSHOT_LOGS = 500;
 
@@ -23,7 +23,7 @@ export class ClusterFeed {
   private readonly listeners = new Set<Listener>();
   private readonly stats = new ClusterStatsSampler();
   private readonly lastTaskFrame = new Map<string, { at: number; state: string; timer: NodeJS.Timeout | null }>();
-  private readonly lastNodeFrame = new Map<string, { at: number; stateKey: string; timer: NodeJS.Timeout | null }>();
+  private readonly nodeFrames: NodeFrames;
   private ticker: NodeJS.Timeout | null = null;
   private lastSample = Date.now();
 
@@ -35,7 +35,8 @@ export class ClusterFeed {
     private readonly publicUrl: () => string,
     private readonly version: string,
   ) {
-    registry.on("changed", (nodeId) => this.onNode(nodeId));
+    this.nodeFrames = new NodeFrames(registry, (event) => this.broadcast(event));
+    registry.on("changed", (nodeId, change) => this.nodeFrames.changed(nodeId, change));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
     tasks.on("task", (task) => this.onTask(task));
     tasks.on("token", (task) => {
@@ -48,12 +49,13 @@ export class ClusterFeed {
   start(): void {
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
+    this.nodeFrames.start();
   }
 
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
-    for (const n of this.lastNodeFrame.values()) if (n.timer) clearTimeout(n.timer);
+    this.nodeFrames.stop();
   }
 
   settingsChanged(): void {
@@ -88,40 +90,6 @@ export class ClusterFeed {
 
   private status(task: Task) {
     return this.tasks.status(task);
-  }
-
-  /**
-   * Node frames: status changes go out at once; heartbeat-only refreshes are coalesced to one frame
-   * per node every NODE_FRAME_INTERVAL_MS, so 1000 nodes heartbeating each second stay cheap.
-   */
-  private onNode(nodeId: string): void {
-    const node = this.registry.get(nodeId);
-    const last = this.lastNodeFrame.get(nodeId);
-    if (node === undefined) {
-      if (last?.timer) clearTimeout(last.timer);
-      this.lastNodeFrame.delete(nodeId);
-      this.broadcast({ event: "node_removed", data: { node_id: nodeId } });
-      return;
-    }
-    const now = Date.now();
-    const info = this.registry.describe(node, now);
-    // Status, eligibility, pool readiness and desired-state progress go out at once; the rest is coalesced.
-    const pools = info.pools.map((p) => `${p.pool_id}:${p.ready}:${p.draining}:${p.model?.sha256 ?? ""}`).join(",");
-    const desired = info.desired_pools.map((d) => `${d.pool_id}:${d.convergence.detail}:${d.convergence.attempts}:${d.convergence.last_error ?? ""}`).join(",");
-    const stateKey = `${node.status}|${node.eligibility}|${pools}|${desired}`;
-    if (last === undefined || last.stateKey !== stateKey || now - last.at >= NODE_FRAME_INTERVAL_MS) {
-      if (last?.timer) clearTimeout(last.timer);
-      this.lastNodeFrame.set(nodeId, { at: now, stateKey, timer: null });
-      this.broadcast({ event: "node", data: info });
-    } else if (last.timer === null) {
-      last.timer = setTimeout(() => {
-        last.timer = null;
-        last.at = Date.now();
-        const current = this.registry.get(nodeId);
-        if (current) this.broadcast({ event: "node", data: this.registry.describe(current, last.at) });
-      }, NODE_FRAME_INTERVAL_MS - (now - last.at));
-      last.timer.unref();
-    }
   }
 
   private onTask(task: Task): void {

@@ -76,12 +76,20 @@ export interface TaskFinishedRecord {
   placement_json: string | null;
 }
 
+/** How a batched accept ended: written, refused because the task id exists (unique key), or an error. */
+export type AcceptOutcome = "inserted" | "duplicate" | Error;
+
 /**
  * The task journal: every accepted task is written when accepted and again at its terminal event,
- * in a transaction, before the terminal event is acknowledged to anyone else.
+ * in a transaction, before the terminal event is acknowledged to anyone else. Accepts can be
+ * group-committed: all those of one event-loop turn go in one transaction, and every other read or
+ * write flushes them first, so the journal's order is always the order of the calls.
  */
 export class TaskJournal {
   private readonly acceptStmt;
+  private readonly acceptOrIgnoreStmt;
+  private pending: { record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }[] = [];
+  private flushScheduled = false;
   private readonly placeStmt;
   private readonly progressStmt;
   private readonly finishStmt;
@@ -92,6 +100,9 @@ export class TaskJournal {
   constructor(private readonly db: Db) {
     this.acceptStmt = db.prepare(
       `INSERT INTO tasks (task_id, session_id, api, model, priority, state, accepted_at_ms, request_json, idempotency_key) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    );
+    this.acceptOrIgnoreStmt = db.prepare(
+      `INSERT INTO tasks (task_id, session_id, api, model, priority, state, accepted_at_ms, request_json, idempotency_key) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT(task_id) DO NOTHING`,
     );
     this.placeStmt = db.prepare(`UPDATE tasks SET state = ?, node_id = ?, pool_id = ?, started_at_ms = COALESCE(started_at_ms, ?) WHERE task_id = ? AND finished_at_ms IS NULL`);
     this.progressStmt = db.prepare(`UPDATE tasks SET tokens_out = ?, first_token_at_ms = ? WHERE task_id = ? AND finished_at_ms IS NULL`);
@@ -105,16 +116,55 @@ export class TaskJournal {
   }
 
   accepted(r: TaskAcceptedRecord): void {
+    this.flush();
     this.acceptStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key);
   }
 
+  /**
+   * Group commit: the record joins this turn's batch, written in one transaction at the end of the
+   * turn (or sooner, when anything else touches the journal); `settle` is called synchronously then.
+   * A task id the journal already holds is "duplicate" (the unique key is the index of known ids).
+   */
+  acceptBatched(r: TaskAcceptedRecord, settle: (outcome: AcceptOutcome) => void): void {
+    this.pending.push({ record: r, settle });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes the pending batch now (one transaction; row by row only if the batch as a whole fails). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const insert = (r: TaskAcceptedRecord): "inserted" | "duplicate" =>
+      this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
+    let outcomes: AcceptOutcome[];
+    try {
+      outcomes = this.db.transaction(() => batch.map((b) => insert(b.record)))();
+    } catch {
+      // One bad row (another unique key, say) must not sink the others.
+      outcomes = batch.map((b) => {
+        try {
+          return insert(b.record);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      });
+    }
+    batch.forEach((b, i) => b.settle(outcomes[i] as AcceptOutcome));
+  }
+
   placed(r: TaskPlacedRecord): void {
+    this.flush();
     this.placeStmt.run(r.state, r.node_id, r.pool_id, r.started_at_ms, r.task_id);
   }
 
   /** One transaction for a batch of running tasks' token counts. */
   progress(rows: readonly TaskProgressRecord[]): void {
     if (rows.length === 0) return;
+    this.flush();
     this.db.transaction(() => {
       for (const r of rows) this.progressStmt.run(r.tokens_out, r.first_token_at_ms, r.task_id);
     })();
@@ -122,11 +172,13 @@ export class TaskJournal {
 
   /** The task an Idempotency-Key was first used for, if any. */
   taskForIdempotencyKey(key: string): string | null {
+    this.flush();
     const row = this.byKeyStmt.get(key) as { task_id?: unknown } | undefined;
     return typeof row?.task_id === "string" ? row.task_id : null;
   }
 
   finished(r: TaskFinishedRecord): void {
+    this.flush();
     this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
   }
 
@@ -147,20 +199,24 @@ export class TaskJournal {
   }
 
   get(taskId: string): TaskJournalRow | null {
+    this.flush();
     const raw = this.getStmt.get(taskId);
     return raw === undefined ? null : TaskJournalRowSchema.parse(raw);
   }
 
   has(taskId: string): boolean {
+    this.flush();
     return this.hasStmt.get(taskId) !== undefined;
   }
 
   /** Tasks accepted but never finished: what a crash interrupted (reported at startup). */
   unfinished(): TaskJournalRow[] {
+    this.flush();
     return this.db.prepare(`SELECT * FROM tasks WHERE finished_at_ms IS NULL`).all().map((r) => TaskJournalRowSchema.parse(r));
   }
 
   recent(limit: number): TaskJournalRow[] {
+    this.flush();
     return this.db.prepare(`SELECT * FROM tasks ORDER BY accepted_at_ms DESC LIMIT ?`).all(limit).map((r) => TaskJournalRowSchema.parse(r));
   }
 }

@@ -2,6 +2,13 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import { BUILD_INFO_METRIC, CLOUD_METRICS, CONTROL_METRICS, STAGING_METRICS, TASK_METRICS } from "../../../src-shared/metrics/metric-names.js";
 import { metricCounter as counter, metricGauge as gauge, metricHistogram as histogram } from "../../../src-node/metric-factory.js";
 
+/** What the node and pool gauges show, read at scrape time (never written per heartbeat). */
+export interface NodeGaugeSource {
+  nodesOnline(): number;
+  nodesByStatus(): Iterable<{ status: string; eligibility: string; count: number }>;
+  poolsAvailable(): Iterable<{ pool_id: string; available: boolean }>;
+}
+
 /**
  * Every metric the orchestrator exports, on a registry of its own (several orchestrators can live
  * in one process, e.g. in tests). Names, help and labels come from src-shared/metrics so the
@@ -9,16 +16,27 @@ import { metricCounter as counter, metricGauge as gauge, metricHistogram as hist
  */
 export class OrchestratorMetrics {
   readonly registry = new Registry();
+  private nodeSource: NodeGaugeSource | null = null;
 
   readonly nodeRegistrations = counter(CLOUD_METRICS.nodeRegistrations, this.registry);
   readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry);
   readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
   readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
-  readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry);
-  readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry);
+  readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry, (g) => {
+    if (this.nodeSource) g.set(this.nodeSource.nodesOnline());
+  });
+  readonly poolsAvailable = gauge(CLOUD_METRICS.poolsAvailable, this.registry, (g) => {
+    if (this.nodeSource === null) return;
+    g.reset(); // pools of removed nodes disappear
+    for (const p of this.nodeSource.poolsAvailable()) g.set({ pool_id: p.pool_id }, p.available ? 1 : 0);
+  });
   readonly poolHealthCheckDuration = histogram(CLOUD_METRICS.poolHealthCheckDuration, this.registry);
   /** Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both. */
-  readonly nodes = gauge(CONTROL_METRICS.nodes, this.registry);
+  readonly nodes = gauge(CONTROL_METRICS.nodes, this.registry, (g) => {
+    if (this.nodeSource === null) return;
+    g.reset();
+    for (const n of this.nodeSource.nodesByStatus()) g.set({ status: n.status, eligibility: n.eligibility }, n.count);
+  });
   readonly poolReconcileCommands = counter(CONTROL_METRICS.poolReconcileCommands, this.registry);
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
@@ -41,6 +59,11 @@ export class OrchestratorMetrics {
   readonly stagingJobs = gauge(STAGING_METRICS.stagingJobs, this.registry);
   readonly stagingFailures = counter(STAGING_METRICS.stagingFailures, this.registry);
   readonly stagingVerifyDuration = histogram(STAGING_METRICS.stagingVerifyDuration, this.registry);
+
+  /** The node gauges read from `source` when scraped. */
+  observeNodes(source: NodeGaugeSource): void {
+    this.nodeSource = source;
+  }
 
   constructor(version: string) {
     this.buildInfo.set({ version, commit: "unknown", component: "orchestrator" }, 1);

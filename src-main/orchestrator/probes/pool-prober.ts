@@ -15,6 +15,8 @@ export interface PoolProbeResult {
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+/** Probes are spread over the interval in slices this far apart, so 1,000 nodes never burst at once. */
+const SLICE_MS = 250;
 
 /**
  * Measures pool health by calling each pool's status endpoint on its worker: when a node registers
@@ -24,6 +26,8 @@ const PROBE_TIMEOUT_MS = 2000;
 export class PoolProber {
   private readonly results = new Map<string, PoolProbeResult>();
   private timer: NodeJS.Timeout | null = null;
+  /** Where the next slice of a spread round starts in the node list. */
+  private cursor = 0;
 
   constructor(
     private readonly registry: NodeRegistry,
@@ -32,9 +36,12 @@ export class PoolProber {
     private readonly logger: Logger,
   ) {}
 
+  /** Probes every pool once per interval, spread evenly over it. */
   start(intervalMs: number): void {
-    if (intervalMs > 0) this.timer = setInterval(() => void this.probeAll(), intervalMs);
-    this.timer?.unref();
+    if (intervalMs <= 0) return;
+    const slices = Math.max(1, Math.round(intervalMs / SLICE_MS));
+    this.timer = setInterval(() => void this.probeSlice(slices), intervalMs / slices);
+    this.timer.unref();
   }
 
   stop(): void {
@@ -49,6 +56,20 @@ export class PoolProber {
   async probeAll(): Promise<void> {
     const probes: Promise<unknown>[] = [];
     for (const node of this.registry.list()) {
+      if (node.status === "Offline") continue;
+      for (const poolId of node.pool_ids) probes.push(this.probe(node.node_id, poolId));
+    }
+    await Promise.allSettled(probes);
+  }
+
+  /** The next 1/slices of the node list (a full round takes `slices` calls). */
+  async probeSlice(slices: number): Promise<void> {
+    const nodes = this.registry.list();
+    if (this.cursor >= nodes.length) this.cursor = 0;
+    const end = Math.min(nodes.length, this.cursor + Math.ceil(nodes.length / slices));
+    const probes: Promise<unknown>[] = [];
+    for (; this.cursor < end; this.cursor++) {
+      const node = nodes[this.cursor] as (typeof nodes)[number];
       if (node.status === "Offline") continue;
       for (const poolId of node.pool_ids) probes.push(this.probe(node.node_id, poolId));
     }

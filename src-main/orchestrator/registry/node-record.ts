@@ -20,6 +20,8 @@ export interface NodeRecord {
   eligibility: NodeEligibility;
   registered_at_ms: number;
   last_heartbeat_ms: number;
+  /** The heartbeat interval last told to the node (soft state; the sweep allows for it). */
+  heartbeat_interval_ms?: number;
   /**
    * The credential that first registered the node (`builtin`, `key:<id>`); only it may heartbeat,
    * re-register, move or deregister the node until an admin forgets it. Null: bound at the next registration.

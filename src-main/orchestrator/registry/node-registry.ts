@@ -10,12 +10,21 @@ import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
 import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } from "./node-status.js";
+import { suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
+import { samePlacementFacts } from "./pool-report.js";
 import type { PoolDesiredChange, PoolDesiredState } from "./pool-desired-state.js";
 
+/**
+ * What a change was: "state" (status, eligibility, membership, models, or a pool fact placement
+ * depends on) or "report" (a heartbeat that only refreshed liveness and counters). Listeners that
+ * only care about placement skip reports, so 1,000 nodes heartbeating cost O(1) each.
+ */
+export type NodeChange = "state" | "report";
+
 export interface NodeRegistryEvents {
-  /** Anything about a node changed (status, pools, models); the dashboard stream and the scheduler listen. */
-  changed: [nodeId: string];
+  /** Something about a node changed (status, pools, models, or just a heartbeat); the dashboard stream and the scheduler listen. */
+  changed: [nodeId: string, change: NodeChange];
   /** A node became unschedulable (Suspect/Offline/removed): tasks streaming from it must fail over. */
   lost: [nodeId: string, reason: string];
   event: [nodeId: string, event: NodeEvent];
@@ -45,6 +54,8 @@ const REFUSAL_EVENT_INTERVAL_MS = 60_000;
 export interface LivenessTimings {
   suspectAfterMs: number;
   offlineAfterMs: number;
+  /** The configured base heartbeat interval: a node told a longer one gets a longer suspect threshold. */
+  baseIntervalMs?: number;
 }
 
 /**
@@ -59,6 +70,10 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly lastRefusalMs = new Map<string, number>();
   /** Quarantined copies already recorded as node events, per node (`file@at_ms`). */
   private readonly quarantinesSeen = new Map<string, Set<string>>();
+  /** The node list sorted by id, rebuilt only when membership changes (heartbeats never do). */
+  private sorted: NodeRecord[] | null = null;
+  /** Nodes per status, kept with every transition so counts are O(1). */
+  private readonly statusCounts = new Map<NodeStatus, number>();
 
   constructor(
     private readonly store: NodeStore,
@@ -68,13 +83,25 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     super();
     for (const node of store.loadAll()) {
       this.nodes.set(node.node_id, node);
+      this.countStatus(node.status, +1);
       // Known pools stay addressable after a restart (an operator may set their desired state); a new live owner takes them over.
       for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
     }
   }
 
-  list(): NodeRecord[] {
-    return [...this.nodes.values()].sort((a, b) => a.node_id.localeCompare(b.node_id));
+  /** Every node, sorted by id. The array is shared until membership changes: do not modify it. */
+  list(): readonly NodeRecord[] {
+    this.sorted ??= [...this.nodes.values()].sort((a, b) => (a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0));
+    return this.sorted;
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  /** Nodes that are not Offline (they heartbeat, or are expected to). */
+  liveCount(): number {
+    return this.nodes.size - this.countByStatus("Offline");
   }
 
   get(nodeId: string): NodeRecord | undefined {
@@ -120,30 +147,42 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     };
     if (previous) for (const poolId of previous.pool_ids) this.poolOwners.delete(poolId);
     for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
+    if (previous) this.countStatus(previous.status, -1);
+    this.countStatus(node.status, +1);
     this.nodes.set(node.node_id, node);
+    this.sorted = null;
     this.store.save(node);
     this.transition(node, "register", previous ? `re-registered with ${req.pools.length} pool(s)` : `registered with ${req.pools.length} pool(s)`);
     return node;
   }
 
-  /** Applies a heartbeat; returns false for unknown or Offline nodes (the agent must re-register). */
-  heartbeat(nodeId: string, hb: HeartbeatRequest, owner: string = BUILTIN_OWNER): boolean {
+  /**
+   * Applies a heartbeat; returns false for unknown or Offline nodes (the agent must re-register).
+   * `toldIntervalMs` is the interval the reply tells the agent (the sweep allows for it).
+   */
+  heartbeat(nodeId: string, hb: HeartbeatRequest, owner: string = BUILTIN_OWNER, toldIntervalMs?: number): boolean {
     const node = this.nodes.get(nodeId);
     if (node === undefined) return false;
     this.assertOwner(node, owner, "heartbeat");
     if (nextNodeStatus(node.status, "heartbeat") === null) return false;
     const previousStatus = node.status;
+    const previousPools = node.pools;
     node.last_heartbeat_ms = this.now();
+    if (toldIntervalMs !== undefined) node.heartbeat_interval_ms = toldIntervalMs;
+    let newPool = false;
     node.pools = hb.pools.filter((p) => node.pool_ids.includes(p.pool_id) || !this.poolOwners.has(p.pool_id));
     for (const p of node.pools) {
-      if (!node.pool_ids.includes(p.pool_id)) node.pool_ids.push(p.pool_id);
+      if (node.pool_ids.includes(p.pool_id)) continue;
+      node.pool_ids.push(p.pool_id);
       this.poolOwners.set(p.pool_id, node.node_id);
+      newPool = true;
     }
     if (hb.models !== undefined) node.models = hb.models;
     if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
     if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
-    this.emit("changed", nodeId);
+    const report = previousStatus === "Online" && hb.models === undefined && !newPool && samePlacementFacts(previousPools, node.pools);
+    this.emit("changed", nodeId, report ? "report" : "state");
     return true;
   }
 
@@ -171,11 +210,13 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const nodeId = node.node_id;
     this.nodes.delete(nodeId);
     this.lastRefusalMs.delete(nodeId);
+    this.countStatus(node.status, -1);
+    this.sorted = null;
     for (const poolId of node.pool_ids) if (this.poolOwners.get(poolId) === nodeId) this.poolOwners.delete(poolId);
     this.store.delete(nodeId);
     this.record(nodeId, { at_ms: this.now(), kind, message });
     this.emit("lost", nodeId, `node ${kind}`);
-    this.emit("changed", nodeId);
+    this.emit("changed", nodeId, "state");
   }
 
   /** Refuses (NodeOwnerConflict) when the node is bound to another credential than `owner`. */
@@ -205,7 +246,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.store.saveEligibility(node);
       const drained = eligibility === "ineligible";
       this.record(nodeId, { at_ms: this.now(), kind: drained ? "drained" : "undrained", message: drained ? "drained by operator: ineligible for placement" : "undrained by operator: eligible again" });
-      this.emit("changed", nodeId);
+      this.emit("changed", nodeId, "state");
     }
     return true;
   }
@@ -221,7 +262,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const owner = this.ownerOfPool(poolId);
     if (owner !== undefined) {
       this.record(owner.node_id, { at_ms: this.now(), kind: "pool", message: `pool ${poolId}: ${what}` });
-      this.emit("changed", owner.node_id);
+      this.emit("changed", owner.node_id, "state");
     }
     return next;
   }
@@ -255,16 +296,14 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const changed: string[] = [];
     for (const node of this.nodes.values()) {
       const silence = now - node.last_heartbeat_ms;
-      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs ? "heartbeat_timeout" : silence > timings.suspectAfterMs ? "heartbeats_missed" : null;
+      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs ? "heartbeat_timeout" : silence > suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? Infinity, node_suspect_ms: timings.suspectAfterMs }) ? "heartbeats_missed" : null;
       if (cause !== null && this.transition(node, cause, `no heartbeat for ${silence} ms`)) changed.push(node.node_id);
     }
     return changed;
   }
 
   countByStatus(status: NodeStatus): number {
-    let n = 0;
-    for (const node of this.nodes.values()) if (node.status === status) n++;
-    return n;
+    return this.statusCounts.get(status) ?? 0;
   }
 
   events(nodeId: string): NodeEvent[] {
@@ -294,11 +333,13 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const to = nextNodeStatus(from, cause);
     if (to === null || (to === from && cause !== "register")) return false;
     node.status = to;
+    this.countStatus(from, -1);
+    this.countStatus(to, +1);
     if (to === "Offline") node.pools = node.pools.map((p) => ({ ...p, ready: false }));
     this.store.saveStatus(node);
     const message = to === from ? reason : `${from} → ${to}: ${reason}`;
     this.record(node.node_id, { at_ms: this.now(), kind: transitionEventKind(from, to), message, from, to });
-    this.emit("changed", node.node_id);
+    this.emit("changed", node.node_id, "state");
     if (losesNode(from, to)) this.emit("lost", node.node_id, `node ${to.toLowerCase()} (${reason})`);
     return true;
   }
@@ -316,6 +357,10 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       const expected = copy.expected_sha256 === null ? "" : ` (verified as sha256:${copy.expected_sha256.slice(0, 12)})`;
       this.record(nodeId, { at_ms: copy.at_ms, kind: "model_quarantined", message: `model copy ${copy.file_name}${expected} quarantined: ${copy.reason}` });
     }
+  }
+
+  private countStatus(status: NodeStatus, delta: 1 | -1): void {
+    this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + delta);
   }
 
   private modelName(node: NodeRecord | undefined, sha256: string): string {

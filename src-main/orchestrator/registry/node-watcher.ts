@@ -21,7 +21,10 @@ export class NodeWatcher {
     private readonly token: (nodeId: string) => string,
     private readonly logger: Logger,
   ) {
-    registry.on("changed", (nodeId) => this.reconcile(nodeId));
+    // Status and address change only with a "state" change; heartbeats that refresh counters are skipped.
+    registry.on("changed", (nodeId, change) => {
+      if (change === "state") this.reconcile(nodeId);
+    });
   }
 
   close(): void {

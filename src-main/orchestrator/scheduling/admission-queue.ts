@@ -19,9 +19,14 @@ export type EnqueueResult<T> =
 export class AdmissionQueue<T extends Queueable> {
   private readonly interactive: T[] = [];
   private readonly batch: T[] = [];
-  /** Position of every queued task in its lane; rebuilt lazily after a removal shifts positions. */
-  private positions = new Map<string, number>();
-  private positionsStale = false;
+  /**
+   * Every queued task's sequence number in its lane: its position is that minus the lane's head
+   * sequence, so taking the head (dispatch) or putting a task back in front (re-placement) keeps
+   * every position valid. Only a removal from the middle (cancel, drop-lru) needs a lazy rebuild.
+   */
+  private readonly seqs: Record<Priority, Map<string, number>> = { interactive: new Map(), batch: new Map() };
+  private readonly heads: Record<Priority, number> = { interactive: 0, batch: 0 };
+  private stale: Record<Priority, boolean> = { interactive: false, batch: false };
   /** Bumped whenever queued tasks' positions shift (removal, drop, requeue at the front). */
   private shiftCount = 0;
 
@@ -47,47 +52,51 @@ export class AdmissionQueue<T extends Queueable> {
     let dropped: T | null = null;
     if (this.depth >= this.capacity) {
       if (this.policy === "reject") return { accepted: false };
-      dropped = this.batch.shift() ?? this.interactive.shift() ?? null;
+      dropped = this.batch[0] ?? this.interactive[0] ?? null;
       if (dropped === null) return { accepted: false };
+      this.remove(dropped.task_id);
     }
-    if (dropped !== null) this.shifted();
-    const lane = this.lane(item.priority);
-    lane.push(item);
-    // Appending shifts nobody: the new task's position is known without a rebuild.
-    if (!this.positionsStale) this.positions.set(item.task_id, lane.length - 1);
-    return { accepted: true, position: lane.length - 1, dropped };
+    return { accepted: true, position: this.append(item), dropped };
   }
 
   /** Appends a task whatever the capacity (tasks restored from the journal were already acknowledged). */
   append(item: T): number {
     const lane = this.lane(item.priority);
     lane.push(item);
-    if (!this.positionsStale) this.positions.set(item.task_id, lane.length - 1);
+    // Appending shifts nobody: the new task's position is known without a rebuild.
+    this.seqs[item.priority].set(item.task_id, this.heads[item.priority] + lane.length - 1);
     return lane.length - 1;
   }
 
   /** Puts a task back at the head of its lane (re-placement after a failed dispatch); ignores capacity. */
   requeueFront(item: T): void {
     this.lane(item.priority).unshift(item);
-    this.shifted();
+    this.heads[item.priority]--;
+    this.seqs[item.priority].set(item.task_id, this.heads[item.priority]);
+    this.shiftCount++;
   }
 
   remove(taskId: string): T | null {
-    const position = this.positionOf(taskId);
-    if (position < 0) return null;
-    for (const lane of [this.interactive, this.batch]) {
-      if (lane[position]?.task_id === taskId) {
-        this.shifted();
-        return lane.splice(position, 1)[0] ?? null;
+    for (const priority of ["interactive", "batch"] as const) {
+      const position = this.positionIn(priority, taskId);
+      if (position < 0) continue;
+      const lane = this.lane(priority);
+      this.seqs[priority].delete(taskId);
+      this.shiftCount++;
+      if (position === 0) {
+        this.heads[priority]++; // everyone behind moves up by one: their sequence numbers stay valid
+        return lane.shift() ?? null;
       }
+      this.stale[priority] = true;
+      return lane.splice(position, 1)[0] ?? null;
     }
     return null;
   }
 
-  /** 0-based position within the task's own priority class, or -1. O(1) between shifts. */
+  /** 0-based position within the task's own priority class, or -1. O(1) except after a removal from the middle. */
   positionOf(taskId: string): number {
-    if (this.positionsStale) this.rebuildPositions();
-    return this.positions.get(taskId) ?? -1;
+    const p = this.positionIn("interactive", taskId);
+    return p >= 0 ? p : this.positionIn("batch", taskId);
   }
 
   /** A counter that changes whenever queued tasks' positions shift; appends do not change it. */
@@ -97,9 +106,9 @@ export class AdmissionQueue<T extends Queueable> {
 
   /** Position in dispatch order (interactive first), or -1: how many tasks go before it overall. */
   overallPositionOf(taskId: string): number {
-    const i = this.interactive.findIndex((t) => t.task_id === taskId);
+    const i = this.positionIn("interactive", taskId);
     if (i >= 0) return i;
-    const b = this.batch.findIndex((t) => t.task_id === taskId);
+    const b = this.positionIn("batch", taskId);
     return b >= 0 ? this.interactive.length + b : -1;
   }
 
@@ -108,15 +117,28 @@ export class AdmissionQueue<T extends Queueable> {
     return [...this.interactive, ...this.batch];
   }
 
-  private shifted(): void {
+  /** Empties the queue at once (shutdown), returning its tasks in dispatch order. */
+  clear(): T[] {
+    const all = this.items();
+    this.interactive.length = 0;
+    this.batch.length = 0;
+    for (const priority of ["interactive", "batch"] as const) this.seqs[priority].clear();
     this.shiftCount++;
-    this.positionsStale = true;
+    return all;
   }
 
-  private rebuildPositions(): void {
-    this.positions = new Map();
-    for (const lane of [this.interactive, this.batch]) lane.forEach((t, i) => this.positions.set(t.task_id, i));
-    this.positionsStale = false;
+  private positionIn(priority: Priority, taskId: string): number {
+    if (this.stale[priority]) this.rebuild(priority);
+    const seq = this.seqs[priority].get(taskId);
+    return seq === undefined ? -1 : seq - this.heads[priority];
+  }
+
+  private rebuild(priority: Priority): void {
+    const seqs = this.seqs[priority];
+    seqs.clear();
+    this.heads[priority] = 0;
+    this.lane(priority).forEach((t, i) => seqs.set(t.task_id, i));
+    this.stale[priority] = false;
   }
 
   private lane(priority: Priority): T[] {

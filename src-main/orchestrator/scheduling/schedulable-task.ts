@@ -37,6 +37,8 @@ export interface TaskFailure {
  * scheduling to tasks. Each call is one step of the task's state machine.
  */
 export interface SchedulerHooks<T extends SchedulableTask> {
+  /** A placement pass is about to start (the task room commits pending journal writes). */
+  beforePass?(): void;
   /** Placed on a pool; the worker is being called. */
   placed(task: T, decision: AssignedDecision): void;
   /** A non-terminal event from the worker (started, token, metrics). */

@@ -70,8 +70,9 @@ export class Scheduler<T extends SchedulableTask> {
     const cfg = deps.config();
     this.queue = new AdmissionQueue<T>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
-    deps.registry.on("changed", () => {
-      this.reconsiderAll();
+    // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
+    deps.registry.on("changed", (_nodeId, change) => {
+      if (change === "state") this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
   }
@@ -201,8 +202,9 @@ export class Scheduler<T extends SchedulableTask> {
   async shutdown(graceMs: number): Promise<void> {
     this.closed = true;
     const retryAfter = this.deps.config().retry_after_ms;
-    for (const task of this.queue.items()) {
-      this.dequeue(task);
+    // One clear, not a removal per task: failing 10,000 queued tasks stays linear.
+    for (const task of this.queue.clear()) {
+      this.forget(task);
       this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
     }
     this.updateQueueGauge();
@@ -231,6 +233,7 @@ export class Scheduler<T extends SchedulableTask> {
     }
     this.pumping = true;
     try {
+      this.deps.hooks.beforePass?.();
       const tasks = this.fullPass ? this.queue.items() : this.fresh;
       this.fullPass = false;
       this.fresh = [];

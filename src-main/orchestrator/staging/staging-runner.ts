@@ -23,7 +23,7 @@ export const DEFAULT_STAGING_TIMING: StagingTiming = { pollMs: 250, backoffBaseM
 
 export interface StagingRunnerDeps {
   node(nodeId: string): NodeRecord | undefined;
-  nodes(): NodeRecord[];
+  nodes(): readonly NodeRecord[];
   client(nodeId: string): StagingClient | undefined;
   /** The token of a source worker: grants are signed with a key derived from it. */
   workerToken(nodeId: string): string;

@@ -4,7 +4,7 @@ import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { SessionStore } from "../scheduling/session-store.js";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
-import { TaskJournal, type TaskAcceptedRecord, type TaskFinishedRecord } from "../db/task-journal.js";
+import { TaskJournal, type AcceptOutcome, type TaskAcceptedRecord, type TaskFinishedRecord } from "../db/task-journal.js";
 import { createLogger } from "../logging/logger.js";
 import { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { NodeRegistry } from "../registry/node-registry.js";
@@ -20,7 +20,8 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
   const db = openDatabase(":memory:");
   const real = new TaskJournal(db);
   const journal = Object.assign(Object.create(TaskJournal.prototype) as TaskJournal, {
-    accepted: (t: TaskAcceptedRecord) => (journalFails.accepted ? (() => { throw new Error("disk full"); })() : real.accepted(t)),
+    acceptBatched: (t: TaskAcceptedRecord, settle: (o: AcceptOutcome) => void) => (journalFails.accepted ? settle(new Error("disk full")) : real.acceptBatched(t, settle)),
+    flush: () => real.flush(),
     finished: (t: TaskFinishedRecord) => (journalFails.finished ? (() => { throw new Error("disk full"); })() : real.finished(t)),
     has: (id: string) => real.has(id),
   });
@@ -52,12 +53,14 @@ function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
 }
 
 describe("TaskService with a failing disk", () => {
-  it("refuses a task whose journal write fails and leaves the queue as it was (a drop-lru victim is put back)", () => {
+  it("refuses a task whose journal write fails and leaves the queue as it was (a drop-lru victim is put back)", async () => {
     const { tasks, journalFails } = setup({});
     tasks.enqueue(task("a"));
     tasks.enqueue(task("b"));
     journalFails.accepted = true;
-    expect(() => tasks.enqueue(task("c"))).toThrow("disk full");
+    const c = task("c");
+    tasks.enqueue(c);
+    await expect(tasks.durable(c)).rejects.toThrow("disk full");
     expect(tasks.scheduler.queued().map((t) => t.task_id)).toEqual(["a", "b"]);
     expect(tasks.get("c")).toBeUndefined();
     expect(tasks.get("a")?.events.map((e) => e.event)).toEqual(["started"]);
@@ -73,5 +76,27 @@ describe("TaskService with a failing disk", () => {
     expect(tasks.cancel("a", "client")).toBe(false);
     expect(seen.map((e) => e.event)).toEqual(["started", "end"]);
     expect(seen[1]).toMatchObject({ data: { canceled: true } });
+  });
+});
+
+describe("TaskService group commit", () => {
+  it("commits the accepts of one turn together; a task id the journal already holds is refused at commit and undone", async () => {
+    const { tasks } = setup({}, 10);
+    const a = task("a");
+    const b = task("b");
+    tasks.enqueue(a);
+    tasks.enqueue(b);
+    await Promise.all([tasks.durable(a), tasks.durable(b)]);
+    expect(tasks.exists("a")).toBe(true);
+    // "a" finished long ago and left memory: only the journal's unique key knows it.
+    (tasks as unknown as { table: { remove(id: string): void } }).table.remove("a");
+    tasks.scheduler.withdraw(a);
+    const again = task("a");
+    expect(tasks.exists("a")).toBe(false);
+    tasks.enqueue(again);
+    await expect(tasks.durable(again)).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(tasks.get("a")).toBeUndefined();
+    expect(tasks.scheduler.queued().some((t) => t.task_id === "a")).toBe(false);
+    expect(tasks.get("b")?.task_id).toBe("b");
   });
 });

@@ -60,6 +60,8 @@ export type EnqueueOutcome = { accepted: true; position: number; predicted_start
 export class TaskService extends EventEmitter<TaskServiceEvents> implements SchedulerHooks<Task> {
   readonly scheduler: Scheduler<Task>;
   private readonly table = new TaskTable();
+  /** Each admitted task's group commit (see enqueue). */
+  private readonly commits = new WeakMap<Task, Promise<void>>();
   /** Tasks on a worker right now, with the token count last written to the journal. */
   private readonly onWorkers = new Map<Task, number>();
   private readonly progressTimer: NodeJS.Timeout;
@@ -132,9 +134,24 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return this.table.get(taskId);
   }
 
-  /** Known now or in the journal (task ids are unique forever). */
+  /**
+   * Known in memory. Ids only the journal holds (finished and evicted, or from an earlier run) are
+   * caught by its unique key when the accept commits: no SELECT per admission.
+   */
   exists(taskId: string): boolean {
-    return this.table.get(taskId) !== undefined || this.deps.journal.has(taskId);
+    return this.table.get(taskId) !== undefined;
+  }
+
+  /** Admission that resolves once the task's journal row is committed (the 202 goes out after it). */
+  async admitDurable(input: AdmissionInput): Promise<Task> {
+    const task = this.admit(input);
+    await this.durable(task);
+    return task;
+  }
+
+  /** Settles when the task's accept record is committed; rejects (and the task is undone) if it is not. */
+  durable(task: Task): Promise<void> {
+    return this.commits.get(task) ?? Promise.resolve();
   }
 
   /** Tasks in memory: queued in dispatch order, then the others, newest first. */
@@ -168,26 +185,33 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   follow = followTask;
 
   /**
-   * Queues an admitted task (validation, model and budget checks happened before). Nothing is
-   * acknowledged that is not journaled: a failed write undoes the enqueue and rethrows.
+   * Queues an admitted task (validation, model and budget checks happened before). Its journal row
+   * is group-committed with the others of this turn, before any placement pass (beforePass) and
+   * before `durable(task)` settles: nothing is acknowledged that is not journaled. A failed write,
+   * or a task id the journal already holds, undoes the enqueue (a drop-lru victim is put back).
    */
   enqueue(task: Task): EnqueueOutcome {
     const result = this.scheduler.enqueue(task);
     if (!result.accepted) return { accepted: false };
-    try {
-      this.deps.journal.accepted(acceptedRecord(task));
-    } catch (err) {
-      this.scheduler.undoEnqueue(task, result);
-      throw err;
-    }
     this.table.add(task);
-    this.deps.metrics.tasksEnqueued.inc({ priority: task.priority });
     task.queue_position_at_admission = result.position;
     task.predicted_start_ms = this.scheduler.predictStartMs(task);
     emitTaskEvent(task, { event: "started", data: { queue_position: result.position, predicted_start_ms: task.predicted_start_ms, task_id: task.task_id, model: task.model.sha256 } });
-    if (result.dropped !== null) {
-      this.failed(result.dropped, { code: "QUEUE_FULL_DROP_LRU", message: "dropped from the full queue (drop-lru policy) to admit a newer task", retry_after_ms: this.deps.config().retry_after_ms });
-    }
+    const durable = new Promise<void>((resolve, reject) => {
+      this.deps.journal.acceptBatched(acceptedRecord(task), (outcome) => {
+        if (outcome === "inserted") {
+          this.deps.metrics.tasksEnqueued.inc({ priority: task.priority });
+          if (result.dropped !== null) this.failed(result.dropped, { code: "QUEUE_FULL_DROP_LRU", message: "dropped from the full queue (drop-lru policy) to admit a newer task", retry_after_ms: this.deps.config().retry_after_ms });
+          resolve();
+          return;
+        }
+        this.scheduler.undoEnqueue(task, result);
+        this.table.remove(task.task_id);
+        reject(outcome === "duplicate" ? new OrchError("CONFLICT", `task ${task.task_id} already exists; task ids are unique`) : outcome);
+      });
+    });
+    durable.catch(() => undefined); // callers that do not wait (compat streams) must not see an unhandled rejection
+    this.commits.set(task, durable);
     this.emit("task", task);
     this.scheduler.schedulePump();
     return { accepted: true, position: result.position, predicted_start_ms: task.predicted_start_ms };
@@ -213,6 +237,11 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   // --- SchedulerHooks: the task's state machine, driven by the scheduler ---
+
+  /** Pending accepts are committed before any task is placed. */
+  beforePass(): void {
+    this.deps.journal.flush();
+  }
 
   placed(task: Task, decision: AssignedDecision): void {
     task.state = "dispatching";

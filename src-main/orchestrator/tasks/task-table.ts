@@ -18,6 +18,11 @@ export class TaskTable {
     this.tasks.set(task.task_id, task);
   }
 
+  /** Forgets a task whose admission was undone (never journaled). */
+  remove(taskId: string): void {
+    this.tasks.delete(taskId);
+  }
+
   /** Records that a task reached its terminal state; the oldest finished tasks are forgotten. */
   finished(task: Task): void {
     this.finishedOrder.push(task.task_id);

@@ -13,7 +13,7 @@ import { idempotencyKeyOf } from "../idempotency-key.js";
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
   return {
-    createTask: ({ body, req: httpReq, res, identity }) => {
+    createTask: async ({ body, req: httpReq, res, identity }) => {
       const req = body as TaskRequestV2;
       const idempotencyKey = idempotencyKeyOf(httpReq, identity);
       const earlier = idempotencyKey === undefined ? null : tasks.forIdempotencyKey(idempotencyKey);
@@ -27,7 +27,8 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       }
       if (req.workload === "rerank") throw new OrchError("INVALID_PARAMS", "workload rerank is not served by llama.cpp pools yet; use completion or embedding", { details: { issues: [{ path: ["workload"], message: "only completion and embedding are supported" }] } });
       if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
-      const task = tasks.admit({
+      // The 202 goes out once the task's journal row is committed (group commit per event-loop turn).
+      const task = await tasks.admitDurable({
         task_id: req.task_id,
         session_id: req.session_id,
         api: "v2",

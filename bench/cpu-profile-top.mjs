@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Top functions by self time in a V8 .cpuprofile (from `node --cpu-prof`), for before/after notes.
+//   node bench/cpu-profile-top.mjs <file.cpuprofile> [--top 15]
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+export function topFunctions(file, top = 15) {
+  const profile = JSON.parse(readFileSync(file, "utf8"));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const f = node.callFrame;
+    const where = f.url ? f.url.replace(/^.*\/(dist|node_modules)\//, "$1/").replace(/^file:\/\//, "") : "";
+    const key = `${f.functionName || "(anonymous)"} ${where}${where ? `:${f.lineNumber + 1}` : ""}`;
+    const t = dt[i] ?? 0;
+    total += t;
+    self.set(key, (self.get(key) ?? 0) + t);
+  });
+  const idle = (self.get("(idle) ") ?? 0) + (self.get("(program) ") ?? 0);
+  const busy = total - (self.get("(idle) ") ?? 0);
+  const rows = [...self.entries()].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top);
+  return { total_ms: total / 1000, busy_ms: busy / 1000, idle_ms: idle / 1000, top: rows.map(([fn, us]) => ({ fn, self_ms: Math.round(us / 100) / 10, pct_of_busy: Math.round((us / busy) * 1000) / 10 })) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "15" } } });
+  const r = topFunctions(positionals[0], Number(values.top));
+  console.log(`busy ${r.busy_ms.toFixed(0)} ms of ${r.total_ms.toFixed(0)} ms`);
+  for (const row of r.top) console.log(`${String(row.pct_of_busy).padStart(5)}%  ${String(row.self_ms).padStart(8)} ms  ${row.fn}`);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../db/database.js";
+import { NodeStore } from "../db/node-store.js";
+import { PoolDesiredStore } from "../db/pool-desired-store.js";
+import { heartbeatIntervalMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { NodeRegistry, type NodeChange } from "./node-registry.js";
+import { PoolDesiredState } from "./pool-desired-state.js";
+
+const DEFAULTS = { heartbeat_interval_ms: 1000, heartbeat_max_per_s: 500, node_suspect_ms: 2500, node_timeout_ms: 5000 };
+
+describe("server-controlled heartbeat interval", () => {
+  it("keeps the base for small clusters and stretches it so the cluster stays under the rate limit", () => {
+    expect(heartbeatIntervalMs(1, DEFAULTS)).toBe(1000);
+    expect(heartbeatIntervalMs(500, DEFAULTS)).toBe(1000);
+    expect(heartbeatIntervalMs(700, DEFAULTS)).toBe(1400);
+    expect(heartbeatIntervalMs(1000, DEFAULTS)).toBe(2000);
+  });
+
+  it("never stretches past what keeps a hung node Suspect and Offline within the configured timeouts", () => {
+    const told = heartbeatIntervalMs(100_000, DEFAULTS);
+    expect(told).toBe(2000); // 0.4 × the timeout: two missed beats before Offline
+    expect(suspectAfterMs(told, DEFAULTS)).toBeLessThan(DEFAULTS.node_timeout_ms);
+    const tight = { ...DEFAULTS, node_suspect_ms: 4000 };
+    expect(suspectAfterMs(heartbeatIntervalMs(100_000, tight), tight)).toBeLessThan(tight.node_timeout_ms);
+    // Short timeouts never shorten the configured base.
+    expect(heartbeatIntervalMs(100_000, { ...DEFAULTS, node_suspect_ms: 300, node_timeout_ms: 800 })).toBe(1000);
+  });
+
+  it("gives a node told a longer interval a longer suspect threshold, and the configured one otherwise", () => {
+    expect(suspectAfterMs(undefined, DEFAULTS)).toBe(2500);
+    expect(suspectAfterMs(1000, DEFAULTS)).toBe(2500);
+    expect(suspectAfterMs(1800, DEFAULTS)).toBe(4100);
+  });
+});
+
+describe("heartbeats that change nothing placement depends on", () => {
+  function setup() {
+    let now = 1_000;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
+    const changes: NodeChange[] = [];
+    registry.on("changed", (_id, change) => changes.push(change));
+    registry.register({ node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } });
+    return { registry, changes, advance: (ms: number) => (now += ms) };
+  }
+  const pool = { pool_id: "n1.p", ready: true, draining: false, slots_free: 2, slots_total: 2, vram_free_bytes: 100, engine: "sim", models_available: ["a".repeat(64)] };
+  const hb = (over: Partial<typeof pool> = {}) => ({ timestamp: new Date().toISOString(), pools: [{ ...pool, ...over }] });
+
+  it("are reported as refreshes; a change of readiness, slots or models is a change of state", () => {
+    const { registry, changes } = setup();
+    registry.heartbeat("n1", hb());
+    changes.length = 0;
+    registry.heartbeat("n1", hb({ slots_free: 1, vram_free_bytes: 50 }));
+    expect(changes).toEqual(["report"]);
+    registry.heartbeat("n1", hb({ ready: false }));
+    registry.heartbeat("n1", hb({ ready: false, slots_total: 4 }));
+    registry.heartbeat("n1", { ...hb({ ready: false, slots_total: 4 }), models: [] });
+    expect(changes).toEqual(["report", "state", "state", "state"]);
+  });
+
+  it("keep the sorted node list and the status counts without rebuilding them", () => {
+    const { registry } = setup();
+    const list = registry.list();
+    registry.heartbeat("n1", hb());
+    expect(registry.list()).toBe(list);
+    expect(registry.countByStatus("Online")).toBe(1);
+    expect(registry.liveCount()).toBe(1);
+    registry.register({ node_id: "n0", machine_id: "m0", address: "http://127.0.0.1:8", pools: [], capabilities: { gpus: [] } });
+    expect(registry.list().map((n) => n.node_id)).toEqual(["n0", "n1"]);
+    expect(registry.countByStatus("Registering")).toBe(1);
+  });
+
+  it("a node told a longer interval is not Suspect before its stretched threshold", () => {
+    const { registry, advance } = setup();
+    registry.heartbeat("n1", hb(), undefined, 2000);
+    advance(3000);
+    const timings = { suspectAfterMs: 2500, offlineAfterMs: 5000, baseIntervalMs: 1000 };
+    expect(registry.sweep(timings)).toEqual([]);
+    advance(1600);
+    expect(registry.sweep(timings)).toEqual(["n1"]);
+  });
+});
