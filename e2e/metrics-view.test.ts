@@ -9,6 +9,7 @@ import { testModelName } from "../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { followTaskEvents } from "../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../test-support/worker-process.js";
+import { waitFor as until } from "../test-support/wait-for.js";
 
 // The Metrics view in Debian's Chromium against a real orchestrator (history step 1 s) and two real
 // workers: after a short load it shows per-node CPU/RAM history and per-pool tokens/s, and it
@@ -27,15 +28,6 @@ let browser: Browser;
 let page: Page;
 const consoleProblems: string[] = [];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== null && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function runTask(): Promise<void> {
   const id = randomUUID();

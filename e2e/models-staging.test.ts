@@ -8,6 +8,7 @@ import { testModelName, testModelPath } from "../test-support/models.js";
 import { startLocalHub, type LocalHub } from "../test-support/local-hub.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { startWorkerProcess, type WorkerProcess } from "../test-support/worker-process.js";
+import { waitFor as until } from "../test-support/wait-for.js";
 
 // The Models view in Debian's Chromium against a real orchestrator and two real workers: node-b alone
 // holds tiny-b (a single point of failure); the operator stages it to node-a from the Models view, watches
@@ -28,20 +29,6 @@ let hub: LocalHub;
 let page: Page;
 const consoleProblems: string[] = [];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}
 
 const textOf = async (locator: Locator): Promise<string> => ((await locator.count()) > 0 ? ((await locator.first().textContent()) ?? "") : "");
 
@@ -113,7 +100,11 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await until("verified on node-a", async () => (await cell.getAttribute("data-state")) === "verified", 20_000);
     expect(await textOf(row)).toContain("Replicated");
     await shot("models-staged");
-    const jobs = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+    // The node reports the verified copy in a heartbeat; the job notices on its next progress poll.
+    const jobs = await until("the staging job completed", async () => {
+      const list = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+      return list[0]?.state === "completed" ? list : undefined;
+    }, 5000);
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000 });
     expect(jobs[0]?.bytes_transferred).toBe(jobs[0]?.size_bytes);
@@ -152,7 +143,11 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await page.getByRole("dialog").getByLabel("node-b").check();
     await page.getByRole("dialog").getByRole("button", { name: "Stage" }).click();
     await until("verified on node-b", async () => (await row.locator('td[data-node="node-b"]').getAttribute("data-state")) === "verified", 20_000);
-    const jobs = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+    // The node reports the verified copy in a heartbeat; the job notices on its next progress poll.
+    const jobs = await until("the store-sourced job completed", async () => {
+      const list = StagingJobListResponseSchema.parse(await (await orch.api("/v2/catalog/jobs")).json()).jobs;
+      return list.find((j) => j.target_node_id === "node-b")?.state === "completed" ? list : undefined;
+    }, 5000);
     expect(jobs.find((j) => j.target_node_id === "node-b")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
     await shot("models-staged-from-store");
     expect(consoleProblems).toEqual([]);

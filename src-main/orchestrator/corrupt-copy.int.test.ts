@@ -10,6 +10,7 @@ import { testModelName, testModelPath } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 // Issue 14 item 4: one corrupted copy must not break a model cluster-wide. Real orchestrator, two
 // real agents; files are truncated or overwritten in place under running pools.
@@ -21,13 +22,6 @@ let orch: TestOrchestrator;
 let a: WorkerProcess;
 let b: WorkerProcess;
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const nodes = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
 const nodeDetail = async (id: string) => NodeDetailSchema.parse(await (await orch.api(`/v2/nodes/${id}`)).json());

@@ -20,6 +20,7 @@ const RULES: readonly ScopeRule[] = [
   { prefix: "/v2/meta", read: ANY, write: ["admin"] },
   { prefix: "/openapi.json", read: ANY, write: ["admin"] },
   { prefix: "/metrics", read: ["read"], write: ["admin"] },
+  { prefix: "/v2/metrics", read: ["read"], write: ["admin"] }, // the dashboard's Metrics view history
   { prefix: "/v2/nodes", read: ["read"], write: ["admin"] },
   { prefix: "/v2/pools", read: ["read"], write: ["admin"] },
   { prefix: "/v2/catalog", read: ["read"], write: ["admin"] },

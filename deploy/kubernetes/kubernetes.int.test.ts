@@ -13,7 +13,7 @@ import { z } from "zod";
 const ROOT = "deploy/kubernetes";
 const KUBECTL = "/usr/bin/kubectl";
 const haveKubectl = existsSync(KUBECTL);
-if (!haveKubectl) console.log(`deploy/kubernetes/kubernetes.test.ts: ${KUBECTL} missing; rendering with the test's own kustomize subset`);
+if (!haveKubectl) console.log(`deploy/kubernetes/kubernetes.int.test.ts: ${KUBECTL} missing; rendering with the test's own kustomize subset`);
 
 const ObjSchema = z.looseObject({ apiVersion: z.string(), kind: z.string(), metadata: z.looseObject({ name: z.string(), namespace: z.string().optional() }) });
 type Obj = z.infer<typeof ObjSchema> & Record<string, unknown>;

@@ -10,7 +10,7 @@ const RULES = "deploy/prometheus/llama-orch-alerts.yml";
 const RULE_TESTS = "deploy/prometheus/llama-orch-alerts.test.yml";
 const PROMTOOL = "/usr/bin/promtool";
 const havePromtool = existsSync(PROMTOOL);
-if (!havePromtool) console.log(`deploy/prometheus/alert-rules.test.ts: promtool runs skipped: ${PROMTOOL} is missing (apt-get install prometheus)`);
+if (!havePromtool) console.log(`deploy/prometheus/alert-rules.int.test.ts: promtool runs skipped: ${PROMTOOL} is missing (apt-get install prometheus)`);
 
 const RulesSchema = z.object({ groups: z.array(z.object({ rules: z.array(z.object({ alert: z.string(), expr: z.string(), annotations: z.object({ runbook: z.string() }) })) })) });
 const RuleTestsSchema = z.object({

@@ -9,7 +9,7 @@ import { z } from "zod";
 const COMPOSE = "deploy/compose/compose.yaml";
 const BIN = "/usr/bin/docker-compose";
 const haveCompose = existsSync(BIN);
-if (!haveCompose) console.log(`deploy/compose/compose.test.ts: docker-compose config skipped: ${BIN} is missing (apt-get install docker-compose)`);
+if (!haveCompose) console.log(`deploy/compose/compose.int.test.ts: docker-compose config skipped: ${BIN} is missing (apt-get install docker-compose)`);
 
 const TOKEN = "compose-test-token-0123456789abcdef0123456789";
 const ServiceSchema = z.looseObject({
