@@ -1,7 +1,8 @@
 // Electron main process: the thin desktop shell around the same orchestrator the headless entry runs.
 // It embeds the orchestrator on loopback, opens the dashboard it serves (logged in with a one-time code,
 // exactly as in a browser), and adds what only a desktop app can: tray, menu, file dialogs, the one-click
-// local worker. Everything that can be pure lives in its own tested module; this file wires them.
+// local worker. Everything that can be pure lives in its own tested module; this file wires them
+// (over ~350 lines because it is the shell's composition root: every wire to Electron is here).
 import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

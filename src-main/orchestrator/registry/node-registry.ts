@@ -62,7 +62,9 @@ export interface LivenessTimings {
  * Every worker node the orchestrator knows. Status changes only through `transition` and the
  * table in node-status.ts; eligibility (operator drain) and pool desired state are separate.
  * Soft state (pool snapshots, heartbeats) lives here in memory; identities, eligibility, desired
- * state and history are persisted.
+ * state and history are persisted. (Over ~350 lines on purpose: membership, status, ownership and
+ * pool desired state all change the same records under one set of events; the transition table,
+ * cadence and desired-state rules are already in files of their own.)
  */
 export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly nodes = new Map<string, NodeRecord>();

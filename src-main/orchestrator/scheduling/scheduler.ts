@@ -8,16 +8,14 @@ import type { NodeRegistry } from "../registry/node-registry.js";
 import { shouldReplace } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
-import { AdmissionQueue, type EnqueueResult, type Priority } from "./admission-queue.js";
+import type { EnqueueResult, Priority } from "./admission-queue.js";
 import { ModelCapacity } from "./model-capacity.js";
 import { poolCandidates } from "./pool-candidates.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
 import type { SessionStore } from "./session-store.js";
 import { StartTimePredictor } from "./start-time-predictor.js";
+import { WaitingLine } from "./waiting-line.js";
 
-/** Positions below this are reported on every change; further back, at most once per interval. */
-const NOTIFY_EVERY_CHANGE_BELOW = 16;
-const NOTIFY_INTERVAL_MS = 1000;
 
 export interface SchedulerDeps<T extends SchedulableTask> {
   config: () => OrchestratorConfig;
@@ -42,23 +40,19 @@ interface RunningTask<T> {
  * over the pure placeTask() as slots free up, the attempt on the chosen worker, re-placement once
  * after a failure before the first token, deadlines, queue positions and predicted start times.
  * The task's own state and events belong to the task room, reached through `hooks`.
+ * (Over ~350 lines on purpose: the pass, the attempt and its settlement share the in-flight counts
+ * and the running set; the queue's own bookkeeping lives in waiting-line.ts.)
  */
 export class Scheduler<T extends SchedulableTask> {
-  private readonly queue: AdmissionQueue<T>;
+  private readonly queue: WaitingLine<T>;
   private readonly running = new Map<string, RunningTask<T>>();
   private readonly inflight = new Map<string, number>();
-  private readonly notifiedPosition = new Map<string, number>();
   private readonly predictor = new StartTimePredictor();
   private placementSequence = 0;
   /** Tasks enqueued since the last pass; a pass with nothing else changed considers only these. */
   private fresh: T[] = [];
   /** Capacity may have changed since the last pass: consider every queued task. */
   private fullPass = true;
-  /** The queue's shift counter at the last position notification. */
-  private notifiedShifts = 0;
-  private readonly notifiedAt = new Map<string, number>();
-  /** Queued tasks and their max_tokens per model, kept with every enqueue and removal. */
-  private readonly queuedByModel = new Map<string, { count: number; tokens: number }>();
   /** Until then (after a restart), "no node holds the model" means "not re-registered yet": wait. */
   private holdUntil = 0;
   private pumpScheduled = false;
@@ -68,7 +62,7 @@ export class Scheduler<T extends SchedulableTask> {
 
   constructor(private readonly deps: SchedulerDeps<T>) {
     const cfg = deps.config();
-    this.queue = new AdmissionQueue<T>(cfg.admission_capacity, cfg.admission_policy);
+    this.queue = new WaitingLine<T>(cfg.admission_capacity, cfg.admission_policy);
     this.now = deps.now ?? Date.now;
     // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
     deps.registry.on("changed", (_nodeId, change) => {
@@ -101,11 +95,7 @@ export class Scheduler<T extends SchedulableTask> {
     if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
     if (!result.accepted) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
     else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
-    if (result.accepted) {
-      this.fresh.push(task);
-      this.countQueued(task, +1);
-      if (result.dropped !== null) this.forget(result.dropped);
-    }
+    if (result.accepted) this.fresh.push(task);
     this.updateQueueGauge();
     return result;
   }
@@ -119,7 +109,6 @@ export class Scheduler<T extends SchedulableTask> {
     this.holdUntil = Math.max(this.holdUntil, this.now() + graceMs);
     const position = this.queue.append(task);
     this.fresh.push(task);
-    this.countQueued(task, +1);
     this.updateQueueGauge();
     return position;
   }
@@ -179,9 +168,7 @@ export class Scheduler<T extends SchedulableTask> {
 
   /** Predicted start of a task that just joined the tail of the queue. */
   predictStartMs(task: T): number {
-    const totals = this.queuedByModel.get(task.model.sha256);
-    const ahead = totals === undefined ? { count: 0, tokens: 0 } : { count: totals.count - 1, tokens: totals.tokens - task.generation.max_tokens };
-    return this.predictor.predictTail(task, ahead, this.runningTasks(), this.candidates());
+    return this.predictor.predictTail(task, this.queue.aheadOfTail(task), this.runningTasks(), this.candidates());
   }
 
   /** A completed task's decode speed, for later predictions. */
@@ -204,7 +191,6 @@ export class Scheduler<T extends SchedulableTask> {
     const retryAfter = this.deps.config().retry_after_ms;
     // One clear, not a removal per task: failing 10,000 queued tasks stays linear.
     for (const task of this.queue.clear()) {
-      this.forget(task);
       this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
     }
     this.updateQueueGauge();
@@ -267,7 +253,7 @@ export class Scheduler<T extends SchedulableTask> {
         }
       }
       this.updateQueueGauge();
-      if (this.queue.shifts !== this.notifiedShifts) this.notifyQueuePositions(candidates);
+      if (this.queue.positionsChanged()) this.notifyQueuePositions(candidates);
     } finally {
       this.pumping = false;
     }
@@ -314,33 +300,13 @@ export class Scheduler<T extends SchedulableTask> {
     this.deps.hooks.failed(task, { code: outcome.code, message: outcome.message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
   }
 
-  /** Takes a task out of the queue with its bookkeeping; false when it was not queued. */
   private dequeue(task: T): boolean {
-    if (this.queue.remove(task.task_id) === null) return false;
-    this.forget(task);
-    return true;
+    return this.queue.remove(task);
   }
 
   private requeueFront(task: T): void {
     this.queue.requeueFront(task);
-    this.countQueued(task, +1);
     this.fullPass = true;
-  }
-
-  /** Drops per-task bookkeeping of a task that left the queue. */
-  private forget(task: T): void {
-    this.countQueued(task, -1);
-    this.notifiedPosition.delete(task.task_id);
-    this.notifiedAt.delete(task.task_id);
-  }
-
-  private countQueued(task: T, delta: 1 | -1): void {
-    const sha = task.model.sha256;
-    const totals = this.queuedByModel.get(sha) ?? { count: 0, tokens: 0 };
-    totals.count += delta;
-    totals.tokens += delta * task.generation.max_tokens;
-    if (totals.count <= 0) this.queuedByModel.delete(sha);
-    else this.queuedByModel.set(sha, totals);
   }
 
   private onNodeLost(nodeId: string, reason: string): void {
@@ -388,27 +354,12 @@ export class Scheduler<T extends SchedulableTask> {
 
   /**
    * Queued tasks learn their new position when it changes (a `metrics` event with queue_position and
-   * predicted_start_ms), in one pass with predictions computed incrementally. A task far back in a
-   * long queue hears at most once a second, so a moving queue does not flood streams or memory.
+   * predicted_start_ms); predictions for the whole queue are computed in one pass.
    */
   private notifyQueuePositions(candidates: PlacementCandidate[]): void {
-    this.notifiedShifts = this.queue.shifts;
-    const depth = this.queue.depth;
-    const queued = this.queue.items();
-    const now = this.now();
-    const predictions = this.predictor.predictQueue(queued, this.runningTasks(), candidates);
-    queued.forEach((task, i) => {
-      const position = this.queue.positionOf(task.task_id);
-      if (this.notifiedPosition.get(task.task_id) === position) return;
-      if (this.notifiedPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
-        if (position >= NOTIFY_EVERY_CHANGE_BELOW && now - (this.notifiedAt.get(task.task_id) ?? 0) < NOTIFY_INTERVAL_MS) {
-          this.notifiedShifts = -1; // tell it later
-          return;
-        }
-        this.deps.hooks.waiting(task, position, predictions[i] ?? 0, depth);
-        this.notifiedAt.set(task.task_id, now);
-      }
-      this.notifiedPosition.set(task.task_id, position);
-    });
+    const due = this.queue.positionsToTell(this.now());
+    if (due.length === 0) return;
+    const predictions = this.predictor.predictQueue(this.queue.items(), this.runningTasks(), candidates);
+    for (const { task, index, position } of due) this.deps.hooks.waiting(task, position, predictions[index] ?? 0, this.queue.depth);
   }
 }

@@ -9,6 +9,7 @@ import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { SessionStore } from "../scheduling/session-store.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
+import { newTask } from "./new-task.js";
 import type { Task, TaskApi, TaskGeneration } from "./task.js";
 
 export interface AdmissionDeps {
@@ -72,7 +73,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
 
   const now = Date.now();
   const placement = input.placement ?? { mode: "auto" as const, allow_fallback: true };
-  const task: Task = {
+  const task: Task = newTask({
     task_id: taskId,
     session_id: sessionId,
     api: input.api,
@@ -94,25 +95,8 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     },
     deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
     idempotency_key: input.idempotency_key ?? null,
-    state: "queued",
     enqueued_at_ms: now,
-    started_at_ms: null,
-    first_token_at_ms: null,
-    finished_at_ms: null,
-    queue_position_at_admission: 0,
-    predicted_start_ms: 0,
-    node_id: null,
-    pool_id: null,
-    attempted_nodes: [],
-    decision: null,
-    tokens_in: null,
-    tokens_out: 0,
-    stop_reason: null,
-    error: null,
-    events: [],
-    subscribers: new Set(),
-    cancel_requested: false,
-  };
+  });
 
   // Can any pool ever serve it (given free slots)? Busy slots only mean waiting in the queue.
   const feasibility = ctx.tasks.preview(task, true);

@@ -3,6 +3,7 @@ import { GenerationSchema } from "../../../src-shared/tasks/generation.js";
 import { PlacementOverridesSchema } from "../../../src-shared/tasks/placement.js";
 import { EngineSchema, PrioritySchema, WorkloadSchema } from "../../../src-shared/tasks/task-request.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
+import { newTask } from "./new-task.js";
 import { TASK_APIS, type Task } from "./task.js";
 
 // What the journal keeps of an accepted task so that a restart can queue it again exactly as it
@@ -63,7 +64,7 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
   const parsed = StoredTaskSchema.safeParse(raw);
   if (!parsed.success) return null;
   const s = parsed.data;
-  return {
+  return newTask({
     task_id: row.task_id,
     session_id: row.session_id,
     api: s.api,
@@ -76,23 +77,6 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
     placement: s.placement,
     deadline_at_ms: s.deadline_at_ms,
     idempotency_key: row.idempotency_key,
-    state: "queued",
     enqueued_at_ms: row.accepted_at_ms,
-    started_at_ms: null,
-    first_token_at_ms: null,
-    finished_at_ms: null,
-    queue_position_at_admission: 0,
-    predicted_start_ms: 0,
-    node_id: null,
-    pool_id: null,
-    attempted_nodes: [],
-    decision: null,
-    tokens_in: null,
-    tokens_out: 0,
-    stop_reason: null,
-    error: null,
-    events: [],
-    subscribers: new Set(),
-    cancel_requested: false,
-  };
+  });
 }

@@ -56,6 +56,8 @@ export type EnqueueOutcome = { accepted: true; position: number; predicted_start
  * The task room's facade: what HTTP handlers and the dashboard feed call. It owns every accepted
  * task from admission to its one terminal event; the scheduler reports each step back through the
  * hooks below, which are the task's state machine (queued → dispatching → running → terminal).
+ * (About 350 lines: the facade and the hooks are one state machine; the terminal step, the table,
+ * admission and journal records are in files of their own.)
  */
 export class TaskService extends EventEmitter<TaskServiceEvents> implements SchedulerHooks<Task> {
   readonly scheduler: Scheduler<Task>;
