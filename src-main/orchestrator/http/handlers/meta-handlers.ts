@@ -6,6 +6,12 @@ export function metaHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     getHealth: ({ res }) => {
       res.json({ status: "ok", version: ctx.meta.version });
     },
+    getReady: ({ res }) => {
+      const readiness = ctx.meta.readiness();
+      // Load balancers and start scripts poll; tell them when it is worth asking again.
+      if (!readiness.ready) res.setHeader("Retry-After", "1");
+      res.status(readiness.ready ? 200 : 503).json(readiness);
+    },
     getMetrics: async ({ res }) => {
       res.setHeader("Content-Type", ctx.meta.metricsContentType());
       res.end(await ctx.meta.metricsText());
