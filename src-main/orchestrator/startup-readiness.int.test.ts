@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { ReadinessResponseSchema } from "../../src-shared/meta/readiness.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { testModelName } from "../../test-support/models.js";
@@ -16,7 +17,8 @@ let worker: WorkerProcess | undefined;
 
 const readiness = async () => {
   const res = await fetch(`${orch.url}/ready`);
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: ReadinessResponseSchema.parse(await res.json()) };
+  const json: unknown = await res.json();
+  return res.status === 200 ? { status: 200, body: ReadinessResponseSchema.parse(json) } : { status: res.status, retryAfter: res.headers.get("retry-after"), error: ErrorEnvelopeSchema.parse(json) };
 };
 const pools = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.flatMap((n) => n.pools);
 
@@ -35,7 +37,7 @@ describe("start-up readiness against a real worker", () => {
     const r = await readiness();
     expect(r.status).toBe(503);
     expect(r.retryAfter).toBe("1");
-    expect(r.body).toEqual({ ready: false, nodes_online: 0, pools_total: 0, pools_ready: 0, reason: "no worker node is online yet" });
+    expect(r.error).toMatchObject({ code: "POOL_UNAVAILABLE", message: "not ready: no worker node is online yet", details: { nodes_online: 0, pools_total: 0, pools_ready: 0 } });
   });
 
   it("a request for a model whose pool is loading waits and is served; /ready turns 200", async () => {
@@ -51,7 +53,7 @@ describe("start-up readiness against a real worker", () => {
     if (!seen.ready) {
       // The request above went out while the pool was loading (the case this test is about).
       expect(during.status).toBe(503);
-      expect(during.body.reason).toContain("none ready yet");
+      expect(during.error?.message).toContain("none ready yet");
     } else {
       console.log("startup-readiness: the pool was ready at registration; the loading window was not observed");
     }
@@ -59,7 +61,6 @@ describe("start-up readiness against a real worker", () => {
       const r = await readiness();
       return r.status === 200 ? r : undefined;
     });
-    expect(after.body).toMatchObject({ ready: true, nodes_online: 1, pools_total: 1, pools_ready: 1 });
-    expect(after.body.reason).toBeUndefined();
+    expect(after.body).toEqual({ ready: true, nodes_online: 1, pools_total: 1, pools_ready: 1 });
   });
 });

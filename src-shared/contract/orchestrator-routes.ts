@@ -42,7 +42,7 @@ const noContent = { description: "Done; no body." };
 export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   // Meta
   { method: "get", path: "/health", operationId: "getHealth", summary: "Liveness; open without token", tag: "meta", auth: false, responses: { 200: ok("Alive", OrchestratorHealthResponseSchema) } },
-  { method: "get", path: "/ready", operationId: "getReady", summary: "Readiness: at least one pool can serve; open without token", tag: "meta", auth: false, responses: { 200: ok("Ready", ReadinessResponseSchema), 503: ok("Not ready yet, with the reason", ReadinessResponseSchema) } },
+  { method: "get", path: "/ready", operationId: "getReady", summary: "Readiness: at least one pool can serve; open without token", tag: "meta", auth: false, responses: { 200: ok("Ready", ReadinessResponseSchema) }, errors: [503] },
   { method: "get", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics (token required unless configured public)", tag: "meta", auth: true, responses: { 200: { description: "Prometheus text exposition", content: { [PROMETHEUS_MEDIA_TYPE]: null } } } },
   { method: "get", path: "/openapi.json", operationId: "getOpenApi", summary: "This OpenAPI document", tag: "meta", auth: true, responses: { 200: { description: "OpenAPI 3.1 document", content: { [JSON_MEDIA_TYPE]: null } } } },
   { method: "get", path: "/v2/meta/capabilities", operationId: "getCapabilities", summary: "Engines, limits and API version", tag: "meta", auth: true, responses: { 200: ok("Capabilities", CapabilitiesResponseSchema) } },

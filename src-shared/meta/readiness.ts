@@ -1,13 +1,18 @@
 import { z } from "zod";
 
-/** GET /ready on the orchestrator (open): 200 when at least one pool can serve, else 503 saying why. */
-export const ReadinessResponseSchema = z.object({
-  ready: z.boolean(),
-  /** Online nodes and their pools; a loading pool counts in pools_total, not pools_ready. */
+/** What readiness counts: Online nodes and their pools (a loading pool is in pools_total, not pools_ready). */
+export const ReadinessCountsSchema = z.object({
   nodes_online: z.int().min(0),
   pools_total: z.int().min(0),
   pools_ready: z.int().min(0),
-  /** Why not ready (absent when ready). */
-  reason: z.string().optional(),
+});
+export type ReadinessCounts = z.infer<typeof ReadinessCountsSchema>;
+
+/**
+ * GET /ready on the orchestrator (open): 200 with this body when at least one pool can serve; else
+ * 503 POOL_UNAVAILABLE whose message says why and whose details carry the same counts.
+ */
+export const ReadinessResponseSchema = ReadinessCountsSchema.extend({
+  ready: z.literal(true),
 });
 export type ReadinessResponse = z.infer<typeof ReadinessResponseSchema>;

@@ -1,5 +1,9 @@
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
+
+/** How soon a not-ready orchestrator is worth asking again. */
+const READY_RETRY_MS = 1000;
 
 export function metaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {
@@ -7,10 +11,10 @@ export function metaHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       res.json({ status: "ok", version: ctx.meta.version });
     },
     getReady: ({ res }) => {
-      const readiness = ctx.meta.readiness();
-      // Load balancers and start scripts poll; tell them when it is worth asking again.
-      if (!readiness.ready) res.setHeader("Retry-After", "1");
-      res.status(readiness.ready ? 200 : 503).json(readiness);
+      const { counts, reason } = ctx.meta.readiness();
+      // Load balancers and start scripts poll: Retry-After tells them when asking again is worth it.
+      if (reason !== null) throw new OrchError("POOL_UNAVAILABLE", `not ready: ${reason}`, { retriable: true, retry_after_ms: READY_RETRY_MS, details: counts });
+      res.json({ ready: true, ...counts });
     },
     getMetrics: async ({ res }) => {
       res.setHeader("Content-Type", ctx.meta.metricsContentType());
