@@ -12,6 +12,7 @@ import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-rout
 import { requiredScopes } from "../../src-shared/contract/route-scopes.js";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
+import { corsPolicy } from "../../src-node/cors-policy.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type ServerLimits } from "../../src-node/http-server.js";
 import { LogRateLimiter } from "../../src-node/log-rate-limiter.js";
@@ -245,7 +246,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     authenticator,
     logger,
     serverName: "orchestrator",
-    guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins })],
+    guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins }), corsPolicy({ allowedOrigins: () => config.allowed_origins })],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     requiredScopes,
     authFailures: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits }),

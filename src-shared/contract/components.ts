@@ -8,6 +8,7 @@ import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntry
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { MetricsChartSchema, MetricsHistoryResponseSchema, MetricsSeriesSchema } from "../dashboard/metrics-history.js";
 import { GpuTelemetrySchema, HostTelemetrySchema } from "../nodes/host-telemetry.js";
+import { ReadinessResponseSchema } from "../meta/readiness.js";
 import { CapabilitiesResponseSchema, EngineCapabilitySchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
 import { LoadedModelSchema, ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { GpuInfoSchema, NodeCapabilitiesSchema } from "../nodes/gpu-capabilities.js";
@@ -172,6 +173,7 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   EngineCapability: EngineCapabilitySchema,
   VersionResponse: VersionResponseSchema,
   OrchestratorHealthResponse: OrchestratorHealthResponseSchema,
+  ReadinessResponse: ReadinessResponseSchema,
 
   OpenAiModel: OpenAiModelSchema,
   OpenAiModelList: OpenAiModelListSchema,

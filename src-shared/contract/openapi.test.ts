@@ -78,9 +78,9 @@ describe("orchestrator document", () => {
     }
   });
 
-  it("leaves only /health open and documents 429 backpressure headers", () => {
+  it("leaves only /health and /ready open and documents 429 backpressure headers", () => {
     const open = ORCHESTRATOR_ROUTES.filter((r) => !r.auth).map((r) => r.path);
-    expect(open).toEqual(["/health"]);
+    expect(open).toEqual(["/health", "/ready"]);
     const tooMany = (doc.paths["/v2/tasks"]?.["post"]?.["responses"] as Record<string, { headers: Record<string, unknown> }>)["429"];
     expect(Object.keys(tooMany?.headers ?? {})).toEqual(["X-Correlation-Id", "Retry-After", "X-Backoff-Ms"]);
   });

@@ -4,6 +4,7 @@ import { CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
 import { CatalogEntrySchema, CatalogModelV2Schema, CatalogStateRequestSchema } from "../catalog/catalog-model.js";
 import { CatalogModelViewListSchema, CatalogModelViewSchema } from "../catalog/catalog-view.js";
 import { CapabilitiesResponseSchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
+import { ReadinessResponseSchema } from "../meta/readiness.js";
 import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
 import { NodeListResponseSchema } from "../nodes/node-info.js";
 import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/node-registration.js";
@@ -41,6 +42,7 @@ const noContent = { description: "Done; no body." };
 export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   // Meta
   { method: "get", path: "/health", operationId: "getHealth", summary: "Liveness; open without token", tag: "meta", auth: false, responses: { 200: ok("Alive", OrchestratorHealthResponseSchema) } },
+  { method: "get", path: "/ready", operationId: "getReady", summary: "Readiness: at least one pool can serve; open without token", tag: "meta", auth: false, responses: { 200: ok("Ready", ReadinessResponseSchema) }, errors: [503] },
   { method: "get", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics (token required unless configured public)", tag: "meta", auth: true, responses: { 200: { description: "Prometheus text exposition", content: { [PROMETHEUS_MEDIA_TYPE]: null } } } },
   { method: "get", path: "/openapi.json", operationId: "getOpenApi", summary: "This OpenAPI document", tag: "meta", auth: true, responses: { 200: { description: "OpenAPI 3.1 document", content: { [JSON_MEDIA_TYPE]: null } } } },
   { method: "get", path: "/v2/meta/capabilities", operationId: "getCapabilities", summary: "Engines, limits and API version", tag: "meta", auth: true, responses: { 200: ok("Capabilities", CapabilitiesResponseSchema) } },

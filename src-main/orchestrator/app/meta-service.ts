@@ -8,6 +8,7 @@ import { buildMetricsHistory } from "../metrics/history-view.js";
 import type { NodeTelemetry } from "../metrics/node-telemetry.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRecord } from "../registry/node-record.js";
+import type { ReadinessCounts } from "../../../src-shared/meta/readiness.js";
 
 export interface MetaServiceDeps {
   version: string;
@@ -48,6 +49,17 @@ export class MetaService {
 
   versionInfo() {
     return { api_version: API_VERSION, version: this.deps.version, build_commit: process.env.LLORCH_BUILD_COMMIT ?? null, build_time: process.env.LLORCH_BUILD_TIME ?? null };
+  }
+
+  /** Whether a request could be served now (a ready, non-draining pool on an Online node); the reason when not. */
+  readiness(): { counts: ReadinessCounts; reason: string | null } {
+    const nodes = this.deps.onlineNodes();
+    const pools = nodes.flatMap((n) => n.pools);
+    const ready = pools.filter((p) => p.ready && !p.draining).length;
+    const counts = { nodes_online: nodes.length, pools_total: pools.length, pools_ready: ready };
+    if (ready > 0) return { counts, reason: null };
+    const reason = nodes.length === 0 ? "no worker node is online yet" : pools.length === 0 ? `${nodes.length} node(s) online, but they serve no pools` : `${pools.length} pool(s) registered, none ready yet (loading or draining)`;
+    return { counts, reason };
   }
 
   /** The Metrics view's history for a time range (and one node's own charts). */

@@ -9,6 +9,8 @@ export interface PlacementCandidate {
   /** Why the node is not schedulable (status, drain), for the explanation. */
   node_state: string;
   ready: boolean;
+  /** Not ready yet but coming up: starting its engine, no error, not draining (admission lets tasks wait for it). */
+  loading?: boolean | undefined;
   draining: boolean;
   slots_total: number;
   /** Free slots after the orchestrator's own in-flight dispatches. */

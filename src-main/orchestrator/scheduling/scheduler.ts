@@ -160,9 +160,12 @@ export class Scheduler<T extends SchedulableTask> {
     return this.inflight.get(poolId) ?? 0;
   }
 
-  /** Placement against the current registry without side effects (admission's feasibility check). */
-  preview(task: T, ignoreBusySlots: boolean): PlacementDecision {
-    const candidates = this.candidates().map((c) => (ignoreBusySlots ? { ...c, slots_free: Math.max(1, c.slots_total) } : c));
+  /**
+   * Placement against the current registry without side effects (admission's feasibility check).
+   * `ignoreWaits`: busy slots and loading pools count as available, since both only mean waiting in the queue.
+   */
+  preview(task: T, ignoreWaits: boolean): PlacementDecision {
+    const candidates = this.candidates().map((c) => (ignoreWaits ? { ...c, slots_free: Math.max(1, c.slots_total), ready: c.ready || c.loading === true } : c));
     return placeTask(this.placementRequest(task), candidates, this.policy());
   }
 

@@ -16,7 +16,7 @@ export interface AdmissionDeps {
   config: () => OrchestratorConfig;
   tasks: {
     exists(taskId: string): boolean;
-    preview(task: Task, ignoreBusySlots: boolean): PlacementDecision;
+    preview(task: Task, ignoreWaits: boolean): PlacementDecision;
     enqueue(task: Task): { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
   };
   sessions: SessionStore;
@@ -98,7 +98,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     enqueued_at_ms: now,
   });
 
-  // Can any pool ever serve it (given free slots)? Busy slots only mean waiting in the queue.
+  // Can any pool ever serve it? Busy slots and pools still loading (start-up) only mean waiting in the queue.
   const feasibility = ctx.tasks.preview(task, true);
   if (feasibility.outcome === "no_capacity") {
     ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
