@@ -1,11 +1,12 @@
 // A TCP proxy on 127.0.0.1 between the orchestrator and one worker, whose behaviour a fault test
 // switches at run time: pass, added latency, black hole (a partition: nothing moves either way,
-// sockets stay open, TCP backpressure holds the bytes until it heals), connection reset (RST on
-// every open connection and on new ones) and byte corruption.
+// sockets stay open, TCP backpressure holds the bytes until it heals), mute (a one-way partition:
+// orchestrator → worker bytes still flow, worker → orchestrator bytes are held), connection reset
+// (RST on every open connection and on new ones) and byte corruption.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import type { Prng } from "../../scripts/gguf/prng.js";
 
-export type NetworkFault = { kind: "pass" } | { kind: "latency"; ms: number } | { kind: "blackhole" } | { kind: "reset" } | { kind: "corrupt"; probability: number };
+export type NetworkFault = { kind: "pass" } | { kind: "latency"; ms: number } | { kind: "blackhole" } | { kind: "mute" } | { kind: "reset" } | { kind: "corrupt"; probability: number };
 
 export interface FaultProxy {
   /** The address to advertise instead of the worker's own. */
@@ -23,11 +24,17 @@ export async function startFaultProxy(rng: Prng): Promise<FaultProxy> {
   const waiting: Socket[] = [];
   const pairs = new Set<[Socket, Socket]>();
 
-  /** Applies the current fault to bytes flowing one way. */
-  const pipe = (from: Socket, to: Socket): void => {
+  /** Applies the current fault to bytes flowing one way (`fromWorker`: worker → orchestrator). */
+  const pipe = (from: Socket, to: Socket, fromWorker: boolean): void => {
     from.on("data", (chunk: Buffer) => {
       const current = fault;
       if (current.kind === "reset") return from.resetAndDestroy();
+      if (current.kind === "mute" && fromWorker) {
+        // Held, not dropped: the bytes go on when the fault heals.
+        from.pause();
+        from.unshift(chunk);
+        return;
+      }
       let out = chunk;
       if (current.kind === "corrupt" && rng() < current.probability) {
         out = Buffer.from(chunk);
@@ -55,8 +62,9 @@ export async function startFaultProxy(rng: Prng): Promise<FaultProxy> {
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     upstream.on("close", () => pairs.delete(pair));
-    pipe(client, upstream);
-    pipe(upstream, client);
+    pipe(client, upstream, false);
+    pipe(upstream, client, true);
+    if (fault.kind === "mute") upstream.pause();
   };
 
   const server: Server = createServer((client) => {
@@ -77,11 +85,11 @@ export async function startFaultProxy(rng: Prng): Promise<FaultProxy> {
     },
     set(next) {
       fault = next;
-      for (const pair of pairs) {
-        for (const socket of pair) {
-          if (next.kind === "blackhole") socket.pause();
-          else socket.resume();
-        }
+      for (const [client, upstream] of pairs) {
+        if (next.kind === "blackhole") client.pause();
+        else client.resume();
+        if (next.kind === "blackhole" || next.kind === "mute") upstream.pause();
+        else upstream.resume();
       }
       if (next.kind !== "blackhole" && target !== undefined) for (const client of waiting.splice(0)) connect(client);
       if (next.kind !== "reset") return;

@@ -2,6 +2,7 @@ import type { Response } from "express";
 import { openSse, type SseWriter } from "../../src-node/sse-writer.js";
 import { encodeSseEvent } from "../../src-shared/streaming/sse-codec.js";
 import type { SseEmbeddingData, SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
+import { WORKER_TASK_KEEP_ALIVE_MS } from "../../src-shared/worker-api/task-stream-keep-alive.js";
 import type { TaskEndData, TaskEventSink, TokenExtra } from "../pools/serving-pool.js";
 
 /**
@@ -9,6 +10,8 @@ import type { TaskEndData, TaskEventSink, TokenExtra } from "../pools/serving-po
  * it happens; the order started → (token | metrics)* → end | error is enforced here, whatever the
  * pool does, and the response ends right after the terminal event. The response is opened on the
  * first event, so a refusal before it can still be a JSON error.
+ * While open it carries a keep-alive comment every second, so the orchestrator can tell a silent
+ * path (it gives up after `worker_stream_idle_ms`) from a slow task.
  */
 export class SseTaskStream implements TaskEventSink {
   private writer: SseWriter | undefined;
@@ -67,7 +70,7 @@ export class SseTaskStream implements TaskEventSink {
   }
 
   private write(event: SseEvent): void {
-    this.writer ??= openSse(this.res);
+    this.writer ??= openSse(this.res, {}, { keepAliveMs: WORKER_TASK_KEEP_ALIVE_MS });
     this.writer.write(encodeSseEvent(event));
   }
 

@@ -101,6 +101,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
 
   /** The task an Idempotency-Key was first used for: in memory, or only in the journal (its id). */
   forIdempotencyKey(key: string): { task: Task } | { task_id: string } | null {
+    const inMemory = this.table.forKey(key);
+    if (inMemory !== undefined) return { task: inMemory };
     const taskId = this.deps.journal.taskForIdempotencyKey(key);
     if (taskId === null) return null;
     const task = this.table.get(taskId);

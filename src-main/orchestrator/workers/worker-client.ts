@@ -3,6 +3,7 @@ import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
+import { IdleAbort } from "./idle-abort.js";
 
 /** Why an upstream stream ended without a terminal event, or never started. */
 export type UpstreamFailure =
@@ -25,33 +26,40 @@ export class WorkerClient {
 
   /**
    * Streams a task's events from the worker. Yields validated events until the worker's terminal
-   * event; throws UpstreamError when the request is refused or the connection breaks first.
+   * event; throws UpstreamError when the request is refused, the connection breaks first, or no
+   * byte (event or keep-alive) arrives for `idleMs`.
    */
-  async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal): AsyncGenerator<SseEvent> {
-    let res: Response;
+  async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number): AsyncGenerator<SseEvent> {
+    const idle = new IdleAbort(idleMs, signal);
+    const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${errorText(err)}` });
     try {
-      res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream" },
-        body: JSON.stringify(body),
-        signal,
-      });
-    } catch (err) {
-      throw new UpstreamError({ kind: "connection", message: `cannot reach worker: ${errorText(err)}` });
-    }
-    if (!res.ok || res.body === null) {
-      throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
-    }
-    try {
-      for await (const event of readSseEvents(res.body)) {
-        yield event;
-        if (event.event === "end" || event.event === "error") return;
+      let res: Response;
+      try {
+        res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify(body),
+          signal: idle.signal,
+        });
+      } catch (err) {
+        throw broke("cannot reach worker", err);
       }
-    } catch (err) {
-      if (err instanceof SseProtocolError) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` });
-      throw new UpstreamError({ kind: "connection", message: `worker stream broke: ${errorText(err)}` });
+      if (!res.ok || res.body === null) {
+        throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
+      }
+      try {
+        for await (const event of readSseEvents(res.body, { onChunk: () => idle.touch() })) {
+          yield event;
+          if (event.event === "end" || event.event === "error") return;
+        }
+      } catch (err) {
+        if (err instanceof SseProtocolError) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` });
+        throw broke("worker stream broke", err);
+      }
+      throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });
+    } finally {
+      idle.stop();
     }
-    throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });
   }
 
   async cancel(taskId: string): Promise<void> {

@@ -23,6 +23,8 @@ export interface WorkerStreamTarget {
   client: WorkerClient;
   node_id: string;
   pool_id: string;
+  /** Silence (no event, no keep-alive) after which the attempt fails as WORKER_RESET. */
+  idle_ms: number;
   /** Called when the connection itself broke (the node becomes Suspect at once). */
   onConnectionLost(message: string): void;
 }
@@ -34,7 +36,7 @@ export interface WorkerStreamTarget {
  */
 export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerInferRequest, signal: AbortSignal, sink: WorkerStreamSink): Promise<WorkerStreamOutcome> {
   try {
-    for await (const event of target.client.infer(target.pool_id, body, signal)) {
+    for await (const event of target.client.infer(target.pool_id, body, signal, target.idle_ms)) {
       if (sink.closed()) return { kind: "closed" };
       if (event.event === "end") return { kind: "end", data: event.data };
       if (event.event === "error") {

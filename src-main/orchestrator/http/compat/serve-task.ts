@@ -8,6 +8,7 @@ import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { sendError } from "../../../../src-node/error-sender.js";
 import type { RouteContext } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
+import { admitOnce } from "./admit-once.js";
 import { openNdjson } from "./ndjson-writer.js";
 import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
 
@@ -28,15 +29,18 @@ export function respondWith(renderers: { stream: StreamRenderer; body: BodyRende
  */
 export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, respond: (task: Task) => SurfaceResponse, errorStyle: ErrorStyle): Task {
   const { res } = rc;
-  const task = ctx.tasks.admit(input);
+  const { task, replayed } = admitOnce(ctx, rc, input);
   // Lets a client cancel (POST /v2/tasks/{id}/cancel) or inspect the task before the first token.
   res.setHeader("X-Task-Id", task.task_id);
   const surface = respond(task);
   let finished = false;
+  let unfollow = () => {};
   res.on("close", () => {
     if (finished) return;
     finished = true;
-    ctx.tasks.cancel(task.task_id, "disconnect");
+    unfollow();
+    // An Idempotency-Key announces a retry: the task keeps running for it. A replay only ever observes.
+    if (!replayed && task.idempotency_key === null) ctx.tasks.cancel(task.task_id, "disconnect");
   });
 
   const stream = "stream" in surface ? surface.stream : null;
@@ -47,7 +51,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   if (stream !== null) write(stream.open());
 
   const output = new TaskOutput();
-  ctx.tasks.follow(task, (event: SseEvent) => {
+  unfollow = ctx.tasks.follow(task, (event: SseEvent) => {
     if (finished) return;
     if (event.event === "token") {
       output.add(event.data);

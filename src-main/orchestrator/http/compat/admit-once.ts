@@ -1,0 +1,30 @@
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
+import type { RouteContext } from "../../../../src-node/route-context.js";
+import type { AdmissionInput } from "../../tasks/admit-task.js";
+import type { Task } from "../../tasks/task.js";
+import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { idempotencyKeyOf } from "../idempotency-key.js";
+
+/** The task a compatible request is answered from, and whether it was admitted by this request. */
+export interface AdmittedOnce {
+  task: Task;
+  /** True when an earlier request with the same Idempotency-Key started it: this one only follows. */
+  replayed: boolean;
+}
+
+/**
+ * Admits the request, or, for a retry with an Idempotency-Key already used by the same credential,
+ * returns the earlier task so it runs once. A task that has left memory cannot be replayed (its
+ * events are not journaled): 409 rather than a second generation.
+ */
+export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
+  const key = idempotencyKeyOf(rc.req, rc.identity);
+  if (key === undefined) return { task: ctx.tasks.admit(input), replayed: false };
+  const earlier = ctx.tasks.forIdempotencyKey(key);
+  if (earlier === null) return { task: ctx.tasks.admit({ ...input, idempotency_key: key }), replayed: false };
+  if ("task" in earlier) {
+    rc.res.setHeader("Idempotent-Replayed", "true");
+    return { task: earlier.task, replayed: true };
+  }
+  throw new OrchError("CONFLICT", `this Idempotency-Key was used for task ${earlier.task_id}, which has finished and whose result is no longer available; send a new key to run the request again`);
+}

@@ -1,0 +1,94 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { TaskListResponseSchema } from "../../src-shared/tasks/task-status.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// Idempotency-Key on the compatible surfaces: a retry follows the first task instead of running a second one.
+const TINY = testModelName("tiny");
+let cluster: CompatCluster;
+let client: OpenAI;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-idem", ["tiny"]);
+  client = new OpenAI({ baseURL: `${cluster.orch.url}/v1`, apiKey: cluster.orch.token, maxRetries: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const taskIds = async (): Promise<string[]> => TaskListResponseSchema.parse(await (await cluster.orch.api("/v2/tasks")).json()).tasks.map((t) => t.task_id);
+const post = (path: string, body: unknown, key: string) => cluster.orch.api(path, { method: "POST", body: JSON.stringify(body), headers: { "idempotency-key": key } });
+const chat = { model: TINY, messages: [{ role: "user" as const, content: "Count to twenty" }], max_tokens: 24 };
+
+async function streamText(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+  return text;
+}
+
+describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
+  it("two OpenAI chat requests with one key (the official client, header per request: its idempotencyKey option is a no-op for OpenAI): one task, identical outputs", async () => {
+    const before = await taskIds();
+    const [a, b] = await Promise.all([
+      client.chat.completions.create(chat, { headers: { "Idempotency-Key": "chat-1" } }).withResponse(),
+      client.chat.completions.create(chat, { headers: { "Idempotency-Key": "chat-1" } }).withResponse(),
+    ]);
+    expect(a.data.choices[0]?.message.content).toBe(b.data.choices[0]?.message.content);
+    expect(a.data.usage?.completion_tokens).toBe(24);
+    expect(a.response.headers.get("x-task-id")).toBe(b.response.headers.get("x-task-id"));
+    const added = (await taskIds()).filter((id) => !before.includes(id));
+    expect(added).toEqual([a.response.headers.get("x-task-id")]);
+    // A later retry, after the task finished, replays it too.
+    const c = await client.chat.completions.create(chat, { headers: { "Idempotency-Key": "chat-1" } }).withResponse();
+    expect(c.response.headers.get("idempotent-replayed")).toBe("true");
+    expect(c.data.choices[0]?.message.content).toBe(a.data.choices[0]?.message.content);
+    expect((await taskIds()).length).toBe(before.length + 1);
+  });
+
+  it("a streamed retry after the first client hung up mid-stream gets the whole output of the one task", async () => {
+    const before = await taskIds();
+    const abort = new AbortController();
+    const first = await client.chat.completions.create({ ...chat, max_tokens: 60, stream: true }, { headers: { "Idempotency-Key": "stream-1" }, signal: abort.signal });
+    for await (const chunk of first) if ((chunk.choices[0]?.delta.content ?? "") !== "") break; // hangs up after the first token
+    abort.abort();
+    const retry = await streamText(await client.chat.completions.create({ ...chat, max_tokens: 60, stream: true }, { headers: { "Idempotency-Key": "stream-1" } }));
+    const again = await client.chat.completions.create({ ...chat, max_tokens: 60 }, { headers: { "Idempotency-Key": "stream-1" } });
+    expect(retry.length).toBeGreaterThan(0);
+    expect(again.choices[0]?.message.content).toBe(retry);
+    expect(again.usage?.completion_tokens).toBe(60);
+    expect((await taskIds()).length).toBe(before.length + 1);
+  });
+
+  it("the key belongs to the credential, not to the surface: a completions request with the chat's key gets the chat's task", async () => {
+    const before = await taskIds();
+    const res = await post("/v1/completions", { model: TINY, prompt: "hi", max_tokens: 2 }, "chat-1");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("idempotent-replayed")).toBe("true");
+    expect((await taskIds()).length).toBe(before.length);
+  });
+
+  it("Anthropic messages and Ollama generate: one task per key, identical outputs", async () => {
+    const before = await taskIds();
+    const anthropic = { model: TINY, max_tokens: 8, messages: [{ role: "user", content: "Say hello" }] };
+    const [m1, m2] = await Promise.all([post("/v1/messages", anthropic, "msg-1"), post("/v1/messages", anthropic, "msg-1")]);
+    const [b1, b2] = [(await m1.json()) as { content: unknown; id: string }, (await m2.json()) as { content: unknown; id: string }];
+    expect(b1.content).toEqual(b2.content);
+    const ollama = { model: TINY, prompt: "Say hello", stream: false, options: { num_predict: 8 } };
+    const o1 = (await (await post("/api/generate", ollama, "gen-1")).json()) as { response: string };
+    const o2 = (await (await post("/api/generate", ollama, "gen-1")).json()) as { response: string };
+    expect(o2.response).toBe(o1.response);
+    expect((await taskIds()).length).toBe(before.length + 2);
+  });
+
+  it("a key whose task has left memory (here: an orchestrator restart) is a 409 in the surface's style, never a second run", async () => {
+    await cluster.orch.restart();
+    const res = await post("/v1/chat/completions", chat, "chat-1");
+    expect(res.status).toBe(409);
+    const error = OpenAiErrorSchema.parse(await res.json()).error;
+    expect(error.message).toContain("no longer available");
+    expect(await taskIds()).toEqual([]);
+  });
+});
