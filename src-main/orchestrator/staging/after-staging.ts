@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { StageThen, StagingJob } from "../../../src-shared/staging/staging-job.js";
-import type { NodeRegistry } from "../registry/node-registry.js";
+import type { PoolDesiredChange } from "../registry/pool-desired-state.js";
 
-/** The part of the registry a follow-up needs: who owns a pool, and its desired state. */
-export type PoolDesiredWriter = Pick<NodeRegistry, "ownerOfPool" | "requestPoolState">;
+/** The part of the registry (NodeRegistry) a follow-up needs: who owns a pool, and its desired state. */
+export interface PoolDesiredWriter {
+  ownerOfPool(poolId: string): { node_id: string } | undefined;
+  requestPoolState(poolId: string, change: PoolDesiredChange, what: string): unknown;
+}
 
 /**
  * Request-time check of `then.reload_pool`: the pool is registered and its node is one of the
