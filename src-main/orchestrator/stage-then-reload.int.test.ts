@@ -12,8 +12,8 @@ import { followTaskEvents } from "../../test-support/sse-client.js";
 import { ensureBigModel, startStagingWorker } from "../../test-support/staging-cluster.js";
 import { killAllWorkers, waitFor } from "../../test-support/worker-agent-process.js";
 
-// A real orchestrator and three real worker agents: "src" holds the 53 MB generated model, "t1" and
-// "t2" start without it; t1 has a pool serving tiny. Staging with then.reload_pool points that pool
+// A real orchestrator and four real worker agents: "src" holds the 53 MB generated model, "t1" and
+// "t2" start without it; t1 has a pool serving tiny; "auto" runs auto pools (no pools configured). Staging with then.reload_pool points that pool
 // at the staged model once its copy is verified; and one model to two nodes is timed from the
 // control plane's store vs from the peer.
 let orch: TestOrchestrator;
@@ -49,10 +49,12 @@ beforeAll(async () => {
     startStagingWorker({ ...base, nodeId: "src", models: { "staging-big.gguf": bigPath, "tiny-b.gguf": testModelPath("tiny-b") } }),
     startStagingWorker({ ...base, nodeId: "t1", models: { "tiny.gguf": testModelPath("tiny") }, pools: [{ id: "t1-pool", model: "tiny.gguf", slots: 1 }] }),
     startStagingWorker({ ...base, nodeId: "t2" }),
+    startStagingWorker({ ...base, nodeId: "auto", pools: "auto" }),
   ]);
   await waitFor(() => reported("src"), (m) => m.includes(BIG) && m.includes(TINY_B), 30_000);
   await waitFor(() => reported("t1"), (m) => m.length === 1, 30_000);
   await waitFor(() => reported("t2"), () => true, 30_000);
+  await waitFor(() => reported("auto"), () => true, 30_000);
 }, 90_000);
 
 afterAll(async () => {
@@ -81,6 +83,20 @@ describe("after staging: reload a pool with the staged model", () => {
     await followTaskEvents(orch.url, orch.token, taskId).done;
     expect(TaskStatusSchema.parse((await api(`/v2/tasks/${taskId}`)).body)).toMatchObject({ state: "completed", node_id: "t1", pool_id: "t1-pool" });
   }, 90_000);
+});
+
+describe("after staging: auto pools", () => {
+  it("a worker with auto pools starts one for the staged model by itself: a pinned task completes on it", async () => {
+    const { jobs } = await stage(TINY_B, { nodes: ["auto"] });
+    expect(await untilEnded(jobs[0]?.job_id ?? "")).toMatchObject({ state: "completed" });
+    const pool = await waitFor(async () => NodeListResponseSchema.parse((await api("/v2/nodes")).body).nodes.find((n) => n.node_id === "auto")?.pools.find((p) => p.model?.sha256 === TINY_B && p.ready), (p) => p !== undefined, 30_000, 100);
+    expect(pool?.pool_id).toBe("auto.tiny-b");
+    const taskId = randomUUID();
+    const body = { task_id: taskId, session_id: randomUUID(), workload: "completion", model_ref: `sha256:${TINY_B}`, engine: "llamacpp", ctx: 256, priority: "interactive", prompt: "Hello", max_tokens: 4, deadline_ms: 60_000, placement: { mode: "pin", pin_node_id: "auto" } };
+    await waitFor(() => orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) }).then((r) => r.status), (s) => s === 202, 20_000, 200);
+    await followTaskEvents(orch.url, orch.token, taskId).done;
+    expect(TaskStatusSchema.parse((await api(`/v2/tasks/${taskId}`)).body)).toMatchObject({ state: "completed", node_id: "auto", pool_id: "auto.tiny-b" });
+  }, 60_000);
 });
 
 describe("three-node staging time: one model to two nodes", () => {
