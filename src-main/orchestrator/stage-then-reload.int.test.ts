@@ -53,8 +53,9 @@ beforeAll(async () => {
   ]);
   await waitFor(() => reported("src"), (m) => m.includes(BIG) && m.includes(TINY_B), 30_000);
   await waitFor(() => reported("t1"), (m) => m.length === 1, 30_000);
-  await waitFor(() => reported("t2"), () => true, 30_000);
-  await waitFor(() => reported("auto"), () => true, 30_000);
+  // t2 and auto report no model: wait until they are Online at all.
+  const online = async () => NodeListResponseSchema.parse((await api("/v2/nodes")).body).nodes.filter((n) => n.status === "Online").map((n) => n.node_id);
+  await waitFor(online, (ids) => ["t2", "auto"].every((id) => ids.includes(id)), 30_000);
 }, 90_000);
 
 afterAll(async () => {
