@@ -25,8 +25,8 @@ export interface StagingWorkerOptions {
   token: string;
   /** Files to put in the models dir: name → source path. */
   models?: Record<string, string>;
-  /** Configured pools (none: the agent serves nothing, so big models are never loaded). */
-  pools?: Record<string, unknown>[];
+  /** Configured pools (none: the agent serves nothing, so big models are never loaded); "auto": one pool per model file. */
+  pools?: Record<string, unknown>[] | "auto";
   /** Reuse the dirs of a previous agent (a restart). */
   dirs?: { modelsDir: string; dataDir: string; runtimeDir: string };
   advertiseUrl?: string;
@@ -41,7 +41,7 @@ export function startStagingWorker(o: StagingWorkerOptions): Promise<StartedWork
       orchestrator_url: o.orchestratorUrl,
       heartbeat_interval_secs: 0.25,
       catalog_poll_ms: 500,
-      pools: o.pools ?? [],
+      ...(o.pools === "auto" ? {} : { pools: o.pools ?? [] }),
       ...(o.advertiseUrl ? { advertise_url: o.advertiseUrl } : {}),
       ...(o.dirs ? { models_dir: o.dirs.modelsDir, data_dir: o.dirs.dataDir, runtime_dir: o.dirs.runtimeDir } : {}),
     },

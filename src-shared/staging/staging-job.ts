@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ByteCountSchema, EpochMsSchema, NodeIdSchema } from "../common/ids.js";
+import { ByteCountSchema, EpochMsSchema, NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { Sha256HexSchema } from "../models/sha256.js";
 
 /**
@@ -34,6 +34,15 @@ export const StagingJobErrorSchema = z.object({
 });
 export type StagingJobError = z.infer<typeof StagingJobErrorSchema>;
 
+/**
+ * What to do once the copy on the target is verified. `reload_pool`: point that pool (on the
+ * target node) at the model through its desired state; the pool reconciler does the reload.
+ */
+export const StageThenSchema = z.strictObject({
+  reload_pool: PoolIdSchema,
+});
+export type StageThen = z.infer<typeof StageThenSchema>;
+
 /** GET /v2/catalog/jobs/{id}. */
 export const StagingJobSchema = z.object({
   job_id: z.string(),
@@ -57,6 +66,8 @@ export const StagingJobSchema = z.object({
   /** Bytes per second; null: unlimited. */
   bandwidth_limit_bytes_per_s: z.int().min(1).nullable(),
   error: StagingJobErrorSchema.nullable(),
+  /** The follow-up asked for at stage time (absent: none; jobs stored before it existed have none). */
+  then: StageThenSchema.optional(),
   created_at_ms: EpochMsSchema,
   updated_at_ms: EpochMsSchema,
   finished_at_ms: EpochMsSchema.nullable(),
@@ -71,6 +82,8 @@ export const StageModelRequestSchema = z.strictObject({
   sources: z.array(NodeIdSchema).max(1000).optional(),
   /** Per-job cap in bytes per second; the lower of it and the global setting applies. */
   bandwidth_limit_bytes_per_s: z.int().min(1).optional(),
+  /** After the copy is verified on the pool's node (which must be a target, or already hold the model). */
+  then: StageThenSchema.optional(),
 });
 export type StageModelRequest = z.infer<typeof StageModelRequestSchema>;
 

@@ -93,7 +93,7 @@ export class ModelService {
   stage(id: string, request: StageModelRequest, actor: string): StageModelResponse {
     const sha256 = this.shaOf(id);
     const response = this.deps.staging.stage(sha256, request);
-    this.audit(actor, "model_staged", sha256, { jobs: response.jobs.map((j) => j.job_id), already_present: response.already_present });
+    this.audit(actor, "model_staged", sha256, { jobs: response.jobs.map((j) => j.job_id), already_present: response.already_present, ...(request.then !== undefined ? { then: request.then } : {}) });
     return response;
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ModelPullStatus } from "../../../src-shared/staging/model-pull.js";
-import { CONTROL_PLANE_SOURCE, type StagingFailureReason, type StagingJob } from "../../../src-shared/staging/staging-job.js";
+import { CONTROL_PLANE_SOURCE, type StageThen, type StagingFailureReason, type StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { StagingCallError, type StagingClient } from "../workers/staging-client.js";
 import { grantTtlFor, signStagingGrant } from "./grant-signer.js";
@@ -70,6 +70,11 @@ export class StagingRunner {
 
   get current(): StagingJob {
     return this.job;
+  }
+
+  /** A later stage request's follow-up joins this job (persisted; ignored once the job has ended). */
+  setThen(then: StageThen): void {
+    this.update({ then });
   }
 
   /** Stops driving the job (cancel, shutdown); the job's state is the caller's to set. */

@@ -9,6 +9,7 @@ import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { StagingCallError } from "../workers/staging-client.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
+import { applyStageThen, checkStageThen } from "./after-staging.js";
 import { isTerminal, updateJob } from "./job-state.js";
 import { DEFAULT_STAGING_TIMING, StagingRunner, type StagingRunnerDeps, type StagingTiming } from "./staging-runner.js";
 
@@ -79,16 +80,24 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     if (stored === undefined && !holders.some((n) => n.status === "Online" && n.eligibility === "eligible")) throw new OrchError("MODEL_NOT_AVAILABLE", `the nodes holding ${sha256} (${holders.map((n) => n.node_id).join(", ")}) are offline or draining`);
     const targets = request.nodes === "all" ? nodes.filter((n) => n.status === "Online").map((n) => n.node_id) : [...new Set(request.nodes)];
     for (const id of targets) if (this.deps.registry.get(id) === undefined) throw new OrchError("NODE_NOT_FOUND", `unknown node ${id}`);
+    const { then } = request;
+    // Checked before any job starts: a bad follow-up refuses the whole request.
+    const thenNode = then !== undefined ? checkStageThen(then, targets, this.deps.registry) : null;
     const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);
     const response: StageModelResponse = { jobs: [], already_present: [] };
     for (const target of targets) {
+      const follow = then !== undefined && target === thenNode ? then : undefined;
       if (holders.some((n) => n.node_id === target)) {
         response.already_present.push(target);
+        if (follow !== undefined) applyStageThen(follow, { job_id: "none (already present)", sha256, file_name: entry.file_name, target_node_id: target }, this.deps.registry, this.deps.logger);
         continue;
       }
       const active = this.activeJob(sha256, target);
       if (active !== undefined) {
-        response.jobs.push(active);
+        // The running job takes the follow-up (persisted with it), so it happens once the copy is verified.
+        const runner = this.runners.get(active.job_id);
+        if (follow !== undefined) runner?.setThen(follow);
+        response.jobs.push(runner?.current ?? active);
         continue;
       }
       const now = Date.now();
@@ -107,6 +116,7 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
         preferred_sources: request.sources ?? [],
         bandwidth_limit_bytes_per_s: limits.length === 0 ? null : Math.min(...limits),
         error: null,
+        ...(follow !== undefined ? { then: follow } : {}),
         created_at_ms: now,
         updated_at_ms: now,
         finished_at_ms: null,
@@ -174,7 +184,9 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     const runner = new StagingRunner(job, this.runnerDeps);
     this.runners.set(job.job_id, runner);
     void runner.done.then(() => {
-      if (this.runners.get(job.job_id) === runner && isTerminal(runner.current.state)) this.runners.delete(job.job_id);
+      const done = runner.current;
+      if (done.state === "completed" && done.then !== undefined) applyStageThen(done.then, done, this.deps.registry, this.deps.logger);
+      if (this.runners.get(job.job_id) === runner && isTerminal(done.state)) this.runners.delete(job.job_id);
     });
   }
 
