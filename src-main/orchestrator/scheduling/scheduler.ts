@@ -224,8 +224,10 @@ export class Scheduler<T extends SchedulableTask> {
       this.fullPass = false;
       this.fresh = [];
       // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
-      const candidates = this.candidates();
-      const capacity = new ModelCapacity(candidates);
+      // Decisions keep the snapshot they were made on (their explanation is computed from it later),
+      // so an assignment replaces the array instead of editing it.
+      let candidates = this.candidates();
+      const capacity = new ModelCapacity(() => candidates);
       for (const task of tasks) {
         if (this.queue.positionOf(task.task_id) < 0) continue;
         if (task.deadline_at_ms < this.now()) {
@@ -240,9 +242,11 @@ export class Scheduler<T extends SchedulableTask> {
         if (decision.outcome === "assigned") {
           this.dequeue(task);
           this.placementSequence++;
-          const taken = candidates.find((c) => c.pool_id === decision.pool_id);
+          const at = candidates.findIndex((c) => c.pool_id === decision.pool_id);
+          const taken = candidates[at];
           if (taken) {
-            taken.slots_free = Math.max(0, taken.slots_free - 1);
+            candidates = candidates.slice();
+            candidates[at] = { ...taken, slots_free: Math.max(0, taken.slots_free - 1) };
             capacity.slotTaken(taken);
           }
           this.start(task, decision);
