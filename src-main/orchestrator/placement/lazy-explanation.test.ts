@@ -60,6 +60,10 @@ describe("placeTask (fast path) against explainPlacement (eager reference)", () 
       const { summary, ...decision } = fast;
       expect({ seed, ...decision }).toEqual({ seed, ...eager });
       expect(fast.candidates).toEqual(eagerVerdicts);
+      const holders = candidates.filter((c) => c.loaded_model === request.model_sha256 || c.models_available.includes(request.model_sha256));
+      const indexed = placeTask(request, candidates, policy, holders);
+      expect(indexed).toEqual(fast);
+      expect(indexed.summary).toEqual(summary);
       expect(summary.top.map((t) => t.pool_id)).toEqual(eagerVerdicts.filter((v) => v.rank !== undefined && v.rank <= 3).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0)).map((v) => v.pool_id));
       const rejectedCount = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
       if (fast.outcome === "assigned") expect(rejectedCount + summary.eligible).toBe(candidates.length);

@@ -6,12 +6,6 @@ import type { CandidateScore, PlacementCandidate, PlacementDecision, PlacementPo
 /** How many of the best eligible candidates a decision keeps eagerly (the dashboard's "runners-up"). */
 const TOP = 3;
 
-interface Eligible {
-  node_id: string;
-  pool_id: string;
-  score: CandidateScore;
-}
-
 /**
  * Chooses the pool for a task. Pure and deterministic: the same (request, candidates, policy) always
  * gives the same decision, whatever the candidates' order. Filters (model present, node schedulable,
@@ -23,19 +17,26 @@ interface Eligible {
  * an unsorted input. The decision keeps a summary (top candidates, rejections per filter); why every
  * other candidate lost (`candidates`) is recomputed by explainPlacement() on first read, from the
  * snapshot kept with the decision: the caller must not mutate `candidates` afterwards.
+ *
+ * `holders`, when the caller keeps an index by model, are the candidates of the same snapshot that hold
+ * the requested model (loaded or available); only they are looked at, the rest count as model_missing.
+ * The decision is the same with or without it.
  */
-export function placeTask(request: PlacementRequest, candidates: readonly PlacementCandidate[], policy: PlacementPolicy): PlacementDecision {
+export function placeTask(request: PlacementRequest, candidates: readonly PlacementCandidate[], policy: PlacementPolicy, holders?: readonly PlacementCandidate[]): PlacementDecision {
   // The caller may grow its arrays later (exclude_nodes is the task's attempted_nodes): keep copies.
   const basis = { request: { ...request, exclude_nodes: request.exclude_nodes?.slice() }, candidates, policy: { ...policy } };
   const explainLater = () => explainPlacement(basis.request, basis.candidates, basis.policy).candidates;
   const pinned = request.mode === "pin";
 
   const rejected: Partial<Record<RejectionFilter, number>> = {};
-  let eligible: Eligible[] = [];
-  for (const c of candidates) {
+  const scanned = holders ?? candidates;
+  if (scanned.length < candidates.length) rejected.model_missing = candidates.length - scanned.length;
+  // The candidates themselves, no object per eligible pool: allocation showed as GC in the profile.
+  let eligible: PlacementCandidate[] = [];
+  for (const c of scanned) {
     const why = firstRejection(c, request);
     if (why !== null) rejected[why] = (rejected[why] ?? 0) + 1;
-    else eligible.push({ node_id: c.node_id, pool_id: c.pool_id, score: scoreOf(c, request) });
+    else eligible.push(c);
   }
 
   let fallbackUsed = false;
@@ -49,7 +50,7 @@ export function placeTask(request: PlacementRequest, candidates: readonly Placem
       fallbackUsed = eligible.length > 0;
     }
   }
-  const summary: PlacementSummary = { considered: candidates.length, eligible: eligible.length, top: topOf(eligible), rejected };
+  const summary: PlacementSummary = { considered: candidates.length, eligible: eligible.length, top: topOf(eligible, request), rejected };
 
   const pinError = pinned ? checkPin(request, candidates) : null;
   if (pinError !== null) return withLazyCandidates({ ...pinError, pinned, summary }, explainLater);
@@ -59,7 +60,9 @@ export function placeTask(request: PlacementRequest, candidates: readonly Placem
     return withLazyCandidates({ ...decision, summary }, () => verdicts);
   }
 
-  const chosen = pick(eligible, summary.top[0] as RankedCandidate, policy);
+  const best = summary.top[0] as RankedCandidate;
+  const turn = strategyTurn(eligible, best, policy);
+  const chosen = turn === null ? best : { node_id: turn.node_id, pool_id: turn.pool_id, score: scoreOf(turn, request) };
   return withLazyCandidates(
     {
       outcome: "assigned" as const,
@@ -85,31 +88,43 @@ function scoreOf(c: PlacementCandidate, r: PlacementRequest): CandidateScore {
   };
 }
 
+/** byScore's order (full-placement.ts) read straight from the candidates, without a score object each. */
+function better(a: PlacementCandidate, b: PlacementCandidate, r: PlacementRequest): number {
+  return (
+    Number(r.session_pool_id === b.pool_id) - Number(r.session_pool_id === a.pool_id) ||
+    Number(b.loaded_model === r.model_sha256) - Number(a.loaded_model === r.model_sha256) ||
+    a.slots_total - a.slots_free - (b.slots_total - b.slots_free) ||
+    b.vram_free_bytes - a.vram_free_bytes ||
+    byId(a, b)
+  );
+}
+
 /** The best TOP by score, best first: one pass, a small insertion list (no sort of all eligible). */
-function topOf(eligible: readonly Eligible[]): RankedCandidate[] {
-  const top: Eligible[] = [];
-  for (const e of eligible) {
-    if (top.length === TOP && byScore(e, top[TOP - 1] as Eligible) >= 0) continue;
+function topOf(eligible: readonly PlacementCandidate[], r: PlacementRequest): RankedCandidate[] {
+  const top: PlacementCandidate[] = [];
+  for (const c of eligible) {
+    if (top.length === TOP && better(c, top[TOP - 1] as PlacementCandidate, r) >= 0) continue;
     let i = Math.min(top.length, TOP - 1);
-    top[i] = e;
-    while (i > 0 && byScore(top[i] as Eligible, top[i - 1] as Eligible) < 0) {
-      [top[i - 1], top[i]] = [top[i] as Eligible, top[i - 1] as Eligible];
+    top[i] = c;
+    while (i > 0 && better(top[i] as PlacementCandidate, top[i - 1] as PlacementCandidate, r) < 0) {
+      [top[i - 1], top[i]] = [top[i] as PlacementCandidate, top[i - 1] as PlacementCandidate];
       i--;
     }
   }
-  return top.map((e, i) => ({ node_id: e.node_id, pool_id: e.pool_id, rank: i + 1, score: e.score }));
+  return top.map((c, i) => ({ node_id: c.node_id, pool_id: c.pool_id, rank: i + 1, score: scoreOf(c, r) }));
 }
 
-function pick(eligible: Eligible[], best: RankedCandidate, policy: PlacementPolicy): Eligible {
+/** The round-robin or random choice, or null when the best-scored candidate wins. */
+function strategyTurn(eligible: readonly PlacementCandidate[], best: RankedCandidate, policy: PlacementPolicy): PlacementCandidate | null {
   // Session affinity beats every strategy: the KV cache of the conversation lives there.
-  if (best.score.session_affinity || policy.strategy === "least-loaded") return best;
+  if (best.score.session_affinity || policy.strategy === "least-loaded") return null;
   const inIdOrder = isSortedById(eligible) ? eligible : [...eligible].sort(byId);
   const index = policy.strategy === "round-robin" ? policy.sequence % eligible.length : Math.floor(seededUnit(policy.seed, policy.sequence) * eligible.length);
-  return inIdOrder[index] as Eligible;
+  return inIdOrder[index] as PlacementCandidate;
 }
 
 /** The registry hands candidates in id order already; checking is linear, sorting is not. */
-function isSortedById(list: readonly Eligible[]): boolean {
-  for (let i = 1; i < list.length; i++) if (byId(list[i - 1] as Eligible, list[i] as Eligible) > 0) return false;
+function isSortedById(list: readonly PlacementCandidate[]): boolean {
+  for (let i = 1; i < list.length; i++) if (byId(list[i - 1] as PlacementCandidate, list[i] as PlacementCandidate) > 0) return false;
   return true;
 }

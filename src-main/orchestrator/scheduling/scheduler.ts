@@ -9,6 +9,7 @@ import { shouldReplace } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
 import type { EnqueueResult, Priority } from "./admission-queue.js";
+import { HoldersByModel } from "./holders-by-model.js";
 import { ModelCapacity } from "./model-capacity.js";
 import { poolCandidates } from "./pool-candidates.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
@@ -228,6 +229,7 @@ export class Scheduler<T extends SchedulableTask> {
       // so an assignment replaces the array instead of editing it.
       let candidates = this.candidates();
       const capacity = new ModelCapacity(() => candidates);
+      const holders = new HoldersByModel(() => candidates);
       for (const task of tasks) {
         if (this.queue.positionOf(task.task_id) < 0) continue;
         if (task.deadline_at_ms < this.now()) {
@@ -237,7 +239,7 @@ export class Scheduler<T extends SchedulableTask> {
         }
         // A re-placed task always gets a decision: it may have no other holder left (REPLICA_EXHAUSTED).
         if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) continue;
-        const decision = placeTask(this.placementRequest(task), candidates, this.policy());
+        const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
           this.dequeue(task);
@@ -248,6 +250,7 @@ export class Scheduler<T extends SchedulableTask> {
             candidates = candidates.slice();
             candidates[at] = { ...taken, slots_free: Math.max(0, taken.slots_free - 1) };
             capacity.slotTaken(taken);
+            holders.replaced(taken);
           }
           this.start(task, decision);
         } else if (!decision.transient && this.now() >= this.holdUntil) {
