@@ -1,5 +1,5 @@
 import { firstRejection } from "./first-rejection.js";
-import { byId, byScore, checkPin, explain, explainPlacement, seededUnit } from "./full-placement.js";
+import { byId, checkPin, explain, explainPlacement, seededUnit } from "./full-placement.js";
 import { withLazyCandidates } from "./lazy-candidates.js";
 import type { CandidateScore, PlacementCandidate, PlacementDecision, PlacementPolicy, PlacementRequest, PlacementSummary, RankedCandidate, RejectionFilter } from "./placement-types.js";
 

@@ -346,7 +346,7 @@ export class Scheduler<T extends SchedulableTask> {
   }
 
   private recordDecision(decision: PlacementDecision): void {
-    this.deps.metrics.placementCandidates.set(decision.candidates.length);
+    this.deps.metrics.placementCandidates.set(decision.summary.considered); // not .candidates: that computes the explanation
     this.deps.metrics.placementDecisions.inc({
       outcome: decision.outcome,
       pinned: String(decision.pinned),
