@@ -1,200 +1,130 @@
-import type { CandidateVerdict, PlacementCandidate, PlacementDecision, PlacementPolicy, PlacementRequest } from "./placement-types.js";
+import { firstRejection } from "./first-rejection.js";
+import { byId, checkPin, explain, explainPlacement, seededUnit } from "./full-placement.js";
+import { withLazyCandidates } from "./lazy-candidates.js";
+import type { CandidateScore, PlacementCandidate, PlacementDecision, PlacementPolicy, PlacementRequest, PlacementSummary, RankedCandidate, RejectionFilter } from "./placement-types.js";
+
+/** How many of the best eligible candidates a decision keeps eagerly (the dashboard's "runners-up"). */
+const TOP = 3;
 
 /**
  * Chooses the pool for a task. Pure and deterministic: the same (request, candidates, policy) always
- * gives the same decision. Filters (node schedulable, pool ready, not draining, slot free, model
- * present, VRAM fits, overrides) run first; eligible candidates are then ordered by
- * session affinity → model warm → least busy → most free VRAM → (node_id, pool_id), and the strategy
- * picks among them. Every loser carries the reasons it lost.
+ * gives the same decision, whatever the candidates' order. Filters (model present, node schedulable,
+ * overrides, pool ready, not draining, VRAM fits, slot free) run first; eligible candidates are
+ * ordered by session affinity → model warm → least busy → most free VRAM → (node_id, pool_id), and the
+ * strategy picks among them.
+ *
+ * Only eligible candidates are scored, and nothing is sorted unless a strategy needs the id order of
+ * an unsorted input. The decision keeps a summary (top candidates, rejections per filter); why every
+ * other candidate lost (`candidates`) is recomputed by explainPlacement() on first read, from the
+ * snapshot kept with the decision: the caller must not mutate `candidates` afterwards.
+ *
+ * `holders`, when the caller keeps an index by model, are the candidates of the same snapshot that hold
+ * the requested model (loaded or available); only they are looked at, the rest count as model_missing.
+ * The decision is the same with or without it.
  */
-export function placeTask(request: PlacementRequest, candidates: readonly PlacementCandidate[], policy: PlacementPolicy): PlacementDecision {
-  const sorted = [...candidates].sort(byId);
+export function placeTask(request: PlacementRequest, candidates: readonly PlacementCandidate[], policy: PlacementPolicy, holders?: readonly PlacementCandidate[]): PlacementDecision {
+  // The caller may grow its arrays later (exclude_nodes is the task's attempted_nodes): keep copies.
+  const basis = { request: { ...request, exclude_nodes: request.exclude_nodes?.slice() }, candidates, policy: { ...policy } };
+  const explainLater = () => explainPlacement(basis.request, basis.candidates, basis.policy).candidates;
   const pinned = request.mode === "pin";
 
-  if (pinned) {
-    const pinError = checkPin(request, sorted);
-    if (pinError) return { ...pinError, pinned, candidates: sorted.map((c) => verdict(c, request)) };
+  const rejected: Partial<Record<RejectionFilter, number>> = {};
+  const scanned = holders ?? candidates;
+  if (scanned.length < candidates.length) rejected.model_missing = candidates.length - scanned.length;
+  // The candidates themselves, no object per eligible pool: allocation showed as GC in the profile.
+  let eligible: PlacementCandidate[] = [];
+  for (const c of scanned) {
+    const why = firstRejection(c, request);
+    if (why !== null) rejected[why] = (rejected[why] ?? 0) + 1;
+    else eligible.push(c);
   }
 
-  let verdicts = sorted.map((c) => verdict(c, request));
   let fallbackUsed = false;
-  if (request.mode === "prefer" && request.prefer_pools && request.prefer_pools.length > 0) {
-    const preferred = verdicts.filter((v) => v.eligible && request.prefer_pools?.includes(v.pool_id));
-    if (preferred.length > 0) {
-      verdicts = verdicts.map((v) => (v.eligible && !request.prefer_pools?.includes(v.pool_id) ? reject(v, "not in prefer_pools (a preferred pool is available)") : v));
-    } else if (!request.allow_fallback) {
-      verdicts = verdicts.map((v) => (v.eligible ? reject(v, "not in prefer_pools and allow_fallback is false") : v));
+  const prefer = request.mode === "prefer" && request.prefer_pools !== undefined && request.prefer_pools.length > 0 ? request.prefer_pools : null;
+  if (prefer !== null) {
+    const preferred = eligible.filter((e) => prefer.includes(e.pool_id));
+    if (preferred.length > 0 || !request.allow_fallback) {
+      if (eligible.length > preferred.length) rejected.not_preferred = eligible.length - preferred.length;
+      eligible = preferred;
     } else {
-      fallbackUsed = verdicts.some((v) => v.eligible);
+      fallbackUsed = eligible.length > 0;
     }
   }
+  const summary: PlacementSummary = { considered: candidates.length, eligible: eligible.length, top: topOf(eligible, request), rejected };
 
-  const eligible = verdicts.filter((v) => v.eligible).sort(byScore);
-  eligible.forEach((v, i) => (v.rank = i + 1));
-  if (eligible.length === 0) return { ...noCapacity(request, sorted, verdicts), pinned, candidates: verdicts };
-
-  const chosen = pick(eligible, policy);
-  const reasons = explain(chosen, eligible, policy);
-  for (const v of eligible) if (v !== chosen) v.rejected_because.push(lostTo(v, chosen, policy));
-  return {
-    outcome: "assigned",
-    node_id: chosen.node_id,
-    pool_id: chosen.pool_id,
-    strategy: policy.strategy,
-    reasons,
-    pinned,
-    fallback_used: fallbackUsed,
-    candidates: verdicts,
-  };
-}
-
-function verdict(c: PlacementCandidate, r: PlacementRequest): CandidateVerdict {
-  const reasons: string[] = [];
-  if (!c.node_schedulable) reasons.push(`node ${c.node_state}`);
-  if (r.exclude_nodes?.includes(c.node_id)) reasons.push("node already failed this task");
-  if (r.avoid_nodes?.includes(c.node_id)) reasons.push("node in avoid_nodes");
-  if (r.avoid_pools?.includes(c.pool_id)) reasons.push("pool in avoid_pools");
-  if (r.mode === "pin" && r.pin_pool_id !== undefined && c.pool_id !== r.pin_pool_id) reasons.push(`not the pinned pool ${r.pin_pool_id}`);
-  if (r.mode === "pin" && r.pin_node_id !== undefined && c.node_id !== r.pin_node_id) reasons.push(`not on the pinned node ${r.pin_node_id}`);
-  if (r.require_device_mask !== undefined && c.device_mask !== r.require_device_mask) reasons.push(`device mask ${c.device_mask ?? "unknown"} ≠ required ${r.require_device_mask}`);
-  if (!c.ready) reasons.push("pool not ready");
-  if (c.draining) reasons.push("pool draining");
-  const warm = c.loaded_model === r.model_sha256;
-  if (!warm && !c.models_available.includes(r.model_sha256)) reasons.push("model not present on this pool");
-  else if (!warm && r.model_size_bytes !== undefined && c.device_mask !== "cpu" && c.vram_free_bytes < r.model_size_bytes) {
-    reasons.push(`VRAM short: ${c.vram_free_bytes} B free < ${r.model_size_bytes} B needed`);
+  const pinError = pinned ? checkPin(request, candidates) : null;
+  if (pinError !== null) return withLazyCandidates({ ...pinError, pinned, summary }, explainLater);
+  if (eligible.length === 0) {
+    // Telling "wait" from "fail" needs the blockers' words: the eager path, which has them.
+    const { candidates: verdicts, ...decision } = explainPlacement(basis.request, candidates, basis.policy);
+    return withLazyCandidates({ ...decision, summary }, () => verdicts);
   }
-  if (c.slots_free <= 0) reasons.push(`no free slot (${c.slots_total} of ${c.slots_total} busy)`);
-  if (reasons.length > 0) return { node_id: c.node_id, pool_id: c.pool_id, eligible: false, rejected_because: reasons };
-  return {
-    node_id: c.node_id,
-    pool_id: c.pool_id,
-    eligible: true,
-    rejected_because: [],
-    score: {
-      session_affinity: r.session_pool_id === c.pool_id,
-      model_warm: warm,
-      busy_slots: c.slots_total - c.slots_free,
-      slots_free: c.slots_free,
-      vram_free_bytes: c.vram_free_bytes,
+
+  const best = summary.top[0] as RankedCandidate;
+  const turn = strategyTurn(eligible, best, policy);
+  const chosen = turn === null ? best : { node_id: turn.node_id, pool_id: turn.pool_id, score: scoreOf(turn, request) };
+  return withLazyCandidates(
+    {
+      outcome: "assigned" as const,
+      node_id: chosen.node_id,
+      pool_id: chosen.pool_id,
+      strategy: policy.strategy,
+      reasons: explain(chosen.score, eligible.length, policy),
+      pinned,
+      fallback_used: fallbackUsed,
+      summary,
     },
+    explainLater,
+  );
+}
+
+function scoreOf(c: PlacementCandidate, r: PlacementRequest): CandidateScore {
+  return {
+    session_affinity: r.session_pool_id === c.pool_id,
+    model_warm: c.loaded_model === r.model_sha256,
+    busy_slots: c.slots_total - c.slots_free,
+    slots_free: c.slots_free,
+    vram_free_bytes: c.vram_free_bytes,
   };
 }
 
-function reject(v: CandidateVerdict, reason: string): CandidateVerdict {
-  const { score: _score, ...rest } = v;
-  return { ...rest, eligible: false, rejected_because: [...v.rejected_because, reason] };
-}
-
-function byId(a: { node_id: string; pool_id: string }, b: { node_id: string; pool_id: string }): number {
-  return a.node_id.localeCompare(b.node_id) || a.pool_id.localeCompare(b.pool_id);
-}
-
-/** Best first: affinity, warm, fewest busy slots, most free VRAM, then id. */
-function byScore(a: CandidateVerdict, b: CandidateVerdict): number {
-  const sa = a.score;
-  const sb = b.score;
-  if (!sa || !sb) return byId(a, b);
+/** byScore's order (full-placement.ts) read straight from the candidates, without a score object each. */
+function better(a: PlacementCandidate, b: PlacementCandidate, r: PlacementRequest): number {
   return (
-    Number(sb.session_affinity) - Number(sa.session_affinity) ||
-    Number(sb.model_warm) - Number(sa.model_warm) ||
-    sa.busy_slots - sb.busy_slots ||
-    sb.vram_free_bytes - sa.vram_free_bytes ||
+    Number(r.session_pool_id === b.pool_id) - Number(r.session_pool_id === a.pool_id) ||
+    Number(b.loaded_model === r.model_sha256) - Number(a.loaded_model === r.model_sha256) ||
+    a.slots_total - a.slots_free - (b.slots_total - b.slots_free) ||
+    b.vram_free_bytes - a.vram_free_bytes ||
     byId(a, b)
   );
 }
 
-function pick(eligible: CandidateVerdict[], policy: PlacementPolicy): CandidateVerdict {
-  const first = eligible[0] as CandidateVerdict;
+/** The best TOP by score, best first: one pass, a small insertion list (no sort of all eligible). */
+function topOf(eligible: readonly PlacementCandidate[], r: PlacementRequest): RankedCandidate[] {
+  const top: PlacementCandidate[] = [];
+  for (const c of eligible) {
+    if (top.length === TOP && better(c, top[TOP - 1] as PlacementCandidate, r) >= 0) continue;
+    let i = Math.min(top.length, TOP - 1);
+    top[i] = c;
+    while (i > 0 && better(top[i] as PlacementCandidate, top[i - 1] as PlacementCandidate, r) < 0) {
+      [top[i - 1], top[i]] = [top[i] as PlacementCandidate, top[i - 1] as PlacementCandidate];
+      i--;
+    }
+  }
+  return top.map((c, i) => ({ node_id: c.node_id, pool_id: c.pool_id, rank: i + 1, score: scoreOf(c, r) }));
+}
+
+/** The round-robin or random choice, or null when the best-scored candidate wins. */
+function strategyTurn(eligible: readonly PlacementCandidate[], best: RankedCandidate, policy: PlacementPolicy): PlacementCandidate | null {
   // Session affinity beats every strategy: the KV cache of the conversation lives there.
-  if (first.score?.session_affinity) return first;
-  switch (policy.strategy) {
-    case "least-loaded":
-      return first;
-    case "round-robin":
-      return [...eligible].sort(byId)[policy.sequence % eligible.length] as CandidateVerdict;
-    case "random":
-      return [...eligible].sort(byId)[Math.floor(seededUnit(policy.seed, policy.sequence) * eligible.length)] as CandidateVerdict;
-  }
+  if (best.score.session_affinity || policy.strategy === "least-loaded") return null;
+  const inIdOrder = isSortedById(eligible) ? eligible : [...eligible].sort(byId);
+  const index = policy.strategy === "round-robin" ? policy.sequence % eligible.length : Math.floor(seededUnit(policy.seed, policy.sequence) * eligible.length);
+  return inIdOrder[index] as PlacementCandidate;
 }
 
-/** A deterministic number in [0,1) from (seed, sequence): mulberry32 of their mix. */
-function seededUnit(seed: number, sequence: number): number {
-  let t = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(sequence, 0xc2b2ae35)) >>> 0;
-  t = (t + 0x6d2b79f5) >>> 0;
-  let r = Math.imul(t ^ (t >>> 15), 1 | t);
-  r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-  return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-}
-
-function explain(chosen: CandidateVerdict, eligible: CandidateVerdict[], policy: PlacementPolicy): string[] {
-  const s = chosen.score;
-  const reasons: string[] = [];
-  if (s?.session_affinity) reasons.push("session affinity (its KV cache is on this pool)");
-  else if (policy.strategy === "round-robin") reasons.push(`round-robin turn ${policy.sequence % eligible.length + 1} of ${eligible.length}`);
-  else if (policy.strategy === "random") reasons.push(`random draw among ${eligible.length} eligible pool(s)`);
-  if (s?.model_warm) reasons.push("model already loaded (warm)");
-  if (s) reasons.push(`least busy: ${s.busy_slots} busy, ${s.slots_free} free slot(s)`);
-  if (eligible.length === 1) reasons.push("the only eligible pool");
-  return reasons;
-}
-
-function lostTo(v: CandidateVerdict, chosen: CandidateVerdict, policy: PlacementPolicy): string {
-  const a = v.score;
-  const b = chosen.score;
-  if (!a || !b) return `lost to ${chosen.pool_id}`;
-  if (b.session_affinity && !a.session_affinity) return `lost to ${chosen.pool_id}: session affinity`;
-  if (policy.strategy !== "least-loaded") return `lost to ${chosen.pool_id}: ${policy.strategy} choice`;
-  if (b.model_warm && !a.model_warm) return `lost to ${chosen.pool_id}: model warm there`;
-  if (a.busy_slots !== b.busy_slots) return `lost to ${chosen.pool_id}: busier (${a.busy_slots} vs ${b.busy_slots} busy slots)`;
-  if (a.vram_free_bytes !== b.vram_free_bytes) return `lost to ${chosen.pool_id}: less free VRAM`;
-  return `lost to ${chosen.pool_id}: tie broken by id`;
-}
-
-function checkPin(r: PlacementRequest, candidates: PlacementCandidate[]): Omit<Extract<PlacementDecision, { outcome: "no_capacity" }>, "pinned" | "candidates"> | null {
-  if (r.pin_node_id !== undefined) {
-    const onNode = candidates.filter((c) => c.node_id === r.pin_node_id);
-    if (onNode.length === 0) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is not known`, transient: false };
-    if (!onNode.some((c) => c.node_schedulable)) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is ${onNode[0]?.node_state}`, transient: true };
-  }
-  if (r.pin_pool_id !== undefined) {
-    const pool = candidates.find((c) => c.pool_id === r.pin_pool_id);
-    if (pool === undefined) return { outcome: "no_capacity", code: "INVALID_PARAMS", message: `pinned pool ${r.pin_pool_id} is not known`, transient: false };
-    if (pool.loaded_model !== r.model_sha256 && !pool.models_available.includes(r.model_sha256)) {
-      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: `pinned pool ${r.pin_pool_id} does not hold the model`, transient: false };
-    }
-    if (!pool.node_schedulable) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `node of pinned pool ${r.pin_pool_id} is ${pool.node_state}`, transient: true };
-    if (!pool.ready || pool.draining) return { outcome: "no_capacity", code: "POOL_UNREADY", message: `pinned pool ${r.pin_pool_id} is not ready`, transient: true };
-  }
-  if (r.pin_pool_id === undefined && r.pin_node_id === undefined) {
-    return { outcome: "no_capacity", code: "INVALID_PARAMS", message: "placement.mode=pin needs pin_pool_id or pin_node_id", transient: false };
-  }
-  return null;
-}
-
-function noCapacity(r: PlacementRequest, candidates: PlacementCandidate[], verdicts: CandidateVerdict[]): Omit<Extract<PlacementDecision, { outcome: "no_capacity" }>, "pinned" | "candidates"> {
-  const holders = candidates.filter((c) => c.loaded_model === r.model_sha256 || c.models_available.includes(r.model_sha256));
-  if (holders.length === 0) return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "no node holds the model", transient: false };
-  const excluded = new Set(r.exclude_nodes ?? []);
-  const onlineHolders = holders.filter((c) => c.node_schedulable && !excluded.has(c.node_id));
-  if (onlineHolders.length === 0) {
-    // Never wait silently for a holder that is gone: wait only while one is Suspect (it is Online
-    // again or Offline within node_timeout_ms), else end now with a retriable error.
-    if (holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id))) {
-      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable; waiting while one is Suspect", transient: true };
-    }
-    if (holders.some((c) => excluded.has(c.node_id))) {
-      return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
-    }
-    return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is offline or draining", transient: false };
-  }
-  // Holders are online: if only slots, readiness or drain stand in the way, waiting helps.
-  const blockers = verdicts.filter((v) => onlineHolders.some((c) => c.pool_id === v.pool_id)).flatMap((v) => v.rejected_because);
-  const permanent = blockers.some((b) => b.startsWith("VRAM short") || b.includes("avoid_") || b.includes("device mask") || b.includes("prefer_pools"));
-  return {
-    outcome: "no_capacity",
-    code: "POOL_UNAVAILABLE",
-    message: permanent ? "no pool holding the model passes the placement constraints" : "every pool holding the model is busy or not ready",
-    transient: !permanent,
-  };
+/** The registry hands candidates in id order already; checking is linear, sorting is not. */
+function isSortedById(list: readonly PlacementCandidate[]): boolean {
+  for (let i = 1; i < list.length; i++) if (byId(list[i - 1] as PlacementCandidate, list[i] as PlacementCandidate) > 0) return false;
+  return true;
 }

@@ -49,6 +49,15 @@ export interface PlacementPolicy {
   seed: number;
 }
 
+/** The score tuple of an eligible candidate, best first in this order. */
+export interface CandidateScore {
+  session_affinity: boolean;
+  model_warm: boolean;
+  busy_slots: number;
+  slots_free: number;
+  vram_free_bytes: number;
+}
+
 export interface CandidateVerdict {
   node_id: string;
   pool_id: string;
@@ -56,34 +65,72 @@ export interface CandidateVerdict {
   /** Filters this candidate failed, in words an operator understands. */
   rejected_because: string[];
   /** For eligible candidates: the score tuple, best first. */
-  score?: {
-    session_affinity: boolean;
-    model_warm: boolean;
-    busy_slots: number;
-    slots_free: number;
-    vram_free_bytes: number;
-  };
+  score?: CandidateScore;
   rank?: number;
 }
 
-export type PlacementDecision =
-  | {
-      outcome: "assigned";
-      node_id: string;
-      pool_id: string;
-      strategy: PlacementStrategy;
-      /** Why this candidate won, e.g. "model warm", "least busy (1 of 4 slots busy)". */
-      reasons: string[];
-      pinned: boolean;
-      fallback_used: boolean;
-      candidates: CandidateVerdict[];
-    }
-  | {
-      outcome: "no_capacity";
-      code: ErrorCode;
-      message: string;
-      /** true when waiting could help (slots busy, pools loading); false when nothing can ever serve it. */
-      transient: boolean;
-      pinned: boolean;
-      candidates: CandidateVerdict[];
-    };
+/** The filter a rejected candidate failed first, in placement's filter order (model first: it is the cheapest cut). */
+export type RejectionFilter =
+  | "model_missing"
+  | "node_unschedulable"
+  | "node_failed_task"
+  | "node_avoided"
+  | "pool_avoided"
+  | "not_pinned"
+  | "device_mask"
+  | "pool_not_ready"
+  | "pool_draining"
+  | "vram_short"
+  | "no_free_slot"
+  | "not_preferred";
+
+export interface RankedCandidate {
+  node_id: string;
+  pool_id: string;
+  /** 1 = the best score (the winner under least-loaded). */
+  rank: number;
+  score: CandidateScore;
+}
+
+/** What a decision keeps eagerly: enough to say "why this node" without a verdict per candidate. */
+export interface PlacementSummary {
+  considered: number;
+  eligible: number;
+  /** The best few eligible candidates by score, best first. */
+  top: RankedCandidate[];
+  /** Rejected candidates per filter, each counted once under the first filter it failed. */
+  rejected: Partial<Record<RejectionFilter, number>>;
+}
+
+export interface AssignedFields {
+  outcome: "assigned";
+  node_id: string;
+  pool_id: string;
+  strategy: PlacementStrategy;
+  /** Why this candidate won, e.g. "model warm", "least busy (1 of 4 slots busy)". */
+  reasons: string[];
+  pinned: boolean;
+  fallback_used: boolean;
+}
+
+export interface NoCapacityFields {
+  outcome: "no_capacity";
+  code: ErrorCode;
+  message: string;
+  /** true when waiting could help (slots busy, pools loading); false when nothing can ever serve it. */
+  transient: boolean;
+  pinned: boolean;
+}
+
+/** The eager form: every candidate's verdict computed at decision time (explainPlacement). */
+export type EagerPlacementDecision = (AssignedFields | NoCapacityFields) & { candidates: CandidateVerdict[] };
+
+/**
+ * What placeTask returns. `candidates` (every candidate's verdict, why each loser lost) is computed on
+ * first read from the snapshot the decision keeps, and is not enumerable, so JSON (the journal) holds
+ * only the summary.
+ */
+export type PlacementDecision = (AssignedFields | NoCapacityFields) & { summary: PlacementSummary; readonly candidates: CandidateVerdict[] };
+
+/** A decision as the journal stored it: the summary (rows written before it kept the eager list instead). */
+export type StoredPlacementDecision = (AssignedFields | NoCapacityFields) & { summary?: PlacementSummary; candidates?: CandidateVerdict[] };

@@ -14,7 +14,8 @@ interface Capacity {
 export class ModelCapacity {
   private readonly byModel = new Map<string, Capacity>();
 
-  constructor(private readonly candidates: readonly PlacementCandidate[]) {}
+  /** `snapshot` is read at each recomputation: the pump replaces its array when it takes a slot. */
+  constructor(private readonly snapshot: () => readonly PlacementCandidate[]) {}
 
   /** True when placement could only answer "wait": a holder is schedulable but no slot is free. */
   mustWait(sha: string): boolean {
@@ -31,7 +32,7 @@ export class ModelCapacity {
     let c = this.byModel.get(sha);
     if (c === undefined) {
       c = { free: false, holder: false };
-      for (const p of this.candidates) {
+      for (const p of this.snapshot()) {
         if (!p.node_schedulable || (p.loaded_model !== sha && !p.models_available.includes(sha))) continue;
         c.holder = true;
         if (p.ready && !p.draining && p.slots_free > 0) {

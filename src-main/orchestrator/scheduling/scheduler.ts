@@ -9,6 +9,7 @@ import { shouldReplace } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
 import type { EnqueueResult, Priority } from "./admission-queue.js";
+import { HoldersByModel } from "./holders-by-model.js";
 import { ModelCapacity } from "./model-capacity.js";
 import { poolCandidates } from "./pool-candidates.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
@@ -227,8 +228,11 @@ export class Scheduler<T extends SchedulableTask> {
       this.fullPass = false;
       this.fresh = [];
       // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
-      const candidates = this.candidates();
-      const capacity = new ModelCapacity(candidates);
+      // Decisions keep the snapshot they were made on (their explanation is computed from it later),
+      // so an assignment replaces the array instead of editing it.
+      let candidates = this.candidates();
+      const capacity = new ModelCapacity(() => candidates);
+      const holders = new HoldersByModel(() => candidates);
       for (const task of tasks) {
         if (this.queue.positionOf(task.task_id) < 0) continue;
         if (task.deadline_at_ms < this.now()) {
@@ -238,15 +242,18 @@ export class Scheduler<T extends SchedulableTask> {
         }
         // A re-placed task always gets a decision: it may have no other holder left (REPLICA_EXHAUSTED).
         if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) continue;
-        const decision = placeTask(this.placementRequest(task), candidates, this.policy());
+        const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
           this.dequeue(task);
           this.placementSequence++;
-          const taken = candidates.find((c) => c.pool_id === decision.pool_id);
+          const at = candidates.findIndex((c) => c.pool_id === decision.pool_id);
+          const taken = candidates[at];
           if (taken) {
-            taken.slots_free = Math.max(0, taken.slots_free - 1);
+            candidates = candidates.slice();
+            candidates[at] = { ...taken, slots_free: Math.max(0, taken.slots_free - 1) };
             capacity.slotTaken(taken);
+            holders.replaced(taken);
           }
           this.start(task, decision);
         } else if (!decision.transient && this.now() >= this.holdUntil) {
@@ -342,7 +349,7 @@ export class Scheduler<T extends SchedulableTask> {
   }
 
   private recordDecision(decision: PlacementDecision): void {
-    this.deps.metrics.placementCandidates.set(decision.candidates.length);
+    this.deps.metrics.placementCandidates.set(decision.summary.considered); // not .candidates: that computes the explanation
     this.deps.metrics.placementDecisions.inc({
       outcome: decision.outcome,
       pinned: String(decision.pinned),

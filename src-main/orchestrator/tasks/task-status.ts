@@ -1,18 +1,25 @@
 import type { PlacementExplanation } from "../../../src-shared/tasks/placement.js";
 import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
-import type { PlacementDecision } from "../placement/placement-types.js";
+import type { CandidateVerdict, PlacementDecision, StoredPlacementDecision } from "../placement/placement-types.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
 import type { Task } from "./task.js";
 
-/** The contract's placement explanation for a decision: the winner and why every other candidate lost. */
-export function placementExplanation(decision: PlacementDecision | null): PlacementExplanation | null {
+/**
+ * The contract's placement explanation for a decision: the winner and why every other candidate lost.
+ * A live decision computes its per-candidate verdicts here, on first read (placeTask keeps only a
+ * summary). A journaled one has no snapshot left: its kept top candidates stand in (rows written
+ * before the summary existed still carry the full list).
+ */
+export function placementExplanation(decision: PlacementDecision | StoredPlacementDecision | null): PlacementExplanation | null {
   if (decision === null) return null;
+  const candidates: readonly CandidateVerdict[] =
+    decision.candidates ?? decision.summary?.top.map((t) => ({ node_id: t.node_id, pool_id: t.pool_id, eligible: true, rejected_because: [], score: t.score, rank: t.rank })) ?? [];
   return {
     decision:
       decision.outcome === "assigned"
         ? { node_id: decision.node_id, pool_id: decision.pool_id, strategy: decision.strategy, pinned: decision.pinned, fallback_used: decision.fallback_used, tie_breakers: decision.reasons }
         : null,
-    candidates: decision.candidates.map((c) => ({
+    candidates: candidates.map((c) => ({
       node_id: c.node_id,
       pool_id: c.pool_id,
       eligible: c.eligible,
@@ -56,9 +63,9 @@ export function taskStatus(task: Task, queuePosition: number | null, predictedSt
   };
 }
 
-/** A task that is no longer in memory, rebuilt from the journal (no placement candidates kept beyond the decision). */
+/** A task that is no longer in memory, rebuilt from the journal (placement: the decision and its summary, no per-candidate verdicts). */
 export function journalTaskStatus(row: TaskJournalRow): TaskStatus {
-  const decision = row.placement_json ? (JSON.parse(row.placement_json) as PlacementDecision) : null;
+  const decision = row.placement_json ? (JSON.parse(row.placement_json) as StoredPlacementDecision) : null;
   const state = (["queued", "dispatching", "running", "completed", "failed", "canceled"] as const).find((s) => s === row.state) ?? "failed";
   return {
     task_id: row.task_id,
