@@ -1,22 +1,22 @@
 import { nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
 
-/** What POST /v1/messages does with each parameter; refused ones wait for the engine (tools, images, thinking). */
+/** What POST /v1/messages does with each parameter; refused ones wait for the engine (images, thinking). */
 export const MESSAGES_PARAMS: ParamPolicy = {
   unknownNote: "it is not a Messages API parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
     { param: "max_tokens", support: "supported", note: "required" },
-    { param: "messages", support: "supported", note: "user and assistant turns; the last one from the user (no assistant prefill yet)" },
-    { param: "messages[].content", support: "partial", note: "text blocks only; image, document, tool_use, tool_result and thinking blocks are refused", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasNonTextBlock((m as { content?: unknown } | null)?.content)) },
-    { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: hasNonTextBlock },
+    { param: "messages", support: "supported", note: "user and assistant turns; the last one from the user (no assistant prefill yet), possibly carrying only tool_result blocks" },
+    { param: "messages[].content", support: "partial", note: "text, tool_use (assistant turns) and tool_result (user turns, text content) blocks; image, document and thinking blocks are refused", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasBlockOtherThan((m as { content?: unknown } | null)?.content, MESSAGE_BLOCKS)) },
+    { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: (v) => hasBlockOtherThan(v, TEXT_ONLY) },
     { param: "stop_sequences", support: "supported", note: "up to 16; stop_sequence is reported when exactly one was given" },
     { param: "stream", support: "supported", note: "message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop" },
     { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it)" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "top_k", support: "supported", note: "" },
     { param: "metadata", support: "supported", note: "metadata.user_id is recorded in the log and the audit trail; it does not open a session" },
-    { param: "tools", support: "partial", note: "the engine does not use tools yet (only [] is accepted)", refuses: nonEmptyArray },
-    { param: "tool_choice", support: "partial", note: "the engine does not use tools yet (only {type: \"none\"} is accepted)", refuses: (v) => present(v) && (v as { type?: unknown }).type !== "none" },
+    { param: "tools", support: "supported", note: "client tools (name, description, input_schema); the call's input is generated under a llama.cpp grammar from input_schema (keywords a grammar cannot express are refused by name); server tools are refused" },
+    { param: "tool_choice", support: "supported", note: "auto, any, tool (by name) and none; disable_parallel_tool_use: at most one call" },
     { param: "thinking", support: "partial", note: "the served models do not think (only {type: \"disabled\"} is accepted)", refuses: (v) => present(v) && (v as { type?: unknown }).type !== "disabled" },
     { param: "service_tier", support: "partial", note: "one service tier (only \"auto\" and \"standard_only\" are accepted)", refuses: (v) => present(v) && v !== "auto" && v !== "standard_only" },
     { param: "container", support: "refused", note: "no code execution containers", refuses: present },
@@ -30,6 +30,9 @@ export const MESSAGES_PARAMS: ParamPolicy = {
   ],
 };
 
-function hasNonTextBlock(content: unknown): boolean {
-  return Array.isArray(content) && content.some((block: unknown) => (block as { type?: unknown } | null)?.type !== "text");
+const TEXT_ONLY: ReadonlySet<unknown> = new Set(["text"]);
+const MESSAGE_BLOCKS: ReadonlySet<unknown> = new Set(["text", "tool_use", "tool_result"]);
+
+function hasBlockOtherThan(content: unknown, allowed: ReadonlySet<unknown>): boolean {
+  return Array.isArray(content) && content.some((block: unknown) => !allowed.has((block as { type?: unknown } | null)?.type));
 }

@@ -1,15 +1,43 @@
 import { z } from "zod";
 
-// Anthropic Messages API (POST /v1/messages), text in and text out. Loose: the adapter refuses by name
-// what it cannot honour (MESSAGES_PARAMS), e.g. image or tool_use blocks.
+// Anthropic Messages API (POST /v1/messages): text and tool use. Loose: the adapter refuses by name
+// what it cannot honour (MESSAGES_PARAMS), e.g. image or thinking blocks.
 
 const TextBlockSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
+/** A call the assistant made earlier in the conversation. */
+export const AnthropicToolUseBlockSchema = z.looseObject({ type: z.literal("tool_use"), id: z.string().min(1).max(256), name: z.string().min(1), input: z.record(z.string(), z.unknown()) });
+/** The result of a tool_use, in a user turn: a string or text blocks. */
+export const AnthropicToolResultBlockSchema = z.looseObject({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string().min(1),
+  content: z.union([z.string(), z.array(z.union([TextBlockSchema, z.looseObject({ type: z.string() })]))]).optional(),
+  is_error: z.boolean().optional(),
+});
 const OtherBlockSchema = z.looseObject({ type: z.string() });
+const ContentBlockParamSchema = z.union([TextBlockSchema, AnthropicToolUseBlockSchema, AnthropicToolResultBlockSchema, OtherBlockSchema]);
+export type AnthropicContentBlockParam = z.infer<typeof ContentBlockParamSchema>;
 
 export const AnthropicMessageParamSchema = z.looseObject({
   role: z.enum(["user", "assistant"]),
-  content: z.union([z.string(), z.array(z.union([TextBlockSchema, OtherBlockSchema]))]),
+  content: z.union([z.string(), z.array(ContentBlockParamSchema)]),
 });
+
+/** A client tool the model may call; `input_schema` is the JSON schema of its input object. */
+export const AnthropicToolSchema = z.looseObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  description: z.string().optional(),
+  input_schema: z.looseObject({ type: z.literal("object") }),
+});
+export type AnthropicTool = z.infer<typeof AnthropicToolSchema>;
+
+/** auto: the model decides; any: some tool; tool: that one; none: no tool. */
+export const AnthropicToolChoiceSchema = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal("none") }),
+]);
+export type AnthropicToolChoice = z.infer<typeof AnthropicToolChoiceSchema>;
 export type AnthropicMessageParam = z.infer<typeof AnthropicMessageParamSchema>;
 
 export const AnthropicMessagesRequestSchema = z.looseObject({
@@ -24,16 +52,18 @@ export const AnthropicMessagesRequestSchema = z.looseObject({
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.int().min(0).optional(),
   metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
+  tools: z.array(AnthropicToolSchema).max(128).optional(),
+  tool_choice: AnthropicToolChoiceSchema.optional(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 
-/** Text of a content (or system) value: a string, or its text blocks joined (other blocks are refused before). */
+/** Text of a content (or system) value: a string, or its text blocks joined (tool blocks are mapped apart; others are refused before). */
 export function anthropicText(content: AnthropicMessageParam["content"]): string {
   if (typeof content === "string") return content;
-  return content.map((block) => (typeof block.text === "string" ? block.text : "")).join("");
+  return content.map((block) => (block.type === "text" && typeof block.text === "string" ? block.text : "")).join("");
 }
 
-export const AnthropicStopReasonSchema = z.enum(["end_turn", "max_tokens", "stop_sequence"]);
+export const AnthropicStopReasonSchema = z.enum(["end_turn", "max_tokens", "stop_sequence", "tool_use"]);
 export type AnthropicStopReason = z.infer<typeof AnthropicStopReasonSchema>;
 
 export const AnthropicUsageSchema = z.object({ input_tokens: z.int().min(0), output_tokens: z.int().min(0) });
@@ -43,7 +73,13 @@ export const AnthropicMessageSchema = z.object({
   type: z.literal("message"),
   role: z.literal("assistant"),
   model: z.string(),
-  content: z.array(z.object({ type: z.literal("text"), text: z.string() })),
+  content: z.array(
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("text"), text: z.string() }),
+      /** A call the model made: `input` validates against the tool's input_schema (a llama.cpp grammar constrains it). */
+      z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) }),
+    ]),
+  ),
   stop_reason: AnthropicStopReasonSchema.nullable(),
   /** The stop sequence that matched, when the request named exactly one (the engine does not say which of several matched). */
   stop_sequence: z.string().nullable(),

@@ -21,9 +21,9 @@ export const OLLAMA_CHAT_PARAMS: ParamPolicy = {
   unknownNote: "it is not an /api/chat parameter this server knows, so it cannot be honoured",
   rules: [
     ...COMMON,
-    { param: "messages", support: "supported", note: "system, user and assistant turns; the last one from the user; none: only load the model" },
-    { param: "messages[]", support: "partial", note: "text only: images, tool calls and tool turns are refused", refuses: hasNonTextMessage },
-    { param: "tools", support: "partial", note: "the engine does not call tools yet (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user or a tool; none: only load the model" },
+    { param: "messages[]", support: "partial", note: "text, assistant tool_calls and tool turns (tool_name optional: results answer the calls in order); images are refused", refuses: hasImages },
+    { param: "tools", support: "supported", note: "functions the model may call (it decides: there is no tool_choice); arguments are generated under a llama.cpp grammar from parameters (keywords a grammar cannot express are refused by name)" },
   ],
 };
 
@@ -67,10 +67,6 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
   ],
 };
 
-function hasNonTextMessage(messages: unknown): boolean {
-  if (!Array.isArray(messages)) return false;
-  return messages.some((m: unknown) => {
-    const msg = (m ?? {}) as { role?: unknown; images?: unknown; tool_calls?: unknown };
-    return msg.role === "tool" || nonEmptyArray(msg.images) || nonEmptyArray(msg.tool_calls);
-  });
+function hasImages(messages: unknown): boolean {
+  return Array.isArray(messages) && messages.some((m: unknown) => nonEmptyArray(((m ?? {}) as { images?: unknown }).images));
 }

@@ -16,10 +16,27 @@ export const OllamaOptionsSchema = z.looseObject({
 });
 export type OllamaOptions = z.infer<typeof OllamaOptionsSchema>;
 
+/** A call the model made (assistant turns), as Ollama shapes it: the arguments as an object. */
+export const OllamaToolCallSchema = z.looseObject({
+  id: z.string().optional(),
+  function: z.looseObject({ index: z.int().min(0).optional(), name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) }),
+});
+export type OllamaToolCall = z.infer<typeof OllamaToolCallSchema>;
+
 export const OllamaChatMessageSchema = z.looseObject({
-  // tool turns parse so that they can be refused by name.
   role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
+  /** On assistant turns: the calls it made. */
+  tool_calls: z.array(OllamaToolCallSchema).optional(),
+  /** On tool turns: the function whose result this is (optional; without it, results answer the calls in order). */
+  tool_name: z.string().optional(),
+});
+export type OllamaChatMessage = z.infer<typeof OllamaChatMessageSchema>;
+
+/** A function the model may call. */
+export const OllamaToolSchema = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
 });
 
 const GENERATION_FIELDS = {
@@ -37,6 +54,8 @@ export const OllamaChatRequestSchema = z.looseObject({
   ...GENERATION_FIELDS,
   /** Absent or empty: only load the model (answered at once with done_reason "load"). */
   messages: z.array(OllamaChatMessageSchema).optional(),
+  /** Functions the model may call (it decides: Ollama has no tool_choice). */
+  tools: z.array(OllamaToolSchema).max(128).optional(),
 });
 export type OllamaChatRequest = z.infer<typeof OllamaChatRequestSchema>;
 

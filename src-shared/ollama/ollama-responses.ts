@@ -18,7 +18,12 @@ export const OllamaChatResponseSchema = z.object({
   model: z.string(),
   /** RFC 3339. */
   created_at: z.string(),
-  message: z.object({ role: z.literal("assistant"), content: z.string() }),
+  message: z.object({
+    role: z.literal("assistant"),
+    content: z.string(),
+    /** The calls the model made, each whole (streamed in one line before the done line). */
+    tool_calls: z.array(z.object({ id: z.string(), function: z.object({ index: z.int().min(0), name: z.string(), arguments: z.record(z.string(), z.unknown()) }) })).optional(),
+  }),
   done: z.boolean(),
   done_reason: OllamaDoneReasonSchema.optional(),
   ...TIMING_FIELDS,

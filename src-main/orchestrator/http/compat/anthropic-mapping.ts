@@ -1,17 +1,22 @@
-import { anthropicText, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
+import { anthropicText, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
 import { MESSAGES_PARAMS } from "../../../../src-shared/anthropic/messages-params.js";
+import type { Generation } from "../../../../src-shared/tasks/generation.js";
+import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
-import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
+import { grammarSchema } from "./openai-chat-features.js";
+import { refuseUnsupported, requireUserTurnLast, unsupported } from "./refuse.js";
 
-/** POST /v1/messages → one chat task: `system` becomes the system turn, stop_sequences the stop strings. */
+/** POST /v1/messages → one chat task: `system` becomes the system turn, stop_sequences the stop strings, tools the task's tools. */
 export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput {
   refuseUnsupported(MESSAGES_PARAMS, req);
   const messages: ChatMessage[] = [];
   const system = req.system === undefined ? "" : anthropicText(req.system);
   if (system !== "") messages.push({ role: "system", content: system });
-  for (const m of req.messages) messages.push({ role: m.role, content: anthropicText(m.content) });
-  requireUserTurnLast(messages);
+  const callIds = new Set<string>();
+  req.messages.forEach((m, i) => messages.push(...turns(m, i, callIds)));
+  // A conversation may also end with tool results: the model answers them.
+  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
   return {
     api: "anthropic-messages",
     model_ref: req.model,
@@ -23,6 +28,60 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
       ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...(req.top_k !== undefined ? { top_k: req.top_k } : {}),
       ...(req.stop_sequences !== undefined && req.stop_sequences.length > 0 ? { stop: req.stop_sequences } : {}),
+      ...toolFields(req),
     },
   };
+}
+
+/**
+ * One Anthropic turn → engine turns. An assistant turn's tool_use blocks become its tool calls (input as
+ * JSON text); a user turn's tool_result blocks become tool turns, one per result, before its text.
+ */
+function turns(m: AnthropicMessageParam, i: number, callIds: Set<string>): ChatMessage[] {
+  const text = anthropicText(m.content);
+  if (typeof m.content === "string") return [{ role: m.role, content: text }];
+  const calls: ToolCall[] = [];
+  const results: ChatMessage[] = [];
+  m.content.forEach((block, j) => {
+    const where = `messages[${i}].content[${j}]`;
+    if (block.type === "tool_use") {
+      if (m.role !== "assistant") throw unsupported(`${where}`, `${where}: tool_use blocks belong to assistant turns`);
+      const { id, name, input } = block as { id: string; name: string; input: unknown };
+      callIds.add(id);
+      calls.push({ id, name, arguments: JSON.stringify(input) });
+    } else if (block.type === "tool_result") {
+      if (m.role !== "user") throw unsupported(`${where}`, `${where}: tool_result blocks belong to user turns`);
+      const { tool_use_id: id, content, is_error: isError } = block as { tool_use_id: string; content?: AnthropicMessageParam["content"]; is_error?: boolean };
+      if (!callIds.has(id)) throw unsupported(`${where}.tool_use_id`, `${where}.tool_use_id must name a tool_use block of an earlier assistant turn`);
+      if (Array.isArray(content) && content.some((b) => b.type !== "text")) throw unsupported(`${where}.content`, `${where}.content: only text blocks are supported in a tool result`);
+      const resultText = content === undefined ? "" : anthropicText(content);
+      results.push({ role: "tool", content: isError === true ? `Error: ${resultText}` : resultText, tool_call_id: id });
+    }
+  });
+  if (calls.length > 0) return [{ role: "assistant", content: text, tool_calls: calls }];
+  if (results.length > 0) return text === "" ? results : [...results, { role: "user", content: text }];
+  return [{ role: m.role, content: text }];
+}
+
+type ToolFields = Pick<Generation, "tools" | "tool_choice" | "parallel_tool_calls">;
+
+/** tools and tool_choice: auto → auto, any → required, tool → that name, none → no tools. */
+function toolFields(req: AnthropicMessagesRequest): ToolFields {
+  const choice = req.tool_choice;
+  if (req.tools === undefined || req.tools.length === 0) {
+    if (choice !== undefined && choice.type !== "auto" && choice.type !== "none") throw unsupported("tool_choice", `tool_choice ${choice.type} needs tools`);
+    return {};
+  }
+  if (choice?.type === "none") return {};
+  const tools = req.tools.map((tool, i): ToolDefinition => {
+    const parameters = grammarSchema(tool.input_schema, `tools[${i}].input_schema`);
+    return { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters };
+  });
+  const out: ToolFields = { tools };
+  if (choice === undefined) return out;
+  if (choice.type === "tool" && !tools.some((t) => t.name === choice.name)) throw unsupported("tool_choice", `tool_choice names ${choice.name}, which is not among the tools`);
+  const mapped: ToolChoice = choice.type === "tool" ? { name: choice.name } : choice.type === "any" ? "required" : "auto";
+  out.tool_choice = mapped;
+  if (choice.disable_parallel_tool_use === true) out.parallel_tool_calls = false;
+  return out;
 }

@@ -1,37 +1,96 @@
 import { anthropicError } from "../../../../src-shared/anthropic/anthropic-error.js";
 import type { AnthropicMessage, AnthropicMessagesRequest, AnthropicStopReason } from "../../../../src-shared/anthropic/messages.js";
 import type { Task } from "../../tasks/task.js";
-import { sseNamed, type BodyRenderer, type Completion, type StreamRenderer } from "./surface-renderer.js";
+import { sseNamed, type AssembledToolCall, type BodyRenderer, type Completion, type StreamRenderer } from "./surface-renderer.js";
 
-/** Anthropic's message object and its streaming events (one text content block at index 0). */
+type ContentBlock = AnthropicMessage["content"][number];
+
+/** A tool_use block's id: derived from the task, so it is stable across the stream and the body. */
+function toolUseId(task: Task, index: number): string {
+  return `toolu_${task.task_id.replaceAll("-", "")}_${index}`;
+}
+
+/** A call's arguments as the tool_use input object (the grammar makes them a JSON object; anything else is kept as `{}`). */
+function toolInput(call: AssembledToolCall): Record<string, unknown> {
+  try {
+    const input: unknown = JSON.parse(call.arguments === "" ? "{}" : call.arguments);
+    return input !== null && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Anthropic's message object and its streaming events. Without tools: one text block at index 0,
+ * opened with the message. With tools: a block per run of text and per tool call, opened as they come;
+ * a tool call streams as content_block_start (tool_use, input {}) + input_json_delta fragments + content_block_stop.
+ */
 export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): { stream: StreamRenderer; body: BodyRenderer } {
   const id = `msg_${task.task_id.replaceAll("-", "")}`;
   const model = task.model.id;
-  const stopReason = (done: Completion): AnthropicStopReason => (done.reason === "length" ? "max_tokens" : done.reason === "stop" ? "stop_sequence" : "end_turn");
+  const withTools = task.generation.tools !== undefined;
+  const stopReason = (done: Completion): AnthropicStopReason =>
+    done.reason === "length" ? "max_tokens" : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
   // The engine reports that a stop string matched, not which: name it only when there was one.
   const stopSequence = (done: Completion): string | null => (done.reason === "stop" && req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null);
-  const message = (text: string | null, done: Completion | null): AnthropicMessage => ({
+  const content = (done: Completion): ContentBlock[] => {
+    const calls: ContentBlock[] = done.toolCalls.map((c) => ({ type: "tool_use", id: toolUseId(task, c.index), name: c.name, input: toolInput(c) }));
+    return done.text === "" && calls.length > 0 ? calls : [{ type: "text", text: done.text }, ...calls];
+  };
+  const message = (done: Completion | null): AnthropicMessage => ({
     id,
     type: "message",
     role: "assistant",
     model,
-    content: text === null ? [] : [{ type: "text", text }],
+    content: done === null ? [] : content(done),
     stop_reason: done === null ? null : stopReason(done),
     stop_sequence: done === null ? null : stopSequence(done),
     usage: { input_tokens: done?.promptTokens ?? 0, output_tokens: done?.completionTokens ?? 0 },
   });
   const event = (type: string, data: Record<string, unknown> = {}) => sseNamed(type, { type, ...data });
+
+  // The open block: its index in the message and what it holds (text, or the tool call of that index).
+  let open: { index: number; kind: "text" } | { index: number; kind: "tool"; call: number } | null = null;
+  let blocks = 0;
+  const close = (): string[] => {
+    if (open === null) return [];
+    const frames = [event("content_block_stop", { index: open.index })];
+    open = null;
+    return frames;
+  };
+  const openText = (): string[] => {
+    const frames = [...close(), event("content_block_start", { index: blocks, content_block: { type: "text", text: "" } })];
+    open = { index: blocks++, kind: "text" };
+    return frames;
+  };
   const stream: StreamRenderer = {
     framing: "sse",
     // The prompt's token count is known only at the end; message_delta carries it (its usage counters are totals).
-    open: () => [event("message_start", { message: message(null, null) }), event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }), event("ping")],
-    token: (text) => [event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })],
+    open: () => [event("message_start", { message: message(null) }), ...(withTools ? [] : openText()), event("ping")],
+    token(text, extra) {
+      const delta = extra.tool_call;
+      if (delta === undefined) {
+        if (text === "" && withTools) return [];
+        const frames = open?.kind === "text" ? [] : openText();
+        return [...frames, event("content_block_delta", { index: open?.index ?? 0, delta: { type: "text_delta", text } })];
+      }
+      const frames: string[] = [];
+      if (open?.kind !== "tool" || open.call !== delta.index) {
+        frames.push(...close());
+        frames.push(event("content_block_start", { index: blocks, content_block: { type: "tool_use", id: toolUseId(task, delta.index), name: delta.name ?? "", input: {} } }));
+        open = { index: blocks++, kind: "tool", call: delta.index };
+      }
+      if (delta.arguments !== "") frames.push(event("content_block_delta", { index: open.index, delta: { type: "input_json_delta", partial_json: delta.arguments } }));
+      return frames;
+    },
     end: (done) => [
-      event("content_block_stop", { index: 0 }),
+      // A message with tools that produced nothing still carries one (empty) text block.
+      ...(blocks === 0 ? openText() : []),
+      ...close(),
       event("message_delta", { delta: { stop_reason: stopReason(done), stop_sequence: stopSequence(done) }, usage: { input_tokens: done.promptTokens, output_tokens: done.completionTokens } }),
       event("message_stop"),
     ],
     fail: (failure) => [sseNamed("error", anthropicError(failure.status, failure.message))],
   };
-  return { stream, body: { body: (done) => message(done.text, done) } };
+  return { stream, body: { body: (done) => message(done) } };
 }

@@ -1,5 +1,6 @@
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../../../../src-shared/ollama/ollama-params.js";
-import type { OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from "../../../../src-shared/ollama/ollama-requests.js";
+import type { OllamaChatMessage, OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from "../../../../src-shared/ollama/ollama-requests.js";
+import type { ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
@@ -7,7 +8,7 @@ import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
 import { grammarSchema } from "./openai-chat-features.js";
 import { DEFAULT_MAX_TOKENS } from "./openai-mapping.js";
-import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
+import { refuseUnsupported, requireUserTurnLast, unsupported } from "./refuse.js";
 
 /** Ollama names carry a tag; `<id>:latest` is the model /v1/models lists as `<id>`. */
 export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): string {
@@ -19,9 +20,44 @@ export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): 
 /** POST /api/chat → one chat task. */
 export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_CHAT_PARAMS, req);
-  const messages: ChatMessage[] = (req.messages ?? []).map((m) => ({ role: m.role as ChatMessage["role"], content: m.content }));
-  requireUserTurnLast(messages);
-  return admission("ollama-chat", req.model, models, req.options, { messages, ...format(req.format) });
+  const messages = chatMessages(req.messages ?? []);
+  // A conversation may also end with tool results: the model answers them.
+  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
+  const tools = chatTools(req.tools);
+  if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
+  return admission("ollama-chat", req.model, models, req.options, { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}) });
+}
+
+/** Ollama's tools → the task's (the model decides whether to call: Ollama has no tool_choice). */
+function chatTools(tools: OllamaChatRequest["tools"]): ToolDefinition[] | undefined {
+  if (tools === undefined || tools.length === 0) return undefined;
+  return tools.map((tool, i): ToolDefinition => {
+    const { name, description, parameters } = tool.function;
+    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`) } : {}) };
+  });
+}
+
+/**
+ * Ollama turns → engine turns. Ollama's calls carry no id (newer servers send one): each gets the one it
+ * has or `call_<turn>_<n>`; a tool turn answers the first unanswered call of the assistant turns before it
+ * (the first with its tool_name, when it names one).
+ */
+function chatMessages(turns: readonly OllamaChatMessage[]): ChatMessage[] {
+  const pending: { id: string; name: string }[] = [];
+  return turns.map((m, i): ChatMessage => {
+    if (m.role === "tool") {
+      const at = pending.findIndex((c) => m.tool_name === undefined || c.name === m.tool_name);
+      const call = at < 0 ? undefined : pending.splice(at, 1)[0];
+      if (call === undefined) throw unsupported(`messages[${i}]`, `messages[${i}] is a tool turn, but no earlier assistant turn made a call${m.tool_name === undefined ? "" : ` to ${m.tool_name}`} that it could answer`);
+      return { role: "tool", content: m.content, tool_call_id: call.id };
+    }
+    if (m.role === "assistant" && m.tool_calls !== undefined && m.tool_calls.length > 0) {
+      const calls = m.tool_calls.map((c, j) => ({ id: c.id ?? `call_${i}_${j}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments) }));
+      pending.push(...calls.map(({ id, name }) => ({ id, name })));
+      return { role: "assistant", content: m.content, tool_calls: calls };
+    }
+    return { role: m.role, content: m.content };
+  });
 }
 
 /** Ollama's `format`: "json" or a schema, as the engine's output format. */
@@ -39,7 +75,7 @@ export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: read
   return admission("ollama-generate", req.model, models, req.options, { messages, ...format(req.format) });
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format" | "tools">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models);
   const resolved = resolveModel(modelRef, models);

@@ -1,5 +1,6 @@
 import { ollamaError } from "../../../../src-shared/ollama/ollama-error.js";
-import { ndjsonLine, type BodyRenderer, type Completion, type StreamRenderer } from "./surface-renderer.js";
+import type { Task } from "../../tasks/task.js";
+import { ndjsonLine, type AssembledToolCall, type BodyRenderer, type Completion, type StreamRenderer } from "./surface-renderer.js";
 
 export type OllamaKind = "chat" | "generate";
 
@@ -21,21 +22,38 @@ function timings(done: Completion): Record<string, number> {
 }
 
 /** The chunk shape of /api/chat (`message`) or /api/generate (`response`). */
-export function ollamaChunk(kind: OllamaKind, model: string, text: string, extra: Record<string, unknown>): Record<string, unknown> {
-  const content = kind === "chat" ? { message: { role: "assistant", content: text } } : { response: text };
+export function ollamaChunk(kind: OllamaKind, model: string, text: string, extra: Record<string, unknown>, toolCalls?: unknown[]): Record<string, unknown> {
+  const content = kind === "chat" ? { message: { role: "assistant", content: text, ...(toolCalls !== undefined ? { tool_calls: toolCalls } : {}) } } : { response: text };
   return { model, created_at: new Date().toISOString(), ...content, ...extra };
 }
 
-/** NDJSON lines while streaming; the done object alone without. The model name echoes the request's. */
-export function ollamaRenderers(kind: OllamaKind, modelName: string): { stream: StreamRenderer; body: BodyRenderer } {
-  const final = (text: string, done: Completion) => ollamaChunk(kind, modelName, text, { done: true, done_reason: done.reason === "length" ? "length" : "stop", ...timings(done) });
+/** A call as Ollama shapes it: arguments as an object (the grammar makes them one; anything else is kept as `{}`). */
+function toolCall(task: Task, call: AssembledToolCall): { id: string; function: { index: number; name: string; arguments: Record<string, unknown> } } {
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments === "" ? "{}" : call.arguments);
+  } catch {
+    args = {};
+  }
+  const object = args !== null && typeof args === "object" && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+  return { id: `call_${task.task_id.replaceAll("-", "")}_${call.index}`, function: { index: call.index, name: call.name, arguments: object } };
+}
+
+/**
+ * NDJSON lines while streaming; the done object alone without. The model name echoes the request's.
+ * Tool calls go out whole, as Ollama sends them: one line with message.tool_calls before the done line.
+ */
+export function ollamaRenderers(kind: OllamaKind, modelName: string, task: Task): { stream: StreamRenderer; body: BodyRenderer } {
+  const final = (text: string, done: Completion, calls: boolean) =>
+    ollamaChunk(kind, modelName, text, { done: true, done_reason: done.reason === "length" ? "length" : "stop", ...timings(done) }, calls && done.toolCalls.length > 0 ? done.toolCalls.map((c) => toolCall(task, c)) : undefined);
   const stream: StreamRenderer = {
     framing: "ndjson",
     open: () => [],
-    token: (text) => [ndjsonLine(ollamaChunk(kind, modelName, text, { done: false }))],
-    end: (done) => [ndjsonLine(final("", done))],
+    // A tool call's tokens carry no text: the call is sent whole at the end.
+    token: (text, extra) => (extra.tool_call !== undefined && text === "" ? [] : [ndjsonLine(ollamaChunk(kind, modelName, text, { done: false }))]),
+    end: (done) => [...(done.toolCalls.length > 0 ? [ndjsonLine(ollamaChunk(kind, modelName, "", { done: false }, done.toolCalls.map((c) => toolCall(task, c))))] : []), ndjsonLine(final("", done, false))],
     // ollama-js and Open WebUI raise on a line carrying `error`.
     fail: (failure) => [ndjsonLine(ollamaError(failure.message))],
   };
-  return { stream, body: { body: (done) => final(done.text, done) } };
+  return { stream, body: { body: (done) => final(done.text, done, true) } };
 }

@@ -8,7 +8,7 @@ import type { Completion, StreamRenderer } from "./surface-renderer.js";
 
 // Endings the integration tests cannot force from a random tiny model: a natural end of turn, a stop
 // sequence, a failure.
-const task = { task_id: "0b7c9a52-3f7e-4c1e-9a55-7f3c2e1d0a11", model: { id: "tiny" }, enqueued_at_ms: 0, started_at_ms: 1, first_token_at_ms: 2, finished_at_ms: 3 } as unknown as Task;
+const task = { task_id: "0b7c9a52-3f7e-4c1e-9a55-7f3c2e1d0a11", model: { id: "tiny" }, generation: { max_tokens: 8 }, enqueued_at_ms: 0, started_at_ms: 1, first_token_at_ms: 2, finished_at_ms: 3 } as unknown as Task;
 const done = (reason: Completion["reason"]): Completion => ({ task, text: "Hello", reason, promptTokens: 4, completionTokens: 1, toolCalls: [], logprobs: undefined, embeddings: [] });
 const frames = (s: StreamRenderer, end: Completion | null) => new SseParser().feed([...s.open(), ...s.token("Hello", {}), ...(end === null ? s.fail({ code: "CANCELED", message: "canceled by an operator", status: 499 }) : s.end(end))].join(""));
 
@@ -41,9 +41,41 @@ describe("Anthropic renderer", () => {
   });
 });
 
+// A task with tools whose model wrote a little text, then one call streamed in two fragments.
+const toolTask = { ...task, generation: { max_tokens: 8, tools: [{ name: "get_time" }] } } as unknown as Task;
+const called: Completion = { ...done("tool_calls"), text: "Hi", toolCalls: [{ index: 0, name: "get_time", arguments: '{"utc":true}' }] };
+const toolTokens = (s: StreamRenderer) => [...s.open(), ...s.token("Hi", {}), ...s.token("", { tool_call: { index: 0, name: "get_time", arguments: '{"utc":' } }), ...s.token("", { tool_call: { index: 0, arguments: "true}" } }), ...s.end(called)];
+
+describe("Anthropic renderer, tool use", () => {
+  it("a text block, then a tool_use block streamed as input_json_delta fragments; stop_reason tool_use", () => {
+    const out = new SseParser().feed(toolTokens(anthropicRenderers(toolTask, { model: "tiny", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }).stream).join(""));
+    expect(out.map((f) => f.event)).toEqual(["message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop", "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
+    const data = out.map((f) => JSON.parse(f.data) as Record<string, unknown>);
+    expect(data[5]).toEqual({ type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_0b7c9a523f7e4c1e9a557f3c2e1d0a11_0", name: "get_time", input: {} } });
+    expect(data[7]).toEqual({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "true}" } });
+    expect(data[9]).toMatchObject({ delta: { stop_reason: "tool_use" } });
+  });
+
+  it("the body carries the text and the tool_use block with its input object", () => {
+    const body = anthropicRenderers(toolTask, { model: "tiny", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }).body.body(called);
+    expect(body).toMatchObject({ stop_reason: "tool_use", content: [{ type: "text", text: "Hi" }, { type: "tool_use", id: "toolu_0b7c9a523f7e4c1e9a557f3c2e1d0a11_0", name: "get_time", input: { utc: true } }] });
+  });
+});
+
+describe("Ollama renderer, tool calls", () => {
+  it("streams the whole call in one line before the done line; the body carries it", () => {
+    const { stream, body } = ollamaRenderers("chat", "tiny:latest", toolTask);
+    const lines = toolTokens(stream).map((l) => JSON.parse(l) as { message: { content: string; tool_calls?: unknown }; done: boolean });
+    expect(lines.map((l) => [l.message.content, l.done])).toEqual([["Hi", false], ["", false], ["", true]]);
+    const call = { id: "call_0b7c9a523f7e4c1e9a557f3c2e1d0a11_0", function: { index: 0, name: "get_time", arguments: { utc: true } } };
+    expect(lines[1]?.message.tool_calls).toEqual([call]);
+    expect(body.body(called)).toMatchObject({ done: true, done_reason: "stop", message: { content: "Hi", tool_calls: [call] } });
+  });
+});
+
 describe("Ollama renderer", () => {
   it("ends with done_reason stop and a failure with an {error} line", () => {
-    const { stream, body } = ollamaRenderers("chat", "tiny:latest");
+    const { stream, body } = ollamaRenderers("chat", "tiny:latest", task);
     expect(body.body(done("eos"))).toMatchObject({ model: "tiny:latest", done: true, done_reason: "stop", message: { role: "assistant", content: "Hello" }, eval_count: 1, prompt_eval_count: 4 });
     expect(stream.fail({ code: "WORKER_RESET", message: "worker gone", status: 500 })).toEqual([`${JSON.stringify({ error: "worker gone" })}\n`]);
   });

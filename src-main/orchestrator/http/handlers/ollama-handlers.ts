@@ -34,7 +34,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     }
     const input = kind === "chat" ? ollamaChatAdmission(req as OllamaChatRequest, models) : ollamaGenerateAdmission(req as OllamaGenerateRequest, models);
     // Errors after admission are envelopes here; surface-errors.ts rewrites them in Ollama's shape.
-    serveTask(ctx, rc, input, () => respondWith(ollamaRenderers(kind, req.model), req.stream !== false), "envelope");
+    serveTask(ctx, rc, input, (task) => respondWith(ollamaRenderers(kind, req.model, task), req.stream !== false), "envelope");
   };
 
   return {
