@@ -72,7 +72,7 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
   });
 
   it.each([
-    ["tools", { tools: [{ name: "get_weather", input_schema: { type: "object" } }] }],
+    ["mcp_servers", { mcp_servers: [{ type: "url", url: "https://example.com/mcp", name: "x" }] }],
     ["messages[].content", { messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }],
     ["thinking", { thinking: { type: "enabled", budget_tokens: 1024 } }],
   ])("refuses %s with a 400 that names it", async (param, extra) => {

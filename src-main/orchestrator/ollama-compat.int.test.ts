@@ -74,7 +74,7 @@ describe("Ollama API through the ollama client", () => {
   it("refuses what it cannot honour, by name, in Ollama's error shape", async () => {
     await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
     await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], format: { type: "string", pattern: "^a" } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^format uses pattern/) });
-    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], tools: [{ type: "function", function: { name: "f" } }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^tools is not supported/) });
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }, { role: "user", content: "hi", images: ["AA=="] }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^messages\[\] is not supported/) });
     await expect(ollama.generate({ model: TINY, prompt: "hi", images: ["AA=="] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^images is not supported/) });
     await expect(ollama.chat({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status_code: 404 });
     const unknown = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_gpu: 1 } });

@@ -1,0 +1,153 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { Ollama, type Message as OllamaMessage, type Tool as OllamaTool } from "ollama";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { AnthropicErrorSchema } from "../../src-shared/anthropic/anthropic-error.js";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+
+// Tool calling through the unchanged @anthropic-ai/sdk and ollama clients, against a real orchestrator
+// and a real worker running llama.cpp on a generated chat model (random weights: the grammar keeps calls valid).
+const CHAT = testModelName("tiny-chatml");
+let cluster: CompatCluster;
+let anthropic: Anthropic;
+let ollama: Ollama;
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-compat-tools", ["tiny-chatml"]);
+  anthropic = new Anthropic({ baseURL: cluster.orch.url, apiKey: cluster.orch.token, maxRetries: 0 });
+  ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+// Enums, booleans and bounded integers: a random-weight model's output stays short under the grammar.
+const WEATHER_SCHEMA = {
+  type: "object" as const,
+  properties: { city: { type: "string", enum: ["Paris", "Oslo", "Lima"] }, days: { type: "integer", minimum: 1, maximum: 7 }, metric: { type: "boolean" } },
+  required: ["city", "days", "metric"],
+  additionalProperties: false,
+};
+const Weather = z.strictObject({ city: z.enum(["Paris", "Oslo", "Lima"]), days: z.int().min(1).max(7), metric: z.boolean() });
+const TIME_SCHEMA = { type: "object" as const, properties: { utc: { type: "boolean" } }, required: ["utc"], additionalProperties: false };
+const Time = z.strictObject({ utc: z.boolean() });
+const validates = (name: string, input: unknown) => (name === "get_weather" ? Weather.parse(input) : Time.parse(input));
+
+describe("Anthropic tool use through @anthropic-ai/sdk", () => {
+  const TOOLS: Anthropic.Tool[] = [
+    { name: "get_weather", description: "Weather forecast for a city", input_schema: WEATHER_SCHEMA },
+    { name: "get_time", description: "Current time", input_schema: TIME_SCHEMA },
+  ];
+  const ask: Anthropic.MessageParam = { role: "user", content: "What is the weather in Paris?" };
+
+  it("tool_choice tool: a tool_use block whose input validates, stop_reason tool_use", async () => {
+    const message = await anthropic.messages.create({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "tool", name: "get_weather" } });
+    expect(message.stop_reason).toBe("tool_use");
+    const use = message.content.find((b) => b.type === "tool_use");
+    expect(use).toMatchObject({ type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "get_weather" });
+    Weather.parse(use?.input);
+  });
+
+  it("tool_choice any: some tool is called with valid input", async () => {
+    const message = await anthropic.messages.create({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "any" } });
+    expect(message.stop_reason).toBe("tool_use");
+    const use = message.content.find((b) => b.type === "tool_use");
+    if (use?.type !== "tool_use") throw new Error("no tool_use");
+    validates(use.name, use.input);
+  });
+
+  it("streamed: content_block_start (tool_use) + input_json_delta + content_block_stop assemble to valid input", async () => {
+    const stream = anthropic.messages.stream({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "tool", name: "get_weather" } });
+    let partial = "";
+    let started: Anthropic.ContentBlock | undefined;
+    let stopped = 0;
+    for await (const event of stream) {
+      if (event.type === "content_block_start" && event.content_block.type === "tool_use") started = event.content_block;
+      if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") partial += event.delta.partial_json;
+      if (event.type === "content_block_stop") stopped++;
+    }
+    expect(started).toMatchObject({ type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "get_weather", input: {} });
+    expect(stopped).toBeGreaterThan(0);
+    Weather.parse(JSON.parse(partial));
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe("tool_use");
+    const use = final.content.find((b) => b.type === "tool_use");
+    expect(use?.type === "tool_use" ? use.input : undefined).toEqual(JSON.parse(partial));
+  });
+
+  it("a follow-up turn with a tool_result gets text", async () => {
+    const first = await anthropic.messages.create({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "tool", name: "get_weather" } });
+    const use = first.content.find((b) => b.type === "tool_use");
+    if (use?.type !== "tool_use") throw new Error("no tool_use");
+    const answer = await anthropic.messages.create({
+      model: CHAT,
+      max_tokens: 6,
+      tools: TOOLS,
+      messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: JSON.stringify({ temperature_c: 18, sky: "clear" }) }] }],
+      tool_choice: { type: "none" },
+    });
+    expect(answer.stop_reason).toBe("max_tokens");
+    expect(answer.content).toEqual([{ type: "text", text: expect.any(String) }]);
+    expect(answer.content[0]?.type === "text" ? answer.content[0].text.length : 0).toBeGreaterThan(0);
+  });
+
+  it("a tool_result that answers no tool_use, and a tool_choice naming no tool, are 400s naming them", async () => {
+    const post = (body: unknown) => fetch(`${cluster.orch.url}/v1/messages`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
+    const orphan = await post({ model: CHAT, max_tokens: 4, messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_x", content: "1" }] }] });
+    expect(orphan.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await orphan.json()).error.message).toMatch(/^messages\[0\]\.content\[0\]\.tool_use_id must name a tool_use block/);
+    const unnamed = await post({ model: CHAT, max_tokens: 4, messages: [ask], tools: TOOLS, tool_choice: { type: "tool", name: "nope" } });
+    expect(unnamed.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await unnamed.json()).error.message).toMatch(/nope, which is not among the tools/);
+  });
+});
+
+describe("Ollama tool calls through the ollama client", () => {
+  const TOOLS: OllamaTool[] = [
+    { type: "function", function: { name: "get_weather", description: "Weather forecast for a city", parameters: WEATHER_SCHEMA as unknown as OllamaTool["function"]["parameters"] } },
+    { type: "function", function: { name: "get_time", description: "Current time", parameters: TIME_SCHEMA as unknown as OllamaTool["function"]["parameters"] } },
+  ];
+  const ask: OllamaMessage = { role: "user", content: "What is the weather in Paris?" };
+
+  it("a call, when the model makes one, validates (stream and not); the model decides (Ollama has no tool_choice)", async () => {
+    let calls = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const res = await ollama.chat({ model: CHAT, messages: [ask], tools: TOOLS, options: { num_predict: 60, seed, temperature: 1 } });
+      expect(res).toMatchObject({ done: true, message: { role: "assistant" } });
+      for (const call of res.message.tool_calls ?? []) {
+        calls++;
+        validates(call.function.name, call.function.arguments);
+      }
+      let streamed: OllamaMessage["tool_calls"] = [];
+      let text = "";
+      for await (const part of await ollama.chat({ model: CHAT, messages: [ask], tools: TOOLS, stream: true, options: { num_predict: 60, seed, temperature: 1 } })) {
+        streamed = [...(streamed ?? []), ...(part.message.tool_calls ?? [])];
+        text += part.message.content;
+      }
+      // The same seed: the same answer, streamed.
+      expect(streamed).toEqual(res.message.tool_calls ?? []);
+      expect(text).toBe(res.message.content);
+    }
+    console.log(`ollama tools: ${calls} of 6 answers called a tool`);
+  });
+
+  it("a conversation with an assistant tool call and a tool turn gets an answer", async () => {
+    const res = await ollama.chat({
+      model: CHAT,
+      messages: [ask, { role: "assistant", content: "", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris", days: 1, metric: true } } }] }, { role: "tool", content: JSON.stringify({ temperature_c: 18 }), tool_name: "get_weather" } as OllamaMessage],
+      tools: TOOLS,
+      options: { num_predict: 6 },
+    });
+    expect(res.done).toBe(true);
+    expect(res.message.content.length + (res.message.tool_calls?.length ?? 0)).toBeGreaterThan(0);
+    const plain = await ollama.chat({ model: CHAT, messages: [ask, { role: "assistant", content: "", tool_calls: [{ function: { name: "get_time", arguments: { utc: true } } }] }, { role: "tool", content: "12:00" }], options: { num_predict: 5 } });
+    expect(plain).toMatchObject({ done: true, done_reason: "length", eval_count: 5 });
+    expect(plain.message.content.length).toBeGreaterThan(0);
+  });
+
+  it("a tool turn that answers no call is a 400 naming it", async () => {
+    await expect(ollama.chat({ model: CHAT, messages: [ask, { role: "tool", content: "1" }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^messages\[1\] is a tool turn/) });
+  });
+});
