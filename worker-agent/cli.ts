@@ -91,6 +91,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const fp6 = tokenFingerprint(decision.token);
   if (decision.source.kind === "generated") {
     log.info({ fp6, token_file: decision.source.path, created: decision.source.created }, "API token generated for loopback use; clients read it from token_file");
+  } else if (decision.source.kind === "joined") {
+    log.info({ fp6, key_file: decision.source.path, joined_now: decision.source.created }, decision.source.created ? "joined the orchestrator: node key stored" : "using the node key from an earlier join");
   } else {
     log.info({ fp6 }, "API token configured");
   }

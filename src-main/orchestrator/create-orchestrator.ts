@@ -58,6 +58,8 @@ import { anthropicHandlers } from "./http/handlers/anthropic-handlers.js";
 import { ollamaHandlers } from "./http/handlers/ollama-handlers.js";
 import { withApiKeyHeader } from "./http/api-key-header.js";
 import { withStoreGrants } from "./http/store-grant-auth.js";
+import { withJoinTokens } from "./auth/join-token-auth.js";
+import { JoinTokenStore } from "./auth/join-token-store.js";
 import { poolHandlers } from "./http/handlers/pool-handlers.js";
 import { sessionHandlers } from "./http/handlers/session-handlers.js";
 import { taskHandlers } from "./http/handlers/task-handlers.js";
@@ -126,6 +128,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   for (const o of runtime.overriddenByPins()) logger.warn({ setting: o.key, pinned_by: o.source, stored: o.stored }, "a setting stored from the dashboard is overridden (env > config file > dashboard)");
   const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
+  const joinTokens = new JoinTokenStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
   const poolDesired = new PoolDesiredState(new PoolDesiredStore(db));
@@ -194,14 +197,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   staging.on("job", (job) => feed.stagingJobChanged(job));
   const openApi = buildOrchestratorOpenApi();
-  const nodes = new NodeService({ config: getConfig, registry, prober, metrics, audit, logger, telemetry: history.telemetry });
+  const nodes = new NodeService({
+    config: getConfig, registry, prober, metrics, audit, logger, telemetry: history.telemetry,
+    // Keys from join tokens are bound to one node id (and reserve it before its first registration).
+    boundNodeOf: (credentialId) => (credentialId.startsWith("key:") ? (apiKeys.get(credentialId.slice(4))?.node_id ?? null) : null),
+    reservedFor: (nodeId) => apiKeys.boundTo(nodeId).map((k) => `key:${k.id}`),
+  });
   const context: OrchestratorContext = {
     tasks,
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
-    admin: new AdminService({ apiKeys, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
+    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     feed,
     audit,
@@ -223,7 +231,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (heartbeat && registry.get(heartbeat[1] as string) !== undefined) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
   };
   // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
-  const authenticator = withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token);
+  const authenticator = withJoinTokens(withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token), joinTokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({

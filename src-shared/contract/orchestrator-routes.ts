@@ -15,6 +15,7 @@ import { AdmissionResponseV2Schema } from "../tasks/admission.js";
 import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, TaskStatusSchema } from "../tasks/task-status.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
+import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema } from "../auth/join-tokens.js";
 import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dashboard/metrics-history.js";
@@ -72,6 +73,10 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   // Nodes (worker agents call these)
   { method: "post", path: "/v2/nodes/register", operationId: "registerNode", summary: "Register (or re-register) a worker node; the first credential to register a node id owns it", tag: "nodes", auth: true, scopes: ["worker"], body: { content: jsonContent(RegisterNodeRequestSchema), required: true }, responses: { 200: ok("Registered", RegisterNodeResponseSchema) }, errors: [400, 409, 413, 415] },
   { method: "post", path: "/v2/nodes/{id}/heartbeat", operationId: "nodeHeartbeat", summary: "Push pool snapshots; 404 means re-register", tag: "nodes", auth: true, scopes: ["worker"], pathParams: NodeIdParam, body: { content: jsonContent(HeartbeatRequestSchema), required: true }, responses: { 200: ok("Recorded", HeartbeatResponseSchema) }, errors: [400, 404, 409, 413, 415] },
+  {
+    method: "post", path: "/v2/nodes/join", operationId: "joinNode", summary: "Exchange a single-use join token (as the bearer credential) for this node's own worker key, bound to node_id; the key is shown once", tag: "nodes", auth: true, scopes: ["worker"],
+    body: { content: jsonContent(JoinNodeRequestSchema), required: true }, responses: { 201: ok("Joined: the node's worker key", JoinNodeResponseSchema) }, errors: [400, 409, 413, 415],
+  },
   { method: "delete", path: "/v2/nodes/{id}", operationId: "deregisterNode", summary: "Deregister a node on graceful stop (its owning credential only)", tag: "nodes", auth: true, scopes: ["worker"], pathParams: NodeIdParam, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/nodes/{id}/forget", operationId: "forgetNode", summary: "Admin: drop a node and the credential it is bound to, so another credential may register it", tag: "nodes", auth: true, pathParams: NodeIdParam, responses: { 204: noContent }, errors: [404] },
   { method: "get", path: "/v2/nodes", operationId: "listNodes", summary: "Known nodes with status and pool snapshots", tag: "nodes", auth: true, responses: { 200: ok("Nodes", NodeListResponseSchema) } },
@@ -147,6 +152,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v2/auth/keys", operationId: "listApiKeys", summary: "API keys (fingerprints only)", tag: "auth", auth: true, responses: { 200: ok("Keys", ApiKeyListResponseSchema) } },
   { method: "post", path: "/v2/auth/keys", operationId: "createApiKey", summary: "Create an API key; the key is shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateApiKeyRequestSchema), required: true }, responses: { 201: ok("Created", CreatedApiKeySchema) }, errors: [400, 413, 415] },
   { method: "delete", path: "/v2/auth/keys/{id}", operationId: "revokeApiKey", summary: "Revoke an API key at once", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
+  { method: "post", path: "/v2/auth/join-tokens", operationId: "createJoinToken", summary: "A single-use, short-lived join token for one worker (optionally bound to a node id); shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateJoinTokenRequestSchema), required: true }, responses: { 201: ok("Join token", CreatedJoinTokenSchema) }, errors: [400, 413, 415] },
   { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
 
   // Compatible surfaces (OpenAI, Anthropic, Ollama): adapters over the same task path.

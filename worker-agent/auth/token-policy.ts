@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { WorkerConfig } from "../../src-shared/config/worker-config.js";
+import { joinedNodeKey, readNodeKey } from "../registration/join-exchange.js";
 
 /** Where the API token came from, for the startup log line. */
-export type TokenSource = { kind: "configured" } | { kind: "generated"; path: string; created: boolean };
+export type TokenSource = { kind: "configured" } | { kind: "generated"; path: string; created: boolean } | { kind: "joined"; path: string; created: boolean };
 
 export type TokenDecision = { ok: true; token: string; source: TokenSource; warnings: string[] } | { ok: false; error: string };
 
@@ -28,14 +29,25 @@ export const GENERATED_TOKEN_FILE = "worker-token";
  * - a non-loopback bind without one is refused (never a generated token off-host);
  * - standalone on loopback, a token is generated once into <data_dir>/worker-token (mode 0600).
  */
-export async function decideApiToken(config: WorkerConfig): Promise<TokenDecision> {
+export async function decideApiToken(config: WorkerConfig, opts: { join?: boolean } = {}): Promise<TokenDecision> {
   const warnings: string[] = [];
   if (config.api_token !== undefined) {
     if (config.api_token.length < 32) warnings.push("LLORCH_API_TOKEN is shorter than 32 characters; use e.g. `openssl rand -hex 32`");
+    if (config.join_token !== undefined) warnings.push("LLORCH_JOIN_TOKEN is ignored: LLORCH_API_TOKEN is set");
     return { ok: true, token: config.api_token, source: { kind: "configured" }, warnings };
   }
   if (config.orchestrator_url !== undefined) {
-    return { ok: false, error: "LLORCH_API_TOKEN is required when ORCHESTRATORD_URL is set (the orchestrator and its workers share one token)" };
+    // A node key from an earlier join wins over the (spent) join token; a join token is spent once.
+    const stored = await readNodeKey(config.data_dir);
+    if (!stored.ok) return stored;
+    if (stored.key !== undefined) return { ok: true, token: stored.key, source: { kind: "joined", path: stored.path, created: false }, warnings };
+    if (config.join_token !== undefined) {
+      if (opts.join === false) return { ok: false, error: "not joined yet: LLORCH_JOIN_TOKEN is exchanged for a node key at the first `start`" };
+      const joined = await joinedNodeKey(config.orchestrator_url, config.join_token, config.node_id, config.data_dir);
+      if (!joined.ok) return joined;
+      return { ok: true, token: joined.key, source: { kind: "joined", path: joined.path, created: true }, warnings };
+    }
+    return { ok: false, error: "LLORCH_API_TOKEN is required when ORCHESTRATORD_URL is set (the orchestrator and its workers share one token), or LLORCH_JOIN_TOKEN to join with the node's own key" };
   }
   const host = bindHost(config.bind_addr);
   if (!isLoopbackHost(host)) {

@@ -70,7 +70,7 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
   out(`runtime dir (handoff files): ${config.runtime_dir}`);
   out("");
 
-  const token = config.api_token !== undefined || config.orchestrator_url !== undefined ? await decideApiToken(config) : undefined;
+  const token = config.api_token !== undefined || config.orchestrator_url !== undefined ? await decideApiToken(config, { join: false }) : undefined;
   if (config.api_token !== undefined) out(`API token: configured (fp6 ${tokenFingerprint(config.api_token)})`);
   else if (config.orchestrator_url === undefined) out("API token: none configured; `start` uses (or generates) <data dir>/worker-token on a loopback bind");
   if (config.orchestrator_url === undefined) {

@@ -7,6 +7,9 @@ import { DEFAULT_KEY_SCOPES, mayGrantScopes } from "../../../src-shared/auth/sco
 import type { Identity } from "../../../src-node/route-context.js";
 import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
+import { JOIN_CREDENTIAL_PREFIX } from "../auth/join-token-auth.js";
+import type { JoinTokenStore } from "../auth/join-token-store.js";
+import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse } from "../../../src-shared/auth/join-tokens.js";
 import type { ApiKeyStore } from "../db/api-key-store.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { LogRing } from "../logging/log-ring.js";
@@ -16,6 +19,9 @@ const LOGIN_CODE_TTL_MS = 15 * 60_000;
 
 export interface AdminServiceDeps {
   apiKeys: ApiKeyStore;
+  joinTokens: JoinTokenStore;
+  /** The credential a registered node is bound to (null: unbound or unknown). */
+  nodeOwner: (nodeId: string) => string | null;
   tokens: TokenSet;
   /** The token sources that are not API keys (configured, generated), by fingerprint. */
   builtinTokens: { fp6: string; source: "config" | "generated" }[];
@@ -59,6 +65,46 @@ export class AdminService {
     this.deps.tokens.removeKey(id);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
     this.deps.logger.info({ identity: actor, key_fp6: row.fp6 }, "API key revoked");
+  }
+
+  /** A single-use join token for one worker, optionally bound in advance to a node id; shown once. */
+  createJoinToken(req: CreateJoinTokenRequest, actor: Identity): CreatedJoinToken {
+    const { row, token } = this.deps.joinTokens.create(req.node_id ?? null, req.ttl_ms ?? JOIN_TOKEN_DEFAULT_TTL_MS, actor.credentialId);
+    this.deps.joinTokens.prune();
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "join_token_created", target: `join:${row.fp6}`, outcome: "success", details: { node_id: row.node_id, expires_at_ms: row.expires_at_ms } });
+    this.deps.logger.info({ identity: actor.label, join_fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms }, "join token created");
+    return { id: row.id, token, fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms };
+  }
+
+  /**
+   * Spends a join token (the caller's credential) for a `worker` key bound to `req.node_id`. The node id
+   * must match the token's, if it names one, and must not be bound to another credential already.
+   */
+  joinNode(req: JoinNodeRequest, actor: Identity): JoinNodeResponse {
+    if (!actor.credentialId.startsWith(JOIN_CREDENTIAL_PREFIX)) {
+      throw new OrchError("FORBIDDEN_SCOPE", "POST /v2/nodes/join takes a join token (Authorization: Bearer llj_…), not an API key or session");
+    }
+    const row = this.deps.joinTokens.get(actor.credentialId.slice(JOIN_CREDENTIAL_PREFIX.length));
+    if (row === null) throw new OrchError("BAD_TOKEN", "join token not recognised", { details: { reason: "join_token_unknown" } });
+    const refuse = (reason: string, message: string): never => {
+      this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_join_refused", target: req.node_id, outcome: "denied", details: { reason } });
+      this.deps.logger.warn({ identity: actor.label, node_id: req.node_id, reason }, "node join refused");
+      throw new OrchError("CONFLICT", message, { details: { reason } });
+    };
+    if (row.node_id !== null && row.node_id !== req.node_id) refuse("join_token_node_mismatch", `this join token is for node ${row.node_id}, not ${req.node_id}`);
+    if (this.deps.nodeOwner(req.node_id) !== null || this.deps.apiKeys.boundTo(req.node_id).length > 0) {
+      refuse("node_already_bound", `node ${req.node_id} is already bound to a credential; revoke its key and POST /v2/nodes/${req.node_id}/forget before joining it again`);
+    }
+    if (!this.deps.joinTokens.consume(row.id, req.node_id)) {
+      const reason = this.deps.joinTokens.refusalOf(this.deps.joinTokens.get(row.id) ?? row);
+      throw new OrchError("BAD_TOKEN", reason === "join_token_expired" ? "join token expired" : "join token already used", { details: { reason } });
+    }
+    const { row: key, key: secret } = this.deps.apiKeys.create(`node ${req.node_id} (join ${row.fp6})`, ["worker"], actor.credentialId, req.node_id);
+    this.deps.joinTokens.setKeyId(row.id, key.id);
+    this.deps.tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_joined", target: req.node_id, outcome: "success", details: { key: `token:${key.fp6}` } });
+    this.deps.logger.info({ identity: actor.label, node_id: req.node_id, key_fp6: key.fp6 }, "node joined: worker key issued");
+    return { node_id: req.node_id, key_id: key.id, key: secret, fp6: key.fp6, scopes: key.scopes };
   }
 
   /** A one-time dashboard login code and the URL that redeems it. */

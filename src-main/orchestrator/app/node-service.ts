@@ -27,6 +27,10 @@ export interface NodeServiceDeps {
   logger: Logger;
   /** Host/GPU telemetry that heartbeats carry, kept as a short history. */
   telemetry: NodeTelemetry;
+  /** The node id a credential is bound to (a key from a join token), else null. */
+  boundNodeOf?: (credentialId: string) => string | null;
+  /** The credentials bound to a node id by a join (reserved before its first registration). */
+  reservedFor?: (nodeId: string) => readonly string[];
 }
 
 /** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
@@ -38,6 +42,11 @@ export class NodeService {
    * A node is bound to the credential that first registered it: only that one may act on it.
    */
   register(req: RegisterNodeRequest, credential: string | undefined, actor: NodeActor): number {
+    this.assertBinding(actor, req.node_id, "node_register_refused");
+    const reserved = this.deps.reservedFor?.(req.node_id) ?? [];
+    if (reserved.length > 0 && !reserved.includes(actor.credentialId)) {
+      this.refuseBinding(actor, req.node_id, "node_register_refused", "node_reserved_by_join", `node ${req.node_id} was joined with a join token: only its own key may register it`);
+    }
     try {
       // The worker accepts its own token only, so the orchestrator calls it back with that token.
       this.asOwner(actor, "node_register_refused", req.node_id, () => this.deps.registry.register(req, credential, actor.credentialId));
@@ -57,6 +66,7 @@ export class NodeService {
   /** Applies a heartbeat; an unknown or Offline node must register again (404). */
   heartbeat(nodeId: string, body: HeartbeatRequest, actor: NodeActor): number {
     // The interval grows with the cluster so the total heartbeat rate stays bounded (heartbeat-cadence.ts).
+    this.assertBinding(actor, nodeId, "node_heartbeat_refused");
     const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
     const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId, next));
     this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
@@ -66,6 +76,7 @@ export class NodeService {
   }
 
   deregister(nodeId: string, actor: NodeActor): void {
+    this.assertBinding(actor, nodeId, "node_deregister_refused");
     const removed = this.asOwner(actor, "node_deregister_refused", nodeId, () => this.deps.registry.deregister(nodeId, actor.credentialId));
     this.deps.metrics.nodeDeregistrations.inc({ outcome: removed ? "success" : "error" });
     if (!removed) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered`);
@@ -100,6 +111,18 @@ export class NodeService {
   /** Online nodes, for summaries (capabilities, Ollama's /api/ps). */
   online(): NodeRecord[] {
     return this.deps.registry.list().filter((n) => n.status === "Online");
+  }
+
+  /** A key from a join token acts on its own node id only (even one nobody owns yet): else 409. */
+  private assertBinding(actor: NodeActor, nodeId: string, action: string): void {
+    const bound = this.deps.boundNodeOf?.(actor.credentialId) ?? null;
+    if (bound !== null && bound !== nodeId) this.refuseBinding(actor, nodeId, action, "key_bound_to_other_node", `this key is bound to node ${bound}, not ${nodeId}`);
+  }
+
+  private refuseBinding(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): never {
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason } });
+    this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action, reason }, "node operation refused");
+    throw new OrchError("CONFLICT", message, { details: { reason } });
   }
 
   /** Runs a node operation; a credential mismatch becomes 409 and (once a minute per node) an audit row. */

@@ -14,6 +14,8 @@ const ApiKeyRowSchema = z.object({
   scopes: ScopeListSchema,
   /** The credential id of whoever created the key (audit); null for keys older than scopes. */
   created_by: z.string().nullable(),
+  /** A key from a join token is bound to one node id: it may register, heartbeat and deregister that node only. */
+  node_id: z.string().nullable().default(null),
 });
 export type ApiKeyRow = z.infer<typeof ApiKeyRowSchema>;
 
@@ -26,13 +28,18 @@ function parseRow(raw: unknown): ApiKeyRow {
 export class ApiKeyStore {
   constructor(private readonly db: Db) {}
 
-  create(name: string, scopes: readonly Scope[], createdBy: string): { row: ApiKeyRow; key: string } {
+  create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null): { row: ApiKeyRow; key: string } {
     const key = `llo_${randomBytes(32).toString("hex")}`;
-    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy };
+    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy, node_id: nodeId };
     this.db
-      .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`)
-      .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy);
+      .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by, node_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)`)
+      .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy, nodeId);
     return { row, key };
+  }
+
+  /** The unrevoked keys bound to a node id (from join tokens). */
+  boundTo(nodeId: string): ApiKeyRow[] {
+    return this.db.prepare(`SELECT * FROM api_keys WHERE node_id = ? AND revoked_at_ms IS NULL`).all(nodeId).map(parseRow);
   }
 
   revoke(id: string): ApiKeyRow | null {

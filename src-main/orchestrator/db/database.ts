@@ -136,6 +136,21 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE api_keys ADD COLUMN created_by TEXT;
    ALTER TABLE nodes ADD COLUMN owner TEXT;
    CREATE INDEX audit_log_by_time ON audit_log(at_ms);`,
+  // Join tokens (docs/SECURITY.md "Joining a worker"): single-use, short-lived, stored as SHA-256
+  // digests; exchanged once for a `worker` key bound to one node id (api_keys.node_id).
+  `CREATE TABLE join_tokens (
+     id TEXT PRIMARY KEY,
+     digest_hex TEXT NOT NULL UNIQUE,
+     fp6 TEXT NOT NULL,
+     node_id TEXT,
+     created_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     used_at_ms INTEGER,
+     used_for_node_id TEXT,
+     key_id TEXT
+   );
+   ALTER TABLE api_keys ADD COLUMN node_id TEXT;`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

@@ -1,4 +1,5 @@
 import { encodeSseComment } from "../../../../src-shared/streaming/sse-codec.js";
+import type { CreateJoinTokenRequest } from "../../../../src-shared/auth/join-tokens.js";
 import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-keys.js";
 import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
@@ -53,6 +54,10 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     revokeApiKey: ({ params, res, identity }) => {
       ctx.admin.revokeApiKey(params.id as string, identity.label);
       res.status(204).end();
+    },
+
+    createJoinToken: ({ body, res, identity }) => {
+      res.status(201).json(ctx.admin.createJoinToken(body as CreateJoinTokenRequest, identity));
     },
 
     createLoginCode: ({ res, identity }) => {

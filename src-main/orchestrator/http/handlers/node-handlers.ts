@@ -1,4 +1,5 @@
 import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
+import type { JoinNodeRequest } from "../../../../src-shared/auth/join-tokens.js";
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -11,6 +12,10 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const reg = body as RegisterNodeRequest;
       const next = ctx.nodes.register(reg, parseBearer(req.headers.authorization), identity);
       res.json({ success: true, message: "Registered successfully", node_id: reg.node_id, next_heartbeat_ms: next });
+    },
+
+    joinNode: ({ body, res, identity }) => {
+      res.status(201).json(ctx.admin.joinNode(body as JoinNodeRequest, identity));
     },
 
     nodeHeartbeat: ({ body, params, res, identity }) => {

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { NodeIdSchema } from "../common/ids.js";
+import { ScopeListSchema } from "./scopes.js";
+
+/** Join tokens live 15 minutes unless asked otherwise, 24 hours at most. */
+export const JOIN_TOKEN_DEFAULT_TTL_MS = 15 * 60_000;
+export const JOIN_TOKEN_MAX_TTL_MS = 24 * 60 * 60_000;
+/** Join tokens start with this, so the join route can tell them from API keys (`llo_`). */
+export const JOIN_TOKEN_PREFIX = "llj_";
+
+/** POST /v2/auth/join-tokens (admin). */
+export const CreateJoinTokenRequestSchema = z.strictObject({
+  /** Bind the token to one node id in advance; absent, the joining agent names its node id. */
+  node_id: NodeIdSchema.optional(),
+  ttl_ms: z.int().min(1000).max(JOIN_TOKEN_MAX_TTL_MS).optional(),
+});
+export type CreateJoinTokenRequest = z.infer<typeof CreateJoinTokenRequestSchema>;
+
+/** 201 of POST /v2/auth/join-tokens: the token is shown once and stored only as a SHA-256 digest. */
+export const CreatedJoinTokenSchema = z.object({
+  id: z.string(),
+  token: z.string(),
+  fp6: z.string(),
+  node_id: NodeIdSchema.nullable(),
+  expires_at_ms: z.int().min(0),
+});
+export type CreatedJoinToken = z.infer<typeof CreatedJoinTokenSchema>;
+
+/** POST /v2/nodes/join, with `Authorization: Bearer <join token>`. */
+export const JoinNodeRequestSchema = z.strictObject({ node_id: NodeIdSchema });
+export type JoinNodeRequest = z.infer<typeof JoinNodeRequestSchema>;
+
+/** 201 of POST /v2/nodes/join: the node's own `worker` key, shown once. */
+export const JoinNodeResponseSchema = z.object({
+  node_id: NodeIdSchema,
+  key_id: z.string(),
+  key: z.string(),
+  fp6: z.string(),
+  scopes: ScopeListSchema,
+});
+export type JoinNodeResponse = z.infer<typeof JoinNodeResponseSchema>;
