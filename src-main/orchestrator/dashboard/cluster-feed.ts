@@ -58,6 +58,13 @@ export class ClusterFeed {
     this.nodeFrames.stop();
   }
 
+  /** Sizes of the per-task frame state (the memory test checks it empties). */
+  memoryStats(): Record<string, number> {
+    let timers = 0;
+    for (const t of this.lastTaskFrame.values()) if (t.timer !== null) timers++;
+    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.listeners.size };
+  }
+
   settingsChanged(): void {
     this.broadcast({ event: "settings", data: this.settings() });
   }

@@ -163,6 +163,11 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return [...this.scheduler.queued(), ...this.table.notQueued()];
   }
 
+  /** Sizes of the per-task structures in memory. */
+  memoryStats(): Record<string, number> {
+    return { ...this.table.sizes(), on_workers: this.onWorkers.size, ...this.scheduler.memoryStats() };
+  }
+
   status(task: Task): TaskStatus {
     return taskStatus(task, this.scheduler.positionOf(task.task_id));
   }

@@ -1,6 +1,14 @@
 import type { Task } from "./task.js";
 
-const FINISHED_TASKS_KEPT = 2000;
+export const FINISHED_TASKS_KEPT = 2000;
+/**
+ * Finished tasks whose placement keeps its full explanation (why every other pool lost). A live
+ * decision holds the registry snapshot of its pump (one object per pool) until the explanation is
+ * read; at 1,000 nodes with one task per pump, 2,000 finished tasks would pin 2,000 snapshots (a
+ * few hundred MB). Older finished tasks keep the decision's summary (winner, top candidates,
+ * rejections per filter), as a journal row does.
+ */
+export const FINISHED_EXPLAINED_KEPT = 100;
 
 /**
  * The tasks held in memory: every queued and running task, plus the most recent finished ones so a
@@ -36,6 +44,11 @@ export class TaskTable {
   finished(task: Task): void {
     this.finishedOrder.push(task.task_id);
     while (this.finishedOrder.length > FINISHED_TASKS_KEPT) this.forget(this.finishedOrder.shift() as string);
+    const older = this.finishedOrder[this.finishedOrder.length - 1 - FINISHED_EXPLAINED_KEPT];
+    if (older !== undefined) {
+      const done = this.tasks.get(older);
+      if (done?.decision) done.decision = withoutSnapshot(done.decision);
+    }
   }
 
   private forget(taskId: string): void {
@@ -44,8 +57,28 @@ export class TaskTable {
     this.tasks.delete(taskId);
   }
 
+  /** How much the table holds (the memory test checks it stays bounded). */
+  sizes(): { tasks: number; finished: number; idempotency_keys: number; subscribers: number; events: number } {
+    let subscribers = 0;
+    let events = 0;
+    for (const task of this.tasks.values()) {
+      subscribers += task.subscribers.size;
+      events += task.events.length;
+    }
+    return { tasks: this.tasks.size, finished: this.finishedOrder.length, idempotency_keys: this.byKey.size, subscribers, events };
+  }
+
   /** Tasks that are not queued (placed, running, finished), newest first. */
   notQueued(): Task[] {
     return [...this.tasks.values()].filter((t) => t.state !== "queued").sort((a, b) => b.enqueued_at_ms - a.enqueued_at_ms);
   }
+}
+
+/**
+ * The decision with its eager fields only: the spread leaves out the non-enumerable lazy
+ * `candidates` getter, and with it the snapshot (or the computed verdicts) its closure holds.
+ */
+function withoutSnapshot(decision: NonNullable<Task["decision"]>): NonNullable<Task["decision"]> {
+  if (Object.getOwnPropertyDescriptor(decision, "candidates")?.get === undefined) return decision;
+  return { ...decision };
 }
