@@ -164,6 +164,7 @@ describe("memory after 10,000 tasks", () => {
     expect(growth).toBeLessThan(HEAP_BOUND_BYTES);
     expect(stats.tasks).toBeLessThanOrEqual(2000);
     expect(stats.finished).toBeLessThanOrEqual(2000);
+    expect(stats.finished_events).toBeLessThanOrEqual(200_000);
     expect(stats.subscribers).toBe(0);
     expect(stats.on_workers).toBe(0);
     expect(stats.queued).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { placeTask } from "../placement/place-task.js";
 import type { PlacementCandidate } from "../placement/placement-types.js";
 import { placementExplanation } from "./task-status.js";
-import { FINISHED_EXPLAINED_KEPT, FINISHED_TASKS_KEPT, TaskTable } from "./task-table.js";
+import { FINISHED_EVENTS_KEPT, FINISHED_EXPLAINED_KEPT, FINISHED_TASKS_KEPT, TaskTable } from "./task-table.js";
 import type { Task } from "./task.js";
 
 const SHA = "a".repeat(64);
@@ -52,5 +52,24 @@ describe("TaskTable memory", () => {
     // The newest FINISHED_EXPLAINED_KEPT still have their lazy explanation.
     const edge = table.get(`t${total - FINISHED_EXPLAINED_KEPT}`)?.decision ?? null;
     expect(Object.getOwnPropertyDescriptor(edge, "candidates")?.get).toBeTypeOf("function");
+  });
+
+  it("forgets the oldest finished tasks early when their events pass the budget, and keeps no finished task's input", () => {
+    const table = new TaskTable();
+    const tokens = 4000;
+    const pool = candidates(2);
+    for (let i = 0; i < 200; i++) {
+      const t = finishedTask(`t${i}`, pool);
+      t.generation = { prompt: "p".repeat(10_000), max_tokens: tokens, temperature: 0.5 };
+      t.events = Array.from({ length: tokens }, (_, k) => ({ event: "token" as const, data: { t: "x", i: k } }));
+      table.add(t);
+      table.finished(t);
+    }
+    const sizes = table.sizes();
+    expect(sizes.finished_events).toBeLessThanOrEqual(FINISHED_EVENTS_KEPT);
+    expect(sizes.finished).toBe(Math.floor(FINISHED_EVENTS_KEPT / tokens));
+    expect(table.get("t0")).toBeUndefined();
+    expect(table.get("t199")?.events).toHaveLength(tokens);
+    expect(table.get("t199")?.generation).toEqual({ max_tokens: tokens, temperature: 0.5 });
   });
 });
