@@ -2,6 +2,14 @@ import type { Response } from "express";
 import { encodeSseComment } from "../src-shared/streaming/sse-codec.js";
 
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/**
+ * Bytes a client may leave unread in the response's buffer (beyond what the kernel holds) before it is
+ * disconnected. Writes never wait for a reader, so one slow client cannot stall the fan-out to the
+ * others; without a bound its buffer would grow with everything the stream ever sends (the dashboard
+ * feed never ends). A task stream's client reconnects with Last-Event-ID and replays what it missed;
+ * the dashboard starts over from a snapshot. Larger than the 1,000-node dashboard snapshot (~0.9 MB).
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export interface SseWriter {
   write(frame: string): void;
@@ -13,6 +21,8 @@ export interface SseWriter {
 export interface SseOptions {
   /** Interval of keep-alive comments (proxies and liveness watchers see traffic). */
   keepAliveMs?: number;
+  /** Unread bytes past which the client is disconnected (see DEFAULT_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
 }
 
 /** Opens an SSE response: headers for no buffering anywhere, a flush per write, keep-alive comments. */
@@ -26,17 +36,27 @@ export function openSse(res: Response, extraHeaders: Record<string, string> = {}
   res.flushHeaders();
   // Small frames: Nagle would hold tokens back.
   res.socket?.setNoDelay(true);
-  const keepAlive = setInterval(() => res.write(encodeSseComment()), options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
-  keepAlive.unref();
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   let closed = false;
+  const write = (frame: string) => {
+    if (closed || res.writableEnded || res.destroyed) return;
+    // Checked before the write: one frame larger than the bound still goes to a client that keeps up.
+    if (res.writableLength > maxBuffered) {
+      closed = true;
+      clearInterval(keepAlive);
+      res.destroy();
+      return;
+    }
+    res.write(frame);
+  };
+  const keepAlive = setInterval(() => write(encodeSseComment()), options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+  keepAlive.unref();
   res.on("close", () => {
     closed = true;
     clearInterval(keepAlive);
   });
   return {
-    write(frame) {
-      if (!closed && !res.writableEnded && !res.destroyed) res.write(frame);
-    },
+    write,
     close() {
       clearInterval(keepAlive);
       if (!closed && !res.writableEnded) res.end();

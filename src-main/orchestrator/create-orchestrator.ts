@@ -111,6 +111,8 @@ export interface Orchestrator {
   auditTrail(limit: number): AuditEntry[];
   /** Called (at most once per burst is the listener's business) whenever a node changes or is lost; returns the unsubscribe. */
   onNodesChanged(listener: () => void): () => void;
+  /** Sizes of the per-task structures held in memory (the memory test checks they stay bounded). */
+  taskMemory(): Record<string, number>;
 }
 
 export { StartupRefused };
@@ -274,6 +276,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     nodeStatus: (nodeId) => registry.get(nodeId)?.status,
     nodes: () => nodes.list(),
     auditTrail: (limit) => audit.recent(limit),
+    taskMemory: () => ({ ...tasks.memoryStats(), ...feed.memoryStats(), sessions: sessions.size }),
     onNodesChanged(listener) {
       registry.on("changed", listener);
       registry.on("lost", listener);

@@ -39,6 +39,7 @@ export class ClusterFeed {
     registry.on("changed", (nodeId, change) => this.nodeFrames.changed(nodeId, change));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
     tasks.on("task", (task) => this.onTask(task));
+    tasks.on("forgotten", (task) => this.dropTaskFrame(task.task_id));
     tasks.on("token", (task) => {
       this.stats.noteToken();
       this.onTask(task);
@@ -56,6 +57,13 @@ export class ClusterFeed {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
     this.nodeFrames.stop();
+  }
+
+  /** Sizes of the per-task frame state (the memory test checks it empties). */
+  memoryStats(): Record<string, number> {
+    let timers = 0;
+    for (const t of this.lastTaskFrame.values()) if (t.timer !== null) timers++;
+    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.listeners.size };
   }
 
   settingsChanged(): void {
@@ -94,10 +102,8 @@ export class ClusterFeed {
 
   private onTask(task: Task): void {
     if (task.state === "completed" || task.state === "failed" || task.state === "canceled") {
-      const previous = this.lastTaskFrame.get(task.task_id);
-      if (previous?.state === task.state) return;
-      if (previous?.timer) clearTimeout(previous.timer);
-      this.lastTaskFrame.delete(task.task_id);
+      if (this.lastTaskFrame.get(task.task_id)?.state === task.state) return;
+      this.dropTaskFrame(task.task_id);
       this.stats.noteFinished(task.first_token_at_ms !== null ? task.first_token_at_ms - task.enqueued_at_ms : null);
       this.broadcast({ event: "task", data: this.status(task) });
       return;
@@ -117,6 +123,13 @@ export class ClusterFeed {
       }, TASK_FRAME_INTERVAL_MS - (now - last.at));
       last.timer.unref();
     }
+  }
+
+  /** A task's frame state goes with the task (terminal, or an admission undone): no entry or timer per finished task. */
+  private dropTaskFrame(taskId: string): void {
+    const last = this.lastTaskFrame.get(taskId);
+    if (last?.timer) clearTimeout(last.timer);
+    this.lastTaskFrame.delete(taskId);
   }
 
   private tick(): void {

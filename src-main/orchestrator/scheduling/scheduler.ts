@@ -153,6 +153,11 @@ export class Scheduler<T extends SchedulableTask> {
     return this.queue.items();
   }
 
+  /** Sizes of the scheduler's per-task structures. */
+  memoryStats(): Record<string, number> {
+    return { queued: this.queue.depth, running: this.running.size, inflight_pools: this.inflight.size, fresh: this.fresh.length };
+  }
+
   runningCount(): number {
     return this.running.size;
   }

@@ -22,7 +22,10 @@ export type SessionAdmission = { ok: true } | { ok: false; message: string };
 
 /**
  * Session metadata (spec §4.4): TTL, turns, KV warmth and budgets — never conversation content.
- * Created lazily on the first task; expired sessions are pruned on access.
+ * Created lazily on the first task; expired sessions are pruned on access, and the map is kept in
+ * order of last use so every new turn also drops the sessions that expired before it (amortized O(1)):
+ * without that, each task that never names a session again (its session is its own task id) would
+ * stay in memory for good.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
@@ -31,6 +34,11 @@ export class SessionStore {
     private limits: SessionLimits,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Sessions held in memory. */
+  get size(): number {
+    return this.sessions.size;
+  }
 
   configure(limits: SessionLimits): void {
     this.limits = limits;
@@ -117,7 +125,19 @@ export class SessionStore {
   private touch(sessionId: string): Session {
     const s = this.live(sessionId) ?? { id: sessionId, last_used_ms: 0, turns: 0, tokens_used: 0, decode_ms_used: 0, kv_warmth: false, node_id: null, pool_id: null };
     s.last_used_ms = this.now();
+    // Re-inserted at the end: the map's order is the order of last use.
+    this.sessions.delete(sessionId);
     this.sessions.set(sessionId, s);
+    this.pruneExpired();
     return s;
+  }
+
+  /** Drops expired sessions from the front of the map (the least recently used) up to the first live one. */
+  private pruneExpired(): void {
+    const cutoff = this.now() - this.limits.ttlMs;
+    for (const [id, s] of this.sessions) {
+      if (s.last_used_ms >= cutoff) return;
+      this.sessions.delete(id);
+    }
   }
 }

@@ -46,6 +46,8 @@ export interface TaskServiceEvents {
   task: [task: Task];
   /** A token was streamed to a client. */
   token: [task: Task];
+  /** An admission was undone (its journal write failed or the id was taken): the task never existed. */
+  forgotten: [task: Task];
 }
 
 const PROGRESS_FLUSH_MS = 1000;
@@ -163,6 +165,11 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return [...this.scheduler.queued(), ...this.table.notQueued()];
   }
 
+  /** Sizes of the per-task structures in memory. */
+  memoryStats(): Record<string, number> {
+    return { ...this.table.sizes(), on_workers: this.onWorkers.size, ...this.scheduler.memoryStats() };
+  }
+
   status(task: Task): TaskStatus {
     return taskStatus(task, this.scheduler.positionOf(task.task_id));
   }
@@ -211,6 +218,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         }
         this.scheduler.undoEnqueue(task, result);
         this.table.remove(task.task_id);
+        this.emit("forgotten", task);
         reject(outcome === "duplicate" ? new OrchError("CONFLICT", `task ${task.task_id} already exists; task ids are unique`) : outcome);
       });
     });

@@ -4,7 +4,7 @@ import type { TaskState } from "../../../src-shared/tasks/task-status.js";
 import type { Generation } from "../../../src-shared/tasks/generation.js";
 import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
-import type { PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
+import type { PlacementDecision, PlacementRequest, StoredPlacementDecision } from "../placement/placement-types.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import type { SchedulableTask } from "../scheduling/schedulable-task.js";
 
@@ -40,7 +40,8 @@ export interface Task extends SchedulableTask {
   pool_id: string | null;
   /** Nodes a dispatch was attempted on, in order. */
   attempted_nodes: string[];
-  decision: PlacementDecision | null;
+  /** A finished task past the newest FINISHED_EXPLAINED_KEPT keeps only the decision's summary (task-table.ts). */
+  decision: PlacementDecision | StoredPlacementDecision | null;
   tokens_in: number | null;
   tokens_out: number;
   stop_reason: StopReason | null;

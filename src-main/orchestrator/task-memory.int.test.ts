@@ -1,0 +1,178 @@
+import { createHash } from "node:crypto";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
+import { readSseEvents } from "../../src-shared/streaming/read-sse.js";
+import { taskRequest } from "../../test-support/fixtures.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+
+// 10,000 tasks through a real orchestrator (in process), then a forced GC: the heap must not keep
+// what the finished tasks used beyond the bounded history. The node is a boundary double: a real
+// worker on the tiny model takes tens of ms per task on this 2-core box, so 10,000 tasks would take
+// minutes; this one speaks the worker protocol (register, heartbeat, watch, pool status, infer SSE)
+// and answers each infer with one token at once.
+
+const MODEL = "memory-sim";
+const SHA = createHash("sha256").update(MODEL).digest("hex");
+const SLOTS = 16;
+const TASKS = 10_000;
+const WARMUP = 2_500;
+const CONCURRENCY = 16;
+const HEAP_BOUND_BYTES = 20 * 1024 * 1024;
+const SESSION_TTL_MS = 2000;
+
+let orch: TestOrchestrator;
+let node: { stop(): Promise<void> };
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+async function startFastNode(orchUrl: string, token: string): Promise<{ stop(): Promise<void> }> {
+  const watches = new Set<ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: "mem" }));
+    if (req.url === "/v2/watch") {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(": watching\n\n");
+      watches.add(res);
+      res.on("close", () => watches.delete(res));
+      return;
+    }
+    if (req.url?.endsWith("/infer")) {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+      req.on("end", () => {
+        const { task_id } = JSON.parse(body) as { task_id: string };
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(
+          frame("started", { queue_position: 0, predicted_start_ms: 0, task_id, node_id: "mem", pool_id: "p0" }) +
+            frame("token", { t: "x", i: 0 }) +
+            frame("end", { tokens_out: 1, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }),
+        );
+      });
+      return;
+    }
+    if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: "p0", state: "ready", ready: true, draining: false, slots_total: SLOTS, slots_free: SLOTS, model: { sha256: SHA, name: MODEL }, engine: "sim", last_error: null }));
+    res.statusCode = 404;
+    res.end("{}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const model = { sha256: SHA, name: MODEL, file_name: `${MODEL}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
+  const pool = { pool_id: "p0", ready: true, draining: false, slots_free: SLOTS, slots_total: SLOTS, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [SHA], model: { sha256: SHA, name: MODEL } };
+  const post = (path: string, body: unknown) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const reg = await post("/v2/nodes/register", { node_id: "mem", machine_id: "sim-mem", address: `http://127.0.0.1:${port}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+  if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
+  const beat = () => post("/v2/nodes/mem/heartbeat", { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
+  await beat();
+  const timer = setInterval(() => void beat(), 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      for (const res of watches) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** One task as a client runs it: POST /v2/tasks, then its event stream to the terminal event. */
+const firstIds: string[] = [];
+
+async function runTask(): Promise<string> {
+  const body = taskRequest(MODEL, { max_tokens: 1, ctx: 512 });
+  if (firstIds.length < 50) firstIds.push(body.task_id as string);
+  const accepted = await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
+  if (accepted.status !== 202) throw new Error(`admission: ${accepted.status} ${await accepted.text()}`);
+  await accepted.body?.cancel();
+  const res = await orch.api(`/v2/tasks/${body.task_id}/events`);
+  if (!res.ok || res.body === null) throw new Error(`events: ${res.status}`);
+  let last = "";
+  for await (const event of readSseEvents(res.body)) last = event.event;
+  return last;
+}
+
+async function runTasks(n: number): Promise<Map<string, number>> {
+  const outcomes = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        next++;
+        const last = await runTask();
+        outcomes.set(last, (outcomes.get(last) ?? 0) + 1);
+      }
+    }),
+  );
+  return outcomes;
+}
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+beforeAll(async () => {
+  // log_level warn: the harness keeps every log line in an array (that would be the test's growth, not ours).
+  // A short session TTL: sessions are metadata kept for their TTL by design; the test checks expired ones go.
+  orch = await startTestOrchestrator({ log_level: "warn", admission_capacity: 10_000, session_ttl_ms: SESSION_TTL_MS });
+  node = await startFastNode(orch.url, orch.token);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+    if (nodes[0]?.status === "Online" && nodes[0].pools[0]?.ready) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}, 20_000);
+
+afterAll(async () => {
+  await node?.stop();
+  await orch?.close();
+});
+
+describe("memory after 10,000 tasks", () => {
+  it("keeps a bounded task history and no per-task listener, timer or map entry once tasks finish", async () => {
+    const started = performance.now();
+    const warm = await runTasks(WARMUP);
+    expect(warm.get("end")).toBe(WARMUP);
+    const afterWarmup = await settledHeap();
+    const rest = await runTasks(TASKS - WARMUP);
+    expect(rest.get("end")).toBe(TASKS - WARMUP);
+    // Ids of finished tasks evicted from memory: the journal's unique key refuses them (409) after the
+    // enqueue; the undone admission must leave nothing behind either.
+    for (const taskId of firstIds) {
+      const res = await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(taskRequest(MODEL, { task_id: taskId, max_tokens: 1 })) });
+      expect(res.status).toBe(409);
+      await res.body?.cancel();
+    }
+    // Dashboard trailing frames (250 ms) have fired.
+    await new Promise((r) => setTimeout(r, 300));
+    const afterAll = await settledHeap();
+    const stats = orch.orchestrator.taskMemory();
+    const growth = afterAll - afterWarmup;
+    console.log(`task memory: ${TASKS} tasks in ${Math.round(performance.now() - started)} ms; heap after warm-up ${(afterWarmup / 1048576).toFixed(1)} MB, after all ${(afterAll / 1048576).toFixed(1)} MB, growth ${(growth / 1048576).toFixed(2)} MB; ${JSON.stringify(stats)}`);
+
+    expect(growth).toBeLessThan(HEAP_BOUND_BYTES);
+    expect(stats.tasks).toBeLessThanOrEqual(2000);
+    expect(stats.finished).toBeLessThanOrEqual(2000);
+    expect(stats.finished_events).toBeLessThanOrEqual(200_000);
+    expect(stats.subscribers).toBe(0);
+    expect(stats.on_workers).toBe(0);
+    expect(stats.queued).toBe(0);
+    expect(stats.running).toBe(0);
+    expect(stats.fresh).toBe(0);
+    expect(stats.feed_task_frames).toBe(0);
+    expect(stats.feed_frame_timers).toBe(0);
+    // Every task here names a session of its own and never uses it again: only those of the last TTL remain.
+    expect(stats.sessions).toBeLessThan(TASKS / 2);
+  }, 60_000);
+});
