@@ -38,14 +38,14 @@ export const WORKER_METRICS = {
   modelBytesServed: { name: "worker_model_bytes_served_total", type: "counter", help: "Model bytes served to peer workers for staging.", labelNames: [] },
 } as const satisfies Record<string, MetricDef>;
 
-/** Host and GPU telemetry sampled every few seconds (os module; nvidia-smi where present). */
+/** Host and GPU telemetry sampled every few seconds (os module; nvidia-smi and rocm-smi where present). */
 export const HOST_METRICS = {
   cpuUtilization: { name: "llorch_host_cpu_utilization_ratio", type: "gauge", help: "Share of CPU time not idle over the last sample interval, 0 to 1.", labelNames: [] },
   cpus: { name: "llorch_host_cpus", type: "gauge", help: "Logical CPUs of the host.", labelNames: [] },
   load1: { name: "llorch_host_load1", type: "gauge", help: "One-minute load average (0 on Windows).", labelNames: [] },
   memoryTotal: { name: "llorch_host_memory_total_bytes", type: "gauge", help: "Physical memory of the host in bytes.", labelNames: [] },
   memoryAvailable: { name: "llorch_host_memory_available_bytes", type: "gauge", help: "Memory available to new work in bytes (MemAvailable on Linux, free elsewhere).", labelNames: [] },
-  gpus: { name: "llorch_gpus", type: "gauge", help: "GPUs (or MIG instances) the last sample saw; 0 without nvidia-smi.", labelNames: [] },
+  gpus: { name: "llorch_gpus", type: "gauge", help: "GPUs (or MIG instances) the last sample saw; 0 without nvidia-smi or rocm-smi (and on Apple silicon).", labelNames: [] },
   gpuUtilization: { name: "llorch_gpu_utilization_ratio", type: "gauge", help: "GPU busy share over the driver's sample period, 0 to 1 (absent for MIG instances).", labelNames: ["gpu", "name"] },
   gpuMemoryTotal: { name: "llorch_gpu_memory_total_bytes", type: "gauge", help: "GPU memory in bytes.", labelNames: ["gpu", "name"] },
   gpuMemoryUsed: { name: "llorch_gpu_memory_used_bytes", type: "gauge", help: "GPU memory in use in bytes.", labelNames: ["gpu", "name"] },

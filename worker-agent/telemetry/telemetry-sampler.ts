@@ -1,23 +1,11 @@
-import { execFile } from "node:child_process";
 import type { GpuTelemetry, HostTelemetry } from "../../src-shared/nodes/host-telemetry.js";
-import { NVIDIA_SMI_FIELDS, parseNvidiaSmiCsv } from "./nvidia-smi-parse.js";
+import { vendorGpuReader } from "./gpu-readers.js";
 import { cpuUtilization, hostFacts, readCpuTimes, type CpuTimes } from "./host-sample.js";
 
 export const TELEMETRY_INTERVAL_MS = 5000;
 
-/** Runs nvidia-smi once; "absent" when the binary is missing, so the sampler stops asking. */
-export function runNvidiaSmi(timeoutMs = 3000): Promise<GpuTelemetry[] | "absent"> {
-  return new Promise((resolve) => {
-    execFile("nvidia-smi", [`--query-gpu=${NVIDIA_SMI_FIELDS.join(",")}`, "--format=csv,noheader,nounits"], { timeout: timeoutMs }, (error, stdout) => {
-      if (error !== null && (error as NodeJS.ErrnoException).code === "ENOENT") return resolve("absent");
-      // A failing driver prints a message and exits non-zero: no GPU rows this time, ask again later.
-      resolve(parseNvidiaSmiCsv(typeof stdout === "string" ? stdout : ""));
-    });
-  });
-}
-
 /**
- * Samples CPU/RAM (os module, always) and GPUs (nvidia-smi, where installed) every few seconds.
+ * Samples CPU/RAM (os module, always) and GPUs (nvidia-smi and rocm-smi, where installed) every few seconds.
  * The latest sample feeds the worker's /metrics and rides along with heartbeats.
  */
 export class TelemetrySampler {
@@ -27,7 +15,7 @@ export class TelemetrySampler {
   private smiAbsent = false;
   private current: HostTelemetry;
 
-  constructor(private readonly gpuQuery: () => Promise<GpuTelemetry[] | "absent"> = runNvidiaSmi) {
+  constructor(private readonly gpuQuery: () => Promise<GpuTelemetry[] | "absent"> = vendorGpuReader()) {
     this.current = { sampled_at_ms: Date.now(), cpu_utilization_ratio: 0, ...hostFacts(), gpus: [] };
   }
 
