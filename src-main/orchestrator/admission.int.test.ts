@@ -53,6 +53,10 @@ describe("full queue policies with a real worker", () => {
     expect(await accepted.json()).toMatchObject({ queue_position: 0 });
     const queuedStream = followTaskEvents(orch.url, orch.token, queued.task_id as string);
 
+    // The queue is full: depth / capacity is what the QueueSaturation alert watches.
+    expect(await metric("orchd_admission_capacity")).toBe(1);
+    expect(await metric('queue_depth{priority="batch"}')).toBe(1);
+
     const before = await metric('tasks_rejected_total{reason="ADMISSION_REJECT"}');
     const rejected = await submit(task());
     expect(rejected.status).toBe(429);
@@ -81,6 +85,7 @@ describe("full queue policies with a real worker", () => {
 
   it("predicted_start_ms grows with the work queued ahead (measured tokens/s, not a constant)", async () => {
     await orch.api("/v2/settings", { method: "PUT", body: JSON.stringify({ admission_capacity: 10 }) });
+    expect(await metric("orchd_admission_capacity")).toBe(10);
     const running = task();
     await submit(running);
     const stream = followTaskEvents(orch.url, orch.token, running.task_id as string);

@@ -44,6 +44,8 @@ export const CLOUD_METRICS = {
 /** Core task metrics (spec §10.1). */
 export const TASK_METRICS = {
   queueDepth: { name: "queue_depth", type: "gauge", help: "Tasks waiting in the admission queue.", labelNames: ["priority"], knownLabels: { priority: PRIORITIES } },
+  // Depth alone cannot say "nearly full": the QueueSaturation alert divides sum(queue_depth) by this.
+  admissionCapacity: { name: "orchd_admission_capacity", type: "gauge", help: "Tasks the admission queue holds (both priorities) before the full policy applies (setting admission_capacity).", labelNames: [] },
   tasksEnqueued: { name: "tasks_enqueued_total", type: "counter", help: "Tasks accepted into the queue.", labelNames: ["priority"], knownLabels: { priority: PRIORITIES } },
   tasksStarted: { name: "tasks_started_total", type: "counter", help: "Tasks dispatched to a pool that produced a started event.", labelNames: ["engine", "pool_id", "priority"] },
   tasksCanceled: { name: "tasks_canceled_total", type: "counter", help: "Tasks canceled by reason (client, disconnect, operator).", labelNames: ["reason"], knownLabels: { reason: ["client", "disconnect", "operator"] } },

@@ -64,6 +64,7 @@ export class Scheduler<T extends SchedulableTask> {
   constructor(private readonly deps: SchedulerDeps<T>) {
     const cfg = deps.config();
     this.queue = new WaitingLine<T>(cfg.admission_capacity, cfg.admission_policy);
+    deps.metrics.admissionCapacity.set(cfg.admission_capacity);
     this.now = deps.now ?? Date.now;
     // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
     deps.registry.on("changed", (_nodeId, change) => {
@@ -80,6 +81,7 @@ export class Scheduler<T extends SchedulableTask> {
   configure(): void {
     const cfg = this.deps.config();
     this.queue.configure(cfg.admission_capacity, cfg.admission_policy);
+    this.deps.metrics.admissionCapacity.set(cfg.admission_capacity);
     this.reconsiderAll();
   }
 
