@@ -12,6 +12,8 @@ import { requestLogging, type ServerLogger } from "./request-logging.js";
 import { parsePart, parsePathParams } from "./request-validation.js";
 import { routeAuth } from "./route-auth.js";
 import type { Identity, RouteHandler, RouteHandlers } from "./route-context.js";
+import { NOOP_SPAN, type SpanHandle, type Tracing } from "./tracing/tracing.js";
+import { traceRequest } from "./tracing/trace-request.js";
 
 export interface AppOptions {
   routes: readonly RouteSpec[];
@@ -35,6 +37,8 @@ export interface AppOptions {
   authFailures?: AuthFailureLimiter;
   /** Body deadline and upload rate (defaults: 30 s, 64 KiB per 10 s). */
   bodyLimits?: BodyLimits;
+  /** Server spans for the routes marked `traced` (absent or disabled: none, at no cost). */
+  tracing?: Tracing;
 }
 
 /** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
@@ -74,19 +78,21 @@ export function buildApp(opts: AppOptions): express.Express {
       ...(opts.authFailures !== undefined ? { failures: opts.authFailures } : {}),
     });
     const jsonSchema = route.body?.content[JSON_MEDIA_TYPE] ?? null;
+    const tracing = route.traced === true && opts.tracing?.enabled === true ? opts.tracing : null;
     const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
         const params = parsePathParams(route.pathParams, req.params as Record<string, string>);
         const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : {};
         const body = jsonSchema ? parsePart(jsonSchema, req.body, "body") : undefined;
-        await handler({ req, res, params, query, body, identity: res.locals.identity as Identity });
+        await handler({ req, res, params, query, body, identity: res.locals.identity as Identity, span: (res.locals.span as SpanHandle | undefined) ?? NOOP_SPAN });
       } catch (err) {
         next(err);
       }
     };
     const onError = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => renderError(err, res, style, opts.logger, opts.serverName);
     const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...requestBody(route)] : requestBody(route);
-    const middleware = [authenticate, ...bodyHandling, handle];
+    // The span starts before auth, so refused requests (401/403/413) are traced too.
+    const middleware = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...bodyHandling, handle];
     app[route.method](expressPath(route.path), ...middleware, onError);
   }
 

@@ -1,5 +1,6 @@
 import type { Request, Response } from "express";
 import type { Scope } from "../src-shared/auth/scopes.js";
+import type { SpanHandle } from "./tracing/tracing.js";
 
 /** Who made a request: a bearer token or dashboard session (by fingerprint), or nobody (open routes). */
 export interface Identity {
@@ -28,6 +29,8 @@ export interface RouteContext {
   query: Record<string, unknown>;
   body: unknown;
   identity: Identity;
+  /** The request's server span (routes marked `traced`, tracing on); the no-op span otherwise. */
+  span: SpanHandle;
 }
 
 export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;

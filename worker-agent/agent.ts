@@ -13,6 +13,7 @@ import { ModelCatalog } from "./catalog/model-catalog.js";
 import { defaultAutoPoolSlots } from "./config/default-threads.js";
 import { HandoffWatcher } from "./handoff/handoff-watcher.js";
 import { ModelReceiver } from "./http/model-receive.js";
+import { createTracing, tracesEndpoint } from "../src-node/tracing/otel-tracing.js";
 import { createWorkerApp, type ReloadResult } from "./http/worker-app.js";
 import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
@@ -41,6 +42,9 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const tasks = new TaskRegistry();
   const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
   const telemetry = new TelemetrySampler();
+  // Off (the no-op) unless an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT).
+  const tracing = createTracing(config, { serviceVersion: version, instanceId: config.node_id });
+  if (tracing.enabled) log.info({ traces_endpoint: tracesEndpoint(config), service_name: config.otel_service_name }, "OpenTelemetry tracing on");
   const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length, () => telemetry.latest());
   const autoPoolPaths = new Map<string, string>(); // model path → pool id
   const quarantinedPaths = new Set<string>();
@@ -202,6 +206,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         grants: new GrantVerifier(token, config.node_id),
         reloadPool,
         log: log.child({ component: "http" }),
+        tracing,
       });
       // No server-wide request timeout (model uploads are long): build-app bounds bodies instead.
       server = createLimitedServer(app, WORKER_SERVER_LIMITS);
@@ -256,6 +261,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         closing.closeAllConnections();
         await new Promise<void>((resolve) => closing.close(() => resolve()));
       }
+      await tracing.shutdown();
       log.info("stopped");
     },
   };

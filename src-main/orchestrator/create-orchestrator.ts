@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import type { Request } from "express";
 import { pino, type DestinationStream, type Logger } from "pino";
 import type { NodeInfo, NodeStatus } from "../../src-shared/nodes/node-info.js";
@@ -12,6 +13,7 @@ import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-rout
 import { requiredScopes } from "../../src-shared/contract/route-scopes.js";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
+import { createTracing, tracesEndpoint } from "../../src-node/tracing/otel-tracing.js";
 import { corsPolicy } from "../../src-node/cors-policy.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type ServerLimits } from "../../src-node/http-server.js";
@@ -148,7 +150,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
-  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas() });
+  // Off (the no-op) unless an OTLP endpoint is configured; endpoints are read at start, not live.
+  const tracing = createTracing(config, { serviceVersion: ORCHESTRATOR_VERSION, instanceId: `${hostname()}:${port}` });
+  if (tracing.enabled) logger.info({ traces_endpoint: tracesEndpoint(config), service_name: config.otel_service_name }, "OpenTelemetry tracing on");
+  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas(), tracing });
   const store = new ModelStore(join(options.config.data_dir, "models"), logger);
   let url: string | null = null;
   const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
@@ -237,6 +242,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   const app = buildApp({
+    tracing,
     routes: ORCHESTRATOR_ROUTES,
     handlers: {
       ...metaHandlers(context),
@@ -327,6 +333,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }, 2000).unref();
       });
       db.close();
+      await tracing.shutdown();
       logger.info("orchestrator stopped");
       logger.flush();
     },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PlacementStrategySchema } from "../tasks/placement.js";
 import { HostPortSchema } from "./host-port.js";
 import { LogLevelSchema } from "./log-level.js";
+import { otelConfigFields } from "./otel-config.js";
 
 export { PlacementStrategySchema, type PlacementStrategy } from "../tasks/placement.js";
 export { LogLevelSchema, type LogLevel } from "./log-level.js";
@@ -46,6 +47,7 @@ export const OrchestratorConfigSchema = z.strictObject({
   staging_bandwidth_limit_bytes_per_s: z.int().min(0).default(0).describe("ORCHD_STAGING_BANDWIDTH_LIMIT — cap of each model staging transfer in bytes per second (0 = unlimited); a job's own cap applies when lower"),
   metrics_history_step_ms: z.int().min(1000).max(60_000).default(5000).describe("ORCHD_METRICS_HISTORY_STEP_MS — sample period of the Metrics view's history (kept in SQLite: 1 h at this step, 24 h at one minute)"),
   grafana_url: z.url().optional().describe("ORCHD_GRAFANA_URL — Grafana dashboard the Metrics view links to"),
+  ...otelConfigFields("llama-orch-orchestrator"),
 });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
 export type OrchestratorConfigInput = z.input<typeof OrchestratorConfigSchema>;
@@ -78,4 +80,7 @@ export const ORCHESTRATOR_ENV_KEYS = {
   LLORCH_HUB_BASE_URL: "hub_base_url",
   ORCHD_METRICS_HISTORY_STEP_MS: "metrics_history_step_ms",
   ORCHD_GRAFANA_URL: "grafana_url",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "otel_exporter_otlp_endpoint",
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "otel_exporter_otlp_traces_endpoint",
+  OTEL_SERVICE_NAME: "otel_service_name",
 } as const satisfies Record<string, keyof OrchestratorConfig>;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { LogLevelSchema } from "./log-level.js";
+import { otelConfigFields } from "./otel-config.js";
 
 // Configuration of a worker agent (llama-orch-worker). The agent merges flags > env > config file >
 // defaults into one object and validates it with WorkerConfigSchema; machine-dependent defaults
@@ -84,6 +85,7 @@ export const WorkerConfigSchema = z.strictObject({
   /** Cap of the registration retry backoff while the orchestrator is down. */
   registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000).describe("Cap of the registration retry backoff while the orchestrator is down."),
   supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
+  ...otelConfigFields("llama-orch-worker"),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
@@ -105,6 +107,9 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["POOL_MANAGERD_THREADS", "threads"],
   ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
   ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
+  ["OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"],
+  ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"],
+  ["OTEL_SERVICE_NAME", "otel_service_name"],
 ];
 /** The config before validation: what a config file may contain (every key optional). */
 export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;

@@ -24,25 +24,25 @@ export const OPENAI_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },
   { method: "get", path: "/v1/models/{id}", operationId: "openaiGetModel", summary: "One model by id", tag: "openai", auth: true, errorStyle: "openai", pathParams: { id: z.string().min(1).max(1024) }, responses: { 200: ok("Model", OpenAiModelSchema) }, errors: [404] },
   {
-    method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", traced: true, summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(ChatCompletionRequestSchema), required: true },
     responses: streamed("Completion, or an SSE stream of chunks ending with data: [DONE]", ChatCompletionResponseSchema, SSE_MEDIA_TYPE, ChatCompletionChunkSchema),
     errors: GENERATION_ERRORS,
   },
   {
-    method: "post", path: "/v1/completions", operationId: "openaiCompletions", summary: "Text completion; streams when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    method: "post", path: "/v1/completions", operationId: "openaiCompletions", traced: true, summary: "Text completion; streams when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(CompletionRequestSchema), required: true },
     responses: streamed("Completion, or an SSE stream of chunks ending with data: [DONE]", CompletionResponseSchema, SSE_MEDIA_TYPE, CompletionChunkSchema),
     errors: GENERATION_ERRORS,
   },
   {
-    method: "post", path: "/v1/embeddings", operationId: "openaiEmbeddings", summary: "Embeddings of one or more texts, from an embedding context of the model's pool", tag: "openai", auth: true, errorStyle: "openai",
+    method: "post", path: "/v1/embeddings", operationId: "openaiEmbeddings", traced: true, summary: "Embeddings of one or more texts, from an embedding context of the model's pool", tag: "openai", auth: true, errorStyle: "openai",
     body: { content: jsonContent(EmbeddingRequestSchema), required: true },
     responses: { 200: ok("One vector per input", EmbeddingResponseSchema) },
     errors: GENERATION_ERRORS,
   },
   {
-    method: "post", path: "/v1/responses", operationId: "openaiResponses", summary: "Responses API (text); streams response.* events when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
+    method: "post", path: "/v1/responses", operationId: "openaiResponses", traced: true, summary: "Responses API (text); streams response.* events when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(ResponsesRequestSchema), required: true },
     responses: streamed("Response object, or an SSE stream of response events", ResponseObjectSchema, SSE_MEDIA_TYPE, ResponsesStreamEventSchema),
     errors: GENERATION_ERRORS,
@@ -51,7 +51,7 @@ export const OPENAI_ROUTES: readonly RouteSpec[] = [
 
 export const ANTHROPIC_ROUTES: readonly RouteSpec[] = [
   {
-    method: "post", path: "/v1/messages", operationId: "anthropicMessages", summary: "Anthropic Messages API (text); streams message events when stream=true; x-api-key or Bearer", tag: "anthropic", auth: true, errorStyle: "anthropic", sse: true,
+    method: "post", path: "/v1/messages", operationId: "anthropicMessages", traced: true, summary: "Anthropic Messages API (text); streams message events when stream=true; x-api-key or Bearer", tag: "anthropic", auth: true, errorStyle: "anthropic", sse: true,
     body: { content: jsonContent(AnthropicMessagesRequestSchema), required: true },
     responses: streamed("Message, or an SSE stream of message events", AnthropicMessageSchema, SSE_MEDIA_TYPE, AnthropicStreamEventSchema),
     errors: GENERATION_ERRORS,
@@ -64,19 +64,19 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/api/ps", operationId: "ollamaPs", summary: "Ollama: models loaded in ready pools", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Loaded models", OllamaPsResponseSchema) } },
   { method: "get", path: "/api/version", operationId: "ollamaVersion", summary: "Ollama: server version", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Version", OllamaVersionResponseSchema) } },
   {
-    method: "post", path: "/api/chat", operationId: "ollamaChat", summary: "Ollama: chat; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
+    method: "post", path: "/api/chat", operationId: "ollamaChat", traced: true, summary: "Ollama: chat; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaChatRequestSchema), required: true },
     responses: streamed("The done object, or NDJSON chunks ending with done:true", OllamaChatResponseSchema, NDJSON_MEDIA_TYPE, OllamaChatResponseSchema),
     errors: GENERATION_ERRORS,
   },
   {
-    method: "post", path: "/api/embed", operationId: "ollamaEmbed", summary: "Ollama: embeddings of one or more texts", tag: "ollama", auth: true, errorStyle: "ollama",
+    method: "post", path: "/api/embed", operationId: "ollamaEmbed", traced: true, summary: "Ollama: embeddings of one or more texts", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaEmbedRequestSchema), required: true },
     responses: { 200: ok("One vector per input", OllamaEmbedResponseSchema) },
     errors: GENERATION_ERRORS,
   },
   {
-    method: "post", path: "/api/generate", operationId: "ollamaGenerate", summary: "Ollama: generate; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
+    method: "post", path: "/api/generate", operationId: "ollamaGenerate", traced: true, summary: "Ollama: generate; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaGenerateRequestSchema), required: true },
     responses: streamed("The done object, or NDJSON chunks ending with done:true", OllamaGenerateResponseSchema, NDJSON_MEDIA_TYPE, OllamaGenerateResponseSchema),
     errors: GENERATION_ERRORS,

@@ -51,7 +51,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
 
   // Tasks
   {
-    method: "post", path: "/v2/tasks", operationId: "createTask", summary: "Admit a task into the queue", tag: "tasks", auth: true,
+    method: "post", path: "/v2/tasks", operationId: "createTask", traced: true, summary: "Admit a task into the queue", tag: "tasks", auth: true,
     body: { content: jsonContent(TaskRequestV2Schema), required: true },
     responses: { 202: ok("Accepted; stream it from streams.sse", AdmissionResponseV2Schema) },
     errors: [400, 404, 409, 410, 413, 415, 429, 503, 507],

@@ -43,6 +43,11 @@ export interface RouteSpec {
   readonly errorStyle?: ErrorStyle;
   /** The success response is (or may be) a text/event-stream. */
   readonly sse?: boolean;
+  /**
+   * A server span per request when tracing is configured (the task path), honouring an inbound
+   * W3C traceparent. Heartbeats, probes and reads are not traced: they would drown the task traces.
+   */
+  readonly traced?: boolean;
 }
 
 export const JSON_MEDIA_TYPE = "application/json";

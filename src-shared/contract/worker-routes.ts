@@ -29,7 +29,7 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
   },
   { method: "get", path: "/v2/pools/{id}/status", operationId: "getPoolStatus", summary: "One pool's status (probed by the orchestrator)", tag: "pools", auth: true, pathParams: PoolIdParam, responses: { 200: ok("Status", PoolStatusSchema) }, errors: [404] },
   {
-    method: "post", path: "/v2/pools/{id}/infer", operationId: "inferOnPool", summary: "Run one task; the answer is its SSE stream", tag: "pools", auth: true, sse: true,
+    method: "post", path: "/v2/pools/{id}/infer", operationId: "inferOnPool", traced: true, summary: "Run one task; the answer is its SSE stream", tag: "pools", auth: true, sse: true,
     pathParams: PoolIdParam, body: { content: jsonContent(WorkerInferRequestSchema), required: true },
     responses: { 200: { description: "SSE stream: started → (token | metrics)* → end | error", content: { [SSE_MEDIA_TYPE]: SseEventSchema } } },
     errors: [400, 404, 409, 413, 415, 503],

@@ -37,5 +37,6 @@ export function createWorkerApp(deps: WorkerApiDeps): express.Express {
     guards: deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })],
     authFailures: new AuthFailureLimiter(),
     ...(deps.bodyLimits !== undefined ? { bodyLimits: deps.bodyLimits } : {}),
+    ...(deps.tracing !== undefined ? { tracing: deps.tracing } : {}),
   });
 }

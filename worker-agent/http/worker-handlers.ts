@@ -14,6 +14,9 @@ import type { ServingPool } from "../pools/serving-pool.js";
 import type { TaskRegistry } from "../pools/task-registry.js";
 import type { ModelReceiver } from "./model-receive.js";
 import { SseTaskStream } from "./sse-task-stream.js";
+import { NOOP_TRACING, type Tracing } from "../../src-node/tracing/tracing.js";
+import type { TaskEventSink } from "../pools/serving-pool.js";
+import { TracedTaskSink } from "./traced-task-sink.js";
 
 export type ReloadResult = { ok: true; state: string } | { ok: false; code: ErrorCode; message: string };
 
@@ -27,6 +30,8 @@ export interface WorkerHandlerDeps {
   modelReceiver: ModelReceiver;
   reloadPool(poolId: string, model: string, drainDeadlineMs: number): ReloadResult;
   log: Logger;
+  /** Engine prefill/decode spans under the infer request's span (absent: off). */
+  tracing?: Tracing;
 }
 
 const DEFAULT_RELOAD_DRAIN_MS = 30_000;
@@ -57,7 +62,8 @@ export function workerHandlers(deps: WorkerHandlerDeps): RouteHandlers {
     sse.write(encodeSseComment("watching"));
   };
 
-  const inferOnPool: RouteHandler = async ({ res, params, body }) => {
+  const tracing = deps.tracing ?? NOOP_TRACING;
+  const inferOnPool: RouteHandler = async ({ res, params, body, span }) => {
     const pool = poolOf(params.id);
     const request = body as WorkerInferRequest;
     const admission = pool.admit();
@@ -71,7 +77,9 @@ export function workerHandlers(deps: WorkerHandlerDeps): RouteHandlers {
     const taskId = request.task_id;
     const controller = new AbortController();
     if (!deps.tasks.register(taskId, pool.id, controller)) throw new OrchError("CONFLICT", `task ${taskId} is already running`);
-    const sink = new SseTaskStream(res);
+    const stream = new SseTaskStream(res);
+    span.setAttributes({ "llorch.task_id": taskId, "llorch.node_id": deps.nodeId, "llorch.pool_id": pool.id });
+    const sink: TaskEventSink = span.recording ? new TracedTaskSink(stream, tracing, span, { "llorch.task_id": taskId, "llorch.pool_id": pool.id }) : stream;
     // The client went away before the terminal event: cancel (spec §3.4, cancel on disconnect).
     res.on("close", () => {
       if (!sink.finished) controller.abort("client disconnected");

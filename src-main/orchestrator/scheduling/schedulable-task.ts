@@ -39,8 +39,8 @@ export interface TaskFailure {
 export interface SchedulerHooks<T extends SchedulableTask> {
   /** A placement pass is about to start (the task room commits pending journal writes). */
   beforePass?(): void;
-  /** Placed on a pool; the worker is being called. */
-  placed(task: T, decision: AssignedDecision): void;
+  /** Placed on a pool; the worker is being called. Returns the W3C traceparent that call carries (undefined: tracing off). */
+  placed(task: T, decision: AssignedDecision): string | undefined;
   /** A non-terminal event from the worker (started, token, metrics). */
   progress(task: T, event: WorkerProgressEvent): void;
   /** The worker's `end`. */

@@ -286,9 +286,9 @@ export class Scheduler<T extends SchedulableTask> {
     this.inflight.set(decision.pool_id, this.inflightOn(decision.pool_id) + 1);
     const run: RunningTask<T> = { task, node_id: decision.node_id, pool_id: decision.pool_id, abort: new AbortController() };
     this.running.set(task.task_id, run);
-    this.deps.hooks.placed(task, decision);
+    const traceparent = this.deps.hooks.placed(task, decision);
     const hooks = this.deps.hooks;
-    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message) };
+    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message) };
     void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task) })
       .then((outcome) => this.settle(run, outcome))
       .finally(() => {

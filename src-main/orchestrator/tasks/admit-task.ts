@@ -9,6 +9,7 @@ import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { SessionStore } from "../scheduling/session-store.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
+import type { SpanHandle } from "../../../src-node/tracing/tracing.js";
 import { newTask } from "./new-task.js";
 import type { Task, TaskApi, TaskGeneration } from "./task.js";
 
@@ -42,6 +43,8 @@ export interface AdmissionInput {
   placement?: PlacementOverrides | undefined;
   /** The client's Idempotency-Key, namespaced by its credential (see TaskService.admit). */
   idempotency_key?: string | undefined;
+  /** The request's server span: the task's spans hang under it. */
+  trace_parent?: SpanHandle | undefined;
 }
 
 const DEFAULT_DEADLINE_MS = 10 * 60_000;

@@ -1,3 +1,4 @@
+import { TASK_TRACE_OFF } from "./task-trace.js";
 import type { Task } from "./task.js";
 
 /** What a task is when it is admitted; everything else starts empty (not placed, no events). */
@@ -27,5 +28,6 @@ export function newTask(fields: TaskRequestFields): Task {
     events: [],
     subscribers: new Set(),
     cancel_requested: false,
+    trace: TASK_TRACE_OFF,
   };
 }

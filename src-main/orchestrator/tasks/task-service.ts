@@ -25,6 +25,8 @@ import { journalTaskStatus, taskStatus } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
 import type { CancelReason, Task } from "./task.js";
+import { TaskTrace } from "./task-trace.js";
+import { NOOP_TRACING, type Tracing } from "../../../src-node/tracing/tracing.js";
 
 export interface TaskServiceDeps {
   config: () => OrchestratorConfig;
@@ -39,6 +41,8 @@ export interface TaskServiceDeps {
   metrics: OrchestratorMetrics;
   logger: Logger;
   now?: () => number;
+  /** Spans of each task's path (the no-op when tracing is off). */
+  tracing?: Tracing;
 }
 
 export interface TaskServiceEvents {
@@ -116,8 +120,18 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
    * success the task is journaled, queued and has its `started` event.
    */
   admit(input: AdmissionInput): Task {
-    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => this.enqueue(t) };
-    return admitTask({ ...this.deps, tasks }, input);
+    const trace = TaskTrace.start(this.deps.tracing ?? NOOP_TRACING, input.trace_parent, input.api);
+    // The trace rides on the task from before its enqueue, so a drop-lru victim's end is traced too.
+    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => this.enqueue(Object.assign(t, { trace })) };
+    let task: Task;
+    try {
+      task = admitTask({ ...this.deps, tasks }, input);
+    } catch (err) {
+      trace.refused(err instanceof OrchError ? err.code : "INTERNAL", err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    trace.admitted(task, task.queue_position_at_admission);
+    return task;
   }
 
   /** A session's metadata (turns, budgets, affinity); sessions start with their first task. */
@@ -218,6 +232,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         }
         this.scheduler.undoEnqueue(task, result);
         this.table.remove(task.task_id);
+        task.trace.finished({ state: "failed", error: { code: outcome === "duplicate" ? "CONFLICT" : "INTERNAL", message: "the task's journal record was refused; it was never queued" }, tokens_in: null, tokens_out: 0 });
         this.emit("forgotten", task);
         reject(outcome === "duplicate" ? new OrchError("CONFLICT", `task ${task.task_id} already exists; task ids are unique`) : outcome);
       });
@@ -255,7 +270,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     this.deps.journal.flush();
   }
 
-  placed(task: Task, decision: AssignedDecision): void {
+  placed(task: Task, decision: AssignedDecision): string | undefined {
     task.state = "dispatching";
     task.decision = decision;
     task.node_id = decision.node_id;
@@ -270,6 +285,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     this.onWorkers.set(task, 0);
     this.journalPlacement(task);
     this.emit("task", task);
+    return task.trace.placed(task, decision);
   }
 
   progress(task: Task, event: WorkerProgressEvent): void {
@@ -281,6 +297,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
       case "token": {
         if (task.first_token_at_ms === null) {
           task.first_token_at_ms = this.now();
+          task.trace.firstToken();
           this.deps.metrics.firstTokenLatency.observe({ pool_id: task.pool_id ?? "", priority: task.priority }, task.first_token_at_ms - task.enqueued_at_ms);
         }
         const wasRunning = task.state === "running";
@@ -315,6 +332,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   replacing(task: Task, why: string): void {
+    task.trace.replacing(why);
     task.state = "queued";
     task.node_id = null;
     task.pool_id = null;
@@ -360,6 +378,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private end(task: Task, ending: TaskEnding): void {
     this.onWorkers.delete(task);
     if (!finishTask(this.terminal, task, ending)) return;
+    task.trace.finished(task);
     this.emit("task", task);
     this.table.finished(task);
   }

@@ -7,6 +7,7 @@ import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import type { PlacementDecision, PlacementRequest, StoredPlacementDecision } from "../placement/placement-types.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import type { SchedulableTask } from "../scheduling/schedulable-task.js";
+import type { TaskTrace } from "./task-trace.js";
 
 /** Which API accepted the task (the compatible surfaces reuse the same admission and dispatch). */
 export const TASK_APIS = ["v2", "openai-chat", "openai-completion", "openai-responses", "anthropic-messages", "ollama-chat", "ollama-generate", "openai-embeddings", "ollama-embed"] as const;
@@ -52,6 +53,8 @@ export interface Task extends SchedulableTask {
   cancel_requested: boolean;
   /** Who asked for the cancel (unset when the worker ended the task as canceled, e.g. a pool drain). */
   cancel_reason?: CancelReason;
+  /** Its spans (TASK_TRACE_OFF unless tracing is configured). */
+  trace: TaskTrace;
 }
 
 export type CancelReason = "client" | "disconnect" | "operator";

@@ -29,7 +29,7 @@ export class WorkerClient {
    * event; throws UpstreamError when the request is refused, the connection breaks first, or no
    * byte (event or keep-alive) arrives for `idleMs`.
    */
-  async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number): AsyncGenerator<SseEvent> {
+  async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, traceparent?: string): AsyncGenerator<SseEvent> {
     const idle = new IdleAbort(idleMs, signal);
     const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${errorText(err)}` });
     try {
@@ -37,7 +37,7 @@ export class WorkerClient {
       try {
         res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
           method: "POST",
-          headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream" },
+          headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) },
           body: JSON.stringify(body),
           signal: idle.signal,
         });

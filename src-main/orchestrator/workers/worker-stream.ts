@@ -25,6 +25,8 @@ export interface WorkerStreamTarget {
   pool_id: string;
   /** Silence (no event, no keep-alive) after which the attempt fails as WORKER_RESET. */
   idle_ms: number;
+  /** W3C trace context of the orchestrator's worker.infer span, sent along (undefined: tracing off). */
+  traceparent?: string | undefined;
   /** Called when the connection itself broke (the node becomes Suspect at once). */
   onConnectionLost(message: string): void;
 }
@@ -36,7 +38,7 @@ export interface WorkerStreamTarget {
  */
 export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerInferRequest, signal: AbortSignal, sink: WorkerStreamSink): Promise<WorkerStreamOutcome> {
   try {
-    for await (const event of target.client.infer(target.pool_id, body, signal, target.idle_ms)) {
+    for await (const event of target.client.infer(target.pool_id, body, signal, target.idle_ms, target.traceparent)) {
       if (sink.closed()) return { kind: "closed" };
       if (event.event === "end") return { kind: "end", data: event.data };
       if (event.event === "error") {

@@ -19,9 +19,10 @@ export interface AdmittedOnce {
  */
 export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
   const key = idempotencyKeyOf(rc.req, rc.identity);
-  if (key === undefined) return { task: ctx.tasks.admit(input), replayed: false };
+  const traced = { ...input, trace_parent: rc.span };
+  if (key === undefined) return { task: ctx.tasks.admit(traced), replayed: false };
   const earlier = ctx.tasks.forIdempotencyKey(key);
-  if (earlier === null) return { task: ctx.tasks.admit({ ...input, idempotency_key: key }), replayed: false };
+  if (earlier === null) return { task: ctx.tasks.admit({ ...traced, idempotency_key: key }), replayed: false };
   if ("task" in earlier) {
     rc.res.setHeader("Idempotent-Replayed", "true");
     return { task: earlier.task, replayed: true };

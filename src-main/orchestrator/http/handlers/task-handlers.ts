@@ -13,7 +13,7 @@ import { idempotencyKeyOf } from "../idempotency-key.js";
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
   return {
-    createTask: async ({ body, req: httpReq, res, identity }) => {
+    createTask: async ({ body, req: httpReq, res, identity, span }) => {
       const req = body as TaskRequestV2;
       const idempotencyKey = idempotencyKeyOf(httpReq, identity);
       const earlier = idempotencyKey === undefined ? null : tasks.forIdempotencyKey(idempotencyKey);
@@ -41,6 +41,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         placement: req.placement,
         generation: pickGeneration(req),
         idempotency_key: idempotencyKey,
+        trace_parent: span,
       });
       for (const [k, v] of Object.entries(tasks.sessionHeaders(task.session_id))) res.setHeader(k, v);
       res.status(202).json({
