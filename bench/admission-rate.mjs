@@ -3,21 +3,24 @@
 // interleaved round by round with the same POSTs to bare node:http (bench/bare-http-server.mjs), the
 // floor in the same run. A simulated node (bench/simulated-node.mjs) holds the only slot, so every
 // admitted task is journaled and waits in the queue. Reports both rates and their ratio.
-//   npm run build && node bench/admission-rate.mjs [--requests 4000] [--rounds 3] [--concurrency 32] [--cpu-prof <dir>] [--short] [--json]
+// `--otlp`: tracing on, spans exported to a bare OTLP/HTTP sink in this run (the cost of tracing on;
+// without it tracing is off, the no-op path).
+//   npm run build && node bench/admission-rate.mjs [--requests 4000] [--rounds 3] [--concurrency 32] [--cpu-prof <dir>] [--otlp] [--short] [--json]
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { benchWorkspace } from "./bench-processes.mjs";
 import { loadLoop } from "./load-loop.mjs";
 import { startHoldingNode } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "4000" }, rounds: { type: "string", default: "3" }, concurrency: { type: "string", default: "32" }, "cpu-prof": { type: "string" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "4000" }, rounds: { type: "string", default: "3" }, concurrency: { type: "string", default: "32" }, "cpu-prof": { type: "string" }, short: { type: "boolean", default: false }, otlp: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const requests = values.short ? 200 : Number(values.requests);
 const rounds = values.short ? 1 : Number(values.rounds);
 const concurrency = Number(values.concurrency);
 const token = "bench-token-0123456789abcdef0123456789abcd";
 const ws = benchWorkspace("llorch-bench-admission-rate-");
 const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
-const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: String(requests * rounds + 1000) }, nodeArgs);
+const otlpSink = values.otlp ? await ws.bareServer(200, {}) : null;
+const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: String(requests * rounds + 1000), ...(otlpSink !== null ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url } : {}) }, nodeArgs);
 const bare = await ws.bareServer(202, { task_id: "t", queue_position: 1, predicted_start_ms: 0, backoff_ms: 0, streams: { sse: "/v2/tasks/t/events" }, preparation: { steps: [] } });
 const node = await startHoldingNode({ orchUrl: orch.url, token, nodeId: "sim-1", poolId: "sim-1-p0", modelName: "bench-sim" });
 const make = () => ({ path: "/v2/tasks", headers: { authorization: `Bearer ${token}` }, body: { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: node.modelName, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "hi", max_tokens: 8, deadline_ms: 600_000 } });
@@ -35,6 +38,7 @@ for (let r = 0; r < rounds; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const result = {
   bench: "admission-rate",
+  tracing: values.otlp ? "otlp" : "off",
   requests,
   rounds,
   concurrency,
