@@ -33,6 +33,12 @@ const admission = run("bench/admission-rate.mjs");
 rows.push({ scenario: "POST /v2/tasks → 202 sustained (journaled, queued) per s", measured: admission.orchestrator_per_s, baseline: admission.bare_per_s, baseline_is: "bare node:http POST", ratio: admission.ratio, target: "≥ 5,000/s", pass: admission.orchestrator_per_s >= 5000 });
 checks.push({ name: "admission: every request answered 202", ok: admission.orchestrator_per_s > 0 });
 
+// Tracing off must cost the task path nothing measurable: its no-op calls per task against the time one admission takes.
+const noop = run("bench/tracing-noop.mjs");
+const admissionNs = 1e9 / Math.max(1, admission.orchestrator_per_s);
+rows.push({ scenario: "tracing off: trace calls per task (ns)", measured: noop.traced_ns_per_task, baseline: Math.round(admissionNs), baseline_is: "one admission (ns, this run)", ratio: r3(noop.traced_ns_per_task / admissionNs), target: "≤ 0.001×", pass: noop.traced_ns_per_task / admissionNs <= 0.001 });
+checks.push({ name: "tracing no-op: measured", ok: noop.traced_ns_per_task > 0 });
+
 const depth = run("bench/admission-depth.mjs");
 rows.push({ scenario: `202 rate at queue depth ${depth.depth} (per s)`, measured: depth.rate_deep_per_s, baseline: depth.rate_shallow_per_s, baseline_is: "same orchestrator near depth 0", ratio: depth.ratio, target: "≥ 0.8×", pass: depth.ratio >= 0.8 });
 checks.push({ name: "admission depth: both rates measured", ok: depth.rate_deep_per_s > 0 && depth.rate_shallow_per_s > 0 });
