@@ -49,7 +49,7 @@ describe("corsPolicy", () => {
     expect(out.headers["access-control-allow-origin"]).toBe("http://app.example:3000");
     expect(out.headers["access-control-allow-methods"]).toContain("POST");
     const allowed = (out.headers["access-control-allow-headers"] ?? "").split(", ");
-    for (const h of ["authorization", "content-type", "idempotency-key", "x-api-key", "anthropic-version", "last-event-id", "x-stainless-os"]) expect(allowed).toContain(h);
+    for (const h of ["authorization", "content-type", "idempotency-key", "x-api-key", "anthropic-version", "last-event-id", "traceparent", "tracestate", "x-stainless-os"]) expect(allowed).toContain(h);
     expect(out.headers["access-control-allow-credentials"]).toBeUndefined();
     expect(out.vary).toContain("Origin");
   });

@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 
 /** Request headers the API reads (auth, body, idempotency, the Anthropic surface, SSE resume, tracing). */
-const ALLOWED_HEADERS = ["authorization", "content-type", "idempotency-key", "x-api-key", "anthropic-version", "anthropic-beta", "last-event-id", "x-request-id", "x-correlation-id", "openai-organization", "openai-project"];
+const ALLOWED_HEADERS = ["authorization", "content-type", "idempotency-key", "x-api-key", "anthropic-version", "anthropic-beta", "last-event-id", "x-request-id", "x-correlation-id", "openai-organization", "openai-project", "traceparent", "tracestate"];
 
 /** The OpenAI and Anthropic SDKs send telemetry headers with these prefixes from a browser too. */
 const ALLOWED_HEADER_PREFIXES = ["x-stainless-"];
