@@ -87,6 +87,8 @@ export class LocalWorkerSupervisor {
       POOL_MANAGERD_RUNTIME_DIR: join(this.opts.dataDir, "worker-runtime"),
       POOL_MANAGERD_DATA_DIR: join(this.opts.dataDir, "worker-data"),
       ...(this.opts.nodeId ? { POOL_MANAGERD_NODE_ID: this.opts.nodeId } : {}),
+      // The OTLP endpoint is shared with the orchestrator; a service name set for it gets a suffix here, so traces tell the two apart.
+      ...(process.env.OTEL_SERVICE_NAME !== undefined && this.opts.env?.OTEL_SERVICE_NAME === undefined ? { OTEL_SERVICE_NAME: `${process.env.OTEL_SERVICE_NAME}-worker` } : {}),
     };
     const child = spawn(this.opts.execPath ?? process.execPath, [WORKER_CLI, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

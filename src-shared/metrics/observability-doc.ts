@@ -61,7 +61,7 @@ export function renderObservabilityDoc(): string {
     "|---|---|",
     "| `OTEL_EXPORTER_OTLP_ENDPOINT` | Collector base URL, e.g. `http://otel-collector:4318`; spans go to `<url>/v1/traces`. |",
     "| `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | Full traces URL; wins over the base URL. |",
-    "| `OTEL_SERVICE_NAME` | `service.name` (default `llama-orch-orchestrator` / `llama-orch-worker`). |",
+    "| `OTEL_SERVICE_NAME` | `service.name` (default `llama-orch-orchestrator` / `llama-orch-worker`; the HOME profile's local worker inherits the endpoint and gets `<name>-worker`). |",
     "",
     "One request is one trace across both services. The W3C `traceparent` a client sends is honoured (its",
     "trace id is kept); the orchestrator passes its own context to the worker the same way.",
