@@ -7,6 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lockClosure } from "./lock-closure.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const target = join(root, "worker-agent/npm-shrinkwrap.json");
@@ -17,44 +18,10 @@ if (process.argv.includes("--remove")) {
 
 const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
 const pkg = JSON.parse(readFileSync(join(root, "worker-agent/package.json"), "utf8"));
-const packages = lock.packages;
-
-/** Where node's resolution finds `name` from the package installed at `from` ("" = the root). */
-function resolve(from, name) {
-  let dir = from;
-  for (;;) {
-    const candidate = `${dir ? `${dir}/` : ""}node_modules/${name}`;
-    if (packages[candidate]) return candidate;
-    if (!dir) return null;
-    const at = dir.lastIndexOf("/node_modules/");
-    dir = at === -1 ? "" : dir.slice(0, at);
-  }
-}
-
-const picked = new Map();
-const problems = [];
-function visit(from, name, optional) {
-  const path = resolve(from, name);
-  if (path === null) {
-    if (!optional) problems.push(`${name} (needed by ${from || "llama-orch-worker"}) is not in package-lock.json`);
-    return;
-  }
-  if (picked.has(path)) return;
-  const entry = packages[path];
-  if (entry.link) {
-    problems.push(`${name} resolves to the workspace link ${path}; the worker cannot depend on a workspace`);
-    return;
-  }
-  picked.set(path, entry);
-  for (const dep of Object.keys(entry.dependencies ?? {})) visit(path, dep, false);
-  for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(path, dep, true);
-  const peerMeta = entry.peerDependenciesMeta ?? {};
-  for (const dep of Object.keys(entry.peerDependencies ?? {})) visit(path, dep, peerMeta[dep]?.optional === true);
-}
+const { picked, problems } = lockClosure(lock, Object.keys(pkg.dependencies ?? {}));
 for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
   const rootRange = lock.packages[""].dependencies?.[name] ?? lock.packages[""].devDependencies?.[name];
   if (rootRange !== range) problems.push(`worker-agent depends on ${name}@${range} but the root package.json has ${rootRange ?? "nothing"}: keep them equal (one lockfile, one tested version)`);
-  visit("", name, false);
 }
 if (problems.length > 0) {
   console.error(`write-worker-shrinkwrap:\n  ${problems.join("\n  ")}`);
