@@ -27,9 +27,9 @@ export function runCommand(command: string, args: readonly string[], options: { 
   });
 }
 
-/** Kibibytes on disk under path (du -sk), symlinks not followed. */
-export async function diskUsageKiB(path: string): Promise<number> {
-  const du = await runCommand("du", ["-sk", path]);
+/** Kibibytes under path (du -sk; with apparent: the files' sizes rather than the blocks they use). */
+export async function diskUsageKiB(path: string, apparent = false): Promise<number> {
+  const du = await runCommand("du", ["-sk", ...(apparent ? ["--apparent-size"] : []), path]);
   const kib = Number(du.stdout.split(/\s/)[0]);
   if (du.code !== 0 || !Number.isFinite(kib)) throw new Error(`du -sk ${path} failed: ${du.stderr}`);
   return kib;

@@ -3,7 +3,7 @@
 // The clone is this checkout's files (git ls-files: no dist/, no worker-agent/dist/) in a temp folder, with
 // node_modules a hard-linked copy of this checkout's (the same lockfile's `npm ci` result; its workspace
 // link and .bin links are relative, so they point into the clone).
-import { cpSync, existsSync, mkdirSync, readlinkSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -28,8 +28,10 @@ beforeAll(async () => {
   }
   expect(existsSync(join(clone, "dist"))).toBe(false);
   expect(existsSync(join(clone, "worker-agent/dist"))).toBe(false);
-  const link = await runCommand("cp", ["-al", "node_modules", join(clone, "node_modules")], { timeoutMs: 120_000 });
+  // realpath: where node_modules is itself a symlink (a shared install), link its contents, never the link.
+  const link = await runCommand("cp", ["-al", realpathSync("node_modules"), join(clone, "node_modules")], { timeoutMs: 120_000 });
   expect(link.code, link.stderr).toBe(0);
+  expect(lstatSync(join(clone, "node_modules")).isSymbolicLink()).toBe(false);
   expect(readlinkSync(join(clone, "node_modules/llama-orch-worker"))).toBe("../worker-agent");
   mkdirSync(join(clone, ".home"));
 }, 180_000);

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npx llama-orch` in a clone: the headless orchestrator + dashboard (dist/src-main/headless/cli.js), built
-// first when the build is missing or older than the sources (so `npm install` needs no build step).
+// The `llama-orch` command: the headless orchestrator + dashboard (dist/src-main/headless/cli.js). In a source
+// checkout (`npx llama-orch`) it builds first when the build is missing or older than the sources, so
+// `npm install` needs no build step; installed from the packed tarball it runs the shipped build.
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIfStale } from "./build-if-stale.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-buildIfStale({
+if (existsSync(join(root, "src-main/headless/cli.ts"))) buildIfStale({
   root,
   name: "llama-orch",
   script: "build",

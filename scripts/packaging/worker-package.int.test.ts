@@ -5,58 +5,31 @@
 import { existsSync, readdirSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeListResponse } from "../../src-shared/nodes/node-info.js";
 import { testModelName, testModelPath } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { installedBinEnv, packAndInstallOffline } from "../../test-support/packed-install.js";
 import { diskUsageKiB, runCommand } from "../../test-support/run-command.js";
 import { waitFor } from "../../test-support/wait-for.js";
 import { startInstalledWorker, type InstalledWorker } from "../../test-support/installed-worker.js";
 
 let work: string;
 let prefix: string;
-let tarball: string;
 let orchestrator: TestOrchestrator | undefined;
 let worker: InstalledWorker | undefined;
 let installLog = "";
 
-/** Environment for the installed bin: this test's Node first on PATH (the bin's `#!/usr/bin/env node`). */
-function binEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("POOL_MANAGERD_") && k !== "ORCHESTRATORD_URL" && k !== "LLORCH_API_TOKEN" && !k.startsWith("npm_")) env[k] = v;
-  return { ...env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`, HOME: join(work, "home"), ...extra };
-}
-
-async function npmInstallOffline(target: string) {
-  return runCommand("npm", ["install", "-g", "--prefix", target, "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], { env: binEnv({ HOME: process.env.HOME ?? "" }), timeoutMs: 240_000 });
-}
+const binEnv = (extra: Record<string, string> = {}) => installedBinEnv(join(work, "home"), extra);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "llorch-worker-pkg-"));
   await mkdir(join(work, "home"));
-  const pack = await runCommand("npm", ["pack", "-w", "worker-agent", "--pack-destination", work, "--json"], { timeoutMs: 120_000 });
-  expect(pack.code, pack.stderr).toBe(0);
-  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
-  if (packed === undefined) throw new Error(`npm pack printed no package: ${pack.stdout}`);
-  tarball = join(work, packed.filename);
-  installLog += `packed ${packed.filename}: ${packed.files.map((f) => f.path).sort().join(", ")}\n`;
-
-  prefix = join(work, "prefix");
-  let install = await npmInstallOffline(prefix);
-  if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
-    // A fresh machine's npm cache holds the tarballs `npm ci` fetched but not the registry metadata an
-    // install of a package (not a lockfile) reads: fill it once with an online install into a throwaway
-    // prefix, then install again offline into a still-empty one.
-    installLog += "npm cache lacked registry metadata: filled it with one online install into a throwaway prefix\n";
-    const prefill = await runCommand("npm", ["install", "-g", "--prefix", join(work, "prefill"), "--no-audit", "--no-fund", "--loglevel=error", tarball], { timeoutMs: 300_000 });
-    expect(prefill.code, prefill.stderr).toBe(0);
-    await rm(join(work, "prefill"), { recursive: true, force: true });
-    await rm(prefix, { recursive: true, force: true });
-    install = await npmInstallOffline(prefix);
-  }
-  expect(install.code, install.stderr).toBe(0);
-}, 720_000);
+  const installed = await packAndInstallOffline(work, "worker", ["-w", "worker-agent"]);
+  prefix = installed.prefix;
+  installLog = installed.log;
+}, 900_000);
 
 afterAll(async () => {
   await worker?.stop();
@@ -72,8 +45,8 @@ describe("llama-orch-worker installed from its packed tarball", () => {
     for (const unwanted of ["electron", "electron-builder", "react", "vite", "rolldown", "typescript", "libsql", "playwright-core", "vitest"]) expect(modules, unwanted).not.toContain(unwanted);
     const kib = await diskUsageKiB(prefix);
     const platforms = readdirSync(join(prefix, "lib/node_modules/llama-orch-worker/node_modules/@node-llama-cpp"));
-    const perPlatform = await Promise.all(platforms.map(async (p) => `${p} ${((await diskUsageKiB(join(prefix, "lib/node_modules/llama-orch-worker/node_modules/@node-llama-cpp", p))) / 1024).toFixed(0)} MiB`));
-    console.log(`${installLog}installed llama-orch-worker: ${(kib / 1024).toFixed(0)} MiB in ${prefix} (llama.cpp builds: ${perPlatform.join(", ")})`);
+    const perPlatform = await Promise.all(platforms.map(async (p) => `${p} ${((await diskUsageKiB(join(prefix, "lib/node_modules/llama-orch-worker/node_modules/@node-llama-cpp", p), true)) / 1024).toFixed(0)} MiB`));
+    console.log(`${installLog}installed llama-orch-worker: ${(kib / 1024).toFixed(0)} MiB in ${prefix} (of which llama.cpp builds, file sizes: ${perPlatform.join(", ")})`);
     expect(kib).toBeGreaterThan(0);
   });
 
