@@ -4,7 +4,7 @@ import { importBoundaries } from "./eslint.boundaries.js";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", "dist/**", "out/**", "release/**", "test-support/.models/**", "**/*.d.ts"],
+    ignores: ["node_modules/**", "dist/**", "worker-agent/dist/**", "out/**", "release/**", "test-support/.models/**", "**/*.d.ts"],
   },
   ...tseslint.configs.recommended,
   {

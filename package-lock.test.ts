@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 interface Lock {
-  packages: Record<string, { version?: string; optionalDependencies?: Record<string, string>; os?: string[]; cpu?: string[] }>;
+  packages: Record<string, { version?: string; optionalDependencies?: Record<string, string>; os?: string[]; cpu?: string[]; resolved?: string; link?: boolean }>;
 }
 const lock = JSON.parse(readFileSync("package-lock.json", "utf8")) as Lock;
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { allowScripts?: Record<string, boolean>; dependencies: Record<string, string> };
@@ -24,5 +24,13 @@ describe("package-lock.json", () => {
 
   it("approves no dependency install script (everything ships prebuilt)", () => {
     expect(Object.values(pkg.allowScripts ?? {}).every((allowed) => allowed === false)).toBe(true);
+  });
+
+  it("the worker package (workspace worker-agent) depends on the root's runtime packages at the same versions", () => {
+    const worker = JSON.parse(readFileSync("worker-agent/package.json", "utf8")) as { dependencies: Record<string, string> };
+    expect(lock.packages["node_modules/llama-orch-worker"]).toMatchObject({ resolved: "worker-agent", link: true });
+    for (const [name, version] of Object.entries(worker.dependencies)) expect(version, name).toBe(pkg.dependencies[name]);
+    expect(Object.keys(worker.dependencies)).toEqual(expect.arrayContaining(["node-llama-cpp", "express", "zod", "pino", "prom-client"]));
+    expect(Object.keys(worker.dependencies)).not.toContain("libsql");
   });
 });

@@ -1,28 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: build if needed, launch the Electron app; when Electron cannot start here (no binary, no
 // display), run the same orchestrator headless with the dashboard and a local worker, and say so.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildIfStale } from "./bin/build-if-stale.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const headlessEntry = join(root, "dist/src-main/headless/cli.js");
 const electronEntry = join(root, "dist/src-main/electron/main.js");
 
-function needsBuild() {
-  if (!existsSync(headlessEntry) || !existsSync(join(root, "dist/renderer/index.html"))) return true;
-  // Rebuild when any tsbuildinfo is older than package.json (dependencies changed) — tsc -b is incremental anyway.
-  return statSync(headlessEntry).mtimeMs < statSync(join(root, "package.json")).mtimeMs;
-}
-
-if (needsBuild()) {
-  console.log("llama-orch: building (first run)…");
-  const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-  if (build.status !== 0) process.exit(build.status ?? 1);
-}
+// Build first when the build is missing or older than the sources (scripts/bin/build-if-stale.mjs).
+buildIfStale({
+  root,
+  name: "llama-orch",
+  script: "build",
+  outputs: [headlessEntry, electronEntry, join(root, "worker-agent/dist/cli.js"), join(root, "dist/renderer/index.html")].map((p) => p.slice(root.length + 1)),
+  sources: ["package.json", "src-shared", "src-node", "src-main", "src-renderer", "worker-agent", "scripts/gguf", "scripts/make-model.ts"],
+});
 
 /** The Electron binary path, or the reason it cannot be used here. */
 function electronBinary() {

@@ -3,6 +3,8 @@
 FROM node:20-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# The worker package is an npm workspace of the one lockfile: npm ci needs its manifest.
+COPY worker-agent/package.json worker-agent/
 # No dependency install scripts run (package.json allowScripts); Electron's binary is not needed.
 ENV ELECTRON_SKIP_BINARY_DOWNLOAD=1
 RUN npm ci --ignore-scripts

@@ -43,7 +43,7 @@ describe("deploy/systemd/llama-orch-worker.service", () => {
       "After=network-online.target",
       "Wants=network-online.target",
       "EnvironmentFile=-/etc/default/llama-orch-worker",
-      "ExecStart=/usr/bin/node /opt/llama-orch/dist/worker-agent/cli.js start",
+      "ExecStart=/usr/local/bin/llama-orch-worker start",
       "Restart=on-failure",
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
@@ -55,13 +55,13 @@ describe("deploy/systemd/llama-orch-worker.service", () => {
 
   it.skipIf(ANALYZE === undefined)(`passes systemd-analyze verify${SKIP_NOTE}`, async () => {
     const { code, output } = await verify(UNIT);
-    // The node binary and /opt/llama-orch need not exist on the build machine; everything else must be clean.
+    // The installed bin (npm install -g) need not exist on the build machine; everything else must be clean.
     const problems = output
       .split("\n")
       .filter((l) => l.trim() !== "")
-      .filter((l) => !/Command \/usr\/bin\/node is not executable|\/usr\/bin\/node: No such file|not executable: No such file/.test(l));
+      .filter((l) => !/Command \/usr\/local\/bin\/llama-orch-worker is not executable|\/usr\/local\/bin\/llama-orch-worker: No such file|not executable: No such file/.test(l));
     expect(problems, output).toEqual([]);
-    expect(code === 0 || output.includes("/usr/bin/node")).toBe(true);
+    expect(code === 0 || output.includes("/usr/local/bin/llama-orch-worker")).toBe(true);
   });
 
   it.skipIf(ANALYZE === undefined)(`would catch a broken unit (the check can fail)${SKIP_NOTE}`, async () => {

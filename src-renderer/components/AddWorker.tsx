@@ -3,13 +3,14 @@ import { useStore } from "zustand";
 import { api, reportError, reportSuccess, stores, ui } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
 import { desktop, ipc } from "../lib/desktop.js";
-import { workerJoinCommand } from "../lib/examples.js";
+import { workerInstallCommand, workerJoinCommand, workerTarball } from "../lib/examples.js";
 import v from "../views/views.module.css";
 import { Button, CodeBlock, Spinner } from "./ui.js";
 
 /** How to add a worker: the exact one-line command, with a join token created on demand and shown once. */
 export function AddWorker() {
   const publicUrl = useStore(stores.meta, (st) => st.publicUrl);
+  const version = useStore(stores.meta, (st) => st.version);
   const [token, setToken] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const create = async () => {
@@ -43,10 +44,15 @@ export function AddWorker() {
         </div>
       )}
       <ol>
-        <li>Install llama-orch on the GPU machine (the worker runs llama.cpp through node-llama-cpp; put your GGUF files in a models folder).</li>
+        <li>
+          Install the worker on the GPU machine (Node.js 22 or 24; it brings llama.cpp prebuilt for CPU, CUDA and Vulkan): make the package once in a
+          llama-orch checkout with <code>npm pack -w worker-agent</code>, copy <code>{workerTarball(version)}</code> over, and install it there with the
+          command below. Put your GGUF files in a models folder.
+        </li>
         <li>Create a join token below — it is shown once, so copy it now. It is an API key named “worker join”; revoke it in Settings at any time.</li>
-        <li>Run the command on the worker machine. The node appears here within seconds, with its GPUs, pools and models.</li>
+        <li>Run the join command on the worker machine. The node appears here within seconds, with its GPUs, pools and models.</li>
       </ol>
+      <CodeBlock code={workerInstallCommand(version)} label="Worker install command" wrap />
       {token === null ? (
         <div className={v.inline}>
           <Button variant="primary" onClick={() => void create()} disabled={busy}>

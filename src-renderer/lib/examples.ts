@@ -51,6 +51,16 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** The worker package's tarball name, as `npm pack -w worker-agent` writes it for this version. */
+export function workerTarball(version: string): string {
+  return `llama-orch-worker-${version || "<version>"}.tgz`;
+}
+
+/** The one line that installs the worker agent on a GPU machine from the packed tarball (docs/WORKER.md). */
+export function workerInstallCommand(version: string): string {
+  return `npm install -g ./${workerTarball(version)}`;
+}
+
 /** The one line that starts a worker agent and joins it to this orchestrator. */
 export function workerJoinCommand(publicUrl: string, token: string): string {
   const base = publicUrl.replace(/\/+$/, "");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import type { TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { virtualWindow } from "../components/use-virtual-rows.js";
-import { modelExamples, workerJoinCommand } from "./examples.js";
+import { modelExamples, workerInstallCommand, workerJoinCommand } from "./examples.js";
 import { formatAge, formatBytes, formatDuration } from "./format.js";
 import { clusterModels, replication } from "./models.js";
 import { predictedStartInMs } from "./predict.js";
@@ -41,6 +41,11 @@ describe("examples", () => {
   it("the worker join command carries the URL and token; remote orchestrators get a reachable bind", () => {
     expect(workerJoinCommand("http://127.0.0.1:8080", "tok")).toBe("LLORCH_API_TOKEN=tok llama-orch-worker start --orchestrator-url http://127.0.0.1:8080 --models-dir ~/models");
     expect(workerJoinCommand("http://gpu-hub:8080", "tok")).toContain("--bind 0.0.0.0:9200 --advertise-url http://$(hostname):9200");
+  });
+
+  it("the worker install command names the tarball npm pack writes for this version", () => {
+    expect(workerInstallCommand("0.1.0")).toBe("npm install -g ./llama-orch-worker-0.1.0.tgz");
+    expect(workerInstallCommand("")).toBe("npm install -g ./llama-orch-worker-<version>.tgz");
   });
 });
 
