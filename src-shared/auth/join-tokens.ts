@@ -23,11 +23,19 @@ export const CreatedJoinTokenSchema = z.object({
   fp6: z.string(),
   node_id: NodeIdSchema.nullable(),
   expires_at_ms: z.int().min(0),
+  /** With TLS on, the cluster CA's `sha256:<hex>` fingerprint the agent pins; null without TLS. */
+  ca_fingerprint: z.string().nullable(),
+  /** The value of `llama-orch-worker start --join` (env LLORCH_JOIN): `<orchestrator url>#<token>[@<ca fingerprint>]`. */
+  join: z.string(),
 });
 export type CreatedJoinToken = z.infer<typeof CreatedJoinTokenSchema>;
 
 /** POST /v2/nodes/join, with `Authorization: Bearer <join token>`. */
-export const JoinNodeRequestSchema = z.strictObject({ node_id: NodeIdSchema });
+export const JoinNodeRequestSchema = z.strictObject({
+  node_id: NodeIdSchema,
+  /** The agent's own EC P-256 public key (SPKI PEM): with TLS on, the orchestrator signs a certificate for it. The private key never leaves the worker. */
+  tls_public_key: z.string().min(1).max(4096).optional(),
+});
 export type JoinNodeRequest = z.infer<typeof JoinNodeRequestSchema>;
 
 /** 201 of POST /v2/nodes/join: the node's own `worker` key, shown once. */
@@ -37,5 +45,7 @@ export const JoinNodeResponseSchema = z.object({
   key: z.string(),
   fp6: z.string(),
   scopes: ScopeListSchema,
+  /** With TLS on and a tls_public_key sent: the node's certificate (PEM, CN = node id) and the CA that signed it. */
+  tls: z.object({ certificate: z.string(), ca_certificate: z.string(), ca_fingerprint: z.string() }).nullable(),
 });
 export type JoinNodeResponse = z.infer<typeof JoinNodeResponseSchema>;
