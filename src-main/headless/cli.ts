@@ -102,6 +102,7 @@ async function main(): Promise<number> {
     worker = new LocalWorkerSupervisor({
       orchestratorUrl: url,
       token: orchestrator.apiToken.token,
+      caFingerprint: orchestrator.caFingerprint,
       modelsDir: models.dir,
       dataDir: config.data_dir,
       nodeId: "local",
