@@ -30,6 +30,21 @@ export const CreatedJoinTokenSchema = z.object({
 });
 export type CreatedJoinToken = z.infer<typeof CreatedJoinTokenSchema>;
 
+/** One unspent join token as GET /v2/auth/join-tokens lists it: never the token, nor its digest. */
+export const JoinTokenInfoSchema = z.object({
+  id: z.string(),
+  fp6: z.string(),
+  node_id: NodeIdSchema.nullable(),
+  created_at_ms: z.int().min(0),
+  expires_at_ms: z.int().min(0),
+  /** The credential that minted it (`builtin`, `key:<id>`, a dashboard session). */
+  created_by: z.string(),
+});
+export type JoinTokenInfo = z.infer<typeof JoinTokenInfoSchema>;
+
+export const JoinTokenListResponseSchema = z.object({ join_tokens: z.array(JoinTokenInfoSchema) });
+export type JoinTokenListResponse = z.infer<typeof JoinTokenListResponseSchema>;
+
 /** POST /v2/nodes/join, with `Authorization: Bearer <join token>`. */
 export const JoinNodeRequestSchema = z.strictObject({
   node_id: NodeIdSchema,

@@ -9,7 +9,7 @@ import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import { JOIN_CREDENTIAL_PREFIX } from "../auth/join-token-auth.js";
 import type { JoinTokenStore } from "../auth/join-token-store.js";
-import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse } from "../../../src-shared/auth/join-tokens.js";
+import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse, type JoinTokenInfo } from "../../../src-shared/auth/join-tokens.js";
 import type { ApiKeyStore } from "../db/api-key-store.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { LogRing } from "../logging/log-ring.js";
@@ -69,6 +69,21 @@ export class AdminService {
     this.deps.tokens.removeKey(id);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
     this.deps.logger.info({ identity: actor, key_fp6: row.fp6 }, "API key revoked");
+  }
+
+  /** Join tokens that may still be spent: fingerprints, bound node, expiry, creator; never a secret. */
+  joinTokens(): JoinTokenInfo[] {
+    return this.deps.joinTokens.unspent().map((r) => ({ id: r.id, fp6: r.fp6, node_id: r.node_id, created_at_ms: r.created_at_ms, expires_at_ms: r.expires_at_ms, created_by: r.created_by }));
+  }
+
+  revokeJoinToken(id: string, actor: string): void {
+    const result = this.deps.joinTokens.revoke(id);
+    if (!result.ok) {
+      if (result.reason === "unknown") throw new OrchError("NOT_FOUND", `no join token ${id}`);
+      throw new OrchError("CONFLICT", `join token ${id} was already spent; revoke the node's key (DELETE /v2/auth/keys/{id}) instead`, { details: { reason: "join_token_used" } });
+    }
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "join_token_revoked", target: `join:${result.row.fp6}`, outcome: "success", details: { node_id: result.row.node_id } });
+    this.deps.logger.info({ identity: actor, join_fp6: result.row.fp6, node_id: result.row.node_id }, "join token revoked");
   }
 
   /** A single-use join token for one worker, optionally bound in advance to a node id; shown once. */
