@@ -19,6 +19,7 @@ export const JOIN_TOKEN_USAGE = `Usage: llama-orch join-token <create|list|revok
 
 Options (besides --config / --data-dir / --bind, which locate the orchestrator):
   --url <base url>       the orchestrator to call (default: from its bind address; https when tls is on)
+  --public-url <url>     the URL workers reach it at, put in the printed command (default: --url)
   --json                 print the API's JSON answer instead of text
 The token is LLORCH_API_TOKEN, else the generated <data dir>/api-token.`;
 
@@ -44,7 +45,7 @@ function credential(config: OrchestratorConfig, env: NodeJS.ProcessEnv): string 
 export async function runJoinTokenCommand(argv: readonly string[], config: OrchestratorConfig, env: NodeJS.ProcessEnv, out: Out, err: Out): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { "node-id": { type: "string" }, ttl: { type: "string" }, url: { type: "string" }, json: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options: { "node-id": { type: "string" }, ttl: { type: "string" }, url: { type: "string" }, "public-url": { type: "string" }, json: { type: "boolean", default: false } }, allowPositionals: true, strict: true });
   } catch (e) {
     err(`${e instanceof Error ? e.message : String(e)}\n\n${JOIN_TOKEN_USAGE}`);
     return 2;
@@ -81,7 +82,7 @@ export async function runJoinTokenCommand(argv: readonly string[], config: Orche
         }
         ttlMs = Math.round(Number(values.ttl) * 60_000);
       }
-      const { status, json } = await call("POST", "/v2/auth/join-tokens", { ...(values["node-id"] !== undefined ? { node_id: values["node-id"] } : {}), ...(ttlMs !== undefined ? { ttl_ms: ttlMs } : {}) });
+      const { status, json } = await call("POST", "/v2/auth/join-tokens", { ...(values["node-id"] !== undefined ? { node_id: values["node-id"] } : {}), ...(ttlMs !== undefined ? { ttl_ms: ttlMs } : {}), orchestrator_url: values["public-url"] ?? base });
       if (status !== 201) return refused(status, json);
       const created = CreatedJoinTokenSchema.parse(json);
       if (values.json) out(JSON.stringify(created));

@@ -30,8 +30,14 @@ export function clusterFetch(caPem: string, expect: PeerExpectation): FetchLike 
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
         const noBody = method === "HEAD" || status === 204 || status === 205 || status === 304;
         if (noBody) res.resume();
-        const body = noBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-        resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers: out }));
+        try {
+          const body = noBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+          resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers: out }));
+        } catch (error) {
+          // A status fetch cannot represent (1xx, > 599): a broken peer, not a crash.
+          res.destroy();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
       });
       req.on("error", reject);
       const body = init.body;

@@ -31,7 +31,8 @@ export function AddWorker() {
   const create = async () => {
     setBusy(true);
     try {
-      setCreated(await api.createJoinToken({}));
+      // The address this browser reached the orchestrator at is the best guess of what workers can reach.
+      setCreated(await api.createJoinToken({ orchestrator_url: window.location.origin }));
       await refresh();
     } catch (err) {
       reportError("Could not create a join token", toApiError(err));

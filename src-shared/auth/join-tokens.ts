@@ -13,6 +13,8 @@ export const CreateJoinTokenRequestSchema = z.strictObject({
   /** Bind the token to one node id in advance; absent, the joining agent names its node id. */
   node_id: NodeIdSchema.optional(),
   ttl_ms: z.int().min(1000).max(JOIN_TOKEN_MAX_TTL_MS).optional(),
+  /** The base URL workers reach the orchestrator at, for the `join` string (default: its own listen URL, which is useless from elsewhere on a 0.0.0.0 bind). */
+  orchestrator_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type CreateJoinTokenRequest = z.infer<typeof CreateJoinTokenRequestSchema>;
 

@@ -93,7 +93,7 @@ export class AdminService {
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "join_token_created", target: `join:${row.fp6}`, outcome: "success", details: { node_id: row.node_id, expires_at_ms: row.expires_at_ms } });
     this.deps.logger.info({ identity: actor.label, join_fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms }, "join token created");
     const caFingerprint = this.deps.clusterTls?.caFingerprint ?? null;
-    return { id: row.id, token, fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms, ca_fingerprint: caFingerprint, join: formatJoin(this.deps.publicUrl(), token, caFingerprint) };
+    return { id: row.id, token, fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms, ca_fingerprint: caFingerprint, join: formatJoin((req.orchestrator_url ?? this.deps.publicUrl()).replace(/\/+$/, ""), token, caFingerprint) };
   }
 
   /**
