@@ -26,6 +26,7 @@ let orch: TestOrchestrator;
 let caPem = "";
 let https: FetchLike;
 let worker: StartedWorker;
+let w1Join = "";
 const fakes: Server[] = [];
 
 const api = (path: string, init: RequestInit = {}, token = TEST_TOKEN) =>
@@ -100,6 +101,7 @@ describe("an orchestrator with tls: true", () => {
 
   it("a worker started with the join string pins the CA, gets its certificate, serves HTTPS and a real completion", async () => {
     const created = await mint({ node_id: "tls-w1" });
+    w1Join = created.join;
     worker = await startWorker({
       models: { "tiny.gguf": testModelPath("tiny") },
       config: { node_id: "tls-w1", heartbeat_interval_secs: 0.5, registration_max_backoff_ms: 500 },
@@ -187,4 +189,30 @@ describe("an orchestrator with tls: true", () => {
     expect(res.status).toBe(302);
     expect(res.headers.get("set-cookie")).toMatch(/; Secure/);
   });
+
+  it("survives restarts: the orchestrator keeps its CA, the agent re-registers over TLS, a restarted agent serves with its stored certificate", async () => {
+    const fingerprint = orch.orchestrator.caFingerprint;
+    const registrations = () => worker.logs.filter((l) => l.msg === "registered with orchestrator").length;
+    const before = registrations();
+    await orch.restart();
+    expect(orch.orchestrator.caFingerprint).toBe(fingerprint);
+    // Keep-alive sockets to the old server are gone: a fresh client.
+    https = clusterFetch(caPem, { role: "orchestrator" });
+    await waitFor(async () => registrations(), (n) => n > before, 30_000);
+    await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "tls-w1" && n.status === "Online"), 30_000);
+
+    const dataDir = worker.dataDir;
+    expect(await worker.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+    // The same (spent) join string: the stored key, CA and certificate are used, the token is not presented.
+    worker = await startWorker({
+      models: { "tiny.gguf": testModelPath("tiny") },
+      config: { node_id: "tls-w1", data_dir: dataDir, heartbeat_interval_secs: 0.5, registration_max_backoff_ms: 500 },
+      env: { LLORCH_API_TOKEN: undefined, LLORCH_JOIN: w1Join },
+    });
+    expect(worker.url).toMatch(/^https:/);
+    expect(worker.logs.some((l) => l.msg === "using the node key from an earlier join")).toBe(true);
+    await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "tls-w1" && n.status === "Online" && n.address === worker.url && n.pools.some((p) => p.ready)), 30_000);
+    const res = await api("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: testModelName("tiny"), messages: [{ role: "user", content: "again" }], max_tokens: 4 }) });
+    expect(res.status).toBe(200);
+  }, 120_000);
 });
