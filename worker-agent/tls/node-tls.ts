@@ -1,6 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { certificateFingerprint } from "../../src-node/tls/x509.js";
 import { pinnedCaFrom } from "./pin-ca.js";
@@ -47,7 +48,7 @@ export async function loadNodeTls(config: WorkerConfig): Promise<{ ok: true; tls
     }
     if (caPem === undefined && config.ca_fingerprint !== undefined) {
       if (config.orchestrator_url === undefined) return { ok: false, error: "ca_fingerprint needs orchestrator_url (or join)" };
-      caPem = await pinnedCaFrom(config.orchestrator_url, config.ca_fingerprint);
+      caPem = await pinWithRetries(config.orchestrator_url, config.ca_fingerprint);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeAtomic(join(dir, "ca.pem"), caPem, 0o644);
     }
@@ -57,6 +58,20 @@ export async function loadNodeTls(config: WorkerConfig): Promise<{ ok: true; tls
     return { ok: true, tls: { caPem, server: key !== undefined && cert !== undefined ? { key, cert } : undefined } };
   } catch (error) {
     return { ok: false, error: `TLS: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** While the orchestrator cannot be reached (it may start after the agent), the pin is tried again; a wrong chain is final. */
+async function pinWithRetries(orchestratorUrl: string, fingerprint: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await pinnedCaFrom(orchestratorUrl, fingerprint);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      const unreachable = ["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT"].includes(code) || /timed out/.test(String(error));
+      if (!unreachable || attempt >= 7) throw error;
+      await sleep(Math.min(500 * 2 ** attempt, 5000));
+    }
   }
 }
 
