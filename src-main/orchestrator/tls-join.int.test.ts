@@ -6,7 +6,8 @@
 // does not answer for this one; replayed and expired join tokens are refused over TLS; the dashboard
 // cookie is Secure.
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -215,4 +216,38 @@ describe("an orchestrator with tls: true", () => {
     const res = await api("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: testModelName("tiny"), messages: [{ role: "user", content: "again" }], max_tokens: 4 }) });
     expect(res.status).toBe(200);
   }, 120_000);
+});
+
+describe("an orchestrator with the operator's CA (tls_ca_cert_file / tls_ca_key_file)", () => {
+  it("signs its own and each joined node's certificate with it, and refuses a key that does not match", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "llorch-opca-"));
+    const pair = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const now = Date.now();
+    // An operator's CA with its own subject (no llama-orch names): issued certificates copy it as their issuer.
+    const opCa = issueCertificate({ subject: { ou: "Platform", cn: "Acme Internal CA" }, issuer: { ou: "Platform", cn: "Acme Internal CA" }, publicKey: pair.publicKey, signingKey: pair.privateKey, ca: true, notBefore: new Date(now - 60_000), notAfter: new Date(now + 30 * 86_400_000) });
+    await writeFile(join(dir, "ca.pem"), opCa);
+    await writeFile(join(dir, "ca-key.pem"), pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+    const op = await startTestOrchestrator({ tls: true, tls_ca_cert_file: join(dir, "ca.pem"), tls_ca_key_file: join(dir, "ca-key.pem") });
+    try {
+      expect(op.orchestrator.caFingerprint).toBe(certificateFingerprint(new X509Certificate(opCa)));
+      const client = clusterFetch(opCa, { role: "orchestrator" });
+      const minted = CreatedJoinTokenSchema.parse(await (await client(`${op.url}/v2/auth/join-tokens`, { method: "POST", headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" }, body: "{}" })).json());
+      const kp = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      const res = await client(`${op.url}/v2/nodes/join`, { method: "POST", headers: { authorization: `Bearer ${minted.token}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "op-w1", tls_public_key: kp.publicKey.export({ type: "spki", format: "pem" }) }) });
+      expect(res.status).toBe(201);
+      const cert = new X509Certificate(((await res.json()) as { tls: { certificate: string } }).tls.certificate);
+      expect(cert.checkIssued(new X509Certificate(opCa))).toBe(true);
+      expect(cert.verify(pair.publicKey)).toBe(true);
+      // A join with a key that is not EC P-256 is a 400 and leaves the token unspent.
+      const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const minted2 = CreatedJoinTokenSchema.parse(await (await client(`${op.url}/v2/auth/join-tokens`, { method: "POST", headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" }, body: "{}" })).json());
+      const bad = await client(`${op.url}/v2/nodes/join`, { method: "POST", headers: { authorization: `Bearer ${minted2.token}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "op-w2", tls_public_key: rsa.publicKey.export({ type: "spki", format: "pem" }) }) });
+      expect(await refusal(bad)).toEqual({ status: 400, code: "INVALID_PARAMS", reason: "bad_tls_public_key" });
+      expect((await client(`${op.url}/v2/nodes/join`, { method: "POST", headers: { authorization: `Bearer ${minted2.token}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "op-w2" }) })).status).toBe(201);
+    } finally {
+      await op.close();
+    }
+    await writeFile(join(dir, "ca-key.pem"), generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+    await expect(startTestOrchestrator({ tls: true, tls_ca_cert_file: join(dir, "ca.pem"), tls_ca_key_file: join(dir, "ca-key.pem") })).rejects.toThrow("does not match");
+  }, 30_000);
 });
