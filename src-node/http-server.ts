@@ -43,21 +43,19 @@ export interface ServerTls {
   cert: string;
 }
 
-/** TLS handshakes get as long as request headers do: a slow handshake is the same slowloris. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-
 /**
  * An HTTP (or, given `tls`, HTTPS) server with its limits applied and a `clientError` listener, so
  * Node's own parser errors (400, 408, 431) answer with the error envelope like every other reply.
  */
 export function createLimitedServer(app: RequestListener, limits: ServerLimits, tls?: ServerTls): Server {
+  // A TLS handshake gets as long as request headers do: a slow handshake is the same slowloris.
   const options = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
   };
-  const server: Server = tls === undefined ? createServer(options, app) : createHttpsServer({ ...options, key: tls.key, cert: tls.cert, minVersion: "TLSv1.2", handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, app);
+  const server: Server = tls === undefined ? createServer(options, app) : createHttpsServer({ ...options, key: tls.key, cert: tls.cert, minVersion: "TLSv1.2", handshakeTimeout: limits.headersTimeoutMs }, app);
   server.maxConnections = limits.maxConnections;
   server.on("clientError", replyToClientError);
   return server;
