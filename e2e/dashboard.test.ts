@@ -329,13 +329,13 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
         const text = await textOf(onboarding.locator("pre").nth(1));
         return text.includes("<join token>") ? null : text;
       });
-      expect(command).toContain(`--orchestrator-url ${empty.url}`);
-      const token = /LLORCH_API_TOKEN=(\S+)/.exec(command)?.[1] ?? "";
-      // The join token is a worker key: it registers a node, and cannot read the cluster.
-      const register = { node_id: "joined", machine_id: "joined-host", address: "http://127.0.0.1:9", pools: [], capabilities: { gpus: [] } };
-      const res = await fetch(`${empty.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(register) });
-      expect(res.status).toBe(200);
-      expect((await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+      expect(command).toContain(`--join '${empty.url}#llj_`);
+      const token = /#(llj_[0-9a-f]{64})'/.exec(command)?.[1] ?? "";
+      // The join token is spent once for the node's own worker key, which cannot read the cluster.
+      const res = await fetch(`${empty.url}/v2/nodes/join`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "joined" }) });
+      expect(res.status).toBe(201);
+      const key = ((await res.json()) as { key: string }).key;
+      expect((await fetch(`${empty.url}/v2/nodes`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
       await p.screenshot({ path: join(SHOTS, "overview-empty.png") });
     } finally {
       await fresh.close();

@@ -1,4 +1,5 @@
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { replyToClientError } from "./client-error-reply.js";
 
 /** Every limit a server applies to hostile or broken clients, in one place so neither server forgets one. */
@@ -34,20 +35,27 @@ export const WORKER_SERVER_LIMITS: ServerLimits = {
   maxConnections: 256,
 };
 
+export type Server = HttpServer | HttpsServer;
+
+/** A key and certificate chain (PEM): the server speaks HTTPS only. */
+export interface ServerTls {
+  key: string;
+  cert: string;
+}
+
 /**
- * An HTTP server with its limits applied and a `clientError` listener, so Node's own parser errors
- * (400, 408, 431) answer with the error envelope like every other reply.
+ * An HTTP (or, given `tls`, HTTPS) server with its limits applied and a `clientError` listener, so
+ * Node's own parser errors (400, 408, 431) answer with the error envelope like every other reply.
  */
-export function createLimitedServer(app: RequestListener, limits: ServerLimits): Server {
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
-    },
-    app,
-  );
+export function createLimitedServer(app: RequestListener, limits: ServerLimits, tls?: ServerTls): Server {
+  // A TLS handshake gets as long as request headers do: a slow handshake is the same slowloris.
+  const options = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  };
+  const server: Server = tls === undefined ? createServer(options, app) : createHttpsServer({ ...options, key: tls.key, cert: tls.cert, minVersion: "TLSv1.2", handshakeTimeout: limits.headersTimeoutMs }, app);
   server.maxConnections = limits.maxConnections;
   server.on("clientError", replyToClientError);
   return server;

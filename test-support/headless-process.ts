@@ -36,12 +36,12 @@ export async function startHeadlessOrchestrator(opts: { port: number; dataDir: s
   child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 30_000;
-  while (!/Dashboard:\s+http:\/\//.test(output)) {
+  while (!/Dashboard:\s+https?:\/\//.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`headless orchestrator did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: `http://127.0.0.1:${opts.port}`,
+    url: `${opts.env?.LLORCH_TLS === "true" ? "https" : "http"}://127.0.0.1:${opts.port}`,
     pid: child.pid as number,
     async kill(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);

@@ -1,9 +1,10 @@
 import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
-import { createLimitedServer, WORKER_SERVER_LIMITS } from "../src-node/http-server.js";
+import { createLimitedServer, WORKER_SERVER_LIMITS, type Server } from "../src-node/http-server.js";
+import { clusterFetch, type FetchLike } from "../src-node/tls/cluster-fetch.js";
+import type { NodeTls } from "./tls/node-tls.js";
 import type { PoolDefinition, WorkerConfig } from "../src-shared/config/worker-config.js";
 import type { QuarantinedCopy } from "../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
@@ -37,7 +38,13 @@ export interface WorkerAgent {
 }
 
 /** Wires catalog, pools, handoff watcher, HTTP API and registration for one agent process. */
-export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger): WorkerAgent {
+export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger, tls?: NodeTls): WorkerAgent {
+  // TLS between nodes: https:// peers are trusted through the pinned cluster CA only; the orchestrator
+  // must present its own certificate, model sources (orchestrator or peer node) any of the cluster's.
+  const toOrchestrator: FetchLike = tls !== undefined ? clusterFetch(tls.caPem, { role: "orchestrator" }) : globalThis.fetch;
+  const toClusterMember = tls !== undefined ? clusterFetch(tls.caPem, { role: "any" }) : undefined;
+  const toSource: FetchLike = (url, init) => (toClusterMember !== undefined && String(url).startsWith("https:") ? toClusterMember(url, init) : globalThis.fetch(url, init));
+  const scheme = tls?.server !== undefined ? "https" : "http";
   const pools = new PoolRegistry();
   const tasks = new TaskRegistry();
   const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
@@ -56,7 +63,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   let shuttingDown = false;
   // sha256 values whose .part is being written: one writer per model, upload or pull.
   const busyParts = new Set<string>();
-  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }));
+  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), toSource);
 
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
@@ -209,7 +216,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         tracing,
       });
       // No server-wide request timeout (model uploads are long): build-app bounds bodies instead.
-      server = createLimitedServer(app, WORKER_SERVER_LIMITS);
+      server = createLimitedServer(app, WORKER_SERVER_LIMITS, tls?.server);
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once("error", reject);
@@ -217,8 +224,10 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       });
       const bound = listening.address() as AddressInfo;
       const boundHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
-      const address = `http://${boundHost}:${bound.port}`;
-      advertiseUrl = config.advertise_url ?? (host === "0.0.0.0" || host === "[::]" ? `http://${config.node_id}:${bound.port}` : address);
+      const address = `${scheme}://${boundHost}:${bound.port}`;
+      // Serving HTTPS, the advertised address is https:// whatever the configured one says.
+      const configured = config.advertise_url !== undefined ? config.advertise_url.replace(/^https?:/, `${scheme}:`).replace(/\/+$/, "") : undefined;
+      advertiseUrl = configured ?? (host === "0.0.0.0" || host === "[::]" ? `${scheme}://${config.node_id}:${bound.port}` : address);
       log.info({ address, advertise_url: advertiseUrl }, "listening");
 
       handoff = new HandoffWatcher(config.runtime_dir, config.handoff_poll_ms, pools, metrics, log.child({ component: "handoff" }));
@@ -228,7 +237,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       if (config.orchestrator_url !== undefined) {
         await probing;
         registration = new NodeRegistration({
-          client: new OrchestratorClient(config.orchestrator_url, token),
+          client: new OrchestratorClient(config.orchestrator_url, token, 5000, toOrchestrator),
           nodeId: config.node_id,
           buildRegistration,
           buildHeartbeat,

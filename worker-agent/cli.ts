@@ -10,6 +10,7 @@ import { runDoctor } from "./doctor/doctor.js";
 import { createLogger } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
+import { loadNodeTls } from "./tls/node-tls.js";
 
 const USAGE = `Usage: llama-orch-worker [start|doctor] [options]
 
@@ -24,6 +25,7 @@ Options (each also settable by env var or config file; flags win):
   --bind <host:port>             POOL_MANAGERD_BIND_ADDR (default 127.0.0.1:9200; port 0 = any)
   --advertise-url <url>          POOL_MANAGERD_ADVERTISE_URL (default: from the bound address)
   --orchestrator-url <url>       ORCHESTRATORD_URL (unset: standalone, no registration)
+  --join <url>#<token>[@sha256:<fp>]   LLORCH_JOIN: orchestrator URL, join token and pinned CA fingerprint in one
   --api-token-file <file>        file holding LLORCH_API_TOKEN (env LLORCH_API_TOKEN / LLORCH_API_TOKEN_FILE)
   --heartbeat-interval <secs>    POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS (default 1)
   --models-dir <dir>             POOL_MANAGERD_MODELS_DIR (default ~/.cache/llama-orch/models)
@@ -81,7 +83,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // A person at a terminal reads one-line logs; pipes, journald and supervisors get JSON lines.
   const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id }, pretty ? prettyDestination() : undefined);
-  const decision = await decideApiToken(config);
+  // The pinned cluster CA (and the node's certificate from an earlier join) come before any call out.
+  const trust = await loadNodeTls(config);
+  if (!trust.ok) {
+    log.fatal({ event: "tls_refused" }, trust.error);
+    process.stderr.write(`llama-orch-worker: ${trust.error}\n`);
+    return 2;
+  }
+  const decision = await decideApiToken(config, { tls: trust.tls });
   if (!decision.ok) {
     log.fatal({ event: "startup_bind_refused", bind_addr: config.bind_addr }, decision.error);
     process.stderr.write(`llama-orch-worker: ${decision.error}\n`);
@@ -97,7 +106,9 @@ async function main(argv: readonly string[]): Promise<number> {
     log.info({ fp6 }, "API token configured");
   }
 
-  const agent = createWorkerAgent(config, decision.token, version, log);
+  const tls = decision.tls ?? trust.tls;
+  if (tls !== undefined) log.info({ serving_https: tls.server !== undefined }, "TLS: trusting the pinned cluster CA only");
+  const agent = createWorkerAgent(config, decision.token, version, log, tls);
   startLoopStalls(process.env, log);
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 

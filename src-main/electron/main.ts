@@ -131,6 +131,7 @@ async function start(): Promise<void> {
     supervisorOptions: () => ({
       orchestratorUrl: origin,
       token: orchestrator.apiToken.token,
+      caFingerprint: orchestrator.caFingerprint,
       dataDir: paths.orchestratorData,
       demoModelWhenEmpty: true,
       logger: orchestrator.logger.child({ component: "local-worker" }),

@@ -6,10 +6,12 @@ import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrch
 import { chooseLogFormat, prettyDestination, type LogFormat } from "../../src-node/pretty-log.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { localModelsDir } from "../local-worker/models-dir.js";
+import { JOIN_TOKEN_USAGE, runJoinTokenCommand } from "./join-token-command.js";
 
 const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard for local LLM inference
 
 Usage: llama-orch [options]
+       llama-orch join-token <create|list|revoke> [options]   (join tokens for workers; --help for more)
 
 Options:
   --config <file.json>   configuration file (env vars win over it; see docs/CONFIGURATION.md)
@@ -27,9 +29,19 @@ Options:
 const MODELS_DIR_FROM = { flag: "--models-dir", env: "POOL_MANAGERD_MODELS_DIR", settings: "settings", default: "the worker's default; set POOL_MANAGERD_MODELS_DIR or --models-dir" } as const;
 
 async function main(): Promise<number> {
+  // `join-token …` talks to a running orchestrator; its own flags follow the subcommand.
+  const argv = process.argv.slice(2);
+  const sub = argv[0] === "join-token" ? argv.slice(1) : null;
+  if (sub !== null && (sub.includes("--help") || sub.includes("-h"))) {
+    process.stdout.write(`${JOIN_TOKEN_USAGE}\n`);
+    return 0;
+  }
+  // --config / --data-dir / --bind locate the orchestrator for the subcommand too.
+  const located = sub === null ? argv : sub.flatMap((a, i) => (["--config", "--data-dir", "--bind"].includes(a) ? [a, sub[i + 1] ?? ""] : []));
   let args;
   try {
     args = parseArgs({
+      args: located,
       options: {
         config: { type: "string" },
         bind: { type: "string" },
@@ -69,6 +81,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  if (sub !== null) {
+    const rest = sub.filter((a, i) => !["--config", "--data-dir", "--bind"].includes(a) && !["--config", "--data-dir", "--bind"].includes(sub[i - 1] ?? ""));
+    return runJoinTokenCommand(rest, config, process.env, (t) => process.stdout.write(`${t}\n`), (t) => process.stderr.write(`${t}\n`));
+  }
 
   let format: LogFormat;
   try {
@@ -102,6 +118,7 @@ async function main(): Promise<number> {
     worker = new LocalWorkerSupervisor({
       orchestratorUrl: url,
       token: orchestrator.apiToken.token,
+      caFingerprint: orchestrator.caFingerprint,
       modelsDir: models.dir,
       dataDir: config.data_dir,
       nodeId: "local",
@@ -120,7 +137,7 @@ async function main(): Promise<number> {
       `  Dashboard:  ${url}/login?code=${code}`,
       `  API:        ${url}/v1 (OpenAI-compatible) and ${url}/v2 — bearer token ${tokenWhere} (fp6 ${orchestrator.apiToken.fp6})`,
       ...(modelsLine !== null ? [modelsLine] : []),
-      `  Add a worker on another machine: ORCHESTRATORD_URL=<this machine's URL> LLORCH_API_TOKEN=<token> llama-orch-worker start`,
+      `  Add a worker on another machine: llama-orch join-token create (prints its llama-orch-worker start --join … command)`,
       "",
     ].join("\n") + "\n",
   );

@@ -8,6 +8,8 @@ import { hasGgufModels } from "./models-dir.js";
 export interface LocalWorkerOptions {
   orchestratorUrl: string;
   token: string;
+  /** With TLS on: the cluster CA the local worker pins (it stays on plain loopback HTTP itself). */
+  caFingerprint?: string | null;
   modelsDir: string;
   dataDir: string;
   nodeId?: string;
@@ -82,6 +84,7 @@ export class LocalWorkerSupervisor {
       ...this.opts.env,
       ORCHESTRATORD_URL: this.opts.orchestratorUrl,
       LLORCH_API_TOKEN: this.opts.token,
+      ...(this.opts.caFingerprint ? { LLORCH_CA_FINGERPRINT: this.opts.caFingerprint } : {}),
       POOL_MANAGERD_BIND_ADDR: "127.0.0.1:0",
       POOL_MANAGERD_MODELS_DIR: this.opts.modelsDir,
       POOL_MANAGERD_RUNTIME_DIR: join(this.opts.dataDir, "worker-runtime"),

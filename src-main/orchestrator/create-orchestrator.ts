@@ -1,4 +1,3 @@
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { hostname } from "node:os";
@@ -16,7 +15,7 @@ import { buildApp } from "../../src-node/build-app.js";
 import { createTracing, tracesEndpoint } from "../../src-node/tracing/otel-tracing.js";
 import { corsPolicy } from "../../src-node/cors-policy.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
-import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type ServerLimits } from "../../src-node/http-server.js";
+import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type Server, type ServerLimits } from "../../src-node/http-server.js";
 import { LogRateLimiter } from "../../src-node/log-rate-limiter.js";
 import { clientAddress } from "../../src-node/route-auth.js";
 import { AuthFailureAudit } from "./auth/auth-failure-audit.js";
@@ -51,6 +50,8 @@ import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
 import { WorkerClients } from "./workers/worker-clients.js";
+import { NodeFetches } from "./workers/node-fetches.js";
+import { loadClusterTls } from "./tls/cluster-ca.js";
 import { createAuthenticator } from "./http/orchestrator-authenticator.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
@@ -102,6 +103,8 @@ export interface Orchestrator {
   readonly url: string | null;
   /** The token API clients use: the configured one, or the generated one and where it is stored. */
   readonly apiToken: ApiToken;
+  /** With TLS on, the cluster CA's `sha256:<hex>` fingerprint that join commands carry; null without TLS. */
+  readonly caFingerprint: string | null;
   /** A one-time code for the browser dashboard: open `${url}/login?code=…`. */
   issueLoginCode(): string;
   readonly logger: Logger;
@@ -144,9 +147,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
   // Each node is called with the token it registered with (a dashboard-created join key, say).
   const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
+  // TLS between nodes (docs/SECURITY.md): the cluster CA signs this server's certificate and each joined node's.
+  const clusterTls = options.config.tls ? loadClusterTls({ dataDir: options.config.data_dir, hostnames: [host, ...options.config.tls_hostnames], ...(options.config.tls_ca_cert_file !== undefined ? { caCertFile: options.config.tls_ca_cert_file } : {}), ...(options.config.tls_ca_key_file !== undefined ? { caKeyFile: options.config.tls_ca_key_file } : {}) }) : undefined;
+  const nodeFetches = new NodeFetches(clusterTls?.caPem);
   const workers = new WorkerClients((nodeId) => {
     const node = registry.get(nodeId);
-    return node === undefined ? undefined : { address: node.address, token: workerToken(nodeId) };
+    return node === undefined ? undefined : { address: node.address, token: workerToken(nodeId), fetch: nodeFetches.for(nodeId, node.address) };
   });
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
@@ -156,7 +162,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas(), tracing });
   const store = new ModelStore(join(options.config.data_dir, "models"), logger);
   let url: string | null = null;
-  const publicUrl = () => url ?? `http://${getConfig().bind_addr}`;
+  const publicUrl = () => url ?? `${clusterTls ? "https" : "http"}://${getConfig().bind_addr}`;
   const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
     store,
     publicUrl,
@@ -170,8 +176,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     logger,
   });
   const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), logger });
-  const prober = new PoolProber(registry, metrics, workerToken, logger);
-  const watcher = new NodeWatcher(registry, workerToken, logger);
+  const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
+  const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.for(nodeId, address));
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
   const history = { telemetry: new NodeTelemetry(), store: new MetricsHistoryStore(db) };
@@ -216,7 +222,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
-    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
+    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     feed,
     audit,
@@ -269,7 +275,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });
 
-  const server: Server = createLimitedServer(app, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits });
+  const server: Server = createLimitedServer(app, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits }, clusterTls && { key: clusterTls.serverKey, cert: clusterTls.serverCert });
   const timers: NodeJS.Timeout[] = [];
 
   return {
@@ -277,6 +283,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       return url;
     },
     apiToken,
+    caFingerprint: clusterTls?.caFingerprint ?? null,
     issueLoginCode: () => dashboardSessions.issueCode(),
     logger,
     nodeStatus: (nodeId) => registry.get(nodeId)?.status,
@@ -297,7 +304,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         server.listen(port, host, () => resolve());
       });
       const addr = server.address() as AddressInfo;
-      url = `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
+      url = `${clusterTls ? "https" : "http"}://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
       const sweep = setInterval(() => {
         registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms, baseIntervalMs: config.heartbeat_interval_ms });
         // Deadlines pass and nodes change state with time: reconsider every queued task each tick.

@@ -1,5 +1,6 @@
 // Hostile clients against a real orchestrator on loopback, with its timeouts shortened so each cut
 // is seen in about a second (the production values are checked in src-node/http-server.test.ts).
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { idleConnections, jsonBodyOf, rawExchange, slowBody, slowHeaders, statusOf } from "../../test-support/hostile-http.js";
@@ -76,4 +77,30 @@ describe("orchestrator against hostile clients", () => {
       expect(ErrorEnvelopeSchema.parse(await res.json()).code).toBe("BAD_TOKEN");
     }
   });
+});
+
+describe("orchestrator with TLS against hostile clients", () => {
+  it("closes 20 connections that never start a TLS handshake within the header timeout", async () => {
+    const tls = await startTestOrchestrator({ tls: true }, undefined, { serverLimits: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, timeoutCheckIntervalMs: CHECK_INTERVAL_MS, maxConnections: MAX_CONNECTIONS } });
+    try {
+      const port = Number(new URL(tls.url).port);
+      const closedAfter = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          new Promise<number>((resolve) => {
+            const started = Date.now();
+            const socket = connect(port, "127.0.0.1");
+            socket.on("error", () => undefined);
+            socket.on("close", () => resolve(Date.now() - started));
+            setTimeout(() => {
+              socket.destroy();
+              resolve(Number.POSITIVE_INFINITY);
+            }, 10_000).unref();
+          }),
+        ),
+      );
+      for (const ms of closedAfter) expect(ms).toBeLessThan(HEADERS_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS);
+    } finally {
+      await tls.close();
+    }
+  }, 20_000);
 });

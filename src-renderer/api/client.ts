@@ -13,6 +13,7 @@ import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
 import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
 import { MetricsHistoryResponseSchema, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
+import { CreatedJoinTokenSchema, JoinTokenListResponseSchema, type CreateJoinTokenRequest } from "../../src-shared/auth/join-tokens.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -84,6 +85,9 @@ export class ApiClient {
   apiKeys = () => this.request("/v2/auth/keys", ApiKeyListResponseSchema);
   createApiKey = (name: string, scopes: readonly Scope[]) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name, scopes } });
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
+  createJoinToken = (request: CreateJoinTokenRequest) => this.request("/v2/auth/join-tokens", CreatedJoinTokenSchema, { method: "POST", body: request });
+  joinTokens = () => this.request("/v2/auth/join-tokens", JoinTokenListResponseSchema);
+  revokeJoinToken = (id: string) => this.request(`/v2/auth/join-tokens/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);
   catalogModels = () => this.request("/v2/catalog/models", CatalogModelViewListSchema);

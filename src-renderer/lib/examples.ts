@@ -61,9 +61,14 @@ export function workerInstallCommand(version: string): string {
   return `npm install -g ./${workerTarball(version)}`;
 }
 
-/** The one line that starts a worker agent and joins it to this orchestrator. */
-export function workerJoinCommand(publicUrl: string, token: string): string {
-  const base = publicUrl.replace(/\/+$/, "");
-  const remote = isLoopbackUrl(base) ? "" : " --bind 0.0.0.0:9200 --advertise-url http://$(hostname):9200";
-  return `LLORCH_API_TOKEN=${token} llama-orch-worker start --orchestrator-url ${base} --models-dir ~/models${remote}`;
+/**
+ * The one line that starts a worker agent and joins it to this orchestrator, from the `join` string a
+ * join token comes with (`<url>#<token>[@sha256:<CA fingerprint>]`). A worker on another machine
+ * listens on all interfaces and advertises its hostname (https when the cluster uses TLS).
+ */
+export function workerJoinCommand(join: string): string {
+  const base = join.slice(0, join.indexOf("#") < 0 ? join.length : join.indexOf("#"));
+  const scheme = base.startsWith("https:") ? "https" : "http";
+  const remote = isLoopbackUrl(base) ? "" : ` --bind 0.0.0.0:9200 --advertise-url ${scheme}://$(hostname):9200`;
+  return `llama-orch-worker start --join '${join}' --models-dir ~/models${remote}`;
 }

@@ -39,8 +39,9 @@ describe("examples", () => {
   });
 
   it("the worker join command carries the URL and token; remote orchestrators get a reachable bind", () => {
-    expect(workerJoinCommand("http://127.0.0.1:8080", "tok")).toBe("LLORCH_API_TOKEN=tok llama-orch-worker start --orchestrator-url http://127.0.0.1:8080 --models-dir ~/models");
-    expect(workerJoinCommand("http://gpu-hub:8080", "tok")).toContain("--bind 0.0.0.0:9200 --advertise-url http://$(hostname):9200");
+    expect(workerJoinCommand("http://127.0.0.1:8080#llj_t")).toBe("llama-orch-worker start --join 'http://127.0.0.1:8080#llj_t' --models-dir ~/models");
+    expect(workerJoinCommand("http://gpu-hub:8080#llj_t")).toContain("--bind 0.0.0.0:9200 --advertise-url http://$(hostname):9200");
+    expect(workerJoinCommand("https://gpu-hub:8080#llj_t@sha256:ab")).toContain("--join 'https://gpu-hub:8080#llj_t@sha256:ab' --models-dir ~/models --bind 0.0.0.0:9200 --advertise-url https://$(hostname):9200");
   });
 
   it("the worker install command names the tarball npm pack writes for this version", () => {

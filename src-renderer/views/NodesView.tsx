@@ -138,7 +138,7 @@ export function NodesView() {
         )}
         <span className={v.grow} />
         <Button variant="primary" onClick={() => setAdding(true)}>
-          Add worker
+          Add node
         </Button>
       </div>
       <div className={v.fill}>
@@ -151,12 +151,12 @@ export function NodesView() {
             columns={COLUMNS}
             rowHeight={52}
             onRowClick={(n) => navigate("nodes", n.node_id)}
-            empty={ids.length === 0 ? <EmptyState title="No nodes yet">Start a worker agent with this orchestrator's URL — use “Add worker”.</EmptyState> : <EmptyState title="No node matches the filter" />}
+            empty={ids.length === 0 ? <EmptyState title="No nodes yet">Start a worker agent with this orchestrator's URL — use “Add node”.</EmptyState> : <EmptyState title="No node matches the filter" />}
             footer={`${rows.length} of ${ids.length} nodes`}
           />
         </Panel>
       </div>
-      <Dialog open={adding} onClose={() => setAdding(false)} title="Add a worker" wide footer={<Button onClick={() => setAdding(false)}>Done</Button>}>
+      <Dialog open={adding} onClose={() => setAdding(false)} title="Add a node" wide footer={<Button onClick={() => setAdding(false)}>Done</Button>}>
         <AddWorker />
       </Dialog>
     </div>

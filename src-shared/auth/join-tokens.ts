@@ -13,6 +13,8 @@ export const CreateJoinTokenRequestSchema = z.strictObject({
   /** Bind the token to one node id in advance; absent, the joining agent names its node id. */
   node_id: NodeIdSchema.optional(),
   ttl_ms: z.int().min(1000).max(JOIN_TOKEN_MAX_TTL_MS).optional(),
+  /** The base URL workers reach the orchestrator at, for the `join` string (default: its own listen URL, which is useless from elsewhere on a 0.0.0.0 bind). */
+  orchestrator_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type CreateJoinTokenRequest = z.infer<typeof CreateJoinTokenRequestSchema>;
 
@@ -23,11 +25,34 @@ export const CreatedJoinTokenSchema = z.object({
   fp6: z.string(),
   node_id: NodeIdSchema.nullable(),
   expires_at_ms: z.int().min(0),
+  /** With TLS on, the cluster CA's `sha256:<hex>` fingerprint the agent pins; null without TLS. */
+  ca_fingerprint: z.string().nullable(),
+  /** The value of `llama-orch-worker start --join` (env LLORCH_JOIN): `<orchestrator url>#<token>[@<ca fingerprint>]`. */
+  join: z.string(),
 });
 export type CreatedJoinToken = z.infer<typeof CreatedJoinTokenSchema>;
 
+/** One unspent join token as GET /v2/auth/join-tokens lists it: never the token, nor its digest. */
+export const JoinTokenInfoSchema = z.object({
+  id: z.string(),
+  fp6: z.string(),
+  node_id: NodeIdSchema.nullable(),
+  created_at_ms: z.int().min(0),
+  expires_at_ms: z.int().min(0),
+  /** The credential that minted it (`builtin`, `key:<id>`, a dashboard session). */
+  created_by: z.string(),
+});
+export type JoinTokenInfo = z.infer<typeof JoinTokenInfoSchema>;
+
+export const JoinTokenListResponseSchema = z.object({ join_tokens: z.array(JoinTokenInfoSchema) });
+export type JoinTokenListResponse = z.infer<typeof JoinTokenListResponseSchema>;
+
 /** POST /v2/nodes/join, with `Authorization: Bearer <join token>`. */
-export const JoinNodeRequestSchema = z.strictObject({ node_id: NodeIdSchema });
+export const JoinNodeRequestSchema = z.strictObject({
+  node_id: NodeIdSchema,
+  /** The agent's own EC P-256 public key (SPKI PEM): with TLS on, the orchestrator signs a certificate for it. The private key never leaves the worker. */
+  tls_public_key: z.string().min(1).max(4096).optional(),
+});
 export type JoinNodeRequest = z.infer<typeof JoinNodeRequestSchema>;
 
 /** 201 of POST /v2/nodes/join: the node's own `worker` key, shown once. */
@@ -37,5 +62,7 @@ export const JoinNodeResponseSchema = z.object({
   key: z.string(),
   fp6: z.string(),
   scopes: ScopeListSchema,
+  /** With TLS on and a tls_public_key sent: the node's certificate (PEM, CN = node id) and the CA that signed it. */
+  tls: z.object({ certificate: z.string(), ca_certificate: z.string(), ca_fingerprint: z.string() }).nullable(),
 });
 export type JoinNodeResponse = z.infer<typeof JoinNodeResponseSchema>;

@@ -48,7 +48,11 @@ export const OrchestratorConfigSchema = z.strictObject({
   metrics_history_step_ms: z.int().min(1000).max(60_000).default(5000).describe("ORCHD_METRICS_HISTORY_STEP_MS — sample period of the Metrics view's history (kept in SQLite: 1 h at this step, 24 h at one minute)"),
   grafana_url: z.url().optional().describe("ORCHD_GRAFANA_URL — Grafana dashboard the Metrics view links to"),
   ...otelConfigFields("llama-orch-orchestrator"),
-});
+  tls: z.boolean().default(false).describe("LLORCH_TLS — serve HTTPS (API, dashboard, cluster) with a certificate from the cluster CA, issue each joining worker a certificate and call workers over TLS (docs/SECURITY.md)"),
+  tls_ca_cert_file: z.string().min(1).optional().describe("LLORCH_TLS_CA_CERT_FILE — the operator's CA certificate (PEM, EC P-256 key) instead of the CA generated into <data dir>/tls; needs tls_ca_key_file"),
+  tls_ca_key_file: z.string().min(1).optional().describe("LLORCH_TLS_CA_KEY_FILE — the private key (PEM) of tls_ca_cert_file"),
+  tls_hostnames: z.array(z.string().min(1).max(253)).default([]).describe("LLORCH_TLS_HOSTNAMES — extra DNS names or IP addresses in the orchestrator's certificate (comma list; localhost, loopback and the bind host are always in)"),
+}).refine((c) => (c.tls_ca_cert_file === undefined) === (c.tls_ca_key_file === undefined), { message: "tls_ca_cert_file and tls_ca_key_file go together", path: ["tls_ca_key_file"] });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfigSchema>;
 export type OrchestratorConfigInput = z.input<typeof OrchestratorConfigSchema>;
 
@@ -83,4 +87,8 @@ export const ORCHESTRATOR_ENV_KEYS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: "otel_exporter_otlp_endpoint",
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "otel_exporter_otlp_traces_endpoint",
   OTEL_SERVICE_NAME: "otel_service_name",
+  LLORCH_TLS: "tls",
+  LLORCH_TLS_CA_CERT_FILE: "tls_ca_cert_file",
+  LLORCH_TLS_CA_KEY_FILE: "tls_ca_key_file",
+  LLORCH_TLS_HOSTNAMES: "tls_hostnames",
 } as const satisfies Record<string, keyof OrchestratorConfig>;

@@ -62,6 +62,8 @@ export const WorkerConfigSchema = z.strictObject({
   orchestrator_url: z.url({ protocol: /^https?$/ }).optional().describe("Without it the agent runs standalone (no registration)."),
   api_token: z.string().min(16, "must be at least 16 characters (32+ recommended, e.g. `openssl rand -hex 32`)").max(8192).optional().describe("bearer token for the agent's API and for calling the orchestrator (≥ 32 characters recommended)"),
   join_token: z.string().min(16).max(8192).optional().describe("single-use join token (POST /v2/auth/join-tokens): on first start the agent exchanges it for its own worker key, kept in <data_dir>/node-key (mode 0600) and used from then on"),
+  join: z.string().min(1).max(8192).optional().describe("`<orchestrator url>#<join token>[@sha256:<CA fingerprint>]` as `POST /v2/auth/join-tokens` answers it (`join`): sets orchestrator_url, join_token and ca_fingerprint at once"),
+  ca_fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>").optional().describe("SHA-256 fingerprint of the cluster CA to pin (https:// orchestrators): the agent refuses any server whose chain does not hold it; kept in <data_dir>/tls/ca.pem after the join"),
   heartbeat_interval_secs: z.number().positive().max(3600).default(1).describe("heartbeat period (fractions allowed); the orchestrator's reply may change it"),
   models_dir: z.string().min(1).describe("folder scanned for *.gguf models (default ~/.cache/llama-orch/models)"),
   /** Handoff files of external engines (*.json). */
@@ -99,6 +101,8 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["ORCHESTRATORD_URL", "orchestrator_url"],
   ["LLORCH_API_TOKEN", "api_token"],
   ["LLORCH_JOIN_TOKEN", "join_token"],
+  ["LLORCH_JOIN", "join"],
+  ["LLORCH_CA_FINGERPRINT", "ca_fingerprint"],
   ["POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS", "heartbeat_interval_secs"],
   ["POOL_MANAGERD_MODELS_DIR", "models_dir"],
   ["POOL_MANAGERD_RUNTIME_DIR", "runtime_dir"],

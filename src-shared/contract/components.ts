@@ -3,7 +3,7 @@ import { AvailabilityModelSchema, AvailabilityNodeSchema, AvailabilityPoolSchema
 import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema, TrustPolicySchema } from "../catalog/catalog-model.js";
 import { CatalogModelViewListSchema, CatalogModelViewSchema, GgufFactsSchema, NodePlacementSchema } from "../catalog/catalog-view.js";
 import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
-import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema } from "../auth/join-tokens.js";
+import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenInfoSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
 import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntrySchema, LogListResponseSchema, NodeDetailSchema, NodeEventSchema } from "../dashboard/cluster-events.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
@@ -91,6 +91,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CreatedJoinToken: CreatedJoinTokenSchema,
   JoinNodeRequest: JoinNodeRequestSchema,
   JoinNodeResponse: JoinNodeResponseSchema,
+  JoinTokenInfo: JoinTokenInfoSchema,
+  JoinTokenListResponse: JoinTokenListResponseSchema,
   OpenAiError: OpenAiErrorSchema,
 
   SseEvent: SseEventSchema,

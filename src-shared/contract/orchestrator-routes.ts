@@ -15,7 +15,7 @@ import { AdmissionResponseV2Schema } from "../tasks/admission.js";
 import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, TaskStatusSchema } from "../tasks/task-status.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
-import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema } from "../auth/join-tokens.js";
+import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
 import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
 import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dashboard/metrics-history.js";
@@ -153,6 +153,8 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "post", path: "/v2/auth/keys", operationId: "createApiKey", summary: "Create an API key; the key is shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateApiKeyRequestSchema), required: true }, responses: { 201: ok("Created", CreatedApiKeySchema) }, errors: [400, 413, 415] },
   { method: "delete", path: "/v2/auth/keys/{id}", operationId: "revokeApiKey", summary: "Revoke an API key at once", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/join-tokens", operationId: "createJoinToken", summary: "A single-use, short-lived join token for one worker (optionally bound to a node id); shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateJoinTokenRequestSchema), required: true }, responses: { 201: ok("Join token", CreatedJoinTokenSchema) }, errors: [400, 413, 415] },
+  { method: "get", path: "/v2/auth/join-tokens", operationId: "listJoinTokens", summary: "Unspent, unexpired join tokens (fingerprints only, never the token)", tag: "auth", auth: true, responses: { 200: ok("Join tokens", JoinTokenListResponseSchema) } },
+  { method: "delete", path: "/v2/auth/join-tokens/{id}", operationId: "revokeJoinToken", summary: "Revoke an unspent join token (a spent one is 409: revoke the node's key instead)", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
 
   // Compatible surfaces (OpenAI, Anthropic, Ollama): adapters over the same task path.

@@ -3,11 +3,12 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { joinedNodeKey, readNodeKey } from "../registration/join-exchange.js";
+import type { NodeTls } from "../tls/node-tls.js";
 
 /** Where the API token came from, for the startup log line. */
 export type TokenSource = { kind: "configured" } | { kind: "generated"; path: string; created: boolean } | { kind: "joined"; path: string; created: boolean };
 
-export type TokenDecision = { ok: true; token: string; source: TokenSource; warnings: string[] } | { ok: false; error: string };
+export type TokenDecision = { ok: true; token: string; source: TokenSource; warnings: string[]; tls?: NodeTls | undefined } | { ok: false; error: string };
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "[::1]", "localhost"]);
 
@@ -29,7 +30,7 @@ export const GENERATED_TOKEN_FILE = "worker-token";
  * - a non-loopback bind without one is refused (never a generated token off-host);
  * - standalone on loopback, a token is generated once into <data_dir>/worker-token (mode 0600).
  */
-export async function decideApiToken(config: WorkerConfig, opts: { join?: boolean } = {}): Promise<TokenDecision> {
+export async function decideApiToken(config: WorkerConfig, opts: { join?: boolean; tls?: NodeTls | undefined } = {}): Promise<TokenDecision> {
   const warnings: string[] = [];
   if (config.api_token !== undefined) {
     if (config.api_token.length < 32) warnings.push("LLORCH_API_TOKEN is shorter than 32 characters; use e.g. `openssl rand -hex 32`");
@@ -43,9 +44,11 @@ export async function decideApiToken(config: WorkerConfig, opts: { join?: boolea
     if (stored.key !== undefined) return { ok: true, token: stored.key, source: { kind: "joined", path: stored.path, created: false }, warnings };
     if (config.join_token !== undefined) {
       if (opts.join === false) return { ok: false, error: "not joined yet: LLORCH_JOIN_TOKEN is exchanged for a node key at the first `start`" };
-      const joined = await joinedNodeKey(config.orchestrator_url, config.join_token, config.node_id, config.data_dir);
+      const joined = await joinedNodeKey(config.orchestrator_url, config.join_token, config.node_id, config.data_dir, opts.tls);
       if (!joined.ok) return joined;
-      return { ok: true, token: joined.key, source: { kind: "joined", path: joined.path, created: true }, warnings };
+      // A join over TLS brings the node's certificate: the agent serves HTTPS with it from now on.
+      const tls = opts.tls !== undefined ? { caPem: opts.tls.caPem, server: joined.server } : undefined;
+      return { ok: true, token: joined.key, source: { kind: "joined", path: joined.path, created: true }, warnings, tls };
     }
     return { ok: false, error: "LLORCH_API_TOKEN is required when ORCHESTRATORD_URL is set (the orchestrator and its workers share one token), or LLORCH_JOIN_TOKEN to join with the node's own key" };
   }

@@ -9,6 +9,7 @@ export const WORKER_FLAG_OPTIONS = {
   bind: { type: "string" },
   "advertise-url": { type: "string" },
   "orchestrator-url": { type: "string" },
+  join: { type: "string" },
   "api-token-file": { type: "string" },
   "heartbeat-interval": { type: "string" },
   "models-dir": { type: "string" },
@@ -35,6 +36,7 @@ export interface WorkerFlags {
   bind?: string;
   "advertise-url"?: string;
   "orchestrator-url"?: string;
+  join?: string;
   "api-token-file"?: string;
   "heartbeat-interval"?: string;
   "models-dir"?: string;

@@ -30,6 +30,7 @@ const FLAG_KEYS: ReadonlyArray<[keyof WorkerFlags, string]> = [
   ["bind", "bind_addr"],
   ["advertise-url", "advertise_url"],
   ["orchestrator-url", "orchestrator_url"],
+  ["join", "join"],
   ["heartbeat-interval", "heartbeat_interval_secs"],
   ["models-dir", "models_dir"],
   ["runtime-dir", "runtime_dir"],

@@ -56,6 +56,19 @@ describe("worker configuration", () => {
     expect(result.config.models_dir).toBe(join(dir, "models"));
   });
 
+  it("expands --join into orchestrator_url, join_token and ca_fingerprint, and refuses a disagreeing one", async () => {
+    const token = `llj_${"a".repeat(64)}`;
+    const fp = `sha256:${"b".repeat(64)}`;
+    const joined = await loadWorkerConfig(parseCommandLine(["start", "--join", `https://orch:8443#${token}@${fp}`]).flags, {}, machine);
+    expect(joined.ok && joined.config).toMatchObject({ orchestrator_url: "https://orch:8443", join_token: token, ca_fingerprint: fp });
+    const clash = await loadWorkerConfig(parseCommandLine(["start", "--join", `https://orch:8443#${token}@${fp}`]).flags, { ORCHESTRATORD_URL: "https://elsewhere:8443" }, machine);
+    expect(clash.ok).toBe(false);
+    if (!clash.ok) expect(clash.errors.join("\n")).toContain("join (from --join) disagrees with orchestrator_url (from env ORCHESTRATORD_URL)");
+    const unpinned = await loadWorkerConfig({}, { LLORCH_JOIN: `https://orch:8443#${token}` }, machine);
+    expect(unpinned.ok).toBe(false);
+    if (!unpinned.ok) expect(unpinned.errors.join("\n")).toContain("needs the CA fingerprint");
+  });
+
   it("names the bad key and where it came from", async () => {
     const env = await configFromEnv({ POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "soon", POOL_MANAGERD_BIND_ADDR: "nowhere" });
     const result = resolveWorkerConfig({ flags: empty(), env, file: empty() }, machine);

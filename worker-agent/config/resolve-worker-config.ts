@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { WorkerConfigSchema, type WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { SAFE_ID_PATTERN } from "../../src-shared/common/ids.js";
+import { parseJoin } from "../../src-shared/auth/join-command.js";
 import type { ConfigLayer } from "./config-layers.js";
 import { defaultThreadCount } from "./default-threads.js";
 
@@ -55,6 +56,20 @@ export function resolveWorkerConfig(layers: { flags: ConfigLayer; env: ConfigLay
     machine.homedir,
   );
   merged.threads ??= defaultThreadCount(machine.cpuCores);
+  // `join` is three settings in one string; one set on its own must agree with it.
+  if (typeof merged.join === "string") {
+    const parsed = parseJoin(merged.join);
+    if (!parsed.ok) errors.push(`join (from ${origins.join ?? "config"}): ${parsed.error}`);
+    else {
+      for (const [key, value] of [["orchestrator_url", parsed.join.orchestratorUrl], ["join_token", parsed.join.joinToken], ["ca_fingerprint", parsed.join.caFingerprint]] as const) {
+        if (value === undefined) continue;
+        const own = merged[key];
+        if (own !== undefined && own !== value && !(key === "orchestrator_url" && typeof own === "string" && own.replace(/\/+$/, "") === value)) errors.push(`join (from ${origins.join ?? "config"}) disagrees with ${key} (from ${origins[key] ?? "config"})`);
+        merged[key] = value;
+      }
+    }
+  }
+  if (typeof merged.ca_fingerprint === "string" && typeof merged.orchestrator_url === "string" && !merged.orchestrator_url.startsWith("https:")) errors.push("ca_fingerprint is set but orchestrator_url is not https://");
 
   const parsed = WorkerConfigSchema.safeParse(merged);
   if (!parsed.success) {

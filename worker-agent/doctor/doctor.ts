@@ -6,6 +6,8 @@ import { decideApiToken } from "../auth/token-policy.js";
 import { tokenFingerprint } from "../auth/token-fingerprint.js";
 import type { Logger } from "../logging/logger.js";
 import { OrchestratorClient } from "../registration/orchestrator-client.js";
+import { clusterFetch } from "../../src-node/tls/cluster-fetch.js";
+import { loadNodeTls } from "../tls/node-tls.js";
 import { detectGpus, probeLlamaBackend } from "../system/system-probe.js";
 
 const GIB = 1024 ** 3;
@@ -79,7 +81,11 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     out(`orchestrator: ${config.orchestrator_url} — ${token !== undefined && !token.ok ? token.error : "no token"}`);
     problems.push("LLORCH_API_TOKEN is required to talk to the orchestrator");
   } else {
-    const result = await new OrchestratorClient(config.orchestrator_url, token.token, 5000).probe();
+    // Over TLS the probe trusts the pinned cluster CA only, as `start` does.
+    const trust = await loadNodeTls(config);
+    if (!trust.ok) problems.push(trust.error);
+    const tlsFetch = trust.ok && trust.tls !== undefined ? clusterFetch(trust.tls.caPem, { role: "orchestrator" }) : globalThis.fetch;
+    const result = await new OrchestratorClient(config.orchestrator_url, token.token, 5000, tlsFetch).probe();
     const verdict = !result.reachable ? "UNREACHABLE" : result.tokenAccepted === false ? "reachable, TOKEN REJECTED" : result.tokenAccepted === true ? "reachable, token accepted" : "reachable, token not verified";
     out(`orchestrator: ${config.orchestrator_url} — ${verdict} (${result.detail})`);
     if (!result.reachable) problems.push(`orchestrator ${config.orchestrator_url} is not reachable`);

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
 import { HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from "../../src-shared/nodes/heartbeat.js";
 import { RegisterNodeResponseSchema, type RegisterNodeRequest, type RegisterNodeResponse } from "../../src-shared/nodes/node-registration.js";
 
@@ -10,6 +11,8 @@ export class OrchestratorClient {
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly timeoutMs = 5000,
+    /** Over TLS, a fetch that trusts the pinned cluster CA only and wants the orchestrator's certificate. */
+    private readonly fetch: FetchLike = globalThis.fetch,
   ) {}
 
   register(body: RegisterNodeRequest): Promise<CallResult<RegisterNodeResponse>> {
@@ -27,11 +30,11 @@ export class OrchestratorClient {
   /** GET /health on the orchestrator and an authenticated probe (used by `doctor`). */
   async probe(): Promise<{ reachable: boolean; tokenAccepted: boolean | undefined; detail: string }> {
     try {
-      const health = await fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
+      const health = await this.fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
       await health.body?.cancel();
       // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected, except
       // that a worker-scoped key is valid yet may not list nodes (403 FORBIDDEN_SCOPE).
-      const auth = await fetch(new URL("/v2/nodes", this.baseUrl), {
+      const auth = await this.fetch(new URL("/v2/nodes", this.baseUrl), {
         headers: { authorization: `Bearer ${this.token}` },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -47,7 +50,7 @@ export class OrchestratorClient {
   private async call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T> | undefined): Promise<CallResult<T>> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
+      response = await this.fetch(new URL(path, this.baseUrl), {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

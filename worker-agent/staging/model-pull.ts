@@ -1,3 +1,4 @@
+import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
 import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
@@ -53,7 +54,7 @@ export class ModelPull {
     readonly request: ModelPullRequest,
     private readonly paths: PullPaths,
     resumeFrom: number,
-    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger },
+    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger; fetch?: FetchLike },
   ) {
     this.status = {
       job_id: request.job_id,
@@ -103,7 +104,7 @@ export class ModelPull {
     const end = Math.min(request.size_bytes, start + segmentBytes(request.bandwidth_limit_bytes_per_s)) - 1;
     let res: Response;
     try {
-      res = await fetch(`${request.source.url}/v2/models/${sha256}/content`, { headers: { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, signal });
+      res = await (this.deps.fetch ?? globalThis.fetch)(`${request.source.url}/v2/models/${sha256}/content`, { headers: { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, signal });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new PullFailure("source_error", `cannot reach source ${request.source.node_id}: ${errorText(error)}`);

@@ -9,11 +9,13 @@ import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import { JOIN_CREDENTIAL_PREFIX } from "../auth/join-token-auth.js";
 import type { JoinTokenStore } from "../auth/join-token-store.js";
-import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse } from "../../../src-shared/auth/join-tokens.js";
+import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse, type JoinTokenInfo } from "../../../src-shared/auth/join-tokens.js";
 import type { ApiKeyStore } from "../db/api-key-store.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { LogRing } from "../logging/log-ring.js";
 import type { RuntimeSettings } from "../settings/runtime-settings.js";
+import type { ClusterTls } from "../tls/cluster-ca.js";
+import { formatJoin } from "../../../src-shared/auth/join-command.js";
 
 const LOGIN_CODE_TTL_MS = 15 * 60_000;
 
@@ -32,6 +34,8 @@ export interface AdminServiceDeps {
   logger: Logger;
   startedAtMs: number;
   publicUrl: () => string;
+  /** The cluster CA when TLS is on: join answers carry a certificate for the node's key. */
+  clusterTls: ClusterTls | undefined;
 }
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
@@ -67,13 +71,29 @@ export class AdminService {
     this.deps.logger.info({ identity: actor, key_fp6: row.fp6 }, "API key revoked");
   }
 
+  /** Join tokens that may still be spent: fingerprints, bound node, expiry, creator; never a secret. */
+  joinTokens(): JoinTokenInfo[] {
+    return this.deps.joinTokens.unspent().map((r) => ({ id: r.id, fp6: r.fp6, node_id: r.node_id, created_at_ms: r.created_at_ms, expires_at_ms: r.expires_at_ms, created_by: r.created_by }));
+  }
+
+  revokeJoinToken(id: string, actor: string): void {
+    const result = this.deps.joinTokens.revoke(id);
+    if (!result.ok) {
+      if (result.reason === "unknown") throw new OrchError("NOT_FOUND", `no join token ${id}`);
+      throw new OrchError("CONFLICT", `join token ${id} was already spent; revoke the node's key (DELETE /v2/auth/keys/{id}) instead`, { details: { reason: "join_token_used" } });
+    }
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "join_token_revoked", target: `join:${result.row.fp6}`, outcome: "success", details: { node_id: result.row.node_id } });
+    this.deps.logger.info({ identity: actor, join_fp6: result.row.fp6, node_id: result.row.node_id }, "join token revoked");
+  }
+
   /** A single-use join token for one worker, optionally bound in advance to a node id; shown once. */
   createJoinToken(req: CreateJoinTokenRequest, actor: Identity): CreatedJoinToken {
     const { row, token } = this.deps.joinTokens.create(req.node_id ?? null, req.ttl_ms ?? JOIN_TOKEN_DEFAULT_TTL_MS, actor.credentialId);
     this.deps.joinTokens.prune();
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "join_token_created", target: `join:${row.fp6}`, outcome: "success", details: { node_id: row.node_id, expires_at_ms: row.expires_at_ms } });
     this.deps.logger.info({ identity: actor.label, join_fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms }, "join token created");
-    return { id: row.id, token, fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms };
+    const caFingerprint = this.deps.clusterTls?.caFingerprint ?? null;
+    return { id: row.id, token, fp6: row.fp6, node_id: row.node_id, expires_at_ms: row.expires_at_ms, ca_fingerprint: caFingerprint, join: formatJoin((req.orchestrator_url ?? this.deps.publicUrl()).replace(/\/+$/, ""), token, caFingerprint) };
   }
 
   /**
@@ -95,6 +115,15 @@ export class AdminService {
     if (this.deps.nodeOwner(req.node_id) !== null || this.deps.apiKeys.boundTo(req.node_id).length > 0) {
       refuse("node_already_bound", `node ${req.node_id} is already bound to a credential; revoke its key and POST /v2/nodes/${req.node_id}/forget before joining it again`);
     }
+    // The certificate is made before the token is spent: a bad key is a 400 that leaves the token usable.
+    let certificate: string | null = null;
+    if (this.deps.clusterTls !== undefined && req.tls_public_key !== undefined) {
+      try {
+        certificate = this.deps.clusterTls.issueNodeCertificate(req.node_id, req.tls_public_key);
+      } catch (error) {
+        throw new OrchError("INVALID_PARAMS", `tls_public_key: ${error instanceof Error ? error.message : String(error)}`, { details: { reason: "bad_tls_public_key" } });
+      }
+    }
     if (!this.deps.joinTokens.consume(row.id, req.node_id)) {
       const reason = this.deps.joinTokens.refusalOf(this.deps.joinTokens.get(row.id) ?? row);
       throw new OrchError("BAD_TOKEN", reason === "join_token_expired" ? "join token expired" : "join token already used", { details: { reason } });
@@ -102,9 +131,10 @@ export class AdminService {
     const { row: key, key: secret } = this.deps.apiKeys.create(`node ${req.node_id} (join ${row.fp6})`, ["worker"], actor.credentialId, req.node_id);
     this.deps.joinTokens.setKeyId(row.id, key.id);
     this.deps.tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
-    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_joined", target: req.node_id, outcome: "success", details: { key: `token:${key.fp6}` } });
-    this.deps.logger.info({ identity: actor.label, node_id: req.node_id, key_fp6: key.fp6 }, "node joined: worker key issued");
-    return { node_id: req.node_id, key_id: key.id, key: secret, fp6: key.fp6, scopes: key.scopes };
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_joined", target: req.node_id, outcome: "success", details: { key: `token:${key.fp6}`, certificate: certificate !== null } });
+    this.deps.logger.info({ identity: actor.label, node_id: req.node_id, key_fp6: key.fp6, certificate: certificate !== null }, "node joined: worker key issued");
+    const tls = certificate !== null && this.deps.clusterTls !== undefined ? { certificate, ca_certificate: this.deps.clusterTls.caPem, ca_fingerprint: this.deps.clusterTls.caFingerprint } : null;
+    return { node_id: req.node_id, key_id: key.id, key: secret, fp6: key.fp6, scopes: key.scopes, tls };
   }
 
   /** A one-time dashboard login code and the URL that redeems it. */

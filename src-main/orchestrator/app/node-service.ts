@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { isLoopbackHost } from "../../../src-shared/config/host-port.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
 import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
 import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
@@ -43,6 +44,11 @@ export class NodeService {
    */
   register(req: RegisterNodeRequest, credential: string | undefined, actor: NodeActor): number {
     this.assertBinding(actor, req.node_id, "node_register_refused");
+    // With TLS on, prompts go to workers over TLS only; a worker on this machine's loopback may stay plain.
+    const address = new URL(req.address);
+    if (this.deps.config().tls && address.protocol !== "https:" && !isLoopbackHost(address.hostname)) {
+      throw new OrchError("INVALID_PARAMS", `TLS is on: node ${req.node_id} must advertise an https:// address (join it with a join token to get its certificate)`, { details: { reason: "tls_required" } });
+    }
     const reserved = this.deps.reservedFor?.(req.node_id) ?? [];
     if (reserved.length > 0 && !reserved.includes(actor.credentialId)) {
       this.refuseBinding(actor, req.node_id, "node_register_refused", "node_reserved_by_join", `node ${req.node_id} was joined with a join token: only its own key may register it`);

@@ -73,6 +73,24 @@ export class JoinTokenStore {
     return result.changes === 1;
   }
 
+  /** Tokens that may still be spent, newest first. */
+  unspent(): JoinTokenRow[] {
+    return this.db.prepare(`SELECT * FROM join_tokens WHERE used_at_ms IS NULL AND expires_at_ms > ? ORDER BY created_at_ms DESC, rowid DESC`).all(this.now()) as JoinTokenRow[];
+  }
+
+  /**
+   * Revokes an unspent token by deleting it (a revoked token is then unknown, like one never minted).
+   * A spent token is kept as the record of its join: "spent"; an unknown id: "unknown".
+   */
+  revoke(id: string): { ok: true; row: JoinTokenRow } | { ok: false; reason: "unknown" | "spent" } {
+    const row = this.get(id);
+    if (row === null) return { ok: false, reason: "unknown" };
+    if (row.used_at_ms !== null) return { ok: false, reason: "spent" };
+    // Conditional, so a join racing the revocation either spends it first (then this is "spent") or finds nothing.
+    const changes = this.db.prepare(`DELETE FROM join_tokens WHERE id = ? AND used_at_ms IS NULL`).run(id).changes;
+    return changes === 1 ? { ok: true, row } : { ok: false, reason: "spent" };
+  }
+
   /** Drops tokens that expired (or were spent) more than a day ago. */
   prune(): number {
     const cutoff = this.now() - 24 * 60 * 60_000;

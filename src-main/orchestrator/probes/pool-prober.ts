@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
-import { WorkerClient } from "../workers/worker-client.js";
+import type { WorkerClient } from "../workers/worker-client.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 
@@ -32,7 +32,8 @@ export class PoolProber {
   constructor(
     private readonly registry: NodeRegistry,
     private readonly metrics: OrchestratorMetrics,
-    private readonly workerToken: (nodeId: string) => string,
+    /** The one client of a node (workers/worker-clients.ts), so probes go over TLS like every other call. */
+    private readonly clientFor: (nodeId: string) => WorkerClient | undefined,
     private readonly logger: Logger,
   ) {}
 
@@ -87,7 +88,9 @@ export class PoolProber {
     let result: PoolProbeResult;
     try {
       if (!node) throw new Error(`node ${nodeId} is not registered`);
-      const status = await new WorkerClient(node.address, this.workerToken(nodeId)).poolStatus(poolId, PROBE_TIMEOUT_MS);
+      const client = this.clientFor(nodeId);
+      if (!client) throw new Error(`node ${nodeId} is not registered`);
+      const status = await client.poolStatus(poolId, PROBE_TIMEOUT_MS);
       result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: true, status, error: null, duration_ms: performance.now() - started };
     } catch (err) {
       result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: false, status: null, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - started };

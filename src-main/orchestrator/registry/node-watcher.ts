@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import type { NodeRegistry } from "./node-registry.js";
 
 const RECONNECT_MS = 500;
@@ -20,6 +21,7 @@ export class NodeWatcher {
     private readonly registry: NodeRegistry,
     private readonly token: (nodeId: string) => string,
     private readonly logger: Logger,
+    private readonly fetchFor: (nodeId: string, address: string) => FetchLike = () => globalThis.fetch,
   ) {
     // Status and address change only with a "state" change; heartbeats that refresh counters are skipped.
     registry.on("changed", (nodeId, change) => {
@@ -52,7 +54,7 @@ export class NodeWatcher {
       let delay = RECONNECT_MS;
       while (!controller.signal.aborted) {
         try {
-          const res = await fetch(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: controller.signal });
+          const res = await this.fetchFor(nodeId, address)(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: controller.signal });
           if (res.status === 404) {
             this.unsupported.set(nodeId, address);
             this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");

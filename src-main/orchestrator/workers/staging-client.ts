@@ -1,4 +1,5 @@
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
+import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { ModelPullStatusSchema, type ModelPullRequest, type ModelPullStatus } from "../../../src-shared/staging/model-pull.js";
 
 /** The worker's answer when it is not a success: its HTTP status and error envelope; status 0 = unreachable. */
@@ -23,6 +24,7 @@ export class StagingClient {
   constructor(
     private readonly address: string,
     private readonly token: string,
+    private readonly fetch: FetchLike = globalThis.fetch,
   ) {}
 
   startPull(sha256: string, request: ModelPullRequest, signal?: AbortSignal): Promise<ModelPullStatus> {
@@ -45,7 +47,7 @@ export class StagingClient {
     const timeout = AbortSignal.timeout(CALL_TIMEOUT_MS);
     let res: Response;
     try {
-      res = await fetch(`${this.address}${path}`, {
+      res = await this.fetch(`${this.address}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

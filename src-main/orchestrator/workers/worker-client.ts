@@ -3,6 +3,7 @@ import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
+import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { IdleAbort } from "./idle-abort.js";
 
 /** Why an upstream stream ended without a terminal event, or never started. */
@@ -22,6 +23,8 @@ export class WorkerClient {
   constructor(
     private readonly address: string,
     private readonly token: string,
+    /** Over TLS, a fetch that trusts the cluster CA and checks the node's name (workers/node-fetches.ts). */
+    private readonly fetch: FetchLike = globalThis.fetch,
   ) {}
 
   /**
@@ -35,7 +38,7 @@ export class WorkerClient {
     try {
       let res: Response;
       try {
-        res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
+        res = await this.fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
           method: "POST",
           headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) },
           body: JSON.stringify(body),
@@ -63,7 +66,7 @@ export class WorkerClient {
   }
 
   async cancel(taskId: string): Promise<void> {
-    await fetch(`${this.address}/v2/tasks/${encodeURIComponent(taskId)}/cancel`, {
+    await this.fetch(`${this.address}/v2/tasks/${encodeURIComponent(taskId)}/cancel`, {
       method: "POST",
       headers: { authorization: `Bearer ${this.token}` },
       signal: AbortSignal.timeout(2000),
@@ -71,7 +74,7 @@ export class WorkerClient {
   }
 
   async poolStatus(poolId: string, timeoutMs: number): Promise<PoolStatus> {
-    const res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/status`, {
+    const res = await this.fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/status`, {
       headers: { authorization: `Bearer ${this.token}` },
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -81,7 +84,7 @@ export class WorkerClient {
 
   /** Forwards a pool command (drain/reload) and returns the worker's status and JSON body. */
   async poolCommand(poolId: string, command: "drain" | "reload", body: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/${command}`, {
+    const res = await this.fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/${command}`, {
       method: "POST",
       headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
       body: JSON.stringify(body),

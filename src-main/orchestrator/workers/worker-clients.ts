@@ -1,3 +1,4 @@
+import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { StagingClient } from "./staging-client.js";
 import { WorkerClient } from "./worker-client.js";
 
@@ -5,6 +6,8 @@ import { WorkerClient } from "./worker-client.js";
 export interface WorkerEndpoint {
   address: string;
   token: string;
+  /** How the node is reached: over TLS, trusting the cluster CA and checking the node's certificate name. */
+  fetch: FetchLike;
 }
 
 /**
@@ -18,12 +21,12 @@ export class WorkerClients {
   /** A client for the node, or undefined when the node is unknown. */
   forNode(nodeId: string): WorkerClient | undefined {
     const endpoint = this.endpointOf(nodeId);
-    return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token);
+    return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token, endpoint.fetch);
   }
 
   /** Staging calls (pulls, model removal) to the node, or undefined when the node is unknown. */
   stagingFor(nodeId: string): StagingClient | undefined {
     const endpoint = this.endpointOf(nodeId);
-    return endpoint === undefined ? undefined : new StagingClient(endpoint.address, endpoint.token);
+    return endpoint === undefined ? undefined : new StagingClient(endpoint.address, endpoint.token, endpoint.fetch);
   }
 }

@@ -60,6 +60,15 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.status(201).json(ctx.admin.createJoinToken(body as CreateJoinTokenRequest, identity));
     },
 
+    listJoinTokens: ({ res }) => {
+      res.json({ join_tokens: ctx.admin.joinTokens() });
+    },
+
+    revokeJoinToken: ({ params, res, identity }) => {
+      ctx.admin.revokeJoinToken(params.id as string, identity.label);
+      res.status(204).end();
+    },
+
     createLoginCode: ({ res, identity }) => {
       res.status(201).json(ctx.admin.loginCode(identity.label));
     },
