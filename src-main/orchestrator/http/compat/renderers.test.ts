@@ -26,6 +26,33 @@ describe("Responses renderer", () => {
   });
 });
 
+describe("Responses renderer with tools", () => {
+  const req = { model: "tiny", input: "hi", tools: [{ type: "function" as const, name: "f", parameters: { type: "object" } }] };
+  const called: Completion = { ...done("tool_calls"), text: "Hi", toolCalls: [{ index: 0, name: "f", arguments: "{\"a\":1}" }] };
+
+  it("text then a call: the message item closes before the function_call item opens, and the final object lists both in that order", () => {
+    const { stream } = responsesRenderers(task, req);
+    const out = new SseParser().feed([...stream.open(), ...stream.token("Hi", {}), ...stream.token("", { tool_call: { index: 0, name: "f", arguments: "{\"a\"" } }), ...stream.token("", { tool_call: { index: 0, arguments: ":1}" } }), ...stream.end(called)].join(""));
+    expect(out.map((f) => f.event)).toEqual([
+      "response.created", "response.in_progress",
+      "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.output_text.done", "response.content_part.done", "response.output_item.done",
+      "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.delta", "response.function_call_arguments.done", "response.output_item.done",
+      "response.completed",
+    ]);
+    const data = out.map((f) => JSON.parse(f.data) as Record<string, unknown>);
+    expect(data[8]).toMatchObject({ output_index: 1, item: { type: "function_call", name: "f", arguments: "", status: "in_progress" } });
+    expect(data[11]).toMatchObject({ output_index: 1, name: "f", arguments: "{\"a\":1}" });
+    expect(data.at(-1)).toMatchObject({ response: { status: "completed", output: [{ type: "message", content: [{ text: "Hi" }] }, { type: "function_call", call_id: expect.stringMatching(/^call_/), arguments: "{\"a\":1}", status: "completed" }] } });
+    expect(data.map((d) => d.sequence_number)).toEqual(data.map((_, i) => i));
+  });
+
+  it("non-stream: the message, then the calls with call_id; a call alone has no empty message", () => {
+    const { body } = responsesRenderers(task, req);
+    expect(body.body(called)).toMatchObject({ output: [{ type: "message" }, { type: "function_call", name: "f" }], tools: [{ type: "function", name: "f", strict: null }], tool_choice: "auto" });
+    expect((body.body({ ...called, text: "" }) as { output: unknown[] }).output).toEqual([expect.objectContaining({ type: "function_call", id: expect.stringMatching(/^fc_/) })]);
+  });
+});
+
 describe("Anthropic renderer", () => {
   it("maps end of turn and stop sequences, naming the sequence only when it is the only one", () => {
     const one = anthropicRenderers(task, { model: "tiny", max_tokens: 8, messages: [{ role: "user", content: "hi" }], stop_sequences: ["\n"] }).body;
