@@ -147,6 +147,11 @@ describe("Ollama tool calls through the ollama client", () => {
     expect(plain.message.content.length).toBeGreaterThan(0);
   });
 
+  it("/api/show lists tools among the capabilities of a model with a chat template", async () => {
+    const show = await ollama.show({ model: CHAT });
+    expect(show.capabilities).toEqual(["completion", "tools", "embedding"]);
+  });
+
   it("a tool turn that answers no call is a 400 naming it", async () => {
     await expect(ollama.chat({ model: CHAT, messages: [ask, { role: "tool", content: "1" }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^messages\[1\] is a tool turn/) });
   });
