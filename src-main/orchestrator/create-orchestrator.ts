@@ -236,6 +236,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const authenticator = withJoinTokens(withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token), joinTokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
+  // One allowance for the guard and the CORS policy, so an origin the guard lets in always gets CORS headers.
+  const origins = { allowedOrigins: () => config.allowed_origins, allowLocalhost: () => config.cors_allow_localhost };
   const app = buildApp({
     routes: ORCHESTRATOR_ROUTES,
     handlers: {
@@ -256,7 +258,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     authenticator,
     logger,
     serverName: "orchestrator",
-    guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins }), corsPolicy({ allowedOrigins: () => config.allowed_origins })],
+    guards: [hostOriginGuard({ loopbackBind: loopback, ...origins }), corsPolicy(origins)],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     requiredScopes,
     authFailures: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits }),
