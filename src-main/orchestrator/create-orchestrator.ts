@@ -113,6 +113,8 @@ export interface Orchestrator {
   onNodesChanged(listener: () => void): () => void;
   /** Sizes of the per-task structures held in memory (the memory test checks they stay bounded). */
   taskMemory(): Record<string, number>;
+  /** What GET /ready answers: null when a pool can serve, else why not (the start-up banner waits on it). */
+  notReadyReason(): string | null;
 }
 
 export { StartupRefused };
@@ -279,6 +281,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     nodes: () => nodes.list(),
     auditTrail: (limit) => audit.recent(limit),
     taskMemory: () => ({ ...tasks.memoryStats(), ...feed.memoryStats(), sessions: sessions.size }),
+    notReadyReason: () => context.meta.readiness().reason,
     onNodesChanged(listener) {
       registry.on("changed", listener);
       registry.on("lost", listener);
