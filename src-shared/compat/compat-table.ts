@@ -1,4 +1,4 @@
-import { MESSAGES_PARAMS } from "../anthropic/messages-params.js";
+import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../anthropic/messages-params.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "../contract/compat-routes.js";
 import type { RouteSpec } from "../contract/route-spec.js";
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../ollama/ollama-params.js";
@@ -34,8 +34,8 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "Anthropic",
     routes: ANTHROPIC_ROUTES,
-    policies: { "POST /v1/messages": MESSAGES_PARAMS },
-    notServed: [["POST /v1/messages/count_tokens", "not served (404): the orchestrator has no tokenizer, and only the model's own tokenizer counts honestly"]],
+    policies: { "POST /v1/messages": MESSAGES_PARAMS, "POST /v1/messages/count_tokens": COUNT_TOKENS_PARAMS },
+    notServed: [],
   },
   {
     name: "Ollama",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
+import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
@@ -54,6 +54,12 @@ export const ANTHROPIC_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/v1/messages", operationId: "anthropicMessages", summary: "Anthropic Messages API (text); streams message events when stream=true; x-api-key or Bearer", tag: "anthropic", auth: true, errorStyle: "anthropic", sse: true,
     body: { content: jsonContent(AnthropicMessagesRequestSchema), required: true },
     responses: streamed("Message, or an SSE stream of message events", AnthropicMessageSchema, SSE_MEDIA_TYPE, AnthropicStreamEventSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/messages/count_tokens", operationId: "anthropicCountTokens", summary: "Anthropic: input tokens of a Messages request, counted by a worker with the model's tokenizer and chat template (placed and queued like a task)", tag: "anthropic", auth: true, errorStyle: "anthropic",
+    body: { content: jsonContent(AnthropicCountTokensRequestSchema), required: true },
+    responses: { 200: ok("The count", AnthropicCountTokensResponseSchema) },
     errors: GENERATION_ERRORS,
   },
 ];

@@ -27,6 +27,8 @@ export const GENERATION_FIELDS = {
   tool_choice: ToolChoiceSchema.optional(),
   /** false: at most one call per turn. */
   parallel_tool_calls: z.boolean().optional(),
+  /** Only measure the prompt (messages, tools) with the model's tokenizer and chat template: the task ends at once with tokens_in and generates nothing. */
+  count_only: z.boolean().optional(),
   /** Report each token's log probability with this many most likely alternatives (0: the token's own only). */
   logprobs: z.int().min(0).max(MAX_TOP_LOGPROBS).optional(),
 } as const;

@@ -135,6 +135,8 @@ export class LlamaEngine {
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
     const { promptTokens, chat } = measured;
+    // A count (Anthropic's count_tokens) is the prompt as it would be decoded; it needs no sequence and may exceed the context.
+    if (msg.count_only === true) return this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: promptTokens, decode_ms: 0, stop_reason: "stop" });
     const overflow = contextOverflow(promptTokens, msg.max_tokens, loaded.context.contextSize);
     if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
     const taking = loaded.sequences.take();
