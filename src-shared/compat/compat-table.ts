@@ -6,6 +6,7 @@ import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../openai/openai-para
 import { EMBEDDING_PARAMS } from "../openai/embeddings.js";
 import { OLLAMA_EMBED_PARAMS } from "../ollama/ollama-embed.js";
 import { RESPONSES_PARAMS } from "../openai/responses-params.js";
+import { RERANK_PARAMS } from "../rerank/rerank.js";
 import type { ParamPolicy } from "./param-policy.js";
 
 // docs/API.md's compatibility table, generated from the route tables and the parameter policies the
@@ -26,7 +27,7 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "OpenAI",
     routes: OPENAI_ROUTES,
-    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS, "POST /v1/embeddings": EMBEDDING_PARAMS },
+    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS, "POST /v1/embeddings": EMBEDDING_PARAMS, "POST /v1/rerank": RERANK_PARAMS },
     notServed: [
       ["GET/DELETE /v1/responses/{id}", "responses are not stored"],
     ],

@@ -3,6 +3,7 @@ import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, 
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
+import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
@@ -39,6 +40,12 @@ export const OPENAI_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/v1/embeddings", operationId: "openaiEmbeddings", summary: "Embeddings of one or more texts, from an embedding context of the model's pool", tag: "openai", auth: true, errorStyle: "openai",
     body: { content: jsonContent(EmbeddingRequestSchema), required: true },
     responses: { 200: ok("One vector per input", EmbeddingResponseSchema) },
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/rerank", operationId: "rerank", summary: "Rerank documents against a query (Jina/Cohere shape) with the ranking head of a reranker model", tag: "openai", auth: true, errorStyle: "openai",
+    body: { content: jsonContent(RerankRequestSchema), required: true },
+    responses: { 200: ok("Results, most relevant first", RerankResponseSchema) },
     errors: GENERATION_ERRORS,
   },
   {

@@ -20,6 +20,8 @@ export const GENERATION_FIELDS = {
   inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
   ...SAMPLING_FIELDS,
+  /** Rank `inputs` (documents) against this query with the model's ranking head: one `score` event per input instead of vectors. */
+  rank_query: z.string().min(1).max(65_536).optional(),
   /** Constrains the output to JSON (through a llama.cpp grammar). */
   format: OutputFormatSchema.optional(),
   /** Functions the model may call (chat only). */

@@ -13,6 +13,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
+import { basename } from "node:path";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
@@ -22,6 +23,7 @@ import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
+import { Ranker } from "./ranker.js";
 import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
@@ -57,6 +59,7 @@ interface Loaded {
   probes: Map<LlamaContextSequence, TokenProbe>;
   chatWrapper: ChatWrapper;
   embedder: Embedder;
+  ranker: Ranker;
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
@@ -99,7 +102,8 @@ export class LlamaEngine {
       // Probes wrap the gated evaluation, so they see exactly the tokens that were decoded.
       const probes = new Map(all.map((sequence) => [sequence, new TokenProbe(sequence)]));
       const embedder = new Embedder(model, contextSize, msg.threads);
-      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder };
+      const ranker = new Ranker(model, contextSize, msg.threads, basename(msg.model_path));
+      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder, ranker };
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
@@ -130,7 +134,7 @@ export class LlamaEngine {
     const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
     const loaded = this.loaded;
     if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
-    if (msg.inputs !== undefined) return this.embed(loaded, msg);
+    if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query) : this.embed(loaded, msg);
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
@@ -157,6 +161,7 @@ export class LlamaEngine {
   async dispose(): Promise<void> {
     for (const controller of this.running.values()) controller.abort();
     await this.loaded?.embedder.dispose();
+    await this.loaded?.ranker.dispose();
     await this.llama?.dispose();
   }
 
@@ -180,6 +185,21 @@ export class LlamaEngine {
       if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
       const canceled = controller.signal.aborted;
       this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: canceled ? "canceled" : "stop" });
+    } finally {
+      this.running.delete(msg.task_id);
+    }
+  }
+
+  private async rank(loaded: Loaded, msg: EngineInferMessage, query: string): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(msg.task_id, controller);
+    const started = performance.now();
+    try {
+      const result = await loaded.ranker.rank(query, msg.inputs ?? [], controller.signal, (index, score, tokens) => {
+        this.send({ type: "score", task_id: msg.task_id, index, score, tokens });
+      });
+      if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
+      this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
     } finally {
       this.running.delete(msg.task_id);
     }
