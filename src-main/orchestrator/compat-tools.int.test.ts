@@ -117,9 +117,12 @@ describe("Anthropic count_tokens through @anthropic-ai/sdk", () => {
     expect(withSystem.input_tokens).toBeGreaterThan(plain.input_tokens);
     // The chat wrapper documents the function in the prompt: hundreds of tokens.
     expect(withTools.input_tokens).toBeGreaterThan(plain.input_tokens + 50);
-    // A Messages request that cannot fit is refused with the engine's own measure of its prompt: the same number.
     for (const [count, tools] of [[plain, undefined], [withTools, TOOLS]] as const) {
-      const error = await anthropic.messages.create({ model: CHAT, max_tokens: 4096, messages: [ask], ...(tools !== undefined ? { tools } : {}) }).then(() => null, (e: unknown) => e);
+      const request = { model: CHAT, messages: [ask], ...(tools !== undefined ? { tools } : {}) };
+      // The same request, run: its usage reports the same number.
+      expect((await anthropic.messages.create({ ...request, max_tokens: 1 })).usage.input_tokens).toBe(count.input_tokens);
+      // A Messages request that cannot fit is refused with the engine's own measure of its prompt: the same number again.
+      const error = await anthropic.messages.create({ ...request, max_tokens: 4096 }).then(() => null, (e: unknown) => e);
       expect(error).toMatchObject({ status: 400, message: expect.stringContaining(`prompt of ${count.input_tokens} tokens plus max_tokens 4096`) });
     }
   });

@@ -151,7 +151,7 @@ export class LlamaEngine {
     this.running.set(msg.task_id, controller);
     const sequence = await taking;
     try {
-      await this.generate(msg, sequence, chat, grammar, controller);
+      await this.generate(msg, sequence, chat, grammar, controller, promptTokens);
     } finally {
       this.running.delete(msg.task_id);
       loaded.sequences.release(sequence);
@@ -205,7 +205,7 @@ export class LlamaEngine {
     }
   }
 
-  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController): Promise<void> {
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number): Promise<void> {
     const received = performance.now();
     const loaded = this.loaded as Loaded;
     const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
@@ -214,7 +214,6 @@ export class LlamaEngine {
     // Aborted while its sequence was being erased: it never decoded.
     if (controller.signal.aborted) return canceled();
     if (emitter.wantsLogprobs) probe?.listen((step) => emitter.probed(step));
-    const inputBefore = sequence.tokenMeter.usedInputTokens;
     const temperature = msg.temperature ?? 0;
     // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
     const seed = msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0);
@@ -237,7 +236,9 @@ export class LlamaEngine {
         type: "done",
         task_id: msg.task_id,
         tokens_out: emitter.count,
-        tokens_in: Math.max(0, sequence.tokenMeter.usedInputTokens - inputBefore),
+        // The prompt as measured (what count_tokens reports): node-llama-cpp's meter books the prompt's
+        // last token, whose logits are computed, as output, so it would count one short.
+        tokens_in: promptTokens,
         decode_ms: Math.round(done - (first ?? done)),
         ...(first !== undefined ? { first_token_ms: Math.round(first - received) } : {}),
         stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),
