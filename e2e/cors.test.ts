@@ -3,7 +3,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NodeListResponseSchema } from "../src-shared/nodes/node-info.js";
+import { loadOrchestratorConfig } from "../src-main/orchestrator/index.js";
 import { testModelName } from "../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { waitFor } from "../test-support/wait-for.js";
@@ -133,5 +137,91 @@ describe.skipIf(!hasChromium)("CORS in Chromium: a web app on another origin", (
     const crossOrigin = await fetch(`${orch.url}/v2/nodes`, { headers: { cookie, origin: listed.origin } });
     expect(crossOrigin.status).toBe(401);
     expect(crossOrigin.headers.get("access-control-allow-origin")).toBe(listed.origin);
+  });
+});
+
+describe.skipIf(!hasChromium)("CORS in Chromium: local web apps with ORCHD_CORS_ALLOW_LOCALHOST", () => {
+  let page: { server: Server; origin: string };
+  let local: TestOrchestrator;
+  let off: TestOrchestrator;
+  // The same page server, reached by its local name: a dev server at http://localhost:<port>.
+  const localOrigin = () => page.origin.replace("127.0.0.1", "localhost");
+
+  beforeAll(async () => {
+    page = await startPageServer();
+    [local, off, browser] = await Promise.all([
+      startTestOrchestrator({ cors_allow_localhost: true }),
+      startTestOrchestrator(),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await local?.close();
+    await off?.close();
+    page?.server.close();
+  }, 30_000);
+
+  /** GET /v1/models from a page of `origin` against `target` with its bearer token. */
+  async function listModelsFrom(origin: string, target: TestOrchestrator): Promise<BrowserResult> {
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${origin}/`);
+      return await tab.evaluate(
+        async ({ url, token }) => {
+          try {
+            const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+            return { ok: true, status: res.status, body: await res.text() };
+          } catch (err) {
+            return { ok: false, error: String(err) };
+          }
+        },
+        { url: `${target.url}/v1/models`, token: target.token },
+      );
+    } finally {
+      await tab.close();
+    }
+  }
+
+  it("switched on: pages on http://localhost:* and http://127.0.0.1:* call the API with a bearer token", async () => {
+    for (const origin of [localOrigin(), page.origin]) {
+      const result = await listModelsFrom(origin, local);
+      expect(result.error, origin).toBeUndefined();
+      expect(result.status).toBe(200);
+      expect(JSON.parse(result.body ?? "{}")).toMatchObject({ object: "list" });
+    }
+    const preflight = await fetch(`${local.url}/v1/chat/completions`, { method: "OPTIONS", headers: { origin: "http://[::1]:5173", "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://[::1]:5173");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
+  it("switched on: other origins stay refused, and the dashboard cookie does not authorise a local app", async () => {
+    const foreign = await fetch(`${local.url}/v1/models`, { headers: { origin: "http://evil.example", authorization: `Bearer ${local.token}` } });
+    expect(foreign.status).toBe(403);
+    const login = await fetch(`${local.url}/login?code=${local.orchestrator.issueLoginCode()}`, { redirect: "manual" });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const crossOrigin = await fetch(`${local.url}/v2/nodes`, { headers: { cookie, origin: localOrigin() } });
+    expect(crossOrigin.status).toBe(401);
+  });
+
+  it("off by default: the browser blocks the same page, and the refusal names the switch", async () => {
+    const result = await listModelsFrom(localOrigin(), off);
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain("Failed to fetch");
+    const refused = await fetch(`${off.url}/v1/models`, { headers: { origin: localOrigin(), authorization: `Bearer ${off.token}` } });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("ORCHD_CORS_ALLOW_LOCALHOST=1");
+  });
+
+  it("is set by ORCHD_CORS_ALLOW_LOCALHOST=1 or the config file key, and is off otherwise", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "llorch-cors-"));
+    const file = join(dataDir, "config.json");
+    writeFileSync(file, JSON.stringify({ cors_allow_localhost: true }));
+    expect(loadOrchestratorConfig({ env: {}, overrides: { data_dir: dataDir } }).cors_allow_localhost).toBe(false);
+    expect(loadOrchestratorConfig({ env: { ORCHD_CORS_ALLOW_LOCALHOST: "1" }, overrides: { data_dir: dataDir } }).cors_allow_localhost).toBe(true);
+    expect(loadOrchestratorConfig({ env: {}, file, overrides: { data_dir: dataDir } }).cors_allow_localhost).toBe(true);
+    expect(() => loadOrchestratorConfig({ env: { ORCHD_CORS_ALLOW_LOCALHOST: "yes" } })).toThrow(/ORCHD_CORS_ALLOW_LOCALHOST/);
   });
 });

@@ -12,7 +12,7 @@ interface Outcome {
 }
 
 /** Runs the policy on a request; records the headers it set, whether it answered, and the cookie left. */
-function run(method: string, headers: Record<string, string>): Outcome {
+function run(method: string, headers: Record<string, string>, allowLocalhost = false): Outcome {
   const out: Outcome = { headers: {}, vary: [], status: undefined, ended: false, passedOn: false, cookie: undefined };
   const req = { method, headers: { ...headers } };
   const res = {
@@ -33,7 +33,7 @@ function run(method: string, headers: Record<string, string>): Outcome {
       return res;
     },
   };
-  corsPolicy({ allowedOrigins: () => ["http://app.example:3000"] })(req as unknown as Request, res as unknown as Response, () => {
+  corsPolicy({ allowedOrigins: () => ["http://app.example:3000"], allowLocalhost: () => allowLocalhost })(req as unknown as Request, res as unknown as Response, () => {
     out.passedOn = true;
   });
   out.cookie = req.headers.cookie;
@@ -69,6 +69,16 @@ describe("corsPolicy", () => {
     expect(out.headers["access-control-allow-credentials"]).toBeUndefined();
     expect(out.cookie).toBeUndefined();
     expect(out.vary).toContain("Origin");
+  });
+
+  it("treats local web apps as allowed only when switched on, with the cookie dropped", () => {
+    const headers = { origin: "http://localhost:5173", cookie: "llorch_session=abc" };
+    expect(run("POST", headers).headers["access-control-allow-origin"]).toBeUndefined();
+    const on = run("POST", headers, true);
+    expect(on.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+    expect(on.headers["access-control-allow-credentials"]).toBeUndefined();
+    expect(on.cookie).toBeUndefined();
+    expect(run("OPTIONS", { origin: "http://[::1]:8081", "access-control-request-method": "POST" }, true).status).toBe(204);
   });
 
   it("gives unlisted origins and same-origin requests no CORS headers and keeps their cookie", () => {

@@ -1,4 +1,5 @@
 import type { RequestHandler } from "express";
+import { originAllowed, type OriginAllowance } from "./allowed-origin.js";
 
 /** Methods the route tables use. */
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
@@ -15,10 +16,8 @@ export const EXPOSED_HEADERS = "X-Task-Id, Retry-After, X-Request-Id, X-Correlat
 /** How long a browser may cache a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_S = "600";
 
-export interface CorsPolicyOptions {
-  /** Browser origins allowed to call the API cross-origin (ORCHD_ALLOWED_ORIGINS). */
-  allowedOrigins: () => readonly string[];
-}
+/** Listed origins, and local web apps when the operator allows them (allowed-origin.ts). */
+export type CorsPolicyOptions = OriginAllowance;
 
 /** The headers of a preflight's Access-Control-Request-Headers this policy allows, lower-case. */
 function allowedRequestHeaders(requested: string | undefined): string[] {
@@ -28,7 +27,7 @@ function allowedRequestHeaders(requested: string | undefined): string[] {
 }
 
 /**
- * CORS for listed origins, bearer token only: preflights answer 204, other responses (errors too)
+ * CORS for allowed origins (listed, or local apps when opted in), bearer token only: preflights answer 204, other responses (errors too)
  * echo the origin. No Access-Control-Allow-Credentials, and the cookie is dropped from a cross-origin
  * request, so the dashboard session never authorises one (a same-site page on another port would
  * otherwise still send it). Unlisted origins get no CORS headers; the host/origin guard refuses them.
@@ -38,7 +37,7 @@ export function corsPolicy(opts: CorsPolicyOptions): RequestHandler {
     // The answer depends on Origin whether or not it is listed, so caches must key on it.
     res.vary("Origin");
     const origin = req.headers.origin;
-    if (origin === undefined || !opts.allowedOrigins().includes(origin)) {
+    if (origin === undefined || !originAllowed(origin, opts)) {
       next();
       return;
     }

@@ -63,6 +63,19 @@ describe("hostOriginGuard on a loopback bind", () => {
   });
 });
 
+describe("hostOriginGuard and local web apps (ORCHD_CORS_ALLOW_LOCALHOST)", () => {
+  const host = "127.0.0.1:8080";
+  it("refuses a local app on another port by default, naming the switch; lets it in when switched on", () => {
+    let message = "";
+    hostOriginGuard({ loopbackBind: true, allowedOrigins: () => [] })({ headers: { host, origin: "http://localhost:5173" } } as unknown as Request, {} as Response, (err?: unknown) => {
+      message = err instanceof OrchError ? err.message : "";
+    });
+    expect(message).toContain("ORCHD_CORS_ALLOW_LOCALHOST=1");
+    expect(verdict({ loopbackBind: true, allowedOrigins: () => [], allowLocalhost: () => true }, { host, origin: "http://localhost:5173" })).toBeNull();
+    expect(verdict({ loopbackBind: true, allowedOrigins: () => [], allowLocalhost: () => true }, { host, origin: "http://evil.example" })).toBe("FORBIDDEN_ORIGIN");
+  });
+});
+
 describe("hostOriginGuard on a public bind", () => {
   it("accepts any Host; checks Origin only when origins are configured", () => {
     expect(verdict({ loopbackBind: false }, { host: "orch.example:8080", origin: "http://evil.example" })).toBeNull();

@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { isLoopbackHost } from "../src-shared/config/host-port.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
+import { isLocalAppOrigin, originAllowed } from "./allowed-origin.js";
 
 /**
  * The host name of a Host header, lower-case and without brackets or port:
@@ -35,6 +36,8 @@ export interface HostOriginGuardOptions {
   extraHosts?: readonly string[];
   /** Browser origins allowed besides the server's own; undefined skips the Origin check. */
   allowedOrigins?: () => readonly string[];
+  /** Also allow local web apps (http://localhost:*, 127.0.0.1:*, [::1]:*; ORCHD_CORS_ALLOW_LOCALHOST). */
+  allowLocalhost?: () => boolean;
 }
 
 /**
@@ -51,8 +54,10 @@ export function hostOriginGuard(opts: HostOriginGuardOptions): RequestHandler {
       return;
     }
     const origin = req.headers.origin;
-    if (opts.allowedOrigins !== undefined && origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}` && !opts.allowedOrigins().includes(origin)) {
-      next(new OrchError("FORBIDDEN_ORIGIN", `Origin "${origin}" may not call this API (add it to ORCHD_ALLOWED_ORIGINS)`));
+    const allowedOrigins = opts.allowedOrigins;
+    if (allowedOrigins !== undefined && origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}` && !originAllowed(origin, { allowedOrigins, ...(opts.allowLocalhost !== undefined ? { allowLocalhost: opts.allowLocalhost } : {}) })) {
+      const how = isLocalAppOrigin(origin) ? "add it to ORCHD_ALLOWED_ORIGINS, or allow every local web app with ORCHD_CORS_ALLOW_LOCALHOST=1" : "add it to ORCHD_ALLOWED_ORIGINS";
+      next(new OrchError("FORBIDDEN_ORIGIN", `Origin "${origin}" may not call this API (${how})`));
       return;
     }
     next();

@@ -6,7 +6,11 @@ import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrch
 import { chooseLogFormat, prettyDestination, type LogFormat } from "../../src-node/pretty-log.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { localModelsDir } from "../local-worker/models-dir.js";
+import { awaitReady } from "./await-ready.js";
 import { JOIN_TOKEN_USAGE, runJoinTokenCommand } from "./join-token-command.js";
+
+/** How long --home waits for the local worker's pool before printing the URL anyway (--ready-timeout). */
+const DEFAULT_READY_TIMEOUT_S = 180;
 
 const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard for local LLM inference
 
@@ -19,6 +23,8 @@ Options:
   --data-dir <dir>       database, generated token and logs (LLORCH_DATA_DIR)
   --home                 HOME profile: also run a worker agent on this machine
   --log-format <f>       json | pretty (default: pretty on a terminal, JSON lines when piped)
+  --ready-timeout <s>    with --home: how long to wait for the local worker's pool to be ready
+                         before printing the URL anyway, with the reason (default ${DEFAULT_READY_TIMEOUT_S})
   --models-dir <dir>     models folder of the local worker (POOL_MANAGERD_MODELS_DIR, default
                          ~/.cache/llama-orch/models; a demo model is generated only when it
                          holds no model)
@@ -48,6 +54,7 @@ async function main(): Promise<number> {
         "data-dir": { type: "string" },
         home: { type: "boolean", default: false },
         "models-dir": { type: "string" },
+        "ready-timeout": { type: "string" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -65,6 +72,12 @@ async function main(): Promise<number> {
   if (args.version) {
     process.stdout.write(`${ORCHESTRATOR_VERSION}\n`);
     return 0;
+  }
+
+  const readyTimeoutS = args["ready-timeout"] === undefined ? DEFAULT_READY_TIMEOUT_S : Number(args["ready-timeout"]);
+  if (!Number.isFinite(readyTimeoutS) || readyTimeoutS < 0) {
+    process.stderr.write(`llama-orch: --ready-timeout: expected a number of seconds, got "${args["ready-timeout"]}"\n`);
+    return 2;
   }
 
   let config;
@@ -128,12 +141,28 @@ async function main(): Promise<number> {
     await worker.start();
   }
 
+  // The URL is printed when a request would be answered: with --home, once the local worker's pool is
+  // ready (a progress line meanwhile, bounded); without it, at once with what /ready says.
+  let notReady: string | null = null;
+  if (args.home) {
+    const outcome = await awaitReady({
+      notReadyReason: () => orchestrator.notReadyReason(),
+      timeoutMs: readyTimeoutS * 1000,
+      onProgress: (reason, elapsedMs) => process.stdout.write(`llama-orch: waiting for the local worker to be ready (${reason}) — ${Math.round(elapsedMs / 1000)} s\n`),
+    });
+    if (!outcome.ready) notReady = `not ready after ${Math.round(outcome.elapsedMs / 1000)} s: ${outcome.reason}. Requests wait in the queue until a pool is ready; the dashboard shows the local worker's state and log.`;
+  } else {
+    const reason = orchestrator.notReadyReason();
+    if (reason !== null) notReady = `not ready yet: ${reason}. GET /ready answers 200 once a worker's pool is ready.`;
+  }
+
   const code = orchestrator.issueLoginCode();
   const tokenWhere = orchestrator.apiToken.source === "generated" ? `in ${orchestrator.apiToken.path}` : "from LLORCH_API_TOKEN";
   process.stdout.write(
     [
       "",
-      `llama-orch ${ORCHESTRATOR_VERSION} is running${args.home ? " with a local worker" : ""}.`,
+      `llama-orch ${ORCHESTRATOR_VERSION} is ${notReady === null ? "ready" : "running"}${args.home ? " with a local worker" : ""}.`,
+      ...(notReady !== null ? [`  Note:       ${notReady}`] : []),
       `  Dashboard:  ${url}/login?code=${code}`,
       `  API:        ${url}/v1 (OpenAI-compatible) and ${url}/v2 — bearer token ${tokenWhere} (fp6 ${orchestrator.apiToken.fp6})`,
       ...(modelsLine !== null ? [modelsLine] : []),

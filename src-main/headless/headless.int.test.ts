@@ -14,6 +14,7 @@ let dataDir: string;
 let url = "";
 let token = "";
 let stdout = "";
+let readyWhenPrinted = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "llorch-home-"));
@@ -26,6 +27,8 @@ beforeAll(async () => {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && !/Dashboard:\s+(http:\/\/\S+)\/login\?code=/.test(stdout)) await new Promise((r) => setTimeout(r, 50));
   url = /Dashboard:\s+(http:\/\/\S+)\/login\?code=/.exec(stdout)?.[1] ?? "";
+  // Probed the moment the URL is printed: it is printed only once /ready says ready.
+  readyWhenPrinted = (await fetch(`${url}/ready`)).status;
   token = readFileSync(join(dataDir, "api-token"), "utf8").trim();
   while (Date.now() < deadline) {
     const nodes = NodeListResponseSchema.parse(await (await fetch(`${url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).json()).nodes;
@@ -40,6 +43,15 @@ afterAll(() => {
 });
 
 describe("headless HOME profile (the npm start fallback)", () => {
+  it("prints its URL only once /ready says ready, with a progress line while the local worker gets ready", () => {
+    expect(readyWhenPrinted).toBe(200);
+    const waiting = stdout.indexOf("llama-orch: waiting for the local worker to be ready (");
+    expect(waiting).toBeGreaterThanOrEqual(0);
+    expect(waiting).toBeLessThan(stdout.indexOf("Dashboard:"));
+    expect(stdout).toContain("is ready with a local worker.");
+    expect(stdout).not.toContain("Note:");
+  });
+
   it("prints the dashboard URL with a one-time login code and where the token is", () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stdout).toContain(`bearer token in ${join(dataDir, "api-token")}`);

@@ -66,6 +66,8 @@ describe("human logs on a terminal, JSON when piped", () => {
   it.skipIf(!hasScript)("llama-orch on a TTY: readable lines, and the banner", async () => {
     const out = await run(orchArgs(), true, ["Dashboard:", "orchestrator listening"]);
     expect(out).toContain("is running");
+    // Without --home nothing serves yet: the banner says so instead of waiting for a worker.
+    expect(out).toContain("Note:       not ready yet: no worker node is online yet.");
     expect(out).not.toMatch(/^\{"level"/m);
     const lines = logLines(out);
     expect(lines.length).toBeGreaterThan(0);

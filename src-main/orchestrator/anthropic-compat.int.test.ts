@@ -81,8 +81,11 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     expect(AnthropicErrorSchema.parse(await res.json()).error.message.startsWith(`${param} is not supported`)).toBe(true);
   });
 
-  it("count_tokens is not served (no tokenizer in the orchestrator)", async () => {
+  it("count_tokens counts through a worker (a model without a chat template too); a body without a model is a 400 in Anthropic's shape", async () => {
+    const counted = await client.messages.countTokens({ model: TINY, messages: [{ role: "user", content: "Hello there" }] });
+    expect(counted.input_tokens).toBeGreaterThan(0);
     const res = await fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await res.json()).error.type).toBe("invalid_request_error");
   });
 });

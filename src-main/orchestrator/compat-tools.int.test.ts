@@ -104,6 +104,44 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
   });
 });
 
+describe("Anthropic count_tokens through @anthropic-ai/sdk", () => {
+  const TOOLS: Anthropic.Tool[] = [{ name: "get_weather", description: "Weather forecast for a city", input_schema: WEATHER_SCHEMA }];
+  const ask: Anthropic.MessageParam = { role: "user", content: "What is the weather in Paris?" };
+
+  it("counts the prompt a Messages request would decode, as the engine measures it (tools and system included)", async () => {
+    const plain = await anthropic.messages.countTokens({ model: CHAT, messages: [ask] });
+    const withSystem = await anthropic.messages.countTokens({ model: CHAT, system: "You are terse.", messages: [ask] });
+    const withTools = await anthropic.messages.countTokens({ model: CHAT, messages: [ask], tools: TOOLS });
+    console.log(`anthropic countTokens: plain ${plain.input_tokens}, with system ${withSystem.input_tokens}, with one tool ${withTools.input_tokens}`);
+    expect(plain.input_tokens).toBeGreaterThan(0);
+    expect(withSystem.input_tokens).toBeGreaterThan(plain.input_tokens);
+    // The chat wrapper documents the function in the prompt: hundreds of tokens.
+    expect(withTools.input_tokens).toBeGreaterThan(plain.input_tokens + 50);
+    for (const [count, tools] of [[plain, undefined], [withTools, TOOLS]] as const) {
+      const request = { model: CHAT, messages: [ask], ...(tools !== undefined ? { tools } : {}) };
+      // The same request, run: its usage reports the same number.
+      expect((await anthropic.messages.create({ ...request, max_tokens: 1 })).usage.input_tokens).toBe(count.input_tokens);
+      // A Messages request that cannot fit is refused with the engine's own measure of its prompt: the same number again.
+      const error = await anthropic.messages.create({ ...request, max_tokens: 4096 }).then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ status: 400, message: expect.stringContaining(`prompt of ${count.input_tokens} tokens plus max_tokens 4096`) });
+    }
+  });
+
+  it("is a task like any other (visible in /v2/tasks), and refuses what Messages refuses, in Anthropic's shape", async () => {
+    const { response } = await anthropic.messages.countTokens({ model: CHAT, messages: [ask] }).withResponse();
+    const taskId = response.headers.get("x-task-id");
+    expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await (await cluster.orch.api(`/v2/tasks/${taskId ?? ""}`)).json()) as { state: string; tokens_out: number })).toMatchObject({ state: "completed", tokens_out: 0 });
+    const post = (body: unknown) => fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
+    const image = await post({ model: CHAT, messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] });
+    expect(image.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await image.json()).error.message).toMatch(/^messages\[\]\.content is not supported/);
+    const unknown = await post({ model: CHAT, messages: [ask], max_tokens: 5 });
+    expect(AnthropicErrorSchema.parse(await unknown.json()).error.message).toMatch(/^max_tokens is not supported: it is not a count_tokens parameter/);
+    await expect(anthropic.messages.countTokens({ model: "no-such-model", messages: [ask] })).rejects.toMatchObject({ status: 404 });
+  });
+});
+
 describe("Ollama tool calls through the ollama client", () => {
   const TOOLS: OllamaTool[] = [
     { type: "function", function: { name: "get_weather", description: "Weather forecast for a city", parameters: WEATHER_SCHEMA as unknown as OllamaTool["function"]["parameters"] } },
@@ -145,6 +183,11 @@ describe("Ollama tool calls through the ollama client", () => {
     const plain = await ollama.chat({ model: CHAT, messages: [ask, { role: "assistant", content: "", tool_calls: [{ function: { name: "get_time", arguments: { utc: true } } }] }, { role: "tool", content: "12:00" }], options: { num_predict: 5 } });
     expect(plain).toMatchObject({ done: true, done_reason: "length", eval_count: 5 });
     expect(plain.message.content.length).toBeGreaterThan(0);
+  });
+
+  it("/api/show lists tools among the capabilities of a model with a chat template", async () => {
+    const show = await ollama.show({ model: CHAT });
+    expect(show.capabilities).toEqual(["completion", "tools", "embedding"]);
   });
 
   it("a tool turn that answers no call is a 400 naming it", async () => {

@@ -118,6 +118,8 @@ export interface Orchestrator {
   onNodesChanged(listener: () => void): () => void;
   /** Sizes of the per-task structures held in memory (the memory test checks they stay bounded). */
   taskMemory(): Record<string, number>;
+  /** What GET /ready answers: null when a pool can serve, else why not (the start-up banner waits on it). */
+  notReadyReason(): string | null;
 }
 
 export { StartupRefused };
@@ -247,6 +249,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const authenticator = withJoinTokens(withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token), joinTokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
+  // One allowance for the guard and the CORS policy, so an origin the guard lets in always gets CORS headers.
+  const origins = { allowedOrigins: () => config.allowed_origins, allowLocalhost: () => config.cors_allow_localhost };
   const app = buildApp({
     tracing,
     routes: ORCHESTRATOR_ROUTES,
@@ -268,7 +272,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     authenticator,
     logger,
     serverName: "orchestrator",
-    guards: [hostOriginGuard({ loopbackBind: loopback, allowedOrigins: () => config.allowed_origins }), corsPolicy({ allowedOrigins: () => config.allowed_origins })],
+    guards: [hostOriginGuard({ loopbackBind: loopback, ...origins }), corsPolicy(origins)],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     requiredScopes,
     authFailures: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits }),
@@ -290,6 +294,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     nodes: () => nodes.list(),
     auditTrail: (limit) => audit.recent(limit),
     taskMemory: () => ({ ...tasks.memoryStats(), ...feed.memoryStats(), sessions: sessions.size }),
+    notReadyReason: () => context.meta.readiness().reason,
     onNodesChanged(listener) {
       registry.on("changed", listener);
       registry.on("lost", listener);

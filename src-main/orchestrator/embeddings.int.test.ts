@@ -80,3 +80,22 @@ describe("POST /api/embed through the ollama client", () => {
     one.embeddings[0]!.forEach((x, i) => expect(res.embeddings[0]![i]).toBeCloseTo(x, 5));
   });
 });
+
+describe("POST /v1/rerank (Jina/Cohere shape)", () => {
+  it("a model without a ranking head is a 400 that says so, never a made-up score; the pool keeps serving", async () => {
+    const res = await post("/v1/rerank", { model: TINY, query: "capital of France", documents: ["Paris is the capital of France.", { text: "Bananas are yellow." }], top_n: 1 });
+    expect(res.status).toBe(400);
+    const error = OpenAiErrorSchema.parse(await res.json()).error;
+    expect(error).toMatchObject({ code: "INVALID_PARAMS", type: "invalid_request_error" });
+    expect(error.message).toMatch(/^model .+ has no ranking head \(no cls\.\* classification tensor\), so it cannot rerank/);
+    // The same pool still embeds: the refusal was the task's, not the pool's.
+    expect((await client.embeddings.create({ model: TINY, input: "still here" })).data).toHaveLength(1);
+  });
+
+  it("refuses what it cannot honour by name, and a bad body with a 400", async () => {
+    const fields = await post("/v1/rerank", { model: TINY, query: "q", documents: ["a"], rank_fields: ["title"] });
+    expect(OpenAiErrorSchema.parse(await fields.json()).error).toMatchObject({ param: "rank_fields", message: expect.stringMatching(/^rank_fields is not supported/) });
+    const empty = await post("/v1/rerank", { model: TINY, query: "q", documents: [] });
+    expect(empty.status).toBe(400);
+  });
+});

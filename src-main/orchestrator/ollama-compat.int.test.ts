@@ -27,7 +27,8 @@ describe("Ollama API through the ollama client", () => {
     expect(models[0]).toMatchObject({ model: TINY, details: { format: "gguf" } });
     expect(models[0]?.digest).toMatch(/^[0-9a-f]{64}$/);
     const show = await ollama.show({ model: `${TINY}:latest` });
-    expect(show.capabilities).toEqual(["completion"]);
+    // No chat template: completion and embeddings, no tools.
+    expect(show.capabilities).toEqual(["completion", "embedding"]);
     expect(Object.keys(show.model_info as unknown as Record<string, unknown>)).toEqual(expect.arrayContaining(["general.architecture", expect.stringMatching(/\.context_length$/)]));
     expect((await ollama.ps()).models.map((m) => m.name)).toEqual([TINY]);
     expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+/);

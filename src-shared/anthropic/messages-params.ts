@@ -36,3 +36,13 @@ const MESSAGE_BLOCKS: ReadonlySet<unknown> = new Set(["text", "tool_use", "tool_
 function hasBlockOtherThan(content: unknown, allowed: ReadonlySet<unknown>): boolean {
   return Array.isArray(content) && content.some((block: unknown) => !allowed.has((block as { type?: unknown } | null)?.type));
 }
+
+const COUNTED = new Set(["model", "messages", "messages[].content", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management", "output_config", "cache_control"]);
+
+/** POST /v1/messages/count_tokens: the input parameters of a Messages request, refused as there. */
+export const COUNT_TOKENS_PARAMS: ParamPolicy = {
+  unknownNote: "it is not a count_tokens parameter this server knows, so it cannot be honoured",
+  rules: [
+    ...MESSAGES_PARAMS.rules.filter((r) => COUNTED.has(r.param)).map((r) => (r.param === "model" ? { ...r, note: `${r.note}; counted by a worker serving it, with the model's own tokenizer and chat template` } : r)),
+  ],
+};

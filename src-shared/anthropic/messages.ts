@@ -57,6 +57,13 @@ export const AnthropicMessagesRequestSchema = z.looseObject({
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 
+/** POST /v1/messages/count_tokens: what a Messages request would send, without the output settings. */
+export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.pick({ model: true, messages: true, system: true, tools: true, tool_choice: true });
+export type AnthropicCountTokensRequest = z.infer<typeof AnthropicCountTokensRequestSchema>;
+
+/** The count: the prompt as the model's tokenizer and chat template render it (tools included). */
+export const AnthropicCountTokensResponseSchema = z.object({ input_tokens: z.int().min(0) });
+
 /** Text of a content (or system) value: a string, or its text blocks joined (tool blocks are mapped apart; others are refused before). */
 export function anthropicText(content: AnthropicMessageParam["content"]): string {
   if (typeof content === "string") return content;

@@ -1,4 +1,4 @@
-import { MESSAGES_PARAMS } from "../anthropic/messages-params.js";
+import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../anthropic/messages-params.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "../contract/compat-routes.js";
 import type { RouteSpec } from "../contract/route-spec.js";
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../ollama/ollama-params.js";
@@ -6,6 +6,7 @@ import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../openai/openai-para
 import { EMBEDDING_PARAMS } from "../openai/embeddings.js";
 import { OLLAMA_EMBED_PARAMS } from "../ollama/ollama-embed.js";
 import { RESPONSES_PARAMS } from "../openai/responses-params.js";
+import { RERANK_PARAMS } from "../rerank/rerank.js";
 import type { ParamPolicy } from "./param-policy.js";
 
 // docs/API.md's compatibility table, generated from the route tables and the parameter policies the
@@ -26,7 +27,7 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "OpenAI",
     routes: OPENAI_ROUTES,
-    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS, "POST /v1/embeddings": EMBEDDING_PARAMS },
+    policies: { "POST /v1/chat/completions": CHAT_COMPLETION_PARAMS, "POST /v1/completions": COMPLETION_PARAMS, "POST /v1/responses": RESPONSES_PARAMS, "POST /v1/embeddings": EMBEDDING_PARAMS, "POST /v1/rerank": RERANK_PARAMS },
     notServed: [
       ["GET/DELETE /v1/responses/{id}", "responses are not stored"],
     ],
@@ -34,8 +35,8 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "Anthropic",
     routes: ANTHROPIC_ROUTES,
-    policies: { "POST /v1/messages": MESSAGES_PARAMS },
-    notServed: [["POST /v1/messages/count_tokens", "not served (404): the orchestrator has no tokenizer, and only the model's own tokenizer counts honestly"]],
+    policies: { "POST /v1/messages": MESSAGES_PARAMS, "POST /v1/messages/count_tokens": COUNT_TOKENS_PARAMS },
+    notServed: [],
   },
   {
     name: "Ollama",

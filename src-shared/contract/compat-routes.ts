@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
+import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
+import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
@@ -42,6 +43,12 @@ export const OPENAI_ROUTES: readonly RouteSpec[] = [
     errors: GENERATION_ERRORS,
   },
   {
+    method: "post", path: "/v1/rerank", operationId: "rerank", traced: true, summary: "Rerank documents against a query (Jina/Cohere shape) with the ranking head of a reranker model", tag: "openai", auth: true, errorStyle: "openai",
+    body: { content: jsonContent(RerankRequestSchema), required: true },
+    responses: { 200: ok("Results, most relevant first", RerankResponseSchema) },
+    errors: GENERATION_ERRORS,
+  },
+  {
     method: "post", path: "/v1/responses", operationId: "openaiResponses", traced: true, summary: "Responses API (text); streams response.* events when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(ResponsesRequestSchema), required: true },
     responses: streamed("Response object, or an SSE stream of response events", ResponseObjectSchema, SSE_MEDIA_TYPE, ResponsesStreamEventSchema),
@@ -54,6 +61,12 @@ export const ANTHROPIC_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/v1/messages", operationId: "anthropicMessages", traced: true, summary: "Anthropic Messages API (text); streams message events when stream=true; x-api-key or Bearer", tag: "anthropic", auth: true, errorStyle: "anthropic", sse: true,
     body: { content: jsonContent(AnthropicMessagesRequestSchema), required: true },
     responses: streamed("Message, or an SSE stream of message events", AnthropicMessageSchema, SSE_MEDIA_TYPE, AnthropicStreamEventSchema),
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/messages/count_tokens", operationId: "anthropicCountTokens", traced: true, summary: "Anthropic: input tokens of a Messages request, counted by a worker with the model's tokenizer and chat template (placed and queued like a task)", tag: "anthropic", auth: true, errorStyle: "anthropic",
+    body: { content: jsonContent(AnthropicCountTokensRequestSchema), required: true },
+    responses: { 200: ok("The count", AnthropicCountTokensResponseSchema) },
     errors: GENERATION_ERRORS,
   },
 ];

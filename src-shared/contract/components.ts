@@ -26,7 +26,8 @@ import { OpenAiErrorSchema } from "../openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesInputMessageSchema, ResponsesOutputMessageSchema, ResponsesRequestSchema, ResponsesStreamEventSchema, ResponsesUsageSchema } from "../openai/responses.js";
 import { AnthropicErrorSchema } from "../anthropic/anthropic-error.js";
-import { AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
+import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
+import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
 import { OllamaModelDetailsSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
 import { OllamaChatMessageSchema, OllamaChatRequestSchema, OllamaGenerateRequestSchema, OllamaOptionsSchema } from "../ollama/ollama-requests.js";
@@ -201,11 +202,15 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ResponsesUsage: ResponsesUsageSchema,
   ResponsesStreamEvent: ResponsesStreamEventSchema,
 
+  RerankRequest: RerankRequestSchema,
+  RerankResponse: RerankResponseSchema,
   AnthropicError: AnthropicErrorSchema,
   AnthropicMessagesRequest: AnthropicMessagesRequestSchema,
   AnthropicMessageParam: AnthropicMessageParamSchema,
   AnthropicMessage: AnthropicMessageSchema,
   AnthropicStreamEvent: AnthropicStreamEventSchema,
+  AnthropicCountTokensRequest: AnthropicCountTokensRequestSchema,
+  AnthropicCountTokensResponse: AnthropicCountTokensResponseSchema,
 
   OllamaError: OllamaErrorSchema,
   OllamaOptions: OllamaOptionsSchema,

@@ -50,7 +50,8 @@ export const OllamaShowResponseSchema = z.object({
   details: OllamaModelDetailsSchema,
   /** GGUF-style keys: general.architecture, general.parameter_count, <arch>.context_length. */
   model_info: z.record(z.string(), z.union([z.string(), z.number()])),
-  capabilities: z.array(z.string()),
+  /** What the model can be used for, in Ollama's words; this server reports completion, tools (chat-template models) and embedding. */
+  capabilities: z.array(z.enum(["completion", "tools", "embedding", "insert", "vision", "thinking"])),
   modified_at: z.string(),
 });
 

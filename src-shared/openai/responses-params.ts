@@ -7,7 +7,7 @@ export const RESPONSES_PARAMS: ParamPolicy = {
   rules: [
     { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
     { param: "input", support: "supported", note: "a string, or a list of user, assistant, system and developer messages; the last one from the user" },
-    { param: "input[]", support: "partial", note: "only message items with text parts (input_text, output_text); images, files and tool items are refused", refuses: hasNonTextInput },
+    { param: "input[]", support: "partial", note: "message items with text parts (input_text, output_text), function_call items (earlier calls) and function_call_output items (their text results); images, files, item references and other items are refused", refuses: hasUnsupportedInput },
     { param: "instructions", support: "supported", note: "sent as the system turn" },
     { param: "max_output_tokens", support: "supported", note: "default 256; reaching it ends the response as incomplete" },
     { param: "temperature", support: "supported", note: "0 to 2" },
@@ -17,12 +17,12 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "user", support: "supported", note: "recorded in the log and the audit trail; it does not open a session" },
     { param: "safety_identifier", support: "supported", note: "recorded like user" },
     { param: "prompt_cache_key", support: "supported", note: "accepted as a hint; prompt caching is per pool" },
-    { param: "parallel_tool_calls", support: "supported", note: "no effect: tools are refused" },
+    { param: "parallel_tool_calls", support: "supported", note: "false allows one call per turn; chat formats without parallel calls make one call per turn anyway" },
     { param: "truncation", support: "partial", note: "input is never truncated (only \"disabled\" is accepted)", refuses: (v) => present(v) && v !== "disabled" },
-    { param: "tools", support: "partial", note: "the engine does not call tools yet (only [] is accepted)", refuses: nonEmptyArray },
-    { param: "tool_choice", support: "partial", note: "the engine does not call tools yet (only \"none\" and \"auto\" are accepted)", refuses: (v) => present(v) && v !== "none" && v !== "auto" },
-    { param: "max_tool_calls", support: "refused", note: "the engine does not call tools yet", refuses: present },
-    { param: "text", support: "partial", note: "structured output is not available yet; only {format: {type: \"text\"}} is accepted", refuses: (v) => present(v) && !isPlainTextFormat(v) },
+    { param: "tools", support: "partial", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and validate (a schema keyword the grammar cannot express is refused by name); hosted tools (web search, file search, code interpreter, MCP, …) are refused", refuses: (v) => Array.isArray(v) && v.some((t: unknown) => (t as { type?: unknown } | null)?.type !== "function") },
+    { param: "tool_choice", support: "partial", note: "auto, none, required, or {type: \"function\", name} (the call is then forced by the grammar); allowed_tools and hosted tool choices are refused", refuses: (v) => present(v) && typeof v !== "string" && (v as { type?: unknown }).type !== "function" },
+    { param: "max_tool_calls", support: "refused", note: "no limit across turns (parallel_tool_calls: false allows one call per turn)", refuses: present },
+    { param: "text", support: "partial", note: "format text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not; schema keywords the grammar cannot express are refused by name; not together with tools the model may call); verbosity other than \"medium\" is refused", refuses: (v) => present(v) && !isKnownTextConfig(v) },
     { param: "reasoning", support: "refused", note: "the served models are not reasoning models", refuses: nonEmptyObject },
     { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
     { param: "include", support: "partial", note: "no extra output data (only [] is accepted)", refuses: nonEmptyArray },
@@ -36,17 +36,24 @@ export const RESPONSES_PARAMS: ParamPolicy = {
   ],
 };
 
-function isPlainTextFormat(text: unknown): boolean {
+/** text: {format?, verbosity?}; the format's own fields are checked by the schema and the mapping. */
+function isKnownTextConfig(text: unknown): boolean {
   if (typeof text !== "object" || text === null) return false;
-  const { format, ...rest } = text as { format?: { type?: unknown } };
-  return Object.keys(rest).length === 0 && (format === undefined || format.type === "text");
+  const { format, verbosity, ...rest } = text as { format?: unknown; verbosity?: unknown };
+  return Object.keys(rest).length === 0 && (verbosity === undefined || verbosity === null || verbosity === "medium") && (format === undefined || ["text", "json_object", "json_schema"].includes(String((format as { type?: unknown } | null)?.type)));
 }
 
-function hasNonTextInput(input: unknown): boolean {
+const TEXT_PARTS = ["input_text", "output_text"];
+const hasNonTextPart = (content: unknown): boolean => Array.isArray(content) && content.some((p: unknown) => !TEXT_PARTS.includes(String((p as { type?: unknown } | null)?.type)));
+
+function hasUnsupportedInput(input: unknown): boolean {
   if (!Array.isArray(input)) return false;
   return input.some((item: unknown) => {
-    const it = item as { type?: unknown; role?: unknown; content?: unknown } | null;
-    if (it === null || typeof it !== "object" || (it.type !== undefined && it.type !== "message") || it.role === undefined) return true;
-    return Array.isArray(it.content) && it.content.some((p: unknown) => !["input_text", "output_text"].includes(String((p as { type?: unknown } | null)?.type)));
+    const it = item as { type?: unknown; role?: unknown; content?: unknown; output?: unknown } | null;
+    if (it === null || typeof it !== "object") return true;
+    if (it.type === "function_call") return false;
+    if (it.type === "function_call_output") return hasNonTextPart(it.output);
+    if ((it.type !== undefined && it.type !== "message") || it.role === undefined) return true;
+    return hasNonTextPart(it.content);
   });
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-// OpenAI Responses API (POST /v1/responses), text in and text out. Loose like chat: the adapter refuses
-// by name what it cannot honour (RESPONSES_PARAMS).
+// OpenAI Responses API (POST /v1/responses): text, function tools and structured output. Loose like
+// chat: the adapter refuses by name what it cannot honour (RESPONSES_PARAMS).
 
 const TextPartSchema = z.looseObject({ type: z.enum(["input_text", "output_text"]), text: z.string() });
 const OtherPartSchema = z.looseObject({ type: z.string() });
@@ -13,36 +13,104 @@ export const ResponsesInputMessageSchema = z.looseObject({
 });
 export type ResponsesInputMessage = z.infer<typeof ResponsesInputMessageSchema>;
 
-/** Any other input item (function_call_output, item_reference, …): parsed so it can be refused by name. */
+/** A call the model made in an earlier turn, sent back as input. */
+export const ResponsesFunctionCallItemSchema = z.looseObject({
+  type: z.literal("function_call"),
+  call_id: z.string().min(1).max(256),
+  name: z.string().min(1),
+  arguments: z.string(),
+  id: z.string().optional(),
+});
+export type ResponsesFunctionCallItem = z.infer<typeof ResponsesFunctionCallItemSchema>;
+
+/** The result of a call, answering it by call_id. */
+export const ResponsesFunctionCallOutputItemSchema = z.looseObject({
+  type: z.literal("function_call_output"),
+  call_id: z.string().min(1).max(256),
+  output: z.union([z.string(), z.array(z.union([TextPartSchema, OtherPartSchema]))]),
+});
+export type ResponsesFunctionCallOutputItem = z.infer<typeof ResponsesFunctionCallOutputItemSchema>;
+
+/** Any other input item (item_reference, reasoning, …): parsed so it can be refused by name. */
 const OtherItemSchema = z.looseObject({ type: z.string() });
+
+export const ResponsesInputItemSchema = z.union([ResponsesInputMessageSchema, ResponsesFunctionCallItemSchema, ResponsesFunctionCallOutputItemSchema, OtherItemSchema]);
+
+/** A function tool (flat, unlike chat's `{type, function: {…}}`); other tool types parse so they can be refused by name. */
+export const ResponsesFunctionToolSchema = z.looseObject({
+  type: z.literal("function"),
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a function name is 1 to 64 letters, digits, _ . or -"),
+  description: z.string().nullable().optional(),
+  parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  strict: z.boolean().nullable().optional(),
+});
+export type ResponsesFunctionTool = z.infer<typeof ResponsesFunctionToolSchema>;
+const OtherToolSchema = z.looseObject({ type: z.string() });
+
+export const ResponsesToolChoiceSchema = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.looseObject({ type: z.literal("function"), name: z.string().min(1) }),
+  z.looseObject({ type: z.string() }),
+]);
+
+/** text.format: plain text, any JSON object, or JSON validating against a schema. */
+export const ResponsesTextFormatSchema = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    name: z.string().min(1).max(64),
+    schema: z.record(z.string(), z.unknown()),
+    description: z.string().optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+]);
+export type ResponsesTextFormat = z.infer<typeof ResponsesTextFormatSchema>;
 
 export const ResponsesRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.union([ResponsesInputMessageSchema, OtherItemSchema])).min(1)]),
+  input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]),
   instructions: z.string().nullable().optional(),
   max_output_tokens: z.int().min(1).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   user: z.string().optional(),
+  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).optional(),
+  tool_choice: ResponsesToolChoiceSchema.optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  text: z.looseObject({ format: ResponsesTextFormatSchema.optional() }).optional(),
 });
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
 
-/** Text of an input message (only text parts reach this; the others are refused before). */
-export function responsesMessageText(message: ResponsesInputMessage): string {
-  if (typeof message.content === "string") return message.content;
-  return message.content.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
+/** Text of an input message or a call's output (only text parts reach this; the others are refused before). */
+export function responsesText(content: ResponsesInputMessage["content"]): string {
+  if (typeof content === "string") return content;
+  return content.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
 }
 
 const OutputTextSchema = z.object({ type: z.literal("output_text"), text: z.string(), annotations: z.array(z.unknown()) });
+const ItemStatusSchema = z.enum(["in_progress", "completed", "incomplete"]);
 
 export const ResponsesOutputMessageSchema = z.object({
   type: z.literal("message"),
   id: z.string(),
-  status: z.enum(["in_progress", "completed", "incomplete"]),
+  status: ItemStatusSchema,
   role: z.literal("assistant"),
   content: z.array(OutputTextSchema),
 });
+export type ResponsesOutputMessage = z.infer<typeof ResponsesOutputMessageSchema>;
+
+/** A call the model made: `call_id` is what the follow-up's function_call_output answers. */
+export const ResponsesOutputFunctionCallSchema = z.object({
+  type: z.literal("function_call"),
+  id: z.string(),
+  call_id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+  status: ItemStatusSchema,
+});
+export type ResponsesOutputFunctionCall = z.infer<typeof ResponsesOutputFunctionCallSchema>;
 
 export const ResponsesUsageSchema = z.object({
   input_tokens: z.int().min(0),
@@ -63,14 +131,14 @@ export const ResponseObjectSchema = z.object({
   instructions: z.string().nullable(),
   max_output_tokens: z.int().nullable(),
   model: z.string(),
-  output: z.array(ResponsesOutputMessageSchema),
+  output: z.array(z.discriminatedUnion("type", [ResponsesOutputMessageSchema, ResponsesOutputFunctionCallSchema])),
   parallel_tool_calls: z.boolean(),
   previous_response_id: z.null(),
   store: z.literal(false),
   temperature: z.number().nullable(),
-  text: z.object({ format: z.object({ type: z.literal("text") }) }),
-  tool_choice: z.literal("none"),
-  tools: z.array(z.never()),
+  text: z.object({ format: ResponsesTextFormatSchema }),
+  tool_choice: z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string() })]),
+  tools: z.array(z.object({ type: z.literal("function"), name: z.string(), description: z.string().nullable(), parameters: z.record(z.string(), z.unknown()).nullable(), strict: z.boolean().nullable() })),
   top_p: z.number().nullable(),
   truncation: z.literal("disabled"),
   usage: ResponsesUsageSchema.nullable(),
@@ -81,7 +149,8 @@ export type ResponseObject = z.infer<typeof ResponseObjectSchema>;
 
 export const RESPONSES_STREAM_EVENT_TYPES = [
   "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added", "response.output_text.delta",
-  "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed", "response.incomplete", "response.failed", "error",
+  "response.output_text.done", "response.content_part.done", "response.function_call_arguments.delta", "response.function_call_arguments.done",
+  "response.output_item.done", "response.completed", "response.incomplete", "response.failed", "error",
 ] as const;
 
 /** One streamed event: `event: <type>` + `data: {type, sequence_number, …}`. */

@@ -99,7 +99,18 @@ export const SseEmbeddingDataSchema = z.looseObject({
 });
 export type SseEmbeddingData = z.infer<typeof SseEmbeddingDataSchema>;
 
-export const SSE_EVENT_NAMES = ["started", "token", "metrics", "embedding", "end", "error"] as const;
+/** The result of a ranking task: one event per document, before `end`. */
+export const SseScoreDataSchema = z.looseObject({
+  /** Position of the document in the task's `inputs`. */
+  index: z.int().min(0),
+  /** Relevance of the document to the query, 0 to 1 (the ranking head's sigmoid). */
+  score: z.number().min(0).max(1),
+  /** Tokens the query and document occupied. */
+  tokens: z.int().min(0),
+});
+export type SseScoreData = z.infer<typeof SseScoreDataSchema>;
+
+export const SSE_EVENT_NAMES = ["started", "token", "metrics", "embedding", "score", "end", "error"] as const;
 export type SseEventName = (typeof SSE_EVENT_NAMES)[number];
 
 export const SseEventSchema = z.discriminatedUnion("event", [
@@ -107,6 +118,7 @@ export const SseEventSchema = z.discriminatedUnion("event", [
   z.object({ event: z.literal("token"), data: SseTokenDataSchema }),
   z.object({ event: z.literal("metrics"), data: SseMetricsDataSchema }),
   z.object({ event: z.literal("embedding"), data: SseEmbeddingDataSchema }),
+  z.object({ event: z.literal("score"), data: SseScoreDataSchema }),
   z.object({ event: z.literal("end"), data: SseEndDataSchema }),
   z.object({ event: z.literal("error"), data: SseErrorDataSchema }),
 ]);
@@ -119,6 +131,7 @@ export const SSE_DATA_SCHEMAS = {
   token: SseTokenDataSchema,
   metrics: SseMetricsDataSchema,
   embedding: SseEmbeddingDataSchema,
+  score: SseScoreDataSchema,
   end: SseEndDataSchema,
   error: SseErrorDataSchema,
 } as const satisfies Record<SseEventName, z.ZodType>;

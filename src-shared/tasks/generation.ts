@@ -20,6 +20,8 @@ export const GENERATION_FIELDS = {
   inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
   ...SAMPLING_FIELDS,
+  /** Rank `inputs` (documents) against this query with the model's ranking head: one `score` event per input instead of vectors. */
+  rank_query: z.string().min(1).max(65_536).optional(),
   /** Constrains the output to JSON (through a llama.cpp grammar). */
   format: OutputFormatSchema.optional(),
   /** Functions the model may call (chat only). */
@@ -27,6 +29,8 @@ export const GENERATION_FIELDS = {
   tool_choice: ToolChoiceSchema.optional(),
   /** false: at most one call per turn. */
   parallel_tool_calls: z.boolean().optional(),
+  /** Only measure the prompt (messages, tools) with the model's tokenizer and chat template: the task ends at once with tokens_in and generates nothing. */
+  count_only: z.boolean().optional(),
   /** Report each token's log probability with this many most likely alternatives (0: the token's own only). */
   logprobs: z.int().min(0).max(MAX_TOP_LOGPROBS).optional(),
 } as const;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { PoolDeviceSchema } from "../../src-shared/config/worker-config.js";
 import { ErrorCodeSchema } from "../../src-shared/errors/error-envelope.js";
 import { GpuBackendSchema } from "../../src-shared/nodes/gpu-capabilities.js";
-import { SseEmbeddingDataSchema, StopReasonSchema, ToolCallDeltaSchema, TokenLogprobsSchema } from "../../src-shared/streaming/sse-events.js";
+import { SseEmbeddingDataSchema, SseScoreDataSchema, StopReasonSchema, ToolCallDeltaSchema, TokenLogprobsSchema } from "../../src-shared/streaming/sse-events.js";
 import { GENERATION_FIELDS } from "../../src-shared/tasks/generation.js";
 
 // The IPC protocol between the agent (parent) and an engine host (child, one per pool). Both sides
@@ -72,6 +72,7 @@ export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
     tool_call: ToolCallDeltaSchema.optional(),
   }),
   SseEmbeddingDataSchema.extend({ type: z.literal("embedding"), task_id: z.string() }),
+  SseScoreDataSchema.extend({ type: z.literal("score"), task_id: z.string() }),
   EngineDoneMessageSchema,
   z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),

@@ -13,6 +13,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
+import { basename } from "node:path";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
@@ -22,6 +23,7 @@ import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
+import { Ranker } from "./ranker.js";
 import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
@@ -57,6 +59,7 @@ interface Loaded {
   probes: Map<LlamaContextSequence, TokenProbe>;
   chatWrapper: ChatWrapper;
   embedder: Embedder;
+  ranker: Ranker;
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
@@ -99,7 +102,8 @@ export class LlamaEngine {
       // Probes wrap the gated evaluation, so they see exactly the tokens that were decoded.
       const probes = new Map(all.map((sequence) => [sequence, new TokenProbe(sequence)]));
       const embedder = new Embedder(model, contextSize, msg.threads);
-      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder };
+      const ranker = new Ranker(model, contextSize, msg.threads, basename(msg.model_path));
+      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder, ranker };
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
@@ -130,11 +134,13 @@ export class LlamaEngine {
     const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
     const loaded = this.loaded;
     if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
-    if (msg.inputs !== undefined) return this.embed(loaded, msg);
+    if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query) : this.embed(loaded, msg);
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
     const { promptTokens, chat } = measured;
+    // A count (Anthropic's count_tokens) is the prompt as it would be decoded; it needs no sequence and may exceed the context.
+    if (msg.count_only === true) return this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: promptTokens, decode_ms: 0, stop_reason: "stop" });
     const overflow = contextOverflow(promptTokens, msg.max_tokens, loaded.context.contextSize);
     if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
     const taking = loaded.sequences.take();
@@ -145,7 +151,7 @@ export class LlamaEngine {
     this.running.set(msg.task_id, controller);
     const sequence = await taking;
     try {
-      await this.generate(msg, sequence, chat, grammar, controller);
+      await this.generate(msg, sequence, chat, grammar, controller, promptTokens);
     } finally {
       this.running.delete(msg.task_id);
       loaded.sequences.release(sequence);
@@ -155,6 +161,7 @@ export class LlamaEngine {
   async dispose(): Promise<void> {
     for (const controller of this.running.values()) controller.abort();
     await this.loaded?.embedder.dispose();
+    await this.loaded?.ranker.dispose();
     await this.llama?.dispose();
   }
 
@@ -183,7 +190,22 @@ export class LlamaEngine {
     }
   }
 
-  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController): Promise<void> {
+  private async rank(loaded: Loaded, msg: EngineInferMessage, query: string): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(msg.task_id, controller);
+    const started = performance.now();
+    try {
+      const result = await loaded.ranker.rank(query, msg.inputs ?? [], controller.signal, (index, score, tokens) => {
+        this.send({ type: "score", task_id: msg.task_id, index, score, tokens });
+      });
+      if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
+      this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
+    } finally {
+      this.running.delete(msg.task_id);
+    }
+  }
+
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number): Promise<void> {
     const received = performance.now();
     const loaded = this.loaded as Loaded;
     const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
@@ -192,7 +214,6 @@ export class LlamaEngine {
     // Aborted while its sequence was being erased: it never decoded.
     if (controller.signal.aborted) return canceled();
     if (emitter.wantsLogprobs) probe?.listen((step) => emitter.probed(step));
-    const inputBefore = sequence.tokenMeter.usedInputTokens;
     const temperature = msg.temperature ?? 0;
     // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
     const seed = msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0);
@@ -215,7 +236,9 @@ export class LlamaEngine {
         type: "done",
         task_id: msg.task_id,
         tokens_out: emitter.count,
-        tokens_in: Math.max(0, sequence.tokenMeter.usedInputTokens - inputBefore),
+        // The prompt as measured (what count_tokens reports): node-llama-cpp's meter books the prompt's
+        // last token, whose logits are computed, as output, so it would count one short.
+        tokens_in: promptTokens,
         decode_ms: Math.round(done - (first ?? done)),
         ...(first !== undefined ? { first_token_ms: Math.round(first - received) } : {}),
         stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),

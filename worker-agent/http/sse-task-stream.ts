@@ -1,7 +1,7 @@
 import type { Response } from "express";
 import { openSse, type SseWriter } from "../../src-node/sse-writer.js";
 import { encodeSseEvent } from "../../src-shared/streaming/sse-codec.js";
-import type { SseEmbeddingData, SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseScoreData, SseErrorData, SseEvent, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
 import { WORKER_TASK_KEEP_ALIVE_MS } from "../../src-shared/worker-api/task-stream-keep-alive.js";
 import type { TaskEndData, TaskEventSink, TokenExtra } from "../pools/serving-pool.js";
 
@@ -44,6 +44,11 @@ export class SseTaskStream implements TaskEventSink {
   embedding(data: SseEmbeddingData): void {
     if (!this.ensureStarted()) return;
     this.write({ event: "embedding", data });
+  }
+
+  score(data: SseScoreData): void {
+    if (!this.ensureStarted()) return;
+    this.write({ event: "score", data });
   }
 
   metrics(data: SseMetricsData): void {

@@ -1,5 +1,5 @@
 import type { SpanHandle, Tracing } from "../../src-node/tracing/tracing.js";
-import type { SseEmbeddingData, SseErrorData, SseMetricsData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseErrorData, SseMetricsData, SseScoreData, SseStartedData } from "../../src-shared/streaming/sse-events.js";
 import type { TaskEndData, TaskEventSink, TokenExtra } from "../pools/serving-pool.js";
 
 /**
@@ -46,6 +46,10 @@ export class TracedTaskSink implements TaskEventSink {
 
   embedding(data: SseEmbeddingData): void {
     this.inner.embedding(data);
+  }
+
+  score(data: SseScoreData): void {
+    this.inner.score(data);
   }
 
   metrics(data: SseMetricsData): void {

@@ -27,6 +27,9 @@ class RecordingSink implements TaskEventSink {
   embedding(): void {
     this.events.push("embedding");
   }
+  score(): void {
+    this.events.push("score");
+  }
   end(data: TaskEndData): void {
     if (this.finished) return;
     this.finished = true;

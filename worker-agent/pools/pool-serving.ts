@@ -130,6 +130,12 @@ export class PoolServing {
         entry.task.sink.embedding({ index: message.index, embedding: message.embedding, tokens: message.tokens });
         return;
       }
+      case "score": {
+        const entry = this.inflight.get(message.task_id);
+        if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
+        entry.task.sink.score({ index: message.index, score: message.score, tokens: message.tokens });
+        return;
+      }
       case "done":
         this.onDone(message);
         return;

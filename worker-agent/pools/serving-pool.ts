@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
-import type { SseEmbeddingData, SseErrorData, SseMetricsData, SseStartedData, SseTokenData, StopReason } from "../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseScoreData, SseErrorData, SseMetricsData, SseStartedData, SseTokenData, StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { PoolStatus } from "../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../src-shared/worker-api/worker-infer.js";
 
@@ -29,6 +29,8 @@ export interface TaskEventSink {
   token(text: string, extra?: TokenExtra): void;
   /** One input's vector of an embedding task. */
   embedding(data: SseEmbeddingData): void;
+  /** One document's relevance score of a ranking task. */
+  score(data: SseScoreData): void;
   metrics(data: SseMetricsData): void;
   /** tokens_out defaults to the number of tokens this sink wrote. */
   end(data: TaskEndData): void;

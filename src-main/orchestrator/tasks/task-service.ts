@@ -319,6 +319,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         emitTaskEvent(task, { event: "metrics", data: { ...event.data, queue_depth: this.scheduler.depth } });
         return;
       case "embedding":
+      case "score":
         task.state = "running";
         emitTaskEvent(task, event);
         return;

@@ -99,8 +99,8 @@ function withoutSnapshot(decision: NonNullable<Task["decision"]>): NonNullable<T
   return { ...decision };
 }
 
-/** A finished task's generation without its input: prompt, messages, embedding inputs, tools and format go. */
+/** A finished task's generation without its input: prompt, messages, embedding inputs, a rerank query, tools and format go. */
 function withoutInput(generation: Task["generation"]): Task["generation"] {
-  const { prompt: _prompt, messages: _messages, inputs: _inputs, tools: _tools, format: _format, ...rest } = generation;
+  const { prompt: _prompt, messages: _messages, inputs: _inputs, rank_query: _rankQuery, tools: _tools, format: _format, ...rest } = generation;
   return rest;
 }

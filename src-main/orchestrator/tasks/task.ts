@@ -10,7 +10,7 @@ import type { SchedulableTask } from "../scheduling/schedulable-task.js";
 import type { TaskTrace } from "./task-trace.js";
 
 /** Which API accepted the task (the compatible surfaces reuse the same admission and dispatch). */
-export const TASK_APIS = ["v2", "openai-chat", "openai-completion", "openai-responses", "anthropic-messages", "ollama-chat", "ollama-generate", "openai-embeddings", "ollama-embed"] as const;
+export const TASK_APIS = ["v2", "openai-chat", "openai-completion", "openai-responses", "anthropic-messages", "anthropic-count-tokens", "ollama-chat", "ollama-generate", "openai-embeddings", "ollama-embed", "rerank"] as const;
 export type TaskApi = (typeof TASK_APIS)[number];
 
 export type TaskGeneration = Generation;

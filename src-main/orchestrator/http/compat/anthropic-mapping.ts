@@ -1,5 +1,5 @@
-import { anthropicText, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
-import { MESSAGES_PARAMS } from "../../../../src-shared/anthropic/messages-params.js";
+import { anthropicText, type AnthropicCountTokensRequest, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
+import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../../../../src-shared/anthropic/messages-params.js";
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
@@ -31,6 +31,16 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
       ...toolFields(req),
     },
   };
+}
+
+/**
+ * POST /v1/messages/count_tokens → a count-only task: the conversation and tools mapped exactly as a
+ * Messages request maps them, so the count is what that request's prompt would be.
+ */
+export function countTokensAdmission(req: AnthropicCountTokensRequest): AdmissionInput {
+  refuseUnsupported(COUNT_TOKENS_PARAMS, req);
+  const input = messagesAdmission({ ...req, max_tokens: 1 });
+  return { ...input, api: "anthropic-count-tokens", generation: { ...input.generation, count_only: true } };
 }
 
 /**

@@ -18,11 +18,21 @@ export function ollamaModel(m: ResolvedModel, modifiedAt: string) {
   return { name: m.id, model: m.id, modified_at: modifiedAt, size: m.size_bytes, digest: m.sha256, details: ollamaDetails(m) };
 }
 
+/**
+ * Ollama's capabilities for a model, by what this server honours for it: every model completes and
+ * embeds (/api/embed runs on an embedding context of the pool's model); tools where the model has a
+ * chat template, through which the engine's chat wrapper renders the functions and grammar-constrains
+ * the calls (Ollama's own rule is a template that mentions tools).
+ */
+export function ollamaCapabilities(m: ResolvedModel): string[] {
+  return ["completion", ...(m.has_chat_template ? ["tools"] : []), "embedding"];
+}
+
 /** /api/show: what the cluster knows of a model, with GGUF-style model_info keys. */
 export function ollamaShow(m: ResolvedModel, modifiedAt: string) {
   const arch = m.architecture ?? "llama";
   const modelInfo: Record<string, string | number> = { "general.architecture": arch, "general.name": m.name };
   if (m.parameter_count !== undefined) modelInfo["general.parameter_count"] = m.parameter_count;
   if (m.context_length !== undefined) modelInfo[`${arch}.context_length`] = m.context_length;
-  return { license: "", modelfile: "", parameters: "", template: "", details: ollamaDetails(m), model_info: modelInfo, capabilities: ["completion"], modified_at: modifiedAt };
+  return { license: "", modelfile: "", parameters: "", template: "", details: ollamaDetails(m), model_info: modelInfo, capabilities: ollamaCapabilities(m), modified_at: modifiedAt };
 }

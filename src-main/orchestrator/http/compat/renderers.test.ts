@@ -9,7 +9,7 @@ import type { Completion, StreamRenderer } from "./surface-renderer.js";
 // Endings the integration tests cannot force from a random tiny model: a natural end of turn, a stop
 // sequence, a failure.
 const task = { task_id: "0b7c9a52-3f7e-4c1e-9a55-7f3c2e1d0a11", model: { id: "tiny" }, generation: { max_tokens: 8 }, enqueued_at_ms: 0, started_at_ms: 1, first_token_at_ms: 2, finished_at_ms: 3 } as unknown as Task;
-const done = (reason: Completion["reason"]): Completion => ({ task, text: "Hello", reason, promptTokens: 4, completionTokens: 1, toolCalls: [], logprobs: undefined, embeddings: [] });
+const done = (reason: Completion["reason"]): Completion => ({ task, text: "Hello", reason, promptTokens: 4, completionTokens: 1, toolCalls: [], logprobs: undefined, embeddings: [], scores: [] });
 const frames = (s: StreamRenderer, end: Completion | null) => new SseParser().feed([...s.open(), ...s.token("Hello", {}), ...(end === null ? s.fail({ code: "CANCELED", message: "canceled by an operator", status: 499 }) : s.end(end))].join(""));
 
 describe("Responses renderer", () => {
@@ -23,6 +23,33 @@ describe("Responses renderer", () => {
     const out = frames(responsesRenderers(task, { model: "tiny", input: "hi" }).stream, null);
     expect(out.map((f) => f.event).slice(-2)).toEqual(["response.failed", "error"]);
     expect(JSON.parse(out.at(-1)?.data ?? "{}")).toMatchObject({ type: "error", code: "CANCELED", error: { code: "CANCELED", message: "canceled by an operator" } });
+  });
+});
+
+describe("Responses renderer with tools", () => {
+  const req = { model: "tiny", input: "hi", tools: [{ type: "function" as const, name: "f", parameters: { type: "object" } }] };
+  const called: Completion = { ...done("tool_calls"), text: "Hi", toolCalls: [{ index: 0, name: "f", arguments: "{\"a\":1}" }] };
+
+  it("text then a call: the message item closes before the function_call item opens, and the final object lists both in that order", () => {
+    const { stream } = responsesRenderers(task, req);
+    const out = new SseParser().feed([...stream.open(), ...stream.token("Hi", {}), ...stream.token("", { tool_call: { index: 0, name: "f", arguments: "{\"a\"" } }), ...stream.token("", { tool_call: { index: 0, arguments: ":1}" } }), ...stream.end(called)].join(""));
+    expect(out.map((f) => f.event)).toEqual([
+      "response.created", "response.in_progress",
+      "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.output_text.done", "response.content_part.done", "response.output_item.done",
+      "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.delta", "response.function_call_arguments.done", "response.output_item.done",
+      "response.completed",
+    ]);
+    const data = out.map((f) => JSON.parse(f.data) as Record<string, unknown>);
+    expect(data[8]).toMatchObject({ output_index: 1, item: { type: "function_call", name: "f", arguments: "", status: "in_progress" } });
+    expect(data[11]).toMatchObject({ output_index: 1, name: "f", arguments: "{\"a\":1}" });
+    expect(data.at(-1)).toMatchObject({ response: { status: "completed", output: [{ type: "message", content: [{ text: "Hi" }] }, { type: "function_call", call_id: expect.stringMatching(/^call_/), arguments: "{\"a\":1}", status: "completed" }] } });
+    expect(data.map((d) => d.sequence_number)).toEqual(data.map((_, i) => i));
+  });
+
+  it("non-stream: the message, then the calls with call_id; a call alone has no empty message", () => {
+    const { body } = responsesRenderers(task, req);
+    expect(body.body(called)).toMatchObject({ output: [{ type: "message" }, { type: "function_call", name: "f" }], tools: [{ type: "function", name: "f", strict: null }], tool_choice: "auto" });
+    expect((body.body({ ...called, text: "" }) as { output: unknown[] }).output).toEqual([expect.objectContaining({ type: "function_call", id: expect.stringMatching(/^fc_/) })]);
   });
 });
 

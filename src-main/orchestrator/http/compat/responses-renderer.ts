@@ -1,20 +1,26 @@
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
-import type { ResponseObject, ResponsesRequest } from "../../../../src-shared/openai/responses.js";
+import type { ResponseObject, ResponsesFunctionTool, ResponsesOutputFunctionCall, ResponsesOutputMessage, ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import type { Task } from "../../tasks/task.js";
-import { sseNamed, type BodyRenderer, type Completion, type Failure, type StreamRenderer } from "./surface-renderer.js";
+import { sseNamed, type AssembledToolCall, type BodyRenderer, type Completion, type Failure, type StreamRenderer } from "./surface-renderer.js";
 
 type Status = ResponseObject["status"];
+type ItemStatus = ResponsesOutputMessage["status"];
+type OutputItem = ResponseObject["output"][number];
 
 /**
  * The Responses API's object and streaming events, as the official API sends them: every event
- * carries `type` and a rising `sequence_number`; the stream ends with response.completed (or
- * response.incomplete at max_output_tokens, or response.failed + error).
+ * carries `type` and a rising `sequence_number`; output items (a message, function calls) are opened
+ * with response.output_item.added and closed with response.output_item.done in output order; the
+ * stream ends with response.completed (or response.incomplete at max_output_tokens, or
+ * response.failed + error).
  */
 export function responsesRenderers(task: Task, req: ResponsesRequest): { stream: StreamRenderer; body: BodyRenderer } {
-  const id = `resp_${task.task_id.replaceAll("-", "")}`;
-  const itemId = `msg_${task.task_id.replaceAll("-", "")}`;
+  const base = task.task_id.replaceAll("-", "");
+  const id = `resp_${base}`;
+  const messageId = `msg_${base}`;
   const createdAt = Math.floor(Date.now() / 1000);
-  const object = (status: Status, text: string | null, done: Completion | null, error: Failure | null): ResponseObject => ({
+  const hasTools = (req.tools ?? []).length > 0 && req.tool_choice !== "none";
+  const object = (status: Status, output: OutputItem[], done: Completion | null, error: Failure | null): ResponseObject => ({
     id,
     object: "response",
     created_at: createdAt,
@@ -24,51 +30,117 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     instructions: req.instructions ?? null,
     max_output_tokens: req.max_output_tokens ?? null,
     model: task.model.id,
-    output: text === null ? [] : [message(text, status === "incomplete" ? "incomplete" : "completed")],
-    parallel_tool_calls: true,
+    output,
+    parallel_tool_calls: req.parallel_tool_calls ?? true,
     previous_response_id: null,
     store: false,
     temperature: req.temperature ?? null,
-    text: { format: { type: "text" } },
-    tool_choice: "none",
-    tools: [],
+    text: { format: req.text?.format ?? { type: "text" } },
+    tool_choice: toolChoiceOf(req),
+    tools: (req.tools ?? []).map((t) => functionTool(t as ResponsesFunctionTool)),
     top_p: req.top_p ?? null,
     truncation: "disabled",
     usage: done === null ? null : { input_tokens: done.promptTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: done.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: done.promptTokens + done.completionTokens },
     user: req.user ?? null,
     metadata: {},
   });
-  const message = (text: string, status: "in_progress" | "completed" | "incomplete") => ({ type: "message" as const, id: itemId, status, role: "assistant" as const, content: status === "in_progress" && text === "" ? [] : [part(text)] });
+  const message = (text: string, status: ItemStatus): ResponsesOutputMessage => ({ type: "message", id: messageId, status, role: "assistant", content: status === "in_progress" && text === "" ? [] : [part(text)] });
   const part = (text: string) => ({ type: "output_text" as const, text, annotations: [] });
+  const call = (c: AssembledToolCall, status: ItemStatus): ResponsesOutputFunctionCall => ({ type: "function_call", id: `fc_${base}_${c.index}`, call_id: `call_${base}_${c.index}`, name: c.name, arguments: c.arguments, status });
   const finalStatus = (done: Completion): Status => (done.reason === "length" ? "incomplete" : "completed");
+  const itemStatus = (done: Completion): ItemStatus => (done.reason === "length" ? "incomplete" : "completed");
+  /** Without streaming order to go by: the text (if any, or if nothing else) first, then the calls. */
+  const bodyOutput = (done: Completion): OutputItem[] => {
+    const calls = done.toolCalls.map((c) => call(c, itemStatus(done)));
+    return done.text !== "" || calls.length === 0 ? [message(done.text, itemStatus(done)), ...calls] : calls;
+  };
 
   let sequence = 0;
   const event = (type: string, data: Record<string, unknown>) => sseNamed(type, { type, sequence_number: sequence++, ...data });
-  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  // The items streamed so far, in output order; the last one is open until the next one starts or the response ends.
+  const items: ({ kind: "message"; text: string } | { kind: "call"; call: AssembledToolCall })[] = [];
+  let open = false;
+  const textAt = () => ({ item_id: messageId, output_index: items.length - 1, content_index: 0 });
+  const openMessage = () => {
+    items.push({ kind: "message", text: "" });
+    open = true;
+    return [event("response.output_item.added", { output_index: items.length - 1, item: message("", "in_progress") }), event("response.content_part.added", { ...textAt(), part: part("") })];
+  };
+  const closeOpen = (status: ItemStatus): string[] => {
+    const item = items[items.length - 1];
+    if (!open || item === undefined) return [];
+    open = false;
+    const outputIndex = items.length - 1;
+    if (item.kind === "message") {
+      return [
+        event("response.output_text.done", { ...textAt(), text: item.text, logprobs: [] }),
+        event("response.content_part.done", { ...textAt(), part: part(item.text) }),
+        event("response.output_item.done", { output_index: outputIndex, item: message(item.text, status) }),
+      ];
+    }
+    const done = call(item.call, status);
+    return [
+      event("response.function_call_arguments.done", { item_id: done.id, output_index: outputIndex, name: done.name, arguments: done.arguments }),
+      event("response.output_item.done", { output_index: outputIndex, item: done }),
+    ];
+  };
+  const streamedOutput = (status: ItemStatus): OutputItem[] => items.map((item) => (item.kind === "message" ? message(item.text, status) : call(item.call, status)));
+
   const stream: StreamRenderer = {
     framing: "sse",
-    open: () => [
-      event("response.created", { response: object("in_progress", null, null, null) }),
-      event("response.in_progress", { response: object("in_progress", null, null, null) }),
-      event("response.output_item.added", { output_index: 0, item: message("", "in_progress") }),
-      event("response.content_part.added", { ...at, part: part("") }),
-    ],
-    token: (delta) => [event("response.output_text.delta", { ...at, delta, logprobs: [] })],
+    open: () => {
+      const frames = [event("response.created", { response: object("in_progress", [], null, null) }), event("response.in_progress", { response: object("in_progress", [], null, null) })];
+      // Without tools the output is one message: open it at once, as the API does.
+      return hasTools ? frames : [...frames, ...openMessage()];
+    },
+    token: (delta, extra) => {
+      const fragment = extra.tool_call;
+      if (fragment === undefined) {
+        if (delta === "") return [];
+        const current = items[items.length - 1];
+        const frames = open && current?.kind === "message" ? [] : [...closeOpen("completed"), ...openMessage()];
+        const item = items[items.length - 1] as { kind: "message"; text: string };
+        item.text += delta;
+        return [...frames, event("response.output_text.delta", { ...textAt(), delta, logprobs: [] })];
+      }
+      const frames: string[] = [];
+      if (fragment.name !== undefined) {
+        frames.push(...closeOpen("completed"));
+        const started: AssembledToolCall = { index: fragment.index, name: fragment.name, arguments: "" };
+        items.push({ kind: "call", call: started });
+        open = true;
+        frames.push(event("response.output_item.added", { output_index: items.length - 1, item: call(started, "in_progress") }));
+      }
+      const current = items[items.length - 1];
+      if (current?.kind !== "call" || fragment.arguments === "") return frames;
+      current.call.arguments += fragment.arguments;
+      frames.push(event("response.function_call_arguments.delta", { item_id: call(current.call, "in_progress").id, output_index: items.length - 1, delta: fragment.arguments }));
+      return frames;
+    },
     end(done) {
       const status = finalStatus(done);
-      return [
-        event("response.output_text.done", { ...at, text: done.text, logprobs: [] }),
-        event("response.content_part.done", { ...at, part: part(done.text) }),
-        event("response.output_item.done", { output_index: 0, item: message(done.text, status === "incomplete" ? "incomplete" : "completed") }),
-        event(status === "incomplete" ? "response.incomplete" : "response.completed", { response: object(status, done.text, done, null) }),
-      ];
+      const frames = items.length === 0 ? openMessage() : [];
+      frames.push(...closeOpen(itemStatus(done)));
+      frames.push(event(status === "incomplete" ? "response.incomplete" : "response.completed", { response: object(status, streamedOutput(itemStatus(done)), done, null) }));
+      return frames;
     },
     // response.failed closes the lifecycle; the error event (with `error`, as the API sends it) makes SDK streams throw.
     fail: (failure) => [
-      event("response.failed", { response: object("failed", null, null, failure) }),
+      event("response.failed", { response: object("failed", [], null, failure) }),
       event("error", { code: failure.code, message: failure.message, param: null, error: { type: openAiErrorType(failure.status), code: failure.code, message: failure.message, param: null } }),
     ],
   };
-  const body: BodyRenderer = { body: (done) => object(finalStatus(done), done.text, done, null) };
+  const body: BodyRenderer = { body: (done) => object(finalStatus(done), bodyOutput(done), done, null) };
   return { stream, body };
+}
+
+function functionTool(tool: ResponsesFunctionTool): ResponseObject["tools"][number] {
+  return { type: "function", name: tool.name, description: tool.description ?? null, parameters: tool.parameters ?? null, strict: tool.strict ?? null };
+}
+
+function toolChoiceOf(req: ResponsesRequest): ResponseObject["tool_choice"] {
+  const choice = req.tool_choice;
+  if (choice === undefined) return (req.tools ?? []).length > 0 ? "auto" : "none";
+  if (typeof choice === "string") return choice;
+  return { type: "function", name: String((choice as { name?: unknown }).name) };
 }

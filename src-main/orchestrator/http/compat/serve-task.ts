@@ -1,7 +1,7 @@
 import type { ErrorStyle } from "../../../../src-shared/contract/route-spec.js";
 import { ERROR_CODES } from "../../../../src-shared/errors/error-codes.js";
 import { errorEnvelope } from "../../../../src-shared/errors/error-envelope.js";
-import type { SseEmbeddingData, SseEvent, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseEvent, SseScoreData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -63,6 +63,10 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
       output.embeddings.push(event.data);
       return;
     }
+    if (event.event === "score") {
+      output.scores.push(event.data);
+      return;
+    }
     if (event.event !== "end" && event.event !== "error") return;
     finished = true;
     const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
@@ -86,6 +90,7 @@ class TaskOutput {
   readonly toolCalls: AssembledToolCall[] = [];
   logprobs: TokenLogprobs[] | undefined;
   readonly embeddings: SseEmbeddingData[] = [];
+  readonly scores: SseScoreData[] = [];
 
   add(token: Extract<SseEvent, { event: "token" }>["data"]): void {
     this.text += token.t;
@@ -100,7 +105,7 @@ class TaskOutput {
 
 function completionOf(task: Task, output: TaskOutput): Completion {
   const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : task.stop_reason === "tool_calls" ? "tool_calls" : "eos";
-  return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings };
+  return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
 }
 
 function failureOf(data: Extract<SseEvent, { event: "error" }>["data"]): Failure {

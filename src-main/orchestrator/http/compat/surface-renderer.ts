@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../../../../src-shared/errors/error-codes.js";
-import type { SseEmbeddingData, SseTokenData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseScoreData, SseTokenData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { Task } from "../../tasks/task.js";
 
 /** What a token event carries besides its text. */
@@ -27,6 +27,8 @@ export interface Completion {
   logprobs: TokenLogprobs[] | undefined;
   /** The vectors of an embedding task, by input index. */
   embeddings: SseEmbeddingData[];
+  /** The relevance scores of a ranking task, by document index. */
+  scores: SseScoreData[];
 }
 
 /** A task that did not complete: its code from the error-code table and that code's HTTP status. */

@@ -33,8 +33,8 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
       return;
     }
     const input = kind === "chat" ? ollamaChatAdmission(req as OllamaChatRequest, models) : ollamaGenerateAdmission(req as OllamaGenerateRequest, models);
-    // Errors after admission are envelopes here; surface-errors.ts rewrites them in Ollama's shape.
-    serveTask(ctx, rc, input, (task) => respondWith(ollamaRenderers(kind, req.model, task), req.stream !== false), "envelope");
+    // A failure after admission (a non-stream request) in Ollama's shape, like admission errors.
+    serveTask(ctx, rc, input, (task) => respondWith(ollamaRenderers(kind, req.model, task), req.stream !== false), "ollama");
   };
 
   return {
@@ -77,7 +77,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     ollamaEmbed: (rc) => {
       const req = rc.body as OllamaEmbedRequest;
       const models = ctx.models.servable();
-      serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "envelope");
+      serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "ollama");
     },
 
     ollamaGenerate: (rc) => {

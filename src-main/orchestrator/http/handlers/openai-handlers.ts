@@ -3,6 +3,8 @@ import type { CompletionRequest } from "../../../../src-shared/openai/completion
 import type { EmbeddingRequest } from "../../../../src-shared/openai/embeddings.js";
 import type { OpenAiModel } from "../../../../src-shared/openai/openai-models.js";
 import type { ResponsesRequest } from "../../../../src-shared/openai/responses.js";
+import type { RerankRequest } from "../../../../src-shared/rerank/rerank.js";
+import { rerankAdmission, rerankRenderer } from "../compat/rerank.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -47,6 +49,11 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
       const req = rc.body as EmbeddingRequest;
       const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai");
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user);
+    },
+
+    rerank: (rc) => {
+      const req = rc.body as RerankRequest;
+      serveTask(ctx, rc, rerankAdmission(req), (t) => ({ body: rerankRenderer(req, t) }), "openai");
     },
 
     openaiResponses: (rc) => {
