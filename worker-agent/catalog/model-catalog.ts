@@ -47,6 +47,8 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
   private scannedOnce = false;
   /** Files known to be complete (verified uploads): no settle delay. */
   private readonly settled = new Set<string>();
+  /** Digests computed while the file was written (staged pulls), keyed by path, valid for that size/mtime/inode. */
+  private readonly adopted = new Map<string, { sha256: string; size: number; mtimeMs: number; ino: number }>();
 
   constructor(
     readonly modelsDir: string,
@@ -113,6 +115,16 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
 
   /** A file that is complete by construction (renamed into place after verification). */
   markComplete(path: string): void {
+    this.settled.add(path);
+  }
+
+  /**
+   * A file renamed into place after its bytes were hashed on the way in: complete (no settle delay)
+   * and its digest known, so the scan does not read it again. Only while the file is unchanged.
+   */
+  async adoptVerified(path: string, sha256: string): Promise<void> {
+    const st = await stat(path);
+    this.adopted.set(path, { sha256, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
     this.settled.add(path);
   }
 
@@ -194,7 +206,10 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     if (entry !== undefined && entry.ino !== undefined && entry.ino !== ino) entry = undefined;
     if (entry === undefined) {
       const started = performance.now();
-      const sha256 = await fileSha256(path);
+      const adopted = this.adopted.get(path);
+      this.adopted.delete(path);
+      const known = adopted !== undefined && adopted.size === size && adopted.mtimeMs === mtimeMs && adopted.ino === ino ? adopted.sha256 : undefined;
+      const sha256 = known ?? (await fileSha256(path));
       let metadata = null;
       let metadataError: string | undefined;
       try {
