@@ -29,6 +29,7 @@ import { createCatalogAndStaging } from "./staging/staging-setup.js";
 import { storeHandlers } from "./http/handlers/store-handlers.js";
 import { ModelStore } from "./store/model-store.js";
 import { HubPulls } from "./store/hub-pulls.js";
+import { HubPullStore } from "./db/hub-pull-store.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -164,7 +165,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     metrics,
     logger,
   });
-  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), logger });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db), logger });
   const prober = new PoolProber(registry, metrics, workerToken, logger);
   const watcher = new NodeWatcher(registry, workerToken, logger);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
@@ -302,6 +303,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.start(config.pool_probe_interval_ms);
       feed.start();
       staging.start();
+      pulls.resumeUnfinished();
       historyRecorder.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;

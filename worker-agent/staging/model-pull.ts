@@ -1,7 +1,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, stat, unlink } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
+import type { Agent } from "node:http";
+import type { Writable } from "node:stream";
+import { finished, pipeline } from "node:stream/promises";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
 import type { StagingFailureReason } from "../../src-shared/staging/staging-job.js";
@@ -10,7 +12,7 @@ import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import { BandwidthThrottle } from "./bandwidth-throttle.js";
 import { HashingTap, TooManyBytesError } from "./hashing-tap.js";
-import { bodyText, rangeGet } from "./range-get.js";
+import { bodyText, keepAliveAgent, rangeGet } from "./range-get.js";
 
 class PullFailure extends Error {
   constructor(
@@ -19,6 +21,14 @@ class PullFailure extends Error {
   ) {
     super(message);
   }
+}
+
+const MIB = 1 << 20;
+
+/** Bytes per range request: a quarter second at the cap (1–16 MiB), 16 MiB uncapped. */
+export function segmentBytes(bytesPerSecond: number | null): number {
+  if (bytesPerSecond === null) return 16 * MIB;
+  return Math.min(16 * MIB, Math.max(MIB, Math.round(bytesPerSecond / 4)));
 }
 
 export async function sizeOnDisk(path: string): Promise<number> {
@@ -87,19 +97,39 @@ export class ModelPull {
   }
 
   /**
-   * One `Range` request for the rest of the file, piped socket → hashing tap (sha256, count, cap) →
-   * file, each chunk passed on without a copy. A broken transfer keeps what reached the part (the
-   * next pull resumes from it). With a cap, the tap stops reading: TCP back-pressure slows the
-   * source, and little sits in buffers when the target dies.
+   * Bounded `Range` requests on one kept-alive connection, each piped socket → hashing tap (sha256,
+   * count, cap) → one file stream, chunks passed on without a copy. Bounded requests bound what sits
+   * in socket and proxy buffers when the target dies, so a resume re-sends little. A broken transfer
+   * keeps what reached the part (the next pull resumes from it).
    */
   private async transfer(hash: Hash): Promise<void> {
-    const { request, sha256, paths } = this;
+    const { request, paths } = this;
+    const agent = keepAliveAgent(new URL(request.source.url));
+    const throttle = new BandwidthThrottle(request.bandwidth_limit_bytes_per_s);
+    const file = createWriteStream(paths.part, { flags: this.status.bytes_on_disk === 0 ? "w" : "a", highWaterMark: 4 << 20 });
+    try {
+      while (this.status.bytes_on_disk < request.size_bytes) await this.segment(hash, agent, throttle, file);
+      file.end();
+      await finished(file);
+    } catch (error) {
+      file.destroy();
+      await finished(file).catch(() => undefined);
+      // What the tap counted may not all have reached the file.
+      this.status.bytes_on_disk = await sizeOnDisk(paths.part);
+      throw error;
+    } finally {
+      agent.destroy();
+    }
+  }
+
+  private async segment(hash: Hash, agent: Agent, throttle: BandwidthThrottle, file: Writable): Promise<void> {
+    const { request, sha256 } = this;
     const { signal } = this.controller;
     const start = this.status.bytes_on_disk;
-    const end = request.size_bytes - 1;
+    const end = Math.min(request.size_bytes, start + segmentBytes(request.bandwidth_limit_bytes_per_s)) - 1;
     let res;
     try {
-      res = await rangeGet(new URL(`/v2/models/${sha256}/content`, request.source.url), { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, signal);
+      res = await rangeGet(new URL(`/v2/models/${sha256}/content`, request.source.url), { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, agent, signal);
     } catch (error) {
       if (signal.aborted) throw error;
       throw new PullFailure("source_error", `cannot reach source ${request.source.node_id}: ${errorText(error)}`);
@@ -108,24 +138,22 @@ export class ModelPull {
       const text = await bodyText(res).catch(() => "");
       throw new PullFailure("source_error", `source ${request.source.node_id} answered ${res.statusCode ?? 0} to a range request: ${text}`);
     }
-    const tap = new HashingTap(hash, end - start + 1, new BandwidthThrottle(request.bandwidth_limit_bytes_per_s), signal, (n) => {
+    const tap = new HashingTap(hash, end - start + 1, throttle, signal, (n) => {
       this.status.bytes_on_disk += n;
       this.status.bytes_transferred += n;
       this.deps.metrics.modelBytesReceived.inc(n);
     });
-    const file = createWriteStream(paths.part, { flags: start === 0 ? "w" : "a", highWaterMark: 4 << 20 });
     try {
-      await pipeline(res, tap, file, { signal });
+      // The file stays open for the next segment.
+      await pipeline(res, tap, file, { signal, end: false });
     } catch (error) {
-      // What the tap counted may not all have reached the file.
-      this.status.bytes_on_disk = await sizeOnDisk(paths.part);
       if (signal.aborted) throw error;
       if (error instanceof TooManyBytesError) throw new PullFailure("source_error", `source ${request.source.node_id}: ${error.message}`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOSPC" || code === "EDQUOT") throw new PullFailure("insufficient_disk", `disk full after ${this.status.bytes_on_disk} bytes`);
       throw new PullFailure("source_error", `transfer from ${request.source.node_id} broke: ${errorText(error)}`);
     }
-    if (this.status.bytes_on_disk !== request.size_bytes) throw new PullFailure("source_error", `source ${request.source.node_id} ended the range at byte ${this.status.bytes_on_disk}, not ${request.size_bytes}`);
+    if (this.status.bytes_on_disk !== end + 1) throw new PullFailure("source_error", `source ${request.source.node_id} ended the range at byte ${this.status.bytes_on_disk}, not ${end + 1}`);
   }
 
   private async verifyAndInstall(hash: Hash, prefixMs: number): Promise<void> {

@@ -1,16 +1,21 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+
+/** One kept-alive connection for the range requests of one transfer (destroy it when done). */
+export function keepAliveAgent(url: URL): Agent {
+  const options = { keepAlive: true, maxSockets: 1 };
+  return url.protocol === "https:" ? new HttpsAgent(options) : new Agent(options);
+}
 
 /**
  * One GET with headers on node:http(s), resolving with the response once its head arrived. Used for
  * model bodies instead of fetch: node:http hands Buffers straight to a pipeline (no web-stream
  * layer per chunk), which is what lets a pull run at disk speed. The signal aborts the request and
- * the body.
+ * the body. `agent` keeps the connection alive between a pull's range requests.
  */
-export function rangeGet(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
-  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+export function rangeGet(url: URL, headers: Record<string, string>, agent: Agent, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "GET", headers, signal }, resolve);
+    const req = url.protocol === "https:" ? httpsRequest(url, { method: "GET", headers, agent: agent as HttpsAgent, signal }, resolve) : httpRequest(url, { method: "GET", headers, agent, signal }, resolve);
     req.on("error", reject);
     req.end();
   });
