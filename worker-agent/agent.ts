@@ -9,6 +9,7 @@ import type { QuarantinedCopy } from "../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
 import { bindHost, isLoopbackHost } from "./auth/token-policy.js";
+import { InPlaceFiles } from "./catalog/in-place-files.js";
 import { ModelCatalog } from "./catalog/model-catalog.js";
 import { defaultAutoPoolSlots } from "./config/default-threads.js";
 import { HandoffWatcher } from "./handoff/handoff-watcher.js";
@@ -39,7 +40,8 @@ export interface WorkerAgent {
 export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger): WorkerAgent {
   const pools = new PoolRegistry();
   const tasks = new TaskRegistry();
-  const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
+  const inPlace = new InPlaceFiles(join(config.data_dir, "in-place-models.json"));
+  const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }), () => inPlace.list());
   const telemetry = new TelemetrySampler();
   const metrics = new WorkerMetrics(config.node_id, version, () => pools.list(), () => catalog.list().length, () => telemetry.latest());
   const autoPoolPaths = new Map<string, string>(); // model path → pool id
@@ -165,6 +167,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         if (outcome.ok) log.info({ backend: outcome.result.backend, gpus: gpus.map((g) => g.name), llama_cpp: outcome.result.llama_cpp_release }, "llama.cpp backend");
         else log.warn({ error: outcome.error }, "llama.cpp backend probe failed");
       });
+      await inPlace.load();
       await catalog.start();
       if (config.pools !== undefined) {
         for (const definition of config.pools) {
@@ -199,6 +202,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         metrics,
         modelReceiver: new ModelReceiver(catalog, metrics, log.child({ component: "model-receive" }), busyParts),
         pulls,
+        inPlace,
         grants: new GrantVerifier(token, config.node_id),
         reloadPool,
         log: log.child({ component: "http" }),

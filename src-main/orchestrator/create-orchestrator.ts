@@ -50,6 +50,7 @@ import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
 import { WorkerClients } from "./workers/worker-clients.js";
+import { useInPlaceOnNode } from "./workers/in-place-on-node.js";
 import { createAuthenticator } from "./http/orchestrator-authenticator.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
@@ -210,7 +211,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     tasks,
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
-    store: new StoreService({ store, pulls, audit }),
+    store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
     admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
