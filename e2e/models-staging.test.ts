@@ -85,11 +85,19 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await until("id rule shown", async () => (await textOf(page.getByTestId("model-id-rule"))).includes("general.name"));
   });
 
-  it("stages it to node-a from the Stage dialog; the progress bar shows phase, rate and ETA, then ready", async () => {
+  it("stages it to node-a from the Stage dialog, then reloads node-a's pool with it; the progress bar shows phase, rate and ETA, then ready", async () => {
+    const nodesNow = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+    const poolA = nodesNow.find((n) => n.node_id === "node-a")?.pools[0]?.pool_id as string;
+    expect(poolA).toBeTruthy();
     const row = page.locator(`tr[data-model="${TINY_B}"]`);
     await row.getByRole("button", { name: `Stage ${TINY_B} to other nodes` }).click();
     const dialog = page.getByRole("dialog");
+    const reloadSelect = dialog.getByLabel("Then reload pool");
+    // No target picked yet: no pool to offer.
+    expect(await reloadSelect.isDisabled()).toBe(true);
     await dialog.getByLabel("node-a").check();
+    await until("node-a's pool offered", async () => (await reloadSelect.locator(`option[value="${poolA}"]`).count()) === 1);
+    await reloadSelect.selectOption(poolA);
     // 0.25 MB/s: the 0.77 MB model takes ~3 s, long enough to watch.
     await dialog.getByLabel("Bandwidth cap in MB/s").fill("0.25");
     await dialog.getByRole("button", { name: "Stage" }).click();
@@ -106,8 +114,13 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
       return list[0]?.state === "completed" ? list : undefined;
     }, 5000);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000 });
+    expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000, then: { reload_pool: poolA } });
     expect(jobs[0]?.bytes_transferred).toBe(jobs[0]?.size_bytes);
+    // The follow-up ran: node-a's pool (which served tiny) now serves the staged model.
+    await until(`${poolA} serves tiny-b`, async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.find((n) => n.node_id === "node-a")?.pools.some((p) => p.pool_id === poolA && p.ready && p.model?.name === TINY_B);
+    }, 30_000);
   });
 
   it("chats with the staged model pinned to node-a in the Playground", async () => {
