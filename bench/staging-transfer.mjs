@@ -5,16 +5,17 @@
 // ratio, end to end (stage request → verified copy) and on the wire (the transferring phase alone).
 //   npm run build && node bench/staging-transfer.mjs [--mib 200] [--rounds 3] [--short] [--json]
 //   [--cpu-prof]   profile both workers (node --cpu-prof) and print their top functions
+//   [--worker-cli <path>]   another build of the worker (an A/B against an older commit)
 import { spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { createHash } from "node:crypto";
 import { appendFileSync, createReadStream, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchWorkspace } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds } from "./bench-processes.mjs";
 import { topFunctions } from "./cpu-profile-top.mjs";
 
-const { values } = parseArgs({ options: { mib: { type: "string", default: "200" }, rounds: { type: "string", default: "3" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { mib: { type: "string", default: "200" }, rounds: { type: "string", default: "3" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false }, "worker-cli": { type: "string", default: "dist/worker-agent/cli.js" } } });
 const mib = values.short ? 32 : Number(values.mib);
 const rounds = values.short ? 1 : Number(values.rounds);
 const token = "bench-token-0123456789abcdef0123456789abcd";
@@ -57,7 +58,7 @@ async function worker(nodeId, modelsDir) {
   const configPath = join(ws.root, `worker-${nodeId}.json`);
   writeFileSync(configPath, JSON.stringify(config));
   const match = (b) => /"msg":"listening".*?"address":"(http:\/\/[\d.:]+)"/.exec(b)?.[1] ?? /"address":"(http:\/\/[\d.:]+)".*?"msg":"listening"/.exec(b)?.[1];
-  return ws.start([...nodeArgs, "dist/worker-agent/cli.js", "start", "--config", configPath], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "info" }, match);
+  return ws.start([...nodeArgs, values["worker-cli"], "start", "--config", configPath], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "info" }, match);
 }
 const a = await worker("a", srcDir);
 const bDir = join(ws.root, "models-b");
@@ -83,6 +84,7 @@ await until("b to be online", async () => (await api("/v2/nodes/b")).body?.statu
 const runs = [];
 for (let round = 0; round < rounds; round++) {
   const cp = cpSeconds();
+  const cpu0 = [cpuSeconds(a.child.pid), cpuSeconds(b.child.pid)];
   const t0 = performance.now();
   const staged = await api(`/v2/catalog/models/${sha256}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["b"] }) });
   if (staged.status !== 202) throw new Error(`stage: ${staged.status} ${JSON.stringify(staged.body)}`);
@@ -92,13 +94,17 @@ for (let round = 0; round < rounds; round++) {
     return j.state === "completed" || j.state === "failed" || j.state === "canceled" ? j : null;
   });
   const total = (performance.now() - t0) / 1000;
+  // CPU per MB moved (user + system, from /proc): what the path costs, much less sensitive than wall
+  // time to other load on a shared machine.
+  const cpuMsPerMb = (pid, before) => Math.round(((cpuSeconds(pid) - before) * 1e3 * 1e6 / size) * 100) / 100;
+  const cpu = { source_ms_per_mb: cpuMsPerMb(a.child.pid, cpu0[0]), target_ms_per_mb: cpuMsPerMb(b.child.pid, cpu0[1]) };
   if (job.state !== "completed") throw new Error(`job ${job.state}: ${JSON.stringify(job.error)}`);
   const pull = await (await fetch(`${b.value}/v2/models/${sha256}/pull`, { headers: auth })).json();
   const wire = total - (pull.verify_ms ?? 0) / 1000;
   const cp2 = cpSeconds();
   const cpS = (cp + cp2) / 2;
   const mbps = (s) => Math.round(size / s / 1e5) / 10;
-  runs.push({ cp_mb_s: mbps(cpS), stage_mb_s: mbps(total), wire_mb_s: mbps(wire), verify_ms: pull.verify_ms, ratio: Math.round((cpS / total) * 1000) / 1000, wire_ratio: Math.round((cpS / wire) * 1000) / 1000 });
+  runs.push({ cp_mb_s: mbps(cpS), stage_mb_s: mbps(total), wire_mb_s: mbps(wire), verify_ms: pull.verify_ms, ...cpu, ratio: Math.round((cpS / total) * 1000) / 1000, wire_ratio: Math.round((cpS / wire) * 1000) / 1000 });
   log(`round ${round + 1}: stage ${mbps(total)} MB/s (verify ${pull.verify_ms} ms), cp ${mbps(cpS)} MB/s, ratio ${runs.at(-1).ratio}`);
   const removed = await api(`/v2/catalog/models/${sha256}/nodes/b`, { method: "DELETE" });
   if (removed.status !== 204) throw new Error(`remove: ${removed.status}`);
@@ -121,7 +127,7 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const result = {
   file_bytes: size,
   rounds: runs,
-  median: { stage_mb_s: median(runs.map((r) => r.stage_mb_s)), wire_mb_s: median(runs.map((r) => r.wire_mb_s)), cp_mb_s: median(runs.map((r) => r.cp_mb_s)), ratio: median(runs.map((r) => r.ratio)), wire_ratio: median(runs.map((r) => r.wire_ratio)) },
+  median: { stage_mb_s: median(runs.map((r) => r.stage_mb_s)), wire_mb_s: median(runs.map((r) => r.wire_mb_s)), cp_mb_s: median(runs.map((r) => r.cp_mb_s)), ratio: median(runs.map((r) => r.ratio)), wire_ratio: median(runs.map((r) => r.wire_ratio)), source_cpu_ms_per_mb: median(runs.map((r) => r.source_ms_per_mb)), target_cpu_ms_per_mb: median(runs.map((r) => r.target_ms_per_mb)) },
   ...(profiles ? { profiles } : {}),
 };
 if (values.json) console.log(JSON.stringify(result));

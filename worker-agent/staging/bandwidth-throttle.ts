@@ -13,6 +13,11 @@ export class BandwidthThrottle {
 
   constructor(private readonly bytesPerSecond: number | null) {}
 
+  /** False when there is no cap: callers may skip consumed() (and its promise) per chunk. */
+  get limited(): boolean {
+    return this.bytesPerSecond !== null;
+  }
+
   async consumed(n: number, signal: AbortSignal): Promise<void> {
     if (this.bytesPerSecond === null) return;
     this.bytes += n;

@@ -35,6 +35,7 @@ export class HashingTap extends Transform {
     this.hash.update(chunk);
     this.onBytes(chunk.length);
     this.push(chunk);
-    this.throttle.consumed(chunk.length, this.signal).then(() => callback(), callback);
+    if (!this.throttle.limited) callback();
+    else this.throttle.consumed(chunk.length, this.signal).then(() => callback(), callback);
   }
 }
