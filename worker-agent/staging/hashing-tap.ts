@@ -20,10 +20,10 @@ export class HashingTap extends Transform {
     private readonly throttle: BandwidthThrottle,
     private readonly signal: AbortSignal,
     private readonly onBytes: (n: number) => void,
+    /** Buffer on each side (see bufferBytes()). */
+    highWaterMark = 1 << 20,
   ) {
-    // 1 MiB each side: enough to keep the file's writev() batches large, small enough that a killed
-    // target loses little of what the source sent (a resume re-sends it).
-    super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
+    super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -13,9 +13,10 @@ export function keepAliveAgent(url: URL): Agent {
  * layer per chunk), which is what lets a pull run at disk speed. The signal aborts the request and
  * the body. `agent` keeps the connection alive between a pull's range requests.
  */
-export function rangeGet(url: URL, headers: Record<string, string>, agent: Agent, signal: AbortSignal): Promise<IncomingMessage> {
+export function rangeGet(url: URL, headers: Record<string, string>, agent: Agent, signal: AbortSignal, highWaterMark: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = url.protocol === "https:" ? httpsRequest(url, { method: "GET", headers, agent: agent as HttpsAgent, signal }, resolve) : httpRequest(url, { method: "GET", headers, agent, signal }, resolve);
+    const options = { method: "GET", headers, signal, highWaterMark };
+    const req = url.protocol === "https:" ? httpsRequest(url, { ...options, agent: agent as HttpsAgent }, resolve) : httpRequest(url, { ...options, agent }, resolve);
     req.on("error", reject);
     req.end();
   });
