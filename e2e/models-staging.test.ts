@@ -144,9 +144,10 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     expect(consoleProblems).toEqual([]);
   });
 
-  it("adds a model by hub reference (a local hub) and stages it from the orchestrator's store to node-b", async () => {
+  it("adds a model by URL (a local hub), stages it from the orchestrator's store to node-b, then chats with it there", async () => {
     await page.evaluate(() => (window.location.hash = "#/models"));
-    await page.getByLabel("Hub reference or URL").fill("hf://acme/tiny-GGUF/tiny-chatml.gguf");
+    // A plain URL (hf:// refs resolve to the same: hub-pull.int.test.ts); the hub answers it with a redirect.
+    await page.getByLabel("Hub reference or URL").fill(`${hub.url}/acme/tiny-GGUF/resolve/main/tiny-chatml.gguf`);
     await page.getByRole("button", { name: "Pull", exact: true }).click();
     const name = testModelName("tiny-chatml");
     const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${name}"]`);
@@ -163,6 +164,25 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     }, 5000);
     expect(jobs.find((j) => j.target_node_id === "node-b")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
     await shot("models-staged-from-store");
+
+    // node-b runs auto pools: one starts for the staged file. Chat with it there.
+    await until("node-b serves the pulled model", async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.find((n) => n.node_id === "node-b")?.pools.some((p) => p.ready && p.model?.name === name);
+    }, 30_000);
+    await page.evaluate(() => (window.location.hash = "#/playground"));
+    const select = page.locator("#pg-model");
+    await until("the pulled model listed", async () => (await select.locator(`option[value="${name}"]`).count()) === 1);
+    await select.selectOption(name);
+    await until("node-b offered", async () => (await page.locator('#pg-node option[value="node-b"]').count()) === 1);
+    await page.locator("#pg-node").selectOption("node-b");
+    await page.locator("#pg-max").fill("16");
+    await page.getByRole("textbox", { name: "Message" }).fill("Hello from node-b?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await until("the reply finished", async () => (await textOf(page.getByTestId("pg-state"))).includes("done"), 20_000);
+    expect((await textOf(page.locator('[data-testid="pg-transcript"] [data-role="assistant"]').last())).length).toBeGreaterThan(0);
+    await until("placed on node-b", async () => (await textOf(page.getByTestId("pg-node"))).includes("node-b"));
+    await shot("models-playground-pulled-node-b");
     expect(consoleProblems).toEqual([]);
   });
 });
