@@ -140,7 +140,7 @@ describe("model staging between real worker agents", () => {
     const first = moving.find((s) => s.bytes_done > 5_000_000) as StagingJob;
     const last = moving.at(-1) as StagingJob;
     const rate = ((last.bytes_done - first.bytes_done) / (last.updated_at_ms - first.updated_at_ms)) * 1000;
-    console.log(`bandwidth cap ${cap} B/s, measured ${Math.round(rate)} B/s`);
+    console.log(`bandwidth cap ${cap} B/s, measured ${Math.round(rate)} B/s (attempts ${last.attempts}, samples ${moving.length}, states ${[...new Set(samples.map((x) => x.state))].join(",")})`);
     expect(Math.abs(rate - cap) / cap).toBeLessThan(0.1);
   }, 60_000);
 
