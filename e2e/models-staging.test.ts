@@ -85,11 +85,19 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await until("id rule shown", async () => (await textOf(page.getByTestId("model-id-rule"))).includes("general.name"));
   });
 
-  it("stages it to node-a from the Stage dialog; the progress bar shows phase, rate and ETA, then ready", async () => {
+  it("stages it to node-a from the Stage dialog, then reloads node-a's pool with it; the progress bar shows phase, rate and ETA, then ready", async () => {
+    const nodesNow = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+    const poolA = nodesNow.find((n) => n.node_id === "node-a")?.pools[0]?.pool_id as string;
+    expect(poolA).toBeTruthy();
     const row = page.locator(`tr[data-model="${TINY_B}"]`);
     await row.getByRole("button", { name: `Stage ${TINY_B} to other nodes` }).click();
     const dialog = page.getByRole("dialog");
+    const reloadSelect = dialog.getByLabel("Then reload pool");
+    // No target picked yet: no pool to offer.
+    expect(await reloadSelect.isDisabled()).toBe(true);
     await dialog.getByLabel("node-a").check();
+    await until("node-a's pool offered", async () => (await reloadSelect.locator(`option[value="${poolA}"]`).count()) === 1);
+    await reloadSelect.selectOption(poolA);
     // 0.25 MB/s: the 0.77 MB model takes ~3 s, long enough to watch.
     await dialog.getByLabel("Bandwidth cap in MB/s").fill("0.25");
     await dialog.getByRole("button", { name: "Stage" }).click();
@@ -106,8 +114,13 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
       return list[0]?.state === "completed" ? list : undefined;
     }, 5000);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000 });
+    expect(jobs[0]).toMatchObject({ state: "completed", target_node_id: "node-a", source_node_id: "node-b", bandwidth_limit_bytes_per_s: 250_000, then: { reload_pool: poolA } });
     expect(jobs[0]?.bytes_transferred).toBe(jobs[0]?.size_bytes);
+    // The follow-up ran: node-a's pool (which served tiny) now serves the staged model.
+    await until(`${poolA} serves tiny-b`, async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.find((n) => n.node_id === "node-a")?.pools.some((p) => p.pool_id === poolA && p.ready && p.model?.name === TINY_B);
+    }, 30_000);
   });
 
   it("chats with the staged model pinned to node-a in the Playground", async () => {
@@ -131,9 +144,10 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     expect(consoleProblems).toEqual([]);
   });
 
-  it("adds a model by hub reference (a local hub) and stages it from the orchestrator's store to node-b", async () => {
+  it("adds a model by URL (a local hub), stages it from the orchestrator's store to node-b, then chats with it there", async () => {
     await page.evaluate(() => (window.location.hash = "#/models"));
-    await page.getByLabel("Hub reference or URL").fill("hf://acme/tiny-GGUF/tiny-chatml.gguf");
+    // A plain URL (hf:// refs resolve to the same: hub-pull.int.test.ts); the hub answers it with a redirect.
+    await page.getByLabel("Hub reference or URL").fill(`${hub.url}/acme/tiny-GGUF/resolve/main/tiny-chatml.gguf`);
     await page.getByRole("button", { name: "Pull", exact: true }).click();
     const name = testModelName("tiny-chatml");
     const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${name}"]`);
@@ -150,6 +164,25 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     }, 5000);
     expect(jobs.find((j) => j.target_node_id === "node-b")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
     await shot("models-staged-from-store");
+
+    // node-b runs auto pools: one starts for the staged file. Chat with it there.
+    await until("node-b serves the pulled model", async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.find((n) => n.node_id === "node-b")?.pools.some((p) => p.ready && p.model?.name === name);
+    }, 30_000);
+    await page.evaluate(() => (window.location.hash = "#/playground"));
+    const select = page.locator("#pg-model");
+    await until("the pulled model listed", async () => (await select.locator(`option[value="${name}"]`).count()) === 1);
+    await select.selectOption(name);
+    await until("node-b offered", async () => (await page.locator('#pg-node option[value="node-b"]').count()) === 1);
+    await page.locator("#pg-node").selectOption("node-b");
+    await page.locator("#pg-max").fill("16");
+    await page.getByRole("textbox", { name: "Message" }).fill("Hello from node-b?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await until("the reply finished", async () => (await textOf(page.getByTestId("pg-state"))).includes("done"), 20_000);
+    expect((await textOf(page.locator('[data-testid="pg-transcript"] [data-role="assistant"]').last())).length).toBeGreaterThan(0);
+    await until("placed on node-b", async () => (await textOf(page.getByTestId("pg-node"))).includes("node-b"));
+    await shot("models-playground-pulled-node-b");
     expect(consoleProblems).toEqual([]);
   });
 });

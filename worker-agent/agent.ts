@@ -10,6 +10,7 @@ import type { QuarantinedCopy } from "../src-shared/models/quarantined-copy.js";
 import type { HeartbeatRequest } from "../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../src-shared/nodes/node-registration.js";
 import { bindHost, isLoopbackHost } from "./auth/token-policy.js";
+import { InPlaceFiles } from "./catalog/in-place-files.js";
 import { ModelCatalog } from "./catalog/model-catalog.js";
 import { defaultAutoPoolSlots } from "./config/default-threads.js";
 import { HandoffWatcher } from "./handoff/handoff-watcher.js";
@@ -40,14 +41,14 @@ export interface WorkerAgent {
 /** Wires catalog, pools, handoff watcher, HTTP API and registration for one agent process. */
 export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger, tls?: NodeTls): WorkerAgent {
   // TLS between nodes: https:// peers are trusted through the pinned cluster CA only; the orchestrator
-  // must present its own certificate, model sources (orchestrator or peer node) any of the cluster's.
+  // must present its own certificate, model sources (orchestrator or peer node) any of the cluster's
+  // (checked in staging/range-get.ts).
   const toOrchestrator: FetchLike = tls !== undefined ? clusterFetch(tls.caPem, { role: "orchestrator" }) : globalThis.fetch;
-  const toClusterMember = tls !== undefined ? clusterFetch(tls.caPem, { role: "any" }) : undefined;
-  const toSource: FetchLike = (url, init) => (toClusterMember !== undefined && String(url).startsWith("https:") ? toClusterMember(url, init) : globalThis.fetch(url, init));
   const scheme = tls?.server !== undefined ? "https" : "http";
   const pools = new PoolRegistry();
   const tasks = new TaskRegistry();
-  const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }));
+  const inPlace = new InPlaceFiles(join(config.data_dir, "in-place-models.json"));
+  const catalog = new ModelCatalog(config.models_dir, join(config.data_dir, "catalog-cache.json"), config.catalog_poll_ms, log.child({ component: "catalog" }), () => inPlace.list());
   const telemetry = new TelemetrySampler();
   // Off (the no-op) unless an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT).
   const tracing = createTracing(config, { serviceVersion: version, instanceId: config.node_id });
@@ -63,7 +64,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   let shuttingDown = false;
   // sha256 values whose .part is being written: one writer per model, upload or pull.
   const busyParts = new Set<string>();
-  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), toSource);
+  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), tls?.caPem);
 
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
@@ -176,6 +177,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         if (outcome.ok) log.info({ backend: outcome.result.backend, gpus: gpus.map((g) => g.name), llama_cpp: outcome.result.llama_cpp_release }, "llama.cpp backend");
         else log.warn({ error: outcome.error }, "llama.cpp backend probe failed");
       });
+      await inPlace.load();
       await catalog.start();
       if (config.pools !== undefined) {
         for (const definition of config.pools) {
@@ -210,6 +212,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
         metrics,
         modelReceiver: new ModelReceiver(catalog, metrics, log.child({ component: "model-receive" }), busyParts),
         pulls,
+        inPlace,
         grants: new GrantVerifier(token, config.node_id),
         reloadPool,
         log: log.child({ component: "http" }),

@@ -30,6 +30,7 @@ import { createCatalogAndStaging } from "./staging/staging-setup.js";
 import { storeHandlers } from "./http/handlers/store-handlers.js";
 import { ModelStore } from "./store/model-store.js";
 import { HubPulls } from "./store/hub-pulls.js";
+import { HubPullStore } from "./db/hub-pull-store.js";
 import { openDatabase } from "./db/database.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -52,6 +53,7 @@ import { TaskService } from "./tasks/task-service.js";
 import { WorkerClients } from "./workers/worker-clients.js";
 import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
+import { useInPlaceOnNode } from "./workers/in-place-on-node.js";
 import { createAuthenticator } from "./http/orchestrator-authenticator.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
@@ -177,7 +179,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     metrics,
     logger,
   });
-  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), logger });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db), logger });
   const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
   const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.for(nodeId, address));
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
@@ -222,7 +224,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     tasks,
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
-    store: new StoreService({ store, pulls, audit }),
+    store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
     admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
@@ -320,6 +322,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       prober.start(config.pool_probe_interval_ms);
       feed.start();
       staging.start();
+      pulls.resumeUnfinished();
       historyRecorder.start();
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;

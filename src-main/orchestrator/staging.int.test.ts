@@ -72,6 +72,8 @@ afterAll(async () => {
 
 describe("model staging between real worker agents", () => {
   it("stages a model from one node to two others: all three report the same sha256 and placement uses them", async () => {
+    // Node to node: the control plane does not hold the file.
+    expect((await json("/v2/catalog/store")).body).toEqual({ models: [] });
     const { jobs } = await stage(TINY_B, { nodes: ["b", "c"] });
     expect(jobs.map((j) => j.target_node_id).sort()).toEqual(["b", "c"]);
     for (const j of jobs) expect((await untilJob(j.job_id, (x) => x.state === "completed")).source_node_id).toBe("a");
@@ -138,7 +140,7 @@ describe("model staging between real worker agents", () => {
     const first = moving.find((s) => s.bytes_done > 5_000_000) as StagingJob;
     const last = moving.at(-1) as StagingJob;
     const rate = ((last.bytes_done - first.bytes_done) / (last.updated_at_ms - first.updated_at_ms)) * 1000;
-    console.log(`bandwidth cap ${cap} B/s, measured ${Math.round(rate)} B/s`);
+    console.log(`bandwidth cap ${cap} B/s, measured ${Math.round(rate)} B/s (attempts ${last.attempts}, samples ${moving.length}, states ${[...new Set(samples.map((x) => x.state))].join(",")})`);
     expect(Math.abs(rate - cap) / cap).toBeLessThan(0.1);
   }, 60_000);
 
@@ -169,5 +171,26 @@ describe("model staging between real worker agents", () => {
     const busy = await json(`/v2/catalog/models/${TINY_B}/nodes/c`, { method: "DELETE" });
     expect(busy).toMatchObject({ status: 409, body: { code: "CONFLICT" } });
     expect((await json("/v2/catalog/jobs?state=completed")).body).toMatchObject({ jobs: expect.arrayContaining([expect.objectContaining({ job_id: id })]) });
+  }, 90_000);
+
+  // Last: it points b's and c's pools at another model (the tests above need them on tiny-b).
+  it("stages a model from the control plane's store to two nodes: both report the same sha256 and placement uses them", async () => {
+    const TINY = sha256Hex(await readFile(testModelPath("tiny")));
+    expect((await json("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: testModelPath("tiny") }) })).status).toBe(201);
+    // One request per node, each reloading that node's pool with the model once its copy is verified.
+    const jobs = await Promise.all(["b", "c"].map(async (node) => (await stage(TINY, { nodes: [node], sources: ["control-plane"], then: { reload_pool: `${node}-tiny` } })).jobs[0] as StagingJob));
+    for (const j of jobs) expect(await untilJob(j.job_id, (x) => x.state === "completed" || x.state === "failed")).toMatchObject({ state: "completed", source_node_id: "control-plane" });
+    for (const node of ["b", "c"]) await waitFor(() => reported(node), (m) => m.includes(TINY));
+    const view = CatalogModelViewSchema.parse((await json(`/v2/catalog/models/${TINY}`)).body);
+    expect(view.sha256).toBe(TINY);
+    expect(view.nodes.filter((n) => n.state === "verified").map((n) => n.node_id)).toEqual(["b", "c"]);
+    for (const node of ["b", "c"]) {
+      const taskId = randomUUID();
+      const body = { task_id: taskId, session_id: randomUUID(), workload: "completion", model_ref: `sha256:${TINY}`, engine: "llamacpp", ctx: 256, priority: "interactive", prompt: "Hello", max_tokens: 4, deadline_ms: 60_000, placement: { mode: "pin", pin_node_id: node } };
+      await waitFor(() => orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) }).then((r) => r.status), (s) => s === 202, 30_000, 200);
+      await followTaskEvents(orch.url, orch.token, taskId).done;
+      const status = TaskStatusSchema.parse((await json(`/v2/tasks/${taskId}`)).body);
+      expect(status, JSON.stringify(status)).toMatchObject({ state: "completed", node_id: node });
+    }
   }, 90_000);
 });

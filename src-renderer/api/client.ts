@@ -7,7 +7,7 @@ import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js"
 import { PoolCommandAcceptedSchema } from "../../src-shared/worker-api/pool-commands.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
-import { DiscoveredModelListSchema } from "../../src-shared/catalog/discovered-model.js";
+import { DiscoveredModelListSchema, UsedOnNodeSchema } from "../../src-shared/catalog/discovered-model.js";
 import { HubPullSchema } from "../../src-shared/catalog/hub-pull.js";
 import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
@@ -99,6 +99,7 @@ export class ApiClient {
   pull = (id: string) => this.request(`/v2/catalog/pulls/${encodeURIComponent(id)}`, HubPullSchema);
   discoveredModels = () => this.request("/v2/catalog/discovered", DiscoveredModelListSchema);
   useDiscovered = (path: string) => this.request("/v2/catalog/discovered/use", StoreModelSchema, { method: "POST", body: { path } });
+  useDiscoveredOnNode = (path: string, nodeId: string) => this.request("/v2/catalog/discovered/use", UsedOnNodeSchema, { method: "POST", body: { path, node_id: nodeId } });
   removeModelFromNode = (sha256: string, nodeId: string) => this.request(`/v2/catalog/models/sha256:${sha256}/nodes/${encodeURIComponent(nodeId)}`, null, { method: "DELETE" });
   metricsHistory = (range: MetricsRange, node: string | null, signal?: AbortSignal) =>
     this.request(`/v2/metrics/history?range=${range}${node !== null ? `&node=${encodeURIComponent(node)}` : ""}`, MetricsHistoryResponseSchema, signal ? { signal } : {});

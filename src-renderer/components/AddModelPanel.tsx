@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { DiscoveredModel } from "../../src-shared/catalog/discovered-model.js";
+import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import { api, reportError, reportSuccess } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
 import { desktop, ipc } from "../lib/desktop.js";
@@ -16,6 +17,15 @@ async function run(what: string, call: () => Promise<unknown>, done: string, aft
     after?.();
   } catch (err) {
     reportError(what, toApiError(err));
+  }
+}
+
+function isLoopbackUrl(address: string): boolean {
+  try {
+    const host = new URL(address).hostname;
+    return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+  } catch {
+    return false;
   }
 }
 
@@ -40,7 +50,10 @@ function followPull(id: string, onAdded: () => void): void {
  * path on the orchestrator host, an upload, or a folder another tool keeps (used in place). In the
  * desktop app the file dialog goes through the preload bridge into the local worker's folder.
  */
-export function AddModelPanel({ onAdded }: { onAdded: () => void }) {
+export function AddModelPanel({ onAdded, nodes }: { onAdded: () => void; nodes: readonly NodeInfo[] }) {
+  // Workers reached on loopback run on the orchestrator's machine, where discovery looked: they can
+  // serve a found file from where it is (no copy into their models dir).
+  const localNodes = nodes.filter((n) => n.status === "Online" && isLoopbackUrl(n.address)).map((n) => n.node_id);
   const [ref, setRef] = useState("");
   const [path, setPath] = useState("");
   const [found, setFound] = useState<DiscoveredModel[] | null>(null);
@@ -91,6 +104,11 @@ export function AddModelPanel({ onAdded }: { onAdded: () => void }) {
                 Use in place
               </Button>
             )}
+            {localNodes.map((nodeId) => (
+              <Button key={nodeId} size="small" onClick={() => void run("Could not serve it", () => api.useDiscoveredOnNode(d.path, nodeId), `${nodeId} serves ${d.label} from where it is (not copied); it appears once hashed`, onAdded)} title={`The worker ${nodeId} on this machine serves the file from its folder: no copy`}>
+                Serve on {nodeId}
+              </Button>
+            ))}
           </li>
         ))}
         {found !== null && found.length === 0 && <li className={m.faint}>No LM Studio, Ollama, llama.cpp or Hugging Face model folders found.</li>}

@@ -18,17 +18,23 @@ export function StageDialog({ model, nodes, onClose }: { model: StageTarget | nu
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [all, setAll] = useState(false);
   const [capMb, setCapMb] = useState("");
+  const [reloadPool, setReloadPool] = useState("");
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     setPicked(new Set());
     setAll(false);
     setCapMb("");
+    setReloadPool("");
   }, [model?.sha256]);
   if (model === null) return null;
   const holders = nodes.filter((n) => n.models.some((x) => x.sha256 === model.sha256)).map((n) => n.node_id);
   const candidates = nodes.filter((n) => !holders.includes(n.node_id));
   const cap = capMb.trim() === "" ? null : Math.round(Number(capMb) * 1_000_000);
   const capValid = cap === null || (Number.isFinite(cap) && cap >= 1);
+  // "Then reload pool": a pool on one of the chosen targets (the API refuses any other).
+  const targets = all ? candidates.filter((n) => n.status === "Online") : candidates.filter((n) => picked.has(n.node_id));
+  const pools = targets.flatMap((n) => n.pools.map((p) => ({ id: p.pool_id, node: n.node_id, serving: p.model?.name ?? null })));
+  const reload = pools.some((p) => p.id === reloadPool) ? reloadPool : "";
   const toggle = (id: string) =>
     setPicked((s) => {
       const next = new Set(s);
@@ -39,9 +45,10 @@ export function StageDialog({ model, nodes, onClose }: { model: StageTarget | nu
   const submit = async () => {
     setBusy(true);
     try {
-      const res = await api.stageModel(model.sha256, { nodes: all ? "all" : [...picked], ...(cap !== null ? { bandwidth_limit_bytes_per_s: cap } : {}) });
+      const res = await api.stageModel(model.sha256, { nodes: all ? "all" : [...picked], ...(cap !== null ? { bandwidth_limit_bytes_per_s: cap } : {}), ...(reload !== "" ? { then: { reload_pool: reload } } : {}) });
       const started = res.jobs.map((j) => j.target_node_id);
-      reportSuccess(`Staging ${model.id}`, started.length > 0 ? `to ${started.join(", ")}` : "every target already holds it");
+      const then = reload !== "" ? `, then reloading pool ${reload}` : "";
+      reportSuccess(`Staging ${model.id}`, started.length > 0 ? `to ${started.join(", ")}${then}` : `every target already holds it${then}`);
       onClose();
     } catch (err) {
       reportError(`Could not stage ${model.id}`, toApiError(err));
@@ -82,6 +89,18 @@ export function StageDialog({ model, nodes, onClose }: { model: StageTarget | nu
       <label className={m.cap}>
         Bandwidth cap per transfer (MB/s, empty: the global setting)
         <input type="number" min="0" step="0.1" inputMode="decimal" value={capMb} onChange={(e) => setCapMb(e.target.value)} aria-label="Bandwidth cap in MB/s" aria-invalid={!capValid} />
+      </label>
+      <label className={m.cap}>
+        Then reload pool (once its node&apos;s copy is verified)
+        <select value={reload} onChange={(e) => setReloadPool(e.target.value)} aria-label="Then reload pool" disabled={pools.length === 0}>
+          <option value="">{pools.length === 0 ? "— pick a target node with a pool —" : "— no pool —"}</option>
+          {pools.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.id} on {p.node}
+              {p.serving !== null ? ` (now ${p.serving})` : ""}
+            </option>
+          ))}
+        </select>
       </label>
       {holders.length > 0 && <p className={m.note}>Copied node to node from {holders.join(", ")} (sha256-verified on arrival).</p>}
     </Dialog>

@@ -231,7 +231,7 @@ export function ModelsView() {
         </div>
       </Panel>
       {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} />}
-      <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} />
+      <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} nodes={nodes} />
       <StageDialog model={staging} nodes={nodes} onClose={() => setStaging(null)} />
     </div>
   );

@@ -47,7 +47,8 @@ import {
 import { AdmissionResponseV2Schema, PreparationStepSchema } from "../tasks/admission.js";
 import { PlacementCandidateSchema, PlacementExplanationSchema, PlacementOverridesSchema } from "../tasks/placement.js";
 import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
-import { DiscoveredModelListSchema, DiscoveredModelSchema, UseDiscoveredRequestSchema } from "../catalog/discovered-model.js";
+import { DiscoveredModelListSchema, DiscoveredModelSchema, UseDiscoveredRequestSchema, UsedOnNodeSchema } from "../catalog/discovered-model.js";
+import { InPlaceModelRequestSchema, InPlaceModelResponseSchema } from "../worker-api/in-place-model.js";
 import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
 import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema } from "../catalog/store-model.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
@@ -167,6 +168,9 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   DiscoveredModel: DiscoveredModelSchema,
   DiscoveredModelList: DiscoveredModelListSchema,
   UseDiscoveredRequest: UseDiscoveredRequestSchema,
+  UsedOnNode: UsedOnNodeSchema,
+  InPlaceModelRequest: InPlaceModelRequestSchema,
+  InPlaceModelResponse: InPlaceModelResponseSchema,
   HubPullList: HubPullListSchema,
   HubPullRequest: HubPullRequestSchema,
   StoreModelList: StoreModelListSchema,

@@ -22,7 +22,7 @@ import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dash
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
 import { StageModelRequestSchema, StageModelResponseSchema, StagingJobListQuerySchema, StagingJobListResponseSchema, StagingJobSchema } from "../staging/staging-job.js";
-import { DiscoveredModelListSchema, UseDiscoveredRequestSchema } from "../catalog/discovered-model.js";
+import { DiscoveredModelListSchema, UseDiscoveredRequestSchema, UsedOnNodeSchema } from "../catalog/discovered-model.js";
 import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
 import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema, UploadModelQuerySchema } from "../catalog/store-model.js";
 import { Sha256HexSchema } from "../models/sha256.js";
@@ -125,8 +125,10 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "delete", path: "/v2/catalog/pulls/{id}", operationId: "cancelPull", summary: "Stop a hub pull (its part stays: pulling the same file again resumes)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled pull", HubPullSchema) }, errors: [404, 409] },
   { method: "get", path: "/v2/catalog/discovered", operationId: "listDiscoveredModels", summary: "GGUF models in other tools' folders on the orchestrator's machine (LM Studio, Ollama, llama.cpp and Hugging Face caches)", tag: "catalog", auth: true, responses: { 200: ok("Candidates", DiscoveredModelListSchema) } },
   {
-    method: "post", path: "/v2/catalog/discovered/use", operationId: "useDiscoveredModel", summary: "Add a discovered model to the orchestrator's store in place (hashed where it is, not copied)", tag: "catalog", auth: true,
-    body: { content: jsonContent(UseDiscoveredRequestSchema), required: true }, responses: { 201: ok("In the store (a link to the original)", StoreModelSchema) }, errors: [400, 404, 413, 415],
+    method: "post", path: "/v2/catalog/discovered/use", operationId: "useDiscoveredModel", summary: "Use a discovered model in place (not copied): in the orchestrator's store as a link, or with node_id served by that node (a worker on this machine) from where it is", tag: "catalog", auth: true,
+    body: { content: jsonContent(UseDiscoveredRequestSchema), required: true },
+    responses: { 201: ok("In the store (a link to the original)", StoreModelSchema), 202: ok("The node serves the file in place; it reports the model once hashed", UsedOnNodeSchema) },
+    errors: [400, 404, 413, 415, 503],
   },
   { method: "get", path: "/v2/catalog/store", operationId: "listStoreModels", summary: "Models in the orchestrator's own store (a staging source for every node)", tag: "catalog", auth: true, responses: { 200: ok("Store", StoreModelListSchema) } },
   {

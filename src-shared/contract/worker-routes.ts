@@ -3,6 +3,7 @@ import { PoolIdSchema } from "../common/ids.js";
 import { Sha256HexSchema } from "../models/sha256.js";
 import { SseEventSchema } from "../streaming/sse-events.js";
 import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
+import { InPlaceModelRequestSchema, InPlaceModelResponseSchema } from "../worker-api/in-place-model.js";
 import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
 import { PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
@@ -47,6 +48,10 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
     },
     // 400 digest mismatch, 409 Content-Range start differs from bytes_received, 507 disk full.
     errors: [400, 409, 415, 507],
+  },
+  {
+    method: "post", path: "/v2/models/in-place", operationId: "useModelInPlace", summary: "Serve a GGUF file from where it is on this node (another tool's folder), without copying it; hashed on the next catalog scan", tag: "models", auth: true,
+    body: { content: jsonContent(InPlaceModelRequestSchema), required: true }, responses: { 202: ok("Accepted: a readable GGUF, remembered across restarts", InPlaceModelResponseSchema) }, errors: [400, 413, 415],
   },
   {
     method: "delete", path: "/v2/models/{sha256}", operationId: "deleteModel", summary: "Delete every file of this model from the models dir (409 while a pool serves it)", tag: "models", auth: true,

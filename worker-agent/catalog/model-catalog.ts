@@ -10,6 +10,7 @@ import { CatalogCache } from "./catalog-cache.js";
 import { judgeCopy, type VerifiedCopy } from "./copy-check.js";
 import { CopyQuarantine } from "./copy-quarantine.js";
 import { fileSha256 } from "./file-sha256.js";
+import { inPlaceFileName } from "./in-place-files.js";
 import { readGgufModelMetadata } from "./gguf-metadata.js";
 
 /** A GGUF file in the models dir. `inventory` is absent when its header could not be read. */
@@ -31,7 +32,7 @@ export interface CatalogModel {
 const SETTLE_MS = 500;
 
 /**
- * The local catalog: every *.gguf directly in the models dir, identified by sha256. `scan()` is
+ * The local catalog: every *.gguf directly in the models dir (and the files used in place), identified by sha256. `scan()` is
  * safe to call any time (scans never overlap); `start()` re-scans every poll interval so a model
  * added later is picked up without a restart. Emits "changed" when the set of models changes.
  */
@@ -47,12 +48,16 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
   private scannedOnce = false;
   /** Files known to be complete (verified uploads): no settle delay. */
   private readonly settled = new Set<string>();
+  /** Digests computed while the file was written (staged pulls), keyed by path, valid for that size/mtime/inode. */
+  private readonly adopted = new Map<string, { sha256: string; size: number; mtimeMs: number; ino: number }>();
 
   constructor(
     readonly modelsDir: string,
     cachePath: string,
     private readonly pollMs: number,
     private readonly log: Logger,
+    /** Absolute paths of files served in place, outside the models dir (in-place-files.ts). */
+    private readonly inPlace: () => readonly string[] = () => [],
   ) {
     super();
     this.cache = new CatalogCache(cachePath);
@@ -116,6 +121,16 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     this.settled.add(path);
   }
 
+  /**
+   * A file renamed into place after its bytes were hashed on the way in: complete (no settle delay)
+   * and its digest known, so the scan does not read it again. Only while the file is unchanged.
+   */
+  async adoptVerified(path: string, sha256: string): Promise<void> {
+    const st = await stat(path);
+    this.adopted.set(path, { sha256, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    this.settled.add(path);
+  }
+
   scan(): Promise<void> {
     this.scanning ??= this.scanOnce().finally(() => {
       this.scanning = undefined;
@@ -143,8 +158,11 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     }
     const next = new Map<string, CatalogModel>();
     const now = Date.now();
-    for (const name of names) {
-      const path = join(this.modelsDir, name);
+    // Files served in place (outside the models dir) are complete and never moved aside.
+    const inPlace = this.inPlace();
+    const entries = [...names.map((name) => ({ path: join(this.modelsDir, name), name })), ...inPlace.map((path) => ({ path, name: inPlaceFileName(path) }))];
+    const inPlaceSet = new Set(inPlace);
+    for (const { path, name } of entries) {
       try {
         const st = await stat(path);
         if (!st.isFile()) continue;
@@ -155,7 +173,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
           next.set(path, known);
           continue;
         }
-        if (this.scannedOnce && known === undefined && !this.settled.has(path) && now - st.mtimeMs < SETTLE_MS) continue;
+        if (this.scannedOnce && known === undefined && !this.settled.has(path) && !inPlaceSet.has(path) && now - st.mtimeMs < SETTLE_MS) continue;
         this.settled.delete(path);
         // What was verified at this path before (this run, or the persisted cache across a restart).
         const cached = this.cache.verified(path);
@@ -169,6 +187,10 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
         if (verdict.kind === "incomplete") {
           if (!this.warnedIncomplete.has(`${path}:${st.size}`)) this.log.warn({ file: name, reason: verdict.reason }, "model file incomplete; not served until it is whole");
           this.warnedIncomplete.add(`${path}:${st.size}`);
+          continue;
+        }
+        if (inPlaceSet.has(path)) {
+          this.log.warn({ path, reason: verdict.reason }, "model used in place changed after it was verified; not served (the file is left where it is)");
           continue;
         }
         const copy = await this.quarantine.quarantine(path, { file_name: name, expected_sha256: verdict.expected, found_sha256: model.sha256, reason: verdict.reason }, signature);
@@ -194,7 +216,10 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     if (entry !== undefined && entry.ino !== undefined && entry.ino !== ino) entry = undefined;
     if (entry === undefined) {
       const started = performance.now();
-      const sha256 = await fileSha256(path);
+      const adopted = this.adopted.get(path);
+      this.adopted.delete(path);
+      const known = adopted !== undefined && adopted.size === size && adopted.mtimeMs === mtimeMs && adopted.ino === ino ? adopted.sha256 : undefined;
+      const sha256 = known ?? (await fileSha256(path));
       let metadata = null;
       let metadataError: string | undefined;
       try {

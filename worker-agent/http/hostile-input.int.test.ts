@@ -30,6 +30,7 @@ function stubDeps(): WorkerApiDeps {
     pools: { get: () => undefined, list: () => [] } as unknown as WorkerApiDeps["pools"],
     tasks: unused,
     catalog: unused,
+    inPlace: unused,
     pulls: unused,
     grants: unused,
     metrics: unused,

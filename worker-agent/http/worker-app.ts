@@ -4,6 +4,7 @@ import { buildApp } from "../../src-node/build-app.js";
 import type { BodyLimits } from "../../src-node/body-deadline.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
+import type { InPlaceFiles } from "../catalog/in-place-files.js";
 import type { GrantVerifier } from "../staging/grant-verifier.js";
 import type { ModelPulls } from "../staging/model-pulls.js";
 import { stagingHandlers } from "./staging-handlers.js";
@@ -19,6 +20,8 @@ export interface WorkerApiDeps extends WorkerHandlerDeps {
   /** Staging: pulls from peers, and the verifier of grants peers present to read from this node. */
   pulls: ModelPulls;
   grants: GrantVerifier;
+  /** Model files served where they are (POST /v2/models/in-place). */
+  inPlace: InPlaceFiles;
   /** Tests shorten the body deadline and upload rate; production uses the defaults. */
   bodyLimits?: BodyLimits;
 }

@@ -140,6 +140,13 @@ const cases: Record<string, Record<number, () => Promise<Answer>>> = {
     404: () => send("GET", `/v2/models/${"2".repeat(64)}/pull`, auth),
   },
   cancelModelPull: { 204: () => send("DELETE", `/v2/models/${"5".repeat(64)}/pull`, auth) },
+  useModelInPlace: {
+    // The generated test model where it is (configured pools only: nothing loads it).
+    202: () => post("/v2/models/in-place", { path: testModelPath("tiny-chatml") }),
+    400: () => post("/v2/models/in-place", { path: "relative/model.gguf" }),
+    413: () => post("/v2/models/in-place", { path: "/" + "x".repeat(1024 * 1024 + 1) }),
+    415: () => send("POST", "/v2/models/in-place", { ...auth, "content-type": "text/plain" }, JSON.stringify({ path: "/x.gguf" })),
+  },
 };
 
 /** A source that accepts connections and never answers: a pull from it stays running until canceled. */

@@ -1,4 +1,3 @@
-import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
 import { truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
@@ -28,8 +27,8 @@ export class ModelPulls {
     private readonly busyParts: Set<string>,
     private readonly metrics: WorkerMetrics,
     private readonly log: Logger,
-    /** Over TLS, sources (the orchestrator, peer nodes) are reached trusting the cluster CA only. */
-    private readonly fetch: FetchLike = globalThis.fetch,
+    /** Over TLS, https:// sources (the orchestrator, peer nodes) are trusted through this cluster CA only. */
+    private readonly clusterCaPem?: string,
   ) {}
 
   async start(sha256: string, request: ModelPullRequest): Promise<ModelPullStatus> {
@@ -56,7 +55,7 @@ export class ModelPulls {
       catalog: this.catalog,
       metrics: this.metrics,
       log: this.log,
-      fetch: this.fetch,
+      clusterCaPem: this.clusterCaPem,
     });
     this.pulls.set(sha256, pull);
     this.busyParts.add(sha256);

@@ -1,5 +1,6 @@
 import { unlink } from "node:fs/promises";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
+import type { InPlaceFiles } from "../catalog/in-place-files.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { PoolRegistry } from "../pools/pool-registry.js";
@@ -8,9 +9,10 @@ import type { ModelPulls } from "./model-pulls.js";
 /**
  * DELETE /v2/models/{sha256}: removes every file with this digest (and any partial pull). Refused
  * while a pool serves it: a configured pool that loads it, or any pool running a task on it. An
- * idle auto pool (one per file in the models dir) goes away with its file.
+ * idle auto pool (one per file in the models dir) goes away with its file. A file served in place is
+ * only forgotten: it stays in the other tool's folder.
  */
-export async function removeModel(sha256: string, deps: { catalog: ModelCatalog; pools: PoolRegistry; pulls: ModelPulls; log: Logger }): Promise<void> {
+export async function removeModel(sha256: string, deps: { catalog: ModelCatalog; pools: PoolRegistry; pulls: ModelPulls; inPlace: InPlaceFiles; log: Logger }): Promise<void> {
   const files = deps.catalog.list().filter((m) => m.sha256 === sha256);
   if (files.length === 0) throw new OrchError("MODEL_NOT_FOUND", `model ${sha256} is not on this node`);
   const paths = new Set(files.map((f) => f.path));
@@ -22,7 +24,10 @@ export async function removeModel(sha256: string, deps: { catalog: ModelCatalog;
     if (diagnostics.slots_busy > 0 || diagnostics.slots_waiting > 0) throw new OrchError("CONFLICT", `pool ${pool.id} is running tasks on this model; retry when it is idle`, { pool_id: pool.id });
   }
   await deps.pulls.cancel(sha256);
-  for (const path of paths) await unlink(path).catch((error: unknown) => deps.log.warn({ err: error, path }, "cannot delete model file"));
+  const wasInPlace = new Set([...paths].filter((p) => deps.inPlace.has(p)));
+  // A file used in place belongs to another tool: forget it, never delete it.
+  await deps.inPlace.remove(paths);
+  for (const path of paths) if (!wasInPlace.has(path)) await unlink(path).catch((error: unknown) => deps.log.warn({ err: error, path }, "cannot delete model file"));
   // Wait out a running scan, then scan again so the inventory no longer lists the files.
   await deps.catalog.scan();
   await deps.catalog.scan();

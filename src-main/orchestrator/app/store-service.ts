@@ -2,6 +2,9 @@ import { homedir } from "node:os";
 import type { Request, Response } from "express";
 import type { HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
 import type { ImportModelRequest, StoreModel } from "../../../src-shared/catalog/store-model.js";
+import type { UsedOnNode } from "../../../src-shared/catalog/discovered-model.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { InPlaceModelResponse } from "../../../src-shared/worker-api/in-place-model.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { HubPulls } from "../store/hub-pulls.js";
 import { useInPlace } from "../store/in-place.js";
@@ -14,6 +17,8 @@ export interface StoreServiceDeps {
   store: ModelStore;
   pulls: HubPulls;
   audit: AuditLog;
+  /** Asks a node to serve a file on its machine from where it is (throws OrchError). */
+  useOnNode: (nodeId: string, path: string) => Promise<InPlaceModelResponse>;
 }
 
 /**
@@ -51,6 +56,19 @@ export class StoreService {
     const model = await useInPlace(this.deps.store, path, (await this.discovered()).models);
     this.audit(actor, "model_used_in_place", model.sha256, { path });
     return model;
+  }
+
+  /**
+   * A discovered file served by a node from where it is: for a worker on this machine (the HOME
+   * profile's local worker), so nothing is copied into its models dir. The node checks the file is a
+   * GGUF and hashes it; the catalog lists it under its sha256 once the node reports it.
+   */
+  async useDiscoveredOnNode(path: string, nodeId: string, actor: string): Promise<UsedOnNode> {
+    const candidate = (await this.discovered()).models.find((d) => d.path === path);
+    if (candidate === undefined) throw new OrchError("MODEL_NOT_FOUND", `${path} is not among the discovered models (GET /v2/catalog/discovered)`);
+    const used = await this.deps.useOnNode(nodeId, path);
+    this.audit(actor, "model_used_in_place", candidate.sha256 ?? path, { path, node_id: nodeId });
+    return { node_id: nodeId, path: used.path, file_name: used.file_name, size_bytes: used.size_bytes, sha256: candidate.sha256 };
   }
 
   startPull(req: HubPullRequest, actor: string) {

@@ -151,6 +151,16 @@ const MIGRATIONS: readonly string[] = [
      key_id TEXT
    );
    ALTER TABLE api_keys ADD COLUMN node_id TEXT;`,
+  // Hub pulls (docs/MODEL_STAGING.md): the request and the last progress, so an unfinished pull
+  // carries on from its part file after an orchestrator restart.
+  `CREATE TABLE hub_pulls (
+     pull_id TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     request_json TEXT NOT NULL,
+     record_json TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL
+   );
+   CREATE INDEX hub_pulls_by_created ON hub_pulls(created_at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

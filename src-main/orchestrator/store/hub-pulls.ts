@@ -4,6 +4,7 @@ import type { HubPull, HubPullRequest } from "../../../src-shared/catalog/hub-pu
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
 import type { StageModelRequest, StageModelResponse } from "../../../src-shared/staging/staging-job.js";
+import type { HubPullStore } from "../db/hub-pull-store.js";
 import { runHubPull } from "./hub-pull-runner.js";
 import { resolveHubRef } from "./hub-ref.js";
 import { storeFileName, storeModelOf } from "./model-import.js";
@@ -14,36 +15,77 @@ export interface HubPullsDeps {
   hubBaseUrl: () => string;
   bandwidthLimit: () => number | null;
   stage: (sha256: string, request: StageModelRequest) => StageModelResponse;
+  /** Where pulls are kept across restarts. */
+  records: HubPullStore;
   logger: Logger;
 }
 
+// Progress is saved at most this often while bytes arrive (state changes are saved at once).
+const SAVE_EVERY_MS = 1000;
+
 /**
  * Hub pulls into the orchestrator's store. The part file is named after the URL, so asking for the
- * same file again (after a failure or an orchestrator restart) resumes from the bytes on disk.
+ * same file again (after a failure or an orchestrator restart) resumes from the bytes on disk. Pulls
+ * are rows in SQLite: `resumeUnfinished()` (at start) carries on every pull a stop or crash
+ * interrupted, under its own id, from its part file.
  */
 export class HubPulls {
   private readonly pulls = new Map<string, { pull: HubPull; controller: AbortController; done: Promise<void> }>();
+  /** Set by close(): an interrupted pull stays unfinished in the database. */
+  private closing = false;
 
   constructor(private readonly deps: HubPullsDeps) {}
+
+  /** Loads recent finished pulls and restarts the unfinished ones (call once, at start). */
+  resumeUnfinished(): HubPull[] {
+    for (const { pull } of this.deps.records.recentFinished(100)) {
+      this.pulls.set(pull.pull_id, { pull, controller: new AbortController(), done: Promise.resolve() });
+    }
+    return this.deps.records.unfinished().map(({ pull, request }) => {
+      this.deps.logger.info({ pull_id: pull.pull_id, url: pull.url, bytes_done: pull.bytes_done }, "hub pull interrupted by a restart; resuming from its part file");
+      return this.run({ ...pull, state: "transferring", bytes_transferred: 0, error: null }, new URL(pull.url), request);
+    });
+  }
 
   start(request: HubPullRequest): HubPull {
     const url = resolveHubRef(request.ref, this.deps.hubBaseUrl());
     const running = [...this.pulls.values()].find((p) => p.pull.url === url.href && p.pull.finished_at_ms === null);
     if (running !== undefined) return running.pull;
     const pull: HubPull = { pull_id: `pull-${randomUUID()}`, ref: request.ref, url: url.href, state: "transferring", expected_sha256: request.sha256 ?? null, sha256: null, size_bytes: null, bytes_done: 0, bytes_transferred: 0, resumed_from: 0, resumes: 0, error: null, staging_job_ids: [], created_at_ms: Date.now(), finished_at_ms: null };
+    return this.run(pull, url, request);
+  }
+
+  private run(pull: HubPull, url: URL, request: HubPullRequest): HubPull {
     const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);
     const controller = new AbortController();
     const part = this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
-    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, onChange: () => undefined })
+    const save = () => this.deps.records.save(pull, request);
+    let savedAt = Date.now();
+    let savedState = pull.state;
+    const onChange = () => {
+      if (pull.state === savedState && Date.now() - savedAt < SAVE_EVERY_MS) return;
+      save();
+      savedAt = Date.now();
+      savedState = pull.state;
+    };
+    save();
+    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, onChange })
       .then((header) => this.install(pull, part, header, request))
-      .catch((error: unknown) => {
-        pull.state = controller.signal.aborted ? "canceled" : "failed";
-        pull.error = controller.signal.aborted ? null : error instanceof Error ? error.message : String(error);
-        this.deps.logger.warn({ pull_id: pull.pull_id, url: pull.url, err: pull.error }, "hub pull ended without a model");
-      })
-      .finally(() => {
-        pull.finished_at_ms = Date.now();
-      });
+      .then(
+        () => {
+          pull.finished_at_ms = Date.now();
+          save();
+        },
+        (error: unknown) => {
+          // Stopped by close(): left unfinished in the database, resumed at the next start.
+          if (this.closing && controller.signal.aborted) return;
+          pull.state = controller.signal.aborted ? "canceled" : "failed";
+          pull.error = controller.signal.aborted ? null : error instanceof Error ? error.message : String(error);
+          pull.finished_at_ms = Date.now();
+          save();
+          this.deps.logger.warn({ pull_id: pull.pull_id, url: pull.url, err: pull.error }, "hub pull ended without a model");
+        },
+      );
     this.pulls.set(pull.pull_id, { pull, controller, done });
     return pull;
   }
@@ -69,6 +111,7 @@ export class HubPulls {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const p of this.pulls.values()) p.controller.abort();
     await Promise.all([...this.pulls.values()].map((p) => p.done));
   }

@@ -1,5 +1,6 @@
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
+import { InPlaceModelResponseSchema, type InPlaceModelResponse } from "../../../src-shared/worker-api/in-place-model.js";
 import { ModelPullStatusSchema, type ModelPullRequest, type ModelPullStatus } from "../../../src-shared/staging/model-pull.js";
 
 /** The worker's answer when it is not a success: its HTTP status and error envelope; status 0 = unreachable. */
@@ -37,6 +38,11 @@ export class StagingClient {
 
   async cancelPull(sha256: string): Promise<void> {
     await this.call("DELETE", `/v2/models/${sha256}/pull`);
+  }
+
+  /** The node serves a file on its machine from where it is (no copy). */
+  useInPlace(path: string): Promise<InPlaceModelResponse> {
+    return this.call("POST", "/v2/models/in-place", { path }).then((body) => InPlaceModelResponseSchema.parse(body));
   }
 
   async deleteModel(sha256: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { UseDiscoveredRequest } from "../../../../src-shared/catalog/discovered-model.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import type { HubPullRequest } from "../../../../src-shared/catalog/hub-pull.js";
 import type { ImportModelRequest } from "../../../../src-shared/catalog/store-model.js";
@@ -28,7 +29,9 @@ export function storeHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.json(await ctx.store.discovered());
     },
     useDiscoveredModel: async ({ body, res, identity }) => {
-      res.status(201).json(await ctx.store.useDiscovered((body as { path: string }).path, identity.label));
+      const { path, node_id } = body as UseDiscoveredRequest;
+      if (node_id !== undefined) res.status(202).json(await ctx.store.useDiscoveredOnNode(path, node_id, identity.label));
+      else res.status(201).json(await ctx.store.useDiscovered(path, identity.label));
     },
     listStoreModels: ({ res }) => {
       res.json({ models: ctx.store.models() });
