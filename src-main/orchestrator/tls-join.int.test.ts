@@ -5,7 +5,7 @@
 // it) and by the orchestrator (no request reaches it); a certificate of the cluster CA for another node
 // does not answer for this one; replayed and expired join tokens are refused over TLS; the dashboard
 // cookie is Secure.
-import { generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createHash, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer as createHttpsServer, type Server } from "node:https";
@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreatedJoinTokenSchema } from "../../src-shared/auth/join-tokens.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
+import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
 import type { NodeListResponse } from "../../src-shared/nodes/node-info.js";
 import { clusterFetch, type FetchLike } from "../../src-node/tls/cluster-fetch.js";
 import { CA_NAME, nodeName, ORCHESTRATOR_NAME } from "../../src-node/tls/peer-identity.js";
@@ -128,6 +129,25 @@ describe("an orchestrator with tls: true", () => {
     const toWorker = clusterFetch(caPem, { role: "node", nodeId: "tls-w1" });
     expect((await toWorker(`${worker.url}/health`)).status).toBe(200);
     await expect(fetch(worker.url.replace("https:", "http:") + "/health", { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+  }, 90_000);
+
+  it("stages a model node to node over TLS: the receiver pulls from tls-w1's HTTPS through the cluster CA and verifies it", async () => {
+    const created = await mint({ node_id: "tls-w8" });
+    const receiver = await startWorker({
+      models: {},
+      config: { node_id: "tls-w8", heartbeat_interval_secs: 0.5, registration_max_backoff_ms: 500 },
+      env: { LLORCH_API_TOKEN: undefined, LLORCH_JOIN: created.join },
+    });
+    await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "tls-w8" && n.status === "Online"), 30_000);
+    const sha = createHash("sha256").update(await readFile(testModelPath("tiny"))).digest("hex");
+    const staged = await api(`/v2/catalog/models/${sha}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["tls-w8"] }) });
+    expect(staged.status).toBe(202);
+    const { jobs } = StageModelResponseSchema.parse(await staged.json());
+    const done = await waitFor(async () => StagingJobSchema.parse(await (await api(`/v2/catalog/jobs/${jobs[0]?.job_id ?? ""}`)).json()), (j) => j.state === "completed" || j.state === "failed", 60_000);
+    expect(done.state, JSON.stringify(done)).toBe("completed");
+    expect(done.source_node_id).toBe("tls-w1");
+    await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "tls-w8" && n.models.some((m) => m.sha256 === sha)), 15_000);
+    expect(receiver.url).toMatch(/^https:/);
   }, 90_000);
 
   it("cannot be impersonated: another credential re-registering tls-w1 is refused, and its certificate does not answer for another node", async () => {
