@@ -299,7 +299,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       }, 250);
       sweep.unref();
       timers.push(sweep);
-      prober.start(config.pool_probe_interval_ms);
+      prober.start({ pool_probe_interval_ms: config.pool_probe_interval_ms, pool_probe_max_per_s: config.pool_probe_max_per_s });
       feed.start();
       staging.start();
       historyRecorder.start();
