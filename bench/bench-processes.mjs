@@ -1,7 +1,8 @@
 // Shared by the benchmarks: a temp root, child processes killed by pid on exit, the tiny-model maker,
 // and waiting until the orchestrator lists ready nodes. Everything binds 127.0.0.1 only.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -85,7 +86,34 @@ export function benchWorkspace(prefix) {
     return { child, url: value };
   }
 
-  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, worker };
+  /**
+   * HAProxy (the Debian package, never built or committed here) as a bare L7 proxy in front of
+   * `backend`: the cost of a plain proxy, next to llama-orch's. Resolves with its URL and process,
+   * or with `skipped` (the reason) when haproxy is not installed or does not start.
+   */
+  async function haproxy(backend) {
+    if (spawnSync("haproxy", ["-v"], { stdio: "ignore" }).error) return { skipped: "haproxy is not installed (apt-get install -y haproxy)" };
+    const port = await new Promise((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    const cfg = join(root, "haproxy.cfg");
+    const b = new URL(backend);
+    // http-no-delay: forward each small SSE frame at once; leastconn as a load balancer would run.
+    writeFileSync(cfg, ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s", "  option http-server-close", "  option http-no-delay", "frontend fe", `  bind 127.0.0.1:${port}`, "  default_backend be", "backend be", "  balance leastconn", `  server n1 ${b.hostname}:${b.port}`, ""].join("\n"));
+    const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+    children.push(child);
+    for (let i = 0; i < 50; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      if (ok) return { url: `http://127.0.0.1:${port}`, child };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { skipped: "haproxy did not start" };
+  }
+
+  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, worker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */

@@ -1,6 +1,6 @@
 // A load generator for benchmarks only (never in product tests): an in-process HTTP server that
 // speaks the worker protocol's control side — register, heartbeat, watch, pool status — for one
-// pool holding one model, and whose infer endpoint holds every request open without answering.
+// pool holding one model, and whose infer endpoint holds every request open (started, then keep-alives).
 // With `slots: 1` the first task occupies the only slot for good, so every later task queues.
 import { createHash } from "node:crypto";
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
@@ -17,8 +17,12 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
       return;
     }
     if (req.url?.endsWith("/infer")) {
-      held.add(res); // never answered: the slot stays taken
+      // Started, then only keep-alives (as a real worker sends every second, so the orchestrator's
+      // idle bound on a silent stream never fires): the slot stays taken for good.
       req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      res.write(`event: started\ndata: {"queue_position":0,"predicted_start_ms":0}\n\n`);
+      held.add(res);
       return;
     }
     if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: slots, slots_free: slots, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
@@ -35,10 +39,14 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, 1000);
+  const keepAlive = setInterval(() => {
+    for (const res of held) res.write(": keep-alive\n\n");
+  }, 1000);
   return {
     modelName,
     async stop() {
       clearInterval(timer);
+      clearInterval(keepAlive);
       for (const res of held) res.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

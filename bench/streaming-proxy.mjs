@@ -6,12 +6,8 @@
 // is installed (the cost of a plain L7 proxy). Rounds are interleaved; reports tokens/s of each path,
 // its ratio to direct, and the inter-token gap p50/p99 (the added gap = through − direct).
 //   npm run build && node bench/streaming-proxy.mjs [--streams 50] [--tokens 100] [--interval 10] [--seconds 5] [--rounds 3] [--cpu-prof <dir>] [--short] [--json]
-import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
 
@@ -29,31 +25,8 @@ const { value: node } = await ws.start(["bench/streaming-node.mjs", orch.url, to
   const m = /ready (\{.*\})/.exec(b);
   return m ? JSON.parse(m[1]) : undefined;
 });
-const haproxy = await startHaproxy(node.address);
+const haproxy = await ws.haproxy(node.address);
 const auth = { authorization: `Bearer ${token}` };
-
-/** HAProxy (Debian package) as a bare L7 proxy in front of the node, or the reason it is skipped. */
-async function startHaproxy(backend) {
-  if (spawnSync("haproxy", ["-v"], { stdio: "ignore" }).error) return { skipped: "haproxy is not installed (apt-get install -y haproxy)" };
-  const port = await new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const cfg = join(ws.root, "haproxy.cfg");
-  const b = new URL(backend);
-  writeFileSync(cfg, ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s", "  option http-server-close", "  option http-no-delay", "frontend fe", `  bind 127.0.0.1:${port}`, "  default_backend be", "backend be", "  balance leastconn", `  server n1 ${b.hostname}:${b.port}`, ""].join("\n"));
-  const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
-  process.on("exit", () => child.kill("SIGKILL"));
-  for (let i = 0; i < 50; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (ok) return { url: `http://127.0.0.1:${port}`, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  return { skipped: "haproxy did not start" };
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: streams * 2 });
 
