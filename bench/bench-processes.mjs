@@ -70,6 +70,12 @@ export function benchWorkspace(prefix) {
     return { url: value, child };
   }
 
+  /** bench/express-floor-server.mjs: express + express.json() and one route answering `reply` (the framework floor). */
+  async function expressServer(status, reply) {
+    const { child, value } = await start(["bench/express-floor-server.mjs", String(status), JSON.stringify(reply)], {}, (b) => /listening (http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    return { url: value, child };
+  }
+
   /** A worker agent on `modelsDir`, registering to `orchUrl`; resolves with its process and API URL. */
   async function worker(nodeId, orchUrl, token, modelsDir, slots) {
     const { child, value } = await start(["dist/worker-agent/cli.js", "start"], {
@@ -113,7 +119,7 @@ export function benchWorkspace(prefix) {
     return { skipped: "haproxy did not start" };
   }
 
-  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, worker, haproxy };
+  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */
