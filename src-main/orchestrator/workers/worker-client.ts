@@ -66,12 +66,11 @@ export class WorkerClient {
         if (err instanceof SseProtocolError) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` });
         throw broke("worker stream broke", err);
       } finally {
-        // After the terminal event the worker ends the response: read its last bytes so the connection
-        // is reused. Stopping before it (consumer gone, bad frame) closes the connection, as fetch's cancel did.
-        if (!res.complete) {
-          if (terminal) res.resume();
-          else res.destroy();
-        }
+        // After the terminal event the worker ends the response: read it to its end (even when complete,
+        // unread bytes hold the socket) so the connection goes back to the pool. Stopping before it
+        // (consumer gone, bad frame) closes the connection, as fetch's cancel did.
+        if (terminal) res.resume();
+        else if (!res.complete) res.destroy();
       }
       throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });
     } finally {
