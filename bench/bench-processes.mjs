@@ -60,7 +60,8 @@ export function benchWorkspace(prefix) {
 
   /** Like orchestrator(), with node flags (e.g. --cpu-prof) and the child process (for its CPU time). */
   async function orchestratorProcess(token, env = {}, nodeArgs = [], dataDir = "orch") {
-    const { child, value } = await start([...nodeArgs, "dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, dataDir)], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    // LLORCH_BENCH_ORCH_CLI: another build of the orchestrator (an A/B against an older commit's dist).
+    const { child, value } = await start([...nodeArgs, process.env.LLORCH_BENCH_ORCH_CLI ?? "dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, dataDir)], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
     return { url: value, child };
   }
 
@@ -139,6 +140,12 @@ export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+/** Resident set size of a process in MiB (VmRSS from /proc, Linux): heap, native (libsql pages) and code. */
+export function rssMiB(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
 }
 
 /** p50/p99/max of a list of milliseconds. */

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
-import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds, percentiles, rssMiB } from "./bench-processes.mjs";
 
 const { values } = parseArgs({ options: { streams: { type: "string", default: "50" }, tokens: { type: "string", default: "100" }, interval: { type: "string", default: "10" }, seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "3" }, "cpu-prof": { type: "string" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const streams = values.short ? 8 : Number(values.streams);
@@ -71,6 +71,7 @@ function tokenCounter(gaps, firsts, t0 = performance.now()) {
 
 let seq = 0;
 let admissions = [];
+let tasksThrough = 0;
 const paths = {
   direct: async (base, gaps, firsts) => {
     const c = tokenCounter(gaps, firsts);
@@ -109,6 +110,7 @@ async function phase(name, base, path, pid) {
   const deadline = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: streams }, async () => {
     do {
+      if (pid === orch.child.pid) tasksThrough++;
       const n = await path(base, gaps, firsts);
       tokens += n;
       if (n !== maxTokens) short++;
@@ -124,12 +126,14 @@ const plan = [
   ["orchestrator /v1 stream", orch.url, paths.v1, orch.child.pid],
   ...(haproxy.url ? [["haproxy", haproxy.url, paths.direct, haproxy.child.pid]] : []),
 ];
-for (const [name, base, path] of plan) await phase(name, base, path); // warm-up
+if (!values.short) for (const [name, base, path] of plan) await phase(name, base, path); // warm-up (the smoke run checks correctness only)
+const rssAfterWarmup = rssMiB(orch.child.pid);
 const results = Object.fromEntries(plan.map(([name]) => [name, []]));
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? plan : [...plan].reverse();
   for (const [name, base, path, pid] of order) results[name].push(await phase(name, base, path, pid));
 }
+const rssAtEnd = rssMiB(orch.child.pid);
 const median = (xs, f) => [...xs].sort((a, b) => f(a) - f(b))[Math.floor(xs.length / 2)];
 const pick = (name) => median(results[name], (x) => x.tokens_per_s);
 const direct = pick("direct");
@@ -149,6 +153,7 @@ const result = {
   orchestrator_v1: row("orchestrator /v1 stream"),
   haproxy: haproxy.url ? row("haproxy") : { skipped: haproxy.skipped },
   short_streams: Object.values(results).flat().reduce((a, x) => a + x.short_streams, 0),
+  orchestrator_rss_mib: { after_warmup: rssAfterWarmup, at_end: rssAtEnd, tasks_between: tasksThrough },
 };
 agent.destroy();
 if (haproxy.child) haproxy.child.kill("SIGTERM");
@@ -164,6 +169,7 @@ else {
   console.log(line("orchestrator /v2", result.orchestrator_v2));
   console.log(line("orchestrator /v1", result.orchestrator_v1));
   console.log(line("haproxy", result.haproxy));
+  console.log(`orchestrator RSS ${rssAfterWarmup} MiB after warm-up → ${rssAtEnd} MiB after ${tasksThrough} more streamed tasks`);
   if (result.short_streams > 0) console.log(`${result.short_streams} streams ended short`);
 }
 process.exit(0);
