@@ -22,8 +22,8 @@ const headers = { authorization: `Bearer ${token}`, "content-type": "application
 async function admit() {
   const body = { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: node.modelName, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "hi", max_tokens: 8, deadline_ms: 600_000 };
   const res = await fetch(`${orchUrl}/v2/tasks`, { method: "POST", headers, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  if (res.status !== 202) throw new Error(`admission answered ${res.status}`);
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`admission answered ${res.status}: ${text}`);
 }
 
 /** Admits `count` tasks with `concurrency` in flight; returns tasks per second. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Sustained admission: POST /v2/tasks → 202 (validated, journaled, queued) against one orchestrator,
 // interleaved round by round with the same POSTs to bare node:http (bench/bare-http-server.mjs), the
-// floor in the same run. A simulated node (bench/simulated-node.mjs) holds the only slot, so every
+// floor in the same run, and to express with express.json() alone (bench/express-floor-server.mjs),
+// the framework's own floor. A simulated node (bench/simulated-node.mjs) holds the only slot, so every
 // admitted task is journaled and waits in the queue. Reports both rates and their ratio.
 // `--otlp`: tracing on, spans exported to a bare OTLP/HTTP sink in this run (the cost of tracing on;
 // without it tracing is off, the no-op path).
@@ -21,19 +22,23 @@ const ws = benchWorkspace("llorch-bench-admission-rate-");
 const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
 const otlpSink = values.otlp ? await ws.bareServer(200, {}) : null;
 const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: String(requests * rounds + 1000), ...(otlpSink !== null ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url } : {}) }, nodeArgs);
-const bare = await ws.bareServer(202, { task_id: "t", queue_position: 1, predicted_start_ms: 0, backoff_ms: 0, streams: { sse: "/v2/tasks/t/events" }, preparation: { steps: [] } });
+const accepted = { task_id: "t", queue_position: 1, predicted_start_ms: 0, backoff_ms: 0, streams: { sse: "/v2/tasks/t/events" }, preparation: { steps: [] } };
+const bare = await ws.bareServer(202, accepted);
+const framework = await ws.expressServer(202, accepted);
 const node = await startHoldingNode({ orchUrl: orch.url, token, nodeId: "sim-1", poolId: "sim-1-p0", modelName: "bench-sim" });
 const make = () => ({ path: "/v2/tasks", headers: { authorization: `Bearer ${token}` }, body: { task_id: randomUUID(), session_id: randomUUID(), workload: "completion", model_ref: node.modelName, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "hi", max_tokens: 8, deadline_ms: 600_000 } });
 
 await loadLoop(orch.url, { count: 1, concurrency: 1, make, expectStatus: 202 }); // takes the only slot
 await loadLoop(orch.url, { count: Math.min(500, requests), concurrency, make, expectStatus: 202 }); // warm-up
 await loadLoop(bare.url, { count: Math.min(500, requests), concurrency, make, expectStatus: 202 });
+await loadLoop(framework.url, { count: Math.min(500, requests), concurrency, make, expectStatus: 202 });
 const rows = [];
 for (let r = 0; r < rounds; r++) {
   const b = await loadLoop(bare.url, { count: requests, concurrency, make, expectStatus: 202 });
+  const e = await loadLoop(framework.url, { count: requests, concurrency, make, expectStatus: 202 });
   const o = await loadLoop(orch.url, { count: requests, concurrency, make, expectStatus: 202 });
   if (o.wrong_status > 0) throw new Error(`${o.wrong_status} admissions were not answered 202`);
-  rows.push({ bare: b, orchestrator: o });
+  rows.push({ bare: b, express: e, orchestrator: o });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const result = {
@@ -43,16 +48,18 @@ const result = {
   rounds,
   concurrency,
   bare_per_s: median(rows.map((r) => r.bare.rate_per_s)),
+  express_per_s: median(rows.map((r) => r.express.rate_per_s)),
   orchestrator_per_s: median(rows.map((r) => r.orchestrator.rate_per_s)),
   orchestrator_latency_ms: rows.at(-1).orchestrator.latency_ms,
-  rounds_detail: rows.map((r) => ({ bare: r.bare.rate_per_s, orchestrator: r.orchestrator.rate_per_s })),
+  rounds_detail: rows.map((r) => ({ bare: r.bare.rate_per_s, express: r.express.rate_per_s, orchestrator: r.orchestrator.rate_per_s })),
 };
 result.ratio = Number((result.orchestrator_per_s / result.bare_per_s).toFixed(3));
+result.ratio_to_express = Number((result.orchestrator_per_s / result.express_per_s).toFixed(3));
 await node.stop();
 if (values["cpu-prof"]) {
   orch.child.kill("SIGTERM");
   await new Promise((r) => orch.child.once("exit", r));
 }
 if (values.json) console.log(JSON.stringify(result));
-else console.log(`admission: ${result.orchestrator_per_s}/s through the orchestrator vs ${result.bare_per_s}/s bare node:http → ${result.ratio}× (target ≥ 5,000/s); p50 ${result.orchestrator_latency_ms.p50} ms p99 ${result.orchestrator_latency_ms.p99} ms`);
+else console.log(`admission: ${result.orchestrator_per_s}/s through the orchestrator vs ${result.bare_per_s}/s bare node:http → ${result.ratio}× (target ≥ 5,000/s); express + express.json() alone ${result.express_per_s}/s (orchestrator ${result.ratio_to_express}× of it); p50 ${result.orchestrator_latency_ms.p50} ms p99 ${result.orchestrator_latency_ms.p99} ms`);
 process.exit(0);

@@ -1,7 +1,8 @@
 // Shared by the benchmarks: a temp root, child processes killed by pid on exit, the tiny-model maker,
 // and waiting until the orchestrator lists ready nodes. Everything binds 127.0.0.1 only.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -59,13 +60,20 @@ export function benchWorkspace(prefix) {
 
   /** Like orchestrator(), with node flags (e.g. --cpu-prof) and the child process (for its CPU time). */
   async function orchestratorProcess(token, env = {}, nodeArgs = [], dataDir = "orch") {
-    const { child, value } = await start([...nodeArgs, "dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, dataDir)], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    // LLORCH_BENCH_ORCH_CLI: another build of the orchestrator (an A/B against an older commit's dist).
+    const { child, value } = await start([...nodeArgs, process.env.LLORCH_BENCH_ORCH_CLI ?? "dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", "--data-dir", join(root, dataDir)], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "warn", ...env }, (b) => /Dashboard:\s+(http:\/\/[\d.:]+)/.exec(b)?.[1]);
     return { url: value, child };
   }
 
   /** bench/bare-http-server.mjs: node:http answering every POST with `reply` (the floor baseline). */
   async function bareServer(status, reply) {
     const { child, value } = await start(["bench/bare-http-server.mjs", String(status), JSON.stringify(reply)], {}, (b) => /listening (http:\/\/[\d.:]+)/.exec(b)?.[1]);
+    return { url: value, child };
+  }
+
+  /** bench/express-floor-server.mjs: express + express.json() and one route answering `reply` (the framework floor). */
+  async function expressServer(status, reply) {
+    const { child, value } = await start(["bench/express-floor-server.mjs", String(status), JSON.stringify(reply)], {}, (b) => /listening (http:\/\/[\d.:]+)/.exec(b)?.[1]);
     return { url: value, child };
   }
 
@@ -85,7 +93,34 @@ export function benchWorkspace(prefix) {
     return { child, url: value };
   }
 
-  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, worker };
+  /**
+   * HAProxy (the Debian package, never built or committed here) as a bare L7 proxy in front of
+   * `backend`: the cost of a plain proxy, next to llama-orch's. Resolves with its URL and process,
+   * or with `skipped` (the reason) when haproxy is not installed or does not start.
+   */
+  async function haproxy(backend) {
+    if (spawnSync("haproxy", ["-v"], { stdio: "ignore" }).error) return { skipped: "haproxy is not installed (apt-get install -y haproxy)" };
+    const port = await new Promise((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    const cfg = join(root, "haproxy.cfg");
+    const b = new URL(backend);
+    // http-no-delay: forward each small SSE frame at once; leastconn as a load balancer would run.
+    writeFileSync(cfg, ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s", "  option http-server-close", "  option http-no-delay", "frontend fe", `  bind 127.0.0.1:${port}`, "  default_backend be", "backend be", "  balance leastconn", `  server n1 ${b.hostname}:${b.port}`, ""].join("\n"));
+    const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+    children.push(child);
+    for (let i = 0; i < 50; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      if (ok) return { url: `http://127.0.0.1:${port}`, child };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { skipped: "haproxy did not start" };
+  }
+
+  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */
@@ -105,6 +140,12 @@ export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+/** Resident set size of a process in MiB (VmRSS from /proc, Linux): heap, native (libsql pages) and code. */
+export function rssMiB(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
 }
 
 /** p50/p99/max of a list of milliseconds. */

@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // Top functions by self time in a V8 .cpuprofile (from `node --cpu-prof`), for before/after notes.
-//   node bench/cpu-profile-top.mjs <file.cpuprofile> [--top 15]
+//   node bench/cpu-profile-top.mjs <file.cpuprofile> [--top 15] [--last <seconds>]
+// --last keeps only the samples of the profile's final seconds (a steady state after a start-up phase,
+// e.g. the fleet's measured window after 1,000 registrations; the profile ends at the process's exit).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-export function topFunctions(file, top = 15) {
+export function topFunctions(file, top = 15, lastSeconds = Infinity) {
   const profile = JSON.parse(readFileSync(file, "utf8"));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   const dt = profile.timeDeltas;
   let total = 0;
+  const ends = [];
+  let at = 0;
+  for (const d of dt) ends.push((at += d));
+  const from = at - lastSeconds * 1e6;
   profile.samples.forEach((id, i) => {
+    if (ends[i] < from) return;
     const node = byId.get(id);
     const f = node.callFrame;
     const where = f.url ? f.url.replace(/^.*\/(dist|node_modules)\//, "$1/").replace(/^file:\/\//, "") : "";
@@ -26,8 +33,8 @@ export function topFunctions(file, top = 15) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "15" } } });
-  const r = topFunctions(positionals[0], Number(values.top));
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "15" }, last: { type: "string" } } });
+  const r = topFunctions(positionals[0], Number(values.top), values.last === undefined ? Infinity : Number(values.last));
   console.log(`busy ${r.busy_ms.toFixed(0)} ms of ${r.total_ms.toFixed(0)} ms`);
   for (const row of r.top) console.log(`${String(row.pct_of_busy).padStart(5)}%  ${String(row.self_ms).padStart(8)} ms  ${row.fn}`);
 }

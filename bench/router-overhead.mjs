@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Router overhead: the same short completion sent straight to a worker agent (baseline) and through
 // the orchestrator (admission → placement → proxied stream), interleaved in one run on one tiny model.
-// Reports p50/p95 latency of each path, the ratio orchestrator/direct and the added milliseconds.
+// Reports p50/p95 latency of each path, the ratio orchestrator/direct and the added milliseconds; with
+// `haproxy` installed, the same direct request through a bare HAProxy as the plain-L7-proxy peer.
 //   npm run build && node bench/router-overhead.mjs [--requests 100] [--tokens 4] [--short] [--json]
 import { parseArgs } from "node:util";
 import { readSseEvents } from "../dist/src-shared/streaming/read-sse.js";
@@ -17,11 +18,12 @@ const orchUrl = await ws.orchestrator(token);
 const { url: workerUrl } = await ws.worker("bench", orchUrl, token, modelsDir, 1);
 const auth = { authorization: `Bearer ${token}` };
 const poolId = (await waitForReadyNodes(orchUrl, token, 1))[0].pools.find((p) => p.ready).pool_id;
+const haproxy = await ws.haproxy(workerUrl);
 
 let seq = 0;
-async function direct() {
+async function direct(base = workerUrl) {
   const t0 = performance.now();
-  const res = await fetch(`${workerUrl}/v2/pools/${poolId}/infer`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ task_id: `bench-${seq++}`, prompt: "Hello world", max_tokens: maxTokens, temperature: 0 }) });
+  const res = await fetch(`${base}/v2/pools/${poolId}/infer`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ task_id: `bench-${seq++}`, prompt: "Hello world", max_tokens: maxTokens, temperature: 0 }) });
   let tokens = 0;
   for await (const ev of readSseEvents(res.body)) {
     if (ev.event === "token") tokens++;
@@ -38,18 +40,23 @@ async function viaOrchestrator() {
   return performance.now() - t0;
 }
 
+const viaHaproxy = () => direct(haproxy.url);
 for (let i = 0; i < 5; i++) {
   await direct();
   await viaOrchestrator();
+  if (haproxy.url) await viaHaproxy();
 }
 const d = [];
 const o = [];
+const h = [];
 for (let i = 0; i < requests; i++) {
-  // Alternate the order so drift on a busy machine hits both paths alike.
+  // Alternate the order so drift on a busy machine hits every path alike.
   if (i % 2 === 0) {
     d.push(await direct());
     o.push(await viaOrchestrator());
+    if (haproxy.url) h.push(await viaHaproxy());
   } else {
+    if (haproxy.url) h.push(await viaHaproxy());
     o.push(await viaOrchestrator());
     d.push(await direct());
   }
@@ -64,10 +71,12 @@ const result = {
   ratio_p50: round(pct(o, 0.5) / pct(d, 0.5)),
   ratio_p95: round(pct(o, 0.95) / pct(d, 0.95)),
   added_ms_p50: round(pct(o, 0.5) - pct(d, 0.5)),
+  added_ms_p95: round(pct(o, 0.95) - pct(d, 0.95)),
+  haproxy: haproxy.url ? { ms: { p50: round(pct(h, 0.5)), p95: round(pct(h, 0.95)) }, added_ms_p50: round(pct(h, 0.5) - pct(d, 0.5)), added_ms_p95: round(pct(h, 0.95) - pct(d, 0.95)) } : { skipped: haproxy.skipped },
 };
 function round(x) {
   return Math.round(x * 100) / 100;
 }
 if (values.json) console.log(JSON.stringify(result));
-else console.log(`router overhead (${requests} requests, ${maxTokens} tokens): direct p50 ${result.direct_ms.p50} ms / p95 ${result.direct_ms.p95} ms; via orchestrator p50 ${result.orchestrator_ms.p50} ms / p95 ${result.orchestrator_ms.p95} ms; ratio p50 ${result.ratio_p50}×, p95 ${result.ratio_p95}×; added ${result.added_ms_p50} ms at p50`);
+else console.log(`router overhead (${requests} requests, ${maxTokens} tokens): direct p50 ${result.direct_ms.p50} ms / p95 ${result.direct_ms.p95} ms; via orchestrator p50 ${result.orchestrator_ms.p50} ms / p95 ${result.orchestrator_ms.p95} ms; ratio p50 ${result.ratio_p50}×, p95 ${result.ratio_p95}×; added ${result.added_ms_p50} ms at p50; ${result.haproxy.skipped ? `haproxy skipped (${result.haproxy.skipped})` : `haproxy p50 ${result.haproxy.ms.p50} ms / p95 ${result.haproxy.ms.p95} ms, added ${result.haproxy.added_ms_p50} ms at p50`}`);
 process.exit(0);

@@ -31,7 +31,8 @@ checks.push({ name: "fleet: every agent Online, no failed heartbeat, no false tr
 
 const admission = run("bench/admission-rate.mjs");
 rows.push({ scenario: "POST /v2/tasks → 202 sustained (journaled, queued) per s", measured: admission.orchestrator_per_s, baseline: admission.bare_per_s, baseline_is: "bare node:http POST", ratio: admission.ratio, target: "≥ 5,000/s", pass: admission.orchestrator_per_s >= 5000 });
-checks.push({ name: "admission: every request answered 202", ok: admission.orchestrator_per_s > 0 });
+rows.push({ scenario: "framework floor: express + express.json(), one POST route → 202 per s", measured: admission.express_per_s, baseline: admission.bare_per_s, baseline_is: "bare node:http POST", ratio: Number((admission.express_per_s / admission.bare_per_s).toFixed(3)), target: "reference (what express alone costs)", pass: true });
+checks.push({ name: "admission: every request answered 202", ok: admission.orchestrator_per_s > 0 && admission.express_per_s > 0 });
 
 // Tracing off must cost the task path nothing measurable: its no-op calls per task against the time one admission takes.
 const noop = run("bench/tracing-noop.mjs");
@@ -48,6 +49,21 @@ const p1000 = placement.results.find((r) => r.strategy === "least-loaded" && r.n
 const p10 = placement.results.find((r) => r.strategy === "least-loaded" && r.nodes === 10);
 rows.push({ scenario: "placement decision at 1,000 nodes (µs, least-loaded, mean)", measured: p1000.us_per_decision, baseline: p10.us_per_decision, baseline_is: "10 nodes", ratio: p1000.ratio_to_10_nodes, target: "≤ 50 µs (p99)", pass: p1000.us_per_decision <= 50 });
 checks.push({ name: "placement: every strategy and size measured", ok: placement.results.length === 9 });
+
+const streaming = run("bench/streaming-proxy.mjs");
+const sv2 = streaming.orchestrator_v2;
+const shape = `${streaming.streams} streams × ${streaming.max_tokens} tokens every ${streaming.token_interval_ms} ms`;
+rows.push({ scenario: `streaming tokens/s through /v2 vs direct (${shape}); added gap p99 (ms)`, measured: `${sv2.tokens_per_s}; +${sv2.added_gap_p99_ms}`, baseline: streaming.direct.tokens_per_s, baseline_is: "straight from the node", ratio: sv2.ratio, target: "≥ 0.95×, added gap p99 ≤ 5 ms", pass: sv2.ratio >= 0.95 && sv2.added_gap_p99_ms <= 5 });
+rows.push({ scenario: "streaming tokens/s through /v1/completions (stream) vs direct; added gap p99 (ms)", measured: `${streaming.orchestrator_v1.tokens_per_s}; +${streaming.orchestrator_v1.added_gap_p99_ms}`, baseline: streaming.direct.tokens_per_s, baseline_is: "straight from the node", ratio: streaming.orchestrator_v1.ratio, target: "≥ 0.95×, added gap p99 ≤ 5 ms", pass: streaming.orchestrator_v1.ratio >= 0.95 && streaming.orchestrator_v1.added_gap_p99_ms <= 5 });
+const sh = streaming.haproxy;
+rows.push({ scenario: "peer: HAProxy (leastconn, bare L7) streaming tokens/s vs direct; added gap p99 (ms); proxy CPU vs llama-orch's", measured: sh.skipped ? `skipped: ${sh.skipped}` : `${sh.tokens_per_s}; +${sh.added_gap_p99_ms}; CPU ${sh.cpu_share} vs ${sv2.cpu_share}`, baseline: streaming.direct.tokens_per_s, baseline_is: "straight from the node", ratio: sh.skipped ? null : sh.ratio, target: "reference (peer)", pass: true });
+checks.push({ name: "streaming: every stream through every path delivered all its tokens", ok: streaming.short_streams === 0 && sv2.tokens_per_s > 0 && streaming.orchestrator_v1.tokens_per_s > 0 });
+
+const routing = run("bench/router-overhead.mjs");
+rows.push({ scenario: `/v1/completions added latency (${routing.max_tokens} tokens, real worker) p50 / p95 (ms)`, measured: `+${routing.added_ms_p50} / +${routing.added_ms_p95}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p95}`, baseline_is: "straight to the worker", ratio: routing.ratio_p50, target: "≤ +0.5 ms p50, ≤ +2 ms p99", pass: routing.added_ms_p50 <= 0.5 && routing.added_ms_p95 <= 2 });
+const rh = routing.haproxy;
+rows.push({ scenario: "peer: HAProxy added latency, same request (ms) p50 / p95", measured: rh.skipped ? `skipped: ${rh.skipped}` : `+${rh.added_ms_p50} / +${rh.added_ms_p95}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p95}`, baseline_is: "straight to the worker", ratio: rh.skipped ? null : Math.round((rh.ms.p50 / routing.direct_ms.p50) * 1000) / 1000, target: "reference (peer)", pass: true });
+checks.push({ name: "routing: direct and orchestrator paths measured", ok: routing.direct_ms.p50 > 0 && routing.orchestrator_ms.p50 > 0 });
 
 const report = { at: new Date().toISOString(), quick, node: process.version, rows, checks };
 mkdirSync(values.out, { recursive: true });

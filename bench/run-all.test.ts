@@ -14,7 +14,13 @@ describe("bench/run-all.mjs --quick", () => {
       expect(run.status, run.stderr + run.stdout.slice(-2000)).toBe(0);
       const report = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as { rows: { scenario: string }[]; checks: { name: string; ok: boolean }[] };
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-      expect(report.rows.length).toBeGreaterThanOrEqual(6);
+      expect(report.rows.length).toBeGreaterThanOrEqual(13);
+      // The streaming proxy and its peer are rows of the report; HAProxy is measured or says why it was skipped.
+      const names = report.rows.map((r) => r.scenario);
+      expect(names.some((n) => n.startsWith("streaming tokens/s through /v2"))).toBe(true);
+      expect(names.some((n) => n.startsWith("framework floor: express"))).toBe(true);
+      const peer = report.rows.find((r) => r.scenario.startsWith("peer: HAProxy") && r.scenario.includes("streaming")) as { measured: unknown } | undefined;
+      expect(String(peer?.measured)).toMatch(/^(skipped: .+|\d+; .*CPU)/);
       expect(readFileSync(join(out, "latest.md"), "utf8")).toContain("| scenario | measured | baseline");
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // A load generator for benchmarks only (never in product tests): an in-process HTTP server that
 // speaks the worker protocol's control side — register, heartbeat, watch, pool status — for one
-// pool holding one model, and whose infer endpoint holds every request open without answering.
+// pool holding one model, and whose infer endpoint holds every request open (started, then keep-alives).
 // With `slots: 1` the first task occupies the only slot for good, so every later task queues.
 import { createHash } from "node:crypto";
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
@@ -17,8 +17,12 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
       return;
     }
     if (req.url?.endsWith("/infer")) {
-      held.add(res); // never answered: the slot stays taken
+      // Started, then only keep-alives (as a real worker sends every second, so the orchestrator's
+      // idle bound on a silent stream never fires): the slot stays taken for good.
       req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+      res.write(`event: started\ndata: {"queue_position":0,"predicted_start_ms":0}\n\n`);
+      held.add(res);
       return;
     }
     if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: slots, slots_free: slots, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
@@ -35,10 +39,14 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, 1000);
+  const keepAlive = setInterval(() => {
+    for (const res of held) res.write(": keep-alive\n\n");
+  }, 1000);
   return {
     modelName,
     async stop() {
       clearInterval(timer);
+      clearInterval(keepAlive);
       for (const res of held) res.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -160,6 +168,90 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
       for (const a of agents) if (a.timer) clearTimeout(a.timer);
       for (const res of watches) res.destroy();
       agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * A streaming node for the proxy benchmarks: one pool with `slots` slots whose infer endpoint answers
+ * the worker protocol's task stream — `started`, one `token` frame per tick for every open stream (one
+ * timer for all of them, like a batched engine), a keep-alive comment every second, then `end` after
+ * `max_tokens` — so the orchestrator proxies a realistic frame sequence at a known, paced rate.
+ * `startedAt` per request is recorded so the caller can also stream the same node directly.
+ */
+export async function startStreamingNode({ orchUrl, token, nodeId, poolId, modelName, slots = 64, tokenIntervalMs = 10 }) {
+  const sha256 = createHash("sha256").update(modelName).digest("hex");
+  const streams = new Set();
+  const watches = new Set();
+  const server = createServer((req, res) => {
+    const url = req.url ?? "";
+    if (url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: nodeId }));
+    if (url === "/v2/watch") {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(": watching\n\n");
+      watches.add(res);
+      res.on("close", () => watches.delete(res));
+      return;
+    }
+    if (url.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: slots, slots_free: slots - streams.size, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
+    if (/\/v2\/tasks\/[^/]+\/cancel$/.test(url)) return void res.writeHead(204).end();
+    if (url.endsWith("/infer")) {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+        res.socket?.setNoDelay(true);
+        res.write(`event: started\ndata: ${JSON.stringify({ queue_position: 0, predicted_start_ms: 0, task_id: body.task_id, node_id: nodeId, pool_id: poolId, model: sha256, engine: "sim" })}\n\n`);
+        const s = { res, i: 0, max: body.max_tokens ?? 16, t0: performance.now() };
+        streams.add(s);
+        res.on("close", () => streams.delete(s));
+      });
+      return;
+    }
+    res.statusCode = 404;
+    res.end("{}");
+  });
+  server.keepAliveTimeout = 60_000;
+  const tick = setInterval(() => {
+    for (const s of streams) {
+      if (s.i < s.max) {
+        s.res.write(`event: token\ndata: {"t":" tok${s.i % 10}","i":${s.i}}\n\n`);
+        s.i++;
+      }
+      if (s.i >= s.max) {
+        const ms = Math.round(performance.now() - s.t0);
+        s.res.end(`event: end\ndata: {"tokens_out":${s.i},"decode_ms":${ms},"decode_time_ms":${ms},"stop_reason":"max_tokens","tokens_in":2}\n\n`);
+        streams.delete(s);
+      }
+    }
+  }, tokenIntervalMs);
+  const keepAlive = setInterval(() => {
+    for (const s of streams) s.res.write(": keep-alive\n\n");
+  }, 1000);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = `http://127.0.0.1:${server.address().port}`;
+  const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
+  const pool = () => ({ pool_id: poolId, ready: true, draining: false, slots_free: slots, slots_total: slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } });
+  const post = (path, body) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+  if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
+  const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool()], models: [model] }).catch(() => undefined);
+  await beat();
+  const timer = setInterval(beat, 1000);
+  return {
+    address,
+    poolId,
+    modelName,
+    sha256,
+    async stop() {
+      clearInterval(timer);
+      clearInterval(tick);
+      clearInterval(keepAlive);
+      for (const s of streams) s.res.destroy();
+      for (const w of watches) w.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

@@ -94,4 +94,34 @@ describe("SSE writer backpressure", () => {
     expect(body.length).toBeGreaterThanOrEqual(big.length);
     expect(body.endsWith("data: after\n\n")).toBe(true);
   });
+
+  // Proxied streams rely on this: node:http corks the socket for a chunked write and uncorks it on the
+  // next tick, so the frames of one upstream chunk (handed on within one tick) cost one syscall.
+  it("sends the frames written in one tick in one socket write, and each tick's frames in that tick", async () => {
+    const { url, next } = await sseServer();
+    const opened = next();
+    const response = fetch(`${url}/s`);
+    const { sse, res } = await opened;
+    const text = (await response).text();
+    const socket = res.socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    let socketWrites = 0;
+    for (const key of ["_write", "_writev"] as const) {
+      const original = socket[key].bind(socket);
+      socket[key] = (...args: unknown[]) => {
+        socketWrites++;
+        original(...args);
+      };
+    }
+    const turn = () => new Promise((r) => setImmediate(r));
+    sse.write("data: 1\n\n");
+    sse.write("data: 2\n\n");
+    sse.write("data: 3\n\n");
+    await turn();
+    expect(socketWrites).toBe(1);
+    sse.write("data: 4\n\n");
+    await turn();
+    expect(socketWrites).toBe(2);
+    sse.close();
+    expect(await text).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n");
+  });
 });

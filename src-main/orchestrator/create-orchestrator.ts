@@ -156,7 +156,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const nodeFetches = new NodeFetches(clusterTls?.caPem);
   const workers = new WorkerClients((nodeId) => {
     const node = registry.get(nodeId);
-    return node === undefined ? undefined : { address: node.address, token: workerToken(nodeId), fetch: nodeFetches.for(nodeId, node.address) };
+    if (node === undefined) return undefined;
+    const connection = nodeFetches.connection(nodeId, node.address);
+    return { address: node.address, token: workerToken(nodeId), fetch: connection.fetch, streamAgent: connection.agent };
   });
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
@@ -319,7 +321,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       }, 250);
       sweep.unref();
       timers.push(sweep);
-      prober.start(config.pool_probe_interval_ms);
+      prober.start({ pool_probe_interval_ms: config.pool_probe_interval_ms, pool_probe_max_per_s: config.pool_probe_max_per_s });
       feed.start();
       staging.start();
       pulls.resumeUnfinished();

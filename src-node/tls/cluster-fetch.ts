@@ -6,14 +6,18 @@ import { checkPeer, type PeerExpectation } from "./peer-identity.js";
 /** The subset of fetch the cluster's clients use. */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
+/** A kept-alive HTTPS agent trusting the cluster CA alone and checking the peer's role and name. */
+export function clusterAgent(caPem: string, expect: PeerExpectation): Agent {
+  return new Agent({ keepAlive: true, ca: caPem, checkServerIdentity: checkPeer(expect), maxCachedSessions: 16 });
+}
+
 /**
  * fetch for calls inside a TLS cluster: HTTPS only, trusting the cluster CA alone (not the system
  * roots) and checking the peer's role and name (peer-identity.ts). Built on node:https because the
  * global fetch cannot be given a CA without undici's Agent, which is not a dependency. Plain http://
  * URLs are refused: a pinned peer must never be reached in clear text.
  */
-export function clusterFetch(caPem: string, expect: PeerExpectation): FetchLike {
-  const agent = new Agent({ keepAlive: true, ca: caPem, checkServerIdentity: checkPeer(expect), maxCachedSessions: 16 });
+export function clusterFetch(caPem: string, expect: PeerExpectation, agent: Agent = clusterAgent(caPem, expect)): FetchLike {
   return (input, init = {}) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(String(input));

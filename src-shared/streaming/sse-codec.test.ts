@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SseParser, encodeSseComment, encodeSseEvent, parseSseEvent, type SseFrame } from "./sse-codec.js";
-import type { SseEvent } from "./sse-events.js";
+import { SseTokenDataSchema, type SseEvent } from "./sse-events.js";
 
 const SAMPLE_EVENTS: SseEvent[] = [
   { event: "started", data: { queue_position: 2, predicted_start_ms: 200, pool_id: "a-gpu0" } },
@@ -92,5 +93,27 @@ describe("parseSseEvent", () => {
     const bad = parseSseEvent({ event: "token", data: '{"t":"x","i":-1}' });
     expect(bad).toMatchObject({ ok: false, reason: "invalid_data" });
     if (!bad.ok) expect(bad.issues?.[0]?.path).toEqual(["i"]);
+  });
+
+  it("decides every token frame as the token schema does (the hand-checked fast path for plain tokens included)", () => {
+    const value = fc.oneof(fc.string(), fc.integer({ min: -3, max: 1_000_000 }), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constant(Number.MAX_SAFE_INTEGER + 2));
+    const tokenish = fc.oneof(
+      fc.record({ t: value, i: value }),
+      fc.record({ t: fc.string(), i: fc.nat() }),
+      fc.record({ t: fc.string(), i: fc.nat(), extra: value }, { requiredKeys: ["t", "i"] }),
+      fc.record({ t: value }),
+      fc.dictionary(fc.constantFrom("t", "i", "__proto__", "x"), value),
+      value,
+    );
+    fc.assert(
+      fc.property(tokenish, (json) => {
+        const data = JSON.stringify(json) ?? "null";
+        const got = parseSseEvent({ event: "token", data });
+        const want = SseTokenDataSchema.safeParse(JSON.parse(data));
+        expect(got.ok).toBe(want.success);
+        if (got.ok && want.success) expect(got.event).toEqual({ event: "token", data: want.data });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -115,10 +115,25 @@ export function parseSseEvent(frame: SseFrame): ParseSseEventResult {
   } catch (err) {
     return { ok: false, reason: "invalid_json", message: `event "${name}": ${err instanceof Error ? err.message : String(err)}` };
   }
+  // The hot path of every proxied stream: a plain token ({t, i}, nothing else) is checked by hand,
+  // exactly as its schema would; anything richer (logprobs, tool calls, extra fields) goes to zod.
+  if (name === "token" && isPlainToken(json)) return { ok: true, event: { event: "token", data: json } };
   const parsed = SSE_DATA_SCHEMAS[name].safeParse(json);
   if (!parsed.success) {
     return { ok: false, reason: "invalid_data", message: `event "${name}": ${parsed.error.message}`, issues: parsed.error.issues };
   }
   // The per-name schema guarantees the pairing the union type expresses.
   return { ok: true, event: { event: name, data: parsed.data } as SseEvent };
+}
+
+/** `{ t: string, i: non-negative integer }` with no other key: what SseTokenDataSchema accepts unchanged. */
+function isPlainToken(json: unknown): json is { t: string; i: number } {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
+  let keys = 0;
+  for (const key in json) {
+    if (key !== "t" && key !== "i") return false;
+    keys++;
+  }
+  const { t, i } = json as { t?: unknown; i?: unknown };
+  return keys === 2 && typeof t === "string" && typeof i === "number" && Number.isSafeInteger(i) && i >= 0;
 }

@@ -142,7 +142,7 @@ export class ClusterFeed {
     const pools = nodes.flatMap((n) => n.pools.map((p) => ({ ready: n.status === "Online" && p.ready && !p.draining && this.registry.placementHold(p) === null })));
     const stats = this.stats.sample(now, now - this.lastSample, {
       queue_depth: this.tasks.queueDepth(),
-      running: this.tasks.list().filter((t) => t.state === "running" || t.state === "dispatching").length,
+      running: this.tasks.activeCount(),
       nodes_online: nodes.filter((n) => n.status === "Online").length,
       nodes_total: nodes.length,
       pools_ready: pools.filter((p) => p.ready).length,

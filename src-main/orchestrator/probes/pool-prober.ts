@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
 import type { WorkerClient } from "../workers/worker-client.js";
+import { probeIntervalMs, type ProbeCadenceSettings } from "./probe-cadence.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 
@@ -28,6 +29,9 @@ export class PoolProber {
   private timer: NodeJS.Timeout | null = null;
   /** Where the next slice of a spread round starts in the node list. */
   private cursor = 0;
+  private lastInterval = 0;
+  /** Probes owed by the slices so far, in pool-milliseconds. */
+  private credit = 0;
 
   constructor(
     private readonly registry: NodeRegistry,
@@ -37,11 +41,13 @@ export class PoolProber {
     private readonly logger: Logger,
   ) {}
 
-  /** Probes every pool once per interval, spread evenly over it. */
-  start(intervalMs: number): void {
-    if (intervalMs <= 0) return;
-    const slices = Math.max(1, Math.round(intervalMs / SLICE_MS));
-    this.timer = setInterval(() => void this.probeSlice(slices), intervalMs / slices);
+  /**
+   * Probes every pool once per interval, spread evenly over it in slices; the interval stretches
+   * with the number of pools (probe-cadence.ts), re-read every slice as nodes come and go.
+   */
+  start(settings: ProbeCadenceSettings): void {
+    if (settings.pool_probe_interval_ms <= 0) return;
+    this.timer = setInterval(() => void this.probeSlice(settings), SLICE_MS);
     this.timer.unref();
   }
 
@@ -63,18 +69,31 @@ export class PoolProber {
     await Promise.allSettled(probes);
   }
 
-  /** The next 1/slices of the node list (a full round takes `slices` calls). */
-  async probeSlice(slices: number): Promise<void> {
+  /** The next slice of the node list: as many pools as the cadence gives one slice, from where the last stopped. */
+  async probeSlice(settings: ProbeCadenceSettings): Promise<void> {
     const nodes = this.registry.list();
-    if (this.cursor >= nodes.length) this.cursor = 0;
-    const end = Math.min(nodes.length, this.cursor + Math.ceil(nodes.length / slices));
+    let pools = 0;
+    for (const node of nodes) pools += node.pool_ids.length;
+    const interval = probeIntervalMs(pools, settings);
+    this.lastInterval = interval;
+    if (interval === 0) return;
+    // Owed probes accrue slice by slice, in pool-milliseconds (a pool costs `interval` of them, so 1 pool
+    // every 10 s is probed every 40th slice); never more than one round's worth.
+    this.credit = Math.min(pools * interval, this.credit + pools * SLICE_MS);
     const probes: Promise<unknown>[] = [];
-    for (; this.cursor < end; this.cursor++) {
-      const node = nodes[this.cursor] as (typeof nodes)[number];
+    for (let seen = 0; this.credit >= interval && seen < nodes.length; seen++) {
+      if (this.cursor >= nodes.length) this.cursor = 0;
+      const node = nodes[this.cursor++] as (typeof nodes)[number];
+      this.credit -= node.pool_ids.length * interval;
       if (node.status === "Offline") continue;
       for (const poolId of node.pool_ids) probes.push(this.probe(node.node_id, poolId));
     }
     await Promise.allSettled(probes);
+  }
+
+  /** The probe interval the last slice worked to (0 before the first, or when probes are off). */
+  get intervalMs(): number {
+    return this.lastInterval;
   }
 
   async probeNode(nodeId: string): Promise<void> {

@@ -182,6 +182,13 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return [...this.scheduler.queued(), ...this.table.notQueued()];
   }
 
+  /** Tasks dispatching or running: counted over the tasks on workers, not the whole table (the feed asks every second). */
+  activeCount(): number {
+    let n = 0;
+    for (const task of this.onWorkers.keys()) if (task.state === "running" || task.state === "dispatching") n++;
+    return n;
+  }
+
   /** Sizes of the per-task structures in memory. */
   memoryStats(): Record<string, number> {
     return { ...this.table.sizes(), on_workers: this.onWorkers.size, ...this.scheduler.memoryStats() };

@@ -1,10 +1,14 @@
-import { readSseEvents, SseProtocolError } from "../../../src-shared/streaming/read-sse.js";
+import type { IncomingMessage } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+import { SseProtocolError } from "../../../src-shared/streaming/read-sse.js";
+import { parseSseEvent, SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { IdleAbort } from "./idle-abort.js";
+import { postStream } from "./post-stream.js";
 
 /** Why an upstream stream ended without a terminal event, or never started. */
 export type UpstreamFailure =
@@ -25,6 +29,8 @@ export class WorkerClient {
     private readonly token: string,
     /** Over TLS, a fetch that trusts the cluster CA and checks the node's name (workers/node-fetches.ts). */
     private readonly fetch: FetchLike = globalThis.fetch,
+    /** The same trust for task streams (read with node:https, see post-stream.ts). */
+    private readonly streamAgent?: HttpsAgent,
   ) {}
 
   /**
@@ -36,28 +42,41 @@ export class WorkerClient {
     const idle = new IdleAbort(idleMs, signal);
     const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${errorText(err)}` });
     try {
-      let res: Response;
+      let res: IncomingMessage;
       try {
-        res = await this.fetch(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) },
-          body: JSON.stringify(body),
-          signal: idle.signal,
-        });
+        res = await postStream(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, this.token, JSON.stringify(body), idle.signal, { traceparent, agent: this.streamAgent });
       } catch (err) {
         throw broke("cannot reach worker", err);
       }
-      if (!res.ok || res.body === null) {
-        throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        throw new UpstreamError({ kind: "refused", status, envelope: await readEnvelopeText(res) });
       }
+      // Frames are read straight off the socket (no web-stream layer): a chunk's frames are handed on
+      // in the same event-loop turn, so their writes to the client leave together.
+      res.setEncoding("utf8");
+      const parser = new SseParser();
+      let terminal = false;
       try {
-        for await (const event of readSseEvents(res.body, { onChunk: () => idle.touch() })) {
-          yield event;
-          if (event.event === "end" || event.event === "error") return;
+        for await (const chunk of res.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
+          idle.touch();
+          for (const frame of parser.feed(chunk)) {
+            const parsed = parseSseEvent(frame);
+            if (!parsed.ok) throw new SseProtocolError(parsed.message);
+            terminal = parsed.event.event === "end" || parsed.event.event === "error";
+            yield parsed.event;
+            if (terminal) return;
+          }
         }
       } catch (err) {
         if (err instanceof SseProtocolError) throw new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` });
         throw broke("worker stream broke", err);
+      } finally {
+        // After the terminal event the worker ends the response: read it to its end (even when complete,
+        // unread bytes hold the socket) so the connection goes back to the pool. Stopping before it
+        // (consumer gone, bad frame) closes the connection, as fetch's cancel did.
+        if (terminal) res.resume();
+        else if (!res.complete) res.destroy();
       }
       throw new UpstreamError({ kind: "connection", message: "worker stream ended without a terminal event" });
     } finally {
@@ -96,6 +115,24 @@ export class WorkerClient {
 
 async function readEnvelope(res: Response): Promise<ErrorEnvelope | null> {
   const parsed = ErrorEnvelopeSchema.safeParse(await res.json().catch(() => null));
+  return parsed.success ? parsed.data : null;
+}
+
+async function readEnvelopeText(res: IncomingMessage): Promise<ErrorEnvelope | null> {
+  let text = "";
+  res.setEncoding("utf8");
+  try {
+    for await (const chunk of res as AsyncIterable<string>) text += chunk;
+  } catch {
+    return null;
+  }
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = ErrorEnvelopeSchema.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
 

@@ -1,3 +1,4 @@
+import type { Agent } from "node:https";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { StagingClient } from "./staging-client.js";
 import { WorkerClient } from "./worker-client.js";
@@ -8,6 +9,8 @@ export interface WorkerEndpoint {
   token: string;
   /** How the node is reached: over TLS, trusting the cluster CA and checking the node's certificate name. */
   fetch: FetchLike;
+  /** The same trust for task streams, which are read with node:http(s); undefined in clear text. */
+  streamAgent?: Agent | undefined;
 }
 
 /**
@@ -21,7 +24,7 @@ export class WorkerClients {
   /** A client for the node, or undefined when the node is unknown. */
   forNode(nodeId: string): WorkerClient | undefined {
     const endpoint = this.endpointOf(nodeId);
-    return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token, endpoint.fetch);
+    return endpoint === undefined ? undefined : new WorkerClient(endpoint.address, endpoint.token, endpoint.fetch, endpoint.streamAgent);
   }
 
   /** Staging calls (pulls, model removal) to the node, or undefined when the node is unknown. */

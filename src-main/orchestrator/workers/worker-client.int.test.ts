@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import { waitFor } from "../../../test-support/wait-for.js";
+import { UpstreamError, WorkerClient } from "./worker-client.js";
+
+// The worker client's task stream (node:http straight off the socket) against a real HTTP server
+// playing the worker: connections are reused across tasks, an early stop closes the connection,
+// and bad frames, refusals and a cut connection are told apart.
+
+const STARTED = 'event: started\ndata: {"queue_position":0,"predicted_start_ms":0}\n\n';
+const TOKEN = (i: number) => `event: token\ndata: {"t":"w${i}","i":${i}}\n\n`;
+const END = 'event: end\ndata: {"tokens_out":2,"decode_ms":1,"decode_time_ms":1}\n\n';
+
+let server: Server | null = null;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+  server = null;
+});
+
+/** A worker whose infer answers with `answer`; counts the TCP connections it accepted and saw closed. */
+async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+  const stats = { opened: 0, closed: 0 };
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => answer(req, res));
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on("connection", (socket) => {
+    stats.opened++;
+    socket.on("close", () => stats.closed++);
+  });
+  await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
+  const client = new WorkerClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "t".repeat(32));
+  return { client, stats };
+}
+
+async function collect(client: WorkerClient, taskId: string, stopAfter?: number): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  for await (const event of client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000)) {
+    events.push(event);
+    if (stopAfter !== undefined && events.length >= stopAfter) break;
+  }
+  return events;
+}
+
+describe("WorkerClient.infer", () => {
+  it("streams validated events to the terminal one and reuses one connection for sequential tasks", async () => {
+    const { client, stats } = await fakeWorker((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(STARTED);
+      res.write(TOKEN(0));
+      setTimeout(() => res.end(`: keep-alive\n\n${TOKEN(1)}${END}`), 2);
+    });
+    for (let i = 0; i < 10; i++) {
+      const events = await collect(client, `t${i}`);
+      expect(events.map((e) => e.event)).toEqual(["started", "token", "token", "end"]);
+      expect(events[2]).toEqual({ event: "token", data: { t: "w1", i: 1 } });
+      // The response is read to its end after the terminal event; the socket is back in the pool a turn later.
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(stats.opened).toBe(1);
+  });
+
+  it("closes the connection when the consumer stops before the terminal event", async () => {
+    const { client, stats } = await fakeWorker((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(STARTED + TOKEN(0)); // and never ends
+    });
+    expect((await collect(client, "t", 2)).map((e) => e.event)).toEqual(["started", "token"]);
+    await waitFor("the worker connection closed", () => stats.closed === 1);
+  });
+
+  it("tells a bad frame, a refusal with its envelope and a cut stream apart", async () => {
+    let mode: "bad" | "refused" | "cut" = "bad";
+    const { client } = await fakeWorker((_req, res) => {
+      if (mode === "refused") {
+        res.writeHead(429, { "content-type": "application/json" });
+        res.end(JSON.stringify({ code: "ADMISSION_REJECT", message: "busy", retriable: true }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      if (mode === "bad") res.end(`${STARTED}event: token\ndata: {"t":"x","i":-1}\n\n`);
+      else res.end(STARTED + TOKEN(0));
+    });
+    const failure = async () => {
+      try {
+        await collect(client, "t");
+      } catch (err) {
+        return err instanceof UpstreamError ? err.failure : err;
+      }
+      return null;
+    };
+    expect(await failure()).toMatchObject({ kind: "protocol" });
+    mode = "refused";
+    expect(await failure()).toMatchObject({ kind: "refused", status: 429, envelope: { code: "ADMISSION_REJECT", message: "busy" } });
+    mode = "cut";
+    expect(await failure()).toMatchObject({ kind: "connection", message: "worker stream ended without a terminal event" });
+  });
+});
