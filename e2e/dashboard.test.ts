@@ -323,10 +323,10 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
       const onboarding = p.getByTestId("add-worker");
       await onboarding.waitFor();
       // The install command comes first: the tarball npm pack writes for this version.
-      await until("worker install command", async () => ((await textOf(onboarding.locator("pre").first())) === "npm install -g ./llama-orch-worker-0.1.0.tgz" ? true : null));
+      await until("worker install command", async () => ((await textOf(onboarding.locator(`pre[aria-label="Worker install command"]`))) === "npm install -g ./llama-orch-worker-0.1.0.tgz" ? true : null));
       await p.getByRole("button", { name: "Create join token" }).click();
       const command = await until("join command with a token", async () => {
-        const text = await textOf(onboarding.locator("pre").nth(1));
+        const text = await textOf(onboarding.locator(`pre[aria-label^="Worker join command"]`));
         return text.includes("<join token>") ? null : text;
       });
       expect(command).toContain(`--join '${empty.url}#llj_`);

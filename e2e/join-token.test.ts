@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium)("Nodes → Add node in Chromium", () => {
     await dialog.waitFor();
     await dialog.getByRole("button", { name: "Create join token" }).click();
     const command = await until("the worker command with a join token", async () => {
-      const text = (await dialog.locator("pre").first().textContent()) ?? "";
+      const text = (await dialog.locator(`pre[aria-label="Worker join command"]`).textContent()) ?? "";
       return /#llj_[0-9a-f]{64}'/.test(text) ? text : null;
     });
     expect(command).toMatch(new RegExp(`^llama-orch-worker start --join '${orch.url.replace(/[.]/g, "\\.")}#llj_[0-9a-f]{64}' --models-dir ~/models$`));
