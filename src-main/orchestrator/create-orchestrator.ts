@@ -216,6 +216,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     feed,
     audit,
     logger,
+    config: getConfig,
   };
 
   // Failed authentications cost bounded disk: aggregated audit rows, rate-limited log lines.
