@@ -1,7 +1,16 @@
 import type { Response } from "express";
 import { encodeSseComment } from "../src-shared/streaming/sse-codec.js";
+import { procSendQueues, type SendQueueReader } from "./tcp-send-queue.js";
 
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/**
+ * How long a stream may have bytes outstanding with no byte acknowledged by the peer (nor taken by the
+ * kernel, where /proc cannot be read) before it is closed as a dead peer: a client that vanished
+ * without a FIN or reset, or stopped reading. Checked at each keep-alive, so a dead peer goes within
+ * about deadPeerMs + 2 × keepAliveMs. An idle, live client acknowledges each keep-alive and stays.
+ */
+export const DEFAULT_DEAD_PEER_MS = 60_000;
+const sendQueues: SendQueueReader = procSendQueues();
 /**
  * Bytes a client may leave unread in the response's buffer (beyond what the kernel holds) before it is
  * disconnected. Writes never wait for a reader, so one slow client cannot stall the fan-out to the
@@ -23,6 +32,10 @@ export interface SseOptions {
   keepAliveMs?: number;
   /** Unread bytes past which the client is disconnected (see DEFAULT_MAX_BUFFERED_BYTES). */
   maxBufferedBytes?: number;
+  /** No acknowledged progress for this long with bytes outstanding closes the stream (see DEFAULT_DEAD_PEER_MS). */
+  deadPeerMs?: number;
+  /** Where unacknowledged bytes are read from (tests substitute it). */
+  sendQueues?: SendQueueReader;
 }
 
 /** Opens an SSE response: headers for no buffering anywhere, a flush per write, keep-alive comments. */
@@ -49,7 +62,17 @@ export function openSse(res: Response, extraHeaders: Record<string, string> = {}
     }
     res.write(frame);
   };
-  const keepAlive = setInterval(() => write(encodeSseComment()), options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+  const deadPeer = deadPeerCheck(res, options.deadPeerMs ?? DEFAULT_DEAD_PEER_MS, options.sendQueues ?? sendQueues);
+  const keepAlive = setInterval(() => {
+    if (closed || res.writableEnded || res.destroyed) return;
+    if (deadPeer()) {
+      closed = true;
+      clearInterval(keepAlive);
+      res.destroy();
+      return;
+    }
+    write(encodeSseComment());
+  }, options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
   keepAlive.unref();
   res.on("close", () => {
     closed = true;
@@ -65,5 +88,31 @@ export function openSse(res: Response, extraHeaders: Record<string, string> = {}
     get closed() {
       return closed;
     },
+  };
+}
+
+/**
+ * True once the connection has had bytes outstanding (in Node's buffer or unacknowledged in the
+ * kernel) with no acknowledged progress for `limitMs`. Called at each keep-alive, before writing it.
+ */
+function deadPeerCheck(res: Response, limitMs: number, queues: SendQueueReader): () => boolean {
+  let lastAcked = -1;
+  let stuckSince: number | null = null;
+  return () => {
+    const socket = res.socket;
+    if (socket === null) return false;
+    const buffered = socket.writableLength;
+    const unacked = queues.unacked(socket) ?? 0;
+    // Bytes the kernel took, minus those the peer has not acknowledged: what the peer really has.
+    const acked = socket.bytesWritten - buffered - unacked;
+    const outstanding = buffered + unacked;
+    const now = Date.now();
+    if (outstanding === 0 || acked > lastAcked) {
+      lastAcked = acked;
+      stuckSince = outstanding === 0 ? null : now;
+      return false;
+    }
+    stuckSince ??= now;
+    return now - stuckSince >= limitMs;
   };
 }

@@ -41,6 +41,11 @@ export interface StartWorkerOptions {
   config?: Record<string, unknown>;
   env?: Record<string, string | undefined>;
   args?: string[];
+  /**
+   * A command the agent runs under, e.g. `["ip", "netns", "exec", "ns1"]` to start it in a network
+   * namespace (it must exec the agent in place, so the pid is the agent's).
+   */
+  commandPrefix?: string[];
   /** Resolve when the agent logs "listening" (default) or right after spawning. */
   waitForListening?: boolean;
   timeoutMs?: number;
@@ -73,7 +78,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sta
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(process.execPath, [WORKER_CLI, "start", "--config", configPath, ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const command = [...(options.commandPrefix ?? []), process.execPath, WORKER_CLI, "start", "--config", configPath, ...(options.args ?? [])];
+  const child = spawn(command[0] as string, command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error("worker did not spawn");

@@ -25,6 +25,8 @@ export interface StartWorkerOptions {
   /** Extra worker config keys (e.g. catalog_poll_ms). */
   config?: Record<string, unknown>;
   startTimeoutMs?: number;
+  /** See worker-agent-process.ts (e.g. run the agent in a network namespace). */
+  commandPrefix?: string[];
 }
 
 /**
@@ -44,6 +46,7 @@ export async function startWorkerProcess(opts: StartWorkerOptions): Promise<Work
     },
     env: { LLORCH_API_TOKEN: opts.token, ...opts.env },
     timeoutMs: opts.startTimeoutMs ?? 20_000,
+    ...(opts.commandPrefix !== undefined ? { commandPrefix: opts.commandPrefix } : {}),
   });
   return {
     nodeId: opts.nodeId,

@@ -233,6 +233,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     feed,
     audit,
     logger,
+    config: getConfig,
   };
 
   // Failed authentications cost bounded disk: aggregated audit rows, rate-limited log lines.

@@ -6,16 +6,13 @@ import { runFaults } from "../../test-support/faults/fault-run.js";
 // and engines, orchestrator SIGKILL + restart, model files truncated or rewritten, huge prompts,
 // latency, black holes, resets and byte corruption. The history checker then judges every
 // client-visible event (test-support/faults/history-checker.ts). FAULT_SEED replays a run;
-// `npm run soak` runs the long versions (fault-suite.soak.test.ts).
+// `npm run soak` runs the long versions (fault-suite.soak.test.ts). Network namespaces (tc, as root)
+// are in netns-faults.int.test.ts.
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100_000);
 
-// Network namespaces with tc netem (loss, partition, heal) are not part of this suite yet; the fault
-// proxy's latency, black hole, reset and corruption stand in for them.
-const netnsSkipReason = process.getuid?.() !== 0 ? "needs root" : "not implemented yet; the fault proxy covers latency, partition (black hole), reset and corruption";
 
 describe("fault suite", () => {
   it("keeps every invariant over a randomized run (lost = 0, duplicated = 0)", async () => {
-    console.log(`fault suite: network namespaces / tc netem skipped (${netnsSkipReason})`);
     const report = await runFaults({ seed: SEED, durationMs: 25_000, clients: 4, faultGapMs: [600, 1400], followLimitMs: 60_000 });
     expect(report.counts.accepted).toBeGreaterThan(20);
     expect(report.counts.lost).toBe(0);

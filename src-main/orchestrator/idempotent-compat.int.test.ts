@@ -1,14 +1,18 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
+import { AdmissionResponseV2Schema } from "../../src-shared/tasks/admission.js";
 import { TaskListResponseSchema } from "../../src-shared/tasks/task-status.js";
 import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { taskRequest } from "../../test-support/fixtures.js";
 import { testModelName } from "../../test-support/models.js";
+import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
 
 // Idempotency-Key on the compatible surfaces: a retry follows the first task instead of running a second one.
 const TINY = testModelName("tiny");
 let cluster: CompatCluster;
 let client: OpenAI;
+/** What the first runs answered, to compare with what the retries after the restart replay. */
+const firstRun: { chat?: string | null | undefined; stream?: string; message?: unknown; generate?: string } = {};
 
 beforeAll(async () => {
   cluster = await startCompatCluster("node-idem", ["tiny"]);
@@ -37,6 +41,7 @@ describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
       client.chat.completions.create(chat, { headers: { "Idempotency-Key": "chat-1" } }).withResponse(),
     ]);
     expect(a.data.choices[0]?.message.content).toBe(b.data.choices[0]?.message.content);
+    firstRun.chat = a.data.choices[0]?.message.content;
     expect(a.data.usage?.completion_tokens).toBe(24);
     expect(a.response.headers.get("x-task-id")).toBe(b.response.headers.get("x-task-id"));
     const added = (await taskIds()).filter((id) => !before.includes(id));
@@ -57,6 +62,7 @@ describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
     const retry = await streamText(await client.chat.completions.create({ ...chat, max_tokens: 60, stream: true }, { headers: { "Idempotency-Key": "stream-1" } }));
     const again = await client.chat.completions.create({ ...chat, max_tokens: 60 }, { headers: { "Idempotency-Key": "stream-1" } });
     expect(retry.length).toBeGreaterThan(0);
+    firstRun.stream = retry;
     expect(again.choices[0]?.message.content).toBe(retry);
     expect(again.usage?.completion_tokens).toBe(60);
     expect((await taskIds()).length).toBe(before.length + 1);
@@ -76,19 +82,49 @@ describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
     const [m1, m2] = await Promise.all([post("/v1/messages", anthropic, "msg-1"), post("/v1/messages", anthropic, "msg-1")]);
     const [b1, b2] = [(await m1.json()) as { content: unknown; id: string }, (await m2.json()) as { content: unknown; id: string }];
     expect(b1.content).toEqual(b2.content);
+    firstRun.message = b1.content;
     const ollama = { model: TINY, prompt: "Say hello", stream: false, options: { num_predict: 8 } };
     const o1 = (await (await post("/api/generate", ollama, "gen-1")).json()) as { response: string };
     const o2 = (await (await post("/api/generate", ollama, "gen-1")).json()) as { response: string };
     expect(o2.response).toBe(o1.response);
+    firstRun.generate = o1.response;
     expect((await taskIds()).length).toBe(before.length + 2);
   });
 
-  it("a key whose task has left memory (here: an orchestrator restart) is a 409 in the surface's style, never a second run", async () => {
+  it("a key whose task has left memory (here: an orchestrator restart) replays the first run's result from the journal on every surface and /v2, never a second run", async () => {
+    // A keyed /v2 task, run to the end before the restart.
+    const v2 = await post("/v2/tasks", taskRequest(TINY, { prompt: "Once upon a time", max_tokens: 12, temperature: 0 }), "v2-1");
+    expect(v2.status).toBe(202);
+    const v2Id = AdmissionResponseV2Schema.parse(await v2.json()).task_id;
+    const v2Events = (await followTaskEvents(cluster.orch.url, cluster.orch.token, v2Id).done).map((e) => e.event);
+    expect(terminal(v2Events.map((event) => ({ at: 0, event })))?.event).toBe("end");
+    for (const value of Object.values(firstRun)) expect(value).toBeDefined();
+
     await cluster.orch.restart();
-    const res = await post("/v1/chat/completions", chat, "chat-1");
-    expect(res.status).toBe(409);
-    const error = OpenAiErrorSchema.parse(await res.json()).error;
-    expect(error.message).toContain("no longer available");
     expect(await taskIds()).toEqual([]);
+
+    const replayedChat = await client.chat.completions.create(chat, { headers: { "Idempotency-Key": "chat-1" } }).withResponse();
+    expect(replayedChat.response.headers.get("idempotent-replayed")).toBe("true");
+    expect(replayedChat.data.choices[0]?.message.content).toBe(firstRun.chat);
+    expect(replayedChat.data.usage?.completion_tokens).toBe(24);
+    const replayedStream = await streamText(await client.chat.completions.create({ ...chat, max_tokens: 60, stream: true }, { headers: { "Idempotency-Key": "stream-1" } }));
+    expect(replayedStream).toBe(firstRun.stream);
+    const message = (await (await post("/v1/messages", { model: TINY, max_tokens: 8, messages: [{ role: "user", content: "Say hello" }] }, "msg-1")).json()) as { content: unknown };
+    expect(message.content).toEqual(firstRun.message);
+    const generate = (await (await post("/api/generate", { model: TINY, prompt: "Say hello", stream: false, options: { num_predict: 8 } }, "gen-1")).json()) as { response: string };
+    expect(generate.response).toBe(firstRun.generate);
+
+    // /v2: the same task id, and its events (same ids) from the journal.
+    const v2Retry = await post("/v2/tasks", taskRequest(TINY, { prompt: "Once upon a time", max_tokens: 12, temperature: 0 }), "v2-1");
+    expect(v2Retry.status).toBe(202);
+    expect(v2Retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(AdmissionResponseV2Schema.parse(await v2Retry.json()).task_id).toBe(v2Id);
+    const replayedEvents = (await followTaskEvents(cluster.orch.url, cluster.orch.token, v2Id).done).map((e) => e.event);
+    expect(replayedEvents).toEqual(v2Events);
+
+    // Nothing ran again: the only tasks in memory are the revived ones, all finished before the restart.
+    const statuses = TaskListResponseSchema.parse(await (await cluster.orch.api("/v2/tasks")).json()).tasks;
+    expect(statuses.length).toBe(5);
+    for (const s of statuses) expect(["completed", "canceled", "failed"]).toContain(s.state);
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import type { AdminService } from "./app/admin-service.js";
 import type { MetaService } from "./app/meta-service.js";
 import type { ModelService } from "./app/model-service.js";
@@ -24,4 +25,6 @@ export interface OrchestratorContext {
   feed: ClusterFeed;
   audit: AuditLog;
   logger: Logger;
+  /** The configuration in force (stream heartbeats and dead-peer limits read it per stream). */
+  config: () => OrchestratorConfig;
 }

@@ -45,6 +45,30 @@ describe("history checker", () => {
     expect(check([online(0, "a"), offline(10, "a"), online(520, "a"), { t: 500, kind: "accepted", task: "u", model: M, replayed: false }, { t: 501, kind: "placed", task: "u", node: "a" }, { t: 530, kind: "end", task: "u", canceled: false, tokens: 0 }]).violations).toEqual([]);
   });
 
+  it("judges a placement only by states polled from the orchestrator that placed it (not from before its restart)", () => {
+    const placedAfterRestart = (observedAfterRestart: boolean) =>
+      check([
+        online(0, "a"), offline(10, "a"),
+        { t: 200, kind: "fault", fault: "orchestrator-restart" },
+        ...(observedAfterRestart ? [offline(300, "a")] : []),
+        { t: 500, kind: "accepted", task: "v", model: M, replayed: false },
+        { t: 501, kind: "placed", task: "v", node: "a" },
+        { t: 530, kind: "end", task: "v", canceled: false, tokens: 0 },
+      ]).violations;
+    // Seen Offline only before the restart: the new orchestrator may have seen it re-register between polls.
+    expect(placedAfterRestart(false)).toEqual([]);
+    // Seen Offline by the new orchestrator all around the placement: a violation.
+    expect(placedAfterRestart(true)).toHaveLength(1);
+    // ... unless that orchestrator was killed within the tolerance after placing (its window was cut short).
+    const cut = check([
+      online(0, "a"), offline(10, "a"), { t: 480, kind: "fault", fault: "orchestrator-restart" }, offline(900, "a"),
+      { t: 400, kind: "accepted", task: "w", model: M, replayed: false },
+      { t: 401, kind: "placed", task: "w", node: "a" },
+      { t: 1000, kind: "error", task: "w", code: "WORKER_RESET" },
+    ]).violations;
+    expect(cut).toEqual([]);
+  });
+
   it("percentiles by nearest rank", () => {
     expect(percentiles([5, 1, 3])).toEqual({ p50: 3, p99: 5, n: 3 });
     expect(percentiles([])).toBeNull();

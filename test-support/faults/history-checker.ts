@@ -92,8 +92,14 @@ export function checkHistory(entries: readonly HistoryEntry[], options: CheckOpt
       // Polled states lag: judged only when every observation within the tolerance on either side
       // (and the one in force at its start) says unschedulable.
       const tol = options.stateToleranceMs;
-      const around = [stateAt(timeline, placed.t - tol), ...timeline.filter((e) => e.t > placed.t - tol && e.t <= placed.t + tol)];
-      if (around[0] !== undefined && around.every((s) => !schedulable(s))) violations.push(`task ${task}: placed on ${placed.node} at ${placed.t} ms while it was ${around.map((s) => s?.state ?? "?").join(" → ")}`);
+      // Only observations of the orchestrator that placed it count (one restarted since knows nothing
+      // of what its predecessor saw), and only a full window: when that orchestrator was killed within
+      // the tolerance after the placement, the polls that would have seen the node come back (it
+      // re-registers and takes queued tasks between two polls) never happened.
+      const incarnation = Math.max(-Infinity, ...orchestratorRestarts.filter((t) => t <= placed.t));
+      const cutShort = orchestratorRestarts.some((t) => t > placed.t && t <= placed.t + tol);
+      const around = [stateAt(timeline, placed.t - tol), ...timeline.filter((e) => e.t > placed.t - tol && e.t <= placed.t + tol)].filter((s) => s === undefined || s.t > incarnation);
+      if (!cutShort && around[0] !== undefined && around.every((s) => !schedulable(s))) violations.push(`task ${task}: placed on ${placed.node} at ${placed.t} ms while it was ${around.map((s) => s?.state ?? "?").join(" → ")}`);
     }
     // An orchestrator crash ends running tasks by design (one WORKER_RESET at restart, item 5).
     const crashedMeanwhile = orchestratorRestarts.some((t) => t >= (accepted[0]?.t ?? 0) && t <= terminal.t);

@@ -161,6 +161,16 @@ const MIGRATIONS: readonly string[] = [
      created_at_ms INTEGER NOT NULL
    );
    CREATE INDEX hub_pulls_by_created ON hub_pulls(created_at_ms);`,
+  // Keyed results (docs/RELIABILITY.md "Idempotency-Key"): the events of a finished task that was
+  // sent with an Idempotency-Key, so a retry after the task left memory (or after a restart) replays
+  // them instead of running again. Bounded by age and total bytes (idempotent-results.ts).
+  `CREATE TABLE idempotent_results (
+     task_id TEXT PRIMARY KEY,
+     finished_at_ms INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     events_json TEXT NOT NULL
+   );
+   CREATE INDEX idempotent_results_by_time ON idempotent_results(finished_at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { Db } from "./database.js";
+import { IdempotentResults } from "./idempotent-results.js";
 
 export const TaskJournalRowSchema = z.object({
   task_id: z.string(),
@@ -74,6 +76,8 @@ export interface TaskFinishedRecord {
   error_message: string | null;
   /** The placement decision as JSON, for "why did it run there" after the fact. */
   placement_json: string | null;
+  /** A keyed task's whole stream (terminal event included), kept so a retry can replay it. */
+  result_events?: readonly SseEvent[] | undefined;
 }
 
 /** How a batched accept ended: written, refused because the task id exists (unique key), or an error. */
@@ -96,8 +100,10 @@ export class TaskJournal {
   private readonly getStmt;
   private readonly hasStmt;
   private readonly byKeyStmt;
+  private readonly results: IdempotentResults;
 
   constructor(private readonly db: Db) {
+    this.results = new IdempotentResults(db);
     this.acceptStmt = db.prepare(
       `INSERT INTO tasks (task_id, session_id, api, model, priority, state, accepted_at_ms, request_json, idempotency_key) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     );
@@ -177,9 +183,24 @@ export class TaskJournal {
     return typeof row?.task_id === "string" ? row.task_id : null;
   }
 
+  /** The terminal record, with a keyed task's result in the same transaction. */
   finished(r: TaskFinishedRecord): void {
     this.flush();
-    this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+    this.db.transaction(() => {
+      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+      if (r.result_events !== undefined) this.results.put(r.task_id, r.finished_at_ms ?? 0, r.result_events);
+    })();
+  }
+
+  /** The stream a keyed task's retry replays, or null when it was not kept (see idempotent-results.ts). */
+  keptResult(taskId: string): SseEvent[] | null {
+    this.flush();
+    return this.results.get(taskId);
+  }
+
+  /** Applies the keyed results' retention now (it also runs by itself on writes, once a minute). */
+  pruneResults(nowMs: number): void {
+    this.results.prune(nowMs);
   }
 
   /**

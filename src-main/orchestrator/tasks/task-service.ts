@@ -19,6 +19,7 @@ import type { ResolvedModel } from "../catalog/model-resolver.js";
 import { admitTask, type AdmissionInput } from "./admit-task.js";
 import { acceptedRecord, placedRecord } from "./journal-records.js";
 import { outcomeEvent } from "./journal-outcome.js";
+import { revivedTask } from "./revived-task.js";
 import { taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
@@ -105,14 +106,44 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return restored;
   }
 
-  /** The task an Idempotency-Key was first used for: in memory, or only in the journal (its id). */
+  /**
+   * The task an Idempotency-Key was first used for: in memory, or rebuilt from the journal's kept
+   * result (evicted, or from before a restart), or a failed task's recorded outcome; only its id when
+   * the result was not kept (too large, past retention): the caller refuses rather than runs twice.
+   */
   forIdempotencyKey(key: string): { task: Task } | { task_id: string } | null {
     const inMemory = this.table.forKey(key);
     if (inMemory !== undefined) return { task: inMemory };
     const taskId = this.deps.journal.taskForIdempotencyKey(key);
     if (taskId === null) return null;
-    const task = this.table.get(taskId);
+    const task = this.table.get(taskId) ?? this.revive(taskId) ?? this.failedOutcome(taskId);
     return task === undefined ? { task_id: taskId } : { task };
+  }
+
+  /**
+   * A finished task that left memory, back in the table from the stream the journal kept for it
+   * (keyed tasks only): its events replay with the same ids as the live stream had.
+   */
+  revive(taskId: string): Task | undefined {
+    const events = this.deps.journal.keptResult(taskId);
+    const row = events === null ? null : this.deps.journal.get(taskId);
+    const task = row === null || events === null ? null : revivedTask(row, events);
+    if (task === null) return undefined;
+    this.table.add(task);
+    this.table.finished(task);
+    return task;
+  }
+
+  /**
+   * A failed task whose stream was not kept (a restart ended it while it ran): its outcome is the
+   * error, and that is what a retry gets. Detached (not in the table): its event ids are not the
+   * original ones, so it must not serve a Last-Event-ID resume.
+   */
+  private failedOutcome(taskId: string): Task | undefined {
+    const row = this.deps.journal.get(taskId);
+    if (row === null || row.state !== "failed" || row.finished_at_ms === null) return undefined;
+    const started: SseEvent = { event: "started", data: { queue_position: 0, predicted_start_ms: 0, task_id: taskId, model: row.model } };
+    return revivedTask(row, [started, outcomeEvent(row)]) ?? undefined;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
-import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
+import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { TaskJournal } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { TaskFailure } from "../scheduling/schedulable-task.js";
@@ -35,12 +35,14 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
   task.tokens_in = end?.tokens_in ?? task.tokens_in;
   task.stop_reason = ending.state === "canceled" ? "canceled" : (end?.stop_reason ?? null);
   if (ending.state === "failed") task.error = { code: ending.failure.code, message: ending.failure.message };
+  const decodeMs = task.first_token_at_ms !== null ? now - task.first_token_at_ms : 0;
+  const terminal = terminalEvent(task, ending, end, decodeMs);
   try {
-    deps.journal.finished(finishedRecord(task));
+    // A keyed task's whole stream goes with its terminal record: a retry after eviction or a restart replays it.
+    deps.journal.finished({ ...finishedRecord(task), ...(task.idempotency_key !== null ? { result_events: [...task.events, terminal] } : {}) });
   } catch (err) {
     deps.logger.error({ task_id: task.task_id, err }, "task journal write failed");
   }
-  const decodeMs = task.first_token_at_ms !== null ? now - task.first_token_at_ms : 0;
   deps.metrics.tasksCompleted.inc({ outcome: ending.state });
   if (task.pool_id !== null && task.tokens_in !== null) deps.metrics.tokensIn.inc({ pool_id: task.pool_id }, task.tokens_in);
   if (ending.state === "completed" && task.pool_id !== null) {
@@ -48,23 +50,27 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
     deps.recordThroughput(task.model.sha256, task.tokens_out, end?.decode_time_ms ?? decodeMs);
   }
   deps.sessions.noteCompletion(task.session_id, task.node_id && task.pool_id ? { node_id: task.node_id, pool_id: task.pool_id } : null, task.tokens_out, decodeMs);
-  if (ending.state === "failed") {
-    const { code, message, retry_after_ms } = ending.failure;
-    emitTaskEvent(task, { event: "error", data: { code, message, retriable: ERROR_CODES[code].retriable, ...(retry_after_ms !== undefined ? { retry_after_ms } : {}) } });
-  } else {
-    emitTaskEvent(task, {
-      event: "end",
-      data: {
-        tokens_out: task.tokens_out,
-        decode_ms: end?.decode_ms ?? decodeMs,
-        decode_time_ms: end?.decode_time_ms ?? decodeMs,
-        ...(ending.state === "canceled" ? { canceled: true } : {}),
-        ...(task.stop_reason ? { stop_reason: task.stop_reason } : {}),
-        ...(task.first_token_at_ms !== null ? { first_token_ms: task.first_token_at_ms - task.enqueued_at_ms } : {}),
-        ...(task.tokens_in !== null ? { tokens_in: task.tokens_in } : {}),
-      },
-    });
-  }
+  emitTaskEvent(task, terminal);
   deps.logger.info({ task_id: task.task_id, state: ending.state, node_id: task.node_id, pool_id: task.pool_id, tokens_out: task.tokens_out, error: task.error?.code }, "task finished");
   return true;
+}
+
+/** The one terminal event: `error` with the table's retriable flag, or `end` with the counts. */
+function terminalEvent(task: Task, ending: TaskEnding, end: SseEndData | null, decodeMs: number): SseEvent {
+  if (ending.state === "failed") {
+    const { code, message, retry_after_ms } = ending.failure;
+    return { event: "error", data: { code, message, retriable: ERROR_CODES[code].retriable, ...(retry_after_ms !== undefined ? { retry_after_ms } : {}) } };
+  }
+  return {
+    event: "end",
+    data: {
+      tokens_out: task.tokens_out,
+      decode_ms: end?.decode_ms ?? decodeMs,
+      decode_time_ms: end?.decode_time_ms ?? decodeMs,
+      ...(ending.state === "canceled" ? { canceled: true } : {}),
+      ...(task.stop_reason ? { stop_reason: task.stop_reason } : {}),
+      ...(task.first_token_at_ms !== null ? { first_token_ms: task.first_token_at_ms - task.enqueued_at_ms } : {}),
+      ...(task.tokens_in !== null ? { tokens_in: task.tokens_in } : {}),
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { WorkerStreamOutcome } from "./worker-stream.js";
 
 /** One attempt plus one re-placement (DESIGN.md §2): a failure before the first token moves the task once. */
@@ -12,4 +13,22 @@ export interface AttemptState {
 /** Whether a failed attempt is re-placed on another node rather than reported to the client. */
 export function shouldReplace(outcome: WorkerStreamOutcome, attempt: AttemptState): boolean {
   return outcome.kind === "error" && outcome.replaceable && attempt.tokens_out === 0 && !attempt.canceled && attempt.attempts < MAX_DISPATCH_ATTEMPTS;
+}
+
+/**
+ * Codes with which a worker says it could not read the bytes it got. The orchestrator validated and
+ * serialized that request itself, so the bytes changed on the way (a broken proxy or link), not
+ * the task: another node may well read it.
+ */
+const UNREADABLE_REQUEST: ReadonlySet<ErrorCode> = new Set(["MALFORMED_JSON", "MALFORMED_REQUEST"]);
+
+/**
+ * Whether a worker's HTTP refusal belongs to the task (no other node would answer differently):
+ * a 4xx other than 404 (pool gone) and 429 (busy) with a readable error envelope, unless the envelope
+ * says the request could not be read. A 4xx whose reply has no readable envelope is the link's doing
+ * (every worker answers with one), as is anything 5xx.
+ */
+export function refusedForGood(status: number, code: ErrorCode | undefined): boolean {
+  if (status < 400 || status >= 500 || status === 404 || status === 429) return false;
+  return code !== undefined && !UNREADABLE_REQUEST.has(code);
 }

@@ -1,6 +1,7 @@
 import { replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
+import { refusedForGood } from "./replace-policy.js";
 import { UpstreamError, type WorkerClient } from "./worker-client.js";
 
 /** The events a worker stream delivers before its terminal one. */
@@ -52,8 +53,8 @@ export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerI
     if (sink.closed()) return { kind: "closed" };
     const failure = err instanceof UpstreamError ? err.failure : { kind: "connection" as const, message: String(err) };
     if (failure.kind === "connection") target.onConnectionLost(failure.message);
-    // A 4xx other than 404 (pool gone) and 429 (busy) means the request itself is wrong: no other node will differ.
-    const refusedPermanently = failure.kind === "refused" && failure.status >= 400 && failure.status < 500 && failure.status !== 404 && failure.status !== 429;
+    // A readable 4xx refusal (other than 404, 429 and "could not read the request") means the task itself is wrong: no other node will differ.
+    const refusedPermanently = failure.kind === "refused" && refusedForGood(failure.status, failure.envelope?.code);
     if (failure.kind === "refused" && failure.envelope) {
       return { kind: "error", code: failure.envelope.code, message: failure.envelope.message, replaceable: !refusedPermanently };
     }

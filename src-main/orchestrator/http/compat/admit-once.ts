@@ -14,8 +14,9 @@ export interface AdmittedOnce {
 
 /**
  * Admits the request, or, for a retry with an Idempotency-Key already used by the same credential,
- * returns the earlier task so it runs once. A task that has left memory cannot be replayed (its
- * events are not journaled): 409 rather than a second generation.
+ * returns the earlier task so it runs once: live, or rebuilt from the result the journal kept (after
+ * eviction or a restart). A result that was not kept (over the size bound, past retention) is a
+ * 409 rather than a second generation.
  */
 export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
   const key = idempotencyKeyOf(rc.req, rc.identity);
@@ -27,5 +28,5 @@ export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: Adm
     rc.res.setHeader("Idempotent-Replayed", "true");
     return { task: earlier.task, replayed: true };
   }
-  throw new OrchError("CONFLICT", `this Idempotency-Key was used for task ${earlier.task_id}, which has finished and whose result is no longer available; send a new key to run the request again`);
+  throw new OrchError("CONFLICT", `this Idempotency-Key was used for task ${earlier.task_id}, which has finished and whose result is no longer available (results are kept 24 h, up to 1 MiB each); send a new key to run the request again`);
 }

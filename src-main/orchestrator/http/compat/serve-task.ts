@@ -8,6 +8,7 @@ import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { sendError } from "../../../../src-node/error-sender.js";
 import type { RouteContext } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
+import { watchOptions } from "../watch-options.js";
 import { admitOnce } from "./admit-once.js";
 import { openNdjson } from "./ndjson-writer.js";
 import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
@@ -44,7 +45,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   });
 
   const stream = "stream" in surface ? surface.stream : null;
-  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res) : openNdjson(res);
+  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res, {}, watchOptions(ctx.config())) : openNdjson(res);
   const write = (frames: string[]) => {
     for (const frame of frames) writer?.write(frame);
   };

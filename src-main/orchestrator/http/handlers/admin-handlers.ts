@@ -6,6 +6,7 @@ import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.j
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
+import { watchOptions } from "../watch-options.js";
 
 /** Dashboard and administration routes: node detail and drain, the cluster feed, settings, logs, API keys. */
 export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
@@ -25,7 +26,7 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     },
 
     streamClusterEvents: ({ req, res }) => {
-      const sse = openSse(res);
+      const sse = openSse(res, {}, watchOptions(ctx.config()));
       const unsubscribe = ctx.feed.subscribe((event) => sse.write(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`));
       sse.write(encodeSseComment("subscribed"));
       req.on("close", unsubscribe);

@@ -7,6 +7,7 @@ import type { OrchestratorContext } from "../../orchestrator-context.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
+import { watchOptions } from "../watch-options.js";
 import { eventId, resumeIndex } from "../../tasks/event-ids.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
 
@@ -76,19 +77,20 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     streamTaskEvents: ({ params, query, req, res, identity }) => {
       const id = params.id as string;
       const verbose = (query as TaskEventsQuery).verbose === "true";
-      const task = tasks.get(id);
+      // A keyed task that left memory comes back from the stream the journal kept (same event ids).
+      const task = tasks.get(id) ?? tasks.revive(id);
       const lastEventId = req.headers["last-event-id"];
       const resume = resumeIndex(typeof lastEventId === "string" ? lastEventId : undefined);
       if (task === undefined) {
         // Finished and gone from memory (or ended by a restart): the stream is just its outcome.
         const outcome = tasks.journaledOutcome(id);
         if (outcome === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
-        const sse = openSse(res);
+        const sse = openSse(res, {}, watchOptions(ctx.config()));
         sse.write(encodeSseEvent(outcome));
         sse.close();
         return;
       }
-      const sse = openSse(res, tasks.sessionHeaders(task.session_id));
+      const sse = openSse(res, tasks.sessionHeaders(task.session_id), watchOptions(ctx.config()));
       let ended = false;
       let index = -1;
       const unsubscribe = tasks.follow(task, (event) => {
@@ -108,6 +110,11 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
           sse.close();
         }
       });
+      // Resumed past the terminal event (Last-Event-ID at or after it): nothing more will come.
+      if (!ended && tasks.isTerminal(task)) {
+        ended = true;
+        sse.close();
+      }
       req.on("close", () => {
         unsubscribe();
         // An API client that hangs up cancels its task, unless another reader still follows it:

@@ -1,0 +1,7 @@
+import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
+import type { SseOptions } from "../../../src-node/sse-writer.js";
+
+/** Heartbeat and dead-peer limit of every long-lived stream the orchestrator serves (docs/RELIABILITY.md). */
+export function watchOptions(cfg: OrchestratorConfig): SseOptions {
+  return { keepAliveMs: cfg.watch_heartbeat_ms, deadPeerMs: cfg.watch_dead_peer_ms };
+}

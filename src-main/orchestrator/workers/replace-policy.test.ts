@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { refusedForGood } from "./replace-policy.js";
+
+// A worker's refusal ends the task only when it is about the task; one the link caused (bytes
+// mangled on the way: no readable envelope, or "could not read the request") moves it to another
+// node. The fault soak found a task ended with WORKER_RESET after one attempt while other holders
+// were online: a corrupted reply had been judged a permanent refusal.
+describe("refusedForGood", () => {
+  it("a readable 4xx about the task is final", () => {
+    expect(refusedForGood(400, "CONTEXT_TOO_LONG")).toBe(true);
+    expect(refusedForGood(400, "INVALID_PARAMS")).toBe(true);
+    expect(refusedForGood(403, "FORBIDDEN_HOST")).toBe(true);
+  });
+
+  it("a 4xx the link may have caused is not: no readable envelope, or the worker could not read the request", () => {
+    expect(refusedForGood(400, undefined)).toBe(false);
+    expect(refusedForGood(400, "MALFORMED_JSON")).toBe(false);
+    expect(refusedForGood(400, "MALFORMED_REQUEST")).toBe(false);
+  });
+
+  it("404 (pool gone), 429 (busy) and 5xx are never final", () => {
+    expect(refusedForGood(404, "POOL_UNAVAILABLE")).toBe(false);
+    expect(refusedForGood(429, "ADMISSION_REJECT")).toBe(false);
+    expect(refusedForGood(503, "POOL_UNREADY")).toBe(false);
+  });
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import type { Socket } from "node:net";
+
+/**
+ * Bytes a TCP connection has sent that its peer has not acknowledged (the kernel's send queue,
+ * `write_seq - snd_una`), read from Linux's /proc/net/tcp{,6}. It is how a server tells a peer that
+ * vanished (cable pulled, host gone, partition: nothing is acknowledged, the kernel retransmits for
+ * ~15 minutes) from one that is merely idle: Node exposes no TCP_USER_TIMEOUT or TCP_INFO.
+ * Elsewhere (no /proc) it answers undefined and callers fall back to what Node itself buffers.
+ */
+export interface SendQueueReader {
+  unacked(socket: Socket): number | undefined;
+}
+
+const CACHE_MS = 500;
+
+/** One read of the tables per CACHE_MS serves every stream: the cost does not grow with streams × sockets. */
+export function procSendQueues(now: () => number = Date.now): SendQueueReader {
+  let table: Map<string, number> | null = null;
+  let readAt = -Infinity;
+  let available = true;
+  return {
+    unacked(socket) {
+      if (!available || socket.localPort === undefined || socket.remotePort === undefined || socket.remoteAddress === undefined) return undefined;
+      if (table === null || now() - readAt > CACHE_MS) {
+        table = readTables();
+        readAt = now();
+        if (table === null) {
+          available = false;
+          return undefined;
+        }
+      }
+      return table.get(key(socket.localPort, socket.remotePort, v4Of(socket.remoteAddress)));
+    },
+  };
+}
+
+function key(localPort: number, remotePort: number, remoteV4: string | null): string {
+  return `${localPort}>${remoteV4 ?? "v6"}:${remotePort}`;
+}
+
+/** The IPv4 address (also when IPv4-mapped in IPv6), or null for a pure IPv6 address (matched by ports). */
+function v4Of(address: string): string | null {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] ?? null;
+  return /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : null;
+}
+
+function readTables(): Map<string, number> | null {
+  const out = new Map<string, number>();
+  let any = false;
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "latin1");
+    } catch {
+      continue;
+    }
+    any = true;
+    for (const line of text.split("\n").slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...
+      const f = line.trim().split(/\s+/);
+      const [, local, remote, state, queues] = f;
+      if (local === undefined || remote === undefined || queues === undefined || state !== "01") continue; // 01 = ESTABLISHED
+      const [localHex, localPortHex] = local.split(":");
+      const [remoteHex, remotePortHex] = remote.split(":");
+      if (localHex === undefined || localPortHex === undefined || remoteHex === undefined || remotePortHex === undefined) continue;
+      const tx = Number.parseInt(queues.split(":")[0] ?? "", 16);
+      out.set(key(Number.parseInt(localPortHex, 16), Number.parseInt(remotePortHex, 16), hexV4(remoteHex)), tx);
+    }
+  }
+  return any ? out : null;
+}
+
+/** /proc prints addresses as host-order 32-bit words: "0100007F" is 127.0.0.1. */
+function hexV4(hex: string): string | null {
+  const word = (h: string) => [6, 4, 2, 0].map((i) => Number.parseInt(h.slice(i, i + 2), 16)).join(".");
+  if (hex.length === 8) return word(hex);
+  // IPv4-mapped IPv6: ::ffff:a.b.c.d = words 0, 0, 0xffff0000 (host order), then the address.
+  if (hex.length === 32 && /^0{16}FFFF0000/i.test(hex)) return word(hex.slice(24));
+  return null;
+}
