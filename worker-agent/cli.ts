@@ -7,15 +7,19 @@ import { tokenFingerprint } from "./auth/token-fingerprint.js";
 import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js";
 import { loadWorkerConfig } from "./config/load-worker-config.js";
 import { runDoctor } from "./doctor/doctor.js";
+import { runEngineCommand } from "./engine/llama-server/engine-command.js";
 import { createLogger } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 
-const USAGE = `Usage: llama-orch-worker [start|doctor] [options]
+const USAGE = `Usage: llama-orch-worker [start|doctor|engine build|engine path] [options]
 
 Commands:
   start                  run the worker agent (default)
   doctor                 check backend, GPUs, models and orchestrator; exit 1 on problems
+  engine build           build llama-server (CPU, OpenMP) from the llama.cpp source node-llama-cpp ships,
+                         into <data dir>/llama-server/<version>/ (or --out <dir>; --jobs <n>); needs git, cmake, g++
+  engine path            print where pools with "engine": "llama-server" look for the binary
 
 Options (each also settable by env var or config file; flags win):
   --config <file.json>           config file (env POOL_MANAGERD_CONFIG)
@@ -56,7 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (cmd.command !== "start" && cmd.command !== "doctor") {
+  if (cmd.command !== "start" && cmd.command !== "doctor" && cmd.command !== "engine") {
     process.stderr.write(`llama-orch-worker: unknown command "${cmd.command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -66,6 +70,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
+
+  if (cmd.command === "engine") {
+    return runEngineCommand({
+      subcommand: cmd.subcommands[0],
+      dataDir: config.data_dir,
+      ...(cmd.flags.out !== undefined ? { out: cmd.flags.out } : {}),
+      ...(cmd.flags.jobs !== undefined ? { jobs: cmd.flags.jobs } : {}),
+      say: (line) => process.stdout.write(`${line}\n`),
+      sayError: (line) => process.stderr.write(`llama-orch-worker: ${line}\n`),
+    });
+  }
 
   if (cmd.command === "doctor") {
     const quiet = createLogger("silent");

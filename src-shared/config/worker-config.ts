@@ -18,6 +18,10 @@ export const BindAddrSchema = z
 export const PoolDeviceSchema = z.union([z.literal("cpu"), z.literal("auto"), z.int().min(0).max(63)]);
 export type PoolDevice = z.infer<typeof PoolDeviceSchema>;
 
+/** What runs a pool's model: node-llama-cpp in a child process (default) or a supervised llama-server. */
+export const PoolEngineSchema = z.enum(["node-llama-cpp", "llama-server"]);
+export type PoolEngine = z.infer<typeof PoolEngineSchema>;
+
 export const PoolDefinitionSchema = z.strictObject({
   id: PoolIdSchema,
   /** A file name in the models dir, a sha256 (bare or sha256:-prefixed) or the model's friendly name. */
@@ -29,6 +33,8 @@ export const PoolDefinitionSchema = z.strictObject({
   context_size: z.int().min(64).max(1_048_576).optional(),
   /** Refuse to load (MODEL_TOO_LARGE) when the estimate exceeds this many bytes; default: free RAM/VRAM. */
   memory_limit_bytes: z.int().min(0).optional(),
+  /** node-llama-cpp (default) or llama-server (the binary from `llama-orch-worker engine build` or llama_server_path). */
+  engine: PoolEngineSchema.default("node-llama-cpp"),
 });
 export type PoolDefinition = z.infer<typeof PoolDefinitionSchema>;
 
@@ -83,6 +89,7 @@ export const WorkerConfigSchema = z.strictObject({
   shutdown_drain_ms: z.int().min(0).max(600_000).default(10_000).describe("Drain deadline on SIGTERM/SIGINT before in-flight work is aborted."),
   /** Cap of the registration retry backoff while the orchestrator is down. */
   registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000).describe("Cap of the registration retry backoff while the orchestrator is down."),
+  llama_server_path: z.string().min(1).max(4096).optional().describe("llama-server binary for pools with engine \"llama-server\"; default: the one `llama-orch-worker engine build` put in <data_dir>/llama-server/"),
   supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
@@ -105,6 +112,7 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["POOL_MANAGERD_THREADS", "threads"],
   ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
   ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
+  ["LLORCH_LLAMA_SERVER", "llama_server_path"],
 ];
 /** The config before validation: what a config file may contain (every key optional). */
 export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;
