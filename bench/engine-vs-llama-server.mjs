@@ -37,6 +37,9 @@ const SLOTS = 4;
 const CTX = 4096;
 const PROMPT_TOKENS = 2000;
 const STREAM_TOKENS = short ? 32 : 256;
+// A system slower than this on one measurement (node-llama-cpp's spinning threads on an oversubscribed
+// box) is reported as "> limit" and not measured further in that case.
+const STREAM_TIMEOUT_MS = 90_000;
 const say = (line) => process.stderr.write(`${line}\n`);
 
 const binary = await ciLlamaServerBinary();
@@ -118,7 +121,7 @@ async function startWorker(modelPath, threads, engine) {
 /** One streamed generation; times in ms from `sent`. */
 async function streamLlamaServer(sys, prompt, maxTokens) {
   const sent = performance.now();
-  const res = await fetch(`${sys.url}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, n_predict: maxTokens, temperature: 0, stream: true, cache_prompt: true }) });
+  const res = await fetch(`${sys.url}/completion`, { method: "POST", signal: AbortSignal.timeout(STREAM_TIMEOUT_MS), headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, n_predict: maxTokens, temperature: 0, stream: true, cache_prompt: true }) });
   let first = 0;
   let last = 0;
   let tokens = 0;
@@ -136,7 +139,7 @@ async function streamLlamaServer(sys, prompt, maxTokens) {
 
 async function streamWorker(sys, prompt, maxTokens) {
   const sent = performance.now();
-  const res = await fetch(`${sys.url}/v2/pools/p/infer`, { method: "POST", headers: sys.headers, body: JSON.stringify({ task_id: `t-${unique++}`, prompt, max_tokens: maxTokens, temperature: 0 }) });
+  const res = await fetch(`${sys.url}/v2/pools/p/infer`, { method: "POST", signal: AbortSignal.timeout(STREAM_TIMEOUT_MS), headers: sys.headers, body: JSON.stringify({ task_id: `t-${unique++}`, prompt, max_tokens: maxTokens, temperature: 0 }) });
   let first = 0;
   let last = 0;
   let tokens = 0;
@@ -172,6 +175,25 @@ async function measure(sys) {
   return { decode_tps: decodeTps, decode_tokens: decode.tokens, ttft_ms: ttft.first - ttft.sent, first_tokens_ms: four.map((r) => r.first - r.sent), aggregate_tps: aggregate };
 }
 
+/** node-llama-cpp alone (bench/nlc-decode-profile.mjs) in its own process; null when it exceeds the limit. */
+function nlcProfile(modelPath, threads) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bench/nlc-decode-profile.mjs", "--model", modelPath, "--threads", String(threads), "--tokens", String(decodeTokens), "--slots", String(SLOTS), "--ctx", String(CTX)], { stdio: ["ignore", "pipe", "ignore"] });
+    servers.push(child);
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), STREAM_TIMEOUT_MS);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split("\n").at(-1)));
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+}
+
 /** Words making PROMPT_TOKENS tokens for this model's tokenizer (measured with llama-server /tokenize). */
 async function calibrateWords(url) {
   const base = "the quick brown fox jumps over the lazy dog while a small cat sat on the mat and watched";
@@ -197,16 +219,34 @@ for (const size of models) {
     // Warm-up (first touch of the weights, thread start) is not measured.
     for (const sys of systems) await (sys.kind === "llama-server" ? streamLlamaServer : streamWorker)(sys, shortPrompt(), 16);
     const samples = new Map(systems.map((s) => [s.name, []]));
+    const timedOut = new Set();
+    const profiles = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? systems : [...systems].reverse();
       for (const sys of order) {
-        const m = await measure(sys);
-        samples.get(sys.name).push(m);
-        say(`  round ${round + 1} ${sys.name}: decode ${m.decode_tps.toFixed(0)} tok/s, ttft ${m.ttft_ms.toFixed(0)} ms, 4 streams first ${m.first_tokens_ms.map((x) => x.toFixed(0)).join("/")} ms, aggregate ${m.aggregate_tps.toFixed(0)} tok/s`);
+        if (timedOut.has(sys.name)) continue;
+        try {
+          const m = await measure(sys);
+          samples.get(sys.name).push(m);
+          say(`  round ${round + 1} ${sys.name}: decode ${m.decode_tps.toFixed(0)} tok/s, ttft ${m.ttft_ms.toFixed(0)} ms, 4 streams first ${m.first_tokens_ms.map((x) => x.toFixed(0)).join("/")} ms, aggregate ${m.aggregate_tps.toFixed(0)} tok/s`);
+        } catch (error) {
+          timedOut.add(sys.name);
+          say(`  round ${round + 1} ${sys.name}: gave up (${error instanceof Error ? error.message : String(error)}; limit ${STREAM_TIMEOUT_MS / 1000} s per stream)`);
+        }
+      }
+      if (!timedOut.has("nlc")) {
+        const profile = await nlcProfile(modelPath, threads);
+        if (profile === null) timedOut.add("nlc");
+        profiles.push(profile);
+        say(`  round ${round + 1} node-llama-cpp in-process: ${profile === null ? `gave up (> ${STREAM_TIMEOUT_MS / 1000} s)` : JSON.stringify(profile)}`);
       }
     }
     const summary = {};
     for (const [name, ms] of samples) {
+      if (ms.length === 0) {
+        summary[name] = null;
+        continue;
+      }
       summary[name] = {
         decode_tps: median(ms.map((m) => m.decode_tps)),
         decode_tokens: median(ms.map((m) => m.decode_tokens)),
@@ -215,7 +255,9 @@ for (const size of models) {
         aggregate_tps: median(ms.map((m) => m.aggregate_tps)),
       };
     }
-    results.push({ model: size, threads, systems: summary });
+    const done = profiles.filter((p) => p !== null);
+    const profile = done.length === 0 ? null : { raw_ms_per_token: median(done.map((p) => p.raw_ms_per_token)), completion_ms_per_token: median(done.map((p) => p.completion_ms_per_token)) };
+    results.push({ model: size, threads, systems: summary, nlc_in_process: profile });
     for (const sys of systems) {
       sys.child.kill("SIGTERM");
       await new Promise((r) => (sys.child.exitCode !== null ? r() : sys.child.once("exit", r)));
@@ -234,14 +276,23 @@ for (const r of results) {
   const ls = r.systems["llama-server"];
   const wn = r.systems["worker/node-llama-cpp"];
   const wl = r.systems["worker/llama-server"];
+  const gaveUp = `gave up (> ${STREAM_TIMEOUT_MS / 1000} s)`;
   const row = (metric, f, fmt, higherBetter) => {
-    const ratio = (w) => r2(higherBetter ? f(w) / f(ls) : f(ls) / Math.max(0.5, f(w)));
-    lines.push(`| ${r.model}, ${r.threads} | ${metric} | ${fmt(ls)} | ${fmt(wn)} | ${ratio(wn)} | ${fmt(wl)} | ${ratio(wl)} |`);
+    const ratio = (w) => (w === null || ls === null ? "—" : r2(higherBetter ? f(w) / f(ls) : f(ls) / Math.max(0.5, f(w))));
+    const show = (sys) => (sys === null ? gaveUp : fmt(sys));
+    lines.push(`| ${r.model}, ${r.threads} | ${metric} | ${show(ls)} | ${show(wn)} | ${ratio(wn)} | ${show(wl)} | ${ratio(wl)} |`);
   };
+  const firsts = (sys) => (sys === null ? gaveUp : sys.first_tokens_ms.map((x) => x.toFixed(0)).join(" / "));
   row("decode tok/s", (s) => s.decode_tps, (s) => s.decode_tps.toFixed(0), true);
   row(`${PROMPT_TOKENS}-token prompt TTFT ms`, (s) => s.ttft_ms, (s) => s.ttft_ms.toFixed(0), false);
-  lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${ls.first_tokens_ms.map((x) => x.toFixed(0)).join(" / ")} | ${wn.first_tokens_ms.map((x) => x.toFixed(0)).join(" / ")} | — | ${wl.first_tokens_ms.map((x) => x.toFixed(0)).join(" / ")} | — |`);
+  lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${firsts(ls)} | ${firsts(wn)} | — | ${firsts(wl)} | — |`);
   row("4-stream aggregate tok/s", (s) => s.aggregate_tps, (s) => s.aggregate_tps.toFixed(0), true);
+}
+lines.push("", "Per-token decode cost (ms/token, single stream): llama-server C++ → node-llama-cpp in-process (raw evaluate loop / LlamaCompletion) → worker over IPC + HTTP/SSE", "", "| model, threads | llama-server | node-llama-cpp evaluate() | node-llama-cpp LlamaCompletion | worker (node-llama-cpp) | worker (llama-server engine) |", "|---|---|---|---|---|---|");
+const perToken = (sys) => (sys === null ? "—" : (1000 / sys.decode_tps).toFixed(2));
+for (const r of results) {
+  const p = r.nlc_in_process;
+  lines.push(`| ${r.model}, ${r.threads} | ${perToken(r.systems["llama-server"])} | ${p === null ? "—" : p.raw_ms_per_token.toFixed(2)} | ${p === null ? "—" : p.completion_ms_per_token.toFixed(2)} | ${perToken(r.systems["worker/node-llama-cpp"])} | ${perToken(r.systems["worker/llama-server"])} |`);
 }
 lines.push("", "ratio = worker / llama-server for tok/s, llama-server / worker for times (above 1: the worker is faster)");
 say(lines.join("\n"));

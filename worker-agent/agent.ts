@@ -18,8 +18,7 @@ import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
 import { TelemetrySampler } from "./telemetry/telemetry-sampler.js";
 import { autoPoolId } from "./pools/auto-pool-id.js";
-import { defaultLlamaServerDir, LLAMA_SERVER_BINARY } from "./engine/llama-server/llama-server-build.js";
-import { findLlamaCppSource } from "./engine/llama-server/llama-server-source.js";
+import { resolveLlamaServerBinary } from "./engine/llama-server/llama-server-build.js";
 import { LlamaPool } from "./pools/llama-pool.js";
 import { PoolRegistry } from "./pools/pool-registry.js";
 import { TaskRegistry } from "./pools/task-registry.js";
@@ -57,8 +56,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }));
 
   // Where pools with engine "llama-server" find it: the configured path, else what `engine build` made.
-  const llamaServerBinary = async (): Promise<string> =>
-    config.llama_server_path ?? join(defaultLlamaServerDir(config.data_dir, await findLlamaCppSource()), LLAMA_SERVER_BINARY);
+  const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
       definition,

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LlamaCppSource } from "./llama-server-source.js";
+import { findLlamaCppSource, type LlamaCppSource } from "./llama-server-source.js";
 
 // `llama-orch-worker engine build`: llama-server from node-llama-cpp's bundled llama.cpp source, CPU
 // backend with OpenMP (its threads sleep on a barrier instead of spinning against the agent's own
@@ -86,4 +86,10 @@ export async function buildLlamaServer(options: BuildOptions): Promise<{ binary:
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The binary a llama-server pool runs: the configured path, else what `engine build` made for this llama.cpp. */
+export async function resolveLlamaServerBinary(configuredPath: string | undefined, dataDir: string): Promise<string> {
+  if (configuredPath !== undefined) return configuredPath;
+  return join(defaultLlamaServerDir(dataDir, await findLlamaCppSource()), LLAMA_SERVER_BINARY);
 }
