@@ -205,6 +205,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         vram_free_bytes: 0,
         estimated_bytes: statSync(msg.model_path).size,
         load_ms: Math.round(performance.now() - started),
+        threads: msg.threads,
       });
     } catch (error) {
       this.loadFailed("INTERNAL", `llama-server answered /props unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
