@@ -41,7 +41,6 @@ export async function runEngineCommand(options: EngineCommandOptions): Promise<n
     say(join(outDir, LLAMA_SERVER_BINARY));
     return 0;
   }
-  say(`building llama-server ${source.version} (CPU, OpenMP) into ${outDir}; this takes several minutes`);
   try {
     const { binary, built } = await buildLlamaServer({ source, outDir, ...(jobs !== undefined ? { jobs } : {}), say });
     if (built) say(`built ${binary}`);

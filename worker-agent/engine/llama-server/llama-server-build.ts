@@ -67,6 +67,7 @@ export async function buildLlamaServer(options: BuildOptions): Promise<{ binary:
     say(`llama-server ${source.version} is already built: ${binary}`);
     return { binary, built: false };
   }
+  say(`building llama-server ${source.version} (CPU, OpenMP) into ${outDir}; this takes several minutes`);
   const jobs = options.jobs ?? availableParallelism();
   const work = await mkdtemp(join(tmpdir(), "llama-server-build-"));
   const started = Date.now();
