@@ -34,6 +34,7 @@ Options (each also settable by env var or config file; flags win):
   --runtime-dir <dir>            POOL_MANAGERD_RUNTIME_DIR (handoff files; default <data dir>/engines)
   --data-dir <dir>               POOL_MANAGERD_DATA_DIR (default ~/.local/state/llama-orch-worker)
   --pool id=..,model=..[,slots=N][,device=cpu|auto|N][,context_size=N]   repeatable; POOL_MANAGERD_POOLS (';'-separated)
+                                 [,engine=node-llama-cpp|llama-server]
   --threads <n>                  POOL_MANAGERD_THREADS (default 1 on <=2 cores, else cores-1)
   --slots <n>                    POOL_MANAGERD_AUTO_POOL_SLOTS: slots of pools derived from the models dir
   --log-level <level>            LLORCH_LOG_LEVEL (fatal|error|warn|info|debug|trace|silent)

@@ -73,7 +73,7 @@ export const WorkerConfigSchema = z.strictObject({
   runtime_dir: z.string().min(1).describe("Handoff files of external engines (*.json)."),
   /** Catalog sha256 cache and the generated loopback token. */
   data_dir: z.string().min(1).describe("Catalog sha256 cache and the generated loopback token."),
-  pools: z.array(PoolDefinitionSchema).max(256).optional().describe("pool definitions (id, model, device, slots, context_size); none: one pool per model found"),
+  pools: z.array(PoolDefinitionSchema).max(256).optional().describe("pool definitions (id, model, device, slots, context_size, engine); none: one pool per model found"),
   log_level: LogLevelSchema.default("info").describe("log level"),
   /** llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16). */
   threads: z.int().min(1).max(256).describe("llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16)."),
