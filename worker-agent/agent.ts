@@ -21,6 +21,7 @@ import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
 import { TelemetrySampler } from "./telemetry/telemetry-sampler.js";
 import { autoPoolId } from "./pools/auto-pool-id.js";
+import { resolveLlamaServerBinary } from "./engine/llama-server/llama-server-build.js";
 import { LlamaPool } from "./pools/llama-pool.js";
 import { PoolRegistry } from "./pools/pool-registry.js";
 import { TaskRegistry } from "./pools/task-registry.js";
@@ -66,6 +67,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const busyParts = new Set<string>();
   const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), tls?.caPem);
 
+  // Where pools with engine "llama-server" find it: the configured path, else what `engine build` made.
+  const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
       definition,
@@ -77,6 +80,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       metrics,
       log,
       source,
+      llamaServerBinary,
     });
 
   /** No pools configured: one pool per readable model in the models dir, following the catalog. */
@@ -95,7 +99,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       const id = autoPoolId(`${config.node_id}.${model.file_name}`, (candidate) => pools.has(candidate));
       const hasGpu = probe.ok && probe.result.backend !== "cpu";
       const pool = makePool(
-        { id, model: model.file_name, device: "auto", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(availableParallelism(), hasGpu) },
+        { id, model: model.file_name, device: "auto", engine: "node-llama-cpp", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(availableParallelism(), hasGpu) },
         "auto",
       );
       autoPoolPaths.set(model.path, id);

@@ -69,6 +69,18 @@ describe("llama-orch-worker CLI", () => {
     expect(bad.stderr).toContain("heartbeat_interval_secs (from env POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS)");
   });
 
+  it("engine path names the llama-server build location in the data dir; engine build validates its arguments", async () => {
+    const path = await runCli(["engine", "path", "--data-dir", dir]);
+    expect(path.code).toBe(0);
+    expect(path.stdout.trim()).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/llama-server/[^/]+-[0-9a-f]{10}/llama-server$`));
+    const unknown = await runCli(["engine", "nope", "--data-dir", dir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('expected "build" or "path"');
+    expect((await runCli(["engine", "build", "--jobs", "0", "--data-dir", dir])).code).toBe(2);
+    // Only `engine` takes a subcommand.
+    expect((await runCli(["start", "extra", "--data-dir", dir])).code).toBe(2);
+  });
+
   it("refuses a non-loopback bind, or an orchestrator, without a configured token", async () => {
     const open = await runCli(["start", "--bind", "0.0.0.0:0", "--data-dir", dir]);
     expect(open.code).toBe(2);

@@ -7,16 +7,20 @@ import { tokenFingerprint } from "./auth/token-fingerprint.js";
 import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js";
 import { loadWorkerConfig } from "./config/load-worker-config.js";
 import { runDoctor } from "./doctor/doctor.js";
+import { runEngineCommand } from "./engine/llama-server/engine-command.js";
 import { createLogger } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 import { loadNodeTls } from "./tls/node-tls.js";
 
-const USAGE = `Usage: llama-orch-worker [start|doctor] [options]
+const USAGE = `Usage: llama-orch-worker [start|doctor|engine build|engine path] [options]
 
 Commands:
   start                  run the worker agent (default)
   doctor                 check backend, GPUs, models and orchestrator; exit 1 on problems
+  engine build           build llama-server (CPU, OpenMP) from the llama.cpp source node-llama-cpp ships,
+                         into <data dir>/llama-server/<version>/ (or --out <dir>; --jobs <n>); needs git, cmake, g++
+  engine path            print where pools with "engine": "llama-server" look for the binary
 
 Options (each also settable by env var or config file; flags win):
   --config <file.json>           config file (env POOL_MANAGERD_CONFIG)
@@ -32,6 +36,7 @@ Options (each also settable by env var or config file; flags win):
   --runtime-dir <dir>            POOL_MANAGERD_RUNTIME_DIR (handoff files; default <data dir>/engines)
   --data-dir <dir>               POOL_MANAGERD_DATA_DIR (default ~/.local/state/llama-orch-worker)
   --pool id=..,model=..[,slots=N][,device=cpu|auto|N][,context_size=N]   repeatable; POOL_MANAGERD_POOLS (';'-separated)
+                                 [,engine=node-llama-cpp|llama-server]
   --threads <n>                  POOL_MANAGERD_THREADS (default 1 on <=2 cores, else cores-1)
   --slots <n>                    POOL_MANAGERD_AUTO_POOL_SLOTS: slots of pools derived from the models dir
   --log-level <level>            LLORCH_LOG_LEVEL (fatal|error|warn|info|debug|trace|silent)
@@ -58,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (cmd.command !== "start" && cmd.command !== "doctor") {
+  if (cmd.command !== "start" && cmd.command !== "doctor" && cmd.command !== "engine") {
     process.stderr.write(`llama-orch-worker: unknown command "${cmd.command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -68,6 +73,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
+
+  if (cmd.command === "engine") {
+    return runEngineCommand({
+      subcommand: cmd.subcommands[0],
+      dataDir: config.data_dir,
+      ...(cmd.flags.out !== undefined ? { out: cmd.flags.out } : {}),
+      ...(cmd.flags.jobs !== undefined ? { jobs: cmd.flags.jobs } : {}),
+      say: (line) => process.stdout.write(`${line}\n`),
+      sayError: (line) => process.stderr.write(`llama-orch-worker: ${line}\n`),
+    });
+  }
 
   if (cmd.command === "doctor") {
     const quiet = createLogger("silent");

@@ -72,7 +72,7 @@ export function renderConfigurationReference(): string {
     "",
     renderConfigTable(WorkerConfigSchema, workerEnv),
     "",
-    "Flags mirror the keys (`llama-orch-worker --help`); `--pool id=…,model=…[,slots=N][,device=cpu|auto|N][,context_size=N]`",
+    "Flags mirror the keys (`llama-orch-worker --help`); `--pool id=…,model=…[,slots=N][,device=cpu|auto|N][,context_size=N][,engine=node-llama-cpp|llama-server]`",
     "defines pools (repeatable; env `POOL_MANAGERD_POOLS`, `;`-separated), `--api-token-file` / `LLORCH_API_TOKEN_FILE`",
     "reads the token from a file. See [WORKER.md](WORKER.md).",
     "",

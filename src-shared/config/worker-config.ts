@@ -19,6 +19,10 @@ export const BindAddrSchema = z
 export const PoolDeviceSchema = z.union([z.literal("cpu"), z.literal("auto"), z.int().min(0).max(63)]);
 export type PoolDevice = z.infer<typeof PoolDeviceSchema>;
 
+/** What runs a pool's model: node-llama-cpp in a child process (default) or a supervised llama-server. */
+export const PoolEngineSchema = z.enum(["node-llama-cpp", "llama-server"]);
+export type PoolEngine = z.infer<typeof PoolEngineSchema>;
+
 export const PoolDefinitionSchema = z.strictObject({
   id: PoolIdSchema,
   /** A file name in the models dir, a sha256 (bare or sha256:-prefixed) or the model's friendly name. */
@@ -30,6 +34,8 @@ export const PoolDefinitionSchema = z.strictObject({
   context_size: z.int().min(64).max(1_048_576).optional(),
   /** Refuse to load (MODEL_TOO_LARGE) when the estimate exceeds this many bytes; default: free RAM/VRAM. */
   memory_limit_bytes: z.int().min(0).optional(),
+  /** node-llama-cpp (default) or llama-server (the binary from `llama-orch-worker engine build` or llama_server_path). */
+  engine: PoolEngineSchema.default("node-llama-cpp"),
 });
 export type PoolDefinition = z.infer<typeof PoolDefinitionSchema>;
 
@@ -70,7 +76,7 @@ export const WorkerConfigSchema = z.strictObject({
   runtime_dir: z.string().min(1).describe("Handoff files of external engines (*.json)."),
   /** Catalog sha256 cache and the generated loopback token. */
   data_dir: z.string().min(1).describe("Catalog sha256 cache and the generated loopback token."),
-  pools: z.array(PoolDefinitionSchema).max(256).optional().describe("pool definitions (id, model, device, slots, context_size); none: one pool per model found"),
+  pools: z.array(PoolDefinitionSchema).max(256).optional().describe("pool definitions (id, model, device, slots, context_size, engine); none: one pool per model found"),
   log_level: LogLevelSchema.default("info").describe("log level"),
   /** llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16). */
   threads: z.int().min(1).max(256).describe("llama.cpp threads per engine; default 1 on ≤2 cores, else cores − 1 (capped at 16)."),
@@ -86,6 +92,7 @@ export const WorkerConfigSchema = z.strictObject({
   shutdown_drain_ms: z.int().min(0).max(600_000).default(10_000).describe("Drain deadline on SIGTERM/SIGINT before in-flight work is aborted."),
   /** Cap of the registration retry backoff while the orchestrator is down. */
   registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000).describe("Cap of the registration retry backoff while the orchestrator is down."),
+  llama_server_path: z.string().min(1).max(4096).optional().describe("llama-server binary for pools with engine \"llama-server\"; default: the one `llama-orch-worker engine build` put in <data_dir>/llama-server/"),
   supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
   ...otelConfigFields("llama-orch-worker"),
 });
@@ -111,6 +118,7 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["POOL_MANAGERD_THREADS", "threads"],
   ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
   ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
+  ["LLORCH_LLAMA_SERVER", "llama_server_path"],
   ["OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"],
   ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"],
   ["OTEL_SERVICE_NAME", "otel_service_name"],

@@ -20,12 +20,16 @@ export const WORKER_FLAG_OPTIONS = {
   "log-format": { type: "string" },
   threads: { type: "string" },
   slots: { type: "string" },
+  out: { type: "string" },
+  jobs: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
 
 export interface ParsedCommandLine {
   command: string;
+  /** Positionals after the command (`engine build` → ["build"]). */
+  subcommands: string[];
   flags: WorkerFlags;
 }
 
@@ -47,6 +51,10 @@ export interface WorkerFlags {
   "log-format"?: string;
   threads?: string;
   slots?: string;
+  /** `engine build`: output folder. */
+  out?: string;
+  /** `engine build`: parallel compile jobs. */
+  jobs?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -54,6 +62,9 @@ export interface WorkerFlags {
 /** Throws (with node's own message, e.g. "Unknown option '--x'") on flags that do not exist. */
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const { values, positionals } = parseArgs({ args: [...argv], options: WORKER_FLAG_OPTIONS, allowPositionals: true, strict: true });
-  if (positionals.length > 1) throw new Error(`unexpected arguments: ${positionals.slice(1).join(" ")}`);
-  return { command: positionals[0] ?? "start", flags: values };
+  const command = positionals[0] ?? "start";
+  // Only `engine` has a subcommand; anything else after the command is a mistake.
+  const allowed = command === "engine" ? 2 : 1;
+  if (positionals.length > allowed) throw new Error(`unexpected arguments: ${positionals.slice(allowed).join(" ")}`);
+  return { command, subcommands: positionals.slice(1), flags: values };
 }

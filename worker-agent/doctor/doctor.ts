@@ -2,6 +2,8 @@ import { availableParallelism, freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import type { WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { ModelCatalog } from "../catalog/model-catalog.js";
+import { accessSync, constants } from "node:fs";
+import { resolveLlamaServerBinary } from "../engine/llama-server/llama-server-build.js";
 import { decideApiToken } from "../auth/token-policy.js";
 import { tokenFingerprint } from "../auth/token-fingerprint.js";
 import type { Logger } from "../logging/logger.js";
@@ -63,8 +65,19 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     out("pools (configured):");
     for (const pool of config.pools) {
       const model = catalog.resolve(pool.model);
-      out(`  ${pool.id}: model ${pool.model} → ${model !== undefined ? model.file_name : "NOT FOUND"}, device ${pool.device}, slots ${pool.slots}`);
+      out(`  ${pool.id}: model ${pool.model} → ${model !== undefined ? model.file_name : "NOT FOUND"}, device ${pool.device}, slots ${pool.slots}, engine ${pool.engine}`);
       if (model === undefined) problems.push(`pool ${pool.id}: model "${pool.model}" is not in the models dir`);
+    }
+    if (config.pools.some((p) => p.engine === "llama-server")) {
+      const binary = await resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
+      let usable = true;
+      try {
+        accessSync(binary, constants.X_OK);
+      } catch {
+        usable = false;
+      }
+      out(`llama-server: ${binary}${usable ? "" : " — MISSING (run `llama-orch-worker engine build` or set llama_server_path)"}`);
+      if (!usable) problems.push(`pools with engine llama-server need ${binary}`);
     }
   } else {
     out("pools: none configured, one per model found");

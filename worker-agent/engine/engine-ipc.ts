@@ -46,6 +46,8 @@ export const EngineLoadedMessageSchema = z.object({
   /** Estimated bytes the model plus its context need (GGUF insights). */
   estimated_bytes: z.int().min(0),
   load_ms: z.int().min(0),
+  /** llama.cpp threads the engine decodes with (may be fewer than asked for: thread-calibration.ts). */
+  threads: z.int().min(1).optional(),
 });
 export type EngineLoadedMessage = z.infer<typeof EngineLoadedMessageSchema>;
 

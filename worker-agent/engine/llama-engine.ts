@@ -21,6 +21,7 @@ import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
+import { chooseThreads } from "./thread-calibration.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
@@ -91,7 +92,9 @@ export class LlamaEngine {
     try {
       const model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
-      const context = await model.createContext({ contextSize, sequences: msg.slots, threads: msg.threads });
+      // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
+      const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads)).threads : msg.threads;
+      const context = await model.createContext({ contextSize, sequences: msg.slots, threads });
       const all = Array.from({ length: msg.slots }, () => context.getSequence());
       const sequences = new SequencePool(
         all,
@@ -101,8 +104,8 @@ export class LlamaEngine {
       // Resolved once so that measuring a chat prompt and running it render it the same way.
       // Probes wrap the gated evaluation, so they see exactly the tokens that were decoded.
       const probes = new Map(all.map((sequence) => [sequence, new TokenProbe(sequence)]));
-      const embedder = new Embedder(model, contextSize, msg.threads);
-      const ranker = new Ranker(model, contextSize, msg.threads, basename(msg.model_path));
+      const embedder = new Embedder(model, contextSize, threads);
+      const ranker = new Ranker(model, contextSize, threads, basename(msg.model_path));
       this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder, ranker };
       const vram = await llama.getVramState();
       this.send({
@@ -115,6 +118,7 @@ export class LlamaEngine {
         vram_free_bytes: vram.free,
         estimated_bytes: Math.round(fit.requiredBytes),
         load_ms: Math.round(performance.now() - started),
+        threads,
       });
     } catch (error) {
       const code = error instanceof InsufficientMemoryError ? "MODEL_TOO_LARGE" : "INTERNAL";

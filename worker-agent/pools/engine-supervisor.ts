@@ -163,7 +163,7 @@ export class EngineSupervisor {
         this.vramFreeBytes = message.vram_free_bytes;
         this.policy.recordReady();
         this.options.onLoaded(message);
-        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes }, "engine ready");
+        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads }, "engine ready");
         this.settleLoad({ ok: true });
         return;
       case "load_failed":

@@ -6,6 +6,7 @@ import type { PoolStatus } from "../../src-shared/worker-api/pool-status.js";
 import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import { LlamaServerEngine } from "../engine/llama-server/llama-server-engine.js";
 import { EngineSupervisor, type EngineHandle } from "./engine-supervisor.js";
 import { PoolLifecycle, RELOAD_PHASES, type PoolPhase } from "./pool-lifecycle.js";
 import { reloadWithRollback } from "./pool-reload.js";
@@ -28,6 +29,8 @@ export interface LlamaPoolOptions {
   source: "config" | "auto";
   /** Starts an engine child; tests pass a fake. */
   spawnEngine?: (env: NodeJS.ProcessEnv) => EngineHandle;
+  /** The llama-server binary, for pools with engine "llama-server". */
+  llamaServerBinary?: () => Promise<string>;
   /** Throw on an illegal lifecycle transition (default: under vitest). */
   strictTransitions?: boolean;
 }
@@ -44,6 +47,8 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
   private readonly supervisor: EngineSupervisor;
   private readonly serving: PoolServing;
   private readonly log: Logger;
+  /** "llamacpp" (node-llama-cpp child) or "llama-server", as status, heartbeats and events report it. */
+  readonly engineName: string;
   /** The running drain or stop, for callers arriving while it runs (set only in those phases). */
   private windingDown: Promise<void> | undefined;
   /** Retired because its model copy went bad: starts again when the catalog resolves its model. */
@@ -55,6 +60,12 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
     this.log = options.log.child({ pool_id: this.id });
     this.lifecycle = new PoolLifecycle(this.log, options.strictTransitions);
     this.lifecycle.on("changed", () => this.emit("changed"));
+    const llamaServer = options.definition.engine === "llama-server";
+    this.engineName = llamaServer ? "llama-server" : ENGINE;
+    const binary = options.llamaServerBinary;
+    const spawnEngine =
+      options.spawnEngine ??
+      (llamaServer && binary !== undefined ? (env: NodeJS.ProcessEnv): EngineHandle => new LlamaServerEngine({ binary, env }) : undefined);
     this.serving = new PoolServing(
       {
         poolId: this.id,
@@ -64,6 +75,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
           ...(this.supervisor.model !== undefined ? { model: this.supervisor.model.sha256 } : {}),
           ...(this.supervisor.loaded !== undefined ? { engine_version: this.supervisor.loaded.engine_version } : {}),
         }),
+        engineName: this.engineName,
         send: (message) => this.supervisor.send(message),
       },
       options.definition.slots,
@@ -81,7 +93,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       metrics: options.metrics,
       log: this.log,
       lifecycle: this.lifecycle,
-      ...(options.spawnEngine !== undefined ? { spawnEngine: options.spawnEngine } : {}),
+      ...(spawnEngine !== undefined ? { spawnEngine } : {}),
       onLoaded: (loaded) => this.serving.gate.resize(loaded.slots),
       onTaskMessage: (message) => this.serving.onEngineMessage(message),
       onEngineGone: (reason) => {
@@ -169,7 +181,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       state: this.lifecycle.wireState,
       slots_total: gate.total,
       slots_free: ready ? gate.free : 0,
-      engine: ENGINE,
+      engine: this.engineName,
       engine_version: this.supervisor.loaded?.engine_version ?? "",
       device_mask: this.deviceMask(),
       vram_free_bytes: this.supervisor.vramFree,
@@ -188,7 +200,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       slots_free: status.slots_free,
       slots_total: status.slots_total,
       vram_free_bytes: status.vram_free_bytes,
-      engine: ENGINE,
+      engine: this.engineName,
       device_mask: status.device_mask,
       // Only the loaded model is servable without a reload; the node's full inventory goes separately.
       models_available: status.model !== null ? [status.model.sha256] : [],

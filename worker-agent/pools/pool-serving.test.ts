@@ -47,7 +47,7 @@ class RecordingSink implements TaskEventSink {
 function makeServing(slots: number): { serving: PoolServing; sent: ParentToEngineMessage[] } {
   const sent: ParentToEngineMessage[] = [];
   const serving = new PoolServing(
-    { poolId: "p", canServe: () => true, describe: () => "pool p is ready", startedFacts: () => ({}), send: (m) => (sent.push(m), true) },
+    { poolId: "p", canServe: () => true, describe: () => "pool p is ready", startedFacts: () => ({}), engineName: "llamacpp", send: (m) => (sent.push(m), true) },
     slots,
     60_000,
     4,

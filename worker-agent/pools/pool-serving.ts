@@ -23,6 +23,8 @@ export interface ServingHost {
   describe(): string;
   /** model / engine_version for the `started` event. */
   startedFacts(): Pick<SseStartedData, "model" | "engine_version">;
+  /** What runs the model, for `started` and error events ("llamacpp" or "llama-server"). */
+  readonly engineName: string;
   send(message: ParentToEngineMessage): boolean;
 }
 
@@ -79,7 +81,7 @@ export class PoolServing {
       predicted_start_ms: 0,
       task_id: task.taskId,
       pool_id: this.host.poolId,
-      engine: ENGINE,
+      engine: this.host.engineName,
       ...this.host.startedFacts(),
     });
     const acquired = await this.gate.acquire(signal, this.slotWaitMs);

@@ -1,0 +1,300 @@
+#!/usr/bin/env node
+// The worker's engines against llama.cpp's own llama-server, built from the same llama.cpp source
+// (`llama-orch-worker engine build`), on the same generated F16 model, same threads, 4 slots, context
+// 4096 per slot. Each (model, threads) case starts every system once and runs interleaved rounds
+// (the order flips every round); reported numbers are medians, compared as ratios within the run.
+//   npx tsc -b && node bench/engine-vs-llama-server.mjs [--models medium,big] [--threads 1,2] [--rounds 3] [--json]
+// Systems: llama-server (direct HTTP), worker with the node-llama-cpp engine (its HTTP/SSE API) and
+// worker with the llama-server engine (same API, llama-server behind it). Needs a built llama-server:
+// LLORCH_LLAMA_SERVER=<binary>, or ~/.cache/llama-orch-ci/llama-server-<version>/llama-server
+// (build it there with `node dist/worker-agent/cli.js engine build --out <that folder>`). Without one
+// the benchmark prints why and exits 0.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
+import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
+import { benchWorkspace } from "./bench-processes.mjs";
+import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
+
+const { values } = parseArgs({
+  options: {
+    models: { type: "string", default: "medium,big" },
+    threads: { type: "string", default: "1,2" },
+    rounds: { type: "string", default: "3" },
+    decode: { type: "string", default: "512" },
+    json: { type: "boolean", default: false },
+    short: { type: "boolean", default: false },
+  },
+});
+const short = values.short;
+const models = short ? ["medium"] : values.models.split(",");
+const threadCounts = short ? [1] : values.threads.split(",").map(Number);
+const rounds = short ? 1 : Number(values.rounds);
+const decodeTokens = short ? 64 : Number(values.decode);
+const SLOTS = 4;
+const CTX = 4096;
+const PROMPT_TOKENS = 2000;
+const STREAM_TOKENS = short ? 32 : 256;
+// A system slower than this on one measurement (node-llama-cpp's spinning threads on an oversubscribed
+// box) is reported as "> limit" and not measured further in that case.
+const STREAM_TIMEOUT_MS = 90_000;
+const say = (line) => process.stderr.write(`${line}\n`);
+
+const binary = await ciLlamaServerBinary();
+if (!existsSync(binary)) {
+  const reason = `no llama-server at ${binary}: build it with \`node dist/worker-agent/cli.js engine build --out ${join(binary, "..")}\` or set LLORCH_LLAMA_SERVER`;
+  say(`engine-vs-llama-server: skipped (${reason})`);
+  console.log(JSON.stringify({ skipped: reason }));
+  process.exit(0);
+}
+
+const ws = benchWorkspace("llorch-engine-bench-");
+// llama-server children (the workspace kills the node children it starts itself).
+const servers = [];
+process.on("exit", () => {
+  for (const c of servers) {
+    try {
+      process.kill(c.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+const token = "bench-token-0123456789abcdef0123456789";
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let unique = 0;
+
+async function makeModel(size) {
+  const dir = join(ws.root, "models");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${size}.gguf`);
+  if (existsSync(path)) return path;
+  await new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["dist/scripts/make-model.js", path, "--size", size, "--ctx", String(CTX), "--name", `bench-${size}`], { stdio: "ignore" });
+    p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("make-model failed"))));
+  });
+  return path;
+}
+
+/** llama-server started exactly as the worker's llama-server engine starts it. */
+async function startLlamaServer(modelPath, threads) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const args = llamaServerArgs({ type: "load", model_path: modelPath, slots: SLOTS, threads, device: "cpu" }, CTX, port);
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
+  servers.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) return { child, url };
+    await sleep(100);
+  }
+  throw new Error("llama-server did not become healthy");
+}
+
+async function startWorker(modelPath, threads, engine) {
+  const dir = join(ws.root, `w-${engine}-${threads}-${unique++}`);
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    bind_addr: "127.0.0.1:0",
+    models_dir: join(modelPath, ".."),
+    data_dir: join(dir, "data"),
+    runtime_dir: join(dir, "engines"),
+    log_level: "info",
+    threads,
+    llama_server_path: binary,
+    pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
+  };
+  writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
+  const { child, value } = await ws.start(["dist/worker-agent/cli.js", "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  for (let i = 0; i < 1200; i++) {
+    const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
+    if (pools.pools.every((p) => p.ready)) return { child, url: value, headers };
+    await sleep(100);
+  }
+  throw new Error(`worker (${engine}) pool never became ready`);
+}
+
+/** One streamed generation; times in ms from `sent`. */
+async function streamLlamaServer(sys, prompt, maxTokens) {
+  const sent = performance.now();
+  const res = await fetch(`${sys.url}/completion`, { method: "POST", signal: AbortSignal.timeout(STREAM_TIMEOUT_MS), headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, n_predict: maxTokens, temperature: 0, stream: true, cache_prompt: true }) });
+  let first = 0;
+  let last = 0;
+  let tokens = 0;
+  for await (const frame of readSseFrames(res.body)) {
+    const chunk = JSON.parse(frame.data);
+    if (chunk.content !== "") {
+      tokens++;
+      last = performance.now();
+      if (first === 0) first = last;
+    }
+    if (chunk.stop) break;
+  }
+  return { sent, first, last, tokens };
+}
+
+async function streamWorker(sys, prompt, maxTokens) {
+  const sent = performance.now();
+  const res = await fetch(`${sys.url}/v2/pools/p/infer`, { method: "POST", signal: AbortSignal.timeout(STREAM_TIMEOUT_MS), headers: sys.headers, body: JSON.stringify({ task_id: `t-${unique++}`, prompt, max_tokens: maxTokens, temperature: 0 }) });
+  let first = 0;
+  let last = 0;
+  let tokens = 0;
+  for await (const ev of readSseEvents(res.body)) {
+    if (ev.event === "token") {
+      tokens++;
+      last = performance.now();
+      if (first === 0) first = last;
+    }
+    if (ev.event === "error") throw new Error(JSON.stringify(ev.data));
+  }
+  return { sent, first, last, tokens };
+}
+
+// A unique start keeps llama-server's prompt cache from reusing an earlier round's prefix.
+const shortPrompt = () => `Run ${unique++} ${Math.random()}: the cat sat on the mat.`;
+
+const longPrompt = (words) => `${unique++} ${Math.random()} ${words}`;
+
+async function measure(sys) {
+  const stream = sys.kind === "llama-server" ? streamLlamaServer : streamWorker;
+  const decode = await stream(sys, shortPrompt(), decodeTokens);
+  const decodeTps = (decode.tokens - 1) / ((decode.last - decode.first) / 1000);
+  const ttft = await stream(sys, longPrompt(sys.longWords), 1);
+  const runs = [];
+  for (let i = 0; i < 4; i++) {
+    runs.push(stream(sys, shortPrompt(), STREAM_TOKENS));
+    if (i < 3) await sleep(100);
+  }
+  const four = await Promise.all(runs);
+  const firstSent = Math.min(...four.map((r) => r.sent));
+  const aggregate = four.reduce((a, r) => a + r.tokens, 0) / ((Math.max(...four.map((r) => r.last)) - firstSent) / 1000);
+  return { decode_tps: decodeTps, decode_tokens: decode.tokens, ttft_ms: ttft.first - ttft.sent, first_tokens_ms: four.map((r) => r.first - r.sent), aggregate_tps: aggregate };
+}
+
+/** node-llama-cpp alone (bench/nlc-decode-profile.mjs) in its own process; null when it exceeds the limit. */
+function nlcProfile(modelPath, threads) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bench/nlc-decode-profile.mjs", "--model", modelPath, "--threads", String(threads), "--tokens", String(decodeTokens), "--slots", String(SLOTS), "--ctx", String(CTX)], { stdio: ["ignore", "pipe", "ignore"] });
+    servers.push(child);
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), STREAM_TIMEOUT_MS);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split("\n").at(-1)));
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+}
+
+/** Words making PROMPT_TOKENS tokens for this model's tokenizer (measured with llama-server /tokenize). */
+async function calibrateWords(url) {
+  const base = "the quick brown fox jumps over the lazy dog while a small cat sat on the mat and watched";
+  const count = async (text) => (await (await fetch(`${url}/tokenize`, { method: "POST", body: JSON.stringify({ content: text, add_special: true }) })).json()).tokens.length;
+  const perRepeat = (await count(`${base} `.repeat(10))) / 10;
+  let text = `${base} `.repeat(Math.floor(PROMPT_TOKENS / perRepeat));
+  while ((await count(text)) > PROMPT_TOKENS - 40) text = text.slice(0, Math.floor(text.length * 0.97));
+  return text;
+}
+
+const results = [];
+for (const size of models) {
+  const modelPath = await makeModel(size);
+  for (const threads of threadCounts) {
+    say(`${size}, ${threads} thread(s): starting llama-server and workers`);
+    const ls = await startLlamaServer(modelPath, threads);
+    const words = await calibrateWords(ls.url);
+    const systems = [
+      { name: "llama-server", kind: "llama-server", longWords: words, ...ls },
+      { name: "worker/node-llama-cpp", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "node-llama-cpp")) },
+      { name: "worker/llama-server", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "llama-server")) },
+    ];
+    // Warm-up (first touch of the weights, thread start) is not measured.
+    for (const sys of systems) await (sys.kind === "llama-server" ? streamLlamaServer : streamWorker)(sys, shortPrompt(), 16);
+    const samples = new Map(systems.map((s) => [s.name, []]));
+    const timedOut = new Set();
+    const profiles = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? systems : [...systems].reverse();
+      for (const sys of order) {
+        if (timedOut.has(sys.name)) continue;
+        try {
+          const m = await measure(sys);
+          samples.get(sys.name).push(m);
+          say(`  round ${round + 1} ${sys.name}: decode ${m.decode_tps.toFixed(0)} tok/s, ttft ${m.ttft_ms.toFixed(0)} ms, 4 streams first ${m.first_tokens_ms.map((x) => x.toFixed(0)).join("/")} ms, aggregate ${m.aggregate_tps.toFixed(0)} tok/s`);
+        } catch (error) {
+          timedOut.add(sys.name);
+          say(`  round ${round + 1} ${sys.name}: gave up (${error instanceof Error ? error.message : String(error)}; limit ${STREAM_TIMEOUT_MS / 1000} s per stream)`);
+        }
+      }
+      if (!timedOut.has("nlc")) {
+        const profile = await nlcProfile(modelPath, threads);
+        if (profile === null) timedOut.add("nlc");
+        profiles.push(profile);
+        say(`  round ${round + 1} node-llama-cpp in-process: ${profile === null ? `gave up (> ${STREAM_TIMEOUT_MS / 1000} s)` : JSON.stringify(profile)}`);
+      }
+    }
+    const summary = {};
+    for (const [name, ms] of samples) {
+      if (ms.length === 0) {
+        summary[name] = null;
+        continue;
+      }
+      summary[name] = {
+        decode_tps: median(ms.map((m) => m.decode_tps)),
+        decode_tokens: median(ms.map((m) => m.decode_tokens)),
+        ttft_ms: median(ms.map((m) => m.ttft_ms)),
+        first_tokens_ms: [0, 1, 2, 3].map((i) => median(ms.map((m) => m.first_tokens_ms[i]))),
+        aggregate_tps: median(ms.map((m) => m.aggregate_tps)),
+      };
+    }
+    const done = profiles.filter((p) => p !== null);
+    const profile = done.length === 0 ? null : { raw_ms_per_token: median(done.map((p) => p.raw_ms_per_token)), completion_ms_per_token: median(done.map((p) => p.completion_ms_per_token)) };
+    results.push({ model: size, threads, systems: summary, nlc_in_process: profile });
+    for (const sys of systems) {
+      sys.child.kill("SIGTERM");
+      await new Promise((r) => (sys.child.exitCode !== null ? r() : sys.child.once("exit", r)));
+    }
+  }
+}
+
+const r2 = (x) => Math.round(x * 100) / 100;
+const lines = [
+  `engine-vs-llama-server: ${SLOTS} slots, ctx ${CTX}, decode ${decodeTokens} tokens, ${PROMPT_TOKENS}-token prompt TTFT, 4 streams of ${STREAM_TOKENS} tokens 100 ms apart; median of ${rounds} interleaved rounds`,
+  "",
+  "| model, threads | metric | llama-server | worker (node-llama-cpp) | ratio | worker (llama-server engine) | ratio |",
+  "|---|---|---|---|---|---|---|",
+];
+for (const r of results) {
+  const ls = r.systems["llama-server"];
+  const wn = r.systems["worker/node-llama-cpp"];
+  const wl = r.systems["worker/llama-server"];
+  const gaveUp = `gave up (> ${STREAM_TIMEOUT_MS / 1000} s)`;
+  const row = (metric, f, fmt, higherBetter) => {
+    const ratio = (w) => (w === null || ls === null ? "—" : r2(higherBetter ? f(w) / f(ls) : f(ls) / Math.max(0.5, f(w))));
+    const show = (sys) => (sys === null ? gaveUp : fmt(sys));
+    lines.push(`| ${r.model}, ${r.threads} | ${metric} | ${show(ls)} | ${show(wn)} | ${ratio(wn)} | ${show(wl)} | ${ratio(wl)} |`);
+  };
+  const firsts = (sys) => (sys === null ? gaveUp : sys.first_tokens_ms.map((x) => x.toFixed(0)).join(" / "));
+  row("decode tok/s", (s) => s.decode_tps, (s) => s.decode_tps.toFixed(0), true);
+  row(`${PROMPT_TOKENS}-token prompt TTFT ms`, (s) => s.ttft_ms, (s) => s.ttft_ms.toFixed(0), false);
+  lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${firsts(ls)} | ${firsts(wn)} | — | ${firsts(wl)} | — |`);
+  row("4-stream aggregate tok/s", (s) => s.aggregate_tps, (s) => s.aggregate_tps.toFixed(0), true);
+}
+lines.push("", "Per-token decode cost (ms/token, single stream): llama-server C++ → node-llama-cpp in-process (raw evaluate loop / LlamaCompletion) → worker over IPC + HTTP/SSE", "", "| model, threads | llama-server | node-llama-cpp evaluate() | node-llama-cpp LlamaCompletion | worker (node-llama-cpp) | worker (llama-server engine) |", "|---|---|---|---|---|---|");
+const perToken = (sys) => (sys === null ? "—" : (1000 / sys.decode_tps).toFixed(2));
+for (const r of results) {
+  const p = r.nlc_in_process;
+  lines.push(`| ${r.model}, ${r.threads} | ${perToken(r.systems["llama-server"])} | ${p === null ? "—" : p.raw_ms_per_token.toFixed(2)} | ${p === null ? "—" : p.completion_ms_per_token.toFixed(2)} | ${perToken(r.systems["worker/node-llama-cpp"])} | ${perToken(r.systems["worker/llama-server"])} |`);
+}
+lines.push("", "ratio = worker / llama-server for tok/s, llama-server / worker for times (above 1: the worker is faster)");
+say(lines.join("\n"));
+if (values.json) console.log(JSON.stringify({ results, table: lines.join("\n") }));
+else console.log(lines.join("\n"));

@@ -1,0 +1,100 @@
+// LlamaServerEngine against test-support/fake-llama-server.mjs (a real process and real HTTP with
+// llama-server's endpoints): load → loaded, infer → token* + done, cancel, CONTEXT_TOO_LONG, refused
+// fields, a server dying while loading, a missing binary and a crash after load. The real llama-server
+// runs in llama-server-engine.int.test.ts when one is built.
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import type { EngineToParentMessage } from "../engine-ipc.js";
+import type { EngineExit } from "../engine-process.js";
+import { waitFor } from "../../../test-support/wait-for.js";
+import { LlamaServerEngine } from "./llama-server-engine.js";
+
+const FAKE = fileURLToPath(new URL("../../../test-support/fake-llama-server.mjs", import.meta.url));
+const MODEL = fileURLToPath(new URL("../../../test-support/fake-llama-server.mjs", import.meta.url)); // any existing file: the fake reads no model
+const engines: LlamaServerEngine[] = [];
+
+function start(env: NodeJS.ProcessEnv = process.env, binary = FAKE): { engine: LlamaServerEngine; messages: EngineToParentMessage[]; exits: EngineExit[] } {
+  const engine = new LlamaServerEngine({ binary: () => Promise.resolve(binary), env });
+  engines.push(engine);
+  const messages: EngineToParentMessage[] = [];
+  const exits: EngineExit[] = [];
+  engine.on("message", (m) => messages.push(m));
+  engine.on("exit", (e) => exits.push(e));
+  engine.send({ type: "load", model_path: MODEL, slots: 2, threads: 1, device: "cpu", context_size: 64 });
+  return { engine, messages, exits };
+}
+
+const find = <T extends EngineToParentMessage["type"]>(messages: EngineToParentMessage[], type: T, taskId?: string) =>
+  messages.find((m): m is Extract<EngineToParentMessage, { type: T }> => m.type === type && (taskId === undefined || !("task_id" in m) || m.task_id === taskId));
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.stop(1000)));
+});
+
+describe("LlamaServerEngine (fake llama-server)", () => {
+  it("loads, reports slots and per-slot context, streams tokens and ends with done", async () => {
+    const { engine, messages } = start();
+    const loaded = await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    expect(loaded).toMatchObject({ slots: 2, context_size: 64, backend: "cpu", engine_version: "llama.cpp b0-fake (llama-server)" });
+    expect(engine.pid).toBeGreaterThan(0);
+    engine.send({ type: "infer", task_id: "a", prompt: "the cat sat", max_tokens: 5 });
+    const done = await waitFor("done", () => find(messages, "done", "a"), 10_000);
+    const tokens = messages.filter((m) => m.type === "token" && m.task_id === "a");
+    expect(tokens.map((t) => (t.type === "token" ? [t.i, t.t] : []))).toEqual([0, 1, 2, 3, 4].map((i) => [i, `w${i} `]));
+    expect(done).toMatchObject({ tokens_out: 5, tokens_in: 4, stop_reason: "max_tokens" });
+  });
+
+  it("renders chats through /apply-template before measuring them", async () => {
+    const { engine, messages } = start();
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    engine.send({ type: "infer", task_id: "c", messages: [{ role: "user", content: "hi there" }], max_tokens: 2 });
+    // "<|user|> hi there <|assistant|>" is 4 words + BOS.
+    expect(await waitFor("done", () => find(messages, "done", "c"), 10_000)).toMatchObject({ tokens_in: 5 });
+  });
+
+  it("cancels a running stream with done canceled and no token after it", async () => {
+    const { engine, messages } = start();
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    engine.send({ type: "infer", task_id: "long", prompt: "go", max_tokens: 50 });
+    await waitFor("two tokens", () => messages.filter((m) => m.type === "token").length >= 2, 10_000);
+    engine.send({ type: "abort", task_id: "long" });
+    const done = await waitFor("done", () => find(messages, "done", "long"), 10_000);
+    expect(done.stop_reason).toBe("canceled");
+    expect(messages.at(-1)).toBe(done);
+    expect(done.tokens_out).toBeLessThan(50);
+  });
+
+  it("fails CONTEXT_TOO_LONG before streaming, and refuses what it does not translate", async () => {
+    const { engine, messages } = start();
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    engine.send({ type: "infer", task_id: "big", prompt: "word ".repeat(60), max_tokens: 10 });
+    engine.send({ type: "infer", task_id: "emb", inputs: ["x"], max_tokens: 1 });
+    engine.send({ type: "infer", task_id: "tools", messages: [{ role: "user", content: "x" }], tools: [{ name: "f", parameters: { type: "object" } }], max_tokens: 4 });
+    expect(await waitFor("big failed", () => find(messages, "task_failed", "big"), 10_000)).toMatchObject({ code: "CONTEXT_TOO_LONG" });
+    expect(await waitFor("emb failed", () => find(messages, "task_failed", "emb"), 10_000)).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(await waitFor("tools failed", () => find(messages, "task_failed", "tools"), 10_000)).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(messages.some((m) => m.type === "token")).toBe(false);
+  });
+
+  it("a server that dies while loading is a load failure carrying its last output", async () => {
+    const { messages, exits } = start({ ...process.env, FAKE_LLAMA_SERVER_FAIL: "1" });
+    const failed = await waitFor("load_failed", () => find(messages, "load_failed"), 20_000);
+    expect(failed.message).toMatch(/exited \(code 1\) while loading: error: failed to load model/);
+    await waitFor("exit", () => exits[0], 10_000);
+  });
+
+  it("a missing binary is a load failure that says how to build one", async () => {
+    const { messages } = start(process.env, "/nonexistent/llama-server");
+    const failed = await waitFor("load_failed", () => find(messages, "load_failed"), 10_000);
+    expect(failed.message).toMatch(/engine build/);
+  });
+
+  it("reports the exit of a server killed after loading", async () => {
+    const { engine, messages, exits } = start();
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    process.kill(engine.pid as number, "SIGKILL");
+    expect(await waitFor("exit", () => exits[0], 10_000)).toEqual({ code: null, signal: "SIGKILL" });
+    expect(engine.alive).toBe(false);
+    expect(engine.send({ type: "infer", task_id: "late", prompt: "x", max_tokens: 1 })).toBe(false);
+  });
+});

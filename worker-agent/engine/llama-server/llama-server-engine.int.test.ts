@@ -1,0 +1,126 @@
+// A pool with engine "llama-server" served end to end: orchestrator → worker agent → a supervised
+// llama-server built from node-llama-cpp's llama.cpp source. Skipped, with the reason printed, when
+// no binary is built (LLORCH_LLAMA_SERVER, or ~/.cache/llama-orch-ci/llama-server-<version>/llama-server
+// from `llama-orch-worker engine build --out <that folder>`).
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeListResponseSchema } from "../../../src-shared/nodes/node-info.js";
+import { PoolDiagnosticsSchema } from "../../../src-shared/worker-api/pool-diagnostics.js";
+import { taskRequest } from "../../../test-support/fixtures.js";
+import { testModelName, testModelPath } from "../../../test-support/models.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../../../test-support/orchestrator-harness.js";
+import { followTaskEvents, terminal } from "../../../test-support/sse-client.js";
+import { getJson, killAllWorkers, startWorker, streamInfer, type StartedWorker } from "../../../test-support/worker-agent-process.js";
+import { waitFor } from "../../../test-support/wait-for.js";
+import { findLlamaCppSource } from "./llama-server-source.js";
+
+const source = await findLlamaCppSource();
+const BINARY = process.env.LLORCH_LLAMA_SERVER ?? join(homedir(), ".cache", "llama-orch-ci", `llama-server-${source.version}`, "llama-server");
+const HAVE_BINARY = existsSync(BINARY);
+if (!HAVE_BINARY) console.warn(`llama-server engine tests skipped: no binary at ${BINARY} (build one with \`node dist/worker-agent/cli.js engine build --out ${join(BINARY, "..")}\` or set LLORCH_LLAMA_SERVER)`);
+
+const MODEL = testModelName("tiny-chatml");
+const POOL = "ls";
+let orch: TestOrchestrator;
+let worker: StartedWorker;
+
+const diagnostics = async () => PoolDiagnosticsSchema.parse((await getJson(`${worker.url}/v2/pools/${POOL}/diagnostics`)).body);
+const submit = (over: Parameters<typeof taskRequest>[1]) => {
+  const body = taskRequest(MODEL, { prompt: "Hello world, the cat sat on the mat.", max_tokens: 12, temperature: 0, deadline_ms: 60_000, ...over });
+  return { body, response: orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) }) };
+};
+
+describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", () => {
+  beforeAll(async () => {
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 500 });
+    worker = await startWorker({
+      models: { "tiny-chatml.gguf": testModelPath("tiny-chatml") },
+      config: {
+        node_id: "ls-node",
+        orchestrator_url: orch.url,
+        heartbeat_interval_secs: 0.5,
+        llama_server_path: BINARY,
+        supervisor: { initial_backoff_ms: 100, jitter: 0 },
+        pools: [{ id: POOL, model: "tiny-chatml.gguf", device: "cpu", slots: 2, context_size: 512, engine: "llama-server" }],
+      },
+    });
+    await waitFor("the llama-server pool ready in the orchestrator", async () => {
+      const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+      return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.pool_id === POOL && p.ready));
+    }, 60_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await killAllWorkers();
+    await orch?.close();
+  });
+
+  it("reports its engine and runs a llama-server child", async () => {
+    const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
+    const pool = nodes.flatMap((n) => n.pools).find((p) => p.pool_id === POOL);
+    expect(pool?.engine).toBe("llama-server");
+    expect(pool?.engine_version).toMatch(/llama-server/);
+    expect(pool?.slots_total).toBe(2);
+    expect((await diagnostics()).engine_pid).toBeGreaterThan(0);
+  });
+
+  it("streams a completion: started → token* → end with usage and finish reason", async () => {
+    const { body, response } = submit({ max_tokens: 12 });
+    expect((await response).status).toBe(202);
+    const events = (await followTaskEvents(orch.url, orch.token, body.task_id).done).map((e) => e.event);
+    expect(events[0]?.event).toBe("started");
+    const tokens = events.filter((e) => e.event === "token");
+    expect(tokens.length).toBeGreaterThan(0);
+    const end = events.at(-1);
+    expect(end?.event).toBe("end");
+    if (end?.event !== "end") return;
+    expect(end.data.tokens_out).toBe(tokens.length);
+    expect(end.data.tokens_in).toBeGreaterThan(5);
+    expect(["max_tokens", "eos"]).toContain(end.data.stop_reason);
+  });
+
+  it("renders chat messages with the model's template", async () => {
+    const { body, response } = submit({ prompt: undefined, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 });
+    expect((await response).status).toBe(202);
+    const events = (await followTaskEvents(orch.url, orch.token, body.task_id).done).map((e) => e.event);
+    const end = events.at(-1);
+    expect(end?.event).toBe("end");
+    // chatml wraps the turn in <|im_start|>user … <|im_end|> <|im_start|>assistant: more tokens than the text.
+    if (end?.event === "end") expect(end.data.tokens_in).toBeGreaterThan(6);
+  });
+
+  it("cancels a running stream (end canceled, nothing after) and frees the slot", async () => {
+    const { body, response } = submit({ max_tokens: 400 });
+    expect((await response).status).toBe(202);
+    const stream = followTaskEvents(orch.url, orch.token, body.task_id);
+    await stream.tokens(2);
+    expect((await orch.api(`/v2/tasks/${body.task_id}/cancel`, { method: "POST" })).status).toBe(204);
+    const events = await stream.done;
+    expect(terminal(events)).toMatchObject({ event: "end", data: { canceled: true } });
+    const endIndex = events.findIndex((e) => e.event.event === "end");
+    expect(events.slice(endIndex + 1)).toEqual([]);
+    await waitFor("both slots free", async () => (await diagnostics()).slots_busy === 0, 10_000);
+  });
+
+  it("refuses a prompt longer than a slot's context with CONTEXT_TOO_LONG, and what it cannot translate with INVALID_PARAMS", async () => {
+    const long = await streamInfer(worker.url, POOL, { task_id: "too-long", prompt: "the cat sat on the mat ".repeat(200), max_tokens: 16 });
+    expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
+    const logprobs = await streamInfer(worker.url, POOL, { task_id: "logprobs", prompt: "hi", max_tokens: 4, logprobs: 2 });
+    expect(logprobs.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS" } });
+  });
+
+  it("restarts llama-server after it is killed and serves again", async () => {
+    const before = await diagnostics();
+    const pid = before.engine_pid;
+    expect(pid).not.toBeNull();
+    process.kill(pid as number, "SIGKILL");
+    const after = await waitFor(diagnostics, (d) => d.state === "ready" && d.engine_pid !== null && d.engine_pid !== pid, 60_000);
+    expect(after.restarts).toBe(before.restarts + 1);
+    const { body, response } = submit({ max_tokens: 4 });
+    expect((await response).status).toBe(202);
+    const events = await followTaskEvents(orch.url, orch.token, body.task_id).done;
+    expect(terminal(events)?.event).toBe("end");
+  });
+});

@@ -1,0 +1,278 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { accessSync, constants, statSync } from "node:fs";
+import { createServer } from "node:net";
+import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
+import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
+import { readGgufModelMetadata } from "../../catalog/gguf-metadata.js";
+import type { EngineExit } from "../engine-process.js";
+import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine-ipc.js";
+import { contextOverflow } from "../prompt-fit.js";
+import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
+import { llamaServerArgs } from "./llama-server-args.js";
+
+const DEFAULT_MAX_CONTEXT = 4096;
+const HEALTH_POLL_MS = 100;
+const OUTPUT_TAIL_LINES = 40;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function mapStopType(type: string | undefined): StopReason {
+  if (type === "eos") return "eos";
+  if (type === "limit") return "max_tokens";
+  return "stop";
+}
+
+/** Generation fields llama-server could do but this engine does not translate: refused, never ignored. */
+function unsupported(msg: EngineInferMessage): string | undefined {
+  if (msg.inputs !== undefined) return "embeddings";
+  if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
+  if (msg.logprobs !== undefined) return "logprobs";
+  if (msg.format !== undefined) return "format";
+  return undefined;
+}
+
+export interface LlamaServerEngineOptions {
+  /** Resolved at each load: the operator's path or the one `engine build` wrote. */
+  binary: () => Promise<string>;
+  env: NodeJS.ProcessEnv;
+  /** How long loading may take before the engine counts as failed (default 10 min). */
+  loadTimeoutMs?: number;
+}
+
+/**
+ * A pool's engine as a supervised llama-server process: the same handle the agent uses for its
+ * node-llama-cpp child (load / infer / abort / shutdown in, loaded / token / done / task_failed out),
+ * so slots, cancel, restart with backoff and the worker API stay as they are. Infer requests become
+ * /completion streams on 127.0.0.1 (chats rendered by the model's template via /apply-template),
+ * measured with /tokenize first so an oversized prompt is CONTEXT_TOO_LONG as with the default engine.
+ */
+export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
+  private child: ChildProcess | undefined;
+  private exited: EngineExit | undefined;
+  private api: LlamaServerApi | undefined;
+  private contextSize = 0;
+  private loading = false;
+  private readonly running = new Map<string, AbortController>();
+  private readonly outputTail: string[] = [];
+  private readonly killOnExit = (): void => {
+    this.child?.kill("SIGKILL");
+  };
+
+  constructor(private readonly options: LlamaServerEngineOptions) {
+    super();
+  }
+
+  get pid(): number | undefined {
+    return this.exited === undefined ? this.child?.pid : undefined;
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  send(message: ParentToEngineMessage): boolean {
+    if (this.exited !== undefined) return false;
+    switch (message.type) {
+      case "load":
+        void this.load(message);
+        return true;
+      case "infer":
+        void this.infer(message);
+        return true;
+      case "abort":
+        this.running.get(message.task_id)?.abort();
+        return true;
+      case "shutdown":
+        void this.stop();
+        return true;
+    }
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.child !== undefined) this.child.kill(signal);
+    else this.markExited({ code: null, signal });
+  }
+
+  /** SIGTERM (llama-server finishes its in-flight step and exits), SIGKILL after graceMs. */
+  async stop(graceMs = 3000): Promise<EngineExit> {
+    if (this.exited !== undefined) return this.exited;
+    const child = this.child;
+    if (child === undefined) return this.markExited({ code: 0, signal: null });
+    const exit = new Promise<EngineExit>((resolve) => this.once("exit", resolve));
+    for (const controller of this.running.values()) controller.abort();
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    try {
+      return await exit;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private emitMessage(message: EngineToParentMessage): void {
+    if (this.exited === undefined) this.emit("message", message);
+  }
+
+  private markExited(exit: EngineExit): EngineExit {
+    if (this.exited !== undefined) return this.exited;
+    this.exited = exit;
+    process.off("exit", this.killOnExit);
+    this.emit("exit", exit);
+    return exit;
+  }
+
+  private loadFailed(code: ErrorCode, message: string): void {
+    this.loading = false;
+    this.emitMessage({ type: "load_failed", code, message });
+  }
+
+  private async load(msg: EngineLoadMessage): Promise<void> {
+    const started = performance.now();
+    let binary: string;
+    try {
+      binary = await this.options.binary();
+    } catch (error) {
+      return this.loadFailed("INTERNAL", `llama-server binary not found: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      accessSync(binary, constants.X_OK);
+    } catch {
+      return this.loadFailed("INTERNAL", `llama-server binary ${binary} is missing or not executable: run \`llama-orch-worker engine build\` or set llama_server_path (LLORCH_LLAMA_SERVER)`);
+    }
+    let contextSize = msg.context_size;
+    if (contextSize === undefined) {
+      const metadata = await readGgufModelMetadata(msg.model_path).catch(() => undefined);
+      contextSize = Math.min(metadata?.context_length ?? DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT);
+    }
+    const port = await freePort();
+    this.loading = true;
+    const child = spawn(binary, llamaServerArgs(msg, contextSize, port), { env: this.options.env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    // A llama-server must not outlive the agent (a SIGKILLed agent is the one case this cannot cover).
+    process.once("exit", this.killOnExit);
+    const keepTail = (chunk: Buffer): void => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (line.trim() === "") continue;
+        this.outputTail.push(line);
+        if (this.outputTail.length > OUTPUT_TAIL_LINES) this.outputTail.shift();
+      }
+    };
+    child.stdout?.on("data", keepTail);
+    child.stderr?.on("data", keepTail);
+    child.on("error", (error) => {
+      this.loadFailed("INTERNAL", `llama-server could not start: ${error.message}`);
+      this.markExited({ code: null, signal: null });
+    });
+    child.on("exit", (code, signal) => {
+      // Dying while loading is a load failure with llama-server's own last words, not a bare exit code.
+      if (this.loading) this.loadFailed("INTERNAL", `llama-server exited (${signal ?? `code ${code ?? "?"}`}) while loading: ${this.outputTail.slice(-5).join(" | ")}`);
+      this.markExited({ code, signal });
+    });
+    const api = new LlamaServerApi(`http://127.0.0.1:${port}`);
+    const deadline = Date.now() + (this.options.loadTimeoutMs ?? 600_000);
+    while (!(await api.healthy())) {
+      if (this.exited !== undefined) return;
+      if (Date.now() > deadline) {
+        this.loadFailed("INTERNAL", `llama-server did not become healthy within ${this.options.loadTimeoutMs ?? 600_000} ms`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
+    }
+    try {
+      const props = await api.props();
+      if (props.total_slots !== msg.slots) throw new Error(`llama-server runs ${props.total_slots} slots, the pool asked for ${msg.slots}`);
+      this.contextSize = props.default_generation_settings.n_ctx;
+      this.api = api;
+      this.loading = false;
+      this.emitMessage({
+        type: "loaded",
+        engine_version: `llama.cpp ${props.build_info ?? "?"} (llama-server)`,
+        backend: "cpu",
+        context_size: this.contextSize,
+        slots: msg.slots,
+        vram_total_bytes: 0,
+        vram_free_bytes: 0,
+        estimated_bytes: statSync(msg.model_path).size,
+        load_ms: Math.round(performance.now() - started),
+        threads: msg.threads,
+      });
+    } catch (error) {
+      this.loadFailed("INTERNAL", `llama-server answered /props unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async infer(msg: EngineInferMessage): Promise<void> {
+    const fail = (code: ErrorCode, message: string): void => this.emitMessage({ type: "task_failed", task_id: msg.task_id, code, message });
+    const api = this.api;
+    if (api === undefined) return fail("POOL_UNREADY", "llama-server is not loaded");
+    const refused = unsupported(msg);
+    if (refused !== undefined) return fail("INVALID_PARAMS", `${refused} is not supported by the llama-server engine; use a pool with engine "node-llama-cpp"`);
+    const controller = new AbortController();
+    this.running.set(msg.task_id, controller);
+    const received = performance.now();
+    let count = 0;
+    let firstAt: number | undefined;
+    try {
+      const text = msg.messages !== undefined ? await api.applyTemplate(msg.messages, controller.signal) : (msg.prompt ?? "");
+      const prompt = await api.tokenize(text, controller.signal);
+      const overflow = contextOverflow(prompt.length, msg.max_tokens, this.contextSize);
+      if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
+      const temperature = msg.temperature ?? 0;
+      const params: CompletionParams = {
+        prompt,
+        n_predict: msg.max_tokens,
+        temperature,
+        // As the default engine: a pinned seed per task, so sampling is reproducible per task.
+        seed: msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0),
+        ...(msg.top_k !== undefined ? { top_k: msg.top_k } : {}),
+        ...(msg.top_p !== undefined ? { top_p: msg.top_p } : {}),
+        ...(msg.stop !== undefined && msg.stop.length > 0 ? { stop: msg.stop } : {}),
+      };
+      let stopType: string | undefined;
+      let tokensIn = prompt.length;
+      for await (const chunk of api.complete(params, controller.signal)) {
+        if (chunk.content !== "") {
+          firstAt ??= performance.now();
+          this.emitMessage({ type: "token", task_id: msg.task_id, t: chunk.content, i: count++ });
+        }
+        if (chunk.stop) {
+          stopType = chunk.stop_type;
+          tokensIn = chunk.tokens_evaluated ?? tokensIn;
+        }
+      }
+      const done = performance.now();
+      this.emitMessage({
+        type: "done",
+        task_id: msg.task_id,
+        tokens_out: count,
+        tokens_in: tokensIn,
+        decode_ms: Math.round(done - (firstAt ?? done)),
+        ...(firstAt !== undefined ? { first_token_ms: Math.round(firstAt - received) } : {}),
+        stop_reason: mapStopType(stopType),
+      });
+    } catch (error) {
+      if (controller.signal.aborted) {
+        this.emitMessage({ type: "done", task_id: msg.task_id, tokens_out: count, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
+      } else if (error instanceof LlamaServerError) {
+        const code: ErrorCode = error.type === "exceed_context_size_error" ? "CONTEXT_TOO_LONG" : error.status === 400 ? "INVALID_PARAMS" : "INTERNAL";
+        fail(code, `llama-server: ${error.message}`);
+      } else {
+        // A connection refused or reset: llama-server is dying; its exit fails the pool's work.
+        fail("ENGINE_CRASHED", `llama-server: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } finally {
+      this.running.delete(msg.task_id);
+    }
+  }
+}
