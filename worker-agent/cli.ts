@@ -41,6 +41,7 @@ Options (each also settable by env var or config file; flags win):
   --slots <n>                    POOL_MANAGERD_AUTO_POOL_SLOTS: slots of pools derived from the models dir
   --log-level <level>            LLORCH_LOG_LEVEL (fatal|error|warn|info|debug|trace|silent)
   --log-format <json|pretty>     default: pretty on a terminal, JSON lines when piped
+  --exit-with-stdin              drain and exit when standard input closes (used by the app's supervisor)
   -h, --help                     this help
   -v, --version                  print the version
 
@@ -147,6 +148,15 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    if (cmd.flags["exit-with-stdin"] === true) {
+      // The supervisor (headless or desktop app) holds the other end of stdin: when it dies, even by
+      // SIGKILL, the pipe closes and this worker drains and exits instead of living on as an orphan.
+      process.stdin.on("end", () => {
+        log.warn({ event: "parent_gone" }, "standard input closed: the supervising process is gone, shutting down");
+        onSignal("SIGTERM");
+      });
+      process.stdin.resume();
+    }
     agent.start().catch((error: unknown) => {
       log.fatal({ err: error }, "worker failed to start");
       resolve(1);

@@ -68,4 +68,19 @@ describe("headless HOME profile with POOL_MANAGERD_MODELS_DIR", () => {
     const rules = Object.fromEntries(views.map((v) => [v.name, v.id_rule]));
     expect(rules).toEqual({ "alpha-model": { base: "gguf_name", alias: false }, "beta-file": { base: "file_name", alias: false } });
   });
+
+  it("a SIGKILLed orchestrator takes its local worker with it (no orphan keeps serving)", async () => {
+    const pid = child.pid as number;
+    // The local worker is the headless process's child that runs the worker CLI.
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const worker = children.find((c) => readFileSync(`/proc/${c}/cmdline`, "utf8").includes("worker-agent"));
+    expect(worker, "the local worker process").toBeDefined();
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    const alive = () => existsSync(`/proc/${worker as number}`) && !readFileSync(`/proc/${worker as number}/stat`, "utf8").includes(") Z ");
+    const deadline = Date.now() + 20_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+  }, 30_000);
 });

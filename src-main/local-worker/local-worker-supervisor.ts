@@ -93,7 +93,8 @@ export class LocalWorkerSupervisor {
       // The OTLP endpoint is shared with the orchestrator; a service name set for it gets a suffix here, so traces tell the two apart.
       ...(process.env.OTEL_SERVICE_NAME !== undefined && this.opts.env?.OTEL_SERVICE_NAME === undefined ? { OTEL_SERVICE_NAME: `${process.env.OTEL_SERVICE_NAME}-worker` } : {}),
     };
-    const child = spawn(this.opts.execPath ?? process.execPath, [WORKER_CLI, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    // stdin is a pipe this process holds open: if it dies (even by SIGKILL) the worker sees it close and exits.
+    const child = spawn(this.opts.execPath ?? process.execPath, [WORKER_CLI, "start", "--exit-with-stdin"], { env, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     const started = Date.now();
     const forward = (stream: NodeJS.ReadableStream | null) => {

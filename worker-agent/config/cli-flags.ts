@@ -22,6 +22,7 @@ export const WORKER_FLAG_OPTIONS = {
   slots: { type: "string" },
   out: { type: "string" },
   jobs: { type: "string" },
+  "exit-with-stdin": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -55,6 +56,8 @@ export interface WorkerFlags {
   out?: string;
   /** `engine build`: parallel compile jobs. */
   jobs?: string;
+  /** `start`: drain and exit when standard input closes (a supervisor's death takes the worker with it). */
+  "exit-with-stdin"?: boolean;
   help?: boolean;
   version?: boolean;
 }
