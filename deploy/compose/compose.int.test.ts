@@ -67,6 +67,18 @@ describe("Dockerfiles", () => {
     expect(stages("deploy/compose/worker.Dockerfile")).toEqual(expect.arrayContaining(["build", "cpu", "cuda"]));
   });
 
+  it("images run a supported Node LTS (22 or 24, as package.json engines says) and the worker image installs the worker package", () => {
+    for (const file of ["deploy/compose/orchestrator.Dockerfile", "deploy/compose/worker.Dockerfile"]) {
+      const nodeImages = [...readFileSync(file, "utf8").matchAll(/\bnode:(\d+)-/g)].map((m) => Number(m[1]));
+      expect(nodeImages.length).toBeGreaterThan(0);
+      for (const major of nodeImages) expect([22, 24]).toContain(major);
+    }
+    const worker = readFileSync("deploy/compose/worker.Dockerfile", "utf8");
+    expect(worker).toContain("npm pack -w worker-agent");
+    expect(worker).toMatch(/npm install -g --ignore-scripts \/pkg\/llama-orch-worker-\*\.tgz/);
+    expect(worker).toMatch(/^ENTRYPOINT \["llama-orch-worker"\]$/m);
+  });
+
   it("Grafana gets the dashboard and Prometheus the alert rules of deploy/", () => {
     const compose = readFileSync(COMPOSE, "utf8");
     expect(compose).toContain("../grafana/llama-orch-overview.json:");

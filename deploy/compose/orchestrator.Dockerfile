@@ -1,6 +1,6 @@
 # llama-orch orchestrator (headless) image. Build from the repository root:
 #   docker build -f deploy/compose/orchestrator.Dockerfile -t llama-orch/orchestrator:0.1.0 .
-FROM node:20-bookworm AS build
+FROM node:22-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # The worker package is an npm workspace of the one lockfile: npm ci needs its manifest.
@@ -11,7 +11,7 @@ RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production LLORCH_DATA_DIR=/data ORCHESTRATORD_BIND_ADDR=0.0.0.0:8080
 WORKDIR /app
 COPY --from=build /src/package.json ./

@@ -53,7 +53,7 @@ describe("llama-orch-worker installed from its packed tarball", () => {
   it("--help and --version", async () => {
     const help = await runCommand(join(prefix, "bin/llama-orch-worker"), ["--help"], { env: binEnv() });
     expect(help.code, help.stderr).toBe(0);
-    expect(help.stdout).toContain("Usage: llama-orch-worker [start|doctor]");
+    expect(help.stdout).toContain("Usage: llama-orch-worker [start|doctor|engine build|engine path]");
     const version = await runCommand(join(prefix, "bin/llama-orch-worker"), ["--version"], { env: binEnv() });
     expect(version.stdout.trim()).toBe("0.1.0");
   });

@@ -14,6 +14,7 @@ import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.j
 import { buildAppMenuTemplate } from "./app-menu.js";
 import { modelsDirFor, shellPaths, userDataOverride, type ShellPaths } from "./app-paths.js";
 import { chooseBindAddr } from "./bind-address.js";
+import { trustsClusterCertificate } from "./cluster-certificate.js";
 import { createDashboardWindow, dashboardWebPreferences, hardenDashboardSession } from "./dashboard-window.js";
 import { IpcRegistrar } from "./ipc-registrar.js";
 import { LocalWorkerController } from "./local-worker-controller.js";
@@ -76,6 +77,17 @@ if (!app.requestSingleInstanceLock()) {
     // Belt and braces for any web contents, not only the dashboard window.
     contents.on("will-attach-webview", (e) => e.preventDefault());
     contents.setWindowOpenHandler(() => ({ action: "deny" }));
+  });
+  // With TLS on, the embedded orchestrator's certificate comes from its own cluster CA, which no
+  // system store holds: trust it for the orchestrator's origin only, pinned to that CA (docs/SECURITY.md).
+  app.on("certificate-error", (event, _contents, url, _error, certificate, callback) => {
+    const s = current;
+    if (s !== null && trustsClusterCertificate(url, s.origin, certificate, s.orchestrator.caFingerprint)) {
+      event.preventDefault();
+      callback(true);
+      return;
+    }
+    callback(false);
   });
   app.on("child-process-gone", (_event, details) => current?.logger.warn({ type: details.type, reason: details.reason, exit_code: details.exitCode }, "an Electron child process is gone"));
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => app.quit());
