@@ -10,6 +10,8 @@ import { startCompatCluster, type CompatCluster } from "../../test-support/compa
 import { getTestLlama } from "../../test-support/llama.js";
 import { testModelName, testModelPath } from "../../test-support/models.js";
 import { followTaskEvents } from "../../test-support/sse-client.js";
+import { getJson, streamInfer, terminalEvent } from "../../test-support/worker-agent-process.js";
+import type { ModelInventoryResponse } from "../../src-shared/worker-api/model-transfer.js";
 
 // Reranking on a real worker serving the generated BERT reranker (pooling rank, cls head): /v1/rerank and
 // workload rerank on /v2/tasks score with llama.cpp's ranking head; the reranker is marked and refused
@@ -109,6 +111,27 @@ describe("a reranker is not a generative model", () => {
     const embed = await post("/v1/embeddings", { model: RERANKER, input: "hi" });
     expect(embed.status).toBe(400);
     expect(OpenAiErrorSchema.parse(await embed.json()).error.message).toMatch(/not embedding: its pooling is rank, so it outputs one relevance score/);
+  });
+});
+
+describe("the worker itself (a client that bypasses the orchestrator)", () => {
+  it("reports the workloads in its inventory and its engine refuses generation and embeddings on the reranker", async () => {
+    const inventory = (await getJson<ModelInventoryResponse>(`${cluster.worker.address}/v2/models`, cluster.orch.token)).body.models;
+    expect(inventory.find((m) => m.name === RERANKER)?.workloads).toEqual(["rerank"]);
+    expect(inventory.find((m) => m.name === TINY)?.workloads).toEqual(["completion", "embedding"]);
+    const pool = await cluster.poolOf(RERANKER);
+    for (const [request, message] of [
+      [{ prompt: "hi", max_tokens: 4 }, /serves rerank, not completion: it is a reranker, not a generative model/],
+      [{ inputs: ["hi"], max_tokens: 1 }, /serves rerank, not embedding: its pooling is rank/],
+    ] as const) {
+      const result = await streamInfer(cluster.worker.address, pool, { task_id: randomUUID(), ...request }, undefined, cluster.orch.token);
+      expect(result.status).toBe(200);
+      const terminal = terminalEvent(result);
+      expect(terminal?.event).toBe("error");
+      expect(terminal?.event === "error" ? terminal.data : undefined).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringMatching(message) });
+    }
+    // The pool still ranks afterwards: the refusals were the tasks', not the pool's.
+    expect((await rerank({ top_n: 1 })).results).toHaveLength(1);
   });
 });
 
