@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { POOLING_TYPE_RANK, unsupportedWorkloadMessage, workloadsOf } from "./model-workloads.js";
+import { headerFacts, POOLING_TYPE_RANK, unsupportedWorkloadMessage, workloadsOf } from "./model-workloads.js";
 
 describe("workloadsOf", () => {
   it("a causal decoder completes and embeds; with a cls head and no rank pooling it also ranks", () => {
@@ -14,6 +14,14 @@ describe("workloadsOf", () => {
 
   it("an encoder embedding model (BERT, mean pooling) embeds but does not generate", () => {
     expect(workloadsOf({ causal: false, pooling_type: 1, supports_ranking: false })).toEqual(["embedding"]);
+  });
+});
+
+describe("headerFacts", () => {
+  it("reads attention.causal and pooling_type, ignoring what is missing or mistyped", () => {
+    expect(headerFacts({ attention: { causal: false }, pooling_type: 4 }, true)).toEqual({ causal: false, pooling_type: 4, supports_ranking: true });
+    expect(headerFacts({ attention: { causal: "no" }, pooling_type: "rank" }, false)).toEqual({ causal: undefined, pooling_type: undefined, supports_ranking: false });
+    expect(headerFacts(undefined, false)).toEqual({ causal: undefined, pooling_type: undefined, supports_ranking: false });
   });
 });
 

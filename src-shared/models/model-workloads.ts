@@ -30,6 +30,16 @@ export function workloadsOf(facts: ModelHeaderFacts): Workload[] {
   return workloads;
 }
 
+/** The facts from a GGUF's architecture metadata (`<arch>.*`, as node-llama-cpp parses it) plus the ranking test. */
+export function headerFacts(architectureMetadata: unknown, supportsRanking: boolean): ModelHeaderFacts {
+  const arch = (typeof architectureMetadata === "object" && architectureMetadata !== null ? architectureMetadata : {}) as { attention?: { causal?: unknown }; pooling_type?: unknown };
+  return {
+    causal: typeof arch.attention?.causal === "boolean" ? arch.attention.causal : undefined,
+    pooling_type: typeof arch.pooling_type === "number" ? arch.pooling_type : undefined,
+    supports_ranking: supportsRanking,
+  };
+}
+
 /** Why a model cannot serve a workload, for a 400 the caller can act on. */
 export function unsupportedWorkloadMessage(modelId: string, architecture: string | undefined, workloads: readonly Workload[], wanted: Workload): string {
   const arch = architecture === undefined ? "" : ` (${architecture})`;

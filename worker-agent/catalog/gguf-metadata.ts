@@ -1,5 +1,5 @@
 import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
-import { workloadsOf } from "../../src-shared/models/model-workloads.js";
+import { headerFacts, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
 
 /** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
@@ -52,12 +52,7 @@ function supportsRanking(info: GgufFileInfo): boolean {
 
 /** Workloads from the header: attention.causal, pooling_type and the ranking head. */
 function headerWorkloads(info: GgufFileInfo): Workload[] {
-  const arch = info.architectureMetadata as { attention?: { causal?: unknown }; pooling_type?: unknown };
-  return workloadsOf({
-    causal: typeof arch.attention?.causal === "boolean" ? arch.attention.causal : undefined,
-    pooling_type: typeof arch.pooling_type === "number" ? arch.pooling_type : undefined,
-    supports_ranking: supportsRanking(info),
-  });
+  return workloadsOf(headerFacts(info.architectureMetadata, supportsRanking(info)));
 }
 
 /**

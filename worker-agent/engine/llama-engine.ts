@@ -15,7 +15,7 @@ import {
 } from "node-llama-cpp";
 import { basename } from "node:path";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
-import { unsupportedWorkloadMessage, workloadsOf } from "../../src-shared/models/model-workloads.js";
+import { headerFacts, unsupportedWorkloadMessage, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
@@ -70,12 +70,7 @@ interface Loaded {
 
 /** The same rule the catalog applies to the header (model-workloads.ts), on the loaded model. */
 function loadedWorkloads(model: LlamaModel): Workload[] {
-  const arch = model.fileInfo.architectureMetadata as { attention?: { causal?: unknown }; pooling_type?: unknown };
-  return workloadsOf({
-    causal: typeof arch.attention?.causal === "boolean" ? arch.attention.causal : undefined,
-    pooling_type: typeof arch.pooling_type === "number" ? arch.pooling_type : undefined,
-    supports_ranking: model.fileInsights.supportsRanking,
-  });
+  return workloadsOf(headerFacts(model.fileInfo.architectureMetadata, model.fileInsights.supportsRanking));
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
