@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
+import { CapabilitiesResponseSchema } from "../../src-shared/meta/capabilities.js";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../../src-shared/openai/openai-models.js";
 import { RerankResponseSchema } from "../../src-shared/rerank/rerank.js";
@@ -90,6 +91,9 @@ describe("a reranker is not a generative model", () => {
     expect(one.capabilities).toEqual(["rerank"]);
     const show = (await (await post("/api/show", { model: RERANKER })).json()) as { capabilities: string[] };
     expect(show.capabilities).toEqual([]);
+    // The cluster as a whole now serves all three workloads (one model each).
+    const meta = CapabilitiesResponseSchema.parse(await (await cluster.orch.api("/v2/meta/capabilities")).json());
+    expect(meta.engines[0]?.supported_workloads).toEqual(["completion", "embedding", "rerank"]);
   });
 
   it("refuses chat, completions, responses, messages and embeddings with a 400 that says why", async () => {
