@@ -1,10 +1,14 @@
 // The generated BERT reranker loads in the real llama.cpp and ranks through node-llama-cpp's ranking context.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { describe, expect, it } from "vitest";
 import { getTestLlama } from "../../test-support/llama.js";
 import { testModelPath } from "../../test-support/models.js";
 import { parseMakeModelArgs } from "./cli-args.js";
 import { makeTinyGguf, resolveTinyModelSpec } from "./tiny-llama-model.js";
+import { writeTinyGguf } from "./write-tiny-gguf.js";
 
 const QUERY = "what is the capital of france";
 const DOCS = ["the cat sat on the mat", "paris is the capital of france", "fish swim in water", "hello world", "the red sun and the blue moon"];
@@ -68,6 +72,25 @@ describe("bert-reranker in llama.cpp", () => {
       }
     } finally {
       await model.dispose();
+    }
+  });
+
+  it("an F16 medium-size reranker loads and ranks too", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bert-reranker-"));
+    try {
+      const written = await writeTinyGguf(join(dir, "rr-f16.gguf"), { arch: "bert-reranker", size: "medium", type: "f16", seed: 3 });
+      const llama = await getTestLlama();
+      const model = await llama.loadModel({ modelPath: written.path });
+      try {
+        const context = await model.createRankingContext({ contextSize: 512, threads: 1 });
+        const scores = await context.rankAll(QUERY, DOCS.slice(0, 2));
+        await context.dispose();
+        for (const score of scores) expect(score > 0 && score < 1).toBe(true);
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
