@@ -1,6 +1,6 @@
 /**
- * CLI: generate a small random llama GGUF model for tests.
- *   npm run make-model -- <out.gguf> [--size tiny|medium|big] [--seed N] [--type f32|f16] [--ctx N]
+ * CLI: generate a small random llama GGUF model (or BERT reranker) for tests.
+ *   npm run make-model -- <out.gguf> [--arch llama|bert-reranker] [--size tiny|medium|big] [--seed N] [--type f32|f16] [--ctx N]
  *                         [--chat-template chatml] [--name NAME] [--defect missing-feed-forward-length|truncated]
  * Exit codes: 0 success, 1 write failure, 2 bad arguments.
  */
@@ -24,7 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const written = await writeTinyGguf(parsed.outPath, parsed.options);
     const ms = performance.now() - started;
     const shape = `E${spec.embd} L${spec.layers} H${spec.heads}/${spec.kvHeads} FF${spec.ff} ${spec.type.toUpperCase()} ctx${spec.ctx}`;
-    const extras = [spec.chatTemplate === "chatml" ? "chatml" : "", spec.defect ? `DEFECT ${spec.defect}` : ""].filter(Boolean);
+    const extras = [spec.arch === "llama" ? "" : spec.arch, spec.chatTemplate === "chatml" ? "chatml" : "", spec.defect ? `DEFECT ${spec.defect}` : ""].filter(Boolean);
     process.stdout.write(
       `${written.path}\n` +
         `  ${spec.name}: ${spec.size} ${shape} seed ${spec.seed}${extras.length ? ` (${extras.join(", ")})` : ""}\n` +

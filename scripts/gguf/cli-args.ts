@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import {
   CHAT_TEMPLATES,
+  MODEL_ARCHS,
   MODEL_DEFECTS,
   MODEL_SIZES,
   WEIGHT_TYPES,
@@ -11,9 +12,11 @@ import {
 
 export const MAKE_MODEL_USAGE = `Usage: npm run make-model -- <out.gguf> [options]
 
-Generates a small random llama GGUF model for tests (deterministic for a given seed).
+Generates a small random llama GGUF model (or a BERT reranker) for tests (deterministic for a given seed).
 
 Options:
+  --arch llama|bert-reranker    llama: generative decoder (default); bert-reranker: BERT encoder
+                                with a ranking head (pooling rank, cls.* tensors) for /v1/rerank
   --size tiny|medium|big        shape preset (default tiny: E64 L2 H4 FF256 F32;
                                 medium: E256 L4 H8 FF768 F16; big: E512 L8 H8 FF1536 F16)
   --seed N                      PRNG seed, integer 0..4294967295 (default 42)
@@ -52,6 +55,7 @@ export function parseMakeModelArgs(argv: readonly string[]): ParsedMakeModelArgs
       allowPositionals: true,
       strict: true,
       options: {
+        arch: { type: "string" },
         size: { type: "string" },
         seed: { type: "string" },
         type: { type: "string" },
@@ -75,12 +79,14 @@ export function parseMakeModelArgs(argv: readonly string[]): ParsedMakeModelArgs
     if (values.name !== undefined && values.name.trim() === "") throw new RangeError("--name must not be empty");
 
     const options: TinyGgufOptions = {};
+    const arch = oneOf("arch", values.arch, MODEL_ARCHS);
     const size = oneOf("size", values.size, MODEL_SIZES);
     const seed = integer("seed", values.seed, 0, 0xffffffff);
     const type = oneOf("type", values.type, WEIGHT_TYPES);
     const ctx = integer("ctx", values.ctx, 1, 1 << 20);
     const chatTemplate = oneOf("chat-template", values["chat-template"], CHAT_TEMPLATES);
     const defect = oneOf("defect", values.defect, MODEL_DEFECTS);
+    if (arch !== undefined) options.arch = arch;
     if (size !== undefined) options.size = size;
     if (seed !== undefined) options.seed = seed;
     if (type !== undefined) options.type = type;

@@ -7,9 +7,10 @@
  * as a per-token logit bias: control, unknown and byte tokens get -10 (the model never emits EOS,
  * BOS or broken UTF-8) and whole-word pieces get +0.6 (the text looks like words).
  */
-import { f32ArrayToF16Bytes } from "./f16.js";
-import { encodeGguf, type GgmlTensorTypeName, type GgufKv, type GgufTensor } from "./gguf-writer.js";
-import { mulberry32, type Prng } from "./prng.js";
+import { encodeGguf, type GgufKv, type GgufTensor } from "./gguf-writer.js";
+import { mulberry32 } from "./prng.js";
+import { randomMatrix, toTensor } from "./tensor-init.js";
+import { encodeTinyBertReranker } from "./tiny-bert-reranker.js";
 import { buildTinyVocab, TokenType, type TinyVocab } from "./tiny-vocab.js";
 
 export const MODEL_SIZES = ["tiny", "medium", "big"] as const;
@@ -18,6 +19,9 @@ export const WEIGHT_TYPES = ["f32", "f16"] as const;
 export type WeightType = (typeof WEIGHT_TYPES)[number];
 export const CHAT_TEMPLATES = ["chatml", "none"] as const;
 export type ChatTemplateKind = (typeof CHAT_TEMPLATES)[number];
+/** `llama`: a generative decoder; `bert-reranker`: a BERT encoder with a ranking head (tiny-bert-reranker.ts). */
+export const MODEL_ARCHS = ["llama", "bert-reranker"] as const;
+export type ModelArch = (typeof MODEL_ARCHS)[number];
 export const MODEL_DEFECTS = ["missing-feed-forward-length", "truncated"] as const;
 /**
  * Deliberately broken outputs: `missing-feed-forward-length` makes llama.cpp abort the whole
@@ -43,6 +47,8 @@ export const DEFAULT_SEED = 42;
 export const DEFAULT_CONTEXT_LENGTH = 512;
 
 export interface TinyGgufOptions {
+  /** Architecture; default "llama". */
+  arch?: ModelArch;
   /** Preset shape; default "tiny". */
   size?: ModelSize;
   /** Overrides individual dimensions of the preset. */
@@ -63,6 +69,7 @@ export interface TinyGgufOptions {
 }
 
 export interface TinyModelSpec extends ModelShape {
+  arch: ModelArch;
   size: ModelSize;
   type: WeightType;
   seed: number;
@@ -84,7 +91,10 @@ export function resolveTinyModelSpec(options: TinyGgufOptions = {}): TinyModelSp
   const size = options.size ?? "tiny";
   const preset = SIZE_PRESETS[size];
   if (!preset) throw new RangeError(`unknown size ${JSON.stringify(size)} (expected ${MODEL_SIZES.join(", ")})`);
+  const arch = options.arch ?? "llama";
+  if (!(MODEL_ARCHS as readonly string[]).includes(arch)) throw new RangeError(`unknown arch ${JSON.stringify(arch)} (expected ${MODEL_ARCHS.join(", ")})`);
   const spec: TinyModelSpec = {
+    arch,
     size,
     embd: options.shape?.embd ?? preset.embd,
     layers: options.shape?.layers ?? preset.layers,
@@ -95,7 +105,7 @@ export function resolveTinyModelSpec(options: TinyGgufOptions = {}): TinyModelSp
     seed: options.seed ?? DEFAULT_SEED,
     ctx: options.ctx ?? DEFAULT_CONTEXT_LENGTH,
     chatTemplate: options.chatTemplate ?? "none",
-    name: options.name ?? `tiny-random-llama-${size}`,
+    name: options.name ?? (arch === "llama" ? `tiny-random-llama-${size}` : `tiny-random-bert-reranker-${size}`),
     suppress: options.suppress ?? true,
     defect: options.defect,
   };
@@ -116,6 +126,12 @@ export function resolveTinyModelSpec(options: TinyGgufOptions = {}): TinyModelSp
     throw new RangeError(`unknown defect ${JSON.stringify(spec.defect)}`);
   }
   if (spec.name.length === 0) throw new RangeError("name must not be empty");
+  if (spec.arch === "bert-reranker") {
+    // BERT has no grouped-query attention, no chat template and no llama-specific defects.
+    if (spec.kvHeads !== spec.heads) throw new RangeError(`bert-reranker needs kvHeads equal to heads (${spec.heads}), got ${spec.kvHeads}`);
+    if (spec.chatTemplate !== "none") throw new RangeError("bert-reranker has no chat template (it is not a generative model)");
+    if (spec.defect === "missing-feed-forward-length") throw new RangeError("defect missing-feed-forward-length applies to llama models only");
+  }
   return spec;
 }
 
@@ -128,20 +144,6 @@ export function countParameters(shape: ModelShape, vocabSize: number): number {
     shape.embd * shape.kvHeads * hd * 2 + // k, v
     shape.embd * shape.ff * 3; // gate, up, down
   return 2 * shape.embd * vocabSize + shape.layers * perLayer + shape.embd;
-}
-
-/** Uniform random weights with variance 1/fanIn, fanIn = dims[0] (the input dimension). */
-function randomMatrix(rand: Prng, dims: readonly [number, number]): Float32Array {
-  const [fanIn, rows] = dims;
-  const a = Math.sqrt(3 / fanIn);
-  const out = new Float32Array(fanIn * rows);
-  for (let i = 0; i < out.length; i++) out[i] = (rand() * 2 - 1) * a;
-  return out;
-}
-
-function toTensor(name: string, dims: readonly number[], values: Float32Array, type: GgmlTensorTypeName): GgufTensor {
-  const data = type === "f32" ? new Uint8Array(values.buffer, values.byteOffset, values.byteLength) : f32ArrayToF16Bytes(values);
-  return { name, dims, type, data };
 }
 
 function outputBias(vocab: TinyVocab, id: number): number {
@@ -227,11 +229,15 @@ function buildMetadata(spec: TinyModelSpec, vocab: TinyVocab): GgufKv[] {
   return kvs;
 }
 
+function encodeTinyLlama(spec: TinyModelSpec): Uint8Array {
+  const vocab = buildTinyVocab({ chatml: spec.chatTemplate === "chatml" });
+  return encodeGguf({ kvs: buildMetadata(spec, vocab), tensors: buildTensors(spec, vocab), alignment: 32 });
+}
+
 /** Generates a complete GGUF file in memory. Pure and deterministic. */
 export function makeTinyGguf(options: TinyGgufOptions = {}): Uint8Array {
   const spec = resolveTinyModelSpec(options);
-  const vocab = buildTinyVocab({ chatml: spec.chatTemplate === "chatml" });
-  const bytes = encodeGguf({ kvs: buildMetadata(spec, vocab), tensors: buildTensors(spec, vocab), alignment: 32 });
+  const bytes = spec.arch === "bert-reranker" ? encodeTinyBertReranker(spec) : encodeTinyLlama(spec);
   if (spec.defect === "truncated") return bytes.slice(0, Math.floor(bytes.length * 0.6));
   return bytes;
 }

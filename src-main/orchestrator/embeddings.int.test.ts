@@ -87,7 +87,8 @@ describe("POST /v1/rerank (Jina/Cohere shape)", () => {
     expect(res.status).toBe(400);
     const error = OpenAiErrorSchema.parse(await res.json()).error;
     expect(error).toMatchObject({ code: "INVALID_PARAMS", type: "invalid_request_error" });
-    expect(error.message).toMatch(/^model .+ has no ranking head \(no cls\.\* classification tensor\), so it cannot rerank/);
+    // Refused at admission from the workloads the worker reported (model-workloads.ts), before any placement.
+    expect(error.message).toMatch(/^model .+ serves completion, embedding, not rerank: it has no ranking head \(no cls\.\* classification tensor\)/);
     // The same pool still embeds: the refusal was the task's, not the pool's.
     expect((await client.embeddings.create({ model: TINY, input: "still here" })).data).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ByteCountSchema } from "../common/ids.js";
+import { WorkloadSchema } from "../tasks/task-request.js";
 import { Sha256HexSchema } from "./sha256.js";
 
 /** A GGUF file a worker holds, as read from its header (reported on register/heartbeat and GET /v2/models). */
@@ -16,6 +17,8 @@ export const ModelInventoryEntrySchema = z.object({
   parameter_count: z.int().min(0).optional(),
   quantization: z.string().optional(),
   has_chat_template: z.boolean(),
+  /** What the model can serve, from its header (model-workloads.ts); absent from older workers: every workload is tried. */
+  workloads: z.array(WorkloadSchema).optional(),
   mtime_ms: z.int().min(0).optional(),
 });
 export type ModelInventoryEntry = z.infer<typeof ModelInventoryEntrySchema>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WorkloadSchema } from "../tasks/task-request.js";
 
 /** One entry of GET /v1/models. `id` is the friendly name accepted as `model`. */
 export const OpenAiModelSchema = z.object({
@@ -7,6 +8,11 @@ export const OpenAiModelSchema = z.object({
   /** Unix seconds. */
   created: z.int().min(0),
   owned_by: z.string(),
+  /**
+   * llama-orch extension: the workloads the model serves (completion = chat, completions, responses,
+   * messages; embedding; rerank). A reranker lists only rerank. Absent when its worker did not say.
+   */
+  capabilities: z.array(WorkloadSchema).optional(),
 });
 export type OpenAiModel = z.infer<typeof OpenAiModelSchema>;
 

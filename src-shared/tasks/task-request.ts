@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ModelRefStringSchema } from "../models/model-ref.js";
 import { SAMPLING_FIELDS } from "../worker-api/sampling.js";
-import { GENERATION_FIELDS, requireOnePromptOrMessages } from "./generation.js";
+import { GENERATION_FIELDS, MAX_EMBEDDING_INPUTS, requireOnePromptOrMessages } from "./generation.js";
 import { PlacementOverridesSchema } from "./placement.js";
 
 export const WorkloadSchema = z.enum(["completion", "embedding", "rerank"]);
@@ -34,6 +34,10 @@ export const TaskRequestV2Schema = z
     prompt: GENERATION_FIELDS.prompt,
     messages: GENERATION_FIELDS.messages,
     inputs: GENERATION_FIELDS.inputs,
+    /** workload rerank: the query the documents are scored against (with the model's ranking head). */
+    query: GENERATION_FIELDS.rank_query,
+    /** workload rerank: the texts to score; one `score` event per document (its index), then `end`. */
+    documents: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
     max_tokens: GENERATION_FIELDS.max_tokens,
     // Positive: 0 or less is DEADLINE_UNMET, which the server reports with that code, so the schema allows it through.
     deadline_ms: z.int(),
@@ -55,6 +59,17 @@ export const TaskRequestV2Schema = z
     }
     if (req.workload === "embedding" && (req.inputs === undefined || req.prompt !== undefined || req.messages !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["inputs"], message: "an embedding task needs inputs (and no prompt or messages)" });
+    }
+    if (req.workload === "rerank") {
+      if (req.query === undefined) ctx.addIssue({ code: "custom", path: ["query"], message: "a rerank task needs a query" });
+      if (req.documents === undefined) ctx.addIssue({ code: "custom", path: ["documents"], message: "a rerank task needs documents" });
+      for (const key of ["prompt", "messages", "inputs"] as const) {
+        if (req[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "a rerank task takes query and documents, not prompt, messages or inputs" });
+      }
+    } else {
+      for (const key of ["query", "documents"] as const) {
+        if (req[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "query and documents belong to workload rerank" });
+      }
     }
   });
 export type TaskRequestV2 = z.infer<typeof TaskRequestV2Schema>;

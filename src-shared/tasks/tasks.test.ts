@@ -84,6 +84,19 @@ describe("TaskRequestV2", () => {
     expect(TaskRequestV2Schema.safeParse({ ...noPrompt, workload: "embedding", inputs: ["a", "b"] }).success).toBe(true);
     expect(rejectedPaths(TaskRequestV2Schema, noPrompt)).toEqual([["prompt"]]);
   });
+
+  it("takes a rerank task as query + documents, and those fields only there", () => {
+    const { prompt: _p, ...noPrompt } = SPEC_TASK;
+    const rerank = { ...noPrompt, workload: "rerank", query: "q", documents: ["a", "b"] };
+    expect(TaskRequestV2Schema.safeParse(rerank).success).toBe(true);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...rerank, query: undefined })).toEqual([["query"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...rerank, query: "" })).toEqual([["query"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...rerank, documents: undefined })).toEqual([["documents"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...rerank, prompt: "x" })).toEqual([["prompt"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...rerank, inputs: ["x"] })).toEqual([["inputs"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...SPEC_TASK, query: "q" })).toEqual([["query"]]);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...noPrompt, workload: "embedding", inputs: ["a"], documents: ["d"] })).toEqual([["documents"]]);
+  });
 });
 
 describe("placement", () => {

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { Sha256HexSchema } from "../../src-shared/models/sha256.js";
+import { WorkloadSchema } from "../../src-shared/tasks/task-request.js";
 
 // sha256 of a multi-GB file takes seconds, so it is computed once and cached by (path, size, mtime).
 // A changed size or mtime means other bytes: hash again, and compare with the verified entry
@@ -14,6 +15,8 @@ const CachedMetadataSchema = z.object({
   parameter_count: z.int().optional(),
   quantization: z.string().optional(),
   has_chat_template: z.boolean(),
+  /** Absent in caches written before workloads were read: the header is read again (model-catalog.ts). */
+  workloads: z.array(WorkloadSchema).optional(),
   min_file_bytes: z.int().min(0).optional(),
 });
 

@@ -1,4 +1,6 @@
-import { GgufFileType, readGgufFileInfo } from "node-llama-cpp";
+import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import { headerFacts, workloadsOf } from "../../src-shared/models/model-workloads.js";
+import type { Workload } from "../../src-shared/tasks/task-request.js";
 
 /** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
 export interface GgufModelMetadata {
@@ -8,6 +10,8 @@ export interface GgufModelMetadata {
   parameter_count?: number;
   quantization?: string;
   has_chat_template: boolean;
+  /** What it can serve (src-shared/models/model-workloads.ts). */
+  workloads: Workload[];
   /** Bytes the file must have at least for every tensor its header lists (a shorter file is truncated). */
   min_file_bytes?: number;
 }
@@ -38,6 +42,19 @@ function positiveInt(value: unknown): number | undefined {
   return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
+/** node-llama-cpp's supportsRanking test, on the header: a cls head plus a token to join query and document. */
+function supportsRanking(info: GgufFileInfo): boolean {
+  const head = (info.tensorInfo ?? []).some((t) => t.name === "cls.weight" || t.name === "cls.output.weight");
+  const tokenizer = info.metadata.tokenizer as { ggml?: { seperator_token_id?: unknown; eos_token_id?: unknown; model?: unknown }; "chat_template.rerank"?: unknown } | undefined;
+  const separator = tokenizer?.ggml?.seperator_token_id !== undefined || tokenizer?.ggml?.eos_token_id !== undefined || tokenizer?.ggml?.model === "bert" || typeof tokenizer?.["chat_template.rerank"] === "string";
+  return head && separator;
+}
+
+/** Workloads from the header: attention.causal, pooling_type and the ranking head. */
+function headerWorkloads(info: GgufFileInfo): Workload[] {
+  return workloadsOf(headerFacts(info.architectureMetadata, supportsRanking(info)));
+}
+
 /**
  * Reads the GGUF header with node-llama-cpp's pure-JS parser; this never loads the native library,
  * so a malformed file cannot abort the agent here (only an engine child loads weights).
@@ -51,7 +68,7 @@ export async function readGgufModelMetadata(path: string): Promise<GgufModelMeta
     for (const tensor of info.tensorInfo) total += tensor.dimensions.reduce<number>((acc, d) => acc * Number(d), 1);
     parameterCount = total > 0 ? total : undefined;
   }
-  const metadata: GgufModelMetadata = { has_chat_template: typeof info.metadata.tokenizer?.chat_template === "string" };
+  const metadata: GgufModelMetadata = { has_chat_template: typeof info.metadata.tokenizer?.chat_template === "string", workloads: headerWorkloads(info) };
   if (typeof general.name === "string" && general.name.trim() !== "") metadata.name = general.name.trim();
   if (typeof general.architecture === "string") metadata.architecture = general.architecture;
   const ctx = positiveInt((info.architectureMetadata as { context_length?: unknown }).context_length);

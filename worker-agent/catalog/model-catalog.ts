@@ -231,6 +231,11 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
       this.cache.set(path, entry);
       this.log.info({ file: fileName, sha256, size_bytes: size, ms: Math.round(performance.now() - started) }, "model hashed");
     }
+    if (entry.metadata !== null && entry.metadata.workloads === undefined) {
+      // Cached before workloads were read: the header (not the hash) is read again, once.
+      entry = { ...entry, metadata: await readGgufModelMetadata(path).catch(() => entry?.metadata ?? null) };
+      this.cache.set(path, entry);
+    }
     const model: CatalogModel = { path, file_name: fileName, size_bytes: size, mtime_ms: Math.floor(mtimeMs), ino, sha256: entry.sha256 };
     if (entry.metadata?.min_file_bytes !== undefined) model.min_file_bytes = entry.metadata.min_file_bytes;
     if (entry.metadata !== null) {
@@ -242,6 +247,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
         file_name: fileName,
         size_bytes: size,
         has_chat_template: entry.metadata.has_chat_template,
+        ...(entry.metadata.workloads !== undefined ? { workloads: entry.metadata.workloads } : {}),
         mtime_ms: Math.floor(mtimeMs),
         ...(entry.metadata.architecture !== undefined ? { architecture: entry.metadata.architecture } : {}),
         ...(entry.metadata.context_length !== undefined ? { context_length: entry.metadata.context_length } : {}),

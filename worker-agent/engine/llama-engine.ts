@@ -15,6 +15,8 @@ import {
 } from "node-llama-cpp";
 import { basename } from "node:path";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
+import { headerFacts, unsupportedWorkloadMessage, workloadsOf } from "../../src-shared/models/model-workloads.js";
+import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
@@ -61,6 +63,14 @@ interface Loaded {
   chatWrapper: ChatWrapper;
   embedder: Embedder;
   ranker: Ranker;
+  /** What the model can serve; the orchestrator refuses the rest first, this is the engine's own guard. */
+  workloads: Workload[];
+  name: string;
+}
+
+/** The same rule the catalog applies to the header (model-workloads.ts), on the loaded model. */
+function loadedWorkloads(model: LlamaModel): Workload[] {
+  return workloadsOf(headerFacts(model.fileInfo.architectureMetadata, model.fileInsights.supportsRanking));
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
@@ -106,7 +116,7 @@ export class LlamaEngine {
       const probes = new Map(all.map((sequence) => [sequence, new TokenProbe(sequence)]));
       const embedder = new Embedder(model, contextSize, threads);
       const ranker = new Ranker(model, contextSize, threads, basename(msg.model_path));
-      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder, ranker };
+      this.loaded = { model, context, sequences, probes, chatWrapper: resolveChatWrapper(model), embedder, ranker, workloads: loadedWorkloads(model), name: basename(msg.model_path) };
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
@@ -138,6 +148,9 @@ export class LlamaEngine {
     const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
     const loaded = this.loaded;
     if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
+    const workload: Workload = msg.inputs === undefined ? "completion" : msg.rank_query !== undefined ? "rerank" : "embedding";
+    // rerank keeps the Ranker's own refusal (it names the missing head and suggests a reranker).
+    if (workload !== "rerank" && !loaded.workloads.includes(workload)) return fail("INVALID_PARAMS", unsupportedWorkloadMessage(loaded.name, loaded.model.fileInfo.metadata.general.architecture, loaded.workloads, workload));
     if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query) : this.embed(loaded, msg);
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);

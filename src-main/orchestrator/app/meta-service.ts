@@ -1,5 +1,6 @@
 import { API_VERSION } from "../../../src-shared/contract/api-version.js";
 import { MAX_TOKENS_LIMIT } from "../../../src-shared/worker-api/sampling.js";
+import { WorkloadSchema, type Workload } from "../../../src-shared/tasks/task-request.js";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import type { MetricsHistoryQuery } from "../../../src-shared/dashboard/metrics-history.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
@@ -80,7 +81,7 @@ export class MetaService {
           ...(engineVersions.length > 0 ? { engine_version: engineVersions.join(",") } : {}),
           ctx_max: Math.max(1, ...models.map((m) => m.context_length ?? 1)),
           max_tokens_out: MAX_TOKENS_LIMIT,
-          supported_workloads: ["completion"],
+          supported_workloads: supportedWorkloads(models),
           slots_total: pools.reduce((n, p) => n + p.slots_total, 0),
           rate_limits: {},
           features: { streaming: true, chat: true, cancel: true, openai_compatible: true, placement_overrides: true, session_affinity: true },
@@ -88,4 +89,14 @@ export class MetaService {
       ],
     };
   }
+}
+
+/**
+ * What the cluster's models serve together (a model from an older worker that did not say counts as
+ * completion and embedding); before any model is known, everything the llama.cpp engine can serve.
+ */
+function supportedWorkloads(models: readonly Pick<ResolvedModel, "workloads">[]): Workload[] {
+  if (models.length === 0) return [...WorkloadSchema.options];
+  const served = new Set(models.flatMap((m) => m.workloads ?? (["completion", "embedding"] as const)));
+  return WorkloadSchema.options.filter((w) => served.has(w));
 }

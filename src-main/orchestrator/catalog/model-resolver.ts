@@ -1,4 +1,5 @@
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import type { Workload } from "../../../src-shared/tasks/task-request.js";
 import { modelIdRules } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 
@@ -15,6 +16,8 @@ export interface ResolvedModel {
   architecture?: string | undefined;
   quantization?: string | undefined;
   parameter_count?: number | undefined;
+  /** What the model serves (model-workloads.ts); undefined: an older worker did not say, every workload is tried. */
+  workloads?: Workload[] | undefined;
 }
 
 export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
@@ -45,6 +48,7 @@ export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): Res
       architecture: m.architecture,
       quantization: m.quantization,
       parameter_count: m.parameter_count,
+      workloads: m.workloads,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { unsupportedWorkloadMessage } from "../../../src-shared/models/model-workloads.js";
 import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { SessionStore } from "../scheduling/session-store.js";
@@ -64,6 +65,11 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
   const model = resolved.model;
   if (ctx.retiredModels().has(model.sha256)) throw new OrchError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
+  const workload = input.workload ?? "completion";
+  // A reranker cannot generate and a generative model cannot rank: refused here, before placement, with the reason.
+  if (model.workloads !== undefined && !model.workloads.includes(workload)) {
+    throw new OrchError("INVALID_PARAMS", unsupportedWorkloadMessage(model.id, model.architecture, model.workloads, workload), { details: { workload, model_workloads: model.workloads } });
+  }
   if (input.deadline_ms !== undefined && input.deadline_ms <= 0) throw new OrchError("DEADLINE_UNMET", "deadline_ms must be positive");
   const contextLength = model.context_length;
   if (contextLength !== undefined) {
@@ -80,7 +86,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     task_id: taskId,
     session_id: sessionId,
     api: input.api,
-    workload: input.workload ?? "completion",
+    workload,
     engine: input.engine ?? "llamacpp",
     priority: input.priority,
     model_ref: input.model_ref,

@@ -19,13 +19,14 @@ export function ollamaModel(m: ResolvedModel, modifiedAt: string) {
 }
 
 /**
- * Ollama's capabilities for a model, by what this server honours for it: every model completes and
- * embeds (/api/embed runs on an embedding context of the pool's model); tools where the model has a
- * chat template, through which the engine's chat wrapper renders the functions and grammar-constrains
- * the calls (Ollama's own rule is a template that mentions tools).
+ * Ollama's capabilities for a model, by what this server honours for it: completion and embedding where
+ * the model serves them (a reranker serves neither; model-workloads.ts; an older worker that did not say
+ * gets both); tools where it completes and has a chat template, through which the engine's chat wrapper
+ * renders the functions and grammar-constrains the calls (Ollama's own rule is a template that mentions tools).
  */
 export function ollamaCapabilities(m: ResolvedModel): string[] {
-  return ["completion", ...(m.has_chat_template ? ["tools"] : []), "embedding"];
+  const serves = (w: "completion" | "embedding"): boolean => m.workloads === undefined || m.workloads.includes(w);
+  return [...(serves("completion") ? ["completion"] : []), ...(serves("completion") && m.has_chat_template ? ["tools"] : []), ...(serves("embedding") ? ["embedding"] : [])];
 }
 
 /** /api/show: what the cluster knows of a model, with GGUF-style model_info keys. */

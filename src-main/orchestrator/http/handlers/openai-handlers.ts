@@ -21,7 +21,7 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
 /** OpenAI-compatible routes: the same admission, placement and dispatch as /v2/tasks, in OpenAI's shapes. */
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
-  const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch" });
+  const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}) });
   return {
     openaiListModels: ({ res }) => {
       res.json({ object: "list", data: ctx.models.servable().map(model) });

@@ -26,7 +26,6 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         res.status(202).json({ task_id: taskId, queue_position: position ?? 0, predicted_start_ms: "task" in earlier ? earlier.task.predicted_start_ms : 0, backoff_ms: 0, streams: taskStreamPaths(taskId), preparation: { steps: [] } });
         return;
       }
-      if (req.workload === "rerank") throw new OrchError("INVALID_PARAMS", "workload rerank is not served by llama.cpp pools yet; use completion or embedding", { details: { issues: [{ path: ["workload"], message: "only completion and embedding are supported" }] } });
       if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
       // The 202 goes out once the task's journal row is committed (group commit per event-loop turn).
       const task = await tasks.admitDurable({
@@ -40,7 +39,8 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         ctx: req.ctx,
         deadline_ms: req.deadline_ms,
         placement: req.placement,
-        generation: pickGeneration(req),
+        // A rerank task runs as scored inputs: documents are the inputs, query the ranking query.
+        generation: req.workload === "rerank" ? { ...pickGeneration(req), inputs: req.documents, rank_query: req.query } : pickGeneration(req),
         idempotency_key: idempotencyKey,
         trace_parent: span,
       });
