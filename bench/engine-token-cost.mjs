@@ -7,8 +7,10 @@
 //     [--model medium] [--threads 1] [--rounds 3] [--tokens 512] [--cpu-prof <dir>] [--json]
 // --cpu-prof writes V8 CPU profiles of every worker agent and engine child (LLORCH_ENGINE_CPU_PROF)
 // into <dir>; read them with bench/cpu-profile-top.mjs. Reported numbers are medians; compare ratios.
+// CPU ms/token is the CPU time of the whole system (agent + engine child, or llama-server) per streamed
+// token: the steadier number on a loaded box, where wall-clock tok/s swings with other work.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
@@ -119,11 +121,43 @@ async function stream(sys, maxTokens) {
   return { sent, first: times[0], last: times.at(-1), tokens: times.length };
 }
 
+/**
+ * CPU ms used so far by a process and its descendants (Linux /proc; utime + stime at 100 Hz). Unlike wall
+ * time it hardly depends on what else runs on the box, so per-token CPU is the steadier A/B number.
+ */
+function ownCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+function treeCpuMs(pid) {
+  let ms = ownCpuMs(pid);
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) ms += treeCpuMs(Number(child));
+  } catch {
+    // gone
+  }
+  return ms;
+}
+
 async function measure(sys) {
+  const cpuBefore = treeCpuMs(sys.child.pid);
+  const ownBefore = ownCpuMs(sys.child.pid);
   const one = await stream(sys, tokens);
+  const cpuOne = treeCpuMs(sys.child.pid);
+  const ownOne = ownCpuMs(sys.child.pid);
   const four = await Promise.all([0, 1, 2, 3].map(() => stream(sys, streamTokens)));
+  const cpuFour = treeCpuMs(sys.child.pid);
   const start = Math.min(...four.map((r) => r.sent));
   return {
+    cpu_ms_per_token: (cpuOne - cpuBefore) / one.tokens,
+    // The worker agent's own share (its engine child is the rest); llama-server has no children.
+    agent_cpu_ms_per_token: (ownOne - ownBefore) / one.tokens,
+    four_cpu_ms_per_token: (cpuFour - cpuOne) / four.reduce((a, r) => a + r.tokens, 0),
     decode_tps: (one.tokens - 1) / ((one.last - one.first) / 1000),
     decode_tokens: one.tokens,
     four_aggregate_tps: four.reduce((a, r) => a + r.tokens, 0) / ((Math.max(...four.map((r) => r.last)) - start) / 1000),
@@ -143,7 +177,7 @@ for (let round = 0; round < rounds; round++) {
   for (const sys of round % 2 === 0 ? systems : [...systems].reverse()) {
     const m = await measure(sys);
     samples.get(sys.name).push(m);
-    say(`  round ${round + 1} ${sys.name}: 1 stream ${m.decode_tps.toFixed(0)} tok/s, 4 streams ${m.four_aggregate_tps.toFixed(0)} tok/s (slowest first token ${m.four_first_ms.toFixed(0)} ms)`);
+    say(`  round ${round + 1} ${sys.name}: 1 stream ${m.decode_tps.toFixed(0)} tok/s (${m.cpu_ms_per_token.toFixed(2)} CPU ms/token, agent ${m.agent_cpu_ms_per_token.toFixed(2)}), 4 streams ${m.four_cpu_ms_per_token.toFixed(2)} CPU ms/token, ${m.four_aggregate_tps.toFixed(0)} tok/s (slowest first token ${m.four_first_ms.toFixed(0)} ms)`);
   }
 }
 // Graceful stops, so that profiles are written.
@@ -154,17 +188,18 @@ for (const sys of systems) {
 const base = systems[0].kind === "llama-server" ? systems[0].name : undefined;
 const result = systems.map((s) => {
   const ms = samples.get(s.name);
-  return { system: s.name, decode_tps: median(ms.map((m) => m.decode_tps)), four_aggregate_tps: median(ms.map((m) => m.four_aggregate_tps)), four_first_ms: median(ms.map((m) => m.four_first_ms)) };
+  return { system: s.name, cpu_ms_per_token: median(ms.map((m) => m.cpu_ms_per_token)), agent_cpu_ms_per_token: median(ms.map((m) => m.agent_cpu_ms_per_token)), four_cpu_ms_per_token: median(ms.map((m) => m.four_cpu_ms_per_token)), decode_tps: median(ms.map((m) => m.decode_tps)), four_aggregate_tps: median(ms.map((m) => m.four_aggregate_tps)), four_first_ms: median(ms.map((m) => m.four_first_ms)) };
 });
+const s0 = (r) => (r.system === base ? "" : ` (${r.agent_cpu_ms_per_token.toFixed(2)})`);
 const ref = (key) => result.find((r) => r.system === base)?.[key];
 const lines = [
   `engine-token-cost: ${values.model} model, ${threads} thread(s), ${SLOTS} slots, ctx ${CTX}; 1 stream of ${tokens} tokens, 4 concurrent streams of ${streamTokens}; median of ${rounds} interleaved rounds`,
   "",
-  "| system | 1 stream tok/s | ms/token | ×llama-server | 4 streams tok/s | ×llama-server | 4 streams slowest first token ms |",
-  "|---|---|---|---|---|---|---|",
+  "| system | 1 stream tok/s | ms/token | ×llama-server | CPU ms/token (agent part) | 4 streams tok/s | ×llama-server | CPU ms/token | 4 streams slowest first token ms |",
+  "|---|---|---|---|---|---|---|---|---|",
   ...result.map((r) => {
     const x = (key) => (ref(key) === undefined ? "—" : (r[key] / ref(key)).toFixed(2));
-    return `| ${r.system} | ${r.decode_tps.toFixed(0)} | ${(1000 / r.decode_tps).toFixed(2)} | ${x("decode_tps")} | ${r.four_aggregate_tps.toFixed(0)} | ${x("four_aggregate_tps")} | ${r.four_first_ms.toFixed(0)} |`;
+    return `| ${r.system} | ${r.decode_tps.toFixed(0)} | ${(1000 / r.decode_tps).toFixed(2)} | ${x("decode_tps")} | ${r.cpu_ms_per_token.toFixed(2)}${s0(r)} | ${r.four_aggregate_tps.toFixed(0)} | ${x("four_aggregate_tps")} | ${r.four_cpu_ms_per_token.toFixed(2)} | ${r.four_first_ms.toFixed(0)} |`;
   }),
 ];
 say(lines.join("\n"));
