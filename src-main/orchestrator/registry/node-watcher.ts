@@ -5,11 +5,23 @@ import type { NodeRegistry } from "./node-registry.js";
 const RECONNECT_MS = 500;
 const MAX_RECONNECT_MS = 30_000;
 
+/** Why a watch attempt was given up: the worker sends a keep-alive every second, so silence is a fault. */
+class WatchSilent extends Error {
+  constructor(ms: number) {
+    super(`the watch stream went silent for ${ms} ms`);
+  }
+}
+
 /**
  * Crash detection faster than heartbeats: the orchestrator holds one long-lived request to each
- * node's `GET /v2/watch` (an SSE stream of keep-alives). When the worker process dies the kernel
- * closes the socket, and the node is marked Suspect (unschedulable) at once; heartbeat silence then
- * decides Offline. A worker without the route (404) is simply not watched.
+ * node's `GET /v2/watch` (an SSE stream of keep-alives, one a second). When the worker process dies the
+ * kernel closes the socket, and the node is marked Suspect (unschedulable) at once; heartbeat silence
+ * then decides Offline. A worker without the route (404) is simply not watched.
+ *
+ * The orchestrator is the client here, so it bounds its own wait: an attempt with no byte for
+ * `idleMs()` (`worker_stream_idle_ms`) — a black hole, nothing closed — is failed like a dropped
+ * connection and reconnected with backoff. Only a watch that was live marks the node Suspect, once per
+ * outage; reconnect attempts that fail do not, so heartbeats alone decide when the node is Online again.
  */
 export class NodeWatcher {
   private readonly watches = new Map<string, AbortController>();
@@ -22,6 +34,7 @@ export class NodeWatcher {
     private readonly token: (nodeId: string) => string,
     private readonly logger: Logger,
     private readonly fetchFor: (nodeId: string, address: string) => FetchLike = () => globalThis.fetch,
+    private readonly idleMs: () => number = () => 5000,
   ) {
     // Status and address change only with a "state" change; heartbeats that refresh counters are skipped.
     registry.on("changed", (nodeId, change) => {
@@ -50,35 +63,61 @@ export class NodeWatcher {
     const controller = new AbortController();
     this.watches.set(nodeId, controller);
     void (async () => {
-      let connectedOnce = false;
       let delay = RECONNECT_MS;
       while (!controller.signal.aborted) {
-        try {
-          const res = await this.fetchFor(nodeId, address)(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: controller.signal });
-          if (res.status === 404) {
-            this.unsupported.set(nodeId, address);
-            this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");
-            return;
-          }
-          if (!res.ok || res.body === null) throw new Error(`watch answered ${res.status}`);
-          connectedOnce = true;
+        const outcome = await this.attempt(nodeId, address, controller.signal);
+        if (outcome === "unsupported" || controller.signal.aborted) return;
+        const current = this.registry.get(nodeId);
+        if (current === undefined || current.address !== address) return;
+        if (outcome.live) {
+          this.registry.markSuspect(nodeId, `connection to the node dropped (${outcome.error.message})`);
           delay = RECONNECT_MS;
-          for await (const _chunk of res.body) {
-            // Keep-alives only; the point is noticing when the stream ends.
-          }
-          throw new Error("watch stream ended");
-        } catch (err) {
-          if (controller.signal.aborted) return;
-          const current = this.registry.get(nodeId);
-          if (current === undefined || current.address !== address) return;
-          if (connectedOnce) this.registry.markSuspect(nodeId, `connection to the node dropped (${err instanceof Error ? err.message : String(err)})`);
-          // Unreachable addresses (a firewall, a wrong advertise URL) are retried with capped backoff, not hammered.
-          await new Promise((r) => setTimeout(r, delay));
-          delay = Math.min(MAX_RECONNECT_MS, delay * 2);
+        } else {
+          this.logger.debug({ node_id: nodeId, err: outcome.error.message }, "watch reconnect failed");
         }
+        // Unreachable addresses (a firewall, a wrong advertise URL) are retried with capped backoff, not hammered.
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(MAX_RECONNECT_MS, delay * 2);
       }
     })().finally(() => {
       if (this.watches.get(nodeId) === controller) this.watches.delete(nodeId);
     });
+  }
+
+  /** One connection: ends when the stream breaks, goes silent for idleMs(), or the watch is stopped. */
+  private async attempt(nodeId: string, address: string, stop: AbortSignal): Promise<"unsupported" | { live: boolean; error: Error }> {
+    const attempt = new AbortController();
+    const onStop = () => attempt.abort();
+    stop.addEventListener("abort", onStop, { once: true });
+    const idleMs = this.idleMs();
+    let silence: NodeJS.Timeout | undefined;
+    // Armed from the request on: a black hole that never answers is as silent as one that stops mid-stream.
+    const heard = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
+    };
+    let live = false;
+    try {
+      heard();
+      const res = await this.fetchFor(nodeId, address)(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: attempt.signal });
+      if (res.status === 404) {
+        this.unsupported.set(nodeId, address);
+        this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");
+        return "unsupported";
+      }
+      if (!res.ok || res.body === null) throw new Error(`watch answered ${res.status}`);
+      live = true;
+      heard();
+      for await (const _chunk of res.body) heard();
+      throw new Error("watch stream ended");
+    } catch (err) {
+      const reason: unknown = attempt.signal.reason;
+      const error = reason instanceof WatchSilent ? reason : err instanceof Error ? err : new Error(String(err));
+      return { live, error };
+    } finally {
+      clearTimeout(silence);
+      stop.removeEventListener("abort", onStop);
+      attempt.abort();
+    }
   }
 }

@@ -40,7 +40,9 @@ export class WorkerClient {
    */
   async *infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, traceparent?: string): AsyncGenerator<SseEvent> {
     const idle = new IdleAbort(idleMs, signal);
-    const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${errorText(err)}` });
+    // Aborted by the scheduler (e.g. its node turned Suspect): name why, not just "aborted".
+    const why = (err: unknown) => (signal.aborted && signal.reason instanceof Error ? signal.reason.message : errorText(err));
+    const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${why(err)}` });
     try {
       let res: IncomingMessage;
       try {

@@ -45,7 +45,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   });
 
   const stream = "stream" in surface ? surface.stream : null;
-  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res, {}, watchOptions(ctx.config())) : openNdjson(res);
+  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res, {}, watchOptions(ctx.config())) : openNdjson(res, watchOptions(ctx.config()));
   const write = (frames: string[]) => {
     for (const frame of frames) writer?.write(frame);
   };

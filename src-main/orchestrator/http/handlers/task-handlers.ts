@@ -117,9 +117,11 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       }
       req.on("close", () => {
         unsubscribe();
-        // An API client that hangs up cancels its task, unless another reader still follows it:
-        // observers never cancel. The dashboard only observes (it cancels explicitly).
-        if (!ended && identity.kind === "token" && task.subscribers.size === 0) tasks.cancel(id, "disconnect");
+        // A /v2 client that hangs up cancels its task, unless another reader still follows it. Observers
+        // never cancel: a compatible surface's task belongs to the connection that created it (its own
+        // close cancels), a keyed task waits for its retry, and the dashboard cancels explicitly.
+        const owned = task.api === "v2" && task.idempotency_key === null;
+        if (!ended && owned && identity.kind === "token" && task.subscribers.size === 0) tasks.cancel(id, "disconnect");
       });
     },
 
