@@ -147,7 +147,7 @@ function checkCurl(command: string, words: readonly string[], problems: string[]
   let json: unknown;
   try { json = JSON.parse(body); } catch { return; } // elided bodies (with …) are prose
   const schema = route.body?.content[JSON_MEDIA_TYPE];
-  if (schema === undefined || !schema.safeParse(json).success) problems.push(`${method} ${path}: body rejected by the route's schema: ${body}`);
+  if (schema?.safeParse(json).success !== true) problems.push(`${method} ${path}: body rejected by the route's schema: ${body}`);
 }
 
 function checkCommand(command: string, problems: string[]): void {
