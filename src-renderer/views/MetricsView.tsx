@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { METRICS_RANGE_MS, type MetricsHistoryResponse, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
+import { METRICS_NODE_LIST_PAGE, METRICS_RANGE_MS, type MetricsHistoryResponse, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
 import { api } from "../app-context.js";
 import { HistoryChart } from "../components/HistoryChart.js";
 import { Badge, EmptyState, Loading, Panel, Tabs } from "../components/ui.js";
@@ -23,6 +23,8 @@ export function MetricsView({ nodeId }: { nodeId: string | null }) {
   const [range, setRange] = useState<MetricsRange>("15m");
   const [data, setData] = useState<MetricsHistoryResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState("");
+  const [shown, setShown] = useState(METRICS_NODE_LIST_PAGE);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -45,6 +47,7 @@ export function MetricsView({ nodeId }: { nodeId: string | null }) {
   }, [range, nodeId]);
 
   const current = data !== null && data.range === range && data.node === nodeId ? data : null;
+  const matching = current === null ? [] : current.nodes.filter((n) => n.node_id.includes(filter.trim()));
   return (
     <div className={v.page} data-testid="metrics-view">
       <div className={v.toolbar}>
@@ -71,9 +74,12 @@ export function MetricsView({ nodeId }: { nodeId: string | null }) {
             ))}
           </div>
           {nodeId === null && (
-            <Panel title="Nodes" subtitle="latest sample; open one for its own charts">
-              <ul className={v.list} data-testid="metrics-nodes">
-                {current.nodes.map((n) => (
+            <Panel title="Nodes" subtitle={`latest sample; open one for its own charts · ${Math.min(shown, matching.length)} of ${matching.length}${filter.trim() === "" ? "" : ` matching (${current.nodes.length} nodes)`}`}>
+              <div className={v.toolbar}>
+                <input type="search" placeholder="Filter nodes" aria-label="Filter nodes" value={filter} onChange={(e) => setFilter(e.target.value)} />
+              </div>
+              <ul className={v.list} data-testid="metrics-nodes" data-total={current.nodes.length} data-matching={matching.length}>
+                {matching.slice(0, shown).map((n) => (
                   <li key={n.node_id} className={v.listItem}>
                     <a className={v.cellLink} href={href("metrics", n.node_id)}>
                       {n.node_id}
@@ -86,6 +92,11 @@ export function MetricsView({ nodeId }: { nodeId: string | null }) {
                 ))}
                 {current.nodes.length === 0 && <li className={v.listItem}>No node has reported telemetry in this range.</li>}
               </ul>
+              {matching.length > shown && (
+                <button type="button" onClick={() => setShown(shown + METRICS_NODE_LIST_PAGE)}>
+                  Show {Math.min(METRICS_NODE_LIST_PAGE, matching.length - shown)} more
+                </button>
+              )}
             </Panel>
           )}
         </>

@@ -46,3 +46,9 @@ export const MetricsHistoryResponseSchema = z.object({
   grafana_url: z.string().nullable(),
 });
 export type MetricsHistoryResponse = z.infer<typeof MetricsHistoryResponseSchema>;
+
+/**
+ * Nodes the Metrics view lists at first (more on request, or found by its filter): a thousand rows of
+ * links would block the page's main thread for about a second on every refresh (e2e/metrics-scale.test.ts).
+ */
+export const METRICS_NODE_LIST_PAGE = 100;

@@ -5,7 +5,7 @@ import type { NodeTelemetry } from "./node-telemetry.js";
 /** Points per line at most, whatever the range: 1000 nodes stay cheap because lines are aggregates. */
 const MAX_POINTS = 360;
 /** Per-node lines on the aggregate page; more nodes are reached by drilling down. */
-const NODE_LINES = 16;
+export const NODE_LINES = 16;
 const POOL_LINES = 16;
 
 type Unit = MetricsChart["unit"];
