@@ -2,6 +2,7 @@
 // llama-server's endpoints): load → loaded, infer → token* + done, cancel, CONTEXT_TOO_LONG, refused
 // fields, a server dying while loading, a missing binary and a crash after load. The real llama-server
 // runs in llama-server-engine.int.test.ts when one is built.
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineToParentMessage } from "../engine-ipc.js";
@@ -42,6 +43,16 @@ describe("LlamaServerEngine (fake llama-server)", () => {
     const tokens = messages.filter((m) => m.type === "token" && m.task_id === "a");
     expect(tokens.map((t) => (t.type === "token" ? [t.i, t.t] : []))).toEqual([0, 1, 2, 3, 4].map((i) => [i, `w${i} `]));
     expect(done).toMatchObject({ tokens_out: 5, tokens_in: 4, stop_reason: "max_tokens" });
+  });
+
+  it("kill() ends llama-server itself (not only its guard) and reports the exit", async () => {
+    const { engine, messages, exits } = start();
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    const pid = engine.pid as number;
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("fake-llama-server");
+    engine.kill();
+    await waitFor("exit", () => exits[0], 10_000);
+    await waitFor("llama-server gone", () => !existsSync(`/proc/${pid}`) || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")) || undefined, 10_000);
   });
 
   it("renders chats through /apply-template before measuring them", async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,6 +10,7 @@ import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, Pare
 import { contextOverflow } from "../prompt-fit.js";
 import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
 import { llamaServerArgs } from "./llama-server-args.js";
+import { spawnGuarded } from "./orphan-guard.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
 const HEALTH_POLL_MS = 100;
@@ -58,23 +59,24 @@ export interface LlamaServerEngineOptions {
  * measured with /tokenize first so an oversized prompt is CONTEXT_TOO_LONG as with the default engine.
  */
 export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
+  /** The orphan guard running llama-server (orphan-guard.ts); killing it kills llama-server too. */
   private child: ChildProcess | undefined;
+  private serverPid: number | undefined;
   private exited: EngineExit | undefined;
   private api: LlamaServerApi | undefined;
   private contextSize = 0;
   private loading = false;
   private readonly running = new Map<string, AbortController>();
   private readonly outputTail: string[] = [];
-  private readonly killOnExit = (): void => {
-    this.child?.kill("SIGKILL");
-  };
+  private readonly killOnExit = (): void => this.hardKill();
 
   constructor(private readonly options: LlamaServerEngineOptions) {
     super();
   }
 
+  /** llama-server's own pid (not its guard's), once it runs. */
   get pid(): number | undefined {
-    return this.exited === undefined ? this.child?.pid : undefined;
+    return this.exited === undefined ? this.serverPid : undefined;
   }
 
   get alive(): boolean {
@@ -100,8 +102,27 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.child !== undefined) this.child.kill(signal);
-    else this.markExited({ code: null, signal });
+    if (this.child === undefined) this.markExited({ code: null, signal });
+    else if (signal === "SIGKILL") this.hardKill();
+    else this.child.kill(signal);
+  }
+
+  /**
+   * SIGKILL for llama-server itself (its guard then ends the same way), and the guard's IPC closed, which
+   * makes it kill llama-server and exit if it had not started yet. SIGKILLing the guard instead would
+   * leave llama-server running as an orphan.
+   */
+  private hardKill(): void {
+    const child = this.child;
+    if (child === undefined) return;
+    if (this.serverPid !== undefined) {
+      try {
+        process.kill(this.serverPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    if (child.connected) child.disconnect();
   }
 
   /** SIGTERM (llama-server finishes its in-flight step and exits), SIGKILL after graceMs. */
@@ -112,7 +133,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     const exit = new Promise<EngineExit>((resolve) => this.once("exit", resolve));
     for (const controller of this.running.values()) controller.abort();
     child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const timer = setTimeout(() => this.hardKill(), graceMs);
     try {
       return await exit;
     } finally {
@@ -157,9 +178,9 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     }
     const port = await freePort();
     this.loading = true;
-    const child = spawn(binary, llamaServerArgs(msg, contextSize, port), { env: this.options.env, stdio: ["ignore", "pipe", "pipe"] });
+    // Under a guard that kills llama-server when this agent goes away, even by SIGKILL.
+    const child = spawnGuarded(binary, llamaServerArgs(msg, contextSize, port), this.options.env, (pid) => (this.serverPid = pid));
     this.child = child;
-    // A llama-server must not outlive the agent (a SIGKILLed agent is the one case this cannot cover).
     process.once("exit", this.killOnExit);
     const keepTail = (chunk: Buffer): void => {
       for (const line of chunk.toString("utf8").split("\n")) {
