@@ -81,6 +81,19 @@ describe("POST /api/embed through the ollama client", () => {
   });
 });
 
+describe("POST /api/embeddings (Ollama's older endpoint) through the ollama client", () => {
+  it("embeds one prompt, the same vector /api/embed gives; an empty prompt is an empty vector; options are refused by name", async () => {
+    const ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
+    const legacy = await ollama.embeddings({ model: TINY, prompt: "hello world" });
+    expect(legacy.embedding).toHaveLength(DIMENSIONS);
+    const current = await ollama.embed({ model: TINY, input: "hello world" });
+    legacy.embedding.forEach((x, i) => expect(current.embeddings[0]![i]).toBeCloseTo(x, 5));
+    expect((await ollama.embeddings({ model: TINY, prompt: "" })).embedding).toEqual([]);
+    await expect(ollama.embeddings({ model: TINY, prompt: "x", options: { temperature: 0.5 } })).rejects.toThrow(/options is not supported/);
+    await expect(ollama.embeddings({ model: "no-such-model", prompt: "" })).rejects.toThrow(/not found/);
+  });
+});
+
 describe("POST /v1/rerank (Jina/Cohere shape)", () => {
   it("a model without a ranking head is a 400 that says so, never a made-up score; the pool keeps serving", async () => {
     const res = await post("/v1/rerank", { model: TINY, query: "capital of France", documents: ["Paris is the capital of France.", { text: "Bananas are yellow." }], top_n: 1 });

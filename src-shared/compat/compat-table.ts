@@ -4,7 +4,7 @@ import type { RouteSpec } from "../contract/route-spec.js";
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../ollama/ollama-params.js";
 import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../openai/openai-params.js";
 import { EMBEDDING_PARAMS } from "../openai/embeddings.js";
-import { OLLAMA_EMBED_PARAMS } from "../ollama/ollama-embed.js";
+import { OLLAMA_EMBED_PARAMS, OLLAMA_LEGACY_EMBEDDINGS_PARAMS } from "../ollama/ollama-embed.js";
 import { RESPONSES_PARAMS } from "../openai/responses-params.js";
 import { RERANK_PARAMS } from "../rerank/rerank.js";
 import type { ParamPolicy } from "./param-policy.js";
@@ -41,9 +41,9 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
   {
     name: "Ollama",
     routes: OLLAMA_ROUTES,
-    policies: { "POST /api/chat": OLLAMA_CHAT_PARAMS, "POST /api/generate": OLLAMA_GENERATE_PARAMS, "POST /api/embed": OLLAMA_EMBED_PARAMS },
+    policies: { "POST /api/chat": OLLAMA_CHAT_PARAMS, "POST /api/generate": OLLAMA_GENERATE_PARAMS, "POST /api/embed": OLLAMA_EMBED_PARAMS, "POST /api/embeddings": OLLAMA_LEGACY_EMBEDDINGS_PARAMS },
     nested: { options: OLLAMA_OPTIONS },
-    notServed: [["/api/pull, /api/push, /api/create, /api/copy, /api/delete", "models are staged through the catalog (/v2/catalog, the dashboard)"], ["/api/embeddings", "the older single-prompt embeddings endpoint is not served (404); use /api/embed"]],
+    notServed: [["/api/pull, /api/push, /api/create, /api/copy, /api/delete", "models are staged through the catalog (/v2/catalog, the dashboard)"]],
   },
 ];
 

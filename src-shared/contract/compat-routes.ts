@@ -4,7 +4,7 @@ import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionR
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
-import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
+import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema, OllamaLegacyEmbeddingsRequestSchema, OllamaLegacyEmbeddingsResponseSchema } from "../ollama/ollama-embed.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
 import { OllamaPsResponseSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
@@ -86,6 +86,12 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/api/embed", operationId: "ollamaEmbed", traced: true, summary: "Ollama: embeddings of one or more texts", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaEmbedRequestSchema), required: true },
     responses: { 200: ok("One vector per input", OllamaEmbedResponseSchema) },
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/api/embeddings", operationId: "ollamaEmbeddings", traced: true, summary: "Ollama (older endpoint): the embedding of one prompt", tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaLegacyEmbeddingsRequestSchema), required: true },
+    responses: { 200: ok("One vector", OllamaLegacyEmbeddingsResponseSchema) },
     errors: GENERATION_ERRORS,
   },
   {

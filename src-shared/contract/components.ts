@@ -20,7 +20,7 @@ import { PoolSnapshotSchema } from "../nodes/pool-snapshot.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema, OpenAiChatMessageSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
-import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema } from "../ollama/ollama-embed.js";
+import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema, OllamaLegacyEmbeddingsRequestSchema, OllamaLegacyEmbeddingsResponseSchema } from "../ollama/ollama-embed.js";
 import { UsageSchema } from "../openai/openai-common.js";
 import { OpenAiErrorSchema } from "../openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
@@ -225,6 +225,8 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   OllamaGenerateResponse: OllamaGenerateResponseSchema,
   OllamaEmbedRequest: OllamaEmbedRequestSchema,
   OllamaEmbedResponse: OllamaEmbedResponseSchema,
+  OllamaLegacyEmbeddingsRequest: OllamaLegacyEmbeddingsRequestSchema,
+  OllamaLegacyEmbeddingsResponse: OllamaLegacyEmbeddingsResponseSchema,
   OllamaModelDetails: OllamaModelDetailsSchema,
   OllamaModel: OllamaModelSchema,
   OllamaTagsResponse: OllamaTagsResponseSchema,

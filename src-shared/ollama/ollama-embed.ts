@@ -32,3 +32,27 @@ export const OLLAMA_EMBED_PARAMS: ParamPolicy = {
     { param: "dimensions", support: "refused", note: "vectors have the model's own size", refuses: present },
   ],
 };
+
+/** POST /api/embeddings: Ollama's older single-prompt endpoint (ollama-js `embeddings`, older LangChain and Open WebUI). */
+export const OllamaLegacyEmbeddingsRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  prompt: z.string(),
+  options: z.record(z.string(), z.unknown()).optional(),
+  keep_alive: z.union([z.string(), z.number()]).optional(),
+});
+export type OllamaLegacyEmbeddingsRequest = z.infer<typeof OllamaLegacyEmbeddingsRequestSchema>;
+
+export const OllamaLegacyEmbeddingsResponseSchema = z.object({
+  embedding: z.array(z.number()),
+});
+
+/** POST /api/embeddings. */
+export const OLLAMA_LEGACY_EMBEDDINGS_PARAMS: ParamPolicy = {
+  unknownNote: "it is not an /api/embeddings parameter this server knows, so it cannot be honoured",
+  rules: [
+    { param: "model", support: "supported", note: "a name from /api/tags" },
+    { param: "prompt", support: "supported", note: "one text; an empty prompt gives an empty vector, as Ollama answers" },
+    { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
+    { param: "options", support: "refused", note: "sampling options do not apply to an embedding", refuses: (v) => v !== undefined && Object.keys(v as object).length > 0 },
+  ],
+};

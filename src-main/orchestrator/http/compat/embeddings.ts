@@ -1,7 +1,7 @@
 import type { EmbeddingRequest, EmbeddingResponse } from "../../../../src-shared/openai/embeddings.js";
 import { EMBEDDING_PARAMS } from "../../../../src-shared/openai/embeddings.js";
-import type { OllamaEmbedRequest } from "../../../../src-shared/ollama/ollama-embed.js";
-import { OLLAMA_EMBED_PARAMS } from "../../../../src-shared/ollama/ollama-embed.js";
+import type { OllamaEmbedRequest, OllamaLegacyEmbeddingsRequest } from "../../../../src-shared/ollama/ollama-embed.js";
+import { OLLAMA_EMBED_PARAMS, OLLAMA_LEGACY_EMBEDDINGS_PARAMS } from "../../../../src-shared/ollama/ollama-embed.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import { refuseUnsupported } from "./refuse.js";
 import type { BodyRenderer, Completion } from "./surface-renderer.js";
@@ -23,6 +23,12 @@ export function openAiEmbeddingAdmission(req: EmbeddingRequest): AdmissionInput 
 export function ollamaEmbedAdmission(req: OllamaEmbedRequest): AdmissionInput {
   refuseUnsupported(OLLAMA_EMBED_PARAMS, req);
   return admission("ollama-embed", req.model, req.input);
+}
+
+/** POST /api/embeddings (Ollama's older endpoint): one prompt, one vector. */
+export function ollamaLegacyEmbeddingsAdmission(req: OllamaLegacyEmbeddingsRequest): AdmissionInput {
+  refuseUnsupported(OLLAMA_LEGACY_EMBEDDINGS_PARAMS, req);
+  return admission("ollama-embed", req.model, req.prompt);
 }
 
 function vectors(done: Completion): number[][] {
@@ -53,4 +59,8 @@ export function ollamaEmbedRenderer(model: string): BodyRenderer {
       return { model, embeddings: vectors(done), total_duration: Math.round(totalNs), load_duration: 0, prompt_eval_count: done.promptTokens };
     },
   };
+}
+
+export function ollamaLegacyEmbeddingsRenderer(): BodyRenderer {
+  return { body: (done) => ({ embedding: vectors(done)[0] ?? [] }) };
 }

@@ -1,11 +1,11 @@
-import type { OllamaEmbedRequest } from "../../../../src-shared/ollama/ollama-embed.js";
+import type { OllamaEmbedRequest, OllamaLegacyEmbeddingsRequest } from "../../../../src-shared/ollama/ollama-embed.js";
 import type { OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
 import type { OllamaChatRequest, OllamaGenerateRequest } from "../../../../src-shared/ollama/ollama-requests.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
-import { ollamaEmbedAdmission, ollamaEmbedRenderer } from "../compat/embeddings.js";
+import { ollamaEmbedAdmission, ollamaEmbedRenderer, ollamaLegacyEmbeddingsAdmission, ollamaLegacyEmbeddingsRenderer } from "../compat/embeddings.js";
 import { ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
 import { ollamaModel, ollamaShow } from "../compat/ollama-models.js";
 import { ollamaChunk, ollamaRenderers, type OllamaKind } from "../compat/ollama-renderer.js";
@@ -78,6 +78,18 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
       const req = rc.body as OllamaEmbedRequest;
       const models = ctx.models.servable();
       serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "ollama");
+    },
+
+    ollamaEmbeddings: (rc) => {
+      const req = rc.body as OllamaLegacyEmbeddingsRequest;
+      const input = ollamaLegacyEmbeddingsAdmission(req);
+      // An empty prompt embeds nothing: Ollama answers an empty vector (clients use it to load a model).
+      if (req.prompt === "") {
+        find(req.model);
+        rc.res.json({ embedding: [] });
+        return;
+      }
+      serveTask(ctx, rc, { ...input, model_ref: ollamaModelRef(req.model, ctx.models.servable()) }, () => ({ body: ollamaLegacyEmbeddingsRenderer() }), "ollama");
     },
 
     ollamaGenerate: (rc) => {
