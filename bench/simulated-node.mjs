@@ -87,6 +87,11 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
   const target = new URL(orchUrl);
   const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map() };
   let running = true;
+  // Every watch gets the real worker's 1 s ping (one timer for the fleet): the orchestrator fails a
+  // watch that stays silent longer than worker_stream_idle_ms.
+  const watchPing = setInterval(() => {
+    for (const res of watches) res.write(": ping\n\n");
+  }, 1000);
 
   function post(path, body) {
     return new Promise((resolve) => {
@@ -165,6 +170,7 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
     },
     async stop() {
       running = false;
+      clearInterval(watchPing);
       for (const a of agents) if (a.timer) clearTimeout(a.timer);
       for (const res of watches) res.destroy();
       agent.destroy();
@@ -230,6 +236,8 @@ export async function startStreamingNode({ orchUrl, token, nodeId, poolId, model
   }, tokenIntervalMs);
   const keepAlive = setInterval(() => {
     for (const s of streams) s.res.write(": keep-alive\n\n");
+    // Watches get the real worker's 1 s ping too: the orchestrator fails a silent watch.
+    for (const w of watches) w.write(": ping\n\n");
   }, 1000);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = `http://127.0.0.1:${server.address().port}`;

@@ -53,6 +53,7 @@ function telemetry(i: number, round: number): HostTelemetry {
 let orch: TestOrchestrator;
 let nodeServer: Server;
 const watches = new Set<ServerResponse>();
+let watchPing: NodeJS.Timeout | undefined;
 let browser: Browser;
 let page: Page;
 const consoleProblems: string[] = [];
@@ -98,6 +99,10 @@ describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () =>
       res.end("{}");
     });
     await new Promise<void>((resolve) => nodeServer.listen(0, "127.0.0.1", resolve));
+    // The real worker's 1 s ping on every watch: the orchestrator fails a watch that stays silent.
+    watchPing = setInterval(() => {
+      for (const res of watches) res.write(": ping\n\n");
+    }, 1000);
     const base = `http://127.0.0.1:${(nodeServer.address() as AddressInfo).port}`;
     [orch, browser] = await Promise.all([
       // Failure detection is not under test: silence bounds long enough that a slow round on a loaded box keeps every node.
@@ -129,6 +134,7 @@ describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () =>
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
+    clearInterval(watchPing);
     for (const res of watches) res.destroy();
     nodeServer?.closeAllConnections();
     await new Promise((resolve) => nodeServer?.close(resolve));

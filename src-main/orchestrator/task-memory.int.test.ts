@@ -68,7 +68,11 @@ async function startFastNode(orchUrl: string, token: string): Promise<{ stop(): 
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post("/v2/nodes/mem/heartbeat", { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
   await beat();
-  const timer = setInterval(() => void beat(), 1000);
+  // Heartbeats, and the real worker's 1 s ping on the watch (the orchestrator fails a silent watch).
+  const timer = setInterval(() => {
+    void beat();
+    for (const res of watches) res.write(": ping\n\n");
+  }, 1000);
   return {
     async stop() {
       clearInterval(timer);
