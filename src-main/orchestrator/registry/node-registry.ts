@@ -70,6 +70,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly poolOwners = new Map<string, string>();
   private readonly lastRefusalMs = new Map<string, number>();
+  /** Per node, how many times it came (back) Online (see markSuspect). */
+  private readonly onlineEpochs = new Map<string, number>();
   /** Quarantined copies already recorded as node events, per node (`file@at_ms`). */
   private readonly quarantinesSeen = new Map<string, Set<string>>();
   /** The node list sorted by id, rebuilt only when membership changes (heartbeats never do). */
@@ -233,10 +235,22 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     throw new NodeOwnerConflict(`node ${node.node_id} is registered with another credential; ${what} refused (an admin can release the id with POST /v2/nodes/${node.node_id}/forget)`, recorded);
   }
 
-  /** A connection to the node broke (stream reset, refused): unschedulable at once, Offline if heartbeats stay away. */
-  markSuspect(nodeId: string, reason: string): void {
+  /**
+   * A connection to the node broke (stream reset, refused): unschedulable at once, Offline if heartbeats
+   * stay away. `openedInEpoch` (from onlineEpoch() when the connection was opened): a connection opened
+   * before the node last came back Online reports a failure that is already over (a task stream cut by a
+   * SIGSTOP that has ended), so it does not mark the recovered node again; heartbeats still decide.
+   */
+  markSuspect(nodeId: string, reason: string, openedInEpoch?: number): void {
     const node = this.nodes.get(nodeId);
-    if (node !== undefined) this.transition(node, "connection_lost", reason);
+    if (node === undefined) return;
+    if (openedInEpoch !== undefined && openedInEpoch !== this.onlineEpoch(nodeId)) return;
+    this.transition(node, "connection_lost", reason);
+  }
+
+  /** How many times the node has come (back) Online: connections opened in an older epoch are stale. */
+  onlineEpoch(nodeId: string): number {
+    return this.onlineEpochs.get(nodeId) ?? 0;
   }
 
   /** Operator drain of a whole node: no new placements on it, whatever its status. Persisted. */
@@ -335,6 +349,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const to = nextNodeStatus(from, cause);
     if (to === null || (to === from && cause !== "register")) return false;
     node.status = to;
+    if (to === "Online" && from !== "Online") this.onlineEpochs.set(node.node_id, this.onlineEpoch(node.node_id) + 1);
     this.countStatus(from, -1);
     this.countStatus(to, +1);
     if (to === "Offline") node.pools = node.pools.map((p) => ({ ...p, ready: false }));

@@ -41,6 +41,25 @@ function setup() {
 const timings = { suspectAfterMs: 1500, offlineAfterMs: 5000 };
 
 describe("registry transitions (all through the one transition function)", () => {
+  it("a connection opened before the node came back Online does not mark it Suspect again (its failure is over)", () => {
+    const { registry, reg, hb, advance } = setup();
+    registry.register(reg);
+    registry.heartbeat("n1", hb);
+    const opened = registry.onlineEpoch("n1");
+    // The node stalls (SIGSTOP): heartbeats stop, it goes Suspect, then resumes and heartbeats again.
+    advance(2000);
+    registry.sweep(timings);
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    registry.heartbeat("n1", hb);
+    expect(registry.get("n1")?.status).toBe("Online");
+    // The task stream opened before the stall fails only now: stale, the recovered node stays Online.
+    registry.markSuspect("n1", "worker stream went silent", opened);
+    expect(registry.get("n1")?.status).toBe("Online");
+    // A connection opened since the recovery that fails does count.
+    registry.markSuspect("n1", "connection reset", registry.onlineEpoch("n1"));
+    expect(registry.get("n1")?.status).toBe("Suspect");
+  });
+
   it("records every transition as a node event with from/to, and fails work over when a node is lost", () => {
     const { registry, events, lost, reg, hb, advance } = setup();
     registry.register(reg);

@@ -288,7 +288,9 @@ export class Scheduler<T extends SchedulableTask> {
     this.running.set(task.task_id, run);
     const traceparent = this.deps.hooks.placed(task, decision);
     const hooks = this.deps.hooks;
-    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message) };
+    // A failure of this stream counts against the node only if it has not come back Online since.
+    const openedInEpoch = this.deps.registry.onlineEpoch(decision.node_id);
+    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message, openedInEpoch) };
     void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task) })
       .then((outcome) => this.settle(run, outcome))
       .finally(() => {
