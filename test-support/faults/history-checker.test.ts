@@ -45,6 +45,25 @@ describe("history checker", () => {
     expect(check([online(0, "a"), offline(10, "a"), online(520, "a"), { t: 500, kind: "accepted", task: "u", model: M, replayed: false }, { t: 501, kind: "placed", task: "u", node: "a" }, { t: 530, kind: "end", task: "u", canceled: false, tokens: 0 }]).violations).toEqual([]);
   });
 
+  it("does not judge a placement among polls that show the node changing state (re-registering: it was Online between polls)", () => {
+    const state = (t: number, node: string, st: string): HistoryEntry => ({ t, kind: "node", node, state: st, eligible: true, models: [M] }) as HistoryEntry;
+    const reRegistering = check([
+      online(0, "a"), offline(10, "a"), state(700, "a", "Registering"), state(900, "a", "Suspect"),
+      { t: 800, kind: "accepted", task: "r", model: M, replayed: false },
+      { t: 801, kind: "placed", task: "r", node: "a" },
+      { t: 950, kind: "error", task: "r", code: "WORKER_RESET" },
+    ]).violations;
+    expect(reRegistering.filter((v) => v.includes("placed on"))).toEqual([]);
+    // The same placement among polls that all say Suspect is still a violation.
+    const steadySuspect = check([
+      online(0, "a"), state(10, "a", "Suspect"), state(700, "a", "Suspect"), state(900, "a", "Suspect"),
+      { t: 800, kind: "accepted", task: "s", model: M, replayed: false },
+      { t: 801, kind: "placed", task: "s", node: "a" },
+      { t: 950, kind: "end", task: "s", canceled: false, tokens: 0 },
+    ]).violations;
+    expect(steadySuspect.filter((v) => v.includes("placed on"))).toHaveLength(1);
+  });
+
   it("judges a placement only by states polled from the orchestrator that placed it (not from before its restart)", () => {
     const placedAfterRestart = (observedAfterRestart: boolean) =>
       check([
