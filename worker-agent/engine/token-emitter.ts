@@ -37,15 +37,8 @@ export class TokenEmitter {
 
   text(text: string): void {
     if (this.stopped() || text === "") return; // nothing leaves after an abort; empty chunks carry nothing
-    if (!this.wantsLogprobs) {
-      // The hot path: one plain message, no spread or extra arrays per token.
-      this.firstTokenAt ??= performance.now();
-      this.send({ type: "token", task_id: this.taskId, t: text, i: this.count++ });
-      return;
-    }
-    const logprobs = this.pending;
-    this.pending = [];
-    this.emit(text, { logprobs });
+    const logprobs = this.pending.splice(0);
+    this.emit(text, this.wantsLogprobs ? { logprobs } : {});
   }
 
   paramsChunk(chunk: LlamaChatResponseFunctionCallParamsChunk): void {
