@@ -50,7 +50,9 @@ const orchestratorRoomRules = {
   probes: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
   // Staging drives model copies through workers/ (the one client factory); nothing below imports it.
   staging: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
-  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling", "workers", "probes", "staging"]])),
+  // The self-test probes call this orchestrator over HTTP and workers through workers/; only app/ imports them.
+  selftest: [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling"],
+  ...Object.fromEntries(["registry", "placement", "catalog", "db", "auth", "metrics", "logging", "config", "settings", "meta"].map((room) => [room, [...ORCHESTRATOR_EDGES, "app", "tasks", "scheduling", "workers", "probes", "staging", "selftest"]])),
 };
 
 /** A sibling of the file's own orchestrator room (`../name/…` or `../name.js`). */

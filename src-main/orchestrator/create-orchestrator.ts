@@ -45,6 +45,10 @@ import { ModelService } from "./app/model-service.js";
 import { NodeService } from "./app/node-service.js";
 import { PoolService } from "./app/pool-service.js";
 import { StoreService } from "./app/store-service.js";
+import { SelftestService } from "./app/selftest-service.js";
+import { SelfClient } from "./selftest/self-client.js";
+import { selftestHandlers } from "./http/handlers/selftest-handlers.js";
+import { clusterFetch } from "../../src-node/tls/cluster-fetch.js";
 import { adminHandlers } from "./http/handlers/admin-handlers.js";
 import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
@@ -230,6 +234,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
     admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
+    // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).
+    selftest: new SelftestService({ registry, workers, self: new SelfClient(() => url, apiToken.token, clusterTls ? clusterFetch(clusterTls.caPem, { role: "orchestrator" }) : globalThis.fetch), config: getConfig, version: ORCHESTRATOR_VERSION, audit, logger }),
     feed,
     audit,
     logger,
@@ -273,6 +279,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       ...ollamaHandlers(context),
       ...adminHandlers(context),
       ...metricsHistoryHandlers(context),
+      ...selftestHandlers(context),
     },
     authenticator,
     logger,
@@ -341,6 +348,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       await staging.close();
       stopCatalogSync();
       authFailureAudit.close();
+      await context.selftest.close();
       await tasks.shutdown(config.shutdown_grace_ms);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import type { MetaService } from "./app/meta-service.js";
 import type { ModelService } from "./app/model-service.js";
 import type { NodeService } from "./app/node-service.js";
 import type { PoolService } from "./app/pool-service.js";
+import type { SelftestService } from "./app/selftest-service.js";
 import type { StoreService } from "./app/store-service.js";
 import type { ClusterFeed } from "./dashboard/cluster-feed.js";
 import type { AuditLog } from "./db/audit-log.js";
@@ -22,6 +23,7 @@ export interface OrchestratorContext {
   store: StoreService;
   admin: AdminService;
   meta: MetaService;
+  selftest: SelftestService;
   feed: ClusterFeed;
   audit: AuditLog;
   logger: Logger;

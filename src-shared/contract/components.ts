@@ -57,6 +57,8 @@ import { TaskListResponseSchema, TaskStateSchema, TaskStatusSchema, TaskTimingsS
 import { ChatMessageSchema } from "../worker-api/chat-message.js";
 import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
+import { SimulatedHangAcceptedSchema, SimulatedHangRequestSchema } from "../worker-api/simulated-hang.js";
+import { DetectionResultSchema, FairnessResultSchema, LatencySummarySchema, OverheadResultSchema, SelftestListResponseSchema, SelftestReportSchema, SelftestRequestSchema, SelftestRunSchema } from "../selftest/selftest.js";
 import { PoolStateSchema, PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
 import { PoolDiagnosticsSchema } from "../worker-api/pool-diagnostics.js";
 import { WorkerHealthResponseSchema } from "../worker-api/worker-health.js";
@@ -129,6 +131,16 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ChatMessage: ChatMessageSchema,
   WorkerInferRequest: WorkerInferRequestSchema,
   DrainRequest: DrainRequestSchema,
+  SimulatedHangRequest: SimulatedHangRequestSchema,
+  SimulatedHangAccepted: SimulatedHangAcceptedSchema,
+  SelftestRequest: SelftestRequestSchema,
+  SelftestRun: SelftestRunSchema,
+  SelftestListResponse: SelftestListResponseSchema,
+  SelftestReport: SelftestReportSchema,
+  SelftestOverhead: OverheadResultSchema,
+  SelftestFairness: FairnessResultSchema,
+  SelftestDetection: DetectionResultSchema,
+  LatencySummary: LatencySummarySchema,
   WorkerReloadRequest: WorkerReloadRequestSchema,
   PoolCommandAccepted: PoolCommandAcceptedSchema,
   ModelInventoryResponse: ModelInventoryResponseSchema,

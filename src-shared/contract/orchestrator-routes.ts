@@ -26,6 +26,7 @@ import { DiscoveredModelListSchema, UseDiscoveredRequestSchema, UsedOnNodeSchema
 import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
 import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema, UploadModelQuerySchema } from "../catalog/store-model.js";
 import { Sha256HexSchema } from "../models/sha256.js";
+import { SelftestIdParamSchema, SelftestListResponseSchema, SelftestRequestSchema, SelftestRunSchema } from "../selftest/selftest.js";
 import { JSON_MEDIA_TYPE, OCTET_STREAM_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const TaskIdParam = { id: z.string().min(1).max(128) };
@@ -158,6 +159,15 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v2/auth/join-tokens", operationId: "listJoinTokens", summary: "Unspent, unexpired join tokens (fingerprints only, never the token)", tag: "auth", auth: true, responses: { 200: ok("Join tokens", JoinTokenListResponseSchema) } },
   { method: "delete", path: "/v2/auth/join-tokens/{id}", operationId: "revokeJoinToken", summary: "Revoke an unspent join token (a spent one is 409: revoke the node's key instead)", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
+
+  // Self-test (docs/OPERATIONS.md "Self-test"): admin only; one run at a time.
+  {
+    method: "post", path: "/v2/selftest", operationId: "startSelftest", summary: "Start a bounded self-test of this cluster: router overhead, failure detection (only on the node named in stop_node), queue fairness; one run at a time", tag: "selftest", auth: true, scopes: ["admin"],
+    body: { content: jsonContent(SelftestRequestSchema), required: true }, responses: { 202: ok("Started", SelftestRunSchema) }, errors: [400, 404, 409, 413, 415, 503],
+  },
+  { method: "get", path: "/v2/selftest", operationId: "listSelftests", summary: "Recent self-test runs, newest first (kept in memory)", tag: "selftest", auth: true, scopes: ["admin"], responses: { 200: ok("Runs", SelftestListResponseSchema) } },
+  { method: "get", path: "/v2/selftest/{id}", operationId: "getSelftest", summary: "A self-test run's progress and, once it ended, its report", tag: "selftest", auth: true, scopes: ["admin"], pathParams: { id: SelftestIdParamSchema }, responses: { 200: ok("Run", SelftestRunSchema) }, errors: [404] },
+  { method: "post", path: "/v2/selftest/{id}/cancel", operationId: "cancelSelftest", summary: "Stop a running self-test; its tasks are canceled and any hung node is waited for before it ends", tag: "selftest", auth: true, scopes: ["admin"], pathParams: { id: SelftestIdParamSchema }, responses: { 200: ok("Run (canceled once it settles)", SelftestRunSchema) }, errors: [404] },
 
   // Compatible surfaces (OpenAI, Anthropic, Ollama): adapters over the same task path.
   ...OPENAI_ROUTES,

@@ -10,6 +10,7 @@ import { PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/po
 import { PoolDiagnosticsSchema } from "../worker-api/pool-diagnostics.js";
 import { WorkerHealthResponseSchema } from "../worker-api/worker-health.js";
 import { WorkerInferRequestSchema } from "../worker-api/worker-infer.js";
+import { SimulatedHangAcceptedSchema, SimulatedHangRequestSchema } from "../worker-api/simulated-hang.js";
 import { OCTET_STREAM_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
 const PoolIdParam = { id: PoolIdSchema };
@@ -38,6 +39,7 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
   { method: "post", path: "/v2/tasks/{task_id}/cancel", operationId: "cancelTask", summary: "Cancel a running task; no token follows", tag: "tasks", auth: true, pathParams: { task_id: z.string().min(1).max(128) }, responses: { 204: { description: "Canceled" } }, errors: [404] },
   { method: "post", path: "/v2/pools/{id}/drain", operationId: "drainPool", summary: "Stop new work; stop the engine after the deadline", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(DrainRequestSchema), required: true }, responses: { 202: ok("Draining", PoolCommandAcceptedSchema) }, errors: [400, 404] },
   { method: "post", path: "/v2/pools/{id}/reload", operationId: "reloadPool", summary: "Load another local model into the pool", tag: "pools", auth: true, pathParams: PoolIdParam, body: { content: jsonContent(WorkerReloadRequestSchema), required: true }, responses: { 202: ok("Reload started", PoolCommandAcceptedSchema) }, errors: [400, 404, 409] },
+  { method: "post", path: "/v2/faults/hang", operationId: "simulateHang", summary: "Self-test with the operator's consent: the agent stops (heartbeats, watch, requests) for hang_ms, then carries on", tag: "meta", auth: true, body: { content: jsonContent(SimulatedHangRequestSchema), required: true }, responses: { 202: ok("Hang starts after this answer", SimulatedHangAcceptedSchema) }, errors: [400, 413, 415] },
 
   { method: "get", path: "/v2/models", operationId: "listModels", summary: "Local model inventory", tag: "models", auth: true, responses: { 200: ok("Models", ModelInventoryResponseSchema) } },
   {

@@ -6,6 +6,7 @@ import { encodeSseComment } from "../../src-shared/streaming/sse-codec.js";
 import type { DrainRequest, PoolCommandAccepted, WorkerReloadRequest } from "../../src-shared/worker-api/pool-commands.js";
 import type { WorkerHealthResponse } from "../../src-shared/worker-api/worker-health.js";
 import type { WorkerInferRequest } from "../../src-shared/worker-api/worker-infer.js";
+import type { SimulatedHangAccepted, SimulatedHangRequest } from "../../src-shared/worker-api/simulated-hang.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
@@ -116,9 +117,26 @@ export function workerHandlers(deps: WorkerHandlerDeps): RouteHandlers {
     res.status(202).json(accepted);
   };
 
+  // The orchestrator's self-test, with the operator's consent (docs/OPERATIONS.md "Self-test"): the
+  // whole agent stops as a SIGSTOP would stop it (no heartbeat, no watch keep-alive, no answer), so the
+  // orchestrator's hang detection is timed for real; it starts once this answer has left.
+  const simulateHang: RouteHandler = ({ res, body }) => {
+    const { hang_ms } = body as SimulatedHangRequest;
+    deps.log.warn({ hang_ms }, "self-test: simulating a hang of this agent");
+    res.once("finish", () => {
+      setImmediate(() => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, hang_ms);
+        deps.log.info({ hang_ms }, "self-test: simulated hang over");
+      });
+    });
+    const accepted: SimulatedHangAccepted = { node_id: deps.nodeId, hang_ms };
+    res.status(202).json(accepted);
+  };
+
   return {
     getHealth,
     getMetrics,
+    simulateHang,
     watchNode,
     inferOnPool,
     cancelTask,

@@ -5,6 +5,7 @@ import { parseSseEvent, SseParser } from "../../../src-shared/streaming/sse-code
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
+import { SimulatedHangAcceptedSchema, type SimulatedHangAccepted } from "../../../src-shared/worker-api/simulated-hang.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { IdleAbort } from "./idle-abort.js";
@@ -101,6 +102,18 @@ export class WorkerClient {
     });
     if (!res.ok) throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
     return PoolStatusSchema.parse(await res.json());
+  }
+
+  /** The self-test's simulated hang (operator's consent checked by the caller); resolves once the worker accepted it. */
+  async simulateHang(hangMs: number, signal: AbortSignal): Promise<SimulatedHangAccepted> {
+    const res = await this.fetch(`${this.address}/v2/faults/hang`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ hang_ms: hangMs }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
+    });
+    if (res.status !== 202) throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
+    return SimulatedHangAcceptedSchema.parse(await res.json());
   }
 
   /** Forwards a pool command (drain/reload) and returns the worker's status and JSON body. */
