@@ -62,6 +62,13 @@ const sha256Of = async (path: string): Promise<string> => createHash("sha256").u
 /** One real request per declared status of each route, keyed by operationId then status. */
 const cases: Record<string, Record<number, () => Promise<Answer>>> = {
   getHealth: { 200: () => send("GET", "/health", {}) },
+  // The shortest hang the agent takes; every later request just waits half a second for it.
+  simulateHang: {
+    202: () => post("/v2/faults/hang", { hang_ms: 500 }),
+    400: () => post("/v2/faults/hang", { hang_ms: 60_000 }),
+    413: () => post("/v2/faults/hang", { hang_ms: 500, pad: "x".repeat(1024 * 1024 + 1) }),
+    415: () => send("POST", "/v2/faults/hang", { ...auth, "content-type": "text/plain" }, JSON.stringify({ hang_ms: 500 })),
+  },
   getMetrics: { 200: () => send("GET", "/metrics", auth) },
   listPools: { 200: () => send("GET", "/v2/pools", auth) },
   getPoolDiagnostics: { 200: () => send("GET", "/v2/pools/a/diagnostics", auth), 404: () => send("GET", "/v2/pools/none/diagnostics", auth) },
