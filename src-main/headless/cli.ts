@@ -8,6 +8,7 @@ import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.j
 import { localModelsDir } from "../local-worker/models-dir.js";
 import { awaitReady } from "./await-ready.js";
 import { JOIN_TOKEN_USAGE, runJoinTokenCommand } from "./join-token-command.js";
+import { runSelftestCommand, SELFTEST_USAGE } from "./selftest-command.js";
 
 /** How long --home waits for the local worker's pool before printing the URL anyway (--ready-timeout). */
 const DEFAULT_READY_TIMEOUT_S = 180;
@@ -16,6 +17,7 @@ const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard
 
 Usage: llama-orch [options]
        llama-orch join-token <create|list|revoke> [options]   (join tokens for workers; --help for more)
+       llama-orch selftest [--stop-node <id>] [--json] [--out report.json]   (measure this cluster; --help for more)
 
 Options:
   --config <file.json>   configuration file (env vars win over it; see docs/CONFIGURATION.md)
@@ -35,11 +37,12 @@ Options:
 const MODELS_DIR_FROM = { flag: "--models-dir", env: "POOL_MANAGERD_MODELS_DIR", settings: "settings", default: "the worker's default; set POOL_MANAGERD_MODELS_DIR or --models-dir" } as const;
 
 async function main(): Promise<number> {
-  // `join-token …` talks to a running orchestrator; its own flags follow the subcommand.
+  // `join-token …` and `selftest …` talk to a running orchestrator; their own flags follow the subcommand.
   const argv = process.argv.slice(2);
-  const sub = argv[0] === "join-token" ? argv.slice(1) : null;
+  const subcommand = argv[0] === "join-token" || argv[0] === "selftest" ? argv[0] : null;
+  const sub = subcommand !== null ? argv.slice(1) : null;
   if (sub !== null && (sub.includes("--help") || sub.includes("-h"))) {
-    process.stdout.write(`${JOIN_TOKEN_USAGE}\n`);
+    process.stdout.write(`${subcommand === "selftest" ? SELFTEST_USAGE : JOIN_TOKEN_USAGE}\n`);
     return 0;
   }
   // --config / --data-dir / --bind locate the orchestrator for the subcommand too.
@@ -96,7 +99,9 @@ async function main(): Promise<number> {
   }
   if (sub !== null) {
     const rest = sub.filter((a, i) => !["--config", "--data-dir", "--bind"].includes(a) && !["--config", "--data-dir", "--bind"].includes(sub[i - 1] ?? ""));
-    return runJoinTokenCommand(rest, config, process.env, (t) => process.stdout.write(`${t}\n`), (t) => process.stderr.write(`${t}\n`));
+    const write = (t: string) => process.stdout.write(`${t}\n`);
+    const warn = (t: string) => process.stderr.write(`${t}\n`);
+    return subcommand === "selftest" ? runSelftestCommand(rest, config, process.env, write, warn) : runJoinTokenCommand(rest, config, process.env, write, warn);
   }
 
   let format: LogFormat;

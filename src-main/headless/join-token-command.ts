@@ -2,14 +2,11 @@
 // the orchestrator's machine. It calls the running orchestrator's API (docs/SECURITY.md "Joining a
 // worker") with LLORCH_API_TOKEN or the generated <data dir>/api-token, over TLS when it is on,
 // trusting the cluster CA in <data dir>/tls/ca.pem (or the operator's).
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CreatedJoinTokenSchema, JoinTokenListResponseSchema } from "../../src-shared/auth/join-tokens.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
-import { splitHostPort } from "../../src-shared/config/host-port.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
-import { clusterFetch, type FetchLike } from "../../src-node/tls/cluster-fetch.js";
+import { credential, endpoint } from "./orchestrator-endpoint.js";
 
 export const JOIN_TOKEN_USAGE = `Usage: llama-orch join-token <create|list|revoke> [options]
 
@@ -24,23 +21,6 @@ Options (besides --config / --data-dir / --bind, which locate the orchestrator):
 The token is LLORCH_API_TOKEN, else the generated <data dir>/api-token.`;
 
 type Out = (text: string) => void;
-
-/** Where and how to reach the running orchestrator described by `config`. */
-function endpoint(config: OrchestratorConfig, url: string | undefined): { base: string; fetch: FetchLike } {
-  const { host, port } = splitHostPort(config.bind_addr);
-  const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  const base = (url ?? `${config.tls ? "https" : "http"}://${local}:${port}`).replace(/\/+$/, "");
-  if (!base.startsWith("https:")) return { base, fetch: globalThis.fetch };
-  const caFile = config.tls_ca_cert_file ?? join(config.data_dir, "tls", "ca.pem");
-  return { base, fetch: existsSync(caFile) ? clusterFetch(readFileSync(caFile, "utf8"), { role: "orchestrator" }) : globalThis.fetch };
-}
-
-function credential(config: OrchestratorConfig, env: NodeJS.ProcessEnv): string | undefined {
-  const configured = env.LLORCH_API_TOKEN ?? config.api_tokens[0];
-  if (configured !== undefined && configured !== "") return configured;
-  const file = join(config.data_dir, "api-token");
-  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
-}
 
 export async function runJoinTokenCommand(argv: readonly string[], config: OrchestratorConfig, env: NodeJS.ProcessEnv, out: Out, err: Out): Promise<number> {
   let parsed;

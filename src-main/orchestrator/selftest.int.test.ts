@@ -1,7 +1,12 @@
 // The self-test on a real cluster: a real orchestrator and two real worker agents serving a generated
 // GGUF model. A run reports all three sections with plausible numbers; only an admin may start one; a
 // bad body is refused; a second run while one runs is 409; without consent no node is touched; with it
-// only the named node hangs and comes back; a run canceled mid-way leaves no task and no node down.
+// only the named node hangs and comes back; a run canceled mid-way leaves no task and no node down;
+// `llama-orch selftest` prints the table and exports JSON and Markdown.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
@@ -163,4 +168,42 @@ describe("self-test", () => {
     expect(next.status).toBe(202);
     expect((await finished(SelftestRunSchema.parse(await next.json()).id)).state).toBe("completed");
   }, 120_000);
+});
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "llorch-selftest-cli-"));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/src-main/headless/cli.js", "selftest", ...args, "--url", orch.url, "--data-dir", dir], { env: { PATH: process.env.PATH, HOME: dir, LLORCH_API_TOKEN: orch.token }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("llama-orch selftest", () => {
+  it("prints the report as a table and exports it as JSON and Markdown", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "llorch-selftest-out-")), "report.json");
+    const run = await cli(["--sections", "overhead,fairness", "--samples", "4", "--fairness-tasks", "2", "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/router overhead\s+added p50 \/ p99\s+[+-]\d/);
+    expect(run.stdout).toMatch(/queue fairness\s+verdict\s+pass/);
+    expect(run.stdout).toContain("failure detection  skipped");
+    const exported = SelftestRunSchema.parse(JSON.parse(readFileSync(out, "utf8")));
+    expect(exported.report?.overhead.status).toBe("ok");
+    expect(existsSync(out.replace(/\.json$/, ".md"))).toBe(true);
+    expect(readFileSync(out.replace(/\.json$/, ".md"), "utf8")).toContain(`# llama-orch self-test ${exported.id}`);
+    expect(await activeTasks()).toBe(0);
+  }, 120_000);
+
+  it("names what was refused and exits non-zero", async () => {
+    const unknown = await cli(["--stop-node", "nobody"]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("NODE_NOT_FOUND");
+    const usage = await cli(["--samples", "many"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("--samples takes a whole number");
+    expect(await statuses()).toEqual(allUp);
+  }, 60_000);
 });
