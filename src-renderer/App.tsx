@@ -19,6 +19,7 @@ import { PlaygroundView } from "./views/PlaygroundView.js";
 import { PoolsView } from "./views/PoolsView.js";
 import { QueueView } from "./views/QueueView.js";
 import { SettingsView } from "./views/SettingsView.js";
+import { SelftestView } from "./views/SelftestView.js";
 
 const NAV: { view: ViewName; label: string; key: string }[] = [
   { view: "overview", label: "Overview", key: "1" },
@@ -30,6 +31,7 @@ const NAV: { view: ViewName; label: string; key: string }[] = [
   { view: "settings", label: "Settings", key: "7" },
   { view: "logs", label: "Logs", key: "8" },
   { view: "metrics", label: "Metrics", key: "9" },
+  { view: "selftest", label: "Self-test", key: "0" },
 ];
 
 function isTyping(target: EventTarget | null): boolean {
@@ -168,6 +170,8 @@ function CurrentView({ view, param }: { view: ViewName; param: string | null }) 
       return <LogsView />;
     case "metrics":
       return <MetricsView nodeId={param} />;
+    case "selftest":
+      return <SelftestView />;
   }
 }
 

@@ -14,6 +14,7 @@ import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-vie
 import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
 import { MetricsHistoryResponseSchema, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
 import { CreatedJoinTokenSchema, JoinTokenListResponseSchema, type CreateJoinTokenRequest } from "../../src-shared/auth/join-tokens.js";
+import { SelftestListResponseSchema, SelftestRunSchema, type SelftestRequestInput } from "../../src-shared/selftest/selftest.js";
 import { ApiError, apiErrorFromBody, toApiError } from "./errors.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -101,6 +102,10 @@ export class ApiClient {
   useDiscovered = (path: string) => this.request("/v2/catalog/discovered/use", StoreModelSchema, { method: "POST", body: { path } });
   useDiscoveredOnNode = (path: string, nodeId: string) => this.request("/v2/catalog/discovered/use", UsedOnNodeSchema, { method: "POST", body: { path, node_id: nodeId } });
   removeModelFromNode = (sha256: string, nodeId: string) => this.request(`/v2/catalog/models/sha256:${sha256}/nodes/${encodeURIComponent(nodeId)}`, null, { method: "DELETE" });
+  selftests = () => this.request("/v2/selftest", SelftestListResponseSchema);
+  selftest = (id: string) => this.request(`/v2/selftest/${encodeURIComponent(id)}`, SelftestRunSchema);
+  startSelftest = (request: SelftestRequestInput) => this.request("/v2/selftest", SelftestRunSchema, { method: "POST", body: request });
+  cancelSelftest = (id: string) => this.request(`/v2/selftest/${encodeURIComponent(id)}/cancel`, SelftestRunSchema, { method: "POST" });
   metricsHistory = (range: MetricsRange, node: string | null, signal?: AbortSignal) =>
     this.request(`/v2/metrics/history?range=${range}${node !== null ? `&node=${encodeURIComponent(node)}` : ""}`, MetricsHistoryResponseSchema, signal ? { signal } : {});
 }

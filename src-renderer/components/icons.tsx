@@ -11,6 +11,7 @@ const PATHS: Record<ViewName | "logo", string> = {
   playground: "M4 4h16v12H7l-3 3V4Zm3 4v2h10V8H7Zm0 4v2h7v-2H7Z",
   settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8Zm8.9 5.2-1.8-.3-.5 1.3 1.1 1.5-1.8 1.8-1.5-1.1-1.3.5-.3 1.8h-2.6l-.3-1.8-1.3-.5-1.5 1.1-1.8-1.8 1.1-1.5-.5-1.3-1.8-.3v-2.6l1.8-.3.5-1.3-1.1-1.5 1.8-1.8 1.5 1.1 1.3-.5.3-1.8h2.6l.3 1.8 1.3.5 1.5-1.1 1.8 1.8-1.1 1.5.5 1.3 1.8.3v2.6Z",
   logs: "M5 3h10l4 4v14H5V3Zm2 2v14h10V8h-3V5H7Zm2 6h6v2H9v-2Zm0 4h6v2H9v-2Z",
+  selftest: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16Zm4.3 4.3L10.5 14l-2.8-2.8-1.4 1.4 4.2 4.2 7.2-7.1-1.4-1.4Z",
 };
 
 export function Icon({ name, className }: { name: ViewName | "logo"; className?: string }) {

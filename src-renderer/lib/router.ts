@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from "react";
 
 /** Hash routes (#/nodes/node-a): work from a file:// load in Electron and from the orchestrator alike. */
-export type ViewName = "overview" | "nodes" | "pools" | "models" | "queue" | "metrics" | "playground" | "settings" | "logs";
+export type ViewName = "overview" | "nodes" | "pools" | "models" | "queue" | "metrics" | "playground" | "settings" | "logs" | "selftest";
 
 export interface Route {
   view: ViewName;
@@ -9,7 +9,7 @@ export interface Route {
   param: string | null;
 }
 
-const VIEWS: readonly ViewName[] = ["overview", "nodes", "pools", "models", "queue", "metrics", "playground", "settings", "logs"];
+const VIEWS: readonly ViewName[] = ["overview", "nodes", "pools", "models", "queue", "metrics", "playground", "settings", "logs", "selftest"];
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter((p) => p !== "");
