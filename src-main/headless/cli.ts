@@ -17,7 +17,8 @@ const USAGE = `llama-orch ${ORCHESTRATOR_VERSION} — orchestrator and dashboard
 
 Usage: llama-orch [options]
        llama-orch join-token <create|list|revoke> [options]   (join tokens for workers; --help for more)
-       llama-orch selftest [--stop-node <id>] [--json] [--out report.json]   (measure this cluster; --help for more)
+       llama-orch selftest [--stop-node <id>] [--json] [--out report.json]   (measure this cluster; --help for more;
+                         also --hang-ms, --samples, --fairness-tasks, --sections, --url)
 
 Options:
   --config <file.json>   configuration file (env vars win over it; see docs/CONFIGURATION.md)

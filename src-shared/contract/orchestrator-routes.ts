@@ -160,7 +160,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "delete", path: "/v2/auth/join-tokens/{id}", operationId: "revokeJoinToken", summary: "Revoke an unspent join token (a spent one is 409: revoke the node's key instead)", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/login-codes", operationId: "createLoginCode", summary: "A one-time dashboard login link", tag: "auth", auth: true, responses: { 201: ok("Login link", LoginCodeResponseSchema) } },
 
-  // Self-test (docs/OPERATIONS.md "Self-test"): admin only; one run at a time.
+  // Self-test (docs/CLUSTER.md "Self-test"): admin only; one run at a time.
   {
     method: "post", path: "/v2/selftest", operationId: "startSelftest", summary: "Start a bounded self-test of this cluster: router overhead, failure detection (only on the node named in stop_node), queue fairness; one run at a time", tag: "selftest", auth: true, scopes: ["admin"],
     body: { content: jsonContent(SelftestRequestSchema), required: true }, responses: { 202: ok("Started", SelftestRunSchema) }, errors: [400, 404, 409, 413, 415, 503],

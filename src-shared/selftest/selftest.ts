@@ -8,7 +8,7 @@ export const SelftestSectionNameSchema = z.enum(["overhead", "fairness", "detect
 export type SelftestSectionName = z.infer<typeof SelftestSectionNameSchema>;
 
 /**
- * POST /v2/selftest — a bounded measurement of the operator's own cluster (docs/OPERATIONS.md
+ * POST /v2/selftest — a bounded measurement of the operator's own cluster (docs/CLUSTER.md
  * "Self-test"). No node is touched unless `stop_node` names it: that is the operator's consent to
  * make that worker hang for `hang_ms`. Unknown keys are refused, so a misspelt consent is never ignored.
  */

@@ -117,7 +117,7 @@ export function workerHandlers(deps: WorkerHandlerDeps): RouteHandlers {
     res.status(202).json(accepted);
   };
 
-  // The orchestrator's self-test, with the operator's consent (docs/OPERATIONS.md "Self-test"): the
+  // The orchestrator's self-test, with the operator's consent (docs/CLUSTER.md "Self-test"): the
   // whole agent stops as a SIGSTOP would stop it (no heartbeat, no watch keep-alive, no answer), so the
   // orchestrator's hang detection is timed for real; it starts once this answer has left.
   const simulateHang: RouteHandler = ({ res, body }) => {

@@ -32,7 +32,7 @@ interface LiveRun {
 }
 
 /**
- * The self-test area (docs/OPERATIONS.md "Self-test"): one bounded run at a time, measuring the
+ * The self-test area (docs/CLUSTER.md "Self-test"): one bounded run at a time, measuring the
  * operator's own cluster. Overhead and fairness use the smallest ready model; detection touches only
  * the node named in `stop_node` (the operator's consent). Cancel aborts the probes, whose finally
  * blocks cancel their tasks and wait for a hung node to come back.
