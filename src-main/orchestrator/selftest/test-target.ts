@@ -13,7 +13,7 @@ export interface TestTarget {
 /**
  * Pools that can take a completion now (node Online and eligible, pool ready, not held by a drain),
  * smallest model first: the self-test measures the router, so the cheapest model serves it best.
- * Encoder models (BERT family: embeddings, rerankers) cannot generate and are left out.
+ * Models that cannot generate (embedding or ranking models, by the workloads their header names) are left out.
  */
 export function readyGenerationPools(nodes: readonly NodeRecord[], hold: (pool: PoolSnapshot) => string | null): TestTarget[] {
   const found: (TestTarget & { size: number })[] = [];
@@ -23,7 +23,7 @@ export function readyGenerationPools(nodes: readonly NodeRecord[], hold: (pool: 
       const model = pool.model;
       if (model === undefined || !pool.ready || pool.draining || pool.slots_total === 0 || hold(pool) !== null) continue;
       const entry = node.models.find((m) => m.sha256 === model.sha256);
-      if (entry?.architecture !== undefined && /bert/i.test(entry.architecture)) continue;
+      if (entry?.workloads !== undefined && !entry.workloads.includes("completion")) continue;
       found.push({ node_id: node.node_id, pool_id: pool.pool_id, model_sha256: model.sha256, model_name: model.name, slots_total: pool.slots_total, size: entry?.size_bytes ?? Number.MAX_SAFE_INTEGER });
     }
   }
