@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)("Self-test view in Chromium", () => {
       await build({ configFile: join(process.cwd(), "src-renderer/vite.config.ts"), logLevel: "warn" });
     }
     orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, pool_probe_interval_ms: 10_000 });
-    worker = await startWorkerProcess({ nodeId: "e2e-st", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 2, env: { POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "1" } });
+    worker = await startWorkerProcess({ nodeId: "e2e-st", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 2, startTimeoutMs: 60_000, env: { POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "1" } });
     await until("the worker's pool ready", async () => ((await orch.api("/ready")).status === 200 ? true : null), 60_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
   }, 120_000);

@@ -44,7 +44,7 @@ const allUp = { "st-a": "Online/eligible/ready", "st-b": "Online/eligible/ready"
 beforeAll(async () => {
   orch = await startTestOrchestrator({ pool_probe_interval_ms: 10_000 });
   for (const nodeId of ["st-a", "st-b"]) {
-    workers.push(await startWorkerProcess({ nodeId, models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 2, env: { POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "1" } }));
+    workers.push(await startWorkerProcess({ nodeId, models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 2, startTimeoutMs: 60_000, env: { POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS: "1" } }));
   }
   await waitFor(statuses, (s) => JSON.stringify(s) === JSON.stringify(allUp), 60_000);
 }, 90_000);
@@ -148,8 +148,11 @@ describe("self-test", () => {
   }, 90_000);
 
   it("a run canceled mid-way cancels its tasks and leaves no node down", async () => {
-    const res = await start({ samples: 4, fairness_tasks: 20, sections: ["overhead", "fairness"] });
-    const id = SelftestRunSchema.parse(await res.json()).id;
+    // Sections run in their fixed order (overhead first), whatever order the request lists them in.
+    const res = await start({ samples: 4, fairness_tasks: 20, sections: ["fairness", "overhead", "fairness"] });
+    const started = SelftestRunSchema.parse(await res.json());
+    expect(started.request.sections).toEqual(["overhead", "fairness"]);
+    const id = started.id;
     await waitFor(() => read(id), (r) => r.phase === "fairness" && r.done >= 8 + 2, 60_000, 5);
     const canceled = SelftestRunSchema.parse(await (await orch.api(`/v2/selftest/${id}/cancel`, { method: "POST" })).json());
     expect(canceled.state).toBe("canceled");

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import type { DetectionResult, FairnessResult, OverheadResult, SelftestRequest, SelftestRun, SelftestSectionName } from "../../../src-shared/selftest/selftest.js";
+import { SelftestSectionNameSchema, type DetectionResult, type FairnessResult, type OverheadResult, type SelftestRequest, type SelftestRun, type SelftestSectionName } from "../../../src-shared/selftest/selftest.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { measureDetection } from "../selftest/detection-probe.js";
@@ -42,7 +42,9 @@ export class SelftestService {
 
   constructor(private readonly deps: SelftestServiceDeps) {}
 
-  start(req: SelftestRequest, actor: string): SelftestRun {
+  start(request: SelftestRequest, actor: string): SelftestRun {
+    // Always in the schema's order, each once: the section that disturbs a node runs last.
+    const req: SelftestRequest = { ...request, sections: SelftestSectionNameSchema.options.filter((s) => request.sections.includes(s)) };
     const running = this.runs.find((r) => r.run.state === "running");
     if (running !== undefined) throw new OrchError("CONFLICT", `self-test ${running.run.id} is still running; wait for it or POST /v2/selftest/${running.run.id}/cancel`, { details: { running: running.run.id } });
     const wants = (s: SelftestSectionName) => req.sections.includes(s);
