@@ -20,7 +20,7 @@ import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
-import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage } from "./engine-ipc.js";
+import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
@@ -30,6 +30,7 @@ import { Ranker } from "./ranker.js";
 import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
+import { TokenOutbox } from "./token-outbox.js";
 import { TokenProbe } from "./token-probe.js";
 
 type Send = (message: EngineToParentMessage) => void;
@@ -85,8 +86,14 @@ export class LlamaEngine {
   private llama: Llama | undefined;
   private loaded: Loaded | undefined;
   private readonly running = new Map<string, AbortController>();
+  private readonly outbox: TokenOutbox;
+  private readonly send: Send;
 
-  constructor(private readonly send: Send) {}
+  /** `write` puts one message on the IPC channel; token messages reach it batched (token-outbox.ts). */
+  constructor(write: (message: EngineWireMessage) => void) {
+    this.outbox = new TokenOutbox(write);
+    this.send = this.outbox.send;
+  }
 
   async load(msg: EngineLoadMessage): Promise<void> {
     const started = performance.now();
@@ -104,7 +111,8 @@ export class LlamaEngine {
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
       const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads)).threads : msg.threads;
-      const context = await model.createContext({ contextSize, sequences: msg.slots, threads });
+      // The outbox writes a step's tokens right after the next decode is dispatched (token-outbox.ts).
+      const context = await model.createContext({ contextSize, sequences: msg.slots, threads, batching: { dispatchSchedule: this.outbox.schedule } });
       const all = Array.from({ length: msg.slots }, () => context.getSequence());
       const sequences = new SequencePool(
         all,
