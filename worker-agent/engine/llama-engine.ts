@@ -163,6 +163,10 @@ export class LlamaEngine {
     this.running.set(msg.task_id, controller);
     try {
       await this.serve(msg, controller);
+    } catch (error) {
+      // Still exactly one terminal message (a throw here escaped generate()'s own handling: a grammar,
+      // an embedding); the parent ignores a second one for a task it already ended.
+      this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
     } finally {
       if (this.running.get(msg.task_id) === controller) this.running.delete(msg.task_id);
     }
