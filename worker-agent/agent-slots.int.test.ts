@@ -117,6 +117,41 @@ describe("slots are real concurrency", () => {
     await Promise.all(running);
     await waitFor(() => diagnostics("m"), (d) => d.slots_busy === 0);
   }, 60_000);
+
+  // The cancel reaches the engine right behind the task's infer; when both land in one IPC read the
+  // engine once lost the abort and generated to max_tokens with the slot busy (llama-engine-abort.test.ts
+  // forces that order; here, rounds make it likely on a loaded machine). Every round must free its slot.
+  it("tasks canceled at `started`, round after round while two others generate, each free their slot and end exactly once", async () => {
+    const ROUNDS = 12;
+    const canceledBefore = metricValue(await metricsText(), "pool_infer_requests_total", { pool_id: "m", outcome: "canceled" }) ?? 0;
+    let started = 0;
+    let bothStarted!: () => void;
+    const bothStartedPromise = new Promise<void>((resolve) => (bothStarted = resolve));
+    const running = [0, 1].map((i) => longStream("m", `rounds-busy-${i}`, () => ++started === 2 && bothStarted()));
+    await bothStartedPromise;
+    const freedMs: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const id = `rounds-cancel-${round}`;
+      const result = await streamInfer(worker.url, "m", { task_id: id, prompt: `round ${round}`, max_tokens: LONG_TOKENS }, (event) => {
+        if (event.event === "started") void cancel(id);
+      });
+      const terminals = result.events.filter((e) => e.event.event === "end" || e.event.event === "error");
+      expect(terminals.map((e) => e.event)).toEqual([expect.objectContaining({ event: "end", data: expect.objectContaining({ canceled: true }) })]);
+      expect(terminalEvent(result)?.event).toBe("end");
+      const endedAt = performance.now();
+      // The slot frees when the engine confirms; a lost abort keeps it busy for the whole 3,500 tokens.
+      await waitFor(async () => metricValue(await metricsText(), "pool_slots_busy", { pool_id: "m" }), (busy) => busy === 2, CONCURRENT_BOUND_MS, 20);
+      freedMs.push(Math.round(performance.now() - endedAt));
+    }
+    console.log(`slots of ${ROUNDS} tasks canceled at 'started' freed after (ms): ${freedMs.join(", ")}`);
+    expect(await diagnostics("m")).toMatchObject({ slots_busy: 2, slots_waiting: 0 });
+    expect((await status("m")).slots_free).toBe(2);
+    for (let i = 0; i < 2; i++) await cancel(`rounds-busy-${i}`);
+    for (const r of await Promise.all(running)) expect(terminalEvent(r)).toMatchObject({ event: "end", data: { canceled: true } });
+    await waitFor(() => diagnostics("m"), (d) => d.slots_busy === 0);
+    const canceledAfter = metricValue(await metricsText(), "pool_infer_requests_total", { pool_id: "m", outcome: "canceled" }) ?? 0;
+    expect(canceledAfter - canceledBefore).toBe(ROUNDS + 2);
+  }, 90_000);
 });
 
 describe("the engine runs nothing the pool does not account for", () => {

@@ -48,7 +48,8 @@ export class DecodeGate {
     let input: TNext | undefined;
     try {
       for (;;) {
-        await this.whenOpen();
+        // Checked before awaiting: an await per token costs microtask turns on the decode path.
+        if (this.pendingEdits.size > 0) await this.whenOpen();
         // Pass on what our caller sent (a replacement token); nothing on the first step.
         const step = input === undefined ? await steps.next() : await steps.next(input);
         if (step.done === true) return;

@@ -1,13 +1,13 @@
 // Engine child process: one per pool, forked by the agent with an IPC channel. It loads one model
 // with node-llama-cpp and serves infer/abort requests. A native abort (e.g. a malformed GGUF) kills
 // only this process; the agent's supervisor notices and restarts it.
-import { ParentToEngineMessageSchema, type EngineToParentMessage } from "./engine-ipc.js";
+import { ParentToEngineMessageSchema, type EngineWireMessage } from "./engine-ipc.js";
 import { LlamaEngine } from "./llama-engine.js";
 
 const STATS_INTERVAL_MS = 2000;
 
 // A false return from process.send() means Node queued the message (backpressure), not that it is lost.
-function send(message: EngineToParentMessage): void {
+function send(message: EngineWireMessage): void {
   if (process.connected) process.send?.(message);
 }
 

@@ -62,17 +62,28 @@ export const EngineDoneMessageSchema = z.object({
 });
 export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
 
+/** One generated text chunk (or tool-call fragment) of a task; `i` counts a task's token messages from 0. */
+export const EngineTokenMessageSchema = z.object({
+  type: z.literal("token"),
+  task_id: z.string(),
+  t: z.string(),
+  i: z.int().min(0),
+  logprobs: z.array(TokenLogprobsSchema).optional(),
+  tool_call: ToolCallDeltaSchema.optional(),
+});
+export type EngineTokenMessage = z.infer<typeof EngineTokenMessageSchema>;
+
+/**
+ * The token messages of one event-loop turn (every sequence of a batch step), in emission order, as one
+ * IPC write: the engine child sends these instead of single token messages (token-outbox.ts).
+ */
+export const EngineTokenBatchMessageSchema = z.object({ type: z.literal("tokens"), tokens: z.array(EngineTokenMessageSchema).min(1) });
+export type EngineTokenBatchMessage = z.infer<typeof EngineTokenBatchMessageSchema>;
+
 export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   EngineLoadedMessageSchema,
   z.object({ type: z.literal("load_failed"), code: ErrorCodeSchema, message: z.string() }),
-  z.object({
-    type: z.literal("token"),
-    task_id: z.string(),
-    t: z.string(),
-    i: z.int().min(0),
-    logprobs: z.array(TokenLogprobsSchema).optional(),
-    tool_call: ToolCallDeltaSchema.optional(),
-  }),
+  EngineTokenMessageSchema,
   SseEmbeddingDataSchema.extend({ type: z.literal("embedding"), task_id: z.string() }),
   SseScoreDataSchema.extend({ type: z.literal("score"), task_id: z.string() }),
   EngineDoneMessageSchema,
@@ -80,3 +91,6 @@ export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),
 ]);
 export type EngineToParentMessage = z.infer<typeof EngineToParentMessageSchema>;
+
+/** What an engine child writes on its IPC channel: a message, or several token messages in one write. */
+export type EngineWireMessage = EngineToParentMessage | EngineTokenBatchMessage;

@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
-import { EngineToParentMessageSchema, type EngineToParentMessage, type ParentToEngineMessage } from "./engine-ipc.js";
+import type { EngineToParentMessage, ParentToEngineMessage } from "./engine-ipc.js";
+import { parseEngineWire } from "./engine-wire.js";
 
 /** The compiled engine host next to this file (dist/worker-agent/engine/engine-host.js). */
 export const ENGINE_HOST_PATH = fileURLToPath(new URL("./engine-host.js", import.meta.url));
@@ -16,8 +17,8 @@ export function describeExit(exit: EngineExit): string {
 }
 
 /**
- * Parent-side handle of one engine child. Messages from the child are validated; an invalid one
- * is reported as "protocol_error" (and the child is killed by the owner).
+ * Parent-side handle of one engine child. Messages from the child are validated (engine-wire.ts) and
+ * token batches unpacked; an invalid one is reported as "protocol_error" (and the child is killed by the owner).
  */
 export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   private readonly child: ChildProcess;
@@ -26,7 +27,10 @@ export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessag
 
   constructor(env: NodeJS.ProcessEnv) {
     super();
-    this.child = fork(ENGINE_HOST_PATH, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, serialization: "json" });
+    // LLORCH_ENGINE_CPU_PROF=<dir>: the child writes a V8 CPU profile there when it exits (benchmarks, profiling).
+    const profileDir = env.LLORCH_ENGINE_CPU_PROF;
+    const execArgv = profileDir !== undefined && profileDir !== "" ? [...process.execArgv, "--cpu-prof", "--cpu-prof-dir", profileDir] : process.execArgv;
+    this.child = fork(ENGINE_HOST_PATH, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, execArgv, serialization: "json" });
     this.exitPromise = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exited = { code, signal };
@@ -35,9 +39,9 @@ export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessag
       });
     });
     this.child.on("message", (raw: unknown) => {
-      const parsed = EngineToParentMessageSchema.safeParse(raw);
-      if (parsed.success) this.emit("message", parsed.data);
-      else this.emit("protocol_error", parsed.error.message);
+      const parsed = parseEngineWire(raw);
+      if (!parsed.ok) this.emit("protocol_error", parsed.message);
+      else for (const message of parsed.messages) this.emit("message", message);
     });
     // An IPC write to a dying child fails asynchronously; the exit event is what matters.
     this.child.on("error", () => undefined);

@@ -20,7 +20,7 @@ import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
-import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage } from "./engine-ipc.js";
+import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
@@ -30,6 +30,7 @@ import { Ranker } from "./ranker.js";
 import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
+import { TokenOutbox } from "./token-outbox.js";
 import { TokenProbe } from "./token-probe.js";
 
 type Send = (message: EngineToParentMessage) => void;
@@ -85,8 +86,14 @@ export class LlamaEngine {
   private llama: Llama | undefined;
   private loaded: Loaded | undefined;
   private readonly running = new Map<string, AbortController>();
+  private readonly outbox: TokenOutbox;
+  private readonly send: Send;
 
-  constructor(private readonly send: Send) {}
+  /** `write` puts one message on the IPC channel; token messages reach it batched (token-outbox.ts). */
+  constructor(write: (message: EngineWireMessage) => void) {
+    this.outbox = new TokenOutbox(write);
+    this.send = this.outbox.send;
+  }
 
   async load(msg: EngineLoadMessage): Promise<void> {
     const started = performance.now();
@@ -104,7 +111,8 @@ export class LlamaEngine {
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
       const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads)).threads : msg.threads;
-      const context = await model.createContext({ contextSize, sequences: msg.slots, threads });
+      // The outbox writes a step's tokens right after the next decode is dispatched (token-outbox.ts).
+      const context = await model.createContext({ contextSize, sequences: msg.slots, threads, batching: { dispatchSchedule: this.outbox.schedule } });
       const all = Array.from({ length: msg.slots }, () => context.getSequence());
       const sequences = new SequencePool(
         all,
@@ -144,14 +152,34 @@ export class LlamaEngine {
     this.running.get(taskId)?.abort();
   }
 
+  /**
+   * Serves one infer. The task is abortable from the first synchronous step: Node's IPC channel emits
+   * each message of one read as its own process.nextTick, ahead of any promise continuation, so an
+   * `abort` that arrived in the same read as its `infer` is handled before this method passes its first
+   * await. Registered later, that abort found no task and the task ran to max_tokens with its slot busy.
+   */
   async infer(msg: EngineInferMessage): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(msg.task_id, controller);
+    try {
+      await this.serve(msg, controller);
+    } catch (error) {
+      // Still exactly one terminal message (a throw here escaped generate()'s own handling: a grammar,
+      // an embedding); the parent ignores a second one for a task it already ended.
+      this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      if (this.running.get(msg.task_id) === controller) this.running.delete(msg.task_id);
+    }
+  }
+
+  private async serve(msg: EngineInferMessage, controller: AbortController): Promise<void> {
     const fail = (code: ErrorCode, message: string): void => this.send({ type: "task_failed", task_id: msg.task_id, code, message });
     const loaded = this.loaded;
     if (loaded === undefined) return fail("POOL_UNREADY", "no model loaded");
     const workload: Workload = msg.inputs === undefined ? "completion" : msg.rank_query !== undefined ? "rerank" : "embedding";
     // rerank keeps the Ranker's own refusal (it names the missing head and suggests a reranker).
     if (workload !== "rerank" && !loaded.workloads.includes(workload)) return fail("INVALID_PARAMS", unsupportedWorkloadMessage(loaded.name, loaded.model.fileInfo.metadata.general.architecture, loaded.workloads, workload));
-    if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query) : this.embed(loaded, msg);
+    if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query, controller) : this.embed(loaded, msg, controller);
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
@@ -162,15 +190,12 @@ export class LlamaEngine {
     if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
     const taking = loaded.sequences.take();
     if (taking === undefined) return fail("REPLICA_EXHAUSTED", "no free sequence");
-    const grammar = await this.grammarFor(msg);
-    if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
-    const controller = new AbortController();
-    this.running.set(msg.task_id, controller);
     const sequence = await taking;
     try {
+      const grammar = await this.grammarFor(msg);
+      if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
       await this.generate(msg, sequence, chat, grammar, controller, promptTokens);
     } finally {
-      this.running.delete(msg.task_id);
       loaded.sequences.release(sequence);
     }
   }
@@ -191,35 +216,23 @@ export class LlamaEngine {
     return this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
   }
 
-  private async embed(loaded: Loaded, msg: EngineInferMessage): Promise<void> {
-    const controller = new AbortController();
-    this.running.set(msg.task_id, controller);
+  private async embed(loaded: Loaded, msg: EngineInferMessage, controller: AbortController): Promise<void> {
     const started = performance.now();
-    try {
-      const result = await loaded.embedder.embed(msg.inputs ?? [], controller.signal, (index, vector, tokens) => {
-        this.send({ type: "embedding", task_id: msg.task_id, index, embedding: [...vector], tokens });
-      });
-      if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
-      const canceled = controller.signal.aborted;
-      this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: canceled ? "canceled" : "stop" });
-    } finally {
-      this.running.delete(msg.task_id);
-    }
+    const result = await loaded.embedder.embed(msg.inputs ?? [], controller.signal, (index, vector, tokens) => {
+      this.send({ type: "embedding", task_id: msg.task_id, index, embedding: [...vector], tokens });
+    });
+    if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
+    const canceled = controller.signal.aborted;
+    this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: canceled ? "canceled" : "stop" });
   }
 
-  private async rank(loaded: Loaded, msg: EngineInferMessage, query: string): Promise<void> {
-    const controller = new AbortController();
-    this.running.set(msg.task_id, controller);
+  private async rank(loaded: Loaded, msg: EngineInferMessage, query: string, controller: AbortController): Promise<void> {
     const started = performance.now();
-    try {
-      const result = await loaded.ranker.rank(query, msg.inputs ?? [], controller.signal, (index, score, tokens) => {
-        this.send({ type: "score", task_id: msg.task_id, index, score, tokens });
-      });
-      if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
-      this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
-    } finally {
-      this.running.delete(msg.task_id);
-    }
+    const result = await loaded.ranker.rank(query, msg.inputs ?? [], controller.signal, (index, score, tokens) => {
+      this.send({ type: "score", task_id: msg.task_id, index, score, tokens });
+    });
+    if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
+    this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
   }
 
   private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number): Promise<void> {

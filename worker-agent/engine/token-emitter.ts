@@ -37,8 +37,15 @@ export class TokenEmitter {
 
   text(text: string): void {
     if (this.stopped() || text === "") return; // nothing leaves after an abort; empty chunks carry nothing
-    const logprobs = this.pending.splice(0);
-    this.emit(text, this.wantsLogprobs ? { logprobs } : {});
+    if (!this.wantsLogprobs) {
+      // The hot path: one plain message, no spread or extra arrays per token.
+      this.firstTokenAt ??= performance.now();
+      this.send({ type: "token", task_id: this.taskId, t: text, i: this.count++ });
+      return;
+    }
+    const logprobs = this.pending;
+    this.pending = [];
+    this.emit(text, { logprobs });
   }
 
   paramsChunk(chunk: LlamaChatResponseFunctionCallParamsChunk): void {

@@ -37,7 +37,7 @@ export class SseTaskStream implements TaskEventSink {
 
   token(text: string, extra?: TokenExtra): void {
     if (!this.ensureStarted()) return;
-    this.write({ event: "token", data: { t: text, i: this.tokens, ...extra } });
+    this.write({ event: "token", data: extra === undefined ? { t: text, i: this.tokens } : { t: text, i: this.tokens, ...extra } });
     this.tokens++;
   }
 

@@ -122,7 +122,9 @@ export class PoolServing {
         const entry = this.inflight.get(message.task_id);
         this.metrics.tokensGenerated.inc({ pool_id: this.host.poolId });
         if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
-        entry.task.sink.token(message.t, { ...(message.logprobs !== undefined ? { logprobs: message.logprobs } : {}), ...(message.tool_call !== undefined ? { tool_call: message.tool_call } : {}) });
+        // A plain text token (the hot path) needs no extras object.
+        if (message.logprobs === undefined && message.tool_call === undefined) entry.task.sink.token(message.t);
+        else entry.task.sink.token(message.t, { ...(message.logprobs !== undefined ? { logprobs: message.logprobs } : {}), ...(message.tool_call !== undefined ? { tool_call: message.tool_call } : {}) });
         this.metrics.tokensOut.inc({ pool_id: this.host.poolId });
         return;
       }

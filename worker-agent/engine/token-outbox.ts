@@ -1,0 +1,54 @@
+import type { EngineToParentMessage, EngineTokenMessage, EngineWireMessage } from "./engine-ipc.js";
+
+// node-llama-cpp queues a sequence's next decode from the same event loop that reports its token, and
+// dispatches it in a setImmediate. Sending each token at once put a JSON encode and a pipe write (which
+// wakes the agent, on a 2-core box often in place of this thread) between a token and the next decode,
+// once per token and per stream. The outbox instead collects the token messages of one event-loop turn
+// (one per generating sequence of a batch step) and writes them as one "tokens" message right after the
+// next decode has been dispatched, so the IPC work overlaps decoding instead of delaying it.
+
+/** Token messages of one turn, written as one IPC message after the decode dispatch; other messages flush it first. */
+export class TokenOutbox {
+  private queued: EngineTokenMessage[] = [];
+  /** Counts flushes: a fallback whose batch was already flushed does nothing. */
+  private flushes = 0;
+
+  constructor(private readonly write: (message: EngineWireMessage) => void) {}
+
+  /** Queues a token message; any other message is written at once, after the tokens queued before it. */
+  readonly send = (message: EngineToParentMessage): void => {
+    if (message.type !== "token") {
+      this.flush();
+      this.write(message);
+      return;
+    }
+    this.queued.push(message);
+    if (this.queued.length > 1) return;
+    // The fallback when no decode follows (a task's last token): the next turn's check phase. Normally
+    // schedule() has flushed by then, in this turn's check phase right after the dispatch.
+    const batch = this.flushes;
+    setImmediate(() =>
+      setImmediate(() => {
+        if (this.flushes === batch) this.flush();
+      }),
+    );
+  };
+
+  /** The context's batch dispatch schedule: decode first, then the tokens of the step that just ended. */
+  readonly schedule = (dispatch: () => void): void => {
+    setImmediate(() => {
+      dispatch();
+      this.flush();
+    });
+  };
+
+  /** Writes the queued tokens now (in emission order), if any. */
+  flush(): void {
+    if (this.queued.length === 0) return;
+    const tokens = this.queued;
+    this.queued = [];
+    this.flushes++;
+    // A lone token travels as itself: the common single-stream case keeps the plain message.
+    this.write(tokens.length === 1 ? (tokens[0] as EngineTokenMessage) : { type: "tokens", tokens });
+  }
+}
