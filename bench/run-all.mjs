@@ -47,7 +47,9 @@ checks.push({ name: "admission depth: both rates measured", ok: depth.rate_deep_
 const placement = run("bench/placement-scale.mjs");
 const p1000 = placement.results.find((r) => r.strategy === "least-loaded" && r.nodes === 1000);
 const p10 = placement.results.find((r) => r.strategy === "least-loaded" && r.nodes === 10);
-rows.push({ scenario: "placement decision at 1,000 nodes (µs, least-loaded, mean)", measured: p1000.us_per_decision, baseline: p10.us_per_decision, baseline_is: "10 nodes", ratio: p1000.ratio_to_10_nodes, target: "≤ 50 µs (p99)", pass: p1000.us_per_decision <= 50 });
+// The product places through the pump's per-model index (scheduling/holders-by-model.ts), so the
+// target is judged on the indexed p99; the full scan is shown beside it for scale.
+rows.push({ scenario: "placement decision at 1,000 nodes (µs, least-loaded, p99 through the model index; full-scan mean in brackets)", measured: `${p1000.indexed_p99_us} (scan ${p1000.us_per_decision})`, baseline: p10.indexed_p99_us, baseline_is: "10 nodes, indexed p99", ratio: Math.round((p1000.indexed_p99_us / Math.max(p10.indexed_p99_us, 0.1)) * 10) / 10, target: "≤ 50 µs (p99)", pass: p1000.indexed_p99_us <= 50 });
 checks.push({ name: "placement: every strategy and size measured", ok: placement.results.length === 9 });
 
 const streaming = run("bench/streaming-proxy.mjs");
