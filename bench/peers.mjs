@@ -14,10 +14,11 @@
 // throughput (C closed-loop clients), streaming tokens/s (C concurrent streams); then, for each router,
 // one backend llama-server is SIGKILLed under load: requests lost, time until requests succeed again,
 // and whether the killed backend's in-flight requests were rescued (retried / re-placed).
-//   npm run build && node bench/peers.mjs [--requests 40] [--rounds 3] [--clients 4] [--seconds 3]
-//                                         [--tokens 64] [--kill-seconds 6] [--short] [--json]
+//   npm run build && node bench/peers.mjs [--requests 60] [--rounds 3] [--clients 4] [--seconds 3]
+//       [--tokens 128] [--kill-seconds 6] [--model tiny|medium] [--short] [--json]
 // Portkey: npm install --prefix ~/.cache/llama-orch-ci/portkey-gateway @portkey-ai/gateway@1.15.2
-// (or LLORCH_PORTKEY_DIR=<prefix>). A missing peer is skipped with the reason; without a built
+// (or LLORCH_PORTKEY_DIR=<prefix>); it runs with bench/portkey-fetch-shim.mjs preloaded (its
+// streaming bug on Node, loopback bind). A missing peer is skipped with the reason; without a built
 // llama-server the whole benchmark is skipped (exit 0).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -27,7 +28,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
-import { benchWorkspace, percentiles, waitForReadyNodes } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds, percentiles, waitForReadyNodes } from "./bench-processes.mjs";
 import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
 import { killOutcome, portkeyLoadBalanceConfig, rescuedInFlight } from "./peers-outcome.mjs";
 
@@ -162,11 +163,11 @@ async function startPortkey() {
   try {
     // `--port=N` (with "="; `--port N` is ignored), `--headless`: no UI / log streaming. The shim
     // works around Portkey's streaming bug on Node and binds it to loopback (see the file).
-    await ws.start(["--import", join(import.meta.dirname, "portkey-fetch-shim.mjs"), script, `--port=${port}`, "--headless"], { NODE_ENV: "production" }, (b) => /Ready for connections|running at/i.test(b));
+    const { child } = await ws.start(["--import", join(import.meta.dirname, "portkey-fetch-shim.mjs"), script, `--port=${port}`, "--headless"], { NODE_ENV: "production" }, (b) => /Ready for connections|running at/i.test(b));
   } catch (error) {
     return { skipped: `Portkey gateway did not start: ${String(error).slice(0, 200)}` };
   }
-  return { url: `http://127.0.0.1:${port}` };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid };
 }
 
 // ---- clients ----
@@ -257,7 +258,8 @@ await new Promise((resolve, reject) => {
 });
 const ports = [await freePort(), await freePort()];
 const backends = [await startLlamaServer(modelPath, ports[0]), await startLlamaServer(modelPath, ports[1])];
-const orchUrl = await ws.orchestrator(token);
+const orch = await ws.orchestratorProcess(token);
+const orchUrl = orch.url;
 const workers = [await startWorker("peer-a", orchUrl, modelsDir), await startWorker("peer-b", orchUrl, modelsDir)];
 await waitForReadyNodes(orchUrl, token, 2).catch(async (error) => {
   const nodes = await (await fetch(`${orchUrl}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).json();
@@ -272,10 +274,11 @@ if (haproxy.skipped) skipped.haproxy = haproxy.skipped;
 const json = { "content-type": "application/json" };
 let alternate = 0;
 const systems = [
-  { name: "direct", next: () => backends[alternate++ % 2].url, headers: json },
-  { name: "llama-orch", next: () => orchUrl, headers: { ...json, authorization: `Bearer ${token}` } },
-  ...(portkey.url ? [{ name: "portkey", next: () => portkey.url, headers: { ...json, authorization: "Bearer unused", "x-portkey-config": JSON.stringify(portkeyLoadBalanceConfig(backends.map((b) => b.url))) } }] : []),
-  ...(haproxy.url ? [{ name: "haproxy", next: () => haproxy.url, headers: json }] : []),
+  { name: "direct", next: () => backends[alternate++ % 2].url, headers: json, pids: [] },
+  // The router's processes, for CPU per request: llama-orch's path is the orchestrator and both workers.
+  { name: "llama-orch", next: () => orchUrl, headers: { ...json, authorization: `Bearer ${token}` }, pids: [orch.child.pid, ...workers.map((w) => w.child.pid)] },
+  ...(portkey.url ? [{ name: "portkey", pids: [portkey.pid], next: () => portkey.url, headers: { ...json, authorization: "Bearer unused", "x-portkey-config": JSON.stringify(portkeyLoadBalanceConfig(backends.map((b) => b.url))) } }] : []),
+  ...(haproxy.url ? [{ name: "haproxy", next: () => haproxy.url, headers: json, pids: [haproxy.child.pid] }] : []),
 ];
 for (const sys of systems) {
   for (let i = 0; i < 3; i++) {
@@ -286,7 +289,7 @@ for (const sys of systems) {
 
 // ---- interleaved rounds: latency, throughput, streaming ----
 
-const samples = new Map(systems.map((s) => [s.name, { latency: [], reqPerS: [], streamTps: [], errors: 0, tokens: [] }]));
+const samples = new Map(systems.map((s) => [s.name, { latency: [], reqPerS: [], streamTps: [], errors: 0, tokens: [], cpuMsPerRequest: [] }]));
 const workerAlone = { latency: [], errors: 0 };
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? systems : [...systems].reverse();
@@ -305,9 +308,13 @@ for (let round = 0; round < ROUNDS; round++) {
     else workerAlone.errors++;
   }
   for (const sys of order) {
+    const cpu0 = sys.pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
     const { results, start, end } = await closedLoop(sys, SECONDS * 1000, 16);
+    const cpu1 = sys.pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
     const s = samples.get(sys.name);
-    s.reqPerS.push(results.filter((r) => r.ok).length / ((end - start) / 1000));
+    const okCount = results.filter((r) => r.ok).length;
+    s.reqPerS.push(okCount / ((end - start) / 1000));
+    s.cpuMsPerRequest.push(((cpu1 - cpu0) * 1000) / Math.max(1, okCount));
     s.errors += results.filter((r) => !r.ok).length;
   }
   for (const sys of order) {
@@ -325,7 +332,7 @@ const median = (xs) => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math
 const measured = {};
 for (const sys of systems) {
   const s = samples.get(sys.name);
-  measured[sys.name] = { latency_ms: percentiles(s.latency), completion_tokens: median(s.tokens), req_per_s: r2(median(s.reqPerS)), stream_tokens_per_s: Math.round(median(s.streamTps)), errors: s.errors };
+  measured[sys.name] = { latency_ms: percentiles(s.latency), completion_tokens: median(s.tokens), req_per_s: r2(median(s.reqPerS)), router_cpu_ms_per_request: r2(median(s.cpuMsPerRequest)), stream_tokens_per_s: Math.round(median(s.streamTps)), errors: s.errors };
 }
 const direct = measured.direct;
 for (const sys of systems.slice(1)) {
@@ -390,24 +397,24 @@ for (const sys of systems.slice(1)) {
   }
 }
 
-const result = { bench: "peers", short, model: SIZE, kill_tokens: KILL_TOKENS, rounds: ROUNDS, requests: REQUESTS, clients: CLIENTS, seconds: SECONDS, stream_tokens: STREAM_TOKENS, kill_seconds: KILL_SECONDS, slots: SLOTS, llama_server: binary, skipped, measured, kills };
+const result = { bench: "peers", short, model: SIZE, kill_tokens: KILL_TOKENS, rounds: ROUNDS, requests: REQUESTS, clients: CLIENTS, seconds: SECONDS, stream_tokens: STREAM_TOKENS, kill_seconds: KILL_SECONDS, slots: SLOTS, llama_server: binary, peers_skipped: skipped, measured, kills };
 const signed = (x) => (x < 0 ? `−${Math.abs(x)}` : `+${x}`);
 const names = { direct: "direct (no proxy)", "llama-orch": "llama-orch", portkey: "Portkey 1.15.2 loadbalance", haproxy: "HAProxy leastconn" };
 const lines = [
   `peers: 2 llama-servers (${SIZE} model, ${SLOTS} slots, 1 thread each); ${ROUNDS} interleaved rounds; latency = ${REQUESTS}×/round sequential 4-token /v1/completions; throughput = ${CLIENTS} clients × ${SECONDS} s, 16 tokens; streaming = ${CLIENTS} streams × ${STREAM_TOKENS} tokens; kill = ${CLIENTS} clients, ${KILL_TOKENS} tokens, backend #2 SIGKILLed ≈1 s into ${KILL_SECONDS} s while generating`,
   "",
-  "| router | latency p50 / p99 ms | added p50 / p99 ms | req/s | ×direct | stream tok/s | ×direct | killed backend: lost / in flight (rescued) | recovered after | longest gap ms |",
-  "|---|---|---|---|---|---|---|---|---|---|",
+  "| router | latency p50 / p99 ms | added p50 / p99 ms | req/s | ×direct | router CPU ms/req | stream tok/s | ×direct | killed backend: lost / in flight (rescued) | recovered after | longest gap ms |",
+  "|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 for (const sys of systems) {
   const m = measured[sys.name];
   const k = kills[sys.name];
   const killCells = k === undefined ? "— | — | —" : `${k.lost} / ${k.busy_on_killed ?? "?"} (${k.in_flight_rescued ?? "?"}) | ${k.recovered_ms === null ? `not within ${KILL_SECONDS - KILL_AT_MS / 1000} s` : `${k.recovered_ms} ms`} | ${k.longest_gap_ms}`;
-  lines.push(`| ${names[sys.name]} | ${m.latency_ms.p50} / ${m.latency_ms.p99} | ${sys.name === "direct" ? "—" : `${signed(m.added_ms_p50)} / ${signed(m.added_ms_p99)}`} | ${m.req_per_s} | ${sys.name === "direct" ? "1" : m.req_per_s_ratio} | ${m.stream_tokens_per_s} | ${sys.name === "direct" ? "1" : m.stream_ratio} | ${killCells} |`);
+  lines.push(`| ${names[sys.name]} | ${m.latency_ms.p50} / ${m.latency_ms.p99} | ${sys.name === "direct" ? "—" : `${signed(m.added_ms_p50)} / ${signed(m.added_ms_p99)}`} | ${m.req_per_s} | ${sys.name === "direct" ? "1" : m.req_per_s_ratio} | ${sys.name === "direct" ? "—" : m.router_cpu_ms_per_request} | ${m.stream_tokens_per_s} | ${sys.name === "direct" ? "1" : m.stream_ratio} | ${killCells} |`);
 }
 const wa = measured["llama-orch"].worker_alone_ms;
-lines.push(`| llama-orch worker alone (its /v2 task stream, no orchestrator) | ${wa.p50} / ${wa.p99} | ${signed(r2(wa.p50 - direct.latency_ms.p50))} / ${signed(r2(wa.p99 - direct.latency_ms.p99))} | — | — | — | — | — | — | — |`);
-for (const [peer, reason] of Object.entries(skipped)) lines.push(`| ${peer} | skipped: ${reason} | | | | | | | | |`);
+lines.push(`| llama-orch worker alone (its /v2 task stream, no orchestrator) | ${wa.p50} / ${wa.p99} | ${signed(r2(wa.p50 - direct.latency_ms.p50))} / ${signed(r2(wa.p99 - direct.latency_ms.p99))} | — | — | — | — | — | — | — | — |`);
+for (const [peer, reason] of Object.entries(skipped)) lines.push(`| ${peer} | skipped: ${reason} | | | | | | | | | |`);
 result.table = lines.join("\n");
 clearTimeout(watchdog);
 if (values.json) console.log(JSON.stringify(result));
