@@ -15,7 +15,7 @@
 // one backend llama-server is SIGKILLed under load: requests lost, time until requests succeed again,
 // and whether the killed backend's in-flight requests were rescued (retried / re-placed).
 //   npm run build && node bench/peers.mjs [--requests 60] [--rounds 3] [--clients 4] [--seconds 3]
-//       [--tokens 128] [--kill-seconds 6] [--model tiny|medium] [--short] [--json]
+//       [--tokens 256] [--kill-seconds 6] [--model tiny|medium] [--short] [--json]
 // Portkey: npm install --prefix ~/.cache/llama-orch-ci/portkey-gateway @portkey-ai/gateway@1.15.2
 // (or LLORCH_PORTKEY_DIR=<prefix>); it runs with bench/portkey-fetch-shim.mjs preloaded (its
 // streaming bug on Node, loopback bind). A missing peer is skipped with the reason; without a built
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     clients: { type: "string", default: "4" },
     seconds: { type: "string", default: "3" },
-    tokens: { type: "string", default: "128" },
+    tokens: { type: "string", default: "256" },
     model: { type: "string", default: "tiny" },
     "kill-seconds": { type: "string", default: "6" },
     short: { type: "boolean", default: false },
@@ -53,6 +53,7 @@ const SECONDS = short ? 1 : Number(values.seconds);
 const STREAM_TOKENS = short ? 16 : Number(values.tokens);
 const KILL_SECONDS = short ? 3 : Number(values["kill-seconds"]);
 const KILL_AT_MS = 1000;
+const STREAM_REPEATS = short ? 1 : 5;
 const KILL_TOKENS = short ? 32 : 128;
 const SIZE = values.model;
 if (!["tiny", "medium"].includes(SIZE)) throw new Error(`--model: tiny or medium, not ${SIZE}`);
@@ -160,10 +161,11 @@ async function startPortkey() {
   const script = join(prefix, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
   if (!existsSync(script)) return { skipped: `Portkey gateway not installed (npm install --prefix ${prefix} @portkey-ai/gateway@1.15.2)` };
   const port = await freePort();
+  let child;
   try {
     // `--port=N` (with "="; `--port N` is ignored), `--headless`: no UI / log streaming. The shim
     // works around Portkey's streaming bug on Node and binds it to loopback (see the file).
-    const { child } = await ws.start(["--import", join(import.meta.dirname, "portkey-fetch-shim.mjs"), script, `--port=${port}`, "--headless"], { NODE_ENV: "production" }, (b) => /Ready for connections|running at/i.test(b));
+    ({ child } = await ws.start(["--import", join(import.meta.dirname, "portkey-fetch-shim.mjs"), script, `--port=${port}`, "--headless"], { NODE_ENV: "production" }, (b) => /Ready for connections|running at/i.test(b)));
   } catch (error) {
     return { skipped: `Portkey gateway did not start: ${String(error).slice(0, 200)}` };
   }
@@ -308,22 +310,27 @@ for (let round = 0; round < ROUNDS; round++) {
     else workerAlone.errors++;
   }
   for (const sys of order) {
-    const cpu0 = sys.pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+    const cpu0 = sys.pids.map((pid) => cpuSeconds(pid));
     const { results, start, end } = await closedLoop(sys, SECONDS * 1000, 16);
-    const cpu1 = sys.pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+    const cpu1 = sys.pids.map((pid) => cpuSeconds(pid));
     const s = samples.get(sys.name);
     const okCount = results.filter((r) => r.ok).length;
     s.reqPerS.push(okCount / ((end - start) / 1000));
-    s.cpuMsPerRequest.push(((cpu1 - cpu0) * 1000) / Math.max(1, okCount));
+    // Per process (llama-orch: orchestrator, then each worker), ms of CPU per successful request.
+    s.cpuMsPerRequest.push(cpu1.map((c, i) => ((c - cpu0[i]) * 1000) / Math.max(1, okCount)));
     s.errors += results.filter((r) => !r.ok).length;
   }
-  for (const sys of order) {
-    const runs = await Promise.all(Array.from({ length: CLIENTS }, () => stream(sys, STREAM_TOKENS)));
-    const s = samples.get(sys.name);
-    const t0 = Math.min(...runs.map((r) => r.t0));
-    const t1 = Math.max(...runs.map((r) => r.last));
-    s.streamTps.push(runs.reduce((a, r) => a + r.tokens, 0) / ((t1 - t0) / 1000));
-    s.errors += runs.filter((r) => !r.ok).length;
+  // Streaming: one batch of C concurrent streams per system in turn, repeated (a batch on the tiny model
+  // lasts tens of ms, so one preemption would decide a single sample).
+  for (let rep = 0; rep < STREAM_REPEATS; rep++) {
+    for (const sys of order) {
+      const runs = await Promise.all(Array.from({ length: CLIENTS }, () => stream(sys, STREAM_TOKENS)));
+      const s = samples.get(sys.name);
+      const t0 = Math.min(...runs.map((r) => r.t0));
+      const t1 = Math.max(...runs.map((r) => r.last));
+      s.streamTps.push(runs.reduce((a, r) => a + r.tokens, 0) / ((t1 - t0) / 1000));
+      s.errors += runs.filter((r) => !r.ok).length;
+    }
   }
   say(`  round ${round + 1}/${ROUNDS}: ${systems.map((sys) => `${sys.name} p50 ${percentiles(samples.get(sys.name).latency).p50} ms`).join(", ")}`);
 }
@@ -332,7 +339,7 @@ const median = (xs) => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math
 const measured = {};
 for (const sys of systems) {
   const s = samples.get(sys.name);
-  measured[sys.name] = { latency_ms: percentiles(s.latency), completion_tokens: median(s.tokens), req_per_s: r2(median(s.reqPerS)), router_cpu_ms_per_request: r2(median(s.cpuMsPerRequest)), stream_tokens_per_s: Math.round(median(s.streamTps)), errors: s.errors };
+  measured[sys.name] = { latency_ms: percentiles(s.latency), completion_tokens: median(s.tokens), req_per_s: r2(median(s.reqPerS)), router_cpu_ms_per_request: r2(median(s.cpuMsPerRequest.map((per) => per.reduce((a, b) => a + b, 0)))), router_cpu_ms_per_process: sys.pids.map((_, i) => r2(median(s.cpuMsPerRequest.map((per) => per[i])))), stream_tokens_per_s: Math.round(median(s.streamTps)), errors: s.errors };
 }
 const direct = measured.direct;
 for (const sys of systems.slice(1)) {
@@ -401,7 +408,7 @@ const result = { bench: "peers", short, model: SIZE, kill_tokens: KILL_TOKENS, r
 const signed = (x) => (x < 0 ? `−${Math.abs(x)}` : `+${x}`);
 const names = { direct: "direct (no proxy)", "llama-orch": "llama-orch", portkey: "Portkey 1.15.2 loadbalance", haproxy: "HAProxy leastconn" };
 const lines = [
-  `peers: 2 llama-servers (${SIZE} model, ${SLOTS} slots, 1 thread each); ${ROUNDS} interleaved rounds; latency = ${REQUESTS}×/round sequential 4-token /v1/completions; throughput = ${CLIENTS} clients × ${SECONDS} s, 16 tokens; streaming = ${CLIENTS} streams × ${STREAM_TOKENS} tokens; kill = ${CLIENTS} clients, ${KILL_TOKENS} tokens, backend #2 SIGKILLed ≈1 s into ${KILL_SECONDS} s while generating`,
+  `peers: 2 llama-servers (${SIZE} model, ${SLOTS} slots, 1 thread each); ${ROUNDS} interleaved rounds; latency = ${REQUESTS}×/round sequential 4-token /v1/completions; throughput = ${CLIENTS} clients × ${SECONDS} s, 16 tokens; streaming = ${CLIENTS} streams × ${STREAM_TOKENS} tokens, ${STREAM_REPEATS} batches/round (median); kill = ${CLIENTS} clients, ${KILL_TOKENS} tokens, backend #2 SIGKILLed ≈1 s into ${KILL_SECONDS} s while generating`,
   "",
   "| router | latency p50 / p99 ms | added p50 / p99 ms | req/s | ×direct | router CPU ms/req | stream tok/s | ×direct | killed backend: lost / in flight (rescued) | recovered after | longest gap ms |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -410,7 +417,7 @@ for (const sys of systems) {
   const m = measured[sys.name];
   const k = kills[sys.name];
   const killCells = k === undefined ? "— | — | —" : `${k.lost} / ${k.busy_on_killed ?? "?"} (${k.in_flight_rescued ?? "?"}) | ${k.recovered_ms === null ? `not within ${KILL_SECONDS - KILL_AT_MS / 1000} s` : `${k.recovered_ms} ms`} | ${k.longest_gap_ms}`;
-  lines.push(`| ${names[sys.name]} | ${m.latency_ms.p50} / ${m.latency_ms.p99} | ${sys.name === "direct" ? "—" : `${signed(m.added_ms_p50)} / ${signed(m.added_ms_p99)}`} | ${m.req_per_s} | ${sys.name === "direct" ? "1" : m.req_per_s_ratio} | ${sys.name === "direct" ? "—" : m.router_cpu_ms_per_request} | ${m.stream_tokens_per_s} | ${sys.name === "direct" ? "1" : m.stream_ratio} | ${killCells} |`);
+  lines.push(`| ${names[sys.name]} | ${m.latency_ms.p50} / ${m.latency_ms.p99} | ${sys.name === "direct" ? "—" : `${signed(m.added_ms_p50)} / ${signed(m.added_ms_p99)}`} | ${m.req_per_s} | ${sys.name === "direct" ? "1" : m.req_per_s_ratio} | ${sys.name === "direct" ? "—" : m.router_cpu_ms_per_request}${sys.name === "llama-orch" ? ` (orchestrator ${m.router_cpu_ms_per_process[0]}, workers ${m.router_cpu_ms_per_process.slice(1).join(" + ")})` : ""} | ${m.stream_tokens_per_s} | ${sys.name === "direct" ? "1" : m.stream_ratio} | ${killCells} |`);
 }
 const wa = measured["llama-orch"].worker_alone_ms;
 lines.push(`| llama-orch worker alone (its /v2 task stream, no orchestrator) | ${wa.p50} / ${wa.p99} | ${signed(r2(wa.p50 - direct.latency_ms.p50))} / ${signed(r2(wa.p99 - direct.latency_ms.p99))} | — | — | — | — | — | — | — | — |`);
