@@ -95,10 +95,14 @@ export function benchWorkspace(prefix) {
 
   /**
    * HAProxy (the Debian package, never built or committed here) as a bare L7 proxy in front of
-   * `backend`: the cost of a plain proxy, next to llama-orch's. Resolves with its URL and process,
-   * or with `skipped` (the reason) when haproxy is not installed or does not start.
+   * `backend` (one URL or several): the cost of a plain proxy, next to llama-orch's. With
+   * `{ failover: true }` it runs as an operator would put it in front of several backends: health
+   * checks every 500 ms (down after 2 failures), and a request whose connection is refused or closed
+   * with no response is retried once on another server (`retry-on conn-failure empty-response`,
+   * `option redispatch`). Resolves with its URL and process, or with `skipped` (the reason) when
+   * haproxy is not installed or does not start.
    */
-  async function haproxy(backend) {
+  async function haproxy(backend, { failover = false } = {}) {
     if (spawnSync("haproxy", ["-v"], { stdio: "ignore" }).error) return { skipped: "haproxy is not installed (apt-get install -y haproxy)" };
     const port = await new Promise((resolve) => {
       const s = createServer().listen(0, "127.0.0.1", () => {
@@ -106,10 +110,12 @@ export function benchWorkspace(prefix) {
         s.close(() => resolve(p));
       });
     });
-    const cfg = join(root, "haproxy.cfg");
-    const b = new URL(backend);
+    const cfg = join(root, `haproxy-${port}.cfg`);
+    const backends = (Array.isArray(backend) ? backend : [backend]).map((u) => new URL(u));
+    const retry = failover ? ["  retries 1", "  option redispatch 1", "  retry-on conn-failure empty-response"] : [];
+    const check = failover ? " check inter 500ms fall 2 rise 2" : "";
     // http-no-delay: forward each small SSE frame at once; leastconn as a load balancer would run.
-    writeFileSync(cfg, ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s", "  option http-server-close", "  option http-no-delay", "frontend fe", `  bind 127.0.0.1:${port}`, "  default_backend be", "backend be", "  balance leastconn", `  server n1 ${b.hostname}:${b.port}`, ""].join("\n"));
+    writeFileSync(cfg, ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s", "  option http-server-close", "  option http-no-delay", ...retry, "frontend fe", `  bind 127.0.0.1:${port}`, "  default_backend be", "backend be", "  balance leastconn", ...backends.map((b, i) => `  server n${i + 1} ${b.hostname}:${b.port}${check}`), ""].join("\n"));
     const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
     children.push(child);
     for (let i = 0; i < 50; i++) {

@@ -67,6 +67,29 @@ const rh = routing.haproxy;
 rows.push({ scenario: "peer: HAProxy added latency, same request (ms) p50 / p95", measured: rh.skipped ? `skipped: ${rh.skipped}` : `+${rh.added_ms_p50} / +${rh.added_ms_p95}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p95}`, baseline_is: "straight to the worker", ratio: rh.skipped ? null : Math.round((rh.ms.p50 / routing.direct_ms.p50) * 1000) / 1000, target: "reference (peer)", pass: true });
 checks.push({ name: "routing: direct and orchestrator paths measured", ok: routing.direct_ms.p50 > 0 && routing.orchestrator_ms.p50 > 0 });
 
+// Peers side by side (bench/peers.mjs): two llama-servers behind llama-orch, Portkey and HAProxy.
+// Skipped in --quick (it runs ~2 min and starts four llama-servers) and, per peer, when one is missing.
+const signed = (x) => (x < 0 ? `−${-x}` : `+${x}`);
+const peerRow = { baseline: "—", baseline_is: "—", ratio: null, target: "reference (peer)", pass: true };
+if (quick) rows.push({ ...peerRow, scenario: "peers: llama-server × 2 behind llama-orch, Portkey, HAProxy", measured: "skipped: --quick (full run only: node bench/peers.mjs)" });
+else {
+  const peers = run("bench/peers.mjs");
+  if (peers.skipped) rows.push({ ...peerRow, scenario: "peers: llama-server × 2 behind llama-orch, Portkey, HAProxy", measured: `skipped: ${peers.skipped}` });
+  else {
+    const d = peers.measured.direct;
+    const label = { "llama-orch": "llama-orch", portkey: "Portkey (loadbalance)", haproxy: "HAProxy (leastconn)" };
+    for (const [name, m] of Object.entries(peers.measured).filter(([n]) => n !== "direct")) {
+      const k = peers.kills[name];
+      rows.push({ ...peerRow, scenario: `peers, ${label[name]} on 2 llama-servers: added latency p50 / p99 (ms), 4-token /v1/completions`, measured: `${signed(m.added_ms_p50)} / ${signed(m.added_ms_p99)}${m.worker_alone_ms ? ` (worker alone: ${signed(r3(m.worker_alone_ms.p50 - d.latency_ms.p50))} p50)` : ""}`, baseline: `${d.latency_ms.p50} / ${d.latency_ms.p99}`, baseline_is: "straight to a llama-server", ratio: m.latency_ratio_p50 });
+      rows.push({ ...peerRow, scenario: `peers, ${label[name]}: req/s (${peers.clients} clients) · streaming tok/s (${peers.clients} streams); router CPU per request (ms)`, measured: `${m.req_per_s} · ${m.stream_tokens_per_s}; ${m.router_cpu_ms_per_request} ms`, baseline: `${d.req_per_s} · ${d.stream_tokens_per_s}`, baseline_is: "straight to the llama-servers", ratio: `${m.req_per_s_ratio} · ${m.stream_ratio}` });
+      rows.push({ ...peerRow, scenario: `peers, ${label[name]}: one llama-server SIGKILLed under load — requests lost; in flight on it (rescued); recovered after`, measured: `${k.lost}${k.lost > 0 ? ` ${JSON.stringify(k.errors)}` : ""}; ${k.busy_on_killed ?? "?"} (${k.in_flight_rescued ?? "?"}); ${k.recovered_ms === null ? "still failing at the end" : `${k.recovered_ms} ms`}`, baseline: `${k.req_per_s_before} req/s before`, baseline_is: "same run, before the kill", ratio: r3(k.req_per_s_after / Math.max(0.01, k.req_per_s_before)) });
+    }
+    for (const [peer, reason] of Object.entries(peers.peers_skipped)) rows.push({ ...peerRow, scenario: `peers: ${peer}`, measured: `skipped: ${reason}` });
+    const orchKill = peers.kills["llama-orch"];
+    checks.push({ name: "peers: every router answered every request before the kill; llama-orch lost at most the killed backend's in-flight requests and recovered", ok: Object.values(peers.measured).every((m) => m.errors === 0) && orchKill.recovered_ms !== null && (orchKill.busy_on_killed === null || orchKill.lost <= orchKill.busy_on_killed) });
+  }
+}
+
 const report = { at: new Date().toISOString(), quick, node: process.version, rows, checks };
 mkdirSync(values.out, { recursive: true });
 const cell = (v) => (v === null || v === undefined ? "—" : String(v));

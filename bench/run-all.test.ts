@@ -21,6 +21,9 @@ describe("bench/run-all.mjs --quick", () => {
       expect(names.some((n) => n.startsWith("framework floor: express"))).toBe(true);
       const peer = report.rows.find((r) => r.scenario.startsWith("peer: HAProxy") && r.scenario.includes("streaming")) as { measured: unknown } | undefined;
       expect(String(peer?.measured)).toMatch(/^(skipped: .+|\d+; .*CPU)/);
+      // The peers comparison (bench/peers.mjs) is a full-run scenario: --quick lists it as skipped, with the reason.
+      const peers = report.rows.find((r) => r.scenario.startsWith("peers:")) as { measured: unknown } | undefined;
+      expect(String(peers?.measured)).toMatch(/^skipped: --quick/);
       expect(readFileSync(join(out, "latest.md"), "utf8")).toContain("| scenario | measured | baseline");
     } finally {
       rmSync(out, { recursive: true, force: true });
