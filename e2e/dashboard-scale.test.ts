@@ -8,7 +8,8 @@ import { startTestOrchestrator, type TestOrchestrator } from "../test-support/or
 
 // The dashboard with 1000 registered nodes: the registry and the dashboard feed only (nodes register
 // and heartbeat over the real node API; no engines are needed to exercise scale). The Nodes table must
-// stay virtualised — a bounded number of rows in the DOM — and reach the last node by scrolling.
+// stay virtualised — a bounded number of rows in the DOM — and reach the last node by scrolling. It fills
+// from the feed's paged snapshot (protocol 2) and follows node deltas into the rendered rows.
 const CHROMIUM = "/usr/bin/chromium";
 const NODES = 1000;
 const hasChromium = existsSync(CHROMIUM);
@@ -57,5 +58,36 @@ describe.skipIf(!hasChromium)("dashboard at 1000 nodes", () => {
     await expect.poll(() => page.getByText(id(NODES - 1), { exact: true }).count(), { timeout: 5000 }).toBeGreaterThan(0);
     expect(await table.getByRole("row").count()).toBeLessThan(100);
     await page.screenshot({ path: join(process.cwd(), "test-results/screenshots/nodes-1000.png") });
+  }, 60_000);
+
+  it("fills the Nodes view from the paged snapshot and follows node deltas (protocol 2, no resync)", async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    const feeds: string[] = [];
+    const warnings: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/v2/events")) feeds.push(new URL(r.url()).search);
+    });
+    page.on("console", (m) => {
+      if (m.text().includes("resync")) warnings.push(m.text());
+    });
+    await page.goto(`${orch.url}/login?code=${orch.orchestrator.issueLoginCode()}`);
+    await page.evaluate(() => {
+      window.location.hash = "#/nodes";
+    });
+    const table = page.getByRole("table").first();
+    await expect.poll(async () => (await table.getAttribute("aria-rowcount")) ?? "0", { timeout: 15_000 }).toBe(String(NODES + 1));
+    expect(feeds).toEqual(["?protocol=2"]);
+    const row = (i: number) => page.getByRole("row").filter({ has: page.getByText(id(i), { exact: true }) });
+    await expect.poll(() => row(0).count()).toBe(1);
+    expect(await row(0).textContent()).toContain("2 / 4");
+    // A heartbeat that takes every slot of node-0000, and a drain of node-0001: both reach the rendered rows as deltas.
+    const hb: HeartbeatRequest = { timestamp: new Date().toISOString(), pools: [{ pool_id: `${id(0)}.p0`, ready: true, draining: false, slots_free: 0, slots_total: 4, vram_free_bytes: 0, engine: "llamacpp", models_available: ["c".repeat(64)] }] };
+    expect((await orch.api(`/v2/nodes/${id(0)}/heartbeat`, { method: "POST", body: JSON.stringify(hb) })).status).toBe(200);
+    expect((await orch.api(`/v2/nodes/${id(1)}/drain`, { method: "POST" })).status).toBe(200);
+    await expect.poll(async () => (await row(0).textContent()) ?? "", { timeout: 15_000 }).toContain("4 / 4");
+    await expect.poll(() => row(1).getByTestId("node-eligibility").count(), { timeout: 15_000 }).toBe(1);
+    expect(await table.getAttribute("aria-rowcount")).toBe(String(NODES + 1));
+    expect(warnings).toEqual([]);
+    expect(feeds).toEqual(["?protocol=2"]);
   }, 60_000);
 });
