@@ -3,7 +3,10 @@
 // process, loopback), each following the next_heartbeat_ms the orchestrator answers. Baseline in the
 // same run: the same fleet against bare node:http (bench/bare-http-server.mjs). Reports the
 // orchestrator's CPU share of one core and the baseline's, heartbeat answer latency p50/p99, false
-// Suspect/Offline transitions (target 0), /health latency, and the dashboard snapshot's size and time.
+// Suspect/Offline transitions (target 0), /health latency, and the dashboard feed: the snapshot's size
+// and time as one frame (protocol 1) and in pages (protocol 2: time to the first page and to the whole),
+// what gzip flushed per frame would make of each, and node frames whole (protocol 1) vs as deltas
+// (protocol 2) for the same changes, from two streams open side by side.
 //   npm run build && node bench/fleet-heartbeats.mjs [--nodes 1000] [--seconds 20] [--cpu-prof <dir>] [--short] [--json]
 import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
