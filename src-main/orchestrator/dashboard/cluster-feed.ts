@@ -121,17 +121,19 @@ export class ClusterFeed {
   private sendPagedSnapshot(sub: Subscriber): void {
     const frames = snapshotFrames(this.pagedSnapshot());
     sub.held = [];
+    // One frame ahead, so the held live frames follow snapshot_end in the same turn.
+    let ahead = frames.next();
     const next = (): boolean => {
-      const r = frames.next();
-      if (r.done === true) {
-        const held = sub.held ?? [];
-        sub.held = null;
-        sub.pager = null;
-        for (const frame of held) sub.write(frame);
-        return false;
+      if (ahead.done !== true) {
+        sub.write(ahead.value);
+        ahead = frames.next();
       }
-      sub.write(r.value);
-      return true;
+      if (ahead.done !== true) return true;
+      const held = sub.held ?? [];
+      sub.held = null;
+      sub.pager = null;
+      for (const frame of held) sub.write(frame);
+      return false;
     };
     // snapshot_begin and the first page at once; then one page per turn of the event loop.
     if (!next() || !next()) return;
