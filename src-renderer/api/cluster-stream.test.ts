@@ -63,4 +63,34 @@ describe("ClusterStream", () => {
     expect(stores.connection.getState().retryAtMs).toBeGreaterThan(Date.now());
     client.stop();
   });
+
+  it("asks for protocol 2 and resyncs at once (a new connection) when a node frame number is skipped", async () => {
+    const stores = createClusterStores();
+    const begin = { node_seq: 5, now_ms: 1, counts: { nodes: 0, tasks: 0, logs: 0, stats_history: 0 }, stats: snapshot.stats, settings: snapshot.settings, public_url: snapshot.public_url, version: snapshot.version };
+    const paged = `event: snapshot_begin\ndata: ${JSON.stringify(begin)}\n\nevent: snapshot_end\ndata: {"pages":0}\n\n`;
+    const node = { machine_id: "m", address: "http://a:1", pool_ids: [], capabilities: { gpus: [] }, status: "Online", eligibility: "eligible", registered_at_ms: 1, last_heartbeat_ms: 1, last_heartbeat_age_ms: 0, version: null, pools: [], models: [], desired_pools: [] };
+    const bodies = [
+      `${paged}event: node_delta\ndata: ${JSON.stringify({ seq: 6, node_id: "a", full: true, set: node })}\n\nevent: node_delta\ndata: ${JSON.stringify({ seq: 8, node_id: "a", set: { status: "Offline" } })}\n\n`,
+      paged,
+    ];
+    const urls: string[] = [];
+    const sync = new FrameBatcher<ClusterEvent>((events) => applyClusterEvents(stores, events, 0), (cb) => cb());
+    const client = new ClusterStream(
+      stores,
+      async (url) => {
+        urls.push(String(url));
+        const text = bodies[urls.length - 1] ?? "";
+        return new Response(new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode(text)) }), { status: 200 });
+      },
+      sync,
+    );
+    client.start();
+    await waitFor("the second connection", () => urls.length === 2, 1000, 5);
+    expect(urls).toEqual(["/v2/events?protocol=2", "/v2/events?protocol=2"]);
+    expect(client.resyncs).toBe(1);
+    // The delta after the gap was never applied; the node the first connection added is gone after the new snapshot.
+    await waitFor("the new snapshot applied", () => stores.nodes.getState().ids.length === 0, 1000, 5);
+    expect(stores.connection.getState().status).toBe("live");
+    client.stop();
+  });
 });

@@ -1,4 +1,5 @@
 import { ClusterEventSchema, type ClusterEvent } from "../../src-shared/dashboard/cluster-events.js";
+import { FeedSequence } from "../../src-shared/dashboard/feed-sequence.js";
 import { readSseFrames } from "../../src-shared/streaming/read-sse.js";
 import { applyClusterEvents, FrameBatcher, type ClusterStores } from "../stores/cluster.js";
 import { apiErrorFromBody } from "./errors.js";
@@ -28,7 +29,9 @@ export function parseClusterFrame(event: string, data: string): ClusterEvent | n
 /**
  * The dashboard's single live connection: GET /v2/events over fetch (so a 401 is visible, which an
  * EventSource hides), frames validated with zod and applied to the stores once per animation frame,
- * reconnecting with backoff. The connection store shows what it is doing.
+ * reconnecting with backoff. The connection store shows what it is doing. It asks for protocol 2:
+ * the snapshot in pages (applied as they come) and numbered node deltas; a missing frame (a gap in
+ * the numbers, or a delta for a node it does not have) makes it resync at once: a new connection and snapshot.
  */
 export class ClusterStream {
   private abort: AbortController | null = null;
@@ -36,13 +39,21 @@ export class ClusterStream {
   private stallTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = true;
   private readonly batcher: FrameBatcher<ClusterEvent>;
+  /** Resyncs so far (tests and the console read it). */
+  resyncs = 0;
+  private lastResyncMs = -Infinity;
+  private resyncStreak = 0;
 
   constructor(
     private readonly stores: ClusterStores,
     private readonly fetchImpl: FetchLike = (input, init) => fetch(input, init),
     batcher?: FrameBatcher<ClusterEvent>,
   ) {
-    this.batcher = batcher ?? new FrameBatcher<ClusterEvent>((events) => applyClusterEvents(stores, events, Date.now()));
+    this.batcher =
+      batcher ??
+      new FrameBatcher<ClusterEvent>((events) => {
+        if (applyClusterEvents(stores, events, Date.now()) === "resync") this.resync("a node delta did not apply");
+      });
   }
 
   start(): void {
@@ -65,6 +76,26 @@ export class ClusterStream {
     this.start();
   }
 
+  /** Drops the connection and opens a new one at once for a fresh snapshot (a frame was missed). */
+  resync(reason: string): void {
+    if (this.stopped) return;
+    this.resyncs++;
+    console.warn(`dashboard feed: ${reason}; resyncing`);
+    this.clearTimers();
+    this.abort?.abort();
+    this.abort = null;
+    // At once, unless resyncs keep coming (a bug somewhere): then with backoff, never in a tight loop.
+    const now = Date.now();
+    this.resyncStreak = now - this.lastResyncMs < 5000 ? this.resyncStreak + 1 : 0;
+    this.lastResyncMs = now;
+    if (this.resyncStreak === 0) void this.connect();
+    else
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (!this.stopped) void this.connect();
+      }, backoffMs(this.resyncStreak));
+  }
+
   private clearTimers(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
@@ -82,9 +113,10 @@ export class ClusterStream {
     this.abort = controller;
     const conn = this.stores.connection;
     let gotSnapshot = false;
+    const sequence = new FeedSequence();
     try {
       this.armStallTimer(controller);
-      const res = await this.fetchImpl("/v2/events", { credentials: "same-origin", headers: { accept: "text/event-stream" }, signal: controller.signal });
+      const res = await this.fetchImpl("/v2/events?protocol=2", { credentials: "same-origin", headers: { accept: "text/event-stream" }, signal: controller.signal });
       if (!res.ok || res.body === null) {
         const text = await res.text().catch(() => "");
         let body: unknown;
@@ -105,7 +137,11 @@ export class ClusterStream {
       for await (const frame of readSseFrames(res.body, { onChunk: () => this.armStallTimer(controller) })) {
         const event = parseClusterFrame(frame.event, frame.data);
         if (event === null) continue;
-        if (event.event === "snapshot" && !gotSnapshot) {
+        if (sequence.accept(event) === "resync") {
+          if (this.abort === controller) this.resync(`frame out of sequence (${event.event})`);
+          return;
+        }
+        if ((event.event === "snapshot" || event.event === "snapshot_begin") && !gotSnapshot) {
           gotSnapshot = true;
           conn.getState().set({ status: "live", attempt: 0, retryAtMs: null, lastError: null, liveSinceMs: Date.now() });
         }
@@ -113,7 +149,8 @@ export class ClusterStream {
       }
       throw new Error("the orchestrator closed the event stream");
     } catch (err) {
-      if (this.stopped) return;
+      // Stopped, or replaced by a resync's new connection: nothing to do for this one.
+      if (this.stopped || this.abort !== controller) return;
       const attempt = conn.getState().attempt + 1;
       const delay = backoffMs(attempt);
       const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 import { createStore } from "zustand/vanilla";
 import type { NodeEvent } from "../../src-shared/dashboard/cluster-events.js";
+import { applyNodeDelta, type NodeDelta } from "../../src-shared/dashboard/node-delta.js";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 
 /** Live node events kept per node (the detail view fetches the full history once). */
@@ -8,7 +9,10 @@ const MAX_EVENTS_PER_NODE = 200;
 export type NodesDelta =
   | { event: "node"; data: NodeInfo }
   | { event: "node_removed"; data: { node_id: string } }
-  | { event: "node_event"; data: { node_id: string; event: NodeEvent } };
+  | { event: "node_event"; data: { node_id: string; event: NodeEvent } }
+  | { event: "node_delta"; data: NodeDelta }
+  /** Nodes of a snapshot page: their heartbeat ages are as old as their last frame, so they leave the clock offset alone. */
+  | { event: "snapshot_nodes"; data: readonly NodeInfo[] };
 
 export interface NodesState {
   loaded: boolean;
@@ -20,7 +24,12 @@ export interface NodesState {
   /** Local clock minus the orchestrator's clock (ms), for heartbeat ages that tick locally. */
   clockOffsetMs: number;
   reset(nodes: NodeInfo[], receivedAtMs: number): void;
-  applyBatch(deltas: NodesDelta[], receivedAtMs: number): void;
+  /** A paged snapshot starts: nodes stay until its end (no flash to empty on a reconnect); the clock is the server's `now_ms`. */
+  beginSnapshot(serverNowMs: number, receivedAtMs: number): void;
+  /** A paged snapshot ended: nodes it did not list are gone. */
+  endSnapshot(listed: ReadonlySet<string>): void;
+  /** Applies deltas; false when a `node_delta` could not be applied (the client lost track: resync). */
+  applyBatch(deltas: NodesDelta[], receivedAtMs: number): boolean;
 }
 
 function offsetFrom(node: NodeInfo, receivedAtMs: number): number {
@@ -45,15 +54,45 @@ export const createNodesStore = () =>
       const first = nodes[0];
       set({ loaded: true, byId, ids: sortedIds(byId), liveEvents: {}, clockOffsetMs: first ? offsetFrom(first, receivedAtMs) : 0 });
     },
+    beginSnapshot(serverNowMs, receivedAtMs) {
+      set({ loaded: true, liveEvents: {}, clockOffsetMs: receivedAtMs - serverNowMs });
+    },
+    endSnapshot(listed) {
+      const byId = { ...get().byId };
+      let removed = false;
+      for (const id of Object.keys(byId)) {
+        if (listed.has(id)) continue;
+        delete byId[id];
+        removed = true;
+      }
+      if (removed) set({ byId, ids: sortedIds(byId) });
+    },
     applyBatch(deltas, receivedAtMs) {
-      if (deltas.length === 0) return;
+      if (deltas.length === 0) return true;
       const state = get();
       let byId = state.byId;
       let liveEvents = state.liveEvents;
       let membershipChanged = false;
       let offset = state.clockOffsetMs;
+      let consistent = true;
       for (const d of deltas) {
-        if (d.event === "node") {
+        if (d.event === "snapshot_nodes") {
+          if (byId === state.byId) byId = { ...byId };
+          for (const n of d.data) {
+            if (byId[n.node_id] === undefined) membershipChanged = true;
+            byId[n.node_id] = n;
+          }
+        } else if (d.event === "node_delta") {
+          const next = applyNodeDelta(byId[d.data.node_id], d.data);
+          if (next === null) {
+            consistent = false;
+            continue;
+          }
+          if (byId === state.byId) byId = { ...byId };
+          if (byId[d.data.node_id] === undefined) membershipChanged = true;
+          byId[d.data.node_id] = next;
+          if (d.data.set.last_heartbeat_age_ms !== undefined) offset = offsetFrom(next, receivedAtMs);
+        } else if (d.event === "node") {
           if (byId === state.byId) byId = { ...byId };
           if (byId[d.data.node_id] === undefined) membershipChanged = true;
           byId[d.data.node_id] = d.data;
@@ -70,6 +109,7 @@ export const createNodesStore = () =>
         }
       }
       set({ byId, liveEvents, clockOffsetMs: offset, ...(membershipChanged ? { ids: sortedIds(byId) } : {}) });
+      return consistent;
     },
   }));
 

@@ -11,6 +11,8 @@ export interface TasksState {
   seenAtMs: Record<string, number>;
   reset(tasks: TaskStatus[], receivedAtMs: number): void;
   applyBatch(tasks: TaskStatus[], receivedAtMs: number): void;
+  /** The end of a paged snapshot: tasks it did not list are gone. */
+  keepOnly(taskIds: ReadonlySet<string>): void;
 }
 
 function evictFinished(byId: Record<string, TaskStatus>, seenAtMs: Record<string, number>): void {
@@ -51,6 +53,16 @@ export const createTasksStore = () =>
       }
       evictFinished(byId, seenAtMs);
       set({ byId, seenAtMs });
+    },
+    keepOnly(taskIds) {
+      const byId = { ...get().byId };
+      const seenAtMs = { ...get().seenAtMs };
+      for (const id of Object.keys(byId)) {
+        if (taskIds.has(id)) continue;
+        delete byId[id];
+        delete seenAtMs[id];
+      }
+      set({ loaded: true, byId, seenAtMs });
     },
   }));
 

@@ -17,7 +17,7 @@ import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, Tas
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
 import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
 import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
-import { ClusterEventSchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
+import { ClusterEventSchema, ClusterEventsQuerySchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dashboard/metrics-history.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { ANTHROPIC_ROUTES, OLLAMA_ROUTES, OPENAI_ROUTES } from "./compat-routes.js";
@@ -142,7 +142,8 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
 
   // Dashboard and administration
   {
-    method: "get", path: "/v2/events", operationId: "streamClusterEvents", summary: "Cluster state for the dashboard: snapshot, then node/task/stats/log deltas", tag: "dashboard", auth: true, sse: true,
+    method: "get", path: "/v2/events", operationId: "streamClusterEvents", summary: "Cluster state for the dashboard: snapshot (in pages with ?protocol=2), then node/task/stats/log deltas", tag: "dashboard", auth: true, sse: true,
+    query: ClusterEventsQuerySchema, errors: [400],
     responses: { 200: { description: "SSE stream; each frame is `event: <name>` + `data: <json>` as described by ClusterEvent", content: { [SSE_MEDIA_TYPE]: ClusterEventSchema } } },
   },
   { method: "get", path: "/v2/settings", operationId: "getSettings", summary: "Run-time settings", tag: "dashboard", auth: true, responses: { 200: ok("Settings", SettingsSchema) } },

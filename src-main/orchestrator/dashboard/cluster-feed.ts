@@ -1,4 +1,5 @@
 import type { ClusterEvent, ClusterSnapshot, ClusterStats } from "../../../src-shared/dashboard/cluster-events.js";
+import { snapshotFrames, type SnapshotParts } from "../../../src-shared/dashboard/snapshot-paging.js";
 import type { Settings } from "../../../src-shared/dashboard/settings.js";
 import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
 import type { TaskService } from "../tasks/task-service.js";
@@ -6,21 +7,37 @@ import type { Task } from "../tasks/task.js";
 import type { LogRing } from "../logging/log-ring.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { ClusterStatsSampler } from "./cluster-stats.js";
-import { NodeFrames } from "./node-frames.js";
+import { NodeFrames, type NodeFrame } from "./node-frames.js";
 
 const TASK_FRAME_INTERVAL_MS = 250;
 const SNAPSHOT_TASKS = 500;
 const SNAPSHOT_LOGS = 500;
 
-type Listener = (event: ClusterEvent) => void;
+/** GET /v2/events protocols: 1 = one snapshot frame and whole node frames; 2 = paged snapshot and node deltas. */
+export type FeedProtocol = 1 | 2;
+
+interface Subscriber {
+  protocol: FeedProtocol;
+  write: (frame: string) => void;
+  /** Live frames held back while the paged snapshot is still going out (null once it is done). */
+  held: string[] | null;
+  pager: NodeJS.Immediate | null;
+}
+
+/** One frame, serialised once however many subscribers get it. */
+function encodeFrame(event: ClusterEvent): string {
+  return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
 
 /**
  * The dashboard's one live stream (GET /v2/events): a snapshot, then node, task, stats, log and
  * settings deltas as they happen. Task progress frames are throttled per task; terminal and state
- * changes go out at once.
+ * changes go out at once. Protocol 2 subscribers get the snapshot in pages, one page per turn of the
+ * event loop (heartbeats keep being answered meanwhile), their live frames held back until the last
+ * page, and node deltas instead of whole node frames.
  */
 export class ClusterFeed {
-  private readonly listeners = new Set<Listener>();
+  private readonly subscribers = new Set<Subscriber>();
   private readonly stats = new ClusterStatsSampler();
   private readonly lastTaskFrame = new Map<string, { at: number; state: string; timer: NodeJS.Timeout | null }>();
   private readonly nodeFrames: NodeFrames;
@@ -35,7 +52,7 @@ export class ClusterFeed {
     private readonly publicUrl: () => string,
     private readonly version: string,
   ) {
-    this.nodeFrames = new NodeFrames(registry, (event) => this.broadcast(event));
+    this.nodeFrames = new NodeFrames(registry, (frame) => this.nodeFrame(frame));
     registry.on("changed", (nodeId, change) => this.nodeFrames.changed(nodeId, change));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
     tasks.on("task", (task) => this.onTask(task));
@@ -57,13 +74,14 @@ export class ClusterFeed {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
     this.nodeFrames.stop();
+    for (const sub of this.subscribers) if (sub.pager) clearImmediate(sub.pager);
   }
 
   /** Sizes of the per-task frame state (the memory test checks it empties). */
   memoryStats(): Record<string, number> {
     let timers = 0;
     for (const t of this.lastTaskFrame.values()) if (t.timer !== null) timers++;
-    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.listeners.size };
+    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.subscribers.size };
   }
 
   settingsChanged(): void {
@@ -75,10 +93,55 @@ export class ClusterFeed {
     this.broadcast({ event: "staging_job", data: job });
   }
 
-  subscribe(listener: Listener): () => void {
-    listener({ event: "snapshot", data: this.snapshot() });
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Starts a subscriber's stream with its snapshot; `write` gets SSE frames. Returns the unsubscribe. */
+  subscribe(write: (frame: string) => void, protocol: FeedProtocol = 1): () => void {
+    const sub: Subscriber = { protocol, write, held: null, pager: null };
+    if (protocol === 1) write(encodeFrame({ event: "snapshot", data: this.snapshot() }));
+    else this.sendPagedSnapshot(sub);
+    this.subscribers.add(sub);
+    return () => {
+      if (sub.pager) clearImmediate(sub.pager);
+      this.subscribers.delete(sub);
+    };
+  }
+
+  /** What a paged snapshot carries, taken at once (node baselines and the frame number they match). */
+  pagedSnapshot(): SnapshotParts {
+    const now = Date.now();
+    const { seq, nodes } = this.nodeFrames.baseline();
+    return {
+      begin: { node_seq: seq, now_ms: now, stats: this.stats.latest() ?? this.sampleNow(now), settings: this.settings(), public_url: this.publicUrl(), version: this.version },
+      nodes,
+      tasks: this.tasks.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t)),
+      logs: this.logs.recent(SNAPSHOT_LOGS),
+      stats_history: this.stats.recent(),
+    };
+  }
+
+  private sendPagedSnapshot(sub: Subscriber): void {
+    const frames = snapshotFrames(this.pagedSnapshot());
+    sub.held = [];
+    // One frame ahead, so the held live frames follow snapshot_end in the same turn.
+    let ahead = frames.next();
+    const next = (): boolean => {
+      if (ahead.done !== true) {
+        sub.write(ahead.value);
+        ahead = frames.next();
+      }
+      if (ahead.done !== true) return true;
+      const held = sub.held ?? [];
+      sub.held = null;
+      sub.pager = null;
+      for (const frame of held) sub.write(frame);
+      return false;
+    };
+    // snapshot_begin and the first page at once; then one page per turn of the event loop.
+    if (!next() || !next()) return;
+    const pump = () => {
+      sub.pager = null;
+      if (next()) sub.pager = setImmediate(pump);
+    };
+    sub.pager = setImmediate(pump);
   }
 
   snapshot(): ClusterSnapshot {
@@ -152,7 +215,24 @@ export class ClusterFeed {
     return stats;
   }
 
-  private broadcast(event: ClusterEvent): void {
-    for (const listener of this.listeners) listener(event);
+  private nodeFrame(frame: NodeFrame): void {
+    if (frame.kind === "node") {
+      this.broadcast({ event: "node", data: frame.node }, 1);
+      this.broadcast({ event: "node_delta", data: frame.delta }, 2);
+    } else {
+      this.broadcast({ event: "node_removed", data: { node_id: frame.node_id } }, 1);
+      this.broadcast({ event: "node_removed", data: { node_id: frame.node_id, seq: frame.seq } }, 2);
+    }
+  }
+
+  /** Sends `event` to every subscriber (of `protocol` only, when given), serialising it at most once. */
+  private broadcast(event: ClusterEvent, protocol?: FeedProtocol): void {
+    let text: string | null = null;
+    for (const sub of this.subscribers) {
+      if (protocol !== undefined && sub.protocol !== protocol) continue;
+      text ??= encodeFrame(event);
+      if (sub.held !== null) sub.held.push(text);
+      else sub.write(text);
+    }
   }
 }

@@ -1,5 +1,11 @@
-import type { ClusterEvent } from "../../../src-shared/dashboard/cluster-events.js";
+import { diffNode, type NodeDelta } from "../../../src-shared/dashboard/node-delta.js";
+import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
 import type { NodeChange, NodeRegistry } from "../registry/node-registry.js";
+
+/** One node frame in both forms: whole (`node`, protocol 1) and as a numbered delta (`node_delta`, protocol 2). */
+export type NodeFrame =
+  | { kind: "node"; node: NodeInfo; delta: NodeDelta }
+  | { kind: "removed"; node_id: string; seq: number };
 
 /** Refresh frames (heartbeat-only changes) for all nodes together stay under this rate. */
 const REFRESH_FRAMES_PER_S = 200;
@@ -11,9 +17,15 @@ const FLUSH_EVERY_MS = 500;
  * state progress) goes out at once; a heartbeat that only refreshed counters marks the node for a
  * refresh frame, sent at most every refresh interval per node, which grows with the cluster so
  * 1,000 heartbeating nodes cost the stream ~200 small frames a second, not 1,000.
+ *
+ * It also keeps, per node, the state its last frame carried (the baseline every delta is computed
+ * against, shared by all subscribers) and numbers the frames; a paged snapshot sends those baselines
+ * with the current number, so snapshot + later deltas always add up to what was sent.
  */
 export class NodeFrames {
   private readonly lastSent = new Map<string, number>();
+  private readonly baselines = new Map<string, NodeInfo>();
+  private seq = 0;
   private readonly pending = new Set<string>();
   /** Desired-state progress per node with desired pools (it changes without a registry "state"). */
   private readonly desiredKeys = new Map<string, string>();
@@ -21,7 +33,7 @@ export class NodeFrames {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly send: (event: ClusterEvent) => void,
+    private readonly send: (frame: NodeFrame) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -39,7 +51,7 @@ export class NodeFrames {
     const node = this.registry.get(nodeId);
     if (node === undefined) {
       this.forget(nodeId);
-      this.send({ event: "node_removed", data: { node_id: nodeId } });
+      this.send({ kind: "removed", node_id: nodeId, seq: ++this.seq });
       return;
     }
     const now = this.now();
@@ -65,7 +77,29 @@ export class NodeFrames {
     const node = this.registry.get(nodeId);
     if (node === undefined) return;
     this.lastSent.set(nodeId, now);
-    this.send({ event: "node", data: this.registry.describe(node, now) });
+    const info = this.registry.describe(node, now);
+    const change = diffNode(this.baselines.get(nodeId), info);
+    if (change === null) return;
+    this.baselines.set(nodeId, info);
+    this.send({ kind: "node", node: info, delta: { seq: ++this.seq, ...change } });
+  }
+
+  /**
+   * Every node as its last frame carried it (registry order), and the number of that last frame. A
+   * node never sent yet (restored from the database at start) is described now and becomes its baseline.
+   * Baselines are replaced, never mutated, so the array stays a consistent snapshot while it is paged out.
+   */
+  baseline(): { seq: number; nodes: NodeInfo[] } {
+    const now = this.now();
+    const nodes = this.registry.list().map((n) => {
+      let info = this.baselines.get(n.node_id);
+      if (info === undefined) {
+        info = this.registry.describe(n, now);
+        this.baselines.set(n.node_id, info);
+      }
+      return info;
+    });
+    return { seq: this.seq, nodes };
   }
 
   private desiredProgressChanged(nodeId: string, poolIds: readonly string[]): boolean {
@@ -82,6 +116,7 @@ export class NodeFrames {
 
   private forget(nodeId: string): void {
     this.lastSent.delete(nodeId);
+    this.baselines.delete(nodeId);
     this.pending.delete(nodeId);
     this.desiredKeys.delete(nodeId);
   }

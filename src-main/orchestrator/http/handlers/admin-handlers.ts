@@ -1,7 +1,7 @@
 import { encodeSseComment } from "../../../../src-shared/streaming/sse-codec.js";
 import type { CreateJoinTokenRequest } from "../../../../src-shared/auth/join-tokens.js";
 import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-keys.js";
-import type { LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
+import type { ClusterEventsQuery, LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
@@ -25,9 +25,9 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.json({ node_id: params.id, drained: false, eligibility: "eligible" });
     },
 
-    streamClusterEvents: ({ req, res }) => {
+    streamClusterEvents: ({ req, res, query }) => {
       const sse = openSse(res, {}, watchOptions(ctx.config()));
-      const unsubscribe = ctx.feed.subscribe((event) => sse.write(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`));
+      const unsubscribe = ctx.feed.subscribe((frame) => sse.write(frame), (query as ClusterEventsQuery).protocol === "2" ? 2 : 1);
       sse.write(encodeSseComment("subscribed"));
       req.on("close", unsubscribe);
     },

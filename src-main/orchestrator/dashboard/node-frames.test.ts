@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { applyNodeDelta } from "../../../src-shared/dashboard/node-delta.js";
+import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
+import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
+import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
+import { openDatabase } from "../db/database.js";
+import { NodeStore } from "../db/node-store.js";
+import { PoolDesiredStore } from "../db/pool-desired-store.js";
+import { NodeRegistry } from "../registry/node-registry.js";
+import { PoolDesiredState } from "../registry/pool-desired-state.js";
+import { NodeFrames, type NodeFrame } from "./node-frames.js";
+
+// The feed's node frames against a real registry: numbered without gaps over all nodes, a node's first
+// frame whole and later ones only what changed, and baseline() + the frames after it = what was sent.
+
+function setup() {
+  let now = 1_000;
+  const db = openDatabase(":memory:");
+  const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
+  const frames: NodeFrame[] = [];
+  const nodeFrames = new NodeFrames(registry, (f) => frames.push(f), () => now);
+  registry.on("changed", (id, change) => nodeFrames.changed(id, change));
+  const pool = (id: string, slotsFree: number): PoolSnapshot => ({ pool_id: `${id}.p`, ready: true, draining: false, slots_free: slotsFree, slots_total: 4, vram_free_bytes: 0, engine: "llamacpp", models_available: [] });
+  const hb = (id: string, slotsFree: number): HeartbeatRequest => ({ timestamp: new Date(now).toISOString(), pools: [pool(id, slotsFree)] });
+  const add = (id: string) => {
+    registry.register({ node_id: id, machine_id: id, address: "http://127.0.0.1:9", pools: [`${id}.p`], capabilities: { gpus: [] } });
+    registry.heartbeat(id, hb(id, 4));
+  };
+  return { registry, frames, nodeFrames, hb, add, advance: (ms: number) => (now += ms) };
+}
+
+/** Applies frames to `state` as a client does; throws on a gap or a delta that does not apply. */
+function replay(state: Map<string, NodeInfo>, seq: number, frames: readonly NodeFrame[]): number {
+  for (const f of frames) {
+    const n = f.kind === "node" ? f.delta.seq : f.seq;
+    if (n !== seq + 1) throw new Error(`gap: ${seq} then ${n}`);
+    seq = n;
+    if (f.kind === "removed") state.delete(f.node_id);
+    else {
+      const next = applyNodeDelta(state.get(f.delta.node_id), f.delta);
+      if (next === null) throw new Error(`delta for ${f.delta.node_id} does not apply`);
+      state.set(f.delta.node_id, next);
+    }
+  }
+  return seq;
+}
+
+describe("NodeFrames", () => {
+  it("numbers every frame; a node's first frame is whole, the next carry only what changed", () => {
+    const { frames, add, registry, hb, advance } = setup();
+    add("a");
+    add("b");
+    advance(3000);
+    registry.heartbeat("a", hb("a", 1)); // a placement fact changed: a frame at once
+    const seqs = frames.map((f) => (f.kind === "node" ? f.delta.seq : f.seq));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const deltas = frames.flatMap((f) => (f.kind === "node" ? [f.delta] : []));
+    expect(deltas.filter((d) => d.node_id === "a").map((d) => d.full === true)).toEqual([true, false, false]);
+    const last = deltas.at(-1);
+    expect(last?.pools).toEqual([{ pool_id: "a.p", slots_free: 1 }]);
+    expect(Object.keys(last?.set ?? {}).sort()).toEqual(["last_heartbeat_ms"]);
+    // Every frame's whole node (protocol 1) is exactly the delta applied to the previous one.
+    const state = new Map<string, NodeInfo>();
+    replay(state, 0, frames);
+    const lastWhole = frames.filter((f) => f.kind === "node").at(-1);
+    expect(state.get("a")).toEqual(lastWhole?.kind === "node" ? lastWhole.node : null);
+  });
+
+  it("baseline() is what the frames so far add up to, and frames after it continue from its number", () => {
+    const { frames, add, registry, hb, advance, nodeFrames } = setup();
+    for (const id of ["a", "b", "c"]) add(id);
+    const replayed = new Map<string, NodeInfo>();
+    replay(replayed, 0, frames);
+    const base = nodeFrames.baseline();
+    expect(base.seq).toBe(frames.length);
+    expect(base.nodes).toEqual(["a", "b", "c"].map((id) => replayed.get(id)));
+    const from = frames.length;
+    advance(10_000);
+    registry.heartbeat("b", hb("b", 0));
+    registry.forget("c", "test");
+    advance(10_000);
+    registry.heartbeat("a", hb("a", 4)); // only counters: a refresh, sent now (its last frame is older than the interval)
+    const state = new Map(base.nodes.map((n) => [n.node_id, n]));
+    expect(replay(state, base.seq, frames.slice(from))).toBe(frames.length);
+    expect([...state.keys()].sort()).toEqual(["a", "b"]);
+    for (const id of ["a", "b"]) expect(state.get(id)).toEqual(nodeFrames.baseline().nodes.find((n) => n.node_id === id));
+    expect(state.get("b")?.pools[0]?.slots_free).toBe(0);
+  });
+
+  it("a refresh within the interval waits for flush(), then goes out as a delta", () => {
+    const { frames, add, registry, hb, advance, nodeFrames } = setup();
+    add("a");
+    const before = frames.length;
+    advance(100);
+    registry.heartbeat("a", hb("a", 4)); // nothing but the heartbeat time
+    expect(frames.length).toBe(before);
+    advance(2500);
+    nodeFrames.flush();
+    expect(frames.length).toBe(before + 1);
+    const f = frames.at(-1);
+    expect(f?.kind === "node" ? f.delta : null).toEqual({ seq: before + 1, node_id: "a", set: { last_heartbeat_ms: 1_100, last_heartbeat_age_ms: 2500 } });
+  });
+});
