@@ -27,10 +27,18 @@ const probes = [];
 orch.child.stderr.on("data", (b) => {
   for (const m of String(b).matchAll(/memory-probe (\{.*\})/g)) probes.shift()?.(JSON.parse(m[1]));
 });
-/** The orchestrator's process.memoryUsage() in MiB after a forced full GC. */
+/** The orchestrator's process.memoryUsage() in MiB after a forced full GC (null if the probe does not answer in 10 s). */
 function orchMemory() {
   return new Promise((resolve) => {
-    probes.push(resolve);
+    const timer = setTimeout(() => {
+      probes.splice(probes.indexOf(answer), 1);
+      resolve(null);
+    }, 10_000);
+    const answer = (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    };
+    probes.push(answer);
     orch.child.kill("SIGUSR2");
   });
 }
