@@ -11,7 +11,7 @@ import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import { benchWorkspace, cpuSeconds, percentiles, rssMiB } from "./bench-processes.mjs";
 
-const { values } = parseArgs({ options: { streams: { type: "string", default: "50" }, tokens: { type: "string", default: "100" }, interval: { type: "string", default: "10" }, seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "3" }, "cpu-prof": { type: "string" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { streams: { type: "string", default: "50" }, tokens: { type: "string", default: "100" }, interval: { type: "string", default: "10" }, seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "3" }, "cpu-prof": { type: "string" }, "memory-every-round": { type: "boolean", default: false }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const streams = values.short ? 8 : Number(values.streams);
 const maxTokens = values.short ? 20 : Number(values.tokens);
 const intervalMs = Number(values.interval);
@@ -19,8 +19,29 @@ const seconds = values.short ? 1 : Number(values.seconds);
 const rounds = values.short ? 1 : Number(values.rounds);
 const token = "bench-token-0123456789abcdef0123456789abcd";
 const ws = benchWorkspace("llorch-bench-streaming-");
-const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
-const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: "10000" }, nodeArgs);
+// --expose-gc + the probe: the orchestrator's memoryUsage() after a full GC, on demand (bench/memory-probe.mjs).
+const nodeArgs = ["--expose-gc", "--import", new URL("./memory-probe.mjs", import.meta.url).href, ...(values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [])];
+// MALLOC_ARENA_MAX passes through (glibc arenas: see docs/PERFORMANCE.md, memory over the streaming bench).
+const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: "10000", ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}) }, nodeArgs);
+const probes = [];
+orch.child.stderr.on("data", (b) => {
+  for (const m of String(b).matchAll(/memory-probe (\{.*\})/g)) probes.shift()?.(JSON.parse(m[1]));
+});
+/** The orchestrator's process.memoryUsage() in MiB after a forced full GC (null if the probe does not answer in 10 s). */
+function orchMemory() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      probes.splice(probes.indexOf(answer), 1);
+      resolve(null);
+    }, 10_000);
+    const answer = (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    };
+    probes.push(answer);
+    orch.child.kill("SIGUSR2");
+  });
+}
 const { value: node } = await ws.start(["bench/streaming-node.mjs", orch.url, token, String(intervalMs), String(streams + 8)], {}, (b) => {
   const m = /ready (\{.*\})/.exec(b);
   return m ? JSON.parse(m[1]) : undefined;
@@ -128,12 +149,19 @@ const plan = [
 ];
 if (!values.short) for (const [name, base, path] of plan) await phase(name, base, path); // warm-up (the smoke run checks correctness only)
 const rssAfterWarmup = rssMiB(orch.child.pid);
+const memoryAfterWarmup = await orchMemory();
+const memoryRounds = [];
 const results = Object.fromEntries(plan.map(([name]) => [name, []]));
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? plan : [...plan].reverse();
   for (const [name, base, path, pid] of order) results[name].push(await phase(name, base, path, pid));
+  if (values["memory-every-round"]) {
+    memoryRounds.push({ tasks: tasksThrough, ...(await orchMemory()) });
+    if (!values.json) console.log(`round ${r + 1}: ${tasksThrough} tasks, after GC ${JSON.stringify(memoryRounds.at(-1))}`);
+  }
 }
 const rssAtEnd = rssMiB(orch.child.pid);
+const memoryAtEnd = await orchMemory();
 const median = (xs, f) => [...xs].sort((a, b) => f(a) - f(b))[Math.floor(xs.length / 2)];
 const pick = (name) => median(results[name], (x) => x.tokens_per_s);
 const direct = pick("direct");
@@ -154,6 +182,7 @@ const result = {
   haproxy: haproxy.url ? row("haproxy") : { skipped: haproxy.skipped },
   short_streams: Object.values(results).flat().reduce((a, x) => a + x.short_streams, 0),
   orchestrator_rss_mib: { after_warmup: rssAfterWarmup, at_end: rssAtEnd, tasks_between: tasksThrough },
+  orchestrator_memory_after_gc_mib: { after_warmup: memoryAfterWarmup, at_end: memoryAtEnd, ...(memoryRounds.length > 0 ? { rounds: memoryRounds } : {}) },
 };
 agent.destroy();
 if (haproxy.child) haproxy.child.kill("SIGTERM");
@@ -170,6 +199,7 @@ else {
   console.log(line("orchestrator /v1", result.orchestrator_v1));
   console.log(line("haproxy", result.haproxy));
   console.log(`orchestrator RSS ${rssAfterWarmup} MiB after warm-up → ${rssAtEnd} MiB after ${tasksThrough} more streamed tasks`);
+  console.log(`orchestrator memory after a forced GC (MiB): warm-up ${JSON.stringify(memoryAfterWarmup)} → end ${JSON.stringify(memoryAtEnd)}`);
   if (result.short_streams > 0) console.log(`${result.short_streams} streams ended short`);
 }
 process.exit(0);

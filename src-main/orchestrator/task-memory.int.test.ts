@@ -12,7 +12,8 @@ import { startTestOrchestrator, type TestOrchestrator } from "../../test-support
 // what the finished tasks used beyond the bounded history. The node is a boundary double: a real
 // worker on the tiny model takes tens of ms per task on this 2-core box, so 10,000 tasks would take
 // minutes; this one speaks the worker protocol (register, heartbeat, watch, pool status, infer SSE)
-// and answers each infer with one token at once.
+// and answers each infer with its max_tokens tokens at once (TOKENS_PER_TASK: finished tasks keep
+// their events for replay, packed, see tasks/task-event-log.ts).
 
 const MODEL = "memory-sim";
 const SHA = createHash("sha256").update(MODEL).digest("hex");
@@ -21,6 +22,13 @@ const TASKS = 10_000;
 const WARMUP = 2_500;
 const CONCURRENCY = 16;
 const HEAP_BOUND_BYTES = 20 * 1024 * 1024;
+const TOKENS_PER_TASK = 4;
+/**
+ * Native memory V8 reports beside its heap: `external` (what JS objects hold outside the heap, e.g.
+ * libsql's statements) and `arrayBuffers` (Buffers: socket reads and writes). Neither may grow with the
+ * number of tasks: a Buffer kept per finished task or per closed socket would show here, not in the heap.
+ */
+const NATIVE_BOUND_BYTES = 16 * 1024 * 1024;
 const SESSION_TTL_MS = 2000;
 
 let orch: TestOrchestrator;
@@ -45,12 +53,14 @@ async function startFastNode(orchUrl: string, token: string): Promise<{ stop(): 
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString("utf8")));
       req.on("end", () => {
-        const { task_id } = JSON.parse(body) as { task_id: string };
+        const { task_id, max_tokens } = JSON.parse(body) as { task_id: string; max_tokens: number };
         res.writeHead(200, { "content-type": "text/event-stream" });
+        let tokens = "";
+        for (let i = 0; i < max_tokens; i++) tokens += frame("token", { t: ` x${i}`, i });
         res.end(
           frame("started", { queue_position: 0, predicted_start_ms: 0, task_id, node_id: "mem", pool_id: "p0" }) +
-            frame("token", { t: "x", i: 0 }) +
-            frame("end", { tokens_out: 1, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }),
+            tokens +
+            frame("end", { tokens_out: max_tokens, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }),
         );
       });
       return;
@@ -87,7 +97,7 @@ async function startFastNode(orchUrl: string, token: string): Promise<{ stop(): 
 const firstIds: string[] = [];
 
 async function runTask(): Promise<string> {
-  const body = taskRequest(MODEL, { max_tokens: 1, ctx: 512 });
+  const body = taskRequest(MODEL, { max_tokens: TOKENS_PER_TASK, ctx: 512 });
   if (firstIds.length < 50) firstIds.push(body.task_id as string);
   const accepted = await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
   if (accepted.status !== 202) throw new Error(`admission: ${accepted.status} ${await accepted.text()}`);
@@ -117,12 +127,12 @@ async function runTasks(n: number): Promise<Map<string, number>> {
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-async function settledHeap(): Promise<number> {
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
   for (let i = 0; i < 3; i++) {
     await new Promise((r) => setTimeout(r, 50));
     gc();
   }
-  return process.memoryUsage().heapUsed;
+  return process.memoryUsage();
 }
 
 beforeAll(async () => {
@@ -148,7 +158,8 @@ describe("memory after 10,000 tasks", () => {
     const started = performance.now();
     const warm = await runTasks(WARMUP);
     expect(warm.get("end")).toBe(WARMUP);
-    const afterWarmup = await settledHeap();
+    const warmMemory = await settledMemory();
+    const afterWarmup = warmMemory.heapUsed;
     const rest = await runTasks(TASKS - WARMUP);
     expect(rest.get("end")).toBe(TASKS - WARMUP);
     // Ids of finished tasks evicted from memory: the journal's unique key refuses them (409) after the
@@ -160,12 +171,16 @@ describe("memory after 10,000 tasks", () => {
     }
     // Dashboard trailing frames (250 ms) have fired.
     await new Promise((r) => setTimeout(r, 300));
-    const afterAll = await settledHeap();
+    const endMemory = await settledMemory();
+    const afterAll = endMemory.heapUsed;
     const stats = orch.orchestrator.taskMemory();
     const growth = afterAll - afterWarmup;
-    console.log(`task memory: ${TASKS} tasks in ${Math.round(performance.now() - started)} ms; heap after warm-up ${(afterWarmup / 1048576).toFixed(1)} MB, after all ${(afterAll / 1048576).toFixed(1)} MB, growth ${(growth / 1048576).toFixed(2)} MB; ${JSON.stringify(stats)}`);
+    const mb = (b: number) => (b / 1048576).toFixed(2);
+    console.log(`task memory: ${TASKS} tasks in ${Math.round(performance.now() - started)} ms; heap after warm-up ${mb(afterWarmup)} MB, after all ${mb(afterAll)} MB, growth ${mb(growth)} MB; external ${mb(warmMemory.external)} → ${mb(endMemory.external)} MB, arrayBuffers ${mb(warmMemory.arrayBuffers)} → ${mb(endMemory.arrayBuffers)} MB, rss ${mb(warmMemory.rss)} → ${mb(endMemory.rss)} MB; ${JSON.stringify(stats)}`);
 
     expect(growth).toBeLessThan(HEAP_BOUND_BYTES);
+    expect(endMemory.external - warmMemory.external).toBeLessThan(NATIVE_BOUND_BYTES);
+    expect(endMemory.arrayBuffers - warmMemory.arrayBuffers).toBeLessThan(NATIVE_BOUND_BYTES);
     expect(stats.tasks).toBeLessThanOrEqual(2000);
     expect(stats.finished).toBeLessThanOrEqual(2000);
     expect(stats.finished_events).toBeLessThanOrEqual(200_000);

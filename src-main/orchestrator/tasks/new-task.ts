@@ -1,3 +1,4 @@
+import { TaskEventLog } from "./task-event-log.js";
 import { TASK_TRACE_OFF } from "./task-trace.js";
 import type { Task } from "./task.js";
 
@@ -25,7 +26,7 @@ export function newTask(fields: TaskRequestFields): Task {
     tokens_out: 0,
     stop_reason: null,
     error: null,
-    events: [],
+    events: new TaskEventLog(),
     subscribers: new Set(),
     cancel_requested: false,
     trace: TASK_TRACE_OFF,

@@ -3,6 +3,7 @@ import { isTerminalSseEvent, type SseEvent } from "../../../src-shared/streaming
 import { TaskStateSchema } from "../../../src-shared/tasks/task-status.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
 import { taskFromJournal } from "./stored-task.js";
+import { TaskEventLog } from "./task-event-log.js";
 import type { Task } from "./task.js";
 
 /**
@@ -27,6 +28,7 @@ export function revivedTask(row: TaskJournalRow, events: readonly SseEvent[]): T
   task.tokens_out = row.tokens_out;
   task.stop_reason = last.event === "end" ? (last.data.stop_reason ?? null) : null;
   if (row.error_code !== null && isErrorCode(row.error_code)) task.error = { code: row.error_code, message: row.error_message ?? row.error_code };
-  task.events = [...events];
+  task.events = TaskEventLog.of(events);
+  task.events.pack();
   return task;
 }

@@ -6,7 +6,7 @@ import type { Task } from "./task.js";
  * nothing after a terminal event, no token after cancel. Returns false when the event was refused.
  */
 export function emitTaskEvent(task: Task, event: SseEvent): boolean {
-  const last = task.events[task.events.length - 1];
+  const last = task.events.last();
   if (last !== undefined && isTerminalSseEvent(last)) return false;
   if (task.events.length === 0 && event.event !== "started") return false;
   if (event.event === "started" && task.events.length > 0) return false;
@@ -18,7 +18,7 @@ export function emitTaskEvent(task: Task, event: SseEvent): boolean {
 }
 
 export function hasTerminalEvent(task: Task): boolean {
-  const last = task.events[task.events.length - 1];
+  const last = task.events.last();
   return last !== undefined && isTerminalSseEvent(last);
 }
 

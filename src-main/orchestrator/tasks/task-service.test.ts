@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TASK_TRACE_OFF } from "./task-trace.js";
+import { TaskEventLog } from "./task-event-log.js";
 import { OrchestratorConfigSchema } from "../../../src-shared/config/orchestrator-config.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { SessionStore } from "../scheduling/session-store.js";
@@ -49,7 +50,7 @@ function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: Date.now() + 60_000,
     state: "queued", enqueued_at_ms: Date.now(), started_at_ms: null, first_token_at_ms: null, finished_at_ms: null, queue_position_at_admission: 0,
     predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision: null, tokens_in: null, tokens_out: 0, stop_reason: null, idempotency_key: null,
-    error: null, events: [], subscribers: new Set(), cancel_requested: false, trace: TASK_TRACE_OFF,
+    error: null, events: new TaskEventLog(), subscribers: new Set(), cancel_requested: false, trace: TASK_TRACE_OFF,
   };
 }
 
@@ -64,7 +65,7 @@ describe("TaskService with a failing disk", () => {
     await expect(tasks.durable(c)).rejects.toThrow("disk full");
     expect(tasks.scheduler.queued().map((t) => t.task_id)).toEqual(["a", "b"]);
     expect(tasks.get("c")).toBeUndefined();
-    expect(tasks.get("a")?.events.map((e) => e.event)).toEqual(["started"]);
+    expect([...(tasks.get("a")?.events ?? [])].map((e) => e.event)).toEqual(["started"]);
   });
 
   it("still gives every task exactly one terminal event when the terminal journal write fails", () => {

@@ -343,9 +343,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         }
         const wasRunning = task.state === "running";
         task.state = "running";
-        const { logprobs, tool_call } = event.data;
-        const extra = { ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) };
-        if (emitTaskEvent(task, { event: "token", data: { t: event.data.t, i: task.tokens_out, ...extra } })) {
+        const { t, logprobs, tool_call } = event.data;
+        // A plain token (the common case) is one small object: no spread of empty extras per token.
+        const data = logprobs === undefined && tool_call === undefined ? { t, i: task.tokens_out } : { t, i: task.tokens_out, ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) };
+        if (emitTaskEvent(task, { event: "token", data })) {
           task.tokens_out++;
           this.deps.metrics.tokensOut.inc({ pool_id: task.pool_id ?? "" });
           this.emit("token", task);

@@ -3,6 +3,7 @@ import { TASK_TRACE_OFF } from "./task-trace.js";
 import { placeTask } from "../placement/place-task.js";
 import type { PlacementCandidate } from "../placement/placement-types.js";
 import { placementExplanation } from "./task-status.js";
+import { TaskEventLog } from "./task-event-log.js";
 import { FINISHED_EVENTS_KEPT, FINISHED_EXPLAINED_KEPT, FINISHED_TASKS_KEPT, TaskTable } from "./task-table.js";
 import type { Task } from "./task.js";
 
@@ -23,7 +24,7 @@ function finishedTask(id: string, pool: readonly PlacementCandidate[]): Task {
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: 0,
     state: "completed", enqueued_at_ms: 0, started_at_ms: 0, first_token_at_ms: null, finished_at_ms: 0, queue_position_at_admission: 0,
     predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision, tokens_in: null, tokens_out: 0, stop_reason: null, idempotency_key: null,
-    error: null, events: [], subscribers: new Set(), cancel_requested: false, trace: TASK_TRACE_OFF,
+    error: null, events: new TaskEventLog(), subscribers: new Set(), cancel_requested: false, trace: TASK_TRACE_OFF,
   };
 }
 
@@ -62,7 +63,7 @@ describe("TaskTable memory", () => {
     for (let i = 0; i < 200; i++) {
       const t = finishedTask(`t${i}`, pool);
       t.generation = { prompt: "p".repeat(10_000), max_tokens: tokens, temperature: 0.5 };
-      t.events = Array.from({ length: tokens }, (_, k) => ({ event: "token" as const, data: { t: "x", i: k } }));
+      t.events = TaskEventLog.of(Array.from({ length: tokens }, (_, k) => ({ event: "token" as const, data: { t: "x", i: k } })));
       table.add(t);
       table.finished(t);
     }

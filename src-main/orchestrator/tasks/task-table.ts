@@ -53,6 +53,7 @@ export class TaskTable {
   /** Records that a task reached its terminal state; the oldest finished tasks are forgotten. */
   finished(task: Task): void {
     task.generation = withoutInput(task.generation);
+    task.events.pack();
     this.finishedOrder.push(task.task_id);
     this.finishedEvents += task.events.length;
     while (this.finishedOrder.length > FINISHED_TASKS_KEPT || (this.finishedEvents > FINISHED_EVENTS_KEPT && this.finishedOrder.length > 1)) {

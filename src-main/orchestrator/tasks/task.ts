@@ -7,6 +7,7 @@ import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import type { PlacementDecision, PlacementRequest, StoredPlacementDecision } from "../placement/placement-types.js";
 import type { ResolvedModel } from "../catalog/model-resolver.js";
 import type { SchedulableTask } from "../scheduling/schedulable-task.js";
+import type { TaskEventLog } from "./task-event-log.js";
 import type { TaskTrace } from "./task-trace.js";
 
 /** Which API accepted the task (the compatible surfaces reuse the same admission and dispatch). */
@@ -47,8 +48,8 @@ export interface Task extends SchedulableTask {
   tokens_out: number;
   stop_reason: StopReason | null;
   error: { code: ErrorCode; message: string } | null;
-  /** Events so far, replayed to late subscribers; bounded by max_tokens. */
-  events: SseEvent[];
+  /** Events so far, replayed to late subscribers; bounded by max_tokens (packed once the task finished). */
+  events: TaskEventLog;
   subscribers: Set<(event: SseEvent) => void>;
   cancel_requested: boolean;
   /** Who asked for the cancel (unset when the worker ended the task as canceled, e.g. a pool drain). */

@@ -1,28 +1,31 @@
 /**
  * An abort signal that also fires after `ms` without a touch: a worker stream that goes silent
  * (a one-way partition while heartbeats keep the node Online) is given up instead of followed forever.
+ * A touch only notes the time (it comes with every chunk of every stream); the timer, when it fires,
+ * re-arms itself for what is left of the silence since the last touch. Refreshing the timer per chunk
+ * re-inserted it in Node's timer list every time (~3 % of the proxy's busy time at 4,000 tokens/s).
  */
 export class IdleAbort {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
   private expired = false;
+  private stopped = false;
+  private lastTouch: number;
 
   constructor(
     readonly ms: number,
     parent: AbortSignal,
+    private readonly now: () => number = Date.now,
   ) {
     this.signal = AbortSignal.any([parent, this.controller.signal]);
-    this.timer = setTimeout(() => {
-      this.expired = true;
-      this.controller.abort(new Error(`no bytes from the worker for ${ms} ms`));
-    }, ms);
-    this.timer.unref();
+    this.lastTouch = now();
+    this.timer = this.arm(ms);
   }
 
   /** Bytes arrived: the silence starts over. */
   touch(): void {
-    if (!this.expired) this.timer.refresh();
+    this.lastTouch = this.now();
   }
 
   /** True when the silence, not the caller, ended the stream. */
@@ -31,6 +34,22 @@ export class IdleAbort {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  private arm(delay: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      if (this.stopped) return;
+      const silent = this.now() - this.lastTouch;
+      if (silent < this.ms) {
+        this.timer = this.arm(this.ms - silent);
+        return;
+      }
+      this.expired = true;
+      this.controller.abort(new Error(`no bytes from the worker for ${this.ms} ms`));
+    }, delay);
+    timer.unref();
+    return timer;
   }
 }

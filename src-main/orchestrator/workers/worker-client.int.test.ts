@@ -39,10 +39,11 @@ async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) =>
 
 async function collect(client: WorkerClient, taskId: string, stopAfter?: number): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
-  for await (const event of client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000)) {
+  const terminal = await client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, (event) => {
     events.push(event);
-    if (stopAfter !== undefined && events.length >= stopAfter) break;
-  }
+    return stopAfter === undefined || events.length < stopAfter;
+  });
+  if (terminal !== null) events.push(terminal);
   return events;
 }
 

@@ -1,11 +1,11 @@
 import { replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/errors/error-codes.js";
-import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import { refusedForGood } from "./replace-policy.js";
-import { UpstreamError, type WorkerClient } from "./worker-client.js";
+import { UpstreamError, type WorkerClient, type WorkerStreamEvent } from "./worker-client.js";
 
 /** The events a worker stream delivers before its terminal one. */
-export type WorkerProgressEvent = Exclude<SseEvent, { event: "end" } | { event: "error" }>;
+export type WorkerProgressEvent = WorkerStreamEvent;
 
 /** Where a worker stream's progress goes; the caller owns the task, this room only carries events. */
 export interface WorkerStreamSink {
@@ -39,14 +39,16 @@ export interface WorkerStreamTarget {
  */
 export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerInferRequest, signal: AbortSignal, sink: WorkerStreamSink): Promise<WorkerStreamOutcome> {
   try {
-    for await (const event of target.client.infer(target.pool_id, body, signal, target.idle_ms, target.traceparent)) {
-      if (sink.closed()) return { kind: "closed" };
-      if (event.event === "end") return { kind: "end", data: event.data };
-      if (event.event === "error") {
-        const { code, message, retriable, retry_after_ms } = event.data;
-        return { kind: "error", code, message: message ?? "the worker reported an error", ...(retry_after_ms !== undefined ? { retry_after_ms } : {}), replaceable: retriable !== false && replacesOnAnotherNode(code) };
-      }
+    const terminal = await target.client.infer(target.pool_id, body, signal, target.idle_ms, (event) => {
+      if (sink.closed()) return false;
       sink.progress(event);
+      return true;
+    }, target.traceparent);
+    if (terminal === null || sink.closed()) return { kind: "closed" };
+    if (terminal.event === "end") return { kind: "end", data: terminal.data };
+    if (terminal.event === "error") {
+      const { code, message, retriable, retry_after_ms } = terminal.data;
+      return { kind: "error", code, message: message ?? "the worker reported an error", ...(retry_after_ms !== undefined ? { retry_after_ms } : {}), replaceable: retriable !== false && replacesOnAnotherNode(code) };
     }
     return { kind: "closed" };
   } catch (err) {

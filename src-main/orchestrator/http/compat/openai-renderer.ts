@@ -46,10 +46,20 @@ export function openAiRenderers(kind: OpenAiKind, task: Task, includeUsage: bool
   const head = { id, object, created, model };
   let first = true;
   let textSent = 0;
+  // A plain text token (no logprobs, no tool call; for chat, not the first) is the same chunk every time
+  // but for its text: written around a JSON string of the text instead of serialising a fresh chunk
+  // object per token. Byte-identical to the object path (renderers.test.ts).
+  const headJson = JSON.stringify(head).slice(0, -1);
+  const plainOpen = kind === "completion" ? `data: ${headJson},"choices":[{"index":0,"text":` : `data: ${headJson},"choices":[{"index":0,"delta":{"content":`;
+  const plainClose = kind === "completion" ? `,"finish_reason":null,"logprobs":null}]}\n\n` : `},"finish_reason":null,"logprobs":null}]}\n\n`;
   const stream: StreamRenderer = {
     framing: "sse",
     open: () => [],
     token(text, extra) {
+      if (extra.logprobs === undefined && extra.tool_call === undefined && (kind === "completion" || !first)) {
+        textSent += text.length;
+        return [plainOpen + JSON.stringify(text) + plainClose];
+      }
       const role = first ? { role: "assistant" } : {};
       first = false;
       if (kind === "completion") {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SseParser } from "../../../../src-shared/streaming/sse-codec.js";
 import type { Task } from "../../tasks/task.js";
 import { anthropicRenderers } from "./anthropic-renderer.js";
+import { openAiRenderers } from "./openai-renderer.js";
 import { ollamaRenderers } from "./ollama-renderer.js";
 import { responsesRenderers } from "./responses-renderer.js";
 import type { Completion, StreamRenderer } from "./surface-renderer.js";
@@ -105,5 +106,29 @@ describe("Ollama renderer", () => {
     const { stream, body } = ollamaRenderers("chat", "tiny:latest", task);
     expect(body.body(done("eos"))).toMatchObject({ model: "tiny:latest", done: true, done_reason: "stop", message: { role: "assistant", content: "Hello" }, eval_count: 1, prompt_eval_count: 4 });
     expect(stream.fail({ code: "WORKER_RESET", message: "worker gone", status: 500 })).toEqual([`${JSON.stringify({ error: "worker gone" })}\n`]);
+  });
+});
+
+describe("OpenAI stream renderer, plain text tokens", () => {
+  const texts = ["Hello", " wörld", "\"quoted\"", "line\nbreak", "\u2028 sep", "", "\\", "😀"];
+
+  it("writes every plain completion token byte for byte as the serialised chunk object", () => {
+    const { stream } = openAiRenderers("completion", task, false);
+    for (const text of texts) {
+      const created = JSON.parse((stream.token(text, {})[0] ?? "").slice(6)) as { created: number };
+      const expected = { id: `cmpl-${task.task_id}`, object: "text_completion", created: created.created, model: "tiny", choices: [{ index: 0, text, finish_reason: null, logprobs: null }] };
+      expect(stream.token(text, {})).toEqual([`data: ${JSON.stringify(expected)}\n\n`]);
+    }
+  });
+
+  it("writes chat tokens after the first (which carries the role) byte for byte as the serialised chunk object", () => {
+    const { stream } = openAiRenderers("chat", task, false);
+    const [opening] = stream.token("Hi", {});
+    const head = JSON.parse((opening ?? "").slice(6)) as { created: number; choices: unknown[] };
+    expect(head.choices).toEqual([{ index: 0, delta: { role: "assistant", content: "Hi" }, finish_reason: null, logprobs: null }]);
+    for (const text of texts) {
+      const expected = { id: `chatcmpl-${task.task_id}`, object: "chat.completion.chunk", created: head.created, model: "tiny", choices: [{ index: 0, delta: { content: text }, finish_reason: null, logprobs: null }] };
+      expect(stream.token(text, {})).toEqual([`data: ${JSON.stringify(expected)}\n\n`]);
+    }
   });
 });

@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { IdleAbort } from "./idle-abort.js";
+
+// Fake timers and a fake clock: the idle bound counts from the last touch, whatever the timer's own schedule.
+describe("IdleAbort", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("fires only after `ms` with no touch, counted from the last touch", () => {
+    const idle = new IdleAbort(1000, new AbortController().signal, () => Date.now());
+    vi.advanceTimersByTime(600);
+    idle.touch();
+    vi.advanceTimersByTime(600); // the timer fired at 1,000 ms, 400 ms after the touch, and re-armed for the 600 left
+    expect(idle.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(399);
+    expect(idle.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(idle.signal.aborted).toBe(true);
+    expect(idle.fired).toBe(true);
+  });
+
+  it("never fires while touched, nor after stop; the parent's abort passes through", () => {
+    const parent = new AbortController();
+    const idle = new IdleAbort(100, parent.signal, () => Date.now());
+    for (let i = 0; i < 50; i++) {
+      vi.advanceTimersByTime(90);
+      idle.touch();
+    }
+    expect(idle.signal.aborted).toBe(false);
+    idle.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(idle.fired).toBe(false);
+    parent.abort(new Error("by the scheduler"));
+    expect(idle.signal.aborted).toBe(true);
+    expect(idle.fired).toBe(false);
+  });
+});
