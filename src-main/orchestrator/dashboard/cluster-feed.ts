@@ -168,12 +168,12 @@ export class ClusterFeed {
       if (this.lastTaskFrame.get(task.task_id)?.state === task.state) return;
       this.dropTaskFrame(task.task_id);
       this.stats.noteFinished(task.first_token_at_ms !== null ? task.first_token_at_ms - task.enqueued_at_ms : null);
-      if (this.listeners.size > 0) this.broadcast({ event: "task", data: this.status(task) });
+      if (this.subscribers.size > 0) this.broadcast({ event: "task", data: this.status(task) });
       return;
     }
     // Nobody watching: no status object, frame entry or trailing timer per token (a dashboard that
     // connects later starts from a snapshot, which has every task as it is then).
-    if (this.listeners.size === 0) return;
+    if (this.subscribers.size === 0) return;
     const now = Date.now();
     const last = this.lastTaskFrame.get(task.task_id);
     if (last === undefined || last.state !== task.state || now - last.at >= TASK_FRAME_INTERVAL_MS) {

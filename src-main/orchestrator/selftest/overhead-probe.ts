@@ -30,12 +30,9 @@ export async function measureOverhead(o: OverheadOptions): Promise<OverheadResul
   if (client === undefined) return { status: "failed", reason: `node ${o.target.node_id} left the cluster` };
   const direct = async (): Promise<number> => {
     const t0 = performance.now();
-    let ended = false;
-    for await (const event of client.infer(o.target.pool_id, { task_id: `selftest-${randomUUID()}`, prompt: SELFTEST_PROMPT, max_tokens: o.maxTokens, temperature: 0 }, o.signal, o.idleMs)) {
-      if (event.event === "error") throw new Error(`worker: ${event.data.code}: ${event.data.message}`);
-      if (event.event === "end") ended = true;
-    }
-    if (!ended) throw new Error("worker stream ended without end");
+    const terminal = await client.infer(o.target.pool_id, { task_id: `selftest-${randomUUID()}`, prompt: SELFTEST_PROMPT, max_tokens: o.maxTokens, temperature: 0 }, o.signal, o.idleMs, () => true);
+    if (terminal?.event === "error") throw new Error(`worker: ${terminal.data.code}: ${terminal.data.message}`);
+    if (terminal?.event !== "end") throw new Error("worker stream ended without end");
     return performance.now() - t0;
   };
   const through = async (): Promise<number> => {
