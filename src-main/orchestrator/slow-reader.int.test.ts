@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { readSseEvents } from "../../src-shared/streaming/read-sse.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { taskRequest } from "../../test-support/fixtures.js";
+import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -16,7 +16,6 @@ import { waitFor } from "../../test-support/wait-for.js";
 // 64 KiB tokens until canceled, the other tasks stream small tokens.
 
 const MODEL = "slow-reader-sim";
-const SHA = createHash("sha256").update(MODEL).digest("hex");
 const SLOTS = 8;
 const FLOOD_TOKENS = 1000; // 64 MiB if never cut: far past any buffer
 const FLOOD_TOKEN = "f".repeat(64 * 1024);
@@ -25,74 +24,31 @@ const CLIENTS = 4;
 const TASKS_PER_CLIENT = 3;
 
 let orch: TestOrchestrator;
-let node: { stop(): Promise<void> };
-
-function frame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
+let node: ProtocolNode;
 
 /** Streams `n` tokens, one every `everyMs` (a timer per stream), then `end`; stops when the orchestrator hangs up. */
 function streamTokens(res: ServerResponse, taskId: string, n: number, text: (i: number) => string, everyMs: number): void {
   res.writeHead(200, { "content-type": "text/event-stream" });
-  res.write(frame("started", { queue_position: 0, predicted_start_ms: 0, task_id: taskId, node_id: "slow", pool_id: "p0" }));
+  res.write(sseFrame("started", { queue_position: 0, predicted_start_ms: 0, task_id: taskId, node_id: "slow", pool_id: "p0" }));
   let i = 0;
   const timer = setInterval(() => {
     if (res.destroyed) return void clearInterval(timer);
-    res.write(frame("token", { t: text(i), i }));
+    res.write(sseFrame("token", { t: text(i), i }));
     if (++i < n) return;
     clearInterval(timer);
-    res.end(frame("end", { tokens_out: n, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }));
+    res.end(sseFrame("end", { tokens_out: n, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }));
   }, everyMs);
   res.on("close", () => clearInterval(timer));
 }
 
-async function startNode(orchUrl: string, token: string): Promise<{ stop(): Promise<void> }> {
-  const watches = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
-    if (req.url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: "slow" }));
-    if (req.url === "/v2/watch") {
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(": watching\n\n");
-      watches.add(res);
-      res.on("close", () => watches.delete(res));
-      return;
-    }
-    if (req.url?.endsWith("/cancel")) return void res.writeHead(204).end();
-    if (req.url?.endsWith("/infer")) {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-      req.on("end", () => {
-        const { task_id, max_tokens } = JSON.parse(body) as { task_id: string; max_tokens: number };
-        if (max_tokens === FLOOD_TOKENS) streamTokens(res, task_id, FLOOD_TOKENS, () => FLOOD_TOKEN, 5);
-        else streamTokens(res, task_id, max_tokens, (i) => ` w${i}`, 1);
-      });
-      return;
-    }
-    if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: "p0", state: "ready", ready: true, draining: false, slots_total: SLOTS, slots_free: SLOTS, model: { sha256: SHA, name: MODEL }, engine: "sim", last_error: null }));
-    res.statusCode = 404;
-    res.end("{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  const model = { sha256: SHA, name: MODEL, file_name: `${MODEL}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
-  const pool = { pool_id: "p0", ready: true, draining: false, slots_free: SLOTS, slots_total: SLOTS, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [SHA], model: { sha256: SHA, name: MODEL } };
-  const post = (path: string, body: unknown) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: "slow", machine_id: "sim-slow", address: `http://127.0.0.1:${port}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
-  if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
-  const beat = () => post("/v2/nodes/slow/heartbeat", { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
-  await beat();
-  const timer = setInterval(() => {
-    void beat();
-    for (const res of watches) res.write(": ping\n\n");
-  }, 1000);
-  return {
-    async stop() {
-      clearInterval(timer);
-      for (const res of watches) res.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+function startNode(orchUrl: string, token: string): Promise<ProtocolNode> {
+  return startProtocolNode({
+    orchUrl, token, nodeId: "slow", modelName: MODEL, slots: SLOTS,
+    onInfer: (res, { task_id, max_tokens }) => {
+      if (max_tokens === FLOOD_TOKENS) streamTokens(res, task_id, FLOOD_TOKENS, () => FLOOD_TOKEN, 5);
+      else streamTokens(res, task_id, max_tokens, (i) => ` w${i}`, 1);
     },
-  };
+  });
 }
 
 // The stalled client: a raw socket with a 4 KiB receive buffer (Node cannot set SO_RCVBUF, Python can)

@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
-import { createServer, type Server, type ServerResponse } from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { readSseEvents } from "../../src-shared/streaming/read-sse.js";
 import { taskRequest } from "../../test-support/fixtures.js";
+import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 
 // 10,000 tasks through a real orchestrator (in process), then a forced GC: the heap must not keep
@@ -16,7 +15,6 @@ import { startTestOrchestrator, type TestOrchestrator } from "../../test-support
 // their events for replay, packed, see tasks/task-event-log.ts).
 
 const MODEL = "memory-sim";
-const SHA = createHash("sha256").update(MODEL).digest("hex");
 const SLOTS = 16;
 const TASKS = 10_000;
 const WARMUP = 2_500;
@@ -32,65 +30,23 @@ const NATIVE_BOUND_BYTES = 16 * 1024 * 1024;
 const SESSION_TTL_MS = 2000;
 
 let orch: TestOrchestrator;
-let node: { stop(): Promise<void> };
+let node: ProtocolNode;
 
-function frame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-async function startFastNode(orchUrl: string, token: string): Promise<{ stop(): Promise<void> }> {
-  const watches = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
-    if (req.url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: "mem" }));
-    if (req.url === "/v2/watch") {
+function startFastNode(orchUrl: string, token: string): Promise<ProtocolNode> {
+  return startProtocolNode({
+    orchUrl, token, nodeId: "mem", modelName: MODEL, slots: SLOTS,
+    // Every token at once: 10,000 tasks in reasonable time.
+    onInfer: (res, { task_id, max_tokens }) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(": watching\n\n");
-      watches.add(res);
-      res.on("close", () => watches.delete(res));
-      return;
-    }
-    if (req.url?.endsWith("/infer")) {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-      req.on("end", () => {
-        const { task_id, max_tokens } = JSON.parse(body) as { task_id: string; max_tokens: number };
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        let tokens = "";
-        for (let i = 0; i < max_tokens; i++) tokens += frame("token", { t: ` x${i}`, i });
-        res.end(
-          frame("started", { queue_position: 0, predicted_start_ms: 0, task_id, node_id: "mem", pool_id: "p0" }) +
-            tokens +
-            frame("end", { tokens_out: max_tokens, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }),
-        );
-      });
-      return;
-    }
-    if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: "p0", state: "ready", ready: true, draining: false, slots_total: SLOTS, slots_free: SLOTS, model: { sha256: SHA, name: MODEL }, engine: "sim", last_error: null }));
-    res.statusCode = 404;
-    res.end("{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  const model = { sha256: SHA, name: MODEL, file_name: `${MODEL}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
-  const pool = { pool_id: "p0", ready: true, draining: false, slots_free: SLOTS, slots_total: SLOTS, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [SHA], model: { sha256: SHA, name: MODEL } };
-  const post = (path: string, body: unknown) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: "mem", machine_id: "sim-mem", address: `http://127.0.0.1:${port}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
-  if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
-  const beat = () => post("/v2/nodes/mem/heartbeat", { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
-  await beat();
-  // Heartbeats, and the real worker's 1 s ping on the watch (the orchestrator fails a silent watch).
-  const timer = setInterval(() => {
-    void beat();
-    for (const res of watches) res.write(": ping\n\n");
-  }, 1000);
-  return {
-    async stop() {
-      clearInterval(timer);
-      for (const res of watches) res.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      let tokens = "";
+      for (let i = 0; i < max_tokens; i++) tokens += sseFrame("token", { t: ` x${i}`, i });
+      res.end(
+        sseFrame("started", { queue_position: 0, predicted_start_ms: 0, task_id, node_id: "mem", pool_id: "p0" }) +
+          tokens +
+          sseFrame("end", { tokens_out: max_tokens, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }),
+      );
     },
-  };
+  });
 }
 
 /** One task as a client runs it: POST /v2/tasks, then its event stream to the terminal event. */
