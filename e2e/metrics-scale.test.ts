@@ -1,13 +1,11 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_LINES } from "../src-main/orchestrator/metrics/history-view.js";
 import { METRICS_NODE_LIST_PAGE, MetricsHistoryResponseSchema } from "../src-shared/dashboard/metrics-history.js";
 import type { HostTelemetry } from "../src-shared/nodes/host-telemetry.js";
+import { fleetNodeId as nodeId, startNodeFleet, type NodeFleet } from "../test-support/node-fleet.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { waitFor as until } from "../test-support/wait-for.js";
 
@@ -26,7 +24,6 @@ const DASHBOARD_DIR = join(process.cwd(), "dist/renderer");
 const SHOTS = join(process.cwd(), "test-results/screenshots");
 const NODES = 1000;
 const ROUNDS = 4;
-const CONCURRENCY = 32;
 /**
  * The longest main-thread task allowed. Generous on purpose: on this 2-core box under a load average
  * of 7–10 the aggregate page's longest task measured 0.87–1.6 s (React committing its ~10 charts);
@@ -36,11 +33,6 @@ const LONG_TASK_BOUND_MS = 2000;
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log(`e2e/metrics-scale.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
-const MODEL = "fleet-sim";
-const SHA = createHash("sha256").update(MODEL).digest("hex");
-const model = { sha256: SHA, name: MODEL, file_name: `${MODEL}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
-const nodeId = (i: number) => `sim-${String(i).padStart(4, "0")}`;
-const pool = (i: number) => ({ pool_id: `${nodeId(i)}-p0`, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [SHA], model: { sha256: SHA, name: MODEL } });
 const GIB = 1024 ** 3;
 function telemetry(i: number, round: number): HostTelemetry {
   const util = ((i * 7 + round * 13) % 100) / 100;
@@ -51,26 +43,10 @@ function telemetry(i: number, round: number): HostTelemetry {
 }
 
 let orch: TestOrchestrator;
-let nodeServer: Server;
-const watches = new Set<ServerResponse>();
-let watchPing: NodeJS.Timeout | undefined;
+let fleet: NodeFleet | undefined;
 let browser: Browser;
 let page: Page;
 const consoleProblems: string[] = [];
-
-/** Runs `fn` over 0..n-1 with bounded concurrency. */
-async function each(n: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
-
-async function post(path: string, body: unknown): Promise<void> {
-  const res = await orch.api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  await res.arrayBuffer();
-}
 
 const chart = (id: string) => page.getByTestId(`chart-${id}`);
 const longTasks = () => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
@@ -82,39 +58,18 @@ describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () =>
       const { build } = await import("vite");
       await build({ configFile: join(process.cwd(), "src-renderer/vite.config.ts"), logLevel: "warn" });
     }
-    // The nodes' side the orchestrator calls back: a held watch stream, health and pool status for any node.
-    nodeServer = createServer((req, res) => {
-      const url = req.url ?? "";
-      if (url.endsWith("/v2/watch")) {
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(": watching\n\n");
-        watches.add(res);
-        res.on("close", () => watches.delete(res));
-        return;
-      }
-      const status = /\/v2\/pools\/([^/]+)\/status$/.exec(url);
-      if (status !== null) return void res.end(JSON.stringify({ pool_id: decodeURIComponent(status[1] as string), state: "ready", ready: true, draining: false, slots_total: 1, slots_free: 1, model: { sha256: SHA, name: MODEL }, engine: "sim", last_error: null }));
-      if (url.endsWith("/health")) return void res.end(JSON.stringify({ status: "ok", version: "sim" }));
-      res.statusCode = 404;
-      res.end("{}");
-    });
-    await new Promise<void>((resolve) => nodeServer.listen(0, "127.0.0.1", resolve));
-    // The real worker's 1 s ping on every watch: the orchestrator fails a watch that stays silent.
-    watchPing = setInterval(() => {
-      for (const res of watches) res.write(": ping\n\n");
-    }, 1000);
-    const base = `http://127.0.0.1:${(nodeServer.address() as AddressInfo).port}`;
     [orch, browser] = await Promise.all([
       // Failure detection is not under test: silence bounds long enough that a slow round on a loaded box keeps every node.
       startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, metrics_history_step_ms: 1000, log_level: "warn", node_suspect_ms: 30_000, node_timeout_ms: 60_000 }),
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] }),
     ]);
     const t0 = performance.now();
-    await each(NODES, (i) => post("/v2/nodes/register", { node_id: nodeId(i), machine_id: `m-${nodeId(i)}`, address: `${base}/n/${nodeId(i)}`, pools: [pool(i).pool_id], capabilities: { gpus: [], cpu_cores: 8 }, version: "sim", models: [model] }));
-    // A few heartbeat rounds, each a history step apart, so every node has several points.
+    // Nodes register and heartbeat through the real API (test-support/node-fleet.ts); a few heartbeat
+    // rounds with telemetry, each a history step apart, so every node has several points.
+    fleet = await startNodeFleet(orch.api, NODES);
     for (let round = 0; round < ROUNDS; round++) {
       const started = Date.now();
-      await each(NODES, (i) => post(`/v2/nodes/${nodeId(i)}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool(i)], models: [model], telemetry: telemetry(i, round) }));
+      await fleet.heartbeatAll(round, (i) => ({ telemetry: telemetry(i, round) }));
       await new Promise((r) => setTimeout(r, Math.max(0, 1100 - (Date.now() - started))));
     }
     console.log(`metrics-scale: ${NODES} nodes registered and ${ROUNDS} heartbeat rounds in ${Math.round(performance.now() - t0)} ms`);
@@ -134,10 +89,7 @@ describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () =>
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    clearInterval(watchPing);
-    for (const res of watches) res.destroy();
-    nodeServer?.closeAllConnections();
-    await new Promise((resolve) => nodeServer?.close(resolve));
+    await fleet?.close();
     await orch?.close();
   }, 30_000);
 

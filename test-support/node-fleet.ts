@@ -10,8 +10,11 @@ import type { PoolSnapshot } from "../src-shared/nodes/pool-snapshot.js";
 
 export interface NodeFleet {
   readonly ids: readonly string[];
-  /** One heartbeat from every node (bounded concurrency); `round` varies the slots so each beat changes something. */
-  heartbeatAll(round: number): Promise<void>;
+  /**
+   * One heartbeat from every node (bounded concurrency); `round` varies the slots so each beat changes
+   * something; `extra` adds fields to node i's heartbeat body (e.g. host telemetry).
+   */
+  heartbeatAll(round: number, extra?: (i: number) => Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,7 +66,8 @@ export async function startNodeFleet(api: (path: string, init?: RequestInit) => 
     await res.arrayBuffer();
   };
   const ids = Array.from({ length: count }, (_, i) => fleetNodeId(i));
-  const heartbeatAll = (round: number) => each(count, concurrency, (i) => post(`/v2/nodes/${fleetNodeId(i)}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool(i, round)], models: [model] }));
+  const heartbeatAll = (round: number, extra?: (i: number) => Record<string, unknown>) =>
+    each(count, concurrency, (i) => post(`/v2/nodes/${fleetNodeId(i)}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool(i, round)], models: [model], ...extra?.(i) }));
   await each(count, concurrency, (i) => post("/v2/nodes/register", { node_id: fleetNodeId(i), machine_id: `m-${fleetNodeId(i)}`, address: `${base}/n/${fleetNodeId(i)}`, pools: [pool(i, 0).pool_id], capabilities: { gpus: [], cpu_cores: 8 }, version: "sim", models: [model] }));
   await heartbeatAll(0);
   return {
