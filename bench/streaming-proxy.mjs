@@ -5,7 +5,8 @@
 // /v1/completions with stream: true), and through a bare HAProxy in front of the node when `haproxy`
 // is installed (the cost of a plain L7 proxy). Rounds are interleaved; reports tokens/s of each path,
 // its ratio to direct, and the inter-token gap p50/p99 (the added gap = through − direct).
-//   npm run build && node bench/streaming-proxy.mjs [--streams 50] [--tokens 100] [--interval 10] [--seconds 5] [--rounds 3] [--cpu-prof <dir>] [--short] [--json]
+//   npm run build && node bench/streaming-proxy.mjs [--streams 50] [--tokens 100] [--interval 10] [--seconds 5] [--rounds 3] [--cpu-prof <dir>] [--memory-every-round] [--short] [--json]
+//   LLORCH_BENCH_ORCH_CLI=<other>/dist/src-main/headless/cli.js runs the orchestrator of another build (A/B).
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";

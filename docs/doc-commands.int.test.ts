@@ -17,12 +17,13 @@ import { JSON_MEDIA_TYPE, type RouteSpec } from "../src-shared/contract/route-sp
 //     (the workspace exists); `npm install -g ./llama-orch-worker-<v>.tgz` (<v> is the package's version)
 //   - `llama-orch …`, `npx llama-orch …`, `node dist/src-main/headless/cli.js …`, `llama-orch-worker …`:
 //     every subcommand and flag is listed by that CLI's `--help` (the built one: `npx tsc -b` first)
-//   - `node bench/<file>.mjs …`: the file exists and mentions every flag given
+//   - `node [node flags] bench/<file>.mjs …`: the file exists and mentions every flag given
 //   - `curl …`: the path (after $ORCH, $URL or http(s)://host) is a route of the orchestrator's or the
 //     compatible route tables with that method (-X, else PUT for -T, POST for -d, GET), and a JSON body
 //     that parses passes the route's body schema
 //   - `VAR=value` / `export VAR=value` / `$VAR`: VAR is read by the programs (ORCHESTRATOR_ENV_KEYS,
-//     WORKER_ENV_KEYS, the token variables) or is one of the documented shell placeholders below
+//     WORKER_ENV_KEYS, the token variables, a `process.env.X` of a bench/*.mjs) or is one of the
+//     documented shell placeholders below
 //   - `… | jq …` pipes into jq only; `a && b` is checked as a and b. `$(…)` values are not checked.
 
 const ROOT = process.cwd();
@@ -33,7 +34,9 @@ const WORKER_VERSION = (JSON.parse(readFileSync("worker-agent/package.json", "ut
 const ROUTES: readonly RouteSpec[] = [...ORCHESTRATOR_ROUTES, ...OPENAI_ROUTES, ...ANTHROPIC_ROUTES, ...OLLAMA_ROUTES];
 /** Shell placeholders the pages define for their examples (not settings the programs read). */
 const SHELL_VARS = new Set(["ORCH", "TOKEN", "URL", "POOL", "SHA", "HOME"]);
-const KNOWN_VARS = new Set<string>([...Object.keys(ORCHESTRATOR_ENV_KEYS), ...WORKER_ENV_KEYS.map(([name]) => name), "LLORCH_API_TOKEN", "LLORCH_API_TOKENS", "LLORCH_JOIN_TOKEN"]);
+/** Variables the benchmarks read themselves (`process.env.X` in bench/*.mjs), e.g. an A/B build's path. */
+const BENCH_VARS = readdirSync("bench").filter((f) => f.endsWith(".mjs")).flatMap((f) => [...readFileSync(join("bench", f), "utf8").matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] as string));
+const KNOWN_VARS = new Set<string>([...Object.keys(ORCHESTRATOR_ENV_KEYS), ...WORKER_ENV_KEYS.map(([name]) => name), ...BENCH_VARS, "LLORCH_API_TOKEN", "LLORCH_API_TOKENS", "LLORCH_JOIN_TOKEN"]);
 const ILLUSTRATIVE = /^# illustrative: \S/;
 
 export interface ShellBlock { readonly file: string; readonly line: number; readonly body: string }
@@ -156,8 +159,10 @@ function checkCommand(command: string, problems: string[]): void {
   checkVars(head as string, problems);
   const words = wordsOf(head as string).filter((w) => w !== "export");
   while (words.length > 0 && /^[A-Z][A-Z0-9_]*=/.test(words[0] as string)) words.shift();
-  const [program, ...args] = words;
+  const [program, ...rest] = words;
   if (program === undefined) return; // assignments only
+  // node's own flags before a bench file (`node --expose-gc bench/x.mjs`) are node's, not the bench's.
+  const args = program === "node" && /^--[\w-]+$/.test(rest[0] ?? "") && rest.some((w) => /^bench\//.test(w)) ? rest.slice(rest.findIndex((w) => /^bench\//.test(w))) : rest;
   if (program === "npm") checkNpm(args, problems);
   else if (program === "npx" && args[0] === "llama-orch") checkCli("llama-orch", ORCH_HELP, args.slice(1), problems);
   else if (program === "llama-orch") checkCli("llama-orch", ORCH_HELP, args, problems);
