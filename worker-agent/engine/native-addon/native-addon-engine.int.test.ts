@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { PoolStatusListResponseSchema } from "../../../src-shared/worker-api/pool-status.js";
 import { testModelPath } from "../../../test-support/models.js";
-import { getJson, killAllWorkers, startWorker, streamInfer, terminalEvent, tokenTexts, type StartedWorker } from "../../../test-support/worker-agent-process.js";
+import { authHeaders, getJson, killAllWorkers, startWorker, streamInfer, terminalEvent, tokenTexts, type StartedWorker } from "../../../test-support/worker-agent-process.js";
 import { waitFor } from "../../../test-support/wait-for.js";
 import { chooseAddon } from "./addon-choice.js";
 import { nativeAddonExpectations, readNativeAddon } from "./native-addon-info.js";
@@ -45,6 +45,8 @@ describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native b
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, native build\)$/);
     expect(w.logs.some((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR)).toBe(true);
     expect(w.logs.some((l) => l.msg === "engine ready" && l.addon === "native")).toBe(true);
+    const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
+    expect(metrics).toMatch(/^pool_engine_info\{[^}]*engine_version="[^"]*native build\)"[^}]*\} 1$/m);
     const result = await streamInfer(w.url, POOL, { task_id: "native-1", prompt: "Hello world, the cat sat on the mat.", max_tokens: 12, temperature: 0 });
     expect(result.status).toBe(200);
     expect(tokenTexts(result).length).toBeGreaterThan(0);
@@ -61,6 +63,8 @@ describe("node-llama-cpp pool without a usable native build", () => {
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, prebuilt\)$/);
     const line = w.logs.find((l) => l.msg === "engine uses node-llama-cpp's prebuilt llama.cpp build");
     expect(line?.reason).toBe(`no native build in ${empty} (run \`llama-orch-worker engine build --engine node-llama-cpp\`)`);
+    const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
+    expect(metrics).toMatch(/^pool_engine_info\{[^}]*pool_id="p"[^}]*engine_version="llama\.cpp [^"]*\(node-llama-cpp, cpu, prebuilt\)"[^}]*\} 1$/m);
   }, 120_000);
 
   it("native: the pool fails with the reason instead of running the prebuilt", async () => {
