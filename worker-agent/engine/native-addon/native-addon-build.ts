@@ -29,6 +29,8 @@ export const NATIVE_ADDON_CMAKE_OPTIONS: Readonly<Record<string, string>> = {
   GGML_OPENMP: "ON",
 };
 
+const SHARED_LIBRARY = /\.(so(\.\d+)*|dylib|dll)$/;
+
 /** The parts of node-llama-cpp's llama/ folder the addon's CMakeLists.txt uses. */
 const ADDON_SOURCES = ["CMakeLists.txt", "addon", "cmake", "profiles", "patches"];
 
@@ -70,7 +72,7 @@ export async function buildNativeAddon(options: NativeAddonBuildOptions): Promis
     for (const patch of patches) await run("git", ["apply", join(src, "patches", patch)], join(src, "llama.cpp"), say);
     const build = join(work, "build");
     const release = join(build, "Release");
-    const defines = { ...NATIVE_ADDON_CMAKE_OPTIONS, NLC_VARIANT: source.tag, CMAKE_JS_INC: headers, CMAKE_LIBRARY_OUTPUT_DIRECTORY: release, CMAKE_RUNTIME_OUTPUT_DIRECTORY: release };
+    const defines = { ...NATIVE_ADDON_CMAKE_OPTIONS, NLC_VARIANT: source.tag, CMAKE_JS_INC: headers, CMAKE_LIBRARY_OUTPUT_DIRECTORY: release };
     // The CMakeLists asks `node -p "require('node-addon-api')"` for that package's headers: NODE_PATH lets it resolve from the copy.
     const env = { ...process.env, NODE_PATH: dirname(nodeLlamaCppDir()) };
     await run("cmake", ["-S", src, "-B", build, ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)], work, say, env);
@@ -79,7 +81,11 @@ export async function buildNativeAddon(options: NativeAddonBuildOptions): Promis
     const partial = `${outDir}.partial`;
     await rm(partial, { recursive: true, force: true });
     await mkdir(dirname(outDir), { recursive: true });
-    await cp(release, partial, { recursive: true, dereference: false, verbatimSymlinks: true });
+    // The addon lands in Release/, llama.cpp's shared libraries in bin/ (its CMakeLists sets that); the
+    // addon finds them next to itself ($ORIGIN rpath), as in node-llama-cpp's own build folders.
+    await mkdir(partial, { recursive: true });
+    await cp(join(release, NATIVE_ADDON_FILE), join(partial, NATIVE_ADDON_FILE));
+    for (const lib of (await readdir(join(build, "bin"))).filter((f) => SHARED_LIBRARY.test(f))) await cp(join(build, "bin", lib), join(partial, lib), { dereference: true });
     const info: NativeAddonInfo = {
       version: source.version,
       tag: source.tag,
