@@ -3,6 +3,7 @@
 // (skipped, with the reason printed, when it is not built: LLORCH_NLC_ADDON_DIR, or
 // ~/.cache/llama-orch-ci/nlc-native-<node-llama-cpp>-<tag> from `engine build --engine node-llama-cpp
 // --out <that folder>`); without one, "auto" serves on the prebuilt and says why, "native" fails the pool.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import { testModelPath } from "../../../test-support/models.js";
 import { authHeaders, getJson, killAllWorkers, startWorker, streamInfer, terminalEvent, tokenTexts, type StartedWorker } from "../../../test-support/worker-agent-process.js";
 import { waitFor } from "../../../test-support/wait-for.js";
 import { chooseAddon } from "./addon-choice.js";
-import { nativeAddonExpectations, readNativeAddon } from "./native-addon-info.js";
+import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, nativeAddonExpectations, readNativeAddon, type NativeAddonInfo } from "./native-addon-info.js";
 
 const expected = nativeAddonExpectations();
 const DIR = process.env.LLORCH_NLC_ADDON_DIR ?? join(homedir(), ".cache", "llama-orch-ci", `nlc-native-${expected.nodeLlamaCppVersion}-${expected.llamaCppTag}`);
@@ -65,6 +66,24 @@ describe("node-llama-cpp pool without a usable native build", () => {
     expect(line?.reason).toBe(`no native build in ${empty} (run \`llama-orch-worker engine build --engine node-llama-cpp\`)`);
     const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
     expect(metrics).toMatch(/^pool_engine_info\{[^}]*pool_id="p"[^}]*engine_version="llama\.cpp [^"]*\(node-llama-cpp, cpu, prebuilt\)"[^}]*\} 1$/m);
+  }, 120_000);
+
+  it("a build that matches but does not load (a broken copy): the engine falls back to the prebuilt and says why", async () => {
+    const broken = join(tmpdir(), `llorch-broken-native-build-${process.pid}`);
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, NATIVE_ADDON_FILE), "not an ELF file");
+    const info: NativeAddonInfo = { version: `${expected.llamaCppTag}-0000000000`, tag: expected.llamaCppTag, node_llama_cpp: expected.nodeLlamaCppVersion, cpu: expected.cpu, cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1 };
+    writeFileSync(join(broken, NATIVE_ADDON_INFO_FILE), JSON.stringify(info));
+    try {
+      const w = (worker = await start("auto", broken));
+      await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
+      expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, prebuilt\)$/);
+      const ready = w.logs.find((l) => l.msg === "engine ready");
+      expect(ready?.addon).toBe("prebuilt");
+      expect(String(ready?.addon_fallback)).toContain(`loading the native build in ${broken} failed:`);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it("native: the pool fails with the reason instead of running the prebuilt", async () => {
