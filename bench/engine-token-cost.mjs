@@ -5,6 +5,7 @@
 // cli.js), plus llama-server on the same generated model as the baseline when a binary is available.
 //   npx tsc -b && node bench/engine-token-cost.mjs [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js]
 //     [--model medium] [--threads 1] [--rounds 3] [--tokens 512] [--cpu-prof <dir>] [--json]
+//     [--addon prebuilt,native [--addon-dir <native build>]]   (prebuilt vs native llama.cpp build, same worker)
 // --cpu-prof writes V8 CPU profiles of every worker agent and engine child (LLORCH_ENGINE_CPU_PROF)
 // into <dir>; read them with bench/cpu-profile-top.mjs. Reported numbers are medians; compare ratios.
 // CPU ms/token is the CPU time of the whole system (agent + engine child, or llama-server) per streamed
@@ -17,6 +18,7 @@ import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
 import { benchWorkspace } from "./bench-processes.mjs";
 import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
+import { ciNativeAddonDir } from "./native-addon-cache.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +30,18 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
+    // node_llama_cpp_addon per worker (prebuilt,native: the same worker twice, once per llama.cpp build);
+    // the native build is taken from --addon-dir (default: the CI cache, see native-addon-cache.mjs).
+    addon: { type: "string" },
+    "addon-dir": { type: "string" },
   },
 });
 const short = values.short;
-const clis = values["worker-cli"].split(",").map((p) => resolve(p));
+const addons = values.addon === undefined ? [] : values.addon.split(",");
+const cliList = values["worker-cli"].split(",").map((p) => resolve(p));
+// One worker per cli, or per addon when --addon is given (a single cli is reused for each).
+const clis = addons.length > 0 ? addons.map((_, i) => cliList[Math.min(i, cliList.length - 1)]) : cliList;
+const addonDir = addons.length > 0 ? (values["addon-dir"] ?? (await ciNativeAddonDir())) : undefined;
 const threads = Number(values.threads);
 const rounds = short ? 1 : Number(values.rounds);
 const tokens = short ? 64 : Number(values.tokens);
@@ -88,12 +98,13 @@ async function startWorker(cli, modelPath, index) {
   const config = { bind_addr: "127.0.0.1:0", models_dir: join(modelPath, ".."), data_dir: join(dir, "data"), runtime_dir: join(dir, "engines"), log_level: "info", threads, pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX }] };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
   const nodeArgs = profDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(profDir, `agent-${index}`)] : [];
-  const env = { LLORCH_API_TOKEN: token, ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
+  const addon = addons[index];
+  const env = { LLORCH_API_TOKEN: token, ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
   const { child, value } = await ws.start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], env, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) return { name: `worker ${index === 0 ? "A" : "B"} (${cli.replace(/\/worker-agent\/cli\.js$/, "")})`, kind: "worker", child, url: value, headers };
+    if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker (${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${index === 0 ? "A" : "B"} (${cli.replace(/\/worker-agent\/cli\.js$/, "")})`, kind: "worker", child, url: value, headers };
     await sleep(100);
   }
   throw new Error(`worker ${cli}: pool never became ready`);

@@ -8,7 +8,9 @@
 // worker with the llama-server engine (same API, llama-server behind it). Needs a built llama-server:
 // LLORCH_LLAMA_SERVER=<binary>, or ~/.cache/llama-orch-ci/llama-server-<version>/llama-server
 // (build it there with `node dist/worker-agent/cli.js engine build --out <that folder>`). Without one
-// the benchmark prints why and exits 0.
+// the benchmark prints why and exits 0. The node-llama-cpp engine loads the native build from
+// LLORCH_NLC_ADDON_DIR or ~/.cache/llama-orch-ci/nlc-native-<nlc version>-<tag> when it is there
+// (`engine build --engine node-llama-cpp --out <that folder>`), else the prebuilt one.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,7 @@ import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
 import { benchWorkspace } from "./bench-processes.mjs";
 import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
+import { ciNativeAddonDir } from "./native-addon-cache.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +46,7 @@ const STREAM_TIMEOUT_MS = 90_000;
 const say = (line) => process.stderr.write(`${line}\n`);
 
 const binary = await ciLlamaServerBinary();
+const nativeAddonDir = await ciNativeAddonDir();
 if (!existsSync(binary)) {
   const reason = `no llama-server at ${binary}: build it with \`node dist/worker-agent/cli.js engine build --out ${join(binary, "..")}\` or set LLORCH_LLAMA_SERVER`;
   say(`engine-vs-llama-server: skipped (${reason})`);
@@ -105,6 +109,9 @@ async function startWorker(modelPath, threads, engine) {
     log_level: "info",
     threads,
     llama_server_path: binary,
+    // The native node-llama-cpp build from the CI cache when it is there (else the prebuilt; the
+    // engine_version printed below says which).
+    node_llama_cpp_addon_dir: nativeAddonDir,
     pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
   };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
@@ -112,7 +119,10 @@ async function startWorker(modelPath, threads, engine) {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) return { child, url: value, headers };
+    if (pools.pools.every((p) => p.ready)) {
+      say(`  worker (${engine}): ${pools.pools[0]?.engine_version ?? "?"}`);
+      return { child, url: value, headers };
+    }
     await sleep(100);
   }
   throw new Error(`worker (${engine}) pool never became ready`);

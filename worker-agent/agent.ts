@@ -31,6 +31,7 @@ import { GrantVerifier } from "./staging/grant-verifier.js";
 import { ModelPulls } from "./staging/model-pulls.js";
 import { heartbeatJitterMs } from "./system/test-fault-hooks.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
+import { nativeAddonChooser } from "./engine/native-addon/native-addon-chooser.js";
 
 export interface WorkerAgent {
   /** Resolves with the base URL actually bound (port 0 → the OS's choice). */
@@ -69,6 +70,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
 
   // Where pools with engine "llama-server" find it: the configured path, else what `engine build` made.
   const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
+  // Which llama.cpp build node-llama-cpp pools load (addon-choice.ts), decided at each engine start.
+  const chooseAddon = nativeAddonChooser(config, () => probe.ok && probe.result.backend !== "cpu");
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
       definition,
@@ -81,6 +84,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       log,
       source,
       llamaServerBinary,
+      chooseAddon,
     });
 
   /** No pools configured: one pool per readable model in the models dir, following the catalog. */

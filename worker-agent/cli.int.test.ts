@@ -69,7 +69,7 @@ describe("llama-orch-worker CLI", () => {
     expect(bad.stderr).toContain("heartbeat_interval_secs (from env POOL_MANAGERD_HEARTBEAT_INTERVAL_SECS)");
   });
 
-  it("engine path names the llama-server build location in the data dir; engine build validates its arguments", async () => {
+  it("engine path names the llama-server and native node-llama-cpp build locations in the data dir; engine build validates its arguments", async () => {
     const path = await runCli(["engine", "path", "--data-dir", dir]);
     expect(path.code).toBe(0);
     expect(path.stdout.trim()).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/llama-server/[^/]+-[0-9a-f]{10}/llama-server$`));
@@ -77,6 +77,12 @@ describe("llama-orch-worker CLI", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('expected "build" or "path"');
     expect((await runCli(["engine", "build", "--jobs", "0", "--data-dir", dir])).code).toBe(2);
+    const nlc = await runCli(["engine", "path", "--engine", "node-llama-cpp", "--data-dir", dir]);
+    expect(nlc.code).toBe(0);
+    expect(nlc.stdout.trim()).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/node-llama-cpp-native/\\d+\\.\\d+\\.\\d+-[^/]+$`));
+    const engine = await runCli(["engine", "path", "--engine", "vllm", "--data-dir", dir]);
+    expect(engine.code).toBe(2);
+    expect(engine.stderr).toContain('--engine must be "llama-server" or "node-llama-cpp", got "vllm"');
     // Only `engine` takes a subcommand.
     expect((await runCli(["start", "extra", "--data-dir", dir])).code).toBe(2);
   });

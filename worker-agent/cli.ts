@@ -21,6 +21,11 @@ Commands:
   engine build           build llama-server (CPU, OpenMP) from the llama.cpp source node-llama-cpp ships,
                          into <data dir>/llama-server/<version>/ (or --out <dir>; --jobs <n>); needs git, cmake, g++
   engine path            print where pools with "engine": "llama-server" look for the binary
+  engine build --engine node-llama-cpp
+                         build node-llama-cpp's addon natively (-march=native, OpenMP) into
+                         <data dir>/node-llama-cpp-native/<version>/ (or --out; --jobs, --node-headers <dir>);
+                         CPU pools load it instead of the prebuilt binary (node_llama_cpp_addon)
+  engine path --engine node-llama-cpp   print where node-llama-cpp pools look for the native build
 
 Options (each also settable by env var or config file; flags win):
   --config <file.json>           config file (env POOL_MANAGERD_CONFIG)
@@ -81,6 +86,9 @@ async function main(argv: readonly string[]): Promise<number> {
       dataDir: config.data_dir,
       ...(cmd.flags.out !== undefined ? { out: cmd.flags.out } : {}),
       ...(cmd.flags.jobs !== undefined ? { jobs: cmd.flags.jobs } : {}),
+      ...(cmd.flags.engine !== undefined ? { engine: cmd.flags.engine } : {}),
+      ...(cmd.flags["node-headers"] !== undefined ? { nodeHeaders: cmd.flags["node-headers"] } : {}),
+      ...(config.node_llama_cpp_addon_dir !== undefined ? { addonDir: config.node_llama_cpp_addon_dir } : {}),
       say: (line) => process.stdout.write(`${line}\n`),
       sayError: (line) => process.stderr.write(`llama-orch-worker: ${line}\n`),
     });

@@ -23,6 +23,10 @@ export type PoolDevice = z.infer<typeof PoolDeviceSchema>;
 export const PoolEngineSchema = z.enum(["node-llama-cpp", "llama-server"]);
 export type PoolEngine = z.infer<typeof PoolEngineSchema>;
 
+/** Which llama.cpp build node-llama-cpp pools load: the native one when usable (auto), only it, or never. */
+export const NodeLlamaCppAddonSchema = z.enum(["auto", "native", "prebuilt"]);
+export type NodeLlamaCppAddon = z.infer<typeof NodeLlamaCppAddonSchema>;
+
 export const PoolDefinitionSchema = z.strictObject({
   id: PoolIdSchema,
   /** A file name in the models dir, a sha256 (bare or sha256:-prefixed) or the model's friendly name. */
@@ -93,6 +97,8 @@ export const WorkerConfigSchema = z.strictObject({
   /** Cap of the registration retry backoff while the orchestrator is down. */
   registration_max_backoff_ms: z.int().min(100).max(600_000).default(30_000).describe("Cap of the registration retry backoff while the orchestrator is down."),
   llama_server_path: z.string().min(1).max(4096).optional().describe("llama-server binary for pools with engine \"llama-server\"; default: the one `llama-orch-worker engine build` put in <data_dir>/llama-server/"),
+  node_llama_cpp_addon: NodeLlamaCppAddonSchema.default("auto").describe("llama.cpp build for node-llama-cpp pools on CPU: \"auto\" loads the native build of `llama-orch-worker engine build --engine node-llama-cpp` when it fits this machine and install (else the prebuilt, logged), \"native\" requires it, \"prebuilt\" never uses it"),
+  node_llama_cpp_addon_dir: z.string().min(1).max(4096).optional().describe("folder of the native node-llama-cpp build; default: <data_dir>/node-llama-cpp-native/<llama.cpp version>/"),
   supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
   ...otelConfigFields("llama-orch-worker"),
 });
@@ -119,6 +125,8 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["POOL_MANAGERD_AUTO_POOL_SLOTS", "auto_pool_slots"],
   ["POOL_MANAGERD_SLOT_WAIT_MS", "slot_wait_ms"],
   ["LLORCH_LLAMA_SERVER", "llama_server_path"],
+  ["LLORCH_NLC_ADDON", "node_llama_cpp_addon"],
+  ["LLORCH_NLC_ADDON_DIR", "node_llama_cpp_addon_dir"],
   ["OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"],
   ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"],
   ["OTEL_SERVICE_NAME", "otel_service_name"],

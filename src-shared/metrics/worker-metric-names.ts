@@ -20,6 +20,7 @@ export const WORKER_METRICS = {
   poolSlotQueueDepth: poolGauge("pool_slot_queue_depth", "Tasks waiting for a free slot."),
   poolVramFree: poolGauge("pool_vram_free_bytes", "Free VRAM on the pool's device (0 on CPU)."),
   poolCircuitOpen: poolGauge("pool_circuit_open", "1 while the engine restart circuit breaker is open."),
+  poolEngineInfo: { name: "pool_engine_info", type: "gauge", help: "The engine a loaded pool runs (always 1): engine name and engine_version, which for node-llama-cpp ends in \"native build\" or \"prebuilt\" (the llama.cpp binary it loaded).", labelNames: ["pool_id", "engine", "engine_version"] },
   catalogModels: { name: "worker_catalog_models", type: "gauge", help: "GGUF models in the local catalog.", labelNames: [] },
   tokensOut: { name: "pool_tokens_out_total", type: "counter", help: "Tokens streamed to clients.", labelNames: ["pool_id"] },
   tokensGenerated: { name: "pool_tokens_generated_total", type: "counter", help: "Tokens the engine produced (including any dropped after a cancel).", labelNames: ["pool_id"] },

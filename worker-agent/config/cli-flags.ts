@@ -22,6 +22,8 @@ export const WORKER_FLAG_OPTIONS = {
   slots: { type: "string" },
   out: { type: "string" },
   jobs: { type: "string" },
+  engine: { type: "string" },
+  "node-headers": { type: "string" },
   "exit-with-stdin": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
@@ -56,6 +58,10 @@ export interface WorkerFlags {
   out?: string;
   /** `engine build`: parallel compile jobs. */
   jobs?: string;
+  /** `engine build|path`: which engine's binary (llama-server, the default, or node-llama-cpp's native addon). */
+  engine?: string;
+  /** `engine build --engine node-llama-cpp`: folder with Node's node_api.h (default: the running Node's). */
+  "node-headers"?: string;
   /** `start`: drain and exit when standard input closes (a supervisor's death takes the worker with it). */
   "exit-with-stdin"?: boolean;
   help?: boolean;

@@ -4,6 +4,7 @@ import type { WorkerConfig } from "../../src-shared/config/worker-config.js";
 import { ModelCatalog } from "../catalog/model-catalog.js";
 import { accessSync, constants } from "node:fs";
 import { resolveLlamaServerBinary } from "../engine/llama-server/llama-server-build.js";
+import { nativeAddonChooser } from "../engine/native-addon/native-addon-chooser.js";
 import { decideApiToken } from "../auth/token-policy.js";
 import { tokenFingerprint } from "../auth/token-fingerprint.js";
 import type { Logger } from "../logging/logger.js";
@@ -44,6 +45,14 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     problems.push("node-llama-cpp cannot load a llama.cpp binary on this machine");
   }
   out(`CPU: ${availableParallelism()} cores, llama.cpp threads per engine: ${config.threads}`);
+  // The build node-llama-cpp pools on the CPU load (addon-choice.ts), as `start` would decide it now.
+  const addon = nativeAddonChooser(config, () => probe.ok && probe.result.backend !== "cpu")("cpu");
+  if (addon.binary === "native") out(`node-llama-cpp on CPU: native build ${addon.dir} (llama.cpp ${addon.info.version}, built ${addon.info.built_at})`);
+  else if (addon.binary === "prebuilt") out(`node-llama-cpp on CPU: prebuilt binary — ${addon.reason}`);
+  else {
+    out(`node-llama-cpp on CPU: REFUSED — ${addon.reason}`);
+    problems.push(addon.reason);
+  }
   out(`RAM: ${bytes(totalmem())} total, ${bytes(freemem())} free`);
   out("");
 

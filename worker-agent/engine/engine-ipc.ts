@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PoolDeviceSchema } from "../../src-shared/config/worker-config.js";
 import { ErrorCodeSchema } from "../../src-shared/errors/error-envelope.js";
+import { NativeAddonInfoSchema } from "./native-addon/native-addon-info.js";
 import { GpuBackendSchema } from "../../src-shared/nodes/gpu-capabilities.js";
 import { SseEmbeddingDataSchema, SseScoreDataSchema, StopReasonSchema, ToolCallDeltaSchema, TokenLogprobsSchema } from "../../src-shared/streaming/sse-events.js";
 import { GENERATION_FIELDS } from "../../src-shared/tasks/generation.js";
@@ -17,6 +18,8 @@ export const EngineLoadMessageSchema = z.object({
   threads: z.int().min(1),
   device: PoolDeviceSchema,
   memory_limit_bytes: z.int().min(0).optional(),
+  /** Load llama.cpp from this native build (addon-choice.ts) instead of node-llama-cpp's prebuilt one. */
+  native_addon: z.object({ dir: z.string().min(1), info: NativeAddonInfoSchema }).optional(),
 });
 export type EngineLoadMessage = z.infer<typeof EngineLoadMessageSchema>;
 
@@ -48,6 +51,10 @@ export const EngineLoadedMessageSchema = z.object({
   load_ms: z.int().min(0),
   /** llama.cpp threads the engine decodes with (may be fewer than asked for: thread-calibration.ts). */
   threads: z.int().min(1).optional(),
+  /** Which llama.cpp build node-llama-cpp loaded (llama-server engines omit it). */
+  addon: z.enum(["native", "prebuilt"]).optional(),
+  /** Why a native build that was asked for was not loaded (the engine then runs the prebuilt). */
+  addon_fallback: z.string().optional(),
 });
 export type EngineLoadedMessage = z.infer<typeof EngineLoadedMessageSchema>;
 

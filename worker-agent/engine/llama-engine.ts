@@ -22,6 +22,7 @@ import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
+import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
 import type { ChatPlan } from "./chat-plan.js";
@@ -34,6 +35,26 @@ import { TokenOutbox } from "./token-outbox.js";
 import { TokenProbe } from "./token-probe.js";
 
 type Send = (message: EngineToParentMessage) => void;
+
+/**
+ * llama.cpp as the parent chose it (addon-choice.ts): the native build when given, else node-llama-cpp's
+ * prebuilt one. A native build that fails to load (a broken copy) falls back to the prebuilt, reported
+ * in `loaded.addon_fallback`, rather than failing the pool.
+ */
+async function openLlama(msg: EngineLoadMessage): Promise<{ llama: Llama; addon: "native" | "prebuilt"; fallback?: string }> {
+  // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
+  const prebuilt = (): Promise<Llama> => getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
+  if (msg.native_addon !== undefined) {
+    try {
+      return { llama: await loadNativeLlama(msg.native_addon.dir, msg.native_addon.info, msg.threads, LlamaLogLevel.warn), addon: "native" };
+    } catch (error) {
+      const fallback = `loading the native build in ${msg.native_addon.dir} failed: ${error instanceof Error ? error.message : String(error)}`;
+      process.stderr.write(`engine: ${fallback}; using node-llama-cpp's prebuilt binary\n`);
+      return { llama: await prebuilt(), addon: "prebuilt", fallback };
+    }
+  }
+  return { llama: await prebuilt(), addon: "prebuilt" };
+}
 
 const DEFAULT_MAX_CONTEXT = 4096;
 
@@ -97,9 +118,8 @@ export class LlamaEngine {
 
   async load(msg: EngineLoadMessage): Promise<void> {
     const started = performance.now();
-    // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
-    this.llama = await getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
-    const llama = this.llama;
+    const { llama, addon, fallback } = await openLlama(msg);
+    this.llama = llama;
     const fitContext = msg.context_size ?? DEFAULT_MAX_CONTEXT;
     const fit = await checkMemoryFit(llama, msg.model_path, fitContext, msg.slots, msg.memory_limit_bytes);
     if (!fit.fits) {
@@ -128,7 +148,7 @@ export class LlamaEngine {
       const vram = await llama.getVramState();
       this.send({
         type: "loaded",
-        engine_version: `llama.cpp ${llama.llamaCppRelease.release} (node-llama-cpp, ${backendOf(llama.gpu)})`,
+        engine_version: `llama.cpp ${llama.llamaCppRelease.release} (node-llama-cpp, ${backendOf(llama.gpu)}, ${addon === "native" ? "native build" : "prebuilt"})`,
         backend: backendOf(llama.gpu),
         context_size: contextSize,
         slots: msg.slots,
@@ -137,6 +157,8 @@ export class LlamaEngine {
         estimated_bytes: Math.round(fit.requiredBytes),
         load_ms: Math.round(performance.now() - started),
         threads,
+        addon,
+        ...(fallback !== undefined ? { addon_fallback: fallback } : {}),
       });
     } catch (error) {
       const code = error instanceof InsufficientMemoryError ? "MODEL_TOO_LARGE" : "INTERNAL";

@@ -5,7 +5,9 @@ import type { LlamaModel } from "node-llama-cpp";
 // threads (2 threads on a 2-core box where Node's own thread and other processes run too) every barrier
 // waits for a descheduled thread, and decoding collapses (measured: 0.6 ms/token on 1 thread, 64 tokens
 // not done within 2 minutes on 2). The thread count asked for is therefore only used when a short
-// timed decode at pool start shows it beating one thread; otherwise the engine runs on one.
+// timed decode at pool start shows it beating one thread; otherwise the engine runs on one. The
+// native build (native-addon/) has OpenMP and does not collapse, but is checked the same way: on a
+// busy box one thread can still be the faster choice.
 
 const CALIBRATION_TOKENS = 24;
 /** Per candidate: a collapsing thread count shows itself long before this. */

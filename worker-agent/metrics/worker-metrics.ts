@@ -48,6 +48,14 @@ export class WorkerMetrics {
     poolGauge(WORKER_METRICS.poolSlotQueueDepth, (p) => p.diagnostics().slots_waiting);
     poolGauge(WORKER_METRICS.poolVramFree, (p) => p.status().vram_free_bytes);
     poolGauge(WORKER_METRICS.poolCircuitOpen, (p) => (p.diagnostics().circuit === "open" ? 1 : 0));
+    metricGauge(WORKER_METRICS.poolEngineInfo, registry, (g) => {
+      g.reset();
+      for (const pool of pools()) {
+        const { engine, engine_version } = pool.status();
+        // Only once an engine has loaded: before that there is no binary to name.
+        if (engine_version !== "") g.set({ pool_id: pool.id, engine, engine_version }, 1);
+      }
+    });
     metricGauge(WORKER_METRICS.catalogModels, registry, (g) => g.set(modelCount()));
     if (telemetry !== undefined) registerHostGauges(registry, telemetry);
 

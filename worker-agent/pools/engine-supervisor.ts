@@ -1,9 +1,10 @@
 import type { EventEmitter } from "node:events";
-import type { PoolDefinition, SupervisorConfig } from "../../src-shared/config/worker-config.js";
+import type { PoolDefinition, PoolDevice, SupervisorConfig } from "../../src-shared/config/worker-config.js";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { EngineLoadedMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine/engine-ipc.js";
 import { describeExit, EngineProcess, type EngineExit } from "../engine/engine-process.js";
+import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { PoolLifecycle, PoolPhase } from "./pool-lifecycle.js";
@@ -33,6 +34,8 @@ export interface SupervisorOptions {
   log: Logger;
   lifecycle: PoolLifecycle;
   spawnEngine?: (env: NodeJS.ProcessEnv) => EngineHandle;
+  /** Which llama.cpp build a node-llama-cpp engine loads for a device (addon-choice.ts); unset: the prebuilt. */
+  chooseAddon?: (device: PoolDevice) => AddonChoice;
   /** The engine loaded a model: the serving side sizes its slots. */
   onLoaded: (loaded: EngineLoadedMessage) => void;
   /** token / done / task_failed for the serving side. */
@@ -121,6 +124,13 @@ export class EngineSupervisor {
 
   private spawn(model: CatalogModel): Promise<LoadOutcome> {
     const definition = this.currentDefinition;
+    const addon = this.options.chooseAddon?.(definition.device);
+    if (addon?.binary === "refused") {
+      this.log.error({ reason: addon.reason }, "engine not started: the native node-llama-cpp build is required and cannot be used");
+      return Promise.resolve({ ok: false, cause: "load_failed", code: "INTERNAL", message: addon.reason });
+    }
+    if (addon?.binary === "native") this.log.info({ addon: "native", dir: addon.dir, llama_cpp: addon.info.version }, "engine uses the native llama.cpp build");
+    else if (addon !== undefined) this.log.info({ addon: "prebuilt", reason: addon.reason }, "engine uses node-llama-cpp's prebuilt llama.cpp build");
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (typeof definition.device === "number") {
       // node-llama-cpp picks its device itself; restrict what it can see to the chosen GPU.
@@ -152,6 +162,7 @@ export class EngineSupervisor {
       device: definition.device,
       ...(definition.context_size !== undefined ? { context_size: definition.context_size } : {}),
       ...(definition.memory_limit_bytes !== undefined ? { memory_limit_bytes: definition.memory_limit_bytes } : {}),
+      ...(addon?.binary === "native" ? { native_addon: { dir: addon.dir, info: addon.info } } : {}),
     });
     return outcome;
   }
@@ -163,7 +174,7 @@ export class EngineSupervisor {
         this.vramFreeBytes = message.vram_free_bytes;
         this.policy.recordReady();
         this.options.onLoaded(message);
-        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads }, "engine ready");
+        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads, ...(message.addon !== undefined ? { addon: message.addon } : {}), ...(message.addon_fallback !== undefined ? { addon_fallback: message.addon_fallback } : {}) }, "engine ready");
         this.settleLoad({ ok: true });
         return;
       case "load_failed":

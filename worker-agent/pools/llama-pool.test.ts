@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { PoolDefinitionSchema, SupervisorConfigSchema } from "../../src-shared/config/worker-config.js";
+import { PoolDefinitionSchema, SupervisorConfigSchema, type PoolDevice } from "../../src-shared/config/worker-config.js";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { EngineToParentMessage, ParentToEngineMessage } from "../engine/engine-ipc.js";
 import type { EngineExit } from "../engine/engine-process.js";
+import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import { createLogger } from "../logging/logger.js";
 import { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { EngineHandle } from "./engine-supervisor.js";
@@ -51,7 +52,7 @@ const B = model("b");
 const pools: LlamaPool[] = [];
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function makePool(models: CatalogModel[] = [A, B]): { pool: LlamaPool; engines: FakeEngine[]; phases: PoolPhase[] } {
+function makePool(models: CatalogModel[] = [A, B], chooseAddon?: (device: PoolDevice) => AddonChoice): { pool: LlamaPool; engines: FakeEngine[]; phases: PoolPhase[] } {
   const engines: FakeEngine[] = [];
   const pool = new LlamaPool({
     definition: PoolDefinitionSchema.parse({ id: "p", model: "a.gguf", device: "cpu" }),
@@ -64,6 +65,7 @@ function makePool(models: CatalogModel[] = [A, B]): { pool: LlamaPool; engines: 
     log: createLogger("silent"),
     source: "config",
     strictTransitions: true,
+    ...(chooseAddon !== undefined ? { chooseAddon } : {}),
     spawnEngine: () => {
       const engine = new FakeEngine();
       engines.push(engine);
@@ -207,5 +209,35 @@ describe("LlamaPool lifecycle", () => {
     await reloading;
     expect(engines).toHaveLength(2);
     expect(pool.status()).toMatchObject({ state: "stopped", live: false });
+  });
+});
+
+describe("LlamaPool llama.cpp build choice", () => {
+  const info = { version: "v0.4.0-80fb11ac73", tag: "v0.4.0", node_llama_cpp: "3.21.1", cpu: "c", cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1 };
+
+  it("passes the native build to the engine when chosen, for the pool's device, and nothing otherwise", async () => {
+    const devices: PoolDevice[] = [];
+    const native = makePool([A, B], (device) => {
+      devices.push(device);
+      return { binary: "native", dir: "/data/nlc", info };
+    });
+    native.pool.start();
+    await tick();
+    expect(devices).toEqual(["cpu"]);
+    expect(native.engines[0]?.sent[0]).toMatchObject({ type: "load", native_addon: { dir: "/data/nlc", info } });
+    const prebuilt = makePool([A, B], () => ({ binary: "prebuilt", reason: "no native build" }));
+    prebuilt.pool.start();
+    await tick();
+    expect(prebuilt.engines[0]?.sent[0]).toMatchObject({ type: "load" });
+    expect(prebuilt.engines[0]?.sent[0]).not.toHaveProperty("native_addon");
+  });
+
+  it("a refused choice starts no engine and fails the load with the reason", async () => {
+    const { pool, engines } = makePool([A, B], () => ({ binary: "refused", reason: 'node_llama_cpp_addon is "native" but no native build in /x' }));
+    pool.start();
+    await tick();
+    expect(engines).toHaveLength(0);
+    // Restarted with backoff like any load failure: a build made meanwhile is used at the next try.
+    expect(pool.status()).toMatchObject({ ready: false, state: "backoff", last_error: 'INTERNAL: node_llama_cpp_addon is "native" but no native build in /x' });
   });
 });

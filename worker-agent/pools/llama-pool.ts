@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { PoolDefinition, SupervisorConfig } from "../../src-shared/config/worker-config.js";
+import type { PoolDefinition, PoolDevice, SupervisorConfig } from "../../src-shared/config/worker-config.js";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { PoolSnapshot } from "../../src-shared/nodes/pool-snapshot.js";
 import type { PoolStatus } from "../../src-shared/worker-api/pool-status.js";
@@ -7,6 +7,7 @@ import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import { LlamaServerEngine } from "../engine/llama-server/llama-server-engine.js";
+import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import { EngineSupervisor, type EngineHandle } from "./engine-supervisor.js";
 import { PoolLifecycle, RELOAD_PHASES, type PoolPhase } from "./pool-lifecycle.js";
 import { reloadWithRollback } from "./pool-reload.js";
@@ -31,6 +32,8 @@ export interface LlamaPoolOptions {
   spawnEngine?: (env: NodeJS.ProcessEnv) => EngineHandle;
   /** The llama-server binary, for pools with engine "llama-server". */
   llamaServerBinary?: () => Promise<string>;
+  /** Which llama.cpp build a node-llama-cpp engine loads (addon-choice.ts); unset: the prebuilt. */
+  chooseAddon?: (device: PoolDevice) => AddonChoice;
   /** Throw on an illegal lifecycle transition (default: under vitest). */
   strictTransitions?: boolean;
 }
@@ -94,6 +97,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       log: this.log,
       lifecycle: this.lifecycle,
       ...(spawnEngine !== undefined ? { spawnEngine } : {}),
+      ...(options.chooseAddon !== undefined && !llamaServer ? { chooseAddon: options.chooseAddon } : {}),
       onLoaded: (loaded) => this.serving.gate.resize(loaded.slots),
       onTaskMessage: (message) => this.serving.onEngineMessage(message),
       onEngineGone: (reason) => {

@@ -35,10 +35,11 @@ export interface BuildOptions {
   say: (line: string) => void;
 }
 
-function run(command: string, args: readonly string[], cwd: string, say: (line: string) => void): Promise<void> {
+/** Runs a build step; its progress lines go to `say`, its last lines into the error when it fails. */
+export function run(command: string, args: readonly string[], cwd: string, say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   say(`$ ${command} ${args.join(" ")}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, [...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     // Keep the tail for the error; cmake's progress lines go to `say` as they come.
     const tail: string[] = [];
     const onData = (chunk: Buffer): void => {

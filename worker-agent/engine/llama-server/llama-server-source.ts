@@ -24,7 +24,7 @@ export interface LlamaCppSource {
 }
 
 /** node-llama-cpp's package folder, found from its resolved entry point (its exports hide package.json). */
-function nodeLlamaCppDir(): string {
+export function nodeLlamaCppDir(): string {
   let dir = dirname(fileURLToPath(import.meta.resolve("node-llama-cpp")));
   while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "llama"))) {
     const parent = dirname(dir);
