@@ -231,8 +231,13 @@ export class Scheduler<T extends SchedulableTask> {
     this.pumping = true;
     try {
       this.deps.hooks.beforePass?.();
-      const tasks = this.fullPass ? this.queue.items() : this.fresh;
+      const full = this.fullPass;
+      const tasks = full ? this.queue.items() : this.fresh;
       this.fullPass = false;
+      // A full pass walks every queued task (4× a second with a deep queue): it asks the queue whether a
+      // task is still there only once something left it, and reads the clock once (the pass is synchronous).
+      const shiftsAtStart = full ? this.queue.shifts : -1;
+      const now = this.now();
       this.fresh = [];
       // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
       // Decisions keep the snapshot they were made on (their explanation is computed from it later),
@@ -241,8 +246,8 @@ export class Scheduler<T extends SchedulableTask> {
       const capacity = new ModelCapacity(() => candidates);
       const holders = new HoldersByModel(() => candidates);
       for (const task of tasks) {
-        if (this.queue.positionOf(task.task_id) < 0) continue;
-        if (task.deadline_at_ms < this.now()) {
+        if (this.queue.shifts !== shiftsAtStart && this.queue.positionOf(task.task_id) < 0) continue;
+        if (task.deadline_at_ms < now) {
           this.dequeue(task);
           this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
           continue;
