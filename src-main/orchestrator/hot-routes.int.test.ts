@@ -79,8 +79,8 @@ function comparable(res: RawResponse): unknown {
       .map(([k, v]) => [k, k.startsWith("x-budget-") ? "<ms>" : v]),
   );
   const isJson = (res.headers["content-type"] ?? "").includes("json") && res.body !== "";
-  // Times change a body's length; the body itself is compared below.
-  if (isJson) delete headers["content-length"];
+  // Times change a JSON body's length (a HEAD's too, which has none to compare); bodies are compared below.
+  if ((res.headers["content-type"] ?? "").includes("json")) delete headers["content-length"];
   return { status: res.status, headers, body: isJson ? withoutTimes(JSON.parse(res.body)) : res.body, correlationId: typeof res.headers["x-correlation-id"] === "string" };
 }
 
