@@ -9,7 +9,9 @@ import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import type { HeartbeatRequest } from "../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../src-shared/nodes/node-registration.js";
 import type { Scope } from "../../src-shared/auth/scopes.js";
+import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { startTestOrchestrator, TEST_AUTH_FAILURE_LIMITS, TEST_TOKEN, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 interface Side {
   orch: TestOrchestrator;
@@ -94,12 +96,13 @@ function registration(address: string): RegisterNodeRequest {
 
 /**
  * The node both orchestrators register: its watch stays open (pinged each second, as the worker does)
- * and its pool reports no free slot, so the node stays Online and admitted tasks wait in the queue.
+ * and its one slot takes the first task and holds it (a stream kept alive, never a token), so the node
+ * stays Online and every later task waits in the queue.
  */
 function startNode(): { server: Server; watches: Set<ServerResponse>; timer: NodeJS.Timeout } {
   const watches = new Set<ServerResponse>();
   const server = createServer((req, res) => {
-    if (req.url === "/v2/watch") {
+    if (req.url === "/v2/watch" || req.url?.endsWith("/infer") === true) {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(": watching\n\n");
       watches.add(res);
@@ -236,5 +239,25 @@ describe("hot routes: the node:http fast path answers as express does", () => {
 
   it("the cases above met every status the fast path must reproduce", () => {
     for (const s of [200, 202, 400, 401, 403, 404, 405, 409, 413, 415]) expect(seen).toContain(s);
+  });
+});
+
+// The queue above is what the scheduler skips whole passes over (every queued model's only holder is
+// full, no deadline due): a task whose deadline passes while it waits there must still fail with DEADLINE_UNMET.
+describe("a queue whose every task must wait", () => {
+  it("still fails a queued task whose deadline passes", async () => {
+    const res = await send(fast, { method: "POST", path: "/v2/tasks", auth: "token", headers: json, body: JSON.stringify({ ...task(uuid(90)), deadline_ms: 1500 }) });
+    expect(res.status).toBe(202);
+    const status = await waitFor(
+      async () => TaskStatusSchema.parse(await (await fast.orch.api(`/v2/tasks/${uuid(90)}`)).json()),
+      (s) => s.state !== "queued",
+      15_000,
+      100,
+    );
+    expect(status.state).toBe("failed");
+    expect(status.error?.code).toBe("DEADLINE_UNMET");
+    // The long-deadline tasks queued with it are still waiting.
+    const other = TaskStatusSchema.parse(await (await fast.orch.api(`/v2/tasks/${uuid(2)}`)).json());
+    expect(other.state).toBe("queued");
   });
 });
