@@ -8,8 +8,9 @@
 // without it tracing is off, the no-op path).
 //   npm run build && node bench/admission-rate.mjs [--requests 4000] [--rounds 3] [--concurrency 32] [--cpu-prof <dir>] [--otlp] [--short] [--json]
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { benchWorkspace } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds } from "./bench-processes.mjs";
 import { loadLoop } from "./load-loop.mjs";
 import { startHoldingNode } from "./simulated-node.mjs";
 
@@ -33,10 +34,17 @@ await loadLoop(orch.url, { count: Math.min(500, requests), concurrency, make, ex
 await loadLoop(bare.url, { count: Math.min(500, requests), concurrency, make, expectStatus: 202 });
 await loadLoop(framework.url, { count: Math.min(500, requests), concurrency, make, expectStatus: 202 });
 const rows = [];
+// Server CPU per request (µs, from /proc): steadier than the rate when other work shares the cores.
+async function measured(server, count) {
+  const cpu0 = cpuSeconds(server.child.pid);
+  const result = await loadLoop(server.url, { count, concurrency, make, expectStatus: 202 });
+  result.cpu_us_per_request = Math.round(((cpuSeconds(server.child.pid) - cpu0) * 1e6) / count);
+  return result;
+}
 for (let r = 0; r < rounds; r++) {
-  const b = await loadLoop(bare.url, { count: requests, concurrency, make, expectStatus: 202 });
-  const e = await loadLoop(framework.url, { count: requests, concurrency, make, expectStatus: 202 });
-  const o = await loadLoop(orch.url, { count: requests, concurrency, make, expectStatus: 202 });
+  const b = await measured(bare, requests);
+  const e = await measured(framework, requests);
+  const o = await measured(orch, requests);
   if (o.wrong_status > 0) throw new Error(`${o.wrong_status} admissions were not answered 202`);
   rows.push({ bare: b, express: e, orchestrator: o });
 }
@@ -51,7 +59,11 @@ const result = {
   express_per_s: median(rows.map((r) => r.express.rate_per_s)),
   orchestrator_per_s: median(rows.map((r) => r.orchestrator.rate_per_s)),
   orchestrator_latency_ms: rows.at(-1).orchestrator.latency_ms,
-  rounds_detail: rows.map((r) => ({ bare: r.bare.rate_per_s, express: r.express.rate_per_s, orchestrator: r.orchestrator.rate_per_s })),
+  bare_cpu_us: median(rows.map((r) => r.bare.cpu_us_per_request)),
+  express_cpu_us: median(rows.map((r) => r.express.cpu_us_per_request)),
+  orchestrator_cpu_us: median(rows.map((r) => r.orchestrator.cpu_us_per_request)),
+  load_average: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
+  rounds_detail: rows.map((r) => ({ bare: r.bare.rate_per_s, express: r.express.rate_per_s, orchestrator: r.orchestrator.rate_per_s, cpu_us: { bare: r.bare.cpu_us_per_request, express: r.express.cpu_us_per_request, orchestrator: r.orchestrator.cpu_us_per_request } })),
 };
 result.ratio = Number((result.orchestrator_per_s / result.bare_per_s).toFixed(3));
 result.ratio_to_express = Number((result.orchestrator_per_s / result.express_per_s).toFixed(3));
@@ -61,5 +73,5 @@ if (values["cpu-prof"]) {
   await new Promise((r) => orch.child.once("exit", r));
 }
 if (values.json) console.log(JSON.stringify(result));
-else console.log(`admission: ${result.orchestrator_per_s}/s through the orchestrator vs ${result.bare_per_s}/s bare node:http → ${result.ratio}× (target ≥ 5,000/s); express + express.json() alone ${result.express_per_s}/s (orchestrator ${result.ratio_to_express}× of it); p50 ${result.orchestrator_latency_ms.p50} ms p99 ${result.orchestrator_latency_ms.p99} ms`);
+else console.log(`admission: ${result.orchestrator_per_s}/s through the orchestrator vs ${result.bare_per_s}/s bare node:http → ${result.ratio}× (target ≥ 5,000/s); express + express.json() alone ${result.express_per_s}/s (orchestrator ${result.ratio_to_express}× of it); p50 ${result.orchestrator_latency_ms.p50} ms p99 ${result.orchestrator_latency_ms.p99} ms; server CPU per request ${result.orchestrator_cpu_us} µs (bare ${result.bare_cpu_us}, express ${result.express_cpu_us}; ${(result.orchestrator_cpu_us / result.bare_cpu_us).toFixed(1)}× bare); load ${result.load_average}`);
 process.exit(0);

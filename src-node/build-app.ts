@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import type { RequestListener } from "node:http";
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { Scope } from "../src-shared/auth/scopes.js";
 import { JSON_MEDIA_TYPE, type ErrorStyle, type RouteSpec } from "../src-shared/contract/route-spec.js";
 import { errorEnvelope } from "../src-shared/errors/error-envelope.js";
@@ -7,7 +8,9 @@ import type { Authenticator } from "./authenticator.js";
 import { bodyDeadline, DEFAULT_BODY_LIMITS, uploadRate, type BodyLimits } from "./body-deadline.js";
 import { sendError } from "./error-sender.js";
 import { renderError } from "./render-error.js";
-import { requestBody } from "./request-body.js";
+import { hotRouteListener, type HotRoute } from "./hot-routes.js";
+import { readJsonBody } from "./json-body-reader.js";
+import { BODY_LIMIT_BYTES, requestBody } from "./request-body.js";
 import { requestLogging, type ServerLogger } from "./request-logging.js";
 import { parsePart, parsePathParams } from "./request-validation.js";
 import { routeAuth } from "./route-auth.js";
@@ -39,6 +42,13 @@ export interface AppOptions {
   bodyLimits?: BodyLimits;
   /** Server spans for the routes marked `traced` (absent or disabled: none, at no cost). */
   tracing?: Tracing;
+  /**
+   * operationIds served on the node:http fast path in front of express (hot-routes.ts): the same
+   * middleware and handler, without express's router and body parser. Only `buildListener` uses it.
+   */
+  hotRoutes?: readonly string[];
+  /** Called with the operationId of each request the fast path takes (tests tell the paths apart by it). */
+  onHotRoute?: (operationId: string) => void;
 }
 
 /** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
@@ -54,6 +64,26 @@ function styleForPath(path: string): ErrorStyle {
  * A route without a handler is a startup error, so the contract and the server cannot drift apart.
  */
 export function buildApp(opts: AppOptions): express.Express {
+  return buildServerParts(opts).app;
+}
+
+/**
+ * The server's request listener: the routes named in `opts.hotRoutes` are answered off the bare
+ * node:http request by the very same middleware and handler functions express would run for them
+ * (only routing and JSON body reading differ); every other request goes to express unchanged.
+ */
+export function buildListener(opts: AppOptions): RequestListener {
+  const { app, hot } = buildServerParts(opts);
+  return hot.length === 0 ? app : hotRouteListener(app, hot, opts.onHotRoute);
+}
+
+/** One route's middleware after the app-level ones, with its error renderer. */
+interface RouteChain {
+  chain: RequestHandler[];
+  onError: ErrorRequestHandler;
+}
+
+function buildServerParts(opts: AppOptions): { app: express.Express; hot: HotRoute[] } {
   const missing = opts.routes.filter((r) => opts.handlers[r.operationId] === undefined).map((r) => r.operationId);
   if (missing.length > 0) throw new Error(`no handler for routes: ${missing.join(", ")}`);
   const scopesByRoute = resolveScopes(opts);
@@ -63,38 +93,24 @@ export function buildApp(opts: AppOptions): express.Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
-  app.use(requestLogging(opts.logger));
-  app.use(bodyDeadline(bodyLimits));
-  for (const guard of opts.guards ?? []) app.use(guard);
+  // Every request passes these first, on either path.
+  const appMiddleware: RequestHandler[] = [requestLogging(opts.logger), bodyDeadline(bodyLimits), ...(opts.guards ?? [])];
+  for (const mw of appMiddleware) app.use(mw);
 
+  const hotIds = new Set(opts.hotRoutes ?? []);
+  const hot: HotRoute[] = [];
   for (const route of opts.routes) {
-    const style = route.errorStyle ?? "envelope";
-    const handler = opts.handlers[route.operationId] as RouteHandler;
-    const requiredScopes = scopesByRoute.get(route);
-    const authenticate = routeAuth(route, {
-      authenticator: opts.authenticator,
-      isPublic: () => opts.isPublic?.(route) ?? false,
-      ...(requiredScopes !== undefined ? { requiredScopes } : {}),
-      ...(opts.authFailures !== undefined ? { failures: opts.authFailures } : {}),
-    });
-    const jsonSchema = route.body?.content[JSON_MEDIA_TYPE] ?? null;
-    const tracing = route.traced === true && opts.tracing?.enabled === true ? opts.tracing : null;
-    const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      try {
-        const params = parsePathParams(route.pathParams, req.params as Record<string, string>);
-        const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : {};
-        const body = jsonSchema ? parsePart(jsonSchema, req.body, "body") : undefined;
-        await handler({ req, res, params, query, body, identity: res.locals.identity as Identity, span: (res.locals.span as SpanHandle | undefined) ?? NOOP_SPAN });
-      } catch (err) {
-        next(err);
-      }
-    };
-    const onError = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => renderError(err, res, style, opts.logger, opts.serverName);
-    const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...requestBody(route)] : requestBody(route);
-    // The span starts before auth, so refused requests (401/403/413) are traced too.
-    const middleware = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...bodyHandling, handle];
-    app[route.method](expressPath(route.path), ...middleware, onError);
+    const { chain, onError } = routeChain(route, opts, scopesByRoute.get(route), bodyLimits, false);
+    app[route.method](expressPath(route.path), ...chain, onError);
+    if (!hotIds.has(route.operationId)) continue;
+    hotIds.delete(route.operationId);
+    const fast = routeChain(route, opts, scopesByRoute.get(route), bodyLimits, true);
+    // Errors raised before routing render in the path's style in express: the same style, or the fast path would differ.
+    if ((route.errorStyle ?? "envelope") !== styleForPath(route.path)) throw new Error(`hot route ${route.operationId}: its error style differs from its path's`);
+    if (route.body !== undefined && route.body.content[JSON_MEDIA_TYPE] === undefined) throw new Error(`hot route ${route.operationId}: only JSON bodies are served on the fast path`);
+    hot.push({ operationId: route.operationId, method: route.method.toUpperCase(), path: route.path, hasBody: route.body !== undefined, chain: [...appMiddleware, ...fast.chain], onError: fast.onError });
   }
+  if (hotIds.size > 0) throw new Error(`hot routes not in the route table: ${[...hotIds].join(", ")}`);
 
   opts.extra?.(app);
 
@@ -105,7 +121,42 @@ export function buildApp(opts: AppOptions): express.Express {
     sendError(res, known ? 405 : 404, envelope, styleForPath(req.path));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => renderError(err, res, styleForPath(req.path), opts.logger, opts.serverName));
-  return app;
+  return { app, hot };
+}
+
+/**
+ * A route's own middleware: span, auth, body, then the handler with params/query/body validated.
+ * `fast`: the JSON body is read by readJsonBody (the node:http path) instead of express.json().
+ */
+function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly Scope[] | undefined, bodyLimits: BodyLimits, fast: boolean): RouteChain {
+  const style = route.errorStyle ?? "envelope";
+  const handler = opts.handlers[route.operationId] as RouteHandler;
+  const authenticate = routeAuth(route, {
+    authenticator: opts.authenticator,
+    isPublic: () => opts.isPublic?.(route) ?? false,
+    ...(requiredScopes !== undefined ? { requiredScopes } : {}),
+    ...(opts.authFailures !== undefined ? { failures: opts.authFailures } : {}),
+  });
+  const jsonSchema = route.body?.content[JSON_MEDIA_TYPE] ?? null;
+  const tracing = route.traced === true && opts.tracing?.enabled === true ? opts.tracing : null;
+  const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const params = parsePathParams(route.pathParams, req.params as Record<string, string>);
+      const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : {};
+      const body = jsonSchema ? parsePart(jsonSchema, req.body, "body") : undefined;
+      await handler({ req, res, params, query, body, identity: res.locals.identity as Identity, span: (res.locals.span as SpanHandle | undefined) ?? NOOP_SPAN });
+    } catch (err) {
+      next(err);
+    }
+  };
+  const onError = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => renderError(err, res, style, opts.logger, opts.serverName);
+  // requestBody's first handler is the Content-Type check (415); the fast path keeps it and swaps express.json().
+  const expressBody = requestBody(route);
+  const jsonBody = fast && jsonSchema !== null ? [...expressBody.slice(0, 1), readJsonBody(BODY_LIMIT_BYTES)] : expressBody;
+  const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...jsonBody] : jsonBody;
+  // The span starts before auth, so refused requests (401/403/413) are traced too.
+  const chain = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...bodyHandling, handle];
+  return { chain, onError };
 }
 
 /** Every authenticated route's scopes, resolved once; all routes without one are named in one startup error. */

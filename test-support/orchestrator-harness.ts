@@ -22,13 +22,13 @@ export interface TestOrchestrator {
 }
 
 /** Server and auth-failure limits for a test orchestrator. */
-export type TestOrchestratorLimits = Pick<OrchestratorOptions, "serverLimits" | "authFailureLimits">;
+export type TestOrchestratorLimits = Pick<OrchestratorOptions, "serverLimits" | "authFailureLimits" | "hotRoutes" | "onHotRoute">;
 
 /**
  * Test files make many deliberate auth failures from 127.0.0.1 (one per route and credential), which
  * the production limit would turn into 429s; auth-limits.test.ts runs with the production limit.
  */
-const TEST_AUTH_FAILURE_LIMITS = { maxFailures: 100_000 };
+export const TEST_AUTH_FAILURE_LIMITS = { maxFailures: 100_000 };
 
 /** A real orchestrator on 127.0.0.1 with a temp data dir and captured JSON logs. */
 export async function startTestOrchestrator(overrides: Partial<OrchestratorConfigInput> = {}, dataDir?: string, limits: TestOrchestratorLimits = { authFailureLimits: TEST_AUTH_FAILURE_LIMITS }): Promise<TestOrchestrator> {

@@ -11,7 +11,7 @@ import { buildOrchestratorOpenApi } from "../../src-shared/contract/documents.js
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
 import { requiredScopes } from "../../src-shared/contract/route-scopes.js";
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from "../../src-node/auth-failure-limiter.js";
-import { buildApp } from "../../src-node/build-app.js";
+import { buildListener } from "../../src-node/build-app.js";
 import { createTracing, tracesEndpoint } from "../../src-node/tracing/otel-tracing.js";
 import { corsPolicy } from "../../src-node/cors-policy.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
@@ -99,7 +99,17 @@ export interface OrchestratorOptions {
   authFailureLimits?: Partial<AuthFailureLimits>;
   /** Settings fixed by env or config file (loadOrchestratorConfigWithPins): the dashboard cannot override them. */
   pinned?: readonly PinnedSetting[];
+  /**
+   * Serve admission and heartbeats on the node:http fast path in front of express (default true;
+   * src-node/hot-routes.ts). False: every request goes through express (the equivalence test's reference).
+   */
+  hotRoutes?: boolean;
+  /** Called with the operationId of each request the fast path answered (tests). */
+  onHotRoute?: (operationId: string) => void;
 }
+
+/** The two routes that carry the fleet's load (docs/PERFORMANCE.md): admission and node heartbeats. */
+const HOT_ROUTES = ["createTask", "nodeHeartbeat"] as const;
 
 export interface Orchestrator {
   /** Starts listening; resolves with the base URL (e.g. http://127.0.0.1:8080). */
@@ -262,7 +272,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   // One allowance for the guard and the CORS policy, so an origin the guard lets in always gets CORS headers.
   const origins = { allowedOrigins: () => config.allowed_origins, allowLocalhost: () => config.cors_allow_localhost };
-  const app = buildApp({
+  const listener = buildListener({
+    hotRoutes: options.hotRoutes === false ? [] : HOT_ROUTES,
+    ...(options.onHotRoute !== undefined ? { onHotRoute: options.onHotRoute } : {}),
     tracing,
     routes: ORCHESTRATOR_ROUTES,
     handlers: {
@@ -291,7 +303,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });
 
-  const server: Server = createLimitedServer(app, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits }, clusterTls && { key: clusterTls.serverKey, cert: clusterTls.serverCert });
+  const server: Server = createLimitedServer(listener, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits }, clusterTls && { key: clusterTls.serverKey, cert: clusterTls.serverCert });
   const timers: NodeJS.Timeout[] = [];
 
   return {

@@ -54,6 +54,14 @@ export class Scheduler<T extends SchedulableTask> {
   private fresh: T[] = [];
   /** Capacity may have changed since the last pass: consider every queued task. */
   private fullPass = true;
+  /**
+   * Bounds on what a full pass could act on: the queued tasks' models (a superset), their earliest
+   * deadline (a lower bound) and whether one may be a re-placement. Noted on every entry to the queue,
+   * recomputed by each full walk; a stale entry only costs a walk. See `nothingToDo`.
+   */
+  private queuedModels = new Set<string>();
+  private earliestDeadline = Infinity;
+  private replacedQueued = false;
   /** Until then (after a restart), "no node holds the model" means "not re-registered yet": wait. */
   private holdUntil = 0;
   private pumpScheduled = false;
@@ -98,7 +106,10 @@ export class Scheduler<T extends SchedulableTask> {
     if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
     if (!result.accepted) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
     else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
-    if (result.accepted) this.fresh.push(task);
+    if (result.accepted) {
+      this.fresh.push(task);
+      this.noteQueued(task);
+    }
     this.updateQueueGauge();
     return result;
   }
@@ -112,6 +123,7 @@ export class Scheduler<T extends SchedulableTask> {
     this.holdUntil = Math.max(this.holdUntil, this.now() + graceMs);
     const position = this.queue.append(task);
     this.fresh.push(task);
+    this.noteQueued(task);
     this.updateQueueGauge();
     return position;
   }
@@ -229,26 +241,46 @@ export class Scheduler<T extends SchedulableTask> {
       return;
     }
     this.pumping = true;
+    // A walk cut short by an exception leaves the bounds partial: the next pass walks again.
+    let partialWalk = false;
     try {
       this.deps.hooks.beforePass?.();
-      const tasks = this.fullPass ? this.queue.items() : this.fresh;
+      const full = this.fullPass;
       this.fullPass = false;
-      this.fresh = [];
+      // A full pass walks every queued task (4× a second with a deep queue): it asks the queue whether a
+      // task is still there only once something left it, and reads the clock once (the pass is synchronous).
+      const now = this.now();
       // One registry snapshot per pump; assignments update it locally so later tasks see the slot taken.
       // Decisions keep the snapshot they were made on (their explanation is computed from it later),
       // so an assignment replaces the array instead of editing it.
       let candidates = this.candidates();
       const capacity = new ModelCapacity(() => candidates);
       const holders = new HoldersByModel(() => candidates);
+      // Fresh tasks are queued too, so the bounds cover them: a skipped pass skips them as well.
+      const skip = this.nothingToDo(now, capacity);
+      const tasks = skip ? [] : full ? this.queue.items() : this.fresh;
+      const shiftsAtStart = full ? this.queue.shifts : -1;
+      this.fresh = [];
+      const walk = full && !skip;
+      if (walk) {
+        // The walk notes every task it leaves queued (and requeues note theirs): the bounds become exact.
+        this.queuedModels = new Set();
+        this.earliestDeadline = Infinity;
+        this.replacedQueued = false;
+        partialWalk = true;
+      }
       for (const task of tasks) {
-        if (this.queue.positionOf(task.task_id) < 0) continue;
-        if (task.deadline_at_ms < this.now()) {
+        if (this.queue.shifts !== shiftsAtStart && this.queue.positionOf(task.task_id) < 0) continue;
+        if (task.deadline_at_ms < now) {
           this.dequeue(task);
           this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
           continue;
         }
         // A re-placed task always gets a decision: it may have no other holder left (REPLICA_EXHAUSTED).
-        if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) continue;
+        if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) {
+          if (walk) this.noteQueued(task);
+          continue;
+        }
         const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
@@ -267,11 +299,15 @@ export class Scheduler<T extends SchedulableTask> {
           this.dequeue(task);
           const retryAfter = ERROR_CODES[decision.code].retriable ? { retry_after_ms: this.deps.config().retry_after_ms } : {};
           this.deps.hooks.failed(task, { code: decision.code, message: decision.message, ...retryAfter }, decision);
+        } else if (walk) {
+          this.noteQueued(task);
         }
       }
+      partialWalk = false;
       this.updateQueueGauge();
       if (this.queue.positionsChanged()) this.notifyQueuePositions(candidates);
     } finally {
+      if (partialWalk) this.replacedQueued = true;
       this.pumping = false;
     }
   }
@@ -325,7 +361,25 @@ export class Scheduler<T extends SchedulableTask> {
 
   private requeueFront(task: T): void {
     this.queue.requeueFront(task);
+    this.noteQueued(task);
     this.fullPass = true;
+  }
+
+  private noteQueued(task: T): void {
+    this.queuedModels.add(task.model.sha256);
+    if (task.deadline_at_ms < this.earliestDeadline) this.earliestDeadline = task.deadline_at_ms;
+    if (task.attempted_nodes.length > 0) this.replacedQueued = true;
+  }
+
+  /**
+   * True when a pass could only learn again that every queued task must wait: no deadline is due,
+   * no task is a re-placement (those always get a decision), and every queued model has a schedulable
+   * holder with no free slot. A deep queue then costs nothing per pass instead of a walk over every task.
+   */
+  private nothingToDo(now: number, capacity: ModelCapacity): boolean {
+    if (this.replacedQueued || now > this.earliestDeadline) return false;
+    for (const sha of this.queuedModels) if (!capacity.mustWait(sha)) return false;
+    return true;
   }
 
   private onNodeLost(nodeId: string, reason: string): void {

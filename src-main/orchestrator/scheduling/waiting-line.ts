@@ -67,6 +67,11 @@ export class WaitingLine<T extends SchedulableTask> {
     return this.queue.positionOf(taskId);
   }
 
+  /** Changes whenever a task leaves the line or moves (appends do not change it): see AdmissionQueue.shifts. */
+  get shifts(): number {
+    return this.queue.shifts;
+  }
+
   get depth(): number {
     return this.queue.depth;
   }

@@ -1,0 +1,117 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type express from "express";
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import { jsonBodyReadable } from "./json-body-reader.js";
+
+/** A route served in front of express: the full middleware chain express would run for it. */
+export interface HotRoute {
+  operationId: string;
+  /** Upper-case, as node:http gives it. */
+  method: string;
+  /** The route's OpenAPI-style template, e.g. /v2/nodes/{id}/heartbeat. */
+  path: string;
+  hasBody: boolean;
+  /** App-level middleware (logging, body deadline, guards), then the route's own (span, auth, body, handler). */
+  chain: RequestHandler[];
+  onError: ErrorRequestHandler;
+}
+
+interface CompiledRoute {
+  route: HotRoute;
+  /** The path itself when it has no parameters (compared as a string). */
+  exact: string | null;
+  pattern: RegExp | null;
+  paramNames: string[];
+}
+
+// A path parameter taken on the fast path: unreserved characters only, so no percent-decoding is
+// needed and the value is exactly what express's router would give; anything else goes to express.
+const PARAM = "([A-Za-z0-9._~-]+)";
+
+function compile(route: HotRoute): CompiledRoute {
+  const paramNames = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+  if (paramNames.length === 0) return { route, exact: route.path, pattern: null, paramNames };
+  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{\w+\\?\}/g, PARAM);
+  return { route, exact: null, pattern: new RegExp(`^${source}$`), paramNames };
+}
+
+/**
+ * The route and path parameters when the request is one the fast path takes: the route's method, its
+ * path in canonical form (a query string is allowed; a trailing slash, other letter case or percent
+ * escapes are left to express, which matches those too), and a body readJsonBody reads exactly as
+ * express.json() would. Null otherwise.
+ */
+function matchHot(routes: readonly CompiledRoute[], req: IncomingMessage): { route: HotRoute; params: Record<string, string> } | null {
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  for (const c of routes) {
+    if (req.method !== c.route.method) continue;
+    let params: Record<string, string>;
+    if (c.exact !== null) {
+      if (path !== c.exact) continue;
+      params = {};
+    } else {
+      const m = (c.pattern as RegExp).exec(path);
+      if (m === null) continue;
+      params = {};
+      c.paramNames.forEach((name, i) => (params[name] = m[i + 1] as string));
+    }
+    if (c.route.hasBody && !jsonBodyReadable(req.headers["content-type"], req.headers["content-encoding"])) return null;
+    return { route: c.route, params };
+  }
+  return null;
+}
+
+/** Runs the chain as express's router would: next() moves on, next(err) renders the error. */
+function run(route: HotRoute, req: Request, res: Response): void {
+  let index = 0;
+  const fail = (err: unknown): void => {
+    route.onError(err, req, res, () => undefined);
+  };
+  const next = ((err?: unknown): void => {
+    if (err !== undefined && err !== null) {
+      fail(err);
+      return;
+    }
+    const handler = route.chain[index++];
+    if (handler === undefined) return;
+    try {
+      const result = handler(req, res, next) as unknown;
+      // Express 5 forwards a rejected promise from a handler to next(err).
+      if (result instanceof Promise) result.catch(fail);
+    } catch (err2) {
+      fail(err2);
+    }
+  }) as NextFunction;
+  next();
+}
+
+/**
+ * The orchestrator's hottest routes (admission, heartbeats) answered off the bare node:http request:
+ * the request gets express's request/response prototypes (what express's app.handle does, so
+ * res.json, req.path and res.locals behave the same) and runs the route's own middleware chain,
+ * skipping express's router and body-parser, which held the admission rate near express's floor
+ * (docs/PERFORMANCE.md). Every other request goes to express unchanged.
+ */
+export function hotRouteListener(app: express.Express, routes: readonly HotRoute[], onServed?: (operationId: string) => void): RequestListener {
+  const compiled = routes.map(compile);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const match = matchHot(compiled, req);
+    if (match === null) {
+      app(req, res);
+      return;
+    }
+    Object.setPrototypeOf(req, app.request);
+    Object.setPrototypeOf(res, app.response);
+    const request = req as Request;
+    const response = res as Response;
+    request.res = response;
+    response.req = request;
+    response.locals = Object.create(null) as Response["locals"];
+    request.params = match.params;
+    request.originalUrl = req.url ?? "";
+    onServed?.(match.route.operationId);
+    run(match.route, request, response);
+  };
+}
