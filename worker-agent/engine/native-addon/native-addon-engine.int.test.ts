@@ -44,6 +44,8 @@ describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native b
     const w = (worker = await start("native", DIR));
     await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, native build\)$/);
+    // Log lines come over the worker's stdout pipe, which can trail its HTTP answer on a loaded box.
+    await waitFor("the engine ready log line", () => w.logs.some((l) => l.msg === "engine ready"), 10_000);
     expect(w.logs.some((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR)).toBe(true);
     expect(w.logs.some((l) => l.msg === "engine ready" && l.addon === "native")).toBe(true);
     const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
@@ -62,6 +64,7 @@ describe("node-llama-cpp pool without a usable native build", () => {
     const w = (worker = await start("auto", empty));
     await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, prebuilt\)$/);
+    await waitFor("the prebuilt log line", () => w.logs.some((l) => l.msg === "engine uses node-llama-cpp's prebuilt llama.cpp build"), 10_000);
     const line = w.logs.find((l) => l.msg === "engine uses node-llama-cpp's prebuilt llama.cpp build");
     expect(line?.reason).toBe(`no native build in ${empty} (run \`llama-orch-worker engine build --engine node-llama-cpp\`)`);
     const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
@@ -78,6 +81,8 @@ describe("node-llama-cpp pool without a usable native build", () => {
       const w = (worker = await start("auto", broken));
       await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
       expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, prebuilt\)$/);
+      // The log line comes over the worker's stdout pipe, which can trail its HTTP answer on a loaded box.
+      await waitFor("the engine ready log line", () => w.logs.some((l) => l.msg === "engine ready"), 10_000);
       const ready = w.logs.find((l) => l.msg === "engine ready");
       expect(ready?.addon).toBe("prebuilt");
       expect(String(ready?.addon_fallback)).toContain(`loading the native build in ${broken} failed:`);
