@@ -66,17 +66,19 @@ const result = {
   bench: "router-overhead",
   requests,
   max_tokens: maxTokens,
-  direct_ms: { p50: round(pct(d, 0.5)), p95: round(pct(d, 0.95)) },
-  orchestrator_ms: { p50: round(pct(o, 0.5)), p95: round(pct(o, 0.95)) },
+  direct_ms: { p50: round(pct(d, 0.5)), p95: round(pct(d, 0.95)), p99: round(pct(d, 0.99)) },
+  orchestrator_ms: { p50: round(pct(o, 0.5)), p95: round(pct(o, 0.95)), p99: round(pct(o, 0.99)) },
   ratio_p50: round(pct(o, 0.5) / pct(d, 0.5)),
   ratio_p95: round(pct(o, 0.95) / pct(d, 0.95)),
   added_ms_p50: round(pct(o, 0.5) - pct(d, 0.5)),
   added_ms_p95: round(pct(o, 0.95) - pct(d, 0.95)),
+  // The issue's p99 target; with --requests 100 this is the second-worst request, so run ≥ 200.
+  added_ms_p99: round(pct(o, 0.99) - pct(d, 0.99)),
   haproxy: haproxy.url ? { ms: { p50: round(pct(h, 0.5)), p95: round(pct(h, 0.95)) }, added_ms_p50: round(pct(h, 0.5) - pct(d, 0.5)), added_ms_p95: round(pct(h, 0.95) - pct(d, 0.95)) } : { skipped: haproxy.skipped },
 };
 function round(x) {
   return Math.round(x * 100) / 100;
 }
 if (values.json) console.log(JSON.stringify(result));
-else console.log(`router overhead (${requests} requests, ${maxTokens} tokens): direct p50 ${result.direct_ms.p50} ms / p95 ${result.direct_ms.p95} ms; via orchestrator p50 ${result.orchestrator_ms.p50} ms / p95 ${result.orchestrator_ms.p95} ms; ratio p50 ${result.ratio_p50}×, p95 ${result.ratio_p95}×; added ${result.added_ms_p50} ms at p50; ${result.haproxy.skipped ? `haproxy skipped (${result.haproxy.skipped})` : `haproxy p50 ${result.haproxy.ms.p50} ms / p95 ${result.haproxy.ms.p95} ms, added ${result.haproxy.added_ms_p50} ms at p50`}`);
+else console.log(`router overhead (${requests} requests, ${maxTokens} tokens): direct p50 ${result.direct_ms.p50} ms / p95 ${result.direct_ms.p95} ms; via orchestrator p50 ${result.orchestrator_ms.p50} ms / p95 ${result.orchestrator_ms.p95} ms; ratio p50 ${result.ratio_p50}×, p95 ${result.ratio_p95}×; added ${result.added_ms_p50} ms at p50, ${result.added_ms_p99} ms at p99; ${result.haproxy.skipped ? `haproxy skipped (${result.haproxy.skipped})` : `haproxy p50 ${result.haproxy.ms.p50} ms / p95 ${result.haproxy.ms.p95} ms, added ${result.haproxy.added_ms_p50} ms at p50`}`);
 process.exit(0);

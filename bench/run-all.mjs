@@ -67,8 +67,9 @@ const sh = streaming.haproxy;
 rows.push({ scenario: "peer: HAProxy (leastconn, bare L7) streaming tokens/s vs direct; added gap p99 (ms); proxy CPU vs llama-orch's", measured: sh.skipped ? `skipped: ${sh.skipped}` : `${sh.tokens_per_s}; +${sh.added_gap_p99_ms}; CPU ${sh.cpu_share} vs ${sv2.cpu_share}`, baseline: streaming.direct.tokens_per_s, baseline_is: "straight from the node", ratio: sh.skipped ? null : sh.ratio, target: "reference (peer)", pass: true });
 checks.push({ name: "streaming: every stream through every path delivered all its tokens", ok: streaming.short_streams === 0 && sv2.tokens_per_s > 0 && streaming.orchestrator_v1.tokens_per_s > 0 });
 
-const routing = run("bench/router-overhead.mjs");
-rows.push({ scenario: `/v1/completions added latency (${routing.max_tokens} tokens, real worker) p50 / p95 (ms)`, measured: `+${routing.added_ms_p50} / +${routing.added_ms_p95}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p95}`, baseline_is: "straight to the worker", ratio: routing.ratio_p50, target: "≤ +0.5 ms p50, ≤ +2 ms p99", pass: routing.added_ms_p50 <= 0.5 && routing.added_ms_p95 <= 2 });
+// 300 requests: a p99 that is not one single request.
+const routing = run("bench/router-overhead.mjs", ["--requests", "300"]);
+rows.push({ scenario: `/v1/completions added latency (${routing.max_tokens} tokens, real worker) p50 / p99 (ms)`, measured: `+${routing.added_ms_p50} / +${routing.added_ms_p99}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p99}`, baseline_is: "straight to the worker", ratio: routing.ratio_p50, target: "≤ +0.5 ms p50, ≤ +2 ms p99", pass: routing.added_ms_p50 <= 0.5 && routing.added_ms_p99 <= 2 });
 const rh = routing.haproxy;
 rows.push({ scenario: "peer: HAProxy added latency, same request (ms) p50 / p95", measured: rh.skipped ? `skipped: ${rh.skipped}` : `+${rh.added_ms_p50} / +${rh.added_ms_p95}`, baseline: `${routing.direct_ms.p50} / ${routing.direct_ms.p95}`, baseline_is: "straight to the worker", ratio: rh.skipped ? null : Math.round((rh.ms.p50 / routing.direct_ms.p50) * 1000) / 1000, target: "reference (peer)", pass: true });
 checks.push({ name: "routing: direct and orchestrator paths measured", ok: routing.direct_ms.p50 > 0 && routing.orchestrator_ms.p50 > 0 });

@@ -23,6 +23,11 @@ export class ModelCapacity {
     return !c.free && c.holder;
   }
 
+  /** True when some schedulable, ready pool holding the model has a free slot now. */
+  hasFreeSlot(sha: string): boolean {
+    return this.of(sha).free;
+  }
+
   slotTaken(candidate: PlacementCandidate): void {
     if (candidate.loaded_model !== undefined) this.byModel.delete(candidate.loaded_model);
     for (const sha of candidate.models_available) this.byModel.delete(sha);

@@ -199,6 +199,28 @@ export class Scheduler<T extends SchedulableTask> {
     this.predictor.record(modelSha, tokensOut, decodeMs);
   }
 
+  /**
+   * True when a pass now would most likely start `task` at once: it is the only queued task, no pass
+   * is running, and a ready pool holding its model has a free slot. The caller may then commit and
+   * pump in its own turn (`pumpNow`) instead of waiting for the check phase, which under load runs
+   * only after every other ready socket of the loop iteration.
+   */
+  canStartNow(task: T): boolean {
+    if (this.closed || this.pumping || this.queue.depth !== 1 || task.attempted_nodes.length > 0) return false;
+    return new ModelCapacity(() => this.candidates()).hasFreeSlot(task.model.sha256);
+  }
+
+  /** One placement pass in the caller's turn (the caller has committed what must precede a dispatch). */
+  pumpNow(): void {
+    try {
+      this.pump();
+    } catch (err) {
+      // The caller's task is committed and queued: a failed pass must not refuse it. Try again next turn.
+      this.deps.logger.error({ err }, "placement pass failed; retrying on the next turn");
+      this.reconsiderAll();
+    }
+  }
+
   schedulePump(): void {
     if (this.pumpScheduled || this.closed) return;
     this.pumpScheduled = true;

@@ -18,14 +18,20 @@ import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
 
 // The journal is the one boundary replaced here (a disk that fails); everything else is real.
-function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacity = 2) {
+function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacity = 2, worker?: { address: string; ready: boolean }) {
   const db = openDatabase(":memory:");
   const real = new TaskJournal(db);
+  const committed: string[] = [];
   const journal = Object.assign(Object.create(TaskJournal.prototype) as TaskJournal, {
-    acceptBatched: (t: TaskAcceptedRecord, settle: (o: AcceptOutcome) => void) => (journalFails.accepted ? settle(new Error("disk full")) : real.acceptBatched(t, settle)),
+    acceptBatched: (t: TaskAcceptedRecord, settle: (o: AcceptOutcome) => void) =>
+      journalFails.accepted ? settle(new Error("disk full")) : real.acceptBatched(t, (o) => {
+        committed.push(t.task_id);
+        settle(o);
+      }),
     flush: () => real.flush(),
     finished: (t: TaskFinishedRecord) => (journalFails.finished ? (() => { throw new Error("disk full"); })() : real.finished(t)),
     has: (id: string) => real.has(id),
+    placed: (r: Parameters<TaskJournal["placed"]>[0]) => real.placed(r),
   });
   const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
   const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db)));
@@ -33,14 +39,19 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
     config: () => config,
     clusterModels: () => [],
     retiredModels: () => new Set(),
-    workers: new WorkerClients(() => undefined),
+    workers: new WorkerClients((nodeId) => (worker !== undefined && nodeId === "n1" ? { address: worker.address, token: "t", fetch: globalThis.fetch } : undefined)),
     registry,
     sessions: new SessionStore({ ttlMs: 60_000, maxTurns: 10, tokenBudget: 0 }),
     journal,
     metrics: new OrchestratorMetrics("test"),
     logger: createLogger("silent", "test"),
   });
-  return { tasks, journalFails };
+  if (worker !== undefined) {
+    // One pool of one slot holding the tasks' model (sha "a…a"); not ready: still loading it.
+    registry.register({ node_id: "n1", machine_id: "n1", address: worker.address, pools: ["n1.p"], capabilities: { gpus: [], cpu_cores: 8 }, models: [] });
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [{ pool_id: "n1.p", ready: worker.ready, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 2 ** 30, engine: "llamacpp", models_available: ["a".repeat(64)] }] });
+  }
+  return { tasks, journalFails, committed };
 }
 
 function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
@@ -100,5 +111,48 @@ describe("TaskService group commit", () => {
     expect(tasks.get("a")).toBeUndefined();
     expect(tasks.scheduler.queued().some((t) => t.task_id === "a")).toBe(false);
     expect(tasks.get("b")?.task_id).toBe("b");
+  });
+});
+
+describe("TaskService dispatch in the admission's turn", () => {
+  // Port 9 (discard) is never connected to: each test cancels its task in the same turn, which aborts the request.
+  const worker = (ready: boolean) => ({ address: "http://127.0.0.1:9", ready });
+
+  it("places a task at once when the queue is empty and a slot is free, after its accept is committed", () => {
+    const { tasks, committed } = setup({}, 10, worker(true));
+    const a = task("a");
+    tasks.enqueue(a);
+    // Still inside the admission's turn: committed first, then placed and dispatched.
+    expect(committed).toEqual(["a"]);
+    expect(a.state).toBe("dispatching");
+    expect(a.attempted_nodes).toEqual(["n1"]);
+    tasks.cancel("a", "client");
+  });
+
+  it("leaves a task to the group commit and the next pass when no slot is free (the pool is still loading)", async () => {
+    const { tasks, committed } = setup({}, 10, worker(false));
+    const a = task("a");
+    tasks.enqueue(a);
+    expect(committed).toEqual([]); // it joins this turn's batch
+    expect(a.state).toBe("queued");
+    await tasks.durable(a);
+    expect(committed).toEqual(["a"]);
+    expect(a.state).toBe("queued");
+    tasks.cancel("a", "client");
+  });
+
+  it("a second task of the turn, once the one slot is taken, waits for the group commit", async () => {
+    const { tasks, committed } = setup({}, 10, worker(true));
+    const a = task("a");
+    const b = task("b");
+    tasks.enqueue(a);
+    tasks.enqueue(b);
+    expect(a.state).toBe("dispatching");
+    expect(b.state).toBe("queued");
+    expect(committed).toEqual(["a"]);
+    await tasks.durable(b);
+    expect(committed).toEqual(["a", "b"]);
+    tasks.cancel("a", "client");
+    tasks.cancel("b", "client");
   });
 });

@@ -253,7 +253,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   /**
    * Queues an admitted task (validation, model and budget checks happened before). Its journal row
    * is group-committed with the others of this turn, before any placement pass (beforePass) and
-   * before `durable(task)` settles: nothing is acknowledged that is not journaled. A failed write,
+   * before `durable(task)` settles: nothing is acknowledged that is not journaled. When it could start
+   * at once (empty queue, free slot) the batch commits now and the task is placed in this turn. A failed write,
    * or a task id the journal already holds, undoes the enqueue (a drop-lru victim is put back).
    */
   enqueue(task: Task): EnqueueOutcome {
@@ -281,7 +282,14 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     durable.catch(() => undefined); // callers that do not wait (compat streams) must not see an unhandled rejection
     this.commits.set(task, durable);
     this.emit("task", task);
-    this.scheduler.schedulePump();
+    if (this.scheduler.canStartNow(task)) {
+      // An idle slot and an empty queue: commit this turn's accepts now (a batch of one, or a few) and
+      // place at once, so the dispatch does not wait for the check phase. The commit still precedes it.
+      this.deps.journal.flush();
+      this.scheduler.pumpNow();
+    } else {
+      this.scheduler.schedulePump();
+    }
     return { accepted: true, position: result.position, predicted_start_ms: task.predicted_start_ms };
   }
 

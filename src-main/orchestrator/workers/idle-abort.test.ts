@@ -38,4 +38,20 @@ describe("IdleAbort", () => {
     expect(idle.signal.aborted).toBe(true);
     expect(idle.fired).toBe(false);
   });
+
+  it("starts aborted, with the parent's reason, when the parent already was; a later abort keeps the parent's reason", () => {
+    const done = new AbortController();
+    const reason = new Error("node lost");
+    done.abort(reason);
+    const idle = new IdleAbort(100, done.signal, () => Date.now());
+    expect(idle.signal.aborted).toBe(true);
+    expect(idle.signal.reason).toBe(reason);
+    idle.stop();
+    const parent = new AbortController();
+    const later = new IdleAbort(100, parent.signal, () => Date.now());
+    const why = new Error("by the scheduler");
+    parent.abort(why);
+    expect(later.signal.reason).toBe(why);
+    later.stop();
+  });
 });

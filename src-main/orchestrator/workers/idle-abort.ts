@@ -18,7 +18,11 @@ export class IdleAbort {
     parent: AbortSignal,
     private readonly now: () => number = Date.now,
   ) {
-    this.signal = AbortSignal.any([parent, this.controller.signal]);
+    // The parent's abort is forwarded by hand: AbortSignal.any cost ~2× as much per dispatch (~40 µs
+    // more on this box) and tracks its sources for GC. Same reason on the signal as with any().
+    this.signal = this.controller.signal;
+    if (parent.aborted) this.controller.abort(parent.reason);
+    else parent.addEventListener("abort", () => this.controller.abort(parent.reason), { once: true });
     this.lastTouch = now();
     this.timer = this.arm(ms);
   }
