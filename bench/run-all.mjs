@@ -34,6 +34,9 @@ rows.push({ scenario: "dashboard node frame: delta (protocol 2) bytes", measured
 checks.push({ name: "dashboard: both snapshot protocols complete under the fleet", ok: fo.snapshot.count > 0 && paged.count > 0 });
 checks.push({ name: "fleet: every agent Online, no failed heartbeat, no false transition", ok: fleet.not_online_at_end === 0 && fo.failures === 0 && fleet.false_transitions.Offline === 0 && fo.latency_ms.n > 0 });
 
+const floor = run("bench/routing-floor.mjs");
+rows.push({ scenario: "routing floor: GET /v1/models per s", measured: floor.orchestrator_per_s, baseline: floor.bare_per_s, baseline_is: "bare node:http, same JSON", ratio: floor.ratio, target: "≥ 0.3× bare", pass: floor.ratio >= 0.3 });
+checks.push({ name: "routing floor: every GET answered 200, both rates measured", ok: floor.orchestrator_per_s > 0 && floor.bare_per_s > 0 });
 const admission = run("bench/admission-rate.mjs");
 rows.push({ scenario: "POST /v2/tasks → 202 sustained (journaled, queued) per s", measured: admission.orchestrator_per_s, baseline: admission.bare_per_s, baseline_is: "bare node:http POST", ratio: admission.ratio, target: "≥ 5,000/s", pass: admission.orchestrator_per_s >= 5000 });
 rows.push({ scenario: "framework floor: express + express.json(), one POST route → 202 per s", measured: admission.express_per_s, baseline: admission.bare_per_s, baseline_is: "bare node:http POST", ratio: Number((admission.express_per_s / admission.bare_per_s).toFixed(3)), target: "reference (what express alone costs)", pass: true });
