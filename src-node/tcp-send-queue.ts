@@ -14,7 +14,7 @@ export interface SendQueueReader {
 
 const CACHE_MS = 500;
 
-/** One read of the tables per CACHE_MS serves every stream: the cost does not grow with streams × sockets. */
+/** One read of the tables per CACHE_MS serves every suspect of a dead-peer sweep (src-node/dead-peer-watch.ts). */
 export function procSendQueues(now: () => number = Date.now): SendQueueReader {
   let table: Map<string, number> | null = null;
   let readAt = -Infinity;
