@@ -90,15 +90,14 @@ export class NodeWatcher {
     const onStop = () => attempt.abort();
     stop.addEventListener("abort", onStop, { once: true });
     const idleMs = this.idleMs();
-    let silence: NodeJS.Timeout | undefined;
     // Armed from the request on: a black hole that never answers is as silent as one that stops mid-stream.
+    // One timer per attempt, pushed back per chunk (refresh allocates nothing: 1,000 watches ping once a second).
+    const silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
     const heard = () => {
-      clearTimeout(silence);
-      silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
+      silence.refresh();
     };
     let live = false;
     try {
-      heard();
       const res = await this.fetchFor(nodeId, address)(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: attempt.signal });
       if (res.status === 404) {
         this.unsupported.set(nodeId, address);
