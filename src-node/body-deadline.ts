@@ -46,8 +46,9 @@ export function bodyDeadline(limits: BodyLimits): RequestHandler {
     const timer = setTimeout(() => cut(req, res, `the request body did not arrive within ${limits.bodyTimeoutMs} ms`), limits.bodyTimeoutMs);
     timer.unref();
     const disarm = () => clearTimeout(timer);
-    req.once("end", disarm);
-    req.once("close", disarm);
+    // on, not once: clearing twice is harmless, and once wraps each listener (two allocations per request).
+    req.on("end", disarm);
+    req.on("close", disarm);
     res.locals[DISARM] = disarm;
     next();
   };

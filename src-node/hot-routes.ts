@@ -96,6 +96,7 @@ function run(route: HotRoute, req: Request, res: Response): void {
  */
 export function hotRouteListener(app: express.Express, routes: readonly HotRoute[], onServed?: (operationId: string) => void): RequestListener {
   const compiled = routes.map(compile);
+  const responsePrototype = fastJsonResponse(app);
   return (req: IncomingMessage, res: ServerResponse) => {
     const match = matchHot(compiled, req);
     if (match === null) {
@@ -103,7 +104,7 @@ export function hotRouteListener(app: express.Express, routes: readonly HotRoute
       return;
     }
     Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
+    Object.setPrototypeOf(res, responsePrototype);
     const request = req as Request;
     const response = res as Response;
     request.res = response;
@@ -114,4 +115,31 @@ export function hotRouteListener(app: express.Express, routes: readonly HotRoute
     onServed?.(match.route.operationId);
     run(match.route, request, response);
   };
+}
+
+/**
+ * express's response prototype with a res.json that writes what express's json → send chain writes
+ * for the fast path's answers (a JSON object, no Content-Type or Transfer-Encoding set yet, a status
+ * with a body, not HEAD): the same body, `Content-Type: application/json; charset=utf-8` and
+ * Content-Length, without send's charset parsing, ETag and freshness checks (both off or moot for
+ * POST). Anything else, or an app with JSON settings, takes express's own res.json.
+ */
+function fastJsonResponse(app: express.Express): Response {
+  const base = app.response;
+  if (app.get("json replacer") !== undefined || app.get("json spaces") !== undefined || app.get("json escape") !== undefined || typeof app.get("etag fn") === "function") return base;
+  const expressJson = base.json;
+  const proto = Object.create(base) as Response;
+  proto.json = function json(this: Response, obj: unknown): Response {
+    const status = this.statusCode;
+    if (typeof obj !== "object" || obj === null || this.req.method === "HEAD" || status === 204 || status === 205 || status === 304 || this.hasHeader("content-type") || this.hasHeader("transfer-encoding")) {
+      return expressJson.call(this, obj);
+    }
+    const body = JSON.stringify(obj) as string | undefined; // undefined from a toJSON that returns nothing
+    if (body === undefined) return expressJson.call(this, obj);
+    this.setHeader("Content-Type", "application/json; charset=utf-8");
+    this.setHeader("Content-Length", String(Buffer.byteLength(body, "utf8")));
+    this.end(body, "utf8");
+    return this;
+  };
+  return proto;
 }

@@ -6,6 +6,8 @@ export interface ServerLogger {
   debug(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+  /** pino's level check: when it says debug is off, the per-request debug entry is not even built. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const CORRELATION_ID = /^[\w.-]{1,128}$/;
@@ -22,6 +24,8 @@ export function requestLogging(logger: ServerLogger): RequestHandler {
     res.setHeader("X-Correlation-Id", correlationId);
     const started = performance.now();
     res.on("finish", () => {
+      // Asked at finish, so a level changed at run time applies at once.
+      if (res.statusCode < 500 && logger.isLevelEnabled?.("debug") === false) return;
       const entry = { correlation_id: correlationId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
       if (res.statusCode >= 500) logger.warn(entry, "request failed");
       else logger.debug(entry, "request");

@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { watchDeadPeer } from "./dead-peer-watch.js";
 import { procSendQueues, type SendQueueReader } from "./tcp-send-queue.js";
 
 /**
@@ -10,8 +11,9 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /**
  * How long a stream may have bytes outstanding with no byte acknowledged by the peer (nor taken by the
  * kernel, where /proc cannot be read) before it is closed as a dead peer: a client that vanished
- * without a FIN or reset, or stopped reading. Checked at each tick, so a dead peer goes within
- * about deadPeerMs + 2 × keepAliveMs. An idle, live client acknowledges what it was sent and stays.
+ * without a FIN or reset, or stopped reading. Checked once per keepAliveMs by one sweep for every stream
+ * (src-node/dead-peer-watch.ts), so a dead peer goes within about deadPeerMs + 2 × keepAliveMs. An idle,
+ * live client acknowledges what it was sent and stays.
  */
 export const DEFAULT_DEAD_PEER_MS = 60_000;
 /**
@@ -44,15 +46,19 @@ export interface BoundedStream {
 
 /**
  * Wraps a response whose headers are already sent. `keepAliveFrame` is written at each tick (SSE: a
- * comment); null for framings that have none (NDJSON: every line must be a JSON object), where the tick
- * only checks the peer: a live client has nothing outstanding between lines, a dead one keeps it.
+ * comment); null for framings that have none (NDJSON: every line must be a JSON object), where only the
+ * peer is checked: a live client has nothing outstanding between lines, a dead one keeps it.
  */
 export function boundStream(res: Response, keepAliveFrame: string | null, options: StreamBoundsOptions = {}): BoundedStream {
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   let closed = false;
+  const stop = () => {
+    if (tick !== null) clearInterval(tick);
+    unwatch();
+  };
   const drop = () => {
     closed = true;
-    clearInterval(tick);
+    stop();
     res.destroy();
   };
   const write = (frame: string) => {
@@ -61,52 +67,39 @@ export function boundStream(res: Response, keepAliveFrame: string | null, option
     if (res.writableLength > maxBuffered) return drop();
     res.write(frame);
   };
-  const deadPeer = deadPeerCheck(res, options.deadPeerMs ?? DEFAULT_DEAD_PEER_MS, options.sendQueues ?? sendQueues);
-  const tick = setInterval(() => {
-    if (closed || res.writableEnded || res.destroyed) return;
-    if (deadPeer()) return drop();
-    if (keepAliveFrame !== null) write(keepAliveFrame);
-  }, options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
-  tick.unref();
+  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  const unwatch = watchDeadPeer(
+    {
+      socket: () => res.socket,
+      onDead: () => {
+        if (!closed && !res.writableEnded && !res.destroyed) drop();
+      },
+    },
+    options.deadPeerMs ?? DEFAULT_DEAD_PEER_MS,
+    keepAliveMs,
+    options.sendQueues ?? sendQueues,
+  );
+  const tick =
+    keepAliveFrame === null
+      ? null
+      : setInterval(() => {
+          if (closed || res.writableEnded || res.destroyed) return;
+          write(keepAliveFrame);
+        }, keepAliveMs);
+  tick?.unref();
   res.on("close", () => {
     closed = true;
-    clearInterval(tick);
+    stop();
   });
   return {
     write,
     close() {
-      clearInterval(tick);
+      stop();
       if (!closed && !res.writableEnded) res.end();
       closed = true;
     },
     get closed() {
       return closed;
     },
-  };
-}
-
-/**
- * True once the connection has had bytes outstanding (in Node's buffer or unacknowledged in the
- * kernel) with no acknowledged progress for `limitMs`. Called at each tick, before any keep-alive.
- */
-function deadPeerCheck(res: Response, limitMs: number, queues: SendQueueReader): () => boolean {
-  let lastAcked = -1;
-  let stuckSince: number | null = null;
-  return () => {
-    const socket = res.socket;
-    if (socket === null) return false;
-    const buffered = socket.writableLength;
-    const unacked = queues.unacked(socket) ?? 0;
-    // Bytes the kernel took, minus those the peer has not acknowledged: what the peer really has.
-    const acked = socket.bytesWritten - buffered - unacked;
-    const outstanding = buffered + unacked;
-    const now = Date.now();
-    if (outstanding === 0 || acked > lastAcked) {
-      lastAcked = acked;
-      stuckSince = outstanding === 0 ? null : now;
-      return false;
-    }
-    stuckSince ??= now;
-    return now - stuckSince >= limitMs;
   };
 }

@@ -14,23 +14,24 @@ export interface SendQueueReader {
 
 const CACHE_MS = 500;
 
-/** One read of the tables per CACHE_MS serves every stream: the cost does not grow with streams × sockets. */
+/**
+ * One read of a table per CACHE_MS serves every suspect of a dead-peer sweep (src-node/dead-peer-watch.ts).
+ * Only the table of the socket's family is read: an IPv4 socket is listed in /proc/net/tcp alone, an
+ * IPv6 one (IPv4-mapped included) in /proc/net/tcp6 alone, and each read costs every socket it lists.
+ */
 export function procSendQueues(now: () => number = Date.now): SendQueueReader {
-  let table: Map<string, number> | null = null;
-  let readAt = -Infinity;
-  let available = true;
+  const tables = new Map<string, { table: Map<string, number> | null; readAt: number }>();
   return {
     unacked(socket) {
-      if (!available || socket.localPort === undefined || socket.remotePort === undefined || socket.remoteAddress === undefined) return undefined;
-      if (table === null || now() - readAt > CACHE_MS) {
-        table = readTables();
-        readAt = now();
-        if (table === null) {
-          available = false;
-          return undefined;
-        }
+      if (socket.localPort === undefined || socket.remotePort === undefined || socket.remoteAddress === undefined) return undefined;
+      const file = socket.remoteFamily === "IPv4" ? "/proc/net/tcp" : "/proc/net/tcp6";
+      let cached = tables.get(file);
+      if (cached === undefined || (cached.table !== null && now() - cached.readAt > CACHE_MS)) {
+        cached = { table: readTable(file), readAt: now() };
+        tables.set(file, cached);
       }
-      return table.get(key(socket.localPort, socket.remotePort, v4Of(socket.remoteAddress)));
+      // A table that could not be read (no /proc) is not tried again.
+      return cached.table?.get(key(socket.localPort, socket.remotePort, v4Of(socket.remoteAddress)));
     },
   };
 }
@@ -46,30 +47,26 @@ function v4Of(address: string): string | null {
   return /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : null;
 }
 
-function readTables(): Map<string, number> | null {
-  const out = new Map<string, number>();
-  let any = false;
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(file, "latin1");
-    } catch {
-      continue;
-    }
-    any = true;
-    for (const line of text.split("\n").slice(1)) {
-      // sl local_address rem_address st tx_queue:rx_queue ...
-      const f = line.trim().split(/\s+/);
-      const [, local, remote, state, queues] = f;
-      if (local === undefined || remote === undefined || queues === undefined || state !== "01") continue; // 01 = ESTABLISHED
-      const [localHex, localPortHex] = local.split(":");
-      const [remoteHex, remotePortHex] = remote.split(":");
-      if (localHex === undefined || localPortHex === undefined || remoteHex === undefined || remotePortHex === undefined) continue;
-      const tx = Number.parseInt(queues.split(":")[0] ?? "", 16);
-      out.set(key(Number.parseInt(localPortHex, 16), Number.parseInt(remotePortHex, 16), hexV4(remoteHex)), tx);
-    }
+function readTable(file: string): Map<string, number> | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "latin1");
+  } catch {
+    return null;
   }
-  return any ? out : null;
+  const out = new Map<string, number>();
+  for (const line of text.split("\n").slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue ...
+    const f = line.trim().split(/\s+/);
+    const [, local, remote, state, queues] = f;
+    if (local === undefined || remote === undefined || queues === undefined || state !== "01") continue; // 01 = ESTABLISHED
+    const [localHex, localPortHex] = local.split(":");
+    const [remoteHex, remotePortHex] = remote.split(":");
+    if (localHex === undefined || localPortHex === undefined || remoteHex === undefined || remotePortHex === undefined) continue;
+    const tx = Number.parseInt(queues.split(":")[0] ?? "", 16);
+    out.set(key(Number.parseInt(localPortHex, 16), Number.parseInt(remotePortHex, 16), hexV4(remoteHex)), tx);
+  }
+  return out;
 }
 
 /** /proc prints addresses as host-order 32-bit words: "0100007F" is 127.0.0.1. */

@@ -197,7 +197,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db), logger });
   const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
-  const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.for(nodeId, address), () => getConfig().worker_stream_idle_ms);
+  const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.connection(nodeId, address).agent, () => getConfig().worker_stream_idle_ms);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
   const history = { telemetry: new NodeTelemetry(), store: new MetricsHistoryStore(db) };

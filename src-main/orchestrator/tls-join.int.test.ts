@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreatedJoinTokenSchema } from "../../src-shared/auth/join-tokens.js";
+import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
 import type { NodeListResponse } from "../../src-shared/nodes/node-info.js";
@@ -236,6 +237,15 @@ describe("an orchestrator with tls: true", () => {
     const res = await api("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: testModelName("tiny"), messages: [{ role: "user", content: "again" }], max_tokens: 4 }) });
     expect(res.status).toBe(200);
   }, 120_000);
+
+  it("watches a node over TLS: a killed agent is marked Suspect by its dropped watch, not by heartbeat silence", async () => {
+    const dropped = async () => NodeDetailSchema.parse(await (await api("/v2/nodes/tls-w1")).json()).events.filter((e) => e.to === "Suspect" && e.message.includes("connection to the node dropped"));
+    const before = (await dropped()).length;
+    // Let the watch (an HTTPS request through the node's cluster agent) connect and carry pings.
+    await sleep(1500);
+    expect(await worker.stop("SIGKILL")).toEqual({ code: null, signal: "SIGKILL" });
+    await waitFor(dropped, (events) => events.length > before, 15_000);
+  }, 60_000);
 });
 
 describe("an orchestrator with the operator's CA (tls_ca_cert_file / tls_ca_key_file)", () => {

@@ -1,5 +1,6 @@
+import type { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "pino";
-import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
+import { getStream } from "../../../src-node/get-stream.js";
 import type { NodeRegistry } from "./node-registry.js";
 
 const RECONNECT_MS = 500;
@@ -33,7 +34,8 @@ export class NodeWatcher {
     private readonly registry: NodeRegistry,
     private readonly token: (nodeId: string) => string,
     private readonly logger: Logger,
-    private readonly fetchFor: (nodeId: string, address: string) => FetchLike = () => globalThis.fetch,
+    /** In a TLS cluster, the node's agent (trusting the cluster CA alone, checking the node's name). */
+    private readonly agentFor: (nodeId: string, address: string) => HttpsAgent | undefined = () => undefined,
     private readonly idleMs: () => number = () => 5000,
   ) {
     // Status and address change only with a "state" change; heartbeats that refresh counters are skipped.
@@ -90,26 +92,34 @@ export class NodeWatcher {
     const onStop = () => attempt.abort();
     stop.addEventListener("abort", onStop, { once: true });
     const idleMs = this.idleMs();
-    let silence: NodeJS.Timeout | undefined;
     // Armed from the request on: a black hole that never answers is as silent as one that stops mid-stream.
+    // One timer per attempt, pushed back per chunk (refresh allocates nothing: 1,000 watches ping once a second).
+    const silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
     const heard = () => {
-      clearTimeout(silence);
-      silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
+      silence.refresh();
     };
     let live = false;
     try {
-      heard();
-      const res = await this.fetchFor(nodeId, address)(`${address}/v2/watch`, { headers: { authorization: `Bearer ${this.token(nodeId)}` }, signal: attempt.signal });
-      if (res.status === 404) {
+      const res = await getStream(`${address}/v2/watch`, this.token(nodeId), attempt.signal, this.agentFor(nodeId, address));
+      if (res.statusCode === 404) {
+        res.resume();
         this.unsupported.set(nodeId, address);
         this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");
         return "unsupported";
       }
-      if (!res.ok || res.body === null) throw new Error(`watch answered ${res.status}`);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        res.resume();
+        throw new Error(`watch answered ${status}`);
+      }
       live = true;
       heard();
-      for await (const _chunk of res.body) heard();
-      throw new Error("watch stream ended");
+      return await new Promise<never>((_resolve, reject) => {
+        res.on("data", heard);
+        res.once("error", reject);
+        // An orderly end, a reset or an abort: the stream is gone either way (an error, if any, came first).
+        res.once("close", () => reject(new Error(res.complete ? "watch stream ended" : "watch stream terminated")));
+      });
     } catch (err) {
       const reason: unknown = attempt.signal.reason;
       const error = reason instanceof WatchSilent ? reason : err instanceof Error ? err : new Error(String(err));

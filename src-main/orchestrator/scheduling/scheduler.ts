@@ -418,9 +418,18 @@ export class Scheduler<T extends SchedulableTask> {
     return [...this.running.values()].map((r) => r.task);
   }
 
+  /** Fields listed, not spread: one hidden class for every request (the spread was 2.7 % of the admission profile). */
   private placementRequest(task: T): PlacementRequest {
+    const p = task.placement;
     return {
-      ...task.placement,
+      mode: p.mode,
+      pin_pool_id: p.pin_pool_id,
+      pin_node_id: p.pin_node_id,
+      prefer_pools: p.prefer_pools,
+      avoid_pools: p.avoid_pools,
+      avoid_nodes: p.avoid_nodes,
+      require_device_mask: p.require_device_mask,
+      allow_fallback: p.allow_fallback,
       model_sha256: task.model.sha256,
       model_size_bytes: task.model.size_bytes,
       session_pool_id: this.deps.sessions.affinity(task.session_id),

@@ -8,10 +8,26 @@ export type TaskRequestFields = Pick<
   "task_id" | "session_id" | "api" | "workload" | "engine" | "priority" | "model_ref" | "model" | "generation" | "placement" | "deadline_at_ms" | "idempotency_key" | "enqueued_at_ms"
 >;
 
-/** A queued task from its request fields: the one place the runtime fields get their start values. */
+/**
+ * A queued task from its request fields: the one place the runtime fields get their start values.
+ * Fields are listed, not spread: every task then has one hidden class built by a plain literal (the
+ * spread copied a caller-shaped object per admission, 4 % of the admission profile's self time).
+ */
 export function newTask(fields: TaskRequestFields): Task {
   return {
-    ...fields,
+    task_id: fields.task_id,
+    session_id: fields.session_id,
+    api: fields.api,
+    workload: fields.workload,
+    engine: fields.engine,
+    priority: fields.priority,
+    model_ref: fields.model_ref,
+    model: fields.model,
+    generation: fields.generation,
+    placement: fields.placement,
+    deadline_at_ms: fields.deadline_at_ms,
+    idempotency_key: fields.idempotency_key,
+    enqueued_at_ms: fields.enqueued_at_ms,
     state: "queued",
     started_at_ms: null,
     first_token_at_ms: null,
