@@ -77,6 +77,20 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
+/** A list that could not be loaded: the error's code and message, and a retry. */
+export function LoadFailed({ title, error, onRetry }: { title: string; error: { code: string; message: string }; onRetry: () => void }) {
+  return (
+    <EmptyState title={title}>
+      <span>
+        <code>{error.code}</code> {error.message}
+      </span>
+      <Button size="small" onClick={onRetry}>
+        Retry
+      </Button>
+    </EmptyState>
+  );
+}
+
 export function Spinner({ label = "Loading" }: { label?: string }) {
   return <span className={s.spinner} role="status" aria-label={label} />;
 }

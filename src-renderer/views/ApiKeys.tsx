@@ -3,7 +3,7 @@ import { DEFAULT_KEY_SCOPES, SCOPES, type Scope } from "../../src-shared/auth/sc
 import type { ApiKeyInfo } from "../../src-shared/dashboard/api-keys.js";
 import { api, reportError, reportSuccess } from "../app-context.js";
 import { toApiError, type ApiError } from "../api/errors.js";
-import { Badge, Button, ConfirmDialog, EmptyState, Loading, SecretOnce } from "../components/ui.js";
+import { Badge, Button, ConfirmDialog, LoadFailed, Loading, SecretOnce } from "../components/ui.js";
 import { formatDateTime } from "../lib/format.js";
 import v from "./views.module.css";
 
@@ -159,14 +159,7 @@ export function ApiKeys() {
         </div>
       ))}
       {loadError !== null ? (
-        <EmptyState title="Could not load the keys">
-          <span>
-            <code>{loadError.code}</code> {loadError.message}
-          </span>
-          <Button size="small" onClick={() => void load()}>
-            Retry
-          </Button>
-        </EmptyState>
+        <LoadFailed title="Could not load the keys" error={loadError} onRetry={() => void load()} />
       ) : keys === null ? (
         <Loading what="API keys" />
       ) : (

@@ -4,7 +4,7 @@ import { selftestMarkdown, selftestPassed, selftestRows } from "../../src-shared
 import type { SelftestRequestInput, SelftestRun } from "../../src-shared/selftest/selftest.js";
 import { api, reportError, stores } from "../app-context.js";
 import { toApiError, type ApiError } from "../api/errors.js";
-import { Badge, Button, EmptyState, KeyValues, Panel } from "../components/ui.js";
+import { Badge, Button, EmptyState, KeyValues, LoadFailed, Panel } from "../components/ui.js";
 import { formatDateTime } from "../lib/format.js";
 import v from "./views.module.css";
 
@@ -146,14 +146,7 @@ export function SelftestView() {
         </form>
       </Panel>
       {loadError !== null ? (
-        <EmptyState title="Could not load the self-test runs">
-          <span>
-            <code>{loadError.code}</code> {loadError.message}
-          </span>
-          <Button size="small" onClick={() => void load()}>
-            Retry
-          </Button>
-        </EmptyState>
+        <LoadFailed title="Could not load the self-test runs" error={loadError} onRetry={() => void load()} />
       ) : run === null ? (
         <EmptyState title="No self-test yet">Start one above; the report stays here until the orchestrator restarts, and you can export it.</EmptyState>
       ) : (
