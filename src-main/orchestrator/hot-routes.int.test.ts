@@ -1,5 +1,5 @@
-// The node:http fast path (src-node/hot-routes.ts) answers POST /v2/tasks and POST /v2/nodes/{id}/heartbeat
-// exactly as express does. Two real orchestrators, one with the fast path and one without, get the same
+// The node:http fast path (src-node/hot-routes.ts) answers POST /v2/tasks, POST /v2/nodes/{id}/heartbeat,
+// POST /v1/chat/completions and POST /v1/completions exactly as express does. Two real orchestrators, one with the fast path and one without, get the same
 // requests in the same order over raw HTTP (so chunking, Content-Length and headers are ours to set); every
 // answer must match in status, body and headers, and the fast one must say which requests it took itself.
 import { createServer, request, type Server, type ServerResponse } from "node:http";
@@ -178,6 +178,20 @@ const CASES: { name: string; fast: boolean; req: RawRequest }[] = [
   { name: "heartbeat, percent-escaped id (express)", fast: false, req: { method: "POST", path: "/v2/nodes/n%31/heartbeat", auth: "worker", headers: json, body: JSON.stringify(heartbeat()) } },
   { name: "heartbeat, trailing slash (express)", fast: false, req: { method: "POST", path: "/v2/nodes/n1/heartbeat/", auth: "worker", headers: json, body: JSON.stringify(heartbeat()) } },
   { name: "GET heartbeat (express) → 405", fast: false, req: { method: "GET", path: "/v2/nodes/n1/heartbeat", auth: "worker" } },
+  // OpenAI completions: the error paths in OpenAI's error shape. Their answers with tokens run through
+  // the fast path in the real-client suites (openai-compat, compat-tools, idempotent-compat, …).
+  { name: "chat completion, missing auth → 401", fast: true, req: { method: "POST", path: "/v1/chat/completions", headers: json, body: JSON.stringify({ model: "model-a", messages: [{ role: "user", content: "hi" }] }) } },
+  { name: "chat completion, worker key (wrong scope) → 403", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "worker", headers: json, body: JSON.stringify({ model: "model-a", messages: [{ role: "user", content: "hi" }] }) } },
+  { name: "chat completion, malformed JSON → 400", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: json, body: '{"model": "model-a",' } },
+  { name: "chat completion, schema violation → 400", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "model-a", messages: "hi" }) } },
+  { name: "chat completion, unknown parameter → 400", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "model-a", messages: [{ role: "user", content: "hi" }], temprature: 0.5 }) } },
+  { name: "chat completion, unknown model → 404", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }) } },
+  { name: "chat completion, wrong Content-Type → 415", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: { "content-type": "text/plain" }, body: "hi" } },
+  { name: "chat completion, oversized → 413", fast: true, req: { method: "POST", path: "/v1/chat/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "model-a", messages: [{ role: "user", content: "x".repeat(8 * 1024 * 1024) }] }) } },
+  { name: "chat completion, trailing slash (express)", fast: false, req: { method: "POST", path: "/v1/chat/completions/", auth: "inference", headers: json, body: "{}" } },
+  { name: "completion, foreign Origin → 403", fast: true, req: { method: "POST", path: "/v1/completions", auth: "inference", headers: { ...json, origin: "http://evil.example" }, body: JSON.stringify({ model: "model-a", prompt: "hi" }) } },
+  { name: "completion, missing prompt → 400", fast: true, req: { method: "POST", path: "/v1/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "model-a" }) } },
+  { name: "GET /v1/completions (express) → 405", fast: false, req: { method: "GET", path: "/v1/completions", auth: "inference" } },
 ];
 
 let fast: Side;
