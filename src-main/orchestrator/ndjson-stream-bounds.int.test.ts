@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { testModelName } from "../../test-support/models.js";
+import { startStalledClient } from "../../test-support/stalled-client.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
@@ -34,39 +35,15 @@ async function pool() {
 
 const status = async (id: string) => TaskStatusSchema.parse(await (await orch.api(`/v2/tasks/${id}`)).json());
 
-// The stalled client: a raw socket with a 4 KiB receive buffer (Node cannot set SO_RCVBUF, Python can) that
-// reads the response head and then never reads again. Without the small buffer a loopback receiver keeps
-// acknowledging megabytes into its kernel queue, far more than a test's generation produces.
-const STALLED_CLIENT = `
-import socket, sys, time
-host, port, request = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect((host, port))
-s.sendall(request)
-head = s.recv(4096)
-sys.stdout.write(head.decode("latin1").split("\\r\\n\\r\\n")[0] + "\\n")
-sys.stdout.flush()
-time.sleep(300)
-`;
-
 /** Sends an Ollama streaming request from a client that stops reading after the response head. */
-function stalledClient(path: string, body: object): Promise<{ child: ChildProcess; taskId: string }> {
+async function stalledClient(path: string, body: object): Promise<{ child: ChildProcess; taskId: string }> {
   const url = new URL(orch.url);
   const payload = JSON.stringify(body);
   const request = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${orch.token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
-  const child = spawn("python3", ["-c", STALLED_CLIENT, url.hostname, url.port, request], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let head = "";
-    child.once("error", reject);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      if (!head.includes("\n")) return;
-      const taskId = /\r\nx-task-id: ([^\r\n]+)/i.exec(head)?.[1];
-      if (!head.startsWith("HTTP/1.1 200") || taskId === undefined) reject(new Error(`unexpected reply: ${head.slice(0, 300)}`));
-      else resolve({ child, taskId });
-    });
-  });
+  const { child, head } = await startStalledClient(orch.url, request);
+  const taskId = /\r\nx-task-id: ([^\r\n]+)/i.exec(head)?.[1];
+  if (!head.startsWith("HTTP/1.1 200") || taskId === undefined) throw new Error(`unexpected reply: ${head.slice(0, 300)}`);
+  return { child, taskId };
 }
 
 describe("Ollama NDJSON streams", () => {

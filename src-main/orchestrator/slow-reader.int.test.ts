@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
@@ -6,6 +6,7 @@ import { readSseEvents } from "../../src-shared/streaming/read-sse.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { taskRequest } from "../../test-support/fixtures.js";
 import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
+import { startStalledClient } from "../../test-support/stalled-client.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -51,33 +52,11 @@ function startNode(orchUrl: string, token: string): Promise<ProtocolNode> {
   });
 }
 
-// The stalled client: a raw socket with a 4 KiB receive buffer (Node cannot set SO_RCVBUF, Python can)
-// that reads the response head and never reads again, so what it is sent piles up in the orchestrator.
-const STALLED_CLIENT = `
-import socket, sys, time
-host, port, request = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect((host, port))
-s.sendall(request)
-head = s.recv(4096)
-sys.stdout.write(head.decode("latin1").split("\\r\\n")[0] + "\\n")
-sys.stdout.flush()
-time.sleep(300)
-`;
-
-function stalledReader(path: string): Promise<{ child: ChildProcess; statusLine: string }> {
+async function stalledReader(path: string): Promise<{ child: ChildProcess; statusLine: string }> {
   const url = new URL(orch.url);
   const request = `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${orch.token}\r\nAccept: text/event-stream\r\n\r\n`;
-  const child = spawn("python3", ["-c", STALLED_CLIENT, url.hostname, url.port, request], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.once("error", reject);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString("latin1");
-      if (out.includes("\n")) resolve({ child, statusLine: out.trim() });
-    });
-  });
+  const { child, head } = await startStalledClient(orch.url, request);
+  return { child, statusLine: head.split("\r\n")[0] as string };
 }
 
 /** One task as a reading client runs it; returns the token texts in arrival order and the terminal event. */
