@@ -1,10 +1,10 @@
 // Shared by the benchmarks: a temp root, child processes killed by pid on exit, the tiny-model maker,
 // and waiting until the orchestrator lists ready nodes. Everything binds 127.0.0.1 only.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** A temp folder and a process registry; both are cleaned up when the benchmark exits. */
 export function benchWorkspace(prefix) {
@@ -43,14 +43,25 @@ export function benchWorkspace(prefix) {
   }
 
   /** Writes a generated tiny model named `name` into <root>/models and returns the folder. */
-  async function tinyModel(name) {
+  /**
+   * A generated GGUF in this workspace's models folder (made once per name): `size` tiny|medium|big,
+   * `ctx` the trained context length when given. Resolves with the file's path.
+   */
+  async function model(name, size, ctx) {
     const dir = join(root, "models");
     mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${name}.gguf`);
+    if (existsSync(path)) return path;
     await new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, ["dist/scripts/make-model.js", join(dir, `${name}.gguf`), "--size", "tiny", "--name", name], { stdio: "ignore" });
+      const p = spawn(process.execPath, ["dist/scripts/make-model.js", path, "--size", size, ...(ctx !== undefined ? ["--ctx", String(ctx)] : []), "--name", name], { stdio: "ignore" });
       p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("make-model failed"))));
     });
-    return dir;
+    return path;
+  }
+
+  /** A tiny generated model; resolves with its folder (a worker's models dir). */
+  async function tinyModel(name) {
+    return dirname(await model(name, "tiny"));
   }
 
   /** The headless orchestrator on a free port (extra environment in `env`); resolves with its URL. */
@@ -126,7 +137,7 @@ export function benchWorkspace(prefix) {
     return { skipped: "haproxy did not start" };
   }
 
-  return { root, start, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
+  return { root, start, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */

@@ -69,16 +69,7 @@ process.on("exit", () => {
 });
 if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
 
-async function makeModel(size) {
-  const dir = join(ws.root, "models");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${size}.gguf`);
-  await new Promise((res, rej) => {
-    const p = spawn(process.execPath, ["dist/scripts/make-model.js", path, "--size", size, "--ctx", String(CTX), "--name", `bench-${size}`], { stdio: "ignore" });
-    p.once("exit", (code) => (code === 0 ? res() : rej(new Error("make-model failed"))));
-  });
-  return path;
-}
+const makeModel = (size) => ws.model(`bench-${size}`, size, CTX);
 
 async function startLlamaServer(binary, modelPath) {
   const port = 20000 + Math.floor(Math.random() * 20000);

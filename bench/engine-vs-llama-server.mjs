@@ -71,17 +71,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let unique = 0;
 
-async function makeModel(size) {
-  const dir = join(ws.root, "models");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${size}.gguf`);
-  if (existsSync(path)) return path;
-  await new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["dist/scripts/make-model.js", path, "--size", size, "--ctx", String(CTX), "--name", `bench-${size}`], { stdio: "ignore" });
-    p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("make-model failed"))));
-  });
-  return path;
-}
+const makeModel = (size) => ws.model(`bench-${size}`, size, CTX);
 
 /** llama-server started exactly as the worker's llama-server engine starts it. */
 async function startLlamaServer(modelPath, threads) {

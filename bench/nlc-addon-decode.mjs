@@ -8,8 +8,6 @@
 //   npx tsc -b && node bench/nlc-addon-decode.mjs [--model medium] [--threads 1,2] [--rounds 5] [--tokens 256]
 //     [--sequences 4] [--ctx 4096] [--addon-dir <dir>]
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchWorkspace } from "./bench-processes.mjs";
 import { ciNativeAddonDir } from "./native-addon-cache.mjs";
@@ -73,13 +71,7 @@ if (values.child !== undefined) {
 }
 
 const ws = benchWorkspace("llorch-nlc-addon-");
-const dir = join(ws.root, "models");
-mkdirSync(dir, { recursive: true });
-const modelPath = join(dir, `${values.model}.gguf`);
-await new Promise((res, rej) => {
-  const p = spawn(process.execPath, ["dist/scripts/make-model.js", modelPath, "--size", values.model, "--ctx", "4096", "--name", `bench-${values.model}`], { stdio: "ignore" });
-  p.once("exit", (code) => (code === 0 ? res() : rej(new Error("make-model failed"))));
-});
+const modelPath = await ws.model(`bench-${values.model}`, values.model, 4096);
 const addonDir = values["addon-dir"] ?? (await ciNativeAddonDir());
 const threadCounts = values.threads.split(",").map(Number);
 

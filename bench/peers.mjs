@@ -24,7 +24,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
@@ -251,13 +251,8 @@ async function closedLoop(sys, ms, maxTokens, onStart) {
 // ---- set-up ----
 
 say("peers: model, llama-servers, orchestrator, workers, gateways");
-const modelsDir = join(ws.root, "models");
-const modelPath = join(modelsDir, `${MODEL}.gguf`);
-mkdirSync(modelsDir, { recursive: true });
-await new Promise((resolve, reject) => {
-  const p = spawn(process.execPath, ["dist/scripts/make-model.js", modelPath, "--size", SIZE, "--ctx", String(CTX), "--name", MODEL], { stdio: "ignore" });
-  p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("make-model failed"))));
-});
+const modelPath = await ws.model(MODEL, SIZE, CTX);
+const modelsDir = dirname(modelPath);
 const ports = [await freePort(), await freePort()];
 const backends = [await startLlamaServer(modelPath, ports[0]), await startLlamaServer(modelPath, ports[1])];
 const orch = await ws.orchestratorProcess(token);
