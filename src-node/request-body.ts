@@ -13,7 +13,9 @@ export function requestBody(route: RouteSpec): RequestHandler[] {
   const mediaTypes = Object.keys(route.body?.content ?? {});
   const contentTypeCheck: RequestHandler = (req, _res, next) => {
     const type = req.headers["content-type"];
-    const accepted = type === undefined || mediaTypes.some((m) => type.toLowerCase().startsWith(m));
+    // Ollama reads every body as JSON whatever it is labelled (its documented `curl -d` examples send
+    // application/x-www-form-urlencoded), so its surface does too.
+    const accepted = type === undefined || route.errorStyle === "ollama" || mediaTypes.some((m) => type.toLowerCase().startsWith(m));
     if (req.headers["content-length"] !== "0" && !accepted) {
       next(new OrchError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes ${mediaTypes.join(" or ")}, not ${type ?? ""}`));
       return;

@@ -83,4 +83,29 @@ describe("Ollama API through the ollama client", () => {
     const tooLarge = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_ctx: 1_000_000 } });
     expect(tooLarge.status).toBe(400);
   });
+
+  it("reads a body labelled as a form (Ollama's own curl -d examples) as JSON", async () => {
+    const res = await cluster.orch.api("/api/generate", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ model: TINY, prompt: "Once", raw: true, stream: false, options: { num_predict: 3 } }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ done: true, eval_count: 3 });
+    const broken = await cluster.orch.api("/api/chat", { method: "POST", headers: { "content-type": "text/plain" }, body: "{not json" });
+    expect(broken.status).toBe(400);
+    expect(OllamaErrorSchema.parse(await broken.json()).error).toMatch(/not valid JSON/);
+  });
+
+  it("pull: a model in the cluster is already pulled; any other is a clear 404; create/copy/delete/push say what to do instead", async () => {
+    const progress = [];
+    for await (const line of await ollama.pull({ model: `${TINY}:latest`, stream: true })) progress.push(line.status);
+    expect(progress).toEqual(["success"]);
+    expect(await ollama.pull({ model: TINY })).toMatchObject({ status: "success" });
+    await expect(ollama.pull({ model: "llama3.2:1b" })).rejects.toMatchObject({ status_code: 404, error: expect.stringMatching(/^model "llama3\.2:1b" is not in the cluster, and this server does not pull from the Ollama registry/) });
+    const missing = await post("/api/pull", {});
+    expect(missing.status).toBe(400);
+    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^deleting a model is not done through the Ollama API here/) });
+    await expect(ollama.copy({ source: TINY, destination: "other" })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^copying a model/) });
+    await expect(ollama.create({ model: "mine", from: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^creating a model/) });
+    await expect(ollama.push({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^pushing a model/) });
+    // Nothing changed: the model is still listed.
+    expect((await ollama.list()).models.map((m) => m.name)).toEqual([TINY]);
+  });
 });

@@ -7,7 +7,8 @@ import { OllamaOptionsSchema } from "../ollama/ollama-requests.js";
 import { COMPAT_SURFACES, withCompatibilityTable } from "./compat-table.js";
 import { findRefusal, topLevelName } from "./param-policy.js";
 
-const GENERATION_ROUTES_WITHOUT_POLICY = new Set(["POST /api/show"]);
+// Routes whose body only names a model (a lookup, or a management call answered with why it is not done).
+const GENERATION_ROUTES_WITHOUT_POLICY = new Set(["POST /api/show", "POST /api/pull", "POST /api/create", "POST /api/copy", "DELETE /api/delete", "POST /api/push"]);
 
 describe("compatibility table (docs/API.md)", () => {
   it("is what the route tables and parameter policies generate (run `npm run docs:api` after changing them)", () => {

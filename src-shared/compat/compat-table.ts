@@ -43,7 +43,7 @@ export const COMPAT_SURFACES: readonly CompatSurface[] = [
     routes: OLLAMA_ROUTES,
     policies: { "POST /api/chat": OLLAMA_CHAT_PARAMS, "POST /api/generate": OLLAMA_GENERATE_PARAMS, "POST /api/embed": OLLAMA_EMBED_PARAMS, "POST /api/embeddings": OLLAMA_LEGACY_EMBEDDINGS_PARAMS },
     nested: { options: OLLAMA_OPTIONS },
-    notServed: [["/api/pull, /api/push, /api/create, /api/copy, /api/delete", "models are staged through the catalog (/v2/catalog, the dashboard)"]],
+    notServed: [["HEAD/POST /api/blobs/{digest}", "models are staged through the catalog (/v2/catalog, the dashboard)"]],
   },
 ];
 
@@ -54,7 +54,9 @@ export function renderCompatibilityTable(): string {
   for (const surface of COMPAT_SURFACES) {
     for (const route of surface.routes) {
       const endpoint = `${route.method.toUpperCase()} ${route.path}`;
-      lines.push(`| ${surface.name} | \`${endpoint}\` | | served | ${cell(route.summary)} |`);
+      // A route with no success status only answers why it does not do the operation (Ollama's create, copy, ...).
+      const answers = Object.keys(route.responses).some((status) => status.startsWith("2")) ? "served" : `refused (${Object.keys(route.responses).join(", ")})`;
+      lines.push(`| ${surface.name} | \`${endpoint}\` | | ${answers} | ${cell(route.summary)} |`);
       const policy = surface.policies[endpoint];
       if (policy === undefined) continue;
       for (const rule of policy.rules) {

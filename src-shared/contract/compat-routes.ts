@@ -7,7 +7,8 @@ import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema, OllamaLegacyEmbeddingsRequestSchema, OllamaLegacyEmbeddingsResponseSchema } from "../ollama/ollama-embed.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
-import { OllamaPsResponseSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaModelManagementRequestSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaErrorSchema } from "../ollama/ollama-error.js";
 import { OllamaChatRequestSchema, OllamaGenerateRequestSchema } from "../ollama/ollama-requests.js";
 import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
 import { JSON_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
@@ -76,6 +77,18 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
   { method: "post", path: "/api/show", operationId: "ollamaShow", summary: "Ollama: one model's details", tag: "ollama", auth: true, errorStyle: "ollama", body: { content: jsonContent(OllamaShowRequestSchema), required: true }, responses: { 200: ok("Model", OllamaShowResponseSchema) }, errors: [400, 404, 413, 415] },
   { method: "get", path: "/api/ps", operationId: "ollamaPs", summary: "Ollama: models loaded in ready pools", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Loaded models", OllamaPsResponseSchema) } },
   { method: "get", path: "/api/version", operationId: "ollamaVersion", summary: "Ollama: server version", tag: "ollama", auth: true, errorStyle: "ollama", responses: { 200: ok("Version", OllamaVersionResponseSchema) } },
+  {
+    method: "post", path: "/api/pull", operationId: "ollamaPull", summary: "Ollama: pull a model. A model already in the cluster answers success (nothing to download); any other is 404: this server does not pull from the Ollama registry", tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaPullRequestSchema), required: true },
+    responses: { 200: { description: "success, or an NDJSON stream of status lines ending with success (stream is the default)", content: { [JSON_MEDIA_TYPE]: OllamaPullStatusSchema, [NDJSON_MEDIA_TYPE]: OllamaPullStatusSchema } } },
+    errors: [400, 404, 413, 415],
+  },
+  ...([["post", "/api/create", "ollamaCreate", "create a model from a Modelfile"], ["post", "/api/copy", "ollamaCopy", "copy a model"], ["delete", "/api/delete", "ollamaDelete", "delete a model"], ["post", "/api/push", "ollamaPush", "push a model to a registry"]] as const).map(([method, path, operationId, what]): RouteSpec => ({
+    method, path, operationId, summary: `Ollama: ${what}. Refused with 501 and what to do instead: models are GGUF files in workers' models folders (docs/MODEL_STAGING.md)`, tag: "ollama", auth: true, errorStyle: "ollama",
+    body: { content: jsonContent(OllamaModelManagementRequestSchema), required: false },
+    responses: { 501: { description: "Not done by this server", content: jsonContent(OllamaErrorSchema) } },
+    errors: [400, 413, 415],
+  })),
   {
     method: "post", path: "/api/chat", operationId: "ollamaChat", traced: true, summary: "Ollama: chat; NDJSON stream unless stream=false", tag: "ollama", auth: true, errorStyle: "ollama",
     body: { content: jsonContent(OllamaChatRequestSchema), required: true },

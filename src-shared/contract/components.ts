@@ -29,7 +29,7 @@ import { AnthropicErrorSchema } from "../anthropic/anthropic-error.js";
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
-import { OllamaModelDetailsSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaModelDetailsSchema, OllamaModelManagementRequestSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
 import { OllamaChatMessageSchema, OllamaChatRequestSchema, OllamaGenerateRequestSchema, OllamaOptionsSchema } from "../ollama/ollama-requests.js";
 import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
@@ -247,4 +247,7 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   OllamaShowRequest: OllamaShowRequestSchema,
   OllamaShowResponse: OllamaShowResponseSchema,
   OllamaVersionResponse: OllamaVersionResponseSchema,
+  OllamaPullRequest: OllamaPullRequestSchema,
+  OllamaPullStatus: OllamaPullStatusSchema,
+  OllamaModelManagementRequest: OllamaModelManagementRequestSchema,
 };

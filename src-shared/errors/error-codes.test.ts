@@ -12,7 +12,7 @@ describe("error code table", () => {
       NODE_NOT_FOUND: 404, SESSION_NOT_FOUND: 404, MODEL_NOT_FOUND: 404, CONFLICT: 409,
       PAYLOAD_TOO_LARGE: 413, MALFORMED_JSON: 400, UNSUPPORTED_MEDIA_TYPE: 415, FORBIDDEN_HOST: 403,
       FORBIDDEN_ORIGIN: 403, METHOD_NOT_ALLOWED: 405, CONTEXT_TOO_LONG: 400, BUDGET_EXCEEDED: 429,
-      ENGINE_CRASHED: 503, MODEL_TOO_LARGE: 507,
+      ENGINE_CRASHED: 503, MODEL_TOO_LARGE: 507, NOT_SUPPORTED: 501,
     };
     for (const [code, status] of Object.entries(expected)) {
       expect(isErrorCode(code), code).toBe(true);

@@ -55,4 +55,25 @@ export const OllamaShowResponseSchema = z.object({
   modified_at: z.string(),
 });
 
+export const OllamaPullRequestSchema = z.looseObject({
+  model: z.string().min(1).optional(),
+  /** Older clients send `name`. */
+  name: z.string().min(1).optional(),
+  insecure: z.boolean().optional(),
+  stream: z.boolean().optional(),
+});
+export type OllamaPullRequest = z.infer<typeof OllamaPullRequestSchema>;
+
+/** One line of a pull's progress; this server only ever reports `success` (the model is already in the cluster). */
+export const OllamaPullStatusSchema = z.object({ status: z.string() });
+
+/** Ollama's model-management bodies (create, copy, delete, push): read only far enough to name the model in the refusal. */
+export const OllamaModelManagementRequestSchema = z.looseObject({
+  model: z.string().optional(),
+  name: z.string().optional(),
+  source: z.string().optional(),
+  destination: z.string().optional(),
+});
+export type OllamaModelManagementRequest = z.infer<typeof OllamaModelManagementRequestSchema>;
+
 export const OllamaVersionResponseSchema = z.object({ version: z.string() });

@@ -1,5 +1,6 @@
 import type { OllamaEmbedRequest, OllamaLegacyEmbeddingsRequest } from "../../../../src-shared/ollama/ollama-embed.js";
-import type { OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
+import type { OllamaModelManagementRequest, OllamaPullRequest, OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
+import { NDJSON_MEDIA_TYPE } from "../../../../src-shared/contract/compat-routes.js";
 import type { OllamaChatRequest, OllamaGenerateRequest } from "../../../../src-shared/ollama/ollama-requests.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
@@ -13,6 +14,8 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
 
 /** Pools keep their model loaded; /api/ps says so with an expiry far ahead. */
 const NEVER_EXPIRES = "9999-12-31T23:59:59Z";
+
+const MANAGEMENT_VERB = { ollamaCreate: "creating a model", ollamaCopy: "copying a model", ollamaDelete: "deleting a model", ollamaPush: "pushing a model" } as const;
 
 /** Ollama's API (/api/*) over the task path, for Open WebUI, Continue and ollama-js. */
 export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
@@ -68,6 +71,26 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     ollamaVersion: ({ res }) => {
       res.json({ version: ctx.meta.version });
     },
+
+    // Open WebUI and `ollama run` pull before they chat: a model the cluster already serves is "pulled".
+    ollamaPull: ({ body, res }) => {
+      const req = body as OllamaPullRequest;
+      const name = req.model ?? req.name;
+      if (name === undefined) throw new OrchError("INVALID_PARAMS", "model is required", { details: { issues: [{ path: ["model"], message: "required" }] } });
+      const models = ctx.models.servable();
+      if (!resolveModel(ollamaModelRef(name, models), models).ok) {
+        throw new OrchError("MODEL_NOT_FOUND", `model "${name}" is not in the cluster, and this server does not pull from the Ollama registry: put its GGUF file in a worker's models folder or stage it from the dashboard (docs/MODEL_STAGING.md); GET /api/tags lists the models in the cluster`);
+      }
+      if (req.stream === false) res.json({ status: "success" });
+      else res.type(NDJSON_MEDIA_TYPE).end(`${JSON.stringify({ status: "success" })}\n`);
+    },
+
+    ...Object.fromEntries((["ollamaCreate", "ollamaCopy", "ollamaDelete", "ollamaPush"] as const).map((operation): [string, RouteHandler] => [operation, ({ body }) => {
+      const req = (body ?? {}) as OllamaModelManagementRequest;
+      const name = req.model ?? req.name ?? req.source;
+      const subject = name === undefined ? "models" : `model "${name}"`;
+      throw new OrchError("NOT_SUPPORTED", `${MANAGEMENT_VERB[operation]} is not done through the Ollama API here: ${subject} are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)`);
+    }])),
 
     ollamaChat: (rc) => {
       const req = rc.body as OllamaChatRequest;
