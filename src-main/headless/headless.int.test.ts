@@ -70,6 +70,15 @@ describe("headless HOME profile (the npm start fallback)", () => {
     const body = (await res.json()) as { choices: { message: { content: string }; finish_reason: string }[]; usage: { completion_tokens: number } };
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
     expect(body.usage.completion_tokens).toBe(8);
+    // A chat with tools fits the demo's context (the tool instructions alone are ~600 tokens).
+    const tools = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama-orch-demo", messages: [{ role: "user", content: "Weather in Paris?" }], max_tokens: 48, tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }], tool_choice: "required" }),
+    });
+    expect(tools.status).toBe(200);
+    const called = (await tools.json()) as { choices: { finish_reason: string; message: { tool_calls?: { function: { name: string } }[] } }[] };
+    expect(called.choices[0]?.message.tool_calls?.[0]?.function.name).toBe("get_weather");
   });
 
   it("SIGTERM ends in-flight streams with a terminal event, deregisters the local worker and exits 0", async () => {

@@ -132,11 +132,12 @@ export class LocalWorkerSupervisor {
     });
   }
 
+  /** Context 4096, not the maker's 512: a chat with tools (their instructions alone are ~600 tokens) or a longer conversation must fit. */
   private async makeDemoModel(): Promise<void> {
     const out = join(this.opts.modelsDir, "llama-orch-demo.gguf");
     this.opts.logger.info({ path: out }, "no model in the models folder: generating a small demo model");
     await new Promise<void>((resolve, reject) => {
-      const p = spawn(this.opts.execPath ?? process.execPath, [MAKE_MODEL_CLI, out, "--size", "medium", "--chat-template", "chatml", "--name", "llama-orch-demo"], { stdio: "ignore", env: { ...process.env, ...this.opts.env } });
+      const p = spawn(this.opts.execPath ?? process.execPath, [MAKE_MODEL_CLI, out, "--size", "medium", "--ctx", "4096", "--chat-template", "chatml", "--name", "llama-orch-demo"], { stdio: "ignore", env: { ...process.env, ...this.opts.env } });
       p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`demo model generation failed (exit ${code})`))));
       p.once("error", reject);
     });
