@@ -84,7 +84,8 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
     errors: [400, 404, 413, 415],
   },
   ...([["post", "/api/create", "ollamaCreate", "create a model from a Modelfile"], ["post", "/api/copy", "ollamaCopy", "copy a model"], ["delete", "/api/delete", "ollamaDelete", "delete a model"], ["post", "/api/push", "ollamaPush", "push a model to a registry"]] as const).map(([method, path, operationId, what]): RouteSpec => ({
-    method, path, operationId, summary: `Ollama: ${what}. Refused with 501 and what to do instead: models are GGUF files in workers' models folders (docs/MODEL_STAGING.md)`, tag: "ollama", auth: true, errorStyle: "ollama",
+    // Model management: admin only (docs/SECURITY.md), even though it is refused, so that it stays so if it is ever done.
+    method, path, operationId, summary: `Ollama: ${what}. Refused with 501 and what to do instead: models are GGUF files in workers' models folders (docs/MODEL_STAGING.md)`, tag: "ollama", auth: true, scopes: ["admin"], errorStyle: "ollama",
     body: { content: jsonContent(OllamaModelManagementRequestSchema), required: false },
     responses: { 501: { description: "Not done by this server", content: jsonContent(OllamaErrorSchema) } },
     errors: [400, 413, 415],
