@@ -44,6 +44,8 @@ export interface AdmissionInput {
   placement?: PlacementOverrides | undefined;
   /** The client's Idempotency-Key, namespaced by its credential (see TaskService.admit). */
   idempotency_key?: string | undefined;
+  /** The admitting credential's id (Identity.credentialId): who may see and cancel the task. */
+  owner?: string | undefined;
   /** The request's server span: the task's spans hang under it. */
   trace_parent?: SpanHandle | undefined;
 }
@@ -104,6 +106,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     },
     deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
     idempotency_key: input.idempotency_key ?? null,
+    owner: input.owner ?? null,
     enqueued_at_ms: now,
   });
 

@@ -30,6 +30,8 @@ const StoredTaskSchema = z.object({
   generation: GenerationSchema,
   placement: PlacementOverridesSchema,
   deadline_at_ms: z.number(),
+  /** The admitting credential (absent in rows written before tasks had owners). */
+  owner: z.string().optional(),
 });
 
 export function storedTaskJson(task: Task): string {
@@ -44,6 +46,7 @@ export function storedTaskJson(task: Task): string {
     generation: task.generation,
     placement: { ...task.placement, prefer_pools: copy(task.placement.prefer_pools), avoid_pools: copy(task.placement.avoid_pools), avoid_nodes: copy(task.placement.avoid_nodes) },
     deadline_at_ms: task.deadline_at_ms,
+    ...(task.owner === null ? {} : { owner: task.owner }),
   };
   return JSON.stringify(stored);
 }
@@ -52,8 +55,7 @@ function copy(list: readonly string[] | undefined): string[] | undefined {
   return list === undefined ? undefined : [...list];
 }
 
-/** The task a journal row describes, queued again; null when the row has no usable request. */
-export function taskFromJournal(row: TaskJournalRow): Task | null {
+function storedTask(row: TaskJournalRow): z.infer<typeof StoredTaskSchema> | null {
   if (row.request_json === null) return null;
   let raw: unknown;
   try {
@@ -62,8 +64,18 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
     return null;
   }
   const parsed = StoredTaskSchema.safeParse(raw);
-  if (!parsed.success) return null;
-  const s = parsed.data;
+  return parsed.success ? parsed.data : null;
+}
+
+/** The credential that admitted a journaled task; null when the row does not say (written before owners). */
+export function journaledOwner(row: TaskJournalRow): string | null {
+  return storedTask(row)?.owner ?? null;
+}
+
+/** The task a journal row describes, queued again; null when the row has no usable request. */
+export function taskFromJournal(row: TaskJournalRow): Task | null {
+  const s = storedTask(row);
+  if (s === null) return null;
   return newTask({
     task_id: row.task_id,
     session_id: row.session_id,
@@ -77,6 +89,7 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
     placement: s.placement,
     deadline_at_ms: s.deadline_at_ms,
     idempotency_key: row.idempotency_key,
+    owner: s.owner ?? null,
     enqueued_at_ms: row.accepted_at_ms,
   });
 }

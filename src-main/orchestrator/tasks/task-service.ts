@@ -20,7 +20,7 @@ import { admitTask, type AdmissionInput } from "./admit-task.js";
 import { acceptedRecord, placedRecord } from "./journal-records.js";
 import { outcomeEvent } from "./journal-outcome.js";
 import { revivedTask } from "./revived-task.js";
-import { taskFromJournal } from "./stored-task.js";
+import { journaledOwner, taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
@@ -236,6 +236,17 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   journaledOutcome(taskId: string): SseEvent | null {
     const row = this.deps.journal.get(taskId);
     return row === null || row.finished_at_ms === null ? null : outcomeEvent(row);
+  }
+
+  /**
+   * Who admitted a task (Identity.credentialId): from memory, else from its journal row; null when
+   * the row predates owners, undefined when no task has this id.
+   */
+  ownerOf(taskId: string): string | null | undefined {
+    const task = this.table.get(taskId);
+    if (task !== undefined) return task.owner;
+    const row = this.deps.journal.get(taskId);
+    return row === null ? undefined : journaledOwner(row);
   }
 
   /** A finished task that only the journal still knows. */

@@ -31,6 +31,11 @@ export interface Task extends SchedulableTask {
   deadline_at_ms: number;
   /** The client's Idempotency-Key, if it sent one: a retry with the same key finds this task. */
   idempotency_key: string | null;
+  /**
+   * The credential that admitted it (`Identity.credentialId`): only that credential, or one with
+   * the admin or read scope, may see, follow or cancel it. Null for tasks journaled before owners.
+   */
+  owner: string | null;
   state: TaskState;
   enqueued_at_ms: number;
   started_at_ms: number | null;

@@ -20,7 +20,7 @@ export interface AdmittedOnce {
  */
 export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
   const key = idempotencyKeyOf(rc.req, rc.identity);
-  const traced = { ...input, trace_parent: rc.span };
+  const traced = { ...input, trace_parent: rc.span, owner: rc.identity.credentialId };
   if (key === undefined) return { task: ctx.tasks.admit(traced), replayed: false };
   const earlier = ctx.tasks.forIdempotencyKey(key);
   if (earlier === null) return { task: ctx.tasks.admit({ ...traced, idempotency_key: key }), replayed: false };

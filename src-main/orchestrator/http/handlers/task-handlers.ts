@@ -10,6 +10,7 @@ import { openSse } from "../../../../src-node/sse-writer.js";
 import { watchOptions } from "../watch-options.js";
 import { eventId, resumeIndex } from "../../tasks/event-ids.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
+import { assertTaskAccess, mayAccessTask, seesEveryTask } from "../task-access.js";
 
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
@@ -42,6 +43,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         // A rerank task runs as scored inputs: documents are the inputs, query the ranking query.
         generation: req.workload === "rerank" ? { ...pickGeneration(req), inputs: req.documents, rank_query: req.query } : pickGeneration(req),
         idempotency_key: idempotencyKey,
+        owner: identity.credentialId,
         trace_parent: span,
       });
       for (const [k, v] of Object.entries(tasks.sessionHeaders(task.session_id))) res.setHeader(k, v);
@@ -55,19 +57,21 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       });
     },
 
-    listTasks: ({ query, res }) => {
+    listTasks: ({ query, res, identity }) => {
       const q = query as TaskListQuery;
       const limit = q.limit ?? 200;
+      const everyTask = seesEveryTask(identity);
       const list = tasks
         .list()
-        .filter((t) => q.state === undefined || t.state === q.state)
+        .filter((t) => (q.state === undefined || t.state === q.state) && (everyTask || mayAccessTask(identity, t.owner)))
         .slice(0, limit)
         .map((t) => tasks.status(t));
       res.json({ tasks: list, queue_depth: { interactive: tasks.queueDepth("interactive"), batch: tasks.queueDepth("batch") } });
     },
 
-    getTask: ({ params, res }) => {
+    getTask: ({ params, res, identity }) => {
       const id = params.id as string;
+      assertTaskAccess(identity, id, tasks.ownerOf(id));
       const task = tasks.get(id);
       const status = task ? tasks.status(task) : tasks.journaled(id);
       if (status === null) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
@@ -77,6 +81,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     streamTaskEvents: ({ params, query, req, res, identity }) => {
       const id = params.id as string;
       const verbose = (query as TaskEventsQuery).verbose === "true";
+      assertTaskAccess(identity, id, tasks.ownerOf(id));
       // A keyed task that left memory comes back from the stream the journal kept (same event ids).
       const task = tasks.get(id) ?? tasks.revive(id);
       const lastEventId = req.headers["last-event-id"];
@@ -128,6 +133,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     cancelTask: ({ params, res, identity }) => {
       const id = params.id as string;
       if (!tasks.exists(id)) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
+      assertTaskAccess(identity, id, tasks.ownerOf(id));
       if (tasks.cancel(id, identity.kind === "session" ? "operator" : "client")) {
         ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
       }

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
+import { testModelName } from "../../test-support/models.js";
+import { waitFor } from "../../test-support/wait-for.js";
+
+// One client's inference key must not read, follow, list or cancel another client's tasks (their
+// prompts' answers): a task belongs to the credential that admitted it; admin and read keys see all.
+const TINY = testModelName("tiny");
+let cluster: CompatCluster;
+let alice: string;
+let bob: string;
+let monitor: string;
+
+async function createKey(name: string, scopes: string[]): Promise<string> {
+  const res = await cluster.orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name, scopes }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { key: string }).key;
+}
+
+function as(key: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${cluster.orch.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.body ? { "content-type": "application/json" } : {}) } });
+}
+
+async function submit(key: string, maxTokens: number): Promise<string> {
+  const taskId = crypto.randomUUID();
+  const res = await as(key, "/v2/tasks", {
+    method: "POST",
+    body: JSON.stringify({ task_id: taskId, session_id: crypto.randomUUID(), workload: "completion", model_ref: TINY, engine: "llamacpp", ctx: 256, priority: "interactive", prompt: "Once upon a time", max_tokens: maxTokens, deadline_ms: 60_000 }),
+  });
+  expect(res.status).toBe(202);
+  return taskId;
+}
+
+async function listed(key: string): Promise<string[]> {
+  const res = await as(key, "/v2/tasks");
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { tasks: { task_id: string }[] }).tasks.map((t) => t.task_id);
+}
+
+async function state(key: string, taskId: string): Promise<string> {
+  return ((await (await as(key, `/v2/tasks/${taskId}`)).json()) as { state: string }).state;
+}
+
+beforeAll(async () => {
+  cluster = await startCompatCluster("node-owner", ["tiny"]);
+  alice = await createKey("alice", ["inference"]);
+  bob = await createKey("bob", ["inference"]);
+  monitor = await createKey("monitor", ["read"]);
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+describe("task ownership", () => {
+  it("another inference key gets 404 for a task's status, events and cancel, and does not list it; its owner, read and admin keys do", async () => {
+    const done = await submit(alice, 4);
+    await waitFor(`done completed`, async () => (await state(alice, done)) === "completed", 20_000);
+    // A chat completion's task too (the compatible surfaces admit through the same path).
+    const chat = await as(alice, "/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }) });
+    expect(chat.status).toBe(200);
+    const chatTask = ((await chat.json()) as { id: string }).id.replace(/^chatcmpl-/, "");
+
+    for (const id of [done, chatTask]) {
+      for (const path of [`/v2/tasks/${id}`, `/v2/tasks/${id}/events`]) {
+        const res = await as(bob, path);
+        expect(res.status, path).toBe(404);
+        expect(await res.json()).toMatchObject({ code: "TASK_NOT_FOUND", message: `no task ${id}` });
+      }
+      expect((await as(alice, `/v2/tasks/${id}`)).status).toBe(200);
+      expect((await as(monitor, `/v2/tasks/${id}`)).status).toBe(200);
+      expect((await cluster.orch.api(`/v2/tasks/${id}`)).status).toBe(200);
+    }
+    // Alice's own stream replays her tokens; Bob's list has none of her tasks, Alice's and the monitor's have both.
+    expect(await (await as(alice, `/v2/tasks/${done}/events`)).text()).toContain("event: end");
+    expect(await listed(bob)).not.toEqual(expect.arrayContaining([done]));
+    expect(await listed(bob)).not.toContain(chatTask);
+    expect(await listed(alice)).toEqual(expect.arrayContaining([done, chatTask]));
+    expect(await listed(monitor)).toEqual(expect.arrayContaining([done, chatTask]));
+  });
+
+  it("another key cannot cancel a running task (404, the task runs on); its owner can", async () => {
+    const running = await submit(alice, 200);
+    await waitFor(`running running`, async () => (await state(alice, running)) === "running", 20_000);
+    const refused = await as(bob, `/v2/tasks/${running}/cancel`, { method: "POST" });
+    expect(refused.status).toBe(404);
+    expect(await state(alice, running)).toBe("running");
+    expect((await as(alice, `/v2/tasks/${running}/cancel`, { method: "POST" })).status).toBe(204);
+    await waitFor(`running canceled`, async () => (await state(alice, running)) === "canceled", 20_000);
+  });
+
+  it("an unknown id and another key's id get the same answer, and ownership survives a restart", async () => {
+    const mine = await submit(alice, 2);
+    await waitFor(`mine completed`, async () => (await state(alice, mine)) === "completed", 20_000);
+    const unknown = crypto.randomUUID();
+    const [foreign, missing] = await Promise.all([as(bob, `/v2/tasks/${mine}`), as(bob, `/v2/tasks/${unknown}`)]);
+    expect([foreign.status, missing.status]).toEqual([404, 404]);
+    expect(((await foreign.json()) as { code: string }).code).toBe(((await missing.json()) as { code: string }).code);
+
+    await cluster.orch.restart();
+    // From the journal now: still Alice's only.
+    expect((await as(bob, `/v2/tasks/${mine}`)).status).toBe(404);
+    expect((await as(bob, `/v2/tasks/${mine}/events`)).status).toBe(404);
+    expect((await as(alice, `/v2/tasks/${mine}`)).status).toBe(200);
+    expect(await (await as(alice, `/v2/tasks/${mine}/events`)).text()).toContain("event: end");
+  });
+});
