@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from "express";
 import { JSON_MEDIA_TYPE, type RouteSpec } from "../src-shared/contract/route-spec.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
+import { dropNullFields } from "../src-shared/ollama/ollama-null-fields.js";
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -24,5 +25,12 @@ export function requestBody(route: RouteSpec): RequestHandler[] {
   };
   if (!mediaTypes.includes(JSON_MEDIA_TYPE)) return [contentTypeCheck];
   // A missing Content-Type is still parsed as JSON: clients like curl -d omit or mislabel it.
-  return [contentTypeCheck, express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true })];
+  const json = express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true });
+  if (route.errorStyle !== "ollama") return [contentTypeCheck, json];
+  // Ollama reads a null field as not set (Go's zero value), so its surface does too.
+  const ollamaNulls: RequestHandler = (req, _res, next) => {
+    req.body = dropNullFields(req.body);
+    next();
+  };
+  return [contentTypeCheck, json, ollamaNulls];
 }

@@ -84,10 +84,15 @@ describe("Ollama API through the ollama client", () => {
     expect(tooLarge.status).toBe(400);
   });
 
-  it("reads a body labelled as a form (Ollama's own curl -d examples) as JSON", async () => {
+  it("reads a body labelled as a form (Ollama's own curl -d examples) as JSON, and null fields as not set", async () => {
     const res = await cluster.orch.api("/api/generate", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ model: TINY, prompt: "Once", raw: true, stream: false, options: { num_predict: 3 } }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ done: true, eval_count: 3 });
+    // Ollama reads null as not set: a client that sends every optional field as null gets the same answer.
+    const nulls = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi", images: null, tool_calls: null }], stream: false, format: null, keep_alive: null, tools: null, think: null, options: { num_predict: 3, temperature: 0, seed: null, stop: null, top_k: null } });
+    const plain = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi" }], stream: false, options: { num_predict: 3, temperature: 0 } });
+    expect(nulls.status).toBe(200);
+    expect(((await nulls.json()) as { message: { content: string } }).message.content).toBe(((await plain.json()) as { message: { content: string } }).message.content);
     const broken = await cluster.orch.api("/api/chat", { method: "POST", headers: { "content-type": "text/plain" }, body: "{not json" });
     expect(broken.status).toBe(400);
     expect(OllamaErrorSchema.parse(await broken.json()).error).toMatch(/not valid JSON/);

@@ -28,10 +28,10 @@ export const ChatCompletionRequestSchema = z.looseObject({
   messages: z.array(OpenAiChatMessageSchema).min(1),
   /** Newer name for max_tokens; wins when both are sent. */
   max_completion_tokens: z.int().min(1).nullable().optional(),
-  tools: z.array(OpenAiToolSchema).optional(),
-  tool_choice: OpenAiToolChoiceSchema.optional(),
-  parallel_tool_calls: z.boolean().optional(),
-  response_format: OpenAiResponseFormatSchema.optional(),
+  tools: z.array(OpenAiToolSchema).nullable().optional(),
+  tool_choice: OpenAiToolChoiceSchema.nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  response_format: OpenAiResponseFormatSchema.nullable().optional(),
   logprobs: z.boolean().nullable().optional(),
   top_logprobs: z.int().min(0).max(20).nullable().optional(),
 });

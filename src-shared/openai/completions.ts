@@ -9,7 +9,7 @@ import { CompletionLogprobsSchema } from "./openai-tools.js";
 export const CompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
   prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
-  echo: z.boolean().optional(),
+  echo: z.boolean().nullable().optional(),
   /** Alternatives to report per token (0 to 5); null or absent: no logprobs. */
   logprobs: z.int().min(0).max(5).nullable().optional(),
 });

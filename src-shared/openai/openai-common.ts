@@ -1,9 +1,10 @@
 import { z } from "zod";
 
-// Request fields shared by /v1/chat/completions and /v1/completions.
+// Request fields shared by /v1/chat/completions and /v1/completions. Optional fields accept null as
+// "not set", as OpenAI's API does (LiteLLM and other clients send explicit nulls).
 export const OPENAI_SAMPLING_FIELDS = {
   model: z.string().min(1),
-  stream: z.boolean().optional(),
+  stream: z.boolean().nullable().optional(),
   max_tokens: z.int().min(1).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
@@ -13,7 +14,7 @@ export const OPENAI_SAMPLING_FIELDS = {
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
   /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
   n: z.int().min(1).nullable().optional(),
-  user: z.string().optional(),
+  user: z.string().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 } as const;
 

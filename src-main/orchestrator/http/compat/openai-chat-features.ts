@@ -37,7 +37,7 @@ export function chatMessages(messages: readonly OpenAiChatMessage[]): ChatMessag
 }
 
 function tools(req: ChatCompletionRequest): ToolDefinition[] | undefined {
-  if (req.tools === undefined || req.tools.length === 0) return undefined;
+  if (req.tools === undefined || req.tools === null || req.tools.length === 0) return undefined;
   return req.tools.map((tool, i) => {
     const { name, description, parameters } = tool.function;
     return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`) } : {}) };
@@ -45,7 +45,7 @@ function tools(req: ChatCompletionRequest): ToolDefinition[] | undefined {
 }
 
 function toolChoice(req: ChatCompletionRequest, defined: readonly ToolDefinition[] | undefined): ToolChoice | undefined {
-  const choice = req.tool_choice;
+  const choice = req.tool_choice ?? undefined;
   if (choice === undefined) return undefined;
   if (typeof choice === "string") {
     if (choice === "required" && defined === undefined) throw unsupported("tool_choice", "tool_choice required needs tools");
@@ -62,8 +62,8 @@ export function chatFeatures(req: ChatCompletionRequest): Features {
   const choice = toolChoice(req, defined);
   if (defined !== undefined && choice !== "none") out.tools = defined;
   if (choice !== undefined && out.tools !== undefined) out.tool_choice = choice;
-  if (req.parallel_tool_calls !== undefined && out.tools !== undefined) out.parallel_tool_calls = req.parallel_tool_calls;
-  const format = req.response_format;
+  if (req.parallel_tool_calls !== undefined && req.parallel_tool_calls !== null && out.tools !== undefined) out.parallel_tool_calls = req.parallel_tool_calls;
+  const format = req.response_format ?? undefined;
   if (format !== undefined && format.type !== "text") {
     if (out.tools !== undefined) throw unsupported("response_format", "response_format cannot be combined with tools the model may call (send tool_choice \"none\", or no tools)");
     if (format.type === "json_object") out.format = { type: "json" };

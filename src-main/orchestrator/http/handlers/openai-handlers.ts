@@ -42,13 +42,13 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     openaiCompletions: (rc) => {
       const req = rc.body as CompletionRequest;
       const task = serveTask(ctx, rc, completionAdmission(req), (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
-      recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user);
+      recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
     openaiEmbeddings: (rc) => {
       const req = rc.body as EmbeddingRequest;
       const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai");
-      recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user);
+      recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
     rerank: (rc) => {

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { dropNullFields } from "./ollama-null-fields.js";
+
+describe("dropNullFields (Ollama: null is not set)", () => {
+  it("removes null-valued keys at any depth, keeps array elements and other falsy values", () => {
+    const input = { model: "m", format: null, options: { seed: null, temperature: 0, stop: ["a", null] }, messages: [{ role: "user", content: "", images: null }], raw: false };
+    expect(dropNullFields(input)).toEqual({ model: "m", options: { temperature: 0, stop: ["a", null] }, messages: [{ role: "user", content: "" }], raw: false });
+    // The input is not changed.
+    expect(input.format).toBeNull();
+  });
+
+  it("passes non-objects through", () => {
+    expect(dropNullFields(null)).toBeNull();
+    expect(dropNullFields("x")).toBe("x");
+    expect(dropNullFields([1, null])).toEqual([1, null]);
+  });
+});

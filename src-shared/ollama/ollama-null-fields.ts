@@ -1,0 +1,16 @@
+/**
+ * Ollama's server decodes JSON into Go structs, where `null` leaves a field at its zero value: a
+ * null is "not set". The same body here, with every null-valued object key removed at any depth
+ * (array elements are kept as they are: a null element stays an error). Returns a copy; the input
+ * is not changed.
+ */
+export function dropNullFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item: unknown) => (item !== null && typeof item === "object" ? dropNullFields(item) : item));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === null) continue;
+    out[key] = typeof field === "object" ? dropNullFields(field) : field;
+  }
+  return out;
+}
