@@ -43,7 +43,8 @@ function paramOf(envelope: ErrorEnvelope): string | null {
   const issues = envelope.details?.issues;
   if (Array.isArray(issues) && issues.length > 0) {
     const first = issues[0] as { path?: unknown };
-    if (Array.isArray(first.path)) return first.path.join(".");
+    // An issue of the whole body (path []) names no parameter: null, as OpenAI answers.
+    if (Array.isArray(first.path) && first.path.length > 0) return first.path.join(".");
   }
   return null;
 }

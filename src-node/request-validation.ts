@@ -1,6 +1,14 @@
 import type { z } from "zod";
 import { validationIssues } from "../src-shared/common/validation-issues.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
+import { jsonDepthExceeds } from "../src-shared/common/json-depth.js";
+
+/**
+ * Deepest JSON nesting a request body may have. JSON.parse accepts any depth, but every recursive
+ * step after it (schema walks, JSON.stringify into the journal or to a worker) would overflow the
+ * stack on a hostile body nested thousands of levels deep; real bodies stay far below this.
+ */
+export const MAX_BODY_JSON_DEPTH = 128;
 
 /** Validates each path parameter with its schema; INVALID_PARAMS names the first one that fails. */
 export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | undefined, values: Record<string, string>): Record<string, string> {
@@ -19,6 +27,9 @@ export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | u
 
 /** Validates the query or body; INVALID_PARAMS carries every issue and names the first. */
 export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body"): unknown {
+  if (where === "body" && jsonDepthExceeds(value, MAX_BODY_JSON_DEPTH)) {
+    throw new OrchError("INVALID_PARAMS", `body: nested deeper than ${MAX_BODY_JSON_DEPTH} levels of objects and arrays`, { details: { issues: [{ path: [], message: `nested deeper than ${MAX_BODY_JSON_DEPTH} levels` }] } });
+  }
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (result.success) return result.data;
   const issues = validationIssues(result.error);

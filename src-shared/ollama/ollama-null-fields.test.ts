@@ -9,6 +9,11 @@ describe("dropNullFields (Ollama: null is not set)", () => {
     expect(input.format).toBeNull();
   });
 
+  it("leaves a body nested deeper than 256 levels as it is, without overflowing the stack", () => {
+    const deep: unknown = JSON.parse(`{"a":${"[".repeat(100_000)}${"]".repeat(100_000)},"b":null}`);
+    expect(dropNullFields(deep)).toBe(deep);
+  });
+
   it("passes non-objects through", () => {
     expect(dropNullFields(null)).toBeNull();
     expect(dropNullFields("x")).toBe("x");

@@ -1,16 +1,25 @@
+import { jsonDepthExceeds } from "../common/json-depth.js";
+
+/** Bodies nested deeper than this are left as they are (their schema refuses what is too deep). */
+const MAX_DEPTH = 256;
+
 /**
  * Ollama's server decodes JSON into Go structs, where `null` leaves a field at its zero value: a
  * null is "not set". The same body here, with every null-valued object key removed at any depth
  * (array elements are kept as they are: a null element stays an error). Returns a copy; the input
- * is not changed.
+ * is not changed. A body nested deeper than 256 levels is returned unchanged, without recursing.
  */
 export function dropNullFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item: unknown) => (item !== null && typeof item === "object" ? dropNullFields(item) : item));
+  return jsonDepthExceeds(value, MAX_DEPTH) ? value : withoutNulls(value);
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item: unknown) => (item !== null && typeof item === "object" ? withoutNulls(item) : item));
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (field === null) continue;
-    out[key] = typeof field === "object" ? dropNullFields(field) : field;
+    out[key] = typeof field === "object" ? withoutNulls(field) : field;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toGrammarSchema } from "./grammar-schema.js";
+import { MAX_SCHEMA_JSON_DEPTH, toGrammarSchema } from "./grammar-schema.js";
 
 describe("toGrammarSchema", () => {
   it("keeps what grammars express and turns closed integer ranges into enums", () => {
@@ -38,5 +38,11 @@ describe("toGrammarSchema", () => {
     [{ $ref: "http://x/y" }, '$ref "http://x/y" (only #/$defs/<name> references)', "s"],
   ])("refuses %j naming the feature and its path", (schema, feature, path) => {
     expect(toGrammarSchema(schema, "s")).toEqual({ ok: false, feature, path });
+  });
+
+  it("refuses a schema nested deeper than the limit before translating it (3,000 levels overflowed the stack: a 500)", () => {
+    const nest = (levels: number): unknown => (levels === 0 ? { type: "string" } : { type: "array", items: nest(levels - 1) });
+    expect(toGrammarSchema(nest(3000), "s")).toEqual({ ok: false, feature: `nesting deeper than ${MAX_SCHEMA_JSON_DEPTH} JSON levels`, path: "s" });
+    expect(toGrammarSchema(nest(20), "s").ok).toBe(true);
   });
 });

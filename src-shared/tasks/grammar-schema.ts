@@ -1,3 +1,5 @@
+import { jsonDepthExceeds } from "../common/json-depth.js";
+
 // JSON Schema → the subset llama.cpp grammars can express (node-llama-cpp's GBNF JSON schema), as
 // plain data so the orchestrator refuses what cannot be honoured before a task is queued, naming the
 // keyword and where it is. What is accepted is guaranteed by the grammar, so outputs validate.
@@ -6,6 +8,12 @@
 export type GrammarSchema = { readonly [key: string]: unknown };
 
 export type GrammarSchemaResult = { ok: true; schema: GrammarSchema } | { ok: false; feature: string; path: string };
+
+/**
+ * Deepest JSON nesting of a schema (about half as many schema levels: `properties` adds one). Deeper
+ * is refused before any recursion: translating or compiling it to a grammar would overflow the stack.
+ */
+export const MAX_SCHEMA_JSON_DEPTH = 64;
 
 /** Integer ranges up to this many values become an enum (the grammar has no numeric bounds). */
 export const MAX_INTEGER_RANGE = 1024;
@@ -39,6 +47,7 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
 export function toGrammarSchema(schema: unknown, root = "schema"): GrammarSchemaResult {
   try {
     if (!isObject(schema)) throw new Unsupported("a schema that is not an object", root);
+    if (jsonDepthExceeds(schema, MAX_SCHEMA_JSON_DEPTH)) throw new Unsupported(`nesting deeper than ${MAX_SCHEMA_JSON_DEPTH} JSON levels`, root);
     const defs = { ...(isObject(schema.$defs) ? schema.$defs : {}), ...(isObject(schema.definitions) ? schema.definitions : {}) };
     const out: Json = { ...translate(omit(schema, ["$defs", "definitions"]), root) };
     if (Object.keys(defs).length > 0) out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, translate(def, `${root}.$defs.${name}`)]));

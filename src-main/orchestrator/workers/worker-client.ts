@@ -51,9 +51,11 @@ export class WorkerClient {
     const why = (err: unknown) => (signal.aborted && signal.reason instanceof Error ? signal.reason.message : errorText(err));
     const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${why(err)}` });
     try {
+      // Serialised before the request: a body that cannot be is our error, not a broken connection.
+      const json = JSON.stringify(body);
       let res: IncomingMessage;
       try {
-        res = await postStream(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, this.token, JSON.stringify(body), idle.signal, { traceparent, agent: this.streamAgent });
+        res = await postStream(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
       } catch (err) {
         throw broke("cannot reach worker", err);
       }

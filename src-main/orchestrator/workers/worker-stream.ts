@@ -53,7 +53,10 @@ export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerI
     return { kind: "closed" };
   } catch (err) {
     if (sink.closed()) return { kind: "closed" };
-    const failure = err instanceof UpstreamError ? err.failure : { kind: "connection" as const, message: String(err) };
+    // Not the worker's doing (our own error before or while talking to it, e.g. a request that
+    // cannot be serialised): the node stays Online and no other node would do better.
+    if (!(err instanceof UpstreamError)) return { kind: "error", code: "INTERNAL", message: `the task could not be sent to node ${target.node_id}: ${err instanceof Error ? err.message : String(err)}`, replaceable: false };
+    const failure = err.failure;
     if (failure.kind === "connection") target.onConnectionLost(failure.message);
     // A readable 4xx refusal (other than 404, 429 and "could not read the request") means the task itself is wrong: no other node will differ.
     const refusedPermanently = failure.kind === "refused" && refusedForGood(failure.status, failure.envelope?.code);

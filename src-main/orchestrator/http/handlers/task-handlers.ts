@@ -1,6 +1,7 @@
 import { encodeSseEvent } from "../../../../src-shared/streaming/sse-codec.js";
 import { taskStreamPaths } from "../../../../src-shared/tasks/admission.js";
-import { pickGeneration } from "../../../../src-shared/tasks/generation.js";
+import { pickGeneration, type Generation } from "../../../../src-shared/tasks/generation.js";
+import { grammarSchema } from "../compat/openai-chat-features.js";
 import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
 import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -11,6 +12,18 @@ import { watchOptions } from "../watch-options.js";
 import { eventId, resumeIndex } from "../../tasks/event-ids.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
 import { assertTaskAccess, mayAccessTask, seesEveryTask } from "../task-access.js";
+
+/**
+ * The generation with its JSON schemas (format, tool parameters) in the grammar subset, refused with a
+ * 400 naming the keyword otherwise, as the compatible surfaces do: before the task is queued, not as
+ * a failure on the worker.
+ */
+function grammarChecked(generation: Generation): Generation {
+  if (generation.format?.type !== "json_schema" && generation.tools === undefined) return generation;
+  const format = generation.format?.type === "json_schema" ? { format: { type: "json_schema" as const, schema: grammarSchema(generation.format.schema, "format.schema") } } : {};
+  const tools = generation.tools?.map((tool, i) => (tool.parameters === undefined || Object.keys(tool.parameters).length === 0 ? tool : { ...tool, parameters: grammarSchema(tool.parameters, `tools[${i}].parameters`) }));
+  return { ...generation, ...format, ...(tools === undefined ? {} : { tools }) };
+}
 
 export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const tasks = ctx.tasks;
@@ -41,7 +54,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         deadline_ms: req.deadline_ms,
         placement: req.placement,
         // A rerank task runs as scored inputs: documents are the inputs, query the ranking query.
-        generation: req.workload === "rerank" ? { ...pickGeneration(req), inputs: req.documents, rank_query: req.query } : pickGeneration(req),
+        generation: req.workload === "rerank" ? { ...pickGeneration(req), inputs: req.documents, rank_query: req.query } : grammarChecked(pickGeneration(req)),
         idempotency_key: idempotencyKey,
         owner: identity.credentialId,
         trace_parent: span,
