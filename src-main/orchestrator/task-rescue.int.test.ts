@@ -71,7 +71,7 @@ let reference: Completion;
 
 beforeAll(async () => {
   orch = await startTestOrchestrator({ pool_probe_interval_ms: 1000, node_timeout_ms: 4000 });
-  for (const w of await Promise.all(["rescue-a", "rescue-b"].map((nodeId) => startWorkerProcess({ nodeId, models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, stable_after_ms: 1000 } } })))) workers.set(w.nodeId, w);
+  for (const w of await Promise.all(["rescue-a", "rescue-b"].map((nodeId) => startWorkerProcess({ nodeId, models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, stable_after_ms: 1000, max_consecutive_failures: 50, max_restarts_in_window: 50 } } })))) workers.set(w.nodeId, w);
   await waitFor("both nodes ready", async () => (await readyPool("rescue-a")) !== undefined && (await readyPool("rescue-b")) !== undefined, 60_000);
   // The answer nothing disturbed: what every rescued request must give back, word for word.
   reference = await complete();
@@ -156,6 +156,23 @@ describe("rescue of tasks whose worker fails mid-generation", () => {
     expect(answer.body.choices?.[0]?.text).toBe(reference.body.choices?.[0]?.text);
     expect(await status(answer.taskId as string)).toMatchObject({ state: "completed", rescues: 1, node_id: node, tokens_out: MAX_TOKENS });
     expect(await rescuedCount()).toBe(before + 1);
+  }, 120_000);
+
+  it("a cancel while the rescued task waits for its node ends it canceled, and it never runs again", async () => {
+    const [node] = [...workers.keys()] as [string];
+    const pid = await enginePid(node);
+    const pending = complete();
+    const victim = await runningWithTokens(5);
+    process.kill(pid, "SIGKILL");
+    await waitFor("the rescued task back in the queue", async () => (await status(victim.task_id)).rescues === 1 && (await status(victim.task_id)).state === "queued", 30_000, 10);
+    expect((await orch.api(`/v2/tasks/${victim.task_id}/cancel`, { method: "POST" })).status).toBe(204);
+    const answer = await pending;
+    expect(answer.status).toBe(499);
+    expect(answer.body.error?.code).toBe("CANCELED");
+    // The node comes back and is idle: the canceled task was not dispatched again.
+    await enginePid(node);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await status(victim.task_id)).toMatchObject({ state: "canceled", attempts: 1, rescues: 1, tokens_out: 0 });
   }, 120_000);
 
   it("attempts are bounded: an engine that dies on every attempt ends the request with one clear error after its rescue", async () => {

@@ -404,7 +404,8 @@ export class Scheduler<T extends SchedulableTask> {
       this.deps.hooks.rescuing(task, why);
       return;
     }
-    const message = outcome.kind === "error" && outcome.replaceable && task.tokens_out > 0 ? `${outcome.message} (${whyNotRescued(task.tokens_out, retractable, task.rescues)})` : outcome.message;
+    const why = outcome.kind === "error" && outcome.replaceable ? whyNotRescued(task, retractable, this.deps.config().rescue_attempts, this.closed) : null;
+    const message = why === null ? outcome.message : `${outcome.message} (${why})`;
     this.deps.hooks.failed(task, { code: outcome.code, message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
   }
 
@@ -499,8 +500,13 @@ export class Scheduler<T extends SchedulableTask> {
   }
 }
 
-/** The end of a failed task's message: why the orchestrator did not start it over elsewhere. */
-function whyNotRescued(tokensOut: number, retractable: boolean, rescues: number): string {
-  if (!retractable) return `after ${tokensOut} tokens had reached the client, which cannot be taken back; retry the request`;
-  return rescues > 0 ? `after ${rescues} rescue attempt${rescues === 1 ? "" : "s"} (rescue_attempts)` : "rescues are off (rescue_attempts = 0)";
+/**
+ * The end of a node failure's message when the task had output or rescues: why the orchestrator did
+ * not start it over (null: a plain failure before any token, after its one re-placement).
+ */
+function whyNotRescued(task: SchedulableTask, retractable: boolean, maxRescues: number, closed: boolean): string | null {
+  if (task.tokens_out > 0 && !retractable) return `after ${task.tokens_out} tokens had reached the client, which cannot be taken back; retry the request`;
+  if (closed) return task.tokens_out > 0 ? "the orchestrator is shutting down" : null;
+  if (task.rescues > 0) return `after ${task.rescues} rescue attempt${task.rescues === 1 ? "" : "s"} (rescue_attempts = ${maxRescues})`;
+  return task.tokens_out > 0 && maxRescues === 0 ? "rescues are off (rescue_attempts = 0)" : null;
 }
