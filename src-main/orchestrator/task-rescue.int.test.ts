@@ -3,6 +3,7 @@ import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { TaskListResponseSchema, TaskStatusSchema, type TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { testModelName } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { startOtlpReceiver, type OtlpReceiver } from "../../test-support/otlp-receiver.js";
 import { followTaskEvents } from "../../test-support/sse-client.js";
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
 import { waitFor } from "../../test-support/wait-for.js";
@@ -17,6 +18,7 @@ const MEDIUM = testModelName("medium");
 const PROMPT = "Once upon a time, in a cluster far away,";
 const MAX_TOKENS = 400;
 let orch: TestOrchestrator;
+let receiver: OtlpReceiver;
 const workers = new Map<string, WorkerProcess>();
 
 interface Completion {
@@ -70,7 +72,8 @@ async function rescuedCount(): Promise<number> {
 let reference: Completion;
 
 beforeAll(async () => {
-  orch = await startTestOrchestrator({ pool_probe_interval_ms: 1000, node_timeout_ms: 4000 });
+  receiver = await startOtlpReceiver();
+  orch = await startTestOrchestrator({ pool_probe_interval_ms: 1000, node_timeout_ms: 4000, otel_exporter_otlp_endpoint: receiver.url });
   for (const w of await Promise.all(["rescue-a", "rescue-b"].map((nodeId) => startWorkerProcess({ nodeId, models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, stable_after_ms: 1000, max_consecutive_failures: 50, max_restarts_in_window: 50 } } })))) workers.set(w.nodeId, w);
   await waitFor("both nodes ready", async () => (await readyPool("rescue-a")) !== undefined && (await readyPool("rescue-b")) !== undefined, 60_000);
   // The answer nothing disturbed: what every rescued request must give back, word for word.
@@ -82,6 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([...workers.values()].map((w) => w.kill("SIGKILL")));
   await orch?.close();
+  await receiver?.close();
 });
 
 describe("rescue of tasks whose worker fails mid-generation", () => {
@@ -110,6 +114,15 @@ describe("rescue of tasks whose worker fails mid-generation", () => {
     expect(tokens.map((e) => (e.event === "token" ? e.data.t : "")).join("")).toBe(reference.body.choices?.[0]?.text);
     expect(events.filter((e) => e.event === "end" || e.event === "error")).toHaveLength(1);
     expect(events.at(-1)?.event).toBe("end");
+    // The trace: the failed attempt's span ends as RESCUED with the discarded count, then the task queues and runs again.
+    const attempts = await waitFor("both worker.infer spans of the rescued task", () => {
+      const spans = receiver.spans.filter((x) => x.name === "worker.infer" && x.attributes["llorch.task_id"] === answer.taskId);
+      return spans.length === 2 ? spans.sort((x, y) => Number(x.startNs - y.startNs)) : null;
+    }, 20_000);
+    expect(attempts[0]).toMatchObject({ statusCode: 2, attributes: { "llorch.node_id": node } });
+    expect(attempts[0]?.attributes["llorch.tokens_discarded"]).toBeGreaterThanOrEqual(5);
+    expect(attempts[1]).toMatchObject({ statusCode: 0, attributes: { "gen_ai.usage.output_tokens": MAX_TOKENS } });
+    expect(receiver.spans.some((x) => x.name === "queue.wait" && x.traceId === attempts[0]?.traceId && x.attributes["llorch.rescue"] === true)).toBe(true);
     workers.delete(node);
   }, 120_000);
 
