@@ -15,7 +15,7 @@
 // one backend llama-server is SIGKILLed under load: requests lost, time until requests succeed again,
 // and whether the killed backend's in-flight requests were rescued (retried / re-placed).
 //   npm run build && node bench/peers.mjs [--requests 60] [--rounds 3] [--clients 4] [--seconds 3]
-//       [--tokens 256] [--kill-seconds 6] [--model tiny|medium] [--short] [--json]
+//       [--tokens 256] [--kill-seconds 6] [--model tiny|medium] [--rescue-attempts N] [--short] [--json]
 // Portkey: npm install --prefix ~/.cache/llama-orch-ci/portkey-gateway @portkey-ai/gateway@1.15.2
 // (or LLORCH_PORTKEY_DIR=<prefix>); it runs with bench/portkey-fetch-shim.mjs preloaded (its
 // streaming bug on Node, loopback bind). A missing peer is skipped with the reason; without a built
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "256" },
     model: { type: "string", default: "tiny" },
     "kill-seconds": { type: "string", default: "6" },
+    // The orchestrator's rescue_attempts (unset: its default); 0 = no rescue, for a before/after comparison.
+    "rescue-attempts": { type: "string" },
     short: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
@@ -255,7 +257,8 @@ const modelPath = await ws.model(MODEL, SIZE, CTX);
 const modelsDir = dirname(modelPath);
 const ports = [await freePort(), await freePort()];
 const backends = [await startLlamaServer(modelPath, ports[0]), await startLlamaServer(modelPath, ports[1])];
-const orch = await ws.orchestratorProcess(token);
+const RESCUE_ATTEMPTS = values["rescue-attempts"];
+const orch = await ws.orchestratorProcess(token, RESCUE_ATTEMPTS === undefined ? {} : { ORCHD_RESCUE_ATTEMPTS: RESCUE_ATTEMPTS });
 const orchUrl = orch.url;
 const workers = [await startWorker("peer-a", orchUrl, modelsDir), await startWorker("peer-b", orchUrl, modelsDir)];
 await waitForReadyNodes(orchUrl, token, 2).catch(async (error) => {
@@ -399,7 +402,7 @@ for (const sys of systems.slice(1)) {
   }
 }
 
-const result = { bench: "peers", short, model: SIZE, kill_tokens: KILL_TOKENS, rounds: ROUNDS, requests: REQUESTS, clients: CLIENTS, seconds: SECONDS, stream_tokens: STREAM_TOKENS, kill_seconds: KILL_SECONDS, slots: SLOTS, llama_server: binary, peers_skipped: skipped, measured, kills };
+const result = { bench: "peers", short, model: SIZE, kill_tokens: KILL_TOKENS, rounds: ROUNDS, requests: REQUESTS, clients: CLIENTS, seconds: SECONDS, stream_tokens: STREAM_TOKENS, kill_seconds: KILL_SECONDS, rescue_attempts: RESCUE_ATTEMPTS ?? "default", slots: SLOTS, llama_server: binary, peers_skipped: skipped, measured, kills };
 const signed = (x) => (x < 0 ? `−${Math.abs(x)}` : `+${x}`);
 const names = { direct: "direct (no proxy)", "llama-orch": "llama-orch", portkey: "Portkey 1.15.2 loadbalance", haproxy: "HAProxy leastconn" };
 const lines = [

@@ -65,6 +65,7 @@ export const TASK_METRICS = {
   },
   placementCandidates: { name: "placement_candidates_considered", type: "gauge", help: "Candidates considered by the most recent placement decision.", labelNames: [] },
   tasksReplaced: { name: "tasks_replaced_total", type: "counter", help: "Tasks re-placed on another node after a failure before the first token.", labelNames: [] },
+  tasksRescued: { name: "tasks_rescued_total", type: "counter", help: "Tasks started over after their worker failed: the partial output, which no client had received, was discarded and the task placed again (rescue_attempts).", labelNames: [] },
 } as const satisfies Record<string, MetricDef>;
 
 /** Staging jobs driven by the orchestrator (model copies between nodes). */

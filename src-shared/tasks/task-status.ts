@@ -51,6 +51,8 @@ export const TaskStatusSchema = z.object({
   placement: PlacementExplanationSchema.nullable(),
   /** Dispatch attempts (a failure before the first token is retried once elsewhere). */
   attempts: z.int().min(0),
+  /** Attempts started over after their worker failed, their output discarded before any client received it (rescue_attempts). */
+  rescues: z.int().min(0).optional(),
 });
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 

@@ -54,6 +54,7 @@ export class OrchestratorMetrics {
   readonly placementDecisions = counter(TASK_METRICS.placementDecisions, this.registry);
   readonly placementCandidates = gauge(TASK_METRICS.placementCandidates, this.registry);
   readonly taskRetries = counter(TASK_METRICS.tasksReplaced, this.registry);
+  readonly tasksRescued = counter(TASK_METRICS.tasksRescued, this.registry);
   readonly buildInfo = gauge(BUILD_INFO_METRIC, this.registry);
 
   readonly stagingBytes = counter(STAGING_METRICS.stagingBytes, this.registry);

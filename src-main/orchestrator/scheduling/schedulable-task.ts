@@ -22,6 +22,8 @@ export interface SchedulableTask {
   readonly queue_position_at_admission: number;
   readonly tokens_out: number;
   readonly cancel_requested: boolean;
+  /** Attempts started over after their output was discarded (see SchedulerHooks.rescuing). */
+  readonly rescues: number;
   /** Nodes a dispatch was attempted on, in order (the scheduler appends). */
   readonly attempted_nodes: string[];
 }
@@ -49,6 +51,13 @@ export interface SchedulerHooks<T extends SchedulableTask> {
   failed(task: T, failure: TaskFailure, decision?: PlacementDecision): void;
   /** The attempt failed before its first token; the task is back at the head of the queue. */
   replacing(task: T, why: string): void;
+  /** Whether the task's output so far can be discarded: no client received any of its tokens. */
+  outputRetractable(task: T): boolean;
+  /**
+   * The attempt failed where re-placement does not apply (after tokens, or after the one re-placement)
+   * and no client saw a token: the output is discarded and the task is back at the head of the queue.
+   */
+  rescuing(task: T, why: string): void;
   /** A queued task's position or predicted start changed. */
   waiting(task: T, position: number, predictedStartMs: number, queueDepth: number): void;
   /** True once the task has its terminal event. */

@@ -5,7 +5,7 @@ import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { placeTask } from "../placement/place-task.js";
 import type { PlacementCandidate, PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
-import { shouldReplace } from "../workers/replace-policy.js";
+import { shouldReplace, shouldRescue } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
 import type { EnqueueResult, Priority } from "./admission-queue.js";
@@ -49,6 +49,8 @@ export class Scheduler<T extends SchedulableTask> {
   private readonly running = new Map<string, RunningTask<T>>();
   private readonly inflight = new Map<string, number>();
   private readonly predictor = new StartTimePredictor();
+  /** When each rescued task's failed attempt ended (a node that failed it is not tried again at once). */
+  private readonly rescuedAt = new WeakMap<T, number>();
   private placementSequence = 0;
   /** Tasks enqueued since the last pass; a pass with nothing else changed considers only these. */
   private fresh: T[] = [];
@@ -303,7 +305,7 @@ export class Scheduler<T extends SchedulableTask> {
           if (walk) this.noteQueued(task);
           continue;
         }
-        const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
+        const decision = this.decide(task, candidates, holders);
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
           this.dequeue(task);
@@ -332,6 +334,24 @@ export class Scheduler<T extends SchedulableTask> {
       if (partialWalk) this.replacedQueued = true;
       this.pumping = false;
     }
+  }
+
+  /**
+   * The placement of one queued task. A rescued task prefers a node that has not failed it, but when
+   * the only holders are nodes that did, it waits for one of them to be back (an engine restarts, a
+   * Suspect node returns) within its deadline rather than failing at once; its rescue count bounds
+   * how often that can happen.
+   */
+  private decide(task: T, candidates: PlacementCandidate[], holders: HoldersByModel): PlacementDecision {
+    const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
+    if (task.rescues === 0 || decision.outcome === "assigned" || decision.transient || decision.code !== "REPLICA_EXHAUSTED") return decision;
+    const again = placeTask({ ...this.placementRequest(task), exclude_nodes: [] }, candidates, this.policy(), holders.of(task.model.sha256));
+    if (again.outcome !== "assigned") return again.transient ? again : decision;
+    // Right after the failure the registry may not know yet that the engine is restarting (its pool
+    // still looks ready): wait one heartbeat interval for the node's next report before going back.
+    const failedAt = this.rescuedAt.get(task) ?? 0;
+    if (this.now() - failedAt < this.deps.config().heartbeat_interval_ms) return { ...decision, transient: true, message: "waiting for the only node holding the model, which failed this attempt, to report again" };
+    return again;
   }
 
   private start(task: T, decision: AssignedDecision): void {
@@ -374,7 +394,19 @@ export class Scheduler<T extends SchedulableTask> {
       this.deps.hooks.replacing(task, why);
       return;
     }
-    this.deps.hooks.failed(task, { code: outcome.code, message: outcome.message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
+    const retractable = this.deps.hooks.outputRetractable(task);
+    if (!this.closed && shouldRescue(outcome, { canceled: task.cancel_requested, rescues: task.rescues, max_rescues: this.deps.config().rescue_attempts, retractable })) {
+      const why = `${outcome.code} on ${run.node_id}: ${outcome.message}`;
+      this.deps.metrics.tasksRescued.inc();
+      this.deps.logger.warn({ task_id: task.task_id, node_id: run.node_id, why, tokens_discarded: task.tokens_out, rescue: task.rescues + 1 }, "attempt failed before any token reached a client; discarding its output and placing the task again");
+      this.rescuedAt.set(task, this.now());
+      this.requeueFront(task);
+      this.deps.hooks.rescuing(task, why);
+      return;
+    }
+    const why = outcome.kind === "error" && outcome.replaceable ? whyNotRescued(task, retractable, this.deps.config().rescue_attempts, this.closed) : null;
+    const message = why === null ? outcome.message : `${outcome.message} (${why})`;
+    this.deps.hooks.failed(task, { code: outcome.code, message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
   }
 
   private dequeue(task: T): boolean {
@@ -466,4 +498,15 @@ export class Scheduler<T extends SchedulableTask> {
     const predictions = this.predictor.predictQueue(this.queue.items(), this.runningTasks(), candidates);
     for (const { task, index, position } of due) this.deps.hooks.waiting(task, position, predictions[index] ?? 0, this.queue.depth);
   }
+}
+
+/**
+ * The end of a node failure's message when the task had output or rescues: why the orchestrator did
+ * not start it over (null: a plain failure before any token, after its one re-placement).
+ */
+function whyNotRescued(task: SchedulableTask, retractable: boolean, maxRescues: number, closed: boolean): string | null {
+  if (task.tokens_out > 0 && !retractable) return `after ${task.tokens_out} tokens had reached the client, which cannot be taken back; retry the request`;
+  if (closed) return task.tokens_out > 0 ? "the orchestrator is shutting down" : null;
+  if (task.rescues > 0) return `after ${task.rescues} rescue attempt${task.rescues === 1 ? "" : "s"} (rescue_attempts = ${maxRescues})`;
+  return task.tokens_out > 0 && maxRescues === 0 ? "rescues are off (rescue_attempts = 0)" : null;
 }

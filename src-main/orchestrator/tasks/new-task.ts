@@ -45,6 +45,9 @@ export function newTask(fields: TaskRequestFields): Task {
     error: null,
     events: new TaskEventLog(),
     subscribers: new Set(),
+    rewinders: new Map(),
+    tokens_delivered: false,
+    rescues: 0,
     cancel_requested: false,
     trace: TASK_TRACE_OFF,
   };

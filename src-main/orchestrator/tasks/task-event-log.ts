@@ -46,6 +46,20 @@ export class TaskEventLog implements Iterable<SseEvent> {
     this.count++;
   }
 
+  /**
+   * Drops every event from the first token on (a rescued attempt: its partial output is discarded
+   * and the task starts over). Only a running task's log, never a packed one. Returns how many events went.
+   */
+  truncateAtFirstToken(): number {
+    if (this.packed) throw new Error("a finished task's events cannot be rewound");
+    const at = this.entries.findIndex((entry) => !("run" in entry) && entry.event === "token");
+    if (at < 0) return 0;
+    const dropped = this.entries.length - at;
+    this.entries.length = at;
+    this.count -= dropped;
+    return dropped;
+  }
+
   /** Folds runs of plain token events (no logprobs, tool call or other field; consecutive `i`) into TokenRuns. Idempotent. */
   pack(): void {
     if (this.packed) return;

@@ -21,7 +21,7 @@ import { acceptedRecord, placedRecord } from "./journal-records.js";
 import { outcomeEvent } from "./journal-outcome.js";
 import { revivedTask } from "./revived-task.js";
 import { journaledOwner, taskFromJournal } from "./stored-task.js";
-import { emitTaskEvent, followTask, hasTerminalEvent } from "./task-events.js";
+import { emitTaskEvent, followTask, hasTerminalEvent, outputRetractable, rewindTask } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
@@ -74,6 +74,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   /** Tasks on a worker right now, with the token count last written to the journal. */
   private readonly onWorkers = new Map<Task, number>();
   private readonly progressTimer: NodeJS.Timeout;
+  /** Rescued tasks whose first token the latency histogram already counted (a rescue starts their output over). */
+  private readonly firstTokenSeen = new WeakSet<Task>();
   private readonly terminal: TaskTerminalDeps;
   private readonly now: () => number;
 
@@ -358,7 +360,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         if (task.first_token_at_ms === null) {
           task.first_token_at_ms = this.now();
           task.trace.firstToken();
-          this.deps.metrics.firstTokenLatency.observe({ pool_id: task.pool_id ?? "", priority: task.priority }, task.first_token_at_ms - task.enqueued_at_ms);
+          // A rescued attempt's first token is not the task's first: the histogram counts each task once.
+          if (task.rescues === 0 || !this.firstTokenSeen.has(task)) {
+            this.deps.metrics.firstTokenLatency.observe({ pool_id: task.pool_id ?? "", priority: task.priority }, task.first_token_at_ms - task.enqueued_at_ms);
+          }
         }
         const wasRunning = task.state === "running";
         task.state = "running";
@@ -401,6 +406,39 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     emitTaskEvent(task, { event: "metrics", data: { queue_depth: this.scheduler.depth, phase: "re-placing", human: `first attempt failed (${why}); trying another node` } });
     this.onWorkers.delete(task);
     this.journalPlacement(task);
+    this.emit("task", task);
+    this.scheduler.schedulePump();
+  }
+
+  outputRetractable(task: Task): boolean {
+    return outputRetractable(task);
+  }
+
+  /**
+   * The attempt failed and no client received a token: its output is discarded (events from the first
+   * token on, token count, what buffering subscribers collected; the journal's count too) and the task
+   * waits at the head of the queue for its next attempt, which answers as if nothing had happened.
+   */
+  rescuing(task: Task, why: string): void {
+    const node = task.node_id;
+    if (task.first_token_at_ms !== null) this.firstTokenSeen.add(task);
+    const discarded = rewindTask(task);
+    task.rescues++;
+    task.trace.rescuing(why, discarded);
+    task.state = "queued";
+    task.node_id = null;
+    task.pool_id = null;
+    emitTaskEvent(task, {
+      event: "metrics",
+      data: { queue_depth: this.scheduler.depth, phase: "rescuing", rescue: task.rescues, tokens_discarded: discarded, human: `attempt on ${node ?? "?"} failed (${why}) after ${discarded} tokens that no client had received; discarded them, placing the task again (rescue ${task.rescues})` },
+    });
+    this.onWorkers.delete(task);
+    this.journalPlacement(task);
+    try {
+      this.deps.journal.progress([{ task_id: task.task_id, tokens_out: 0, first_token_at_ms: null }]);
+    } catch (err) {
+      this.deps.logger.error({ task_id: task.task_id, err }, "task journal write failed (rescue)");
+    }
     this.emit("task", task);
     this.scheduler.schedulePump();
   }

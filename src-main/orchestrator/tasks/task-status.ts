@@ -60,6 +60,7 @@ export function taskStatus(task: Task, queuePosition: number | null, predictedSt
     error: task.error,
     placement: placementExplanation(task.decision),
     attempts: task.attempted_nodes.length,
+    rescues: task.rescues,
   };
 }
 

@@ -24,7 +24,7 @@ function finishedTask(id: string, pool: readonly PlacementCandidate[]): Task {
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: 0,
     state: "completed", enqueued_at_ms: 0, started_at_ms: 0, first_token_at_ms: null, finished_at_ms: 0, queue_position_at_admission: 0,
     predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision, tokens_in: null, tokens_out: 0, stop_reason: null, idempotency_key: null, owner: null,
-    error: null, events: new TaskEventLog(), subscribers: new Set(), cancel_requested: false, trace: TASK_TRACE_OFF,
+    error: null, events: new TaskEventLog(), subscribers: new Set(), rewinders: new Map(), tokens_delivered: false, rescues: 0, cancel_requested: false, trace: TASK_TRACE_OFF,
   };
 }
 

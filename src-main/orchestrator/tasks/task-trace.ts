@@ -23,7 +23,7 @@ export interface TraceEnding {
  *
  *   task                      admission → terminal event (task id, model, node, pool, outcome)
  *   ├─ admission              validation, model resolution, budget, feasibility, enqueue
- *   ├─ queue.wait             enqueued → placed (again after a failed first attempt)
+ *   ├─ queue.wait             enqueued → placed (again after a failed first attempt or a rescue)
  *   ├─ placement              the decision: node, pool, candidates considered, reasons
  *   └─ worker.infer (client)  the call to the worker and its stream; its traceparent goes along
  *
@@ -100,6 +100,16 @@ export class TaskTrace {
     this.attempt.end();
     this.attempt = NOOP_SPAN;
     this.queue = this.tracing.startSpan("queue.wait", { parent: this.root, attributes: { "llorch.replacing": true } });
+  }
+
+  /** The attempt failed after tokens no client had received: they are discarded and the task queues again. */
+  rescuing(why: string, discardedTokens: number): void {
+    if (this.tracing === null) return;
+    this.attempt.setAttributes({ "llorch.tokens_discarded": discardedTokens });
+    this.attempt.recordError("RESCUED", why);
+    this.attempt.end();
+    this.attempt = NOOP_SPAN;
+    this.queue = this.tracing.startSpan("queue.wait", { parent: this.root, attributes: { "llorch.rescue": true } });
   }
 
   /** The terminal event: every open span ends, failures recorded where they happened. */

@@ -56,6 +56,15 @@ export interface Task extends SchedulableTask {
   /** Events so far, replayed to late subscribers; bounded by max_tokens (packed once the task finished). */
   events: TaskEventLog;
   subscribers: Set<(event: SseEvent) => void>;
+  /**
+   * Subscribers that only buffer the output until the terminal event (a non-streamed answer), with
+   * how each discards what it buffered: a rescue may rewind them. Every other subscriber delivers.
+   */
+  rewinders: Map<(event: SseEvent) => void, () => void>;
+  /** A token reached a subscriber that delivers it (an open stream): the output can no longer be taken back. */
+  tokens_delivered: boolean;
+  /** Attempts whose partial output was discarded and the task placed again (bounded by rescue_attempts). */
+  rescues: number;
   cancel_requested: boolean;
   /** Who asked for the cancel (unset when the worker ended the task as canceled, e.g. a pool drain). */
   cancel_reason?: CancelReason;

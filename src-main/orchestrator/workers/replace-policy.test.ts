@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusedForGood } from "./replace-policy.js";
+import { refusedForGood, shouldRescue } from "./replace-policy.js";
 
 // A worker's refusal ends the task only when it is about the task; one the link caused (bytes
 // mangled on the way: no readable envelope, or "could not read the request") moves it to another
@@ -22,5 +22,23 @@ describe("refusedForGood", () => {
     expect(refusedForGood(404, "POOL_UNAVAILABLE")).toBe(false);
     expect(refusedForGood(429, "ADMISSION_REJECT")).toBe(false);
     expect(refusedForGood(503, "POOL_UNREADY")).toBe(false);
+  });
+});
+
+// A rescue starts a task over after its output was discarded: only for the node's failures, never
+// after a client saw a token, never past rescue_attempts, never for a canceled task.
+describe("shouldRescue", () => {
+  const crashed = { kind: "error" as const, code: "ENGINE_CRASHED" as const, message: "engine died", replaceable: true };
+  const state = { canceled: false, rescues: 0, max_rescues: 1, retractable: true };
+  it("rescues a node failure whose output no client received, within the bound", () => {
+    expect(shouldRescue(crashed, state)).toBe(true);
+    expect(shouldRescue(crashed, { ...state, rescues: 1 })).toBe(false);
+    expect(shouldRescue(crashed, { ...state, max_rescues: 0 })).toBe(false);
+  });
+  it("never after a client received a token, after a cancel, or for the task's own error", () => {
+    expect(shouldRescue(crashed, { ...state, retractable: false })).toBe(false);
+    expect(shouldRescue(crashed, { ...state, canceled: true })).toBe(false);
+    expect(shouldRescue({ ...crashed, code: "CONTEXT_TOO_LONG", replaceable: false }, state)).toBe(false);
+    expect(shouldRescue({ kind: "end", data: { tokens_out: 1, decode_ms: 1, decode_time_ms: 1 } }, state)).toBe(false);
   });
 });

@@ -15,6 +15,24 @@ export function shouldReplace(outcome: WorkerStreamOutcome, attempt: AttemptStat
   return outcome.kind === "error" && outcome.replaceable && attempt.tokens_out === 0 && !attempt.canceled && attempt.attempts < MAX_DISPATCH_ATTEMPTS;
 }
 
+export interface RescueState {
+  canceled: boolean;
+  /** Rescues this task already had, and how many it may have (config rescue_attempts). */
+  rescues: number;
+  max_rescues: number;
+  /** No client received any of the task's tokens yet (a non-streamed answer, nobody streaming a /v2 task). */
+  retractable: boolean;
+}
+
+/**
+ * Whether a failed attempt that re-placement does not cover (tokens already produced, or the one
+ * re-placement used up) is started over instead: the node's failure, not the task's (the error
+ * table's re-place column), and no client has seen a token, so the partial output can be discarded.
+ */
+export function shouldRescue(outcome: WorkerStreamOutcome, state: RescueState): boolean {
+  return outcome.kind === "error" && outcome.replaceable && !state.canceled && state.retractable && state.rescues < state.max_rescues;
+}
+
 /**
  * Codes with which a worker says it could not read the bytes it got. The orchestrator validated and
  * serialized that request itself, so the bytes changed on the way (a broken proxy or link), not

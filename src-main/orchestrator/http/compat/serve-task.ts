@@ -51,7 +51,10 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   };
   if (stream !== null) write(stream.open());
 
-  const output = new TaskOutput();
+  let output = new TaskOutput();
+  // A non-streamed answer only buffers until the end: a rescue (its worker failed mid-generation) may
+  // discard what it collected and the next attempt fills it again. A stream delivers each token at once.
+  const rewind = stream === null ? () => void (output = new TaskOutput()) : undefined;
   unfollow = ctx.tasks.follow(task, (event: SseEvent) => {
     if (finished) return;
     if (event.event === "token") {
@@ -81,7 +84,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
       sendError(res, failure.status, errorEnvelope(failure.code, failure.message, failure.retry_after_ms !== undefined ? { retry_after_ms: failure.retry_after_ms } : {}), errorStyle);
     }
     writer?.close();
-  });
+  }, rewind);
   return task;
 }
 
