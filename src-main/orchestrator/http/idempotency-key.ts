@@ -16,5 +16,7 @@ export function idempotencyKeyOf(req: Request, identity: Identity): string | und
   if (value === undefined || !KEY_PATTERN.test(value)) {
     throw new OrchError("INVALID_PARAMS", "Idempotency-Key must be 1 to 255 visible ASCII characters", { details: { issues: [{ path: ["Idempotency-Key"], message: "1 to 255 visible ASCII characters" }] } });
   }
-  return `${identity.label}:${value}`;
+  // The credential's id (unique per API key) and its fingerprint label (which tells configured tokens
+  // apart): the 24-bit fingerprint alone could be shared by two keys.
+  return `${identity.credentialId}|${identity.label}:${value}`;
 }
