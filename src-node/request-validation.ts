@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { validationIssues } from "../src-shared/common/validation-issues.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
-import { jsonDepthExceeds } from "../src-shared/common/json-depth.js";
+import { jsonBodyShapeProblem } from "../src-shared/common/json-depth.js";
 
 /**
  * Deepest JSON nesting a request body may have. JSON.parse accepts any depth, but every recursive
@@ -27,9 +27,8 @@ export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | u
 
 /** Validates the query or body; INVALID_PARAMS carries every issue and names the first. */
 export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body"): unknown {
-  if (where === "body" && jsonDepthExceeds(value, MAX_BODY_JSON_DEPTH)) {
-    throw new OrchError("INVALID_PARAMS", `body: nested deeper than ${MAX_BODY_JSON_DEPTH} levels of objects and arrays`, { details: { issues: [{ path: [], message: `nested deeper than ${MAX_BODY_JSON_DEPTH} levels` }] } });
-  }
+  const problem = where === "body" ? jsonBodyShapeProblem(value, MAX_BODY_JSON_DEPTH) : null;
+  if (problem !== null) throw new OrchError("INVALID_PARAMS", `body: ${problem}`, { details: { issues: [{ path: [], message: problem }] } });
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (result.success) return result.data;
   const issues = validationIssues(result.error);

@@ -14,6 +14,13 @@ describe("dropNullFields (Ollama: null is not set)", () => {
     expect(dropNullFields(deep)).toBe(deep);
   });
 
+  it("keeps an own __proto__ key an own key (for the body check to refuse), never the copy's prototype", () => {
+    const out = dropNullFields(JSON.parse('{"model":"m","__proto__":{"stream":false}}')) as Record<string, unknown>;
+    expect(Object.hasOwn(out, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(out.stream).toBeUndefined();
+  });
+
   it("passes non-objects through", () => {
     expect(dropNullFields(null)).toBeNull();
     expect(dropNullFields("x")).toBe("x");

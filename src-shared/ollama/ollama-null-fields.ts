@@ -19,7 +19,11 @@ function withoutNulls(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (field === null) continue;
-    out[key] = typeof field === "object" ? withoutNulls(field) : field;
+    const kept = typeof field === "object" ? withoutNulls(field) : field;
+    // An own __proto__ key stays an own key (an assignment would set the copy's prototype), so the
+    // body check still sees and refuses it.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
+    else out[key] = kept;
   }
   return out;
 }

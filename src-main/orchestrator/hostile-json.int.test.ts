@@ -27,6 +27,20 @@ afterAll(async () => {
   await cluster?.close();
 });
 
+describe("a __proto__ key (JSON.parse makes it an own key; copying the body turned it into the prototype)", () => {
+  it("is refused on every JSON route, and its fields are never read past validation", async () => {
+    const routes = [...ORCHESTRATOR_ROUTES, ...OPENAI_ROUTES, ...ANTHROPIC_ROUTES, ...OLLAMA_ROUTES].filter((r) => r.body?.content[JSON_MEDIA_TYPE] !== undefined);
+    for (const route of routes) {
+      const res = await cluster.orch.api(route.path.replace(/\{[^}]+\}/g, "x"), { method: route.method.toUpperCase(), body: `{"model":"${TINY}","__proto__":{"x":1}}`, headers: { "content-type": "application/json" } });
+      expect(res.status, `${route.method} ${route.path}`).toBe(400);
+      expect(await res.text(), `${route.method} ${route.path}`).toContain("a __proto__ key is not accepted");
+    }
+    // It used to pass: max_tokens read through the prototype, unvalidated, and the 100,000 never refused.
+    const chat = await cluster.orch.api("/v1/chat/completions", { method: "POST", body: `{"model":"${TINY}","messages":[{"role":"user","content":"hi"}],"__proto__":{"max_tokens":100000}}` });
+    expect(chat.status).toBe(400);
+  });
+});
+
 describe("bodies nested 100,000 levels deep", () => {
   it("every JSON route of the orchestrator and the compatible surfaces answers 400, never 500", async () => {
     const routes = [...ORCHESTRATOR_ROUTES, ...OPENAI_ROUTES, ...ANTHROPIC_ROUTES, ...OLLAMA_ROUTES].filter((r) => r.body?.content[JSON_MEDIA_TYPE] !== undefined);
