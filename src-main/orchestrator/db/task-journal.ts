@@ -83,6 +83,11 @@ export interface TaskFinishedRecord {
 /** How a batched accept ended: written, refused because the task id exists (unique key), or an error. */
 export type AcceptOutcome = "inserted" | "duplicate" | Error;
 
+/** One write of a turn's batch; a placement's outcome is "inserted" when written. */
+type PendingWrite =
+  | { kind: "accept"; record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }
+  | { kind: "placed"; record: TaskPlacedRecord; settle: (outcome: AcceptOutcome) => void };
+
 /**
  * The task journal: every accepted task is written when accepted and again at its terminal event,
  * in a transaction, before the terminal event is acknowledged to anyone else. Accepts can be
@@ -92,7 +97,8 @@ export type AcceptOutcome = "inserted" | "duplicate" | Error;
 export class TaskJournal {
   private readonly acceptStmt;
   private readonly acceptOrIgnoreStmt;
-  private pending: { record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }[] = [];
+  /** This turn's batch, in call order: accepts, and the placements of tasks dispatched before their accept committed. */
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly placeStmt;
   private readonly progressStmt;
@@ -132,7 +138,21 @@ export class TaskJournal {
    * A task id the journal already holds is "duplicate" (the unique key is the index of known ids).
    */
   acceptBatched(r: TaskAcceptedRecord, settle: (outcome: AcceptOutcome) => void): void {
-    this.pending.push({ record: r, settle });
+    this.enqueueWrite({ kind: "accept", record: r, settle });
+  }
+
+  /**
+   * A placement that joins this turn's batch, after its task's accept (a task dispatched before its
+   * accept committed, see TaskService.enqueue): both go in one transaction. `onError` gets a failed write.
+   */
+  placedBatched(r: TaskPlacedRecord, onError: (err: Error) => void): void {
+    this.enqueueWrite({ kind: "placed", record: r, settle: (outcome) => {
+        if (outcome instanceof Error) onError(outcome);
+      } });
+  }
+
+  private enqueueWrite(write: PendingWrite): void {
+    this.pending.push(write);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -144,16 +164,22 @@ export class TaskJournal {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const insert = (r: TaskAcceptedRecord): "inserted" | "duplicate" =>
-      this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
+    const write = (w: PendingWrite): AcceptOutcome => {
+      if (w.kind === "placed") {
+        this.runPlaced(w.record);
+        return "inserted";
+      }
+      const r = w.record;
+      return this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
+    };
     let outcomes: AcceptOutcome[];
     try {
-      outcomes = this.db.transaction(() => batch.map((b) => insert(b.record)))();
+      outcomes = this.db.transaction(() => batch.map(write))();
     } catch {
       // One bad row (another unique key, say) must not sink the others.
       outcomes = batch.map((b) => {
         try {
-          return insert(b.record);
+          return write(b);
         } catch (err) {
           return err instanceof Error ? err : new Error(String(err));
         }
@@ -164,6 +190,10 @@ export class TaskJournal {
 
   placed(r: TaskPlacedRecord): void {
     this.flush();
+    this.runPlaced(r);
+  }
+
+  private runPlaced(r: TaskPlacedRecord): void {
     this.placeStmt.run(r.state, r.node_id, r.pool_id, r.started_at_ms, r.task_id);
   }
 
