@@ -1,7 +1,7 @@
 import type { ChatCompletionRequest } from "../../../../src-shared/openai/chat-completions.js";
 import type { CompletionRequest } from "../../../../src-shared/openai/completions.js";
 import type { EmbeddingRequest } from "../../../../src-shared/openai/embeddings.js";
-import type { OpenAiModel } from "../../../../src-shared/openai/openai-models.js";
+import type { OpenAiModel, OpenAiModelList } from "../../../../src-shared/openai/openai-models.js";
 import type { ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import type { RerankRequest } from "../../../../src-shared/rerank/rerank.js";
 import { rerankAdmission, rerankRenderer } from "../compat/rerank.js";
@@ -25,9 +25,13 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
   const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}) });
+  // The list rendered once per model set: servable() returns the same array until the registry's models change.
+  let listed: { of: ResolvedModel[]; body: OpenAiModelList } | null = null;
   return {
     openaiListModels: ({ res }) => {
-      res.json({ object: "list", data: ctx.models.servable().map(model) });
+      const servable = ctx.models.servable();
+      if (listed?.of !== servable) listed = { of: servable, body: { object: "list", data: servable.map(model) } };
+      res.json(listed.body);
     },
 
     openaiGetModel: ({ params, res }) => {
