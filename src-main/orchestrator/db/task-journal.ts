@@ -172,18 +172,24 @@ export class TaskJournal {
       const r = w.record;
       return this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
     };
+    const writeOrError = (w: PendingWrite): AcceptOutcome => {
+      try {
+        return write(w);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    };
     let outcomes: AcceptOutcome[];
-    try {
-      outcomes = this.db.transaction(() => batch.map(write))();
-    } catch {
-      // One bad row (another unique key, say) must not sink the others.
-      outcomes = batch.map((b) => {
-        try {
-          return write(b);
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      });
+    if (batch.length === 1) {
+      // One statement commits atomically by itself: no BEGIN / COMMIT round trips through the driver.
+      outcomes = [writeOrError(batch[0] as PendingWrite)];
+    } else {
+      try {
+        outcomes = this.db.transaction(() => batch.map(write))();
+      } catch {
+        // One bad row (another unique key, say) must not sink the others.
+        outcomes = batch.map(writeOrError);
+      }
     }
     batch.forEach((b, i) => b.settle(outcomes[i] as AcceptOutcome));
   }
@@ -216,9 +222,15 @@ export class TaskJournal {
   /** The terminal record, with a keyed task's result in the same transaction. */
   finished(r: TaskFinishedRecord): void {
     this.flush();
+    const events = r.result_events;
+    if (events === undefined) {
+      // One UPDATE commits atomically by itself (the terminal path's one write before the client's answer).
+      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+      return;
+    }
     this.db.transaction(() => {
       this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
-      if (r.result_events !== undefined) this.results.put(r.task_id, r.finished_at_ms ?? 0, r.result_events);
+      this.results.put(r.task_id, r.finished_at_ms ?? 0, events);
     })();
   }
 
