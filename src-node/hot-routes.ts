@@ -88,7 +88,7 @@ function run(route: HotRoute, req: Request, res: Response): void {
 }
 
 /**
- * The orchestrator's hottest routes (admission, heartbeats) answered off the bare node:http request:
+ * The orchestrator's hottest routes (admission, heartbeats, completions, the model list) answered off the bare node:http request:
  * the request gets express's request/response prototypes (what express's app.handle does, so
  * res.json, req.path and res.locals behave the same) and runs the route's own middleware chain,
  * skipping express's router and body-parser, which held the admission rate near express's floor
