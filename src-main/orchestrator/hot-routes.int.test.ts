@@ -66,11 +66,14 @@ function send(side: Side, req: RawRequest): Promise<RawResponse> {
   });
 }
 
-/** Times (fields and headers in ms) depend on when each side ran: equal in presence and type, not value. */
+/**
+ * Times (fields and headers in ms; OpenAI's `created`, the Unix second each orchestrator started) depend on
+ * when each side ran: equal in presence and type, not value.
+ */
 function withoutTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimes);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith("_ms") && typeof v === "number" ? "<ms>" : withoutTimes(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, (k.endsWith("_ms") || k === "created") && typeof v === "number" ? "<time>" : withoutTimes(v)]));
 }
 
 /** What must be equal: status, body and every header but date, the fresh correlation id and times. */
