@@ -339,7 +339,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
 
   // --- SchedulerHooks: the task's state machine, driven by the scheduler ---
 
-  /** Pending accepts are committed before any task is placed. */
+  /** Pending accepts are committed before any task is placed, except in a pass that dispatches before its commit (enqueue). */
   beforePass(): void {
     if (!this.commitAfterDispatch) this.deps.journal.flush();
   }
