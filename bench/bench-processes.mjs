@@ -88,9 +88,9 @@ export function benchWorkspace(prefix) {
     return { url: value, child };
   }
 
-  /** A worker agent on `modelsDir`, registering to `orchUrl`; resolves with its process and API URL. */
-  async function worker(nodeId, orchUrl, token, modelsDir, slots) {
-    const { child, value } = await start(["dist/worker-agent/cli.js", "start"], {
+  /** A worker agent on `modelsDir`, registering to `orchUrl` (node flags in `nodeArgs`); resolves with its process and API URL. */
+  async function worker(nodeId, orchUrl, token, modelsDir, slots, nodeArgs = []) {
+    const { child, value } = await start([...nodeArgs, "dist/worker-agent/cli.js", "start"], {
       LLORCH_API_TOKEN: token,
       ORCHESTRATORD_URL: orchUrl,
       POOL_MANAGERD_NODE_ID: nodeId,

@@ -88,7 +88,7 @@ function run(route: HotRoute, req: Request, res: Response): void {
 }
 
 /**
- * The orchestrator's hottest routes (admission, heartbeats) answered off the bare node:http request:
+ * The orchestrator's hottest routes (admission, heartbeats, completions, the model list) answered off the bare node:http request:
  * the request gets express's request/response prototypes (what express's app.handle does, so
  * res.json, req.path and res.locals behave the same) and runs the route's own middleware chain,
  * skipping express's router and body-parser, which held the admission rate near express's floor
@@ -121,8 +121,9 @@ export function hotRouteListener(app: express.Express, routes: readonly HotRoute
  * express's response prototype with a res.json that writes what express's json → send chain writes
  * for the fast path's answers (a JSON object, no Content-Type or Transfer-Encoding set yet, a status
  * with a body, not HEAD): the same body, `Content-Type: application/json; charset=utf-8` and
- * Content-Length, without send's charset parsing, ETag and freshness checks (both off or moot for
- * POST). Anything else, or an app with JSON settings, takes express's own res.json.
+ * Content-Length, without send's charset parsing, ETag and freshness checks (ETags are off; freshness is
+ * moot for POST and for a GET without conditional headers). Anything else, or an app with JSON
+ * settings, takes express's own res.json.
  */
 function fastJsonResponse(app: express.Express): Response {
   const base = app.response;
@@ -131,7 +132,9 @@ function fastJsonResponse(app: express.Express): Response {
   const proto = Object.create(base) as Response;
   proto.json = function json(this: Response, obj: unknown): Response {
     const status = this.statusCode;
-    if (typeof obj !== "object" || obj === null || this.req.method === "HEAD" || status === 204 || status === 205 || status === 304 || this.hasHeader("content-type") || this.hasHeader("transfer-encoding")) {
+    // A conditional GET may be answered 304 by express's freshness check (If-None-Match: *): express's own res.json.
+    const conditional = this.req.method === "GET" && (this.req.headers["if-none-match"] !== undefined || this.req.headers["if-modified-since"] !== undefined);
+    if (typeof obj !== "object" || obj === null || conditional || this.req.method === "HEAD" || status === 204 || status === 205 || status === 304 || this.hasHeader("content-type") || this.hasHeader("transfer-encoding")) {
       return expressJson.call(this, obj);
     }
     const body = JSON.stringify(obj) as string | undefined; // undefined from a toJSON that returns nothing

@@ -109,10 +109,11 @@ export interface OrchestratorOptions {
 }
 
 /**
- * The routes that carry the load (docs/PERFORMANCE.md): admission, node heartbeats, and the OpenAI
- * completions every client library sends (0.15–0.3 ms of express routing and body parsing each).
+ * The routes that carry the load (docs/PERFORMANCE.md): admission, node heartbeats, the OpenAI
+ * completions every client library sends (0.15–0.3 ms of express routing and body parsing each), and
+ * the model list clients poll (the routing floor).
  */
-const HOT_ROUTES = ["createTask", "nodeHeartbeat", "openaiChatCompletions", "openaiCompletions"] as const;
+const HOT_ROUTES = ["createTask", "nodeHeartbeat", "openaiChatCompletions", "openaiCompletions", "openaiListModels"] as const;
 
 export interface Orchestrator {
   /** Starts listening; resolves with the base URL (e.g. http://127.0.0.1:8080). */

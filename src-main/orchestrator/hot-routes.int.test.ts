@@ -1,5 +1,5 @@
 // The node:http fast path (src-node/hot-routes.ts) answers POST /v2/tasks, POST /v2/nodes/{id}/heartbeat,
-// POST /v1/chat/completions and POST /v1/completions exactly as express does. Two real orchestrators, one with the fast path and one without, get the same
+// POST /v1/chat/completions, POST /v1/completions and GET /v1/models exactly as express does. Two real orchestrators, one with the fast path and one without, get the same
 // requests in the same order over raw HTTP (so chunking, Content-Length and headers are ours to set); every
 // answer must match in status, body and headers, and the fast one must say which requests it took itself.
 import { createServer, request, type Server, type ServerResponse } from "node:http";
@@ -66,11 +66,14 @@ function send(side: Side, req: RawRequest): Promise<RawResponse> {
   });
 }
 
-/** Times (fields and headers in ms) depend on when each side ran: equal in presence and type, not value. */
+/**
+ * Times (fields and headers in ms; OpenAI's `created`, the Unix second each orchestrator started) depend on
+ * when each side ran: equal in presence and type, not value.
+ */
 function withoutTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimes);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith("_ms") && typeof v === "number" ? "<ms>" : withoutTimes(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, (k.endsWith("_ms") || k === "created") && typeof v === "number" ? "<time>" : withoutTimes(v)]));
 }
 
 /** What must be equal: status, body and every header but date, the fresh correlation id and times. */
@@ -192,6 +195,21 @@ const CASES: { name: string; fast: boolean; req: RawRequest }[] = [
   { name: "completion, foreign Origin → 403", fast: true, req: { method: "POST", path: "/v1/completions", auth: "inference", headers: { ...json, origin: "http://evil.example" }, body: JSON.stringify({ model: "model-a", prompt: "hi" }) } },
   { name: "completion, missing prompt → 400", fast: true, req: { method: "POST", path: "/v1/completions", auth: "inference", headers: json, body: JSON.stringify({ model: "model-a" }) } },
   { name: "GET /v1/completions (express) → 405", fast: false, req: { method: "GET", path: "/v1/completions", auth: "inference" } },
+  // The model list (the routing floor): served from a list rendered once per model set.
+  { name: "model list → 200", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference" } },
+  { name: "model list again (the cached rendering) → 200", fast: true, req: { method: "GET", path: "/v1/models", auth: "token" } },
+  { name: "model list, query string → 200", fast: true, req: { method: "GET", path: "/v1/models?limit=1", auth: "inference" } },
+  { name: "model list, missing auth → 401", fast: true, req: { method: "GET", path: "/v1/models" } },
+  { name: "model list, wrong token → 401", fast: true, req: { method: "GET", path: "/v1/models", auth: "bogus" } },
+  { name: "model list, worker key (wrong scope) → 403", fast: true, req: { method: "GET", path: "/v1/models", auth: "worker" } },
+  { name: "model list, foreign Host → 403", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference", headers: { host: "evil.example" } } },
+  { name: "model list, allowed Origin (CORS headers)", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference", headers: { origin: "http://localhost:5173" } } },
+  { name: "model list, If-None-Match: * → 304 (express's freshness check)", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference", headers: { "if-none-match": "*" } } },
+  { name: "model list, If-Modified-Since", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference", headers: { "if-modified-since": "Sun, 29 Nov 2026 12:00:00 GMT" } } },
+  { name: "model list, with a body → 200", fast: true, req: { method: "GET", path: "/v1/models", auth: "inference", headers: json, body: "{}" } },
+  { name: "HEAD model list (express)", fast: false, req: { method: "HEAD", path: "/v1/models", auth: "inference" } },
+  { name: "model list, trailing slash (express)", fast: false, req: { method: "GET", path: "/v1/models/", auth: "inference" } },
+  { name: "POST model list (express) → 405", fast: false, req: { method: "POST", path: "/v1/models", auth: "inference", headers: json, body: "{}" } },
 ];
 
 let fast: Side;
@@ -252,7 +270,7 @@ describe("hot routes: the node:http fast path answers as express does", () => {
   }
 
   it("the cases above met every status the fast path must reproduce", () => {
-    for (const s of [200, 202, 400, 401, 403, 404, 405, 409, 413, 415]) expect(seen).toContain(s);
+    for (const s of [200, 202, 304, 400, 401, 403, 404, 405, 409, 413, 415]) expect(seen).toContain(s);
   });
 });
 
@@ -273,5 +291,23 @@ describe("a queue whose every task must wait", () => {
     // The long-deadline tasks queued with it are still waiting.
     const other = TaskStatusSchema.parse(await (await fast.orch.api(`/v2/tasks/${uuid(2)}`)).json());
     expect(other.state).toBe("queued");
+  });
+});
+
+// The model list is rendered once per model set: a heartbeat that brings another model must show in it at once.
+describe("the model list's rendering follows the registry", () => {
+  it("lists a model a heartbeat brings, on both paths alike", async () => {
+    const list = { method: "GET", path: "/v1/models", auth: "inference" };
+    const ids = (res: RawResponse) => (JSON.parse(res.body) as { data: { id: string }[] }).data.map((m) => m.id);
+    expect(ids(await send(fast, list))).toEqual(["model-a"]);
+    const more = heartbeat();
+    const b = { sha256: "b".repeat(64), name: "model-b", file_name: "model-b.gguf", size_bytes: 2000, has_chat_template: false };
+    more.models = [...(more.models ?? []), b];
+    more.pools = more.pools.map((p) => ({ ...p, models_available: [...p.models_available, b.sha256] }));
+    const beat = { method: "POST", path: "/v2/nodes/n1/heartbeat", auth: "worker", headers: json, body: JSON.stringify(more) };
+    for (const side of [fast, reference]) expect((await send(side, beat)).status).toBe(200);
+    const a = await send(fast, list);
+    expect(ids(a).sort()).toEqual(["model-a", "model-b"]);
+    expect(comparable(a)).toEqual(comparable(await send(reference, list)));
   });
 });

@@ -83,6 +83,11 @@ export interface TaskFinishedRecord {
 /** How a batched accept ended: written, refused because the task id exists (unique key), or an error. */
 export type AcceptOutcome = "inserted" | "duplicate" | Error;
 
+/** One write of a turn's batch; a placement's outcome is "inserted" when written. */
+type PendingWrite =
+  | { kind: "accept"; record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }
+  | { kind: "placed"; record: TaskPlacedRecord; settle: (outcome: AcceptOutcome) => void };
+
 /**
  * The task journal: every accepted task is written when accepted and again at its terminal event,
  * in a transaction, before the terminal event is acknowledged to anyone else. Accepts can be
@@ -92,7 +97,8 @@ export type AcceptOutcome = "inserted" | "duplicate" | Error;
 export class TaskJournal {
   private readonly acceptStmt;
   private readonly acceptOrIgnoreStmt;
-  private pending: { record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }[] = [];
+  /** This turn's batch, in call order: accepts, and the placements of tasks dispatched before their accept committed. */
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly placeStmt;
   private readonly progressStmt;
@@ -132,7 +138,21 @@ export class TaskJournal {
    * A task id the journal already holds is "duplicate" (the unique key is the index of known ids).
    */
   acceptBatched(r: TaskAcceptedRecord, settle: (outcome: AcceptOutcome) => void): void {
-    this.pending.push({ record: r, settle });
+    this.enqueueWrite({ kind: "accept", record: r, settle });
+  }
+
+  /**
+   * A placement that joins this turn's batch, after its task's accept (a task dispatched before its
+   * accept committed, see TaskService.enqueue): both go in one transaction. `onError` gets a failed write.
+   */
+  placedBatched(r: TaskPlacedRecord, onError: (err: Error) => void): void {
+    this.enqueueWrite({ kind: "placed", record: r, settle: (outcome) => {
+        if (outcome instanceof Error) onError(outcome);
+      } });
+  }
+
+  private enqueueWrite(write: PendingWrite): void {
+    this.pending.push(write);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -144,26 +164,42 @@ export class TaskJournal {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const insert = (r: TaskAcceptedRecord): "inserted" | "duplicate" =>
-      this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
+    const write = (w: PendingWrite): AcceptOutcome => {
+      if (w.kind === "placed") {
+        this.runPlaced(w.record);
+        return "inserted";
+      }
+      const r = w.record;
+      return this.acceptOrIgnoreStmt.run(r.task_id, r.session_id, r.api, r.model_sha256, r.priority, r.accepted_at_ms, r.request_json, r.idempotency_key).changes > 0 ? "inserted" : "duplicate";
+    };
+    const writeOrError = (w: PendingWrite): AcceptOutcome => {
+      try {
+        return write(w);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    };
     let outcomes: AcceptOutcome[];
-    try {
-      outcomes = this.db.transaction(() => batch.map((b) => insert(b.record)))();
-    } catch {
-      // One bad row (another unique key, say) must not sink the others.
-      outcomes = batch.map((b) => {
-        try {
-          return insert(b.record);
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      });
+    if (batch.length === 1) {
+      // One statement commits atomically by itself: no BEGIN / COMMIT round trips through the driver.
+      outcomes = [writeOrError(batch[0] as PendingWrite)];
+    } else {
+      try {
+        outcomes = this.db.transaction(() => batch.map(write))();
+      } catch {
+        // One bad row (another unique key, say) must not sink the others.
+        outcomes = batch.map(writeOrError);
+      }
     }
     batch.forEach((b, i) => b.settle(outcomes[i] as AcceptOutcome));
   }
 
   placed(r: TaskPlacedRecord): void {
     this.flush();
+    this.runPlaced(r);
+  }
+
+  private runPlaced(r: TaskPlacedRecord): void {
     this.placeStmt.run(r.state, r.node_id, r.pool_id, r.started_at_ms, r.task_id);
   }
 
@@ -186,9 +222,15 @@ export class TaskJournal {
   /** The terminal record, with a keyed task's result in the same transaction. */
   finished(r: TaskFinishedRecord): void {
     this.flush();
+    const events = r.result_events;
+    if (events === undefined) {
+      // One UPDATE commits atomically by itself (the terminal path's one write before the client's answer).
+      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+      return;
+    }
     this.db.transaction(() => {
       this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
-      if (r.result_events !== undefined) this.results.put(r.task_id, r.finished_at_ms ?? 0, r.result_events);
+      this.results.put(r.task_id, r.finished_at_ms ?? 0, events);
     })();
   }
 

@@ -48,6 +48,12 @@ export interface AdmissionInput {
   owner?: string | undefined;
   /** The request's server span: the task's spans hang under it. */
   trace_parent?: SpanHandle | undefined;
+  /**
+   * The client receives nothing before the task's terminal event (a non-streaming compatible request,
+   * no 202): when the task can start at once it is dispatched first and its accept commits in the
+   * same turn's batch, while the worker already works (TaskService.enqueue).
+   */
+  dispatch_before_commit?: boolean | undefined;
 }
 
 const DEFAULT_DEADLINE_MS = 10 * 60_000;

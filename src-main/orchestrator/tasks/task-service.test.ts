@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TASK_TRACE_OFF } from "./task-trace.js";
 import { TaskEventLog } from "./task-event-log.js";
 import { OrchestratorConfigSchema } from "../../../src-shared/config/orchestrator-config.js";
@@ -18,7 +19,7 @@ import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
 
 // The journal is the one boundary replaced here (a disk that fails); everything else is real.
-function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacity = 2, worker?: { address: string; ready: boolean }) {
+function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?: boolean }, capacity = 2, worker?: { address: string; ready: boolean }) {
   const db = openDatabase(":memory:");
   const real = new TaskJournal(db);
   const committed: string[] = [];
@@ -26,8 +27,10 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
     acceptBatched: (t: TaskAcceptedRecord, settle: (o: AcceptOutcome) => void) =>
       journalFails.accepted ? settle(new Error("disk full")) : real.acceptBatched(t, (o) => {
         committed.push(t.task_id);
-        settle(o);
+        // atCommit: the batch's transaction fails when it is written, not when the record joins it.
+        settle(journalFails.atCommit === true ? new Error("disk full") : o);
       }),
+    placedBatched: (r: Parameters<TaskJournal["placed"]>[0], onError: (err: Error) => void) => real.placedBatched(r, onError),
     flush: () => real.flush(),
     finished: (t: TaskFinishedRecord) => (journalFails.finished ? (() => { throw new Error("disk full"); })() : real.finished(t)),
     has: (id: string) => real.has(id),
@@ -51,7 +54,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean }, capacit
     registry.register({ node_id: "n1", machine_id: "n1", address: worker.address, pools: ["n1.p"], capabilities: { gpus: [], cpu_cores: 8 }, models: [] });
     registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [{ pool_id: "n1.p", ready: worker.ready, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 2 ** 30, engine: "llamacpp", models_available: ["a".repeat(64)] }] });
   }
-  return { tasks, journalFails, committed };
+  return { tasks, journalFails, committed, real };
 }
 
 function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
@@ -154,5 +157,71 @@ describe("TaskService dispatch in the admission's turn", () => {
     expect(committed).toEqual(["a", "b"]);
     tasks.cancel("a", "client");
     tasks.cancel("b", "client");
+  });
+});
+
+describe("TaskService dispatch before the accept commits (a client that gets nothing before the end)", () => {
+  // A worker that accepts the connection and never answers: the task stays dispatching until the test ends it.
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => undefined);
+  });
+  const worker = { address: "", ready: true };
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    worker.address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it("dispatches first; the accept and the placement commit together at the end of the turn, in that order", async () => {
+    const { tasks, committed, real } = setup({}, 10, worker);
+    const a = task("a");
+    tasks.enqueue(a, true);
+    // Still inside the admission's turn: dispatched, nothing written yet.
+    expect(a.state).toBe("dispatching");
+    expect(a.attempted_nodes).toEqual(["n1"]);
+    expect(committed).toEqual([]);
+    await tasks.durable(a);
+    expect(committed).toEqual(["a"]);
+    // The placement written after the accept (an UPDATE before its INSERT would have changed nothing).
+    expect(real.get("a")).toMatchObject({ state: "dispatching", node_id: "n1", pool_id: "n1.p" });
+    tasks.cancel("a", "client");
+    expect(real.get("a")).toMatchObject({ state: "canceled" });
+  });
+
+  it("a terminal write in the same turn flushes the batch first: the journal keeps the order of events", () => {
+    const { tasks, real } = setup({}, 10, worker);
+    const a = task("a");
+    tasks.enqueue(a, true);
+    tasks.cancel("a", "client");
+    expect(real.get("a")).toMatchObject({ state: "canceled", node_id: "n1" });
+  });
+
+  it("stops a dispatched task whose accept fails to commit: one INTERNAL error, the run withdrawn", async () => {
+    const { tasks } = setup({ atCommit: true }, 10, worker);
+    const a = task("a");
+    const seen: SseEvent[] = [];
+    followTask(a, (e) => seen.push(e));
+    tasks.enqueue(a, true);
+    expect(a.state).toBe("dispatching");
+    await expect(tasks.durable(a)).rejects.toThrow("disk full");
+    expect(a.state).toBe("failed");
+    expect(seen.filter((e) => e.event === "end" || e.event === "error")).toEqual([{ event: "error", data: expect.objectContaining({ code: "INTERNAL" }) as unknown }]);
+    expect(tasks.activeCount()).toBe(0);
+    expect(tasks.cancel("a", "client")).toBe(false);
+  });
+
+  it("without a free slot the task waits in the queue and commits with the group, as any other", async () => {
+    const { tasks, committed } = setup({}, 10, { ...worker, ready: false });
+    const a = task("a");
+    tasks.enqueue(a, true);
+    expect(a.state).toBe("queued");
+    await tasks.durable(a);
+    expect(committed).toEqual(["a"]);
+    tasks.cancel("a", "client");
   });
 });

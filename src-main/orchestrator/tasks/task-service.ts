@@ -78,6 +78,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private readonly firstTokenSeen = new WeakSet<Task>();
   private readonly terminal: TaskTerminalDeps;
   private readonly now: () => number;
+  /** True during a pass that dispatches a task before its accept commits: its journal writes join the batch. */
+  private commitAfterDispatch = false;
 
   constructor(private readonly deps: TaskServiceDeps) {
     super();
@@ -157,7 +159,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     // The trace rides on the task from before its enqueue, so a drop-lru victim's end is traced too.
     const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => {
         t.trace = trace;
-        return this.enqueue(t);
+        return this.enqueue(t, input.dispatch_before_commit === true && input.task_id === undefined);
       } };
     let task: Task;
     try {
@@ -269,8 +271,12 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
    * before `durable(task)` settles: nothing is acknowledged that is not journaled. When it could start
    * at once (empty queue, free slot) the batch commits now and the task is placed in this turn. A failed write,
    * or a task id the journal already holds, undoes the enqueue (a drop-lru victim is put back).
+   * `dispatchBeforeCommit` (a server-made task id, a client that gets nothing before the end): a task that can
+   * start at once is dispatched first, and its accept and placement commit together at the end of the turn,
+   * after the request has left for the worker; the journal's order is kept (every other write flushes
+   * the batch first). Should that commit fail, the task is stopped and ends with one INTERNAL error.
    */
-  enqueue(task: Task): EnqueueOutcome {
+  enqueue(task: Task, dispatchBeforeCommit = false): EnqueueOutcome {
     const result = this.scheduler.enqueue(task);
     if (!result.accepted) return { accepted: false };
     this.table.add(task);
@@ -285,6 +291,16 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
           resolve();
           return;
         }
+        if (task.attempted_nodes.length > 0) {
+          // Dispatched before its accept committed (only a server-made id, so never a duplicate): it ran (and
+          // may be back in the queue for another node), so it is stopped and ends with its one terminal event.
+          this.deps.logger.error({ task_id: task.task_id, err: outcome }, "task journal write failed after its dispatch; the task is stopped");
+          this.scheduler.undoEnqueue(task, result);
+          this.scheduler.withdraw(task);
+          this.end(task, { state: "failed", failure: { code: "INTERNAL", message: "the task could not be recorded (database write failed); it was stopped" } });
+          reject(outcome);
+          return;
+        }
         this.scheduler.undoEnqueue(task, result);
         this.table.remove(task.task_id);
         task.trace.finished({ state: "failed", error: { code: outcome === "duplicate" ? "CONFLICT" : "INTERNAL", message: "the task's journal record was refused; it was never queued" }, tokens_in: null, tokens_out: 0 });
@@ -296,10 +312,19 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     this.commits.set(task, durable);
     this.emit("task", task);
     if (this.scheduler.canStartNow(task)) {
-      // An idle slot and an empty queue: commit this turn's accepts now (a batch of one, or a few) and
-      // place at once, so the dispatch does not wait for the check phase. The commit still precedes it.
-      this.deps.journal.flush();
-      this.scheduler.pumpNow();
+      if (dispatchBeforeCommit) {
+        this.commitAfterDispatch = true;
+        try {
+          this.scheduler.pumpNow();
+        } finally {
+          this.commitAfterDispatch = false;
+        }
+      } else {
+        // An idle slot and an empty queue: commit this turn's accepts now (a batch of one, or a few) and
+        // place at once, so the dispatch does not wait for the check phase. The commit still precedes it.
+        this.deps.journal.flush();
+        this.scheduler.pumpNow();
+      }
     } else {
       this.scheduler.schedulePump();
     }
@@ -327,9 +352,9 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
 
   // --- SchedulerHooks: the task's state machine, driven by the scheduler ---
 
-  /** Pending accepts are committed before any task is placed. */
+  /** Pending accepts are committed before any task is placed, except in a pass that dispatches before its commit (enqueue). */
   beforePass(): void {
-    this.deps.journal.flush();
+    if (!this.commitAfterDispatch) this.deps.journal.flush();
   }
 
   placed(task: Task, decision: AssignedDecision): string | undefined {
@@ -454,6 +479,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   private journalPlacement(task: Task): void {
+    if (this.commitAfterDispatch) {
+      this.deps.journal.placedBatched(placedRecord(task), (err) => this.deps.logger.error({ task_id: task.task_id, err }, "task journal write failed (placement)"));
+      return;
+    }
     try {
       this.deps.journal.placed(placedRecord(task));
     } catch (err) {

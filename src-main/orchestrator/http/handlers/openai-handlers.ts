@@ -1,7 +1,7 @@
 import type { ChatCompletionRequest } from "../../../../src-shared/openai/chat-completions.js";
 import type { CompletionRequest } from "../../../../src-shared/openai/completions.js";
 import type { EmbeddingRequest } from "../../../../src-shared/openai/embeddings.js";
-import type { OpenAiModel } from "../../../../src-shared/openai/openai-models.js";
+import type { OpenAiModel, OpenAiModelList } from "../../../../src-shared/openai/openai-models.js";
 import type { ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import type { RerankRequest } from "../../../../src-shared/rerank/rerank.js";
 import { rerankAdmission, rerankRenderer } from "../compat/rerank.js";
@@ -18,13 +18,20 @@ import { responsesRenderers } from "../compat/responses-renderer.js";
 import { pinFromHeader } from "../compat/pin-header.js";
 import { respondWith, serveTask } from "../compat/serve-task.js";
 
-/** OpenAI-compatible routes: the same admission, placement and dispatch as /v2/tasks, in OpenAI's shapes. */
+/**
+ * OpenAI-compatible routes: the same admission, placement and dispatch as /v2/tasks, in OpenAI's shapes.
+ * A non-streaming completion answers only at the end: it may be dispatched before its accept commits.
+ */
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
   const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}) });
+  // The list rendered once per model set: servable() returns the same array until the registry's models change.
+  let listed: { of: ResolvedModel[]; body: OpenAiModelList } | null = null;
   return {
     openaiListModels: ({ res }) => {
-      res.json({ object: "list", data: ctx.models.servable().map(model) });
+      const servable = ctx.models.servable();
+      if (listed?.of !== servable) listed = { of: servable, body: { object: "list", data: servable.map(model) } };
+      res.json(listed.body);
     },
 
     openaiGetModel: ({ params, res }) => {
@@ -35,13 +42,13 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiChatCompletions: (rc) => {
       const req = rc.body as ChatCompletionRequest;
-      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req) }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
 
     openaiCompletions: (rc) => {
       const req = rc.body as CompletionRequest;
-      const task = serveTask(ctx, rc, completionAdmission(req), (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, { ...completionAdmission(req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
