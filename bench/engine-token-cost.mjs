@@ -34,13 +34,17 @@ const { values } = parseArgs({
     // the native build is taken from --addon-dir (default: the CI cache, see native-addon-cache.mjs).
     addon: { type: "string" },
     "addon-dir": { type: "string" },
+    // LLORCH_ENGINE_TOKEN_FLUSH_MS per worker (0,4: the same build with two token write intervals).
+    "token-flush-ms": { type: "string" },
   },
 });
 const short = values.short;
 const addons = values.addon === undefined ? [] : values.addon.split(",");
 const cliList = values["worker-cli"].split(",").map((p) => resolve(p));
 // One worker per cli, or per addon when --addon is given (a single cli is reused for each).
-const clis = addons.length > 0 ? addons.map((_, i) => cliList[Math.min(i, cliList.length - 1)]) : cliList;
+const flushes = values["token-flush-ms"] === undefined ? [] : values["token-flush-ms"].split(",");
+const count = Math.max(addons.length, flushes.length, cliList.length);
+const clis = Array.from({ length: count }, (_, i) => cliList[Math.min(i, cliList.length - 1)]);
 const addonDir = addons.length > 0 ? (values["addon-dir"] ?? (await ciNativeAddonDir())) : undefined;
 const threads = Number(values.threads);
 const rounds = short ? 1 : Number(values.rounds);
@@ -89,13 +93,17 @@ async function startWorker(cli, modelPath, index) {
   const config = { bind_addr: "127.0.0.1:0", models_dir: join(modelPath, ".."), data_dir: join(dir, "data"), runtime_dir: join(dir, "engines"), log_level: "info", threads, pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX }] };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
   const nodeArgs = profDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(profDir, `agent-${index}`)] : [];
-  const addon = addons[index];
-  const env = { LLORCH_API_TOKEN: token, ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
+  const addon = addons[Math.min(index, addons.length - 1)];
+  const flush = flushes[Math.min(index, flushes.length - 1)];
+  const env = { LLORCH_API_TOKEN: token, ...(flush !== undefined ? { LLORCH_ENGINE_TOKEN_FLUSH_MS: flush } : {}), ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
   const { child, value } = await ws.start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], env, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker (${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${index === 0 ? "A" : "B"} (${cli.replace(/\/worker-agent\/cli\.js$/, "")})`, kind: "worker", child, url: value, headers };
+    // Two builds with the same addon (--addon native,native) would share a name; the build tells them apart.
+    const build = `${String.fromCharCode(65 + index)} (${cli.replace(/\/worker-agent\/cli\.js$/, "")}${flush !== undefined ? `, token flush ${flush} ms` : ""})`;
+    const distinct = new Set(clis).size > 1 || flushes.length > 1;
+    if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker ${distinct ? `${build} ` : ""}(${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${build}`, kind: "worker", child, url: value, headers };
     await sleep(100);
   }
   throw new Error(`worker ${cli}: pool never became ready`);

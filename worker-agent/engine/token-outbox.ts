@@ -6,14 +6,26 @@ import type { EngineToParentMessage, EngineTokenMessage, EngineWireMessage } fro
 // once per token and per stream. The outbox instead collects the token messages of one event-loop turn
 // (one per generating sequence of a batch step) and writes them as one "tokens" message right after the
 // next decode has been dispatched, so the IPC work overlaps decoding instead of delaying it.
+//
+// With `minIntervalMs` it also spaces its writes: a token that comes less than that long after the
+// previous write waits (with the tokens after it) until the interval is over. Each write wakes the agent
+// and, through its SSE write, the client; on a small box those wake-ups preempt the decoding thread, so
+// fewer of them is decode time won back (docs/PERFORMANCE.md, "Per-token cost"). A token after a quiet
+// spell (a stream's first) still leaves at once, and any other message (a task's end) flushes first.
 
 /** Token messages of one turn, written as one IPC message after the decode dispatch; other messages flush it first. */
 export class TokenOutbox {
   private queued: EngineTokenMessage[] = [];
   /** Counts flushes: a fallback whose batch was already flushed does nothing. */
   private flushes = 0;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly write: (message: EngineWireMessage) => void) {}
+  /** `minIntervalMs` 0 (the default): every turn's tokens are written in that turn. */
+  constructor(
+    private readonly write: (message: EngineWireMessage) => void,
+    private readonly minIntervalMs = 0,
+  ) {}
 
   /** Queues a token message; any other message is written at once, after the tokens queued before it. */
   readonly send = (message: EngineToParentMessage): void => {
@@ -29,7 +41,7 @@ export class TokenOutbox {
     const batch = this.flushes;
     setImmediate(() =>
       setImmediate(() => {
-        if (this.flushes === batch) this.flush();
+        if (this.flushes === batch) this.flushWhenDue();
       }),
     );
   };
@@ -38,17 +50,36 @@ export class TokenOutbox {
   readonly schedule = (dispatch: () => void): void => {
     setImmediate(() => {
       dispatch();
-      this.flush();
+      this.flushWhenDue();
     });
   };
 
   /** Writes the queued tokens now (in emission order), if any. */
   flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.queued.length === 0) return;
     const tokens = this.queued;
     this.queued = [];
     this.flushes++;
+    if (this.minIntervalMs > 0) this.lastFlushAt = performance.now();
     // A lone token travels as itself: the common single-stream case keeps the plain message.
     this.write(tokens.length === 1 ? (tokens[0] as EngineTokenMessage) : { type: "tokens", tokens });
+  }
+
+  /** Flushes now, or once `minIntervalMs` has passed since the last write. */
+  private flushWhenDue(): void {
+    if (this.queued.length === 0 || this.timer !== undefined) return;
+    const wait = this.minIntervalMs === 0 ? 0 : this.lastFlushAt + this.minIntervalMs - performance.now();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, wait);
   }
 }
