@@ -212,6 +212,20 @@ const lines = [
     return `| ${r.system} | ${r.decode_tps.toFixed(0)} | ${(1000 / r.decode_tps).toFixed(2)} | ${x("decode_tps")} | ${r.cpu_ms_per_token.toFixed(2)}${s0(r)} | ${r.four_aggregate_tps.toFixed(0)} | ${x("four_aggregate_tps")} | ${r.four_cpu_ms_per_token.toFixed(2)} | ${r.four_first_ms.toFixed(0)} |`;
   }),
 ];
+// Paired per round against the first worker: on a loaded box the load moves all systems of a round
+// together, so the per-round ratio and how many rounds a build won say more than two medians do.
+const workers = systems.filter((s) => s.kind === "worker");
+const paired = workers.slice(1).map((s) => {
+  const a = samples.get(workers[0].name);
+  const b = samples.get(s.name);
+  const ratios = (key) => b.map((m, i) => m[key] / a[i][key]);
+  const wins = (key, higherIsBetter) => ratios(key).filter((r) => (higherIsBetter ? r > 1 : r < 1)).length;
+  return { system: s.name, against: workers[0].name, rounds: b.length, decode_tps_ratio: median(ratios("decode_tps")), decode_wins: wins("decode_tps", true), cpu_ratio: median(ratios("cpu_ms_per_token")), cpu_wins: wins("cpu_ms_per_token", false), four_tps_ratio: median(ratios("four_aggregate_tps")), four_wins: wins("four_aggregate_tps", true), four_cpu_ratio: median(ratios("four_cpu_ms_per_token")), four_cpu_wins: wins("four_cpu_ms_per_token", false) };
+});
+if (paired.length > 0) {
+  lines.push("", `Paired per round against ${workers[0].name} (median of the per-round ratios; rounds won of ${rounds}):`, "", "| system | 1 stream tok/s ratio (won) | CPU ms/token ratio (lower in) | 4 streams tok/s ratio (won) | 4 streams CPU ms/token ratio (lower in) |", "|---|---|---|---|---|");
+  for (const p of paired) lines.push(`| ${p.system} | ${p.decode_tps_ratio.toFixed(2)} (${p.decode_wins}) | ${p.cpu_ratio.toFixed(2)} (${p.cpu_wins}) | ${p.four_tps_ratio.toFixed(2)} (${p.four_wins}) | ${p.four_cpu_ratio.toFixed(2)} (${p.four_cpu_wins}) |`);
+}
 say(lines.join("\n"));
-if (values.json) console.log(JSON.stringify({ result, table: lines.join("\n") }));
+if (values.json) console.log(JSON.stringify({ result, paired, table: lines.join("\n") }));
 else console.log(lines.join("\n"));

@@ -90,6 +90,22 @@ describe("TokenOutbox", () => {
       expect(written).toEqual([token("a", 0), { type: "tokens", tokens: [token("a", 1), token("a", 2)] }, { type: "done", task_id: "a", tokens_out: 3, tokens_in: 3, decode_ms: 1, stop_reason: "eos" }]);
     });
 
+    it("writes a step of several streams at once, held tokens of a lone stream before them", async () => {
+      const { box, written, log } = outbox(LONG);
+      box.send(token("a", 0));
+      box.schedule(() => log.push("dispatch 1"));
+      await nextTurn();
+      box.send(token("a", 1)); // held: a lone stream within the interval
+      box.schedule(() => log.push("dispatch 2"));
+      await nextTurn();
+      box.send(token("a", 2));
+      box.send(token("b", 0)); // b joined: this step has two streams
+      box.schedule(() => log.push("dispatch 3"));
+      await nextTurn();
+      expect(log).toEqual(["dispatch 1", "write token", "dispatch 2", "dispatch 3", "write tokens"]);
+      expect(written).toEqual([token("a", 0), { type: "tokens", tokens: [token("a", 1), token("a", 2), token("b", 0)] }]);
+    });
+
     it("writes held tokens as one message when the interval ends, with no other message to flush them", async () => {
       const { box, written } = outbox(30);
       box.send(token("a", 0));

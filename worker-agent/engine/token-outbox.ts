@@ -7,11 +7,13 @@ import type { EngineToParentMessage, EngineTokenMessage, EngineWireMessage } fro
 // (one per generating sequence of a batch step) and writes them as one "tokens" message right after the
 // next decode has been dispatched, so the IPC work overlaps decoding instead of delaying it.
 //
-// With `minIntervalMs` it also spaces its writes: a token that comes less than that long after the
-// previous write waits (with the tokens after it) until the interval is over. Each write wakes the agent
-// and, through its SSE write, the client; on a small box those wake-ups preempt the decoding thread, so
-// fewer of them is decode time won back (docs/PERFORMANCE.md, "Per-token cost"). A token after a quiet
-// spell (a stream's first) still leaves at once, and any other message (a task's end) flushes first.
+// With `minIntervalMs` it also spaces the writes of a lone stream: a step's single token that comes
+// less than that long after the previous write waits (with the tokens after it) until the interval is
+// over. Each write wakes the agent and, through its SSE write, the client; on a small box those
+// wake-ups take the CPU from the decoding thread, so fewer of them is decode time won back
+// (docs/PERFORMANCE.md, "Per-token cost of the node-llama-cpp engine"). A step of several streams is
+// written at once (its tokens already share one write); a token after a quiet spell (a stream's first)
+// leaves at once; any other message (a task's end) flushes the queue first.
 
 /** Token messages of one turn, written as one IPC message after the decode dispatch; other messages flush it first. */
 export class TokenOutbox {
@@ -20,6 +22,8 @@ export class TokenOutbox {
   private flushes = 0;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
+  /** Token messages since the last dispatch: one per sequence that stepped. */
+  private stepTokens = 0;
 
   /** `minIntervalMs` 0 (the default): every turn's tokens are written in that turn. */
   constructor(
@@ -35,6 +39,7 @@ export class TokenOutbox {
       return;
     }
     this.queued.push(message);
+    this.stepTokens++;
     if (this.queued.length > 1) return;
     // The fallback when no decode follows (a task's last token): the next turn's check phase. Normally
     // schedule() has flushed by then, in this turn's check phase right after the dispatch.
@@ -50,7 +55,11 @@ export class TokenOutbox {
   readonly schedule = (dispatch: () => void): void => {
     setImmediate(() => {
       dispatch();
-      this.flushWhenDue();
+      // Several streams' tokens of one step already share a write: spacing them only added timers.
+      const severalStreams = this.stepTokens > 1;
+      this.stepTokens = 0;
+      if (severalStreams) this.flush();
+      else this.flushWhenDue();
     });
   };
 
