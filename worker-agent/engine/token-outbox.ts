@@ -78,17 +78,22 @@ export class TokenOutbox {
     this.write(tokens.length === 1 ? (tokens[0] as EngineTokenMessage) : { type: "tokens", tokens });
   }
 
-  /** Flushes now, or once `minIntervalMs` has passed since the last write. */
+  /**
+   * Flushes now if `minIntervalMs` has passed since the last write. Otherwise a later dispatch does it,
+   * right after its decode is queued; the timer is only the fallback when no dispatch comes (a long
+   * prompt step, a stall), set a whole interval later than due so that it does not fire between a
+   * finished decode and the next one, where a write would delay every stream.
+   */
   private flushWhenDue(): void {
-    if (this.queued.length === 0 || this.timer !== undefined) return;
+    if (this.queued.length === 0) return;
     const wait = this.minIntervalMs === 0 ? 0 : this.lastFlushAt + this.minIntervalMs - performance.now();
     if (wait <= 0) {
       this.flush();
       return;
     }
-    this.timer = setTimeout(() => {
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, wait);
+    }, wait + this.minIntervalMs);
   }
 }
