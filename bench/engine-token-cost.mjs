@@ -6,6 +6,7 @@
 //   npx tsc -b && node bench/engine-token-cost.mjs [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js]
 //     [--model medium] [--threads 1] [--rounds 3] [--tokens 512] [--cpu-prof <dir>] [--json]
 //     [--addon prebuilt,native [--addon-dir <native build>]]   (prebuilt vs native llama.cpp build, same worker)
+//     [--token-flush-ms 0,4] [--worker-env "K=V;K2=V2,K=V"]   (per worker, in --worker-cli order)
 // --cpu-prof writes V8 CPU profiles of every worker agent and engine child (LLORCH_ENGINE_CPU_PROF)
 // into <dir>; read them with bench/cpu-profile-top.mjs. Reported numbers are medians; compare ratios.
 // CPU ms/token is the CPU time of the whole system (agent + engine child, or llama-server) per streamed
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     "addon-dir": { type: "string" },
     // LLORCH_ENGINE_TOKEN_FLUSH_MS per worker (0,4: the same build with two token write intervals).
     "token-flush-ms": { type: "string" },
+    // Extra environment per worker: "K=V;K2=V2" per worker, comma-separated (e.g. ",UV_THREADPOOL_SIZE=1").
+    "worker-env": { type: "string" },
   },
 });
 const short = values.short;
@@ -43,7 +46,8 @@ const addons = values.addon === undefined ? [] : values.addon.split(",");
 const cliList = values["worker-cli"].split(",").map((p) => resolve(p));
 // One worker per cli, or per addon when --addon is given (a single cli is reused for each).
 const flushes = values["token-flush-ms"] === undefined ? [] : values["token-flush-ms"].split(",");
-const count = Math.max(addons.length, flushes.length, cliList.length);
+const workerEnvs = values["worker-env"] === undefined ? [] : values["worker-env"].split(",").map((list) => Object.fromEntries(list.split(";").filter((kv) => kv.includes("=")).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])));
+const count = Math.max(addons.length, flushes.length, cliList.length, workerEnvs.length);
 const clis = Array.from({ length: count }, (_, i) => cliList[Math.min(i, cliList.length - 1)]);
 const addonDir = addons.length > 0 ? (values["addon-dir"] ?? (await ciNativeAddonDir())) : undefined;
 const threads = Number(values.threads);
@@ -95,14 +99,15 @@ async function startWorker(cli, modelPath, index) {
   const nodeArgs = profDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(profDir, `agent-${index}`)] : [];
   const addon = addons[Math.min(index, addons.length - 1)];
   const flush = flushes[Math.min(index, flushes.length - 1)];
-  const env = { LLORCH_API_TOKEN: token, ...(flush !== undefined ? { LLORCH_ENGINE_TOKEN_FLUSH_MS: flush } : {}), ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
+  const extraEnv = workerEnvs[index] ?? {};
+  const env = { LLORCH_API_TOKEN: token, ...extraEnv, ...(flush !== undefined ? { LLORCH_ENGINE_TOKEN_FLUSH_MS: flush } : {}), ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
   const { child, value } = await ws.start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], env, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
     // Two builds with the same addon (--addon native,native) would share a name; the build tells them apart.
-    const build = `${String.fromCharCode(65 + index)} (${cli.replace(/\/worker-agent\/cli\.js$/, "")}${flush !== undefined ? `, token flush ${flush} ms` : ""})`;
-    const distinct = new Set(clis).size > 1 || flushes.length > 1;
+    const build = `${String.fromCharCode(65 + index)} (${cli.replace(/\/worker-agent\/cli\.js$/, "")}${flush !== undefined ? `, token flush ${flush} ms` : ""}${Object.entries(extraEnv).map(([k, v]) => `, ${k}=${v}`).join("")})`;
+    const distinct = new Set(clis).size > 1 || flushes.length > 1 || workerEnvs.length > 1;
     if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker ${distinct ? `${build} ` : ""}(${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${build}`, kind: "worker", child, url: value, headers };
     await sleep(100);
   }
