@@ -1,8 +1,9 @@
 import { z } from "zod";
 
-// The engine child's spacing of token IPC writes (token-outbox.ts). Not a pool setting: it trades a few
-// milliseconds of streaming granularity for decode time on small boxes, measured in docs/PERFORMANCE.md
-// ("Per-token cost"); LLORCH_ENGINE_TOKEN_FLUSH_MS overrides it (0: every batch step's tokens at once).
+// The engine child's spacing of a lone stream's token IPC writes (token-outbox.ts). Not a pool setting:
+// it trades a few milliseconds of streaming granularity for CPU per token, measured in docs/PERFORMANCE.md
+// ("Per-token cost of the node-llama-cpp engine"); LLORCH_ENGINE_TOKEN_FLUSH_MS overrides it (0: every
+// batch step's tokens at once, as before).
 
 /** Milliseconds between two token writes of the engine child, unless overridden. */
 export const DEFAULT_TOKEN_FLUSH_MS = 4;
