@@ -6,6 +6,7 @@
 //   npx tsc -b && node bench/engine-token-cost.mjs [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js]
 //     [--model medium] [--threads 1] [--rounds 3] [--tokens 512] [--cpu-prof <dir>] [--json]
 //     [--addon prebuilt,native [--addon-dir <native build>]]   (prebuilt vs native llama.cpp build, same worker)
+//     [--token-flush-ms 0,4] [--worker-env "K=V;K2=V2,K=V"]   (per worker, in --worker-cli order)
 // --cpu-prof writes V8 CPU profiles of every worker agent and engine child (LLORCH_ENGINE_CPU_PROF)
 // into <dir>; read them with bench/cpu-profile-top.mjs. Reported numbers are medians; compare ratios.
 // CPU ms/token is the CPU time of the whole system (agent + engine child, or llama-server) per streamed
@@ -34,13 +35,20 @@ const { values } = parseArgs({
     // the native build is taken from --addon-dir (default: the CI cache, see native-addon-cache.mjs).
     addon: { type: "string" },
     "addon-dir": { type: "string" },
+    // LLORCH_ENGINE_TOKEN_FLUSH_MS per worker (0,4: the same build with two token write intervals).
+    "token-flush-ms": { type: "string" },
+    // Extra environment per worker: "K=V;K2=V2" per worker, comma-separated (e.g. ",UV_THREADPOOL_SIZE=1").
+    "worker-env": { type: "string" },
   },
 });
 const short = values.short;
 const addons = values.addon === undefined ? [] : values.addon.split(",");
 const cliList = values["worker-cli"].split(",").map((p) => resolve(p));
 // One worker per cli, or per addon when --addon is given (a single cli is reused for each).
-const clis = addons.length > 0 ? addons.map((_, i) => cliList[Math.min(i, cliList.length - 1)]) : cliList;
+const flushes = values["token-flush-ms"] === undefined ? [] : values["token-flush-ms"].split(",");
+const workerEnvs = values["worker-env"] === undefined ? [] : values["worker-env"].split(",").map((list) => Object.fromEntries(list.split(";").filter((kv) => kv.includes("=")).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])));
+const count = Math.max(addons.length, flushes.length, cliList.length, workerEnvs.length);
+const clis = Array.from({ length: count }, (_, i) => cliList[Math.min(i, cliList.length - 1)]);
 const addonDir = addons.length > 0 ? (values["addon-dir"] ?? (await ciNativeAddonDir())) : undefined;
 const threads = Number(values.threads);
 const rounds = short ? 1 : Number(values.rounds);
@@ -89,13 +97,18 @@ async function startWorker(cli, modelPath, index) {
   const config = { bind_addr: "127.0.0.1:0", models_dir: join(modelPath, ".."), data_dir: join(dir, "data"), runtime_dir: join(dir, "engines"), log_level: "info", threads, pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX }] };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
   const nodeArgs = profDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(profDir, `agent-${index}`)] : [];
-  const addon = addons[index];
-  const env = { LLORCH_API_TOKEN: token, ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
+  const addon = addons[Math.min(index, addons.length - 1)];
+  const flush = flushes[Math.min(index, flushes.length - 1)];
+  const extraEnv = workerEnvs[index] ?? {};
+  const env = { LLORCH_API_TOKEN: token, ...extraEnv, ...(flush !== undefined ? { LLORCH_ENGINE_TOKEN_FLUSH_MS: flush } : {}), ...(addon !== undefined ? { LLORCH_NLC_ADDON: addon, LLORCH_NLC_ADDON_DIR: addonDir } : {}), ...(profDir !== undefined ? { LLORCH_ENGINE_CPU_PROF: join(profDir, `engine-${index}`) } : {}) };
   const { child, value } = await ws.start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], env, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker (${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${index === 0 ? "A" : "B"} (${cli.replace(/\/worker-agent\/cli\.js$/, "")})`, kind: "worker", child, url: value, headers };
+    // Two builds with the same addon (--addon native,native) would share a name; the build tells them apart.
+    const build = `${String.fromCharCode(65 + index)} (${cli.replace(/\/worker-agent\/cli\.js$/, "")}${flush !== undefined ? `, token flush ${flush} ms` : ""}${Object.entries(extraEnv).map(([k, v]) => `, ${k}=${v}`).join("")})`;
+    const distinct = new Set(clis).size > 1 || flushes.length > 1 || workerEnvs.length > 1;
+    if (pools.pools.every((p) => p.ready)) return { name: addon !== undefined ? `worker ${distinct ? `${build} ` : ""}(${addon}, ${pools.pools[0]?.engine_version ?? "?"})` : `worker ${build}`, kind: "worker", child, url: value, headers };
     await sleep(100);
   }
   throw new Error(`worker ${cli}: pool never became ready`);
@@ -204,6 +217,20 @@ const lines = [
     return `| ${r.system} | ${r.decode_tps.toFixed(0)} | ${(1000 / r.decode_tps).toFixed(2)} | ${x("decode_tps")} | ${r.cpu_ms_per_token.toFixed(2)}${s0(r)} | ${r.four_aggregate_tps.toFixed(0)} | ${x("four_aggregate_tps")} | ${r.four_cpu_ms_per_token.toFixed(2)} | ${r.four_first_ms.toFixed(0)} |`;
   }),
 ];
+// Paired per round against the first worker: on a loaded box the load moves all systems of a round
+// together, so the per-round ratio and how many rounds a build won say more than two medians do.
+const workers = systems.filter((s) => s.kind === "worker");
+const paired = workers.slice(1).map((s) => {
+  const a = samples.get(workers[0].name);
+  const b = samples.get(s.name);
+  const ratios = (key) => b.map((m, i) => m[key] / a[i][key]);
+  const wins = (key, higherIsBetter) => ratios(key).filter((r) => (higherIsBetter ? r > 1 : r < 1)).length;
+  return { system: s.name, against: workers[0].name, rounds: b.length, decode_tps_ratio: median(ratios("decode_tps")), decode_wins: wins("decode_tps", true), cpu_ratio: median(ratios("cpu_ms_per_token")), cpu_wins: wins("cpu_ms_per_token", false), four_tps_ratio: median(ratios("four_aggregate_tps")), four_wins: wins("four_aggregate_tps", true), four_cpu_ratio: median(ratios("four_cpu_ms_per_token")), four_cpu_wins: wins("four_cpu_ms_per_token", false) };
+});
+if (paired.length > 0) {
+  lines.push("", `Paired per round against ${workers[0].name} (median of the per-round ratios; rounds won of ${rounds}):`, "", "| system | 1 stream tok/s ratio (won) | CPU ms/token ratio (lower in) | 4 streams tok/s ratio (won) | 4 streams CPU ms/token ratio (lower in) |", "|---|---|---|---|---|");
+  for (const p of paired) lines.push(`| ${p.system} | ${p.decode_tps_ratio.toFixed(2)} (${p.decode_wins}) | ${p.cpu_ratio.toFixed(2)} (${p.cpu_wins}) | ${p.four_tps_ratio.toFixed(2)} (${p.four_wins}) | ${p.four_cpu_ratio.toFixed(2)} (${p.four_cpu_wins}) |`);
+}
 say(lines.join("\n"));
-if (values.json) console.log(JSON.stringify({ result, table: lines.join("\n") }));
+if (values.json) console.log(JSON.stringify({ result, paired, table: lines.join("\n") }));
 else console.log(lines.join("\n"));

@@ -3,6 +3,7 @@
 // only this process; the agent's supervisor notices and restarts it.
 import { ParentToEngineMessageSchema, type EngineWireMessage } from "./engine-ipc.js";
 import { LlamaEngine } from "./llama-engine.js";
+import { tokenFlushIntervalMs } from "./token-flush-interval.js";
 
 const STATS_INTERVAL_MS = 2000;
 
@@ -16,7 +17,10 @@ if (process.send === undefined) {
   process.exit(2);
 }
 
-const engine = new LlamaEngine(send);
+const engine = new LlamaEngine(
+  send,
+  tokenFlushIntervalMs(process.env, (message) => process.stderr.write(`engine-host: ${message}\n`)),
+);
 let loaded = false;
 
 // The agent is gone (killed, crashed): never outlive it.

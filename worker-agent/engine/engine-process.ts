@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { EngineToParentMessage, ParentToEngineMessage } from "./engine-ipc.js";
 import { parseEngineWire } from "./engine-wire.js";
+import { engineChildEnv } from "./engine-threadpool.js";
 
 /** The compiled engine host next to this file (dist/worker-agent/engine/engine-host.js). */
 export const ENGINE_HOST_PATH = fileURLToPath(new URL("./engine-host.js", import.meta.url));
@@ -30,7 +31,7 @@ export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessag
     // LLORCH_ENGINE_CPU_PROF=<dir>: the child writes a V8 CPU profile there when it exits (benchmarks, profiling).
     const profileDir = env.LLORCH_ENGINE_CPU_PROF;
     const execArgv = profileDir !== undefined && profileDir !== "" ? [...process.execArgv, "--cpu-prof", "--cpu-prof-dir", profileDir] : process.execArgv;
-    this.child = fork(ENGINE_HOST_PATH, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env, execArgv, serialization: "json" });
+    this.child = fork(ENGINE_HOST_PATH, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: engineChildEnv(env), execArgv, serialization: "json" });
     this.exitPromise = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exited = { code, signal };

@@ -31,6 +31,7 @@ import { Ranker } from "./ranker.js";
 import { contextOverflow, measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
+import { DEFAULT_TOKEN_FLUSH_MS } from "./token-flush-interval.js";
 import { TokenOutbox } from "./token-outbox.js";
 import { TokenProbe } from "./token-probe.js";
 
@@ -110,9 +111,12 @@ export class LlamaEngine {
   private readonly outbox: TokenOutbox;
   private readonly send: Send;
 
-  /** `write` puts one message on the IPC channel; token messages reach it batched (token-outbox.ts). */
-  constructor(write: (message: EngineWireMessage) => void) {
-    this.outbox = new TokenOutbox(write);
+  /**
+   * `write` puts one message on the IPC channel; token messages reach it batched (token-outbox.ts), at
+   * most one write per `tokenFlushMs` (token-flush-interval.ts).
+   */
+  constructor(write: (message: EngineWireMessage) => void, tokenFlushMs = DEFAULT_TOKEN_FLUSH_MS) {
+    this.outbox = new TokenOutbox(write, tokenFlushMs);
     this.send = this.outbox.send;
   }
 
@@ -275,6 +279,9 @@ export class LlamaEngine {
       seed,
       signal: controller.signal,
       stopOnAbortSignal: true,
+      // The API has no repeat penalty; node-llama-cpp's default ({}: last 64 tokens at penalty 1) changes
+      // no logit but still copies and filters those 64 tokens into a new array for every sampled token.
+      repeatPenalty: false,
       onTextChunk: (text) => emitter.text(text),
       ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
       ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
