@@ -32,24 +32,79 @@ function cut(req: Request, res: Response, why: string): void {
   }
 }
 
+/** How late a sweep may cut: a tenth of the deadline, between 10 ms and 1 s. */
+export function sweepIntervalMs(bodyTimeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(bodyTimeoutMs / 10)));
+}
+
 /**
- * Every request with a body must deliver it within `bodyTimeoutMs`, whichever route it is for
- * (even one that never reads it: Node keeps reading to reuse the connection). The worker has no
- * server-wide request timeout, so this is what bounds a slow body there.
+ * The requests whose body is still arriving, in arrival order, which is also deadline order (one
+ * timeout for all): one sweep timer for every pending body instead of a timer and two closures per
+ * request (docs/PERFORMANCE.md, heartbeats). A body that ends, or a request that closes, leaves at
+ * once through two listeners shared by every request.
+ */
+class PendingBodies {
+  private readonly armedAt = new Map<Request, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly why: string;
+  private readonly interval: number;
+  /** The request's listener for "end" and "close" (`this` is the request). */
+  readonly leave: (this: Request) => void;
+  /** Called with the request: uploads switch from the deadline to their rate check. */
+  readonly disarm = (req: Request): void => {
+    this.armedAt.delete(req);
+  };
+
+  constructor(private readonly timeoutMs: number) {
+    this.why = `the request body did not arrive within ${timeoutMs} ms`;
+    this.interval = sweepIntervalMs(timeoutMs);
+    const armedAt = this.armedAt;
+    this.leave = function leave(this: Request) {
+      armedAt.delete(this);
+    };
+  }
+
+  arm(req: Request): void {
+    this.armedAt.set(req, performance.now());
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.sweep(), this.interval);
+      this.timer.unref();
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [req, at] of this.armedAt) {
+      if (now - at < this.timeoutMs) break; // the rest arrived later
+      this.armedAt.delete(req);
+      if (req.res !== undefined) cut(req, req.res, this.why);
+      else req.socket.destroy();
+    }
+    // No ticking timer while no body is pending.
+    if (this.armedAt.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+/**
+ * Every request with a body must deliver it within `bodyTimeoutMs` (cut at most a tenth of it, and
+ * never more than 1 s, later: the sweep's interval), whichever route it is for (even one that never
+ * reads it: Node keeps reading to reuse the connection). The worker has no server-wide request
+ * timeout, so this is what bounds a slow body there.
  */
 export function bodyDeadline(limits: BodyLimits): RequestHandler {
+  const pending = new PendingBodies(limits.bodyTimeoutMs);
   return (req, res, next) => {
     if (!hasBody(req)) {
       next();
       return;
     }
-    const timer = setTimeout(() => cut(req, res, `the request body did not arrive within ${limits.bodyTimeoutMs} ms`), limits.bodyTimeoutMs);
-    timer.unref();
-    const disarm = () => clearTimeout(timer);
-    // on, not once: clearing twice is harmless, and once wraps each listener (two allocations per request).
-    req.on("end", disarm);
-    req.on("close", disarm);
-    res.locals[DISARM] = disarm;
+    pending.arm(req);
+    req.on("end", pending.leave);
+    req.on("close", pending.leave);
+    res.locals[DISARM] = pending.disarm;
     next();
   };
 }
@@ -60,8 +115,8 @@ export function bodyDeadline(limits: BodyLimits): RequestHandler {
  */
 export function uploadRate(limits: BodyLimits): RequestHandler {
   return (req, res, next) => {
-    const disarm = res.locals[DISARM] as (() => void) | undefined;
-    disarm?.();
+    const disarm = res.locals[DISARM] as ((req: Request) => void) | undefined;
+    disarm?.(req);
     let lastBytes = req.socket.bytesRead;
     const check = setInterval(() => {
       const bytes = req.socket.bytesRead;

@@ -8,7 +8,7 @@ import type { Authenticator } from "./authenticator.js";
 import { bodyDeadline, DEFAULT_BODY_LIMITS, uploadRate, type BodyLimits } from "./body-deadline.js";
 import { sendError } from "./error-sender.js";
 import { renderError } from "./render-error.js";
-import { hotRouteListener, type HotRoute } from "./hot-routes.js";
+import { hotRouteListener, type HotRoute, type MessageClasses } from "./hot-routes.js";
 import { readJsonBody } from "./json-body-reader.js";
 import { BODY_LIMIT_BYTES, requestBody } from "./request-body.js";
 import { requestLogging, type ServerLogger } from "./request-logging.js";
@@ -72,7 +72,7 @@ export function buildApp(opts: AppOptions): express.Express {
  * node:http request by the very same middleware and handler functions express would run for them
  * (only routing and JSON body reading differ); every other request goes to express unchanged.
  */
-export function buildListener(opts: AppOptions): RequestListener {
+export function buildListener(opts: AppOptions): RequestListener & { messageClasses?: MessageClasses } {
   const { app, hot } = buildServerParts(opts);
   return hot.length === 0 ? app : hotRouteListener(app, hot, opts.onHotRoute);
 }

@@ -20,8 +20,13 @@ function run(method: string, headers: Record<string, string>, allowLocalhost = f
       out.vary.push(field);
       return res;
     },
+    hasHeader(name: string) {
+      return name.toLowerCase() === "vary" ? out.vary.length > 0 : out.headers[name.toLowerCase()] !== undefined;
+    },
+    // The policy sets Vary itself when none is set yet (what res.vary would do), else appends through res.vary.
     setHeader(name: string, value: string) {
-      out.headers[name.toLowerCase()] = value;
+      if (name.toLowerCase() === "vary") out.vary.push(value);
+      else out.headers[name.toLowerCase()] = value;
       return res;
     },
     status(code: number) {

@@ -34,8 +34,10 @@ function allowedRequestHeaders(requested: string | undefined): string[] {
  */
 export function corsPolicy(opts: CorsPolicyOptions): RequestHandler {
   return (req, res, next) => {
-    // The answer depends on Origin whether or not it is listed, so caches must key on it.
-    res.vary("Origin");
+    // The answer depends on Origin whether or not it is listed, so caches must key on it. With no
+    // Vary yet (every request at this point), express's res.vary("Origin") would set exactly this.
+    if (res.hasHeader("vary")) res.vary("Origin");
+    else res.setHeader("Vary", "Origin");
     const origin = req.headers.origin;
     if (origin === undefined || !originAllowed(origin, opts)) {
       next();

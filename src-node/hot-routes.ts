@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { IncomingMessage, ServerResponse, type RequestListener } from "node:http";
 import type express from "express";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import { jsonBodyReadable } from "./json-body-reader.js";
@@ -88,23 +88,46 @@ function run(route: HotRoute, req: Request, res: Response): void {
 }
 
 /**
+ * The classes node:http builds each request and response from (createServer's `IncomingMessage`
+ * and `ServerResponse` options): node:http's own, with express's prototypes (and the fast res.json)
+ * behind them, set once at start.
+ */
+export interface MessageClasses {
+  IncomingMessage: typeof IncomingMessage;
+  ServerResponse: typeof ServerResponse;
+}
+
+/** A request listener that wants node:http to build its requests and responses from `messageClasses`. */
+export type HotListener = RequestListener & { messageClasses: MessageClasses };
+
+/**
  * The orchestrator's hottest routes (admission, heartbeats, completions, the model list) answered off the bare node:http request:
  * the request gets express's request/response prototypes (what express's app.handle does, so
  * res.json, req.path and res.locals behave the same) and runs the route's own middleware chain,
  * skipping express's router and body-parser, which held the admission rate near express's floor
  * (docs/PERFORMANCE.md). Every other request goes to express unchanged.
+ *
+ * The prototypes come from the message classes the server is created with (`messageClasses`), so
+ * each request and response is born with its final shape: swapping the prototype of every object
+ * after node:http built it (Object.setPrototypeOf, as express does) changes its hidden class on the
+ * hottest path, and the engine's caches for node:http and stream code see more shapes. A server
+ * built without the classes still gets the prototypes set here.
  */
-export function hotRouteListener(app: express.Express, routes: readonly HotRoute[], onServed?: (operationId: string) => void): RequestListener {
+export function hotRouteListener(app: express.Express, routes: readonly HotRoute[], onServed?: (operationId: string) => void): HotListener {
   const compiled = routes.map(compile);
   const responsePrototype = fastJsonResponse(app);
-  return (req: IncomingMessage, res: ServerResponse) => {
+  class HotIncomingMessage extends IncomingMessage {}
+  class HotServerResponse extends ServerResponse {}
+  Object.setPrototypeOf(HotIncomingMessage.prototype, app.request);
+  Object.setPrototypeOf(HotServerResponse.prototype, responsePrototype);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const match = matchHot(compiled, req);
     if (match === null) {
       app(req, res);
       return;
     }
-    Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, responsePrototype);
+    if (!(req instanceof HotIncomingMessage)) Object.setPrototypeOf(req, app.request);
+    if (!(res instanceof HotServerResponse)) Object.setPrototypeOf(res, responsePrototype);
     const request = req as Request;
     const response = res as Response;
     request.res = response;
@@ -115,6 +138,8 @@ export function hotRouteListener(app: express.Express, routes: readonly HotRoute
     onServed?.(match.route.operationId);
     run(match.route, request, response);
   };
+  // node:http's typings want the response class generic over its request type; this one is ServerResponse<IncomingMessage>.
+  return Object.assign(listener, { messageClasses: { IncomingMessage: HotIncomingMessage, ServerResponse: HotServerResponse as typeof ServerResponse } });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { replyToClientError } from "./client-error-reply.js";
+import type { MessageClasses } from "./hot-routes.js";
 
 /** Every limit a server applies to hostile or broken clients, in one place so neither server forgets one. */
 export interface ServerLimits {
@@ -47,13 +48,15 @@ export interface ServerTls {
  * An HTTP (or, given `tls`, HTTPS) server with its limits applied and a `clientError` listener, so
  * Node's own parser errors (400, 408, 431) answer with the error envelope like every other reply.
  */
-export function createLimitedServer(app: RequestListener, limits: ServerLimits, tls?: ServerTls): Server {
+export function createLimitedServer(app: RequestListener & { messageClasses?: MessageClasses }, limits: ServerLimits, tls?: ServerTls): Server {
   // A TLS handshake gets as long as request headers do: a slow handshake is the same slowloris.
   const options = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    // The hot-route listener's classes (hot-routes.ts): requests and responses born with express's prototypes.
+    ...app.messageClasses,
   };
   const server: Server = tls === undefined ? createServer(options, app) : createHttpsServer({ ...options, key: tls.key, cert: tls.cert, minVersion: "TLSv1.2", handshakeTimeout: limits.headersTimeoutMs }, app);
   server.maxConnections = limits.maxConnections;

@@ -1,0 +1,66 @@
+// The body deadline's one shared sweep (body-deadline.ts): each stalled body is cut at its own
+// deadline (never before it, and within one sweep interval after it, plus scheduling slack), bodies
+// that arrive are answered, and the sweep starts again after it went idle.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { slowBody, statusOf } from "../test-support/hostile-http.js";
+import { bodyDeadline, sweepIntervalMs } from "./body-deadline.js";
+
+const BODY_TIMEOUT_MS = 600;
+const SLACK_MS = 1000;
+
+let server: Server;
+let url = "";
+beforeAll(async () => {
+  const app = express();
+  app.use(bodyDeadline({ bodyTimeoutMs: BODY_TIMEOUT_MS, uploadMinBytes: 1024, uploadIntervalMs: 500 }));
+  app.post("/echo", express.json(), (req, res) => {
+    res.json({ got: req.body as unknown });
+  });
+  server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const latest = BODY_TIMEOUT_MS + sweepIntervalMs(BODY_TIMEOUT_MS) + SLACK_MS;
+
+describe("body deadline (one sweep for every pending body)", () => {
+  it("sweeps at a tenth of the deadline, between 10 ms and 1 s", () => {
+    expect(sweepIntervalMs(30_000)).toBe(1000);
+    expect(sweepIntervalMs(600)).toBe(60);
+    expect(sweepIntervalMs(50)).toBe(10);
+  });
+
+  it("cuts each of two stalled bodies at its own deadline, the later one not at the earlier one's", async () => {
+    const first = slowBody(url, "POST", "/echo", { "content-type": "application/json" }, 10_000, 50, 10_000);
+    await sleep(BODY_TIMEOUT_MS / 2);
+    const second = slowBody(url, "POST", "/echo", { "content-type": "application/json" }, 10_000, 50, 10_000);
+    for (const o of await Promise.all([first, second])) {
+      expect(statusOf(o.received)).toBe(408);
+      expect(o.received).toContain("REQUEST_TIMEOUT");
+      expect(o.closedAfterMs).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
+      expect(o.closedAfterMs).toBeLessThan(latest);
+    }
+  });
+
+  it("answers bodies that arrive, then cuts a stalled one after the sweep went idle", async () => {
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ i }) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ got: { i } });
+    }
+    // Long enough for a sweep to find nothing pending and stop.
+    await sleep(3 * sweepIntervalMs(BODY_TIMEOUT_MS));
+    const o = await slowBody(url, "POST", "/echo", { "content-type": "application/json" }, 10_000, 50, 10_000);
+    expect(statusOf(o.received)).toBe(408);
+    expect(o.closedAfterMs).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
+    expect(o.closedAfterMs).toBeLessThan(latest);
+  });
+});
