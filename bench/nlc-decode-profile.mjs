@@ -7,6 +7,7 @@
 //   node bench/nlc-decode-profile.mjs --model <gguf> --threads 1 --tokens 512
 import { parseArgs } from "node:util";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, threads: { type: "string", default: "1" }, tokens: { type: "string", default: "512" }, ctx: { type: "string", default: "4096" }, slots: { type: "string", default: "4" } } });
 const threads = Number(values.threads);
@@ -15,19 +16,7 @@ const llama = await getLlama({ gpu: false, build: "never", maxThreads: threads, 
 const model = await llama.loadModel({ modelPath: values.model, gpuLayers: 0 });
 const context = await model.createContext({ contextSize: Number(values.ctx), sequences: Number(values.slots), threads });
 
-async function raw(prompt) {
-  const sequence = context.getSequence();
-  let n = 0;
-  let first = 0;
-  for await (const token of sequence.evaluate(model.tokenize(prompt), { temperature: 0 })) {
-    void token;
-    if (n === 0) first = performance.now();
-    if (++n >= tokens) break;
-  }
-  const ms = (performance.now() - first) / (n - 1);
-  sequence.dispose();
-  return ms;
-}
+const raw = (prompt) => evaluateMsPerToken(context, model, prompt, tokens);
 
 async function completion(prompt) {
   const sequence = context.getSequence();

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { loadNativeLlama } from "../dist/worker-agent/engine/native-addon/load-native-addon.js";
 import { ciNativeAddonDir } from "./native-addon-cache.mjs";
+import { evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -64,19 +65,7 @@ async function completion(extra) {
   return (last - first) / (n - 1);
 }
 
-async function evaluate() {
-  const sequence = context.getSequence();
-  let n = 0;
-  let first = 0;
-  for await (const token of sequence.evaluate(model.tokenize(prompt), { temperature: 0 })) {
-    void token;
-    if (n === 0) first = performance.now();
-    if (++n >= tokens) break;
-  }
-  const ms = (performance.now() - first) / (n - 1);
-  sequence.dispose();
-  return ms;
-}
+const evaluate = () => evaluateMsPerToken(context, model, prompt, tokens);
 
 async function addon(sample) {
   const ctx = context._ctx;

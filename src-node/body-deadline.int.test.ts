@@ -1,17 +1,16 @@
 // The body deadline's one shared sweep (body-deadline.ts): each stalled body is cut at its own
 // deadline (never before it, and within one sweep interval after it, plus scheduling slack), bodies
 // that arrive are answered, and the sweep starts again after it went idle.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenOnLoopback, type ListeningApp } from "../test-support/listening-app.js";
 import { slowBody, statusOf } from "../test-support/hostile-http.js";
 import { bodyDeadline, sweepIntervalMs } from "./body-deadline.js";
 
 const BODY_TIMEOUT_MS = 600;
 const SLACK_MS = 1000;
 
-let server: Server;
+let listening: ListeningApp;
 let url = "";
 beforeAll(async () => {
   const app = express();
@@ -19,13 +18,11 @@ beforeAll(async () => {
   app.post("/echo", express.json(), (req, res) => {
     res.json({ got: req.body as unknown });
   });
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenOnLoopback(app);
+  url = listening.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,12 +1,11 @@
 // The CORS policy's Vary on a real express response (cors-policy.ts sets `Vary: Origin` itself when
 // none is set, instead of express's res.vary): the header is what res.vary gives in every order.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenOnLoopback, type ListeningApp } from "../test-support/listening-app.js";
 import { corsPolicy } from "./cors-policy.js";
 
-let server: Server;
+let listening: ListeningApp;
 let url = "";
 beforeAll(async () => {
   const app = express();
@@ -25,13 +24,11 @@ beforeAll(async () => {
     res.vary("Origin").vary("Accept");
     res.json({});
   });
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenOnLoopback(app);
+  url = listening.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
 });
 
 const varyOf = async (path: string, origin?: string) => (await fetch(`${url}${path}`, { headers: origin === undefined ? {} : { origin } })).headers.get("vary");

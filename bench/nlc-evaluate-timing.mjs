@@ -1,0 +1,17 @@
+// Shared by the node-llama-cpp benches (benchmarks only): time per token of the public
+// sequence.evaluate() loop, from the first generated token on (the prompt's evaluation excluded).
+
+/** Milliseconds per generated token over `tokens` tokens of `prompt` on a fresh sequence of `context`. */
+export async function evaluateMsPerToken(context, model, prompt, tokens) {
+  const sequence = context.getSequence();
+  let n = 0;
+  let first = 0;
+  for await (const token of sequence.evaluate(model.tokenize(prompt), { temperature: 0 })) {
+    void token;
+    if (n === 0) first = performance.now();
+    if (++n >= tokens) break;
+  }
+  const ms = (performance.now() - first) / (n - 1);
+  sequence.dispose();
+  return ms;
+}
