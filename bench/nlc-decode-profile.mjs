@@ -6,8 +6,8 @@
 // library's JS and the worker's IPC/HTTP/SSE.
 //   node bench/nlc-decode-profile.mjs --model <gguf> --threads 1 --tokens 512
 import { parseArgs } from "node:util";
-import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
-import { evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { completionMsPerToken, evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, threads: { type: "string", default: "1" }, tokens: { type: "string", default: "512" }, ctx: { type: "string", default: "4096" }, slots: { type: "string", default: "4" } } });
 const threads = Number(values.threads);
@@ -18,23 +18,7 @@ const context = await model.createContext({ contextSize: Number(values.ctx), seq
 
 const raw = (prompt) => evaluateMsPerToken(context, model, prompt, tokens);
 
-async function completion(prompt) {
-  const sequence = context.getSequence();
-  const c = new LlamaCompletion({ contextSequence: sequence });
-  let n = 0;
-  let first = 0;
-  let last = 0;
-  await c.generateCompletion(prompt, {
-    maxTokens: tokens,
-    temperature: 0,
-    onToken: () => {
-      last = performance.now();
-      if (n++ === 0) first = last;
-    },
-  });
-  c.dispose({ disposeSequence: true });
-  return (last - first) / (n - 1);
-}
+const completion = (prompt) => completionMsPerToken(context, prompt, tokens);
 
 await raw("warm up the cat"); // first touch of the weights
 const r = await raw("Profile: the cat sat on the mat.");

@@ -16,10 +16,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { loadNativeLlama } from "../dist/worker-agent/engine/native-addon/load-native-addon.js";
 import { ciNativeAddonDir } from "./native-addon-cache.mjs";
-import { evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
+import { completionMsPerToken, evaluateMsPerToken } from "./nlc-evaluate-timing.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -45,26 +45,7 @@ const model = await llama.loadModel({ modelPath: values.model, gpuLayers: 0 });
 const context = await model.createContext({ contextSize: 4096, sequences: 4, threads: 1 });
 const prompt = "Profile: the cat sat on the mat.";
 
-async function completion(extra) {
-  const sequence = context.getSequence();
-  const c = new LlamaCompletion({ contextSequence: sequence });
-  let n = 0;
-  let first = 0;
-  let last = 0;
-  await c.generateCompletion(prompt, {
-    maxTokens: tokens,
-    temperature: 0,
-    seed: 0,
-    ...extra,
-    onTextChunk: () => {
-      last = performance.now();
-      if (n++ === 0) first = last;
-    },
-  });
-  c.dispose({ disposeSequence: true });
-  return (last - first) / (n - 1);
-}
-
+const completion = (extra) => completionMsPerToken(context, prompt, tokens, { seed: 0, ...extra });
 const evaluate = () => evaluateMsPerToken(context, model, prompt, tokens);
 
 async function addon(sample) {
