@@ -11,6 +11,7 @@ import type { RouteHandlers } from "./route-context.js";
 const ok = { 200: { description: "ok" } };
 const routes: RouteSpec[] = [
   { method: "get", path: "/open", operationId: "open", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "get", path: "/list", operationId: "list", summary: "", tag: "t", auth: false, query: z.object({ limit: z.coerce.number().int().min(1).optional(), state: z.enum(["a", "b"]).optional() }), responses: ok },
   { method: "post", path: "/echo/{id}", operationId: "echo", summary: "", tag: "t", auth: true, pathParams: { id: z.string().regex(/^[a-z]+$/) }, body: { content: jsonContent(z.object({ n: z.int() })), required: true }, responses: ok },
   { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
   { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
@@ -19,6 +20,7 @@ const routes: RouteSpec[] = [
 
 const handlers: RouteHandlers = {
   open: ({ res }) => void res.json({ ok: true }),
+  list: ({ res, query }) => void res.json(query),
   echo: ({ res, params, body, identity }) => void res.json({ id: params.id, body, who: identity.label }),
   upload: async ({ req, res, body }) => {
     let bytes = 0;
@@ -56,8 +58,19 @@ async function call(method: string, path: string, headers: Record<string, string
 }
 
 describe("buildApp", () => {
+  it("names a query parameter the route does not know instead of dropping it (a typo, state[]=…)", async () => {
+    expect(await call("GET", "/list?limit=2&state=a")).toMatchObject({ status: 200, body: { limit: 2, state: "a" } });
+    for (const query of ["?limt=2", "?state[]=a", "?limit=2&__proto__=1"]) {
+      const res = await call("GET", `/list${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body, query).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringMatching(/^query\..+: not a parameter of this route \(it takes limit, state\)$/) });
+    }
+    // A route without a query schema takes none to check (the compatible surfaces: Azure-style ?api-version).
+    expect((await call("GET", "/open?api-version=2024-01-01")).status).toBe(200);
+  });
+
   it("refuses to start when a route has no handler", () => {
-    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: echo, upload, busy, thing/);
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, thing/);
   });
 
   it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { ZodObject, type z } from "zod";
 import { validationIssues } from "../src-shared/common/validation-issues.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
 import { jsonBodyShapeProblem } from "../src-shared/common/json-depth.js";
@@ -29,6 +29,15 @@ export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | u
 export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body"): unknown {
   const problem = where === "body" ? jsonBodyShapeProblem(value, MAX_BODY_JSON_DEPTH) : null;
   if (problem !== null) throw new OrchError("INVALID_PARAMS", `body: ${problem}`, { details: { issues: [{ path: [], message: problem }] } });
+  // A query parameter the route does not know would otherwise be dropped without a word (a typo,
+  // `state[]=…`): it is named instead. Bodies have their own rules (strict schemas, or refusal by name).
+  if (where === "query" && value !== null && typeof value === "object" && schema instanceof ZodObject) {
+    const unknown = Object.keys(value).find((key) => !Object.hasOwn(schema.shape, key));
+    if (unknown !== undefined) {
+      const known = Object.keys(schema.shape).join(", ");
+      throw new OrchError("INVALID_PARAMS", `query.${unknown}: not a parameter of this route (it takes ${known})`, { details: { issues: [{ path: [unknown], message: "unknown query parameter" }] } });
+    }
+  }
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (result.success) return result.data;
   const issues = validationIssues(result.error);
