@@ -171,6 +171,19 @@ describe("rescue of tasks whose worker fails mid-generation", () => {
     expect(await rescuedCount()).toBe(before + 1);
   }, 120_000);
 
+  it("a request that arrives while the only holder's engine restarts is queued for it, not refused", async () => {
+    const [node] = [...workers.keys()] as [string];
+    const pid = await enginePid(node);
+    process.kill(pid, "SIGKILL");
+    // The orchestrator knows the pool is down (its crash as last_error, restarting): admission answered
+    // a retriable 503 here; the restart is on its way (heartbeats carry the pool's state), so the
+    // request waits in the queue for it instead.
+    await waitFor(`the orchestrator sees ${node}'s pool restart`, async () => (await readyPool(node)) === undefined, 30_000, 10);
+    const answer = await complete();
+    expect(answer.status).toBe(200);
+    expect(answer.body.choices?.[0]?.text).toBe(reference.body.choices?.[0]?.text);
+  }, 120_000);
+
   it("a cancel while the rescued task waits for its node ends it canceled, and it never runs again", async () => {
     const [node] = [...workers.keys()] as [string];
     const pid = await enginePid(node);

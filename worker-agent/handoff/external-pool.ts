@@ -116,6 +116,7 @@ export class ExternalPool extends EventEmitter<{ changed: [] }> implements Servi
       models_available: model !== null ? [model.sha256] : [],
       ...(model !== null ? { model } : {}),
       last_error: s.last_error,
+      state: s.state,
     };
   }
 

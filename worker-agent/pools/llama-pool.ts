@@ -209,6 +209,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       // Only the loaded model is servable without a reload; the node's full inventory goes separately.
       models_available: status.model !== null ? [status.model.sha256] : [],
       last_error: status.last_error,
+      state: status.state,
     };
     if (status.engine_version !== "") snapshot.engine_version = status.engine_version;
     if (status.model !== null) snapshot.model = status.model;

@@ -17,7 +17,8 @@ export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: stri
         node_state: node.status === "Online" && node.eligibility === "ineligible" ? "ineligible (drained)" : node.status,
         ready: pool.ready,
         // A failed pool also reports not ready, but with its error: only an error-free one is coming up.
-        loading: !pool.ready && !pool.draining && (pool.last_error ?? null) === null,
+        // Coming up: loading with no error yet, or restarting after a crash (backoff, then loading again).
+        loading: !pool.ready && !pool.draining && ((pool.last_error ?? null) === null || pool.state === "backoff" || pool.state === "loading"),
         // The operator's desired state (drain, reload) holds from the moment it was asked.
         draining: pool.draining || registry.placementHold(pool) !== null,
         slots_total: pool.slots_total,

@@ -118,8 +118,8 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     process.kill(pid as number, "SIGKILL");
     const after = await waitFor(diagnostics, (d) => d.state === "ready" && d.engine_pid !== null && d.engine_pid !== pid, 60_000);
     expect(after.restarts).toBe(before.restarts + 1);
-    // Admission places by what the orchestrator knows: until a heartbeat or probe reports the restarted
-    // pool ready, the only holder still has its crash as last_error and a new task is a retriable 503.
+    // Once the orchestrator has seen the restarted pool ready, the task runs on the new server at once
+    // (earlier it would wait in the queue for it: task-rescue.int.test.ts).
     await waitFor("the restarted pool ready in the orchestrator", async () => {
       const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
       return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.pool_id === POOL && p.ready));
