@@ -21,6 +21,12 @@ export function benchWorkspace(prefix) {
     rmSync(root, { recursive: true, force: true });
   });
 
+  /** Registers a child this workspace did not start (a llama-server, a profile run): killed on exit too. */
+  function track(child) {
+    children.push(child);
+    return child;
+  }
+
   /** Starts `node <args>` and resolves once `match(output so far)` returns something. */
   function start(args, env, match) {
     const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: root, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -137,7 +143,7 @@ export function benchWorkspace(prefix) {
     return { skipped: "haproxy did not start" };
   }
 
-  return { root, start, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
+  return { root, start, track, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */

@@ -65,16 +65,6 @@ const token = "bench-token-0123456789abcdef0123456789";
 let unique = 0;
 
 const ws = benchWorkspace("llorch-token-cost-");
-const servers = [];
-process.on("exit", () => {
-  for (const c of servers) {
-    try {
-      process.kill(c.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
 if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
 
 const makeModel = (size) => ws.model(`bench-${size}`, size, CTX);
@@ -82,7 +72,7 @@ const makeModel = (size) => ws.model(`bench-${size}`, size, CTX);
 async function startLlamaServer(binary, modelPath) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(binary, llamaServerArgs({ type: "load", model_path: modelPath, slots: SLOTS, threads, device: "cpu" }, CTX, port), { stdio: "ignore" });
-  servers.push(child);
+  ws.track(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { name: "llama-server", kind: "llama-server", child, url };

@@ -55,17 +55,6 @@ if (!existsSync(binary)) {
 }
 
 const ws = benchWorkspace("llorch-engine-bench-");
-// llama-server children (the workspace kills the node children it starts itself).
-const servers = [];
-process.on("exit", () => {
-  for (const c of servers) {
-    try {
-      process.kill(c.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
 const token = "bench-token-0123456789abcdef0123456789";
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +67,7 @@ async function startLlamaServer(modelPath, threads) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const args = llamaServerArgs({ type: "load", model_path: modelPath, slots: SLOTS, threads, device: "cpu" }, CTX, port);
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
-  servers.push(child);
+  ws.track(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
@@ -179,7 +168,7 @@ async function measure(sys) {
 function nlcProfile(modelPath, threads) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["bench/nlc-decode-profile.mjs", "--model", modelPath, "--threads", String(threads), "--tokens", String(decodeTokens), "--slots", String(SLOTS), "--ctx", String(CTX)], { stdio: ["ignore", "pipe", "ignore"] });
-    servers.push(child);
+    ws.track(child);
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     const timer = setTimeout(() => child.kill("SIGKILL"), STREAM_TIMEOUT_MS);

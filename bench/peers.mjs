@@ -84,17 +84,6 @@ const watchdog = setTimeout(() => {
 }, short ? 150_000 : 900_000);
 
 const ws = benchWorkspace("llorch-bench-peers-");
-// llama-server children of this script (the workspace kills the node and haproxy children it starts).
-const servers = new Set();
-process.on("exit", () => {
-  for (const pid of servers) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
 
 function freePort() {
   return new Promise((resolve) => {
@@ -117,8 +106,7 @@ async function waitHealthy(url, ms) {
 /** A standalone llama-server on `port`, started exactly as the worker's llama-server engine starts it. */
 async function startLlamaServer(modelPath, port) {
   const child = spawn(binary, llamaServerArgs({ type: "load", model_path: modelPath, slots: SLOTS, threads: 1, device: "cpu" }, CTX, port), { stdio: "ignore" });
-  servers.add(child.pid);
-  child.once("exit", () => servers.delete(child.pid));
+  ws.track(child);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, 60_000);
   return { url, pid: child.pid };
