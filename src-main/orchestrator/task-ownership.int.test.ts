@@ -21,13 +21,13 @@ function as(key: string, path: string, init: RequestInit = {}): Promise<Response
   return fetch(`${cluster.orch.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.body ? { "content-type": "application/json" } : {}) } });
 }
 
-async function submit(key: string, maxTokens: number): Promise<string> {
+async function submit(key: string, maxTokens: number, sessionId: string = crypto.randomUUID()): Promise<string> {
   const taskId = crypto.randomUUID();
   const res = await as(key, "/v2/tasks", {
     method: "POST",
-    body: JSON.stringify({ task_id: taskId, session_id: crypto.randomUUID(), workload: "completion", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Once upon a time", max_tokens: maxTokens, deadline_ms: 60_000 }),
+    body: JSON.stringify({ task_id: taskId, session_id: sessionId, workload: "completion", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Once upon a time", max_tokens: maxTokens, deadline_ms: 60_000 }),
   });
-  expect(res.status).toBe(202);
+  if (res.status !== 202) throw new Error(`submit: ${res.status} ${await res.text()}`);
   return taskId;
 }
 
@@ -106,5 +106,37 @@ describe("task ownership", () => {
     expect((await as(bob, `/v2/tasks/${mine}/events`)).status).toBe(404);
     expect((await as(alice, `/v2/tasks/${mine}`)).status).toBe(200);
     expect(await (await as(alice, `/v2/tasks/${mine}/events`)).text()).toContain("event: end");
+  });
+
+  it("a session belongs to the key that started it: another key using the same session id gets its own session, and 404 for the other's", async () => {
+    const chat = crypto.randomUUID();
+    // After the restart above, the node re-registers first: wait for the model to be served again.
+    await waitFor("the node's pool ready again", async () => {
+      const { nodes } = (await (await cluster.orch.api("/v2/nodes")).json()) as { nodes: { status: string; pools: { ready: boolean }[] }[] };
+      return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.ready));
+    }, 30_000);
+    const first = await submit(alice, 2, chat);
+    await waitFor(`first completed`, async () => (await state(alice, first)) === "completed", 20_000);
+    const hers = await as(alice, `/v2/sessions/${chat}`);
+    expect(hers.status).toBe(200);
+    expect(await hers.json()).toMatchObject({ turns: 1 });
+    // Bob guesses (or reuses) the id: he cannot read or evict Alice's session...
+    for (const init of [{}, { method: "DELETE" }]) {
+      const res = await as(bob, `/v2/sessions/${chat}`, init);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { code: string }).code).toBe("SESSION_NOT_FOUND");
+    }
+    // ...and his task naming it starts a session of his own: Alice's turns and affinity are untouched.
+    const his = await submit(bob, 2, chat);
+    await waitFor(`his completed`, async () => (await state(bob, his)) === "completed", 20_000);
+    expect(await (await as(bob, `/v2/sessions/${chat}`)).json()).toMatchObject({ turns: 1 });
+    expect(await (await as(alice, `/v2/sessions/${chat}`)).json()).toMatchObject({ turns: 1 });
+    // A read key finds a session of that id; the admin can evict one; Bob's own delete takes only his.
+    expect((await as(monitor, `/v2/sessions/${chat}`)).status).toBe(200);
+    expect((await as(bob, `/v2/sessions/${chat}`, { method: "DELETE" })).status).toBe(204);
+    expect((await as(bob, `/v2/sessions/${chat}`)).status).toBe(404);
+    expect((await as(alice, `/v2/sessions/${chat}`)).status).toBe(200);
+    expect((await cluster.orch.api(`/v2/sessions/${chat}`, { method: "DELETE" })).status).toBe(204);
+    expect((await as(alice, `/v2/sessions/${chat}`)).status).toBe(404);
   });
 });

@@ -15,6 +15,8 @@ export interface SchedulableTask {
   readonly task_id: string;
   readonly priority: Priority;
   readonly session_id: string;
+  /** The credential that admitted it: sessions are per owner (SessionOwner). */
+  readonly owner: string | null;
   readonly model: { readonly sha256: string; readonly size_bytes?: number | undefined };
   readonly generation: Generation;
   readonly placement: Omit<PlacementRequest, "model_sha256" | "model_size_bytes" | "session_pool_id" | "exclude_nodes">;

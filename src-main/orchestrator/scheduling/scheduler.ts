@@ -464,7 +464,7 @@ export class Scheduler<T extends SchedulableTask> {
       allow_fallback: p.allow_fallback,
       model_sha256: task.model.sha256,
       model_size_bytes: task.model.size_bytes,
-      session_pool_id: this.deps.sessions.affinity(task.session_id),
+      session_pool_id: this.deps.sessions.affinity(task.owner, task.session_id),
       exclude_nodes: task.attempted_nodes,
     };
   }

@@ -85,7 +85,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     if (input.generation.max_tokens > contextLength) throw new OrchError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
   }
   const sessionId = input.session_id ?? taskId;
-  const budget = ctx.sessions.checkAdmission(sessionId, input.generation.max_tokens);
+  const budget = ctx.sessions.checkAdmission(input.owner ?? null, sessionId, input.generation.max_tokens);
   if (!budget.ok) throw new OrchError("BUDGET_EXCEEDED", budget.message);
 
   const now = Date.now();
@@ -134,7 +134,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   if (!admitted.accepted) {
     throw new OrchError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
   }
-  ctx.sessions.noteTurn(sessionId);
+  ctx.sessions.noteTurn(task.owner, sessionId);
   ctx.logger.info({ task_id: taskId, session_id: sessionId, model: model.id, queue_position: admitted.position, predicted_start_ms: admitted.predicted_start_ms, api: input.api }, "task admitted");
   return task;
 }

@@ -172,20 +172,23 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return task;
   }
 
-  /** A session's metadata (turns, budgets, affinity); sessions start with their first task. */
-  session(sessionId: string): SessionInfo {
-    const info = this.deps.sessions.info(sessionId);
+  /**
+   * A session's metadata (turns, budgets, affinity); sessions start with their first task. A client sees
+   * the sessions its own credential started; `anyOwner` (admin and read) also finds other clients'.
+   */
+  session(owner: string | null, sessionId: string, anyOwner: boolean): SessionInfo {
+    const info = this.deps.sessions.info(owner, sessionId, anyOwner);
     if (info === null) throw new OrchError("SESSION_NOT_FOUND", `no session ${sessionId} (sessions start with their first task and expire after their TTL)`);
     return info;
   }
 
-  deleteSession(sessionId: string): void {
-    if (!this.deps.sessions.delete(sessionId)) throw new OrchError("SESSION_NOT_FOUND", `no session ${sessionId}`);
+  deleteSession(owner: string | null, sessionId: string, anyOwner: boolean): void {
+    if (!this.deps.sessions.delete(owner, sessionId, anyOwner)) throw new OrchError("SESSION_NOT_FOUND", `no session ${sessionId}`);
   }
 
   /** Budget headers for a session's responses (X-Session-*). */
-  sessionHeaders(sessionId: string): Record<string, string> {
-    return this.deps.sessions.budgetHeaders(sessionId);
+  sessionHeaders(task: { readonly owner: string | null; readonly session_id: string }): Record<string, string> {
+    return this.deps.sessions.budgetHeaders(task.owner, task.session_id);
   }
 
   get(taskId: string): Task | undefined {

@@ -49,7 +49,7 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
     deps.metrics.decodeLatency.observe({ pool_id: task.pool_id, priority: task.priority }, decodeMs);
     deps.recordThroughput(task.model.sha256, task.tokens_out, end?.decode_time_ms ?? decodeMs);
   }
-  deps.sessions.noteCompletion(task.session_id, task.node_id && task.pool_id ? { node_id: task.node_id, pool_id: task.pool_id } : null, task.tokens_out, decodeMs);
+  deps.sessions.noteCompletion(task.owner, task.session_id, task.node_id && task.pool_id ? { node_id: task.node_id, pool_id: task.pool_id } : null, task.tokens_out, decodeMs);
   emitTaskEvent(task, terminal);
   deps.logger.info({ task_id: task.task_id, state: ending.state, node_id: task.node_id, pool_id: task.pool_id, tokens_out: task.tokens_out, error: task.error?.code }, "task finished");
   return true;

@@ -59,7 +59,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         owner: identity.credentialId,
         trace_parent: span,
       });
-      for (const [k, v] of Object.entries(tasks.sessionHeaders(task.session_id))) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(tasks.sessionHeaders(task))) res.setHeader(k, v);
       res.status(202).json({
         task_id: task.task_id,
         queue_position: task.queue_position_at_admission,
@@ -108,7 +108,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         sse.close();
         return;
       }
-      const sse = openSse(res, tasks.sessionHeaders(task.session_id), watchOptions(ctx.config()));
+      const sse = openSse(res, tasks.sessionHeaders(task), watchOptions(ctx.config()));
       let ended = false;
       let index = -1;
       const unsubscribe = tasks.follow(task, (event) => {
