@@ -82,6 +82,10 @@ describe("Ollama API through the ollama client", () => {
     expect(OllamaErrorSchema.parse(await unknown.json()).error).toMatch(/^options\.num_gpu is not supported: it is a load-time setting/);
     const tooLarge = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_ctx: 1_000_000 } });
     expect(tooLarge.status).toBe(400);
+    // `ollama stop` (keep_alive 0, nothing to generate) asks for an unload: refused by name, not answered as a load.
+    await expect(ollama.generate({ model: TINY, prompt: "", keep_alive: 0 })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^keep_alive is not supported/) });
+    await expect(ollama.chat({ model: TINY, messages: [], keep_alive: "0s" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^keep_alive is not supported/) });
+    await expect(ollama.generate({ model: TINY, prompt: "", options: { mirostat: 1 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
   });
 
   it("reads a body labelled as a form (Ollama's own curl -d examples) as JSON, and null fields as not set", async () => {

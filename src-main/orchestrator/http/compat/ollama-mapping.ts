@@ -17,6 +17,16 @@ export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): 
   return resolveModel(name, models).ok ? name : bare;
 }
 
+/**
+ * A chat or generate request with nothing to generate (Ollama's "load the model"; `ollama stop` sends one
+ * with keep_alive 0): its parameters are checked like any other request's, so an unload is refused, not
+ * answered as a load.
+ */
+export function checkOllamaLoadRequest(kind: "chat" | "generate", req: OllamaChatRequest | OllamaGenerateRequest): void {
+  refuseUnsupported(kind === "chat" ? OLLAMA_CHAT_PARAMS : OLLAMA_GENERATE_PARAMS, req);
+  if (req.options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, req.options, "options.");
+}
+
 /** POST /api/chat → one chat task. */
 export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_CHAT_PARAMS, req);

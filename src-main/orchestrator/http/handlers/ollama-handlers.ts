@@ -7,7 +7,7 @@ import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.j
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
 import { ollamaEmbedAdmission, ollamaEmbedRenderer, ollamaLegacyEmbeddingsAdmission, ollamaLegacyEmbeddingsRenderer } from "../compat/embeddings.js";
-import { ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
+import { checkOllamaLoadRequest, ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
 import { ollamaModel, ollamaShow } from "../compat/ollama-models.js";
 import { ollamaChunk, ollamaRenderers, type OllamaKind } from "../compat/ollama-renderer.js";
 import { respondWith, serveTask } from "../compat/serve-task.js";
@@ -31,6 +31,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
   const generate = (rc: RouteContext, kind: OllamaKind, req: OllamaChatRequest | OllamaGenerateRequest, empty: boolean) => {
     const models = ctx.models.servable();
     if (empty) {
+      checkOllamaLoadRequest(kind, req);
       find(req.model);
       rc.res.json(ollamaChunk(kind, req.model, "", { done: true, done_reason: "load" }));
       return;
