@@ -43,6 +43,24 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     expect(stopped.content[0]?.type === "text" ? stopped.content[0].text : "").not.toContain(stop);
   });
 
+  it("a last assistant turn is a prefill: the model continues it and only the continuation comes back", async () => {
+    const ask = (messages: Anthropic.MessageParam[], maxTokens: number) => client.messages.create({ model: TINY, max_tokens: maxTokens, messages });
+    const textOf = (m: Anthropic.Message) => (m.content[0]?.type === "text" ? m.content[0].text : "");
+    const whole = textOf(await ask([{ role: "user", content: "Say hello" }], 24));
+    // Greedy decoding continued from its own first words gives the rest of the same answer (two words:
+    // the first alone sits right after the template's tag, where the text tokenizes differently).
+    const cut = whole.indexOf(" ", whole.indexOf(" ", 1) + 1);
+    expect(cut, `a second word boundary in ${JSON.stringify(whole)}`).toBeGreaterThan(0);
+    const prefill = whole.slice(0, cut);
+    const continued = await ask([{ role: "user", content: "Say hello" }, { role: "assistant", content: prefill }], 8);
+    expect(continued.stop_reason).toBe("max_tokens");
+    expect(whole.startsWith(prefill + textOf(continued)), `${JSON.stringify(prefill)} + ${JSON.stringify(textOf(continued))} continues ${JSON.stringify(whole)}`).toBe(true);
+    // A closed assistant turn with tool calls cannot be continued: its results must follow.
+    const res = await post({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }, { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "f", input: {} }] }], tools: [{ name: "f", input_schema: { type: "object" } }] });
+    expect(res.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await res.json()).error.message).toMatch(/calls tools; send their results/);
+  });
+
   it("stream: message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop", async () => {
     const stream = client.messages.stream({ model: TINY, max_tokens: 6, messages: [{ role: "user", content: "Say hello" }] });
     const types: string[] = [];

@@ -21,7 +21,7 @@ export const OLLAMA_CHAT_PARAMS: ParamPolicy = {
   unknownNote: "it is not an /api/chat parameter this server knows, so it cannot be honoured",
   rules: [
     ...COMMON,
-    { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user or a tool; none: only load the model" },
+    { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user, a tool, or an assistant prefill the model continues; none: only load the model" },
     { param: "messages[]", support: "partial", note: "text, assistant tool_calls and tool turns (tool_name optional: results answer the calls in order); images are refused", refuses: hasImages },
     { param: "tools", support: "supported", note: "functions the model may call (it decides: there is no tool_choice); arguments are generated under a llama.cpp grammar from parameters (keywords a grammar cannot express are refused by name)" },
   ],

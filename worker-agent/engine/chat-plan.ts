@@ -24,7 +24,12 @@ function jsonOrText(text: string): unknown {
   }
 }
 
-/** The messages as chat history ending with a model turn; undefined when the last turn is neither the user's nor a tool result. */
+/**
+ * The messages as chat history ending with the model turn to generate: a new one after a user turn or
+ * tool results, or the last assistant turn itself when it has no tool calls (a prefill, as Anthropic's
+ * API, Ollama and llama-server read it: the model continues that text and only the continuation is
+ * returned). A message when the conversation cannot be answered.
+ */
 export function chatHistory(messages: NonNullable<EngineInferMessage["messages"]>): ChatHistoryItem[] | string {
   const history: ChatHistoryItem[] = [];
   const calls = new Map<string, ChatModelFunctionCall>();
@@ -47,7 +52,8 @@ export function chatHistory(messages: NonNullable<EngineInferMessage["messages"]
   }
   const last = messages[messages.length - 1];
   if (last?.role === "user") history.push({ type: "model", response: [] });
-  else if (last?.role !== "tool") return "the last chat message must come from the user or be a tool result";
+  else if (last?.role === "assistant" && (last.tool_calls ?? []).length > 0) return "the last chat message calls tools: send their results (tool turns) to get an answer";
+  else if (last?.role !== "tool" && last?.role !== "assistant") return "the last chat message must come from the user, be a tool result, or be an assistant prefill to continue";
   return history;
 }
 

@@ -1,3 +1,4 @@
+import { PrefillJoiner, prefillOf } from "./prefill-joiner.js";
 import {
   getLlama,
   InsufficientMemoryError,
@@ -94,6 +95,14 @@ interface Loaded {
 /** The same rule the catalog applies to the header (model-workloads.ts), on the loaded model. */
 function loadedWorkloads(model: LlamaModel): Workload[] {
   return workloadsOf(headerFacts(model.fileInfo.architectureMetadata, model.fileInsights.supportsRanking));
+}
+
+/** Streaming callbacks: text chunks to the emitter, joined to an assistant prefill when the chat continues one. */
+function textCallbacks(emitter: TokenEmitter, model: LlamaModel, chat: ChatPlan | undefined): Pick<GenerationOptions, "onTextChunk" | "onToken"> {
+  const prefill = chat === undefined ? undefined : prefillOf(chat.history);
+  if (prefill === undefined) return { onTextChunk: (text) => emitter.text(text) };
+  const joiner = new PrefillJoiner(model, prefill);
+  return { onToken: (tokens) => joiner.tokens(tokens), onTextChunk: (text) => emitter.text(joiner.text(text)) };
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
@@ -282,7 +291,7 @@ export class LlamaEngine {
       // The API has no repeat penalty; node-llama-cpp's default ({}: last 64 tokens at penalty 1) changes
       // no logit but still copies and filters those 64 tokens into a new array for every sampled token.
       repeatPenalty: false,
-      onTextChunk: (text) => emitter.text(text),
+      ...textCallbacks(emitter, loaded.model, chat),
       ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
       ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),

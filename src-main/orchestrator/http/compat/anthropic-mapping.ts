@@ -5,7 +5,7 @@ import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-share
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import { grammarSchema } from "./openai-chat-features.js";
-import { refuseUnsupported, requireUserTurnLast, unsupported } from "./refuse.js";
+import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
 
 /** POST /v1/messages → one chat task: `system` becomes the system turn, stop_sequences the stop strings, tools the task's tools. */
 export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput {
@@ -16,7 +16,7 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
   const callIds = new Set<string>();
   req.messages.forEach((m, i) => messages.push(...turns(m, i, callIds)));
   // A conversation may also end with tool results: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
   return {
     api: "anthropic-messages",
     model_ref: req.model,

@@ -8,7 +8,7 @@ import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
 import { grammarSchema } from "./openai-chat-features.js";
 import { DEFAULT_MAX_TOKENS } from "./openai-mapping.js";
-import { refuseUnsupported, requireUserTurnLast, unsupported } from "./refuse.js";
+import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
 
 /** Ollama names carry a tag; `<id>:latest` is the model /v1/models lists as `<id>`. */
 export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): string {
@@ -32,7 +32,7 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   refuseUnsupported(OLLAMA_CHAT_PARAMS, req);
   const messages = chatMessages(req.messages ?? []);
   // A conversation may also end with tool results: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
   const tools = chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
   return admission("ollama-chat", req.model, models, req.options, { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}) });

@@ -4,7 +4,7 @@ import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../../../../src-share
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
 import { chatFeatures, chatMessages } from "./openai-chat-features.js";
-import { refuseUnsupported, requireUserTurnLast } from "./refuse.js";
+import { refuseUnsupported, requireAnswerableLastTurn } from "./refuse.js";
 
 /** Output limit when the client names none (OpenAI's own default is the model's whole context). */
 export const DEFAULT_MAX_TOKENS = 256;
@@ -16,7 +16,7 @@ export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
   refuseUnsupported(CHAT_COMPLETION_PARAMS, req);
   const messages = chatMessages(req.messages);
   // A conversation may also end with tool results: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages);
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
   return { api: "openai-chat", model_ref: req.model, priority: "interactive", generation: { messages, ...sampling(req, req.max_completion_tokens ?? undefined), ...chatFeatures(req) } };
 }
 

@@ -13,9 +13,15 @@ export function refuseUnsupported(policy: ParamPolicy, body: Readonly<Record<str
   if (refusal !== null) throw unsupported(prefix + refusal.param, prefix === "" ? refusal.message : `${prefix}${refusal.message}`);
 }
 
-/** The engines answer the last turn of a conversation, so it must be the user's (no assistant prefill yet). */
-export function requireUserTurnLast(messages: readonly ChatMessage[], param = "messages"): void {
+/**
+ * The engines answer the user's last turn, or continue a last assistant turn (a prefill: only the
+ * continuation is returned, as Anthropic's API, Ollama and llama-server do). An assistant turn that
+ * calls tools cannot be continued: its results must follow. (Tool results last are checked by callers.)
+ */
+export function requireAnswerableLastTurn(messages: readonly ChatMessage[], param = "messages"): void {
   const last = messages[messages.length - 1];
   if (last === undefined) throw unsupported(param, `${param} must contain at least one user turn`);
-  if (last.role !== "user") throw unsupported(param, `${param}: a last turn from the ${last.role} is not supported: the engine answers the user's last turn (continuing an assistant prefill is not available yet)`);
+  if (!messages.some((m) => m.role === "user")) throw unsupported(param, `${param} must contain at least one user turn`);
+  if (last.role === "assistant" && (last.tool_calls ?? []).length > 0) throw unsupported(param, `${param}: the last turn calls tools; send their results to get an answer`);
+  if (last.role !== "user" && last.role !== "assistant") throw unsupported(param, `${param}: a last turn from the ${last.role} is not supported: the engine answers the user's last turn or continues an assistant prefill`);
 }

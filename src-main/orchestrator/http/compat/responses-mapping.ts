@@ -6,7 +6,7 @@ import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import { grammarSchema } from "./openai-chat-features.js";
 import { DEFAULT_MAX_TOKENS } from "./openai-mapping.js";
-import { refuseUnsupported, requireUserTurnLast, unsupported } from "./refuse.js";
+import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
 
 type InputItem = ResponsesInputMessage | ResponsesFunctionCallItem | ResponsesFunctionCallOutputItem;
 
@@ -22,7 +22,7 @@ export function responsesAdmission(req: ResponsesRequest): AdmissionInput {
   if (typeof req.input === "string") messages.push({ role: "user", content: req.input });
   else messages.push(...conversation(req.input as InputItem[]));
   // A conversation may also end with function_call_output items: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireUserTurnLast(messages, "input");
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input");
   return {
     api: "openai-responses",
     model_ref: req.model,
