@@ -125,6 +125,26 @@ describe("Responses API through the official client", () => {
   });
 });
 
+describe("a streamed request that fails before its first token gets the failure's HTTP status", () => {
+  const tooLong = "lorem ipsum dolor sit amet ".repeat(1_000);
+
+  it("openai (chat and completions), anthropic and ollama: 400 CONTEXT_TOO_LONG in each surface's error shape, not a 200 with an error frame", async () => {
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG" });
+    await expect(client.completions.create({ model: TINY, prompt: tooLong, max_tokens: 4, stream: true })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG" });
+    const anthropic = await cluster.orch.api("/v1/messages", { method: "POST", body: JSON.stringify({ model: TINY, max_tokens: 4, stream: true, messages: [{ role: "user", content: tooLong }] }) });
+    expect(anthropic.status).toBe(400);
+    expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(/context/) } });
+    const ollama = await cluster.orch.api("/api/chat", { method: "POST", body: JSON.stringify({ model: TINY, messages: [{ role: "user", content: tooLong }] }) });
+    expect(ollama.status).toBe(400);
+    expect(await ollama.json()).toEqual({ error: expect.stringMatching(/context/) });
+    // A stream that produces output still opens as before.
+    const fine = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 3, stream: true });
+    let chunks = 0;
+    for await (const _chunk of fine) chunks++;
+    expect(chunks).toBeGreaterThan(1);
+  });
+});
+
 describe("endings the client did not ask for are errors, a hang-up is a quiet cancel", () => {
   it("an operator cancel from the dashboard ends a stream with an error the openai client throws", async () => {
     const { data: stream, response } = await client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000, stream: true }).withResponse();

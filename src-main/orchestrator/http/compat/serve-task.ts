@@ -13,6 +13,9 @@ import { admitOnce } from "./admit-once.js";
 import { openNdjson } from "./ndjson-writer.js";
 import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
 
+/** How long a stream's head waits for the task's first output before it is sent anyway (see serveTask). */
+const STREAM_HEAD_GRACE_MS = 1_000;
+
 /** How a surface answers one admitted task: a stream, or one body. */
 export type SurfaceResponse = { stream: StreamRenderer } | { body: BodyRenderer };
 
@@ -26,7 +29,11 @@ export function respondWith(renderers: { stream: StreamRenderer; body: BodyRende
  * the surface's renderer. Admission errors are thrown (the route renders them in its error shape).
  * A client that hangs up cancels its task quietly; a task that ends canceled while the client is
  * still there (operator cancel, pool drain) reaches it as an error, never as a normal finish.
- * `errorStyle` is the shape of a non-stream failure after admission.
+ * `errorStyle` is the shape of a non-stream failure after admission, and of a streamed one that fails
+ * before the stream opened: a stream's head (HTTP 200 and the surface's opening frames) waits for the
+ * task's first output or STREAM_HEAD_GRACE_MS, so that what fails at once (a prompt longer than the
+ * context, a schema the engine refuses) gets its own HTTP status in the surface's error shape, as
+ * llama-server and Ollama answer it, instead of a 200 with an error frame.
  */
 export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, respond: (task: Task) => SurfaceResponse, errorStyle: ErrorStyle): Task {
   const { res } = rc;
@@ -37,6 +44,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   let finished = false;
   let unfollow = () => {};
   res.on("close", () => {
+    clearTimeout(grace);
     if (finished) return;
     finished = true;
     unfollow();
@@ -45,11 +53,21 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   });
 
   const stream = "stream" in surface ? surface.stream : null;
-  const writer = stream === null ? null : stream.framing === "sse" ? openSse(res, {}, watchOptions(ctx.config())) : openNdjson(res, watchOptions(ctx.config()));
-  const write = (frames: string[]) => {
-    for (const frame of frames) writer?.write(frame);
+  let writer: { write(frame: string): void; close(): void } | null = null;
+  const open = (): void => {
+    if (writer !== null || stream === null || finished) return;
+    clearTimeout(grace);
+    writer = stream.framing === "sse" ? openSse(res, {}, watchOptions(ctx.config())) : openNdjson(res, watchOptions(ctx.config()));
+    for (const frame of stream.open()) writer.write(frame);
   };
-  if (stream !== null) write(stream.open());
+  // Opened before the frames are rendered: a renderer numbers its frames (the Responses API's sequence_number).
+  const write = (render: () => string[]) => {
+    open();
+    for (const frame of render()) writer?.write(frame);
+  };
+  // A client kept waiting in the queue gets the head (and the stream's keep-alives) after the grace.
+  const grace = stream === null ? undefined : setTimeout(open, STREAM_HEAD_GRACE_MS);
+  grace?.unref();
 
   let output = new TaskOutput();
   // A non-streamed answer only buffers until the end: a rescue (its worker failed mid-generation) may
@@ -60,7 +78,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
     if (event.event === "token") {
       output.add(event.data);
       const { logprobs, tool_call } = event.data;
-      if (stream !== null) write(stream.token(event.data.t, { ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) }));
+      if (stream !== null) write(() => stream.token(event.data.t, { ...(logprobs !== undefined ? { logprobs } : {}), ...(tool_call !== undefined ? { tool_call } : {}) }));
       return;
     }
     if (event.event === "embedding") {
@@ -72,18 +90,19 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
       return;
     }
     if (event.event !== "end" && event.event !== "error") return;
-    finished = true;
     const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
     if (failure === null) {
       const done = completionOf(task, output);
-      if (stream !== null) write(stream.end(done));
+      if (stream !== null) write(() => stream.end(done));
       else res.json((surface as { body: BodyRenderer }).body.body(done));
-    } else if (stream !== null) {
-      write(stream.fail(failure));
+    } else if (stream !== null && writer !== null) {
+      write(() => stream.fail(failure));
     } else {
+      clearTimeout(grace);
       sendError(res, failure.status, errorEnvelope(failure.code, failure.message, failure.retry_after_ms !== undefined ? { retry_after_ms: failure.retry_after_ms } : {}), errorStyle);
     }
-    writer?.close();
+    finished = true;
+    (writer as { close(): void } | null)?.close();
   }, rewind);
   return task;
 }
