@@ -68,11 +68,20 @@ describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
     expect((await taskIds()).length).toBe(before.length + 1);
   });
 
-  it("the key belongs to the credential, not to the surface: a completions request with the chat's key gets the chat's task", async () => {
+  it("a key reused for a different request is refused (422 IDEMPOTENCY_KEY_REUSED) on any surface, not answered with the other request's result", async () => {
     const before = await taskIds();
-    const res = await post("/v1/completions", { model: TINY, prompt: "hi", max_tokens: 2 }, "chat-1");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("idempotent-replayed")).toBe("true");
+    // Another surface, another prompt, another max_tokens: each a different request with the chat's key.
+    const completions = await post("/v1/completions", { model: TINY, prompt: "hi", max_tokens: 2 }, "chat-1");
+    expect(completions.status).toBe(422);
+    expect(await completions.json()).toMatchObject({ error: { code: "IDEMPOTENCY_KEY_REUSED", type: "invalid_request_error", message: expect.stringMatching(/different request/) } });
+    await expect(client.chat.completions.create({ ...chat, messages: [{ role: "user", content: "Something else" }] }, { headers: { "Idempotency-Key": "chat-1" } })).rejects.toMatchObject({ status: 422, code: "IDEMPOTENCY_KEY_REUSED" });
+    await expect(client.chat.completions.create({ ...chat, max_tokens: 25 }, { headers: { "Idempotency-Key": "chat-1" } })).rejects.toMatchObject({ status: 422 });
+    const ollama = await post("/api/chat", { model: TINY, messages: chat.messages, stream: false }, "chat-1");
+    expect(ollama.status).toBe(422);
+    expect(await ollama.json()).toEqual({ error: expect.stringMatching(/different request/) });
+    // The same request again, streamed or not, is still its retry.
+    const same = await client.chat.completions.create({ ...chat, stream: true }, { headers: { "Idempotency-Key": "chat-1" } });
+    expect(await streamText(same)).toBe(firstRun.chat);
     expect((await taskIds()).length).toBe(before.length);
   });
 
@@ -117,6 +126,9 @@ describe("Idempotency-Key on /v1 and the other compatible surfaces", () => {
     // /v2: the same task id, and its events (same ids) from the journal.
     const v2Retry = await post("/v2/tasks", taskRequest(TINY, { prompt: "Once upon a time", max_tokens: 12, temperature: 0 }), "v2-1");
     expect(v2Retry.status).toBe(202);
+    // The fingerprint is journaled too: another request with a replayed key is still refused after the restart.
+    expect((await post("/v2/tasks", taskRequest(TINY, { prompt: "Once upon a time", max_tokens: 13, temperature: 0 }), "v2-1")).status).toBe(422);
+    expect((await post("/api/generate", { model: TINY, prompt: "Say goodbye", stream: false, options: { num_predict: 8 } }, "gen-1")).status).toBe(422);
     expect(v2Retry.headers.get("idempotent-replayed")).toBe("true");
     expect(AdmissionResponseV2Schema.parse(await v2Retry.json()).task_id).toBe(v2Id);
     const replayedEvents = (await followTaskEvents(cluster.orch.url, cluster.orch.token, v2Id).done).map((e) => e.event);

@@ -19,7 +19,7 @@ import { JSON_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./
 export const NDJSON_MEDIA_TYPE = "application/x-ndjson";
 
 const ok = (description: string, schema: z.ZodType) => ({ description, content: jsonContent(schema) });
-const GENERATION_ERRORS = [400, 404, 413, 415, 429, 503];
+const GENERATION_ERRORS = [400, 404, 409, 413, 415, 422, 429, 503];
 const streamed = (description: string, json: z.ZodType, streamMediaType: string, frame: z.ZodType) => ({ 200: { description, content: { [JSON_MEDIA_TYPE]: json, [streamMediaType]: frame } } });
 
 export const OPENAI_ROUTES: readonly RouteSpec[] = [

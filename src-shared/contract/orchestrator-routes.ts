@@ -55,7 +55,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
     method: "post", path: "/v2/tasks", operationId: "createTask", traced: true, summary: "Admit a task into the queue", tag: "tasks", auth: true,
     body: { content: jsonContent(TaskRequestV2Schema), required: true },
     responses: { 202: ok("Accepted; stream it from streams.sse", AdmissionResponseV2Schema) },
-    errors: [400, 404, 409, 410, 413, 415, 429, 503, 507],
+    errors: [400, 404, 409, 410, 413, 415, 422, 429, 503, 507],
   },
   { method: "get", path: "/v2/tasks", operationId: "listTasks", summary: "Queue board: recent and active tasks", tag: "tasks", auth: true, query: TaskListQuerySchema, responses: { 200: ok("Tasks, newest first", TaskListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/tasks/{id}", operationId: "getTask", summary: "Task state, timings and placement explanation", tag: "tasks", auth: true, pathParams: TaskIdParam, responses: { 200: ok("Task", TaskStatusSchema) }, errors: [404] },

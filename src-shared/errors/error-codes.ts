@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown model id, name or reference." },
   JOB_NOT_FOUND: { http_status: 404, retriable: false, description: "Unknown staging job, or no model pull of that model on this worker." },
   METHOD_NOT_ALLOWED: { http_status: 405, retriable: false, description: "The route exists but not for this HTTP method." },
+  IDEMPOTENCY_KEY_REUSED: { http_status: 422, retriable: false, description: "The Idempotency-Key was already used for a different request (another body, model or API); a retry must resend the same request, a new request needs a new key." },
   CONFLICT: { http_status: 409, retriable: false, description: "The request conflicts with the current state (e.g. reload while reloading)." },
   PAYLOAD_TOO_LARGE: { http_status: 413, retriable: false, description: "The request body exceeds the size limit." },
   UNSUPPORTED_MEDIA_TYPE: { http_status: 415, retriable: false, description: "The request body has an unsupported Content-Type." },

@@ -1,3 +1,4 @@
+import { admissionFingerprint } from "./keyed-retry.js";
 import { randomUUID } from "node:crypto";
 import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
 import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js";
@@ -112,6 +113,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     },
     deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
     idempotency_key: input.idempotency_key ?? null,
+    request_fingerprint: input.idempotency_key === undefined ? null : admissionFingerprint(input),
     owner: input.owner ?? null,
     enqueued_at_ms: now,
   });

@@ -5,7 +5,7 @@ import type { Task } from "./task.js";
 /** What a task is when it is admitted; everything else starts empty (not placed, no events). */
 export type TaskRequestFields = Pick<
   Task,
-  "task_id" | "session_id" | "api" | "workload" | "engine" | "priority" | "model_ref" | "model" | "generation" | "placement" | "deadline_at_ms" | "idempotency_key" | "owner" | "enqueued_at_ms"
+  "task_id" | "session_id" | "api" | "workload" | "engine" | "priority" | "model_ref" | "model" | "generation" | "placement" | "deadline_at_ms" | "idempotency_key" | "request_fingerprint" | "owner" | "enqueued_at_ms"
 >;
 
 /**
@@ -27,6 +27,7 @@ export function newTask(fields: TaskRequestFields): Task {
     placement: fields.placement,
     deadline_at_ms: fields.deadline_at_ms,
     idempotency_key: fields.idempotency_key,
+    request_fingerprint: fields.request_fingerprint,
     owner: fields.owner,
     enqueued_at_ms: fields.enqueued_at_ms,
     state: "queued",

@@ -32,6 +32,8 @@ const StoredTaskSchema = z.object({
   deadline_at_ms: z.number(),
   /** The admitting credential (absent in rows written before tasks had owners). */
   owner: z.string().optional(),
+  /** A keyed task's request fingerprint (request-fingerprint.ts). */
+  fp: z.string().optional(),
 });
 
 export function storedTaskJson(task: Task): string {
@@ -47,6 +49,7 @@ export function storedTaskJson(task: Task): string {
     placement: { ...task.placement, prefer_pools: copy(task.placement.prefer_pools), avoid_pools: copy(task.placement.avoid_pools), avoid_nodes: copy(task.placement.avoid_nodes) },
     deadline_at_ms: task.deadline_at_ms,
     ...(task.owner === null ? {} : { owner: task.owner }),
+    ...(task.request_fingerprint === null ? {} : { fp: task.request_fingerprint }),
   };
   return JSON.stringify(stored);
 }
@@ -89,6 +92,7 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
     placement: s.placement,
     deadline_at_ms: s.deadline_at_ms,
     idempotency_key: row.idempotency_key,
+    request_fingerprint: s.fp ?? null,
     owner: s.owner ?? null,
     enqueued_at_ms: row.accepted_at_ms,
   });

@@ -23,7 +23,7 @@ function finishedTask(id: string, pool: readonly PlacementCandidate[]): Task {
     model: { id: "m", sha256: SHA, name: "m", file_name: "m.gguf", size_bytes: 1, has_chat_template: false },
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: 0,
     state: "completed", enqueued_at_ms: 0, started_at_ms: 0, first_token_at_ms: null, finished_at_ms: 0, queue_position_at_admission: 0,
-    predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision, tokens_in: null, tokens_out: 0, stop_reason: null, idempotency_key: null, owner: null,
+    predicted_start_ms: 0, node_id: null, pool_id: null, attempted_nodes: [], decision, tokens_in: null, tokens_out: 0, stop_reason: null, idempotency_key: null, request_fingerprint: null, owner: null,
     error: null, events: new TaskEventLog(), subscribers: new Set(), rewinders: new Map(), tokens_delivered: false, rescues: 0, cancel_requested: false, trace: TASK_TRACE_OFF,
   };
 }

@@ -31,6 +31,8 @@ export interface Task extends SchedulableTask {
   deadline_at_ms: number;
   /** The client's Idempotency-Key, if it sent one: a retry with the same key finds this task. */
   idempotency_key: string | null;
+  /** For a keyed task: what its request asked for (request-fingerprint.ts); a retry must match it. Null otherwise or in rows written before. */
+  request_fingerprint: string | null;
   /**
    * The credential that admitted it (`Identity.credentialId`): only that credential, or one with
    * the admin or read scope, may see, follow or cancel it. Null for tasks journaled before owners.

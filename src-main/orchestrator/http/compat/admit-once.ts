@@ -3,6 +3,7 @@ import type { RouteContext } from "../../../../src-node/route-context.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { assertSameRequest } from "../../tasks/keyed-retry.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
 
 /** The task a compatible request is answered from, and whether it was admitted by this request. */
@@ -14,7 +15,7 @@ export interface AdmittedOnce {
 
 /**
  * Admits the request, or, for a retry with an Idempotency-Key already used by the same credential,
- * returns the earlier task so it runs once: live, or rebuilt from the result the journal kept (after
+ * returns the earlier task so it runs once (if the retry asks for the same thing: keyed-retry.ts): live, or rebuilt from the result the journal kept (after
  * eviction or a restart). A result that was not kept (over the size bound, past retention) is a
  * 409 rather than a second generation.
  */
@@ -25,6 +26,7 @@ export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   const earlier = ctx.tasks.forIdempotencyKey(key);
   if (earlier === null) return { task: ctx.tasks.admit({ ...traced, idempotency_key: key }), replayed: false };
   if ("task" in earlier) {
+    assertSameRequest(earlier.task, traced);
     rc.res.setHeader("Idempotent-Replayed", "true");
     return { task: earlier.task, replayed: true };
   }

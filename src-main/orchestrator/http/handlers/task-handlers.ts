@@ -10,6 +10,8 @@ import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
 import { watchOptions } from "../watch-options.js";
 import { eventId, resumeIndex } from "../../tasks/event-ids.js";
+import type { AdmissionInput } from "../../tasks/admit-task.js";
+import { assertSameRequest } from "../../tasks/keyed-retry.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
 import { assertTaskAccess, mayAccessTask, seesEveryTask } from "../task-access.js";
 
@@ -31,18 +33,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     createTask: async ({ body, req: httpReq, res, identity, span }) => {
       const req = body as TaskRequestV2;
       const idempotencyKey = idempotencyKeyOf(httpReq, identity);
-      const earlier = idempotencyKey === undefined ? null : tasks.forIdempotencyKey(idempotencyKey);
-      if (earlier !== null) {
-        // A retry of an acknowledged request: the same task, never a second run.
-        res.setHeader("Idempotent-Replayed", "true");
-        const taskId = "task" in earlier ? earlier.task.task_id : earlier.task_id;
-        const position = "task" in earlier ? tasks.status(earlier.task).queue_position : null;
-        res.status(202).json({ task_id: taskId, queue_position: position ?? 0, predicted_start_ms: "task" in earlier ? earlier.task.predicted_start_ms : 0, backoff_ms: 0, streams: taskStreamPaths(taskId), preparation: { steps: [] } });
-        return;
-      }
-      if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
-      // The 202 goes out once the task's journal row is committed (group commit per event-loop turn).
-      const task = await tasks.admitDurable({
+      const input: AdmissionInput = {
         task_id: req.task_id,
         session_id: req.session_id,
         api: "v2",
@@ -58,7 +49,20 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         idempotency_key: idempotencyKey,
         owner: identity.credentialId,
         trace_parent: span,
-      });
+      };
+      const earlier = idempotencyKey === undefined ? null : tasks.forIdempotencyKey(idempotencyKey);
+      if (earlier !== null) {
+        // A retry of an acknowledged request (the same request: keyed-retry.ts): the same task, never a second run.
+        if ("task" in earlier) assertSameRequest(earlier.task, input);
+        res.setHeader("Idempotent-Replayed", "true");
+        const taskId = "task" in earlier ? earlier.task.task_id : earlier.task_id;
+        const position = "task" in earlier ? tasks.status(earlier.task).queue_position : null;
+        res.status(202).json({ task_id: taskId, queue_position: position ?? 0, predicted_start_ms: "task" in earlier ? earlier.task.predicted_start_ms : 0, backoff_ms: 0, streams: taskStreamPaths(taskId), preparation: { steps: [] } });
+        return;
+      }
+      if (req.engine !== "llamacpp") throw new OrchError("INVALID_PARAMS", `engine ${req.engine} is not available in this cluster; use llamacpp`, { details: { issues: [{ path: ["engine"], message: "only llamacpp is supported" }] } });
+      // The 202 goes out once the task's journal row is committed (group commit per event-loop turn).
+      const task = await tasks.admitDurable(input);
       for (const [k, v] of Object.entries(tasks.sessionHeaders(task))) res.setHeader(k, v);
       res.status(202).json({
         task_id: task.task_id,
