@@ -1,6 +1,7 @@
 import type { Response } from "express";
 import type { ErrorStyle } from "../src-shared/contract/route-spec.js";
 import { errorEnvelope } from "../src-shared/errors/error-envelope.js";
+import { isDiskFull } from "../src-shared/errors/disk-full.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
 import { sendError, sendOrchError } from "./error-sender.js";
 import { BODY_LIMIT_BYTES } from "./request-body.js";
@@ -33,6 +34,11 @@ export function renderError(err: unknown, res: Response, style: ErrorStyle, logg
   }
   if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
     sendError(res, e.status, errorEnvelope("INVALID_PARAMS", e.message ?? "bad request"), style);
+    return;
+  }
+  if (isDiskFull(err)) {
+    logger.error({ err }, "request refused: the disk is full");
+    sendError(res, 507, errorEnvelope("STORAGE_FULL", `the ${serverName} could not write its database: the disk is full; an operator must free space in its data directory`, { retry_after_ms: 5000 }), style);
     return;
   }
   logger.error({ err }, "unhandled error in request");

@@ -87,6 +87,7 @@ import { nodeGaugeSource } from "./registry/node-gauges.js";
 import { workerPoolCommander } from "./workers/worker-pool-commander.js";
 import { PoolDesiredState } from "./registry/pool-desired-state.js";
 import { PoolReconciler } from "./registry/pool-reconciler.js";
+import { writeFailureReporter } from "./db/write-failure-reporter.js";
 
 export const ORCHESTRATOR_VERSION = readPackageVersion();
 
@@ -161,7 +162,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
   const poolDesired = new PoolDesiredState(new PoolDesiredStore(db));
-  const registry = new NodeRegistry(new NodeStore(db), poolDesired);
+  const reportWriteFailure = writeFailureReporter(logger);
+  const registry = new NodeRegistry(new NodeStore(db, reportWriteFailure), poolDesired);
   const journal = new TaskJournal(db);
   const audit = new AuditLog(db);
   const catalog = new CatalogStore(db);
@@ -190,6 +192,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
     store,
     publicUrl,
+    reportWriteFailure,
     db,
     registry,
     workers,
@@ -199,13 +202,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     metrics,
     logger,
   });
-  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db), logger });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db, reportWriteFailure), logger });
   const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
   const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.connection(nodeId, address).agent, () => getConfig().worker_stream_idle_ms);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
   const history = { telemetry: new NodeTelemetry(), store: new MetricsHistoryStore(db) };
-  const historyRecorder = new MetricsHistoryRecorder(history.store, history.telemetry, metrics.registry, () => getConfig().metrics_history_step_ms);
+  const historyRecorder = new MetricsHistoryRecorder(history.store, history.telemetry, metrics.registry, () => getConfig().metrics_history_step_ms, (err) => logger.warn({ err }, "metrics history step not recorded (database write failed)"));
 
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
@@ -257,7 +260,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   };
 
   // Failed authentications cost bounded disk: aggregated audit rows, rate-limited log lines.
-  const authFailureAudit = new AuthFailureAudit(audit);
+  const authFailureAudit = new AuthFailureAudit(audit, undefined, undefined, (err) => logger.warn({ err }, "failed authentications not written to the audit trail (database write failed); kept for the next flush"));
   const authFailureLog = new LogRateLimiter();
   const onAuthFailure = (req: Request, presented: string | null, code: "MISSING_TOKEN" | "BAD_TOKEN") => {
     const client = clientAddress(req);

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   MODEL_NOT_AVAILABLE: { http_status: 503, retriable: true, replace: true, description: "The model is known but no online node holds it." },
   NODE_UNAVAILABLE: { http_status: 503, retriable: true, replace: true, description: "The pinned node is unknown, offline or draining." },
   ENGINE_CRASHED: { http_status: 503, retriable: true, replace: true, description: "The inference engine crashed; the pool restarts it with backoff." },
+  STORAGE_FULL: { http_status: 507, retriable: true, description: "The server's disk is full: it could not write its database (nothing was changed); retry once an operator has freed space in its data directory." },
   MODEL_TOO_LARGE: { http_status: 507, retriable: false, description: "The model does not fit in the memory (VRAM or RAM) of any eligible pool." },
   MODEL_DEPRECATED: { http_status: 410, retriable: false, description: "The model is retired and no longer accepts tasks." },
 

@@ -31,6 +31,8 @@ export class AuthFailureAudit {
     private readonly audit: AuditLog,
     flushMs = 5_000,
     private readonly now: () => number = Date.now,
+    /** A flush that could not be written (a full disk, say): the counts stay for the next flush. */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
@@ -60,12 +62,22 @@ export class AuthFailureAudit {
     const now = this.now();
     const currentMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     const dirty = [...this.buckets.values()].filter((b) => b.dirty);
-    if (dirty.length > 0) this.audit.batch(() => dirty.forEach((b) => this.write(b)));
-    for (const [key, bucket] of this.buckets) if (bucket.minute < currentMinute) this.buckets.delete(key);
-    if (now - this.lastPruneMs >= MINUTE_MS) {
-      this.lastPruneMs = now;
-      this.audit.prune(now);
+    const rowIds = dirty.map((b) => b.rowId);
+    try {
+      if (dirty.length > 0) this.audit.batch(() => dirty.forEach((b) => this.write(b)));
+      if (now - this.lastPruneMs >= MINUTE_MS) {
+        this.lastPruneMs = now;
+        this.audit.prune(now);
+      }
+    } catch (err) {
+      // Rolled back: rows this batch inserted do not exist, so those buckets insert again next time.
+      dirty.forEach((b, i) => {
+        b.rowId = rowIds[i] ?? null;
+        b.dirty = true;
+      });
+      this.onError(err);
     }
+    for (const [key, bucket] of this.buckets) if (bucket.minute < currentMinute) this.buckets.delete(key);
   }
 
   private write(bucket: Bucket): void {

@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { inTransaction } from "./transaction.js";
 
 export interface AuditEntry {
   at_ms: number;
@@ -58,7 +59,7 @@ export class AuditLog {
 
   /** Runs several writes as one commit: one WAL append instead of one per row. */
   batch(write: () => void): void {
-    this.db.transaction(write)();
+    inTransaction(this.db, write);
   }
 
   /** Drops rows older than the retention age and all but the newest `maxRows`. */

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "libsql";
+import { inTransaction } from "./transaction.js";
 
 export type Db = InstanceType<typeof Database>;
 
@@ -186,10 +187,10 @@ export function openDatabase(path: string): Db {
   const current = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
   for (let i = current; i < MIGRATIONS.length; i++) {
     const migration = MIGRATIONS[i] as string;
-    db.transaction(() => {
+    inTransaction(db, () => {
       db.exec(migration);
       db.pragma(`user_version = ${i + 1}`);
-    })();
+    });
   }
   return db;
 }

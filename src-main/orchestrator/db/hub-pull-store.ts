@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HubPullRequestSchema, HubPullSchema, type HubPull, type HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
 import type { Db } from "./database.js";
+import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.js";
 
 const Row = z.object({ request_json: z.string(), record_json: z.string() });
 
@@ -13,9 +14,18 @@ const UNFINISHED = `('transferring', 'retrying', 'verifying')`;
 
 /** Hub pulls, saved on every state change (and now and then while bytes arrive). */
 export class HubPullStore {
-  constructor(private readonly db: Db) {}
+  /** `report`: saves go on from memory when the database refuses them (bestEffort); without it they throw. */
+  constructor(
+    private readonly db: Db,
+    private readonly report?: WriteFailureReporter,
+  ) {}
 
   save(pull: HubPull, request: HubPullRequest): void {
+    if (this.report !== undefined) bestEffort("hub pull", this.report, () => this.write(pull, request));
+    else this.write(pull, request);
+  }
+
+  private write(pull: HubPull, request: HubPullRequest): void {
     this.db
       .prepare(
         `INSERT INTO hub_pulls (pull_id, state, request_json, record_json, created_at_ms) VALUES (?, ?, ?, ?, ?)

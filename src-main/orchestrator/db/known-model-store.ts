@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
 import type { Db } from "./database.js";
+import { inTransaction } from "./transaction.js";
+import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.js";
 
 /** A model the cluster has seen, by sha256, with its GGUF facts. */
 export interface KnownModel {
@@ -46,10 +48,19 @@ const PlacementRow = z.object({ sha256: z.string(), node_id: z.string(), state: 
  * per node whether it holds it. Fed by worker inventories (catalog-sync) and model removals.
  */
 export class KnownModelStore {
-  constructor(private readonly db: Db) {}
+  /** `report`: inventory writes go on from memory when the database refuses them (bestEffort); without it they throw. */
+  constructor(
+    private readonly db: Db,
+    private readonly report?: WriteFailureReporter,
+  ) {}
 
   /** Replaces what one node holds with its latest inventory (duplicate files of one digest are one model). */
   recordInventory(nodeId: string, inventory: readonly ModelInventoryEntry[], now: number): void {
+    if (this.report !== undefined) return bestEffort("model inventory", this.report, () => this.writeInventory(nodeId, inventory, now));
+    this.writeInventory(nodeId, inventory, now);
+  }
+
+  private writeInventory(nodeId: string, inventory: readonly ModelInventoryEntry[], now: number): void {
     const bySha = new Map<string, { entry: ModelInventoryEntry; files: Set<string> }>();
     for (const m of inventory) {
       const known = bySha.get(m.sha256) ?? { entry: m, files: new Set<string>() };
@@ -68,7 +79,7 @@ export class KnownModelStore {
        ON CONFLICT(sha256, node_id) DO UPDATE SET state = 'verified', file_names_json = excluded.file_names_json, updated_at_ms = excluded.updated_at_ms`,
     );
     const gone = this.db.prepare(`UPDATE model_placements SET state = 'absent', updated_at_ms = ? WHERE node_id = ? AND sha256 = ? AND state = 'verified'`);
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const [sha, { entry, files }] of bySha) {
         upsertModel.run(sha, entry.size_bytes, entry.architecture ?? null, entry.parameter_count ?? null, entry.context_length ?? null, entry.quantization ?? null, entry.has_chat_template ? 1 : 0, now, now);
         // A name the worker made from the file name is a file name, not a GGUF name (the id rule tells them apart).
@@ -77,11 +88,13 @@ export class KnownModelStore {
         place.run(sha, nodeId, JSON.stringify([...files].sort()), now);
       }
       for (const row of this.placements({ nodeId })) if (row.state === "verified" && !bySha.has(row.sha256)) gone.run(now, nodeId, row.sha256);
-    })();
+    });
   }
 
   markAbsent(sha256: string, nodeId: string, now: number): void {
-    this.db.prepare(`UPDATE model_placements SET state = 'absent', updated_at_ms = ? WHERE node_id = ? AND sha256 = ?`).run(now, nodeId, sha256);
+    const write = () => void this.db.prepare(`UPDATE model_placements SET state = 'absent', updated_at_ms = ? WHERE node_id = ? AND sha256 = ?`).run(now, nodeId, sha256);
+    if (this.report !== undefined) bestEffort("model placement", this.report, write);
+    else write();
   }
 
   list(): KnownModel[] {

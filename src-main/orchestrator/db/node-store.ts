@@ -6,6 +6,7 @@ import { NodeEventSchema } from "../../../src-shared/dashboard/cluster-events.js
 import type { NodeEvent } from "../registry/node-event.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import type { Db } from "./database.js";
+import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.js";
 
 const NodeRowSchema = z.object({
   node_id: z.string(),
@@ -38,7 +39,14 @@ export class NodeStore {
   private readonly eventStmt;
   private readonly eligibilityStmt;
 
-  constructor(private readonly db: Db) {
+  /**
+   * `report`: status, eligibility and event writes go on from memory when the database refuses them
+   * (bestEffort); without it they throw. Registration (`save`, which binds the node's credential) always throws.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly report?: WriteFailureReporter,
+  ) {
     this.upsertStmt = db.prepare(
       `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, eligibility, registered_at_ms, last_heartbeat_ms, owner)
        VALUES (@node_id, @machine_id, @address, @version, @capabilities_json, @pools_json, @models_json, @status, @eligibility, @registered_at_ms, @last_heartbeat_ms, @owner)
@@ -70,11 +78,11 @@ export class NodeStore {
   }
 
   saveStatus(node: NodeRecord): void {
-    this.statusStmt.run(node.status, node.last_heartbeat_ms, JSON.stringify(node.models), node.node_id);
+    this.write("node status", () => this.statusStmt.run(node.status, node.last_heartbeat_ms, JSON.stringify(node.models), node.node_id));
   }
 
   saveEligibility(node: NodeRecord): void {
-    this.eligibilityStmt.run(node.eligibility, node.node_id);
+    this.write("node eligibility", () => this.eligibilityStmt.run(node.eligibility, node.node_id));
   }
 
   delete(nodeId: string): void {
@@ -82,7 +90,12 @@ export class NodeStore {
   }
 
   appendEvent(nodeId: string, event: NodeEvent): void {
-    this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message, event.from ?? null, event.to ?? null);
+    this.write("node event", () => this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message, event.from ?? null, event.to ?? null));
+  }
+
+  private write(what: string, run: () => void): void {
+    if (this.report === undefined) run();
+    else bestEffort(what, this.report, run);
   }
 
   /** Every known node, as Offline (nothing is known alive until it heartbeats again), with its operator eligibility. */

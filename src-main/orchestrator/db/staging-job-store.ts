@@ -1,15 +1,25 @@
 import { z } from "zod";
 import { StagingJobSchema, StagingJobStateSchema, TERMINAL_STAGING_STATES, type StagingJob, type StagingJobState } from "../../../src-shared/staging/staging-job.js";
 import type { Db } from "./database.js";
+import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.js";
 
 const RecordRow = z.object({ record_json: z.string() });
 const CountRow = z.object({ state: StagingJobStateSchema, n: z.number() });
 
 /** Staging jobs, persisted on every change so an orchestrator restart resumes them. */
 export class StagingJobStore {
-  constructor(private readonly db: Db) {}
+  /** `report`: job saves go on from memory when the database refuses them (bestEffort); without it they throw. */
+  constructor(
+    private readonly db: Db,
+    private readonly report?: WriteFailureReporter,
+  ) {}
 
   save(job: StagingJob): void {
+    if (this.report !== undefined) bestEffort("staging job", this.report, () => this.write(job));
+    else this.write(job);
+  }
+
+  private write(job: StagingJob): void {
     this.db
       .prepare(
         `INSERT INTO staging_jobs (job_id, sha256, target_node_id, state, record_json, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import type { Db } from "./database.js";
 import { IdempotentResults } from "./idempotent-results.js";
+import { inTransaction } from "./transaction.js";
 
 export const TaskJournalRowSchema = z.object({
   task_id: z.string(),
@@ -185,7 +186,7 @@ export class TaskJournal {
       outcomes = [writeOrError(batch[0] as PendingWrite)];
     } else {
       try {
-        outcomes = this.db.transaction(() => batch.map(write))();
+        outcomes = inTransaction(this.db, () => batch.map(write));
       } catch {
         // One bad row (another unique key, say) must not sink the others.
         outcomes = batch.map(writeOrError);
@@ -207,9 +208,9 @@ export class TaskJournal {
   progress(rows: readonly TaskProgressRecord[]): void {
     if (rows.length === 0) return;
     this.flush();
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const r of rows) this.progressStmt.run(r.tokens_out, r.first_token_at_ms, r.task_id);
-    })();
+    });
   }
 
   /** The task an Idempotency-Key was first used for, if any. */
@@ -228,10 +229,10 @@ export class TaskJournal {
       this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
       return;
     }
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
       this.results.put(r.task_id, r.finished_at_ms ?? 0, events);
-    })();
+    });
   }
 
   /** The stream a keyed task's retry replays, or null when it was not kept (see idempotent-results.ts). */
@@ -253,11 +254,12 @@ export class TaskJournal {
   recover(atMs: number): JournalRecovery {
     const rows = this.unfinished();
     const requeue = rows.filter((r) => r.node_id === null && r.request_json !== null);
-    const interrupted = rows.filter((r) => !requeue.includes(r));
+    const queued = new Set(requeue);
+    const interrupted = rows.filter((r) => !queued.has(r));
     const fail = this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped while the task was running on a worker' WHERE task_id = ?`);
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const r of interrupted) fail.run(atMs, r.task_id);
-    })();
+    });
     return { requeue, interrupted };
   }
 

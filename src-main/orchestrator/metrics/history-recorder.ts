@@ -21,12 +21,14 @@ export class MetricsHistoryRecorder {
     private readonly telemetry: NodeTelemetry,
     private readonly registry: Registry,
     private readonly stepMs: () => number,
+    /** A step that could not be recorded (a full disk, say): history has a gap, the orchestrator goes on. */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   start(): void {
     const loop = (): void => {
       this.timer = setTimeout(() => {
-        void this.tick().finally(loop);
+        void this.tick().catch(this.onError).finally(loop);
       }, this.stepMs());
       this.timer.unref();
     };

@@ -1,4 +1,5 @@
 import type { Db } from "../db/database.js";
+import { inTransaction } from "../db/transaction.js";
 
 /** Tier 0 keeps the recorder's step for an hour; tier 1 keeps one-minute means for a day. */
 export const HISTORY_TIERS = [
@@ -33,13 +34,13 @@ export class MetricsHistoryStore {
 
   write(tier: number, atMs: number, values: ReadonlyMap<string, number>): void {
     const insert = this.db.prepare("INSERT OR REPLACE INTO metric_history (tier, series, at_ms, value) VALUES (?, ?, ?, ?)");
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       let n = 0;
       for (const [series, value] of values) {
         if (n++ >= MAX_SERIES) break;
         if (Number.isFinite(value)) insert.run(tier, series, atMs, value);
       }
-    })();
+    });
   }
 
   prune(nowMs: number): void {

@@ -11,6 +11,7 @@ import type { NodeRegistry } from "../registry/node-registry.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import type { ModelStore } from "../store/model-store.js";
 import { StagingService } from "./staging-service.js";
+import type { WriteFailureReporter } from "../db/write-failure-reporter.js";
 
 export interface CatalogAndStaging {
   staging: StagingService;
@@ -32,11 +33,13 @@ export function createCatalogAndStaging(deps: {
   /** The orchestrator's own store and the base URL targets reach it at. */
   store: ModelStore;
   publicUrl: () => string;
+  /** Writes that go on from memory when the database refuses them (a full disk). */
+  reportWriteFailure: WriteFailureReporter;
 }): CatalogAndStaging {
-  const models = new KnownModelStore(deps.db);
+  const models = new KnownModelStore(deps.db, deps.reportWriteFailure);
   const stopSync = syncCatalogFromRegistry(deps.registry, models);
   const store = { get: (sha: string) => deps.store.get(sha), address: deps.publicUrl };
-  const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db), models, store });
+  const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db, deps.reportWriteFailure), models, store });
   const catalogViews = () =>
     buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id), store: deps.store.list() });
   return { staging, catalogViews, stopSync };

@@ -1,3 +1,4 @@
+import { isDiskFull } from "../../../src-shared/errors/disk-full.js";
 import { admissionFingerprint } from "./keyed-retry.js";
 import { randomUUID } from "node:crypto";
 import type { Engine, Priority, Workload } from "../../../src-shared/tasks/task-request.js";
@@ -131,6 +132,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     admitted = ctx.tasks.enqueue(task);
   } catch (err) {
     ctx.logger.error({ task_id: taskId, err }, "task journal write failed; task refused");
+    if (isDiskFull(err)) throw new OrchError("STORAGE_FULL", "the task could not be recorded: the orchestrator's disk is full; nothing was queued", { retry_after_ms: cfg.retry_after_ms });
     throw new OrchError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });
   }
   if (!admitted.accepted) {

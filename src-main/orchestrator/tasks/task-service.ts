@@ -1,3 +1,4 @@
+import { isDiskFull } from "../../../src-shared/errors/disk-full.js";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
@@ -300,13 +301,20 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
           this.deps.logger.error({ task_id: task.task_id, err: outcome }, "task journal write failed after its dispatch; the task is stopped");
           this.scheduler.undoEnqueue(task, result);
           this.scheduler.withdraw(task);
-          this.end(task, { state: "failed", failure: { code: "INTERNAL", message: "the task could not be recorded (database write failed); it was stopped" } });
+          this.end(task, { state: "failed", failure: isDiskFull(outcome) ? { code: "STORAGE_FULL", message: "the task could not be recorded: the orchestrator's disk is full; it was stopped", retry_after_ms: this.deps.config().retry_after_ms } : { code: "INTERNAL", message: "the task could not be recorded (database write failed); it was stopped" } });
           reject(outcome);
           return;
         }
         this.scheduler.undoEnqueue(task, result);
         this.table.remove(task.task_id);
-        task.trace.finished({ state: "failed", error: { code: outcome === "duplicate" ? "CONFLICT" : "INTERNAL", message: "the task's journal record was refused; it was never queued" }, tokens_in: null, tokens_out: 0 });
+        const refused =
+          outcome === "duplicate" ? { code: "CONFLICT" as const, message: `task ${task.task_id} already exists; task ids are unique` }
+          : isDiskFull(outcome) ? { code: "STORAGE_FULL" as const, message: "the task could not be recorded: the orchestrator's disk is full; nothing was queued" }
+          : { code: "INTERNAL" as const, message: "the task could not be recorded (database write failed); nothing was queued" };
+        task.trace.finished({ state: "failed", error: refused, tokens_in: null, tokens_out: 0 });
+        // A caller that did not wait for the commit (a compatible surface's stream) follows the task: it gets
+        // this one error instead of waiting for events that will never come.
+        emitTaskEvent(task, { event: "error", data: { code: refused.code, message: refused.message, retriable: refused.code !== "CONFLICT" } });
         this.emit("forgotten", task);
         reject(outcome === "duplicate" ? new OrchError("CONFLICT", `task ${task.task_id} already exists; task ids are unique`) : outcome);
       });
