@@ -70,12 +70,15 @@ function start(): void {
     const version = (dataVersion.get() as { data_version: number }).data_version;
     if (version === seenVersion) return;
     seenVersion = version;
-    const passive = checkpoint("passive");
-    // Under steady writes the main thread appends while PASSIVE copies, so the WAL never gets fully
-    // copied at a moment no commit is under way, and only then does the next commit start it over. Past
-    // the bound, RESTART takes the write lock for the few frames PASSIVE left (busy, not waiting, if a
-    // commit or a read is under way; tried again next tick).
-    if (passive.log >= settings.restartAfterFrames) checkpoint("restart");
+    let passive = checkpoint("passive");
+    // Under steady writes the main thread appends while PASSIVE copies, so the WAL is rarely all copied
+    // at a moment no commit is under way, and only then does the next commit start it over. Past the
+    // bound, RESTART takes the write lock (the main thread's commits wait meanwhile), so first PASSIVE
+    // again, without the lock, until little or nothing is left for RESTART to copy and sync under it.
+    // RESTART never waits: busy if a commit or a read is under way, tried again next tick.
+    if (passive.log < settings.restartAfterFrames) return;
+    for (let i = 0; i < 3 && passive.checkpointed < passive.log; i++) passive = checkpoint("passive");
+    checkpoint("restart");
   };
 
   const timer = setInterval(() => {
