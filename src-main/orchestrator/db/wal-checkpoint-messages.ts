@@ -8,6 +8,8 @@ export interface CheckpointThreadSettings {
   readonly path: string;
   /** How often the thread looks for new commits, in milliseconds. */
   readonly intervalMs: number;
+  /** WAL length (frames) from which the thread checkpoints (what wal_autocheckpoint was). */
+  readonly checkpointAfterFrames: number;
   /** WAL length (frames) from which a PASSIVE checkpoint is followed by a RESTART. */
   readonly restartAfterFrames: number;
 }
@@ -49,10 +51,10 @@ function isCount(value: unknown): value is number {
 
 export function parseCheckpointThreadSettings(value: unknown): CheckpointThreadSettings | null {
   if (!isRecord(value)) return null;
-  const { path, intervalMs, restartAfterFrames } = value;
+  const { path, intervalMs, checkpointAfterFrames, restartAfterFrames } = value;
   if (typeof path !== "string" || path === "" || path === ":memory:") return null;
-  if (!isCount(intervalMs) || intervalMs < 1 || !isCount(restartAfterFrames) || restartAfterFrames < 1) return null;
-  return { path, intervalMs, restartAfterFrames };
+  if (!isCount(intervalMs) || intervalMs < 1 || !isCount(checkpointAfterFrames) || !isCount(restartAfterFrames) || restartAfterFrames < 1) return null;
+  return { path, intervalMs, checkpointAfterFrames, restartAfterFrames };
 }
 
 export function parseCheckpointThreadMessage(value: unknown): CheckpointThreadMessage | null {

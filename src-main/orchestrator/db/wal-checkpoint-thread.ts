@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
+import { WalIndexHeader } from "./wal-index-header.js";
 import { isCheckpointStopRequest, parseCheckpointThreadSettings, type CheckpointMode, type CheckpointThreadMessage } from "./wal-checkpoint-messages.js";
 
 interface CheckpointRow {
@@ -46,18 +47,22 @@ function start(): void {
     passive: db.prepare<[]>("PRAGMA wal_checkpoint(PASSIVE)"),
     restart: db.prepare<[]>("PRAGMA wal_checkpoint(RESTART)"),
   };
+  const walIndex = new WalIndexHeader(settings.path);
   let seenVersion = -1;
+  let lastGeneration: number | null = null;
   let lastLog = 0;
   let lastCheckpointed = 0;
 
   const checkpoint = (mode: CheckpointMode): CheckpointRow => {
+    const generation = walIndex.generation();
     const t0 = performance.now();
     const row = statements[mode].get() as CheckpointRow;
     const durationMs = performance.now() - t0;
     // A WAL that started over since the last call (a writer restarts it once all of it is in the
     // database) counts its frames from zero again.
-    const restarted = row.log < lastLog || row.checkpointed < lastCheckpointed;
+    const restarted = generation !== lastGeneration || row.log < lastLog || row.checkpointed < lastCheckpointed;
     const copied = Math.max(0, row.checkpointed - (restarted ? 0 : lastCheckpointed));
+    lastGeneration = generation;
     lastLog = row.log;
     lastCheckpointed = row.checkpointed;
     send({ type: "checkpoint", mode, busy: row.busy, log: row.log, checkpointed: row.checkpointed, copied, durationMs });
@@ -65,8 +70,13 @@ function start(): void {
   };
 
   const tick = (): void => {
-    // data_version changes only when another connection (the main one) committed: an idle database
-    // costs one pragma per tick, no lock and no sync.
+    // Only a long WAL is checkpointed, as wal_autocheckpoint would: each complete checkpoint lets the
+    // next commit start the WAL over, and that commit (on the main thread) syncs the new WAL header.
+    // Checkpointing a short WAL on every tick would move syncs onto the main thread, not off it.
+    const frames = walIndex.frames();
+    if (frames !== null && frames < settings.checkpointAfterFrames) return;
+    // data_version changes only when another connection (the main one) committed since the last look:
+    // a WAL already copied is not checkpointed again.
     const version = (dataVersion.get() as { data_version: number }).data_version;
     if (version === seenVersion) return;
     seenVersion = version;
@@ -91,6 +101,7 @@ function start(): void {
 
   const stop = (failure?: string): void => {
     clearInterval(timer);
+    walIndex.close();
     try {
       db.close();
     } catch {

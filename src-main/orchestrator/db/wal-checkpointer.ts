@@ -13,6 +13,8 @@ export type CheckpointSite = "thread" | "connection";
 export interface WalCheckpointerOptions {
   /** How often the thread looks for new commits (ms). */
   readonly intervalMs?: number;
+  /** WAL length (frames) from which the thread checkpoints (default: SQLite's autocheckpoint, 1,000). */
+  readonly checkpointAfterFrames?: number;
   /** WAL length (frames) past which the thread also runs a RESTART checkpoint. */
   readonly restartAfterFrames?: number;
   /** The compiled thread entry; tests pass a missing file to exercise the fallback. */
@@ -42,7 +44,9 @@ export function defaultThreadEntry(): string {
  * Takes SQLite's WAL checkpoints off the event loop. With `wal_autocheckpoint` on, the commit that
  * grows the WAL past 1,000 pages also copies it into the database and syncs, inside whatever request
  * made that commit (docs/PERFORMANCE.md, "WAL checkpoints off the request path"). Here a worker
- * thread with its own connection checkpoints on a timer, and the main connection's autocheckpoint
+ * thread with its own connection checkpoints on a timer once the WAL holds as many frames (the copy
+ * and both syncs move off the main thread; the commit that then starts the WAL over still syncs
+ * the new WAL header, as with autocheckpoint), and the main connection's autocheckpoint
  * is off while (and only while) that thread is up: if the thread cannot start or dies, the main
  * connection checkpoints by itself again, so the WAL never grows without bound.
  */
@@ -121,6 +125,7 @@ export class WalCheckpointer {
     const settings: CheckpointThreadSettings = {
       path,
       intervalMs: this.options.intervalMs ?? DEFAULT_INTERVAL_MS,
+      checkpointAfterFrames: this.options.checkpointAfterFrames ?? DEFAULT_WAL_AUTOCHECKPOINT,
       restartAfterFrames: this.options.restartAfterFrames ?? 4 * DEFAULT_WAL_AUTOCHECKPOINT,
     };
     let worker: Worker;
