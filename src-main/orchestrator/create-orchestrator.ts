@@ -32,6 +32,7 @@ import { ModelStore } from "./store/model-store.js";
 import { HubPulls } from "./store/hub-pulls.js";
 import { HubPullStore } from "./db/hub-pull-store.js";
 import { openDatabase } from "./db/database.js";
+import { WalCheckpointer } from "./db/wal-checkpointer.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
 import { SettingsStore } from "./db/settings-store.js";
@@ -152,7 +153,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const logger = createLogger(options.config.log_level, "orchestrator", options.logDestination ?? pino.destination({ dest: 1, sync: false }), logRing);
   const { tokens, apiToken, builtin } = bootstrapApiTokens(options.config, loopback, logger);
 
-  const db = openDatabase(join(options.config.data_dir, "orchestrator.db"));
+  const dbPath = join(options.config.data_dir, "orchestrator.db");
+  const db = openDatabase(dbPath);
   const runtime = new RuntimeSettings(options.config, new SettingsStore(db), options.pinned);
   const getConfig = runtime.config;
   for (const o of runtime.overriddenByPins()) logger.warn({ setting: o.key, pinned_by: o.source, stored: o.stored }, "a setting stored from the dashboard is overridden (env > config file > dashboard)");
@@ -161,6 +163,20 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const joinTokens = new JoinTokenStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
+  let closed = false;
+  // WAL checkpoints (copy + fsync) on a thread of their own, never inside a request's commit.
+  const checkpointer = WalCheckpointer.start(db, dbPath, {
+    onCheckpoint: (c) => {
+      metrics.checkpointDuration.observe({ mode: c.mode }, c.durationMs);
+      metrics.checkpointFrames.inc({ mode: c.mode }, c.copied);
+      metrics.walFrames.set(c.log);
+    },
+    onFallback: (reason) => {
+      metrics.checkpointThread.set(0);
+      if (!closed) logger.warn({ reason }, "WAL checkpoints run on the main connection's commits (wal_autocheckpoint) again");
+    },
+  });
+  void checkpointer.ready().then((site) => metrics.checkpointThread.set(site === "thread" ? 1 : 0));
   const poolDesired = new PoolDesiredState(new PoolDesiredStore(db));
   const reportWriteFailure = writeFailureReporter(logger);
   const registry = new NodeRegistry(new NodeStore(db, reportWriteFailure), poolDesired);
@@ -377,6 +393,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           resolve();
         }, 2000).unref();
       });
+      closed = true;
+      await checkpointer.close();
       db.close();
       await tracing.shutdown();
       logger.info("orchestrator stopped");

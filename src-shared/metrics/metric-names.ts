@@ -91,6 +91,26 @@ export const CONTROL_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
+/** Buckets for a SQLite WAL checkpoint (copy into the database file + fsync), in milliseconds. */
+export const CHECKPOINT_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000] as const;
+
+/** The orchestrator's SQLite database: WAL checkpoints, run by a thread off the event loop (docs/OPERATIONS.md). */
+export const DATABASE_METRICS = {
+  checkpointDuration: {
+    name: "orchd_db_checkpoint_duration_ms", type: "histogram", help: "WAL checkpoints run by the checkpoint thread, by mode (passive, restart), in milliseconds.", labelNames: ["mode"],
+    buckets: CHECKPOINT_BUCKETS_MS, knownLabels: { mode: ["passive", "restart"] },
+  },
+  checkpointFrames: {
+    name: "orchd_db_checkpoint_frames_total", type: "counter", help: "WAL frames the checkpoint thread copied into the database file, by mode (passive, restart).", labelNames: ["mode"],
+    knownLabels: { mode: ["passive", "restart"] },
+  },
+  walFrames: { name: "orchd_db_wal_frames", type: "gauge", help: "Frames in the WAL at the checkpoint thread's last checkpoint.", labelNames: [] },
+  checkpointThread: {
+    name: "orchd_db_checkpoint_thread", type: "gauge", labelNames: [],
+    help: "1 while the checkpoint thread checkpoints the WAL; 0 while the main connection's commits do (wal_autocheckpoint: the thread could not start or died).",
+  },
+} as const satisfies Record<string, MetricDef>;
+
 /** Build info gauge (value 1), on both processes. */
 export const BUILD_INFO_METRIC = {
   name: "llama_orch_build_info",
@@ -105,6 +125,7 @@ export const ORCHESTRATOR_METRIC_DEFS: readonly MetricDef[] = [
   ...Object.values(CONTROL_METRICS),
   ...Object.values(TASK_METRICS),
   ...Object.values(STAGING_METRICS),
+  ...Object.values(DATABASE_METRICS),
   BUILD_INFO_METRIC,
 ];
 

@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { BUILD_INFO_METRIC, CLOUD_METRICS, CONTROL_METRICS, STAGING_METRICS, TASK_METRICS } from "../../../src-shared/metrics/metric-names.js";
+import { BUILD_INFO_METRIC, CLOUD_METRICS, CONTROL_METRICS, DATABASE_METRICS, STAGING_METRICS, TASK_METRICS } from "../../../src-shared/metrics/metric-names.js";
 import { metricCounter as counter, metricGauge as gauge, metricHistogram as histogram } from "../../../src-node/metric-factory.js";
 
 /** What the node and pool gauges show, read at scrape time (never written per heartbeat). */
@@ -61,6 +61,11 @@ export class OrchestratorMetrics {
   readonly stagingJobs = gauge(STAGING_METRICS.stagingJobs, this.registry);
   readonly stagingFailures = counter(STAGING_METRICS.stagingFailures, this.registry);
   readonly stagingVerifyDuration = histogram(STAGING_METRICS.stagingVerifyDuration, this.registry);
+
+  readonly checkpointDuration = histogram(DATABASE_METRICS.checkpointDuration, this.registry);
+  readonly checkpointFrames = counter(DATABASE_METRICS.checkpointFrames, this.registry);
+  readonly walFrames = gauge(DATABASE_METRICS.walFrames, this.registry);
+  readonly checkpointThread = gauge(DATABASE_METRICS.checkpointThread, this.registry);
 
   /** The node gauges read from `source` when scraped. */
   observeNodes(source: NodeGaugeSource): void {
