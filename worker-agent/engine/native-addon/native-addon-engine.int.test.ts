@@ -27,9 +27,10 @@ async function poolStatus(w: StartedWorker) {
   return PoolStatusListResponseSchema.parse((await getJson(`${w.url}/v2/pools`)).body).pools.find((p) => p.pool_id === POOL);
 }
 
-function start(addon: "auto" | "native", dir: string, env?: Record<string, string>): Promise<StartedWorker> {
+function start(addon: "auto" | "native", dir: string, env: Record<string, string> = {}): Promise<StartedWorker> {
   return startWorker({
-    ...(env !== undefined ? { env } : {}),
+    // LLORCH_NLC_ADDON_DIR (which points this file at a build) would override node_llama_cpp_addon_dir below.
+    env: { LLORCH_NLC_ADDON_DIR: undefined, ...env },
     models: { "tiny.gguf": testModelPath("tiny-chatml") },
     config: { node_llama_cpp_addon: addon, node_llama_cpp_addon_dir: dir, supervisor: { initial_backoff_ms: 100, jitter: 0, max_consecutive_failures: 1 }, pools: [{ id: POOL, model: "tiny.gguf", device: "cpu", slots: 2, context_size: 512 }] },
   });
@@ -86,7 +87,7 @@ describe.skipIf(usable.binary !== "native")("the native build's sample-token-syn
     for (const [i, request] of requests.entries()) {
       const result = await streamInfer(w.url, POOL, { task_id: `sync-${i}`, ...request });
       expect(result.status).toBe(200);
-      expect(terminalEvent(result)?.event).toBe("end");
+      expect(terminalEvent(result)?.event, `request ${i}: ${JSON.stringify(terminalEvent(result))}`).toBe("end");
       out.push(result.events.flatMap((e) => (e.event.event === "token" ? [e.event.data] : [])));
     }
     await w.stop("SIGTERM");
