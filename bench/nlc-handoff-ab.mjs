@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // Paired A/B of node-llama-cpp builds in-process: runs bench/nlc-handoff-floor.mjs once per variant per
 // round, in fresh processes, the variants' order flipped every round, and prints each case's median
-// ms/token per variant and the median of the per-round ratios against the first variant (the pairing
-// keeps the ratio steady on a box whose load moves the absolute numbers). A variant is a native build's
-// folder plus extra environment, e.g. the patched build with and without LLORCH_NLC_SAMPLE_ASYNC=1 (the
-// sample-token-sync patch's switch back to the queued path, worker-agent/engine/native-addon/patches/)
-// and an unpatched build:
+// ms/token (wall, and CPU = wall × cores busy, which a loaded box moves least) per variant and the
+// median of the per-round ratios against the first variant. A variant is a native build's folder plus
+// extra environment, e.g. a patched build against the CI cache's build (docs/PERFORMANCE.md, "A patched
+// addon: sampling on the JS thread"):
 //   npx tsc -b && node bench/nlc-handoff-ab.mjs --model <gguf> --addon-dir <patched>,<patched>,<unpatched>
-//     --env ",LLORCH_NLC_SAMPLE_ASYNC=1," [--names sync,queued,unpatched] [--rounds 6] [--tokens 512] [--json]
+//     [--env ",LLORCH_NLC_SAMPLE_ASYNC=1,"] [--names a,b,c] [--rounds 6] [--tokens 512] [--json]
 // Each process gets UV_THREADPOOL_SIZE=1, as the engine child on a machine of ≤ 2 cores (engine-threadpool.ts).
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";

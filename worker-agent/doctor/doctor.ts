@@ -47,7 +47,7 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
   out(`CPU: ${availableParallelism()} cores, llama.cpp threads per engine: ${config.threads}`);
   // The build node-llama-cpp pools on the CPU load (addon-choice.ts), as `start` would decide it now.
   const addon = nativeAddonChooser(config, () => probe.ok && probe.result.backend !== "cpu")("cpu");
-  if (addon.binary === "native") out(`node-llama-cpp on CPU: native build ${addon.dir} (llama.cpp ${addon.info.version}, built ${addon.info.built_at}${addon.info.patches.length > 0 ? `, llama-orch patches ${addon.info.patches.join(", ")}` : ""})`);
+  if (addon.binary === "native") out(`node-llama-cpp on CPU: native build ${addon.dir} (llama.cpp ${addon.info.version}, built ${addon.info.built_at})`);
   else if (addon.binary === "prebuilt") out(`node-llama-cpp on CPU: prebuilt binary — ${addon.reason}`);
   else {
     out(`node-llama-cpp on CPU: REFUSED — ${addon.reason}`);

@@ -129,7 +129,7 @@ export class EngineSupervisor {
       this.log.error({ reason: addon.reason }, "engine not started: the native node-llama-cpp build is required and cannot be used");
       return Promise.resolve({ ok: false, cause: "load_failed", code: "INTERNAL", message: addon.reason });
     }
-    if (addon?.binary === "native") this.log.info({ addon: "native", dir: addon.dir, llama_cpp: addon.info.version, patches: addon.info.patches }, "engine uses the native llama.cpp build");
+    if (addon?.binary === "native") this.log.info({ addon: "native", dir: addon.dir, llama_cpp: addon.info.version }, "engine uses the native llama.cpp build");
     else if (addon !== undefined) this.log.info({ addon: "prebuilt", reason: addon.reason }, "engine uses node-llama-cpp's prebuilt llama.cpp build");
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (typeof definition.device === "number") {

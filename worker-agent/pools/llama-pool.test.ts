@@ -213,7 +213,7 @@ describe("LlamaPool lifecycle", () => {
 });
 
 describe("LlamaPool llama.cpp build choice", () => {
-  const info = { version: "v0.4.0-80fb11ac73", tag: "v0.4.0", node_llama_cpp: "3.21.1", cpu: "c", cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1, patches: [] };
+  const info = { version: "v0.4.0-80fb11ac73", tag: "v0.4.0", node_llama_cpp: "3.21.1", cpu: "c", cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1 };
 
   it("passes the native build to the engine when chosen, for the pool's device, and nothing otherwise", async () => {
     const devices: PoolDevice[] = [];

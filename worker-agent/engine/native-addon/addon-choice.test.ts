@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chooseAddon, type AddonChoiceInput } from "./addon-choice.js";
 import type { NativeAddonInfo } from "./native-addon-info.js";
 
-const expected = { llamaCppTag: "v0.4.0", nodeLlamaCppVersion: "3.21.1", cpu: "cpu-a", patches: ["sample-token-sync@0123456789ab"] };
+const expected = { llamaCppTag: "v0.4.0", nodeLlamaCppVersion: "3.21.1", cpu: "cpu-a" };
 const info: NativeAddonInfo = {
   version: "v0.4.0-80fb11ac73",
   tag: "v0.4.0",
@@ -11,7 +11,6 @@ const info: NativeAddonInfo = {
   cmake_options: { GGML_NATIVE: "ON", GGML_OPENMP: "ON" },
   built_at: "2026-11-29T13:00:00.000Z",
   build_seconds: 600,
-  patches: ["sample-token-sync@0123456789ab"],
 };
 const base: AddonChoiceInput = { setting: "auto", device: "cpu", hasGpu: false, dir: "/data/nlc", read: { state: "present", info }, expected };
 
@@ -34,9 +33,6 @@ describe("chooseAddon", () => {
     ["another llama.cpp", { read: { state: "present", info: { ...info, tag: "v0.3.0" } } }, /llama\.cpp v0\.3\.0, node-llama-cpp ships v0\.4\.0/],
     ["another node-llama-cpp", { read: { state: "present", info: { ...info, node_llama_cpp: "3.20.0" } } }, /node-llama-cpp 3\.20\.0, 3\.21\.1 is installed/],
     ["another CPU", { read: { state: "present", info: { ...info, cpu: "cpu-b" } } }, /another CPU \(fingerprint cpu-b, this one cpu-a\)/],
-    // A build from before llama-orch's addon patches (build-info.json without "patches"), or with another version of one.
-    ["an unpatched build", { read: { state: "present", info: { ...info, patches: [] } } }, /carries llama-orch's addon patches \[\], this worker applies \[sample-token-sync@0123456789ab\]/],
-    ["another patch version", { read: { state: "present", info: { ...info, patches: ["sample-token-sync@ffffffffffff"] } } }, /patches \[sample-token-sync@ffffffffffff\], this worker applies \[sample-token-sync@0123456789ab\]/],
   ])("falls back to the prebuilt with the reason on %s (auto), refuses it (native)", (_name, change, reason) => {
     const auto = chooseAddon({ ...base, ...change });
     expect(auto.binary).toBe("prebuilt");

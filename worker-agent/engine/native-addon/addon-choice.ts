@@ -12,8 +12,6 @@ export interface AddonExpectations {
   nodeLlamaCppVersion: string;
   /** cpuFingerprint() of this machine. */
   cpu: string;
-  /** addonPatchIds(): llama-orch's patches a build must carry, no more and no fewer. */
-  patches: readonly string[];
 }
 
 export interface AddonChoiceInput {
@@ -43,7 +41,6 @@ function unusable(input: AddonChoiceInput): string | undefined {
   const { info } = read;
   if (info.tag !== expected.llamaCppTag) return `the native build is of llama.cpp ${info.tag}, node-llama-cpp ships ${expected.llamaCppTag} (${BUILD_HINT})`;
   if (info.node_llama_cpp !== expected.nodeLlamaCppVersion) return `the native build is of node-llama-cpp ${info.node_llama_cpp}, ${expected.nodeLlamaCppVersion} is installed (${BUILD_HINT})`;
-  if (info.patches.join(",") !== expected.patches.join(",")) return `the native build carries llama-orch's addon patches [${info.patches.join(", ")}], this worker applies [${expected.patches.join(", ")}] (${BUILD_HINT})`;
   if (info.cpu !== expected.cpu) return `the native build was compiled for another CPU (fingerprint ${info.cpu}, this one ${expected.cpu}) (${BUILD_HINT})`;
   return undefined;
 }

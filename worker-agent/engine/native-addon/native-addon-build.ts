@@ -5,8 +5,7 @@ import { dirname, join } from "node:path";
 import { nodeLlamaCppDir, type LlamaCppSource } from "../llama-server/llama-server-source.js";
 import { run } from "../llama-server/llama-server-build.js";
 import type { AddonExpectations } from "./addon-choice.js";
-import { ADDON_PATCHES, addonPatchIds, applyAddonPatches } from "./addon-patches.js";
-import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, readNativeAddon, type NativeAddonInfo } from "./native-addon-info.js";
+import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, type NativeAddonInfo } from "./native-addon-info.js";
 
 // `llama-orch-worker engine build --engine node-llama-cpp`: node-llama-cpp's own addon (llama/addon +
 // its CMakeLists.txt) compiled against its bundled llama.cpp with -march=native and OpenMP, the flags
@@ -54,25 +53,19 @@ export interface NativeAddonBuildOptions {
 /** Builds the addon into outDir (llama-addon.node, its shared libraries, build-info.json) unless it is there. */
 export async function buildNativeAddon(options: NativeAddonBuildOptions): Promise<{ dir: string; built: boolean }> {
   const { source, expected, outDir, say } = options;
-  const patchIds = addonPatchIds(ADDON_PATCHES);
-  const existing = readNativeAddon(outDir);
-  if (existing.state === "present" && existing.info.patches.join(",") === patchIds.join(",")) {
+  if (existsSync(join(outDir, NATIVE_ADDON_FILE)) && existsSync(join(outDir, NATIVE_ADDON_INFO_FILE))) {
     say(`node-llama-cpp native build ${expected.nodeLlamaCppVersion} (llama.cpp ${source.version}) is already built: ${outDir}`);
     return { dir: outDir, built: false };
   }
-  // A build without (or with other) llama-orch patches in the folder asked for is replaced, not reused.
-  if (existing.state === "present") say(`${outDir} holds a build with addon patches [${existing.info.patches.join(", ")}]; rebuilding with [${patchIds.join(", ")}]`);
   const headers = options.nodeHeaders ?? nodeHeadersDir();
   if (headers === undefined) throw new Error(`Node's headers (node_api.h) are not under ${join(dirname(dirname(process.execPath)), "include", "node")}; pass --node-headers <dir>`);
-  say(`building node-llama-cpp's addon ${expected.nodeLlamaCppVersion} against llama.cpp ${source.version} (CPU, -march=native, OpenMP, llama-orch patches: ${patchIds.join(", ")}) into ${outDir}; this takes several minutes`);
+  say(`building node-llama-cpp's addon ${expected.nodeLlamaCppVersion} against llama.cpp ${source.version} (CPU, -march=native, OpenMP) into ${outDir}; this takes several minutes`);
   const jobs = options.jobs ?? availableParallelism();
   const work = await mkdtemp(join(tmpdir(), "nlc-native-build-"));
   const started = Date.now();
   try {
     const src = join(work, "src");
     for (const part of ADDON_SOURCES) if (existsSync(join(source.dir, part))) await cp(join(source.dir, part), join(src, part), { recursive: true });
-    // Before anything slow: a patch that no longer fits node-llama-cpp's source fails the build here.
-    await applyAddonPatches(src, expected.nodeLlamaCppVersion, say, ADDON_PATCHES);
     await run("git", ["clone", "--quiet", source.bundle, join(src, "llama.cpp")], work, say);
     // node-llama-cpp applies its patches to the clone before building (applyLlamaCppRepoPatches.js).
     const patches = existsSync(join(src, "patches")) ? (await readdir(join(src, "patches"))).filter((f) => f.endsWith(".diff")) : [];
@@ -101,7 +94,6 @@ export async function buildNativeAddon(options: NativeAddonBuildOptions): Promis
       cmake_options: { ...NATIVE_ADDON_CMAKE_OPTIONS },
       built_at: new Date().toISOString(),
       build_seconds: Math.round((Date.now() - started) / 1000),
-      patches: patchIds,
     };
     await writeFile(join(partial, NATIVE_ADDON_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
     await rm(outDir, { recursive: true, force: true });

@@ -1,10 +1,9 @@
 // A node-llama-cpp pool on the native llama.cpp build (`engine build --engine node-llama-cpp`), and the
 // choice around it on a real worker agent: the native build is loaded and reported when present
 // (skipped, with the reason printed, when it is not built: LLORCH_NLC_ADDON_DIR, or
-// ~/.cache/llama-orch-ci/nlc-native-<node-llama-cpp>-<tag>[-llorch-<patches>] from `engine build --engine node-llama-cpp
+// ~/.cache/llama-orch-ci/nlc-native-<node-llama-cpp>-<tag> from `engine build --engine node-llama-cpp
 // --out <that folder>`); without one, "auto" serves on the prebuilt and says why, "native" fails the pool.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -13,10 +12,10 @@ import { testModelPath } from "../../../test-support/models.js";
 import { authHeaders, getJson, killAllWorkers, startWorker, streamInfer, terminalEvent, tokenTexts, type StartedWorker } from "../../../test-support/worker-agent-process.js";
 import { waitFor } from "../../../test-support/wait-for.js";
 import { chooseAddon } from "./addon-choice.js";
-import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, nativeAddonBuildName, nativeAddonExpectations, readNativeAddon, type NativeAddonInfo } from "./native-addon-info.js";
+import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, nativeAddonExpectations, readNativeAddon, type NativeAddonInfo } from "./native-addon-info.js";
 
 const expected = nativeAddonExpectations();
-const DIR = process.env.LLORCH_NLC_ADDON_DIR ?? join(homedir(), ".cache", "llama-orch-ci", `nlc-native-${nativeAddonBuildName(expected)}`);
+const DIR = process.env.LLORCH_NLC_ADDON_DIR ?? join(homedir(), ".cache", "llama-orch-ci", `nlc-native-${expected.nodeLlamaCppVersion}-${expected.llamaCppTag}`);
 const usable = chooseAddon({ setting: "auto", device: "cpu", hasGpu: false, dir: DIR, read: readNativeAddon(DIR), expected });
 if (usable.binary !== "native") console.warn(`native node-llama-cpp build tests skipped: ${usable.reason} (build it with \`node dist/worker-agent/cli.js engine build --engine node-llama-cpp --out ${DIR}\`)`);
 
@@ -27,10 +26,10 @@ async function poolStatus(w: StartedWorker) {
   return PoolStatusListResponseSchema.parse((await getJson(`${w.url}/v2/pools`)).body).pools.find((p) => p.pool_id === POOL);
 }
 
-function start(addon: "auto" | "native", dir: string, env: Record<string, string> = {}): Promise<StartedWorker> {
+function start(addon: "auto" | "native", dir: string): Promise<StartedWorker> {
   return startWorker({
     // LLORCH_NLC_ADDON_DIR (which points this file at a build) would override node_llama_cpp_addon_dir below.
-    env: { LLORCH_NLC_ADDON_DIR: undefined, ...env },
+    env: { LLORCH_NLC_ADDON_DIR: undefined },
     models: { "tiny.gguf": testModelPath("tiny-chatml") },
     config: { node_llama_cpp_addon: addon, node_llama_cpp_addon_dir: dir, supervisor: { initial_backoff_ms: 100, jitter: 0, max_consecutive_failures: 1 }, pools: [{ id: POOL, model: "tiny.gguf", device: "cpu", slots: 2, context_size: 512 }] },
   });
@@ -49,7 +48,7 @@ describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native b
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, native build\)$/);
     // Log lines come over the worker's stdout pipe, which can trail its HTTP answer on a loaded box.
     await waitFor("the engine ready log line", () => w.logs.some((l) => l.msg === "engine ready"), 10_000);
-    expect(w.logs.some((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR && JSON.stringify(l.patches) === JSON.stringify(expected.patches))).toBe(true);
+    expect(w.logs.some((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR)).toBe(true);
     expect(w.logs.some((l) => l.msg === "engine ready" && l.addon === "native")).toBe(true);
     const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
     expect(metrics).toMatch(/^pool_engine_info\{[^}]*engine_version="[^"]*native build\)"[^}]*\} 1$/m);
@@ -57,50 +56,13 @@ describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native b
     expect(result.status).toBe(200);
     expect(tokenTexts(result).length).toBeGreaterThan(0);
     expect(terminalEvent(result)?.event).toBe("end");
+    // format json: node-llama-cpp's getGrammarFor("json") fails on a local build ("Grammars folder not
+    // found", it wants a llama.cpp clone in node_modules); the engine reads the package's json.gbnf itself.
+    const json = await streamInfer(w.url, POOL, { task_id: "native-json", prompt: "Answer in JSON:", max_tokens: 16, temperature: 0, format: { type: "json" } });
+    expect(json.status).toBe(200);
+    expect(terminalEvent(json)?.event, JSON.stringify(terminalEvent(json))).toBe("end");
+    expect(tokenTexts(json).join("")).toMatch(/^\s*\{/);
   }, 120_000);
-});
-
-// llama-orch's sample-token-sync patch (addon-patches.ts) samples on the engine's JS thread instead of a
-// second thread-pool job; LLORCH_NLC_SAMPLE_ASYNC=1 switches the same build back to the queued path.
-describe.skipIf(usable.binary !== "native")("the native build's sample-token-sync patch", () => {
-  it("is in the addon its build-info.json names it for", () => {
-    expect(usable.binary === "native" ? usable.info.patches : []).toEqual(expected.patches);
-    expect(expected.patches.some((id) => id.startsWith("sample-token-sync@"))).toBe(true);
-    const addon: unknown = createRequire(import.meta.url)(join(DIR, NATIVE_ADDON_FILE));
-    const context = typeof addon === "object" && addon !== null && "AddonContext" in addon ? addon.AddonContext : undefined;
-    const proto: unknown = typeof context === "function" ? context.prototype : undefined;
-    expect(typeof proto === "object" && proto !== null && "sampleTokenSyncPatch" in proto).toBe(true);
-  });
-
-  // Greedy, seeded, with probabilities (logprobs) and with a grammar (which keeps the queued path):
-  // each token event, text and logprobs, is the same on both paths.
-  const requests: Record<string, unknown>[] = [
-    { prompt: "Hello world, the cat sat on the mat.", max_tokens: 24, temperature: 0 },
-    { prompt: "Once upon a time", max_tokens: 24, temperature: 0.9, seed: 1234 },
-    { prompt: "The weather today", max_tokens: 12, temperature: 0.7, seed: 7, logprobs: 3 },
-    { prompt: "Answer in JSON:", max_tokens: 16, temperature: 0.8, seed: 99, format: { type: "json" } },
-  ];
-  async function generate(env: Record<string, string> | undefined): Promise<unknown[][]> {
-    const w = (worker = await start("native", DIR, env));
-    await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
-    const out: unknown[][] = [];
-    for (const [i, request] of requests.entries()) {
-      const result = await streamInfer(w.url, POOL, { task_id: `sync-${i}`, ...request });
-      expect(result.status).toBe(200);
-      expect(terminalEvent(result)?.event, `request ${i}: ${JSON.stringify(terminalEvent(result))}`).toBe("end");
-      out.push(result.events.flatMap((e) => (e.event.event === "token" ? [e.event.data] : [])));
-    }
-    await w.stop("SIGTERM");
-    worker = undefined;
-    return out;
-  }
-
-  it("generates the same tokens as the queued path, at temperature 0, with a seed, with logprobs and with a grammar", async () => {
-    const sync = await generate(undefined);
-    const queued = await generate({ LLORCH_NLC_SAMPLE_ASYNC: "1" });
-    for (const tokens of sync) expect(tokens.length).toBeGreaterThan(0);
-    expect(sync).toEqual(queued);
-  }, 240_000);
 });
 
 describe("node-llama-cpp pool without a usable native build", () => {
@@ -121,7 +83,7 @@ describe("node-llama-cpp pool without a usable native build", () => {
     const broken = join(tmpdir(), `llorch-broken-native-build-${process.pid}`);
     mkdirSync(broken, { recursive: true });
     writeFileSync(join(broken, NATIVE_ADDON_FILE), "not an ELF file");
-    const info: NativeAddonInfo = { version: `${expected.llamaCppTag}-0000000000`, tag: expected.llamaCppTag, node_llama_cpp: expected.nodeLlamaCppVersion, cpu: expected.cpu, cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1, patches: [...expected.patches] };
+    const info: NativeAddonInfo = { version: `${expected.llamaCppTag}-0000000000`, tag: expected.llamaCppTag, node_llama_cpp: expected.nodeLlamaCppVersion, cpu: expected.cpu, cmake_options: {}, built_at: "2026-11-29T13:00:00.000Z", build_seconds: 1 };
     writeFileSync(join(broken, NATIVE_ADDON_INFO_FILE), JSON.stringify(info));
     try {
       const w = (worker = await start("auto", broken));

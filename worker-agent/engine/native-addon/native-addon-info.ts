@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { z } from "zod";
 import { nodeLlamaCppDir } from "../llama-server/llama-server-source.js";
 import type { AddonExpectations } from "./addon-choice.js";
-import { addonPatchesSuffix, addonPatchIds } from "./addon-patches.js";
 
 // What `engine build --engine node-llama-cpp` writes next to the addon it built (build-info.json), so
 // that a pool can tell whether the build fits this install and this machine before loading native code
@@ -26,8 +25,6 @@ export const NativeAddonInfoSchema = z.object({
   cmake_options: z.record(z.string(), z.string()),
   built_at: z.string(),
   build_seconds: z.int().min(0),
-  /** addonPatchIds() of llama-orch's patches applied to the addon's source (addon-patches.ts); absent in builds from before them: none. */
-  patches: z.array(z.string().min(1)).default([]),
 });
 export type NativeAddonInfo = z.infer<typeof NativeAddonInfoSchema>;
 
@@ -59,23 +56,17 @@ export function readNativeAddon(dir: string): NativeAddonRead {
 const PackageSchema = z.object({ version: z.string().min(1) });
 const LlamaCppInfoSchema = z.object({ tag: z.string().min(1) });
 
-/** What a native build must match here: node-llama-cpp's version, its llama.cpp tag, this CPU, llama-orch's addon patches (no git needed). */
+/** What a native build must match here: node-llama-cpp's version, its llama.cpp tag, this CPU (no git needed). */
 export function nativeAddonExpectations(): AddonExpectations {
   const dir = nodeLlamaCppDir();
   return {
     nodeLlamaCppVersion: PackageSchema.parse(JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))).version,
     llamaCppTag: LlamaCppInfoSchema.parse(JSON.parse(readFileSync(join(dir, "llama", "llama.cpp.info.json"), "utf8"))).tag,
     cpu: cpuFingerprint(),
-    patches: addonPatchIds(),
   };
 }
 
-/** `<node-llama-cpp>-<llama.cpp tag>[-llorch-<patches hash>]`: one folder per version and patch set, so a patched build never replaces or shadows an unpatched one. */
-export function nativeAddonBuildName(expected: Pick<AddonExpectations, "nodeLlamaCppVersion" | "llamaCppTag" | "patches">): string {
-  return `${expected.nodeLlamaCppVersion}-${expected.llamaCppTag}${addonPatchesSuffix(expected.patches)}`;
-}
-
 /** Where `engine build --engine node-llama-cpp` puts the build by default, and where pools look for it. */
-export function defaultNativeAddonDir(dataDir: string, expected: Pick<AddonExpectations, "nodeLlamaCppVersion" | "llamaCppTag" | "patches">): string {
-  return join(dataDir, "node-llama-cpp-native", nativeAddonBuildName(expected));
+export function defaultNativeAddonDir(dataDir: string, expected: Pick<AddonExpectations, "nodeLlamaCppVersion" | "llamaCppTag">): string {
+  return join(dataDir, "node-llama-cpp-native", `${expected.nodeLlamaCppVersion}-${expected.llamaCppTag}`);
 }
