@@ -23,6 +23,7 @@ import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
+import { jsonGrammar } from "./json-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
@@ -245,7 +246,7 @@ export class LlamaEngine {
   /** The grammar a format asks for; a message when the schema is outside what grammars express. */
   private async grammarFor(msg: EngineInferMessage): Promise<LlamaGrammar | undefined | string> {
     if (msg.format === undefined || this.llama === undefined) return undefined;
-    if (msg.format.type === "json") return this.llama.getGrammarFor("json");
+    if (msg.format.type === "json") return jsonGrammar(this.llama);
     const translated = toGrammarSchema(msg.format.schema, "format.schema");
     if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
     return this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);

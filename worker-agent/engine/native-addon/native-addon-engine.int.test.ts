@@ -28,6 +28,8 @@ async function poolStatus(w: StartedWorker) {
 
 function start(addon: "auto" | "native", dir: string): Promise<StartedWorker> {
   return startWorker({
+    // LLORCH_NLC_ADDON_DIR (which points this file at a build) would override node_llama_cpp_addon_dir below.
+    env: { LLORCH_NLC_ADDON_DIR: undefined },
     models: { "tiny.gguf": testModelPath("tiny-chatml") },
     config: { node_llama_cpp_addon: addon, node_llama_cpp_addon_dir: dir, supervisor: { initial_backoff_ms: 100, jitter: 0, max_consecutive_failures: 1 }, pools: [{ id: POOL, model: "tiny.gguf", device: "cpu", slots: 2, context_size: 512 }] },
   });
@@ -54,6 +56,12 @@ describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native b
     expect(result.status).toBe(200);
     expect(tokenTexts(result).length).toBeGreaterThan(0);
     expect(terminalEvent(result)?.event).toBe("end");
+    // format json: node-llama-cpp's getGrammarFor("json") fails on a local build ("Grammars folder not
+    // found", it wants a llama.cpp clone in node_modules); the engine reads the package's json.gbnf itself.
+    const json = await streamInfer(w.url, POOL, { task_id: "native-json", prompt: "Answer in JSON:", max_tokens: 16, temperature: 0, format: { type: "json" } });
+    expect(json.status).toBe(200);
+    expect(terminalEvent(json)?.event, JSON.stringify(terminalEvent(json))).toBe("end");
+    expect(tokenTexts(json).join("")).toMatch(/^\s*\{/);
   }, 120_000);
 });
 
