@@ -39,9 +39,11 @@ async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) =>
 
 async function collect(client: WorkerClient, taskId: string, stopAfter?: number): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
-  const terminal = await client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, (event) => {
-    events.push(event);
-    return stopAfter === undefined || events.length < stopAfter;
+  const terminal = await client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, {
+    event: (event) => {
+      events.push(event);
+      return stopAfter === undefined || events.length < stopAfter;
+    },
   });
   if (terminal !== null) events.push(terminal);
   return events;
@@ -63,6 +65,28 @@ describe("WorkerClient.infer", () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(stats.opened).toBe(1);
+  });
+
+  it("hands the terminal event to reader.terminal in the turn its frame arrived, before the promise settles", async () => {
+    const { client } = await fakeWorker((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(STARTED + TOKEN(0) + END);
+    });
+    const order: string[] = [];
+    const settled = client.infer("p0", { task_id: "t", prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, {
+      event: (event) => {
+        order.push(event.event);
+        return true;
+      },
+      terminal: (event) => {
+        order.push(`terminal:${event.event}`);
+        // Nothing queued from the frame's turn has run yet: no microtask, no nextTick.
+        queueMicrotask(() => order.push("microtask"));
+      },
+    });
+    const terminal = await settled;
+    order.push(`resolved:${terminal?.event ?? "null"}`);
+    expect(order).toEqual(["started", "token", "terminal:end", "microtask", "resolved:end"]);
   });
 
   it("closes the connection when the consumer stops before the terminal event", async () => {

@@ -14,6 +14,17 @@ import { postStream } from "./post-stream.js";
 export type WorkerStreamEvent = Exclude<SseEvent, { event: "end" } | { event: "error" }>;
 export type WorkerTerminalEvent = Extract<SseEvent, { event: "end" } | { event: "error" }>;
 
+/** What reads a task stream (WorkerClient.infer). */
+export interface TaskStreamReader {
+  /** Each event before the terminal one; false stops reading. */
+  event(event: WorkerStreamEvent): boolean;
+  /**
+   * The terminal event, in the turn its frame arrived: the answer can leave before the promise chain
+   * that carries the same event (and node's stream bookkeeping queued ahead of it) has run.
+   */
+  terminal?(event: WorkerTerminalEvent): void;
+}
+
 /** Why an upstream stream ended without a terminal event, or never started. */
 export type UpstreamFailure =
   | { kind: "refused"; status: number; envelope: ErrorEnvelope | null }
@@ -38,14 +49,15 @@ export class WorkerClient {
   ) {}
 
   /**
-   * Streams a task's events from the worker: `onEvent` gets each event before the terminal one, in the
-   * turn its bytes arrived (returning false stops reading and closes the connection: resolves null).
+   * Streams a task's events from the worker: `reader.event` gets each event before the terminal one, in the
+   * turn its bytes arrived (returning false stops reading and closes the connection: resolves null), and
+   * `reader.terminal`, when given, the terminal event in that same turn, before the promise settles.
    * Resolves with the worker's terminal event; rejects with UpstreamError when the request is refused,
    * the connection breaks first, a frame is invalid, or no byte (event or keep-alive) arrives for `idleMs`.
    * Callbacks on the socket's 'data', not an async iterator: per token that saves the promises of the
    * stream iterator and of an async generator and its consumer (GC was ~20 % of the proxy's busy time).
    */
-  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, onEvent: (event: WorkerStreamEvent) => boolean, traceparent?: string): Promise<WorkerTerminalEvent | null> {
+  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, reader: TaskStreamReader, traceparent?: string): Promise<WorkerTerminalEvent | null> {
     const idle = new IdleAbort(idleMs, signal);
     // Aborted by the scheduler (e.g. its node turned Suspect): name why, not just "aborted".
     const why = (err: unknown) => (signal.aborted && signal.reason instanceof Error ? signal.reason.message : errorText(err));
@@ -63,7 +75,7 @@ export class WorkerClient {
       if (status < 200 || status >= 300) {
         throw new UpstreamError({ kind: "refused", status, envelope: await readEnvelopeText(res) });
       }
-      return await readEvents(res, idle, onEvent, broke);
+      return await readEvents(res, idle, reader, broke);
     } finally {
       idle.stop();
     }
@@ -116,7 +128,7 @@ export class WorkerClient {
  * After the terminal event the rest of the response is still read (the listener stays, ignoring it) so
  * the connection goes back to the pool; stopping before it (consumer gone, bad frame) closes it.
  */
-function readEvents(res: IncomingMessage, idle: IdleAbort, onEvent: (event: WorkerStreamEvent) => boolean, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
+function readEvents(res: IncomingMessage, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
   const parser = new SseParser();
   return new Promise((resolve, reject) => {
@@ -135,8 +147,12 @@ function readEvents(res: IncomingMessage, idle: IdleAbort, onEvent: (event: Work
           const parsed = parseSseEvent(frame);
           if (!parsed.ok) return settle({ error: new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${parsed.message}` }) }, true);
           const event = parsed.event;
-          if (event.event === "end" || event.event === "error") return settle({ event }, false);
-          if (!onEvent(event)) return settle({ event: null }, true);
+          if (event.event === "end" || event.event === "error") {
+            done = true;
+            reader.terminal?.(event);
+            return settle({ event }, false);
+          }
+          if (!reader.event(event)) return settle({ event: null }, true);
         }
       } catch (err) {
         // The consumer threw: stop as an async iterator's consumer would, with its error.
