@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { parseSseEvent, SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
@@ -8,6 +7,7 @@ import { SimulatedHangAcceptedSchema, type SimulatedHangAccepted } from "../../.
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { IdleAbort } from "./idle-abort.js";
+import { keptAliveStreams, type KeptAliveStreams, type StreamResponse } from "./kept-alive-streams.js";
 import { postStream } from "./post-stream.js";
 
 /** What a task stream carries before its terminal event, and that terminal event. */
@@ -46,7 +46,16 @@ export class WorkerClient {
     private readonly fetch: FetchLike = globalThis.fetch,
     /** The same trust for task streams (read with node:https, see post-stream.ts). */
     private readonly streamAgent?: HttpsAgent,
-  ) {}
+    /** Plain-HTTP task streams (ignored over TLS, which uses node:https with `streamAgent`). */
+    private readonly streams: KeptAliveStreams = keptAliveStreams,
+  ) {
+    // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
+    const url = URL.canParse(address) ? new URL(address) : null;
+    this.plain = url?.protocol === "http:" && streamAgent === undefined ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+  }
+
+  /** Where plain-HTTP task streams connect; null over TLS. */
+  private readonly plain: { host: string; port: number } | null;
 
   /**
    * Streams a task's events from the worker: `reader.event` gets each event before the terminal one, in the
@@ -65,9 +74,15 @@ export class WorkerClient {
     try {
       // Serialised before the request: a body that cannot be is our error, not a broken connection.
       const json = JSON.stringify(body);
-      let res: IncomingMessage;
+      const path = `/v2/pools/${encodeURIComponent(poolId)}/infer`;
+      // Plain HTTP: written to a kept-alive connection in this turn (a header that cannot be sent throws here: ours).
+      const opened: Promise<StreamResponse> =
+        this.plain !== null
+          ? this.streams.post({ ...this.plain, path, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
+          : postStream(`${this.address}${path}`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
+      let res: StreamResponse;
       try {
-        res = await postStream(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
+        res = await opened;
       } catch (err) {
         throw broke("cannot reach worker", err);
       }
@@ -128,7 +143,7 @@ export class WorkerClient {
  * After the terminal event the rest of the response is still read (the listener stays, ignoring it) so
  * the connection goes back to the pool; stopping before it (consumer gone, bad frame) closes it.
  */
-function readEvents(res: IncomingMessage, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
+function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
   const parser = new SseParser();
   return new Promise((resolve, reject) => {
@@ -176,14 +191,19 @@ async function readEnvelope(res: Response): Promise<ErrorEnvelope | null> {
   return parsed.success ? parsed.data : null;
 }
 
-async function readEnvelopeText(res: IncomingMessage): Promise<ErrorEnvelope | null> {
-  let text = "";
+/** A refusal's body, read to its end (at most 64 KiB kept): the worker's error envelope, or null. */
+async function readEnvelopeText(res: StreamResponse): Promise<ErrorEnvelope | null> {
   res.setEncoding("utf8");
-  try {
-    for await (const chunk of res as AsyncIterable<string>) text += chunk;
-  } catch {
-    return null;
-  }
+  const text = await new Promise<string | null>((resolve) => {
+    let body = "";
+    res.on("data", (chunk) => {
+      if (body.length < 65_536) body += chunk;
+    });
+    res.on("end", () => resolve(body));
+    res.on("error", () => resolve(null));
+    res.on("close", () => resolve(res.complete ? body : null));
+  });
+  if (text === null) return null;
   let json: unknown = null;
   try {
     json = JSON.parse(text);
