@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A worker whose infer answers with `answer`; counts the TCP connections it accepted and saw closed. */
-async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) => void, host = "127.0.0.1") {
   const stats = { opened: 0, closed: 0 };
   server = createServer((req, res) => {
     req.resume();
@@ -32,8 +32,8 @@ async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) =>
     stats.opened++;
     socket.on("close", () => stats.closed++);
   });
-  await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
-  const client = new WorkerClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "t".repeat(32));
+  await new Promise<void>((r) => server?.listen(0, host, r));
+  const client = new WorkerClient(`http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`, "t".repeat(32));
   return { client, stats };
 }
 
@@ -87,6 +87,17 @@ describe("WorkerClient.infer", () => {
     const terminal = await settled;
     order.push(`resolved:${terminal?.event ?? "null"}`);
     expect(order).toEqual(["started", "token", "terminal:end", "microtask", "resolved:end"]);
+  });
+
+  it("reaches a worker at an IPv6 literal address (brackets in the URL and the Host header, not in the connect)", async () => {
+    let host: string | undefined;
+    const { client } = await fakeWorker((req, res) => {
+      host = req.headers.host;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(STARTED + END);
+    }, "::1");
+    expect((await collect(client, "t")).map((e) => e.event)).toEqual(["started", "end"]);
+    expect(host).toMatch(/^\[::1\]:\d+$/);
   });
 
   it("closes the connection when the consumer stops before the terminal event", async () => {

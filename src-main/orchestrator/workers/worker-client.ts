@@ -49,9 +49,7 @@ export class WorkerClient {
     /** Plain-HTTP task streams (ignored over TLS, which uses node:https with `streamAgent`). */
     private readonly streams: KeptAliveStreams = keptAliveStreams,
   ) {
-    // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
-    const url = URL.canParse(address) ? new URL(address) : null;
-    this.plain = url?.protocol === "http:" && streamAgent === undefined ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+    this.plain = streamAgent === undefined ? plainTarget(address) : null;
   }
 
   /** Where plain-HTTP task streams connect; null over TLS. */
@@ -135,6 +133,20 @@ export class WorkerClient {
     });
     return { status: res.status, body: await res.json().catch(() => null) };
   }
+}
+
+/** Where each plain-HTTP worker address connects (a client is made per dispatch; the URL is parsed once). */
+const plainTargets = new Map<string, { host: string; port: number } | null>();
+
+function plainTarget(address: string): { host: string; port: number } | null {
+  let target = plainTargets.get(address);
+  if (target !== undefined) return target;
+  // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
+  const url = URL.canParse(address) ? new URL(address) : null;
+  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+  if (plainTargets.size >= 4096) plainTargets.clear(); // addresses change rarely; bounded all the same
+  plainTargets.set(address, target);
+  return target;
 }
 
 /**
