@@ -235,7 +235,8 @@ export class KeptAliveStreams {
   }
 
   private release(key: string, socket: Socket): void {
-    if (socket.destroyed || socket.readyState !== "open") {
+    // A response that came before the request was fully written (an early refusal) leaves the connection unusable.
+    if (socket.destroyed || socket.readyState !== "open" || socket.writableLength > 0) {
       socket.destroy();
       return;
     }
