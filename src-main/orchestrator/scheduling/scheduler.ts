@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
+import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { placeTask } from "../placement/place-task.js";
 import type { PlacementCandidate, PlacementDecision, PlacementRequest } from "../placement/placement-types.js";
@@ -369,7 +370,17 @@ export class Scheduler<T extends SchedulableTask> {
     // A failure of this stream counts against the node only if it has not come back Online since.
     const openedInEpoch = this.deps.registry.onlineEpoch(decision.node_id);
     const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message, openedInEpoch) };
-    void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task) })
+    // The worker's `end` settles the task in the turn its frame arrived, so the client's answer leaves
+    // before the promise chain (and node's stream bookkeeping queued ahead of it) runs; the chain then
+    // finds the task terminal. A throw there is ours (a renderer): logged, the stream is not at fault.
+    const ended = (data: SseEndData) => {
+      try {
+        this.settle(run, { kind: "end", data });
+      } catch (err) {
+        this.deps.logger.error({ task_id: task.task_id, err }, "ending a task failed");
+      }
+    };
+    void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task), ended })
       .then((outcome) => this.settle(run, outcome))
       .finally(() => {
         this.running.delete(task.task_id);

@@ -30,7 +30,7 @@ export async function measureOverhead(o: OverheadOptions): Promise<OverheadResul
   if (client === undefined) return { status: "failed", reason: `node ${o.target.node_id} left the cluster` };
   const direct = async (): Promise<number> => {
     const t0 = performance.now();
-    const terminal = await client.infer(o.target.pool_id, { task_id: `selftest-${randomUUID()}`, prompt: SELFTEST_PROMPT, max_tokens: o.maxTokens, temperature: 0 }, o.signal, o.idleMs, () => true);
+    const terminal = await client.infer(o.target.pool_id, { task_id: `selftest-${randomUUID()}`, prompt: SELFTEST_PROMPT, max_tokens: o.maxTokens, temperature: 0 }, o.signal, o.idleMs, { event: () => true });
     if (terminal?.event === "error") throw new Error(`worker: ${terminal.data.code}: ${terminal.data.message}`);
     if (terminal?.event !== "end") throw new Error("worker stream ended without end");
     return performance.now() - t0;

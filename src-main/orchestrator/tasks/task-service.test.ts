@@ -1,5 +1,7 @@
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { waitFor } from "../../../test-support/wait-for.js";
 import { TASK_TRACE_OFF } from "./task-trace.js";
 import { TaskEventLog } from "./task-event-log.js";
 import { OrchestratorConfigSchema } from "../../../src-shared/config/orchestrator-config.js";
@@ -38,6 +40,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?
   });
   const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
   const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db)));
+  const logger = createLogger("silent", "test");
   const tasks = new TaskService({
     config: () => config,
     clusterModels: () => [],
@@ -47,14 +50,14 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?
     sessions: new SessionStore({ ttlMs: 60_000, maxTurns: 10, tokenBudget: 0 }),
     journal,
     metrics: new OrchestratorMetrics("test"),
-    logger: createLogger("silent", "test"),
+    logger,
   });
   if (worker !== undefined) {
     // One pool of one slot holding the tasks' model (sha "a…a"); not ready: still loading it.
     registry.register({ node_id: "n1", machine_id: "n1", address: worker.address, pools: ["n1.p"], capabilities: { gpus: [], cpu_cores: 8 }, models: [] });
     registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [{ pool_id: "n1.p", ready: worker.ready, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 2 ** 30, engine: "llamacpp", models_available: ["a".repeat(64)] }] });
   }
-  return { tasks, journalFails, committed, real };
+  return { tasks, journalFails, committed, real, logger };
 }
 
 function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
@@ -223,5 +226,57 @@ describe("TaskService dispatch before the accept commits (a client that gets not
     await tasks.durable(a);
     expect(committed).toEqual(["a"]);
     tasks.cancel("a", "client");
+  });
+});
+
+describe("TaskService ending a task on the worker's end frame", () => {
+  // A worker that answers each infer with a whole stream: started, one token, end.
+  let server: Server;
+  const worker = { address: "", ready: true };
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end('event: started\ndata: {"queue_position":0,"predicted_start_ms":0}\n\nevent: token\ndata: {"t":"hi","i":0}\n\nevent: end\ndata: {"tokens_out":1,"decode_ms":1,"decode_time_ms":1,"stop_reason":"eos"}\n\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    worker.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("ends the task with exactly one terminal event, journaled before it, and frees the slot", async () => {
+    const { tasks, real } = setup({}, 10, worker);
+    const a = task("a");
+    const seen: string[] = [];
+    followTask(a, (e) => {
+      seen.push(e.event);
+      if (e.event === "end") seen.push(`journal:${real.get("a")?.state ?? "none"}`);
+    });
+    tasks.enqueue(a, true);
+    await waitFor("the task ended", () => a.state === "completed");
+    expect(seen.filter((e) => e !== "metrics")).toEqual(["started", "token", "end", "journal:completed"]);
+    await waitFor("the slot freed", () => tasks.activeCount() === 0);
+    expect(a.tokens_out).toBe(1);
+  });
+
+  it("a subscriber that throws on the end is logged; the task still ends once and its slot is freed for the next", async () => {
+    const { tasks, logger } = setup({}, 10, worker);
+    const logged = vi.spyOn(logger, "error");
+    const a = task("a");
+    followTask(a, (e) => {
+      if (e.event === "end") throw new Error("renderer bug");
+    });
+    tasks.enqueue(a, true);
+    await waitFor("the task ended", () => a.state === "completed");
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ task_id: "a", err: expect.objectContaining({ message: "renderer bug" }) as unknown }), "ending a task failed");
+    expect([...a.events].filter((e) => e.event === "end" || e.event === "error")).toHaveLength(1);
+    const b = task("b");
+    tasks.enqueue(b, true);
+    await waitFor("the next task ran on the freed slot", () => b.state === "completed");
   });
 });

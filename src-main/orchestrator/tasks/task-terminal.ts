@@ -22,9 +22,11 @@ export interface TaskTerminalDeps {
 export type TaskEnding = { state: "completed" | "canceled"; end: SseEndData | null } | { state: "failed"; failure: TaskFailure };
 
 /**
- * The one place a task reaches its terminal state: journal first, then metrics, session accounting
- * and exactly one terminal event (`end`, or `error` with the table's retriable flag). Returns false
- * if the task had already ended, so every caller can call it without checking.
+ * The one place a task reaches its terminal state: journal first, then exactly one terminal event
+ * (`end`, or `error` with the table's retriable flag), then metrics, session accounting and the log
+ * line. Returns false if the task had already ended, so every caller can call it without checking.
+ * The event goes before the bookkeeping so a waiting client's answer is written first; all of it runs
+ * in one synchronous turn, so no other request or scrape can see the task ended and not yet counted.
  */
 export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEnding): boolean {
   if (hasTerminalEvent(task)) return false;
@@ -43,15 +45,19 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
   } catch (err) {
     deps.logger.error({ task_id: task.task_id, err }, "task journal write failed");
   }
-  deps.metrics.tasksCompleted.inc({ outcome: ending.state });
-  if (task.pool_id !== null && task.tokens_in !== null) deps.metrics.tokensIn.inc({ pool_id: task.pool_id }, task.tokens_in);
-  if (ending.state === "completed" && task.pool_id !== null) {
-    deps.metrics.decodeLatency.observe({ pool_id: task.pool_id, priority: task.priority }, decodeMs);
-    deps.recordThroughput(task.model.sha256, task.tokens_out, end?.decode_time_ms ?? decodeMs);
+  try {
+    emitTaskEvent(task, terminal);
+  } finally {
+    // Counted even if a subscriber threw (a renderer's bug must not leave the task uncounted).
+    deps.metrics.tasksCompleted.inc({ outcome: ending.state });
+    if (task.pool_id !== null && task.tokens_in !== null) deps.metrics.tokensIn.inc({ pool_id: task.pool_id }, task.tokens_in);
+    if (ending.state === "completed" && task.pool_id !== null) {
+      deps.metrics.decodeLatency.observe({ pool_id: task.pool_id, priority: task.priority }, decodeMs);
+      deps.recordThroughput(task.model.sha256, task.tokens_out, end?.decode_time_ms ?? decodeMs);
+    }
+    deps.sessions.noteCompletion(task.owner, task.session_id, task.node_id && task.pool_id ? { node_id: task.node_id, pool_id: task.pool_id } : null, task.tokens_out, decodeMs);
+    deps.logger.info({ task_id: task.task_id, state: ending.state, node_id: task.node_id, pool_id: task.pool_id, tokens_out: task.tokens_out, error: task.error?.code }, "task finished");
   }
-  deps.sessions.noteCompletion(task.owner, task.session_id, task.node_id && task.pool_id ? { node_id: task.node_id, pool_id: task.pool_id } : null, task.tokens_out, decodeMs);
-  emitTaskEvent(task, terminal);
-  deps.logger.info({ task_id: task.task_id, state: ending.state, node_id: task.node_id, pool_id: task.pool_id, tokens_out: task.tokens_out, error: task.error?.code }, "task finished");
   return true;
 }
 

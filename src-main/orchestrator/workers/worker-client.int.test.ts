@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A worker whose infer answers with `answer`; counts the TCP connections it accepted and saw closed. */
-async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) => void, host = "127.0.0.1") {
   const stats = { opened: 0, closed: 0 };
   server = createServer((req, res) => {
     req.resume();
@@ -32,16 +32,18 @@ async function fakeWorker(answer: (req: IncomingMessage, res: ServerResponse) =>
     stats.opened++;
     socket.on("close", () => stats.closed++);
   });
-  await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
-  const client = new WorkerClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "t".repeat(32));
+  await new Promise<void>((r) => server?.listen(0, host, r));
+  const client = new WorkerClient(`http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`, "t".repeat(32));
   return { client, stats };
 }
 
 async function collect(client: WorkerClient, taskId: string, stopAfter?: number): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
-  const terminal = await client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, (event) => {
-    events.push(event);
-    return stopAfter === undefined || events.length < stopAfter;
+  const terminal = await client.infer("p0", { task_id: taskId, prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, {
+    event: (event) => {
+      events.push(event);
+      return stopAfter === undefined || events.length < stopAfter;
+    },
   });
   if (terminal !== null) events.push(terminal);
   return events;
@@ -63,6 +65,39 @@ describe("WorkerClient.infer", () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(stats.opened).toBe(1);
+  });
+
+  it("hands the terminal event to reader.terminal in the turn its frame arrived, before the promise settles", async () => {
+    const { client } = await fakeWorker((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(STARTED + TOKEN(0) + END);
+    });
+    const order: string[] = [];
+    const settled = client.infer("p0", { task_id: "t", prompt: "hi", max_tokens: 2 }, new AbortController().signal, 5000, {
+      event: (event) => {
+        order.push(event.event);
+        return true;
+      },
+      terminal: (event) => {
+        order.push(`terminal:${event.event}`);
+        // Nothing queued from the frame's turn has run yet: no microtask, no nextTick.
+        queueMicrotask(() => order.push("microtask"));
+      },
+    });
+    const terminal = await settled;
+    order.push(`resolved:${terminal?.event ?? "null"}`);
+    expect(order).toEqual(["started", "token", "terminal:end", "microtask", "resolved:end"]);
+  });
+
+  it("reaches a worker at an IPv6 literal address (brackets in the URL and the Host header, not in the connect)", async () => {
+    let host: string | undefined;
+    const { client } = await fakeWorker((req, res) => {
+      host = req.headers.host;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(STARTED + END);
+    }, "::1");
+    expect((await collect(client, "t")).map((e) => e.event)).toEqual(["started", "end"]);
+    expect(host).toMatch(/^\[::1\]:\d+$/);
   });
 
   it("closes the connection when the consumer stops before the terminal event", async () => {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import { parseSseEvent, SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
@@ -8,11 +7,23 @@ import { SimulatedHangAcceptedSchema, type SimulatedHangAccepted } from "../../.
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { IdleAbort } from "./idle-abort.js";
+import { keptAliveStreams, type KeptAliveStreams, type StreamResponse } from "./kept-alive-streams.js";
 import { postStream } from "./post-stream.js";
 
 /** What a task stream carries before its terminal event, and that terminal event. */
 export type WorkerStreamEvent = Exclude<SseEvent, { event: "end" } | { event: "error" }>;
 export type WorkerTerminalEvent = Extract<SseEvent, { event: "end" } | { event: "error" }>;
+
+/** What reads a task stream (WorkerClient.infer). */
+export interface TaskStreamReader {
+  /** Each event before the terminal one; false stops reading. */
+  event(event: WorkerStreamEvent): boolean;
+  /**
+   * The terminal event, in the turn its frame arrived: the answer can leave before the promise chain
+   * that carries the same event (and node's stream bookkeeping queued ahead of it) has run.
+   */
+  terminal?(event: WorkerTerminalEvent): void;
+}
 
 /** Why an upstream stream ended without a terminal event, or never started. */
 export type UpstreamFailure =
@@ -35,17 +46,25 @@ export class WorkerClient {
     private readonly fetch: FetchLike = globalThis.fetch,
     /** The same trust for task streams (read with node:https, see post-stream.ts). */
     private readonly streamAgent?: HttpsAgent,
-  ) {}
+    /** Plain-HTTP task streams (ignored over TLS, which uses node:https with `streamAgent`). */
+    private readonly streams: KeptAliveStreams = keptAliveStreams,
+  ) {
+    this.plain = streamAgent === undefined ? plainTarget(address) : null;
+  }
+
+  /** Where plain-HTTP task streams connect; null over TLS. */
+  private readonly plain: { host: string; port: number } | null;
 
   /**
-   * Streams a task's events from the worker: `onEvent` gets each event before the terminal one, in the
-   * turn its bytes arrived (returning false stops reading and closes the connection: resolves null).
+   * Streams a task's events from the worker: `reader.event` gets each event before the terminal one, in the
+   * turn its bytes arrived (returning false stops reading and closes the connection: resolves null), and
+   * `reader.terminal`, when given, the terminal event in that same turn, before the promise settles.
    * Resolves with the worker's terminal event; rejects with UpstreamError when the request is refused,
    * the connection breaks first, a frame is invalid, or no byte (event or keep-alive) arrives for `idleMs`.
    * Callbacks on the socket's 'data', not an async iterator: per token that saves the promises of the
    * stream iterator and of an async generator and its consumer (GC was ~20 % of the proxy's busy time).
    */
-  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, onEvent: (event: WorkerStreamEvent) => boolean, traceparent?: string): Promise<WorkerTerminalEvent | null> {
+  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, reader: TaskStreamReader, traceparent?: string): Promise<WorkerTerminalEvent | null> {
     const idle = new IdleAbort(idleMs, signal);
     // Aborted by the scheduler (e.g. its node turned Suspect): name why, not just "aborted".
     const why = (err: unknown) => (signal.aborted && signal.reason instanceof Error ? signal.reason.message : errorText(err));
@@ -53,9 +72,15 @@ export class WorkerClient {
     try {
       // Serialised before the request: a body that cannot be is our error, not a broken connection.
       const json = JSON.stringify(body);
-      let res: IncomingMessage;
+      const path = `/v2/pools/${encodeURIComponent(poolId)}/infer`;
+      // Plain HTTP: written to a kept-alive connection in this turn (a header that cannot be sent throws here: ours).
+      const opened: Promise<StreamResponse> =
+        this.plain !== null
+          ? this.streams.post({ ...this.plain, path, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
+          : postStream(`${this.address}${path}`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
+      let res: StreamResponse;
       try {
-        res = await postStream(`${this.address}/v2/pools/${encodeURIComponent(poolId)}/infer`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
+        res = await opened;
       } catch (err) {
         throw broke("cannot reach worker", err);
       }
@@ -63,7 +88,7 @@ export class WorkerClient {
       if (status < 200 || status >= 300) {
         throw new UpstreamError({ kind: "refused", status, envelope: await readEnvelopeText(res) });
       }
-      return await readEvents(res, idle, onEvent, broke);
+      return await readEvents(res, idle, reader, broke);
     } finally {
       idle.stop();
     }
@@ -110,13 +135,27 @@ export class WorkerClient {
   }
 }
 
+/** Where each plain-HTTP worker address connects (a client is made per dispatch; the URL is parsed once). */
+const plainTargets = new Map<string, { host: string; port: number } | null>();
+
+function plainTarget(address: string): { host: string; port: number } | null {
+  let target = plainTargets.get(address);
+  if (target !== undefined) return target;
+  // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
+  const url = URL.canParse(address) ? new URL(address) : null;
+  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+  if (plainTargets.size >= 4096) plainTargets.clear(); // addresses change rarely; bounded all the same
+  plainTargets.set(address, target);
+  return target;
+}
+
 /**
  * Reads a task stream straight off the socket (setEncoding keeps multi-byte characters whole across
  * chunks): a chunk's frames are handed on in the same turn, so their writes to the client leave together.
  * After the terminal event the rest of the response is still read (the listener stays, ignoring it) so
  * the connection goes back to the pool; stopping before it (consumer gone, bad frame) closes it.
  */
-function readEvents(res: IncomingMessage, idle: IdleAbort, onEvent: (event: WorkerStreamEvent) => boolean, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
+function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
   const parser = new SseParser();
   return new Promise((resolve, reject) => {
@@ -135,8 +174,12 @@ function readEvents(res: IncomingMessage, idle: IdleAbort, onEvent: (event: Work
           const parsed = parseSseEvent(frame);
           if (!parsed.ok) return settle({ error: new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${parsed.message}` }) }, true);
           const event = parsed.event;
-          if (event.event === "end" || event.event === "error") return settle({ event }, false);
-          if (!onEvent(event)) return settle({ event: null }, true);
+          if (event.event === "end" || event.event === "error") {
+            done = true;
+            reader.terminal?.(event);
+            return settle({ event }, false);
+          }
+          if (!reader.event(event)) return settle({ event: null }, true);
         }
       } catch (err) {
         // The consumer threw: stop as an async iterator's consumer would, with its error.
@@ -160,14 +203,19 @@ async function readEnvelope(res: Response): Promise<ErrorEnvelope | null> {
   return parsed.success ? parsed.data : null;
 }
 
-async function readEnvelopeText(res: IncomingMessage): Promise<ErrorEnvelope | null> {
-  let text = "";
+/** A refusal's body, read to its end (at most 64 KiB kept): the worker's error envelope, or null. */
+async function readEnvelopeText(res: StreamResponse): Promise<ErrorEnvelope | null> {
   res.setEncoding("utf8");
-  try {
-    for await (const chunk of res as AsyncIterable<string>) text += chunk;
-  } catch {
-    return null;
-  }
+  const text = await new Promise<string | null>((resolve) => {
+    let body = "";
+    res.on("data", (chunk) => {
+      if (body.length < 65_536) body += chunk;
+    });
+    res.on("end", () => resolve(body));
+    res.on("error", () => resolve(null));
+    res.on("close", () => resolve(res.complete ? body : null));
+  });
+  if (text === null) return null;
   let json: unknown = null;
   try {
     json = JSON.parse(text);

@@ -2,7 +2,7 @@ import { replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/error
 import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
 import { refusedForGood } from "./replace-policy.js";
-import { UpstreamError, type WorkerClient, type WorkerStreamEvent } from "./worker-client.js";
+import { UpstreamError, type TaskStreamReader, type WorkerClient, type WorkerStreamEvent, type WorkerTerminalEvent } from "./worker-client.js";
 
 /** The events a worker stream delivers before its terminal one. */
 export type WorkerProgressEvent = WorkerStreamEvent;
@@ -12,6 +12,12 @@ export interface WorkerStreamSink {
   progress(event: WorkerProgressEvent): void;
   /** True once the task has its terminal event elsewhere (canceled, shut down): stop reading. */
   closed(): boolean;
+  /**
+   * The worker's `end`, in the turn its frame arrived (the task can end and its client be answered
+   * before the promise chain runs); the returned promise then resolves `closed`, or `end` if this
+   * was not called. Failures keep going through the promise.
+   */
+  ended?(data: SseEndData): void;
 }
 
 /** How one attempt on one worker ended. */
@@ -39,11 +45,16 @@ export interface WorkerStreamTarget {
  */
 export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerInferRequest, signal: AbortSignal, sink: WorkerStreamSink): Promise<WorkerStreamOutcome> {
   try {
-    const terminal = await target.client.infer(target.pool_id, body, signal, target.idle_ms, (event) => {
-      if (sink.closed()) return false;
-      sink.progress(event);
-      return true;
-    }, target.traceparent);
+    const { ended } = sink;
+    const reader: TaskStreamReader = {
+      event: (event) => {
+        if (sink.closed()) return false;
+        sink.progress(event);
+        return true;
+      },
+      ...(ended === undefined ? {} : { terminal: (event: WorkerTerminalEvent) => void (event.event === "end" && !sink.closed() && ended(event.data)) }),
+    };
+    const terminal = await target.client.infer(target.pool_id, body, signal, target.idle_ms, reader, target.traceparent);
     if (terminal === null || sink.closed()) return { kind: "closed" };
     if (terminal.event === "end") return { kind: "end", data: terminal.data };
     if (terminal.event === "error") {
