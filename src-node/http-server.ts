@@ -25,7 +25,11 @@ export const ORCHESTRATOR_SERVER_LIMITS: ServerLimits = {
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   timeoutCheckIntervalMs: 1_000,
-  maxConnections: 1024,
+  // Every worker agent keeps a heartbeat connection open, and clients and dashboards come on top: at
+  // 1,024 a fleet of 1,000 nodes left room for 24 more, and the next connection was closed on accept.
+  // Bounded still (each open connection costs a descriptor and buffers); the shipped systemd unit
+  // allows 65,536 descriptors.
+  maxConnections: 16_384,
 };
 
 export const WORKER_SERVER_LIMITS: ServerLimits = {

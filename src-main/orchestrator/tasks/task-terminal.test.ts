@@ -19,7 +19,7 @@ function runningTask(): Task {
     model: { id: "m", sha256: "a".repeat(64), name: "m", file_name: "m.gguf", size_bytes: 1, has_chat_template: false },
     generation: { prompt: "x", max_tokens: 4 }, placement: { mode: "auto", allow_fallback: true }, deadline_at_ms: Date.now() + 60_000,
     state: "running", enqueued_at_ms: Date.now(), started_at_ms: Date.now(), first_token_at_ms: Date.now(), finished_at_ms: null, queue_position_at_admission: 0,
-    predicted_start_ms: 0, node_id: "n1", pool_id: "n1.p", attempted_nodes: ["n1"], decision: null, tokens_in: null, tokens_out: 2, stop_reason: null, idempotency_key: null, owner: null,
+    predicted_start_ms: 0, node_id: "n1", pool_id: "n1.p", attempted_nodes: ["n1"], decision: null, tokens_in: null, tokens_out: 2, stop_reason: null, idempotency_key: null, request_fingerprint: null, owner: null,
     error: null, events: new TaskEventLog(), subscribers: new Set(), rewinders: new Map(), tokens_delivered: false, rescues: 0, cancel_requested: false, trace: TASK_TRACE_OFF,
   };
   task.events.push({ event: "started", data: { queue_position: 0, predicted_start_ms: 0, task_id: "a", model: task.model.sha256 } });
