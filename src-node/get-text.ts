@@ -31,6 +31,7 @@ export function getText(url: string, token: string, timeoutMs: number, options: 
       reject(err);
     };
     const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref(); // as fetch's AbortSignal.timeout: a pending probe does not hold a stopping process
     const attempt = (retried: boolean): void => {
       req =
         target.protocol === "https:"
