@@ -7,14 +7,16 @@
 // and time as one frame (protocol 1) and in pages (protocol 2: time to the first page and to the whole),
 // what gzip flushed per frame would make of each, and node frames whole (protocol 1) vs as deltas
 // (protocol 2) for the same changes, from two streams open side by side.
-//   npm run build && node bench/fleet-heartbeats.mjs [--nodes 1000] [--seconds 20] [--cpu-prof <dir>] [--short] [--json]
+// --node-keys: every agent authenticates with its own API key (worker scope), as workers joined with
+// join tokens do, instead of all sharing the operator's token (the orchestrator then holds 1,000 keys).
+//   npm run build && node bench/fleet-heartbeats.mjs [--nodes 1000] [--seconds 20] [--node-keys] [--cpu-prof <dir>] [--short] [--json]
 import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
 import { startSimulatedFleet } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "20" }, "cpu-prof": { type: "string" }, env: { type: "string", multiple: true, default: [] }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "20" }, "cpu-prof": { type: "string" }, env: { type: "string", multiple: true, default: [] }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "node-keys": { type: "boolean", default: false } } });
 const nodes = values.short ? 40 : Number(values.nodes);
 const seconds = values.short ? 3 : Number(values.seconds);
 const token = "bench-token-0123456789abcdef0123456789abcd";
@@ -97,6 +99,21 @@ function openEvents(url, counters, protocol = 1) {
   });
 }
 
+/** `count` API keys with the worker scope (POST /v2/auth/keys, 8 at a time): one per simulated agent. */
+async function createNodeKeys(url, count) {
+  const keys = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(`${url}/v2/auth/keys`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: `fleet node ${i}`, scopes: ["worker"] }) });
+      if (res.status !== 201) throw new Error(`creating node key ${i}: ${res.status} ${await res.text()}`);
+      keys[i] = (await res.json()).key;
+    }
+  }));
+  return keys;
+}
+
 /** Bytes of `frames` through one gzip stream flushed after every frame (what Content-Encoding: gzip on the SSE response would send). */
 async function gzipPerFrame(frames) {
   const gz = createGzip();
@@ -124,8 +141,9 @@ bare.child.kill("SIGKILL");
 // The orchestrator.
 const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
 const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: "1000", ...extraEnv }, nodeArgs);
+const tokens = values["node-keys"] ? await createNodeKeys(orch.url, nodes) : undefined;
 const tReg = performance.now();
-const fleet = await startSimulatedFleet({ orchUrl: orch.url, token, count: nodes });
+const fleet = await startSimulatedFleet({ orchUrl: orch.url, token, tokens, count: nodes });
 const registerSeconds = Number(((performance.now() - tReg) / 1000).toFixed(1));
 const counters = { frames: {}, bytes: {}, nodeFrames: [], falseOffline: { Suspect: 0, Offline: 0 } };
 const events = await openEvents(orch.url, counters);
@@ -157,6 +175,11 @@ const measured = await window(fleet, orch.child.pid, async (until) => {
   const summary = (list) => ({ bytes: list.at(-1)?.bytes ?? 0, frames: list.at(-1)?.frames ?? 0, ms: percentiles(list.map((s) => s.ms)), first_page_ms: percentiles(list.map((s) => s.first_page_ms)), count: list.length });
   return { health_ms: percentiles(health), snapshot: summary(snapshots[1]), paged_snapshot: summary(snapshots[2]), snapshot_gzip: await gzipPerFrame(lastFrames[1]), paged_snapshot_gzip: await gzipPerFrame(lastFrames[2]) };
 });
+// Pool probes by outcome over the whole run (a simulated status the orchestrator cannot validate
+// would fail every probe, and a failing probe costs more than a passing one).
+const metricsText = await (await fetch(`${orch.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+const probeCount = (outcome) => [...metricsText.matchAll(new RegExp(`^orchd_pool_health_checks_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, "gm"))].reduce((sum, m) => sum + Number(m[1]), 0);
+const probes = { success: probeCount("success"), error: probeCount("error") };
 const list = await get(orch.url, "/v2/nodes");
 const nodesJson = await (await fetch(`${orch.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).json();
 const notOnline = nodesJson.nodes.filter((n) => n.status !== "Online").length;
@@ -178,6 +201,8 @@ const result = {
   orchestrator: measured,
   cpu_ratio: Number((measured.cpu_share / Math.max(0.001, baseline.cpu_share)).toFixed(2)),
   false_transitions: counters.falseOffline,
+  probes,
+  node_keys: values["node-keys"],
   not_online_at_end: notOnline,
   list_nodes_ms: Math.round(list.ms * 10) / 10,
   feed_frames: counters.frames,
@@ -188,7 +213,7 @@ else {
   const m = result.orchestrator;
   console.log(`fleet of ${nodes}: orchestrator ${(m.cpu_share * 100).toFixed(1)}% of a core at ${m.heartbeats_per_s} heartbeats/s (bare node:http ${(baseline.cpu_share * 100).toFixed(1)}% at ${baseline.heartbeats_per_s}/s → ${result.cpu_ratio}×)`);
   console.log(`  heartbeat answer p50 ${m.latency_ms.p50} ms p99 ${m.latency_ms.p99} ms (bare p50 ${baseline.latency_ms.p50} p99 ${baseline.latency_ms.p99}); intervals told ${JSON.stringify(m.next_heartbeat_ms)}`);
-  console.log(`  false Suspect ${result.false_transitions.Suspect}, false Offline ${result.false_transitions.Offline}, not Online at end ${notOnline}; re-registrations ${m.reregistrations}, failures ${m.failures}`);
+  console.log(`  false Suspect ${result.false_transitions.Suspect}, false Offline ${result.false_transitions.Offline}, not Online at end ${notOnline}; re-registrations ${m.reregistrations}, failures ${m.failures}; pool probes ${probes.success} passed, ${probes.error} failed`);
   console.log(`  /health p50 ${m.health_ms.p50} ms p99 ${m.health_ms.p99} ms; GET /v2/nodes ${result.list_nodes_ms} ms; registering took ${registerSeconds} s`);
   const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
   console.log(`  snapshot, protocol 1: ${kib(m.snapshot.bytes)} in one frame, p50 ${m.snapshot.ms.p50} ms p99 ${m.snapshot.ms.p99} ms (n=${m.snapshot.count}); gzip flushed per frame ${kib(m.snapshot_gzip.bytes)} (${m.snapshot_gzip.ms} ms to compress)`);

@@ -5,6 +5,15 @@
 import { createHash } from "node:crypto";
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
 
+/**
+ * A pool's GET /v2/pools/{id}/status answer with every field the real worker sends
+ * (src-shared/worker-api/pool-status.ts), so the orchestrator's pool probes succeed as they do
+ * against a real worker (an answer missing fields failed every probe's validation).
+ */
+function poolStatus(poolId, slots, sha256, modelName) {
+  return { pool_id: poolId, live: true, ready: true, draining: false, state: "ready", slots_total: slots, slots_free: slots, engine: "sim", engine_version: "sim", device_mask: "cpu", vram_free_bytes: 0, model: { sha256, name: modelName }, last_error: null, restarts: 0 };
+}
+
 export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelName, slots = 1 }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const held = new Set();
@@ -25,7 +34,7 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
       held.add(res);
       return;
     }
-    if (req.url?.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: slots, slots_free: slots, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
+    if (req.url?.endsWith("/status")) return void res.end(JSON.stringify(poolStatus(poolId, slots, sha256, modelName)));
     res.statusCode = 404;
     res.end("{}");
   });
@@ -34,7 +43,7 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const pool = { pool_id: poolId, ready: true, draining: false, slots_free: slots, slots_total: slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } };
   const post = (path, body) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).catch(() => undefined);
   await beat();
@@ -61,7 +70,7 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
  * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
  * Heartbeat answer latencies are recorded for the caller.
  */
-export async function startSimulatedFleet({ orchUrl, token, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16 }) {
+export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16 }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const watches = new Set();
@@ -75,7 +84,7 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
       return;
     }
     const status = /\/v2\/pools\/([^/]+)\/status$/.exec(url);
-    if (status) return void res.end(JSON.stringify({ pool_id: decodeURIComponent(status[1]), state: "ready", ready: true, draining: false, slots_total: 1, slots_free: 1, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
+    if (status) return void res.end(JSON.stringify(poolStatus(decodeURIComponent(status[1]), 1, sha256, modelName)));
     if (url.endsWith("/health")) return void res.end(JSON.stringify({ status: "ok", version: "sim" }));
     res.statusCode = 404;
     res.end("{}");
@@ -93,10 +102,10 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
     for (const res of watches) res.write(": ping\n\n");
   }, 1000);
 
-  function post(path, body) {
+  function post(path, body, bearer = token) {
     return new Promise((resolve) => {
       const payload = JSON.stringify(body);
-      const req = httpRequest({ host: target.hostname, port: target.port, path, method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+      const req = httpRequest({ host: target.hostname, port: target.port, path, method: "POST", agent, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
         res.on("end", () => {
@@ -118,11 +127,12 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
     const nodeId = `${prefix}-${String(i).padStart(4, "0")}`;
     const poolId = `${nodeId}-p0`;
     const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } };
-    return { nodeId, poolId, pool, intervalMs: 1000, timer: null };
+    // `tokens`: each agent its own credential, as joined workers have (one API key per node).
+    return { nodeId, poolId, pool, intervalMs: 1000, timer: null, token: tokens?.[i] ?? token };
   });
 
   async function register(a) {
-    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
     if (res.status !== 200) throw new Error(`register ${a.nodeId} failed: ${res.status} ${JSON.stringify(res.json)}`);
     a.intervalMs = res.json.next_heartbeat_ms;
   }
@@ -131,7 +141,7 @@ export async function startSimulatedFleet({ orchUrl, token, count, modelName = "
     a.timer = null;
     if (!running) return;
     const t0 = performance.now();
-    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [a.pool] });
+    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [a.pool] }, a.token);
     if (!running) return;
     stats.heartbeats++;
     if (res.status === 200) {
@@ -244,7 +254,7 @@ export async function startStreamingNode({ orchUrl, token, nodeId, poolId, model
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const pool = () => ({ pool_id: poolId, ready: true, draining: false, slots_free: slots, slots_total: slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } });
   const post = (path, body) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool()], models: [model] }).catch(() => undefined);
   await beat();

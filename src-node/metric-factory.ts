@@ -17,8 +17,8 @@ export function knownLabelSets(def: MetricDef): Labels[] {
   return sets;
 }
 
-export function metricCounter(def: MetricDef, registry: Registry): Counter {
-  const c = new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] });
+export function metricCounter(def: MetricDef, registry: Registry, collect?: (c: Counter) => void): Counter {
+  const c = new Counter({ name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
   // Known label values start at 0, so rate() and alerts see the series before the first event.
   for (const labels of knownLabelSets(def)) c.inc(labels, 0);
   return c;

@@ -256,7 +256,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const nodes = new NodeService({
     config: getConfig, registry, prober, metrics, audit, logger, telemetry: history.telemetry,
     // Keys from join tokens are bound to one node id (and reserve it before its first registration).
-    boundNodeOf: (credentialId) => (credentialId.startsWith("key:") ? (apiKeys.get(credentialId.slice(4))?.node_id ?? null) : null),
+    boundNodeOf: (credentialId) => (credentialId.startsWith("key:") ? apiKeys.boundNodeOf(credentialId.slice(4)) : null),
     reservedFor: (nodeId) => apiKeys.boundTo(nodeId).map((k) => `key:${k.id}`),
   });
   const context: OrchestratorContext = {

@@ -311,3 +311,26 @@ describe("the model list's rendering follows the registry", () => {
     expect(comparable(a)).toEqual(comparable(await send(reference, list)));
   });
 });
+
+// Heartbeats are counted by node and outcome in Maps and added to the counter when it is read
+// (src-node/deferred-counts.ts): after the same requests, both paths show the same series and values.
+describe("heartbeat counts", () => {
+  it("orchd_node_heartbeats_total is the same on both paths after the same heartbeats, and counts them", async () => {
+    const series = async (side: Side) =>
+      (await (await side.orch.api("/metrics")).text())
+        .split("\n")
+        .filter((line) => line.startsWith("orchd_node_heartbeats_total{"))
+        .sort();
+    const a = await series(fast);
+    expect(a).toEqual(await series(reference));
+    expect(a.some((line) => /node_id="n1",outcome="success"\} [1-9]/.test(line))).toBe(true);
+    // One more accepted heartbeat on each side: the next scrape shows it once, not again on the scrape after.
+    const count = (lines: string[]) => Number(/ (\d+)$/.exec(lines.find((l) => l.includes('node_id="n1",outcome="success"')) ?? "")?.[1]);
+    const before = count(a);
+    const beat = { method: "POST", path: "/v2/nodes/n1/heartbeat", auth: "worker", headers: json, body: JSON.stringify(heartbeat()) };
+    for (const side of [fast, reference]) expect((await send(side, beat)).status).toBe(200);
+    expect(count(await series(fast))).toBe(before + 1);
+    expect(count(await series(fast))).toBe(before + 1);
+    expect(await series(fast)).toEqual(await series(reference));
+  });
+});

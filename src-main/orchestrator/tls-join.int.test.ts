@@ -113,6 +113,10 @@ describe("an orchestrator with tls: true", () => {
     expect(worker.url).toMatch(/^https:/);
     const listed = await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "tls-w1" && n.status === "Online" && n.pools.some((p) => p.ready)), 30_000);
     expect(listed.nodes.find((n) => n.node_id === "tls-w1")?.address).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    // The pool probes (node:http with the node's agent, trusting the cluster CA) reach the worker over TLS.
+    const poolId = listed.nodes.find((n) => n.node_id === "tls-w1")?.pools[0]?.pool_id as string;
+    const probed = new RegExp(`^orchd_pool_health_checks_total\\{pool_id="${poolId}",outcome="success"\\} [1-9]`, "m");
+    await waitFor("a successful pool probe over TLS", async () => probed.test(await (await api("/metrics")).text()), 15_000);
     const dir = join(worker.dataDir, "tls");
     expect((await stat(join(dir, "node-key.pem"))).mode & 0o777).toBe(0o600);
     const cert = new X509Certificate(await readFile(join(dir, "node.pem"), "utf8"));

@@ -75,7 +75,7 @@ export class NodeService {
     this.assertBinding(actor, nodeId, "node_heartbeat_refused");
     const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
     const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId, next));
-    this.deps.metrics.nodeHeartbeats.inc({ node_id: nodeId, outcome: accepted ? "success" : "error" });
+    this.deps.metrics.heartbeatCounts.add(nodeId, accepted ? "success" : "error");
     if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
     if (body.telemetry !== undefined) this.deps.telemetry.record(nodeId, body.telemetry);
     return next;

@@ -24,37 +24,55 @@ const BUILTIN_SCOPES: readonly Scope[] = ["admin"];
 
 /**
  * The bearer tokens the orchestrator accepts: configured ones (LLORCH_API_TOKEN(S)), the generated
- * loopback token and API keys created at run time, each with its scopes. Only SHA-256 digests are
- * held; every candidate is compared (no early exit) so the time taken does not depend on which one matched.
+ * loopback token and API keys created at run time (one per joined node), each with its scopes. Only
+ * SHA-256 digests are held. A presented token is found by its digest in an index (a Map keyed by the
+ * digest's bytes), then confirmed with timingSafeEqual: the time taken depends neither on which token
+ * matched nor on how many there are. (Comparing against every candidate in turn cost ~50 µs per request
+ * at 1,000 node keys, a quarter of a heartbeat's budget; docs/PERFORMANCE.md, sixth pass.) The lookup's
+ * own timing could only tell an attacker about the digest of what they sent, which they can compute
+ * themselves: nothing about an accepted token.
  */
 export class TokenSet {
-  private tokens: AcceptedToken[] = [];
+  /** Digest bytes (as a latin1 string) → the tokens with that digest, in the order they were added. */
+  private readonly byDigest = new Map<string, AcceptedToken[]>();
+  private count = 0;
 
   addToken(token: string, source: TokenSource): void {
-    this.tokens.push({ digest: tokenDigest(token), fp6: fp6(token), source, scopes: BUILTIN_SCOPES });
+    this.add({ digest: tokenDigest(token), fp6: fp6(token), source, scopes: BUILTIN_SCOPES });
   }
 
   /** Adds an API key by its stored digest (the key itself is never kept). */
   addDigest(digest: Buffer, keyFp6: string, keyId: string, scopes: readonly Scope[]): void {
-    this.tokens.push({ digest, fp6: keyFp6, source: "api-key", keyId, scopes });
+    this.add({ digest, fp6: keyFp6, source: "api-key", keyId, scopes });
   }
 
   removeKey(keyId: string): void {
-    this.tokens = this.tokens.filter((t) => t.keyId !== keyId);
+    for (const [key, list] of this.byDigest) {
+      const kept = list.filter((t) => t.keyId !== keyId);
+      if (kept.length === list.length) continue;
+      this.count -= list.length - kept.length;
+      if (kept.length === 0) this.byDigest.delete(key);
+      else this.byDigest.set(key, kept);
+    }
   }
 
   get size(): number {
-    return this.tokens.length;
+    return this.count;
   }
 
   match(token: string): TokenMatch | null {
     const digest = tokenDigest(token);
-    let found: AcceptedToken | null = null;
-    for (const candidate of this.tokens) {
-      if (digestsEqual(candidate.digest, digest) && found === null) found = candidate;
-    }
-    if (found === null) return null;
+    const found = this.byDigest.get(digest.toString("latin1"))?.[0];
+    if (found === undefined || !digestsEqual(found.digest, digest)) return null;
     const match: TokenMatch = { fp6: found.fp6, source: found.source, scopes: found.scopes };
     return found.keyId === undefined ? match : { ...match, keyId: found.keyId };
+  }
+
+  private add(token: AcceptedToken): void {
+    const key = token.digest.toString("latin1");
+    const list = this.byDigest.get(key);
+    if (list === undefined) this.byDigest.set(key, [token]);
+    else list.push(token);
+    this.count++;
   }
 }

@@ -26,6 +26,15 @@ function parseRow(raw: unknown): ApiKeyRow {
 
 /** API keys created at run time (dashboard Settings): stored as SHA-256 digests with their scopes, shown once. */
 export class ApiKeyStore {
+  /**
+   * Key id → the node it is bound to (null: none), for keys looked up once. A key's node binding is
+   * set when it is created and never changes, and rows are never deleted (revocation only stamps
+   * revoked_at_ms, and a revoked key no longer authenticates), so an entry never goes stale. Every
+   * heartbeat of a joined worker asks (the binding check): a SELECT and a row parse each time was the
+   * largest cost of a heartbeat authenticated with a node key (docs/PERFORMANCE.md, sixth pass).
+   */
+  private readonly bindings = new Map<string, string | null>();
+
   constructor(private readonly db: Db) {}
 
   create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null): { row: ApiKeyRow; key: string } {
@@ -34,7 +43,18 @@ export class ApiKeyStore {
     this.db
       .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by, node_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)`)
       .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy, nodeId);
+    this.bindings.set(row.id, nodeId);
     return { row, key };
+  }
+
+  /** The node id the key is bound to (a key from a join token), null when none or when there is no such key. */
+  boundNodeOf(id: string): string | null {
+    const known = this.bindings.get(id);
+    if (known !== undefined) return known;
+    const row = this.get(id);
+    // Only keys that exist are remembered: an unknown id stays a lookup (it cannot authenticate anyway).
+    if (row !== null) this.bindings.set(id, row.node_id);
+    return row?.node_id ?? null;
   }
 
   /** The unrevoked keys bound to a node id (from join tokens). */

@@ -1,5 +1,6 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { BUILD_INFO_METRIC, CLOUD_METRICS, CONTROL_METRICS, DATABASE_METRICS, STAGING_METRICS, TASK_METRICS } from "../../../src-shared/metrics/metric-names.js";
+import { DeferredCounts } from "../../../src-node/deferred-counts.js";
 import { metricCounter as counter, metricGauge as gauge, metricHistogram as histogram } from "../../../src-node/metric-factory.js";
 
 /** What the node and pool gauges show, read at scrape time (never written per heartbeat). */
@@ -19,7 +20,9 @@ export class OrchestratorMetrics {
   private nodeSource: NodeGaugeSource | null = null;
 
   readonly nodeRegistrations = counter(CLOUD_METRICS.nodeRegistrations, this.registry);
-  readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry);
+  /** Heartbeats by node and outcome, added to `nodeHeartbeats` when it is read (deferred-counts.ts). */
+  readonly heartbeatCounts = new DeferredCounts("node_id", "outcome");
+  readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry, (c) => this.heartbeatCounts.flushInto(c));
   readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
   readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
   readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry, (g) => {
