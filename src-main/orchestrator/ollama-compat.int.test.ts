@@ -88,6 +88,17 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.generate({ model: TINY, prompt: "", options: { mirostat: 1 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
   });
 
+  it("top-level temperature, top_p and max_output_tokens (the Vercel AI SDK's ollama-ai-provider-v2 sends them) are honoured as their options", async () => {
+    const res = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi" }], stream: false, temperature: 0, top_p: 0.9, max_output_tokens: 3, think: false });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ done: true, done_reason: "length", eval_count: 3 });
+    const generated = await post("/api/generate", { model: TINY, prompt: "hi", stream: false, max_output_tokens: 2 });
+    expect(await generated.json()).toMatchObject({ eval_count: 2 });
+    const clash = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi" }], stream: false, max_output_tokens: 3, options: { num_predict: 5 } });
+    expect(clash.status).toBe(400);
+    expect(OllamaErrorSchema.parse(await clash.json()).error).toMatch(/^max_output_tokens 3 and options.num_predict 5 disagree/);
+  });
+
   it("reads a body labelled as a form (Ollama's own curl -d examples) as JSON, and null fields as not set", async () => {
     const res = await cluster.orch.api("/api/generate", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ model: TINY, prompt: "Once", raw: true, stream: false, options: { num_predict: 3 } }) });
     expect(res.status).toBe(200);

@@ -48,6 +48,11 @@ const GENERATION_FIELDS = {
   format: z.union([z.literal(""), z.literal("json"), z.record(z.string(), z.unknown())]).optional(),
   /** How long the model stays loaded afterwards: a duration string or seconds. */
   keep_alive: z.union([z.string(), z.number()]).optional(),
+  // Top-level sampling fields the Vercel AI SDK's ollama-ai-provider-v2 sends (Ollama itself ignores
+  // them): read as options.temperature, options.top_p and options.num_predict.
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  max_output_tokens: z.int().min(1).optional(),
 };
 
 export const OllamaChatRequestSchema = z.looseObject({

@@ -35,7 +35,7 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
   const tools = chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
-  return admission("ollama-chat", req.model, models, req.options, { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}) });
+  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}) });
 }
 
 /** Ollama's tools → the task's (the model decides whether to call: Ollama has no tool_choice). */
@@ -80,9 +80,25 @@ function format(value: OllamaChatRequest["format"]): Pick<TaskGeneration, "forma
 export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_GENERATE_PARAMS, req);
   const prompt = req.prompt ?? "";
-  if (req.raw === true) return admission("ollama-generate", req.model, models, req.options, { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format) });
+  if (req.raw === true) return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format) });
   const messages: ChatMessage[] = [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user", content: prompt }];
-  return admission("ollama-generate", req.model, models, req.options, { messages, ...format(req.format) });
+  return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format) });
+}
+
+/**
+ * The request's options with the top-level sampling fields some clients send (temperature, top_p,
+ * max_output_tokens: the Vercel AI SDK's ollama-ai-provider-v2) folded in as the options they mean.
+ */
+function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): OllamaOptions | undefined {
+  const aliases = [["temperature", "temperature", req.temperature], ["top_p", "top_p", req.top_p], ["max_output_tokens", "num_predict", req.max_output_tokens]] as const;
+  let options = req.options;
+  for (const [param, option, value] of aliases) {
+    if (value === undefined) continue;
+    const given = options?.[option];
+    if (given !== undefined && given !== value) throw unsupported(param, `${param} ${value} and options.${option} ${given} disagree; send one of them`);
+    options = { ...options, [option]: value };
+  }
+  return options;
 }
 
 function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format" | "tools">): AdmissionInput {
