@@ -74,10 +74,13 @@ describe("token comparison timing", () => {
     expect(set.match(valid)).not.toBeNull();
     const result = compare((t) => set.match(t), valid);
     console.log(`token timing: near-miss slower in ${(result.slowerShare * 100).toFixed(1)} % of ${ROUNDS} rounds of ${BATCH}; median time ratio ${result.medianRatio.toFixed(3)}`);
-    // Under no leak the share is ~50 % (σ ≈ 2.9 % for 300 rounds): 25–75 % is more than eight σ wide.
-    expect(result.slowerShare).toBeGreaterThan(0.25);
+    // Under no leak the share is ~50 % (σ ≈ 2.9 % for 300 rounds). A leak makes near misses slower: the
+    // upper bounds are the test (the control below shows the statistic crosses them). Near misses coming
+    // out faster is no leak (22.7 % once, with other test files running on the same two cores); the
+    // lower bounds only catch a broken measurement.
+    expect(result.slowerShare).toBeGreaterThan(0.1);
     expect(result.slowerShare).toBeLessThan(0.75);
-    expect(result.medianRatio).toBeGreaterThan(0.8);
+    expect(result.medianRatio).toBeGreaterThan(0.6);
     expect(result.medianRatio).toBeLessThan(1.25);
   });
 
