@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SseParser, encodeSseComment, encodeSseEvent, parseSseEvent, type SseFrame } from "./sse-codec.js";
+import { SseLineTooLongError, SseParser, encodeSseComment, encodeSseEvent, parseSseEvent, type SseFrame } from "./sse-codec.js";
 import { SseTokenDataSchema, type SseEvent } from "./sse-events.js";
 
 const SAMPLE_EVENTS: SseEvent[] = [
@@ -83,6 +83,19 @@ describe("SseParser", () => {
     expect(parser.feed("event: end\ndata: {}\n")).toEqual([]);
     expect(parser.end()).toEqual([]);
     expect(parser.feed("\n")).toEqual([]);
+  });
+
+  it("refuses a line longer than its bound, whatever the chunking, and parses one at the bound", () => {
+    const parser = new SseParser(1000);
+    const within = `data: ${"x".repeat(994)}`;
+    expect(within.length).toBe(1000);
+    let frames: SseFrame[] = [];
+    for (let at = 0; at < within.length; at += 7) frames = frames.concat(parser.feed(within.slice(at, at + 7)));
+    expect([...frames, ...parser.feed("\n\n")]).toEqual([{ event: "message", data: "x".repeat(994) }]);
+    const endless = new SseParser(1000);
+    expect(() => {
+      for (let i = 0; i < 200; i++) endless.feed("data: xxxxxxxxxxxx");
+    }).toThrow(SseLineTooLongError);
   });
 });
 

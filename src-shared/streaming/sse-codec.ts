@@ -5,6 +5,16 @@ import { SSE_DATA_SCHEMAS, isSseEventName, type SseEvent } from "./sse-events.js
 // `id` (the orchestrator's task streams, for Last-Event-ID resumption) and comments. The parser
 // ignores `id`/`retry`: resumption is the browser's or client's business.
 
+/** The longest SSE line a parser accepts by default (a dashboard snapshot frame at fleet scale fits). */
+export const DEFAULT_MAX_SSE_LINE_CHARS = 32 * 1024 * 1024;
+
+/** A peer sent a line longer than the parser accepts. */
+export class SseLineTooLongError extends Error {
+  constructor(readonly maxLineChars: number) {
+    super(`an event-stream line is longer than ${maxLineChars} characters`);
+  }
+}
+
 /** One frame as it came off the wire; `data` is the raw (possibly multi-line) payload. */
 export interface SseFrame {
   event: string;
@@ -25,8 +35,13 @@ export function encodeSseComment(text = "keep-alive"): string {
  * Incremental SSE parser. Feed it text chunks as they arrive (any split, including inside a
  * `\r\n` pair); it returns the frames completed by that chunk. Decoding bytes to text is the
  * caller's job (a streaming TextDecoder), which keeps this module free of runtime APIs.
+ * A line longer than `maxLineChars` is an error (a peer that never ends its line would otherwise grow
+ * the buffer without bound), and each chunk is scanned once: a long line arriving in many chunks costs
+ * its length, not its length times the number of chunks.
  */
 export class SseParser {
+  constructor(private readonly maxLineChars = DEFAULT_MAX_SSE_LINE_CHARS) {}
+
   private buffer = "";
   /** True when the previous chunk ended in `\r`, so a leading `\n` belongs to that line break. */
   private pendingCr = false;
@@ -38,11 +53,13 @@ export class SseParser {
     let text = chunk;
     if (this.pendingCr && text.startsWith("\n")) text = text.slice(1);
     this.pendingCr = false;
+    // What the buffer held has no line break in it (the loop below keeps only a line's unfinished tail).
+    const resume = this.buffer.length;
     this.buffer += text;
 
     const frames: SseFrame[] = [];
     let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
+    for (let i = resume; i < this.buffer.length; i++) {
       const ch = this.buffer.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue; // \n, \r
       const line = this.buffer.slice(start, i);
@@ -58,6 +75,10 @@ export class SseParser {
       if (frame) frames.push(frame);
     }
     this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > this.maxLineChars) {
+      this.buffer = "";
+      throw new SseLineTooLongError(this.maxLineChars);
+    }
     return frames;
   }
 

@@ -1,5 +1,5 @@
 import type { Agent as HttpsAgent } from "node:https";
-import { parseSseEvent, SseParser } from "../../../src-shared/streaming/sse-codec.js";
+import { parseSseEvent, SseLineTooLongError, SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import { PoolStatusSchema, type PoolStatus } from "../../../src-shared/worker-api/pool-status.js";
@@ -151,6 +151,9 @@ function plainTarget(address: string): { host: string; port: number } | null {
   return target;
 }
 
+/** The longest line of a worker's task stream the orchestrator reads (an 8,192-number embedding is ~200 KB). */
+const WORKER_EVENT_MAX_CHARS = 4 * 1024 * 1024;
+
 /**
  * Reads a task stream straight off the socket (setEncoding keeps multi-byte characters whole across
  * chunks): a chunk's frames are handed on in the same turn, so their writes to the client leave together.
@@ -159,7 +162,8 @@ function plainTarget(address: string): { host: string; port: number } | null {
  */
 function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
-  const parser = new SseParser();
+  // A worker's events are small (a token, an embedding of a few thousand numbers): a longer line is a broken worker.
+  const parser = new SseParser(WORKER_EVENT_MAX_CHARS);
   return new Promise((resolve, reject) => {
     let done = false;
     const settle = (outcome: { event: WorkerTerminalEvent | null } | { error: unknown }, close: boolean) => {
@@ -184,6 +188,7 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
           if (!reader.event(event)) return settle({ event: null }, true);
         }
       } catch (err) {
+        if (err instanceof SseLineTooLongError) return settle({ error: new UpstreamError({ kind: "protocol", message: `worker sent a bad event: ${err.message}` }) }, true);
         // The consumer threw: stop as an async iterator's consumer would, with its error.
         settle({ error: err }, true);
       }

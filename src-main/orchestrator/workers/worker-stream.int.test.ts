@@ -76,6 +76,13 @@ describe("streamFromWorker: the worker's end", () => {
     await w.close();
   });
 
+  it("a worker that never ends its line is cut at the bound: a protocol error of that node, not memory without end", async () => {
+    const w = await worker(`${STARTED}event: token\ndata: "${"x".repeat(5 * 1024 * 1024)}`);
+    const outcome = await streamFromWorker(w.target, body, new AbortController().signal, sink);
+    expect(outcome).toMatchObject({ kind: "error", message: expect.stringMatching(/line is longer than/) });
+    await w.close();
+  });
+
   it("without sink.ended the end comes through the promise, as before", async () => {
     const w = await worker(`${STARTED}event: end\ndata: {"tokens_out":0,"decode_ms":1,"decode_time_ms":1}\n\n`);
     const outcome = await streamFromWorker(w.target, body, new AbortController().signal, sink);
