@@ -38,6 +38,10 @@ describe("start-up readiness against a real worker", () => {
     expect(r.status).toBe(503);
     expect(r.retryAfter).toBe("1");
     expect(r.error).toMatchObject({ code: "POOL_UNAVAILABLE", message: "not ready: no worker node is online yet", details: { nodes_online: 0, pools_total: 0, pools_ready: 0 } });
+    // A request before any node reported a model cannot know whether the model exists: a retriable 503, not a 404.
+    const early = await orch.api("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: MEDIUM, messages: [{ role: "user", content: "hi" }], max_tokens: 4 }) });
+    expect(early.status).toBe(503);
+    expect(await early.json()).toMatchObject({ error: { code: "MODEL_NOT_AVAILABLE", message: expect.stringMatching(/no worker node has reported any model yet/) } });
   });
 
   it("a request for a model whose pool is loading waits and is served; /ready turns 200", async () => {

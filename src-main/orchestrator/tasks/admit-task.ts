@@ -71,8 +71,14 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   if (ctx.tasks.exists(taskId)) {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
-  const resolved = resolveModel(input.model_ref, ctx.clusterModels());
-  if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
+  const models = ctx.clusterModels();
+  const resolved = resolveModel(input.model_ref, models);
+  if (!resolved.ok) {
+    // No node has reported any model yet (a cluster starting: the HOME app's own worker registers a few
+    // seconds after the orchestrator listens): whether the model exists cannot be known, so retry, not 404.
+    if (models.length === 0 && resolved.code === "MODEL_NOT_FOUND") throw new OrchError("MODEL_NOT_AVAILABLE", `no worker node has reported any model yet, so "${input.model_ref}" cannot be served now; retry in a moment (GET /ready says when the cluster can serve)`, { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    throw new OrchError(resolved.code, resolved.message);
+  }
   const model = resolved.model;
   if (ctx.retiredModels().has(model.sha256)) throw new OrchError("MODEL_DEPRECATED", `model ${model.id} is retired in the catalog`);
   const workload = input.workload ?? "completion";
