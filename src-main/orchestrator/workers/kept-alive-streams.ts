@@ -153,9 +153,8 @@ export class KeptAliveStreams {
         res.deliver({ event: "close" });
       },
     });
-    // Ends this request's use of the socket: back to the pool, or destroyed.
-    const finish = (err: Error | null, destroy: boolean): void => {
-      if (over) return;
+    // This request stops listening to the socket and the signal.
+    const detach = (): void => {
       over = true;
       parser.stop();
       socket.off("data", onData);
@@ -163,6 +162,11 @@ export class KeptAliveStreams {
       socket.off("close", onClose);
       socket.off("end", onEnd);
       signal.removeEventListener("abort", onAbort);
+    };
+    // Ends this request's use of the socket: back to the pool, or destroyed.
+    const finish = (err: Error | null, destroy: boolean): void => {
+      if (over) return;
+      detach();
       if (destroy || err !== null) socket.destroy();
       else this.release(key, socket);
       if (err === null) return;
@@ -184,13 +188,7 @@ export class KeptAliveStreams {
       if (over) return;
       if (reused !== undefined && !received && !retried && !signal.aborted) {
         // The keep-alive race: the worker closed this idle connection as the request went out on it.
-        over = true;
-        parser.stop();
-        socket.off("data", onData);
-        socket.off("error", onError);
-        socket.off("close", onClose);
-        socket.off("end", onEnd);
-        signal.removeEventListener("abort", onAbort);
+        detach();
         socket.destroy();
         this.attempt(key, request, bytes, signal, true, resolve, reject);
         return;
