@@ -247,7 +247,7 @@ const registerSeconds = Number(((performance.now() - tRegister) / 1000).toFixed(
 
 // ---------------------------------------------------------------- the dashboard feed
 // Protocol 2 as the dashboard opens it (src-renderer/api/cluster-stream.ts): a paged snapshot, then node deltas.
-const feed = { snapshotMs: null, snapshotBytes: 0, transitions: [], frames: 0, bytes: 0, closedAt: null };
+const feed = { snapshotMs: null, snapshotBytes: 0, transitions: [], frames: 0, bytes: 0, byEvent: {}, closedAt: null };
 const feedReq = httpRequest({ host: orchUrl.hostname, port: orchUrl.port, path: "/v2/events?protocol=2", headers: { authorization: `Bearer ${TOKEN}`, accept: "text/event-stream" } }, (res) => {
   const opened = performance.now();
   let buf = "";
@@ -264,6 +264,8 @@ const feedReq = httpRequest({ host: orchUrl.hostname, port: orchUrl.port, path: 
       buf = buf.slice(end + 2);
       const event = /^event: (.*)$/m.exec(frame)?.[1];
       feed.frames++;
+      feed.byEvent[event] = (feed.byEvent[event] ?? 0) + frame.length;
+      if (process.env.CHAOS_DUMP && event === "task" && frame.length > (feed.biggest?.length ?? 0)) feed.biggest = frame;
       if (feed.snapshotMs === null && event?.startsWith("snapshot")) feed.snapshotBytes += Buffer.byteLength(frame);
       if (event === "snapshot_end" && feed.snapshotMs === null) feed.snapshotMs = Math.round(performance.now() - opened);
       if (event === "node_event") {
@@ -552,7 +554,7 @@ const invariants = {
   health_responsive: { ok: health.p99 < 1000, ms: health },
   // The finished-task history (2,000 kept) fills within the first third: from then on the heap after GC must stay flat.
   memory_bounded: { ok: memory.third !== null && memory.end !== null && memory.end.heapUsed - memory.third.heapUsed < 32, heap_after_gc_mib: { start: memory.start?.heapUsed, third: memory.third?.heapUsed, end: memory.end?.heapUsed }, rss_mib: { start: rssStart, max: rssMax, end: rss.at(-1), after_gc_end: memory.end?.rss } },
-  dashboard_feed: { ok: feed.snapshotMs !== null && feed.closedAt === null, snapshot_ms: feed.snapshotMs, snapshot_bytes: feed.snapshotBytes, frames: feed.frames, bytes: feed.bytes, closed_at_ms: feed.closedAt },
+  dashboard_feed: { ok: feed.snapshotMs !== null && feed.closedAt === null, snapshot_ms: feed.snapshotMs, snapshot_bytes: feed.snapshotBytes, frames: feed.frames, bytes: feed.bytes, bytes_by_event: feed.byEvent, closed_at_ms: feed.closedAt },
 };
 const result = {
   bench: "fleet-chaos",
@@ -579,6 +581,10 @@ clearInterval(tick);
 clearInterval(keepAlive);
 feedReq.destroy();
 await Promise.all(fleet.map((n) => n.stop()));
+if (process.env.CHAOS_DUMP && feed.biggest) {
+  const d = JSON.parse(/^data: (.*)$/m.exec(feed.biggest)[1]);
+  console.error("biggest task frame", feed.biggest.length, JSON.stringify(Object.fromEntries(Object.entries(d).map(([k, v]) => [k, JSON.stringify(v)?.length]))), JSON.stringify(d.placement).slice(0, 1500));
+}
 if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`fleet chaos: ${NODES} nodes, ${CLIENTS} clients, ${runSeconds} s (registered in ${registerSeconds} s); ${outcomes.length} requests (${result.requests_per_s}/s), latency p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms`);
