@@ -542,6 +542,9 @@ for (const o of outcomes) {
   const k = `${o.kind} ${o.ok ? "ok" : "BAD"}: ${o.why.replace(/[0-9a-f-]{36}/g, "<id>").slice(0, 90)}`;
   byWhy[k] = (byWhy[k] ?? 0) + 1;
 }
+// Error outcomes per model: the single-holder model's outage should account for most of them.
+const errorsByModel = {};
+for (const o of outcomes) if (o.why !== "success" && o.why !== "client hung up") errorsByModel[o.model] = (errorsByModel[o.model] ?? 0) + 1;
 const health = percentiles(healthMs);
 const rssStart = rss[0] ?? 0;
 const rssMax = Math.max(...rss);
@@ -571,6 +574,7 @@ const result = {
   bench_event_loop_lag_ms: { p99: Math.round(lag.percentile(99) / 1e6), max: Math.round(lag.max / 1e6) },
   orchestrator_warnings: orchWarnings.slice(0, 10),
   outcomes: byWhy,
+  errors_by_model: errorsByModel,
   bad_examples: bad.slice(0, 8),
   invariants,
   ok: Object.values(invariants).every((i) => i.ok),
@@ -589,6 +593,7 @@ if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`fleet chaos: ${NODES} nodes, ${CLIENTS} clients, ${runSeconds} s (registered in ${registerSeconds} s); ${outcomes.length} requests (${result.requests_per_s}/s), latency p50 ${result.latency_ms.p50} ms p99 ${result.latency_ms.p99} ms`);
   console.log(`  faults: ${JSON.stringify(faultCounts)}; heartbeats ${stats.heartbeats}, re-registrations ${stats.reregistrations}, failures ${stats.heartbeatFailures}; bench loop lag p99 ${result.bench_event_loop_lag_ms.p99} ms max ${result.bench_event_loop_lag_ms.max} ms`);
+  console.log(`  error outcomes by model: ${JSON.stringify(errorsByModel)} (${SOLO} has one holder, down for part of the run)`);
   for (const [k, v] of Object.entries(byWhy).sort((a, b) => b[1] - a[1])) console.log(`    ${String(v).padStart(6)}  ${k}`);
   for (const [name, inv] of Object.entries(invariants)) console.log(`  ${inv.ok ? "PASS" : "FAIL"} ${name}: ${JSON.stringify({ ...inv, ok: undefined })}`);
   for (const b of result.bad_examples) console.log(`  bad: ${JSON.stringify(b)}`);
