@@ -9,6 +9,7 @@
 // every request one well-formed outcome within a bound; every task terminal after the run + grace; no node
 // Suspect/Offline that no fault explains; /health p99; orchestrator RSS bounded; dashboard snapshot delivered.
 //   npm run build && node bench/fleet-chaos.mjs [--nodes 1000] [--seconds 60] [--clients 100] [--seed 1] [--quick] [--json]
+// CHAOS_DUMP=1 also prints the largest dashboard task frame seen, field by field (how the feed bloat was found).
 import { createHash, randomUUID } from "node:crypto";
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
