@@ -43,7 +43,7 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const pool = { pool_id: poolId, ready: true, draining: false, slots_free: slots, slots_total: slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } };
   const post = (path, body) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
+  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).catch(() => undefined);
   await beat();
@@ -254,7 +254,7 @@ export async function startStreamingNode({ orchUrl, token, nodeId, poolId, model
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const pool = () => ({ pool_id: poolId, ready: true, draining: false, slots_free: slots, slots_total: slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } });
   const post = (path, body) => fetch(`${orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
+  const reg = await post("/v2/nodes/register", { node_id: nodeId, machine_id: `sim-${nodeId}`, address, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post(`/v2/nodes/${nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool()], models: [model] }).catch(() => undefined);
   await beat();

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useStore } from "zustand";
 import type { TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { api, reportError, reportSuccess, stores, useNow } from "../app-context.js";
@@ -35,7 +35,18 @@ export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
   }, [byId]);
   const running = active.filter((t) => t.state !== "queued").length;
   const depth = active.length - running;
-  const explained = focusTaskId !== null ? (byId[focusTaskId] ?? null) : null;
+  const live = focusTaskId !== null ? (byId[focusTaskId] ?? null) : null;
+  // The feed's task frames carry the placement's top candidates only (one verdict per pool would be
+  // ~130 KB a frame at 1,000 nodes): the open dialog asks for the full explanation, again when the task moves.
+  const [full, setFull] = useState<TaskStatus | null>(null);
+  useEffect(() => {
+    setFull(null);
+    if (focusTaskId === null) return;
+    const controller = new AbortController();
+    api.task(focusTaskId, controller.signal).then(setFull, () => undefined);
+    return () => controller.abort();
+  }, [focusTaskId, live?.node_id, live?.attempts]);
+  const explained = live !== null && full?.task_id === live.task_id ? { ...live, placement: full.placement } : live;
 
   const cancel = async () => {
     if (cancelTarget === null) return;

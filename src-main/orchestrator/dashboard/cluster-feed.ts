@@ -159,8 +159,9 @@ export class ClusterFeed {
     };
   }
 
+  /** Placement trimmed to its top candidates: the full list (one verdict per pool in the cluster) is GET /v2/tasks/{id}'s. */
   private status(task: Task) {
-    return this.tasks.status(task);
+    return this.tasks.status(task, "top");
   }
 
   private onTask(task: Task): void {

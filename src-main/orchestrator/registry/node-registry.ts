@@ -248,6 +248,22 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     this.transition(node, "connection_lost", reason);
   }
 
+  /**
+   * One task stream to the node broke (reset, closed, silent, refused). Marks the node Suspect as
+   * markSuspect does, unless `watchVouches` says its watch connection is up and heard from just now:
+   * then the process is alive and reachable, and the break is that one stream's (a cut connection, a
+   * proxy reset), so the node's other streams are not failed over and it stays schedulable. A crash
+   * closes the watch too and a hang silences it, so the watch still marks those at once.
+   */
+  taskStreamLost(nodeId: string, reason: string, openedInEpoch?: number): boolean {
+    if (this.watchVouches(nodeId)) return false;
+    this.markSuspect(nodeId, reason, openedInEpoch);
+    return true;
+  }
+
+  /** Set by the node watcher's owner: whether a node's watch connection is live right now. */
+  watchVouches: (nodeId: string) => boolean = () => false;
+
   /** How many times the node has come (back) Online: connections opened in an older epoch are stale. */
   onlineEpoch(nodeId: string): number {
     return this.onlineEpochs.get(nodeId) ?? 0;

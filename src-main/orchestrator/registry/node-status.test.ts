@@ -60,6 +60,23 @@ describe("registry transitions (all through the one transition function)", () =>
     expect(registry.get("n1")?.status).toBe("Suspect");
   });
 
+  it("a broken task stream marks the node Suspect only when its watch cannot vouch for it", () => {
+    const { registry, lost, reg, hb } = setup();
+    registry.register(reg);
+    registry.heartbeat("n1", hb);
+    let vouching = true;
+    registry.watchVouches = (nodeId) => nodeId === "n1" && vouching;
+    // The watch is live: one cut stream is that stream's fault; the node's other work is not failed over.
+    expect(registry.taskStreamLost("n1", "worker stream broke: the connection closed", registry.onlineEpoch("n1"))).toBe(false);
+    expect(registry.get("n1")?.status).toBe("Online");
+    expect(lost).toEqual([]);
+    // No live watch (dropped or silent): the break counts as it always did.
+    vouching = false;
+    expect(registry.taskStreamLost("n1", "worker stream broke: the connection closed", registry.onlineEpoch("n1"))).toBe(true);
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    expect(lost).toHaveLength(1);
+  });
+
   it("records every transition as a node event with from/to, and fails work over when a node is lost", () => {
     const { registry, events, lost, reg, hb, advance } = setup();
     registry.register(reg);

@@ -28,6 +28,8 @@ export class NodeWatcher {
   private readonly watches = new Map<string, AbortController>();
   /** node_id → address of workers that answered 404: not asked again until they re-register elsewhere. */
   private readonly unsupported = new Map<string, string>();
+  /** node_id → when its live watch last delivered a byte; absent while no watch is connected. */
+  private readonly heardAt = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -42,6 +44,16 @@ export class NodeWatcher {
     registry.on("changed", (nodeId, change) => {
       if (change === "state") this.reconcile(nodeId);
     });
+  }
+
+  /**
+   * Whether the node's watch is connected and delivered a byte within `withinMs`: the process is up
+   * and its connection to us works, whatever one task stream just did (a crash closes the watch too,
+   * a hang silences it).
+   */
+  vouchesFor(nodeId: string, withinMs: number, now: number = performance.now()): boolean {
+    const at = this.heardAt.get(nodeId);
+    return at !== undefined && now - at <= withinMs;
   }
 
   close(): void {
@@ -97,6 +109,7 @@ export class NodeWatcher {
     const silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
     const heard = () => {
       silence.refresh();
+      this.heardAt.set(nodeId, performance.now());
     };
     let live = false;
     try {
@@ -125,6 +138,7 @@ export class NodeWatcher {
       const error = reason instanceof WatchSilent ? reason : err instanceof Error ? err : new Error(String(err));
       return { live, error };
     } finally {
+      this.heardAt.delete(nodeId);
       clearTimeout(silence);
       stop.removeEventListener("abort", onStop);
       attempt.abort();

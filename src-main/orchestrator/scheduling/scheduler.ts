@@ -369,7 +369,7 @@ export class Scheduler<T extends SchedulableTask> {
     const hooks = this.deps.hooks;
     // A failure of this stream counts against the node only if it has not come back Online since.
     const openedInEpoch = this.deps.registry.onlineEpoch(decision.node_id);
-    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.deps.registry.markSuspect(decision.node_id, message, openedInEpoch) };
+    const target = { client, node_id: decision.node_id, pool_id: decision.pool_id, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.connectionLost(decision.node_id, message, openedInEpoch) };
     // The worker's `end` settles the task in the turn its frame arrived, so the client's answer leaves
     // before the promise chain (and node's stream bookkeeping queued ahead of it) runs; the chain then
     // finds the task terminal. A throw there is ours (a renderer): logged, the stream is not at fault.
@@ -387,6 +387,13 @@ export class Scheduler<T extends SchedulableTask> {
         this.inflight.set(decision.pool_id, Math.max(0, this.inflightOn(decision.pool_id) - 1));
         this.reconsiderAll();
       });
+  }
+
+  /** A task stream to the node broke: the node turns Suspect unless its live watch says the break was that stream's alone. */
+  private connectionLost(nodeId: string, message: string, openedInEpoch: number): void {
+    if (!this.deps.registry.taskStreamLost(nodeId, message, openedInEpoch)) {
+      this.deps.logger.warn({ node_id: nodeId, why: message }, "a task stream broke but the node's watch is live: the node stays schedulable");
+    }
   }
 
   /** One attempt ended: the task ends, or goes back to the head of the queue for another node. */

@@ -24,6 +24,7 @@ import { revivedTask } from "./revived-task.js";
 import { journaledOwner, taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent, outputRetractable, rewindTask } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
+import type { PlacementDetail } from "./task-status.js";
 import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
 import type { CancelReason, Task } from "./task.js";
@@ -233,8 +234,9 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return { ...this.table.sizes(), on_workers: this.onWorkers.size, ...this.scheduler.memoryStats() };
   }
 
-  status(task: Task): TaskStatus {
-    return taskStatus(task, this.scheduler.positionOf(task.task_id));
+  /** `detail` "top": the placement's top candidates only (the dashboard feed); "full": every candidate's verdict. */
+  status(task: Task, detail: PlacementDetail = "full"): TaskStatus {
+    return taskStatus(task, this.scheduler.positionOf(task.task_id), null, detail);
   }
 
   /**

@@ -5,15 +5,22 @@ import type { TaskJournalRow } from "../db/task-journal.js";
 import type { Task } from "./task.js";
 
 /**
+ * "full": every candidate with its verdict (GET /v2/tasks/{id}); "top": the summary's top candidates only,
+ * as a journaled task has (the dashboard feed: with 1,000 nodes the full list is ~130 KB per task frame).
+ */
+export type PlacementDetail = "full" | "top";
+
+/**
  * The contract's placement explanation for a decision: the winner and why every other candidate lost.
  * A live decision computes its per-candidate verdicts here, on first read (placeTask keeps only a
  * summary). A journaled one has no snapshot left: its kept top candidates stand in (rows written
  * before the summary existed still carry the full list).
  */
-export function placementExplanation(decision: PlacementDecision | StoredPlacementDecision | null): PlacementExplanation | null {
+export function placementExplanation(decision: PlacementDecision | StoredPlacementDecision | null, detail: PlacementDetail = "full"): PlacementExplanation | null {
   if (decision === null) return null;
+  const top = decision.summary?.top;
   const candidates: readonly CandidateVerdict[] =
-    decision.candidates ?? decision.summary?.top.map((t) => ({ node_id: t.node_id, pool_id: t.pool_id, eligible: true, rejected_because: [], score: t.score, rank: t.rank })) ?? [];
+    (detail === "top" && top !== undefined ? undefined : decision.candidates) ?? top?.map((t) => ({ node_id: t.node_id, pool_id: t.pool_id, eligible: true, rejected_because: [], score: t.score, rank: t.rank })) ?? [];
   return {
     decision:
       decision.outcome === "assigned"
@@ -29,7 +36,7 @@ export function placementExplanation(decision: PlacementDecision | StoredPlaceme
   };
 }
 
-export function taskStatus(task: Task, queuePosition: number | null, predictedStartMs: number | null = null): TaskStatus {
+export function taskStatus(task: Task, queuePosition: number | null, predictedStartMs: number | null = null, detail: PlacementDetail = "full"): TaskStatus {
   const wait = task.started_at_ms !== null ? task.started_at_ms - task.enqueued_at_ms : null;
   return {
     task_id: task.task_id,
@@ -58,7 +65,7 @@ export function taskStatus(task: Task, queuePosition: number | null, predictedSt
     max_tokens: task.generation.max_tokens,
     stop_reason: task.stop_reason,
     error: task.error,
-    placement: placementExplanation(task.decision),
+    placement: placementExplanation(task.decision, detail),
     attempts: task.attempted_nodes.length,
     rescues: task.rescues,
   };
