@@ -3,7 +3,7 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testModelPath } from "../../test-support/models.js";
-import { chooseThreads } from "./thread-calibration.js";
+import { chooseThreads, pickThreads } from "./thread-calibration.js";
 
 let llama: Llama;
 let model: LlamaModel;
@@ -28,6 +28,19 @@ describe("chooseThreads", () => {
     const two = choice.measured[2];
     expect(one).toBeGreaterThan(0);
     expect(two).toBeGreaterThan(0);
-    expect(choice.threads).toBe(two !== undefined && one !== undefined && two * 1.1 <= one ? 2 : 1);
+    const prompt = choice.prompt === undefined ? undefined : { one: choice.prompt[1] as number, many: choice.prompt[2] as number };
+    expect(choice.threads).toBe(pickThreads(2, { one: one as number, many: two as number }, prompt));
   }, 30_000);
+});
+
+describe("pickThreads", () => {
+  it("takes the larger count for faster decoding, or for faster prompts when decoding is about even; never for a collapse", () => {
+    expect(pickThreads(2, { one: 0.7, many: 0.6 })).toBe(2); // decode 1.17× faster
+    expect(pickThreads(2, { one: 0.7, many: 0.66 })).toBe(1); // decode within noise, no prompt measured
+    expect(pickThreads(2, { one: 0.7, many: 0.66 }, { one: 40, many: 24 })).toBe(2); // prompts 1.67× faster (the native build)
+    expect(pickThreads(2, { one: 0.7, many: 0.74 }, { one: 40, many: 24 })).toBe(2); // decode 6 % slower: tolerated
+    expect(pickThreads(2, { one: 0.7, many: 0.8 }, { one: 40, many: 24 })).toBe(1); // decode 14 % slower: not
+    expect(pickThreads(2, { one: 0.7, many: 0.66 }, { one: 40, many: 35 })).toBe(1); // prompts only 14 % faster
+    expect(pickThreads(2, { one: 0.7, many: Number.POSITIVE_INFINITY }, { one: 40, many: 10 })).toBe(1); // the prebuilt build's collapse
+  });
 });

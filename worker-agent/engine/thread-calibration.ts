@@ -5,9 +5,10 @@ import type { LlamaModel } from "node-llama-cpp";
 // threads (2 threads on a 2-core box where Node's own thread and other processes run too) every barrier
 // waits for a descheduled thread, and decoding collapses (measured: 0.6 ms/token on 1 thread, 64 tokens
 // not done within 2 minutes on 2). The thread count asked for is therefore only used when a short
-// timed decode at pool start shows it beating one thread; otherwise the engine runs on one. The
-// native build (native-addon/) has OpenMP and does not collapse, but is checked the same way: on a
-// busy box one thread can still be the faster choice.
+// timed decode at pool start shows it beating one thread, or (when decoding is about even) a timed
+// prompt evaluation does (pickThreads); otherwise the engine runs on one. The native build
+// (native-addon/) has OpenMP and does not collapse, but is checked the same way: on a busy box one
+// thread can still be the faster choice.
 
 const CALIBRATION_TOKENS = 24;
 /** Per candidate: a collapsing thread count shows itself long before this. */
@@ -39,12 +40,56 @@ export interface ThreadChoice {
   threads: number;
   /** ms/token measured per candidate (empty when there was nothing to choose). */
   measured: Record<number, number>;
+  /** ms to evaluate the calibration prompt per candidate (absent when decoding already decided). */
+  prompt?: Record<number, number>;
 }
 
-/** `requested` threads if they decode measurably faster than one, else 1. */
+/** The prompt evaluated for the prompt-processing measurement (tokens). */
+const CALIBRATION_PROMPT_TOKENS = 192;
+/** Prompt processing must be at least this much faster for the larger count to be chosen on it. */
+const REQUIRED_PROMPT_SPEEDUP = 1.25;
+/** ...and decoding at most this much slower (noise; a collapsing count is many times slower). */
+const TOLERATED_DECODE_SLOWDOWN = 1.1;
+
+/**
+ * The choice from the measurements: the larger count when it decodes ≥ 10 % faster, or when it
+ * processes prompts ≥ 25 % faster without decoding more than 10 % slower. Decoding a small model is
+ * a fraction of a millisecond per token, where a 24-token sample cannot show the 10–30 % a second
+ * OpenMP thread gains; prompt processing (a batch) shows it plainly (native build, medium model, 2
+ * cores: 2,000 tokens in 158–163 ms on two threads against 263–272 ms on one).
+ */
+export function pickThreads(requested: number, decode: { one: number; many: number }, prompt?: { one: number; many: number }): number {
+  if (decode.many * REQUIRED_SPEEDUP <= decode.one) return requested;
+  if (prompt !== undefined && prompt.many * REQUIRED_PROMPT_SPEEDUP <= prompt.one && decode.many <= decode.one * TOLERATED_DECODE_SLOWDOWN) return requested;
+  return 1;
+}
+
+/** Milliseconds to evaluate a CALIBRATION_PROMPT_TOKENS-token prompt at `threads` (one batch). */
+async function msPerPrompt(model: LlamaModel, threads: number): Promise<number> {
+  const context = await model.createContext({ contextSize: 512, sequences: 1, threads });
+  try {
+    const tokens = model.tokenize("The quick brown fox jumps over the lazy dog. ".repeat(40)).slice(0, CALIBRATION_PROMPT_TOKENS);
+    const sequence = context.getSequence();
+    // A first, shorter batch warms the threads up (an OpenMP team starts on its first parallel region).
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(0, 16));
+    await sequence.clearHistory();
+    const started = performance.now();
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens);
+    return performance.now() - started;
+  } finally {
+    await context.dispose();
+  }
+}
+
+/** `requested` threads if they are measurably faster than one (see pickThreads), else 1. */
 export async function chooseThreads(model: LlamaModel, requested: number): Promise<ThreadChoice> {
   if (requested <= 1) return { threads: 1, measured: {} };
   const one = await msPerToken(model, 1);
   const many = await msPerToken(model, requested);
-  return { threads: many * REQUIRED_SPEEDUP <= one ? requested : 1, measured: { 1: one, [requested]: many } };
+  const measured = { 1: one, [requested]: many };
+  // Decoding decided, or the larger count collapses (then its prompt would not finish in the budget either).
+  if (many * REQUIRED_SPEEDUP <= one || !(many <= one * TOLERATED_DECODE_SLOWDOWN)) return { threads: pickThreads(requested, { one, many }), measured };
+  const promptOne = await msPerPrompt(model, 1);
+  const promptMany = await msPerPrompt(model, requested);
+  return { threads: pickThreads(requested, { one, many }, { one: promptOne, many: promptMany }), measured, prompt: { 1: promptOne, [requested]: promptMany } };
 }
