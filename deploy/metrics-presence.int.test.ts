@@ -23,7 +23,9 @@ const declared = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) (\S+
 function seriesLine(def: MetricDef, labels: Record<string, string>): RegExp {
   // Label order in the exposition is the metric's; other labels (node_id) may come first.
   const inner = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`).join(",");
-  return new RegExp(`^${def.name}\\{(?:[^}]*,)?${inner}\\} 0$`, "m");
+  // A histogram's series at 0 is its _count (and _sum and buckets) for those labels.
+  const name = def.type === "histogram" ? `${def.name}_count` : def.name;
+  return new RegExp(`^${name}\\{(?:[^}]*,)?${inner}\\} 0$`, "m");
 }
 
 function checkDocumented(text: string, defs: readonly MetricDef[], defaultPrefixes: readonly string[]): void {

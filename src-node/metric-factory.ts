@@ -31,5 +31,7 @@ export function metricGauge(def: MetricDef, registry: Registry, collect?: (g: Ga
 }
 
 export function metricHistogram(def: MetricDef, registry: Registry): Histogram {
-  return new Histogram({ name: def.name, help: def.help, labelNames: [...def.labelNames], buckets: [...(def.buckets ?? [])], registers: [registry] });
+  const h = new Histogram({ name: def.name, help: def.help, labelNames: [...def.labelNames], buckets: [...(def.buckets ?? [])], registers: [registry] });
+  for (const labels of knownLabelSets(def)) h.zero(labels);
+  return h;
 }

@@ -51,6 +51,7 @@ export function chatHistory(messages: NonNullable<EngineInferMessage["messages"]
     }
   }
   const last = messages[messages.length - 1];
+  if (!messages.some((m) => m.role === "user")) return "the chat has no user turn";
   if (last?.role === "user") history.push({ type: "model", response: [] });
   else if (last?.role === "assistant" && (last.tool_calls ?? []).length > 0) return "the last chat message calls tools: send their results (tool turns) to get an answer";
   else if (last?.role !== "tool" && last?.role !== "assistant") return "the last chat message must come from the user, be a tool result, or be an assistant prefill to continue";

@@ -76,6 +76,8 @@ describe("prompt fit", () => {
     const chat = measurePrompt(model, wrapper, { messages: [{ role: "system", content: "Be terse." }, { role: "user", content: "the cat sat on the mat." }] });
     expect(chat.ok && chat.promptTokens).toBeGreaterThan(tokens);
     expect(measurePrompt(model, wrapper, { messages: [{ role: "assistant", content: "hi" }] })).toMatchObject({ ok: false, code: "INVALID_PARAMS" });
+    // A last assistant turn after a user turn is a prefill to continue.
+    expect(measurePrompt(model, wrapper, { messages: [{ role: "user", content: "the cat" }, { role: "assistant", content: "sat on" }] })).toMatchObject({ ok: true });
     expect(contextOverflow(96, 4000, 4096)).toBeUndefined();
     expect(contextOverflow(97, 4000, 4096)).toBe("prompt of 97 tokens plus max_tokens 4000 is 4097 tokens, more than the 4096-token context of a slot");
   });
