@@ -184,7 +184,7 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
     // Never wait silently for a holder that is gone: wait only while one is Suspect (it is Online
     // again or Offline within node_timeout_ms), else end now with a retriable error.
     if (holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id))) {
-      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable; waiting while one is Suspect", transient: true };
+      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable right now (one is Suspect: Online again or Offline within seconds); retry shortly", transient: true };
     }
     if (holders.some((c) => excluded.has(c.node_id))) {
       return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
