@@ -50,6 +50,8 @@ const CALIBRATION_PROMPT_TOKENS = 192;
 const REQUIRED_PROMPT_SPEEDUP = 1.25;
 /** ...and decoding at most this much slower (noise; a collapsing count is many times slower). */
 const TOLERATED_DECODE_SLOWDOWN = 1.1;
+/** Slower than this on the first sample: a collapse, not measured again. */
+const COLLAPSE_FACTOR = 3;
 
 /**
  * The choice from the measurements: the larger count when it decodes ≥ 10 % faster, or when it
@@ -84,12 +86,22 @@ async function msPerPrompt(model: LlamaModel, threads: number): Promise<number> 
 /** `requested` threads if they are measurably faster than one (see pickThreads), else 1. */
 export async function chooseThreads(model: LlamaModel, requested: number): Promise<ThreadChoice> {
   if (requested <= 1) return { threads: 1, measured: {} };
-  const one = await msPerToken(model, 1);
-  const many = await msPerToken(model, requested);
+  let one = await msPerToken(model, 1);
+  let many = await msPerToken(model, requested);
+  // Not a collapse: a second, interleaved sample of each, keeping the faster. Other work on the machine
+  // (another pool loading, say) only ever adds time, so the minimum is the closer reading.
+  if (many <= one * COLLAPSE_FACTOR) {
+    one = Math.min(one, await msPerToken(model, 1));
+    many = Math.min(many, await msPerToken(model, requested));
+  }
   const measured = { 1: one, [requested]: many };
-  // Decoding decided, or the larger count collapses (then its prompt would not finish in the budget either).
+  // Decoding decided, or the larger count is slower (a collapse's prompt would not finish in the budget either).
   if (many * REQUIRED_SPEEDUP <= one || !(many <= one * TOLERATED_DECODE_SLOWDOWN)) return { threads: pickThreads(requested, { one, many }), measured };
-  const promptOne = await msPerPrompt(model, 1);
-  const promptMany = await msPerPrompt(model, requested);
+  let promptOne = Number.POSITIVE_INFINITY;
+  let promptMany = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2; i++) {
+    promptOne = Math.min(promptOne, await msPerPrompt(model, 1));
+    promptMany = Math.min(promptMany, await msPerPrompt(model, requested));
+  }
   return { threads: pickThreads(requested, { one, many }, { one: promptOne, many: promptMany }), measured, prompt: { 1: promptOne, [requested]: promptMany } };
 }
