@@ -15,6 +15,7 @@ import { Agent as HttpAgent, createServer, request as httpRequest } from "node:h
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { benchWorkspace, percentiles, rssMiB } from "./bench-processes.mjs";
+import { jsonRequest } from "./json-request.mjs";
 
 const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "60" }, clients: { type: "string", default: "100" }, seed: { type: "string", default: "1" }, quick: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const NODES = values.quick ? 50 : Number(values.nodes);
@@ -73,26 +74,7 @@ lag.enable();
 const ctlAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 /** A JSON request to the orchestrator on the control agent; resolves { status, json } (status 0 when it failed). */
 function orchJson(method, path, body) {
-  return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest({ host: orchUrl.hostname, port: orchUrl.port, path, method, agent: ctlAgent, headers: { authorization: `Bearer ${TOKEN}`, ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}) } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        let json = null;
-        try {
-          json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-      res.on("error", () => resolve({ status: 0, json: null }));
-    });
-    req.setTimeout(20_000, () => req.destroy());
-    req.on("error", () => resolve({ status: 0, json: null }));
-    req.end(payload);
-  });
+  return jsonRequest({ host: orchUrl.hostname, port: orchUrl.port, path, method, agent: ctlAgent, bearer: TOKEN, body, timeoutMs: 20_000 });
 }
 
 const modelOf = (name) => {

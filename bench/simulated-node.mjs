@@ -3,7 +3,8 @@
 // pool holding one model, and whose infer endpoint holds every request open (started, then keep-alives).
 // With `slots: 1` the first task occupies the only slot for good, so every later task queues.
 import { createHash } from "node:crypto";
-import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http";
+import { Agent as HttpAgent, createServer } from "node:http";
+import { jsonRequest } from "./json-request.mjs";
 
 /**
  * A pool's GET /v2/pools/{id}/status answer with every field the real worker sends
@@ -103,25 +104,9 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   }, 1000);
 
   function post(path, body, bearer = token) {
-    return new Promise((resolve) => {
-      const payload = JSON.stringify(body);
-      const req = httpRequest({ host: target.hostname, port: target.port, path, method: "POST", agent, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          let json = null;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-          } catch {
-            // not JSON: left null
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      });
-      req.on("error", () => resolve({ status: 0, json: null }));
-      req.end(payload);
-    });
+    return jsonRequest({ host: target.hostname, port: target.port, path, agent, bearer, body });
   }
+
 
   const agents = Array.from({ length: count }, (_, i) => {
     const nodeId = `${prefix}-${String(i).padStart(4, "0")}`;
