@@ -23,6 +23,7 @@ import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
+import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
@@ -249,7 +250,12 @@ export class LlamaEngine {
     if (msg.format.type === "json") return jsonGrammar(this.llama);
     const translated = toGrammarSchema(msg.format.schema, "format.schema");
     if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
-    return this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+    try {
+      return await this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+    } catch (error) {
+      if (!isGrammarParseFailure(error)) throw error;
+      return grammarRefusal("format.schema", error);
+    }
   }
 
   private async embed(loaded: Loaded, msg: EngineInferMessage, controller: AbortController): Promise<void> {
@@ -314,6 +320,8 @@ export class LlamaEngine {
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();
+      // Tool calls are generated under a grammar node-llama-cpp builds inside the generation.
+      else if (isGrammarParseFailure(error)) this.send({ type: "task_failed", task_id: msg.task_id, code: "INVALID_PARAMS", message: grammarRefusal("tools", error) });
       else this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
     } finally {
       probe?.stop();
