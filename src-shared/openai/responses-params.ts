@@ -24,7 +24,7 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "max_tool_calls", support: "refused", note: "no limit across turns (parallel_tool_calls: false allows one call per turn)", refuses: present },
     { param: "text", support: "partial", note: "format text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not; schema keywords the grammar cannot express are refused by name; not together with tools the model may call); verbosity other than \"medium\" is refused", refuses: (v) => present(v) && !isKnownTextConfig(v) },
     { param: "reasoning", support: "refused", note: "the served models are not reasoning models", refuses: nonEmptyObject },
-    { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
+    { param: "top_logprobs", support: "partial", note: "not on /v1/responses yet: /v1/chat/completions reports them (logprobs, top_logprobs); only 0 is accepted here", refuses: positive },
     { param: "include", support: "partial", note: "no extra output data (only [] is accepted)", refuses: nonEmptyArray },
     { param: "previous_response_id", support: "refused", note: "responses are not stored; send the whole conversation in input", refuses: present },
     { param: "conversation", support: "refused", note: "conversations are not stored; send the whole conversation in input", refuses: present },
