@@ -12,6 +12,7 @@ import { createLogger } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 import { loadNodeTls } from "./tls/node-tls.js";
+import { listenFailureMessage } from "../src-node/listen-failure.js";
 
 const USAGE = `Usage: llama-orch-worker [start|doctor|engine build|engine path] [options]
 
@@ -166,7 +167,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdin.resume();
     }
     agent.start().catch((error: unknown) => {
-      log.fatal({ err: error }, "worker failed to start");
+      const listen = listenFailureMessage(error);
+      if (listen !== undefined) process.stderr.write(`llama-orch-worker: ${listen}\n`);
+      log.fatal({ err: error }, listen ?? "worker failed to start");
       resolve(1);
     });
   });
