@@ -61,7 +61,7 @@ beforeAll(async () => {
         { id: "m", model: "medium.gguf", device: "cpu", slots: 4, context_size: 4096 },
         { id: "bad", model: "broken.gguf", device: "cpu", slots: 1 },
       ],
-      supervisor: { initial_backoff_ms: 150, max_backoff_ms: 1000, max_consecutive_failures: 3, circuit_open_ms: 600_000 },
+      supervisor: { initial_backoff_ms: 150, max_backoff_ms: 1000, max_consecutive_failures: 3, circuit_open_ms: 600_000, engine_unresponsive_ms: 5000 },
       slot_wait_ms: 60_000,
     },
   });
@@ -245,6 +245,29 @@ describe("worker agent with real llama.cpp", () => {
     const ok = await streamInfer(worker.url, "b", { task_id: "after-crash", prompt: "the cat", max_tokens: 8 });
     expect(terminalEvent(ok)).toMatchObject({ event: "end", data: { tokens_out: 8 } });
     expect(metricValue(await metricsText(), "pool_engine_restarts_total", { pool_id: "b", reason: "crash" })).toBe(1);
+  });
+
+  it("a stopped engine child (alive, answering nothing) is killed by the watchdog: its task fails with ENGINE_CRASHED, the pool restarts", async () => {
+    const { engine_pid: pid } = await diagnostics("a");
+    expect(pid).toBeGreaterThan(0);
+    try {
+      // Without the watchdog this stream waited forever with its slot held, and the pool stayed ready.
+      const result = await streamInfer(worker.url, "a", { task_id: "stop-me", prompt: "Hello", max_tokens: OPEN_ENDED }, (event) => {
+        if (event.event === "token" && event.data.i === 2) process.kill(pid as number, "SIGSTOP");
+      });
+      expect(terminalEvent(result)).toMatchObject({ event: "error", data: { code: "ENGINE_CRASHED", retriable: true, message: expect.stringContaining("stopped answering") } });
+    } finally {
+      try {
+        process.kill(pid as number, "SIGCONT");
+      } catch {
+        // Killed by the watchdog, as it should be.
+      }
+    }
+    const restarted = await waitFor(() => status("a"), (s) => s.ready && s.restarts >= 1, 20_000);
+    expect(restarted.live).toBe(true);
+    expect((await diagnostics("a")).engine_pid).not.toBe(pid);
+    const ok = await streamInfer(worker.url, "a", { task_id: "after-stop", prompt: "the cat", max_tokens: 8 });
+    expect(terminalEvent(ok)).toMatchObject({ event: "end", data: { tokens_out: 8 } });
   });
 
   it("reload switches a pool's model, and rolls back when the new model cannot load", async () => {

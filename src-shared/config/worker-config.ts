@@ -54,6 +54,12 @@ export const SupervisorConfigSchema = z.strictObject({
   /** Restarts within restart_window_ms that count as a storm and open the circuit breaker. */
   max_restarts_in_window: z.int().min(1).max(10_000).default(10),
   restart_window_ms: z.int().min(1).max(86_400_000).default(60_000),
+  /**
+   * A loaded engine that sends nothing (no pong to the pings sent every ≤ 2 s, no token, no stats) for
+   * this long counts as hung — stopped, its event loop wedged, a llama-server no longer answering
+   * /health — and is killed: its tasks fail with ENGINE_CRASHED and it restarts with the backoff above. 0: never.
+   */
+  engine_unresponsive_ms: z.int().min(0).max(3_600_000).refine((ms) => ms === 0 || ms >= 1000, "0 (off) or at least 1000 ms").default(15_000),
   /** How long the breaker stays open before one trial start (half-open). */
   circuit_open_ms: z.int().min(0).max(86_400_000).default(300_000),
   /** Ready this long without a crash resets the backoff. */

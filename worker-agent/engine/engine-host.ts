@@ -60,6 +60,9 @@ process.on("message", (raw: unknown) => {
     case "abort":
       engine.abort(msg.task_id);
       return;
+    case "ping":
+      send({ type: "pong", n: msg.n });
+      return;
     case "shutdown":
       engine
         .dispose()

@@ -35,6 +35,8 @@ export const ParentToEngineMessageSchema = z.discriminatedUnion("type", [
   EngineInferMessageSchema,
   z.object({ type: z.literal("abort"), task_id: z.string().min(1) }),
   z.object({ type: z.literal("shutdown") }),
+  /** Liveness probe (engine-watchdog.ts): the engine answers with a pong carrying the same n. */
+  z.object({ type: z.literal("ping"), n: z.int().min(0) }),
 ]);
 export type ParentToEngineMessage = z.infer<typeof ParentToEngineMessageSchema>;
 
@@ -96,6 +98,7 @@ export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   EngineDoneMessageSchema,
   z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),
+  z.object({ type: z.literal("pong"), n: z.int().min(0) }),
 ]);
 export type EngineToParentMessage = z.infer<typeof EngineToParentMessageSchema>;
 

@@ -8,6 +8,7 @@ import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { PoolLifecycle, PoolPhase } from "./pool-lifecycle.js";
+import { EngineWatchdog } from "./engine-watchdog.js";
 import { RestartPolicy, type Clock } from "./restart-policy.js";
 
 /** The parent-side engine child as the supervisor uses it (a fake in unit tests). */
@@ -60,12 +61,16 @@ export class EngineSupervisor {
   private restartCount = 0;
   private vramFreeBytes = 0;
   private lastExitText: string | null = null;
+  /** Why the supervisor itself killed the current engine (it stopped answering), for its exit's reason. */
+  private hungReason: string | undefined;
+  private readonly watchdog: EngineWatchdog;
   private readonly log: Logger;
 
   constructor(private readonly options: SupervisorOptions) {
     this.policy = new RestartPolicy(options.supervisor, options.clock);
     this.currentDefinition = options.definition;
     this.log = options.log;
+    this.watchdog = new EngineWatchdog(options.supervisor.engine_unresponsive_ms, (silentMs) => this.onHung(silentMs));
     // A pending restart belongs to backoff / circuit_open; any way out of them cancels it.
     options.lifecycle.on("changed", (from) => {
       if (from === "backoff" || from === "circuit_open") this.clearRestartTimer();
@@ -140,8 +145,11 @@ export class EngineSupervisor {
     const engine = (this.options.spawnEngine ?? ((e: NodeJS.ProcessEnv) => new EngineProcess(e)))(env);
     this.engineHandle = engine;
     this.loadedInfo = undefined;
+    this.hungReason = undefined;
     engine.on("message", (message) => {
-      if (this.engineHandle === engine) this.onMessage(engine, message);
+      if (this.engineHandle !== engine) return;
+      this.watchdog.seen();
+      this.onMessage(engine, message);
     });
     engine.on("exit", (exit) => {
       if (this.engineHandle === engine) this.onExit(exit);
@@ -176,6 +184,7 @@ export class EngineSupervisor {
         this.options.onLoaded(message);
         this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads, ...(message.addon !== undefined ? { addon: message.addon } : {}), ...(message.addon_fallback !== undefined ? { addon_fallback: message.addon_fallback } : {}) }, "engine ready");
         this.settleLoad({ ok: true });
+        this.watchdog.watch(engine);
         return;
       case "load_failed":
         this.log.error({ code: message.code, error: message.message }, "engine failed to load the model");
@@ -185,31 +194,43 @@ export class EngineSupervisor {
       case "stats":
         this.vramFreeBytes = message.vram_free_bytes;
         return;
+      case "pong":
+        return;
       default:
         this.options.onTaskMessage(message);
     }
   }
 
   private onExit(exit: EngineExit): void {
-    this.lastExitText = describeExit(exit);
+    this.lastExitText = this.hungReason ?? describeExit(exit);
     const reason = `engine ${this.lastExitText}`;
     const wasLoading = this.pendingLoad !== undefined;
     this.detach({ ok: false, cause: "crash", code: "ENGINE_CRASHED", message: reason });
     this.options.onEngineGone(reason);
     // Draining, stopping and a reload's trial do not restart; a crash while loading is load()'s.
     if (!this.options.lifecycle.is("ready", "loading", "rollback_loading")) return;
-    this.log.error({ exit_code: exit.code, signal: exit.signal }, "engine crashed");
+    this.log.error({ exit_code: exit.code, signal: exit.signal, ...(this.hungReason !== undefined ? { reason: this.hungReason } : {}) }, "engine crashed");
     if (wasLoading) return;
     this.onFailure({ ok: false, cause: "crash", code: "ENGINE_CRASHED", message: reason });
   }
 
   /** Forgets the current engine (settling a pending load with `outcome`) and returns it. */
   private detach(outcome: LoadOutcome): EngineHandle | undefined {
+    this.watchdog.stop();
     const engine = this.engineHandle;
     this.engineHandle = undefined;
     this.loadedInfo = undefined;
     this.settleLoad(outcome);
     return engine;
+  }
+
+  /** The loaded engine answered nothing for the watchdog's limit: killed, so its exit fails its tasks and restarts it. */
+  private onHung(silentMs: number): void {
+    const engine = this.engineHandle;
+    if (engine === undefined) return;
+    this.hungReason = `stopped answering (nothing for ${silentMs} ms, engine_unresponsive_ms ${this.options.supervisor.engine_unresponsive_ms}) and was killed`;
+    this.log.error({ engine_pid: engine.pid, silent_ms: silentMs }, "engine unresponsive: killing it (its tasks fail with ENGINE_CRASHED, it is restarted)");
+    engine.kill("SIGKILL");
   }
 
   private settleLoad(outcome: LoadOutcome): void {

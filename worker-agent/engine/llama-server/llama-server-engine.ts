@@ -98,6 +98,12 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       case "shutdown":
         void this.stop();
         return true;
+      case "ping":
+        // Alive means llama-server answers its own /health (a stopped or wedged server does not).
+        void this.api?.healthy().then((ok) => {
+          if (ok) this.emitMessage({ type: "pong", n: message.n });
+        });
+        return true;
     }
   }
 
