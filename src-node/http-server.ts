@@ -22,7 +22,9 @@ export interface ServerLimits {
 
 export const ORCHESTRATOR_SERVER_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
+  // None server-wide, as on the worker: it cut every model upload (PUT /v2/catalog/import) slower than
+  // 60 s with a 408. JSON bodies keep the body deadline (30 s) and uploads the minimum rate (build-app).
+  requestTimeoutMs: 0,
   keepAliveTimeoutMs: 5_000,
   timeoutCheckIntervalMs: 1_000,
   // Every worker agent keeps a heartbeat connection open, and clients and dashboards come on top: at
