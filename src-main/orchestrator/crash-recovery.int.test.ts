@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
-import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
+import { TaskListResponseSchema, TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { testModelName } from "../../test-support/models.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
@@ -84,5 +84,32 @@ describe("an orchestrator SIGKILLed with 2 running and 4 queued tasks", () => {
     expect(retry.status).toBe(202);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(((await retry.json()) as { task_id: string }).task_id).toBe(queued[0]?.task_id);
+  }, 120_000);
+});
+
+describe("GET /v2/tasks after an orchestrator SIGKILL", () => {
+  // The queue board is where an operator (or a soak run) checks that every accepted task ended once:
+  // what finished or was interrupted before the crash lives only in the journal after it.
+  it("lists every task accepted before the crash once, in one terminal state; ?state= filters them too", async () => {
+    const list = async (query = "") => TaskListResponseSchema.parse(await (await api(`/v2/tasks?limit=1000${query}`)).json()).tasks;
+    const finished = task({ max_tokens: 4 });
+    expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(finished) })).status).toBe(202);
+    expect(terminal(await followTaskEvents(orch.url, TOKEN, finished.task_id as string).done)).toMatchObject({ event: "end" });
+    const running = task({ max_tokens: 3500 });
+    expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(running) })).status).toBe(202);
+    await waitFor("the long task streaming", async () => (await status(running.task_id as string)).state === "running");
+
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+
+    const tasks = await list();
+    const ids = tasks.map((t) => t.task_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(tasks.find((t) => t.task_id === finished.task_id)).toMatchObject({ state: "completed", tokens_out: 4 });
+    expect(tasks.find((t) => t.task_id === running.task_id)).toMatchObject({ state: "failed", error: { code: "WORKER_RESET" } });
+    const failed = (await list("&state=failed")).map((t) => t.task_id);
+    expect(failed).toContain(running.task_id);
+    expect(failed).not.toContain(finished.task_id);
+    expect((await list("&state=completed")).map((t) => t.task_id)).toContain(finished.task_id);
   }, 120_000);
 });

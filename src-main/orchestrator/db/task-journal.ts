@@ -280,8 +280,19 @@ export class TaskJournal {
     return this.db.prepare(`SELECT * FROM tasks WHERE finished_at_ms IS NULL`).all().map((r) => TaskJournalRowSchema.parse(r));
   }
 
-  recent(limit: number): TaskJournalRow[] {
+  /**
+   * The newest rows, optionally of one state and one owner (the admitting credential kept in the
+   * stored request), leaving out `except` (tasks the caller already has from memory).
+   */
+  recent(limit: number, filter: { state?: string; owner?: string; except?: ReadonlySet<string> } = {}): TaskJournalRow[] {
     this.flush();
-    return this.db.prepare(`SELECT * FROM tasks ORDER BY accepted_at_ms DESC LIMIT ?`).all(limit).map((r) => TaskJournalRowSchema.parse(r));
+    const except = filter.except ?? new Set<string>();
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM tasks WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR json_extract(request_json, '$.owner') = ?2)
+         ORDER BY accepted_at_ms DESC LIMIT ?3`,
+      )
+      .all(filter.state ?? null, filter.owner ?? null, limit + except.size);
+    return rows.map((r) => TaskJournalRowSchema.parse(r)).filter((r) => !except.has(r.task_id)).slice(0, limit);
   }
 }

@@ -259,6 +259,16 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return row === null ? undefined : journaledOwner(row);
   }
 
+  /**
+   * The queue board's older part: tasks only the journal still knows (finished before a restart,
+   * ended by one, or evicted from memory), newest first, without those in `inMemory`. `owner`
+   * limits them to one credential's tasks.
+   */
+  journaledList(limit: number, filter: { state?: TaskStatus["state"]; owner?: string; inMemory: ReadonlySet<string> }): TaskStatus[] {
+    const rows = this.deps.journal.recent(limit, { ...(filter.state !== undefined ? { state: filter.state } : {}), ...(filter.owner !== undefined ? { owner: filter.owner } : {}), except: filter.inMemory });
+    return rows.map((row) => journalTaskStatus(row));
+  }
+
   /** A finished task that only the journal still knows. */
   journaled(taskId: string): TaskStatus | null {
     const row: TaskJournalRow | null = this.deps.journal.get(taskId);
