@@ -113,3 +113,34 @@ describe("GET /v2/tasks after an orchestrator SIGKILL", () => {
     expect((await list("&state=completed")).map((t) => t.task_id)).toContain(finished.task_id);
   }, 120_000);
 });
+
+describe("compatible-surface requests queued at an orchestrator SIGKILL", () => {
+  // A /v1 or /api request belongs to its connection (its client hanging up cancels it), and a crash
+  // closes every connection: re-queueing it would run a generation nobody can receive, ahead of the
+  // clients retrying. A keyed one is different: its retry (same Idempotency-Key) gets the result.
+  it("an unkeyed one ends canceled and never runs after the restart; a keyed one runs for its retry", async () => {
+    await waitFor("a ready pool", readyPool, 30_000);
+    const blockers = [task({ max_tokens: 3500 }), task({ max_tokens: 3500 })];
+    for (const body of blockers) expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    await waitFor("both slots busy", async () => (await Promise.all(blockers.map((t) => status(t.task_id as string)))).every((s) => s.state === "running"));
+    // Streams: their head (with X-Task-Id) goes out after a second in the queue.
+    const open = async (key?: string) => {
+      const ac = new AbortController();
+      const res = await api("/v1/completions", { method: "POST", signal: ac.signal, headers: key === undefined ? {} : { "idempotency-key": key }, body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true }) });
+      expect(res.status).toBe(200);
+      return { id: res.headers.get("x-task-id") as string, ac };
+    };
+    const unkeyed = await open();
+    const keyed = await open(`crash-${randomUUID()}`);
+    for (const c of [unkeyed, keyed]) expect((await status(c.id)).state).toBe("queued");
+
+    await orch.kill("SIGKILL");
+    for (const c of [unkeyed, keyed]) c.ac.abort();
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+
+    expect(await status(unkeyed.id)).toMatchObject({ state: "canceled", node_id: null, tokens_out: 0 });
+    await waitFor("the keyed task ran", async () => (await status(keyed.id)).state === "completed", 60_000);
+    expect((await status(unkeyed.id)).node_id).toBeNull();
+    expect(terminal(await followTaskEvents(orch.url, TOKEN, unkeyed.id).done)).toMatchObject({ event: "end", data: { canceled: true } });
+  }, 120_000);
+});

@@ -60,6 +60,8 @@ export interface TaskProgressRecord {
 export interface JournalRecovery {
   requeue: TaskJournalRow[];
   interrupted: TaskJournalRow[];
+  /** Queued tasks nobody could receive any more, recorded as canceled. */
+  abandoned: TaskJournalRow[];
 }
 
 /** What is written at a task's terminal event. */
@@ -248,19 +250,24 @@ export class TaskJournal {
 
   /**
    * At startup: tasks a previous run accepted but never finished. Those still waiting in the queue
-   * (never placed, with a stored request) are handed back to be queued again; those that were on a
-   * worker end as failed, keeping the node, pool and token counts they had reached.
+   * (never placed, with a stored request) are handed back to be queued again, unless
+   * `outlivesConnection` says nobody can receive their result any more: those end canceled, never
+   * run (a compatible surface's request without an Idempotency-Key, whose connection closed with the
+   * crash). Those that were on a worker end as failed, keeping the node, pool and token counts they had reached.
    */
-  recover(atMs: number): JournalRecovery {
+  recover(atMs: number, outlivesConnection: (row: TaskJournalRow) => boolean = () => true): JournalRecovery {
     const rows = this.unfinished();
-    const requeue = rows.filter((r) => r.node_id === null && r.request_json !== null);
-    const queued = new Set(requeue);
-    const interrupted = rows.filter((r) => !queued.has(r));
+    const waiting = rows.filter((r) => r.node_id === null && r.request_json !== null);
+    const requeue = waiting.filter((r) => outlivesConnection(r));
+    const abandoned = waiting.filter((r) => !requeue.includes(r));
+    const interrupted = rows.filter((r) => !waiting.includes(r));
     const fail = this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped while the task was running on a worker' WHERE task_id = ?`);
+    const cancel = this.db.prepare(`UPDATE tasks SET state = 'canceled', finished_at_ms = ?, error_message = 'its client''s connection closed when the orchestrator stopped, before the task started' WHERE task_id = ?`);
     inTransaction(this.db, () => {
       for (const r of interrupted) fail.run(atMs, r.task_id);
+      for (const r of abandoned) cancel.run(atMs, r.task_id);
     });
-    return { requeue, interrupted };
+    return { requeue, interrupted, abandoned };
   }
 
   get(taskId: string): TaskJournalRow | null {
