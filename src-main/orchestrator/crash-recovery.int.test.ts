@@ -144,3 +144,31 @@ describe("compatible-surface requests queued at an orchestrator SIGKILL", () => 
     expect(terminal(await followTaskEvents(orch.url, TOKEN, unkeyed.id).done)).toMatchObject({ event: "end", data: { canceled: true } });
   }, 120_000);
 });
+
+describe("a request arriving right after an orchestrator restart", () => {
+  // The workers re-register on their next heartbeat (a second or so): until then no node holds any
+  // model, and a client retrying its request after the crash got 503 "no node holds the model".
+  it("waits in the queue for the worker to re-register and gets its answer, not a 503", async () => {
+    await waitFor("a ready pool", readyPool, 30_000);
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+    const nodesAtRequest = NodeListResponseSchema.parse(await (await api("/v2/nodes")).json()).nodes;
+    const res = await api("/v1/completions", { method: "POST", body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 4, temperature: 0 }) });
+    // Only meaningful if the worker had not re-registered yet when the request came.
+    expect(nodesAtRequest.filter((n) => n.status === "Online" && n.pools.some((p) => p.ready))).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(4);
+  }, 60_000);
+
+  it("waits no longer than the node timeout when the worker does not come back: then a retriable 503", async () => {
+    await worker.kill("SIGKILL");
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+    const started = Date.now();
+    const res = await api("/v1/completions", { method: "POST", body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 4 }) });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("MODEL_NOT_AVAILABLE");
+    // The hold is the node timeout (5 s by default), with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 60_000);
+});

@@ -235,6 +235,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   for (const row of recovery.interrupted) logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
   if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);
+  // Nodes known from before the restart re-register on their next heartbeat: new requests wait for them too.
+  if (registry.size > 0) tasks.scheduler.holdForReregistration(getConfig().node_timeout_ms);
   if (restored.length > 0) logger.info({ tasks: restored.length }, "tasks acknowledged before a restart are queued again");
 
   // A heartbeat that only refreshes liveness changes no model list; gauges are read at scrape time.

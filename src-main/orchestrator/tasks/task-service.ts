@@ -159,7 +159,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   admit(input: AdmissionInput): Task {
     const trace = TaskTrace.start(this.deps.tracing ?? NOOP_TRACING, input.trace_parent, input.api);
     // The trace rides on the task from before its enqueue, so a drop-lru victim's end is traced too.
-    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => {
+    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), holdsForReregistration: () => this.scheduler.holdsForReregistration(), enqueue: (t: Task) => {
         t.trace = trace;
         return this.enqueue(t, input.dispatch_before_commit === true && input.task_id === undefined);
       } };
