@@ -4,6 +4,9 @@ import type { Db } from "./database.js";
 import { IdempotentResults } from "./idempotent-results.js";
 import { inTransaction } from "./transaction.js";
 
+/** How many of the newest journal rows the queue board (GET /v2/tasks) looks at. */
+export const JOURNAL_LIST_WINDOW = 10_000;
+
 export const TaskJournalRowSchema = z.object({
   task_id: z.string(),
   session_id: z.string(),
@@ -289,17 +292,21 @@ export class TaskJournal {
 
   /**
    * The newest rows, optionally of one state and one owner (the admitting credential kept in the
-   * stored request), leaving out `except` (tasks the caller already has from memory).
+   * stored request), leaving out `except` (tasks the caller already has from memory). Only the newest
+   * `window` rows are looked at: a filter that matches few rows (a rare state, one client's tasks)
+   * must not scan a journal of millions on every call.
    */
-  recent(limit: number, filter: { state?: string; owner?: string; except?: ReadonlySet<string> } = {}): TaskJournalRow[] {
+  recent(limit: number, filter: { state?: string; owner?: string; except?: ReadonlySet<string> } = {}, window = JOURNAL_LIST_WINDOW): TaskJournalRow[] {
     this.flush();
     const except = filter.except ?? new Set<string>();
     const rows = this.db
       .prepare(
-        `SELECT * FROM tasks WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR json_extract(request_json, '$.owner') = ?2)
+        `SELECT * FROM tasks
+         WHERE accepted_at_ms >= COALESCE((SELECT accepted_at_ms FROM tasks ORDER BY accepted_at_ms DESC LIMIT 1 OFFSET ?4), 0)
+           AND (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR json_extract(request_json, '$.owner') = ?2)
          ORDER BY accepted_at_ms DESC LIMIT ?3`,
       )
-      .all(filter.state ?? null, filter.owner ?? null, limit + except.size);
+      .all(filter.state ?? null, filter.owner ?? null, limit + except.size, window - 1);
     return rows.map((r) => TaskJournalRowSchema.parse(r)).filter((r) => !except.has(r.task_id)).slice(0, limit);
   }
 }

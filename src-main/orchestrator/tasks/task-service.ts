@@ -5,7 +5,7 @@ import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator
 import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { SessionInfo } from "../../../src-shared/sessions/session.js";
-import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
+import { isTerminalTaskState, type TaskStatus } from "../../../src-shared/tasks/task-status.js";
 import type { TaskJournal, TaskJournalRow } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
@@ -265,6 +265,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
    * limits them to one credential's tasks.
    */
   journaledList(limit: number, filter: { state?: TaskStatus["state"]; owner?: string; inMemory: ReadonlySet<string> }): TaskStatus[] {
+    // Every unfinished task is in memory (a restart queues or ends each one): the journal adds finished ones only.
+    if (filter.state !== undefined && !isTerminalTaskState(filter.state)) return [];
     const rows = this.deps.journal.recent(limit, { ...(filter.state !== undefined ? { state: filter.state } : {}), ...(filter.owner !== undefined ? { owner: filter.owner } : {}), except: filter.inMemory });
     return rows.map((row) => journalTaskStatus(row));
   }
