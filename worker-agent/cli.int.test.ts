@@ -135,4 +135,35 @@ describe("llama-orch-worker CLI", () => {
     expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — UNREACHABLE/);
     expect(run.stdout).toContain('PROBLEM: pool x: model "absent.gguf" is not in the models dir');
   });
+
+  // The app's supervisor (headless or desktop) starts the worker with --exit-with-stdin and reads its
+  // stdout. When the supervisor stops it and goes away during the drain, the worker's last log lines
+  // meet a closed pipe at exit: it must still exit, not live on as an orphan (it hung forever, pino's
+  // exit flush retrying the EPIPE write every 100 ms).
+  it("--exit-with-stdin: a worker whose supervisor goes away during its drain still exits", async () => {
+    const models = join(dir, "models-stdin");
+    await mkdir(models, { recursive: true });
+    await copyFile(testModelPath("tiny"), join(models, "tiny.gguf"));
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("POOL_MANAGERD_") && k !== "ORCHESTRATORD_URL") env[k] = v;
+    env.LLORCH_API_TOKEN = TEST_TOKEN;
+    // A few rounds: whether the last lines are still buffered at exit is a race (it hung in 4 of 5).
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, [WORKER_CLI, "start", "--exit-with-stdin", "--bind", "127.0.0.1:0", "--models-dir", models, "--data-dir", join(dir, `data-stdin-${round}`), "--log-format", "json"], { env, stdio: ["pipe", "pipe", "pipe"] });
+      const exited = new Promise<boolean>((resolve) => child.once("exit", () => resolve(true)));
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('"msg":"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('"msg":"listening"');
+      // The supervisor's stop: SIGTERM, then it is gone (its ends of the pipes close).
+      child.kill("SIGTERM");
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.stdin.destroy();
+      const exitedInTime = await Promise.race([exited, new Promise<boolean>((r) => setTimeout(() => r(false), 8_000))]);
+      if (!exitedInTime) child.kill("SIGKILL");
+      expect(exitedInTime, `round ${round}: the worker was still running 8 s after its supervisor went away`).toBe(true);
+    }
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js"
 import { loadWorkerConfig } from "./config/load-worker-config.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { runEngineCommand } from "./engine/llama-server/engine-command.js";
-import { createLogger } from "./logging/logger.js";
+import { createLogger, synchronousStdout } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 import { loadNodeTls } from "./tls/node-tls.js";
@@ -108,7 +108,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   // A person at a terminal reads one-line logs; pipes, journald and supervisors get JSON lines.
-  const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id }, pretty ? prettyDestination() : undefined);
+  const supervised = cmd.flags["exit-with-stdin"] === true;
+  const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id }, pretty ? prettyDestination() : supervised ? synchronousStdout() : undefined);
   // The pinned cluster CA (and the node's certificate from an earlier join) come before any call out.
   const trust = await loadNodeTls(config);
   if (!trust.ok) {
@@ -157,7 +158,7 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    if (cmd.flags["exit-with-stdin"] === true) {
+    if (supervised) {
       // The supervisor (headless or desktop app) holds the other end of stdin: when it dies, even by
       // SIGKILL, the pipe closes and this worker drains and exits instead of living on as an orphan.
       process.stdin.on("end", () => {

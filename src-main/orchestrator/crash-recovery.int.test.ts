@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
-import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
+import { TaskListResponseSchema, TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { testModelName } from "../../test-support/models.js";
 import { followTaskEvents, terminal } from "../../test-support/sse-client.js";
@@ -85,4 +85,90 @@ describe("an orchestrator SIGKILLed with 2 running and 4 queued tasks", () => {
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(((await retry.json()) as { task_id: string }).task_id).toBe(queued[0]?.task_id);
   }, 120_000);
+});
+
+describe("GET /v2/tasks after an orchestrator SIGKILL", () => {
+  // The queue board is where an operator (or a soak run) checks that every accepted task ended once:
+  // what finished or was interrupted before the crash lives only in the journal after it.
+  it("lists every task accepted before the crash once, in one terminal state; ?state= filters them too", async () => {
+    const list = async (query = "") => TaskListResponseSchema.parse(await (await api(`/v2/tasks?limit=1000${query}`)).json()).tasks;
+    const finished = task({ max_tokens: 4 });
+    expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(finished) })).status).toBe(202);
+    expect(terminal(await followTaskEvents(orch.url, TOKEN, finished.task_id as string).done)).toMatchObject({ event: "end" });
+    const running = task({ max_tokens: 3500 });
+    expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(running) })).status).toBe(202);
+    await waitFor("the long task streaming", async () => (await status(running.task_id as string)).state === "running");
+
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+
+    const tasks = await list();
+    const ids = tasks.map((t) => t.task_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(tasks.find((t) => t.task_id === finished.task_id)).toMatchObject({ state: "completed", tokens_out: 4 });
+    expect(tasks.find((t) => t.task_id === running.task_id)).toMatchObject({ state: "failed", error: { code: "WORKER_RESET" } });
+    const failed = (await list("&state=failed")).map((t) => t.task_id);
+    expect(failed).toContain(running.task_id);
+    expect(failed).not.toContain(finished.task_id);
+    expect((await list("&state=completed")).map((t) => t.task_id)).toContain(finished.task_id);
+  }, 120_000);
+});
+
+describe("compatible-surface requests queued at an orchestrator SIGKILL", () => {
+  // A /v1 or /api request belongs to its connection (its client hanging up cancels it), and a crash
+  // closes every connection: re-queueing it would run a generation nobody can receive, ahead of the
+  // clients retrying. A keyed one is different: its retry (same Idempotency-Key) gets the result.
+  it("an unkeyed one ends canceled and never runs after the restart; a keyed one runs for its retry", async () => {
+    await waitFor("a ready pool", readyPool, 30_000);
+    const blockers = [task({ max_tokens: 3500 }), task({ max_tokens: 3500 })];
+    for (const body of blockers) expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    await waitFor("both slots busy", async () => (await Promise.all(blockers.map((t) => status(t.task_id as string)))).every((s) => s.state === "running"));
+    // Streams: their head (with X-Task-Id) goes out after a second in the queue.
+    const open = async (key?: string) => {
+      const ac = new AbortController();
+      const res = await api("/v1/completions", { method: "POST", signal: ac.signal, headers: key === undefined ? {} : { "idempotency-key": key }, body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true }) });
+      expect(res.status).toBe(200);
+      return { id: res.headers.get("x-task-id") as string, ac };
+    };
+    const unkeyed = await open();
+    const keyed = await open(`crash-${randomUUID()}`);
+    for (const c of [unkeyed, keyed]) expect((await status(c.id)).state).toBe("queued");
+
+    await orch.kill("SIGKILL");
+    for (const c of [unkeyed, keyed]) c.ac.abort();
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+
+    expect(await status(unkeyed.id)).toMatchObject({ state: "canceled", node_id: null, tokens_out: 0 });
+    await waitFor("the keyed task ran", async () => (await status(keyed.id)).state === "completed", 60_000);
+    expect((await status(unkeyed.id)).node_id).toBeNull();
+    expect(terminal(await followTaskEvents(orch.url, TOKEN, unkeyed.id).done)).toMatchObject({ event: "end", data: { canceled: true } });
+  }, 120_000);
+});
+
+describe("a request arriving right after an orchestrator restart", () => {
+  // The workers re-register on their next heartbeat (a second or so): until then no node holds any
+  // model, and a client retrying its request after the crash got 503 "no node holds the model".
+  it("waits in the queue for the worker to re-register and gets its answer, not a 503", async () => {
+    await waitFor("a ready pool", readyPool, 30_000);
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+    const nodesAtRequest = NodeListResponseSchema.parse(await (await api("/v2/nodes")).json()).nodes;
+    const res = await api("/v1/completions", { method: "POST", body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 4, temperature: 0 }) });
+    // Only meaningful if the worker had not re-registered yet when the request came.
+    expect(nodesAtRequest.filter((n) => n.status === "Online" && n.pools.some((p) => p.ready))).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(4);
+  }, 60_000);
+
+  it("waits no longer than the node timeout when the worker does not come back: then a retriable 503", async () => {
+    await worker.kill("SIGKILL");
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+    const started = Date.now();
+    const res = await api("/v1/completions", { method: "POST", body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 4 }) });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("MODEL_NOT_AVAILABLE");
+    // The hold is the node timeout (5 s by default), with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 60_000);
 });

@@ -55,6 +55,7 @@ import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
+import { outlivesConnection } from "./tasks/stored-task.js";
 import { WorkerClients } from "./workers/worker-clients.js";
 import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
@@ -230,9 +231,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
-  const recovery = journal.recover(Date.now());
+  const recovery = journal.recover(Date.now(), outlivesConnection);
   for (const row of recovery.interrupted) logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+  if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);
+  // Nodes known from before the restart re-register on their next heartbeat: new requests wait for them too.
+  if (registry.size > 0) tasks.scheduler.holdForReregistration(getConfig().node_timeout_ms);
   if (restored.length > 0) logger.info({ tasks: restored.length }, "tasks acknowledged before a restart are queued again");
 
   // A heartbeat that only refreshes liveness changes no model list; gauges are read at scrape time.

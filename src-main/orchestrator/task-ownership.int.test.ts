@@ -92,7 +92,7 @@ describe("task ownership", () => {
     expect(await terminal(again)).toBe("canceled");
   });
 
-  it("an unknown id and another key's id get the same answer, and ownership survives a restart", async () => {
+  it("an unknown id and another key's id get the same answer, and ownership (status, events, list) survives a restart", async () => {
     const mine = await submit(alice, 2);
     await waitFor(`mine completed`, async () => (await state(alice, mine)) === "completed", 20_000);
     const unknown = crypto.randomUUID();
@@ -106,6 +106,10 @@ describe("task ownership", () => {
     expect((await as(bob, `/v2/tasks/${mine}/events`)).status).toBe(404);
     expect((await as(alice, `/v2/tasks/${mine}`)).status).toBe(200);
     expect(await (await as(alice, `/v2/tasks/${mine}/events`)).text()).toContain("event: end");
+    // The list after the restart comes from the journal too: Alice's and the monitor's have it, Bob's not.
+    expect(await listed(alice)).toContain(mine);
+    expect(await listed(monitor)).toContain(mine);
+    expect(await listed(bob)).not.toContain(mine);
   });
 
   it("a session belongs to the key that started it: another key using the same session id gets its own session, and 404 for the other's", async () => {

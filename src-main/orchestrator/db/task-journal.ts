@@ -4,6 +4,9 @@ import type { Db } from "./database.js";
 import { IdempotentResults } from "./idempotent-results.js";
 import { inTransaction } from "./transaction.js";
 
+/** How many of the newest journal rows the queue board (GET /v2/tasks) looks at. */
+export const JOURNAL_LIST_WINDOW = 10_000;
+
 export const TaskJournalRowSchema = z.object({
   task_id: z.string(),
   session_id: z.string(),
@@ -60,6 +63,8 @@ export interface TaskProgressRecord {
 export interface JournalRecovery {
   requeue: TaskJournalRow[];
   interrupted: TaskJournalRow[];
+  /** Queued tasks nobody could receive any more, recorded as canceled. */
+  abandoned: TaskJournalRow[];
 }
 
 /** What is written at a task's terminal event. */
@@ -248,19 +253,24 @@ export class TaskJournal {
 
   /**
    * At startup: tasks a previous run accepted but never finished. Those still waiting in the queue
-   * (never placed, with a stored request) are handed back to be queued again; those that were on a
-   * worker end as failed, keeping the node, pool and token counts they had reached.
+   * (never placed, with a stored request) are handed back to be queued again, unless
+   * `outlivesConnection` says nobody can receive their result any more: those end canceled, never
+   * run (a compatible surface's request without an Idempotency-Key, whose connection closed with the
+   * crash). Those that were on a worker end as failed, keeping the node, pool and token counts they had reached.
    */
-  recover(atMs: number): JournalRecovery {
+  recover(atMs: number, outlivesConnection: (row: TaskJournalRow) => boolean = () => true): JournalRecovery {
     const rows = this.unfinished();
-    const requeue = rows.filter((r) => r.node_id === null && r.request_json !== null);
-    const queued = new Set(requeue);
-    const interrupted = rows.filter((r) => !queued.has(r));
+    const waiting = rows.filter((r) => r.node_id === null && r.request_json !== null);
+    const requeue = waiting.filter((r) => outlivesConnection(r));
+    const abandoned = waiting.filter((r) => !requeue.includes(r));
+    const interrupted = rows.filter((r) => !waiting.includes(r));
     const fail = this.db.prepare(`UPDATE tasks SET state = 'failed', finished_at_ms = ?, error_code = 'WORKER_RESET', error_message = 'the orchestrator stopped while the task was running on a worker' WHERE task_id = ?`);
+    const cancel = this.db.prepare(`UPDATE tasks SET state = 'canceled', finished_at_ms = ?, error_message = 'its client''s connection closed when the orchestrator stopped, before the task started' WHERE task_id = ?`);
     inTransaction(this.db, () => {
       for (const r of interrupted) fail.run(atMs, r.task_id);
+      for (const r of abandoned) cancel.run(atMs, r.task_id);
     });
-    return { requeue, interrupted };
+    return { requeue, interrupted, abandoned };
   }
 
   get(taskId: string): TaskJournalRow | null {
@@ -280,8 +290,23 @@ export class TaskJournal {
     return this.db.prepare(`SELECT * FROM tasks WHERE finished_at_ms IS NULL`).all().map((r) => TaskJournalRowSchema.parse(r));
   }
 
-  recent(limit: number): TaskJournalRow[] {
+  /**
+   * The newest rows, optionally of one state and one owner (the admitting credential kept in the
+   * stored request), leaving out `except` (tasks the caller already has from memory). Only the newest
+   * `window` rows are looked at: a filter that matches few rows (a rare state, one client's tasks)
+   * must not scan a journal of millions on every call.
+   */
+  recent(limit: number, filter: { state?: string; owner?: string; except?: ReadonlySet<string> } = {}, window = JOURNAL_LIST_WINDOW): TaskJournalRow[] {
     this.flush();
-    return this.db.prepare(`SELECT * FROM tasks ORDER BY accepted_at_ms DESC LIMIT ?`).all(limit).map((r) => TaskJournalRowSchema.parse(r));
+    const except = filter.except ?? new Set<string>();
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM tasks
+         WHERE accepted_at_ms >= COALESCE((SELECT accepted_at_ms FROM tasks ORDER BY accepted_at_ms DESC LIMIT 1 OFFSET ?4), 0)
+           AND (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR json_extract(request_json, '$.owner') = ?2)
+         ORDER BY accepted_at_ms DESC LIMIT ?3`,
+      )
+      .all(filter.state ?? null, filter.owner ?? null, limit + except.size, window - 1);
+    return rows.map((r) => TaskJournalRowSchema.parse(r)).filter((r) => !except.has(r.task_id)).slice(0, limit);
   }
 }

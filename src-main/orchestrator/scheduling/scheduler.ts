@@ -123,12 +123,31 @@ export class Scheduler<T extends SchedulableTask> {
    * the workers re-register within seconds and bring their models back.
    */
   restore(task: T, graceMs: number): number {
-    this.holdUntil = Math.max(this.holdUntil, this.now() + graceMs);
+    this.holdForReregistration(graceMs);
     const position = this.queue.append(task);
     this.fresh.push(task);
     this.noteQueued(task);
     this.updateQueueGauge();
     return position;
+  }
+
+  /**
+   * After a restart the workers re-register within seconds (their next heartbeat gets a 404): until
+   * `graceMs` from now, a task whose model no node holds yet waits in the queue instead of failing.
+   */
+  holdForReregistration(graceMs: number): void {
+    const until = this.now() + graceMs;
+    if (until <= this.holdUntil) return;
+    this.holdUntil = until;
+    // When the hold ends, a task whose model still has no holder fails (retriable) in the next pass.
+    setTimeout(() => {
+      if (!this.closed) this.reconsiderAll();
+    }, graceMs + 1).unref();
+  }
+
+  /** Whether "no node holds the model" still means "not re-registered yet" (see holdForReregistration). */
+  holdsForReregistration(): boolean {
+    return this.now() < this.holdUntil;
   }
 
   /** Undoes an enqueue whose journal write failed, restoring a drop-lru victim. */

@@ -21,6 +21,8 @@ export interface AdmissionDeps {
   tasks: {
     exists(taskId: string): boolean;
     preview(task: Task, ignoreWaits: boolean): PlacementDecision;
+    /** Right after a restart: workers have not re-registered yet, a model without holders may still come back. */
+    holdsForReregistration(): boolean;
     enqueue(task: Task): { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
   };
   sessions: SessionStore;
@@ -127,7 +129,9 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
 
   // Can any pool ever serve it? Busy slots and pools still loading (start-up) only mean waiting in the queue.
   const feasibility = ctx.tasks.preview(task, true);
-  if (feasibility.outcome === "no_capacity") {
+  // Right after a restart no node holds any model until the workers re-register: queue, the scheduler holds it.
+  const reregistering = feasibility.outcome === "no_capacity" && feasibility.code === "MODEL_NOT_AVAILABLE" && !feasibility.pinned && ctx.tasks.holdsForReregistration();
+  if (feasibility.outcome === "no_capacity" && !reregistering) {
     ctx.metrics.tasksRejected.inc({ reason: feasibility.code });
     ctx.metrics.placementDecisions.inc({ outcome: "no_capacity", pinned: String(feasibility.pinned), fallback: "false" });
     throw new OrchError(feasibility.code, feasibility.message, feasibility.transient ? { retry_after_ms: cfg.retry_after_ms, policy_label: "retry" } : ERROR_CODES[feasibility.code].retriable ? { retry_after_ms: cfg.retry_after_ms } : {});

@@ -5,7 +5,7 @@ import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator
 import type { SseEndData, SseEvent } from "../../../src-shared/streaming/sse-events.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { SessionInfo } from "../../../src-shared/sessions/session.js";
-import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
+import { isTerminalTaskState, type TaskStatus } from "../../../src-shared/tasks/task-status.js";
 import type { TaskJournal, TaskJournalRow } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
@@ -159,7 +159,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   admit(input: AdmissionInput): Task {
     const trace = TaskTrace.start(this.deps.tracing ?? NOOP_TRACING, input.trace_parent, input.api);
     // The trace rides on the task from before its enqueue, so a drop-lru victim's end is traced too.
-    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), enqueue: (t: Task) => {
+    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), holdsForReregistration: () => this.scheduler.holdsForReregistration(), enqueue: (t: Task) => {
         t.trace = trace;
         return this.enqueue(t, input.dispatch_before_commit === true && input.task_id === undefined);
       } };
@@ -257,6 +257,18 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     if (task !== undefined) return task.owner;
     const row = this.deps.journal.get(taskId);
     return row === null ? undefined : journaledOwner(row);
+  }
+
+  /**
+   * The queue board's older part: tasks only the journal still knows (finished before a restart,
+   * ended by one, or evicted from memory), newest first, without those in `inMemory`. `owner`
+   * limits them to one credential's tasks.
+   */
+  journaledList(limit: number, filter: { state?: TaskStatus["state"]; owner?: string; inMemory: ReadonlySet<string> }): TaskStatus[] {
+    // Every unfinished task is in memory (a restart queues or ends each one): the journal adds finished ones only.
+    if (filter.state !== undefined && !isTerminalTaskState(filter.state)) return [];
+    const rows = this.deps.journal.recent(limit, { ...(filter.state !== undefined ? { state: filter.state } : {}), ...(filter.owner !== undefined ? { owner: filter.owner } : {}), except: filter.inMemory });
+    return rows.map((row) => journalTaskStatus(row));
   }
 
   /** A finished task that only the journal still knows. */

@@ -78,11 +78,16 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const q = query as TaskListQuery;
       const limit = q.limit ?? 200;
       const everyTask = seesEveryTask(identity);
-      const list = tasks
-        .list()
+      const inMemory = tasks.list();
+      const list = inMemory
         .filter((t) => (q.state === undefined || t.state === q.state) && (everyTask || mayAccessTask(identity, t.owner)))
         .slice(0, limit)
         .map((t) => tasks.status(t));
+      // After a restart (or past the finished tasks kept in memory) the older tasks are the journal's.
+      if (list.length < limit) {
+        const owner = everyTask ? {} : { owner: identity.credentialId };
+        list.push(...tasks.journaledList(limit - list.length, { ...(q.state !== undefined ? { state: q.state } : {}), ...owner, inMemory: new Set(inMemory.map((t) => t.task_id)) }));
+      }
       res.json({ tasks: list, queue_depth: { interactive: tasks.queueDepth("interactive"), batch: tasks.queueDepth("batch") } });
     },
 
