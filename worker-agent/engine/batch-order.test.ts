@@ -25,6 +25,11 @@ describe("sequenceOrderedBatches", () => {
     expect(result.reduce((sum, r) => sum + r.processAmount, 0)).toBe(512);
   });
 
+  it("gives a lone item as much of the batch as it has tokens, without asking for the queue", () => {
+    const items = [item(900)];
+    expect(sequenceOrderedBatches(() => { throw new Error("not needed"); })({ items, size: 512 })).toEqual([{ item: items[0], processAmount: 512 }]);
+  });
+
   it("keeps the queue's order when the sequence ids are unknown or do not match the items", () => {
     const items = [item(1), item(1)];
     expect(sequenceOrderedBatches(() => undefined)({ items, size: 8 }).map((r) => r.item)).toEqual(items);

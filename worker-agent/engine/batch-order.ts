@@ -33,6 +33,9 @@ export function queuedSequenceIds(context: LlamaContext): readonly number[] | un
  */
 export function sequenceOrderedBatches(ids: () => readonly number[] | undefined): CustomBatchingPrioritizationStrategy {
   return ({ items, size }) => {
+    // A lone item (one stream, or one prompt) has nothing to order or share.
+    const only = items.length === 1 ? items[0] : undefined;
+    if (only !== undefined) return [{ item: only, processAmount: Math.min(only.tokens.length, size) }];
     const order = ids();
     const ordered: readonly BatchItem[] =
       order === undefined || order.length !== items.length
