@@ -4,6 +4,10 @@
 // 4096 per slot. Each (model, threads) case starts every system once and runs interleaved rounds
 // (the order flips every round); reported numbers are medians, compared as ratios within the run.
 //   npx tsc -b && node bench/engine-vs-llama-server.mjs [--models medium,big] [--threads 1,2] [--rounds 3] [--json]
+//     [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js] [--only-nlc]
+// --worker-cli: one node-llama-cpp worker per build (an A/B of two commits' dist, interleaved in the same
+// rounds, with per-round paired ratios); --only-nlc: leave out the llama-server engine worker and the
+// in-process node-llama-cpp profile (faster rounds when only the node-llama-cpp engine is compared).
 // Systems: llama-server (direct HTTP), worker with the node-llama-cpp engine (its HTTP/SSE API) and
 // worker with the llama-server engine (same API, llama-server behind it). Needs a built llama-server:
 // LLORCH_LLAMA_SERVER=<binary>, or ~/.cache/llama-orch-ci/llama-server-<version>/llama-server
@@ -13,7 +17,7 @@
 // (`engine build --engine node-llama-cpp --out <that folder>`), else the prebuilt one.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
@@ -29,9 +33,15 @@ const { values } = parseArgs({
     decode: { type: "string", default: "512" },
     json: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
+    "worker-cli": { type: "string", default: "dist/worker-agent/cli.js" },
+    "only-nlc": { type: "boolean", default: false },
   },
 });
 const short = values.short;
+const workerClis = values["worker-cli"].split(",").map((p) => resolve(p));
+const onlyNlc = values["only-nlc"];
+/** The node-llama-cpp worker systems, one per --worker-cli build. */
+const nlcName = (i) => (workerClis.length === 1 ? "worker/node-llama-cpp" : `worker/node-llama-cpp #${i + 1}`);
 const models = short ? ["medium"] : values.models.split(",");
 const threadCounts = short ? [1] : values.threads.split(",").map(Number);
 const rounds = short ? 1 : Number(values.rounds);
@@ -77,7 +87,7 @@ async function startLlamaServer(modelPath, threads) {
   throw new Error("llama-server did not become healthy");
 }
 
-async function startWorker(modelPath, threads, engine) {
+async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/cli.js") {
   const dir = join(ws.root, `w-${engine}-${threads}-${unique++}`);
   mkdirSync(dir, { recursive: true });
   const config = {
@@ -94,7 +104,7 @@ async function startWorker(modelPath, threads, engine) {
     pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
   };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
-  const { child, value } = await ws.start(["dist/worker-agent/cli.js", "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
+  const { child, value } = await ws.start([cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   for (let i = 0; i < 1200; i++) {
     const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
@@ -202,9 +212,9 @@ for (const size of models) {
     const words = await calibrateWords(ls.url);
     const systems = [
       { name: "llama-server", kind: "llama-server", longWords: words, ...ls },
-      { name: "worker/node-llama-cpp", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "node-llama-cpp")) },
-      { name: "worker/llama-server", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "llama-server")) },
     ];
+    for (const [i, cli] of workerClis.entries()) systems.push({ name: nlcName(i), kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "node-llama-cpp", cli)) });
+    if (!onlyNlc) systems.push({ name: "worker/llama-server", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "llama-server")) });
     // Warm-up (first touch of the weights, thread start) is not measured.
     for (const sys of systems) await (sys.kind === "llama-server" ? streamLlamaServer : streamWorker)(sys, shortPrompt(), 16);
     const samples = new Map(systems.map((s) => [s.name, []]));
@@ -223,7 +233,7 @@ for (const size of models) {
           say(`  round ${round + 1} ${sys.name}: gave up (${error instanceof Error ? error.message : String(error)}; limit ${STREAM_TIMEOUT_MS / 1000} s per stream)`);
         }
       }
-      if (!timedOut.has("nlc")) {
+      if (!onlyNlc && !timedOut.has("nlc")) {
         const profile = await nlcProfile(modelPath, threads);
         if (profile === null) timedOut.add("nlc");
         profiles.push(profile);
@@ -246,7 +256,15 @@ for (const size of models) {
     }
     const done = profiles.filter((p) => p !== null);
     const profile = done.length === 0 ? null : { raw_ms_per_token: median(done.map((p) => p.raw_ms_per_token)), completion_ms_per_token: median(done.map((p) => p.completion_ms_per_token)) };
-    results.push({ model: size, threads, systems: summary, nlc_in_process: profile });
+    // Per round, each worker against llama-server and against the first node-llama-cpp build: the load
+    // on a shared box moves both sides of a round together, so these vary less than the medians.
+    const paired = {};
+    const perRound = (a, b, f) => (samples.get(a) ?? []).map((m, i) => { const o = samples.get(b)?.[i]; return o === undefined ? undefined : f(m) / f(o); }).filter((x) => x !== undefined);
+    for (const sys of systems.filter((x) => x.kind === "worker")) {
+      const vs = (other) => ({ decode: perRound(sys.name, other, (m) => m.decode_tps), aggregate: perRound(sys.name, other, (m) => m.aggregate_tps) });
+      paired[sys.name] = { vs_llama_server: vs("llama-server"), ...(sys.name !== nlcName(0) && workerClis.length > 1 ? { vs_first_build: vs(nlcName(0)) } : {}) };
+    }
+    results.push({ model: size, threads, systems: summary, nlc_in_process: profile, paired });
     for (const sys of systems) {
       sys.child.kill("SIGTERM");
       await new Promise((r) => (sys.child.exitCode !== null ? r() : sys.child.once("exit", r)));
@@ -255,33 +273,43 @@ for (const size of models) {
 }
 
 const r2 = (x) => Math.round(x * 100) / 100;
+const workerNames = [...workerClis.map((_, i) => nlcName(i)), ...(onlyNlc ? [] : ["worker/llama-server"])];
+const label = (name) => (name === "worker/llama-server" ? "worker (llama-server engine)" : name.replace("worker/node-llama-cpp", "worker (node-llama-cpp)"));
 const lines = [
   `engine-vs-llama-server: ${SLOTS} slots, ctx ${CTX}, decode ${decodeTokens} tokens, ${PROMPT_TOKENS}-token prompt TTFT, 4 streams of ${STREAM_TOKENS} tokens 100 ms apart; median of ${rounds} interleaved rounds`,
+  ...(workerClis.length > 1 ? ["", ...workerClis.map((cli, i) => `${label(nlcName(i))}: ${cli}`)] : []),
   "",
-  "| model, threads | metric | llama-server | worker (node-llama-cpp) | ratio | worker (llama-server engine) | ratio |",
-  "|---|---|---|---|---|---|---|",
+  `| model, threads | metric | llama-server | ${workerNames.map((n) => `${label(n)} | ratio`).join(" | ")} |`,
+  `|---|---|---|${workerNames.map(() => "---|---|").join("")}`,
 ];
 for (const r of results) {
   const ls = r.systems["llama-server"];
-  const wn = r.systems["worker/node-llama-cpp"];
-  const wl = r.systems["worker/llama-server"];
   const gaveUp = `gave up (> ${STREAM_TIMEOUT_MS / 1000} s)`;
+  const show = (sys, fmt) => (sys === null || sys === undefined ? gaveUp : fmt(sys));
   const row = (metric, f, fmt, higherBetter) => {
     const ratio = (w) => (w === null || ls === null ? "—" : r2(higherBetter ? f(w) / f(ls) : f(ls) / Math.max(0.5, f(w))));
-    const show = (sys) => (sys === null ? gaveUp : fmt(sys));
-    lines.push(`| ${r.model}, ${r.threads} | ${metric} | ${show(ls)} | ${show(wn)} | ${ratio(wn)} | ${show(wl)} | ${ratio(wl)} |`);
+    lines.push(`| ${r.model}, ${r.threads} | ${metric} | ${show(ls, fmt)} | ${workerNames.map((n) => `${show(r.systems[n], fmt)} | ${ratio(r.systems[n])}`).join(" | ")} |`);
   };
-  const firsts = (sys) => (sys === null ? gaveUp : sys.first_tokens_ms.map((x) => x.toFixed(0)).join(" / "));
+  const firsts = (sys) => sys.first_tokens_ms.map((x) => x.toFixed(0)).join(" / ");
   row("decode tok/s", (s) => s.decode_tps, (s) => s.decode_tps.toFixed(0), true);
   row(`${PROMPT_TOKENS}-token prompt TTFT ms`, (s) => s.ttft_ms, (s) => s.ttft_ms.toFixed(0), false);
-  lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${firsts(ls)} | ${firsts(wn)} | — | ${firsts(wl)} | — |`);
+  lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${show(ls, firsts)} | ${workerNames.map((n) => `${show(r.systems[n], firsts)} | —`).join(" | ")} |`);
   row("4-stream aggregate tok/s", (s) => s.aggregate_tps, (s) => s.aggregate_tps.toFixed(0), true);
+}
+const pairedCell = (xs, base = 1) => (xs.length === 0 ? "—" : `${r2(median(xs))} (${xs.filter((x) => x > base).length} of ${xs.length})`);
+lines.push("", "Paired per round (median of the per-round ratios; in brackets the rounds above 1)", "", "| model, threads | system | decode / llama-server | aggregate / llama-server | decode / first build | aggregate / first build |", "|---|---|---|---|---|---|");
+for (const r of results) {
+  for (const n of workerNames) {
+    const p = r.paired[n];
+    if (p === undefined) continue;
+    lines.push(`| ${r.model}, ${r.threads} | ${label(n)} | ${pairedCell(p.vs_llama_server.decode)} | ${pairedCell(p.vs_llama_server.aggregate)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.decode)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.aggregate)} |`);
+  }
 }
 lines.push("", "Per-token decode cost (ms/token, single stream): llama-server C++ → node-llama-cpp in-process (raw evaluate loop / LlamaCompletion) → worker over IPC + HTTP/SSE", "", "| model, threads | llama-server | node-llama-cpp evaluate() | node-llama-cpp LlamaCompletion | worker (node-llama-cpp) | worker (llama-server engine) |", "|---|---|---|---|---|---|");
 const perToken = (sys) => (sys === null ? "—" : (1000 / sys.decode_tps).toFixed(2));
 for (const r of results) {
   const p = r.nlc_in_process;
-  lines.push(`| ${r.model}, ${r.threads} | ${perToken(r.systems["llama-server"])} | ${p === null ? "—" : p.raw_ms_per_token.toFixed(2)} | ${p === null ? "—" : p.completion_ms_per_token.toFixed(2)} | ${perToken(r.systems["worker/node-llama-cpp"])} | ${perToken(r.systems["worker/llama-server"])} |`);
+  lines.push(`| ${r.model}, ${r.threads} | ${perToken(r.systems["llama-server"])} | ${p === null ? "—" : p.raw_ms_per_token.toFixed(2)} | ${p === null ? "—" : p.completion_ms_per_token.toFixed(2)} | ${perToken(r.systems[nlcName(0)] ?? null)} | ${perToken(r.systems["worker/llama-server"] ?? null)} |`);
 }
 lines.push("", "ratio = worker / llama-server for tok/s, llama-server / worker for times (above 1: the worker is faster)");
 say(lines.join("\n"));

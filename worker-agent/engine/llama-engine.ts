@@ -22,6 +22,8 @@ import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
+import { sequenceOrderedBatches, queuedSequenceIds } from "./batch-order.js";
+import { BatchStepBarrier } from "./batch-step-barrier.js";
 import { DecodeGate } from "./decode-gate.js";
 import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
@@ -147,7 +149,20 @@ export class LlamaEngine {
       // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
       const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads)).threads : msg.threads;
       // The outbox writes a step's tokens right after the next decode is dispatched (token-outbox.ts).
-      const context = await model.createContext({ contextSize, sequences: msg.slots, threads, batching: { dispatchSchedule: this.outbox.schedule } });
+      // Set once the context exists: the batch order reads its queue (batch-order.ts).
+      const created: { context?: LlamaContext } = {};
+      const context = await model.createContext({
+        contextSize,
+        sequences: msg.slots,
+        threads,
+        batching: {
+          dispatchSchedule: this.outbox.schedule,
+          itemPrioritizationStrategy: sequenceOrderedBatches(() => (created.context === undefined ? undefined : queuedSequenceIds(created.context))),
+        },
+      });
+      created.context = context;
+      // Every generating sequence in every decode step, as llama-server does (batch-step-barrier.ts).
+      if (!new BatchStepBarrier(() => this.outbox.stepDispatched()).attach(context)) process.stderr.write("engine: this node-llama-cpp has no LlamaContext._decodeTokens; concurrent streams may miss decode steps\n");
       const all = Array.from({ length: msg.slots }, () => context.getSequence());
       const sequences = new SequencePool(
         all,

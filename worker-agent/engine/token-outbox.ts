@@ -55,12 +55,20 @@ export class TokenOutbox {
   readonly schedule = (dispatch: () => void): void => {
     setImmediate(() => {
       dispatch();
-      // Several streams' tokens of one step already share a write: spacing them only added timers.
-      const severalStreams = this.stepTokens > 1;
-      this.stepTokens = 0;
-      if (severalStreams) this.flush();
-      else this.flushWhenDue();
+      this.stepDispatched();
     });
+  };
+
+  /**
+   * The next decode has just been dispatched: writes the tokens of the step that ended. Also called by
+   * the batch-step barrier (batch-step-barrier.ts), whose steps follow each other without a new dispatch.
+   */
+  readonly stepDispatched = (): void => {
+    // Several streams' tokens of one step already share a write: spacing them only added timers.
+    const severalStreams = this.stepTokens > 1;
+    this.stepTokens = 0;
+    if (severalStreams) this.flush();
+    else this.flushWhenDue();
   };
 
   /** Writes the queued tokens now (in emission order), if any. */
