@@ -65,10 +65,16 @@ describe("dashboard feed task frames in a large cluster", () => {
         const mine = feed.frames.filter((f) => f.task.task_id === taskId);
         return mine.some((f) => f.task.state === "completed") ? mine : false;
       }, 10_000);
-      for (const f of ours) {
+      // A frame sent while the task still waited in the queue has no decision yet (whether one is sent
+      // depends on timing); every frame after the placement carries it.
+      const placed = ours.filter((f) => f.task.state !== "queued");
+      expect(placed.length).toBeGreaterThan(0);
+      for (const f of placed) {
         expect(f.task.placement?.decision?.node_id).toBe("feed-worker");
-        expect(f.task.placement?.candidates.length).toBeLessThanOrEqual(8);
         expect(f.task.placement?.candidates[0]?.node_id).toBe("feed-worker");
+      }
+      for (const f of ours) {
+        expect(f.task.placement?.candidates.length ?? 0).toBeLessThanOrEqual(8);
         expect(f.bytes).toBeLessThan(4096);
       }
     } finally {
