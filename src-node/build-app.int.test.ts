@@ -119,6 +119,17 @@ describe("buildApp", () => {
     expect(res.headers.get("x-correlation-id")).toMatch(/.+/);
   });
 
+  it("gives every response one request id under the names SDKs read (x-request-id: OpenAI, request-id: Anthropic), the caller's when well-formed", async () => {
+    const fresh = await call("GET", "/busy");
+    const id = fresh.headers.get("x-correlation-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect([fresh.headers.get("x-request-id"), fresh.headers.get("request-id")]).toEqual([id, id]);
+    const fromProxy = await call("GET", "/busy", { "x-request-id": "nginx-7f3a" });
+    expect([fromProxy.headers.get("x-correlation-id"), fromProxy.headers.get("x-request-id"), fromProxy.headers.get("request-id")]).toEqual(["nginx-7f3a", "nginx-7f3a", "nginx-7f3a"]);
+    const hostile = await call("GET", "/busy", { "x-request-id": "a b<script>" });
+    expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("answers 404 and 405 with envelopes, OpenAI-shaped under /v1", async () => {
     expect(await call("GET", "/nope")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
     expect(await call("DELETE", "/open")).toMatchObject({ status: 405, body: { code: "METHOD_NOT_ALLOWED" } });

@@ -11,7 +11,7 @@ const ALLOWED_HEADERS = ["authorization", "content-type", "idempotency-key", "x-
 const ALLOWED_HEADER_PREFIXES = ["x-stainless-"];
 
 /** Response headers a browser app needs to read (task id for cancel/resume, back-off, tracing). */
-export const EXPOSED_HEADERS = "X-Task-Id, Retry-After, X-Request-Id, X-Correlation-Id";
+export const EXPOSED_HEADERS = "X-Task-Id, Retry-After, X-Request-Id, Request-Id, X-Correlation-Id";
 
 /** How long a browser may cache a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_S = "600";

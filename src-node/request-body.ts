@@ -18,7 +18,7 @@ export function requestBody(route: RouteSpec): RequestHandler[] {
     // application/x-www-form-urlencoded), so its surface does too.
     const accepted = type === undefined || route.errorStyle === "ollama" || mediaTypes.some((m) => type.toLowerCase().startsWith(m));
     if (req.headers["content-length"] !== "0" && !accepted) {
-      next(new OrchError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes ${mediaTypes.join(" or ")}, not ${type ?? ""}`));
+      next(new OrchError("UNSUPPORTED_MEDIA_TYPE", `${route.path} takes ${mediaTypes.join(" or ")}, not ${type === "" ? "an empty Content-Type" : type}`));
       return;
     }
     next();

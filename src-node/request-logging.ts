@@ -13,15 +13,20 @@ export interface ServerLogger {
 const CORRELATION_ID = /^[\w.-]{1,128}$/;
 
 /**
- * Gives every request a correlation id (the caller's X-Correlation-Id when well-formed, else a new
- * one), echoes it, and logs the request when it finishes: 5xx as warnings, the rest at debug.
+ * Gives every request a correlation id (the caller's X-Correlation-Id, else its X-Request-Id — what
+ * proxies such as nginx's $request_id set — when well-formed, else a new one), echoes it, and logs the
+ * request when it finishes: 5xx as warnings, the rest at debug.
  */
 export function requestLogging(logger: ServerLogger): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.headers["x-correlation-id"];
+    const incoming = req.headers["x-correlation-id"] ?? req.headers["x-request-id"];
     const correlationId = typeof incoming === "string" && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
     res.locals.correlationId = correlationId;
     res.setHeader("X-Correlation-Id", correlationId);
+    // The same id under the names the OpenAI (x-request-id) and Anthropic (request-id) SDKs expose as a
+    // response's `_request_id`, so a client's error report can be found in these logs.
+    res.setHeader("X-Request-Id", correlationId);
+    res.setHeader("Request-Id", correlationId);
     const started = performance.now();
     res.on("finish", () => {
       // Asked at finish, so a level changed at run time applies at once.

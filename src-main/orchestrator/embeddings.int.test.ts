@@ -51,6 +51,11 @@ describe("POST /v1/embeddings through the openai client", () => {
     }
     await expect(client.embeddings.create({ model: TINY, input: "x", dimensions: 8 })).rejects.toMatchObject({ status: 400 });
   });
+
+  it("refuses an empty string by position (its vector had length 0, which no vector store accepts)", async () => {
+    await expect(client.embeddings.create({ model: TINY, input: ["a", ""] })).rejects.toMatchObject({ status: 400, param: "input[1]", message: expect.stringContaining("empty string") });
+    await expect(client.embeddings.create({ model: TINY, input: "" })).rejects.toMatchObject({ status: 400, param: "input" });
+  });
 });
 
 describe("workload embedding on /v2/tasks", () => {
@@ -66,6 +71,9 @@ describe("workload embedding on /v2/tasks", () => {
     expect(vectors.map((v) => [v.index, v.embedding.length])).toEqual([[0, DIMENSIONS], [1, DIMENSIONS]]);
     const refused = await post("/v2/tasks", { ...task, task_id: randomUUID(), inputs: undefined, prompt: "x" });
     expect(refused.status).toBe(400);
+    const empty = await post("/v2/tasks", { ...task, task_id: randomUUID(), inputs: ["a", ""] });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ code: "INVALID_PARAMS", message: "body.inputs.1: an empty string: there is nothing to embed" });
   });
 });
 
@@ -78,6 +86,9 @@ describe("POST /api/embed through the ollama client", () => {
     expect(res.prompt_eval_count).toBeGreaterThan(0);
     const one = await ollama.embed({ model: TINY, input: "hello world" });
     one.embeddings[0]!.forEach((x, i) => expect(res.embeddings[0]![i]).toBeCloseTo(x, 5));
+    // As Ollama: an empty string is no input (no vectors); inside a list it is refused, not a vector of length 0.
+    expect((await ollama.embed({ model: TINY, input: "" })).embeddings).toEqual([]);
+    await expect(ollama.embed({ model: TINY, input: ["a", ""] })).rejects.toThrow(/input\[1\] is an empty string/);
   });
 });
 

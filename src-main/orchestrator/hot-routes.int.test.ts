@@ -80,7 +80,7 @@ function withoutTimes(value: unknown): unknown {
 function comparable(res: RawResponse): unknown {
   const headers = Object.fromEntries(
     Object.entries(res.headers)
-      .filter(([k]) => k !== "date" && k !== "x-correlation-id")
+      .filter(([k]) => k !== "date" && k !== "x-correlation-id" && k !== "x-request-id" && k !== "request-id")
       .map(([k, v]) => [k, k.startsWith("x-budget-") ? "<ms>" : v]),
   );
   const isJson = (res.headers["content-type"] ?? "").includes("json") && res.body !== "";

@@ -125,6 +125,34 @@ describe("Responses API through the official client", () => {
   });
 });
 
+describe("no output limit given: the default is a ceiling that a long prompt shortens", () => {
+  it("openai completions and chat without max_tokens, ollama without num_predict: answered up to the context's end, not refused", async () => {
+    const unit = "lorem ipsum dolor sit amet ";
+    const promptTokens = async (repeats: number) => (await client.completions.create({ model: TINY, prompt: unit.repeat(repeats), max_tokens: 1 })).usage?.prompt_tokens ?? 0;
+    const refusal = await client.completions.create({ model: TINY, prompt: unit.repeat(1_000), max_tokens: 1 }).catch((e: unknown) => e);
+    const ctx = Number(/the (\d+)-token context/.exec(String((refusal as Error).message))?.[1]);
+    expect(ctx).toBeGreaterThan(300);
+    const [p10, p20] = [await promptTokens(10), await promptTokens(20)];
+    // A prompt leaving ~100 tokens: prompt + the default 256 did not fit, and every surface refused it.
+    const prompt = unit.repeat(Math.floor(((ctx - 100 - p10) / (p20 - p10)) * 10) + 10);
+    const completion = await client.completions.create({ model: TINY, prompt });
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(completion.usage?.total_tokens).toBe(ctx);
+    expect(completion.usage?.completion_tokens).toBeLessThan(256);
+    const chat = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: prompt }] });
+    expect(chat.choices[0]?.finish_reason).toBe("length");
+    expect(chat.usage?.total_tokens).toBe(ctx);
+    // Ollama's default (no num_predict, or -1): until the model stops or the context is full.
+    const ollama = await cluster.orch.api("/api/generate", { method: "POST", body: JSON.stringify({ model: TINY, prompt, raw: true, stream: false }) });
+    expect(ollama.status).toBe(200);
+    const answer = (await ollama.json()) as { done_reason: string; prompt_eval_count: number; eval_count: number };
+    expect(answer.done_reason).toBe("length");
+    expect(answer.prompt_eval_count + answer.eval_count).toBe(ctx);
+    // An explicit limit that does not fit is still the client's mistake.
+    await expect(client.completions.create({ model: TINY, prompt, max_tokens: 256 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG" });
+  });
+});
+
 describe("a streamed request that fails before its first token gets the failure's HTTP status", () => {
   const tooLong = "lorem ipsum dolor sit amet ".repeat(1_000);
 

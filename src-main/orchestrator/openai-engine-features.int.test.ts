@@ -62,6 +62,22 @@ describe("structured output", () => {
     expect(error.param).toBe("response_format.json_schema.schema");
     expect(error.message).toContain("response_format.json_schema.schema.properties.code uses pattern");
   });
+
+  it("counts llama.cpp's grammar cannot repeat are a 400, before queueing or from the engine, never a 500", async () => {
+    const schema = (s: Record<string, unknown>) => ({ model: CHAT, max_tokens: 4, messages: [{ role: "user", content: "x" }], response_format: { type: "json_schema", json_schema: { name: "s", schema: s } } });
+    // Above the parser's repetition limit: refused by name before a task exists.
+    const huge = await post("/v1/chat/completions", schema({ type: "array", items: { type: "string" }, minItems: 100_000_000 }));
+    expect(huge.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await huge.json()).error.message).toContain("minItems 100000000 (above 2000");
+    // Within the limit but too many rules repeated together: the engine's "Failed to parse grammar" was an INTERNAL 500.
+    const parse = await post("/v1/chat/completions", schema({ type: "array", items: { type: "object", properties: { a: { type: "string" }, b: { type: "integer" } }, required: ["a"] }, maxItems: 2000 }));
+    expect(parse.status).toBe(400);
+    const error = OpenAiErrorSchema.parse(await parse.json()).error;
+    expect(error.code).toBe("INVALID_PARAMS");
+    expect(error.message).toContain("could not build the grammar");
+    // The node is not blamed: the next request is served.
+    expect((await post("/v1/chat/completions", { model: CHAT, max_tokens: 2, messages: [{ role: "user", content: "x" }] })).status).toBe(200);
+  });
 });
 
 describe("tool calling", () => {

@@ -6,12 +6,33 @@ export interface ValidationIssue {
   message: string;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's "Invalid input" names no reason. When exactly one branch accepts the value's type (an
+ * array of 1,000 stop strings is an array), that branch's own first issue is the reason, at its full path.
+ */
+function explained(issue: Issue): Issue {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
+  const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
+  const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;
+  const first = branch?.[0];
+  if (first !== undefined) return explained({ ...first, path: [...issue.path, ...first.path] } as Issue);
+  // No branch takes the value's type: say which types would have been taken.
+  const expected = [...new Set(issue.errors.flatMap((b) => b.filter((i) => i.code === "invalid_type" && i.path.length === 0).map((i) => (i as z.core.$ZodIssueInvalidType).expected)))];
+  if (typeMatched.length === 0 && expected.length === issue.errors.length) return { ...issue, message: `Invalid input: expected ${expected.join(" or ")}` };
+  return issue;
+}
+
 /** Flattens a ZodError for the `details.issues` of an INVALID_PARAMS envelope. */
 export function validationIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment)),
-    message: issue.message,
-  }));
+  return error.issues.map((raw) => {
+    const issue = explained(raw);
+    return {
+      path: issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment)),
+      message: issue.message,
+    };
+  });
 }
 
 /** The paths a schema rejects `value` at; empty when it is valid. */

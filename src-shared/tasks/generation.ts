@@ -19,6 +19,12 @@ export const GENERATION_FIELDS = {
   /** Texts to embed: the task returns one vector per input (`embedding` events) and generates nothing. */
   inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
+  /**
+   * max_tokens is a ceiling the client did not choose (Ollama's num_predict absent, -1 or -2; an OpenAI
+   * request without max_tokens): when prompt plus max_tokens exceeds a slot's context, generate until
+   * the context is full (finish reason length) instead of refusing with CONTEXT_TOO_LONG.
+   */
+  fill_context: z.boolean().optional(),
   ...SAMPLING_FIELDS,
   /** Rank `inputs` (documents) against this query with the model's ranking head: one `score` event per input instead of vectors. */
   rank_query: z.string().min(1).max(65_536).optional(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SCHEMA_JSON_DEPTH, toGrammarSchema } from "./grammar-schema.js";
+import { MAX_GRAMMAR_REPETITIONS, MAX_SCHEMA_JSON_DEPTH, toGrammarSchema } from "./grammar-schema.js";
 
 describe("toGrammarSchema", () => {
   it("keeps what grammars express and turns closed integer ranges into enums", () => {
@@ -36,8 +36,20 @@ describe("toGrammarSchema", () => {
     [{ properties: {}, items: {} }, "items on a object", "s"],
     [{ description: "anything" }, "a schema without a type (any value)", "s"],
     [{ $ref: "http://x/y" }, '$ref "http://x/y" (only #/$defs/<name> references)', "s"],
+    // llama.cpp's grammar parser refused these ("Failed to parse grammar": a 500) or dropped the bound.
+    [{ type: "array", items: { type: "string" }, minItems: 100_000_000 }, "minItems 100000000 (above 2000, the most repetitions a grammar allows)", "s"],
+    [{ type: "object", properties: { t: { type: "string", maxLength: 5000 } } }, "maxLength 5000 (above 2000, the most repetitions a grammar allows)", "s.properties.t"],
+    [{ type: "string", minLength: 1.5 }, "minLength 1.5 (a count must be a whole number ≥ 0)", "s"],
+    [{ type: "string", maxLength: "9" }, 'maxLength "9" (a count must be a whole number ≥ 0)', "s"],
+    [{ type: "array", items: { type: "string" }, minItems: 3, maxItems: 2 }, "minItems 3 above maxItems 2 (no value fits)", "s"],
+    [{ type: "object", minProperties: -1 }, "minProperties -1 (a count must be a whole number ≥ 0)", "s"],
   ])("refuses %j naming the feature and its path", (schema, feature, path) => {
     expect(toGrammarSchema(schema, "s")).toEqual({ ok: false, feature, path });
+  });
+
+  it("keeps counts up to the grammar's repetition limit", () => {
+    const schema = { type: "array", items: { type: "string", minLength: 0, maxLength: MAX_GRAMMAR_REPETITIONS }, minItems: 2, maxItems: 2 };
+    expect(toGrammarSchema(schema)).toEqual({ ok: true, schema });
   });
 
   it("refuses a schema nested deeper than the limit before translating it (3,000 levels overflowed the stack: a 500)", () => {

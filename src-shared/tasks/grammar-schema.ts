@@ -18,6 +18,20 @@ export const MAX_SCHEMA_JSON_DEPTH = 64;
 /** Integer ranges up to this many values become an enum (the grammar has no numeric bounds). */
 export const MAX_INTEGER_RANGE = 1024;
 
+/**
+ * Largest count a length or size keyword may name. Counts become grammar repetitions `x{m,n}`, and
+ * llama.cpp's grammar parser refuses a minimum above 2000 (MAX_REPETITION_THRESHOLD: the task failed
+ * with "Failed to parse grammar") and silently drops a larger maximum (the output could break it).
+ */
+export const MAX_GRAMMAR_REPETITIONS = 2000;
+
+/** Count keywords as [minimum, maximum] pairs. */
+const COUNT_KEYWORDS = [
+  ["minItems", "maxItems"],
+  ["minLength", "maxLength"],
+  ["minProperties", "maxProperties"],
+] as const;
+
 const ANNOTATIONS = new Set(["title", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "strict"]);
 const PRIMITIVES = new Set(["string", "number", "integer", "boolean", "null"]);
 const STRING_FORMATS = new Set(["date-time", "time", "date"]);
@@ -84,6 +98,7 @@ function translate(node: unknown, path: string): Json {
   }
   const unknown = keys.find((k) => !["type", "description", ...Object.values(KEYWORDS_BY_TYPE).flat()].includes(k));
   if (unknown !== undefined) throw new Unsupported(unknown, path);
+  checkCounts(node, path);
   const types = node.type === undefined ? inferType(node, path) : Array.isArray(node.type) ? node.type : [node.type];
   for (const t of types) if (typeof t !== "string" || KEYWORDS_BY_TYPE[t] === undefined) throw new Unsupported(`type ${JSON.stringify(t)}`, path);
   const typed = (types as string[]).map((t) => typedSchema(t, node, path, types.length > 1));
@@ -91,6 +106,21 @@ function translate(node: unknown, path: string): Json {
   // Several types: primitives without keywords stay one type list; anything else becomes a union.
   if (typed.every((s) => Object.keys(s).length === 1 && PRIMITIVES.has(String(s.type)))) return { type: types, ...description };
   return { oneOf: typed, ...description };
+}
+
+/** Length and size keywords: whole numbers the grammar can repeat, minimum not above maximum. */
+function checkCounts(node: Json, path: string): void {
+  for (const [minKey, maxKey] of COUNT_KEYWORDS) {
+    for (const key of [minKey, maxKey]) {
+      const value = node[key];
+      if (value === undefined) continue;
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new Unsupported(`${key} ${JSON.stringify(value)} (a count must be a whole number ≥ 0)`, path);
+      if (value > MAX_GRAMMAR_REPETITIONS) throw new Unsupported(`${key} ${value} (above ${MAX_GRAMMAR_REPETITIONS}, the most repetitions a grammar allows)`, path);
+    }
+    const min = node[minKey];
+    const max = node[maxKey];
+    if (typeof min === "number" && typeof max === "number" && min > max) throw new Unsupported(`${minKey} ${min} above ${maxKey} ${max} (no value fits)`, path);
+  }
 }
 
 function inferType(node: Json, path: string): string[] {

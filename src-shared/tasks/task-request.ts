@@ -60,6 +60,11 @@ export const TaskRequestV2Schema = z
     if (req.workload === "embedding" && (req.inputs === undefined || req.prompt !== undefined || req.messages !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["inputs"], message: "an embedding task needs inputs (and no prompt or messages)" });
     }
+    // An empty text has no tokens to embed (its vector had length 0).
+    if (req.workload === "embedding" && req.inputs !== undefined) {
+      const empty = req.inputs.indexOf("");
+      if (empty >= 0) ctx.addIssue({ code: "custom", path: ["inputs", empty], message: "an empty string: there is nothing to embed" });
+    }
     if (req.workload === "rerank") {
       if (req.query === undefined) ctx.addIssue({ code: "custom", path: ["query"], message: "a rerank task needs a query" });
       if (req.documents === undefined) ctx.addIssue({ code: "custom", path: ["documents"], message: "a rerank task needs documents" });

@@ -23,6 +23,7 @@ import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { DecodeGate } from "./decode-gate.js";
+import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
@@ -30,7 +31,7 @@ import { chooseThreads } from "./thread-calibration.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
-import { contextOverflow, measurePrompt } from "./prompt-fit.js";
+import { measurePrompt, outputBudget } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { TokenEmitter } from "./token-emitter.js";
 import { DEFAULT_TOKEN_FLUSH_MS } from "./token-flush-interval.js";
@@ -222,15 +223,15 @@ export class LlamaEngine {
     const { promptTokens, chat } = measured;
     // A count (Anthropic's count_tokens) is the prompt as it would be decoded; it needs no sequence and may exceed the context.
     if (msg.count_only === true) return this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: promptTokens, decode_ms: 0, stop_reason: "stop" });
-    const overflow = contextOverflow(promptTokens, msg.max_tokens, loaded.context.contextSize);
-    if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
+    const budget = outputBudget(promptTokens, msg, loaded.context.contextSize);
+    if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
     const taking = loaded.sequences.take();
     if (taking === undefined) return fail("REPLICA_EXHAUSTED", "no free sequence");
     const sequence = await taking;
     try {
       const grammar = await this.grammarFor(msg);
       if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
-      await this.generate(msg, sequence, chat, grammar, controller, promptTokens);
+      await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens);
     } finally {
       loaded.sequences.release(sequence);
     }
@@ -249,7 +250,12 @@ export class LlamaEngine {
     if (msg.format.type === "json") return jsonGrammar(this.llama);
     const translated = toGrammarSchema(msg.format.schema, "format.schema");
     if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
-    return this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+    try {
+      return await this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+    } catch (error) {
+      if (!isGrammarParseFailure(error)) throw error;
+      return grammarRefusal("format.schema", error);
+    }
   }
 
   private async embed(loaded: Loaded, msg: EngineInferMessage, controller: AbortController): Promise<void> {
@@ -314,6 +320,8 @@ export class LlamaEngine {
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();
+      // Tool calls are generated under a grammar node-llama-cpp builds inside the generation.
+      else if (isGrammarParseFailure(error)) this.send({ type: "task_failed", task_id: msg.task_id, code: "INVALID_PARAMS", message: grammarRefusal("tools", error) });
       else this.send({ type: "task_failed", task_id: msg.task_id, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
     } finally {
       probe?.stop();

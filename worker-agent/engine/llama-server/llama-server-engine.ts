@@ -7,7 +7,7 @@ import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import { readGgufModelMetadata } from "../../catalog/gguf-metadata.js";
 import type { EngineExit } from "../engine-process.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine-ipc.js";
-import { contextOverflow } from "../prompt-fit.js";
+import { outputBudget } from "../prompt-fit.js";
 import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
 import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
@@ -247,12 +247,12 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     try {
       const text = msg.messages !== undefined ? await api.applyTemplate(msg.messages, controller.signal) : (msg.prompt ?? "");
       const prompt = await api.tokenize(text, controller.signal);
-      const overflow = contextOverflow(prompt.length, msg.max_tokens, this.contextSize);
-      if (overflow !== undefined) return fail("CONTEXT_TOO_LONG", overflow);
+      const budget = outputBudget(prompt.length, msg, this.contextSize);
+      if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
       const temperature = msg.temperature ?? 0;
       const params: CompletionParams = {
         prompt,
-        n_predict: msg.max_tokens,
+        n_predict: budget.maxTokens,
         temperature,
         // As the default engine: a pinned seed per task, so sampling is reproducible per task.
         seed: msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0),

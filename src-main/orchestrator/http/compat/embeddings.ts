@@ -3,7 +3,7 @@ import { EMBEDDING_PARAMS } from "../../../../src-shared/openai/embeddings.js";
 import type { OllamaEmbedRequest, OllamaLegacyEmbeddingsRequest } from "../../../../src-shared/ollama/ollama-embed.js";
 import { OLLAMA_EMBED_PARAMS, OLLAMA_LEGACY_EMBEDDINGS_PARAMS } from "../../../../src-shared/ollama/ollama-embed.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
-import { refuseUnsupported } from "./refuse.js";
+import { refuseUnsupported, unsupported } from "./refuse.js";
 import type { BodyRenderer, Completion } from "./surface-renderer.js";
 
 // Embeddings on the task path: one embedding task per request (all inputs), placed and queued like
@@ -11,6 +11,9 @@ import type { BodyRenderer, Completion } from "./surface-renderer.js";
 
 function admission(api: "openai-embeddings" | "ollama-embed", model: string, input: string | readonly string[]): AdmissionInput {
   const inputs = typeof input === "string" ? [input] : [...input];
+  // An empty text has no tokens: the engine answered a vector of length 0, which no vector store accepts.
+  const empty = inputs.indexOf("");
+  if (empty >= 0) throw unsupported(typeof input === "string" ? "input" : `input[${empty}]`, `${typeof input === "string" ? "input" : `input[${empty}]`} is an empty string: there is nothing to embed`);
   // max_tokens bounds what a task may generate; an embedding generates nothing.
   return { api, workload: "embedding", model_ref: model, priority: "interactive", generation: { inputs, max_tokens: 1 } };
 }
@@ -23,6 +26,11 @@ export function openAiEmbeddingAdmission(req: EmbeddingRequest): AdmissionInput 
 export function ollamaEmbedAdmission(req: OllamaEmbedRequest): AdmissionInput {
   refuseUnsupported(OLLAMA_EMBED_PARAMS, req);
   return admission("ollama-embed", req.model, req.input);
+}
+
+/** Ollama's /api/embed and /api/embeddings parameters alone, for an empty input answered without a task. */
+export function checkOllamaEmbedParams(req: OllamaEmbedRequest | OllamaLegacyEmbeddingsRequest): void {
+  refuseUnsupported("prompt" in req ? OLLAMA_LEGACY_EMBEDDINGS_PARAMS : OLLAMA_EMBED_PARAMS, req);
 }
 
 /** POST /api/embeddings (Ollama's older endpoint): one prompt, one vector. */

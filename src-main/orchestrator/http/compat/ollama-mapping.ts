@@ -107,7 +107,8 @@ function admission(api: "ollama-chat" | "ollama-generate", name: string, models:
   const resolved = resolveModel(modelRef, models);
   // Ollama's default (-1, -2 or absent) runs until the model stops or its context is full.
   const unbounded = Math.min(resolved.ok && resolved.model.context_length !== undefined ? resolved.model.context_length : DEFAULT_MAX_TOKENS, MAX_TOKENS_LIMIT);
-  const generation: TaskGeneration = { ...input, max_tokens: options?.num_predict !== undefined && options.num_predict > 0 ? options.num_predict : unbounded };
+  const predict = options?.num_predict;
+  const generation: TaskGeneration = { ...input, ...(predict !== undefined && predict > 0 ? { max_tokens: predict } : { max_tokens: unbounded, fill_context: true }) };
   if (options?.temperature !== undefined) generation.temperature = options.temperature;
   if (options?.top_k !== undefined) generation.top_k = options.top_k;
   if (options?.top_p !== undefined) generation.top_p = options.top_p;

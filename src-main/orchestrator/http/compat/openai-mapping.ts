@@ -29,7 +29,9 @@ export function completionAdmission(req: CompletionRequest): AdmissionInput {
 }
 
 function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<TaskGeneration, "prompt" | "messages"> {
-  const out: Omit<TaskGeneration, "prompt" | "messages"> = { max_tokens: maxCompletionTokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS };
+  const chosen = maxCompletionTokens ?? req.max_tokens ?? undefined;
+  // Without a limit OpenAI generates up to the context's end: the default is a ceiling that a long prompt shortens, not a refusal.
+  const out: Omit<TaskGeneration, "prompt" | "messages"> = chosen !== undefined ? { max_tokens: chosen } : { max_tokens: DEFAULT_MAX_TOKENS, fill_context: true };
   if (req.temperature !== null && req.temperature !== undefined) out.temperature = req.temperature;
   if (req.top_p !== null && req.top_p !== undefined) out.top_p = req.top_p;
   if (req.top_k !== null && req.top_k !== undefined) out.top_k = req.top_k;

@@ -29,7 +29,8 @@ export function responsesAdmission(req: ResponsesRequest): AdmissionInput {
     priority: "interactive",
     generation: {
       messages,
-      max_tokens: req.max_output_tokens ?? DEFAULT_MAX_TOKENS,
+      // Without max_output_tokens the default is a ceiling a long input shortens (openai-mapping.ts).
+      ...(req.max_output_tokens !== null && req.max_output_tokens !== undefined ? { max_tokens: req.max_output_tokens } : { max_tokens: DEFAULT_MAX_TOKENS, fill_context: true }),
       ...(req.temperature !== null && req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.top_p !== null && req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...features(req),

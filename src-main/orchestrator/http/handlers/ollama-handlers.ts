@@ -6,7 +6,7 @@ import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteContext, RouteHandler } from "../../../../src-node/route-context.js";
-import { ollamaEmbedAdmission, ollamaEmbedRenderer, ollamaLegacyEmbeddingsAdmission, ollamaLegacyEmbeddingsRenderer } from "../compat/embeddings.js";
+import { checkOllamaEmbedParams, ollamaEmbedAdmission, ollamaEmbedRenderer, ollamaLegacyEmbeddingsAdmission, ollamaLegacyEmbeddingsRenderer } from "../compat/embeddings.js";
 import { checkOllamaLoadRequest, ollamaChatAdmission, ollamaGenerateAdmission, ollamaModelRef } from "../compat/ollama-mapping.js";
 import { ollamaModel, ollamaShow } from "../compat/ollama-models.js";
 import { ollamaChunk, ollamaRenderers, type OllamaKind } from "../compat/ollama-renderer.js";
@@ -100,19 +100,27 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     ollamaEmbed: (rc) => {
       const req = rc.body as OllamaEmbedRequest;
+      // As Ollama: an empty string is no input at all, answered with no vectors (clients use it to load a model).
+      if (req.input === "") {
+        checkOllamaEmbedParams(req);
+        find(req.model);
+        rc.res.json({ model: req.model, embeddings: [] });
+        return;
+      }
       const models = ctx.models.servable();
       serveTask(ctx, rc, { ...ollamaEmbedAdmission(req), model_ref: ollamaModelRef(req.model, models) }, () => ({ body: ollamaEmbedRenderer(req.model) }), "ollama");
     },
 
     ollamaEmbeddings: (rc) => {
       const req = rc.body as OllamaLegacyEmbeddingsRequest;
-      const input = ollamaLegacyEmbeddingsAdmission(req);
       // An empty prompt embeds nothing: Ollama answers an empty vector (clients use it to load a model).
       if (req.prompt === "") {
+        checkOllamaEmbedParams(req);
         find(req.model);
         rc.res.json({ embedding: [] });
         return;
       }
+      const input = ollamaLegacyEmbeddingsAdmission(req);
       serveTask(ctx, rc, { ...input, model_ref: ollamaModelRef(req.model, ctx.models.servable()) }, () => ({ body: ollamaLegacyEmbeddingsRenderer() }), "ollama");
     },
 

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { validationIssues } from "./validation-issues.js";
+
+const Body = z.object({ stop: z.union([z.string(), z.array(z.string()).max(16)]).optional() });
+
+describe("validationIssues", () => {
+  it("names the reason inside a union when one branch takes the value's type (was a bare 'Invalid input')", () => {
+    const result = Body.safeParse({ stop: Array.from({ length: 1000 }, (_, i) => `s${i}`) });
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["stop"], message: "Too big: expected array to have <=16 items" }]);
+  });
+
+  it("keeps the full path of an issue inside the matching branch", () => {
+    const result = Body.safeParse({ stop: ["a", 3] });
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["stop", 1], message: "Invalid input: expected string, received number" }]);
+  });
+
+  it("lists the types the union takes when none takes the value's", () => {
+    const result = Body.safeParse({ stop: 5 });
+    if (result.success) throw new Error("accepted");
+    const [issue] = validationIssues(result.error);
+    expect(issue?.path).toEqual(["stop"]);
+    expect(issue?.message).toBe("Invalid input: expected string or array");
+  });
+});
