@@ -14,7 +14,7 @@ import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
-import { startSimulatedFleet } from "./simulated-node.mjs";
+import { createNodeKeys, startSimulatedFleet } from "./simulated-node.mjs";
 
 const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "20" }, "cpu-prof": { type: "string" }, env: { type: "string", multiple: true, default: [] }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "node-keys": { type: "boolean", default: false } } });
 const nodes = values.short ? 40 : Number(values.nodes);
@@ -99,21 +99,6 @@ function openEvents(url, counters, protocol = 1) {
   });
 }
 
-/** `count` API keys with the worker scope (POST /v2/auth/keys, 8 at a time): one per simulated agent. */
-async function createNodeKeys(url, count) {
-  const keys = new Array(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < count) {
-      const i = next++;
-      const res = await fetch(`${url}/v2/auth/keys`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: `fleet node ${i}`, scopes: ["worker"] }) });
-      if (res.status !== 201) throw new Error(`creating node key ${i}: ${res.status} ${await res.text()}`);
-      keys[i] = (await res.json()).key;
-    }
-  }));
-  return keys;
-}
-
 /** Bytes of `frames` through one gzip stream flushed after every frame (what Content-Encoding: gzip on the SSE response would send). */
 async function gzipPerFrame(frames) {
   const gz = createGzip();
@@ -141,7 +126,7 @@ bare.child.kill("SIGKILL");
 // The orchestrator.
 const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
 const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: "1000", ...extraEnv }, nodeArgs);
-const tokens = values["node-keys"] ? await createNodeKeys(orch.url, nodes) : undefined;
+const tokens = values["node-keys"] ? await createNodeKeys(orch.url, token, nodes) : undefined;
 const tReg = performance.now();
 const fleet = await startSimulatedFleet({ orchUrl: orch.url, token, tokens, count: nodes });
 const registerSeconds = Number(((performance.now() - tReg) / 1000).toFixed(1));

@@ -64,6 +64,21 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
   };
 }
 
+/** `count` API keys with the worker scope (POST /v2/auth/keys, 8 at a time): one per simulated agent. */
+export async function createNodeKeys(url, token, count) {
+  const keys = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(`${url}/v2/auth/keys`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: `fleet node ${i}`, scopes: ["worker"] }) });
+      if (res.status !== 201) throw new Error(`creating node key ${i}: ${res.status} ${await res.text()}`);
+      keys[i] = (await res.json()).key;
+    }
+  }));
+  return keys;
+}
+
 /**
  * Many simulated agents in this one process, for fleet-scale benchmarks: one HTTP server answers
  * every node's watch and pool-status calls (each node's address carries its own path prefix), and
@@ -71,13 +86,15 @@ export async function startHoldingNode({ orchUrl, token, nodeId, poolId, modelNa
  * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
  * Heartbeat answer latencies are recorded for the caller.
  */
-export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16 }) {
+export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000 }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const watches = new Set();
   const server = createServer((req, res) => {
     const url = req.url ?? "";
-    if (url.endsWith("/v2/watch")) {
+    // `watch: false` (breakdowns only): answer the watch with 404, as a worker without the route, so the
+    // orchestrator watches no node and the fleet's cost without the 1,000 watch connections can be measured.
+    if (url.endsWith("/v2/watch") && watch) {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(": watching\n\n");
       watches.add(res);
@@ -98,10 +115,10 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map() };
   let running = true;
   // Every watch gets the real worker's 1 s ping (one timer for the fleet): the orchestrator fails a
-  // watch that stays silent longer than worker_stream_idle_ms.
+  // watch that stays silent longer than worker_stream_idle_ms. (`watchPingMs`: another pace, for breakdowns.)
   const watchPing = setInterval(() => {
     for (const res of watches) res.write(": ping\n\n");
-  }, 1000);
+  }, watchPingMs);
 
   function post(path, body, bearer = token) {
     return jsonRequest({ host: target.hostname, port: target.port, path, agent, bearer, body });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { NodeInfoSchema, type NodeInfo } from "../nodes/node-info.js";
 import { PoolSnapshotSchema, type PoolSnapshot } from "../nodes/pool-snapshot.js";
+import { sameJson } from "./same-json.js";
 
 /** The optional keys of a pool snapshot: the ones a patch may remove. */
 const OPTIONAL_POOL_KEYS = ["engine_version", "device_mask", "model", "last_error", "tokens_per_second"] as const satisfies readonly (keyof PoolSnapshot)[];
@@ -36,9 +37,8 @@ export type NodeChangeSet = Omit<NodeDelta, "seq">;
 
 type NodeFields = Omit<NodeInfo, "node_id">;
 
-function same(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
+/** Same JSON text (what a client applying the delta would see), compared without serialising. */
+const same = sameJson;
 
 /** What changed from `prev` to `next` (the same node); a `full` change set when there is no `prev`; null when nothing did. */
 export function diffNode(prev: NodeInfo | undefined, next: NodeInfo): NodeChangeSet | null {

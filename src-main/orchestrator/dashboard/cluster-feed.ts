@@ -52,7 +52,7 @@ export class ClusterFeed {
     private readonly publicUrl: () => string,
     private readonly version: string,
   ) {
-    this.nodeFrames = new NodeFrames(registry, (frame) => this.nodeFrame(frame));
+    this.nodeFrames = new NodeFrames(registry, (frame) => this.nodeFrame(frame), Date.now, () => this.subscribers.size > 0);
     registry.on("changed", (nodeId, change) => this.nodeFrames.changed(nodeId, change));
     registry.on("event", (nodeId, event) => this.broadcast({ event: "node_event", data: { node_id: nodeId, event } }));
     tasks.on("task", (task) => this.onTask(task));
@@ -96,7 +96,11 @@ export class ClusterFeed {
   /** Starts a subscriber's stream with its snapshot; `write` gets SSE frames. Returns the unsubscribe. */
   subscribe(write: (frame: string) => void, protocol: FeedProtocol = 1): () => void {
     const sub: Subscriber = { protocol, write, held: null, pager: null };
-    if (protocol === 1) write(encodeFrame({ event: "snapshot", data: this.snapshot() }));
+    if (protocol === 1) {
+      // Baselines for the node frames that follow (nodes changed while nobody listened have none).
+      this.nodeFrames.baseline();
+      write(encodeFrame({ event: "snapshot", data: this.snapshot() }));
+    }
     else this.sendPagedSnapshot(sub);
     this.subscribers.add(sub);
     return () => {

@@ -13,12 +13,12 @@ import { NodeFrames, type NodeFrame } from "./node-frames.js";
 // The feed's node frames against a real registry: numbered without gaps over all nodes, a node's first
 // frame whole and later ones only what changed, and baseline() + the frames after it = what was sent.
 
-function setup() {
+function setup(listening: () => boolean = () => true) {
   let now = 1_000;
   const db = openDatabase(":memory:");
   const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
   const frames: NodeFrame[] = [];
-  const nodeFrames = new NodeFrames(registry, (f) => frames.push(f), () => now);
+  const nodeFrames = new NodeFrames(registry, (f) => frames.push(f), () => now, listening);
   registry.on("changed", (id, change) => nodeFrames.changed(id, change));
   const pool = (id: string, slotsFree: number): PoolSnapshot => ({ pool_id: `${id}.p`, ready: true, draining: false, slots_free: slotsFree, slots_total: 4, vram_free_bytes: 0, engine: "llamacpp", models_available: [] });
   const hb = (id: string, slotsFree: number): HeartbeatRequest => ({ timestamp: new Date(now).toISOString(), pools: [pool(id, slotsFree)] });
@@ -99,5 +99,46 @@ describe("NodeFrames", () => {
     expect(frames.length).toBe(before + 1);
     const f = frames.at(-1);
     expect(f?.kind === "node" ? f.delta : null).toEqual({ seq: before + 1, node_id: "a", set: { last_heartbeat_ms: 1_100, last_heartbeat_age_ms: 2500 } });
+  });
+
+  it("while nobody listens, changes are neither described nor sent; baseline() then starts from the registry as it is", () => {
+    let listening = true;
+    const { frames, add, registry, hb, advance, nodeFrames } = setup(() => listening);
+    add("a");
+    add("b");
+    let described = 0;
+    const describe = registry.describe.bind(registry);
+    registry.describe = (node, now) => {
+      described++;
+      return describe(node, now);
+    };
+    listening = false;
+    const before = frames.length;
+    advance(3000);
+    registry.heartbeat("a", hb("a", 1)); // a placement fact
+    registry.heartbeat("b", hb("b", 4)); // a refresh
+    add("c"); // a new node
+    advance(3000);
+    nodeFrames.flush();
+    expect(frames.length).toBe(before);
+    expect(described).toBe(0);
+    // A subscriber arrives: every node is described once, as it is now, at the current frame number.
+    listening = true;
+    const base = nodeFrames.baseline();
+    expect(described).toBe(3);
+    expect(base.seq).toBe(before);
+    expect(base.nodes).toEqual(registry.list().map((n) => describe(n, 7_000)));
+    // No burst: a refresh right after is held for the interval; a change of state goes at once and applies.
+    advance(100);
+    registry.heartbeat("b", hb("b", 4));
+    expect(frames.length).toBe(before);
+    const notReady = hb("c", 2);
+    registry.heartbeat("c", { ...notReady, pools: notReady.pools.map((p) => ({ ...p, ready: false })) });
+    expect(frames.length).toBe(before + 1);
+    const state = new Map(base.nodes.map((n) => [n.node_id, n]));
+    replay(state, base.seq, frames.slice(before));
+    expect(state.get("c")).toEqual(describe(registry.get("c") as NonNullable<ReturnType<typeof registry.get>>, 7_100));
+    expect(state.get("c")?.pools[0]?.ready).toBe(false);
+    expect(state.get("a")?.pools[0]?.slots_free).toBe(1);
   });
 });

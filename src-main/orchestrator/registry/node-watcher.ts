@@ -1,6 +1,6 @@
 import type { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "pino";
-import { getStream } from "../../../src-node/get-stream.js";
+import { openLivenessStream } from "../../../src-node/liveness-stream.js";
 import type { NodeRegistry } from "./node-registry.js";
 
 const RECONNECT_MS = 500;
@@ -113,25 +113,24 @@ export class NodeWatcher {
     };
     let live = false;
     try {
-      const res = await getStream(`${address}/v2/watch`, this.token(nodeId), attempt.signal, this.agentFor(nodeId, address));
+      const res = await openLivenessStream(`${address}/v2/watch`, this.token(nodeId), attempt.signal, this.agentFor(nodeId, address));
       if (res.statusCode === 404) {
-        res.resume();
+        res.close();
         this.unsupported.set(nodeId, address);
         this.logger.debug({ node_id: nodeId }, "node has no /v2/watch; relying on heartbeats for liveness");
         return "unsupported";
       }
-      const status = res.statusCode ?? 0;
+      const status = res.statusCode;
       if (status < 200 || status > 299) {
-        res.resume();
+        res.close();
         throw new Error(`watch answered ${status}`);
       }
       live = true;
       heard();
       return await new Promise<never>((_resolve, reject) => {
-        res.on("data", heard);
-        res.once("error", reject);
-        // An orderly end, a reset or an abort: the stream is gone either way (an error, if any, came first).
-        res.once("close", () => reject(new Error(res.complete ? "watch stream ended" : "watch stream terminated")));
+        res.onBytes(heard);
+        // An orderly end, a reset or an abort: the stream is gone either way.
+        res.onGone(reject);
       });
     } catch (err) {
       const reason: unknown = attempt.signal.reason;
