@@ -16,7 +16,7 @@
 // LLORCH_NLC_ADDON_DIR or ~/.cache/llama-orch-ci/nlc-native-<nlc version>-<tag> when it is there
 // (`engine build --engine node-llama-cpp --out <that folder>`), else the prebuilt one.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
@@ -76,7 +76,8 @@ const makeModel = (size) => ws.model(`bench-${size}`, size, CTX);
 async function startLlamaServer(modelPath, threads) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const args = llamaServerArgs({ type: "load", model_path: modelPath, slots: SLOTS, threads, device: "cpu" }, CTX, port);
-  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
+  // REF_STDERR=<file>: the reference llama-server's log goes there (why it closed a stream, say).
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", process.env.REF_STDERR ? openSync(process.env.REF_STDERR, "a") : "ignore"] });
   ws.track(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
@@ -165,7 +166,10 @@ async function measure(sys) {
   const ttft = await stream(sys, longPrompt(sys.longWords), 1);
   const runs = [];
   for (let i = 0; i < 4; i++) {
-    runs.push(stream(sys, shortPrompt(), STREAM_TOKENS));
+    const run = stream(sys, shortPrompt(), STREAM_TOKENS);
+    // Handled by Promise.all below; a stream failing during the stagger's sleep crashed the whole bench.
+    run.catch(() => undefined);
+    runs.push(run);
     if (i < 3) await sleep(100);
   }
   const four = await Promise.all(runs);
