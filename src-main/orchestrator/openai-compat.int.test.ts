@@ -126,7 +126,7 @@ describe("Responses API through the official client", () => {
 });
 
 describe("no output limit given: the default is a ceiling that a long prompt shortens", () => {
-  it("openai completions and chat without max_tokens, ollama without num_predict: answered up to the context's end, not refused", async () => {
+  it("openai without max_tokens, ollama with any num_predict, anthropic's required max_tokens: answered up to the context's end, not refused", async () => {
     const unit = "lorem ipsum dolor sit amet ";
     const promptTokens = async (repeats: number) => (await client.completions.create({ model: TINY, prompt: unit.repeat(repeats), max_tokens: 1 })).usage?.prompt_tokens ?? 0;
     const refusal = await client.completions.create({ model: TINY, prompt: unit.repeat(1_000), max_tokens: 1 }).catch((e: unknown) => e);
@@ -148,7 +148,19 @@ describe("no output limit given: the default is a ceiling that a long prompt sho
     const answer = (await ollama.json()) as { done_reason: string; prompt_eval_count: number; eval_count: number };
     expect(answer.done_reason).toBe("length");
     expect(answer.prompt_eval_count + answer.eval_count).toBe(ctx);
-    // An explicit limit that does not fit is still the client's mistake.
+    // Ollama with a num_predict the context cannot hold: Ollama itself never refuses it.
+    const predicted = await cluster.orch.api("/api/generate", { method: "POST", body: JSON.stringify({ model: TINY, prompt, raw: true, stream: false, options: { num_predict: 5000 } }) });
+    expect(await predicted.json()).toMatchObject({ done_reason: "length", eval_count: answer.eval_count });
+    // Anthropic clients must send max_tokens and send large ones (Claude Code: 32,000): a ceiling; the
+    // context's end is stop_reason model_context_window_exceeded, as Anthropic reports it.
+    const anthropic = await cluster.orch.api("/v1/messages", { method: "POST", body: JSON.stringify({ model: TINY, max_tokens: 32_000, messages: [{ role: "user", content: prompt }] }) });
+    expect(anthropic.status).toBe(200);
+    const message = (await anthropic.json()) as { stop_reason: string; usage: { input_tokens: number; output_tokens: number } };
+    expect(message.stop_reason).toBe("model_context_window_exceeded");
+    expect(message.usage.input_tokens + message.usage.output_tokens).toBe(ctx);
+    const short = await cluster.orch.api("/v1/messages", { method: "POST", body: JSON.stringify({ model: TINY, max_tokens: 3, messages: [{ role: "user", content: "hi" }] }) });
+    expect(await short.json()).toMatchObject({ stop_reason: "max_tokens", usage: { output_tokens: 3 } });
+    // An explicit OpenAI limit that does not fit is still the client's mistake (OpenAI refuses it too).
     await expect(client.completions.create({ model: TINY, prompt, max_tokens: 256 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG" });
   });
 });

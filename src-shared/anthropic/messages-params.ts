@@ -5,7 +5,7 @@ export const MESSAGES_PARAMS: ParamPolicy = {
   unknownNote: "it is not a Messages API parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
-    { param: "max_tokens", support: "supported", note: "required" },
+    { param: "max_tokens", support: "supported", note: "required; a ceiling (up to 50,000): a generation that fills the model's context first ends with stop_reason model_context_window_exceeded" },
     { param: "messages", support: "supported", note: "user and assistant turns; the last one from the user (possibly carrying only tool_result blocks) or an assistant prefill: the model continues its text and only the continuation is returned" },
     { param: "messages[].content", support: "partial", note: "text, tool_use (assistant turns) and tool_result (user turns, text content) blocks; image, document and thinking blocks are refused", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasBlockOtherThan((m as { content?: unknown } | null)?.content, MESSAGE_BLOCKS)) },
     { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: (v) => hasBlockOtherThan(v, TEXT_ONLY) },

@@ -71,7 +71,7 @@ export function anthropicText(content: AnthropicMessageParam["content"]): string
   return content.map((block) => (block.type === "text" && typeof block.text === "string" ? block.text : "")).join("");
 }
 
-export const AnthropicStopReasonSchema = z.enum(["end_turn", "max_tokens", "stop_sequence", "tool_use"]);
+export const AnthropicStopReasonSchema = z.enum(["end_turn", "max_tokens", "stop_sequence", "tool_use", "model_context_window_exceeded"]);
 export type AnthropicStopReason = z.infer<typeof AnthropicStopReasonSchema>;
 
 export const AnthropicUsageSchema = z.object({ input_tokens: z.int().min(0), output_tokens: z.int().min(0) });

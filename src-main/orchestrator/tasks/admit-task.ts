@@ -92,7 +92,8 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const contextLength = model.context_length;
   if (contextLength !== undefined) {
     if (input.ctx !== undefined && input.ctx > contextLength) throw new OrchError("CONTEXT_TOO_LONG", `ctx ${input.ctx} exceeds the model's context length ${contextLength}`);
-    if (input.generation.max_tokens > contextLength) throw new OrchError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
+    // A ceiling the engine shortens to the context (fill_context) is not the client's mistake.
+    if (input.generation.max_tokens > contextLength && input.generation.fill_context !== true) throw new OrchError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
   }
   const sessionId = input.session_id ?? taskId;
   const budget = ctx.sessions.checkAdmission(input.owner ?? null, sessionId, input.generation.max_tokens);

@@ -3,6 +3,7 @@ import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../../../../src-shared/ant
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
+import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import { grammarSchema } from "./openai-chat-features.js";
 import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
@@ -23,7 +24,10 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
     priority: "interactive",
     generation: {
       messages,
-      max_tokens: req.max_tokens,
+      // Anthropic clients must send max_tokens and send large ones (8,192; Claude Code 32,000): a ceiling.
+      // Generation ends at the context's end (stop_reason model_context_window_exceeded) or at the limit.
+      max_tokens: Math.min(req.max_tokens, MAX_TOKENS_LIMIT),
+      fill_context: true,
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...(req.top_k !== undefined ? { top_k: req.top_k } : {}),

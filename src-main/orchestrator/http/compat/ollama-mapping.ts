@@ -108,7 +108,9 @@ function admission(api: "ollama-chat" | "ollama-generate", name: string, models:
   // Ollama's default (-1, -2 or absent) runs until the model stops or its context is full.
   const unbounded = Math.min(resolved.ok && resolved.model.context_length !== undefined ? resolved.model.context_length : DEFAULT_MAX_TOKENS, MAX_TOKENS_LIMIT);
   const predict = options?.num_predict;
-  const generation: TaskGeneration = { ...input, ...(predict !== undefined && predict > 0 ? { max_tokens: predict } : { max_tokens: unbounded, fill_context: true }) };
+  // Ollama never refuses a num_predict the context cannot hold (it shifts the context and goes on):
+  // here generation ends when the context is full (done_reason length), whatever the limit.
+  const generation: TaskGeneration = { ...input, max_tokens: predict !== undefined && predict > 0 ? Math.min(predict, MAX_TOKENS_LIMIT) : unbounded, fill_context: true };
   if (options?.temperature !== undefined) generation.temperature = options.temperature;
   if (options?.top_k !== undefined) generation.top_k = options.top_k;
   if (options?.top_p !== undefined) generation.top_p = options.top_p;
