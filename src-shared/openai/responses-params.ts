@@ -2,7 +2,7 @@ import { isTrue, nonEmptyObject, present, type ParamPolicy } from "../compat/par
 import { RESPONSES_LOGPROBS_INCLUDE } from "./responses.js";
 
 
-/** What POST /v1/responses does with each parameter; refused ones wait for the engine (tools, structured output) or for stored responses. */
+/** What POST /v1/responses does with each parameter; refused ones wait for stored responses or hosted tools. */
 export const RESPONSES_PARAMS: ParamPolicy = {
   unknownNote: "it is not a Responses API parameter this server knows, so it cannot be honoured",
   rules: [
