@@ -153,3 +153,99 @@ describe("Responses API: text.format", () => {
     expect(OpenAiErrorSchema.parse(await both.json()).error.param).toBe("text.format");
   });
 });
+
+describe("Responses API: include message.output_text.logprobs", () => {
+  const LOGPROBS: OpenAI.Responses.ResponseIncludable[] = ["message.output_text.logprobs"];
+  const base = { model: CHAT, input: "Hello", max_output_tokens: 5, temperature: 0 };
+  const utf8 = (token: string) => [...Buffer.from(token, "utf8")];
+  const textPart = (response: OpenAI.Responses.Response) => {
+    const message = response.output.find((item) => item.type === "message");
+    const part = message?.type === "message" ? message.content[0] : undefined;
+    if (part?.type !== "output_text") throw new Error(`no output_text part in ${JSON.stringify(response.output)}`);
+    return part;
+  };
+
+  it("non-stream: one entry per output token, joining to the text, with bytes and top_logprobs alternatives (most likely first)", async () => {
+    const response = await client.responses.create({ ...base, include: LOGPROBS, top_logprobs: 3 });
+    const part = textPart(response);
+    const logprobs = part.logprobs ?? [];
+    expect(logprobs.length).toBe(response.usage?.output_tokens);
+    expect(logprobs.length).toBe(5);
+    expect(logprobs.map((t) => t.token).join("")).toBe(part.text);
+    expect(response.top_logprobs).toBe(3);
+    for (const t of logprobs) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.bytes).toEqual(utf8(t.token));
+      expect(t.top_logprobs.length).toBe(3);
+      // Greedy decoding (temperature 0) picks the most likely token; the alternatives come most likely first.
+      expect(t.top_logprobs[0]).toEqual({ token: t.token, logprob: t.logprob, bytes: t.bytes });
+      const values = t.top_logprobs.map((a) => a.logprob);
+      expect(values.every((v) => v <= 0)).toBe(true);
+      expect([...values].sort((a, b) => b - a)).toEqual(values);
+      for (const a of t.top_logprobs) expect(a.bytes).toEqual(utf8(a.token));
+    }
+  });
+
+  it("streamed: each output_text.delta carries the tokens of its text; output_text.done and the final response carry them all", async () => {
+    const reference = textPart(await client.responses.create({ ...base, include: LOGPROBS, top_logprobs: 2 })).logprobs ?? [];
+    const stream = await client.responses.create({ ...base, include: LOGPROBS, top_logprobs: 2, stream: true });
+    const streamed: OpenAI.Responses.ResponseTextDeltaEvent.Logprob[] = [];
+    let text = "";
+    let done: OpenAI.Responses.ResponseTextDoneEvent | undefined;
+    let partDone: OpenAI.Responses.ResponseContentPartDoneEvent["part"] | undefined;
+    let final: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") {
+        expect(event.logprobs.map((t) => t.token).join("")).toBe(event.delta);
+        for (const t of event.logprobs) expect(t.top_logprobs?.length).toBe(2);
+        streamed.push(...event.logprobs);
+        text += event.delta;
+      }
+      if (event.type === "response.output_text.done") done = event;
+      if (event.type === "response.content_part.done") partDone = event.part;
+      if (event.type === "response.completed" || event.type === "response.incomplete") final = event.response;
+    }
+    expect(streamed.length).toBe(5);
+    // The same greedy tokens as without streaming, in the event shape (no bytes).
+    expect(streamed).toEqual(reference.map((t) => ({ token: t.token, logprob: t.logprob, top_logprobs: t.top_logprobs.map((a) => ({ token: a.token, logprob: a.logprob })) })));
+    expect(done?.text).toBe(text);
+    expect(done?.logprobs).toEqual(streamed);
+    expect(partDone).toMatchObject({ type: "output_text", text, logprobs: reference });
+    if (final === undefined) throw new Error("no final response");
+    expect(textPart(final).logprobs).toEqual(reference);
+  });
+
+  it("the include without top_logprobs: each token's own log probability, no alternatives", async () => {
+    const response = await client.responses.create({ ...base, include: LOGPROBS });
+    const logprobs = textPart(response).logprobs ?? [];
+    expect(logprobs.length).toBe(5);
+    expect(logprobs.map((t) => t.token).join("")).toBe(response.output_text);
+    expect(logprobs.every((t) => t.logprob <= 0 && t.top_logprobs.length === 0)).toBe(true);
+    expect(response.top_logprobs).toBe(0);
+  });
+
+  it("top_logprobs without the include is accepted and reports nothing, as OpenAI does", async () => {
+    const response = await client.responses.create({ ...base, top_logprobs: 4 });
+    expect(response.top_logprobs).toBe(4);
+    expect(textPart(response).logprobs).toEqual([]);
+    const stream = await client.responses.create({ ...base, top_logprobs: 4, stream: true });
+    for await (const event of stream) if (event.type === "response.output_text.delta") expect(event.logprobs).toEqual([]);
+  });
+
+  it("function calls carry no logprobs: the call validates and the response has no text part", async () => {
+    const response = await client.responses.create({ model: CHAT, input: ask, tools: TOOLS, tool_choice: { type: "function", name: "get_time" }, max_output_tokens: 40, include: LOGPROBS, top_logprobs: 2 });
+    const call = response.output.find((item) => item.type === "function_call");
+    if (call?.type !== "function_call") throw new Error(`expected a function_call, got ${JSON.stringify(response.output)}`);
+    Time.parse(JSON.parse(call.arguments));
+    expect(response.output.some((item) => item.type === "message")).toBe(false);
+  });
+
+  it("refuses by name: another include value, more than 20 alternatives", async () => {
+    const other = await post({ ...base, include: ["message.output_text.logprobs", "reasoning.encrypted_content"] });
+    expect(other.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await other.json()).error).toMatchObject({ param: "include", message: expect.stringMatching(/^include is not supported: .*reasoning\.encrypted_content/) });
+    const many = await post({ ...base, include: ["message.output_text.logprobs"], top_logprobs: 21 });
+    expect(many.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await many.json()).error.param).toMatch(/top_logprobs/);
+  });
+});

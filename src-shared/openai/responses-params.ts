@@ -1,7 +1,8 @@
-import { isTrue, positive, nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
+import { isTrue, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
+import { RESPONSES_LOGPROBS_INCLUDE } from "./responses.js";
 
 
-/** What POST /v1/responses does with each parameter; refused ones wait for the engine (tools, structured output) or for stored responses. */
+/** What POST /v1/responses does with each parameter; refused ones wait for stored responses or hosted tools. */
 export const RESPONSES_PARAMS: ParamPolicy = {
   unknownNote: "it is not a Responses API parameter this server knows, so it cannot be honoured",
   rules: [
@@ -24,8 +25,8 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "max_tool_calls", support: "refused", note: "no limit across turns (parallel_tool_calls: false allows one call per turn)", refuses: present },
     { param: "text", support: "partial", note: "format text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not; schema keywords the grammar cannot express are refused by name; not together with tools the model may call); verbosity other than \"medium\" is refused", refuses: (v) => present(v) && !isKnownTextConfig(v) },
     { param: "reasoning", support: "refused", note: "the served models are not reasoning models", refuses: nonEmptyObject },
-    { param: "top_logprobs", support: "partial", note: "not on /v1/responses yet: /v1/chat/completions reports them (logprobs, top_logprobs); only 0 is accepted here", refuses: positive },
-    { param: "include", support: "partial", note: "no extra output data (only [] is accepted)", refuses: nonEmptyArray },
+    { param: "top_logprobs", support: "supported", note: "0 to 20 alternatives per token, from the sampler's token probabilities; reported only when include has \"message.output_text.logprobs\" (as OpenAI does: without it they are accepted and not computed)" },
+    { param: "include", support: "partial", note: "\"message.output_text.logprobs\": each output_text part, response.output_text.delta and response.output_text.done carry the log probabilities of their tokens (tool-call tokens have none); other values (search results, image URLs, code interpreter outputs, reasoning.encrypted_content) are refused", refuses: (v) => Array.isArray(v) && v.some((x: unknown) => x !== RESPONSES_LOGPROBS_INCLUDE) },
     { param: "previous_response_id", support: "refused", note: "responses are not stored; send the whole conversation in input", refuses: present },
     { param: "conversation", support: "refused", note: "conversations are not stored; send the whole conversation in input", refuses: present },
     { param: "prompt", support: "refused", note: "no stored prompt templates", refuses: present },

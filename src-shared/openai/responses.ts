@@ -80,6 +80,9 @@ export const ResponsesRequestSchema = z.looseObject({
   tool_choice: ResponsesToolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
   text: z.looseObject({ format: ResponsesTextFormatSchema.optional() }).optional(),
+  /** Alternatives per token for the log probabilities that `include` asks for. */
+  top_logprobs: z.int().min(0).max(20).nullable().optional(),
+  include: z.array(z.string()).nullable().optional(),
 });
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
 
@@ -89,7 +92,26 @@ export function responsesText(content: ResponsesInputMessage["content"]): string
   return content.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
 }
 
-const OutputTextSchema = z.object({ type: z.literal("output_text"), text: z.string(), annotations: z.array(z.unknown()) });
+/** What `include` names to get each output token's log probability. */
+export const RESPONSES_LOGPROBS_INCLUDE = "message.output_text.logprobs";
+
+/** Whether a request's `include` asks for the output text's log probabilities. */
+export function includesLogprobs(req: Pick<ResponsesRequest, "include">): boolean {
+  return (req.include ?? []).includes(RESPONSES_LOGPROBS_INCLUDE);
+}
+
+const OutputLogprobAltSchema = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.int().min(0).max(255)) });
+/** One token of an output_text part: its log probability (natural log), UTF-8 bytes and the top_logprobs most likely alternatives. */
+export const ResponsesOutputLogprobSchema = OutputLogprobAltSchema.extend({ top_logprobs: z.array(OutputLogprobAltSchema) });
+export type ResponsesOutputLogprob = z.infer<typeof ResponsesOutputLogprobSchema>;
+
+const StreamLogprobAltSchema = z.object({ token: z.string(), logprob: z.number() });
+/** One token in response.output_text.delta / .done: as in an output_text part but without bytes (OpenAI's event shape). */
+export const ResponsesStreamLogprobSchema = StreamLogprobAltSchema.extend({ top_logprobs: z.array(StreamLogprobAltSchema) });
+export type ResponsesStreamLogprob = z.infer<typeof ResponsesStreamLogprobSchema>;
+
+/** An output_text part; `logprobs` is [] unless `include` asked for them (as OpenAI sends it). */
+const OutputTextSchema = z.object({ type: z.literal("output_text"), text: z.string(), annotations: z.array(z.unknown()), logprobs: z.array(ResponsesOutputLogprobSchema) });
 const ItemStatusSchema = z.enum(["in_progress", "completed", "incomplete"]);
 
 export const ResponsesOutputMessageSchema = z.object({
@@ -139,6 +161,7 @@ export const ResponseObjectSchema = z.object({
   text: z.object({ format: ResponsesTextFormatSchema }),
   tool_choice: z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string() })]),
   tools: z.array(z.object({ type: z.literal("function"), name: z.string(), description: z.string().nullable(), parameters: z.record(z.string(), z.unknown()).nullable(), strict: z.boolean().nullable() })),
+  top_logprobs: z.int().min(0).max(20),
   top_p: z.number().nullable(),
   truncation: z.literal("disabled"),
   usage: ResponsesUsageSchema.nullable(),

@@ -27,6 +27,38 @@ describe("Responses renderer", () => {
   });
 });
 
+describe("Responses renderer with include message.output_text.logprobs", () => {
+  const lp = (token: string, logprob: number) => ({ token, logprob, bytes: [...Buffer.from(token, "utf8")], top_logprobs: [{ token, logprob, bytes: [...Buffer.from(token, "utf8")] }, { token: "x", logprob: -3, bytes: [120] }] });
+  const req = { model: "tiny", input: "hi", include: ["message.output_text.logprobs"], top_logprobs: 2 };
+  const tokens = [lp("Hel", -0.5), lp("lo", -0.25)];
+
+  it("streamed: each delta carries its tokens without bytes (the event shape); output_text.done, the parts and the final object carry all of them", () => {
+    const { stream } = responsesRenderers(task, req);
+    const out = new SseParser().feed([...stream.open(), ...stream.token("Hel", { logprobs: [tokens[0]!] }), ...stream.token("lo", { logprobs: [tokens[1]!] }), ...stream.end({ ...done("eos"), logprobs: tokens })].join(""));
+    const data = out.map((f) => JSON.parse(f.data) as Record<string, unknown>);
+    const byType = (type: string) => data.filter((d) => d.type === type);
+    expect(byType("response.output_text.delta").map((d) => d.logprobs)).toEqual([
+      [{ token: "Hel", logprob: -0.5, top_logprobs: [{ token: "Hel", logprob: -0.5 }, { token: "x", logprob: -3 }] }],
+      [{ token: "lo", logprob: -0.25, top_logprobs: [{ token: "lo", logprob: -0.25 }, { token: "x", logprob: -3 }] }],
+    ]);
+    expect(byType("response.output_text.done")[0]).toMatchObject({ text: "Hello", logprobs: [{ token: "Hel" }, { token: "lo" }] });
+    expect(byType("response.content_part.added")[0]).toMatchObject({ part: { type: "output_text", text: "", logprobs: [] } });
+    expect(byType("response.content_part.done")[0]).toMatchObject({ part: { text: "Hello", logprobs: tokens } });
+    expect(byType("response.completed")[0]).toMatchObject({ response: { top_logprobs: 2, output: [{ content: [{ text: "Hello", logprobs: tokens }] }] } });
+  });
+
+  it("non-stream: the output_text part carries every token with bytes and alternatives", () => {
+    expect(responsesRenderers(task, req).body.body({ ...done("eos"), logprobs: tokens })).toMatchObject({ top_logprobs: 2, output: [{ content: [{ type: "output_text", text: "Hello", logprobs: tokens }] }] });
+  });
+
+  it("without the include: logprobs are [] everywhere (as OpenAI sends them), whatever the task delivered", () => {
+    const { stream, body } = responsesRenderers(task, { model: "tiny", input: "hi", top_logprobs: 2 });
+    const out = new SseParser().feed([...stream.open(), ...stream.token("Hello", { logprobs: tokens }), ...stream.end({ ...done("eos"), logprobs: tokens })].join(""));
+    for (const f of out.filter((f) => f.event === "response.output_text.delta" || f.event === "response.output_text.done")) expect(JSON.parse(f.data)).toMatchObject({ logprobs: [] });
+    expect(body.body({ ...done("eos"), logprobs: tokens })).toMatchObject({ top_logprobs: 2, output: [{ content: [{ text: "Hello", logprobs: [] }] }] });
+  });
+});
+
 describe("Responses renderer with tools", () => {
   const req = { model: "tiny", input: "hi", tools: [{ type: "function" as const, name: "f", parameters: { type: "object" } }] };
   const called: Completion = { ...done("tool_calls"), text: "Hi", toolCalls: [{ index: 0, name: "f", arguments: "{\"a\":1}" }] };

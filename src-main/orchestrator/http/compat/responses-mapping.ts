@@ -1,5 +1,5 @@
 import { RESPONSES_PARAMS } from "../../../../src-shared/openai/responses-params.js";
-import { ResponsesFunctionCallItemSchema, ResponsesFunctionCallOutputItemSchema, responsesText, type ResponsesFunctionCallItem, type ResponsesFunctionCallOutputItem, type ResponsesFunctionTool, type ResponsesInputMessage, type ResponsesRequest } from "../../../../src-shared/openai/responses.js";
+import { includesLogprobs, ResponsesFunctionCallItemSchema, ResponsesFunctionCallOutputItemSchema, responsesText, type ResponsesFunctionCallItem, type ResponsesFunctionCallOutputItem, type ResponsesFunctionTool, type ResponsesInputMessage, type ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
@@ -67,9 +67,9 @@ function requireItemShape(item: InputItem, i: number): void {
   if (!ok) throw unsupported(`input[${i}]`, `input[${i}]: a ${item.type} item needs ${needs}`);
 }
 
-type Features = Pick<Generation, "format" | "tools" | "tool_choice" | "parallel_tool_calls">;
+type Features = Pick<Generation, "format" | "tools" | "tool_choice" | "parallel_tool_calls" | "logprobs">;
 
-/** tools, tool_choice, parallel_tool_calls and text.format, mapped as chat maps its equivalents. */
+/** tools, tool_choice, parallel_tool_calls, text.format and the logprobs `include` asks for, mapped as chat maps its equivalents. */
 function features(req: ResponsesRequest): Features {
   const out: Features = {};
   const defined = (req.tools ?? []).map((tool, i) => toolDefinition(tool as ResponsesFunctionTool, i));
@@ -82,6 +82,8 @@ function features(req: ResponsesRequest): Features {
     if (out.tools !== undefined) throw unsupported("text.format", "text.format cannot be combined with tools the model may call (send tool_choice \"none\", or no tools)");
     out.format = format.type === "json_object" ? { type: "json" } : { type: "json_schema", schema: grammarSchema(format.schema, "text.format.schema") };
   }
+  // top_logprobs alone only sets the count, as on OpenAI: the engine computes logprobs when include asks for them.
+  if (includesLogprobs(req)) out.logprobs = req.top_logprobs ?? 0;
   return out;
 }
 

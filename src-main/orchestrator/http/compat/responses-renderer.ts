@@ -1,6 +1,8 @@
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
-import type { ResponseObject, ResponsesFunctionTool, ResponsesOutputFunctionCall, ResponsesOutputMessage, ResponsesRequest } from "../../../../src-shared/openai/responses.js";
+import { includesLogprobs, type ResponseObject, type ResponsesFunctionTool, type ResponsesOutputFunctionCall, type ResponsesOutputMessage, type ResponsesRequest } from "../../../../src-shared/openai/responses.js";
+import type { TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { Task } from "../../tasks/task.js";
+import { outputTextLogprobs, streamLogprobs } from "./responses-logprobs.js";
 import { sseNamed, type AssembledToolCall, type BodyRenderer, type Completion, type Failure, type StreamRenderer } from "./surface-renderer.js";
 
 type Status = ResponseObject["status"];
@@ -12,7 +14,8 @@ type OutputItem = ResponseObject["output"][number];
  * carries `type` and a rising `sequence_number`; output items (a message, function calls) are opened
  * with response.output_item.added and closed with response.output_item.done in output order; the
  * stream ends with response.completed (or response.incomplete at max_output_tokens, or
- * response.failed + error).
+ * response.failed + error). With include "message.output_text.logprobs", each text delta carries its
+ * tokens' log probabilities and every output_text part (and output_text.done) all of its own.
  */
 export function responsesRenderers(task: Task, req: ResponsesRequest): { stream: StreamRenderer; body: BodyRenderer } {
   const base = task.task_id.replaceAll("-", "");
@@ -20,6 +23,8 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
   const messageId = `msg_${base}`;
   const createdAt = Math.floor(Date.now() / 1000);
   const hasTools = (req.tools ?? []).length > 0 && req.tool_choice !== "none";
+  const withLogprobs = includesLogprobs(req);
+  const kept = (tokens: readonly TokenLogprobs[] | undefined): TokenLogprobs[] => (withLogprobs && tokens !== undefined ? [...tokens] : []);
   const object = (status: Status, output: OutputItem[], done: Completion | null, error: Failure | null): ResponseObject => ({
     id,
     object: "response",
@@ -38,33 +43,34 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     text: { format: req.text?.format ?? { type: "text" } },
     tool_choice: toolChoiceOf(req),
     tools: (req.tools ?? []).map((t) => functionTool(t as ResponsesFunctionTool)),
+    top_logprobs: req.top_logprobs ?? 0,
     top_p: req.top_p ?? null,
     truncation: "disabled",
     usage: done === null ? null : { input_tokens: done.promptTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: done.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: done.promptTokens + done.completionTokens },
     user: req.user ?? null,
     metadata: {},
   });
-  const message = (text: string, status: ItemStatus): ResponsesOutputMessage => ({ type: "message", id: messageId, status, role: "assistant", content: status === "in_progress" && text === "" ? [] : [part(text)] });
-  const part = (text: string) => ({ type: "output_text" as const, text, annotations: [] });
+  const message = (text: string, status: ItemStatus, logprobs: readonly TokenLogprobs[]): ResponsesOutputMessage => ({ type: "message", id: messageId, status, role: "assistant", content: status === "in_progress" && text === "" ? [] : [part(text, logprobs)] });
+  const part = (text: string, logprobs: readonly TokenLogprobs[]) => ({ type: "output_text" as const, text, annotations: [], logprobs: outputTextLogprobs(logprobs) });
   const call = (c: AssembledToolCall, status: ItemStatus): ResponsesOutputFunctionCall => ({ type: "function_call", id: `fc_${base}_${c.index}`, call_id: `call_${base}_${c.index}`, name: c.name, arguments: c.arguments, status });
   const finalStatus = (done: Completion): Status => (done.reason === "length" ? "incomplete" : "completed");
   const itemStatus = (done: Completion): ItemStatus => (done.reason === "length" ? "incomplete" : "completed");
   /** Without streaming order to go by: the text (if any, or if nothing else) first, then the calls. */
   const bodyOutput = (done: Completion): OutputItem[] => {
     const calls = done.toolCalls.map((c) => call(c, itemStatus(done)));
-    return done.text !== "" || calls.length === 0 ? [message(done.text, itemStatus(done)), ...calls] : calls;
+    return done.text !== "" || calls.length === 0 ? [message(done.text, itemStatus(done), kept(done.logprobs)), ...calls] : calls;
   };
 
   let sequence = 0;
   const event = (type: string, data: Record<string, unknown>) => sseNamed(type, { type, sequence_number: sequence++, ...data });
   // The items streamed so far, in output order; the last one is open until the next one starts or the response ends.
-  const items: ({ kind: "message"; text: string } | { kind: "call"; call: AssembledToolCall })[] = [];
+  const items: ({ kind: "message"; text: string; logprobs: TokenLogprobs[] } | { kind: "call"; call: AssembledToolCall })[] = [];
   let open = false;
   const textAt = () => ({ item_id: messageId, output_index: items.length - 1, content_index: 0 });
   const openMessage = () => {
-    items.push({ kind: "message", text: "" });
+    items.push({ kind: "message", text: "", logprobs: [] });
     open = true;
-    return [event("response.output_item.added", { output_index: items.length - 1, item: message("", "in_progress") }), event("response.content_part.added", { ...textAt(), part: part("") })];
+    return [event("response.output_item.added", { output_index: items.length - 1, item: message("", "in_progress", []) }), event("response.content_part.added", { ...textAt(), part: part("", []) })];
   };
   const closeOpen = (status: ItemStatus): string[] => {
     const item = items[items.length - 1];
@@ -73,9 +79,9 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     const outputIndex = items.length - 1;
     if (item.kind === "message") {
       return [
-        event("response.output_text.done", { ...textAt(), text: item.text, logprobs: [] }),
-        event("response.content_part.done", { ...textAt(), part: part(item.text) }),
-        event("response.output_item.done", { output_index: outputIndex, item: message(item.text, status) }),
+        event("response.output_text.done", { ...textAt(), text: item.text, logprobs: streamLogprobs(item.logprobs) }),
+        event("response.content_part.done", { ...textAt(), part: part(item.text, item.logprobs) }),
+        event("response.output_item.done", { output_index: outputIndex, item: message(item.text, status, item.logprobs) }),
       ];
     }
     const done = call(item.call, status);
@@ -84,7 +90,7 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
       event("response.output_item.done", { output_index: outputIndex, item: done }),
     ];
   };
-  const streamedOutput = (status: ItemStatus): OutputItem[] => items.map((item) => (item.kind === "message" ? message(item.text, status) : call(item.call, status)));
+  const streamedOutput = (status: ItemStatus): OutputItem[] => items.map((item) => (item.kind === "message" ? message(item.text, status, item.logprobs) : call(item.call, status)));
 
   const stream: StreamRenderer = {
     framing: "sse",
@@ -99,9 +105,11 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
         if (delta === "") return [];
         const current = items[items.length - 1];
         const frames = open && current?.kind === "message" ? [] : [...closeOpen("completed"), ...openMessage()];
-        const item = items[items.length - 1] as { kind: "message"; text: string };
+        const item = items[items.length - 1] as { kind: "message"; text: string; logprobs: TokenLogprobs[] };
+        const tokens = kept(extra.logprobs);
         item.text += delta;
-        return [...frames, event("response.output_text.delta", { ...textAt(), delta, logprobs: [] })];
+        item.logprobs.push(...tokens);
+        return [...frames, event("response.output_text.delta", { ...textAt(), delta, logprobs: streamLogprobs(tokens) })];
       }
       const frames: string[] = [];
       if (fragment.name !== undefined) {
