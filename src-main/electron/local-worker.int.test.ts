@@ -55,7 +55,7 @@ describe("one-click local worker", () => {
     const status = await controller.start();
     expect(["starting", "running"]).toContain(status.state);
     expect(readdirSync(join(dir, "models")).filter((f) => f.endsWith(".gguf"))).toEqual(["llama-orch-demo.gguf"]);
-    const node = await waitFor("the local node with a ready pool", async () => (await nodes()).find((n) => n.node_id === "local" && n.status === "Online" && n.pools.some((p) => p.ready)));
+    const node = await waitFor("the local node with a ready pool", async () => (await nodes()).find((n) => n.node_id === "local" && n.status === "Online" && n.pools.some((p) => p.ready)), 45_000);
     expect(node.pools.length).toBeGreaterThan(0);
     expect(Date.now() - started).toBeLessThan(45_000);
     controller.notify();

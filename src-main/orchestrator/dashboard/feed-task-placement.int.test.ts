@@ -20,7 +20,9 @@ let fleet: NodeFleet;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+  // The simulated nodes heartbeat once: under CI load registering 300 took longer than the 5 s timeout
+  // and the first ones were Offline (404) before their heartbeat (as the other fleet tests set it).
+  orch = await startTestOrchestrator({ pool_probe_interval_ms: 0, node_suspect_ms: 60_000, node_timeout_ms: 120_000 });
   fleet = await startNodeFleet((path, init) => orch.api(path, init), FLEET);
   worker = await startWorkerProcess({ nodeId: "feed-worker", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token });
   await waitFor("the worker Online with a ready pool", async () => {
