@@ -2,7 +2,9 @@
 // llama-server's endpoints): load → loaded, infer → token* + done, cancel, CONTEXT_TOO_LONG, refused
 // fields, a server dying while loading, a missing binary and a crash after load. The real llama-server
 // runs in llama-server-engine.int.test.ts when one is built.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineToParentMessage } from "../engine-ipc.js";
@@ -61,6 +63,23 @@ describe("LlamaServerEngine (fake llama-server)", () => {
     engine.send({ type: "infer", task_id: "c", messages: [{ role: "user", content: "hi there" }], max_tokens: 2 });
     // "<|user|> hi there <|assistant|>" is 4 words + BOS.
     expect(await waitFor("done", () => find(messages, "done", "c"), 10_000)).toMatchObject({ tokens_in: 5 });
+  });
+
+  it("sends a prompt that surely fits straight to /completion, and measures one that might not with /tokenize (fill_context clamped)", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "fake-ls-")), "requests.log");
+    const { engine, messages } = start({ ...process.env, FAKE_LLAMA_SERVER_LOG: log });
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    const calls = () => readFileSync(log, "utf8").split("\n").filter((l) => l === "/tokenize" || l === "/completion");
+    writeFileSync(log, "");
+    engine.send({ type: "infer", task_id: "short", prompt: "the cat sat", max_tokens: 3 });
+    // tokens_in is llama-server's own count (its last chunk), not measured beforehand.
+    expect(await waitFor("done", () => find(messages, "done", "short"), 10_000)).toMatchObject({ tokens_out: 3, tokens_in: 4, stop_reason: "max_tokens" });
+    expect(calls()).toEqual(["/completion"]);
+    writeFileSync(log, "");
+    // 12 words + BOS = 13 tokens; 60 bytes could be up to 64 tokens, so it is measured: 64 - 13 = 51 left.
+    engine.send({ type: "infer", task_id: "fill", prompt: "word ".repeat(12), max_tokens: 60, fill_context: true });
+    expect(await waitFor("done", () => find(messages, "done", "fill"), 10_000)).toMatchObject({ tokens_out: 51, tokens_in: 13, stop_reason: "max_tokens" });
+    expect(calls()).toEqual(["/tokenize", "/completion"]);
   });
 
   it("cancels a running stream with done canceled and no token after it", async () => {
