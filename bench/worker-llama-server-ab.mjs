@@ -94,6 +94,7 @@ async function startWorker(cli, index) {
 let taskN = 0;
 /** One request of the system; true when it ended well. */
 async function once(sys, maxTokens) {
+  sys.tasks = (sys.tasks ?? 0) + 1;
   if (sys.direct) {
     const res = await fetch(`${sys.url}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "Hello", n_predict: maxTokens, temperature: 0, cache_prompt: true }) });
     const body = await res.json();
@@ -150,16 +151,16 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const result = systems.map((sys) => {
   const s = samples.get(sys.name);
-  return { name: sys.name, latency_ms: percentiles(s.latency), round_p50s: s.p50s.map(r2), req_per_s: r2(median(s.reqPerS)), worker_cpu_ms_per_request: sys.pid !== undefined ? r2(median(s.cpuMs)) : null, errors: s.errors };
+  return { name: sys.name, latency_ms: percentiles(s.latency), round_p50s: s.p50s.map(r2), req_per_s: r2(median(s.reqPerS)), worker_cpu_ms_per_request: sys.pid !== undefined ? r2(median(s.cpuMs)) : null, errors: s.errors, requests_in_all: sys.tasks };
 });
 const direct = result[0];
 if (values.json) console.log(JSON.stringify({ bench: "worker-llama-server-ab", load_average: (await import("node:os")).loadavg()[0], result }));
 else {
   console.log(`worker-llama-server-ab: ${ROUNDS} rounds; ${REQUESTS}× sequential 4-token tasks; ${CLIENTS} clients × ${SECONDS} s, 16 tokens`);
-  console.log("| system | p50 / p99 ms | added p50 ms | req/s | worker CPU ms/req | errors |");
-  console.log("|---|---|---|---|---|---|");
+  console.log("| system | p50 / p99 ms | added p50 ms | req/s | worker CPU ms/req | errors | requests in all |");
+  console.log("|---|---|---|---|---|---|---|");
   for (const sys of systems) if (sys.firstError !== undefined) console.log(`${sys.name}: first error: ${sys.firstError}`);
-  for (const r of result) console.log(`| ${r.name} | ${r.latency_ms.p50} / ${r.latency_ms.p99} | ${r === direct ? "—" : `+${r2(r.latency_ms.p50 - direct.latency_ms.p50)}`} | ${r.req_per_s} | ${r.worker_cpu_ms_per_request ?? "—"} | ${r.errors} |`);
+  for (const r of result) console.log(`| ${r.name} | ${r.latency_ms.p50} / ${r.latency_ms.p99} | ${r === direct ? "—" : `+${r2(r.latency_ms.p50 - direct.latency_ms.p50)}`} | ${r.req_per_s} | ${r.worker_cpu_ms_per_request ?? "—"} | ${r.errors} | ${r.requests_in_all} |`);
   if (result.length === 3) {
     const [, a, b] = samples.values();
     const ratios = a.p50s.map((x, i) => r2(b.p50s[i] / x));
