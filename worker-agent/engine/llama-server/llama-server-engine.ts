@@ -11,21 +11,11 @@ import { outputBudget } from "../prompt-fit.js";
 import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
 import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
+import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
 const HEALTH_POLL_MS = 100;
 const OUTPUT_TAIL_LINES = 40;
-/**
- * Tokens llama-server may add to a text beyond one per UTF-8 byte: BOS and EOS (add_special) and the
- * space prefix of SentencePiece vocabularies, plus one to spare. Every tokenizer in llama.cpp gives each
- * token at least one byte of the text (byte fallback included), so bytes + this bounds the count.
- */
-const SPECIAL_TOKENS_AT_MOST = 4;
-
-/** An upper bound of the tokens `text` becomes, without asking llama-server. */
-function promptTokensAtMost(text: string): number {
-  return Buffer.byteLength(text, "utf8") + SPECIAL_TOKENS_AT_MOST;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,6 +67,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   private exited: EngineExit | undefined;
   private api: LlamaServerApi | undefined;
   private contextSize = 0;
+  /** The model's tokenizer keeps to promptTokensAtMost (prompt-token-bound.ts): short prompts skip /tokenize. */
+  private boundedTokenizer = false;
   private loading = false;
   private readonly running = new Map<string, AbortController>();
   private readonly outputTail: string[] = [];
@@ -195,6 +187,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       const metadata = await readGgufModelMetadata(msg.model_path).catch(() => undefined);
       contextSize = Math.min(metadata?.context_length ?? DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT);
     }
+    this.boundedTokenizer = await tokenizerIsBounded(msg.model_path);
     const port = await freePort();
     this.loading = true;
     // Under a guard that kills llama-server when this agent goes away, even by SIGKILL.
@@ -273,7 +266,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       let prompt: string | number[] = text;
       let nPredict = msg.max_tokens;
       let measured: number | undefined;
-      if (promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
+      if (!this.boundedTokenizer || promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
         const tokens = await api.tokenize(text, controller.signal);
         const budget = outputBudget(tokens.length, msg, this.contextSize);
         if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
