@@ -61,7 +61,8 @@ export class LlamaServerApi {
   async healthy(): Promise<boolean> {
     try {
       const reply = await this.http.send("GET", "/health", undefined);
-      reply.resume();
+      // Read to the end (the connection goes back to the agent); a body cut short is an error caught here.
+      await readText(reply);
       return reply.statusCode === 200;
     } catch {
       return false;
@@ -109,8 +110,13 @@ export class LlamaServerApi {
     } finally {
       // After the last chunk the rest of the body (the chunked terminator) drains and llama-server
       // closes the connection; stopping early for any other reason closes it now, which stops the slot.
-      if (ended) reply.resume();
-      else reply.destroy();
+      if (ended) {
+        // The task is over: a connection cut while the terminator drains must not be an unhandled error.
+        reply.on("error", () => undefined);
+        reply.resume();
+      } else {
+        reply.destroy();
+      }
     }
   }
 
