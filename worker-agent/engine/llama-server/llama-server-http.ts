@@ -5,8 +5,10 @@ import { Agent, request, type IncomingMessage } from "node:http";
 // streams per request; on the tiny model that was most of the worker's CPU per task. llama-server
 // (cpp-httplib) keeps a connection for 100 requests or 5 s idle (`Keep-Alive: timeout=5, max=100`),
 // and node's agent honours that hint, except after a streamed reply: then llama-server closes the
-// connection without saying so, and a request sent on it at once fails with "socket hang up" (every
-// second streamed completion, measured). A stream therefore gets a connection of its own (`close`).
+// connection without saying so (its stream provider returns false after its last chunk, which
+// cpp-httplib takes as a cancel: tools/server/server-http.cpp, `return has_next` after `sink.done()`),
+// and a request sent on it at once fails with "socket hang up" (every second streamed completion,
+// measured). A stream therefore gets a connection of its own (`Connection: close`).
 
 /** A request sent on a kept-alive connection the server had just closed fails before any reply. */
 const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
