@@ -1,8 +1,8 @@
 import { Agent, request, type IncomingMessage } from "node:http";
 
 // The engine's HTTP/1.1 client for its own llama-server on 127.0.0.1: node:http with a kept-alive
-// agent instead of fetch. Per request fetch (undici) built Request/Response/Headers objects and web
-// streams per request; on the tiny model that was most of the worker's CPU per task. llama-server
+// agent instead of fetch. fetch (undici) built Request/Response/Headers objects and web streams for
+// every request; on the tiny model that was most of the worker's CPU per task. llama-server
 // (cpp-httplib) keeps a connection for 100 requests or 5 s idle (`Keep-Alive: timeout=5, max=100`),
 // and node's agent honours that hint, except after a streamed reply: then llama-server closes the
 // connection without saying so (its stream provider returns false after its last chunk, which
@@ -15,6 +15,8 @@ const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
 export class LlamaServerHttp {
   private readonly agent = new Agent({ keepAlive: true });
+  /** Connections used once: streams, and a retry after a stale kept-alive connection. */
+  private readonly oneShot = new Agent({ keepAlive: false });
   private readonly host: string;
   private readonly port: number;
 
@@ -37,6 +39,7 @@ export class LlamaServerHttp {
   /** Closes the kept-alive connections (the server is gone or the engine stops). */
   close(): void {
     this.agent.destroy();
+    this.oneShot.destroy();
   }
 
   private attempt(method: "GET" | "POST", path: string, body: string | undefined, signal: AbortSignal | undefined, stream: boolean, mayRetry: boolean): Promise<IncomingMessage> {
@@ -45,7 +48,7 @@ export class LlamaServerHttp {
       if (stream) headers["connection"] = "close";
       let replied = false;
       // The retry goes on a new connection: the agent's next free one may be as stale as the first.
-      const agent = stream || !mayRetry ? false : this.agent;
+      const agent = stream || !mayRetry ? this.oneShot : this.agent;
       const req = request({ host: this.host, port: this.port, method, path, headers, agent, ...(signal !== undefined ? { signal } : {}) }, (reply) => {
         replied = true;
         resolve(reply);
