@@ -16,6 +16,7 @@
 // and whether the killed backend's in-flight requests were rescued (retried / re-placed).
 //   npm run build && node bench/peers.mjs [--requests 60] [--rounds 3] [--clients 4] [--seconds 3]
 //       [--tokens 256] [--kill-seconds 6] [--model tiny|medium] [--rescue-attempts N] [--short] [--json]
+// LLORCH_BENCH_ORCH_CLI / LLORCH_BENCH_WORKER_CLI: the orchestrator / worker agent of another build.
 // Portkey: npm install --prefix ~/.cache/llama-orch-ci/portkey-gateway @portkey-ai/gateway@1.15.2
 // (or LLORCH_PORTKEY_DIR=<prefix>); it runs with bench/portkey-fetch-shim.mjs preloaded (its
 // streaming bug on Node, loopback bind). A missing peer is skipped with the reason; without a built
@@ -129,7 +130,8 @@ async function startWorker(nodeId, orchUrl, modelsDir) {
     pools: [{ id: `${nodeId}-pool`, model: `${MODEL}.gguf`, device: "cpu", slots: SLOTS, context_size: CTX, engine: "llama-server" }],
   };
   writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
-  const { child, value } = await ws.start(["dist/worker-agent/cli.js", "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "info" }, (b) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(b)?.[1]);
+  // LLORCH_BENCH_WORKER_CLI: another build of the worker agent (an A/B against an older commit's dist).
+  const { child, value } = await ws.start([process.env.LLORCH_BENCH_WORKER_CLI ?? "dist/worker-agent/cli.js", "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token, LLORCH_LOG_LEVEL: "info" }, (b) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(b)?.[1]);
   let tail = "";
   const keep = (c) => (tail = (tail + c).slice(-4000));
   child.stdout.on("data", keep);

@@ -3,6 +3,8 @@
 // (/health, /props, /tokenize, /apply-template, streamed /completion), for tests of the engine's
 // supervision and translation where no real llama-server is built. Tokens are words; the model is fake.
 // FAKE_LLAMA_SERVER_FAIL=1: print an error and exit 1 before listening (a load failure).
+// FAKE_LLAMA_SERVER_LOG=<file>: each request's path appended to the file, one a line (which calls a task made).
+import { appendFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 
@@ -24,6 +26,7 @@ function body(req) {
 }
 
 const server = createServer(async (req, res) => {
+  if (process.env.FAKE_LLAMA_SERVER_LOG) appendFileSync(process.env.FAKE_LLAMA_SERVER_LOG, `${req.url}\n`);
   const json = (status, value) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(value));
@@ -34,7 +37,9 @@ const server = createServer(async (req, res) => {
   if (req.url === "/tokenize") return json(200, { tokens: tokenize(input.content) });
   if (req.url === "/apply-template") return json(200, { prompt: input.messages.map((m) => `<|${m.role}|> ${m.content} `).join("") + "<|assistant|> " });
   if (req.url === "/completion") {
-    if (input.prompt.length + input.n_predict > nCtx) return json(400, { error: { code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error" } });
+    // A text prompt is tokenized here, as llama-server does; its size comes back as tokens_evaluated.
+    const prompt = typeof input.prompt === "string" ? tokenize(input.prompt) : input.prompt;
+    if (prompt.length + input.n_predict > nCtx) return json(400, { error: { code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error" } });
     res.writeHead(200, { "content-type": "text/event-stream" });
     let closed = false;
     res.on("close", () => (closed = true));
@@ -42,7 +47,7 @@ const server = createServer(async (req, res) => {
       res.write(`data: ${JSON.stringify({ content: `w${i} `, stop: false })}\n\n`);
       await new Promise((r) => setTimeout(r, 5));
     }
-    if (!closed) res.end(`data: ${JSON.stringify({ content: "", stop: true, stop_type: "limit", tokens_predicted: input.n_predict, tokens_evaluated: input.prompt.length })}\n\n`);
+    if (!closed) res.end(`data: ${JSON.stringify({ content: "", stop: true, stop_type: "limit", tokens_predicted: input.n_predict, tokens_evaluated: prompt.length })}\n\n`);
     return;
   }
   json(404, { error: { code: 404, message: "not found", type: "not_found_error" } });

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from "node:http";
 import { z } from "zod";
-import { readSseFrames, type SseByteStream } from "../../../src-shared/streaming/read-sse.js";
+import { SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { ChatMessage } from "../../../src-shared/worker-api/chat-message.js";
+import { LlamaServerHttp, readText } from "./llama-server-http.js";
 
 // The part of llama-server's HTTP API the engine uses, each reply parsed with a schema: a server
 // of another llama.cpp version that answers differently is a clear error, not a silent misread.
@@ -38,7 +40,8 @@ export class LlamaServerError extends Error {
 }
 
 export interface CompletionParams {
-  prompt: number[];
+  /** Text (llama-server tokenizes it with special tokens, as /tokenize with add_special and parse_special) or tokens. */
+  prompt: string | number[];
   n_predict: number;
   temperature: number;
   seed: number;
@@ -48,63 +51,90 @@ export interface CompletionParams {
 }
 
 export class LlamaServerApi {
-  constructor(private readonly baseUrl: string) {}
+  private readonly http: LlamaServerHttp;
+
+  constructor(baseUrl: string) {
+    this.http = new LlamaServerHttp(baseUrl);
+  }
 
   /** True once the model is loaded (llama-server answers 503 while loading). */
-  async healthy(signal?: AbortSignal): Promise<boolean> {
+  async healthy(): Promise<boolean> {
     try {
-      const reply = await fetch(`${this.baseUrl}/health`, signal !== undefined ? { signal } : {});
-      await reply.body?.cancel();
-      return reply.ok;
+      const reply = await this.http.send("GET", "/health", undefined);
+      // Read to the end (the connection goes back to the agent); a body cut short is an error caught here.
+      await readText(reply);
+      return reply.statusCode === 200;
     } catch {
       return false;
     }
   }
 
   props(): Promise<LlamaServerProps> {
-    return this.get("/props", PropsReplySchema);
+    return this.request("GET", "/props", undefined, PropsReplySchema);
   }
 
   async tokenize(content: string, signal: AbortSignal): Promise<number[]> {
-    return (await this.post("/tokenize", { content, add_special: true, parse_special: true }, TokenizeReplySchema, signal)).tokens;
+    return (await this.request("POST", "/tokenize", { content, add_special: true, parse_special: true }, TokenizeReplySchema, signal)).tokens;
   }
 
   /** The chat rendered by the model's own template, up to where the answer starts. */
   async applyTemplate(messages: readonly ChatMessage[], signal: AbortSignal): Promise<string> {
     const plain = messages.map((m) => ({ role: m.role, content: m.content }));
-    return (await this.post("/apply-template", { messages: plain }, ApplyTemplateReplySchema, signal)).prompt;
+    return (await this.request("POST", "/apply-template", { messages: plain }, ApplyTemplateReplySchema, signal)).prompt;
   }
 
   /** Streams a completion; aborting `signal` closes the connection, which stops the slot. */
   async *complete(params: CompletionParams, signal: AbortSignal): AsyncGenerator<CompletionChunk> {
-    const reply = await this.send("/completion", { ...params, stream: true, cache_prompt: true, return_tokens: false }, signal);
-    if (reply.body === null) throw new LlamaServerError("llama-server sent no body", reply.status, undefined);
-    for await (const frame of readSseFrames(reply.body as SseByteStream)) {
-      const json: unknown = JSON.parse(frame.data);
-      const parsed = CompletionChunkSchema.safeParse(json);
-      if (!parsed.success) {
-        const error = ErrorReplySchema.safeParse(json);
-        if (error.success) throw new LlamaServerError(error.data.error.message, 500, error.data.error.type);
-        throw new LlamaServerError(`unexpected completion chunk: ${frame.data.slice(0, 200)}`, 500, undefined);
+    const reply = await this.send("/completion", { ...params, stream: true, cache_prompt: true, return_tokens: false }, signal, "POST", true);
+    reply.setEncoding("utf8");
+    const parser = new SseParser();
+    let ended = false;
+    try {
+      // destroyOnReturn false: leaving after the last chunk lets llama-server end the exchange itself.
+      for await (const text of reply.iterator({ destroyOnReturn: false })) {
+        for (const frame of parser.feed(text as string)) {
+          const json: unknown = JSON.parse(frame.data);
+          const parsed = CompletionChunkSchema.safeParse(json);
+          if (!parsed.success) {
+            const error = ErrorReplySchema.safeParse(json);
+            if (error.success) throw new LlamaServerError(error.data.error.message, 500, error.data.error.type);
+            throw new LlamaServerError(`unexpected completion chunk: ${frame.data.slice(0, 200)}`, 500, undefined);
+          }
+          yield parsed.data;
+          if (parsed.data.stop) {
+            ended = true;
+            return;
+          }
+        }
       }
-      yield parsed.data;
-      if (parsed.data.stop) return;
+    } finally {
+      // After the last chunk the rest of the body (the chunked terminator) drains and llama-server
+      // closes the connection; stopping early for any other reason closes it now, which stops the slot.
+      if (ended) {
+        // The task is over: a connection cut while the terminator drains must not be an unhandled error.
+        reply.on("error", () => undefined);
+        reply.resume();
+      } else {
+        reply.destroy();
+      }
     }
   }
 
-  private async get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-    const reply = await fetch(`${this.baseUrl}${path}`);
-    return schema.parse(await this.json(reply));
+  /** Closes the kept-alive connections to llama-server. */
+  close(): void {
+    this.http.close();
   }
 
-  private async post<T>(path: string, body: unknown, schema: z.ZodType<T>, signal: AbortSignal): Promise<T> {
-    return schema.parse(await this.json(await this.send(path, body, signal)));
+  private async request<T>(method: "GET" | "POST", path: string, body: unknown, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
+    const reply = await this.send(path, body, signal, method);
+    return schema.parse(JSON.parse(await readText(reply)));
   }
 
-  private async send(path: string, body: unknown, signal: AbortSignal): Promise<Response> {
-    const reply = await fetch(`${this.baseUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
-    if (!reply.ok) {
-      const text = await reply.text();
+  private async send(path: string, body: unknown, signal: AbortSignal | undefined, method: "GET" | "POST" = "POST", stream = false): Promise<IncomingMessage> {
+    const reply = await this.http.send(method, path, body === undefined ? undefined : JSON.stringify(body), signal, stream);
+    const status = reply.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const text = await readText(reply);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -112,13 +142,8 @@ export class LlamaServerApi {
         parsed = undefined;
       }
       const error = ErrorReplySchema.safeParse(parsed);
-      throw new LlamaServerError(error.success ? error.data.error.message : `${path}: HTTP ${reply.status} ${text.slice(0, 200)}`, reply.status, error.success ? error.data.error.type : undefined);
+      throw new LlamaServerError(error.success ? error.data.error.message : `${path}: HTTP ${status} ${text.slice(0, 200)}`, status, error.success ? error.data.error.type : undefined);
     }
     return reply;
-  }
-
-  private async json(reply: Response): Promise<unknown> {
-    if (!reply.ok) throw new LlamaServerError(`HTTP ${reply.status}`, reply.status, undefined);
-    return reply.json();
   }
 }

@@ -2,26 +2,30 @@
 // llama-server's endpoints): load → loaded, infer → token* + done, cancel, CONTEXT_TOO_LONG, refused
 // fields, a server dying while loading, a missing binary and a crash after load. The real llama-server
 // runs in llama-server-engine.int.test.ts when one is built.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineToParentMessage } from "../engine-ipc.js";
 import type { EngineExit } from "../engine-process.js";
+import { testModelPath } from "../../../test-support/models.js";
 import { waitFor } from "../../../test-support/wait-for.js";
 import { LlamaServerEngine } from "./llama-server-engine.js";
 
 const FAKE = fileURLToPath(new URL("../../../test-support/fake-llama-server.mjs", import.meta.url));
-const MODEL = fileURLToPath(new URL("../../../test-support/fake-llama-server.mjs", import.meta.url)); // any existing file: the fake reads no model
+// The fake reads no model; the engine reads its GGUF header (the tokenizer: whether short prompts skip /tokenize).
+const MODEL = testModelPath("tiny");
 const engines: LlamaServerEngine[] = [];
 
-function start(env: NodeJS.ProcessEnv = process.env, binary = FAKE): { engine: LlamaServerEngine; messages: EngineToParentMessage[]; exits: EngineExit[] } {
+function start(env: NodeJS.ProcessEnv = process.env, binary = FAKE, model = MODEL): { engine: LlamaServerEngine; messages: EngineToParentMessage[]; exits: EngineExit[] } {
   const engine = new LlamaServerEngine({ binary: () => Promise.resolve(binary), env });
   engines.push(engine);
   const messages: EngineToParentMessage[] = [];
   const exits: EngineExit[] = [];
   engine.on("message", (m) => messages.push(m));
   engine.on("exit", (e) => exits.push(e));
-  engine.send({ type: "load", model_path: MODEL, slots: 2, threads: 1, device: "cpu", context_size: 64 });
+  engine.send({ type: "load", model_path: model, slots: 2, threads: 1, device: "cpu", context_size: 64 });
   return { engine, messages, exits };
 }
 
@@ -61,6 +65,33 @@ describe("LlamaServerEngine (fake llama-server)", () => {
     engine.send({ type: "infer", task_id: "c", messages: [{ role: "user", content: "hi there" }], max_tokens: 2 });
     // "<|user|> hi there <|assistant|>" is 4 words + BOS.
     expect(await waitFor("done", () => find(messages, "done", "c"), 10_000)).toMatchObject({ tokens_in: 5 });
+  });
+
+  it("sends a prompt that surely fits straight to /completion, and measures one that might not with /tokenize (fill_context clamped)", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "fake-ls-")), "requests.log");
+    const { engine, messages } = start({ ...process.env, FAKE_LLAMA_SERVER_LOG: log });
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    const calls = () => readFileSync(log, "utf8").split("\n").filter((l) => l === "/tokenize" || l === "/completion");
+    writeFileSync(log, "");
+    engine.send({ type: "infer", task_id: "short", prompt: "the cat sat", max_tokens: 3 });
+    // tokens_in is llama-server's own count (its last chunk), not measured beforehand.
+    expect(await waitFor("done", () => find(messages, "done", "short"), 10_000)).toMatchObject({ tokens_out: 3, tokens_in: 4, stop_reason: "max_tokens" });
+    expect(calls()).toEqual(["/completion"]);
+    writeFileSync(log, "");
+    // 12 words + BOS = 13 tokens; 60 bytes could be up to 64 tokens, so it is measured: 64 - 13 = 51 left.
+    engine.send({ type: "infer", task_id: "fill", prompt: "word ".repeat(12), max_tokens: 60, fill_context: true });
+    expect(await waitFor("done", () => find(messages, "done", "fill"), 10_000)).toMatchObject({ tokens_out: 51, tokens_in: 13, stop_reason: "max_tokens" });
+    expect(calls()).toEqual(["/tokenize", "/completion"]);
+  });
+
+  it("measures every prompt with /tokenize when the model's tokenizer has no byte bound (BERT's WordPiece here)", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "fake-ls-")), "requests.log");
+    const { engine, messages } = start({ ...process.env, FAKE_LLAMA_SERVER_LOG: log }, FAKE, testModelPath("tiny-reranker"));
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    writeFileSync(log, "");
+    engine.send({ type: "infer", task_id: "short", prompt: "the cat sat", max_tokens: 3 });
+    expect(await waitFor("done", () => find(messages, "done", "short"), 10_000)).toMatchObject({ tokens_out: 3, tokens_in: 4 });
+    expect(readFileSync(log, "utf8").split("\n").filter((l) => l === "/tokenize" || l === "/completion")).toEqual(["/tokenize", "/completion"]);
   });
 
   it("cancels a running stream with done canceled and no token after it", async () => {

@@ -2,7 +2,7 @@
 // llama-server built from node-llama-cpp's llama.cpp source. Skipped, with the reason printed, when
 // no binary is built (LLORCH_LLAMA_SERVER, or ~/.cache/llama-orch-ci/llama-server-<version>/llama-server
 // from `llama-orch-worker engine build --out <that folder>`).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +102,22 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     const endIndex = events.findIndex((e) => e.event.event === "end");
     expect(events.slice(endIndex + 1)).toEqual([]);
     await waitFor("both slots free", async () => (await diagnostics()).slots_busy === 0, 10_000);
+  });
+
+  it("counts tokens_in as llama-server's /tokenize does, for a prompt sent as text and for one measured first (fill_context clamped)", async () => {
+    // The pool's llama-server, asked directly: its port is on its command line.
+    const args = readFileSync(`/proc/${(await diagnostics()).engine_pid}/cmdline`, "utf8").split("\0");
+    const tokenize = async (content: string) => ((await (await fetch(`http://127.0.0.1:${args[args.indexOf("--port") + 1]}/tokenize`, { method: "POST", body: JSON.stringify({ content, add_special: true, parse_special: true }) })).json()) as { tokens: number[] }).tokens.length;
+    const short = "Hello world, the cat sat on the mat.";
+    const fits = await streamInfer(worker.url, POOL, { task_id: "fits", prompt: short, max_tokens: 4, temperature: 0 });
+    expect(fits.events.at(-1)?.event).toMatchObject({ event: "end", data: { tokens_in: await tokenize(short) } });
+    // max_tokens 600 cannot fit the 512-token slot: the prompt is measured first and the output clamped.
+    const long = "the cat sat on the mat ".repeat(13);
+    const n = await tokenize(long);
+    const filled = await streamInfer(worker.url, POOL, { task_id: "filled", prompt: long, max_tokens: 600, fill_context: true, temperature: 0 });
+    const end = filled.events.at(-1)?.event;
+    expect(end).toMatchObject({ event: "end", data: { tokens_in: n } });
+    if (end?.event === "end") expect(end.data.tokens_out).toBeLessThanOrEqual(512 - n);
   });
 
   it("refuses a prompt longer than a slot's context with CONTEXT_TOO_LONG, and what it cannot translate with INVALID_PARAMS", async () => {

@@ -11,6 +11,7 @@ import { outputBudget } from "../prompt-fit.js";
 import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
 import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
+import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
 const HEALTH_POLL_MS = 100;
@@ -55,8 +56,9 @@ export interface LlamaServerEngineOptions {
  * A pool's engine as a supervised llama-server process: the same handle the agent uses for its
  * node-llama-cpp child (load / infer / abort / shutdown in, loaded / token / done / task_failed out),
  * so slots, cancel, restart with backoff and the worker API stay as they are. Infer requests become
- * /completion streams on 127.0.0.1 (chats rendered by the model's template via /apply-template),
- * measured with /tokenize first so an oversized prompt is CONTEXT_TOO_LONG as with the default engine.
+ * /completion streams on 127.0.0.1 (chats rendered by the model's template via /apply-template); a
+ * prompt that might not fit a slot is measured with /tokenize first, so an oversized prompt is
+ * CONTEXT_TOO_LONG as with the default engine.
  */
 export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   /** The orphan guard running llama-server (orphan-guard.ts); killing it kills llama-server too. */
@@ -65,6 +67,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   private exited: EngineExit | undefined;
   private api: LlamaServerApi | undefined;
   private contextSize = 0;
+  /** The model's tokenizer keeps to promptTokensAtMost (prompt-token-bound.ts): short prompts skip /tokenize. */
+  private boundedTokenizer = false;
   private loading = false;
   private readonly running = new Map<string, AbortController>();
   private readonly outputTail: string[] = [];
@@ -154,6 +158,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   private markExited(exit: EngineExit): EngineExit {
     if (this.exited !== undefined) return this.exited;
     this.exited = exit;
+    this.api?.close();
     process.off("exit", this.killOnExit);
     this.emit("exit", exit);
     return exit;
@@ -182,6 +187,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       const metadata = await readGgufModelMetadata(msg.model_path).catch(() => undefined);
       contextSize = Math.min(metadata?.context_length ?? DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT);
     }
+    this.boundedTokenizer = await tokenizerIsBounded(msg.model_path);
     const port = await freePort();
     this.loading = true;
     // Under a guard that kills llama-server when this agent goes away, even by SIGKILL.
@@ -209,8 +215,9 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     const api = new LlamaServerApi(`http://127.0.0.1:${port}`);
     const deadline = Date.now() + (this.options.loadTimeoutMs ?? 600_000);
     while (!(await api.healthy())) {
-      if (this.exited !== undefined) return;
+      if (this.exited !== undefined) return api.close();
       if (Date.now() > deadline) {
+        api.close();
         this.loadFailed("INTERNAL", `llama-server did not become healthy within ${this.options.loadTimeoutMs ?? 600_000} ms`);
         return;
       }
@@ -235,6 +242,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         threads: msg.threads,
       });
     } catch (error) {
+      api.close();
       this.loadFailed("INTERNAL", `llama-server answered /props unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -252,13 +260,24 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     let firstAt: number | undefined;
     try {
       const text = msg.messages !== undefined ? await api.applyTemplate(msg.messages, controller.signal) : (msg.prompt ?? "");
-      const prompt = await api.tokenize(text, controller.signal);
-      const budget = outputBudget(prompt.length, msg, this.contextSize);
-      if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
+      // A prompt that fits a slot for certain goes to /completion as text (llama-server tokenizes it
+      // and reports its token count in the last chunk); only one that might not fit is measured with
+      // /tokenize first, so CONTEXT_TOO_LONG and fill_context stay exact without a round trip per task.
+      let prompt: string | number[] = text;
+      let nPredict = msg.max_tokens;
+      let measured: number | undefined;
+      if (!this.boundedTokenizer || promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
+        const tokens = await api.tokenize(text, controller.signal);
+        const budget = outputBudget(tokens.length, msg, this.contextSize);
+        if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
+        prompt = tokens;
+        nPredict = budget.maxTokens;
+        measured = tokens.length;
+      }
       const temperature = msg.temperature ?? 0;
       const params: CompletionParams = {
         prompt,
-        n_predict: budget.maxTokens,
+        n_predict: nPredict,
         temperature,
         // As the default engine: a pinned seed per task, so sampling is reproducible per task.
         seed: msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0),
@@ -267,7 +286,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         ...(msg.stop !== undefined && msg.stop.length > 0 ? { stop: msg.stop } : {}),
       };
       let stopType: string | undefined;
-      let tokensIn = prompt.length;
+      let tokensIn = measured;
       for await (const chunk of api.complete(params, controller.signal)) {
         if (chunk.content !== "") {
           firstAt ??= performance.now();
@@ -278,6 +297,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
           tokensIn = chunk.tokens_evaluated ?? tokensIn;
         }
       }
+      if (tokensIn === undefined) return fail("INTERNAL", "llama-server's last completion chunk has no tokens_evaluated (the prompt's size)");
       const done = performance.now();
       this.emitMessage({
         type: "done",
