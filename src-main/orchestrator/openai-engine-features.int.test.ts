@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { zodResponseFormat } from "openai/helpers/zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
@@ -47,6 +48,13 @@ describe("structured output", () => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     Weather.parse(JSON.parse(text));
+  });
+
+  it("the SDK's zodResponseFormat with z.int() (safe-integer bounds) is served, not refused as a range of 2^54 values", async () => {
+    const Count = z.strictObject({ city: z.enum(["Paris", "Oslo"]), count: z.int() });
+    const res = await client.chat.completions.parse({ model: CHAT, messages: [{ role: "user", content: "Count as JSON" }], max_tokens: 200, response_format: zodResponseFormat(Count, "count") });
+    expect(res.choices[0]?.finish_reason).toBe("stop");
+    expect(Count.parse(res.choices[0]?.message.parsed)).toEqual(res.choices[0]?.message.parsed);
   });
 
   it("json_object: the output is JSON", async () => {

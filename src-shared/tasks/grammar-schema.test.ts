@@ -47,6 +47,13 @@ describe("toGrammarSchema", () => {
     expect(toGrammarSchema(schema, "s")).toEqual({ ok: false, feature, path });
   });
 
+  it("reads safe-integer bounds (zod's .int(), the OpenAI SDK's zodResponseFormat) as a plain integer, not a range of 2^54 values", () => {
+    const zodInt = { type: "integer", minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
+    expect(toGrammarSchema({ type: "object", properties: { n: zodInt }, required: ["n"], additionalProperties: false })).toEqual({ ok: true, schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"], additionalProperties: false } });
+    // One real bound left (zod's .nonnegative()) is still a half-open range the grammar cannot hold.
+    expect(toGrammarSchema({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, "s")).toEqual({ ok: false, feature: "minimum without maximum (only closed integer ranges)", path: "s" });
+  });
+
   it("keeps counts up to the grammar's repetition limit", () => {
     const schema = { type: "array", items: { type: "string", minLength: 0, maxLength: MAX_GRAMMAR_REPETITIONS }, minItems: 2, maxItems: 2 };
     expect(toGrammarSchema(schema)).toEqual({ ok: true, schema });

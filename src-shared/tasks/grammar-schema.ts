@@ -176,9 +176,17 @@ function arraySchema(node: Json, path: string): Json {
   return out;
 }
 
+/**
+ * A bound at or past the safe-integer limit is no bound: it is what zod's `.int()` and other schema
+ * generators emit for "an integer" (±9,007,199,254,740,991, the OpenAI SDK's zodResponseFormat among
+ * them, refused as a range of more than 1024 values before), and the grammar's integers stop at 16
+ * digits anyway.
+ */
+const beyondSafe = (value: number | undefined): number | undefined => (value === undefined || Math.abs(value) >= Number.MAX_SAFE_INTEGER ? undefined : value);
+
 function integerSchema(node: Json, path: string): Json {
-  const low = bound(node.minimum, node.exclusiveMinimum, 1);
-  const high = bound(node.maximum, node.exclusiveMaximum, -1);
+  const low = beyondSafe(bound(node.minimum, node.exclusiveMinimum, 1));
+  const high = beyondSafe(bound(node.maximum, node.exclusiveMaximum, -1));
   if (low === undefined && high === undefined) return { type: "integer" };
   if (low === undefined || high === undefined) throw new Unsupported(`${low === undefined ? "maximum" : "minimum"} without ${low === undefined ? "minimum" : "maximum"} (only closed integer ranges)`, path);
   if (high < low) throw new Unsupported("an empty integer range", path);

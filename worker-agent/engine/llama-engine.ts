@@ -27,6 +27,7 @@ import { BatchStepBarrier } from "./batch-step-barrier.js";
 import { DecodeGate } from "./decode-gate.js";
 import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
+import { schemaGrammar } from "./schema-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
@@ -266,7 +267,7 @@ export class LlamaEngine {
     const translated = toGrammarSchema(msg.format.schema, "format.schema");
     if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
     try {
-      return await this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(translated.schema as GbnfJsonSchema);
+      return await schemaGrammar(this.llama, translated.schema as GbnfJsonSchema);
     } catch (error) {
       if (!isGrammarParseFailure(error)) throw error;
       return grammarRefusal("format.schema", error);

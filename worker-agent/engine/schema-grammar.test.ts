@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { boundNumberRules } from "./schema-grammar.js";
+
+// The rules as node-llama-cpp 3.21.1 writes them (GbnfNumber.js).
+const GENERATED = [
+  'root ::= "{" "\\"a\\"" ":" [ ]? integer-number-rule "," "\\"b\\"" ":" [ ]? fractional-number-rule "}"',
+  'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
+  'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
+].join("\n");
+
+describe("boundNumberRules", () => {
+  it("takes the exponent from integers and bounds the fractions' to two digits, leaving the other rules", () => {
+    const lines = boundNumberRules(GENERATED).split("\n");
+    expect(lines[0]).toBe(GENERATED.split("\n")[0]);
+    expect(lines[1]).toBe('integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})');
+    expect(lines[2]).toBe('fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,16})? ([eE] [-+]? [1-9] [0-9]?)?');
+  });
+
+  it("leaves a grammar without numbers as it is", () => {
+    const text = 'root ::= "\\"" [a-z]* "\\""';
+    expect(boundNumberRules(text)).toBe(text);
+  });
+
+  it("every number the bounded rules allow is finite, and every integer a safe one", () => {
+    const largestInteger = Number(`9${"9".repeat(14)}`);
+    expect(Number.isSafeInteger(largestInteger)).toBe(true);
+    expect(Number.isFinite(Number(`9${"9".repeat(14)}.${"9".repeat(16)}e99`))).toBe(true);
+  });
+});
