@@ -7,7 +7,10 @@ export interface NodePoller {
   stop(): Promise<void>;
 }
 
-export function pollNodes(url: string, token: string, history: History, intervalMs = 150): NodePoller {
+// Every 50 ms: a node can be Online for only ~150 ms between two faults (back from a SIGSTOP, then its
+// streams reset), and a placement in that blip was judged against the Suspect polls on either side
+// (one clean-clone run: 3 placements "while Suspect" that no poll could have seen otherwise).
+export function pollNodes(url: string, token: string, history: History, intervalMs = 50): NodePoller {
   const last = new Map<string, string>();
   let running = true;
   const loop = (async () => {
