@@ -111,6 +111,26 @@ export function benchWorkspace(prefix) {
   }
 
   /**
+   * A standalone worker agent (no orchestrator) started from `config` (written as <root>/<name>/worker.json,
+   * its data and engine folders beside it) with `cli` (another build's for an A/B) and Node `nodeArgs`;
+   * resolves once every pool is ready, with the pools as GET /v2/pools lists them.
+   */
+  async function configuredWorker(name, config, { cli = "dist/worker-agent/cli.js", token, nodeArgs = [], readyWithinMs = 60_000 }) {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "worker.json"), JSON.stringify({ bind_addr: "127.0.0.1:0", data_dir: join(dir, "data"), runtime_dir: join(dir, "engines"), log_level: "info", ...config }));
+    const { child, value } = await start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (b) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(b)?.[1]);
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const deadline = Date.now() + readyWithinMs;
+    while (Date.now() < deadline) {
+      const { pools } = await (await fetch(`${value}/v2/pools`, { headers })).json();
+      if (pools.every((p) => p.ready)) return { child, url: value, headers, pools };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`worker ${name} (${cli}): pools not ready within ${readyWithinMs} ms`);
+  }
+
+  /**
    * HAProxy (the Debian package, never built or committed here) as a bare L7 proxy in front of
    * `backend` (one URL or several): the cost of a plain proxy, next to llama-orch's. With
    * `{ failover: true }` it runs as an operator would put it in front of several backends: health
@@ -143,7 +163,7 @@ export function benchWorkspace(prefix) {
     return { skipped: "haproxy did not start" };
   }
 
-  return { root, start, track, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, haproxy };
+  return { root, start, track, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, configuredWorker, haproxy };
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */

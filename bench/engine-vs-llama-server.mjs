@@ -16,7 +16,7 @@
 // LLORCH_NLC_ADDON_DIR or ~/.cache/llama-orch-ci/nlc-native-<nlc version>-<tag> when it is there
 // (`engine build --engine node-llama-cpp --out <that folder>`), else the prebuilt one.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { existsSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseEvents, readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
@@ -89,14 +89,8 @@ async function startLlamaServer(modelPath, threads) {
 }
 
 async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/cli.js") {
-  const dir = join(ws.root, `w-${engine}-${threads}-${unique++}`);
-  mkdirSync(dir, { recursive: true });
   const config = {
-    bind_addr: "127.0.0.1:0",
     models_dir: join(modelPath, ".."),
-    data_dir: join(dir, "data"),
-    runtime_dir: join(dir, "engines"),
-    log_level: "info",
     threads,
     llama_server_path: binary,
     // The native node-llama-cpp build from the CI cache when it is there (else the prebuilt; the
@@ -104,18 +98,9 @@ async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/
     node_llama_cpp_addon_dir: nativeAddonDir,
     pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
   };
-  writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
-  const { child, value } = await ws.start([cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (buf) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf)?.[1]);
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  for (let i = 0; i < 1200; i++) {
-    const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) {
-      say(`  worker (${engine}): ${pools.pools[0]?.engine_version ?? "?"}`);
-      return { child, url: value, headers };
-    }
-    await sleep(100);
-  }
-  throw new Error(`worker (${engine}) pool never became ready`);
+  const { child, url, headers, pools } = await ws.configuredWorker(`w-${engine}-${threads}-${unique++}`, config, { cli, token, readyWithinMs: 120_000 });
+  say(`  worker (${engine}): ${pools[0]?.engine_version ?? "?"}`);
+  return { child, url, headers };
 }
 
 /** One streamed generation; times in ms from `sent`. */

@@ -11,7 +11,7 @@
 //     [--requests 100] [--rounds 4] [--clients 4] [--seconds 3] [--cpu-prof <dir>] [--json]
 // --cpu-prof <dir>: V8 CPU profiles of each worker agent (<dir>/worker-<i>/), read with bench/cpu-profile-top.mjs.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
@@ -67,28 +67,10 @@ async function startLlamaServer() {
 }
 
 async function startWorker(cli, index) {
-  const dir = join(ws.root, `w${index}`);
-  mkdirSync(dir, { recursive: true });
-  const config = {
-    bind_addr: "127.0.0.1:0",
-    models_dir: join(modelPath, ".."),
-    data_dir: join(dir, "data"),
-    runtime_dir: join(dir, "engines"),
-    log_level: "info",
-    threads: 1,
-    llama_server_path: binary,
-    pools: [{ id: "p", model: "bench-tiny.gguf", device: "cpu", slots: SLOTS, context_size: CTX, engine: "llama-server" }],
-  };
-  writeFileSync(join(dir, "worker.json"), JSON.stringify(config));
   const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", join(resolve(values["cpu-prof"]), `worker-${index}`)] : [];
-  const { child, value } = await ws.start([...nodeArgs, cli, "start", "--config", join(dir, "worker.json"), "--log-format", "json"], { LLORCH_API_TOKEN: token }, (b) => /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(b)?.[1]);
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  for (let i = 0; i < 600; i++) {
-    const pools = await (await fetch(`${value}/v2/pools`, { headers })).json();
-    if (pools.pools.every((p) => p.ready)) return { child, url: value, headers };
-    await sleep(100);
-  }
-  throw new Error(`worker ${cli}: pool never ready`);
+  const config = { models_dir: join(modelPath, ".."), threads: 1, llama_server_path: binary, pools: [{ id: "p", model: "bench-tiny.gguf", device: "cpu", slots: SLOTS, context_size: CTX, engine: "llama-server" }] };
+  const { child, url, headers } = await ws.configuredWorker(`w${index}`, config, { cli, token, nodeArgs });
+  return { child, url, headers };
 }
 
 let taskN = 0;

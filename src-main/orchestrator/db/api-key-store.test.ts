@@ -1,27 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDatabases } from "../../../test-support/temp-database.js";
 import { ApiKeyStore } from "./api-key-store.js";
-import { openDatabase, type Db } from "./database.js";
+import type { Db } from "./database.js";
 
 // The node binding of a key, asked on every heartbeat of a joined worker, comes from memory after the
 // first lookup: the same answers as the stored rows give, for keys created here, keys found in the
 // store (created by an earlier process), keys bound to no node, revoked keys and unknown ids.
 
-let dir: string | null = null;
-let db: Db | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
-  if (dir !== null) rmSync(dir, { recursive: true, force: true });
-  dir = null;
-});
+const openDb = tempDatabases("llorch-keys-");
 
 function open(): { store: () => ApiKeyStore; db: Db } {
-  dir = mkdtempSync(join(tmpdir(), "llorch-keys-"));
-  db = openDatabase(join(dir, "orchestrator.db"));
-  const handle = db;
+  const handle = openDb();
   return { store: () => new ApiKeyStore(handle), db: handle };
 }
 

@@ -1,27 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type Db } from "./database.js";
+import { describe, expect, it } from "vitest";
+import { tempDatabases } from "../../../test-support/temp-database.js";
 import { TaskJournal } from "./task-journal.js";
 
 // The journal's part of the queue board (GET /v2/tasks): newest first, filtered by state and by the
 // owner kept in the stored request, without the tasks the caller has in memory, and never further
 // back than its window (a filter that matches little must not scan the whole journal).
 
-let dir: string | null = null;
-let db: Db | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
-  if (dir !== null) rmSync(dir, { recursive: true, force: true });
-  dir = null;
-});
+const openDb = tempDatabases("llorch-journal-");
 
 function journalWith(rows: { id: string; at: number; owner?: string; state: "completed" | "failed" }[]): TaskJournal {
-  dir = mkdtempSync(join(tmpdir(), "llorch-journal-"));
-  db = openDatabase(join(dir, "orchestrator.db"));
-  const journal = new TaskJournal(db);
+  const journal = new TaskJournal(openDb());
   for (const r of rows) {
     const request = JSON.stringify(r.owner === undefined ? { v: 1 } : { v: 1, owner: r.owner });
     journal.accepted({ task_id: r.id, session_id: r.id, api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: r.at, request_json: request, idempotency_key: null });
