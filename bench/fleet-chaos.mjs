@@ -16,6 +16,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { benchWorkspace, percentiles, rssMiB } from "./bench-processes.mjs";
 import { jsonRequest } from "./json-request.mjs";
+import { acceptInfer } from "./simulated-node.mjs";
 
 const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "60" }, clients: { type: "string", default: "100" }, seed: { type: "string", default: "1" }, quick: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const NODES = values.quick ? 50 : Number(values.nodes);
@@ -108,13 +109,7 @@ function simNode(index) {
       return void res.writeHead(204).end();
     }
     if (url.endsWith("/infer")) {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-        res.socket?.setNoDelay(true);
-        res.write(`event: started\ndata: ${JSON.stringify({ queue_position: 0, predicted_start_ms: 0, task_id: body.task_id, node_id: nodeId, pool_id: poolId, model: model.sha256, engine: "sim" })}\n\n`);
+      acceptInfer(req, res, { nodeId, poolId, sha256: model.sha256 }, (body) => {
         const s = { res, i: 0, max: body.max_tokens ?? 16, t0: performance.now(), next: performance.now(), cutAt: n.cutNext ? 3 : -1 };
         n.cutNext = false;
         n.streams.add(s);

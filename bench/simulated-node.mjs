@@ -7,6 +7,22 @@ import { Agent as HttpAgent, createServer } from "node:http";
 import { jsonRequest } from "./json-request.mjs";
 
 /**
+ * A simulated node's answer to POST …/infer: reads the JSON body, opens the worker protocol's task stream
+ * (SSE head and its `started` frame) and hands the body on; the caller writes the tokens.
+ */
+export function acceptInfer(req, res, { nodeId, poolId, sha256 }, then) {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+    res.socket?.setNoDelay(true);
+    res.write(`event: started\ndata: ${JSON.stringify({ queue_position: 0, predicted_start_ms: 0, task_id: body.task_id, node_id: nodeId, pool_id: poolId, model: sha256, engine: "sim" })}\n\n`);
+    then(body);
+  });
+}
+
+/**
  * A pool's GET /v2/pools/{id}/status answer with every field the real worker sends
  * (src-shared/worker-api/pool-status.ts), so the orchestrator's pool probes succeed as they do
  * against a real worker (an answer missing fields failed every probe's validation).
@@ -216,13 +232,7 @@ export async function startStreamingNode({ orchUrl, token, nodeId, poolId, model
     if (url.endsWith("/status")) return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: slots, slots_free: slots - streams.size, model: { sha256, name: modelName }, engine: "sim", last_error: null }));
     if (/\/v2\/tasks\/[^/]+\/cancel$/.test(url)) return void res.writeHead(204).end();
     if (url.endsWith("/infer")) {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-        res.socket?.setNoDelay(true);
-        res.write(`event: started\ndata: ${JSON.stringify({ queue_position: 0, predicted_start_ms: 0, task_id: body.task_id, node_id: nodeId, pool_id: poolId, model: sha256, engine: "sim" })}\n\n`);
+      acceptInfer(req, res, { nodeId, poolId, sha256 }, (body) => {
         const s = { res, i: 0, max: body.max_tokens ?? 16, t0: performance.now() };
         streams.add(s);
         res.on("close", () => streams.delete(s));
