@@ -1,10 +1,12 @@
+import { readGgufFileInfo } from "node-llama-cpp";
 import OpenAI from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
-import { testModelName } from "../../test-support/models.js";
+import { taskRequest } from "../../test-support/fixtures.js";
+import { testModelName, testModelPath } from "../../test-support/models.js";
 
 // Structured output, tool calling, logprobs and embeddings through the unchanged `openai` client,
 // against a real orchestrator and a real worker running llama.cpp on a generated chat model.
@@ -173,5 +175,69 @@ describe("logprobs", () => {
   it("without logprobs, choices carry logprobs: null", async () => {
     const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 2 });
     expect(res.choices[0]?.logprobs).toBeNull();
+  });
+});
+
+describe("sampling: penalties, min_p and logit_bias", () => {
+  const complete = async (extra: Record<string, unknown>): Promise<string> => {
+    const res = await post("/v1/completions", { model: CHAT, prompt: "The cat", max_tokens: 12, ...extra });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { choices: { text: string }[] }).choices[0]?.text ?? "";
+  };
+
+  it("frequency, presence and repeat penalties change a greedy output that repeats itself; repeat_last_n 0 turns them off", async () => {
+    const plain = await complete({});
+    // The random-weight model repeats a word greedily: the penalties have something to act on.
+    expect(new Set(plain.trim().split(/\s+/)).size).toBeLessThan(plain.trim().split(/\s+/).length);
+    for (const penalty of [{ frequency_penalty: 2 }, { presence_penalty: 2 }, { repeat_penalty: 5 }]) {
+      const penalised = await complete(penalty);
+      expect(penalised, JSON.stringify(penalty)).not.toBe(plain);
+      expect(await complete({ ...penalty, repeat_last_n: 0 }), JSON.stringify(penalty)).toBe(plain);
+    }
+    // The SDK's own types carry the OpenAI penalties.
+    const chat = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 8, frequency_penalty: 1.5, presence_penalty: 0.5 });
+    expect(chat.choices[0]?.finish_reason).toBeDefined();
+  });
+
+  it("logit_bias: +100 all but forces a token, -100 bans it; ids outside the vocabulary or end-of-generation ids are a 400", async () => {
+    const forced = await complete({ logit_bias: { "100": 100 } });
+    const piece = forced.slice(0, forced.length / 12);
+    expect(piece.length).toBeGreaterThan(0);
+    expect(forced).toBe(piece.repeat(12));
+    // Both forced, then the first banned: only the second is left.
+    const other = await complete({ logit_bias: { "101": 100 } });
+    expect(other).not.toBe(forced);
+    expect(await complete({ logit_bias: { "100": -100, "101": 100 } })).toBe(other);
+    expect(await complete({ logit_bias: {} })).toBe(await complete({}));
+    const info = await readGgufFileInfo(testModelPath("tiny-chatml"), { readTensorInfo: false, logWarnings: false });
+    const vocabulary = info.metadata.tokenizer.ggml.tokens.length;
+    const beyond = await post("/v1/completions", { model: CHAT, prompt: "x", max_tokens: 2, logit_bias: { [String(vocabulary)]: 5 } });
+    expect(beyond.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await beyond.json()).error).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringContaining(`outside the model's vocabulary (token ids 0 to ${vocabulary - 1})`) });
+    const eos = info.metadata.tokenizer.ggml.eos_token_id;
+    const end = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }], max_tokens: 2, logit_bias: { [String(eos)]: -100 } });
+    expect(end.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await end.json()).error.message).toContain("an end-of-generation token");
+    const notAnId = await post("/v1/completions", { model: CHAT, prompt: "x", max_tokens: 2, logit_bias: { hello: 5 } });
+    expect(notAnId.status).toBe(400);
+  });
+
+  it("min_p and the penalties as Ollama options and on /v2", async () => {
+    const plain = await complete({ temperature: 1, seed: 7 });
+    expect(await complete({ temperature: 1, seed: 7, min_p: 0.9 })).not.toBe(plain);
+    const generate = async (options: Record<string, unknown>): Promise<string> => {
+      const res = await post("/api/generate", { model: CHAT, prompt: "The cat", stream: false, options: { num_predict: 12, ...options } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { response: string }).response;
+    };
+    const ollamaPlain = await generate({});
+    expect(await generate({ repeat_penalty: 5, repeat_last_n: 32 })).not.toBe(ollamaPlain);
+    expect(await generate({ frequency_penalty: 2, presence_penalty: 1, min_p: 0.05 })).not.toBe(ollamaPlain);
+    const refused = await post("/api/generate", { model: CHAT, prompt: "x", stream: false, options: { repeat_penalty: 0 } });
+    expect(refused.status).toBe(400);
+    const task = await post("/v2/tasks", taskRequest(CHAT, { prompt: "The cat", max_tokens: 4, frequency_penalty: 2, logit_bias: { "100": 100 } }));
+    expect(task.status).toBe(202);
+    const outOfRange = await post("/v2/tasks", taskRequest(CHAT, { prompt: "The cat", max_tokens: 4, presence_penalty: 3 }));
+    expect(outOfRange.status).toBe(400);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 
 // Ollama's generation requests (/api/chat, /api/generate), as Open WebUI, Continue and ollama-js send
 // them. Loose: the adapter refuses by name what it cannot honour (ollama-params.ts).
@@ -10,6 +11,12 @@ export const OllamaOptionsSchema = z.looseObject({
   temperature: z.number().min(0).max(2).optional(),
   top_k: z.int().min(0).optional(),
   top_p: z.number().min(0).max(1).optional(),
+  min_p: z.number().min(0).max(1).optional(),
+  repeat_penalty: z.number().gt(0).max(10).optional(),
+  /** 0: penalties off; -1: over everything generated (Ollama: the whole context). */
+  repeat_last_n: z.int().min(-1).max(MAX_TOKENS_LIMIT).optional(),
+  presence_penalty: z.number().min(-2).max(2).optional(),
+  frequency_penalty: z.number().min(-2).max(2).optional(),
   /** Negative: random (Ollama's default is -1). */
   seed: z.int().optional(),
   stop: z.array(z.string().min(1)).max(16).optional(),

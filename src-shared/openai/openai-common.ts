@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LogitBiasSchema, MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 
 // Request fields shared by /v1/chat/completions and /v1/completions. Optional fields accept null as
 // "not set", as OpenAI's API does (LiteLLM and other clients send explicit nulls).
@@ -11,6 +12,13 @@ export const OPENAI_SAMPLING_FIELDS = {
   seed: z.int().nullable().optional(),
   /** llama.cpp's extension, as its own server accepts it. */
   top_k: z.int().min(0).nullable().optional(),
+  /** llama.cpp's extensions, as its own server accepts them (see sampling.ts for their meaning). */
+  min_p: z.number().min(0).max(1).nullable().optional(),
+  repeat_penalty: z.number().gt(0).max(10).nullable().optional(),
+  repeat_last_n: z.int().min(-1).max(MAX_TOKENS_LIMIT).nullable().optional(),
+  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+  logit_bias: LogitBiasSchema.nullable().optional(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
   /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
   n: z.int().min(1).nullable().optional(),

@@ -1,4 +1,4 @@
-import { isTrue, nonEmptyArray, nonEmptyObject, nonZeroNumber, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+import { isTrue, nonEmptyArray, nonEmptyObject, present, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
 
 // What /v1/chat/completions and /v1/completions do with each OpenAI parameter. A rule marked
 // refused or partial names what the engine cannot do yet; remove it when the engine can.
@@ -17,9 +17,12 @@ const COMMON: readonly ParamRule[] = [
   { param: "stop", support: "supported", note: "up to 16 strings" },
   { param: "user", support: "supported", note: "recorded in the log and the audit trail with the task; it does not open a session (sessions are opt-in through /v2)" },
   { param: "n", support: "partial", note: "only one choice per request (n > 1 is refused)", refuses: moreThanOne },
-  { param: "frequency_penalty", support: "partial", note: "the engine has no frequency penalty yet (only 0 is accepted)", refuses: nonZeroNumber },
-  { param: "presence_penalty", support: "partial", note: "the engine has no presence penalty yet (only 0 is accepted)", refuses: nonZeroNumber },
-  { param: "logit_bias", support: "partial", note: "the engine has no logit bias yet (only {} is accepted)", refuses: nonEmptyObject },
+  { param: "frequency_penalty", support: "supported", note: "-2 to 2, over the last repeat_last_n generated tokens (default 64)" },
+  { param: "presence_penalty", support: "supported", note: "-2 to 2, over the last repeat_last_n generated tokens (default 64)" },
+  { param: "logit_bias", support: "supported", note: "token id → -100 (banned) to 100; an id outside the model's vocabulary, or an end-of-generation token, is refused" },
+  { param: "min_p", support: "supported", note: "llama.cpp extension, 0 to 1" },
+  { param: "repeat_penalty", support: "supported", note: "llama.cpp extension, above 0 up to 10 (1: off)" },
+  { param: "repeat_last_n", support: "supported", note: "llama.cpp extension: how many generated tokens the penalties look at (default 64, 0: off, -1: all)" },
 ];
 
 /** Parameters of POST /v1/chat/completions. */

@@ -36,6 +36,7 @@ import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
 import { measurePrompt, outputBudget } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
+import { logitBiasRefusal, repeatPenaltyOption, tokenBiasOf, vocabularyOf } from "./sampling-options.js";
 import { TokenEmitter } from "./token-emitter.js";
 import { DEFAULT_TOKEN_FLUSH_MS } from "./token-flush-interval.js";
 import { TokenOutbox } from "./token-outbox.js";
@@ -241,6 +242,8 @@ export class LlamaEngine {
     if (msg.count_only === true) return this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: promptTokens, decode_ms: 0, stop_reason: "stop" });
     const budget = outputBudget(promptTokens, msg, loaded.context.contextSize);
     if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
+    const biasRefusal = msg.logit_bias !== undefined ? logitBiasRefusal(msg.logit_bias, vocabularyOf(loaded.model)) : undefined;
+    if (biasRefusal !== undefined) return fail("INVALID_PARAMS", biasRefusal);
     const taking = loaded.sequences.take();
     if (taking === undefined) return fail("REPLICA_EXHAUSTED", "no free sequence");
     const sequence = await taking;
@@ -311,12 +314,15 @@ export class LlamaEngine {
       seed,
       signal: controller.signal,
       stopOnAbortSignal: true,
-      // The API has no repeat penalty; node-llama-cpp's default ({}: last 64 tokens at penalty 1) changes
-      // no logit but still copies and filters those 64 tokens into a new array for every sampled token.
-      repeatPenalty: false,
+      // Off unless asked for: node-llama-cpp's default ({}: last 64 tokens at penalty 1.1) would change
+      // the output, and even at penalty 1 it copies and filters those tokens for every sampled token.
+      repeatPenalty: repeatPenaltyOption(msg, sequence.contextSize),
       ...textCallbacks(emitter, loaded.model, chat),
       ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
       ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
+      ...(msg.min_p !== undefined ? { minP: msg.min_p } : {}),
+      // Checked against the vocabulary in serve(), before the sequence was taken.
+      ...(msg.logit_bias !== undefined ? { tokenBias: tokenBiasOf(msg.logit_bias, loaded.model) } : {}),
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {

@@ -29,6 +29,13 @@ export function openAiRequestBody(request: WorkerInferRequest, model: string | u
     temperature: request.temperature ?? 0,
     ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
     ...(request.top_k !== undefined ? { top_k: request.top_k } : {}),
+    // OpenAI's penalties and logit_bias; min_p and the repeat penalty as llama.cpp's server names them.
+    ...(request.min_p !== undefined ? { min_p: request.min_p } : {}),
+    ...(request.repeat_penalty !== undefined ? { repeat_penalty: request.repeat_penalty } : {}),
+    ...(request.repeat_last_n !== undefined ? { repeat_last_n: request.repeat_last_n } : {}),
+    ...(request.frequency_penalty !== undefined ? { frequency_penalty: request.frequency_penalty } : {}),
+    ...(request.presence_penalty !== undefined ? { presence_penalty: request.presence_penalty } : {}),
+    ...(request.logit_bias !== undefined ? { logit_bias: request.logit_bias } : {}),
     ...(request.seed !== undefined ? { seed: request.seed } : {}),
     ...(request.stop !== undefined ? { stop: request.stop } : {}),
     stream: true,

@@ -47,6 +47,13 @@ export interface CompletionParams {
   seed: number;
   top_k?: number;
   top_p?: number;
+  min_p?: number;
+  repeat_penalty?: number;
+  repeat_last_n?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  /** [token id, bias], false: never. */
+  logit_bias?: [number, number | false][];
   stop?: string[];
 }
 

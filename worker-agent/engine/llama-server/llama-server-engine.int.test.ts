@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeListResponseSchema } from "../../../src-shared/nodes/node-info.js";
 import { PoolDiagnosticsSchema } from "../../../src-shared/worker-api/pool-diagnostics.js";
@@ -125,6 +126,26 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
     const logprobs = await streamInfer(worker.url, POOL, { task_id: "logprobs", prompt: "hi", max_tokens: 4, logprobs: 2 });
     expect(logprobs.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS" } });
+  });
+
+  it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {
+    const text = async (task_id: string, extra: Record<string, unknown>): Promise<string> => {
+      const result = await streamInfer(worker.url, POOL, { task_id, prompt: "The cat", max_tokens: 12, temperature: 0, ...extra });
+      expect(result.events.at(-1)?.event.event, `${task_id}: ${JSON.stringify(result.events.at(-1)?.event)}`).toBe("end");
+      return result.events.map((e) => (e.event.event === "token" ? e.event.data.t : "")).join("");
+    };
+    const plain = await text("plain", {});
+    expect(await text("freq", { frequency_penalty: 2, repeat_last_n: -1 })).not.toBe(plain);
+    expect(await text("repeat-off", { repeat_penalty: 5, repeat_last_n: 0 })).toBe(plain);
+    const forced = await text("forced", { logit_bias: { "100": 100 } });
+    expect(forced).toBe(forced.slice(0, forced.length / 12).repeat(12));
+    const other = await text("other", { logit_bias: { "101": 100 } });
+    expect(await text("banned", { logit_bias: { "100": -100, "101": 100 } })).toBe(other);
+    const info = await readGgufFileInfo(testModelPath("tiny-chatml"), { readTensorInfo: false, logWarnings: false });
+    const beyond = await streamInfer(worker.url, POOL, { task_id: "beyond", prompt: "hi", max_tokens: 2, logit_bias: { [String(info.metadata.tokenizer.ggml.tokens.length)]: 1 } });
+    expect(beyond.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("outside the model's vocabulary") } });
+    const eos = await streamInfer(worker.url, POOL, { task_id: "eos", prompt: "hi", max_tokens: 2, logit_bias: { [String(info.metadata.tokenizer.ggml.eos_token_id)]: -100 } });
+    expect(eos.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("end-of-generation") } });
   });
 
   it("restarts llama-server after it is killed and serves again", async () => {

@@ -12,6 +12,8 @@ import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama
 import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
 import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
+import { ggufVocabulary } from "./gguf-vocabulary.js";
+import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
 const HEALTH_POLL_MS = 100;
@@ -33,6 +35,20 @@ function mapStopType(type: string | undefined): StopReason {
   if (type === "eos") return "eos";
   if (type === "limit") return "max_tokens";
   return "stop";
+}
+
+/**
+ * The penalties as llama-server takes them. Its own defaults (repeat_penalty 1, no frequency or presence
+ * penalty, a window of 64) match the default engine's, so only what the request sets is sent; its
+ * /completion refuses -1 for the window, so "all of them" is sent as the slot's context.
+ */
+function llamaServerPenalties(msg: EngineInferMessage, contextSize: number): Pick<CompletionParams, "repeat_penalty" | "repeat_last_n" | "frequency_penalty" | "presence_penalty"> {
+  return {
+    ...(msg.repeat_penalty !== undefined ? { repeat_penalty: msg.repeat_penalty } : {}),
+    ...(msg.repeat_last_n !== undefined ? { repeat_last_n: msg.repeat_last_n === -1 ? contextSize : msg.repeat_last_n } : {}),
+    ...(msg.frequency_penalty !== undefined ? { frequency_penalty: msg.frequency_penalty } : {}),
+    ...(msg.presence_penalty !== undefined ? { presence_penalty: msg.presence_penalty } : {}),
+  };
 }
 
 /** Generation fields llama-server could do but this engine does not translate: refused, never ignored. */
@@ -69,6 +85,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   private contextSize = 0;
   /** The model's tokenizer keeps to promptTokensAtMost (prompt-token-bound.ts): short prompts skip /tokenize. */
   private boundedTokenizer = false;
+  private vocabulary: Vocabulary = { size: undefined, isEndOfGeneration: () => false };
   private loading = false;
   private readonly running = new Map<string, AbortController>();
   private readonly outputTail: string[] = [];
@@ -188,6 +205,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       contextSize = Math.min(metadata?.context_length ?? DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT);
     }
     this.boundedTokenizer = await tokenizerIsBounded(msg.model_path);
+    this.vocabulary = await ggufVocabulary(msg.model_path);
     const port = await freePort();
     this.loading = true;
     // Under a guard that kills llama-server when this agent goes away, even by SIGKILL.
@@ -253,6 +271,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     if (api === undefined) return fail("POOL_UNREADY", "llama-server is not loaded");
     const refused = unsupported(msg);
     if (refused !== undefined) return fail("INVALID_PARAMS", `${refused} is not supported by the llama-server engine; use a pool with engine "node-llama-cpp"`);
+    const biasRefusal = msg.logit_bias !== undefined ? logitBiasRefusal(msg.logit_bias, this.vocabulary) : undefined;
+    if (biasRefusal !== undefined) return fail("INVALID_PARAMS", biasRefusal);
     const controller = new AbortController();
     this.running.set(msg.task_id, controller);
     const received = performance.now();
@@ -283,6 +303,10 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         seed: msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0),
         ...(msg.top_k !== undefined ? { top_k: msg.top_k } : {}),
         ...(msg.top_p !== undefined ? { top_p: msg.top_p } : {}),
+        ...(msg.min_p !== undefined ? { min_p: msg.min_p } : {}),
+        ...llamaServerPenalties(msg, this.contextSize),
+        // -100 bans the token (llama-server's false: a logit of -infinity), as the default engine does.
+        ...(msg.logit_bias !== undefined ? { logit_bias: Object.entries(msg.logit_bias).map(([id, bias]): [number, number | false] => [Number(id), bias <= -100 ? false : bias]) } : {}),
         ...(msg.stop !== undefined && msg.stop.length > 0 ? { stop: msg.stop } : {}),
       };
       let stopType: string | undefined;

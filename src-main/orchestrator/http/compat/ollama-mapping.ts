@@ -114,6 +114,11 @@ function admission(api: "ollama-chat" | "ollama-generate", name: string, models:
   if (options?.temperature !== undefined) generation.temperature = options.temperature;
   if (options?.top_k !== undefined) generation.top_k = options.top_k;
   if (options?.top_p !== undefined) generation.top_p = options.top_p;
+  if (options?.min_p !== undefined) generation.min_p = options.min_p;
+  if (options?.repeat_penalty !== undefined) generation.repeat_penalty = options.repeat_penalty;
+  if (options?.repeat_last_n !== undefined) generation.repeat_last_n = options.repeat_last_n;
+  if (options?.presence_penalty !== undefined) generation.presence_penalty = options.presence_penalty;
+  if (options?.frequency_penalty !== undefined) generation.frequency_penalty = options.frequency_penalty;
   if (options?.seed !== undefined && options.seed >= 0) generation.seed = options.seed;
   if (options?.stop !== undefined && options.stop.length > 0) generation.stop = options.stop;
   return { api, model_ref: modelRef, priority: "interactive", ctx: options?.num_ctx, generation };

@@ -9,7 +9,10 @@ import { refuseUnsupported, requireAnswerableLastTurn } from "./refuse.js";
 /** Output limit when the client names none (OpenAI's own default is the model's whole context). */
 export const DEFAULT_MAX_TOKENS = 256;
 
-type Sampling = Pick<ChatCompletionRequest, "max_tokens" | "temperature" | "top_p" | "top_k" | "seed" | "stop">;
+type Sampling = Pick<
+  ChatCompletionRequest,
+  "max_tokens" | "temperature" | "top_p" | "top_k" | "min_p" | "repeat_penalty" | "repeat_last_n" | "frequency_penalty" | "presence_penalty" | "logit_bias" | "seed" | "stop"
+>;
 
 /** POST /v1/chat/completions → one chat task. */
 export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
@@ -35,6 +38,13 @@ function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<
   if (req.temperature !== null && req.temperature !== undefined) out.temperature = req.temperature;
   if (req.top_p !== null && req.top_p !== undefined) out.top_p = req.top_p;
   if (req.top_k !== null && req.top_k !== undefined) out.top_k = req.top_k;
+  if (req.min_p !== null && req.min_p !== undefined) out.min_p = req.min_p;
+  if (req.repeat_penalty !== null && req.repeat_penalty !== undefined) out.repeat_penalty = req.repeat_penalty;
+  if (req.repeat_last_n !== null && req.repeat_last_n !== undefined) out.repeat_last_n = req.repeat_last_n;
+  if (req.frequency_penalty !== null && req.frequency_penalty !== undefined) out.frequency_penalty = req.frequency_penalty;
+  if (req.presence_penalty !== null && req.presence_penalty !== undefined) out.presence_penalty = req.presence_penalty;
+  // {} (what clients send for "no bias") is the same as none.
+  if (req.logit_bias !== null && req.logit_bias !== undefined && Object.keys(req.logit_bias).length > 0) out.logit_bias = req.logit_bias;
   // OpenAI seeds may be negative; the engines take an unsigned seed, and a negative one means "random".
   if (req.seed !== null && req.seed !== undefined && req.seed >= 0) out.seed = req.seed;
   if (req.stop !== null && req.stop !== undefined) out.stop = typeof req.stop === "string" ? [req.stop] : req.stop;

@@ -1,0 +1,67 @@
+import { TokenBias, type LlamaModel, type Token } from "node-llama-cpp";
+import { DEFAULT_REPEAT_LAST_N, type LogitBias } from "../../src-shared/worker-api/sampling.js";
+
+/** The penalty fields of a request (src-shared/worker-api/sampling.ts). */
+export interface PenaltyFields {
+  repeat_penalty?: number | undefined;
+  repeat_last_n?: number | undefined;
+  frequency_penalty?: number | undefined;
+  presence_penalty?: number | undefined;
+}
+
+/** node-llama-cpp's repeat penalty option: what llama.cpp's penalties sampler gets. */
+export interface RepeatPenaltyOption {
+  lastTokens: number;
+  penalty: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+}
+
+/**
+ * The penalties a request asks for, or false when it asks for none: off by default (as llama-server
+ * and OpenAI), since an unasked penalty changes the output and costs a copy of the window per token.
+ * `repeat_last_n: -1` (all generated tokens) is bounded by the context, which no generation outgrows.
+ */
+export function repeatPenaltyOption(fields: PenaltyFields, contextSize: number): RepeatPenaltyOption | false {
+  const penalty = fields.repeat_penalty ?? 1;
+  const frequencyPenalty = fields.frequency_penalty ?? 0;
+  const presencePenalty = fields.presence_penalty ?? 0;
+  const lastTokens = fields.repeat_last_n === -1 ? contextSize : (fields.repeat_last_n ?? DEFAULT_REPEAT_LAST_N);
+  if (lastTokens === 0 || (penalty === 1 && frequencyPenalty === 0 && presencePenalty === 0)) return false;
+  return { lastTokens, penalty, frequencyPenalty, presencePenalty };
+}
+
+/** What a model tells about its token ids: how many there are, and which end a generation. */
+export interface Vocabulary {
+  /** Undefined when the model file does not list its tokens. */
+  readonly size: number | undefined;
+  isEndOfGeneration(token: number): boolean;
+}
+
+export function vocabularyOf(model: LlamaModel): Vocabulary {
+  const tokens = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
+  return { size: Array.isArray(tokens) ? tokens.length : undefined, isEndOfGeneration: (token) => model.isEogToken(token as Token) };
+}
+
+/**
+ * Why a logit_bias cannot be applied to this model, or undefined when it can. An id beyond the
+ * vocabulary would index past llama.cpp's logits (and llama-server drops such ids silently); an
+ * end-of-generation token's bias node-llama-cpp ignores, so both are refused by name instead.
+ */
+export function logitBiasRefusal(bias: LogitBias, vocabulary: Vocabulary): string | undefined {
+  const size = vocabulary.size;
+  if (size === undefined) return "logit_bias cannot be applied: the model file does not list its vocabulary";
+  for (const key of Object.keys(bias)) {
+    const id = Number(key);
+    if (id >= size) return `logit_bias names token ${key}, outside the model's vocabulary (token ids 0 to ${size - 1})`;
+    if (vocabulary.isEndOfGeneration(id)) return `logit_bias names token ${key}, an end-of-generation token: its bias cannot be changed (use max_tokens or stop instead)`;
+  }
+  return undefined;
+}
+
+/** node-llama-cpp's token bias for a checked logit_bias: -100 bans the token, as OpenAI documents. */
+export function tokenBiasOf(bias: LogitBias, model: LlamaModel): TokenBias {
+  const tokenBias = TokenBias.for(model);
+  for (const [key, value] of Object.entries(bias)) tokenBias.set(Number(key) as Token, value <= -100 ? "never" : { logit: value });
+  return tokenBias;
+}
