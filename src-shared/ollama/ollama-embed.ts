@@ -2,13 +2,14 @@ import { z } from "zod";
 import type { ParamPolicy } from "../compat/param-policy.js";
 import { present } from "../compat/param-policy.js";
 import { MAX_EMBEDDING_INPUTS } from "../tasks/generation.js";
+import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
 
 /** POST /api/embed (ollama-js `embed`). */
 export const OllamaEmbedRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS)]),
   truncate: z.boolean().optional(),
-  keep_alive: z.union([z.string(), z.number()]).optional(),
+  keep_alive: OllamaKeepAliveSchema.optional(),
   dimensions: z.int().min(1).optional(),
 });
 export type OllamaEmbedRequest = z.infer<typeof OllamaEmbedRequestSchema>;
@@ -38,7 +39,7 @@ export const OllamaLegacyEmbeddingsRequestSchema = z.looseObject({
   model: z.string().min(1),
   prompt: z.string(),
   options: z.record(z.string(), z.unknown()).optional(),
-  keep_alive: z.union([z.string(), z.number()]).optional(),
+  keep_alive: OllamaKeepAliveSchema.optional(),
 });
 export type OllamaLegacyEmbeddingsRequest = z.infer<typeof OllamaLegacyEmbeddingsRequestSchema>;
 

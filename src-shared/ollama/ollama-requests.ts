@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
+import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
 
 // Ollama's generation requests (/api/chat, /api/generate), as Open WebUI, Continue and ollama-js send
 // them. Loose: the adapter refuses by name what it cannot honour (ollama-params.ts).
@@ -54,7 +55,7 @@ const GENERATION_FIELDS = {
   /** "json", or a JSON schema the output must validate against. */
   format: z.union([z.literal(""), z.literal("json"), z.record(z.string(), z.unknown())]).optional(),
   /** How long the model stays loaded afterwards: a duration string or seconds. */
-  keep_alive: z.union([z.string(), z.number()]).optional(),
+  keep_alive: OllamaKeepAliveSchema.optional(),
   // Top-level sampling fields the Vercel AI SDK's ollama-ai-provider-v2 sends (Ollama itself ignores
   // them): read as options.temperature, options.top_p and options.num_predict.
   temperature: z.number().min(0).max(2).optional(),
