@@ -12,6 +12,7 @@ describe("repeatPenaltyOption", () => {
     expect(repeatPenaltyOption({ frequency_penalty: -0.5 }, 4096)).toEqual({ lastTokens: 64, penalty: 1, frequencyPenalty: -0.5, presencePenalty: 0 });
     expect(repeatPenaltyOption({ repeat_penalty: 1.3, repeat_last_n: -1 }, 2048)).toEqual({ lastTokens: 2048, penalty: 1.3, frequencyPenalty: 0, presencePenalty: 0 });
     expect(repeatPenaltyOption({ presence_penalty: 2, repeat_last_n: 8 }, 2048)).toEqual({ lastTokens: 8, penalty: 1, frequencyPenalty: 0, presencePenalty: 2 });
+    expect(repeatPenaltyOption({ presence_penalty: 2, repeat_last_n: 50_000 }, 2048)).toMatchObject({ lastTokens: 2048 });
   });
 });
 

@@ -20,13 +20,14 @@ export interface RepeatPenaltyOption {
 /**
  * The penalties a request asks for, or false when it asks for none: off by default (as llama-server
  * and OpenAI), since an unasked penalty changes the output and costs a copy of the window per token.
- * `repeat_last_n: -1` (all generated tokens) is bounded by the context, which no generation outgrows.
+ * `repeat_last_n: -1` (all generated tokens) is the context's size.
  */
 export function repeatPenaltyOption(fields: PenaltyFields, contextSize: number): RepeatPenaltyOption | false {
   const penalty = fields.repeat_penalty ?? 1;
   const frequencyPenalty = fields.frequency_penalty ?? 0;
   const presencePenalty = fields.presence_penalty ?? 0;
-  const lastTokens = fields.repeat_last_n === -1 ? contextSize : (fields.repeat_last_n ?? DEFAULT_REPEAT_LAST_N);
+  // No generation outgrows the context, so a longer window only sizes the sampler's buffer for nothing.
+  const lastTokens = fields.repeat_last_n === -1 ? contextSize : Math.min(fields.repeat_last_n ?? DEFAULT_REPEAT_LAST_N, contextSize);
   if (lastTokens === 0 || (penalty === 1 && frequencyPenalty === 0 && presencePenalty === 0)) return false;
   return { lastTokens, penalty, frequencyPenalty, presencePenalty };
 }
