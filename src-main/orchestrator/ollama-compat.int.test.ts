@@ -88,6 +88,38 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.generate({ model: TINY, prompt: "", options: { mirostat: 1 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^options\.mirostat is not supported/) });
   });
 
+  it("logprobs: each line's tokens with their log probability (and top_logprobs alternatives); stream:false carries all of them", async () => {
+    const whole = await ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], logprobs: true, top_logprobs: 2, options: { num_predict: 4, temperature: 0 } });
+    expect(whole.logprobs?.length).toBe(4);
+    expect(whole.logprobs?.map((t) => t.token).join("")).toBe(whole.message.content);
+    for (const t of whole.logprobs ?? []) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.top_logprobs?.length).toBe(2);
+      // Greedy: the most likely alternative is the token itself.
+      expect(t.top_logprobs?.[0]?.token).toBe(t.token);
+    }
+    const stream = await ollama.generate({ model: TINY, prompt: "hi", logprobs: true, stream: true, options: { num_predict: 4, temperature: 0 } });
+    let text = "";
+    const streamed: { token: string; logprob: number }[] = [];
+    for await (const chunk of stream) {
+      text += chunk.response ?? "";
+      streamed.push(...(chunk.logprobs ?? []));
+      if (!chunk.done) expect(chunk.logprobs?.map((t) => t.token).join("")).toBe(chunk.response);
+    }
+    expect(streamed.map((t) => t.token).join("")).toBe(text);
+    expect(streamed.every((t) => !("top_logprobs" in t))).toBe(true);
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], top_logprobs: 2 })).rejects.toMatchObject({ status_code: 400, error: "top_logprobs needs logprobs: true" });
+    const plain = await ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { num_predict: 2 } });
+    expect(plain.logprobs).toBeUndefined();
+  });
+
+  it("keep_alive: seconds or a Go duration; anything else is a 400, as Ollama answers it", async () => {
+    for (const keep_alive of ["5m", -1, "-1", "1h30m"]) expect((await post("/api/generate", { model: TINY, prompt: "hi", stream: false, keep_alive, options: { num_predict: 1 } })).status, String(keep_alive)).toBe(200);
+    const bogus = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi" }], stream: false, keep_alive: "5 minutes" });
+    expect(bogus.status).toBe(400);
+    expect(OllamaErrorSchema.parse(await bogus.json()).error).toContain('keep_alive must be seconds or a duration such as "5m"');
+  });
+
   it("top-level temperature, top_p and max_output_tokens (the Vercel AI SDK's ollama-ai-provider-v2 sends them) are honoured as their options", async () => {
     const res = await post("/api/chat", { model: TINY, messages: [{ role: "user", content: "hi" }], stream: false, temperature: 0, top_p: 0.9, max_output_tokens: 3, think: false });
     expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-import { isTrue, positive, nonEmptyArray, present, truthy, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
+import { nonEmptyArray, present, truthy, type ParamPolicy, type ParamRule } from "../compat/param-policy.js";
 
 // What /api/chat and /api/generate do with each parameter and option.
 
@@ -15,8 +15,8 @@ const COMMON: readonly ParamRule[] = [
   { param: "top_p", support: "supported", note: "top level, as ollama-ai-provider-v2 sends it: read as options.top_p (both set and different: refused)" },
   { param: "max_output_tokens", support: "supported", note: "top level, as ollama-ai-provider-v2 sends it: read as options.num_predict (both set and different: refused)" },
   { param: "think", support: "partial", note: "the served models do not think (only false is accepted)", refuses: (v) => truthy(v) },
-  { param: "logprobs", support: "partial", note: "the engine does not report log probabilities yet (only false is accepted)", refuses: isTrue },
-  { param: "top_logprobs", support: "partial", note: "the engine does not report log probabilities yet (only 0 is accepted)", refuses: positive },
+  { param: "logprobs", support: "supported", note: "each line's tokens with their log probability and UTF-8 bytes (the done line of stream:false: all of them)" },
+  { param: "top_logprobs", support: "supported", note: "0 to 20 alternatives per token; needs logprobs: true" },
 ];
 
 /** POST /api/chat. */

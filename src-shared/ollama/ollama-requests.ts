@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TOP_LOGPROBS } from "../tasks/generation.js";
 import { MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
 
@@ -56,6 +57,10 @@ const GENERATION_FIELDS = {
   format: z.union([z.literal(""), z.literal("json"), z.record(z.string(), z.unknown())]).optional(),
   /** How long the model stays loaded afterwards: a duration string or seconds. */
   keep_alive: OllamaKeepAliveSchema.optional(),
+  /** Each generated token's log probability in the lines (Ollama 0.12.11+, ollama-js 0.6). */
+  logprobs: z.boolean().optional(),
+  /** With logprobs: this many most likely alternatives per token (0 to 20). */
+  top_logprobs: z.int().min(0).max(MAX_TOP_LOGPROBS).optional(),
   // Top-level sampling fields the Vercel AI SDK's ollama-ai-provider-v2 sends (Ollama itself ignores
   // them): read as options.temperature, options.top_p and options.num_predict.
   temperature: z.number().min(0).max(2).optional(),

@@ -35,7 +35,7 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
   const tools = chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
-  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}) });
+  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}), ...logprobs(req) });
 }
 
 /** Ollama's tools → the task's (the model decides whether to call: Ollama has no tool_choice). */
@@ -76,13 +76,21 @@ function format(value: OllamaChatRequest["format"]): Pick<TaskGeneration, "forma
   return { format: value === "json" ? { type: "json" } : { type: "json_schema", schema: grammarSchema(value, "format") } };
 }
 
+/** logprobs and top_logprobs → the task's logprobs (alternatives per token), as OpenAI's chat pair maps. */
+function logprobs(req: OllamaChatRequest | OllamaGenerateRequest): Pick<TaskGeneration, "logprobs"> {
+  const top = req.top_logprobs;
+  if (req.logprobs === true) return { logprobs: top ?? 0 };
+  if (top !== undefined && top > 0) throw unsupported("top_logprobs", "top_logprobs needs logprobs: true");
+  return {};
+}
+
 /** POST /api/generate → one task: the prompt as the user turn of the chat template, or as is with raw. */
 export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_GENERATE_PARAMS, req);
   const prompt = req.prompt ?? "";
-  if (req.raw === true) return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format) });
+  if (req.raw === true) return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format), ...logprobs(req) });
   const messages: ChatMessage[] = [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user", content: prompt }];
-  return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format) });
+  return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...logprobs(req) });
 }
 
 /**
@@ -101,7 +109,7 @@ function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): O
   return options;
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format" | "tools">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format" | "tools" | "logprobs">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models);
   const resolved = resolveModel(modelRef, models);

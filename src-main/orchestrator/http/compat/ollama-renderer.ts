@@ -1,4 +1,5 @@
 import { ollamaError } from "../../../../src-shared/ollama/ollama-error.js";
+import type { TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { Task } from "../../tasks/task.js";
 import { ndjsonLine, type AssembledToolCall, type BodyRenderer, type Completion, type StreamRenderer } from "./surface-renderer.js";
 
@@ -27,6 +28,11 @@ export function ollamaChunk(kind: OllamaKind, model: string, text: string, extra
   return { model, created_at: new Date().toISOString(), ...content, ...extra };
 }
 
+/** Ollama's `logprobs` of a line: like OpenAI's chat shape, alternatives only when asked for (omitempty). */
+function ollamaLogprobs(tokens: readonly TokenLogprobs[]): Record<string, unknown>[] {
+  return tokens.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes, ...(t.top_logprobs.length > 0 ? { top_logprobs: t.top_logprobs.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })) } : {}) }));
+}
+
 /** A call as Ollama shapes it: arguments as an object (the grammar makes them one; anything else is kept as `{}`). */
 function toolCall(task: Task, call: AssembledToolCall): { id: string; function: { index: number; name: string; arguments: Record<string, unknown> } } {
   let args: unknown;
@@ -44,13 +50,20 @@ function toolCall(task: Task, call: AssembledToolCall): { id: string; function: 
  * Tool calls go out whole, as Ollama sends them: one line with message.tool_calls before the done line.
  */
 export function ollamaRenderers(kind: OllamaKind, modelName: string, task: Task): { stream: StreamRenderer; body: BodyRenderer } {
-  const final = (text: string, done: Completion, calls: boolean) =>
-    ollamaChunk(kind, modelName, text, { done: true, done_reason: done.reason === "length" ? "length" : "stop", ...timings(done) }, calls && done.toolCalls.length > 0 ? done.toolCalls.map((c) => toolCall(task, c)) : undefined);
+  const final = (text: string, done: Completion, whole: boolean) =>
+    ollamaChunk(
+      kind,
+      modelName,
+      text,
+      { done: true, done_reason: done.reason === "length" ? "length" : "stop", ...timings(done), ...(whole && done.logprobs !== undefined ? { logprobs: ollamaLogprobs(done.logprobs) } : {}) },
+      whole && done.toolCalls.length > 0 ? done.toolCalls.map((c) => toolCall(task, c)) : undefined,
+    );
   const stream: StreamRenderer = {
     framing: "ndjson",
     open: () => [],
     // A tool call's tokens carry no text: the call is sent whole at the end.
-    token: (text, extra) => (extra.tool_call !== undefined && text === "" ? [] : [ndjsonLine(ollamaChunk(kind, modelName, text, { done: false }))]),
+    token: (text, extra) =>
+      extra.tool_call !== undefined && text === "" ? [] : [ndjsonLine(ollamaChunk(kind, modelName, text, { done: false, ...(extra.logprobs !== undefined ? { logprobs: ollamaLogprobs(extra.logprobs) } : {}) }))],
     end: (done) => [...(done.toolCalls.length > 0 ? [ndjsonLine(ollamaChunk(kind, modelName, "", { done: false }, done.toolCalls.map((c) => toolCall(task, c))))] : []), ndjsonLine(final("", done, false))],
     // ollama-js and Open WebUI raise on a line carrying `error`.
     fail: (failure) => [ndjsonLine(ollamaError(failure.message))],
