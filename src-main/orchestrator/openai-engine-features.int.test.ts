@@ -59,6 +59,15 @@ describe("structured output", () => {
     expect(Count.parse(res.choices[0]?.message.parsed)).toEqual(res.choices[0]?.message.parsed);
   });
 
+  it("integers bounded only at the sign (zod's .nonnegative(), .positive(), .negative()) are served and the output keeps the sign", async () => {
+    const Stock = z.strictObject({ items: z.int().nonnegative(), orders: z.array(z.int().positive()).min(1).max(3), debt: z.int().negative() });
+    for (const seed of [1, 2, 3]) {
+      const res = await client.chat.completions.parse({ model: CHAT, messages: [{ role: "user", content: "Stock as JSON" }], max_tokens: 200, temperature: 1, seed, response_format: zodResponseFormat(Stock, "stock") });
+      expect(res.choices[0]?.finish_reason).toBe("stop");
+      expect(Stock.parse(res.choices[0]?.message.parsed)).toEqual(res.choices[0]?.message.parsed);
+    }
+  });
+
   it("json_object: the output is JSON", async () => {
     const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "JSON please" }], max_tokens: 200, response_format: { type: "json_object" } });
     if (res.choices[0]?.finish_reason === "stop") expect(() => JSON.parse(res.choices[0]?.message.content ?? "")).not.toThrow();

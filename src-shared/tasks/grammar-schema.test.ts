@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_GRAMMAR_REPETITIONS, MAX_SCHEMA_JSON_DEPTH, toGrammarSchema } from "./grammar-schema.js";
+import { MAX_GRAMMAR_REPETITIONS, MAX_SCHEMA_JSON_DEPTH, toGrammarSchema, toToolGrammarSchema } from "./grammar-schema.js";
 
 describe("toGrammarSchema", () => {
   it("keeps what grammars express and turns closed integer ranges into enums", () => {
@@ -30,7 +30,8 @@ describe("toGrammarSchema", () => {
     [{ type: "string", pattern: "^a" }, "pattern", "s"],
     [{ type: "object", properties: { x: { allOf: [] } } }, "allOf", "s.properties.x"],
     [{ type: "number", minimum: 0 }, "minimum on a number", "s"],
-    [{ type: "integer", minimum: 0 }, "minimum without maximum (only closed integer ranges)", "s"],
+    [{ type: "integer", minimum: 2 }, "minimum without maximum (only closed integer ranges, or integers from 0 or 1 up, or from 0 or -1 down)", "s"],
+    [{ type: "integer", maximum: 10 }, "maximum without minimum (only closed integer ranges, or integers from 0 or 1 up, or from 0 or -1 down)", "s"],
     [{ type: "integer", minimum: 0, maximum: 5000 }, "an integer range of more than 1024 values", "s"],
     [{ type: "string", format: "email" }, 'format "email" (only date-time, time and date)', "s"],
     [{ properties: {}, items: {} }, "items on a object", "s"],
@@ -50,8 +51,14 @@ describe("toGrammarSchema", () => {
   it("reads safe-integer bounds (zod's .int(), the OpenAI SDK's zodResponseFormat) as a plain integer, not a range of 2^54 values", () => {
     const zodInt = { type: "integer", minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
     expect(toGrammarSchema({ type: "object", properties: { n: zodInt }, required: ["n"], additionalProperties: false })).toEqual({ ok: true, schema: { type: "object", properties: { n: { type: "integer" } }, required: ["n"], additionalProperties: false } });
-    // One real bound left (zod's .nonnegative()) is still a half-open range the grammar cannot hold.
-    expect(toGrammarSchema({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, "s")).toEqual({ ok: false, feature: "minimum without maximum (only closed integer ranges)", path: "s" });
+  });
+
+  it("keeps integers bounded only at the sign (zod's .nonnegative(), .positive(), .nonpositive(), .negative())", () => {
+    const SAFE = Number.MAX_SAFE_INTEGER;
+    expect(toGrammarSchema({ type: "integer", minimum: 0, maximum: SAFE })).toEqual({ ok: true, schema: { type: "integer", minimum: 0 } });
+    expect(toGrammarSchema({ type: "integer", exclusiveMinimum: 0, maximum: SAFE })).toEqual({ ok: true, schema: { type: "integer", minimum: 1 } });
+    expect(toGrammarSchema({ type: "integer", minimum: -SAFE, maximum: 0 })).toEqual({ ok: true, schema: { type: "integer", maximum: 0 } });
+    expect(toGrammarSchema({ type: "integer", minimum: -SAFE, exclusiveMaximum: 0 })).toEqual({ ok: true, schema: { type: "integer", maximum: -1 } });
   });
 
   it("keeps counts up to the grammar's repetition limit", () => {
@@ -63,5 +70,14 @@ describe("toGrammarSchema", () => {
     const nest = (levels: number): unknown => (levels === 0 ? { type: "string" } : { type: "array", items: nest(levels - 1) });
     expect(toGrammarSchema(nest(3000), "s")).toEqual({ ok: false, feature: `nesting deeper than ${MAX_SCHEMA_JSON_DEPTH} JSON levels`, path: "s" });
     expect(toGrammarSchema(nest(20), "s").ok).toBe(true);
+  });
+});
+
+describe("toToolGrammarSchema", () => {
+  it("refuses an integer bounded only at the sign, naming where (tool arguments have no such bound), and keeps the rest", () => {
+    const schema = { type: "object", properties: { items: { type: "array", items: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } } };
+    expect(toToolGrammarSchema(schema, "tools[0].parameters")).toEqual({ ok: false, feature: "minimum 0 on an integer tool argument (kept for response formats; tool arguments take closed integer ranges only)", path: "tools[0].parameters.properties.items.items" });
+    const plain = { type: "object", properties: { n: { type: "integer" }, m: { enum: [1, 2] } } };
+    expect(toToolGrammarSchema(plain)).toEqual(toGrammarSchema(plain));
   });
 });

@@ -72,6 +72,39 @@ export function toGrammarSchema(schema: unknown, root = "schema"): GrammarSchema
   }
 }
 
+/**
+ * A tool's parameters translated: as toGrammarSchema, except that an integer bounded only at the sign
+ * is refused. Tool arguments are generated under node-llama-cpp's own grammar for the function, which
+ * has no such bound (response formats get one, worker-agent/engine/schema-grammar.ts), so the bound would
+ * be silently ignored.
+ */
+export function toToolGrammarSchema(schema: unknown, root = "schema"): GrammarSchemaResult {
+  const translated = toGrammarSchema(schema, root);
+  if (!translated.ok) return translated;
+  const found = signBoundedInteger(translated.schema, root);
+  return found === undefined ? translated : { ok: false, feature: `${found.bound} on an integer tool argument (kept for response formats; tool arguments take closed integer ranges only)`, path: found.path };
+}
+
+function signBoundedInteger(node: unknown, path: string): { path: string; bound: string } | undefined {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) {
+      const found = signBoundedInteger(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isObject(node)) return undefined;
+  if (node.type === "integer" && (node.minimum !== undefined || node.maximum !== undefined)) {
+    return { path, bound: node.minimum !== undefined ? `minimum ${String(node.minimum)}` : `maximum ${String(node.maximum)}` };
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "enum" || key === "const") continue;
+    const found = signBoundedInteger(value, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function omit(value: Json, keys: readonly string[]): Json {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k)));
 }
@@ -188,7 +221,13 @@ function integerSchema(node: Json, path: string): Json {
   const low = beyondSafe(bound(node.minimum, node.exclusiveMinimum, 1));
   const high = beyondSafe(bound(node.maximum, node.exclusiveMaximum, -1));
   if (low === undefined && high === undefined) return { type: "integer" };
-  if (low === undefined || high === undefined) throw new Unsupported(`${low === undefined ? "maximum" : "minimum"} without ${low === undefined ? "minimum" : "maximum"} (only closed integer ranges)`, path);
+  // Open at one end but bounded at the sign: zod's .nonnegative(), .positive(), .nonpositive() and
+  // .negative() (the grammar writes them as digits with or without the minus, schema-grammar.ts).
+  if (high === undefined && (low === 0 || low === 1)) return { type: "integer", minimum: low };
+  if (low === undefined && (high === 0 || high === -1)) return { type: "integer", maximum: high };
+  if (low === undefined || high === undefined) {
+    throw new Unsupported(`${low === undefined ? "maximum" : "minimum"} without ${low === undefined ? "minimum" : "maximum"} (only closed integer ranges, or integers from 0 or 1 up, or from 0 or -1 down)`, path);
+  }
   if (high < low) throw new Unsupported("an empty integer range", path);
   if (high - low + 1 > MAX_INTEGER_RANGE) throw new Unsupported(`an integer range of more than ${MAX_INTEGER_RANGE} values`, path);
   return { enum: Array.from({ length: high - low + 1 }, (_, i) => low + i) };

@@ -1,5 +1,5 @@
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatWrapper, GbnfJsonSchema } from "node-llama-cpp";
-import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
+import { toToolGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { EngineInferMessage } from "./engine-ipc.js";
 import { forceFunctionCall } from "./forced-tool-call.js";
 
@@ -64,7 +64,7 @@ function functionsOf(tools: NonNullable<EngineInferMessage["tools"]>): ChatModel
   for (const [i, tool] of tools.entries()) {
     let params: GbnfJsonSchema | undefined;
     if (tool.parameters !== undefined) {
-      const translated = toGrammarSchema(tool.parameters, `tools[${i}].parameters`);
+      const translated = toToolGrammarSchema(tool.parameters, `tools[${i}].parameters`);
       if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
       params = translated.schema as GbnfJsonSchema;
     }

@@ -88,7 +88,7 @@ function toolFields(req: AnthropicMessagesRequest): ToolFields {
   }
   if (choice?.type === "none") return {};
   const tools = req.tools.map((tool, i): ToolDefinition => {
-    const parameters = grammarSchema(tool.input_schema, `tools[${i}].input_schema`);
+    const parameters = grammarSchema(tool.input_schema, `tools[${i}].input_schema`, "tool arguments");
     return { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters };
   });
   const out: ToolFields = { tools };

@@ -43,7 +43,7 @@ function chatTools(tools: OllamaChatRequest["tools"]): ToolDefinition[] | undefi
   if (tools === undefined || tools.length === 0) return undefined;
   return tools.map((tool, i): ToolDefinition => {
     const { name, description, parameters } = tool.function;
-    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`) } : {}) };
+    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, "tool arguments") } : {}) };
   });
 }
 

@@ -1,6 +1,6 @@
 import type { ChatCompletionRequest, OpenAiChatMessage } from "../../../../src-shared/openai/chat-completions.js";
 import { chatMessageText } from "../../../../src-shared/openai/chat-completions.js";
-import { toGrammarSchema } from "../../../../src-shared/tasks/grammar-schema.js";
+import { toGrammarSchema, toToolGrammarSchema } from "../../../../src-shared/tasks/grammar-schema.js";
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
@@ -13,8 +13,8 @@ import { unsupported } from "./refuse.js";
 type Features = Pick<Generation, "format" | "tools" | "tool_choice" | "parallel_tool_calls" | "logprobs">;
 
 /** A JSON schema in the grammar subset, or a 400 naming what it uses that a grammar cannot express. */
-export function grammarSchema(schema: Record<string, unknown>, param: string): Record<string, unknown> {
-  const translated = toGrammarSchema(schema, param);
+export function grammarSchema(schema: Record<string, unknown>, param: string, use: "output" | "tool arguments" = "output"): Record<string, unknown> {
+  const translated = use === "output" ? toGrammarSchema(schema, param) : toToolGrammarSchema(schema, param);
   if (!translated.ok) throw unsupported(param, `${translated.path} uses ${translated.feature}, which the llama.cpp grammar that constrains the output cannot express`);
   return translated.schema as Record<string, unknown>;
 }
@@ -40,7 +40,7 @@ function tools(req: ChatCompletionRequest): ToolDefinition[] | undefined {
   if (req.tools === undefined || req.tools === null || req.tools.length === 0) return undefined;
   return req.tools.map((tool, i) => {
     const { name, description, parameters } = tool.function;
-    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`) } : {}) };
+    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, "tool arguments") } : {}) };
   });
 }
 

@@ -92,7 +92,7 @@ function toolDefinition(tool: ResponsesFunctionTool, i: number): ToolDefinition 
   return {
     name,
     ...(description !== undefined && description !== null ? { description } : {}),
-    ...(parameters !== undefined && parameters !== null && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].parameters`) } : {}),
+    ...(parameters !== undefined && parameters !== null && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].parameters`, "tool arguments") } : {}),
   };
 }
 

@@ -23,7 +23,7 @@ import { assertTaskAccess, mayAccessTask, seesEveryTask } from "../task-access.j
 function grammarChecked(generation: Generation): Generation {
   if (generation.format?.type !== "json_schema" && generation.tools === undefined) return generation;
   const format = generation.format?.type === "json_schema" ? { format: { type: "json_schema" as const, schema: grammarSchema(generation.format.schema, "format.schema") } } : {};
-  const tools = generation.tools?.map((tool, i) => (tool.parameters === undefined || Object.keys(tool.parameters).length === 0 ? tool : { ...tool, parameters: grammarSchema(tool.parameters, `tools[${i}].parameters`) }));
+  const tools = generation.tools?.map((tool, i) => (tool.parameters === undefined || Object.keys(tool.parameters).length === 0 ? tool : { ...tool, parameters: grammarSchema(tool.parameters, `tools[${i}].parameters`, "tool arguments") }));
   return { ...generation, ...format, ...(tools === undefined ? {} : { tools }) };
 }
 
