@@ -27,7 +27,7 @@ import { BatchStepBarrier } from "./batch-step-barrier.js";
 import { DecodeGate } from "./decode-gate.js";
 import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
-import { schemaGrammar } from "./schema-grammar.js";
+import { boundGrammarNumbers, schemaGrammar } from "./schema-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { chooseThreads } from "./thread-calibration.js";
@@ -138,6 +138,7 @@ export class LlamaEngine {
   async load(msg: EngineLoadMessage): Promise<void> {
     const started = performance.now();
     const { llama, addon, fallback } = await openLlama(msg);
+    boundGrammarNumbers(llama);
     this.llama = llama;
     const fitContext = msg.context_size ?? DEFAULT_MAX_CONTEXT;
     const fit = await checkMemoryFit(llama, msg.model_path, fitContext, msg.slots, msg.memory_limit_bytes);

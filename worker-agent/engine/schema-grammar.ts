@@ -18,6 +18,28 @@ export function boundNumberRules(gbnf: string): string {
   return gbnf.replace(INTEGER_RULE, BOUNDED_INTEGER).replace(FRACTIONAL_RULE, BOUNDED_FRACTIONAL);
 }
 
+type GrammarBindings = { AddonGrammar: new (grammar: string, options: unknown) => object };
+const bounded = new WeakSet<object>();
+
+/**
+ * Bounds the number rules of every grammar this llama.cpp binding compiles, the ones node-llama-cpp
+ * builds inside a generation too: a tool call's arguments come from its own grammar for the function's
+ * parameters (FunctionCallParamsGrammar), where a 16-digit exponent parsed as Infinity and reached the
+ * client as `null` (JSON has no Infinity). LlamaGrammar compiles its text through
+ * `llama._bindings.AddonGrammar`, so that constructor gets the bounded text.
+ */
+export function boundGrammarNumbers(llama: Llama): void {
+  const bindings = (llama as unknown as { _bindings?: GrammarBindings })._bindings;
+  if (bindings === undefined || bounded.has(bindings)) return;
+  const Compile = bindings.AddonGrammar;
+  bindings.AddonGrammar = class extends Compile {
+    constructor(grammar: string, options: unknown) {
+      super(typeof grammar === "string" ? boundNumberRules(grammar) : grammar, options);
+    }
+  };
+  bounded.add(bindings);
+}
+
 /**
  * The integers bounded only at the sign (grammar-schema.ts keeps `minimum` 0 or 1, `maximum` 0 or -1,
  * which node-llama-cpp's schema grammar ignores), as rule bodies with the bounded digits above.
