@@ -97,6 +97,10 @@ describe("worker agent with real llama.cpp", () => {
     expect(JSON.stringify(invalid.body.details)).toContain("max_tokens");
     const both = await postJson<ErrorEnvelope>(`${worker.url}/v2/pools/a/infer`, { task_id: "bad-req", prompt: "x", messages: [{ role: "user", content: "y" }], max_tokens: 2 });
     expect(both.status).toBe(400);
+    // A field this worker does not know (a newer orchestrator's sampling option) is refused by name, not dropped.
+    const unknown = await postJson<ErrorEnvelope>(`${worker.url}/v2/pools/a/infer`, { task_id: "bad-req", prompt: "x", max_tokens: 2, dry_multiplier: 0.8 });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body)).toContain("dry_multiplier");
     let duplicate = 0;
     await streamInfer(worker.url, "a", { task_id: "dup", prompt: "x", max_tokens: OPEN_ENDED }, async (event) => {
       if (event.event !== "token" || event.data.i !== 0) return;

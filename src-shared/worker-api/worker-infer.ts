@@ -6,8 +6,10 @@ import { GENERATION_FIELDS, requireOnePromptOrMessages } from "../tasks/generati
  * stream of the same events a client sees (started, token, metrics, end | error).
  * The body is the task id plus the task's `Generation` (exactly one of `prompt` or `messages`).
  */
+// Strict: a field this worker does not know (sent by a newer orchestrator) is a 400 naming it, which
+// ends the task with that message, rather than a sampling option silently dropped.
 export const WorkerInferRequestSchema = z
-  .object({
+  .strictObject({
     task_id: z.string().min(1).max(128),
     ...GENERATION_FIELDS,
   })
