@@ -12,6 +12,7 @@ import { createLogger, synchronousStdout } from "./logging/logger.js";
 import { chooseLogFormat, prettyDestination } from "../src-node/pretty-log.js";
 import { workerVersion } from "./version.js";
 import { loadNodeTls } from "./tls/node-tls.js";
+import { fileFailureMessage } from "../src-node/file-failure.js";
 import { listenFailureMessage } from "../src-node/listen-failure.js";
 
 const USAGE = `Usage: llama-orch-worker [start|doctor|engine build|engine path] [options]
@@ -168,9 +169,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdin.resume();
     }
     agent.start().catch((error: unknown) => {
-      const listen = listenFailureMessage(error);
-      if (listen !== undefined) process.stderr.write(`llama-orch-worker: ${listen}\n`);
-      log.fatal({ err: error }, listen ?? "worker failed to start");
+      const known = listenFailureMessage(error) ?? fileFailureMessage(error);
+      if (known !== undefined) process.stderr.write(`llama-orch-worker: ${known}\n`);
+      log.fatal({ err: error }, known ?? "worker failed to start");
       resolve(1);
     });
   });

@@ -9,6 +9,7 @@ import { localModelsDir } from "../local-worker/models-dir.js";
 import { awaitReady } from "./await-ready.js";
 import { JOIN_TOKEN_USAGE, runJoinTokenCommand } from "./join-token-command.js";
 import { runSelftestCommand, SELFTEST_USAGE } from "./selftest-command.js";
+import { fileFailureMessage } from "../../src-node/file-failure.js";
 import { listenFailureMessage } from "../../src-node/listen-failure.js";
 
 /** How long --home waits for the local worker's pool before printing the URL anyway (--ready-timeout). */
@@ -197,7 +198,7 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`llama-orch: ${listenFailureMessage(err) ?? (err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    process.stderr.write(`llama-orch: ${listenFailureMessage(err) ?? fileFailureMessage(err) ?? (err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     process.exit(1);
   },
 );
