@@ -19,6 +19,7 @@ export const OPENAI_SAMPLING_FIELDS = {
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   logit_bias: LogitBiasSchema.nullable().optional(),
+  cache_prompt: z.boolean().nullable().optional(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
   /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
   n: z.int().min(1).nullable().optional(),

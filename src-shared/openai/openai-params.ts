@@ -16,6 +16,7 @@ const COMMON: readonly ParamRule[] = [
   { param: "seed", support: "supported", note: "negative seeds mean random" },
   { param: "stop", support: "supported", note: "up to 16 strings" },
   { param: "user", support: "supported", note: "recorded in the log and the audit trail with the task; it does not open a session (sessions are opt-in through /v2)" },
+  { param: "cache_prompt", support: "partial", note: "llama.cpp extension: a slot reuses the cached start of its previous prompt (only true is accepted)", refuses: (v) => v === false },
   { param: "n", support: "partial", note: "only one choice per request (n > 1 is refused)", refuses: moreThanOne },
   { param: "frequency_penalty", support: "supported", note: "-2 to 2, over the last repeat_last_n generated tokens (default 64)" },
   { param: "presence_penalty", support: "supported", note: "-2 to 2, over the last repeat_last_n generated tokens (default 64)" },

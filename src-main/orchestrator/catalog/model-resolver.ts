@@ -66,10 +66,16 @@ export function resolveModel(ref: string, models: readonly ResolvedModel[]): Res
     case "sha256":
       found = models.filter((m) => m.sha256 === r.sha256);
       break;
-    case "name":
-      found = models.filter((m) => m.id === r.name);
-      if (found.length === 0) found = models.filter((m) => m.name === r.name || m.file_name === r.name || m.file_name === `${r.name}.gguf`);
+    case "name": {
+      const byName = (name: string): ResolvedModel[] => {
+        const exact = models.filter((m) => m.id === name);
+        return exact.length > 0 ? exact : models.filter((m) => m.name === name || m.file_name === name || m.file_name === `${name}.gguf`);
+      };
+      found = byName(r.name);
+      // Ollama's default tag: clients that learned the name from /api/tags or Ollama itself send `<name>:latest` to every surface.
+      if (found.length === 0 && r.name.endsWith(":latest")) found = byName(r.name.slice(0, -":latest".length));
       break;
+    }
     case "file":
       found = models.filter((m) => m.file_name === basename(r.path));
       break;

@@ -32,3 +32,17 @@ describe("explicit nulls in OpenAI requests", () => {
     });
   }
 });
+
+describe("llama.cpp's extensions on /v1", () => {
+  it("cache_prompt true is accepted (slots reuse their cached prompt); false, which cannot be honoured, is refused by name", () => {
+    const base = { model: "m", prompt: "Once" };
+    expect(completionAdmission(CompletionRequestSchema.parse({ ...base, cache_prompt: true }))).toEqual(completionAdmission(CompletionRequestSchema.parse(base)));
+    expect(() => completionAdmission(CompletionRequestSchema.parse({ ...base, cache_prompt: false }))).toThrow(/^cache_prompt is not supported/);
+  });
+
+  it("the samplers llama-server takes on /v1 reach the task", () => {
+    const req = ChatCompletionRequestSchema.parse({ model: "m", messages: [{ role: "user", content: "hi" }], min_p: 0.1, repeat_penalty: 1.2, repeat_last_n: -1, frequency_penalty: -0.5, presence_penalty: 0.5, logit_bias: { "7": -100 } });
+    expect(chatAdmission(req).generation).toMatchObject({ min_p: 0.1, repeat_penalty: 1.2, repeat_last_n: -1, frequency_penalty: -0.5, presence_penalty: 0.5, logit_bias: { "7": -100 } });
+    expect(chatAdmission(ChatCompletionRequestSchema.parse({ model: "m", messages: [{ role: "user", content: "hi" }], logit_bias: {} })).generation).not.toHaveProperty("logit_bias");
+  });
+});
