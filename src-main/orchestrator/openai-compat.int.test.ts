@@ -117,7 +117,7 @@ describe("Responses API through the official client", () => {
   });
 
   it("refuses hosted tools, previous_response_id and a verbosity by name", async () => {
-    for (const [param, extra] of [["tools", { tools: [{ type: "file_search", vector_store_ids: ["vs_1"] }] }], ["previous_response_id", { previous_response_id: "resp_1" }], ["text", { text: { verbosity: "low" } }]] as const) {
+    for (const [param, extra] of [["tools", { tools: [{ type: "file_search", vector_store_ids: ["vs_1"] }] }], ["previous_response_id", { previous_response_id: "resp_1" }], ["text.verbosity", { text: { verbosity: "low" } }]] as const) {
       const res = await post("/v1/responses", { model: TINY, input: "hi", ...extra });
       expect(res.status).toBe(400);
       expect(OpenAiErrorSchema.parse(await res.json()).error.message.startsWith(`${param} is not supported`)).toBe(true);

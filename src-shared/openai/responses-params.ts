@@ -23,7 +23,9 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "tools", support: "partial", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and validate (a schema keyword the grammar cannot express is refused by name); hosted tools (web search, file search, code interpreter, MCP, …) are refused", refuses: (v) => Array.isArray(v) && v.some((t: unknown) => (t as { type?: unknown } | null)?.type !== "function") },
     { param: "tool_choice", support: "partial", note: "auto, none, required, or {type: \"function\", name} (the call is then forced by the grammar); allowed_tools and hosted tool choices are refused", refuses: (v) => present(v) && typeof v !== "string" && (v as { type?: unknown }).type !== "function" },
     { param: "max_tool_calls", support: "refused", note: "no limit across turns (parallel_tool_calls: false allows one call per turn)", refuses: present },
-    { param: "text", support: "partial", note: "format text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not; schema keywords the grammar cannot express are refused by name; not together with tools the model may call); verbosity other than \"medium\" is refused", refuses: (v) => present(v) && !isKnownTextConfig(v) },
+    { param: "text", support: "supported", note: "{format, verbosity}; another key is refused", refuses: (v) => present(v) && hasOtherTextKeys(v) },
+    { param: "text.format", support: "supported", note: "text, json_object and json_schema, generated under a llama.cpp grammar so the output parses and validates (strict or not; schema keywords the grammar cannot express are refused by name; not together with tools the model may call)", refuses: (v) => present(v) && !["text", "json_object", "json_schema"].includes(String((v as { type?: unknown }).type)) },
+    { param: "text.verbosity", support: "partial", note: "no verbosity control (only \"medium\" is accepted)", refuses: (v) => present(v) && v !== "medium" },
     { param: "reasoning", support: "refused", note: "the served models are not reasoning models", refuses: nonEmptyObject },
     { param: "top_logprobs", support: "supported", note: "0 to 20 alternatives per token, from the sampler's token probabilities; reported only when include has \"message.output_text.logprobs\" (as OpenAI does: without it they are accepted and not computed)" },
     { param: "include", support: "partial", note: "\"message.output_text.logprobs\": each output_text part, response.output_text.delta and response.output_text.done carry the log probabilities of their tokens (tool-call tokens have none); other values (search results, image URLs, code interpreter outputs, reasoning.encrypted_content) are refused", refuses: (v) => Array.isArray(v) && v.some((x: unknown) => x !== RESPONSES_LOGPROBS_INCLUDE) },
@@ -38,10 +40,9 @@ export const RESPONSES_PARAMS: ParamPolicy = {
 };
 
 /** text: {format?, verbosity?}; the format's own fields are checked by the schema and the mapping. */
-function isKnownTextConfig(text: unknown): boolean {
-  if (typeof text !== "object" || text === null) return false;
-  const { format, verbosity, ...rest } = text as { format?: unknown; verbosity?: unknown };
-  return Object.keys(rest).length === 0 && (verbosity === undefined || verbosity === null || verbosity === "medium") && (format === undefined || ["text", "json_object", "json_schema"].includes(String((format as { type?: unknown } | null)?.type)));
+function hasOtherTextKeys(text: unknown): boolean {
+  if (typeof text !== "object" || text === null) return true;
+  return Object.keys(text).some((key) => key !== "format" && key !== "verbosity");
 }
 
 const TEXT_PARTS = ["input_text", "output_text"];
