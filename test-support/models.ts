@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { makeTinyGguf, type TinyGgufOptions } from "../scripts/gguf/tiny-llama-model.js";
 import { writeFileAtomic } from "../scripts/gguf/write-tiny-gguf.js";
 
-export type TestModelKind = "tiny" | "tiny-chatml" | "tiny-b" | "medium" | "tiny-reranker";
+export type TestModelKind = "tiny" | "tiny-chatml" | "tiny-b" | "medium" | "tiny-reranker" | "tiny-fim";
 
 /** What each test model is; `options.name` is the model's general.name (its friendly name). */
 export const TEST_MODELS: Readonly<Record<TestModelKind, Readonly<{ file: string; options: Readonly<TinyGgufOptions> }>>> = {
@@ -19,6 +19,8 @@ export const TEST_MODELS: Readonly<Record<TestModelKind, Readonly<{ file: string
   "tiny-b": { file: "tiny-b.gguf", options: { size: "tiny", seed: 1337, name: "llama-orch-test-tiny-b" } },
   // ctx 4096: long generations (thousands of tokens) for tests that must see streaming over wall time.
   medium: { file: "medium.gguf", options: { size: "medium", seed: 42, ctx: 4096, name: "llama-orch-test-medium" } },
+  // Fill-in-the-middle tokens (<PRE>, <SUF>, <MID>, <EOT>): serves completions with a suffix.
+  "tiny-fim": { file: "tiny-fim.gguf", options: { size: "tiny", seed: 42, fim: true, name: "llama-orch-test-tiny-fim" } },
   // A BERT encoder with a ranking head (pooling rank, cls.* tensors): serves /v1/rerank, cannot generate.
   "tiny-reranker": {
     file: "tiny-reranker.gguf",

@@ -23,6 +23,7 @@ Options:
   --type f32|f16                weight matrix type (default from --size)
   --ctx N                       llama.context_length (default 512)
   --chat-template chatml|none   add ChatML special tokens and template (default none)
+  --fim                         add fill-in-the-middle tokens (<PRE> <SUF> <MID> <EOT>) for suffix requests
   --name NAME                   general.name (default tiny-random-llama-<size>)
   --defect missing-feed-forward-length|truncated
                                 write a deliberately broken file
@@ -61,6 +62,7 @@ export function parseMakeModelArgs(argv: readonly string[]): ParsedMakeModelArgs
         type: { type: "string" },
         ctx: { type: "string" },
         "chat-template": { type: "string" },
+        fim: { type: "boolean" },
         name: { type: "string" },
         defect: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -93,6 +95,7 @@ export function parseMakeModelArgs(argv: readonly string[]): ParsedMakeModelArgs
     if (ctx !== undefined) options.ctx = ctx;
     if (chatTemplate !== undefined) options.chatTemplate = chatTemplate;
     if (values.name !== undefined) options.name = values.name;
+    if (values.fim === true) options.fim = true;
     if (defect !== undefined) options.defect = defect;
     resolveTinyModelSpec(options); // validate the combination now, with the same messages
     return { kind: "run", outPath, options };

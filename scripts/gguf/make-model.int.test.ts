@@ -207,11 +207,12 @@ describe("make-model CLI arguments", () => {
         "--chat-template", "chatml",
         "--name", "my model",
         "--defect", "truncated",
+        "--fim",
       ]),
     ).toEqual({
       kind: "run",
       outPath: "out.gguf",
-      options: { size: "medium", seed: 7, type: "f32", ctx: 1024, chatTemplate: "chatml", name: "my model", defect: "truncated" },
+      options: { size: "medium", seed: 7, type: "f32", ctx: 1024, chatTemplate: "chatml", name: "my model", defect: "truncated", fim: true },
     });
     expect(parseMakeModelArgs(["x.gguf"])).toEqual({ kind: "run", outPath: "x.gguf", options: {} });
     expect(parseMakeModelArgs(["--help"])).toEqual({ kind: "help" });

@@ -65,6 +65,8 @@ export interface TinyGgufOptions {
   name?: string;
   /** Logit-bias shaping (see module doc); default true. */
   suppress?: boolean;
+  /** Fill-in-the-middle tokens (<PRE>, <SUF>, <MID>, <EOT>) and their tokenizer.ggml.fim_* ids; default false. */
+  fim?: boolean;
   defect?: ModelDefect;
 }
 
@@ -77,6 +79,7 @@ export interface TinyModelSpec extends ModelShape {
   chatTemplate: ChatTemplateKind;
   name: string;
   suppress: boolean;
+  fim: boolean;
   defect: ModelDefect | undefined;
 }
 
@@ -107,6 +110,7 @@ export function resolveTinyModelSpec(options: TinyGgufOptions = {}): TinyModelSp
     chatTemplate: options.chatTemplate ?? "none",
     name: options.name ?? (arch === "llama" ? `tiny-random-llama-${size}` : `tiny-random-bert-reranker-${size}`),
     suppress: options.suppress ?? true,
+    fim: options.fim ?? false,
     defect: options.defect,
   };
   for (const key of ["embd", "layers", "heads", "kvHeads", "ff", "ctx"] as const) {
@@ -225,12 +229,15 @@ function buildMetadata(spec: TinyModelSpec, vocab: TinyVocab): GgufKv[] {
     { key: "tokenizer.ggml.add_space_prefix", value: { type: "bool", value: !chatml } },
   ];
   if (chatml) kvs.push({ key: "tokenizer.chat_template", value: { type: "string", value: CHATML_TEMPLATE } });
+  if (vocab.fim !== undefined) {
+    kvs.push(u32("tokenizer.ggml.fim_pre_token_id", vocab.fim.pre), u32("tokenizer.ggml.fim_suf_token_id", vocab.fim.suf), u32("tokenizer.ggml.fim_mid_token_id", vocab.fim.mid), u32("tokenizer.ggml.eot_token_id", vocab.fim.eot));
+  }
   if (spec.defect === "missing-feed-forward-length") return kvs.filter((kv) => kv.key !== "llama.feed_forward_length");
   return kvs;
 }
 
 function encodeTinyLlama(spec: TinyModelSpec): Uint8Array {
-  const vocab = buildTinyVocab({ chatml: spec.chatTemplate === "chatml" });
+  const vocab = buildTinyVocab({ chatml: spec.chatTemplate === "chatml", fim: spec.fim });
   return encodeGguf({ kvs: buildMetadata(spec, vocab), tensors: buildTensors(spec, vocab), alignment: 32 });
 }
 

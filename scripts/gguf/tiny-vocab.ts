@@ -22,6 +22,8 @@ export interface TinyVocab {
   eosId: number;
   /** Ids of the whole-word pieces ("▁cat", "▁hello"…), not their partial prefixes. */
   wordPieceIds: number[];
+  /** Fill-in-the-middle control tokens (CodeLlama's <PRE>, <SUF>, <MID>, <EOT>), when asked for. */
+  fim?: { pre: number; suf: number; mid: number; eot: number };
 }
 
 const CHARS =
@@ -35,7 +37,7 @@ const WORDS = [
   "Hello", "The", "I", "you", "we", "llama", "model", "token", "test",
 ];
 
-export function buildTinyVocab(options: { chatml: boolean }): TinyVocab {
+export function buildTinyVocab(options: { chatml: boolean; fim?: boolean }): TinyVocab {
   const tokens: string[] = [];
   const types: TokenTypeId[] = [];
   const seen = new Set<string>();
@@ -55,6 +57,7 @@ export function buildTinyVocab(options: { chatml: boolean }): TinyVocab {
     add("<|im_start|>", TokenType.control);
     eosId = add("<|im_end|>", TokenType.control);
   }
+  const fim = options.fim === true ? { pre: add("<PRE>", TokenType.control), suf: add("<SUF>", TokenType.control), mid: add("<MID>", TokenType.control), eot: add("<EOT>", TokenType.control) } : undefined;
   const firstNormal = tokens.length;
 
   const normal: string[] = [SPM_SPACE, ...CHARS, ...BIGRAMS];
@@ -72,5 +75,5 @@ export function buildTinyVocab(options: { chatml: boolean }): TinyVocab {
 
   // SPM merge priority: higher score merges first. Specials and bytes score 0, pieces -rank.
   const scores = tokens.map((_, id) => (id < firstNormal ? 0 : -(id - firstNormal)));
-  return { tokens, scores, types, unkId, bosId, eosId, wordPieceIds };
+  return { tokens, scores, types, unkId, bosId, eosId, wordPieceIds, ...(fim !== undefined ? { fim } : {}) };
 }

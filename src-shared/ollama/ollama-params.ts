@@ -39,7 +39,7 @@ export const OLLAMA_GENERATE_PARAMS: ParamPolicy = {
     { param: "system", support: "supported", note: "sent as the system turn (not with raw)" },
     { param: "raw", support: "supported", note: "the prompt is completed as is" },
     { param: "images", support: "partial", note: "no image input (only [] is accepted)", refuses: nonEmptyArray },
-    { param: "suffix", support: "partial", note: "no fill-in-the-middle yet (only \"\" is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
+    { param: "suffix", support: "supported", note: "fill in the middle with the model's fill-in-the-middle tokens, the prompt as the text before the gap (no template, as Ollama's FIM); a model without them is a 400, not with system" },
     { param: "template", support: "partial", note: "the model's own chat template is used (only \"\" is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
     { param: "context", support: "partial", note: "no token context is kept between requests (only [] is accepted)", refuses: nonEmptyArray },
     { param: "width", support: "refused", note: "no image generation", refuses: present },

@@ -84,5 +84,7 @@ export const OllamaGenerateRequestSchema = z.looseObject({
   system: z.string().optional(),
   /** true: the prompt is sent as is, without the model's chat template. */
   raw: z.boolean().optional(),
+  /** Fill in the middle (Continue's autocomplete): the text after the gap, the prompt the text before it. */
+  suffix: z.string().optional(),
 });
 export type OllamaGenerateRequest = z.infer<typeof OllamaGenerateRequestSchema>;

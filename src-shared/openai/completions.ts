@@ -10,6 +10,8 @@ export const CompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
   prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
   echo: z.boolean().nullable().optional(),
+  /** Fill in the middle: the text after the completion (a model with fill-in-the-middle tokens). */
+  suffix: z.string().nullable().optional(),
   /** Alternatives to report per token (0 to 5); null or absent: no logprobs. */
   logprobs: z.int().min(0).max(5).nullable().optional(),
 });

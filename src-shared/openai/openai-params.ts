@@ -66,7 +66,7 @@ export const COMPLETION_PARAMS: ParamPolicy = {
     { param: "echo", support: "partial", note: "the prompt is not echoed (only false is accepted)", refuses: isTrue },
     { param: "logprobs", support: "supported", note: "0 to 5 alternatives per token, from the sampler's token probabilities" },
     { param: "best_of", support: "partial", note: "only one candidate per request (best_of > 1 is refused)", refuses: moreThanOne },
-    { param: "suffix", support: "partial", note: "no fill-in-the-middle yet (only an empty suffix is accepted)", refuses: (v) => typeof v === "string" && v !== "" },
+    { param: "suffix", support: "supported", note: "fill in the middle with the model's fill-in-the-middle tokens (prompt before the gap, suffix after it); a model without them is a 400 INVALID_PARAMS" },
   ],
 };
 

@@ -15,6 +15,11 @@ export const MAX_EMBEDDING_INPUTS = 256;
  */
 export const GENERATION_FIELDS = {
   prompt: z.string().optional(),
+  /**
+   * Fill in the middle: the text after the gap, `prompt` being the text before it (code completion).
+   * Needs a model with fill-in-the-middle tokens; with messages or inputs it is refused.
+   */
+  suffix: z.string().optional(),
   messages: z.array(ChatMessageSchema).min(1).optional(),
   /** Texts to embed: the task returns one vector per input (`embedding` events) and generates nothing. */
   inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
@@ -47,9 +52,15 @@ export const GenerationSchema = z.object(GENERATION_FIELDS);
 export type Generation = z.infer<typeof GenerationSchema>;
 
 /** A generation needs exactly one of prompt, messages or inputs; shared by every schema that embeds the fields. */
-export function requireOnePromptOrMessages(value: { prompt?: unknown; messages?: unknown; inputs?: unknown }, ctx: z.RefinementCtx, message = "exactly one of prompt or messages is required"): void {
+export function requireOnePromptOrMessages(value: { prompt?: unknown; messages?: unknown; inputs?: unknown; suffix?: unknown }, ctx: z.RefinementCtx, message = "exactly one of prompt or messages is required"): void {
   const count = (value.prompt === undefined ? 0 : 1) + (value.messages === undefined ? 0 : 1) + (value.inputs === undefined ? 0 : 1);
   if (count !== 1) ctx.addIssue({ code: "custom", path: ["prompt"], message });
+  requireSuffixWithPrompt(value, ctx);
+}
+
+/** A suffix fills the gap after a raw prompt; chat messages and embedding inputs have no gap. */
+export function requireSuffixWithPrompt(value: { prompt?: unknown; suffix?: unknown }, ctx: z.RefinementCtx): void {
+  if (value.suffix !== undefined && value.prompt === undefined) ctx.addIssue({ code: "custom", path: ["suffix"], message: "suffix goes with prompt (the text before the gap), not with messages or inputs" });
 }
 
 /** The generation fields of a larger, already validated message (a task request, an infer request), and nothing else. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ModelRefStringSchema } from "../models/model-ref.js";
 import { SAMPLING_FIELDS } from "../worker-api/sampling.js";
-import { GENERATION_FIELDS, MAX_EMBEDDING_INPUTS, requireOnePromptOrMessages } from "./generation.js";
+import { GENERATION_FIELDS, MAX_EMBEDDING_INPUTS, requireOnePromptOrMessages, requireSuffixWithPrompt } from "./generation.js";
 import { PlacementOverridesSchema } from "./placement.js";
 
 export const WorkloadSchema = z.enum(["completion", "embedding", "rerank"]);
@@ -32,6 +32,7 @@ export const TaskRequestV2Schema = z
     sampler_profile_version: z.string().max(64).optional(),
     // The Generation fields (same schemas end to end), in the order the original spec lists them.
     prompt: GENERATION_FIELDS.prompt,
+    suffix: GENERATION_FIELDS.suffix,
     messages: GENERATION_FIELDS.messages,
     inputs: GENERATION_FIELDS.inputs,
     /** workload rerank: the query the documents are scored against (with the model's ranking head). */
@@ -53,6 +54,7 @@ export const TaskRequestV2Schema = z
     logprobs: GENERATION_FIELDS.logprobs,
   })
   .superRefine((req, ctx) => {
+    if (req.workload !== "completion") requireSuffixWithPrompt(req, ctx);
     if (req.workload === "completion") {
       if (req.inputs !== undefined) ctx.addIssue({ code: "custom", path: ["inputs"], message: "inputs belong to workload embedding" });
       else requireOnePromptOrMessages(req, ctx, "a completion needs exactly one of prompt or messages");

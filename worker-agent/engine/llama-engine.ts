@@ -34,7 +34,7 @@ import { chooseThreads } from "./thread-calibration.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
-import { measurePrompt, outputBudget } from "./prompt-fit.js";
+import { measurePrompt, outputBudget, supportsInfill } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { logitBiasRefusal, repeatPenaltyOption, tokenBiasOf, vocabularyOf } from "./sampling-options.js";
 import { TokenEmitter } from "./token-emitter.js";
@@ -235,6 +235,9 @@ export class LlamaEngine {
     // rerank keeps the Ranker's own refusal (it names the missing head and suggests a reranker).
     if (workload !== "rerank" && !loaded.workloads.includes(workload)) return fail("INVALID_PARAMS", unsupportedWorkloadMessage(loaded.name, loaded.model.fileInfo.metadata.general.architecture, loaded.workloads, workload));
     if (msg.inputs !== undefined) return msg.rank_query !== undefined ? this.rank(loaded, msg, msg.rank_query, controller) : this.embed(loaded, msg, controller);
+    if (msg.suffix !== undefined && !supportsInfill(loaded.model)) {
+      return fail("INVALID_PARAMS", `model ${loaded.name} has no fill-in-the-middle tokens, so a suffix cannot be served (use a code model trained for infill)`);
+    }
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
@@ -327,7 +330,7 @@ export class LlamaEngine {
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {
-      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", options, grammar);
+      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", msg.suffix, options, grammar);
       const done = performance.now();
       const first = emitter.firstTokenAt;
       this.send({
@@ -371,10 +374,13 @@ export class LlamaEngine {
     }
   }
 
-  private async runCompletion(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<string> {
+  private async runCompletion(sequence: LlamaContextSequence, prompt: string, suffix: string | undefined, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<string> {
     const completion = new LlamaCompletion({ contextSequence: sequence });
     try {
-      return (await completion.generateCompletionWithMeta(prompt, { ...options, ...(grammar !== undefined ? { grammar } : {}) })).metadata.stopReason;
+      const generation = { ...options, ...(grammar !== undefined ? { grammar } : {}) };
+      // Fill in the middle: node-llama-cpp frames prefix and suffix with the model's FIM tokens (serve() checked it has them).
+      if (suffix !== undefined) return (await completion.generateInfillCompletionWithMeta(prompt, suffix, generation)).metadata.stopReason;
+      return (await completion.generateCompletionWithMeta(prompt, generation)).metadata.stopReason;
     } finally {
       completion.dispose({ disposeSequence: false });
     }

@@ -12,6 +12,21 @@ export function completionPromptTokens(model: LlamaModel, prompt: string): numbe
   return model.tokenize(prompt).length + bos;
 }
 
+/**
+ * Tokens a fill-in-the-middle input occupies as node-llama-cpp frames it: the prefix and suffix
+ * (each tokenized without a leading space), the prefix / suffix / middle tokens and BOS.
+ */
+export function infillPromptTokens(model: LlamaModel, prefix: string, suffix: string): number {
+  const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? 1 : 0;
+  const framing = 2 + (model.tokens.infill.middle !== null ? 1 : 0) + bos;
+  return model.tokenize(prefix, false, "trimLeadingSpace").length + model.tokenize(suffix, false, "trimLeadingSpace").length + framing;
+}
+
+/** Whether the model has the tokens a fill-in-the-middle input needs (node-llama-cpp's infillSupported). */
+export function supportsInfill(model: LlamaModel): boolean {
+  return model.tokens.infill.prefix !== null && model.tokens.infill.suffix !== null;
+}
+
 /** Tokens a chat occupies as its wrapper renders it (functions documented), up to where the model's answer goes on. */
 export function chatPromptTokens(model: LlamaModel, plan: ChatPlan): number {
   const state = plan.wrapper.generateContextState({ chatHistory: plan.history, ...(plan.functions !== undefined ? { availableFunctions: plan.functions, documentFunctionParams: true } : {}) });
@@ -21,8 +36,9 @@ export function chatPromptTokens(model: LlamaModel, plan: ChatPlan): number {
 export type MeasuredPrompt = { ok: true; promptTokens: number; chat?: ChatPlan } | { ok: false; code: "INVALID_PARAMS" | "INTERNAL"; message: string };
 
 /** The infer's prompt (completion text or chat) in tokens, as it will be decoded. */
-export function measurePrompt(model: LlamaModel, wrapper: ChatWrapper, msg: Pick<EngineInferMessage, "prompt" | "messages" | "tools" | "tool_choice">): MeasuredPrompt {
+export function measurePrompt(model: LlamaModel, wrapper: ChatWrapper, msg: Pick<EngineInferMessage, "prompt" | "suffix" | "messages" | "tools" | "tool_choice">): MeasuredPrompt {
   try {
+    if (msg.messages === undefined && msg.suffix !== undefined) return { ok: true, promptTokens: infillPromptTokens(model, msg.prompt ?? "", msg.suffix) };
     if (msg.messages === undefined) return { ok: true, promptTokens: completionPromptTokens(model, msg.prompt ?? "") };
     const planned = planChat(wrapper, msg);
     if (!planned.ok) return { ok: false, code: "INVALID_PARAMS", message: planned.message };

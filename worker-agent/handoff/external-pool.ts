@@ -24,7 +24,7 @@ function errorEvent(code: ErrorCode, message: string, engine: string): { code: E
 export function openAiRequestBody(request: WorkerInferRequest, model: string | undefined): Record<string, unknown> {
   return {
     ...(model !== undefined ? { model } : {}),
-    ...(request.messages !== undefined ? { messages: request.messages } : { prompt: request.prompt ?? "" }),
+    ...(request.messages !== undefined ? { messages: request.messages } : { prompt: request.prompt ?? "", ...(request.suffix !== undefined ? { suffix: request.suffix } : {}) }),
     max_tokens: request.max_tokens,
     temperature: request.temperature ?? 0,
     ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),

@@ -57,6 +57,7 @@ function unsupported(msg: EngineInferMessage): string | undefined {
   if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
   if (msg.logprobs !== undefined) return "logprobs";
   if (msg.format !== undefined) return "format";
+  if (msg.suffix !== undefined) return "suffix (fill in the middle)";
   return undefined;
 }
 

@@ -88,6 +88,11 @@ function logprobs(req: OllamaChatRequest | OllamaGenerateRequest): Pick<TaskGene
 export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[]): AdmissionInput {
   refuseUnsupported(OLLAMA_GENERATE_PARAMS, req);
   const prompt = req.prompt ?? "";
+  // Fill in the middle: the prompt and suffix around the gap, framed by the model's FIM tokens, not by a template.
+  if (req.suffix !== undefined && req.suffix !== "") {
+    if (req.system !== undefined && req.system !== "") throw unsupported("system", "system cannot be combined with suffix: a fill-in-the-middle prompt has no turns");
+    return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt, suffix: req.suffix, ...format(req.format), ...logprobs(req) });
+  }
   if (req.raw === true) return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format), ...logprobs(req) });
   const messages: ChatMessage[] = [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user", content: prompt }];
   return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...logprobs(req) });
@@ -109,7 +114,7 @@ function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): O
   return options;
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "messages" | "format" | "tools" | "logprobs">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "logprobs">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models);
   const resolved = resolveModel(modelRef, models);

@@ -28,7 +28,8 @@ export function completionAdmission(req: CompletionRequest): AdmissionInput {
   refuseUnsupported(COMPLETION_PARAMS, req);
   const prompt = typeof req.prompt === "string" ? req.prompt : String(req.prompt[0]);
   const logprobs = req.logprobs ?? undefined;
-  return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...sampling(req, undefined), ...(logprobs !== undefined ? { logprobs } : {}) } };
+  const suffix = req.suffix !== null && req.suffix !== undefined && req.suffix !== "" ? { suffix: req.suffix } : {};
+  return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...suffix, ...sampling(req, undefined), ...(logprobs !== undefined ? { logprobs } : {}) } };
 }
 
 function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<TaskGeneration, "prompt" | "messages"> {
