@@ -45,6 +45,21 @@ describe("orchestrator model store: import and upload", () => {
     expect((await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/nope/x.gguf" }) })).status).toBe(404);
   });
 
+  it("refuses a truncated GGUF (a header that reads, tensor data cut short): nothing is stored, no name is taken", async () => {
+    const whole = await readFile(testModelPath("tiny"));
+    const cut = whole.subarray(0, whole.byteLength - 100_000);
+    // Before: 201, the store held it, the catalog named it (making the whole model's name an alias) and staging it
+    // "completed" on a worker that never serves it (its catalog skips a file shorter than its header says).
+    const up = await orch.api("/v2/catalog/import?file_name=cut.gguf", { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: cut });
+    expect(up.status).toBe(400);
+    expect(((await up.json()) as { message: string }).message).toContain(`truncated: ${cut.byteLength} bytes, its GGUF header describes at least ${whole.byteLength}`);
+    const path = join(tmpdir(), `cut-model-${process.pid}.gguf`);
+    await writeFile(path, cut);
+    const fromPath = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path }) });
+    expect(fromPath.status).toBe(400);
+    expect(await storeFiles()).toEqual([]);
+  });
+
   it("imports a GGUF from a path on the orchestrator host; the hash is the file's", async () => {
     const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: testModelPath("tiny") }) });
     expect(res.status).toBe(201);

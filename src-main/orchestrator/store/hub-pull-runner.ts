@@ -3,7 +3,9 @@ import { createReadStream } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HubPull } from "../../../src-shared/catalog/hub-pull.js";
-import { GGUF_HEADER_MAX_BYTES, readGgufHeader, type GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { GgufHeadReader, type GgufHeadStep } from "../../../src-shared/gguf/gguf-head-reader.js";
+import type { GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { truncation } from "./gguf-ingest.js";
 import { announcedSha256 } from "./hub-ref.js";
 
 const MIB = 1 << 20;
@@ -91,26 +93,26 @@ async function verify(pull: HubPull, t: PullTarget): Promise<GgufHeader> {
   pull.state = "verifying";
   t.onChange();
   const hash = createHash("sha256");
-  let head = Buffer.alloc(0);
-  let headDone = false;
+  const head = new GgufHeadReader();
+  let step: GgufHeadStep = { state: "more" };
+  let size = 0;
   for await (const chunk of createReadStream(t.part, { highWaterMark: MIB })) {
     hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
     // Only the head is kept, and only until the header reads completely.
-    if (!headDone && head.length < GGUF_HEADER_MAX_BYTES) {
-      head = Buffer.concat([head, chunk as Buffer]);
-      const r = readGgufHeader(head);
-      headDone = r.ok || !r.needMore;
-    }
+    if (step.state === "more") step = head.push(chunk as Buffer);
   }
   pull.sha256 = hash.digest("hex");
-  const header = readGgufHeader(head);
+  if (step.state === "more") step = head.end();
   if (pull.expected_sha256 !== null && pull.sha256 !== pull.expected_sha256) {
     await rm(t.part, { force: true });
     throw new Error(`the file hashes to ${pull.sha256}, not the announced ${pull.expected_sha256}; partial file deleted`);
   }
-  if (!header.ok) {
+  const problem = step.state === "read" ? truncation(size, step.header) : step.state === "refused" ? step.error : "the header is cut short";
+  if (problem !== null) {
     await rm(t.part, { force: true });
-    throw new Error(`not a usable GGUF model: ${header.needMore ? "the header is cut short" : header.error}`);
+    throw new Error(`not a usable GGUF model: ${problem}`);
   }
-  return header.header;
+  if (step.state !== "read") throw new Error("not a usable GGUF model: the header is cut short");
+  return step.header;
 }
