@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { basename, isAbsolute } from "node:path";
@@ -22,7 +21,7 @@ export function storeModelOf(ingested: Ingested, fileName: string, origin: Store
 
 /** Ingests a stream into a fresh part of the store; the part is removed whatever goes wrong. */
 async function ingestInto(store: ModelStore, source: AsyncIterable<Uint8Array>): Promise<{ ingested: Ingested; part: string }> {
-  const part = store.partPath(`import-${randomUUID()}`);
+  const part = store.importPartPath();
   try {
     return { ingested: await ingestGguf(source, part), part };
   } catch (error) {
