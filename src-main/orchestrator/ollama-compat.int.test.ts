@@ -121,7 +121,7 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.pull({ model: "llama3.2:1b" })).rejects.toMatchObject({ status_code: 404, error: expect.stringMatching(/^model "llama3\.2:1b" is not in the cluster, and this server does not pull from the Ollama registry/) });
     const missing = await post("/api/pull", {});
     expect(missing.status).toBe(400);
-    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^deleting a model is not done through the Ollama API here/) });
+    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: `deleting a model is not done through the Ollama API here (model "${TINY}"): models are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)` });
     await expect(ollama.copy({ source: TINY, destination: "other" })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^copying a model/) });
     await expect(ollama.create({ model: "mine", from: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^creating a model/) });
     await expect(ollama.push({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^pushing a model/) });

@@ -89,8 +89,8 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     ...Object.fromEntries((["ollamaCreate", "ollamaCopy", "ollamaDelete", "ollamaPush"] as const).map((operation): [string, RouteHandler] => [operation, ({ body }) => {
       const req = (body ?? {}) as OllamaModelManagementRequest;
       const name = req.model ?? req.name ?? req.source;
-      const subject = name === undefined ? "models" : `model "${name}"`;
-      throw new OrchError("NOT_SUPPORTED", `${MANAGEMENT_VERB[operation]} is not done through the Ollama API here: ${subject} are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)`);
+      const asked = name === undefined ? "" : ` (model "${name}")`;
+      throw new OrchError("NOT_SUPPORTED", `${MANAGEMENT_VERB[operation]} is not done through the Ollama API here${asked}: models are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)`);
     }])),
 
     ollamaChat: (rc) => {
