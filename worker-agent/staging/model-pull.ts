@@ -39,6 +39,16 @@ export function bufferBytes(bytesPerSecond: number | null): number {
   return bytesPerSecond === null ? MIB : 256 * 1024;
 }
 
+/**
+ * How long a range request may see no traffic before its source counts as stalled: the configured
+ * stall timeout, plus the time a capped pull may itself hold reads back (two buffers at the cap), so
+ * a very low cap is never mistaken for a silent source.
+ */
+export function stallTimeoutMs(configuredMs: number, bytesPerSecond: number | null): number {
+  const heldBack = bytesPerSecond === null ? 0 : Math.ceil(((2 * bufferBytes(bytesPerSecond)) / bytesPerSecond) * 1000);
+  return Math.min(2 ** 31 - 1, configuredMs + heldBack);
+}
+
 export async function sizeOnDisk(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
@@ -67,7 +77,7 @@ export class ModelPull {
     readonly request: ModelPullRequest,
     private readonly paths: PullPaths,
     resumeFrom: number,
-    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger; clusterCaPem?: string | undefined },
+    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger; stallTimeoutMs: number; clusterCaPem?: string | undefined },
   ) {
     this.status = {
       job_id: request.job_id,
@@ -147,7 +157,7 @@ export class ModelPull {
       const end = Math.min(request.size_bytes, start + segmentBytes(request.bandwidth_limit_bytes_per_s)) - 1;
       let res;
       try {
-        res = await rangeGet(url, { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, agent, signal, bufferBytes(request.bandwidth_limit_bytes_per_s));
+        res = await rangeGet(url, { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, agent, signal, bufferBytes(request.bandwidth_limit_bytes_per_s), stallTimeoutMs(this.deps.stallTimeoutMs, request.bandwidth_limit_bytes_per_s));
       } catch (error) {
         if (signal.aborted) throw error;
         throw new PullFailure("source_error", `cannot reach source ${request.source.node_id}: ${errorText(error)}`);
