@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
 import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
-import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
+import { StoreModelListSchema, StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
 import { testModelPath } from "../../test-support/models.js";
@@ -97,5 +97,20 @@ describe("orchestrator model store: import and upload", () => {
     expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
     // A forged grant opens nothing.
     expect((await fetch(`${orch.url}/v2/models/${sha}/content`, { headers: { authorization: "Bearer e30.AAAA" } })).status).toBe(401);
+  });
+
+  it("removes a model from the store (DELETE /v2/catalog/models/{id}); the node's copy stays", async () => {
+    const sha = sha256Hex(await readFile(testModelPath("tiny")));
+    expect((await storeFiles()).filter((f) => f.startsWith(sha))).toHaveLength(2);
+    // Before: 404 "no catalog record": nothing removed a store model, so a wrong upload stayed for good.
+    const res = await orch.api(`/v2/catalog/models/sha256:${sha}`, { method: "DELETE" });
+    expect(res.status).toBe(204);
+    expect((await storeFiles()).filter((f) => f.startsWith(sha))).toEqual([]);
+    expect(StoreModelListSchema.parse(await (await orch.api("/v2/catalog/store")).json()).models.map((m) => m.sha256)).not.toContain(sha);
+    expect((await orch.api(`/v2/catalog/models/sha256:${sha}`, { method: "DELETE" })).status).toBe(404);
+    const view = CatalogModelViewSchema.parse(await (await orch.api(`/v2/catalog/models/sha256:${sha}`)).json());
+    expect(view.in_store).toBe(false);
+    expect(view.nodes.find((n) => n.node_id === "w1")?.state).toBe("verified");
+    expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
   });
 });

@@ -75,6 +75,26 @@ export class ModelStore extends EventEmitter<{ changed: [] }> {
     return added;
   }
 
+  /**
+   * Removes a model from the store (its file, or its link for a model used in place: the original
+   * is never touched). A staging target reading it finishes the range it is on; its next range
+   * request gets 404 and the job goes on from another holder. Runs in turn with adds.
+   */
+  remove(sha256: string): Promise<StoreModel | null> {
+    const removed = this.adding.then(async () => {
+      const model = this.models.get(sha256);
+      if (model === undefined) return null;
+      this.models.delete(sha256);
+      await rm(join(this.dir, `${sha256}.json`), { force: true });
+      await rm(this.pathOf(sha256), { force: true });
+      this.logger.info({ sha256, file: model.file_name, origin: model.origin }, "model removed from the orchestrator store");
+      this.emit("changed");
+      return model;
+    });
+    this.adding = removed.catch(() => undefined);
+    return removed;
+  }
+
   private async addNow(model: StoreModel, from: { part: string } | { link: string }): Promise<StoreModel> {
     const existing = this.models.get(model.sha256);
     if (existing !== undefined) {
