@@ -65,7 +65,7 @@ export interface PullPaths {
 /**
  * One pull of a model from a peer: a range request from the `.part`'s size onward, paced by the
  * bandwidth cap and hashed on the way, renamed into place only when the digest matches. A broken
- * transfer keeps the part (the next pull resumes from it); a digest mismatch deletes it.
+ * transfer keeps the part (the next pull resumes from it); a digest mismatch or a full disk deletes it.
  */
 export class ModelPull {
   readonly status: ModelPullStatus;
@@ -140,7 +140,14 @@ export class ModelPull {
       if (signal.aborted || error instanceof PullFailure) throw error;
       if (error instanceof TooManyBytesError) throw new PullFailure("source_error", `source ${request.source.node_id}: ${error.message}`);
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EDQUOT") throw new PullFailure("insufficient_disk", `disk full after ${this.status.bytes_on_disk} bytes`);
+      if (code === "ENOSPC" || code === "EDQUOT") {
+        // The part is what filled the disk: kept for a resume it left the node's disk full (nothing else
+        // there could write), and no API removes a failed pull's part. A resume could not fit anyway.
+        const kept = this.status.bytes_on_disk;
+        await unlink(paths.part).catch(() => undefined);
+        this.status.bytes_on_disk = 0;
+        throw new PullFailure("insufficient_disk", `disk full after ${kept} bytes; the partial file was removed to free the disk`);
+      }
       throw new PullFailure("source_error", `transfer from ${request.source.node_id} broke: ${errorText(error)}`);
     } finally {
       agent.destroy();
