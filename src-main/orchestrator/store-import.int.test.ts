@@ -60,6 +60,15 @@ describe("orchestrator model store: import and upload", () => {
     expect(await storeFiles()).toEqual([]);
   });
 
+  it.skipIf(process.platform !== "linux")("a host file that cannot be read is a clear 400 naming the path and the error, not a 500", async () => {
+    // /proc/self/mem stats as a regular file and fails to read with EIO (EACCES, a file the orchestrator's user may
+    // not read, takes the same path).
+    const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/proc/self/mem" }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe("cannot read /proc/self/mem on the orchestrator host: EIO");
+    expect(await storeFiles()).toEqual([]);
+  });
+
   it("imports a GGUF from a path on the orchestrator host; the hash is the file's", async () => {
     const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: testModelPath("tiny") }) });
     expect(res.status).toBe(201);

@@ -30,12 +30,25 @@ async function ingestInto(store: ModelStore, source: AsyncIterable<Uint8Array>):
   }
 }
 
+/**
+ * The file's bytes; a read error (permission denied for the orchestrator's user, an I/O error) is the
+ * caller's bad path, not an internal error: it answered 500 "internal error" before.
+ */
+async function* hostFile(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OrchError("INVALID_PARAMS", `cannot read ${path} on the orchestrator host: ${code ?? (error instanceof Error ? error.message : String(error))}${code === "EACCES" || code === "EPERM" ? " (the orchestrator's user may not read it)" : ""}`);
+  }
+}
+
 /** POST /v2/catalog/import: copies a GGUF from a path on the orchestrator host (validated first, hashed while copied). */
 export async function importFromPath(store: ModelStore, path: string, fileName?: string): Promise<StoreModel> {
   if (!isAbsolute(path)) throw new OrchError("INVALID_PARAMS", "path must be absolute (a file on the orchestrator host)");
   const st = await stat(path).catch(() => null);
   if (st === null || !st.isFile()) throw new OrchError("MODEL_NOT_FOUND", `no file at ${path} on the orchestrator host`);
-  const { ingested, part } = await ingestInto(store, createReadStream(path, { highWaterMark: 1 << 20 }));
+  const { ingested, part } = await ingestInto(store, hostFile(path));
   return store.add(storeModelOf(ingested, fileName ?? storeFileName(path), "import", path), { part });
 }
 
