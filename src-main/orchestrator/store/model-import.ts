@@ -34,7 +34,7 @@ async function ingestInto(store: ModelStore, source: AsyncIterable<Uint8Array>):
  * The file's bytes; a read error (permission denied for the orchestrator's user, an I/O error) is the
  * caller's bad path, not an internal error: it answered 500 "internal error" before.
  */
-async function* hostFile(path: string): AsyncGenerator<Uint8Array> {
+export async function* hostFile(path: string): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
   } catch (error) {
