@@ -7,10 +7,18 @@ import { STAGED_FILE_NAME_PATTERN } from "../../../src-shared/staging/model-pull
 import { ingestGguf, type Ingested } from "./gguf-ingest.js";
 import type { ModelStore } from "./model-store.js";
 
-/** A GGUF file name for a model that came from a path or a URL (never a path itself). */
+/**
+ * A plain GGUF file name (STAGED_FILE_NAME_PATTERN) for a model that came from a path, a URL or a name
+ * someone gave: the last path segment, other characters than A-Z a-z 0-9 . _ - as "-", at most 200
+ * characters before ".gguf"; "model.gguf" when nothing usable is left. Never a path.
+ */
 export function storeFileName(from: string): string {
-  const base = basename(from).replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "");
-  const name = /\.gguf$/i.test(base) ? base.replace(/\.gguf$/i, ".gguf") : `${base || "model"}.gguf`;
+  const stem = basename(from)
+    .replace(/\.gguf$/i, "")
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 200);
+  const name = `${/[A-Za-z0-9]/.test(stem) ? stem : "model"}.gguf`;
   return STAGED_FILE_NAME_PATTERN.test(name) ? name : "model.gguf";
 }
 
@@ -49,11 +57,11 @@ export async function importFromPath(store: ModelStore, path: string, fileName?:
   const st = await stat(path).catch(() => null);
   if (st === null || !st.isFile()) throw new OrchError("MODEL_NOT_FOUND", `no file at ${path} on the orchestrator host`);
   const { ingested, part } = await ingestInto(store, hostFile(path));
-  return store.add(storeModelOf(ingested, fileName ?? storeFileName(path), "import", path), { part });
+  return store.add(storeModelOf(ingested, storeFileName(fileName ?? path), "import", path), { part });
 }
 
 /** PUT /v2/catalog/import: the request body is the file, streamed (never buffered whole). */
 export async function importUpload(store: ModelStore, body: AsyncIterable<Uint8Array>, fileName: string): Promise<StoreModel> {
   const { ingested, part } = await ingestInto(store, body);
-  return store.add(storeModelOf(ingested, fileName, "upload", null), { part });
+  return store.add(storeModelOf(ingested, storeFileName(fileName), "upload", null), { part });
 }
