@@ -5,18 +5,36 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenOnLoopback, type ListeningApp } from "../test-support/listening-app.js";
 import { slowBody, statusOf } from "../test-support/hostile-http.js";
-import { bodyDeadline, sweepIntervalMs } from "./body-deadline.js";
+import { waitFor } from "../test-support/wait-for.js";
+import { bodyDeadline, sweepIntervalMs, uploadRate } from "./body-deadline.js";
 
 const BODY_TIMEOUT_MS = 600;
 const SLACK_MS = 1000;
+const LIMITS = { bodyTimeoutMs: BODY_TIMEOUT_MS, uploadMinBytes: 1024, uploadIntervalMs: 500 };
 
 let listening: ListeningApp;
 let url = "";
+/** How each streamed upload's read of its body ended ("pending" while it still waits for bytes). */
+const uploadReads: string[] = [];
 beforeAll(async () => {
   const app = express();
-  app.use(bodyDeadline({ bodyTimeoutMs: BODY_TIMEOUT_MS, uploadMinBytes: 1024, uploadIntervalMs: 500 }));
+  app.use(bodyDeadline(LIMITS));
   app.post("/echo", express.json(), (req, res) => {
     res.json({ got: req.body as unknown });
+  });
+  // A streamed upload as the model store reads one: the handler iterates the request body.
+  app.put("/upload", uploadRate(LIMITS), (req, res) => {
+    const at = uploadReads.push("pending") - 1;
+    void (async () => {
+      let bytes = 0;
+      try {
+        for await (const chunk of req) bytes += (chunk as Buffer).byteLength;
+        uploadReads[at] = `ended with ${bytes} bytes`;
+        res.json({ bytes });
+      } catch (error) {
+        uploadReads[at] = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    })();
   });
   listening = await listenOnLoopback(app);
   url = listening.url;
@@ -59,5 +77,17 @@ describe("body deadline (one sweep for every pending body)", () => {
     expect(statusOf(o.received)).toBe(408);
     expect(o.closedAfterMs).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
     expect(o.closedAfterMs).toBeLessThan(latest);
+  });
+
+  it("ends a stalled upload's read of its body when it is cut (no handler left waiting on a 408'd request)", async () => {
+    const before = uploadReads.length;
+    // One byte every 100 ms: below the upload's minimum rate (1024 bytes per 500 ms), so it is cut with 408.
+    const o = await slowBody(url, "PUT", "/upload", { "content-type": "application/octet-stream" }, 1_000_000, 100, 10_000);
+    expect(statusOf(o.received)).toBe(408);
+    expect(o.received).toContain("fewer than 1024 bytes");
+    // Before: the 408 finished, the socket closed, and the handler's `for await` over the body never settled
+    // (an upload's part file stayed open and on disk for the life of the process).
+    await waitFor("the handler's read of the cut body to settle", () => uploadReads[before] !== undefined && uploadReads[before] !== "pending", 5000);
+    expect(uploadReads[before]).toMatch(/^failed: /);
   });
 });

@@ -19,16 +19,22 @@ function hasBody(req: Request): boolean {
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
-/** Answers 408 if nothing was sent yet, and closes the connection either way. */
+/**
+ * Answers 408 if nothing was sent yet, and closes the connection either way. The request itself is
+ * destroyed, not only its socket: once the 408 has finished, Node no longer aborts the request when
+ * its socket closes, so a handler still reading the body (a streamed upload) would wait for it
+ * forever, holding its open part file. Destroying the request ends that read with an error.
+ */
 function cut(req: Request, res: Response, why: string): void {
   if (req.complete || req.socket.destroyed) return;
+  const close = () => req.destroy();
   if (!res.headersSent) {
     res.setHeader("Connection", "close");
     sendError(res, 408, errorEnvelope("REQUEST_TIMEOUT", why));
-    res.once("finish", () => req.socket.destroy());
-    setTimeout(() => req.socket.destroy(), 1000).unref();
+    res.once("finish", close);
+    setTimeout(close, 1000).unref();
   } else {
-    req.socket.destroy();
+    close();
   }
 }
 

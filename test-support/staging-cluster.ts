@@ -31,6 +31,8 @@ export interface StagingWorkerOptions {
   dirs?: { modelsDir: string; dataDir: string; runtimeDir: string };
   advertiseUrl?: string;
   env?: Record<string, string>;
+  /** More worker config keys. */
+  config?: Record<string, unknown>;
 }
 
 export function startStagingWorker(o: StagingWorkerOptions): Promise<StartedWorker> {
@@ -44,6 +46,7 @@ export function startStagingWorker(o: StagingWorkerOptions): Promise<StartedWork
       ...(o.pools === "auto" ? {} : { pools: o.pools ?? [] }),
       ...(o.advertiseUrl ? { advertise_url: o.advertiseUrl } : {}),
       ...(o.dirs ? { models_dir: o.dirs.modelsDir, data_dir: o.dirs.dataDir, runtime_dir: o.dirs.runtimeDir } : {}),
+      ...o.config,
     },
     env: { LLORCH_API_TOKEN: o.token, ...o.env },
   });

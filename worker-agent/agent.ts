@@ -66,7 +66,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   let shuttingDown = false;
   // sha256 values whose .part is being written: one writer per model, upload or pull.
   const busyParts = new Set<string>();
-  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), tls?.caPem);
+  const pulls = new ModelPulls(catalog, busyParts, metrics, log.child({ component: "staging" }), config.staging_stall_timeout_ms, tls?.caPem);
 
   // Where pools with engine "llama-server" find it: the configured path, else what `engine build` made.
   const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);

@@ -270,7 +270,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
-    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews }),
+    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
     admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).

@@ -1,4 +1,5 @@
 import { readdir, readFile, stat } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
@@ -71,6 +72,22 @@ describe("hub pulls into the orchestrator's store", () => {
     const job = await waitFor(async () => StagingJobSchema.parse(await (await orch.api(`/v2/catalog/jobs/${done.staging_job_ids[0] ?? ""}`)).json()), (j) => j.state === "completed" || j.state === "failed", 20_000, 50);
     expect(job).toMatchObject({ state: "completed", source_node_id: "control-plane" });
   }, 60_000);
+
+  it("a file the hub does not have fails at once, saying so; an unreachable hub is retried, saying why", async () => {
+    // Before: a 404 was retried like a dropped connection, 20 times over about 85 s, as "the hub answered 404 to a range request".
+    const missing = await untilDone((await pull({ ref: "hf://acme/tiny-GGUF/no-such-file.gguf" })).pull_id);
+    expect(missing).toMatchObject({ state: "failed", resumes: 0 });
+    expect(missing.error).toBe(`the hub has no file at ${hub.url}/acme/tiny-GGUF/resolve/main/no-such-file.gguf (404); check the owner, repository, revision and file name`);
+    // A port nothing listens on: retried (the hub may come back), with the reason rather than fetch's bare "fetch failed".
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await pull({ ref: `http://127.0.0.1:${port}/model.gguf` });
+    const retrying = await waitFor(async () => HubPullSchema.parse(await (await orch.api(`/v2/catalog/pulls/${down.pull_id}`)).json()), (p) => p.state === "retrying", 20_000, 50);
+    expect(retrying.error).toContain("ECONNREFUSED");
+    expect((await orch.api(`/v2/catalog/pulls/${down.pull_id}`, { method: "DELETE" })).status).toBe(200);
+  });
 
   it("refuses refs that are neither hf:// nor http(s)", async () => {
     const res = await orch.api("/v2/catalog/pull", { method: "POST", body: JSON.stringify({ ref: "file:///etc/passwd" }) });

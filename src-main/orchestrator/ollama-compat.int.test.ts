@@ -2,7 +2,7 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OllamaErrorSchema } from "../../src-shared/ollama/ollama-error.js";
 import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
-import { testModelName } from "../../test-support/models.js";
+import { testModelName, testModelPath } from "../../test-support/models.js";
 
 // The Ollama surface (what Open WebUI and Continue speak) against a real orchestrator and a real worker agent.
 const TINY = testModelName("tiny");
@@ -153,11 +153,23 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.pull({ model: "llama3.2:1b" })).rejects.toMatchObject({ status_code: 404, error: expect.stringMatching(/^model "llama3\.2:1b" is not in the cluster, and this server does not pull from the Ollama registry/) });
     const missing = await post("/api/pull", {});
     expect(missing.status).toBe(400);
-    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^deleting a model is not done through the Ollama API here/) });
+    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: `deleting a model is not done through the Ollama API here (model "${TINY}"): models are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)` });
     await expect(ollama.copy({ source: TINY, destination: "other" })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^copying a model/) });
     await expect(ollama.create({ model: "mine", from: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^creating a model/) });
     await expect(ollama.push({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^pushing a model/) });
     // Nothing changed: the model is still listed.
+    expect((await ollama.list()).models.map((m) => m.name)).toEqual([TINY]);
+  });
+
+  it("show and pull of a model in the orchestrator's store but on no node say so and how to stage it", async () => {
+    const imported = await post("/v2/catalog/import", { path: testModelPath("tiny-b") });
+    expect(imported.status).toBe(201);
+    const { sha256 } = (await imported.json()) as { sha256: string };
+    const expected = (name: string) => `model "${name}" (sha256:${sha256}) is not on any online node: it is in the orchestrator's store; stage it to a node (POST /v2/catalog/models/sha256:${sha256}/stage, or the dashboard's Models view)`;
+    // Before: "not found; GET /api/tags lists the models in the cluster" and "is not in the cluster … put its GGUF file in a worker's models folder".
+    await expect(ollama.show({ model: `${testModelName("tiny-b")}:latest` })).rejects.toMatchObject({ status_code: 404, error: expected(`${testModelName("tiny-b")}:latest`) });
+    await expect(ollama.pull({ model: testModelName("tiny-b") })).rejects.toMatchObject({ status_code: 404, error: expected(testModelName("tiny-b")) });
+    // Still not listed: /api/tags is what nodes serve.
     expect((await ollama.list()).models.map((m) => m.name)).toEqual([TINY]);
   });
 });

@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
 import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
-import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
+import { StoreModelListSchema, StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
 import { testModelPath } from "../../test-support/models.js";
@@ -43,6 +43,30 @@ describe("orchestrator model store: import and upload", () => {
     expect(((await res.json()) as { message: string }).message).toContain("not a GGUF file");
     expect(await storeFiles()).toEqual([]);
     expect((await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/nope/x.gguf" }) })).status).toBe(404);
+  });
+
+  it("refuses a truncated GGUF (a header that reads, tensor data cut short): nothing is stored, no name is taken", async () => {
+    const whole = await readFile(testModelPath("tiny"));
+    const cut = whole.subarray(0, whole.byteLength - 100_000);
+    // Before: 201, the store held it, the catalog named it (making the whole model's name an alias) and staging it
+    // "completed" on a worker that never serves it (its catalog skips a file shorter than its header says).
+    const up = await orch.api("/v2/catalog/import?file_name=cut.gguf", { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: cut });
+    expect(up.status).toBe(400);
+    expect(((await up.json()) as { message: string }).message).toContain(`truncated: ${cut.byteLength} bytes, its GGUF header describes at least ${whole.byteLength}`);
+    const path = join(tmpdir(), `cut-model-${process.pid}.gguf`);
+    await writeFile(path, cut);
+    const fromPath = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path }) });
+    expect(fromPath.status).toBe(400);
+    expect(await storeFiles()).toEqual([]);
+  });
+
+  it.skipIf(process.platform !== "linux")("a host file that cannot be read is a clear 400 naming the path and the error, not a 500", async () => {
+    // /proc/self/mem stats as a regular file and fails to read with EIO (EACCES, a file the orchestrator's user may
+    // not read, takes the same path).
+    const res = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/proc/self/mem" }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe("cannot read /proc/self/mem on the orchestrator host: EIO");
+    expect(await storeFiles()).toEqual([]);
   });
 
   it("imports a GGUF from a path on the orchestrator host; the hash is the file's", async () => {
@@ -82,5 +106,20 @@ describe("orchestrator model store: import and upload", () => {
     expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
     // A forged grant opens nothing.
     expect((await fetch(`${orch.url}/v2/models/${sha}/content`, { headers: { authorization: "Bearer e30.AAAA" } })).status).toBe(401);
+  });
+
+  it("removes a model from the store (DELETE /v2/catalog/models/{id}); the node's copy stays", async () => {
+    const sha = sha256Hex(await readFile(testModelPath("tiny")));
+    expect((await storeFiles()).filter((f) => f.startsWith(sha))).toHaveLength(2);
+    // Before: 404 "no catalog record": nothing removed a store model, so a wrong upload stayed for good.
+    const res = await orch.api(`/v2/catalog/models/sha256:${sha}`, { method: "DELETE" });
+    expect(res.status).toBe(204);
+    expect((await storeFiles()).filter((f) => f.startsWith(sha))).toEqual([]);
+    expect(StoreModelListSchema.parse(await (await orch.api("/v2/catalog/store")).json()).models.map((m) => m.sha256)).not.toContain(sha);
+    expect((await orch.api(`/v2/catalog/models/sha256:${sha}`, { method: "DELETE" })).status).toBe(404);
+    const view = CatalogModelViewSchema.parse(await (await orch.api(`/v2/catalog/models/sha256:${sha}`)).json());
+    expect(view.in_store).toBe(false);
+    expect(view.nodes.find((n) => n.node_id === "w1")?.state).toBe("verified");
+    expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
   });
 });

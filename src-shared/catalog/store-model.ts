@@ -23,15 +23,27 @@ export type StoreModel = z.infer<typeof StoreModelSchema>;
 
 export const StoreModelListSchema = z.object({ models: z.array(StoreModelSchema) });
 
+/**
+ * A model's file name as a person or a browser gives it ("Llama-3-8B.Q4_K_M (1).gguf", spaces, any
+ * script): never a path (no / or \, no control characters). The store keeps a plain name made from
+ * it (characters other than A-Z a-z 0-9 . _ - become -). The browser's own name of a downloaded
+ * file was refused before ("(1)" and spaces are not in the plain name's alphabet).
+ */
+export const GivenGgufFileNameSchema = z
+  .string()
+  .min(6)
+  .max(255)
+  .regex(/^[^/\\\x00-\x1f\x7f]+\.gguf$/i, "must be a *.gguf file name, not a path");
+
 /** POST /v2/catalog/import: copy a GGUF from a path on the orchestrator host into its store. */
 export const ImportModelRequestSchema = z.strictObject({
   path: z.string().min(1).max(4096),
-  /** Name of the copy (default: the source's file name). */
-  file_name: z.string().regex(STAGED_FILE_NAME_PATTERN, "must be a plain *.gguf file name").optional(),
+  /** Name of the copy (default: the source's file name); made plain as in GivenGgufFileNameSchema. */
+  file_name: GivenGgufFileNameSchema.optional(),
 });
 export type ImportModelRequest = z.infer<typeof ImportModelRequestSchema>;
 
 /** PUT /v2/catalog/import?file_name=…: the raw GGUF is the body. */
 export const UploadModelQuerySchema = z.object({
-  file_name: z.string().regex(STAGED_FILE_NAME_PATTERN, "must be a plain *.gguf file name"),
+  file_name: GivenGgufFileNameSchema,
 });

@@ -96,6 +96,7 @@ export const WorkerConfigSchema = z.strictObject({
   slot_wait_ms: z.int().min(0).max(3_600_000).default(30_000).describe("How long an infer waits for a free slot before failing with REPLICA_EXHAUSTED."),
   /** Requests that may wait for a slot per pool; more are refused at once (503). */
   slot_queue_limit: z.int().min(0).max(10_000).default(64).describe("Requests that may wait for a slot per pool; more are refused at once (503)."),
+  staging_stall_timeout_ms: z.int().min(100).max(3_600_000).default(30_000).describe("a model pull gives up on a source that sends nothing for this long (a stopped process, a silent network): the part is kept and the orchestrator resumes from another holder"),
   catalog_poll_ms: z.int().min(100).max(3_600_000).default(2000).describe("how often the models folder is rescanned for added or removed models"),
   handoff_poll_ms: z.int().min(50).max(500).default(250).describe("how often the runtime dir is polled for handoff files"),
   /** Drain deadline on SIGTERM/SIGINT before in-flight work is aborted. */

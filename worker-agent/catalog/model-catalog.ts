@@ -162,6 +162,9 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     const inPlace = this.inPlace();
     const entries = [...names.map((name) => ({ path: join(this.modelsDir, name), name })), ...inPlace.map((path) => ({ path, name: inPlaceFileName(path) }))];
     const inPlaceSet = new Set(inPlace);
+    // Incomplete files keep their cache entry (digest and header) though they are not served: forgotten,
+    // a truncated file left in the folder (an interrupted download) was hashed again at every scan.
+    const incomplete = new Set<string>();
     for (const { path, name } of entries) {
       try {
         const st = await stat(path);
@@ -185,6 +188,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
           continue;
         }
         if (verdict.kind === "incomplete") {
+          incomplete.add(path);
           if (!this.warnedIncomplete.has(`${path}:${st.size}`)) this.log.warn({ file: name, reason: verdict.reason }, "model file incomplete; not served until it is whole");
           this.warnedIncomplete.add(`${path}:${st.size}`);
           continue;
@@ -203,7 +207,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     const after = [...next.values()].map((m) => `${m.path}:${m.sha256}`).sort().join("|");
     this.models = next;
     this.scannedOnce = true;
-    this.cache.forgetExcept(new Set(next.keys()));
+    this.cache.forgetExcept(new Set([...next.keys(), ...incomplete]));
     await this.cache.save().catch((error: unknown) => this.log.warn({ err: error }, "cannot write catalog cache"));
     if (before !== after) {
       this.log.info({ models: this.list().map((m) => ({ file: m.file_name, sha256: m.sha256 })) }, "model catalog changed");

@@ -39,6 +39,16 @@ export function bufferBytes(bytesPerSecond: number | null): number {
   return bytesPerSecond === null ? MIB : 256 * 1024;
 }
 
+/**
+ * How long a range request may see no traffic before its source counts as stalled: the configured
+ * stall timeout, plus the time a capped pull may itself hold reads back (two buffers at the cap), so
+ * a very low cap is never mistaken for a silent source.
+ */
+export function stallTimeoutMs(configuredMs: number, bytesPerSecond: number | null): number {
+  const heldBack = bytesPerSecond === null ? 0 : Math.ceil(((2 * bufferBytes(bytesPerSecond)) / bytesPerSecond) * 1000);
+  return Math.min(2 ** 31 - 1, configuredMs + heldBack);
+}
+
 export async function sizeOnDisk(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
@@ -55,7 +65,7 @@ export interface PullPaths {
 /**
  * One pull of a model from a peer: a range request from the `.part`'s size onward, paced by the
  * bandwidth cap and hashed on the way, renamed into place only when the digest matches. A broken
- * transfer keeps the part (the next pull resumes from it); a digest mismatch deletes it.
+ * transfer keeps the part (the next pull resumes from it); a digest mismatch or a full disk deletes it.
  */
 export class ModelPull {
   readonly status: ModelPullStatus;
@@ -67,7 +77,7 @@ export class ModelPull {
     readonly request: ModelPullRequest,
     private readonly paths: PullPaths,
     resumeFrom: number,
-    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger; clusterCaPem?: string | undefined },
+    private readonly deps: { catalog: ModelCatalog; metrics: WorkerMetrics; log: Logger; stallTimeoutMs: number; clusterCaPem?: string | undefined },
   ) {
     this.status = {
       job_id: request.job_id,
@@ -130,7 +140,14 @@ export class ModelPull {
       if (signal.aborted || error instanceof PullFailure) throw error;
       if (error instanceof TooManyBytesError) throw new PullFailure("source_error", `source ${request.source.node_id}: ${error.message}`);
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EDQUOT") throw new PullFailure("insufficient_disk", `disk full after ${this.status.bytes_on_disk} bytes`);
+      if (code === "ENOSPC" || code === "EDQUOT") {
+        // The part is what filled the disk: kept for a resume it left the node's disk full (nothing else
+        // there could write), and no API removes a failed pull's part. A resume could not fit anyway.
+        const kept = this.status.bytes_on_disk;
+        await unlink(paths.part).catch(() => undefined);
+        this.status.bytes_on_disk = 0;
+        throw new PullFailure("insufficient_disk", `disk full after ${kept} bytes; the partial file was removed to free the disk`);
+      }
       throw new PullFailure("source_error", `transfer from ${request.source.node_id} broke: ${errorText(error)}`);
     } finally {
       agent.destroy();
@@ -147,7 +164,7 @@ export class ModelPull {
       const end = Math.min(request.size_bytes, start + segmentBytes(request.bandwidth_limit_bytes_per_s)) - 1;
       let res;
       try {
-        res = await rangeGet(url, { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, agent, signal, bufferBytes(request.bandwidth_limit_bytes_per_s));
+        res = await rangeGet(url, { authorization: `Bearer ${request.source.grant}`, range: `bytes=${start}-${end}` }, agent, signal, bufferBytes(request.bandwidth_limit_bytes_per_s), stallTimeoutMs(this.deps.stallTimeoutMs, request.bandwidth_limit_bytes_per_s));
       } catch (error) {
         if (signal.aborted) throw error;
         throw new PullFailure("source_error", `cannot reach source ${request.source.node_id}: ${errorText(error)}`);

@@ -27,6 +27,8 @@ export class ModelPulls {
     private readonly busyParts: Set<string>,
     private readonly metrics: WorkerMetrics,
     private readonly log: Logger,
+    /** A source that sends nothing for this long is given up on (the part stays for the next source). */
+    private readonly stallTimeoutMs: number,
     /** Over TLS, https:// sources (the orchestrator, peer nodes) are trusted through this cluster CA only. */
     private readonly clusterCaPem?: string,
   ) {}
@@ -55,6 +57,7 @@ export class ModelPulls {
       catalog: this.catalog,
       metrics: this.metrics,
       log: this.log,
+      stallTimeoutMs: this.stallTimeoutMs,
       clusterCaPem: this.clusterCaPem,
     });
     this.pulls.set(sha256, pull);

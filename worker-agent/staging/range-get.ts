@@ -18,11 +18,15 @@ export function keepAliveAgent(url: URL, clusterCaPem?: string): Agent {
  * model bodies instead of fetch: node:http hands Buffers straight to a pipeline (no web-stream
  * layer per chunk), which is what lets a pull run at disk speed. The signal aborts the request and
  * the body. `agent` keeps the connection alive between a pull's range requests.
+ * A socket with no traffic for `idleMs` (head or body) fails the request and its body: a stopped
+ * source, or a network that went silent, keeps a TCP connection open with nothing arriving, and a
+ * receiving peer has nothing unacknowledged for TCP to time out on, so the pull waited forever.
  */
-export function rangeGet(url: URL, headers: Record<string, string>, agent: Agent, signal: AbortSignal, highWaterMark: number): Promise<IncomingMessage> {
+export function rangeGet(url: URL, headers: Record<string, string>, agent: Agent, signal: AbortSignal, highWaterMark: number, idleMs: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const options = { method: "GET", headers, signal, highWaterMark };
     const req = url.protocol === "https:" ? httpsRequest(url, { ...options, agent: agent as HttpsAgent }, resolve) : httpRequest(url, { ...options, agent }, resolve);
+    req.setTimeout(idleMs, () => req.destroy(new Error(`the source sent nothing for ${idleMs} ms`)));
     req.on("error", reject);
     req.end();
   });

@@ -19,6 +19,8 @@ export interface ModelServiceDeps {
   clusterModels: () => ResolvedModel[];
   /** The catalog by sha256 with per-node state. */
   catalogViews: () => CatalogModelView[];
+  /** Removes a model from the orchestrator's own store; false when it does not hold it. */
+  removeFromStore: (sha256: string) => Promise<boolean>;
 }
 
 /**
@@ -69,9 +71,20 @@ export class ModelService {
     return entry;
   }
 
-  deleteRecord(id: string, actor: string): void {
-    if (!this.deps.records.delete(id)) throw new OrchError("MODEL_NOT_FOUND", `no catalog record ${id} (models discovered on workers have no record to delete)`);
-    this.audit(actor, "catalog_model_deleted", id);
+  /**
+   * DELETE /v2/catalog/models/{id}: the operator's record with that id, and the model's file in the
+   * orchestrator's store (an upload, import, pull or in-place link). Copies on nodes stay (remove
+   * them per node). Before, a store model could not be removed at all: a wrong or junk upload stayed
+   * on the orchestrator's disk and in the catalog for good.
+   */
+  async deleteRecord(id: string, actor: string): Promise<void> {
+    // The digest first: a record's id names its model only while the record exists.
+    const sha = findCatalogView(this.deps.catalogViews(), id)?.sha256 ?? null;
+    const recorded = this.deps.records.delete(id);
+    const stored = sha !== null && (await this.deps.removeFromStore(sha));
+    if (!recorded && !stored) throw new OrchError("MODEL_NOT_FOUND", `no catalog record or store model ${id} (models on workers only are removed per node: DELETE /v2/catalog/models/{id}/nodes/{node_id})`);
+    if (recorded) this.audit(actor, "catalog_model_deleted", id);
+    if (stored) this.audit(actor, "model_removed_from_store", sha);
   }
 
   /** Workers hash every file they serve: a digest some online node reports is verified now. */

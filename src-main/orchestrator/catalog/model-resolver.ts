@@ -1,6 +1,6 @@
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
 import type { Workload } from "../../../src-shared/tasks/task-request.js";
-import { modelIdRules } from "../../../src-shared/models/model-id.js";
+import { ALIAS_SHA_PREFIX, modelIdRules } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 
 /** A model known to the cluster, with the id /v1/models lists for it. */
@@ -69,7 +69,9 @@ export function resolveModel(ref: string, models: readonly ResolvedModel[]): Res
     case "name": {
       const byName = (name: string): ResolvedModel[] => {
         const exact = models.filter((m) => m.id === name);
-        return exact.length > 0 ? exact : models.filter((m) => m.name === name || m.file_name === name || m.file_name === `${name}.gguf`);
+        if (exact.length > 0) return exact;
+        const named = models.filter((m) => m.name === name || m.file_name === name || m.file_name === `${name}.gguf`);
+        return named.length > 0 ? named : byAlias(name, models);
       };
       found = byName(r.name);
       // Ollama's default tag: clients that learned the name from /api/tags or Ollama itself send `<name>:latest` to every surface.
@@ -88,6 +90,23 @@ export function resolveModel(ref: string, models: readonly ResolvedModel[]): Res
     return { ok: false, code: "INVALID_PARAMS", message: `model "${ref}" is ambiguous; use one of ${found.map((m) => m.id).join(", ")}` };
   }
   return { ok: false, code: "MODEL_NOT_FOUND", message: `no node reports a model "${ref}"; GET /v1/models lists the models in the cluster` };
+}
+
+const ALIAS = new RegExp(`^(.+)@([0-9a-f]{${ALIAS_SHA_PREFIX},64})$`);
+
+/**
+ * `name@<sha256 prefix>` for a model that is not (or no longer) ambiguous among the models nodes serve:
+ * the catalog (GET /v2/catalog/models) names models over everything the cluster has seen, the
+ * orchestrator's store included, so it may list `name@…` where /v1/models lists `name` (a second
+ * file with the same general.name only uploaded, or gone from its node), and a client that saved an
+ * alias while two models shared the name keeps working once one is removed. Before, such a name was
+ * "no node reports a model".
+ */
+function byAlias(ref: string, models: readonly ResolvedModel[]): ResolvedModel[] {
+  const m = ALIAS.exec(ref);
+  if (m === null) return [];
+  const [, name, prefix] = m as unknown as [string, string, string];
+  return models.filter((model) => model.sha256.startsWith(prefix) && (model.name === name || model.file_name === `${name}.gguf`));
 }
 
 function basename(path: string): string {

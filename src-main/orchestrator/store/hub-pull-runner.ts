@@ -3,7 +3,9 @@ import { createReadStream } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HubPull } from "../../../src-shared/catalog/hub-pull.js";
-import { GGUF_HEADER_MAX_BYTES, readGgufHeader, type GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { GgufHeadReader, type GgufHeadStep } from "../../../src-shared/gguf/gguf-head-reader.js";
+import type { GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { truncation } from "./gguf-ingest.js";
 import { announcedSha256 } from "./hub-ref.js";
 
 const MIB = 1 << 20;
@@ -17,6 +19,25 @@ export interface PullTarget {
   signal: AbortSignal;
   /** Called on every change (progress is throttled by the caller). */
   onChange(): void;
+}
+
+/** An answer that another try will not change (no such file, no access): the pull fails at once. */
+class HubRefusal extends Error {}
+
+/** The hub's answer to a range request as an error; 4xx other than 408 and 429 are final. */
+function answerError(status: number, url: URL): Error {
+  if (status === 401 || status === 403) return new HubRefusal(`the hub refused access to ${url.href} (${status}): a gated or private repository needs a token, which llama-orch does not send; download the file and import it (PUT /v2/catalog/import)`);
+  if (status === 404 || status === 410) return new HubRefusal(`the hub has no file at ${url.href} (${status}); check the owner, repository, revision and file name`);
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return new HubRefusal(`the hub answered ${status} to a range request for ${url.href}`);
+  return new Error(`the hub answered ${status} to a range request`);
+}
+
+/** fetch's "fetch failed" with what actually failed (refused, unknown host, reset, timeout). */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause : null;
+  const code = cause === null ? undefined : (cause as NodeJS.ErrnoException).code;
+  return cause === null ? error.message : `${error.message}: ${code !== undefined && !cause.message.includes(code) ? `${code} ` : ""}${cause.message}`;
 }
 
 /** Follows the hub's redirects by hand, so the digest the first hop announces (X-Linked-Etag) is kept. */
@@ -51,7 +72,10 @@ export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHead
     try {
       const { res, announced } = await rangeRequest(t.url, start, start + segment - 1, t.signal);
       if (res.status === 416 && pull.size_bytes === null) break;
-      if (res.status !== 206 || res.body === null) throw new Error(`the hub answered ${res.status} to a range request`);
+      if (res.status !== 206 || res.body === null) {
+        await res.body?.cancel();
+        throw answerError(res.status, t.url);
+      }
       pull.expected_sha256 ??= announced;
       const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
       if (total !== undefined) pull.size_bytes = Number(total);
@@ -74,12 +98,12 @@ export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHead
       pull.state = "transferring";
       pull.error = null;
     } catch (error) {
-      if (t.signal.aborted) throw error;
+      if (t.signal.aborted || error instanceof HubRefusal) throw error;
       failures += 1;
-      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${error instanceof Error ? error.message : String(error)}`);
+      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${reasonOf(error)}`);
       pull.resumes += 1;
       pull.state = "retrying";
-      pull.error = error instanceof Error ? error.message : String(error);
+      pull.error = reasonOf(error);
       t.onChange();
       await sleep(Math.min(5000, 250 * 2 ** (failures - 1)), undefined, { signal: t.signal });
     }
@@ -91,26 +115,26 @@ async function verify(pull: HubPull, t: PullTarget): Promise<GgufHeader> {
   pull.state = "verifying";
   t.onChange();
   const hash = createHash("sha256");
-  let head = Buffer.alloc(0);
-  let headDone = false;
+  const head = new GgufHeadReader();
+  let step: GgufHeadStep = { state: "more" };
+  let size = 0;
   for await (const chunk of createReadStream(t.part, { highWaterMark: MIB })) {
     hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
     // Only the head is kept, and only until the header reads completely.
-    if (!headDone && head.length < GGUF_HEADER_MAX_BYTES) {
-      head = Buffer.concat([head, chunk as Buffer]);
-      const r = readGgufHeader(head);
-      headDone = r.ok || !r.needMore;
-    }
+    if (step.state === "more") step = head.push(chunk as Buffer);
   }
   pull.sha256 = hash.digest("hex");
-  const header = readGgufHeader(head);
+  if (step.state === "more") step = head.end();
   if (pull.expected_sha256 !== null && pull.sha256 !== pull.expected_sha256) {
     await rm(t.part, { force: true });
     throw new Error(`the file hashes to ${pull.sha256}, not the announced ${pull.expected_sha256}; partial file deleted`);
   }
-  if (!header.ok) {
+  const problem = step.state === "read" ? truncation(size, step.header) : step.state === "refused" ? step.error : "the header is cut short";
+  if (problem !== null) {
     await rm(t.part, { force: true });
-    throw new Error(`not a usable GGUF model: ${header.needMore ? "the header is cut short" : header.error}`);
+    throw new Error(`not a usable GGUF model: ${problem}`);
   }
-  return header.header;
+  if (step.state !== "read") throw new Error("not a usable GGUF model: the header is cut short");
+  return step.header;
 }

@@ -17,8 +17,8 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
     getCatalogModel: ({ params, res }) => {
       res.json(ctx.models.view(params.id as string));
     },
-    deleteCatalogModel: ({ params, res, identity }) => {
-      ctx.models.deleteRecord(params.id as string, identity.label);
+    deleteCatalogModel: async ({ params, res, identity }) => {
+      await ctx.models.deleteRecord(params.id as string, identity.label);
       res.status(204).end();
     },
     verifyCatalogModel: ({ params, res }) => {

@@ -20,10 +20,26 @@ const MANAGEMENT_VERB = { ollamaCreate: "creating a model", ollamaCopy: "copying
 /** Ollama's API (/api/*) over the task path, for Open WebUI, Continue and ollama-js. */
 export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const modifiedAt = () => new Date(ctx.meta.startedAtMs).toISOString();
+  /**
+   * Why a name serves nothing: ambiguous (400, as /api/chat says), known to the catalog but on no
+   * online node (the orchestrator's store, an offline node: how to stage it), or unknown (`unknown`).
+   */
+  const notServed = (name: string, code: "INVALID_PARAMS" | "MODEL_NOT_FOUND", message: string, unknown: string): OrchError => {
+    if (code === "INVALID_PARAMS") return new OrchError(code, message);
+    let known: { sha256: string | null; in_store: boolean } | undefined;
+    try {
+      known = ctx.models.view(name.replace(/:latest$/, ""));
+    } catch {
+      known = undefined;
+    }
+    if (known === undefined || known.sha256 === null) return new OrchError("MODEL_NOT_FOUND", unknown);
+    const where = known.in_store ? "it is in the orchestrator's store" : "it is in the catalog";
+    return new OrchError("MODEL_NOT_FOUND", `model "${name}" (sha256:${known.sha256}) is not on any online node: ${where}; stage it to a node (POST /v2/catalog/models/sha256:${known.sha256}/stage, or the dashboard's Models view)`);
+  };
   const find = (name: string): ResolvedModel => {
     const models = ctx.models.servable();
     const resolved = resolveModel(ollamaModelRef(name, models), models);
-    if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `model "${name}" not found; GET /api/tags lists the models in the cluster`);
+    if (!resolved.ok) throw notServed(name, resolved.code, resolved.message, `model "${name}" not found; GET /api/tags lists the models in the cluster`);
     return resolved.model;
   };
 
@@ -79,8 +95,9 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
       const name = req.model ?? req.name;
       if (name === undefined) throw new OrchError("INVALID_PARAMS", "model is required", { details: { issues: [{ path: ["model"], message: "required" }] } });
       const models = ctx.models.servable();
-      if (!resolveModel(ollamaModelRef(name, models), models).ok) {
-        throw new OrchError("MODEL_NOT_FOUND", `model "${name}" is not in the cluster, and this server does not pull from the Ollama registry: put its GGUF file in a worker's models folder or stage it from the dashboard (docs/MODEL_STAGING.md); GET /api/tags lists the models in the cluster`);
+      const resolved = resolveModel(ollamaModelRef(name, models), models);
+      if (!resolved.ok) {
+        throw notServed(name, resolved.code, resolved.message, `model "${name}" is not in the cluster, and this server does not pull from the Ollama registry: put its GGUF file in a worker's models folder or stage it from the dashboard (docs/MODEL_STAGING.md); GET /api/tags lists the models in the cluster`);
       }
       if (req.stream === false) res.json({ status: "success" });
       else res.type(NDJSON_MEDIA_TYPE).end(`${JSON.stringify({ status: "success" })}\n`);
@@ -89,8 +106,8 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     ...Object.fromEntries((["ollamaCreate", "ollamaCopy", "ollamaDelete", "ollamaPush"] as const).map((operation): [string, RouteHandler] => [operation, ({ body }) => {
       const req = (body ?? {}) as OllamaModelManagementRequest;
       const name = req.model ?? req.name ?? req.source;
-      const subject = name === undefined ? "models" : `model "${name}"`;
-      throw new OrchError("NOT_SUPPORTED", `${MANAGEMENT_VERB[operation]} is not done through the Ollama API here: ${subject} are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)`);
+      const asked = name === undefined ? "" : ` (model "${name}")`;
+      throw new OrchError("NOT_SUPPORTED", `${MANAGEMENT_VERB[operation]} is not done through the Ollama API here${asked}: models are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)`);
     }])),
 
     ollamaChat: (rc) => {
