@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HeartbeatRequestSchema } from "../src-shared/nodes/heartbeat.js";
+import { GpuTelemetrySchema, HostTelemetrySchema } from "../src-shared/nodes/host-telemetry.js";
+import { PoolSnapshotSchema } from "../src-shared/nodes/pool-snapshot.js";
 import { MAX_POOLS, parseHeartbeatFast } from "../src-shared/nodes/heartbeat-fast-parse.js";
 import { OrchError } from "../src-shared/errors/orch-error.js";
 import { parseBody, parsePart } from "./request-validation.js";
@@ -53,6 +55,14 @@ function same(body: unknown): boolean {
 const clone = <T>(v: T): T => structuredClone(v);
 
 describe("heartbeat hand check beside the schema", () => {
+  it("knows the schemas it mirrors: a field added to them must be added to the hand check (or it is never taken)", () => {
+    // heartbeat-fast-parse.ts lists these fields and their bounds by hand: when this fails, update it and the bodies below.
+    expect(Object.keys(HeartbeatRequestSchema.shape)).toStrictEqual(["timestamp", "pools", "models", "telemetry", "quarantined"]);
+    expect(Object.keys(PoolSnapshotSchema.shape)).toStrictEqual(["pool_id", "ready", "draining", "slots_free", "slots_total", "vram_free_bytes", "engine", "engine_version", "device_mask", "models_available", "model", "last_error", "state", "tokens_per_second"]);
+    expect(Object.keys(HostTelemetrySchema.shape)).toStrictEqual(["sampled_at_ms", "cpu_utilization_ratio", "cpus", "load1", "memory_total_bytes", "memory_available_bytes", "gpus"]);
+    expect(Object.keys(GpuTelemetrySchema.shape)).toStrictEqual(["gpu", "name", "uuid", "utilization_ratio", "memory_total_bytes", "memory_used_bytes", "temperature_celsius", "power_watts", "power_limit_watts"]);
+  });
+
   it("takes what the real agent sends and returns the schema's very copy (values and key order)", () => {
     const bodies: unknown[] = [
       agentBody(),

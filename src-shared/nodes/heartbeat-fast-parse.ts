@@ -15,8 +15,10 @@ import type { PoolSnapshot } from "./pool-snapshot.js";
  * a key the check does not know (zod would strip it, and it could hide a `__proto__` or a nesting
  * the request's shape check refuses), `models` or `quarantined` (sent only on change), more pools
  * than MAX_POOLS, any value outside its schema. Undefined means "let the schema decide", so a bad
- * body gets the very same 400 as before. src-shared/nodes/heartbeat-fast-parse.test.ts holds both
- * paths to the same outcome on well-formed, hostile and randomly mutated bodies.
+ * body gets the very same 400 as before. src-node/heartbeat-fast-parse.test.ts holds both paths to
+ * the same outcome on well-formed, hostile and randomly mutated bodies. The fields and bounds below
+ * mirror HeartbeatRequestSchema, PoolSnapshotSchema and HostTelemetrySchema: change them together
+ * (that test lists the schemas' keys, so an added field fails it).
  */
 export function parseHeartbeatFast(value: unknown): HeartbeatRequest | undefined {
   if (!isPlainRecord(value)) return undefined;
