@@ -9,14 +9,18 @@
 // (protocol 2) for the same changes, from two streams open side by side.
 // --node-keys: every agent authenticates with its own API key (worker scope), as workers joined with
 // join tokens do, instead of all sharing the operator's token (the orchestrator then holds 1,000 keys).
-//   npm run build && node bench/fleet-heartbeats.mjs [--nodes 1000] [--seconds 20] [--node-keys] [--cpu-prof <dir>] [--short] [--json]
+// --every <ms>: agents that ignore the server-controlled interval and heartbeat at that pace (a careless third-party agent).
+// Every agent sends what worker-agent sends each beat: the pool snapshot and the latest telemetry sample.
+//   npm run build && node bench/fleet-heartbeats.mjs [--nodes 1000] [--seconds 20] [--node-keys] [--every 1000] [--cpu-prof <dir>] [--short] [--json]
 import { request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
 import { createNodeKeys, startSimulatedFleet } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "20" }, "cpu-prof": { type: "string" }, env: { type: "string", multiple: true, default: [] }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "node-keys": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, seconds: { type: "string", default: "20" }, "cpu-prof": { type: "string" }, env: { type: "string", multiple: true, default: [] }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "node-keys": { type: "boolean", default: false }, every: { type: "string" } } });
+// --every <ms>: careless agents that heartbeat at this pace whatever next_heartbeat_ms the orchestrator answers.
+const fixedIntervalMs = values.every === undefined ? undefined : Number(values.every);
 const nodes = values.short ? 40 : Number(values.nodes);
 const seconds = values.short ? 3 : Number(values.seconds);
 const token = "bench-token-0123456789abcdef0123456789abcd";
@@ -128,7 +132,7 @@ const nodeArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["c
 const orch = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: "1000", ...extraEnv }, nodeArgs);
 const tokens = values["node-keys"] ? await createNodeKeys(orch.url, token, nodes) : undefined;
 const tReg = performance.now();
-const fleet = await startSimulatedFleet({ orchUrl: orch.url, token, tokens, count: nodes });
+const fleet = await startSimulatedFleet({ orchUrl: orch.url, token, tokens, count: nodes, fixedIntervalMs });
 const registerSeconds = Number(((performance.now() - tReg) / 1000).toFixed(1));
 const counters = { frames: {}, bytes: {}, nodeFrames: [], falseOffline: { Suspect: 0, Offline: 0 } };
 const events = await openEvents(orch.url, counters);

@@ -10,7 +10,9 @@
 // A breakdown (what one background part of the orchestrator costs): the same build on both sides, one side
 // with that part slowed or off — `--env-b K=V` (orchestrator env of side B only; `--env-a` likewise) or
 // `--fleet-b watch=off` (B's agents answer /v2/watch with 404, so no node is watched) / `--fleet-b ping=4000`
-// (B's agents ping their watches every 4 s instead of the worker's 1 s) / `--fleet-b events=off` (no /v2/events stream open); `--fleet` applies to both.
+// (B's agents ping their watches every 4 s instead of the worker's 1 s) / `--fleet-b events=off` (no /v2/events stream open)
+// / `--fleet-b telemetry=off` (heartbeats without the host sample the real agent sends; `gpus=<n>` GPUs in it, default 1)
+// / `--fleet-b every=1000` (careless agents: a heartbeat every 1 s whatever interval the orchestrator answers); `--fleet` applies to both.
 // --cpu-prof-a/-b <dir>: that side's orchestrator runs under --cpu-prof; <dir>/window.json holds the measured window
 // (bench/cpu-profile-components.mjs <dir>/CPU…cpuprofile --window <dir>/window.json).
 import { spawn } from "node:child_process";
@@ -25,11 +27,17 @@ const list = { type: "string", multiple: true, default: [] };
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { one: { type: "string" }, side: { type: "string", default: "a" }, pairs: { type: "string", default: "3" }, seconds: { type: "string", default: "30" }, nodes: { type: "string", default: "1000" }, env: list, "cpu-prof": { type: "string" }, "cpu-prof-a": { type: "string" }, "cpu-prof-b": { type: "string" }, "env-a": list, "env-b": list, fleet: list, "fleet-a": list, "fleet-b": list, "node-keys": { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
 const keyValues = (items) => Object.fromEntries(items.flatMap((item) => item.split(",")).map((kv) => kv.split("=", 2)));
 
-/** startSimulatedFleet's options from `watch=off`, `ping=<ms>`. */
+/** startSimulatedFleet's options from `watch=off`, `ping=<ms>`, `telemetry=off`, `gpus=<n>`, `every=<ms>` (ignore the server's interval). */
 function fleetOptions(items) {
   const o = keyValues(items);
-  for (const k of Object.keys(o)) if (k !== "watch" && k !== "ping" && k !== "events") throw new Error(`unknown fleet option ${k} (watch=off, ping=<ms>, events=off)`);
-  return { watch: o.watch !== "off", ...(o.ping === undefined ? {} : { watchPingMs: Number(o.ping) }) };
+  for (const k of Object.keys(o)) if (!["watch", "ping", "events", "telemetry", "gpus", "every"].includes(k)) throw new Error(`unknown fleet option ${k} (watch=off, ping=<ms>, events=off, telemetry=off, gpus=<n>, every=<ms>)`);
+  return {
+    watch: o.watch !== "off",
+    telemetry: o.telemetry !== "off",
+    ...(o.ping === undefined ? {} : { watchPingMs: Number(o.ping) }),
+    ...(o.gpus === undefined ? {} : { gpus: Number(o.gpus) }),
+    ...(o.every === undefined ? {} : { fixedIntervalMs: Number(o.every) }),
+  };
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -96,13 +96,41 @@ export async function createNodeKeys(url, token, count) {
 }
 
 /**
+ * One host sample as worker-agent's TelemetrySampler builds it (HostTelemetrySchema): CPU and memory
+ * always, `gpus` GPUs as nvidia-smi reports them (all fields set, as a recent driver gives them).
+ */
+export function hostTelemetry(i, gpus = 1) {
+  const now = Date.now();
+  const wobble = ((now / 5000 + i) % 10) / 10;
+  return {
+    sampled_at_ms: now,
+    cpu_utilization_ratio: Math.round(wobble * 0.3 * 1000) / 1000,
+    cpus: 16,
+    load1: Math.round(wobble * 400) / 100,
+    memory_total_bytes: 67_430_219_776,
+    memory_available_bytes: 51_539_607_552 - i * 4096,
+    gpus: Array.from({ length: gpus }, (_, g) => ({
+      gpu: String(g),
+      name: "NVIDIA GeForce RTX 4090",
+      uuid: `GPU-${String(i).padStart(8, "0")}-7c1e-4b6f-9d2a-${String(g).padStart(12, "0")}`,
+      utilization_ratio: Math.round(wobble * 100) / 100,
+      memory_total_bytes: 25_757_220_864,
+      memory_used_bytes: 20_401_094_656,
+      temperature_celsius: 41 + g,
+      power_watts: 87.5,
+      power_limit_watts: 450,
+    })),
+  };
+}
+
+/**
  * Many simulated agents in this one process, for fleet-scale benchmarks: one HTTP server answers
  * every node's watch and pool-status calls (each node's address carries its own path prefix), and
  * every agent registers, then heartbeats the way worker-agent/registration does: the next beat is
  * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
  * Heartbeat answer latencies are recorded for the caller.
  */
-export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000 }) {
+export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000, telemetry = true, gpus = 1, fixedIntervalMs }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const watches = new Set();
@@ -144,10 +172,16 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   const agents = Array.from({ length: count }, (_, i) => {
     const nodeId = `${prefix}-${String(i).padStart(4, "0")}`;
     const poolId = `${nodeId}-p0`;
-    const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: modelName } };
+    // The fields worker-agent's LlamaPool.snapshot() sends for a ready pool with its model loaded.
+    const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], last_error: null, state: "ready", engine_version: "sim", model: { sha256, name: modelName } };
     // `tokens`: each agent its own credential, as joined workers have (one API key per node).
-    return { nodeId, poolId, pool, intervalMs: 1000, timer: null, token: tokens?.[i] ?? token };
+    return { nodeId, poolId, pool, intervalMs: 1000, timer: null, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
   });
+  // The real agent resamples its telemetry every 5 s (worker-agent/telemetry/telemetry-sampler.ts) and sends
+  // the latest sample with every heartbeat: a new object per agent every 5 s, the same one in between.
+  const resample = telemetry ? setInterval(() => {
+    for (const [i, a] of agents.entries()) a.telemetry = hostTelemetry(i, gpus);
+  }, 5000) : undefined;
 
   async function register(a) {
     const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
@@ -159,7 +193,9 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     a.timer = null;
     if (!running) return;
     const t0 = performance.now();
-    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [a.pool] }, a.token);
+    // worker-agent/agent.ts buildHeartbeat: timestamp, pool snapshots, the latest telemetry sample (models only on change).
+    const body = a.telemetry === undefined ? { timestamp: new Date().toISOString(), pools: [a.pool] } : { timestamp: new Date().toISOString(), pools: [a.pool], telemetry: a.telemetry };
+    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token);
     if (!running) return;
     stats.heartbeats++;
     if (res.status === 200) {
@@ -170,7 +206,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
       stats.reregistrations++;
       await register(a).catch(() => undefined);
     } else stats.failures++;
-    a.timer = setTimeout(() => void beat(a), a.intervalMs);
+    // `fixedIntervalMs`: a careless agent that ignores the server-controlled interval.
+    a.timer = setTimeout(() => void beat(a), fixedIntervalMs ?? a.intervalMs);
   }
 
   // Register with bounded concurrency, then start each agent's heartbeat loop at a random phase.
@@ -199,6 +236,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     async stop() {
       running = false;
       clearInterval(watchPing);
+      clearInterval(resample);
       for (const a of agents) if (a.timer) clearTimeout(a.timer);
       for (const res of watches) res.destroy();
       agent.destroy();

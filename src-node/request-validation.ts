@@ -45,3 +45,13 @@ export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "b
   const at = first && first.path.length > 0 ? `${where}.${first.path.join(".")}` : where;
   throw new OrchError("INVALID_PARAMS", `${at}: ${first?.message ?? "invalid"}`, { details: { issues } });
 }
+
+/**
+ * The body as its route's hand check reads it when the check is sure (`fastParse`, see RouteSpec),
+ * else as parsePart reads it: the check returns exactly the schema's output or undefined, so the
+ * answer to any body, good or bad, is the schema's.
+ */
+export function parseBody(schema: z.ZodType, fastParse: ((value: unknown) => unknown) | undefined, value: unknown): unknown {
+  const quick = fastParse?.(value);
+  return quick !== undefined ? quick : parsePart(schema, value, "body");
+}

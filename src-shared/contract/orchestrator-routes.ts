@@ -6,6 +6,7 @@ import { CatalogModelViewListSchema, CatalogModelViewSchema } from "../catalog/c
 import { CapabilitiesResponseSchema, OrchestratorHealthResponseSchema, VersionResponseSchema } from "../meta/capabilities.js";
 import { ReadinessResponseSchema } from "../meta/readiness.js";
 import { HeartbeatRequestSchema, HeartbeatResponseSchema } from "../nodes/heartbeat.js";
+import { parseHeartbeatFast } from "../nodes/heartbeat-fast-parse.js";
 import { NodeListResponseSchema } from "../nodes/node-info.js";
 import { RegisterNodeRequestSchema, RegisterNodeResponseSchema } from "../nodes/node-registration.js";
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
@@ -73,7 +74,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
 
   // Nodes (worker agents call these)
   { method: "post", path: "/v2/nodes/register", operationId: "registerNode", summary: "Register (or re-register) a worker node; the first credential to register a node id owns it", tag: "nodes", auth: true, scopes: ["worker"], body: { content: jsonContent(RegisterNodeRequestSchema), required: true }, responses: { 200: ok("Registered", RegisterNodeResponseSchema) }, errors: [400, 409, 413, 415] },
-  { method: "post", path: "/v2/nodes/{id}/heartbeat", operationId: "nodeHeartbeat", summary: "Push pool snapshots; 404 means re-register", tag: "nodes", auth: true, scopes: ["worker"], pathParams: NodeIdParam, body: { content: jsonContent(HeartbeatRequestSchema), required: true }, responses: { 200: ok("Recorded", HeartbeatResponseSchema) }, errors: [400, 404, 409, 413, 415] },
+  { method: "post", path: "/v2/nodes/{id}/heartbeat", operationId: "nodeHeartbeat", summary: "Push pool snapshots; 404 means re-register", tag: "nodes", auth: true, scopes: ["worker"], pathParams: NodeIdParam, body: { content: jsonContent(HeartbeatRequestSchema), required: true, fastParse: parseHeartbeatFast }, responses: { 200: ok("Recorded", HeartbeatResponseSchema) }, errors: [400, 404, 409, 413, 415] },
   {
     method: "post", path: "/v2/nodes/join", operationId: "joinNode", summary: "Exchange a single-use join token (as the bearer credential) for this node's own worker key, bound to node_id; the key is shown once", tag: "nodes", auth: true, scopes: ["worker"],
     body: { content: jsonContent(JoinNodeRequestSchema), required: true }, responses: { 201: ok("Joined: the node's worker key", JoinNodeResponseSchema) }, errors: [400, 409, 413, 415],

@@ -35,7 +35,16 @@ export interface RouteSpec {
   /** One schema per `{param}` in the path. */
   readonly pathParams?: Readonly<Record<string, z.ZodType>>;
   readonly query?: z.ZodObject;
-  readonly body?: { readonly content: ContentSpec; readonly required?: boolean };
+  readonly body?: {
+    readonly content: ContentSpec;
+    readonly required?: boolean;
+    /**
+     * A hand check of the JSON body's common well-formed shape, beside its schema (hot routes only):
+     * exactly what the schema's parse returns, or undefined when it is not sure, and the schema decides
+     * (so bad input gets the same 400). src-shared/nodes/heartbeat-fast-parse.ts is one.
+     */
+    readonly fastParse?: (value: unknown) => unknown;
+  };
   /** Success responses by status. */
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Error statuses this route can answer with besides 401 (auth routes) and 500 (all). */

@@ -35,8 +35,14 @@ export class MetricsHistoryRecorder {
     loop();
   }
 
+  /** Stops the steps and stores the points still in memory (call before the database closes). */
   stop(): void {
     clearTimeout(this.timer);
+    try {
+      this.store.flush();
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   async tick(now = Date.now()): Promise<Map<string, number>> {

@@ -36,24 +36,25 @@ export function buildMetricsHistory(store: MetricsHistoryStore, telemetry: NodeT
   const bucketMs = Math.max(tier === 1 ? 60_000 : stepMs, Math.ceil(rangeMs / MAX_POINTS / 1000) * 1000);
   const fromMs = now - rangeMs;
   const rows = (prefix: string) => store.query(tier, prefix, fromMs, bucketMs);
+  // The first `limit` lines of one field under a large prefix, read for those series only (what lines() keeps of the whole prefix).
+  const firstRows = (prefix: string, field: string, limit: number) => store.querySeries(tier, store.firstSeries(tier, prefix, field, fromMs, limit), fromMs, bucketMs);
   const charts: MetricsChart[] = [];
   const node = query.node ?? null;
 
   if (node === null) {
     const cluster = rows("cluster|");
-    const pools = rows("pool|");
-    const nodes = rows("node|");
     const field = (f: string, n: string) => lines(cluster, f, () => n);
     charts.push(chart("cluster-cpu", "CPU, all nodes", "percent", [...field("cpu_mean", "mean"), ...field("cpu_max", "max")]));
     charts.push(chart("cluster-memory", "Memory used, all nodes", "percent", field("mem_ratio", "used")));
     const gpu = [...field("gpu_util_mean", "GPU utilisation (mean)"), ...field("vram_ratio", "VRAM used")];
     if (gpu.length > 0) charts.push(chart("cluster-gpu", "GPUs, all nodes", "percent", gpu));
-    charts.push(chart("tokens", "Tokens/s per pool", "tokens/s", [...field("tokens_per_s", "all pools"), ...lines(pools, "tokens_per_s", (p) => p, POOL_LINES)]));
-    charts.push(chart("first-token", "First-token latency per pool", "ms", [...lines(pools, "ft_p50", (p) => `${p} p50`, POOL_LINES), ...lines(pools, "ft_p95", (p) => `${p} p95`, POOL_LINES)]));
+    const poolLines = (f: string, name: (p: string) => string) => lines(firstRows("pool|", f, POOL_LINES), f, name, POOL_LINES);
+    charts.push(chart("tokens", "Tokens/s per pool", "tokens/s", [...field("tokens_per_s", "all pools"), ...poolLines("tokens_per_s", (p) => p)]));
+    charts.push(chart("first-token", "First-token latency per pool", "ms", [...poolLines("ft_p50", (p) => `${p} p50`), ...poolLines("ft_p95", (p) => `${p} p95`)]));
     charts.push(chart("queue", "Queue depth by priority", "tasks", byLastPart(rows("queue|"))));
     charts.push(chart("rejections", "Rejections by reason", "per second", reasonLines(rows("reject|"))));
-    charts.push(chart("node-cpu", "CPU per node", "percent", lines(nodes, "cpu", (n) => n, NODE_LINES)));
-    charts.push(chart("node-memory", "Memory used per node", "percent", lines(nodes, "mem_ratio", (n) => n, NODE_LINES)));
+    charts.push(chart("node-cpu", "CPU per node", "percent", lines(firstRows("node|", "cpu", NODE_LINES), "cpu", (n) => n, NODE_LINES)));
+    charts.push(chart("node-memory", "Memory used per node", "percent", lines(firstRows("node|", "mem_ratio", NODE_LINES), "mem_ratio", (n) => n, NODE_LINES)));
   } else {
     const own = rows(`node|${node}|`);
     const gpus = rows(`gpu|${node}|`);
