@@ -3,6 +3,7 @@ import type { HeartbeatRequest } from "../../src-shared/nodes/heartbeat.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { RegisterNodeRequest } from "../../src-shared/nodes/node-registration.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
+import { MAX_POOLS_PER_NODE } from "../../src-shared/nodes/node-pool-limit.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -130,5 +131,34 @@ describe("node registry over the node API", () => {
     expect(availability.nodes.n2?.models).toEqual([SHA_A]);
     const models = (await (await orch.api("/v1/models")).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual(["model-a", "model-b"]);
+  });
+  it("a node sending new pool ids in every heartbeat holds only what it registered and reports now; too many or repeated pool ids are refused", async () => {
+    // Found by a hostile fleet: 5,000 new pool ids per heartbeat piled up in the registry (never released),
+    // each heartbeat scanned them all (2 s per beat after 40) and the probes and gauges of 200,000 pools
+    // ran the orchestrator out of heap within a minute.
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) })).status).toBe(200);
+    const snapshot = (poolId: string) => ({ ...heartbeat("n1", [SHA_A]).pools[0], pool_id: poolId });
+    for (let round = 0; round < 5; round++) {
+      const pools = ["n1-p0", ...Array.from({ length: 3 }, (_, i) => `n1-r${round}-${i}`)].map(snapshot);
+      const beat = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools }) });
+      expect(beat.status).toBe(200);
+    }
+    const [node] = await nodes(orch);
+    expect(node?.pool_ids.toSorted()).toEqual(["n1-p0", "n1-r4-0", "n1-r4-1", "n1-r4-2"]);
+    // A released id is free again for another node.
+    await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n2"), pools: ["n1-r0-0"] }) }).then((r) => expect(r.status).toBe(200));
+
+    const tooMany = Array.from({ length: MAX_POOLS_PER_NODE + 1 }, (_, i) => `n1-x${i}`);
+    const refusedBeat = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools: tooMany.map(snapshot) }) });
+    expect(refusedBeat.status).toBe(400);
+    expect(((await refusedBeat.json()) as { code: string }).code).toBe("INVALID_PARAMS");
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: tooMany }) })).status).toBe(400);
+    const twice = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools: [snapshot("n1-p0"), snapshot("n1-p0")] }) });
+    expect(twice.status).toBe(400);
+    expect(JSON.stringify(await twice.json())).toContain("appears twice");
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: ["n1-p0", "n1-p0"] }) })).status).toBe(400);
+    // Nothing refused changed the node.
+    expect((await nodes(orch)).find((n) => n.node_id === "n1")?.pool_ids.toSorted()).toEqual(["n1-p0", "n1-r4-0", "n1-r4-1", "n1-r4-2"]);
   });
 });
