@@ -89,7 +89,7 @@ export class WorkerClient {
       if (status < 200 || status >= 300) {
         throw new UpstreamError({ kind: "refused", status, envelope: await readEnvelopeText(res) });
       }
-      return await readEvents(res, idle, reader, broke);
+      return await readEvents(res, idle, reader, broke, tokenEventLimit(body.max_tokens));
     } finally {
       idle.stop();
     }
@@ -154,18 +154,39 @@ function plainTarget(address: string): { host: string; port: number } | null {
 /** The longest line of a worker's task stream the orchestrator reads (an 8,192-number embedding is ~200 KB). */
 const WORKER_EVENT_MAX_CHARS = 4 * 1024 * 1024;
 
+/** Most token text one attempt may carry: far above any real answer, well below V8's longest string (~512 Mi). */
+const WORKER_TOKEN_TEXT_MAX_CHARS = 128 * 1024 * 1024;
+
+interface TokenLimit {
+  maxTokens: number;
+  events: number;
+  chars: number;
+}
+
+/**
+ * Most token events one attempt may carry. A worker sends at most one per generated token (fewer when a
+ * chunk holds several; a finished tool call adds one), so twice max_tokens is far above a real worker's
+ * stream. A worker that ignores max_tokens and streams on (a bug, or not our worker) would otherwise grow
+ * the task's event log until the orchestrator ran out of memory (seen: dead within 10 s).
+ */
+function tokenEventLimit(maxTokens: number): TokenLimit {
+  return { maxTokens, events: 2 * maxTokens + 16, chars: WORKER_TOKEN_TEXT_MAX_CHARS };
+}
+
 /**
  * Reads a task stream straight off the socket (setEncoding keeps multi-byte characters whole across
  * chunks): a chunk's frames are handed on in the same turn, so their writes to the client leave together.
  * After the terminal event the rest of the response is still read (the listener stays, ignoring it) so
  * the connection goes back to the pool; stopping before it (consumer gone, bad frame) closes it.
  */
-function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
+function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError, tokenLimit: TokenLimit): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
   // A worker's events are small (a token, an embedding of a few thousand numbers): a longer line is a broken worker.
   const parser = new SseParser(WORKER_EVENT_MAX_CHARS);
   return new Promise((resolve, reject) => {
     let done = false;
+    let tokenEvents = 0;
+    let tokenChars = 0;
     const settle = (outcome: { event: WorkerTerminalEvent | null } | { error: unknown }, close: boolean) => {
       done = true;
       if (close && !res.complete) res.destroy();
@@ -184,6 +205,10 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
             done = true;
             reader.terminal?.(event);
             return settle({ event }, false);
+          }
+          if (event.event === "token" && (++tokenEvents > tokenLimit.events || (tokenChars += event.data.t.length) > tokenLimit.chars)) {
+            const what = tokenEvents > tokenLimit.events ? `more than ${tokenLimit.events} token events` : `more than ${tokenLimit.chars} characters of tokens`;
+            return settle({ error: new UpstreamError({ kind: "protocol", message: `worker streamed ${what} for a task of max_tokens ${tokenLimit.maxTokens} without ending it: stream closed` }) }, true);
           }
           if (!reader.event(event)) return settle({ event: null }, true);
         }
