@@ -54,7 +54,7 @@ export class WorkerClient {
   }
 
   /** Where plain-HTTP task streams connect; null over TLS. */
-  private readonly plain: { host: string; port: number } | null;
+  private readonly plain: PlainTarget | null;
 
   /**
    * Streams a task's events from the worker: `reader.event` gets each event before the terminal one, in the
@@ -77,7 +77,7 @@ export class WorkerClient {
       // Plain HTTP: written to a kept-alive connection in this turn (a header that cannot be sent throws here: ours).
       const opened: Promise<StreamResponse> =
         this.plain !== null
-          ? this.streams.post({ ...this.plain, path, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
+          ? this.streams.post({ host: this.plain.host, port: this.plain.port, path: `${this.plain.basePath}${path}`, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
           : postStream(`${this.address}${path}`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
       let res: StreamResponse;
       try {
@@ -138,14 +138,25 @@ export class WorkerClient {
 }
 
 /** Where each plain-HTTP worker address connects (a client is made per dispatch; the URL is parsed once). */
-const plainTargets = new Map<string, { host: string; port: number } | null>();
+/**
+ * Host, port and the advertised URL's path (a worker behind a reverse proxy at `http://gw/node-a`), which
+ * every worker route sits under: status, watch and cancel requests keep it, and task streams must too.
+ */
+interface PlainTarget {
+  host: string;
+  port: number;
+  /** The address's path without its trailing slash ("" for a bare host:port). */
+  basePath: string;
+}
 
-function plainTarget(address: string): { host: string; port: number } | null {
+const plainTargets = new Map<string, PlainTarget | null>();
+
+function plainTarget(address: string): PlainTarget | null {
   let target = plainTargets.get(address);
   if (target !== undefined) return target;
   // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
   const url = URL.canParse(address) ? new URL(address) : null;
-  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80), basePath: url.pathname.replace(/\/+$/, "") } : null;
   if (plainTargets.size >= 4096) plainTargets.clear(); // addresses change rarely; bounded all the same
   plainTargets.set(address, target);
   return target;
