@@ -59,7 +59,11 @@ describe("node registry over the node API", () => {
 
     const unknown = await orch.api("/v2/nodes/ghost/heartbeat", { method: "POST", body: JSON.stringify(heartbeat("ghost", [])) });
     expect(unknown.status).toBe(404);
-    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="ghost",outcome="error"}')).toBe(1);
+    // Ids nobody registered share one series (found by the fleet adversary: a series per made-up id, for good).
+    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="(unregistered)",outcome="error"}')).toBe(1);
+    for (let i = 0; i < 5; i++) await orch.api(`/v2/nodes/made-up-${i}/heartbeat`, { method: "POST", body: JSON.stringify(heartbeat(`made-up-${i}`, [])) });
+    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="(unregistered)",outcome="error"}')).toBe(6);
+    expect(await (await orch.api("/metrics")).text()).not.toMatch(/node_id="(ghost|made-up-)/);
     await fetch(`${orch.url}/v2/nodes/n1/heartbeat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(heartbeat("n1", [])) });
     expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="n1",outcome="unauthorized"}')).toBe(1);
 
