@@ -165,4 +165,16 @@ describe("node registry over the node API", () => {
     // Nothing refused changed the node.
     expect((await nodes(orch)).find((n) => n.node_id === "n1")?.pool_ids.toSorted()).toEqual(["n1-p0", "n1-r4-0", "n1-r4-1", "n1-r4-2"]);
   });
+  it("drops the probe series of pools no node serves any more, so re-registering with new pool ids adds no series for good", async () => {
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+    const register = (round: number) => orch?.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: [0, 1, 2].map((i) => `n1-r${round}-${i}`) }) });
+    const probed = async (round: number) => ((await (await (orch as TestOrchestrator).api("/metrics")).text()).match(new RegExp(`orchd_pool_health_checks_total\\{pool_id="n1-r${round}-`, "g")) ?? []).length;
+    expect((await register(0))?.status).toBe(200);
+    // The probe at registration hits an address with nothing listening: one error series per pool.
+    await waitFor("the first pools probed", async () => (await probed(0)) === 3, 5000);
+    for (let round = 1; round <= 3; round++) expect((await register(round))?.status).toBe(200);
+    await waitFor("the last pools probed", async () => (await probed(3)) === 3, 5000);
+    expect([await probed(0), await probed(1), await probed(2)]).toEqual([0, 0, 0]);
+    expect(await (await orch.api("/metrics")).text()).not.toMatch(/orchd_pool_health_check_duration_ms_count\{pool_id="n1-r[012]-/);
+  });
 });
