@@ -300,6 +300,12 @@ export class Scheduler<T extends SchedulableTask> {
       let candidates = this.candidates();
       const capacity = new ModelCapacity(() => candidates);
       const holders = new HoldersByModel(() => candidates);
+      // Within one pass a task that cannot be placed (no eligible pool) gets the same answer as every other
+      // task with the same model and placement wishes: taking slots never makes a pool eligible. Computing
+      // it once per kind, not per task, keeps a fleet-wide blip (every holder Suspect at once, a partition)
+      // from costing a full explanation of every pool for each of 10,000 queued tasks (found by the fleet
+      // adversary: a 20 s stall that turned every node Offline and failed the queue).
+      const unplaceable = new Map<string, PlacementDecision>();
       // Fresh tasks are queued too, so the bounds cover them: a skipped pass skips them as well.
       const skip = this.nothingToDo(now, capacity);
       const tasks = skip ? [] : full ? this.queue.items() : this.fresh;
@@ -325,7 +331,9 @@ export class Scheduler<T extends SchedulableTask> {
           if (walk) this.noteQueued(task);
           continue;
         }
-        const decision = this.decide(task, candidates, holders);
+        const kind = task.attempted_nodes.length === 0 ? placementKind(task) : null;
+        const decision = (kind === null ? undefined : unplaceable.get(kind)) ?? this.decide(task, candidates, holders);
+        if (kind !== null && decision.outcome !== "assigned") unplaceable.set(kind, decision);
         this.recordDecision(decision);
         if (decision.outcome === "assigned") {
           this.dequeue(task);
@@ -539,6 +547,11 @@ export class Scheduler<T extends SchedulableTask> {
     const predictions = this.predictor.predictQueue(this.queue.items(), this.runningTasks(), candidates);
     for (const { task, index, position } of due) this.deps.hooks.waiting(task, position, predictions[index] ?? 0, this.queue.depth);
   }
+}
+
+/** What a placement's eligibility depends on besides the snapshot: the model and the task's placement wishes. */
+function placementKind(task: SchedulableTask): string {
+  return `${task.model.sha256}|${JSON.stringify(task.placement)}`;
 }
 
 /**
