@@ -25,7 +25,7 @@ vi.mock("./placement/place-task.js", async (importOriginal) => {
   };
 });
 
-const FLEET = 50; // 4 slots each: 200 running tasks
+const FLEET = 10; // 4 slots each: 40 running tasks (each failing over is placed on its own, pass after pass)
 const QUEUED = 3000;
 let orch: TestOrchestrator;
 let fleet: NodeFleet;
