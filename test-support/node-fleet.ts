@@ -37,10 +37,23 @@ async function each(n: number, concurrency: number, fn: (i: number) => Promise<v
 }
 
 /** Registers `count` nodes on the orchestrator (`api` sends with its credentials) and gives each one heartbeat. */
-export async function startNodeFleet(api: (path: string, init?: RequestInit) => Promise<Response>, count: number, concurrency = 32): Promise<NodeFleet> {
+export interface NodeFleetOptions {
+  /** Answer every infer with `started`, then only the 1 s keep-alive: the task runs (holds its slot) until the fleet closes. Default: 404. */
+  readonly holdInfers?: boolean;
+}
+
+export async function startNodeFleet(api: (path: string, init?: RequestInit) => Promise<Response>, count: number, concurrency = 32, options: NodeFleetOptions = {}): Promise<NodeFleet> {
   const watches = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const url = req.url ?? "";
+    if (options.holdInfers === true && url.endsWith("/infer")) {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write('event: started\ndata: {"queue_position":0,"predicted_start_ms":0}\n\n');
+      watches.add(res); // pinged with the watches, so the orchestrator's idle bound never fires
+      res.on("close", () => watches.delete(res));
+      return;
+    }
     if (url.endsWith("/v2/watch")) {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(": watching\n\n");

@@ -15,6 +15,8 @@ export interface ProtocolNodeOptions {
   readonly slots: number;
   /** Writes the worker's SSE task stream for one infer request (use `sseFrame`). */
   readonly onInfer: (res: ServerResponse, body: { task_id: string; max_tokens: number }) => void;
+  /** Serve every route under this path (a worker behind a reverse proxy, e.g. "/gw/node-a") and advertise it; other paths get 404. */
+  readonly basePath?: string;
 }
 
 export interface ProtocolNode {
@@ -29,7 +31,13 @@ export function sseFrame(event: string, data: unknown): string {
 export async function startProtocolNode(o: ProtocolNodeOptions): Promise<ProtocolNode> {
   const sha256 = createHash("sha256").update(o.modelName).digest("hex");
   const watches = new Set<ServerResponse>();
+  const basePath = o.basePath ?? "";
   const server: Server = createServer((req, res) => {
+    if (!(req.url ?? "").startsWith(`${basePath}/`)) {
+      res.statusCode = 404;
+      return void res.end("{}");
+    }
+    req.url = (req.url ?? "").slice(basePath.length);
     if (req.url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: o.nodeId }));
     if (req.url === "/v2/watch") {
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -56,7 +64,7 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
   const model = { sha256, name: o.modelName, file_name: `${o.modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const pool = { pool_id: "p0", ready: true, draining: false, slots_free: o.slots, slots_total: o.slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: o.modelName } };
   const post = (path: string, body: unknown) => fetch(`${o.orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${o.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: o.nodeId, machine_id: `sim-${o.nodeId}`, address: `http://127.0.0.1:${port}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+  const reg = await post("/v2/nodes/register", { node_id: o.nodeId, machine_id: `sim-${o.nodeId}`, address: `http://127.0.0.1:${port}${basePath}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
   if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
   const beat = () => post(`/v2/nodes/${o.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
   await beat();

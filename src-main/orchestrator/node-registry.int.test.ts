@@ -3,6 +3,7 @@ import type { HeartbeatRequest } from "../../src-shared/nodes/heartbeat.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import type { RegisterNodeRequest } from "../../src-shared/nodes/node-registration.js";
 import { CatalogAvailabilityResponseSchema } from "../../src-shared/catalog/availability.js";
+import { MAX_POOLS_PER_NODE } from "../../src-shared/nodes/node-pool-limit.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -58,7 +59,11 @@ describe("node registry over the node API", () => {
 
     const unknown = await orch.api("/v2/nodes/ghost/heartbeat", { method: "POST", body: JSON.stringify(heartbeat("ghost", [])) });
     expect(unknown.status).toBe(404);
-    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="ghost",outcome="error"}')).toBe(1);
+    // Ids nobody registered share one series (found by the fleet adversary: a series per made-up id, for good).
+    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="(unregistered)",outcome="error"}')).toBe(1);
+    for (let i = 0; i < 5; i++) await orch.api(`/v2/nodes/made-up-${i}/heartbeat`, { method: "POST", body: JSON.stringify(heartbeat(`made-up-${i}`, [])) });
+    expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="(unregistered)",outcome="error"}')).toBe(6);
+    expect(await (await orch.api("/metrics")).text()).not.toMatch(/node_id="(ghost|made-up-)/);
     await fetch(`${orch.url}/v2/nodes/n1/heartbeat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(heartbeat("n1", [])) });
     expect(await metric(orch, 'orchd_node_heartbeats_total{node_id="n1",outcome="unauthorized"}')).toBe(1);
 
@@ -130,5 +135,46 @@ describe("node registry over the node API", () => {
     expect(availability.nodes.n2?.models).toEqual([SHA_A]);
     const models = (await (await orch.api("/v1/models")).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual(["model-a", "model-b"]);
+  });
+  it("a node sending new pool ids in every heartbeat holds only what it registered and reports now; too many or repeated pool ids are refused", async () => {
+    // Found by a hostile fleet: 5,000 new pool ids per heartbeat piled up in the registry (never released),
+    // each heartbeat scanned them all (2 s per beat after 40) and the probes and gauges of 200,000 pools
+    // ran the orchestrator out of heap within a minute.
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify(registration("n1")) })).status).toBe(200);
+    const snapshot = (poolId: string) => ({ ...heartbeat("n1", [SHA_A]).pools[0], pool_id: poolId });
+    for (let round = 0; round < 5; round++) {
+      const pools = ["n1-p0", ...Array.from({ length: 3 }, (_, i) => `n1-r${round}-${i}`)].map(snapshot);
+      const beat = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools }) });
+      expect(beat.status).toBe(200);
+    }
+    const [node] = await nodes(orch);
+    expect(node?.pool_ids.toSorted()).toEqual(["n1-p0", "n1-r4-0", "n1-r4-1", "n1-r4-2"]);
+    // A released id is free again for another node.
+    await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n2"), pools: ["n1-r0-0"] }) }).then((r) => expect(r.status).toBe(200));
+
+    const tooMany = Array.from({ length: MAX_POOLS_PER_NODE + 1 }, (_, i) => `n1-x${i}`);
+    const refusedBeat = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools: tooMany.map(snapshot) }) });
+    expect(refusedBeat.status).toBe(400);
+    expect(((await refusedBeat.json()) as { code: string }).code).toBe("INVALID_PARAMS");
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: tooMany }) })).status).toBe(400);
+    const twice = await orch.api("/v2/nodes/n1/heartbeat", { method: "POST", body: JSON.stringify({ ...heartbeat("n1", [SHA_A]), pools: [snapshot("n1-p0"), snapshot("n1-p0")] }) });
+    expect(twice.status).toBe(400);
+    expect(JSON.stringify(await twice.json())).toContain("appears twice");
+    expect((await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: ["n1-p0", "n1-p0"] }) })).status).toBe(400);
+    // Nothing refused changed the node.
+    expect((await nodes(orch)).find((n) => n.node_id === "n1")?.pool_ids.toSorted()).toEqual(["n1-p0", "n1-r4-0", "n1-r4-1", "n1-r4-2"]);
+  });
+  it("drops the probe series of pools no node serves any more, so re-registering with new pool ids adds no series for good", async () => {
+    orch = await startTestOrchestrator({ pool_probe_interval_ms: 0 });
+    const register = (round: number) => orch?.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ ...registration("n1"), pools: [0, 1, 2].map((i) => `n1-r${round}-${i}`) }) });
+    const probed = async (round: number) => ((await (await (orch as TestOrchestrator).api("/metrics")).text()).match(new RegExp(`orchd_pool_health_checks_total\\{pool_id="n1-r${round}-`, "g")) ?? []).length;
+    expect((await register(0))?.status).toBe(200);
+    // The probe at registration hits an address with nothing listening: one error series per pool.
+    await waitFor("the first pools probed", async () => (await probed(0)) === 3, 5000);
+    for (let round = 1; round <= 3; round++) expect((await register(round))?.status).toBe(200);
+    await waitFor("the last pools probed", async () => (await probed(3)) === 3, 5000);
+    expect([await probed(0), await probed(1), await probed(2)]).toEqual([0, 0, 0]);
+    expect(await (await orch.api("/metrics")).text()).not.toMatch(/orchd_pool_health_check_duration_ms_count\{pool_id="n1-r[012]-/);
   });
 });

@@ -2,13 +2,14 @@ import { z } from "zod";
 import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { HostTelemetrySchema } from "./host-telemetry.js";
 import { QuarantinedCopySchema } from "../models/quarantined-copy.js";
+import { nodePoolList } from "./node-pool-limit.js";
 import { PoolSnapshotSchema } from "./pool-snapshot.js";
 
 /** POST /v2/nodes/{id}/heartbeat — also sent at once whenever a pool changes state. */
 export const HeartbeatRequestSchema = z.object({
   /** ISO 8601 with offset, e.g. 2025-10-01T09:00:10+00:00. */
   timestamp: z.iso.datetime({ offset: true }),
-  pools: z.array(PoolSnapshotSchema),
+  pools: nodePoolList(PoolSnapshotSchema, (p) => p.pool_id),
   /** Full inventory; omitted when unchanged since the last report. */
   models: z.array(ModelInventoryEntrySchema).optional(),
   /** Latest host/GPU sample; optional so workers older than the telemetry still validate. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { NodeCapabilitiesSchema } from "./gpu-capabilities.js";
+import { nodePoolList } from "./node-pool-limit.js";
 
 /** POST /v2/nodes/register — idempotent; re-registering replaces the node record (spec §6.1). */
 export const RegisterNodeRequestSchema = z.object({
@@ -9,7 +10,7 @@ export const RegisterNodeRequestSchema = z.object({
   machine_id: z.string().min(1).max(256),
   /** Base URL of the worker's own API, e.g. http://10.0.0.11:9200. */
   address: z.url({ protocol: /^https?$/ }),
-  pools: z.array(PoolIdSchema),
+  pools: nodePoolList(PoolIdSchema, (id) => id),
   capabilities: NodeCapabilitiesSchema,
   version: z.string().nullable().optional(),
   models: z.array(ModelInventoryEntrySchema).optional(),

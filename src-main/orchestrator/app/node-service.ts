@@ -13,6 +13,9 @@ import { heartbeatIntervalMs } from "../registry/heartbeat-cadence.js";
 import type { NodeRecord } from "../registry/node-record.js";
 import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
 
+/** The node_id label of heartbeats for ids that are not registered (not a valid node id, so it names no node). */
+export const UNREGISTERED_NODE_LABEL = "(unregistered)";
+
 /** Who asks: the label logs and audit rows carry, and the credential a node is bound to. */
 export interface NodeActor {
   label: string;
@@ -75,7 +78,9 @@ export class NodeService {
     this.assertBinding(actor, nodeId, "node_heartbeat_refused");
     const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
     const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId, next));
-    this.deps.metrics.heartbeatCounts.add(nodeId, accepted ? "success" : "error");
+    // An id nobody registered is counted under one label value: heartbeats for made-up ids (a careless or
+    // hostile agent) would otherwise add a metric series each, for good (20,000 ids: 20,000 series).
+    this.deps.metrics.heartbeatCounts.add(accepted || this.deps.registry.get(nodeId) !== undefined ? nodeId : UNREGISTERED_NODE_LABEL, accepted ? "success" : "error");
     if (!accepted) throw new OrchError("NODE_NOT_FOUND", `node ${nodeId} is not registered (or timed out); register again`);
     if (body.telemetry !== undefined) this.deps.telemetry.record(nodeId, body.telemetry);
     return next;

@@ -71,6 +71,7 @@ export class PoolProber {
 
   /** The next slice of the node list: as many pools as the cadence gives one slice, from where the last stopped. */
   async probeSlice(settings: ProbeCadenceSettings): Promise<void> {
+    this.forgetGonePools();
     const nodes = this.registry.list();
     let pools = 0;
     for (const node of nodes) pools += node.pool_ids.length;
@@ -97,6 +98,7 @@ export class PoolProber {
   }
 
   async probeNode(nodeId: string): Promise<void> {
+    this.forgetGonePools();
     const node = this.registry.get(nodeId);
     if (node) await Promise.allSettled(node.pool_ids.map((p) => this.probe(nodeId, p)));
   }
@@ -115,9 +117,26 @@ export class PoolProber {
       result = { pool_id: poolId, node_id: nodeId, checked_at_ms: Date.now(), ok: false, status: null, error: err instanceof Error ? err.message : String(err), duration_ms: performance.now() - started };
       this.logger.debug({ node_id: nodeId, pool_id: poolId, error: result.error }, "pool probe failed");
     }
+    // The pool went while it was probed (its node re-registered without it, or left): nothing to keep.
+    if (this.registry.ownerOfPool(poolId) === undefined) return result;
     this.metrics.poolHealthChecks.inc({ pool_id: poolId, outcome: result.ok ? "success" : "error" });
     this.metrics.poolHealthCheckDuration.observe({ pool_id: poolId }, result.duration_ms);
     this.results.set(poolId, result);
     return result;
+  }
+
+  /**
+   * Drops the last result and the metric series of pools no node serves any more (deregistered,
+   * forgotten, left out of a re-registration): pool ids come from the nodes, so a node re-registering
+   * with new ids each time would otherwise add series (and results) for good.
+   */
+  private forgetGonePools(): void {
+    for (const poolId of this.results.keys()) {
+      if (this.registry.ownerOfPool(poolId) !== undefined) continue;
+      this.results.delete(poolId);
+      this.metrics.poolHealthChecks.remove({ pool_id: poolId, outcome: "success" });
+      this.metrics.poolHealthChecks.remove({ pool_id: poolId, outcome: "error" });
+      this.metrics.poolHealthCheckDuration.remove({ pool_id: poolId });
+    }
   }
 }

@@ -74,6 +74,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly onlineEpochs = new Map<string, number>();
   /** Quarantined copies already recorded as node events, per node (`file@at_ms`). */
   private readonly quarantinesSeen = new Map<string, Set<string>>();
+  /** Per node, the pool ids of its last registration (heartbeats may add others while they report them). */
+  private readonly registeredPools = new Map<string, ReadonlySet<string>>();
   /** The node list sorted by id, rebuilt only when membership changes (heartbeats never do). */
   private sorted: NodeRecord[] | null = null;
   /** Nodes per status, kept with every transition so counts are O(1). */
@@ -90,6 +92,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.countStatus(node.status, +1);
       // Known pools stay addressable after a restart (an operator may set their desired state); a new live owner takes them over.
       for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
+      this.registeredPools.set(node.node_id, new Set(node.pool_ids));
     }
   }
 
@@ -151,6 +154,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     };
     if (previous) for (const poolId of previous.pool_ids) this.poolOwners.delete(poolId);
     for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
+    this.registeredPools.set(node.node_id, new Set(node.pool_ids));
     if (previous) this.countStatus(previous.status, -1);
     this.countStatus(node.status, +1);
     this.nodes.set(node.node_id, node);
@@ -173,21 +177,41 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const previousPools = node.pools;
     node.last_heartbeat_ms = this.now();
     if (toldIntervalMs !== undefined) node.heartbeat_interval_ms = toldIntervalMs;
-    let newPool = false;
-    node.pools = hb.pools.filter((p) => node.pool_ids.includes(p.pool_id) || !this.poolOwners.has(p.pool_id));
-    for (const p of node.pools) {
-      if (node.pool_ids.includes(p.pool_id)) continue;
-      node.pool_ids.push(p.pool_id);
-      this.poolOwners.set(p.pool_id, node.node_id);
-      newPool = true;
-    }
+    const poolsChanged = this.adoptReportedPools(node, hb.pools);
     if (hb.models !== undefined) node.models = hb.models;
     if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
     if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
-    const report = previousStatus === "Online" && hb.models === undefined && !newPool && samePlacementFacts(previousPools, node.pools);
+    const report = previousStatus === "Online" && hb.models === undefined && !poolsChanged && samePlacementFacts(previousPools, node.pools);
     this.emit("changed", nodeId, report ? "report" : "state");
     return true;
+  }
+
+  /**
+   * A heartbeat's pools become the node's: those it registered, plus any it reports that no other node
+   * serves (a model added at run time). A pool taken over by an earlier heartbeat but no longer reported
+   * is released, so the node's pool ids are what it registered plus what it reports now (each list at most
+   * MAX_POOLS_PER_NODE), however many different ids it sends over time. Returns whether the membership changed.
+   */
+  private adoptReportedPools(node: NodeRecord, reported: readonly PoolSnapshot[]): boolean {
+    const mine = new Set(node.pool_ids);
+    node.pools = reported.filter((p) => mine.has(p.pool_id) || !this.poolOwners.has(p.pool_id));
+    const registered = this.registeredPools.get(node.node_id) ?? new Set(node.pool_ids);
+    const next = new Set(registered);
+    for (const p of node.pools) next.add(p.pool_id);
+    let changed = false;
+    for (const poolId of mine) {
+      if (next.has(poolId)) continue;
+      if (this.poolOwners.get(poolId) === node.node_id) this.poolOwners.delete(poolId);
+      changed = true;
+    }
+    for (const poolId of next) {
+      if (mine.has(poolId)) continue;
+      this.poolOwners.set(poolId, node.node_id);
+      changed = true;
+    }
+    if (changed) node.pool_ids = [...next];
+    return changed;
   }
 
   /** Graceful stop, by the node's owner only. */
@@ -214,6 +238,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const nodeId = node.node_id;
     this.nodes.delete(nodeId);
     this.lastRefusalMs.delete(nodeId);
+    this.registeredPools.delete(nodeId);
     this.countStatus(node.status, -1);
     this.sorted = null;
     for (const poolId of node.pool_ids) if (this.poolOwners.get(poolId) === nodeId) this.poolOwners.delete(poolId);

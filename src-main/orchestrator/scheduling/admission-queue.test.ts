@@ -48,4 +48,26 @@ describe("AdmissionQueue", () => {
     expect(q.remove("a")).toBeNull();
     expect(q.items().map((t) => t.task_id)).toEqual(["b"]);
   });
+  it("keeps every position right through a storm of removals from the middle, heads and requeues", () => {
+    // A cancel storm removes from the middle without rebuilding the position index each time (it is
+    // rebuilt once, on the next read): positions must still come out exact, whatever the order of operations.
+    const q = new AdmissionQueue(1000, "reject");
+    const ids = Array.from({ length: 200 }, (_, i) => `t${i}`);
+    for (const id of ids) q.enqueue(task(id, "batch"));
+    const expected = [...ids];
+    const take = (id: string) => {
+      expect(q.remove(id)?.task_id).toBe(id);
+      expected.splice(expected.indexOf(id), 1);
+    };
+    for (let i = 1; i < 200; i += 3) take(`t${i}`); // middle removals back to back (the index stays stale)
+    take(expected[0] as string); // the head, while stale
+    expect(q.positionOf(expected[5] as string)).toBe(5); // a read rebuilds
+    for (let i = 2; i < 200; i += 7) if (expected.includes(`t${i}`)) take(`t${i}`);
+    q.requeueFront(task("again", "batch"));
+    expected.unshift("again");
+    take(expected[expected.length - 1] as string);
+    expect(q.items().map((t) => t.task_id)).toEqual(expected);
+    expected.forEach((id, i) => expect(q.positionOf(id)).toBe(i));
+    expect(q.remove("t1")).toBeNull();
+  });
 });

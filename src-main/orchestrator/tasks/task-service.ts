@@ -385,6 +385,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   placed(task: Task, decision: AssignedDecision): string | undefined {
     task.state = "dispatching";
     task.decision = decision;
+    this.table.placed(task);
     task.node_id = decision.node_id;
     task.pool_id = decision.pool_id;
     task.started_at_ms ??= this.now();

@@ -15,6 +15,13 @@ export const FINISHED_EVENTS_KEPT = 200_000;
  * rejections per filter), as a journal row does.
  */
 export const FINISHED_EXPLAINED_KEPT = 100;
+/**
+ * Placed tasks (running or finished) whose decision keeps its pump's snapshot, newest placements first.
+ * Running tasks count too: each placement made in a pump of its own pins a fresh snapshot, so 1,000
+ * tasks running on 1,000 nodes held ~156 MB of heap (≈ 156 KB each) until they finished, growing with
+ * nodes × running tasks. Older placements keep the decision's summary, as old finished tasks do.
+ */
+export const PLACED_EXPLAINED_KEPT = 100;
 
 /**
  * The tasks held in memory: every queued and running task, plus the most recent finished ones so a
@@ -25,6 +32,8 @@ export const FINISHED_EXPLAINED_KEPT = 100;
 export class TaskTable {
   private readonly tasks = new Map<string, Task>();
   private readonly finishedOrder: string[] = [];
+  /** The newest placements, oldest first, whose decisions may still hold their snapshot (PLACED_EXPLAINED_KEPT). */
+  private readonly placedOrder: { task: Task; decision: NonNullable<Task["decision"]> }[] = [];
   /** Events held by the tasks in finishedOrder. */
   private finishedEvents = 0;
   /** Idempotency-Key → task id: a retry in the same tick as its first request finds it before the journal commits. */
@@ -48,6 +57,17 @@ export class TaskTable {
   /** Forgets a task whose admission was undone (never journaled). */
   remove(taskId: string): void {
     this.forget(taskId);
+  }
+
+  /** Records a task's placement (task.decision is set): decisions older than the newest PLACED_EXPLAINED_KEPT drop their snapshot. */
+  placed(task: Task): void {
+    if (task.decision === null) return;
+    this.placedOrder.push({ task, decision: task.decision });
+    while (this.placedOrder.length > PLACED_EXPLAINED_KEPT) {
+      const oldest = this.placedOrder.shift() as { task: Task; decision: NonNullable<Task["decision"]> };
+      // A re-placed task has a newer decision, listed on its own.
+      if (oldest.task.decision === oldest.decision) oldest.task.decision = withoutSnapshot(oldest.decision);
+    }
   }
 
   /** Records that a task reached its terminal state; the oldest finished tasks are forgotten. */

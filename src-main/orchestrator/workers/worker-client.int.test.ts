@@ -135,4 +135,20 @@ describe("WorkerClient.infer", () => {
     mode = "cut";
     expect(await failure()).toMatchObject({ kind: "connection", message: "worker stream ended without a terminal event" });
   });
+  it("closes a stream that carries more tokens than the task's max_tokens allows, as a protocol failure", async () => {
+    // A worker that ignores max_tokens and never ends (found by the fleet adversary): the orchestrator kept
+    // every token in the task's event log and died of it within 10 s. 2 × max_tokens + 16 token events is the bound.
+    const { client, stats } = await fakeWorker((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(STARTED);
+      for (let i = 0; i < 200; i++) res.write(TOKEN(i)); // for max_tokens 2; then it holds the stream open
+    });
+    const events: SseEvent[] = [];
+    const failure = await client
+      .infer("p0", { task_id: "t", prompt: "hi", max_tokens: 2 }, new AbortController().signal, 2_000, { event: (event) => events.push(event) > 0 })
+      .then(() => null, (err: unknown) => (err instanceof UpstreamError ? err.failure : err));
+    expect(failure).toMatchObject({ kind: "protocol", message: expect.stringContaining("more than 20 token events for a task of max_tokens 2") });
+    expect(events.filter((e) => e.event === "token")).toHaveLength(20);
+    await waitFor("the worker connection closed", () => stats.closed === 1);
+  });
 });

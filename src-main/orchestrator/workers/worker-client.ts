@@ -54,7 +54,7 @@ export class WorkerClient {
   }
 
   /** Where plain-HTTP task streams connect; null over TLS. */
-  private readonly plain: { host: string; port: number } | null;
+  private readonly plain: PlainTarget | null;
 
   /**
    * Streams a task's events from the worker: `reader.event` gets each event before the terminal one, in the
@@ -77,7 +77,7 @@ export class WorkerClient {
       // Plain HTTP: written to a kept-alive connection in this turn (a header that cannot be sent throws here: ours).
       const opened: Promise<StreamResponse> =
         this.plain !== null
-          ? this.streams.post({ ...this.plain, path, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
+          ? this.streams.post({ host: this.plain.host, port: this.plain.port, path: `${this.plain.basePath}${path}`, headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json", accept: "text/event-stream", ...(traceparent !== undefined ? { traceparent } : {}) }, body: json }, idle.signal)
           : postStream(`${this.address}${path}`, this.token, json, idle.signal, { traceparent, agent: this.streamAgent });
       let res: StreamResponse;
       try {
@@ -89,7 +89,7 @@ export class WorkerClient {
       if (status < 200 || status >= 300) {
         throw new UpstreamError({ kind: "refused", status, envelope: await readEnvelopeText(res) });
       }
-      return await readEvents(res, idle, reader, broke);
+      return await readEvents(res, idle, reader, broke, tokenEventLimit(body.max_tokens));
     } finally {
       idle.stop();
     }
@@ -138,14 +138,25 @@ export class WorkerClient {
 }
 
 /** Where each plain-HTTP worker address connects (a client is made per dispatch; the URL is parsed once). */
-const plainTargets = new Map<string, { host: string; port: number } | null>();
+/**
+ * Host, port and the advertised URL's path (a worker behind a reverse proxy at `http://gw/node-a`), which
+ * every worker route sits under: status, watch and cancel requests keep it, and task streams must too.
+ */
+interface PlainTarget {
+  host: string;
+  port: number;
+  /** The address's path without its trailing slash ("" for a bare host:port). */
+  basePath: string;
+}
 
-function plainTarget(address: string): { host: string; port: number } | null {
+const plainTargets = new Map<string, PlainTarget | null>();
+
+function plainTarget(address: string): PlainTarget | null {
   let target = plainTargets.get(address);
   if (target !== undefined) return target;
   // Bracketed IPv6 literals connect without their brackets. An address that does not parse fails at dispatch, as before.
   const url = URL.canParse(address) ? new URL(address) : null;
-  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80) } : null;
+  target = url?.protocol === "http:" ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port || 80), basePath: url.pathname.replace(/\/+$/, "") } : null;
   if (plainTargets.size >= 4096) plainTargets.clear(); // addresses change rarely; bounded all the same
   plainTargets.set(address, target);
   return target;
@@ -154,18 +165,39 @@ function plainTarget(address: string): { host: string; port: number } | null {
 /** The longest line of a worker's task stream the orchestrator reads (an 8,192-number embedding is ~200 KB). */
 const WORKER_EVENT_MAX_CHARS = 4 * 1024 * 1024;
 
+/** Most token text one attempt may carry: far above any real answer, well below V8's longest string (~512 Mi). */
+const WORKER_TOKEN_TEXT_MAX_CHARS = 128 * 1024 * 1024;
+
+interface TokenLimit {
+  maxTokens: number;
+  events: number;
+  chars: number;
+}
+
+/**
+ * Most token events one attempt may carry. A worker sends at most one per generated token (fewer when a
+ * chunk holds several; a finished tool call adds one), so twice max_tokens is far above a real worker's
+ * stream. A worker that ignores max_tokens and streams on (a bug, or not our worker) would otherwise grow
+ * the task's event log until the orchestrator ran out of memory (seen: dead within 10 s).
+ */
+function tokenEventLimit(maxTokens: number): TokenLimit {
+  return { maxTokens, events: 2 * maxTokens + 16, chars: WORKER_TOKEN_TEXT_MAX_CHARS };
+}
+
 /**
  * Reads a task stream straight off the socket (setEncoding keeps multi-byte characters whole across
  * chunks): a chunk's frames are handed on in the same turn, so their writes to the client leave together.
  * After the terminal event the rest of the response is still read (the listener stays, ignoring it) so
  * the connection goes back to the pool; stopping before it (consumer gone, bad frame) closes it.
  */
-function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError): Promise<WorkerTerminalEvent | null> {
+function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamReader, broke: (what: string, err: unknown) => UpstreamError, tokenLimit: TokenLimit): Promise<WorkerTerminalEvent | null> {
   res.setEncoding("utf8");
   // A worker's events are small (a token, an embedding of a few thousand numbers): a longer line is a broken worker.
   const parser = new SseParser(WORKER_EVENT_MAX_CHARS);
   return new Promise((resolve, reject) => {
     let done = false;
+    let tokenEvents = 0;
+    let tokenChars = 0;
     const settle = (outcome: { event: WorkerTerminalEvent | null } | { error: unknown }, close: boolean) => {
       done = true;
       if (close && !res.complete) res.destroy();
@@ -184,6 +216,10 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
             done = true;
             reader.terminal?.(event);
             return settle({ event }, false);
+          }
+          if (event.event === "token" && (++tokenEvents > tokenLimit.events || (tokenChars += event.data.t.length) > tokenLimit.chars)) {
+            const what = tokenEvents > tokenLimit.events ? `more than ${tokenLimit.events} token events` : `more than ${tokenLimit.chars} characters of tokens`;
+            return settle({ error: new UpstreamError({ kind: "protocol", message: `worker streamed ${what} for a task of max_tokens ${tokenLimit.maxTokens} without ending it: stream closed` }) }, true);
           }
           if (!reader.event(event)) return settle({ event: null }, true);
         }

@@ -154,7 +154,8 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
 
     cancelTask: ({ params, res, identity }) => {
       const id = params.id as string;
-      if (!tasks.exists(id)) throw new OrchError("TASK_NOT_FOUND", `no task ${id}`);
+      // A task only the journal knows (it ended before a restart, or left memory) is finished: 204, as for
+      // a finished task in memory, not a 404 for an id that GET /v2/tasks/{id} still answers.
       assertTaskAccess(identity, id, tasks.ownerOf(id));
       if (tasks.cancel(id, identity.kind === "session" ? "operator" : "client")) {
         ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
