@@ -139,6 +139,8 @@ describe("heartbeat hand check beside the schema", () => {
       // Large but valid: more pools than the hand check takes, many models per pool; and too many GPUs.
       { ...agentBody(), pools: Array.from({ length: MAX_POOLS + 1 }, (_, i) => ({ ...(agentBody()["pools"] as object[])[0], pool_id: `p${i}` })) },
       pool({ models_available: Array.from({ length: 20_000 }, () => SHA2) }),
+      // One pool id twice (refused by the schema since the pool-table bound).
+      { ...agentBody(), pools: [(agentBody()["pools"] as object[])[0], (agentBody()["pools"] as object[])[0]] },
     ];
     let sure = 0;
     for (const body of hostile) if (same(body)) sure++;
@@ -172,7 +174,8 @@ describe("heartbeat hand check beside the schema", () => {
     const runs = 4000;
     for (let i = 0; i < runs; i++) {
       const body = clone(agentBody());
-      if (rand(4) === 0) (body["pools"] as unknown[]).push(clone((agentBody()["pools"] as unknown[])[0]));
+      // A second pool (its own id: a repeated id is refused by the schema, and mutations may make one).
+      if (rand(4) === 0) (body["pools"] as unknown[]).push({ ...(clone((agentBody()["pools"] as unknown[])[0]) as object), pool_id: "node-a-p1" });
       const mutations = 1 + rand(2);
       for (let m = 0; m < mutations; m++) {
         const all = containers(body);

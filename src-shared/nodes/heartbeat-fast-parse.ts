@@ -34,9 +34,12 @@ export function parseHeartbeatFast(value: unknown): HeartbeatRequest | undefined
     } else if (key === "pools") {
       if (!Array.isArray(v) || v.length > MAX_POOLS) return undefined;
       pools = [];
+      // Each pool id once, as nodePoolList requires (a repeat goes to the schema, which names it).
+      const ids = new Set<string>();
       for (let i = 0; i < v.length; i++) {
         const pool = poolSnapshot(v[i] as unknown);
-        if (pool === undefined) return undefined;
+        if (pool === undefined || ids.has(pool.pool_id)) return undefined;
+        ids.add(pool.pool_id);
         pools.push(pool);
       }
     } else if (key === "telemetry") {
