@@ -55,6 +55,8 @@ export interface CompletionParams {
   /** [token id, bias], false: never. */
   logit_bias?: [number, number | false][];
   stop?: string[];
+  /** GBNF the output must follow (llama-server refuses one it cannot parse with a 400). */
+  grammar?: string;
 }
 
 export class LlamaServerApi {

@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { NodeListResponseSchema } from "../../../src-shared/nodes/node-info.js";
 import { PoolDiagnosticsSchema } from "../../../src-shared/worker-api/pool-diagnostics.js";
 import { taskRequest } from "../../../test-support/fixtures.js";
@@ -126,6 +127,29 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
     const logprobs = await streamInfer(worker.url, POOL, { task_id: "logprobs", prompt: "hi", max_tokens: 4, logprobs: 2 });
     expect(logprobs.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS" } });
+  });
+
+  const streamedText = (events: Awaited<ReturnType<typeof streamInfer>>["events"]): string => events.map((e) => (e.event.event === "token" ? e.event.data.t : "")).join("");
+
+  it("constrains the output to a JSON schema, sign-bounded integers included, as the default engine's grammar does", async () => {
+    const schema = {
+      type: "object",
+      properties: { n: { type: "integer", minimum: 1 }, neg: { type: "integer", exclusiveMaximum: 0 }, zero_up: { type: "integer", minimum: 0 }, tag: { enum: ["a", "b"] }, ok: { type: "boolean" } },
+      required: ["n", "neg", "zero_up", "tag", "ok"],
+    };
+    for (const seed of [1, 2, 3]) {
+      const result = await streamInfer(worker.url, POOL, { task_id: `schema-${seed}`, prompt: "Answer in JSON:", max_tokens: 200, temperature: 1, seed, format: { type: "json_schema", schema } });
+      const end = result.events.at(-1)?.event;
+      expect(end, JSON.stringify(end)).toMatchObject({ event: "end", data: { stop_reason: "stop" } });
+      const value = z.object({ n: z.int().min(1), neg: z.int().max(-1), zero_up: z.int().min(0), tag: z.enum(["a", "b"]), ok: z.boolean() }).strict().parse(JSON.parse(streamedText(result.events)));
+      expect(Number.isSafeInteger(value.n)).toBe(true);
+    }
+    const json = await streamInfer(worker.url, POOL, { task_id: "json", prompt: "Answer in JSON:", max_tokens: 200, temperature: 0, format: { type: "json" } });
+    expect(json.events.at(-1)?.event.event).toBe("end");
+    // json.gbnf's root is an object: whatever the model wrote so far opens one.
+    expect(streamedText(json.events).trimStart().startsWith("{")).toBe(true);
+    const refused = await streamInfer(worker.url, POOL, { task_id: "schema-refused", prompt: "hi", max_tokens: 4, format: { type: "json_schema", schema: { type: "string", pattern: "a+" } } });
+    expect(refused.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("pattern") } });
   });
 
   it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {

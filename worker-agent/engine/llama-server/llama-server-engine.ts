@@ -13,6 +13,7 @@ import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
 import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
 import { ggufVocabulary } from "./gguf-vocabulary.js";
+import { formatGrammar } from "./llama-server-grammar.js";
 import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -56,7 +57,6 @@ function unsupported(msg: EngineInferMessage): string | undefined {
   if (msg.inputs !== undefined) return "embeddings";
   if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
   if (msg.logprobs !== undefined) return "logprobs";
-  if (msg.format !== undefined) return "format";
   if (msg.suffix !== undefined) return "suffix (fill in the middle)";
   return undefined;
 }
@@ -274,6 +274,14 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     if (refused !== undefined) return fail("INVALID_PARAMS", `${refused} is not supported by the llama-server engine; use a pool with engine "node-llama-cpp"`);
     const biasRefusal = msg.logit_bias !== undefined ? logitBiasRefusal(msg.logit_bias, this.vocabulary) : undefined;
     if (biasRefusal !== undefined) return fail("INVALID_PARAMS", biasRefusal);
+    let grammar: Awaited<ReturnType<typeof formatGrammar>>;
+    try {
+      grammar = await formatGrammar(msg.format);
+    } catch (error) {
+      return fail("INTERNAL", `the grammar for format could not be built: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (grammar?.ok === false) return fail("INVALID_PARAMS", grammar.message);
+    const stop = [...(msg.stop ?? []), ...(grammar?.stop ?? [])];
     const controller = new AbortController();
     this.running.set(msg.task_id, controller);
     const received = performance.now();
@@ -308,7 +316,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         ...llamaServerPenalties(msg, this.contextSize),
         // -100 bans the token (llama-server's false: a logit of -infinity), as the default engine does.
         ...(msg.logit_bias !== undefined ? { logit_bias: Object.entries(msg.logit_bias).map(([id, bias]): [number, number | false] => [Number(id), bias <= -100 ? false : bias]) } : {}),
-        ...(msg.stop !== undefined && msg.stop.length > 0 ? { stop: msg.stop } : {}),
+        ...(stop.length > 0 ? { stop } : {}),
+        ...(grammar !== undefined ? { grammar: grammar.grammar } : {}),
       };
       let stopType: string | undefined;
       let tokensIn = measured;
