@@ -16,9 +16,28 @@ const PropsReplySchema = z.object({
 }).loose();
 export type LlamaServerProps = z.infer<typeof PropsReplySchema>;
 
+/**
+ * A token's probability as llama-server reports it with n_probs: `logprob` from the raw distribution, or
+ * `prob` with post_sampling_probs (the distribution the sampler drew from).
+ */
+const TokenProbabilitySchema = z.object({
+  token: z.string(),
+  bytes: z.array(z.int().min(0).max(255)),
+  logprob: z.number().optional(),
+  prob: z.number().min(0).max(1).optional(),
+}).loose();
+export type TokenProbability = z.infer<typeof TokenProbabilitySchema>;
+const CompletionProbabilitySchema = TokenProbabilitySchema.extend({
+  top_logprobs: z.array(TokenProbabilitySchema).optional(),
+  top_probs: z.array(TokenProbabilitySchema).optional(),
+});
+export type CompletionProbability = z.infer<typeof CompletionProbabilitySchema>;
+
 /** One streamed /completion chunk; the last one has stop: true and the totals. */
 export const CompletionChunkSchema = z.object({
   content: z.string(),
+  /** With n_probs: the tokens behind `content`, each with its alternatives. */
+  completion_probabilities: z.array(CompletionProbabilitySchema).optional(),
   stop: z.boolean(),
   tokens: z.array(z.int()).optional(),
   tokens_predicted: z.int().optional(),
@@ -57,6 +76,10 @@ export interface CompletionParams {
   stop?: string[];
   /** GBNF the output must follow (llama-server refuses one it cannot parse with a 400). */
   grammar?: string;
+  /** Alternatives reported per token (0: no probabilities at all). */
+  n_probs?: number;
+  /** Probabilities after the sampler chain (what the token was drawn from) instead of the raw softmax. */
+  post_sampling_probs?: boolean;
 }
 
 export class LlamaServerApi {

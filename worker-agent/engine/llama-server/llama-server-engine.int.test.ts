@@ -125,8 +125,8 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
   it("refuses a prompt longer than a slot's context with CONTEXT_TOO_LONG, and what it cannot translate with INVALID_PARAMS", async () => {
     const long = await streamInfer(worker.url, POOL, { task_id: "too-long", prompt: "the cat sat on the mat ".repeat(200), max_tokens: 16 });
     expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
-    const logprobs = await streamInfer(worker.url, POOL, { task_id: "logprobs", prompt: "hi", max_tokens: 4, logprobs: 2 });
-    expect(logprobs.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS" } });
+    const tools = await streamInfer(worker.url, POOL, { task_id: "tools", messages: [{ role: "user", content: "hi" }], max_tokens: 4, tools: [{ name: "f", parameters: { type: "object", properties: {} } }] });
+    expect(tools.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("tools") } });
   });
 
   const streamedText = (events: Awaited<ReturnType<typeof streamInfer>>["events"]): string => events.map((e) => (e.event.event === "token" ? e.event.data.t : "")).join("");
@@ -150,6 +150,31 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(streamedText(json.events).trimStart().startsWith("{")).toBe(true);
     const refused = await streamInfer(worker.url, POOL, { task_id: "schema-refused", prompt: "hi", max_tokens: 4, format: { type: "json_schema", schema: { type: "string", pattern: "a+" } } });
     expect(refused.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("pattern") } });
+  });
+
+  it("reports logprobs as the default engine does: entries concatenate to the text, natural logs, top alternatives most likely first", async () => {
+    for (const [temperature, top] of [[0, 3], [1, 2], [0, 0]] as const) {
+      const result = await streamInfer(worker.url, POOL, { task_id: `logprobs-${temperature}-${top}`, prompt: "Once upon", max_tokens: 8, temperature, seed: 7, logprobs: top });
+      expect(result.events.at(-1)?.event.event).toBe("end");
+      const tokens = result.events.flatMap((e) => (e.event.event === "token" ? [e.event.data] : []));
+      expect(tokens.length).toBeGreaterThan(0);
+      for (const token of tokens) expect(token.logprobs?.map((l) => l.token).join(""), JSON.stringify(token)).toBe(token.t);
+      const entries = tokens.flatMap((t) => t.logprobs ?? []);
+      for (const e of entries) {
+        expect(e.logprob).toBeLessThanOrEqual(0);
+        expect(e.bytes).toEqual([...Buffer.from(e.token, "utf8")]);
+        expect(e.top_logprobs.length).toBeLessThanOrEqual(top);
+        const alternatives = e.top_logprobs.map((a) => a.logprob);
+        expect(alternatives).toEqual([...alternatives].sort((a, b) => b - a));
+        // Greedy: the chosen token is the most likely one, out of the whole distribution (not probability 1).
+        if (temperature === 0 && top > 0) {
+          expect(e.top_logprobs.length).toBe(top);
+          expect(e.top_logprobs[0]).toEqual({ token: e.token, logprob: e.logprob, bytes: e.bytes });
+          expect(e.logprob).toBeLessThan(0);
+        }
+      }
+      if (top === 0) expect(entries.every((e) => e.top_logprobs.length === 0)).toBe(true);
+    }
   });
 
   it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {

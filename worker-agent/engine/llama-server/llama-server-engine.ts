@@ -14,6 +14,8 @@ import { spawnGuarded } from "./orphan-guard.js";
 import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
 import { ggufVocabulary } from "./gguf-vocabulary.js";
 import { formatGrammar } from "./llama-server-grammar.js";
+import { logprobsParams, tokenLogprobs } from "./llama-server-logprobs.js";
+import type { TokenLogprobs } from "../../../src-shared/streaming/sse-events.js";
 import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -56,7 +58,6 @@ function llamaServerPenalties(msg: EngineInferMessage, contextSize: number): Pic
 function unsupported(msg: EngineInferMessage): string | undefined {
   if (msg.inputs !== undefined) return "embeddings";
   if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
-  if (msg.logprobs !== undefined) return "logprobs";
   if (msg.suffix !== undefined) return "suffix (fill in the middle)";
   return undefined;
 }
@@ -318,13 +319,23 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         ...(msg.logit_bias !== undefined ? { logit_bias: Object.entries(msg.logit_bias).map(([id, bias]): [number, number | false] => [Number(id), bias <= -100 ? false : bias]) } : {}),
         ...(stop.length > 0 ? { stop } : {}),
         ...(grammar !== undefined ? { grammar: grammar.grammar } : {}),
+        ...logprobsParams(msg.logprobs, temperature),
       };
       let stopType: string | undefined;
       let tokensIn = measured;
+      // Entries of tokens whose text has not been sent yet (a partial UTF-8 character or stop string):
+      // they go with the text they produced, so a message's entries concatenate to its text.
+      let pending: TokenLogprobs[] = [];
+      const top = msg.logprobs;
       for await (const chunk of api.complete(params, controller.signal)) {
+        if (top !== undefined) for (const probability of chunk.completion_probabilities ?? []) pending.push(tokenLogprobs(probability, top));
         if (chunk.content !== "") {
           firstAt ??= performance.now();
-          this.emitMessage({ type: "token", task_id: msg.task_id, t: chunk.content, i: count++ });
+          if (top === undefined) this.emitMessage({ type: "token", task_id: msg.task_id, t: chunk.content, i: count++ });
+          else {
+            this.emitMessage({ type: "token", task_id: msg.task_id, t: chunk.content, i: count++, logprobs: pending });
+            pending = [];
+          }
         }
         if (chunk.stop) {
           stopType = chunk.stop_type;
