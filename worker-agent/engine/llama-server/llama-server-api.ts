@@ -8,6 +8,7 @@ import { LlamaServerHttp, readText } from "./llama-server-http.js";
 // of another llama.cpp version that answers differently is a clear error, not a silent misread.
 
 const TokenizeReplySchema = z.object({ tokens: z.array(z.int()) });
+const DetokenizeReplySchema = z.object({ content: z.string() });
 const ApplyTemplateReplySchema = z.object({ prompt: z.string() });
 const PropsReplySchema = z.object({
   default_generation_settings: z.object({ n_ctx: z.int().min(1) }).loose(),
@@ -105,8 +106,13 @@ export class LlamaServerApi {
     return this.request("GET", "/props", undefined, PropsReplySchema);
   }
 
-  async tokenize(content: string, signal: AbortSignal): Promise<number[]> {
-    return (await this.request("POST", "/tokenize", { content, add_special: true, parse_special: true }, TokenizeReplySchema, signal)).tokens;
+  /** `content` in tokens; by default as a prompt (BOS added, special-token texts parsed), `plain`: the text alone. */
+  async tokenize(content: string, signal: AbortSignal, plain = false): Promise<number[]> {
+    return (await this.request("POST", "/tokenize", { content, add_special: !plain, parse_special: !plain }, TokenizeReplySchema, signal)).tokens;
+  }
+
+  async detokenize(tokens: readonly number[], signal: AbortSignal): Promise<string> {
+    return (await this.request("POST", "/detokenize", { tokens }, DetokenizeReplySchema, signal)).content;
   }
 
   /** The chat rendered by the model's own template, up to where the answer starts. */

@@ -25,6 +25,8 @@ if (!HAVE_BINARY) console.warn(`llama-server engine tests skipped: no binary at 
 
 const MODEL = testModelName("tiny-chatml");
 const POOL = "ls";
+const FIM_POOL = "ls-fim";
+const FIM_DEFAULT_POOL = "default-fim";
 let orch: TestOrchestrator;
 let worker: StartedWorker;
 
@@ -38,19 +40,24 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
   beforeAll(async () => {
     orch = await startTestOrchestrator({ pool_probe_interval_ms: 500 });
     worker = await startWorker({
-      models: { "tiny-chatml.gguf": testModelPath("tiny-chatml") },
+      models: { "tiny-chatml.gguf": testModelPath("tiny-chatml"), "tiny-fim.gguf": testModelPath("tiny-fim") },
       config: {
         node_id: "ls-node",
         orchestrator_url: orch.url,
         heartbeat_interval_secs: 0.5,
         llama_server_path: BINARY,
         supervisor: { initial_backoff_ms: 100, jitter: 0 },
-        pools: [{ id: POOL, model: "tiny-chatml.gguf", device: "cpu", slots: 2, context_size: 512, engine: "llama-server" }],
+        pools: [
+          { id: POOL, model: "tiny-chatml.gguf", device: "cpu", slots: 2, context_size: 512, engine: "llama-server" },
+          // Fill in the middle, on llama-server and on the default engine for comparison.
+          { id: FIM_POOL, model: "tiny-fim.gguf", device: "cpu", slots: 1, context_size: 512, engine: "llama-server" },
+          { id: FIM_DEFAULT_POOL, model: "tiny-fim.gguf", device: "cpu", slots: 1, context_size: 512 },
+        ],
       },
     });
     await waitFor("the llama-server pool ready in the orchestrator", async () => {
       const nodes = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
-      return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.pool_id === POOL && p.ready));
+      return nodes.some((n) => n.status === "Online" && [POOL, FIM_POOL, FIM_DEFAULT_POOL].every((id) => n.pools.some((p) => p.pool_id === id && p.ready)));
     }, 60_000);
   }, 90_000);
 
@@ -175,6 +182,29 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
       }
       if (top === 0) expect(entries.every((e) => e.top_logprobs.length === 0)).toBe(true);
     }
+  });
+
+  it("fills in the middle as the default engine does (same framed prompt, same tokens_in), measured against the context, and refuses a model without FIM tokens", async () => {
+    const request = { prompt: "def add(a, b):\n    return ", suffix: "\n\nprint(add(1, 2))\n", max_tokens: 8, temperature: 0 };
+    const served = await streamInfer(worker.url, FIM_POOL, { task_id: "fim", ...request });
+    const reference = await streamInfer(worker.url, FIM_DEFAULT_POOL, { task_id: "fim-default", ...request });
+    const end = served.events.at(-1)?.event;
+    expect(end, JSON.stringify(end)).toMatchObject({ event: "end" });
+    const referenceEnd = reference.events.at(-1)?.event;
+    expect(referenceEnd?.event).toBe("end");
+    if (end?.event !== "end" || referenceEnd?.event !== "end") return;
+    expect(end.data.tokens_in).toBe(referenceEnd.data.tokens_in);
+    expect(streamedText(served.events)).toBe(streamedText(reference.events));
+    // Plain completion of the same prompt is a smaller input (no framing, no suffix).
+    const plain = await streamInfer(worker.url, FIM_POOL, { task_id: "fim-plain", prompt: request.prompt, max_tokens: 8, temperature: 0 });
+    const plainEnd = plain.events.at(-1)?.event;
+    expect(plainEnd?.event).toBe("end");
+    if (plainEnd?.event === "end") expect(plainEnd.data.tokens_in).toBeLessThan(end.data.tokens_in);
+    // A suffix the slot cannot hold is CONTEXT_TOO_LONG, not cut: the framed prompt is measured first.
+    const long = await streamInfer(worker.url, FIM_POOL, { task_id: "fim-long", prompt: "x = 1\n", suffix: "the cat sat on the mat ".repeat(200), max_tokens: 8 });
+    expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
+    const noFim = await streamInfer(worker.url, POOL, { task_id: "no-fim", prompt: "a", suffix: "b", max_tokens: 4 });
+    expect(noFim.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("no fill-in-the-middle tokens") } });
   });
 
   it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { basename } from "node:path";
 import type { ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import { readGgufModelMetadata } from "../../catalog/gguf-metadata.js";
@@ -14,6 +15,8 @@ import { spawnGuarded } from "./orphan-guard.js";
 import { promptTokensAtMost, tokenizerIsBounded } from "./prompt-token-bound.js";
 import { ggufVocabulary } from "./gguf-vocabulary.js";
 import { formatGrammar } from "./llama-server-grammar.js";
+import { ggufFimTokens, type FimTokens } from "./gguf-fim-tokens.js";
+import { infillPromptTokens } from "./infill-prompt.js";
 import { logprobsParams, tokenLogprobs } from "./llama-server-logprobs.js";
 import type { TokenLogprobs } from "../../../src-shared/streaming/sse-events.js";
 import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
@@ -58,7 +61,6 @@ function llamaServerPenalties(msg: EngineInferMessage, contextSize: number): Pic
 function unsupported(msg: EngineInferMessage): string | undefined {
   if (msg.inputs !== undefined) return "embeddings";
   if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
-  if (msg.suffix !== undefined) return "suffix (fill in the middle)";
   return undefined;
 }
 
@@ -88,6 +90,9 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
   /** The model's tokenizer keeps to promptTokensAtMost (prompt-token-bound.ts): short prompts skip /tokenize. */
   private boundedTokenizer = false;
   private vocabulary: Vocabulary = { size: undefined, isEndOfGeneration: () => false };
+  /** The model's fill-in-the-middle tokens; undefined: a suffix is refused. */
+  private fim: FimTokens | undefined;
+  private modelName = "";
   private loading = false;
   private readonly running = new Map<string, AbortController>();
   private readonly outputTail: string[] = [];
@@ -208,6 +213,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     }
     this.boundedTokenizer = await tokenizerIsBounded(msg.model_path);
     this.vocabulary = await ggufVocabulary(msg.model_path);
+    this.fim = await ggufFimTokens(msg.model_path);
+    this.modelName = basename(msg.model_path);
     const port = await freePort();
     this.loading = true;
     // Under a guard that kills llama-server when this agent goes away, even by SIGKILL.
@@ -273,6 +280,10 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     if (api === undefined) return fail("POOL_UNREADY", "llama-server is not loaded");
     const refused = unsupported(msg);
     if (refused !== undefined) return fail("INVALID_PARAMS", `${refused} is not supported by the llama-server engine; use a pool with engine "node-llama-cpp"`);
+    const fim = this.fim;
+    if (msg.suffix !== undefined && fim === undefined) {
+      return fail("INVALID_PARAMS", `model ${this.modelName} has no fill-in-the-middle tokens, so a suffix cannot be served (use a code model trained for infill)`);
+    }
     const biasRefusal = msg.logit_bias !== undefined ? logitBiasRefusal(msg.logit_bias, this.vocabulary) : undefined;
     if (biasRefusal !== undefined) return fail("INVALID_PARAMS", biasRefusal);
     let grammar: Awaited<ReturnType<typeof formatGrammar>>;
@@ -290,14 +301,16 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
     let firstAt: number | undefined;
     try {
       const text = msg.messages !== undefined ? await api.applyTemplate(msg.messages, controller.signal) : (msg.prompt ?? "");
+      // Fill in the middle: the framed tokens, always measured (they are known before anything is sent).
+      const infill = msg.suffix !== undefined && fim !== undefined ? await infillPromptTokens(api, fim, text, msg.suffix, controller.signal) : undefined;
       // A prompt that fits a slot for certain goes to /completion as text (llama-server tokenizes it
       // and reports its token count in the last chunk); only one that might not fit is measured with
       // /tokenize first, so CONTEXT_TOO_LONG and fill_context stay exact without a round trip per task.
       let prompt: string | number[] = text;
       let nPredict = msg.max_tokens;
       let measured: number | undefined;
-      if (!this.boundedTokenizer || promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
-        const tokens = await api.tokenize(text, controller.signal);
+      if (infill !== undefined || !this.boundedTokenizer || promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
+        const tokens = infill ?? (await api.tokenize(text, controller.signal));
         const budget = outputBudget(tokens.length, msg, this.contextSize);
         if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
         prompt = tokens;
@@ -327,8 +340,16 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       // they go with the text they produced, so a message's entries concatenate to its text.
       let pending: TokenLogprobs[] = [];
       const top = msg.logprobs;
+      // The first infill token follows the framing's control token: SentencePiece's space prefix is not text there.
+      let trimSpace = infill !== undefined && fim?.spacePrefix === true;
       for await (const chunk of api.complete(params, controller.signal)) {
         if (top !== undefined) for (const probability of chunk.completion_probabilities ?? []) pending.push(tokenLogprobs(probability, top));
+        if (trimSpace && chunk.content !== "") {
+          trimSpace = false;
+          chunk.content = chunk.content.replace(/^ /, "");
+          const first = pending[0];
+          if (first?.token.startsWith(" ") === true) pending[0] = { ...first, token: first.token.slice(1), bytes: first.bytes.slice(1) };
+        }
         if (chunk.content !== "") {
           firstAt ??= performance.now();
           if (top === undefined) this.emitMessage({ type: "token", task_id: msg.task_id, t: chunk.content, i: count++ });
