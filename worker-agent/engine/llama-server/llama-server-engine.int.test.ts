@@ -127,6 +127,11 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     const end = filled.events.at(-1)?.event;
     expect(end).toMatchObject({ event: "end", data: { tokens_in: n } });
     if (end?.event === "end") expect(end.data.tokens_out).toBeLessThanOrEqual(512 - n);
+    // count_only measures and generates nothing, even for a prompt longer than a slot.
+    const huge = long.repeat(4);
+    const counted = await streamInfer(worker.url, POOL, { task_id: "count", prompt: huge, max_tokens: 16, count_only: true });
+    expect(counted.events.map((e) => e.event.event)).toEqual(["started", "end"]);
+    expect(counted.events.at(-1)?.event).toMatchObject({ event: "end", data: { tokens_in: await tokenize(huge), tokens_out: 0 } });
   });
 
   it("refuses a prompt longer than a slot's context with CONTEXT_TOO_LONG, and what it cannot translate with INVALID_PARAMS", async () => {

@@ -57,7 +57,10 @@ function llamaServerPenalties(msg: EngineInferMessage, contextSize: number): Pic
   };
 }
 
-/** Generation fields llama-server could do but this engine does not translate: refused, never ignored. */
+/**
+ * Generation fields this engine does not translate: refused, never ignored. (format, logprobs and
+ * suffix are translated: llama-server-grammar.ts, llama-server-logprobs.ts, infill-prompt.ts.)
+ */
 function unsupported(msg: EngineInferMessage): string | undefined {
   if (msg.inputs !== undefined) return "embeddings";
   if (msg.tools !== undefined || msg.tool_choice !== undefined) return "tools";
@@ -76,9 +79,9 @@ export interface LlamaServerEngineOptions {
  * A pool's engine as a supervised llama-server process: the same handle the agent uses for its
  * node-llama-cpp child (load / infer / abort / shutdown in, loaded / token / done / task_failed out),
  * so slots, cancel, restart with backoff and the worker API stay as they are. Infer requests become
- * /completion streams on 127.0.0.1 (chats rendered by the model's template via /apply-template); a
- * prompt that might not fit a slot is measured with /tokenize first, so an oversized prompt is
- * CONTEXT_TOO_LONG as with the default engine.
+ * /completion streams on 127.0.0.1 (chats rendered by the model's template via /apply-template, a
+ * fill-in-the-middle input framed as node-llama-cpp frames it); a prompt that might not fit a slot is
+ * measured with /tokenize first, so an oversized prompt is CONTEXT_TOO_LONG as with the default engine.
  */
 export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   /** The orphan guard running llama-server (orphan-guard.ts); killing it kills llama-server too. */
@@ -303,6 +306,13 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       const text = msg.messages !== undefined ? await api.applyTemplate(msg.messages, controller.signal) : (msg.prompt ?? "");
       // Fill in the middle: the framed tokens, always measured (they are known before anything is sent).
       const infill = msg.suffix !== undefined && fim !== undefined ? await infillPromptTokens(api, fim, text, msg.suffix, controller.signal) : undefined;
+      // A count (Anthropic's count_tokens) is the prompt as it would be decoded, as with the default
+      // engine: nothing is generated, and it may exceed the context.
+      if (msg.count_only === true) {
+        const tokens = infill ?? (await api.tokenize(text, controller.signal));
+        this.emitMessage({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: tokens.length, decode_ms: 0, stop_reason: "stop" });
+        return;
+      }
       // A prompt that fits a slot for certain goes to /completion as text (llama-server tokenizes it
       // and reports its token count in the last chunk); only one that might not fit is measured with
       // /tokenize first, so CONTEXT_TOO_LONG and fill_context stay exact without a round trip per task.
