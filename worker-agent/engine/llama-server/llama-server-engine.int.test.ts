@@ -204,7 +204,7 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     const plain = await streamInfer(worker.url, FIM_POOL, { task_id: "fim-plain", prompt: request.prompt, max_tokens: 8, temperature: 0 });
     const plainEnd = plain.events.at(-1)?.event;
     expect(plainEnd?.event).toBe("end");
-    if (plainEnd?.event === "end") expect(plainEnd.data.tokens_in).toBeLessThan(end.data.tokens_in);
+    if (plainEnd?.event === "end") expect(plainEnd.data.tokens_in).toBeLessThan(end.data.tokens_in ?? 0);
     // A suffix the slot cannot hold is CONTEXT_TOO_LONG, not cut: the framed prompt is measured first.
     const long = await streamInfer(worker.url, FIM_POOL, { task_id: "fim-long", prompt: "x = 1\n", suffix: "the cat sat on the mat ".repeat(200), max_tokens: 8 });
     expect(long.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "CONTEXT_TOO_LONG" } });
