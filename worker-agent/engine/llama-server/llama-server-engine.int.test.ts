@@ -212,6 +212,18 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(noFim.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("no fill-in-the-middle tokens") } });
   });
 
+  it("constrained output equals the default engine's on the same model (greedy, same grammar)", async () => {
+    const schema = { type: "object", properties: { n: { type: "integer", minimum: 0 }, word: { type: "string", maxLength: 12 } }, required: ["n", "word"] };
+    for (const format of [{ type: "json_schema", schema }, { type: "json" }]) {
+      const request = { prompt: "Answer in JSON:", max_tokens: 48, temperature: 0, format };
+      const served = await streamInfer(worker.url, FIM_POOL, { task_id: `parity-ls-${format.type}`, ...request });
+      const reference = await streamInfer(worker.url, FIM_DEFAULT_POOL, { task_id: `parity-default-${format.type}`, ...request });
+      expect(served.events.at(-1)?.event.event).toBe("end");
+      expect(reference.events.at(-1)?.event.event).toBe("end");
+      expect(JSON.stringify(streamedText(served.events))).toBe(JSON.stringify(streamedText(reference.events)));
+    }
+  });
+
   it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {
     const text = async (task_id: string, extra: Record<string, unknown>): Promise<string> => {
       const result = await streamInfer(worker.url, POOL, { task_id, prompt: "The cat", max_tokens: 12, temperature: 0, ...extra });
