@@ -224,6 +224,31 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     }
   });
 
+  it("logprobs match the default engine's on the same model (greedy and sampled: same tokens and alternatives, log probabilities within float noise)", async () => {
+    // The two builds' matrix kernels differ (llama-server's is compiled for this CPU with OpenMP), so
+    // logits differ slightly; a mapping error (probabilities instead of logs, post-sampling at greedy,
+    // another distribution) is off by far more than 0.1.
+    const NOISE = 0.1;
+    for (const [temperature, top] of [[0, 3], [0.8, 4]] as const) {
+      const request = { prompt: "Once upon a time", max_tokens: 6, temperature, seed: 11, top_k: 20, logprobs: top };
+      const entries = async (pool: string) => {
+        const result = await streamInfer(worker.url, pool, { task_id: `lp-${pool}-${temperature}`, ...request });
+        expect(result.events.at(-1)?.event.event).toBe("end");
+        return result.events.flatMap((e) => (e.event.event === "token" ? (e.event.data.logprobs ?? []) : []));
+      };
+      const served = await entries(FIM_POOL);
+      const reference = await entries(FIM_DEFAULT_POOL);
+      expect(served.map((e) => e.token)).toEqual(reference.map((e) => e.token));
+      for (const [i, e] of served.entries()) {
+        const other = reference[i];
+        expect(e.top_logprobs.length, `${temperature}: ${i}`).toBe(other?.top_logprobs.length);
+        expect(Math.abs(e.logprob - (other?.logprob ?? Number.NaN)), `${temperature}: ${i}`).toBeLessThan(NOISE);
+        // Near ties may swap places between the builds; the best alternative's log probability may not differ.
+        expect(Math.abs((e.top_logprobs[0]?.logprob ?? 0) - (other?.top_logprobs[0]?.logprob ?? Number.NaN))).toBeLessThan(NOISE);
+      }
+    }
+  });
+
   it("honours the penalties, min_p and logit_bias, and refuses a bias on an id beyond the vocabulary or on the end token", async () => {
     const text = async (task_id: string, extra: Record<string, unknown>): Promise<string> => {
       const result = await streamInfer(worker.url, POOL, { task_id, prompt: "The cat", max_tokens: 12, temperature: 0, ...extra });
