@@ -90,6 +90,18 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(["max_tokens", "eos"]).toContain(end.data.stop_reason);
   });
 
+  it("serves format and logprobs through the orchestrator (/v2/tasks)", async () => {
+    const schema = { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"] };
+    const { body, response } = submit({ max_tokens: 60, format: { type: "json_schema", schema }, logprobs: 2 });
+    expect((await response).status).toBe(202);
+    const events = (await followTaskEvents(orch.url, orch.token, body.task_id).done).map((e) => e.event);
+    expect(events.at(-1)).toMatchObject({ event: "end", data: { stop_reason: "stop" } });
+    const tokens = events.flatMap((e) => (e.event === "token" ? [e.data] : []));
+    const text = tokens.map((t) => t.t).join("");
+    expect(z.object({ n: z.int().min(1) }).strict().parse(JSON.parse(text))).toBeDefined();
+    expect(tokens.flatMap((t) => t.logprobs ?? []).map((l) => l.token).join("")).toBe(text);
+  });
+
   it("renders chat messages with the model's template", async () => {
     const { body, response } = submit({ prompt: undefined, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 });
     expect((await response).status).toBe(202);
