@@ -2,28 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { MetricsSeries } from "../../../src-shared/dashboard/metrics-history.js";
 import { tempDatabases } from "../../../test-support/temp-database.js";
 import { MetricsHistoryStore, type HistoryRow } from "./history-store.js";
-import { buildMetricsHistory, NODE_LINES } from "./history-view.js";
+import { buildMetricsHistory, lines, NODE_LINES } from "./history-view.js";
 import { NodeTelemetry } from "./node-telemetry.js";
 
 const openDb = tempDatabases("llorch-history-view-");
 
 /** The per-node and per-pool lines as the page drew them from the whole prefix: the first `limit` subjects in row order. */
-function linesOfWholePrefix(rows: HistoryRow[], field: string, name: (subject: string) => string, limit: number): MetricsSeries[] {
-  const bySubject = new Map<string, MetricsSeries>();
-  for (const row of rows) {
-    const parts = row.series.split("|");
-    if (parts.at(-1) !== field) continue;
-    const subject = parts.slice(1, -1).join("|");
-    let series = bySubject.get(subject);
-    if (series === undefined) {
-      if (bySubject.size >= limit) continue;
-      series = { name: name(subject), points: [] };
-      bySubject.set(subject, series);
-    }
-    series.points.push({ t: row.t, v: Math.round(row.v * 100) / 100 });
-  }
-  return [...bySubject.values()];
-}
+const linesOfWholePrefix = (rows: HistoryRow[], field: string, name: (subject: string) => string, limit: number): MetricsSeries[] => lines(rows, field, name, limit);
 
 describe("the Metrics view's cluster page", () => {
   it("draws the same per-node and per-pool lines from the first series as from the whole prefix", () => {

@@ -10,8 +10,8 @@ const POOL_LINES = 16;
 
 type Unit = MetricsChart["unit"];
 
-/** Groups rows `kind|subject|field` into named lines, picking the field and naming each line. */
-function lines(rows: HistoryRow[], field: string, name: (subject: string) => string, limit = Infinity): MetricsSeries[] {
+/** Groups rows `kind|subject|field` into named lines, picking the field and naming each line (the first `limit` subjects in row order). */
+export function lines(rows: HistoryRow[], field: string, name: (subject: string) => string, limit = Infinity): MetricsSeries[] {
   const bySubject = new Map<string, MetricsSeries>();
   for (const row of rows) {
     const parts = row.series.split("|");
