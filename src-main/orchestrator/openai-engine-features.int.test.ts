@@ -231,6 +231,40 @@ describe("sampling: penalties, min_p and logit_bias", () => {
     expect(notAnId.status).toBe(400);
   });
 
+  it("logit_bias -100 on a token the grammar requires (JSON's quote and braces) serves valid JSON instead of crashing the engine", async () => {
+    const info = await readGgufFileInfo(testModelPath("tiny-chatml"), { readTensorInfo: false, logWarnings: false });
+    const tokens = info.metadata.tokenizer.ggml.tokens;
+    // Every token that can write '"' or '{': the schema's output cannot start or name a key without them.
+    const banned = Object.fromEntries(['"', "<0x22>", "<0x7B>"].map((piece) => tokens.indexOf(piece)).filter((id) => id >= 0).map((id) => [String(id), -100]));
+    expect(Object.keys(banned)).toHaveLength(3);
+    // Before: every candidate at -infinity, llama.cpp sampled token 0, the grammar refused it and the engine
+    // process died of node-llama-cpp's unhandled rejection (503 ENGINE_CRASHED after a rescue, the pool restarting).
+    const parsed = await client.chat.completions.parse({ model: CHAT, messages: [{ role: "user", content: "Weather?" }], max_tokens: 60, logit_bias: banned, response_format: zodResponseFormat(Weather, "weather") });
+    expect(Weather.parse(parsed.choices[0]?.message.parsed)).toBeDefined();
+    const tool = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather in Oslo?" }], max_tokens: 80, logit_bias: banned, tools: TOOLS, tool_choice: "required" });
+    expect(tool.choices[0]?.finish_reason).toBe("tool_calls");
+    // Without a grammar -100 still bans: the quote never appears.
+    const free = await complete({ logit_bias: banned, temperature: 1, seed: 3 });
+    expect(free).not.toContain('"');
+  });
+
+  it("usage counts the tokens generated, also those without text (a control token a logit_bias forces)", async () => {
+    const info = await readGgufFileInfo(testModelPath("tiny-chatml"), { readTensorInfo: false, logWarnings: false });
+    const imStart = info.metadata.tokenizer.ggml.tokens.indexOf("<|im_start|>");
+    expect(imStart).toBeGreaterThan(0);
+    // Each step samples <|im_start|>, which detokenizes to nothing: no text, but 4 tokens were generated
+    // (usage said 0: it counted the stream's text chunks).
+    const completion = await client.completions.create({ model: CHAT, prompt: "The cat", max_tokens: 4, logit_bias: { [String(imStart)]: 100 } });
+    expect(completion.choices[0]).toMatchObject({ text: "", finish_reason: "length" });
+    expect(completion.usage?.completion_tokens).toBe(4);
+    const chat = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 3, logit_bias: { [String(imStart)]: 100 } });
+    expect(chat.choices[0]?.finish_reason).toBe("length");
+    expect(chat.usage?.completion_tokens).toBe(3);
+    // Text tokens: one per token, as before.
+    const text = await client.completions.create({ model: CHAT, prompt: "The cat", max_tokens: 5, logit_bias: { "100": 100 } });
+    expect(text.usage?.completion_tokens).toBe(5);
+  });
+
   it("min_p and the penalties as Ollama options and on /v2", async () => {
     const plain = await complete({ temperature: 1, seed: 7 });
     expect(await complete({ temperature: 1, seed: 7, min_p: 0.9 })).not.toBe(plain);

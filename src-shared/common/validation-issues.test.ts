@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { LogitBiasSchema } from "../worker-api/sampling.js";
 import { validationIssues } from "./validation-issues.js";
 
 const Body = z.object({ stop: z.union([z.string(), z.array(z.string()).max(16)]).optional() });
@@ -15,6 +16,12 @@ describe("validationIssues", () => {
     const result = Body.safeParse({ stop: ["a", 3] });
     if (result.success) throw new Error("accepted");
     expect(validationIssues(result.error)).toEqual([{ path: ["stop", 1], message: "Invalid input: expected string, received number" }]);
+  });
+
+  it("says what a record's key must be (logit_bias: token ids), not zod's bare 'Invalid key in record'", () => {
+    const result = z.object({ logit_bias: LogitBiasSchema }).safeParse({ logit_bias: { "1e2": 5, "50256": 1 } });
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["logit_bias", "1e2"], message: "logit_bias keys are token ids: decimal integers" }]);
   });
 
   it("lists the types the union takes when none takes the value's", () => {

@@ -13,6 +13,12 @@ type Issue = z.core.$ZodIssue;
  * array of 1,000 stop strings is an array), that branch's own first issue is the reason, at its full path.
  */
 function explained(issue: Issue): Issue {
+  // A record key its key schema refuses: zod says only "Invalid key in record"; the key schema's own
+  // message says what a key must be (logit_bias: token ids as decimal integers).
+  if (issue.code === "invalid_key") {
+    const inner = issue.issues[0];
+    return inner !== undefined ? { ...issue, message: inner.message } : issue;
+  }
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
   const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
   const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;

@@ -103,12 +103,22 @@ function loadedWorkloads(model: LlamaModel): Workload[] {
   return workloadsOf(headerFacts(model.fileInfo.architectureMetadata, model.fileInsights.supportsRanking));
 }
 
-/** Streaming callbacks: text chunks to the emitter, joined to an assistant prefill when the chat continues one. */
+/**
+ * Streaming callbacks: text chunks to the emitter, joined to an assistant prefill when the chat continues one.
+ * Every generated token is counted (onToken): a chunk can hold several tokens, and a token can have no text
+ * at all (a control token a logit_bias forced, byte tokens of a character not yet complete).
+ */
 function textCallbacks(emitter: TokenEmitter, model: LlamaModel, chat: ChatPlan | undefined): Pick<GenerationOptions, "onTextChunk" | "onToken"> {
   const prefill = chat === undefined ? undefined : prefillOf(chat.history);
-  if (prefill === undefined) return { onTextChunk: (text) => emitter.text(text) };
+  if (prefill === undefined) return { onToken: (tokens) => emitter.generated(tokens.length), onTextChunk: (text) => emitter.text(text) };
   const joiner = new PrefillJoiner(model, prefill);
-  return { onToken: (tokens) => joiner.tokens(tokens), onTextChunk: (text) => emitter.text(joiner.text(text)) };
+  return {
+    onToken: (tokens) => {
+      emitter.generated(tokens.length);
+      joiner.tokens(tokens);
+    },
+    onTextChunk: (text) => emitter.text(joiner.text(text)),
+  };
 }
 
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
@@ -305,7 +315,7 @@ export class LlamaEngine {
     const loaded = this.loaded as Loaded;
     const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
     const probe = loaded.probes.get(sequence);
-    const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: emitter.count, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
+    const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: emitter.tokensOut, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
     // Aborted while its sequence was being erased: it never decoded.
     if (controller.signal.aborted) return canceled();
     if (emitter.wantsLogprobs) probe?.listen((step) => emitter.probed(step));
@@ -336,7 +346,7 @@ export class LlamaEngine {
       this.send({
         type: "done",
         task_id: msg.task_id,
-        tokens_out: emitter.count,
+        tokens_out: emitter.tokensOut,
         // The prompt as measured (what count_tokens reports): node-llama-cpp's meter books the prompt's
         // last token, whose logits are computed, as output, so it would count one short.
         tokens_in: promptTokens,

@@ -60,9 +60,16 @@ export function logitBiasRefusal(bias: LogitBias, vocabulary: Vocabulary): strin
   return undefined;
 }
 
-/** node-llama-cpp's token bias for a checked logit_bias: -100 bans the token, as OpenAI documents. */
+/**
+ * node-llama-cpp's token bias for a checked logit_bias: each value is added to the token's logit, -100
+ * included, as llama-server does. -100 bans the token in practice (e^-100 against any other candidate),
+ * but it is not node-llama-cpp's "never" (-infinity): under a grammar (response_format, tools) a banned
+ * token can be the only one the grammar allows next ('"' in a JSON schema), and with every candidate at
+ * -infinity llama.cpp samples token 0, the grammar refuses it and node-llama-cpp's unhandled rejection
+ * ("Failed to accept token in sampler") killed the engine, the other requests on the pool with it.
+ */
 export function tokenBiasOf(bias: LogitBias, model: LlamaModel): TokenBias {
   const tokenBias = TokenBias.for(model);
-  for (const [key, value] of Object.entries(bias)) tokenBias.set(Number(key) as Token, value <= -100 ? "never" : { logit: value });
+  for (const [key, value] of Object.entries(bias)) tokenBias.set(Number(key) as Token, { logit: value });
   return tokenBias;
 }

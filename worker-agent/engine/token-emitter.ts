@@ -13,6 +13,8 @@ type ProbeStep = Parameters<Parameters<TokenProbe["listen"]>[0]>[0];
 export class TokenEmitter {
   /** Token messages sent so far. */
   count = 0;
+  /** Tokens the model generated so far (onToken), text or not. */
+  private tokensGenerated = 0;
   firstTokenAt: number | undefined;
   private pending: TokenLogprobs[] = [];
   private readonly held = new Map<number, string>();
@@ -26,6 +28,15 @@ export class TokenEmitter {
     /** Alternatives per token when logprobs were asked for; undefined: none. */
     private readonly topLogprobs: number | undefined,
   ) {}
+
+  /** Tokens generated: what usage reports (a message can carry several tokens, a control token none). */
+  get tokensOut(): number {
+    return Math.max(this.count, this.tokensGenerated);
+  }
+
+  generated(tokens: number): void {
+    this.tokensGenerated += tokens;
+  }
 
   get wantsLogprobs(): boolean {
     return this.topLogprobs !== undefined;

@@ -188,8 +188,11 @@ export class PoolServing {
       entry,
       () => {
         const sink = entry.task.sink;
-        if (message.decode_ms > 0) sink.metrics({ tokens_out: sink.tokensWritten, tokens_per_second: Math.round((sink.tokensWritten / message.decode_ms) * 10000) / 10 });
+        // The engine's count of generated tokens: a token message can carry several, a control token none.
+        const tokensOut = Math.max(message.tokens_out, sink.tokensWritten);
+        if (message.decode_ms > 0) sink.metrics({ tokens_out: tokensOut, tokens_per_second: Math.round((tokensOut / message.decode_ms) * 10000) / 10 });
         sink.end({
+          tokens_out: tokensOut,
           decode_ms: message.decode_ms,
           decode_time_ms: message.decode_ms,
           stop_reason: message.stop_reason,

@@ -35,6 +35,9 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
   task.state = ending.state;
   task.finished_at_ms = now;
   task.tokens_in = end?.tokens_in ?? task.tokens_in;
+  // The worker counts generated tokens; its token events can be fewer (a chunk can hold several tokens, a
+  // control token a logit_bias forced has no text). Never more than max_tokens, whatever a worker claims.
+  if (end !== null) task.tokens_out = Math.max(task.tokens_out, Math.min(end.tokens_out, task.generation.max_tokens));
   task.stop_reason = ending.state === "canceled" ? "canceled" : (end?.stop_reason ?? null);
   if (ending.state === "failed") task.error = { code: ending.failure.code, message: ending.failure.message };
   const decodeMs = task.first_token_at_ms !== null ? now - task.first_token_at_ms : 0;
