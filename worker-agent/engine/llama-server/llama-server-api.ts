@@ -72,8 +72,8 @@ export interface CompletionParams {
   repeat_last_n?: number;
   frequency_penalty?: number;
   presence_penalty?: number;
-  /** [token id, bias], false: never. */
-  logit_bias?: [number, number | false][];
+  /** [token id, bias added to its logit]. */
+  logit_bias?: [number, number][];
   stop?: string[];
   /** GBNF the output must follow (llama-server refuses one it cannot parse with a 400). */
   grammar?: string;

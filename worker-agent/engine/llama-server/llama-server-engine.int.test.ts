@@ -172,6 +172,12 @@ describe.skipIf(!HAVE_BINARY)("llama-server engine through the orchestrator", ()
     expect(json.events.at(-1)?.event.event).toBe("end");
     // json.gbnf's root is an object: whatever the model wrote so far opens one.
     expect(streamedText(json.events).trimStart().startsWith("{")).toBe(true);
+    // A -100 bias on what the grammar requires next ('"', '{') still leaves it a token: added, not -infinity.
+    const info = await readGgufFileInfo(testModelPath("tiny-chatml"), { readTensorInfo: false, logWarnings: false });
+    const banned = Object.fromEntries(['"', "<0x22>", "<0x7B>"].map((piece) => info.metadata.tokenizer.ggml.tokens.indexOf(piece)).filter((id) => id >= 0).map((id) => [String(id), -100]));
+    const biased = await streamInfer(worker.url, POOL, { task_id: "schema-banned", prompt: "Answer in JSON:", max_tokens: 200, temperature: 0, logit_bias: banned, format: { type: "json_schema", schema } });
+    expect(biased.events.at(-1)?.event, JSON.stringify(biased.events.at(-1)?.event)).toMatchObject({ event: "end" });
+    expect(() => JSON.parse(streamedText(biased.events)) as unknown).not.toThrow();
     const refused = await streamInfer(worker.url, POOL, { task_id: "schema-refused", prompt: "hi", max_tokens: 4, format: { type: "json_schema", schema: { type: "string", pattern: "a+" } } });
     expect(refused.events.at(-1)?.event).toMatchObject({ event: "error", data: { code: "INVALID_PARAMS", message: expect.stringContaining("pattern") } });
   });

@@ -338,8 +338,9 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         ...(msg.top_p !== undefined ? { top_p: msg.top_p } : {}),
         ...(msg.min_p !== undefined ? { min_p: msg.min_p } : {}),
         ...llamaServerPenalties(msg, this.contextSize),
-        // -100 bans the token (llama-server's false: a logit of -infinity), as the default engine does.
-        ...(msg.logit_bias !== undefined ? { logit_bias: Object.entries(msg.logit_bias).map(([id, bias]): [number, number | false] => [Number(id), bias <= -100 ? false : bias]) } : {}),
+        // Added to the logits as given, -100 included, as the default engine does: llama-server's `false`
+        // (-infinity) could leave a grammar no token to take (see sampling-options.ts, tokenBiasOf).
+        ...(msg.logit_bias !== undefined ? { logit_bias: Object.entries(msg.logit_bias).map(([id, bias]): [number, number] => [Number(id), bias]) } : {}),
         ...(stop.length > 0 ? { stop } : {}),
         ...(grammar !== undefined ? { grammar: grammar.grammar } : {}),
         ...logprobsParams(msg.logprobs, temperature),
