@@ -109,6 +109,8 @@ describe("Ollama API through the ollama client", () => {
     expect(streamed.map((t) => t.token).join("")).toBe(text);
     expect(streamed.every((t) => !("top_logprobs" in t))).toBe(true);
     await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], top_logprobs: 2 })).rejects.toMatchObject({ status_code: 400, error: "top_logprobs needs logprobs: true" });
+    // A load request (nothing to generate) checks it as well.
+    await expect(ollama.chat({ model: TINY, messages: [], top_logprobs: 2 })).rejects.toMatchObject({ status_code: 400, error: "top_logprobs needs logprobs: true" });
     const plain = await ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { num_predict: 2 } });
     expect(plain.logprobs).toBeUndefined();
   });

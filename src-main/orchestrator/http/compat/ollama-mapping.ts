@@ -25,6 +25,7 @@ export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): 
 export function checkOllamaLoadRequest(kind: "chat" | "generate", req: OllamaChatRequest | OllamaGenerateRequest): void {
   refuseUnsupported(kind === "chat" ? OLLAMA_CHAT_PARAMS : OLLAMA_GENERATE_PARAMS, req);
   if (req.options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, req.options, "options.");
+  logprobs(req); // top_logprobs without logprobs is refused here too
 }
 
 /** POST /api/chat → one chat task. */
