@@ -265,6 +265,19 @@ describe("sampling: penalties, min_p and logit_bias", () => {
     expect(text.usage?.completion_tokens).toBe(5);
   });
 
+  it("requests with different penalties and biases at once, and 50 ms apart, get what each gets alone (samplers are per request)", async () => {
+    const variants = [{}, { frequency_penalty: 2 }, { repeat_penalty: 5 }, { logit_bias: { "100": 100 } }, { presence_penalty: 2, logit_bias: { "101": 100 } }];
+    const alone: string[] = [];
+    for (const v of variants) alone.push(await complete(v));
+    expect(new Set(alone).size).toBeGreaterThan(2);
+    expect(await Promise.all(variants.map((v) => complete(v)))).toEqual(alone);
+    const staggered = await Promise.all(variants.map(async (v, i) => {
+      await new Promise((r) => setTimeout(r, 50 * i));
+      return complete(v);
+    }));
+    expect(staggered).toEqual(alone);
+  });
+
   it("min_p and the penalties as Ollama options and on /v2", async () => {
     const plain = await complete({ temperature: 1, seed: 7 });
     expect(await complete({ temperature: 1, seed: 7, min_p: 0.9 })).not.toBe(plain);
