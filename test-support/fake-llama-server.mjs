@@ -4,6 +4,7 @@
 // supervision and translation where no real llama-server is built. Tokens are words; the model is fake.
 // FAKE_LLAMA_SERVER_FAIL=1: print an error and exit 1 before listening (a load failure).
 // FAKE_LLAMA_SERVER_LOG=<file>: each request's path appended to the file, one a line (which calls a task made).
+// FAKE_LLAMA_SERVER_BODIES=<file>: each /completion body appended to the file as one JSON line (what the engine sent).
 import { appendFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
@@ -37,6 +38,7 @@ const server = createServer(async (req, res) => {
   if (req.url === "/tokenize") return json(200, { tokens: tokenize(input.content) });
   if (req.url === "/apply-template") return json(200, { prompt: input.messages.map((m) => `<|${m.role}|> ${m.content} `).join("") + "<|assistant|> " });
   if (req.url === "/completion") {
+    if (process.env.FAKE_LLAMA_SERVER_BODIES) appendFileSync(process.env.FAKE_LLAMA_SERVER_BODIES, `${JSON.stringify(input)}\n`);
     // A text prompt is tokenized here, as llama-server does; its size comes back as tokens_evaluated.
     const prompt = typeof input.prompt === "string" ? tokenize(input.prompt) : input.prompt;
     if (prompt.length + input.n_predict > nCtx) return json(400, { error: { code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error" } });

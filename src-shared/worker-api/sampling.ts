@@ -5,6 +5,14 @@ export const MAX_TOKENS_LIMIT = 50_000;
 
 /** The penalties' window when none is given (llama.cpp's and Ollama's default). */
 export const DEFAULT_REPEAT_LAST_N = 64;
+/**
+ * The truncation samplers a request that names none gets, on both engines: node-llama-cpp's defaults
+ * (top-k 40, top-p 0.95, no min-p). Sent explicitly so the engine in use cannot change the output:
+ * llama-server's own default min-p is 0.05, which cuts tokens the default engine samples.
+ */
+export const DEFAULT_TOP_K = 40;
+export const DEFAULT_TOP_P = 0.95;
+export const DEFAULT_MIN_P = 0;
 
 /** Most token ids one logit_bias may name (OpenAI documents no limit; llama-server none either). */
 export const MAX_LOGIT_BIAS_TOKENS = 1024;

@@ -21,6 +21,7 @@ import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { toGrammarSchema } from "../../src-shared/tasks/grammar-schema.js";
 import type { StopReason } from "../../src-shared/streaming/sse-events.js";
 import type { GpuBackend } from "../../src-shared/nodes/gpu-capabilities.js";
+import { DEFAULT_MIN_P, DEFAULT_TOP_K, DEFAULT_TOP_P } from "../../src-shared/worker-api/sampling.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, EngineWireMessage } from "./engine-ipc.js";
 import { sequenceOrderedBatches, queuedSequenceIds } from "./batch-order.js";
 import { BatchStepBarrier } from "./batch-step-barrier.js";
@@ -332,9 +333,9 @@ export class LlamaEngine {
       // the output, and even at penalty 1 it copies and filters those tokens for every sampled token.
       repeatPenalty: repeatPenaltyOption(msg, sequence.contextSize),
       ...textCallbacks(emitter, loaded.model, chat),
-      ...(msg.top_k !== undefined ? { topK: msg.top_k } : {}),
-      ...(msg.top_p !== undefined ? { topP: msg.top_p } : {}),
-      ...(msg.min_p !== undefined ? { minP: msg.min_p } : {}),
+      topK: msg.top_k ?? DEFAULT_TOP_K,
+      topP: msg.top_p ?? DEFAULT_TOP_P,
+      minP: msg.min_p ?? DEFAULT_MIN_P,
       // Checked against the vocabulary in serve(), before the sequence was taken.
       ...(msg.logit_bias !== undefined ? { tokenBias: tokenBiasOf(msg.logit_bias, loaded.model) } : {}),
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),

@@ -65,9 +65,9 @@ export interface CompletionParams {
   n_predict: number;
   temperature: number;
   seed: number;
-  top_k?: number;
-  top_p?: number;
-  min_p?: number;
+  top_k: number;
+  top_p: number;
+  min_p: number;
   repeat_penalty?: number;
   repeat_last_n?: number;
   frequency_penalty?: number;

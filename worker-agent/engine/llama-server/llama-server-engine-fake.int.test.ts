@@ -84,6 +84,22 @@ describe("LlamaServerEngine (fake llama-server)", () => {
     expect(calls()).toEqual(["/tokenize", "/completion"]);
   });
 
+  it("sends the default engine's truncation samplers when a request names none, and the request's own when it does", async () => {
+    const bodies = join(mkdtempSync(join(tmpdir(), "fake-ls-")), "bodies.jsonl");
+    const { engine, messages } = start({ ...process.env, FAKE_LLAMA_SERVER_BODIES: bodies });
+    await waitFor("loaded", () => find(messages, "loaded"), 20_000);
+    engine.send({ type: "infer", task_id: "plain", prompt: "the cat sat", max_tokens: 2, temperature: 0.7 });
+    await waitFor("done", () => find(messages, "done", "plain"), 10_000);
+    engine.send({ type: "infer", task_id: "asked", prompt: "the cat sat", max_tokens: 2, temperature: 0.7, top_k: 5, top_p: 0.5, min_p: 0.2 });
+    await waitFor("done", () => find(messages, "done", "asked"), 10_000);
+    const sent = readFileSync(bodies, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    // llama-server's own min_p default is 0.05: left to it, the same request would sample differently per engine.
+    expect(sent.map((b) => [b.top_k, b.top_p, b.min_p])).toEqual([
+      [40, 0.95, 0],
+      [5, 0.5, 0.2],
+    ]);
+  });
+
   it("measures every prompt with /tokenize when the model's tokenizer has no byte bound (BERT's WordPiece here)", async () => {
     const log = join(mkdtempSync(join(tmpdir(), "fake-ls-")), "requests.log");
     const { engine, messages } = start({ ...process.env, FAKE_LLAMA_SERVER_LOG: log }, FAKE, testModelPath("tiny-reranker"));

@@ -19,6 +19,7 @@ import { ggufFimTokens, type FimTokens } from "./gguf-fim-tokens.js";
 import { infillPromptTokens } from "./infill-prompt.js";
 import { logprobsParams, tokenLogprobs } from "./llama-server-logprobs.js";
 import type { TokenLogprobs } from "../../../src-shared/streaming/sse-events.js";
+import { DEFAULT_MIN_P, DEFAULT_TOP_K, DEFAULT_TOP_P } from "../../../src-shared/worker-api/sampling.js";
 import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -334,9 +335,10 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         temperature,
         // As the default engine: a pinned seed per task, so sampling is reproducible per task.
         seed: msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0),
-        ...(msg.top_k !== undefined ? { top_k: msg.top_k } : {}),
-        ...(msg.top_p !== undefined ? { top_p: msg.top_p } : {}),
-        ...(msg.min_p !== undefined ? { min_p: msg.min_p } : {}),
+        // Always sent: llama-server's own defaults differ from the default engine's (min_p 0.05).
+        top_k: msg.top_k ?? DEFAULT_TOP_K,
+        top_p: msg.top_p ?? DEFAULT_TOP_P,
+        min_p: msg.min_p ?? DEFAULT_MIN_P,
         ...llamaServerPenalties(msg, this.contextSize),
         // Added to the logits as given, -100 included, as the default engine does: llama-server's `false`
         // (-infinity) could leave a grammar no token to take (see sampling-options.ts, tokenBiasOf).
