@@ -15,6 +15,7 @@ const routes: RouteSpec[] = [
   { method: "post", path: "/echo/{id}", operationId: "echo", summary: "", tag: "t", auth: true, pathParams: { id: z.string().regex(/^[a-z]+$/) }, body: { content: jsonContent(z.object({ n: z.int() })), required: true }, responses: ok },
   { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
   { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "get", path: "/v2/plain", operationId: "plain", summary: "", tag: "t", auth: false, responses: ok },
   { method: "post", path: "/v1/thing", operationId: "thing", summary: "", tag: "t", auth: false, errorStyle: "openai", body: { content: jsonContent(z.object({ model: z.string() })) }, responses: ok },
 ];
 
@@ -31,6 +32,7 @@ const handlers: RouteHandlers = {
     throw new OrchError("ADMISSION_REJECT", "queue full", { retry_after_ms: 1500 });
   },
   thing: ({ res }) => void res.json({}),
+  plain: ({ res }) => void res.json({ all: true }),
 };
 
 const silent = { debug: () => undefined, warn: () => undefined, error: () => undefined };
@@ -65,12 +67,15 @@ describe("buildApp", () => {
       expect(res.status, query).toBe(400);
       expect(res.body, query).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringMatching(/^query\..+: not a parameter of this route \(it takes limit, state\)$/) });
     }
-    // A route without a query schema takes none to check (the compatible surfaces: Azure-style ?api-version).
+    // A route of the compatible surfaces without a query schema ignores one, as upstream servers do (Azure-style ?api-version).
     expect((await call("GET", "/open?api-version=2024-01-01")).status).toBe(200);
+    // One of our own /v2 routes without a query schema refuses one: `?limit=10` would otherwise answer everything as if filtered.
+    expect(await call("GET", "/v2/plain")).toMatchObject({ status: 200, body: { all: true } });
+    expect(await call("GET", "/v2/plain?limit=10")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "query.limit: /v2/plain takes no query parameters" } });
   });
 
   it("refuses to start when a route has no handler", () => {
-    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, thing/);
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, plain, thing/);
   });
 
   it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {

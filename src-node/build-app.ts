@@ -12,7 +12,7 @@ import { hotRouteListener, type HotRoute, type MessageClasses } from "./hot-rout
 import { readJsonBody } from "./json-body-reader.js";
 import { BODY_LIMIT_BYTES, requestBody } from "./request-body.js";
 import { requestLogging, type ServerLogger } from "./request-logging.js";
-import { parseBody, parsePart, parsePathParams } from "./request-validation.js";
+import { parseBody, parsePart, parsePathParams, refuseUndeclaredQuery } from "./request-validation.js";
 import { routeAuth } from "./route-auth.js";
 import type { Identity, RouteHandler, RouteHandlers } from "./route-context.js";
 import { NOOP_SPAN, type SpanHandle, type Tracing } from "./tracing/tracing.js";
@@ -143,7 +143,7 @@ function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly
   const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const params = parsePathParams(route.pathParams, req.params as Record<string, string>);
-      const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : {};
+      const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : refuseUndeclaredQuery(route.path, req.query);
       const body = jsonSchema ? parseBody(jsonSchema, fastParse, req.body) : undefined;
       await handler({ req, res, params, query, body, identity: res.locals.identity as Identity, span: (res.locals.span as SpanHandle | undefined) ?? NOOP_SPAN });
     } catch (err) {

@@ -47,6 +47,18 @@ export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "b
 }
 
 /**
+ * The query of a route that declares none. Our own /v2 routes refuse one (`GET /v2/nodes?limit=10`
+ * would otherwise answer every node as if filtered); the compatible surfaces (/v1, /api, probes)
+ * ignore it as the servers they stand in for do, since clients add their own (`api-version`, cache busters).
+ */
+export function refuseUndeclaredQuery(routePath: string, value: unknown): Record<string, unknown> {
+  if (!routePath.startsWith("/v2/") || value === null || typeof value !== "object") return {};
+  const first = Object.keys(value)[0];
+  if (first === undefined) return {};
+  throw new OrchError("INVALID_PARAMS", `query.${first}: ${routePath} takes no query parameters`, { details: { issues: [{ path: [first], message: "unknown query parameter" }] } });
+}
+
+/**
  * The body as its route's hand check reads it when the check is sure (`fastParse`, see RouteSpec),
  * else as parsePart reads it: the check returns exactly the schema's output or undefined, so the
  * answer to any body, good or bad, is the schema's.

@@ -4,7 +4,7 @@ import { Sha256HexSchema } from "../models/sha256.js";
 import { SseEventSchema } from "../streaming/sse-events.js";
 import { ModelPullRequestSchema, ModelPullStatusSchema } from "../staging/model-pull.js";
 import { InPlaceModelRequestSchema, InPlaceModelResponseSchema } from "../worker-api/in-place-model.js";
-import { ModelInventoryResponseSchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
+import { ModelInventoryResponseSchema, ModelReceiveQuerySchema, ModelReceiveResponseSchema } from "../worker-api/model-transfer.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema, WorkerReloadRequestSchema } from "../worker-api/pool-commands.js";
 import { PoolStatusListResponseSchema, PoolStatusSchema } from "../worker-api/pool-status.js";
 import { PoolDiagnosticsSchema } from "../worker-api/pool-diagnostics.js";
@@ -44,7 +44,7 @@ export const WORKER_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v2/models", operationId: "listModels", summary: "Local model inventory", tag: "models", auth: true, responses: { 200: ok("Models", ModelInventoryResponseSchema) } },
   {
     method: "put", path: "/v2/models/{sha256}", operationId: "receiveModel", summary: "Receive a model file for staging (resumable with Content-Range)", tag: "models", auth: true,
-    pathParams: Sha256Param, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true },
+    pathParams: Sha256Param, query: ModelReceiveQuerySchema, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true },
     responses: {
       200: ok("Bytes stored; complete and verified once the whole file arrived and its digest matched", ModelReceiveResponseSchema),
     },

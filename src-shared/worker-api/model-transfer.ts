@@ -23,6 +23,12 @@ export const ModelReceiveResponseSchema = z.object({
 });
 export type ModelReceiveResponse = z.infer<typeof ModelReceiveResponseSchema>;
 
+/** Query of PUT /v2/models/{sha256}: the file name to store it under (default `<sha256>.gguf`). */
+export const ModelReceiveQuerySchema = z.object({
+  file_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.gguf$/, "file_name must be a plain *.gguf file name").optional(),
+});
+export type ModelReceiveQuery = z.infer<typeof ModelReceiveQuerySchema>;
+
 /** Parsed `Content-Range` request header of a (resumed) model upload. */
 export const ContentRangeSchema = z.object({
   start: z.int().min(0),

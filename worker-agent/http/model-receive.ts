@@ -11,7 +11,6 @@ import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import { partPathOf } from "../staging/model-pulls.js";
 
-const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.gguf$/;
 
 async function sizeOf(path: string): Promise<number> {
   try {
@@ -38,10 +37,9 @@ export class ModelReceiver {
     private readonly active: Set<string> = new Set(),
   ) {}
 
-  /** `sha256` is the path parameter, already validated by the route's schema. */
-  async handle(req: Request, res: Response, sha256: string): Promise<void> {
-    const fileNameRaw = typeof req.query.file_name === "string" ? req.query.file_name : `${sha256}.gguf`;
-    if (!FILE_NAME.test(fileNameRaw)) throw new OrchError("INVALID_PARAMS", "file_name must be a plain *.gguf file name");
+  /** `sha256` and `fileName` (the query's) are already validated by the route's schemas. */
+  async handle(req: Request, res: Response, sha256: string, fileName: string | undefined): Promise<void> {
+    const fileNameRaw = fileName ?? `${sha256}.gguf`;
     const existing = this.catalog.list().find((m) => m.sha256 === sha256);
     if (existing !== undefined) {
       req.resume();

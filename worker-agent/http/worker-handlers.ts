@@ -6,6 +6,7 @@ import { encodeSseComment } from "../../src-shared/streaming/sse-codec.js";
 import type { DrainRequest, PoolCommandAccepted, WorkerReloadRequest } from "../../src-shared/worker-api/pool-commands.js";
 import type { WorkerHealthResponse } from "../../src-shared/worker-api/worker-health.js";
 import type { WorkerInferRequest } from "../../src-shared/worker-api/worker-infer.js";
+import type { ModelReceiveQuery } from "../../src-shared/worker-api/model-transfer.js";
 import type { SimulatedHangAccepted, SimulatedHangRequest } from "../../src-shared/worker-api/simulated-hang.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
@@ -154,6 +155,6 @@ export function workerHandlers(deps: WorkerHandlerDeps): RouteHandlers {
     listModels: ({ res }) => {
       res.json({ models: deps.catalog.inventory() });
     },
-    receiveModel: ({ req, res, params }) => deps.modelReceiver.handle(req, res, params.sha256 ?? ""),
+    receiveModel: ({ req, res, params, query }) => deps.modelReceiver.handle(req, res, params.sha256 ?? "", (query as ModelReceiveQuery).file_name),
   };
 }
