@@ -206,7 +206,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const store = new ModelStore(join(options.config.data_dir, "models"), logger);
   let url: string | null = null;
   const publicUrl = () => url ?? `${clusterTls ? "https" : "http"}://${getConfig().bind_addr}`;
-  const { staging, catalogViews, stopSync: stopCatalogSync } = createCatalogAndStaging({
+  const { staging, catalogViews, catalogFacts, stopSync: stopCatalogSync } = createCatalogAndStaging({
     store,
     publicUrl,
     reportWriteFailure,
@@ -270,7 +270,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     nodes,
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
-    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
+    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
     admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).

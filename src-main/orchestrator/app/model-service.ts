@@ -19,6 +19,8 @@ export interface ModelServiceDeps {
   clusterModels: () => ResolvedModel[];
   /** The catalog by sha256 with per-node state. */
   catalogViews: () => CatalogModelView[];
+  /** The catalog by sha256 without per-node state (names and sizes). */
+  catalogFacts: () => CatalogModelView[];
   /** Removes a model from the orchestrator's own store; false when it does not hold it. */
   removeFromStore: (sha256: string) => Promise<boolean>;
 }
@@ -46,7 +48,7 @@ export class ModelService {
   }
 
   availability() {
-    const facts = new Map(this.views().flatMap((v) => (v.sha256 !== null && v.name !== null && v.size_bytes !== null ? [[v.sha256, { name: v.name, size_bytes: v.size_bytes }] as const] : [])));
+    const facts = new Map(this.deps.catalogFacts().flatMap((v) => (v.sha256 !== null && v.name !== null && v.size_bytes !== null ? [[v.sha256, { name: v.name, size_bytes: v.size_bytes }] as const] : [])));
     return buildAvailability(this.deps.registry.list(), facts);
   }
 

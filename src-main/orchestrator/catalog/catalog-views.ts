@@ -26,9 +26,30 @@ function knownFromStore(m: StoreModel): KnownModel {
 
 const ACTIVE = new Set(["queued", "transferring", "verifying", "retrying"]);
 
-function placementOf(sha256: string, nodeId: string, size: number, input: CatalogViewInput): NodePlacement {
-  const stored = input.placements.find((p) => p.sha256 === sha256 && p.node_id === nodeId);
-  const job = input.jobs.find((j) => j.sha256 === sha256 && j.target_node_id === nodeId);
+/** Placements and newest jobs by model then node: the views look each pair up once (1,000 nodes × every model). */
+interface PairIndex {
+  placements: Map<string, Map<string, StoredPlacement>>;
+  jobs: Map<string, Map<string, StagingJob>>;
+}
+
+function indexPairs(input: CatalogViewInput): PairIndex {
+  const placements = new Map<string, Map<string, StoredPlacement>>();
+  for (const p of input.placements) {
+    const byNode = placements.get(p.sha256) ?? new Map<string, StoredPlacement>();
+    if (!byNode.has(p.node_id)) byNode.set(p.node_id, p);
+    placements.set(p.sha256, byNode);
+  }
+  const jobs = new Map<string, Map<string, StagingJob>>();
+  // Newest first: the first job of a pair is the one its placement shows.
+  for (const j of input.jobs) {
+    const byNode = jobs.get(j.sha256) ?? new Map<string, StagingJob>();
+    if (!byNode.has(j.target_node_id)) byNode.set(j.target_node_id, j);
+    jobs.set(j.sha256, byNode);
+  }
+  return { placements, jobs };
+}
+
+function placementOf(nodeId: string, size: number, stored: StoredPlacement | undefined, job: StagingJob | undefined): NodePlacement {
   const base = { node_id: nodeId, file_names: stored?.file_names ?? [], job_id: job?.job_id ?? null };
   if (stored?.state === "verified") return { ...base, state: "verified", bytes: size, updated_at_ms: stored.updated_at_ms };
   if (job !== undefined && ACTIVE.has(job.state)) return { ...base, state: "staging", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
@@ -50,9 +71,16 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
   const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
   const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
+  const pairs = indexPairs(input);
+  const registered = new Set(input.nodeIds);
+  const sortedNodeIds = [...registered].sort();
   const views: CatalogModelView[] = known.map((m) => {
     const record = recordFor(m.sha256);
-    const nodeIds = [...new Set([...input.nodeIds, ...input.placements.filter((p) => p.sha256 === m.sha256).map((p) => p.node_id)])].sort();
+    const placed = pairs.placements.get(m.sha256);
+    const jobs = pairs.jobs.get(m.sha256);
+    // Nodes no longer registered that still have a placement of this model are listed too.
+    const gone = placed === undefined ? [] : [...placed.keys()].filter((id) => !registered.has(id));
+    const nodeIds = gone.length === 0 ? sortedNodeIds : [...sortedNodeIds, ...gone].sort();
     return {
       id: record?.id ?? `sha256:${m.sha256}`,
       name: record?.name ?? ids.get(m.sha256) ?? null,
@@ -66,7 +94,7 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
       id_rule: ruleOf(rules.get(m.sha256)),
       in_store: stored.has(m.sha256),
       gguf: { architecture: m.architecture, parameter_count: m.parameter_count, context_length: m.context_length, quantization: m.quantization, has_chat_template: m.has_chat_template },
-      nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, input)),
+      nodes: nodeIds.map((nodeId) => placementOf(nodeId, m.size_bytes, placed?.get(nodeId), jobs?.get(nodeId))),
     };
   });
   const knownShas = new Set(known.map((m) => m.sha256));

@@ -16,6 +16,8 @@ import type { WriteFailureReporter } from "../db/write-failure-reporter.js";
 export interface CatalogAndStaging {
   staging: StagingService;
   catalogViews: () => CatalogModelView[];
+  /** The same views without per-node placements (names, sizes, GGUF facts): cheap at 1,000 nodes. */
+  catalogFacts: () => CatalogModelView[];
   /** Stops following the registry (the service itself closes with `staging.close()`). */
   stopSync: () => void;
 }
@@ -42,5 +44,6 @@ export function createCatalogAndStaging(deps: {
   const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db, deps.reportWriteFailure), models, store });
   const catalogViews = () =>
     buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id), store: deps.store.list() });
-  return { staging, catalogViews, stopSync };
+  const catalogFacts = () => buildCatalogViews({ known: models.list(), placements: [], jobs: [], records: deps.records(), nodeIds: [], store: deps.store.list() });
+  return { staging, catalogViews, catalogFacts, stopSync };
 }
