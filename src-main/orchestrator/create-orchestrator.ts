@@ -61,6 +61,7 @@ import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
 import { useInPlaceOnNode } from "./workers/in-place-on-node.js";
 import { createAuthenticator } from "./http/orchestrator-authenticator.js";
+import { nodeCallToken } from "./auth/node-call-token.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
@@ -186,16 +187,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const catalog = new CatalogStore(db);
   const sessions = new SessionStore({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
   const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
-  // Each node is called with the token it registered with (a dashboard-created join key, say).
-  const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
+  // Each node is called with the token it registered with (a dashboard-created join key, say); never with
+  // the operator's token unless that is what registered it (auth/node-call-token.ts).
+  const workerToken = (nodeId: string) => nodeCallToken(nodeId, registry.get(nodeId), apiToken.token);
   // TLS between nodes (docs/SECURITY.md): the cluster CA signs this server's certificate and each joined node's.
   const clusterTls = options.config.tls ? loadClusterTls({ dataDir: options.config.data_dir, hostnames: [host, ...options.config.tls_hostnames], ...(options.config.tls_ca_cert_file !== undefined ? { caCertFile: options.config.tls_ca_cert_file } : {}), ...(options.config.tls_ca_key_file !== undefined ? { caKeyFile: options.config.tls_ca_key_file } : {}) }) : undefined;
   const nodeFetches = new NodeFetches(clusterTls?.caPem);
   const workers = new WorkerClients((nodeId) => {
     const node = registry.get(nodeId);
-    if (node === undefined) return undefined;
+    const token = workerToken(nodeId);
+    if (node === undefined || token === undefined) return undefined;
     const connection = nodeFetches.connection(nodeId, node.address);
-    return { address: node.address, token: workerToken(nodeId), fetch: connection.fetch, streamAgent: connection.agent };
+    return { address: node.address, token, fetch: connection.fetch, streamAgent: connection.agent };
   });
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
