@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { LogRateLimiter } from "../../../src-node/log-rate-limiter.js";
 import { isLoopbackHost } from "../../../src-shared/config/host-port.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
 import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
@@ -39,6 +40,8 @@ export interface NodeServiceDeps {
 
 /** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
 export class NodeService {
+  private readonly limitLog = new LogRateLimiter();
+
   constructor(private readonly deps: NodeServiceDeps) {}
 
   /**
@@ -52,6 +55,7 @@ export class NodeService {
     if (this.deps.config().tls && address.protocol !== "https:" && !isLoopbackHost(address.hostname)) {
       throw new OrchError("INVALID_PARAMS", `TLS is on: node ${req.node_id} must advertise an https:// address (join it with a join token to get its certificate)`, { details: { reason: "tls_required" } });
     }
+    if (this.deps.registry.get(req.node_id) === undefined) this.assertRoomFor(actor, req.node_id);
     const reserved = this.deps.reservedFor?.(req.node_id) ?? [];
     if (reserved.length > 0 && !reserved.includes(actor.credentialId)) {
       this.refuseBinding(actor, req.node_id, "node_register_refused", "node_reserved_by_join", `node ${req.node_id} was joined with a join token: only its own key may register it`);
@@ -128,6 +132,32 @@ export class NodeService {
   private assertBinding(actor: NodeActor, nodeId: string, action: string): void {
     const bound = this.deps.boundNodeOf?.(actor.credentialId) ?? null;
     if (bound !== null && bound !== nodeId) this.refuseBinding(actor, nodeId, action, "key_bound_to_other_node", `this key is bound to node ${bound}, not ${nodeId}`);
+  }
+
+  /**
+   * A new node id needs room: the registry holds at most max_nodes ids, and one API key at most
+   * max_nodes_per_key (before, one `worker` key could register any number of ids, each kept for good
+   * with its history: a registry, a dashboard and a database filled from one stolen key). The operator's
+   * token and sessions are not limited per credential; a join key is bound to one id anyway.
+   */
+  private assertRoomFor(actor: NodeActor, nodeId: string): void {
+    const config = this.deps.config();
+    if (this.deps.registry.size >= config.max_nodes) {
+      this.refuseLimit(actor, nodeId, "node_registry_full", `the node registry is full (${config.max_nodes} node ids, max_nodes): deregister or forget unused nodes (POST /v2/nodes/{id}/forget), or raise ORCHD_MAX_NODES`);
+    }
+    if (!actor.credentialId.startsWith("key:")) return;
+    const owned = this.deps.registry.countOwnedBy(actor.credentialId);
+    if (owned >= config.max_nodes_per_key) {
+      this.refuseLimit(actor, nodeId, "node_limit_per_key", `this key already has ${owned} node ids registered (max_nodes_per_key ${config.max_nodes_per_key}): give each worker its own key (a join token), deregister or forget unused ids, or raise ORCHD_MAX_NODES_PER_KEY`);
+    }
+  }
+
+  private refuseLimit(actor: NodeActor, nodeId: string, reason: string, message: string): never {
+    this.deps.metrics.nodeRegistrations.inc({ outcome: "error" });
+    // Aggregated: a key looping over new ids writes a few lines a minute, not one per request.
+    const decision = this.limitLog.decide(`${actor.credentialId}|${reason}`);
+    if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason, suppressed_since_last: decision.suppressed }, "node registration refused: limit reached");
+    throw new OrchError("CONFLICT", message, { details: { reason } });
   }
 
   private refuseBinding(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): never {

@@ -115,6 +115,13 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return this.nodes.get(nodeId);
   }
 
+  /** How many node ids (any status) are bound to `owner`: what a key's node limit counts. */
+  countOwnedBy(owner: string): number {
+    let n = 0;
+    for (const node of this.nodes.values()) if (node.owner === owner) n++;
+    return n;
+  }
+
   /** The node serving a pool, if any node currently registers it. */
   ownerOfPool(poolId: string): NodeRecord | undefined {
     const nodeId = this.poolOwners.get(poolId);
