@@ -2,6 +2,7 @@
 // max_nodes in all. Before, one `worker` key registered any number of ids, each kept (with its
 // history) until an admin forgot it. Re-registering ids a key already has, after a restart too,
 // is never limited; another key still cannot take them over.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
@@ -68,5 +69,19 @@ describe("node registry limits", () => {
     expect((await register(null, "op1")).status).toBe(200);
     expect((await orch.api("/v2/nodes/b2/forget", { method: "POST" })).status).toBe(204);
     expect((await register(null, "op2")).status).toBe(200);
+  });
+
+  it("takes at most 1,024 models from a node's report (400 past it), so made-up inventories cannot flood the catalog", async () => {
+    const models = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ sha256: createHash("sha256").update(`${tag}-${i}`).digest("hex"), name: `${tag}-${i}`, file_name: `${tag}-${i}.gguf`, size_bytes: 1, has_chat_template: false }));
+    const heartbeat = (list: unknown[]) => fetch(`${orch.url}/v2/nodes/a1/heartbeat`, { method: "POST", headers: { authorization: `Bearer ${keyA}`, "content-type": "application/json" }, body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [], models: list }) });
+    const over = await heartbeat(models(1025, "over"));
+    expect(over.status).toBe(400);
+    expect(ErrorEnvelopeSchema.parse(await over.json()).code).toBe("INVALID_PARAMS");
+    const registerOver = await fetch(`${orch.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${keyA}`, "content-type": "application/json" }, body: JSON.stringify({ ...registration("a1"), models: models(1025, "over") }) });
+    expect(registerOver.status).toBe(400);
+    expect((await register(keyA, "a1")).status).toBe(200);
+    expect((await heartbeat(models(1024, "ok"))).status).toBe(200);
+    const catalog = (await (await orch.api("/v2/catalog/models")).json()) as { models: { sha256: string | null }[] };
+    expect(catalog.models.filter((m) => m.sha256 !== null).length).toBe(1024);
   });
 });

@@ -26,9 +26,38 @@ function knownFromStore(m: StoreModel): KnownModel {
 
 const ACTIVE = new Set(["queued", "transferring", "verifying", "retrying"]);
 
-function placementOf(sha256: string, nodeId: string, size: number, input: CatalogViewInput): NodePlacement {
-  const stored = input.placements.find((p) => p.sha256 === sha256 && p.node_id === nodeId);
-  const job = input.jobs.find((j) => j.sha256 === sha256 && j.target_node_id === nodeId);
+/**
+ * The inputs indexed once: looking each (model, node) pair up by scanning every placement and job was
+ * O(models × nodes × placements), and 60,000 models (one worker key's reports) took 290 s of one thread.
+ * First match wins, as the scans did (jobs come newest first).
+ */
+interface CatalogIndex {
+  placements: Map<string, StoredPlacement>;
+  placementsBySha: Map<string, StoredPlacement[]>;
+  jobs: Map<string, StagingJob>;
+  records: Map<string, CatalogEntry>;
+}
+
+function indexInput(input: CatalogViewInput): CatalogIndex {
+  const index: CatalogIndex = { placements: new Map(), placementsBySha: new Map(), jobs: new Map(), records: new Map() };
+  for (const p of input.placements) {
+    const key = `${p.sha256}|${p.node_id}`;
+    if (!index.placements.has(key)) index.placements.set(key, p);
+    const list = index.placementsBySha.get(p.sha256);
+    if (list === undefined) index.placementsBySha.set(p.sha256, [p]);
+    else list.push(p);
+  }
+  for (const j of input.jobs) {
+    const key = `${j.sha256}|${j.target_node_id}`;
+    if (!index.jobs.has(key)) index.jobs.set(key, j);
+  }
+  for (const r of input.records) if (r.digest?.algo === "sha256" && !index.records.has(r.digest.value)) index.records.set(r.digest.value, r);
+  return index;
+}
+
+function placementOf(sha256: string, nodeId: string, size: number, index: CatalogIndex): NodePlacement {
+  const stored = index.placements.get(`${sha256}|${nodeId}`);
+  const job = index.jobs.get(`${sha256}|${nodeId}`);
   const base = { node_id: nodeId, file_names: stored?.file_names ?? [], job_id: job?.job_id ?? null };
   if (stored?.state === "verified") return { ...base, state: "verified", bytes: size, updated_at_ms: stored.updated_at_ms };
   if (job !== undefined && ACTIVE.has(job.state)) return { ...base, state: "staging", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
@@ -49,10 +78,10 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   const known = [...input.known, ...(input.store ?? []).filter((m) => !seen.has(m.sha256)).map(knownFromStore)];
   const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
   const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
-  const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
+  const index = indexInput(input);
   const views: CatalogModelView[] = known.map((m) => {
-    const record = recordFor(m.sha256);
-    const nodeIds = [...new Set([...input.nodeIds, ...input.placements.filter((p) => p.sha256 === m.sha256).map((p) => p.node_id)])].sort();
+    const record = index.records.get(m.sha256);
+    const nodeIds = [...new Set([...input.nodeIds, ...(index.placementsBySha.get(m.sha256) ?? []).map((p) => p.node_id)])].sort();
     return {
       id: record?.id ?? `sha256:${m.sha256}`,
       name: record?.name ?? ids.get(m.sha256) ?? null,
@@ -66,7 +95,7 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
       id_rule: ruleOf(rules.get(m.sha256)),
       in_store: stored.has(m.sha256),
       gguf: { architecture: m.architecture, parameter_count: m.parameter_count, context_length: m.context_length, quantization: m.quantization, has_chat_template: m.has_chat_template },
-      nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, input)),
+      nodes: nodeIds.map((nodeId) => placementOf(m.sha256, nodeId, m.size_bytes, index)),
     };
   });
   const knownShas = new Set(known.map((m) => m.sha256));
