@@ -84,4 +84,10 @@ describe("node registry limits", () => {
     const catalog = (await (await orch.api("/v2/catalog/models")).json()) as { models: { sha256: string | null }[] };
     expect(catalog.models.filter((m) => m.sha256 !== null).length).toBe(1024);
   });
+
+  it("refuses the node id of the orchestrator's own store (control-plane), which staging treats as the store", async () => {
+    const res = await register(keyB, "control-plane");
+    expect(res.status).toBe(400);
+    expect(ErrorEnvelopeSchema.parse(await res.json()).details?.["reason"]).toBe("reserved_node_id");
+  });
 });
