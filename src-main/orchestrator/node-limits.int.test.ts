@@ -90,4 +90,15 @@ describe("node registry limits", () => {
     expect(res.status).toBe(400);
     expect(ErrorEnvelopeSchema.parse(await res.json()).details?.["reason"]).toBe("reserved_node_id");
   });
+
+  it("logs refusals of another key's node a few times a minute, not once per request", async () => {
+    const before = orch.logs.filter((l) => l.includes("node operation refused")).length;
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${orch.url}/v2/nodes/a1/heartbeat`, { method: "POST", headers: { authorization: `Bearer ${keyB}`, "content-type": "application/json" }, body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [] }) });
+      expect(res.status).toBe(409);
+    }
+    const lines = orch.logs.filter((l) => l.includes("node operation refused")).length - before;
+    expect(lines).toBeGreaterThan(0);
+    expect(lines).toBeLessThanOrEqual(5);
+  });
 });

@@ -156,17 +156,25 @@ export class NodeService {
     }
   }
 
+  /**
+   * Refusals are logged a few times a minute per credential and reason: each was a line of its own, so a
+   * key heartbeating another key's node in a loop wrote one warning per request (~1,000 a second).
+   */
+  private logRefusal(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): void {
+    const decision = this.limitLog.decide(`${actor.credentialId}|${reason}`);
+    if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action, reason, suppressed_since_last: decision.suppressed }, message);
+  }
+
   private refuseLimit(actor: NodeActor, nodeId: string, reason: string, message: string): never {
     this.deps.metrics.nodeRegistrations.inc({ outcome: "error" });
     // Aggregated: a key looping over new ids writes a few lines a minute, not one per request.
-    const decision = this.limitLog.decide(`${actor.credentialId}|${reason}`);
-    if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason, suppressed_since_last: decision.suppressed }, "node registration refused: limit reached");
+    this.logRefusal(actor, nodeId, "node_register_refused", reason, "node registration refused: limit reached");
     throw new OrchError("CONFLICT", message, { details: { reason } });
   }
 
   private refuseBinding(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): never {
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason } });
-    this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action, reason }, "node operation refused");
+    this.logRefusal(actor, nodeId, action, reason, "node operation refused");
     throw new OrchError("CONFLICT", message, { details: { reason } });
   }
 
@@ -177,7 +185,7 @@ export class NodeService {
     } catch (err) {
       if (!(err instanceof NodeOwnerConflict)) throw err;
       if (err.recorded) this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason: "node bound to another credential" } });
-      this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action }, "node operation refused: the node is bound to another credential");
+      this.logRefusal(actor, nodeId, action, "node_owned_by_other_credential", "node operation refused: the node is bound to another credential");
       throw new OrchError("CONFLICT", err.message, { details: { reason: "node_owned_by_other_credential" } });
     }
   }
