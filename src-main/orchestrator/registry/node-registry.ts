@@ -136,12 +136,15 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
     if (previous !== undefined) this.assertOwner(previous, owner, `re-registration with address ${req.address}`);
-    // Pool ids are cluster-wide: a live node keeps its pools; an Offline owner yields them.
+    // Pool ids are cluster-wide: a live node keeps its pools; an Offline one yields them, but only to a
+    // node of the same credential. Any other credential taking them over while their node was down (a
+    // blip, or every node after an orchestrator restart) received the tasks pinned to them and locked the
+    // real node out (409 on its re-registration) for as long as it heartbeated.
     for (const poolId of req.pools) {
-      const owner = this.ownerOfPool(poolId);
-      if (owner !== undefined && owner.node_id !== req.node_id && owner.status !== "Offline") {
-        throw new PoolIdConflict(`pool id ${poolId} is already served by node ${owner.node_id}; pool ids must be unique in the cluster`);
-      }
+      const holder = this.ownerOfPool(poolId);
+      if (holder === undefined || holder.node_id === req.node_id) continue;
+      if (holder.status !== "Offline") throw new PoolIdConflict(`pool id ${poolId} is already served by node ${holder.node_id}; pool ids must be unique in the cluster`);
+      if (holder.owner !== null && holder.owner !== owner) throw new PoolIdConflict(`pool id ${poolId} belongs to node ${holder.node_id} (Offline), registered with another credential; an admin can release it with POST /v2/nodes/${holder.node_id}/forget`);
     }
     const node: NodeRecord = {
       node_id: req.node_id,
