@@ -13,6 +13,7 @@ import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } 
 import { suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
+import { clampCapabilities, clampModels, clampPool, clampVersion } from "./node-report-clamp.js";
 import type { PoolDesiredChange, PoolDesiredState } from "./pool-desired-state.js";
 
 /**
@@ -150,11 +151,11 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       node_id: req.node_id,
       machine_id: req.machine_id,
       address: req.address.replace(/\/+$/, ""),
-      version: req.version ?? null,
-      capabilities: req.capabilities,
+      version: clampVersion(req.version),
+      capabilities: clampCapabilities(req.capabilities),
       pool_ids: req.pools,
       pools: previous?.pools.filter((p) => req.pools.includes(p.pool_id)) ?? [],
-      models: req.models ?? previous?.models ?? [],
+      models: req.models !== undefined ? clampModels(req.models) : (previous?.models ?? []),
       status: previous?.status ?? "Registering",
       eligibility: previous?.eligibility ?? "eligible",
       registered_at_ms: now,
@@ -188,7 +189,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     node.last_heartbeat_ms = this.now();
     if (toldIntervalMs !== undefined) node.heartbeat_interval_ms = toldIntervalMs;
     const poolsChanged = this.adoptReportedPools(node, hb.pools);
-    if (hb.models !== undefined) node.models = hb.models;
+    if (hb.models !== undefined) node.models = clampModels(hb.models);
     if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
     if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
@@ -205,7 +206,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
    */
   private adoptReportedPools(node: NodeRecord, reported: readonly PoolSnapshot[]): boolean {
     const mine = new Set(node.pool_ids);
-    node.pools = reported.filter((p) => mine.has(p.pool_id) || !this.poolOwners.has(p.pool_id));
+    node.pools = reported.filter((p) => mine.has(p.pool_id) || !this.poolOwners.has(p.pool_id)).map(clampPool);
     const registered = this.registeredPools.get(node.node_id) ?? new Set(node.pool_ids);
     const next = new Set(registered);
     for (const p of node.pools) next.add(p.pool_id);
