@@ -11,7 +11,8 @@ describe("server limits applied to both servers", () => {
     expect(server.headersTimeout).toBe(limits.headersTimeoutMs);
     expect(server.requestTimeout).toBe(limits.requestTimeoutMs);
     expect(server.keepAliveTimeout).toBe(limits.keepAliveTimeoutMs);
-    expect(server.maxConnections).toBe(limits.maxConnections);
+    // The cap is kept by connection-room.ts (closing an idle connection for a new one), not by Node's refusing maxConnections.
+    expect(server.listenerCount("connection")).toBeGreaterThanOrEqual(1);
     expect(server.listenerCount("clientError")).toBe(1);
     expect(limits.headersTimeoutMs).toBeLessThanOrEqual(10_000);
     expect(limits.timeoutCheckIntervalMs).toBeLessThanOrEqual(1_000);

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { replyToClientError } from "./client-error-reply.js";
+import { keepRoomForNewConnections } from "./connection-room.js";
 import type { MessageClasses } from "./hot-routes.js";
 
 /** Every limit a server applies to hostile or broken clients, in one place so neither server forgets one. */
@@ -16,7 +17,7 @@ export interface ServerLimits {
   keepAliveTimeoutMs: number;
   /** How often Node checks the two timeouts above; a cut happens at most this much late. */
   timeoutCheckIntervalMs: number;
-  /** Connections open at once; further ones are closed on accept. */
+  /** Connections open at once; a further one closes the oldest idle one, or is closed on accept when all are serving requests. */
   maxConnections: number;
 }
 
@@ -65,7 +66,8 @@ export function createLimitedServer(app: RequestListener & { messageClasses?: Me
     ...app.messageClasses,
   };
   const server: Server = tls === undefined ? createServer(options, app) : createHttpsServer({ ...options, key: tls.key, cert: tls.cert, minVersion: "TLSv1.2", handshakeTimeout: limits.headersTimeoutMs }, app);
-  server.maxConnections = limits.maxConnections;
+  // Past the cap a new connection closes an idle one rather than being refused (connection-room.ts).
+  keepRoomForNewConnections(server, limits.maxConnections);
   server.on("clientError", replyToClientError);
   return server;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 /**
  * A boundary double of one worker node for orchestrator tests that need more tasks or stranger
@@ -17,6 +17,8 @@ export interface ProtocolNodeOptions {
   readonly onInfer: (res: ServerResponse, body: { task_id: string; max_tokens: number }) => void;
   /** Serve every route under this path (a worker behind a reverse proxy, e.g. "/gw/node-a") and advertise it; other paths get 404. */
   readonly basePath?: string;
+  /** Sees every request first (path without basePath); returns true when it answered it (a hostile node's answers). */
+  readonly onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface ProtocolNode {
@@ -38,6 +40,7 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
       return void res.end("{}");
     }
     req.url = (req.url ?? "").slice(basePath.length);
+    if (o.onRequest?.(req, res) === true) return;
     if (req.url === "/health") return void res.end(JSON.stringify({ status: "ok", version: "sim", node_id: o.nodeId }));
     if (req.url === "/v2/watch") {
       res.writeHead(200, { "content-type": "text/event-stream" });

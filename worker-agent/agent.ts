@@ -1,3 +1,4 @@
+import { MAX_MODELS_PER_NODE } from "../src-shared/nodes/node-model-limit.js";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
@@ -150,6 +151,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     return { ok: true, state: "draining" };
   };
 
+  // The orchestrator takes at most MAX_MODELS_PER_NODE models from a node (the first ones by file name here).
+  const reportedInventory = () => catalog.inventory().slice(0, MAX_MODELS_PER_NODE);
   const buildRegistration = (): RegisterNodeRequest => ({
     node_id: config.node_id,
     machine_id: config.machine_id,
@@ -162,14 +165,14 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       backend: probe.ok ? probe.result.backend : "cpu",
     },
     version,
-    models: catalog.inventory(),
+    models: reportedInventory(),
   });
   let gpus: RegisterNodeRequest["capabilities"]["gpus"] = [];
 
   const buildHeartbeat = (includeModels: boolean): HeartbeatRequest => ({
     timestamp: new Date().toISOString(),
     pools: pools.list().map((p) => p.snapshot()),
-    ...(includeModels ? { models: catalog.inventory() } : {}),
+    ...(includeModels ? { models: reportedInventory() } : {}),
     telemetry: telemetry.latest(),
     ...(catalog.quarantined().length > 0 ? { quarantined: catalog.quarantined() } : {}),
   });

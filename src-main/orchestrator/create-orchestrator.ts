@@ -61,6 +61,8 @@ import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
 import { useInPlaceOnNode } from "./workers/in-place-on-node.js";
 import { createAuthenticator } from "./http/orchestrator-authenticator.js";
+import { nodeCallToken } from "./auth/node-call-token.js";
+import { CredentialResponses } from "./auth/credential-responses.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
@@ -186,16 +188,20 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const catalog = new CatalogStore(db);
   const sessions = new SessionStore({ ttlMs: config.session_ttl_ms, maxTurns: config.session_max_turns, tokenBudget: config.session_token_budget });
   const dashboardSessions = new DashboardSessions(new DashboardSessionStore(db));
-  // Each node is called with the token it registered with (a dashboard-created join key, say).
-  const workerToken = (nodeId: string) => registry.get(nodeId)?.credential ?? apiToken.token;
+  // Responses open per API key, so revoking a key ends its streams (auth/credential-responses.ts).
+  const keyResponses = new CredentialResponses();
+  // Each node is called with the token it registered with (a dashboard-created join key, say); never with
+  // the operator's token unless that is what registered it (auth/node-call-token.ts).
+  const workerToken = (nodeId: string) => nodeCallToken(nodeId, registry.get(nodeId), apiToken.token);
   // TLS between nodes (docs/SECURITY.md): the cluster CA signs this server's certificate and each joined node's.
   const clusterTls = options.config.tls ? loadClusterTls({ dataDir: options.config.data_dir, hostnames: [host, ...options.config.tls_hostnames], ...(options.config.tls_ca_cert_file !== undefined ? { caCertFile: options.config.tls_ca_cert_file } : {}), ...(options.config.tls_ca_key_file !== undefined ? { caKeyFile: options.config.tls_ca_key_file } : {}) }) : undefined;
   const nodeFetches = new NodeFetches(clusterTls?.caPem);
   const workers = new WorkerClients((nodeId) => {
     const node = registry.get(nodeId);
-    if (node === undefined) return undefined;
+    const token = workerToken(nodeId);
+    if (node === undefined || token === undefined) return undefined;
     const connection = nodeFetches.connection(nodeId, node.address);
-    return { address: node.address, token: workerToken(nodeId), fetch: connection.fetch, streamAgent: connection.agent };
+    return { address: node.address, token, fetch: connection.fetch, streamAgent: connection.agent };
   });
   let modelsCache: ResolvedModel[] | null = null;
   const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
@@ -271,7 +277,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
-    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls }),
+    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId) }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).
     selftest: new SelftestService({ registry, workers, self: new SelfClient(() => url, apiToken.token, clusterTls ? clusterFetch(clusterTls.caPem, { role: "orchestrator" }) : globalThis.fetch), config: getConfig, version: ORCHESTRATOR_VERSION, audit, logger }),
@@ -296,7 +302,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (heartbeat && registry.get(heartbeat[1] as string) !== undefined) metrics.nodeHeartbeats.inc({ node_id: heartbeat[1] as string, outcome: "unauthorized" });
   };
   // Anthropic clients present the token as x-api-key; everyone else as a bearer token or the dashboard cookie.
-  const authenticator = withJoinTokens(withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token), joinTokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN"));
+  const authenticator = keyResponses.track(withJoinTokens(withStoreGrants(withApiKeyHeader(createAuthenticator(tokens, dashboardSessions, onAuthFailure), tokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")), () => apiToken.token), joinTokens, (req, presented) => onAuthFailure(req, presented, "BAD_TOKEN")));
 
   const dashboardDir = config.dashboard_dir ?? defaultDashboardDir();
   // One allowance for the guard and the CORS policy, so an origin the guard lets in always gets CORS headers.

@@ -6,6 +6,7 @@ import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 let orch: TestOrchestrator;
 let keyA = "";
@@ -97,4 +98,20 @@ describe("node identity", () => {
     expect((await as(keyB)("/v2/nodes/w1", "DELETE")).status).toBe(204);
     expect((await orch.api("/v2/nodes/w1")).status).toBe(404);
   });
+
+  it("keeps an Offline node's pool ids from another credential: no takeover while it is down, and it comes back", async () => {
+    const a = as(keyA);
+    const b = as(keyB);
+    expect((await a("/v2/nodes/register", "POST", { ...registration("down1", "http://127.0.0.1:9111"), pools: ["shared-pool"] })).status).toBe(200);
+    await waitFor("down1 offline (no heartbeats)", async () => (await node("down1")).status === "Offline", 20_000, 200);
+    const takeover = await b("/v2/nodes/register", "POST", { ...registration("thief1", "http://127.0.0.1:9666"), pools: ["shared-pool"] });
+    expect(takeover.status).toBe(409);
+    expect(await codeOf(takeover)).toBe("CONFLICT");
+    // The real node re-registers with its pool.
+    expect((await a("/v2/nodes/register", "POST", { ...registration("down1", "http://127.0.0.1:9111"), pools: ["shared-pool"] })).status).toBe(200);
+    // The same credential may move a pool between its own nodes once the first is down.
+    expect((await a("/v2/nodes/register", "POST", { ...registration("down2", "http://127.0.0.1:9112"), pools: ["moving-pool"] })).status).toBe(200);
+    await waitFor("down2 offline", async () => (await node("down2")).status === "Offline", 20_000, 200);
+    expect((await a("/v2/nodes/register", "POST", { ...registration("down3", "http://127.0.0.1:9113"), pools: ["moving-pool"] })).status).toBe(200);
+  }, 60_000);
 });

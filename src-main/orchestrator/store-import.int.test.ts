@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
 import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
 import { StoreModelListSchema, StoreModelSchema } from "../../src-shared/catalog/store-model.js";
+import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
+import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
 import { testModelPath } from "../../test-support/models.js";
@@ -106,6 +108,11 @@ describe("orchestrator model store: import and upload", () => {
     expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
     // A forged grant opens nothing.
     expect((await fetch(`${orch.url}/v2/models/${sha}/content`, { headers: { authorization: "Bearer e30.AAAA" } })).status).toBe(401);
+    // Nor does a worker key without a grant: it used to download every model in the store (security adversary, 2026-11-30).
+    const workerKey = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "some worker", scopes: ["worker"] }) })).json()).key;
+    const refused = await fetch(`${orch.url}/v2/models/${sha}/content`, { headers: { authorization: `Bearer ${workerKey}` } });
+    expect(refused.status).toBe(403);
+    expect(ErrorEnvelopeSchema.parse(await refused.json()).code).toBe("FORBIDDEN_SCOPE");
   });
 
   it("removes a model from the store (DELETE /v2/catalog/models/{id}); the node's copy stays", async () => {

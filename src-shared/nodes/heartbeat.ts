@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { HostTelemetrySchema } from "./host-telemetry.js";
 import { QuarantinedCopySchema } from "../models/quarantined-copy.js";
+import { NodeModelListSchema } from "./node-model-limit.js";
 import { nodePoolList } from "./node-pool-limit.js";
 import { PoolSnapshotSchema } from "./pool-snapshot.js";
 
@@ -11,7 +11,7 @@ export const HeartbeatRequestSchema = z.object({
   timestamp: z.iso.datetime({ offset: true }),
   pools: nodePoolList(PoolSnapshotSchema, (p) => p.pool_id),
   /** Full inventory; omitted when unchanged since the last report. */
-  models: z.array(ModelInventoryEntrySchema).optional(),
+  models: NodeModelListSchema.optional(),
   /** Latest host/GPU sample; optional so workers older than the telemetry still validate. */
   telemetry: HostTelemetrySchema.optional(),
   /** Copies this worker quarantined (the most recent ones); each new one becomes a node event. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
-import { ModelInventoryEntrySchema } from "../models/model-inventory.js";
 import { NodeCapabilitiesSchema } from "./gpu-capabilities.js";
+import { NodeModelListSchema } from "./node-model-limit.js";
 import { nodePoolList } from "./node-pool-limit.js";
 
 /** POST /v2/nodes/register — idempotent; re-registering replaces the node record (spec §6.1). */
@@ -13,7 +13,7 @@ export const RegisterNodeRequestSchema = z.object({
   pools: nodePoolList(PoolIdSchema, (id) => id),
   capabilities: NodeCapabilitiesSchema,
   version: z.string().nullable().optional(),
-  models: z.array(ModelInventoryEntrySchema).optional(),
+  models: NodeModelListSchema.optional(),
 });
 export type RegisterNodeRequest = z.infer<typeof RegisterNodeRequestSchema>;
 

@@ -36,6 +36,8 @@ export interface AdminServiceDeps {
   publicUrl: () => string;
   /** The cluster CA when TLS is on: join answers carry a certificate for the node's key. */
   clusterTls: ClusterTls | undefined;
+  /** Ends the responses a credential still has open (its streams); returns how many. */
+  endResponses?: (credentialId: string) => number;
 }
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
@@ -69,6 +71,14 @@ export class AdminService {
     this.deps.tokens.removeKey(id);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
     this.deps.logger.info({ identity: actor, key_fp6: row.fp6 }, "API key revoked");
+    // Its open streams end too; on the next turn, so a key revoking itself still gets its own answer.
+    const endResponses = this.deps.endResponses;
+    if (endResponses !== undefined) {
+      setImmediate(() => {
+        const ended = endResponses(`key:${id}`);
+        if (ended > 0) this.deps.logger.info({ key_fp6: row.fp6, responses: ended }, "open streams of the revoked API key ended");
+      });
+    }
   }
 
   /** Join tokens that may still be spent: fingerprints, bound node, expiry, creator; never a secret. */

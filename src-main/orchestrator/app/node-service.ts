@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { CONTROL_PLANE_SOURCE } from "../../../src-shared/staging/staging-job.js";
+import { LogRateLimiter } from "../../../src-node/log-rate-limiter.js";
 import { isLoopbackHost } from "../../../src-shared/config/host-port.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
 import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
@@ -39,6 +41,8 @@ export interface NodeServiceDeps {
 
 /** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
 export class NodeService {
+  private readonly limitLog = new LogRateLimiter();
+
   constructor(private readonly deps: NodeServiceDeps) {}
 
   /**
@@ -46,12 +50,16 @@ export class NodeService {
    * A node is bound to the credential that first registered it: only that one may act on it.
    */
   register(req: RegisterNodeRequest, credential: string | undefined, actor: NodeActor): number {
+    // The orchestrator's own store is the staging source of this name: a node taking it would be treated
+    // as the store (its address and grant key), breaking every staging from the store.
+    if (req.node_id === CONTROL_PLANE_SOURCE) throw new OrchError("INVALID_PARAMS", `node id ${CONTROL_PLANE_SOURCE} is reserved for the orchestrator's own model store; choose another`, { details: { reason: "reserved_node_id" } });
     this.assertBinding(actor, req.node_id, "node_register_refused");
     // With TLS on, prompts go to workers over TLS only; a worker on this machine's loopback may stay plain.
     const address = new URL(req.address);
     if (this.deps.config().tls && address.protocol !== "https:" && !isLoopbackHost(address.hostname)) {
       throw new OrchError("INVALID_PARAMS", `TLS is on: node ${req.node_id} must advertise an https:// address (join it with a join token to get its certificate)`, { details: { reason: "tls_required" } });
     }
+    if (this.deps.registry.get(req.node_id) === undefined) this.assertRoomFor(actor, req.node_id);
     const reserved = this.deps.reservedFor?.(req.node_id) ?? [];
     if (reserved.length > 0 && !reserved.includes(actor.credentialId)) {
       this.refuseBinding(actor, req.node_id, "node_register_refused", "node_reserved_by_join", `node ${req.node_id} was joined with a join token: only its own key may register it`);
@@ -130,9 +138,43 @@ export class NodeService {
     if (bound !== null && bound !== nodeId) this.refuseBinding(actor, nodeId, action, "key_bound_to_other_node", `this key is bound to node ${bound}, not ${nodeId}`);
   }
 
+  /**
+   * A new node id needs room: the registry holds at most max_nodes ids, and one API key at most
+   * max_nodes_per_key (before, one `worker` key could register any number of ids, each kept for good
+   * with its history: a registry, a dashboard and a database filled from one stolen key). The operator's
+   * token and sessions are not limited per credential; a join key is bound to one id anyway.
+   */
+  private assertRoomFor(actor: NodeActor, nodeId: string): void {
+    const config = this.deps.config();
+    if (this.deps.registry.size >= config.max_nodes) {
+      this.refuseLimit(actor, nodeId, "node_registry_full", `the node registry is full (${config.max_nodes} node ids, max_nodes): deregister or forget unused nodes (POST /v2/nodes/{id}/forget), or raise ORCHD_MAX_NODES`);
+    }
+    if (!actor.credentialId.startsWith("key:")) return;
+    const owned = this.deps.registry.countOwnedBy(actor.credentialId);
+    if (owned >= config.max_nodes_per_key) {
+      this.refuseLimit(actor, nodeId, "node_limit_per_key", `this key already has ${owned} node ids registered (max_nodes_per_key ${config.max_nodes_per_key}): give each worker its own key (a join token), deregister or forget unused ids, or raise ORCHD_MAX_NODES_PER_KEY`);
+    }
+  }
+
+  /**
+   * Refusals are logged a few times a minute per credential and reason: each was a line of its own, so a
+   * key heartbeating another key's node in a loop wrote one warning per request (~1,000 a second).
+   */
+  private logRefusal(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): void {
+    const decision = this.limitLog.decide(`${actor.credentialId}|${reason}`);
+    if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action, reason, suppressed_since_last: decision.suppressed }, message);
+  }
+
+  private refuseLimit(actor: NodeActor, nodeId: string, reason: string, message: string): never {
+    this.deps.metrics.nodeRegistrations.inc({ outcome: "error" });
+    // Aggregated: a key looping over new ids writes a few lines a minute, not one per request.
+    this.logRefusal(actor, nodeId, "node_register_refused", reason, "node registration refused: limit reached");
+    throw new OrchError("CONFLICT", message, { details: { reason } });
+  }
+
   private refuseBinding(actor: NodeActor, nodeId: string, action: string, reason: string, message: string): never {
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason } });
-    this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action, reason }, "node operation refused");
+    this.logRefusal(actor, nodeId, action, reason, "node operation refused");
     throw new OrchError("CONFLICT", message, { details: { reason } });
   }
 
@@ -143,7 +185,7 @@ export class NodeService {
     } catch (err) {
       if (!(err instanceof NodeOwnerConflict)) throw err;
       if (err.recorded) this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action, target: nodeId, outcome: "denied", details: { reason: "node bound to another credential" } });
-      this.deps.logger.warn({ node_id: nodeId, identity: actor.label, action }, "node operation refused: the node is bound to another credential");
+      this.logRefusal(actor, nodeId, action, "node_owned_by_other_credential", "node operation refused: the node is bound to another credential");
       throw new OrchError("CONFLICT", err.message, { details: { reason: "node_owned_by_other_credential" } });
     }
   }

@@ -26,7 +26,11 @@ function knownFromStore(m: StoreModel): KnownModel {
 
 const ACTIVE = new Set(["queued", "transferring", "verifying", "retrying"]);
 
-/** Placements and newest jobs by model then node: the views look each pair up once (1,000 nodes × every model). */
+/**
+ * Placements and newest jobs by model then node: the views look each pair up once. Scanning every
+ * placement and job per (model, node) pair was O(models × nodes × placements): 50 models on 1,000
+ * nodes took 5.5 s, and 60,000 made-up models (one worker key's reports) 290 s of the one thread.
+ */
 interface PairIndex {
   placements: Map<string, Map<string, StoredPlacement>>;
   jobs: Map<string, Map<string, StagingJob>>;
@@ -70,12 +74,13 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   const known = [...input.known, ...(input.store ?? []).filter((m) => !seen.has(m.sha256)).map(knownFromStore)];
   const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
   const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
-  const recordFor = (sha: string) => input.records.find((r) => r.digest?.algo === "sha256" && r.digest.value === sha);
+  const records = new Map<string, CatalogEntry>();
+  for (const r of input.records) if (r.digest?.algo === "sha256" && !records.has(r.digest.value)) records.set(r.digest.value, r);
   const pairs = indexPairs(input);
   const registered = new Set(input.nodeIds);
   const sortedNodeIds = [...registered].sort();
   const views: CatalogModelView[] = known.map((m) => {
-    const record = recordFor(m.sha256);
+    const record = records.get(m.sha256);
     const placed = pairs.placements.get(m.sha256);
     const jobs = pairs.jobs.get(m.sha256);
     // Nodes no longer registered that still have a placement of this model are listed too.

@@ -16,7 +16,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const BOOLEAN_KEYS = new Set(["cloud_profile", "metrics_public", "tls", "cors_allow_localhost"]);
-const NUMBER_KEYS = new Set(["placement_seed", "admission_capacity", "retry_after_ms", "heartbeat_interval_ms", "heartbeat_max_per_s", "node_suspect_ms", "node_timeout_ms", "worker_stream_idle_ms", "watch_heartbeat_ms", "watch_dead_peer_ms", "pool_probe_interval_ms", "pool_probe_max_per_s", "session_ttl_ms", "session_max_turns", "session_token_budget", "shutdown_grace_ms", "staging_bandwidth_limit_bytes_per_s", "metrics_history_step_ms", "rescue_attempts"]);
+const NUMBER_KEYS = new Set(["placement_seed", "admission_capacity", "retry_after_ms", "heartbeat_interval_ms", "heartbeat_max_per_s", "node_suspect_ms", "node_timeout_ms", "worker_stream_idle_ms", "watch_heartbeat_ms", "watch_dead_peer_ms", "pool_probe_interval_ms", "pool_probe_max_per_s", "max_nodes", "max_nodes_per_key", "session_ttl_ms", "session_max_turns", "session_token_budget", "shutdown_grace_ms", "staging_bandwidth_limit_bytes_per_s", "metrics_history_step_ms", "rescue_attempts"]);
 const LIST_KEYS = new Set(["allowed_origins", "tls_hostnames"]);
 
 function envValue(key: string, raw: string, envName: string): unknown {

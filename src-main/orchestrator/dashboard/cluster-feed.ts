@@ -22,6 +22,13 @@ interface Subscriber {
   /** Live frames held back while the paged snapshot is still going out (null once it is done). */
   held: string[] | null;
   pager: NodeJS.Immediate | null;
+  /** Whether it gets log lines (snapshot and live): admin only, as GET /v2/logs. */
+  logs: boolean;
+}
+
+/** Who a subscriber is: log lines are the admin's (GET /v2/logs); a `read` key sees everything else. */
+export interface FeedAudience {
+  logs: boolean;
 }
 
 /** One frame, serialised once however many subscribers get it. */
@@ -94,12 +101,13 @@ export class ClusterFeed {
   }
 
   /** Starts a subscriber's stream with its snapshot; `write` gets SSE frames. Returns the unsubscribe. */
-  subscribe(write: (frame: string) => void, protocol: FeedProtocol = 1): () => void {
-    const sub: Subscriber = { protocol, write, held: null, pager: null };
+  subscribe(write: (frame: string) => void, protocol: FeedProtocol = 1, audience: FeedAudience = { logs: true }): () => void {
+    const sub: Subscriber = { protocol, write, held: null, pager: null, logs: audience.logs };
     if (protocol === 1) {
       // Baselines for the node frames that follow (nodes changed while nobody listened have none).
       this.nodeFrames.baseline();
-      write(encodeFrame({ event: "snapshot", data: this.snapshot() }));
+      const snapshot = this.snapshot();
+      write(encodeFrame({ event: "snapshot", data: sub.logs ? snapshot : { ...snapshot, logs: [] } }));
     }
     else this.sendPagedSnapshot(sub);
     this.subscribers.add(sub);
@@ -123,7 +131,8 @@ export class ClusterFeed {
   }
 
   private sendPagedSnapshot(sub: Subscriber): void {
-    const frames = snapshotFrames(this.pagedSnapshot());
+    const parts = this.pagedSnapshot();
+    const frames = snapshotFrames(sub.logs ? parts : { ...parts, logs: [] });
     sub.held = [];
     // One frame ahead, so the held live frames follow snapshot_end in the same turn.
     let ahead = frames.next();
@@ -238,6 +247,8 @@ export class ClusterFeed {
     let text: string | null = null;
     for (const sub of this.subscribers) {
       if (protocol !== undefined && sub.protocol !== protocol) continue;
+      // Log lines went to every subscriber: a `read` key got through /v2/events what GET /v2/logs refuses it.
+      if (event.event === "log" && !sub.logs) continue;
       text ??= encodeFrame(event);
       if (sub.held !== null) sub.held.push(text);
       else sub.write(text);

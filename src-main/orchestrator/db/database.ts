@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "libsql";
 import { inTransaction } from "./transaction.js";
@@ -175,8 +175,26 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */
+/**
+ * The database holds prompts (queued requests, for crash recovery), answers kept for Idempotency-Key
+ * retries and the audit trail: readable by its owner only. It was created 0644 (the process umask), so
+ * any local user could read every prompt. SQLite gives its -wal and -shm files the database file's
+ * mode; existing files are tightened too.
+ */
+function ownerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, "a", 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+}
+
 export function openDatabase(path: string): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") ownerOnly(path);
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   // NORMAL is durable in WAL mode across process crashes (only an OS crash can lose the last commit).

@@ -4,6 +4,13 @@ import type { Db } from "./database.js";
 import { inTransaction } from "./transaction.js";
 import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.js";
 
+/**
+ * Models no registered node holds (removed everywhere, or only on nodes since deregistered or
+ * forgotten) kept in the catalog: the 1,000 most recently reported. Held models are all kept.
+ */
+export const MAX_UNHELD_MODELS = 1000;
+const PRUNE_INTERVAL_MS = 10_000;
+
 /** A model the cluster has seen, by sha256, with its GGUF facts. */
 export interface KnownModel {
   sha256: string;
@@ -48,11 +55,43 @@ const PlacementRow = z.object({ sha256: z.string(), node_id: z.string(), state: 
  * per node whether it holds it. Fed by worker inventories (catalog-sync) and model removals.
  */
 export class KnownModelStore {
+  private lastPruneMs = -Infinity;
+
   /** `report`: inventory writes go on from memory when the database refuses them (bestEffort); without it they throw. */
   constructor(
     private readonly db: Db,
     private readonly report?: WriteFailureReporter,
+    /** Models no registered node holds that are kept (the newest by last report); the rest are forgotten. */
+    private readonly maxUnheld: number = MAX_UNHELD_MODELS,
   ) {}
+
+  /**
+   * Forgets all but the `maxUnheld` most recently reported models that no registered node holds any
+   * more, with their names and placements; returns how many went. Held models are never touched, and
+   * operator records and the store list their models on their own.
+   */
+  pruneUnheld(): number {
+    const doomed = this.db
+      .prepare(
+        `SELECT k.sha256 AS sha256 FROM known_models k
+         WHERE NOT EXISTS (SELECT 1 FROM model_placements p JOIN nodes n ON n.node_id = p.node_id WHERE p.sha256 = k.sha256 AND p.state = 'verified')
+         ORDER BY k.updated_at_ms DESC, k.sha256 LIMIT -1 OFFSET ?`,
+      )
+      .all(this.maxUnheld)
+      .map((raw) => z.object({ sha256: z.string() }).parse(raw).sha256);
+    if (doomed.length === 0) return 0;
+    const model = this.db.prepare(`DELETE FROM known_models WHERE sha256 = ?`);
+    const names = this.db.prepare(`DELETE FROM known_model_names WHERE sha256 = ?`);
+    const placements = this.db.prepare(`DELETE FROM model_placements WHERE sha256 = ?`);
+    inTransaction(this.db, () => {
+      for (const sha of doomed) {
+        model.run(sha);
+        names.run(sha);
+        placements.run(sha);
+      }
+    });
+    return doomed.length;
+  }
 
   /** Replaces what one node holds with its latest inventory (duplicate files of one digest are one model). */
   recordInventory(nodeId: string, inventory: readonly ModelInventoryEntry[], now: number): void {
@@ -89,6 +128,12 @@ export class KnownModelStore {
       }
       for (const row of this.placements({ nodeId })) if (row.state === "verified" && !bySha.has(row.sha256)) gone.run(now, nodeId, row.sha256);
     });
+    // Bounded catalog: every sha256 a node ever reported was kept for good (a worker key reporting made-up
+    // models, or cycling node ids, grew it without end). At most every PRUNE_INTERVAL_MS, not per report.
+    if (now - this.lastPruneMs >= PRUNE_INTERVAL_MS) {
+      this.lastPruneMs = now;
+      this.pruneUnheld();
+    }
   }
 
   markAbsent(sha256: string, nodeId: string, now: number): void {

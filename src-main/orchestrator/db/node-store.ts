@@ -31,6 +31,13 @@ const NodeEventRowSchema = z.object({
   to_status: NodeStatusSchema.nullable(),
 });
 
+/**
+ * Node events (the nodes' history in the dashboard and GET /v2/nodes/{id}) kept in all: the newest
+ * 100,000 rows, at most about PRUNE_EVERY_APPENDS more between prunes. A node shows its last 100.
+ */
+export const NODE_EVENT_MAX_ROWS = 100_000;
+const PRUNE_EVERY_APPENDS = 1000;
+
 /** Durable part of the node registry: identities, last status and event history survive restarts. */
 export class NodeStore {
   private readonly upsertStmt;
@@ -43,9 +50,14 @@ export class NodeStore {
    * `report`: status, eligibility and event writes go on from memory when the database refuses them
    * (bestEffort); without it they throw. Registration (`save`, which binds the node's credential) always throws.
    */
+  private readonly pruneStmt;
+  private appendsSincePrune = 0;
+
   constructor(
     private readonly db: Db,
     private readonly report?: WriteFailureReporter,
+    /** Node events kept: the newest this many rows (NODE_EVENT_MAX_ROWS). */
+    private readonly maxEventRows: number = NODE_EVENT_MAX_ROWS,
   ) {
     this.upsertStmt = db.prepare(
       `INSERT INTO nodes (node_id, machine_id, address, version, capabilities_json, pools_json, models_json, status, eligibility, registered_at_ms, last_heartbeat_ms, owner)
@@ -58,6 +70,17 @@ export class NodeStore {
     this.deleteStmt = db.prepare(`DELETE FROM nodes WHERE node_id = ?`);
     this.eventStmt = db.prepare(`INSERT INTO node_events (node_id, at_ms, kind, message, from_status, to_status) VALUES (?, ?, ?, ?, ?, ?)`);
     this.eligibilityStmt = db.prepare(`UPDATE nodes SET eligibility = ? WHERE node_id = ?`);
+    // Ids only grow (AUTOINCREMENT): everything more than maxEventRows below the newest goes, by the primary key.
+    this.pruneStmt = db.prepare(`DELETE FROM node_events WHERE id <= (SELECT MAX(id) FROM node_events) - ?`);
+    this.pruneEvents();
+  }
+
+  /** Drops all but the newest node events; returns how many went. */
+  pruneEvents(): number {
+    this.appendsSincePrune = 0;
+    let removed = 0;
+    this.write("node event pruning", () => (removed = this.pruneStmt.run(this.maxEventRows).changes));
+    return removed;
   }
 
   save(node: NodeRecord): void {
@@ -91,6 +114,8 @@ export class NodeStore {
 
   appendEvent(nodeId: string, event: NodeEvent): void {
     this.write("node event", () => this.eventStmt.run(nodeId, event.at_ms, event.kind, event.message, event.from ?? null, event.to ?? null));
+    // Bounded history: a key cycling register/deregister wrote two rows per cycle, for good (~650 rows/s from one client).
+    if (++this.appendsSincePrune >= PRUNE_EVERY_APPENDS) this.pruneEvents();
   }
 
   private write(what: string, run: () => void): void {

@@ -4,6 +4,9 @@ import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { CONTROL_PLANE_SOURCE } from "../../../src-shared/staging/staging-job.js";
 import { grantAllows } from "../staging/grant-signer.js";
 
+/** The credential id of a store grant: the only `worker` identity GET /v2/models/{sha256}/content serves. */
+export const STORE_GRANT_CREDENTIAL = "grant:store";
+
 // The one route a staging grant opens on the orchestrator: a target reading a model of its store.
 const STORE_CONTENT_PATH = /^\/v2\/models\/([0-9a-f]{64})\/content$/;
 
@@ -17,7 +20,7 @@ export function withStoreGrants(inner: Authenticator, grantKey: () => string): A
       const sha = req.method === "GET" ? STORE_CONTENT_PATH.exec(req.path)?.[1] : undefined;
       const presented = sha === undefined ? undefined : parseBearer(req.get("authorization"));
       if (sha === undefined || presented === undefined || !presented.includes(".")) return inner.authenticate(req, res);
-      if (grantAllows(grantKey(), presented, sha, CONTROL_PLANE_SOURCE, Date.now())) return { kind: "token", label: "grant:store", scopes: ["worker"], credentialId: "grant:store" };
+      if (grantAllows(grantKey(), presented, sha, CONTROL_PLANE_SOURCE, Date.now())) return { kind: "token", label: "grant:store", scopes: ["worker"], credentialId: STORE_GRANT_CREDENTIAL };
       throw new OrchError("BAD_TOKEN", "staging grant refused (wrong model, source or signature, or expired)");
     },
   };

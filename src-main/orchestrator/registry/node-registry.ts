@@ -13,6 +13,7 @@ import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } 
 import { suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
+import { clampCapabilities, clampModels, clampPool, clampVersion } from "./node-report-clamp.js";
 import type { PoolDesiredChange, PoolDesiredState } from "./pool-desired-state.js";
 
 /**
@@ -115,6 +116,13 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return this.nodes.get(nodeId);
   }
 
+  /** How many node ids (any status) are bound to `owner`: what a key's node limit counts. */
+  countOwnedBy(owner: string): number {
+    let n = 0;
+    for (const node of this.nodes.values()) if (node.owner === owner) n++;
+    return n;
+  }
+
   /** The node serving a pool, if any node currently registers it. */
   ownerOfPool(poolId: string): NodeRecord | undefined {
     const nodeId = this.poolOwners.get(poolId);
@@ -129,22 +137,25 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const now = this.now();
     const previous = this.nodes.get(req.node_id);
     if (previous !== undefined) this.assertOwner(previous, owner, `re-registration with address ${req.address}`);
-    // Pool ids are cluster-wide: a live node keeps its pools; an Offline owner yields them.
+    // Pool ids are cluster-wide: a live node keeps its pools; an Offline one yields them, but only to a
+    // node of the same credential. Any other credential taking them over while their node was down (a
+    // blip, or every node after an orchestrator restart) received the tasks pinned to them and locked the
+    // real node out (409 on its re-registration) for as long as it heartbeated.
     for (const poolId of req.pools) {
-      const owner = this.ownerOfPool(poolId);
-      if (owner !== undefined && owner.node_id !== req.node_id && owner.status !== "Offline") {
-        throw new PoolIdConflict(`pool id ${poolId} is already served by node ${owner.node_id}; pool ids must be unique in the cluster`);
-      }
+      const holder = this.ownerOfPool(poolId);
+      if (holder === undefined || holder.node_id === req.node_id) continue;
+      if (holder.status !== "Offline") throw new PoolIdConflict(`pool id ${poolId} is already served by node ${holder.node_id}; pool ids must be unique in the cluster`);
+      if (holder.owner !== null && holder.owner !== owner) throw new PoolIdConflict(`pool id ${poolId} belongs to node ${holder.node_id} (Offline), registered with another credential; an admin can release it with POST /v2/nodes/${holder.node_id}/forget`);
     }
     const node: NodeRecord = {
       node_id: req.node_id,
       machine_id: req.machine_id,
       address: req.address.replace(/\/+$/, ""),
-      version: req.version ?? null,
-      capabilities: req.capabilities,
+      version: clampVersion(req.version),
+      capabilities: clampCapabilities(req.capabilities),
       pool_ids: req.pools,
       pools: previous?.pools.filter((p) => req.pools.includes(p.pool_id)) ?? [],
-      models: req.models ?? previous?.models ?? [],
+      models: req.models !== undefined ? clampModels(req.models) : (previous?.models ?? []),
       status: previous?.status ?? "Registering",
       eligibility: previous?.eligibility ?? "eligible",
       registered_at_ms: now,
@@ -178,7 +189,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     node.last_heartbeat_ms = this.now();
     if (toldIntervalMs !== undefined) node.heartbeat_interval_ms = toldIntervalMs;
     const poolsChanged = this.adoptReportedPools(node, hb.pools);
-    if (hb.models !== undefined) node.models = hb.models;
+    if (hb.models !== undefined) node.models = clampModels(hb.models);
     if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
     if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
@@ -195,7 +206,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
    */
   private adoptReportedPools(node: NodeRecord, reported: readonly PoolSnapshot[]): boolean {
     const mine = new Set(node.pool_ids);
-    node.pools = reported.filter((p) => mine.has(p.pool_id) || !this.poolOwners.has(p.pool_id));
+    node.pools = reported.filter((p) => mine.has(p.pool_id) || !this.poolOwners.has(p.pool_id)).map(clampPool);
     const registered = this.registeredPools.get(node.node_id) ?? new Set(node.pool_ids);
     const next = new Set(registered);
     for (const p of node.pools) next.add(p.pool_id);

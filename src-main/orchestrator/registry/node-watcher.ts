@@ -34,7 +34,7 @@ export class NodeWatcher {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly token: (nodeId: string) => string,
+    private readonly token: (nodeId: string) => string | undefined,
     private readonly logger: Logger,
     /** In a TLS cluster, the node's agent (trusting the cluster CA alone, checking the node's name). */
     private readonly agentFor: (nodeId: string, address: string) => HttpsAgent | undefined = () => undefined,
@@ -113,7 +113,9 @@ export class NodeWatcher {
     };
     let live = false;
     try {
-      const res = await openLivenessStream(`${address}/v2/watch`, this.token(nodeId), attempt.signal, this.agentFor(nodeId, address));
+      const token = this.token(nodeId);
+      if (token === undefined) throw new Error(`no credential known for node ${nodeId} until it registers again`);
+      const res = await openLivenessStream(`${address}/v2/watch`, token, attempt.signal, this.agentFor(nodeId, address));
       if (res.statusCode === 404) {
         res.close();
         this.unsupported.set(nodeId, address);

@@ -26,7 +26,7 @@ export interface StagingRunnerDeps {
   nodes(): readonly NodeRecord[];
   client(nodeId: string): StagingClient | undefined;
   /** The token of a source worker: grants are signed with a key derived from it. */
-  workerToken(nodeId: string): string;
+  workerToken(nodeId: string): string | undefined;
   /** Transfers each node is serving now (spreads sources). */
   outgoing: Map<string, number>;
   /** Persists and publishes the job. */
@@ -157,7 +157,10 @@ export class StagingRunner {
     const client = this.deps.client(this.job.target_node_id);
     if (address === undefined || client === undefined) return { kind: "target_gone" };
     const { job } = this;
-    const grant = signStagingGrant(this.deps.workerToken(sourceId), { sha256: job.sha256, source_node_id: sourceId, target_node_id: job.target_node_id, job_id: job.job_id }, Date.now(), grantTtlFor(job.size_bytes, job.bandwidth_limit_bytes_per_s));
+    // A source whose token is unknown (registered with a worker key, not again since a restart) cannot verify a grant.
+    const sourceToken = this.deps.workerToken(sourceId);
+    if (sourceToken === undefined) return { kind: "failed", reason: "source_error", message: `node ${sourceId} has not registered since the orchestrator started; its credential is unknown` };
+    const grant = signStagingGrant(sourceToken, { sha256: job.sha256, source_node_id: sourceId, target_node_id: job.target_node_id, job_id: job.job_id }, Date.now(), grantTtlFor(job.size_bytes, job.bandwidth_limit_bytes_per_s));
     this.deps.outgoing.set(sourceId, (this.deps.outgoing.get(sourceId) ?? 0) + 1);
     try {
       let status: ModelPullStatus;

@@ -18,7 +18,7 @@ export interface StagingServiceDeps {
   models: KnownModelStore;
   registry: NodeRegistry;
   workers: WorkerClients;
-  workerToken(nodeId: string): string;
+  workerToken(nodeId: string): string | undefined;
   /** The global cap in bytes per second (null: unlimited). */
   bandwidthLimit(): number | null;
   metrics: OrchestratorMetrics;

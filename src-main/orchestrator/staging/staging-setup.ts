@@ -27,7 +27,7 @@ export function createCatalogAndStaging(deps: {
   db: Db;
   registry: NodeRegistry;
   workers: WorkerClients;
-  workerToken: (nodeId: string) => string;
+  workerToken: (nodeId: string) => string | undefined;
   bandwidthLimit: () => number | null;
   records: () => CatalogEntry[];
   metrics: OrchestratorMetrics;

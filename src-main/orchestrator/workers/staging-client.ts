@@ -1,3 +1,5 @@
+import { readBoundedText } from "../../../src-node/bounded-response.js";
+import { NODE_ANSWER_MAX_BYTES } from "./worker-client.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
 import type { FetchLike } from "../../../src-node/tls/cluster-fetch.js";
 import { InPlaceModelResponseSchema, type InPlaceModelResponse } from "../../../src-shared/worker-api/in-place-model.js";
@@ -63,7 +65,10 @@ export class StagingClient {
       if (signal?.aborted) throw error;
       throw new StagingCallError(0, null, `cannot reach worker at ${this.address}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const text = await res.text();
+    // Bounded: a hostile node could answer a status poll with gigabytes.
+    const text = await readBoundedText(res, NODE_ANSWER_MAX_BYTES).catch((error: unknown) => {
+      throw new StagingCallError(res.status, null, `worker at ${this.address}: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const json: unknown = text === "" ? null : JSON.parse(text);
     if (res.ok) return json;
     const envelope = ErrorEnvelopeSchema.safeParse(json);

@@ -1,3 +1,4 @@
+import { readBoundedJson } from "../../../src-node/bounded-response.js";
 import type { Agent as HttpsAgent } from "node:https";
 import { parseSseEvent, SseLineTooLongError, SseParser } from "../../../src-shared/streaming/sse-codec.js";
 import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
@@ -122,7 +123,7 @@ export class WorkerClient {
       signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
     });
     if (res.status !== 202) throw new UpstreamError({ kind: "refused", status: res.status, envelope: await readEnvelope(res) });
-    return SimulatedHangAcceptedSchema.parse(await res.json());
+    return SimulatedHangAcceptedSchema.parse(await readBoundedJson(res, NODE_ANSWER_MAX_BYTES));
   }
 
   /** Forwards a pool command (drain/reload) and returns the worker's status and JSON body. */
@@ -133,7 +134,7 @@ export class WorkerClient {
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
-    return { status: res.status, body: await res.json().catch(() => null) };
+    return { status: res.status, body: await readBoundedJson(res, NODE_ANSWER_MAX_BYTES) };
   }
 }
 
@@ -164,6 +165,8 @@ function plainTarget(address: string): PlainTarget | null {
 
 /** The longest line of a worker's task stream the orchestrator reads (an 8,192-number embedding is ~200 KB). */
 const WORKER_EVENT_MAX_CHARS = 4 * 1024 * 1024;
+/** A node's JSON answer (pool command, fault, refusal) read at most this far: a node may be hostile. */
+export const NODE_ANSWER_MAX_BYTES = 1024 * 1024;
 
 /** Most token text one attempt may carry: far above any real answer, well below V8's longest string (~512 Mi). */
 const WORKER_TOKEN_TEXT_MAX_CHARS = 128 * 1024 * 1024;
@@ -242,7 +245,7 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
 }
 
 async function readEnvelope(res: Response): Promise<ErrorEnvelope | null> {
-  const parsed = ErrorEnvelopeSchema.safeParse(await res.json().catch(() => null));
+  const parsed = ErrorEnvelopeSchema.safeParse(await readBoundedJson(res, NODE_ANSWER_MAX_BYTES).catch(() => null));
   return parsed.success ? parsed.data : null;
 }
 

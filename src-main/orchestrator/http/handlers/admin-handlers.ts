@@ -25,9 +25,10 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.json({ node_id: params.id, drained: false, eligibility: "eligible" });
     },
 
-    streamClusterEvents: ({ req, res, query }) => {
+    streamClusterEvents: ({ req, res, query, identity }) => {
       const sse = openSse(res, {}, watchOptions(ctx.config()));
-      const unsubscribe = ctx.feed.subscribe((frame) => sse.write(frame), (query as ClusterEventsQuery).protocol === "2" ? 2 : 1);
+      // Log lines are admin-only (GET /v2/logs); a `read` key gets the rest of the stream.
+      const unsubscribe = ctx.feed.subscribe((frame) => sse.write(frame), (query as ClusterEventsQuery).protocol === "2" ? 2 : 1, { logs: identity.scopes.includes("admin") });
       sse.write(encodeSseComment("subscribed"));
       req.on("close", unsubscribe);
     },

@@ -1,8 +1,8 @@
-import { parseBearer } from "../../../../src-shared/auth/parse-bearer.js";
 import type { JoinNodeRequest } from "../../../../src-shared/auth/join-tokens.js";
 import type { HeartbeatRequest } from "../../../../src-shared/nodes/heartbeat.js";
 import type { RegisterNodeRequest } from "../../../../src-shared/nodes/node-registration.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { presentedToken } from "../presented-token.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 
 /** The worker agents' routes: register, heartbeat, deregister; forget (admin) and the node list. */
@@ -10,7 +10,7 @@ export function nodeHandlers(ctx: OrchestratorContext): Record<string, RouteHand
   return {
     registerNode: ({ body, req, res, identity }) => {
       const reg = body as RegisterNodeRequest;
-      const next = ctx.nodes.register(reg, parseBearer(req.headers.authorization), identity);
+      const next = ctx.nodes.register(reg, presentedToken(req), identity);
       res.json({ success: true, message: "Registered successfully", node_id: reg.node_id, next_heartbeat_ms: next });
     },
 

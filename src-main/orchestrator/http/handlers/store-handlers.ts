@@ -3,6 +3,8 @@ import type { RouteHandler } from "../../../../src-node/route-context.js";
 import type { HubPullRequest } from "../../../../src-shared/catalog/hub-pull.js";
 import type { ImportModelRequest } from "../../../../src-shared/catalog/store-model.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
+import { STORE_GRANT_CREDENTIAL } from "../store-grant-auth.js";
 
 /** The orchestrator's own model store: import from a host path, streamed upload, hub pulls, discovery, and content for staging targets. */
 export function storeHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
@@ -36,6 +38,13 @@ export function storeHandlers(ctx: OrchestratorContext): Record<string, RouteHan
     listStoreModels: ({ res }) => {
       res.json({ models: ctx.store.models() });
     },
-    getStoreModelContent: ({ req, res, params }) => ctx.store.serveContent(req, res, params.sha256 as string),
+    getStoreModelContent: ({ req, res, params, identity }) => {
+      // The route admits `worker` for the grant's sake; a worker key itself (any node's) reads nothing
+      // without a grant for this model. It used to read every model in the store.
+      if (identity.credentialId !== STORE_GRANT_CREDENTIAL && !identity.scopes.includes("admin")) {
+        throw new OrchError("FORBIDDEN_SCOPE", "a store model's content needs a staging grant for that model (the orchestrator issues one when it stages the model to a node); a worker key alone is not enough");
+      }
+      return ctx.store.serveContent(req, res, params.sha256 as string);
+    },
   };
 }
