@@ -4,6 +4,7 @@ import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { TaskListResponseSchema, TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { dashboardCookie, startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
 import { testModelName } from "../../test-support/models.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 // The OpenAI surface against a real orchestrator and a real worker agent running llama.cpp.
 const TINY = testModelName("tiny");
@@ -182,6 +183,39 @@ describe("a streamed request that fails before its first token gets the failure'
     let chunks = 0;
     for await (const _chunk of fine) chunks++;
     expect(chunks).toBeGreaterThan(1);
+  });
+});
+
+describe("refusals from admission and the engine name the request field (`param`) the client sent", () => {
+  const tooLong = "lorem ipsum dolor sit amet ".repeat(1_000);
+  const chat = (extra: object) => client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], ...extra } as never);
+
+  it("an output limit beyond the context, a prompt that does not fit, a token id outside the vocabulary, a suffix without fill-in-the-middle tokens", async () => {
+    await expect(chat({ max_tokens: 100_000 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG", param: "max_tokens" });
+    // The message names the field the client sent, not the engine's max_tokens.
+    await expect(chat({ max_completion_tokens: 100_000 })).rejects.toMatchObject({ param: "max_completion_tokens", message: expect.stringMatching(/^400 max_completion_tokens 100000 exceeds/) });
+    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 100_000 })).rejects.toMatchObject({ status: 400, param: "max_output_tokens", message: expect.stringMatching(/^400 max_output_tokens 100000 exceeds/) });
+    await expect(client.completions.create({ model: TINY, prompt: tooLong, max_tokens: 4 })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "prompt" });
+    // Streamed, refused before the stream's head: the HTTP error carries it too.
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "messages" });
+    await expect(client.responses.create({ model: TINY, input: tooLong, max_output_tokens: 4 })).rejects.toMatchObject({ param: "input", message: expect.stringMatching(/plus max_output_tokens 4 is/) });
+    await expect(client.embeddings.create({ model: TINY, input: ["a", tooLong] })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "input" });
+    await expect(chat({ max_tokens: 2, logit_bias: { "999999": 5 } })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "logit_bias" });
+    await expect(client.completions.create({ model: TINY, prompt: "a", suffix: "b", max_tokens: 2 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "suffix" });
+  });
+
+  it("in a stream that opened while queued, the error frame names it as well", async () => {
+    // Both of MEDIUM's slots busy: the stream's head goes out after its grace in the queue, so the engine's refusal arrives as a frame.
+    const blockers = [new AbortController(), new AbortController()];
+    const settled = blockers.map((c) => client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000 }, { signal: c.signal }).catch(() => null));
+    await waitFor("two running tasks on the medium pool", async () => TaskListResponseSchema.parse(await (await cluster.orch.api("/v2/tasks?state=running")).json()).tasks.filter((t) => t.tokens_out > 0).length === 2, 20_000);
+    const stream = await client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true });
+    for (const c of blockers) c.abort();
+    await Promise.all(settled);
+    const consume = (async () => {
+      for await (const _chunk of stream) throw new Error("no chunk expected before the refusal");
+    })();
+    await expect(consume).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "messages" });
   });
 });
 

@@ -135,7 +135,7 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     // response.failed closes the lifecycle; the error event (with `error`, as the API sends it) makes SDK streams throw.
     fail: (failure) => [
       event("response.failed", { response: object("failed", [], null, failure) }),
-      event("error", { code: failure.code, message: failure.message, param: null, error: { type: openAiErrorType(failure.status), code: failure.code, message: failure.message, param: null } }),
+      event("error", { code: failure.code, message: failure.message, param: failure.param ?? null, error: { type: openAiErrorType(failure.status), code: failure.code, message: failure.message, param: failure.param ?? null } }),
     ],
   };
   const body: BodyRenderer = { body: (done) => object(finalStatus(done), bodyOutput(done), done, null) };
