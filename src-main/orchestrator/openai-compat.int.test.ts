@@ -191,10 +191,10 @@ describe("refusals from admission and the engine name the request field (`param`
   const chat = (extra: object) => client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], ...extra } as never);
 
   it("an output limit beyond the context, a prompt that does not fit, a token id outside the vocabulary, a suffix without fill-in-the-middle tokens", async () => {
-    await expect(chat({ max_tokens: 100_000 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG", param: "max_tokens" });
+    await expect(chat({ max_tokens: 10_000 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG", param: "max_tokens" });
     // The message names the field the client sent, not the engine's max_tokens.
-    await expect(chat({ max_completion_tokens: 100_000 })).rejects.toMatchObject({ param: "max_completion_tokens", message: expect.stringMatching(/^400 max_completion_tokens 100000 exceeds/) });
-    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 100_000 })).rejects.toMatchObject({ status: 400, param: "max_output_tokens", message: expect.stringMatching(/^400 max_output_tokens 100000 exceeds/) });
+    await expect(chat({ max_completion_tokens: 10_000 })).rejects.toMatchObject({ param: "max_completion_tokens", message: expect.stringMatching(/^400 max_completion_tokens 10000 exceeds/) });
+    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 10_000 })).rejects.toMatchObject({ status: 400, param: "max_output_tokens", message: expect.stringMatching(/^400 max_output_tokens 10000 exceeds/) });
     await expect(client.completions.create({ model: TINY, prompt: tooLong, max_tokens: 4 })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "prompt" });
     // Streamed, refused before the stream's head: the HTTP error carries it too.
     await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "messages" });
@@ -202,6 +202,14 @@ describe("refusals from admission and the engine name the request field (`param`
     await expect(client.embeddings.create({ model: TINY, input: ["a", tooLong] })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "input" });
     await expect(chat({ max_tokens: 2, logit_bias: { "999999": 5 } })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "logit_bias" });
     await expect(client.completions.create({ model: TINY, prompt: "a", suffix: "b", max_tokens: 2 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "suffix" });
+  });
+
+  it("what the worker would refuse naming no field is refused at the door by name: an empty stop string, an output limit above 50,000", async () => {
+    await expect(chat({ max_tokens: 2, stop: "" })).rejects.toMatchObject({ status: 400, code: "INVALID_PARAMS", param: "stop", message: expect.stringMatching(/a stop string cannot be empty/) });
+    await expect(client.completions.create({ model: TINY, prompt: "a", max_tokens: 2, stop: ["x", ""] })).rejects.toMatchObject({ status: 400, param: "stop.1" });
+    // A model whose context holds more passed admission and got the worker's bare "body.max_tokens: Too big" (param null).
+    await expect(chat({ max_tokens: 60_000 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "max_tokens", message: expect.stringMatching(/at most 50000 tokens are generated per request/) });
+    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 60_000 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "max_output_tokens" });
   });
 
   it("in a stream that opened while queued, the error frame names it as well", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
+import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, OpenAiOutputLimitSchema, UsageSchema } from "./openai-common.js";
 import { ChatLogprobsSchema, OpenAiResponseFormatSchema, OpenAiToolCallDeltaSchema, OpenAiToolCallSchema, OpenAiToolChoiceSchema, OpenAiToolSchema } from "./openai-tools.js";
 
 // Content may be a string or an array of parts. Other part types (image_url, input_audio, file) parse
@@ -27,7 +27,7 @@ export const ChatCompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
   messages: z.array(OpenAiChatMessageSchema).min(1),
   /** Newer name for max_tokens; wins when both are sent. */
-  max_completion_tokens: z.int().min(1).nullable().optional(),
+  max_completion_tokens: OpenAiOutputLimitSchema.nullable().optional(),
   tools: z.array(OpenAiToolSchema).nullable().optional(),
   tool_choice: OpenAiToolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OpenAiOutputLimitSchema } from "./openai-common.js";
 
 // OpenAI Responses API (POST /v1/responses): text, function tools and structured output. Loose like
 // chat: the adapter refuses by name what it cannot honour (RESPONSES_PARAMS).
@@ -71,7 +72,7 @@ export const ResponsesRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]),
   instructions: z.string().nullable().optional(),
-  max_output_tokens: z.int().min(1).nullable().optional(),
+  max_output_tokens: OpenAiOutputLimitSchema.nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
