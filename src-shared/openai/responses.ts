@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OpenAiOutputLimitSchema } from "./openai-common.js";
+import { MAX_TOOL_DESCRIPTION_CHARS, MAX_TOOLS } from "../tasks/tool-calling.js";
 
 // OpenAI Responses API (POST /v1/responses): text, function tools and structured output. Loose like
 // chat: the adapter refuses by name what it cannot honour (RESPONSES_PARAMS).
@@ -41,7 +42,7 @@ export const ResponsesInputItemSchema = z.union([ResponsesInputMessageSchema, Re
 export const ResponsesFunctionToolSchema = z.looseObject({
   type: z.literal("function"),
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a function name is 1 to 64 letters, digits, _ . or -"),
-  description: z.string().nullable().optional(),
+  description: z.string().max(MAX_TOOL_DESCRIPTION_CHARS).nullable().optional(),
   parameters: z.record(z.string(), z.unknown()).nullable().optional(),
   strict: z.boolean().nullable().optional(),
 });
@@ -77,7 +78,7 @@ export const ResponsesRequestSchema = z.looseObject({
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   user: z.string().optional(),
-  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).optional(),
+  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).max(MAX_TOOLS).optional(),
   tool_choice: ResponsesToolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
   text: z.looseObject({ format: ResponsesTextFormatSchema.optional() }).optional(),
