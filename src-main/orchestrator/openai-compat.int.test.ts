@@ -82,6 +82,16 @@ describe("honest OpenAI behaviour", () => {
     expect(usage?.completion_tokens).toBe(5);
   });
 
+  it("explicit nulls (what LiteLLM and serialised request objects send) are read as not set on Responses and embeddings too, as on chat", async () => {
+    const response = await post("/v1/responses", { model: TINY, input: "hi", max_output_tokens: 2, tools: null, tool_choice: null, text: null, user: null });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ object: "response", tool_choice: "none", text: { format: { type: "text" } }, user: null });
+    expect((await post("/v1/responses", { model: TINY, input: "hi", max_output_tokens: 2, text: { format: null } })).status).toBe(200);
+    const embedding = await post("/v1/embeddings", { model: TINY, input: "hi", dimensions: null, encoding_format: null, user: null });
+    expect(embedding.status).toBe(200);
+    expect(((await embedding.json()) as { data: { embedding: unknown }[] }).data[0]?.embedding).toEqual(expect.any(Array));
+  });
+
   it("GET /v1/models/{id}: the model object, 404 in OpenAI's shape", async () => {
     expect(await client.models.retrieve(TINY)).toMatchObject({ id: TINY, object: "model", owned_by: "llama-orch" });
     await expect(client.models.retrieve("no-such-model")).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND" });

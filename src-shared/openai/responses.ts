@@ -69,6 +69,7 @@ export const ResponsesTextFormatSchema = z.discriminatedUnion("type", [
 ]);
 export type ResponsesTextFormat = z.infer<typeof ResponsesTextFormatSchema>;
 
+// Optional fields accept null as "not set", as on chat completions and OpenAI's own API.
 export const ResponsesRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]),
@@ -77,11 +78,11 @@ export const ResponsesRequestSchema = z.looseObject({
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  user: z.string().optional(),
-  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).max(MAX_TOOLS).optional(),
-  tool_choice: ResponsesToolChoiceSchema.optional(),
+  user: z.string().nullable().optional(),
+  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).max(MAX_TOOLS).nullable().optional(),
+  tool_choice: ResponsesToolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
-  text: z.looseObject({ format: ResponsesTextFormatSchema.optional() }).optional(),
+  text: z.looseObject({ format: ResponsesTextFormatSchema.nullable().optional() }).nullable().optional(),
   /** Alternatives per token for the log probabilities that `include` asks for. */
   top_logprobs: z.int().min(0).max(20).nullable().optional(),
   include: z.array(z.string()).nullable().optional(),

@@ -148,7 +148,7 @@ function functionTool(tool: ResponsesFunctionTool): ResponseObject["tools"][numb
 
 function toolChoiceOf(req: ResponsesRequest): ResponseObject["tool_choice"] {
   const choice = req.tool_choice;
-  if (choice === undefined) return (req.tools ?? []).length > 0 ? "auto" : "none";
+  if (choice === undefined || choice === null) return (req.tools ?? []).length > 0 ? "auto" : "none";
   if (typeof choice === "string") return choice;
   return { type: "function", name: String((choice as { name?: unknown }).name) };
 }
