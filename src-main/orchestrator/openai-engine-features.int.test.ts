@@ -179,6 +179,12 @@ describe("tool calling: what agents send", () => {
     expect(noId.status).toBe(400);
     expect(OpenAiErrorSchema.parse(await noId.json()).error).toMatchObject({ code: "INVALID_PARAMS", param: "messages.1.tool_calls.0.id" });
   });
+
+  it("tool_choice allowed_tools (the SDK's newer choice) is refused by name as on Responses, not with a bare 'Invalid input'", async () => {
+    const res = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }], tools: TOOLS, tool_choice: { type: "allowed_tools", allowed_tools: { mode: "auto", tools: [{ type: "function", function: { name: "get_time" } }] } }, max_tokens: 2 });
+    expect(res.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await res.json()).error).toMatchObject({ param: "tool_choice", message: expect.stringMatching(/^tool_choice is not supported: .*allowed_tools/) });
+  });
 });
 
 describe("logprobs", () => {

@@ -36,7 +36,7 @@ export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
     { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
     { param: "max_completion_tokens", support: "supported", note: "wins over max_tokens; at most 50,000" },
     { param: "tools", support: "supported", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and validate (a schema keyword the grammar cannot express is refused by name)" },
-    { param: "tool_choice", support: "supported", note: "auto, none, required, or a named function (the call is then forced by the grammar; only that function is offered)" },
+    { param: "tool_choice", support: "partial", note: "auto, none, required, or a named function (the call is then forced by the grammar; only that function is offered); allowed_tools and custom tool choices are refused", refuses: (v) => present(v) && typeof v !== "string" && (v as { type?: unknown }).type !== "function" },
     { param: "functions", support: "partial", note: "it is the deprecated form of tools; send the same definitions as tools: [{\"type\":\"function\",\"function\":{…}}] (only [] is accepted)", refuses: nonEmptyArray },
     { param: "function_call", support: "partial", note: "it is the deprecated form of tool_choice; use tool_choice with tools (only \"none\" is accepted)", refuses: (v) => present(v) && v !== "none" },
     { param: "parallel_tool_calls", support: "supported", note: "false allows one call per turn; chat formats without parallel calls make one call per turn anyway" },

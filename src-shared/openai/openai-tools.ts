@@ -17,6 +17,8 @@ export type OpenAiTool = z.infer<typeof OpenAiToolSchema>;
 export const OpenAiToolChoiceSchema = z.union([
   z.enum(["auto", "none", "required"]),
   z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
+  // Other choices (allowed_tools, custom) parse so that they are refused by name (CHAT_COMPLETION_PARAMS).
+  z.looseObject({ type: z.string().regex(/^(?!function$)/, "a function tool_choice names its function: {type: \"function\", function: {name}}") }),
 ]);
 
 /** A call in an assistant message (request) or in a response message. */
