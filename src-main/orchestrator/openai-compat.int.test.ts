@@ -70,6 +70,28 @@ describe("honest OpenAI behaviour", () => {
     expect(OpenAiErrorSchema.parse(await echo.json()).error).toMatchObject({ param: "echo", message: expect.stringMatching(/^echo is not supported/) });
   });
 
+  it("completions keep the space a SentencePiece model generates, and a stop string with a space ends them, streamed or not", async () => {
+    const plain = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, logprobs: 1 });
+    const text = plain.choices[0]?.text ?? "";
+    // The tokens are "▁test", "▁of", …: the text began "test of" (the first token's space lost), unlike its own tokens and llama-server.
+    expect(plain.choices[0]?.logprobs?.tokens?.join("")).toBe(text);
+    expect(text.startsWith(" ")).toBe(true);
+    const stop = ` ${text.trim().split(" ")[1] ?? ""}`;
+    const before = text.slice(0, text.indexOf(stop, 1));
+    expect(before.length).toBeGreaterThan(0);
+    // The stop strings were looked for in each token detokenized alone ("of"), so one with a space never matched.
+    const stopped = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: [stop] });
+    expect(stopped.choices[0]).toMatchObject({ text: before, finish_reason: "stop" });
+    const stream = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: stop, stream: true });
+    let streamed = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.text ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([streamed, finish]).toEqual([before, "stop"]);
+  });
+
   it("max_completion_tokens and stream_options.include_usage keep working", async () => {
     const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Say hello" }], max_completion_tokens: 5, stream: true, stream_options: { include_usage: true } });
     let usage: OpenAI.CompletionUsage | null | undefined;
