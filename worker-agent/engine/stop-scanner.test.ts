@@ -27,6 +27,17 @@ describe("StopScanner", () => {
     expect(scanner.flush()).toBe("a");
   });
 
+  it("a stop string that repeats its own start (KMP fallback), a long one, characters outside the BMP", () => {
+    expect(run(["aab"], ["aa", "a", "ab", "x"])).toEqual({ out: "aa", stopped: true });
+    expect(run(["abab"], ["aba", "bab"])).toEqual({ out: "", stopped: true });
+    expect(run(["🙂!"], ["a🙂", "🙂", "!b"])).toEqual({ out: "a🙂", stopped: true });
+    // 100,000 characters of one letter against an output of that letter: linear, not quadratic.
+    const long = "x".repeat(100_000);
+    const scanner = new StopScanner([long]);
+    for (let i = 0; i < 1_000; i++) expect(scanner.push("x".repeat(99)).stopped).toBe(false);
+    expect(scanner.push("x".repeat(1_000))).toEqual({ release: "", stopped: true });
+  });
+
   it("takes the earliest of several stop strings and releases nothing after the end", () => {
     const scanner = new StopScanner(["zz", "b"]);
     expect(scanner.push("a b zz")).toEqual({ release: "a ", stopped: true });
