@@ -234,6 +234,10 @@ describe("refusals from admission and the engine name the request field (`param`
     await expect(client.embeddings.create({ model: TINY, input: ["a", tooLong] })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "input" });
     await expect(chat({ max_tokens: 2, logit_bias: { "999999": 5 } })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "logit_bias" });
     await expect(client.completions.create({ model: TINY, prompt: "a", suffix: "b", max_tokens: 2 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "suffix" });
+    // A model no node serves: OpenAI's 404, naming the field.
+    await expect(chat({ model: "gpt-4o", max_tokens: 2 })).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND", param: "model" });
+    await expect(client.responses.create({ model: "gpt-4o", input: "hi" })).rejects.toMatchObject({ status: 404, param: "model" });
+    await expect(client.embeddings.create({ model: "text-embedding-3-small", input: "hi" })).rejects.toMatchObject({ status: 404, param: "model" });
   });
 
   it("what the worker would refuse naming no field is refused at the door by name: an empty stop string, an output limit above 50,000", async () => {

@@ -34,7 +34,10 @@ export function openAiRefusalNamer(fields: OpenAiRefusalFields): RefusalNamer {
       if (limit !== undefined && OUTPUT_LIMIT.test(message)) return { param: limit, message: message.replace(OUTPUT_LIMIT, `${limit} `) };
       return { param: fields.prompt, message: limit === undefined ? message : message.replace(" plus max_tokens ", ` plus ${limit} `) };
     }
+    // The model named is unknown, ambiguous, retired, held by no online node or too large for any pool.
+    if (code === "MODEL_NOT_FOUND" || code === "MODEL_DEPRECATED" || code === "MODEL_NOT_AVAILABLE" || code === "MODEL_TOO_LARGE") return { param: "model", message };
     if (code !== "INVALID_PARAMS") return { param: null, message };
+    if (/^model(:| ".*" is ambiguous)/.test(message)) return { param: "model", message };
     if (/^format\.schema\b/.test(message) && fields.format !== undefined) return { param: fields.format, message: message.replace(/^format\.schema/, fields.format) };
     if (/^(logit_bias|tools)\b/.test(message)) return { param: (/^(logit_bias|tools)/.exec(message) as RegExpExecArray)[1] as string, message };
     if (/fill-in-the-middle tokens, so a suffix cannot be served/.test(message)) return { param: "suffix", message };
