@@ -11,8 +11,8 @@ export interface OpenAiRefusalFields {
   maxTokens?: string | undefined;
   /** Where the prompt came from: messages, prompt or input. */
   prompt: string;
-  /** Where an output schema came from: response_format or text.format (none on completions). */
-  format?: string | undefined;
+  /** Where an output schema came from: the field (response_format, text.format) and the schema's path in it (none on completions). */
+  format?: { param: string; schema: string } | undefined;
 }
 
 /** A refusal as an OpenAI client should see it: the field it is about and the message in its terms. */
@@ -38,7 +38,7 @@ export function openAiRefusalNamer(fields: OpenAiRefusalFields): RefusalNamer {
     if (code === "MODEL_NOT_FOUND" || code === "MODEL_DEPRECATED" || code === "MODEL_NOT_AVAILABLE" || code === "MODEL_TOO_LARGE") return { param: "model", message };
     if (code !== "INVALID_PARAMS") return { param: null, message };
     if (/^model(:| ".*" is ambiguous)/.test(message)) return { param: "model", message };
-    if (/^format\.schema\b/.test(message) && fields.format !== undefined) return { param: fields.format, message: message.replace(/^format\.schema/, fields.format) };
+    if (/^format\.schema\b/.test(message) && fields.format !== undefined) return { param: fields.format.param, message: message.replace(/^format\.schema/, fields.format.schema) };
     if (/^(logit_bias|tools)\b/.test(message)) return { param: (/^(logit_bias|tools)/.exec(message) as RegExpExecArray)[1] as string, message };
     if (/fill-in-the-middle tokens, so a suffix cannot be served/.test(message)) return { param: "suffix", message };
     // The model cannot do what the endpoint asks (a reranker asked to generate, a generative model asked to rank).

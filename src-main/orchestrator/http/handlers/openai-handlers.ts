@@ -43,7 +43,7 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiChatCompletions: (rc) => {
       const req = rc.body as ChatCompletionRequest;
-      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: req.max_completion_tokens !== null && req.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", prompt: "messages", format: "response_format" }));
+      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: req.max_completion_tokens !== null && req.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", prompt: "messages", format: { param: "response_format", schema: "response_format.json_schema.schema" } }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
 
@@ -66,7 +66,7 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiResponses: (rc) => {
       const req = rc.body as ResponsesRequest;
-      const task = serveTask(ctx, rc, responsesAdmission(req), (t) => respondWith(responsesRenderers(t, req), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: "max_output_tokens", prompt: "input", format: "text.format" }));
+      const task = serveTask(ctx, rc, responsesAdmission(req), (t) => respondWith(responsesRenderers(t, req), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: "max_output_tokens", prompt: "input", format: { param: "text.format", schema: "text.format.schema" } }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
   };
