@@ -9,6 +9,7 @@ import { StopScanner } from "./stop-scanner.js";
 
 /** Tokens of context each chunk is detokenized after (enough for a multi-token character or word). */
 const CONTEXT_TOKENS = 16;
+const PROMPT_CONTEXT_CHARS = 256;
 
 /**
  * A completion's text as it streams: each chunk detokenized after the tokens before it (the prompt's,
@@ -27,7 +28,8 @@ export class CompletionText {
     private readonly emit: (text: string) => void,
     private readonly onStop: () => void,
   ) {
-    this.context = prompt === "" ? [] : model.tokenize(prompt, false).slice(-CONTEXT_TOKENS);
+    // The prompt's end is enough context (and a prompt of a megabyte is not tokenized a second time).
+    this.context = prompt === "" ? [] : model.tokenize(prompt.slice(-PROMPT_CONTEXT_CHARS), false).slice(-CONTEXT_TOKENS);
     this.scanner = stops !== undefined && stops.length > 0 ? new StopScanner(stops) : undefined;
   }
 
