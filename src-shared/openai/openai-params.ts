@@ -34,6 +34,7 @@ export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
     { param: "messages", support: "supported", note: "system, developer, user, assistant (with tool_calls) and tool turns; the last one from the user, a tool result, or an assistant prefill the model continues (as llama-server does)" },
     { param: "messages[].role", support: "partial", note: "function turns (the deprecated function-calling API) are refused; use tools and tool turns", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => (m as { role?: unknown } | null)?.role === "function") },
     { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
+    { param: "messages[].name", support: "partial", note: "accepted and not shown to the model: the chat templates render no participant names (as llama-server)" },
     { param: "max_completion_tokens", support: "supported", note: "wins over max_tokens; at most 50,000" },
     { param: "tools", support: "supported", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and validate (a schema keyword the grammar cannot express is refused by name)" },
     { param: "tool_choice", support: "partial", note: "auto, none, required, or a named function (the call is then forced by the grammar; only that function is offered); allowed_tools and custom tool choices are refused", refuses: (v) => present(v) && typeof v !== "string" && (v as { type?: unknown }).type !== "function" },
