@@ -114,6 +114,15 @@ describe("honest OpenAI behaviour", () => {
     expect(((await embedding.json()) as { data: { embedding: unknown }[] }).data[0]?.embedding).toEqual(expect.any(Array));
   });
 
+  it("instructions alone (system or developer turns, no user turn) are answered, as OpenAI and llama-server do; an assistant turn alone is still refused", async () => {
+    const chat = await client.chat.completions.create({ model: TINY, messages: [{ role: "system", content: "Write a haiku" }], max_tokens: 3 });
+    expect(chat.choices[0]).toMatchObject({ finish_reason: "length", message: { role: "assistant" } });
+    expect(chat.usage?.completion_tokens).toBe(3);
+    const response = await client.responses.create({ model: TINY, instructions: "Write a haiku", input: [{ role: "developer", content: "Short." }], max_output_tokens: 3 });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "assistant", content: "x" }], max_tokens: 2 })).rejects.toMatchObject({ status: 400, param: "messages" });
+  });
+
   it("GET /v1/models/{id}: the model object, 404 in OpenAI's shape", async () => {
     expect(await client.models.retrieve(TINY)).toMatchObject({ id: TINY, object: "model", owned_by: "llama-orch" });
     await expect(client.models.retrieve("no-such-model")).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND" });

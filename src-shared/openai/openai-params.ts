@@ -31,7 +31,7 @@ export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
   unknownNote: "it is not a chat completion parameter this server knows, so it cannot be honoured",
   rules: [
     ...COMMON,
-    { param: "messages", support: "supported", note: "system, developer, user, assistant (with tool_calls) and tool turns; the last one from the user, a tool result, or an assistant prefill the model continues (as llama-server does)" },
+    { param: "messages", support: "supported", note: "system, developer, user, assistant (with tool_calls) and tool turns; the last one from the user, a tool result, or an assistant prefill the model continues (as llama-server does); system and developer turns alone are answered (the model speaks first)" },
     { param: "messages[].role", support: "partial", note: "function turns (the deprecated function-calling API) are refused; use tools and tool turns", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => (m as { role?: unknown } | null)?.role === "function") },
     { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
     { param: "messages[].name", support: "partial", note: "accepted and not shown to the model: the chat templates render no participant names (as llama-server)" },

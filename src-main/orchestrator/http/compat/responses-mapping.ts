@@ -22,7 +22,7 @@ export function responsesAdmission(req: ResponsesRequest): AdmissionInput {
   if (typeof req.input === "string") messages.push({ role: "user", content: req.input });
   else messages.push(...conversation(req.input as InputItem[]));
   // A conversation may also end with function_call_output items: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input");
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input", "answered");
   return {
     api: "openai-responses",
     model_ref: req.model,
