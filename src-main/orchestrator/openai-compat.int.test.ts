@@ -4,6 +4,7 @@ import { OpenAiErrorSchema } from "../../src-shared/openai/openai-error.js";
 import { TaskListResponseSchema, TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { dashboardCookie, startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
 import { testModelName } from "../../test-support/models.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 // The OpenAI surface against a real orchestrator and a real worker agent running llama.cpp.
 const TINY = testModelName("tiny");
@@ -69,6 +70,28 @@ describe("honest OpenAI behaviour", () => {
     expect(OpenAiErrorSchema.parse(await echo.json()).error).toMatchObject({ param: "echo", message: expect.stringMatching(/^echo is not supported/) });
   });
 
+  it("completions keep the space a SentencePiece model generates, and a stop string with a space ends them, streamed or not", async () => {
+    const plain = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, logprobs: 1 });
+    const text = plain.choices[0]?.text ?? "";
+    // The tokens are "▁test", "▁of", …: the text began "test of" (the first token's space lost), unlike its own tokens and llama-server.
+    expect(plain.choices[0]?.logprobs?.tokens?.join("")).toBe(text);
+    expect(text.startsWith(" ")).toBe(true);
+    const stop = ` ${text.trim().split(" ")[1] ?? ""}`;
+    const before = text.slice(0, text.indexOf(stop, 1));
+    expect(before.length).toBeGreaterThan(0);
+    // The stop strings were looked for in each token detokenized alone ("of"), so one with a space never matched.
+    const stopped = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: [stop] });
+    expect(stopped.choices[0]).toMatchObject({ text: before, finish_reason: "stop" });
+    const stream = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: stop, stream: true });
+    let streamed = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.text ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([streamed, finish]).toEqual([before, "stop"]);
+  });
+
   it("max_completion_tokens and stream_options.include_usage keep working", async () => {
     const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Say hello" }], max_completion_tokens: 5, stream: true, stream_options: { include_usage: true } });
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -79,6 +102,25 @@ describe("honest OpenAI behaviour", () => {
     }
     expect(finish).toBe("length");
     expect(usage?.completion_tokens).toBe(5);
+  });
+
+  it("explicit nulls (what LiteLLM and serialised request objects send) are read as not set on Responses and embeddings too, as on chat", async () => {
+    const response = await post("/v1/responses", { model: TINY, input: "hi", max_output_tokens: 2, tools: null, tool_choice: null, text: null, user: null });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ object: "response", tool_choice: "none", text: { format: { type: "text" } }, user: null });
+    expect((await post("/v1/responses", { model: TINY, input: "hi", max_output_tokens: 2, text: { format: null } })).status).toBe(200);
+    const embedding = await post("/v1/embeddings", { model: TINY, input: "hi", dimensions: null, encoding_format: null, user: null });
+    expect(embedding.status).toBe(200);
+    expect(((await embedding.json()) as { data: { embedding: unknown }[] }).data[0]?.embedding).toEqual(expect.any(Array));
+  });
+
+  it("instructions alone (system or developer turns, no user turn) are answered, as OpenAI and llama-server do; an assistant turn alone is still refused", async () => {
+    const chat = await client.chat.completions.create({ model: TINY, messages: [{ role: "system", content: "Write a haiku" }], max_tokens: 3 });
+    expect(chat.choices[0]).toMatchObject({ finish_reason: "length", message: { role: "assistant" } });
+    expect(chat.usage?.completion_tokens).toBe(3);
+    const response = await client.responses.create({ model: TINY, instructions: "Write a haiku", input: [{ role: "developer", content: "Short." }], max_output_tokens: 3 });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "assistant", content: "x" }], max_tokens: 2 })).rejects.toMatchObject({ status: 400, param: "messages" });
   });
 
   it("GET /v1/models/{id}: the model object, 404 in OpenAI's shape", async () => {
@@ -182,6 +224,51 @@ describe("a streamed request that fails before its first token gets the failure'
     let chunks = 0;
     for await (const _chunk of fine) chunks++;
     expect(chunks).toBeGreaterThan(1);
+  });
+});
+
+describe("refusals from admission and the engine name the request field (`param`) the client sent", () => {
+  const tooLong = "lorem ipsum dolor sit amet ".repeat(1_000);
+  const chat = (extra: object) => client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], ...extra } as never);
+
+  it("an output limit beyond the context, a prompt that does not fit, a token id outside the vocabulary, a suffix without fill-in-the-middle tokens", async () => {
+    await expect(chat({ max_tokens: 10_000 })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG", param: "max_tokens" });
+    // The message names the field the client sent, not the engine's max_tokens.
+    await expect(chat({ max_completion_tokens: 10_000 })).rejects.toMatchObject({ param: "max_completion_tokens", message: expect.stringMatching(/^400 max_completion_tokens 10000 exceeds/) });
+    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 10_000 })).rejects.toMatchObject({ status: 400, param: "max_output_tokens", message: expect.stringMatching(/^400 max_output_tokens 10000 exceeds/) });
+    await expect(client.completions.create({ model: TINY, prompt: tooLong, max_tokens: 4 })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "prompt" });
+    // Streamed, refused before the stream's head: the HTTP error carries it too.
+    await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "messages" });
+    await expect(client.responses.create({ model: TINY, input: tooLong, max_output_tokens: 4 })).rejects.toMatchObject({ param: "input", message: expect.stringMatching(/plus max_output_tokens 4 is/) });
+    await expect(client.embeddings.create({ model: TINY, input: ["a", tooLong] })).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "input" });
+    await expect(chat({ max_tokens: 2, logit_bias: { "999999": 5 } })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "logit_bias" });
+    await expect(client.completions.create({ model: TINY, prompt: "a", suffix: "b", max_tokens: 2 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "suffix" });
+    // A model no node serves: OpenAI's 404, naming the field.
+    await expect(chat({ model: "gpt-4o", max_tokens: 2 })).rejects.toMatchObject({ status: 404, code: "MODEL_NOT_FOUND", param: "model" });
+    await expect(client.responses.create({ model: "gpt-4o", input: "hi" })).rejects.toMatchObject({ status: 404, param: "model" });
+    await expect(client.embeddings.create({ model: "text-embedding-3-small", input: "hi" })).rejects.toMatchObject({ status: 404, param: "model" });
+  });
+
+  it("what the worker would refuse naming no field is refused at the door by name: an empty stop string, an output limit above 50,000", async () => {
+    await expect(chat({ max_tokens: 2, stop: "" })).rejects.toMatchObject({ status: 400, code: "INVALID_PARAMS", param: "stop", message: expect.stringMatching(/a stop string cannot be empty/) });
+    await expect(client.completions.create({ model: TINY, prompt: "a", max_tokens: 2, stop: ["x", ""] })).rejects.toMatchObject({ status: 400, param: "stop.1" });
+    // A model whose context holds more passed admission and got the worker's bare "body.max_tokens: Too big" (param null).
+    await expect(chat({ max_tokens: 60_000 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "max_tokens", message: expect.stringMatching(/at most 50000 tokens are generated per request/) });
+    await expect(client.responses.create({ model: TINY, input: "hi", max_output_tokens: 60_000 })).rejects.toMatchObject({ code: "INVALID_PARAMS", param: "max_output_tokens" });
+  });
+
+  it("in a stream that opened while queued, the error frame names it as well", async () => {
+    // Both of MEDIUM's slots busy: the stream's head goes out after its grace in the queue, so the engine's refusal arrives as a frame.
+    const blockers = [new AbortController(), new AbortController()];
+    const settled = blockers.map((c) => client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: "Tell a long story" }], max_tokens: 4000 }, { signal: c.signal }).catch(() => null));
+    await waitFor("two running tasks on the medium pool", async () => TaskListResponseSchema.parse(await (await cluster.orch.api("/v2/tasks?state=running")).json()).tasks.filter((t) => t.tokens_out > 0).length === 2, 20_000);
+    const stream = await client.chat.completions.create({ model: MEDIUM, messages: [{ role: "user", content: tooLong }], max_tokens: 4, stream: true });
+    for (const c of blockers) c.abort();
+    await Promise.all(settled);
+    const consume = (async () => {
+      for await (const _chunk of stream) throw new Error("no chunk expected before the refusal");
+    })();
+    await expect(consume).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG", param: "messages" });
   });
 });
 

@@ -151,6 +151,42 @@ describe("tool calling", () => {
   });
 });
 
+describe("tool calling: what agents send", () => {
+  // An agent's tool documents its rules at length (a shell tool: ~10,000 characters); " run" is one token of the test model.
+  const longDescription = "run ".repeat(1_200);
+
+  it("a tool description longer than 4,096 characters is served, on chat and Responses (the worker refused it, naming no field)", async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "get_weather", description: longDescription, parameters: WEATHER_SCHEMA, strict: true } }];
+    const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Weather in Lima?" }], tools, tool_choice: "required", max_tokens: 80 });
+    expect(res.choices[0]?.finish_reason).toBe("tool_calls");
+    Weather.parse(JSON.parse(res.choices[0]?.message.tool_calls?.[0]?.type === "function" ? res.choices[0].message.tool_calls[0].function.arguments : "null"));
+    const response = await client.responses.create({ model: CHAT, input: "Weather in Lima?", tools: [{ type: "function", name: "get_weather", description: longDescription, parameters: WEATHER_SCHEMA, strict: true }], tool_choice: "required", max_output_tokens: 80 });
+    expect(response.output.find((item) => item.type === "function_call")).toMatchObject({ name: "get_weather" });
+  });
+
+  it("more than 128 tools, or an earlier call without an id, is a 400 naming the field (not the worker's refusal with param null)", async () => {
+    const many = Array.from({ length: 129 }, (_, i) => ({ type: "function", function: { name: `f${i}` } }));
+    const tooMany = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }], tools: many, max_tokens: 2 });
+    expect(tooMany.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await tooMany.json()).error).toMatchObject({ code: "INVALID_PARAMS", param: "tools" });
+    const responses = await post("/v1/responses", { model: CHAT, input: "x", tools: many.map((t) => ({ type: "function", name: t.function.name })), max_output_tokens: 2 });
+    expect(OpenAiErrorSchema.parse(await responses.json()).error).toMatchObject({ code: "INVALID_PARAMS", param: "tools" });
+    const noId = await post("/v1/chat/completions", {
+      model: CHAT,
+      messages: [{ role: "user", content: "x" }, { role: "assistant", content: null, tool_calls: [{ id: "", type: "function", function: { name: "get_time", arguments: "{}" } }] }, { role: "tool", tool_call_id: "", content: "1" }],
+      max_tokens: 2,
+    });
+    expect(noId.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await noId.json()).error).toMatchObject({ code: "INVALID_PARAMS", param: "messages.1.tool_calls.0.id" });
+  });
+
+  it("tool_choice allowed_tools (the SDK's newer choice) is refused by name as on Responses, not with a bare 'Invalid input'", async () => {
+    const res = await post("/v1/chat/completions", { model: CHAT, messages: [{ role: "user", content: "x" }], tools: TOOLS, tool_choice: { type: "allowed_tools", allowed_tools: { mode: "auto", tools: [{ type: "function", function: { name: "get_time" } }] } }, max_tokens: 2 });
+    expect(res.status).toBe(400);
+    expect(OpenAiErrorSchema.parse(await res.json()).error).toMatchObject({ param: "tool_choice", message: expect.stringMatching(/^tool_choice is not supported: .*allowed_tools/) });
+  });
+});
+
 describe("logprobs", () => {
   it("chat: each token with its log probability and top_logprobs alternatives, streamed or not", async () => {
     const res = await client.chat.completions.create({ model: CHAT, messages: [{ role: "user", content: "Hello" }], max_tokens: 5, logprobs: true, top_logprobs: 3 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, UsageSchema } from "./openai-common.js";
+import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, OpenAiOutputLimitSchema, UsageSchema } from "./openai-common.js";
 import { ChatLogprobsSchema, OpenAiResponseFormatSchema, OpenAiToolCallDeltaSchema, OpenAiToolCallSchema, OpenAiToolChoiceSchema, OpenAiToolSchema } from "./openai-tools.js";
+import { MAX_TOOLS } from "../tasks/tool-calling.js";
 
 // Content may be a string or an array of parts. Other part types (image_url, input_audio, file) parse
 // so that the adapter can refuse them by name (CHAT_COMPLETION_PARAMS) instead of with a schema path.
@@ -27,8 +28,8 @@ export const ChatCompletionRequestSchema = z.looseObject({
   ...OPENAI_SAMPLING_FIELDS,
   messages: z.array(OpenAiChatMessageSchema).min(1),
   /** Newer name for max_tokens; wins when both are sent. */
-  max_completion_tokens: z.int().min(1).nullable().optional(),
-  tools: z.array(OpenAiToolSchema).nullable().optional(),
+  max_completion_tokens: OpenAiOutputLimitSchema.nullable().optional(),
+  tools: z.array(OpenAiToolSchema).max(MAX_TOOLS).nullable().optional(),
   tool_choice: OpenAiToolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
   response_format: OpenAiResponseFormatSchema.nullable().optional(),

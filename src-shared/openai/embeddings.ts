@@ -11,9 +11,10 @@ export const EmbeddingRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
   /** float (default) or base64: little-endian float32 bytes, what the openai SDKs ask for by default. */
-  encoding_format: z.enum(["float", "base64"]).optional(),
-  dimensions: z.int().min(1).optional(),
-  user: z.string().optional(),
+  encoding_format: z.enum(["float", "base64"]).nullable().optional(),
+  /** Refused when set (EMBEDDING_PARAMS); null, as OpenAI reads it, is not set. */
+  dimensions: z.int().min(1).nullable().optional(),
+  user: z.string().nullable().optional(),
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequestSchema>;
 

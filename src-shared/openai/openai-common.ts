@@ -1,12 +1,21 @@
 import { z } from "zod";
 import { LogitBiasSchema, MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 
+const StopStringSchema = z.string().min(1, "a stop string cannot be empty");
+
+/**
+ * An output limit: at most what one request may generate (the worker's infer takes no more; a larger
+ * value that fit a big model's context was passed on and refused by the worker, naming no field). OpenAI
+ * refuses a limit above a model's maximum output the same way.
+ */
+export const OpenAiOutputLimitSchema = z.int().min(1).max(MAX_TOKENS_LIMIT, `at most ${MAX_TOKENS_LIMIT} tokens are generated per request`);
+
 // Request fields shared by /v1/chat/completions and /v1/completions. Optional fields accept null as
 // "not set", as OpenAI's API does (LiteLLM and other clients send explicit nulls).
 export const OPENAI_SAMPLING_FIELDS = {
   model: z.string().min(1),
   stream: z.boolean().nullable().optional(),
-  max_tokens: z.int().min(1).nullable().optional(),
+  max_tokens: OpenAiOutputLimitSchema.nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   seed: z.int().nullable().optional(),
@@ -20,7 +29,8 @@ export const OPENAI_SAMPLING_FIELDS = {
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   logit_bias: LogitBiasSchema.nullable().optional(),
   cache_prompt: z.boolean().nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional(),
+  /** Non-empty strings, as the engines take them (an empty one was passed on and refused by the worker, naming no field). */
+  stop: z.union([StopStringSchema, z.array(StopStringSchema).max(16)]).nullable().optional(),
   /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
   n: z.int().min(1).nullable().optional(),
   user: z.string().nullable().optional(),

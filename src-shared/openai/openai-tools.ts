@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TOOL_DESCRIPTION_CHARS } from "../tasks/tool-calling.js";
 
 // OpenAI's shapes for tools, structured output and log probabilities on /v1/chat/completions.
 
@@ -6,7 +7,7 @@ export const OpenAiToolSchema = z.looseObject({
   type: z.literal("function"),
   function: z.looseObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a function name is 1 to 64 letters, digits, _ . or -"),
-    description: z.string().optional(),
+    description: z.string().max(MAX_TOOL_DESCRIPTION_CHARS).optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullable().optional(),
   }),
@@ -16,13 +17,16 @@ export type OpenAiTool = z.infer<typeof OpenAiToolSchema>;
 export const OpenAiToolChoiceSchema = z.union([
   z.enum(["auto", "none", "required"]),
   z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
+  // Other choices (allowed_tools, custom) parse so that they are refused by name (CHAT_COMPLETION_PARAMS).
+  z.looseObject({ type: z.string().regex(/^(?!function$)/, "a function tool_choice names its function: {type: \"function\", function: {name}}") }),
 ]);
 
 /** A call in an assistant message (request) or in a response message. */
+/** An earlier call in a request's assistant turn, bounded as the engine takes it (ToolCallSchema). */
 export const OpenAiToolCallSchema = z.looseObject({
-  id: z.string(),
+  id: z.string().min(1).max(256),
   type: z.literal("function"),
-  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
 });
 export type OpenAiToolCall = z.infer<typeof OpenAiToolCallSchema>;
 

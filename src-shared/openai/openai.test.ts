@@ -38,6 +38,15 @@ describe("OpenAI chat completions", () => {
     expect(rejectedPaths(ChatCompletionRequestSchema, noModel)).toEqual([["model"]]);
   });
 
+  it("refuses what the worker would refuse unnamed: an empty stop string, an output limit above 50,000", () => {
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, stop: "" })).toEqual([["stop"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, stop: ["a", ""] })).toEqual([["stop", 1]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, max_completion_tokens: 50_001 })).toEqual([["max_completion_tokens"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, max_tokens: 50_001 })).toEqual([["max_tokens"]]);
+    expect(rejectedPaths(CompletionRequestSchema, { model: "tiny", prompt: "a", max_tokens: 50_001 })).toEqual([["max_tokens"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, max_completion_tokens: 50_000 })).toEqual([]);
+  });
+
   // What parses but cannot be honoured is refused by name (not by schema path), so the client learns which parameter.
   it("refuses what the engine cannot serve by parameter name", () => {
     const refusal = (body: Record<string, unknown>) => findRefusal(CHAT_COMPLETION_PARAMS, ChatCompletionRequestSchema.parse(body));

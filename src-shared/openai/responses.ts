@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { OpenAiOutputLimitSchema } from "./openai-common.js";
+import { MAX_TOOL_DESCRIPTION_CHARS, MAX_TOOLS } from "../tasks/tool-calling.js";
 
 // OpenAI Responses API (POST /v1/responses): text, function tools and structured output. Loose like
 // chat: the adapter refuses by name what it cannot honour (RESPONSES_PARAMS).
@@ -40,7 +42,7 @@ export const ResponsesInputItemSchema = z.union([ResponsesInputMessageSchema, Re
 export const ResponsesFunctionToolSchema = z.looseObject({
   type: z.literal("function"),
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a function name is 1 to 64 letters, digits, _ . or -"),
-  description: z.string().nullable().optional(),
+  description: z.string().max(MAX_TOOL_DESCRIPTION_CHARS).nullable().optional(),
   parameters: z.record(z.string(), z.unknown()).nullable().optional(),
   strict: z.boolean().nullable().optional(),
 });
@@ -67,19 +69,20 @@ export const ResponsesTextFormatSchema = z.discriminatedUnion("type", [
 ]);
 export type ResponsesTextFormat = z.infer<typeof ResponsesTextFormatSchema>;
 
+// Optional fields accept null as "not set", as on chat completions and OpenAI's own API.
 export const ResponsesRequestSchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]),
   instructions: z.string().nullable().optional(),
-  max_output_tokens: z.int().min(1).nullable().optional(),
+  max_output_tokens: OpenAiOutputLimitSchema.nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  user: z.string().optional(),
-  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).optional(),
-  tool_choice: ResponsesToolChoiceSchema.optional(),
+  user: z.string().nullable().optional(),
+  tools: z.array(z.union([ResponsesFunctionToolSchema, OtherToolSchema])).max(MAX_TOOLS).nullable().optional(),
+  tool_choice: ResponsesToolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
-  text: z.looseObject({ format: ResponsesTextFormatSchema.optional() }).optional(),
+  text: z.looseObject({ format: ResponsesTextFormatSchema.nullable().optional() }).nullable().optional(),
   /** Alternatives per token for the log probabilities that `include` asks for. */
   top_logprobs: z.int().min(0).max(20).nullable().optional(),
   include: z.array(z.string()).nullable().optional(),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ChatMessageSchema } from "../worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT, SAMPLING_FIELDS } from "../worker-api/sampling.js";
-import { OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema } from "./tool-calling.js";
+import { MAX_TOOLS, OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema } from "./tool-calling.js";
 
 /** Most alternatives per token a generation may ask log probabilities for (OpenAI's limit). */
 export const MAX_TOP_LOGPROBS = 20;
@@ -36,7 +36,7 @@ export const GENERATION_FIELDS = {
   /** Constrains the output to JSON (through a llama.cpp grammar). */
   format: OutputFormatSchema.optional(),
   /** Functions the model may call (chat only). */
-  tools: z.array(ToolDefinitionSchema).min(1).max(128).optional(),
+  tools: z.array(ToolDefinitionSchema).min(1).max(MAX_TOOLS).optional(),
   tool_choice: ToolChoiceSchema.optional(),
   /** false: at most one call per turn. */
   parallel_tool_calls: z.boolean().optional(),

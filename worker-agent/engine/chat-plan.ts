@@ -25,8 +25,8 @@ function jsonOrText(text: string): unknown {
 }
 
 /**
- * The messages as chat history ending with the model turn to generate: a new one after a user turn or
- * tool results, or the last assistant turn itself when it has no tool calls (a prefill, as Anthropic's
+ * The messages as chat history ending with the model turn to generate: a new one after a user turn,
+ * tool results or system turns alone, or the last assistant turn itself when it has no tool calls (a prefill, as Anthropic's
  * API, Ollama and llama-server read it: the model continues that text and only the continuation is
  * returned). A message when the conversation cannot be answered.
  */
@@ -51,6 +51,11 @@ export function chatHistory(messages: NonNullable<EngineInferMessage["messages"]
     }
   }
   const last = messages[messages.length - 1];
+  // Instructions alone (OpenAI's and llama-server's chat answer a conversation of system turns only): the model speaks first.
+  if (messages.length > 0 && messages.every((m) => m.role === "system")) {
+    history.push({ type: "model", response: [] });
+    return history;
+  }
   if (!messages.some((m) => m.role === "user")) return "the chat has no user turn";
   if (last?.role === "user") history.push({ type: "model", response: [] });
   else if (last?.role === "assistant" && (last.tool_calls ?? []).length > 0) return "the last chat message calls tools: send their results (tool turns) to get an answer";

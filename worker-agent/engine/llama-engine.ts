@@ -1,4 +1,5 @@
 import { PrefillJoiner, prefillOf } from "./prefill-joiner.js";
+import { CompletionText } from "./completion-text.js";
 import {
   getLlama,
   InsufficientMemoryError,
@@ -13,6 +14,7 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from "node-llama-cpp";
 import { basename } from "node:path";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
@@ -338,10 +340,11 @@ export class LlamaEngine {
       minP: msg.min_p ?? DEFAULT_MIN_P,
       // Checked against the vocabulary in serve(), before the sequence was taken.
       ...(msg.logit_bias !== undefined ? { tokenBias: tokenBiasOf(msg.logit_bias, loaded.model) } : {}),
-      ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
+      // A completion finds its stop strings itself (completion-text.ts).
+      ...(chat !== undefined && msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {
-      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", msg.suffix, options, grammar);
+      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg, options, grammar, emitter);
       const done = performance.now();
       const first = emitter.firstTokenAt;
       this.send({
@@ -385,13 +388,29 @@ export class LlamaEngine {
     }
   }
 
-  private async runCompletion(sequence: LlamaContextSequence, prompt: string, suffix: string | undefined, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<string> {
+  private async runCompletion(sequence: LlamaContextSequence, msg: EngineInferMessage, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter): Promise<string> {
     const completion = new LlamaCompletion({ contextSequence: sequence });
+    const prompt = msg.prompt ?? "";
+    // A stop string ends the generation through its own signal, so that the task's abort still means canceled.
+    const atStop = new AbortController();
+    // After a fill-in-the-middle prefix the next token follows <MID>, not the prompt's text.
+    const text = new CompletionText(sequence.model, msg.suffix !== undefined ? "" : prompt, msg.stop, (chunk) => emitter.text(chunk), () => atStop.abort());
     try {
-      const generation = { ...options, ...(grammar !== undefined ? { grammar } : {}) };
+      const generation = {
+        ...options,
+        signal: options.signal === undefined ? atStop.signal : AbortSignal.any([options.signal, atStop.signal]),
+        onToken: (tokens: Token[]) => {
+          emitter.generated(tokens.length);
+          text.tokens(tokens);
+        },
+        onTextChunk: undefined,
+        ...(grammar !== undefined ? { grammar } : {}),
+      };
       // Fill in the middle: node-llama-cpp frames prefix and suffix with the model's FIM tokens (serve() checked it has them).
-      if (suffix !== undefined) return (await completion.generateInfillCompletionWithMeta(prompt, suffix, generation)).metadata.stopReason;
-      return (await completion.generateCompletionWithMeta(prompt, generation)).metadata.stopReason;
+      const result = msg.suffix !== undefined ? await completion.generateInfillCompletionWithMeta(prompt, msg.suffix, generation) : await completion.generateCompletionWithMeta(prompt, generation);
+      if (text.stopped) return "customStopTrigger";
+      text.end();
+      return result.metadata.stopReason;
     } finally {
       completion.dispose({ disposeSequence: false });
     }

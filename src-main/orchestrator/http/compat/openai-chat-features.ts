@@ -51,8 +51,11 @@ function toolChoice(req: ChatCompletionRequest, defined: readonly ToolDefinition
     if (choice === "required" && defined === undefined) throw unsupported("tool_choice", "tool_choice required needs tools");
     return choice;
   }
-  if (defined?.some((t) => t.name === choice.function.name) !== true) throw unsupported("tool_choice", `tool_choice names ${choice.function.name}, which is not among the tools`);
-  return { name: choice.function.name };
+  // Any other type was refused by name before (CHAT_COMPLETION_PARAMS); the schema gives a function choice its name.
+  const name = (choice as { function?: { name?: unknown } }).function?.name;
+  if (choice.type !== "function" || typeof name !== "string") throw unsupported("tool_choice", `tool_choice ${choice.type} is not supported`);
+  if (defined?.some((t) => t.name === name) !== true) throw unsupported("tool_choice", `tool_choice names ${name}, which is not among the tools`);
+  return { name };
 }
 
 /** tools, tool_choice, parallel_tool_calls, response_format, logprobs and top_logprobs of a chat request. */

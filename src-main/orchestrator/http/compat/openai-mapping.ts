@@ -19,7 +19,7 @@ export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
   refuseUnsupported(CHAT_COMPLETION_PARAMS, req);
   const messages = chatMessages(req.messages);
   // A conversation may also end with tool results: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "messages", "answered");
   return { api: "openai-chat", model_ref: req.model, priority: "interactive", generation: { messages, ...sampling(req, req.max_completion_tokens ?? undefined), ...chatFeatures(req) } };
 }
 

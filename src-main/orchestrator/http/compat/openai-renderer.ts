@@ -18,8 +18,8 @@ function finishReason(done: Completion): FinishReason {
 }
 
 /** The error object OpenAI puts in a streamed data frame; the SDKs raise on a frame carrying `error`. */
-export function openAiStreamError(failure: Failure): { error: { message: string; type: string; param: null; code: string } } {
-  return { error: { message: failure.message, type: openAiErrorType(failure.status), param: null, code: failure.code } };
+export function openAiStreamError(failure: Failure): { error: { message: string; type: string; param: string | null; code: string } } {
+  return { error: { message: failure.message, type: openAiErrorType(failure.status), param: failure.param ?? null, code: failure.code } };
 }
 
 /** A tool call's id: derived from the task, so it is stable across the stream and the body. */

@@ -18,9 +18,11 @@ export function refuseUnsupported(policy: ParamPolicy, body: Readonly<Record<str
  * continuation is returned, as Anthropic's API, Ollama and llama-server do). An assistant turn that
  * calls tools cannot be continued: its results must follow. (Tool results last are checked by callers.)
  */
-export function requireAnswerableLastTurn(messages: readonly ChatMessage[], param = "messages"): void {
+export function requireAnswerableLastTurn(messages: readonly ChatMessage[], param = "messages", systemOnly: "answered" | "refused" = "refused"): void {
   const last = messages[messages.length - 1];
   if (last === undefined) throw unsupported(param, `${param} must contain at least one user turn`);
+  // OpenAI (and llama-server) answer instructions alone: the model speaks first.
+  if (systemOnly === "answered" && messages.every((m) => m.role === "system")) return;
   if (!messages.some((m) => m.role === "user")) throw unsupported(param, `${param} must contain at least one user turn`);
   if (last.role === "assistant" && (last.tool_calls ?? []).length > 0) throw unsupported(param, `${param}: the last turn calls tools; send their results to get an answer`);
   if (last.role !== "user" && last.role !== "assistant") throw unsupported(param, `${param}: a last turn from the ${last.role} is not supported: the engine answers the user's last turn or continues an assistant prefill`);

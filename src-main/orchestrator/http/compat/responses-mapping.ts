@@ -22,7 +22,7 @@ export function responsesAdmission(req: ResponsesRequest): AdmissionInput {
   if (typeof req.input === "string") messages.push({ role: "user", content: req.input });
   else messages.push(...conversation(req.input as InputItem[]));
   // A conversation may also end with function_call_output items: the model answers them.
-  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input");
+  if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input", "answered");
   return {
     api: "openai-responses",
     model_ref: req.model,
@@ -77,7 +77,7 @@ function features(req: ResponsesRequest): Features {
   if (defined.length > 0 && choice !== "none") out.tools = defined;
   if (choice !== undefined && out.tools !== undefined) out.tool_choice = choice;
   if (req.parallel_tool_calls !== null && req.parallel_tool_calls !== undefined && out.tools !== undefined) out.parallel_tool_calls = req.parallel_tool_calls;
-  const format = req.text?.format;
+  const format = req.text?.format ?? undefined;
   if (format !== undefined && format.type !== "text") {
     if (out.tools !== undefined) throw unsupported("text.format", "text.format cannot be combined with tools the model may call (send tool_choice \"none\", or no tools)");
     out.format = format.type === "json_object" ? { type: "json" } : { type: "json_schema", schema: grammarSchema(format.schema, "text.format.schema") };
@@ -98,7 +98,7 @@ function toolDefinition(tool: ResponsesFunctionTool, i: number): ToolDefinition 
 
 function toolChoice(req: ResponsesRequest, defined: readonly ToolDefinition[]): ToolChoice | undefined {
   const choice = req.tool_choice;
-  if (choice === undefined) return undefined;
+  if (choice === undefined || choice === null) return undefined;
   if (typeof choice === "string") {
     if (choice === "required" && defined.length === 0) throw unsupported("tool_choice", "tool_choice required needs tools");
     return choice;

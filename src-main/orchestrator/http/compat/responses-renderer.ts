@@ -135,7 +135,7 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     // response.failed closes the lifecycle; the error event (with `error`, as the API sends it) makes SDK streams throw.
     fail: (failure) => [
       event("response.failed", { response: object("failed", [], null, failure) }),
-      event("error", { code: failure.code, message: failure.message, param: null, error: { type: openAiErrorType(failure.status), code: failure.code, message: failure.message, param: null } }),
+      event("error", { code: failure.code, message: failure.message, param: failure.param ?? null, error: { type: openAiErrorType(failure.status), code: failure.code, message: failure.message, param: failure.param ?? null } }),
     ],
   };
   const body: BodyRenderer = { body: (done) => object(finalStatus(done), bodyOutput(done), done, null) };
@@ -148,7 +148,7 @@ function functionTool(tool: ResponsesFunctionTool): ResponseObject["tools"][numb
 
 function toolChoiceOf(req: ResponsesRequest): ResponseObject["tool_choice"] {
   const choice = req.tool_choice;
-  if (choice === undefined) return (req.tools ?? []).length > 0 ? "auto" : "none";
+  if (choice === undefined || choice === null) return (req.tools ?? []).length > 0 ? "auto" : "none";
   if (typeof choice === "string") return choice;
   return { type: "function", name: String((choice as { name?: unknown }).name) };
 }

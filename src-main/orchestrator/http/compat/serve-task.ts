@@ -1,6 +1,7 @@
 import type { ErrorStyle } from "../../../../src-shared/contract/route-spec.js";
 import { ERROR_CODES } from "../../../../src-shared/errors/error-codes.js";
 import { errorEnvelope } from "../../../../src-shared/errors/error-envelope.js";
+import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { SseEmbeddingData, SseEvent, SseScoreData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
@@ -9,8 +10,9 @@ import { sendError } from "../../../../src-node/error-sender.js";
 import type { RouteContext } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
 import { watchOptions } from "../watch-options.js";
-import { admitOnce } from "./admit-once.js";
+import { admitOnce, type AdmittedOnce } from "./admit-once.js";
 import { openNdjson } from "./ndjson-writer.js";
+import type { RefusalNamer } from "./openai-refusal-param.js";
 import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
 
 /** How long a stream's head waits for the task's first output before it is sent anyway (see serveTask). */
@@ -34,10 +36,11 @@ export function respondWith(renderers: { stream: StreamRenderer; body: BodyRende
  * task's first output or STREAM_HEAD_GRACE_MS, so that what fails at once (a prompt longer than the
  * context, a schema the engine refuses) gets its own HTTP status in the surface's error shape, as
  * llama-server and Ollama answer it, instead of a 200 with an error frame.
+ * `nameRefusal` (OpenAI surfaces) maps a refusal from admission or the engine to the request field it is about.
  */
-export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, respond: (task: Task) => SurfaceResponse, errorStyle: ErrorStyle): Task {
+export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, respond: (task: Task) => SurfaceResponse, errorStyle: ErrorStyle, nameRefusal?: RefusalNamer): Task {
   const { res } = rc;
-  const { task, replayed } = admitOnce(ctx, rc, input);
+  const { task, replayed } = admitNamed(ctx, rc, input, nameRefusal);
   // Lets a client cancel (POST /v2/tasks/{id}/cancel) or inspect the task before the first token.
   res.setHeader("X-Task-Id", task.task_id);
   const surface = respond(task);
@@ -90,7 +93,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
       return;
     }
     if (event.event !== "end" && event.event !== "error") return;
-    const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
+    const failure = event.event === "error" ? failureOf(event.data, nameRefusal) : event.data.canceled === true ? canceledFailure(task) : null;
     if (failure === null) {
       const done = completionOf(task, output);
       if (stream !== null) write(() => stream.end(done));
@@ -99,7 +102,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
       write(() => stream.fail(failure));
     } else {
       clearTimeout(grace);
-      sendError(res, failure.status, errorEnvelope(failure.code, failure.message, failure.retry_after_ms !== undefined ? { retry_after_ms: failure.retry_after_ms } : {}), errorStyle);
+      sendError(res, failure.status, errorEnvelope(failure.code, failure.message, { retry_after_ms: failure.retry_after_ms, details: paramDetails(failure.param, failure.message) }), errorStyle);
     }
     finished = true;
     (writer as { close(): void } | null)?.close();
@@ -131,8 +134,27 @@ function completionOf(task: Task, output: TaskOutput): Completion {
   return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
 }
 
-function failureOf(data: Extract<SseEvent, { event: "error" }>["data"]): Failure {
-  return { code: data.code, message: data.message ?? data.code, status: ERROR_CODES[data.code].http_status, retry_after_ms: data.retry_after_ms };
+function failureOf(data: Extract<SseEvent, { event: "error" }>["data"], nameRefusal: RefusalNamer | undefined): Failure {
+  const named = nameRefusal?.(data.code, data.message ?? data.code) ?? { param: null, message: data.message ?? data.code };
+  return { code: data.code, message: named.message, status: ERROR_CODES[data.code].http_status, retry_after_ms: data.retry_after_ms, ...(named.param !== null ? { param: named.param } : {}) };
+}
+
+/** The envelope's validation issue naming `param` (what the OpenAI error shape reads its `param` from). */
+function paramDetails(param: string | undefined, message: string): { issues: { path: string[]; message: string }[] } | undefined {
+  return param === undefined ? undefined : { issues: [{ path: param.split("."), message }] };
+}
+
+/** Admission, with a refusal that names no field given the one the surface knows it is about. */
+function admitNamed(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput, nameRefusal: RefusalNamer | undefined): AdmittedOnce {
+  try {
+    return admitOnce(ctx, rc, input);
+  } catch (error) {
+    if (nameRefusal === undefined || !(error instanceof OrchError) || error.envelope.details?.issues !== undefined) throw error;
+    const named = nameRefusal(error.code, error.message);
+    if (named.param === null) throw error;
+    const { code: _code, message: _message, ...extra } = error.envelope;
+    throw new OrchError(error.code, named.message, { ...extra, details: { ...extra.details, ...paramDetails(named.param, named.message) } });
+  }
 }
 
 /** A canceled ending the client did not cause by hanging up: say who ended it. */

@@ -37,6 +37,8 @@ export interface Failure {
   message: string;
   status: number;
   retry_after_ms?: number | undefined;
+  /** The request field the failure is about (OpenAI's `param`), when the surface knows it. */
+  param?: string | undefined;
 }
 
 /** One surface's wire format for a streamed task; each method returns the frames to write, already encoded. */

@@ -13,6 +13,7 @@ import { recordEndUser } from "../compat/end-user.js";
 import { openAiEmbeddingAdmission, openAiEmbeddingRenderer } from "../compat/embeddings.js";
 import { chatAdmission, completionAdmission } from "../compat/openai-mapping.js";
 import { openAiRenderers } from "../compat/openai-renderer.js";
+import { openAiRefusalNamer } from "../compat/openai-refusal-param.js";
 import { responsesAdmission } from "../compat/responses-mapping.js";
 import { responsesRenderers } from "../compat/responses-renderer.js";
 import { pinFromHeader } from "../compat/pin-header.js";
@@ -42,30 +43,30 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiChatCompletions: (rc) => {
       const req = rc.body as ChatCompletionRequest;
-      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, { ...chatAdmission(req), placement: pinFromHeader(rc.req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("chat", t, req.stream_options?.include_usage === true), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: req.max_completion_tokens !== null && req.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", prompt: "messages", format: { param: "response_format", schema: "response_format.json_schema.schema" } }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
 
     openaiCompletions: (rc) => {
       const req = rc.body as CompletionRequest;
-      const task = serveTask(ctx, rc, { ...completionAdmission(req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, { ...completionAdmission(req), dispatch_before_commit: req.stream !== true }, (t) => respondWith(openAiRenderers("completion", t, req.stream_options?.include_usage === true), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: "max_tokens", prompt: "prompt" }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
     openaiEmbeddings: (rc) => {
       const req = rc.body as EmbeddingRequest;
-      const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai");
+      const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai", openAiRefusalNamer({ prompt: "input" }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
     rerank: (rc) => {
       const req = rc.body as RerankRequest;
-      serveTask(ctx, rc, rerankAdmission(req), (t) => ({ body: rerankRenderer(req, t) }), "openai");
+      serveTask(ctx, rc, rerankAdmission(req), (t) => ({ body: rerankRenderer(req, t) }), "openai", openAiRefusalNamer({ prompt: "documents" }));
     },
 
     openaiResponses: (rc) => {
       const req = rc.body as ResponsesRequest;
-      const task = serveTask(ctx, rc, responsesAdmission(req), (t) => respondWith(responsesRenderers(t, req), req.stream === true), "openai");
+      const task = serveTask(ctx, rc, responsesAdmission(req), (t) => respondWith(responsesRenderers(t, req), req.stream === true), "openai", openAiRefusalNamer({ maxTokens: "max_output_tokens", prompt: "input", format: { param: "text.format", schema: "text.format.schema" } }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? stringField(req, "safety_identifier"));
     },
   };
