@@ -120,3 +120,25 @@ describe("registry transitions (all through the one transition function)", () =>
     expect(restarted.get("n1")?.eligibility).toBe("ineligible");
   });
 });
+
+describe("liveness and the wall clock", () => {
+  it("judges heartbeat silence on the monotonic clock: a wall-clock step neither expires nor extends it", () => {
+    let wall = 1_000_000;
+    let elapsed = 0;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => wall), () => wall, () => elapsed);
+    const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
+    registry.register(reg);
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
+    // +2 min on the wall clock, 100 ms really passed: still Online.
+    wall += 120_000;
+    elapsed += 100;
+    expect(registry.sweep(timings)).toEqual([]);
+    expect(registry.get("n1")?.status).toBe("Online");
+    // Back 1 h on the wall clock while the node really is silent for 6 s: Offline all the same.
+    wall -= 3_600_000;
+    elapsed += 6_000;
+    registry.sweep(timings);
+    expect(registry.get("n1")?.status).toBe("Offline");
+  });
+});
