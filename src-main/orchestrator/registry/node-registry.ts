@@ -6,6 +6,7 @@ import type { NodeEligibility, NodeInfo, NodeStatus } from "../../../src-shared/
 import type { PoolDesired, PoolDesiredStatus } from "../../../src-shared/nodes/pool-desired.js";
 import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
 import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
+import { OWN_STALL_MS } from "../../../src-node/own-stall.js";
 import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
@@ -56,6 +57,11 @@ export interface LivenessTimings {
   offlineAfterMs: number;
   /** The configured base heartbeat interval: a node told a longer one gets a longer suspect threshold. */
   baseIntervalMs?: number;
+  /**
+   * How often sweep() is called. When given, a gap between two sweeps longer than this plus
+   * OWN_STALL_MS counts as the orchestrator's own pause, not as the nodes' silence.
+   */
+  sweepIntervalMs?: number;
 }
 
 /**
@@ -88,6 +94,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
    */
   private readonly heardAt = new Map<string, number>();
   private readonly elapsed: () => number;
+  private lastSweepAt: number | undefined;
+  private creditedLastSweep = false;
 
   /**
    * @param now wall clock, for the times the API shows
@@ -371,6 +379,20 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   /** Liveness sweep: heartbeat silence makes a node Suspect, then Offline. Returns the nodes that changed. */
   sweep(timings: LivenessTimings): string[] {
     const now = this.elapsed();
+    // A gap between sweeps much longer than their cadence means the orchestrator itself did not run
+    // (stopped, paused, its event loop blocked): the heartbeats sent meanwhile wait unread in the
+    // sockets. That gap is not the nodes' silence; before, an 8 s pause turned every node Offline and
+    // failed every task. Not twice in a row: an orchestrator that is late at every sweep (overloaded)
+    // still judges every other one, after the heartbeats that came meanwhile have been read.
+    const stalled = timings.sweepIntervalMs !== undefined && this.lastSweepAt !== undefined && now - this.lastSweepAt > timings.sweepIntervalMs + OWN_STALL_MS;
+    if (stalled && !this.creditedLastSweep && this.lastSweepAt !== undefined) {
+      const gap = now - this.lastSweepAt;
+      for (const [nodeId, at] of this.heardAt) this.heardAt.set(nodeId, Math.min(now, at + gap));
+      this.creditedLastSweep = true;
+    } else {
+      this.creditedLastSweep = false;
+    }
+    this.lastSweepAt = now;
     const changed: string[] = [];
     for (const node of this.nodes.values()) {
       const silence = Math.round(now - (this.heardAt.get(node.node_id) ?? now));

@@ -9,12 +9,15 @@ import { startWorkerProcess, type WorkerProcess } from "../../test-support/worke
 import { testModelName } from "../../test-support/models.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
-// A step of the orchestrator host's wall clock (NTP correcting a drift, `date -s`, a VM restored from
-// a snapshot) must not fail the cluster. The orchestrator runs as a child process whose Date.now()
-// is shifted by test-support/clock-skew-preload.mjs (the machine's clock is not touched). Before the
-// fix, a +2 min step made every node's last heartbeat "2 minutes old": all nodes Offline at the next
-// liveness sweep, every running stream ended with WORKER_RESET, and queued tasks with a 60 s deadline
-// failed DEADLINE_UNMET.
+// The orchestrator's own time faults must not fail the cluster. (1) A step of its host's wall clock
+// (NTP correcting a drift, `date -s`, a VM restored from a snapshot): the orchestrator runs as a child
+// process whose Date.now() is shifted by test-support/clock-skew-preload.mjs (the machine's clock is
+// not touched). Before the fix, a +2 min step made every node's last heartbeat "2 minutes old": all
+// nodes Offline at the next liveness sweep, every running stream ended with WORKER_RESET, and queued
+// tasks with a 60 s deadline failed DEADLINE_UNMET. (2) A pause of the orchestrator process longer
+// than the node timeout (SIGSTOP/SIGCONT here; a paused VM, a blocked event loop): the heartbeats and
+// tokens sent meanwhile wait unread in the sockets, but on resume its timers ran first and blamed the
+// workers — every node Offline ("no heartbeat for 8138 ms"), every stream WORKER_RESET.
 const TOKEN = "clock-step-token-0123456789abcdef0123456789";
 const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 const MEDIUM = testModelName("medium");
@@ -45,8 +48,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe("a step of the orchestrator's wall clock", () => {
-  it("+2 min: the node stays Online, the running stream finishes and the queued task (60 s deadline) runs", async () => {
+describe("the orchestrator's own time faults", () => {
+  it("a +2 min step of its wall clock: the node stays Online, the running stream finishes and the queued task (60 s deadline) runs", async () => {
     const streamed = await fetch(`${orch.url}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ model: MEDIUM, messages: [{ role: "user", content: "go" }], max_tokens: 1500, stream: true }) });
     expect(streamed.status).toBe(200);
     const reader = (streamed.body as ReadableStream<Uint8Array>).getReader();
@@ -83,5 +86,30 @@ describe("a step of the orchestrator's wall clock", () => {
     const node = await nodeState();
     expect(node.status).toBe("Online");
     expect(node.events.filter((e) => /Suspect|Offline/.test(e.message))).toEqual([]);
+  }, 120_000);
+  it("a 7 s pause of its process (SIGSTOP, SIGCONT): the node stays Online and the running stream finishes", async () => {
+    const before = (await nodeState()).events.length;
+    const streamed = await fetch(`${orch.url}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ model: MEDIUM, messages: [{ role: "user", content: "go on" }], max_tokens: 1500, stream: true }) });
+    expect(streamed.status).toBe(200);
+    const reader = (streamed.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value);
+    // Longer than node_timeout_ms and worker_stream_idle_ms (5 s each).
+    process.kill(orch.pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 7000));
+    } finally {
+      process.kill(orch.pid, "SIGCONT");
+    }
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+    }
+    expect(text).not.toContain("\"error\"");
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    const node = await nodeState();
+    expect(node.status).toBe("Online");
+    expect(node.events.slice(before).filter((e) => /Suspect|Offline/.test(e.message))).toEqual([]);
   }, 120_000);
 });
