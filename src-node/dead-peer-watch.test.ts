@@ -109,4 +109,17 @@ describe("watchDeadPeer", () => {
     expect(w.dead()).toBe(false);
     w.stop();
   });
+  it("is not fooled by a step of the wall clock: a socket stuck for one sweep is not dead because Date.now() jumped", () => {
+    const queues = fakeQueues();
+    const slow: FakeSocket = { bytesWritten: 100, writableLength: 0, unacked: 100 };
+    const w = watch(slow, queues);
+    vi.advanceTimersByTime(INTERVAL); // stuck from here (bytes outstanding, none acknowledged yet)
+    vi.setSystemTime(Date.now() + 60_000); // NTP steps the clock 1 min forward
+    vi.advanceTimersByTime(INTERVAL);
+    expect(w.dead()).toBe(false);
+    slow.unacked = 0; // the peer acknowledges: it was alive
+    vi.advanceTimersByTime(INTERVAL);
+    expect(w.dead()).toBe(false);
+    w.stop();
+  });
 });

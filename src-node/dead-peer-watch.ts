@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { SendQueueReader } from "./tcp-send-queue.js";
+import { steadyNow } from "./steady-clock.js";
 
 /**
  * The dead-peer check of every long-lived stream, swept together: one sweep per check interval serves
@@ -54,7 +55,8 @@ export function watchDeadPeer(stream: WatchedStream, limitMs: number, intervalMs
 }
 
 function sweep(group: Group, queues: SendQueueReader): void {
-  const now = Date.now();
+  // Not Date.now(): a step of the wall clock made every stream stuck at that moment look stuck for the whole step.
+  const now = steadyNow();
   const dead: Entry[] = [];
   for (const e of group.entries) {
     const socket = e.socket();

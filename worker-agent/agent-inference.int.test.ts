@@ -274,6 +274,28 @@ describe("worker agent with real llama.cpp", () => {
     expect(terminalEvent(ok)).toMatchObject({ event: "end", data: { tokens_out: 8 } });
   });
 
+  it("the agent's own pause (stopped longer than engine_unresponsive_ms) does not kill its healthy engines on resume", async () => {
+    // Before: on SIGCONT the watchdog's first tick saw 7 s without a pong (the pongs sat unread in the
+    // pipes) and killed every engine: ENGINE_CRASHED for their tasks, reloads, a crash on the breaker.
+    for (const pool of ["b", "m"]) await waitFor(() => status(pool), (s) => s.ready, 30_000);
+    const before = { b: await diagnostics("b"), m: await diagnostics("m") };
+    const restartsBefore = { b: (await status("b")).restarts, m: (await status("m")).restarts };
+    process.kill(worker.pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 7000));
+    } finally {
+      process.kill(worker.pid, "SIGCONT");
+    }
+    // Past two ping intervals after the resume (5 s / 4 each): a kill would have happened by now.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const pool of ["b", "m"] as const) {
+      expect((await diagnostics(pool)).engine_pid).toBe(before[pool].engine_pid);
+      expect((await status(pool)).restarts).toBe(restartsBefore[pool]);
+    }
+    const ok = await streamInfer(worker.url, "b", { task_id: "after-agent-pause", prompt: "the cat", max_tokens: 8 });
+    expect(terminalEvent(ok)).toMatchObject({ event: "end", data: { tokens_out: 8 } });
+  });
+
   it("reload switches a pool's model, and rolls back when the new model cannot load", async () => {
     const models = (await getJson<ModelInventoryResponse>(`${worker.url}/v2/models`)).body.models;
     const tinySha = models.find((m) => m.file_name === "tiny.gguf")?.sha256 as string;

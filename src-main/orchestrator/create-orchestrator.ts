@@ -369,11 +369,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       });
       const addr = server.address() as AddressInfo;
       url = `${clusterTls ? "https" : "http"}://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
+      const SWEEP_INTERVAL_MS = 250;
       const sweep = setInterval(() => {
-        registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms, baseIntervalMs: config.heartbeat_interval_ms });
+        registry.sweep({ suspectAfterMs: config.node_suspect_ms, offlineAfterMs: config.node_timeout_ms, baseIntervalMs: config.heartbeat_interval_ms, sweepIntervalMs: SWEEP_INTERVAL_MS });
         // Deadlines pass and nodes change state with time: reconsider every queued task each tick.
         tasks.scheduler.reconsiderAll();
-      }, 250);
+      }, SWEEP_INTERVAL_MS);
       sweep.unref();
       timers.push(sweep);
       prober.start({ pool_probe_interval_ms: config.pool_probe_interval_ms, pool_probe_max_per_s: config.pool_probe_max_per_s });

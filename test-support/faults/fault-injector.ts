@@ -7,12 +7,12 @@ import { testModelPath, TEST_MODELS } from "../models.js";
 import { FAULT_TOKEN, type ClusterNode, type FaultCluster } from "./fault-cluster.js";
 import type { History } from "./history.js";
 
-export const FAULT_KINDS = ["worker-sigkill", "worker-sigstop", "engine-sigkill", "engine-sigstop", "orchestrator-restart", "model-truncate", "model-rewrite", "net-latency", "net-blackhole", "net-reset", "net-corrupt"] as const;
+export const FAULT_KINDS = ["worker-sigkill", "worker-sigstop", "engine-sigkill", "engine-sigstop", "orchestrator-restart", "orchestrator-sigstop", "model-truncate", "model-rewrite", "net-latency", "net-blackhole", "net-reset", "net-corrupt"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Relative weights: the heavy faults (restarts) are rarer. */
 const WEIGHTS: Readonly<Record<FaultKind, number>> = {
-  "worker-sigkill": 2, "worker-sigstop": 2, "engine-sigkill": 2, "engine-sigstop": 1, "orchestrator-restart": 1, "model-truncate": 1, "model-rewrite": 1, "net-latency": 2, "net-blackhole": 2, "net-reset": 2, "net-corrupt": 1,
+  "worker-sigkill": 2, "worker-sigstop": 2, "engine-sigkill": 2, "engine-sigstop": 1, "orchestrator-restart": 1, "orchestrator-sigstop": 1, "model-truncate": 1, "model-rewrite": 1, "net-latency": 2, "net-blackhole": 2, "net-reset": 2, "net-corrupt": 1,
 };
 
 export interface Detection {
@@ -62,12 +62,13 @@ export class FaultInjector {
   async injectOne(n: number): Promise<void> {
     const kind = this.choose();
     const node = this.liveNode();
-    if (node === undefined && kind !== "orchestrator-restart") return;
+    if (node === undefined && !kind.startsWith("orchestrator-")) return;
     const worker = node?.worker;
     const heldMs = 1000 + Math.floor(this.rng() * 3000);
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    this.history.add({ kind: "fault", fault: kind, ...(node !== undefined ? { node: node.nodeId } : {}) });
-    this.log(`fault #${n} t=${this.history.now()}ms ${kind}${node !== undefined ? ` on ${node.nodeId}` : ""}${kind.startsWith("net") || kind.endsWith("sigstop") ? ` for ${heldMs} ms` : ""}`);
+    const on = kind.startsWith("orchestrator-") ? undefined : node;
+    this.history.add({ kind: "fault", fault: kind, ...(on !== undefined ? { node: on.nodeId } : {}) });
+    this.log(`fault #${n} t=${this.history.now()}ms ${kind}${on !== undefined ? ` on ${on.nodeId}` : ""}${kind.startsWith("net") || kind.endsWith("sigstop") ? ` for ${kind === "orchestrator-sigstop" || kind === "worker-sigstop" ? heldMs * 2 : heldMs} ms` : ""}`);
     switch (kind) {
       case "worker-sigkill":
         if (node === undefined || worker === undefined) return;
@@ -106,6 +107,16 @@ export class FaultInjector {
         await sleep(300 + Math.floor(this.rng() * 1000));
         await this.cluster.restartOrchestrator();
         return;
+      case "orchestrator-sigstop": {
+        // Its own pause (a paused VM, a blocked loop), past node_timeout_ms sometimes: healthy workers must not be blamed.
+        const orchestrator = this.cluster.orchestrator();
+        if (orchestrator === undefined) return;
+        process.kill(orchestrator.pid, "SIGSTOP");
+        this.later(heldMs * 2, () => {
+          process.kill(orchestrator.pid, "SIGCONT");
+        });
+        return;
+      }
       case "model-truncate":
       case "model-rewrite": {
         if (node === undefined || worker === undefined) return;

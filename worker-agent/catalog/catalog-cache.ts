@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { Sha256HexSchema } from "../../src-shared/models/sha256.js";
@@ -77,8 +77,14 @@ export class CatalogCache {
     if (!this.dirty) return;
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
-    await rename(tmp, this.path);
+    try {
+      await writeFile(tmp, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
+      await rename(tmp, this.path);
+    } catch (error) {
+      // A write cut short by a full disk leaves a partial file holding the space the next one needs.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw error;
+    }
     this.dirty = false;
   }
 }

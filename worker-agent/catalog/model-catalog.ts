@@ -46,6 +46,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private scannedOnce = false;
+  private cacheWriteFailing = false;
   /** Files known to be complete (verified uploads): no settle delay. */
   private readonly settled = new Set<string>();
   /** Digests computed while the file was written (staged pulls), keyed by path, valid for that size/mtime/inode. */
@@ -208,7 +209,17 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
     this.models = next;
     this.scannedOnce = true;
     this.cache.forgetExcept(new Set([...next.keys(), ...incomplete]));
-    await this.cache.save().catch((error: unknown) => this.log.warn({ err: error }, "cannot write catalog cache"));
+    // A full disk fails every scan's write (every catalog_poll_ms): warn once per streak, not every 2 s.
+    await this.cache.save().then(
+      () => {
+        if (this.cacheWriteFailing) this.log.info("catalog cache written again");
+        this.cacheWriteFailing = false;
+      },
+      (error: unknown) => {
+        if (!this.cacheWriteFailing) this.log.warn({ err: error }, "cannot write catalog cache (retried at every scan, not logged again until it works); models are hashed again after a restart");
+        this.cacheWriteFailing = true;
+      },
+    );
     if (before !== after) {
       this.log.info({ models: this.list().map((m) => ({ file: m.file_name, sha256: m.sha256 })) }, "model catalog changed");
       this.emit("changed");

@@ -258,14 +258,20 @@ export class EngineSupervisor {
       this.restartTimer = setTimeout(() => void this.load(model, "loading", undefined), decision.delayMs);
       return;
     }
-    const waitMs = Math.max(0, decision.retryAtMs - Date.now());
+    const waitMs = Math.max(0, decision.retryAtMs - this.options.clock.now());
     this.log.error({ reason: decision.reason, retry_in_ms: waitMs }, "engine circuit breaker open");
     lifecycle.transition("circuit_open", decision.reason, `${message} (circuit open: ${decision.reason})`);
-    this.restartTimer = setTimeout(() => {
-      if (!this.policy.beginTrial()) return;
+    const trial = (): void => {
+      if (this.policy.state !== "open") return; // an operator reload started afresh meanwhile
+      // A timer may fire a moment before the clock reaches the end of the open period: wait out the rest.
+      if (!this.policy.beginTrial()) {
+        this.restartTimer = setTimeout(trial, Math.max(1, Math.ceil(decision.retryAtMs - this.options.clock.now())));
+        return;
+      }
       this.restartCount++;
       void this.load(model, "loading", undefined);
-    }, waitMs);
+    };
+    this.restartTimer = setTimeout(trial, waitMs);
   }
 
   private clearRestartTimer(): void {

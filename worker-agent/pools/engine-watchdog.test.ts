@@ -42,4 +42,22 @@ describe("EngineWatchdog", () => {
     vi.advanceTimersByTime(60_000);
     expect([off.hung, off.pings]).toEqual([[], []]);
   });
+  it("does not blame the engine for the agent's own pause (a tick far late), once per silence", () => {
+    let lag = 0;
+    const pings: number[] = [];
+    const hung: number[] = [];
+    const watchdog = new EngineWatchdog(4000, (ms) => hung.push(ms), () => Date.now() + lag);
+    watchdog.watch({ send: (m) => pings.push(m.n) > 0 });
+    vi.advanceTimersByTime(1000);
+    // The agent was stopped for 6 s: its next tick sees the clock 6 s on, the engine's pongs still unread.
+    lag = 6000;
+    vi.advanceTimersByTime(1000);
+    expect(hung).toEqual([]);
+    // The engine stays silent once the agent runs again: hung after the limit, counted from the resume.
+    vi.advanceTimersByTime(3000);
+    expect(hung).toEqual([]);
+    vi.advanceTimersByTime(1000);
+    expect(hung).toEqual([4000]);
+    watchdog.stop();
+  });
 });

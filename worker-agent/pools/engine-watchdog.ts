@@ -3,6 +3,8 @@
 // ended them and the orchestrator kept placing work there. The watchdog pings a loaded engine and
 // reports it hung when nothing at all has come from it for `unresponsiveMs`.
 
+import { OWN_STALL_MS } from "../../src-node/own-stall.js";
+
 export interface WatchedEngine {
   send(message: { type: "ping"; n: number }): boolean;
 }
@@ -11,6 +13,8 @@ export class EngineWatchdog {
   private timer: NodeJS.Timeout | undefined;
   private lastSeenAt = 0;
   private sequence = 0;
+  /** A late tick (the agent's own pause) restarted the silence since the engine was last heard. */
+  private forgiven = false;
 
   /**
    * @param unresponsiveMs silence after which the engine counts as hung (0: never)
@@ -32,8 +36,19 @@ export class EngineWatchdog {
     this.stop();
     if (this.unresponsiveMs <= 0) return;
     this.lastSeenAt = this.now();
+    this.forgiven = false;
+    let lastTick = this.now();
     this.timer = setInterval(() => {
-      const silent = this.now() - this.lastSeenAt;
+      const now = this.now();
+      // A tick far later than its interval: the agent itself did not run (stopped, its host asleep, its
+      // loop blocked) and the engine's pongs wait unread in the pipe. Before, a 6 s pause of the agent
+      // (engine_unresponsive_ms 3 s) killed its healthy engine. Forgiven once per silence.
+      if (now - lastTick > this.pingIntervalMs + OWN_STALL_MS && !this.forgiven) {
+        this.forgiven = true;
+        this.lastSeenAt = now;
+      }
+      lastTick = now;
+      const silent = now - this.lastSeenAt;
       if (silent >= this.unresponsiveMs) {
         this.stop();
         this.onHung(Math.round(silent));
@@ -47,6 +62,7 @@ export class EngineWatchdog {
   /** Anything from the engine (a pong, a token, stats) shows it is alive. */
   seen(): void {
     this.lastSeenAt = this.now();
+    this.forgiven = false;
   }
 
   stop(): void {

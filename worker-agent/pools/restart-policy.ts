@@ -10,7 +10,10 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+// Monotonic: backoffs, windows and the open period measure time passed. On the wall clock a step back
+// during circuit_open (NTP, `date -s`) kept beginTrial() refusing when the trial timer fired, and
+// nothing scheduled another: the pool stayed circuit_open until the agent restarted.
+export const systemClock: Clock = { now: () => performance.now() };
 
 export type CircuitState = "closed" | "open" | "half_open";
 

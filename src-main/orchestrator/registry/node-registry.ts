@@ -6,6 +6,7 @@ import type { NodeEligibility, NodeInfo, NodeStatus } from "../../../src-shared/
 import type { PoolDesired, PoolDesiredStatus } from "../../../src-shared/nodes/pool-desired.js";
 import type { RegisterNodeRequest } from "../../../src-shared/nodes/node-registration.js";
 import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
+import { OWN_STALL_MS } from "../../../src-node/own-stall.js";
 import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
@@ -57,6 +58,11 @@ export interface LivenessTimings {
   offlineAfterMs: number;
   /** The configured base heartbeat interval: a node told a longer one gets a longer suspect threshold. */
   baseIntervalMs?: number;
+  /**
+   * How often sweep() is called. When given, a gap between two sweeps longer than this plus
+   * OWN_STALL_MS counts as the orchestrator's own pause, not as the nodes' silence.
+   */
+  sweepIntervalMs?: number;
 }
 
 /**
@@ -82,14 +88,34 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   /** Nodes per status, kept with every transition so counts are O(1). */
   private readonly statusCounts = new Map<NodeStatus, number>();
 
+  /**
+   * Per node, when it was last heard from on the `elapsed` clock. Liveness is judged on it, not on the
+   * wall-clock `last_heartbeat_ms`: a step of the host's clock (NTP, `date -s`, a VM resumed) of more
+   * than `node_timeout_ms` turned every node Offline at once and failed every running task.
+   */
+  private readonly heardAt = new Map<string, number>();
+  private readonly elapsed: () => number;
+  private lastSweepAt: number | undefined;
+  private creditedLastSweep = false;
+
+  /**
+   * @param now wall clock, for the times the API shows
+   * @param elapsed monotonic clock for heartbeat silence (default: `performance.now()`, or `now`
+   *   when a test passes its own)
+   */
   constructor(
     private readonly store: NodeStore,
     private readonly desired: PoolDesiredState,
     private readonly now: () => number = Date.now,
+    elapsed?: () => number,
   ) {
     super();
+    this.elapsed = elapsed ?? (now === Date.now ? () => performance.now() : now);
+    const [wallNow, elapsedNow] = [this.now(), this.elapsed()];
     for (const node of store.loadAll()) {
       this.nodes.set(node.node_id, node);
+      // A node known from an earlier run was last heard that long ago (the wall clock is all there is across runs).
+      this.heardAt.set(node.node_id, elapsedNow - Math.max(0, wallNow - node.last_heartbeat_ms));
       this.countStatus(node.status, +1);
       // Known pools stay addressable after a restart (an operator may set their desired state); a new live owner takes them over.
       for (const poolId of node.pool_ids) this.poolOwners.set(poolId, node.node_id);
@@ -169,6 +195,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     if (previous) this.countStatus(previous.status, -1);
     this.countStatus(node.status, +1);
     this.nodes.set(node.node_id, node);
+    this.heardAt.set(node.node_id, this.elapsed());
     this.sorted = null;
     this.store.save(node);
     this.transition(node, "register", previous ? `re-registered with ${req.pools.length} pool(s)` : `registered with ${req.pools.length} pool(s)`);
@@ -187,6 +214,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const previousStatus = node.status;
     const previousPools = node.pools;
     node.last_heartbeat_ms = this.now();
+    this.heardAt.set(nodeId, this.elapsed());
     if (toldIntervalMs !== undefined) node.heartbeat_interval_ms = toldIntervalMs;
     const poolsChanged = this.adoptReportedPools(node, hb.pools);
     if (hb.models !== undefined) node.models = clampModels(hb.models);
@@ -248,6 +276,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private remove(node: NodeRecord, kind: "deregistered" | "forgotten", message: string): void {
     const nodeId = node.node_id;
     this.nodes.delete(nodeId);
+    this.heardAt.delete(nodeId);
     this.lastRefusalMs.delete(nodeId);
     this.registeredPools.delete(nodeId);
     this.countStatus(node.status, -1);
@@ -360,10 +389,24 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 
   /** Liveness sweep: heartbeat silence makes a node Suspect, then Offline. Returns the nodes that changed. */
   sweep(timings: LivenessTimings): string[] {
-    const now = this.now();
+    const now = this.elapsed();
+    // A gap between sweeps much longer than their cadence means the orchestrator itself did not run
+    // (stopped, paused, its event loop blocked): the heartbeats sent meanwhile wait unread in the
+    // sockets. That gap is not the nodes' silence; before, an 8 s pause turned every node Offline and
+    // failed every task. Not twice in a row: an orchestrator that is late at every sweep (overloaded)
+    // still judges every other one, after the heartbeats that came meanwhile have been read.
+    const stalled = timings.sweepIntervalMs !== undefined && this.lastSweepAt !== undefined && now - this.lastSweepAt > timings.sweepIntervalMs + OWN_STALL_MS;
+    if (stalled && !this.creditedLastSweep && this.lastSweepAt !== undefined) {
+      const gap = now - this.lastSweepAt;
+      for (const [nodeId, at] of this.heardAt) this.heardAt.set(nodeId, Math.min(now, at + gap));
+      this.creditedLastSweep = true;
+    } else {
+      this.creditedLastSweep = false;
+    }
+    this.lastSweepAt = now;
     const changed: string[] = [];
     for (const node of this.nodes.values()) {
-      const silence = now - node.last_heartbeat_ms;
+      const silence = Math.round(now - (this.heardAt.get(node.node_id) ?? now));
       const cause: NodeStatusCause | null = silence > timings.offlineAfterMs ? "heartbeat_timeout" : silence > suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? Infinity, node_suspect_ms: timings.suspectAfterMs }) ? "heartbeats_missed" : null;
       if (cause !== null && this.transition(node, cause, `no heartbeat for ${silence} ms`)) changed.push(node.node_id);
     }

@@ -120,3 +120,63 @@ describe("registry transitions (all through the one transition function)", () =>
     expect(restarted.get("n1")?.eligibility).toBe("ineligible");
   });
 });
+
+describe("liveness and the wall clock", () => {
+  it("judges heartbeat silence on the monotonic clock: a wall-clock step neither expires nor extends it", () => {
+    let wall = 1_000_000;
+    let elapsed = 0;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => wall), () => wall, () => elapsed);
+    const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
+    registry.register(reg);
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
+    // +2 min on the wall clock, 100 ms really passed: still Online.
+    wall += 120_000;
+    elapsed += 100;
+    expect(registry.sweep(timings)).toEqual([]);
+    expect(registry.get("n1")?.status).toBe("Online");
+    // Back 1 h on the wall clock while the node really is silent for 6 s: Offline all the same.
+    wall -= 3_600_000;
+    elapsed += 6_000;
+    registry.sweep(timings);
+    expect(registry.get("n1")?.status).toBe("Offline");
+  });
+});
+
+describe("liveness and the orchestrator's own pauses", () => {
+  it("a gap between sweeps (the orchestrator stopped) is not the nodes' silence; silence after it is", () => {
+    let elapsed = 0;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => 1_000_000), () => 1_000_000, () => elapsed);
+    const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
+    registry.register(reg);
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
+    const swept = { ...timings, sweepIntervalMs: 250 };
+    registry.sweep(swept);
+    // 8 s without a sweep: the orchestrator was not running; the node's heartbeats wait unread.
+    elapsed += 8000;
+    expect(registry.sweep(swept)).toEqual([]);
+    expect(registry.get("n1")?.status).toBe("Online");
+    // The node stays silent once the orchestrator runs again (sweeps every 250 ms): Offline after the timeout.
+    for (let i = 0; i < 24; i++) {
+      elapsed += 250;
+      registry.sweep(swept);
+    }
+    expect(registry.get("n1")?.status).toBe("Offline");
+  });
+  it("an orchestrator late at every sweep (overloaded) still finds a silent node Offline", () => {
+    let elapsed = 0;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => 1_000_000), () => 1_000_000, () => elapsed);
+    const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
+    registry.register(reg);
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
+    const swept = { ...timings, sweepIntervalMs: 250 };
+    registry.sweep(swept);
+    for (let i = 0; i < 8 && registry.get("n1")?.status !== "Offline"; i++) {
+      elapsed += 2000;
+      registry.sweep(swept);
+    }
+    expect(registry.get("n1")?.status).toBe("Offline");
+  });
+});

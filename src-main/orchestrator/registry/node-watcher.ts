@@ -1,6 +1,7 @@
 import type { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "pino";
 import { openLivenessStream } from "../../../src-node/liveness-stream.js";
+import { OWN_STALL_MS } from "../../../src-node/own-stall.js";
 import type { NodeRegistry } from "./node-registry.js";
 
 const RECONNECT_MS = 500;
@@ -106,10 +107,24 @@ export class NodeWatcher {
     const idleMs = this.idleMs();
     // Armed from the request on: a black hole that never answers is as silent as one that stops mid-stream.
     // One timer per attempt, pushed back per chunk (refresh allocates nothing: 1,000 watches ping once a second).
-    const silence = setTimeout(() => attempt.abort(new WatchSilent(idleMs)), idleMs);
+    let armedAt = performance.now();
+    let forgiven = false;
+    const silence = setTimeout(function fire(this: void) {
+      // Fired late: the orchestrator itself was not running (see OWN_STALL_MS); what the worker sent
+      // meanwhile is unread. Once per silence: late again with nothing heard, the watch is judged.
+      if (performance.now() - (armedAt + idleMs) > OWN_STALL_MS && !forgiven) {
+        forgiven = true;
+        armedAt = performance.now();
+        silence.refresh();
+        return;
+      }
+      attempt.abort(new WatchSilent(idleMs));
+    }, idleMs);
     const heard = () => {
+      forgiven = false;
+      armedAt = performance.now();
       silence.refresh();
-      this.heardAt.set(nodeId, performance.now());
+      this.heardAt.set(nodeId, armedAt);
     };
     let live = false;
     try {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
+import { steadyNow } from "../../../src-node/steady-clock.js";
 import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import { placeTask } from "../placement/place-task.js";
@@ -76,7 +77,7 @@ export class Scheduler<T extends SchedulableTask> {
     const cfg = deps.config();
     this.queue = new WaitingLine<T>(cfg.admission_capacity, cfg.admission_policy);
     deps.metrics.admissionCapacity.set(cfg.admission_capacity);
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? steadyNow;
     // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
     deps.registry.on("changed", (_nodeId, change) => {
       if (change === "state") this.reconsiderAll();

@@ -6,6 +6,7 @@ import type { PlacementOverrides } from "../../../src-shared/tasks/placement.js"
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
+import { steadyNow } from "../../../src-node/steady-clock.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { unsupportedWorkloadMessage } from "../../../src-shared/models/model-workloads.js";
 import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
@@ -121,7 +122,8 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
       require_device_mask: placement.require_device_mask,
       allow_fallback: placement.allow_fallback,
     },
-    deadline_at_ms: now + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
+    // The scheduler checks deadlines on the steady clock (a wall-clock step must not expire or extend them).
+    deadline_at_ms: steadyNow() + (input.deadline_ms ?? DEFAULT_DEADLINE_MS),
     idempotency_key: input.idempotency_key ?? null,
     request_fingerprint: input.idempotency_key === undefined ? null : admissionFingerprint(input),
     owner: input.owner ?? null,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { GenerationSchema } from "../../../src-shared/tasks/generation.js";
 import { PlacementOverridesSchema } from "../../../src-shared/tasks/placement.js";
 import { EngineSchema, PrioritySchema, WorkloadSchema } from "../../../src-shared/tasks/task-request.js";
+import { steadyNow } from "../../../src-node/steady-clock.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
 import { newTask } from "./new-task.js";
 import { TASK_APIS, type Task } from "./task.js";
@@ -47,7 +48,8 @@ export function storedTaskJson(task: Task): string {
     model: task.model,
     generation: task.generation,
     placement: { ...task.placement, prefer_pools: copy(task.placement.prefer_pools), avoid_pools: copy(task.placement.avoid_pools), avoid_nodes: copy(task.placement.avoid_nodes) },
-    deadline_at_ms: task.deadline_at_ms,
+    // Journaled as a wall-clock time (what a later run can read); in memory it is on this run's steady clock.
+    deadline_at_ms: Math.round(task.deadline_at_ms - steadyNow() + Date.now()),
     ...(task.owner === null ? {} : { owner: task.owner }),
     ...(task.request_fingerprint === null ? {} : { fp: task.request_fingerprint }),
   };
@@ -99,7 +101,7 @@ export function taskFromJournal(row: TaskJournalRow): Task | null {
     model: s.model,
     generation: s.generation,
     placement: s.placement,
-    deadline_at_ms: s.deadline_at_ms,
+    deadline_at_ms: s.deadline_at_ms - Date.now() + steadyNow(),
     idempotency_key: row.idempotency_key,
     request_fingerprint: s.fp ?? null,
     owner: s.owner ?? null,

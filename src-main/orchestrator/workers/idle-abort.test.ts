@@ -54,4 +54,28 @@ describe("IdleAbort", () => {
     expect(later.signal.reason).toBe(why);
     later.stop();
   });
+  it("a timer that runs late (the orchestrator itself was stopped or blocked) starts the wait over instead of aborting", () => {
+    let paused = 0;
+    const idle = new IdleAbort(1000, new AbortController().signal, () => Date.now() + paused);
+    vi.advanceTimersByTime(500);
+    // The process was stopped for 8 s: when its timer finally runs, the clock has moved on by that much.
+    paused = 8000;
+    vi.advanceTimersByTime(500);
+    expect(idle.signal.aborted).toBe(false);
+    // Still silent for a whole bound after the resume: that silence is the worker's.
+    vi.advanceTimersByTime(999);
+    expect(idle.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(idle.fired).toBe(true);
+  });
+  it("is forgiven one late timer per silence, not every one (an orchestrator late throughout still judges)", () => {
+    let lag = 0;
+    const idle = new IdleAbort(1000, new AbortController().signal, () => Date.now() + lag);
+    lag = 3000;
+    vi.advanceTimersByTime(1000); // late: the wait starts over
+    expect(idle.signal.aborted).toBe(false);
+    lag = 6000;
+    vi.advanceTimersByTime(1000); // late again with nothing heard: judged
+    expect(idle.fired).toBe(true);
+  });
 });

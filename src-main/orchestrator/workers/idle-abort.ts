@@ -1,3 +1,5 @@
+import { OWN_STALL_MS } from "../../../src-node/own-stall.js";
+
 /**
  * An abort signal that also fires after `ms` without a touch: a worker stream that goes silent
  * (a one-way partition while heartbeats keep the node Online) is given up instead of followed forever.
@@ -12,11 +14,13 @@ export class IdleAbort {
   private expired = false;
   private stopped = false;
   private lastTouch: number;
+  /** A late timer started the wait over since the last touch (see arm). */
+  private forgiven = false;
 
   constructor(
     readonly ms: number,
     parent: AbortSignal,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     // The parent's abort is forwarded by hand: AbortSignal.any cost ~2× as much per dispatch (~40 µs
     // more on this box) and tracks its sources for GC. Same reason on the signal as with any().
@@ -30,6 +34,7 @@ export class IdleAbort {
   /** Bytes arrived: the silence starts over. */
   touch(): void {
     this.lastTouch = this.now();
+    this.forgiven = false;
   }
 
   /** True when the silence, not the caller, ended the stream. */
@@ -43,8 +48,17 @@ export class IdleAbort {
   }
 
   private arm(delay: number): NodeJS.Timeout {
+    const dueAt = this.now() + delay;
     const timer = setTimeout(() => {
       if (this.stopped) return;
+      // Late by more than OWN_STALL_MS: the silence is ours. The stream gets its whole bound again, from
+      // now — once: late again with nothing heard (an orchestrator overloaded throughout), it is judged.
+      if (this.now() - dueAt > OWN_STALL_MS && !this.forgiven) {
+        this.forgiven = true;
+        this.lastTouch = this.now();
+        this.timer = this.arm(this.ms);
+        return;
+      }
       const silent = this.now() - this.lastTouch;
       if (silent < this.ms) {
         this.timer = this.arm(this.ms - silent);
