@@ -6,11 +6,13 @@ import { testModelName } from "../../test-support/models.js";
 
 // The Anthropic Messages surface against a real orchestrator and a real worker agent running llama.cpp.
 const TINY = testModelName("tiny");
+const TINY_B = testModelName("tiny-b");
 let cluster: CompatCluster;
 let client: Anthropic;
 
 beforeAll(async () => {
-  cluster = await startCompatCluster("node-anthropic", ["tiny"]);
+  // Two models: the model list pages.
+  cluster = await startCompatCluster("node-anthropic", ["tiny", "tiny-b"]);
   // apiKey: the SDK sends it as x-api-key, as it does to Anthropic.
   client = new Anthropic({ baseURL: cluster.orch.url, apiKey: cluster.orch.token, maxRetries: 0 });
 }, 60_000);
@@ -105,5 +107,34 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const res = await fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
     expect(res.status).toBe(400);
     expect(AnthropicErrorSchema.parse(await res.json()).error.type).toBe("invalid_request_error");
+  });
+
+  it("models.list and models.retrieve get Anthropic's shapes (the SDK sends anthropic-version), pages included; errors come in Anthropic's envelope", async () => {
+    const all: Anthropic.ModelInfo[] = [];
+    // limit 1: the SDK follows has_more / last_id through every page.
+    for await (const m of client.models.list({ limit: 1 })) all.push(m);
+    expect(all.map((m) => m.id).sort()).toEqual([TINY, TINY_B].sort());
+    for (const m of all) {
+      expect(m).toEqual({ type: "model", id: m.id, display_name: m.id, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(Number.isNaN(Date.parse(m.created_at))).toBe(false);
+    }
+    const first = await client.models.list({ limit: 1 });
+    expect(first).toMatchObject({ has_more: true, first_id: all[0]?.id, last_id: all[0]?.id });
+    const before = await client.models.list({ before_id: all[1]?.id ?? "" });
+    expect(before.data.map((m) => m.id)).toEqual([all[0]?.id]);
+    expect(await client.models.retrieve(TINY)).toEqual({ type: "model", id: TINY, display_name: TINY, created_at: all.find((m) => m.id === TINY)?.created_at });
+    const missing = await client.models.retrieve("no-such-model").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(AnthropicErrorSchema.parse((missing as InstanceType<typeof Anthropic.NotFoundError>).error)).toMatchObject({ type: "error", error: { type: "not_found_error" } });
+    const badCursor = await client.models.list({ after_id: "no-such-model" }).catch((e: unknown) => e);
+    expect(badCursor).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(AnthropicErrorSchema.parse((badCursor as InstanceType<typeof Anthropic.BadRequestError>).error).error.message).toMatch(/^after_id "no-such-model" is not a model of this list/);
+    // An unknown /v1 path asked by Anthropic's SDK answers in its envelope too; OpenAI's clients still get OpenAI's shapes.
+    const offTable = await fetch(`${cluster.orch.url}/v1/messages/batches`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01" } });
+    expect(offTable.status).toBe(404);
+    expect(AnthropicErrorSchema.parse(await offTable.json()).error.type).toBe("not_found_error");
+    const openai = (await (await cluster.orch.api("/v1/models")).json()) as { object: string; data: { object: string }[] };
+    expect(openai).toMatchObject({ object: "list", data: [{ object: "model" }, { object: "model" }] });
+    expect(await (await cluster.orch.api("/v1/models/no-such-model")).json()).toMatchObject({ error: { type: "not_found_error", code: "MODEL_NOT_FOUND" } });
   });
 });

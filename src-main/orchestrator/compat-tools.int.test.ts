@@ -196,4 +196,31 @@ describe("Ollama tool calls through the ollama client", () => {
   it("a tool turn that answers no call is a 400 naming it", async () => {
     await expect(ollama.chat({ model: CHAT, messages: [ask, { role: "tool", content: "1" }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^messages\[1\] is a tool turn/) });
   });
+
+  it("tool_choice as ollama-ai-provider-v2 sends it (the AI SDK's toolChoice) is honoured: required and a named function force that call, none offers no tools", async () => {
+    // The body the Vercel AI SDK's Ollama provider posts for generateText({ tools, toolChoice }): top-level
+    // max_output_tokens, think false and tool_choice next to Ollama's fields. It used to be a 400 on tool_choice.
+    const chat = async (toolChoice: unknown) => {
+      const res = await cluster.orch.api("/api/chat", { method: "POST", body: JSON.stringify({ model: CHAT, messages: [ask], max_output_tokens: 80, think: false, stream: false, tools: TOOLS, tool_choice: toolChoice }) });
+      const body = (await res.json()) as { message?: OllamaMessage; error?: string };
+      return { status: res.status, body };
+    };
+    const required = await chat("required");
+    expect(required.status, JSON.stringify(required.body)).toBe(200);
+    const call = required.body.message?.tool_calls?.[0];
+    if (call === undefined) throw new Error(`tool_choice required made no call: ${JSON.stringify(required.body)}`);
+    validates(call.function.name, call.function.arguments);
+    const named = await chat({ type: "function", name: "get_time" });
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    expect(named.body.message?.tool_calls?.map((c) => c.function.name)).toEqual(["get_time"]);
+    Time.parse(named.body.message?.tool_calls?.[0]?.function.arguments);
+    const none = await chat("none");
+    expect(none.status).toBe(200);
+    expect(none.body.message?.tool_calls ?? []).toEqual([]);
+    expect((await chat("auto")).status).toBe(200);
+    const unknown = await chat({ type: "function", name: "get_stock" });
+    expect(unknown).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^tool_choice names get_stock, which is not among the tools/) } });
+    const hosted = await chat({ type: "web_search_preview" });
+    expect(hosted).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^tool_choice .* is not supported/) } });
+  });
 });
