@@ -50,6 +50,17 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
     Weather.parse(use?.input);
   });
 
+  it("a call cut by max_tokens ends with stop_reason max_tokens (not model_context_window_exceeded: the context is far from full), streamed or not", async () => {
+    // The call's syntax (name, framing) takes from max_tokens without being counted as output, so the
+    // output count alone would say the ceiling was not reached; the worker says what ended it.
+    const request = { model: CHAT, max_tokens: 8, messages: [ask], tools: TOOLS, tool_choice: { type: "tool" as const, name: "get_weather" } };
+    const message = await anthropic.messages.create(request);
+    expect(message.stop_reason).toBe("max_tokens");
+    expect(message.usage.input_tokens + message.usage.output_tokens).toBeLessThan(4096 / 2);
+    const final = await anthropic.messages.stream(request).finalMessage();
+    expect(final.stop_reason).toBe("max_tokens");
+  });
+
   it("tool_choice any: some tool is called with valid input", async () => {
     const message = await anthropic.messages.create({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "any" } });
     expect(message.stop_reason).toBe("tool_use");

@@ -77,6 +77,11 @@ export const SseEndDataSchema = z.looseObject({
   stop_reason: StopReasonSchema.optional(),
   first_token_ms: z.int().min(0).optional(),
   tokens_in: z.int().min(0).optional(),
+  /**
+   * The generation stopped because the model's context was full (a fill_context task whose max_tokens
+   * the context could not hold), not at max_tokens: Anthropic's stop_reason model_context_window_exceeded.
+   */
+  context_full: z.boolean().optional(),
 });
 export type SseEndData = z.infer<typeof SseEndDataSchema>;
 

@@ -68,6 +68,8 @@ export const EngineDoneMessageSchema = z.object({
   decode_ms: z.int().min(0),
   first_token_ms: z.int().min(0).optional(),
   stop_reason: StopReasonSchema,
+  /** It stopped at the context's end: its budget was shortened to what the context left (fill_context). */
+  context_full: z.boolean().optional(),
 });
 export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
 

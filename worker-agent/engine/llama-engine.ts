@@ -264,7 +264,7 @@ export class LlamaEngine {
     try {
       const grammar = await this.grammarFor(msg);
       if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
-      await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens);
+      await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens, budget.maxTokens < msg.max_tokens);
     } finally {
       loaded.sequences.release(sequence);
     }
@@ -310,7 +310,8 @@ export class LlamaEngine {
     this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
   }
 
-  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number): Promise<void> {
+  /** `contextBound`: max_tokens was shortened to what the context leaves, so reaching it means the context is full. */
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number, contextBound: boolean): Promise<void> {
     const received = performance.now();
     const loaded = this.loaded as Loaded;
     const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
@@ -343,6 +344,7 @@ export class LlamaEngine {
       const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", msg.suffix, options, grammar);
       const done = performance.now();
       const first = emitter.firstTokenAt;
+      const reason = controller.signal.aborted ? "canceled" : mapStopReason(stopReason);
       this.send({
         type: "done",
         task_id: msg.task_id,
@@ -352,7 +354,9 @@ export class LlamaEngine {
         tokens_in: promptTokens,
         decode_ms: Math.round(done - (first ?? done)),
         ...(first !== undefined ? { first_token_ms: Math.round(first - received) } : {}),
-        stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),
+        stop_reason: reason,
+        // Said here, not guessed from tokens_out: tool-call syntax tokens count toward the limit but are not text.
+        ...(contextBound && reason === "max_tokens" ? { context_full: true } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();

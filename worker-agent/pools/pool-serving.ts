@@ -199,6 +199,7 @@ export class PoolServing {
           tokens_in: message.tokens_in,
           ...(message.first_token_ms !== undefined ? { first_token_ms: message.first_token_ms } : {}),
           ...(message.stop_reason === "canceled" ? { canceled: true } : {}),
+          ...(message.context_full === true ? { context_full: true } : {}),
         });
       },
       message.stop_reason === "canceled" ? "canceled" : "ok",

@@ -384,6 +384,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         decode_ms: Math.round(done - (firstAt ?? done)),
         ...(firstAt !== undefined ? { first_token_ms: Math.round(firstAt - received) } : {}),
         stop_reason: mapStopType(stopType),
+        ...(nPredict < msg.max_tokens && mapStopType(stopType) === "max_tokens" ? { context_full: true } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) {

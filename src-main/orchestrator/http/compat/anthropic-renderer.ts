@@ -29,9 +29,10 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
   const id = `msg_${task.task_id.replaceAll("-", "")}`;
   const model = task.model.id;
   const withTools = task.generation.tools !== undefined;
-  // Ended by length short of max_tokens: the context was full (the engine shortened the ceiling).
+  // The worker says when the context, not max_tokens, ended it (the engine shortened the ceiling): counting
+  // tokens cannot tell, tool-call syntax takes from the limit without being counted as output.
   const stopReason = (done: Completion): AnthropicStopReason =>
-    done.reason === "length" ? (done.completionTokens < task.generation.max_tokens ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
+    done.reason === "length" ? (done.contextFull ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
   // The engine reports that a stop string matched, not which: name it only when there was one.
   const stopSequence = (done: Completion): string | null => (done.reason === "stop" && req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null);
   const content = (done: Completion): ContentBlock[] => {

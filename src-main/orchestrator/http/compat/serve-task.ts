@@ -92,7 +92,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
     if (event.event !== "end" && event.event !== "error") return;
     const failure = event.event === "error" ? failureOf(event.data) : event.data.canceled === true ? canceledFailure(task) : null;
     if (failure === null) {
-      const done = completionOf(task, output);
+      const done = completionOf(task, output, event.event === "end" && event.data.context_full === true);
       if (stream !== null) write(() => stream.end(done));
       else res.json((surface as { body: BodyRenderer }).body.body(done));
     } else if (stream !== null && writer !== null) {
@@ -126,9 +126,9 @@ class TaskOutput {
   }
 }
 
-function completionOf(task: Task, output: TaskOutput): Completion {
+function completionOf(task: Task, output: TaskOutput, contextFull: boolean): Completion {
   const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : task.stop_reason === "tool_calls" ? "tool_calls" : "eos";
-  return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
+  return { task, text: output.text, reason, contextFull, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
 }
 
 function failureOf(data: Extract<SseEvent, { event: "error" }>["data"]): Failure {
