@@ -67,14 +67,18 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const stream = client.messages.stream({ model: TINY, max_tokens: 6, messages: [{ role: "user", content: "Say hello" }] });
     const types: string[] = [];
     let text = "";
+    let announced = -1;
     for await (const event of stream) {
       types.push(event.type);
+      if (event.type === "message_start") announced = event.message.usage.input_tokens;
       if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
     }
     expect(types).toEqual(["message_start", "content_block_start", ...Array<string>(6).fill("content_block_delta"), "content_block_stop", "message_delta", "message_stop"]);
     const final = await stream.finalMessage();
     expect(final).toMatchObject({ stop_reason: "max_tokens", usage: { output_tokens: 6 }, content: [{ type: "text", text }] });
     expect(final.usage.input_tokens).toBeGreaterThan(0);
+    // message_start already carries the prompt's size (LangChain's ChatAnthropic reads input_tokens only there).
+    expect(announced).toBe(final.usage.input_tokens);
     // The SDK drops ping before the caller sees it: check the wire.
     const raw = await (await post({ model: TINY, max_tokens: 2, stream: true, messages: [{ role: "user", content: "hi" }] })).text();
     expect([...raw.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);

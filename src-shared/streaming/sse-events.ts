@@ -59,6 +59,8 @@ export const SseMetricsDataSchema = z.looseObject({
   cost_budget_remaining: z.number().optional(),
   tokens_per_second: z.number().min(0).optional(),
   tokens_out: z.int().min(0).optional(),
+  /** The prompt's size in tokens, as the engine measured it before generating (the `end` event repeats it). */
+  tokens_in: z.int().min(0).optional(),
   /** Human narration, only on verbose streams. */
   human: z.string().optional(),
 });

@@ -91,6 +91,12 @@ export type EngineTokenMessage = z.infer<typeof EngineTokenMessageSchema>;
 export const EngineTokenBatchMessageSchema = z.object({ type: z.literal("tokens"), tokens: z.array(EngineTokenMessageSchema).min(1) });
 export type EngineTokenBatchMessage = z.infer<typeof EngineTokenBatchMessageSchema>;
 
+/**
+ * The prompt's size, measured before the first token (the done message repeats it): streams that announce
+ * it up front (Anthropic's message_start usage) have it before the output.
+ */
+export const EnginePromptMessageSchema = z.object({ type: z.literal("prompt"), task_id: z.string(), tokens_in: z.int().min(0) });
+
 export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   EngineLoadedMessageSchema,
   z.object({ type: z.literal("load_failed"), code: ErrorCodeSchema, message: z.string() }),
@@ -98,6 +104,7 @@ export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   SseEmbeddingDataSchema.extend({ type: z.literal("embedding"), task_id: z.string() }),
   SseScoreDataSchema.extend({ type: z.literal("score"), task_id: z.string() }),
   EngineDoneMessageSchema,
+  EnginePromptMessageSchema,
   z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),
   z.object({ type: z.literal("pong"), n: z.int().min(0) }),

@@ -264,6 +264,7 @@ export class LlamaEngine {
     try {
       const grammar = await this.grammarFor(msg);
       if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
+      this.send({ type: "prompt", task_id: msg.task_id, tokens_in: promptTokens });
       await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens, budget.maxTokens < msg.max_tokens);
     } finally {
       loaded.sequences.release(sequence);

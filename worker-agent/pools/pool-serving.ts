@@ -143,6 +143,12 @@ export class PoolServing {
       case "done":
         this.onDone(message);
         return;
+      case "prompt": {
+        const entry = this.inflight.get(message.task_id);
+        if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
+        entry.task.sink.metrics({ tokens_in: message.tokens_in });
+        return;
+      }
       case "task_failed": {
         const entry = this.inflight.get(message.task_id);
         if (entry !== undefined) this.finish(entry, () => entry.task.sink.error(errorEvent(message.code, message.message)), "error");

@@ -326,6 +326,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         prompt = tokens;
         nPredict = budget.maxTokens;
         measured = tokens.length;
+        // Measured before generating: announced now (unmeasured prompts are counted in the last chunk only).
+        this.emitMessage({ type: "prompt", task_id: msg.task_id, tokens_in: measured });
       }
       const temperature = msg.temperature ?? 0;
       const params: CompletionParams = {
