@@ -61,7 +61,8 @@ export function renderCompatibilityTable(): string {
       if (policy === undefined) continue;
       for (const rule of policy.rules) {
         lines.push(`| ${surface.name} | \`${endpoint}\` | \`${rule.param}\` | ${rule.support} | ${cell(rule.note)} |`);
-        const nested = surface.nested?.[rule.param];
+        // A refused object's keys are not listed one by one (/api/embeddings refuses options whole).
+        const nested = rule.support === "refused" ? undefined : surface.nested?.[rule.param];
         for (const inner of nested?.rules ?? []) lines.push(`| ${surface.name} | \`${endpoint}\` | \`${rule.param}.${inner.param}\` | ${inner.support} | ${cell(inner.note)} |`);
       }
       lines.push(`| ${surface.name} | \`${endpoint}\` | any other | refused | ${cell(policy.unknownNote)} |`);
