@@ -43,6 +43,10 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const stopped = await client.messages.create({ model: TINY, max_tokens: 24, messages: [{ role: "user", content: "Say hello" }], stop_sequences: [stop] });
     expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
     expect(stopped.content[0]?.type === "text" ? stopped.content[0].text : "").not.toContain(stop);
+    // Several: the one that matched is named (as Anthropic does), streamed too.
+    const several = { model: TINY, max_tokens: 24, messages: [{ role: "user" as const, content: "Say hello" }], stop_sequences: ["\u0000never", stop, "\u0001never"] };
+    expect(await client.messages.create(several)).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
+    expect(await client.messages.stream(several).finalMessage()).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
   });
 
   it("a last assistant turn is a prefill: the model continues it and only the continuation comes back", async () => {

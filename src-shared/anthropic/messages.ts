@@ -89,7 +89,7 @@ export const AnthropicMessageSchema = z.object({
     ]),
   ),
   stop_reason: AnthropicStopReasonSchema.nullable(),
-  /** The stop sequence that matched, when the request named exactly one (the engine does not say which of several matched). */
+  /** The stop sequence that matched (the worker names it). */
   stop_sequence: z.string().nullable(),
   usage: AnthropicUsageSchema,
 });

@@ -84,6 +84,8 @@ export const SseEndDataSchema = z.looseObject({
    * the context could not hold), not at max_tokens: Anthropic's stop_reason model_context_window_exceeded.
    */
   context_full: z.boolean().optional(),
+  /** With stop_reason stop: which of the task's stop strings matched (Anthropic's stop_sequence). */
+  stop_sequence: z.string().optional(),
 });
 export type SseEndData = z.infer<typeof SseEndDataSchema>;
 

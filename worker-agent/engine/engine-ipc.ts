@@ -70,6 +70,8 @@ export const EngineDoneMessageSchema = z.object({
   stop_reason: StopReasonSchema,
   /** It stopped at the context's end: its budget was shortened to what the context left (fill_context). */
   context_full: z.boolean().optional(),
+  /** With stop_reason stop: which of the task's stop strings matched. */
+  stop_sequence: z.string().optional(),
 });
 export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
 

@@ -70,6 +70,19 @@ export function backendOf(gpu: Llama["gpu"]): GpuBackend {
   return gpu === false ? "cpu" : gpu;
 }
 
+/** Why node-llama-cpp stopped, and the stop trigger that matched (its parts: the text we gave as a string). */
+interface StopMetadata {
+  stopReason: string;
+  customStopTrigger?: readonly unknown[];
+}
+
+/** Which of the task's stop strings matched (Anthropic's stop_sequence), from the trigger node-llama-cpp reports. */
+function matchedStop(stops: readonly string[] | undefined, trigger: readonly unknown[] | undefined): string | undefined {
+  if (stops === undefined || trigger === undefined || !trigger.every((part) => typeof part === "string")) return undefined;
+  const text = trigger.join("");
+  return stops.find((stop) => stop === text);
+}
+
 function mapStopReason(reason: string): StopReason {
   switch (reason) {
     case "maxTokens":
@@ -342,7 +355,8 @@ export class LlamaEngine {
       ...(msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {
-      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", msg.suffix, options, grammar);
+      const { stopReason, customStopTrigger } = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg.prompt ?? "", msg.suffix, options, grammar);
+      const stopSequence = matchedStop(msg.stop, customStopTrigger);
       const done = performance.now();
       const first = emitter.firstTokenAt;
       const reason = controller.signal.aborted ? "canceled" : mapStopReason(stopReason);
@@ -358,6 +372,7 @@ export class LlamaEngine {
         stop_reason: reason,
         // Said here, not guessed from tokens_out: tool-call syntax tokens count toward the limit but are not text.
         ...(contextBound && reason === "max_tokens" ? { context_full: true } : {}),
+        ...(reason === "stop" && stopSequence !== undefined ? { stop_sequence: stopSequence } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();
@@ -369,7 +384,7 @@ export class LlamaEngine {
     }
   }
 
-  private async runChat(sequence: LlamaContextSequence, plan: ChatPlan, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter, parallel: boolean | undefined): Promise<string> {
+  private async runChat(sequence: LlamaContextSequence, plan: ChatPlan, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter, parallel: boolean | undefined): Promise<StopMetadata> {
     const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: plan.wrapper });
     try {
       const response =
@@ -383,19 +398,19 @@ export class LlamaEngine {
               onFunctionCall: (call) => emitter.functionCall(call.functionName, call.params),
             })
           : await chat.generateResponse(plan.history, { ...options, ...(grammar !== undefined ? { grammar } : {}) });
-      return response.metadata.stopReason;
+      return response.metadata;
     } finally {
       chat.dispose({ disposeSequence: false });
     }
   }
 
-  private async runCompletion(sequence: LlamaContextSequence, prompt: string, suffix: string | undefined, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<string> {
+  private async runCompletion(sequence: LlamaContextSequence, prompt: string, suffix: string | undefined, options: GenerationOptions, grammar: LlamaGrammar | undefined): Promise<StopMetadata> {
     const completion = new LlamaCompletion({ contextSequence: sequence });
     try {
       const generation = { ...options, ...(grammar !== undefined ? { grammar } : {}) };
       // Fill in the middle: node-llama-cpp frames prefix and suffix with the model's FIM tokens (serve() checked it has them).
-      if (suffix !== undefined) return (await completion.generateInfillCompletionWithMeta(prompt, suffix, generation)).metadata.stopReason;
-      return (await completion.generateCompletionWithMeta(prompt, generation)).metadata.stopReason;
+      if (suffix !== undefined) return (await completion.generateInfillCompletionWithMeta(prompt, suffix, generation)).metadata;
+      return (await completion.generateCompletionWithMeta(prompt, generation)).metadata;
     } finally {
       completion.dispose({ disposeSequence: false });
     }

@@ -206,6 +206,7 @@ export class PoolServing {
           ...(message.first_token_ms !== undefined ? { first_token_ms: message.first_token_ms } : {}),
           ...(message.stop_reason === "canceled" ? { canceled: true } : {}),
           ...(message.context_full === true ? { context_full: true } : {}),
+          ...(message.stop_sequence !== undefined ? { stop_sequence: message.stop_sequence } : {}),
         });
       },
       message.stop_reason === "canceled" ? "canceled" : "ok",

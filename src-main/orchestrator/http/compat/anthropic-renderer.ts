@@ -33,8 +33,8 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
   // tokens cannot tell, tool-call syntax takes from the limit without being counted as output.
   const stopReason = (done: Completion): AnthropicStopReason =>
     done.reason === "length" ? (done.contextFull ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
-  // The engine reports that a stop string matched, not which: name it only when there was one.
-  const stopSequence = (done: Completion): string | null => (done.reason === "stop" && req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null);
+  // The worker names the stop string that matched (an older one does not: then only a lone one is known).
+  const stopSequence = (done: Completion): string | null => (done.reason !== "stop" ? null : (done.stopSequence ?? (req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null)));
   const content = (done: Completion): ContentBlock[] => {
     const calls: ContentBlock[] = done.toolCalls.map((c) => ({ type: "tool_use", id: toolUseId(task, c.index), name: c.name, input: toolInput(c) }));
     return done.text === "" && calls.length > 0 ? calls : [{ type: "text", text: done.text }, ...calls];
