@@ -154,5 +154,9 @@ function admission(api: "ollama-chat" | "ollama-generate", name: string, models:
   if (options?.frequency_penalty !== undefined) generation.frequency_penalty = options.frequency_penalty;
   if (options?.seed !== undefined && options.seed >= 0) generation.seed = options.seed;
   if (options?.stop !== undefined && options.stop.length > 0) generation.stop = options.stop;
-  return { api, model_ref: modelRef, priority: "interactive", ctx: options?.num_ctx, generation };
+  // Ollama clamps num_ctx to the model's trained context (a warning in its log, never an error): clients
+  // set one num_ctx for every model (Open WebUI's, Continue's contextLength), so a larger one is the model's.
+  const trained = resolved.ok ? resolved.model.context_length : undefined;
+  const ctx = options?.num_ctx !== undefined && trained !== undefined ? Math.min(options.num_ctx, trained) : options?.num_ctx;
+  return { api, model_ref: modelRef, priority: "interactive", ctx, generation };
 }
