@@ -141,6 +141,10 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const offTable = await fetch(`${cluster.orch.url}/v1/messages/batches`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01" } });
     expect(offTable.status).toBe(404);
     expect(AnthropicErrorSchema.parse(await offTable.json()).error.type).toBe("not_found_error");
+    // Older SDKs (LangChain's, Claude Code's) mark beta calls with ?beta=true.
+    const beta = await fetch(`${cluster.orch.url}/v1/models?beta=true&limit=1`, { headers: { "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01" } });
+    expect(beta.status).toBe(200);
+    expect(await beta.json()).toMatchObject({ data: [{ type: "model", id: all[0]?.id }], has_more: true });
     const openai = (await (await cluster.orch.api("/v1/models")).json()) as { object: string; data: { object: string }[] };
     expect(openai).toMatchObject({ object: "list", data: [{ object: "model" }, { object: "model" }] });
     expect(await (await cluster.orch.api("/v1/models/no-such-model")).json()).toMatchObject({ error: { type: "not_found_error", code: "MODEL_NOT_FOUND" } });

@@ -33,6 +33,8 @@ export const ModelListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   after_id: z.string().min(1).optional(),
   before_id: z.string().min(1).optional(),
+  /** Anthropic's SDKs before 1.x mark their beta calls with `?beta=true` (client.beta.models.list); the list is the same. */
+  beta: z.enum(["true", "false"]).optional(),
 });
 export type ModelListQuery = z.infer<typeof ModelListQuerySchema>;
 
