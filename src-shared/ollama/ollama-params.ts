@@ -50,6 +50,7 @@ export const OLLAMA_GENERATE_PARAMS: ParamPolicy = {
 };
 
 const LOAD_TIME = "is a load-time setting of the worker's pool, not of a request";
+const LOAD_TIME_OPTIONS = ["num_gpu", "main_gpu", "num_thread", "num_batch", "use_mmap", "use_mlock", "numa", "low_vram", "f16_kv", "vocab_only", "logits_all", "embedding_only"] as const;
 
 /** The keys of `options`. */
 export const OLLAMA_OPTIONS: ParamPolicy = {
@@ -70,11 +71,21 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
     ...(["typical_p", "tfs_z"] as const).map((param): ParamRule => ({ param, support: "partial", note: "the engine has no such sampler yet (only 1 is accepted)", refuses: notNeutral(1) })),
     { param: "mirostat", support: "partial", note: "the engine has no such sampler yet (only 0 is accepted)", refuses: notNeutral(0) },
     ...(["mirostat_tau", "mirostat_eta", "penalize_newline", "num_keep"] as const).map((param): ParamRule => ({ param, support: "refused", note: "the engine has no such sampler setting yet", refuses: present })),
-    ...(["num_gpu", "main_gpu", "num_thread", "num_batch", "use_mmap", "use_mlock", "numa", "low_vram", "f16_kv", "vocab_only", "logits_all", "embedding_only"] as const).map(
-      (param): ParamRule => ({ param, support: "refused", note: `it ${LOAD_TIME}`, refuses: present }),
-    ),
+    ...LOAD_TIME_OPTIONS.map((param): ParamRule => ({ param, support: "refused", note: `it ${LOAD_TIME}`, refuses: present })),
   ],
 };
+
+/**
+ * `options` of the embedding endpoints: Ollama takes the same object there (LangChain's OllamaEmbeddings
+ * sends its requestOptions). What it sets for generation does not change a vector, and inputs are never
+ * cut (num_ctx included); only what the pool is loaded with, and unknown keys, cannot be honoured.
+ */
+export function embeddingOptionsRefused(options: unknown): boolean {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== "object" || Array.isArray(options)) return true;
+  const known = new Set(OLLAMA_OPTIONS.rules.map((r) => r.param));
+  return Object.entries(options).some(([key, value]) => value !== null && (!known.has(key) || (LOAD_TIME_OPTIONS as readonly string[]).includes(key)));
+}
 
 function hasImages(messages: unknown): boolean {
   return Array.isArray(messages) && messages.some((m: unknown) => nonEmptyArray(((m ?? {}) as { images?: unknown }).images));
