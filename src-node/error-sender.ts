@@ -20,7 +20,7 @@ export function sendError(res: Response, status: number, envelope: ErrorEnvelope
   }
   if (style === "anthropic") {
     const wire = anthropicHttpStatus(status);
-    res.status(wire).json(anthropicError(wire, envelope.message));
+    res.status(wire).json(anthropicError(wire, envelope.message, envelope.code));
     return;
   }
   if (style === "ollama") {

@@ -149,4 +149,15 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     expect(openai).toMatchObject({ object: "list", data: [{ object: "model" }, { object: "model" }] });
     expect(await (await cluster.orch.api("/v1/models/no-such-model")).json()).toMatchObject({ error: { type: "not_found_error", code: "MODEL_NOT_FOUND" } });
   });
+
+  it("a 400 KB prompt is a 400 invalid_request_error in Anthropic's words (prompt is too long: Claude Code compacts on them), streamed or not; count_tokens counts it", async () => {
+    const huge = "hello world ".repeat(34_000);
+    const request = { model: TINY, max_tokens: 8, messages: [{ role: "user" as const, content: huge }] };
+    for (const attempt of [() => client.messages.create(request), () => client.messages.stream(request).finalMessage()]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+      expect(AnthropicErrorSchema.parse((error as InstanceType<typeof Anthropic.BadRequestError>).error).error).toMatchObject({ type: "invalid_request_error", message: expect.stringMatching(/^prompt is too long: prompt of \d+ tokens/) });
+    }
+    expect((await client.messages.countTokens({ model: TINY, messages: request.messages })).input_tokens).toBeGreaterThan(30_000);
+  });
 });

@@ -31,6 +31,11 @@ export function anthropicErrorType(httpStatus: number): string {
   return "invalid_request_error";
 }
 
-export function anthropicError(httpStatus: number, message: string): AnthropicError {
-  return { type: "error", error: { type: anthropicErrorType(httpStatus), message } };
+/** Anthropic's words for a prompt the context cannot hold: Claude Code compacts the conversation on them, LiteLLM maps them to its context-window error. */
+export const ANTHROPIC_PROMPT_TOO_LONG = "prompt is too long";
+
+/** `code`: our error code; a prompt too long for the context is said in Anthropic's words first. */
+export function anthropicError(httpStatus: number, message: string, code?: string): AnthropicError {
+  const said = code === "CONTEXT_TOO_LONG" && !message.startsWith(ANTHROPIC_PROMPT_TOO_LONG) ? `${ANTHROPIC_PROMPT_TOO_LONG}: ${message}` : message;
+  return { type: "error", error: { type: anthropicErrorType(httpStatus), message: said } };
 }

@@ -102,7 +102,7 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
       event("message_delta", { delta: { stop_reason: stopReason(done), stop_sequence: stopSequence(done) }, usage: { input_tokens: done.promptTokens, output_tokens: done.completionTokens } }),
       event("message_stop"),
     ],
-    fail: (failure) => [sseNamed("error", anthropicError(failure.status, failure.message))],
+    fail: (failure) => [sseNamed("error", anthropicError(failure.status, failure.message, failure.code))],
   };
   return { stream, body: { body: (done) => message(done) } };
 }
