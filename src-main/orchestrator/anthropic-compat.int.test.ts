@@ -160,4 +160,20 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     }
     expect((await client.messages.countTokens({ model: TINY, messages: request.messages })).input_tokens).toBeGreaterThan(30_000);
   });
+
+  it("a plain-text document block (the AI SDK's text/plain file part) is read as its text; PDFs and citations are refused by name", async () => {
+    const doc = { type: "document" as const, title: "Notes", source: { type: "text" as const, media_type: "text/plain" as const, data: "The cat sat on the mat." } };
+    const asDocument = await client.messages.countTokens({ model: TINY, messages: [{ role: "user", content: [doc, { type: "text", text: "Who sat?" }] }] });
+    const asText = await client.messages.countTokens({ model: TINY, messages: [{ role: "user", content: "Notes\n\nThe cat sat on the mat.\n\nWho sat?" }] });
+    expect(asDocument.input_tokens).toBe(asText.input_tokens);
+    const content = { type: "document" as const, source: { type: "content" as const, content: [{ type: "text" as const, text: "The cat sat on the mat." }] } };
+    expect((await client.messages.create({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: [content, { type: "text", text: "Who sat?" }] }] })).usage.output_tokens).toBe(2);
+    const pdf = { type: "document" as const, source: { type: "base64" as const, media_type: "application/pdf" as const, data: "JVBERi0=" } };
+    const cited = { ...doc, citations: { enabled: true } };
+    for (const block of [pdf, cited]) {
+      const res = await post({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: [block, { type: "text", text: "Who sat?" }] }] });
+      expect(res.status).toBe(400);
+      expect(AnthropicErrorSchema.parse(await res.json()).error.message).toMatch(/^messages\[\]\.content is not supported: .*the served models read text only/);
+    }
+  });
 });
