@@ -102,6 +102,13 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
     expect(answer.stop_reason).toBe("max_tokens");
     expect(answer.content).toEqual([{ type: "text", text: expect.any(String) }]);
     expect(answer.content[0]?.type === "text" ? answer.content[0].text.length : 0).toBeGreaterThan(0);
+    // A result given as a plain-text document (and is_error) is read as its text; an image result is refused by name.
+    const history: Anthropic.MessageParam[] = [ask, { role: "assistant", content: first.content }];
+    const asDocument = await anthropic.messages.countTokens({ model: CHAT, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "18 degrees" } }] }] }] });
+    const asText = await anthropic.messages.countTokens({ model: CHAT, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "18 degrees\n\n" }] }] });
+    expect(asDocument.input_tokens).toBe(asText.input_tokens);
+    const image = anthropic.messages.create({ model: CHAT, max_tokens: 2, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, is_error: true, content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }] });
+    await expect(image).rejects.toMatchObject({ status: 400, error: { error: { message: expect.stringMatching(/^messages\[2\]\.content\[0\]\.content: only text blocks and plain-text documents/) } } });
   });
 
   it("a tool_result that answers no tool_use, and a tool_choice naming no tool, are 400s naming them", async () => {
