@@ -16,6 +16,7 @@ const routes: RouteSpec[] = [
   { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
   { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
   { method: "get", path: "/v2/plain", operationId: "plain", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "post", path: "/v1/overloaded", operationId: "overloaded", summary: "", tag: "t", auth: false, errorStyle: "anthropic", responses: ok },
   { method: "post", path: "/v1/thing", operationId: "thing", summary: "", tag: "t", auth: false, errorStyle: "openai", body: { content: jsonContent(z.object({ model: z.string() })) }, responses: ok },
 ];
 
@@ -33,6 +34,9 @@ const handlers: RouteHandlers = {
   },
   thing: ({ res }) => void res.json({}),
   plain: ({ res }) => void res.json({ all: true }),
+  overloaded: () => {
+    throw new OrchError("POOL_UNAVAILABLE", "no pool can serve the model now", { retry_after_ms: 2000 });
+  },
 };
 
 const silent = { debug: () => undefined, warn: () => undefined, error: () => undefined };
@@ -75,7 +79,7 @@ describe("buildApp", () => {
   });
 
   it("refuses to start when a route has no handler", () => {
-    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, plain, thing/);
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, plain, overloaded, thing/);
   });
 
   it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {
@@ -140,5 +144,15 @@ describe("buildApp", () => {
     expect(await call("DELETE", "/open")).toMatchObject({ status: 405, body: { code: "METHOD_NOT_ALLOWED" } });
     expect(await call("GET", "/v1/thing")).toMatchObject({ status: 405, body: { error: { code: "METHOD_NOT_ALLOWED" } } });
     expect(await call("POST", "/v1/thing", { "content-type": "application/json" }, "{}")).toMatchObject({ status: 400, body: { error: { code: "INVALID_PARAMS", param: "model" } } });
+  });
+
+  it("answers Anthropic's clients in Anthropic's envelope under /v1 (anthropic-version sent), and a 503 as Anthropic's 529 overloaded_error with Retry-After", async () => {
+    const anthropic = { "anthropic-version": "2023-06-01", "content-type": "application/json" };
+    expect(await call("GET", "/v1/thing", anthropic)).toMatchObject({ status: 405, body: { type: "error", error: { type: "invalid_request_error" } } });
+    expect(await call("POST", "/v1/thing", anthropic, "{}")).toMatchObject({ status: 400, body: { type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(/model/) } } });
+    expect(await call("GET", "/v1/nope", anthropic)).toMatchObject({ status: 404, body: { type: "error", error: { type: "not_found_error" } } });
+    const overloaded = await call("POST", "/v1/overloaded");
+    expect(overloaded).toMatchObject({ status: 529, body: { type: "error", error: { type: "overloaded_error", message: "no pool can serve the model now" } } });
+    expect(overloaded.headers.get("retry-after")).toBe(String(retryAfterSeconds(2000)));
   });
 });

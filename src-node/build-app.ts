@@ -59,6 +59,15 @@ function styleForPath(path: string): ErrorStyle {
 }
 
 /**
+ * /v1 is shared by OpenAI's and Anthropic's clients (GET /v1/models serves both): a request carrying
+ * anthropic-version, which Anthropic's SDKs always send and OpenAI's never do, gets its errors in
+ * Anthropic's shape, so the SDK reads them as it reads Anthropic's.
+ */
+function styleForRequest(style: ErrorStyle, req: Request): ErrorStyle {
+  return style === "openai" && req.headers["anthropic-version"] !== undefined ? "anthropic" : style;
+}
+
+/**
  * Builds the HTTP app from a route table: every RouteSpec gets its auth, its params/query/body
  * validated by the spec's own zod schemas, and the handler registered under its operationId.
  * A route without a handler is a startup error, so the contract and the server cannot drift apart.
@@ -118,9 +127,9 @@ function buildServerParts(opts: AppOptions): { app: express.Express; hot: HotRou
   app.use((req, res) => {
     const known = patterns.some((p) => p.test(req.path));
     const envelope = known ? errorEnvelope("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${req.path}`) : errorEnvelope("NOT_FOUND", `no route ${req.method} ${req.path}`);
-    sendError(res, known ? 405 : 404, envelope, styleForPath(req.path));
+    sendError(res, known ? 405 : 404, envelope, styleForRequest(styleForPath(req.path), req));
   });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => renderError(err, res, styleForPath(req.path), opts.logger, opts.serverName));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => renderError(err, res, styleForRequest(styleForPath(req.path), req), opts.logger, opts.serverName));
   return { app, hot };
 }
 
@@ -150,7 +159,7 @@ function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly
       next(err);
     }
   };
-  const onError = (err: unknown, _req: Request, res: Response, _next: NextFunction): void => renderError(err, res, style, opts.logger, opts.serverName);
+  const onError = (err: unknown, req: Request, res: Response, _next: NextFunction): void => renderError(err, res, styleForRequest(style, req), opts.logger, opts.serverName);
   // requestBody's first handler is the Content-Type check (415); the fast path keeps it and swaps express.json().
   const expressBody = requestBody(route);
   const jsonBody = fast && jsonSchema !== null ? [...expressBody.slice(0, 1), readJsonBody(BODY_LIMIT_BYTES)] : expressBody;

@@ -3,7 +3,7 @@ import type { ErrorStyle } from "../src-shared/contract/route-spec.js";
 import { httpStatusForCode } from "../src-shared/errors/error-codes.js";
 import { retryAfterSeconds, type ErrorEnvelope } from "../src-shared/errors/error-envelope.js";
 import type { OrchError } from "../src-shared/errors/orch-error.js";
-import { anthropicError } from "../src-shared/anthropic/anthropic-error.js";
+import { anthropicError, anthropicHttpStatus } from "../src-shared/anthropic/anthropic-error.js";
 import { ollamaError } from "../src-shared/ollama/ollama-error.js";
 import { openAiErrorType, type OpenAiError } from "../src-shared/openai/openai-error.js";
 
@@ -19,7 +19,8 @@ export function sendError(res: Response, status: number, envelope: ErrorEnvelope
     res.setHeader("X-Backoff-Ms", String(envelope.retry_after_ms));
   }
   if (style === "anthropic") {
-    res.status(status).json(anthropicError(status, envelope.message));
+    const wire = anthropicHttpStatus(status);
+    res.status(wire).json(anthropicError(wire, envelope.message, envelope.code));
     return;
   }
   if (style === "ollama") {

@@ -110,18 +110,20 @@ describe("worker agent with real llama.cpp", () => {
     expect(duplicate).toBe(409);
   });
 
-  it("streams started → token* → metrics → end, greedy and deterministic, different per model", async () => {
+  it("streams started → metrics (the prompt's size) → token* → metrics → end, greedy and deterministic, different per model", async () => {
     const request = { prompt: "Hello world, the cat sat on the mat.", max_tokens: 24 };
     const first = await streamInfer(worker.url, "a", { task_id: "stream-1", ...request });
     expect(first.status).toBe(200);
     const names = first.events.map((e) => e.event.event);
-    expect(names[0]).toBe("started");
-    expect(names.slice(1, 25)).toEqual(Array(24).fill("token"));
-    expect(names.slice(25)).toEqual(["metrics", "end"]);
+    expect(names.slice(0, 2)).toEqual(["started", "metrics"]);
+    expect(names.slice(2, 26)).toEqual(Array(24).fill("token"));
+    expect(names.slice(26)).toEqual(["metrics", "end"]);
     const end = terminalEvent(first);
     expect(end?.event === "end" && end.data).toMatchObject({ tokens_out: 24, stop_reason: "max_tokens" });
+    // Announced before the output, as the end repeats it (Anthropic's message_start reads it).
+    expect(first.events[1]?.event.data).toEqual({ tokens_in: end?.event === "end" ? end.data.tokens_in : -1 });
     first.events.forEach((e, i) => {
-      if (e.event.event === "token") expect(e.event.data.i).toBe(i - 1);
+      if (e.event.event === "token") expect(e.event.data.i).toBe(i - 2);
     });
     const again = await streamInfer(worker.url, "a", { task_id: "stream-2", ...request });
     expect(tokenTexts(again)).toEqual(tokenTexts(first));

@@ -6,11 +6,13 @@ import { testModelName } from "../../test-support/models.js";
 
 // The Anthropic Messages surface against a real orchestrator and a real worker agent running llama.cpp.
 const TINY = testModelName("tiny");
+const TINY_B = testModelName("tiny-b");
 let cluster: CompatCluster;
 let client: Anthropic;
 
 beforeAll(async () => {
-  cluster = await startCompatCluster("node-anthropic", ["tiny"]);
+  // Two models: the model list pages.
+  cluster = await startCompatCluster("node-anthropic", ["tiny", "tiny-b"]);
   // apiKey: the SDK sends it as x-api-key, as it does to Anthropic.
   client = new Anthropic({ baseURL: cluster.orch.url, apiKey: cluster.orch.token, maxRetries: 0 });
 }, 60_000);
@@ -41,6 +43,10 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const stopped = await client.messages.create({ model: TINY, max_tokens: 24, messages: [{ role: "user", content: "Say hello" }], stop_sequences: [stop] });
     expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
     expect(stopped.content[0]?.type === "text" ? stopped.content[0].text : "").not.toContain(stop);
+    // Several: the one that matched is named (as Anthropic does), streamed too.
+    const several = { model: TINY, max_tokens: 24, messages: [{ role: "user" as const, content: "Say hello" }], stop_sequences: ["\u0000never", stop, "\u0001never"] };
+    expect(await client.messages.create(several)).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
+    expect(await client.messages.stream(several).finalMessage()).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
   });
 
   it("a last assistant turn is a prefill: the model continues it and only the continuation comes back", async () => {
@@ -65,14 +71,18 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const stream = client.messages.stream({ model: TINY, max_tokens: 6, messages: [{ role: "user", content: "Say hello" }] });
     const types: string[] = [];
     let text = "";
+    let announced = -1;
     for await (const event of stream) {
       types.push(event.type);
+      if (event.type === "message_start") announced = event.message.usage.input_tokens;
       if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
     }
     expect(types).toEqual(["message_start", "content_block_start", ...Array<string>(6).fill("content_block_delta"), "content_block_stop", "message_delta", "message_stop"]);
     const final = await stream.finalMessage();
     expect(final).toMatchObject({ stop_reason: "max_tokens", usage: { output_tokens: 6 }, content: [{ type: "text", text }] });
     expect(final.usage.input_tokens).toBeGreaterThan(0);
+    // message_start already carries the prompt's size (LangChain's ChatAnthropic reads input_tokens only there).
+    expect(announced).toBe(final.usage.input_tokens);
     // The SDK drops ping before the caller sees it: check the wire.
     const raw = await (await post({ model: TINY, max_tokens: 2, stream: true, messages: [{ role: "user", content: "hi" }] })).text();
     expect([...raw.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
@@ -105,5 +115,65 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const res = await fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
     expect(res.status).toBe(400);
     expect(AnthropicErrorSchema.parse(await res.json()).error.type).toBe("invalid_request_error");
+  });
+
+  it("models.list and models.retrieve get Anthropic's shapes (the SDK sends anthropic-version), pages included; errors come in Anthropic's envelope", async () => {
+    const all: Anthropic.ModelInfo[] = [];
+    // limit 1: the SDK follows has_more / last_id through every page.
+    for await (const m of client.models.list({ limit: 1 })) all.push(m);
+    expect(all.map((m) => m.id).sort()).toEqual([TINY, TINY_B].sort());
+    for (const m of all) {
+      expect(m).toEqual({ type: "model", id: m.id, display_name: m.id, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(Number.isNaN(Date.parse(m.created_at))).toBe(false);
+    }
+    const first = await client.models.list({ limit: 1 });
+    expect(first).toMatchObject({ has_more: true, first_id: all[0]?.id, last_id: all[0]?.id });
+    const before = await client.models.list({ before_id: all[1]?.id ?? "" });
+    expect(before.data.map((m) => m.id)).toEqual([all[0]?.id]);
+    expect(await client.models.retrieve(TINY)).toEqual({ type: "model", id: TINY, display_name: TINY, created_at: all.find((m) => m.id === TINY)?.created_at });
+    const missing = await client.models.retrieve("no-such-model").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(AnthropicErrorSchema.parse((missing as InstanceType<typeof Anthropic.NotFoundError>).error)).toMatchObject({ type: "error", error: { type: "not_found_error" } });
+    const badCursor = await client.models.list({ after_id: "no-such-model" }).catch((e: unknown) => e);
+    expect(badCursor).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(AnthropicErrorSchema.parse((badCursor as InstanceType<typeof Anthropic.BadRequestError>).error).error.message).toMatch(/^after_id "no-such-model" is not a model of this list/);
+    // An unknown /v1 path asked by Anthropic's SDK answers in its envelope too; OpenAI's clients still get OpenAI's shapes.
+    const offTable = await fetch(`${cluster.orch.url}/v1/messages/batches`, { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01" } });
+    expect(offTable.status).toBe(404);
+    expect(AnthropicErrorSchema.parse(await offTable.json()).error.type).toBe("not_found_error");
+    // Older SDKs (LangChain's, Claude Code's) mark beta calls with ?beta=true.
+    const beta = await fetch(`${cluster.orch.url}/v1/models?beta=true&limit=1`, { headers: { "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01" } });
+    expect(beta.status).toBe(200);
+    expect(await beta.json()).toMatchObject({ data: [{ type: "model", id: all[0]?.id }], has_more: true });
+    const openai = (await (await cluster.orch.api("/v1/models")).json()) as { object: string; data: { object: string }[] };
+    expect(openai).toMatchObject({ object: "list", data: [{ object: "model" }, { object: "model" }] });
+    expect(await (await cluster.orch.api("/v1/models/no-such-model")).json()).toMatchObject({ error: { type: "not_found_error", code: "MODEL_NOT_FOUND" } });
+  });
+
+  it("a 400 KB prompt is a 400 invalid_request_error in Anthropic's words (prompt is too long: Claude Code compacts on them), streamed or not; count_tokens counts it", async () => {
+    const huge = "hello world ".repeat(34_000);
+    const request = { model: TINY, max_tokens: 8, messages: [{ role: "user" as const, content: huge }] };
+    for (const attempt of [() => client.messages.create(request), () => client.messages.stream(request).finalMessage()]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+      expect(AnthropicErrorSchema.parse((error as InstanceType<typeof Anthropic.BadRequestError>).error).error).toMatchObject({ type: "invalid_request_error", message: expect.stringMatching(/^prompt is too long: prompt of \d+ tokens/) });
+    }
+    expect((await client.messages.countTokens({ model: TINY, messages: request.messages })).input_tokens).toBeGreaterThan(30_000);
+  });
+
+  it("a plain-text document block (the AI SDK's text/plain file part) is read as its text; PDFs and citations are refused by name", async () => {
+    const doc = { type: "document" as const, title: "Notes", source: { type: "text" as const, media_type: "text/plain" as const, data: "The cat sat on the mat." } };
+    const asDocument = await client.messages.countTokens({ model: TINY, messages: [{ role: "user", content: [doc, { type: "text", text: "Who sat?" }] }] });
+    const asText = await client.messages.countTokens({ model: TINY, messages: [{ role: "user", content: "Notes\n\nThe cat sat on the mat.\n\nWho sat?" }] });
+    expect(asDocument.input_tokens).toBe(asText.input_tokens);
+    const content = { type: "document" as const, source: { type: "content" as const, content: [{ type: "text" as const, text: "The cat sat on the mat." }] } };
+    expect((await client.messages.create({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: [content, { type: "text", text: "Who sat?" }] }] })).usage.output_tokens).toBe(2);
+    const pdf = { type: "document" as const, source: { type: "base64" as const, media_type: "application/pdf" as const, data: "JVBERi0=" } };
+    const cited = { ...doc, citations: { enabled: true } };
+    for (const block of [pdf, cited]) {
+      const res = await post({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: [block, { type: "text", text: "Who sat?" }] }] });
+      expect(res.status).toBe(400);
+      expect(AnthropicErrorSchema.parse(await res.json()).error.message).toMatch(/^messages\[\]\.content is not supported: .*the served models read text only/);
+    }
   });
 });

@@ -50,6 +50,17 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
     Weather.parse(use?.input);
   });
 
+  it("a call cut by max_tokens ends with stop_reason max_tokens (not model_context_window_exceeded: the context is far from full), streamed or not", async () => {
+    // The call's syntax (name, framing) takes from max_tokens without being counted as output, so the
+    // output count alone would say the ceiling was not reached; the worker says what ended it.
+    const request = { model: CHAT, max_tokens: 8, messages: [ask], tools: TOOLS, tool_choice: { type: "tool" as const, name: "get_weather" } };
+    const message = await anthropic.messages.create(request);
+    expect(message.stop_reason).toBe("max_tokens");
+    expect(message.usage.input_tokens + message.usage.output_tokens).toBeLessThan(4096 / 2);
+    const final = await anthropic.messages.stream(request).finalMessage();
+    expect(final.stop_reason).toBe("max_tokens");
+  });
+
   it("tool_choice any: some tool is called with valid input", async () => {
     const message = await anthropic.messages.create({ model: CHAT, max_tokens: 80, messages: [ask], tools: TOOLS, tool_choice: { type: "any" } });
     expect(message.stop_reason).toBe("tool_use");
@@ -91,6 +102,13 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
     expect(answer.stop_reason).toBe("max_tokens");
     expect(answer.content).toEqual([{ type: "text", text: expect.any(String) }]);
     expect(answer.content[0]?.type === "text" ? answer.content[0].text.length : 0).toBeGreaterThan(0);
+    // A result given as a plain-text document (and is_error) is read as its text; an image result is refused by name.
+    const history: Anthropic.MessageParam[] = [ask, { role: "assistant", content: first.content }];
+    const asDocument = await anthropic.messages.countTokens({ model: CHAT, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "18 degrees" } }] }] }] });
+    const asText = await anthropic.messages.countTokens({ model: CHAT, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "18 degrees\n\n" }] }] });
+    expect(asDocument.input_tokens).toBe(asText.input_tokens);
+    const image = anthropic.messages.create({ model: CHAT, max_tokens: 2, tools: TOOLS, messages: [...history, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, is_error: true, content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }] });
+    await expect(image).rejects.toMatchObject({ status: 400, error: { error: { message: expect.stringMatching(/^messages\[2\]\.content\[0\]\.content: only text blocks and plain-text documents/) } } });
   });
 
   it("a tool_result that answers no tool_use, and a tool_choice naming no tool, are 400s naming them", async () => {
@@ -195,5 +213,32 @@ describe("Ollama tool calls through the ollama client", () => {
 
   it("a tool turn that answers no call is a 400 naming it", async () => {
     await expect(ollama.chat({ model: CHAT, messages: [ask, { role: "tool", content: "1" }] })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^messages\[1\] is a tool turn/) });
+  });
+
+  it("tool_choice as ollama-ai-provider-v2 sends it (the AI SDK's toolChoice) is honoured: required and a named function force that call, none offers no tools", async () => {
+    // The body the Vercel AI SDK's Ollama provider posts for generateText({ tools, toolChoice }): top-level
+    // max_output_tokens, think false and tool_choice next to Ollama's fields. It used to be a 400 on tool_choice.
+    const chat = async (toolChoice: unknown) => {
+      const res = await cluster.orch.api("/api/chat", { method: "POST", body: JSON.stringify({ model: CHAT, messages: [ask], max_output_tokens: 80, think: false, stream: false, tools: TOOLS, tool_choice: toolChoice }) });
+      const body = (await res.json()) as { message?: OllamaMessage; error?: string };
+      return { status: res.status, body };
+    };
+    const required = await chat("required");
+    expect(required.status, JSON.stringify(required.body)).toBe(200);
+    const call = required.body.message?.tool_calls?.[0];
+    if (call === undefined) throw new Error(`tool_choice required made no call: ${JSON.stringify(required.body)}`);
+    validates(call.function.name, call.function.arguments);
+    const named = await chat({ type: "function", name: "get_time" });
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    expect(named.body.message?.tool_calls?.map((c) => c.function.name)).toEqual(["get_time"]);
+    Time.parse(named.body.message?.tool_calls?.[0]?.function.arguments);
+    const none = await chat("none");
+    expect(none.status).toBe(200);
+    expect(none.body.message?.tool_calls ?? []).toEqual([]);
+    expect((await chat("auto")).status).toBe(200);
+    const unknown = await chat({ type: "function", name: "get_stock" });
+    expect(unknown).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^tool_choice names get_stock, which is not among the tools/) } });
+    const hosted = await chat({ type: "web_search_preview" });
+    expect(hosted).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^tool_choice .* is not supported/) } });
   });
 });

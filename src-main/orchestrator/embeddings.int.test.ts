@@ -93,14 +93,20 @@ describe("POST /api/embed through the ollama client", () => {
 });
 
 describe("POST /api/embeddings (Ollama's older endpoint) through the ollama client", () => {
-  it("embeds one prompt, the same vector /api/embed gives; an empty prompt is an empty vector; options are refused by name", async () => {
+  it("embeds one prompt, the same vector /api/embed gives; an empty prompt is an empty vector; options are accepted unless load-time", async () => {
     const ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
     const legacy = await ollama.embeddings({ model: TINY, prompt: "hello world" });
     expect(legacy.embedding).toHaveLength(DIMENSIONS);
     const current = await ollama.embed({ model: TINY, input: "hello world" });
     legacy.embedding.forEach((x, i) => expect(current.embeddings[0]![i]).toBeCloseTo(x, 5));
     expect((await ollama.embeddings({ model: TINY, prompt: "" })).embedding).toEqual([]);
-    await expect(ollama.embeddings({ model: TINY, prompt: "x", options: { temperature: 0.5 } })).rejects.toThrow(/options is not supported/);
+    // Ollama takes options here too (LangChain's OllamaEmbeddings sends its requestOptions): they change no vector.
+    const withOptions = await ollama.embeddings({ model: TINY, prompt: "hello world", options: { temperature: 0.5, num_ctx: 4096 } });
+    withOptions.embedding.forEach((x, i) => expect(legacy.embedding[i]).toBeCloseTo(x, 5));
+    const embedOptions = await ollama.embed({ model: TINY, input: "hello world", options: { num_ctx: 2048, seed: 1 } });
+    embedOptions.embeddings[0]!.forEach((x, i) => expect(legacy.embedding[i]).toBeCloseTo(x, 5));
+    await expect(ollama.embeddings({ model: TINY, prompt: "x", options: { num_gpu: 1 } })).rejects.toThrow(/^options is not supported: .*load-time/);
+    await expect(ollama.embed({ model: TINY, input: "x", options: { no_such_option: 1 } as never })).rejects.toThrow(/^options is not supported/);
     await expect(ollama.embeddings({ model: "no-such-model", prompt: "" })).rejects.toThrow(/not found/);
   });
 });

@@ -53,6 +53,12 @@ describe("fill in the middle", () => {
     await expect(ollama.generate({ model: FIM, prompt: "x", suffix: "y", system: "be brief" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/system cannot be combined with suffix/) });
   });
 
+  it("/api/show lists insert (Ollama's fill-in-the-middle capability) for the model with FIM tokens only", async () => {
+    // Continue picks an autocomplete model by this capability, as Ollama reports it (from the GGUF's FIM tokens).
+    expect((await ollama.show({ model: FIM })).capabilities).toEqual(["completion", "insert", "embedding"]);
+    expect((await ollama.show({ model: PLAIN })).capabilities).toEqual(["completion", "embedding"]);
+  });
+
   it("a model without fill-in-the-middle tokens, or a suffix without a prompt, is a 400 naming it", async () => {
     const plain = await post("/v1/completions", { model: PLAIN, prompt: "x", suffix: "y", max_tokens: 2 });
     expect(plain.status).toBe(400);

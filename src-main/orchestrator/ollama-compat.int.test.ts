@@ -80,8 +80,11 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.chat({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status_code: 404 });
     const unknown = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_gpu: 1 } });
     expect(OllamaErrorSchema.parse(await unknown.json()).error).toMatch(/^options\.num_gpu is not supported: it is a load-time setting/);
-    const tooLarge = await post("/api/generate", { model: TINY, prompt: "hi", options: { num_ctx: 1_000_000 } });
-    expect(tooLarge.status).toBe(400);
+    // A num_ctx beyond the model's trained context is clamped to it, as Ollama does (clients send one for every model).
+    const tooLarge = await post("/api/generate", { model: TINY, prompt: "hi", stream: false, options: { num_ctx: 1_000_000, num_predict: 2 } });
+    expect(tooLarge.status).toBe(200);
+    expect(await tooLarge.json()).toMatchObject({ done: true, eval_count: 2 });
+    await expect(ollama.chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { num_ctx: 8192, num_predict: 2 } })).resolves.toMatchObject({ done: true, eval_count: 2 });
     // `ollama stop` (keep_alive 0, nothing to generate) asks for an unload: refused by name, not answered as a load.
     await expect(ollama.generate({ model: TINY, prompt: "", keep_alive: 0 })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^keep_alive is not supported/) });
     await expect(ollama.chat({ model: TINY, messages: [], keep_alive: "0s" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^keep_alive is not supported/) });

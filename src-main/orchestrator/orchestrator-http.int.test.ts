@@ -126,10 +126,21 @@ describe("orchestrator HTTP surface", () => {
     writeFileSync(join(dir, "index.html"), "<!doctype html><title>dash</title>");
     const dash = await startTestOrchestrator({ dashboard_dir: dir });
     try {
-      const page = await fetch(`${dash.url}/`);
+      // What a browser asks for: the dashboard.
+      const page = await fetch(`${dash.url}/`, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
       expect(page.status).toBe(200);
+      expect(await page.text()).toContain("<title>dash</title>");
       expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(page.headers.get("x-frame-options")).toBe("DENY");
+      // What Ollama clients probe (curl, HTTP libraries: */* or no Accept): Ollama's own answer, GET and HEAD.
+      for (const accept of ["*/*", undefined]) {
+        const root = await fetch(`${dash.url}/`, { headers: accept === undefined ? {} : { accept } });
+        expect(root.status).toBe(200);
+        expect(root.headers.get("content-type")).toMatch(/^text\/plain/);
+        expect(await root.text()).toBe("Ollama is running");
+        expect(root.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      }
+      expect((await fetch(`${dash.url}/`, { method: "HEAD" })).status).toBe(200);
       const login = await fetch(`${dash.url}/login?code=${dash.orchestrator.issueLoginCode()}`, { redirect: "manual" });
       expect(login.headers.get("set-cookie")).toMatch(new RegExp(`^llorch_session_${new URL(dash.url).port}=`));
       // Another orchestrator's cookie on the same host is not this one's session.

@@ -11,6 +11,14 @@ export const AnthropicErrorSchema = z.object({
 });
 export type AnthropicError = z.infer<typeof AnthropicErrorSchema>;
 
+/**
+ * The status Anthropic's clients get: a 503 (no pool can serve now, retry later) is Anthropic's 529
+ * overloaded_error, which Claude Code and the SDKs treat as "overloaded, retry"; Anthropic never answers 503.
+ */
+export function anthropicHttpStatus(httpStatus: number): number {
+  return httpStatus === 503 ? 529 : httpStatus;
+}
+
 /** Anthropic's error `type` for an HTTP status (the classes its SDKs map). */
 export function anthropicErrorType(httpStatus: number): string {
   if (httpStatus === 401) return "authentication_error";
@@ -18,11 +26,16 @@ export function anthropicErrorType(httpStatus: number): string {
   if (httpStatus === 404) return "not_found_error";
   if (httpStatus === 413) return "request_too_large";
   if (httpStatus === 429) return "rate_limit_error";
-  if (httpStatus === 503) return "overloaded_error";
+  if (httpStatus === 503 || httpStatus === 529) return "overloaded_error";
   if (httpStatus >= 500) return "api_error";
   return "invalid_request_error";
 }
 
-export function anthropicError(httpStatus: number, message: string): AnthropicError {
-  return { type: "error", error: { type: anthropicErrorType(httpStatus), message } };
+/** Anthropic's words for a prompt the context cannot hold: Claude Code compacts the conversation on them, LiteLLM maps them to its context-window error. */
+export const ANTHROPIC_PROMPT_TOO_LONG = "prompt is too long";
+
+/** `code`: our error code; a prompt too long for the context is said in Anthropic's words first. */
+export function anthropicError(httpStatus: number, message: string, code?: string): AnthropicError {
+  const said = code === "CONTEXT_TOO_LONG" && !message.startsWith(ANTHROPIC_PROMPT_TOO_LONG) ? `${ANTHROPIC_PROMPT_TOO_LONG}: ${message}` : message;
+  return { type: "error", error: { type: anthropicErrorType(httpStatus), message: said } };
 }

@@ -1,4 +1,5 @@
 import { nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
+import { textDocument } from "./messages.js";
 
 /** What POST /v1/messages does with each parameter; refused ones wait for the engine (images, thinking). */
 export const MESSAGES_PARAMS: ParamPolicy = {
@@ -7,9 +8,9 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
     { param: "max_tokens", support: "supported", note: "required; a ceiling (up to 50,000): a generation that fills the model's context first ends with stop_reason model_context_window_exceeded" },
     { param: "messages", support: "supported", note: "user and assistant turns; the last one from the user (possibly carrying only tool_result blocks) or an assistant prefill: the model continues its text and only the continuation is returned" },
-    { param: "messages[].content", support: "partial", note: "text, tool_use (assistant turns) and tool_result (user turns, text content) blocks; image, document and thinking blocks are refused", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasBlockOtherThan((m as { content?: unknown } | null)?.content, MESSAGE_BLOCKS)) },
+    { param: "messages[].content", support: "partial", note: "text, plain-text document (source text or content, without citations), tool_use (assistant turns) and tool_result (user turns, text content) blocks; image, PDF and other document, and thinking blocks are refused: the served models read text only", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasBlockOtherThan((m as { content?: unknown } | null)?.content, MESSAGE_BLOCKS)) },
     { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: (v) => hasBlockOtherThan(v, TEXT_ONLY) },
-    { param: "stop_sequences", support: "supported", note: "up to 16; stop_sequence is reported when exactly one was given" },
+    { param: "stop_sequences", support: "supported", note: "up to 16; stop_sequence names the one that matched" },
     { param: "stream", support: "supported", note: "message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop" },
     { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it)" },
     { param: "top_p", support: "supported", note: "0 to 1" },
@@ -34,7 +35,7 @@ const TEXT_ONLY: ReadonlySet<unknown> = new Set(["text"]);
 const MESSAGE_BLOCKS: ReadonlySet<unknown> = new Set(["text", "tool_use", "tool_result"]);
 
 function hasBlockOtherThan(content: unknown, allowed: ReadonlySet<unknown>): boolean {
-  return Array.isArray(content) && content.some((block: unknown) => !allowed.has((block as { type?: unknown } | null)?.type));
+  return Array.isArray(content) && content.some((block: unknown) => !allowed.has((block as { type?: unknown } | null)?.type) && !(allowed === MESSAGE_BLOCKS && textDocument(block) !== undefined));
 }
 
 const COUNTED = new Set(["model", "messages", "messages[].content", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management", "output_config", "cache_control"]);

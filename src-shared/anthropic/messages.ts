@@ -65,10 +65,30 @@ export type AnthropicCountTokensRequest = z.infer<typeof AnthropicCountTokensReq
 /** The count: the prompt as the model's tokenizer and chat template render it (tools included). */
 export const AnthropicCountTokensResponseSchema = z.object({ input_tokens: z.int().min(0) });
 
-/** Text of a content (or system) value: a string, or its text blocks joined (tool blocks are mapped apart; others are refused before). */
+/**
+ * A plain-text document block (what the AI SDK's Anthropic provider sends for a text/plain file part):
+ * source `text` (its `data`) or `content` (a string or text blocks). PDFs, URLs and files are refused
+ * before (messages-params.ts), as are documents asking for citations.
+ */
+export function textDocument(block: unknown): string | undefined {
+  const doc = block as { type?: unknown; source?: { type?: unknown; data?: unknown; content?: unknown }; title?: unknown; context?: unknown; citations?: { enabled?: unknown } | null } | null;
+  if (doc?.type !== "document" || doc.citations?.enabled === true) return undefined;
+  const source = doc.source;
+  let body: string | undefined;
+  if (source?.type === "text" && typeof source.data === "string") body = source.data;
+  else if (source?.type === "content" && typeof source.content === "string") body = source.content;
+  else if (source?.type === "content" && Array.isArray(source.content) && source.content.every((b: unknown) => (b as { type?: unknown } | null)?.type === "text" && typeof (b as { text?: unknown }).text === "string")) {
+    body = (source.content as { text: string }[]).map((b) => b.text).join("");
+  }
+  if (body === undefined) return undefined;
+  // Its title and context frame it, as they tell the model what the document is.
+  return [doc.title, doc.context, body].filter((part): part is string => typeof part === "string" && part !== "").join("\n\n");
+}
+
+/** Text of a content (or system) value: a string, or its text blocks (and text documents) joined (tool blocks are mapped apart; others are refused before). */
 export function anthropicText(content: AnthropicMessageParam["content"]): string {
   if (typeof content === "string") return content;
-  return content.map((block) => (block.type === "text" && typeof block.text === "string" ? block.text : "")).join("");
+  return content.map((block) => (block.type === "text" && typeof block.text === "string" ? block.text : block.type === "document" ? `${textDocument(block) ?? ""}\n\n` : "")).join("");
 }
 
 export const AnthropicStopReasonSchema = z.enum(["end_turn", "max_tokens", "stop_sequence", "tool_use", "model_context_window_exceeded"]);
@@ -89,7 +109,7 @@ export const AnthropicMessageSchema = z.object({
     ]),
   ),
   stop_reason: AnthropicStopReasonSchema.nullable(),
-  /** The stop sequence that matched, when the request named exactly one (the engine does not say which of several matched). */
+  /** The stop sequence that matched (the worker names it). */
   stop_sequence: z.string().nullable(),
   usage: AnthropicUsageSchema,
 });

@@ -16,6 +16,13 @@ describe("compatibility table (docs/API.md)", () => {
     expect(doc).toBe(withCompatibilityTable(doc));
   });
 
+  it("lists a nested object's keys only where the object is supported as a whole (not the embedding endpoints' options)", () => {
+    const doc = readFileSync("docs/API.md", "utf8");
+    expect(doc).toContain("| Ollama | `POST /api/embeddings` | `options` | partial |");
+    expect(doc).not.toMatch(/\| `POST \/api\/embeddings` \| `options\./);
+    expect(doc).toContain("| Ollama | `POST /api/chat` | `options.num_ctx` | supported |");
+  });
+
   it("covers every compatible route of the orchestrator's table, and only those", () => {
     const compat = ORCHESTRATOR_ROUTES.filter((r) => ["openai", "anthropic", "ollama"].includes(r.tag));
     expect(COMPAT_SURFACES.flatMap((s) => s.routes)).toEqual(compat);

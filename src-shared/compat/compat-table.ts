@@ -61,7 +61,8 @@ export function renderCompatibilityTable(): string {
       if (policy === undefined) continue;
       for (const rule of policy.rules) {
         lines.push(`| ${surface.name} | \`${endpoint}\` | \`${rule.param}\` | ${rule.support} | ${cell(rule.note)} |`);
-        const nested = surface.nested?.[rule.param];
+        // Only a supported object's keys are listed one by one (the embedding endpoints' options say what they accept).
+        const nested = rule.support === "supported" ? surface.nested?.[rule.param] : undefined;
         for (const inner of nested?.rules ?? []) lines.push(`| ${surface.name} | \`${endpoint}\` | \`${rule.param}.${inner.param}\` | ${inner.support} | ${cell(inner.note)} |`);
       }
       lines.push(`| ${surface.name} | \`${endpoint}\` | any other | refused | ${cell(policy.unknownNote)} |`);

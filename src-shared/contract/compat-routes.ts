@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { ModelListQuerySchema, ModelListResponseSchema, ModelResponseSchema } from "../anthropic/anthropic-models.js";
 import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionResponseSchema } from "../openai/chat-completions.js";
 import { CompletionChunkSchema, CompletionRequestSchema, CompletionResponseSchema } from "../openai/completions.js";
 import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embeddings.js";
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema, OllamaLegacyEmbeddingsRequestSchema, OllamaLegacyEmbeddingsResponseSchema } from "../ollama/ollama-embed.js";
-import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
 import { OllamaModelManagementRequestSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
@@ -23,8 +23,9 @@ const GENERATION_ERRORS = [400, 404, 409, 413, 415, 422, 429, 503];
 const streamed = (description: string, json: z.ZodType, streamMediaType: string, frame: z.ZodType) => ({ 200: { description, content: { [JSON_MEDIA_TYPE]: json, [streamMediaType]: frame } } });
 
 export const OPENAI_ROUTES: readonly RouteSpec[] = [
-  { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name", tag: "openai", auth: true, errorStyle: "openai", responses: { 200: ok("Model list", OpenAiModelListSchema) } },
-  { method: "get", path: "/v1/models/{id}", operationId: "openaiGetModel", summary: "One model by id", tag: "openai", auth: true, errorStyle: "openai", pathParams: { id: z.string().min(1).max(1024) }, responses: { 200: ok("Model", OpenAiModelSchema) }, errors: [404] },
+  // With an anthropic-version header (Anthropic's SDKs), the same routes answer Anthropic's shapes and errors.
+  { method: "get", path: "/v1/models", operationId: "openaiListModels", summary: "Models servable by name (Anthropic's paged shape when anthropic-version is sent)", tag: "openai", auth: true, errorStyle: "openai", query: ModelListQuerySchema, responses: { 200: ok("Model list", ModelListResponseSchema) }, errors: [400] },
+  { method: "get", path: "/v1/models/{id}", operationId: "openaiGetModel", summary: "One model by id (Anthropic's shape when anthropic-version is sent)", tag: "openai", auth: true, errorStyle: "openai", pathParams: { id: z.string().min(1).max(1024) }, responses: { 200: ok("Model", ModelResponseSchema) }, errors: [404] },
   {
     method: "post", path: "/v1/chat/completions", operationId: "openaiChatCompletions", traced: true, summary: "Chat completion; streams chat.completion.chunk when stream=true", tag: "openai", auth: true, errorStyle: "openai", sse: true,
     body: { content: jsonContent(ChatCompletionRequestSchema), required: true },

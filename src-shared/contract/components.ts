@@ -26,6 +26,7 @@ import { OpenAiErrorSchema } from "../openai/openai-error.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 import { ResponseObjectSchema, ResponsesInputMessageSchema, ResponsesOutputMessageSchema, ResponsesRequestSchema, ResponsesStreamEventSchema, ResponsesUsageSchema } from "../openai/responses.js";
 import { AnthropicErrorSchema } from "../anthropic/anthropic-error.js";
+import { AnthropicModelListSchema, AnthropicModelSchema, ModelListResponseSchema, ModelResponseSchema } from "../anthropic/anthropic-models.js";
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
@@ -201,6 +202,10 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
 
   OpenAiModel: OpenAiModelSchema,
   OpenAiModelList: OpenAiModelListSchema,
+  AnthropicModel: AnthropicModelSchema,
+  AnthropicModelList: AnthropicModelListSchema,
+  ModelListResponse: ModelListResponseSchema,
+  ModelResponse: ModelResponseSchema,
   OpenAiChatMessage: OpenAiChatMessageSchema,
   ChatCompletionRequest: ChatCompletionRequestSchema,
   ChatCompletionResponse: ChatCompletionResponseSchema,

@@ -17,6 +17,8 @@ export const ModelInventoryEntrySchema = z.object({
   parameter_count: z.int().min(0).optional(),
   quantization: z.string().optional(),
   has_chat_template: z.boolean(),
+  /** It has fill-in-the-middle tokens: completions with a suffix are served (Ollama's "insert"); absent from older workers: unknown. */
+  fill_in_middle: z.boolean().optional(),
   /** What the model can serve, from its header (model-workloads.ts); absent from older workers: every workload is tried. */
   workloads: z.array(WorkloadSchema).optional(),
   mtime_ms: z.int().min(0).optional(),

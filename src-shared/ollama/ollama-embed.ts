@@ -1,8 +1,17 @@
 import { z } from "zod";
-import type { ParamPolicy } from "../compat/param-policy.js";
+import type { ParamPolicy, ParamRule } from "../compat/param-policy.js";
+import { embeddingOptionsRefused } from "./ollama-params.js";
 import { present } from "../compat/param-policy.js";
 import { MAX_EMBEDDING_INPUTS } from "../tasks/generation.js";
 import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
+
+/** `options` on /api/embed and /api/embeddings (embeddingOptionsRefused: load-time and unknown keys). */
+const EMBEDDING_OPTIONS_RULE: ParamRule = {
+  param: "options",
+  support: "partial",
+  note: "the options of /api/chat are accepted and change nothing (a vector has no sampling; inputs are never cut, whatever num_ctx says); load-time ones (num_gpu, num_thread, use_mmap, …) and unknown keys are refused",
+  refuses: embeddingOptionsRefused,
+};
 
 /** POST /api/embed (ollama-js `embed`). */
 export const OllamaEmbedRequestSchema = z.looseObject({
@@ -11,6 +20,7 @@ export const OllamaEmbedRequestSchema = z.looseObject({
   truncate: z.boolean().optional(),
   keep_alive: OllamaKeepAliveSchema.optional(),
   dimensions: z.int().min(1).optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
 });
 export type OllamaEmbedRequest = z.infer<typeof OllamaEmbedRequestSchema>;
 
@@ -31,6 +41,7 @@ export const OLLAMA_EMBED_PARAMS: ParamPolicy = {
     { param: "truncate", support: "supported", note: "inputs are never cut: one longer than the embedding context fails with CONTEXT_TOO_LONG whatever truncate says" },
     { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size", refuses: present },
+    EMBEDDING_OPTIONS_RULE,
   ],
 };
 
@@ -54,6 +65,6 @@ export const OLLAMA_LEGACY_EMBEDDINGS_PARAMS: ParamPolicy = {
     { param: "model", support: "supported", note: "a name from /api/tags" },
     { param: "prompt", support: "supported", note: "one text; an empty prompt gives an empty vector, as Ollama answers" },
     { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
-    { param: "options", support: "refused", note: "sampling options do not apply to an embedding", refuses: (v) => v !== undefined && Object.keys(v as object).length > 0 },
+    EMBEDDING_OPTIONS_RULE,
   ],
 };

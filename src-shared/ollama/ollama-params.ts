@@ -26,7 +26,8 @@ export const OLLAMA_CHAT_PARAMS: ParamPolicy = {
     ...COMMON,
     { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user, a tool, or an assistant prefill the model continues; none: only load the model" },
     { param: "messages[]", support: "partial", note: "text, assistant tool_calls and tool turns (tool_name optional: results answer the calls in order); images are refused", refuses: hasImages },
-    { param: "tools", support: "supported", note: "functions the model may call (it decides: there is no tool_choice); arguments are generated under a llama.cpp grammar from parameters (keywords a grammar cannot express are refused by name)" },
+    { param: "tools", support: "supported", note: "functions the model may call; arguments are generated under a llama.cpp grammar from parameters (keywords a grammar cannot express are refused by name)" },
+    { param: "tool_choice", support: "supported", note: "not Ollama's, but what ollama-ai-provider-v2 sends for the AI SDK's toolChoice: \"auto\" (the model decides; also without it), \"none\" (no call), \"required\" (some call) or {type: \"function\", name} (that call)" },
   ],
 };
 
@@ -49,13 +50,14 @@ export const OLLAMA_GENERATE_PARAMS: ParamPolicy = {
 };
 
 const LOAD_TIME = "is a load-time setting of the worker's pool, not of a request";
+const LOAD_TIME_OPTIONS = ["num_gpu", "main_gpu", "num_thread", "num_batch", "use_mmap", "use_mlock", "numa", "low_vram", "f16_kv", "vocab_only", "logits_all", "embedding_only"] as const;
 
 /** The keys of `options`. */
 export const OLLAMA_OPTIONS: ParamPolicy = {
   unknownNote: "it is not an option this server knows, so it cannot be honoured",
   rules: [
     { param: "num_predict", support: "supported", note: "-1, -2 or absent: until the model stops or its context is full; a larger limit than the context holds also ends when the context is full (done_reason length), as Ollama never refuses it" },
-    { param: "num_ctx", support: "supported", note: "the context the task needs; more than the model's context length is refused (CONTEXT_TOO_LONG)" },
+    { param: "num_ctx", support: "supported", note: "the context the task needs (a pool with at least that much serves it; the prompt is never cut); more than the model's trained context length is that length, as Ollama clamps it" },
     { param: "temperature", support: "supported", note: "0 to 2" },
     { param: "top_k", support: "supported", note: "" },
     { param: "top_p", support: "supported", note: "0 to 1" },
@@ -69,11 +71,21 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
     ...(["typical_p", "tfs_z"] as const).map((param): ParamRule => ({ param, support: "partial", note: "the engine has no such sampler yet (only 1 is accepted)", refuses: notNeutral(1) })),
     { param: "mirostat", support: "partial", note: "the engine has no such sampler yet (only 0 is accepted)", refuses: notNeutral(0) },
     ...(["mirostat_tau", "mirostat_eta", "penalize_newline", "num_keep"] as const).map((param): ParamRule => ({ param, support: "refused", note: "the engine has no such sampler setting yet", refuses: present })),
-    ...(["num_gpu", "main_gpu", "num_thread", "num_batch", "use_mmap", "use_mlock", "numa", "low_vram", "f16_kv", "vocab_only", "logits_all", "embedding_only"] as const).map(
-      (param): ParamRule => ({ param, support: "refused", note: `it ${LOAD_TIME}`, refuses: present }),
-    ),
+    ...LOAD_TIME_OPTIONS.map((param): ParamRule => ({ param, support: "refused", note: `it ${LOAD_TIME}`, refuses: present })),
   ],
 };
+
+/**
+ * `options` of the embedding endpoints: Ollama takes the same object there (LangChain's OllamaEmbeddings
+ * sends its requestOptions). What it sets for generation does not change a vector, and inputs are never
+ * cut (num_ctx included); only what the pool is loaded with, and unknown keys, cannot be honoured.
+ */
+export function embeddingOptionsRefused(options: unknown): boolean {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== "object" || Array.isArray(options)) return true;
+  const known = new Set(OLLAMA_OPTIONS.rules.map((r) => r.param));
+  return Object.entries(options).some(([key, value]) => value !== null && (!known.has(key) || (LOAD_TIME_OPTIONS as readonly string[]).includes(key)));
+}
 
 function hasImages(messages: unknown): boolean {
   return Array.isArray(messages) && messages.some((m: unknown) => nonEmptyArray(((m ?? {}) as { images?: unknown }).images));

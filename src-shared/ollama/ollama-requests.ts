@@ -48,6 +48,10 @@ export const OllamaToolSchema = z.looseObject({
   function: z.looseObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
 });
 
+/** tool_choice as ollama-ai-provider-v2 sends it (OpenAI's Responses form); other objects are refused by the mapping, by name. */
+export const OllamaToolChoiceSchema = z.union([z.enum(["auto", "none", "required"]), z.looseObject({ type: z.string().min(1), name: z.string().min(1).optional() })]);
+export type OllamaToolChoice = z.infer<typeof OllamaToolChoiceSchema>;
+
 const GENERATION_FIELDS = {
   model: z.string().min(1),
   /** Ollama streams unless told otherwise. */
@@ -72,8 +76,13 @@ export const OllamaChatRequestSchema = z.looseObject({
   ...GENERATION_FIELDS,
   /** Absent or empty: only load the model (answered at once with done_reason "load"). */
   messages: z.array(OllamaChatMessageSchema).optional(),
-  /** Functions the model may call (it decides: Ollama has no tool_choice). */
+  /** Functions the model may call. */
   tools: z.array(OllamaToolSchema).max(128).optional(),
+  /**
+   * Not Ollama's (its server ignores it), but ollama-ai-provider-v2 sends the AI SDK's toolChoice here:
+   * "auto", "none", "required" or `{type: "function", name}`. Honoured, so a forced call is forced.
+   */
+  tool_choice: OllamaToolChoiceSchema.optional(),
 });
 export type OllamaChatRequest = z.infer<typeof OllamaChatRequestSchema>;
 

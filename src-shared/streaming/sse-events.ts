@@ -59,6 +59,8 @@ export const SseMetricsDataSchema = z.looseObject({
   cost_budget_remaining: z.number().optional(),
   tokens_per_second: z.number().min(0).optional(),
   tokens_out: z.int().min(0).optional(),
+  /** The prompt's size in tokens, as the engine measured it before generating (the `end` event repeats it). */
+  tokens_in: z.int().min(0).optional(),
   /** Human narration, only on verbose streams. */
   human: z.string().optional(),
 });
@@ -77,6 +79,13 @@ export const SseEndDataSchema = z.looseObject({
   stop_reason: StopReasonSchema.optional(),
   first_token_ms: z.int().min(0).optional(),
   tokens_in: z.int().min(0).optional(),
+  /**
+   * The generation stopped because the model's context was full (a fill_context task whose max_tokens
+   * the context could not hold), not at max_tokens: Anthropic's stop_reason model_context_window_exceeded.
+   */
+  context_full: z.boolean().optional(),
+  /** With stop_reason stop: which of the task's stop strings matched (Anthropic's stop_sequence). */
+  stop_sequence: z.string().optional(),
 });
 export type SseEndData = z.infer<typeof SseEndDataSchema>;
 

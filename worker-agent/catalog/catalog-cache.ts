@@ -15,6 +15,8 @@ const CachedMetadataSchema = z.object({
   parameter_count: z.int().optional(),
   quantization: z.string().optional(),
   has_chat_template: z.boolean(),
+  /** Absent in caches written before it was read: the header is read again (model-catalog.ts). */
+  fill_in_middle: z.boolean().optional(),
   /** Absent in caches written before workloads were read: the header is read again (model-catalog.ts). */
   workloads: z.array(WorkloadSchema).optional(),
   min_file_bytes: z.int().min(0).optional(),

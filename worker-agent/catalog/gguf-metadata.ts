@@ -1,6 +1,7 @@
 import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import { headerFacts, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
+import { fimTokensOf } from "../engine/llama-server/gguf-fim-tokens.js";
 
 /** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
 export interface GgufModelMetadata {
@@ -10,6 +11,8 @@ export interface GgufModelMetadata {
   parameter_count?: number;
   quantization?: string;
   has_chat_template: boolean;
+  /** It has fill-in-the-middle tokens (gguf-fim-tokens.ts): a completion with a suffix can be served (Ollama's "insert"). */
+  fill_in_middle: boolean;
   /** What it can serve (src-shared/models/model-workloads.ts). */
   workloads: Workload[];
   /** Bytes the file must have at least for every tensor its header lists (a shorter file is truncated). */
@@ -68,7 +71,8 @@ export async function readGgufModelMetadata(path: string): Promise<GgufModelMeta
     for (const tensor of info.tensorInfo) total += tensor.dimensions.reduce<number>((acc, d) => acc * Number(d), 1);
     parameterCount = total > 0 ? total : undefined;
   }
-  const metadata: GgufModelMetadata = { has_chat_template: typeof info.metadata.tokenizer?.chat_template === "string", workloads: headerWorkloads(info) };
+  const ggml = (info.metadata.tokenizer as { ggml?: Record<string, unknown> } | undefined)?.ggml;
+  const metadata: GgufModelMetadata = { has_chat_template: typeof info.metadata.tokenizer?.chat_template === "string", fill_in_middle: fimTokensOf(ggml) !== undefined, workloads: headerWorkloads(info) };
   if (typeof general.name === "string" && general.name.trim() !== "") metadata.name = general.name.trim();
   if (typeof general.architecture === "string") metadata.architecture = general.architecture;
   const ctx = positiveInt((info.architectureMetadata as { context_length?: unknown }).context_length);

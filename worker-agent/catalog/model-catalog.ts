@@ -246,8 +246,8 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
       this.cache.set(path, entry);
       this.log.info({ file: fileName, sha256, size_bytes: size, ms: Math.round(performance.now() - started) }, "model hashed");
     }
-    if (entry.metadata !== null && entry.metadata.workloads === undefined) {
-      // Cached before workloads were read: the header (not the hash) is read again, once.
+    if (entry.metadata !== null && (entry.metadata.workloads === undefined || entry.metadata.fill_in_middle === undefined)) {
+      // Cached before workloads (or fill-in-the-middle tokens) were read: the header (not the hash) is read again, once.
       entry = { ...entry, metadata: await readGgufModelMetadata(path).catch(() => entry?.metadata ?? null) };
       this.cache.set(path, entry);
     }
@@ -262,6 +262,7 @@ export class ModelCatalog extends EventEmitter<{ changed: []; quarantined: [path
         file_name: fileName,
         size_bytes: size,
         has_chat_template: entry.metadata.has_chat_template,
+        ...(entry.metadata.fill_in_middle !== undefined ? { fill_in_middle: entry.metadata.fill_in_middle } : {}),
         ...(entry.metadata.workloads !== undefined ? { workloads: entry.metadata.workloads } : {}),
         mtime_ms: Math.floor(mtimeMs),
         ...(entry.metadata.architecture !== undefined ? { architecture: entry.metadata.architecture } : {}),

@@ -47,6 +47,11 @@ export class CompletionText {
     }
   }
 
+  /** The stop string that ended the output, if one did. */
+  get matchedStop(): string | undefined {
+    return this.scanner?.matched_stop;
+  }
+
   /** The output ended: what a possible stop string's start held back is text after all. */
   end(): void {
     const rest = this.scanner?.flush() ?? "";

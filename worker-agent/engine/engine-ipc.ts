@@ -68,6 +68,10 @@ export const EngineDoneMessageSchema = z.object({
   decode_ms: z.int().min(0),
   first_token_ms: z.int().min(0).optional(),
   stop_reason: StopReasonSchema,
+  /** It stopped at the context's end: its budget was shortened to what the context left (fill_context). */
+  context_full: z.boolean().optional(),
+  /** With stop_reason stop: which of the task's stop strings matched. */
+  stop_sequence: z.string().optional(),
 });
 export type EngineDoneMessage = z.infer<typeof EngineDoneMessageSchema>;
 
@@ -89,6 +93,12 @@ export type EngineTokenMessage = z.infer<typeof EngineTokenMessageSchema>;
 export const EngineTokenBatchMessageSchema = z.object({ type: z.literal("tokens"), tokens: z.array(EngineTokenMessageSchema).min(1) });
 export type EngineTokenBatchMessage = z.infer<typeof EngineTokenBatchMessageSchema>;
 
+/**
+ * The prompt's size, measured before the first token (the done message repeats it): streams that announce
+ * it up front (Anthropic's message_start usage) have it before the output.
+ */
+export const EnginePromptMessageSchema = z.object({ type: z.literal("prompt"), task_id: z.string(), tokens_in: z.int().min(0) });
+
 export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   EngineLoadedMessageSchema,
   z.object({ type: z.literal("load_failed"), code: ErrorCodeSchema, message: z.string() }),
@@ -96,6 +106,7 @@ export const EngineToParentMessageSchema = z.discriminatedUnion("type", [
   SseEmbeddingDataSchema.extend({ type: z.literal("embedding"), task_id: z.string() }),
   SseScoreDataSchema.extend({ type: z.literal("score"), task_id: z.string() }),
   EngineDoneMessageSchema,
+  EnginePromptMessageSchema,
   z.object({ type: z.literal("task_failed"), task_id: z.string(), code: ErrorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("stats"), vram_total_bytes: z.int().min(0), vram_free_bytes: z.int().min(0) }),
   z.object({ type: z.literal("pong"), n: z.int().min(0) }),

@@ -73,6 +73,19 @@ export function backendOf(gpu: Llama["gpu"]): GpuBackend {
   return gpu === false ? "cpu" : gpu;
 }
 
+/** Why node-llama-cpp stopped, and the stop trigger that matched (its parts: the text we gave as a string). */
+interface StopMetadata {
+  stopReason: string;
+  customStopTrigger?: readonly unknown[];
+}
+
+/** Which of the task's stop strings matched (Anthropic's stop_sequence), from the trigger node-llama-cpp reports. */
+function matchedStop(stops: readonly string[] | undefined, trigger: readonly unknown[] | undefined): string | undefined {
+  if (stops === undefined || trigger === undefined || !trigger.every((part) => typeof part === "string")) return undefined;
+  const text = trigger.join("");
+  return stops.find((stop) => stop === text);
+}
+
 function mapStopReason(reason: string): StopReason {
   switch (reason) {
     case "maxTokens":
@@ -267,7 +280,8 @@ export class LlamaEngine {
     try {
       const grammar = await this.grammarFor(msg);
       if (typeof grammar === "string") return fail("INVALID_PARAMS", grammar);
-      await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens);
+      this.send({ type: "prompt", task_id: msg.task_id, tokens_in: promptTokens });
+      await this.generate({ ...msg, max_tokens: budget.maxTokens }, sequence, chat, grammar, controller, promptTokens, budget.maxTokens < msg.max_tokens);
     } finally {
       loaded.sequences.release(sequence);
     }
@@ -313,7 +327,8 @@ export class LlamaEngine {
     this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: controller.signal.aborted ? "canceled" : "stop" });
   }
 
-  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number): Promise<void> {
+  /** `contextBound`: max_tokens was shortened to what the context leaves, so reaching it means the context is full. */
+  private async generate(msg: EngineInferMessage, sequence: LlamaContextSequence, chat: ChatPlan | undefined, grammar: LlamaGrammar | undefined, controller: AbortController, promptTokens: number, contextBound: boolean): Promise<void> {
     const received = performance.now();
     const loaded = this.loaded as Loaded;
     const emitter = new TokenEmitter(msg.task_id, this.send, () => controller.signal.aborted, loaded.model, msg.logprobs);
@@ -344,9 +359,11 @@ export class LlamaEngine {
       ...(chat !== undefined && msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
     try {
-      const stopReason = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg, options, grammar, emitter);
+      const { stopReason, customStopTrigger } = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg, options, grammar, emitter);
+      const stopSequence = matchedStop(msg.stop, customStopTrigger);
       const done = performance.now();
       const first = emitter.firstTokenAt;
+      const reason = controller.signal.aborted ? "canceled" : mapStopReason(stopReason);
       this.send({
         type: "done",
         task_id: msg.task_id,
@@ -356,7 +373,10 @@ export class LlamaEngine {
         tokens_in: promptTokens,
         decode_ms: Math.round(done - (first ?? done)),
         ...(first !== undefined ? { first_token_ms: Math.round(first - received) } : {}),
-        stop_reason: controller.signal.aborted ? "canceled" : mapStopReason(stopReason),
+        stop_reason: reason,
+        // Said here, not guessed from tokens_out: tool-call syntax tokens count toward the limit but are not text.
+        ...(contextBound && reason === "max_tokens" ? { context_full: true } : {}),
+        ...(reason === "stop" && stopSequence !== undefined ? { stop_sequence: stopSequence } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) canceled();
@@ -368,7 +388,7 @@ export class LlamaEngine {
     }
   }
 
-  private async runChat(sequence: LlamaContextSequence, plan: ChatPlan, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter, parallel: boolean | undefined): Promise<string> {
+  private async runChat(sequence: LlamaContextSequence, plan: ChatPlan, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter, parallel: boolean | undefined): Promise<StopMetadata> {
     const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: plan.wrapper });
     try {
       const response =
@@ -382,13 +402,13 @@ export class LlamaEngine {
               onFunctionCall: (call) => emitter.functionCall(call.functionName, call.params),
             })
           : await chat.generateResponse(plan.history, { ...options, ...(grammar !== undefined ? { grammar } : {}) });
-      return response.metadata.stopReason;
+      return response.metadata;
     } finally {
       chat.dispose({ disposeSequence: false });
     }
   }
 
-  private async runCompletion(sequence: LlamaContextSequence, msg: EngineInferMessage, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter): Promise<string> {
+  private async runCompletion(sequence: LlamaContextSequence, msg: EngineInferMessage, options: GenerationOptions, grammar: LlamaGrammar | undefined, emitter: TokenEmitter): Promise<StopMetadata> {
     const completion = new LlamaCompletion({ contextSequence: sequence });
     const prompt = msg.prompt ?? "";
     // A stop string ends the generation through its own signal, so that the task's abort still means canceled.
@@ -408,9 +428,9 @@ export class LlamaEngine {
       };
       // Fill in the middle: node-llama-cpp frames prefix and suffix with the model's FIM tokens (serve() checked it has them).
       const result = msg.suffix !== undefined ? await completion.generateInfillCompletionWithMeta(prompt, msg.suffix, generation) : await completion.generateCompletionWithMeta(prompt, generation);
-      if (text.stopped) return "customStopTrigger";
+      if (text.stopped) return { stopReason: "customStopTrigger", customStopTrigger: [text.matchedStop] };
       text.end();
-      return result.metadata.stopReason;
+      return result.metadata;
     } finally {
       completion.dispose({ disposeSequence: false });
     }

@@ -8,6 +8,8 @@
 export class StopScanner {
   private held = "";
   private ended = false;
+  /** The stop string that ended the output (Anthropic's stop_sequence names it). */
+  matched_stop: string | undefined;
   /** Per stop string: the length of its longest start that the text so far ends with. */
   private readonly matched: number[];
   /** Per stop string: KMP's failure function (longest proper start that is also an end, per length). */
@@ -34,6 +36,7 @@ export class StopScanner {
         this.matched[s] = state;
         if (state === stop.length) {
           this.ended = true;
+          this.matched_stop = stop;
           this.held = "";
           return { release: buffer.slice(0, i + 1 - stop.length), stopped: true };
         }

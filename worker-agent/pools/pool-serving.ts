@@ -143,6 +143,12 @@ export class PoolServing {
       case "done":
         this.onDone(message);
         return;
+      case "prompt": {
+        const entry = this.inflight.get(message.task_id);
+        if (entry === undefined || entry.canceled || entry.task.sink.finished) return;
+        entry.task.sink.metrics({ tokens_in: message.tokens_in });
+        return;
+      }
       case "task_failed": {
         const entry = this.inflight.get(message.task_id);
         if (entry !== undefined) this.finish(entry, () => entry.task.sink.error(errorEvent(message.code, message.message)), "error");
@@ -199,6 +205,8 @@ export class PoolServing {
           tokens_in: message.tokens_in,
           ...(message.first_token_ms !== undefined ? { first_token_ms: message.first_token_ms } : {}),
           ...(message.stop_reason === "canceled" ? { canceled: true } : {}),
+          ...(message.context_full === true ? { context_full: true } : {}),
+          ...(message.stop_sequence !== undefined ? { stop_sequence: message.stop_sequence } : {}),
         });
       },
       message.stop_reason === "canceled" ? "canceled" : "ok",

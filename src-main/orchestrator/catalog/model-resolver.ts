@@ -13,6 +13,8 @@ export interface ResolvedModel {
   size_bytes: number;
   context_length?: number | undefined;
   has_chat_template: boolean;
+  /** Fill-in-the-middle tokens (a completion with a suffix is served); undefined: an older worker did not say. */
+  fill_in_middle?: boolean | undefined;
   architecture?: string | undefined;
   quantization?: string | undefined;
   parameter_count?: number | undefined;
@@ -45,6 +47,7 @@ export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): Res
       size_bytes: m.size_bytes,
       context_length: m.context_length,
       has_chat_template: m.has_chat_template,
+      fill_in_middle: m.fill_in_middle,
       architecture: m.architecture,
       quantization: m.quantization,
       parameter_count: m.parameter_count,

@@ -6,9 +6,20 @@ import type { Logger } from "pino";
 import { buildContentSecurityPolicy } from "../../../src-shared/dashboard/csp.js";
 import { DashboardSessions, sessionCookieName } from "../auth/dashboard-sessions.js";
 
+/** What Ollama answers at its root, which its clients check for. */
+export const OLLAMA_ROOT_ANSWER = "Ollama is running";
+
 /** The built dashboard beside the compiled code: dist/renderer. */
 export function defaultDashboardDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "renderer");
+}
+
+/** The dashboard's headers; sent as headers too: Chromium ignores frame-ancestors in a <meta> policy. */
+function securityHeaders(res: { setHeader(name: string, value: string): unknown }, csp: string): void {
+  res.setHeader("Content-Security-Policy", csp);
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("X-Frame-Options", "DENY");
+  res.setHeader("Referrer-Policy", "no-referrer");
 }
 
 /** Serves the built dashboard at / and the one-time-code login at /login. */
@@ -25,6 +36,19 @@ export function mountDashboard(app: express.Express, dir: string, sessions: Dash
     res.setHeader("Set-Cookie", `${sessionCookieName(req.socket.localPort ?? 0)}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${DashboardSessions.cookieMaxAgeSeconds}${secure}`);
     res.redirect(302, "/");
   });
+  const csp = buildContentSecurityPolicy();
+  // Ollama clients probe the server root (GET or HEAD /) for Ollama's own answer; browsers ask for HTML
+  // (their Accept names text/html) and get the dashboard. What curl and HTTP libraries send (*/* or nothing)
+  // gets Ollama's answer.
+  app.get("/", (req, res, next) => {
+    if ((req.headers.accept ?? "").toLowerCase().includes("text/html")) {
+      next();
+      return;
+    }
+    res.setHeader("Vary", "Origin, Accept");
+    securityHeaders(res, csp);
+    res.type("text/plain").send(OLLAMA_ROOT_ANSWER);
+  });
   if (!existsSync(join(dir, "index.html"))) {
     logger.warn({ dir }, "dashboard not built (npm run build); / will say so");
     app.get("/", (_req, res) => {
@@ -32,17 +56,12 @@ export function mountDashboard(app: express.Express, dir: string, sessions: Dash
     });
     return;
   }
-  const csp = buildContentSecurityPolicy();
   app.use(
     express.static(dir, {
       index: "index.html",
       maxAge: "1h",
       setHeaders: (res, path) => {
-        // Sent as headers too: Chromium ignores frame-ancestors in a <meta> policy.
-        res.setHeader("Content-Security-Policy", csp);
-        res.setHeader("X-Content-Type-Options", "nosniff");
-        res.setHeader("X-Frame-Options", "DENY");
-        res.setHeader("Referrer-Policy", "no-referrer");
+        securityHeaders(res, csp);
         if (path.endsWith(".html")) res.setHeader("Cache-Control", "no-cache");
       },
     }),

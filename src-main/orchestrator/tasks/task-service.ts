@@ -430,6 +430,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
         return;
       }
       case "metrics":
+        // The prompt's size before any output: what a stream can announce up front (Anthropic's message_start).
+        if (event.data.tokens_in !== undefined) task.tokens_in = event.data.tokens_in;
         emitTaskEvent(task, { event: "metrics", data: { ...event.data, queue_depth: this.scheduler.depth } });
         return;
       case "embedding":

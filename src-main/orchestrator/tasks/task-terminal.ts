@@ -80,6 +80,8 @@ function terminalEvent(task: Task, ending: TaskEnding, end: SseEndData | null, d
       ...(task.stop_reason ? { stop_reason: task.stop_reason } : {}),
       ...(task.first_token_at_ms !== null ? { first_token_ms: task.first_token_at_ms - task.enqueued_at_ms } : {}),
       ...(task.tokens_in !== null ? { tokens_in: task.tokens_in } : {}),
+      ...(end?.context_full === true ? { context_full: true } : {}),
+      ...(end?.stop_sequence !== undefined ? { stop_sequence: end.stop_sequence } : {}),
     },
   };
 }

@@ -37,6 +37,11 @@ export async function ggufFimTokens(modelPath: string): Promise<FimTokens | unde
   } catch {
     return undefined;
   }
+  return fimTokensOf(ggml);
+}
+
+/** The FIM tokens of a GGUF header's tokenizer.ggml metadata (what the catalog reports as fill_in_middle too). */
+export function fimTokensOf(ggml: Record<string, unknown> | undefined): FimTokens | undefined {
   const tokens = Array.isArray(ggml?.tokens) ? (ggml.tokens as unknown[]) : [];
   const find = (role: keyof typeof HEADER_KEYS): number | undefined => {
     for (const key of HEADER_KEYS[role]) {

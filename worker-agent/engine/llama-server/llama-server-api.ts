@@ -44,6 +44,8 @@ export const CompletionChunkSchema = z.object({
   tokens_predicted: z.int().optional(),
   tokens_evaluated: z.int().optional(),
   stop_type: z.string().optional(),
+  /** With stop_type "word": the stop string that matched. */
+  stopping_word: z.string().optional(),
 }).loose();
 export type CompletionChunk = z.infer<typeof CompletionChunkSchema>;
 

@@ -76,11 +76,13 @@ describe("LlamaServerEngine (fake llama-server)", () => {
     engine.send({ type: "infer", task_id: "short", prompt: "the cat sat", max_tokens: 3 });
     // tokens_in is llama-server's own count (its last chunk), not measured beforehand.
     expect(await waitFor("done", () => find(messages, "done", "short"), 10_000)).toMatchObject({ tokens_out: 3, tokens_in: 4, stop_reason: "max_tokens" });
+    expect(find(messages, "done", "short")).not.toHaveProperty("context_full");
     expect(calls()).toEqual(["/completion"]);
     writeFileSync(log, "");
     // 12 words + BOS = 13 tokens; 60 bytes could be up to 64 tokens, so it is measured: 64 - 13 = 51 left.
     engine.send({ type: "infer", task_id: "fill", prompt: "word ".repeat(12), max_tokens: 60, fill_context: true });
-    expect(await waitFor("done", () => find(messages, "done", "fill"), 10_000)).toMatchObject({ tokens_out: 51, tokens_in: 13, stop_reason: "max_tokens" });
+    // The ceiling was cut to what the context left: the end says the context was full, not max_tokens.
+    expect(await waitFor("done", () => find(messages, "done", "fill"), 10_000)).toMatchObject({ tokens_out: 51, tokens_in: 13, stop_reason: "max_tokens", context_full: true });
     expect(calls()).toEqual(["/tokenize", "/completion"]);
   });
 

@@ -327,6 +327,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         prompt = tokens;
         nPredict = budget.maxTokens;
         measured = tokens.length;
+        // Measured before generating: announced now (unmeasured prompts are counted in the last chunk only).
+        this.emitMessage({ type: "prompt", task_id: msg.task_id, tokens_in: measured });
       }
       const temperature = msg.temperature ?? 0;
       const params: CompletionParams = {
@@ -348,6 +350,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         ...logprobsParams(msg.logprobs, temperature),
       };
       let stopType: string | undefined;
+      let stoppingWord: string | undefined;
       let tokensIn = measured;
       // Entries of tokens whose text has not been sent yet (a partial UTF-8 character or stop string):
       // they go with the text they produced, so a message's entries concatenate to its text.
@@ -373,6 +376,7 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         }
         if (chunk.stop) {
           stopType = chunk.stop_type;
+          stoppingWord = chunk.stopping_word;
           tokensIn = chunk.tokens_evaluated ?? tokensIn;
         }
       }
@@ -386,6 +390,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
         decode_ms: Math.round(done - (firstAt ?? done)),
         ...(firstAt !== undefined ? { first_token_ms: Math.round(firstAt - received) } : {}),
         stop_reason: mapStopType(stopType),
+        ...(nPredict < msg.max_tokens && mapStopType(stopType) === "max_tokens" ? { context_full: true } : {}),
+        ...(mapStopType(stopType) === "stop" && stoppingWord !== undefined && msg.stop?.includes(stoppingWord) === true ? { stop_sequence: stoppingWord } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) {

@@ -1,4 +1,4 @@
-import { anthropicText, type AnthropicCountTokensRequest, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
+import { anthropicText, textDocument, type AnthropicCountTokensRequest, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
 import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../../../../src-shared/anthropic/messages-params.js";
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
@@ -67,7 +67,7 @@ function turns(m: AnthropicMessageParam, i: number, callIds: Set<string>): ChatM
       if (m.role !== "user") throw unsupported(`${where}`, `${where}: tool_result blocks belong to user turns`);
       const { tool_use_id: id, content, is_error: isError } = block as { tool_use_id: string; content?: AnthropicMessageParam["content"]; is_error?: boolean };
       if (!callIds.has(id)) throw unsupported(`${where}.tool_use_id`, `${where}.tool_use_id must name a tool_use block of an earlier assistant turn`);
-      if (Array.isArray(content) && content.some((b) => b.type !== "text")) throw unsupported(`${where}.content`, `${where}.content: only text blocks are supported in a tool result`);
+      if (Array.isArray(content) && content.some((b) => b.type !== "text" && textDocument(b) === undefined)) throw unsupported(`${where}.content`, `${where}.content: only text blocks and plain-text documents are supported in a tool result (the served models read text only)`);
       const resultText = content === undefined ? "" : anthropicText(content);
       results.push({ role: "tool", content: isError === true ? `Error: ${resultText}` : resultText, tool_call_id: id });
     }

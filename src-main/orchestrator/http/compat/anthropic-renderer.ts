@@ -29,11 +29,12 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
   const id = `msg_${task.task_id.replaceAll("-", "")}`;
   const model = task.model.id;
   const withTools = task.generation.tools !== undefined;
-  // Ended by length short of max_tokens: the context was full (the engine shortened the ceiling).
+  // The worker says when the context, not max_tokens, ended it (the engine shortened the ceiling): counting
+  // tokens cannot tell, tool-call syntax takes from the limit without being counted as output.
   const stopReason = (done: Completion): AnthropicStopReason =>
-    done.reason === "length" ? (done.completionTokens < task.generation.max_tokens ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
-  // The engine reports that a stop string matched, not which: name it only when there was one.
-  const stopSequence = (done: Completion): string | null => (done.reason === "stop" && req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null);
+    done.reason === "length" ? (done.contextFull ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
+  // The worker names the stop string that matched (an older one does not: then only a lone one is known).
+  const stopSequence = (done: Completion): string | null => (done.reason !== "stop" ? null : (done.stopSequence ?? (req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null)));
   const content = (done: Completion): ContentBlock[] => {
     const calls: ContentBlock[] = done.toolCalls.map((c) => ({ type: "tool_use", id: toolUseId(task, c.index), name: c.name, input: toolInput(c) }));
     return done.text === "" && calls.length > 0 ? calls : [{ type: "text", text: done.text }, ...calls];
@@ -46,7 +47,8 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
     content: done === null ? [] : content(done),
     stop_reason: done === null ? null : stopReason(done),
     stop_sequence: done === null ? null : stopSequence(done),
-    usage: { input_tokens: done?.promptTokens ?? 0, output_tokens: done?.completionTokens ?? 0 },
+    // Before the end (message_start): the prompt's size as the worker announced it before the first token.
+    usage: { input_tokens: done?.promptTokens ?? task.tokens_in ?? 0, output_tokens: done?.completionTokens ?? 0 },
   });
   const event = (type: string, data: Record<string, unknown> = {}) => sseNamed(type, { type, ...data });
 
@@ -64,18 +66,26 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
     open = { index: blocks++, kind: "text" };
     return frames;
   };
+  // message_start goes out with the first output (or the end), not with the stream's head: by then the
+  // worker has announced the prompt's size, which clients read from message_start's usage (LangChain's
+  // ChatAnthropic takes input_tokens only from there); message_delta repeats the totals.
+  let started = false;
+  const start = (): string[] => {
+    if (started) return [];
+    started = true;
+    return [event("message_start", { message: message(null) }), ...(withTools ? [] : openText()), event("ping")];
+  };
   const stream: StreamRenderer = {
     framing: "sse",
-    // The prompt's token count is known only at the end; message_delta carries it (its usage counters are totals).
-    open: () => [event("message_start", { message: message(null) }), ...(withTools ? [] : openText()), event("ping")],
+    open: () => [],
     token(text, extra) {
       const delta = extra.tool_call;
       if (delta === undefined) {
-        if (text === "" && withTools) return [];
-        const frames = open?.kind === "text" ? [] : openText();
+        if (text === "" && withTools) return start();
+        const frames = [...start(), ...(open?.kind === "text" ? [] : openText())];
         return [...frames, event("content_block_delta", { index: open?.index ?? 0, delta: { type: "text_delta", text } })];
       }
-      const frames: string[] = [];
+      const frames: string[] = start();
       if (open?.kind !== "tool" || open.call !== delta.index) {
         frames.push(...close());
         frames.push(event("content_block_start", { index: blocks, content_block: { type: "tool_use", id: toolUseId(task, delta.index), name: delta.name ?? "", input: {} } }));
@@ -85,13 +95,14 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
       return frames;
     },
     end: (done) => [
+      ...start(),
       // A message with tools that produced nothing still carries one (empty) text block.
       ...(blocks === 0 ? openText() : []),
       ...close(),
       event("message_delta", { delta: { stop_reason: stopReason(done), stop_sequence: stopSequence(done) }, usage: { input_tokens: done.promptTokens, output_tokens: done.completionTokens } }),
       event("message_stop"),
     ],
-    fail: (failure) => [sseNamed("error", anthropicError(failure.status, failure.message))],
+    fail: (failure) => [sseNamed("error", anthropicError(failure.status, failure.message, failure.code))],
   };
   return { stream, body: { body: (done) => message(done) } };
 }

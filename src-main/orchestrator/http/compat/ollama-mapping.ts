@@ -1,6 +1,6 @@
 import { OLLAMA_CHAT_PARAMS, OLLAMA_GENERATE_PARAMS, OLLAMA_OPTIONS } from "../../../../src-shared/ollama/ollama-params.js";
 import type { OllamaChatMessage, OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from "../../../../src-shared/ollama/ollama-requests.js";
-import type { ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
+import type { ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js";
 import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
@@ -34,9 +34,28 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   const messages = chatMessages(req.messages ?? []);
   // A conversation may also end with tool results: the model answers them.
   if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages);
-  const tools = chatTools(req.tools);
+  const choice = toolChoice(req);
+  const tools = choice === "none" ? undefined : chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
-  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...(tools !== undefined ? { tools } : {}), ...logprobs(req) });
+  const calling = tools === undefined ? {} : { tools, ...(choice !== undefined && choice !== "auto" ? { tool_choice: choice } : {}) };
+  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...calling, ...logprobs(req) });
+}
+
+/**
+ * tool_choice (ollama-ai-provider-v2's; Ollama has none): auto → the model decides, none → no tools,
+ * required → some call, {type: "function", name} → that call. A choice that needs tools without them is refused.
+ */
+function toolChoice(req: OllamaChatRequest): ToolChoice | undefined {
+  const choice = req.tool_choice;
+  if (choice === undefined) return undefined;
+  const names = (req.tools ?? []).map((t) => t.function.name);
+  if (typeof choice === "string") {
+    if (choice === "required" && names.length === 0) throw unsupported("tool_choice", "tool_choice required needs tools");
+    return choice;
+  }
+  if (choice.type !== "function" || choice.name === undefined) throw unsupported("tool_choice", `tool_choice ${JSON.stringify(choice)} is not supported: send "auto", "none", "required" or {"type": "function", "name": <one of the tools>}`);
+  if (!names.includes(choice.name)) throw unsupported("tool_choice", `tool_choice names ${choice.name}, which is not among the tools`);
+  return { name: choice.name };
 }
 
 /** Ollama's tools → the task's (the model decides whether to call: Ollama has no tool_choice). */
@@ -115,7 +134,7 @@ function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): O
   return options;
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "logprobs">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "tool_choice" | "logprobs">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models);
   const resolved = resolveModel(modelRef, models);
@@ -135,5 +154,9 @@ function admission(api: "ollama-chat" | "ollama-generate", name: string, models:
   if (options?.frequency_penalty !== undefined) generation.frequency_penalty = options.frequency_penalty;
   if (options?.seed !== undefined && options.seed >= 0) generation.seed = options.seed;
   if (options?.stop !== undefined && options.stop.length > 0) generation.stop = options.stop;
-  return { api, model_ref: modelRef, priority: "interactive", ctx: options?.num_ctx, generation };
+  // Ollama clamps num_ctx to the model's trained context (a warning in its log, never an error): clients
+  // set one num_ctx for every model (Open WebUI's, Continue's contextLength), so a larger one is the model's.
+  const trained = resolved.ok ? resolved.model.context_length : undefined;
+  const ctx = options?.num_ctx !== undefined && trained !== undefined ? Math.min(options.num_ctx, trained) : options?.num_ctx;
+  return { api, model_ref: modelRef, priority: "interactive", ctx, generation };
 }

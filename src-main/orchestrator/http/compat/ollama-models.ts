@@ -19,14 +19,21 @@ export function ollamaModel(m: ResolvedModel, modifiedAt: string) {
 }
 
 /**
- * Ollama's capabilities for a model, by what this server honours for it: completion and embedding where
+ * Ollama's capabilities for a model, by what this server honours for it: insert where it has
+ * fill-in-the-middle tokens (the worker reads them from the GGUF header); completion and embedding where
  * the model serves them (a reranker serves neither; model-workloads.ts; an older worker that did not say
  * gets both); tools where it completes and has a chat template, through which the engine's chat wrapper
  * renders the functions and grammar-constrains the calls (Ollama's own rule is a template that mentions tools).
  */
 export function ollamaCapabilities(m: ResolvedModel): string[] {
   const serves = (w: "completion" | "embedding"): boolean => m.workloads === undefined || m.workloads.includes(w);
-  return [...(serves("completion") ? ["completion"] : []), ...(serves("completion") && m.has_chat_template ? ["tools"] : []), ...(serves("embedding") ? ["embedding"] : [])];
+  return [
+    ...(serves("completion") ? ["completion"] : []),
+    ...(serves("completion") && m.has_chat_template ? ["tools"] : []),
+    // Ollama's "insert": /api/generate with a suffix (Continue's autocomplete asks for it by this capability).
+    ...(serves("completion") && m.fill_in_middle === true ? ["insert"] : []),
+    ...(serves("embedding") ? ["embedding"] : []),
+  ];
 }
 
 /** /api/show: what the cluster knows of a model, with GGUF-style model_info keys. */

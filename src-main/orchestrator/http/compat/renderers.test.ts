@@ -10,7 +10,7 @@ import type { Completion, StreamRenderer } from "./surface-renderer.js";
 // Endings the integration tests cannot force from a random tiny model: a natural end of turn, a stop
 // sequence, a failure.
 const task = { task_id: "0b7c9a52-3f7e-4c1e-9a55-7f3c2e1d0a11", model: { id: "tiny" }, generation: { max_tokens: 8 }, enqueued_at_ms: 0, started_at_ms: 1, first_token_at_ms: 2, finished_at_ms: 3 } as unknown as Task;
-const done = (reason: Completion["reason"]): Completion => ({ task, text: "Hello", reason, promptTokens: 4, completionTokens: 1, toolCalls: [], logprobs: undefined, embeddings: [], scores: [] });
+const done = (reason: Completion["reason"]): Completion => ({ task, text: "Hello", reason, contextFull: false, promptTokens: 4, completionTokens: 1, toolCalls: [], logprobs: undefined, embeddings: [], scores: [] });
 const frames = (s: StreamRenderer, end: Completion | null) => new SseParser().feed([...s.open(), ...s.token("Hello", {}), ...(end === null ? s.fail({ code: "CANCELED", message: "canceled by an operator", status: 499 }) : s.end(end))].join(""));
 
 describe("Responses renderer", () => {

@@ -2,7 +2,7 @@ import type { ErrorStyle } from "../../../../src-shared/contract/route-spec.js";
 import { ERROR_CODES } from "../../../../src-shared/errors/error-codes.js";
 import { errorEnvelope } from "../../../../src-shared/errors/error-envelope.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { SseEmbeddingData, SseEvent, SseScoreData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
+import type { SseEmbeddingData, SseEndData, SseEvent, SseScoreData, TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -95,7 +95,7 @@ export function serveTask(ctx: OrchestratorContext, rc: RouteContext, input: Adm
     if (event.event !== "end" && event.event !== "error") return;
     const failure = event.event === "error" ? failureOf(event.data, nameRefusal) : event.data.canceled === true ? canceledFailure(task) : null;
     if (failure === null) {
-      const done = completionOf(task, output);
+      const done = completionOf(task, output, event.event === "end" ? event.data : undefined);
       if (stream !== null) write(() => stream.end(done));
       else res.json((surface as { body: BodyRenderer }).body.body(done));
     } else if (stream !== null && writer !== null) {
@@ -129,9 +129,9 @@ class TaskOutput {
   }
 }
 
-function completionOf(task: Task, output: TaskOutput): Completion {
+function completionOf(task: Task, output: TaskOutput, end: SseEndData | undefined): Completion {
   const reason = task.stop_reason === "max_tokens" ? "length" : task.stop_reason === "stop" ? "stop" : task.stop_reason === "tool_calls" ? "tool_calls" : "eos";
-  return { task, text: output.text, reason, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
+  return { task, text: output.text, reason, contextFull: end?.context_full === true, stopSequence: end?.stop_sequence, promptTokens: task.tokens_in ?? 0, completionTokens: task.tokens_out, toolCalls: output.toolCalls, logprobs: output.logprobs, embeddings: output.embeddings, scores: output.scores };
 }
 
 function failureOf(data: Extract<SseEvent, { event: "error" }>["data"], nameRefusal: RefusalNamer | undefined): Failure {

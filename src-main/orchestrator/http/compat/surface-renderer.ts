@@ -19,6 +19,10 @@ export interface Completion {
   text: string;
   /** length: max_tokens reached; stop: a stop string matched; eos: the model ended its turn; tool_calls: it called tools. */
   reason: "length" | "stop" | "eos" | "tool_calls";
+  /** With reason length: the worker said the model's context was full (its end event's context_full), not max_tokens. */
+  contextFull: boolean;
+  /** With reason stop: the stop string that matched, when the worker said (older workers do not). */
+  stopSequence?: string | undefined;
   promptTokens: number;
   completionTokens: number;
   /** The tool calls the model made, in order. */

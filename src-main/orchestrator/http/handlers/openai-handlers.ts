@@ -17,6 +17,8 @@ import { openAiRefusalNamer } from "../compat/openai-refusal-param.js";
 import { responsesAdmission } from "../compat/responses-mapping.js";
 import { responsesRenderers } from "../compat/responses-renderer.js";
 import { pinFromHeader } from "../compat/pin-header.js";
+import { anthropicModel, anthropicModelPage, isAnthropicClient } from "../compat/anthropic-models.js";
+import type { ModelListQuery } from "../../../../src-shared/anthropic/anthropic-models.js";
 import { respondWith, serveTask } from "../compat/serve-task.js";
 
 /**
@@ -25,20 +27,26 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
  */
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
+  const startedAt = () => new Date(ctx.meta.startedAtMs).toISOString();
   const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}) });
   // The list rendered once per model set: servable() returns the same array until the registry's models change.
   let listed: { of: ResolvedModel[]; body: OpenAiModelList } | null = null;
   return {
-    openaiListModels: ({ res }) => {
+    openaiListModels: ({ req, res, query }) => {
       const servable = ctx.models.servable();
+      // Anthropic's SDKs (client.models.list) send anthropic-version and page through Anthropic's shape.
+      if (isAnthropicClient(req)) {
+        res.json(anthropicModelPage(servable.map((m) => anthropicModel(m, startedAt())), query as ModelListQuery));
+        return;
+      }
       if (listed?.of !== servable) listed = { of: servable, body: { object: "list", data: servable.map(model) } };
       res.json(listed.body);
     },
 
-    openaiGetModel: ({ params, res }) => {
+    openaiGetModel: ({ req, params, res }) => {
       const resolved = resolveModel(params.id as string, ctx.models.servable());
       if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `no model "${params.id as string}"; GET /v1/models lists the models in the cluster`);
-      res.json(model(resolved.model));
+      res.json(isAnthropicClient(req) ? anthropicModel(resolved.model, startedAt()) : model(resolved.model));
     },
 
     openaiChatCompletions: (rc) => {
