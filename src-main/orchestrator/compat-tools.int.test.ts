@@ -122,6 +122,57 @@ describe("Anthropic tool use through @anthropic-ai/sdk", () => {
   });
 });
 
+// A tool as Claude Code and MCP servers write them: value constraints no llama.cpp grammar here expresses
+// (format uri, pattern, number bounds, an open integer bound, uniqueItems) next to the shape it does.
+const FETCH_SCHEMA = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  type: "object" as const,
+  properties: {
+    url: { type: "string", format: "uri", maxLength: 24, description: "The URL to fetch content from" },
+    pattern: { type: "string", pattern: "^[a-z*]+$", maxLength: 8 },
+    timeout: { type: "number", minimum: 0, maximum: 600000 },
+    lines: { type: "integer", minimum: 1 },
+    tags: { type: "array", items: { type: "string", maxLength: 4 }, maxItems: 2, uniqueItems: true },
+  },
+  required: ["url", "timeout", "lines"],
+  additionalProperties: false,
+};
+const FetchShape = z.strictObject({ url: z.string().max(24), pattern: z.string().max(8).optional(), timeout: z.number(), lines: z.int(), tags: z.array(z.string().max(4)).max(2).optional() });
+
+describe("tool schemas with value constraints a grammar cannot express (Claude Code, MCP servers)", () => {
+  it("Anthropic: served for a tool not marked strict, the call keeps the schema's shape; strict: true is a 400 naming the keyword", async () => {
+    const message = await anthropic.messages.create({ model: CHAT, max_tokens: 300, messages: [{ role: "user", content: "Fetch the docs" }], tools: [{ name: "WebFetch", description: "Fetch a URL", input_schema: FETCH_SCHEMA }], tool_choice: { type: "tool", name: "WebFetch" } });
+    expect(message.stop_reason).toBe("tool_use");
+    FetchShape.parse(message.content.find((b) => b.type === "tool_use")?.input);
+    const strict = await fetch(`${cluster.orch.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": cluster.orch.token, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: CHAT, max_tokens: 50, messages: [{ role: "user", content: "x" }], tools: [{ name: "WebFetch", strict: true, input_schema: FETCH_SCHEMA }] }),
+    });
+    expect(strict.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await strict.json()).error.message).toContain("tools[0].input_schema.properties.url uses format \"uri\"");
+  });
+
+  it("OpenAI chat: served for a function not marked strict; strict: true is a 400 naming the keyword", async () => {
+    const post = (strict: boolean | undefined) =>
+      fetch(`${cluster.orch.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${cluster.orch.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: CHAT, max_tokens: 300, messages: [{ role: "user", content: "Fetch the docs" }], tools: [{ type: "function", function: { name: "WebFetch", parameters: FETCH_SCHEMA, ...(strict !== undefined ? { strict } : {}) } }], tool_choice: { type: "function", function: { name: "WebFetch" } } }),
+      });
+    const loose = await post(undefined);
+    expect(loose.status).toBe(200);
+    const body = (await loose.json()) as { choices: { finish_reason: string; message: { tool_calls?: { function: { arguments: string } }[] } }[] };
+    expect(body.choices[0]?.finish_reason).toBe("tool_calls");
+    FetchShape.parse(JSON.parse(body.choices[0]?.message.tool_calls?.[0]?.function.arguments ?? "null"));
+    const strict = await post(true);
+    expect(strict.status).toBe(400);
+    const error = ((await strict.json()) as { error: { message: string; param: string } }).error;
+    expect(error.param).toBe("tools[0].function.parameters");
+    expect(error.message).toContain("tools[0].function.parameters.properties.url uses format \"uri\"");
+  });
+});
+
 describe("Anthropic count_tokens through @anthropic-ai/sdk", () => {
   const TOOLS: Anthropic.Tool[] = [{ name: "get_weather", description: "Weather forecast for a city", input_schema: WEATHER_SCHEMA }];
   const ask: Anthropic.MessageParam = { role: "user", content: "What is the weather in Paris?" };

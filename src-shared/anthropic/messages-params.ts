@@ -16,7 +16,7 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "top_k", support: "supported", note: "" },
     { param: "metadata", support: "supported", note: "metadata.user_id is recorded in the log and the audit trail; it does not open a session" },
-    { param: "tools", support: "supported", note: "client tools (name, description, input_schema); the call's input is generated under a llama.cpp grammar from input_schema (keywords a grammar cannot express are refused by name); server tools are refused" },
+    { param: "tools", support: "supported", note: "client tools (name, description, input_schema); the call's input is generated under a llama.cpp grammar from input_schema, which enforces its shape (types, properties, required, enums, lengths, closed integer ranges); value constraints a grammar cannot express (pattern, format other than date/time/date-time, number bounds, open integer bounds, uniqueItems) are not enforced, as Anthropic does not enforce a tool's schema, unless the tool has `strict: true` (then refused by name), and structure a grammar cannot express (allOf, untyped values, external $ref) is refused by name; server tools are refused" },
     { param: "tool_choice", support: "supported", note: "auto, any, tool (by name) and none; disable_parallel_tool_use: at most one call" },
     { param: "thinking", support: "partial", note: "the served models do not think (only {type: \"disabled\"} is accepted)", refuses: (v) => present(v) && (v as { type?: unknown }).type !== "disabled" },
     { param: "service_tier", support: "partial", note: "one service tier (only \"auto\" and \"standard_only\" are accepted)", refuses: (v) => present(v) && v !== "auto" && v !== "standard_only" },

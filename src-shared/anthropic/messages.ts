@@ -26,6 +26,8 @@ export const AnthropicMessageParamSchema = z.looseObject({
 export const AnthropicToolSchema = z.looseObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   description: z.string().optional(),
+  /** Structured-output tools: every input_schema keyword enforced, or a 400 naming one a grammar cannot express. */
+  strict: z.boolean().optional(),
   // Server tools (web_search_…, code_execution_…) have no input_schema: say why they fail, not only that it is missing.
   input_schema: z.looseObject({ type: z.literal("object") }, { error: (issue) => (issue.input === undefined ? "missing: a client tool needs input_schema (a JSON schema of type object); Anthropic's server tools (web search, code execution, …) run on Anthropic's servers and are not offered here" : undefined) }),
 });

@@ -80,4 +80,62 @@ describe("toToolGrammarSchema", () => {
     const plain = { type: "object", properties: { n: { type: "integer" }, m: { enum: [1, 2] } } };
     expect(toToolGrammarSchema(plain)).toEqual(toGrammarSchema(plain));
   });
+
+  it("loose (a tool not marked strict): leaves value constraints a grammar cannot express unenforced, names each, and keeps the shape", () => {
+    // A Claude Code / MCP style tool: format uri, pattern, number bounds, an open integer bound, a sign bound, uniqueItems.
+    const schema = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object",
+      properties: {
+        url: { type: "string", format: "uri", description: "The URL to fetch" },
+        glob: { type: "string", pattern: "^[a-z*]+$", maxLength: 64 },
+        timeout: { type: "number", minimum: 0, maximum: 600000 },
+        lines: { type: "integer", minimum: 1 },
+        offset: { type: "integer", minimum: 0 },
+        page: { type: "integer", minimum: 1, maximum: 10 },
+        tags: { type: "array", items: { type: "string" }, uniqueItems: true },
+        when: { type: "string", format: "date-time" },
+      },
+      required: ["url"],
+      additionalProperties: false,
+    };
+    expect(toToolGrammarSchema(schema, "tools[0].input_schema").ok).toBe(false);
+    const loose = toToolGrammarSchema(schema, "tools[0].input_schema", "loose");
+    expect(loose).toEqual({
+      ok: true,
+      schema: {
+        type: "object",
+        properties: {
+          url: { type: "string", description: "The URL to fetch" },
+          glob: { type: "string", maxLength: 64 },
+          timeout: { type: "number" },
+          lines: { type: "integer" },
+          offset: { type: "integer" },
+          page: { enum: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+          tags: { type: "array", items: { type: "string" } },
+          when: { type: "string", format: "date-time" },
+        },
+        required: ["url"],
+        additionalProperties: false,
+      },
+      unenforced: [
+        "tools[0].input_schema.properties.url.format",
+        "tools[0].input_schema.properties.glob.pattern",
+        "tools[0].input_schema.properties.timeout.minimum",
+        "tools[0].input_schema.properties.timeout.maximum",
+        "tools[0].input_schema.properties.tags.uniqueItems",
+        // Integers bounded at the sign are unbounded after the rest (a grammar for response formats keeps them).
+        "tools[0].input_schema.properties.lines.minimum",
+        "tools[0].input_schema.properties.offset.minimum",
+      ],
+    });
+    // What loose returns is a strict tool schema: the worker translates it again without refusing.
+    expect(loose.ok && toToolGrammarSchema(loose.schema, "tools[0].input_schema")).toEqual({ ok: true, schema: loose.ok ? loose.schema : {} });
+  });
+
+  it("loose still refuses what changes a value's shape (no type, allOf, an external $ref), naming it", () => {
+    expect(toToolGrammarSchema({ type: "object", properties: { v: {} } }, "p", "loose")).toEqual({ ok: false, feature: "a schema without a type (any value)", path: "p.properties.v" });
+    expect(toToolGrammarSchema({ type: "object", allOf: [{ type: "object" }] }, "p", "loose")).toMatchObject({ ok: false, feature: "allOf" });
+    expect(toToolGrammarSchema({ type: "object", properties: { v: { $ref: "https://x/y.json" } } }, "p", "loose")).toMatchObject({ ok: false, path: "p.properties.v" });
+  });
 });

@@ -7,7 +7,28 @@ import { jsonDepthExceeds } from "../common/json-depth.js";
 /** A schema in the grammar subset (structurally node-llama-cpp's GbnfJsonSchema). */
 export type GrammarSchema = { readonly [key: string]: unknown };
 
-export type GrammarSchemaResult = { ok: true; schema: GrammarSchema } | { ok: false; feature: string; path: string };
+/** `unenforced`: keywords a loose tool schema kept out of the grammar (`<path>.<keyword>`), in loose mode only. */
+export type GrammarSchemaResult = { ok: true; schema: GrammarSchema; unenforced?: string[] } | { ok: false; feature: string; path: string };
+
+/**
+ * How a tool's schema is held. `strict` (OpenAI's `strict: true`, our /v2 API): every keyword is
+ * enforced by the grammar or the request is refused naming it. `loose` (a tool not marked strict, the
+ * default of Chat Completions, Anthropic and Ollama, none of which enforce a tool's schema): the
+ * grammar still enforces the shape (types, properties, required, enums, lengths, closed integer
+ * ranges), and value constraints it cannot express — `pattern`, a string `format` other than date,
+ * time and date-time, number bounds and `multipleOf`, open integer bounds, `uniqueItems`, content
+ * keywords — are left to the model and the client, as the description tells them. Before, one such
+ * keyword (Claude Code's and most MCP servers' tools have `format: "uri"`, `pattern`, `maximum`) made
+ * the whole request a 400.
+ */
+export type ToolSchemaMode = "strict" | "loose";
+
+/** Value constraints a loose tool schema leaves unenforced wherever they appear. */
+const LOOSE_VALUE_KEYWORDS = new Set(["pattern", "multipleOf", "uniqueItems", "contentEncoding", "contentMediaType", "contentSchema"]);
+const NUMBER_BOUNDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
+
+/** Where a translation records what it left unenforced; undefined: strict (refuse instead). */
+type Loose = string[] | undefined;
 
 /**
  * Deepest JSON nesting of a schema (about half as many schema levels: `properties` adds one). Deeper
@@ -59,13 +80,17 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
 
 /** Translates `schema`; `root` names it in refusals (e.g. `response_format.json_schema.schema`). */
 export function toGrammarSchema(schema: unknown, root = "schema"): GrammarSchemaResult {
+  return translateSchema(schema, root, undefined);
+}
+
+function translateSchema(schema: unknown, root: string, loose: Loose): GrammarSchemaResult {
   try {
     if (!isObject(schema)) throw new Unsupported("a schema that is not an object", root);
     if (jsonDepthExceeds(schema, MAX_SCHEMA_JSON_DEPTH)) throw new Unsupported(`nesting deeper than ${MAX_SCHEMA_JSON_DEPTH} JSON levels`, root);
     const defs = { ...(isObject(schema.$defs) ? schema.$defs : {}), ...(isObject(schema.definitions) ? schema.definitions : {}) };
-    const out: Json = { ...translate(omit(schema, ["$defs", "definitions"]), root) };
-    if (Object.keys(defs).length > 0) out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, translate(def, `${root}.$defs.${name}`)]));
-    return { ok: true, schema: out };
+    const out: Json = { ...translate(omit(schema, ["$defs", "definitions"]), root, loose) };
+    if (Object.keys(defs).length > 0) out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, translate(def, `${root}.$defs.${name}`, loose)]));
+    return { ok: true, schema: out, ...(loose !== undefined ? { unenforced: loose } : {}) };
   } catch (error) {
     if (error instanceof Unsupported) return { ok: false, feature: error.feature, path: error.path };
     throw error;
@@ -74,15 +99,30 @@ export function toGrammarSchema(schema: unknown, root = "schema"): GrammarSchema
 
 /**
  * A tool's parameters translated: as toGrammarSchema, except that an integer bounded only at the sign
- * is refused. Tool arguments are generated under node-llama-cpp's own grammar for the function, which
- * has no such bound (response formats get one, worker-agent/engine/schema-grammar.ts), so the bound would
- * be silently ignored.
+ * is refused (strict) or left unbounded (loose). Tool arguments are generated under node-llama-cpp's
+ * own grammar for the function, which has no such bound (response formats get one,
+ * worker-agent/engine/schema-grammar.ts). See ToolSchemaMode for what loose leaves unenforced.
  */
-export function toToolGrammarSchema(schema: unknown, root = "schema"): GrammarSchemaResult {
-  const translated = toGrammarSchema(schema, root);
+export function toToolGrammarSchema(schema: unknown, root = "schema", mode: ToolSchemaMode = "strict"): GrammarSchemaResult {
+  const translated = translateSchema(schema, root, mode === "loose" ? [] : undefined);
   if (!translated.ok) return translated;
+  if (mode === "loose") {
+    const unenforced = translated.unenforced ?? [];
+    return { ok: true, schema: unboundSignedIntegers(translated.schema, root, unenforced) as GrammarSchema, unenforced };
+  }
   const found = signBoundedInteger(translated.schema, root);
   return found === undefined ? translated : { ok: false, feature: `${found.bound} on an integer tool argument (kept for response formats; tool arguments take closed integer ranges only)`, path: found.path };
+}
+
+/** The schema with every integer bounded only at the sign made a plain integer (recorded in `unenforced`). */
+function unboundSignedIntegers(node: unknown, path: string, unenforced: string[]): unknown {
+  if (Array.isArray(node)) return node.map((item, i) => unboundSignedIntegers(item, `${path}[${i}]`, unenforced));
+  if (!isObject(node)) return node;
+  if (node.type === "integer" && (node.minimum !== undefined || node.maximum !== undefined)) {
+    unenforced.push(`${path}.${node.minimum !== undefined ? "minimum" : "maximum"}`);
+    return omit(node, ["minimum", "maximum"]);
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, key === "enum" || key === "const" ? value : unboundSignedIntegers(value, `${path}.${key}`, unenforced)]));
 }
 
 function signBoundedInteger(node: unknown, path: string): { path: string; bound: string } | undefined {
@@ -109,8 +149,9 @@ function omit(value: Json, keys: readonly string[]): Json {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k)));
 }
 
-function translate(node: unknown, path: string): Json {
-  if (!isObject(node)) throw new Unsupported("a schema that is not an object", path);
+function translate(given: unknown, path: string, loose: Loose): Json {
+  if (!isObject(given)) throw new Unsupported("a schema that is not an object", path);
+  const node = loose === undefined ? given : withoutLooseKeywords(given, path, loose);
   const keys = Object.keys(node).filter((k) => !ANNOTATIONS.has(k));
   const description = typeof node.description === "string" ? { description: node.description } : {};
   if (typeof node.$ref === "string") {
@@ -127,14 +168,14 @@ function translate(node: unknown, path: string): Json {
   if (union !== undefined) {
     const key = node.anyOf !== undefined ? "anyOf" : "oneOf";
     if (!Array.isArray(union) || union.length === 0) throw new Unsupported(`an empty ${key}`, path);
-    return { oneOf: union.map((s, i) => translate(s, `${path}.${key}[${i}]`)), ...description };
+    return { oneOf: union.map((s, i) => translate(s, `${path}.${key}[${i}]`, loose)), ...description };
   }
   const unknown = keys.find((k) => !["type", "description", ...Object.values(KEYWORDS_BY_TYPE).flat()].includes(k));
   if (unknown !== undefined) throw new Unsupported(unknown, path);
   checkCounts(node, path);
   const types = node.type === undefined ? inferType(node, path) : Array.isArray(node.type) ? node.type : [node.type];
   for (const t of types) if (typeof t !== "string" || KEYWORDS_BY_TYPE[t] === undefined) throw new Unsupported(`type ${JSON.stringify(t)}`, path);
-  const typed = (types as string[]).map((t) => typedSchema(t, node, path, types.length > 1));
+  const typed = (types as string[]).map((t) => typedSchema(t, node, path, types.length > 1, loose));
   if (typed.length === 1) return { ...typed[0], ...description };
   // Several types: primitives without keywords stay one type list; anything else becomes a union.
   if (typed.every((s) => Object.keys(s).length === 1 && PRIMITIVES.has(String(s.type)))) return { type: types, ...description };
@@ -162,7 +203,21 @@ function inferType(node: Json, path: string): string[] {
   throw new Unsupported("a schema without a type (any value)", path);
 }
 
-function typedSchema(type: string, node: Json, path: string, shared: boolean): Json {
+/**
+ * A loose tool schema's node without the value constraints no grammar here enforces: each one dropped
+ * is recorded. Number bounds stay on an integer (a closed range is enforced, integerSchema decides the rest).
+ */
+function withoutLooseKeywords(node: Json, path: string, loose: string[]): Json {
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  const integer = types.includes("integer");
+  const formatKept = types.includes("string") && (node.format === undefined || STRING_FORMATS.has(String(node.format)));
+  const dropped = Object.keys(node).filter((k) => LOOSE_VALUE_KEYWORDS.has(k) || (k === "format" && !formatKept) || (NUMBER_BOUNDS.includes(k) && !integer));
+  if (dropped.length === 0) return node;
+  for (const k of dropped) loose.push(`${path}.${k}`);
+  return omit(node, dropped);
+}
+
+function typedSchema(type: string, node: Json, path: string, shared: boolean, loose: Loose): Json {
   // With a type list, keywords belong to the type they apply to; the others are left to it.
   const own = KEYWORDS_BY_TYPE[type] ?? [];
   if (!shared) {
@@ -171,39 +226,39 @@ function typedSchema(type: string, node: Json, path: string, shared: boolean): J
   }
   switch (type) {
     case "object":
-      return objectSchema(node, path);
+      return objectSchema(node, path, loose);
     case "array":
-      return arraySchema(node, path);
+      return arraySchema(node, path, loose);
     case "string": {
       if (node.format !== undefined && !STRING_FORMATS.has(String(node.format))) throw new Unsupported(`format "${String(node.format)}" (only date-time, time and date)`, path);
       return pick({ type: "string" }, node, own);
     }
     case "integer":
-      return integerSchema(node, path);
+      return looseIntegerSchema(node, path, loose);
     default:
       return { type };
   }
 }
 
-function objectSchema(node: Json, path: string): Json {
+function objectSchema(node: Json, path: string, loose: Loose): Json {
   const out: Json = pick({ type: "object" }, node, ["required", "minProperties", "maxProperties"]);
   if (node.properties !== undefined) {
     if (!isObject(node.properties)) throw new Unsupported("properties that are not an object", path);
-    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, translate(v, `${path}.properties.${k}`)]));
+    out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, translate(v, `${path}.properties.${k}`, loose)]));
   }
   if (typeof node.additionalProperties === "boolean") out.additionalProperties = node.additionalProperties;
-  else if (node.additionalProperties !== undefined) out.additionalProperties = translate(node.additionalProperties, `${path}.additionalProperties`);
+  else if (node.additionalProperties !== undefined) out.additionalProperties = translate(node.additionalProperties, `${path}.additionalProperties`, loose);
   // JSON Schema's default allows any extra property; the grammar cannot generate "any value", so none are generated.
   else out.additionalProperties = false;
   return out;
 }
 
-function arraySchema(node: Json, path: string): Json {
+function arraySchema(node: Json, path: string, loose: Loose): Json {
   const out: Json = pick({ type: "array" }, node, ["minItems", "maxItems"]);
-  if (node.items !== undefined) out.items = translate(node.items, `${path}.items`);
+  if (node.items !== undefined) out.items = translate(node.items, `${path}.items`, loose);
   if (node.prefixItems !== undefined) {
     if (!Array.isArray(node.prefixItems)) throw new Unsupported("prefixItems that is not an array", path);
-    out.prefixItems = node.prefixItems.map((s, i) => translate(s, `${path}.prefixItems[${i}]`));
+    out.prefixItems = node.prefixItems.map((s, i) => translate(s, `${path}.prefixItems[${i}]`, loose));
   }
   if (out.items === undefined && out.prefixItems === undefined) throw new Unsupported("an array without items", path);
   return out;
@@ -216,6 +271,18 @@ function arraySchema(node: Json, path: string): Json {
  * digits anyway.
  */
 const beyondSafe = (value: number | undefined): number | undefined => (value === undefined || Math.abs(value) >= Number.MAX_SAFE_INTEGER ? undefined : value);
+
+/** An integer's schema; loose, bounds no grammar here enforces (open, or a range too wide) leave it a plain integer. */
+function looseIntegerSchema(node: Json, path: string, loose: Loose): Json {
+  if (loose === undefined) return integerSchema(node, path);
+  try {
+    return integerSchema(node, path);
+  } catch (error) {
+    if (!(error instanceof Unsupported)) throw error;
+    for (const k of NUMBER_BOUNDS) if (node[k] !== undefined) loose.push(`${path}.${k}`);
+    return { type: "integer" };
+  }
+}
 
 function integerSchema(node: Json, path: string): Json {
   const low = beyondSafe(bound(node.minimum, node.exclusiveMinimum, 1));

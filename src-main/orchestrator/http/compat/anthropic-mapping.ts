@@ -88,7 +88,8 @@ function toolFields(req: AnthropicMessagesRequest): ToolFields {
   }
   if (choice?.type === "none") return {};
   const tools = req.tools.map((tool, i): ToolDefinition => {
-    const parameters = grammarSchema(tool.input_schema, `tools[${i}].input_schema`, "tool arguments");
+    // Anthropic enforces a tool's input_schema only for a tool marked strict.
+    const parameters = grammarSchema(tool.input_schema, `tools[${i}].input_schema`, tool.strict === true ? "tool arguments" : "loose tool arguments");
     return { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters };
   });
   const out: ToolFields = { tools };

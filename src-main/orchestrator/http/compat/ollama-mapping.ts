@@ -63,7 +63,7 @@ function chatTools(tools: OllamaChatRequest["tools"]): ToolDefinition[] | undefi
   if (tools === undefined || tools.length === 0) return undefined;
   return tools.map((tool, i): ToolDefinition => {
     const { name, description, parameters } = tool.function;
-    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, "tool arguments") } : {}) };
+    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, "loose tool arguments") } : {}) };
   });
 }
 

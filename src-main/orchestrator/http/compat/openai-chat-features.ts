@@ -12,9 +12,13 @@ import { unsupported } from "./refuse.js";
 
 type Features = Pick<Generation, "format" | "tools" | "tool_choice" | "parallel_tool_calls" | "logprobs">;
 
-/** A JSON schema in the grammar subset, or a 400 naming what it uses that a grammar cannot express. */
-export function grammarSchema(schema: Record<string, unknown>, param: string, use: "output" | "tool arguments" = "output"): Record<string, unknown> {
-  const translated = use === "output" ? toGrammarSchema(schema, param) : toToolGrammarSchema(schema, param);
+/**
+ * A JSON schema in the grammar subset, or a 400 naming what it uses that a grammar cannot express.
+ * "loose tool arguments": a tool not marked strict, whose value constraints a grammar cannot express
+ * are left unenforced rather than refused (grammar-schema.ts, ToolSchemaMode).
+ */
+export function grammarSchema(schema: Record<string, unknown>, param: string, use: "output" | "tool arguments" | "loose tool arguments" = "output"): Record<string, unknown> {
+  const translated = use === "output" ? toGrammarSchema(schema, param) : toToolGrammarSchema(schema, param, use === "loose tool arguments" ? "loose" : "strict");
   if (!translated.ok) throw unsupported(param, `${translated.path} uses ${translated.feature}, which the llama.cpp grammar that constrains the output cannot express`);
   return translated.schema as Record<string, unknown>;
 }
@@ -39,8 +43,9 @@ export function chatMessages(messages: readonly OpenAiChatMessage[]): ChatMessag
 function tools(req: ChatCompletionRequest): ToolDefinition[] | undefined {
   if (req.tools === undefined || req.tools === null || req.tools.length === 0) return undefined;
   return req.tools.map((tool, i) => {
-    const { name, description, parameters } = tool.function;
-    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, "tool arguments") } : {}) };
+    const { name, description, parameters, strict } = tool.function;
+    // Chat Completions enforces a tool's schema only when it is marked strict.
+    return { name, ...(description !== undefined ? { description } : {}), ...(parameters !== undefined && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].function.parameters`, strict === true ? "tool arguments" : "loose tool arguments") } : {}) };
   });
 }
 

@@ -88,11 +88,12 @@ function features(req: ResponsesRequest): Features {
 }
 
 function toolDefinition(tool: ResponsesFunctionTool, i: number): ToolDefinition {
-  const { name, description, parameters } = tool;
+  const { name, description, parameters, strict } = tool;
   return {
     name,
     ...(description !== undefined && description !== null ? { description } : {}),
-    ...(parameters !== undefined && parameters !== null && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].parameters`, "tool arguments") } : {}),
+    // The Responses API's function tools are strict unless `strict: false`.
+    ...(parameters !== undefined && parameters !== null && Object.keys(parameters).length > 0 ? { parameters: grammarSchema(parameters, `tools[${i}].parameters`, strict === false ? "loose tool arguments" : "tool arguments") } : {}),
   };
 }
 
