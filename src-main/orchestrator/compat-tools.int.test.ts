@@ -153,6 +153,14 @@ describe("tool schemas with value constraints a grammar cannot express (Claude C
     expect(AnthropicErrorSchema.parse(await strict.json()).error.message).toContain("tools[0].input_schema.properties.url uses format \"uri\"");
   });
 
+  it("Anthropic: untyped values (an MCP tool's z.any() / record of unknowns) are served as any JSON under the grammar", async () => {
+    const input_schema = { type: "object" as const, properties: { action: { type: "string", enum: ["get", "set"] }, value: { description: "any value" }, options: { type: "object", additionalProperties: {} } }, required: ["action", "value"] };
+    const message = await anthropic.messages.create({ model: CHAT, max_tokens: 400, messages: [{ role: "user", content: "Set it" }], tools: [{ name: "Config", input_schema }], tool_choice: { type: "tool", name: "Config" } });
+    // Random weights may nest values until max_tokens; a finished call has the schema's shape.
+    expect(["tool_use", "max_tokens"]).toContain(message.stop_reason);
+    if (message.stop_reason === "tool_use") z.object({ action: z.enum(["get", "set"]), value: z.unknown(), options: z.record(z.string(), z.unknown()).optional() }).strict().parse(message.content.find((b) => b.type === "tool_use")?.input);
+  });
+
   it("OpenAI chat: served for a function not marked strict; strict: true is a 400 naming the keyword", async () => {
     const post = (strict: boolean | undefined) =>
       fetch(`${cluster.orch.url}/v1/chat/completions`, {

@@ -133,8 +133,18 @@ describe("toToolGrammarSchema", () => {
     expect(loose.ok && toToolGrammarSchema(loose.schema, "tools[0].input_schema")).toEqual({ ok: true, schema: loose.ok ? loose.schema : {} });
   });
 
-  it("loose still refuses what changes a value's shape (no type, allOf, an external $ref), naming it", () => {
-    expect(toToolGrammarSchema({ type: "object", properties: { v: {} } }, "p", "loose")).toEqual({ ok: false, feature: "a schema without a type (any value)", path: "p.properties.v" });
+  it("loose: an untyped value (zod's z.any(), a record of unknowns) is any JSON value; an array without items any array", () => {
+    const schema = { type: "object", properties: { v: { description: "anything" }, args: { type: "object", additionalProperties: {} }, list: { type: "array" } }, required: ["v"] };
+    expect(toToolGrammarSchema(schema, "p").ok).toBe(false);
+    const any = { oneOf: [{ type: ["string", "number", "boolean", "null"] }, { type: "array" }, { type: "object", additionalProperties: true }] };
+    expect(toToolGrammarSchema(schema, "p", "loose")).toEqual({
+      ok: true,
+      schema: { type: "object", properties: { v: { ...any, description: "anything" }, args: { type: "object", additionalProperties: any }, list: { type: "array" } }, required: ["v"], additionalProperties: false },
+      unenforced: [],
+    });
+  });
+
+  it("loose still refuses what changes a value's shape (allOf, an external $ref), naming it", () => {
     expect(toToolGrammarSchema({ type: "object", allOf: [{ type: "object" }] }, "p", "loose")).toMatchObject({ ok: false, feature: "allOf" });
     expect(toToolGrammarSchema({ type: "object", properties: { v: { $ref: "https://x/y.json" } } }, "p", "loose")).toMatchObject({ ok: false, path: "p.properties.v" });
   });

@@ -27,6 +27,13 @@ export type ToolSchemaMode = "strict" | "loose";
 const LOOSE_VALUE_KEYWORDS = new Set(["pattern", "multipleOf", "uniqueItems", "contentEncoding", "contentMediaType", "contentSchema"]);
 const NUMBER_BOUNDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
 
+/**
+ * Any JSON value, as node-llama-cpp's grammar generates one: a loose tool schema's untyped value (`{}`,
+ * zod's `z.any()`, `z.record(z.string(), z.unknown())`'s values). An array without items and an object
+ * with `additionalProperties: true` are node-llama-cpp's "any" (its GbnfAnyJson).
+ */
+const ANY_JSON: Json = { oneOf: [{ type: ["string", "number", "boolean", "null"] }, { type: "array" }, { type: "object", additionalProperties: true }] };
+
 /** Where a translation records what it left unenforced; undefined: strict (refuse instead). */
 type Loose = string[] | undefined;
 
@@ -173,6 +180,7 @@ function translate(given: unknown, path: string, loose: Loose): Json {
   const unknown = keys.find((k) => !["type", "description", ...Object.values(KEYWORDS_BY_TYPE).flat()].includes(k));
   if (unknown !== undefined) throw new Unsupported(unknown, path);
   checkCounts(node, path);
+  if (loose !== undefined && node.type === undefined && keys.every((k) => k === "description")) return { ...ANY_JSON, ...description };
   const types = node.type === undefined ? inferType(node, path) : Array.isArray(node.type) ? node.type : [node.type];
   for (const t of types) if (typeof t !== "string" || KEYWORDS_BY_TYPE[t] === undefined) throw new Unsupported(`type ${JSON.stringify(t)}`, path);
   const typed = (types as string[]).map((t) => typedSchema(t, node, path, types.length > 1, loose));
@@ -260,7 +268,8 @@ function arraySchema(node: Json, path: string, loose: Loose): Json {
     if (!Array.isArray(node.prefixItems)) throw new Unsupported("prefixItems that is not an array", path);
     out.prefixItems = node.prefixItems.map((s, i) => translate(s, `${path}.prefixItems[${i}]`, loose));
   }
-  if (out.items === undefined && out.prefixItems === undefined) throw new Unsupported("an array without items", path);
+  // Loose: an array of any values (node-llama-cpp generates any JSON items for an array without items).
+  if (out.items === undefined && out.prefixItems === undefined && loose === undefined) throw new Unsupported("an array without items", path);
   return out;
 }
 

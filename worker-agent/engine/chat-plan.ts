@@ -69,7 +69,8 @@ function functionsOf(tools: NonNullable<EngineInferMessage["tools"]>): ChatModel
   for (const [i, tool] of tools.entries()) {
     let params: GbnfJsonSchema | undefined;
     if (tool.parameters !== undefined) {
-      const translated = toToolGrammarSchema(tool.parameters, `tools[${i}].parameters`);
+      // Loose: the orchestrator already refused what a strict tool's schema asks beyond a grammar; here only expressibility counts.
+      const translated = toToolGrammarSchema(tool.parameters, `tools[${i}].parameters`, "loose");
       if (!translated.ok) return `${translated.path} uses ${translated.feature}, which a grammar cannot express`;
       params = translated.schema as GbnfJsonSchema;
     }
