@@ -10,7 +10,7 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "messages", support: "supported", note: "user and assistant turns; the last one from the user (possibly carrying only tool_result blocks) or an assistant prefill: the model continues its text and only the continuation is returned" },
     { param: "messages[].content", support: "partial", note: "text, plain-text document (source text or content, without citations), tool_use (assistant turns) and tool_result (user turns, text content) blocks; image, PDF and other document, and thinking blocks are refused: the served models read text only", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => hasBlockOtherThan((m as { content?: unknown } | null)?.content, MESSAGE_BLOCKS)) },
     { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: (v) => hasBlockOtherThan(v, TEXT_ONLY) },
-    { param: "stop_sequences", support: "supported", note: "up to 16; stop_sequence names the one that matched" },
+    { param: "stop_sequences", support: "supported", note: "up to 64; stop_sequence names the one that matched" },
     { param: "stream", support: "supported", note: "message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop" },
     { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it)" },
     { param: "top_p", support: "supported", note: "0 to 1" },

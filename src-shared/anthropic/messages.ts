@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_STOP_STRINGS } from "../worker-api/sampling.js";
 
 // Anthropic Messages API (POST /v1/messages): text and tool use. Loose: the adapter refuses by name
 // what it cannot honour (MESSAGES_PARAMS), e.g. image or thinking blocks.
@@ -49,7 +50,7 @@ export const AnthropicMessagesRequestSchema = z.looseObject({
   max_tokens: z.int().min(1),
   messages: z.array(AnthropicMessageParamSchema).min(1),
   system: z.union([z.string(), z.array(z.union([TextBlockSchema, OtherBlockSchema]))]).optional(),
-  stop_sequences: z.array(z.string().min(1)).max(16).optional(),
+  stop_sequences: z.array(z.string().min(1)).max(MAX_STOP_STRINGS).optional(),
   stream: z.boolean().optional(),
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),

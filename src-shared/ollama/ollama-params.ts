@@ -62,7 +62,7 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
     { param: "top_k", support: "supported", note: "" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "seed", support: "supported", note: "negative: random" },
-    { param: "stop", support: "supported", note: "up to 16 strings" },
+    { param: "stop", support: "supported", note: "up to 64 strings" },
     { param: "min_p", support: "supported", note: "0 to 1" },
     { param: "repeat_penalty", support: "supported", note: "above 0 up to 10 (1: off; Ollama's own default 1.1 applies only when sent)" },
     { param: "repeat_last_n", support: "supported", note: "how many generated tokens the penalties look at (default 64, 0: off, -1: all)" },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MAX_TOP_LOGPROBS } from "../tasks/generation.js";
-import { MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
+import { MAX_STOP_STRINGS, MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
 
 // Ollama's generation requests (/api/chat, /api/generate), as Open WebUI, Continue and ollama-js send
@@ -21,7 +21,7 @@ export const OllamaOptionsSchema = z.looseObject({
   frequency_penalty: z.number().min(-2).max(2).optional(),
   /** Negative: random (Ollama's default is -1). */
   seed: z.int().optional(),
-  stop: z.array(z.string().min(1)).max(16).optional(),
+  stop: z.array(z.string().min(1)).max(MAX_STOP_STRINGS).optional(),
 });
 export type OllamaOptions = z.infer<typeof OllamaOptionsSchema>;
 

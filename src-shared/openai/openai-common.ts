@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LogitBiasSchema, MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
+import { LogitBiasSchema, MAX_STOP_STRINGS, MAX_TOKENS_LIMIT } from "../worker-api/sampling.js";
 
 const StopStringSchema = z.string().min(1, "a stop string cannot be empty");
 
@@ -30,7 +30,7 @@ export const OPENAI_SAMPLING_FIELDS = {
   logit_bias: LogitBiasSchema.nullable().optional(),
   cache_prompt: z.boolean().nullable().optional(),
   /** Non-empty strings, as the engines take them (an empty one was passed on and refused by the worker, naming no field). */
-  stop: z.union([StopStringSchema, z.array(StopStringSchema).max(16)]).nullable().optional(),
+  stop: z.union([StopStringSchema, z.array(StopStringSchema).max(MAX_STOP_STRINGS)]).nullable().optional(),
   /** Only one choice per request is served; n > 1 is refused by name (openai-params.ts). */
   n: z.int().min(1).nullable().optional(),
   user: z.string().nullable().optional(),

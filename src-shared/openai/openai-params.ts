@@ -14,7 +14,7 @@ const COMMON: readonly ParamRule[] = [
   { param: "top_p", support: "supported", note: "0 to 1" },
   { param: "top_k", support: "supported", note: "llama.cpp extension" },
   { param: "seed", support: "supported", note: "negative seeds mean random" },
-  { param: "stop", support: "supported", note: "up to 16 non-empty strings, found in the text as generated (also across tokens and with spaces) and left out of it" },
+  { param: "stop", support: "supported", note: "up to 64 non-empty strings (OpenAI takes 4), found in the text as generated (also across tokens and with spaces) and left out of it" },
   { param: "user", support: "supported", note: "recorded in the log and the audit trail with the task; it does not open a session (sessions are opt-in through /v2)" },
   { param: "cache_prompt", support: "partial", note: "llama.cpp extension: a slot reuses the cached start of its previous prompt (only true is accepted)", refuses: (v) => v === false },
   { param: "n", support: "partial", note: "only one choice per request (n > 1 is refused)", refuses: moreThanOne },

@@ -85,6 +85,19 @@ describe("OpenAI chat completions", () => {
   });
 });
 
+describe("stop strings", () => {
+  it("takes up to 64 (code-completion clients send a dozen or more; 16 refused them) and names stop past it, on every surface's schema", async () => {
+    const { AnthropicMessagesRequestSchema } = await import("../anthropic/messages.js");
+    const { WorkerInferRequestSchema } = await import("../worker-api/worker-infer.js");
+    const stops = (n: number) => Array.from({ length: n }, (_, i) => `<stop${i}>`);
+    const chat = (n: number) => ({ model: "m", messages: [{ role: "user", content: "x" }], stop: stops(n) });
+    expect(ChatCompletionRequestSchema.safeParse(chat(64)).success).toBe(true);
+    expect(rejectedPaths(ChatCompletionRequestSchema, chat(65))).toEqual([["stop"]]);
+    expect(AnthropicMessagesRequestSchema.safeParse({ model: "m", max_tokens: 4, messages: [{ role: "user", content: "x" }], stop_sequences: stops(64) }).success).toBe(true);
+    expect(WorkerInferRequestSchema.safeParse({ task_id: "t", prompt: "x", max_tokens: 4, stop: stops(64) }).success).toBe(true);
+  });
+});
+
 describe("OpenAI completions, models and errors", () => {
   it("parses completion requests; an empty prompt array is malformed", () => {
     expect(CompletionRequestSchema.safeParse({ model: "tiny", prompt: "Once", max_tokens: 8, stream: false }).success).toBe(true);

@@ -14,6 +14,12 @@ export const DEFAULT_TOP_K = 40;
 export const DEFAULT_TOP_P = 0.95;
 export const DEFAULT_MIN_P = 0;
 
+/**
+ * Most stop strings one request may carry. OpenAI takes 4 and llama-server and Ollama any number;
+ * code-completion clients (Continue's autocomplete) send a dozen or more, which 16 refused.
+ */
+export const MAX_STOP_STRINGS = 64;
+
 /** Most token ids one logit_bias may name (OpenAI documents no limit; llama-server none either). */
 export const MAX_LOGIT_BIAS_TOKENS = 1024;
 
@@ -50,6 +56,6 @@ export const SAMPLING_FIELDS = {
   /** Non-negative; engines take an unsigned 32-bit seed. */
   seed: z.int().min(0).optional(),
   /** Stop strings; generation ends before the first occurrence. */
-  stop: z.array(z.string().min(1)).max(16).optional(),
+  stop: z.array(z.string().min(1)).max(MAX_STOP_STRINGS).optional(),
 } as const;
 
