@@ -76,4 +76,12 @@ export const OllamaModelManagementRequestSchema = z.looseObject({
 });
 export type OllamaModelManagementRequest = z.infer<typeof OllamaModelManagementRequestSchema>;
 
-export const OllamaVersionResponseSchema = z.object({ version: z.string() });
+/**
+ * The Ollama version /api/version reports: the Ollama API this surface implements (logprobs came in
+ * 0.12.11), not llama-orch's own version (GET /v2/meta/version). Clients gate features on it (VS Code's
+ * Copilot refuses an Ollama older than 0.6.4); llama-orch's 0.1.0 read as an Ollama from 2023.
+ */
+export const OLLAMA_API_VERSION = "0.12.11";
+
+/** GET /api/version; `llama_orch_version` is ours (clients read `version` only). */
+export const OllamaVersionResponseSchema = z.object({ version: z.string(), llama_orch_version: z.string().optional() });

@@ -1,5 +1,6 @@
 import type { OllamaEmbedRequest, OllamaLegacyEmbeddingsRequest } from "../../../../src-shared/ollama/ollama-embed.js";
 import type { OllamaModelManagementRequest, OllamaPullRequest, OllamaShowRequest } from "../../../../src-shared/ollama/ollama-models.js";
+import { OLLAMA_API_VERSION } from "../../../../src-shared/ollama/ollama-models.js";
 import { NDJSON_MEDIA_TYPE } from "../../../../src-shared/contract/compat-routes.js";
 import type { OllamaChatRequest, OllamaGenerateRequest } from "../../../../src-shared/ollama/ollama-requests.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
@@ -86,7 +87,7 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
     },
 
     ollamaVersion: ({ res }) => {
-      res.json({ version: ctx.meta.version });
+      res.json({ version: OLLAMA_API_VERSION, llama_orch_version: ctx.meta.version });
     },
 
     // Open WebUI and `ollama run` pull before they chat: a model the cluster already serves is "pulled".
