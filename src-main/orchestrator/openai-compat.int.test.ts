@@ -92,6 +92,22 @@ describe("honest OpenAI behaviour", () => {
     expect([streamed, finish]).toEqual([before, "stop"]);
   });
 
+  it("usage counts the tokens a stop string ended, on chat as on completions (the stop string's own tokens too)", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    const plain = await client.chat.completions.create({ model: TINY, messages, max_tokens: 8, temperature: 0 });
+    const text = plain.choices[0]?.message.content ?? "";
+    const words = text.trim().split(" ");
+    // One token per word ("▁test", "▁of", …), so the count up to a stop string's end is its word count.
+    expect(plain.usage?.completion_tokens).toBe(words.length);
+    const stop = ` ${words[1] ?? ""} ${words[2] ?? ""}`;
+    const stopped = await client.chat.completions.create({ model: TINY, messages, max_tokens: 8, temperature: 0, stop: [stop] });
+    expect(stopped.choices[0]).toMatchObject({ message: { content: words[0] }, finish_reason: "stop" });
+    // Generated: the word before it and the stop string's two. Was 1: LlamaChat drops what a stop string held back before onToken.
+    expect(stopped.usage?.completion_tokens).toBe(3);
+    const completion = await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: [` ${words[1] ?? ""} ${words[2] ?? ""}`] });
+    expect(completion.usage?.completion_tokens).toBe(3);
+  });
+
   it("max_completion_tokens and stream_options.include_usage keep working", async () => {
     const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Say hello" }], max_completion_tokens: 5, stream: true, stream_options: { include_usage: true } });
     let usage: OpenAI.CompletionUsage | null | undefined;

@@ -358,16 +358,25 @@ export class LlamaEngine {
       // A completion finds its stop strings itself (completion-text.ts).
       ...(chat !== undefined && msg.stop !== undefined && msg.stop.length > 0 ? { customStopTriggers: msg.stop } : {}),
     };
+    // node-llama-cpp's meter of this sequence: what a chat stop string held back is counted there only.
+    const meteredBefore = sequence.tokenMeter.usedOutputTokens;
     try {
       const { stopReason, customStopTrigger } = chat !== undefined ? await this.runChat(sequence, chat, options, grammar, emitter, msg.parallel_tool_calls) : await this.runCompletion(sequence, msg, options, grammar, emitter);
       const stopSequence = matchedStop(msg.stop, customStopTrigger);
       const done = performance.now();
       const first = emitter.firstTokenAt;
       const reason = controller.signal.aborted ? "canceled" : mapStopReason(stopReason);
+      // LlamaChat holds back the tokens that may start a stop string and drops them when it matches, so
+      // onToken never saw them: usage counted 0 for a chat ended by " run run run" (3 tokens generated),
+      // where completions (completion-text.ts) and llama-server count them. The meter books every
+      // decoded token with logits: the prompt's last one plus each generated one but the last, i.e. as
+      // many as were generated.
+      const metered = sequence.tokenMeter.usedOutputTokens - meteredBefore;
+      const tokensOut = chat !== undefined && stopReason === "customStopTrigger" ? Math.max(emitter.tokensOut, metered) : emitter.tokensOut;
       this.send({
         type: "done",
         task_id: msg.task_id,
-        tokens_out: emitter.tokensOut,
+        tokens_out: tokensOut,
         // The prompt as measured (what count_tokens reports): node-llama-cpp's meter books the prompt's
         // last token, whose logits are computed, as output, so it would count one short.
         tokens_in: promptTokens,

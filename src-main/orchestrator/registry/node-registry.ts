@@ -314,6 +314,19 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   }
 
   /**
+   * The credential `owner` was revoked: every live node registered with it goes Offline now (its tasks
+   * fail over at once), instead of staying schedulable until its refused heartbeats have been missing for
+   * node_suspect_ms. Returns the nodes it took out.
+   */
+  credentialRevoked(owner: string): string[] {
+    const out: string[] = [];
+    for (const node of this.nodes.values()) {
+      if (node.owner === owner && this.transition(node, "credential_revoked", "its key was revoked")) out.push(node.node_id);
+    }
+    return out;
+  }
+
+  /**
    * One task stream to the node broke (reset, closed, silent, refused). Marks the node Suspect as
    * markSuspect does, unless `watchVouches` says its watch connection is up and heard from just now:
    * then the process is alive and reachable, and the break is that one stream's (a cut connection, a

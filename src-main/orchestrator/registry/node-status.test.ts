@@ -9,7 +9,7 @@ import { NodeRegistry } from "./node-registry.js";
 import { NODE_STATUS_TRANSITIONS, nextNodeStatus, type NodeStatusCause } from "./node-status.js";
 import { PoolDesiredState } from "./pool-desired-state.js";
 
-const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout"];
+const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout", "credential_revoked"];
 
 describe("node status transition table", () => {
   it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere", () => {
@@ -18,10 +18,10 @@ describe("node status transition table", () => {
       table[from] = Object.fromEntries(CAUSES.map((c) => [c, nextNodeStatus(from, c)]));
     }
     expect(table).toEqual({
-      Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-      Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-      Suspect: { register: "Registering", heartbeat: "Online", connection_lost: null, heartbeats_missed: null, heartbeat_timeout: "Offline" },
-      Offline: { register: "Registering", heartbeat: null, connection_lost: null, heartbeats_missed: null, heartbeat_timeout: null },
+      Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Suspect: { register: "Registering", heartbeat: "Online", connection_lost: null, heartbeats_missed: null, heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Offline: { register: "Registering", heartbeat: null, connection_lost: null, heartbeats_missed: null, heartbeat_timeout: null, credential_revoked: null },
     });
   });
 });
@@ -41,6 +41,19 @@ function setup() {
 const timings = { suspectAfterMs: 1500, offlineAfterMs: 5000 };
 
 describe("registry transitions (all through the one transition function)", () => {
+  it("a revoked credential takes its nodes Offline at once (their tasks fail over), and only its own", () => {
+    const { registry, reg, hb, lost } = setup();
+    registry.register(reg, undefined, "key:a");
+    registry.heartbeat("n1", hb, "key:a");
+    registry.register({ ...reg, node_id: "n2", pools: ["n2.p"] }, undefined, "key:b");
+    registry.heartbeat("n2", hb, "key:b");
+    expect(registry.credentialRevoked("key:a")).toEqual(["n1"]);
+    expect(registry.get("n1")?.status).toBe("Offline");
+    expect(registry.get("n2")?.status).toBe("Online");
+    expect(lost).toEqual(["node offline (its key was revoked)"]);
+    expect(registry.credentialRevoked("key:a")).toEqual([]);
+  });
+
   it("a connection opened before the node came back Online does not mark it Suspect again (its failure is over)", () => {
     const { registry, reg, hb, advance } = setup();
     registry.register(reg);
