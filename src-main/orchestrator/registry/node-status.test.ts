@@ -9,19 +9,19 @@ import { NodeRegistry } from "./node-registry.js";
 import { NODE_STATUS_TRANSITIONS, nextNodeStatus, type NodeStatusCause } from "./node-status.js";
 import { PoolDesiredState } from "./pool-desired-state.js";
 
-const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout"];
+const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout", "credential_revoked"];
 
 describe("node status transition table", () => {
-  it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere", () => {
+  it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere and a revoked key taking any live node Offline", () => {
     const table: Record<string, Record<string, NodeStatus | null>> = {};
     for (const from of Object.keys(NODE_STATUS_TRANSITIONS) as NodeStatus[]) {
       table[from] = Object.fromEntries(CAUSES.map((c) => [c, nextNodeStatus(from, c)]));
     }
     expect(table).toEqual({
-      Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-      Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-      Suspect: { register: "Registering", heartbeat: "Online", connection_lost: null, heartbeats_missed: null, heartbeat_timeout: "Offline" },
-      Offline: { register: "Registering", heartbeat: null, connection_lost: null, heartbeats_missed: null, heartbeat_timeout: null },
+      Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Suspect: { register: "Registering", heartbeat: "Online", connection_lost: null, heartbeats_missed: null, heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+      Offline: { register: "Registering", heartbeat: null, connection_lost: null, heartbeats_missed: null, heartbeat_timeout: null, credential_revoked: null },
     });
   });
 });

@@ -2,21 +2,22 @@ import type { NodeStatus } from "../../../src-shared/nodes/node-info.js";
 import type { NodeEvent } from "./node-event.js";
 
 /** What can move a node's status: the node API, the watch connection and the liveness sweep. */
-export type NodeStatusCause = "register" | "heartbeat" | "connection_lost" | "heartbeats_missed" | "heartbeat_timeout";
+export type NodeStatusCause = "register" | "heartbeat" | "connection_lost" | "heartbeats_missed" | "heartbeat_timeout" | "credential_revoked";
 
 /**
  * The one status transition table (Nomad's node status machine):
  *
  *   Registering ─heartbeat→ Online ⇄ Suspect ─timeout→ Offline ─register→ Registering
+ *   (any status but Offline) ─credential_revoked→ Offline
  *
  * A cause missing from a row is not a transition from that status: it is ignored (a second
  * connection drop on a Suspect node) or refused by the caller (a heartbeat from an Offline node,
  * which must register again). Register is allowed from every status and starts over.
  */
 export const NODE_STATUS_TRANSITIONS: Readonly<Record<NodeStatus, Partial<Record<NodeStatusCause, NodeStatus>>>> = {
-  Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-  Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline" },
-  Suspect: { register: "Registering", heartbeat: "Online", heartbeat_timeout: "Offline" },
+  Registering: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+  Online: { register: "Registering", heartbeat: "Online", connection_lost: "Suspect", heartbeats_missed: "Suspect", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
+  Suspect: { register: "Registering", heartbeat: "Online", heartbeat_timeout: "Offline", credential_revoked: "Offline" },
   Offline: { register: "Registering" },
 };
 
