@@ -130,12 +130,31 @@ export function hostTelemetry(i, gpus = 1) {
  * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
  * Heartbeat answer latencies are recorded for the caller.
  */
-export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000, telemetry = true, gpus = 1, fixedIntervalMs }) {
+export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000, telemetry = true, gpus = 1, fixedIntervalMs, inferMs }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const watches = new Set();
   const server = createServer((req, res) => {
     const url = req.url ?? "";
+    // Every call the orchestrator makes on a node is checked against the token that node registered with.
+    const callee = /^\/n\/([^/]+)\//.exec(url)?.[1];
+    const expected = callee === undefined ? undefined : byId.get(callee)?.token;
+    stats.calls++;
+    if (expected === undefined || req.headers.authorization !== `Bearer ${expected}`) stats.wrongToken++;
+    // `inferMs` (ms, or a function giving them per request): infer answers `started`, then one token and `end` after that long.
+    if (inferMs !== undefined && url.endsWith("/infer")) {
+      acceptInfer(req, res, { nodeId: callee, poolId: `${callee}-p0`, sha256 }, (body) => {
+        stats.infers.set(body.task_id, (stats.infers.get(body.task_id) ?? 0) + 1);
+        const keep = setInterval(() => res.write(": keep-alive\n\n"), 1000);
+        setTimeout(() => {
+          clearInterval(keep);
+          res.end(`event: token\ndata: {"t":" ok","i":0}\n\nevent: end\ndata: {"tokens_out":1,"decode_ms":1,"decode_time_ms":1,"stop_reason":"max_tokens","tokens_in":2}\n\n`);
+        }, typeof inferMs === "function" ? inferMs() : inferMs);
+        res.on("close", () => clearInterval(keep));
+      });
+      return;
+    }
+    if (/\/v2\/tasks\/[^/]+\/cancel$/.test(url)) return void res.writeHead(204).end();
     // `watch: false` (breakdowns only): answer the watch with 404, as a worker without the route, so the
     // orchestrator watches no node and the fleet's cost without the 1,000 watch connections can be measured.
     if (url.endsWith("/v2/watch") && watch) {
@@ -156,7 +175,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   const base = `http://127.0.0.1:${server.address().port}`;
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(orchUrl);
-  const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map() };
+  const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map(), calls: 0, wrongToken: 0, infers: new Map(), statuses: new Map() };
   let running = true;
   // Every watch gets the real worker's 1 s ping (one timer for the fleet): the orchestrator fails a
   // watch that stays silent longer than worker_stream_idle_ms. (`watchPingMs`: another pace, for breakdowns.)
@@ -177,6 +196,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     // `tokens`: each agent its own credential, as joined workers have (one API key per node).
     return { nodeId, poolId, pool, intervalMs: 1000, timer: null, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
   });
+  const byId = new Map(agents.map((a) => [a.nodeId, a]));
   // The real agent resamples its telemetry every 5 s (worker-agent/telemetry/telemetry-sampler.ts) and sends
   // the latest sample with every heartbeat: a new object per agent every 5 s, the same one in between.
   const resample = telemetry ? setInterval(() => {
@@ -191,13 +211,14 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
 
   async function beat(a) {
     a.timer = null;
-    if (!running) return;
+    if (!running || a.paused) return;
     const t0 = performance.now();
     // worker-agent/agent.ts buildHeartbeat: timestamp, pool snapshots, the latest telemetry sample (models only on change).
     const body = a.telemetry === undefined ? { timestamp: new Date().toISOString(), pools: [a.pool] } : { timestamp: new Date().toISOString(), pools: [a.pool], telemetry: a.telemetry };
     const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token);
-    if (!running) return;
+    if (!running || a.paused) return;
     stats.heartbeats++;
+    stats.statuses.set(res.status, (stats.statuses.get(res.status) ?? 0) + 1);
     if (res.status === 200) {
       stats.latencies.push(performance.now() - t0);
       a.intervalMs = res.json.next_heartbeat_ms;
@@ -225,6 +246,18 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     sha256,
     nodeIds: agents.map((a) => a.nodeId),
     stats,
+    /** Stops (false) or resumes (true) agent `i`'s heartbeats (a flapping node). */
+    setBeating(i, on) {
+      const a = agents[i];
+      if (!on) {
+        if (a.timer) clearTimeout(a.timer);
+        a.timer = null;
+        a.paused = true;
+      } else if (a.paused) {
+        a.paused = false;
+        void beat(a);
+      }
+    },
     /** Forgets the latencies recorded so far (the start of a measured window). */
     resetStats() {
       stats.latencies = [];
@@ -232,6 +265,10 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
       stats.failures = 0;
       stats.reregistrations = 0;
       stats.intervals = new Map();
+      stats.calls = 0;
+      stats.wrongToken = 0;
+      stats.infers = new Map();
+      stats.statuses = new Map();
     },
     async stop() {
       running = false;

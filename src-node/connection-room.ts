@@ -7,7 +7,15 @@ interface Tracked {
   busy: number;
   /** Requests it completed: 0 means it never got a whole request through (a slowloris looks like this). */
   served: number;
+  /** When it was accepted (monotonic ms). */
+  openedAt: number;
 }
+
+/**
+ * A connection that has completed no request is taken for a stalled one (first to go) only after this
+ * long: a connection accepted a moment ago whose first request is still on its way is not a slowloris.
+ */
+export const NEW_CONNECTION_GRACE_MS = 2_000;
 
 /**
  * The connection under a request: the TCP socket, also under TLS (where `req.socket` is the TLSSocket
@@ -25,7 +33,14 @@ function tcpSocketOf(req: IncomingMessage): Socket {
  * serving a request is the new one refused. Before, the cap refused every new connection: an attacker
  * with no credential holding 256 half-open connections to a worker (or 16,384 to the orchestrator)
  * locked out the orchestrator's own calls, and tasks failed with 503 until the attacker stopped
- * (security adversary, 2026-11-30; worker-agent/http/connection-room.int.test.ts).
+ * (security adversary, 2026-11-30; connection-room.int.test.ts in src-main/orchestrator).
+ *
+ * "Oldest" is the least recently used: a connection's place is renewed with every request it completes,
+ * and one that completed none counts as stalled only after NEW_CONNECTION_GRACE_MS. Before, each worker
+ * agent's heartbeat connection (opened at registration, used every second or two) was among the oldest,
+ * so at the cap every new client closed a heartbeat connection in use while idle ones stayed, and a new
+ * connection whose first request had not arrived yet was closed by the next one: at the cap, connections
+ * churned and requests failed (fleet adversary, 2026-11-30; src-node/connection-room.int.test.ts).
  */
 export function keepRoomForNewConnections(server: Server, max: number): void {
   const open = new Map<Socket, Tracked>(); // insertion order: oldest first
@@ -34,28 +49,39 @@ export function keepRoomForNewConnections(server: Server, max: number): void {
       socket.destroy();
       return;
     }
-    open.set(socket, { busy: 0, served: 0 });
+    open.set(socket, { busy: 0, served: 0, openedAt: performance.now() });
     socket.once("close", () => open.delete(socket));
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const tracked = open.get(tcpSocketOf(req));
+    const socket = tcpSocketOf(req);
+    const tracked = open.get(socket);
     if (tracked === undefined) return;
     tracked.busy++;
     res.once("close", () => {
       tracked.busy--;
       tracked.served++;
+      // Most recently used last: the map's order is the order in which idle connections are closed.
+      if (open.delete(socket)) open.set(socket, tracked);
     });
   });
 }
 
+/**
+ * Closes, in this order: a connection that completed no request within the grace (stalled), the least
+ * recently used idle kept-alive one, a new one that completed no request yet. Never one serving a request.
+ */
 function closeOneIdle(open: Map<Socket, Tracked>): boolean {
+  const stalledBefore = performance.now() - NEW_CONNECTION_GRACE_MS;
   let idle: Socket | undefined;
+  let fresh: Socket | undefined;
   for (const [socket, tracked] of open) {
     if (tracked.busy > 0) continue;
-    if (tracked.served === 0) return evict(open, socket);
-    idle ??= socket;
+    if (tracked.served > 0) idle ??= socket;
+    else if (tracked.openedAt <= stalledBefore) return evict(open, socket);
+    else fresh ??= socket;
   }
-  return idle !== undefined && evict(open, idle);
+  const victim = idle ?? fresh;
+  return victim !== undefined && evict(open, victim);
 }
 
 function evict(open: Map<Socket, Tracked>, socket: Socket): true {

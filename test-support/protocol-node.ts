@@ -19,10 +19,14 @@ export interface ProtocolNodeOptions {
   readonly basePath?: string;
   /** Sees every request first (path without basePath); returns true when it answered it (a hostile node's answers). */
   readonly onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The pool's id (default "p0"): several nodes in one test need their own. */
+  readonly poolId?: string;
 }
 
 export interface ProtocolNode {
   readonly sha256: string;
+  /** Registers again and heartbeats once, as an agent does on a heartbeat's 404 (after an orchestrator restart). */
+  reregister(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
   const sha256 = createHash("sha256").update(o.modelName).digest("hex");
   const watches = new Set<ServerResponse>();
   const basePath = o.basePath ?? "";
+  const poolId = o.poolId ?? "p0";
   const server: Server = createServer((req, res) => {
     if (!(req.url ?? "").startsWith(`${basePath}/`)) {
       res.statusCode = 404;
@@ -57,7 +62,7 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
       return;
     }
     if (req.url?.endsWith("/status")) {
-      return void res.end(JSON.stringify({ pool_id: "p0", state: "ready", ready: true, draining: false, slots_total: o.slots, slots_free: o.slots, model: { sha256, name: o.modelName }, engine: "sim", last_error: null }));
+      return void res.end(JSON.stringify({ pool_id: poolId, state: "ready", ready: true, draining: false, slots_total: o.slots, slots_free: o.slots, model: { sha256, name: o.modelName }, engine: "sim", last_error: null }));
     }
     res.statusCode = 404;
     res.end("{}");
@@ -65,11 +70,15 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   const model = { sha256, name: o.modelName, file_name: `${o.modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
-  const pool = { pool_id: "p0", ready: true, draining: false, slots_free: o.slots, slots_total: o.slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: o.modelName } };
+  const pool = { pool_id: poolId, ready: true, draining: false, slots_free: o.slots, slots_total: o.slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: o.modelName } };
   const post = (path: string, body: unknown) => fetch(`${o.orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${o.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const reg = await post("/v2/nodes/register", { node_id: o.nodeId, machine_id: `sim-${o.nodeId}`, address: `http://127.0.0.1:${port}${basePath}`, pools: ["p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
-  if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
+  const register = async () => {
+    const reg = await post("/v2/nodes/register", { node_id: o.nodeId, machine_id: `sim-${o.nodeId}`, address: `http://127.0.0.1:${port}${basePath}`, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });
+    if (!reg.ok) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
+    await reg.body?.cancel();
+  };
   const beat = () => post(`/v2/nodes/${o.nodeId}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool], models: [model] }).then((r) => r.body?.cancel(), () => undefined);
+  await register();
   await beat();
   const timer = setInterval(() => {
     void beat();
@@ -77,6 +86,10 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
   }, 1000);
   return {
     sha256,
+    async reregister() {
+      await register();
+      await beat();
+    },
     async stop() {
       clearInterval(timer);
       for (const res of watches) res.destroy();

@@ -242,7 +242,24 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);
   // Nodes known from before the restart re-register on their next heartbeat: new requests wait for them too.
-  if (registry.size > 0) tasks.scheduler.holdForReregistration(getConfig().node_timeout_ms);
+  // A fleet does not come back in node_timeout_ms: 1,000 agents re-register over 10–25 s while this
+  // process recovers its journal and answers them (fleet adversary, 2026-11-30: with 4,000 tasks queued
+  // at a SIGKILL, 3,478 failed MODEL_NOT_AVAILABLE as the fixed 5 s hold ended with most nodes still on
+  // their way). Each known node that registers or comes Online extends the hold by node_timeout_ms, so it
+  // ends node_timeout_ms after the last one came back (or after the start, when none does). Each known node
+  // extends it at most twice: nothing but the previous run's membership can keep it going.
+  const awaited = new Map(registry.list().map((n) => [n.node_id, 2]));
+  if (awaited.size > 0) {
+    tasks.scheduler.holdForReregistration(getConfig().node_timeout_ms);
+    registry.on("event", (nodeId, event) => {
+      if (event.kind !== "registered" && event.kind !== "online") return;
+      const left = awaited.get(nodeId);
+      if (left === undefined) return;
+      if (left <= 1) awaited.delete(nodeId);
+      else awaited.set(nodeId, left - 1);
+      tasks.scheduler.holdForReregistration(getConfig().node_timeout_ms);
+    });
+  }
   if (restored.length > 0) logger.info({ tasks: restored.length }, "tasks acknowledged before a restart are queued again");
 
   // A heartbeat that only refreshes liveness changes no model list; gauges are read at scrape time.
@@ -277,7 +294,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
-    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), credentialRevoked: (credentialId) => registry.credentialRevoked(credentialId) }),
+    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId) }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).
     selftest: new SelftestService({ registry, workers, self: new SelfClient(() => url, apiToken.token, clusterTls ? clusterFetch(clusterTls.caPem, { role: "orchestrator" }) : globalThis.fetch), config: getConfig, version: ORCHESTRATOR_VERSION, audit, logger }),

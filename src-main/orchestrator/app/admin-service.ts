@@ -38,8 +38,8 @@ export interface AdminServiceDeps {
   clusterTls: ClusterTls | undefined;
   /** Ends the responses a credential still has open (its streams); returns how many. */
   endResponses?: (credentialId: string) => number;
-  /** Takes the nodes registered with a revoked credential Offline at once; returns their ids. */
-  credentialRevoked?: (credentialId: string) => string[];
+  /** Takes every node the credential registered Offline (tasks fail over); returns their ids. */
+  revokeNodesOf?: (credentialId: string) => readonly string[];
 }
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
@@ -73,9 +73,9 @@ export class AdminService {
     this.deps.tokens.removeKey(id);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_revoked", target: `token:${row.fp6}`, outcome: "success" });
     this.deps.logger.info({ identity: actor, key_fp6: row.fp6 }, "API key revoked");
-    // A node key (or a worker key) stops its nodes now: no prompt goes to them after the 204.
-    const stopped = this.deps.credentialRevoked?.(`key:${id}`) ?? [];
-    if (stopped.length > 0) this.deps.logger.info({ key_fp6: row.fp6, node_ids: stopped }, "nodes of the revoked API key are Offline");
+    // The nodes it registered are not called with it again: Offline now, not after node_timeout_ms of 401s.
+    const offline = this.deps.revokeNodesOf?.(`key:${id}`) ?? [];
+    if (offline.length > 0) this.deps.logger.warn({ key_fp6: row.fp6, nodes: offline.length, first_nodes: offline.slice(0, 10) }, "nodes registered with the revoked API key are Offline; their tasks fail over");
     // Its open streams end too; on the next turn, so a key revoking itself still gets its own answer.
     const endResponses = this.deps.endResponses;
     if (endResponses !== undefined) {

@@ -288,6 +288,24 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     this.emit("changed", nodeId, "state");
   }
 
+  /**
+   * The API key `owner` was revoked: every node it registered goes Offline at once (its tasks fail over
+   * or fail, once, through "lost") and forgets the key's token, so the orchestrator calls none of them with
+   * it again. Before, a revoked `worker` key's nodes stayed Online and kept receiving prompts, with the
+   * revoked token as their call credential, until heartbeat silence reached node_timeout_ms (the agents'
+   * heartbeats get 401, which the sweep only saw as silence). The ids stay bound to the key: a new key
+   * registers them after an admin forgets them. Returns the nodes taken Offline.
+   */
+  credentialRevoked(owner: string): string[] {
+    const changed: string[] = [];
+    for (const node of this.nodes.values()) {
+      if (node.owner !== owner) continue;
+      delete node.credential;
+      if (this.transition(node, "credential_revoked", "its key was revoked")) changed.push(node.node_id);
+    }
+    return changed;
+  }
+
   /** Refuses (NodeOwnerConflict) when the node is bound to another credential than `owner`. */
   private assertOwner(node: NodeRecord, owner: string, what: string): void {
     if (node.owner === null || node.owner === owner) return;
@@ -311,19 +329,6 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     if (node === undefined) return;
     if (openedInEpoch !== undefined && openedInEpoch !== this.onlineEpoch(nodeId)) return;
     this.transition(node, "connection_lost", reason);
-  }
-
-  /**
-   * The credential `owner` was revoked: every live node registered with it goes Offline now (its tasks
-   * fail over at once), instead of staying schedulable until its refused heartbeats have been missing for
-   * node_suspect_ms. Returns the nodes it took out.
-   */
-  credentialRevoked(owner: string): string[] {
-    const out: string[] = [];
-    for (const node of this.nodes.values()) {
-      if (node.owner === owner && this.transition(node, "credential_revoked", "its key was revoked")) out.push(node.node_id);
-    }
-    return out;
   }
 
   /**

@@ -12,7 +12,7 @@ import { PoolDesiredState } from "./pool-desired-state.js";
 const CAUSES: NodeStatusCause[] = ["register", "heartbeat", "connection_lost", "heartbeats_missed", "heartbeat_timeout", "credential_revoked"];
 
 describe("node status transition table", () => {
-  it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere", () => {
+  it("is exactly Registering → Online ⇄ Suspect → Offline, with register starting over from anywhere and a revoked key taking any live node Offline", () => {
     const table: Record<string, Record<string, NodeStatus | null>> = {};
     for (const from of Object.keys(NODE_STATUS_TRANSITIONS) as NodeStatus[]) {
       table[from] = Object.fromEntries(CAUSES.map((c) => [c, nextNodeStatus(from, c)]));

@@ -8,6 +8,7 @@ export type NodeStatusCause = "register" | "heartbeat" | "connection_lost" | "he
  * The one status transition table (Nomad's node status machine):
  *
  *   Registering ─heartbeat→ Online ⇄ Suspect ─timeout→ Offline ─register→ Registering
+ *   (any status but Offline) ─credential_revoked→ Offline
  *
  * credential_revoked (an admin revoked the key the node registered with) is Offline at once from any
  * live status: the node can no longer heartbeat, and it must not get another prompt meanwhile.

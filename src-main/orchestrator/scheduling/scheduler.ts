@@ -68,6 +68,7 @@ export class Scheduler<T extends SchedulableTask> {
   private replacedQueued = false;
   /** Until then (after a restart), "no node holds the model" means "not re-registered yet": wait. */
   private holdUntil = 0;
+  private holdTimerSet = false;
   private pumpScheduled = false;
   private pumping = false;
   private closed = false;
@@ -140,10 +141,19 @@ export class Scheduler<T extends SchedulableTask> {
     const until = this.now() + graceMs;
     if (until <= this.holdUntil) return;
     this.holdUntil = until;
-    // When the hold ends, a task whose model still has no holder fails (retriable) in the next pass.
+    // One timer however often the hold is extended (each returning node of a fleet extends it).
+    if (!this.holdTimerSet) this.armHoldTimer(graceMs);
+  }
+
+  /** When the hold ends, a task whose model still has no holder fails (retriable) in the next pass. */
+  private armHoldTimer(ms: number): void {
+    this.holdTimerSet = true;
     setTimeout(() => {
+      const left = this.holdUntil - this.now();
+      if (left > 0 && !this.closed) return this.armHoldTimer(left);
+      this.holdTimerSet = false;
       if (!this.closed) this.reconsiderAll();
-    }, graceMs + 1).unref();
+    }, ms + 1).unref();
   }
 
   /** Whether "no node holds the model" still means "not re-registered yet" (see holdForReregistration). */
