@@ -3,7 +3,7 @@
 // one live: key creations, refused operations, client addresses, what GET /v2/logs refuses it (403).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Scope } from "../../src-shared/auth/scopes.js";
-import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
+import { createApiKey } from "../../test-support/api-keys.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -15,9 +15,7 @@ afterAll(async () => {
   await orch.close();
 });
 
-async function createKey(name: string, scopes: Scope[]) {
-  return CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name, scopes }) })).json()).key;
-}
+const createKey = async (name: string, scopes: Scope[]) => (await createApiKey(orch, name, scopes)).key;
 
 /** Collects an event stream's text until closed. */
 async function openStream(key: string, protocol: 1 | 2) {

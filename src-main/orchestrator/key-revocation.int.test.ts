@@ -2,8 +2,8 @@
 // keep its GET /v2/events stream, and with it every node, address and task the cluster reported, for
 // as long as the connection stayed up.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import type { Scope } from "../../src-shared/auth/scopes.js";
+import { createApiKey } from "../../test-support/api-keys.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 
 let orch: TestOrchestrator;
@@ -14,9 +14,7 @@ afterAll(async () => {
   await orch.close();
 });
 
-async function createKey(name: string, scopes: Scope[]) {
-  return CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name, scopes }) })).json());
-}
+const createKey = (name: string, scopes: Scope[]) => createApiKey(orch, name, scopes);
 
 /** Reads the stream to its end; "open" when it is still going after `ms`. */
 async function endWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<"ended" | "open"> {

@@ -157,7 +157,8 @@ describe("liveness and the wall clock", () => {
 });
 
 describe("liveness and the orchestrator's own pauses", () => {
-  it("a gap between sweeps (the orchestrator stopped) is not the nodes' silence; silence after it is", () => {
+  /** One Online node on a registry whose steady clock the test moves (`advance`), swept every 250 ms. */
+  function sweptNode() {
     let elapsed = 0;
     const db = openDatabase(":memory:");
     const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => 1_000_000), () => 1_000_000, () => elapsed);
@@ -166,28 +167,26 @@ describe("liveness and the orchestrator's own pauses", () => {
     registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
     const swept = { ...timings, sweepIntervalMs: 250 };
     registry.sweep(swept);
+    return { registry, swept, advance: (ms: number) => (elapsed += ms) };
+  }
+
+  it("a gap between sweeps (the orchestrator stopped) is not the nodes' silence; silence after it is", () => {
+    const { registry, swept, advance } = sweptNode();
     // 8 s without a sweep: the orchestrator was not running; the node's heartbeats wait unread.
-    elapsed += 8000;
+    advance(8000);
     expect(registry.sweep(swept)).toEqual([]);
     expect(registry.get("n1")?.status).toBe("Online");
     // The node stays silent once the orchestrator runs again (sweeps every 250 ms): Offline after the timeout.
     for (let i = 0; i < 24; i++) {
-      elapsed += 250;
+      advance(250);
       registry.sweep(swept);
     }
     expect(registry.get("n1")?.status).toBe("Offline");
   });
   it("an orchestrator late at every sweep (overloaded) still finds a silent node Offline", () => {
-    let elapsed = 0;
-    const db = openDatabase(":memory:");
-    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => 1_000_000), () => 1_000_000, () => elapsed);
-    const reg: RegisterNodeRequest = { node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } };
-    registry.register(reg);
-    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
-    const swept = { ...timings, sweepIntervalMs: 250 };
-    registry.sweep(swept);
+    const { registry, swept, advance } = sweptNode();
     for (let i = 0; i < 8 && registry.get("n1")?.status !== "Offline"; i++) {
-      elapsed += 2000;
+      advance(2000);
       registry.sweep(swept);
     }
     expect(registry.get("n1")?.status).toBe("Offline");
