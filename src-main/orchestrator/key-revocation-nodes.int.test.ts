@@ -4,12 +4,13 @@
 // their credential all that while. Now they go Offline at the revocation, their running tasks fail over
 // once to a node of another credential, and nothing more is placed on them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { taskRequest } from "../../test-support/fixtures.js";
+import { createApiKey } from "../../test-support/api-keys.js";
 import { startNodeFleet, type NodeFleet } from "../../test-support/node-fleet.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import { submitTasks } from "../../test-support/submit-tasks.js";
 import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -36,18 +37,11 @@ const task = async (id: string) => TaskStatusSchema.parse(await (await orch.api(
 
 describe("revoking the worker key a fleet shares", () => {
   it("takes its nodes Offline at once, fails their tasks over exactly once, and places nothing more on them", async () => {
-    const key = CreatedApiKeySchema.parse(await (await orch.api("/v2/auth/keys", { method: "POST", body: JSON.stringify({ name: "fleet workers", scopes: ["worker"] }) })).json());
+    const key = await createApiKey(orch, "fleet workers", ["worker"]);
     const asKey = (path: string, init: RequestInit = {}) => orch.api(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${key.key}` } });
     fleet = await startNodeFleet(asKey, FLEET, 8, { holdInfers: true });
 
-    const ids: string[] = [];
-    for (let i = 0; i < TASKS; i++) {
-      const body = taskRequest("fleet-sim", { deadline_ms: 120_000 });
-      const res = await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
-      expect(res.status).toBe(202);
-      await res.body?.cancel();
-      ids.push(body.task_id);
-    }
+    const ids = await submitTasks((path, init) => orch.api(path, init), TASKS, "fleet-sim", { deadline_ms: 120_000 });
     await waitFor("every task running on the fleet", async () => (await Promise.all(ids.map(task))).every((t) => t.state === "running" && t.node_id?.startsWith("sim-") === true), 20_000);
 
     // A node of another credential (the operator's token) that can take every task over.

@@ -2,8 +2,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
-import { taskRequest } from "../../test-support/fixtures.js";
 import { startNodeFleet, type NodeFleet } from "../../test-support/node-fleet.js";
+import { submitTasks } from "../../test-support/submit-tasks.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
@@ -48,15 +48,8 @@ afterAll(async () => {
 describe("placements of running tasks at fleet scale", () => {
   it("keep their full explanation only for the newest placements, so heap does not grow with nodes × running tasks", async () => {
     const before = await settledHeap();
-    const ids: string[] = [];
     // One at a time: each task is placed in a pump of its own (its own snapshot), as steady traffic is.
-    for (let i = 0; i < TASKS; i++) {
-      const body = taskRequest("fleet-sim", { max_tokens: 4 });
-      const res = await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
-      expect(res.status).toBe(202);
-      await res.body?.cancel();
-      ids.push(body.task_id);
-    }
+    const ids = await submitTasks((path, init) => orch.api(path, init), TASKS, "fleet-sim", { max_tokens: 4 });
     const state = async (id: string) => TaskStatusSchema.parse(await (await orch.api(`/v2/tasks/${id}`)).json());
     await waitFor("every task running on a fleet node", async () => (await state(ids.at(-1) as string)).state === "running", 30_000);
     expect((await state(ids[0] as string)).state).toBe("running");
