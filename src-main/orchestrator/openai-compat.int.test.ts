@@ -92,6 +92,21 @@ describe("honest OpenAI behaviour", () => {
     expect([streamed, finish]).toEqual([before, "stop"]);
   });
 
+  it("64 stop strings (the limit) end the output at the one that occurs, for requests at once and 50 ms apart; 65 is a 400 naming stop", async () => {
+    const text = (await client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0 })).choices[0]?.text ?? "";
+    const stop = ` ${text.trim().split(" ")[1] ?? ""}`;
+    const before = text.slice(0, text.indexOf(stop, 1));
+    // 63 strings that never occur, the matching one last (every one is followed on every token).
+    const stops = [...Array.from({ length: 63 }, (_, i) => `<never ${i}>`), stop];
+    const ask = () => client.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 8, temperature: 0, stop: stops });
+    const atOnce = await Promise.all(Array.from({ length: 8 }, ask));
+    const staggered = await Promise.all(Array.from({ length: 8 }, (_, i) => new Promise((r) => setTimeout(r, i * 50)).then(ask)));
+    for (const res of [...atOnce, ...staggered]) expect(res.choices[0]).toMatchObject({ text: before, finish_reason: "stop" });
+    const over = await fetch(`${cluster.orch.url}/v1/completions`, { method: "POST", headers: { authorization: `Bearer ${cluster.orch.token}`, "content-type": "application/json" }, body: JSON.stringify({ model: TINY, prompt: "x", max_tokens: 2, stop: [...stops, "one more"] }) });
+    expect(over.status).toBe(400);
+    expect(((await over.json()) as { error: { param: string | null } }).error.param).toBe("stop");
+  });
+
   it("usage counts the tokens a stop string ended, on chat as on completions (the stop string's own tokens too)", async () => {
     const messages = [{ role: "user" as const, content: "hi" }];
     const plain = await client.chat.completions.create({ model: TINY, messages, max_tokens: 8, temperature: 0 });
