@@ -25,6 +25,8 @@ function step(title, command, args) {
 }
 
 const npx = "npx";
+// The first line of a failure's message, short enough for a summary line.
+const firstLine = (messages) => String(messages?.[0] ?? "").split("\n")[0].slice(0, 300);
 console.log(`== Node ${process.version}${smoke ? " (smoke)" : ""}`);
 let ok =
   (smoke || step("lint", npx, ["eslint", "--max-warnings=0", "."])) &&
@@ -51,13 +53,19 @@ if (ok) {
     // A suite that fails to load has no failed tests of its own; count it then.
     failed = report.numFailedTests || report.numFailedTestSuites || 0;
     skipped = report.numPendingTests + report.numTodoTests;
+    const failures = [];
     for (const file of report.testResults) {
+      // A file that failed to load has no assertion results: name the file and its error.
+      if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")}: ${firstLine([file.message])}`);
       for (const t of file.assertionResults) {
         if (t.status === "pending" || t.status === "skipped" || t.status === "todo") {
           console.log(`skipped: ${t.fullName}`);
         }
+        if (t.status === "failed") failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")} > ${t.fullName}: ${firstLine(t.failureMessages)}`);
       }
     }
+    // Last, so a log's tail (all CI shows of a run) names what failed.
+    for (const line of failures) console.log(line);
   }
   if (!vitestOk && failed === 0) failed = 1;
   ok = vitestOk && failed === 0;
