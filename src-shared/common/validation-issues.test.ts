@@ -32,3 +32,11 @@ describe("validationIssues", () => {
     expect(issue?.message).toBe("Invalid input: expected string or array");
   });
 });
+
+describe("a missing field", () => {
+  it("is named as required with the type it takes, not as 'received undefined'", () => {
+    const result = z.object({ max_tokens: z.number().int(), model: z.string() }).safeParse({ model: "m" });
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["max_tokens"], message: "Field required (expected number)" }]);
+  });
+});

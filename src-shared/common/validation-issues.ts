@@ -19,6 +19,11 @@ function explained(issue: Issue): Issue {
     const inner = issue.issues[0];
     return inner !== undefined ? { ...issue, message: inner.message } : issue;
   }
+  // A missing field: zod says "expected number, received undefined", which reads as if the client sent
+  // something called undefined. Say the field is required, and what it takes.
+  if (issue.code === "invalid_type" && issue.message.endsWith(", received undefined")) {
+    return { ...issue, message: `Field required (expected ${issue.expected})` };
+  }
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
   const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
   const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;
