@@ -11,7 +11,8 @@ import type { RouteHandlers } from "./route-context.js";
 const ok = { 200: { description: "ok" } };
 const routes: RouteSpec[] = [
   { method: "get", path: "/open", operationId: "open", summary: "", tag: "t", auth: false, responses: ok },
-  { method: "get", path: "/list", operationId: "list", summary: "", tag: "t", auth: false, query: z.object({ limit: z.coerce.number().int().min(1).optional(), state: z.enum(["a", "b"]).optional() }), responses: ok },
+  { method: "get", path: "/v2/list", operationId: "list", summary: "", tag: "t", auth: false, query: z.object({ limit: z.coerce.number().int().min(1).optional(), state: z.enum(["a", "b"]).optional() }), responses: ok },
+  { method: "get", path: "/v1/listing", operationId: "listing", summary: "", tag: "t", auth: false, query: z.object({ limit: z.coerce.number().int().min(1).optional() }), responses: ok },
   { method: "post", path: "/echo/{id}", operationId: "echo", summary: "", tag: "t", auth: true, pathParams: { id: z.string().regex(/^[a-z]+$/) }, body: { content: jsonContent(z.object({ n: z.int() })), required: true }, responses: ok },
   { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
   { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
@@ -23,6 +24,7 @@ const routes: RouteSpec[] = [
 const handlers: RouteHandlers = {
   open: ({ res }) => void res.json({ ok: true }),
   list: ({ res, query }) => void res.json(query),
+  listing: ({ res, query }) => void res.json(query),
   echo: ({ res, params, body, identity }) => void res.json({ id: params.id, body, who: identity.label }),
   upload: async ({ req, res, body }) => {
     let bytes = 0;
@@ -65,21 +67,24 @@ async function call(method: string, path: string, headers: Record<string, string
 
 describe("buildApp", () => {
   it("names a query parameter the route does not know instead of dropping it (a typo, state[]=…)", async () => {
-    expect(await call("GET", "/list?limit=2&state=a")).toMatchObject({ status: 200, body: { limit: 2, state: "a" } });
+    expect(await call("GET", "/v2/list?limit=2&state=a")).toMatchObject({ status: 200, body: { limit: 2, state: "a" } });
     for (const query of ["?limt=2", "?state[]=a", "?limit=2&__proto__=1"]) {
-      const res = await call("GET", `/list${query}`);
+      const res = await call("GET", `/v2/list${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body, query).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringMatching(/^query\..+: not a parameter of this route \(it takes limit, state\)$/) });
     }
     // A route of the compatible surfaces without a query schema ignores one, as upstream servers do (Azure-style ?api-version).
     expect((await call("GET", "/open?api-version=2024-01-01")).status).toBe(200);
+    // So does one with a query schema (GET /v1/models takes Anthropic's paging): its own parameters are still checked.
+    expect(await call("GET", "/v1/listing?limit=2&api-version=2024-01-01&_=1764470000")).toMatchObject({ status: 200, body: { limit: 2 } });
+    expect(await call("GET", "/v1/listing?limit=0")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS" } });
     // One of our own /v2 routes without a query schema refuses one: `?limit=10` would otherwise answer everything as if filtered.
     expect(await call("GET", "/v2/plain")).toMatchObject({ status: 200, body: { all: true } });
     expect(await call("GET", "/v2/plain?limit=10")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "query.limit: /v2/plain takes no query parameters" } });
   });
 
   it("refuses to start when a route has no handler", () => {
-    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, echo, upload, busy, plain, overloaded, thing/);
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, listing, echo, upload, busy, plain, overloaded, thing/);
   });
 
   it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {

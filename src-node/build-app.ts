@@ -152,7 +152,7 @@ function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly
   const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
       const params = parsePathParams(route.pathParams, req.params as Record<string, string>);
-      const query = route.query ? (parsePart(route.query, req.query, "query") as Record<string, unknown>) : refuseUndeclaredQuery(route.path, req.query);
+      const query = route.query ? (parsePart(route.query, req.query, "query", route.path) as Record<string, unknown>) : refuseUndeclaredQuery(route.path, req.query);
       const body = jsonSchema ? parseBody(jsonSchema, fastParse, req.body) : undefined;
       await handler({ req, res, params, query, body, identity: res.locals.identity as Identity, span: (res.locals.span as SpanHandle | undefined) ?? NOOP_SPAN });
     } catch (err) {

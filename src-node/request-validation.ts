@@ -25,13 +25,18 @@ export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | u
   return out;
 }
 
-/** Validates the query or body; INVALID_PARAMS carries every issue and names the first. */
-export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body"): unknown {
+/**
+ * Validates the query or body; INVALID_PARAMS carries every issue and names the first. `routePath`
+ * (queries only) decides what an unknown query parameter gets: see refuseUndeclaredQuery.
+ */
+export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body", routePath = "/v2/"): unknown {
   const problem = where === "body" ? jsonBodyShapeProblem(value, MAX_BODY_JSON_DEPTH) : null;
   if (problem !== null) throw new OrchError("INVALID_PARAMS", `body: ${problem}`, { details: { issues: [{ path: [], message: problem }] } });
   // A query parameter the route does not know would otherwise be dropped without a word (a typo,
-  // `state[]=…`): it is named instead. Bodies have their own rules (strict schemas, or refusal by name).
-  if (where === "query" && value !== null && typeof value === "object" && schema instanceof ZodObject) {
+  // `state[]=…`): it is named instead, on our own /v2 routes. The compatible surfaces ignore it, as the
+  // servers they stand in for do (`GET /v1/models?api-version=…` from Azure clients, `_=<time>` cache
+  // busters). Bodies have their own rules (strict schemas, or refusal by name).
+  if (where === "query" && routePath.startsWith("/v2/") && value !== null && typeof value === "object" && schema instanceof ZodObject) {
     const unknown = Object.keys(value).find((key) => !Object.hasOwn(schema.shape, key));
     if (unknown !== undefined) {
       const known = Object.keys(schema.shape).join(", ");
