@@ -55,8 +55,8 @@ if (ok) {
     skipped = report.numPendingTests + report.numTodoTests;
     const failures = [];
     for (const file of report.testResults) {
-      // A file that failed to load has no assertion results: name the file and its error.
-      if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")}: ${firstLine([file.message])}`);
+      // A file that failed outside its tests (loading, beforeAll) has no failed test: name the file and its error.
+      if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed")) failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")}: ${firstLine([file.message])}`);
       for (const t of file.assertionResults) {
         if (t.status === "pending" || t.status === "skipped" || t.status === "todo") {
           console.log(`skipped: ${t.fullName}`);
