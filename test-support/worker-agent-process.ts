@@ -147,7 +147,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sta
 
   let url = "";
   if (options.waitForListening !== false) {
-    const listening = await waitForLog((l) => l.msg === "listening", options.timeoutMs ?? 20_000);
+    // Generous: a worker hashing a 50 MB model on a box at load 15 took over 20 s to listen.
+    const listening = await waitForLog((l) => l.msg === "listening", options.timeoutMs ?? 45_000);
     url = String(listening.address);
   }
   return {
