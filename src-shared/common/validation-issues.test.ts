@@ -39,4 +39,10 @@ describe("a missing field", () => {
     if (result.success) throw new Error("accepted");
     expect(validationIssues(result.error)).toEqual([{ path: ["max_tokens"], message: "Field required (expected number)" }]);
   });
+
+  it("says a coerced query number that is not one is not a number, not 'received NaN'", () => {
+    const result = z.object({ limit: z.coerce.number().int() }).safeParse({ limit: "abc" });
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["limit"], message: "Invalid input: expected a number" }]);
+  });
 });

@@ -24,6 +24,10 @@ function explained(issue: Issue): Issue {
   if (issue.code === "invalid_type" && issue.message.endsWith(", received undefined")) {
     return { ...issue, message: `Field required (expected ${issue.expected})` };
   }
+  // A query number that is not one (`?limit=abc`, coerced to NaN): zod says "received NaN".
+  if (issue.code === "invalid_type" && issue.message.endsWith(", received NaN")) {
+    return { ...issue, message: "Invalid input: expected a number" };
+  }
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
   const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
   const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;
