@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
+import { OrchestratorHealthResponseSchema } from "../../src-shared/meta/capabilities.js";
 import { HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from "../../src-shared/nodes/heartbeat.js";
 import { RegisterNodeResponseSchema, type RegisterNodeRequest, type RegisterNodeResponse } from "../../src-shared/nodes/node-registration.js";
 
@@ -28,10 +29,17 @@ export class OrchestratorClient {
   }
 
   /** GET /health on the orchestrator and an authenticated probe (used by `doctor`). */
-  async probe(): Promise<{ reachable: boolean; tokenAccepted: boolean | undefined; detail: string }> {
+  async probe(): Promise<{ reachable: boolean; isOrchestrator: boolean; tokenAccepted: boolean | undefined; detail: string }> {
     try {
       const health = await this.fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
-      await health.body?.cancel();
+      // Any HTTP server answers; only an orchestrator answers /health with {"status":"ok","version":…}.
+      const healthBody = await health.text().catch(() => "");
+      let isOrchestrator = false;
+      try {
+        isOrchestrator = health.ok && OrchestratorHealthResponseSchema.safeParse(JSON.parse(healthBody)).success;
+      } catch {
+        // Not JSON: not an orchestrator.
+      }
       // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected, except
       // that a worker-scoped key is valid yet may not list nodes (403 FORBIDDEN_SCOPE).
       const auth = await this.fetch(new URL("/v2/nodes", this.baseUrl), {
@@ -41,9 +49,9 @@ export class OrchestratorClient {
       const authBody = await auth.text().catch(() => "");
       const scopedKey = auth.status === 403 && authBody.includes('"FORBIDDEN_SCOPE"');
       const tokenAccepted = scopedKey ? true : auth.status === 401 || auth.status === 403 ? false : auth.ok ? true : undefined;
-      return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
+      return { reachable: true, isOrchestrator, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
     } catch (error) {
-      return { reachable: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
+      return { reachable: false, isOrchestrator: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
     }
   }
 

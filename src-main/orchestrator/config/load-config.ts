@@ -56,11 +56,15 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
   let fromFile: Record<string, unknown> = {};
   if (opts.file !== undefined) {
     if (!existsSync(opts.file)) throw new ConfigError(`config file ${opts.file} does not exist`);
+    let json: unknown;
     try {
-      fromFile = z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(opts.file, "utf8")));
+      json = JSON.parse(readFileSync(opts.file, "utf8"));
     } catch (err) {
       throw new ConfigError(`config file ${opts.file}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    const object = z.record(z.string(), z.unknown()).safeParse(json);
+    if (!object.success) throw new ConfigError(`config file ${opts.file}: expected a JSON object of settings ({"key": value, …}), got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
+    fromFile = object.data;
   }
   const fromEnv: Record<string, unknown> = {};
   for (const [envName, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) {
@@ -74,6 +78,12 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
   const parsed = OrchestratorConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === "unrecognized_keys") {
+      const unknown = issue.keys[0] ?? "";
+      const where = unknown in fromFile ? `config file ${opts.file ?? ""} key` : "key";
+      const near = closestKey(unknown, Object.keys(OrchestratorConfigSchema.shape));
+      throw new ConfigError(`invalid configuration: ${where} "${unknown}" is not a setting${near !== undefined ? ` (did you mean "${near}"?)` : ""}; docs/CONFIGURATION.md lists them`);
+    }
     const key = String(issue?.path[0] ?? "");
     const envName = Object.entries(ORCHESTRATOR_ENV_KEYS).find(([, k]) => k === key)?.[0] ?? (key === "api_tokens" ? "LLORCH_API_TOKEN(S)" : undefined);
     const source = key in fromEnv ? `env ${envName}` : key in fromFile ? `config file key "${key}"` : `"${key}"`;
@@ -86,4 +96,24 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
     else if (key in fromFile) pinned.push({ key, source: `config file ${opts.file ?? ""}`.trim() });
   }
   return { config: parsed.data, pinned };
+}
+
+/** The known key a typo most likely meant (edit distance ≤ 3), if any. */
+function closestKey(typo: string, keys: readonly string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const key of keys) {
+    const d = editDistance(typo.toLowerCase(), key);
+    if (d <= 3 && (best === undefined || d < best.d)) best = { key, d };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
 }
