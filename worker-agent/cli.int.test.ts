@@ -1,6 +1,7 @@
 // The llama-orch-worker CLI as users run it: the compiled dist/worker-agent/cli.js.
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,6 +135,23 @@ describe("llama-orch-worker CLI", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — UNREACHABLE/);
     expect(run.stdout).toContain('PROBLEM: pool x: model "absent.gguf" is not in the models dir');
+  });
+
+  // The careless operator's wrong URL: some other HTTP server (a web server, a proxy's 404 page). It
+  // answers, so doctor said "reachable, token not verified … doctor: OK" and exited 0.
+  it("doctor exits 1 when ORCHESTRATORD_URL is an HTTP server that is not an orchestrator", async () => {
+    const other = createHttpServer((_req, res) => res.writeHead(404, { "content-type": "text/html" }).end("<html>Not Found</html>"));
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (other.address() as { port: number }).port;
+      const run = await runCli(["doctor", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data")], { ORCHESTRATORD_URL: `http://127.0.0.1:${port}`, LLORCH_API_TOKEN: TEST_TOKEN });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — answers, but NOT A LLAMA-ORCH ORCHESTRATOR \(GET \/health 404/);
+      expect(run.stdout).toContain("is not a llama-orch orchestrator (GET /health did not answer");
+      expect(run.stdout).not.toContain("doctor: OK");
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
   });
 
   // The app's supervisor (headless or desktop) starts the worker with --exit-with-stdin and reads its
