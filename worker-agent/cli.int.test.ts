@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testModelPath } from "../test-support/models.js";
+import { startTestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { getJson, killAllWorkers, startWorker, TEST_TOKEN, WORKER_CLI } from "../test-support/worker-agent-process.js";
 import { fileSha256 } from "./catalog/file-sha256.js";
 
@@ -153,6 +154,26 @@ describe("llama-orch-worker CLI", () => {
       await new Promise((r) => other.close(r));
     }
   });
+
+  // A worker started with a token the orchestrator does not accept retried its registration forever
+  // (a warn line per backoff, exit status never seen by systemd or the operator). Now the first refusal
+  // of a run stops it: exit 2 with one line naming the orchestrator and why.
+  it("start exits 2 with one line when the orchestrator refuses its token at the first registration", async () => {
+    const orch = await startTestOrchestrator();
+    try {
+      const run = await runCli(["start", "--bind", "127.0.0.1:0", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data-refused"), "--log-level", "silent"], {
+        ORCHESTRATORD_URL: orch.url,
+        LLORCH_API_TOKEN: "not-the-cluster-token-0123456789abcdef0123",
+      }, 60_000);
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`llama-orch-worker: ${orch.url}: the orchestrator refuses this worker's credential (HTTP 401 BAD_TOKEN`);
+      expect(lines[0]).toMatch(/check LLORCH_API_TOKEN .* \(token fp6 [0-9a-f]{6}\)$/);
+    } finally {
+      await orch.close();
+    }
+  }, 90_000);
 
   // The app's supervisor (headless or desktop) starts the worker with --exit-with-stdin and reads its
   // stdout. When the supervisor stops it and goes away during the drain, the worker's last log lines

@@ -136,7 +136,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const tls = decision.tls ?? trust.tls;
   if (tls !== undefined) log.info({ serving_https: tls.server !== undefined }, "TLS: trusting the pinned cluster CA only");
-  const agent = createWorkerAgent(config, decision.token, version, log, tls);
+  // A first registration refused for its credential stops the agent (exit 2) with one line saying so.
+  let refused: ((message: string) => void) | undefined;
+  const agent = createWorkerAgent(config, decision.token, version, log, tls, (message) => refused?.(message));
   startLoopStalls(process.env, log);
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 
@@ -159,6 +161,17 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    refused = (message) => {
+      const line = `${config.orchestrator_url ?? ""}: ${message}`;
+      log.fatal({ event: "registration_refused", orchestrator_url: config.orchestrator_url, fp6 }, line);
+      process.stderr.write(`llama-orch-worker: ${line} (token fp6 ${fp6})\n`);
+      if (stopping) return;
+      stopping = true;
+      void agent.shutdown("registration refused").then(
+        () => resolve(2),
+        () => resolve(2),
+      );
+    };
     if (supervised) {
       // The supervisor (headless or desktop app) holds the other end of stdin: when it dies, even by
       // SIGKILL, the pipe closes and this worker drains and exits instead of living on as an orphan.
