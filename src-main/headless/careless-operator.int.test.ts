@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
@@ -20,7 +22,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function orchestrator(args: string[]): Promise<CommandResult> {
-  return runCommand(process.execPath, ["dist/src-main/headless/cli.js", "--bind", "127.0.0.1:0", ...args], {
+  return runCommand(process.execPath, ["dist/src-main/headless/cli.js", ...args, "--bind", "127.0.0.1:0"], {
     env: { PATH: process.env.PATH, HOME: root, LLORCH_API_TOKEN: TOKEN, LLORCH_LOG_LEVEL: "silent" },
     timeoutMs: 30_000,
   });
@@ -115,4 +117,22 @@ describe("a config file with mistakes", () => {
     writeFileSync(file, "[1, 2]");
     expectRefused(await orchestrator(["--config", file, "--data-dir", join(root, "cfg")]), 2, /expected a JSON object of settings .*got an array/);
   }, 30_000);
+});
+
+describe("join-token and selftest pointed at the wrong place", () => {
+  it("say that nothing listens there, or that what answers is not an orchestrator, in one line", async () => {
+    const web = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!DOCTYPE html><p>hello</p>"));
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    const webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    try {
+      for (const sub of ["join-token", "selftest"]) {
+        const args = sub === "join-token" ? ["join-token", "list"] : ["selftest"];
+        expectRefused(await orchestrator([...args, "--url", webUrl, "--data-dir", join(root, "cfg")]), 1, new RegExp(`^llama-orch ${sub}: cannot reach the orchestrator at ${webUrl}: something answers there, but not a llama-orch orchestrator`));
+        const closed = await freePort();
+        expectRefused(await orchestrator([...args, "--url", `http://127.0.0.1:${closed}`, "--data-dir", join(root, "cfg")]), 1, /nothing listens there \(ECONNREFUSED\)/);
+      }
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
+  }, 60_000);
 });
