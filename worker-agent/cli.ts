@@ -191,5 +191,13 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-const code = await main(process.argv.slice(2));
+// Whatever escapes main (a data dir on a read-only disk, a folder where a file should be) is one line for
+// the operator, not a Node stack trace; LLORCH_LOG_LEVEL=debug adds the stack.
+const code = await main(process.argv.slice(2)).catch((error: unknown) => {
+  const known = listenFailureMessage(error) ?? fileFailureMessage(error);
+  const debug = ["debug", "trace"].includes(process.env.LLORCH_LOG_LEVEL ?? "");
+  process.stderr.write(`llama-orch-worker: ${known ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}${debug ? "" : " (LLORCH_LOG_LEVEL=debug prints its stack)"}`}\n`);
+  if (known === undefined && debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+  return 1;
+});
 process.exit(code);

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -134,5 +135,41 @@ describe("join-token and selftest pointed at the wrong place", () => {
     } finally {
       await new Promise((r) => web.close(r));
     }
+  }, 60_000);
+});
+
+describe("a data dir the process cannot write", () => {
+  // Root ignores mode bits: a read-only tmpfs then; anyone else: a 0500 folder.
+  let readOnly: string | null = null;
+  let mounted = false;
+  beforeAll(() => {
+    const dir = join(root, "read-only");
+    mkdirSync(dir, { recursive: true });
+    if (process.getuid?.() === 0) {
+      try {
+        execFileSync("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir], { stdio: "ignore" });
+        mounted = true;
+        readOnly = dir;
+      } catch {
+        readOnly = null;
+      }
+    } else {
+      chmodSync(dir, 0o500);
+      readOnly = dir;
+    }
+  });
+  afterAll(() => {
+    if (mounted) execFileSync("umount", ["-l", join(root, "read-only")], { stdio: "ignore" });
+    else chmodSync(join(root, "read-only"), 0o700);
+  });
+
+  it("the orchestrator and the worker each say which folder and why, in one line (the worker printed a stack trace)", async (ctx) => {
+    if (readOnly === null) return ctx.skip();
+    expectRefused(await orchestrator(["--data-dir", readOnly]), 1, new RegExp(`^llama-orch: cannot use ${readOnly} \\(access: (the file system is read-only, EROFS|permission denied, EACCES)\\)`));
+    const worker = await runCommand(process.execPath, ["dist/worker-agent/cli.js", "start", "--bind", "127.0.0.1:0", "--data-dir", readOnly, "--models-dir", join(root, "models"), "--log-level", "silent"], {
+      env: { PATH: process.env.PATH, HOME: root },
+      timeoutMs: 30_000,
+    });
+    expectRefused(worker, 1, new RegExp(`^llama-orch-worker: cannot use ${readOnly}/\\S+ \\(\\w+: (the file system is read-only, EROFS|permission denied, EACCES)\\)`));
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "libsql";
 import { StartupRefused } from "../auth/api-token-bootstrap.js";
@@ -24,6 +24,9 @@ export interface DataDirLock {
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // A read-only or foreign-owned dir fails here as a file error naming the dir (start-up prints it in one
+  // line), not as SQLite's "Unable to open connection … 14" below.
+  accessSync(dataDir, constants.W_OK);
   const path = join(dataDir, LOCK_FILE);
   const ownerPath = join(dataDir, OWNER_FILE);
   const db = new Database(path);
