@@ -56,6 +56,14 @@ describe("worker configuration", () => {
     expect(result.config.models_dir).toBe(join(dir, "models"));
   });
 
+  // A misspelt POOL_MANAGERD_* variable ran the worker on the default, silently.
+  it("refuses an unknown POOL_MANAGERD_* variable, naming the one it most likely meant", async () => {
+    const result = await loadWorkerConfig(parseCommandLine(["start"]).flags, { POOL_MANAGERD_MODEL_DIR: "/srv/models", POOL_MANAGERD_POOLS: "" }, machine);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.join("\n")).toContain("environment variable POOL_MANAGERD_MODEL_DIR is not a setting (did you mean POOL_MANAGERD_MODELS_DIR?)");
+  });
+
   it("expands --join into orchestrator_url, join_token and ca_fingerprint, and refuses a disagreeing one", async () => {
     const token = `llj_${"a".repeat(64)}`;
     const fp = `sha256:${"b".repeat(64)}`;

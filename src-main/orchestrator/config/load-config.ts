@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { SETTING_KEYS, type PinnedSetting } from "../../../src-shared/dashboard/settings.js";
+import { editDistance, unknownEnvMessage, unknownEnvNames } from "../../../src-shared/config/env-typos.js";
 import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema, type OrchestratorConfig, type OrchestratorConfigInput } from "../../../src-shared/config/orchestrator-config.js";
 
 /** A configuration error that names the offending key and where it came from. */
@@ -66,6 +67,9 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
     if (!object.success) throw new ConfigError(`config file ${opts.file}: expected a JSON object of settings ({"key": value, …}), got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
     fromFile = object.data;
   }
+  // ORCHD_* and ORCHESTRATORD_* are the orchestrator's own (ORCHESTRATORD_URL is the worker's, often in a shared env file).
+  const typo = unknownEnvNames(env, ["ORCHD_", "ORCHESTRATORD_"], new Set([...Object.keys(ORCHESTRATOR_ENV_KEYS), "ORCHESTRATORD_URL"]))[0];
+  if (typo !== undefined) throw new ConfigError(`invalid configuration: ${unknownEnvMessage(typo, "docs/CONFIGURATION.md")}`);
   const fromEnv: Record<string, unknown> = {};
   for (const [envName, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) {
     const raw = env[envName];
@@ -108,12 +112,3 @@ function closestKey(typo: string, keys: readonly string[]): string | undefined {
   return best?.key;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}
