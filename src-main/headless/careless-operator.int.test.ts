@@ -55,6 +55,15 @@ describe("two orchestrators on one data dir", () => {
   }, 90_000);
 });
 
+describe("a lock file that is not ours", () => {
+  it("garbage where orchestrator.lock belongs: refused naming it (was 'unexpected error: file is not a database')", async () => {
+    const dir = join(root, "garbage-lock");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "orchestrator.lock"), Buffer.alloc(8192, 0x42));
+    expectRefused(await orchestrator(["--data-dir", dir]), 3, new RegExp(`^llama-orch: cannot take the lock file ${join(dir, "orchestrator.lock")} \\(file is not a database\\): it is not one llama-orch wrote`));
+  }, 30_000);
+});
+
 describe("a database file that is not ours", () => {
   const dirWith = (name: string, write: (db: string) => void): string => {
     const dir = join(root, name);

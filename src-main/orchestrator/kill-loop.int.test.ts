@@ -27,7 +27,8 @@ const TOKEN = "kill-loop-token-0123456789abcdef0123456789abcdef";
 const MODEL = "kill-loop-sim";
 const SEED = Number(process.env.KILL_LOOP_SEED ?? 20261130);
 const ROUNDS = Math.min(30, Number(process.env.KILL_LOOP_ROUNDS ?? 10));
-const BURST = 120;
+/** Admissions per wave (6 waves a round, 150 ms apart); KILL_LOOP_WAVE=100 sends 600 a round. */
+const WAVE = Math.min(500, Number(process.env.KILL_LOOP_WAVE ?? 20));
 
 /** mulberry32: the same seed, the same kill points and the same choices. */
 function prng(seed: number): () => number {
@@ -130,10 +131,10 @@ describe(`an orchestrator killed at ${ROUNDS} random moments (seed ${SEED})`, ()
       // offsets) so that the kill below lands before, inside or after any of them.
       const work: Promise<unknown>[] = [];
       const later = (ms: number, fn: () => Promise<unknown>) => work.push(new Promise((r) => setTimeout(r, ms)).then(fn));
-      for (let wave = 0; wave < BURST / 20; wave++) {
+      for (let wave = 0; wave < 6; wave++) {
         later(wave * 150, () => {
           const admissions: Promise<unknown>[] = [];
-          for (let i = 0; i < 20; i++) {
+          for (let i = 0; i < WAVE; i++) {
             const keyed = random() < 0.15 ? `kl-${randomUUID()}` : null;
             const body = taskRequest(MODEL, { max_tokens: 1, deadline_ms: 120_000 });
             admissions.push(

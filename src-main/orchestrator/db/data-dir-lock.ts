@@ -29,13 +29,21 @@ export function lockDataDir(dataDir: string): DataDirLock {
   accessSync(dataDir, constants.W_OK);
   const path = join(dataDir, LOCK_FILE);
   const ownerPath = join(dataDir, OWNER_FILE);
-  const db = new Database(path);
+  // The lock file holds nothing: one that cannot be opened as a database was replaced by something else.
+  const unusable = (err: unknown) =>
+    new StartupRefused(`cannot take the lock file ${path} (${err instanceof Error ? err.message : String(err)}): it is not one llama-orch wrote; stop any llama-orch on this data dir, delete it and start again`);
+  let db: InstanceType<typeof Database>;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw unusable(err);
+  }
   try {
     db.pragma("busy_timeout = 0");
     db.exec("BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
-    if ((err as { code?: unknown }).code !== "SQLITE_BUSY") throw err;
+    if ((err as { code?: unknown }).code !== "SQLITE_BUSY") throw unusable(err);
     let owner = "";
     try {
       owner = ` (pid ${readFileSync(ownerPath, "utf8").trim()})`;
