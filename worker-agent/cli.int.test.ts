@@ -175,6 +175,22 @@ describe("llama-orch-worker CLI", () => {
     }
   }, 90_000);
 
+  // ORCHESTRATORD_URL pointing at a web server: the agent keeps retrying (a proxy may answer so while the
+  // orchestrator behind it restarts), but each warn line says what answered instead of an HTML dump.
+  it("start against an HTTP server that is not an orchestrator says so in its retry warnings", async () => {
+    const other = createHttpServer((_req, res) => res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><h1>Not Found</h1>"));
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (other.address() as { port: number }).port;
+      const worker = await startWorker({ config: { orchestrator_url: `http://127.0.0.1:${port}`, registration_max_backoff_ms: 200 }, env: { LLORCH_API_TOKEN: TEST_TOKEN } });
+      const line = await worker.waitForLog((l) => l.msg === "registration failed; retrying", 30_000);
+      expect(String(line.reason)).toMatch(/^HTTP 404 \(text\/html\) from something that is not a llama-orch orchestrator, or a proxy in front of it: check ORCHESTRATORD_URL/);
+      await worker.stop("SIGTERM");
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  }, 60_000);
+
   // The app's supervisor (headless or desktop) starts the worker with --exit-with-stdin and reads its
   // stdout. When the supervisor stops it and goes away during the drain, the worker's last log lines
   // meet a closed pipe at exit: it must still exit, not live on as an orphan (it hung forever, pino's

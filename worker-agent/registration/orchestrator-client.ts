@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
+import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { OrchestratorHealthResponseSchema } from "../../src-shared/meta/capabilities.js";
 import { HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from "../../src-shared/nodes/heartbeat.js";
 import { RegisterNodeResponseSchema, type RegisterNodeRequest, type RegisterNodeResponse } from "../../src-shared/nodes/node-registration.js";
@@ -69,7 +70,7 @@ export class OrchestratorClient {
       return { ok: false, status: undefined, reason: `${error instanceof Error ? error.message : String(error)}${cause !== undefined ? ` (${cause})` : ""}` };
     }
     const text = await response.text().catch(() => "");
-    if (!response.ok) return { ok: false, status: response.status, reason: `HTTP ${response.status}: ${text.slice(0, 300)}` };
+    if (!response.ok) return { ok: false, status: response.status, reason: refusalReason(response, text) };
     if (schema === undefined || text === "") return { ok: true, status: response.status, data: undefined };
     try {
       const parsed = schema.safeParse(JSON.parse(text));
@@ -78,4 +79,20 @@ export class OrchestratorClient {
       return { ok: true, status: response.status, data: undefined };
     }
   }
+}
+
+/**
+ * An orchestrator refuses with its JSON error envelope; anything else (a web server's HTML page, a
+ * proxy's 404) says so, so a wrong ORCHESTRATORD_URL is not mistaken for an orchestrator that is down.
+ */
+function refusalReason(response: Response, text: string): string {
+  let envelope = false;
+  try {
+    envelope = ErrorEnvelopeSchema.safeParse(JSON.parse(text)).success;
+  } catch {
+    // Not JSON.
+  }
+  if (envelope) return `HTTP ${response.status}: ${text.slice(0, 300)}`;
+  const type = response.headers.get("content-type") ?? "no content type";
+  return `HTTP ${response.status} (${type.split(";")[0] ?? type}) from something that is not a llama-orch orchestrator, or a proxy in front of it: check ORCHESTRATORD_URL (host, port, path); body: ${text.slice(0, 120).replace(/\s+/g, " ")}`;
 }
