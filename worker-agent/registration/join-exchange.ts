@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { JoinNodeResponseSchema } from "../../src-shared/auth/join-tokens.js";
+import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { clusterFetch, type FetchLike } from "../../src-node/tls/cluster-fetch.js";
 import { newNodeKey, storeNodeCertificate, type NodeTls } from "../tls/node-tls.js";
 
@@ -107,7 +108,7 @@ export async function joinedNodeKey(orchestratorUrl: string, joinToken: string, 
       await rm(join(dataDir, PENDING_NODE_KEY_FILE), { force: true });
       return { ok: true, key: proposed, path, server: undefined };
     }
-    if (res.status !== 201) return { ok: false, error: `joining ${orchestratorUrl} as node ${nodeId} was refused: HTTP ${res.status}: ${text.slice(0, 300)}` };
+    if (res.status !== 201) return { ok: false, error: `joining ${orchestratorUrl} as node ${nodeId} was refused: HTTP ${res.status}${envelopeText(text)}` };
     const parsed = JoinNodeResponseSchema.safeParse(JSON.parse(text));
     if (!parsed.success) return { ok: false, error: `joining ${orchestratorUrl}: unexpected answer` };
     let server: NodeTls["server"];
@@ -123,4 +124,18 @@ export async function joinedNodeKey(orchestratorUrl: string, joinToken: string, 
     return { ok: true, key: parsed.data.key, path, server };
   }
   return { ok: false, error: `joining ${orchestratorUrl}: orchestrator not reachable (${last})` };
+}
+
+/** ` CODE: message (reason)` from the orchestrator's error envelope, else the start of the body. */
+function envelopeText(text: string): string {
+  try {
+    const envelope = ErrorEnvelopeSchema.safeParse(JSON.parse(text));
+    if (envelope.success) {
+      const reason = (envelope.data.details as { reason?: unknown } | undefined)?.reason;
+      return ` ${envelope.data.code}: ${envelope.data.message}${typeof reason === "string" ? ` (${reason})` : ""}`;
+    }
+  } catch {
+    // Not JSON: some other server answered.
+  }
+  return `: ${text.slice(0, 300)}`;
 }
