@@ -175,6 +175,20 @@ describe("llama-orch-worker CLI", () => {
     }
   }, 90_000);
 
+  it("start with an expired join token exits 2 with one line saying so and what to do", async () => {
+    const orch = await startTestOrchestrator();
+    try {
+      const minted = await orch.api("/v2/auth/join-tokens", { method: "POST", body: JSON.stringify({ ttl_ms: 1000 }) });
+      const { token } = (await minted.json()) as { token: string };
+      await new Promise((r) => setTimeout(r, 1200));
+      const run = await runCli(["start", "--bind", "127.0.0.1:0", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data-expired"), "--log-level", "silent"], { ORCHESTRATORD_URL: orch.url, LLORCH_JOIN_TOKEN: token }, 60_000);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^llama-orch-worker: joining .* was refused: HTTP 401 BAD_TOKEN: join token expired; mint a new one .*\(join_token_expired\)$/)]);
+    } finally {
+      await orch.close();
+    }
+  }, 90_000);
+
   // ORCHESTRATORD_URL pointing at a web server: the agent keeps retrying (a proxy may answer so while the
   // orchestrator behind it restarts), but each warn line says what answered instead of an HTML dump.
   it("start against an HTTP server that is not an orchestrator says so in its retry warnings", async () => {
