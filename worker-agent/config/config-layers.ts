@@ -111,7 +111,8 @@ export async function configFromFile(path: string): Promise<ConfigLayer> {
     return layer;
   }
   for (const [key, value] of Object.entries(parsed)) {
-    layer.values[key] = DIR_KEYS.includes(key) && typeof value === "string" && !isAbsolute(value) && !value.startsWith("~")
+    // An empty directory stays empty (refused by the schema): resolved, it silently became the file's own folder.
+    layer.values[key] = DIR_KEYS.includes(key) && typeof value === "string" && value !== "" && !isAbsolute(value) && !value.startsWith("~")
       ? resolve(dirname(path), value)
       : value;
     layer.origins[key] = `config file ${path}`;
