@@ -181,7 +181,15 @@ async function main(): Promise<number> {
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
+    // A second Ctrl-C (or SIGTERM) while running tasks get their grace period exits at once, as the
+    // worker does: it was ignored and the process looked hung for up to shutdown_grace_ms. Nothing
+    // acknowledged is lost: the journal is what a restart recovers from, as after a crash.
+    if (shuttingDown) {
+      logger.warn({ signal }, "second signal: exiting without waiting for running tasks (they end WORKER_RESET at the next start)");
+      logger.flush();
+      process.stderr.write("llama-orch: second signal: exiting without waiting for running tasks\n");
+      process.exit(1);
+    }
     shuttingDown = true;
     logger.info({ signal }, "shutting down");
     await worker?.stop();

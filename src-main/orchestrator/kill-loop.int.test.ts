@@ -294,3 +294,50 @@ describe("a first start SIGKILLed while it creates and migrates its database", (
     }
   }, 180_000);
 });
+
+describe("Ctrl-C twice while running tasks have their shutdown grace", () => {
+  // The second signal was ignored: the process looked hung for up to shutdown_grace_ms (here 10 min).
+  it("the second signal exits at once; the next start ends the running task once (WORKER_RESET)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llorch-kill-twice-"));
+    const p = await freePort();
+    const env = { ORCHD_SHUTDOWN_GRACE_MS: "600000" };
+    let current: HeadlessOrchestrator | null = await startHeadlessOrchestrator({ port: p, dataDir: dir, token: TOKEN, env });
+    const base = `http://127.0.0.1:${p}`;
+    const call = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
+    const silent = await startProtocolNode({
+      orchUrl: base,
+      token: TOKEN,
+      nodeId: "twice-node",
+      modelName: "twice-sim",
+      slots: 1,
+      // Started, then a token now and then, never the end: the task runs through the whole grace period.
+      onInfer: (res) => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(sseFrame("started", { queue_position: 0, predicted_start_ms: 0 }));
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(sseFrame("token", { t: "x", i: 0 }))), 500);
+      },
+    });
+    try {
+      const body = taskRequest("twice-sim", { max_tokens: 1000, deadline_ms: 600_000 });
+      expect((await call("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+      await waitFor("the task running", async () => TaskStatusSchema.parse(await (await call(`/v2/tasks/${body.task_id}`)).json()).state === "running", 20_000);
+      process.kill(current.pid, "SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      await current.kill("SIGINT");
+      let alive = true;
+      try {
+        process.kill(current.pid, 0);
+      } catch {
+        alive = false;
+      }
+      expect(alive, "the orchestrator still running after the second signal").toBe(false);
+      current = await startHeadlessOrchestrator({ port: p, dataDir: dir, token: TOKEN, env });
+      const events = (await followTaskEvents(base, TOKEN, body.task_id as string).done).map((e) => e.event);
+      expect(events.filter((e) => e.event === "end" || e.event === "error")).toEqual([expect.objectContaining({ event: "error", data: expect.objectContaining({ code: "WORKER_RESET" }) as unknown })]);
+    } finally {
+      await silent.stop();
+      await current?.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
