@@ -1,6 +1,6 @@
 // The llama-orch-worker CLI as users run it: the compiled dist/worker-agent/cli.js.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -136,6 +136,21 @@ describe("llama-orch-worker CLI", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — UNREACHABLE/);
     expect(run.stdout).toContain('PROBLEM: pool x: model "absent.gguf" is not in the models dir');
+  });
+
+  // A models dir whose only files are not models (a stub, random bytes) made `doctor: OK`, exit 0: the
+  // worker would serve nothing. Each file is named with why, and no servable model is a problem.
+  it("doctor exits 1 when no file in the models dir is a model it can serve, naming each and why", async () => {
+    const models = join(dir, "models-broken");
+    await mkdir(models, { recursive: true });
+    await writeFile(join(models, "stub.gguf"), "GGUF\n");
+    await writeFile(join(models, "noise.gguf"), Buffer.alloc(4096, 0x37));
+    const run = await runCli(["doctor", "--models-dir", models, "--data-dir", join(dir, "data-broken")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("warning: stub.gguf is not served: the GGUF header has no general.* metadata: not a llama.cpp model file");
+    expect(run.stdout).toMatch(/warning: noise\.gguf is not served: .*GGUF/);
+    expect(run.stdout).toContain(`PROBLEM: no model in ${models} can be served (every GGUF header is unreadable)`);
+    expect(run.stdout).not.toContain("doctor: OK");
   });
 
   // The careless operator's wrong URL: some other HTTP server (a web server, a proxy's 404 page). It

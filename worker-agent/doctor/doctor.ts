@@ -70,6 +70,9 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     out(`  ${m.file_name}  ${bytes(m.size_bytes)}  sha256 ${m.sha256}  (${desc})`);
   }
   if (models.length === 0) warnings.push(`no *.gguf in ${config.models_dir}: the worker will serve nothing but handoff pools`);
+  // A file the worker will not serve is worth a line at the end, not only the "UNREADABLE" in the list above.
+  for (const m of models) if (m.inventory === undefined) warnings.push(`${m.file_name} is not served: ${m.metadata_error ?? "unreadable GGUF header"}`);
+  if (models.length > 0 && models.every((m) => m.inventory === undefined) && config.pools === undefined) problems.push(`no model in ${config.models_dir} can be served (every GGUF header is unreadable)`);
   if (config.pools !== undefined) {
     out("pools (configured):");
     for (const pool of config.pools) {
