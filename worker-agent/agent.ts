@@ -42,7 +42,7 @@ export interface WorkerAgent {
 }
 
 /** Wires catalog, pools, handoff watcher, HTTP API and registration for one agent process. */
-export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger, tls?: NodeTls): WorkerAgent {
+export function createWorkerAgent(config: WorkerConfig, token: string, version: string, log: Logger, tls?: NodeTls, onRegistrationRefused?: (message: string) => void): WorkerAgent {
   // TLS between nodes: https:// peers are trusted through the pinned cluster CA only; the orchestrator
   // must present its own certificate, model sources (orchestrator or peer node) any of the cluster's
   // (checked in staging/range-get.ts).
@@ -261,6 +261,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
           jitterMs: heartbeatJitterMs(process.env),
           metrics,
           log: log.child({ component: "registration" }),
+          ...(onRegistrationRefused !== undefined ? { onRefused: onRegistrationRefused } : {}),
         });
         registration.start();
       }

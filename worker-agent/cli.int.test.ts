@@ -1,11 +1,13 @@
 // The llama-orch-worker CLI as users run it: the compiled dist/worker-agent/cli.js.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testModelPath } from "../test-support/models.js";
+import { startTestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { getJson, killAllWorkers, startWorker, TEST_TOKEN, WORKER_CLI } from "../test-support/worker-agent-process.js";
 import { fileSha256 } from "./catalog/file-sha256.js";
 
@@ -135,6 +137,88 @@ describe("llama-orch-worker CLI", () => {
     expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — UNREACHABLE/);
     expect(run.stdout).toContain('PROBLEM: pool x: model "absent.gguf" is not in the models dir');
   });
+
+  // A models dir whose only files are not models (a stub, random bytes) made `doctor: OK`, exit 0: the
+  // worker would serve nothing. Each file is named with why, and no servable model is a problem.
+  it("doctor exits 1 when no file in the models dir is a model it can serve, naming each and why", async () => {
+    const models = join(dir, "models-broken");
+    await mkdir(models, { recursive: true });
+    await writeFile(join(models, "stub.gguf"), "GGUF\n");
+    await writeFile(join(models, "noise.gguf"), Buffer.alloc(4096, 0x37));
+    const run = await runCli(["doctor", "--models-dir", models, "--data-dir", join(dir, "data-broken")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("warning: stub.gguf is not served: the GGUF header has no general.* metadata: not a llama.cpp model file");
+    expect(run.stdout).toMatch(/warning: noise\.gguf is not served: .*GGUF/);
+    expect(run.stdout).toContain(`PROBLEM: no model in ${models} can be served (every GGUF header is unreadable)`);
+    expect(run.stdout).not.toContain("doctor: OK");
+  });
+
+  // The careless operator's wrong URL: some other HTTP server (a web server, a proxy's 404 page). It
+  // answers, so doctor said "reachable, token not verified … doctor: OK" and exited 0.
+  it("doctor exits 1 when ORCHESTRATORD_URL is an HTTP server that is not an orchestrator", async () => {
+    const other = createHttpServer((_req, res) => res.writeHead(404, { "content-type": "text/html" }).end("<html>Not Found</html>"));
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (other.address() as { port: number }).port;
+      const run = await runCli(["doctor", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data")], { ORCHESTRATORD_URL: `http://127.0.0.1:${port}`, LLORCH_API_TOKEN: TEST_TOKEN });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/orchestrator: http:\/\/127\.0\.0\.1:\d+ — answers, but NOT A LLAMA-ORCH ORCHESTRATOR \(GET \/health 404/);
+      expect(run.stdout).toContain("is not a llama-orch orchestrator (GET /health did not answer");
+      expect(run.stdout).not.toContain("doctor: OK");
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  // A worker started with a token the orchestrator does not accept retried its registration forever
+  // (a warn line per backoff, exit status never seen by systemd or the operator). Now the first refusal
+  // of a run stops it: exit 2 with one line naming the orchestrator and why.
+  it("start exits 2 with one line when the orchestrator refuses its token at the first registration", async () => {
+    const orch = await startTestOrchestrator();
+    try {
+      const run = await runCli(["start", "--bind", "127.0.0.1:0", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data-refused"), "--log-level", "silent"], {
+        ORCHESTRATORD_URL: orch.url,
+        LLORCH_API_TOKEN: "not-the-cluster-token-0123456789abcdef0123",
+      }, 60_000);
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`llama-orch-worker: ${orch.url}: the orchestrator refuses this worker's credential (HTTP 401 BAD_TOKEN`);
+      expect(lines[0]).toMatch(/check LLORCH_API_TOKEN .* \(token fp6 [0-9a-f]{6}\)$/);
+    } finally {
+      await orch.close();
+    }
+  }, 90_000);
+
+  it("start with an expired join token exits 2 with one line saying so and what to do", async () => {
+    const orch = await startTestOrchestrator();
+    try {
+      const minted = await orch.api("/v2/auth/join-tokens", { method: "POST", body: JSON.stringify({ ttl_ms: 1000 }) });
+      const { token } = (await minted.json()) as { token: string };
+      await new Promise((r) => setTimeout(r, 1200));
+      const run = await runCli(["start", "--bind", "127.0.0.1:0", "--models-dir", join(dir, "models"), "--data-dir", join(dir, "data-expired"), "--log-level", "silent"], { ORCHESTRATORD_URL: orch.url, LLORCH_JOIN_TOKEN: token }, 60_000);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^llama-orch-worker: joining .* was refused: HTTP 401 BAD_TOKEN: join token expired; mint a new one .*\(join_token_expired\)$/)]);
+    } finally {
+      await orch.close();
+    }
+  }, 90_000);
+
+  // ORCHESTRATORD_URL pointing at a web server: the agent keeps retrying (a proxy may answer so while the
+  // orchestrator behind it restarts), but each warn line says what answered instead of an HTML dump.
+  it("start against an HTTP server that is not an orchestrator says so in its retry warnings", async () => {
+    const other = createHttpServer((_req, res) => res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><h1>Not Found</h1>"));
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (other.address() as { port: number }).port;
+      const worker = await startWorker({ config: { orchestrator_url: `http://127.0.0.1:${port}`, registration_max_backoff_ms: 200 }, env: { LLORCH_API_TOKEN: TEST_TOKEN } });
+      const line = await worker.waitForLog((l) => l.msg === "registration failed; retrying", 30_000);
+      expect(String(line.reason)).toMatch(/^HTTP 404 \(text\/html\) from something that is not a llama-orch orchestrator, or a proxy in front of it: check ORCHESTRATORD_URL/);
+      await worker.stop("SIGTERM");
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  }, 60_000);
 
   // The app's supervisor (headless or desktop) starts the worker with --exit-with-stdin and reads its
   // stdout. When the supervisor stops it and goes away during the drain, the worker's last log lines

@@ -136,7 +136,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const tls = decision.tls ?? trust.tls;
   if (tls !== undefined) log.info({ serving_https: tls.server !== undefined }, "TLS: trusting the pinned cluster CA only");
-  const agent = createWorkerAgent(config, decision.token, version, log, tls);
+  // A first registration refused for its credential stops the agent (exit 2) with one line saying so.
+  let refused: ((message: string) => void) | undefined;
+  const agent = createWorkerAgent(config, decision.token, version, log, tls, (message) => refused?.(message));
   startLoopStalls(process.env, log);
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 
@@ -159,6 +161,17 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    refused = (message) => {
+      const line = `${config.orchestrator_url ?? ""}: ${message}`;
+      log.fatal({ event: "registration_refused", orchestrator_url: config.orchestrator_url, fp6 }, line);
+      process.stderr.write(`llama-orch-worker: ${line} (token fp6 ${fp6})\n`);
+      if (stopping) return;
+      stopping = true;
+      void agent.shutdown("registration refused").then(
+        () => resolve(2),
+        () => resolve(2),
+      );
+    };
     if (supervised) {
       // The supervisor (headless or desktop app) holds the other end of stdin: when it dies, even by
       // SIGKILL, the pipe closes and this worker drains and exits instead of living on as an orphan.
@@ -178,5 +191,13 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-const code = await main(process.argv.slice(2));
+// Whatever escapes main (a data dir on a read-only disk, a folder where a file should be) is one line for
+// the operator, not a Node stack trace; LLORCH_LOG_LEVEL=debug adds the stack.
+const code = await main(process.argv.slice(2)).catch((error: unknown) => {
+  const known = listenFailureMessage(error) ?? fileFailureMessage(error);
+  const debug = ["debug", "trace"].includes(process.env.LLORCH_LOG_LEVEL ?? "");
+  process.stderr.write(`llama-orch-worker: ${known ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}${debug ? "" : " (LLORCH_LOG_LEVEL=debug prints its stack)"}`}\n`);
+  if (known === undefined && debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+  return 1;
+});
 process.exit(code);

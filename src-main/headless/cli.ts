@@ -122,7 +122,7 @@ async function main(): Promise<number> {
     orchestrator = createOrchestrator({ config, pinned, ...(destination !== undefined ? { logDestination: destination } : {}) });
   } catch (err) {
     if (err instanceof StartupRefused) {
-      logger.error({ event: "startup_bind_refused", bind_addr: config.bind_addr }, err.message);
+      logger.error({ event: "startup_refused", bind_addr: config.bind_addr, data_dir: config.data_dir }, err.message);
       logger.flush();
       process.stderr.write(`llama-orch: ${err.message}\n`);
       return 3;
@@ -181,7 +181,15 @@ async function main(): Promise<number> {
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
+    // A second Ctrl-C (or SIGTERM) while running tasks get their grace period exits at once, as the
+    // worker does: it was ignored and the process looked hung for up to shutdown_grace_ms. Nothing
+    // acknowledged is lost: the journal is what a restart recovers from, as after a crash.
+    if (shuttingDown) {
+      logger.warn({ signal }, "second signal: exiting without waiting for running tasks (they end WORKER_RESET at the next start)");
+      logger.flush();
+      process.stderr.write("llama-orch: second signal: exiting without waiting for running tasks\n");
+      process.exit(1);
+    }
     shuttingDown = true;
     logger.info({ signal }, "shutting down");
     await worker?.stop();
@@ -198,7 +206,11 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`llama-orch: ${listenFailureMessage(err) ?? fileFailureMessage(err) ?? (err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    // One line for the operator; the stack only when asked for (LLORCH_LOG_LEVEL=debug or trace).
+    const debug = ["debug", "trace"].includes(process.env.LLORCH_LOG_LEVEL ?? "");
+    const known = listenFailureMessage(err) ?? fileFailureMessage(err);
+    const line = known ?? `unexpected error: ${err instanceof Error ? err.message : String(err)}${debug ? "" : " (LLORCH_LOG_LEVEL=debug prints its stack)"}`;
+    process.stderr.write(`llama-orch: ${line}\n${known === undefined && debug && err instanceof Error && err.stack !== undefined ? `${err.stack}\n` : ""}`);
     process.exit(1);
   },
 );

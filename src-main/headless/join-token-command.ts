@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { CreatedJoinTokenSchema, JoinTokenListResponseSchema } from "../../src-shared/auth/join-tokens.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
-import { credential, endpoint } from "./orchestrator-endpoint.js";
+import { credential, endpoint, unreachableReason } from "./orchestrator-endpoint.js";
 
 export const JOIN_TOKEN_USAGE = `Usage: llama-orch join-token <create|list|revoke> [options]
 
@@ -87,7 +87,7 @@ export async function runJoinTokenCommand(argv: readonly string[], config: Orche
     out(values.json ? JSON.stringify({ revoked: id }) : `revoked join token ${id}`);
     return 0;
   } catch (e) {
-    err(`llama-orch join-token: cannot reach the orchestrator at ${base}: ${e instanceof Error ? e.message : String(e)}`);
+    err(`llama-orch join-token: cannot reach the orchestrator at ${base}: ${unreachableReason(e)}`);
     return 1;
   }
 }

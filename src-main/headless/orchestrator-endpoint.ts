@@ -23,3 +23,18 @@ export function credential(config: OrchestratorConfig, env: NodeJS.ProcessEnv): 
   const file = join(config.data_dir, "api-token");
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
+
+/**
+ * Why a call to the orchestrator failed, in an operator's words: "fetch failed" and a JSON parser's
+ * complaint about "<!DOCTYPE" said neither that nothing listens there nor that something else does.
+ */
+export function unreachableReason(error: unknown): string {
+  if (error instanceof SyntaxError) return "something answers there, but not a llama-orch orchestrator (its answer is not JSON): check --url or the bind address";
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Failed to parse URL|Invalid URL/.test(message)) return "not a URL: --url takes the orchestrator's base URL, e.g. http://127.0.0.1:8080";
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (cause === "ECONNREFUSED") return "nothing listens there (ECONNREFUSED): is llama-orch running, on this address (--bind / --config / --url)?";
+  if (error instanceof Error && error.name === "TimeoutError") return "no answer within 10 s";
+  const causeMessage = (error as { cause?: { message?: unknown } } | null)?.cause?.message;
+  return typeof cause === "string" ? `${message} (${cause})` : typeof causeMessage === "string" ? `${message} (${causeMessage})` : message;
+}

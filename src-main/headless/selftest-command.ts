@@ -7,7 +7,7 @@ import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-co
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { selftestMarkdown, selftestPassed, selftestRows } from "../../src-shared/selftest/selftest-markdown.js";
 import { SelftestRunSchema, type SelftestRequestInput, type SelftestRun, type SelftestSectionName } from "../../src-shared/selftest/selftest.js";
-import { credential, endpoint } from "./orchestrator-endpoint.js";
+import { credential, endpoint, unreachableReason } from "./orchestrator-endpoint.js";
 
 export const SELFTEST_USAGE = `Usage: llama-orch selftest [options]
 
@@ -96,7 +96,7 @@ export async function runSelftestCommand(argv: readonly string[], config: Orches
       shown = progress;
     }
   } catch (e) {
-    err(`llama-orch selftest: cannot reach the orchestrator at ${base}: ${e instanceof Error ? e.message : String(e)}`);
+    err(`llama-orch selftest: cannot reach the orchestrator at ${base}: ${unreachableReason(e)}`);
     return 1;
   }
   out(values.json ? JSON.stringify(run, null, 2) : selftestTable(run));

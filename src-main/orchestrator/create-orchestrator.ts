@@ -32,6 +32,8 @@ import { ModelStore } from "./store/model-store.js";
 import { HubPulls } from "./store/hub-pulls.js";
 import { HubPullStore } from "./db/hub-pull-store.js";
 import { openDatabase } from "./db/database.js";
+import { databaseFailure } from "./db/database-unusable.js";
+import { lockDataDir, type DataDirLock } from "./db/data-dir-lock.js";
 import { WalCheckpointer } from "./db/wal-checkpointer.js";
 import { ApiKeyStore } from "./db/api-key-store.js";
 import { DashboardSessionStore } from "./db/dashboard-session-store.js";
@@ -149,14 +151,30 @@ export interface Orchestrator {
 
 export { StartupRefused };
 
+/**
+ * Builds the orchestrator on its data dir, which it takes for itself first (db/data-dir-lock.ts): a
+ * second orchestrator on the same dir is refused. A database file that cannot be used (not a
+ * database, damaged, another program's, from a newer version) refuses the start with a message
+ * naming it (DatabaseUnusable), at build or at listen, instead of a SQLite stack trace.
+ */
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const dbPath = join(options.config.data_dir, "orchestrator.db");
+  const lock = lockDataDir(options.config.data_dir);
+  try {
+    return buildOrchestrator(options, dbPath, lock);
+  } catch (err) {
+    lock.release();
+    throw databaseFailure(err, dbPath) ?? err;
+  }
+}
+
+function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: DataDirLock): Orchestrator {
   const { host, port } = splitHostPort(options.config.bind_addr);
   const loopback = isLoopbackHost(host);
   const logRing = new LogRing();
   const logger = createLogger(options.config.log_level, "orchestrator", options.logDestination ?? pino.destination({ dest: 1, sync: false }), logRing);
   const { tokens, apiToken, builtin } = bootstrapApiTokens(options.config, loopback, logger);
 
-  const dbPath = join(options.config.data_dir, "orchestrator.db");
   const db = openDatabase(dbPath);
   const runtime = new RuntimeSettings(options.config, new SettingsStore(db), options.pinned);
   const getConfig = runtime.config;
@@ -426,6 +444,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       closed = true;
       await checkpointer.close();
       db.close();
+      lock.release();
       await tracing.shutdown();
       logger.info("orchestrator stopped");
       logger.flush();

@@ -2,7 +2,8 @@
 // a real worker agent started with LLORCH_JOIN_TOKEN exchanges it once for its own `worker` key bound
 // to its node id, stores it (0600) and uses it from then on. That key serves tasks but cannot touch
 // another node or mint keys; a replayed, expired or wrong-node join token is refused.
-import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -154,4 +155,40 @@ describe("join token refusals", () => {
     expect((await as(worker)("/v2/auth/join-tokens", "POST", {})).status).toBe(403);
     expect((await as(worker)("/v2/nodes/join", "POST", { node_id: "x2" })).status).toBe(403);
   });
+});
+
+// The join's answer lost after the orchestrator committed it (killed right after its commit, the
+// connection cut): the agent's retry found the token spent, exited 2 `join_token_used` and the node was
+// locked out until an operator revoked its key, forgot the node and minted a new token. The agent now
+// proposes its own key (stored in <data_dir>/node-key.pending before asking), so it already holds it.
+describe("a join whose answer was lost", () => {
+  it("completes at the agent's next start with the key it proposed; a proposed key in use is refused", async () => {
+    const token = await mint({ node_id: "lost-answer-w" });
+    const dir = join(await mkdtemp(join(tmpdir(), "llorch-join-lost-")), "data");
+    await mkdir(dir, { recursive: true });
+    const proposed = `llo_${randomBytes(32).toString("hex")}`;
+    await writeFile(join(dir, "node-key.pending"), `${proposed}\n`, { mode: 0o600 });
+    // What the agent sent before the answer was lost: the join commits, nobody reads the answer.
+    const lost = await as(token)("/v2/nodes/join", "POST", { node_id: "lost-answer-w", key: proposed });
+    expect(lost.status).toBe(201);
+    await lost.body?.cancel();
+
+    const again = await startWorker({
+      models: { "tiny.gguf": testModelPath("tiny") },
+      config: { node_id: "lost-answer-w", orchestrator_url: orch.url, data_dir: dir, heartbeat_interval_secs: 0.5, registration_max_backoff_ms: 500 },
+      env: { LLORCH_API_TOKEN: undefined, LLORCH_JOIN_TOKEN: token },
+    });
+    try {
+      await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "lost-answer-w" && n.status === "Online"), 30_000);
+      expect((await readFile(join(dir, "node-key"), "utf8")).trim()).toBe(proposed);
+      await expect(stat(join(dir, "node-key.pending"))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await again.stop("SIGTERM");
+    }
+
+    // Two agents sharing one proposed key (a copied data dir) would share a credential: refused, token unspent.
+    const other = await mint({});
+    expect(await refusal(await as(other)("/v2/nodes/join", "POST", { node_id: "copied-w", key: proposed }))).toEqual({ status: 409, code: "CONFLICT", reason: "join_key_in_use" });
+    expect((await as(other)("/v2/nodes/join", "POST", { node_id: "copied-w" })).status).toBe(201);
+  }, 90_000);
 });

@@ -52,6 +52,13 @@ export const JoinNodeRequestSchema = z.strictObject({
   node_id: NodeIdSchema,
   /** The agent's own EC P-256 public key (SPKI PEM): with TLS on, the orchestrator signs a certificate for it. The private key never leaves the worker. */
   tls_public_key: z.string().min(1).max(4096).optional(),
+  /**
+   * The worker key the agent made for itself (`llo_` + 64 hex digits) and stored before asking: the
+   * orchestrator keeps only its digest. An agent whose answer was lost (the orchestrator killed after its
+   * commit, a cut connection) then already holds its key: a retry finds the token spent and the agent
+   * checks its own key instead of being locked out. Absent, the orchestrator makes the key.
+   */
+  key: z.string().regex(/^llo_[0-9a-f]{64}$/, "key must be llo_ followed by 64 lowercase hex digits").optional(),
 });
 export type JoinNodeRequest = z.infer<typeof JoinNodeRequestSchema>;
 

@@ -64,7 +64,10 @@ function headerWorkloads(info: GgufFileInfo): Workload[] {
  */
 export async function readGgufModelMetadata(path: string): Promise<GgufModelMetadata> {
   const info = await readGgufFileInfo(path, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
-  const general = info.metadata.general;
+  // A header without general.* (a stub or a foreign file that happens to start with "GGUF") is no model:
+  // say so, instead of the TypeError reading general.parameter_count gave ("Cannot read properties of undefined").
+  const general = (info.metadata as { general?: typeof info.metadata.general }).general;
+  if (general === undefined || general === null) throw new Error("the GGUF header has no general.* metadata: not a llama.cpp model file");
   let parameterCount = positiveInt((general as { parameter_count?: unknown }).parameter_count);
   if (parameterCount === undefined && info.tensorInfo !== undefined) {
     let total = 0;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { unknownEnvMessage, unknownEnvNames } from "../../src-shared/config/env-typos.js";
 import { WORKER_ENV_KEYS } from "../../src-shared/config/worker-config.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { WorkerFlags } from "./cli-flags.js";
@@ -63,6 +64,9 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = WORKER_ENV_KEY
 
 export async function configFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<ConfigLayer> {
   const layer = emptyLayer();
+  // POOL_MANAGERD_* is the worker's own: a misspelt one is refused, not silently ignored.
+  const known = new Set([...ENV_KEYS.map(([name]) => name), "POOL_MANAGERD_POOLS", "POOL_MANAGERD_CONFIG"]);
+  for (const typo of unknownEnvNames(env, ["POOL_MANAGERD_"], known)) layer.errors.push(unknownEnvMessage(typo, "docs/CONFIGURATION.md"));
   for (const [name, key] of ENV_KEYS) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
@@ -107,7 +111,8 @@ export async function configFromFile(path: string): Promise<ConfigLayer> {
     return layer;
   }
   for (const [key, value] of Object.entries(parsed)) {
-    layer.values[key] = DIR_KEYS.includes(key) && typeof value === "string" && !isAbsolute(value) && !value.startsWith("~")
+    // An empty directory stays empty (refused by the schema): resolved, it silently became the file's own folder.
+    layer.values[key] = DIR_KEYS.includes(key) && typeof value === "string" && value !== "" && !isAbsolute(value) && !value.startsWith("~")
       ? resolve(dirname(path), value)
       : value;
     layer.origins[key] = `config file ${path}`;

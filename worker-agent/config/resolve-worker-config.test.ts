@@ -56,6 +56,23 @@ describe("worker configuration", () => {
     expect(result.config.models_dir).toBe(join(dir, "models"));
   });
 
+  it("refuses an empty directory in a config file (it became the file's own folder)", async () => {
+    const path = join(dir, "empty-dir.json");
+    await writeFile(path, JSON.stringify({ models_dir: "" }));
+    const result = await loadWorkerConfig(parseCommandLine(["start", "--config", path]).flags, {}, machine);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.join("\n")).toMatch(/models_dir.*(too small|>=1)/i);
+  });
+
+  // A misspelt POOL_MANAGERD_* variable ran the worker on the default, silently.
+  it("refuses an unknown POOL_MANAGERD_* variable, naming the one it most likely meant", async () => {
+    const result = await loadWorkerConfig(parseCommandLine(["start"]).flags, { POOL_MANAGERD_MODEL_DIR: "/srv/models", POOL_MANAGERD_POOLS: "" }, machine);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.join("\n")).toContain("environment variable POOL_MANAGERD_MODEL_DIR is not a setting (did you mean POOL_MANAGERD_MODELS_DIR?)");
+  });
+
   it("expands --join into orchestrator_url, join_token and ca_fingerprint, and refuses a disagreeing one", async () => {
     const token = `llj_${"a".repeat(64)}`;
     const fp = `sha256:${"b".repeat(64)}`;

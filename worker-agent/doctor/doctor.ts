@@ -70,6 +70,9 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     out(`  ${m.file_name}  ${bytes(m.size_bytes)}  sha256 ${m.sha256}  (${desc})`);
   }
   if (models.length === 0) warnings.push(`no *.gguf in ${config.models_dir}: the worker will serve nothing but handoff pools`);
+  // A file the worker will not serve is worth a line at the end, not only the "UNREADABLE" in the list above.
+  for (const m of models) if (m.inventory === undefined) warnings.push(`${m.file_name} is not served: ${m.metadata_error ?? "unreadable GGUF header"}`);
+  if (models.length > 0 && models.every((m) => m.inventory === undefined) && config.pools === undefined) problems.push(`no model in ${config.models_dir} can be served (every GGUF header is unreadable)`);
   if (config.pools !== undefined) {
     out("pools (configured):");
     for (const pool of config.pools) {
@@ -108,10 +111,11 @@ export async function runDoctor(config: WorkerConfig, version: string, log: Logg
     if (!trust.ok) problems.push(trust.error);
     const tlsFetch = trust.ok && trust.tls !== undefined ? clusterFetch(trust.tls.caPem, { role: "orchestrator" }) : globalThis.fetch;
     const result = await new OrchestratorClient(config.orchestrator_url, token.token, 5000, tlsFetch).probe();
-    const verdict = !result.reachable ? "UNREACHABLE" : result.tokenAccepted === false ? "reachable, TOKEN REJECTED" : result.tokenAccepted === true ? "reachable, token accepted" : "reachable, token not verified";
+    const verdict = !result.reachable ? "UNREACHABLE" : !result.isOrchestrator ? "answers, but NOT A LLAMA-ORCH ORCHESTRATOR" : result.tokenAccepted === false ? "reachable, TOKEN REJECTED" : result.tokenAccepted === true ? "reachable, token accepted" : "reachable, token not verified";
     out(`orchestrator: ${config.orchestrator_url} — ${verdict} (${result.detail})`);
     if (!result.reachable) problems.push(`orchestrator ${config.orchestrator_url} is not reachable`);
-    if (result.tokenAccepted === false) problems.push("the orchestrator rejects LLORCH_API_TOKEN");
+    else if (!result.isOrchestrator) problems.push(`${config.orchestrator_url} is not a llama-orch orchestrator (GET /health did not answer {"status":"ok"}): check ORCHESTRATORD_URL / --orchestrator-url (host, port, scheme)`);
+    else if (result.tokenAccepted === false) problems.push("the orchestrator rejects LLORCH_API_TOKEN");
   }
   out("");
   for (const w of warnings) out(`warning: ${w}`);

@@ -18,6 +18,13 @@ export interface NodeRegistrationOptions {
   random?: () => number;
   /** Test hook: each heartbeat goes up to this many ms early or late. */
   jitterMs?: number;
+  /**
+   * Called once when the first registration of this run is refused for its credential (401/403): a
+   * wrong, revoked or under-scoped token, or a node key from an orchestrator whose database is gone.
+   * Retrying cannot help, so the agent stops with this message instead of retrying unseen forever.
+   * (Once registered, a later refusal — a key revoked while running — keeps retrying as before.)
+   */
+  onRefused?: (message: string) => void;
 }
 
 const FIRST_RETRY_MS = 250;
@@ -32,6 +39,7 @@ const MAX_INTERVAL_MS = 60_000;
  */
 export class NodeRegistration {
   private phase: "idle" | "registering" | "online" | "stopped" = "idle";
+  private everRegistered = false;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
   private pushPending = false;
@@ -110,6 +118,7 @@ export class NodeRegistration {
     if (result.ok) {
       this.options.metrics.registrations.inc({ outcome: "success" });
       this.phase = "online";
+      this.everRegistered = true;
       this.attempts = 0;
       this.reportedInventory = signature;
       if (result.data !== undefined) this.intervalMs = clampInterval(result.data.next_heartbeat_ms);
@@ -118,6 +127,11 @@ export class NodeRegistration {
       return;
     }
     this.options.metrics.registrations.inc({ outcome: "error" });
+    if ((result.status === 401 || result.status === 403) && !this.everRegistered && this.options.onRefused !== undefined) {
+      this.phase = "stopped";
+      this.options.onRefused(`the orchestrator refuses this worker's credential (HTTP ${result.status}${refusalCode(result.reason)}): check LLORCH_API_TOKEN (or, for a joined node, mint a join token and join again)`);
+      return;
+    }
     const delay = this.backoff();
     this.options.log.warn({ attempt: this.attempts, status: result.status, reason: result.reason, retry_in_ms: delay }, "registration failed; retrying");
     this.schedule(delay);
@@ -163,4 +177,10 @@ export class NodeRegistration {
 
 function clampInterval(ms: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, ms));
+}
+
+/** The error code of the orchestrator's envelope in a refusal's reason (` BAD_TOKEN: the bearer token is not valid`), if any. */
+function refusalCode(reason: string): string {
+  const match = /"code":"([A-Z_]+)","message":"([^"]{0,200})"/.exec(reason);
+  return match === null ? "" : ` ${match[1]}: ${match[2]}`;
 }

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { FetchLike } from "../../src-node/tls/cluster-fetch.js";
+import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
+import { OrchestratorHealthResponseSchema } from "../../src-shared/meta/capabilities.js";
 import { HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from "../../src-shared/nodes/heartbeat.js";
 import { RegisterNodeResponseSchema, type RegisterNodeRequest, type RegisterNodeResponse } from "../../src-shared/nodes/node-registration.js";
 
@@ -28,10 +30,17 @@ export class OrchestratorClient {
   }
 
   /** GET /health on the orchestrator and an authenticated probe (used by `doctor`). */
-  async probe(): Promise<{ reachable: boolean; tokenAccepted: boolean | undefined; detail: string }> {
+  async probe(): Promise<{ reachable: boolean; isOrchestrator: boolean; tokenAccepted: boolean | undefined; detail: string }> {
     try {
       const health = await this.fetch(new URL("/health", this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
-      await health.body?.cancel();
+      // Any HTTP server answers; only an orchestrator answers /health with {"status":"ok","version":…}.
+      const healthBody = await health.text().catch(() => "");
+      let isOrchestrator = false;
+      try {
+        isOrchestrator = health.ok && OrchestratorHealthResponseSchema.safeParse(JSON.parse(healthBody)).success;
+      } catch {
+        // Not JSON: not an orchestrator.
+      }
       // Listing nodes needs the token and changes nothing: 200 = accepted, 401/403 = rejected, except
       // that a worker-scoped key is valid yet may not list nodes (403 FORBIDDEN_SCOPE).
       const auth = await this.fetch(new URL("/v2/nodes", this.baseUrl), {
@@ -41,9 +50,9 @@ export class OrchestratorClient {
       const authBody = await auth.text().catch(() => "");
       const scopedKey = auth.status === 403 && authBody.includes('"FORBIDDEN_SCOPE"');
       const tokenAccepted = scopedKey ? true : auth.status === 401 || auth.status === 403 ? false : auth.ok ? true : undefined;
-      return { reachable: true, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
+      return { reachable: true, isOrchestrator, tokenAccepted, detail: `GET /health ${health.status}, GET /v2/nodes ${auth.status}` };
     } catch (error) {
-      return { reachable: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
+      return { reachable: false, isOrchestrator: false, tokenAccepted: undefined, detail: error instanceof Error ? error.message : String(error) };
     }
   }
 
@@ -61,7 +70,7 @@ export class OrchestratorClient {
       return { ok: false, status: undefined, reason: `${error instanceof Error ? error.message : String(error)}${cause !== undefined ? ` (${cause})` : ""}` };
     }
     const text = await response.text().catch(() => "");
-    if (!response.ok) return { ok: false, status: response.status, reason: `HTTP ${response.status}: ${text.slice(0, 300)}` };
+    if (!response.ok) return { ok: false, status: response.status, reason: refusalReason(response, text) };
     if (schema === undefined || text === "") return { ok: true, status: response.status, data: undefined };
     try {
       const parsed = schema.safeParse(JSON.parse(text));
@@ -70,4 +79,20 @@ export class OrchestratorClient {
       return { ok: true, status: response.status, data: undefined };
     }
   }
+}
+
+/**
+ * An orchestrator refuses with its JSON error envelope; anything else (a web server's HTML page, a
+ * proxy's 404) says so, so a wrong ORCHESTRATORD_URL is not mistaken for an orchestrator that is down.
+ */
+function refusalReason(response: Response, text: string): string {
+  let envelope = false;
+  try {
+    envelope = ErrorEnvelopeSchema.safeParse(JSON.parse(text)).success;
+  } catch {
+    // Not JSON.
+  }
+  if (envelope) return `HTTP ${response.status}: ${text.slice(0, 300)}`;
+  const type = response.headers.get("content-type") ?? "no content type";
+  return `HTTP ${response.status} (${type.split(";")[0] ?? type}) from something that is not a llama-orch orchestrator, or a proxy in front of it: check ORCHESTRATORD_URL (host, port, path); body: ${text.slice(0, 120).replace(/\s+/g, " ")}`;
 }

@@ -139,12 +139,14 @@ export class AdminService {
         throw new OrchError("INVALID_PARAMS", `tls_public_key: ${error instanceof Error ? error.message : String(error)}`, { details: { reason: "bad_tls_public_key" } });
       }
     }
-    if (!this.deps.joinTokens.consume(row.id, req.node_id)) {
+    // A key the agent proposes must be one no credential has (a copied data dir would otherwise share it).
+    if (req.key !== undefined && this.deps.apiKeys.hasKey(req.key)) refuse("join_key_in_use", "the key this agent proposes is already in use: give each agent its own data dir (delete its node-key.pending) and join again");
+    const issued = this.deps.joinTokens.spend(row.id, req.node_id, () => this.deps.apiKeys.create(`node ${req.node_id} (join ${row.fp6})`, ["worker"], actor.credentialId, req.node_id, req.key));
+    if (issued === null) {
       const reason = this.deps.joinTokens.refusalOf(this.deps.joinTokens.get(row.id) ?? row);
       throw new OrchError("BAD_TOKEN", reason === "join_token_expired" ? "join token expired" : "join token already used", { details: { reason } });
     }
-    const { row: key, key: secret } = this.deps.apiKeys.create(`node ${req.node_id} (join ${row.fp6})`, ["worker"], actor.credentialId, req.node_id);
-    this.deps.joinTokens.setKeyId(row.id, key.id);
+    const { row: key, key: secret } = issued;
     this.deps.tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_joined", target: req.node_id, outcome: "success", details: { key: `token:${key.fp6}`, certificate: certificate !== null } });
     this.deps.logger.info({ identity: actor.label, node_id: req.node_id, key_fp6: key.fp6, certificate: certificate !== null }, "node joined: worker key issued");

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { JOIN_TOKEN_PREFIX } from "../../../src-shared/auth/join-tokens.js";
 import type { Db } from "../db/database.js";
+import { inTransaction } from "../db/transaction.js";
 import { fp6, tokenDigest } from "./bearer.js";
 
 export interface JoinTokenRow {
@@ -71,6 +72,21 @@ export class JoinTokenStore {
       .prepare(`UPDATE join_tokens SET used_at_ms = ?, used_for_node_id = ? WHERE id = ? AND used_at_ms IS NULL AND expires_at_ms > ?`)
       .run(at, nodeId, id, at);
     return result.changes === 1;
+  }
+
+  /**
+   * Spends the token for `nodeId` and records the key `issue` makes for it, in one transaction: a crash
+   * (SIGKILL) or a failed write (full disk) between the two left the token spent with no key, so the
+   * agent whose answer was lost could neither join again nor authenticate. Null when another request
+   * spent the token first or it expired meanwhile (nothing issued).
+   */
+  spend<T extends { row: { id: string } }>(id: string, nodeId: string, issue: () => T): T | null {
+    return inTransaction(this.db, () => {
+      if (!this.consume(id, nodeId)) return null;
+      const issued = issue();
+      this.setKeyId(id, issued.row.id);
+      return issued;
+    });
   }
 
   /** Tokens that may still be spent, newest first. */

@@ -27,3 +27,18 @@ describe("orchestrator config from the environment", () => {
     expect(() => loadOrchestratorConfig({ env: { ORCHD_RESCUE_ATTEMPTS: "9" }, overrides: { data_dir: "/nonexistent" } })).toThrow(/rescue_attempts|ORCHD_RESCUE_ATTEMPTS/);
   });
 });
+
+// The careless operator's typo: a misspelt variable ran the orchestrator on the default, silently.
+describe("unknown variables under the orchestrator's prefixes", () => {
+  it("refuse the start naming the variable and the one it most likely meant; ORCHESTRATORD_URL (the worker's) is let through", () => {
+    expect(() => loadOrchestratorConfig({ env: { ORCHD_ADMISION_CAPACITY: "5" }, overrides: { data_dir: "/nonexistent" } })).toThrow(
+      "environment variable ORCHD_ADMISION_CAPACITY is not a setting (did you mean ORCHD_ADMISSION_CAPACITY?)",
+    );
+    expect(() => loadOrchestratorConfig({ env: { ORCHESTRATORD_BIND: "0.0.0.0:80" }, overrides: { data_dir: "/nonexistent" } })).toThrow(/ORCHESTRATORD_BIND is not a setting/);
+    expect(loadOrchestratorConfig({ env: { ORCHESTRATORD_URL: "http://orch:8080", LLORCH_SOMETHING_ELSE: "x" }, overrides: { data_dir: "/nonexistent" } }).admission_capacity).toBe(100);
+  });
+
+  it("a config file key that is not a setting is named with its file and the key it most likely meant", () => {
+    expect(() => loadOrchestratorConfig({ env: {}, overrides: { data_dir: "/nonexistent", ...({ admision_capacity: 5 } as object) } })).toThrow(/key "admision_capacity" is not a setting \(did you mean "admission_capacity"\?\)/);
+  });
+});

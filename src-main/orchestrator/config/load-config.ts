@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { SETTING_KEYS, type PinnedSetting } from "../../../src-shared/dashboard/settings.js";
+import { editDistance, unknownEnvMessage, unknownEnvNames } from "../../../src-shared/config/env-typos.js";
 import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema, type OrchestratorConfig, type OrchestratorConfigInput } from "../../../src-shared/config/orchestrator-config.js";
 
 /** A configuration error that names the offending key and where it came from. */
@@ -56,12 +57,19 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
   let fromFile: Record<string, unknown> = {};
   if (opts.file !== undefined) {
     if (!existsSync(opts.file)) throw new ConfigError(`config file ${opts.file} does not exist`);
+    let json: unknown;
     try {
-      fromFile = z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(opts.file, "utf8")));
+      json = JSON.parse(readFileSync(opts.file, "utf8"));
     } catch (err) {
       throw new ConfigError(`config file ${opts.file}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    const object = z.record(z.string(), z.unknown()).safeParse(json);
+    if (!object.success) throw new ConfigError(`config file ${opts.file}: expected a JSON object of settings ({"key": value, …}), got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
+    fromFile = object.data;
   }
+  // ORCHD_* and ORCHESTRATORD_* are the orchestrator's own (ORCHESTRATORD_URL is the worker's, often in a shared env file).
+  const typo = unknownEnvNames(env, ["ORCHD_", "ORCHESTRATORD_"], new Set([...Object.keys(ORCHESTRATOR_ENV_KEYS), "ORCHESTRATORD_URL"]))[0];
+  if (typo !== undefined) throw new ConfigError(`invalid configuration: ${unknownEnvMessage(typo, "docs/CONFIGURATION.md")}`);
   const fromEnv: Record<string, unknown> = {};
   for (const [envName, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) {
     const raw = env[envName];
@@ -74,6 +82,12 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
   const parsed = OrchestratorConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === "unrecognized_keys") {
+      const unknown = issue.keys[0] ?? "";
+      const where = unknown in fromFile ? `config file ${opts.file ?? ""} key` : "key";
+      const near = closestKey(unknown, Object.keys(OrchestratorConfigSchema.shape));
+      throw new ConfigError(`invalid configuration: ${where} "${unknown}" is not a setting${near !== undefined ? ` (did you mean "${near}"?)` : ""}; docs/CONFIGURATION.md lists them`);
+    }
     const key = String(issue?.path[0] ?? "");
     const envName = Object.entries(ORCHESTRATOR_ENV_KEYS).find(([, k]) => k === key)?.[0] ?? (key === "api_tokens" ? "LLORCH_API_TOKEN(S)" : undefined);
     const source = key in fromEnv ? `env ${envName}` : key in fromFile ? `config file key "${key}"` : `"${key}"`;
@@ -87,3 +101,14 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
   }
   return { config: parsed.data, pinned };
 }
+
+/** The known key a typo most likely meant (edit distance ≤ 3), if any. */
+function closestKey(typo: string, keys: readonly string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const key of keys) {
+    const d = editDistance(typo.toLowerCase(), key);
+    if (d <= 3 && (best === undefined || d < best.d)) best = { key, d };
+  }
+  return best?.key;
+}
+

@@ -37,8 +37,8 @@ export class ApiKeyStore {
 
   constructor(private readonly db: Db) {}
 
-  create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null): { row: ApiKeyRow; key: string } {
-    const key = `llo_${randomBytes(32).toString("hex")}`;
+  /** `key`: one the caller made (a joining agent's own, JoinNodeRequest.key); default a fresh random one. */
+  create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null, key = `llo_${randomBytes(32).toString("hex")}`): { row: ApiKeyRow; key: string } {
     const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy, node_id: nodeId };
     this.db
       .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by, node_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)`)
@@ -68,6 +68,11 @@ export class ApiKeyStore {
     const now = Date.now();
     this.db.prepare(`UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?`).run(now, id);
     return { ...row, revoked_at_ms: now };
+  }
+
+  /** Whether some key (live or revoked) already has this secret: a proposed key must be new. */
+  hasKey(key: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM api_keys WHERE digest_hex = ?`).get(tokenDigest(key).toString("hex")) !== undefined;
   }
 
   get(id: string): ApiKeyRow | null {

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "libsql";
+import { databaseFailure, foreignDatabase, newerDatabase } from "./database-unusable.js";
 import { inTransaction } from "./transaction.js";
 
 export type Db = InstanceType<typeof Database>;
@@ -196,6 +197,17 @@ function ownerOnly(path: string): void {
 export function openDatabase(path: string): Db {
   if (path !== ":memory:") ownerOnly(path);
   const db = new Database(path);
+  try {
+    prepare(db, path);
+    return db;
+  } catch (err) {
+    db.close();
+    throw databaseFailure(err, path) ?? err;
+  }
+}
+
+/** Open pragmas, the schema checks and pending migrations (each in its own transaction). */
+function prepare(db: Db, path: string): void {
   db.pragma("journal_mode = WAL");
   // NORMAL is durable in WAL mode across process crashes (only an OS crash can lose the last commit).
   db.pragma("synchronous = NORMAL");
@@ -203,6 +215,14 @@ export function openDatabase(path: string): Db {
   db.pragma("busy_timeout = 5000");
   // libsql returns rows as objects (with a `_metadata` field), even for `pragma(…, {simple:true})`.
   const current = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (current > MIGRATIONS.length) throw newerDatabase(path, current, MIGRATIONS.length);
+  if (current === 0) {
+    // A fresh file has no tables; one with tables but no schema version is another program's database
+    // (migrating it would mix our tables into it). A crash in the first migration leaves none: it is
+    // one transaction.
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    if (tables.length > 0) throw foreignDatabase(path, tables);
+  }
   for (let i = current; i < MIGRATIONS.length; i++) {
     const migration = MIGRATIONS[i] as string;
     inTransaction(db, () => {
@@ -210,5 +230,4 @@ export function openDatabase(path: string): Db {
       db.pragma(`user_version = ${i + 1}`);
     });
   }
-  return db;
 }

@@ -56,7 +56,11 @@ function loadOrCreateCa(opts: ClusterTlsOptions): { caPem: string; caKey: KeyObj
   const now = Date.now();
   const caPem = issueCertificate({ subject: CA_NAME, issuer: CA_NAME, publicKey: pair.publicKey, signingKey: pair.privateKey, ca: true, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + CA_VALIDITY_MS) });
   writePrivate(keyPath, pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
-  writeFileSync(certPath, caPem, { mode: 0o644 });
+  // Atomically too: a kill mid-write left a truncated ca.pem beside its key, and every later start
+  // failed parsing it. Without ca.pem the next start makes a new pair (nothing was issued from this one).
+  const tmp = `${certPath}.tmp`;
+  writeFileSync(tmp, caPem, { mode: 0o644 });
+  renameSync(tmp, certPath);
   return { caPem, caKey: pair.privateKey };
 }
 
