@@ -6,6 +6,7 @@ import { decideApiToken } from "./auth/token-policy.js";
 import { tokenFingerprint } from "./auth/token-fingerprint.js";
 import { parseCommandLine, type ParsedCommandLine } from "./config/cli-flags.js";
 import { loadWorkerConfig } from "./config/load-worker-config.js";
+import { ignoredWorkerEnv } from "./config/config-layers.js";
 import { runDoctor } from "./doctor/doctor.js";
 import { runEngineCommand } from "./engine/llama-server/engine-command.js";
 import { createLogger, synchronousStdout } from "./logging/logger.js";
@@ -81,6 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loaded.config;
+  for (const line of ignoredWorkerEnv(process.env)) process.stderr.write(`llama-orch-worker: warning: ${line}\n`);
 
   if (cmd.command === "engine") {
     return runEngineCommand({

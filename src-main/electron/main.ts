@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Menu, app, dialog, ipcMain, shell, type BrowserWindow } from "electron";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { IPC_CHANNELS, type ConnectionInfo, type DashboardRoute, type LocalWorkerStatus } from "../../src-shared/ipc/ipc-contract.js";
-import { ConfigError, StartupRefused, createOrchestrator, loadOrchestratorConfigWithPins, type Orchestrator } from "../orchestrator/index.js";
+import { ConfigError, StartupRefused, createOrchestrator, ignoredOrchestratorEnv, loadOrchestratorConfigWithPins, type Orchestrator } from "../orchestrator/index.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { buildAppMenuTemplate } from "./app-menu.js";
 import { modelsDirFor, shellPaths, userDataOverride, type ShellPaths } from "./app-paths.js";
@@ -124,6 +124,7 @@ async function start(): Promise<void> {
     const config = fallback ? { ...base, bind_addr: bindAddr } : base;
     orchestrator = createOrchestrator({ config, pinned, logDestination: logDestination(paths) });
     if (fallback) orchestrator.logger.warn({ configured: base.bind_addr, bind_addr: bindAddr }, "the configured port is in use; the desktop orchestrator listens on a free port instead");
+    for (const line of ignoredOrchestratorEnv(env)) orchestrator.logger.warn({ event: "env_ignored" }, line);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupRefused) return fatal(err);
     throw err;

@@ -2,7 +2,7 @@
 // Headless entry: serves the orchestrator and the dashboard without a display (servers, Kubernetes,
 // CI) and is what `npm start` falls back to when Electron cannot start. `--home` adds a local worker.
 import { parseArgs } from "node:util";
-import { ConfigError, StartupRefused, createLogger, createOrchestrator, loadOrchestratorConfigWithPins, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
+import { ConfigError, StartupRefused, createLogger, createOrchestrator, ignoredOrchestratorEnv, loadOrchestratorConfigWithPins, ORCHESTRATOR_VERSION } from "../orchestrator/index.js";
 import { chooseLogFormat, prettyDestination, type LogFormat } from "../../src-node/pretty-log.js";
 import { LocalWorkerSupervisor } from "../local-worker/local-worker-supervisor.js";
 import { localModelsDir } from "../local-worker/models-dir.js";
@@ -100,6 +100,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  for (const line of ignoredOrchestratorEnv()) process.stderr.write(`llama-orch: warning: ${line}\n`);
   if (sub !== null) {
     const rest = sub.filter((a, i) => !["--config", "--data-dir", "--bind"].includes(a) && !["--config", "--data-dir", "--bind"].includes(sub[i - 1] ?? ""));
     const write = (t: string) => process.stdout.write(`${t}\n`);

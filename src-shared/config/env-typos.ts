@@ -1,6 +1,8 @@
 // A misspelt environment variable (ORCHD_ADMISION_CAPACITY) was silently ignored: the program ran on the
-// default the operator meant to change. Variables under a prefix a program owns outright are checked
-// against the names it reads; anything else under it is refused, with the name it most likely meant.
+// default the operator meant to change. Variables under a prefix a program owns are checked against the
+// names it reads: one close to a known name (a typo, or `_SECS` for `_MS`) stops the start naming it; one
+// close to none (a setting of the original Rust llama-orch in an old env file, ORCHD_SSE_MICROBATCH) is
+// named in a warning and the program starts: refusing it would lock out an operator mid-migration.
 
 /** Unknown names under `prefixes` in `env`, each with the closest known name (edit distance ≤ 3), if any. */
 export function unknownEnvNames(env: Readonly<Record<string, string | undefined>>, prefixes: readonly string[], known: ReadonlySet<string>): { name: string; near: string | undefined }[] {
@@ -10,6 +12,18 @@ export function unknownEnvNames(env: Readonly<Record<string, string | undefined>
     unknown.push({ name, near: closest(name, known) });
   }
   return unknown;
+}
+
+/** The unknown names that are likely typos: each has a known name within edit distance 3. */
+export function envTypos(env: Readonly<Record<string, string | undefined>>, prefixes: readonly string[], known: ReadonlySet<string>): { name: string; near: string }[] {
+  return unknownEnvNames(env, prefixes, known).filter((u): u is { name: string; near: string } => u.near !== undefined);
+}
+
+/** The warning lines for unknown names close to no known one: started anyway, each named. */
+export function foreignEnvWarnings(env: Readonly<Record<string, string | undefined>>, prefixes: readonly string[], known: ReadonlySet<string>, reference: string): string[] {
+  return unknownEnvNames(env, prefixes, known)
+    .filter((u) => u.near === undefined)
+    .map((u) => `environment variable ${u.name} is not a setting of this version and has no effect (${reference} lists them)`);
 }
 
 /** The operator's line for one unknown variable. */

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { unknownEnvMessage, unknownEnvNames } from "../../src-shared/config/env-typos.js";
+import { envTypos, foreignEnvWarnings, unknownEnvMessage } from "../../src-shared/config/env-typos.js";
 import { WORKER_ENV_KEYS } from "../../src-shared/config/worker-config.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { WorkerFlags } from "./cli-flags.js";
@@ -62,11 +62,17 @@ export async function configFromFlags(flags: WorkerFlags): Promise<ConfigLayer> 
 /** Env var → config key (shared with the generated configuration reference). */
 export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = WORKER_ENV_KEYS;
 
+const knownWorkerEnv = (): ReadonlySet<string> => new Set([...ENV_KEYS.map(([name]) => name), "POOL_MANAGERD_POOLS", "POOL_MANAGERD_CONFIG"]);
+
+/** Warnings for the start: POOL_MANAGERD_* variables that are no setting and no near typo of one. */
+export function ignoredWorkerEnv(env: Readonly<Record<string, string | undefined>>): string[] {
+  return foreignEnvWarnings(env, ["POOL_MANAGERD_"], knownWorkerEnv(), "docs/CONFIGURATION.md");
+}
+
 export async function configFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<ConfigLayer> {
   const layer = emptyLayer();
-  // POOL_MANAGERD_* is the worker's own: a misspelt one is refused, not silently ignored.
-  const known = new Set([...ENV_KEYS.map(([name]) => name), "POOL_MANAGERD_POOLS", "POOL_MANAGERD_CONFIG"]);
-  for (const typo of unknownEnvNames(env, ["POOL_MANAGERD_"], known)) layer.errors.push(unknownEnvMessage(typo, "docs/CONFIGURATION.md"));
+  // POOL_MANAGERD_* is the worker's own: a misspelt one is refused, not silently ignored (ignoredWorkerEnv warns of the rest).
+  for (const typo of envTypos(env, ["POOL_MANAGERD_"], knownWorkerEnv())) layer.errors.push(unknownEnvMessage(typo, "docs/CONFIGURATION.md"));
   for (const [name, key] of ENV_KEYS) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;

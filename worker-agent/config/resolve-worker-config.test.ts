@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configFromEnv, configFromFile, configFromFlags, type ConfigLayer } from "./config-layers.js";
+import { configFromEnv, configFromFile, configFromFlags, ignoredWorkerEnv, type ConfigLayer } from "./config-layers.js";
 import { parseCommandLine } from "./cli-flags.js";
 import { loadWorkerConfig } from "./load-worker-config.js";
 import { nodeIdFromHostname, resolveWorkerConfig, type MachineFacts } from "./resolve-worker-config.js";
@@ -71,6 +71,15 @@ describe("worker configuration", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors.join("\n")).toContain("environment variable POOL_MANAGERD_MODEL_DIR is not a setting (did you mean POOL_MANAGERD_MODELS_DIR?)");
+  });
+
+  it("starts with a warning for a POOL_MANAGERD_* variable close to no setting (the original llama-orch's)", async () => {
+    const env = { POOL_MANAGERD_CALLBACK_ENABLED: "true", POOL_MANAGERD_GPU_DISCOVERY_INTERVAL_MS: "5000" };
+    expect((await loadWorkerConfig(parseCommandLine(["start"]).flags, env, machine)).ok).toBe(true);
+    expect(ignoredWorkerEnv(env)).toEqual([
+      "environment variable POOL_MANAGERD_CALLBACK_ENABLED is not a setting of this version and has no effect (docs/CONFIGURATION.md lists them)",
+      "environment variable POOL_MANAGERD_GPU_DISCOVERY_INTERVAL_MS is not a setting of this version and has no effect (docs/CONFIGURATION.md lists them)",
+    ]);
   });
 
   it("expands --join into orchestrator_url, join_token and ca_fingerprint, and refuses a disagreeing one", async () => {

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { SETTING_KEYS, type PinnedSetting } from "../../../src-shared/dashboard/settings.js";
-import { editDistance, unknownEnvMessage, unknownEnvNames } from "../../../src-shared/config/env-typos.js";
+import { editDistance, envTypos, foreignEnvWarnings, unknownEnvMessage } from "../../../src-shared/config/env-typos.js";
 import { ORCHESTRATOR_ENV_KEYS, OrchestratorConfigSchema, type OrchestratorConfig, type OrchestratorConfigInput } from "../../../src-shared/config/orchestrator-config.js";
 
 /** A configuration error that names the offending key and where it came from. */
@@ -40,6 +40,15 @@ export interface ConfigLoadOptions {
   overrides?: Partial<OrchestratorConfigInput>;
 }
 
+// ORCHD_* and ORCHESTRATORD_* are the orchestrator's own (ORCHESTRATORD_URL is the worker's, often in a shared env file).
+const ORCHESTRATOR_ENV_PREFIXES = ["ORCHD_", "ORCHESTRATORD_"];
+const KNOWN_ORCHESTRATOR_ENV: ReadonlySet<string> = new Set([...Object.keys(ORCHESTRATOR_ENV_KEYS), "ORCHESTRATORD_URL"]);
+
+/** Warnings for the start: variables under the orchestrator's prefixes that are no setting and no near typo of one. */
+export function ignoredOrchestratorEnv(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
+  return foreignEnvWarnings(env, ORCHESTRATOR_ENV_PREFIXES, KNOWN_ORCHESTRATOR_ENV, "docs/CONFIGURATION.md");
+}
+
 /**
  * Orchestrator configuration: env > config file (`--config`, JSON) > defaults, validated by the
  * shared zod schema. Errors name the key and its source.
@@ -67,8 +76,7 @@ export function loadOrchestratorConfigWithPins(opts: ConfigLoadOptions = {}): { 
     if (!object.success) throw new ConfigError(`config file ${opts.file}: expected a JSON object of settings ({"key": value, …}), got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
     fromFile = object.data;
   }
-  // ORCHD_* and ORCHESTRATORD_* are the orchestrator's own (ORCHESTRATORD_URL is the worker's, often in a shared env file).
-  const typo = unknownEnvNames(env, ["ORCHD_", "ORCHESTRATORD_"], new Set([...Object.keys(ORCHESTRATOR_ENV_KEYS), "ORCHESTRATORD_URL"]))[0];
+  const typo = envTypos(env, ORCHESTRATOR_ENV_PREFIXES, KNOWN_ORCHESTRATOR_ENV)[0];
   if (typo !== undefined) throw new ConfigError(`invalid configuration: ${unknownEnvMessage(typo, "docs/CONFIGURATION.md")}`);
   const fromEnv: Record<string, unknown> = {};
   for (const [envName, key] of Object.entries(ORCHESTRATOR_ENV_KEYS)) {
