@@ -6,6 +6,7 @@ import type { NodeRecord } from "../registry/node-record.js";
 import { StagingCallError, type StagingClient } from "../workers/staging-client.js";
 import { grantTtlFor, signStagingGrant } from "./grant-signer.js";
 import { isTerminal, updateJob } from "./job-state.js";
+import { storeFileName } from "../store/model-import.js";
 import { chooseSource } from "./source-choice.js";
 
 export interface StagingTiming {
@@ -165,7 +166,8 @@ export class StagingRunner {
     try {
       let status: ModelPullStatus;
       try {
-        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: job.file_name, size_bytes: job.size_bytes, source: { node_id: sourceId, url: address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
+        // The holder's file name may be anything its folder allows ("My Model (1).gguf"); targets take plain names only.
+        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: storeFileName(job.file_name), size_bytes: job.size_bytes, source: { node_id: sourceId, url: address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
       } catch (error) {
         return this.refused(error);
       }
@@ -222,6 +224,11 @@ export class StagingRunner {
     if (error.unreachable) return { kind: "target_gone" };
     if (error.status === 507) {
       this.fail("insufficient_disk", error.envelope?.message ?? error.message);
+      return { kind: "done" };
+    }
+    if (error.status === 400) {
+      // The target refuses the request itself: no other source or later try changes that.
+      this.fail("target_error", `node ${this.job.target_node_id} refused the pull: ${error.envelope?.message ?? error.message}`);
       return { kind: "done" };
     }
     return { kind: "failed", reason: "target_error", message: error.envelope?.message ?? error.message };
