@@ -13,6 +13,8 @@ import type { ModelStore } from "./model-store.js";
 export interface HubPullsDeps {
   store: ModelStore;
   hubBaseUrl: () => string;
+  /** A hub silent for this long is given up on for that connection (the pull resumes). */
+  stallTimeoutMs: () => number;
   bandwidthLimit: () => number | null;
   stage: (sha256: string, request: StageModelRequest) => StageModelResponse;
   /** Where pulls are kept across restarts. */
@@ -69,7 +71,7 @@ export class HubPulls {
       savedState = pull.state;
     };
     save();
-    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, onChange })
+    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, stallTimeoutMs: this.deps.stallTimeoutMs(), onChange })
       .then((header) => this.install(pull, part, header, request))
       .then(
         () => {
