@@ -1,4 +1,4 @@
-import { truncate, unlink } from "node:fs/promises";
+import { stat, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
@@ -110,6 +110,15 @@ export class ModelPulls {
     await unlink(partPathOf(this.catalog.modelsDir, sha256)).catch(() => undefined);
     if (pull !== undefined && pull.status.phase !== "completed") pull.status.bytes_on_disk = 0;
     this.log.info({ sha256 }, "model pull canceled; partial file removed");
+  }
+
+  /** A `.part` of this model is on disk, or a pull of it runs. */
+  async hasPartial(sha256: string): Promise<boolean> {
+    if (this.pulls.get(sha256)?.running === true) return true;
+    return stat(partPathOf(this.catalog.modelsDir, sha256)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Aborts every pull, keeping the parts (shutdown: the next start resumes). */

@@ -178,6 +178,18 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
       throw new OrchError("NODE_UNAVAILABLE", error.message);
     }
     this.deps.models.markAbsent(sha256, nodeId, Date.now());
+    this.forgetPartial(sha256, nodeId);
+  }
+
+  /**
+   * The node's partial file is gone (the worker removed it with the model): the newest job's
+   * `bytes_done` says so, so the catalog shows the node absent, not `partial`. A terminal job's
+   * state is unchanged; only its count of bytes on the target's disk.
+   */
+  private forgetPartial(sha256: string, nodeId: string): void {
+    const newest = this.deps.jobs.list({ sha256, limit: 1000 }).find((j) => j.target_node_id === nodeId);
+    if (newest === undefined || !isTerminal(newest.state) || newest.state === "completed" || newest.bytes_done === 0) return;
+    this.save({ ...newest, bytes_done: 0, updated_at_ms: Date.now() });
   }
 
   private run(job: StagingJob): void {
