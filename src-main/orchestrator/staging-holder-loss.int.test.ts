@@ -95,4 +95,30 @@ describe("the only holder of a model goes away mid-copy", () => {
     await waitFor(() => reported("b"), (m) => m.includes(BIG), 20_000);
     expect(await placement("b")).toMatchObject({ state: "verified" });
   }, 150_000);
+
+  it("a job canceled while its target is stopped (SIGSTOP) shows the part it left; once the node is back the part can be removed", async () => {
+    const [stopped] = await stage(["c"], { bandwidth_limit_bytes_per_s: 8_000_000 });
+    const id = (stopped as StagingJob).job_id;
+    await waitFor(() => job(id), (x) => x.bytes_done > 2_000_000, 30_000, 50);
+    process.kill(w.c?.pid as number, "SIGSTOP");
+    try {
+      const canceled = await json(`/v2/catalog/jobs/${id}`, { method: "DELETE" });
+      expect(canceled.status).toBe(200);
+      const kept = StagingJobSchema.parse(canceled.body);
+      expect(kept.state).toBe("canceled");
+      // Before: the catalog said absent while the part sat on c's disk.
+      expect(kept.bytes_done).toBeGreaterThan(0);
+      expect(await placement("c")).toMatchObject({ state: "partial", bytes: kept.bytes_done });
+      expect(await modelsDirFiles(w.c?.modelsDir as string)).toEqual([`.${BIG}.part`]);
+    } finally {
+      process.kill(w.c?.pid as number, "SIGCONT");
+    }
+    // Back, c may still be pulling (the cancel never reached it) or have finished: removing the model
+    // from c ends either, and leaves nothing.
+    await waitFor(async () => (await json("/v2/nodes/c")).body as { status: string }, (n) => n.status === "Online", 30_000);
+    const removed = await json(`/v2/catalog/models/${BIG}/nodes/c`, { method: "DELETE" });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    expect((await modelsDirFiles(w.c?.modelsDir as string)).filter((f) => f.includes(BIG) || f.endsWith(".gguf"))).toEqual([]);
+    await waitFor(() => placement("c"), (p) => p?.state === "absent" && p.bytes === 0, 20_000);
+  }, 90_000);
 });
