@@ -105,7 +105,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
     responses: { 202: ok("Jobs started (one per target)", StageModelResponseSchema) },
     errors: [400, 404, 413, 415, 503],
   },
-  { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
+  { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node, or the partial file a failed or canceled staging job left there (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
   { method: "get", path: "/v2/catalog/jobs", operationId: "listStagingJobs", summary: "Staging jobs, newest first", tag: "catalog", auth: true, query: StagingJobListQuerySchema, responses: { 200: ok("Jobs", StagingJobListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/catalog/jobs/{id}", operationId: "getStagingJob", summary: "One staging job with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Job", StagingJobSchema) }, errors: [404] },
   { method: "delete", path: "/v2/catalog/jobs/{id}", operationId: "deleteStagingJob", summary: "Cancel a staging job; its partial file is removed", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
