@@ -45,6 +45,8 @@ function serve(path: string, range: string | undefined, res: ServerResponse): vo
       res.writeHead(206, { "content-range": `bytes 0-${tiny.length - 1}/${tiny.length}`, "content-length": String(tiny.length), etag: `"${TINY}"` });
       res.write(tiny.subarray(0, 1000));
       return;
+    case "/fine.gguf":
+      return whole(start);
     case "/wrong-start.gguf":
       // Ignores the resume point and sends the file from its start again.
       return whole(0);
@@ -105,5 +107,17 @@ describe("hub pulls from a misbehaving hub", () => {
     expect(done.error).toMatch(/answered bytes 0-\d+ to a request for bytes from 1000/);
     const store = (await (await orch.api("/v2/catalog/store")).json()) as { models: { source: string | null }[] };
     expect(store.models.filter((m) => m.source?.includes("wrong-start"))).toEqual([]);
+  }, 40_000);
+
+  it("a pull naming an unknown node is refused before anything is fetched", async () => {
+    // Before: 202, the file was downloaded into the store, then the pull said "failed: unknown node ghost".
+    const res = await orch.api("/v2/catalog/pull", { method: "POST", body: JSON.stringify({ ref: `${hubUrl}/fine.gguf`, nodes: ["ghost"] }) });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(res.status).toBe(404);
+    expect(body).toMatchObject({ code: "NODE_NOT_FOUND" });
+    expect(body.message).toMatch(/ghost/);
+    expect(seen.get("/fine.gguf")).toBeUndefined();
+    const pulls = (await (await orch.api("/v2/catalog/pulls")).json()) as { pulls: { url: string }[] };
+    expect(pulls.pulls.filter((p) => p.url.endsWith("/fine.gguf"))).toEqual([]);
   }, 40_000);
 });

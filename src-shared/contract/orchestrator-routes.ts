@@ -120,7 +120,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "post", path: "/v2/catalog/pull", operationId: "pullModel", summary: "Pull a GGUF from a hub (hf://owner/repo/file.gguf) or an http(s) URL into the orchestrator's store (Range resume, digest verified), then optionally stage it", tag: "catalog", auth: true,
-    body: { content: jsonContent(HubPullRequestSchema), required: true }, responses: { 202: ok("Pull started (or the running pull of that URL)", HubPullSchema) }, errors: [400, 413, 415],
+    body: { content: jsonContent(HubPullRequestSchema), required: true }, responses: { 202: ok("Pull started (or the running pull of that URL)", HubPullSchema) }, errors: [400, 404, 413, 415],
   },
   { method: "get", path: "/v2/catalog/pulls", operationId: "listPulls", summary: "Hub pulls since the orchestrator started, newest first", tag: "catalog", auth: true, responses: { 200: ok("Pulls", HubPullListSchema) } },
   { method: "get", path: "/v2/catalog/pulls/{id}", operationId: "getPull", summary: "One hub pull with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Pull", HubPullSchema) }, errors: [404] },

@@ -17,6 +17,8 @@ export interface HubPullsDeps {
   stallTimeoutMs: () => number;
   bandwidthLimit: () => number | null;
   stage: (sha256: string, request: StageModelRequest) => StageModelResponse;
+  /** Whether a node id is registered (a pull's `nodes` are checked before anything is fetched). */
+  knownNode: (nodeId: string) => boolean;
   /** Where pulls are kept across restarts. */
   records: HubPullStore;
   logger: Logger;
@@ -51,6 +53,10 @@ export class HubPulls {
 
   start(request: HubPullRequest): HubPull {
     const url = resolveHubRef(request.ref, this.deps.hubBaseUrl());
+    // Refused before a byte is fetched: an unknown target used to surface only after the download, as a
+    // "failed" pull whose model was in the store all the same.
+    const unknown = request.nodes === undefined || request.nodes === "all" ? [] : request.nodes.filter((id) => !this.deps.knownNode(id));
+    if (unknown.length > 0) throw new OrchError("NODE_NOT_FOUND", `nodes: unknown node ${unknown.join(", ")}; nothing was pulled`);
     const running = [...this.pulls.values()].find((p) => p.pull.url === url.href && p.pull.finished_at_ms === null);
     if (running !== undefined) return running.pull;
     const pull: HubPull = { pull_id: `pull-${randomUUID()}`, ref: request.ref, url: url.href, state: "transferring", expected_sha256: request.sha256 ?? null, sha256: null, size_bytes: null, bytes_done: 0, bytes_transferred: 0, resumed_from: 0, resumes: 0, error: null, staging_job_ids: [], created_at_ms: Date.now(), finished_at_ms: null };
@@ -124,8 +130,14 @@ export class HubPulls {
     pull.state = "completed";
     this.deps.logger.info({ pull_id: pull.pull_id, sha256, bytes: pull.bytes_done, transferred: pull.bytes_transferred, resumed_from: pull.resumed_from, resumes: pull.resumes }, "hub pull verified");
     if (request.nodes !== undefined) {
-      const staged = this.deps.stage(sha256, { nodes: request.nodes, ...(request.bandwidth_limit_bytes_per_s !== undefined ? { bandwidth_limit_bytes_per_s: request.bandwidth_limit_bytes_per_s } : {}) });
-      pull.staging_job_ids = staged.jobs.map((j) => j.job_id);
+      try {
+        const staged = this.deps.stage(sha256, { nodes: request.nodes, ...(request.bandwidth_limit_bytes_per_s !== undefined ? { bandwidth_limit_bytes_per_s: request.bandwidth_limit_bytes_per_s } : {}) });
+        pull.staging_job_ids = staged.jobs.map((j) => j.job_id);
+      } catch (error) {
+        // The model is in the store: the pull completed. Only the follow-up failed (a node gone meanwhile).
+        pull.error = `the model is in the store; staging it to the nodes failed: ${error instanceof Error ? error.message : String(error)}`;
+        this.deps.logger.warn({ pull_id: pull.pull_id, sha256, err: pull.error }, "hub pull verified, staging not started");
+      }
     }
   }
 }
