@@ -18,9 +18,15 @@ export interface StagingTiming {
   maxAttempts: number;
   /** How long a job waits for its target to come (back) online before it fails. */
   targetWaitMs: number;
+  /**
+   * After the orchestrator starts, nodes come back one by one (each at its next heartbeat, which a large
+   * cluster stretches): for this long a job whose holders have not registered again waits for them
+   * instead of counting "no source" attempts, which used to fail resumed jobs within 4 s.
+   */
+  restartGraceMs: number;
 }
 
-export const DEFAULT_STAGING_TIMING: StagingTiming = { pollMs: 250, backoffBaseMs: 250, backoffMaxMs: 5000, maxAttempts: 5, targetWaitMs: 10 * 60_000 };
+export const DEFAULT_STAGING_TIMING: StagingTiming = { pollMs: 250, backoffBaseMs: 250, backoffMaxMs: 5000, maxAttempts: 5, targetWaitMs: 10 * 60_000, restartGraceMs: 60_000 };
 
 export interface StagingRunnerDeps {
   node(nodeId: string): NodeRecord | undefined;
@@ -36,6 +42,8 @@ export interface StagingRunnerDeps {
   onFailure(reason: StagingFailureReason): void;
   onVerified(verifyMs: number): void;
   timing: StagingTiming;
+  /** When this orchestrator started (the restart grace counts from it). */
+  startedAtMs: number;
   logger: Logger;
   /** The orchestrator's own store as a source (CONTROL_PLANE_SOURCE), when it has one. */
   controlPlane?: { holds(sha256: string): boolean; address(): string };
@@ -110,7 +118,9 @@ export class StagingRunner {
       const sourceId = resuming ? resumeFrom : this.pickSource();
       resumeFrom = null;
       if (sourceId === null) {
-        await this.attemptFailed("no_source", "no Online, undrained node holds a verified copy", null);
+        const returning = this.holdersNotBackYet();
+        if (returning.length > 0) await this.waitForHolders(returning);
+        else await this.attemptFailed("no_source", "no Online, undrained node holds a verified copy", null);
         continue;
       }
       const outcome = await this.transfer(sourceId, resuming);
@@ -122,7 +132,7 @@ export class StagingRunner {
   private eligible(nodeId: string): boolean {
     if (nodeId === CONTROL_PLANE_SOURCE) return this.deps.controlPlane?.holds(this.job.sha256) ?? false;
     const node = this.deps.node(nodeId);
-    return node !== undefined && node.status === "Online" && node.eligibility === "eligible" && holds(node, this.job.sha256);
+    return node !== undefined && node.status === "Online" && node.eligibility === "eligible" && holds(node, this.job.sha256) && this.deps.workerToken(nodeId) !== undefined;
   }
 
   private pickSource(): string | null {
@@ -131,7 +141,8 @@ export class StagingRunner {
     return chooseSource({
       candidates: [...store, ...this.deps.nodes().map((n) => ({
         node_id: n.node_id,
-        online: n.status === "Online",
+        // Its credential is unknown until it registers again after a restart: it could not verify a grant.
+        online: n.status === "Online" && this.deps.workerToken(n.node_id) !== undefined,
         drained: n.eligibility === "ineligible",
         holds: holds(n, this.job.sha256),
         busy_slots: n.pools.reduce((sum, p) => sum + Math.max(0, p.slots_total - p.slots_free), 0),
@@ -150,6 +161,22 @@ export class StagingRunner {
     if (this.job.state !== "retrying" || this.job.error?.reason !== "target_unavailable") {
       this.update({ state: "retrying", error: { reason: "target_unavailable", message: `waiting for node ${this.job.target_node_id} to come online` } });
     }
+    await sleep(this.deps.timing.pollMs, undefined, { signal: this.signal });
+  }
+
+  /** Undrained holders that have not registered since this orchestrator started (within the restart grace). */
+  private holdersNotBackYet(): string[] {
+    if (Date.now() - this.deps.startedAtMs >= this.deps.timing.restartGraceMs) return [];
+    return this.deps
+      .nodes()
+      // Registered before this run and not since: it is expected back (a node that died during this run is not).
+      .filter((n) => n.node_id !== this.job.target_node_id && n.eligibility === "eligible" && holds(n, this.job.sha256) && n.registered_at_ms < this.deps.startedAtMs)
+      .map((n) => n.node_id);
+  }
+
+  private async waitForHolders(nodeIds: string[]): Promise<void> {
+    const message = `waiting for ${nodeIds.join(", ")} (holding the model) to register again after the orchestrator restart`;
+    if (this.job.state !== "retrying" || this.job.error?.message !== message) this.update({ state: "retrying", error: { reason: "no_source", message } });
     await sleep(this.deps.timing.pollMs, undefined, { signal: this.signal });
   }
 

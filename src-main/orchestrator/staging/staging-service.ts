@@ -51,6 +51,7 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
       onFailure: (reason) => metrics.stagingFailures.inc({ reason }),
       onVerified: (ms) => metrics.stagingVerifyDuration.observe(ms),
       timing: { ...DEFAULT_STAGING_TIMING, ...deps.timing },
+      startedAtMs: Date.now(),
       logger: deps.logger.child({ component: "staging" }),
       ...(deps.store !== undefined ? { controlPlane: { holds: (sha: string) => deps.store?.get(sha) !== undefined, address: () => deps.store?.address() ?? "" } } : {}),
     };
