@@ -96,6 +96,9 @@ describe("hub pulls from a misbehaving hub", () => {
     const done = await ended((await pull("stall-once.gguf")).pull_id);
     expect(done, done.error ?? "").toMatchObject({ state: "completed", sha256: TINY, resumes: 1, bytes_done: tiny.length });
     expect(done.bytes_transferred).toBe(tiny.length);
+    // A completed pull has no part: DELETE says where the model is removed instead.
+    const again = await orch.api(`/v2/catalog/pulls/${done.pull_id}`, { method: "DELETE" });
+    expect(again.status).toBe(409);
   }, 40_000);
 
   it("a hub that answers a resume with bytes from another offset is refused, never appended", async () => {
@@ -107,6 +110,12 @@ describe("hub pulls from a misbehaving hub", () => {
     expect(done.error).toMatch(/answered bytes 0-\d+ to a request for bytes from 1000/);
     const store = (await (await orch.api("/v2/catalog/store")).json()) as { models: { source: string | null }[] };
     expect(store.models.filter((m) => m.source?.includes("wrong-start"))).toEqual([]);
+    // The failed pull's part stays for a resume; DELETE on the finished pull frees it (before: 409, no way to).
+    expect((await readdir(join(orch.dataDir, "models"))).filter((f) => f.endsWith(".part"))).toHaveLength(1);
+    const freed = await orch.api(`/v2/catalog/pulls/${done.pull_id}`, { method: "DELETE" });
+    expect(freed.status).toBe(200);
+    expect(HubPullSchema.parse(await freed.json())).toMatchObject({ state: "failed", bytes_done: 0 });
+    expect((await readdir(join(orch.dataDir, "models"))).filter((f) => f.endsWith(".part"))).toEqual([]);
   }, 40_000);
 
   it("a pull naming an unknown node is refused before anything is fetched", async () => {

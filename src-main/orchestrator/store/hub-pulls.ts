@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { HubPull, HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
@@ -66,7 +67,7 @@ export class HubPulls {
   private run(pull: HubPull, url: URL, request: HubPullRequest): HubPull {
     const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);
     const controller = new AbortController();
-    const part = this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
+    const part = this.partOf(url);
     const save = () => this.deps.records.save(pull, request);
     let savedAt = Date.now();
     let savedState = pull.state;
@@ -108,14 +109,35 @@ export class HubPulls {
     return found.pull;
   }
 
-  /** Stops the pull; its part stays, so pulling the same file again resumes. */
+  /**
+   * Stops the pull; its part stays, so pulling the same file again resumes. On a pull that already
+   * failed or was canceled, removes that part instead: before, nothing could free it (a canceled 10 GB
+   * pull held 10 GB of the orchestrator's disk until the same URL was pulled again).
+   */
   async cancel(id: string): Promise<HubPull> {
     const found = this.pulls.get(id);
     if (found === undefined) throw new OrchError("JOB_NOT_FOUND", `no hub pull ${id}`);
-    if (found.pull.finished_at_ms !== null) throw new OrchError("CONFLICT", `hub pull ${id} is already ${found.pull.state}`);
+    if (found.pull.finished_at_ms !== null) return this.removePart(found.pull);
     found.controller.abort();
     await found.done;
     return found.pull;
+  }
+
+  private async removePart(pull: HubPull): Promise<HubPull> {
+    if (pull.state === "completed") throw new OrchError("CONFLICT", `hub pull ${pull.pull_id} is already completed; remove the model with DELETE /v2/catalog/models/sha256:${pull.sha256 ?? ""}`);
+    // The part is named after the URL: a newer pull of the same URL owns it now.
+    const newer = [...this.pulls.values()].find((p) => p.pull.url === pull.url && p.pull.finished_at_ms === null);
+    if (newer !== undefined) throw new OrchError("CONFLICT", `hub pull ${newer.pull.pull_id} of the same URL is running and resumes from that part`);
+    await rm(this.partOf(new URL(pull.url)), { force: true });
+    pull.bytes_done = 0;
+    // The stored request is kept on an update (only the record changes).
+    this.deps.records.save(pull, { ref: pull.ref });
+    this.deps.logger.info({ pull_id: pull.pull_id, url: pull.url }, "hub pull's partial file removed");
+    return pull;
+  }
+
+  private partOf(url: URL): string {
+    return this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
   }
 
   async close(): Promise<void> {
