@@ -121,4 +121,25 @@ describe("the only holder of a model goes away mid-copy", () => {
     expect((await modelsDirFiles(w.c?.modelsDir as string)).filter((f) => f.includes(BIG) || f.endsWith(".gguf"))).toEqual([]);
     await waitFor(() => placement("c"), (p) => p?.state === "absent" && p.bytes === 0, 20_000);
   }, 90_000);
+
+  it("a target paused (SIGSTOP) mid-copy is waited for; resumed, the same pull finishes and every byte it moved is counted", async () => {
+    const size = (await stat(bigPath)).size;
+    const [paused] = await stage(["c"], { bandwidth_limit_bytes_per_s: 8_000_000 });
+    const id = (paused as StagingJob).job_id;
+    await waitFor(() => job(id), (x) => x.bytes_done > 2_000_000, 30_000, 50);
+    process.kill(w.c?.pid as number, "SIGSTOP");
+    try {
+      // The polls time out and the node goes Suspect: the job waits for it.
+      await waitFor(() => job(id), (x) => x.state === "retrying" && x.error?.reason === "target_unavailable", 40_000, 100);
+    } finally {
+      process.kill(w.c?.pid as number, "SIGCONT");
+    }
+    const done = await ended(id);
+    expect(done).toMatchObject({ state: "completed", attempts: 1, error: null });
+    // Before: the bytes the target moved between the last poll and the pause were never counted (45 of 55 MB).
+    expect(done.bytes_transferred).toBeGreaterThanOrEqual(size);
+    expect(done.bytes_transferred).toBeLessThan(1.2 * size);
+    await waitFor(() => reported("c"), (m) => m.includes(BIG), 20_000);
+    expect(await modelsDirFiles(w.c?.modelsDir as string)).toEqual([basename(bigPath)]);
+  }, 120_000);
 });

@@ -37,8 +37,12 @@ export class ModelPulls {
 
   async start(sha256: string, request: ModelPullRequest): Promise<ModelPullStatus> {
     const present = this.catalog.list().find((m) => m.sha256 === sha256);
-    if (present !== undefined) return this.finished(request, present.size_bytes);
     const current = this.pulls.get(sha256);
+    if (present !== undefined) {
+      // This job's own pull finished while the orchestrator could not see it: its numbers, not zeros.
+      if (current?.request.job_id === request.job_id && current.status.phase === "completed") return current.status;
+      return this.finished(request, present.size_bytes);
+    }
     if (current?.running) {
       if (current.request.job_id === request.job_id) return current.status;
       throw new OrchError("CONFLICT", `job ${current.request.job_id} is pulling this model already`);

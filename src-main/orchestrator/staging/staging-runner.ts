@@ -65,6 +65,8 @@ export class StagingRunner {
   private readonly controller = new AbortController();
   private failures = 0;
   private waitingSince: number | null = null;
+  /** The target's pull whose bytes were counted last (its resume point) and how many: a re-joined pull counts on from there. */
+  private countedPull: { resumedFrom: number; counted: number } | null = null;
 
   constructor(
     private job: StagingJob,
@@ -108,7 +110,10 @@ export class StagingRunner {
     while (!isTerminal(this.job.state) && !this.signal.aborted) {
       const target = this.deps.node(this.job.target_node_id);
       if (target === undefined) return this.fail("target_unavailable", `node ${this.job.target_node_id} is not known`);
-      if (holds(target, this.job.sha256)) return this.update({ state: "completed", bytes_done: this.job.size_bytes, error: null });
+      if (holds(target, this.job.sha256)) {
+        await this.countLastBytes();
+        return this.update({ state: "completed", bytes_done: this.job.size_bytes, error: null });
+      }
       if (target.status !== "Online") {
         await this.waitForTarget();
         continue;
@@ -164,6 +169,23 @@ export class StagingRunner {
     await sleep(this.deps.timing.pollMs, undefined, { signal: this.signal });
   }
 
+  /**
+   * The target reports the copy: the pull this job followed finished while the target was out of reach.
+   * Counts the bytes it moved since the last poll (best effort: one status call).
+   */
+  private async countLastBytes(): Promise<void> {
+    const last = this.countedPull;
+    const client = this.deps.client(this.job.target_node_id);
+    if (last === null || client === undefined) return;
+    const status = await client.pullStatus(this.job.sha256, this.signal).catch(() => null);
+    if (status === null || status.job_id !== this.job.job_id || status.resumed_from !== last.resumedFrom) return;
+    const delta = status.bytes_transferred - last.counted;
+    if (delta <= 0) return;
+    this.deps.onBytes(this.job.target_node_id, delta);
+    this.countedPull = { resumedFrom: last.resumedFrom, counted: status.bytes_transferred };
+    this.update({ bytes_transferred: this.job.bytes_transferred + delta });
+  }
+
   /** Undrained holders that have not registered since this orchestrator started (within the restart grace). */
   private holdersNotBackYet(): string[] {
     if (Date.now() - this.deps.startedAtMs >= this.deps.timing.restartGraceMs) return [];
@@ -208,11 +230,15 @@ export class StagingRunner {
   /** Polls the target's pull until it ends; bytes are counted from the deltas the target reports. */
   private async follow(client: StagingClient, first: ModelPullStatus): Promise<TransferOutcome> {
     let status = first;
-    let counted = first.bytes_transferred;
+    // The same pull joined again (the target was unreachable for a while, still pulling): the bytes it
+    // moved meanwhile are counted too; they were lost from bytes_transferred before. A new pull starts at 0.
+    const same = this.countedPull !== null && first.job_id === this.job.job_id && first.resumed_from === this.countedPull.resumedFrom;
+    let counted = same && this.countedPull !== null ? Math.min(this.countedPull.counted, first.bytes_transferred) : first.bytes_transferred;
     for (;;) {
       const delta = status.bytes_transferred - counted;
       if (delta > 0) this.deps.onBytes(this.job.target_node_id, delta);
       counted = Math.max(counted, status.bytes_transferred);
+      this.countedPull = { resumedFrom: status.resumed_from, counted };
       const state = status.phase === "verifying" ? "verifying" : this.job.state;
       if (delta > 0 || state !== this.job.state || status.bytes_on_disk !== this.job.bytes_done) {
         this.update({ state, bytes_done: status.bytes_on_disk, bytes_transferred: this.job.bytes_transferred + Math.max(0, delta) });
