@@ -243,7 +243,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     metrics,
     logger,
   });
-  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), records: new HubPullStore(db, reportWriteFailure), logger });
+  const pulls = new HubPulls({ store, hubBaseUrl: () => getConfig().hub_base_url, stallTimeoutMs: () => getConfig().hub_stall_timeout_ms, bandwidthLimit: () => (getConfig().staging_bandwidth_limit_bytes_per_s > 0 ? getConfig().staging_bandwidth_limit_bytes_per_s : null), stage: (sha, request) => staging.stage(sha, request), knownNode: (id) => registry.get(id) !== undefined, records: new HubPullStore(db, reportWriteFailure), logger });
   const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
   const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.connection(nodeId, address).agent, () => getConfig().worker_stream_idle_ms);
   // A broken task stream makes its node Suspect only when the watch cannot vouch for it (heard within two of its 1 s pings).

@@ -105,7 +105,7 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
     responses: { 202: ok("Jobs started (one per target)", StageModelResponseSchema) },
     errors: [400, 404, 413, 415, 503],
   },
-  { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
+  { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node, or the partial file a failed or canceled staging job left there (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
   { method: "get", path: "/v2/catalog/jobs", operationId: "listStagingJobs", summary: "Staging jobs, newest first", tag: "catalog", auth: true, query: StagingJobListQuerySchema, responses: { 200: ok("Jobs", StagingJobListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/catalog/jobs/{id}", operationId: "getStagingJob", summary: "One staging job with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Job", StagingJobSchema) }, errors: [404] },
   { method: "delete", path: "/v2/catalog/jobs/{id}", operationId: "deleteStagingJob", summary: "Cancel a staging job; its partial file is removed", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },
@@ -120,11 +120,11 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "post", path: "/v2/catalog/pull", operationId: "pullModel", summary: "Pull a GGUF from a hub (hf://owner/repo/file.gguf) or an http(s) URL into the orchestrator's store (Range resume, digest verified), then optionally stage it", tag: "catalog", auth: true,
-    body: { content: jsonContent(HubPullRequestSchema), required: true }, responses: { 202: ok("Pull started (or the running pull of that URL)", HubPullSchema) }, errors: [400, 413, 415],
+    body: { content: jsonContent(HubPullRequestSchema), required: true }, responses: { 202: ok("Pull started (or the running pull of that URL)", HubPullSchema) }, errors: [400, 404, 413, 415],
   },
   { method: "get", path: "/v2/catalog/pulls", operationId: "listPulls", summary: "Hub pulls since the orchestrator started, newest first", tag: "catalog", auth: true, responses: { 200: ok("Pulls", HubPullListSchema) } },
   { method: "get", path: "/v2/catalog/pulls/{id}", operationId: "getPull", summary: "One hub pull with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Pull", HubPullSchema) }, errors: [404] },
-  { method: "delete", path: "/v2/catalog/pulls/{id}", operationId: "cancelPull", summary: "Stop a hub pull (its part stays: pulling the same file again resumes)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled pull", HubPullSchema) }, errors: [404, 409] },
+  { method: "delete", path: "/v2/catalog/pulls/{id}", operationId: "cancelPull", summary: "Stop a hub pull (its part stays: pulling the same file again resumes); on a failed or canceled pull, remove that part (409 on a completed one)", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled pull", HubPullSchema) }, errors: [404, 409] },
   { method: "get", path: "/v2/catalog/discovered", operationId: "listDiscoveredModels", summary: "GGUF models in other tools' folders on the orchestrator's machine (LM Studio, Ollama, llama.cpp and Hugging Face caches)", tag: "catalog", auth: true, responses: { 200: ok("Candidates", DiscoveredModelListSchema) } },
   {
     method: "post", path: "/v2/catalog/discovered/use", operationId: "useDiscoveredModel", summary: "Use a discovered model in place (not copied): in the orchestrator's store as a link, or with node_id served by that node (a worker on this machine) from where it is", tag: "catalog", auth: true,

@@ -2,6 +2,7 @@ import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cp
 import { headerFacts, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { fimTokensOf } from "../engine/llama-server/gguf-fim-tokens.js";
+import { checkGgufHead } from "./gguf-head-check.js";
 
 /** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
 export interface GgufModelMetadata {
@@ -59,10 +60,13 @@ function headerWorkloads(info: GgufFileInfo): Workload[] {
 }
 
 /**
- * Reads the GGUF header with node-llama-cpp's pure-JS parser; this never loads the native library,
- * so a malformed file cannot abort the agent here (only an engine child loads weights).
+ * Reads the GGUF header with node-llama-cpp's pure-JS parser, once the bounded parser has accepted it;
+ * this never loads the native library, so a malformed file cannot abort the agent here (only an engine
+ * child loads weights).
  */
 export async function readGgufModelMetadata(path: string): Promise<GgufModelMetadata> {
+  // Bounded check first: node-llama-cpp's reader trusts hostile counts (gguf-head-check.ts).
+  await checkGgufHead(path);
   const info = await readGgufFileInfo(path, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
   // A header without general.* (a stub or a foreign file that happens to start with "GGUF") is no model:
   // say so, instead of the TypeError reading general.parameter_count gave ("Cannot read properties of undefined").

@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { rename, stat, statfs, truncate, unlink } from "node:fs/promises";
+import { stat, statfs, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Request, Response } from "express";
@@ -9,6 +9,7 @@ import { fileSha256 } from "../catalog/file-sha256.js";
 import type { ModelCatalog } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import { installWithoutClobber } from "../staging/install-file.js";
 import { partPathOf } from "../staging/model-pulls.js";
 
 
@@ -45,10 +46,19 @@ export class ModelReceiver {
       req.resume();
       return this.reply(res, { sha256, bytes_received: existing.size_bytes, complete: true, verified: true });
     }
+    // Claimed before the first await, so an upload and a pull (or two uploads) never write one part at once.
+    if (this.active.has(sha256)) throw new OrchError("CONFLICT", "an upload or pull of this model is already in progress");
+    this.active.add(sha256);
+    try {
+      await this.receiveAndInstall(req, res, sha256, fileNameRaw);
+    } finally {
+      this.active.delete(sha256);
+    }
+  }
+
+  private async receiveAndInstall(req: Request, res: Response, sha256: string, fileNameRaw: string): Promise<void> {
     const target = join(this.catalog.modelsDir, fileNameRaw);
     if ((await sizeOf(target)) > 0) throw new OrchError("CONFLICT", `${fileNameRaw} already exists with different content`);
-    if (this.active.has(sha256)) throw new OrchError("CONFLICT", "an upload or pull of this model is already in progress");
-
     const part = partPathOf(this.catalog.modelsDir, sha256);
     const rangeHeader = req.get("content-range");
     const range = rangeHeader === undefined ? undefined : parseContentRange(rangeHeader);
@@ -64,33 +74,29 @@ export class ModelReceiver {
       if (fs.bavail * fs.bsize < total - start) throw new OrchError("MODEL_TOO_LARGE", `not enough disk space for ${total} bytes in the models dir`);
     }
 
-    this.active.add(sha256);
-    try {
-      if (start === 0 && have > 0) await truncate(part, 0);
-      await this.receive(req, part, start, sha256);
-      const received = await sizeOf(part);
-      if (range !== undefined && received !== range.end + 1) {
-        throw new OrchError("INVALID_PARAMS", `Content-Range ends at ${range.end} but ${received} bytes are stored`, { details: { bytes_received: received } });
-      }
-      const complete = range === undefined || range.total === undefined ? range === undefined : received === range.total;
-      if (!complete) return this.reply(res, { sha256, bytes_received: received, complete: false, verified: false });
-      const actual = await fileSha256(part);
-      if (actual !== sha256) {
-        await unlink(part).catch(() => undefined);
-        this.metrics.modelsReceived.inc({ outcome: "mismatch" });
-        throw new OrchError("INVALID_PARAMS", `sha256 mismatch: received ${actual}`);
-      }
-      this.catalog.markComplete(target);
-      await rename(part, target);
-      this.metrics.modelsReceived.inc({ outcome: "ok" });
-      this.log.info({ sha256, file: fileNameRaw, size_bytes: received }, "model received");
-      // A scan may be running already (and may have missed the file): wait for it, then scan again.
-      await this.catalog.scan();
-      await this.catalog.scan();
-      return this.reply(res, { sha256, bytes_received: received, complete: true, verified: true });
-    } finally {
-      this.active.delete(sha256);
+    if (start === 0 && have > 0) await truncate(part, 0);
+    await this.receive(req, part, start, sha256);
+    const received = await sizeOf(part);
+    if (range !== undefined && received !== range.end + 1) {
+      throw new OrchError("INVALID_PARAMS", `Content-Range ends at ${range.end} but ${received} bytes are stored`, { details: { bytes_received: received } });
     }
+    const complete = range === undefined || range.total === undefined ? range === undefined : received === range.total;
+    if (!complete) return this.reply(res, { sha256, bytes_received: received, complete: false, verified: false });
+    const actual = await fileSha256(part);
+    if (actual !== sha256) {
+      await unlink(part).catch(() => undefined);
+      this.metrics.modelsReceived.inc({ outcome: "mismatch" });
+      throw new OrchError("INVALID_PARAMS", `sha256 mismatch: received ${actual}`);
+    }
+    // Never over a file that took the name meanwhile (install-file.ts).
+    const installed = await installWithoutClobber(part, this.catalog.modelsDir, fileNameRaw, sha256);
+    this.catalog.markComplete(installed);
+    this.metrics.modelsReceived.inc({ outcome: "ok" });
+    this.log.info({ sha256, file: fileNameRaw, size_bytes: received }, "model received");
+    // A scan may be running already (and may have missed the file): wait for it, then scan again.
+    await this.catalog.scan();
+    await this.catalog.scan();
+    return this.reply(res, { sha256, bytes_received: received, complete: true, verified: true });
   }
 
   /** Streams the body onto the part file; a client gone mid-body leaves the part for a resume. */

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, stat, unlink } from "node:fs/promises";
+import { stat, unlink } from "node:fs/promises";
 import type { Agent } from "node:http";
+import { basename } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
@@ -11,6 +12,7 @@ import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import { BandwidthThrottle } from "./bandwidth-throttle.js";
 import { HashingTap, TooManyBytesError } from "./hashing-tap.js";
+import { installWithoutClobber } from "./install-file.js";
 import { bodyText, keepAliveAgent, rangeGet } from "./range-get.js";
 
 class PullFailure extends Error {
@@ -59,7 +61,9 @@ export async function sizeOnDisk(path: string): Promise<number> {
 
 export interface PullPaths {
   part: string;
-  target: string;
+  /** The models dir and the file name asked for; the name is settled at install (install-file.ts). */
+  dir: string;
+  fileName: string;
 }
 
 /**
@@ -196,15 +200,15 @@ export class ModelPull {
       this.deps.metrics.modelsReceived.inc({ outcome: "mismatch" });
       throw new PullFailure("digest_mismatch", `received file hashes to ${actual}, not ${sha256} (from ${this.request.source.node_id}); partial file deleted`);
     }
-    await rename(paths.part, paths.target);
+    const installed = await installWithoutClobber(paths.part, paths.dir, paths.fileName, sha256);
     // Complete and hashed already: the catalog takes the digest instead of reading the file again.
-    await this.deps.catalog.adoptVerified(paths.target, sha256);
+    await this.deps.catalog.adoptVerified(installed, sha256);
     this.deps.metrics.modelsReceived.inc({ outcome: "ok" });
     // A scan may be running already (and may have missed the file): wait for it, then scan again.
     await this.deps.catalog.scan();
     await this.deps.catalog.scan();
     this.status.phase = "completed";
-    this.deps.log.info({ sha256, file: this.request.file_name, from: this.request.source.node_id, bytes: this.status.bytes_transferred, resumed_from: this.status.resumed_from, verify_ms: this.status.verify_ms }, "model pulled and verified");
+    this.deps.log.info({ sha256, file: basename(installed), from: this.request.source.node_id, bytes: this.status.bytes_transferred, resumed_from: this.status.resumed_from, verify_ms: this.status.verify_ms }, "model pulled and verified");
   }
 
   private settle(error: unknown): void {

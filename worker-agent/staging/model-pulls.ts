@@ -1,4 +1,4 @@
-import { truncate, unlink } from "node:fs/promises";
+import { stat, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { OrchError } from "../../src-shared/errors/orch-error.js";
 import type { ModelPullRequest, ModelPullStatus } from "../../src-shared/staging/model-pull.js";
@@ -20,6 +20,8 @@ export function partPathOf(modelsDir: string, sha256: string): string {
  */
 export class ModelPulls {
   private readonly pulls = new Map<string, ModelPull>();
+  /** Pulls between their request and their start (disk checks): the model's part is theirs already. */
+  private readonly starting = new Map<string, { jobId: string; status: Promise<ModelPullStatus> }>();
 
   constructor(
     private readonly catalog: ModelCatalog,
@@ -35,13 +37,39 @@ export class ModelPulls {
 
   async start(sha256: string, request: ModelPullRequest): Promise<ModelPullStatus> {
     const present = this.catalog.list().find((m) => m.sha256 === sha256);
-    if (present !== undefined) return this.finished(request, present.size_bytes);
     const current = this.pulls.get(sha256);
+    if (present !== undefined) {
+      // This job's own pull finished while the orchestrator could not see it: its numbers, not zeros.
+      if (current?.request.job_id === request.job_id && current.status.phase === "completed") return current.status;
+      return this.finished(request, present.size_bytes);
+    }
     if (current?.running) {
       if (current.request.job_id === request.job_id) return current.status;
       throw new OrchError("CONFLICT", `job ${current.request.job_id} is pulling this model already`);
     }
+    // Claimed before the first await: two starts at once (a retried call, two jobs) both passed the
+    // checks above while the first was still reading the part's size, and both wrote the one part.
+    const starting = this.starting.get(sha256);
+    if (starting !== undefined) {
+      if (starting.jobId === request.job_id) return starting.status;
+      throw new OrchError("CONFLICT", `job ${starting.jobId} is pulling this model already`);
+    }
     if (this.busyParts.has(sha256)) throw new OrchError("CONFLICT", "an upload of this model is in progress");
+    this.busyParts.add(sha256);
+    const status = this.begin(sha256, request);
+    this.starting.set(sha256, { jobId: request.job_id, status });
+    try {
+      return await status;
+    } catch (error) {
+      this.busyParts.delete(sha256);
+      throw error;
+    } finally {
+      this.starting.delete(sha256);
+    }
+  }
+
+  /** Checks the disk and starts the pull from the part's bytes (the caller holds the part). */
+  private async begin(sha256: string, request: ModelPullRequest): Promise<ModelPullStatus> {
     const part = partPathOf(this.catalog.modelsDir, sha256);
     let have = await sizeOnDisk(part);
     if (have > request.size_bytes) {
@@ -53,7 +81,7 @@ export class ModelPulls {
     if (free < needed) {
       throw new OrchError("MODEL_TOO_LARGE", `not enough free disk in the models dir: ${needed} bytes needed, ${free} free; nothing was written`, { details: { needed_bytes: needed, free_bytes: free } });
     }
-    const pull = new ModelPull(sha256, request, { part, target: join(this.catalog.modelsDir, this.freeFileName(request.file_name, sha256)) }, have, {
+    const pull = new ModelPull(sha256, request, { part, dir: this.catalog.modelsDir, fileName: request.file_name }, have, {
       catalog: this.catalog,
       metrics: this.metrics,
       log: this.log,
@@ -61,7 +89,6 @@ export class ModelPulls {
       clusterCaPem: this.clusterCaPem,
     });
     this.pulls.set(sha256, pull);
-    this.busyParts.add(sha256);
     void pull.done.finally(() => {
       if (this.pulls.get(sha256) === pull) this.busyParts.delete(sha256);
     });
@@ -89,6 +116,15 @@ export class ModelPulls {
     this.log.info({ sha256 }, "model pull canceled; partial file removed");
   }
 
+  /** A `.part` of this model is on disk, or a pull of it runs. */
+  async hasPartial(sha256: string): Promise<boolean> {
+    if (this.pulls.get(sha256)?.running === true) return true;
+    return stat(partPathOf(this.catalog.modelsDir, sha256)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** Aborts every pull, keeping the parts (shutdown: the next start resumes). */
   async stopAll(): Promise<void> {
     const running = [...this.pulls.values()].filter((p) => p.running);
@@ -98,11 +134,5 @@ export class ModelPulls {
 
   private finished(request: ModelPullRequest, size: number): ModelPullStatus {
     return { job_id: request.job_id, phase: "completed", bytes_on_disk: size, bytes_transferred: 0, resumed_from: size, size_bytes: size, verify_ms: null, error: null };
-  }
-
-  /** The requested name, or `<name>-<sha12>.gguf` when another file already has it. */
-  private freeFileName(requested: string, sha256: string): string {
-    const taken = new Set(this.catalog.list().map((m) => m.file_name));
-    return taken.has(requested) ? requested.replace(/\.gguf$/i, `-${sha256.slice(0, 12)}.gguf`) : requested;
   }
 }

@@ -7,14 +7,21 @@ import type { PoolRegistry } from "../pools/pool-registry.js";
 import type { ModelPulls } from "./model-pulls.js";
 
 /**
- * DELETE /v2/models/{sha256}: removes every file with this digest (and any partial pull). Refused
+ * DELETE /v2/models/{sha256}: removes every file with this digest (and any partial pull; a partial
+ * file alone is removed too, 404 only when neither is here). Refused
  * while a pool serves it: a configured pool that loads it, or any pool running a task on it. An
  * idle auto pool (one per file in the models dir) goes away with its file. A file served in place is
  * only forgotten: it stays in the other tool's folder.
  */
 export async function removeModel(sha256: string, deps: { catalog: ModelCatalog; pools: PoolRegistry; pulls: ModelPulls; inPlace: InPlaceFiles; log: Logger }): Promise<void> {
   const files = deps.catalog.list().filter((m) => m.sha256 === sha256);
-  if (files.length === 0) throw new OrchError("MODEL_NOT_FOUND", `model ${sha256} is not on this node`);
+  if (files.length === 0) {
+    // Only a partial file (a failed or canceled pull's): removing it is how an operator frees that disk.
+    if (!(await deps.pulls.hasPartial(sha256))) throw new OrchError("MODEL_NOT_FOUND", `model ${sha256} is not on this node`);
+    await deps.pulls.cancel(sha256);
+    deps.log.info({ sha256 }, "partial model file removed");
+    return;
+  }
   const paths = new Set(files.map((f) => f.path));
   for (const pool of deps.pools.list()) {
     const diagnostics = pool.diagnostics();

@@ -57,7 +57,8 @@ function placementOf(nodeId: string, size: number, stored: StoredPlacement | und
   const base = { node_id: nodeId, file_names: stored?.file_names ?? [], job_id: job?.job_id ?? null };
   if (stored?.state === "verified") return { ...base, state: "verified", bytes: size, updated_at_ms: stored.updated_at_ms };
   if (job !== undefined && ACTIVE.has(job.state)) return { ...base, state: "staging", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
-  if (job?.state === "failed" && job.bytes_done > 0) return { ...base, state: "partial", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
+  // A canceled job whose target could not be reached kept its part (bytes_done > 0); a removed part is 0.
+  if ((job?.state === "failed" || job?.state === "canceled") && job.bytes_done > 0) return { ...base, state: "partial", bytes: job.bytes_done, updated_at_ms: job.updated_at_ms };
   return { ...base, file_names: [], state: "absent", bytes: 0, updated_at_ms: Math.max(stored?.updated_at_ms ?? 0, job?.updated_at_ms ?? 0) };
 }
 

@@ -6,6 +6,7 @@ import type { NodeRecord } from "../registry/node-record.js";
 import { StagingCallError, type StagingClient } from "../workers/staging-client.js";
 import { grantTtlFor, signStagingGrant } from "./grant-signer.js";
 import { isTerminal, updateJob } from "./job-state.js";
+import { storeFileName } from "../store/model-import.js";
 import { chooseSource } from "./source-choice.js";
 
 export interface StagingTiming {
@@ -17,9 +18,15 @@ export interface StagingTiming {
   maxAttempts: number;
   /** How long a job waits for its target to come (back) online before it fails. */
   targetWaitMs: number;
+  /**
+   * After the orchestrator starts, nodes come back one by one (each at its next heartbeat, which a large
+   * cluster stretches): for this long a job whose holders have not registered again waits for them
+   * instead of counting "no source" attempts, which used to fail resumed jobs within 4 s.
+   */
+  restartGraceMs: number;
 }
 
-export const DEFAULT_STAGING_TIMING: StagingTiming = { pollMs: 250, backoffBaseMs: 250, backoffMaxMs: 5000, maxAttempts: 5, targetWaitMs: 10 * 60_000 };
+export const DEFAULT_STAGING_TIMING: StagingTiming = { pollMs: 250, backoffBaseMs: 250, backoffMaxMs: 5000, maxAttempts: 5, targetWaitMs: 10 * 60_000, restartGraceMs: 60_000 };
 
 export interface StagingRunnerDeps {
   node(nodeId: string): NodeRecord | undefined;
@@ -35,6 +42,8 @@ export interface StagingRunnerDeps {
   onFailure(reason: StagingFailureReason): void;
   onVerified(verifyMs: number): void;
   timing: StagingTiming;
+  /** When this orchestrator started (the restart grace counts from it). */
+  startedAtMs: number;
   logger: Logger;
   /** The orchestrator's own store as a source (CONTROL_PLANE_SOURCE), when it has one. */
   controlPlane?: { holds(sha256: string): boolean; address(): string };
@@ -56,6 +65,8 @@ export class StagingRunner {
   private readonly controller = new AbortController();
   private failures = 0;
   private waitingSince: number | null = null;
+  /** The target's pull whose bytes were counted last (its resume point) and how many: a re-joined pull counts on from there. */
+  private countedPull: { resumedFrom: number; counted: number } | null = null;
 
   constructor(
     private job: StagingJob,
@@ -99,7 +110,10 @@ export class StagingRunner {
     while (!isTerminal(this.job.state) && !this.signal.aborted) {
       const target = this.deps.node(this.job.target_node_id);
       if (target === undefined) return this.fail("target_unavailable", `node ${this.job.target_node_id} is not known`);
-      if (holds(target, this.job.sha256)) return this.update({ state: "completed", bytes_done: this.job.size_bytes, error: null });
+      if (holds(target, this.job.sha256)) {
+        await this.countLastBytes();
+        return this.update({ state: "completed", bytes_done: this.job.size_bytes, error: null });
+      }
       if (target.status !== "Online") {
         await this.waitForTarget();
         continue;
@@ -109,7 +123,9 @@ export class StagingRunner {
       const sourceId = resuming ? resumeFrom : this.pickSource();
       resumeFrom = null;
       if (sourceId === null) {
-        await this.attemptFailed("no_source", "no Online, undrained node holds a verified copy", null);
+        const returning = this.holdersNotBackYet();
+        if (returning.length > 0) await this.waitForHolders(returning);
+        else await this.attemptFailed("no_source", "no Online, undrained node holds a verified copy", null);
         continue;
       }
       const outcome = await this.transfer(sourceId, resuming);
@@ -121,7 +137,7 @@ export class StagingRunner {
   private eligible(nodeId: string): boolean {
     if (nodeId === CONTROL_PLANE_SOURCE) return this.deps.controlPlane?.holds(this.job.sha256) ?? false;
     const node = this.deps.node(nodeId);
-    return node !== undefined && node.status === "Online" && node.eligibility === "eligible" && holds(node, this.job.sha256);
+    return node !== undefined && node.status === "Online" && node.eligibility === "eligible" && holds(node, this.job.sha256) && this.deps.workerToken(nodeId) !== undefined;
   }
 
   private pickSource(): string | null {
@@ -130,7 +146,8 @@ export class StagingRunner {
     return chooseSource({
       candidates: [...store, ...this.deps.nodes().map((n) => ({
         node_id: n.node_id,
-        online: n.status === "Online",
+        // Its credential is unknown until it registers again after a restart: it could not verify a grant.
+        online: n.status === "Online" && this.deps.workerToken(n.node_id) !== undefined,
         drained: n.eligibility === "ineligible",
         holds: holds(n, this.job.sha256),
         busy_slots: n.pools.reduce((sum, p) => sum + Math.max(0, p.slots_total - p.slots_free), 0),
@@ -152,6 +169,39 @@ export class StagingRunner {
     await sleep(this.deps.timing.pollMs, undefined, { signal: this.signal });
   }
 
+  /**
+   * The target reports the copy: the pull this job followed finished while the target was out of reach.
+   * Counts the bytes it moved since the last poll (best effort: one status call).
+   */
+  private async countLastBytes(): Promise<void> {
+    const last = this.countedPull;
+    const client = this.deps.client(this.job.target_node_id);
+    if (last === null || client === undefined) return;
+    const status = await client.pullStatus(this.job.sha256, this.signal).catch(() => null);
+    if (status === null || status.job_id !== this.job.job_id || status.resumed_from !== last.resumedFrom) return;
+    const delta = status.bytes_transferred - last.counted;
+    if (delta <= 0) return;
+    this.deps.onBytes(this.job.target_node_id, delta);
+    this.countedPull = { resumedFrom: last.resumedFrom, counted: status.bytes_transferred };
+    this.update({ bytes_transferred: this.job.bytes_transferred + delta });
+  }
+
+  /** Undrained holders that have not registered since this orchestrator started (within the restart grace). */
+  private holdersNotBackYet(): string[] {
+    if (Date.now() - this.deps.startedAtMs >= this.deps.timing.restartGraceMs) return [];
+    return this.deps
+      .nodes()
+      // Registered before this run and not since: it is expected back (a node that died during this run is not).
+      .filter((n) => n.node_id !== this.job.target_node_id && n.eligibility === "eligible" && holds(n, this.job.sha256) && n.registered_at_ms < this.deps.startedAtMs)
+      .map((n) => n.node_id);
+  }
+
+  private async waitForHolders(nodeIds: string[]): Promise<void> {
+    const message = `waiting for ${nodeIds.join(", ")} (holding the model) to register again after the orchestrator restart`;
+    if (this.job.state !== "retrying" || this.job.error?.message !== message) this.update({ state: "retrying", error: { reason: "no_source", message } });
+    await sleep(this.deps.timing.pollMs, undefined, { signal: this.signal });
+  }
+
   private async transfer(sourceId: string, resuming: boolean): Promise<TransferOutcome> {
     const address = sourceId === CONTROL_PLANE_SOURCE ? this.deps.controlPlane?.address() : this.deps.node(sourceId)?.address;
     const client = this.deps.client(this.job.target_node_id);
@@ -165,7 +215,8 @@ export class StagingRunner {
     try {
       let status: ModelPullStatus;
       try {
-        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: job.file_name, size_bytes: job.size_bytes, source: { node_id: sourceId, url: address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
+        // The holder's file name may be anything its folder allows ("My Model (1).gguf"); targets take plain names only.
+        status = await client.startPull(job.sha256, { job_id: job.job_id, file_name: storeFileName(job.file_name), size_bytes: job.size_bytes, source: { node_id: sourceId, url: address, grant }, bandwidth_limit_bytes_per_s: job.bandwidth_limit_bytes_per_s }, this.signal);
       } catch (error) {
         return this.refused(error);
       }
@@ -179,11 +230,15 @@ export class StagingRunner {
   /** Polls the target's pull until it ends; bytes are counted from the deltas the target reports. */
   private async follow(client: StagingClient, first: ModelPullStatus): Promise<TransferOutcome> {
     let status = first;
-    let counted = first.bytes_transferred;
+    // The same pull joined again (the target was unreachable for a while, still pulling): the bytes it
+    // moved meanwhile are counted too; they were lost from bytes_transferred before. A new pull starts at 0.
+    const same = this.countedPull !== null && first.job_id === this.job.job_id && first.resumed_from === this.countedPull.resumedFrom;
+    let counted = same && this.countedPull !== null ? Math.min(this.countedPull.counted, first.bytes_transferred) : first.bytes_transferred;
     for (;;) {
       const delta = status.bytes_transferred - counted;
       if (delta > 0) this.deps.onBytes(this.job.target_node_id, delta);
       counted = Math.max(counted, status.bytes_transferred);
+      this.countedPull = { resumedFrom: status.resumed_from, counted };
       const state = status.phase === "verifying" ? "verifying" : this.job.state;
       if (delta > 0 || state !== this.job.state || status.bytes_on_disk !== this.job.bytes_done) {
         this.update({ state, bytes_done: status.bytes_on_disk, bytes_transferred: this.job.bytes_transferred + Math.max(0, delta) });
@@ -222,6 +277,11 @@ export class StagingRunner {
     if (error.unreachable) return { kind: "target_gone" };
     if (error.status === 507) {
       this.fail("insufficient_disk", error.envelope?.message ?? error.message);
+      return { kind: "done" };
+    }
+    if (error.status === 400) {
+      // The target refuses the request itself: no other source or later try changes that.
+      this.fail("target_error", `node ${this.job.target_node_id} refused the pull: ${error.envelope?.message ?? error.message}`);
       return { kind: "done" };
     }
     return { kind: "failed", reason: "target_error", message: error.envelope?.message ?? error.message };

@@ -51,6 +51,7 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
       onFailure: (reason) => metrics.stagingFailures.inc({ reason }),
       onVerified: (ms) => metrics.stagingVerifyDuration.observe(ms),
       timing: { ...DEFAULT_STAGING_TIMING, ...deps.timing },
+      startedAtMs: Date.now(),
       logger: deps.logger.child({ component: "staging" }),
       ...(deps.store !== undefined ? { controlPlane: { holds: (sha: string) => deps.store?.get(sha) !== undefined, address: () => deps.store?.address() ?? "" } } : {}),
     };
@@ -152,11 +153,21 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     if (isTerminal(job.state)) throw new OrchError("CONFLICT", `staging job ${jobId} is already ${job.state}`);
     const canceled = updateJob(job, { state: "canceled" }, Date.now());
     this.save(canceled);
-    await this.deps.workers
+    const removed = await this.deps.workers
       .stagingFor(job.target_node_id)
       ?.cancelPull(job.sha256)
-      .catch((error: unknown) => this.deps.logger.warn({ job_id: jobId, err: error }, "could not remove the partial file on the target (unreachable); it is overwritten by the next stage"));
-    return canceled;
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.deps.logger.warn({ job_id: jobId, err: error }, "could not remove the partial file on the target (unreachable); the catalog shows it as partial until the next stage resumes it or DELETE …/nodes/{id} removes it");
+          return false;
+        },
+      );
+    if (removed !== true || canceled.bytes_done === 0) return canceled;
+    // The part is gone: the job's bytes on the target's disk say so (the catalog shows the node absent).
+    const freed = { ...canceled, bytes_done: 0 };
+    this.save(freed);
+    return freed;
   }
 
   /** DELETE /v2/catalog/models/{id}/nodes/{node_id}: refused (409) while a pool on the node serves it. */
@@ -173,11 +184,26 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     } catch (error) {
       if (!(error instanceof StagingCallError)) throw error;
       if (error.status === 404 && active !== undefined) return;
+      // The node has neither file nor part: a record that still counts partial bytes there was stale.
+      if (error.status === 404 && this.forgetPartial(sha256, nodeId)) return;
       if (error.status === 404) throw new OrchError("MODEL_NOT_FOUND", `node ${nodeId} does not hold ${sha256}`);
       if (error.status === 409) throw new OrchError("CONFLICT", error.envelope?.message ?? error.message);
       throw new OrchError("NODE_UNAVAILABLE", error.message);
     }
     this.deps.models.markAbsent(sha256, nodeId, Date.now());
+    this.forgetPartial(sha256, nodeId);
+  }
+
+  /**
+   * The node's partial file is gone (the worker removed it with the model): the newest job's
+   * `bytes_done` says so, so the catalog shows the node absent, not `partial`. A terminal job's
+   * state is unchanged; only its count of bytes on the target's disk.
+   */
+  private forgetPartial(sha256: string, nodeId: string): boolean {
+    const newest = this.deps.jobs.list({ sha256, limit: 1000 }).find((j) => j.target_node_id === nodeId);
+    if (newest === undefined || !isTerminal(newest.state) || newest.state === "completed" || newest.bytes_done === 0) return false;
+    this.save({ ...newest, bytes_done: 0, updated_at_ms: Date.now() });
+    return true;
   }
 
   private run(job: StagingJob): void {

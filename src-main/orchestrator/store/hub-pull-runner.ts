@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rm, stat } from "node:fs/promises";
+import { open, rm, stat, statfs } from "node:fs/promises";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HubPull } from "../../../src-shared/catalog/hub-pull.js";
 import { GgufHeadReader, type GgufHeadStep } from "../../../src-shared/gguf/gguf-head-reader.js";
@@ -17,6 +18,8 @@ export interface PullTarget {
   part: string;
   limit: number | null;
   signal: AbortSignal;
+  /** A response that brings no bytes for this long is dropped (and resumed, as a broken connection). */
+  stallTimeoutMs: number;
   /** Called on every change (progress is throttled by the caller). */
   onChange(): void;
 }
@@ -52,7 +55,39 @@ async function rangeRequest(url: URL, start: number, end: number, signal: AbortS
     await res.body?.cancel();
     at = new URL(location, at);
   }
-  throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+  // A loop (or a chain this long) answers the same way the next time: final, not retried 20 times.
+  throw new HubRefusal(`${url.href} redirects more than ${MAX_REDIRECTS} times (a redirect loop?)`);
+}
+
+/** Free bytes where the part is written. */
+async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
+}
+
+/**
+ * What a 206 answer says about itself: `Content-Range: bytes <first>-<last>/<total>`. An answer for
+ * other bytes than asked (a server that ignores the start) would be appended at the wrong offset.
+ */
+function checkedRange(res: Response, start: number, url: URL): { total: number | null } {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get("content-range")?.trim() ?? "");
+  if (m === null) return { total: null };
+  if (Number(m[1]) !== start) throw new HubRefusal(`${url.href} answered bytes ${m[1]}-${m[2]} to a request for bytes from ${start}`);
+  return { total: m[3] === "*" ? null : Number(m[3]) };
+}
+
+/** The response body, given up on when it brings nothing for `ms` (an open connection gone silent). */
+async function* withStallTimeout(body: AsyncIterable<Uint8Array>, ms: number, stall: AbortController): AsyncGenerator<Uint8Array> {
+  let timer = setTimeout(() => stall.abort(), ms);
+  try {
+    for await (const chunk of body) {
+      clearTimeout(timer);
+      yield chunk;
+      timer = setTimeout(() => stall.abort(), ms);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -69,19 +104,40 @@ export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHead
   while (pull.size_bytes === null || pull.bytes_done < pull.size_bytes) {
     const start = pull.bytes_done;
     const segment = t.limit === null ? 16 * MIB : Math.min(16 * MIB, Math.max(MIB, Math.round(t.limit / 4)));
+    // The stall timer aborts this request only; the pull's own signal (cancel, shutdown) aborts all.
+    const stall = new AbortController();
+    const signal = AbortSignal.any([t.signal, stall.signal]);
+    let headersTimer: NodeJS.Timeout | undefined = setTimeout(() => stall.abort(), t.stallTimeoutMs);
     try {
-      const { res, announced } = await rangeRequest(t.url, start, start + segment - 1, t.signal);
+      const { res, announced } = await rangeRequest(t.url, start, start + segment - 1, signal);
+      clearTimeout(headersTimer);
+      headersTimer = undefined;
       if (res.status === 416 && pull.size_bytes === null) break;
+      if (res.status >= 200 && res.status < 300 && res.status !== 206) {
+        await res.body?.cancel();
+        // A login page, an error page or a server without Range support: asking again changes nothing.
+        throw new HubRefusal(`${t.url.href} answered ${res.status} (${res.headers.get("content-type") ?? "no content type"}) to a range request: not a file served with Range support (a login or error page?)`);
+      }
       if (res.status !== 206 || res.body === null) {
         await res.body?.cancel();
         throw answerError(res.status, t.url);
       }
       pull.expected_sha256 ??= announced;
-      const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-      if (total !== undefined) pull.size_bytes = Number(total);
+      const { total } = checkedRange(res, start, t.url);
+      if (total !== null && total !== pull.size_bytes) {
+        // Checked before a byte is written: a hub announcing more than the store's disk holds (or a
+        // lying 10 TB) is refused at once instead of filling the orchestrator's disk.
+        const free = await freeBytes(dirname(t.part));
+        if (total - start > free) {
+          await res.body.cancel();
+          throw new HubRefusal(`not enough free disk in the orchestrator's model store: the hub announces ${total} bytes (${total - start} still to fetch), ${free} free`);
+        }
+        pull.size_bytes = total;
+      }
       const file = await open(t.part, "a");
       try {
-        for await (const chunk of res.body) {
+        for await (const chunk of withStallTimeout(res.body, t.stallTimeoutMs, stall)) {
+          if (pull.size_bytes !== null && pull.bytes_done + chunk.length > pull.size_bytes) throw new HubRefusal(`${t.url.href} sent more than the ${pull.size_bytes} bytes it announced`);
           await file.write(chunk);
           pull.bytes_done += chunk.length;
           pull.bytes_transferred += chunk.length;
@@ -98,12 +154,14 @@ export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHead
       pull.state = "transferring";
       pull.error = null;
     } catch (error) {
+      clearTimeout(headersTimer);
       if (t.signal.aborted || error instanceof HubRefusal) throw error;
       failures += 1;
-      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${reasonOf(error)}`);
+      const reason = stall.signal.aborted ? `the hub sent nothing for ${t.stallTimeoutMs} ms (hub_stall_timeout_ms); resuming from byte ${pull.bytes_done}` : reasonOf(error);
+      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${reason}`);
       pull.resumes += 1;
       pull.state = "retrying";
-      pull.error = reasonOf(error);
+      pull.error = reason;
       t.onChange();
       await sleep(Math.min(5000, 250 * 2 ** (failures - 1)), undefined, { signal: t.signal });
     }

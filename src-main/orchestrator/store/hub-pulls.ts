@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { HubPull, HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
@@ -13,8 +14,12 @@ import type { ModelStore } from "./model-store.js";
 export interface HubPullsDeps {
   store: ModelStore;
   hubBaseUrl: () => string;
+  /** A hub silent for this long is given up on for that connection (the pull resumes). */
+  stallTimeoutMs: () => number;
   bandwidthLimit: () => number | null;
   stage: (sha256: string, request: StageModelRequest) => StageModelResponse;
+  /** Whether a node id is registered (a pull's `nodes` are checked before anything is fetched). */
+  knownNode: (nodeId: string) => boolean;
   /** Where pulls are kept across restarts. */
   records: HubPullStore;
   logger: Logger;
@@ -49,6 +54,10 @@ export class HubPulls {
 
   start(request: HubPullRequest): HubPull {
     const url = resolveHubRef(request.ref, this.deps.hubBaseUrl());
+    // Refused before a byte is fetched: an unknown target used to surface only after the download, as a
+    // "failed" pull whose model was in the store all the same.
+    const unknown = request.nodes === undefined || request.nodes === "all" ? [] : request.nodes.filter((id) => !this.deps.knownNode(id));
+    if (unknown.length > 0) throw new OrchError("NODE_NOT_FOUND", `nodes: unknown node ${unknown.join(", ")}; nothing was pulled`);
     const running = [...this.pulls.values()].find((p) => p.pull.url === url.href && p.pull.finished_at_ms === null);
     if (running !== undefined) return running.pull;
     const pull: HubPull = { pull_id: `pull-${randomUUID()}`, ref: request.ref, url: url.href, state: "transferring", expected_sha256: request.sha256 ?? null, sha256: null, size_bytes: null, bytes_done: 0, bytes_transferred: 0, resumed_from: 0, resumes: 0, error: null, staging_job_ids: [], created_at_ms: Date.now(), finished_at_ms: null };
@@ -58,7 +67,7 @@ export class HubPulls {
   private run(pull: HubPull, url: URL, request: HubPullRequest): HubPull {
     const limits = [request.bandwidth_limit_bytes_per_s ?? null, this.deps.bandwidthLimit()].filter((l): l is number => l !== null);
     const controller = new AbortController();
-    const part = this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
+    const part = this.partOf(url);
     const save = () => this.deps.records.save(pull, request);
     let savedAt = Date.now();
     let savedState = pull.state;
@@ -69,7 +78,7 @@ export class HubPulls {
       savedState = pull.state;
     };
     save();
-    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, onChange })
+    const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, stallTimeoutMs: this.deps.stallTimeoutMs(), onChange })
       .then((header) => this.install(pull, part, header, request))
       .then(
         () => {
@@ -100,14 +109,35 @@ export class HubPulls {
     return found.pull;
   }
 
-  /** Stops the pull; its part stays, so pulling the same file again resumes. */
+  /**
+   * Stops the pull; its part stays, so pulling the same file again resumes. On a pull that already
+   * failed or was canceled, removes that part instead: before, nothing could free it (a canceled 10 GB
+   * pull held 10 GB of the orchestrator's disk until the same URL was pulled again).
+   */
   async cancel(id: string): Promise<HubPull> {
     const found = this.pulls.get(id);
     if (found === undefined) throw new OrchError("JOB_NOT_FOUND", `no hub pull ${id}`);
-    if (found.pull.finished_at_ms !== null) throw new OrchError("CONFLICT", `hub pull ${id} is already ${found.pull.state}`);
+    if (found.pull.finished_at_ms !== null) return this.removePart(found.pull);
     found.controller.abort();
     await found.done;
     return found.pull;
+  }
+
+  private async removePart(pull: HubPull): Promise<HubPull> {
+    if (pull.state === "completed") throw new OrchError("CONFLICT", `hub pull ${pull.pull_id} is already completed; remove the model with DELETE /v2/catalog/models/sha256:${pull.sha256 ?? ""}`);
+    // The part is named after the URL: a newer pull of the same URL owns it now.
+    const newer = [...this.pulls.values()].find((p) => p.pull.url === pull.url && p.pull.finished_at_ms === null);
+    if (newer !== undefined) throw new OrchError("CONFLICT", `hub pull ${newer.pull.pull_id} of the same URL is running and resumes from that part`);
+    await rm(this.partOf(new URL(pull.url)), { force: true });
+    pull.bytes_done = 0;
+    // The stored request is kept on an update (only the record changes).
+    this.deps.records.save(pull, { ref: pull.ref });
+    this.deps.logger.info({ pull_id: pull.pull_id, url: pull.url }, "hub pull's partial file removed");
+    return pull;
+  }
+
+  private partOf(url: URL): string {
+    return this.deps.store.partPath(`pull-${createHash("sha256").update(url.href).digest("hex").slice(0, 32)}`);
   }
 
   async close(): Promise<void> {
@@ -122,8 +152,14 @@ export class HubPulls {
     pull.state = "completed";
     this.deps.logger.info({ pull_id: pull.pull_id, sha256, bytes: pull.bytes_done, transferred: pull.bytes_transferred, resumed_from: pull.resumed_from, resumes: pull.resumes }, "hub pull verified");
     if (request.nodes !== undefined) {
-      const staged = this.deps.stage(sha256, { nodes: request.nodes, ...(request.bandwidth_limit_bytes_per_s !== undefined ? { bandwidth_limit_bytes_per_s: request.bandwidth_limit_bytes_per_s } : {}) });
-      pull.staging_job_ids = staged.jobs.map((j) => j.job_id);
+      try {
+        const staged = this.deps.stage(sha256, { nodes: request.nodes, ...(request.bandwidth_limit_bytes_per_s !== undefined ? { bandwidth_limit_bytes_per_s: request.bandwidth_limit_bytes_per_s } : {}) });
+        pull.staging_job_ids = staged.jobs.map((j) => j.job_id);
+      } catch (error) {
+        // The model is in the store: the pull completed. Only the follow-up failed (a node gone meanwhile).
+        pull.error = `the model is in the store; staging it to the nodes failed: ${error instanceof Error ? error.message : String(error)}`;
+        this.deps.logger.warn({ pull_id: pull.pull_id, sha256, err: pull.error }, "hub pull verified, staging not started");
+      }
     }
   }
 }
