@@ -147,7 +147,8 @@ describe("llama-orch-worker CLI", () => {
     await writeFile(join(models, "noise.gguf"), Buffer.alloc(4096, 0x37));
     const run = await runCli(["doctor", "--models-dir", models, "--data-dir", join(dir, "data-broken")]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("warning: stub.gguf is not served: the GGUF header has no general.* metadata: not a llama.cpp model file");
+    // The bounded header check (gguf-head-check.ts) reads it before node-llama-cpp would.
+    expect(run.stdout).toContain("warning: stub.gguf is not served: not a usable GGUF header: the data ends inside the header");
     expect(run.stdout).toMatch(/warning: noise\.gguf is not served: .*GGUF/);
     expect(run.stdout).toContain(`PROBLEM: no model in ${models} can be served (every GGUF header is unreadable)`);
     expect(run.stdout).not.toContain("doctor: OK");
