@@ -14,6 +14,7 @@ import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "
 import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
 import { followTaskEvents } from "../../test-support/sse-client.js";
 import { waitFor } from "../../test-support/wait-for.js";
+import { mulberry32 } from "../../scripts/gguf/prng.js";
 
 // "The process dies at the worst moment": a seeded loop of rounds, each one firing a burst of task
 // admissions (group-committed journal), API-key creations and revocations and a join-token redemption
@@ -30,17 +31,6 @@ const ROUNDS = Math.min(30, Number(process.env.KILL_LOOP_ROUNDS ?? 10));
 /** Admissions per wave (6 waves a round, 150 ms apart); KILL_LOOP_WAVE=100 sends 600 a round. */
 const WAVE = Math.min(500, Number(process.env.KILL_LOOP_WAVE ?? 20));
 
-/** mulberry32: the same seed, the same kill points and the same choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dataDir: string;
 let port: number;
@@ -111,7 +101,7 @@ afterAll(async () => {
 
 describe(`an orchestrator killed at ${ROUNDS} random moments (seed ${SEED})`, () => {
   it("keeps every acknowledged task, key, revocation and join; the node returns; the database is whole", async () => {
-    const random = prng(SEED);
+    const random = mulberry32(SEED);
     const acked = new Map<string, { key: string | null; body: ReturnType<typeof taskRequest> }>();
     const keys = new Map<string, { secret: string; revoked: boolean }>();
     const joins: { tokenId: string; fp6: string; token: string; nodeId: string; answer: { key: string } | null }[] = [];
@@ -270,7 +260,7 @@ describe("a first start SIGKILLed while it creates and migrates its database", (
   // Each migration is one transaction: a kill leaves the file at some whole schema version (seen here
   // at 0, 2 and 9 of 9), and the next start carries on from there.
   it("starts next time on whatever the kill left, every time", async () => {
-    const random = prng(SEED + 1);
+    const random = mulberry32(SEED + 1);
     for (let i = 0; i < 6; i++) {
       const dir = mkdtempSync(join(tmpdir(), "llorch-kill-migrate-"));
       try {
