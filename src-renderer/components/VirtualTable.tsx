@@ -25,14 +25,30 @@ interface Props<T> {
   testId?: string;
 }
 
+/** Horizontal padding of a row and the gap between its cells (table.module.css). */
+const ROW_PADDING_PX = 32;
+const COLUMN_GAP_PX = 12;
+
+/**
+ * The narrowest a table gets before it scrolls sideways: the sum of its tracks' minimums ("80px", or the
+ * first argument of "minmax(110px, 1fr)"). It was `min-width: max-content`, which sizes the flexible tracks
+ * by their content: one 10,000-character GPU name made the Nodes table 74,000 px wide.
+ */
+export function tableMinWidth(widths: readonly string[]): number {
+  let sum = ROW_PADDING_PX + COLUMN_GAP_PX * Math.max(0, widths.length - 1);
+  for (const w of widths) sum += Number(/^(?:minmax\()?\s*(\d+(?:\.\d+)?)px/.exec(w)?.[1] ?? 0);
+  return sum;
+}
+
 /** A virtualised, keyboard-friendly table (ARIA table roles; actions inside cells are real buttons and links). */
 export function VirtualTable<T>({ label, rows, rowKey, columns, rowHeight = 44, empty, footer, selectedKey, onRowClick, testId }: Props<T>) {
   const { ref, start, end, padTop, totalHeight } = useVirtualRows(rows.length, rowHeight);
   const template = columns.map((c) => c.width).join(" ");
+  const minWidth = tableMinWidth(columns.map((c) => c.width));
   return (
     <div className={s.wrap} data-testid={testId}>
       <div className={s.scroller} ref={ref} role="table" aria-label={label} aria-rowcount={rows.length + 1}>
-        <div className={s.inner}>
+        <div className={s.inner} style={{ minWidth }}>
           <div className={s.head} role="row" style={{ gridTemplateColumns: template }}>
             {columns.map((c) => (
               <div key={c.id} role="columnheader" className={cx(s.cell, c.align === "right" && s.right, c.align === "center" && s.center)}>
