@@ -3,7 +3,7 @@ import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import type { TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { virtualWindow } from "../components/use-virtual-rows.js";
 import { modelExamples, workerInstallCommand, workerJoinCommand } from "./examples.js";
-import { tableMinWidth } from "../components/VirtualTable.js";
+import { tableMinWidth } from "../components/table-min-width.js";
 import { clip, CLIP_CHARS, formatAge, formatBytes, formatDuration } from "./format.js";
 import { clusterModels, replication } from "./models.js";
 import { predictedStartInMs } from "./predict.js";
