@@ -13,7 +13,7 @@ import type { Task } from "../tasks/task.js";
 import { ClusterFeed, QUEUED_FRAMES_PER_FLUSH, SNAPSHOT_QUEUED_TASKS } from "./cluster-feed.js";
 
 // Found by the dashboard adversary: with 5,000 tasks queued, every dispatch moved every task behind it and
-// each heard its new position: ~5 MB a second of task frames, past the feed's 4 MiB bound on what a client
+// each heard its new position (all at once for tasks admitted before the dashboard connected): ~5 MB a second of task frames, past the feed's 4 MiB bound on what a client
 // leaves unread, so the dashboard was dropped (ERR_INCOMPLETE_CHUNKED_ENCODING) and reconnected in a loop,
 // its Queue view counting whatever rows it had (500 or 3,246 of 4,996). Position-only news of queued tasks is
 // now budgeted per flush, front of the line first; state changes still go out at once; the snapshot lists the
@@ -71,8 +71,13 @@ describe("ClusterFeed with a deep queue", () => {
     const { tasks, feed } = setup(5000, 0);
     const written: string[] = [];
     feed.subscribe((frame) => written.push(frame), 1);
-    // Each task is admitted (its first frame goes out at once)…
+    // 5,000 tasks are admitted at once: they appear flush by flush, in the order they came.
     for (const t of tasks.tasks) tasks.emit("task", t);
+    expect(taskFrames(written)).toHaveLength(0);
+    vi.advanceTimersByTime(250);
+    expect(taskFrames(written).map((f) => f.task_id)).toEqual(Array.from({ length: QUEUED_FRAMES_PER_FLUSH }, (_, i) => `q-${i}`));
+    vi.advanceTimersByTime(250 * Math.ceil(5000 / QUEUED_FRAMES_PER_FLUSH));
+    expect(new Set(taskFrames(written).map((f) => f.task_id)).size).toBe(5000);
     expect(taskFrames(written)).toHaveLength(5000);
     written.length = 0;
     // …then the front task starts: every task behind it hears its new position.
@@ -102,6 +107,22 @@ describe("ClusterFeed with a deep queue", () => {
     tasks.emit("task", last);
     vi.advanceTimersByTime(1000);
     expect(taskFrames(written).map((f) => f.state)).toEqual(["canceled"]);
+    feed.stop();
+  });
+
+  it("a dashboard that connects after the queue filled gets the moved tasks budgeted, not all at once", () => {
+    vi.useFakeTimers();
+    const { tasks, feed } = setup(5000, 0);
+    // Admitted while nobody watched: the feed has no record of them.
+    for (const t of tasks.tasks) tasks.emit("task", t);
+    const written: string[] = [];
+    feed.subscribe((frame) => written.push(frame), 1);
+    written.length = 0;
+    tasks.setState(tasks.tasks[0] as FakeTask, "running");
+    for (const t of tasks.tasks) tasks.emit("task", t);
+    expect(taskFrames(written).map((f) => f.task_id)).toEqual(["q-0"]);
+    vi.advanceTimersByTime(250);
+    expect(taskFrames(written)).toHaveLength(1 + QUEUED_FRAMES_PER_FLUSH);
     feed.stop();
   });
 

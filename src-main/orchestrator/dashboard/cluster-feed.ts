@@ -226,10 +226,12 @@ export class ClusterFeed {
     if (this.subscribers.size === 0) return;
     const now = Date.now();
     const last = this.lastTaskFrame.get(task.task_id);
-    if (task.state === "queued" && last?.state === "queued") {
-      // Only its place in line moved: budgeted, front of the line first (see QUEUED_FRAMES_PER_FLUSH).
-      if (last.timer) clearTimeout(last.timer);
-      last.timer = null;
+    if (task.state === "queued" && (last === undefined || last.state === "queued")) {
+      // Admitted, or only its place in line moved: budgeted (see QUEUED_FRAMES_PER_FLUSH). A task the feed
+      // never sent counts as new (tasks admitted while nobody watched, every one of them at once on the
+      // first move after a dashboard connects).
+      if (last?.timer) clearTimeout(last.timer);
+      if (last !== undefined) last.timer = null;
       this.queuedNews.set(task.task_id, task);
       this.queuedFlush ??= setTimeout(() => this.flushQueuedNews(), TASK_FRAME_INTERVAL_MS);
       this.queuedFlush.unref();
@@ -251,14 +253,18 @@ export class ClusterFeed {
     }
   }
 
-  /** Sends the next QUEUED_FRAMES_PER_FLUSH queued tasks' positions; the rest wait for the next flush. */
+  /**
+   * Sends the next QUEUED_FRAMES_PER_FLUSH queued tasks: new ones first (in the order they came, so each
+   * appears on the board however long the line), then moved ones from the front of the line. The rest wait
+   * for the next flush.
+   */
   private flushQueuedNews(): void {
     this.queuedFlush = null;
     const now = Date.now();
     let due = [...this.queuedNews.values()];
     if (due.length > QUEUED_FRAMES_PER_FLUSH) {
-      // The front of the line first: what an operator watches next.
-      const position = new Map(due.map((t) => [t, this.tasks.queuePosition(t.task_id) ?? Number.MAX_SAFE_INTEGER]));
+      // New rows first, then the front of the line: what an operator watches next.
+      const position = new Map(due.map((t) => [t, this.lastTaskFrame.has(t.task_id) ? (this.tasks.queuePosition(t.task_id) ?? Number.MAX_SAFE_INTEGER) : -1]));
       due = due.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0)).slice(0, QUEUED_FRAMES_PER_FLUSH);
     }
     for (const task of due) {
@@ -266,6 +272,7 @@ export class ClusterFeed {
       if (task.state !== "queued" || this.subscribers.size === 0) continue;
       const last = this.lastTaskFrame.get(task.task_id);
       if (last !== undefined) last.at = now;
+      else this.lastTaskFrame.set(task.task_id, { at: now, state: "queued", timer: null });
       this.broadcast({ event: "task", data: this.status(task) });
     }
     if (this.queuedNews.size > 0) {
