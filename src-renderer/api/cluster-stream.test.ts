@@ -93,4 +93,26 @@ describe("ClusterStream", () => {
     expect(stores.connection.getState().status).toBe("live");
     client.stop();
   });
+
+  it("a stream cut mid-snapshot, again and again, backs off (the attempt count grows until a snapshot completes)", async () => {
+    const stores = createClusterStores();
+    const begin = { node_seq: 0, now_ms: 1, counts: { nodes: 1, tasks: 0, logs: 0, stats_history: 0 }, stats: snapshot.stats, settings: snapshot.settings, public_url: snapshot.public_url, version: snapshot.version };
+    const cut = `event: snapshot_begin\ndata: ${JSON.stringify(begin)}\n\n`;
+    let calls = 0;
+    const sync = new FrameBatcher<ClusterEvent>((events) => applyClusterEvents(stores, events, 0), (cb) => cb());
+    const client = new ClusterStream(
+      stores,
+      async () => {
+        calls++;
+        // The snapshot's first frame, then the connection ends (the orchestrator dropped it).
+        return new Response(new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(cut)), c.close()) }), { status: 200 });
+      },
+      sync,
+    );
+    client.start();
+    await waitFor("a second cut connection", () => calls >= 2 && stores.connection.getState().status === "reconnecting", 5000, 5);
+    // Failures in a row count up (and each waits longer, backoffMs); before, each snapshot_begin reset the count to 0.
+    expect(stores.connection.getState().attempt).toBeGreaterThanOrEqual(2);
+    client.stop();
+  });
 });

@@ -143,8 +143,12 @@ export class ClusterStream {
         }
         if ((event.event === "snapshot" || event.event === "snapshot_begin") && !gotSnapshot) {
           gotSnapshot = true;
-          conn.getState().set({ status: "live", attempt: 0, retryAtMs: null, lastError: null, liveSinceMs: Date.now() });
+          conn.getState().set({ status: "live", retryAtMs: null, lastError: null, liveSinceMs: Date.now() });
         }
+        // The backoff starts over only once a whole snapshot arrived: a stream cut mid-snapshot, again and
+        // again (a proxy's limit, an orchestrator dropping a slow reader), backs off instead of fetching
+        // the snapshot anew every 0.5 s.
+        if (event.event === "snapshot" || event.event === "snapshot_end") conn.getState().set({ attempt: 0 });
         this.batcher.push(event);
       }
       throw new Error("the orchestrator closed the event stream");

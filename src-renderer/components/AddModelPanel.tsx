@@ -1,10 +1,11 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { DiscoveredModel } from "../../src-shared/catalog/discovered-model.js";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import { api, reportError, reportSuccess } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
 import { desktop, ipc } from "../lib/desktop.js";
 import { formatBytes } from "../lib/format.js";
+import { singleFlight } from "../lib/single-flight.js";
 import { Button, Panel } from "./ui.js";
 import m from "./models.module.css";
 
@@ -58,6 +59,10 @@ export function AddModelPanel({ onAdded, nodes }: { onAdded: () => void; nodes: 
   const [path, setPath] = useState("");
   const [found, setFound] = useState<DiscoveredModel[] | null>(null);
   const shell = desktop();
+  // One pull, import or use-in-place at a time: a double click started two downloads of the same file.
+  const [busy, setBusy] = useState(false);
+  const flight = useMemo(() => singleFlight(setBusy), []);
+  const start = (what: string, call: () => Promise<unknown>, done: string, after?: () => void) => void flight(() => run(what, call, done, after));
   const refresh = () => api.discoveredModels().then((r) => setFound(r.models), (err: unknown) => reportError("Discovery failed", toApiError(err)));
   useEffect(() => void refresh(), []);
   return (
@@ -67,21 +72,21 @@ export function AddModelPanel({ onAdded, nodes }: { onAdded: () => void; nodes: 
           Hub reference or URL
           <input value={ref} onChange={(e) => setRef(e.target.value)} placeholder="hf://owner/repo/file.gguf or https://…" aria-label="Hub reference or URL" />
         </label>
-        <Button disabled={ref.trim() === ""} onClick={() => void run("Pull failed", () => api.pullModel(ref.trim()).then((p) => followPull(p.pull_id, onAdded)), `Pulling ${ref.trim()} (progress: GET /v2/catalog/pulls)`)}>
+        <Button disabled={busy || ref.trim() === ""} onClick={() => start("Pull failed", () => api.pullModel(ref.trim()).then((p) => followPull(p.pull_id, onAdded)), `Pulling ${ref.trim()} (progress: GET /v2/catalog/pulls)`)}>
           Pull
         </Button>
         <label className={m.cap}>
           Path on the orchestrator host
           <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/srv/models/model.gguf" aria-label="Path on the orchestrator host" />
         </label>
-        <Button disabled={path.trim() === ""} onClick={() => void run("Import failed", () => api.importModel(path.trim()), `Imported ${path.trim()}`, onAdded)}>
+        <Button disabled={busy || path.trim() === ""} onClick={() => start("Import failed", () => api.importModel(path.trim()), `Imported ${path.trim()}`, onAdded)}>
           Import
         </Button>
         <label className={m.cap}>
           Upload a .gguf file
-          <input type="file" accept=".gguf" aria-label="Upload a GGUF file" onChange={(e) => {
+          <input type="file" accept=".gguf" aria-label="Upload a GGUF file" disabled={busy} onChange={(e) => {
             const file = e.target.files?.[0];
-            if (file !== undefined) void run("Upload failed", () => api.uploadModel(file, file.name), `Uploaded ${file.name}`, onAdded);
+            if (file !== undefined) start("Upload failed", () => api.uploadModel(file, file.name), `Uploaded ${file.name}`, onAdded);
           }} />
         </label>
         {shell !== null && (
@@ -100,12 +105,12 @@ export function AddModelPanel({ onAdded, nodes }: { onAdded: () => void; nodes: 
             {d.in_store ? (
               <span className={m.faint}>in the store</span>
             ) : (
-              <Button size="small" onClick={() => void run("Could not use it", () => api.useDiscovered(d.path), `${d.label} is in the store (not copied)`, onAdded).then(refresh)} title="Hash it where it is and link it into the store (no copy)">
+              <Button size="small" disabled={busy} onClick={() => start("Could not use it", () => api.useDiscovered(d.path), `${d.label} is in the store (not copied)`, () => (onAdded(), void refresh()))} title="Hash it where it is and link it into the store (no copy)">
                 Use in place
               </Button>
             )}
             {localNodes.map((nodeId) => (
-              <Button key={nodeId} size="small" onClick={() => void run("Could not serve it", () => api.useDiscoveredOnNode(d.path, nodeId), `${nodeId} serves ${d.label} from where it is (not copied); it appears once hashed`, onAdded)} title={`The worker ${nodeId} on this machine serves the file from its folder: no copy`}>
+              <Button key={nodeId} size="small" disabled={busy} onClick={() => start("Could not serve it", () => api.useDiscoveredOnNode(d.path, nodeId), `${nodeId} serves ${d.label} from where it is (not copied); it appears once hashed`, onAdded)} title={`The worker ${nodeId} on this machine serves the file from its folder: no copy`}>
                 Serve on {nodeId}
               </Button>
             ))}

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import s from "./table.module.css";
 import { cx } from "./ui.js";
+import { tableMinWidth } from "./table-min-width.js";
 import { useVirtualRows } from "./use-virtual-rows.js";
 
 export interface Column<T> {
@@ -29,10 +30,11 @@ interface Props<T> {
 export function VirtualTable<T>({ label, rows, rowKey, columns, rowHeight = 44, empty, footer, selectedKey, onRowClick, testId }: Props<T>) {
   const { ref, start, end, padTop, totalHeight } = useVirtualRows(rows.length, rowHeight);
   const template = columns.map((c) => c.width).join(" ");
+  const minWidth = tableMinWidth(columns.map((c) => c.width));
   return (
     <div className={s.wrap} data-testid={testId}>
       <div className={s.scroller} ref={ref} role="table" aria-label={label} aria-rowcount={rows.length + 1}>
-        <div className={s.inner}>
+        <div className={s.inner} style={{ minWidth }}>
           <div className={s.head} role="row" style={{ gridTemplateColumns: template }}>
             {columns.map((c) => (
               <div key={c.id} role="columnheader" className={cx(s.cell, c.align === "right" && s.right, c.align === "center" && s.center)}>

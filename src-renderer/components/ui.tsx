@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
-import { percent } from "../lib/format.js";
+import { clip, clipTitle, percent } from "../lib/format.js";
 import s from "./ui.module.css";
 
 export type Tone = "ok" | "warn" | "bad" | "info" | "idle";
@@ -232,4 +232,13 @@ export function KeyValues({ items }: { items: [string, ReactNode][] }) {
       ))}
     </dl>
   );
+}
+
+/**
+ * Text from workers or clients: clipped (lib/format.ts clip), the rest in a tooltip, and bidi-isolated
+ * (<bdi>), so a right-to-left override in a name cannot reorder the text around it.
+ */
+export function Clip({ text, max }: { text: string; max?: number }) {
+  const shown = clip(text, max);
+  return <bdi title={shown === text ? undefined : clipTitle(text)}>{shown}</bdi>;
 }

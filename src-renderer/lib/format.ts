@@ -66,3 +66,23 @@ export function percent(part: number, total: number): number {
   if (total <= 0) return 0;
   return Math.min(100, Math.max(0, (part / total) * 100));
 }
+
+/** Text the dashboard shows from workers and clients (names, versions, errors) is cut here: a title shows more. */
+export const CLIP_CHARS = 120;
+const TITLE_CHARS = 2000;
+
+/**
+ * `text` cut to `max` characters (code points: an emoji is never split) with an ellipsis. A worker can
+ * report a 10,000-character GPU or model name: rendered whole it widened the Nodes table to 74,000 px and
+ * pushed the Drain buttons off screen.
+ */
+export function clip(text: string, max = CLIP_CHARS): string {
+  if (text.length <= max) return text;
+  const points = Array.from(text);
+  return points.length <= max ? text : `${points.slice(0, max - 1).join("")}…`;
+}
+
+/** The tooltip of a clipped text: longer, still bounded. */
+export function clipTitle(text: string): string {
+  return clip(text, TITLE_CHARS);
+}

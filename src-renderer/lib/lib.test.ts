@@ -3,7 +3,8 @@ import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import type { TaskStatus } from "../../src-shared/tasks/task-status.js";
 import { virtualWindow } from "../components/use-virtual-rows.js";
 import { modelExamples, workerInstallCommand, workerJoinCommand } from "./examples.js";
-import { formatAge, formatBytes, formatDuration } from "./format.js";
+import { tableMinWidth } from "../components/table-min-width.js";
+import { clip, CLIP_CHARS, formatAge, formatBytes, formatDuration } from "./format.js";
 import { clusterModels, replication } from "./models.js";
 import { predictedStartInMs } from "./predict.js";
 import { parseHash } from "./router.js";
@@ -26,6 +27,25 @@ describe("formatting", () => {
     expect(formatDuration(185_000)).toBe("3 m 05 s");
     expect(formatAge(400)).toBe("0.4 s ago");
     expect(formatAge(42_000)).toBe("42 s ago");
+  });
+});
+
+describe("hostile text", () => {
+  it("clips long names by code point (an emoji is never split) and leaves short ones alone", () => {
+    expect(clip("llama-3")).toBe("llama-3");
+    const long = `🦙${"W".repeat(10_000)}`;
+    expect(Array.from(clip(long))).toHaveLength(CLIP_CHARS);
+    expect(clip(long).startsWith("🦙W")).toBe(true);
+    expect(clip(long).endsWith("…")).toBe(true);
+    // 4 emoji are 8 UTF-16 units: over the limit in units, within it in characters.
+    expect(clip("🦙🔥🦙🔥", 4)).toBe("🦙🔥🦙🔥");
+    expect(clip("🦙🔥🦙🔥🦙", 4)).toBe("🦙🔥🦙…");
+  });
+
+  it("a table's minimum width is its columns' minimum tracks, never their content", () => {
+    // 32 px of row padding, 12 px between each of the 3 columns.
+    expect(tableMinWidth(["80px", "minmax(150px, 1.2fr)", "minmax( 110px, 1fr)"])).toBe(32 + 24 + 80 + 150 + 110);
+    expect(tableMinWidth(["1fr"])).toBe(32);
   });
 });
 

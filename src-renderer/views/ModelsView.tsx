@@ -8,11 +8,11 @@ import { toApiError } from "../api/errors.js";
 import { AddModelPanel } from "../components/AddModelPanel.js";
 import { StageDialog, type StageTarget } from "../components/StageDialog.js";
 import { StagingCell } from "../components/StagingCell.js";
-import { Badge, Button, CodeBlock, CopyButton, EmptyState, KeyValues, Panel, Tabs } from "../components/ui.js";
+import { Badge, Button, Clip, CodeBlock, CopyButton, EmptyState, KeyValues, Panel, Tabs } from "../components/ui.js";
 import { latestJobs, matrixCell, replicaTarget } from "../lib/staging-cells.js";
 import m from "../components/models.module.css";
 import { modelExamples } from "../lib/examples.js";
-import { formatBytes, formatCount } from "../lib/format.js";
+import { clip, formatBytes, formatCount } from "../lib/format.js";
 import { href } from "../lib/router.js";
 import { clusterModels, replication, type ClusterModel } from "../lib/models.js";
 import v from "./views.module.css";
@@ -34,13 +34,16 @@ function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: stri
   const e = model.entry;
   return (
     <div className={v.twoWide} data-testid="model-details">
-      <Panel title={id} subtitle="model details">
+      <Panel title={<Clip text={id} max={60} />} subtitle="model details">
         <KeyValues
           items={[
             [
               "Model id",
               <span key="id" data-testid="model-id-rule">
-                <code>{id}</code> <span className={m.idRule}>{view?.id_rule ? describeModelId({ id, ...view.id_rule }) : ""}</span>
+                <code className={v.wrapCell}>
+                  <Clip text={id} max={200} />
+                </code>{" "}
+                <span className={m.idRule}>{view?.id_rule ? describeModelId({ id, ...view.id_rule }) : ""}</span>
               </span>,
             ],
             [
@@ -51,12 +54,12 @@ function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: stri
               </span>,
             ],
             ["Size", formatBytes(e.size_bytes)],
-            ["Architecture", e.architecture ?? "—"],
+            ["Architecture", e.architecture !== undefined ? <Clip key="arch" text={e.architecture} /> : "—"],
             ["Context length", e.context_length !== undefined ? formatCount(e.context_length) : "—"],
-            ["Quantization", e.quantization ?? "—"],
+            ["Quantization", e.quantization !== undefined ? <Clip key="quant" text={e.quantization} /> : "—"],
             ["Parameters", e.parameter_count !== undefined ? formatCount(e.parameter_count) : "—"],
             ["Chat template", e.has_chat_template ? "yes" : "no (raw completion)"],
-            ["Files", model.fileNames.join(", ")],
+            ["Files", <span key="files" className={v.wrapCell}>{model.fileNames.map((f) => clip(f)).join(", ")}</span>],
             [
               "Held by",
               <span key="held">
@@ -190,11 +193,11 @@ export function ModelsView() {
                   <tr key={cm.sha256} aria-selected={current?.sha256 === cm.sha256} onClick={() => setSelected(cm.sha256)} data-model={id}>
                     <th scope="row">
                       <button type="button" className={v.rowButton} onClick={() => setSelected(cm.sha256)}>
-                        {id}
+                        <Clip text={id} max={60} />
                       </button>
                       <div className={`${v.faint} ${v.small}`}>
                         {viewOf(cm.sha256)?.in_store ? "in the orchestrator's store · " : ""}
-                        {formatBytes(cm.entry.size_bytes)} · {cm.entry.quantization ?? cm.entry.architecture ?? "gguf"}
+                        {formatBytes(cm.entry.size_bytes)} · {clip(cm.entry.quantization ?? cm.entry.architecture ?? "gguf", 24)}
                       </div>
                     </th>
                     <td>

@@ -4,8 +4,8 @@ import type { NodeDetail, NodeEvent } from "../../src-shared/dashboard/cluster-e
 import { api, stores, useNow } from "../app-context.js";
 import { toApiError, type ApiError } from "../api/errors.js";
 import { DrainButton } from "../components/DrainButton.js";
-import { Badge, Button, EmptyState, KeyValues, Loading, Meter, Panel } from "../components/ui.js";
-import { formatAge, formatBytes, formatDateTime, formatRate, shortSha } from "../lib/format.js";
+import { Badge, Button, Clip, EmptyState, KeyValues, Loading, Meter, Panel } from "../components/ui.js";
+import { clip, formatAge, formatBytes, formatDateTime, formatRate, shortSha } from "../lib/format.js";
 import { href } from "../lib/router.js";
 import { ELIGIBILITY, NODE_STATUS, POOL_STATE, desiredOf, poolState } from "../lib/status.js";
 import { PoolDesiredBadge } from "../components/PoolDesiredBadge.js";
@@ -125,7 +125,7 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                     return (
                       <tr key={p.pool_id}>
                         <td className={`${v.mono} ${v.nowrap}`}>{p.pool_id}</td>
-                        <td>{p.model?.name ?? "—"}</td>
+                        <td className={v.wrapCell}>{p.model !== undefined ? <Clip text={p.model.name} /> : "—"}</td>
                         <td>
                           <span className={v.inline}>
                             <Badge tone={st.tone} dot>
@@ -138,7 +138,9 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                           {p.slots_total - p.slots_free} / {p.slots_total}
                         </td>
                         <td>{formatRate(p.tokens_per_second)}</td>
-                        <td className={v.muted}>{p.device_mask ?? p.engine}</td>
+                        <td className={v.muted}>
+                          <Clip text={p.device_mask ?? p.engine} max={24} />
+                        </td>
                       </tr>
                     );
                   })}
@@ -164,15 +166,17 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                 <tbody>
                   {node.models.map((m) => (
                     <tr key={m.sha256}>
-                      <td>
+                      <td className={v.wrapCell}>
                         <div className={v.stack}>
-                          <span>{m.name}</span>
-                          <span className={`${v.faint} ${v.small}`}>{m.file_name}</span>
+                          <Clip text={m.name} />
+                          <span className={`${v.faint} ${v.small}`}>
+                            <Clip text={m.file_name} />
+                          </span>
                         </div>
                       </td>
                       <td>{formatBytes(m.size_bytes)}</td>
-                      <td>{m.architecture ?? "—"}</td>
-                      <td>{m.quantization ?? "—"}</td>
+                      <td>{m.architecture !== undefined ? <Clip text={m.architecture} max={24} /> : "—"}</td>
+                      <td>{m.quantization !== undefined ? <Clip text={m.quantization} max={24} /> : "—"}</td>
                       <td>{m.context_length?.toLocaleString("en-US") ?? "—"}</td>
                       <td className={v.mono} title={m.sha256}>
                         {shortSha(m.sha256)}
@@ -188,9 +192,9 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
           <Panel title="Facts">
             <KeyValues
               items={[
-                ["Address", <code key="a">{node.address}</code>],
-                ["Machine", node.machine_id],
-                ["Version", node.version ?? "—"],
+                ["Address", <code key="a" className={v.wrapCell}><Clip text={node.address} max={200} /></code>],
+                ["Machine", <Clip key="m" text={node.machine_id} />],
+                ["Version", node.version !== null ? <Clip key="v" text={node.version} /> : "—"],
                 ["Backend", node.capabilities.backend ?? "—"],
                 ["CPU cores", node.capabilities.cpu_cores ?? "—"],
                 ["RAM", formatBytes(node.capabilities.ram_total_bytes ?? null)],
@@ -200,7 +204,7 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
                   `GPU ${g.device_id}`,
                   <div key={g.device_id} className={v.stack}>
                     <span>
-                      {g.name} · {g.vram_free_bytes !== undefined ? `${formatBytes(g.vram_total_bytes - g.vram_free_bytes)} used of ` : ""}
+                      <Clip text={g.name} /> · {g.vram_free_bytes !== undefined ? `${formatBytes(g.vram_total_bytes - g.vram_free_bytes)} used of ` : ""}
                       {formatBytes(g.vram_total_bytes)}
                     </span>
                     <Meter value={g.vram_free_bytes !== undefined ? g.vram_total_bytes - g.vram_free_bytes : 0} max={g.vram_total_bytes} label={`VRAM on GPU ${g.device_id}`} />
@@ -232,7 +236,7 @@ export function NodeDetailView({ nodeId }: { nodeId: string }) {
           </Panel>
         </div>
       </div>
-      <span className={v.faint}>Models present on this node: {node.pools.flatMap((p) => p.models_available).filter((x, i, a) => a.indexOf(x) === i).map(modelName).join(", ") || "—"}</span>
+      <span className={v.faint}>Models present on this node: {node.pools.flatMap((p) => p.models_available).filter((x, i, a) => a.indexOf(x) === i).map((sha) => clip(modelName(sha))).join(", ") || "—"}</span>
     </div>
   );
 }

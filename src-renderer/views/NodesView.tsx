@@ -6,7 +6,7 @@ import { AddWorker } from "../components/AddWorker.js";
 import { DrainButton } from "../components/DrainButton.js";
 import { GpuCell } from "../components/GpuCell.js";
 import { VirtualTable, type Column } from "../components/VirtualTable.js";
-import { Badge, Button, Dialog, EmptyState, Meter, Panel } from "../components/ui.js";
+import { Badge, Button, Clip, Dialog, EmptyState, Meter, Panel } from "../components/ui.js";
 import { formatAge } from "../lib/format.js";
 import { href, navigate } from "../lib/router.js";
 import { ELIGIBILITY, NODE_STATUS } from "../lib/status.js";
@@ -30,7 +30,9 @@ const COLUMNS: Column<NodeInfo>[] = [
         <a className={v.cellLink} href={href("nodes", n.node_id)}>
           {n.node_id}
         </a>
-        <span className={`${v.faint} ${v.small}`}>{n.address}</span>
+        <span className={`${v.faint} ${v.small}`}>
+          <Clip text={n.address} max={80} />
+        </span>
       </div>
     ),
   },
@@ -85,7 +87,7 @@ const COLUMNS: Column<NodeInfo>[] = [
       );
     },
   },
-  { id: "version", header: "Version", width: "72px", render: (n) => <span className={v.muted}>{n.version ?? "—"}</span> },
+  { id: "version", header: "Version", width: "72px", render: (n) => <span className={v.muted}>{n.version !== null ? <Clip text={n.version} max={24} /> : "—"}</span> },
   {
     id: "actions",
     header: <span className="visually-hidden">Actions</span>,

@@ -4,7 +4,7 @@ import { api, reportError, stores } from "../app-context.js";
 import { streamChat, type ChatMessageInput } from "../api/chat-stream.js";
 import { toApiError } from "../api/errors.js";
 import { Badge, Button, EmptyState, Panel, Spinner } from "../components/ui.js";
-import { formatDuration, formatRate, shortId } from "../lib/format.js";
+import { clip, clipTitle, formatDuration, formatRate, shortId } from "../lib/format.js";
 import { href } from "../lib/router.js";
 import v from "./views.module.css";
 
@@ -157,8 +157,8 @@ export function PlaygroundView() {
                 <label htmlFor="pg-model">Model</label>
                 <select id="pg-model" value={model} onChange={(e) => setModel(e.target.value)} disabled={streaming}>
                   {models.map((m) => (
-                    <option key={m} value={m}>
-                      {m}
+                    <option key={m} value={m} title={m.length > 60 ? clipTitle(m) : undefined}>
+                      {clip(m, 60)}
                     </option>
                   ))}
                 </select>

@@ -7,8 +7,8 @@ import { toApiError } from "../api/errors.js";
 import { PoolDesiredBadge } from "../components/PoolDesiredBadge.js";
 import { PoolDrainButton } from "../components/PoolDrainButton.js";
 import { VirtualTable, type Column } from "../components/VirtualTable.js";
-import { Badge, Button, Dialog, EmptyState, Meter, Panel, Spinner } from "../components/ui.js";
-import { formatBytes, formatRate } from "../lib/format.js";
+import { Badge, Button, Clip, Dialog, EmptyState, Meter, Panel, Spinner } from "../components/ui.js";
+import { clip, clipTitle, formatBytes, formatRate } from "../lib/format.js";
 import { href } from "../lib/router.js";
 import { POOL_STATE, desiredOf, poolState } from "../lib/status.js";
 import v from "./views.module.css";
@@ -55,13 +55,13 @@ function ReloadDialog({ row, onClose }: { row: PoolRow; onClose: () => void }) {
       ) : (
         <div className={v.sideField}>
           <p>
-            The pool stops taking new tasks, finishes the running ones, then loads the chosen model from {row.node.node_id}'s models folder. Currently: <strong>{row.pool.model?.name ?? "none"}</strong>.
+            The pool stops taking new tasks, finishes the running ones, then loads the chosen model from {row.node.node_id}'s models folder. Currently: <strong>{row.pool.model !== undefined ? <Clip text={row.pool.model.name} /> : "none"}</strong>.
           </p>
           <label htmlFor="reload-model">New model</label>
           <select id="reload-model" value={sha} onChange={(e) => setSha(e.target.value)}>
             {choices.map((m) => (
               <option key={m.sha256} value={m.sha256}>
-                {m.name} ({formatBytes(m.size_bytes)})
+                {clip(m.name)} ({formatBytes(m.size_bytes)})
               </option>
             ))}
           </select>
@@ -102,8 +102,8 @@ export function PoolsView() {
         </a>
       ),
     },
-    { id: "model", header: "Model", width: "minmax(140px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model?.name ?? <span className={v.faint}>none loaded</span>}</span> },
-    { id: "device", header: "Device", width: "80px", render: (r) => <span className={v.muted}>{r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine}</span> },
+    { id: "model", header: "Model", width: "minmax(140px, 1.2fr)", render: (r) => <span title={r.pool.model?.sha256}>{r.pool.model !== undefined ? <Clip text={r.pool.model.name} /> : <span className={v.faint}>none loaded</span>}</span> },
+    { id: "device", header: "Device", width: "80px", render: (r) => <span className={v.muted}><Clip text={r.pool.device_mask ?? r.node.capabilities.backend ?? r.pool.engine} max={24} /></span> },
     {
       id: "slots",
       header: "Slots busy",
@@ -132,7 +132,7 @@ export function PoolsView() {
         const st = POOL_STATE[poolState(r.pool, r.node)];
         return (
           <span className={v.inline}>
-            <Badge tone={st.tone} dot title={r.pool.last_error ?? undefined}>
+            <Badge tone={st.tone} dot title={r.pool.last_error != null ? clipTitle(r.pool.last_error) : undefined}>
               {st.words}
             </Badge>
             <PoolDesiredBadge desired={desiredOf(r.pool, r.node)} />

@@ -6,7 +6,7 @@ import { toApiError } from "../api/errors.js";
 import { PlacementExplanation } from "../components/PlacementExplanation.js";
 import { VirtualTable, type Column } from "../components/VirtualTable.js";
 import { Badge, Button, ConfirmDialog, Dialog, EmptyState, Panel } from "../components/ui.js";
-import { formatDuration, formatRate, shortId, formatTime } from "../lib/format.js";
+import { clip, clipTitle, formatDuration, formatRate, shortId, formatTime } from "../lib/format.js";
 import { href, navigate } from "../lib/router.js";
 import { predictedStartInMs, taskRate } from "../lib/predict.js";
 import { TASK_STATE } from "../lib/status.js";
@@ -14,7 +14,7 @@ import { boardOrder, isActive } from "../stores/tasks-store.js";
 import v from "./views.module.css";
 
 function modelLabel(t: TaskStatus): string {
-  return t.model_ref.startsWith("sha256:") ? `${t.model_ref.slice(0, 19)}…` : t.model_ref;
+  return t.model_ref.startsWith("sha256:") ? `${t.model_ref.slice(0, 19)}…` : clip(t.model_ref, 60);
 }
 
 export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
@@ -33,8 +33,13 @@ export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
       finished: all.filter((t) => !isActive(t)).sort(boardOrder).slice(0, 50),
     };
   }, [byId]);
-  const running = active.filter((t) => t.state !== "queued").length;
-  const depth = active.length - running;
+  const listedRunning = active.filter((t) => t.state !== "queued").length;
+  const listedQueued = active.length - listedRunning;
+  // The counts are the orchestrator's (the stats frame, every second): the board lists the front of a deep
+  // queue only (the snapshot's first 500, and the feed budgets position updates), so counting rows undercounts.
+  const latest = useStore(stores.stats, (st) => st.latest);
+  const depth = latest?.queue_depth ?? listedQueued;
+  const running = latest?.running ?? listedRunning;
   const live = focusTaskId !== null ? (byId[focusTaskId] ?? null) : null;
   // The feed's task frames carry the placement's top candidates only (one verdict per pool would be
   // ~130 KB a frame at 1,000 nodes): the open dialog asks for the full explanation, again when the task moves.
@@ -83,7 +88,7 @@ export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
         </Badge>
       ),
     },
-    { id: "model", header: "Model", width: "minmax(110px, 1fr)", render: (t) => <span title={t.model_ref}>{modelLabel(t)}</span> },
+    { id: "model", header: "Model", width: "minmax(110px, 1fr)", render: (t) => <bdi title={clipTitle(t.model_ref)}>{modelLabel(t)}</bdi> },
     { id: "prio", header: "Priority", width: "76px", render: (t) => <span className={t.priority === "interactive" ? undefined : v.muted}>{t.priority}</span> },
     {
       id: "node",
@@ -152,11 +157,16 @@ export function QueueView({ focusTaskId }: { focusTaskId: string | null }) {
     <div className={v.page}>
       <div className={v.toolbar}>
         <Badge tone={depth > 0 ? "warn" : "idle"} dot>
-          {depth} queued{capacity !== null ? ` of ${capacity}` : ""}
+          <span data-testid="queue-depth">{depth.toLocaleString("en-US")}</span> queued{capacity !== null ? ` of ${capacity.toLocaleString("en-US")}` : ""}
         </Badge>
         <Badge tone={running > 0 ? "info" : "idle"} dot>
-          {running} running
+          <span data-testid="queue-running">{running.toLocaleString("en-US")}</span> running
         </Badge>
+        {listedQueued < depth && (
+          <span className={v.faint} data-testid="queue-listed">
+            Listing {listedQueued.toLocaleString("en-US")} of {depth.toLocaleString("en-US")} queued
+          </span>
+        )}
         <span className={v.faint}>Live: updates as tasks are admitted, placed, stream tokens and finish.</span>
       </div>
       <div className={v.fill}>

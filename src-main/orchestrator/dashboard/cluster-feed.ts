@@ -10,6 +10,16 @@ import { ClusterStatsSampler } from "./cluster-stats.js";
 import { NodeFrames, type NodeFrame } from "./node-frames.js";
 
 const TASK_FRAME_INTERVAL_MS = 250;
+/**
+ * Frames a flush (every TASK_FRAME_INTERVAL_MS) sends for queued tasks whose only news is their place in
+ * line. Every dispatch moves every task behind it, and each of them hears its new position (at most once a
+ * second): 5,000 queued tasks made ~5 MB a second of task frames, more than the feed's 4 MiB buffer bound,
+ * so the dashboard was dropped and reconnected in a loop. Bounded here, the front of the line first; state
+ * changes still go out at once, and queue counts come from the stats frame.
+ */
+export const QUEUED_FRAMES_PER_FLUSH = 100;
+/** Queued tasks the snapshot lists (the front of the line); running tasks are always listed. */
+export const SNAPSHOT_QUEUED_TASKS = 500;
 const SNAPSHOT_TASKS = 500;
 const SNAPSHOT_LOGS = 500;
 
@@ -47,6 +57,9 @@ export class ClusterFeed {
   private readonly subscribers = new Set<Subscriber>();
   private readonly stats = new ClusterStatsSampler();
   private readonly lastTaskFrame = new Map<string, { at: number; state: string; timer: NodeJS.Timeout | null }>();
+  /** Queued tasks whose position changed since their last frame, in the order they were told (front first). */
+  private readonly queuedNews = new Map<string, Task>();
+  private queuedFlush: NodeJS.Timeout | null = null;
   private readonly nodeFrames: NodeFrames;
   private ticker: NodeJS.Timeout | null = null;
   private lastSample = Date.now();
@@ -80,6 +93,9 @@ export class ClusterFeed {
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.lastTaskFrame.values()) if (t.timer) clearTimeout(t.timer);
+    if (this.queuedFlush) clearTimeout(this.queuedFlush);
+    this.queuedFlush = null;
+    this.queuedNews.clear();
     this.nodeFrames.stop();
     for (const sub of this.subscribers) if (sub.pager) clearImmediate(sub.pager);
   }
@@ -88,7 +104,7 @@ export class ClusterFeed {
   memoryStats(): Record<string, number> {
     let timers = 0;
     for (const t of this.lastTaskFrame.values()) if (t.timer !== null) timers++;
-    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.subscribers.size };
+    return { feed_task_frames: this.lastTaskFrame.size, feed_frame_timers: timers, feed_listeners: this.subscribers.size, feed_queued_news: this.queuedNews.size };
   }
 
   settingsChanged(): void {
@@ -124,7 +140,7 @@ export class ClusterFeed {
     return {
       begin: { node_seq: seq, now_ms: now, stats: this.stats.latest() ?? this.sampleNow(now), settings: this.settings(), public_url: this.publicUrl(), version: this.version },
       nodes,
-      tasks: this.tasks.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t)),
+      tasks: this.snapshotTasks().map((t) => this.status(t)),
       logs: this.logs.recent(SNAPSHOT_LOGS),
       stats_history: this.stats.recent(),
     };
@@ -159,7 +175,7 @@ export class ClusterFeed {
 
   snapshot(): ClusterSnapshot {
     const now = Date.now();
-    const tasks = this.tasks.list().slice(0, SNAPSHOT_TASKS).map((t) => this.status(t));
+    const tasks = this.snapshotTasks().map((t) => this.status(t));
     return {
       nodes: this.registry.list().map((n) => this.registry.describe(n, now)),
       tasks,
@@ -170,6 +186,26 @@ export class ClusterFeed {
       public_url: this.publicUrl(),
       version: this.version,
     };
+  }
+
+  /**
+   * The tasks a snapshot lists: the front of the queue (SNAPSHOT_QUEUED_TASKS), every task on a worker
+   * (bounded by the cluster's slots), then the most recent others up to SNAPSHOT_TASKS. A deep queue took
+   * the whole list before: after a reconnect the board showed 0 running while tasks ran.
+   */
+  private snapshotTasks(): Task[] {
+    const all = this.tasks.list();
+    const queued: Task[] = [];
+    const active: Task[] = [];
+    const rest: Task[] = [];
+    for (const t of all) {
+      if (t.state === "queued") {
+        if (queued.length < SNAPSHOT_QUEUED_TASKS) queued.push(t);
+      } else if (t.state === "completed" || t.state === "failed" || t.state === "canceled") {
+        if (rest.length < SNAPSHOT_TASKS) rest.push(t);
+      } else active.push(t);
+    }
+    return [...queued, ...active, ...rest.slice(0, Math.max(0, SNAPSHOT_TASKS - queued.length - active.length))];
   }
 
   /** Placement trimmed to its top candidates: the full list (one verdict per pool in the cluster) is GET /v2/tasks/{id}'s. */
@@ -190,6 +226,18 @@ export class ClusterFeed {
     if (this.subscribers.size === 0) return;
     const now = Date.now();
     const last = this.lastTaskFrame.get(task.task_id);
+    if (task.state === "queued" && (last === undefined || last.state === "queued")) {
+      // Admitted, or only its place in line moved: budgeted (see QUEUED_FRAMES_PER_FLUSH). A task the feed
+      // never sent counts as new (tasks admitted while nobody watched, every one of them at once on the
+      // first move after a dashboard connects).
+      if (last?.timer) clearTimeout(last.timer);
+      if (last !== undefined) last.timer = null;
+      this.queuedNews.set(task.task_id, task);
+      this.queuedFlush ??= setTimeout(() => this.flushQueuedNews(), TASK_FRAME_INTERVAL_MS);
+      this.queuedFlush.unref();
+      return;
+    }
+    this.queuedNews.delete(task.task_id);
     if (last === undefined || last.state !== task.state || now - last.at >= TASK_FRAME_INTERVAL_MS) {
       if (last?.timer) clearTimeout(last.timer);
       this.lastTaskFrame.set(task.task_id, { at: now, state: task.state, timer: null });
@@ -205,8 +253,37 @@ export class ClusterFeed {
     }
   }
 
+  /**
+   * Sends the next QUEUED_FRAMES_PER_FLUSH queued tasks: new ones first (in the order they came, so each
+   * appears on the board however long the line), then moved ones from the front of the line. The rest wait
+   * for the next flush.
+   */
+  private flushQueuedNews(): void {
+    this.queuedFlush = null;
+    const now = Date.now();
+    let due = [...this.queuedNews.values()];
+    if (due.length > QUEUED_FRAMES_PER_FLUSH) {
+      // New rows first, then the front of the line: what an operator watches next.
+      const position = new Map(due.map((t) => [t, this.lastTaskFrame.has(t.task_id) ? (this.tasks.queuePosition(t.task_id) ?? Number.MAX_SAFE_INTEGER) : -1]));
+      due = due.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0)).slice(0, QUEUED_FRAMES_PER_FLUSH);
+    }
+    for (const task of due) {
+      this.queuedNews.delete(task.task_id);
+      if (task.state !== "queued" || this.subscribers.size === 0) continue;
+      const last = this.lastTaskFrame.get(task.task_id);
+      if (last !== undefined) last.at = now;
+      else this.lastTaskFrame.set(task.task_id, { at: now, state: "queued", timer: null });
+      this.broadcast({ event: "task", data: this.status(task) });
+    }
+    if (this.queuedNews.size > 0) {
+      this.queuedFlush = setTimeout(() => this.flushQueuedNews(), TASK_FRAME_INTERVAL_MS);
+      this.queuedFlush.unref();
+    }
+  }
+
   /** A task's frame state goes with the task (terminal, or an admission undone): no entry or timer per finished task. */
   private dropTaskFrame(taskId: string): void {
+    this.queuedNews.delete(taskId);
     const last = this.lastTaskFrame.get(taskId);
     if (last?.timer) clearTimeout(last.timer);
     this.lastTaskFrame.delete(taskId);
