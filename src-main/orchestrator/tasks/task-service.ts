@@ -234,12 +234,12 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return { ...this.table.sizes(), on_workers: this.onWorkers.size, ...this.scheduler.memoryStats() };
   }
 
-  /** `detail` "top": the placement's top candidates only (the dashboard feed); "full": every candidate's verdict. */
   /** A queued task's place in dispatch order (0 = next), null when it is not queued. */
   queuePosition(taskId: string): number | null {
     return this.scheduler.positionOf(taskId);
   }
 
+  /** `detail` "top": the placement's top candidates only (the dashboard feed); "full": every candidate's verdict. */
   status(task: Task, detail: PlacementDetail = "full"): TaskStatus {
     return taskStatus(task, this.scheduler.positionOf(task.task_id), null, detail);
   }
