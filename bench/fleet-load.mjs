@@ -15,18 +15,23 @@
 import { randomUUID } from "node:crypto";
 import { request as httpRequest, Agent as HttpAgent } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
 import { jsonRequest } from "./json-request.mjs";
 import { startSimulatedFleet } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, held: { type: "string", default: "1000" }, queued: { type: "string", default: "4000" }, seconds: { type: "string", default: "30" }, every: { type: "string" }, "cpu-prof": { type: "string" }, garbage: { type: "string", default: "0" }, chat: { type: "string", default: "0" }, "max-sockets": { type: "string" }, env: { type: "string", multiple: true, default: [] }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, held: { type: "string", default: "1000" }, queued: { type: "string", default: "4000" }, seconds: { type: "string", default: "30" }, every: { type: "string" }, "cpu-prof": { type: "string" }, garbage: { type: "string", default: "0" }, chat: { type: "string", default: "0" }, silence: { type: "string", default: "0" }, "max-sockets": { type: "string" }, env: { type: "string", multiple: true, default: [] }, json: { type: "boolean", default: false } } });
 const N = Number(values.nodes);
 const HELD = Math.min(Number(values.held), N);
 const Q = Number(values.queued);
 const SECONDS = Number(values.seconds);
 const GARBAGE = Number(values.garbage);
 const CHAT = Number(values.chat);
+// --silence K: a third into the loaded window, K agents stop heartbeating for 8 s (a real fault: Suspect, then
+// Offline, their held streams fail over onto a cluster with no free slot); their transitions are not false.
+const SILENCE = Number(values.silence);
+const silenced = new Set(Array.from({ length: SILENCE }, (_, k) => Math.floor((k * N) / Math.max(1, SILENCE))));
 const TOKEN = "bench-token-0123456789abcdef0123456789abcd";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const tStart = performance.now();
@@ -40,7 +45,7 @@ const api = (path, body, method = body === undefined ? "GET" : "POST") => jsonRe
 const out = { bench: "fleet-load", nodes: N, held: HELD, queued: Q, seconds: SECONDS, every: values.every ?? null, garbage_per_s: GARBAGE, chat_clients: CHAT };
 
 // The fleet: one slot each, every infer held for the whole run.
-const fleet = await startSimulatedFleet({ orchUrl: url, token: TOKEN, count: N, registerConcurrency: 32, inferMs: () => 3_600_000, trace: true, maxSockets: values["max-sockets"] === undefined ? Infinity : Number(values["max-sockets"]), fixedIntervalMs: values.every === undefined ? undefined : Number(values.every) });
+const fleet = await startSimulatedFleet({ orchUrl: url, token: TOKEN, count: N, registerConcurrency: 32, inferMs: () => 3_600_000, trace: true, maxSockets: values["max-sockets"] === undefined ? Infinity : values["max-sockets"] === "own" ? "own" : Number(values["max-sockets"]), fixedIntervalMs: values.every === undefined ? undefined : Number(values.every) });
 progress("fleet registered");
 for (;;) {
   const { json } = await api("/v2/nodes");
@@ -143,6 +148,14 @@ async function chat(until, clients) {
   return statuses;
 }
 
+/** The kernel's count of connections dropped because a listen queue was full (box-wide: other processes count too). */
+function tcpExt(name = "ListenOverflows") {
+  const lines = readFileSync("/proc/net/netstat", "utf8").split("\n").filter((l) => l.startsWith("TcpExt:"));
+  const [names, nums] = lines.map((l) => l.split(/\s+/));
+  return Number(nums?.[names?.indexOf(name) ?? -1] ?? NaN);
+}
+const listenOverflows = () => tcpExt("ListenOverflows");
+
 /** One measured window: the fleet heartbeating while `load` runs; every transition and who was late. */
 async function window(label, load) {
   progress(`window ${label}`);
@@ -152,12 +165,14 @@ async function window(label, load) {
   const startedAt = Date.now();
   const until = startedAt + SECONDS * 1000;
   const cpu0 = cpuSeconds(orch.pid);
+  const overflows0 = listenOverflows();
+  const synRetrans0 = tcpExt("TCPSynRetrans");
   const feed = openFeed();
   const [health, orchLoop, extra] = await Promise.all([healthLoop(until), orchLoopDelay(until), load(until)]);
   const cpu = cpuSeconds(orch.pid) - cpu0;
   loopDelay.disable();
   feed.close();
-  const res = { heartbeats_per_s: Math.round(fleet.stats.heartbeats / SECONDS), heartbeat_ms: percentiles(fleet.stats.latencies), agent_timer_late_ms: percentiles(fleet.stats.timerLateMs), heartbeat_statuses: Object.fromEntries(fleet.stats.statuses), orchestrator_core: Number((cpu / SECONDS).toFixed(3)), orchestrator_loop_delay_max_ms: orchLoop, bench_loop_delay_ms: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) }, health_ms: health, feed: { snapshot_ms: feed.snapshot_ms, frames: feed.frames, closed_early: feed.closed, max_gap_ms: Math.round(feed.maxGapMs) }, ...extra };
+  const res = { listen_overflows_box_wide: listenOverflows() - overflows0, syn_retransmits_box_wide: tcpExt("TCPSynRetrans") - synRetrans0, heartbeats_per_s: Math.round(fleet.stats.heartbeats / SECONDS), heartbeat_ms: percentiles(fleet.stats.latencies), agent_timer_late_ms: percentiles(fleet.stats.timerLateMs), heartbeat_statuses: Object.fromEntries(fleet.stats.statuses), orchestrator_core: Number((cpu / SECONDS).toFixed(3)), orchestrator_loop_delay_max_ms: orchLoop, bench_loop_delay_ms: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) }, health_ms: health, feed: { snapshot_ms: feed.snapshot_ms, frames: feed.frames, closed_early: feed.closed, max_gap_ms: Math.round(feed.maxGapMs) }, ...extra };
   progress(`window ${label} done: ${JSON.stringify(res)}; reading node events`);
   if (values["cpu-prof"] !== undefined && label === "under_load") {
     // Profiling: end the orchestrator now so its profile covers the loaded window, not the events read after it.
@@ -178,7 +193,9 @@ async function transitionsSince(since) {
   let i = 0;
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (i < N) {
-      const nodeId = fleet.nodeIds[i++];
+      const index = i++;
+      const nodeId = fleet.nodeIds[index];
+      if (silenced.has(index)) continue;
       const { json } = await api(`/v2/nodes/${nodeId}`);
       for (const e of json?.events ?? []) {
         if (e.at_ms < since || (e.kind !== "suspect" && e.kind !== "offline")) continue;
@@ -218,11 +235,22 @@ const submitSeconds = (performance.now() - t0) / 1000;
 const benchCpu = process.cpuUsage(submitCpu0[1]);
 out.submit = { seconds: Math.round(submitSeconds * 10) / 10, orchestrator_core: Number(((cpuSeconds(orch.pid) - submitCpu0[0]) / submitSeconds).toFixed(3)), bench_core: Number(((benchCpu.user + benchCpu.system) / 1e6 / submitSeconds).toFixed(3)), statuses: admitted, held_streams: fleet.stats.infers.size };
 await window("under_load", async (until) => {
-  const [garbageStatuses, chatStatuses] = await Promise.all([GARBAGE > 0 ? garbage(until, GARBAGE) : undefined, CHAT > 0 ? chat(until, CHAT) : undefined]);
+  const silence = (async () => {
+    if (SILENCE === 0) return;
+    await sleep((until - Date.now()) / 3);
+    progress(`silencing ${SILENCE} agents for 8 s`);
+    for (const i of silenced) fleet.setBeating(i, false);
+    await sleep(8000);
+    for (const i of silenced) fleet.setBeating(i, true);
+  })();
+  const [garbageStatuses, chatStatuses] = await Promise.all([GARBAGE > 0 ? garbage(until, GARBAGE) : undefined, CHAT > 0 ? chat(until, CHAT) : undefined, silence]);
   return { garbage_statuses: garbageStatuses, chat_statuses: chatStatuses, held_streams: fleet.stats.infers.size };
 });
 const { json: list } = await api("/v2/nodes");
-out.not_online_at_end = (list?.nodes ?? []).filter((n) => n.status !== "Online").length;
+// A silenced agent comes back through a 404 and a re-registration: give it a moment.
+await sleep(SILENCE > 0 ? 3000 : 0);
+const { json: listAfter } = await api("/v2/nodes");
+out.not_online_at_end = (listAfter?.nodes ?? list?.nodes ?? []).filter((n) => n.status !== "Online").length;
 out.false_transitions = ["baseline_fleet_alone", "under_load"].reduce((n, w) => n + (out[w].transitions.suspect ?? 0) + (out[w].transitions.offline ?? 0), 0);
 out.ratio_heartbeat_p99_load_vs_alone = Number((out.under_load.heartbeat_ms.p99 / Math.max(0.01, out.baseline_fleet_alone.heartbeat_ms.p99)).toFixed(2));
 await fleet.stop();

@@ -175,7 +175,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   const base = `http://127.0.0.1:${server.address().port}`;
   // `maxSockets`: heartbeats of the whole fleet share this many connections. A real agent has its own; with
   // a shared pool a slow orchestrator makes beats wait in this process's queue (sent late: the bench's fault).
-  const agent = new HttpAgent({ keepAlive: true, maxSockets });
+  // `maxSockets: "own"`: each agent its own keep-alive connection, as each real agent process has.
+  const agent = maxSockets === "own" ? undefined : new HttpAgent({ keepAlive: true, maxSockets });
   const target = new URL(orchUrl);
   const stats = { latencies: [], timerLateMs: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map(), calls: 0, wrongToken: 0, infers: new Map(), statuses: new Map() };
   let running = true;
@@ -185,8 +186,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     for (const res of watches) res.write(": ping\n\n");
   }, watchPingMs);
 
-  function post(path, body, bearer = token) {
-    return jsonRequest({ host: target.hostname, port: target.port, path, agent, bearer, body });
+  function post(path, body, bearer = token, own = agent) {
+    return jsonRequest({ host: target.hostname, port: target.port, path, agent: own, bearer, body });
   }
 
 
@@ -197,7 +198,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], last_error: null, state: "ready", engine_version: "sim", model: { sha256, name: modelName } };
     // `tokens`: each agent its own credential, as joined workers have (one API key per node).
     // `trace`: each beat's [timer due, sent, answered] (wall clock ms), to tell who was late when a node was marked.
-    return { nodeId, poolId, pool, intervalMs: 1000, timer: null, dueAt: 0, beats: trace ? [] : undefined, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
+    return { nodeId, poolId, pool, http: maxSockets === "own" ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : agent, intervalMs: 1000, timer: null, dueAt: 0, beats: trace ? [] : undefined, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
   });
   const byId = new Map(agents.map((a) => [a.nodeId, a]));
   // The real agent resamples its telemetry every 5 s (worker-agent/telemetry/telemetry-sampler.ts) and sends
@@ -207,7 +208,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   }, 5000) : undefined;
 
   async function register(a) {
-    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
+    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token, a.http);
     if (res.status !== 200) throw new Error(`register ${a.nodeId} failed: ${res.status} ${JSON.stringify(res.json)}`);
     a.intervalMs = res.json.next_heartbeat_ms;
   }
@@ -224,7 +225,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     a.beats?.push(traced);
     // worker-agent/agent.ts buildHeartbeat: timestamp, pool snapshots, the latest telemetry sample (models only on change).
     const body = a.telemetry === undefined ? { timestamp: new Date().toISOString(), pools: [a.pool] } : { timestamp: new Date().toISOString(), pools: [a.pool], telemetry: a.telemetry };
-    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token);
+    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token, a.http);
     if (!running || a.paused) return;
     if (traced !== undefined) [traced[2], traced[3]] = [Date.now(), res.status];
     stats.heartbeats++;
@@ -291,7 +292,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
       clearInterval(resample);
       for (const a of agents) if (a.timer) clearTimeout(a.timer);
       for (const res of watches) res.destroy();
-      agent.destroy();
+      for (const a of agents) a.http?.destroy();
+      agent?.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
