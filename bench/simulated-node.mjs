@@ -208,7 +208,12 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   }, 5000) : undefined;
 
   async function register(a) {
-    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token, a.http);
+    let res = { status: 0 };
+    // A connection refused or reset on a loaded box (status 0) is retried, as the real agent does with backoff.
+    for (let attempt = 0; attempt < 5 && res.status === 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * attempt));
+      res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token, a.http);
+    }
     if (res.status !== 200) throw new Error(`register ${a.nodeId} failed: ${res.status} ${JSON.stringify(res.json)}`);
     a.intervalMs = res.json.next_heartbeat_ms;
   }

@@ -48,7 +48,7 @@ const nodes = async () => NodeListResponseSchema.parse(await (await orch.api("/v
 
 describe("streams failing over onto a cluster with no free slot", () => {
   it("wait in the queue without a placement per pass, and are not failed", async () => {
-    let beating: "all" | "some" | "none" = "all";
+    let beating = "all" as "all" | "some" | "none";
     const beats = (async () => {
       for (let round = 1; beating !== "none"; round++) {
         const only = beating === "all" ? undefined : (i: number) => i < FLEET - SILENT;
