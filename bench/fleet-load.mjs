@@ -157,7 +157,7 @@ function tcpExt(name = "ListenOverflows") {
 const listenOverflows = () => tcpExt("ListenOverflows");
 
 /** One measured window: the fleet heartbeating while `load` runs; every transition and who was late. */
-async function window(label, load) {
+async function window(label, load, since) {
   progress(`window ${label}`);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -181,7 +181,7 @@ async function window(label, load) {
     progress("orchestrator ended, profile written");
     process.exit(0);
   }
-  res.transitions = await transitionsSince(startedAt);
+  res.transitions = await transitionsSince(since ?? startedAt);
   out[label] = res;
 }
 
@@ -219,6 +219,7 @@ await window("baseline_fleet_alone", async () => ({}));
 
 // Hold HELD streams (each a /v2 task whose infer never ends) and queue Q more behind them, then window 2.
 const t0 = performance.now();
+const submitStartedAt = Date.now();
 const submitCpu0 = [cpuSeconds(orch.pid), process.cpuUsage()];
 const admitted = {};
 let next = 0;
