@@ -245,8 +245,8 @@ await window("under_load", async (until) => {
     for (const i of silenced) fleet.setBeating(i, true);
   })();
   const [garbageStatuses, chatStatuses] = await Promise.all([GARBAGE > 0 ? garbage(until, GARBAGE) : undefined, CHAT > 0 ? chat(until, CHAT) : undefined, silence]);
-  return { garbage_statuses: garbageStatuses, chat_statuses: chatStatuses, held_streams: fleet.stats.infers.size };
-});
+  return { garbage_statuses: garbageStatuses, chat_statuses: chatStatuses };
+}, submitStartedAt); // transitions counted from the start of the submission (the queue filling is load too)
 const { json: list } = await api("/v2/nodes");
 // A silenced agent comes back through a 404 and a re-registration: give it a moment.
 await sleep(SILENCE > 0 ? 3000 : 0);
