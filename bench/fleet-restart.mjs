@@ -8,7 +8,9 @@
 // orchestrator made on a node with another token than the one it registered with (target 0); /health
 // latency while the cluster comes back; orchestrator RSS and CPU. Optional phases, after the restart:
 // --revoke (revoke the shared key: every node Offline, every task terminal once).
-//   npm run build && node bench/fleet-restart.mjs [--nodes 1000] [--tasks 5000] [--infer-ms 2000] [--node-keys] [--revoke] [--json]
+// --chat C: C closed-loop clients hammer /v1/chat/completions from the restart until every task is terminal;
+// each request must get an HTTP answer (a 200 or an error envelope, never a 500) within 60 s.
+//   npm run build && node bench/fleet-restart.mjs [--nodes 1000] [--tasks 5000] [--infer-ms 2000] [--node-keys] [--revoke] [--chat 20] [--json]
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -17,7 +19,7 @@ import { parseArgs } from "node:util";
 import { benchWorkspace, cpuSeconds, percentiles, rssMiB, waitForReadyNodes } from "./bench-processes.mjs";
 import { createNodeKeys, startSimulatedFleet } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, tasks: { type: "string", default: "5000" }, "infer-ms": { type: "string", default: "2000" }, "node-keys": { type: "boolean", default: false }, join: { type: "boolean", default: false }, revoke: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "1000" }, tasks: { type: "string", default: "5000" }, "infer-ms": { type: "string", default: "2000" }, "node-keys": { type: "boolean", default: false }, join: { type: "boolean", default: false }, revoke: { type: "boolean", default: false }, chat: { type: "string", default: "0" }, json: { type: "boolean", default: false } } });
 const N = Number(values.nodes);
 const Q = Number(values.tasks);
 const TOKEN = "bench-token-0123456789abcdef0123456789abcd";
@@ -125,6 +127,20 @@ const healthLoop = (async () => {
   }
 })();
 
+const chatStatuses = {};
+const chatMs = [];
+const chatLoop = Promise.all(Array.from({ length: Number(values.chat) }, async () => {
+  while (!out.done) {
+    const c0 = performance.now();
+    const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", signal: AbortSignal.timeout(60_000), headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ model: fleet.modelName, messages: [{ role: "user", content: "hi" }], max_tokens: 1 }) }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    }, (err) => (err?.name === "TimeoutError" ? "timeout" : "connection"));
+    chatStatuses[res] = (chatStatuses[res] ?? 0) + 1;
+    if (typeof res === "number") chatMs.push(performance.now() - c0);
+    else await sleep(100);
+  }
+}));
 const terminal = new Set(["completed", "failed", "canceled"]);
 const states = async () => {
   const counts = {};
@@ -205,6 +221,11 @@ if (values.revoke && key !== undefined) {
 }
 out.done = true;
 await healthLoop;
+await chatLoop;
+if (Number(values.chat) > 0) {
+  out.chat_statuses = chatStatuses;
+  out.chat_ms = percentiles(chatMs);
+}
 await fleet.stop();
 console.log(values.json ? JSON.stringify(out) : out);
 process.exit(0);

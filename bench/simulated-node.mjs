@@ -130,7 +130,7 @@ export function hostTelemetry(i, gpus = 1) {
  * sent `next_heartbeat_ms` (from the last reply) after the previous answer, and a 404 re-registers.
  * Heartbeat answer latencies are recorded for the caller.
  */
-export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000, telemetry = true, gpus = 1, fixedIntervalMs, inferMs }) {
+export async function startSimulatedFleet({ orchUrl, token, tokens, count, modelName = "fleet-sim", prefix = "fleet", registerConcurrency = 16, watch = true, watchPingMs = 1000, telemetry = true, gpus = 1, fixedIntervalMs, inferMs, maxSockets = 64, trace = false }) {
   const sha256 = createHash("sha256").update(modelName).digest("hex");
   const model = { sha256, name: modelName, file_name: `${modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
   const watches = new Set();
@@ -173,9 +173,12 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
-  const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  // `maxSockets`: heartbeats of the whole fleet share this many connections. A real agent has its own; with
+  // a shared pool a slow orchestrator makes beats wait in this process's queue (sent late: the bench's fault).
+  // `maxSockets: "own"`: each agent its own keep-alive connection, as each real agent process has.
+  const agent = maxSockets === "own" ? undefined : new HttpAgent({ keepAlive: true, maxSockets });
   const target = new URL(orchUrl);
-  const stats = { latencies: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map(), calls: 0, wrongToken: 0, infers: new Map(), statuses: new Map() };
+  const stats = { latencies: [], timerLateMs: [], heartbeats: 0, failures: 0, reregistrations: 0, intervals: new Map(), calls: 0, wrongToken: 0, infers: new Map(), statuses: new Map() };
   let running = true;
   // Every watch gets the real worker's 1 s ping (one timer for the fleet): the orchestrator fails a
   // watch that stays silent longer than worker_stream_idle_ms. (`watchPingMs`: another pace, for breakdowns.)
@@ -183,8 +186,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     for (const res of watches) res.write(": ping\n\n");
   }, watchPingMs);
 
-  function post(path, body, bearer = token) {
-    return jsonRequest({ host: target.hostname, port: target.port, path, agent, bearer, body });
+  function post(path, body, bearer = token, own = agent) {
+    return jsonRequest({ host: target.hostname, port: target.port, path, agent: own, bearer, body });
   }
 
 
@@ -194,7 +197,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     // The fields worker-agent's LlamaPool.snapshot() sends for a ready pool with its model loaded.
     const pool = { pool_id: poolId, ready: true, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], last_error: null, state: "ready", engine_version: "sim", model: { sha256, name: modelName } };
     // `tokens`: each agent its own credential, as joined workers have (one API key per node).
-    return { nodeId, poolId, pool, intervalMs: 1000, timer: null, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
+    // `trace`: each beat's [timer due, sent, answered] (wall clock ms), to tell who was late when a node was marked.
+    return { nodeId, poolId, pool, http: maxSockets === "own" ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : agent, intervalMs: 1000, timer: null, dueAt: 0, beats: trace ? [] : undefined, token: tokens?.[i] ?? token, telemetry: telemetry ? hostTelemetry(i, gpus) : undefined };
   });
   const byId = new Map(agents.map((a) => [a.nodeId, a]));
   // The real agent resamples its telemetry every 5 s (worker-agent/telemetry/telemetry-sampler.ts) and sends
@@ -204,7 +208,12 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
   }, 5000) : undefined;
 
   async function register(a) {
-    const res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token);
+    let res = { status: 0 };
+    // A connection refused or reset on a loaded box (status 0) is retried, as the real agent does with backoff.
+    for (let attempt = 0; attempt < 5 && res.status === 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * attempt));
+      res = await post("/v2/nodes/register", { node_id: a.nodeId, machine_id: `sim-${a.nodeId}`, address: `${base}/n/${a.nodeId}`, pools: [a.poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] }, a.token, a.http);
+    }
     if (res.status !== 200) throw new Error(`register ${a.nodeId} failed: ${res.status} ${JSON.stringify(res.json)}`);
     a.intervalMs = res.json.next_heartbeat_ms;
   }
@@ -213,10 +222,17 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     a.timer = null;
     if (!running || a.paused) return;
     const t0 = performance.now();
+    const sentAt = Date.now();
+    // How late this process fired the beat's timer (the load generator's own lag, not the orchestrator's).
+    if (a.dueAt > 0) stats.timerLateMs.push(sentAt - a.dueAt);
+    // Recorded when sent (answered: Infinity until the answer comes), so a beat the orchestrator holds unread shows.
+    const traced = a.beats === undefined ? undefined : [a.dueAt, sentAt, Infinity, 0];
+    a.beats?.push(traced);
     // worker-agent/agent.ts buildHeartbeat: timestamp, pool snapshots, the latest telemetry sample (models only on change).
     const body = a.telemetry === undefined ? { timestamp: new Date().toISOString(), pools: [a.pool] } : { timestamp: new Date().toISOString(), pools: [a.pool], telemetry: a.telemetry };
-    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token);
+    const res = await post(`/v2/nodes/${a.nodeId}/heartbeat`, body, a.token, a.http);
     if (!running || a.paused) return;
+    if (traced !== undefined) [traced[2], traced[3]] = [Date.now(), res.status];
     stats.heartbeats++;
     stats.statuses.set(res.status, (stats.statuses.get(res.status) ?? 0) + 1);
     if (res.status === 200) {
@@ -228,7 +244,9 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
       await register(a).catch(() => undefined);
     } else stats.failures++;
     // `fixedIntervalMs`: a careless agent that ignores the server-controlled interval.
-    a.timer = setTimeout(() => void beat(a), fixedIntervalMs ?? a.intervalMs);
+    const delay = fixedIntervalMs ?? a.intervalMs;
+    a.dueAt = Date.now() + delay;
+    a.timer = setTimeout(() => void beat(a), delay);
   }
 
   // Register with bounded concurrency, then start each agent's heartbeat loop at a random phase.
@@ -246,6 +264,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     sha256,
     nodeIds: agents.map((a) => a.nodeId),
     stats,
+    /** With `trace`: node id → its beats as [timer due, sent, answered, status] (wall clock ms). */
+    beats: (nodeId) => byId.get(nodeId)?.beats ?? [],
     /** Stops (false) or resumes (true) agent `i`'s heartbeats (a flapping node). */
     setBeating(i, on) {
       const a = agents[i];
@@ -261,6 +281,7 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
     /** Forgets the latencies recorded so far (the start of a measured window). */
     resetStats() {
       stats.latencies = [];
+      stats.timerLateMs = [];
       stats.heartbeats = 0;
       stats.failures = 0;
       stats.reregistrations = 0;
@@ -276,7 +297,8 @@ export async function startSimulatedFleet({ orchUrl, token, tokens, count, model
       clearInterval(resample);
       for (const a of agents) if (a.timer) clearTimeout(a.timer);
       for (const res of watches) res.destroy();
-      agent.destroy();
+      for (const a of agents) a.http?.destroy();
+      agent?.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

@@ -19,6 +19,12 @@ export interface ServerLimits {
   timeoutCheckIntervalMs: number;
   /** Connections open at once; a further one closes the oldest idle one, or is closed on accept when all are serving requests. */
   maxConnections: number;
+  /**
+   * The listen backlog: connections the kernel completes and queues while the process has not accepted
+   * them yet (the kernel caps it at net.core.somaxconn). Past it, Linux drops the SYN and the client
+   * retries after 1 s, then 3 s, 7 s.
+   */
+  listenBacklog: number;
 }
 
 export const ORCHESTRATOR_SERVER_LIMITS: ServerLimits = {
@@ -33,6 +39,11 @@ export const ORCHESTRATOR_SERVER_LIMITS: ServerLimits = {
   // Bounded still (each open connection costs a descriptor and buffers); the shipped systemd unit
   // allows 65,536 descriptors.
   maxConnections: 16_384,
+  // Node's default, 511, is less than one fleet: 1,000 agents connecting within one stall of the event
+  // loop (a burst after a blip, every agent after a restart) overflowed it, and the SYNs dropped came back
+  // 1 s and 3 s later — heartbeats 3.5 s late on the wire, nodes falsely Suspect and Offline (found by
+  // the fleet-under-load adversary). Bounded by net.core.somaxconn (4,096 on current kernels).
+  listenBacklog: 4_096,
 };
 
 export const WORKER_SERVER_LIMITS: ServerLimits = {
@@ -41,6 +52,7 @@ export const WORKER_SERVER_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   timeoutCheckIntervalMs: 1_000,
   maxConnections: 256,
+  listenBacklog: 511,
 };
 
 export type Server = HttpServer | HttpsServer;

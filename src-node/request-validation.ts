@@ -10,6 +10,14 @@ import { jsonBodyShapeProblem } from "../src-shared/common/json-depth.js";
  */
 export const MAX_BODY_JSON_DEPTH = 128;
 
+/**
+ * Most validation issues an error envelope lists; past it one more entry says how many were left out.
+ * A 1 KB body of 200 empty objects in an array has ~2,000 issues, and listing them all answered it with
+ * ~180 KB: at 1,000 such heartbeats a second (the fleet-under-load adversary) the orchestrator spent its
+ * time writing errors and the real heartbeats waited.
+ */
+export const MAX_LISTED_ISSUES = 20;
+
 /** Validates each path parameter with its schema; INVALID_PARAMS names the first one that fails. */
 export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | undefined, values: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -26,8 +34,8 @@ export function parsePathParams(schemas: Readonly<Record<string, z.ZodType>> | u
 }
 
 /**
- * Validates the query or body; INVALID_PARAMS carries every issue and names the first. `routePath`
- * (queries only) decides what an unknown query parameter gets: see refuseUndeclaredQuery.
+ * Validates the query or body; INVALID_PARAMS names the first issue and lists up to MAX_LISTED_ISSUES.
+ * `routePath` (queries only) decides what an unknown query parameter gets: see refuseUndeclaredQuery.
  */
 export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "body", routePath = "/v2/"): unknown {
   const problem = where === "body" ? jsonBodyShapeProblem(value, MAX_BODY_JSON_DEPTH) : null;
@@ -45,9 +53,10 @@ export function parsePart(schema: z.ZodType, value: unknown, where: "query" | "b
   }
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (result.success) return result.data;
-  const issues = validationIssues(result.error);
-  const first = issues[0];
+  const all = validationIssues(result.error);
+  const first = all[0];
   const at = first && first.path.length > 0 ? `${where}.${first.path.join(".")}` : where;
+  const issues = all.length <= MAX_LISTED_ISSUES ? all : [...all.slice(0, MAX_LISTED_ISSUES), { path: [], message: `and ${all.length - MAX_LISTED_ISSUES} more issues (not listed)` }];
   throw new OrchError("INVALID_PARAMS", `${at}: ${first?.message ?? "invalid"}`, { details: { issues } });
 }
 

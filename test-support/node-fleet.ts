@@ -12,9 +12,10 @@ export interface NodeFleet {
   readonly ids: readonly string[];
   /**
    * One heartbeat from every node (bounded concurrency); `round` varies the slots so each beat changes
-   * something; `extra` adds fields to node i's heartbeat body (e.g. host telemetry).
+   * something; `extra` adds fields to node i's heartbeat body (e.g. host telemetry); `only` picks the
+   * nodes that beat (the others fall silent).
    */
-  heartbeatAll(round: number, extra?: (i: number) => Record<string, unknown>): Promise<void>;
+  heartbeatAll(round: number, extra?: (i: number) => Record<string, unknown>, only?: (i: number) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,8 +80,8 @@ export async function startNodeFleet(api: (path: string, init?: RequestInit) => 
     await res.arrayBuffer();
   };
   const ids = Array.from({ length: count }, (_, i) => fleetNodeId(i));
-  const heartbeatAll = (round: number, extra?: (i: number) => Record<string, unknown>) =>
-    each(count, concurrency, (i) => post(`/v2/nodes/${fleetNodeId(i)}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool(i, round)], models: [model], ...extra?.(i) }));
+  const heartbeatAll = (round: number, extra?: (i: number) => Record<string, unknown>, only?: (i: number) => boolean) =>
+    each(count, concurrency, async (i) => only?.(i) === false ? undefined : post(`/v2/nodes/${fleetNodeId(i)}/heartbeat`, { timestamp: new Date().toISOString(), pools: [pool(i, round)], models: [model], ...extra?.(i) }));
   await each(count, concurrency, (i) => post("/v2/nodes/register", { node_id: fleetNodeId(i), machine_id: `m-${fleetNodeId(i)}`, address: `${base}/n/${fleetNodeId(i)}`, pools: [pool(i, 0).pool_id], capabilities: { gpus: [], cpu_cores: 8 }, version: "sim", models: [model] }));
   await heartbeatAll(0);
   return {

@@ -234,7 +234,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once("error", reject);
-        listening.listen(port, host.replace(/^\[|\]$/g, ""), () => resolve());
+        listening.listen({ port, host: host.replace(/^\[|\]$/g, ""), backlog: WORKER_SERVER_LIMITS.listenBacklog }, () => resolve());
       });
       const bound = listening.address() as AddressInfo;
       const boundHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;

@@ -373,7 +373,8 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });
 
-  const server: Server = createLimitedServer(listener, { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits }, clusterTls && { key: clusterTls.serverKey, cert: clusterTls.serverCert });
+  const serverLimits: ServerLimits = { ...ORCHESTRATOR_SERVER_LIMITS, ...options.serverLimits };
+  const server: Server = createLimitedServer(listener, serverLimits, clusterTls && { key: clusterTls.serverKey, cert: clusterTls.serverCert });
   const timers: NodeJS.Timeout[] = [];
 
   return {
@@ -400,7 +401,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(port, host, () => resolve());
+        server.listen({ port, host, backlog: serverLimits.listenBacklog }, () => resolve());
       });
       const addr = server.address() as AddressInfo;
       url = `${clusterTls ? "https" : "http"}://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -5,6 +5,8 @@ interface Capacity {
   free: boolean;
   /** Some schedulable node holds the model (so a task without a free slot only has to wait). */
   holder: boolean;
+  /** The schedulable nodes holding the model, found on first need (re-placed tasks). */
+  holderNodes?: Set<string>;
 }
 
 /**
@@ -26,6 +28,23 @@ export class ModelCapacity {
   /** True when some schedulable, ready pool holding the model has a free slot now. */
   hasFreeSlot(sha: string): boolean {
     return this.of(sha).free;
+  }
+
+  /**
+   * True when a schedulable node other than `excluded` (the nodes that already failed a re-placed task)
+   * holds the model. With mustWait, such a task could then only be told to wait, as a fresh one is: no
+   * placement (and no explanation of every pool) per pass for it.
+   */
+  holderBesides(sha: string, excluded: readonly string[]): boolean {
+    const c = this.of(sha);
+    if (!c.holder) return false;
+    if (c.holderNodes === undefined) {
+      c.holderNodes = new Set();
+      for (const p of this.snapshot()) if (p.node_schedulable && (p.loaded_model === sha || p.models_available.includes(sha))) c.holderNodes.add(p.node_id);
+    }
+    if (c.holderNodes.size > excluded.length) return true;
+    for (const nodeId of c.holderNodes) if (!excluded.includes(nodeId)) return true;
+    return false;
   }
 
   slotTaken(candidate: PlacementCandidate): void {

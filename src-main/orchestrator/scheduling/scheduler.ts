@@ -337,8 +337,13 @@ export class Scheduler<T extends SchedulableTask> {
           this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
           continue;
         }
-        // A re-placed task always gets a decision: it may have no other holder left (REPLICA_EXHAUSTED).
-        if (task.attempted_nodes.length === 0 && capacity.mustWait(task.model.sha256)) {
+        // With no free slot on any schedulable holder, a task can only wait. A re-placed one waits too while
+        // a holder it has not failed on is schedulable; otherwise it gets a decision (REPLICA_EXHAUSTED, or
+        // wait for a Suspect one). Before, every re-placed task was placed on its own in every pass, which
+        // with no pool eligible explains every pool (sorted, a sentence each): 1,000 streams failed over
+        // after a blip on 1,000 nodes made each pass seconds long, the heartbeats waited behind it, more
+        // nodes turned Suspect and failed over more streams (found by the fleet-under-load adversary).
+        if (capacity.mustWait(task.model.sha256) && (task.attempted_nodes.length === 0 || capacity.holderBesides(task.model.sha256, task.attempted_nodes))) {
           if (walk) this.noteQueued(task);
           continue;
         }

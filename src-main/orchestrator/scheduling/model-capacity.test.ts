@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import type { PlacementCandidate } from "../placement/placement-types.js";
+import { ModelCapacity } from "./model-capacity.js";
+
+const SHA = "a".repeat(64);
+const pool = (node: string, over: Partial<PlacementCandidate> = {}): PlacementCandidate => ({ node_id: node, pool_id: `${node}-p0`, node_schedulable: true, node_state: "Online", ready: true, draining: false, slots_total: 1, slots_free: 0, vram_free_bytes: 0, models_available: [SHA], ...over });
+
+describe("ModelCapacity.holderBesides (whether a re-placed task can only wait)", () => {
+  it("is true while a schedulable holder the task has not failed on remains", () => {
+    const capacity = new ModelCapacity(() => [pool("n1"), pool("n2")]);
+    expect(capacity.mustWait(SHA)).toBe(true);
+    expect(capacity.holderBesides(SHA, ["n1"])).toBe(true);
+  });
+
+  it("is false when every schedulable holder already failed the task: it gets a decision (REPLICA_EXHAUSTED)", () => {
+    const capacity = new ModelCapacity(() => [pool("n1"), pool("n2", { node_schedulable: false, node_state: "Suspect" })]);
+    expect(capacity.mustWait(SHA)).toBe(true);
+    expect(capacity.holderBesides(SHA, ["n1"])).toBe(false);
+  });
+
+  it("counts nodes, not pools: two pools of the failed node are still that node", () => {
+    const capacity = new ModelCapacity(() => [pool("n1"), pool("n1", { pool_id: "n1-p1" })]);
+    expect(capacity.holderBesides(SHA, ["n1"])).toBe(false);
+    expect(capacity.holderBesides(SHA, [])).toBe(true);
+  });
+
+  it("is false for a model no schedulable node holds", () => {
+    const capacity = new ModelCapacity(() => [pool("n1", { models_available: [] })]);
+    expect(capacity.holderBesides(SHA, [])).toBe(false);
+  });
+});
