@@ -18,7 +18,7 @@ function refusal(value: unknown): OrchError {
 describe("parsePart's error envelope", () => {
   it("lists every issue of a body with a few", () => {
     const err = refusal({ pools: [{}] });
-    expect(err.message).toBe("body.pools.0.pool_id: Invalid input: expected string, received undefined");
+    expect(err.message).toBe("body.pools.0.pool_id: Field required (expected string)");
     expect((err.envelope.details as { issues: unknown[] }).issues).toHaveLength(2);
   });
 
@@ -28,8 +28,8 @@ describe("parsePart's error envelope", () => {
     const err = refusal({ pools: Array.from({ length: 200 }, () => ({})) });
     const issues = (err.envelope.details as { issues: { path: unknown[]; message: string }[] }).issues;
     expect(issues).toHaveLength(MAX_LISTED_ISSUES + 1);
-    expect(issues[0]).toEqual({ path: ["pools", 0, "pool_id"], message: "Invalid input: expected string, received undefined" });
+    expect(issues[0]).toEqual({ path: ["pools", 0, "pool_id"], message: "Field required (expected string)" });
     expect(issues[MAX_LISTED_ISSUES]).toEqual({ path: [], message: `and ${400 - MAX_LISTED_ISSUES} more issues (not listed)` });
-    expect(err.message).toBe("body.pools.0.pool_id: Invalid input: expected string, received undefined");
+    expect(err.message).toBe("body.pools.0.pool_id: Field required (expected string)");
   });
 });
