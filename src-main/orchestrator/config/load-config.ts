@@ -16,9 +16,19 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "llama-orch");
 }
 
-const BOOLEAN_KEYS = new Set(["cloud_profile", "metrics_public", "tls", "cors_allow_localhost"]);
-const NUMBER_KEYS = new Set(["placement_seed", "admission_capacity", "retry_after_ms", "heartbeat_interval_ms", "heartbeat_max_per_s", "node_suspect_ms", "node_timeout_ms", "worker_stream_idle_ms", "watch_heartbeat_ms", "watch_dead_peer_ms", "pool_probe_interval_ms", "pool_probe_max_per_s", "max_nodes", "max_nodes_per_key", "session_ttl_ms", "session_max_turns", "session_token_budget", "shutdown_grace_ms", "staging_bandwidth_limit_bytes_per_s", "metrics_history_step_ms", "rescue_attempts"]);
-const LIST_KEYS = new Set(["allowed_origins", "tls_hostnames"]);
+/** What text from the environment becomes for a setting: read off its schema, so a new setting cannot be missed. */
+function settingKind(schema: z.ZodType): "boolean" | "number" | "list" | "text" {
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional || inner instanceof z.ZodNullable) inner = inner.unwrap() as z.ZodType;
+  if (inner instanceof z.ZodBoolean) return "boolean";
+  if (inner instanceof z.ZodNumber) return "number";
+  if (inner instanceof z.ZodArray) return "list";
+  return "text";
+}
+const KINDS = new Map(Object.entries(OrchestratorConfigSchema.shape).map(([key, schema]) => [key, settingKind(schema as z.ZodType)]));
+const BOOLEAN_KEYS = new Set([...KINDS].filter(([, k]) => k === "boolean").map(([key]) => key));
+const NUMBER_KEYS = new Set([...KINDS].filter(([, k]) => k === "number").map(([key]) => key));
+const LIST_KEYS = new Set([...KINDS].filter(([, k]) => k === "list").map(([key]) => key));
 
 function envValue(key: string, raw: string, envName: string): unknown {
   if (BOOLEAN_KEYS.has(key)) {
