@@ -9,6 +9,8 @@ import { bestEffort, type WriteFailureReporter } from "./write-failure-reporter.
  * forgotten) kept in the catalog: the 1,000 most recently reported. Held models are all kept.
  */
 export const MAX_UNHELD_MODELS = 1000;
+/** Names of each kind (GGUF name, file name) kept per model: a node reporting fresh names every beat cannot grow the catalog. */
+export const MAX_NAMES_PER_MODEL = 16;
 const PRUNE_INTERVAL_MS = 10_000;
 
 /** A model the cluster has seen, by sha256, with its GGUF facts. */
@@ -112,7 +114,17 @@ export class KnownModelStore {
        ON CONFLICT(sha256) DO UPDATE SET size_bytes = excluded.size_bytes, architecture = excluded.architecture, parameter_count = excluded.parameter_count,
          context_length = excluded.context_length, quantization = excluded.quantization, has_chat_template = excluded.has_chat_template, updated_at_ms = excluded.updated_at_ms`,
     );
-    const addName = this.db.prepare(`INSERT OR IGNORE INTO known_model_names (sha256, kind, name) VALUES (?, ?, ?)`);
+    // At most MAX_NAMES_PER_MODEL names of a kind per model, and file names only while some placement
+    // lists them: names were only ever added, so a node reporting its model under fresh names every
+    // beat grew this table (and every catalog listing) without end.
+    const addName = this.db.prepare(
+      `INSERT OR IGNORE INTO known_model_names (sha256, kind, name) SELECT ?1, ?2, ?3
+       WHERE (SELECT COUNT(*) FROM known_model_names WHERE sha256 = ?1 AND kind = ?2) < ?4`,
+    );
+    const dropStaleFiles = this.db.prepare(
+      `DELETE FROM known_model_names WHERE sha256 = ?1 AND kind = 'file'
+         AND name NOT IN (SELECT j.value FROM model_placements p, json_each(p.file_names_json) j WHERE p.sha256 = ?1)`,
+    );
     const place = this.db.prepare(
       `INSERT INTO model_placements (sha256, node_id, state, file_names_json, updated_at_ms) VALUES (?, ?, 'verified', ?, ?)
        ON CONFLICT(sha256, node_id) DO UPDATE SET state = 'verified', file_names_json = excluded.file_names_json, updated_at_ms = excluded.updated_at_ms`,
@@ -122,9 +134,10 @@ export class KnownModelStore {
       for (const [sha, { entry, files }] of bySha) {
         upsertModel.run(sha, entry.size_bytes, entry.architecture ?? null, entry.parameter_count ?? null, entry.context_length ?? null, entry.quantization ?? null, entry.has_chat_template ? 1 : 0, now, now);
         // A name the worker made from the file name is a file name, not a GGUF name (the id rule tells them apart).
-        if (entry.name_from !== "file_name") addName.run(sha, "gguf", entry.name);
-        for (const file of files) addName.run(sha, "file", file);
         place.run(sha, nodeId, JSON.stringify([...files].sort()), now);
+        dropStaleFiles.run(sha);
+        if (entry.name_from !== "file_name") addName.run(sha, "gguf", entry.name, MAX_NAMES_PER_MODEL);
+        for (const file of files) addName.run(sha, "file", file, MAX_NAMES_PER_MODEL);
       }
       for (const row of this.placements({ nodeId })) if (row.state === "verified" && !bySha.has(row.sha256)) gone.run(now, nodeId, row.sha256);
     });
