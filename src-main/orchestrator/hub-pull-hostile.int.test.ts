@@ -31,6 +31,10 @@ function serve(path: string, range: string | undefined, res: ServerResponse): vo
   switch (path) {
     case "/loop.gguf":
       return void res.writeHead(302, { location: "/loop.gguf" }).end();
+    case "/to-file.gguf":
+      return void res.writeHead(302, { location: "file:///etc/passwd" }).end();
+    case "/to-data.gguf":
+      return void res.writeHead(302, { location: "data:application/octet-stream;base64,R0dVRgMAAAA=" }).end();
     case "/html.gguf":
       return void res.writeHead(200, { "content-type": "text/html" }).end("<html>sign in</html>");
     case "/huge.gguf": {
@@ -90,6 +94,17 @@ describe("hub pulls from a misbehaving hub", () => {
     expect(huge?.error).toMatch(/not enough free disk in the orchestrator's model store: the hub announces 10995116277760 bytes/);
     expect(seen.get("/huge.gguf")).toBe(1);
     expect((await readdir(join(orch.dataDir, "models"))).filter((f) => f.endsWith(".part"))).toEqual([]);
+  }, 40_000);
+
+  // A redirect may only lead to another http(s) URL: file: was taken for a network fault and retried for
+  // minutes; data: answered 200 from inside the orchestrator (security adversary, 2026-11-30).
+  it("a redirect to another scheme (file:, data:) fails at once, naming it", async () => {
+    const [toFile, toData] = await Promise.all(["to-file.gguf", "to-data.gguf"].map(async (f) => ended((await pull(f)).pull_id)));
+    for (const p of [toFile, toData]) {
+      expect(p).toMatchObject({ state: "failed", resumes: 0, bytes_done: 0 });
+      expect(p?.error).toMatch(/redirects to a (file|data): URL: only http\(s\) URLs are followed/);
+    }
+    expect(seen.get("/to-file.gguf")).toBe(1);
   }, 40_000);
 
   it("a hub that goes silent on an open connection is dropped after hub_stall_timeout_ms and the pull resumes to a verified model", async () => {

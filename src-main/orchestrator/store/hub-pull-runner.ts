@@ -54,6 +54,9 @@ async function rangeRequest(url: URL, start: number, end: number, signal: AbortS
     if (res.status < 300 || res.status >= 400 || location === null) return { res, announced };
     await res.body?.cancel();
     at = new URL(location, at);
+    // Only to another http(s) URL: fetch took file: for a network fault (retried for minutes) and
+    // answered data: from inside this process.
+    if (at.protocol !== "http:" && at.protocol !== "https:") throw new HubRefusal(`${url.href} redirects to a ${at.protocol} URL: only http(s) URLs are followed`);
   }
   // A loop (or a chain this long) answers the same way the next time: final, not retried 20 times.
   throw new HubRefusal(`${url.href} redirects more than ${MAX_REDIRECTS} times (a redirect loop?)`);
