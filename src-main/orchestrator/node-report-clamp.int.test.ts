@@ -38,4 +38,23 @@ describe("a node's report fields", () => {
     expect(node?.version.startsWith("xxxx")).toBe(true);
     expect(node?.pools[0]?.last_error.length).toBeLessThanOrEqual(4097);
   });
+
+  // Each newly reported quarantined copy becomes a node event (a SQLite row kept among the newest 100,000,
+  // a warn log line, a dashboard frame) whose message held the copy's file_name and reason whole: a
+  // `worker` key sending 250 KB reasons under fresh at_ms every beat grew the database by up to
+  // 1 MB a beat and logged megabyte lines (security adversary, 2026-11-30).
+  it("cuts a quarantined copy's file name and reason before it becomes a node event and a log line", async () => {
+    const huge = "r".repeat(250_000);
+    const quarantined = [1, 2, 3].map((i) => ({ file_name: `${"f".repeat(10_000)}-${i}.gguf`, expected_sha256: null, found_sha256: null, reason: huge, moved_to: `/q/${"m".repeat(10_000)}`, at_ms: 1_000 + i }));
+    const res = await post("/v2/nodes/verbose/heartbeat", { timestamp: new Date().toISOString(), pools: [], quarantined });
+    expect(res.status).toBe(200);
+    const detail = await (await orch.api("/v2/nodes/verbose")).text();
+    const events = (JSON.parse(detail) as { events: { kind: string; message: string }[] }).events.filter((e) => e.kind === "model_quarantined");
+    expect(events.length).toBe(3);
+    for (const e of events) expect(e.message.length).toBeLessThan(3_000);
+    expect(detail.length).toBeLessThan(40_000);
+    const lines = orch.logs.filter((l) => l.includes("quarantined"));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) expect(l.length).toBeLessThan(5_000);
+  });
 });

@@ -14,7 +14,7 @@ import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } 
 import { suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
-import { clampCapabilities, clampModels, clampPool, clampVersion } from "./node-report-clamp.js";
+import { clampCapabilities, clampModels, clampPool, clampQuarantined, clampVersion } from "./node-report-clamp.js";
 import type { PoolDesiredChange, PoolDesiredState } from "./pool-desired-state.js";
 
 /**
@@ -481,9 +481,16 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       seen = new Set(this.store.events(nodeId).filter((e) => e.kind === "model_quarantined").map((e) => String(e.at_ms)));
       this.quarantinesSeen.set(nodeId, seen);
     }
-    for (const copy of copies) {
-      if (seen.has(String(copy.at_ms))) continue;
-      seen.add(String(copy.at_ms));
+    // The worker resends its most recent copies (at most 64) every beat: what it no longer lists never
+    // comes back, so the set need not remember more (fresh at_ms every beat grew it without end).
+    if (seen.size > 1024) {
+      const listed = new Set(copies.map((c) => String(c.at_ms)));
+      for (const at of seen) if (!listed.has(at)) seen.delete(at);
+    }
+    for (const reported of copies) {
+      if (seen.has(String(reported.at_ms))) continue;
+      seen.add(String(reported.at_ms));
+      const copy = clampQuarantined(reported);
       const expected = copy.expected_sha256 === null ? "" : ` (verified as sha256:${copy.expected_sha256.slice(0, 12)})`;
       this.record(nodeId, { at_ms: copy.at_ms, kind: "model_quarantined", message: `model copy ${copy.file_name}${expected} quarantined: ${copy.reason}` });
     }

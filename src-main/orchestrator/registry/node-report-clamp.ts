@@ -1,4 +1,5 @@
 import type { ModelInventoryEntry } from "../../../src-shared/models/model-inventory.js";
+import type { QuarantinedCopy } from "../../../src-shared/models/quarantined-copy.js";
 import type { NodeCapabilities } from "../../../src-shared/nodes/gpu-capabilities.js";
 import type { PoolSnapshot } from "../../../src-shared/nodes/pool-snapshot.js";
 
@@ -23,6 +24,7 @@ export const REPORT_TEXT_LIMITS = {
   fileName: 1024,
   architecture: 128,
   quantization: 64,
+  quarantineReason: 1024,
 } as const;
 const MAX_GPUS = 64;
 const MAX_MODELS_AVAILABLE = 1024;
@@ -76,4 +78,15 @@ export function clampModels(models: readonly ModelInventoryEntry[]): ModelInvent
     const quantization = cutOpt(m.quantization, L.quantization);
     return { ...m, name: cut(m.name, L.modelName), file_name: cut(m.file_name, L.fileName), ...(architecture !== undefined ? { architecture } : {}), ...(quantization !== undefined ? { quantization } : {}) };
   });
+}
+
+/**
+ * A quarantined copy as it goes into a node event and a warn log line: each new one is a SQLite row
+ * (kept among the newest 100,000), so a 250 KB reason under a fresh at_ms every beat grew the database
+ * ~1 MB a beat and logged megabyte lines.
+ */
+export function clampQuarantined(copy: QuarantinedCopy): QuarantinedCopy {
+  const L = REPORT_TEXT_LIMITS;
+  if (copy.file_name.length <= L.fileName && copy.reason.length <= L.quarantineReason && (copy.moved_to?.length ?? 0) <= L.fileName) return copy;
+  return { ...copy, file_name: cut(copy.file_name, L.fileName), reason: cut(copy.reason, L.quarantineReason), moved_to: copy.moved_to === null ? null : cut(copy.moved_to, L.fileName) };
 }
