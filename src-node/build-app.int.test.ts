@@ -78,6 +78,12 @@ describe("buildApp", () => {
     // So does one with a query schema (GET /v1/models takes Anthropic's paging): its own parameters are still checked.
     expect(await call("GET", "/v1/listing?limit=2&api-version=2024-01-01&_=1764470000")).toMatchObject({ status: 200, body: { limit: 2 } });
     expect(await call("GET", "/v1/listing?limit=0")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS" } });
+    // Nothing smuggled past the parameter a compatible route does take: a repeated one is refused (not the
+    // first or the last silently), and __proto__ / constructor keys are plain ignored parameters.
+    expect(await call("GET", "/v1/listing?limit=1&limit=1000")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS" } });
+    expect(await call("GET", "/v1/listing?__proto__=x&constructor=y&limit=3")).toMatchObject({ status: 200, body: { limit: 3 } });
+    const nested = await call("GET", "/v1/listing?__proto__[limit]=1000");
+    expect({ status: nested.status, body: nested.body }).toEqual({ status: 200, body: {} });
     // One of our own /v2 routes without a query schema refuses one: `?limit=10` would otherwise answer everything as if filtered.
     expect(await call("GET", "/v2/plain")).toMatchObject({ status: 200, body: { all: true } });
     expect(await call("GET", "/v2/plain?limit=10")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "query.limit: /v2/plain takes no query parameters" } });
