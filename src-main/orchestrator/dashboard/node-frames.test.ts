@@ -8,7 +8,7 @@ import { NodeStore } from "../db/node-store.js";
 import { PoolDesiredStore } from "../db/pool-desired-store.js";
 import { NodeRegistry } from "../registry/node-registry.js";
 import { PoolDesiredState } from "../registry/pool-desired-state.js";
-import { NodeFrames, type NodeFrame } from "./node-frames.js";
+import { MODELS_FRAME_GAP_MS, NodeFrames, type NodeFrame } from "./node-frames.js";
 
 // The feed's node frames against a real registry: numbered without gaps over all nodes, a node's first
 // frame whole and later ones only what changed, and baseline() + the frames after it = what was sent.
@@ -85,6 +85,35 @@ describe("NodeFrames", () => {
     expect([...state.keys()].sort()).toEqual(["a", "b"]);
     for (const id of ["a", "b"]) expect(state.get(id)).toEqual(nodeFrames.baseline().nodes.find((n) => n.node_id === id));
     expect(state.get("b")?.pools[0]?.slots_free).toBe(0);
+  });
+
+  // A `worker` key alternating two model lists every heartbeat sent each dashboard the whole list (up to
+  // ~1 MB) per heartbeat: 19 MB in 1.8 s. A node's list now goes out at most every MODELS_FRAME_GAP_MS;
+  // everything else in the frame still goes at once, and the latest list follows at the next flush.
+  it("a node's model list goes out at most every MODELS_FRAME_GAP_MS; the rest of the frame at once", () => {
+    const { frames, add, registry, hb, advance, nodeFrames } = setup();
+    add("a");
+    const models = (tag: string) => [{ sha256: tag.repeat(64).slice(0, 64), name: `m-${tag}`, file_name: `${tag}.gguf`, size_bytes: 1, has_chat_template: false }];
+    advance(MODELS_FRAME_GAP_MS + 1);
+    const from = frames.length;
+    for (let i = 0; i < 20; i++) {
+      advance(50);
+      registry.heartbeat("a", { ...hb("a", i % 4), models: models(i % 2 === 0 ? "b" : "c") });
+      nodeFrames.flush();
+    }
+    const sent = frames.slice(from).flatMap((f) => (f.kind === "node" ? [f.delta] : []));
+    // Slot counts changed every beat: frames went out, but one carried a model list (the first).
+    expect(sent.length).toBeGreaterThan(10);
+    expect(sent.filter((d) => d.set.models !== undefined).map((d) => d.set.models?.[0]?.name)).toEqual(["m-b"]);
+    advance(MODELS_FRAME_GAP_MS);
+    nodeFrames.flush();
+    const last = frames.at(-1);
+    expect(last?.kind === "node" ? last.delta.set.models?.[0]?.name : null).toBe("m-c");
+    // What the frames add up to is the node as it is now.
+    const state = new Map<string, NodeInfo>();
+    replay(state, 0, frames);
+    expect(state.get("a")?.models.map((m) => m.name)).toEqual(["m-c"]);
+    expect(nodeFrames.baseline().nodes[0]?.models.map((m) => m.name)).toEqual(["m-c"]);
   });
 
   it("a refresh within the interval waits for flush(), then goes out as a delta", () => {

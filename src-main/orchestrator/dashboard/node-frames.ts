@@ -1,4 +1,5 @@
 import { diffNode, type NodeDelta } from "../../../src-shared/dashboard/node-delta.js";
+import { sameJson } from "../../../src-shared/dashboard/same-json.js";
 import type { NodeInfo } from "../../../src-shared/nodes/node-info.js";
 import type { NodeChange, NodeRegistry } from "../registry/node-registry.js";
 
@@ -11,6 +12,12 @@ export type NodeFrame =
 const REFRESH_FRAMES_PER_S = 200;
 const MIN_REFRESH_MS = 2000;
 const FLUSH_EVERY_MS = 500;
+/**
+ * A node's model list goes out at most this often. It is up to ~1 MB (1,024 entries with long names),
+ * and a `worker` key whose heartbeats alternated two lists sent every dashboard 19 MB in 1.8 s (one
+ * whole list per heartbeat; security adversary, 2026-11-30). Other facts still go out at once.
+ */
+export const MODELS_FRAME_GAP_MS = 2000;
 
 /**
  * The dashboard's node frames. A change of state (status, eligibility, a pool fact, models, desired
@@ -27,6 +34,9 @@ export class NodeFrames {
   private readonly baselines = new Map<string, NodeInfo>();
   private seq = 0;
   private readonly pending = new Set<string>();
+  /** When each node's model list last went out, and the nodes whose newer list waits for MODELS_FRAME_GAP_MS. */
+  private readonly modelsSent = new Map<string, number>();
+  private readonly modelsWaiting = new Set<string>();
   /** Desired-state progress per node with desired pools (it changes without a registry "state"). */
   private readonly desiredKeys = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
@@ -72,14 +82,16 @@ export class NodeFrames {
 
   /** Sends the refresh frames that are due. */
   flush(): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && this.modelsWaiting.size === 0) return;
     if (!this.listening()) {
       this.pending.clear();
+      this.modelsWaiting.clear();
       return;
     }
     const now = this.now();
     const interval = this.refreshIntervalMs();
     for (const nodeId of this.pending) if (now - (this.lastSent.get(nodeId) ?? -Infinity) >= interval) this.sendNode(nodeId, now);
+    for (const nodeId of this.modelsWaiting) if (now - (this.modelsSent.get(nodeId) ?? -Infinity) >= MODELS_FRAME_GAP_MS) this.sendNode(nodeId, now);
   }
 
   private refreshIntervalMs(): number {
@@ -91,8 +103,20 @@ export class NodeFrames {
     const node = this.registry.get(nodeId);
     if (node === undefined) return;
     this.lastSent.set(nodeId, now);
-    const info = this.registry.describe(node, now);
-    const change = diffNode(this.baselines.get(nodeId), info);
+    let info = this.registry.describe(node, now);
+    const prev = this.baselines.get(nodeId);
+    // A new model list within MODELS_FRAME_GAP_MS of the last one waits (the frame carries the list last
+    // sent, so baselines stay what was sent); flush() sends it when the gap is over.
+    if (prev === undefined || !sameJson(prev.models, info.models)) {
+      if (prev !== undefined && now - (this.modelsSent.get(nodeId) ?? -Infinity) < MODELS_FRAME_GAP_MS) {
+        info = { ...info, models: prev.models };
+        this.modelsWaiting.add(nodeId);
+      } else {
+        this.modelsSent.set(nodeId, now);
+        this.modelsWaiting.delete(nodeId);
+      }
+    } else this.modelsWaiting.delete(nodeId);
+    const change = diffNode(prev, info);
     if (change === null) return;
     this.baselines.set(nodeId, info);
     this.send({ kind: "node", node: info, delta: { seq: ++this.seq, ...change } });
@@ -113,6 +137,7 @@ export class NodeFrames {
         info = this.registry.describe(n, now);
         this.baselines.set(n.node_id, info);
         this.lastSent.set(n.node_id, now);
+        this.modelsSent.set(n.node_id, now);
       }
       return info;
     });
@@ -136,5 +161,7 @@ export class NodeFrames {
     this.baselines.delete(nodeId);
     this.pending.delete(nodeId);
     this.desiredKeys.delete(nodeId);
+    this.modelsSent.delete(nodeId);
+    this.modelsWaiting.delete(nodeId);
   }
 }
