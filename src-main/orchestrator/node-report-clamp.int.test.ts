@@ -57,4 +57,15 @@ describe("a node's report fields", () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const l of lines) expect(l.length).toBeLessThan(5_000);
   });
+
+  // The address is what the orchestrator calls, so it is refused past 2,048 characters rather than cut;
+  // before, a 300 KB address was kept and repeated in every node list, frame and refusal message.
+  it("refuses a registration whose address is longer than 2,048 characters, without echoing it", async () => {
+    const res = await post("/v2/nodes/register", { node_id: "far", machine_id: "m", address: `http://127.0.0.1:9/${"a".repeat(300_000)}`, pools: [], capabilities: { gpus: [], cpu_cores: 1 } });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text.length).toBeLessThan(2_000);
+    const list = await (await orch.api("/v2/nodes")).text();
+    expect(list.includes('"far"')).toBe(false);
+  });
 });

@@ -8,8 +8,12 @@ import { nodePoolList } from "./node-pool-limit.js";
 export const RegisterNodeRequestSchema = z.object({
   node_id: NodeIdSchema,
   machine_id: z.string().min(1).max(256),
-  /** Base URL of the worker's own API, e.g. http://10.0.0.11:9200. */
-  address: z.url({ protocol: /^https?$/ }),
+  /**
+   * Base URL of the worker's own API, e.g. http://10.0.0.11:9200. At most 2,048 characters: it is what the
+   * orchestrator calls, so a longer one is refused, not cut (a 300 KB address was kept and repeated in
+   * every node list and dashboard frame).
+   */
+  address: z.url({ protocol: /^https?$/ }).max(2048),
   pools: nodePoolList(PoolIdSchema, (id) => id),
   capabilities: NodeCapabilitiesSchema,
   version: z.string().nullable().optional(),
