@@ -66,6 +66,14 @@ describe("a join token holder proposing its own key", () => {
     // A revoked key proposed again would be a second row with its digest: the old secret working again.
     expect(await refusal(await join(token, { node_id: "taker", key: revoked.key }))).toEqual({ status: 409, code: "CONFLICT", reason: "join_key_in_use" });
     expect(await authenticates(revoked.key)).toBe(false);
+    // Each refusal leaves the token unspent, so a holder can be refused in a loop: a few log lines, not one each.
+    const before = orch.logs.filter((l) => l.includes("node join refused")).length;
+    for (let i = 0; i < 30; i++) {
+      const res = await join(token, { node_id: "taker", key: admin.key });
+      expect(res.status).toBe(409);
+      await res.body?.cancel();
+    }
+    expect(orch.logs.filter((l) => l.includes("node join refused")).length - before).toBeLessThanOrEqual(5);
     for (const body of [{ node_id: "taker", key: newKey(), scopes: ["admin"] }, { node_id: "taker", key: newKey().toUpperCase() }, { node_id: "taker", key: `${newKey()}\n` }, { node_id: "taker", key: "llo_" + "0".repeat(63) }]) {
       const res = await join(token, body);
       expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(400);

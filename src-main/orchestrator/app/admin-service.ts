@@ -16,6 +16,7 @@ import type { LogRing } from "../logging/log-ring.js";
 import type { RuntimeSettings } from "../settings/runtime-settings.js";
 import type { ClusterTls } from "../tls/cluster-ca.js";
 import { formatJoin } from "../../../src-shared/auth/join-command.js";
+import { LogRateLimiter } from "../../../src-node/log-rate-limiter.js";
 
 const LOGIN_CODE_TTL_MS = 15 * 60_000;
 
@@ -44,6 +45,9 @@ export interface AdminServiceDeps {
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
 export class AdminService {
+  /** Refused joins leave no token spent, so one token can be refused in a loop: a few lines a minute, not one each. */
+  private readonly joinRefusalLog = new LogRateLimiter();
+
   constructor(private readonly deps: AdminServiceDeps) {}
 
   apiKeys(): ApiKeyInfo[] {
@@ -123,7 +127,8 @@ export class AdminService {
     if (row === null) throw new OrchError("BAD_TOKEN", "join token not recognised", { details: { reason: "join_token_unknown" } });
     const refuse = (reason: string, message: string): never => {
       this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "node_join_refused", target: req.node_id, outcome: "denied", details: { reason } });
-      this.deps.logger.warn({ identity: actor.label, node_id: req.node_id, reason }, "node join refused");
+      const decision = this.joinRefusalLog.decide(`${actor.credentialId}|${reason}`);
+      if (decision.log) this.deps.logger.warn({ identity: actor.label, node_id: req.node_id, reason, suppressed_since_last: decision.suppressed }, "node join refused");
       throw new OrchError("CONFLICT", message, { details: { reason } });
     };
     if (row.node_id !== null && row.node_id !== req.node_id) refuse("join_token_node_mismatch", `this join token is for node ${row.node_id}, not ${req.node_id}`);
