@@ -22,6 +22,7 @@ import { startWorkerProcess, type WorkerProcess } from "../../test-support/worke
 import { ensureBigModel } from "../../test-support/staging-cluster.js";
 import { waitFor } from "../../test-support/wait-for.js";
 import { taskRequest } from "../../test-support/fixtures.js";
+import { followTaskEvents } from "../../test-support/sse-client.js";
 
 // POST-MERGE SOAK (`npm run soak`): one bounded, seeded run mixing what four merged changes touch —
 // every inference surface (streaming, aborted mid-stream, 50 ms bursts, 400 KB prompts), staging
@@ -74,6 +75,25 @@ afterAll(async () => {
   if (dataDir !== "") rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** Engine child pids an agent logged ("engine starting"). */
+function enginePids(w: WorkerProcess | undefined): number[] {
+  const pids = new Set<number>();
+  for (const line of w?.lines ?? []) {
+    const m = /"engine_pid":(\d+)/.exec(line);
+    if (m) pids.add(Number(m[1]));
+  }
+  return [...pids];
+}
+
+/** Alive and not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
   it("keeps every invariant across mixed traffic, staging, pulls, keys and kills", async () => {
     const rnd = mulberry32(SEED);
@@ -84,8 +104,10 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     const BIG = sha256Hex(readFileSync(bigPath));
     hub = await startLocalHub({ "/acme/tiny-GGUF/resolve/main/tiny-b.gguf": testModelPath("tiny-b"), "/acme/tiny-GGUF/resolve/main/tiny.gguf": testModelPath("tiny"), "/acme/big-GGUF/resolve/main/big.gguf": bigPath });
     // A hub that answers headers then goes silent (the stall timeout must resume, a DELETE must end it).
-    stallServer = createServer((_req, res) => {
-      res.writeHead(200, { "content-length": "5000000" });
+    stallServer = createServer((req, res) => {
+      const from = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? "")?.[1] ?? 0);
+      const size = 5_000_000;
+      res.writeHead(req.headers.range ? 206 : 200, { "content-type": "application/octet-stream", "content-length": String(size - from), "accept-ranges": "bytes", ...(req.headers.range ? { "content-range": `bytes ${from}-${size - 1}/${size}` } : {}) });
       res.write(Buffer.alloc(1000));
     });
     await new Promise<void>((r) => stallServer?.listen(0, "127.0.0.1", () => r()));
@@ -164,6 +186,8 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     })();
 
     // Traffic: every surface, some streaming, some aborted, a few 400 KB prompts.
+    /** Every task id a client was told was accepted (X-Task-Id, or a 202 of POST /v2/tasks). */
+    const accepted = new Set<string>();
     const requests = { sent: 0, ok: 0, aborted: 0, refused: 0, errors: new Map<string, number>() };
     const firstBody = new Map<string, string>();
     const note = (k: string, body = "") => {
@@ -191,12 +215,16 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       try {
         const res = await fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, signal: ctl.signal });
         if (abort && res.body) {
+          const id = res.headers.get("x-task-id");
+          if (id !== null) accepted.add(id);
           const reader = res.body.getReader();
           await reader.read();
           ctl.abort();
           requests.aborted++;
           return;
         }
+        const id = res.headers.get("x-task-id") ?? (surface === "v2" && res.status === 202 ? (body as { task_id: string }).task_id : null);
+        if (id !== null) accepted.add(id);
         const text = await res.text();
         if (res.ok) requests.ok++;
         else if (res.status === 401 || res.status === 403) requests.refused++;
@@ -216,6 +244,7 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
 
     // Invariants, checked after each phase.
     const rss: number[] = [];
+    const checkedStreams = new Set<string>();
     const check = async (phase: string) => {
       // Every task ends (terminal within a bound) and the feed never shows two different endings or an end undone.
       const all = await waitFor(async () => TaskListResponseSchema.parse(await (await api("/v2/tasks?limit=1000")).json()).tasks, (ts) => ts.every((t) => isTerminalTaskState(t.state)), 90_000, 250).catch(async () => {
@@ -224,6 +253,34 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         return ts;
       });
       await new Promise((r) => setTimeout(r, 1500));
+      // None lost: every accepted id is known and ended; and its own event stream (replayed) carries exactly one terminal event.
+      const known = new Map(all.map((t) => [t.task_id, t]));
+      let replayed = 0;
+      for (const id of accepted) {
+        let t = known.get(id);
+        if (t === undefined) {
+          const res = await api(`/v2/tasks/${id}`);
+          if (res.status !== 200) {
+            violate(`${phase}: accepted task ${id} unknown (${res.status})`);
+            continue;
+          }
+          t = (await res.json()) as TaskStatus;
+        }
+        if (!isTerminalTaskState(t.state)) violate(`${phase}: accepted task ${id} still ${t.state}`);
+        else if (!checkedStreams.has(id) && replayed < 40) {
+          replayed++;
+          checkedStreams.add(id);
+          const stream = followTaskEvents(base, ADMIN, id);
+          const events = await Promise.race([stream.done, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+          if (events === null) {
+            stream.abort();
+            violate(`${phase}: ${id}'s event stream did not end within 10 s`);
+          } else {
+            const ends = events.filter((e) => e.event.event === "end" || e.event.event === "error").length;
+            if (ends !== 1) violate(`${phase}: ${id}'s event stream has ${ends} terminal events (${t.state})`);
+          }
+        }
+      }
       for (const t of all) {
         const frames = feedTasks.get(t.task_id) ?? [];
         const endings = frames.filter((f) => isTerminalTaskState(f.state));
@@ -258,7 +315,7 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         rss.push(kb);
         if (kb > 600_000) violate(`${phase}: orchestrator RSS ${kb} kB`);
       }
-      console.log(`[soak] ${phase}: tasks ${all.length}, feed frames ${feedFrames} (connects ${feedConnects}), requests ${JSON.stringify({ ...requests, errors: Object.fromEntries(requests.errors) })}, rss ${rss.at(-1) ?? "?"} kB, violations ${violations.length}`);
+      console.log(`[soak] ${phase}: tasks ${all.length}, accepted ${accepted.size}, replayed ${checkedStreams.size}, feed frames ${feedFrames} (connects ${feedConnects}), requests ${JSON.stringify({ ...requests, errors: Object.fromEntries(requests.errors) })}, rss ${rss.at(-1) ?? "?"} kB, violations ${violations.length}`);
     };
 
     // The big model into the orchestrator's store (a dropped connection on the way: the pull resumes).
@@ -322,6 +379,13 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         if (res.status !== 202) return void console.log(`[soak] pull ${JSON.stringify(body)}: ${res.status} ${await res.text()}`);
         pulls.push(HubPullSchema.parse(await res.json()).pull_id);
       };
+      if (rnd() < 0.5) {
+        hub.announce = "0".repeat(64);
+        await pullOne({ ref: "hf://acme/tiny-GGUF/tiny.gguf", nodes: [pick(["soak-a", "soak-b"])] });
+        const lying = pulls.at(-1);
+        if (lying !== undefined) await waitFor(async () => HubPullSchema.parse(await (await api(`/v2/catalog/pulls/${lying}`)).json()), (x) => x.finished_at_ms !== null, 30_000, 50).catch(() => undefined);
+        hub.announce = null;
+      }
       hub.dropNextAfter = rnd() < 0.5 ? 20_000 : null;
       await pullOne({ ref: "hf://acme/tiny-GGUF/tiny-b.gguf", nodes: [pick(["soak-a", "soak-b"])] });
       await pullOne({ ref: stallUrl });
@@ -331,10 +395,26 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         const del = await api(`/v2/catalog/pulls/${stalled}`, { method: "DELETE" });
         if (del.status !== 200) violate(`r${round}: DELETE of a stalled pull answered ${del.status} ${await del.text()}`);
       }
-      for (const id of pulls)
-        await waitFor(async () => HubPullSchema.parse(await (await api(`/v2/catalog/pulls/${id}`)).json()), (p) => p.finished_at_ms !== null, 60_000, 100).catch(() => violate(`r${round}: pull ${id} never finished`));
-      const storeParts = (await readdir(join(dataDir, "models")).catch(() => [] as string[])).filter((f) => f.endsWith(".part"));
-      if (storeParts.length > 0) violate(`r${round}: store holds ${storeParts.join(",")} after every pull ended`);
+      for (const id of pulls) {
+        const p = await waitFor(async () => HubPullSchema.parse(await (await api(`/v2/catalog/pulls/${id}`)).json()), (x) => x.finished_at_ms !== null, 60_000, 100).catch(() => null);
+        if (p === null) violate(`r${round}: pull ${id} never finished`);
+        else console.log(`[soak] r${round} pull ${p.ref}: ${p.state} ${p.error ?? ""} resumes ${p.resumes}`);
+      }
+      // A canceled pull keeps its part (docs/MODEL_STAGING.md) and says so (bytes_done); a second DELETE removes it.
+      const storeParts = async () => (await readdir(join(dataDir, "models")).catch(() => [] as string[])).filter((f) => f.endsWith(".part"));
+      const kept = (await storeParts()).length;
+      let keptByPulls = 0;
+      for (const id of pulls) {
+        const p = HubPullSchema.parse(await (await api(`/v2/catalog/pulls/${id}`)).json());
+        if ((p.state === "canceled" || p.state === "failed") && p.bytes_done > 0) {
+          keptByPulls++;
+          const del = await api(`/v2/catalog/pulls/${id}`, { method: "DELETE" });
+          if (del.status !== 200) violate(`r${round}: second DELETE of ${p.state} pull ${id} answered ${del.status} ${await del.text()}`);
+        }
+      }
+      if (kept > keptByPulls) violate(`r${round}: store holds ${kept} parts, pulls account for ${keptByPulls}`);
+      const left = await storeParts();
+      if (left.length > 0) violate(`r${round}: store holds ${left.join(",")} after every pull ended and was deleted`);
       await check(`r${round} pulls`);
 
       quiet = false;
@@ -366,7 +446,10 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       b.faulted = true;
       const t5 = traffic(20, ADMIN);
       if (a.worker) process.kill(a.worker.pid, "SIGSTOP");
+      const bEngines = enginePids(b.worker);
       await b.worker?.kill("SIGKILL");
+      // A SIGKILLed agent's engine processes must not outlive it.
+      await waitFor(async () => bEngines.filter(alive), (left) => left.length === 0, 15_000, 200).catch(() => violate(`r${round}: engine processes ${bEngines.filter(alive).join(",")} outlived their SIGKILLed agent`));
       await new Promise((r) => setTimeout(r, 3000));
       if (a.worker) process.kill(a.worker.pid, "SIGCONT");
       await startNode(b);
@@ -376,13 +459,31 @@ describe(`post-merge soak (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       await check(`r${round} worker faults`);
 
       // 6. the orchestrator SIGKILLed under traffic and restarted on the same data dir.
+      // Half the time a staging job is mid-copy when it dies: the restart resumes it.
+      const stageTarget = pick(["soak-a", "soak-b"]);
+      const inFlight = rnd() < 0.5 ? await api(`/v2/catalog/models/${BIG}/stage`, { method: "POST", body: JSON.stringify({ nodes: [stageTarget], bandwidth_limit_bytes_per_s: 10_000_000 }) }) : null;
+      const inFlightJobs = inFlight?.status === 202 ? StageModelResponseSchema.parse(await inFlight.json()).jobs : [];
       const t6 = traffic(20, ADMIN);
       await new Promise((r) => setTimeout(r, 400 + rnd() * 800));
       await orch?.kill("SIGKILL");
       await startOrch().catch((e: unknown) => violate(`r${round}: restart refused: ${(e as Error).message.slice(0, 400)}`));
       await t6;
+      for (const j of inFlightJobs) {
+        const end = await waitFor(async () => StagingJobSchema.parse(await (await api(`/v2/catalog/jobs/${j.job_id}`)).json()), (x) => ["completed", "failed", "canceled"].includes(x.state), 90_000, 200).catch(() => null);
+        if (end === null) violate(`r${round}: staging job ${j.job_id} resumed after the restart never ended`);
+        else {
+          console.log(`[soak] r${round} stage big -> ${stageTarget} across the orchestrator kill: ${end.state} ${end.error ?? ""} bytes_done ${end.bytes_done} transferred ${end.bytes_transferred}`);
+          // The target held no part (the last round removed it): a completed copy moved the whole file.
+          if (end.state === "completed" && end.bytes_transferred < end.size_bytes) violate(`r${round}: job ${end.job_id} completed a whole copy across the kill but counts ${end.bytes_transferred} of ${end.size_bytes} bytes`);
+        }
+      }
       await waitFor(listNodes, (ns) => nodes.every((n) => ns.some((x) => x.node_id === n.id && x.status === "Online")), 30_000, 200).catch(() => violate(`r${round}: nodes not all Online after the orchestrator restart`));
       await check(`r${round} orchestrator restart`);
+      if (inFlightJobs.length > 0) {
+        await api(`/v2/catalog/models/${BIG}/nodes/${stageTarget}`, { method: "DELETE" });
+        await new Promise((r) => setTimeout(r, 1500));
+        await check(`r${round} cleanup`);
+      }
     }
     stopFeed = true;
     await Promise.race([feed, new Promise((r) => setTimeout(r, 5000))]);

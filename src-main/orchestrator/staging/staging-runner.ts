@@ -233,7 +233,17 @@ export class StagingRunner {
     // The same pull joined again (the target was unreachable for a while, still pulling): the bytes it
     // moved meanwhile are counted too; they were lost from bytes_transferred before. A new pull starts at 0.
     const same = this.countedPull !== null && first.job_id === this.job.job_id && first.resumed_from === this.countedPull.resumedFrom;
-    let counted = same && this.countedPull !== null ? Math.min(this.countedPull.counted, first.bytes_transferred) : first.bytes_transferred;
+    // This job's own pull met with nothing counted in this process: after an orchestrator restart the
+    // runner is new and the target kept pulling meanwhile. What the job row already counts is the part
+    // of it counted before (never more than the pull moved); the rest moved while nobody watched. Before,
+    // the count started from the target's figure at that moment and a whole copy showed ~10 % less.
+    const ownAfterRestart = this.countedPull === null && first.job_id === this.job.job_id;
+    let counted =
+      same && this.countedPull !== null
+        ? Math.min(this.countedPull.counted, first.bytes_transferred)
+        : ownAfterRestart
+          ? Math.min(this.job.bytes_transferred, first.bytes_transferred)
+          : first.bytes_transferred;
     for (;;) {
       const delta = status.bytes_transferred - counted;
       if (delta > 0) this.deps.onBytes(this.job.target_node_id, delta);
