@@ -31,9 +31,10 @@ beforeAll(async () => {
   BIG = sha256Hex(await readFile(bigPath));
   orch = await startTestOrchestrator({ node_suspect_ms: 1000, node_timeout_ms: 2000 });
   const base = { orchestratorUrl: orch.url, token: orch.token };
-  [w.a, w.b] = await Promise.all([startStagingWorker({ ...base, nodeId: "a", models: { [basename(bigPath)]: bigPath } }), startStagingWorker({ ...base, nodeId: "b" })]);
+  [w.a, w.b, w.c] = await Promise.all([startStagingWorker({ ...base, nodeId: "a", models: { [basename(bigPath)]: bigPath } }), startStagingWorker({ ...base, nodeId: "b" }), startStagingWorker({ ...base, nodeId: "c" })]);
   await waitFor(() => reported("a"), (m) => m.includes(BIG), 30_000);
   await waitFor(() => json("/v2/nodes/b"), (r) => r.status === 200, 30_000);
+  await waitFor(() => json("/v2/nodes/c"), (r) => r.status === 200, 30_000);
 }, 90_000);
 
 afterAll(async () => {
@@ -70,4 +71,19 @@ describe("an orchestrator restart while a model is being staged", () => {
     await waitFor(() => reported("b"), (m) => m.includes(BIG), 20_000);
     expect(await modelsDirFiles(w.b?.modelsDir as string)).toEqual([basename(await ensureBigModel())]);
   }, 150_000);
+
+  it("the resumed job counts the bytes its target moved while the orchestrator was down", async () => {
+    // Found by the post-merge soak (post-merge.soak.test.ts): a job resumed after a restart re-joined
+    // the target's pull but started counting from what the target reported at that moment, so a whole
+    // 55 MB copy showed bytes_transferred 53 MB (what moved while the orchestrator was down was lost).
+    const res = await json(`/v2/catalog/models/${BIG}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["c"], bandwidth_limit_bytes_per_s: 8_000_000 }) });
+    expect(res.status).toBe(202);
+    const id = (StageModelResponseSchema.parse(res.body).jobs[0] as StagingJob).job_id;
+    await waitFor(() => job(id), (j) => j.bytes_done > 2_000_000, 30_000, 50);
+    await orch.restart();
+    const done = await waitFor(() => job(id), (j) => ["completed", "failed", "canceled"].includes(j.state), 60_000, 100);
+    expect(done, JSON.stringify(done)).toMatchObject({ state: "completed", error: null });
+    // One pull from byte 0 to the end: exactly the file went over the wire.
+    expect(done.bytes_transferred).toBe(done.size_bytes);
+  }, 90_000);
 });

@@ -233,7 +233,22 @@ export class StagingRunner {
     // The same pull joined again (the target was unreachable for a while, still pulling): the bytes it
     // moved meanwhile are counted too; they were lost from bytes_transferred before. A new pull starts at 0.
     const same = this.countedPull !== null && first.job_id === this.job.job_id && first.resumed_from === this.countedPull.resumedFrom;
-    let counted = same && this.countedPull !== null ? Math.min(this.countedPull.counted, first.bytes_transferred) : first.bytes_transferred;
+    // This job's own pull met with nothing counted in this process: after an orchestrator restart the
+    // runner is new and the target kept pulling meanwhile. Of that pull, the job row has counted what it
+    // had written by the last update (bytes_done past the pull's start, never more than the row's total);
+    // the rest moved while nobody watched. A pull the target began after the restart (from its part) has
+    // counted nothing, and the part it began from past the row's bytes_done was this job's pull's too,
+    // moved after its last poll (counted now as a negative start). Before, the count started from the
+    // target's figure at that moment: a whole copy showed up to ~10 % less.
+    const ownAfterRestart = this.countedPull === null && first.job_id === this.job.job_id;
+    const unseenPart = this.job.bytes_done > 0 ? Math.max(0, first.resumed_from - this.job.bytes_done) : 0;
+    const countedBefore = Math.min(this.job.bytes_transferred, Math.max(0, this.job.bytes_done - first.resumed_from));
+    let counted =
+      same && this.countedPull !== null
+        ? Math.min(this.countedPull.counted, first.bytes_transferred)
+        : ownAfterRestart
+          ? Math.min(countedBefore, first.bytes_transferred) - unseenPart
+          : first.bytes_transferred;
     for (;;) {
       const delta = status.bytes_transferred - counted;
       if (delta > 0) this.deps.onBytes(this.job.target_node_id, delta);
