@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { taskRequest } from "../../test-support/fixtures.js";
-import { startNodeFleet, type NodeFleet } from "../../test-support/node-fleet.js";
-import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
+import type { NodeFleet } from "../../test-support/node-fleet.js";
+import { startHeldFleet, type HeldFleet } from "../../test-support/held-fleet.js";
+import type { TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
 import type * as PlaceTaskModule from "./placement/place-task.js";
 
@@ -30,19 +31,16 @@ vi.mock("./placement/place-task.js", async (importOriginal) => {
 const FLEET = 20; // 4 slots each: 80 running tasks
 const SILENT = 10; // nodes 10..19 stop heartbeating: their 40 running tasks fail over onto a full cluster
 const QUEUED = 200;
+let held: HeldFleet | undefined;
 let orch: TestOrchestrator;
 let fleet: NodeFleet;
 
 beforeAll(async () => {
-  // Silent nodes turn Suspect 4 s after their last heartbeat and stay there (never Offline during the test).
-  orch = await startTestOrchestrator({ log_level: "warn", pool_probe_interval_ms: 0, node_suspect_ms: 4000, node_timeout_ms: 120_000, admission_capacity: 10_000 });
-  fleet = await startNodeFleet((path, init) => orch.api(path, init), FLEET, 32, { holdInfers: true });
+  held = await startHeldFleet(FLEET);
+  ({ orch, fleet } = held);
 }, 60_000);
 
-afterAll(async () => {
-  await fleet?.close();
-  await orch?.close();
-});
+afterAll(() => held?.close());
 
 const nodes = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes;
 

@@ -3,11 +3,11 @@ import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
 import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
-import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { StageModelResponseSchema, StagingJobSchema, type StagingJob } from "../../src-shared/staging/staging-job.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { ensureBigModel, modelsDirFiles, startStagingWorker } from "../../test-support/staging-cluster.js";
 import { killAllWorkers, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
+import { stagingCalls } from "../../test-support/staging-calls.js";
 
 // The only holder of a model is SIGKILLed while it is being copied to two nodes. Each job must end in
 // one clear terminal state, the catalog must say what is on each disk (the partial bytes), the operator
@@ -17,21 +17,12 @@ const w: Record<string, StartedWorker> = {};
 let bigPath = "";
 let BIG = "";
 
-const json = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> => {
-  const res = await orch.api(path, init);
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? null : JSON.parse(text) };
-};
-const reported = async (nodeId: string): Promise<string[]> => {
-  const nodes = NodeListResponseSchema.parse((await json("/v2/nodes")).body).nodes;
-  return nodes.find((n) => n.node_id === nodeId && n.status === "Online")?.models.map((m) => m.sha256) ?? [];
-};
+const { json, reported, job } = stagingCalls(() => orch);
 const stage = async (nodes: string[], extra: Record<string, unknown> = {}): Promise<StagingJob[]> => {
   const res = await waitFor(() => json(`/v2/catalog/models/${BIG}/stage`, { method: "POST", body: JSON.stringify({ nodes, ...extra }) }), (r) => r.status !== 503, 20_000, 200);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return StageModelResponseSchema.parse(res.body).jobs;
 };
-const job = async (id: string): Promise<StagingJob> => StagingJobSchema.parse((await json(`/v2/catalog/jobs/${id}`)).body);
 const ended = (id: string) => waitFor(() => job(id), (j) => ["completed", "failed", "canceled"].includes(j.state), 60_000, 100);
 const placement = async (nodeId: string) => CatalogModelViewSchema.parse((await json(`/v2/catalog/models/${BIG}`)).body).nodes.find((n) => n.node_id === nodeId);
 

@@ -2,11 +2,11 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../scripts/gguf/write-tiny-gguf.js";
-import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
-import { StageModelResponseSchema, StagingJobSchema, type StagingJob } from "../../src-shared/staging/staging-job.js";
+import { StageModelResponseSchema, type StagingJob } from "../../src-shared/staging/staging-job.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { ensureBigModel, modelsDirFiles, startStagingWorker } from "../../test-support/staging-cluster.js";
 import { killAllWorkers, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
+import { stagingCalls } from "../../test-support/staging-calls.js";
 
 // The orchestrator restarts mid-copy and the only holder is slow to come back (here: stopped until the
 // test lets it go; in a large cluster, a heartbeat interval stretched to many seconds). The resumed job
@@ -15,16 +15,7 @@ let orch: TestOrchestrator;
 const w: Record<string, StartedWorker> = {};
 let BIG = "";
 
-const json = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> => {
-  const res = await orch.api(path, init);
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? null : JSON.parse(text) };
-};
-const reported = async (nodeId: string): Promise<string[]> => {
-  const nodes = NodeListResponseSchema.parse((await json("/v2/nodes")).body).nodes;
-  return nodes.find((n) => n.node_id === nodeId && n.status === "Online")?.models.map((m) => m.sha256) ?? [];
-};
-const job = async (id: string): Promise<StagingJob> => StagingJobSchema.parse((await json(`/v2/catalog/jobs/${id}`)).body);
+const { json, reported, job } = stagingCalls(() => orch);
 
 beforeAll(async () => {
   const bigPath = await ensureBigModel();
