@@ -28,7 +28,7 @@ async function register(id: string, hostile: boolean): Promise<void> {
   const sha = createHash("sha256").update(id).digest("hex");
   const name = hostile ? EVIL : "plain";
   const model = { sha256: sha, name, file_name: `${name}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096, architecture: name, quantization: name };
-  const reg = await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ node_id: id, machine_id: name.slice(0, 256), address: hostile ? `http://127.0.0.1:9/${"a".repeat(5000)}?q=<b>x</b>` : "http://127.0.0.1:9", pools: [`${id}-p0`], capabilities: { gpus: [{ device_id: 0, name, vram_total_bytes: 24 * 2 ** 30, vram_free_bytes: 0 }], cpu_cores: 8 }, version: name, models: [model] }) });
+  const reg = await orch.api("/v2/nodes/register", { method: "POST", body: JSON.stringify({ node_id: id, machine_id: name.slice(0, 256), address: hostile ? `http://127.0.0.1:9/${"a".repeat(1900)}?q=<b>x</b>` /* near the 2,048 bound (a longer one is refused) */ : "http://127.0.0.1:9", pools: [`${id}-p0`], capabilities: { gpus: [{ device_id: 0, name, vram_total_bytes: 24 * 2 ** 30, vram_free_bytes: 0 }], cpu_cores: 8 }, version: name, models: [model] }) });
   expect(reg.status).toBe(200);
   const pool = { pool_id: `${id}-p0`, ready: !hostile, draining: false, slots_free: 1, slots_total: 4, vram_free_bytes: 0, engine: name, engine_version: name, device_mask: name.slice(0, 300), models_available: [sha], model: { sha256: sha, name }, last_error: hostile ? EVIL : null };
   const hb = await orch.api(`/v2/nodes/${id}/heartbeat`, { method: "POST", body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [pool], models: [model] }) });

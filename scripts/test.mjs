@@ -56,7 +56,7 @@ if (ok) {
     const failures = [];
     for (const file of report.testResults) {
       // A file that failed outside its tests (loading, beforeAll) has no failed test: name the file and its error.
-      if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed")) failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")}: ${firstLine([file.message])}`);
+      if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed")) failures.push(`failed: ${file.name.replace(`${process.cwd()}/`, "")}: ${firstLine([file.message]) || "outside its tests (a hook or the file's loading); the FAIL block above has the error"}`);
       for (const t of file.assertionResults) {
         if (t.status === "pending" || t.status === "skipped" || t.status === "todo") {
           console.log(`skipped: ${t.fullName}`);
