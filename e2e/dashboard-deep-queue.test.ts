@@ -8,6 +8,7 @@ import { taskRequest } from "../test-support/fixtures.js";
 import { fleetNodeId, startNodeFleet, type NodeFleet } from "../test-support/node-fleet.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { waitFor as until } from "../test-support/wait-for.js";
+import { recordLongTasks, longTasks } from "../test-support/long-tasks.js";
 
 // Found by the dashboard adversary: 1,000 simulated nodes (test-support/node-fleet.ts, infers held open)
 // and 5,000 queued tasks. Each dispatch moved every task behind it and each one's new position went to the
@@ -107,13 +108,7 @@ describe.skipIf(!hasChromium)("dashboard with 1,000 nodes and 5,000 queued tasks
     }));
     page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
     // Main-thread long tasks, reported (not asserted: a loaded 2-core box decides their length).
-    await page.addInitScript(() => {
-      const w = window as unknown as { __longTasks: number[] };
-      w.__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.__longTasks.push(e.duration);
-      }).observe({ type: "longtask", buffered: true });
-    });
+    await recordLongTasks(page);
     page.on("request", (r) => {
       if (r.url().includes("/v2/events")) feeds.push(r.url());
     });
@@ -152,7 +147,7 @@ describe.skipIf(!hasChromium)("dashboard with 1,000 nodes and 5,000 queued tasks
     // every queued task behind it.
     const heap = () => page.evaluate(() => Math.round((performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize / 1e6));
     const heapBefore = await heap();
-    await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.splice(0));
+    await longTasks(page, true);
     const counting = countTaskFrames();
     const t0 = Date.now();
     let canceled = 0;
@@ -165,7 +160,7 @@ describe.skipIf(!hasChromium)("dashboard with 1,000 nodes and 5,000 queued tasks
     const seconds = (Date.now() - t0) / 1000;
     const taskFrames = await counting.stop();
     const depth = await serverDepth();
-    const long = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+    const long = await longTasks(page);
     console.log(`deep queue: ${canceled} canceled over ${CHURN_MS / 1000} s, ${depth} still queued; the page opened ${feeds.length} event stream(s); ${long.length} long tasks, longest ${Math.round(Math.max(0, ...long))} ms; JS heap ${heapBefore} -> ${await heap()} MB`);
     // Position news of the queued tasks is budgeted (4 flushes a second); the state changes of the tasks
     // canceled and started come on top. Unbudgeted, each cancel moved ~4,900 tasks: ~4,900 frames a second.

@@ -8,6 +8,7 @@ import type { HostTelemetry } from "../src-shared/nodes/host-telemetry.js";
 import { fleetNodeId as nodeId, startNodeFleet, type NodeFleet } from "../test-support/node-fleet.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../test-support/orchestrator-harness.js";
 import { waitFor as until } from "../test-support/wait-for.js";
+import { longTasks as readLongTasks, recordLongTasks } from "../test-support/long-tasks.js";
 
 // The Metrics view with 1,000 nodes in Debian's Chromium: "render 1000 nodes without freezing
 // (aggregate, then drill down)". 1,000 simulated nodes register and heartbeat with host and GPU
@@ -49,7 +50,7 @@ let page: Page;
 const consoleProblems: string[] = [];
 
 const chart = (id: string) => page.getByTestId(`chart-${id}`);
-const longTasks = () => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+const longTasks = () => readLongTasks(page);
 
 describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () => {
   beforeAll(async () => {
@@ -74,13 +75,7 @@ describe.skipIf(!hasChromium)("Metrics view with 1,000 nodes in Chromium", () =>
     }
     console.log(`metrics-scale: ${NODES} nodes registered and ${ROUNDS} heartbeat rounds in ${Math.round(performance.now() - t0)} ms`);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1100 }, colorScheme: "light" })).newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { __longTasks: number[] };
-      w.__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.__longTasks.push(e.duration);
-      }).observe({ type: "longtask", buffered: true });
-    });
+    await recordLongTasks(page);
     page.on("console", (msg) => {
       if (msg.type() === "error" && !msg.text().includes("frame-ancestors")) consoleProblems.push(msg.text());
     });
