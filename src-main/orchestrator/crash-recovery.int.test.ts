@@ -150,6 +150,54 @@ describe("compatible-surface requests queued at an orchestrator SIGKILL", () => 
   }, 120_000);
 });
 
+describe("an orchestrator stopped gracefully (SIGTERM) with queued tasks", () => {
+  // A graceful stop (an upgrade, `systemctl restart`, quitting the app) used to fail every queued task
+  // with 503 while a crash kept the /v2 and keyed ones for the next start: stopping cleanly lost more.
+  it("keeps queued /v2 and keyed tasks for the next start, which runs them; an unkeyed compatible request gets a retriable 503", async () => {
+    // A short grace: the long tasks are cut (WORKER_RESET) instead of the stop waiting 10 s for them.
+    await orch.kill("SIGTERM");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN, env: { ORCHD_SHUTDOWN_GRACE_MS: "300" } });
+    await waitFor("a ready pool", readyPool, 30_000);
+    const blockers = [task({ max_tokens: 3500 }), task({ max_tokens: 3500 })];
+    for (const body of blockers) expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    await waitFor("both slots busy", async () => (await Promise.all(blockers.map((t) => status(t.task_id as string)))).every((s) => s.state === "running"));
+
+    const followed = task();
+    const unfollowed = task();
+    for (const body of [followed, unfollowed]) expect((await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    const follower = followTaskEvents(orch.url, TOKEN, followed.task_id as string);
+    // It breaks when the stop closes its connection (no terminal event): checked below.
+    const followerBroke = follower.done.then(() => false, () => true);
+    const open = async (key?: string) => {
+      const res = await api("/v1/completions", { method: "POST", headers: key === undefined ? {} : { "idempotency-key": key }, body: JSON.stringify({ model: MEDIUM, prompt: "Once upon a time", max_tokens: 8, temperature: 0, stream: true }) });
+      expect(res.status).toBe(200);
+      return { id: res.headers.get("x-task-id") as string, body: res.text().catch((err: unknown) => `cut: ${String(err)}`) };
+    };
+    const unkeyed = await open();
+    const keyed = await open(`stop-${randomUUID()}`);
+    for (const id of [followed.task_id as string, unfollowed.task_id as string, unkeyed.id, keyed.id]) expect((await status(id)).state).toBe("queued");
+
+    await orch.kill("SIGTERM");
+    // The unkeyed request's client is told, in its stream, to retry; the kept tasks' connections close.
+    expect(await unkeyed.body).toContain("POOL_UNAVAILABLE");
+    // The stream breaks (the connection closed) with no terminal event: the task is not over.
+    expect(await followerBroke).toBe(true);
+    expect(follower.events.map((e) => e.event.event)).toContain("started");
+    expect(follower.events.filter((e) => e.event.event === "end" || e.event.event === "error")).toEqual([]);
+
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+    for (const body of blockers) expect((await status(body.task_id as string)).error?.code).toBe("WORKER_RESET");
+    expect(await status(unkeyed.id)).toMatchObject({ state: "failed", node_id: null, error: { code: "POOL_UNAVAILABLE" } });
+    for (const body of [followed, unfollowed]) {
+      // A client coming back with Last-Event-ID (here: from the start) follows it to its one end.
+      const events = await followTaskEvents(orch.url, TOKEN, body.task_id as string).done;
+      expect(terminal(events)).toMatchObject({ event: "end", data: { tokens_out: 16 } });
+      expect(events.filter((e) => e.event.event === "end" || e.event.event === "error")).toHaveLength(1);
+    }
+    await waitFor("the keyed request ran for its retry", async () => (await status(keyed.id)).state === "completed", 60_000);
+  }, 150_000);
+});
+
 describe("a request arriving right after an orchestrator restart", () => {
   // The workers re-register on their next heartbeat (a second or so): until then no node holds any
   // model, and a client retrying its request after the crash got 503 "no node holds the model".

@@ -9,6 +9,8 @@ export { LogLevelSchema, type LogLevel } from "./log-level.js";
 
 export const AdmissionPolicySchema = z.enum(["reject", "drop-lru"]);
 export type AdmissionPolicy = z.infer<typeof AdmissionPolicySchema>;
+export const ShutdownQueuedTasksSchema = z.enum(["keep", "fail"]);
+export type ShutdownQueuedTasks = z.infer<typeof ShutdownQueuedTasksSchema>;
 
 /** Bearer tokens must carry at least 32 characters (DESIGN.md §4). */
 export const ApiTokenSchema = z.string().min(32, "tokens need at least 32 characters (e.g. `openssl rand -hex 32`)").max(512)
@@ -50,6 +52,7 @@ export const OrchestratorConfigSchema = z.strictObject({
   cors_allow_localhost: z.boolean().default(false).describe("ORCHD_CORS_ALLOW_LOCALHOST — also allow browser apps served from http://localhost:*, http://127.0.0.1:* and http://[::1]:* (any port) to call the API cross-origin, with a bearer token only (the dashboard cookie never authorises a cross-origin request); off by default, since any local process could then serve such a page"),
   dashboard_dir: z.string().optional().describe("ORCHD_DASHBOARD_DIR — built dashboard to serve at / (default: dist/renderer beside the code)"),
   shutdown_grace_ms: z.int().min(0).default(10_000).describe("ORCHD_SHUTDOWN_GRACE_MS — how long in-flight tasks may finish on SIGTERM"),
+  shutdown_queued_tasks: ShutdownQueuedTasksSchema.default("keep").describe("ORCHD_SHUTDOWN_QUEUED_TASKS — what a graceful stop (SIGTERM, Ctrl-C, quitting the app) does with queued tasks: keep (a /v2 task or a request with an Idempotency-Key stays queued in the journal and runs after the next start, as after a crash; a compatible surface's request without one still gets a retriable 503) | fail (every queued task ends now with a retriable 503 POOL_UNAVAILABLE: for taking an orchestrator out of service)"),
   hub_base_url: z.url({ protocol: /^https?$/ }).default("https://huggingface.co").describe("LLORCH_HUB_BASE_URL — where hf://owner/repo/file.gguf references are fetched from (a mirror or an air-gapped registry serving the Hugging Face layout)"),
   hub_stall_timeout_ms: z.int().min(100).max(3_600_000).default(30_000).describe("LLORCH_HUB_STALL_TIMEOUT_MS — a hub pull whose hub sends nothing for this long (an open connection gone silent) drops that connection and resumes from the bytes on disk, as after a dropped connection"),
   staging_bandwidth_limit_bytes_per_s: z.int().min(0).default(0).describe("ORCHD_STAGING_BANDWIDTH_LIMIT — cap of each model staging transfer in bytes per second (0 = unlimited); a job's own cap applies when lower"),
@@ -95,6 +98,7 @@ export const ORCHESTRATOR_ENV_KEYS = {
   ORCHD_CORS_ALLOW_LOCALHOST: "cors_allow_localhost",
   ORCHD_DASHBOARD_DIR: "dashboard_dir",
   ORCHD_SHUTDOWN_GRACE_MS: "shutdown_grace_ms",
+  ORCHD_SHUTDOWN_QUEUED_TASKS: "shutdown_queued_tasks",
   ORCHD_STAGING_BANDWIDTH_LIMIT: "staging_bandwidth_limit_bytes_per_s",
   LLORCH_HUB_BASE_URL: "hub_base_url",
   LLORCH_HUB_STALL_TIMEOUT_MS: "hub_stall_timeout_ms",

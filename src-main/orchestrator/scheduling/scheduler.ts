@@ -263,12 +263,21 @@ export class Scheduler<T extends SchedulableTask> {
     });
   }
 
-  /** Stops scheduling; queued tasks fail now, running ones get until the grace period to finish. */
-  async shutdown(graceMs: number): Promise<void> {
+  /**
+   * Stops scheduling. A queued task that `keep` picks leaves the queue without an ending (its journal
+   * row stays queued: the next start runs it); the others fail now. Running ones get until the grace
+   * period to finish. Returns how many queued tasks were kept.
+   */
+  async shutdown(graceMs: number, keep: (task: T) => boolean = () => false): Promise<number> {
     this.closed = true;
     const retryAfter = this.deps.config().retry_after_ms;
+    let kept = 0;
     // One clear, not a removal per task: failing 10,000 queued tasks stays linear.
     for (const task of this.queue.clear()) {
+      if (keep(task)) {
+        kept++;
+        continue;
+      }
       this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
     }
     this.updateQueueGauge();
@@ -278,6 +287,7 @@ export class Scheduler<T extends SchedulableTask> {
       this.deps.hooks.failed(run.task, { code: "WORKER_RESET", message: "the orchestrator shut down before the task finished" });
       run.abort.abort();
     }
+    return kept;
   }
 
   private candidates(): PlacementCandidate[] {

@@ -78,12 +78,13 @@ export function journaledOwner(row: TaskJournalRow): string | null {
 }
 
 /**
- * Whether a queued task is still wanted after the orchestrator restarted: a /v2 task (its client
+ * Whether a queued task is still wanted after the orchestrator restarted (a journal row, or a task at a
+ * graceful stop): a /v2 task (its client
  * follows it by id) or a keyed one (a retry with the same Idempotency-Key gets its result). A
  * compatible surface's unkeyed request belongs to its connection, which the restart closed.
  */
-export function outlivesConnection(row: TaskJournalRow): boolean {
-  return row.api === "v2" || row.idempotency_key !== null;
+export function outlivesConnection(task: Pick<TaskJournalRow, "api" | "idempotency_key">): boolean {
+  return task.api === "v2" || task.idempotency_key !== null;
 }
 
 /** The task a journal row describes, queued again; null when the row has no usable request. */

@@ -21,7 +21,7 @@ import { followTask } from "./task-events.js";
 import type { Task } from "./task.js";
 
 // The journal is the one boundary replaced here (a disk that fails); everything else is real.
-function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?: boolean }, capacity = 2, worker?: { address: string; ready: boolean }) {
+function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?: boolean }, capacity = 2, worker?: { address: string; ready: boolean }, settings: Record<string, unknown> = {}) {
   const db = openDatabase(":memory:");
   const real = new TaskJournal(db);
   const committed: string[] = [];
@@ -38,7 +38,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?
     has: (id: string) => real.has(id),
     placed: (r: Parameters<TaskJournal["placed"]>[0]) => real.placed(r),
   });
-  const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru" });
+  const config = OrchestratorConfigSchema.parse({ data_dir: "/nonexistent", admission_capacity: capacity, admission_policy: "drop-lru", ...settings });
   const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db)));
   const logger = createLogger("silent", "test");
   const tasks = new TaskService({
@@ -278,5 +278,50 @@ describe("TaskService ending a task on the worker's end frame", () => {
     const b = task("b");
     tasks.enqueue(b, true);
     await waitFor("the next task ran on the freed slot", () => b.state === "completed");
+  });
+});
+
+describe("TaskService at a graceful stop (SIGTERM) with queued tasks", () => {
+  // Queued: a /v2 task, a compatible surface's request, and one with an Idempotency-Key.
+  async function queuedThree(settings: Record<string, unknown>) {
+    const { tasks, real } = setup({}, 10, undefined, settings);
+    const v2 = task("v2");
+    const compat = { ...task("compat"), api: "openai-chat" as const };
+    const keyed = { ...task("keyed"), api: "openai-chat" as const, idempotency_key: "tok:retry-1" };
+    for (const t of [v2, compat, keyed]) tasks.enqueue(t);
+    await Promise.all([v2, compat, keyed].map((t) => tasks.durable(t)));
+    const last = (t: Task) => [...t.events].at(-1);
+    return { tasks, real, v2, compat, keyed, last };
+  }
+
+  it("keep (the default): a /v2 or keyed task stays queued in the journal, unended; a compatible request gets a retriable 503", async () => {
+    const { tasks, real, v2, compat, keyed, last } = await queuedThree({});
+    await tasks.shutdown(0);
+    for (const t of [v2, keyed]) {
+      expect(last(t)?.event).toBe("started");
+      expect(real.get(t.task_id)).toMatchObject({ state: "queued", finished_at_ms: null });
+    }
+    expect(last(compat)).toMatchObject({ event: "error", data: { code: "POOL_UNAVAILABLE", retriable: true } });
+    expect(real.get("compat")).toMatchObject({ state: "failed", error_code: "POOL_UNAVAILABLE" });
+    // The stop closes every connection: a hang-up then does not cancel what the next start runs...
+    expect(tasks.cancel("v2", "disconnect")).toBe(false);
+    expect(real.get("v2")?.finished_at_ms).toBeNull();
+    // ...and the next start finds them where a crash would have left them.
+    expect(real.recover(Date.now()).requeue.map((r) => r.task_id).sort()).toEqual(["keyed", "v2"]);
+  });
+
+  it("keep: a client's own cancel during the stop still ends the task once", async () => {
+    const { tasks, real, v2, last } = await queuedThree({});
+    await tasks.shutdown(0);
+    expect(tasks.cancel("v2", "client")).toBe(true);
+    expect(last(v2)).toMatchObject({ event: "end", data: { canceled: true } });
+    expect(real.get("v2")?.state).toBe("canceled");
+  });
+
+  it("fail: every queued task ends now with a retriable 503, nothing is left for the next start", async () => {
+    const { tasks, real, v2, compat, keyed, last } = await queuedThree({ shutdown_queued_tasks: "fail" });
+    await tasks.shutdown(0);
+    for (const t of [v2, compat, keyed]) expect(last(t)).toMatchObject({ event: "error", data: { code: "POOL_UNAVAILABLE", retriable: true } });
+    expect(real.recover(Date.now()).requeue).toEqual([]);
   });
 });

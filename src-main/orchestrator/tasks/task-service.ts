@@ -21,7 +21,7 @@ import { admitTask, type AdmissionInput } from "./admit-task.js";
 import { acceptedRecord, placedRecord } from "./journal-records.js";
 import { outcomeEvent } from "./journal-outcome.js";
 import { revivedTask } from "./revived-task.js";
-import { journaledOwner, taskFromJournal } from "./stored-task.js";
+import { journaledOwner, outlivesConnection, taskFromJournal } from "./stored-task.js";
 import { emitTaskEvent, followTask, hasTerminalEvent, outputRetractable, rewindTask } from "./task-events.js";
 import { journalTaskStatus, taskStatus } from "./task-status.js";
 import type { PlacementDetail } from "./task-status.js";
@@ -82,6 +82,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private readonly now: () => number;
   /** True during a pass that dispatches a task before its accept commits: its journal writes join the batch. */
   private commitAfterDispatch = false;
+  /** Queued tasks a graceful stop kept for the next start: their clients hanging up does not cancel them. */
+  private readonly keptForRestart = new Set<string>();
 
   constructor(private readonly deps: TaskServiceDeps) {
     super();
@@ -365,6 +367,8 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   cancel(taskId: string, reason: CancelReason): boolean {
     const task = this.table.get(taskId);
     if (task === undefined || hasTerminalEvent(task)) return false;
+    // The stop closes every connection; the next start runs the task for the client that comes back.
+    if (reason === "disconnect" && this.keptForRestart.has(taskId)) return false;
     task.cancel_requested = true;
     task.cancel_reason = reason;
     this.deps.metrics.tasksCanceled.inc({ reason });
@@ -373,9 +377,19 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     return true;
   }
 
-  /** Stops admitting; queued tasks fail now, running ones get until the grace period to finish. */
+  /**
+   * Stops admitting. Queued tasks a client can still get the result of after a restart (/v2, or keyed)
+   * stay queued in the journal when `shutdown_queued_tasks` is keep, so a graceful stop loses no more
+   * than a crash would; the others fail now. Running ones get until the grace period to finish.
+   */
   async shutdown(graceMs: number): Promise<void> {
-    await this.scheduler.shutdown(graceMs);
+    const keepQueued = this.deps.config().shutdown_queued_tasks === "keep";
+    const kept = await this.scheduler.shutdown(graceMs, (task) => {
+      if (!keepQueued || !outlivesConnection(task)) return false;
+      this.keptForRestart.add(task.task_id);
+      return true;
+    });
+    if (kept > 0) this.deps.logger.info({ tasks: kept }, "queued tasks kept in the journal: the next start runs them");
     clearInterval(this.progressTimer);
     this.flushProgress();
   }
