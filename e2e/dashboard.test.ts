@@ -249,6 +249,17 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     expect(await withBearer(oldKey)).toEqual({ status: 200 });
     await page.getByRole("button", { name: "I have stored it" }).click();
 
+    // Limits: a bad value is refused in the dialog, a good one is saved and shown, and rotation keeps it.
+    const limitsOf = (name: string) => page.locator(`[data-key-name="${name}"] [data-testid="key-limits"]`);
+    expect(await textOf(limitsOf("e2e-client"))).toBe("none");
+    await page.getByRole("button", { name: "Limits of e2e-client" }).click();
+    await page.locator("#limit-requests_per_minute").fill("0");
+    await page.getByRole("dialog").getByRole("button", { name: "Save limits" }).click();
+    await page.getByRole("dialog").getByRole("alert").waitFor();
+    await page.locator("#limit-requests_per_minute").fill("600");
+    await page.getByRole("dialog").getByRole("button", { name: "Save limits" }).click();
+    await until("limits saved and shown", async () => (await textOf(limitsOf("e2e-client"))) === "600 req/min" || null);
+
     await page.getByRole("button", { name: "Rotate e2e-client" }).click();
     const newKey = await until("rotated key shown", async () => {
       const value = await textOf(secret);
@@ -257,6 +268,7 @@ describe.skipIf(!hasChromium)("operator dashboard in Chromium against a real clu
     expect(await withBearer(oldKey)).toEqual({ status: 200 });
     expect(await withBearer(newKey)).toEqual({ status: 200 });
     await page.getByTestId("rotation").waitFor();
+    await until("the rotated key has the same limits", async () => (await textOf(page.locator('[data-key-name^="e2e-client (rotated"] [data-testid="key-limits"]'))) === "600 req/min" || null);
     await shot("settings");
 
     await page.getByTestId("rotation").getByRole("button", { name: "Revoke old key" }).click();

@@ -58,6 +58,8 @@ import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
 import { outlivesConnection } from "./tasks/stored-task.js";
+import { KeyUsageMeter } from "./auth/key-usage-meter.js";
+import { KeyUsageStore } from "./db/key-usage-store.js";
 import { WorkerClients } from "./workers/worker-clients.js";
 import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
@@ -181,6 +183,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   for (const o of runtime.overriddenByPins()) logger.warn({ setting: o.key, pinned_by: o.source, stored: o.stored }, "a setting stored from the dashboard is overridden (env > config file > dashboard)");
   const config = getConfig();
   const apiKeys = new ApiKeyStore(db);
+  const keyUsage = new KeyUsageMeter({ store: new KeyUsageStore(db), limitsOf: (id) => apiKeys.limitsOf(id), logger });
   const joinTokens = new JoinTokenStore(db);
   for (const key of apiKeys.list()) if (key.revoked_at_ms === null) tokens.addDigest(Buffer.from(key.digest_hex, "hex"), key.fp6, key.id, key.scopes);
   const metrics = new OrchestratorMetrics(ORCHESTRATOR_VERSION);
@@ -226,7 +229,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   // Off (the no-op) unless an OTLP endpoint is configured; endpoints are read at start, not live.
   const tracing = createTracing(config, { serviceVersion: ORCHESTRATOR_VERSION, instanceId: `${hostname()}:${port}` });
   if (tracing.enabled) logger.info({ traces_endpoint: tracesEndpoint(config), service_name: config.otel_service_name }, "OpenTelemetry tracing on");
-  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas(), tracing });
+  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas(), tracing, keyUsage });
   const store = new ModelStore(join(options.config.data_dir, "models"), logger);
   let url: string | null = null;
   const publicUrl = () => url ?? `${clusterTls ? "https" : "http"}://${getConfig().bind_addr}`;
@@ -312,7 +315,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
-    admin: new AdminService({ apiKeys, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId) }),
+    admin: new AdminService({ apiKeys, keyUsage, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId) }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).
     selftest: new SelftestService({ registry, workers, self: new SelfClient(() => url, apiToken.token, clusterTls ? clusterFetch(clusterTls.caPem, { role: "orchestrator" }) : globalThis.fetch), config: getConfig, version: ORCHESTRATOR_VERSION, audit, logger }),
@@ -434,6 +437,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
       authFailureAudit.close();
       await context.selftest.close();
       await tasks.shutdown(config.shutdown_grace_ms);
+      keyUsage.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

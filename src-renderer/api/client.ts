@@ -1,6 +1,7 @@
 import type { z } from "zod";
+import type { KeyLimits } from "../../src-shared/auth/key-limits.js";
 import type { Scope } from "../../src-shared/auth/scopes.js";
-import { ApiKeyListResponseSchema, CreatedApiKeySchema, NodeDrainResponseSchema } from "../../src-shared/dashboard/api-keys.js";
+import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreatedApiKeySchema, NodeDrainResponseSchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
 import { SettingsSchema, type SettingsUpdate } from "../../src-shared/dashboard/settings.js";
 import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js";
@@ -84,7 +85,8 @@ export class ApiClient {
   settings = () => this.request("/v2/settings", SettingsSchema);
   updateSettings = (update: SettingsUpdate) => this.request("/v2/settings", SettingsSchema, { method: "PUT", body: update });
   apiKeys = () => this.request("/v2/auth/keys", ApiKeyListResponseSchema);
-  createApiKey = (name: string, scopes: readonly Scope[]) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name, scopes } });
+  createApiKey = (name: string, scopes: readonly Scope[], limits?: KeyLimits) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name, scopes, ...(limits === undefined ? {} : { limits }) } });
+  setApiKeyLimits = (id: string, limits: KeyLimits) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}/limits`, ApiKeyInfoSchema, { method: "PUT", body: limits });
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   createJoinToken = (request: CreateJoinTokenRequest) => this.request("/v2/auth/join-tokens", CreatedJoinTokenSchema, { method: "POST", body: request });
   joinTokens = () => this.request("/v2/auth/join-tokens", JoinTokenListResponseSchema);

@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { DEFAULT_KEY_SCOPES, SCOPES, type Scope } from "../../src-shared/auth/scopes.js";
+import type { KeyLimits } from "../../src-shared/auth/key-limits.js";
 import type { ApiKeyInfo } from "../../src-shared/dashboard/api-keys.js";
 import { api, reportError, reportSuccess } from "../app-context.js";
 import { toApiError, type ApiError } from "../api/errors.js";
 import { Badge, Button, ConfirmDialog, LoadFailed, Loading, SecretOnce } from "../components/ui.js";
-import { formatDateTime } from "../lib/format.js";
+import { formatCount, formatDateTime } from "../lib/format.js";
+import { ApiKeyLimitsDialog, formatKeyLimits } from "./ApiKeyLimitsDialog.js";
 import v from "./views.module.css";
 
 interface Rotation {
@@ -12,7 +14,7 @@ interface Rotation {
   newId: string;
 }
 
-/** Settings → API keys: create (with a scope), list with scopes, rotate (same scopes) and revoke. */
+/** Settings → API keys: create (with a scope), list with scopes, limits and today's use, set limits, rotate (same scopes and limits) and revoke. */
 export function ApiKeys() {
   const [keys, setKeys] = useState<ApiKeyInfo[] | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
@@ -22,6 +24,7 @@ export function ApiKeys() {
   const [shown, setShown] = useState<{ name: string; key: string } | null>(null);
   const [rotations, setRotations] = useState<Rotation[]>([]);
   const [revoking, setRevoking] = useState<ApiKeyInfo | null>(null);
+  const [limiting, setLimiting] = useState<ApiKeyInfo | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
@@ -37,9 +40,9 @@ export function ApiKeys() {
     void load();
   }, [load]);
 
-  const create = async (keyName: string, scopes: readonly Scope[]): Promise<string | null> => {
+  const create = async (keyName: string, scopes: readonly Scope[], limits?: KeyLimits): Promise<string | null> => {
     try {
-      const created = await api.createApiKey(keyName, scopes);
+      const created = await api.createApiKey(keyName, scopes, limits);
       setShown({ name: created.name, key: created.key });
       await load();
       return created.id;
@@ -53,7 +56,7 @@ export function ApiKeys() {
   const rotate = async (k: ApiKeyInfo) => {
     setBusy(true);
     const base = k.name.replace(/ \(rotated [^)]*\)$/, "");
-    const id = await create(`${base} (rotated ${new Date().toISOString().slice(0, 10)})`, k.scopes);
+    const id = await create(`${base} (rotated ${new Date().toISOString().slice(0, 10)})`, k.scopes, k.limits);
     if (id !== null) setRotations((r) => [...r.filter((x) => x.oldId !== k.id), { oldId: k.id, newId: id }]);
     setBusy(false);
   };
@@ -69,6 +72,21 @@ export function ApiKeys() {
       await load();
     } catch (err) {
       reportError("Revoke failed", toApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const saveLimits = async (limits: KeyLimits) => {
+    if (limiting === null) return;
+    setBusy(true);
+    try {
+      await api.setApiKeyLimits(limiting.id, limits);
+      reportSuccess(`Limits of “${limiting.name}” saved`, `${formatKeyLimits(limits)}; from its next request.`);
+      setLimiting(null);
+      await load();
+    } catch (err) {
+      reportError("Limits not saved", toApiError(err));
     } finally {
       setBusy(false);
     }
@@ -169,6 +187,8 @@ export function ApiKeys() {
               <th>Name</th>
               <th>Fingerprint</th>
               <th>Scopes</th>
+              <th>Limits</th>
+              <th>Today</th>
               <th>Source</th>
               <th>Created</th>
               <th>Status</th>
@@ -181,6 +201,12 @@ export function ApiKeys() {
                 <td>{k.name}</td>
                 <td className={v.mono}>{k.fp6}</td>
                 <td data-testid="key-scopes">{k.scopes.join(", ")}</td>
+                <td data-testid="key-limits" className={k.source === "api-key" ? undefined : v.muted}>
+                  {formatKeyLimits(k.limits)}
+                </td>
+                <td data-testid="key-usage" className={v.muted} title="UTC day so far: requests admitted, prompt + generated tokens">
+                  {formatCount(k.usage_today.requests)} req · {formatCount(k.usage_today.tokens_in + k.usage_today.tokens_out)} tokens
+                </td>
                 <td className={v.muted}>{k.source === "api-key" ? "dashboard" : k.source}</td>
                 <td className={v.muted}>{formatDateTime(k.created_at_ms)}</td>
                 <td>{k.revoked_at_ms === null ? <Badge tone="ok" dot>active</Badge> : <Badge tone="idle">revoked {formatDateTime(k.revoked_at_ms)}</Badge>}</td>
@@ -189,6 +215,9 @@ export function ApiKeys() {
                     <span className={v.inline}>
                       <Button size="small" onClick={() => void rotate(k)} disabled={busy} aria-label={`Rotate ${k.name}`}>
                         Rotate
+                      </Button>
+                      <Button size="small" onClick={() => setLimiting(k)} disabled={busy} aria-label={`Limits of ${k.name}`}>
+                        Limits
                       </Button>
                       <Button size="small" variant="danger" onClick={() => setRevoking(k)} disabled={busy} aria-label={`Revoke ${k.name}`}>
                         Revoke
@@ -203,6 +232,7 @@ export function ApiKeys() {
           </tbody>
         </table>
       )}
+      <ApiKeyLimitsDialog apiKey={limiting} busy={busy} onSave={(limits) => void saveLimits(limits)} onCancel={() => setLimiting(null)} />
       <ConfirmDialog
         open={revoking !== null}
         title={`Revoke “${revoking?.name ?? ""}”?`}

@@ -5,6 +5,8 @@ import { CatalogModelViewListSchema, CatalogModelViewSchema, GgufFactsSchema, No
 import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
 import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenInfoSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
 import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
+import { KeyLimitsInputSchema, KeyLimitsSchema } from "../auth/key-limits.js";
+import { KeyUsageDaySchema, UsageCountsSchema, UsageResponseSchema } from "../dashboard/key-usage.js";
 import { ClusterEventSchema, ClusterSnapshotSchema, ClusterStatsSchema, LogEntrySchema, LogListResponseSchema, NodeDetailSchema, NodeEventSchema } from "../dashboard/cluster-events.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
 import { MetricsChartSchema, MetricsHistoryResponseSchema, MetricsSeriesSchema } from "../dashboard/metrics-history.js";
@@ -90,6 +92,11 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   ApiKeyInfo: ApiKeyInfoSchema,
   ApiKeyListResponse: ApiKeyListResponseSchema,
   CreateApiKeyRequest: CreateApiKeyRequestSchema,
+  KeyLimits: KeyLimitsSchema,
+  KeyLimitsInput: KeyLimitsInputSchema,
+  UsageCounts: UsageCountsSchema,
+  KeyUsageDay: KeyUsageDaySchema,
+  UsageResponse: UsageResponseSchema,
   CreatedApiKey: CreatedApiKeySchema,
   LoginCodeResponse: LoginCodeResponseSchema,
   CreateJoinTokenRequest: CreateJoinTokenRequestSchema,

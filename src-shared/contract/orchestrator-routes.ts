@@ -17,7 +17,9 @@ import { TaskRequestV2Schema } from "../tasks/task-request.js";
 import { TaskEventsQuerySchema, TaskListQuerySchema, TaskListResponseSchema, TaskStatusSchema } from "../tasks/task-status.js";
 import { DrainRequestSchema, PoolCommandAcceptedSchema } from "../worker-api/pool-commands.js";
 import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
-import { ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
+import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreateApiKeyRequestSchema, CreatedApiKeySchema, LoginCodeResponseSchema, NodeDrainResponseSchema } from "../dashboard/api-keys.js";
+import { KeyLimitsInputSchema } from "../auth/key-limits.js";
+import { UsageQuerySchema, UsageResponseSchema } from "../dashboard/key-usage.js";
 import { ClusterEventSchema, ClusterEventsQuerySchema, LogListQuerySchema, LogListResponseSchema, NodeDetailSchema } from "../dashboard/cluster-events.js";
 import { MetricsHistoryQuerySchema, MetricsHistoryResponseSchema } from "../dashboard/metrics-history.js";
 import { SettingsSchema, SettingsUpdateSchema } from "../dashboard/settings.js";
@@ -156,6 +158,11 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
   { method: "get", path: "/v2/logs", operationId: "listLogs", summary: "Recent log and audit lines", tag: "dashboard", auth: true, query: LogListQuerySchema, responses: { 200: ok("Log lines, oldest first", LogListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/auth/keys", operationId: "listApiKeys", summary: "API keys (fingerprints only)", tag: "auth", auth: true, responses: { 200: ok("Keys", ApiKeyListResponseSchema) } },
   { method: "post", path: "/v2/auth/keys", operationId: "createApiKey", summary: "Create an API key; the key is shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateApiKeyRequestSchema), required: true }, responses: { 201: ok("Created", CreatedApiKeySchema) }, errors: [400, 413, 415] },
+  { method: "put", path: "/v2/auth/keys/{id}/limits", operationId: "setApiKeyLimits", summary: "Set an API key's limits (requests per minute, tokens per UTC day): they become exactly these, a field left out or null is no limit; they apply from its next request", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, body: { content: jsonContent(KeyLimitsInputSchema), required: true }, responses: { 200: ok("The key as listed, with its new limits", ApiKeyInfoSchema) }, errors: [400, 404, 409, 413, 415] },
+  {
+    method: "get", path: "/v2/usage", operationId: "getUsage", summary: "Requests and tokens per credential and UTC day (an inference key sees its own only)", tag: "auth", auth: true, scopes: ["inference", "read"],
+    query: UsageQuerySchema, responses: { 200: ok("Usage, newest day first", UsageResponseSchema) }, errors: [400, 403],
+  },
   { method: "delete", path: "/v2/auth/keys/{id}", operationId: "revokeApiKey", summary: "Revoke an API key at once", tag: "auth", auth: true, pathParams: { id: z.string().min(1).max(64) }, responses: { 204: noContent }, errors: [404, 409] },
   { method: "post", path: "/v2/auth/join-tokens", operationId: "createJoinToken", summary: "A single-use, short-lived join token for one worker (optionally bound to a node id); shown once", tag: "auth", auth: true, body: { content: jsonContent(CreateJoinTokenRequestSchema), required: true }, responses: { 201: ok("Join token", CreatedJoinTokenSchema) }, errors: [400, 413, 415] },
   { method: "get", path: "/v2/auth/join-tokens", operationId: "listJoinTokens", summary: "Unspent, unexpired join tokens (fingerprints only, never the token)", tag: "auth", auth: true, responses: { 200: ok("Join tokens", JoinTokenListResponseSchema) } },

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { KeyLimitsInputSchema, KeyLimitsSchema } from "../auth/key-limits.js";
 import { ScopeListSchema } from "../auth/scopes.js";
+import { UsageCountsSchema } from "./key-usage.js";
 import { NodeEligibilitySchema } from "../nodes/node-info.js";
 
 /** An API key as listed (never the key itself: only its fingerprint). */
@@ -13,6 +15,10 @@ export const ApiKeyInfoSchema = z.object({
   source: z.enum(["config", "generated", "api-key"]),
   /** What the key may do; configured and generated tokens are admin. */
   scopes: ScopeListSchema,
+  /** Its per-key limits (configured and generated tokens have none). */
+  limits: KeyLimitsSchema,
+  /** What it used today (UTC); configured and generated tokens are one credential and share one count. */
+  usage_today: UsageCountsSchema,
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
 
@@ -23,6 +29,8 @@ export const CreateApiKeyRequestSchema = z.strictObject({
   name: z.string().trim().min(1, "name the key (e.g. who uses it)").max(100),
   /** Default ["inference"]; never more than the creating credential holds. */
   scopes: ScopeListSchema.optional(),
+  /** Default: no limits. */
+  limits: KeyLimitsInputSchema.optional(),
 });
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequestSchema>;
 

@@ -1,16 +1,19 @@
 import type { Logger } from "pino";
 import type { ApiKeyInfo, CreateApiKeyRequest, CreatedApiKey, LoginCodeResponse } from "../../../src-shared/dashboard/api-keys.js";
+import { applyKeyLimits, NO_KEY_LIMITS, type KeyLimitsInput } from "../../../src-shared/auth/key-limits.js";
+import { usageDay, type UsageQuery, type UsageResponse } from "../../../src-shared/dashboard/key-usage.js";
+import type { KeyUsageMeter } from "../auth/key-usage-meter.js";
 import type { LogEntry, LogListQuery } from "../../../src-shared/dashboard/cluster-events.js";
 import type { Settings, SettingsUpdate } from "../../../src-shared/dashboard/settings.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import { DEFAULT_KEY_SCOPES, mayGrantScopes } from "../../../src-shared/auth/scopes.js";
+import { DEFAULT_KEY_SCOPES, mayGrantScopes, scopesAdmit } from "../../../src-shared/auth/scopes.js";
 import type { Identity } from "../../../src-node/route-context.js";
 import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import { JOIN_CREDENTIAL_PREFIX } from "../auth/join-token-auth.js";
 import type { JoinTokenStore } from "../auth/join-token-store.js";
 import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse, type JoinTokenInfo } from "../../../src-shared/auth/join-tokens.js";
-import type { ApiKeyStore } from "../db/api-key-store.js";
+import type { ApiKeyRow, ApiKeyStore } from "../db/api-key-store.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { LogRing } from "../logging/log-ring.js";
 import type { RuntimeSettings } from "../settings/runtime-settings.js";
@@ -20,8 +23,24 @@ import { LogRateLimiter } from "../../../src-node/log-rate-limiter.js";
 
 const LOGIN_CODE_TTL_MS = 15 * 60_000;
 
+/** The operator's configured and generated tokens count as one credential (orchestrator-authenticator.ts). */
+const BUILTIN_CREDENTIAL = "builtin";
+const CREDENTIAL_NAMES = new Map([
+  [BUILTIN_CREDENTIAL, "operator token (LLORCH_API_TOKEN / generated)"],
+  ["session", "dashboard session"],
+]);
+
+function keyIdOfCredential(credentialId: string): string {
+  return credentialId.startsWith("key:") ? credentialId.slice(4) : credentialId;
+}
+
+function credentialOfKeyId(keyId: string): string {
+  return CREDENTIAL_NAMES.has(keyId) ? keyId : `key:${keyId}`;
+}
+
 export interface AdminServiceDeps {
   apiKeys: ApiKeyStore;
+  keyUsage: KeyUsageMeter;
   joinTokens: JoinTokenStore;
   /** The credential a registered node is bound to (null: unbound or unknown). */
   nodeOwner: (nodeId: string) => string | null;
@@ -51,9 +70,48 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
   apiKeys(): ApiKeyInfo[] {
-    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const] }));
-    const keys = this.deps.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const, scopes: k.scopes }));
+    const builtinUsage = { ...this.deps.keyUsage.usedToday(BUILTIN_CREDENTIAL) };
+    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const], limits: NO_KEY_LIMITS, usage_today: builtinUsage }));
+    const keys = this.deps.apiKeys.list().map((k) => this.keyInfo(k));
     return [...builtin, ...keys];
+  }
+
+  private keyInfo(k: ApiKeyRow): ApiKeyInfo {
+    return { id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key", scopes: k.scopes, limits: k.limits, usage_today: { ...this.deps.keyUsage.usedToday(`key:${k.id}`) } };
+  }
+
+  /** Sets a key's limits (a field left out: no limit); they apply from its next request. */
+  setApiKeyLimits(id: string, req: KeyLimitsInput, actor: string): ApiKeyInfo {
+    if (id.startsWith("config:") || id.startsWith("generated:")) throw new OrchError("CONFLICT", "configured and generated tokens are the operator's and have no limits; give clients API keys with limits instead");
+    const row = this.deps.apiKeys.get(id);
+    if (row === null) throw new OrchError("NOT_FOUND", `no API key ${id}`);
+    if (row.revoked_at_ms !== null) throw new OrchError("CONFLICT", `API key ${id} is revoked`);
+    const limits = applyKeyLimits(NO_KEY_LIMITS, req);
+    const updated = this.deps.apiKeys.setLimits(id, limits) ?? row;
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "api_key_limits_changed", target: `token:${row.fp6}`, outcome: "success", details: { before: row.limits, after: limits } });
+    this.deps.logger.info({ identity: actor, key_fp6: row.fp6, limits }, "API key limits changed");
+    return this.keyInfo(updated);
+  }
+
+  /**
+   * Use per credential and UTC day, newest first. A credential that may not read the cluster (an
+   * inference key) sees its own use only.
+   */
+  usage(query: UsageQuery, identity: Identity): UsageResponse {
+    const days = query.days ?? 7;
+    const now = Date.now();
+    const fromDay = usageDay(now - (days - 1) * 86_400_000);
+    const seesAll = scopesAdmit(identity.scopes, ["read"]);
+    const wanted = query.key_id === undefined ? undefined : credentialOfKeyId(query.key_id);
+    if (wanted !== undefined && !seesAll && wanted !== identity.credentialId) throw new OrchError("FORBIDDEN_SCOPE", "a credential without the read scope sees only its own usage; leave key_id out or give your own key's id");
+    const only = wanted ?? (seesAll ? undefined : identity.credentialId);
+    this.deps.keyUsage.flush();
+    const names = new Map(this.deps.apiKeys.list().map((k) => [`key:${k.id}`, k.name]));
+    const usage = this.deps.keyUsage.store
+      .since(fromDay)
+      .filter((r) => only === undefined || r.credential_id === only)
+      .map((r) => ({ key_id: keyIdOfCredential(r.credential_id), name: names.get(r.credential_id) ?? CREDENTIAL_NAMES.get(r.credential_id) ?? r.credential_id, day: r.day, requests: r.requests, tokens_in: r.tokens_in, tokens_out: r.tokens_out }));
+    return { from_day: fromDay, to_day: usageDay(now), usage };
   }
 
   /** No key mints more than it holds: the scopes asked for must be within the creator's own. */
@@ -63,11 +121,11 @@ export class AdminService {
       this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "api_key_create_refused", target: req.name, outcome: "denied", details: { scopes } });
       throw new OrchError("FORBIDDEN_SCOPE", `a credential with scopes ${actor.scopes.join(", ")} cannot create a key with scopes ${scopes.join(", ")}`);
     }
-    const { row, key } = this.deps.apiKeys.create(req.name, scopes, actor.credentialId);
+    const { row, key } = this.deps.apiKeys.create(req.name, scopes, actor.credentialId, null, undefined, applyKeyLimits(NO_KEY_LIMITS, req.limits));
     this.deps.tokens.addDigest(Buffer.from(row.digest_hex, "hex"), row.fp6, row.id, row.scopes);
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "api_key_created", target: `token:${row.fp6}`, outcome: "success", details: { name: row.name, scopes: row.scopes } });
     this.deps.logger.info({ identity: actor.label, key_fp6: row.fp6, name: row.name, scopes: row.scopes }, "API key created");
-    return { id: row.id, name: row.name, fp6: row.fp6, created_at_ms: row.created_at_ms, revoked_at_ms: null, source: "api-key", scopes: row.scopes, key };
+    return { ...this.keyInfo(row), key };
   }
 
   revokeApiKey(id: string, actor: string): void {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { KeyLimitsSchema, NO_KEY_LIMITS, type KeyLimits } from "../../../src-shared/auth/key-limits.js";
 import { ScopeListSchema, type Scope } from "../../../src-shared/auth/scopes.js";
 import { fp6, tokenDigest } from "../auth/bearer.js";
 import type { Db } from "./database.js";
@@ -16,12 +17,14 @@ const ApiKeyRowSchema = z.object({
   created_by: z.string().nullable(),
   /** A key from a join token is bound to one node id: it may register, heartbeat and deregister that node only. */
   node_id: z.string().nullable().default(null),
+  limits: KeyLimitsSchema,
 });
 export type ApiKeyRow = z.infer<typeof ApiKeyRowSchema>;
 
 function parseRow(raw: unknown): ApiKeyRow {
   const r = raw as Record<string, unknown>;
-  return ApiKeyRowSchema.parse({ ...r, scopes: JSON.parse(String(r["scopes_json"])) as unknown });
+  const limits = typeof r["limits_json"] === "string" ? (JSON.parse(r["limits_json"]) as unknown) : NO_KEY_LIMITS;
+  return ApiKeyRowSchema.parse({ ...r, scopes: JSON.parse(String(r["scopes_json"])) as unknown, limits });
 }
 
 /** API keys created at run time (dashboard Settings): stored as SHA-256 digests with their scopes, shown once. */
@@ -34,17 +37,39 @@ export class ApiKeyStore {
    * largest cost of a heartbeat authenticated with a node key (docs/PERFORMANCE.md, sixth pass).
    */
   private readonly bindings = new Map<string, string | null>();
+  /** Key id → its limits, for keys looked up once: every admission of a key asks; setLimits keeps it current. */
+  private readonly limitsById = new Map<string, KeyLimits>();
 
   constructor(private readonly db: Db) {}
 
   /** `key`: one the caller made (a joining agent's own, JoinNodeRequest.key); default a fresh random one. */
-  create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null, key = `llo_${randomBytes(32).toString("hex")}`): { row: ApiKeyRow; key: string } {
-    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy, node_id: nodeId };
+  create(name: string, scopes: readonly Scope[], createdBy: string, nodeId: string | null = null, key = `llo_${randomBytes(32).toString("hex")}`, limits: KeyLimits = NO_KEY_LIMITS): { row: ApiKeyRow; key: string } {
+    const row: ApiKeyRow = { id: randomUUID(), name, digest_hex: tokenDigest(key).toString("hex"), fp6: fp6(key), created_at_ms: Date.now(), revoked_at_ms: null, scopes: [...scopes], created_by: createdBy, node_id: nodeId, limits };
     this.db
-      .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by, node_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)`)
-      .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy, nodeId);
+      .prepare(`INSERT INTO api_keys (id, name, digest_hex, fp6, created_at_ms, revoked_at_ms, scopes_json, created_by, node_id, limits_json) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`)
+      .run(row.id, row.name, row.digest_hex, row.fp6, row.created_at_ms, JSON.stringify(row.scopes), createdBy, nodeId, JSON.stringify(limits));
     this.bindings.set(row.id, nodeId);
+    this.limitsById.set(row.id, limits);
     return { row, key };
+  }
+
+  /** The key's limits (none for an unknown id: it cannot authenticate anyway). */
+  limitsOf(id: string): KeyLimits {
+    const known = this.limitsById.get(id);
+    if (known !== undefined) return known;
+    const row = this.get(id);
+    if (row === null) return NO_KEY_LIMITS;
+    this.limitsById.set(id, row.limits);
+    return row.limits;
+  }
+
+  /** Replaces a key's limits; null when there is no such key. */
+  setLimits(id: string, limits: KeyLimits): ApiKeyRow | null {
+    const row = this.get(id);
+    if (row === null) return null;
+    this.db.prepare(`UPDATE api_keys SET limits_json = ? WHERE id = ?`).run(JSON.stringify(limits), id);
+    this.limitsById.set(id, limits);
+    return { ...row, limits };
   }
 
   /** The node id the key is bound to (a key from a join token), null when none or when there is no such key. */

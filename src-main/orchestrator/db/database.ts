@@ -173,6 +173,18 @@ const MIGRATIONS: readonly string[] = [
      events_json TEXT NOT NULL
    );
    CREATE INDEX idempotent_results_by_time ON idempotent_results(finished_at_ms);`,
+  // Per-key limits and usage (docs/SECURITY.md "Per-key limits"): each key's limits, and what each
+  // credential used per UTC day (requests admitted, prompt and generated tokens).
+  `ALTER TABLE api_keys ADD COLUMN limits_json TEXT;
+   CREATE TABLE key_usage (
+     credential_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     requests INTEGER NOT NULL,
+     tokens_in INTEGER NOT NULL,
+     tokens_out INTEGER NOT NULL,
+     PRIMARY KEY (credential_id, day)
+   );
+   CREATE INDEX key_usage_by_day ON key_usage(day);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

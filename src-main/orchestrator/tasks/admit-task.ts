@@ -33,6 +33,8 @@ export interface AdmissionDeps {
   clusterModels: () => ResolvedModel[];
   /** sha256 of models retired in the catalog. */
   retiredModels: () => ReadonlySet<string>;
+  /** Per-key limits and usage (auth/key-usage-meter.ts); absent: none. */
+  keyUsage?: { check(owner: string | null): void; admitted(owner: string | null): void } | undefined;
 }
 
 export interface AdmissionInput {
@@ -99,6 +101,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const sessionId = input.session_id ?? taskId;
   const budget = ctx.sessions.checkAdmission(input.owner ?? null, sessionId, input.generation.max_tokens);
   if (!budget.ok) throw new OrchError("BUDGET_EXCEEDED", budget.message);
+  ctx.keyUsage?.check(input.owner ?? null);
 
   const now = Date.now();
   const placement = input.placement ?? { mode: "auto" as const, allow_fallback: true };
@@ -152,6 +155,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     throw new OrchError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
   }
   ctx.sessions.noteTurn(task.owner, sessionId);
+  ctx.keyUsage?.admitted(task.owner);
   ctx.logger.info({ task_id: taskId, session_id: sessionId, model: model.id, queue_position: admitted.position, predicted_start_ms: admitted.predicted_start_ms, api: input.api }, "task admitted");
   return task;
 }

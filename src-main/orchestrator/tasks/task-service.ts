@@ -29,10 +29,13 @@ import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
 import type { CancelReason, Task } from "./task.js";
 import { TaskTrace } from "./task-trace.js";
+import type { KeyUsageMeter } from "../auth/key-usage-meter.js";
 import { NOOP_TRACING, type Tracing } from "../../../src-node/tracing/tracing.js";
 
 export interface TaskServiceDeps {
   config: () => OrchestratorConfig;
+  /** Per-key limits checked at admission and usage counted at each task's end (auth/key-usage-meter.ts). */
+  keyUsage?: KeyUsageMeter;
   /** Every model some node reports, with unique ids. */
   clusterModels: () => ResolvedModel[];
   /** sha256 of models retired in the catalog. */
@@ -554,6 +557,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private end(task: Task, ending: TaskEnding): void {
     this.onWorkers.delete(task);
     if (!finishTask(this.terminal, task, ending)) return;
+    this.deps.keyUsage?.finished(task.owner, task.tokens_in ?? 0, task.tokens_out);
     task.trace.finished(task);
     this.emit("task", task);
     this.table.finished(task);

@@ -1,6 +1,8 @@
 import { encodeSseComment } from "../../../../src-shared/streaming/sse-codec.js";
 import type { CreateJoinTokenRequest } from "../../../../src-shared/auth/join-tokens.js";
 import type { CreateApiKeyRequest } from "../../../../src-shared/dashboard/api-keys.js";
+import type { KeyLimitsInput } from "../../../../src-shared/auth/key-limits.js";
+import type { UsageQuery } from "../../../../src-shared/dashboard/key-usage.js";
 import type { ClusterEventsQuery, LogListQuery } from "../../../../src-shared/dashboard/cluster-events.js";
 import type { SettingsUpdate } from "../../../../src-shared/dashboard/settings.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
@@ -51,6 +53,14 @@ export function adminHandlers(ctx: OrchestratorContext): Record<string, RouteHan
 
     createApiKey: ({ body, res, identity }) => {
       res.status(201).json(ctx.admin.createApiKey(body as CreateApiKeyRequest, identity));
+    },
+
+    setApiKeyLimits: ({ params, body, res, identity }) => {
+      res.json(ctx.admin.setApiKeyLimits(params.id as string, body as KeyLimitsInput, identity.label));
+    },
+
+    getUsage: ({ query, res, identity }) => {
+      res.json(ctx.admin.usage(query as UsageQuery, identity));
     },
 
     revokeApiKey: ({ params, res, identity }) => {

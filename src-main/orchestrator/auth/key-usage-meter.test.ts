@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { NO_KEY_LIMITS, type KeyLimits } from "../../../src-shared/auth/key-limits.js";
+import type { OrchError } from "../../../src-shared/errors/orch-error.js";
+import { openDatabase } from "../db/database.js";
+import { KeyUsageStore } from "../db/key-usage-store.js";
+import { createLogger } from "../logging/logger.js";
+import { KeyUsageMeter } from "./key-usage-meter.js";
+
+const START = Date.UTC(2026, 10, 30, 23, 59, 0);
+
+function meter(limits: Record<string, KeyLimits>, store = new KeyUsageStore(openDatabase(":memory:"))) {
+  const clock = { now: START };
+  const m = new KeyUsageMeter({ store, limitsOf: (id) => limits[id] ?? NO_KEY_LIMITS, logger: createLogger("silent", "test"), now: () => clock.now });
+  return { m, clock, store };
+}
+
+const refusal = (f: () => void): OrchError | null => {
+  try {
+    f();
+    return null;
+  } catch (err) {
+    return err as OrchError;
+  }
+};
+
+describe("KeyUsageMeter", () => {
+  it("a token bucket: a minute's worth at once, then one more per 60/rpm seconds; a refusal consumes nothing", () => {
+    const { m, clock } = meter({ a: { requests_per_minute: 2, tokens_per_day: null } });
+    for (let i = 0; i < 2; i++) {
+      m.check("key:a");
+      m.admitted("key:a");
+    }
+    const refused = refusal(() => m.check("key:a"));
+    expect(refused?.code).toBe("KEY_RATE_LIMITED");
+    expect(refused?.envelope.retry_after_ms).toBe(30_000);
+    clock.now += 29_000;
+    expect(refusal(() => m.check("key:a"))?.envelope.retry_after_ms).toBe(1000);
+    clock.now += 1000;
+    expect(refusal(() => m.check("key:a"))).toBeNull();
+    // Other credentials are never limited by a's limits.
+    for (const other of ["key:b", "builtin", "session", null]) expect(refusal(() => m.check(other))).toBeNull();
+  });
+
+  it("tokens per UTC day: refused once used, again allowed when the day turns; the counts reach the store by day", () => {
+    const { m, clock, store } = meter({ q: { requests_per_minute: null, tokens_per_day: 10 } });
+    m.check("key:q");
+    m.admitted("key:q");
+    m.finished("key:q", 6, 4);
+    const refused = refusal(() => m.check("key:q"));
+    expect(refused?.code).toBe("KEY_QUOTA_EXCEEDED");
+    expect(refused?.envelope.retry_after_ms).toBe(60_000);
+    clock.now += 60_000; // 00:00 UTC
+    expect(refusal(() => m.check("key:q"))).toBeNull();
+    expect(m.usedToday("key:q")).toEqual({ requests: 0, tokens_in: 0, tokens_out: 0 });
+    m.admitted("key:q");
+    m.flush();
+    expect(store.since("2026-11-30").map((r) => [r.day, r.requests, r.tokens_in, r.tokens_out])).toEqual([
+      ["2026-12-01", 1, 0, 0],
+      ["2026-11-30", 1, 6, 4],
+    ]);
+  });
+
+  it("a new meter on the same database starts from today's totals (a restart does not reset a quota)", () => {
+    const first = meter({ q: { requests_per_minute: null, tokens_per_day: 10 } });
+    first.m.admitted("key:q");
+    first.m.finished("key:q", 8, 2);
+    first.m.close();
+    const second = meter({ q: { requests_per_minute: null, tokens_per_day: 10 } }, first.store);
+    expect(second.m.usedToday("key:q")).toEqual({ requests: 1, tokens_in: 8, tokens_out: 2 });
+    expect(refusal(() => second.m.check("key:q"))?.code).toBe("KEY_QUOTA_EXCEEDED");
+    second.m.close();
+    // Counts added across the two runs, not replaced.
+    expect(first.store.day("2026-11-30")).toEqual([{ credential_id: "key:q", day: "2026-11-30", requests: 1, tokens_in: 8, tokens_out: 2 }]);
+  });
+
+  it("keeps the counts of a failed write for the next flush", () => {
+    const { m, store } = meter({});
+    let fail = true;
+    const add = store.add.bind(store);
+    store.add = (day, counts) => {
+      if (fail) throw new Error("SQLITE_FULL");
+      add(day, counts);
+    };
+    m.admitted("builtin");
+    m.finished("builtin", 3, 5);
+    m.flush();
+    fail = false;
+    m.admitted("builtin");
+    m.flush();
+    expect(store.day("2026-11-30")).toEqual([{ credential_id: "builtin", day: "2026-11-30", requests: 2, tokens_in: 3, tokens_out: 5 }]);
+    m.close();
+  });
+});

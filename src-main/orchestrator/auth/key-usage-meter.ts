@@ -1,0 +1,163 @@
+import type { Logger } from "pino";
+import type { KeyLimits } from "../../../src-shared/auth/key-limits.js";
+import { usageDay, ZERO_USAGE, type UsageCounts } from "../../../src-shared/dashboard/key-usage.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
+import type { KeyUsageStore } from "../db/key-usage-store.js";
+
+const KEY_PREFIX = "key:";
+const FLUSH_MS = 2000;
+const DAY_MS = 86_400_000;
+
+/** A key's request allowance: refills continuously at requests_per_minute, holds at most one minute's worth. */
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+export interface KeyUsageMeterDeps {
+  store: KeyUsageStore;
+  /** An API key's limits by its id (an unknown id: none). */
+  limitsOf: (keyId: string) => KeyLimits;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * What each credential uses (tasks admitted; prompt and generated tokens, counted when a task ends),
+ * and the per-key limits checked at admission. Counts are kept in memory and written every 2 s and at
+ * close (a crash loses at most those 2 s); today's totals are read back at start, so a restart does
+ * not reset a daily quota. A credential without limits (the operator's tokens, the dashboard, keys with
+ * none) costs a map update per task.
+ */
+export class KeyUsageMeter {
+  private day: string;
+  private dayEndsAtMs: number;
+  /** Today's totals per credential: what the database had at start plus everything since. */
+  private readonly today = new Map<string, UsageCounts>();
+  /** Counts of `day` not written yet. */
+  private pending = new Map<string, UsageCounts>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  readonly store: KeyUsageStore;
+
+  constructor(private readonly deps: KeyUsageMeterDeps) {
+    this.store = deps.store;
+    this.now = deps.now ?? Date.now;
+    const now = this.now();
+    this.day = usageDay(now);
+    this.dayEndsAtMs = now - (now % DAY_MS) + DAY_MS;
+    for (const row of deps.store.day(this.day)) this.today.set(row.credential_id, { requests: row.requests, tokens_in: row.tokens_in, tokens_out: row.tokens_out });
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  /** Throws 429 when the credential's limits refuse one more task now; changes nothing. */
+  check(owner: string | null): void {
+    if (owner === null || !owner.startsWith(KEY_PREFIX)) return;
+    const limits = this.deps.limitsOf(owner.slice(KEY_PREFIX.length));
+    if (limits.requests_per_minute === null && limits.tokens_per_day === null) return;
+    const now = this.now();
+    this.rollDay(now);
+    if (limits.tokens_per_day !== null) {
+      const used = this.usedToday(owner);
+      const tokens = used.tokens_in + used.tokens_out;
+      if (tokens >= limits.tokens_per_day) {
+        throw new OrchError(
+          "KEY_QUOTA_EXCEEDED",
+          `this API key has used its ${limits.tokens_per_day} tokens for today (${tokens} so far, UTC day ${this.day}); it can be used again at 00:00 UTC, or an operator can raise its tokens_per_day`,
+          { retry_after_ms: this.dayEndsAtMs - now, details: { tokens_per_day: limits.tokens_per_day, tokens_used: tokens } },
+        );
+      }
+    }
+    if (limits.requests_per_minute !== null) {
+      const bucket = this.refilled(owner, limits.requests_per_minute, now);
+      if (bucket.tokens < 1) {
+        const perMs = limits.requests_per_minute / 60_000;
+        throw new OrchError("KEY_RATE_LIMITED", `this API key may have ${limits.requests_per_minute} requests admitted per minute; retry shortly`, {
+          retry_after_ms: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs)),
+          details: { requests_per_minute: limits.requests_per_minute },
+        });
+      }
+    } else {
+      this.buckets.delete(owner);
+    }
+  }
+
+  /** A task of `owner` was admitted (its limits were checked in the same turn). */
+  admitted(owner: string | null): void {
+    if (owner === null) return;
+    this.rollDay(this.now());
+    this.add(owner, 1, 0, 0);
+    const bucket = this.buckets.get(owner);
+    if (bucket !== undefined) bucket.tokens -= 1;
+  }
+
+  /** A task of `owner` ended having read `tokensIn` and generated `tokensOut`. */
+  finished(owner: string | null, tokensIn: number, tokensOut: number): void {
+    if (owner === null || tokensIn + tokensOut === 0) return;
+    this.rollDay(this.now());
+    this.add(owner, 0, tokensIn, tokensOut);
+  }
+
+  usedToday(credentialId: string): UsageCounts {
+    this.rollDay(this.now());
+    return this.today.get(credentialId) ?? ZERO_USAGE;
+  }
+
+  /** Writes the pending counts (every 2 s, before a report, at close). */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      this.deps.store.add(this.day, batch);
+    } catch (err) {
+      // Kept for the next flush (a full disk frees up): counts are not lost for a failed write.
+      for (const [id, c] of batch) this.addTo(this.pending, id, c.requests, c.tokens_in, c.tokens_out);
+      this.deps.logger.warn({ err, credentials: batch.size }, "key usage write failed; retrying in 2 s");
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+
+  private rollDay(now: number): void {
+    if (now < this.dayEndsAtMs) return;
+    this.flush();
+    this.today.clear();
+    this.day = usageDay(now);
+    this.dayEndsAtMs = now - (now % DAY_MS) + DAY_MS;
+  }
+
+  private refilled(owner: string, perMinute: number, now: number): Bucket {
+    let bucket = this.buckets.get(owner);
+    if (bucket === undefined) {
+      bucket = { tokens: perMinute, atMs: now };
+      this.buckets.set(owner, bucket);
+      return bucket;
+    }
+    bucket.tokens = Math.min(perMinute, bucket.tokens + ((now - bucket.atMs) * perMinute) / 60_000);
+    bucket.atMs = now;
+    return bucket;
+  }
+
+  private add(owner: string, requests: number, tokensIn: number, tokensOut: number): void {
+    this.addTo(this.today, owner, requests, tokensIn, tokensOut);
+    this.addTo(this.pending, owner, requests, tokensIn, tokensOut);
+  }
+
+  private addTo(map: Map<string, UsageCounts>, owner: string, requests: number, tokensIn: number, tokensOut: number): void {
+    const c = map.get(owner);
+    if (c === undefined) {
+      map.set(owner, { requests, tokens_in: tokensIn, tokens_out: tokensOut });
+      return;
+    }
+    c.requests += requests;
+    c.tokens_in += tokensIn;
+    c.tokens_out += tokensOut;
+  }
+}
