@@ -179,7 +179,7 @@ const withAfter = withPrompt && Number(values["prompt-decode"]) > 0;
 const lines = [
   `nlc-addon-decode: ${values["model-path"] ?? `${values.model} model`}, context of ${values.sequences} sequences × ${values.ctx} tokens, 1 stream of ${values.tokens} tokens greedy${withPrompt ? `, then a ${values["prompt-tokens"]}-token prompt to its first token${withAfter ? ` and ${values["prompt-decode"]} tokens after it` : ""}` : ""}, median of ${rounds} interleaved rounds (node-llama-cpp evaluate(), no worker, no thread calibration); "× ${base}" = the median's ratio to the first config`,
   "",
-  `| threads | config | ms/token | CPU ms/token | CPU × ${base} |${withPrompt ? ` prompt ms | prompt CPU ms | prompt × ${base} |` : ""}${withAfter ? ` after the prompt: CPU ms/token | × ${base} |` : ""}`,
+  `| threads | config | ms/token | CPU ms/token | CPU × ${base} |${withPrompt ? ` prompt ms | prompt CPU ms | prompt CPU × ${base} |` : ""}${withAfter ? ` after the prompt: CPU ms/token | CPU × ${base} |` : ""}`,
   `|---|---|---|---|---|${withPrompt ? "---|---|---|" : ""}${withAfter ? "---|---|" : ""}`,
   ...threadCounts.flatMap((t) =>
     configs.map((c) => {
@@ -187,7 +187,8 @@ const lines = [
       const cells = [t, c.label, stat(c.label, t, (m) => m.ms_per_token).toFixed(2), cpu.toFixed(2), (cpu / stat(base, t, (m) => m.cpu_ms_per_token)).toFixed(2)];
       if (withPrompt) {
         const p = stat(c.label, t, (m) => m.prompt_ms);
-        cells.push(p.toFixed(0), stat(c.label, t, (m) => m.prompt_cpu_ms).toFixed(0), (p / stat(base, t, (m) => m.prompt_ms)).toFixed(2));
+        const pc = stat(c.label, t, (m) => m.prompt_cpu_ms);
+        cells.push(p.toFixed(0), pc.toFixed(0), (pc / stat(base, t, (m) => m.prompt_cpu_ms)).toFixed(2));
       }
       if (withAfter) {
         const a = stat(c.label, t, (m) => m.after_prompt_cpu_ms_per_token);
