@@ -4,16 +4,17 @@ import { z } from "zod";
 // Whether a CPU context decodes with llama.cpp's flash attention. node-llama-cpp's default ("auto")
 // turns it on whenever the backend supports it, which on CPU is always. Profiled (docs/PERFORMANCE.md,
 // "Flash attention on CPU: the prebuilt's 1.7×"): ggml's CPU flash-attention kernel decodes a token
-// (one query row) with an F16 accumulator updated by ggml_vec_mad_f16 / ggml_vec_dot_f16, whose SIMD
+// (one query row) with ggml_vec_dot_f16 (K·Q) and ggml_vec_mad_f16 into an F16 accumulator, whose SIMD
 // loops take GGML_F16_STEP elements at a time (64 on AVX-512 builds) and leave the rest of each head
 // to a scalar loop with a table lookup and a software fp32→fp16 conversion per element. With a head
-// size that is not a multiple of 64 part of every head, for every cached token, runs that scalar loop:
-// 2× the CPU per token at 512 tokens and 3.7× after a 2,000-token prompt on the prebuilt binary
+// size that is not a multiple of 64, part of every head runs that loop for every cached token: up to
+// 2.1× the CPU per token at 512 tokens and 3.7× after a 2,000-token prompt on the prebuilt binary
 // (GCC 11 leaves the loop scalar; -march=native builds get it auto-vectorised, and still lose).
 // Without flash attention, attention is two matrix products (SIMD over the cache's length); prompts
-// then cost ~1.5× more (the tiled flash-attention path for prompts is SIMD), which a few dozen decoded
-// tokens repay. Head sizes that are multiples of 64 (most real models: 64, 128) keep "auto": there the
-// two measured the same. Only measured on AVX-512 x64; other CPUs keep "auto".
+// then cost 1.3–1.6× the CPU (flash attention's tiled prompt path is SIMD), repaid within 30–90
+// decoded tokens. Head sizes that are multiples of 64 (most real models: 64, 128) keep "auto": there
+// turning it off gained nothing at 512 tokens and cost prompts 1.24–1.41×. Measured on AVX-512 x64
+// only; other CPUs keep "auto".
 
 /** What createContext takes as `flashAttention`. */
 export type FlashAttentionOption = "auto" | boolean;
@@ -55,7 +56,7 @@ export function chooseFlashAttention(input: FlashAttentionInput): { option: Flas
   if (input.override === "off") return { option: false, reason: "LLORCH_ENGINE_FLASH_ATTENTION=off" };
   if (input.override === "auto") return { option: "auto" };
   const { heads } = input;
-  // AVX512-FP16 builds step 128 halves at a time (unmeasured), non-AVX-512 builds 32 (measured even).
+  // AVX512-FP16 builds step 128 at a time (not measured); AVX2 builds step 32 (heads of 32 measured even).
   const avx512 = input.arch === "x64" && input.cpuFlags.has("avx512f") && !input.cpuFlags.has("avx512fp16");
   if (!input.cpu || !avx512 || heads === undefined) return { option: "auto" };
   if (heads.key % AVX512_F16_STEP === 0 && heads.value % AVX512_F16_STEP === 0) return { option: "auto" };
