@@ -4,7 +4,7 @@
 // 4096 per slot. Each (model, threads) case starts every system once and runs interleaved rounds
 // (the order flips every round); reported numbers are medians, compared as ratios within the run.
 //   npx tsc -b && node bench/engine-vs-llama-server.mjs [--models medium,big] [--threads 1,2] [--rounds 3] [--json]
-//     [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js] [--only-nlc]
+//     [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js] [--only-nlc] [--addon auto|prebuilt|native]
 // --worker-cli: one node-llama-cpp worker per build (an A/B of two commits' dist, interleaved in the same
 // rounds, with per-round paired ratios); --only-nlc: leave out the llama-server engine worker and the
 // in-process node-llama-cpp profile (faster rounds when only the node-llama-cpp engine is compared).
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     short: { type: "boolean", default: false },
     "worker-cli": { type: "string", default: "dist/worker-agent/cli.js" },
     "only-nlc": { type: "boolean", default: false },
+    // which llama.cpp build the node-llama-cpp workers load: auto (the native build when present), prebuilt, native
+    addon: { type: "string", default: "auto" },
   },
 });
 const short = values.short;
@@ -96,6 +98,7 @@ async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/
     // The native node-llama-cpp build from the CI cache when it is there (else the prebuilt; the
     // engine_version printed below says which).
     node_llama_cpp_addon_dir: nativeAddonDir,
+    node_llama_cpp_addon: values.addon,
     pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
   };
   const { child, url, headers, pools } = await ws.configuredWorker(`w-${engine}-${threads}-${unique++}`, config, { cli, token, readyWithinMs: 120_000 });

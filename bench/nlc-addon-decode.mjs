@@ -6,7 +6,12 @@
 // cannot share a process). Reports wall ms/token and CPU ms/token (the child's user+system time, all
 // threads) as medians; compare ratios within one run.
 //   npx tsc -b && node bench/nlc-addon-decode.mjs [--model medium] [--threads 1,2] [--rounds 5] [--tokens 256]
-//     [--sequences 4] [--ctx 4096] [--addon-dir <dir>]
+//     [--sequences 4] [--ctx 4096] [--addon-dir <dir>] [--prompt-tokens 2000]
+//     [--configs prebuilt,native,prebuilt:fa-off,dir=/some/build:fa-off,prebuilt:kv-F32]
+// `--configs` compares any set (default: prebuilt,native): `prebuilt` (node-llama-cpp's own binaries),
+// `native` (--addon-dir), `dir=<path>` (any directory laid out like the native build, e.g. the
+// prebuilt's files with one CPU variant only); `:fa-on` / `:fa-off` set the context's flash attention
+// (default auto), `:kv-<type>` its KV cache type (both K and V).
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { benchWorkspace } from "./bench-processes.mjs";
@@ -22,7 +27,15 @@ const { values } = parseArgs({
     sequences: { type: "string", default: "4" },
     ctx: { type: "string", default: "4096" },
     "addon-dir": { type: "string" },
-    // internal: one measurement in this process
+    configs: { type: "string", default: "prebuilt,native" },
+    // also time a fresh prompt of this many tokens to its first token (0: no)
+    "prompt-tokens": { type: "string", default: "0" },
+    // and then decode this many tokens after it (ms/token at a KV cache of ≈ prompt-tokens cells)
+    "prompt-decode": { type: "string", default: "0" },
+    // internal (child): flash attention auto|on|off, the KV cache's type (F16, F32, Q8_0, …)
+    "flash-attention": { type: "string", default: "auto" },
+    "kv-type": { type: "string" },
+    // internal: one measurement in this process (model-path also picks the parent's model)
     child: { type: "string" },
     "model-path": { type: "string" },
   },
@@ -35,7 +48,7 @@ if (values.child !== undefined) {
   const threads = Number(values.threads);
   const tokens = Number(values.tokens);
   let llama;
-  if (values.child === "native") {
+  if (values.child === "native" || values.child === "dir") {
     const { loadNativeLlama } = await import("../dist/worker-agent/engine/native-addon/load-native-addon.js");
     const { readNativeAddon } = await import("../dist/worker-agent/engine/native-addon/native-addon-info.js");
     const read = readNativeAddon(values["addon-dir"]);
@@ -45,7 +58,15 @@ if (values.child !== undefined) {
     llama = await getLlama({ gpu: false, build: "never", maxThreads: threads, logLevel: LlamaLogLevel.warn });
   }
   const model = await llama.loadModel({ modelPath: values["model-path"], gpuLayers: 0 });
-  const context = await model.createContext({ contextSize: Number(values.ctx), sequences: Number(values.sequences), threads });
+  const fa = values["flash-attention"];
+  const kv = values["kv-type"];
+  const context = await model.createContext({
+    contextSize: Number(values.ctx),
+    sequences: Number(values.sequences),
+    threads,
+    ...(fa === "auto" ? {} : { flashAttention: fa === "on" }),
+    ...(kv === undefined ? {} : { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
+  });
   const sequence = context.getSequence();
   const prompt = model.tokenize("Measuring decode: the cat sat on the mat.");
   const run = async (n) => {
@@ -64,20 +85,65 @@ if (values.child !== undefined) {
     const cpu = process.cpuUsage(cpuFirst);
     return { ms_per_token: (performance.now() - first) / (count - 1), cpu_ms_per_token: (cpu.user + cpu.system) / 1000 / (count - 1) };
   };
+  // A prompt of fresh tokens (a different sequence of the same context), timed to its first token.
+  const timePrompt = async (n) => {
+    const promptSequence = context.getSequence();
+    const text = Array.from({ length: n }, (_, i) => `w${i % 97}`).join(" ");
+    const tokensIn = model.tokenize(text).slice(0, n);
+    const after = Number(values["prompt-decode"]);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    let firstAt = 0;
+    let cpuFirst;
+    let count = 0;
+    for await (const token of promptSequence.evaluate(tokensIn, { temperature: 0 })) {
+      void token;
+      if (count === 0) {
+        firstAt = performance.now();
+        cpuFirst = process.cpuUsage();
+      }
+      if (++count > after) break;
+    }
+    const cpuAfter = process.cpuUsage(cpuFirst);
+    const cPrompt = { user: cpuFirst.user - c0.user, system: cpuFirst.system - c0.system };
+    promptSequence.dispose();
+    return {
+      prompt_ms: firstAt - t0,
+      prompt_cpu_ms: (cPrompt.user + cPrompt.system) / 1000,
+      ...(after > 0 ? { after_prompt_ms_per_token: (performance.now() - firstAt) / after, after_prompt_cpu_ms_per_token: (cpuAfter.user + cpuAfter.system) / 1000 / after } : {}),
+    };
+  };
   await run(16); // warm-up
-  console.log(JSON.stringify({ addon: values.child, threads, build: llama.buildType, ...(await run(tokens)) }));
+  const decode = await run(tokens);
+  const promptTokens = Number(values["prompt-tokens"]);
+  const prompt_ = promptTokens > 0 ? await timePrompt(promptTokens) : {};
+  console.log(JSON.stringify({ addon: values.child, threads, build: llama.buildType, flash_attention: context.flashAttention, ...decode, ...prompt_ }));
   await llama.dispose();
   process.exit(0);
 }
 
 const ws = benchWorkspace("llorch-nlc-addon-");
-const modelPath = await ws.model(`bench-${values.model}`, values.model, 4096);
-const addonDir = values["addon-dir"] ?? (await ciNativeAddonDir());
+const modelPath = values["model-path"] ?? (await ws.model(`bench-${values.model}`, values.model, 4096));
 const threadCounts = values.threads.split(",").map(Number);
+const configs = values.configs.split(",").map((text) => {
+  const [addon, ...opts] = text.split(":");
+  const fa = opts.includes("fa-on") ? "on" : opts.includes("fa-off") ? "off" : "auto";
+  const kv = opts.find((o) => o.startsWith("kv-"))?.slice(3);
+  if (addon === "prebuilt") return { label: text, child: "prebuilt", dir: undefined, fa, kv };
+  if (addon === "native") return { label: text, child: "native", dir: values["addon-dir"], fa, kv };
+  if (addon.startsWith("dir=")) return { label: text, child: "dir", dir: addon.slice(4), fa, kv };
+  throw new Error(`unknown config ${text}`);
+});
+if (configs.some((c) => c.child === "native" && c.dir === undefined)) {
+  const dir = await ciNativeAddonDir();
+  for (const c of configs) if (c.child === "native") c.dir = dir;
+}
 
-function measure(addon, threads) {
+function measure(config, threads) {
   return new Promise((res, rej) => {
-    const args = [new URL(import.meta.url).pathname, "--child", addon, "--threads", String(threads), "--tokens", values.tokens, "--sequences", values.sequences, "--ctx", values.ctx, "--model-path", modelPath, "--addon-dir", addonDir];
+    const args = [new URL(import.meta.url).pathname, "--child", config.child, "--threads", String(threads), "--tokens", values.tokens, "--sequences", values.sequences, "--ctx", values.ctx, "--model-path", modelPath, "--flash-attention", config.fa, "--prompt-tokens", values["prompt-tokens"], "--prompt-decode", values["prompt-decode"]];
+    if (config.dir !== undefined) args.push("--addon-dir", config.dir);
+    if (config.kv !== undefined) args.push("--kv-type", config.kv);
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
@@ -85,7 +151,7 @@ function measure(addon, threads) {
     p.once("exit", (code) => {
       clearTimeout(timer);
       if (code === 0) res(JSON.parse(out.trim().split("\n").at(-1)));
-      else rej(new Error(`${addon} at ${threads} threads: exit ${code}`));
+      else rej(new Error(`${config.label} at ${threads} threads: exit ${code}`));
     });
   });
 }
@@ -93,30 +159,43 @@ function measure(addon, threads) {
 const samples = new Map();
 const rounds = Number(values.rounds);
 for (let round = 0; round < rounds; round++) {
-  const order = round % 2 === 0 ? ["prebuilt", "native"] : ["native", "prebuilt"];
+  // rotate the order every round so that no config always runs first or last
+  const order = configs.map((_, i) => configs[(i + round) % configs.length]);
+  if (round % 2 === 1) order.reverse();
   for (const threads of threadCounts) {
-    for (const addon of order) {
-      const m = await measure(addon, threads);
-      const key = `${addon}|${threads}`;
+    for (const config of order) {
+      const m = await measure(config, threads);
+      const key = `${config.label}|${threads}`;
       if (!samples.has(key)) samples.set(key, []);
       samples.get(key).push(m);
-      say(`  round ${round + 1} ${addon} ${threads} thread(s): ${m.ms_per_token.toFixed(2)} ms/token, ${m.cpu_ms_per_token.toFixed(2)} CPU ms/token`);
+      say(`  round ${round + 1} ${config.label} ${threads} thread(s): ${m.ms_per_token.toFixed(2)} ms/token, ${m.cpu_ms_per_token.toFixed(2)} CPU ms/token${m.prompt_ms !== undefined ? `, prompt ${m.prompt_ms.toFixed(0)} ms (CPU ${m.prompt_cpu_ms.toFixed(0)})` : ""}${m.after_prompt_cpu_ms_per_token !== undefined ? `, then ${m.after_prompt_cpu_ms_per_token.toFixed(2)} CPU ms/token` : ""}`);
     }
   }
 }
-const row = (addon, threads) => {
-  const ms = samples.get(`${addon}|${threads}`);
-  return { ms: median(ms.map((m) => m.ms_per_token)), cpu: median(ms.map((m) => m.cpu_ms_per_token)) };
-};
+const stat = (label, threads, pick) => median(samples.get(`${label}|${threads}`).map(pick));
+const base = configs[0].label;
+const withPrompt = Number(values["prompt-tokens"]) > 0;
+const withAfter = withPrompt && Number(values["prompt-decode"]) > 0;
 const lines = [
-  `nlc-addon-decode: ${values.model} model, context of ${values.sequences} sequences × ${values.ctx} tokens, 1 stream of ${values.tokens} tokens greedy, median of ${rounds} interleaved rounds (node-llama-cpp evaluate(), no worker, no thread calibration)`,
+  `nlc-addon-decode: ${values["model-path"] ?? `${values.model} model`}, context of ${values.sequences} sequences × ${values.ctx} tokens, 1 stream of ${values.tokens} tokens greedy${withPrompt ? `, then a ${values["prompt-tokens"]}-token prompt to its first token${withAfter ? ` and ${values["prompt-decode"]} tokens after it` : ""}` : ""}, median of ${rounds} interleaved rounds (node-llama-cpp evaluate(), no worker, no thread calibration); "× ${base}" = the median's ratio to the first config`,
   "",
-  "| threads | prebuilt ms/token | native ms/token | native / prebuilt | prebuilt CPU ms/token | native CPU ms/token | native / prebuilt |",
-  "|---|---|---|---|---|---|---|",
-  ...threadCounts.map((t) => {
-    const p = row("prebuilt", t);
-    const n = row("native", t);
-    return `| ${t} | ${p.ms.toFixed(2)} | ${n.ms.toFixed(2)} | ${(n.ms / p.ms).toFixed(2)} | ${p.cpu.toFixed(2)} | ${n.cpu.toFixed(2)} | ${(n.cpu / p.cpu).toFixed(2)} |`;
-  }),
+  `| threads | config | ms/token | CPU ms/token | CPU × ${base} |${withPrompt ? ` prompt ms | prompt CPU ms | prompt CPU × ${base} |` : ""}${withAfter ? ` after the prompt: CPU ms/token | CPU × ${base} |` : ""}`,
+  `|---|---|---|---|---|${withPrompt ? "---|---|---|" : ""}${withAfter ? "---|---|" : ""}`,
+  ...threadCounts.flatMap((t) =>
+    configs.map((c) => {
+      const cpu = stat(c.label, t, (m) => m.cpu_ms_per_token);
+      const cells = [t, c.label, stat(c.label, t, (m) => m.ms_per_token).toFixed(2), cpu.toFixed(2), (cpu / stat(base, t, (m) => m.cpu_ms_per_token)).toFixed(2)];
+      if (withPrompt) {
+        const p = stat(c.label, t, (m) => m.prompt_ms);
+        const pc = stat(c.label, t, (m) => m.prompt_cpu_ms);
+        cells.push(p.toFixed(0), pc.toFixed(0), (pc / stat(base, t, (m) => m.prompt_cpu_ms)).toFixed(2));
+      }
+      if (withAfter) {
+        const a = stat(c.label, t, (m) => m.after_prompt_cpu_ms_per_token);
+        cells.push(a.toFixed(2), (a / stat(base, t, (m) => m.after_prompt_cpu_ms_per_token)).toFixed(2));
+      }
+      return `| ${cells.join(" | ")} |`;
+    }),
+  ),
 ];
 console.log(lines.join("\n"));

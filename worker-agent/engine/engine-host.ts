@@ -4,6 +4,7 @@
 import { ParentToEngineMessageSchema, type EngineWireMessage } from "./engine-ipc.js";
 import { LlamaEngine } from "./llama-engine.js";
 import { tokenFlushIntervalMs } from "./token-flush-interval.js";
+import { flashAttentionOverride } from "./flash-attention.js";
 
 const STATS_INTERVAL_MS = 2000;
 
@@ -17,10 +18,8 @@ if (process.send === undefined) {
   process.exit(2);
 }
 
-const engine = new LlamaEngine(
-  send,
-  tokenFlushIntervalMs(process.env, (message) => process.stderr.write(`engine-host: ${message}\n`)),
-);
+const warn = (message: string): void => void process.stderr.write(`engine-host: ${message}\n`);
+const engine = new LlamaEngine(send, tokenFlushIntervalMs(process.env, warn), flashAttentionOverride(process.env, warn));
 let loaded = false;
 
 // The agent is gone (killed, crashed): never outlive it.

@@ -55,6 +55,8 @@ export const EngineLoadedMessageSchema = z.object({
   threads: z.int().min(1).optional(),
   /** Which llama.cpp build node-llama-cpp loaded (llama-server engines omit it). */
   addon: z.enum(["native", "prebuilt"]).optional(),
+  /** The context's flash attention: llama.cpp's own choice (`auto`) or set by the engine (flash-attention.ts). */
+  flash_attention: z.enum(["auto", "on", "off"]).optional(),
   /** Why a native build that was asked for was not loaded (the engine then runs the prebuilt). */
   addon_fallback: z.string().optional(),
 });

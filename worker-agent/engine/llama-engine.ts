@@ -6,6 +6,7 @@ import {
   LlamaChat,
   LlamaCompletion,
   LlamaLogLevel,
+  readGgufFileInfo,
   resolveChatWrapper,
   type ChatWrapper,
   type GbnfJsonSchema,
@@ -33,6 +34,7 @@ import { jsonGrammar } from "./json-grammar.js";
 import { boundGrammarNumbers, schemaGrammar } from "./schema-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
+import { attentionHeadSizes, chooseFlashAttention, cpuFlags, type FlashAttentionOverride } from "./flash-attention.js";
 import { chooseThreads } from "./thread-calibration.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
@@ -151,14 +153,17 @@ export class LlamaEngine {
   private readonly running = new Map<string, AbortController>();
   private readonly outbox: TokenOutbox;
   private readonly send: Send;
+  private readonly flashAttentionOverride: FlashAttentionOverride | undefined;
 
   /**
    * `write` puts one message on the IPC channel; token messages reach it batched (token-outbox.ts), at
-   * most one write per `tokenFlushMs` (token-flush-interval.ts).
+   * most one write per `tokenFlushMs` (token-flush-interval.ts). `flashAttention` is an operator's
+   * override of the context's flash attention (flash-attention.ts); without it the engine decides.
    */
-  constructor(write: (message: EngineWireMessage) => void, tokenFlushMs = DEFAULT_TOKEN_FLUSH_MS) {
+  constructor(write: (message: EngineWireMessage) => void, tokenFlushMs = DEFAULT_TOKEN_FLUSH_MS, flashAttention?: FlashAttentionOverride) {
     this.outbox = new TokenOutbox(write, tokenFlushMs);
     this.send = this.outbox.send;
+    this.flashAttentionOverride = flashAttention;
   }
 
   async load(msg: EngineLoadMessage): Promise<void> {
@@ -167,7 +172,17 @@ export class LlamaEngine {
     boundGrammarNumbers(llama);
     this.llama = llama;
     const fitContext = msg.context_size ?? DEFAULT_MAX_CONTEXT;
-    const fit = await checkMemoryFit(llama, msg.model_path, fitContext, msg.slots, msg.memory_limit_bytes);
+    const info = await readGgufFileInfo(msg.model_path, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
+    // Decided before the memory check: without flash attention llama.cpp needs larger compute buffers.
+    const flashAttention = chooseFlashAttention({
+      cpu: llama.gpu === false,
+      arch: process.arch,
+      cpuFlags: cpuFlags(),
+      heads: attentionHeadSizes(info.architectureMetadata),
+      override: this.flashAttentionOverride,
+    });
+    if (flashAttention.reason !== undefined) process.stderr.write(`engine: flash attention ${flashAttention.option === false ? "off" : "on"}: ${flashAttention.reason}\n`);
+    const fit = await checkMemoryFit(llama, info, fitContext, msg.slots, msg.memory_limit_bytes, flashAttention.option);
     if (!fit.fits) {
       this.send({ type: "load_failed", code: "MODEL_TOO_LARGE", message: fit.detail });
       return;
@@ -176,7 +191,7 @@ export class LlamaEngine {
       const model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
-      const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads)).threads : msg.threads;
+      const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads, flashAttention.option)).threads : msg.threads;
       // The outbox writes a step's tokens right after the next decode is dispatched (token-outbox.ts).
       // Set once the context exists: the batch order reads its queue (batch-order.ts).
       const created: { context?: LlamaContext } = {};
@@ -184,6 +199,7 @@ export class LlamaEngine {
         contextSize,
         sequences: msg.slots,
         threads,
+        flashAttention: flashAttention.option,
         batching: {
           dispatchSchedule: this.outbox.schedule,
           itemPrioritizationStrategy: sequenceOrderedBatches(() => (created.context === undefined ? undefined : queuedSequenceIds(created.context))),
@@ -217,6 +233,7 @@ export class LlamaEngine {
         load_ms: Math.round(performance.now() - started),
         threads,
         addon,
+        flash_attention: flashAttention.option === "auto" ? "auto" : flashAttention.option ? "on" : "off",
         ...(fallback !== undefined ? { addon_fallback: fallback } : {}),
       });
     } catch (error) {

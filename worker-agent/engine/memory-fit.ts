@@ -1,4 +1,5 @@
-import { GgufInsights, readGgufFileInfo, type Llama } from "node-llama-cpp";
+import { GgufInsights, type GgufFileInfo, type Llama } from "node-llama-cpp";
+import type { FlashAttentionOption } from "./flash-attention.js";
 
 export interface MemoryFit {
   fits: boolean;
@@ -18,16 +19,16 @@ const MIB = 1024 * 1024;
  */
 export async function checkMemoryFit(
   llama: Llama,
-  modelPath: string,
+  info: GgufFileInfo,
   contextSize: number,
   sequences: number,
   memoryLimitBytes: number | undefined,
+  flashAttention: FlashAttentionOption,
 ): Promise<MemoryFit> {
-  const info = await readGgufFileInfo(modelPath, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
   const insights = await GgufInsights.from(info, llama);
   const gpuLayers = llama.gpu === false ? 0 : insights.totalLayers;
   const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
-  const context = await insights.estimateContextResourceRequirementsV2({ contextSize, sequences, modelGpuLayers: gpuLayers });
+  const context = await insights.estimateContextResourceRequirementsV2({ contextSize, sequences, modelGpuLayers: gpuLayers, flashAttention });
   const requiredBytes = model.cpuRam + model.gpuVram + context.cpuRam + context.gpuVram;
   const ram = await llama.getRamState();
   const vram = llama.gpu === false ? { free: 0 } : await llama.getVramState();

@@ -1,4 +1,5 @@
 import type { LlamaModel } from "node-llama-cpp";
+import type { FlashAttentionOption } from "./flash-attention.js";
 
 // node-llama-cpp's prebuilt CPU binaries are built without OpenMP: ggml's threads meet at barriers by
 // spinning, never sleeping. With a thread per free core that is fastest; with fewer free cores than
@@ -17,8 +18,8 @@ const CALIBRATION_BUDGET_MS = 1500;
 const REQUIRED_SPEEDUP = 1.1;
 
 /** Milliseconds per generated token at `threads`, decoding at most CALIBRATION_TOKENS within the budget. */
-async function msPerToken(model: LlamaModel, threads: number): Promise<number> {
-  const context = await model.createContext({ contextSize: 256, sequences: 1, threads });
+async function msPerToken(model: LlamaModel, threads: number, flashAttention: FlashAttentionOption): Promise<number> {
+  const context = await model.createContext({ contextSize: 256, sequences: 1, threads, flashAttention });
   try {
     const sequence = context.getSequence();
     const started = performance.now();
@@ -67,8 +68,8 @@ export function pickThreads(requested: number, decode: { one: number; many: numb
 }
 
 /** Milliseconds to evaluate a CALIBRATION_PROMPT_TOKENS-token prompt at `threads` (one batch). */
-async function msPerPrompt(model: LlamaModel, threads: number): Promise<number> {
-  const context = await model.createContext({ contextSize: 512, sequences: 1, threads });
+async function msPerPrompt(model: LlamaModel, threads: number, flashAttention: FlashAttentionOption): Promise<number> {
+  const context = await model.createContext({ contextSize: 512, sequences: 1, threads, flashAttention });
   try {
     const tokens = model.tokenize("The quick brown fox jumps over the lazy dog. ".repeat(40)).slice(0, CALIBRATION_PROMPT_TOKENS);
     const sequence = context.getSequence();
@@ -83,16 +84,19 @@ async function msPerPrompt(model: LlamaModel, threads: number): Promise<number> 
   }
 }
 
-/** `requested` threads if they are measurably faster than one (see pickThreads), else 1. */
-export async function chooseThreads(model: LlamaModel, requested: number): Promise<ThreadChoice> {
+/**
+ * `requested` threads if they are measurably faster than one (see pickThreads), else 1. Timed with the
+ * pool context's flash-attention setting (flash-attention.ts), which changes what a token costs.
+ */
+export async function chooseThreads(model: LlamaModel, requested: number, flashAttention: FlashAttentionOption = "auto"): Promise<ThreadChoice> {
   if (requested <= 1) return { threads: 1, measured: {} };
-  let one = await msPerToken(model, 1);
-  let many = await msPerToken(model, requested);
+  let one = await msPerToken(model, 1, flashAttention);
+  let many = await msPerToken(model, requested, flashAttention);
   // Not a collapse: a second, interleaved sample of each, keeping the faster. Other work on the machine
   // (another pool loading, say) only ever adds time, so the minimum is the closer reading.
   if (many <= one * COLLAPSE_FACTOR) {
-    one = Math.min(one, await msPerToken(model, 1));
-    many = Math.min(many, await msPerToken(model, requested));
+    one = Math.min(one, await msPerToken(model, 1, flashAttention));
+    many = Math.min(many, await msPerToken(model, requested, flashAttention));
   }
   const measured = { 1: one, [requested]: many };
   // Decoding decided, or the larger count is slower (a collapse's prompt would not finish in the budget either).
@@ -100,8 +104,8 @@ export async function chooseThreads(model: LlamaModel, requested: number): Promi
   let promptOne = Number.POSITIVE_INFINITY;
   let promptMany = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 2; i++) {
-    promptOne = Math.min(promptOne, await msPerPrompt(model, 1));
-    promptMany = Math.min(promptMany, await msPerPrompt(model, requested));
+    promptOne = Math.min(promptOne, await msPerPrompt(model, 1, flashAttention));
+    promptMany = Math.min(promptMany, await msPerPrompt(model, requested, flashAttention));
   }
   return { threads: pickThreads(requested, { one, many }, { one: promptOne, many: promptMany }), measured, prompt: { 1: promptOne, [requested]: promptMany } };
 }
