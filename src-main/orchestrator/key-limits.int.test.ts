@@ -48,6 +48,9 @@ describe("requests_per_minute", () => {
     expect(v2.status).toBe(429);
     expect(await v2.json()).toMatchObject({ code: "KEY_RATE_LIMITED", retriable: true, details: { requests_per_minute: 3 } });
 
+    // Counted where an operator looks for refusals.
+    const metrics = await (await cluster.orch.api("/metrics")).text();
+    expect(metrics).toMatch(/tasks_rejected_total\{reason="KEY_RATE_LIMITED"\} [3-9]/);
     // Nobody else is slowed by it.
     for (let i = 0; i < 5; i++) expect((await chat(other.key)).choices).toHaveLength(1);
     for (let i = 0; i < 5; i++) expect((await chat(cluster.orch.token)).choices).toHaveLength(1);

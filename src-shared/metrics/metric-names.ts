@@ -51,7 +51,7 @@ export const TASK_METRICS = {
   tasksCanceled: { name: "tasks_canceled_total", type: "counter", help: "Tasks canceled by reason (client, disconnect, operator).", labelNames: ["reason"], knownLabels: { reason: ["client", "disconnect", "operator"] } },
   tasksRejected: {
     name: "tasks_rejected_total", type: "counter", help: "Tasks refused at admission or dropped from the queue, by error code.", labelNames: ["reason"],
-    knownLabels: { reason: ["ADMISSION_REJECT", "QUEUE_FULL_DROP_LRU", "MODEL_NOT_AVAILABLE", "POOL_UNREADY", "POOL_UNAVAILABLE", "NODE_UNAVAILABLE", "REPLICA_EXHAUSTED", "INVALID_PARAMS"] },
+    knownLabels: { reason: ["ADMISSION_REJECT", "QUEUE_FULL_DROP_LRU", "MODEL_NOT_AVAILABLE", "POOL_UNREADY", "POOL_UNAVAILABLE", "NODE_UNAVAILABLE", "REPLICA_EXHAUSTED", "INVALID_PARAMS", "KEY_RATE_LIMITED", "KEY_QUOTA_EXCEEDED"] },
   },
   tasksCompleted: { name: "tasks_completed_total", type: "counter", help: "Tasks that reached a terminal state, by outcome (completed, failed, canceled).", labelNames: ["outcome"], knownLabels: { outcome: ["completed", "failed", "canceled"] } },
   latencyFirstToken: { name: "latency_first_token_ms", type: "histogram", help: "Time from admission to the first token, in milliseconds.", labelNames: ["pool_id", "priority"], buckets: FIRST_TOKEN_BUCKETS_MS },

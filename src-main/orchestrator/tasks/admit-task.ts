@@ -101,7 +101,12 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const sessionId = input.session_id ?? taskId;
   const budget = ctx.sessions.checkAdmission(input.owner ?? null, sessionId, input.generation.max_tokens);
   if (!budget.ok) throw new OrchError("BUDGET_EXCEEDED", budget.message);
-  ctx.keyUsage?.check(input.owner ?? null);
+  try {
+    ctx.keyUsage?.check(input.owner ?? null);
+  } catch (err) {
+    if (err instanceof OrchError) ctx.metrics.tasksRejected.inc({ reason: err.code });
+    throw err;
+  }
 
   const now = Date.now();
   const placement = input.placement ?? { mode: "auto" as const, allow_fallback: true };
