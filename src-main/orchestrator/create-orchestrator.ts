@@ -315,6 +315,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
+    keyUsage,
     admin: new AdminService({ apiKeys, keyUsage, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId) }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).

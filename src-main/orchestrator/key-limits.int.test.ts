@@ -34,7 +34,18 @@ describe("requests_per_minute", () => {
     const other = await createApiKey(cluster.orch, "unlimited", ["inference"]);
     expect((await putLimits(limited.id, { requests_per_minute: 3 })).status).toBe(200);
 
-    for (let i = 0; i < 3; i++) expect((await chat(limited.key)).choices[0]?.finish_reason).toBeDefined();
+    // The client learns where it stands, as OpenAI's API tells it (x-ratelimit-*); an unlimited key gets none.
+    const first = await asKey(limited.key, "/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 4 }) });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    expect(first.headers.get("x-ratelimit-remaining-requests")).toBe("2");
+    expect(first.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(\.\d+)?s$/);
+    expect(first.headers.get("x-ratelimit-limit-tokens")).toBeNull();
+    const plain = await asKey(other.key, "/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 4 }) });
+    expect(plain.headers.get("x-ratelimit-limit-requests")).toBeNull();
+    await plain.text();
+    await first.text();
+    for (let i = 0; i < 2; i++) expect((await chat(limited.key)).choices[0]?.finish_reason).toBeDefined();
     const refused = await chat(limited.key).then(() => null, (err: unknown) => err);
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
     expect((refused as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("KEY_RATE_LIMITED");
@@ -52,7 +63,7 @@ describe("requests_per_minute", () => {
     const metrics = await (await cluster.orch.api("/metrics")).text();
     expect(metrics).toMatch(/tasks_rejected_total\{reason="KEY_RATE_LIMITED"\} [3-9]/);
     // Nobody else is slowed by it.
-    for (let i = 0; i < 5; i++) expect((await chat(other.key)).choices).toHaveLength(1);
+    for (let i = 0; i < 4; i++) expect((await chat(other.key)).choices).toHaveLength(1);
     for (let i = 0; i < 5; i++) expect((await chat(cluster.orch.token)).choices).toHaveLength(1);
     // Only admitted requests count.
     expect((await listed(limited.id))?.usage_today.requests).toBe(3);

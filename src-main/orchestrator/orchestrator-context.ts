@@ -15,6 +15,8 @@ import type { TaskService } from "./tasks/task-service.js";
  * What route handlers get: one facade per area (each handler calls its area's facade and never
  * reaches into another object's fields), the dashboard feed, the audit trail and the logger.
  */
+import type { KeyUsageMeter } from "./auth/key-usage-meter.js";
+
 export interface OrchestratorContext {
   tasks: TaskService;
   nodes: NodeService;
@@ -22,6 +24,8 @@ export interface OrchestratorContext {
   models: ModelService;
   store: StoreService;
   admin: AdminService;
+  /** Per-key limits and usage (the compatible surfaces report a limited key's standing in x-ratelimit-*). */
+  keyUsage: KeyUsageMeter;
   meta: MetaService;
   selftest: SelftestService;
   feed: ClusterFeed;

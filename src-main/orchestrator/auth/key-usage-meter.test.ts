@@ -73,6 +73,24 @@ describe("KeyUsageMeter", () => {
     expect(first.store.day("2026-11-30")).toEqual([{ credential_id: "key:q", day: "2026-11-30", requests: 1, tokens_in: 8, tokens_out: 2 }]);
   });
 
+  it("x-ratelimit-* headers for a key with limits: what is left and when it resets; none for other credentials", () => {
+    const { m, clock } = meter({ a: { requests_per_minute: 60, tokens_per_day: 1000 }, b: NO_KEY_LIMITS });
+    m.check("key:a");
+    m.admitted("key:a");
+    m.finished("key:a", 100, 50);
+    expect(m.limitHeaders("key:a")).toEqual({
+      "x-ratelimit-limit-requests": "60",
+      "x-ratelimit-remaining-requests": "59",
+      "x-ratelimit-reset-requests": "1s",
+      "x-ratelimit-limit-tokens": "1000",
+      "x-ratelimit-remaining-tokens": "850",
+      "x-ratelimit-reset-tokens": "1m0s",
+    });
+    clock.now += 59_000;
+    expect(m.limitHeaders("key:a")?.["x-ratelimit-reset-tokens"]).toBe("1s");
+    for (const other of ["key:b", "builtin", null]) expect(m.limitHeaders(other)).toBeNull();
+  });
+
   it("keeps the counts of a failed write for the next flush", () => {
     const { m, store } = meter({});
     let fail = true;

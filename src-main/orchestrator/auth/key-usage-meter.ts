@@ -8,6 +8,18 @@ const KEY_PREFIX = "key:";
 const FLUSH_MS = 2000;
 const DAY_MS = 86_400_000;
 
+/** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s", "3h2m0s". */
+function duration(ms: number): string {
+  const whole = Math.max(0, Math.ceil(ms));
+  if (whole < 1000) return `${whole}ms`;
+  const seconds = whole / 1000;
+  if (seconds < 60) return `${Number(seconds.toFixed(3))}s`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.floor(seconds % 60);
+  return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
+}
+
 /** A key's request allowance: refills continuously at requests_per_minute, holds at most one minute's worth. */
 interface Bucket {
   tokens: number;
@@ -99,6 +111,32 @@ export class KeyUsageMeter {
     if (owner === null || tokensIn + tokensOut === 0) return;
     this.rollDay(this.now());
     this.add(owner, 0, tokensIn, tokensOut);
+  }
+
+  /**
+   * The x-ratelimit-* headers OpenAI's API sends (and clients such as LangChain and LiteLLM read to pace
+   * themselves), for a key with limits after its request was admitted; null for one without. Tokens are
+   * per UTC day here, not per minute: their reset is the end of the day.
+   */
+  limitHeaders(owner: string | null): Record<string, string> | null {
+    if (owner === null || !owner.startsWith(KEY_PREFIX)) return null;
+    const limits = this.deps.limitsOf(owner.slice(KEY_PREFIX.length));
+    if (limits.requests_per_minute === null && limits.tokens_per_day === null) return null;
+    const now = this.now();
+    const headers: Record<string, string> = {};
+    if (limits.requests_per_minute !== null) {
+      const bucket = this.refilled(owner, limits.requests_per_minute, now);
+      headers["x-ratelimit-limit-requests"] = String(limits.requests_per_minute);
+      headers["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(bucket.tokens)));
+      headers["x-ratelimit-reset-requests"] = duration(((limits.requests_per_minute - bucket.tokens) * 60_000) / limits.requests_per_minute);
+    }
+    if (limits.tokens_per_day !== null) {
+      const used = this.usedToday(owner);
+      headers["x-ratelimit-limit-tokens"] = String(limits.tokens_per_day);
+      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, limits.tokens_per_day - used.tokens_in - used.tokens_out));
+      headers["x-ratelimit-reset-tokens"] = duration(this.dayEndsAtMs - now);
+    }
+    return headers;
   }
 
   usedToday(credentialId: string): UsageCounts {

@@ -22,13 +22,21 @@ export interface AdmittedOnce {
 export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
   const key = idempotencyKeyOf(rc.req, rc.identity);
   const traced = { ...input, trace_parent: rc.span, owner: rc.identity.credentialId };
-  if (key === undefined) return { task: ctx.tasks.admit(traced), replayed: false };
+  if (key === undefined) return admitted(ctx, rc, traced);
   const earlier = ctx.tasks.forIdempotencyKey(key);
-  if (earlier === null) return { task: ctx.tasks.admit({ ...traced, idempotency_key: key }), replayed: false };
+  if (earlier === null) return admitted(ctx, rc, { ...traced, idempotency_key: key });
   if ("task" in earlier) {
     assertSameRequest(earlier.task, traced);
     rc.res.setHeader("Idempotent-Replayed", "true");
     return { task: earlier.task, replayed: true };
   }
   throw new OrchError("CONFLICT", `this Idempotency-Key was used for task ${earlier.task_id}, which has finished and whose result is no longer available (results are kept 24 h, up to 1 MiB each); send a new key to run the request again`);
+}
+
+/** Admits; a key with limits learns where it stands (x-ratelimit-*), as OpenAI's API tells its clients. */
+function admitted(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
+  const task = ctx.tasks.admit(input);
+  const headers = ctx.keyUsage.limitHeaders(task.owner);
+  if (headers !== null) for (const [name, value] of Object.entries(headers)) rc.res.setHeader(name, value);
+  return { task, replayed: false };
 }
