@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { KeyLimits } from "../../src-shared/auth/key-limits.js";
+import { UsageResponseSchema } from "../../src-shared/dashboard/key-usage.js";
 import type { Scope } from "../../src-shared/auth/scopes.js";
 import { ApiKeyInfoSchema, ApiKeyListResponseSchema, CreatedApiKeySchema, NodeDrainResponseSchema } from "../../src-shared/dashboard/api-keys.js";
 import { NodeDetailSchema } from "../../src-shared/dashboard/cluster-events.js";
@@ -86,6 +87,7 @@ export class ApiClient {
   updateSettings = (update: SettingsUpdate) => this.request("/v2/settings", SettingsSchema, { method: "PUT", body: update });
   apiKeys = () => this.request("/v2/auth/keys", ApiKeyListResponseSchema);
   createApiKey = (name: string, scopes: readonly Scope[], limits?: KeyLimits) => this.request("/v2/auth/keys", CreatedApiKeySchema, { method: "POST", body: { name, scopes, ...(limits === undefined ? {} : { limits }) } });
+  usage = (days: number) => this.request(`/v2/usage?days=${days}`, UsageResponseSchema);
   setApiKeyLimits = (id: string, limits: KeyLimits) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}/limits`, ApiKeyInfoSchema, { method: "PUT", body: limits });
   revokeApiKey = (id: string) => this.request(`/v2/auth/keys/${encodeURIComponent(id)}`, null, { method: "DELETE" });
   createJoinToken = (request: CreateJoinTokenRequest) => this.request("/v2/auth/join-tokens", CreatedJoinTokenSchema, { method: "POST", body: request });

@@ -7,6 +7,7 @@ import { toApiError, type ApiError } from "../api/errors.js";
 import { Badge, Button, ConfirmDialog, LoadFailed, Loading, SecretOnce } from "../components/ui.js";
 import { formatCount, formatDateTime } from "../lib/format.js";
 import { ApiKeyLimitsDialog, formatKeyLimits } from "./ApiKeyLimitsDialog.js";
+import { KeyUsageTable } from "./KeyUsageTable.js";
 import v from "./views.module.css";
 
 interface Rotation {
@@ -231,6 +232,12 @@ export function ApiKeys() {
             ))}
           </tbody>
         </table>
+      )}
+      {keys !== null && (
+        <details className={v.sectionGap} data-testid="key-usage">
+          <summary>Use per key, last 7 days (UTC)</summary>
+          <KeyUsageTable refreshKey={keys.length} />
+        </details>
       )}
       <ApiKeyLimitsDialog apiKey={limiting} busy={busy} onSave={(limits) => void saveLimits(limits)} onCancel={() => setLimiting(null)} />
       <ConfirmDialog
