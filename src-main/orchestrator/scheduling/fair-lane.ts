@@ -14,14 +14,18 @@ interface Entry<T> {
 
 interface OwnerState {
   count: number;
-  /** The highest round any of the identity's queued tasks holds. */
+  /**
+   * The highest round the identity's tasks took, kept after its last task left while that round is not
+   * behind the head: a key that keeps one task queued at a time must not take the head's round again and
+   * again (two such keys alternating would pass a third key's queued task for ever).
+   */
   last: number;
 }
 
 /**
  * One priority lane in fair order across identities (start-time fair queuing with unit cost, i.e.
- * round robin): a task's round is one past its identity's last queued task, but never before the
- * round at the head of the lane; the lane is ordered by (round, arrival). So a key with 200 queued
+ * round robin): a task's round is one past its identity's last task (see OwnerState.last), but never
+ * before the round at the head of the lane; the lane is ordered by (round, arrival). So a key with 200 queued
  * tasks holds rounds h..h+199, a key arriving with one task takes round h and goes after at most one
  * task of each other key. With a single identity every task lands at the tail: plain FIFO.
  * The lane is an array sorted by (round, arrival): an arrival at the tail (one identity) is a push,
@@ -31,6 +35,10 @@ export class FairLane<T extends FairItem> {
   private readonly entries: Entry<T>[] = [];
   private readonly byId = new Map<string, Entry<T>>();
   private readonly owners = new Map<string | null, OwnerState>();
+  /** Identities with a task in the lane (the map also keeps recently emptied ones, see OwnerState.last). */
+  private active = 0;
+  /** The round of the last task taken from the head: where a newcomer starts when the lane is empty. */
+  private round = 0;
   private nextSeq = 0;
   private frontSeq = 0;
 
@@ -40,7 +48,7 @@ export class FairLane<T extends FairItem> {
 
   /** Identities with a task in this lane. */
   get identities(): number {
-    return this.owners.size;
+    return this.active;
   }
 
   has(taskId: string): boolean {
@@ -55,14 +63,14 @@ export class FairLane<T extends FairItem> {
   add(item: T): number {
     const owner = item.owner ?? null;
     const state = this.owners.get(owner);
-    const head = this.entries[0]?.tag ?? 0;
+    const head = this.headRound();
     const entry: Entry<T> = { item, tag: state === undefined ? head : Math.max(state.last + 1, head), seq: this.nextSeq++ };
     return this.insert(entry, owner);
   }
 
   /** Puts a task back at the very front (re-placement after a failed dispatch). */
   addFront(item: T): void {
-    this.insert({ item, tag: this.entries[0]?.tag ?? 0, seq: --this.frontSeq }, item.owner ?? null);
+    this.insert({ item, tag: this.headRound(), seq: --this.frontSeq }, item.owner ?? null);
   }
 
   /** Removes a task; returns it and the index it had, or null. */
@@ -70,12 +78,18 @@ export class FairLane<T extends FairItem> {
     const entry = this.byId.get(taskId);
     if (entry === undefined) return null;
     const index = this.indexOf(entry);
-    if (index === 0) this.entries.shift();
-    else this.entries.splice(index, 1);
+    if (index === 0) {
+      this.entries.shift();
+      this.round = entry.tag;
+    } else this.entries.splice(index, 1);
     this.byId.delete(taskId);
     const owner = entry.item.owner ?? null;
     const state = this.owners.get(owner);
-    if (state !== undefined && --state.count === 0) this.owners.delete(owner);
+    if (state !== undefined && --state.count === 0) {
+      this.active--;
+      if (state.last < this.headRound()) this.owners.delete(owner);
+      else if (this.owners.size > 2 * this.active + 64) this.prune();
+    }
     return { item: entry.item, index };
   }
 
@@ -91,7 +105,9 @@ export class FairLane<T extends FairItem> {
 
   /** Queued tasks per identity (a scan of the identities, not of the tasks). */
   countsByOwner(): Map<string | null, number> {
-    return new Map([...this.owners].map(([owner, s]) => [owner, s.count]));
+    const out = new Map<string | null, number>();
+    for (const [owner, s] of this.owners) if (s.count > 0) out.set(owner, s.count);
+    return out;
   }
 
   /** The identity with the most queued tasks (ties: the one that queued first), or undefined when empty. */
@@ -116,6 +132,18 @@ export class FairLane<T extends FairItem> {
     this.entries.length = 0;
     this.byId.clear();
     this.owners.clear();
+    this.active = 0;
+  }
+
+  /** The round at the head of the lane (the last one taken when it is empty): no task is placed before it. */
+  private headRound(): number {
+    return this.entries[0]?.tag ?? this.round;
+  }
+
+  /** Forgets emptied identities whose last round is behind the head (they would start at the head anyway). */
+  private prune(): void {
+    const head = this.headRound();
+    for (const [owner, s] of this.owners) if (s.count === 0 && s.last < head) this.owners.delete(owner);
   }
 
   private insert(entry: Entry<T>, owner: string | null): number {
@@ -133,6 +161,7 @@ export class FairLane<T extends FairItem> {
     }
     this.byId.set(entry.item.task_id, entry);
     const state = this.owners.get(owner);
+    if (state === undefined || state.count === 0) this.active++;
     if (state === undefined) this.owners.set(owner, { count: 1, last: entry.tag });
     else {
       state.count++;
