@@ -582,7 +582,9 @@ export class Scheduler<T extends SchedulableTask> {
   private notifyQueuePositions(candidates: PlacementCandidate[]): void {
     const due = this.queue.positionsToTell(this.now());
     if (due.length === 0) return;
-    const predictions = this.predictor.predictQueue(this.queue.items(), this.runningTasks(), candidates);
+    // Predictions need only the tasks up to the last one told (in dispatch order): often the front of the line.
+    const last = due[due.length - 1]?.index ?? 0;
+    const predictions = this.predictor.predictQueue(last + 1 >= this.queue.depth ? this.queue.items() : this.queue.itemsUpTo(last + 1), this.runningTasks(), candidates);
     for (const { task, index, position } of due) this.deps.hooks.waiting(task, position, predictions[index] ?? 0, this.queue.depth);
   }
 }

@@ -21,6 +21,8 @@ export class WaitingLine<T extends SchedulableTask> {
   private readonly toldAt = new Map<string, number>();
   /** The queue's shift counter when positions were last told (-1: some are owed). */
   private toldShifts = 0;
+  /** When positionsToTell last walked the whole line. */
+  private walkedAt = -Infinity;
 
   constructor(capacity: number, policy: AdmissionPolicy) {
     this.queue = new AdmissionQueue<T>(capacity, policy);
@@ -157,15 +159,16 @@ export class WaitingLine<T extends SchedulableTask> {
 
   /**
    * The queued tasks that should hear their position now, with their index in dispatch order; marks
-   * them told. A task far back whose last notice is under a second old waits for a later pass.
+   * them told. A task far back whose last notice is under a second old waits for a later pass. Far back
+   * nobody is told more than once a second anyway, so the whole line is walked at most once a second;
+   * the passes in between look at the front of each lane only. (Every dispatch, and every task a fair
+   * insert places before others, moves the tasks behind it: a walk of a 10,000-deep line per pass was the
+   * cost of a deep queue shared by several keys.)
    */
   positionsToTell(now: number): { task: T; index: number; position: number }[] {
     this.toldShifts = this.queue.shifts;
     const out: { task: T; index: number; position: number }[] = [];
-    const interactive = this.queue.depthOf("interactive");
-    this.queue.items().forEach((task, index) => {
-      // Dispatch order is interactive then batch: the position within its class follows from the index.
-      const position = index < interactive ? index : index - interactive;
+    const consider = (task: T, index: number, position: number): void => {
       if (this.toldPosition.get(task.task_id) === position) return;
       if (this.toldPosition.has(task.task_id) || position !== task.queue_position_at_admission) {
         if (position >= NOTIFY_EVERY_CHANGE_BELOW && now - (this.toldAt.get(task.task_id) ?? 0) < NOTIFY_INTERVAL_MS) {
@@ -176,7 +179,27 @@ export class WaitingLine<T extends SchedulableTask> {
         this.toldAt.set(task.task_id, now);
       }
       this.toldPosition.set(task.task_id, position);
-    });
+    };
+    const interactive = this.queue.depthOf("interactive");
+    const batch = this.queue.depthOf("batch");
+    if (now - this.walkedAt >= NOTIFY_INTERVAL_MS || Math.max(interactive, batch) <= NOTIFY_EVERY_CHANGE_BELOW) {
+      this.walkedAt = now;
+      // Dispatch order is interactive then batch: the position within its class follows from the index.
+      this.queue.items().forEach((task, index) => consider(task, index, index < interactive ? index : index - interactive));
+      return out;
+    }
+    for (let i = 0; i < Math.min(interactive, NOTIFY_EVERY_CHANGE_BELOW); i++) consider(this.queue.at("interactive", i) as T, i, i);
+    for (let i = 0; i < Math.min(batch, NOTIFY_EVERY_CHANGE_BELOW); i++) consider(this.queue.at("batch", i) as T, interactive + i, i);
+    this.toldShifts = -1; // the rest of the line is looked at by the next whole walk
+    return out;
+  }
+
+  /** The first `count` queued tasks in dispatch order. */
+  itemsUpTo(count: number): T[] {
+    const interactive = this.queue.depthOf("interactive");
+    const out: T[] = [];
+    for (let i = 0; i < Math.min(count, interactive); i++) out.push(this.queue.at("interactive", i) as T);
+    for (let i = 0; i < count - interactive && i < this.queue.depthOf("batch"); i++) out.push(this.queue.at("batch", i) as T);
     return out;
   }
 
