@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CreatedApiKey } from "../../src-shared/dashboard/api-keys.js";
+import { ApiKeyListResponseSchema, type CreatedApiKey } from "../../src-shared/dashboard/api-keys.js";
 import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { createApiKey } from "../../test-support/api-keys.js";
@@ -166,6 +166,11 @@ describe("fair share across API keys", () => {
     expect((await submit(asB, task())).status).toBe(202);
     for (let i = 0; i < 25; i++) expect((await submit(orch.api.bind(orch), task())).status).toBe(202);
     expect(await metric(orch, "orchd_queue_identities")).toBe(3);
+    // Each key's share, as an operator sees it in the key list (admin).
+    const listed = ApiKeyListResponseSchema.parse(await (await orch.api("/v2/auth/keys")).json()).keys;
+    expect(listed.find((k) => k.id === a.id)?.queued_tasks).toBe(20);
+    expect(listed.find((k) => k.id === b.id)?.queued_tasks).toBe(1);
+    expect(listed.find((k) => k.source === "config")?.queued_tasks).toBe(25);
     // Once one of A's tasks starts, A may queue one more.
     await node.finishNext();
     expect((await submit(asA, task())).status).toBe(202);

@@ -13,6 +13,11 @@ export const ApiKeyInfoSchema = z.object({
   source: z.enum(["config", "generated", "api-key"]),
   /** What the key may do; configured and generated tokens are admin. */
   scopes: ScopeListSchema,
+  /**
+   * Tasks the key has waiting in the admission queue now (its share: admission_max_queued_per_key). The
+   * configured and generated tokens are one identity, so their rows show the same count.
+   */
+  queued_tasks: z.int().min(0).optional(),
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
 

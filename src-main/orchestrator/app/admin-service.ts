@@ -41,6 +41,8 @@ export interface AdminServiceDeps {
   endResponses?: (credentialId: string) => number;
   /** Takes every node the credential registered Offline (tasks fail over); returns their ids. */
   revokeNodesOf?: (credentialId: string) => readonly string[];
+  /** Queued tasks per credential id (`builtin`, `key:<id>`): O(credentials with queued work). */
+  queuedByCredential?: () => ReadonlyMap<string | null, number>;
 }
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
@@ -51,8 +53,10 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
   apiKeys(): ApiKeyInfo[] {
-    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const] }));
-    const keys = this.deps.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const, scopes: k.scopes }));
+    const queued = this.deps.queuedByCredential?.();
+    const count = (credentialId: string) => (queued === undefined ? {} : { queued_tasks: queued.get(credentialId) ?? 0 });
+    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const], ...count("builtin") }));
+    const keys = this.deps.apiKeys.list().map((k) => ({ id: k.id, name: k.name, fp6: k.fp6, created_at_ms: k.created_at_ms, revoked_at_ms: k.revoked_at_ms, source: "api-key" as const, scopes: k.scopes, ...count(`key:${k.id}`) }));
     return [...builtin, ...keys];
   }
 
