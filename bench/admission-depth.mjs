@@ -9,7 +9,7 @@
 //   npm run build && node bench/admission-depth.mjs [--depth 10000] [--window 1000] [--concurrency 32] [--keys 1] [--short] [--json]
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { benchWorkspace } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds } from "./bench-processes.mjs";
 import { startHoldingNode } from "./simulated-node.mjs";
 
 const { values } = parseArgs({ options: { depth: { type: "string", default: "10000" }, window: { type: "string", default: "1000" }, concurrency: { type: "string", default: "32" }, keys: { type: "string", default: "1" }, short: { type: "boolean", default: false }, json: { type: "boolean", default: false } } });
@@ -21,7 +21,7 @@ const token = "bench-token-0123456789abcdef0123456789abcd";
 const ws = benchWorkspace("llorch-bench-admission-");
 const capacity = String(depth + window + 10);
 // The flooding key must not meet its per-key cap (only set with --keys: an older build would not know the variable).
-const orchUrl = await ws.orchestrator(token, { ORCHD_ADMISSION_CAPACITY: capacity, ...(keys > 1 ? { ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: capacity } : {}) });
+const { url: orchUrl, child: orch } = await ws.orchestratorProcess(token, { ORCHD_ADMISSION_CAPACITY: capacity, ...(keys > 1 ? { ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: capacity } : {}) });
 const node = await startHoldingNode({ orchUrl, token, nodeId: "sim-1", poolId: "sim-1-p0", modelName: "bench-sim" });
 let headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 /** With --keys: the flooding key's headers and the other keys' (used round robin). */
@@ -43,8 +43,12 @@ async function admit() {
   if (res.status !== 202) throw new Error(`admission answered ${res.status}: ${text}`);
 }
 
+/** The orchestrator's CPU per 202 (µs) in the last admitMany: unlike the rate, it holds on a loaded machine. */
+let lastCpuUs = 0;
+
 /** Admits `count` tasks with `concurrency` in flight; returns tasks per second. */
 async function admitMany(count) {
+  const cpu0 = cpuSeconds(orch.pid);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -53,7 +57,9 @@ async function admitMany(count) {
       await admit();
     }
   }));
-  return (count * 1000) / (performance.now() - t0);
+  const rate = (count * 1000) / (performance.now() - t0);
+  lastCpuUs = Math.round(((cpuSeconds(orch.pid) - cpu0) * 1e6) / count);
+  return rate;
 }
 
 await admit(); // takes the only slot for good
@@ -61,13 +67,14 @@ await new Promise((r) => setTimeout(r, 200));
 others();
 await admitMany(Math.min(100, window)); // warm-up
 const shallow = await admitMany(window);
+const shallowCpuUs = lastCpuUs;
 const fill = depth - window - Math.min(100, window);
 flooding();
 if (fill > 0) await admitMany(fill);
 others();
 const deep = await admitMany(window);
-const result = { depth, window, concurrency, keys, rate_shallow_per_s: Math.round(shallow), rate_deep_per_s: Math.round(deep), ratio: Number((deep / shallow).toFixed(3)) };
+const result = { depth, window, concurrency, keys, rate_shallow_per_s: Math.round(shallow), rate_deep_per_s: Math.round(deep), ratio: Number((deep / shallow).toFixed(3)), cpu_us_shallow: shallowCpuUs, cpu_us_deep: lastCpuUs, cpu_ratio: Number((lastCpuUs / Math.max(1, shallowCpuUs)).toFixed(3)) };
 await node.stop();
 if (values.json) console.log(JSON.stringify(result));
-else console.log(`admission: ${result.rate_shallow_per_s}/s near depth 0, ${result.rate_deep_per_s}/s at depth ${depth} → ${result.ratio}× (target ≥ 0.8)`);
+else console.log(`admission: ${result.rate_shallow_per_s}/s near depth 0, ${result.rate_deep_per_s}/s at depth ${depth} → ${result.ratio}× (target ≥ 0.8); orchestrator CPU per 202 ${result.cpu_us_shallow} → ${result.cpu_us_deep} µs`);
 process.exit(0);

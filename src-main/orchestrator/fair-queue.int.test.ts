@@ -24,9 +24,14 @@ class HoldingNode {
   private readonly held = new Map<string, ServerResponse>();
   node: ProtocolNode | null = null;
 
+  constructor(
+    private readonly nodeId = "fair-node",
+    private readonly model = MODEL,
+  ) {}
+
   async start(orchUrl: string, token: string): Promise<this> {
     this.node = await startProtocolNode({
-      orchUrl, token, nodeId: "fair-node", modelName: MODEL, slots: 1,
+      orchUrl, token, nodeId: this.nodeId, modelName: this.model, poolId: `${this.nodeId}-p0`, slots: 1,
       onInfer: (res, body) => {
         this.started.push(body.task_id);
         res.writeHead(200, { "content-type": "text/event-stream" });
@@ -125,6 +130,25 @@ describe("fair share across API keys", () => {
     expect(dispatched).toEqual([aIds[0], bTask.task_id]);
     // Then A's tasks go on in their own order (FIFO within a key).
     expect([await node.finishNext(), await node.finishNext()]).toEqual([aIds[1], aIds[2]]);
+  }, 60_000);
+
+  it("a key's queued tasks for a busy model do not hold up another key's task for a model with a free slot", async () => {
+    const { orch, node, a, b } = await inProcessCluster({ admission_capacity: 1000, admission_max_queued_per_key: 500 });
+    const other = await new HoldingNode("other-node", "fair-other").start(orch.url, orch.token);
+    cleanup.push(() => other.stop());
+    const asA = as(() => orch.url, a.key);
+    const asB = as(() => orch.url, b.key);
+    expect((await submit(asA, task())).status).toBe(202);
+    await waitFor("A's first task holds the fair-sim slot", () => node.started.length === 1);
+    expect((await submit(asB, task({ model_ref: "fair-other" }))).status).toBe(202);
+    await waitFor("B's first task holds the fair-other slot", () => other.started.length === 1);
+    for (let i = 0; i < 50; i++) expect((await submit(asA, task())).status).toBe(202);
+    // B's next task waits for fair-other, behind one of A's fair-sim tasks in the fair order.
+    const bNext = task({ model_ref: "fair-other" });
+    expect((await submit(asB, bNext)).body).toMatchObject({ queue_position: 1 });
+    // fair-other frees up while fair-sim stays busy: B's task is placed past A's, which can only wait.
+    expect(await other.finishNext()).toBe(bNext.task_id);
+    expect(node.started).toHaveLength(1);
   }, 60_000);
 
   it("per-key cap: A past admission_max_queued_per_key gets 429 ADMISSION_KEY_LIMIT on every surface while B and the operator are admitted", async () => {
