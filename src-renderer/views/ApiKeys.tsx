@@ -192,6 +192,7 @@ export function ApiKeys() {
               <th>Today</th>
               <th>Source</th>
               <th>Created</th>
+              <th title="Tasks the key has waiting in the queue (when the list was loaded): each key gets its turn round robin, up to admission_max_queued_per_key">Queued</th>
               <th>Status</th>
               <th />
             </tr>
@@ -210,6 +211,7 @@ export function ApiKeys() {
                 </td>
                 <td className={v.muted}>{k.source === "api-key" ? "dashboard" : k.source}</td>
                 <td className={v.muted}>{formatDateTime(k.created_at_ms)}</td>
+                <td data-testid="key-queued">{k.queued_tasks ?? "—"}</td>
                 <td>{k.revoked_at_ms === null ? <Badge tone="ok" dot>active</Badge> : <Badge tone="idle">revoked {formatDateTime(k.revoked_at_ms)}</Badge>}</td>
                 <td>
                   {k.source === "api-key" && k.revoked_at_ms === null ? (

@@ -19,6 +19,11 @@ export const ApiKeyInfoSchema = z.object({
   limits: KeyLimitsSchema,
   /** What it used today (UTC); configured and generated tokens are one credential and share one count. */
   usage_today: UsageCountsSchema,
+  /**
+   * Tasks the key has waiting in the admission queue now (its share: admission_max_queued_per_key). The
+   * configured and generated tokens are one identity, so their rows show the same count.
+   */
+  queued_tasks: z.int().min(0).optional(),
 });
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfoSchema>;
 

@@ -19,6 +19,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // Admission and queue.
   ADMISSION_REJECT: { http_status: 429, retriable: true, description: "Queue full under the reject policy; retry after retry_after_ms." },
+  ADMISSION_KEY_LIMIT: { http_status: 429, retriable: true, description: "The credential already has admission_max_queued_per_key tasks queued (its share of a shared queue); other keys are still admitted; retry after retry_after_ms, once some of its tasks have started." },
   QUEUE_FULL_DROP_LRU: { http_status: 429, retriable: true, description: "Task dropped from a full queue under the drop-lru policy." },
   BUDGET_EXCEEDED: { http_status: 429, retriable: false, description: "The session's token, time or cost budget cannot cover the task." },
   INVALID_PARAMS: { http_status: 400, retriable: false, description: "A request field is missing, malformed or out of range (also an unknown pin)." },

@@ -13,7 +13,7 @@ export const ErrorEnvelopeSchema = z.object({
   retriable: z.boolean().optional(),
   /** Present on 429 (mirrored in Retry-After / X-Backoff-Ms) and on retriable 503s. */
   retry_after_ms: z.int().min(0).optional(),
-  /** Queue full policy that produced a 429: "reject" or "drop-lru"; "retry" on POOL_UNAVAILABLE. */
+  /** Queue full policy that produced a 429: "reject" or "drop-lru"; "per-key" on ADMISSION_KEY_LIMIT; "retry" on POOL_UNAVAILABLE. */
   policy_label: z.string().optional(),
   pool_id: z.string().optional(),
   engine: z.string().optional(),

@@ -46,12 +46,14 @@ export const TASK_METRICS = {
   queueDepth: { name: "queue_depth", type: "gauge", help: "Tasks waiting in the admission queue.", labelNames: ["priority"], knownLabels: { priority: PRIORITIES } },
   // Depth alone cannot say "nearly full": the QueueSaturation alert divides sum(queue_depth) by this.
   admissionCapacity: { name: "orchd_admission_capacity", type: "gauge", help: "Tasks the admission queue holds (both priorities) before the full policy applies (setting admission_capacity).", labelNames: [] },
+  // How many API keys share the queue right now (per-key depth is in GET /v2/stats: a key id is no label).
+  queueIdentities: { name: "orchd_queue_identities", type: "gauge", help: "Identities (API keys; the operator's own token counts as one) with at least one queued task: the queue is dispatched round robin across them.", labelNames: [] },
   tasksEnqueued: { name: "tasks_enqueued_total", type: "counter", help: "Tasks accepted into the queue.", labelNames: ["priority"], knownLabels: { priority: PRIORITIES } },
   tasksStarted: { name: "tasks_started_total", type: "counter", help: "Tasks dispatched to a pool that produced a started event.", labelNames: ["engine", "pool_id", "priority"] },
   tasksCanceled: { name: "tasks_canceled_total", type: "counter", help: "Tasks canceled by reason (client, disconnect, operator).", labelNames: ["reason"], knownLabels: { reason: ["client", "disconnect", "operator"] } },
   tasksRejected: {
     name: "tasks_rejected_total", type: "counter", help: "Tasks refused at admission or dropped from the queue, by error code.", labelNames: ["reason"],
-    knownLabels: { reason: ["ADMISSION_REJECT", "QUEUE_FULL_DROP_LRU", "MODEL_NOT_AVAILABLE", "POOL_UNREADY", "POOL_UNAVAILABLE", "NODE_UNAVAILABLE", "REPLICA_EXHAUSTED", "INVALID_PARAMS", "KEY_RATE_LIMITED", "KEY_QUOTA_EXCEEDED"] },
+    knownLabels: { reason: ["ADMISSION_REJECT", "ADMISSION_KEY_LIMIT", "QUEUE_FULL_DROP_LRU", "MODEL_NOT_AVAILABLE", "POOL_UNREADY", "POOL_UNAVAILABLE", "NODE_UNAVAILABLE", "REPLICA_EXHAUSTED", "INVALID_PARAMS", "KEY_RATE_LIMITED", "KEY_QUOTA_EXCEEDED"] },
   },
   tasksCompleted: { name: "tasks_completed_total", type: "counter", help: "Tasks that reached a terminal state, by outcome (completed, failed, canceled).", labelNames: ["outcome"], knownLabels: { outcome: ["completed", "failed", "canceled"] } },
   latencyFirstToken: { name: "latency_first_token_ms", type: "histogram", help: "Time from admission to the first token, in milliseconds.", labelNames: ["pool_id", "priority"], buckets: FIRST_TOKEN_BUCKETS_MS },

@@ -60,6 +60,8 @@ export interface AdminServiceDeps {
   endResponses?: (credentialId: string) => number;
   /** Takes every node the credential registered Offline (tasks fail over); returns their ids. */
   revokeNodesOf?: (credentialId: string) => readonly string[];
+  /** Queued tasks per credential id (`builtin`, `key:<id>`): O(credentials with queued work). */
+  queuedByCredential?: () => ReadonlyMap<string | null, number>;
 }
 
 /** The administration area: API keys, dashboard login codes, run-time settings and the log. */
@@ -70,9 +72,11 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
   apiKeys(): ApiKeyInfo[] {
+    const queued = this.deps.queuedByCredential?.();
+    const count = (credentialId: string) => (queued === undefined ? {} : { queued_tasks: queued.get(credentialId) ?? 0 });
     const builtinUsage = { ...this.deps.keyUsage.usedToday(BUILTIN_CREDENTIAL) };
-    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const], limits: NO_KEY_LIMITS, usage_today: builtinUsage }));
-    const keys = this.deps.apiKeys.list().map((k) => this.keyInfo(k));
+    const builtin = this.deps.builtinTokens.map((t) => ({ id: `${t.source}:${t.fp6}`, name: t.source === "config" ? "LLORCH_API_TOKEN" : "generated token (data dir)", fp6: t.fp6, created_at_ms: this.deps.startedAtMs, revoked_at_ms: null, source: t.source, scopes: ["admin" as const], limits: NO_KEY_LIMITS, usage_today: builtinUsage, ...count(BUILTIN_CREDENTIAL) }));
+    const keys = this.deps.apiKeys.list().map((k) => ({ ...this.keyInfo(k), ...count(`key:${k.id}`) }));
     return [...builtin, ...keys];
   }
 

@@ -44,6 +44,7 @@ export class OrchestratorMetrics {
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
   readonly admissionCapacity = gauge(TASK_METRICS.admissionCapacity, this.registry);
+  readonly queueIdentities = gauge(TASK_METRICS.queueIdentities, this.registry);
   readonly tasksEnqueued = counter(TASK_METRICS.tasksEnqueued, this.registry);
   readonly tasksStarted = counter(TASK_METRICS.tasksStarted, this.registry);
   readonly tasksCanceled = counter(TASK_METRICS.tasksCanceled, this.registry);

@@ -1,33 +1,34 @@
 import type { AdmissionPolicy } from "../../../src-shared/config/orchestrator-config.js";
+import { FairLane } from "./fair-lane.js";
 
 export type Priority = "interactive" | "batch";
 
 export interface Queueable {
   task_id: string;
   priority: Priority;
+  /** Who submitted it (the admitting credential): the unit of fairness. Absent or null: one shared identity. */
+  owner?: string | null | undefined;
 }
 
 export type EnqueueResult<T> =
   | { accepted: true; position: number; dropped: T | null }
-  | { accepted: false };
+  /** `per_key_limit`: refused because its identity already has that many queued (else: the queue is full). */
+  | { accepted: false; per_key_limit?: number };
+
+const PRIORITIES = ["interactive", "batch"] as const;
 
 /**
- * Bounded FIFO queues per priority (interactive before batch); capacity counts both together
- * (spec §4.1). Full under `reject`: refuse, state unchanged. Full under `drop-lru`: drop the oldest
- * batch task (else the oldest interactive one) and return it so its client can be told.
+ * Bounded queues per priority (interactive before batch); capacity counts both together (spec §4.1).
+ * Within a priority the order is fair across identities (round robin, FIFO within one: fair-lane.ts);
+ * with a single identity it is plain FIFO. Full under `reject`: refuse, state unchanged. Full under
+ * `drop-lru`: drop the oldest batch task (else interactive) of the identity holding the most, and return
+ * it so its client can be told. An identity at its per-key limit is refused whatever the policy.
  */
 export class AdmissionQueue<T extends Queueable> {
-  private readonly interactive: T[] = [];
-  private readonly batch: T[] = [];
-  /**
-   * Every queued task's sequence number in its lane: its position is that minus the lane's head
-   * sequence, so taking the head (dispatch) or putting a task back in front (re-placement) keeps
-   * every position valid. Only a removal from the middle (cancel, drop-lru) needs a lazy rebuild.
-   */
-  private readonly seqs: Record<Priority, Map<string, number>> = { interactive: new Map(), batch: new Map() };
-  private readonly heads: Record<Priority, number> = { interactive: 0, batch: 0 };
-  private stale: Record<Priority, boolean> = { interactive: false, batch: false };
-  /** Bumped whenever queued tasks' positions shift (removal, drop, requeue at the front). */
+  private readonly lanes: Record<Priority, FairLane<T>> = { interactive: new FairLane<T>(), batch: new FairLane<T>() };
+  /** Queued tasks per identity, both lanes (the per-key limit and the identities gauge). */
+  private readonly perOwner = new Map<string | null, number>();
+  /** Bumped whenever queued tasks' positions shift (removal, drop, requeue at the front, a fair insert before others). */
   private shiftCount = 0;
 
   constructor(
@@ -41,112 +42,129 @@ export class AdmissionQueue<T extends Queueable> {
   }
 
   get depth(): number {
-    return this.interactive.length + this.batch.length;
+    return this.lanes.interactive.length + this.lanes.batch.length;
   }
 
   depthOf(priority: Priority): number {
-    return this.lane(priority).length;
+    return this.lanes[priority].length;
   }
 
-  enqueue(item: T): EnqueueResult<T> {
+  /** Identities with at least one queued task. */
+  get identities(): number {
+    return this.perOwner.size;
+  }
+
+  /** Queued tasks of one identity (both priorities). */
+  queuedBy(owner: string | null): number {
+    return this.perOwner.get(owner) ?? 0;
+  }
+
+  /** Queued tasks per identity, both priorities (O(identities)). */
+  countsByOwner(): Map<string | null, number> {
+    return new Map(this.perOwner);
+  }
+
+  /** `perKeyLimit`: the most tasks the item's identity may have queued (checked before capacity). */
+  enqueue(item: T, perKeyLimit = Infinity): EnqueueResult<T> {
+    if (this.queuedBy(item.owner ?? null) >= perKeyLimit) return { accepted: false, per_key_limit: perKeyLimit };
     let dropped: T | null = null;
     if (this.depth >= this.capacity) {
       if (this.policy === "reject") return { accepted: false };
-      dropped = this.batch[0] ?? this.interactive[0] ?? null;
+      dropped = this.victim();
       if (dropped === null) return { accepted: false };
       this.remove(dropped.task_id);
     }
     return { accepted: true, position: this.append(item), dropped };
   }
 
-  /** Appends a task whatever the capacity (tasks restored from the journal were already acknowledged). */
+  /** Adds a task in its fair place whatever the capacity (tasks restored from the journal were already acknowledged). */
   append(item: T): number {
-    const lane = this.lane(item.priority);
-    lane.push(item);
-    // Appending shifts nobody: the new task's position is known without a rebuild.
-    this.seqs[item.priority].set(item.task_id, this.heads[item.priority] + lane.length - 1);
-    return lane.length - 1;
+    const lane = this.lanes[item.priority];
+    const position = lane.add(item);
+    // At the tail (always so with one identity) nobody moves; a fair insert moves everyone behind it.
+    if (position !== lane.length - 1) this.shiftCount++;
+    this.countOwner(item, +1);
+    return position;
   }
 
   /** Puts a task back at the head of its lane (re-placement after a failed dispatch); ignores capacity. */
   requeueFront(item: T): void {
-    this.lane(item.priority).unshift(item);
-    this.heads[item.priority]--;
-    this.seqs[item.priority].set(item.task_id, this.heads[item.priority]);
+    this.lanes[item.priority].addFront(item);
+    this.countOwner(item, +1);
     this.shiftCount++;
   }
 
   remove(taskId: string): T | null {
-    for (const priority of ["interactive", "batch"] as const) {
-      const seq = this.seqs[priority].get(taskId);
-      if (seq === undefined) continue;
-      const lane = this.lane(priority);
-      // After a removal from the middle the sequence numbers are stale: find the task by a scan of the
-      // lane rather than rebuilding the index, which a cancel storm did once per cancel (10,000 queued
-      // tasks canceled: 4 s of rebuilds). The index is rebuilt once, when a position is next read.
-      const position = this.stale[priority] ? lane.findIndex((t) => t.task_id === taskId) : seq - this.heads[priority];
-      if (position < 0) continue;
-      this.seqs[priority].delete(taskId);
+    for (const priority of PRIORITIES) {
+      const removed = this.lanes[priority].remove(taskId);
+      if (removed === null) continue;
+      this.countOwner(removed.item, -1);
+      // Taking the head moves everyone up by one: that is a shift too (positions are told by the scheduler).
       this.shiftCount++;
-      if (position === 0) {
-        this.heads[priority]++; // everyone behind moves up by one: their sequence numbers stay valid
-        return lane.shift() ?? null;
-      }
-      this.stale[priority] = true;
-      return lane.splice(position, 1)[0] ?? null;
+      return removed.item;
     }
     return null;
   }
 
-  /** 0-based position within the task's own priority class, or -1. O(1) except after a removal from the middle. */
-  positionOf(taskId: string): number {
-    const p = this.positionIn("interactive", taskId);
-    return p >= 0 ? p : this.positionIn("batch", taskId);
+  has(taskId: string): boolean {
+    return this.lanes.interactive.has(taskId) || this.lanes.batch.has(taskId);
   }
 
-  /** A counter that changes whenever queued tasks' positions shift; appends do not change it. */
+  /** 0-based position within the task's own priority class, or -1 (a binary search). */
+  positionOf(taskId: string): number {
+    const p = this.lanes.interactive.positionOf(taskId);
+    return p >= 0 ? p : this.lanes.batch.positionOf(taskId);
+  }
+
+  /** The task at `index` of a lane's dispatch order. */
+  at(priority: Priority, index: number): T | undefined {
+    return this.lanes[priority].at(index);
+  }
+
+  /** A counter that changes whenever queued tasks' positions shift; appends at the tail do not change it. */
   get shifts(): number {
     return this.shiftCount;
   }
 
   /** Position in dispatch order (interactive first), or -1: how many tasks go before it overall. */
   overallPositionOf(taskId: string): number {
-    const i = this.positionIn("interactive", taskId);
+    const i = this.lanes.interactive.positionOf(taskId);
     if (i >= 0) return i;
-    const b = this.positionIn("batch", taskId);
-    return b >= 0 ? this.interactive.length + b : -1;
+    const b = this.lanes.batch.positionOf(taskId);
+    return b >= 0 ? this.lanes.interactive.length + b : -1;
   }
 
   /** Queued tasks in dispatch order. */
   items(): T[] {
-    return [...this.interactive, ...this.batch];
+    return [...this.lanes.interactive.items(), ...this.lanes.batch.items()];
   }
 
   /** Empties the queue at once (shutdown), returning its tasks in dispatch order. */
   clear(): T[] {
     const all = this.items();
-    this.interactive.length = 0;
-    this.batch.length = 0;
-    for (const priority of ["interactive", "batch"] as const) this.seqs[priority].clear();
+    for (const priority of PRIORITIES) this.lanes[priority].clear();
+    this.perOwner.clear();
     this.shiftCount++;
     return all;
   }
 
-  private positionIn(priority: Priority, taskId: string): number {
-    if (this.stale[priority]) this.rebuild(priority);
-    const seq = this.seqs[priority].get(taskId);
-    return seq === undefined ? -1 : seq - this.heads[priority];
+  /**
+   * drop-lru's victim: the oldest task of the identity with the most queued, batch before interactive, so a
+   * flooding key loses its own work, not another's. With one identity: the oldest batch task, as before.
+   */
+  private victim(): T | null {
+    for (const priority of ["batch", "interactive"] as const) {
+      const lane = this.lanes[priority];
+      const owner = lane.heaviestOwner();
+      if (owner !== undefined) return lane.firstOf(owner) ?? null;
+    }
+    return null;
   }
 
-  private rebuild(priority: Priority): void {
-    const seqs = this.seqs[priority];
-    seqs.clear();
-    this.heads[priority] = 0;
-    this.lane(priority).forEach((t, i) => seqs.set(t.task_id, i));
-    this.stale[priority] = false;
-  }
-
-  private lane(priority: Priority): T[] {
-    return priority === "interactive" ? this.interactive : this.batch;
+  private countOwner(item: T, delta: 1 | -1): void {
+    const owner = item.owner ?? null;
+    const n = (this.perOwner.get(owner) ?? 0) + delta;
+    if (n <= 0) this.perOwner.delete(owner);
+    else this.perOwner.set(owner, n);
   }
 }

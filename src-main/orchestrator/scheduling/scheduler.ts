@@ -13,6 +13,7 @@ import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-st
 import type { EnqueueResult, Priority } from "./admission-queue.js";
 import { HoldersByModel } from "./holders-by-model.js";
 import { ModelCapacity } from "./model-capacity.js";
+import { queuedPerKeyLimit } from "./per-key-limit.js";
 import { poolCandidates } from "./pool-candidates.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
 import type { SessionStore } from "./session-store.js";
@@ -104,13 +105,18 @@ export class Scheduler<T extends SchedulableTask> {
     this.schedulePump();
   }
 
-  /** Queues a task. Under drop-lru the result may name a dropped victim, which the caller must fail. */
+  /**
+   * Queues a task in its fair place. Under drop-lru the result may name a dropped victim, which the caller
+   * must fail; a refusal with `per_key_limit` means its API key already has that many queued.
+   */
   enqueue(task: T): EnqueueResult<T> {
     if (this.closed) return { accepted: false };
-    const result = this.queue.enqueue(task);
-    if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
-    if (!result.accepted) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
-    else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
+    const result = this.queue.enqueue(task, queuedPerKeyLimit(this.deps.config(), task.owner));
+    if (!result.accepted && result.per_key_limit !== undefined) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_KEY_LIMIT" });
+    else if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
+    if (!result.accepted) {
+      if (result.per_key_limit === undefined) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
+    } else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
     if (result.accepted) {
       this.fresh.push(task);
       this.noteQueued(task);
@@ -222,9 +228,14 @@ export class Scheduler<T extends SchedulableTask> {
     return placeTask(this.placementRequest(task), candidates, this.policy());
   }
 
-  /** Predicted start of a task that just joined the tail of the queue. */
-  predictStartMs(task: T): number {
-    return this.predictor.predictTail(task, this.queue.aheadOfTail(task), this.runningTasks(), this.candidates());
+  /** Predicted start of a task that just joined the queue at `position` of its lane (its fair place). */
+  predictStartMs(task: T, position: number): number {
+    return this.predictor.predictTail(task, this.queue.aheadOf(task, position), this.runningTasks(), this.candidates());
+  }
+
+  /** Queued tasks per identity (O(identities)): the fair share as it stands. */
+  queuedByOwner(): Map<string | null, number> {
+    return this.queue.countsByOwner();
   }
 
   /** A completed task's decode speed, for later predictions. */
@@ -329,7 +340,7 @@ export class Scheduler<T extends SchedulableTask> {
       const unplaceable = new Map<string, PlacementDecision>();
       // Fresh tasks are queued too, so the bounds cover them: a skipped pass skips them as well.
       const skip = this.nothingToDo(now, capacity);
-      const tasks = skip ? [] : full ? this.queue.items() : this.fresh;
+      const tasks = skip ? [] : full ? this.queue.items() : this.freshInQueueOrder();
       const shiftsAtStart = full ? this.queue.shifts : -1;
       this.fresh = [];
       const walk = full && !skip;
@@ -341,7 +352,7 @@ export class Scheduler<T extends SchedulableTask> {
         partialWalk = true;
       }
       for (const task of tasks) {
-        if (this.queue.shifts !== shiftsAtStart && this.queue.positionOf(task.task_id) < 0) continue;
+        if (this.queue.shifts !== shiftsAtStart && !this.queue.has(task.task_id)) continue;
         if (task.deadline_at_ms < now) {
           this.dequeue(task);
           this.deps.hooks.failed(task, { code: "DEADLINE_UNMET", message: "the deadline passed while the task waited in the queue" });
@@ -484,6 +495,16 @@ export class Scheduler<T extends SchedulableTask> {
     this.deps.hooks.failed(task, { code: outcome.code, message, ...(outcome.retry_after_ms !== undefined ? { retry_after_ms: outcome.retry_after_ms } : {}) });
   }
 
+  /**
+   * The tasks enqueued since the last pass, in dispatch order: several arriving in one turn from different
+   * keys take free slots in their fair order, not their arrival order (one identity: the same thing).
+   */
+  private freshInQueueOrder(): T[] {
+    if (this.fresh.length < 2 || this.queue.identities < 2) return this.fresh;
+    const at = new Map(this.fresh.map((t) => [t, this.queue.overallPositionOf(t.task_id)]));
+    return this.fresh.slice().sort((a, b) => (at.get(a) ?? -1) - (at.get(b) ?? -1));
+  }
+
   private dequeue(task: T): boolean {
     return this.queue.remove(task);
   }
@@ -561,6 +582,7 @@ export class Scheduler<T extends SchedulableTask> {
   private updateQueueGauge(): void {
     this.deps.metrics.queueDepth.set({ priority: "interactive" }, this.queue.depthOf("interactive"));
     this.deps.metrics.queueDepth.set({ priority: "batch" }, this.queue.depthOf("batch"));
+    this.deps.metrics.queueIdentities.set(this.queue.identities);
   }
 
   /**
@@ -570,7 +592,9 @@ export class Scheduler<T extends SchedulableTask> {
   private notifyQueuePositions(candidates: PlacementCandidate[]): void {
     const due = this.queue.positionsToTell(this.now());
     if (due.length === 0) return;
-    const predictions = this.predictor.predictQueue(this.queue.items(), this.runningTasks(), candidates);
+    // Predictions need only the tasks up to the last one told (in dispatch order): often the front of the line.
+    const last = due[due.length - 1]?.index ?? 0;
+    const predictions = this.predictor.predictQueue(last + 1 >= this.queue.depth ? this.queue.items() : this.queue.itemsUpTo(last + 1), this.runningTasks(), candidates);
     for (const { task, index, position } of due) this.deps.hooks.waiting(task, position, predictions[index] ?? 0, this.queue.depth);
   }
 }

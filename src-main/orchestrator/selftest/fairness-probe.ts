@@ -31,7 +31,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Queue fairness: every slot of the pool is taken by a blocker task, then a burst of batch tasks and
  * then interactive ones is submitted back to back (all pinned to that pool), then the blockers are
- * canceled. The queue promises interactive before batch and first come first served within a lane;
+ * canceled. The queue promises interactive before batch and first come first served within a lane for
+ * one key (the probe's tasks all come from the orchestrator's own token; across keys a lane is round robin);
  * the report gives the order they really started in and counts every broken promise. Every task the
  * probe created is canceled on the way out, whatever happened.
  */

@@ -24,7 +24,7 @@ export interface AdmissionDeps {
     preview(task: Task, ignoreWaits: boolean): PlacementDecision;
     /** Right after a restart: workers have not re-registered yet, a model without holders may still come back. */
     holdsForReregistration(): boolean;
-    enqueue(task: Task): { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
+    enqueue(task: Task): { accepted: true; position: number; predicted_start_ms: number } | { accepted: false; per_key_limit?: number };
   };
   sessions: SessionStore;
   metrics: OrchestratorMetrics;
@@ -155,6 +155,10 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     ctx.logger.error({ task_id: taskId, err }, "task journal write failed; task refused");
     if (isDiskFull(err)) throw new OrchError("STORAGE_FULL", "the task could not be recorded: the orchestrator's disk is full; nothing was queued", { retry_after_ms: cfg.retry_after_ms });
     throw new OrchError("INTERNAL", "the task could not be recorded (database write failed); nothing was queued", { retriable: true, retry_after_ms: cfg.retry_after_ms });
+  }
+  if (!admitted.accepted && admitted.per_key_limit !== undefined) {
+    // Other keys are still admitted: this one has its share of the queue (tasks start round robin across keys).
+    throw new OrchError("ADMISSION_KEY_LIMIT", `this API key already has ${admitted.per_key_limit} tasks queued (admission_max_queued_per_key ${admitted.per_key_limit}); retry once some have started`, { retry_after_ms: cfg.retry_after_ms, policy_label: "per-key", details: { setting: "admission_max_queued_per_key", limit: admitted.per_key_limit } });
   }
   if (!admitted.accepted) {
     throw new OrchError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });

@@ -62,7 +62,8 @@ export interface TaskServiceEvents {
 
 const PROGRESS_FLUSH_MS = 1000;
 
-export type EnqueueOutcome = { accepted: true; position: number; predicted_start_ms: number } | { accepted: false };
+/** `per_key_limit`: refused because the task's API key already has that many queued (else: the queue is full). */
+export type EnqueueOutcome = { accepted: true; position: number; predicted_start_ms: number } | { accepted: false; per_key_limit?: number };
 
 /**
  * The task room's facade: what HTTP handlers and the dashboard feed call. It owns every accepted
@@ -306,10 +307,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
    */
   enqueue(task: Task, dispatchBeforeCommit = false): EnqueueOutcome {
     const result = this.scheduler.enqueue(task);
-    if (!result.accepted) return { accepted: false };
+    if (!result.accepted) return result.per_key_limit === undefined ? { accepted: false } : { accepted: false, per_key_limit: result.per_key_limit };
     this.table.add(task);
     task.queue_position_at_admission = result.position;
-    task.predicted_start_ms = this.scheduler.predictStartMs(task);
+    task.predicted_start_ms = this.scheduler.predictStartMs(task, result.position);
     emitTaskEvent(task, { event: "started", data: { queue_position: result.position, predicted_start_ms: task.predicted_start_ms, task_id: task.task_id, model: task.model.sha256 } });
     const durable = new Promise<void>((resolve, reject) => {
       this.deps.journal.acceptBatched(acceptedRecord(task), (outcome) => {
