@@ -173,6 +173,14 @@ const MIGRATIONS: readonly string[] = [
      events_json TEXT NOT NULL
    );
    CREATE INDEX idempotent_results_by_time ON idempotent_results(finished_at_ms);`,
+  // Model aliases (docs/MODEL_STAGING.md "Aliases"): operator-chosen names pointing at a model by sha256.
+  `CREATE TABLE model_aliases (
+     name TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     updated_by TEXT NOT NULL
+   );`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

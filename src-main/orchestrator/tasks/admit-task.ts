@@ -9,7 +9,7 @@ import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
 import { steadyNow } from "../../../src-node/steady-clock.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { unsupportedWorkloadMessage } from "../../../src-shared/models/model-workloads.js";
-import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
+import { resolveModel, type AliasTable, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { SessionStore } from "../scheduling/session-store.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
@@ -33,6 +33,8 @@ export interface AdmissionDeps {
   clusterModels: () => ResolvedModel[];
   /** sha256 of models retired in the catalog. */
   retiredModels: () => ReadonlySet<string>;
+  /** Operator aliases (name → sha256); absent: none. */
+  modelAliases?: (() => AliasTable) | undefined;
 }
 
 export interface AdmissionInput {
@@ -75,7 +77,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
   const models = ctx.clusterModels();
-  const resolved = resolveModel(input.model_ref, models);
+  const resolved = resolveModel(input.model_ref, models, ctx.modelAliases?.());
   if (!resolved.ok) {
     // No node has reported any model yet (a cluster starting: the HOME app's own worker registers a few
     // seconds after the orchestrator listens): whether the model exists cannot be known, so retry, not 404.
