@@ -32,7 +32,8 @@ export function echoedModelId(m: Pick<ResolvedModel, "id" | "alias">): string {
   return m.alias ?? m.id;
 }
 
-export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
+/** `alias`: the request named an operator alias whose model no node serves. */
+export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string; alias?: { name: string; sha256: string } };
 
 /**
  * The alias rule (src-shared/models/model-id.ts): a model's id is its name (GGUF general.name, else
@@ -137,7 +138,7 @@ function viaAlias(name: string, models: readonly ResolvedModel[], aliases: Alias
   const sha = aliases?.get(name);
   if (sha === undefined) return null;
   const model = models.find((m) => m.sha256 === sha);
-  if (model === undefined) return { ok: false, code: "MODEL_NOT_FOUND", message: `model "${name}" is an alias of sha256:${sha}, which no online node serves; stage that model to a node, or point the alias at another model (POST /v2/catalog/aliases)` };
+  if (model === undefined) return { ok: false, code: "MODEL_NOT_FOUND", message: `model "${name}" is an alias of sha256:${sha}, which no online node serves; stage that model to a node, or point the alias at another model (POST /v2/catalog/aliases)`, alias: { name, sha256: sha } };
   return { ok: true, model: { ...model, alias: name } };
 }
 

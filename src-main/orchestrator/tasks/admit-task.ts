@@ -81,7 +81,10 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   if (!resolved.ok) {
     // No node has reported any model yet (a cluster starting: the HOME app's own worker registers a few
     // seconds after the orchestrator listens): whether the model exists cannot be known, so retry, not 404.
-    if (models.length === 0 && resolved.code === "MODEL_NOT_FOUND") throw new OrchError("MODEL_NOT_AVAILABLE", `no worker node has reported any model yet, so "${input.model_ref}" cannot be served now; retry in a moment (GET /ready says when the cluster can serve)`, { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    if (models.length === 0 && resolved.code === "MODEL_NOT_FOUND") {
+      const what = resolved.alias === undefined ? `"${input.model_ref}"` : `"${input.model_ref}" (an alias of sha256:${resolved.alias.sha256})`;
+      throw new OrchError("MODEL_NOT_AVAILABLE", `no worker node has reported any model yet, so ${what} cannot be served now; retry in a moment (GET /ready says when the cluster can serve)`, { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    }
     throw new OrchError(resolved.code, resolved.message);
   }
   const model = resolved.model;
