@@ -245,6 +245,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     workerToken,
     bandwidthLimit: () => (config.staging_bandwidth_limit_bytes_per_s > 0 ? config.staging_bandwidth_limit_bytes_per_s : null),
     records: () => catalog.list(),
+    aliases: modelAliases,
     metrics,
     logger,
   });
