@@ -11,7 +11,7 @@ import m from "./models.module.css";
  * sha256. One change at a time (a double click adds or removes once); the server's refusal (a name a
  * model has, a read-only session) is shown as it says it.
  */
-export function ModelAliases({ sha256, modelId, aliases, onChanged }: { sha256: string; modelId: string; aliases: readonly ModelAlias[]; onChanged: () => void }) {
+export function ModelAliases({ sha256, modelId, aliases, onChanged, addable = true }: { sha256: string; modelId: string; aliases: readonly ModelAlias[]; onChanged: () => void; addable?: boolean }) {
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
   const flight = useMemo(() => singleFlight(setBusy), []);
@@ -52,18 +52,20 @@ export function ModelAliases({ sha256, modelId, aliases, onChanged }: { sha256: 
           </button>
         </span>
       ))}
-      <form
-        className={m.aliasForm}
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (typed !== "" && problem === null) add();
-        }}
-      >
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. gpt-4o-mini" aria-label={`New alias for ${modelId}`} maxLength={200} disabled={busy} />
-        <Button size="small" type="submit" disabled={busy || typed === "" || problem !== null} title={problem ?? "Clients may then send this name as the model, on every API"}>
-          Add alias
-        </Button>
-      </form>
+      {addable && (
+        <form
+          className={m.aliasForm}
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (typed !== "" && problem === null) add();
+          }}
+        >
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. gpt-4o-mini" aria-label={`New alias for ${modelId}`} maxLength={200} disabled={busy} />
+          <Button size="small" type="submit" disabled={busy || typed === "" || problem !== null} title={problem ?? "Clients may then send this name as the model, on every API"}>
+            Add alias
+          </Button>
+        </form>
+      )}
       {problem !== null && <span className={m.failed}>{problem}</span>}
     </span>
   );

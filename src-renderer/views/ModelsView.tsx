@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { useStore } from "zustand";
 import type { CatalogModelView } from "../../src-shared/catalog/catalog-view.js";
 import { describeModelId } from "../../src-shared/models/model-id.js";
@@ -151,6 +151,8 @@ export function ModelsView() {
   }, [nodes, nodeFilter]);
   const viewOf = (sha: string) => views.find((x) => x.sha256 === sha);
   const aliasesOf = (sha: string) => aliases.filter((a) => a.sha256 === sha);
+  // Aliases whose model is no row here (never staged, or removed): listed apart so they can be removed.
+  const orphanShas = [...new Set(aliases.map((a) => a.sha256))].filter((sha) => !models.some((x) => x.sha256 === sha));
   const idOf = (cm: ClusterModel) => viewOf(cm.sha256)?.name ?? cm.entry.name;
   const current = models.find((x) => x.sha256 === selected) ?? models[0] ?? null;
   const single = models.filter((x) => replication(x) === "single").length;
@@ -253,6 +255,11 @@ export function ModelsView() {
         </div>
       </Panel>
       {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} aliases={aliasesOf(current.sha256)} onAliasesChanged={() => setAliasVersion((n) => n + 1)} />}
+      {orphanShas.length > 0 && (
+        <Panel title="Aliases of models no node serves" subtitle="requests through them get a 404 until the model is staged">
+          <KeyValues items={orphanShas.map((sha): [string, ReactNode] => [`sha256:${sha.slice(0, 12)}…`, <ModelAliases key={sha} sha256={sha} modelId={`sha256:${sha}`} aliases={aliasesOf(sha)} onChanged={() => setAliasVersion((n) => n + 1)} addable={false} />])} />
+        </Panel>
+      )}
       <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} nodes={nodes} />
       <StageDialog model={staging} nodes={nodes} onClose={() => setStaging(null)} />
     </div>
