@@ -27,6 +27,8 @@ describe("alias names", () => {
       [HEX.toUpperCase(), "sha256 digest"],
       ["file:x", "reference"],
       ["hf:org", "reference"],
+      ["SHA256:abc", "reference"],
+      ["Sha256:" + HEX, "reference"],
     ];
     for (const [name, reason] of refused) expect(aliasNameProblem(name), name).toContain(reason);
   });

@@ -27,8 +27,9 @@ export function aliasNameProblem(name: string): string | null {
   if (name.includes("..")) return "alias name must not contain '..'";
   if (SHA256_HEX_PATTERN.test(name.toLowerCase())) return "alias name must not be a sha256 digest";
   const parsed = parseModelRef(name);
-  // sha256:<hex>, file:, hf: and URLs are references of their own kind: an alias cannot take their place.
-  if (!parsed.ok || parsed.ref.kind !== "name") return "alias name must not be a sha256:, file: or hf: reference";
+  // sha256:<hex>, file:, hf: and URLs are references of their own kind: an alias cannot take their place
+  // (nor look like one in any case: `SHA256:…` would read as a digest in a picker).
+  if (!parsed.ok || parsed.ref.kind !== "name" || /^(sha256|file|hf):/i.test(name)) return "alias name must not be a sha256:, file: or hf: reference";
   return null;
 }
 
