@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
@@ -12,9 +12,10 @@ import { CreatedModelAliasSchema, MAX_MODEL_ALIASES, ModelAliasListSchema, Model
 import { OllamaErrorSchema } from "../../src-shared/ollama/ollama-error.js";
 import { OpenAiModelListSchema } from "../../src-shared/openai/openai-models.js";
 import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
-import { testModelName } from "../../test-support/models.js";
+import { testModelName, testModelPath } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { waitFor } from "../../test-support/wait-for.js";
+import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
 import { AuditLog } from "./db/audit-log.js";
 import { openDatabase } from "./db/database.js";
 
@@ -247,4 +248,30 @@ describe("alias persistence, bound and audit (orchestrator without workers)", ()
       db.close();
     }
   }, 120_000);
+});
+
+describe("a model that arrives with an alias's name", () => {
+  it("is listed as name@<12 hex> (the alias keeps the name) and stays reachable by that id and its sha256", async () => {
+    const orch = await startTestOrchestrator({ pool_probe_interval_ms: 500 });
+    let worker: WorkerProcess | undefined;
+    try {
+      const [tinySha, bSha] = ["tiny", "tiny-b"].map((kind) => createHash("sha256").update(readFileSync(testModelPath(kind as "tiny" | "tiny-b"))).digest("hex")) as [string, string];
+      const created = await orch.api("/v2/catalog/aliases", { method: "POST", body: JSON.stringify({ name: TINY_B, target: `sha256:${tinySha}` }) });
+      expect(created.status).toBe(201);
+      worker = await startWorkerProcess({ nodeId: "node-late", models: ["tiny", "tiny-b"], orchestratorUrl: orch.url, token: orch.token, slots: 1 });
+      const listed = await waitFor(async () => OpenAiModelListSchema.parse(await (await orch.api("/v1/models")).json()).data, (data) => data.length === 3, 30_000);
+      const late = `${TINY_B}@${bSha.slice(0, 12)}`;
+      expect(listed.map((m) => [m.id, m.alias_of ?? null]).sort()).toEqual([[TINY, null], [TINY_B, TINY], [late, null]].sort());
+      const show = async (model: string) => ((await (await orch.api("/api/show", { method: "POST", body: JSON.stringify({ model }) })).json()) as { details: { parent_model: string }; model_info: Record<string, unknown> });
+      // The alias wins its name; the model that has it too is reached by its listed id or its digest.
+      expect((await show(TINY_B)).details.parent_model).toBe(TINY);
+      expect((await show(late)).model_info["general.name"]).toBe(TINY_B);
+      expect((await show(`sha256:${bSha}`)).details.parent_model).toBe("");
+      const catalog = (await (await orch.api("/v2/catalog/models")).json()) as { models: { sha256: string; name: string }[] };
+      expect(catalog.models.find((m) => m.sha256 === bSha)?.name).toBe(late);
+    } finally {
+      await worker?.kill();
+      await orch.close();
+    }
+  }, 90_000);
 });
