@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelAliasListSchema } from "../src-shared/models/model-alias.js";
 import { NodeListResponseSchema } from "../src-shared/nodes/node-info.js";
 import { StagingJobListResponseSchema } from "../src-shared/staging/staging-job.js";
 import { testModelName, testModelPath } from "../test-support/models.js";
@@ -83,6 +84,27 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     expect(await row.getByRole("button", { name: `Replicate ${TINY_B}` }).count()).toBe(1);
     await row.locator("th button").click();
     await until("id rule shown", async () => (await textOf(page.getByTestId("model-id-rule"))).includes("general.name"));
+  });
+
+  it("adds an alias to the selected model (a double click adds it once), shows it in its row, and removes it", async () => {
+    const details = page.getByTestId("model-aliases");
+    const input = page.getByLabel(`New alias for ${TINY_B}`);
+    // Checked before any request, with the server's own rule.
+    await input.fill("team/chat");
+    await until("the name's problem shown", async () => (await textOf(details)).includes("may contain only"));
+    expect(await details.getByRole("button", { name: "Add alias" }).isDisabled()).toBe(true);
+    await input.fill("team-chat:latest");
+    await details.getByRole("button", { name: "Add alias" }).dblclick();
+    await until("the alias chip", async () => (await details.locator('[data-alias="team-chat"]').count()) === 1);
+    const row = page.locator(`[data-testid="models-matrix"] tr[data-model="${TINY_B}"]`);
+    await until("the row lists it", async () => (await textOf(row.getByTestId("row-aliases"))).includes("team-chat"));
+    const listed = ModelAliasListSchema.parse(await (await orch.api("/v2/catalog/aliases")).json()).aliases;
+    expect(listed.map((a) => [a.name, a.target_id])).toEqual([["team-chat", TINY_B]]);
+    await shot("models-alias-added");
+    await details.getByRole("button", { name: "Remove alias team-chat" }).click();
+    await until("the chip gone", async () => (await details.locator("[data-alias]").count()) === 0);
+    expect(ModelAliasListSchema.parse(await (await orch.api("/v2/catalog/aliases")).json()).aliases).toEqual([]);
+    expect(consoleProblems).toEqual([]);
   });
 
   it("stages it to node-a from the Stage dialog, then reloads node-a's pool with it; the progress bar shows phase, rate and ETA, then ready", async () => {

@@ -68,6 +68,8 @@ import { createAuthenticator } from "./http/orchestrator-authenticator.js";
 import { nodeCallToken } from "./auth/node-call-token.js";
 import { CredentialResponses } from "./auth/credential-responses.js";
 import { catalogHandlers } from "./http/handlers/catalog-handlers.js";
+import { AliasService } from "./app/alias-service.js";
+import { ModelAliasStore } from "./db/model-alias-store.js";
 import { metaHandlers } from "./http/handlers/meta-handlers.js";
 import { nodeHandlers } from "./http/handlers/node-handlers.js";
 import { openAiHandlers } from "./http/handlers/openai-handlers.js";
@@ -225,11 +227,14 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     return { address: node.address, token, fetch: connection.fetch, streamAgent: connection.agent };
   });
   let modelsCache: ResolvedModel[] | null = null;
-  const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model)));
+  const aliasStore = new ModelAliasStore(db);
+  const modelAliases = () => aliasStore.nameTable();
+  // Alias names are reserved in the id rule: a model that arrives with an alias's name is listed as name@….
+  const clusterModels = () => (modelsCache ??= listClusterModels([...registry.modelHolders().values()].map((h) => h.model), modelAliases()));
   // Off (the no-op) unless an OTLP endpoint is configured; endpoints are read at start, not live.
   const tracing = createTracing(config, { serviceVersion: ORCHESTRATOR_VERSION, instanceId: `${hostname()}:${port}` });
   if (tracing.enabled) logger.info({ traces_endpoint: tracesEndpoint(config), service_name: config.otel_service_name }, "OpenTelemetry tracing on");
-  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, retiredModels: () => catalog.retiredShas(), tracing, keyUsage });
+  const tasks = new TaskService({ config: getConfig, registry, sessions, journal, workers, metrics, logger, clusterModels, modelAliases, retiredModels: () => catalog.retiredShas(), tracing, keyUsage });
   const store = new ModelStore(join(options.config.data_dir, "models"), logger);
   let url: string | null = null;
   const publicUrl = () => url ?? `${clusterTls ? "https" : "http"}://${getConfig().bind_addr}`;
@@ -243,6 +248,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     workerToken,
     bandwidthLimit: () => (config.staging_bandwidth_limit_bytes_per_s > 0 ? config.staging_bandwidth_limit_bytes_per_s : null),
     records: () => catalog.list(),
+    aliases: modelAliases,
     metrics,
     logger,
   });
@@ -312,9 +318,10 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   const context: OrchestratorContext = {
     tasks,
     nodes,
-    pools: new PoolService({ registry, prober, audit, clusterModels, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
+    pools: new PoolService({ registry, prober, audit, clusterModels, modelAliases, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
+    aliases: new AliasService({ store: aliasStore, audit, clusterModels, catalogFacts, changed: () => (modelsCache = null) }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
-    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
+    models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, modelAliases, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
     keyUsage,
     admin: new AdminService({ apiKeys, keyUsage, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId), queuedByCredential: () => tasks.scheduler.queuedByOwner() }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),

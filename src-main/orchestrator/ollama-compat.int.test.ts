@@ -152,7 +152,7 @@ describe("Ollama API through the ollama client", () => {
     expect(OllamaErrorSchema.parse(await broken.json()).error).toMatch(/not valid JSON/);
   });
 
-  it("pull: a model in the cluster is already pulled; any other is a clear 404; create/copy/delete/push say what to do instead", async () => {
+  it("pull: a model in the cluster is already pulled; any other is a clear 404; create/push, and delete of a model's own name, say what to do instead", async () => {
     const progress = [];
     for await (const line of await ollama.pull({ model: `${TINY}:latest`, stream: true })) progress.push(line.status);
     expect(progress).toEqual(["success"]);
@@ -160,8 +160,10 @@ describe("Ollama API through the ollama client", () => {
     await expect(ollama.pull({ model: "llama3.2:1b" })).rejects.toMatchObject({ status_code: 404, error: expect.stringMatching(/^model "llama3\.2:1b" is not in the cluster, and this server does not pull from the Ollama registry/) });
     const missing = await post("/api/pull", {});
     expect(missing.status).toBe(400);
-    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: `deleting a model is not done through the Ollama API here (model "${TINY}"): models are GGUF files in the workers' models folders, identified by sha256; add, stage or remove them there or from the dashboard (docs/MODEL_STAGING.md)` });
-    await expect(ollama.copy({ source: TINY, destination: "other" })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^copying a model/) });
+    // A model's own name is not deleted here (its files are on workers); aliases made by cp are (model-aliases.int.test.ts).
+    await expect(ollama.delete({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(new RegExp(`^deleting a model is not done through the Ollama API here \\(model "${TINY}"\\): "${TINY}" is a model's own name, not an alias; its GGUF files live in the workers' models folders`)) });
+    // cp makes an operator alias; onto a model's own name it is refused.
+    await expect(ollama.copy({ source: TINY, destination: TINY })).rejects.toMatchObject({ status_code: 409, error: expect.stringMatching(/already the name of a model/) });
     await expect(ollama.create({ model: "mine", from: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^creating a model/) });
     await expect(ollama.push({ model: TINY })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/^pushing a model/) });
     // Nothing changed: the model is still listed.

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../src-shared/config/orchestrator-config.js";
 import type { AdminService } from "./app/admin-service.js";
+import type { AliasService } from "./app/alias-service.js";
 import type { MetaService } from "./app/meta-service.js";
 import type { ModelService } from "./app/model-service.js";
 import type { NodeService } from "./app/node-service.js";
@@ -22,6 +23,8 @@ export interface OrchestratorContext {
   nodes: NodeService;
   pools: PoolService;
   models: ModelService;
+  /** Operator-defined model aliases (the resolver reads them through models.aliasTable). */
+  aliases: AliasService;
   store: StoreService;
   admin: AdminService;
   /** Per-key limits and usage (the compatible surfaces report a limited key's standing in x-ratelimit-*). */

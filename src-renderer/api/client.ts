@@ -13,6 +13,7 @@ import { DiscoveredModelListSchema, UsedOnNodeSchema } from "../../src-shared/ca
 import { HubPullSchema } from "../../src-shared/catalog/hub-pull.js";
 import { StoreModelSchema } from "../../src-shared/catalog/store-model.js";
 import { CatalogModelViewListSchema } from "../../src-shared/catalog/catalog-view.js";
+import { CreatedModelAliasSchema, ModelAliasListSchema, ModelAliasSchema } from "../../src-shared/models/model-alias.js";
 import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StageModelRequest } from "../../src-shared/staging/staging-job.js";
 import { MetricsHistoryResponseSchema, type MetricsRange } from "../../src-shared/dashboard/metrics-history.js";
 import { CreatedJoinTokenSchema, JoinTokenListResponseSchema, type CreateJoinTokenRequest } from "../../src-shared/auth/join-tokens.js";
@@ -96,6 +97,9 @@ export class ApiClient {
   models = () => this.request("/v1/models", OpenAiModelListSchema);
   availability = () => this.request("/v2/catalog/availability", CatalogAvailabilityResponseSchema);
   catalogModels = () => this.request("/v2/catalog/models", CatalogModelViewListSchema);
+  modelAliases = () => this.request("/v2/catalog/aliases", ModelAliasListSchema);
+  setModelAlias = (name: string, sha256: string) => this.request("/v2/catalog/aliases", CreatedModelAliasSchema, { method: "POST", body: { name, target: `sha256:${sha256}` } });
+  deleteModelAlias = (name: string) => this.request(`/v2/catalog/aliases/${encodeURIComponent(name)}`, ModelAliasSchema, { method: "DELETE" });
   stagingJobs = () => this.request("/v2/catalog/jobs?limit=500", StagingJobListResponseSchema);
   stageModel = (sha256: string, request: StageModelRequest) => this.request(`/v2/catalog/models/sha256:${sha256}/stage`, StageModelResponseSchema, { method: "POST", body: request });
   cancelStagingJob = (jobId: string) => this.request(`/v2/catalog/jobs/${encodeURIComponent(jobId)}/cancel`, StagingJobSchema, { method: "POST" });

@@ -1,11 +1,13 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { useStore } from "zustand";
 import type { CatalogModelView } from "../../src-shared/catalog/catalog-view.js";
 import { describeModelId } from "../../src-shared/models/model-id.js";
+import type { ModelAlias } from "../../src-shared/models/model-alias.js";
 import type { NodeInfo } from "../../src-shared/nodes/node-info.js";
 import { api, reportError, reportSuccess, stores } from "../app-context.js";
 import { toApiError } from "../api/errors.js";
 import { AddModelPanel } from "../components/AddModelPanel.js";
+import { ModelAliases } from "../components/ModelAliases.js";
 import { StageDialog, type StageTarget } from "../components/StageDialog.js";
 import { StagingCell } from "../components/StagingCell.js";
 import { Badge, Button, Clip, CodeBlock, CopyButton, EmptyState, KeyValues, Panel, Tabs } from "../components/ui.js";
@@ -28,7 +30,7 @@ const REPLICATION = {
   unavailable: { tone: "bad", words: "No live copy" },
 } as const;
 
-function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: string; view: CatalogModelView | undefined; publicUrl: string }) {
+function Details({ model, id, view, publicUrl, aliases, onAliasesChanged }: { model: ClusterModel; id: string; view: CatalogModelView | undefined; publicUrl: string; aliases: readonly ModelAlias[]; onAliasesChanged: () => void }) {
   const [tab, setTab] = useState<"curl" | "python" | "javascript">("curl");
   const ex = modelExamples(publicUrl || window.location.origin, id);
   const e = model.entry;
@@ -46,6 +48,7 @@ function Details({ model, id, view, publicUrl }: { model: ClusterModel; id: stri
                 <span className={m.idRule}>{view?.id_rule ? describeModelId({ id, ...view.id_rule }) : ""}</span>
               </span>,
             ],
+            ["Aliases", <ModelAliases key="aliases" sha256={model.sha256} modelId={id} aliases={aliases} onChanged={onAliasesChanged} />],
             [
               "sha256",
               <span key="sha" className={v.inline}>
@@ -112,6 +115,8 @@ export function ModelsView() {
   const [staging, setStaging] = useState<StageTarget | null>(null);
   const [views, setViews] = useState<CatalogModelView[]>([]);
   const [catalogVersion, setCatalogVersion] = useState(0);
+  const [aliases, setAliases] = useState<ModelAlias[]>([]);
+  const [aliasVersion, setAliasVersion] = useState(0);
   const nodes = useMemo(() => ids.map((id) => byId[id]).filter((n): n is NodeInfo => n !== undefined), [ids, byId]);
   const onNodes = useMemo(() => clusterModels(nodes), [nodes]);
   // Models only the orchestrator's store holds (imported, pulled, used in place) are rows too: stage them from there.
@@ -128,6 +133,14 @@ export function ModelsView() {
       cancelled = true;
     };
   }, [modelKey, finishedJobs, catalogVersion]);
+  // Operator aliases: refetched after each change made here and when the models change (their state follows).
+  useEffect(() => {
+    let cancelled = false;
+    api.modelAliases().then((r) => !cancelled && setAliases(r.aliases)).catch((err: unknown) => !cancelled && reportError("Could not load model aliases", toApiError(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [modelKey, aliasVersion]);
   useEffect(() => {
     api.stagingJobs().then((r) => stores.staging.getState().reset(r.jobs)).catch((err: unknown) => reportError("Could not load staging jobs", toApiError(err)));
   }, []);
@@ -137,6 +150,9 @@ export function ModelsView() {
     return nodes.filter((n) => needle === "" || n.node_id.toLowerCase().includes(needle)).slice(0, MAX_NODE_COLUMNS);
   }, [nodes, nodeFilter]);
   const viewOf = (sha: string) => views.find((x) => x.sha256 === sha);
+  const aliasesOf = (sha: string) => aliases.filter((a) => a.sha256 === sha);
+  // Aliases whose model is no row here (never staged, or removed): listed apart so they can be removed.
+  const orphanShas = [...new Set(aliases.map((a) => a.sha256))].filter((sha) => !models.some((x) => x.sha256 === sha));
   const idOf = (cm: ClusterModel) => viewOf(cm.sha256)?.name ?? cm.entry.name;
   const current = models.find((x) => x.sha256 === selected) ?? models[0] ?? null;
   const single = models.filter((x) => replication(x) === "single").length;
@@ -199,6 +215,11 @@ export function ModelsView() {
                         {viewOf(cm.sha256)?.in_store ? "in the orchestrator's store · " : ""}
                         {formatBytes(cm.entry.size_bytes)} · {clip(cm.entry.quantization ?? cm.entry.architecture ?? "gguf", 24)}
                       </div>
+                      {aliasesOf(cm.sha256).length > 0 && (
+                        <div className={`${v.faint} ${v.small}`} data-testid="row-aliases">
+                          also: {clip(aliasesOf(cm.sha256).map((a) => a.name).join(", "), 60)}
+                        </div>
+                      )}
                     </th>
                     <td>
                       <Badge tone={rep.tone}>{rep.words}</Badge>
@@ -233,7 +254,12 @@ export function ModelsView() {
           </table>
         </div>
       </Panel>
-      {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} />}
+      {current !== null && <Details model={current} id={idOf(current)} view={viewOf(current.sha256)} publicUrl={publicUrl} aliases={aliasesOf(current.sha256)} onAliasesChanged={() => setAliasVersion((n) => n + 1)} />}
+      {orphanShas.length > 0 && (
+        <Panel title="Aliases of models no node serves" subtitle="requests through them get a 404 until the model is staged">
+          <KeyValues items={orphanShas.map((sha): [string, ReactNode] => [`sha256:${sha.slice(0, 12)}…`, <ModelAliases key={sha} sha256={sha} modelId={`sha256:${sha}`} aliases={aliasesOf(sha)} onChanged={() => setAliasVersion((n) => n + 1)} addable={false} />])} />
+        </Panel>
+      )}
       <AddModelPanel onAdded={() => setCatalogVersion((n) => n + 1)} nodes={nodes} />
       <StageDialog model={staging} nodes={nodes} onClose={() => setStaging(null)} />
     </div>

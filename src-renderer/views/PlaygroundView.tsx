@@ -52,7 +52,9 @@ export function PlaygroundView() {
         if (cancelled) return;
         const ids = list.data.map((m) => m.id).sort();
         setModels(ids);
-        setModel((current) => (ids.includes(current) ? current : (ids[0] ?? "")));
+        // Operator aliases are listed too; the first pick is a model's own id.
+        const first = list.data.map((m) => (m.alias_of === undefined ? m.id : null)).filter((id): id is string => id !== null).sort()[0];
+        setModel((current) => (ids.includes(current) ? current : (first ?? ids[0] ?? "")));
       })
       .catch((err: unknown) => {
         if (!cancelled) {

@@ -7,7 +7,7 @@ import { EmbeddingRequestSchema, EmbeddingResponseSchema } from "../openai/embed
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { OllamaEmbedRequestSchema, OllamaEmbedResponseSchema, OllamaLegacyEmbeddingsRequestSchema, OllamaLegacyEmbeddingsResponseSchema } from "../ollama/ollama-embed.js";
 import { ResponseObjectSchema, ResponsesRequestSchema, ResponsesStreamEventSchema } from "../openai/responses.js";
-import { OllamaModelManagementRequestSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaCopyRequestSchema, OllamaModelManagementRequestSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
 import { OllamaChatRequestSchema, OllamaGenerateRequestSchema } from "../ollama/ollama-requests.js";
 import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
@@ -84,7 +84,20 @@ export const OLLAMA_ROUTES: readonly RouteSpec[] = [
     responses: { 200: { description: "success, or an NDJSON stream of status lines ending with success (stream is the default)", content: { [JSON_MEDIA_TYPE]: OllamaPullStatusSchema, [NDJSON_MEDIA_TYPE]: OllamaPullStatusSchema } } },
     errors: [400, 404, 413, 415],
   },
-  ...([["post", "/api/create", "ollamaCreate", "create a model from a Modelfile"], ["post", "/api/copy", "ollamaCopy", "copy a model"], ["delete", "/api/delete", "ollamaDelete", "delete a model"], ["post", "/api/push", "ollamaPush", "push a model to a registry"]] as const).map(([method, path, operationId, what]): RouteSpec => ({
+  // Ollama's cp makes a new name for the same model: here an operator alias (docs/MODEL_STAGING.md "Aliases"). Admin only.
+  {
+    method: "post", path: "/api/copy", operationId: "ollamaCopy", summary: "Ollama: copy a model = make `destination` an operator alias of `source`'s model (sha256); an existing alias is repointed. Empty 200 as Ollama", tag: "ollama", auth: true, scopes: ["admin"], errorStyle: "ollama",
+    body: { content: jsonContent(OllamaCopyRequestSchema), required: true },
+    responses: { 200: { description: "Copied (an alias made); empty body, as Ollama answers" } },
+    errors: [400, 404, 409, 413, 415],
+  },
+  {
+    method: "delete", path: "/api/delete", operationId: "ollamaDelete", summary: "Ollama: delete a model name. An operator alias is deleted (empty 200); a model's own name is refused with 501 and how to remove its files (docs/MODEL_STAGING.md)", tag: "ollama", auth: true, scopes: ["admin"], errorStyle: "ollama",
+    body: { content: jsonContent(OllamaModelManagementRequestSchema), required: true },
+    responses: { 200: { description: "Alias deleted; empty body, as Ollama answers" }, 501: { description: "A model's own name: not deleted through this API", content: jsonContent(OllamaErrorSchema) } },
+    errors: [400, 404, 413, 415],
+  },
+  ...([["post", "/api/create", "ollamaCreate", "create a model from a Modelfile"], ["post", "/api/push", "ollamaPush", "push a model to a registry"]] as const).map(([method, path, operationId, what]): RouteSpec => ({
     // Model management: admin only (docs/SECURITY.md), even though it is refused, so that it stays so if it is ever done.
     method, path, operationId, summary: `Ollama: ${what}. Refused with 501 and what to do instead: models are GGUF files in workers' models folders (docs/MODEL_STAGING.md)`, tag: "ollama", auth: true, scopes: ["admin"], errorStyle: "ollama",
     body: { content: jsonContent(OllamaModelManagementRequestSchema), required: false },

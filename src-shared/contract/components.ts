@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { AvailabilityModelSchema, AvailabilityNodeSchema, AvailabilityPoolSchema, CatalogAvailabilityResponseSchema } from "../catalog/availability.js";
 import { CatalogEntrySchema, CatalogListResponseSchema, CatalogModelV2Schema, CatalogStateRequestSchema, TrustPolicySchema } from "../catalog/catalog-model.js";
+import { CreateModelAliasRequestSchema, CreatedModelAliasSchema, ModelAliasListSchema, ModelAliasSchema } from "../models/model-alias.js";
 import { CatalogModelViewListSchema, CatalogModelViewSchema, GgufFactsSchema, NodePlacementSchema } from "../catalog/catalog-view.js";
 import { ErrorCodeSchema, ErrorEnvelopeSchema } from "../errors/error-envelope.js";
 import { CreateJoinTokenRequestSchema, CreatedJoinTokenSchema, JoinNodeRequestSchema, JoinNodeResponseSchema, JoinTokenInfoSchema, JoinTokenListResponseSchema } from "../auth/join-tokens.js";
@@ -32,7 +33,7 @@ import { AnthropicModelListSchema, AnthropicModelSchema, ModelListResponseSchema
 import { RerankRequestSchema, RerankResponseSchema } from "../rerank/rerank.js";
 import { AnthropicCountTokensRequestSchema, AnthropicCountTokensResponseSchema, AnthropicMessageParamSchema, AnthropicMessageSchema, AnthropicMessagesRequestSchema, AnthropicStreamEventSchema } from "../anthropic/messages.js";
 import { OllamaErrorSchema } from "../ollama/ollama-error.js";
-import { OllamaModelDetailsSchema, OllamaModelManagementRequestSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
+import { OllamaCopyRequestSchema, OllamaModelDetailsSchema, OllamaModelManagementRequestSchema, OllamaModelSchema, OllamaPsResponseSchema, OllamaPullRequestSchema, OllamaPullStatusSchema, OllamaRunningModelSchema, OllamaShowRequestSchema, OllamaShowResponseSchema, OllamaTagsResponseSchema, OllamaVersionResponseSchema } from "../ollama/ollama-models.js";
 import { OllamaChatMessageSchema, OllamaChatRequestSchema, OllamaGenerateRequestSchema, OllamaOptionsSchema } from "../ollama/ollama-requests.js";
 import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from "../ollama/ollama-responses.js";
 import { PoolHealthResponseSchema, PoolReloadRequestSchema } from "../pools/pool-health.js";
@@ -178,6 +179,10 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CatalogStateRequest: CatalogStateRequestSchema,
   CatalogModelView: CatalogModelViewSchema,
   CatalogModelViewList: CatalogModelViewListSchema,
+  CreateModelAliasRequest: CreateModelAliasRequestSchema,
+  ModelAlias: ModelAliasSchema,
+  CreatedModelAlias: CreatedModelAliasSchema,
+  ModelAliasList: ModelAliasListSchema,
   GgufFacts: GgufFactsSchema,
   NodePlacement: NodePlacementSchema,
   StageModelRequest: StageModelRequestSchema,
@@ -241,6 +246,7 @@ export const CONTRACT_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   AnthropicCountTokensResponse: AnthropicCountTokensResponseSchema,
 
   OllamaError: OllamaErrorSchema,
+  OllamaCopyRequest: OllamaCopyRequestSchema,
   OllamaOptions: OllamaOptionsSchema,
   OllamaChatMessage: OllamaChatMessageSchema,
   OllamaChatRequest: OllamaChatRequestSchema,

@@ -29,6 +29,7 @@ import { DiscoveredModelListSchema, UseDiscoveredRequestSchema, UsedOnNodeSchema
 import { HubPullListSchema, HubPullRequestSchema, HubPullSchema } from "../catalog/hub-pull.js";
 import { ImportModelRequestSchema, StoreModelListSchema, StoreModelSchema, UploadModelQuerySchema } from "../catalog/store-model.js";
 import { Sha256HexSchema } from "../models/sha256.js";
+import { CreateModelAliasRequestSchema, CreatedModelAliasSchema, ModelAliasListSchema, ModelAliasNameParam, ModelAliasSchema } from "../models/model-alias.js";
 import { SelftestIdParamSchema, SelftestListResponseSchema, SelftestRequestSchema, SelftestRunSchema } from "../selftest/selftest.js";
 import { JSON_MEDIA_TYPE, OCTET_STREAM_MEDIA_TYPE, PROMETHEUS_MEDIA_TYPE, SSE_MEDIA_TYPE, jsonContent, type RouteSpec } from "./route-spec.js";
 
@@ -108,6 +109,10 @@ export const ORCHESTRATOR_ROUTES: readonly RouteSpec[] = [
     errors: [400, 404, 413, 415, 503],
   },
   { method: "delete", path: "/v2/catalog/models/{id}/nodes/{node_id}", operationId: "removeModelFromNode", summary: "Delete a model's files from one node, or the partial file a failed or canceled staging job left there (409 while a pool serves it)", tag: "catalog", auth: true, pathParams: { ...CatalogIdParam, node_id: NodeIdSchema }, responses: { 204: noContent }, errors: [404, 409, 503] },
+  // Operator-defined model aliases (docs/MODEL_STAGING.md "Aliases"): reading needs `read`, changing needs `admin` (the /v2/catalog rule).
+  { method: "post", path: "/v2/catalog/aliases", operationId: "setModelAlias", summary: "Create an alias (201) or point an existing one at another model (200); target: sha256:<hex>, or a model name resolved once to its sha256", tag: "catalog", auth: true, body: { content: jsonContent(CreateModelAliasRequestSchema), required: true }, responses: { 200: ok("Alias repointed", CreatedModelAliasSchema), 201: ok("Alias created", CreatedModelAliasSchema) }, errors: [400, 404, 409, 413, 415] },
+  { method: "get", path: "/v2/catalog/aliases", operationId: "listModelAliases", summary: "Every operator alias with its target and whether a node serves it", tag: "catalog", auth: true, responses: { 200: ok("Aliases", ModelAliasListSchema) } },
+  { method: "delete", path: "/v2/catalog/aliases/{name}", operationId: "deleteModelAlias", summary: "Delete an alias (percent-encoded name; the model stays); answers the deleted alias", tag: "catalog", auth: true, pathParams: ModelAliasNameParam, responses: { 200: ok("Deleted alias", ModelAliasSchema) }, errors: [400, 404] },
   { method: "get", path: "/v2/catalog/jobs", operationId: "listStagingJobs", summary: "Staging jobs, newest first", tag: "catalog", auth: true, query: StagingJobListQuerySchema, responses: { 200: ok("Jobs", StagingJobListResponseSchema) }, errors: [400] },
   { method: "get", path: "/v2/catalog/jobs/{id}", operationId: "getStagingJob", summary: "One staging job with progress", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Job", StagingJobSchema) }, errors: [404] },
   { method: "delete", path: "/v2/catalog/jobs/{id}", operationId: "deleteStagingJob", summary: "Cancel a staging job; its partial file is removed", tag: "catalog", auth: true, pathParams: StagingJobIdParam, responses: { 200: ok("Canceled job", StagingJobSchema) }, errors: [404, 409] },

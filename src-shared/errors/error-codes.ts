@@ -73,7 +73,7 @@ export const ERROR_CODES = {
   CONFLICT: { http_status: 409, retriable: false, description: "The request conflicts with the current state (e.g. reload while reloading)." },
   PAYLOAD_TOO_LARGE: { http_status: 413, retriable: false, description: "The request body exceeds the size limit." },
   UNSUPPORTED_MEDIA_TYPE: { http_status: 415, retriable: false, description: "The request body has an unsupported Content-Type." },
-  NOT_SUPPORTED: { http_status: 501, retriable: false, description: "A compatible API's operation this server does not perform (e.g. Ollama's model create, copy, delete and push); the message says what to do instead." },
+  NOT_SUPPORTED: { http_status: 501, retriable: false, description: "A compatible API's operation this server does not perform (e.g. Ollama's model create and push, or delete of a model's own name); the message says what to do instead." },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

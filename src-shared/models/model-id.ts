@@ -11,7 +11,7 @@ export interface ModelIdRule {
   id: string;
   /** Where the name part came from. */
   base: ModelIdBase;
-  /** The `@<sha prefix>` suffix was added because another model has the same name. */
+  /** The `@<sha prefix>` suffix was added because another model (or an operator alias) has the same name. */
   alias: boolean;
 }
 
@@ -23,15 +23,18 @@ export function modelBaseName(ggufName: string | null | undefined, fileName: str
   return trimmed !== "" ? { name: trimmed, base: "gguf_name" } : { name: fileName.replace(/\.gguf$/i, ""), base: "file_name" };
 }
 
-/** Step 2 over every model of the cluster: sha256 → id and why. The first entry of a sha256 names it. */
-export function modelIdRules(models: Iterable<{ sha256: string; name: string; base?: ModelIdBase }>): Map<string, ModelIdRule> {
+/**
+ * Step 2 over every model of the cluster: sha256 → id and why. The first entry of a sha256 names it.
+ * `reserved`: names operator aliases hold (model-alias.ts); a model with one of them gets the suffix too.
+ */
+export function modelIdRules(models: Iterable<{ sha256: string; name: string; base?: ModelIdBase }>, reserved?: { has(name: string): boolean }): Map<string, ModelIdRule> {
   const bySha = new Map<string, { name: string; base: ModelIdBase }>();
   for (const m of models) if (!bySha.has(m.sha256)) bySha.set(m.sha256, { name: m.name, base: m.base ?? "gguf_name" });
   const nameCount = new Map<string, number>();
   for (const { name } of bySha.values()) nameCount.set(name, (nameCount.get(name) ?? 0) + 1);
   const rules = new Map<string, ModelIdRule>();
   for (const [sha, { name, base }] of bySha) {
-    const alias = (nameCount.get(name) ?? 0) > 1;
+    const alias = (nameCount.get(name) ?? 0) > 1 || reserved?.has(name) === true;
     rules.set(sha, { id: alias ? `${name}@${sha.slice(0, ALIAS_SHA_PREFIX)}` : name, base, alias });
   }
   return rules;
@@ -40,5 +43,5 @@ export function modelIdRules(models: Iterable<{ sha256: string; name: string; ba
 /** One sentence for people (dashboard, docs): why a model has the id it has. */
 export function describeModelId(rule: ModelIdRule): string {
   const from = rule.base === "gguf_name" ? "the GGUF's general.name" : "the file name (the GGUF has no general.name)";
-  return rule.alias ? `from ${from}, plus @<first ${ALIAS_SHA_PREFIX} hex of its sha256> because another model has the same name` : `from ${from}`;
+  return rule.alias ? `from ${from}, plus @<first ${ALIAS_SHA_PREFIX} hex of its sha256> because another model or an operator alias has the same name` : `from ${from}`;
 }

@@ -76,6 +76,13 @@ export const OllamaModelManagementRequestSchema = z.looseObject({
 });
 export type OllamaModelManagementRequest = z.infer<typeof OllamaModelManagementRequestSchema>;
 
+/** POST /api/copy (`ollama cp source destination`): here it makes `destination` an operator alias of `source`'s model. */
+export const OllamaCopyRequestSchema = z.looseObject({
+  source: z.string().min(1).max(1024),
+  destination: z.string().min(1).max(1024),
+});
+export type OllamaCopyRequest = z.infer<typeof OllamaCopyRequestSchema>;
+
 /**
  * The Ollama version /api/version reports: the Ollama API this surface implements (logprobs came in
  * 0.12.11), not llama-orch's own version (GET /v2/meta/version). Clients gate features on it (VS Code's

@@ -13,6 +13,8 @@ export const OpenAiModelSchema = z.object({
    * messages; embedding; rerank). A reranker lists only rerank. Absent when its worker did not say.
    */
   capabilities: z.array(WorkloadSchema).optional(),
+  /** llama-orch extension: this entry is an operator alias (docs/MODEL_STAGING.md "Aliases") of the model with this id. */
+  alias_of: z.string().optional(),
 });
 export type OpenAiModel = z.infer<typeof OpenAiModelSchema>;
 

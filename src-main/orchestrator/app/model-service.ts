@@ -4,7 +4,7 @@ import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { StageModelRequest, StageModelResponse, StagingJob, StagingJobListQuery } from "../../../src-shared/staging/staging-job.js";
 import { buildAvailability } from "../catalog/availability.js";
 import { findCatalogView } from "../catalog/catalog-views.js";
-import type { ResolvedModel } from "../catalog/model-resolver.js";
+import { resolveModel, type AliasTable, type ResolveResult, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { CatalogStore } from "../db/catalog-store.js";
 import type { NodeRegistry } from "../registry/node-registry.js";
@@ -17,6 +17,8 @@ export interface ModelServiceDeps {
   audit: AuditLog;
   /** Every model some node reports, with unique ids. */
   clusterModels: () => ResolvedModel[];
+  /** Operator aliases (name → sha256). */
+  modelAliases: () => AliasTable;
   /** The catalog by sha256 with per-node state. */
   catalogViews: () => CatalogModelView[];
   /** The catalog by sha256 without per-node state (names and sizes). */
@@ -35,6 +37,16 @@ export class ModelService {
   /** Every model some node reports, with unique ids (what /v1/models lists). */
   servable(): ResolvedModel[] {
     return this.deps.clusterModels();
+  }
+
+  /** Operator aliases (name → sha256): what every surface passes to the resolver. */
+  aliasTable(): AliasTable {
+    return this.deps.modelAliases();
+  }
+
+  /** A requested model name (an id, a name, sha256:<hex>, an operator alias) to a served model. */
+  resolve(ref: string): ResolveResult {
+    return resolveModel(ref, this.servable(), this.deps.modelAliases());
   }
 
   views(): CatalogModelView[] {

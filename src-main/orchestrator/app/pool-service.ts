@@ -1,7 +1,7 @@
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { PoolReloadRequest } from "../../../src-shared/pools/pool-health.js";
 import type { DrainRequest, PoolCommandAccepted } from "../../../src-shared/worker-api/pool-commands.js";
-import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
+import { resolveModel, type AliasTable, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { AuditLog } from "../db/audit-log.js";
 import type { PoolProber } from "../probes/pool-prober.js";
 import type { NodeRecord } from "../registry/node-record.js";
@@ -12,6 +12,8 @@ export interface PoolServiceDeps {
   prober: PoolProber;
   audit: AuditLog;
   clusterModels: () => ResolvedModel[];
+  /** Operator aliases (name → sha256): a reload may name one. */
+  modelAliases?: (() => AliasTable) | undefined;
   /** Tasks queued and the orchestrator's own dispatches in flight on a pool. */
   load: { queueDepth(): number; inflightOn(poolId: string): number };
 }
@@ -64,7 +66,7 @@ export class PoolService {
 
   reload(poolId: string, req: PoolReloadRequest, actor: string): PoolCommandAccepted {
     const node = this.ownerOf(poolId);
-    const resolved = resolveModel(req.new_model_ref, this.deps.clusterModels());
+    const resolved = resolveModel(req.new_model_ref, this.deps.clusterModels(), this.deps.modelAliases?.());
     if (!resolved.ok) throw new OrchError(resolved.code, resolved.message);
     if (!node.models.some((m) => m.sha256 === resolved.model.sha256)) {
       throw new OrchError("MODEL_NOT_AVAILABLE", `node ${node.node_id} does not hold ${resolved.model.id}; stage it there first`, { pool_id: poolId });

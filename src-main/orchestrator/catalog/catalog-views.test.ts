@@ -46,4 +46,12 @@ describe("buildCatalogViews", () => {
     expect(views.reduce((sum, v) => sum + v.nodes.filter((p) => p.state === "staging").length, 0)).toBe(200);
     expect([state(0, "node-0000"), state(10, "node-0000"), state(7, "node-0000"), state(1, "node-0000")]).toEqual(["verified", "verified", "staging", "absent"]);
   });
+
+  it("names a model whose name an operator alias holds name@<12 hex>, with the rule saying so, as /v1/models lists it", () => {
+    const views = buildCatalogViews({ known: [model(1), model(2)], placements: [], jobs: [], records: [], nodeIds: [], aliases: new Map([["model-1", sha(2)]]) });
+    expect(views.map((v) => [v.name, v.id_rule])).toEqual([
+      [`model-1@${sha(1).slice(0, 12)}`, { base: "gguf_name", alias: true }],
+      ["model-2", { base: "gguf_name", alias: false }],
+    ]);
+  });
 });

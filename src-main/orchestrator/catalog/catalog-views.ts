@@ -17,6 +17,8 @@ export interface CatalogViewInput {
   nodeIds: readonly string[];
   /** Models in the orchestrator's own store. */
   store?: readonly StoreModel[];
+  /** Operator alias names (name → sha256): reserved in the id rule, as listClusterModels reserves them. */
+  aliases?: ReadonlyMap<string, string> | undefined;
 }
 
 /** A store model no node has reported yet, as the catalog keeps models. */
@@ -73,7 +75,7 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   const stored = new Set((input.store ?? []).map((m) => m.sha256));
   const seen = new Set(input.known.map((m) => m.sha256));
   const known = [...input.known, ...(input.store ?? []).filter((m) => !seen.has(m.sha256)).map(knownFromStore)];
-  const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })));
+  const rules = modelIdRules(known.map((m) => ({ sha256: m.sha256, ...modelBaseName(m.gguf_names[0], m.file_names[0] ?? m.sha256.slice(0, 12)) })), input.aliases);
   const ids = new Map([...rules].map(([sha, rule]) => [sha, rule.id]));
   const records = new Map<string, CatalogEntry>();
   for (const r of input.records) if (r.digest?.algo === "sha256" && !records.has(r.digest.value)) records.set(r.digest.value, r);

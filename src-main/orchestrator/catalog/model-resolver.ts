@@ -20,24 +20,38 @@ export interface ResolvedModel {
   parameter_count?: number | undefined;
   /** What the model serves (model-workloads.ts); undefined: an older worker did not say, every workload is tried. */
   workloads?: Workload[] | undefined;
+  /** The operator alias the request named (set only on a resolution through one): the id answers echo. */
+  alias?: string | undefined;
 }
 
-export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string };
+/** Operator aliases: name → sha256 (db/model-alias-store.ts). */
+export type AliasTable = ReadonlyMap<string, string>;
+
+/** The id an answer's `model` field echoes: the alias the client named, else the model's listed id. */
+export function echoedModelId(m: Pick<ResolvedModel, "id" | "alias">): string {
+  return m.alias ?? m.id;
+}
+
+/** `alias`: the request named an operator alias whose model no node serves. */
+export type ResolveResult = { ok: true; model: ResolvedModel } | { ok: false; code: "INVALID_PARAMS" | "MODEL_NOT_FOUND"; message: string; alias?: { name: string; sha256: string } };
 
 /**
  * The alias rule (src-shared/models/model-id.ts): a model's id is its name (GGUF general.name, else
  * the file name without .gguf); when different models (different sha256) share a name, each gets
  * `name@<first 12 hex of its sha256>`. Several files with one sha256 are one model.
  */
-export function modelIds(models: Iterable<{ sha256: string; name: string }>): Map<string, string> {
-  return new Map([...modelIdRules(models)].map(([sha, rule]) => [sha, rule.id]));
+export function modelIds(models: Iterable<{ sha256: string; name: string }>, reserved?: AliasTable): Map<string, string> {
+  return new Map([...modelIdRules(models, reserved)].map(([sha, rule]) => [sha, rule.id]));
 }
 
-/** Unique ids for every model in the inventory, sorted by id. */
-export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): ResolvedModel[] {
+/**
+ * Unique ids for every model in the inventory, sorted by id. A model whose name an operator alias
+ * already has (it arrived after the alias was made) is listed as `name@<sha prefix>`: the alias keeps the name.
+ */
+export function listClusterModels(inventory: Iterable<ModelInventoryEntry>, aliases?: AliasTable): ResolvedModel[] {
   const bySha = new Map<string, ModelInventoryEntry>();
   for (const m of inventory) if (!bySha.has(m.sha256)) bySha.set(m.sha256, m);
-  const ids = modelIds(bySha.values());
+  const ids = modelIds(bySha.values(), aliases);
   return [...bySha.values()]
     .map((m) => ({
       id: ids.get(m.sha256) ?? m.name,
@@ -57,10 +71,35 @@ export function listClusterModels(inventory: Iterable<ModelInventoryEntry>): Res
 }
 
 /**
- * Resolves a `model_ref` / OpenAI `model` to a model some node reports: `sha256:<hex>`, a listed id,
- * a unique name, or a `file:`/`hf:` reference whose file name a node holds.
+ * The models plus one entry per operator alias whose target a node serves (the target's facts, `alias`
+ * set), sorted by listed id: what model pickers see (/v1/models, /api/tags). An alias of a model no node
+ * serves is not listed (GET /v2/catalog/aliases shows it as unavailable).
  */
-export function resolveModel(ref: string, models: readonly ResolvedModel[]): ResolveResult {
+export function withAliasEntries(models: readonly ResolvedModel[], aliases: AliasTable): readonly ResolvedModel[] {
+  if (aliases.size === 0) return models;
+  // The model list and the alias table are the same objects until either changes: /api/tags, /api/ps and
+  // Anthropic's list reuse the entries (1,000 of them took ~4 ms to build on a loaded 2-core box).
+  const cached = listed.get(models);
+  if (cached?.aliases === aliases) return cached.entries;
+  const bySha = new Map(models.map((m) => [m.sha256, m]));
+  const entries = [...aliases].flatMap(([name, sha]) => {
+    const target = bySha.get(sha);
+    return target === undefined ? [] : [{ ...target, alias: name }];
+  });
+  const all = [...models, ...entries].sort((a, b) => echoedModelId(a).localeCompare(echoedModelId(b)));
+  listed.set(models, { aliases, entries: all });
+  return all;
+}
+
+const listed = new WeakMap<readonly ResolvedModel[], { aliases: AliasTable; entries: readonly ResolvedModel[] }>();
+
+/**
+ * Resolves a `model_ref` / OpenAI `model` to a model some node reports: `sha256:<hex>`, an operator
+ * alias, a listed id, a unique name, or a `file:`/`hf:` reference whose file name a node holds.
+ * An alias comes first: creating one with a name a model has is refused (409), so this order only
+ * decides for a model that arrives later with the alias's name (it is listed as `name@<sha prefix>`).
+ */
+export function resolveModel(ref: string, models: readonly ResolvedModel[], aliases?: AliasTable): ResolveResult {
   const parsed = parseModelRef(ref);
   if (!parsed.ok) return { ok: false, code: "INVALID_PARAMS", message: `model: ${parsed.error}` };
   const r = parsed.ref;
@@ -76,9 +115,16 @@ export function resolveModel(ref: string, models: readonly ResolvedModel[]): Res
         const named = models.filter((m) => m.name === name || m.file_name === name || m.file_name === `${name}.gguf`);
         return named.length > 0 ? named : byAlias(name, models);
       };
+      const bare = r.name.endsWith(":latest") ? r.name.slice(0, -":latest".length) : null;
+      const alias = viaAlias(r.name, models, aliases);
+      if (alias !== null) return alias;
       found = byName(r.name);
       // Ollama's default tag: clients that learned the name from /api/tags or Ollama itself send `<name>:latest` to every surface.
-      if (found.length === 0 && r.name.endsWith(":latest")) found = byName(r.name.slice(0, -":latest".length));
+      if (found.length === 0 && bare !== null) {
+        const bareAlias = viaAlias(bare, models, aliases);
+        if (bareAlias !== null) return bareAlias;
+        found = byName(bare);
+      }
       break;
     }
     case "file":
@@ -93,6 +139,15 @@ export function resolveModel(ref: string, models: readonly ResolvedModel[]): Res
     return { ok: false, code: "INVALID_PARAMS", message: `model "${ref}" is ambiguous; use one of ${found.map((m) => m.id).join(", ")}` };
   }
   return { ok: false, code: "MODEL_NOT_FOUND", message: `no node reports a model "${ref}"; GET /v1/models lists the models in the cluster` };
+}
+
+/** An operator alias: its target when a node serves it, else why the alias serves nothing now. */
+function viaAlias(name: string, models: readonly ResolvedModel[], aliases: AliasTable | undefined): ResolveResult | null {
+  const sha = aliases?.get(name);
+  if (sha === undefined) return null;
+  const model = models.find((m) => m.sha256 === sha);
+  if (model === undefined) return { ok: false, code: "MODEL_NOT_FOUND", message: `model "${name}" is an alias of sha256:${sha}, which no online node serves; stage that model to a node, or point the alias at another model (POST /v2/catalog/aliases)`, alias: { name, sha256: sha } };
+  return { ok: true, model: { ...model, alias: name } };
 }
 
 const ALIAS = new RegExp(`^(.+)@([0-9a-f]{${ALIAS_SHA_PREFIX},64})$`);

@@ -185,6 +185,14 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (credential_id, day)
    );
    CREATE INDEX key_usage_by_day ON key_usage(day);`,
+  // Model aliases (docs/MODEL_STAGING.md "Aliases"): operator-chosen names pointing at a model by sha256.
+  `CREATE TABLE model_aliases (
+     name TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     updated_by TEXT NOT NULL
+   );`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

@@ -37,13 +37,15 @@ export function createCatalogAndStaging(deps: {
   publicUrl: () => string;
   /** Writes that go on from memory when the database refuses them (a full disk). */
   reportWriteFailure: WriteFailureReporter;
+  /** Operator alias names: a model with one of them is named name@… in the catalog too, as /v1/models lists it. */
+  aliases?: () => ReadonlyMap<string, string>;
 }): CatalogAndStaging {
   const models = new KnownModelStore(deps.db, deps.reportWriteFailure);
   const stopSync = syncCatalogFromRegistry(deps.registry, models);
   const store = { get: (sha: string) => deps.store.get(sha), address: deps.publicUrl };
   const staging = new StagingService({ ...deps, jobs: new StagingJobStore(deps.db, deps.reportWriteFailure), models, store });
   const catalogViews = () =>
-    buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id), store: deps.store.list() });
-  const catalogFacts = () => buildCatalogViews({ known: models.list(), placements: [], jobs: [], records: deps.records(), nodeIds: [], store: deps.store.list() });
+    buildCatalogViews({ known: models.list(), placements: models.placements(), jobs: staging.list({ limit: 1000 }), records: deps.records(), nodeIds: deps.registry.list().map((n) => n.node_id), store: deps.store.list(), aliases: deps.aliases?.() });
+  const catalogFacts = () => buildCatalogViews({ known: models.list(), placements: [], jobs: [], records: deps.records(), nodeIds: [], store: deps.store.list(), aliases: deps.aliases?.() });
   return { staging, catalogViews, catalogFacts, stopSync };
 }

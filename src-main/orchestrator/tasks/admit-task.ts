@@ -9,7 +9,7 @@ import { ERROR_CODES } from "../../../src-shared/errors/error-codes.js";
 import { steadyNow } from "../../../src-node/steady-clock.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { unsupportedWorkloadMessage } from "../../../src-shared/models/model-workloads.js";
-import { resolveModel, type ResolvedModel } from "../catalog/model-resolver.js";
+import { resolveModel, type AliasTable, type ResolvedModel } from "../catalog/model-resolver.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { SessionStore } from "../scheduling/session-store.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
@@ -35,6 +35,8 @@ export interface AdmissionDeps {
   retiredModels: () => ReadonlySet<string>;
   /** Per-key limits and usage (auth/key-usage-meter.ts); absent: none. */
   keyUsage?: { check(owner: string | null): void; admitted(owner: string | null): void } | undefined;
+  /** Operator aliases (name → sha256); absent: none. */
+  modelAliases?: (() => AliasTable) | undefined;
 }
 
 export interface AdmissionInput {
@@ -77,11 +79,14 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
   const models = ctx.clusterModels();
-  const resolved = resolveModel(input.model_ref, models);
+  const resolved = resolveModel(input.model_ref, models, ctx.modelAliases?.());
   if (!resolved.ok) {
     // No node has reported any model yet (a cluster starting: the HOME app's own worker registers a few
     // seconds after the orchestrator listens): whether the model exists cannot be known, so retry, not 404.
-    if (models.length === 0 && resolved.code === "MODEL_NOT_FOUND") throw new OrchError("MODEL_NOT_AVAILABLE", `no worker node has reported any model yet, so "${input.model_ref}" cannot be served now; retry in a moment (GET /ready says when the cluster can serve)`, { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    if (models.length === 0 && resolved.code === "MODEL_NOT_FOUND") {
+      const what = resolved.alias === undefined ? `"${input.model_ref}"` : `"${input.model_ref}" (an alias of sha256:${resolved.alias.sha256})`;
+      throw new OrchError("MODEL_NOT_AVAILABLE", `no worker node has reported any model yet, so ${what} cannot be served now; retry in a moment (GET /ready says when the cluster can serve)`, { retriable: true, retry_after_ms: cfg.retry_after_ms });
+    }
     throw new OrchError(resolved.code, resolved.message);
   }
   const model = resolved.model;

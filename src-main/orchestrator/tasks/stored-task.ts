@@ -27,6 +27,8 @@ const StoredTaskSchema = z.object({
     architecture: z.string().optional(),
     quantization: z.string().optional(),
     parameter_count: z.number().optional(),
+    /** The operator alias the request named (what answers echo as `model`). */
+    alias: z.string().optional(),
   }),
   generation: GenerationSchema,
   placement: PlacementOverridesSchema,

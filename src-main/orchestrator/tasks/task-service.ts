@@ -16,7 +16,7 @@ import { Scheduler } from "../scheduling/scheduler.js";
 import type { SessionStore } from "../scheduling/session-store.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
 import type { WorkerProgressEvent } from "../workers/worker-stream.js";
-import type { ResolvedModel } from "../catalog/model-resolver.js";
+import type { AliasTable, ResolvedModel } from "../catalog/model-resolver.js";
 import { admitTask, type AdmissionInput } from "./admit-task.js";
 import { acceptedRecord, placedRecord } from "./journal-records.js";
 import { outcomeEvent } from "./journal-outcome.js";
@@ -40,6 +40,8 @@ export interface TaskServiceDeps {
   clusterModels: () => ResolvedModel[];
   /** sha256 of models retired in the catalog. */
   retiredModels: () => ReadonlySet<string>;
+  /** Operator aliases (name → sha256); absent: none. */
+  modelAliases?: (() => AliasTable) | undefined;
   registry: NodeRegistry;
   sessions: SessionStore;
   journal: TaskJournal;

@@ -1,16 +1,16 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { ANTHROPIC_MODEL_PAGE, ANTHROPIC_VERSION_HEADER, type AnthropicModel, type AnthropicModelList, type ModelListQuery } from "../../../../src-shared/anthropic/anthropic-models.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import type { ResolvedModel } from "../../catalog/model-resolver.js";
+import { echoedModelId, type ResolvedModel } from "../../catalog/model-resolver.js";
 
 /** A request from one of Anthropic's SDKs (they always send anthropic-version; OpenAI's never do). */
 export function isAnthropicClient(req: { headers: IncomingHttpHeaders }): boolean {
   return req.headers[ANTHROPIC_VERSION_HEADER] !== undefined;
 }
 
-/** A model as Anthropic's models API describes one; display_name is the GGUF's name. */
+/** A model as Anthropic's models API describes one; display_name is the GGUF's name (an alias says whose). */
 export function anthropicModel(m: ResolvedModel, createdAt: string): AnthropicModel {
-  return { type: "model", id: m.id, display_name: m.name, created_at: createdAt };
+  return { type: "model", id: echoedModelId(m), display_name: m.alias !== undefined ? `${m.alias} (alias of ${m.id})` : m.name, created_at: createdAt };
 }
 
 /** One page of Anthropic's model list: `limit` models after `after_id` or before `before_id`. */

@@ -1,3 +1,4 @@
+import { echoedModelId } from "../../catalog/model-resolver.js";
 import { anthropicError } from "../../../../src-shared/anthropic/anthropic-error.js";
 import type { AnthropicMessage, AnthropicMessagesRequest, AnthropicStopReason } from "../../../../src-shared/anthropic/messages.js";
 import type { Task } from "../../tasks/task.js";
@@ -27,7 +28,7 @@ function toolInput(call: AssembledToolCall): Record<string, unknown> {
  */
 export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): { stream: StreamRenderer; body: BodyRenderer } {
   const id = `msg_${task.task_id.replaceAll("-", "")}`;
-  const model = task.model.id;
+  const model = echoedModelId(task.model);
   const withTools = task.generation.tools !== undefined;
   // The worker says when the context, not max_tokens, ended it (the engine shortened the ceiling): counting
   // tokens cannot tell, tool-call syntax takes from the limit without being counted as output.

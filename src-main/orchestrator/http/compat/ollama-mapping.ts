@@ -3,18 +3,18 @@ import type { OllamaChatMessage, OllamaChatRequest, OllamaGenerateRequest, Ollam
 import type { ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
 import type { ChatMessage } from "../../../../src-shared/worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT } from "../../../../src-shared/worker-api/sampling.js";
-import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
+import { resolveModel, type AliasTable, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
 import { grammarSchema } from "./openai-chat-features.js";
 import { DEFAULT_MAX_TOKENS } from "./openai-mapping.js";
 import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
 
-/** Ollama names carry a tag; `<id>:latest` is the model /v1/models lists as `<id>`. */
-export function ollamaModelRef(name: string, models: readonly ResolvedModel[]): string {
+/** Ollama names carry a tag; `<id>:latest` is the model /v1/models lists as `<id>` (an operator alias too). */
+export function ollamaModelRef(name: string, models: readonly ResolvedModel[], aliases?: AliasTable): string {
   if (!name.endsWith(":latest")) return name;
   const bare = name.slice(0, -":latest".length);
-  return resolveModel(name, models).ok ? name : bare;
+  return resolveModel(name, models, aliases).ok ? name : bare;
 }
 
 /**
@@ -29,7 +29,7 @@ export function checkOllamaLoadRequest(kind: "chat" | "generate", req: OllamaCha
 }
 
 /** POST /api/chat → one chat task. */
-export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly ResolvedModel[]): AdmissionInput {
+export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly ResolvedModel[], aliases?: AliasTable): AdmissionInput {
   refuseUnsupported(OLLAMA_CHAT_PARAMS, req);
   const messages = chatMessages(req.messages ?? []);
   // A conversation may also end with tool results: the model answers them.
@@ -38,7 +38,7 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   const tools = choice === "none" ? undefined : chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
   const calling = tools === undefined ? {} : { tools, ...(choice !== undefined && choice !== "auto" ? { tool_choice: choice } : {}) };
-  return admission("ollama-chat", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...calling, ...logprobs(req) });
+  return admission("ollama-chat", req.model, models, aliases, withTopLevelSampling(req), { messages, ...format(req.format), ...calling, ...logprobs(req) });
 }
 
 /**
@@ -105,17 +105,17 @@ function logprobs(req: OllamaChatRequest | OllamaGenerateRequest): Pick<TaskGene
 }
 
 /** POST /api/generate → one task: the prompt as the user turn of the chat template, or as is with raw. */
-export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[]): AdmissionInput {
+export function ollamaGenerateAdmission(req: OllamaGenerateRequest, models: readonly ResolvedModel[], aliases?: AliasTable): AdmissionInput {
   refuseUnsupported(OLLAMA_GENERATE_PARAMS, req);
   const prompt = req.prompt ?? "";
   // Fill in the middle: the prompt and suffix around the gap, framed by the model's FIM tokens, not by a template.
   if (req.suffix !== undefined && req.suffix !== "") {
     if (req.system !== undefined && req.system !== "") throw unsupported("system", "system cannot be combined with suffix: a fill-in-the-middle prompt has no turns");
-    return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt, suffix: req.suffix, ...format(req.format), ...logprobs(req) });
+    return admission("ollama-generate", req.model, models, aliases, withTopLevelSampling(req), { prompt, suffix: req.suffix, ...format(req.format), ...logprobs(req) });
   }
-  if (req.raw === true) return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format), ...logprobs(req) });
+  if (req.raw === true) return admission("ollama-generate", req.model, models, aliases, withTopLevelSampling(req), { prompt: req.system ? `${req.system}\n\n${prompt}` : prompt, ...format(req.format), ...logprobs(req) });
   const messages: ChatMessage[] = [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user", content: prompt }];
-  return admission("ollama-generate", req.model, models, withTopLevelSampling(req), { messages, ...format(req.format), ...logprobs(req) });
+  return admission("ollama-generate", req.model, models, aliases, withTopLevelSampling(req), { messages, ...format(req.format), ...logprobs(req) });
 }
 
 /**
@@ -134,10 +134,10 @@ function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): O
   return options;
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "tool_choice" | "logprobs">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], aliases: AliasTable | undefined, options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "tool_choice" | "logprobs">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
-  const modelRef = ollamaModelRef(name, models);
-  const resolved = resolveModel(modelRef, models);
+  const modelRef = ollamaModelRef(name, models, aliases);
+  const resolved = resolveModel(modelRef, models, aliases);
   // Ollama's default (-1, -2 or absent) runs until the model stops or its context is full.
   const unbounded = Math.min(resolved.ok && resolved.model.context_length !== undefined ? resolved.model.context_length : DEFAULT_MAX_TOKENS, MAX_TOKENS_LIMIT);
   const predict = options?.num_predict;

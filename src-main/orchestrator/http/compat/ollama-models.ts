@@ -1,5 +1,5 @@
 import type { OllamaModelDetails } from "../../../../src-shared/ollama/ollama-models.js";
-import type { ResolvedModel } from "../../catalog/model-resolver.js";
+import { echoedModelId, type ResolvedModel } from "../../catalog/model-resolver.js";
 
 /** "1.1B", "15M": Ollama's parameter_size. */
 function parameterSize(count: number | undefined): string {
@@ -10,12 +10,13 @@ function parameterSize(count: number | undefined): string {
 
 export function ollamaDetails(m: ResolvedModel): OllamaModelDetails {
   const family = m.architecture ?? "";
-  return { parent_model: "", format: "gguf", family, families: family === "" ? [] : [family], parameter_size: parameterSize(m.parameter_count), quantization_level: m.quantization ?? "" };
+  // An operator alias names its model as Ollama names the source of a copy.
+  return { parent_model: m.alias !== undefined ? m.id : "", format: "gguf", family, families: family === "" ? [] : [family], parameter_size: parameterSize(m.parameter_count), quantization_level: m.quantization ?? "" };
 }
 
-/** One /api/tags entry; `modified_at` is when the orchestrator started (no node reports file times). */
+/** One /api/tags entry (a model, or an operator alias of one); `modified_at` is when the orchestrator started (no node reports file times). */
 export function ollamaModel(m: ResolvedModel, modifiedAt: string) {
-  return { name: m.id, model: m.id, modified_at: modifiedAt, size: m.size_bytes, digest: m.sha256, details: ollamaDetails(m) };
+  return { name: echoedModelId(m), model: echoedModelId(m), modified_at: modifiedAt, size: m.size_bytes, digest: m.sha256, details: ollamaDetails(m) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { echoedModelId } from "../../catalog/model-resolver.js";
 import { OPENAI_STREAM_DONE } from "../../../../src-shared/openai/completions.js";
 import type { FinishReason, Usage } from "../../../../src-shared/openai/openai-common.js";
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
@@ -41,7 +42,7 @@ function toolCallDelta(task: Task, delta: ToolCallDelta) {
 export function openAiRenderers(kind: OpenAiKind, task: Task, includeUsage: boolean): { stream: StreamRenderer; body: BodyRenderer } {
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${task.task_id}`;
   const created = Math.floor(Date.now() / 1000);
-  const model = task.model.id;
+  const model = echoedModelId(task.model);
   const object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
   const head = { id, object, created, model };
   let first = true;

@@ -1,3 +1,4 @@
+import { echoedModelId } from "../../catalog/model-resolver.js";
 import { documentText, RERANK_PARAMS, type RerankRequest, type RerankResponse } from "../../../../src-shared/rerank/rerank.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { Task } from "../../tasks/task.js";
@@ -27,5 +28,5 @@ export function rerankBody(req: RerankRequest, task: Pick<Task, "task_id">, mode
 }
 
 export function rerankRenderer(req: RerankRequest, task: Task): BodyRenderer {
-  return { body: (done) => rerankBody(req, task, task.model.id, done) };
+  return { body: (done) => rerankBody(req, task, echoedModelId(task.model), done) };
 }

@@ -1,3 +1,4 @@
+import { echoedModelId } from "../../catalog/model-resolver.js";
 import { openAiErrorType } from "../../../../src-shared/openai/openai-error.js";
 import { includesLogprobs, type ResponseObject, type ResponsesFunctionTool, type ResponsesOutputFunctionCall, type ResponsesOutputMessage, type ResponsesRequest } from "../../../../src-shared/openai/responses.js";
 import type { TokenLogprobs } from "../../../../src-shared/streaming/sse-events.js";
@@ -34,7 +35,7 @@ export function responsesRenderers(task: Task, req: ResponsesRequest): { stream:
     incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
     instructions: req.instructions ?? null,
     max_output_tokens: req.max_output_tokens ?? null,
-    model: task.model.id,
+    model: echoedModelId(task.model),
     output,
     parallel_tool_calls: req.parallel_tool_calls ?? true,
     previous_response_id: null,

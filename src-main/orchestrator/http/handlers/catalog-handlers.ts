@@ -1,4 +1,5 @@
 import type { CatalogModelV2, CatalogStateRequest } from "../../../../src-shared/catalog/catalog-model.js";
+import type { CreateModelAliasRequest } from "../../../../src-shared/models/model-alias.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 
@@ -23,6 +24,17 @@ export function catalogHandlers(ctx: OrchestratorContext): Record<string, RouteH
     },
     verifyCatalogModel: ({ params, res }) => {
       res.status(202).json(ctx.models.verifyRecord(params.id as string));
+    },
+    setModelAlias: ({ body, res, identity }) => {
+      const req = body as CreateModelAliasRequest;
+      const { created, alias } = ctx.aliases.set(req.name, req.target, identity.label);
+      res.status(created ? 201 : 200).json(alias);
+    },
+    listModelAliases: ({ res }) => {
+      res.json(ctx.aliases.list());
+    },
+    deleteModelAlias: ({ params, res, identity }) => {
+      res.json(ctx.aliases.delete(params.name as string, identity.label));
     },
     setCatalogModelState: ({ params, body, res, identity }) => {
       res.status(202).json(ctx.models.setLifecycle(params.id as string, (body as CatalogStateRequest).state, identity.label));

@@ -6,7 +6,7 @@ import type { ResponsesRequest } from "../../../../src-shared/openai/responses.j
 import type { RerankRequest } from "../../../../src-shared/rerank/rerank.js";
 import { rerankAdmission, rerankRenderer } from "../compat/rerank.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
-import { resolveModel, type ResolvedModel } from "../../catalog/model-resolver.js";
+import { echoedModelId, withAliasEntries, type AliasTable, type ResolvedModel } from "../../catalog/model-resolver.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { recordEndUser } from "../compat/end-user.js";
@@ -28,24 +28,25 @@ import { respondWith, serveTask } from "../compat/serve-task.js";
 export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   const created = () => Math.floor(ctx.meta.startedAtMs / 1000);
   const startedAt = () => new Date(ctx.meta.startedAtMs).toISOString();
-  const model = (m: ResolvedModel): OpenAiModel => ({ id: m.id, object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}) });
-  // The list rendered once per model set: servable() returns the same array until the registry's models change.
-  let listed: { of: ResolvedModel[]; body: OpenAiModelList } | null = null;
+  const model = (m: ResolvedModel): OpenAiModel => ({ id: echoedModelId(m), object: "model", created: created(), owned_by: "llama-orch", ...(m.workloads !== undefined ? { capabilities: m.workloads } : {}), ...(m.alias !== undefined ? { alias_of: m.id } : {}) });
+  // The list rendered once per model set: servable() and the alias table are the same objects until they change.
+  let listed: { of: ResolvedModel[]; aliases: AliasTable; body: OpenAiModelList } | null = null;
   return {
     openaiListModels: ({ req, res, query }) => {
       const servable = ctx.models.servable();
+      const aliases = ctx.models.aliasTable();
       // Anthropic's SDKs (client.models.list) send anthropic-version and page through Anthropic's shape.
       if (isAnthropicClient(req)) {
-        res.json(anthropicModelPage(servable.map((m) => anthropicModel(m, startedAt())), query as ModelListQuery));
+        res.json(anthropicModelPage(withAliasEntries(servable, aliases).map((m) => anthropicModel(m, startedAt())), query as ModelListQuery));
         return;
       }
-      if (listed?.of !== servable) listed = { of: servable, body: { object: "list", data: servable.map(model) } };
+      if (listed?.of !== servable || listed.aliases !== aliases) listed = { of: servable, aliases, body: { object: "list", data: withAliasEntries(servable, aliases).map(model) } };
       res.json(listed.body);
     },
 
     openaiGetModel: ({ req, params, res }) => {
-      const resolved = resolveModel(params.id as string, ctx.models.servable());
-      if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", `no model "${params.id as string}"; GET /v1/models lists the models in the cluster`);
+      const resolved = ctx.models.resolve(params.id as string);
+      if (!resolved.ok) throw new OrchError("MODEL_NOT_FOUND", ctx.aliases.get(params.id as string) !== undefined ? resolved.message : `no model "${params.id as string}"; GET /v1/models lists the models in the cluster`);
       res.json(isAnthropicClient(req) ? anthropicModel(resolved.model, startedAt()) : model(resolved.model));
     },
 
@@ -63,7 +64,7 @@ export function openAiHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     openaiEmbeddings: (rc) => {
       const req = rc.body as EmbeddingRequest;
-      const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, t.model.id) }), "openai", openAiRefusalNamer({ prompt: "input" }));
+      const task = serveTask(ctx, rc, openAiEmbeddingAdmission(req), (t) => ({ body: openAiEmbeddingRenderer(req, echoedModelId(t.model)) }), "openai", openAiRefusalNamer({ prompt: "input" }));
       recordEndUser(ctx, rc.identity, task.task_id, task.api, req.user ?? undefined);
     },
 
