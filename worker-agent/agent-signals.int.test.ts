@@ -84,7 +84,7 @@ describe("agent signalled mid-stream", () => {
     expect(terminalEvent(streams[0] as StreamResult)).toMatchObject({ event: "end" });
     expect(terminalEvent(streams[1] as StreamResult)?.event).toBeOneOf(["end", "error"]);
     expect(await w.exited).toEqual({ code: 0, signal: null });
-    await waitFor(() => alive(enginePid as number), (a) => !a, 10_000);
+    await waitFor("the engine gone", () => !alive(enginePid as number), 10_000);
   }, 120_000);
 
   it("SIGKILL mid-stream: the client's stream breaks, and no engine outlives the agent", async () => {
@@ -94,6 +94,6 @@ describe("agent signalled mid-stream", () => {
       if (e.event === "token" && e.data.i === 3) process.kill(w.pid, "SIGKILL");
     }).catch((err: unknown) => err);
     expect(r).toBeInstanceOf(Error);
-    await waitFor(() => alive(enginePid as number), (a) => !a, 15_000);
+    await waitFor("the engine gone", () => !alive(enginePid as number), 15_000);
   }, 120_000);
 });

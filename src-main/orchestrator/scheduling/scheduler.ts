@@ -390,7 +390,8 @@ export class Scheduler<T extends SchedulableTask> {
     const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
     if (task.rescues === 0 || decision.outcome === "assigned" || decision.transient || decision.code !== "REPLICA_EXHAUSTED") return decision;
     const again = placeTask({ ...this.placementRequest(task), exclude_nodes: [] }, candidates, this.policy(), holders.of(task.model.sha256));
-    if (again.outcome !== "assigned") return again.transient ? again : decision;
+    // Transient: wait for the node that failed it. Its pools down (POOL_UNAVAILABLE): say so, not "exhausted".
+    if (again.outcome !== "assigned") return again.transient || again.code === "POOL_UNAVAILABLE" ? again : decision;
     // Right after the failure the registry may not know yet that the engine is restarting (its pool
     // still looks ready): wait one heartbeat interval for the node's next report before going back.
     const failedAt = this.rescuedAt.get(task) ?? 0;
