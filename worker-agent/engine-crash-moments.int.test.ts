@@ -44,7 +44,7 @@ beforeAll(async () => {
     config: {
       threads: 2,
       pools: [{ id: "m", model: "medium.gguf", device: "cpu", slots: 4, context_size: 4096 }],
-      supervisor: { initial_backoff_ms: 300, max_backoff_ms: 5000, jitter: 0, max_consecutive_failures: 4, stable_after_ms: 1000, circuit_open_ms: 3000, engine_unresponsive_ms: 15_000 },
+      supervisor: { initial_backoff_ms: 300, max_backoff_ms: 5000, jitter: 0, max_consecutive_failures: 4, stable_after_ms: 1000, circuit_open_ms: 3000, engine_unresponsive_ms: 3000 },
       slot_wait_ms: 60_000,
     },
   });
@@ -121,6 +121,24 @@ describe("engine child killed at the worst moments", () => {
     // Waiting for a slot across the restart, or refused as unready at once: either way one terminal event.
     if (r.status === 200) expect(expectOneTerminal(r)).toMatchObject({ event: "end", data: { tokens_out: 6 } });
     else expect(r.body).toMatchObject({ code: "POOL_UNREADY" });
+  }, 120_000);
+
+  it("stopped while it loads: the watchdog kills it after engine_unresponsive_ms and a new engine loads (the pool does not stay `loading`)", async () => {
+    const pid = await readyEngine();
+    kill(pid);
+    const loading = await waitFor(async () => ({ s: await status(), d: await diagnostics() }), (x) => x.s.state === "loading" && x.d.engine_pid !== null && x.d.engine_pid !== pid, 30_000);
+    const stopped = loading.d.engine_pid as number;
+    process.kill(stopped, "SIGSTOP");
+    lastKilled = stopped;
+    try {
+      // Without the watch during the load this pool stayed `loading` for good (and the orchestrator queued requests for it).
+      const after = await waitFor(status, (s) => s.state !== "loading", 15_000);
+      expect(after.ready).toBe(false);
+      expect(after.last_error).toContain("stopped answering");
+    } finally {
+      kill(stopped);
+    }
+    await readyEngine();
   }, 120_000);
 
   it("in a crash loop: the restart delays grow, the breaker opens (not ready, refused), and its trial brings the pool back", async () => {

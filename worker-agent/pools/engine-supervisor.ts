@@ -15,6 +15,11 @@ import { RestartPolicy, type Clock } from "./restart-policy.js";
 export interface EngineHandle extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   readonly pid: number | undefined;
   readonly alive: boolean;
+  /**
+   * The engine answers pings while it loads (a node-llama-cpp child: its load runs off its event loop), so
+   * the watchdog covers the load too. llama-server does not (no /health until loaded; its own load timeout).
+   */
+  readonly answersPingsWhileLoading?: boolean;
   /** True when written or queued for the child (backpressure is not a failure); false only when it cannot be reached. */
   send(message: ParentToEngineMessage): boolean;
   kill(signal?: NodeJS.Signals): void;
@@ -159,6 +164,9 @@ export class EngineSupervisor {
       engine.kill("SIGKILL");
     });
     this.log.info({ engine_pid: engine.pid, model: model.file_name, sha256: model.sha256, slots: definition.slots }, "engine starting");
+    // An engine stopped or wedged while loading held the pool in `loading` for good, and the orchestrator
+    // counts a loading pool as coming up: requests queued for it until their deadline (10 minutes).
+    if (engine.answersPingsWhileLoading === true) this.watchdog.watch(engine);
     const outcome = new Promise<LoadOutcome>((resolve) => {
       this.pendingLoad = resolve;
     });
