@@ -1,5 +1,6 @@
 // One worker agent per data dir: a second agent on the same dir (the same path, a symlink to it, a stopped
 // holder) exits 3 naming the running one's pid and touches nothing; a SIGKILLed holder never blocks its restart.
+import { spawnSync } from "node:child_process";
 import { symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,8 +8,13 @@ import { getJson, killAllWorkers, startWorker } from "../test-support/worker-age
 
 afterAll(killAllWorkers);
 
-async function secondOn(dataDir: string) {
-  const second = startWorker({ config: { data_dir: dataDir }, waitForListening: false });
+/** `unshare -n` runs the agent in a network namespace of its own (root only), as a container would. */
+function canUnshareNet(): boolean {
+  return spawnSync("unshare", ["-n", "true"]).status === 0;
+}
+
+async function secondOn(dataDir: string, commandPrefix?: string[]) {
+  const second = startWorker({ config: { data_dir: dataDir }, waitForListening: false, ...(commandPrefix !== undefined ? { commandPrefix } : {}) });
   const started = await second;
   const exit = await Promise.race([started.exited, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 20_000))]);
   if (exit === "running") await started.stop("SIGKILL");
@@ -31,6 +37,14 @@ describe("worker data dir lock", () => {
     const viaAlias = await secondOn(alias);
     expect(viaAlias.exit).toEqual({ code: 3, signal: null });
     expect(viaAlias.stderr).toContain(`(pid ${first.pid})`);
+
+    // From another network namespace (a container on the same host path) the abstract socket is out of
+    // reach: the socket file in the data dir still refuses it.
+    if (canUnshareNet()) {
+      const otherNetns = await secondOn(first.dataDir, ["unshare", "-n"]);
+      expect(otherNetns.exit).toEqual({ code: 3, signal: null });
+      expect(otherNetns.stderr).toContain(`(pid ${first.pid})`);
+    }
 
     // A holder that cannot answer (stopped) still holds: refused, without a pid, within the 2 s ask bound.
     process.kill(first.pid, "SIGSTOP");

@@ -32,24 +32,35 @@ export type DataDirLockResult = { ok: true; release(): Promise<void> } | { ok: f
 export async function lockWorkerDataDir(dataDir: string): Promise<DataDirLockResult> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const real = realpathSync(dataDir);
-  const names: string[] = [];
+  const hashed = (text: string) => createHash("sha256").update(text).digest("hex");
+  // Each name with what to use when it cannot be a socket at all (a data dir on a file system without
+  // socket files: some FUSE, 9p and Windows-drive mounts): nothing on Linux, where the abstract one
+  // suffices, a socket in the temp dir elsewhere. Such a failure must never refuse the start.
+  const names: { name: string; fallback?: string }[] = [];
+  const inTmp = join(tmpdir(), `llama-orch-worker-${hashed(real).slice(0, 24)}.lock`);
   if (process.platform === "win32") {
-    names.push(`\\\\.\\pipe\\llama-orch-worker-${createHash("sha256").update(real.toLowerCase()).digest("hex").slice(0, 32)}`);
+    names.push({ name: `\\\\.\\pipe\\llama-orch-worker-${hashed(real.toLowerCase()).slice(0, 32)}` });
   } else {
-    if (process.platform === "linux") {
+    const linux = process.platform === "linux";
+    if (linux) {
       const st = statSync(real);
-      names.push(`\0llama-orch-worker/${st.dev}:${st.ino}`);
+      names.push({ name: `\0llama-orch-worker/${st.dev}:${st.ino}` });
     }
     const inDir = join(real, WORKER_LOCK_SOCKET);
-    if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) names.push(inDir);
-    else if (process.platform !== "linux") names.push(join(tmpdir(), `llama-orch-worker-${createHash("sha256").update(real).digest("hex").slice(0, 24)}.lock`));
+    if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) names.push(linux ? { name: inDir } : { name: inDir, fallback: inTmp });
+    else if (!linux) names.push({ name: inTmp });
   }
   const servers: Server[] = [];
   const releaseAll = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   };
-  for (const name of names) {
-    const taken = await listenOrFindHolder(name, name.startsWith("/"));
+  for (const { name, fallback } of names) {
+    let taken = await listenOrFindHolder(name, name.startsWith("/"));
+    if (!taken.ok && taken.unusable) {
+      if (fallback === undefined) continue;
+      taken = await listenOrFindHolder(fallback, true);
+      if (!taken.ok && taken.unusable) continue;
+    }
     if (taken.ok) {
       servers.push(taken.server);
       continue;
@@ -61,11 +72,12 @@ export async function lockWorkerDataDir(dataDir: string): Promise<DataDirLockRes
   return { ok: true, release: releaseAll };
 }
 
-type Attempt = { ok: true; server: Server } | { ok: false; pid: number | undefined };
+/** `unusable`: no socket can be made there (not "taken"), so it cannot serve as a lock. */
+type Attempt = { ok: true; server: Server } | { ok: false; pid: number | undefined; unusable?: true };
 
 async function listenOrFindHolder(name: string, isFile: boolean): Promise<Attempt> {
   const first = await listen(name);
-  if (first.ok) return first;
+  if (first.ok || first.unusable === true) return first;
   const holder = await askHolder(name);
   if (holder.alive || !isFile) return { ok: false, pid: holder.pid };
   // A socket file nobody listens on was left by an agent that died: take its place, once. Another agent
@@ -76,7 +88,7 @@ async function listenOrFindHolder(name: string, isFile: boolean): Promise<Attemp
     // gone already (the other starter took it over): listen decides
   }
   const second = await listen(name);
-  if (second.ok) return second;
+  if (second.ok || second.unusable === true) return second;
   return { ok: false, pid: (await askHolder(name)).pid };
 }
 
@@ -86,7 +98,7 @@ function listen(name: string): Promise<Attempt> {
       socket.on("error", () => undefined);
       socket.end(`${process.pid}\n`);
     });
-    server.once("error", () => resolve({ ok: false, pid: undefined }));
+    server.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRINUSE" ? { ok: false, pid: undefined } : { ok: false, pid: undefined, unusable: true }));
     server.listen(name, () => {
       // The lock must never keep the agent's event loop alive on its own.
       server.unref();
