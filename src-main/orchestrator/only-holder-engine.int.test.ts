@@ -6,10 +6,13 @@ import { startTestOrchestrator, type TestOrchestrator } from "../../test-support
 import { startWorkerProcess, type WorkerProcess } from "../../test-support/worker-process.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
-// The only holder's engine crash-loops into its circuit breaker (restarts paused for circuit_open_ms)
-// while one task runs on it and another waits in the queue. Neither may wait for a pool that will not
-// come back by itself: both end at once with a clear 503, as a new request is refused (found by the
-// worker adversary, 2026-11-30: both waited for their whole deadline, 10 minutes by default).
+// The only node holding a model loses its engine (found by the worker adversary, 2026-11-30):
+// - once: the tasks queued behind the running one were dispatched into the dead pool the moment its slot
+//   freed (before the heartbeat said it was restarting), refused, and failed REPLICA_EXHAUSTED at once
+//   although the engine was back a second later. They now wait for it, as a rescued task does.
+// - in a crash loop into its circuit breaker (restarts paused for circuit_open_ms): a rescued task and a
+//   queued one waited for their whole deadline (10 minutes by default) for a pool that would not come back
+//   by itself. Both now end at once with a clear 503, as a new request is refused.
 const MEDIUM = testModelName("medium");
 let orch: TestOrchestrator;
 let worker: WorkerProcess;
@@ -34,7 +37,7 @@ async function diagnostics(poolId: string): Promise<{ engine_pid: number | null;
 beforeAll(async () => {
   orch = await startTestOrchestrator({ pool_probe_interval_ms: 1000, node_timeout_ms: 4000 });
   // 2 threads: every load runs the thread calibration, a window wide enough to kill the engine while it loads.
-  worker = await startWorkerProcess({ nodeId: "solo", models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { threads: 2, supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, max_consecutive_failures: 2, circuit_open_ms: 600_000 } } });
+  worker = await startWorkerProcess({ nodeId: "solo", models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { threads: 2, supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, max_consecutive_failures: 2, stable_after_ms: 1000, circuit_open_ms: 600_000 } } });
   await waitFor("the pool ready", async () => (await pool())?.ready === true, 60_000);
 }, 90_000);
 
@@ -43,8 +46,25 @@ afterAll(async () => {
   await orch?.close();
 });
 
-describe("the only holder's engine stuck behind its circuit breaker", () => {
-  it("ends the rescued task and the queued one at once with POOL_UNAVAILABLE instead of holding them until their deadline", async () => {
+describe("the only holder's engine dies", () => {
+  it("the tasks queued behind the running one wait for the restart instead of failing REPLICA_EXHAUSTED", async () => {
+    const poolId = (await pool())?.pool_id as string;
+    const answers = [0, 1, 2, 3].map((i) => complete(`Tale number ${i}`));
+    await waitFor("one task generating, three queued", async () => {
+      const running = (await (await orch.api("/v2/tasks?state=running")).json()) as { tasks: { tokens_out: number }[] };
+      const queued = (await (await orch.api("/v2/tasks?state=queued")).json()) as { tasks: unknown[] };
+      return running.tasks.some((t) => t.tokens_out >= 5) && queued.tasks.length === 3;
+    }, 30_000, 20);
+    process.kill((await diagnostics(poolId)).engine_pid as number, "SIGKILL");
+    // Before: the first queued task went to the dead pool as its slot freed, was refused, and ended at once.
+    for (const answer of await Promise.all(answers)) expect({ status: answer.status, error: answer.body.error }).toEqual({ status: 200, error: undefined });
+    await waitFor("the pool ready again", async () => (await pool())?.ready === true, 30_000);
+    // Past stable_after_ms: the next test's crashes count from zero.
+    await new Promise((r) => setTimeout(r, 1200));
+  }, 120_000);
+
+
+  it("behind its circuit breaker: ends the rescued task and the queued one at once with POOL_UNAVAILABLE instead of holding them until their deadline", async () => {
     const poolId = (await pool())?.pool_id as string;
     const rescued = complete("Once upon a time");
     await waitFor("the first task generating", async () => {
