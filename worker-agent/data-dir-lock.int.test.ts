@@ -16,7 +16,7 @@ function canUnshareNet(): boolean {
 async function secondOn(dataDir: string, commandPrefix?: string[]) {
   const second = startWorker({ config: { data_dir: dataDir }, waitForListening: false, ...(commandPrefix !== undefined ? { commandPrefix } : {}) });
   const started = await second;
-  const exit = await Promise.race([started.exited, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 20_000))]);
+  const exit = await Promise.race([started.exited, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 30_000))]);
   if (exit === "running") await started.stop("SIGKILL");
   return { exit, stderr: started.stderr(), pid: started.pid };
 }

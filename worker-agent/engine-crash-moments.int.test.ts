@@ -81,10 +81,11 @@ describe("engine child killed at the worst moments", () => {
     const pid = await readyEngine();
     const prompt = "The quick brown fox jumps over the lazy dog. ".repeat(60);
     const result = await streamInfer(worker.url, "m", { task_id: "prefill-kill", prompt, max_tokens: 8 }, (event) => {
-      if (event.event === "started") setTimeout(() => kill(pid), 100);
+      // The engine reports the prompt's size right before it evaluates it.
+      if (event.event === "metrics" && event.data.tokens_in !== undefined) kill(pid);
     });
     expect(expectOneTerminal(result)).toMatchObject({ event: "error", data: { code: "ENGINE_CRASHED" } });
-    // Killed before its first token: the ~1,860-token prompt takes longer than 100 ms to evaluate.
+    // Killed before its first token: the ~1,860-token prompt takes far longer to evaluate than the kill to arrive.
     expect(result.events.some((e) => e.event.event === "token")).toBe(false);
     await readyEngine();
     const ok = await streamInfer(worker.url, "m", { task_id: "after-prefill-kill", prompt: "the cat", max_tokens: 6 });
