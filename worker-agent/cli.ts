@@ -15,6 +15,7 @@ import { workerVersion } from "./version.js";
 import { loadNodeTls } from "./tls/node-tls.js";
 import { fileFailureMessage } from "../src-node/file-failure.js";
 import { listenFailureMessage } from "../src-node/listen-failure.js";
+import { DATA_DIR_IN_USE_EXIT, lockWorkerDataDir } from "./system/data-dir-lock.js";
 
 const USAGE = `Usage: llama-orch-worker [start|doctor|engine build|engine path] [options]
 
@@ -53,7 +54,8 @@ Options (each also settable by env var or config file; flags win):
   -h, --help                     this help
   -v, --version                  print the version
 
-Exit codes: 0 ok, 1 runtime failure / doctor found problems, 2 bad configuration.`;
+Exit codes: 0 ok, 1 runtime failure / doctor found problems, 2 bad configuration,
+3 the data dir is in use by another running worker agent.`;
 
 async function main(argv: readonly string[]): Promise<number> {
   let cmd: ParsedCommandLine;
@@ -113,6 +115,13 @@ async function main(argv: readonly string[]): Promise<number> {
   // A person at a terminal reads one-line logs; pipes, journald and supervisors get JSON lines.
   const supervised = cmd.flags["exit-with-stdin"] === true;
   const log = createLogger(config.log_level, { service: "llama-orch-worker", node_id: config.node_id }, pretty ? prettyDestination() : supervised ? synchronousStdout() : undefined);
+  // One agent per data dir, taken before anything in it is read or written (node key, join, caches).
+  const lock = await lockWorkerDataDir(config.data_dir);
+  if (!lock.ok) {
+    log.fatal({ event: "data_dir_in_use", data_dir: config.data_dir }, lock.error);
+    process.stderr.write(`llama-orch-worker: ${lock.error}\n`);
+    return DATA_DIR_IN_USE_EXIT;
+  }
   // The pinned cluster CA (and the node's certificate from an earlier join) come before any call out.
   const trust = await loadNodeTls(config);
   if (!trust.ok) {

@@ -22,6 +22,8 @@ export function describeExit(exit: EngineExit): string {
  * token batches unpacked; an invalid one is reported as "protocol_error" (and the child is killed by the owner).
  */
 export class EngineProcess extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
+  /** engine-host answers pings while it loads: the load and the thread calibration run off its event loop. */
+  readonly answersPingsWhileLoading = true;
   private readonly child: ChildProcess;
   private exited: EngineExit | undefined;
   private readonly exitPromise: Promise<EngineExit>;

@@ -11,10 +11,18 @@ import type { PoolLifecycle, PoolPhase } from "./pool-lifecycle.js";
 import { EngineWatchdog } from "./engine-watchdog.js";
 import { RestartPolicy, type Clock } from "./restart-policy.js";
 
+/** A loading engine counts as hung after this many times engine_unresponsive_ms of silence. */
+export const LOADING_LIMIT_FACTOR = 4;
+
 /** The parent-side engine child as the supervisor uses it (a fake in unit tests). */
 export interface EngineHandle extends EventEmitter<{ message: [EngineToParentMessage]; exit: [EngineExit]; protocol_error: [string] }> {
   readonly pid: number | undefined;
   readonly alive: boolean;
+  /**
+   * The engine answers pings while it loads (a node-llama-cpp child: its load runs off its event loop), so
+   * the watchdog covers the load too. llama-server does not (no /health until loaded; its own load timeout).
+   */
+  readonly answersPingsWhileLoading?: boolean;
   /** True when written or queued for the child (backpressure is not a failure); false only when it cannot be reached. */
   send(message: ParentToEngineMessage): boolean;
   kill(signal?: NodeJS.Signals): void;
@@ -159,6 +167,11 @@ export class EngineSupervisor {
       engine.kill("SIGKILL");
     });
     this.log.info({ engine_pid: engine.pid, model: model.file_name, sha256: model.sha256, slots: definition.slots }, "engine starting");
+    // An engine stopped or wedged while loading held the pool in `loading` for good, and the orchestrator
+    // counts a loading pool as coming up: requests queued for it until their deadline (10 minutes).
+    // The limit is 4 × engine_unresponsive_ms (60 s by default): the child boots Node and node-llama-cpp
+    // before it can answer, which takes seconds on a loaded machine.
+    if (engine.answersPingsWhileLoading === true) this.watchdog.watch(engine, this.options.supervisor.engine_unresponsive_ms * LOADING_LIMIT_FACTOR);
     const outcome = new Promise<LoadOutcome>((resolve) => {
       this.pendingLoad = resolve;
     });
@@ -228,7 +241,8 @@ export class EngineSupervisor {
   private onHung(silentMs: number): void {
     const engine = this.engineHandle;
     if (engine === undefined) return;
-    this.hungReason = `stopped answering (nothing for ${silentMs} ms, engine_unresponsive_ms ${this.options.supervisor.engine_unresponsive_ms}) and was killed`;
+    const phase = this.loadedInfo === undefined ? " while loading" : "";
+    this.hungReason = `stopped answering${phase} (nothing for ${silentMs} ms, engine_unresponsive_ms ${this.options.supervisor.engine_unresponsive_ms}${phase !== "" ? ` × ${LOADING_LIMIT_FACTOR}` : ""}) and was killed`;
     this.log.error({ engine_pid: engine.pid, silent_ms: silentMs }, "engine unresponsive: killing it (its tasks fail with ENGINE_CRASHED, it is restarted)");
     engine.kill("SIGKILL");
   }

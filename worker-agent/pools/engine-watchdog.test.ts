@@ -24,6 +24,18 @@ describe("EngineWatchdog", () => {
     expect(hung).toHaveLength(1);
   });
 
+  it("takes a longer limit for one watch (a loading engine) at the same ping rate", () => {
+    const pings: number[] = [];
+    const hung: number[] = [];
+    const watchdog = new EngineWatchdog(4000, (ms) => hung.push(ms), () => Date.now());
+    watchdog.watch({ send: (m) => pings.push(m.n) > 0 }, 16_000);
+    vi.advanceTimersByTime(15_999);
+    expect(hung).toEqual([]);
+    expect(pings).toHaveLength(15);
+    vi.advanceTimersByTime(1);
+    expect(hung).toEqual([16_000]);
+  });
+
   it("never reports an engine that keeps answering", () => {
     const { watchdog, hung } = setup(4000);
     for (let i = 0; i < 30; i++) {

@@ -31,8 +31,11 @@ export class EngineWatchdog {
     return Math.max(50, Math.min(2000, Math.floor(this.unresponsiveMs / 4)));
   }
 
-  /** Starts watching `engine` (a loaded one); any earlier watch ends. */
-  watch(engine: WatchedEngine): void {
+  /**
+   * Starts watching `engine`; any earlier watch ends. `limitMs` (default: the constructor's) is the silence
+   * that counts as hung: a loading engine gets a longer one (it boots Node and node-llama-cpp first).
+   */
+  watch(engine: WatchedEngine, limitMs = this.unresponsiveMs): void {
     this.stop();
     if (this.unresponsiveMs <= 0) return;
     this.lastSeenAt = this.now();
@@ -49,7 +52,7 @@ export class EngineWatchdog {
       }
       lastTick = now;
       const silent = now - this.lastSeenAt;
-      if (silent >= this.unresponsiveMs) {
+      if (silent >= limitMs) {
         this.stop();
         this.onHung(Math.round(silent));
         return;

@@ -1,3 +1,4 @@
+import { isDown } from "./pool-down.js";
 import type { CandidateScore, CandidateVerdict, EagerPlacementDecision, NoCapacityFields, PlacementCandidate, PlacementPolicy, PlacementRequest } from "./placement-types.js";
 
 /**
@@ -190,6 +191,12 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
       return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
     }
     return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is offline or draining", transient: false };
+  }
+  // Every pool holding the model is down and will not come back by itself (its engine's restarts are paused
+  // by the circuit breaker, or it gave up): waiting cannot help. Before, a queued or rescued task waited
+  // for such a pool until its deadline (10 minutes by default) while new requests were refused at once.
+  if (onlineHolders.every(isDown)) {
+    return { outcome: "no_capacity", code: "POOL_UNAVAILABLE", message: "every pool holding the model is down and not restarting by itself (restarts paused after repeated engine failures, or given up): see the pool's last_error in GET /v2/nodes", transient: false };
   }
   // Holders are online: if only slots, readiness or drain stand in the way, waiting helps.
   const blockers = verdicts.filter((v) => onlineHolders.some((c) => c.pool_id === v.pool_id)).flatMap((v) => v.rejected_because);

@@ -61,6 +61,13 @@ describe("placeTask", () => {
     expect(d.candidates.map((c) => c.rejected_because[0])).toEqual(["node Offline", "pool draining", "pool not ready", "no free slot (4 of 4 busy)", "pool in avoid_pools"]);
   });
 
+  it("pools that are down (not ready, not coming up) give a final POOL_UNAVAILABLE; one coming up or busy makes it transient", () => {
+    const down = pool("n1", "p1", { ready: false, loading: false });
+    expect(placeTask(auto(), [down], leastLoaded)).toMatchObject({ outcome: "no_capacity", code: "POOL_UNAVAILABLE", transient: false, message: expect.stringContaining("not restarting by itself") });
+    expect(placeTask(auto(), [pool("n1", "p1", { ready: false, loading: true })], leastLoaded)).toMatchObject({ transient: true });
+    expect(placeTask(auto(), [down, pool("n2", "p2", { slots_free: 0 })], leastLoaded)).toMatchObject({ transient: true });
+  });
+
   it("busy pools give a transient POOL_UNAVAILABLE (the task waits), an absent model MODEL_NOT_AVAILABLE", () => {
     expect(placeTask(auto(), [pool("n1", "p1", { slots_free: 0 })], leastLoaded)).toMatchObject({ outcome: "no_capacity", code: "POOL_UNAVAILABLE", transient: true });
     expect(placeTask(auto({ model_sha256: B }), [pool("n1", "p1")], leastLoaded)).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: false });

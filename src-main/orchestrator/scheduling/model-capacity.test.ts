@@ -29,3 +29,15 @@ describe("ModelCapacity.holderBesides (whether a re-placed task can only wait)",
     expect(capacity.holderBesides(SHA, [])).toBe(false);
   });
 });
+
+describe("ModelCapacity.mustWait with pools that are down", () => {
+  it("does not wait for a pool that is down (circuit_open, failed), only for one that is up or coming up", () => {
+    const down = pool("n1", { ready: false, loading: false });
+    expect(new ModelCapacity(() => [down]).mustWait(SHA)).toBe(false);
+    expect(new ModelCapacity(() => [down]).holderBesides(SHA, [])).toBe(false);
+    expect(new ModelCapacity(() => [pool("n1", { ready: false, loading: true })]).mustWait(SHA)).toBe(true);
+    expect(new ModelCapacity(() => [pool("n1", { ready: false, loading: false, draining: true })]).mustWait(SHA)).toBe(true);
+    expect(new ModelCapacity(() => [down, pool("n2")]).mustWait(SHA)).toBe(true);
+  });
+});
+

@@ -1,9 +1,10 @@
+import { isDown } from "../placement/pool-down.js";
 import type { PlacementCandidate } from "../placement/placement-types.js";
 
 interface Capacity {
   /** Some schedulable, ready pool holding the model has a free slot. */
   free: boolean;
-  /** Some schedulable node holds the model (so a task without a free slot only has to wait). */
+  /** Some schedulable node holds the model in a pool that is up or coming up (so a task without a free slot only has to wait). */
   holder: boolean;
   /** The schedulable nodes holding the model, found on first need (re-placed tasks). */
   holderNodes?: Set<string>;
@@ -40,7 +41,7 @@ export class ModelCapacity {
     if (!c.holder) return false;
     if (c.holderNodes === undefined) {
       c.holderNodes = new Set();
-      for (const p of this.snapshot()) if (p.node_schedulable && (p.loaded_model === sha || p.models_available.includes(sha))) c.holderNodes.add(p.node_id);
+      for (const p of this.snapshot()) if (p.node_schedulable && !isDown(p) && (p.loaded_model === sha || p.models_available.includes(sha))) c.holderNodes.add(p.node_id);
     }
     if (c.holderNodes.size > excluded.length) return true;
     for (const nodeId of c.holderNodes) if (!excluded.includes(nodeId)) return true;
@@ -57,7 +58,8 @@ export class ModelCapacity {
     if (c === undefined) {
       c = { free: false, holder: false };
       for (const p of this.snapshot()) {
-        if (!p.node_schedulable || (p.loaded_model !== sha && !p.models_available.includes(sha))) continue;
+        // A pool that is down (circuit_open, failed) is no reason to wait: placement then says why not.
+        if (!p.node_schedulable || isDown(p) || (p.loaded_model !== sha && !p.models_available.includes(sha))) continue;
         c.holder = true;
         if (p.ready && !p.draining && p.slots_free > 0) {
           c.free = true;

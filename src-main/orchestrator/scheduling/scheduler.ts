@@ -52,7 +52,11 @@ export class Scheduler<T extends SchedulableTask> {
   private readonly running = new Map<string, RunningTask<T>>();
   private readonly inflight = new Map<string, number>();
   private readonly predictor = new StartTimePredictor();
-  /** When each rescued task's failed attempt ended (a node that failed it is not tried again at once). */
+  /**
+   * When the failed attempt of each task that may wait for the node that failed it ended: a rescued task,
+   * or one whose pool refused it or lost its engine before any token (the node lives, its engine restarts).
+   * A node that failed it is not tried again at once.
+   */
   private readonly rescuedAt = new WeakMap<T, number>();
   private placementSequence = 0;
   /** Tasks enqueued since the last pass; a pass with nothing else changed considers only these. */
@@ -409,9 +413,10 @@ export class Scheduler<T extends SchedulableTask> {
    */
   private decide(task: T, candidates: PlacementCandidate[], holders: HoldersByModel): PlacementDecision {
     const decision = placeTask(this.placementRequest(task), candidates, this.policy(), holders.of(task.model.sha256));
-    if (task.rescues === 0 || decision.outcome === "assigned" || decision.transient || decision.code !== "REPLICA_EXHAUSTED") return decision;
+    if (!this.rescuedAt.has(task) || decision.outcome === "assigned" || decision.transient || decision.code !== "REPLICA_EXHAUSTED") return decision;
     const again = placeTask({ ...this.placementRequest(task), exclude_nodes: [] }, candidates, this.policy(), holders.of(task.model.sha256));
-    if (again.outcome !== "assigned") return again.transient ? again : decision;
+    // Transient: wait for the node that failed it. Its pools down (POOL_UNAVAILABLE): say so, not "exhausted".
+    if (again.outcome !== "assigned") return again.transient || again.code === "POOL_UNAVAILABLE" ? again : decision;
     // Right after the failure the registry may not know yet that the engine is restarting (its pool
     // still looks ready): wait one heartbeat interval for the node's next report before going back.
     const failedAt = this.rescuedAt.get(task) ?? 0;
@@ -476,6 +481,10 @@ export class Scheduler<T extends SchedulableTask> {
       const why = `${outcome.code}: ${outcome.message}`;
       this.deps.metrics.taskRetries.inc();
       this.deps.logger.warn({ task_id: task.task_id, node_id: run.node_id, why }, "dispatch failed before the first token; re-placing");
+      // The pool was restarting (dispatched in the moment between its engine's death and the heartbeat
+      // saying so: slots free exactly then) or its engine died before the first token: when it is the only
+      // holder, wait for it to come back as a rescued task does, instead of REPLICA_EXHAUSTED at once.
+      if (outcome.kind === "error" && (outcome.code === "POOL_UNREADY" || outcome.code === "ENGINE_CRASHED")) this.rescuedAt.set(task, this.now());
       this.requeueFront(task);
       this.deps.hooks.replacing(task, why);
       return;
