@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   FORBIDDEN_ORIGIN: { http_status: 403, retriable: false, description: "The Origin header names a foreign origin." },
   FORBIDDEN_SCOPE: { http_status: 403, retriable: false, description: "The credential is valid but its scopes do not cover this route." },
   AUTH_RATE_LIMITED: { http_status: 429, retriable: true, description: "Too many failed authentications from this client address; retry after retry_after_ms." },
+  NODE_RATE_LIMITED: { http_status: 429, retriable: true, description: "A node sends heartbeats or registrations for its id faster than its interval allows (heartbeat_node_max_per_interval, node_register_max_per_min): the request was not processed; retry after retry_after_ms." },
   REQUEST_TIMEOUT: { http_status: 408, retriable: true, description: "The request headers or body did not arrive in time." },
   HEADERS_TOO_LARGE: { http_status: 431, retriable: false, description: "The request headers exceed the server's limit." },
   MALFORMED_REQUEST: { http_status: 400, retriable: false, description: "The HTTP request could not be parsed." },
