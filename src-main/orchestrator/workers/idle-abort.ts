@@ -18,10 +18,11 @@ export class IdleAbort {
   private forgiven = false;
   /** When the bound for the first progress (see `progressMs`) ends, on the `now` clock; Infinity when none. */
   private progressDueAt: number;
+  private stalledOut = false;
 
   /**
-   * @param progressMs when > 0, also fires when no progress() (a token, an answer: anything past the
-   *   stream's start) came this long after the start, keep-alives or not: a worker that accepts a task
+   * @param progressMs when > 0, also fires when no progress() (a token or another answer, not the
+   *   stream's start or metrics) came this long after the start, keep-alives or not: a worker that accepts a task
    *   and then only sends keep-alives (a hung engine, a node lying about its capacity) held it for good.
    *   Checked when the silence timer fires anyway, so it costs no timer of its own.
    */
@@ -50,8 +51,6 @@ export class IdleAbort {
   get stalled(): boolean {
     return this.expired && this.stalledOut;
   }
-
-  private stalledOut = false;
 
   /** Bytes arrived: the silence starts over. */
   touch(): void {

@@ -226,7 +226,8 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
             const what = tokenEvents > tokenLimit.events ? `more than ${tokenLimit.events} token events` : `more than ${tokenLimit.chars} characters of tokens`;
             return settle({ error: new UpstreamError({ kind: "protocol", message: `worker streamed ${what} for a task of max_tokens ${tokenLimit.maxTokens} without ending it: stream closed` }) }, true);
           }
-          if (event.event !== "started") idle.progress();
+          // An answer (token, embedding, score) is progress; `started` and `metrics` frames are not, or a node could hold the task with them.
+          if (event.event !== "started" && event.event !== "metrics") idle.progress();
           if (!reader.event(event)) return settle({ event: null }, true);
         }
       } catch (err) {
