@@ -9,14 +9,14 @@
 // latency, the intervals told to honest agents, and the flood's rate and answers.
 // `--limits 10,0`: one orchestrator per value of ORCHESTRATORD_HEARTBEAT_NODE_MAX_PER_INTERVAL (0 = no
 // per-node limit, the behaviour before it existed), interleaved `--rounds` times.
-//   npm run build && node bench/fleet-node-flood.mjs [--nodes 200] [--seconds 10] [--keep-alive 16] [--fresh 4] [--limits 10,0] [--rounds 1] [--pad 0] [--variant plain|models|flip] [--cpu-prof <dir>] [--json]
+//   npm run build && node bench/fleet-node-flood.mjs [--nodes 200] [--seconds 10] [--keep-alive 16] [--fresh 4] [--limits 10,0] [--rounds 1] [--pad 0] [--variant plain|models|flip] [--target own|other|unknown] [--cpu-prof <dir>] [--json]
 import { request as httpRequest } from "node:http";
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { benchWorkspace, cpuSeconds, percentiles } from "./bench-processes.mjs";
 import { createNodeKeys, startSimulatedFleet } from "./simulated-node.mjs";
 
-const { values } = parseArgs({ options: { nodes: { type: "string", default: "200" }, seconds: { type: "string", default: "10" }, "keep-alive": { type: "string", default: "16" }, fresh: { type: "string", default: "4" }, limits: { type: "string", default: "10,0" }, rounds: { type: "string", default: "1" }, pad: { type: "string", default: "0" }, variant: { type: "string", default: "plain" }, "cpu-prof": { type: "string" }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: "string", default: "200" }, seconds: { type: "string", default: "10" }, "keep-alive": { type: "string", default: "16" }, fresh: { type: "string", default: "4" }, limits: { type: "string", default: "10,0" }, rounds: { type: "string", default: "1" }, pad: { type: "string", default: "0" }, variant: { type: "string", default: "plain" }, "cpu-prof": { type: "string" }, target: { type: "string", default: "own" }, json: { type: "boolean", default: false } } });
 const nodes = Number(values.nodes);
 const seconds = Number(values.seconds);
 const token = "bench-token-0123456789abcdef0123456789abcd";
@@ -110,7 +110,9 @@ async function scenario(limit) {
   const stopWatching = watchTransitions(orch.url, marked);
   await sleep(2000);
   const calm = await measure(fleet, orch.child.pid, orch.url, marked, () => sleep(seconds * 1000).then(() => ({})));
-  const flooded = await measure(fleet, orch.child.pid, orch.url, marked, async () => ({ flood: await flood(orch.url, floodKey, flooder.nodeIds[0]) }));
+  // --target own (its own id) | other (an honest node's id: 409s) | unknown (an id nobody registered: 404s).
+  const target = values.target === "other" ? fleet.nodeIds[0] : values.target === "unknown" ? "made-up-node" : flooder.nodeIds[0];
+  const flooded = await measure(fleet, orch.child.pid, orch.url, marked, async () => ({ flood: await flood(orch.url, floodKey, target) }));
   const list = (await (await fetch(`${orch.url}/v2/nodes`, { headers: { authorization: `Bearer ${token}` } })).json()).nodes;
   const honestNotOnline = list.filter((n) => n.node_id.startsWith("fleet-") && n.status !== "Online").length;
   stopWatching();

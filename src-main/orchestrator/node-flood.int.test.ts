@@ -4,7 +4,7 @@
 // tokens. Before the per-node limit every one of those beats was processed (~5,000–12,000 a second on
 // loopback, 33–88 % of a core; bench/fleet-node-flood.mjs): now past heartbeat_node_max_per_interval a
 // beat is answered 429 NODE_RATE_LIMITED before its body is read, held for its interval, and never
-// charged to another node. Also: beats for another node's id, re-registering in a loop with a new
+// charged to another node. Also: beats for another node's id or made-up ids, re-registering in a loop with a new
 // address each time, a worker key on the dashboard stream, huge but valid beats at the body limit.
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -51,7 +51,11 @@ async function flood(nodeId: string, seconds: number, keepAlive: number, fresh: 
 const honestMarked = () => orch.logs.filter((l) => /"node_id":"sim-\d+"/.test(l) && /Online → (Suspect|Offline)/.test(l));
 
 beforeAll(async () => {
-  orch = await startTestOrchestrator({ pool_probe_interval_ms: 0, heartbeat_node_max_per_interval: PER_INTERVAL, node_register_max_per_min: 20 });
+  // The fleet runs in this process, beside the orchestrator: silence bounds wide enough that a slow round on a
+  // loaded box (2 cores, other suites) is not taken for the flood's doing; a flood that starved the
+  // orchestrator for 10 s would still show. bench/fleet-node-flood.mjs measures with the defaults, each side
+  // in its own process.
+  orch = await startTestOrchestrator({ pool_probe_interval_ms: 0, heartbeat_node_max_per_interval: PER_INTERVAL, node_register_max_per_min: 20, node_suspect_ms: 10_000, node_timeout_ms: 20_000 });
   rogueKey = (await createApiKey(orch, "rogue worker", ["worker"])).key;
   fleet = await startNodeFleet(orch.api, FLEET);
   rogue = await startProtocolNode({ orchUrl: orch.url, token: rogueKey, nodeId: "rogue", modelName: "rogue-model", slots: 1, poolId: "rogue-p0", onInfer: (res) => res.writeHead(500).end() });
@@ -154,14 +158,20 @@ describe("one node flooding heartbeats inside a healthy fleet", () => {
     expect(orch.logs.filter((l) => l.includes("node heartbeats faster than its interval allows")).length).toBeLessThanOrEqual(5);
   }, 60_000);
 
-  it("refuses beats for another node's id with 409, and they cost that node nothing", async () => {
+  it("refuses beats for another node's id (409) or a made-up one (404), slowed to the pace told, and they cost that node nothing", async () => {
     const other = fleet.ids[0] as string;
-    const result = await flood(other, 2, 4, 0);
+    // 44 loops for 2 s: before, ~3,000 refusals a second were parsed and answered at once (bench/fleet-node-flood.mjs --target other).
+    const result = await flood(other, 2, 4, 40);
     expect(Object.keys(result.statuses)).toEqual(["409"]);
-    // Far more than the other node's allowance was sent in its name: had it been charged, its next beats would be 429.
+    // Past a burst, each loop gets about one answer a second.
+    expect(result.sent).toBeLessThan(PER_INTERVAL + 44 * 3 * 2);
+    // More than the other node's allowance was sent in its name: had it been charged, its next beat would be 429.
     expect(result.sent).toBeGreaterThan(PER_INTERVAL * 4);
     const own = await orch.api(`/v2/nodes/${other}/heartbeat`, { method: "POST", body: JSON.stringify({ timestamp: new Date().toISOString(), pools: [] }) });
     expect(own.status).toBe(200);
+    const madeUp = await flood("made-up-node", 2, 4, 40);
+    expect(Object.keys(madeUp.statuses)).toEqual(["404"]);
+    expect(madeUp.sent).toBeLessThan(PER_INTERVAL + 44 * 3 * 2);
     expect(honestFailures).toEqual([]);
   }, 30_000);
 
@@ -177,6 +187,7 @@ describe("one node flooding heartbeats inside a healthy fleet", () => {
     const eventsBefore = NodeDetailSchema.parse(await (await orch.api("/v2/nodes/rogue")).json()).events.length;
     const statuses: number[] = [];
     let refusal: unknown;
+    const started = performance.now();
     for (let i = 0; i < 60; i++) {
       // A new address every time (an agent flipping its address every beat).
       const res = await fetch(`${orch.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${rogueKey}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "rogue", machine_id: "sim-rogue", address: `http://127.0.0.1:${10_000 + i}`, pools: ["rogue-p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim" }) });
@@ -185,13 +196,17 @@ describe("one node flooding heartbeats inside a healthy fleet", () => {
         refusal = { retryAfter: res.headers.get("retry-after"), ...ErrorEnvelopeSchema.parse(await res.json()) };
       } else await res.body?.cancel();
     }
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(20 + 2);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(60 - 22);
+    // A burst of 20, then one every 3 s (20 a minute) for as long as the loop took on this box.
+    const allowed = 20 + Math.ceil((performance.now() - started) / 3000);
+    const processed = statuses.filter((s) => s === 200).length;
+    expect(processed).toBeLessThanOrEqual(allowed);
+    expect(statuses.filter((s) => s === 429).length).toBe(60 - processed);
     expect(refusal).toMatchObject({ code: "NODE_RATE_LIMITED", retriable: true, details: { reason: "register_rate" } });
     const eventsAfter = NodeDetailSchema.parse(await (await orch.api("/v2/nodes/rogue")).json()).events.length;
-    expect(eventsAfter - eventsBefore).toBeLessThanOrEqual(20 + 2);
+    // One event per processed registration, plus the status changes of a node now registered at a dead address.
+    expect(eventsAfter - eventsBefore).toBeLessThanOrEqual(processed + 6);
     const metrics = await (await orch.api("/metrics")).text();
-    expect(Number(/orchd_node_registrations_total\{outcome="rate_limited"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(60 - 22);
+    expect(Number(/orchd_node_registrations_total\{outcome="rate_limited"\} (\d+)/.exec(metrics)?.[1])).toBe(60 - processed);
     // Another id of the same key is not limited by this one's loop.
     const own = await fetch(`${orch.url}/v2/nodes/register`, { method: "POST", headers: { authorization: `Bearer ${rogueKey}`, "content-type": "application/json" }, body: JSON.stringify({ node_id: "rogue-2", machine_id: "sim-rogue-2", address: "http://127.0.0.1:9", pools: ["rogue-2-p0"], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim" }) });
     expect(own.status).toBe(200);

@@ -46,6 +46,8 @@ export class NodeService {
   /** Per node id: heartbeats (per interval told) and re-registrations (per minute), each node's own. */
   private readonly beats = new NodeRateLimit();
   private readonly registrations = new NodeRateLimit();
+  /** Per credential: heartbeats it sends that will be refused (unknown ids, other credentials' nodes). */
+  private readonly refusals = new NodeRateLimit();
   /** Rate-limited requests are logged a few times a minute per node id, not once each. */
   private readonly rateLog = new LogRateLimiter();
 
@@ -76,6 +78,20 @@ export class NodeService {
       if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason: "heartbeat_rate", per_interval: config.heartbeat_node_max_per_interval, suppressed_since_last: decision.suppressed }, "node heartbeats faster than its interval allows: answered 429, not processed");
     }
     return wait;
+  }
+
+  /**
+   * Whether to hold a heartbeat that will be refused whatever its body (an id nobody registered: 404; a
+   * node bound to another credential: 409) for an interval before handling it: when its credential sends
+   * such beats faster than heartbeat_node_max_per_interval per base interval. A key flooding another
+   * node's id or made-up ids had each one parsed and answered at once (~2,300–3,000 a second, a quarter
+   * to a third of a core); an agent meets a few (a 404 after an orchestrator restart, then it registers).
+   */
+  holdRefusedHeartbeat(nodeId: string, actor: NodeActor): boolean {
+    const node = this.deps.registry.get(nodeId);
+    if (node !== undefined && (node.owner === null || node.owner === actor.credentialId)) return false;
+    const config = this.deps.config();
+    return this.refusals.take(actor.credentialId, config.heartbeat_node_max_per_interval, config.heartbeat_interval_ms) > 0;
   }
 
   /** The heartbeat interval last told to a node (the base interval before its first beat). */

@@ -16,13 +16,21 @@ const MAX_HOLD_MS = 2000;
  * The heartbeat route's step between auth and body: a node past its per-node rate is answered
  * 429 NODE_RATE_LIMITED (Retry-After, X-Backoff-Ms, and the interval it was told), held for that
  * interval, without its body being read or parsed and without touching the registry; node:http discards
- * the unread body, so the keep-alive connection stays usable. Every other heartbeat goes on unchanged.
+ * the unread body, so the keep-alive connection stays usable. A credential sending beats that will be refused
+ * anyway (unknown ids, another credential's nodes) past that rate has them handled an interval later. Every other heartbeat goes on
+ * unchanged, at once.
  */
 export function heartbeatRateGate(nodes: NodeService): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     const nodeId = req.params["id"];
     const identity = res.locals["identity"] as Identity | undefined;
     if (typeof nodeId !== "string" || identity === undefined) return next();
+    if (nodes.holdRefusedHeartbeat(nodeId, identity)) {
+      // Answered as before (404 / 409), an interval later: a loop sending them slows to the pace it was told.
+      const held = setTimeout(next, Math.min(nodes.toldIntervalMs(nodeId), MAX_HOLD_MS));
+      res.once("close", () => clearTimeout(held));
+      return;
+    }
     const wait = nodes.heartbeatBackoffMs(nodeId, identity);
     if (wait === 0) return next();
     const interval = nodes.toldIntervalMs(nodeId);
