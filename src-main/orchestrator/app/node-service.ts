@@ -19,6 +19,11 @@ import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registr
 /** The node_id label of heartbeats for ids that are not registered (not a valid node id, so it names no node). */
 export const UNREGISTERED_NODE_LABEL = "(unregistered)";
 
+/** heartbeatVerdict: handle the beat now. */
+export const HEARTBEAT_PASS = 0;
+/** heartbeatVerdict: a beat that will be refused, from a credential sending too many of them: handle it an interval later. */
+export const HEARTBEAT_HOLD_REFUSED = -1;
+
 /** Who asks: the label logs and audit rows carry, and the credential a node is bound to. */
 export interface NodeActor {
   label: string;
@@ -61,37 +66,30 @@ export class NodeService {
   }
 
   /**
-   * Before a heartbeat's body is read: the ms its node must wait when it beats faster than
-   * heartbeat_node_max_per_interval per told interval, else 0. Charged only to the node's own
-   * credential (after auth): a heartbeat for someone else's node, or an unknown id, goes on to the
-   * handler's 409/404 and costs the node nothing, so no one can spend another node's allowance.
-   * O(1) and allocation-free on the admitted path (it runs for every agent's every beat).
+   * Before a heartbeat's body is read, what to do with it: HEARTBEAT_PASS (go on), HEARTBEAT_HOLD_REFUSED
+   * (it will be refused whatever its body — an id nobody registered: 404, a node bound to another
+   * credential: 409 — and its credential sends such beats faster than heartbeat_node_max_per_interval per
+   * base interval: handle it an interval later), or the ms the node must wait when it beats faster than
+   * heartbeat_node_max_per_interval per interval told to it (answer 429). Only the node's own credential
+   * spends its allowance, so no one can spend another node's; refused beats spend their sender's (a key
+   * flooding another node's id or made-up ids had each one parsed and answered at once, ~2,300–3,000 a
+   * second; an agent meets one 404 after an orchestrator restart, then registers).
+   * O(1) and allocation-free for a node at its pace (every agent's every beat comes here).
    */
-  heartbeatBackoffMs(nodeId: string, actor: NodeActor): number {
+  heartbeatVerdict(nodeId: string, actor: NodeActor): number {
     const node = this.deps.registry.get(nodeId);
-    if (node === undefined || (node.owner !== null && node.owner !== actor.credentialId)) return 0;
     const config = this.deps.config();
-    const wait = this.beats.take(nodeId, config.heartbeat_node_max_per_interval, node.heartbeat_interval_ms ?? config.heartbeat_interval_ms);
+    const perInterval = config.heartbeat_node_max_per_interval;
+    if (node === undefined || (node.owner !== null && node.owner !== actor.credentialId)) {
+      return this.refusals.take(actor.credentialId, perInterval, config.heartbeat_interval_ms) > 0 ? HEARTBEAT_HOLD_REFUSED : HEARTBEAT_PASS;
+    }
+    const wait = this.beats.take(nodeId, perInterval, node.heartbeat_interval_ms ?? config.heartbeat_interval_ms);
     if (wait > 0) {
       this.deps.metrics.heartbeatCounts.add(nodeId, "rate_limited");
       const decision = this.rateLog.decide(nodeId);
-      if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason: "heartbeat_rate", per_interval: config.heartbeat_node_max_per_interval, suppressed_since_last: decision.suppressed }, "node heartbeats faster than its interval allows: answered 429, not processed");
+      if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason: "heartbeat_rate", per_interval: perInterval, suppressed_since_last: decision.suppressed }, "node heartbeats faster than its interval allows: answered 429, not processed");
     }
     return wait;
-  }
-
-  /**
-   * Whether to hold a heartbeat that will be refused whatever its body (an id nobody registered: 404; a
-   * node bound to another credential: 409) for an interval before handling it: when its credential sends
-   * such beats faster than heartbeat_node_max_per_interval per base interval. A key flooding another
-   * node's id or made-up ids had each one parsed and answered at once (~2,300–3,000 a second, a quarter
-   * to a third of a core); an agent meets a few (a 404 after an orchestrator restart, then it registers).
-   */
-  holdRefusedHeartbeat(nodeId: string, actor: NodeActor): boolean {
-    const node = this.deps.registry.get(nodeId);
-    if (node !== undefined && (node.owner === null || node.owner === actor.credentialId)) return false;
-    const config = this.deps.config();
-    return this.refusals.take(actor.credentialId, config.heartbeat_node_max_per_interval, config.heartbeat_interval_ms) > 0;
   }
 
   /** The heartbeat interval last told to a node (the base interval before its first beat). */
