@@ -71,7 +71,7 @@ async function one(cli) {
   const share = (cpuSeconds(orch.child.pid) - cpu0) / elapsed;
   const rate = fleet.stats.heartbeats / elapsed;
   const latency = percentiles(fleet.stats.latencies);
-  console.log(JSON.stringify({ side: values.side, cli, env: values.env, fleet: values.fleet, cpu_share: Number(share.toFixed(3)), heartbeats_per_s: Math.round(rate), us_per_heartbeat: Math.round((share / rate) * 1e6), p50_ms: latency.p50, p99_ms: latency.p99, false_transitions: transitions, failures: fleet.stats.failures }));
+  console.log(JSON.stringify({ side: values.side, cli, env: values.env, fleet: values.fleet, cpu_share: Number(share.toFixed(3)), heartbeats_per_s: Math.round(rate), us_per_heartbeat: Math.round((share / rate) * 1e6), p50_ms: latency.p50, p99_ms: latency.p99, false_transitions: transitions, failures: fleet.stats.failures, statuses: Object.fromEntries(fleet.stats.statuses), reregistrations: fleet.stats.reregistrations }));
   events.destroy();
   await fleet.stop();
   if (profDir !== undefined) {

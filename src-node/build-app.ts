@@ -49,6 +49,11 @@ export interface AppOptions {
   hotRoutes?: readonly string[];
   /** Called with the operationId of each request the fast path takes (tests tell the paths apart by it). */
   onHotRoute?: (operationId: string) => void;
+  /**
+   * Per operationId, a step after auth and before the body is read (on both paths): it may answer (or
+   * fail with next(err)) without the body being parsed, e.g. a node's heartbeats past its rate limit.
+   */
+  beforeBody?: Readonly<Record<string, RequestHandler>>;
 }
 
 /** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
@@ -165,7 +170,8 @@ function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly
   const jsonBody = fast && jsonSchema !== null ? [...expressBody.slice(0, 1), readJsonBody(BODY_LIMIT_BYTES)] : expressBody;
   const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...jsonBody] : jsonBody;
   // The span starts before auth, so refused requests (401/403/413) are traced too.
-  const chain = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...bodyHandling, handle];
+  const early = opts.beforeBody?.[route.operationId];
+  const chain = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...(early === undefined ? [] : [early]), ...bodyHandling, handle];
   return { chain, onError };
 }
 

@@ -21,6 +21,8 @@ export interface ProtocolNodeOptions {
   readonly onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The pool's id (default "p0"): several nodes in one test need their own. */
   readonly poolId?: string;
+  /** Free VRAM its heartbeats report (default 0): a node can claim any amount. */
+  readonly vramFreeBytes?: number;
 }
 
 export interface ProtocolNode {
@@ -70,7 +72,7 @@ export async function startProtocolNode(o: ProtocolNodeOptions): Promise<Protoco
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   const model = { sha256, name: o.modelName, file_name: `${o.modelName}.gguf`, size_bytes: 1024, has_chat_template: false, context_length: 4096 };
-  const pool = { pool_id: poolId, ready: true, draining: false, slots_free: o.slots, slots_total: o.slots, vram_free_bytes: 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: o.modelName } };
+  const pool = { pool_id: poolId, ready: true, draining: false, slots_free: o.slots, slots_total: o.slots, vram_free_bytes: o.vramFreeBytes ?? 0, engine: "sim", device_mask: "cpu", models_available: [sha256], model: { sha256, name: o.modelName } };
   const post = (path: string, body: unknown) => fetch(`${o.orchUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${o.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   const register = async () => {
     const reg = await post("/v2/nodes/register", { node_id: o.nodeId, machine_id: `sim-${o.nodeId}`, address: `http://127.0.0.1:${port}${basePath}`, pools: [poolId], capabilities: { gpus: [], cpu_cores: 1 }, version: "sim", models: [model] });

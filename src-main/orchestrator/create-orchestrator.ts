@@ -98,6 +98,7 @@ import { workerPoolCommander } from "./workers/worker-pool-commander.js";
 import { PoolDesiredState } from "./registry/pool-desired-state.js";
 import { PoolReconciler } from "./registry/pool-reconciler.js";
 import { writeFailureReporter } from "./db/write-failure-reporter.js";
+import { heartbeatRateGate } from "./http/heartbeat-rate-gate.js";
 
 export const ORCHESTRATOR_VERSION = readPackageVersion();
 
@@ -380,6 +381,8 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     guards: [hostOriginGuard({ loopbackBind: loopback, ...origins }), corsPolicy(origins)],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     requiredScopes,
+    // A node beating faster than its interval allows is answered 429 before its body is read or parsed.
+    beforeBody: { nodeHeartbeat: heartbeatRateGate(nodes) },
     authFailures: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits }),
     extra: (app) => mountDashboard(app, dashboardDir, dashboardSessions, logger),
   });

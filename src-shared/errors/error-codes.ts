@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   KEY_RATE_LIMITED: { http_status: 429, retriable: true, description: "The API key's requests_per_minute limit refuses one more request now; retry after retry_after_ms." },
   KEY_QUOTA_EXCEEDED: { http_status: 429, retriable: false, description: "The API key has used its tokens_per_day (prompt + generated, UTC day); retry_after_ms says when the day ends." },
   AUTH_RATE_LIMITED: { http_status: 429, retriable: true, description: "Too many failed authentications from this client address; retry after retry_after_ms." },
+  NODE_RATE_LIMITED: { http_status: 429, retriable: true, description: "A node sends heartbeats or registrations for its id faster than its interval allows (heartbeat_node_max_per_interval, node_register_max_per_min): the request was not processed; retry after retry_after_ms." },
   REQUEST_TIMEOUT: { http_status: 408, retriable: true, description: "The request headers or body did not arrive in time." },
   HEADERS_TOO_LARGE: { http_status: 431, retriable: false, description: "The request headers exceed the server's limit." },
   MALFORMED_REQUEST: { http_status: 400, retriable: false, description: "The HTTP request could not be parsed." },

@@ -32,8 +32,8 @@ export const HEALTH_CHECK_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000
 
 /** The seven cloud-profile metrics of the original orchestratord (spec §10.2), names exact. */
 export const CLOUD_METRICS = {
-  nodeRegistrations: { name: "orchd_node_registrations_total", type: "counter", help: "Node registration attempts by outcome.", labelNames: ["outcome"], knownLabels: OUTCOME_SUCCESS_ERROR },
-  nodeHeartbeats: { name: "orchd_node_heartbeats_total", type: "counter", help: "Node heartbeats received by node and outcome; heartbeats for ids nobody registered count under node_id \"(unregistered)\".", labelNames: ["node_id", "outcome"] },
+  nodeRegistrations: { name: "orchd_node_registrations_total", type: "counter", help: "Node registration attempts by outcome; rate_limited: a known node id re-registering faster than node_register_max_per_min (answered 429, not processed).", labelNames: ["outcome"], knownLabels: { outcome: ["success", "error", "rate_limited"] } },
+  nodeHeartbeats: { name: "orchd_node_heartbeats_total", type: "counter", help: "Node heartbeats received by node and outcome; heartbeats for ids nobody registered count under node_id \"(unregistered)\"; rate_limited: beats past heartbeat_node_max_per_interval (answered 429, not processed).", labelNames: ["node_id", "outcome"] },
   nodeDeregistrations: { name: "orchd_node_deregistrations_total", type: "counter", help: "Node deregistrations by outcome.", labelNames: ["outcome"], knownLabels: OUTCOME_SUCCESS_ERROR },
   poolHealthChecks: { name: "orchd_pool_health_checks_total", type: "counter", help: "Orchestrator probes of worker pool status endpoints by outcome.", labelNames: ["pool_id", "outcome"] },
   nodesOnline: { name: "orchd_nodes_online", type: "gauge", help: "Nodes currently online.", labelNames: [] },

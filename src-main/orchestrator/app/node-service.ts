@@ -13,10 +13,16 @@ import type { NodeTelemetry } from "../metrics/node-telemetry.js";
 import type { PoolProber } from "../probes/pool-prober.js";
 import { heartbeatIntervalMs } from "../registry/heartbeat-cadence.js";
 import type { NodeRecord } from "../registry/node-record.js";
+import { NodeRateLimit } from "../registry/node-rate-limit.js";
 import { NodeOwnerConflict, PoolIdConflict, type NodeRegistry } from "../registry/node-registry.js";
 
 /** The node_id label of heartbeats for ids that are not registered (not a valid node id, so it names no node). */
 export const UNREGISTERED_NODE_LABEL = "(unregistered)";
+
+/** heartbeatVerdict: handle the beat now. */
+export const HEARTBEAT_PASS = 0;
+/** heartbeatVerdict: a beat that will be refused, from a credential sending too many of them: handle it an interval later. */
+export const HEARTBEAT_HOLD_REFUSED = -1;
 
 /** Who asks: the label logs and audit rows carry, and the credential a node is bound to. */
 export interface NodeActor {
@@ -42,8 +48,54 @@ export interface NodeServiceDeps {
 /** The nodes area: what the node and dashboard routes do with worker agents' registrations. */
 export class NodeService {
   private readonly limitLog = new LogRateLimiter();
+  /** Per node id: heartbeats (per interval told) and re-registrations (per minute), each node's own. */
+  private readonly beats = new NodeRateLimit();
+  private readonly registrations = new NodeRateLimit();
+  /** Per credential: heartbeats it sends that will be refused (unknown ids, other credentials' nodes). */
+  private readonly refusals = new NodeRateLimit();
+  /** Rate-limited requests are logged a few times a minute per node id, not once each. */
+  private readonly rateLog = new LogRateLimiter();
 
-  constructor(private readonly deps: NodeServiceDeps) {}
+  constructor(private readonly deps: NodeServiceDeps) {
+    // A node removed from the registry (deregistered, forgotten) takes its buckets along.
+    deps.registry.on("lost", (nodeId) => {
+      if (deps.registry.get(nodeId) !== undefined) return;
+      this.beats.forget(nodeId);
+      this.registrations.forget(nodeId);
+    });
+  }
+
+  /**
+   * Before a heartbeat's body is read, what to do with it: HEARTBEAT_PASS (go on), HEARTBEAT_HOLD_REFUSED
+   * (it will be refused whatever its body — an id nobody registered: 404, a node bound to another
+   * credential: 409 — and its credential sends such beats faster than heartbeat_node_max_per_interval per
+   * base interval: handle it an interval later), or the ms the node must wait when it beats faster than
+   * heartbeat_node_max_per_interval per interval told to it (answer 429). Only the node's own credential
+   * spends its allowance, so no one can spend another node's; refused beats spend their sender's (a key
+   * flooding another node's id or made-up ids had each one parsed and answered at once, ~2,300–3,000 a
+   * second; an agent meets one 404 after an orchestrator restart, then registers).
+   * O(1) and allocation-free for a node at its pace (every agent's every beat comes here).
+   */
+  heartbeatVerdict(nodeId: string, actor: NodeActor): number {
+    const node = this.deps.registry.get(nodeId);
+    const config = this.deps.config();
+    const perInterval = config.heartbeat_node_max_per_interval;
+    if (node === undefined || (node.owner !== null && node.owner !== actor.credentialId)) {
+      return this.refusals.take(actor.credentialId, perInterval, config.heartbeat_interval_ms) > 0 ? HEARTBEAT_HOLD_REFUSED : HEARTBEAT_PASS;
+    }
+    const wait = this.beats.take(nodeId, perInterval, node.heartbeat_interval_ms ?? config.heartbeat_interval_ms);
+    if (wait > 0) {
+      this.deps.metrics.heartbeatCounts.add(nodeId, "rate_limited");
+      const decision = this.rateLog.decide(nodeId);
+      if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason: "heartbeat_rate", per_interval: perInterval, suppressed_since_last: decision.suppressed }, "node heartbeats faster than its interval allows: answered 429, not processed");
+    }
+    return wait;
+  }
+
+  /** The heartbeat interval last told to a node (the base interval before its first beat). */
+  toldIntervalMs(nodeId: string): number {
+    return this.deps.registry.get(nodeId)?.heartbeat_interval_ms ?? this.deps.config().heartbeat_interval_ms;
+  }
 
   /**
    * Registers (idempotently) and probes the advertised address; returns the next heartbeat interval.
@@ -59,7 +111,9 @@ export class NodeService {
     if (this.deps.config().tls && address.protocol !== "https:" && !isLoopbackHost(address.hostname)) {
       throw new OrchError("INVALID_PARAMS", `TLS is on: node ${req.node_id} must advertise an https:// address (join it with a join token to get its certificate)`, { details: { reason: "tls_required" } });
     }
-    if (this.deps.registry.get(req.node_id) === undefined) this.assertRoomFor(actor, req.node_id);
+    const known = this.deps.registry.get(req.node_id);
+    if (known === undefined) this.assertRoomFor(actor, req.node_id);
+    else if (known.owner === null || known.owner === actor.credentialId) this.assertRegisterRate(actor, req.node_id);
     const reserved = this.deps.reservedFor?.(req.node_id) ?? [];
     if (reserved.length > 0 && !reserved.includes(actor.credentialId)) {
       this.refuseBinding(actor, req.node_id, "node_register_refused", "node_reserved_by_join", `node ${req.node_id} was joined with a join token: only its own key may register it`);
@@ -130,6 +184,21 @@ export class NodeService {
   /** Online nodes, for summaries (capabilities, Ollama's /api/ps). */
   online(): NodeRecord[] {
     return this.deps.registry.list().filter((n) => n.status === "Online");
+  }
+
+  /**
+   * Re-registering a known id (by its owner) at most node_register_max_per_min a minute: each one writes
+   * the node, records a node event and probes the address, so a loop (or an address changed every beat)
+   * wrote the history and called out as fast as it was sent. New ids are bounded by the node limits.
+   */
+  private assertRegisterRate(actor: NodeActor, nodeId: string): void {
+    const perMin = this.deps.config().node_register_max_per_min;
+    const wait = this.registrations.take(nodeId, perMin, 60_000);
+    if (wait === 0) return;
+    this.deps.metrics.nodeRegistrations.inc({ outcome: "rate_limited" });
+    const decision = this.rateLog.decide(nodeId);
+    if (decision.log) this.deps.logger.warn({ node_id: nodeId, identity: actor.label, reason: "register_rate", per_min: perMin, suppressed_since_last: decision.suppressed }, "node re-registers faster than node_register_max_per_min allows: answered 429, not processed");
+    throw new OrchError("NODE_RATE_LIMITED", `node ${nodeId} re-registered more than ${perMin} times a minute (node_register_max_per_min); retry after ${wait} ms`, { retry_after_ms: wait, details: { reason: "register_rate" } });
   }
 
   /** A key from a join token acts on its own node id only (even one nobody owns yet): else 409. */

@@ -442,7 +442,7 @@ export class Scheduler<T extends SchedulableTask> {
     const hooks = this.deps.hooks;
     // A failure of this stream counts against the node only if it has not come back Online since.
     const openedInEpoch = this.deps.registry.onlineEpoch(nodeId);
-    const target = { client, node_id: nodeId, pool_id: poolId, idle_ms: this.deps.config().worker_stream_idle_ms, traceparent, onConnectionLost: (message: string) => this.connectionLost(nodeId, message, openedInEpoch) };
+    const target = { client, node_id: nodeId, pool_id: poolId, idle_ms: this.deps.config().worker_stream_idle_ms, first_token_ms: this.deps.config().worker_first_token_timeout_ms, traceparent, onConnectionLost: (message: string) => this.connectionLost(nodeId, message, openedInEpoch) };
     // The worker's `end` settles the task in the turn its frame arrived, so the client's answer leaves
     // before the promise chain (and node's stream bookkeeping queued ahead of it) runs; the chain then
     // finds the task terminal. A throw there is ours (a renderer): logged, the stream is not at fault.

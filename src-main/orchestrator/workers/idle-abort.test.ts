@@ -23,6 +23,31 @@ describe("IdleAbort", () => {
     expect(idle.fired).toBe(true);
   });
 
+  it("with a first-progress bound, keep-alives alone do not hold the stream past it; progress lifts the bound", () => {
+    const stalled = new IdleAbort(1000, new AbortController().signal, () => Date.now(), 3500);
+    for (let i = 0; i < 34; i++) {
+      vi.advanceTimersByTime(100);
+      stalled.touch(); // keep-alives only
+    }
+    expect(stalled.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(100);
+    expect(stalled.signal.aborted).toBe(true);
+    expect(stalled.stalled).toBe(true);
+    expect((stalled.signal.reason as Error).message).toContain("3500 ms after it accepted");
+
+    const served = new IdleAbort(1000, new AbortController().signal, () => Date.now(), 3500);
+    vi.advanceTimersByTime(500);
+    served.progress();
+    for (let i = 0; i < 100; i++) {
+      vi.advanceTimersByTime(100);
+      served.touch();
+    }
+    expect(served.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1000);
+    expect(served.fired).toBe(true);
+    expect(served.stalled).toBe(false);
+  });
+
   it("never fires while touched, nor after stop; the parent's abort passes through", () => {
     const parent = new AbortController();
     const idle = new IdleAbort(100, parent.signal, () => Date.now());

@@ -16,11 +16,21 @@ export class IdleAbort {
   private lastTouch: number;
   /** A late timer started the wait over since the last touch (see arm). */
   private forgiven = false;
+  /** When the bound for the first progress (see `progressMs`) ends, on the `now` clock; Infinity when none. */
+  private progressDueAt: number;
+  private stalledOut = false;
 
+  /**
+   * @param progressMs when > 0, also fires when no progress() (a token or another answer, not the
+   *   stream's start or metrics) came this long after the start, keep-alives or not: a worker that accepts a task
+   *   and then only sends keep-alives (a hung engine, a node lying about its capacity) held it for good.
+   *   Checked when the silence timer fires anyway, so it costs no timer of its own.
+   */
   constructor(
     readonly ms: number,
     parent: AbortSignal,
     private readonly now: () => number = () => performance.now(),
+    readonly progressMs = 0,
   ) {
     // The parent's abort is forwarded by hand: AbortSignal.any cost ~2× as much per dispatch (~40 µs
     // more on this box) and tracks its sources for GC. Same reason on the signal as with any().
@@ -28,7 +38,18 @@ export class IdleAbort {
     if (parent.aborted) this.controller.abort(parent.reason);
     else parent.addEventListener("abort", () => this.controller.abort(parent.reason), { once: true });
     this.lastTouch = now();
-    this.timer = this.arm(ms);
+    this.progressDueAt = progressMs > 0 ? this.lastTouch + progressMs : Infinity;
+    this.timer = this.arm(Math.min(ms, progressMs > 0 ? progressMs : ms));
+  }
+
+  /** The stream made progress (past its start): the first-progress bound no longer applies. */
+  progress(): void {
+    this.progressDueAt = Infinity;
+  }
+
+  /** True when the first-progress bound, not silence, ended the stream. */
+  get stalled(): boolean {
+    return this.expired && this.stalledOut;
   }
 
   /** Bytes arrived: the silence starts over. */
@@ -59,9 +80,16 @@ export class IdleAbort {
         this.timer = this.arm(this.ms);
         return;
       }
-      const silent = this.now() - this.lastTouch;
+      const now = this.now();
+      if (now >= this.progressDueAt) {
+        this.expired = true;
+        this.stalledOut = true;
+        this.controller.abort(new Error(`no token from the worker ${this.progressMs} ms after it accepted the task`));
+        return;
+      }
+      const silent = now - this.lastTouch;
       if (silent < this.ms) {
-        this.timer = this.arm(this.ms - silent);
+        this.timer = this.arm(Math.min(this.ms - silent, this.progressDueAt - now));
         return;
       }
       this.expired = true;

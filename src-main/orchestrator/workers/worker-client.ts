@@ -66,11 +66,13 @@ export class WorkerClient {
    * Callbacks on the socket's 'data', not an async iterator: per token that saves the promises of the
    * stream iterator and of an async generator and its consumer (GC was ~20 % of the proxy's busy time).
    */
-  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, reader: TaskStreamReader, traceparent?: string): Promise<WorkerTerminalEvent | null> {
-    const idle = new IdleAbort(idleMs, signal);
+  async infer(poolId: string, body: WorkerInferRequest, signal: AbortSignal, idleMs: number, reader: TaskStreamReader, traceparent?: string, firstTokenMs = 0): Promise<WorkerTerminalEvent | null> {
+    // firstTokenMs (worker_first_token_timeout_ms): keep-alives alone do not hold a task past it.
+    const idle = new IdleAbort(idleMs, signal, undefined, firstTokenMs);
     // Aborted by the scheduler (e.g. its node turned Suspect): name why, not just "aborted".
     const why = (err: unknown) => (signal.aborted && signal.reason instanceof Error ? signal.reason.message : errorText(err));
-    const broke = (what: string, err: unknown) => new UpstreamError({ kind: "connection", message: idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${why(err)}` });
+    const broke = (what: string, err: unknown) =>
+      new UpstreamError({ kind: "connection", message: idle.stalled ? `worker sent only keep-alives for ${firstTokenMs} ms after accepting the task (worker_first_token_timeout_ms)` : idle.fired ? `worker stream went silent: no bytes for ${idleMs} ms` : `${what}: ${why(err)}` });
     try {
       // Serialised before the request: a body that cannot be is our error, not a broken connection.
       const json = JSON.stringify(body);
@@ -224,6 +226,8 @@ function readEvents(res: StreamResponse, idle: IdleAbort, reader: TaskStreamRead
             const what = tokenEvents > tokenLimit.events ? `more than ${tokenLimit.events} token events` : `more than ${tokenLimit.chars} characters of tokens`;
             return settle({ error: new UpstreamError({ kind: "protocol", message: `worker streamed ${what} for a task of max_tokens ${tokenLimit.maxTokens} without ending it: stream closed` }) }, true);
           }
+          // An answer (token, embedding, score) is progress; `started` and `metrics` frames are not, or a node could hold the task with them.
+          if (event.event !== "started" && event.event !== "metrics") idle.progress();
           if (!reader.event(event)) return settle({ event: null }, true);
         }
       } catch (err) {

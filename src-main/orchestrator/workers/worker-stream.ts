@@ -32,6 +32,8 @@ export interface WorkerStreamTarget {
   pool_id: string;
   /** Silence (no event, no keep-alive) after which the attempt fails as WORKER_RESET. */
   idle_ms: number;
+  /** After the worker accepted the task, how long keep-alives alone may hold it (0 = no bound). */
+  first_token_ms?: number;
   /** W3C trace context of the orchestrator's worker.infer span, sent along (undefined: tracing off). */
   traceparent?: string | undefined;
   /** Called when the connection itself broke (the node becomes Suspect at once). */
@@ -54,7 +56,7 @@ export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerI
       },
       ...(ended === undefined ? {} : { terminal: (event: WorkerTerminalEvent) => void (event.event === "end" && !sink.closed() && ended(event.data)) }),
     };
-    const terminal = await target.client.infer(target.pool_id, body, signal, target.idle_ms, reader, target.traceparent);
+    const terminal = await target.client.infer(target.pool_id, body, signal, target.idle_ms, reader, target.traceparent, target.first_token_ms);
     if (terminal === null || sink.closed()) return { kind: "closed" };
     if (terminal.event === "end") return { kind: "end", data: terminal.data };
     if (terminal.event === "error") {
