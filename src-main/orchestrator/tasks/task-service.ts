@@ -384,6 +384,17 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   /**
+   * Cancels every queued and running task of a credential (a revoked API key): /v2 and keyed tasks
+   * outlive their connection, so ending its open streams alone left them to run for a client that may
+   * no longer use the cluster. Returns how many were canceled.
+   */
+  cancelOwnedBy(owner: string): number {
+    let canceled = 0;
+    for (const task of this.table.unfinishedOf(owner, hasTerminalEvent)) if (this.cancel(task.task_id, "operator")) canceled++;
+    return canceled;
+  }
+
+  /**
    * Stops admitting. Queued tasks a client can still get the result of after a restart (/v2, or keyed)
    * stay queued in the journal when `shutdown_queued_tasks` is keep, so a graceful stop loses no more
    * than a crash would; the others fail now. Running ones get until the grace period to finish.
