@@ -22,6 +22,8 @@ import { startWorkerProcess, type WorkerProcess } from "../../test-support/worke
 // across a graceful restart and a crash; per-key limits hold when one key sends everything at once.
 const TOKEN = "team-usage-token-0123456789abcdef0123456789ab";
 const TINY = testModelName("tiny");
+// A flooding key may hold 8 queued tasks (the 2 slots run others).
+const ENV = { ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: "8" };
 let dataDir: string;
 let port: number;
 let orch: HeadlessOrchestrator;
@@ -65,7 +67,7 @@ async function readyPool(): Promise<boolean> {
 
 async function restart(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
   await orch.kill(signal);
-  orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+  orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN, env: ENV });
   await waitFor("the worker back", readyPool, 30_000);
 }
 
@@ -78,7 +80,7 @@ const metric = async (line: RegExp): Promise<number> => {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "llorch-team-usage-"));
   port = await freePort();
-  orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN });
+  orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN, env: ENV });
   worker = await startWorkerProcess({ nodeId: "team-usage-node", models: ["tiny"], orchestratorUrl: orch.url, token: TOKEN, slots: 2 });
   await waitFor("a ready pool", readyPool, 30_000);
 }, 90_000);
@@ -102,6 +104,9 @@ async function oneClientsDay(k: Key, c: Counted): Promise<void> {
 
   const completion = await openai.completions.create({ model: TINY, prompt: "Once upon", max_tokens: 2 });
   served(c, completion.usage?.prompt_tokens ?? -1, completion.usage?.completion_tokens ?? -1);
+
+  const embedded = await openai.embeddings.create({ model: TINY, input: ["the quick brown fox", "jumps"] });
+  served(c, embedded.usage.prompt_tokens, embedded.usage.total_tokens - embedded.usage.prompt_tokens);
 
   const anthropic = new Anthropic({ baseURL: orch.url, apiKey: k.key, maxRetries: 0 });
   const message = await anthropic.messages.create({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }] });
@@ -286,6 +291,79 @@ describe("per-key limits under concurrency", () => {
     expect(anthropicErr).toBeInstanceOf(Anthropic.RateLimitError);
     expect((await metric(/tasks_rejected_total\{reason="KEY_QUOTA_EXCEEDED"\} (\d+)/)) - quotaBefore).toBe(2);
   }, 60_000);
+});
+
+describe("fairness with limits", () => {
+  it("a key flooding at its queue cap, a rate-limited key hammering and the operator's playground: every other key still gets its first token within a few task lengths", async () => {
+    const stream = async (token: string, maxTokens: number): Promise<{ status: number; firstTokenMs: number | null; totalMs: number }> => {
+      const t0 = performance.now();
+      const res = await api("/v1/chat/completions", json({ model: TINY, messages: [{ role: "user", content: "go" }], max_tokens: maxTokens, stream: true }), token);
+      if (res.status !== 200) {
+        await res.text();
+        return { status: res.status, firstTokenMs: null, totalMs: performance.now() - t0 };
+      }
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let first: number | null = null;
+      let text = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+        if (first === null && text.includes('"content":')) first = performance.now() - t0;
+      }
+      return { status: 200, firstTokenMs: first, totalMs: performance.now() - t0 };
+    };
+    // One flood task's length, alone.
+    const alone = await stream(TOKEN, 300);
+    const taskMs = alone.totalMs;
+
+    const flood = await newKey("flood");
+    const rated = await newKey("hammer", { requests_per_minute: 5 });
+    const others = await Promise.all([0, 1, 2].map((i) => newKey(`colleague-${i}`)));
+    let running = true;
+    const floodStatuses: number[] = [];
+    const floodMs: number[] = [];
+    const loop = async (token: string, maxTokens: number, sink: number[]) => {
+      while (running) {
+        const r = await stream(token, maxTokens);
+        sink.push(r.status);
+        if (r.status === 200 && sink === floodStatuses) floodMs.push(r.totalMs - (r.firstTokenMs ?? 0));
+        if (r.status !== 200) await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    const rateStatuses: number[] = [];
+    const playground: number[] = [];
+    const background = [
+      ...Array.from({ length: 12 }, () => loop(flood.key, 300, floodStatuses)),
+      ...Array.from({ length: 3 }, () => loop(rated.key, 4, rateStatuses)),
+      loop(TOKEN, 100, playground),
+    ];
+    await waitFor("the flood at its cap", async () => {
+      const keys = ApiKeyListResponseSchema.parse(await (await api("/v2/auth/keys")).json()).keys;
+      return (keys.find((k) => k.id === flood.id)?.queued_tasks ?? 0) >= 8;
+    }, 20_000, 50);
+    const firsts: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const results = await Promise.all(others.map((k) => stream(k.key, 4)));
+      for (const r of results) {
+        expect(r.status).toBe(200);
+        firsts.push(r.firstTokenMs as number);
+      }
+    }
+    running = false;
+    await Promise.all(background);
+    firsts.sort((x, y) => x - y);
+    // A flood task's length under this load (its generation, not its wait): the unit of the bound.
+    floodMs.sort((x, y) => x - y);
+    const loadedTaskMs = Math.max(taskMs, floodMs[Math.floor(floodMs.length / 2)] ?? 0);
+    const worst = firsts[firsts.length - 1] as number;
+    console.log(`first token of other keys under flood: median ${firsts[7]?.toFixed(0)} ms, worst ${worst.toFixed(0)} ms; one flood task ${taskMs.toFixed(0)} ms alone, ${loadedTaskMs.toFixed(0)} ms under load; flood 429s ${floodStatuses.filter((s) => s === 429).length}/${floodStatuses.length}, hammer 429s ${rateStatuses.filter((s) => s === 429).length}/${rateStatuses.length}, playground ${playground.length} answered`);
+    expect(floodStatuses).toContain(429);
+    expect(rateStatuses).toContain(429);
+    // In a FIFO the colleagues would wait behind the flood's 8 queued tasks on 2 slots (4 task lengths and
+    // more); round robin puts each behind at most one task of each other key with queued work.
+    expect(worst).toBeLessThan(4 * loadedTaskMs + 3000);
+  }, 90_000);
 });
 
 describe("GET /v2/usage and /v2/auth/keys: what a hostile or large team sends", () => {

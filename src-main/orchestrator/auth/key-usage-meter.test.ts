@@ -86,6 +86,12 @@ describe("KeyUsageMeter", () => {
       "x-ratelimit-remaining-tokens": "850",
       "x-ratelimit-reset-tokens": "1m0s",
     });
+    // A request in flight: its max_tokens are spoken for until it ends.
+    m.check("key:a");
+    m.admitted("key:a", { task_id: "t", reserve_tokens: 300 });
+    expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("550");
+    m.finished("key:a", 10, 20, "t");
+    expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("820");
     clock.now += 59_000;
     expect(m.limitHeaders("key:a")?.["x-ratelimit-reset-tokens"]).toBe("1s");
     for (const other of ["key:b", "builtin", null]) expect(m.limitHeaders(other)).toBeNull();

@@ -173,7 +173,9 @@ export class KeyUsageMeter {
     if (limits.tokens_per_day !== null) {
       const used = this.usedToday(owner);
       headers["x-ratelimit-limit-tokens"] = String(limits.tokens_per_day);
-      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, limits.tokens_per_day - used.tokens_in - used.tokens_out));
+      // What admission would still let through: the tokens held by the key's tasks in flight (this one
+      // included) are spoken for, as OpenAI counts max_tokens against its limit when it admits a request.
+      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, limits.tokens_per_day - used.tokens_in - used.tokens_out - this.heldBy(owner).tokens));
       headers["x-ratelimit-reset-tokens"] = duration(this.dayEndsAtMs - now);
     }
     return headers;
