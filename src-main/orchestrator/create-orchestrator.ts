@@ -57,7 +57,7 @@ import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
-import { outlivesConnection } from "./tasks/stored-task.js";
+import { journaledOwner, outlivesConnection } from "./tasks/stored-task.js";
 import { KeyUsageMeter } from "./auth/key-usage-meter.js";
 import { KeyUsageStore } from "./db/key-usage-store.js";
 import { WorkerClients } from "./workers/worker-clients.js";
@@ -259,7 +259,12 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
   const recovery = journal.recover(Date.now(), outlivesConnection);
-  for (const row of recovery.interrupted) logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+  for (const row of recovery.interrupted) {
+    logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+    // It never ended in the run that crashed, so its key was never charged: what the journal has of its
+    // tokens (progress is written every second) counts now, not nothing (team adversary, 2026-11-30).
+    keyUsage.finished(journaledOwner(row), row.tokens_in, row.tokens_out);
+  }
   if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);
   // Nodes known from before the restart re-register on their next heartbeat: new requests wait for them too.

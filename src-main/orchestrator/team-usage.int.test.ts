@@ -22,6 +22,7 @@ import { startWorkerProcess, type WorkerProcess } from "../../test-support/worke
 // across a graceful restart and a crash; per-key limits hold when one key sends everything at once.
 const TOKEN = "team-usage-token-0123456789abcdef0123456789ab";
 const TINY = testModelName("tiny");
+const MEDIUM = testModelName("medium");
 // A flooding key may hold 8 queued tasks (the 2 slots run others).
 const ENV = { ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: "8" };
 let dataDir: string;
@@ -62,7 +63,7 @@ async function usageToday(): Promise<Map<string, Counted>> {
 
 async function readyPool(): Promise<boolean> {
   const nodes = NodeListResponseSchema.parse(await (await api("/v2/nodes")).json()).nodes;
-  return nodes.some((n) => n.status === "Online" && n.pools.some((p) => p.ready));
+  return nodes.some((n) => n.status === "Online" && n.pools.filter((p) => p.ready).length === 2);
 }
 
 async function restart(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
@@ -81,7 +82,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "llorch-team-usage-"));
   port = await freePort();
   orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN, env: ENV });
-  worker = await startWorkerProcess({ nodeId: "team-usage-node", models: ["tiny"], orchestratorUrl: orch.url, token: TOKEN, slots: 2 });
+  worker = await startWorkerProcess({ nodeId: "team-usage-node", models: ["tiny", "medium"], orchestratorUrl: orch.url, token: TOKEN, slots: 2 });
   await waitFor("a ready pool", readyPool, 30_000);
 }, 90_000);
 
@@ -210,8 +211,22 @@ describe("usage per key is what its clients were served", () => {
       const r = await openaiB.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
       served(late, r.usage?.prompt_tokens ?? -1, r.usage?.completion_tokens ?? -1);
     }
+    // A long generation running at the crash: its key is charged what the journal had of it (written every
+    // second), not nothing.
+    const [, , c] = keys as [Key, Key, Key];
+    const long = taskRequest(MEDIUM, { ctx: 4096, prompt: "Once upon a time", max_tokens: 3500, deadline_ms: 120_000 });
+    expect((await api("/v2/tasks", json(long), c.key)).status).toBe(202);
+    const longStatus = async () => TaskStatusSchema.parse(await (await api(`/v2/tasks/${long.task_id as string}`)).json());
+    await waitFor("the long task generating", async () => (await longStatus()).tokens_out > 0, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
     await restart("SIGKILL");
+    const interrupted = await longStatus();
+    expect(interrupted).toMatchObject({ state: "failed", error: { code: "WORKER_RESET" } });
+    expect(interrupted.tokens_out).toBeGreaterThan(0);
+    const cBefore = expected.get(c.id) as Counted;
+    served(cBefore, interrupted.tokens_in ?? 0, interrupted.tokens_out);
     const afterCrash = await usageToday();
+    expect(afterCrash.get(c.id)).toEqual(cBefore);
     expect(afterCrash.get(a.id)).toEqual(expected.get(a.id));
     const bBefore = expected.get(b.id) as Counted;
     const bNow = afterCrash.get(b.id) as Counted;
