@@ -18,6 +18,10 @@ export function sendError(res: Response, status: number, envelope: ErrorEnvelope
     res.setHeader("Retry-After", String(retryAfterSeconds(envelope.retry_after_ms)));
     res.setHeader("X-Backoff-Ms", String(envelope.retry_after_ms));
   }
+  // The OpenAI and Anthropic SDKs retry every 429 and sleep whatever Retry-After says, uncapped: a quota
+  // that resets at midnight would hang a client for hours. They obey x-should-retry, so a 429 that no
+  // early retry can pass (KEY_QUOTA_EXCEEDED for the day) says so.
+  if (status === 429 && envelope.retriable === false) res.setHeader("x-should-retry", "false");
   if (style === "anthropic") {
     const wire = anthropicHttpStatus(status);
     res.status(wire).json(anthropicError(wire, envelope.message, envelope.code));

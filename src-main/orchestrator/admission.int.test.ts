@@ -60,7 +60,7 @@ describe("full queue policies with a real worker", () => {
     const before = await metric('tasks_rejected_total{reason="ADMISSION_REJECT"}');
     const rejected = await submit(task());
     expect(rejected.status).toBe(429);
-    expect(rejected.headers.get("retry-after")).toBe("1");
+    expect(rejected.headers.get("retry-after")).toBe("2"); // 1.5 s, rounded up
     expect(rejected.headers.get("x-backoff-ms")).toBe("1500");
     expect(await rejected.json()).toMatchObject({ code: "ADMISSION_REJECT", retriable: true, retry_after_ms: 1500, policy_label: "reject" });
     expect(await metric('tasks_rejected_total{reason="ADMISSION_REJECT"}')).toBe(before + 1);

@@ -57,7 +57,7 @@ import { NodeStore } from "./db/node-store.js";
 import { PoolDesiredStore } from "./db/pool-desired-store.js";
 import { TaskJournal } from "./db/task-journal.js";
 import { TaskService } from "./tasks/task-service.js";
-import { outlivesConnection } from "./tasks/stored-task.js";
+import { journaledOwner, outlivesConnection } from "./tasks/stored-task.js";
 import { KeyUsageMeter } from "./auth/key-usage-meter.js";
 import { KeyUsageStore } from "./db/key-usage-store.js";
 import { WorkerClients } from "./workers/worker-clients.js";
@@ -266,7 +266,12 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
   const recovery = journal.recover(Date.now(), outlivesConnection);
-  for (const row of recovery.interrupted) logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+  for (const row of recovery.interrupted) {
+    logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
+    // It never ended in the run that crashed, so its key was never charged: what the journal has of its
+    // tokens (progress is written every second) counts now, not nothing (team adversary, 2026-11-30).
+    keyUsage.finished(journaledOwner(row), row.tokens_in, row.tokens_out);
+  }
   if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);
   // Nodes known from before the restart re-register on their next heartbeat: new requests wait for them too.
@@ -324,7 +329,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, modelAliases, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),
     keyUsage,
-    admin: new AdminService({ apiKeys, keyUsage, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId), queuedByCredential: () => tasks.scheduler.queuedByOwner() }),
+    admin: new AdminService({ apiKeys, keyUsage, joinTokens, nodeOwner: (nodeId) => registry.get(nodeId)?.owner ?? null, tokens, builtinTokens: builtin, dashboardSessions, settings: runtime, logRing, audit, logger, startedAtMs, publicUrl, clusterTls, endResponses: (credentialId) => keyResponses.end(credentialId), revokeNodesOf: (credentialId) => registry.credentialRevoked(credentialId), queuedByCredential: () => tasks.scheduler.queuedByOwner(), cancelTasksOf: (credentialId) => tasks.cancelOwnedBy(credentialId) }),
     meta: new MetaService({ version: ORCHESTRATOR_VERSION, startedAtMs, metrics, openApiDocument: () => openApi, onlineNodes: () => nodes.online(), clusterModels, history, config: getConfig }),
     // The self-test calls this server as a client would, with its own admin token (over TLS trusting the cluster CA).
     selftest: new SelftestService({ registry, workers, self: new SelfClient(() => url, apiToken.token, clusterTls ? clusterFetch(clusterTls.caPem, { role: "orchestrator" }) : globalThis.fetch), config: getConfig, version: ORCHESTRATOR_VERSION, audit, logger }),

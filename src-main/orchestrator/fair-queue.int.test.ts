@@ -163,7 +163,7 @@ describe("fair share across API keys", () => {
     const before = await metric(orch, 'tasks_rejected_total{reason="ADMISSION_KEY_LIMIT"}');
     const refused = await submit(asA, task());
     expect(refused.status).toBe(429);
-    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(refused.headers.get("retry-after")).toBe("2"); // 1.5 s, rounded up
     expect(refused.headers.get("x-backoff-ms")).toBe("1500");
     expect(refused.body).toMatchObject({ code: "ADMISSION_KEY_LIMIT", retriable: true, retry_after_ms: 1500, policy_label: "per-key", details: { setting: "admission_max_queued_per_key", limit: 20 } });
     expect(refused.body.message).toContain("admission_max_queued_per_key 20");
@@ -180,7 +180,7 @@ describe("fair share across API keys", () => {
       const res = await asA(path, { method: "POST", body: JSON.stringify(body) });
       const text = await res.text();
       expect({ path, status: res.status }).toEqual({ path, status: 429 });
-      expect(res.headers.get("retry-after"), path).toBe("1");
+      expect(res.headers.get("retry-after"), path).toBe("2"); // 1.5 s, rounded up
       expect(text, path).toContain("admission_max_queued_per_key");
       shape(text);
     }

@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   FORBIDDEN_ORIGIN: { http_status: 403, retriable: false, description: "The Origin header names a foreign origin." },
   FORBIDDEN_SCOPE: { http_status: 403, retriable: false, description: "The credential is valid but its scopes do not cover this route." },
   KEY_RATE_LIMITED: { http_status: 429, retriable: true, description: "The API key's requests_per_minute limit refuses one more request now; retry after retry_after_ms." },
-  KEY_QUOTA_EXCEEDED: { http_status: 429, retriable: false, description: "The API key has used its tokens_per_day (prompt + generated, UTC day); retry_after_ms says when the day ends." },
+  KEY_QUOTA_EXCEEDED: { http_status: 429, retriable: false, description: "The API key has used its tokens_per_day (prompt + generated, UTC day); retry_after_ms says when the day ends. With retriable true (retry_after_ms 1 s): its running and queued tasks may use the rest (their max_tokens); retry when one ends." },
   AUTH_RATE_LIMITED: { http_status: 429, retriable: true, description: "Too many failed authentications from this client address; retry after retry_after_ms." },
   NODE_RATE_LIMITED: { http_status: 429, retriable: true, description: "A node sends heartbeats or registrations for its id faster than its interval allows (heartbeat_node_max_per_interval, node_register_max_per_min): the request was not processed; retry after retry_after_ms." },
   REQUEST_TIMEOUT: { http_status: 408, retriable: true, description: "The request headers or body did not arrive in time." },

@@ -25,9 +25,11 @@ describe("ErrorEnvelope", () => {
     expect(ErrorEnvelopeSchema.safeParse(env).success).toBe(true);
   });
 
-  it("computes Retry-After in whole seconds, at least 1", () => {
+  it("computes Retry-After in whole seconds, at least 1, rounded up (never before the wait is over)", () => {
     expect(retryAfterSeconds(2000)).toBe(2);
-    expect(retryAfterSeconds(2999)).toBe(2);
+    expect(retryAfterSeconds(2001)).toBe(3);
+    expect(retryAfterSeconds(2999)).toBe(3);
+    expect(retryAfterSeconds(1000)).toBe(1);
     expect(retryAfterSeconds(500)).toBe(1);
     expect(retryAfterSeconds(0)).toBe(1);
   });

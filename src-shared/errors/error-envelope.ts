@@ -36,7 +36,11 @@ export function errorEnvelope(code: ErrorCode, message: string, extra: ErrorEnve
   return envelope;
 }
 
-/** `Retry-After` header value for an envelope: whole seconds, at least 1 (spec §2.1). */
+/**
+ * `Retry-After` header value for an envelope: whole seconds, at least 1 (spec §2.1), rounded up: a
+ * client that honours it (the OpenAI and Anthropic SDKs do) must not come back before the wait is over,
+ * or a rate limit refuses it again (2.9 s written as 2 cost every KEY_RATE_LIMITED retry a second 429).
+ */
 export function retryAfterSeconds(retryAfterMs: number): number {
-  return Math.max(Math.floor(retryAfterMs / 1000), 1);
+  return Math.max(Math.ceil(retryAfterMs / 1000), 1);
 }

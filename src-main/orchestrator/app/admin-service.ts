@@ -60,6 +60,8 @@ export interface AdminServiceDeps {
   endResponses?: (credentialId: string) => number;
   /** Takes every node the credential registered Offline (tasks fail over); returns their ids. */
   revokeNodesOf?: (credentialId: string) => readonly string[];
+  /** Cancels the credential's queued and running tasks; returns how many. */
+  cancelTasksOf?: (credentialId: string) => number;
   /** Queued tasks per credential id (`builtin`, `key:<id>`): O(credentials with queued work). */
   queuedByCredential?: () => ReadonlyMap<string | null, number>;
 }
@@ -142,6 +144,9 @@ export class AdminService {
     // The nodes it registered are not called with it again: Offline now, not after node_timeout_ms of 401s.
     const offline = this.deps.revokeNodesOf?.(`key:${id}`) ?? [];
     if (offline.length > 0) this.deps.logger.warn({ key_fp6: row.fp6, nodes: offline.length, first_nodes: offline.slice(0, 10) }, "nodes registered with the revoked API key are Offline; their tasks fail over");
+    // Its queued and running tasks end (canceled): /v2 and keyed ones would otherwise still run for it.
+    const canceled = this.deps.cancelTasksOf?.(`key:${id}`) ?? 0;
+    if (canceled > 0) this.deps.logger.info({ key_fp6: row.fp6, tasks: canceled }, "queued and running tasks of the revoked API key canceled");
     // Its open streams end too; on the next turn, so a key revoking itself still gets its own answer.
     const endResponses = this.deps.endResponses;
     if (endResponses !== undefined) {

@@ -4,7 +4,7 @@ import type { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { openDatabase } from "../db/database.js";
 import { KeyUsageStore } from "../db/key-usage-store.js";
 import { createLogger } from "../logging/logger.js";
-import { KeyUsageMeter } from "./key-usage-meter.js";
+import { KeyUsageMeter, quotaReservation } from "./key-usage-meter.js";
 
 const START = Date.UTC(2026, 10, 30, 23, 59, 0);
 
@@ -86,6 +86,12 @@ describe("KeyUsageMeter", () => {
       "x-ratelimit-remaining-tokens": "850",
       "x-ratelimit-reset-tokens": "1m0s",
     });
+    // A request in flight: its max_tokens are spoken for until it ends.
+    m.check("key:a");
+    m.admitted("key:a", { task_id: "t", reserve_tokens: 300 });
+    expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("550");
+    m.finished("key:a", 10, 20, "t");
+    expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("820");
     clock.now += 59_000;
     expect(m.limitHeaders("key:a")?.["x-ratelimit-reset-tokens"]).toBe("1s");
     for (const other of ["key:b", "builtin", null]) expect(m.limitHeaders(other)).toBeNull();
@@ -107,5 +113,74 @@ describe("KeyUsageMeter", () => {
     m.flush();
     expect(store.day("2026-11-30")).toEqual([{ credential_id: "builtin", day: "2026-11-30", requests: 2, tokens_in: 3, tokens_out: 5 }]);
     m.close();
+  });
+
+  it("a daily quota holds what admitted, unended tasks may still generate: 100 concurrent max_tokens=4096 requests under a 1,000-token quota admit one", () => {
+    const { m } = meter({ q: { requests_per_minute: null, tokens_per_day: 1000 } });
+    let admitted = 0;
+    let lastRefusal: OrchError | null = null;
+    for (let i = 0; i < 100; i++) {
+      const refused = refusal(() => m.check("key:q"));
+      if (refused !== null) {
+        lastRefusal = refused;
+        continue;
+      }
+      m.admitted("key:q", { task_id: `t${i}`, reserve_tokens: quotaReservation(4096, undefined) });
+      admitted++;
+    }
+    expect(admitted).toBe(1);
+    // Retriable soon (one of them ends), not at the day's end: the quota is not used yet.
+    expect(lastRefusal).toMatchObject({ code: "KEY_QUOTA_EXCEEDED", envelope: { retriable: true, retry_after_ms: 1000, details: { tokens_in_flight: 4096, tasks_in_flight: 1 } } });
+    // Small tasks share it: as many max_tokens=90 as fit under what is left.
+    m.finished("key:q", 5, 3, "t0");
+    let small = 0;
+    for (let i = 0; i < 20; i++) {
+      if (refusal(() => m.check("key:q")) !== null) break;
+      m.admitted("key:q", { task_id: `s${i}`, reserve_tokens: 90 });
+      small++;
+    }
+    expect(small).toBe(12); // 8 used + 11 × 90 held = 998 < 1,000 admits a twelfth; 8 + 12 × 90 does not
+    // Ending frees its hold even with no tokens counted (canceled while queued).
+    for (let i = 0; i < small; i++) m.finished("key:q", 0, 0, `s${i}`);
+    expect(m.heldBy("key:q")).toEqual({ tasks: 0, tokens: 0 });
+    expect(refusal(() => m.check("key:q"))).toBeNull();
+    // The operator's credentials hold nothing.
+    m.admitted("builtin", { task_id: "b", reserve_tokens: 1_000_000 });
+    expect(m.heldBy("builtin")).toEqual({ tasks: 0, tokens: 0 });
+    // A generation ceiling is shortened to the context.
+    expect(quotaReservation(100_000, 2048)).toBe(2048);
+    expect(quotaReservation(1, 2048)).toBe(1);
+    m.close();
+  });
+
+  it("midnight with queued and running tasks: each day keeps what it counted; a task running across midnight counts its tokens on the day it ends; holds carry over", () => {
+    const { m, clock, store } = meter({ q: { requests_per_minute: 100, tokens_per_day: 100 } });
+    // 23:59:00 — three admitted: one ends before midnight, one runs across it, one is still queued.
+    for (const id of ["a", "b", "c"]) {
+      m.check("key:q");
+      m.admitted("key:q", { task_id: id, reserve_tokens: 20 });
+    }
+    m.finished("key:q", 10, 20, "a");
+    expect(m.usedToday("key:q")).toEqual({ requests: 3, tokens_in: 10, tokens_out: 20 });
+    clock.now += 59_999; // 23:59:59.999
+    expect(refusal(() => m.check("key:q"))).toBeNull(); // 30 used + 40 held < 100
+    clock.now += 1; // 00:00:00.000 — a new day
+    expect(m.usedToday("key:q")).toEqual({ requests: 0, tokens_in: 0, tokens_out: 0 });
+    m.finished("key:q", 5, 20, "b"); // ran across midnight: counted today
+    // The queued one still holds its 20: 25 used + 20 held.
+    expect(m.heldBy("key:q")).toEqual({ tasks: 1, tokens: 20 });
+    m.admitted("key:q", { task_id: "d", reserve_tokens: 55 });
+    expect(refusal(() => m.check("key:q"))?.envelope.retriable).toBe(true); // 25 used + 75 held: wait for one to end
+    m.finished("key:q", 0, 0, "c"); // canceled in the queue
+    m.finished("key:q", 3, 54, "d");
+    const refused = refusal(() => m.check("key:q")); // 82 used, nothing held: admitted
+    expect(refused).toBeNull();
+    m.finished("key:q", 0, 30, "e"); // an unknown id (never held) only counts
+    expect(refusal(() => m.check("key:q"))).toMatchObject({ code: "KEY_QUOTA_EXCEEDED", envelope: { retriable: false, retry_after_ms: 86_400_000 } });
+    m.close();
+    expect(store.since("2026-11-30").map((r) => [r.day, r.requests, r.tokens_in, r.tokens_out])).toEqual([
+      ["2026-12-01", 1, 8, 104],
+      ["2026-11-30", 3, 10, 20],
+    ]);
   });
 });

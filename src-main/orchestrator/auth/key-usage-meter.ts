@@ -7,6 +7,22 @@ import type { KeyUsageStore } from "../db/key-usage-store.js";
 const KEY_PREFIX = "key:";
 const FLUSH_MS = 2000;
 const DAY_MS = 86_400_000;
+/** How soon a key refused because its running tasks may use the rest of its quota is told to retry. */
+const IN_FLIGHT_RETRY_MS = 1000;
+
+/**
+ * The tokens an admitted task of a key is held to until it ends: its generation ceiling (a context
+ * shortens it). Its prompt is not known before the worker reads it, so it is not held.
+ */
+export function quotaReservation(maxTokens: number, contextLength: number | undefined): number {
+  return Math.max(1, contextLength === undefined ? maxTokens : Math.min(maxTokens, contextLength));
+}
+
+/** An admitted task of a key, not ended yet: what it may still add to the key's count. */
+export interface InFlightTask {
+  task_id: string;
+  reserve_tokens: number;
+}
 
 /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s", "3h2m0s". */
 function duration(ms: number): string {
@@ -49,6 +65,8 @@ export class KeyUsageMeter {
   /** Counts of `day` not written yet. */
   private pending = new Map<string, UsageCounts>();
   private readonly buckets = new Map<string, Bucket>();
+  /** Tokens held by each key's admitted, unended tasks (task id → tokens), so concurrent requests cannot all pass a nearly used quota. */
+  private readonly inFlight = new Map<string, Map<string, number>>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -65,7 +83,12 @@ export class KeyUsageMeter {
     this.timer.unref();
   }
 
-  /** Throws 429 when the credential's limits refuse one more task now; changes nothing. */
+  /**
+   * Throws 429 when the credential's limits refuse one more task now; changes nothing. A daily quota
+   * counts what the key's running and queued tasks may still generate (their max_tokens): concurrent
+   * requests overshoot the quota by at most one task's max_tokens plus the prompts in flight
+   * (docs/SECURITY.md "Per-key limits"), not by their number times max_tokens.
+   */
   check(owner: string | null): void {
     if (owner === null || !owner.startsWith(KEY_PREFIX)) return;
     const limits = this.deps.limitsOf(owner.slice(KEY_PREFIX.length));
@@ -80,6 +103,15 @@ export class KeyUsageMeter {
           "KEY_QUOTA_EXCEEDED",
           `this API key has used its ${limits.tokens_per_day} tokens for today (${tokens} so far, UTC day ${this.day}); it can be used again at 00:00 UTC, or an operator can raise its tokens_per_day`,
           { retry_after_ms: this.dayEndsAtMs - now, details: { tokens_per_day: limits.tokens_per_day, tokens_used: tokens } },
+        );
+      }
+      const held = this.heldBy(owner);
+      if (held.tokens > 0 && tokens + held.tokens >= limits.tokens_per_day) {
+        // Not the day's end: once a running task ends, what it did not generate is free again.
+        throw new OrchError(
+          "KEY_QUOTA_EXCEEDED",
+          `this API key's ${held.tasks} tasks in flight may use the rest of its ${limits.tokens_per_day} tokens for today (${tokens} used, up to ${held.tokens} more held by their max_tokens); retry when one ends`,
+          { retriable: true, retry_after_ms: IN_FLIGHT_RETRY_MS, details: { tokens_per_day: limits.tokens_per_day, tokens_used: tokens, tokens_in_flight: held.tokens, tasks_in_flight: held.tasks } },
         );
       }
     }
@@ -97,18 +129,26 @@ export class KeyUsageMeter {
     }
   }
 
-  /** A task of `owner` was admitted (its limits were checked in the same turn). */
-  admitted(owner: string | null): void {
+  /** A task of `owner` was admitted (its limits were checked in the same turn); `task` holds its reservation until it ends. */
+  admitted(owner: string | null, task?: InFlightTask): void {
     if (owner === null) return;
     this.rollDay(this.now());
     this.add(owner, 1, 0, 0);
     const bucket = this.buckets.get(owner);
     if (bucket !== undefined) bucket.tokens -= 1;
+    if (task !== undefined) this.hold(owner, task);
   }
 
-  /** A task of `owner` ended having read `tokensIn` and generated `tokensOut`. */
-  finished(owner: string | null, tokensIn: number, tokensOut: number): void {
-    if (owner === null || tokensIn + tokensOut === 0) return;
+  /** A task admitted before a restart is queued again (counted once, when it was admitted): it holds its reservation again. */
+  resumed(owner: string | null, task: InFlightTask): void {
+    if (owner !== null) this.hold(owner, task);
+  }
+
+  /** A task of `owner` ended having read `tokensIn` and generated `tokensOut`; its reservation is freed. */
+  finished(owner: string | null, tokensIn: number, tokensOut: number, taskId?: string): void {
+    if (owner === null) return;
+    if (taskId !== undefined) this.release(owner, taskId);
+    if (tokensIn + tokensOut === 0) return;
     this.rollDay(this.now());
     this.add(owner, 0, tokensIn, tokensOut);
   }
@@ -133,7 +173,9 @@ export class KeyUsageMeter {
     if (limits.tokens_per_day !== null) {
       const used = this.usedToday(owner);
       headers["x-ratelimit-limit-tokens"] = String(limits.tokens_per_day);
-      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, limits.tokens_per_day - used.tokens_in - used.tokens_out));
+      // What admission would still let through: the tokens held by the key's tasks in flight (this one
+      // included) are spoken for, as OpenAI counts max_tokens against its limit when it admits a request.
+      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, limits.tokens_per_day - used.tokens_in - used.tokens_out - this.heldBy(owner).tokens));
       headers["x-ratelimit-reset-tokens"] = duration(this.dayEndsAtMs - now);
     }
     return headers;
@@ -161,6 +203,33 @@ export class KeyUsageMeter {
   close(): void {
     clearInterval(this.timer);
     this.flush();
+  }
+
+  /** Tasks of `owner` admitted and not ended, and the tokens they hold. */
+  heldBy(owner: string): { tasks: number; tokens: number } {
+    const tasks = this.inFlight.get(owner);
+    if (tasks === undefined) return { tasks: 0, tokens: 0 };
+    let tokens = 0;
+    for (const t of tasks.values()) tokens += t;
+    return { tasks: tasks.size, tokens };
+  }
+
+  private hold(owner: string, task: InFlightTask): void {
+    // Only API keys have limits; the operator's credentials are never held to anything.
+    if (!owner.startsWith(KEY_PREFIX)) return;
+    let tasks = this.inFlight.get(owner);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.inFlight.set(owner, tasks);
+    }
+    tasks.set(task.task_id, task.reserve_tokens);
+  }
+
+  private release(owner: string, taskId: string): void {
+    const tasks = this.inFlight.get(owner);
+    if (tasks === undefined) return;
+    tasks.delete(taskId);
+    if (tasks.size === 0) this.inFlight.delete(owner);
   }
 
   private rollDay(now: number): void {

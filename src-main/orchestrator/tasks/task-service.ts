@@ -29,7 +29,7 @@ import { TaskTable } from "./task-table.js";
 import { finishTask, type TaskEnding, type TaskTerminalDeps } from "./task-terminal.js";
 import type { CancelReason, Task } from "./task.js";
 import { TaskTrace } from "./task-trace.js";
-import type { KeyUsageMeter } from "../auth/key-usage-meter.js";
+import { quotaReservation, type KeyUsageMeter } from "../auth/key-usage-meter.js";
 import { NOOP_TRACING, type Tracing } from "../../../src-node/tracing/tracing.js";
 
 export interface TaskServiceDeps {
@@ -113,6 +113,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
       this.table.add(task);
       const position = this.scheduler.restore(task, this.deps.config().node_timeout_ms);
       task.queue_position_at_admission = position;
+      this.deps.keyUsage?.resumed(task.owner, { task_id: task.task_id, reserve_tokens: quotaReservation(task.generation.max_tokens, task.model.context_length) });
       emitTaskEvent(task, { event: "started", data: { queue_position: position, predicted_start_ms: 0, task_id: task.task_id, model: task.model.sha256 } });
       restored.push(task);
     }
@@ -339,6 +340,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
           : isDiskFull(outcome) ? { code: "STORAGE_FULL" as const, message: "the task could not be recorded: the orchestrator's disk is full; nothing was queued" }
           : { code: "INTERNAL" as const, message: "the task could not be recorded (database write failed); nothing was queued" };
         task.trace.finished({ state: "failed", error: refused, tokens_in: null, tokens_out: 0 });
+        this.deps.keyUsage?.finished(task.owner, 0, 0, task.task_id); // frees what it held of its key's quota
         // A caller that did not wait for the commit (a compatible surface's stream) follows the task: it gets
         // this one error instead of waiting for events that will never come.
         emitTaskEvent(task, { event: "error", data: { code: refused.code, message: refused.message, retriable: refused.code !== "CONFLICT" } });
@@ -381,6 +383,17 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
     this.scheduler.withdraw(task);
     this.end(task, { state: "canceled", end: null });
     return true;
+  }
+
+  /**
+   * Cancels every queued and running task of a credential (a revoked API key): /v2 and keyed tasks
+   * outlive their connection, so ending its open streams alone left them to run for a client that may
+   * no longer use the cluster. Returns how many were canceled.
+   */
+  cancelOwnedBy(owner: string): number {
+    let canceled = 0;
+    for (const task of this.table.unfinishedOf(owner, hasTerminalEvent)) if (this.cancel(task.task_id, "operator")) canceled++;
+    return canceled;
   }
 
   /**
@@ -560,7 +573,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private end(task: Task, ending: TaskEnding): void {
     this.onWorkers.delete(task);
     if (!finishTask(this.terminal, task, ending)) return;
-    this.deps.keyUsage?.finished(task.owner, task.tokens_in ?? 0, task.tokens_out);
+    this.deps.keyUsage?.finished(task.owner, task.tokens_in ?? 0, task.tokens_out, task.task_id);
     task.trace.finished(task);
     this.emit("task", task);
     this.table.finished(task);

@@ -105,6 +105,11 @@ export class TaskTable {
     return { tasks: this.tasks.size, finished: this.finishedOrder.length, finished_events: this.finishedEvents, idempotency_keys: this.byKey.size, subscribers, events };
   }
 
+  /** Queued and running tasks of one credential (`key:<id>`): what a revocation ends. */
+  unfinishedOf(owner: string, isTerminal: (task: Task) => boolean): Task[] {
+    return [...this.tasks.values()].filter((t) => t.owner === owner && !isTerminal(t));
+  }
+
   /** Tasks that are not queued (placed, running, finished), newest first. */
   notQueued(): Task[] {
     return [...this.tasks.values()].filter((t) => t.state !== "queued").sort((a, b) => b.enqueued_at_ms - a.enqueued_at_ms);
