@@ -43,7 +43,9 @@ class HoldingNode {
     const [id, res] = [...this.held][0] ?? [];
     if (id === undefined || res === undefined) throw new Error("no task is running on the node");
     res.end(sseFrame("token", { t: " ok", i: 0 }) + sseFrame("end", { tokens_out: 1, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }));
-    await waitFor("the next dispatch or an empty queue", () => this.started.length > before || this.held.size === 0, 15_000, 10).catch(() => undefined);
+    // The ended stream leaves `held` at once, before the next dispatch can arrive: wait for that dispatch,
+    // and take a quiet 5 s as "the queue was empty" (waiting on an empty `held` raced the next dispatch).
+    await waitFor("the next dispatch", () => this.started.length > before, 5_000, 10).catch(() => undefined);
     return this.started.length > before ? this.started[this.started.length - 1] : undefined;
   }
 
