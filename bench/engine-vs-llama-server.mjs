@@ -313,7 +313,7 @@ for (const r of results) {
   lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${show(ls, firsts)} | ${workerNames.map((n) => `${show(r.systems[n], firsts)} | —`).join(" | ")} |`);
   row("4-stream aggregate tok/s", (s) => s.aggregate_tps, (s) => s.aggregate_tps.toFixed(0), true);
 }
-lines.push("", "Threads each node-llama-cpp worker's engine runs (`engine ready`: the pool-start calibration's choice)", "", `| model, configured threads | ${workerNames.map(label).join(" | ")} |`, `|---|${workerNames.map(() => "---|").join("")}`);
+lines.push("", "Threads each worker's engine runs (`engine ready`; for node-llama-cpp the pool-start calibration's choice)", "", `| model, configured threads | ${workerNames.map(label).join(" | ")} |`, `|---|${workerNames.map(() => "---|").join("")}`);
 for (const r of results) lines.push(`| ${r.model}, ${r.threads} | ${workerNames.map((n) => String(r.engine_ready[n]?.threads ?? "?")).join(" | ")} |`);
 const pairedCell = (xs, base = 1) => (xs.length === 0 ? "—" : `${r2(median(xs))} (${xs.filter((x) => x > base).length} of ${xs.length})`);
 lines.push("", "Paired per round (median of the per-round ratios; in brackets the rounds above 1)", "", "| model, threads | system | decode / llama-server | TTFT: llama-server / worker | aggregate / llama-server | decode / first build | aggregate / first build |", "|---|---|---|---|---|---|---|");
