@@ -36,6 +36,8 @@ export function benchWorkspace(prefix) {
       const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${buf}`)), 30_000);
       const onData = (c) => {
         buf += c;
+        // Everything the process printed so far (a bench reads log lines written after start-up from it).
+        child.output = buf;
         const m = match(buf);
         if (m) {
           clearTimeout(timer);

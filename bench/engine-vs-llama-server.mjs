@@ -4,7 +4,10 @@
 // 4096 per slot. Each (model, threads) case starts every system once and runs interleaved rounds
 // (the order flips every round); reported numbers are medians, compared as ratios within the run.
 //   npx tsc -b && node bench/engine-vs-llama-server.mjs [--models medium,big] [--threads 1,2] [--rounds 3] [--json]
-//     [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js] [--only-nlc] [--addon auto|prebuilt|native]
+//     [--worker-cli old/dist/worker-agent/cli.js,dist/worker-agent/cli.js] [--only-nlc] [--addon auto|prebuilt|native[,...]]
+// --addon prebuilt,native: one node-llama-cpp worker per llama.cpp build, in the same rounds (paired ratios
+// against the first); a single --worker-cli is reused for each. Each worker's `engine ready` threads (the
+// pool-start thread calibration's choice) are printed and kept in --json.
 // --worker-cli: one node-llama-cpp worker per build (an A/B of two commits' dist, interleaved in the same
 // rounds, with per-round paired ratios); --only-nlc: leave out the llama-server engine worker and the
 // in-process node-llama-cpp profile (faster rounds when only the node-llama-cpp engine is compared).
@@ -40,10 +43,15 @@ const { values } = parseArgs({
   },
 });
 const short = values.short;
-const workerClis = values["worker-cli"].split(",").map((p) => resolve(p));
+const cliList = values["worker-cli"].split(",").map((p) => resolve(p));
+const addonList = values.addon.split(",");
+// One node-llama-cpp worker per build, or per addon (a single build reused), zipped when both are lists.
+const workerCount = Math.max(cliList.length, addonList.length);
+const workerClis = Array.from({ length: workerCount }, (_, i) => cliList[Math.min(i, cliList.length - 1)]);
+const workerAddons = Array.from({ length: workerCount }, (_, i) => addonList[Math.min(i, addonList.length - 1)]);
 const onlyNlc = values["only-nlc"];
 /** The node-llama-cpp worker systems, one per --worker-cli build. */
-const nlcName = (i) => (workerClis.length === 1 ? "worker/node-llama-cpp" : `worker/node-llama-cpp #${i + 1}`);
+const nlcName = (i) => (workerClis.length === 1 ? "worker/node-llama-cpp" : addonList.length > 1 && cliList.length === 1 ? `worker/node-llama-cpp ${workerAddons[i]}` : `worker/node-llama-cpp #${i + 1}`);
 const models = short ? ["medium"] : values.models.split(",");
 const threadCounts = short ? [1] : values.threads.split(",").map(Number);
 const rounds = short ? 1 : Number(values.rounds);
@@ -90,7 +98,7 @@ async function startLlamaServer(modelPath, threads) {
   throw new Error("llama-server did not become healthy");
 }
 
-async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/cli.js") {
+async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/cli.js", addon = addonList[0]) {
   const config = {
     models_dir: join(modelPath, ".."),
     threads,
@@ -98,12 +106,27 @@ async function startWorker(modelPath, threads, engine, cli = "dist/worker-agent/
     // The native node-llama-cpp build from the CI cache when it is there (else the prebuilt; the
     // engine_version printed below says which).
     node_llama_cpp_addon_dir: nativeAddonDir,
-    node_llama_cpp_addon: values.addon,
+    node_llama_cpp_addon: addon,
     pools: [{ id: "p", model: modelPath.split("/").at(-1), device: "cpu", slots: SLOTS, context_size: CTX, engine }],
   };
   const { child, url, headers, pools } = await ws.configuredWorker(`w-${engine}-${threads}-${unique++}`, config, { cli, token, readyWithinMs: 120_000 });
-  say(`  worker (${engine}): ${pools[0]?.engine_version ?? "?"}`);
-  return { child, url, headers };
+  // The engine's `engine ready` log line (JSON log; bench-processes keeps the output as child.output):
+  // the threads the pool-start calibration kept. Read when the case ends (a restarted engine logs again).
+  const ready = () => {
+    let last;
+    for (const line of String(child.output ?? "").split("\n")) {
+      if (!line.includes('"engine ready"')) continue;
+      try {
+        const entry = JSON.parse(line);
+        last = { threads: entry.threads, addon: entry.addon, engines_started: (last?.engines_started ?? 0) + 1 };
+      } catch {
+        // not a JSON log line
+      }
+    }
+    return last;
+  };
+  say(`  worker (${engine}${engine === "node-llama-cpp" ? `, addon ${addon}` : ""}): ${pools[0]?.engine_version ?? "?"}`);
+  return { child, url, headers, ready };
 }
 
 /** One streamed generation; times in ms from `sent`. */
@@ -205,7 +228,7 @@ for (const size of models) {
     const systems = [
       { name: "llama-server", kind: "llama-server", longWords: words, ...ls },
     ];
-    for (const [i, cli] of workerClis.entries()) systems.push({ name: nlcName(i), kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "node-llama-cpp", cli)) });
+    for (const [i, cli] of workerClis.entries()) systems.push({ name: nlcName(i), kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "node-llama-cpp", cli, workerAddons[i])) });
     if (!onlyNlc) systems.push({ name: "worker/llama-server", kind: "worker", longWords: words, ...(await startWorker(modelPath, threads, "llama-server")) });
     // Warm-up (first touch of the weights, thread start) is not measured.
     for (const sys of systems) await (sys.kind === "llama-server" ? streamLlamaServer : streamWorker)(sys, shortPrompt(), 16);
@@ -253,10 +276,12 @@ for (const size of models) {
     const paired = {};
     const perRound = (a, b, f) => (samples.get(a) ?? []).map((m, i) => { const o = samples.get(b)?.[i]; return o === undefined ? undefined : f(m) / f(o); }).filter((x) => x !== undefined);
     for (const sys of systems.filter((x) => x.kind === "worker")) {
-      const vs = (other) => ({ decode: perRound(sys.name, other, (m) => m.decode_tps), aggregate: perRound(sys.name, other, (m) => m.aggregate_tps) });
+      const vs = (other) => ({ decode: perRound(sys.name, other, (m) => m.decode_tps), aggregate: perRound(sys.name, other, (m) => m.aggregate_tps), ttft: perRound(sys.name, other, (m) => 1 / m.ttft_ms) });
       paired[sys.name] = { vs_llama_server: vs("llama-server"), ...(sys.name !== nlcName(0) && workerClis.length > 1 ? { vs_first_build: vs(nlcName(0)) } : {}) };
     }
-    results.push({ model: size, threads, systems: summary, nlc_in_process: profile, paired });
+    const engineReady = Object.fromEntries(systems.filter((x) => x.kind === "worker").map((x) => [x.name, x.ready()]));
+    for (const [name, r] of Object.entries(engineReady)) say(`  ${name}: engine ready with ${r?.threads ?? "?"} thread(s) (configured ${threads})${r?.addon !== undefined ? `, addon ${r.addon}` : ""}${(r?.engines_started ?? 1) > 1 ? `, ${r.engines_started} engine starts` : ""}`);
+    results.push({ model: size, threads, systems: summary, nlc_in_process: profile, paired, engine_ready: engineReady });
     for (const sys of systems) {
       sys.child.kill("SIGTERM");
       await new Promise((r) => (sys.child.exitCode !== null ? r() : sys.child.once("exit", r)));
@@ -269,7 +294,7 @@ const workerNames = [...workerClis.map((_, i) => nlcName(i)), ...(onlyNlc ? [] :
 const label = (name) => (name === "worker/llama-server" ? "worker (llama-server engine)" : name.replace("worker/node-llama-cpp", "worker (node-llama-cpp)"));
 const lines = [
   `engine-vs-llama-server: ${SLOTS} slots, ctx ${CTX}, decode ${decodeTokens} tokens, ${PROMPT_TOKENS}-token prompt TTFT, 4 streams of ${STREAM_TOKENS} tokens 100 ms apart; median of ${rounds} interleaved rounds`,
-  ...(workerClis.length > 1 ? ["", ...workerClis.map((cli, i) => `${label(nlcName(i))}: ${cli}`)] : []),
+  ...(workerClis.length > 1 ? ["", ...workerClis.map((cli, i) => `${label(nlcName(i))}: ${cli}, addon ${workerAddons[i]}`)] : []),
   "",
   `| model, threads | metric | llama-server | ${workerNames.map((n) => `${label(n)} | ratio`).join(" | ")} |`,
   `|---|---|---|${workerNames.map(() => "---|---|").join("")}`,
@@ -288,13 +313,15 @@ for (const r of results) {
   lines.push(`| ${r.model}, ${r.threads} | 4 streams 100 ms apart: first token ms | ${show(ls, firsts)} | ${workerNames.map((n) => `${show(r.systems[n], firsts)} | —`).join(" | ")} |`);
   row("4-stream aggregate tok/s", (s) => s.aggregate_tps, (s) => s.aggregate_tps.toFixed(0), true);
 }
+lines.push("", "Threads each worker's engine runs (`engine ready`; for node-llama-cpp the pool-start calibration's choice)", "", `| model, configured threads | ${workerNames.map(label).join(" | ")} |`, `|---|${workerNames.map(() => "---|").join("")}`);
+for (const r of results) lines.push(`| ${r.model}, ${r.threads} | ${workerNames.map((n) => String(r.engine_ready[n]?.threads ?? "?")).join(" | ")} |`);
 const pairedCell = (xs, base = 1) => (xs.length === 0 ? "—" : `${r2(median(xs))} (${xs.filter((x) => x > base).length} of ${xs.length})`);
-lines.push("", "Paired per round (median of the per-round ratios; in brackets the rounds above 1)", "", "| model, threads | system | decode / llama-server | aggregate / llama-server | decode / first build | aggregate / first build |", "|---|---|---|---|---|---|");
+lines.push("", "Paired per round (median of the per-round ratios; in brackets the rounds above 1)", "", "| model, threads | system | decode / llama-server | TTFT: llama-server / worker | aggregate / llama-server | decode / first build | aggregate / first build |", "|---|---|---|---|---|---|---|");
 for (const r of results) {
   for (const n of workerNames) {
     const p = r.paired[n];
     if (p === undefined) continue;
-    lines.push(`| ${r.model}, ${r.threads} | ${label(n)} | ${pairedCell(p.vs_llama_server.decode)} | ${pairedCell(p.vs_llama_server.aggregate)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.decode)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.aggregate)} |`);
+    lines.push(`| ${r.model}, ${r.threads} | ${label(n)} | ${pairedCell(p.vs_llama_server.decode)} | ${pairedCell(p.vs_llama_server.ttft)} | ${pairedCell(p.vs_llama_server.aggregate)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.decode)} | ${p.vs_first_build === undefined ? "—" : pairedCell(p.vs_first_build.aggregate)} |`);
   }
 }
 lines.push("", "Per-token decode cost (ms/token, single stream): llama-server C++ → node-llama-cpp in-process (raw evaluate loop / LlamaCompletion) → worker over IPC + HTTP/SSE", "", "| model, threads | llama-server | node-llama-cpp evaluate() | node-llama-cpp LlamaCompletion | worker (node-llama-cpp) | worker (llama-server engine) |", "|---|---|---|---|---|---|");

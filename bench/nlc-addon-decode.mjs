@@ -11,7 +11,8 @@
 // `--configs` compares any set (default: prebuilt,native): `prebuilt` (node-llama-cpp's own binaries),
 // `native` (--addon-dir), `dir=<path>` (any directory laid out like the native build, e.g. the
 // prebuilt's files with one CPU variant only); `:fa-on` / `:fa-off` set the context's flash attention
-// (default auto), `:kv-<type>` its KV cache type (both K and V).
+// (default auto), `:kv-<type>` its KV cache type (both K and V), `:batch-<n>` its batch size (n_batch =
+// n_ubatch in node-llama-cpp; default 512).
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { benchWorkspace } from "./bench-processes.mjs";
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     // internal (child): flash attention auto|on|off, the KV cache's type (F16, F32, Q8_0, …)
     "flash-attention": { type: "string", default: "auto" },
     "kv-type": { type: "string" },
+    "batch-size": { type: "string" },
     // internal: one measurement in this process (model-path also picks the parent's model)
     child: { type: "string" },
     "model-path": { type: "string" },
@@ -66,6 +68,7 @@ if (values.child !== undefined) {
     threads,
     ...(fa === "auto" ? {} : { flashAttention: fa === "on" }),
     ...(kv === undefined ? {} : { experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv }),
+    ...(values["batch-size"] === undefined ? {} : { batchSize: Number(values["batch-size"]) }),
   });
   const sequence = context.getSequence();
   const prompt = model.tokenize("Measuring decode: the cat sat on the mat.");
@@ -129,9 +132,10 @@ const configs = values.configs.split(",").map((text) => {
   const [addon, ...opts] = text.split(":");
   const fa = opts.includes("fa-on") ? "on" : opts.includes("fa-off") ? "off" : "auto";
   const kv = opts.find((o) => o.startsWith("kv-"))?.slice(3);
-  if (addon === "prebuilt") return { label: text, child: "prebuilt", dir: undefined, fa, kv };
-  if (addon === "native") return { label: text, child: "native", dir: values["addon-dir"], fa, kv };
-  if (addon.startsWith("dir=")) return { label: text, child: "dir", dir: addon.slice(4), fa, kv };
+  const batch = opts.find((o) => o.startsWith("batch-"))?.slice(6);
+  if (addon === "prebuilt") return { label: text, child: "prebuilt", dir: undefined, fa, kv, batch };
+  if (addon === "native") return { label: text, child: "native", dir: values["addon-dir"], fa, kv, batch };
+  if (addon.startsWith("dir=")) return { label: text, child: "dir", dir: addon.slice(4), fa, kv, batch };
   throw new Error(`unknown config ${text}`);
 });
 if (configs.some((c) => c.child === "native" && c.dir === undefined)) {
@@ -144,6 +148,7 @@ function measure(config, threads) {
     const args = [new URL(import.meta.url).pathname, "--child", config.child, "--threads", String(threads), "--tokens", values.tokens, "--sequences", values.sequences, "--ctx", values.ctx, "--model-path", modelPath, "--flash-attention", config.fa, "--prompt-tokens", values["prompt-tokens"], "--prompt-decode", values["prompt-decode"]];
     if (config.dir !== undefined) args.push("--addon-dir", config.dir);
     if (config.kv !== undefined) args.push("--kv-type", config.kv);
+    if (config.batch !== undefined) args.push("--batch-size", config.batch);
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));

@@ -98,6 +98,47 @@ describe("slots are real concurrency", () => {
     await waitFor(() => diagnostics("m"), (d) => d.slots_busy === 0);
   }, 60_000);
 
+  // Issue 16's regression: the engine once cleared a recycled sequence under node-llama-cpp's context
+  // lock, which the batch dispatcher holds while any decode is queued, so with two streams generating
+  // a third could not start until one of them ended (first tokens ≥ 7 s here). The third and fourth
+  // are sent only once the first two generate, 100 ms apart as in the benchmark.
+  it("a third and fourth request sent 100 ms apart while two others generate start at once, and the two keep generating", async () => {
+    let started = 0;
+    let bothStarted!: () => void;
+    const bothStartedPromise = new Promise<void>((resolve) => (bothStarted = resolve));
+    const running = [0, 1].map((i) => longStream("m", `gen-${i}`, () => ++started === 2 && bothStarted()));
+    await bothStartedPromise;
+    const sentAt: number[] = [];
+    const firstAt: (number | undefined)[] = [undefined, undefined];
+    let lateStarted = 0;
+    let bothLateStarted!: () => void;
+    const bothLateStartedPromise = new Promise<void>((resolve) => (bothLateStarted = resolve));
+    const late = [0, 1].map(async (i) => {
+      await sleep(100 * i);
+      sentAt[i] = performance.now();
+      return longStream("m", `late-${i}`, () => {
+        firstAt[i] = performance.now();
+        if (++lateStarted === 2) bothLateStarted();
+      });
+    });
+    // Waiting longer than the bound only serves to report how late a start was.
+    await Promise.race([bothLateStartedPromise, sleep(4 * CONCURRENT_BOUND_MS)]);
+    // A moment of all four generating together, so that the first two are seen to go on.
+    await sleep(200);
+    for (const id of ["gen-0", "gen-1", "late-0", "late-1"]) await cancel(id);
+    const [gen0, gen1] = await Promise.all(running);
+    const lateResults = await Promise.all(late);
+    const firstTokenMs = [0, 1].map((i) => Math.round((firstAt[i] ?? Infinity) - (sentAt[i] ?? 0)));
+    console.log(`third and fourth request, first token (ms after each was sent, while two others generate): ${firstTokenMs.join(", ")}`);
+    for (const r of [gen0, gen1, ...lateResults]) expect(terminalEvent(r!)).toMatchObject({ event: "end", data: { canceled: true } });
+    for (const ms of firstTokenMs) expect(ms).toBeLessThan(CONCURRENT_BOUND_MS);
+    // The first two were still generating when the other two started: each streamed tokens after both
+    // late first tokens (a stream that had to end first, or that stalled while they started, has none).
+    const lastLateFirst = Math.max(...firstAt.map((t) => t ?? Infinity));
+    for (const r of [gen0, gen1]) expect(r!.events.filter((e) => e.event.event === "token" && e.at > lastLateFirst).length).toBeGreaterThan(0);
+    await waitFor(() => diagnostics("m"), (d) => d.slots_busy === 0);
+  }, 60_000);
+
   it("a task canceled while the others generate frees its slot at once", async () => {
     let started = 0;
     let bothStarted!: () => void;
