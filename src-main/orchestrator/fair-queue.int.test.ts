@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +9,7 @@ import { createApiKey } from "../../test-support/api-keys.js";
 import { taskRequest } from "../../test-support/fixtures.js";
 import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { startTestOrchestrator, TEST_TOKEN, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
-import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
+import { authedApi, HoldingNode, type Api } from "../../test-support/holding-node.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
 // Fair share across API keys, through a real orchestrator over HTTP with its real SQLite journal. One
@@ -18,50 +17,7 @@ import { waitFor } from "../../test-support/wait-for.js";
 // which the orchestrator dispatches is exactly the order of the node's infer requests.
 const MODEL = "fair-sim";
 
-/** A one-slot node that records dispatch order and holds each task until `finishNext`. */
-class HoldingNode {
-  readonly started: string[] = [];
-  private readonly held = new Map<string, ServerResponse>();
-  node: ProtocolNode | null = null;
-
-  constructor(
-    private readonly nodeId = "fair-node",
-    private readonly model = MODEL,
-  ) {}
-
-  async start(orchUrl: string, token: string): Promise<this> {
-    this.node = await startProtocolNode({
-      orchUrl, token, nodeId: this.nodeId, modelName: this.model, poolId: `${this.nodeId}-p0`, slots: 1,
-      onInfer: (res, body) => {
-        this.started.push(body.task_id);
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(sseFrame("started", { queue_position: 0, predicted_start_ms: 0 }));
-        this.held.set(body.task_id, res);
-        res.on("close", () => this.held.delete(body.task_id));
-      },
-    });
-    return this;
-  }
-
-  /** Ends the running task and waits for the orchestrator to dispatch the next one. */
-  async finishNext(): Promise<string> {
-    const before = this.started.length;
-    const [id, res] = [...this.held][0] ?? [];
-    if (id === undefined || res === undefined) throw new Error("no task is running on the node");
-    res.end(sseFrame("token", { t: " ok", i: 0 }) + sseFrame("end", { tokens_out: 1, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }));
-    await waitFor("the next dispatch", () => this.started.length > before, 15_000, 10);
-    return this.started[this.started.length - 1] as string;
-  }
-
-  async stop(): Promise<void> {
-    for (const res of this.held.values()) res.destroy();
-    await this.node?.stop();
-  }
-}
-
-type Api = (path: string, init?: RequestInit) => Promise<Response>;
-const as = (base: () => string, token: string): Api => (path, init = {}) =>
-  fetch(`${base()}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(20_000) });
+const as = authedApi;
 const task = (over: Partial<TaskRequestV2Input> = {}) => taskRequest(MODEL, { deadline_ms: 300_000, ...over });
 
 async function submit(api: Api, body: TaskRequestV2Input): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
@@ -84,7 +40,7 @@ afterEach(async () => {
 async function inProcessCluster(overrides: Parameters<typeof startTestOrchestrator>[0]): Promise<{ orch: TestOrchestrator; node: HoldingNode; a: CreatedApiKey; b: CreatedApiKey }> {
   const orch = await startTestOrchestrator({ log_level: "warn", pool_probe_interval_ms: 0, ...overrides });
   cleanup.push(() => orch.close());
-  const node = await new HoldingNode().start(orch.url, orch.token);
+  const node = await new HoldingNode("fair-node", MODEL).start(orch.url, orch.token);
   cleanup.push(() => node.stop());
   const a = await createApiKey(orch, "team-a", ["inference"]);
   const b = await createApiKey(orch, "team-b", ["inference"]);
@@ -214,7 +170,7 @@ describe("fair order across a crash", () => {
     });
     const base = () => orch.url;
     const admin = as(base, TEST_TOKEN);
-    const node = await new HoldingNode().start(orch.url, TEST_TOKEN);
+    const node = await new HoldingNode("fair-node", MODEL).start(orch.url, TEST_TOKEN);
     cleanup.push(() => node.stop());
     const a = await createApiKey({ api: admin }, "team-a", ["inference"]);
     const b = await createApiKey({ api: admin }, "team-b", ["inference"]);

@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +10,7 @@ import { createApiKey } from "../../test-support/api-keys.js";
 import { taskRequest } from "../../test-support/fixtures.js";
 import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { startTestOrchestrator, TEST_TOKEN } from "../../test-support/orchestrator-harness.js";
-import { sseFrame, startProtocolNode, type ProtocolNode } from "../../test-support/protocol-node.js";
+import { authedApi, HoldingNode, type Api } from "../../test-support/holding-node.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
 // Fair share, per-key limits and a graceful stop together, as a team's cluster meets them: one
@@ -19,45 +18,7 @@ import { waitFor } from "../../test-support/wait-for.js";
 // the order of its infer requests, and every ended task reports 2 prompt + 1 generated tokens.
 const MODEL = "team-sim";
 
-class HoldingNode {
-  readonly started: string[] = [];
-  private readonly held = new Map<string, ServerResponse>();
-  node: ProtocolNode | null = null;
-
-  async start(orchUrl: string, token: string): Promise<this> {
-    this.node = await startProtocolNode({
-      orchUrl, token, nodeId: "team-node", modelName: MODEL, poolId: "team-node-p0", slots: 1,
-      onInfer: (res, body) => {
-        this.started.push(body.task_id);
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(sseFrame("started", { queue_position: 0, predicted_start_ms: 0 }));
-        this.held.set(body.task_id, res);
-        res.on("close", () => this.held.delete(body.task_id));
-      },
-    });
-    return this;
-  }
-
-  async finishNext(): Promise<string | undefined> {
-    const before = this.started.length;
-    const [id, res] = [...this.held][0] ?? [];
-    if (id === undefined || res === undefined) throw new Error("no task is running on the node");
-    res.end(sseFrame("token", { t: " ok", i: 0 }) + sseFrame("end", { tokens_out: 1, decode_ms: 1, decode_time_ms: 1, stop_reason: "max_tokens", tokens_in: 2 }));
-    // The ended stream leaves `held` at once, before the next dispatch can arrive: wait for that dispatch,
-    // and take a quiet 5 s as "the queue was empty" (waiting on an empty `held` raced the next dispatch).
-    await waitFor("the next dispatch", () => this.started.length > before, 5_000, 10).catch(() => undefined);
-    return this.started.length > before ? this.started[this.started.length - 1] : undefined;
-  }
-
-  async stop(): Promise<void> {
-    for (const res of this.held.values()) res.destroy();
-    await this.node?.stop();
-  }
-}
-
-type Api = (path: string, init?: RequestInit) => Promise<Response>;
-const as = (base: () => string, token: string): Api => (path, init = {}) =>
-  fetch(`${base()}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(20_000) });
+const as = authedApi;
 const task = (over: Partial<TaskRequestV2Input> = {}) => taskRequest(MODEL, { deadline_ms: 300_000, max_tokens: 4, ...over });
 async function submit(api: Api, body: TaskRequestV2Input): Promise<{ status: number; code: unknown }> {
   const res = await api("/v2/tasks", { method: "POST", body: JSON.stringify(body) });
@@ -89,7 +50,7 @@ describe("a graceful stop with queued tasks of several keys, each with its limit
     });
     const base = () => orch.url;
     const admin = as(base, TEST_TOKEN);
-    const node = await new HoldingNode().start(orch.url, TEST_TOKEN);
+    const node = await new HoldingNode("team-node", MODEL).start(orch.url, TEST_TOKEN);
     cleanup.push(() => node.stop());
     const flood = await createApiKey({ api: admin }, "flood", ["inference"]);
     const rated = await createApiKey({ api: admin }, "rated", ["inference"]);
@@ -138,7 +99,7 @@ describe("a graceful stop with queued tasks of several keys, each with its limit
     await waitFor("the first kept task dispatched", () => node.started.length >= 2, 15_000);
     const order = [ids.get(node.started[node.started.length - 1] as string)];
     for (let i = 0; i < 9; i++) order.push(ids.get((await node.finishNext()) as string));
-    await node.finishNext();
+    await node.finish(5_000);
     // Round robin across the three keys, from where the queue stood.
     expect(order.slice(0, 9).sort()).toEqual(["flood", "flood", "flood", "quota", "quota", "quota", "rated", "rated", "rated"]);
     for (let i = 0; i < 9; i += 3) expect(new Set(order.slice(i, i + 3)).size, order.join(",")).toBe(3);
@@ -152,7 +113,7 @@ describe("a graceful stop with queued tasks of several keys, each with its limit
     const last = task();
     expect((await submit(asQuota, last)).status).toBe(202);
     await waitFor("it runs", () => node.started.includes(last.task_id as string));
-    await node.finishNext();
+    await node.finish(5_000);
     await waitFor("it ended", async () => (await stateOf(admin, last.task_id as string)) === "completed");
     const refused = await asQuota("/v2/tasks", { method: "POST", body: JSON.stringify(task()) });
     expect(refused.status).toBe(429);
@@ -165,7 +126,7 @@ describe("a key revoked or re-limited while it has queued tasks", () => {
   async function cluster() {
     const orch = await startTestOrchestrator({ log_level: "warn", pool_probe_interval_ms: 0 });
     cleanup.push(() => orch.close());
-    const node = await new HoldingNode().start(orch.url, orch.token);
+    const node = await new HoldingNode("team-node", MODEL).start(orch.url, orch.token);
     cleanup.push(() => node.stop());
     return { orch, node, admin: as(() => orch.url, orch.token) };
   }
@@ -210,7 +171,7 @@ describe("a key revoked or re-limited while it has queued tasks", () => {
     expect((await admin(`/v2/auth/keys/${k.id}/limits`, { method: "PUT", body: JSON.stringify({ requests_per_minute: 1, tokens_per_day: 5 }) })).status).toBe(200);
     // 12 tokens held by the queued three: over the new 5.
     expect(await submit(asK, task())).toMatchObject({ status: 429, code: "KEY_QUOTA_EXCEEDED" });
-    for (let i = 0; i < 4; i++) await node.finishNext();
+    for (let i = 0; i < 4; i++) await node.finish(5_000);
     await waitFor("the queued ones completed", async () => (await Promise.all(queued.map((id) => stateOf(admin, id)))).every((s) => s === "completed"));
     expect(await usageOf(admin, k.id)).toEqual({ requests: 3, tokens_in: 6, tokens_out: 3 });
     expect(await submit(asK, task())).toMatchObject({ status: 429, code: "KEY_QUOTA_EXCEEDED" });
