@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "./headless-process.js";
 import { sseFrame, startProtocolNode, type ProtocolNode } from "./protocol-node.js";
 import { waitFor } from "./wait-for.js";
 
@@ -63,3 +67,59 @@ export type Api = (path: string, init?: RequestInit) => Promise<Response>;
 /** fetch against `base()` with a bearer token and a JSON content type (20 s bound). */
 export const authedApi = (base: () => string, token: string): Api => (path, init = {}) =>
   fetch(`${base()}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(20_000) });
+
+/**
+ * A headless orchestrator process (its own data dir and port, restartable on both) with one HoldingNode
+ * registered: for tests that kill or stop the orchestrator with tasks queued and watch the order after.
+ */
+export class HeadlessHoldingCluster {
+  private constructor(
+    private orch: HeadlessOrchestrator,
+    readonly node: HoldingNode,
+    private readonly port: number,
+    private readonly dataDir: string,
+    private readonly token: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(opts: { nodeId: string; model: string; token: string; env: Record<string, string> }): Promise<HeadlessHoldingCluster> {
+    const dataDir = mkdtempSync(join(tmpdir(), "llorch-holding-"));
+    const port = await freePort();
+    const orch = await startHeadlessOrchestrator({ port, dataDir, token: opts.token, env: opts.env });
+    const node = await new HoldingNode(opts.nodeId, opts.model).start(orch.url, opts.token);
+    return new HeadlessHoldingCluster(orch, node, port, dataDir, opts.token, opts.env);
+  }
+
+  get url(): string {
+    return this.orch.url;
+  }
+
+  /** A bearer-token fetch that follows the orchestrator across restarts. */
+  as(token: string): Api {
+    return authedApi(() => this.orch.url, token);
+  }
+
+  /** Stops the orchestrator with `signal` and starts it again on the same port and data dir. */
+  async restart(signal: NodeJS.Signals): Promise<void> {
+    await this.orch.kill(signal);
+    this.orch = await startHeadlessOrchestrator({ port: this.port, dataDir: this.dataDir, token: this.token, env: this.env });
+  }
+
+  /** After a restart: until the node has registered again (it learns of the restart from a 404). */
+  async nodeBack(): Promise<void> {
+    await waitFor("the node registered again", async () => {
+      try {
+        await this.node.node?.reregister();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000, 100);
+  }
+
+  async close(): Promise<void> {
+    await this.node.stop();
+    await this.orch.kill("SIGKILL");
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

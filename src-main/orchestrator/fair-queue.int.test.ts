@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiKeyListResponseSchema, type CreatedApiKey } from "../../src-shared/dashboard/api-keys.js";
 import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { createApiKey } from "../../test-support/api-keys.js";
 import { taskRequest } from "../../test-support/fixtures.js";
-import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { startTestOrchestrator, TEST_TOKEN, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
-import { authedApi, HoldingNode, type Api } from "../../test-support/holding-node.js";
+import { authedApi, HeadlessHoldingCluster, HoldingNode, type Api } from "../../test-support/holding-node.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
 // Fair share across API keys, through a real orchestrator over HTTP with its real SQLite journal. One
@@ -160,22 +156,15 @@ describe("fair share across API keys", () => {
 
 describe("fair order across a crash", () => {
   it("queued tasks revived after a SIGKILL keep their owner and their fair order", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "llorch-fair-"));
-    const port = await freePort();
     const env = { ORCHD_ADMISSION_CAPACITY: "500", ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: "100", ORCHESTRATORD_NODE_TIMEOUT_MS: "3000" };
-    let orch: HeadlessOrchestrator = await startHeadlessOrchestrator({ port, dataDir, token: TEST_TOKEN, env });
-    cleanup.push(async () => {
-      await orch.kill("SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const base = () => orch.url;
-    const admin = as(base, TEST_TOKEN);
-    const node = await new HoldingNode("fair-node", MODEL).start(orch.url, TEST_TOKEN);
-    cleanup.push(() => node.stop());
+    const c = await HeadlessHoldingCluster.start({ nodeId: "fair-node", model: MODEL, token: TEST_TOKEN, env });
+    cleanup.push(() => c.close());
+    const { node } = c;
+    const admin = c.as(TEST_TOKEN);
     const a = await createApiKey({ api: admin }, "team-a", ["inference"]);
     const b = await createApiKey({ api: admin }, "team-b", ["inference"]);
-    const asA = as(base, a.key);
-    const asB = as(base, b.key);
+    const asA = c.as(a.key);
+    const asB = c.as(b.key);
 
     expect((await submit(asA, task())).status).toBe(202);
     await waitFor("A's first task holds the slot", () => node.started.length === 1);
@@ -196,8 +185,7 @@ describe("fair order across a crash", () => {
     }
     expect(bPositions).toEqual([1, 3, 5]);
 
-    await orch.kill("SIGKILL");
-    orch = await startHeadlessOrchestrator({ port, dataDir, token: TEST_TOKEN, env });
+    await c.restart("SIGKILL");
     // Restored from the journal, held for the node to re-register: the same interleaving as before the crash.
     const position = async (api: Api, id: string) => TaskStatusSchema.parse(await (await api(`/v2/tasks/${id}`)).json()).queue_position;
     expect(await Promise.all(bIds.map((id) => position(asB, id)))).toEqual([1, 3, 5]);
@@ -207,14 +195,7 @@ describe("fair order across a crash", () => {
     // And the per-key count came back with them: B has 3 of its 100.
     expect((await submit(asB, task())).status).toBe(202);
 
-    await waitFor("the node registered again", async () => {
-      try {
-        await node.node?.reregister();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 20_000, 100);
+    await c.nodeBack();
     await waitFor("the first revived task dispatched", () => node.started.length >= 2, 15_000);
     const dispatched = [node.started[node.started.length - 1]];
     for (let i = 0; i < 5; i++) dispatched.push(await node.finishNext());

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiKeyListResponseSchema, type CreatedApiKey } from "../../src-shared/dashboard/api-keys.js";
 import { UsageResponseSchema } from "../../src-shared/dashboard/key-usage.js";
@@ -8,9 +5,8 @@ import type { TaskRequestV2Input } from "../../src-shared/tasks/task-request.js"
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { createApiKey } from "../../test-support/api-keys.js";
 import { taskRequest } from "../../test-support/fixtures.js";
-import { freePort, startHeadlessOrchestrator, type HeadlessOrchestrator } from "../../test-support/headless-process.js";
 import { startTestOrchestrator, TEST_TOKEN } from "../../test-support/orchestrator-harness.js";
-import { authedApi, HoldingNode, type Api } from "../../test-support/holding-node.js";
+import { authedApi, HeadlessHoldingCluster, HoldingNode, type Api } from "../../test-support/holding-node.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
 // Fair share, per-key limits and a graceful stop together, as a team's cluster meets them: one
@@ -40,26 +36,19 @@ afterEach(async () => {
 
 describe("a graceful stop with queued tasks of several keys, each with its limits", () => {
   it("after the restart the kept tasks run in fair order, count once to their keys, and the daily quota (with what they hold) still holds", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "llorch-team-fair-"));
-    const port = await freePort();
     const env = { ORCHD_ADMISSION_MAX_QUEUED_PER_KEY: "4", ORCHD_SHUTDOWN_GRACE_MS: "300", ORCHESTRATORD_NODE_TIMEOUT_MS: "3000" };
-    let orch: HeadlessOrchestrator = await startHeadlessOrchestrator({ port, dataDir, token: TEST_TOKEN, env });
-    cleanup.push(async () => {
-      await orch.kill("SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const base = () => orch.url;
-    const admin = as(base, TEST_TOKEN);
-    const node = await new HoldingNode("team-node", MODEL).start(orch.url, TEST_TOKEN);
-    cleanup.push(() => node.stop());
+    const c = await HeadlessHoldingCluster.start({ nodeId: "team-node", model: MODEL, token: TEST_TOKEN, env });
+    cleanup.push(() => c.close());
+    const { node } = c;
+    const admin = c.as(TEST_TOKEN);
     const flood = await createApiKey({ api: admin }, "flood", ["inference"]);
     const rated = await createApiKey({ api: admin }, "rated", ["inference"]);
     const quota = await createApiKey({ api: admin }, "quota", ["inference"]);
     expect((await admin(`/v2/auth/keys/${rated.id}/limits`, { method: "PUT", body: JSON.stringify({ requests_per_minute: 3 }) })).status).toBe(200);
     expect((await admin(`/v2/auth/keys/${quota.id}/limits`, { method: "PUT", body: JSON.stringify({ tokens_per_day: 10 }) })).status).toBe(200);
-    const asFlood = as(base, flood.key);
-    const asRated = as(base, rated.key);
-    const asQuota = as(base, quota.key);
+    const asFlood = c.as(flood.key);
+    const asRated = c.as(rated.key);
+    const asQuota = c.as(quota.key);
 
     // The operator's own task holds the only slot; everything below queues.
     const blocker = task();
@@ -81,21 +70,13 @@ describe("a graceful stop with queued tasks of several keys, each with its limit
     const before = { flood: await usageOf(admin, flood.id), rated: await usageOf(admin, rated.id), quota: await usageOf(admin, quota.id) };
     expect(before).toEqual({ flood: { requests: 4, tokens_in: 0, tokens_out: 0 }, rated: { requests: 3, tokens_in: 0, tokens_out: 0 }, quota: { requests: 3, tokens_in: 0, tokens_out: 0 } });
 
-    await orch.kill("SIGTERM");
-    orch = await startHeadlessOrchestrator({ port, dataDir, token: TEST_TOKEN, env });
+    await c.restart("SIGTERM");
     // The kept tasks hold the quota key's tokens again: it is not admitted past its quota by a restart.
     expect(await submit(asQuota, task())).toMatchObject({ status: 429, code: "KEY_QUOTA_EXCEEDED" });
     const listed = ApiKeyListResponseSchema.parse(await (await admin("/v2/auth/keys")).json()).keys;
     expect(Object.fromEntries(listed.filter((k) => [flood.id, rated.id, quota.id].includes(k.id)).map((k) => [k.name, k.queued_tasks]))).toEqual({ flood: 4, rated: 3, quota: 3 });
 
-    await waitFor("the node registered again", async () => {
-      try {
-        await node.node?.reregister();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 20_000, 100);
+    await c.nodeBack();
     await waitFor("the first kept task dispatched", () => node.started.length >= 2, 15_000);
     const order = [ids.get(node.started[node.started.length - 1] as string)];
     for (let i = 0; i < 9; i++) order.push(ids.get((await node.finishNext()) as string));
