@@ -37,6 +37,7 @@ export const CLOUD_METRICS = {
   nodeDeregistrations: { name: "orchd_node_deregistrations_total", type: "counter", help: "Node deregistrations by outcome.", labelNames: ["outcome"], knownLabels: OUTCOME_SUCCESS_ERROR },
   poolHealthChecks: { name: "orchd_pool_health_checks_total", type: "counter", help: "Orchestrator probes of worker pool status endpoints by outcome.", labelNames: ["pool_id", "outcome"] },
   nodesOnline: { name: "orchd_nodes_online", type: "gauge", help: "Nodes currently online.", labelNames: [] },
+  poolEjections: { name: "orchd_pool_ejections_total", type: "counter", help: "Pools ejected from placement for failing tasks before their first token (outlier_consecutive_failures in a row, or a failed trial task after an ejection).", labelNames: ["pool_id"] },
   poolsAvailable: { name: "orchd_pools_available", type: "gauge", help: "1 when the pool is ready, not draining and on an online node, else 0.", labelNames: ["pool_id"] },
   poolHealthCheckDuration: { name: "orchd_pool_health_check_duration_ms", type: "histogram", help: "Duration of pool status probes in milliseconds.", labelNames: ["pool_id"], buckets: HEALTH_CHECK_BUCKETS_MS },
 } as const satisfies Record<string, MetricDef>;

@@ -25,6 +25,7 @@ export class OrchestratorMetrics {
   readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry, (c) => this.heartbeatCounts.flushInto(c));
   readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
   readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
+  readonly poolEjections = counter(CLOUD_METRICS.poolEjections, this.registry);
   readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry, (g) => {
     if (this.nodeSource) g.set(this.nodeSource.nodesOnline());
   });

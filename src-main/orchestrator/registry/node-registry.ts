@@ -382,6 +382,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return next;
   }
 
+  /** Something the orchestrator decided about a pool (an outlier ejection), in its node's history. */
+  recordPoolEvent(poolId: string, what: string): void {
+    const owner = this.ownerOfPool(poolId);
+    if (owner !== undefined) this.record(owner.node_id, { at_ms: this.now(), kind: "pool", message: `pool ${poolId}: ${what}` });
+  }
+
   /** Why the pool's desired state keeps placements off it right now, or null. */
   placementHold(pool: PoolSnapshot): string | null {
     return placementHold(this.desired.get(pool.pool_id), pool);
