@@ -67,6 +67,16 @@ describe("PoolEjections (outlier ejection of pools failing before the first toke
     expect(e.failed("p")?.duration_ms).toBe(20_000);
   });
 
+  it("a first token during an ejection (the only pool that can serve a model still gets tasks) ends it", () => {
+    const { e, clock, fail } = setup();
+    fail(3);
+    clock.now += 1_000;
+    e.succeeded("p");
+    expect(e.reasonFor("p", clock.now)).toBeUndefined();
+    expect(e.status("p")).toBeNull();
+    expect(fail(2)).toBeNull();
+  });
+
   it("a pool that went max_ms without an ejection starts over at the base time", () => {
     const { e, clock, fail } = setup({ consecutive: 3, base_ms: 10_000, max_ms: 60_000 });
     fail(3);

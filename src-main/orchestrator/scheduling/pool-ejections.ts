@@ -74,12 +74,17 @@ export class PoolEjections {
     return { pool_id: poolId, until_ms: h.until_ms, duration_ms: duration, ejections: h.ejections, reason: h.reason };
   }
 
-  /** The pool sent a first token (or answered): its count starts over, and a trial ends well. */
+  /**
+   * The pool sent a first token (or answered): its count starts over and a trial ends well. During an
+   * ejection (the only pool that can serve a model keeps getting tasks) it ends the ejection: the pool works.
+   */
   succeeded(poolId: string): void {
     const h = this.pools.get(poolId);
     if (h === undefined) return;
     h.failures = 0;
     h.trial = false;
+    const now = this.now();
+    if (h.until_ms > now) h.until_ms = now;
     // Nothing left to remember: keeps the map to pools that are failing now or were ejected.
     if (h.ejections === 0) this.pools.delete(poolId);
   }
