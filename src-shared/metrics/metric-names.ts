@@ -37,7 +37,6 @@ export const CLOUD_METRICS = {
   nodeDeregistrations: { name: "orchd_node_deregistrations_total", type: "counter", help: "Node deregistrations by outcome.", labelNames: ["outcome"], knownLabels: OUTCOME_SUCCESS_ERROR },
   poolHealthChecks: { name: "orchd_pool_health_checks_total", type: "counter", help: "Orchestrator probes of worker pool status endpoints by outcome.", labelNames: ["pool_id", "outcome"] },
   nodesOnline: { name: "orchd_nodes_online", type: "gauge", help: "Nodes currently online.", labelNames: [] },
-  poolEjections: { name: "orchd_pool_ejections_total", type: "counter", help: "Pools ejected from placement for failing tasks before their first token (outlier_consecutive_failures in a row, or a failed trial task after an ejection).", labelNames: ["pool_id"] },
   poolsAvailable: { name: "orchd_pools_available", type: "gauge", help: "1 when the pool is ready, not draining and on an online node, else 0.", labelNames: ["pool_id"] },
   poolHealthCheckDuration: { name: "orchd_pool_health_check_duration_ms", type: "histogram", help: "Duration of pool status probes in milliseconds.", labelNames: ["pool_id"], buckets: HEALTH_CHECK_BUCKETS_MS },
 } as const satisfies Record<string, MetricDef>;
@@ -88,6 +87,7 @@ export const STAGING_METRICS = {
 export const CONTROL_METRICS = {
   // Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both.
   nodes: { name: "orchd_nodes", type: "gauge", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"] },
+  poolEjections: { name: "orchd_pool_ejections_total", type: "counter", help: "Pools ejected from placement for failing tasks before their first token (outlier_consecutive_failures in a row, or a failed trial task after an ejection).", labelNames: ["pool_id"] },
   poolReconcileCommands: {
     name: "orchd_pool_reconcile_commands_total", type: "counter", help: "Commands sent to workers to reach a pool's desired state, by command (drain, reload, resume) and outcome (accepted, refused, unreachable).",
     labelNames: ["command", "outcome"], knownLabels: { command: ["drain", "reload", "resume"], outcome: ["accepted", "refused", "unreachable"] },

@@ -25,7 +25,6 @@ export class OrchestratorMetrics {
   readonly nodeHeartbeats = counter(CLOUD_METRICS.nodeHeartbeats, this.registry, (c) => this.heartbeatCounts.flushInto(c));
   readonly nodeDeregistrations = counter(CLOUD_METRICS.nodeDeregistrations, this.registry);
   readonly poolHealthChecks = counter(CLOUD_METRICS.poolHealthChecks, this.registry);
-  readonly poolEjections = counter(CLOUD_METRICS.poolEjections, this.registry);
   readonly nodesOnline = gauge(CLOUD_METRICS.nodesOnline, this.registry, (g) => {
     if (this.nodeSource) g.set(this.nodeSource.nodesOnline());
   });
@@ -42,6 +41,7 @@ export class OrchestratorMetrics {
     for (const n of this.nodeSource.nodesByStatus()) g.set({ status: n.status, eligibility: n.eligibility }, n.count);
   });
   readonly poolReconcileCommands = counter(CONTROL_METRICS.poolReconcileCommands, this.registry);
+  readonly poolEjections = counter(CONTROL_METRICS.poolEjections, this.registry);
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
   readonly admissionCapacity = gauge(TASK_METRICS.admissionCapacity, this.registry);
