@@ -98,6 +98,7 @@ export class Scheduler<T extends SchedulableTask> {
       if (change === "state") this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
+    deps.registry.on("poolGone", (poolId) => this.ejections.forget(poolId));
   }
 
   get isClosed(): boolean {
@@ -508,7 +509,8 @@ export class Scheduler<T extends SchedulableTask> {
   private settle(run: RunningTask<T>, outcome: WorkerStreamOutcome): void {
     const { task } = run;
     if (outcome.kind === "end") this.ejections.succeeded(run.pool_id);
-    else if (outcome.kind === "error" && outcome.replaceable && !run.progressed && !task.cancel_requested && !this.closed) this.poolFailed(run, `${outcome.code}: ${outcome.message}`);
+    // A busy refusal (429, REPLICA_EXHAUSTED) is re-placed too, but says the pool is full, not unhealthy.
+    else if (outcome.kind === "error" && outcome.replaceable && outcome.busy !== true && !run.progressed && !task.cancel_requested && !this.closed) this.poolFailed(run, `${outcome.code}: ${outcome.message}`);
     if (outcome.kind === "closed" || this.deps.hooks.isTerminal(task)) return;
     if (outcome.kind === "end") {
       this.deps.hooks.ended(task, outcome.data);
