@@ -324,7 +324,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   const context: OrchestratorContext = {
     tasks,
     nodes,
-    pools: new PoolService({ registry, prober, audit, clusterModels, modelAliases, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) } }),
+    pools: new PoolService({ registry, prober, audit, clusterModels, modelAliases, load: { queueDepth: () => tasks.queueDepth(), inflightOn: (poolId) => tasks.scheduler.inflightOn(poolId) }, ejection: (poolId) => tasks.scheduler.ejections.status(poolId) }),
     aliases: new AliasService({ store: aliasStore, audit, clusterModels, catalogFacts, changed: () => (modelsCache = null) }),
     store: new StoreService({ store, pulls, audit, useOnNode: (nodeId, path) => useInPlaceOnNode(workers, nodeId, path) }),
     models: new ModelService({ registry, records: catalog, staging, audit, clusterModels, modelAliases, catalogViews, catalogFacts, removeFromStore: async (sha) => (await store.remove(sha)) !== null }),

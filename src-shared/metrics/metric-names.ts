@@ -87,6 +87,7 @@ export const STAGING_METRICS = {
 export const CONTROL_METRICS = {
   // Status and eligibility are separate (Nomad): a drained node is still Online, so it is counted by both.
   nodes: { name: "orchd_nodes", type: "gauge", help: "Known nodes by status (Registering, Online, Suspect, Offline) and scheduling eligibility.", labelNames: ["status", "eligibility"] },
+  poolEjections: { name: "orchd_pool_ejections_total", type: "counter", help: "Pools ejected from placement for failing tasks before their first token (outlier_consecutive_failures in a row, or a failed trial task after an ejection).", labelNames: ["pool_id"] },
   poolReconcileCommands: {
     name: "orchd_pool_reconcile_commands_total", type: "counter", help: "Commands sent to workers to reach a pool's desired state, by command (drain, reload, resume) and outcome (accepted, refused, unreachable).",
     labelNames: ["command", "outcome"], knownLabels: { command: ["drain", "reload", "resume"], outcome: ["accepted", "refused", "unreachable"] },

@@ -14,6 +14,20 @@ export const PoolHealthResponseSchema = z.object({
   last_checked_ms: z.int().min(0).nullable().optional(),
   /** The operator's desired state for the pool and how far the worker has converged to it; null when none was set. */
   desired: PoolDesiredStatusSchema.nullable().optional(),
+  /**
+   * Set while the orchestrator keeps tasks off the pool because its attempts kept failing before their
+   * first token (outlier ejection, outlier_consecutive_failures); null when it is not ejected.
+   */
+  ejection: z
+    .object({
+      /** When the ejection ends (epoch ms): then one task tries the pool again. */
+      until_ms: z.int().min(0),
+      /** Ejections in a row: each lasts outlier_ejection_base_ms times this, up to outlier_ejection_max_ms. */
+      ejections: z.int().min(1),
+      reason: z.string(),
+    })
+    .nullable()
+    .optional(),
 });
 export type PoolHealthResponse = z.infer<typeof PoolHealthResponseSchema>;
 

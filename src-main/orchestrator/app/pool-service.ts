@@ -16,6 +16,8 @@ export interface PoolServiceDeps {
   modelAliases?: (() => AliasTable) | undefined;
   /** Tasks queued and the orchestrator's own dispatches in flight on a pool. */
   load: { queueDepth(): number; inflightOn(poolId: string): number };
+  /** The pool's outlier ejection now, or null (the scheduler's PoolEjections). */
+  ejection?: ((poolId: string) => { until_ms: number; ejections: number; reason: string } | null) | undefined;
 }
 
 /**
@@ -47,6 +49,7 @@ export class PoolService {
       node_id: node.node_id,
       last_checked_ms: probe?.checked_at_ms ?? null,
       desired,
+      ejection: this.deps.ejection?.(poolId) ?? null,
     };
   }
 

@@ -41,6 +41,7 @@ export class OrchestratorMetrics {
     for (const n of this.nodeSource.nodesByStatus()) g.set({ status: n.status, eligibility: n.eligibility }, n.count);
   });
   readonly poolReconcileCommands = counter(CONTROL_METRICS.poolReconcileCommands, this.registry);
+  readonly poolEjections = counter(CONTROL_METRICS.poolEjections, this.registry);
 
   readonly queueDepth = gauge(TASK_METRICS.queueDepth, this.registry);
   readonly admissionCapacity = gauge(TASK_METRICS.admissionCapacity, this.registry);

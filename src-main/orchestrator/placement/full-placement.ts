@@ -1,3 +1,4 @@
+import { firstRejection } from "./first-rejection.js";
 import { isDown } from "./pool-down.js";
 import type { CandidateScore, CandidateVerdict, EagerPlacementDecision, NoCapacityFields, PlacementCandidate, PlacementPolicy, PlacementRequest } from "./placement-types.js";
 
@@ -16,7 +17,8 @@ export function explainPlacement(request: PlacementRequest, candidates: readonly
     if (pinError) return { ...pinError, pinned, candidates: sorted.map((c) => verdict(c, request)) };
   }
 
-  let verdicts = sorted.map((c) => verdict(c, request));
+  const skipEjected = ejectionApplies(sorted, request);
+  let verdicts = sorted.map((c) => verdict(c, request, skipEjected));
   let fallbackUsed = false;
   if (request.mode === "prefer" && request.prefer_pools && request.prefer_pools.length > 0) {
     const preferred = verdicts.filter((v) => v.eligible && request.prefer_pools?.includes(v.pool_id));
@@ -34,7 +36,7 @@ export function explainPlacement(request: PlacementRequest, candidates: readonly
   if (eligible.length === 0) return { ...noCapacity(request, sorted, verdicts), pinned, candidates: verdicts };
 
   const chosen = pick(eligible, policy);
-  const reasons = explain(chosen.score, eligible.length, policy);
+  const reasons = withWaiver(explain(chosen.score, eligible.length, policy), skipEjected ? null : (sorted.find((c) => c.pool_id === chosen.pool_id)?.ejected ?? null));
   for (const v of eligible) if (v !== chosen) v.rejected_because.push(lostTo(v, chosen, policy));
   return {
     outcome: "assigned",
@@ -48,8 +50,28 @@ export function explainPlacement(request: PlacementRequest, candidates: readonly
   };
 }
 
-export function verdict(c: PlacementCandidate, r: PlacementRequest): CandidateVerdict {
+/**
+ * Whether ejected pools are skipped: only while a pool that is not ejected passes every filter but a free
+ * slot (it can serve the model, now or once a slot frees). Never eject the last pool that could serve it
+ * (Envoy's max ejection percent): a failing sole holder still serves what it can.
+ */
+export function ejectionApplies(candidates: readonly PlacementCandidate[], r: PlacementRequest): boolean {
+  return candidates.some((c) => {
+    if (c.ejected !== undefined) return false;
+    const why = firstRejection(c, r);
+    return why === null || why === "no_free_slot";
+  });
+}
+
+/** The winner's reasons, plus a note when it is ejected and placed on only because nothing else can serve. */
+export function withWaiver(reasons: string[], ejected: string | null): string[] {
+  if (ejected !== null) reasons.push(`${ejected}, but no other pool can serve the model: placed here anyway`);
+  return reasons;
+}
+
+export function verdict(c: PlacementCandidate, r: PlacementRequest, skipEjected = false): CandidateVerdict {
   const reasons: string[] = [];
+  if (skipEjected && c.ejected !== undefined) reasons.push(c.ejected);
   if (!c.node_schedulable) reasons.push(`node ${c.node_state}`);
   if (r.exclude_nodes?.includes(c.node_id)) reasons.push("node already failed this task");
   if (r.avoid_nodes?.includes(c.node_id)) reasons.push("node in avoid_nodes");

@@ -25,6 +25,8 @@ function randomCluster(next: () => number, nodes: number): PlacementCandidate[] 
         ready: next() > 0.1, draining: next() < 0.05, slots_total: 4, slots_free: Math.floor(next() * 5),
         vram_free_bytes: Math.floor(next() * 4) * 1000, device_mask: next() < 0.3 ? "cpu" : String(p),
         models_available: next() < 0.5 ? [model, MODELS[0] as string] : [model], loaded_model: next() < 0.7 ? model : undefined,
+        // Ejected pools (outlier ejection): skipped unless no other pool could serve the model.
+        ejected: next() < 0.2 ? `pool ejected until T after 3 failures (n${n}.p${p})` : undefined,
       });
     }
   }

@@ -15,6 +15,38 @@ const auto = (over: Partial<PlacementRequest> = {}): PlacementRequest => ({ mode
 const leastLoaded: PlacementPolicy = { strategy: "least-loaded", sequence: 0, seed: 1 };
 
 describe("placeTask", () => {
+  it("skips an ejected pool while another pool can serve the model, and names the ejection", () => {
+    const why = "pool ejected until 2026-11-30T08:00:00.000Z after 3 failures in a row before the first token";
+    // The ejected pool would win every tie (a petabyte free); the honest one is busier.
+    const d = placeTask(auto(), [pool("liar", "pl", { vram_free_bytes: 2 ** 50, slots_total: 1e9, slots_free: 1e9 }), pool("n1", "p1", { slots_free: 1 })].map((c) => (c.pool_id === "pl" ? { ...c, ejected: why } : c)), leastLoaded);
+    expect(d).toMatchObject({ outcome: "assigned", pool_id: "p1" });
+    expect(d.summary.rejected).toEqual({ pool_ejected: 1 });
+    expect(d.candidates.find((c) => c.pool_id === "pl")).toMatchObject({ eligible: false, rejected_because: [why] });
+    expect(d.outcome === "assigned" ? d.reasons.join("; ") : "").not.toMatch(/ejected/);
+  });
+
+  it("a task waits for a busy healthy pool rather than going to an ejected one", () => {
+    const d = placeTask(auto(), [pool("liar", "pl", { ejected: "pool ejected until T" }), pool("n1", "p1", { slots_free: 0 })], leastLoaded);
+    expect(d).toMatchObject({ outcome: "no_capacity", code: "POOL_UNAVAILABLE", transient: true });
+    expect(d.summary.rejected).toEqual({ pool_ejected: 1, no_free_slot: 1 });
+  });
+
+  it("never ejects the last pool that can serve the model: placed there anyway, and the explanation says so", () => {
+    const why = "pool ejected until T after 3 failures in a row before the first token";
+    // The other holder cannot serve: its node is offline, or it already failed this task.
+    for (const other of [pool("n1", "p1", { node_schedulable: false, node_state: "Offline" }), pool("n1", "p1")]) {
+      const d = placeTask(auto({ exclude_nodes: ["n1"] }), [pool("solo", "ps", { ejected: why }), other], leastLoaded);
+      expect(d).toMatchObject({ outcome: "assigned", pool_id: "ps" });
+      if (d.outcome !== "assigned") throw new Error("unreachable");
+      expect(d.reasons).toContain(`${why}, but no other pool can serve the model: placed here anyway`);
+      expect(d.summary.rejected.pool_ejected).toBeUndefined();
+      expect(d.candidates.find((c) => c.pool_id === "ps")).toMatchObject({ eligible: true, rank: 1 });
+    }
+    // Every holder ejected: the best of them still serves.
+    const both = placeTask(auto(), [pool("a", "pa", { ejected: why, slots_free: 1 }), pool("b", "pb", { ejected: why })], leastLoaded);
+    expect(both).toMatchObject({ outcome: "assigned", pool_id: "pb" });
+  });
+
   it("sends a task to the only node holding its model and says why the others lost", () => {
     const d = placeTask(auto({ model_sha256: B }), [pool("n1", "p1"), pool("n2", "p2", { models_available: [B], loaded_model: B })], leastLoaded);
     expect(d).toMatchObject({ outcome: "assigned", node_id: "n2", pool_id: "p2" });

@@ -1,5 +1,5 @@
 import { firstRejection } from "./first-rejection.js";
-import { byId, checkPin, explain, explainPlacement, seededUnit } from "./full-placement.js";
+import { byId, checkPin, explain, explainPlacement, seededUnit, withWaiver } from "./full-placement.js";
 import { withLazyCandidates } from "./lazy-candidates.js";
 import type { CandidateScore, PlacementCandidate, PlacementDecision, PlacementPolicy, PlacementRequest, PlacementSummary, RankedCandidate, RejectionFilter } from "./placement-types.js";
 
@@ -33,10 +33,29 @@ export function placeTask(request: PlacementRequest, candidates: readonly Placem
   if (scanned.length < candidates.length) rejected.model_missing = candidates.length - scanned.length;
   // The candidates themselves, no object per eligible pool: allocation showed as GC in the profile.
   let eligible: PlacementCandidate[] = [];
+  // Ejected pools that pass every filter but a free slot, set aside (allocated only when there is one):
+  // they are skipped only while another pool could serve the model, else they keep getting tasks.
+  let ejected: PlacementCandidate[] | null = null;
+  let usable = 0;
   for (const c of scanned) {
     const why = firstRejection(c, request);
+    if (c.ejected !== undefined && (why === null || why === "no_free_slot")) {
+      (ejected ??= []).push(c);
+      continue;
+    }
+    if (why === null || why === "no_free_slot") usable++;
     if (why !== null) rejected[why] = (rejected[why] ?? 0) + 1;
     else eligible.push(c);
+  }
+  const ejectionWaived = ejected !== null && usable === 0;
+  if (ejected !== null) {
+    if (!ejectionWaived) rejected.pool_ejected = ejected.length;
+    else {
+      for (const c of ejected) {
+        if (c.slots_free > 0) eligible.push(c);
+        else rejected.no_free_slot = (rejected.no_free_slot ?? 0) + 1;
+      }
+    }
   }
 
   let fallbackUsed = false;
@@ -69,7 +88,7 @@ export function placeTask(request: PlacementRequest, candidates: readonly Placem
       node_id: chosen.node_id,
       pool_id: chosen.pool_id,
       strategy: policy.strategy,
-      reasons: explain(chosen.score, eligible.length, policy),
+      reasons: withWaiver(explain(chosen.score, eligible.length, policy), ejectionWaived ? (ejected?.find((c) => c.pool_id === chosen.pool_id)?.ejected ?? null) : null),
       pinned,
       fallback_used: fallbackUsed,
       summary,

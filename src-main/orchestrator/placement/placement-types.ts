@@ -23,6 +23,11 @@ export interface PlacementCandidate {
   loaded_model?: string | undefined;
   /** Decode speed the pool reports (not used to place; predicted start times use it before the orchestrator has measured the model). */
   tokens_per_second?: number | undefined;
+  /**
+   * Set while the pool is ejected for failing tasks before their first token (outlier ejection): the
+   * sentence placement shows. Placement skips it unless no other pool could serve the model.
+   */
+  ejected?: string | undefined;
 }
 
 export interface PlacementRequest {
@@ -82,6 +87,7 @@ export type RejectionFilter =
   | "pool_draining"
   | "vram_short"
   | "no_free_slot"
+  | "pool_ejected"
   | "not_preferred";
 
 export interface RankedCandidate {

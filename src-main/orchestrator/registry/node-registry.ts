@@ -29,6 +29,8 @@ export interface NodeRegistryEvents {
   changed: [nodeId: string, change: NodeChange];
   /** A node became unschedulable (Suspect/Offline/removed): tasks streaming from it must fail over. */
   lost: [nodeId: string, reason: string];
+  /** A pool left the cluster (its node deregistered or was forgotten, or stopped reporting it): state kept per pool can go. */
+  poolGone: [poolId: string];
   event: [nodeId: string, event: NodeEvent];
 }
 
@@ -241,7 +243,10 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     let changed = false;
     for (const poolId of mine) {
       if (next.has(poolId)) continue;
-      if (this.poolOwners.get(poolId) === node.node_id) this.poolOwners.delete(poolId);
+      if (this.poolOwners.get(poolId) === node.node_id) {
+        this.poolOwners.delete(poolId);
+        this.emit("poolGone", poolId);
+      }
       changed = true;
     }
     for (const poolId of next) {
@@ -281,10 +286,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     this.registeredPools.delete(nodeId);
     this.countStatus(node.status, -1);
     this.sorted = null;
-    for (const poolId of node.pool_ids) if (this.poolOwners.get(poolId) === nodeId) this.poolOwners.delete(poolId);
+    const gone = node.pool_ids.filter((poolId) => this.poolOwners.get(poolId) === nodeId);
+    for (const poolId of gone) this.poolOwners.delete(poolId);
     this.store.delete(nodeId);
     this.record(nodeId, { at_ms: this.now(), kind, message });
     this.emit("lost", nodeId, `node ${kind}`);
+    for (const poolId of gone) this.emit("poolGone", poolId);
     this.emit("changed", nodeId, "state");
   }
 
@@ -380,6 +387,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.emit("changed", owner.node_id, "state");
     }
     return next;
+  }
+
+  /** Something the orchestrator decided about a pool (an outlier ejection), in its node's history. */
+  recordPoolEvent(poolId: string, what: string): void {
+    const owner = this.ownerOfPool(poolId);
+    if (owner !== undefined) this.record(owner.node_id, { at_ms: this.now(), kind: "pool", message: `pool ${poolId}: ${what}` });
   }
 
   /** Why the pool's desired state keeps placements off it right now, or null. */

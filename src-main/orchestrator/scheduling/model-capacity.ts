@@ -8,6 +8,11 @@ interface Capacity {
   holder: boolean;
   /** The schedulable nodes holding the model, found on first need (re-placed tasks). */
   holderNodes?: Set<string>;
+  /**
+   * An ejected pool has a free slot that `free` does not count, because a ready pool that is not ejected
+   * holds the model (placement skips ejected pools then: place-task.ts).
+   */
+  ejectedFree: boolean;
 }
 
 /**
@@ -41,7 +46,9 @@ export class ModelCapacity {
     if (!c.holder) return false;
     if (c.holderNodes === undefined) {
       c.holderNodes = new Set();
-      for (const p of this.snapshot()) if (p.node_schedulable && !isDown(p) && (p.loaded_model === sha || p.models_available.includes(sha))) c.holderNodes.add(p.node_id);
+      // With an ejected pool's free slot hidden, only nodes that keep placement off it count: had the task
+      // failed on all of them, placement would take the ejected pool (the last that can serve it).
+      for (const p of this.snapshot()) if (p.node_schedulable && !isDown(p) && (p.loaded_model === sha || p.models_available.includes(sha)) && (!c.ejectedFree || skipsEjected(p))) c.holderNodes.add(p.node_id);
     }
     if (c.holderNodes.size > excluded.length) return true;
     for (const nodeId of c.holderNodes) if (!excluded.includes(nodeId)) return true;
@@ -56,18 +63,32 @@ export class ModelCapacity {
   private of(sha: string): Capacity {
     let c = this.byModel.get(sha);
     if (c === undefined) {
-      c = { free: false, holder: false };
+      c = { free: false, holder: false, ejectedFree: false };
+      let skipping = false;
       for (const p of this.snapshot()) {
         // A pool that is down (circuit_open, failed) is no reason to wait: placement then says why not.
         if (!p.node_schedulable || isDown(p) || (p.loaded_model !== sha && !p.models_available.includes(sha))) continue;
         c.holder = true;
-        if (p.ready && !p.draining && p.slots_free > 0) {
+        if (!(p.ready && !p.draining && p.slots_free > 0)) skipping ||= skipsEjected(p);
+        else if (p.ejected !== undefined) c.ejectedFree = true;
+        else {
           c.free = true;
           break;
         }
+      }
+      // An ejected pool's free slots count only when it is the model's last usable holder (the rule
+      // placement uses), else a deep queue would be walked and placed task by task for the whole ejection.
+      if (!c.free && c.ejectedFree && !skipping) {
+        c.free = true;
+        c.ejectedFree = false;
       }
       this.byModel.set(sha, c);
     }
     return c;
   }
+}
+
+/** A holder that is not ejected and ready: while one exists, placement skips ejected pools (full-placement.ts ejectionApplies). */
+function skipsEjected(p: PlacementCandidate): boolean {
+  return p.ejected === undefined && p.ready && !p.draining;
 }

@@ -3,9 +3,10 @@ import type { NodeRegistry } from "../registry/node-registry.js";
 
 /**
  * Placement candidates from one registry snapshot: every pool of every node, with the slots the
- * orchestrator has in flight on it subtracted from what the pool reports.
+ * orchestrator has in flight on it subtracted from what the pool reports, and the pool's ejection if it
+ * is ejected now (outlier ejection: a Map lookup per pool).
  */
-export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: string) => number): PlacementCandidate[] {
+export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: string) => number, ejected: (poolId: string) => string | undefined = () => undefined): PlacementCandidate[] {
   const out: PlacementCandidate[] = [];
   for (const node of registry.list()) {
     const schedulable = node.status === "Online" && node.eligibility === "eligible";
@@ -28,6 +29,7 @@ export function poolCandidates(registry: NodeRegistry, inflightOn: (poolId: stri
         models_available: pool.models_available,
         loaded_model: pool.model?.sha256,
         tokens_per_second: pool.tokens_per_second,
+        ejected: ejected(pool.pool_id),
       });
     }
   }

@@ -9,12 +9,13 @@ import type { PlacementCandidate, PlacementDecision, PlacementRequest } from "..
 import type { NodeRegistry } from "../registry/node-registry.js";
 import { shouldReplace, shouldRescue } from "../workers/replace-policy.js";
 import type { WorkerClients } from "../workers/worker-clients.js";
-import { streamFromWorker, type WorkerStreamOutcome } from "../workers/worker-stream.js";
+import { streamFromWorker, type WorkerProgressEvent, type WorkerStreamOutcome } from "../workers/worker-stream.js";
 import type { EnqueueResult, Priority } from "./admission-queue.js";
 import { HoldersByModel } from "./holders-by-model.js";
 import { ModelCapacity } from "./model-capacity.js";
 import { queuedPerKeyLimit } from "./per-key-limit.js";
 import { poolCandidates } from "./pool-candidates.js";
+import { PoolEjections } from "./pool-ejections.js";
 import type { AssignedDecision, SchedulableTask, SchedulerHooks } from "./schedulable-task.js";
 import type { SessionStore } from "./session-store.js";
 import { StartTimePredictor } from "./start-time-predictor.js";
@@ -37,6 +38,8 @@ interface RunningTask<T> {
   node_id: string;
   pool_id: string;
   abort: AbortController;
+  /** The worker sent a first token (or an answer) on this attempt: the pool's failure count starts over. */
+  progressed: boolean;
 }
 
 /**
@@ -78,17 +81,24 @@ export class Scheduler<T extends SchedulableTask> {
   private pumping = false;
   private closed = false;
   private readonly now: () => number;
+  /** Pools failing tasks before their first token, ejected from placement for a while (outlier ejection). */
+  readonly ejections: PoolEjections;
 
   constructor(private readonly deps: SchedulerDeps<T>) {
     const cfg = deps.config();
     this.queue = new WaitingLine<T>(cfg.admission_capacity, cfg.admission_policy);
     deps.metrics.admissionCapacity.set(cfg.admission_capacity);
     this.now = deps.now ?? steadyNow;
+    this.ejections = new PoolEjections(() => {
+      const c = this.deps.config();
+      return { consecutive: c.outlier_consecutive_failures, base_ms: c.outlier_ejection_base_ms, max_ms: c.outlier_ejection_max_ms };
+    }, this.now);
     // A heartbeat that changed nothing placement depends on does not start a pass (the periodic tick still runs).
     deps.registry.on("changed", (_nodeId, change) => {
       if (change === "state") this.reconsiderAll();
     });
     deps.registry.on("lost", (nodeId, reason) => this.onNodeLost(nodeId, reason));
+    deps.registry.on("poolGone", (poolId) => this.ejections.forget(poolId));
   }
 
   get isClosed(): boolean {
@@ -306,7 +316,8 @@ export class Scheduler<T extends SchedulableTask> {
   }
 
   private candidates(): PlacementCandidate[] {
-    return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId));
+    const now = this.now();
+    return poolCandidates(this.deps.registry, (poolId) => this.inflightOn(poolId), (poolId) => this.ejections.reasonFor(poolId, now));
   }
 
   /**
@@ -436,7 +447,7 @@ export class Scheduler<T extends SchedulableTask> {
     const { node_id: nodeId, pool_id: poolId } = decision;
     task.attempted_nodes.push(nodeId);
     this.inflight.set(poolId, this.inflightOn(poolId) + 1);
-    const run: RunningTask<T> = { task, node_id: nodeId, pool_id: poolId, abort: new AbortController() };
+    const run: RunningTask<T> = { task, node_id: nodeId, pool_id: poolId, abort: new AbortController(), progressed: false };
     this.running.set(task.task_id, run);
     const traceparent = this.deps.hooks.placed(task, decision);
     const hooks = this.deps.hooks;
@@ -453,7 +464,7 @@ export class Scheduler<T extends SchedulableTask> {
         this.deps.logger.error({ task_id: task.task_id, err }, "ending a task failed");
       }
     };
-    void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => hooks.progress(task, event), closed: () => hooks.isTerminal(task), ended })
+    void streamFromWorker(target, { task_id: task.task_id, ...task.generation }, run.abort.signal, { progress: (event) => this.progress(run, event), closed: () => hooks.isTerminal(task), ended })
       .then((outcome) => this.settle(run, outcome))
       .finally(() => {
         this.running.delete(task.task_id);
@@ -469,9 +480,37 @@ export class Scheduler<T extends SchedulableTask> {
     }
   }
 
+  /** A worker event before the terminal one: the first token (or answer) clears the pool's failure count. */
+  private progress(run: RunningTask<T>, event: WorkerProgressEvent): void {
+    if (!run.progressed && event.event !== "started" && event.event !== "metrics") {
+      run.progressed = true;
+      this.ejections.succeeded(run.pool_id);
+    }
+    this.deps.hooks.progress(run.task, event);
+  }
+
+  /**
+   * The attempt failed before its first token, the node's doing (the failures that re-place a task): one
+   * more failure in a row for the pool, which may eject it from placement for a while.
+   */
+  private poolFailed(run: RunningTask<T>, why: string): void {
+    const ejection = this.ejections.failed(run.pool_id);
+    if (ejection === null) return;
+    this.deps.metrics.poolEjections.inc({ pool_id: run.pool_id });
+    const seconds = Math.round(ejection.duration_ms / 100) / 10;
+    this.deps.logger.warn({ node_id: run.node_id, pool_id: run.pool_id, ejected_ms: ejection.duration_ms, ejections: ejection.ejections, last_failure: why }, `pool ${run.pool_id} ejected from placement for ${seconds} s: ${ejection.reason}`);
+    this.deps.registry.recordPoolEvent(run.pool_id, `ejected from placement for ${seconds} s (${ejection.reason}; last: ${why})`);
+    // Its queued tasks may now go elsewhere, and when it comes back a pass must see it.
+    setTimeout(() => this.reconsiderAll(), ejection.duration_ms + 1).unref();
+    this.reconsiderAll();
+  }
+
   /** One attempt ended: the task ends, or goes back to the head of the queue for another node. */
   private settle(run: RunningTask<T>, outcome: WorkerStreamOutcome): void {
     const { task } = run;
+    if (outcome.kind === "end") this.ejections.succeeded(run.pool_id);
+    // A busy refusal (429, REPLICA_EXHAUSTED) is re-placed too, but says the pool is full, not unhealthy.
+    else if (outcome.kind === "error" && outcome.replaceable && outcome.busy !== true && !run.progressed && !task.cancel_requested && !this.closed) this.poolFailed(run, `${outcome.code}: ${outcome.message}`);
     if (outcome.kind === "closed" || this.deps.hooks.isTerminal(task)) return;
     if (outcome.kind === "end") {
       this.deps.hooks.ended(task, outcome.data);

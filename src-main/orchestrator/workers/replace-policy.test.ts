@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusedForGood, shouldRescue } from "./replace-policy.js";
+import { busyRefusal, refusedForGood, shouldRescue } from "./replace-policy.js";
 
 // A worker's refusal ends the task only when it is about the task; one the link caused (bytes
 // mangled on the way: no readable envelope, or "could not read the request") moves it to another
@@ -40,5 +40,20 @@ describe("shouldRescue", () => {
     expect(shouldRescue(crashed, { ...state, canceled: true })).toBe(false);
     expect(shouldRescue({ ...crashed, code: "CONTEXT_TOO_LONG", replaceable: false }, state)).toBe(false);
     expect(shouldRescue({ kind: "end", data: { tokens_out: 1, decode_ms: 1, decode_time_ms: 1 } }, state)).toBe(false);
+  });
+});
+
+describe("busyRefusal (does not count toward outlier ejection)", () => {
+  it("is true for a 429 whatever its body, and for the worker's no-free-slot code", () => {
+    expect(busyRefusal(429, undefined)).toBe(true);
+    expect(busyRefusal(429, "INTERNAL")).toBe(true);
+    expect(busyRefusal(503, "REPLICA_EXHAUSTED")).toBe(true);
+    expect(busyRefusal(undefined, "REPLICA_EXHAUSTED")).toBe(true);
+  });
+
+  it("is false for failures that say the pool is unhealthy", () => {
+    for (const code of ["ENGINE_CRASHED", "WORKER_RESET", "POOL_UNREADY", "DECODE_TIMEOUT"] as const) expect(busyRefusal(503, code)).toBe(false);
+    expect(busyRefusal(500, undefined)).toBe(false);
+    expect(busyRefusal(undefined, undefined)).toBe(false);
   });
 });

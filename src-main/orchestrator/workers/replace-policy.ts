@@ -50,3 +50,15 @@ export function refusedForGood(status: number, code: ErrorCode | undefined): boo
   if (status < 400 || status >= 500 || status === 404 || status === 429) return false;
   return code !== undefined && !UNREADABLE_REQUEST.has(code);
 }
+
+/**
+ * Codes with which a worker says it is busy, not broken: all slots taken and its slot queue full, or no
+ * slot freed within its wait (REPLICA_EXHAUSTED). The task is re-placed, but the pool is healthy: such a
+ * refusal must not count toward outlier ejection, or a saturated fleet would eject its healthy pools.
+ */
+const BUSY_CODES: ReadonlySet<ErrorCode> = new Set(["REPLICA_EXHAUSTED"]);
+
+/** Whether a worker's refusal says it is busy (HTTP 429, whatever its body, or a busy code) rather than unhealthy. */
+export function busyRefusal(status: number | undefined, code: ErrorCode | undefined): boolean {
+  return status === 429 || (code !== undefined && BUSY_CODES.has(code));
+}

@@ -1,7 +1,7 @@
 import { replacesOnAnotherNode, type ErrorCode } from "../../../src-shared/errors/error-codes.js";
 import type { SseEndData } from "../../../src-shared/streaming/sse-events.js";
 import type { WorkerInferRequest } from "../../../src-shared/worker-api/worker-infer.js";
-import { refusedForGood } from "./replace-policy.js";
+import { busyRefusal, refusedForGood } from "./replace-policy.js";
 import { UpstreamError, type TaskStreamReader, type WorkerClient, type WorkerStreamEvent, type WorkerTerminalEvent } from "./worker-client.js";
 
 /** The events a worker stream delivers before its terminal one. */
@@ -20,10 +20,10 @@ export interface WorkerStreamSink {
   ended?(data: SseEndData): void;
 }
 
-/** How one attempt on one worker ended. */
+/** How one attempt on one worker ended. `busy`: the worker refused because it is busy (429, REPLICA_EXHAUSTED), not unhealthy. */
 export type WorkerStreamOutcome =
   | { kind: "end"; data: SseEndData }
-  | { kind: "error"; code: ErrorCode; message: string; retry_after_ms?: number; replaceable: boolean }
+  | { kind: "error"; code: ErrorCode; message: string; retry_after_ms?: number; replaceable: boolean; busy?: true }
   | { kind: "closed" };
 
 export interface WorkerStreamTarget {
@@ -61,7 +61,7 @@ export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerI
     if (terminal.event === "end") return { kind: "end", data: terminal.data };
     if (terminal.event === "error") {
       const { code, message, retriable, retry_after_ms } = terminal.data;
-      return { kind: "error", code, message: message ?? "the worker reported an error", ...(retry_after_ms !== undefined ? { retry_after_ms } : {}), replaceable: retriable !== false && replacesOnAnotherNode(code) };
+      return { kind: "error", code, message: message ?? "the worker reported an error", ...(retry_after_ms !== undefined ? { retry_after_ms } : {}), replaceable: retriable !== false && replacesOnAnotherNode(code), ...(busyRefusal(undefined, code) ? { busy: true as const } : {}) };
     }
     return { kind: "closed" };
   } catch (err) {
@@ -73,10 +73,11 @@ export async function streamFromWorker(target: WorkerStreamTarget, body: WorkerI
     if (failure.kind === "connection") target.onConnectionLost(failure.message);
     // A readable 4xx refusal (other than 404, 429 and "could not read the request") means the task itself is wrong: no other node will differ.
     const refusedPermanently = failure.kind === "refused" && refusedForGood(failure.status, failure.envelope?.code);
+    const busy = failure.kind === "refused" && busyRefusal(failure.status, failure.envelope?.code) ? { busy: true as const } : {};
     if (failure.kind === "refused" && failure.envelope) {
-      return { kind: "error", code: failure.envelope.code, message: failure.envelope.message, replaceable: !refusedPermanently };
+      return { kind: "error", code: failure.envelope.code, message: failure.envelope.message, replaceable: !refusedPermanently, ...busy };
     }
     const text = err instanceof Error ? err.message : String(err);
-    return { kind: "error", code: "WORKER_RESET", message: `node ${target.node_id} failed while serving the task: ${text}`, replaceable: !refusedPermanently };
+    return { kind: "error", code: "WORKER_RESET", message: `node ${target.node_id} failed while serving the task: ${text}`, replaceable: !refusedPermanently, ...busy };
   }
 }
