@@ -217,7 +217,11 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
   // Every pool holding the model is down and will not come back by itself (its engine's restarts are paused
   // by the circuit breaker, or it gave up): waiting cannot help. Before, a queued or rescued task waited
   // for such a pool until its deadline (10 minutes by default) while new requests were refused at once.
-  if (onlineHolders.every(isDown)) {
+  // A holder whose node is Suspect (a missed heartbeat, a paused process) is Online again or Offline within
+  // node_timeout_ms: while one is, the task waits for it (the fault suite caught a task failed at once here
+  // while the other holders' workers were only paused).
+  const suspectHolder = holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id));
+  if (onlineHolders.every(isDown) && !suspectHolder) {
     return { outcome: "no_capacity", code: "POOL_UNAVAILABLE", message: "every pool holding the model is down and not restarting by itself (restarts paused after repeated engine failures, or given up): see the pool's last_error in GET /v2/nodes", transient: false };
   }
   // Holders are online: if only slots, readiness or drain stand in the way, waiting helps.

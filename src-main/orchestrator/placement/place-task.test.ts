@@ -98,6 +98,9 @@ describe("placeTask", () => {
     expect(placeTask(auto(), [down], leastLoaded)).toMatchObject({ outcome: "no_capacity", code: "POOL_UNAVAILABLE", transient: false, message: expect.stringContaining("not restarting by itself") });
     expect(placeTask(auto(), [pool("n1", "p1", { ready: false, loading: true })], leastLoaded)).toMatchObject({ transient: true });
     expect(placeTask(auto(), [down, pool("n2", "p2", { slots_free: 0 })], leastLoaded)).toMatchObject({ transient: true });
+    // Another holder's node is Suspect (its worker paused, a missed heartbeat): it may be back in seconds.
+    expect(placeTask(auto(), [down, pool("n2", "p2", { node_schedulable: false, node_state: "Suspect" })], leastLoaded)).toMatchObject({ transient: true });
+    expect(placeTask(auto(), [down, pool("n2", "p2", { node_schedulable: false, node_state: "Offline" })], leastLoaded)).toMatchObject({ transient: false, code: "POOL_UNAVAILABLE" });
   });
 
   it("busy pools give a transient POOL_UNAVAILABLE (the task waits), an absent model MODEL_NOT_AVAILABLE", () => {
