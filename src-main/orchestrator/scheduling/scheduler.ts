@@ -126,11 +126,10 @@ export class Scheduler<T extends SchedulableTask> {
   enqueue(task: T): EnqueueResult<T> {
     if (this.closed) return { accepted: false };
     const result = this.queue.enqueue(task, queuedPerKeyLimit(this.deps.config(), task.owner));
-    if (!result.accepted && result.per_key_limit !== undefined) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_KEY_LIMIT" });
-    else if (!result.accepted || result.dropped !== null) this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
-    if (!result.accepted) {
-      if (result.per_key_limit === undefined) this.deps.metrics.tasksRejected.inc({ reason: "ADMISSION_REJECT" });
-    } else if (result.dropped !== null) this.deps.metrics.tasksRejected.inc({ reason: "QUEUE_FULL_DROP_LRU" });
+    // A key over its share is not the queue's full policy at work: no backpressure event for it.
+    const rejection = result.accepted ? (result.dropped !== null ? "QUEUE_FULL_DROP_LRU" : null) : result.per_key_limit !== undefined ? "ADMISSION_KEY_LIMIT" : "ADMISSION_REJECT";
+    if (rejection !== null && rejection !== "ADMISSION_KEY_LIMIT") this.deps.metrics.backpressureEvents.inc({ policy: this.deps.config().admission_policy });
+    if (rejection !== null) this.deps.metrics.tasksRejected.inc({ reason: rejection });
     if (result.accepted) {
       this.fresh.push(task);
       this.noteQueued(task);
