@@ -91,7 +91,7 @@ import { NodeTelemetry } from "./metrics/node-telemetry.js";
 import { metricsHistoryHandlers } from "./http/handlers/metrics-history-handlers.js";
 import type { OrchestratorContext } from "./orchestrator-context.js";
 import { PoolProber } from "./probes/pool-prober.js";
-import { NodeRegistry } from "./registry/node-registry.js";
+import { NodeRegistry, WATCH_PULSE_MS } from "./registry/node-registry.js";
 import { NodeWatcher } from "./registry/node-watcher.js";
 import { nodeGaugeSource } from "./registry/node-gauges.js";
 import { workerPoolCommander } from "./workers/worker-pool-commander.js";
@@ -257,7 +257,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   const prober = new PoolProber(registry, metrics, (nodeId) => workers.forNode(nodeId), logger);
   const watcher = new NodeWatcher(registry, workerToken, logger, (nodeId, address) => nodeFetches.connection(nodeId, address).agent, () => getConfig().worker_stream_idle_ms);
   // A broken task stream makes its node Suspect only when the watch cannot vouch for it (heard within two of its 1 s pings).
-  registry.watchVouches = (nodeId) => watcher.vouchesFor(nodeId, 2000);
+  registry.watchVouches = (nodeId) => watcher.vouchesFor(nodeId, WATCH_PULSE_MS);
   const reconciler = new PoolReconciler(registry, poolDesired, workerPoolCommander(workers), metrics, logger);
   const startedAtMs = Date.now();
   const history = { telemetry: new NodeTelemetry(), store: new MetricsHistoryStore(db) };

@@ -138,7 +138,7 @@ export class NodeService {
   heartbeat(nodeId: string, body: HeartbeatRequest, actor: NodeActor): number {
     // The interval grows with the cluster so the total heartbeat rate stays bounded (heartbeat-cadence.ts).
     this.assertBinding(actor, nodeId, "node_heartbeat_refused");
-    const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config());
+    const next = heartbeatIntervalMs(this.deps.registry.liveCount(), this.deps.config(), this.deps.registry.watchVouches(nodeId));
     const accepted = this.asOwner(actor, "node_heartbeat_refused", nodeId, () => this.deps.registry.heartbeat(nodeId, body, actor.credentialId, next));
     // An id nobody registered is counted under one label value: heartbeats for made-up ids (a careless or
     // hostile agent) would otherwise add a metric series each, for good (20,000 ids: 20,000 series).

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
 import { PoolDesiredStore } from "../db/pool-desired-store.js";
-import { heartbeatIntervalMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatIntervalMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { NodeRegistry, type NodeChange } from "./node-registry.js";
 import { PoolDesiredState } from "./pool-desired-state.js";
 
@@ -30,6 +30,66 @@ describe("server-controlled heartbeat interval", () => {
     expect(suspectAfterMs(undefined, DEFAULTS)).toBe(2500);
     expect(suspectAfterMs(1000, DEFAULTS)).toBe(2500);
     expect(suspectAfterMs(1800, DEFAULTS)).toBe(4100);
+  });
+});
+
+describe("a node whose watch connection is live", () => {
+  it("is told up to 0.8× the timeout, so its next beat lands before its last keep-alive is timeout-old if the watch drops", () => {
+    expect(heartbeatIntervalMs(1000, DEFAULTS, true)).toBe(2000);
+    const fleet = { ...DEFAULTS, heartbeat_max_per_s: 250 };
+    expect(heartbeatIntervalMs(1000, fleet, true)).toBe(4000);
+    expect(heartbeatIntervalMs(1000, fleet, false)).toBe(2000);
+    expect(heartbeatIntervalMs(100_000, fleet, true)).toBe(4000);
+    expect(heartbeatIntervalMs(10, fleet, true)).toBe(1000);
+    expect(heartbeatOverdueMs(4000, DEFAULTS)).toBe(13_000);
+    expect(heartbeatOverdueMs(undefined, DEFAULTS)).toBe(7000);
+  });
+
+  function fleetNode() {
+    let now = 1_000;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
+    registry.register({ node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } });
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] }, undefined, 4000);
+    const timings = { suspectAfterMs: DEFAULTS.node_suspect_ms, offlineAfterMs: DEFAULTS.node_timeout_ms, baseIntervalMs: DEFAULTS.heartbeat_interval_ms };
+    /** Advances `ms` in 250 ms sweeps, the watch pinging every second while `pinging`; returns the status. */
+    const run = (ms: number, pinging: boolean) => {
+      for (let t = 0; t < ms; t += 250) {
+        now += 250;
+        if (pinging && now % 1000 === 0) registry.watchHeard("n1");
+        registry.sweep(timings);
+      }
+      return registry.get("n1")?.status;
+    };
+    return { registry, run, beat: () => registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] }, undefined, 4000) };
+  }
+
+  it("stays Online between stretched heartbeats on its keep-alives, and a hang is Suspect after node_suspect_ms and Offline after the timeout", () => {
+    const { run, beat } = fleetNode();
+    for (let i = 0; i < 3; i++) {
+      expect(run(4000, true)).toBe("Online");
+      beat();
+    }
+    // Hung: neither heartbeats nor keep-alives. The stretched suspect threshold (8.5 s) does not apply.
+    expect(run(2500, false)).toBe("Online");
+    expect(run(500, false)).toBe("Suspect");
+    expect(run(2000, false)).toBe("Suspect");
+    expect(run(1000, false)).toBe("Offline");
+  });
+
+  it("without keep-alives, a node told 4 s is judged on its heartbeats alone, with the stretched threshold", () => {
+    const { run, beat } = fleetNode();
+    expect(run(4000, false)).toBe("Online");
+    beat();
+    expect(run(5000, false)).toBe("Online");
+    expect(run(500, false)).toBe("Offline");
+  });
+
+  it("goes Offline when its heartbeats stop for two told intervals past the timeout although its watch still answers", () => {
+    const { registry, run } = fleetNode();
+    expect(run(12_500, true)).toBe("Online");
+    expect(run(1000, true)).toBe("Offline");
+    expect(registry.events("n1").at(-1)?.message).toMatch(/its watch still answers/);
   });
 });
 

@@ -11,7 +11,7 @@ import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
 import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } from "./node-status.js";
-import { suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
 import { clampCapabilities, clampModels, clampPool, clampQuarantined, clampVersion } from "./node-report-clamp.js";
@@ -53,6 +53,8 @@ export class NodeOwnerConflict extends Error {
 
 /** The owner of nodes registered with the operator's configured or generated token. */
 export const BUILTIN_OWNER = "builtin";
+/** A watch heard within this long counts as the node's pulse (the worker pings every second). */
+export const WATCH_PULSE_MS = 2000;
 const REFUSAL_EVENT_INTERVAL_MS = 60_000;
 
 export interface LivenessTimings {
@@ -96,6 +98,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
    * than `node_timeout_ms` turned every node Offline at once and failed every running task.
    */
   private readonly heardAt = new Map<string, number>();
+  /** Per node, when its watch connection last delivered a byte, on the same clock (see watchHeard). */
+  private readonly watchHeardAt = new Map<string, number>();
   private readonly elapsed: () => number;
   private lastSweepAt: number | undefined;
   private creditedLastSweep = false;
@@ -282,6 +286,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const nodeId = node.node_id;
     this.nodes.delete(nodeId);
     this.heardAt.delete(nodeId);
+    this.watchHeardAt.delete(nodeId);
     this.lastRefusalMs.delete(nodeId);
     this.registeredPools.delete(nodeId);
     this.countStatus(node.status, -1);
@@ -353,6 +358,15 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 
   /** Set by the node watcher's owner: whether a node's watch connection is live right now. */
   watchVouches: (nodeId: string) => boolean = () => false;
+
+  /**
+   * The node's watch delivered a byte (its 1 s keep-alive): a sign of life as good as a heartbeat for
+   * the sweep, which is what lets a watched node's heartbeats be told a longer interval. O(1): at 1,000
+   * nodes this runs 1,000 times a second.
+   */
+  watchHeard(nodeId: string): void {
+    if (this.nodes.has(nodeId)) this.watchHeardAt.set(nodeId, this.elapsed());
+  }
 
   /** How many times the node has come (back) Online: connections opened in an older epoch are stale. */
   onlineEpoch(nodeId: string): number {
@@ -430,16 +444,28 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     if (stalled && !this.creditedLastSweep && this.lastSweepAt !== undefined) {
       const gap = now - this.lastSweepAt;
       for (const [nodeId, at] of this.heardAt) this.heardAt.set(nodeId, Math.min(now, at + gap));
+      for (const [nodeId, at] of this.watchHeardAt) this.watchHeardAt.set(nodeId, Math.min(now, at + gap));
       this.creditedLastSweep = true;
     } else {
       this.creditedLastSweep = false;
     }
     this.lastSweepAt = now;
     const changed: string[] = [];
+    const base = timings.baseIntervalMs ?? Infinity;
     for (const node of this.nodes.values()) {
-      const silence = Math.round(now - (this.heardAt.get(node.node_id) ?? now));
-      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs ? "heartbeat_timeout" : silence > suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? Infinity, node_suspect_ms: timings.suspectAfterMs }) ? "heartbeats_missed" : null;
-      if (cause !== null && this.transition(node, cause, `no heartbeat for ${silence} ms`)) changed.push(node.node_id);
+      const heartbeatAt = this.heardAt.get(node.node_id) ?? now;
+      const watchAt = this.watchHeardAt.get(node.node_id);
+      // While the watch keeps pinging (heard up to WATCH_PULSE_MS before the last heartbeat, or since), its
+      // keep-alive is the node's pulse, one a second whatever interval its heartbeats were told: silence is
+      // judged on the later of the two, with the unstretched threshold.
+      const watched = watchAt !== undefined && watchAt >= heartbeatAt - WATCH_PULSE_MS;
+      const silence = Math.round(now - (watched ? Math.max(watchAt, heartbeatAt) : heartbeatAt));
+      const heartbeatSilence = Math.round(now - heartbeatAt);
+      const suspectAt = watched ? timings.suspectAfterMs : suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: base, node_suspect_ms: timings.suspectAfterMs });
+      const overdue = heartbeatSilence > heartbeatOverdueMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? 0, node_timeout_ms: timings.offlineAfterMs });
+      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs || overdue ? "heartbeat_timeout" : silence > suspectAt ? "heartbeats_missed" : null;
+      const reason = overdue && silence <= timings.offlineAfterMs ? `no heartbeat for ${heartbeatSilence} ms (its watch still answers: its state is stale)` : watched ? `no heartbeat or watch keep-alive for ${silence} ms` : `no heartbeat for ${silence} ms`;
+      if (cause !== null && this.transition(node, cause, reason)) changed.push(node.node_id);
     }
     return changed;
   }

@@ -125,6 +125,7 @@ export class NodeWatcher {
       armedAt = performance.now();
       silence.refresh();
       this.heardAt.set(nodeId, armedAt);
+      this.registry.watchHeard(nodeId);
     };
     let live = false;
     try {
