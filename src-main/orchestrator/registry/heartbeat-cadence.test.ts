@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
 import { PoolDesiredStore } from "../db/pool-desired-store.js";
-import { heartbeatIntervalMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatIntervalMs, heartbeatOfflineAfterMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { NodeRegistry, type NodeChange } from "./node-registry.js";
 import { PoolDesiredState } from "./pool-desired-state.js";
 
@@ -77,12 +77,18 @@ describe("a node whose watch connection is live", () => {
     expect(run(1000, false)).toBe("Offline");
   });
 
-  it("without keep-alives, a node told 4 s is judged on its heartbeats alone, with the stretched threshold", () => {
+  it("without keep-alives, a node told 4 s is judged on its heartbeats alone: one late beat is not Offline, silence past timeout + 2 s is", () => {
     const { run, beat } = fleetNode();
     expect(run(4000, false)).toBe("Online");
     beat();
-    expect(run(5000, false)).toBe("Online");
+    // Its watch died after it was told 4 s: the next beat, 1.5 s late, still finds it Online (before: Offline at 5 s).
+    expect(run(5500, false)).toBe("Online");
+    beat();
+    expect(run(7000, false)).toBe("Online");
     expect(run(500, false)).toBe("Offline");
+    expect(heartbeatOfflineAfterMs(4000, DEFAULTS)).toBe(7000);
+    expect(heartbeatOfflineAfterMs(2000, DEFAULTS)).toBe(5000);
+    expect(heartbeatOfflineAfterMs(undefined, DEFAULTS)).toBe(5000);
   });
 
   it("goes Offline when its heartbeats stop for two told intervals past the timeout although its watch still answers", () => {

@@ -35,6 +35,16 @@ export function suspectAfterMs(toldIntervalMs: number | undefined, s: Pick<Caden
 }
 
 /**
+ * Heartbeat silence after which a node judged on its heartbeats alone is Offline: the timeout, plus what
+ * its told interval exceeds the longest one told without a watch (0.4 × the timeout). A node told the
+ * watched interval whose watch then died keeps the same margin for its next beat as any other node (one
+ * late beat after a 4 s interval is not a dead node); its next answer tells it the short interval.
+ */
+export function heartbeatOfflineAfterMs(toldIntervalMs: number | undefined, s: Pick<CadenceSettings, "node_timeout_ms">): number {
+  return s.node_timeout_ms + Math.max(0, (toldIntervalMs ?? 0) - Math.floor(s.node_timeout_ms * 0.4));
+}
+
+/**
  * Heartbeat silence after which a node is Offline even though its watch still answers: the agent's
  * heartbeats stopped (its loop is stuck, or its path to the orchestrator is cut) while its HTTP server
  * lives, so what the orchestrator knows of its pools is stale. Two told intervals past the timeout.

@@ -11,7 +11,7 @@ import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
 import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } from "./node-status.js";
-import { heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatOfflineAfterMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
 import { clampCapabilities, clampModels, clampPool, clampQuarantined, clampVersion } from "./node-report-clamp.js";
@@ -463,8 +463,9 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       const heartbeatSilence = Math.round(now - heartbeatAt);
       const suspectAt = watched ? timings.suspectAfterMs : suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: base, node_suspect_ms: timings.suspectAfterMs });
       const overdue = heartbeatSilence > heartbeatOverdueMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? 0, node_timeout_ms: timings.offlineAfterMs });
-      const cause: NodeStatusCause | null = silence > timings.offlineAfterMs || overdue ? "heartbeat_timeout" : silence > suspectAt ? "heartbeats_missed" : null;
-      const reason = overdue && silence <= timings.offlineAfterMs ? `no heartbeat for ${heartbeatSilence} ms (its watch still answers: its state is stale)` : watched ? `no heartbeat or watch keep-alive for ${silence} ms` : `no heartbeat for ${silence} ms`;
+      const offlineAt = watched ? timings.offlineAfterMs : heartbeatOfflineAfterMs(node.heartbeat_interval_ms, { node_timeout_ms: timings.offlineAfterMs });
+      const cause: NodeStatusCause | null = silence > offlineAt || overdue ? "heartbeat_timeout" : silence > suspectAt ? "heartbeats_missed" : null;
+      const reason = overdue && silence <= offlineAt ? `no heartbeat for ${heartbeatSilence} ms (its watch still answers: its state is stale)` : watched ? `no heartbeat or watch keep-alive for ${silence} ms` : `no heartbeat for ${silence} ms`;
       if (cause !== null && this.transition(node, cause, reason)) changed.push(node.node_id);
     }
     return changed;
