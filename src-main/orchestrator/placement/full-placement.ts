@@ -198,16 +198,27 @@ export function checkPin(r: PlacementRequest, candidates: readonly PlacementCand
   return null;
 }
 
+/**
+ * A holder whose node is not schedulable now but will be Online again or Offline within node_timeout_ms
+ * by itself: Suspect (a missed heartbeat, a paused process), or Registering (it registered again, after an
+ * agent restart or a heartbeat's 404, and its first heartbeat is due; without one it turns Suspect, then
+ * Offline). Before, a queued task whose only holder re-registered failed at once with MODEL_NOT_AVAILABLE
+ * ("offline or draining") in the moment between the registration and that heartbeat (fleetops adversary).
+ */
+function comingBack(c: PlacementCandidate): boolean {
+  return c.node_state === "Suspect" || c.node_state === "Registering";
+}
+
 function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate[], verdicts: CandidateVerdict[]): Omit<NoCapacityFields, "pinned"> {
   const holders = candidates.filter((c) => c.loaded_model === r.model_sha256 || c.models_available.includes(r.model_sha256));
   if (holders.length === 0) return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "no node holds the model", transient: false };
   const excluded = new Set(r.exclude_nodes ?? []);
   const onlineHolders = holders.filter((c) => c.node_schedulable && !excluded.has(c.node_id));
   if (onlineHolders.length === 0) {
-    // Never wait silently for a holder that is gone: wait only while one is Suspect (it is Online
-    // again or Offline within node_timeout_ms), else end now with a retriable error.
-    if (holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id))) {
-      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable right now (one is Suspect: Online again or Offline within seconds); retry shortly", transient: true };
+    // Never wait silently for a holder that is gone: wait only while one is coming back (Suspect or
+    // Registering: Online again or Offline within node_timeout_ms), else end now with a retriable error.
+    if (holders.some((c) => comingBack(c) && !excluded.has(c.node_id))) {
+      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable right now (one is Suspect or re-registering: Online again or Offline within seconds); retry shortly", transient: true };
     }
     if (holders.some((c) => excluded.has(c.node_id))) {
       return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
@@ -220,7 +231,7 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
   // A holder whose node is Suspect (a missed heartbeat, a paused process) is Online again or Offline within
   // node_timeout_ms: while one is, the task waits for it (the fault suite caught a task failed at once here
   // while the other holders' workers were only paused).
-  const suspectHolder = holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id));
+  const suspectHolder = holders.some((c) => comingBack(c) && !excluded.has(c.node_id));
   if (onlineHolders.every(isDown) && !suspectHolder) {
     return { outcome: "no_capacity", code: "POOL_UNAVAILABLE", message: "every pool holding the model is down and not restarting by itself (restarts paused after repeated engine failures, or given up): see the pool's last_error in GET /v2/nodes", transient: false };
   }

@@ -141,6 +141,17 @@ describe("placeTask", () => {
     expect(gone).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: false });
   });
 
+  it("waits for a holder that re-registered (Registering: its first heartbeat is due), as for a Suspect one", () => {
+    // The only holder's agent restarted and registered again: it is Online at its next heartbeat, or Suspect then Offline without one.
+    const registering = placeTask(auto(), [pool("n1", "p1", { node_schedulable: false, node_state: "Registering", slots_free: 0 })], leastLoaded);
+    expect(registering).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: true });
+    // Beside an Online holder whose pool is down for good, a Registering one keeps the wait too.
+    const down = pool("n2", "p2", { ready: false, loading: false });
+    expect(placeTask(auto(), [down, pool("n1", "p1", { node_schedulable: false, node_state: "Registering" })], leastLoaded)).toMatchObject({ transient: true });
+    // A re-placed task never waits for the node it failed on, whatever its state.
+    expect(placeTask(auto({ exclude_nodes: ["n1"] }), [pool("n1", "p1", { node_schedulable: false, node_state: "Registering" })], leastLoaded)).toMatchObject({ code: "REPLICA_EXHAUSTED", transient: false });
+  });
+
   it("a cold pool needs the model to fit its free VRAM; a warm one does not", () => {
     const gpu = { device_mask: "0", vram_free_bytes: 100 };
     const cold = pool("n1", "p1", { ...gpu, loaded_model: B, models_available: [A, B] });
