@@ -181,7 +181,10 @@ export function checkPin(r: PlacementRequest, candidates: readonly PlacementCand
   if (r.pin_node_id !== undefined) {
     const onNode = candidates.filter((c) => c.node_id === r.pin_node_id);
     if (onNode.length === 0) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is not known`, transient: false };
-    if (!onNode.some((c) => c.node_schedulable)) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is ${onNode[0]?.node_state}`, transient: true };
+    // Waited for only while it is coming back (Suspect, Registering), as an unpinned task waits for its holders:
+    // before, a task queued with a pin to a node that then went Offline (or was drained) waited silently until
+    // its deadline (10 minutes by default), while a new request with the same pin got a 503 at once.
+    if (!onNode.some((c) => c.node_schedulable)) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is ${onNode[0]?.node_state}`, transient: onNode.some(comingBack) };
   }
   if (r.pin_pool_id !== undefined) {
     const pool = candidates.find((c) => c.pool_id === r.pin_pool_id);
@@ -189,8 +192,9 @@ export function checkPin(r: PlacementRequest, candidates: readonly PlacementCand
     if (pool.loaded_model !== r.model_sha256 && !pool.models_available.includes(r.model_sha256)) {
       return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: `pinned pool ${r.pin_pool_id} does not hold the model`, transient: false };
     }
-    if (!pool.node_schedulable) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `node of pinned pool ${r.pin_pool_id} is ${pool.node_state}`, transient: true };
-    if (!pool.ready || pool.draining) return { outcome: "no_capacity", code: "POOL_UNREADY", message: `pinned pool ${r.pin_pool_id} is not ready`, transient: true };
+    if (!pool.node_schedulable) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `node of pinned pool ${r.pin_pool_id} is ${pool.node_state}`, transient: comingBack(pool) };
+    // A pool that is down and not restarting by itself (circuit open, gave up) is not waited for either.
+    if (!pool.ready || pool.draining) return { outcome: "no_capacity", code: "POOL_UNREADY", message: isDown(pool) ? `pinned pool ${r.pin_pool_id} is down and not restarting by itself (see its last_error in GET /v2/nodes)` : `pinned pool ${r.pin_pool_id} is not ready`, transient: !isDown(pool) };
   }
   if (r.pin_pool_id === undefined && r.pin_node_id === undefined) {
     return { outcome: "no_capacity", code: "INVALID_PARAMS", message: "placement.mode=pin needs pin_pool_id or pin_node_id", transient: false };

@@ -116,6 +116,19 @@ describe("placeTask", () => {
     expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), cands, leastLoaded)).toMatchObject({ outcome: "assigned", pool_id: "p1", pinned: true });
   });
 
+  it("a pinned task waits for its node only while it is coming back (Suspect, Registering), not once it is Offline or drained", () => {
+    const on = (state: string) => [pool("n1", "p1", { node_schedulable: false, node_state: state })];
+    for (const pin of [{ pin_node_id: "n1" }, { pin_pool_id: "p1" }]) {
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Suspect"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: true });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Registering"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: true });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Offline"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: false });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("ineligible (drained)"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: false });
+    }
+    // A pinned pool that is down and not restarting by itself is not waited for; one loading is.
+    expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), [pool("n1", "p1", { ready: false, loading: false })], leastLoaded)).toMatchObject({ code: "POOL_UNREADY", transient: false });
+    expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), [pool("n1", "p1", { ready: false, loading: true })], leastLoaded)).toMatchObject({ code: "POOL_UNREADY", transient: true });
+  });
+
   it("prefer restricts to preferred pools when one is feasible, else falls back only if allowed", () => {
     const cands = [pool("n1", "p1"), pool("n2", "p2", { slots_free: 1 })];
     expect(placeTask(auto({ mode: "prefer", prefer_pools: ["p2"] }), cands, leastLoaded)).toMatchObject({ pool_id: "p2", fallback_used: false });
