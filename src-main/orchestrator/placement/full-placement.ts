@@ -181,7 +181,10 @@ export function checkPin(r: PlacementRequest, candidates: readonly PlacementCand
   if (r.pin_node_id !== undefined) {
     const onNode = candidates.filter((c) => c.node_id === r.pin_node_id);
     if (onNode.length === 0) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is not known`, transient: false };
-    if (!onNode.some((c) => c.node_schedulable)) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is ${onNode[0]?.node_state}`, transient: true };
+    // Waited for only while it is coming back (Suspect, Registering), as an unpinned task waits for its holders:
+    // before, a task queued with a pin to a node that then went Offline (or was drained) waited silently until
+    // its deadline (10 minutes by default), while a new request with the same pin got a 503 at once.
+    if (!onNode.some((c) => c.node_schedulable)) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `pinned node ${r.pin_node_id} is ${onNode[0]?.node_state}`, transient: onNode.some(comingBack) };
   }
   if (r.pin_pool_id !== undefined) {
     const pool = candidates.find((c) => c.pool_id === r.pin_pool_id);
@@ -189,13 +192,25 @@ export function checkPin(r: PlacementRequest, candidates: readonly PlacementCand
     if (pool.loaded_model !== r.model_sha256 && !pool.models_available.includes(r.model_sha256)) {
       return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: `pinned pool ${r.pin_pool_id} does not hold the model`, transient: false };
     }
-    if (!pool.node_schedulable) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `node of pinned pool ${r.pin_pool_id} is ${pool.node_state}`, transient: true };
-    if (!pool.ready || pool.draining) return { outcome: "no_capacity", code: "POOL_UNREADY", message: `pinned pool ${r.pin_pool_id} is not ready`, transient: true };
+    if (!pool.node_schedulable) return { outcome: "no_capacity", code: "NODE_UNAVAILABLE", message: `node of pinned pool ${r.pin_pool_id} is ${pool.node_state}`, transient: comingBack(pool) };
+    // A pool that is down and not restarting by itself (circuit open, gave up) is not waited for either.
+    if (!pool.ready || pool.draining) return { outcome: "no_capacity", code: "POOL_UNREADY", message: isDown(pool) ? `pinned pool ${r.pin_pool_id} is down and not restarting by itself (see its last_error in GET /v2/nodes)` : `pinned pool ${r.pin_pool_id} is not ready`, transient: !isDown(pool) };
   }
   if (r.pin_pool_id === undefined && r.pin_node_id === undefined) {
     return { outcome: "no_capacity", code: "INVALID_PARAMS", message: "placement.mode=pin needs pin_pool_id or pin_node_id", transient: false };
   }
   return null;
+}
+
+/**
+ * A holder whose node is not schedulable now but will be Online again or Offline within node_timeout_ms
+ * by itself: Suspect (a missed heartbeat, a paused process), or Registering (it registered again, after an
+ * agent restart or a heartbeat's 404, and its first heartbeat is due; without one it turns Suspect, then
+ * Offline). Before, a queued task whose only holder re-registered failed at once with MODEL_NOT_AVAILABLE
+ * ("offline or draining") in the moment between the registration and that heartbeat (fleetops adversary).
+ */
+function comingBack(c: PlacementCandidate): boolean {
+  return c.node_state === "Suspect" || c.node_state === "Registering";
 }
 
 function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate[], verdicts: CandidateVerdict[]): Omit<NoCapacityFields, "pinned"> {
@@ -204,10 +219,10 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
   const excluded = new Set(r.exclude_nodes ?? []);
   const onlineHolders = holders.filter((c) => c.node_schedulable && !excluded.has(c.node_id));
   if (onlineHolders.length === 0) {
-    // Never wait silently for a holder that is gone: wait only while one is Suspect (it is Online
-    // again or Offline within node_timeout_ms), else end now with a retriable error.
-    if (holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id))) {
-      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable right now (one is Suspect: Online again or Offline within seconds); retry shortly", transient: true };
+    // Never wait silently for a holder that is gone: wait only while one is coming back (Suspect or
+    // Registering: Online again or Offline within node_timeout_ms), else end now with a retriable error.
+    if (holders.some((c) => comingBack(c) && !excluded.has(c.node_id))) {
+      return { outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", message: "every node holding the model is unreachable right now (one is Suspect or re-registering: Online again or Offline within seconds); retry shortly", transient: true };
     }
     if (holders.some((c) => excluded.has(c.node_id))) {
       return { outcome: "no_capacity", code: "REPLICA_EXHAUSTED", message: "every node holding the model failed this task or is offline or draining", transient: false };
@@ -220,7 +235,7 @@ function noCapacity(r: PlacementRequest, candidates: readonly PlacementCandidate
   // A holder whose node is Suspect (a missed heartbeat, a paused process) is Online again or Offline within
   // node_timeout_ms: while one is, the task waits for it (the fault suite caught a task failed at once here
   // while the other holders' workers were only paused).
-  const suspectHolder = holders.some((c) => c.node_state === "Suspect" && !excluded.has(c.node_id));
+  const suspectHolder = holders.some((c) => comingBack(c) && !excluded.has(c.node_id));
   if (onlineHolders.every(isDown) && !suspectHolder) {
     return { outcome: "no_capacity", code: "POOL_UNAVAILABLE", message: "every pool holding the model is down and not restarting by itself (restarts paused after repeated engine failures, or given up): see the pool's last_error in GET /v2/nodes", transient: false };
   }

@@ -116,6 +116,19 @@ describe("placeTask", () => {
     expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), cands, leastLoaded)).toMatchObject({ outcome: "assigned", pool_id: "p1", pinned: true });
   });
 
+  it("a pinned task waits for its node only while it is coming back (Suspect, Registering), not once it is Offline or drained", () => {
+    const on = (state: string) => [pool("n1", "p1", { node_schedulable: false, node_state: state })];
+    for (const pin of [{ pin_node_id: "n1" }, { pin_pool_id: "p1" }]) {
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Suspect"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: true });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Registering"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: true });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("Offline"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: false });
+      expect(placeTask(auto({ mode: "pin", ...pin }), on("ineligible (drained)"), leastLoaded)).toMatchObject({ code: "NODE_UNAVAILABLE", transient: false });
+    }
+    // A pinned pool that is down and not restarting by itself is not waited for; one loading is.
+    expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), [pool("n1", "p1", { ready: false, loading: false })], leastLoaded)).toMatchObject({ code: "POOL_UNREADY", transient: false });
+    expect(placeTask(auto({ mode: "pin", pin_pool_id: "p1" }), [pool("n1", "p1", { ready: false, loading: true })], leastLoaded)).toMatchObject({ code: "POOL_UNREADY", transient: true });
+  });
+
   it("prefer restricts to preferred pools when one is feasible, else falls back only if allowed", () => {
     const cands = [pool("n1", "p1"), pool("n2", "p2", { slots_free: 1 })];
     expect(placeTask(auto({ mode: "prefer", prefer_pools: ["p2"] }), cands, leastLoaded)).toMatchObject({ pool_id: "p2", fallback_used: false });
@@ -139,6 +152,17 @@ describe("placeTask", () => {
     expect(suspect).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: true });
     const gone = placeTask(auto(), [pool("n1", "p1", { node_schedulable: false, node_state: "Offline" }), pool("n2", "p2", { node_schedulable: false, node_state: "draining" })], leastLoaded);
     expect(gone).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: false });
+  });
+
+  it("waits for a holder that re-registered (Registering: its first heartbeat is due), as for a Suspect one", () => {
+    // The only holder's agent restarted and registered again: it is Online at its next heartbeat, or Suspect then Offline without one.
+    const registering = placeTask(auto(), [pool("n1", "p1", { node_schedulable: false, node_state: "Registering", slots_free: 0 })], leastLoaded);
+    expect(registering).toMatchObject({ outcome: "no_capacity", code: "MODEL_NOT_AVAILABLE", transient: true });
+    // Beside an Online holder whose pool is down for good, a Registering one keeps the wait too.
+    const down = pool("n2", "p2", { ready: false, loading: false });
+    expect(placeTask(auto(), [down, pool("n1", "p1", { node_schedulable: false, node_state: "Registering" })], leastLoaded)).toMatchObject({ transient: true });
+    // A re-placed task never waits for the node it failed on, whatever its state.
+    expect(placeTask(auto({ exclude_nodes: ["n1"] }), [pool("n1", "p1", { node_schedulable: false, node_state: "Registering" })], leastLoaded)).toMatchObject({ code: "REPLICA_EXHAUSTED", transient: false });
   });
 
   it("a cold pool needs the model to fit its free VRAM; a warm one does not", () => {

@@ -7,6 +7,16 @@ import type { NodeRegistry } from "./node-registry.js";
 const RECONNECT_MS = 500;
 const MAX_RECONNECT_MS = 30_000;
 
+/** One node's watch loop: the address it watches, its stop, and a wake-up for its reconnect backoff. */
+interface Watch {
+  readonly address: string;
+  readonly controller: AbortController;
+  /** Ends the backoff sleep now (the node is back Online: try its watch again without waiting). */
+  wake: () => void;
+  /** The node's online epoch when the loop started or was last woken: one wake per return Online. */
+  epoch: number;
+}
+
 /** Why a watch attempt was given up: the worker sends a keep-alive every second, so silence is a fault. */
 class WatchSilent extends Error {
   constructor(ms: number) {
@@ -26,7 +36,7 @@ class WatchSilent extends Error {
  * outage; reconnect attempts that fail do not, so heartbeats alone decide when the node is Online again.
  */
 export class NodeWatcher {
-  private readonly watches = new Map<string, AbortController>();
+  private readonly watches = new Map<string, Watch>();
   /** node_id → address of workers that answered 404: not asked again until they re-register elsewhere. */
   private readonly unsupported = new Map<string, string>();
   /** node_id → when its live watch last delivered a byte; absent while no watch is connected. */
@@ -59,24 +69,36 @@ export class NodeWatcher {
 
   close(): void {
     this.closed = true;
-    for (const controller of this.watches.values()) controller.abort();
+    for (const w of this.watches.values()) w.controller.abort();
     this.watches.clear();
   }
 
   private reconcile(nodeId: string): void {
     const node = this.registry.get(nodeId);
     const wanted = !this.closed && node !== undefined && node.status !== "Offline";
-    const current = this.watches.get(nodeId);
-    if (wanted && current === undefined && this.unsupported.get(nodeId) !== node.address) this.watch(nodeId, node.address);
-    if (!wanted && current !== undefined) {
-      current.abort();
+    let current = this.watches.get(nodeId);
+    // A node that registered again under another address is watched there, at once. Before, the loop kept
+    // the address it started with (it noticed the move only when that connection broke, then ended), and a
+    // new one started only on a later state change: the node went unwatched, or watched at an address it
+    // had left (fleetops adversary).
+    if (current !== undefined && (!wanted || current.address !== node.address)) {
+      current.controller.abort();
       this.watches.delete(nodeId);
+      current = undefined;
+    }
+    if (wanted && current === undefined && this.unsupported.get(nodeId) !== node.address) this.watch(nodeId, node.address);
+    // Back Online while the loop waits out its reconnect backoff (up to MAX_RECONNECT_MS after a long
+    // outage): reconnect now, so the node is watched (and vouched for) from its return on. Once per return.
+    else if (current !== undefined && node?.status === "Online" && !this.heardAt.has(nodeId) && current.epoch !== this.registry.onlineEpoch(nodeId)) {
+      current.epoch = this.registry.onlineEpoch(nodeId);
+      current.wake();
     }
   }
 
   private watch(nodeId: string, address: string): void {
     const controller = new AbortController();
-    this.watches.set(nodeId, controller);
+    const w: Watch = { address, controller, wake: () => undefined, epoch: this.registry.onlineEpoch(nodeId) };
+    this.watches.set(nodeId, w);
     void (async () => {
       let delay = RECONNECT_MS;
       while (!controller.signal.aborted) {
@@ -91,11 +113,21 @@ export class NodeWatcher {
           this.logger.debug({ node_id: nodeId, err: outcome.error.message }, "watch reconnect failed");
         }
         // Unreachable addresses (a firewall, a wrong advertise URL) are retried with capped backoff, not hammered.
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, delay);
+          function done(): void {
+            clearTimeout(timer);
+            controller.signal.removeEventListener("abort", done);
+            w.wake = () => undefined;
+            resolve();
+          }
+          w.wake = done;
+          controller.signal.addEventListener("abort", done, { once: true });
+        });
         delay = Math.min(MAX_RECONNECT_MS, delay * 2);
       }
     })().finally(() => {
-      if (this.watches.get(nodeId) === controller) this.watches.delete(nodeId);
+      if (this.watches.get(nodeId) === w) this.watches.delete(nodeId);
     });
   }
 
@@ -121,6 +153,7 @@ export class NodeWatcher {
       attempt.abort(new WatchSilent(idleMs));
     }, idleMs);
     const heard = () => {
+      if (stop.aborted) return;
       forgiven = false;
       armedAt = performance.now();
       silence.refresh();
@@ -155,7 +188,9 @@ export class NodeWatcher {
       const error = reason instanceof WatchSilent ? reason : err instanceof Error ? err : new Error(String(err));
       return { live, error };
     } finally {
-      this.heardAt.delete(nodeId);
+      // Not when a newer loop (the node moved to another address) has the node now: the entry is its.
+      const owner = this.watches.get(nodeId);
+      if (owner === undefined || owner.controller.signal === stop) this.heardAt.delete(nodeId);
       clearTimeout(silence);
       stop.removeEventListener("abort", onStop);
       attempt.abort();
