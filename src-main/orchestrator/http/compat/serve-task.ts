@@ -11,6 +11,7 @@ import type { RouteContext } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
 import { watchOptions } from "../watch-options.js";
 import { admitOnce, type AdmittedOnce } from "./admit-once.js";
+import { compatFailureStatus } from "./failure-status.js";
 import { openNdjson } from "./ndjson-writer.js";
 import type { RefusalNamer } from "./openai-refusal-param.js";
 import type { AssembledToolCall, BodyRenderer, Completion, Failure, StreamRenderer } from "./surface-renderer.js";
@@ -136,7 +137,7 @@ function completionOf(task: Task, output: TaskOutput, end: SseEndData | undefine
 
 function failureOf(data: Extract<SseEvent, { event: "error" }>["data"], nameRefusal: RefusalNamer | undefined): Failure {
   const named = nameRefusal?.(data.code, data.message ?? data.code) ?? { param: null, message: data.message ?? data.code };
-  return { code: data.code, message: named.message, status: ERROR_CODES[data.code].http_status, retry_after_ms: data.retry_after_ms, ...(named.param !== null ? { param: named.param } : {}) };
+  return { code: data.code, message: named.message, status: compatFailureStatus(data.code), retry_after_ms: data.retry_after_ms, ...(named.param !== null ? { param: named.param } : {}) };
 }
 
 /** The envelope's validation issue naming `param` (what the OpenAI error shape reads its `param` from). */
