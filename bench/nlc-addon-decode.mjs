@@ -12,11 +12,19 @@
 // `native` (--addon-dir), `dir=<path>` (any directory laid out like the native build, e.g. the
 // prebuilt's files with one CPU variant only); `:fa-on` / `:fa-off` set the context's flash attention
 // (default auto), `:kv-<type>` its KV cache type (both K and V), `:batch-<n>` its batch size (n_batch =
-// n_ubatch in node-llama-cpp; default 512).
+// n_ubatch in node-llama-cpp; default 512), `:env-NAME=VALUE` an environment variable of that config's
+// child (repeatable: `native:env-OMP_WAIT_POLICY=passive:env-GOMP_SPINCOUNT=0`), `:taskset-<cpus>` runs
+// the child under `taskset -c <cpus>`. `llama-server` (also with `:env-…`) measures llama.cpp's own server in
+// the same rounds: one /completion of `--tokens` tokens, its own `timings.predicted_per_token_ms`, CPU from
+// /proc (the thread-count baseline: same model, same threads, --parallel = --sequences, --ctx per slot).
+// Children inherit this process's environment (set UV_THREADPOOL_SIZE=1 to match the engine child on 2 cores).
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { benchWorkspace } from "./bench-processes.mjs";
 import { ciNativeAddonDir } from "./native-addon-cache.mjs";
+import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -133,9 +141,13 @@ const configs = values.configs.split(",").map((text) => {
   const fa = opts.includes("fa-on") ? "on" : opts.includes("fa-off") ? "off" : "auto";
   const kv = opts.find((o) => o.startsWith("kv-"))?.slice(3);
   const batch = opts.find((o) => o.startsWith("batch-"))?.slice(6);
-  if (addon === "prebuilt") return { label: text, child: "prebuilt", dir: undefined, fa, kv, batch };
-  if (addon === "native") return { label: text, child: "native", dir: values["addon-dir"], fa, kv, batch };
-  if (addon.startsWith("dir=")) return { label: text, child: "dir", dir: addon.slice(4), fa, kv, batch };
+  const env = Object.fromEntries(opts.filter((o) => o.startsWith("env-")).map((o) => [o.slice(4, o.indexOf("=")), o.slice(o.indexOf("=") + 1)]));
+  const taskset = opts.find((o) => o.startsWith("taskset-"))?.slice(8);
+  const common = { label: text, fa, kv, batch, env, taskset };
+  if (addon === "prebuilt") return { ...common, child: "prebuilt", dir: undefined };
+  if (addon === "native") return { ...common, child: "native", dir: values["addon-dir"] };
+  if (addon.startsWith("dir=")) return { ...common, child: "dir", dir: addon.slice(4) };
+  if (addon === "llama-server") return { ...common, child: "llama-server", dir: undefined };
   throw new Error(`unknown config ${text}`);
 });
 if (configs.some((c) => c.child === "native" && c.dir === undefined)) {
@@ -143,13 +155,59 @@ if (configs.some((c) => c.child === "native" && c.dir === undefined)) {
   for (const c of configs) if (c.child === "native") c.dir = dir;
 }
 
+const llamaServerBinary = configs.some((c) => c.child === "llama-server") ? await ciLlamaServerBinary() : undefined;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** utime + stime of a process, ms (all its threads). */
+const procCpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+};
+
+/** llama-server at `threads`: one greedy /completion of --tokens tokens after a warm-up, its own timings. */
+async function measureLlamaServer(config, threads, attempt = 1) {
+  const { llamaServerArgs } = await import("../dist/worker-agent/engine/llama-server/llama-server-args.js");
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const args = llamaServerArgs({ type: "load", model_path: modelPath, slots: Number(values.sequences), threads, device: "cpu" }, Number(values.ctx), port);
+  const child = spawn(config.taskset !== undefined ? "taskset" : llamaServerBinary, config.taskset !== undefined ? ["-c", config.taskset, llamaServerBinary, ...args] : args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...config.env } });
+  let log = "";
+  child.stderr.on("data", (d) => (log = (log + d).slice(-2000)));
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (exited || i > 600) {
+        // a port taken by another process on the shared box: try another one
+        if (attempt < 3) return await measureLlamaServer(config, threads, attempt + 1);
+        throw new Error(`llama-server did not start:\n${log}`);
+      }
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+      await sleep(100);
+    }
+    const complete = async (n, prompt) => {
+      const r = await fetch(`${url}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, n_predict: n, temperature: 0, ignore_eos: true, cache_prompt: false }) });
+      return (await r.json()).timings;
+    };
+    await complete(16, "Warming up: the cat sat on the mat.");
+    const cpu0 = procCpuMs(child.pid);
+    const timings = await complete(Number(values.tokens), "Measuring decode: the cat sat on the mat.");
+    const cpu = procCpuMs(child.pid) - cpu0;
+    // CPU over the whole request (the short prompt included), per generated token
+    return { addon: "llama-server", threads, ms_per_token: timings.predicted_per_token_ms, cpu_ms_per_token: cpu / timings.predicted_n };
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
 function measure(config, threads) {
+  if (config.child === "llama-server") return measureLlamaServer(config, threads);
   return new Promise((res, rej) => {
     const args = [new URL(import.meta.url).pathname, "--child", config.child, "--threads", String(threads), "--tokens", values.tokens, "--sequences", values.sequences, "--ctx", values.ctx, "--model-path", modelPath, "--flash-attention", config.fa, "--prompt-tokens", values["prompt-tokens"], "--prompt-decode", values["prompt-decode"]];
     if (config.dir !== undefined) args.push("--addon-dir", config.dir);
     if (config.kv !== undefined) args.push("--kv-type", config.kv);
     if (config.batch !== undefined) args.push("--batch-size", config.batch);
-    const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const env = { ...process.env, ...config.env };
+    const p = config.taskset !== undefined ? spawn("taskset", ["-c", config.taskset, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"], env }) : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     const timer = setTimeout(() => p.kill("SIGKILL"), 180_000);
@@ -163,7 +221,9 @@ function measure(config, threads) {
 
 const samples = new Map();
 const rounds = Number(values.rounds);
+const loads = [loadavg()[0]];
 for (let round = 0; round < rounds; round++) {
+  loads.push(loadavg()[0]);
   // rotate the order every round so that no config always runs first or last
   const order = configs.map((_, i) => configs[(i + round) % configs.length]);
   if (round % 2 === 1) order.reverse();
@@ -173,23 +233,26 @@ for (let round = 0; round < rounds; round++) {
       const key = `${config.label}|${threads}`;
       if (!samples.has(key)) samples.set(key, []);
       samples.get(key).push(m);
-      say(`  round ${round + 1} ${config.label} ${threads} thread(s): ${m.ms_per_token.toFixed(2)} ms/token, ${m.cpu_ms_per_token.toFixed(2)} CPU ms/token${m.prompt_ms !== undefined ? `, prompt ${m.prompt_ms.toFixed(0)} ms (CPU ${m.prompt_cpu_ms.toFixed(0)})` : ""}${m.after_prompt_cpu_ms_per_token !== undefined ? `, then ${m.after_prompt_cpu_ms_per_token.toFixed(2)} CPU ms/token` : ""}`);
+      say(`  round ${round + 1} (load ${loadavg()[0].toFixed(1)}) ${config.label} ${threads} thread(s): ${m.ms_per_token.toFixed(2)} ms/token, ${m.cpu_ms_per_token.toFixed(2)} CPU ms/token${m.prompt_ms !== undefined ? `, prompt ${m.prompt_ms.toFixed(0)} ms (CPU ${m.prompt_cpu_ms.toFixed(0)})` : ""}${m.after_prompt_cpu_ms_per_token !== undefined ? `, then ${m.after_prompt_cpu_ms_per_token.toFixed(2)} CPU ms/token` : ""}`);
     }
   }
 }
+loads.push(loadavg()[0]);
 const stat = (label, threads, pick) => median(samples.get(`${label}|${threads}`).map(pick));
+/** Median over rounds of base ms/token ÷ this config's (the tok/s ratio, paired within each round). */
+const paired = (label, threads) => median(samples.get(`${label}|${threads}`).map((m, i) => samples.get(`${base}|${threads}`)[i].ms_per_token / m.ms_per_token));
 const base = configs[0].label;
 const withPrompt = Number(values["prompt-tokens"]) > 0;
 const withAfter = withPrompt && Number(values["prompt-decode"]) > 0;
 const lines = [
-  `nlc-addon-decode: ${values["model-path"] ?? `${values.model} model`}, context of ${values.sequences} sequences × ${values.ctx} tokens, 1 stream of ${values.tokens} tokens greedy${withPrompt ? `, then a ${values["prompt-tokens"]}-token prompt to its first token${withAfter ? ` and ${values["prompt-decode"]} tokens after it` : ""}` : ""}, median of ${rounds} interleaved rounds (node-llama-cpp evaluate(), no worker, no thread calibration); "× ${base}" = the median's ratio to the first config`,
+  `nlc-addon-decode: ${values["model-path"] ?? `${values.model} model`}, context of ${values.sequences} sequences × ${values.ctx} tokens, 1 stream of ${values.tokens} tokens greedy${withPrompt ? `, then a ${values["prompt-tokens"]}-token prompt to its first token${withAfter ? ` and ${values["prompt-decode"]} tokens after it` : ""}` : ""}, median of ${rounds} interleaved rounds (node-llama-cpp evaluate(), no worker, no thread calibration); "× ${base}" = the median's ratio to the first config; "tok/s × ${base}" = the median of the per-round tok/s ratios; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
   "",
-  `| threads | config | ms/token | CPU ms/token | CPU × ${base} |${withPrompt ? ` prompt ms | prompt CPU ms | prompt CPU × ${base} |` : ""}${withAfter ? ` after the prompt: CPU ms/token | CPU × ${base} |` : ""}`,
-  `|---|---|---|---|---|${withPrompt ? "---|---|---|" : ""}${withAfter ? "---|---|" : ""}`,
+  `| threads | config | ms/token | tok/s × ${base} | CPU ms/token | CPU × ${base} |${withPrompt ? ` prompt ms | prompt CPU ms | prompt CPU × ${base} |` : ""}${withAfter ? ` after the prompt: CPU ms/token | CPU × ${base} |` : ""}`,
+  `|---|---|---|---|---|---|${withPrompt ? "---|---|---|" : ""}${withAfter ? "---|---|" : ""}`,
   ...threadCounts.flatMap((t) =>
     configs.map((c) => {
       const cpu = stat(c.label, t, (m) => m.cpu_ms_per_token);
-      const cells = [t, c.label, stat(c.label, t, (m) => m.ms_per_token).toFixed(2), cpu.toFixed(2), (cpu / stat(base, t, (m) => m.cpu_ms_per_token)).toFixed(2)];
+      const cells = [t, c.label, stat(c.label, t, (m) => m.ms_per_token).toFixed(2), paired(c.label, t).toFixed(2), cpu.toFixed(2), (cpu / stat(base, t, (m) => m.cpu_ms_per_token)).toFixed(2)];
       if (withPrompt) {
         const p = stat(c.label, t, (m) => m.prompt_ms);
         const pc = stat(c.label, t, (m) => m.prompt_cpu_ms);
