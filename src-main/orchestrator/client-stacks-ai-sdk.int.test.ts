@@ -248,4 +248,26 @@ describe("AI SDK embeddings", () => {
     expect(many.embeddings[0]).toEqual(one.embedding.map((x) => expect.closeTo(x, 5)));
     expect(many.usage.tokens).toBeGreaterThan(0);
   });
+
+  // Each provider sends up to 2,048 values in one request (OpenAI's limit), a RAG index's usual batch.
+  it.each(["openai", "compatible", "ollama"] as const)("embedMany of 600 chunks through %s: one request, 600 vectors in order", async (which) => {
+    const model = which === "openai" ? providers.openai.embedding(CHAT) : which === "compatible" ? providers.compatible.embeddingModel(CHAT) : providers.ollama.embedding(CHAT);
+    const path = which === "ollama" ? "/api/embed" : "/v1/embeddings";
+    wire[which].clear();
+    const values = Array.from({ length: 600 }, (_, i) => `chunk ${i % 3}`);
+    const { embeddings } = await embedMany({ model, values, maxRetries: 0 });
+    expect(wire[which].bodies(path)).toHaveLength(1);
+    expect(embeddings).toHaveLength(600);
+    expect(embeddings[3]).toEqual(embeddings[0]);
+    expect(embeddings[1]).not.toEqual(embeddings[0]);
+  });
+
+  it.each([
+    ["/v1/embeddings", "input"],
+    ["/api/embed", "input"],
+  ])("%s: more than 2,048 inputs is a 400 that says how many fit", async (path) => {
+    const res = await cluster.orch.api(path, { method: "POST", body: JSON.stringify({ model: CHAT, input: Array.from({ length: 2049 }, () => "x") }) });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("a string or 1 to 2048 strings (send more in several requests)");
+  });
 });

@@ -187,6 +187,22 @@ describe("LangChain embeddings", () => {
     expect(many[0]).toEqual(one.map((x) => expect.closeTo(x, 5)));
   });
 
+  // A RAG index embeds its chunks in one call: OpenAIEmbeddings sends 512 a request, OllamaEmbeddings all at once.
+  it("600 chunks through OpenAIEmbeddings (two requests) and OllamaEmbeddings (one)", async () => {
+    const chunks = Array.from({ length: 600 }, (_, i) => `chunk ${i % 3}`);
+    wire.openai.clear();
+    wire.ollama.clear();
+    const viaOpenAi = await new OpenAIEmbeddings({ model: CHAT, apiKey: cluster.orch.token, maxRetries: 0, configuration: { baseURL: `${cluster.orch.url}/v1`, fetch: wire.openai.fetch } }).embedDocuments(chunks);
+    expect(wire.openai.bodies("/v1/embeddings").map((b) => (b as { input: unknown[] }).input.length)).toEqual([512, 88]);
+    const viaOllama = await new OllamaEmbeddings({ model: CHAT, baseUrl: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` }, fetch: wire.ollama.fetch }).embedDocuments(chunks);
+    expect(wire.ollama.bodies("/api/embed")).toHaveLength(1);
+    for (const vectors of [viaOpenAi, viaOllama]) {
+      expect(vectors).toHaveLength(600);
+      expect(vectors[3]).toEqual(vectors[0]);
+      expect(vectors[1]).not.toEqual(vectors[0]);
+    }
+  });
+
   it("OllamaEmbeddings: embedQuery and embedDocuments", async () => {
     const embeddings = new OllamaEmbeddings({ model: CHAT, baseUrl: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` }, fetch: wire.ollama.fetch });
     const one = await embeddings.embedQuery("the cat sat on the mat");

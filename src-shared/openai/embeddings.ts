@@ -9,7 +9,7 @@ import { MAX_EMBEDDING_INPUTS } from "../tasks/generation.js";
  */
 export const EmbeddingRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)], { error: `a string or 1 to ${MAX_EMBEDDING_INPUTS} strings (send more in several requests)` }),
   /** float (default) or base64: little-endian float32 bytes, what the openai SDKs ask for by default. */
   encoding_format: z.enum(["float", "base64"]).nullable().optional(),
   /** Refused when set (EMBEDDING_PARAMS); null, as OpenAI reads it, is not set. */
