@@ -1,8 +1,10 @@
 import Anthropic from "@anthropic-ai/sdk";
+import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnthropicErrorSchema } from "../../src-shared/anthropic/anthropic-error.js";
 import { startCompatCluster, type CompatCluster } from "../../test-support/compat-cluster.js";
 import { testModelName } from "../../test-support/models.js";
+import { z } from "zod";
 
 // The Anthropic Messages surface against a real orchestrator and a real worker agent running llama.cpp.
 const TINY = testModelName("tiny");
@@ -107,6 +109,32 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     const res = await post({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }], ...extra });
     expect(res.status).toBe(400);
     expect(AnthropicErrorSchema.parse(await res.json()).error.message.startsWith(`${param} is not supported`)).toBe(true);
+  });
+
+  it("output_config.format (structured outputs: the SDK's messages.parse with zodOutputFormat, LangChain's and the AI SDK's JSON-schema mode) is a text block of JSON that validates, streamed or not", async () => {
+    const Answer = z.object({ city: z.enum(["Paris", "Oslo"]), ok: z.boolean() });
+    const ask: Anthropic.MessageParam[] = [{ role: "user", content: "Which city, and is it ok?" }];
+    const parsed = await client.messages.parse({ model: TINY, max_tokens: 60, messages: ask, output_config: { format: zodOutputFormat(Answer) } });
+    expect(parsed.stop_reason).toBe("end_turn");
+    expect(parsed.content).toMatchObject([{ type: "text", text: expect.any(String) }]);
+    Answer.parse(parsed.parsed_output);
+    const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"], additionalProperties: false };
+    const streamed = await client.messages.stream({ model: TINY, max_tokens: 60, messages: ask, output_config: { effort: null, format: { type: "json_schema", schema } } }).finalMessage();
+    expect(streamed.stop_reason).toBe("end_turn");
+    z.strictObject({ ok: z.boolean() }).parse(JSON.parse(streamed.content[0]?.type === "text" ? streamed.content[0].text : ""));
+    // The format constrains the output: count_tokens takes it and counts the same prompt.
+    const plain = await client.messages.countTokens({ model: TINY, messages: ask });
+    expect((await client.messages.countTokens({ model: TINY, messages: ask, output_config: { format: { type: "json_schema", schema } } })).input_tokens).toBe(plain.input_tokens);
+  });
+
+  it.each([
+    ["output_config is not supported: format only", { output_config: { effort: "low" } }],
+    ["output_config.format.schema.properties.t uses minimum on a number", { output_config: { format: { type: "json_schema", schema: { type: "object", properties: { t: { type: "number", minimum: 0 } }, required: ["t"] } } } }],
+    ["output_config.format cannot be combined with tools the model may call", { output_config: { format: { type: "json_schema", schema: { type: "object" } } }, tools: [{ name: "f", input_schema: { type: "object" } }] }],
+  ])("structured output it cannot honour is a 400 saying so: %s", async (message, extra) => {
+    const res = await post({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }], ...extra });
+    expect(res.status).toBe(400);
+    expect(AnthropicErrorSchema.parse(await res.json()).error.message.startsWith(message)).toBe(true);
   });
 
   it("count_tokens counts through a worker (a model without a chat template too); a body without a model is a 400 in Anthropic's shape", async () => {

@@ -1,4 +1,4 @@
-import { nonEmptyArray, nonEmptyObject, present, type ParamPolicy } from "../compat/param-policy.js";
+import { nonEmptyArray, present, type ParamPolicy } from "../compat/param-policy.js";
 import { textDocument } from "./messages.js";
 
 /** What POST /v1/messages does with each parameter; refused ones wait for the engine (images, thinking). */
@@ -24,12 +24,17 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "mcp_servers", support: "partial", note: "no MCP connector (only [] is accepted)", refuses: nonEmptyArray },
     { param: "context_management", support: "refused", note: "no context management", refuses: present },
     { param: "cache_control", support: "supported", note: "accepted as a hint; prompt caching is per pool" },
-    { param: "output_config", support: "partial", note: "structured output and effort control are not available yet (only {} is accepted)", refuses: nonEmptyObject },
+    { param: "output_config", support: "partial", note: "format only: effort and task_budget are refused (the served models do not think)", refuses: (v) => hasKeyOtherThan(v, "format") },
+    { param: "output_config.format", support: "supported", note: "{type: \"json_schema\", schema}: structured output, the text generated under a llama.cpp grammar so it parses and validates; schema keywords the grammar cannot express are refused by name (as response_format on /v1/chat/completions); not together with tools the model may call" },
     { param: "speed", support: "partial", note: "one speed (only \"standard\" is accepted)", refuses: (v) => present(v) && v !== "standard" },
     { param: "inference_geo", support: "refused", note: "inference runs on this cluster's nodes, wherever they are", refuses: present },
     { param: "diagnostics", support: "refused", note: "no diagnostics", refuses: present },
   ],
 };
+
+function hasKeyOtherThan(value: unknown, allowed: string): boolean {
+  return value !== null && typeof value === "object" && Object.entries(value).some(([key, v]) => key !== allowed && v !== undefined && v !== null);
+}
 
 const TEXT_ONLY: ReadonlySet<unknown> = new Set(["text"]);
 const MESSAGE_BLOCKS: ReadonlySet<unknown> = new Set(["text", "tool_use", "tool_result"]);

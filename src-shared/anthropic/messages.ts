@@ -44,6 +44,16 @@ export const AnthropicToolChoiceSchema = z.discriminatedUnion("type", [
 export type AnthropicToolChoice = z.infer<typeof AnthropicToolChoiceSchema>;
 export type AnthropicMessageParam = z.infer<typeof AnthropicMessageParamSchema>;
 
+/**
+ * output_config: `format` asks for structured output, a text block holding JSON that matches `schema`
+ * (Anthropic's structured outputs; what the AI SDK and LangChain's withStructuredOutput send). Other keys
+ * (effort, task_budget) are refused by MESSAGES_PARAMS.
+ */
+export const AnthropicOutputConfigSchema = z.looseObject({
+  format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullable().optional(),
+});
+export type AnthropicOutputConfig = z.infer<typeof AnthropicOutputConfigSchema>;
+
 export const AnthropicMessagesRequestSchema = z.looseObject({
   model: z.string().min(1),
   /** Required by the API: there is no default output limit. */
@@ -58,11 +68,12 @@ export const AnthropicMessagesRequestSchema = z.looseObject({
   metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
   tools: z.array(AnthropicToolSchema).max(128).optional(),
   tool_choice: AnthropicToolChoiceSchema.optional(),
+  output_config: AnthropicOutputConfigSchema.optional(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 
 /** POST /v1/messages/count_tokens: what a Messages request would send, without the output settings. */
-export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.pick({ model: true, messages: true, system: true, tools: true, tool_choice: true });
+export const AnthropicCountTokensRequestSchema = AnthropicMessagesRequestSchema.pick({ model: true, messages: true, system: true, tools: true, tool_choice: true, output_config: true });
 export type AnthropicCountTokensRequest = z.infer<typeof AnthropicCountTokensRequestSchema>;
 
 /** The count: the prompt as the model's tokenizer and chat template render it (tools included). */

@@ -13,10 +13,12 @@ const EMBEDDING_OPTIONS_RULE: ParamRule = {
   refuses: embeddingOptionsRefused,
 };
 
+const TOO_MANY_INPUTS = `a string or 1 to ${MAX_EMBEDDING_INPUTS} strings (send more in several requests)`;
+
 /** POST /api/embed (ollama-js `embed`). */
 export const OllamaEmbedRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS)]),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS, { error: TOO_MANY_INPUTS })], { error: TOO_MANY_INPUTS }),
   truncate: z.boolean().optional(),
   keep_alive: OllamaKeepAliveSchema.optional(),
   dimensions: z.int().min(1).optional(),

@@ -9,7 +9,7 @@ import { MAX_EMBEDDING_INPUTS } from "../tasks/generation.js";
  */
 export const EmbeddingRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)]),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS), z.array(z.int()).min(1), z.array(z.array(z.int())).min(1)], { error: `a string or 1 to ${MAX_EMBEDDING_INPUTS} strings (send more in several requests)` }),
   /** float (default) or base64: little-endian float32 bytes, what the openai SDKs ask for by default. */
   encoding_format: z.enum(["float", "base64"]).nullable().optional(),
   /** Refused when set (EMBEDDING_PARAMS); null, as OpenAI reads it, is not set. */
@@ -33,7 +33,7 @@ export const EMBEDDING_PARAMS: ParamPolicy = {
   unknownNote: "it is not an embeddings parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "an id from GET /v1/models; the vectors come from an embedding context of that model's pool" },
-    { param: "input", support: "partial", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; token-id inputs are refused (they would be another tokenizer's ids: LangChain's OpenAIEmbeddings sends them unless check_embedding_ctx_length is false)`, refuses: tokenIds },
+    { param: "input", support: "partial", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; token-id inputs are refused (they would be another tokenizer's ids: LangChain's Python OpenAIEmbeddings sends them unless check_embedding_ctx_length is false; LangChain JS sends strings)`, refuses: tokenIds },
     { param: "encoding_format", support: "supported", note: "float or base64 (little-endian float32)" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size; shortening them is not available", refuses: present },
     { param: "user", support: "supported", note: "recorded like on chat completions" },

@@ -5,8 +5,12 @@ import { MAX_TOOLS, OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema }
 
 /** Most alternatives per token a generation may ask log probabilities for (OpenAI's limit). */
 export const MAX_TOP_LOGPROBS = 20;
-/** Most inputs one embedding task may carry. */
-export const MAX_EMBEDDING_INPUTS = 256;
+/**
+ * Most inputs one embedding task may carry: OpenAI's per-request limit, which the AI SDK's providers fill
+ * (embedMany sends up to 2,048 values a call; LangChain's OpenAIEmbeddings 512; OllamaEmbeddings all at once).
+ * The 1 MiB body limit bounds their total size.
+ */
+export const MAX_EMBEDDING_INPUTS = 2048;
 
 /**
  * What to generate and how: the input (a raw `prompt`, chat `messages`, or texts to embed), the

@@ -32,7 +32,7 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
       ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...(req.top_k !== undefined ? { top_k: req.top_k } : {}),
       ...(req.stop_sequences !== undefined && req.stop_sequences.length > 0 ? { stop: req.stop_sequences } : {}),
-      ...toolFields(req),
+      ...outputFields(req),
     },
   };
 }
@@ -44,7 +44,9 @@ export function messagesAdmission(req: AnthropicMessagesRequest): AdmissionInput
 export function countTokensAdmission(req: AnthropicCountTokensRequest): AdmissionInput {
   refuseUnsupported(COUNT_TOKENS_PARAMS, req);
   const input = messagesAdmission({ ...req, max_tokens: 1 });
-  return { ...input, api: "anthropic-count-tokens", generation: { ...input.generation, count_only: true } };
+  // output_config.format is checked as the Messages request would check it; it constrains output, not the prompt.
+  const { format: _format, ...generation } = input.generation;
+  return { ...input, api: "anthropic-count-tokens", generation: { ...generation, count_only: true } };
 }
 
 /**
@@ -78,6 +80,16 @@ function turns(m: AnthropicMessageParam, i: number, callIds: Set<string>): ChatM
 }
 
 type ToolFields = Pick<Generation, "tools" | "tool_choice" | "parallel_tool_calls">;
+type OutputFields = ToolFields & Pick<Generation, "format">;
+
+/** Tools, and output_config.format (structured output) as the engine's output format: one or the other. */
+function outputFields(req: AnthropicMessagesRequest): OutputFields {
+  const out: OutputFields = toolFields(req);
+  const format = req.output_config?.format ?? undefined;
+  if (format === undefined) return out;
+  if (out.tools !== undefined) throw unsupported("output_config.format", "output_config.format cannot be combined with tools the model may call (send tool_choice {type: \"none\"}, or no tools)");
+  return { ...out, format: { type: "json_schema", schema: grammarSchema(format.schema, "output_config.format.schema") } };
+}
 
 /** tools and tool_choice: auto → auto, any → required, tool → that name, none → no tools. */
 function toolFields(req: AnthropicMessagesRequest): ToolFields {

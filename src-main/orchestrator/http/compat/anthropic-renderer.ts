@@ -32,10 +32,14 @@ export function anthropicRenderers(task: Task, req: AnthropicMessagesRequest): {
   const withTools = task.generation.tools !== undefined;
   // The worker says when the context, not max_tokens, ended it (the engine shortened the ceiling): counting
   // tokens cannot tell, tool-call syntax takes from the limit without being counted as output.
-  const stopReason = (done: Completion): AnthropicStopReason =>
-    done.reason === "length" ? (done.contextFull ? "model_context_window_exceeded" : "max_tokens") : done.reason === "stop" ? "stop_sequence" : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : "end_turn";
+  // A stop no stop sequence made (a structured output's grammar completed, or none was asked for) is the
+  // model's own end of turn; an older worker that names no match stopped on one only if some were asked for.
+  const byStopSequence = (done: Completion): boolean =>
+    done.reason === "stop" && (done.stopSequence !== undefined || (task.generation.format === undefined && (req.stop_sequences?.length ?? 0) > 0));
   // The worker names the stop string that matched (an older one does not: then only a lone one is known).
-  const stopSequence = (done: Completion): string | null => (done.reason !== "stop" ? null : (done.stopSequence ?? (req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null)));
+  const stopSequence = (done: Completion): string | null => (!byStopSequence(done) ? null : (done.stopSequence ?? (req.stop_sequences?.length === 1 ? (req.stop_sequences[0] ?? null) : null)));
+  const stopReason = (done: Completion): AnthropicStopReason =>
+    done.reason === "length" ? (done.contextFull ? "model_context_window_exceeded" : "max_tokens") : done.reason === "tool_calls" || done.toolCalls.length > 0 ? "tool_use" : byStopSequence(done) ? "stop_sequence" : "end_turn";
   const content = (done: Completion): ContentBlock[] => {
     const calls: ContentBlock[] = done.toolCalls.map((c) => ({ type: "tool_use", id: toolUseId(task, c.index), name: c.name, input: toolInput(c) }));
     return done.text === "" && calls.length > 0 ? calls : [{ type: "text", text: done.text }, ...calls];

@@ -93,6 +93,16 @@ describe("Anthropic renderer", () => {
     expect(one.body(done("stop"))).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "\n" });
     const two = anthropicRenderers(task, { model: "tiny", max_tokens: 8, messages: [{ role: "user", content: "hi" }], stop_sequences: ["a", "b"] }).body;
     expect(two.body(done("stop"))).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: null });
+    expect(two.body({ ...done("stop"), stopSequence: "b" })).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "b" });
+  });
+
+  it("a stop no stop sequence made (output_config.format's grammar completed) is end_turn, streamed or not", () => {
+    const structured = { ...task, generation: { ...task.generation, format: { type: "json_schema", schema: { type: "object" } } } } as Task;
+    const req = { model: "tiny", max_tokens: 8, messages: [{ role: "user" as const, content: "hi" }], stop_sequences: ["\n"] };
+    expect(anthropicRenderers(structured, req).body.body(done("stop"))).toMatchObject({ stop_reason: "end_turn", stop_sequence: null });
+    expect(anthropicRenderers(task, { model: "tiny", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }).body.body(done("stop"))).toMatchObject({ stop_reason: "end_turn", stop_sequence: null });
+    const delta = frames(anthropicRenderers(structured, req).stream, done("stop")).find((f) => f.event === "message_delta");
+    expect(JSON.parse(delta?.data ?? "{}")).toMatchObject({ delta: { stop_reason: "end_turn", stop_sequence: null } });
   });
 
   it("streams a failure as an error event in Anthropic's shape", () => {
