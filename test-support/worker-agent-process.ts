@@ -148,7 +148,12 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sta
   let url = "";
   if (options.waitForListening !== false) {
     // Generous: a worker hashing a 50 MB model on a box at load 15 took over 20 s to listen.
-    const listening = await waitForLog((l) => l.msg === "listening", options.timeoutMs ?? 45_000);
+    // An agent that never came up is killed here: the test's afterAll never sees it, and the fork's exit hook
+    // does not run when vitest ends the fork with a signal (five such agents outlived a loaded run by an hour).
+    const listening = await waitForLog((l) => l.msg === "listening", options.timeoutMs ?? 45_000).catch((err: unknown) => {
+      child.kill("SIGKILL");
+      throw err;
+    });
     url = String(listening.address);
   }
   return {
