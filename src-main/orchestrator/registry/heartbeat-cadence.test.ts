@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
 import { NodeStore } from "../db/node-store.js";
 import { PoolDesiredStore } from "../db/pool-desired-store.js";
-import { heartbeatIntervalMs, heartbeatOfflineAfterMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatIntervalMs, heartbeatOfflineAfterMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { NodeRegistry, type NodeChange } from "./node-registry.js";
 import { PoolDesiredState } from "./pool-desired-state.js";
 
@@ -41,8 +41,6 @@ describe("a node whose watch connection is live", () => {
     expect(heartbeatIntervalMs(1000, fleet, false)).toBe(2000);
     expect(heartbeatIntervalMs(100_000, fleet, true)).toBe(4000);
     expect(heartbeatIntervalMs(10, fleet, true)).toBe(1000);
-    expect(heartbeatOverdueMs(4000, DEFAULTS)).toBe(13_000);
-    expect(heartbeatOverdueMs(undefined, DEFAULTS)).toBe(7000);
   });
 
   function fleetNode() {
@@ -91,11 +89,32 @@ describe("a node whose watch connection is live", () => {
     expect(heartbeatOfflineAfterMs(undefined, DEFAULTS)).toBe(5000);
   });
 
-  it("goes Offline when its heartbeats stop for two told intervals past the timeout although its watch still answers", () => {
+  it("goes Offline when its heartbeats stop past the stretched timeout although its watch still answers", () => {
     const { registry, run } = fleetNode();
-    expect(run(12_500, true)).toBe("Online");
-    expect(run(1000, true)).toBe("Offline");
+    expect(run(7000, true)).toBe("Online");
+    expect(run(500, true)).toBe("Offline");
     expect(registry.events("n1").at(-1)?.message).toMatch(/its watch still answers/);
+  });
+
+  it("told the base interval, is Suspect and Offline on heartbeat silence as before, even while its watch pings", () => {
+    let now = 1_000;
+    const db = openDatabase(":memory:");
+    const registry = new NodeRegistry(new NodeStore(db), new PoolDesiredState(new PoolDesiredStore(db), () => now), () => now);
+    registry.register({ node_id: "n1", machine_id: "m", address: "http://127.0.0.1:9", pools: ["n1.p"], capabilities: { gpus: [] } });
+    registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] }, undefined, 1000);
+    const timings = { suspectAfterMs: DEFAULTS.node_suspect_ms, offlineAfterMs: DEFAULTS.node_timeout_ms, baseIntervalMs: DEFAULTS.heartbeat_interval_ms };
+    const statusAfter = (ms: number) => {
+      for (let t = 0; t < ms; t += 250) {
+        now += 250;
+        if (now % 1000 === 0) registry.watchHeard("n1");
+        registry.sweep(timings);
+      }
+      return registry.get("n1")?.status;
+    };
+    expect(statusAfter(2500)).toBe("Online");
+    expect(statusAfter(250)).toBe("Suspect");
+    expect(statusAfter(2250)).toBe("Suspect");
+    expect(statusAfter(250)).toBe("Offline");
   });
 });
 

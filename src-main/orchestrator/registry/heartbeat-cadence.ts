@@ -13,10 +13,10 @@ export interface CadenceSettings {
  * How far it may stretch depends on what else tells the orchestrator the node is alive. Without a
  * watch connection, heartbeats are the only pulse, so at most 0.4× the timeout (two missed beats
  * before Offline), and never so far that the stretched suspect threshold (suspectAfterMs) reaches it.
- * With a live watch (`watched`: the worker's 1 s keep-alive on GET /v2/watch), the watch carries
- * liveness — a crash closes it, a hang silences it — and a heartbeat only refreshes state (which the
- * agent also pushes at once on change), so it may stretch to 0.8× the timeout: if the watch then
- * drops for good, the next heartbeat still lands before its last keep-alive is `node_timeout_ms` old.
+ * With a live watch (`watched`: the worker's 1 s keep-alive on GET /v2/watch), the watch carries the
+ * fast part of liveness — a crash closes it, a hang silences it, both judged on the unstretched
+ * thresholds — so heartbeats, which refresh state (the agent also pushes changes at once), may stretch
+ * to 0.8× the timeout; their own silence is judged on thresholds stretched to match (heartbeatOfflineAfterMs).
  */
 export function heartbeatIntervalMs(liveNodes: number, s: CadenceSettings, watched = false): number {
   const base = s.heartbeat_interval_ms;
@@ -35,20 +35,11 @@ export function suspectAfterMs(toldIntervalMs: number | undefined, s: Pick<Caden
 }
 
 /**
- * Heartbeat silence after which a node judged on its heartbeats alone is Offline: the timeout, plus what
- * its told interval exceeds the longest one told without a watch (0.4 × the timeout). A node told the
- * watched interval whose watch then died keeps the same margin for its next beat as any other node (one
- * late beat after a 4 s interval is not a dead node); its next answer tells it the short interval.
+ * Heartbeat silence after which a node is Offline, whatever its watch says: the timeout, plus what its told
+ * interval exceeds the longest one told without a watch (0.4 × the timeout), so a node told the watched
+ * interval keeps the same margin for its next beat as any other node (one late beat after a 4 s interval is
+ * not a dead node). With a short interval this is the timeout itself, as it always was.
  */
 export function heartbeatOfflineAfterMs(toldIntervalMs: number | undefined, s: Pick<CadenceSettings, "node_timeout_ms">): number {
   return s.node_timeout_ms + Math.max(0, (toldIntervalMs ?? 0) - Math.floor(s.node_timeout_ms * 0.4));
-}
-
-/**
- * Heartbeat silence after which a node is Offline even though its watch still answers: the agent's
- * heartbeats stopped (its loop is stuck, or its path to the orchestrator is cut) while its HTTP server
- * lives, so what the orchestrator knows of its pools is stale. Two told intervals past the timeout.
- */
-export function heartbeatOverdueMs(toldIntervalMs: number | undefined, s: Pick<CadenceSettings, "heartbeat_interval_ms" | "node_timeout_ms">): number {
-  return s.node_timeout_ms + 2 * Math.max(toldIntervalMs ?? s.heartbeat_interval_ms, s.heartbeat_interval_ms);
 }

@@ -11,7 +11,7 @@ import type { NodeStore } from "../db/node-store.js";
 import type { NodeEvent } from "./node-event.js";
 import { toNodeInfo, type NodeRecord } from "./node-record.js";
 import { losesNode, nextNodeStatus, transitionEventKind, type NodeStatusCause } from "./node-status.js";
-import { heartbeatOfflineAfterMs, heartbeatOverdueMs, suspectAfterMs } from "./heartbeat-cadence.js";
+import { heartbeatOfflineAfterMs, suspectAfterMs } from "./heartbeat-cadence.js";
 import { placementHold } from "./pool-convergence.js";
 import { samePlacementFacts } from "./pool-report.js";
 import { clampCapabilities, clampModels, clampPool, clampQuarantined, clampVersion } from "./node-report-clamp.js";
@@ -455,17 +455,24 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     for (const node of this.nodes.values()) {
       const heartbeatAt = this.heardAt.get(node.node_id) ?? now;
       const watchAt = this.watchHeardAt.get(node.node_id);
-      // While the watch keeps pinging (heard up to WATCH_PULSE_MS before the last heartbeat, or since), its
-      // keep-alive is the node's pulse, one a second whatever interval its heartbeats were told: silence is
-      // judged on the later of the two, with the unstretched threshold.
-      const watched = watchAt !== undefined && watchAt >= heartbeatAt - WATCH_PULSE_MS;
-      const silence = Math.round(now - (watched ? Math.max(watchAt, heartbeatAt) : heartbeatAt));
+      // Heartbeat silence is judged as it always was, on thresholds stretched by the interval the node was told.
       const heartbeatSilence = Math.round(now - heartbeatAt);
-      const suspectAt = watched ? timings.suspectAfterMs : suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: base, node_suspect_ms: timings.suspectAfterMs });
-      const overdue = heartbeatSilence > heartbeatOverdueMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: timings.baseIntervalMs ?? 0, node_timeout_ms: timings.offlineAfterMs });
-      const offlineAt = watched ? timings.offlineAfterMs : heartbeatOfflineAfterMs(node.heartbeat_interval_ms, { node_timeout_ms: timings.offlineAfterMs });
-      const cause: NodeStatusCause | null = silence > offlineAt || overdue ? "heartbeat_timeout" : silence > suspectAt ? "heartbeats_missed" : null;
-      const reason = overdue && silence <= offlineAt ? `no heartbeat for ${heartbeatSilence} ms (its watch still answers: its state is stale)` : watched ? `no heartbeat or watch keep-alive for ${silence} ms` : `no heartbeat for ${silence} ms`;
+      const heartbeatCause: NodeStatusCause | null =
+        heartbeatSilence > heartbeatOfflineAfterMs(node.heartbeat_interval_ms, { node_timeout_ms: timings.offlineAfterMs }) ? "heartbeat_timeout"
+        : heartbeatSilence > suspectAfterMs(node.heartbeat_interval_ms, { heartbeat_interval_ms: base, node_suspect_ms: timings.suspectAfterMs }) ? "heartbeats_missed"
+        : null;
+      // While the watch pings (heard up to WATCH_PULSE_MS before the last heartbeat, or since), its keep-alive is
+      // also the node's pulse, one a second whatever interval its heartbeats were told: when both stop (a hang),
+      // the node is Suspect and Offline on the unstretched thresholds, which is what lets a watched node be told
+      // a longer interval and still be found hung within node_timeout_ms.
+      const watched = watchAt !== undefined && watchAt >= heartbeatAt - WATCH_PULSE_MS;
+      const pulseSilence = watched ? Math.round(now - Math.max(watchAt, heartbeatAt)) : heartbeatSilence;
+      const pulseCause: NodeStatusCause | null = !watched ? null : pulseSilence > timings.offlineAfterMs ? "heartbeat_timeout" : pulseSilence > timings.suspectAfterMs ? "heartbeats_missed" : null;
+      const cause = heartbeatCause === "heartbeat_timeout" || pulseCause === "heartbeat_timeout" ? "heartbeat_timeout" : (heartbeatCause ?? pulseCause);
+      const reason =
+        pulseCause === null && watched ? `no heartbeat for ${heartbeatSilence} ms (its watch still answers: its heartbeats stopped, its state is stale)`
+        : watched ? `no heartbeat or watch keep-alive for ${pulseSilence} ms`
+        : `no heartbeat for ${heartbeatSilence} ms`;
       if (cause !== null && this.transition(node, cause, reason)) changed.push(node.node_id);
     }
     return changed;
