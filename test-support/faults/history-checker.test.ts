@@ -45,6 +45,31 @@ describe("history checker", () => {
     expect(check([online(0, "a"), offline(10, "a"), online(520, "a"), { t: 500, kind: "accepted", task: "u", model: M, replayed: false }, { t: 501, kind: "placed", task: "u", node: "a" }, { t: 530, kind: "end", task: "u", canceled: false, tokens: 0 }]).violations).toEqual([]);
   });
 
+  it("counts as another holder only a node that held the model, and never the node the task was placed on (seed 94842)", () => {
+    const holding = (t: number, node: string, models: string[]): HistoryEntry => ({ t, kind: "node", node, state: "Online", eligible: true, models });
+    // The only holder's copy is rewritten: the task placed on it ends POOL_UNAVAILABLE and the status
+    // names no node. Neither that holder (not polled again before the end) nor a node holding
+    // only another model is "another holder".
+    const onlyHolderLost = check([
+      holding(0, "b", [M, "tiny"]), holding(0, "c", ["tiny"]),
+      { t: 500, kind: "accepted", task: "t", model: M, replayed: false },
+      { t: 510, kind: "placed", task: "t", node: "b" },
+      { t: 530, kind: "error", task: "t", code: "POOL_UNAVAILABLE" },
+      { t: 531, kind: "status", task: "t", attempts: 1, node: null },
+    ]).violations;
+    expect(onlyHolderLost).toEqual([]);
+    // A third node that held the model throughout still makes it a violation.
+    const otherHeldIt = check([
+      holding(0, "b", [M]), holding(0, "c", ["tiny"]), holding(0, "d", [M]),
+      { t: 500, kind: "accepted", task: "t", model: M, replayed: false },
+      { t: 510, kind: "placed", task: "t", node: "b" },
+      { t: 530, kind: "error", task: "t", code: "POOL_UNAVAILABLE" },
+      { t: 531, kind: "status", task: "t", attempts: 1, node: null },
+    ]).violations;
+    expect(otherHeldIt).toHaveLength(1);
+    expect(otherHeldIt[0]).toContain("another holder stayed online");
+  });
+
   it("does not judge a placement among polls that show the node changing state (re-registering: it was Online between polls)", () => {
     const state = (t: number, node: string, st: string): HistoryEntry => ({ t, kind: "node", node, state: st, eligible: true, models: [M] }) as HistoryEntry;
     const reRegistering = check([

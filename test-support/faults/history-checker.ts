@@ -111,9 +111,13 @@ export function checkHistory(entries: readonly HistoryEntry[], options: CheckOpt
       const status = events.find((e) => e.kind === "status");
       const accept = accepted[0] as Extract<HistoryEntry, { kind: "accepted" }>;
       const failedOn = status?.kind === "status" ? status.node : null;
-      // Another holder that stayed schedulable from acceptance to the end should have served it.
+      // The status names no node once a task has ended; every node it was placed on is "its" node.
+      const triedOn = new Set([...(failedOn === null ? [] : [failedOn]), ...events.flatMap((e) => (e.kind === "placed" ? [e.node] : []))]);
+      const holds = (s: Extract<HistoryEntry, { kind: "node" }> | undefined) => schedulable(s) && s !== undefined && s.models.includes(accept.model);
+      // Another holder that stayed schedulable, holding the model, from acceptance to the end should
+      // have served it (a node with no poll inside the window is judged by the one in force at acceptance).
       const otherHolder = [...timelines.entries()].some(
-        ([node, timeline]) => node !== failedOn && timeline.filter((e) => e.t >= accept.t - options.stateToleranceMs && e.t <= terminal.t).every((e) => schedulable(e) && e.models.includes(accept.model)) && schedulable(stateAt(timeline, accept.t)),
+        ([node, timeline]) => !triedOn.has(node) && timeline.filter((e) => e.t >= accept.t - options.stateToleranceMs && e.t <= terminal.t).every(holds) && holds(stateAt(timeline, accept.t)),
       );
       if (otherHolder && status?.kind === "status" && status.attempts < 2) violations.push(`task ${task}: failed with ${terminal.code} before any token on ${failedOn ?? "?"} after ${status.attempts} attempt(s) although another holder stayed online`);
     }
