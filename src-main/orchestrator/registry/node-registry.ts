@@ -103,6 +103,9 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly elapsed: () => number;
   private lastSweepAt: number | undefined;
   private creditedLastSweep = false;
+  /** The sweep cadence and when a sweep last credited the orchestrator's own stall (see heardStale). */
+  private sweepIntervalMs: number | undefined;
+  private stallCreditedAt: number | undefined;
 
   /**
    * @param now wall clock, for the times the API shows
@@ -225,7 +228,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const poolsChanged = this.adoptReportedPools(node, hb.pools);
     if (hb.models !== undefined) node.models = clampModels(hb.models);
     if (hb.quarantined !== undefined) this.recordQuarantines(node.node_id, hb.quarantined);
-    if (previousStatus !== "Online") this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
+    // A heartbeat that may have waited out the orchestrator's own stall in the socket is no proof the
+    // node lives now (fault run seed 61234: a SIGKILLed node's last beats, read after a 4.8 s pause,
+    // brought it back Online and two tasks were placed on a dead process). It refreshes the node's
+    // report; the next heartbeat brings a Suspect node back.
+    const stale = previousStatus === "Suspect" && this.heardStale();
+    if (previousStatus !== "Online" && !stale) this.transition(node, "heartbeat", previousStatus === "Suspect" ? "heartbeats resumed" : "first heartbeat");
     else if (hb.models !== undefined) this.store.saveStatus(node);
     const report = previousStatus === "Online" && hb.models === undefined && !poolsChanged && samePlacementFacts(previousPools, node.pools);
     this.emit("changed", nodeId, report ? "report" : "state");
@@ -446,10 +454,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       for (const [nodeId, at] of this.heardAt) this.heardAt.set(nodeId, Math.min(now, at + gap));
       for (const [nodeId, at] of this.watchHeardAt) this.watchHeardAt.set(nodeId, Math.min(now, at + gap));
       this.creditedLastSweep = true;
+      this.stallCreditedAt = now;
     } else {
       this.creditedLastSweep = false;
     }
     this.lastSweepAt = now;
+    this.sweepIntervalMs = timings.sweepIntervalMs;
     const changed: string[] = [];
     const base = timings.baseIntervalMs ?? Infinity;
     for (const node of this.nodes.values()) {
@@ -476,6 +486,18 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       if (cause !== null && this.transition(node, cause, reason)) changed.push(node.node_id);
     }
     return changed;
+  }
+
+  /**
+   * Whether a message read now may have waited in its socket through the orchestrator's own stall: the
+   * sweep is overdue (the process has not run; after a SIGCONT libuv reads the sockets before it runs the
+   * late timers), or a sweep credited a stall within the last cadence (a backlog read in later turns).
+   */
+  private heardStale(): boolean {
+    if (this.sweepIntervalMs === undefined || this.lastSweepAt === undefined) return false;
+    const now = this.elapsed();
+    const overdue = now - this.lastSweepAt > this.sweepIntervalMs + OWN_STALL_MS && !this.creditedLastSweep;
+    return overdue || (this.stallCreditedAt !== undefined && now - this.stallCreditedAt <= this.sweepIntervalMs);
   }
 
   countByStatus(status: NodeStatus): number {

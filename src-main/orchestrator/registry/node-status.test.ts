@@ -183,6 +183,39 @@ describe("liveness and the orchestrator's own pauses", () => {
     }
     expect(registry.get("n1")?.status).toBe("Offline");
   });
+  it("a heartbeat read right after the orchestrator's own stall does not bring a Suspect node back (it may have waited out the stall); the next one does", () => {
+    const { registry, swept, advance } = sweptNode();
+    const beat = () => registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [] });
+    for (let i = 0; i < 8; i++) {
+      advance(250);
+      registry.sweep(swept);
+    }
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    // The orchestrator is stopped for 5 s; the node's last beats wait in the socket and are read before
+    // the late sweep runs (libuv polls I/O first after a SIGCONT), then once more in the next turn.
+    advance(5000);
+    expect(beat()).toBe(true);
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    registry.sweep(swept);
+    advance(100);
+    beat();
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    // A beat a cadence later is fresh: the node is back.
+    advance(300);
+    registry.sweep(swept);
+    beat();
+    expect(registry.get("n1")?.status).toBe("Online");
+    // Without a stall a Suspect node comes back on its first beat.
+    for (let i = 0; i < 8; i++) {
+      advance(250);
+      registry.sweep(swept);
+    }
+    expect(registry.get("n1")?.status).toBe("Suspect");
+    advance(100);
+    beat();
+    expect(registry.get("n1")?.status).toBe("Online");
+  });
+
   it("an orchestrator late at every sweep (overloaded) still finds a silent node Offline", () => {
     const { registry, swept, advance } = sweptNode();
     for (let i = 0; i < 8 && registry.get("n1")?.status !== "Offline"; i++) {
