@@ -42,14 +42,17 @@ function walBytes(path: string): number {
   return existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
 }
 
-/** 1,500 single-row commits (~2 frames each) in turns of 50, yielding so the thread's reports arrive; the largest WAL seen. */
-async function writeMany(db: Db, path: string): Promise<number> {
+/**
+ * 1,500 single-row commits (~2 frames each) in turns of 50, yielding after each turn (10 ms, or until
+ * `betweenTurns` resolves) so the thread's reports arrive; the largest WAL seen.
+ */
+async function writeMany(db: Db, path: string, betweenTurns: () => Promise<unknown> = () => sleep(10)): Promise<number> {
   const insert = db.prepare("INSERT INTO rows (body) VALUES (?)");
   let largest = 0;
   for (let turn = 0; turn < 30; turn++) {
     for (let i = 0; i < 50; i++) insert.run("x".repeat(600));
     largest = Math.max(largest, walBytes(path));
-    await sleep(10);
+    await betweenTurns();
   }
   return largest;
 }
@@ -66,7 +69,14 @@ describe("WAL checkpoint thread", () => {
     const checkpointer = WalCheckpointer.start(db, path, { intervalMs: 20, checkpointAfterFrames: 50, restartAfterFrames: 200, onCheckpoint: (r) => reports.push(r) });
     expect(await checkpointer.ready()).toBe("thread");
     expect(autocheckpoint(db)).toBe(0);
-    const largest = await writeMany(db, path);
+    // Each turn waits for the thread's next report: on a loaded box a fixed 10 ms let the writer run
+    // turns ahead of a thread that got no CPU (one CI run: 5.5 MB against a 4.3 MB bound). A thread
+    // that never checkpoints still fails here (no report), and one that lags within a turn below.
+    const reported = () => {
+      const before = reports.length;
+      return waitFor("the checkpoint thread's report after a turn of writes", () => reports.length > before, 10_000, 5);
+    };
+    const largest = await writeMany(db, path, reported);
 
     expect(unchecked).toBeGreaterThan(1_000 * 4096);
     expect(largest).toBeLessThan(unchecked / 2);
