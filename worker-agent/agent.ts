@@ -22,6 +22,8 @@ import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
 import { TelemetrySampler } from "./telemetry/telemetry-sampler.js";
 import { autoPoolId } from "./pools/auto-pool-id.js";
+import { allowedCpus, EngineCpuPinner } from "./engine/engine-cpu-pinning.js";
+import { TasksetHelper } from "./engine/taskset-helper.js";
 import { resolveLlamaServerBinary } from "./engine/llama-server/llama-server-build.js";
 import { LlamaPool } from "./pools/llama-pool.js";
 import { PoolRegistry } from "./pools/pool-registry.js";
@@ -73,6 +75,8 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
   // Which llama.cpp build node-llama-cpp pools load (addon-choice.ts), decided at each engine start.
   const chooseAddon = nativeAddonChooser(config, () => probe.ok && probe.result.backend !== "cpu");
+  // One CPU per one-thread CPU engine, spread over this agent's CPUs (engine-cpu-pinning.ts).
+  const cpuPinner = config.engine_cpu_pinning === "auto" ? new EngineCpuPinner(allowedCpus(), new TasksetHelper().set, process.pid, process.pid, (message) => log.warn({}, message)) : undefined;
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
       definition,
@@ -86,6 +90,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       source,
       llamaServerBinary,
       chooseAddon,
+      ...(cpuPinner !== undefined ? { cpuPinner } : {}),
     });
 
   /** No pools configured: one pool per readable model in the models dir, following the catalog. */

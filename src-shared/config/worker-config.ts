@@ -27,6 +27,8 @@ export type PoolEngine = z.infer<typeof PoolEngineSchema>;
 export const NodeLlamaCppAddonSchema = z.enum(["auto", "native", "prebuilt"]);
 export type NodeLlamaCppAddon = z.infer<typeof NodeLlamaCppAddonSchema>;
 
+export const EngineCpuPinningSchema = z.enum(["auto", "off"]);
+
 export const PoolDefinitionSchema = z.strictObject({
   id: PoolIdSchema,
   /** A file name in the models dir, a sha256 (bare or sha256:-prefixed) or the model's friendly name. */
@@ -106,6 +108,7 @@ export const WorkerConfigSchema = z.strictObject({
   llama_server_path: z.string().min(1).max(4096).optional().describe("llama-server binary for pools with engine \"llama-server\"; default: the one `llama-orch-worker engine build` put in <data_dir>/llama-server/"),
   node_llama_cpp_addon: NodeLlamaCppAddonSchema.default("auto").describe("llama.cpp build for node-llama-cpp pools on CPU: \"auto\" loads the native build of `llama-orch-worker engine build --engine node-llama-cpp` when it fits this machine and install (else the prebuilt, logged), \"native\" requires it, \"prebuilt\" never uses it"),
   node_llama_cpp_addon_dir: z.string().min(1).max(4096).optional().describe("folder of the native node-llama-cpp build; default: <data_dir>/node-llama-cpp-native/<llama.cpp version>/"),
+  engine_cpu_pinning: EngineCpuPinningSchema.default("auto").describe("node-llama-cpp engines on CPU that decode with one llama.cpp thread: \"auto\" pins each such engine process to one CPU of the agent's affinity, spread over the CPUs (its decode thread and JavaScript thread hand every token back and forth; docs/PERFORMANCE.md, \"One CPU per one-thread engine\"), \"off\" leaves them to the scheduler"),
   supervisor: SupervisorConfigSchema.default(SupervisorConfigSchema.parse({})).describe("engine restart policy: backoff, jitter, circuit breaker (see docs/WORKER.md)"),
   ...otelConfigFields("llama-orch-worker"),
 });
@@ -134,6 +137,7 @@ export const WORKER_ENV_KEYS: ReadonlyArray<readonly [string, keyof WorkerConfig
   ["LLORCH_LLAMA_SERVER", "llama_server_path"],
   ["LLORCH_NLC_ADDON", "node_llama_cpp_addon"],
   ["LLORCH_NLC_ADDON_DIR", "node_llama_cpp_addon_dir"],
+  ["LLORCH_ENGINE_CPU_PINNING", "engine_cpu_pinning"],
   ["OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"],
   ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel_exporter_otlp_traces_endpoint"],
   ["OTEL_SERVICE_NAME", "otel_service_name"],

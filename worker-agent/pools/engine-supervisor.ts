@@ -3,6 +3,7 @@ import type { PoolDefinition, PoolDevice, SupervisorConfig } from "../../src-sha
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { EngineLoadedMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine/engine-ipc.js";
+import type { EngineCpuPinner, PinnedEngine } from "../engine/engine-cpu-pinning.js";
 import { describeExit, EngineProcess, type EngineExit } from "../engine/engine-process.js";
 import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import type { Logger } from "../logging/logger.js";
@@ -45,6 +46,11 @@ export interface SupervisorOptions {
   spawnEngine?: (env: NodeJS.ProcessEnv) => EngineHandle;
   /** Which llama.cpp build a node-llama-cpp engine loads for a device (addon-choice.ts); unset: the prebuilt. */
   chooseAddon?: (device: PoolDevice) => AddonChoice;
+  /**
+   * The agent's CPU pinning (engine-cpu-pinning.ts): a new engine gets all the agent's CPUs back, and a
+   * loaded one-thread node-llama-cpp engine on CPU is pinned to one of them. Unset: nothing is pinned.
+   */
+  cpuPinning?: { pinner: EngineCpuPinner; pinsOneThreadEngines: boolean };
   /** The engine loaded a model: the serving side sizes its slots. */
   onLoaded: (loaded: EngineLoadedMessage) => void;
   /** token / done / task_failed for the serving side. */
@@ -71,6 +77,10 @@ export class EngineSupervisor {
   private lastExitText: string | null = null;
   /** Why the supervisor itself killed the current engine (it stopped answering), for its exit's reason. */
   private hungReason: string | undefined;
+  /** The current engine's CPU pin, once it is pinned. */
+  private pin: PinnedEngine | undefined;
+  /** Slots serving now: a pinned engine runs on all CPUs while more than one stream is served. */
+  private busySlots = 0;
   private readonly watchdog: EngineWatchdog;
   private readonly log: Logger;
 
@@ -167,6 +177,8 @@ export class EngineSupervisor {
       engine.kill("SIGKILL");
     });
     this.log.info({ engine_pid: engine.pid, model: model.file_name, sha256: model.sha256, slots: definition.slots }, "engine starting");
+    // It inherited the agent's affinity, which pinning may have narrowed: it starts on all the CPUs.
+    if (engine.pid !== undefined) void this.options.cpuPinning?.pinner.spawned(engine.pid);
     // An engine stopped or wedged while loading held the pool in `loading` for good, and the orchestrator
     // counts a loading pool as coming up: requests queued for it until their deadline (10 minutes).
     // The limit is 4 × engine_unresponsive_ms (60 s by default): the child boots Node and node-llama-cpp
@@ -198,6 +210,7 @@ export class EngineSupervisor {
         this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads, ...(message.addon !== undefined ? { addon: message.addon } : {}), ...(message.addon_fallback !== undefined ? { addon_fallback: message.addon_fallback } : {}) }, "engine ready");
         this.settleLoad({ ok: true });
         this.watchdog.watch(engine);
+        void this.pinToCpu(engine, message);
         return;
       case "load_failed":
         this.log.error({ code: message.code, error: message.message }, "engine failed to load the model");
@@ -227,9 +240,45 @@ export class EngineSupervisor {
     this.onFailure({ ok: false, cause: "crash", code: "ENGINE_CRASHED", message: reason });
   }
 
+  /**
+   * A one-thread engine on a CPU backend goes to one CPU (engine-cpu-pinning.ts says why). The engine's
+   * threads count after its calibration, so the pin comes after "loaded"; a failure is logged and the
+   * engine serves unpinned.
+   */
+  private async pinToCpu(engine: EngineHandle, loaded: EngineLoadedMessage): Promise<void> {
+    const pinning = this.options.cpuPinning;
+    const threads = loaded.threads ?? this.options.threads;
+    if (pinning?.pinsOneThreadEngines !== true || engine.pid === undefined || threads !== 1 || loaded.backend !== "cpu") return;
+    const outcome = await pinning.pinner.pin(engine.pid);
+    if (!outcome.pinned) {
+      this.log.warn({ engine_pid: engine.pid, reason: outcome.reason }, "engine not pinned to a CPU (engine_cpu_pinning): it decodes unpinned");
+      return;
+    }
+    // Gone (or replaced) while taskset ran: its CPU is free again.
+    if (this.engineHandle !== engine || !engine.alive) {
+      outcome.release();
+      return;
+    }
+    this.pin = outcome;
+    this.log.info({ engine_pid: engine.pid, cpu: outcome.cpu }, "engine pinned to a CPU");
+    if (this.busySlots > 1) void outcome.spread(true);
+  }
+
+  /**
+   * The pool's busy slots changed. One stream: the pinned engine stays on its CPU (its two threads take
+   * turns); several: it may use all the CPUs, where its JavaScript thread handles one stream's token
+   * while the pool thread samples the next (pinned, four streams ran 0.84× as fast on the medium model).
+   */
+  slotsBusy(busy: number): void {
+    this.busySlots = busy;
+    void this.pin?.spread(busy > 1);
+  }
+
   /** Forgets the current engine (settling a pending load with `outcome`) and returns it. */
   private detach(outcome: LoadOutcome): EngineHandle | undefined {
     this.watchdog.stop();
+    this.pin?.release();
+    this.pin = undefined;
     const engine = this.engineHandle;
     this.engineHandle = undefined;
     this.loadedInfo = undefined;

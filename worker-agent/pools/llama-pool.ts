@@ -7,6 +7,7 @@ import type { CatalogModel } from "../catalog/model-catalog.js";
 import type { Logger } from "../logging/logger.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import { LlamaServerEngine } from "../engine/llama-server/llama-server-engine.js";
+import type { EngineCpuPinner } from "../engine/engine-cpu-pinning.js";
 import type { AddonChoice } from "../engine/native-addon/addon-choice.js";
 import { EngineSupervisor, type EngineHandle } from "./engine-supervisor.js";
 import { PoolLifecycle, RELOAD_PHASES, type PoolPhase } from "./pool-lifecycle.js";
@@ -34,6 +35,8 @@ export interface LlamaPoolOptions {
   llamaServerBinary?: () => Promise<string>;
   /** Which llama.cpp build a node-llama-cpp engine loads (addon-choice.ts); unset: the prebuilt. */
   chooseAddon?: (device: PoolDevice) => AddonChoice;
+  /** Pins one-thread node-llama-cpp engines on CPU to one CPU each (engine_cpu_pinning "auto"); unset: never. */
+  cpuPinner?: EngineCpuPinner;
   /** Throw on an illegal lifecycle transition (default: under vitest). */
   strictTransitions?: boolean;
 }
@@ -98,6 +101,9 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       lifecycle: this.lifecycle,
       ...(spawnEngine !== undefined ? { spawnEngine } : {}),
       ...(options.chooseAddon !== undefined && !llamaServer ? { chooseAddon: options.chooseAddon } : {}),
+      // Real engine processes only (a test's fake has no process of its own); llama-server runs its own
+      // loop in one process, so it is never pinned, only given all the CPUs when it starts.
+      ...(options.cpuPinner !== undefined && options.spawnEngine === undefined ? { cpuPinning: { pinner: options.cpuPinner, pinsOneThreadEngines: !llamaServer } } : {}),
       onLoaded: (loaded) => this.serving.gate.resize(loaded.slots),
       onTaskMessage: (message) => this.serving.onEngineMessage(message),
       onEngineGone: (reason) => {
@@ -105,6 +111,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
         this.serving.failInFlight("ENGINE_CRASHED", reason);
       },
     });
+    this.serving.gate.onBusyChange((busy) => this.supervisor.slotsBusy(busy));
   }
 
   get modelRef(): string {

@@ -18,6 +18,8 @@ interface Waiter {
 export class SlotGate {
   private busyCount = 0;
   private readonly waiters: Waiter[] = [];
+  /** Told the busy count after every change (the engine's CPU pinning follows it). */
+  private busyListener: ((busy: number) => void) | undefined;
 
   constructor(
     private totalSlots: number,
@@ -35,6 +37,11 @@ export class SlotGate {
   }
   get waiting(): number {
     return this.waiters.length;
+  }
+
+  /** Calls `listener` with the busy count whenever it changes. */
+  onBusyChange(listener: (busy: number) => void): void {
+    this.busyListener = listener;
   }
 
   acquire(signal: AbortSignal, timeoutMs: number): Promise<SlotAcquireResult> {
@@ -82,6 +89,7 @@ export class SlotGate {
 
   private newLease(): SlotLease {
     this.busyCount++;
+    this.busyListener?.(this.busyCount);
     let released = false;
     return {
       release: () => {
@@ -89,6 +97,7 @@ export class SlotGate {
         released = true;
         this.busyCount--;
         this.grantWaiting();
+        this.busyListener?.(this.busyCount);
       },
     };
   }
