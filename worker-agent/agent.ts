@@ -75,8 +75,14 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   const llamaServerBinary = (): Promise<string> => resolveLlamaServerBinary(config.llama_server_path, config.data_dir);
   // Which llama.cpp build node-llama-cpp pools load (addon-choice.ts), decided at each engine start.
   const chooseAddon = nativeAddonChooser(config, () => probe.ok && probe.result.backend !== "cpu");
+  // Read before any engine is pinned: pinning narrows this process's own affinity, which
+  // availableParallelism() follows, and the node's size must not change with it.
+  const cpuCores = availableParallelism();
   // One CPU per one-thread CPU engine, spread over this agent's CPUs (engine-cpu-pinning.ts).
-  const cpuPinner = config.engine_cpu_pinning === "auto" ? new EngineCpuPinner(allowedCpus(), new TasksetHelper().set, process.pid, process.pid, (message) => log.warn({}, message)) : undefined;
+  // Linux only (/proc and taskset), and only with a CPU to choose; otherwise nothing is pinned.
+  const pinnableCpus = config.engine_cpu_pinning === "auto" && process.platform === "linux" ? allowedCpus() : [];
+  const cpuPinner = pinnableCpus.length >= 2 ? new EngineCpuPinner(pinnableCpus, new TasksetHelper().set, process.pid, process.pid, (message) => log.warn({}, message)) : undefined;
+  if (config.engine_cpu_pinning === "auto" && cpuPinner === undefined) log.debug({ platform: process.platform, cpus: pinnableCpus.length }, "engine CPU pinning not available here: engines are left to the scheduler");
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({
       definition,
@@ -109,7 +115,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       const id = autoPoolId(`${config.node_id}.${model.file_name}`, (candidate) => pools.has(candidate));
       const hasGpu = probe.ok && probe.result.backend !== "cpu";
       const pool = makePool(
-        { id, model: model.file_name, device: "auto", engine: "node-llama-cpp", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(availableParallelism(), hasGpu) },
+        { id, model: model.file_name, device: "auto", engine: "node-llama-cpp", slots: config.auto_pool_slots ?? defaultAutoPoolSlots(cpuCores, hasGpu) },
         "auto",
       );
       autoPoolPaths.set(model.path, id);
@@ -165,7 +171,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
     pools: pools.list().map((p) => p.id),
     capabilities: {
       gpus: gpus,
-      cpu_cores: availableParallelism(),
+      cpu_cores: cpuCores,
       ram_total_bytes: totalmem(),
       backend: probe.ok ? probe.result.backend : "cpu",
     },

@@ -6,6 +6,7 @@ import type { NodeListResponse } from "../../src-shared/nodes/node-info.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { testModelPath } from "../../test-support/models.js";
 import { killAllWorkers, startWorker, TEST_TOKEN, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
+import { allowedCpus } from "../engine/engine-cpu-pinning.js";
 
 let orchestrator: TestOrchestrator;
 let worker: StartedWorker;
@@ -36,10 +37,15 @@ describe("worker agent with the real orchestrator", () => {
   });
 
   it("registers again by itself after the orchestrator restarts", async () => {
+    // Its one-thread engine is pinned first where there is a CPU to pin it to (engine-cpu-pinning.ts).
+    if (process.platform === "linux" && allowedCpus().length >= 2) await worker.waitForLog((l) => l.msg === "engine pinned to a CPU");
     const registrationsBefore = worker.logs.filter((l) => l.msg === "registered with orchestrator").length;
     await orchestrator.restart();
     await waitFor(async () => worker.logs.filter((l) => l.msg === "registered with orchestrator").length, (n) => n > registrationsBefore, 20_000);
-    await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "real-orch-node" && n.status === "Online"), 20_000);
+    const list = await waitFor(nodes, (l) => l.nodes.some((n) => n.node_id === "real-orch-node" && n.status === "Online"), 20_000);
+    // Registered again after its one-thread engine was pinned to a CPU (and the agent moved off it):
+    // the node still reports the CPUs it started with, not its own narrowed affinity.
+    expect(list.nodes.find((n) => n.node_id === "real-orch-node")?.capabilities.cpu_cores).toBe(allowedCpus().length);
   });
 
   it("deregisters on SIGTERM and exits 0", async () => {
