@@ -97,11 +97,28 @@ describe.skipIf(skipReason !== undefined)("engine CPU pinning (real agent, real 
     await worker.stop();
   }, 180_000);
 
-  it("pins nothing with engine_cpu_pinning off", async () => {
+  it("tries a thread count that would take every core as cores − 1, leaving one for the engine's JavaScript thread and the agent", async () => {
     const worker = await startWorker({
       models: { "tiny.gguf": testModelPath("tiny") },
-      config: { threads: 1, engine_cpu_pinning: "off", pools: [{ id: "a", model: "tiny.gguf", device: "cpu", slots: 2, context_size: 1024 }] },
+      config: { threads: cpus.length, pools: [{ id: "a", model: "tiny.gguf", device: "cpu", slots: 2, context_size: 1024 }] },
     });
+    const ready = await worker.waitForLog((l) => l.msg === "engine ready", 60_000);
+    expect(ready.threads).toBeLessThanOrEqual(cpus.length - 1);
+    expect(ready.threads_configured).toBe(cpus.length);
+    // Never even timed with every core (on 2 cores nothing is timed: one thread is all that is tried).
+    expect(Object.keys((ready.thread_calibration_ms_per_token ?? {}) as Record<string, number>)).not.toContain(String(cpus.length));
+    await worker.stop();
+  }, 120_000);
+
+  it("pins nothing with engine_cpu_pinning off (and calibrates the threads asked for)", async () => {
+    const worker = await startWorker({
+      models: { "tiny.gguf": testModelPath("tiny") },
+      config: { threads: cpus.length, engine_cpu_pinning: "off", pools: [{ id: "a", model: "tiny.gguf", device: "cpu", slots: 2, context_size: 1024 }] },
+    });
+    // Unpinned, the calibration times the count asked for against one thread, as it always did (a count
+    // that collapses within the budget has no finite time and is left out of the log line).
+    const engineReady = await worker.waitForLog((l) => l.msg === "engine ready", 60_000);
+    expect(Object.keys((engineReady.thread_calibration_ms_per_token ?? {}) as Record<string, number>)).toContain("1");
     await waitFor("pool a ready", () => ready(worker, "a"), 60_000);
     const pid = (await enginePid(worker, "a")) as number;
     const served = await streamInfer(worker.url, "a", { task_id: "unpinned-1", prompt: "The cat sat on the", max_tokens: 8, temperature: 0 });

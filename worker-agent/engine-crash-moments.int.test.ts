@@ -1,6 +1,8 @@
 // The engine child SIGKILLed at the worst moments, on the real agent with real llama.cpp (the medium
-// generated model, 4 slots, 2 threads so every load runs the thread calibration): mid-stream with 4
-// streams running, mid-prefill of a long prompt, right after a cancel, while it loads (calibrating), and
+// generated model, 4 slots, 2 threads so every load runs the thread calibration on 3+ cores; on 2 cores
+// 2 threads are tried as one, thread-calibration.ts, and the load window is the engine's start-up and
+// model load): mid-stream with 4 streams running, mid-prefill of a long prompt, right after a cancel,
+// while it loads, and
 // in a crash loop. Each task ends with exactly one terminal event, the pool never says ready while its
 // engine is dead, restarts back off, the breaker opens, and every slot comes back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,7 +113,7 @@ describe("engine child killed at the worst moments", () => {
   it("while it loads (the thread calibration): the pool is never ready with a dead engine, restarts back off, and a request waiting meanwhile is served once", async () => {
     const pid = await readyEngine();
     kill(pid);
-    // The next engine, caught while it loads and calibrates.
+    // The next engine, caught while it loads (and calibrates, on 3+ cores).
     const loading = await waitFor(async () => ({ s: await status(), d: await diagnostics() }), (x) => x.s.state === "loading" && x.d.engine_pid !== null && x.d.engine_pid !== pid, 30_000);
     const waiting = streamInfer(worker.url, "m", { task_id: "waits-for-restart", prompt: "the cat", max_tokens: 6 });
     kill(loading.d.engine_pid as number);

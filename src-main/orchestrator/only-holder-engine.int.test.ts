@@ -36,7 +36,8 @@ async function diagnostics(poolId: string): Promise<{ engine_pid: number | null;
 
 beforeAll(async () => {
   orch = await startTestOrchestrator({ pool_probe_interval_ms: 1000, node_timeout_ms: 4000 });
-  // 2 threads: every load runs the thread calibration, a window wide enough to kill the engine while it loads.
+  // 2 threads: on 3+ cores every load runs the thread calibration, a wide window to kill the engine while it
+  // loads; on 2 cores (2 threads are tried as one) the window is its start-up and model load, ~1 s here.
   worker = await startWorkerProcess({ nodeId: "solo", models: ["medium"], orchestratorUrl: orch.url, token: orch.token, slots: 1, startTimeoutMs: 60_000, config: { threads: 2, supervisor: { initial_backoff_ms: 300, max_backoff_ms: 1000, max_consecutive_failures: 2, stable_after_ms: 1000, circuit_open_ms: 600_000 } } });
   await waitFor("the pool ready", async () => (await pool())?.ready === true, 60_000);
 }, 90_000);

@@ -199,3 +199,20 @@ export class EngineCpuPinner {
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Runs `measure` with every thread of process `pid` on one CPU (the last of `cpus`), then puts it back
+ * on all of `cpus`: the thread calibration's one-thread candidate, timed as a pinned engine serves. A
+ * failed pin measures unpinned (the calibration then only leans towards more threads, as before).
+ */
+export function onOneCpu(setAffinity: SetAffinity, pid: number, cpus: readonly number[]): <T>(measure: () => Promise<T>) => Promise<T> {
+  return async (measure) => {
+    const cpu = cpus.at(-1);
+    const pinned = cpu !== undefined && cpus.length >= 2 && (await setAffinity(pid, [cpu]).then(() => true, () => false));
+    try {
+      return await measure();
+    } finally {
+      if (pinned) await setAffinity(pid, cpus).catch(() => undefined);
+    }
+  };
+}

@@ -20,6 +20,11 @@ export const EngineLoadMessageSchema = z.object({
   memory_limit_bytes: z.int().min(0).optional(),
   /** Load llama.cpp from this native build (addon-choice.ts) instead of node-llama-cpp's prebuilt one. */
   native_addon: z.object({ dir: z.string().min(1), info: NativeAddonInfoSchema }).optional(),
+  /**
+   * The agent pins this engine to one CPU if it decodes with one thread (engine-cpu-pinning.ts): the
+   * thread calibration then times its one-thread candidate on one CPU too, as it would serve.
+   */
+  pinned_if_one_thread: z.boolean().optional(),
 });
 export type EngineLoadMessage = z.infer<typeof EngineLoadMessageSchema>;
 
@@ -53,6 +58,8 @@ export const EngineLoadedMessageSchema = z.object({
   load_ms: z.int().min(0),
   /** llama.cpp threads the engine decodes with (may be fewer than asked for: thread-calibration.ts). */
   threads: z.int().min(1).optional(),
+  /** The thread calibration's decode timings, ms/token per candidate thread count (absent: nothing measured). */
+  thread_calibration_ms_per_token: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()).optional(),
   /** Which llama.cpp build node-llama-cpp loaded (llama-server engines omit it). */
   addon: z.enum(["native", "prebuilt"]).optional(),
   /** The context's flash attention: llama.cpp's own choice (`auto`) or set by the engine (flash-attention.ts). */

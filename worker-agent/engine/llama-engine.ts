@@ -18,6 +18,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { basename } from "node:path";
+import { availableParallelism } from "node:os";
 import type { ErrorCode } from "../../src-shared/errors/error-codes.js";
 import { headerFacts, unsupportedWorkloadMessage, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
@@ -34,8 +35,10 @@ import { jsonGrammar } from "./json-grammar.js";
 import { boundGrammarNumbers, schemaGrammar } from "./schema-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
 import { checkMemoryFit } from "./memory-fit.js";
-import { attentionHeadSizes, chooseFlashAttention, cpuFlags, type FlashAttentionOverride } from "./flash-attention.js";
-import { chooseThreads } from "./thread-calibration.js";
+import { attentionHeadSizes, chooseFlashAttention, cpuFlags, type FlashAttentionOption, type FlashAttentionOverride } from "./flash-attention.js";
+import { chooseThreads, threadsToTry, type ThreadChoice } from "./thread-calibration.js";
+import { allowedCpus, onOneCpu } from "./engine-cpu-pinning.js";
+import { TasksetHelper } from "./taskset-helper.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
@@ -54,6 +57,21 @@ type Send = (message: EngineToParentMessage) => void;
  * prebuilt one. A native build that fails to load (a broken copy) falls back to the prebuilt, reported
  * in `loaded.addon_fallback`, rather than failing the pool.
  */
+/** The thread calibration, its one-thread candidate on one CPU when the agent will pin a one-thread engine. */
+async function calibrateThreads(model: LlamaModel, msg: EngineLoadMessage, flashAttention: FlashAttentionOption): Promise<ThreadChoice> {
+  // Compared with one pinned thread (as measured), a count that takes every core loses while serving.
+  const pinned = msg.pinned_if_one_thread === true && process.platform === "linux";
+  const threads = pinned ? threadsToTry(msg.threads, availableParallelism()) : msg.threads;
+  const cpus = pinned && threads > 1 ? allowedCpus() : [];
+  if (cpus.length < 2) return chooseThreads(model, threads, flashAttention);
+  const taskset = new TasksetHelper();
+  try {
+    return await chooseThreads(model, threads, flashAttention, onOneCpu(taskset.set, process.pid, cpus));
+  } finally {
+    taskset.close();
+  }
+}
+
 async function openLlama(msg: EngineLoadMessage): Promise<{ llama: Llama; addon: "native" | "prebuilt"; fallback?: string }> {
   // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
   const prebuilt = (): Promise<Llama> => getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
@@ -191,7 +209,9 @@ export class LlamaEngine {
       const model = await llama.loadModel({ modelPath: msg.model_path, gpuLayers: llama.gpu === false ? 0 : "auto" });
       const contextSize = msg.context_size ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       // GPU layers do not spin on CPU barriers; only CPU decoding needs the check.
-      const threads = llama.gpu === false ? (await chooseThreads(model, msg.threads, flashAttention.option)).threads : msg.threads;
+      const calibration = llama.gpu === false ? await calibrateThreads(model, msg, flashAttention.option) : undefined;
+      const threads = calibration?.threads ?? msg.threads;
+      const measured = calibration === undefined ? {} : Object.fromEntries(Object.entries(calibration.measured).filter(([, ms]) => Number.isFinite(ms)).map(([n, ms]) => [n, Math.round(ms * 1000) / 1000]));
       // The outbox writes a step's tokens right after the next decode is dispatched (token-outbox.ts).
       // Set once the context exists: the batch order reads its queue (batch-order.ts).
       const created: { context?: LlamaContext } = {};
@@ -232,6 +252,7 @@ export class LlamaEngine {
         estimated_bytes: Math.round(fit.requiredBytes),
         load_ms: Math.round(performance.now() - started),
         threads,
+        ...(Object.keys(measured).length > 0 ? { thread_calibration_ms_per_token: measured } : {}),
         addon,
         flash_attention: flashAttention.option === "auto" ? "auto" : flashAttention.option ? "on" : "off",
         ...(fallback !== undefined ? { addon_fallback: fallback } : {}),

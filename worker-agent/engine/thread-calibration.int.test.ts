@@ -3,7 +3,13 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testModelPath } from "../../test-support/models.js";
-import { chooseThreads, pickThreads } from "./thread-calibration.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { allowedCpus, onOneCpu, parseCpuList } from "./engine-cpu-pinning.js";
+import { TasksetHelper } from "./taskset-helper.js";
+import { chooseThreads, pickThreads, threadsToTry } from "./thread-calibration.js";
+
+/** The CPU lists of every thread of this process, joined: one entry when they all agree. */
+const ownAffinity = (): string[] => [...new Set(readdirSync("/proc/self/task").map((t) => parseCpuList(/^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync(`/proc/self/task/${t}/status`, "utf8"))?.[1] ?? "").join(",")))];
 
 let llama: Llama;
 let model: LlamaModel;
@@ -31,6 +37,41 @@ describe("chooseThreads", () => {
     const prompt = choice.prompt === undefined ? undefined : { one: choice.prompt[1] as number, many: choice.prompt[2] as number };
     expect(choice.threads).toBe(pickThreads(2, { one: one as number, many: two as number }, prompt));
   }, 30_000);
+});
+
+describe.skipIf(process.platform !== "linux" || allowedCpus().length < 2)("chooseThreads, one-thread candidate pinned (as the agent serves it)", () => {
+  it("times one thread with every thread of the process on one CPU, the asked count on all, and restores them", async () => {
+    const cpus = allowedCpus();
+    const taskset = new TasksetHelper();
+    const seen: string[][] = [];
+    const pin = onOneCpu(taskset.set, process.pid, cpus);
+    try {
+      const choice = await chooseThreads(model, 2, "auto", (measure) =>
+        pin(async () => {
+          seen.push(ownAffinity());
+          return measure();
+        }),
+      );
+      expect(choice.measured[1]).toBeGreaterThan(0);
+      expect(seen.length).toBeGreaterThanOrEqual(1);
+      for (const during of seen) expect(during).toEqual([String(cpus.at(-1))]);
+      expect(ownAffinity()).toEqual([cpus.join(",")]);
+    } finally {
+      taskset.close();
+    }
+  }, 30_000);
+});
+
+describe("threadsToTry", () => {
+  it("leaves a core for the engine's JavaScript thread and the agent when the threads asked for would take every core", () => {
+    expect(threadsToTry(2, 2)).toBe(1);
+    expect(threadsToTry(4, 2)).toBe(1);
+    expect(threadsToTry(8, 8)).toBe(7);
+    expect(threadsToTry(7, 8)).toBe(7);
+    expect(threadsToTry(3, 8)).toBe(3);
+    expect(threadsToTry(1, 2)).toBe(1);
+    expect(threadsToTry(4, 1)).toBe(4); // one core: nothing to leave free
+  });
 });
 
 describe("pickThreads", () => {

@@ -17,6 +17,28 @@ const CALIBRATION_BUDGET_MS = 1500;
 /** The larger count must be at least this much faster to be chosen (noise must not pick it). */
 const REQUIRED_SPEEDUP = 1.1;
 
+/**
+ * The most llama.cpp threads a node-llama-cpp engine on CPU may try: one core is left for its own
+ * JavaScript thread and the agent, which work on every token while it serves. Timed alone, two threads
+ * on the 2-core build box decoded the big model 1.2× faster than one and won the calibration; serving,
+ * they ran at 187–282 tok/s against 347–394 for one pinned thread in the same run (docs/PERFORMANCE.md,
+ * "One CPU per one-thread engine"): each token's other work lands on a llama thread's core and stalls
+ * every barrier of the step. So where a one-thread engine is pinned (engine-cpu-pinning.ts), `threads`
+ * that would take every core are tried as cores − 1.
+ */
+export function threadsToTry(requested: number, cores: number): number {
+  return cores >= 2 && requested >= cores ? Math.max(1, cores - 1) : requested;
+}
+
+/**
+ * Runs a one-thread measurement as the engine would serve with one thread: pinned to one CPU when the
+ * agent pins one-thread engines (engine-cpu-pinning.ts). Unpinned, one thread hands each token between
+ * two cores and measured up to 1.5× slower than it serves, so two threads won calibrations they lose.
+ */
+export type OneThreadPlacement = <T>(measure: () => Promise<T>) => Promise<T>;
+
+const asItIs: OneThreadPlacement = (measure) => measure();
+
 /** Milliseconds per generated token at `threads`, decoding at most CALIBRATION_TOKENS within the budget. */
 async function msPerToken(model: LlamaModel, threads: number, flashAttention: FlashAttentionOption): Promise<number> {
   const context = await model.createContext({ contextSize: 256, sequences: 1, threads, flashAttention });
@@ -88,14 +110,14 @@ async function msPerPrompt(model: LlamaModel, threads: number, flashAttention: F
  * `requested` threads if they are measurably faster than one (see pickThreads), else 1. Timed with the
  * pool context's flash-attention setting (flash-attention.ts), which changes what a token costs.
  */
-export async function chooseThreads(model: LlamaModel, requested: number, flashAttention: FlashAttentionOption = "auto"): Promise<ThreadChoice> {
+export async function chooseThreads(model: LlamaModel, requested: number, flashAttention: FlashAttentionOption = "auto", oneThread: OneThreadPlacement = asItIs): Promise<ThreadChoice> {
   if (requested <= 1) return { threads: 1, measured: {} };
-  let one = await msPerToken(model, 1, flashAttention);
+  let one = await oneThread(() => msPerToken(model, 1, flashAttention));
   let many = await msPerToken(model, requested, flashAttention);
   // Not a collapse: a second, interleaved sample of each, keeping the faster. Other work on the machine
   // (another pool loading, say) only ever adds time, so the minimum is the closer reading.
   if (many <= one * COLLAPSE_FACTOR) {
-    one = Math.min(one, await msPerToken(model, 1, flashAttention));
+    one = Math.min(one, await oneThread(() => msPerToken(model, 1, flashAttention)));
     many = Math.min(many, await msPerToken(model, requested, flashAttention));
   }
   const measured = { 1: one, [requested]: many };
@@ -104,7 +126,7 @@ export async function chooseThreads(model: LlamaModel, requested: number, flashA
   let promptOne = Number.POSITIVE_INFINITY;
   let promptMany = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 2; i++) {
-    promptOne = Math.min(promptOne, await msPerPrompt(model, 1, flashAttention));
+    promptOne = Math.min(promptOne, await oneThread(() => msPerPrompt(model, 1, flashAttention)));
     promptMany = Math.min(promptMany, await msPerPrompt(model, requested, flashAttention));
   }
   return { threads: pickThreads(requested, { one, many }, { one: promptOne, many: promptMany }), measured, prompt: { 1: promptOne, [requested]: promptMany } };

@@ -196,6 +196,7 @@ export class EngineSupervisor {
       ...(definition.context_size !== undefined ? { context_size: definition.context_size } : {}),
       ...(definition.memory_limit_bytes !== undefined ? { memory_limit_bytes: definition.memory_limit_bytes } : {}),
       ...(addon?.binary === "native" ? { native_addon: { dir: addon.dir, info: addon.info } } : {}),
+      ...(this.options.cpuPinning?.pinsOneThreadEngines === true ? { pinned_if_one_thread: true } : {}),
     });
     return outcome;
   }
@@ -207,7 +208,7 @@ export class EngineSupervisor {
         this.vramFreeBytes = message.vram_free_bytes;
         this.policy.recordReady();
         this.options.onLoaded(message);
-        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads, ...(message.addon !== undefined ? { addon: message.addon } : {}), ...(message.addon_fallback !== undefined ? { addon_fallback: message.addon_fallback } : {}) }, "engine ready");
+        this.log.info({ engine_pid: engine.pid, load_ms: message.load_ms, backend: message.backend, context_size: message.context_size, estimated_bytes: message.estimated_bytes, threads: message.threads ?? this.options.threads, threads_configured: this.options.threads, ...(message.thread_calibration_ms_per_token !== undefined ? { thread_calibration_ms_per_token: message.thread_calibration_ms_per_token } : {}), ...(message.addon !== undefined ? { addon: message.addon } : {}), ...(message.addon_fallback !== undefined ? { addon_fallback: message.addon_fallback } : {}) }, "engine ready");
         this.settleLoad({ ok: true });
         this.watchdog.watch(engine);
         void this.pinToCpu(engine, message);
