@@ -52,11 +52,6 @@ import { TokenProbe } from "./token-probe.js";
 
 type Send = (message: EngineToParentMessage) => void;
 
-/**
- * llama.cpp as the parent chose it (addon-choice.ts): the native build when given, else node-llama-cpp's
- * prebuilt one. A native build that fails to load (a broken copy) falls back to the prebuilt, reported
- * in `loaded.addon_fallback`, rather than failing the pool.
- */
 /** The thread calibration, its one-thread candidate on one CPU when the agent will pin a one-thread engine. */
 async function calibrateThreads(model: LlamaModel, msg: EngineLoadMessage, flashAttention: FlashAttentionOption): Promise<ThreadChoice> {
   // Compared with one pinned thread (as measured), a count that takes every core loses while serving.
@@ -72,6 +67,11 @@ async function calibrateThreads(model: LlamaModel, msg: EngineLoadMessage, flash
   }
 }
 
+/**
+ * llama.cpp as the parent chose it (addon-choice.ts): the native build when given, else node-llama-cpp's
+ * prebuilt one. A native build that fails to load (a broken copy) falls back to the prebuilt, reported
+ * in `loaded.addon_fallback`, rather than failing the pool.
+ */
 async function openLlama(msg: EngineLoadMessage): Promise<{ llama: Llama; addon: "native" | "prebuilt"; fallback?: string }> {
   // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
   const prebuilt = (): Promise<Llama> => getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
