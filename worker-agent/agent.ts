@@ -22,7 +22,7 @@ import type { Logger } from "./logging/logger.js";
 import { WorkerMetrics } from "./metrics/worker-metrics.js";
 import { TelemetrySampler } from "./telemetry/telemetry-sampler.js";
 import { autoPoolId } from "./pools/auto-pool-id.js";
-import { allowedCpus, EngineCpuPinner } from "./engine/engine-cpu-pinning.js";
+import { allowedCpus, EngineCpuPinner, enginesPinnedElsewhere } from "./engine/engine-cpu-pinning.js";
 import { TasksetHelper } from "./engine/taskset-helper.js";
 import { resolveLlamaServerBinary } from "./engine/llama-server/llama-server-build.js";
 import { LlamaPool } from "./pools/llama-pool.js";
@@ -81,7 +81,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
   // One CPU per one-thread CPU engine, spread over this agent's CPUs (engine-cpu-pinning.ts).
   // Linux only (/proc and taskset), and only with a CPU to choose; otherwise nothing is pinned.
   const pinnableCpus = config.engine_cpu_pinning === "auto" && process.platform === "linux" ? allowedCpus() : [];
-  const cpuPinner = pinnableCpus.length >= 2 ? new EngineCpuPinner(pinnableCpus, new TasksetHelper().set, process.pid, process.pid, (message) => log.warn({}, message)) : undefined;
+  const cpuPinner = pinnableCpus.length >= 2 ? new EngineCpuPinner(pinnableCpus, new TasksetHelper().set, process.pid, process.pid, (message) => log.warn({}, message), enginesPinnedElsewhere) : undefined;
   if (config.engine_cpu_pinning === "auto" && cpuPinner === undefined) log.debug({ platform: process.platform, cpus: pinnableCpus.length }, "engine CPU pinning not available here: engines are left to the scheduler");
   const makePool = (definition: PoolDefinition, source: "config" | "auto"): LlamaPool =>
     new LlamaPool({

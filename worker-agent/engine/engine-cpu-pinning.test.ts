@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { allowedCpus, EngineCpuPinner, parseCpuList } from "./engine-cpu-pinning.js";
+import { allowedCpus, EngineCpuPinner, enginesPinnedElsewhere, parseCpuList } from "./engine-cpu-pinning.js";
 
 /** Records every affinity change instead of running taskset; `fail` makes it throw for those pids. */
 function recorder(fail: ReadonlySet<number> = new Set()) {
@@ -43,7 +43,40 @@ describe("allowedCpus", () => {
   });
 });
 
+describe("enginesPinnedElsewhere", () => {
+  it("counts other agents' engines allowed on one CPU, not agents, not spread engines, not its own", () => {
+    const proc = mkdtempSync(join(tmpdir(), "llorch-proc-"));
+    const processEntry = (pid: number, cmdline: string, cpus: string): void => {
+      mkdirSync(join(proc, String(pid)));
+      writeFileSync(join(proc, String(pid), "cmdline"), cmdline.split(" ").join("\0"));
+      writeFileSync(join(proc, String(pid), "status"), `Name:\tnode\nCpus_allowed_list:\t${cpus}\n`);
+    };
+    processEntry(101, "/usr/bin/node /opt/w/dist/worker-agent/engine-host.js", "1");
+    processEntry(102, "/usr/bin/node /opt/w/dist/worker-agent/engine-host.js", "1");
+    processEntry(103, "/usr/bin/node /opt/w/dist/worker-agent/engine-host.js", "0-3"); // spread: not counted
+    processEntry(104, "/usr/bin/node /opt/w/dist/worker-agent/cli.js start", "0"); // an agent kept off its engine's CPU
+    processEntry(105, "/usr/bin/node /opt/w/dist/worker-agent/engine-host.js", "2"); // this agent's own
+    mkdirSync(join(proc, "self"));
+    expect([...enginesPinnedElsewhere(new Set([105]), proc)]).toEqual([[1, 2]]);
+    expect(enginesPinnedElsewhere(new Set(), join(proc, "missing")).size).toBe(0);
+  });
+});
+
 describe("EngineCpuPinner", () => {
+  it("counts the engines other agents pinned, so two agents on one machine do not stack theirs on one CPU", async () => {
+    const { setAffinity } = recorder();
+    const seen: number[][] = [];
+    const elsewhere = (own: ReadonlySet<number>): ReadonlyMap<number, number> => {
+      seen.push([...own]);
+      return new Map([[0, 1]]);
+    };
+    const pinner = new EngineCpuPinner([0, 1], setAffinity, 0, undefined, undefined, elsewhere);
+    expect(await pinner.pin(11)).toMatchObject({ pinned: true, cpu: 1 });
+    // Its own engines are told apart from the others'.
+    expect(await pinner.pin(12)).toMatchObject({ pinned: true, cpu: 0 });
+    expect(seen).toEqual([[11], [11, 12]]);
+  });
+
   it("pins each engine to one CPU, spreading engines over the CPUs and reusing a released one", async () => {
     const { calls, setAffinity } = recorder();
     const pinner = new EngineCpuPinner([0, 1, 2], setAffinity, 1);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 // A node-llama-cpp engine decoding with one llama.cpp thread hands every token back and forth between
 // two threads of its process: the libuv pool thread that runs llama_decode and the sampling, and the
@@ -37,6 +37,33 @@ export function allowedCpus(statusPath = "/proc/self/status"): number[] {
   }
 }
 
+/**
+ * Engines that other agents on this machine pinned, per CPU: processes running engine-host.js that are
+ * allowed on exactly one CPU. Two agents on one machine (a test fleet, one agent per GPU) would
+ * otherwise each start their rotation blind and could stack their engines on one CPU.
+ */
+export function enginesPinnedElsewhere(ownPids: ReadonlySet<number>, procDir = "/proc"): Map<number, number> {
+  const counts = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync(procDir);
+  } catch {
+    return counts;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || ownPids.has(Number(entry))) continue;
+    try {
+      if (!readFileSync(`${procDir}/${entry}/cmdline`, "utf8").includes("engine-host.js")) continue;
+      const line = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync(`${procDir}/${entry}/status`, "utf8"));
+      const cpus = line?.[1] !== undefined ? parseCpuList(line[1]) : [];
+      if (cpus.length === 1) counts.set(cpus[0] as number, (counts.get(cpus[0] as number) ?? 0) + 1);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return counts;
+}
+
 /** Sets the CPU affinity of every thread of `pid` (threads it starts later inherit it): taskset-helper.ts. */
 export type SetAffinity = (pid: number, cpus: readonly number[]) => Promise<void>;
 
@@ -57,8 +84,8 @@ export type PinOutcome = ({ pinned: true } & PinnedEngine) | { pinned: false; re
 
 /**
  * Hands out one CPU per one-thread engine of this agent: the CPU with the fewest engines pinned to it,
- * ties broken in a rotation that starts at `offset` (the agent's pid, so that two agents on one
- * machine do not both start at the same CPU).
+ * this agent's and other agents' (`pinnedElsewhere`), ties broken in a rotation that starts at `offset`
+ * (the agent's pid).
  *
  * With `agentPid`, the agent itself is kept off the pinned CPUs while some are left: each token's IPC
  * write wakes the agent, and the scheduler likes to wake a task on the waker's CPU, which here is the
@@ -68,6 +95,8 @@ export type PinOutcome = ({ pinned: true } & PinnedEngine) | { pinned: false; re
  */
 export class EngineCpuPinner {
   private readonly engines = new Map<number, number>(); // cpu → engines pinned to it
+  /** This agent's pinned engines (not counted again as another agent's). */
+  private readonly pids = new Set<number>();
   /** The CPUs the agent was last set to (all of them until an engine is pinned). */
   private agentCpus: readonly number[];
   /** Serialises the agent's affinity updates (taskset runs are asynchronous). */
@@ -79,6 +108,7 @@ export class EngineCpuPinner {
     private readonly offset = process.pid,
     private readonly agentPid: number | undefined = undefined,
     private readonly warn: (message: string) => void = () => undefined,
+    private readonly pinnedElsewhere: (ownPids: ReadonlySet<number>) => ReadonlyMap<number, number> = () => new Map(),
   ) {
     this.agentCpus = cpus;
   }
@@ -92,13 +122,15 @@ export class EngineCpuPinner {
   /** Pins every thread of the engine process `pid` to one CPU; never throws. */
   async pin(pid: number): Promise<PinOutcome> {
     if (this.cpus.length < 2) return { pinned: false, reason: `${this.cpus.length} CPU allowed: nothing to choose` };
-    const cpu = this.choose();
+    const cpu = this.choose(this.pinnedElsewhere(new Set([...this.pids, pid])));
     this.claim(cpu);
+    this.pids.add(pid);
     let released = false;
     let claimed = true;
     const release = (): void => {
       if (released) return;
       released = true;
+      this.pids.delete(pid);
       if (claimed) this.unclaim(cpu);
       void this.placeAgent();
     };
@@ -179,14 +211,14 @@ export class EngineCpuPinner {
     else this.engines.delete(cpu);
   }
 
-  private choose(): number {
+  private choose(elsewhere: ReadonlyMap<number, number>): number {
     const n = this.cpus.length;
     const start = ((this.offset % n) + n) % n;
     let best = this.cpus[start] as number;
     let fewest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const cpu = this.cpus[(start + i) % n] as number;
-      const count = this.engines.get(cpu) ?? 0;
+      const count = (this.engines.get(cpu) ?? 0) + (elsewhere.get(cpu) ?? 0);
       if (count < fewest) {
         best = cpu;
         fewest = count;
