@@ -57,11 +57,15 @@ describe("pool desired state across an orchestrator restart", () => {
     expect(node?.desired_pools.map((d) => [d.pool_id, d.draining, d.convergence.converged]).sort()).toEqual([[poolA, true, false], [poolB, false, false]].sort());
 
     worker = await startWorker();
+    // A pool still loading on the fresh worker is also "not ready, not draining": the wait includes the
+    // reconciler's commands, or it could end before the drain was even sent.
+    const sent = (): boolean => orch.logs.some((l) => l.includes(`pool ${poolA}: drain sent to node dw`)) && orch.logs.some((l) => l.includes(`pool ${poolB}: reload sent to node dw`));
     await waitFor("pool A drained and pool B serving tiny", async () => {
+      if (!sent()) return false;
       const ps = await pools();
       const a = ps.find((p) => p.pool_id === poolA);
       const b = ps.find((p) => p.pool_id === poolB);
-      return a !== undefined && !a.ready && !a.draining && a.model?.name === TINY && b?.ready === true && b.model?.name === TINY;
+      return a !== undefined && !a.ready && !a.draining && a.model?.name === TINY && b?.ready === true && b.model?.name === TINY && (await health(poolA)).desired?.convergence.converged === true;
     }, 40_000);
     // The commands reached the fresh worker from the reconciler (before the restart they could not).
     expect(orch.logs.some((l) => l.includes(`pool ${poolA}: drain sent to node dw`))).toBe(true);
