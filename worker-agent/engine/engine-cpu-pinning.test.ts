@@ -137,15 +137,23 @@ describe("EngineCpuPinner", () => {
     expect(calls.filter(([pid]) => pid === AGENT).map(([, cpus]) => cpus)).toEqual([[1, 2, 3], [2, 3], [0, 2, 3], [0, 1, 2, 3], [1, 2, 3], [0, 1, 2, 3]]);
   });
 
-  it("leaves the agent on all CPUs when every CPU has an engine, and a child needs no reset then", async () => {
+  it("leaves the agent on all CPUs when every CPU has an engine; a child is reset only while an engine is pinned", async () => {
     const { calls, setAffinity } = recorder();
     const pinner = new EngineCpuPinner([0, 1], setAffinity, 0, AGENT);
-    await pinner.pin(11);
+    await pinner.spawned(10);
+    expect(calls).toEqual([]); // nothing pinned, the agent on all CPUs: nothing to reset
+    const a = await pinner.pin(11);
     expect(pinner.agentAffinity()).toEqual([1]);
-    await pinner.pin(12);
+    const b = await pinner.pin(12);
     expect(pinner.agentAffinity()).toEqual([0, 1]);
-    const before = calls.length;
+    // The agent's record says all CPUs, but engines are pinned (its narrowing could be under way): reset.
     await pinner.spawned(13);
+    expect(calls.at(-1)).toEqual([13, [0, 1]]);
+    if (a.pinned) a.release();
+    if (b.pinned) b.release();
+    await pinner.settled();
+    const before = calls.length;
+    await pinner.spawned(14);
     expect(calls.length).toBe(before);
   });
 

@@ -113,9 +113,13 @@ export class EngineCpuPinner {
     this.agentCpus = cpus;
   }
 
-  /** A child the agent just started: all the agent's CPUs, whatever the agent runs on now. Never throws. */
+  /**
+   * A child the agent just started: all the agent's CPUs, whatever the agent runs on now. While any engine
+   * is pinned the agent may be narrowed (or about to be: its taskset may still be running), so the child
+   * is reset then even if the agent's last recorded set is all CPUs. Never throws.
+   */
   async spawned(pid: number): Promise<void> {
-    if (this.agentCpus.length === this.cpus.length) return;
+    if (this.engines.size === 0 && this.agentCpus.length === this.cpus.length) return;
     await this.setAffinity(pid, this.cpus).catch((error: unknown) => this.warn(`could not give engine ${pid} all CPUs back: ${describe(error)}`));
   }
 
