@@ -31,7 +31,8 @@ console.log(`== Node ${process.version}${smoke ? " (smoke)" : ""}`);
 let ok =
   (smoke || step("lint", npx, ["eslint", "--max-warnings=0", "."])) &&
   step("typecheck + build", "npm", ["run", "--silent", "build"]) &&
-  step("typecheck tests", npx, ["tsc", "-p", "tsconfig.tests.json"]);
+  // The test files' typecheck does not depend on the Node version: the full run does it once.
+  (smoke || step("typecheck tests", npx, ["tsc", "-p", "tsconfig.tests.json"]));
 
 let passed = 0;
 let failed = ok ? 0 : 1;
