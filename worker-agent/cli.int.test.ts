@@ -87,7 +87,8 @@ describe("llama-orch-worker CLI", () => {
     expect(engine.stderr).toContain('--engine must be "llama-server" or "node-llama-cpp", got "vllm"');
     // Only `engine` takes a subcommand.
     expect((await runCli(["start", "extra", "--data-dir", dir])).code).toBe(2);
-  });
+    // Six CLI runs, each reading node-llama-cpp's llama.cpp bundle: 13 s in CI, 30 s on a box with a third test file beside them.
+  }, 60_000);
 
   it("refuses a non-loopback bind, or an orchestrator, without a configured token", async () => {
     const open = await runCli(["start", "--bind", "0.0.0.0:0", "--data-dir", dir]);
