@@ -186,6 +186,8 @@ describe.skipIf(!hasChromium)("dashboard with 1,000 nodes and 5,000 queued tasks
   it("a silent node turns Offline on the Nodes view while the queue stays deep", async () => {
     const statusOf = async () => NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.find((n) => n.node_id === "silent-1")?.status;
     // Silent since the first test's churn began (its node_timeout_ms is 60 s): still before Offline here.
+    // Run alone (-t), this test registers it itself.
+    if ((await statusOf()) === undefined) await registerSilentNode();
     expect(await statusOf()).toMatch(/^(Online|Suspect)$/);
     await page.evaluate(() => {
       window.location.hash = "#/nodes";
