@@ -54,8 +54,7 @@ export function enginesPinnedElsewhere(ownPids: ReadonlySet<number>, procDir = "
     if (!/^\d+$/.test(entry) || ownPids.has(Number(entry))) continue;
     try {
       if (!readFileSync(`${procDir}/${entry}/cmdline`, "utf8").includes("engine-host.js")) continue;
-      const line = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync(`${procDir}/${entry}/status`, "utf8"));
-      const cpus = line?.[1] !== undefined ? parseCpuList(line[1]) : [];
+      const cpus = allowedCpus(`${procDir}/${entry}/status`);
       if (cpus.length === 1) counts.set(cpus[0] as number, (counts.get(cpus[0] as number) ?? 0) + 1);
     } catch {
       // gone meanwhile, or not ours to read
