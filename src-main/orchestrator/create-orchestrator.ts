@@ -266,6 +266,10 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
   const recovery = journal.recover(Date.now(), outlivesConnection);
+  // Their requests were counted at admission, but only in memory if admitted in the last 2 s before the crash.
+  const unfinished = [...recovery.interrupted, ...recovery.requeue, ...recovery.abandoned];
+  const recounted = keyUsage.recovered(unfinished.map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms })));
+  if (recounted > 0) logger.info({ tasks: recounted }, "requests of tasks admitted just before the restart counted in their keys' usage");
   for (const row of recovery.interrupted) {
     logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
     // It never ended in the run that crashed, so its key was never charged: what the journal has of its

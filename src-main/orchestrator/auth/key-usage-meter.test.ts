@@ -88,7 +88,7 @@ describe("KeyUsageMeter", () => {
     });
     // A request in flight: its max_tokens are spoken for until it ends.
     m.check("key:a");
-    m.admitted("key:a", { task_id: "t", reserve_tokens: 300 });
+    m.admitted("key:a", { task_id: "t", accepted_at_ms: START, reserve_tokens: 300 });
     expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("550");
     m.finished("key:a", 10, 20, "t");
     expect(m.limitHeaders("key:a")?.["x-ratelimit-remaining-tokens"]).toBe("820");
@@ -97,13 +97,52 @@ describe("KeyUsageMeter", () => {
     for (const other of ["key:b", "builtin", null]) expect(m.limitHeaders(other)).toBeNull();
   });
 
+  it("a crash within the 2 s before a write loses no admitted request: the restart counts the unfinished tasks admitted after the written mark, once", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    const first = meter({}, store);
+    first.m.admitted("key:a", { task_id: "t1", accepted_at_ms: START, reserve_tokens: 10 });
+    first.m.flush();
+    // Two more admissions, one in the same millisecond as the written one: only in memory at the crash.
+    first.m.admitted("key:a", { task_id: "t2", accepted_at_ms: START, reserve_tokens: 10 });
+    first.m.admitted("key:b", { task_id: "t3", accepted_at_ms: START + 1500, reserve_tokens: 10 });
+    expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests])).toEqual([["key:a", 1]]);
+
+    const unfinished = [
+      { task_id: "t1", owner: "key:a", accepted_at_ms: START },
+      { task_id: "t2", owner: "key:a", accepted_at_ms: START },
+      { task_id: "t3", owner: "key:b", accepted_at_ms: START + 1500 },
+      { task_id: "t4", owner: null, accepted_at_ms: START + 1600 },
+    ];
+    const second = meter({}, store);
+    expect(second.m.recovered(unfinished)).toBe(2);
+    expect(second.m.usedToday("key:a").requests).toBe(2);
+    expect(second.m.usedToday("key:b").requests).toBe(1);
+    // Written at once: a second crash right away (no flush, no close) counts nothing again.
+    const third = meter({}, store);
+    expect(third.m.recovered(unfinished)).toBe(0);
+    expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests])).toEqual([
+      ["key:a", 2],
+      ["key:b", 1],
+    ]);
+  });
+
+  it("a request admitted before midnight and recovered after it is counted on its own day", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    meter({}, store).m.admitted("key:a", { task_id: "late", accepted_at_ms: START + 30_000, reserve_tokens: 1 });
+    const after = meter({}, store);
+    after.clock.now = START + 120_000; // 00:01 UTC, the next day
+    expect(after.m.recovered([{ task_id: "late", owner: "key:a", accepted_at_ms: START + 30_000 }])).toBe(1);
+    expect(after.m.usedToday("key:a").requests).toBe(0);
+    expect(store.since("2026-11-30").map((r) => [r.day, r.credential_id, r.requests])).toEqual([["2026-11-30", "key:a", 1]]);
+  });
+
   it("keeps the counts of a failed write for the next flush", () => {
     const { m, store } = meter({});
     let fail = true;
     const add = store.add.bind(store);
-    store.add = (day, counts) => {
+    store.add = (day, counts, countedThrough) => {
       if (fail) throw new Error("SQLITE_FULL");
-      add(day, counts);
+      add(day, counts, countedThrough);
     };
     m.admitted("builtin");
     m.finished("builtin", 3, 5);
@@ -125,7 +164,7 @@ describe("KeyUsageMeter", () => {
         lastRefusal = refused;
         continue;
       }
-      m.admitted("key:q", { task_id: `t${i}`, reserve_tokens: quotaReservation(4096, undefined) });
+      m.admitted("key:q", { task_id: `t${i}`, accepted_at_ms: START, reserve_tokens: quotaReservation(4096, undefined) });
       admitted++;
     }
     expect(admitted).toBe(1);
@@ -136,7 +175,7 @@ describe("KeyUsageMeter", () => {
     let small = 0;
     for (let i = 0; i < 20; i++) {
       if (refusal(() => m.check("key:q")) !== null) break;
-      m.admitted("key:q", { task_id: `s${i}`, reserve_tokens: 90 });
+      m.admitted("key:q", { task_id: `s${i}`, accepted_at_ms: START, reserve_tokens: 90 });
       small++;
     }
     expect(small).toBe(12); // 8 used + 11 × 90 held = 998 < 1,000 admits a twelfth; 8 + 12 × 90 does not
@@ -145,7 +184,7 @@ describe("KeyUsageMeter", () => {
     expect(m.heldBy("key:q")).toEqual({ tasks: 0, tokens: 0 });
     expect(refusal(() => m.check("key:q"))).toBeNull();
     // The operator's credentials hold nothing.
-    m.admitted("builtin", { task_id: "b", reserve_tokens: 1_000_000 });
+    m.admitted("builtin", { task_id: "b", accepted_at_ms: START, reserve_tokens: 1_000_000 });
     expect(m.heldBy("builtin")).toEqual({ tasks: 0, tokens: 0 });
     // A generation ceiling is shortened to the context.
     expect(quotaReservation(100_000, 2048)).toBe(2048);
@@ -158,7 +197,7 @@ describe("KeyUsageMeter", () => {
     // 23:59:00 — three admitted: one ends before midnight, one runs across it, one is still queued.
     for (const id of ["a", "b", "c"]) {
       m.check("key:q");
-      m.admitted("key:q", { task_id: id, reserve_tokens: 20 });
+      m.admitted("key:q", { task_id: id, accepted_at_ms: START, reserve_tokens: 20 });
     }
     m.finished("key:q", 10, 20, "a");
     expect(m.usedToday("key:q")).toEqual({ requests: 3, tokens_in: 10, tokens_out: 20 });
@@ -169,7 +208,7 @@ describe("KeyUsageMeter", () => {
     m.finished("key:q", 5, 20, "b"); // ran across midnight: counted today
     // The queued one still holds its 20: 25 used + 20 held.
     expect(m.heldBy("key:q")).toEqual({ tasks: 1, tokens: 20 });
-    m.admitted("key:q", { task_id: "d", reserve_tokens: 55 });
+    m.admitted("key:q", { task_id: "d", accepted_at_ms: START, reserve_tokens: 55 });
     expect(refusal(() => m.check("key:q"))?.envelope.retriable).toBe(true); // 25 used + 75 held: wait for one to end
     m.finished("key:q", 0, 0, "c"); // canceled in the queue
     m.finished("key:q", 3, 54, "d");

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { KeyLimits } from "../../../src-shared/auth/key-limits.js";
 import { usageDay, ZERO_USAGE, type UsageCounts } from "../../../src-shared/dashboard/key-usage.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import type { KeyUsageStore } from "../db/key-usage-store.js";
+import type { CountedThrough, KeyUsageStore } from "../db/key-usage-store.js";
 
 const KEY_PREFIX = "key:";
 const FLUSH_MS = 2000;
@@ -22,6 +22,30 @@ export function quotaReservation(maxTokens: number, contextLength: number | unde
 export interface InFlightTask {
   task_id: string;
   reserve_tokens: number;
+}
+
+/** An admitted task: held like one in flight, and its admission time marks how far the written counts reach. */
+export interface AdmittedTask extends InFlightTask {
+  accepted_at_ms: number;
+}
+
+/** A task a crash left unfinished, as the journal has it. */
+export interface UnfinishedTask {
+  task_id: string;
+  owner: string | null;
+  accepted_at_ms: number;
+}
+
+function isCounted(mark: CountedThrough | null, task: UnfinishedTask): boolean {
+  if (mark === null) return false;
+  return task.accepted_at_ms < mark.at_ms || (task.accepted_at_ms === mark.at_ms && mark.task_ids.includes(task.task_id));
+}
+
+/** The mark moved over an admission; never back (a clock stepped back leaves it: such a task counts as written). */
+function advanced(mark: CountedThrough | null, taskId: string, atMs: number): CountedThrough {
+  if (mark === null || atMs > mark.at_ms) return { at_ms: atMs, task_ids: [taskId] };
+  if (atMs === mark.at_ms) mark.task_ids.push(taskId);
+  return mark;
 }
 
 /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s", "3h2m0s". */
@@ -53,8 +77,10 @@ export interface KeyUsageMeterDeps {
 /**
  * What each credential uses (tasks admitted; prompt and generated tokens, counted when a task ends),
  * and the per-key limits checked at admission. Counts are kept in memory and written every 2 s and at
- * close (a crash loses at most those 2 s); today's totals are read back at start, so a restart does
- * not reset a daily quota. A credential without limits (the operator's tokens, the dashboard, keys with
+ * close; today's totals are read back at start, so a restart does not reset a daily quota. A crash
+ * loses at most the counts of tasks that ended in those 2 s, none of a task it interrupted: each write
+ * also marks the newest admission it counts, and the restart counts the requests of the unfinished
+ * tasks admitted after it (`recovered`; their tokens are charged from the journal). A credential without limits (the operator's tokens, the dashboard, keys with
  * none) costs a map update per task.
  */
 export class KeyUsageMeter {
@@ -69,6 +95,8 @@ export class KeyUsageMeter {
   private readonly inFlight = new Map<string, Map<string, number>>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
+  /** The newest admission counted (written, or in `pending`: the next write carries it). */
+  private countedThrough: CountedThrough | null;
 
   readonly store: KeyUsageStore;
 
@@ -79,6 +107,7 @@ export class KeyUsageMeter {
     this.day = usageDay(now);
     this.dayEndsAtMs = now - (now % DAY_MS) + DAY_MS;
     for (const row of deps.store.day(this.day)) this.today.set(row.credential_id, { requests: row.requests, tokens_in: row.tokens_in, tokens_out: row.tokens_out });
+    this.countedThrough = deps.store.countedThrough();
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -130,13 +159,50 @@ export class KeyUsageMeter {
   }
 
   /** A task of `owner` was admitted (its limits were checked in the same turn); `task` holds its reservation until it ends. */
-  admitted(owner: string | null, task?: InFlightTask): void {
+  admitted(owner: string | null, task?: AdmittedTask): void {
     if (owner === null) return;
     this.rollDay(this.now());
     this.add(owner, 1, 0, 0);
+    if (task !== undefined) this.countedThrough = advanced(this.countedThrough, task.task_id, task.accepted_at_ms);
     const bucket = this.buckets.get(owner);
     if (bucket !== undefined) bucket.tokens -= 1;
     if (task !== undefined) this.hold(owner, task);
+  }
+
+  /**
+   * At start, the tasks a crash left unfinished (running, queued again or abandoned): the request of
+   * each one admitted after the last write's mark was only in memory, so it is counted now, on the day
+   * it was admitted. The counts and the mark moved over all of them are written at once: a second
+   * crash does not count them again. Returns how many were counted.
+   */
+  recovered(tasks: readonly UnfinishedTask[]): number {
+    this.rollDay(this.now());
+    const written = this.countedThrough === null ? null : { at_ms: this.countedThrough.at_ms, task_ids: [...this.countedThrough.task_ids] };
+    const pastDays = new Map<string, Map<string, UsageCounts>>();
+    let counted = 0;
+    for (const t of tasks) {
+      if (t.owner !== null && !isCounted(written, t)) {
+        const day = usageDay(t.accepted_at_ms);
+        if (day === this.day) this.add(t.owner, 1, 0, 0);
+        else {
+          const counts = pastDays.get(day) ?? new Map<string, UsageCounts>();
+          pastDays.set(day, counts);
+          this.addTo(counts, t.owner, 1, 0, 0);
+        }
+        counted++;
+      }
+      this.countedThrough = advanced(this.countedThrough, t.task_id, t.accepted_at_ms);
+    }
+    if (counted === 0) return 0;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      this.deps.store.addDays(new Map([...pastDays, [this.day, batch]]), this.countedThrough ?? undefined);
+    } catch (err) {
+      for (const [id, c] of batch) this.addTo(this.pending, id, c.requests, c.tokens_in, c.tokens_out);
+      this.deps.logger.warn({ err, past_days: [...pastDays.keys()] }, "key usage of tasks interrupted by the restart not written; today's is retried in 2 s, earlier days' is lost");
+    }
+    return counted;
   }
 
   /** A task admitted before a restart is queued again (counted once, when it was admitted): it holds its reservation again. */
@@ -192,7 +258,7 @@ export class KeyUsageMeter {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      this.deps.store.add(this.day, batch);
+      this.deps.store.add(this.day, batch, this.countedThrough ?? undefined);
     } catch (err) {
       // Kept for the next flush (a full disk frees up): counts are not lost for a failed write.
       for (const [id, c] of batch) this.addTo(this.pending, id, c.requests, c.tokens_in, c.tokens_out);

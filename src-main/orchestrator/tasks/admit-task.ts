@@ -15,7 +15,7 @@ import type { SessionStore } from "../scheduling/session-store.js";
 import type { PlacementDecision } from "../placement/placement-types.js";
 import type { SpanHandle } from "../../../src-node/tracing/tracing.js";
 import { newTask } from "./new-task.js";
-import { quotaReservation, type InFlightTask } from "../auth/key-usage-meter.js";
+import { quotaReservation, type AdmittedTask } from "../auth/key-usage-meter.js";
 import type { Task, TaskApi, TaskGeneration } from "./task.js";
 
 export interface AdmissionDeps {
@@ -35,7 +35,7 @@ export interface AdmissionDeps {
   /** sha256 of models retired in the catalog. */
   retiredModels: () => ReadonlySet<string>;
   /** Per-key limits and usage (auth/key-usage-meter.ts); absent: none. */
-  keyUsage?: { check(owner: string | null): void; admitted(owner: string | null, task?: InFlightTask): void } | undefined;
+  keyUsage?: { check(owner: string | null): void; admitted(owner: string | null, task?: AdmittedTask): void } | undefined;
   /** Operator aliases (name → sha256); absent: none. */
   modelAliases?: (() => AliasTable) | undefined;
 }
@@ -170,7 +170,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     throw new OrchError("ADMISSION_REJECT", `queue full (${cfg.admission_capacity} tasks); retry later`, { retry_after_ms: cfg.retry_after_ms, policy_label: cfg.admission_policy });
   }
   ctx.sessions.noteTurn(task.owner, sessionId);
-  ctx.keyUsage?.admitted(task.owner, { task_id: task.task_id, reserve_tokens: quotaReservation(task.generation.max_tokens, model.context_length) });
+  ctx.keyUsage?.admitted(task.owner, { task_id: task.task_id, accepted_at_ms: task.enqueued_at_ms, reserve_tokens: quotaReservation(task.generation.max_tokens, model.context_length) });
   ctx.logger.info({ task_id: taskId, session_id: sessionId, model: model.id, queue_position: admitted.position, predicted_start_ms: admitted.predicted_start_ms, api: input.api }, "task admitted");
   return task;
 }
