@@ -34,7 +34,7 @@ import { GrantVerifier } from "./staging/grant-verifier.js";
 import { ModelPulls } from "./staging/model-pulls.js";
 import { heartbeatJitterMs } from "./system/test-fault-hooks.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
-import { nativeAddonChooser } from "./engine/native-addon/native-addon-chooser.js";
+import { choiceAwaitsProbe, nativeAddonChooser } from "./engine/native-addon/native-addon-chooser.js";
 
 export interface WorkerAgent {
   /** Resolves with the base URL actually bound (port 0 → the OS's choice). */
@@ -202,6 +202,7 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       await inPlace.load();
       await catalog.start();
       if (config.pools !== undefined) {
+        if (choiceAwaitsProbe(config, config.pools.filter((p) => p.engine === "node-llama-cpp").map((p) => p.device))) await probing;
         for (const definition of config.pools) {
           const pool = makePool(definition, "config");
           pools.add(pool);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { nativeAddonChooser, nativeAddonDir } from "./native-addon-chooser.js";
+import { choiceAwaitsProbe, nativeAddonChooser, nativeAddonDir } from "./native-addon-chooser.js";
 import { NATIVE_ADDON_FILE, NATIVE_ADDON_INFO_FILE, nativeAddonExpectations, type NativeAddonInfo } from "./native-addon-info.js";
 
 // The agent's chooser against real folders: what it reads from build-info.json decides the build.
@@ -47,5 +47,18 @@ describe("nativeAddonChooser", () => {
     expect(nativeAddonChooser({ node_llama_cpp_addon: "native", node_llama_cpp_addon_dir: dir, data_dir: "/unused" }, () => false)("cpu")).toMatchObject({ binary: "native", dir });
     expect(nativeAddonChooser({ node_llama_cpp_addon: "prebuilt", node_llama_cpp_addon_dir: dir, data_dir: "/unused" }, () => false)("cpu")).toMatchObject({ binary: "prebuilt" });
     expect(nativeAddonChooser({ node_llama_cpp_addon: "auto", node_llama_cpp_addon_dir: dir, data_dir: "/unused" }, () => true)("auto")).toMatchObject({ binary: "prebuilt", reason: expect.stringContaining("a GPU was found") });
+  });
+
+  it("an auto pool waits for the host probe only when a native build is there to choose", () => {
+    const data = dataDir();
+    expect(choiceAwaitsProbe({ node_llama_cpp_addon: "auto", data_dir: data }, ["auto"])).toBe(false);
+    const dir = nativeAddonDir({ data_dir: data }, expected);
+    mkdirSync(dir, { recursive: true });
+    writeBuild(dir, info);
+    expect(choiceAwaitsProbe({ node_llama_cpp_addon: "auto", data_dir: data }, ["cpu", "auto"])).toBe(true);
+    expect(choiceAwaitsProbe({ node_llama_cpp_addon: "native", data_dir: data }, ["auto"])).toBe(true);
+    // A device chosen by the operator, or the prebuilt required, does not depend on the probe.
+    expect(choiceAwaitsProbe({ node_llama_cpp_addon: "auto", data_dir: data }, ["cpu", 0])).toBe(false);
+    expect(choiceAwaitsProbe({ node_llama_cpp_addon: "prebuilt", data_dir: data }, ["auto"])).toBe(false);
   });
 });

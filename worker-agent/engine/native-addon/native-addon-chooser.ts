@@ -8,6 +8,21 @@ export function nativeAddonDir(config: Pick<WorkerConfig, "node_llama_cpp_addon_
 }
 
 /**
+ * Whether pools of these devices cannot choose their build before the host probe has answered: an
+ * "auto" pool goes to the native build (CPU only) or to the prebuilt one (the GPU), and only the
+ * probe knows whether there is a GPU. Without a native build there is nothing to choose. A pool that
+ * chose before the answer ran a GPU machine's model on the CPU build (configured pools started at once).
+ */
+export function choiceAwaitsProbe(config: Pick<WorkerConfig, "node_llama_cpp_addon" | "node_llama_cpp_addon_dir" | "data_dir">, devices: readonly PoolDevice[]): boolean {
+  if (config.node_llama_cpp_addon === "prebuilt" || !devices.includes("auto")) return false;
+  try {
+    return readNativeAddon(nativeAddonDir(config, nativeAddonExpectations())).state !== "missing";
+  } catch {
+    return false; // node-llama-cpp's own files unreadable: the chooser runs the prebuilt whatever the probe says
+  }
+}
+
+/**
  * The agent's per-engine-start choice: reads the native build's build-info.json each time (a build made
  * while the agent runs is picked up at the next engine start). When node-llama-cpp's own files cannot be
  * read, "auto" runs the prebuilt and "native" refuses, both saying why.

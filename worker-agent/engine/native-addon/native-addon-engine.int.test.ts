@@ -26,12 +26,12 @@ async function poolStatus(w: StartedWorker) {
   return PoolStatusListResponseSchema.parse((await getJson(`${w.url}/v2/pools`)).body).pools.find((p) => p.pool_id === POOL);
 }
 
-function start(addon: "auto" | "native", dir: string): Promise<StartedWorker> {
+function start(addon: "auto" | "native", dir: string, device: "cpu" | "auto" = "cpu"): Promise<StartedWorker> {
   return startWorker({
     // LLORCH_NLC_ADDON_DIR (which points this file at a build) would override node_llama_cpp_addon_dir below.
     env: { LLORCH_NLC_ADDON_DIR: undefined },
     models: { "tiny.gguf": testModelPath("tiny-chatml") },
-    config: { node_llama_cpp_addon: addon, node_llama_cpp_addon_dir: dir, supervisor: { initial_backoff_ms: 100, jitter: 0, max_consecutive_failures: 1 }, pools: [{ id: POOL, model: "tiny.gguf", device: "cpu", slots: 2, context_size: 512 }] },
+    config: { node_llama_cpp_addon: addon, node_llama_cpp_addon_dir: dir, supervisor: { initial_backoff_ms: 100, jitter: 0, max_consecutive_failures: 1 }, pools: [{ id: POOL, model: "tiny.gguf", device, slots: 2, context_size: 512 }] },
   });
 }
 
@@ -43,12 +43,15 @@ afterAll(killAllWorkers);
 
 describe.skipIf(usable.binary !== "native")("node-llama-cpp pool on the native build", () => {
   it("loads it, says so in the log and in engine_version, and serves a completion", async () => {
-    const w = (worker = await start("native", DIR));
+    // Device "auto": the native build is CPU only, so the pool chooses it only after the host probe found no GPU.
+    const w = (worker = await start("native", DIR, "auto"));
     await waitFor("the pool ready", async () => (await poolStatus(w))?.state === "ready", 60_000);
     expect((await poolStatus(w))?.engine_version).toMatch(/\(node-llama-cpp, cpu, native build\)$/);
     // Log lines come over the worker's stdout pipe, which can trail its HTTP answer on a loaded box.
     await waitFor("the engine ready log line", () => w.logs.some((l) => l.msg === "engine ready"), 10_000);
-    expect(w.logs.some((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR)).toBe(true);
+    const probed = w.logs.findIndex((l) => l.msg === "llama.cpp backend");
+    expect(probed, "the host probe answered before the pool chose its build").toBeGreaterThanOrEqual(0);
+    expect(w.logs.findIndex((l) => l.msg === "engine uses the native llama.cpp build" && l.dir === DIR)).toBeGreaterThan(probed);
     expect(w.logs.some((l) => l.msg === "engine ready" && l.addon === "native")).toBe(true);
     const metrics = await (await fetch(`${w.url}/metrics`, { headers: authHeaders() })).text();
     expect(metrics).toMatch(/^pool_engine_info\{[^}]*engine_version="[^"]*native build\)"[^}]*\} 1$/m);
