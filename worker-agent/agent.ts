@@ -33,6 +33,7 @@ import { OrchestratorClient } from "./registration/orchestrator-client.js";
 import { GrantVerifier } from "./staging/grant-verifier.js";
 import { ModelPulls } from "./staging/model-pulls.js";
 import { heartbeatJitterMs } from "./system/test-fault-hooks.js";
+import { cpuOnlyProbeResult } from "./system/cpu-only-host.js";
 import { detectGpus, probeLlamaBackend, type ProbeOutcome } from "./system/system-probe.js";
 import { choiceAwaitsProbe, nativeAddonChooser } from "./engine/native-addon/native-addon-chooser.js";
 
@@ -193,10 +194,12 @@ export function createWorkerAgent(config: WorkerConfig, token: string, version: 
       await mkdir(config.data_dir, { recursive: true });
       await mkdir(config.runtime_dir, { recursive: true });
       telemetry.start();
-      const probing = probeLlamaBackend().then(async (outcome) => {
+      // A Linux host with no GPU device node and no Vulkan driver can only be the CPU: no child needed to say so.
+      const cpuOnly = cpuOnlyProbeResult();
+      const probing = (cpuOnly !== null ? Promise.resolve<ProbeOutcome>({ ok: true, result: cpuOnly }) : probeLlamaBackend()).then(async (outcome) => {
         probe = outcome;
         gpus = await detectGpus(outcome);
-        if (outcome.ok) log.info({ backend: outcome.result.backend, gpus: gpus.map((g) => g.name), llama_cpp: outcome.result.llama_cpp_release }, "llama.cpp backend");
+        if (outcome.ok) log.info({ backend: outcome.result.backend, gpus: gpus.map((g) => g.name), llama_cpp: outcome.result.llama_cpp_release, ...(cpuOnly !== null ? { probe: "not run: no GPU device node or Vulkan driver on this host" } : {}) }, "llama.cpp backend");
         else log.warn({ error: outcome.error }, "llama.cpp backend probe failed");
       });
       await inPlace.load();
