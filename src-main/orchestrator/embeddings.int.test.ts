@@ -92,6 +92,28 @@ describe("POST /api/embed through the ollama client", () => {
   });
 });
 
+describe("inputs longer than the embedding context", () => {
+  it("/api/embed cuts them to their first tokens as Ollama does (truncate's default); truncate false, /v1/embeddings and inputs at the context's edge are CONTEXT_TOO_LONG, never an internal error", async () => {
+    const ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });
+    const long = "word ".repeat(3000);
+    const cut = await ollama.embed({ model: TINY, input: [long, `${long}the cat sat on the mat `.repeat(3)] });
+    const limit = cut.prompt_eval_count / 2;
+    expect(Number.isInteger(limit) && limit > 0 && limit < 6000).toBe(true);
+    // Both keep the same first tokens: the same vector.
+    expect(cosine(cut.embeddings[0]!, cut.embeddings[1]!)).toBeCloseTo(1, 5);
+    await expect(ollama.embed({ model: TINY, input: long, truncate: false })).rejects.toThrow(/input 0 is \d+ tokens, more than the \d+ an input may have/);
+    await expect(client.embeddings.create({ model: TINY, input: long })).rejects.toMatchObject({ status: 400, code: "CONTEXT_TOO_LONG" });
+    // Around the limit (node-llama-cpp adds the model's beginning and end tokens): fits or CONTEXT_TOO_LONG.
+    const seen = new Set<number>();
+    for (let words = Math.floor(limit / 2) - 3; words <= Math.floor(limit / 2) + 3; words++) {
+      const res = await post("/v1/embeddings", { model: TINY, input: "word ".repeat(words) });
+      seen.add(res.status);
+      if (res.status !== 200) expect(OpenAiErrorSchema.parse(await res.json()).error.code, `${words} words`).toBe("CONTEXT_TOO_LONG");
+    }
+    expect([...seen].sort()).toEqual([200, 400]);
+  });
+});
+
 describe("POST /api/embeddings (Ollama's older endpoint) through the ollama client", () => {
   it("embeds one prompt, the same vector /api/embed gives; an empty prompt is an empty vector; options are accepted unless load-time", async () => {
     const ollama = new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${cluster.orch.token}` } });

@@ -9,7 +9,7 @@ import { OllamaKeepAliveSchema } from "./ollama-keep-alive.js";
 const EMBEDDING_OPTIONS_RULE: ParamRule = {
   param: "options",
   support: "partial",
-  note: "the options of /api/chat are accepted and change nothing (a vector has no sampling; inputs are never cut, whatever num_ctx says); load-time ones (num_gpu, num_thread, use_mmap, …) and unknown keys are refused",
+  note: "the options of /api/chat are accepted and change nothing (a vector has no sampling; num_ctx does not change the embedding context); load-time ones (num_gpu, num_thread, use_mmap, …) and unknown keys are refused",
   refuses: embeddingOptionsRefused,
 };
 
@@ -40,7 +40,7 @@ export const OLLAMA_EMBED_PARAMS: ParamPolicy = {
   rules: [
     { param: "model", support: "supported", note: "a name from /api/tags" },
     { param: "input", support: "supported", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings` },
-    { param: "truncate", support: "supported", note: "inputs are never cut: one longer than the embedding context fails with CONTEXT_TOO_LONG whatever truncate says" },
+    { param: "truncate", support: "supported", note: "true (the default, as in Ollama): an input longer than the embedding context is cut to its first tokens that fit (prompt_eval_count counts what was embedded); false: it fails with CONTEXT_TOO_LONG" },
     { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size", refuses: present },
     EMBEDDING_OPTIONS_RULE,

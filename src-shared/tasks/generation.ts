@@ -27,6 +27,11 @@ export const GENERATION_FIELDS = {
   messages: z.array(ChatMessageSchema).min(1).optional(),
   /** Texts to embed: the task returns one vector per input (`embedding` events) and generates nothing. */
   inputs: z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS).optional(),
+  /**
+   * Embedding inputs longer than the embedding context are cut to their first tokens that fit, as
+   * Ollama's /api/embed does unless its `truncate` is false; without it such an input is CONTEXT_TOO_LONG.
+   */
+  truncate_inputs: z.boolean().optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
   /**
    * max_tokens is a ceiling the client did not choose (Ollama's num_predict absent, -1 or -2; an OpenAI

@@ -48,6 +48,10 @@ describe("WorkerInferRequest", () => {
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, messages: [{ role: "function", content: "x" }] })).toEqual([["messages", 0, "role"]]);
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", top_p: 1.5 })).toEqual([["top_p"]]);
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", seed: -1 })).toEqual([["seed"]]);
+    // Cutting inputs is for embeddings only: never silently dropped from a prompt or a rerank.
+    expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", truncate_inputs: true })).toEqual([["truncate_inputs"]]);
+    expect(rejectedPaths(WorkerInferRequestSchema, { ...base, inputs: ["a"], rank_query: "q", truncate_inputs: true })).toEqual([["truncate_inputs"]]);
+    expect(WorkerInferRequestSchema.safeParse({ ...base, inputs: ["a"], truncate_inputs: true }).success).toBe(true);
   });
 });
 

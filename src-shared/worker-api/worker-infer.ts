@@ -13,5 +13,8 @@ export const WorkerInferRequestSchema = z
     task_id: z.string().min(1).max(128),
     ...GENERATION_FIELDS,
   })
-  .superRefine((req, ctx) => requireOnePromptOrMessages(req, ctx));
+  .superRefine((req, ctx) => {
+    requireOnePromptOrMessages(req, ctx);
+    if (req.truncate_inputs !== undefined && (req.inputs === undefined || req.rank_query !== undefined)) ctx.addIssue({ code: "custom", path: ["truncate_inputs"], message: "truncate_inputs goes with embedding inputs" });
+  });
 export type WorkerInferRequest = z.infer<typeof WorkerInferRequestSchema>;

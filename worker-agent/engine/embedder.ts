@@ -3,6 +3,9 @@ import type { LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 // Embeddings come from a separate embedding context of the pool's model, made on first use (most
 // pools never embed) and used by one task at a time; generation's context is not touched.
 
+/** The beginning and end tokens node-llama-cpp may add to each input (resolveBeginningTokenToPrepend / …EndTokenToAppend). */
+const SPECIAL_TOKENS = 2;
+
 export type EmbedResult = { ok: true; tokensIn: number } | { ok: false; code: "CONTEXT_TOO_LONG" | "INTERNAL"; message: string };
 
 export class Embedder {
@@ -15,30 +18,43 @@ export class Embedder {
     private readonly threads: number,
   ) {}
 
-  /** Embeds each input in order, reporting each vector; stops early when `signal` aborts. */
-  embed(inputs: readonly string[], signal: AbortSignal, onVector: (index: number, vector: readonly number[], tokens: number) => void): Promise<EmbedResult> {
-    const run = this.turn.then(() => this.run(inputs, signal, onVector));
+  /**
+   * Embeds each input in order, reporting each vector; stops early when `signal` aborts. `truncate`:
+   * an input longer than the context is cut to its first tokens that fit instead of failing.
+   */
+  embed(inputs: readonly string[], signal: AbortSignal, onVector: (index: number, vector: readonly number[], tokens: number) => void, truncate = false): Promise<EmbedResult> {
+    const run = this.turn.then(() => this.run(inputs, signal, onVector, truncate));
     this.turn = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The most tokens of one input the context embeds: node-llama-cpp adds the model's beginning and end
+   * tokens and refuses an input that then fills the context ("longer than the usable context size").
+   */
+  get maxInputTokens(): number {
+    return Math.max(1, this.contextSize - SPECIAL_TOKENS - 1);
   }
 
   async dispose(): Promise<void> {
     await (await this.context?.catch(() => undefined))?.dispose();
   }
 
-  private async run(inputs: readonly string[], signal: AbortSignal, onVector: (index: number, vector: readonly number[], tokens: number) => void): Promise<EmbedResult> {
-    const counts = inputs.map((text) => this.model.tokenize(text).length);
-    const tooLong = counts.findIndex((n) => n > this.contextSize);
-    if (tooLong >= 0) return { ok: false, code: "CONTEXT_TOO_LONG", message: `input ${tooLong} is ${counts[tooLong]} tokens, more than the ${this.contextSize}-token embedding context` };
+  private async run(inputs: readonly string[], signal: AbortSignal, onVector: (index: number, vector: readonly number[], tokens: number) => void, truncate: boolean): Promise<EmbedResult> {
+    const limit = this.maxInputTokens;
+    const tokenized = inputs.map((text) => this.model.tokenize(text));
+    const tooLong = truncate ? -1 : tokenized.findIndex((tokens) => tokens.length > limit);
+    if (tooLong >= 0) return { ok: false, code: "CONTEXT_TOO_LONG", message: `input ${tooLong} is ${tokenized[tooLong]?.length} tokens, more than the ${limit} an input may have in the ${this.contextSize}-token embedding context` };
     try {
       this.context ??= this.model.createEmbeddingContext({ contextSize: this.contextSize, threads: this.threads });
       const context = await this.context;
       let tokensIn = 0;
-      for (const [index, text] of inputs.entries()) {
+      for (const [index, all] of tokenized.entries()) {
         if (signal.aborted) break;
-        const embedding = await context.getEmbeddingFor(text);
-        tokensIn += counts[index] ?? 0;
-        onVector(index, embedding.vector, counts[index] ?? 0);
+        const tokens = all.length > limit ? all.slice(0, limit) : all;
+        const embedding = await context.getEmbeddingFor(tokens);
+        tokensIn += tokens.length;
+        onVector(index, embedding.vector, tokens.length);
       }
       return { ok: true, tokensIn };
     } catch (error) {

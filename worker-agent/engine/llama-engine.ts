@@ -348,9 +348,14 @@ export class LlamaEngine {
 
   private async embed(loaded: Loaded, msg: EngineInferMessage, controller: AbortController): Promise<void> {
     const started = performance.now();
-    const result = await loaded.embedder.embed(msg.inputs ?? [], controller.signal, (index, vector, tokens) => {
-      this.send({ type: "embedding", task_id: msg.task_id, index, embedding: [...vector], tokens });
-    });
+    const result = await loaded.embedder.embed(
+      msg.inputs ?? [],
+      controller.signal,
+      (index, vector, tokens) => {
+        this.send({ type: "embedding", task_id: msg.task_id, index, embedding: [...vector], tokens });
+      },
+      msg.truncate_inputs === true,
+    );
     if (!result.ok) return this.send({ type: "task_failed", task_id: msg.task_id, code: result.code, message: result.message });
     const canceled = controller.signal.aborted;
     this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: result.tokensIn, decode_ms: Math.round(performance.now() - started), stop_reason: canceled ? "canceled" : "stop" });

@@ -9,13 +9,13 @@ import type { BodyRenderer, Completion } from "./surface-renderer.js";
 // Embeddings on the task path: one embedding task per request (all inputs), placed and queued like
 // any task; the worker answers with one `embedding` event per input.
 
-function admission(api: "openai-embeddings" | "ollama-embed", model: string, input: string | readonly string[]): AdmissionInput {
+function admission(api: "openai-embeddings" | "ollama-embed", model: string, input: string | readonly string[], truncate = false): AdmissionInput {
   const inputs = typeof input === "string" ? [input] : [...input];
   // An empty text has no tokens: the engine answered a vector of length 0, which no vector store accepts.
   const empty = inputs.indexOf("");
   if (empty >= 0) throw unsupported(typeof input === "string" ? "input" : `input[${empty}]`, `${typeof input === "string" ? "input" : `input[${empty}]`} is an empty string: there is nothing to embed`);
   // max_tokens bounds what a task may generate; an embedding generates nothing.
-  return { api, workload: "embedding", model_ref: model, priority: "interactive", generation: { inputs, max_tokens: 1 } };
+  return { api, workload: "embedding", model_ref: model, priority: "interactive", generation: { inputs, max_tokens: 1, ...(truncate ? { truncate_inputs: true } : {}) } };
 }
 
 export function openAiEmbeddingAdmission(req: EmbeddingRequest): AdmissionInput {
@@ -25,7 +25,9 @@ export function openAiEmbeddingAdmission(req: EmbeddingRequest): AdmissionInput 
 
 export function ollamaEmbedAdmission(req: OllamaEmbedRequest): AdmissionInput {
   refuseUnsupported(OLLAMA_EMBED_PARAMS, req);
-  return admission("ollama-embed", req.model, req.input);
+  // Ollama cuts an input to the context unless truncate is false (its default is true): RAG ingestion
+  // through LangChain's or LlamaIndex's Ollama embeddings sends long chunks and relies on it.
+  return admission("ollama-embed", req.model, req.input, req.truncate !== false);
 }
 
 /** Ollama's /api/embed and /api/embeddings parameters alone, for an empty input answered without a task. */
