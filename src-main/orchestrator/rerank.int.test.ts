@@ -64,6 +64,18 @@ describe("POST /v1/rerank on a reranker", () => {
     expect((await rerank({})).results).toEqual(res.results); // deterministic
   });
 
+  it("a query plus document at the ranking context's edge (the model's separator tokens included) is CONTEXT_TOO_LONG, never an internal error", async () => {
+    const seen = new Map<number, string>();
+    // The pool's context is 512 tokens; 127 words are 508 tokens of the tiny reranker's vocabulary, and a
+    // query of n "q"s about n more: the totals step over the context's edge before the separators node-llama-cpp adds.
+    for (let n = 1; n <= 8; n++) {
+      const res = await post("/v1/rerank", { model: RERANKER, query: Array(n).fill("q").join(" "), documents: ["word ".repeat(127)] });
+      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      seen.set(n, res.status === 200 ? "ok" : `${res.status} ${String(body.error?.code)}`);
+    }
+    expect(new Set(seen.values()), JSON.stringify([...seen])).toEqual(new Set(["ok", "400 CONTEXT_TOO_LONG"]));
+  });
+
   it("honours top_n, return_documents and {text} documents", async () => {
     const full = await rerank({});
     const top = await rerank({ top_n: 2, return_documents: false, documents: DOCS.map((text) => ({ text })) });

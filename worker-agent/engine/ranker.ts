@@ -38,6 +38,11 @@ export class Ranker {
     try {
       this.context ??= this.model.createRankingContext({ contextSize: this.contextSize, threads: this.threads });
       const context = await this.context;
+      // node-llama-cpp adds the model's separators (or its rerank template) and refuses an input that then
+      // fills the context: measured as it measures, such a document is CONTEXT_TOO_LONG, not a failed rank.
+      const lengths = documents.map((document) => context.calculateInputLength(query, document));
+      const overfull = lengths.findIndex((n) => n >= this.contextSize);
+      if (overfull >= 0) return { ok: false, code: "CONTEXT_TOO_LONG", message: `query plus document ${overfull} is ${lengths[overfull]} tokens with the model's separators, more than the ${this.contextSize - 1} that fit the ${this.contextSize}-token ranking context` };
       let tokensIn = 0;
       for (const [index, document] of documents.entries()) {
         if (signal.aborted) break;
