@@ -36,6 +36,38 @@ describe("Ollama API through the ollama client", () => {
     expect(version[0] === 0 && (version[1] ?? 0) >= 12).toBe(true);
   });
 
+  it("a chat history longer than the context loses its oldest turns as Ollama's does (system message kept, restarting at a user turn); OpenAI's surface still refuses it", async () => {
+    const system = { role: "system", content: "You answer briefly and stay on topic." };
+    const turns: { role: string; content: string }[] = [];
+    for (let i = 0; i < 30; i++) turns.push({ role: "user", content: `question ${i}: ${"word ".repeat(12)}` }, { role: "assistant", content: `answer ${i}: ${"word ".repeat(12)}` });
+    const last = { role: "user", content: "and the last question?" };
+    const refused = await post("/v1/chat/completions", { model: TINY, messages: [system, ...turns, last], max_tokens: 4 });
+    expect(refused.status).toBe(400);
+    const contextSize = Number(/more than the (\d+)-token context/.exec(((await refused.json()) as { error: { message: string } }).error.message)?.[1]);
+    expect(contextSize).toBeGreaterThan(0);
+    // What the engine keeps: the system message and the newest turns whose prompt leaves the 4 tokens asked for.
+    const counted = async (kept: typeof turns) => {
+      const res = await post("/v1/messages/count_tokens", { model: TINY, system: system.content, messages: kept });
+      return ((await res.json()) as { input_tokens: number }).input_tokens;
+    };
+    let expected = -1;
+    for (let start = 0; start < turns.length; start += 2) {
+      const tokens = await counted([...turns.slice(start), last]);
+      if (tokens + 4 <= contextSize) {
+        expected = tokens;
+        expect(start, "some turns are left out").toBeGreaterThan(0);
+        break;
+      }
+    }
+    expect(expected).toBeGreaterThan(0);
+    const answered = await ollama.chat({ model: TINY, messages: [system, ...turns, last], options: { num_predict: 4, temperature: 0 } });
+    expect(answered).toMatchObject({ done: true, prompt_eval_count: expected, eval_count: 4 });
+    // The last turn alone does not fit: nothing is left to drop.
+    const tooLong = await post("/api/chat", { model: TINY, messages: [system, ...turns, { role: "user", content: "word ".repeat(contextSize) }], stream: false, options: { num_predict: 4 } });
+    expect(tooLong.status).toBe(400);
+    expect(OllamaErrorSchema.parse(await tooLong.json()).error).toMatch(/even with only the system messages and the last user turn/);
+  });
+
   it("chat streams NDJSON chunks ending with done:true; stream:false answers with the same text", async () => {
     const stream = await ollama.chat({ model: TINY, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hello" }], stream: true, options: { num_predict: 6, temperature: 0 } });
     let text = "";

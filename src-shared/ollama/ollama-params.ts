@@ -24,7 +24,7 @@ export const OLLAMA_CHAT_PARAMS: ParamPolicy = {
   unknownNote: "it is not an /api/chat parameter this server knows, so it cannot be honoured",
   rules: [
     ...COMMON,
-    { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user, a tool, or an assistant prefill the model continues; none: only load the model" },
+    { param: "messages", support: "supported", note: "system, user, assistant and tool turns; the last one from the user, a tool, or an assistant prefill the model continues; none: only load the model; a history longer than the context loses its oldest turns as Ollama's does (system messages kept, restarting at a user turn)" },
     { param: "messages[]", support: "partial", note: "text, assistant tool_calls and tool turns (tool_name optional: results answer the calls in order); images are refused", refuses: hasImages },
     { param: "tools", support: "supported", note: "functions the model may call; arguments are generated under a llama.cpp grammar from parameters, which enforces their shape; value constraints a grammar cannot express (pattern, format other than date/time/date-time, number bounds, open integer bounds, uniqueItems) are not enforced, as Ollama enforces none, untyped values are any JSON, and structure a grammar cannot express (allOf, not, external $ref) is refused by name" },
     { param: "tool_choice", support: "supported", note: "not Ollama's, but what ollama-ai-provider-v2 sends for the AI SDK's toolChoice: \"auto\" (the model decides; also without it), \"none\" (no call), \"required\" (some call) or {type: \"function\", name} (that call)" },

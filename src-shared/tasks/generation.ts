@@ -32,6 +32,12 @@ export const GENERATION_FIELDS = {
    * Ollama's /api/embed does unless its `truncate` is false; without it such an input is CONTEXT_TOO_LONG.
    */
   truncate_inputs: z.boolean().optional(),
+  /**
+   * A chat longer than a slot's context drops its oldest turns until it fits, as Ollama's /api/chat
+   * does: system messages stay, the history restarts at a user turn, the last user turn always stays.
+   * Without it (or when even that does not fit) such a chat is CONTEXT_TOO_LONG.
+   */
+  drop_old_turns: z.boolean().optional(),
   max_tokens: z.int().min(1).max(MAX_TOKENS_LIMIT),
   /**
    * max_tokens is a ceiling the client did not choose (Ollama's num_predict absent, -1 or -2; an OpenAI

@@ -52,6 +52,8 @@ describe("WorkerInferRequest", () => {
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", truncate_inputs: true })).toEqual([["truncate_inputs"]]);
     expect(rejectedPaths(WorkerInferRequestSchema, { ...base, inputs: ["a"], rank_query: "q", truncate_inputs: true })).toEqual([["truncate_inputs"]]);
     expect(WorkerInferRequestSchema.safeParse({ ...base, inputs: ["a"], truncate_inputs: true }).success).toBe(true);
+    expect(rejectedPaths(WorkerInferRequestSchema, { ...base, prompt: "a", drop_old_turns: true })).toEqual([["drop_old_turns"]]);
+    expect(WorkerInferRequestSchema.safeParse({ ...base, messages: [{ role: "user", content: "b" }], drop_old_turns: true }).success).toBe(true);
   });
 });
 

@@ -16,5 +16,6 @@ export const WorkerInferRequestSchema = z
   .superRefine((req, ctx) => {
     requireOnePromptOrMessages(req, ctx);
     if (req.truncate_inputs !== undefined && (req.inputs === undefined || req.rank_query !== undefined)) ctx.addIssue({ code: "custom", path: ["truncate_inputs"], message: "truncate_inputs goes with embedding inputs" });
+    if (req.drop_old_turns !== undefined && req.messages === undefined) ctx.addIssue({ code: "custom", path: ["drop_old_turns"], message: "drop_old_turns goes with chat messages" });
   });
 export type WorkerInferRequest = z.infer<typeof WorkerInferRequestSchema>;

@@ -42,6 +42,7 @@ import { TasksetHelper } from "./taskset-helper.js";
 import type { ChatPlan } from "./chat-plan.js";
 import { Embedder } from "./embedder.js";
 import { Ranker } from "./ranker.js";
+import { dropOldestTurns } from "./chat-turn-drop.js";
 import { measurePrompt, outputBudget, supportsInfill } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 import { logitBiasRefusal, repeatPenaltyOption, tokenBiasOf, vocabularyOf } from "./sampling-options.js";
@@ -305,10 +306,20 @@ export class LlamaEngine {
     // Measured before it gets a sequence: a prompt that cannot fit never reaches decoding.
     const measured = measurePrompt(loaded.model, loaded.chatWrapper, msg);
     if (!measured.ok) return fail(measured.code, measured.message);
-    const { promptTokens, chat } = measured;
+    let { promptTokens, chat } = measured;
     // A count (Anthropic's count_tokens) is the prompt as it would be decoded; it needs no sequence and may exceed the context.
     if (msg.count_only === true) return this.send({ type: "done", task_id: msg.task_id, tokens_out: 0, tokens_in: promptTokens, decode_ms: 0, stop_reason: "stop" });
-    const budget = outputBudget(promptTokens, msg, loaded.context.contextSize);
+    const contextSize = loaded.context.contextSize;
+    let budget = outputBudget(promptTokens, msg, contextSize);
+    if (!budget.ok && msg.drop_old_turns === true && chat !== undefined) {
+      const shortened = dropOldestTurns(loaded.model, chat, (tokens) => outputBudget(tokens, msg, contextSize).ok);
+      if (shortened !== undefined) {
+        ({ plan: chat, promptTokens } = shortened);
+        budget = outputBudget(promptTokens, msg, contextSize);
+      } else {
+        budget = { ok: false, message: `${budget.message}, even with only the system messages and the last user turn` };
+      }
+    }
     if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
     const biasRefusal = msg.logit_bias !== undefined ? logitBiasRefusal(msg.logit_bias, vocabularyOf(loaded.model)) : undefined;
     if (biasRefusal !== undefined) return fail("INVALID_PARAMS", biasRefusal);

@@ -323,7 +323,8 @@ export class LlamaServerEngine extends EventEmitter<{ message: [EngineToParentMe
       if (infill !== undefined || !this.boundedTokenizer || promptTokensAtMost(text) + msg.max_tokens > this.contextSize) {
         const tokens = infill ?? (await api.tokenize(text, controller.signal));
         const budget = outputBudget(tokens.length, msg, this.contextSize);
-        if (!budget.ok) return fail("CONTEXT_TOO_LONG", budget.message);
+        // Leaving out a chat's oldest turns (drop_old_turns, Ollama's /api/chat) needs the default engine's chat rendering.
+        if (!budget.ok) return fail("CONTEXT_TOO_LONG", msg.drop_old_turns === true ? `${budget.message}; the llama-server engine does not leave out a chat's oldest turns (a pool with engine "node-llama-cpp" does)` : budget.message);
         prompt = tokens;
         nPredict = budget.maxTokens;
         measured = tokens.length;

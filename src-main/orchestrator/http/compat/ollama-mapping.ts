@@ -38,7 +38,9 @@ export function ollamaChatAdmission(req: OllamaChatRequest, models: readonly Res
   const tools = choice === "none" ? undefined : chatTools(req.tools);
   if (tools !== undefined && req.format !== undefined && req.format !== "") throw unsupported("format", "format cannot be combined with tools the model may call");
   const calling = tools === undefined ? {} : { tools, ...(choice !== undefined && choice !== "auto" ? { tool_choice: choice } : {}) };
-  return admission("ollama-chat", req.model, models, aliases, withTopLevelSampling(req), { messages, ...format(req.format), ...calling, ...logprobs(req) });
+  // A history longer than the context loses its oldest turns, as Ollama's chat prompt does (long
+  // conversations in Open WebUI and other chat front ends go on instead of failing).
+  return admission("ollama-chat", req.model, models, aliases, withTopLevelSampling(req), { messages, drop_old_turns: true, ...format(req.format), ...calling, ...logprobs(req) });
 }
 
 /**
@@ -134,7 +136,7 @@ function withTopLevelSampling(req: OllamaChatRequest | OllamaGenerateRequest): O
   return options;
 }
 
-function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], aliases: AliasTable | undefined, options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "tool_choice" | "logprobs">): AdmissionInput {
+function admission(api: "ollama-chat" | "ollama-generate", name: string, models: readonly ResolvedModel[], aliases: AliasTable | undefined, options: OllamaOptions | undefined, input: Pick<TaskGeneration, "prompt" | "suffix" | "messages" | "format" | "tools" | "tool_choice" | "logprobs" | "drop_old_turns">): AdmissionInput {
   if (options !== undefined) refuseUnsupported(OLLAMA_OPTIONS, options, "options.");
   const modelRef = ollamaModelRef(name, models, aliases);
   const resolved = resolveModel(modelRef, models, aliases);
