@@ -60,6 +60,7 @@ import { TaskService } from "./tasks/task-service.js";
 import { journaledOwner, outlivesConnection } from "./tasks/stored-task.js";
 import { KeyUsageMeter } from "./auth/key-usage-meter.js";
 import { KeyUsageStore } from "./db/key-usage-store.js";
+import { inTransaction } from "./db/transaction.js";
 import { WorkerClients } from "./workers/worker-clients.js";
 import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
@@ -265,16 +266,22 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
 
   // Crash-proof admission: acknowledged tasks that never reached a worker are queued again; those
   // that were running end with one recorded failure (their worker's stream died with this process).
-  const recovery = journal.recover(Date.now(), outlivesConnection);
-  // Their requests were counted at admission, but only in memory if admitted in the last 2 s before the crash.
-  const unfinished = [...recovery.interrupted, ...recovery.requeue, ...recovery.abandoned];
-  const recounted = keyUsage.recovered(unfinished.map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms })));
+  // One transaction: the journal ends the interrupted and abandoned tasks and their keys are charged, or
+  // neither happens (a crash in between lost those counts, or repeated them at the next start).
+  const { recovery, recounted } = inTransaction(db, () => {
+    const recovery = journal.recover(Date.now(), outlivesConnection);
+    // An interrupted task never ended in the run that crashed, so its key was never charged: what the journal
+    // has of its tokens (progress is written every second) counts now, not nothing (team adversary,
+    // 2026-11-30). Requests were counted at admission, but only in memory if admitted in the last 2 s.
+    const unfinished = [
+      ...recovery.interrupted.map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms, tokens_in: row.tokens_in, tokens_out: row.tokens_out })),
+      ...[...recovery.requeue, ...recovery.abandoned].map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms, tokens_in: 0, tokens_out: 0 })),
+    ];
+    return { recovery, recounted: keyUsage.recovered(unfinished) };
+  });
   if (recounted > 0) logger.info({ tasks: recounted }, "requests of tasks admitted just before the restart counted in their keys' usage");
   for (const row of recovery.interrupted) {
     logger.warn({ task_id: row.task_id, node_id: row.node_id, tokens_out: row.tokens_out }, "task interrupted by an orchestrator restart; recorded as failed");
-    // It never ended in the run that crashed, so its key was never charged: what the journal has of its
-    // tokens (progress is written every second) counts now, not nothing (team adversary, 2026-11-30).
-    keyUsage.finished(journaledOwner(row), row.tokens_in, row.tokens_out);
   }
   if (recovery.abandoned.length > 0) logger.warn({ tasks: recovery.abandoned.length }, "queued requests whose client's connection closed with the restart (compatible surfaces, no Idempotency-Key) are recorded as canceled, not run");
   const restored = tasks.restore(recovery.requeue);

@@ -227,6 +227,10 @@ describe("usage per key is what its clients were served", () => {
     await new Promise((r) => setTimeout(r, 1200)); // the journal writes running tasks' progress every second
     const queued = taskRequest(MEDIUM, { ctx: 4096, prompt: "hi", max_tokens: 2, deadline_ms: 120_000 });
     expect((await api("/v2/tasks", json(queued), e.key)).status).toBe(202);
+    // Killed again right after it recovered, before its first usage write (every 2 s): what the recovery
+    // charged must already be on disk, written with the journal's record of the interrupted tasks.
+    await orch.kill("SIGKILL");
+    orch = await startHeadlessOrchestrator({ port, dataDir, token: TOKEN, env: ENV });
     await restart("SIGKILL");
     for (const [k, status] of [[c, longC], [d, longD]] as const) {
       const interrupted = await status();

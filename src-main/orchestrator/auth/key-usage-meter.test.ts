@@ -107,22 +107,23 @@ describe("KeyUsageMeter", () => {
     first.m.admitted("key:b", { task_id: "t3", accepted_at_ms: START + 1500, reserve_tokens: 10 });
     expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests])).toEqual([["key:a", 1]]);
 
+    // t1 was running (the journal had its tokens), the others queued.
     const unfinished = [
-      { task_id: "t1", owner: "key:a", accepted_at_ms: START },
-      { task_id: "t2", owner: "key:a", accepted_at_ms: START },
-      { task_id: "t3", owner: "key:b", accepted_at_ms: START + 1500 },
-      { task_id: "t4", owner: null, accepted_at_ms: START + 1600 },
+      { task_id: "t1", owner: "key:a", accepted_at_ms: START, tokens_in: 5, tokens_out: 7 },
+      { task_id: "t2", owner: "key:a", accepted_at_ms: START, tokens_in: 0, tokens_out: 0 },
+      { task_id: "t3", owner: "key:b", accepted_at_ms: START + 1500, tokens_in: 0, tokens_out: 0 },
+      { task_id: "t4", owner: null, accepted_at_ms: START + 1600, tokens_in: 0, tokens_out: 0 },
     ];
     const second = meter({}, store);
     expect(second.m.recovered(unfinished)).toBe(2);
-    expect(second.m.usedToday("key:a").requests).toBe(2);
+    expect(second.m.usedToday("key:a")).toEqual({ requests: 2, tokens_in: 5, tokens_out: 7 });
     expect(second.m.usedToday("key:b").requests).toBe(1);
-    // Written at once: a second crash right away (no flush, no close) counts nothing again.
+    // Written at once: a second crash right away (no flush, no close) finds the queued ones again and counts nothing again.
     const third = meter({}, store);
-    expect(third.m.recovered(unfinished)).toBe(0);
-    expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests])).toEqual([
-      ["key:a", 2],
-      ["key:b", 1],
+    expect(third.m.recovered(unfinished.slice(1))).toBe(0);
+    expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests, r.tokens_in, r.tokens_out])).toEqual([
+      ["key:a", 2, 5, 7],
+      ["key:b", 1, 0, 0],
     ]);
   });
 
@@ -131,7 +132,7 @@ describe("KeyUsageMeter", () => {
     meter({}, store).m.admitted("key:a", { task_id: "late", accepted_at_ms: START + 30_000, reserve_tokens: 1 });
     const after = meter({}, store);
     after.clock.now = START + 120_000; // 00:01 UTC, the next day
-    expect(after.m.recovered([{ task_id: "late", owner: "key:a", accepted_at_ms: START + 30_000 }])).toBe(1);
+    expect(after.m.recovered([{ task_id: "late", owner: "key:a", accepted_at_ms: START + 30_000, tokens_in: 0, tokens_out: 0 }])).toBe(1);
     expect(after.m.usedToday("key:a").requests).toBe(0);
     expect(store.since("2026-11-30").map((r) => [r.day, r.credential_id, r.requests])).toEqual([["2026-11-30", "key:a", 1]]);
   });

@@ -34,6 +34,9 @@ export interface UnfinishedTask {
   task_id: string;
   owner: string | null;
   accepted_at_ms: number;
+  /** What a running one had read and generated (the journal's progress, written every second); 0 for a queued one. */
+  tokens_in: number;
+  tokens_out: number;
 }
 
 function isCounted(mark: CountedThrough | null, task: UnfinishedTask): boolean {
@@ -170,17 +173,23 @@ export class KeyUsageMeter {
   }
 
   /**
-   * At start, the tasks a crash left unfinished (running, queued again or abandoned): the request of
-   * each one admitted after the last write's mark was only in memory, so it is counted now, on the day
-   * it was admitted. The counts and the mark moved over all of them are written at once: a second
-   * crash does not count them again. Returns how many were counted.
+   * At start, the tasks a crash left unfinished (running, queued again or abandoned): each one's tokens
+   * so far are charged (it never ended in the run that crashed), and the request of each one admitted
+   * after the last write's mark, only in memory then, is counted on the day it was admitted. Counts and
+   * the mark moved over all of them are written at once (in the caller's transaction, with the journal
+   * marking them ended): a second crash neither loses nor repeats them. Returns the requests counted.
    */
   recovered(tasks: readonly UnfinishedTask[]): number {
     this.rollDay(this.now());
     const written = this.countedThrough === null ? null : { at_ms: this.countedThrough.at_ms, task_ids: [...this.countedThrough.task_ids] };
     const pastDays = new Map<string, Map<string, UsageCounts>>();
     let counted = 0;
+    let charged = false;
     for (const t of tasks) {
+      if (t.owner !== null && t.tokens_in + t.tokens_out > 0) {
+        this.add(t.owner, 0, t.tokens_in, t.tokens_out);
+        charged = true;
+      }
       if (t.owner !== null && !isCounted(written, t)) {
         const day = usageDay(t.accepted_at_ms);
         if (day === this.day) this.add(t.owner, 1, 0, 0);
@@ -193,7 +202,7 @@ export class KeyUsageMeter {
       }
       this.countedThrough = advanced(this.countedThrough, t.task_id, t.accepted_at_ms);
     }
-    if (counted === 0) return 0;
+    if (counted === 0 && !charged) return 0;
     const batch = this.pending;
     this.pending = new Map();
     try {
