@@ -61,6 +61,7 @@ import { journaledOwner, outlivesConnection } from "./tasks/stored-task.js";
 import { KeyUsageMeter } from "./auth/key-usage-meter.js";
 import { KeyUsageStore } from "./db/key-usage-store.js";
 import { inTransaction } from "./db/transaction.js";
+import { applyJournalRetention, JOURNAL_RETENTION_EVERY_MS } from "./tasks/journal-retention.js";
 import { WorkerClients } from "./workers/worker-clients.js";
 import { NodeFetches } from "./workers/node-fetches.js";
 import { loadClusterTls } from "./tls/cluster-ca.js";
@@ -448,6 +449,10 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
       staging.start();
       pulls.resumeUnfinished();
       historyRecorder.start();
+      applyJournalRetention(journal, getConfig().task_journal_retention_days, Date.now(), logger);
+      const retention = setInterval(() => applyJournalRetention(journal, getConfig().task_journal_retention_days, Date.now(), logger), JOURNAL_RETENTION_EVERY_MS);
+      retention.unref();
+      timers.push(retention);
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
     },

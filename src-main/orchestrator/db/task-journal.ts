@@ -246,6 +246,19 @@ export class TaskJournal {
     return this.results.get(taskId);
   }
 
+  /**
+   * Deletes up to `limit` tasks accepted and finished before `beforeMs` (oldest first, found through the
+   * accept index); unfinished ones stay whatever their age, and so does one that ended recently (a long
+   * one, or one a restart's recovery ended). Returns how many went: the caller repeats while a batch comes
+   * back full, so one call never holds the database for long.
+   */
+  pruneFinished(beforeMs: number, limit: number): number {
+    this.flush();
+    return this.db
+      .prepare(`DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE accepted_at_ms < ?1 AND finished_at_ms < ?1 ORDER BY accepted_at_ms LIMIT ?2)`)
+      .run(beforeMs, limit).changes as number;
+  }
+
   /** Applies the keyed results' retention now (it also runs by itself on writes, once a minute). */
   pruneResults(nowMs: number): void {
     this.results.prune(nowMs);
