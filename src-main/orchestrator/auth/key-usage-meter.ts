@@ -83,8 +83,9 @@ export interface KeyUsageMeterDeps {
  * close; today's totals are read back at start, so a restart does not reset a daily quota. A crash
  * loses at most the counts of tasks that ended in those 2 s, none of a task it interrupted: each write
  * also marks the newest admission it counts, and the restart counts the requests of the unfinished
- * tasks admitted after it (`recovered`; their tokens are charged from the journal). A credential without limits (the operator's tokens, the dashboard, keys with
- * none) costs a map update per task.
+ * tasks admitted after it and the tokens the journal had of the running ones (`recovered`). A
+ * credential without limits (the operator's tokens, the dashboard, keys with none) costs a map update
+ * per task.
  */
 export class KeyUsageMeter {
   private day: string;
