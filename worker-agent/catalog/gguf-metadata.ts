@@ -1,7 +1,8 @@
-import { GgufFileType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import type { GgufFileInfo } from "node-llama-cpp";
 import { headerFacts, workloadsOf } from "../../src-shared/models/model-workloads.js";
 import type { Workload } from "../../src-shared/tasks/task-request.js";
 import { fimTokensOf } from "../engine/llama-server/gguf-fim-tokens.js";
+import { ggufFileReader, type GgufFileReader } from "./gguf-file-reader.js";
 import { checkGgufHead } from "./gguf-head-check.js";
 
 /** What the catalog reports about a GGUF file, read from its header (no weights are loaded). */
@@ -35,9 +36,9 @@ function tensorDataEnd(tensors: readonly { dimensions: readonly (number | bigint
 }
 
 /** GgufFileType names without the ALL_/MOSTLY_ prefix: ALL_F32 → F32, MOSTLY_Q4_K_M → Q4_K_M. */
-export function quantizationName(fileType: number | undefined): string | undefined {
+export function quantizationName(fileType: number | undefined, fileTypes: GgufFileReader["GgufFileType"]): string | undefined {
   if (fileType === undefined) return undefined;
-  const name = (GgufFileType as unknown as Record<number, string | undefined>)[fileType];
+  const name = (fileTypes as unknown as Record<number, string | undefined>)[fileType];
   return name?.replace(/^(ALL|MOSTLY)_/, "");
 }
 
@@ -67,6 +68,7 @@ function headerWorkloads(info: GgufFileInfo): Workload[] {
 export async function readGgufModelMetadata(path: string): Promise<GgufModelMetadata> {
   // Bounded check first: node-llama-cpp's reader trusts hostile counts (gguf-head-check.ts).
   await checkGgufHead(path);
+  const { readGgufFileInfo, GgufFileType } = await ggufFileReader();
   const info = await readGgufFileInfo(path, { readTensorInfo: true, sourceType: "filesystem", logWarnings: false });
   // A header without general.* (a stub or a foreign file that happens to start with "GGUF") is no model:
   // say so, instead of the TypeError reading general.parameter_count gave ("Cannot read properties of undefined").
@@ -85,7 +87,7 @@ export async function readGgufModelMetadata(path: string): Promise<GgufModelMeta
   const ctx = positiveInt((info.architectureMetadata as { context_length?: unknown }).context_length);
   if (ctx !== undefined) metadata.context_length = ctx;
   if (parameterCount !== undefined) metadata.parameter_count = parameterCount;
-  const quantization = quantizationName(general.file_type);
+  const quantization = quantizationName(general.file_type, GgufFileType);
   if (quantization !== undefined) metadata.quantization = quantization;
   if (info.tensorInfo !== undefined && info.tensorInfo.length > 0) metadata.min_file_bytes = tensorDataEnd(info.tensorInfo);
   return metadata;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outputBudget } from "./prompt-fit.js";
+import { outputBudget } from "./output-budget.js";
 
 describe("outputBudget", () => {
   it("keeps max_tokens when prompt plus max_tokens fits the slot's context", () => {

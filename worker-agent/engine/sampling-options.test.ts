@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { logitBiasRefusal, repeatPenaltyOption } from "./sampling-options.js";
+import { logitBiasRefusal } from "./logit-bias-check.js";
+import { repeatPenaltyOption } from "./sampling-options.js";
 
 describe("repeatPenaltyOption", () => {
   it("is off unless a penalty is asked for, or when the window is 0", () => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTestLlama } from "../../test-support/llama.js";
 import { testModelPath } from "../../test-support/models.js";
 import { DecodeGate } from "./decode-gate.js";
-import { contextOverflow, measurePrompt } from "./prompt-fit.js";
+import { contextOverflow } from "./output-budget.js";
+import { measurePrompt } from "./prompt-fit.js";
 import { SequencePool } from "./sequence-pool.js";
 
 let model: LlamaModel;

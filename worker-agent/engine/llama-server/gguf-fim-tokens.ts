@@ -1,4 +1,4 @@
-import { readGgufFileInfo } from "node-llama-cpp";
+import { ggufFileReader } from "../../catalog/gguf-file-reader.js";
 
 // A model's fill-in-the-middle tokens, found as llama.cpp finds them (llama-vocab.cpp): the ids the GGUF
 // header names (tokenizer.ggml.fim_*_token_id, or the older prefix/suffix/middle_token_id), else a
@@ -32,7 +32,7 @@ const HEADER_KEYS = {
 export async function ggufFimTokens(modelPath: string): Promise<FimTokens | undefined> {
   let ggml: Record<string, unknown> | undefined;
   try {
-    const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
+    const info = await (await ggufFileReader()).readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
     ggml = (info.metadata.tokenizer as { ggml?: Record<string, unknown> } | undefined)?.ggml;
   } catch {
     return undefined;

@@ -1,5 +1,5 @@
-import { readGgufFileInfo } from "node-llama-cpp";
-import type { Vocabulary } from "../sampling-options.js";
+import { ggufFileReader } from "../../catalog/gguf-file-reader.js";
+import type { Vocabulary } from "../logit-bias-check.js";
 
 /**
  * The vocabulary as the GGUF header lists it, for a model llama-server loads (this process has no
@@ -8,7 +8,7 @@ import type { Vocabulary } from "../sampling-options.js";
  */
 export async function ggufVocabulary(modelPath: string): Promise<Vocabulary> {
   try {
-    const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
+    const info = await (await ggufFileReader()).readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
     const ggml = (info.metadata.tokenizer as { ggml?: Record<string, unknown> } | undefined)?.ggml;
     const tokens = ggml?.tokens;
     const endIds = new Set(["eos_token_id", "eot_token_id", "eom_token_id"].map((key) => ggml?.[key]).filter((id): id is number => typeof id === "number"));

@@ -8,7 +8,7 @@ import type { StopReason } from "../../../src-shared/streaming/sse-events.js";
 import { readGgufModelMetadata } from "../../catalog/gguf-metadata.js";
 import type { EngineExit } from "../engine-process.js";
 import type { EngineInferMessage, EngineLoadMessage, EngineToParentMessage, ParentToEngineMessage } from "../engine-ipc.js";
-import { outputBudget } from "../prompt-fit.js";
+import { outputBudget } from "../output-budget.js";
 import { LlamaServerApi, LlamaServerError, type CompletionParams } from "./llama-server-api.js";
 import { llamaServerArgs } from "./llama-server-args.js";
 import { spawnGuarded } from "./orphan-guard.js";
@@ -20,7 +20,7 @@ import { infillPromptTokens } from "./infill-prompt.js";
 import { logprobsParams, tokenLogprobs } from "./llama-server-logprobs.js";
 import type { TokenLogprobs } from "../../../src-shared/streaming/sse-events.js";
 import { DEFAULT_MIN_P, DEFAULT_TOP_K, DEFAULT_TOP_P } from "../../../src-shared/worker-api/sampling.js";
-import { logitBiasRefusal, type Vocabulary } from "../sampling-options.js";
+import { logitBiasRefusal, type Vocabulary } from "../logit-bias-check.js";
 
 const DEFAULT_MAX_CONTEXT = 4096;
 const HEALTH_POLL_MS = 100;

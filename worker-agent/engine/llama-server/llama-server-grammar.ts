@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { toGrammarSchema } from "../../../src-shared/tasks/grammar-schema.js";
 import type { EngineInferMessage } from "../engine-ipc.js";
-import { boundNumberRules, markSignBoundedIntegers, withSignBoundedIntegers } from "../schema-grammar.js";
+import { boundNumberRules, markSignBoundedIntegers, withSignBoundedIntegers } from "../grammar-number-bounds.js";
 import { nodeLlamaCppDir } from "./llama-server-source.js";
 
 // A task's `format` as the GBNF grammar llama-server's /completion takes. The grammar is the very one

@@ -1,4 +1,4 @@
-import { readGgufFileInfo } from "node-llama-cpp";
+import { ggufFileReader } from "../../catalog/gguf-file-reader.js";
 
 // An upper bound of a prompt's tokens without asking llama-server, so a prompt that surely fits a
 // slot skips the /tokenize round trip. It holds for the tokenizers that never make a token out of
@@ -21,7 +21,7 @@ export function promptTokensAtMost(text: string): number {
 /** Whether the model's tokenizer (its GGUF `tokenizer.ggml.model`) keeps to the bound; false when unknown or unreadable. */
 export async function tokenizerIsBounded(modelPath: string): Promise<boolean> {
   try {
-    const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
+    const info = await (await ggufFileReader()).readGgufFileInfo(modelPath, { readTensorInfo: false, sourceType: "filesystem", logWarnings: false });
     const model = (info.metadata.tokenizer as { ggml?: { model?: unknown } } | undefined)?.ggml?.model;
     return typeof model === "string" && BOUNDED_TOKENIZERS.has(model);
   } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundNumberRules, markSignBoundedIntegers, withSignBoundedIntegers } from "./schema-grammar.js";
+import { boundNumberRules, markSignBoundedIntegers, withSignBoundedIntegers } from "./grammar-number-bounds.js";
 
 // The rules as node-llama-cpp 3.21.1 writes them (GbnfNumber.js).
 const GENERATED = [
