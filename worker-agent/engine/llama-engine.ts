@@ -34,6 +34,7 @@ import { grammarRefusal, isGrammarParseFailure } from "./grammar-refusal.js";
 import { jsonGrammar } from "./json-grammar.js";
 import { boundGrammarNumbers, schemaGrammar } from "./schema-grammar.js";
 import { loadNativeLlama } from "./native-addon/load-native-addon.js";
+import { directPrebuiltCpuBins, loadPrebuiltCpuLlama } from "./prebuilt-cpu-llama.js";
 import { checkMemoryFit } from "./memory-fit.js";
 import { attentionHeadSizes, chooseFlashAttention, cpuFlags, type FlashAttentionOption, type FlashAttentionOverride } from "./flash-attention.js";
 import { chooseThreads, threadsToTry, type ThreadChoice } from "./thread-calibration.js";
@@ -72,12 +73,22 @@ async function calibrateThreads(model: LlamaModel, msg: EngineLoadMessage, flash
 
 /**
  * llama.cpp as the parent chose it (addon-choice.ts): the native build when given, else node-llama-cpp's
- * prebuilt one. A native build that fails to load (a broken copy) falls back to the prebuilt, reported
+ * prebuilt one (on a CPU pool loaded directly: prebuilt-cpu-llama.ts). A native build that fails to load (a broken copy) falls back to the prebuilt, reported
  * in `loaded.addon_fallback`, rather than failing the pool.
  */
 async function openLlama(msg: EngineLoadMessage): Promise<{ llama: Llama; addon: "native" | "prebuilt"; fallback?: string }> {
-  // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
-  const prebuilt = (): Promise<Llama> => getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
+  const prebuilt = async (): Promise<Llama> => {
+    const bins = directPrebuiltCpuBins(msg.device);
+    if (bins !== undefined) {
+      try {
+        return await loadPrebuiltCpuLlama(bins, msg.threads, LlamaLogLevel.warn);
+      } catch (error) {
+        process.stderr.write(`engine: loading the prebuilt CPU binary in ${bins} directly failed (${error instanceof Error ? error.message : String(error)}); asking node-llama-cpp\n`);
+      }
+    }
+    // GPU index selection happens through *_VISIBLE_DEVICES set by the parent, so "auto" here.
+    return getLlama({ gpu: msg.device === "cpu" ? false : "auto", build: "never", maxThreads: msg.threads, logLevel: LlamaLogLevel.warn });
+  };
   if (msg.native_addon !== undefined) {
     try {
       return { llama: await loadNativeLlama(msg.native_addon.dir, msg.native_addon.info, msg.threads, LlamaLogLevel.warn), addon: "native" };

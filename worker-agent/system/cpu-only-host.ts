@@ -72,10 +72,27 @@ function gpuPossible(facts: HostFacts): string | null {
  */
 export function cpuOnlyProbeResult(facts: HostFacts = thisHost()): SystemProbeResult | null {
   if (gpuPossible(facts) !== null) return null;
-  if (facts.arch !== "x64" && facts.arch !== "arm64") return null;
+  const prebuilt = prebuiltCpuBinary(facts);
+  if (prebuilt === null) return null;
+  return { backend: "cpu", gpu_names: [], vram_total_bytes: 0, vram_free_bytes: 0, llama_cpp_release: prebuilt.release, build_type: "prebuilt", supports_gpu_offloading: false };
+}
+
+/** node-llama-cpp's prebuilt CPU binary for this machine: its folder and llama.cpp release. */
+export interface PrebuiltCpuBinary {
+  /** <prebuilt package>/bins/linux-<arch>: llama-addon.node, the ggml libraries and _nlcBuildMetadata.json. */
+  bins: string;
+  release: string;
+}
+
+/**
+ * The prebuilt CPU binary getLlama({ gpu: false }) would load on Linux, or null when it would load
+ * something else or the answer is not certain: another OS or architecture, a local build (node-llama-cpp's
+ * `source build`, which it prefers), a missing binary or unreadable build metadata.
+ */
+export function prebuiltCpuBinary(facts: HostFacts = thisHost()): PrebuiltCpuBinary | null {
+  if (facts.platform !== "linux" || (facts.arch !== "x64" && facts.arch !== "arm64")) return null;
   try {
     const dir = facts.nodeLlamaCppDir();
-    // A local build (node-llama-cpp's `source build`) is preferred to the prebuilt one: let the probe say which.
     if (nonEmptyDir(join(dir, "llama", "localBuilds"))) return null;
     const target = `linux-${facts.arch}`;
     // The prebuilt package's entry is <package>/dist/index.js; its binaries are in <package>/bins/<target> (its getBinsDir()).
@@ -83,7 +100,7 @@ export function cpuOnlyProbeResult(facts: HostFacts = thisHost()): SystemProbeRe
     const bins = join(dirname(entry), "..", "bins", target);
     if (!existsSync(join(bins, "llama-addon.node"))) return null;
     const metadata = BuildMetadataSchema.parse(JSON.parse(readFileSync(join(bins, "_nlcBuildMetadata.json"), "utf8")));
-    return { backend: "cpu", gpu_names: [], vram_total_bytes: 0, vram_free_bytes: 0, llama_cpp_release: metadata.buildOptions.llamaCpp.release, build_type: "prebuilt", supports_gpu_offloading: false };
+    return { bins, release: metadata.buildOptions.llamaCpp.release };
   } catch {
     return null;
   }
