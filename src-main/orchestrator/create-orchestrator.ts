@@ -270,15 +270,19 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
   // One transaction: the journal ends the interrupted and abandoned tasks and their keys are charged, or
   // neither happens (a crash in between lost those counts, or repeated them at the next start).
   const { recovery, recounted } = inTransaction(db, () => {
-    const recovery = journal.recover(Date.now(), outlivesConnection);
+    const atMs = Date.now();
+    // Read before the recovery ends the unfinished tasks: what ended (or was admitted) after the last usage write.
+    const bounds = keyUsage.recoveryBounds();
+    const ended = journal.endedSince(bounds.acceptedFromMs, bounds.finishedFromMs);
+    const recovery = journal.recover(atMs, outlivesConnection);
     // An interrupted task never ended in the run that crashed, so its key was never charged: what the journal
     // has of its tokens (progress is written every second) counts now, not nothing (team adversary,
-    // 2026-11-30). Requests were counted at admission, but only in memory if admitted in the last 2 s.
+    // 2026-11-30). Requests were counted at admission and tokens at the end, but only in memory in the last 2 s.
     const unfinished = [
       ...recovery.interrupted.map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms, tokens_in: row.tokens_in, tokens_out: row.tokens_out })),
       ...[...recovery.requeue, ...recovery.abandoned].map((row) => ({ task_id: row.task_id, owner: journaledOwner(row), accepted_at_ms: row.accepted_at_ms, tokens_in: 0, tokens_out: 0 })),
     ];
-    return { recovery, recounted: keyUsage.recovered(unfinished) };
+    return { recovery, recounted: keyUsage.recovered(unfinished, ended, atMs) };
   });
   if (recounted > 0) logger.info({ tasks: recounted }, "requests of tasks admitted just before the restart counted in their keys' usage");
   for (const row of recovery.interrupted) {

@@ -166,7 +166,7 @@ async function oneClientsDay(k: Key, c: Counted): Promise<void> {
 }
 
 describe("usage per key is what its clients were served", () => {
-  it("5 keys on every surface (streamed or not, aborted, 400, 404, 429, keyed retry): GET /v2/usage equals the sum of the answers' usage; exact across a graceful restart; a crash loses at most the last 2 s of finished tasks, no request of an unfinished one", async () => {
+  it("5 keys on every surface (streamed or not, aborted, 400, 404, 429, keyed retry): GET /v2/usage equals the sum of the answers' usage; exact across a graceful restart and across a crash (tasks that ended or were admitted in the 2 s before it, running and queued ones)", async () => {
     const keys = await Promise.all([0, 1, 2, 3, 4].map((i) => newKey(`team-${i}`)));
     const expected = new Map(keys.map((k) => [k.id, zero()]));
     await Promise.all(keys.map((k) => oneClientsDay(k, expected.get(k.id) as Counted)));
@@ -197,7 +197,8 @@ describe("usage per key is what its clients were served", () => {
     const afterStop = await usageToday();
     for (const [id, c] of expected) expect(afterStop.get(id), id).toEqual(c);
 
-    // A crash: what was counted more than 2 s before it is kept; only the last flush interval may be lost.
+    // A crash: what was counted more than 2 s before it is kept, and what ended within those 2 s (its request
+    // and tokens only in memory then) is counted from the journal at the restart.
     const [a, b] = keys as [Key, Key];
     const openaiA = new OpenAI({ baseURL: `${orch.url}/v1`, apiKey: a.key, maxRetries: 0 });
     const openaiB = new OpenAI({ baseURL: `${orch.url}/v1`, apiKey: b.key, maxRetries: 0 });
@@ -206,11 +207,6 @@ describe("usage per key is what its clients were served", () => {
       served(expected.get(a.id) as Counted, r.usage?.prompt_tokens ?? -1, r.usage?.completion_tokens ?? -1);
     }
     await new Promise((r) => setTimeout(r, 2600));
-    const late = zero();
-    for (let i = 0; i < 3; i++) {
-      const r = await openaiB.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
-      served(late, r.usage?.prompt_tokens ?? -1, r.usage?.completion_tokens ?? -1);
-    }
     // Long generations running at the crash (both of the medium pool's slots): each key is charged what the
     // journal had of its tokens (written every second), not nothing, and its request although the crash
     // came within the 2 s its admission's count waited in memory. A third request, queued behind them and
@@ -225,6 +221,12 @@ describe("usage per key is what its clients were served", () => {
     const longD = await longTask(d);
     await waitFor("both long tasks generating", async () => (await longC()).tokens_out > 0 && (await longD()).tokens_out > 0, 30_000);
     await new Promise((r) => setTimeout(r, 1200)); // the journal writes running tasks' progress every second
+    // Three short tasks of b (the tiny model's pool) end a moment before the crash: their requests and tokens
+    // are in memory only, most likely (usage is written every 2 s).
+    for (let i = 0; i < 3; i++) {
+      const r = await openaiB.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
+      served(expected.get(b.id) as Counted, r.usage?.prompt_tokens ?? -1, r.usage?.completion_tokens ?? -1);
+    }
     const queued = taskRequest(MEDIUM, { ctx: 4096, prompt: "hi", max_tokens: 2, deadline_ms: 120_000 });
     expect((await api("/v2/tasks", json(queued), e.key)).status).toBe(202);
     // Killed again right after it recovered, before its first usage write (every 2 s): what the recovery
@@ -243,14 +245,7 @@ describe("usage per key is what its clients were served", () => {
     const rerun = await queuedStatus();
     served(expected.get(e.id) as Counted, rerun.tokens_in ?? 0, rerun.tokens_out);
     const afterCrash = await usageToday();
-    for (const k of [c, d, e]) expect(afterCrash.get(k.id), k.id).toEqual(expected.get(k.id));
-    expect(afterCrash.get(a.id)).toEqual(expected.get(a.id));
-    const bBefore = expected.get(b.id) as Counted;
-    const bNow = afterCrash.get(b.id) as Counted;
-    for (const f of ["requests", "tokens_in", "tokens_out"] as const) {
-      expect(bNow[f]).toBeGreaterThanOrEqual(bBefore[f]);
-      expect(bNow[f]).toBeLessThanOrEqual(bBefore[f] + late[f]);
-    }
+    for (const k of [a, b, c, d, e]) expect(afterCrash.get(k.id), k.id).toEqual(expected.get(k.id));
   }, 120_000);
 });
 

@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type Token } from "node-llama-cpp";
 import { describe, expect, it } from "vitest";
 import { testModelPath } from "../../test-support/models.js";
 import { cpuOnlyProbeResult } from "../system/cpu-only-host.js";
@@ -24,7 +24,7 @@ async function processesStartedBy(load: () => Promise<Llama>): Promise<{ llama: 
 async function greedyText(llama: Llama): Promise<string> {
   const model = await llama.loadModel({ modelPath: testModelPath("tiny"), gpuLayers: 0 });
   const context = await model.createContext({ contextSize: 256, threads: 1 });
-  const tokens: number[] = [];
+  const tokens: Token[] = [];
   for await (const token of context.getSequence().evaluate(model.tokenize("The cat sat on"), { temperature: 0 })) {
     tokens.push(token);
     if (tokens.length === 12) break;

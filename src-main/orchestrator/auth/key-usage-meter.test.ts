@@ -137,6 +137,71 @@ describe("KeyUsageMeter", () => {
     expect(store.since("2026-11-30").map((r) => [r.day, r.credential_id, r.requests])).toEqual([["2026-11-30", "key:a", 1]]);
   });
 
+  it("a crash within the 2 s before a write loses nothing of tasks that ended then: the restart counts their requests and tokens from the journal, once", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    const first = meter({}, store);
+    first.m.admitted("key:a", { task_id: "t1", accepted_at_ms: START, reserve_tokens: 10 });
+    first.m.finished("key:a", 6, 4, "t1", START + 200);
+    first.m.flush(); // t1 is written whole
+    first.m.admitted("key:a", { task_id: "t2", accepted_at_ms: START + 300, reserve_tokens: 10 });
+    first.m.finished("key:a", 3, 2, "t2", START + 500);
+    first.m.finished("key:b", 7, 1, "t0", START + 500); // admitted before the written admission, ended after the written end
+    // t2's request and tokens and t0's tokens were only in memory at the crash.
+    const ended = [
+      { task_id: "t1", owner: "key:a", accepted_at_ms: START, finished_at_ms: START + 200, tokens_in: 6, tokens_out: 4 },
+      { task_id: "t2", owner: "key:a", accepted_at_ms: START + 300, finished_at_ms: START + 500, tokens_in: 3, tokens_out: 2 },
+      { task_id: "t0", owner: "key:b", accepted_at_ms: START - 5000, finished_at_ms: START + 500, tokens_in: 7, tokens_out: 1 },
+    ];
+    const second = meter({}, store);
+    // What the journal is asked for: admissions from the written admission mark, ends from the written end mark.
+    expect(second.m.recoveryBounds()).toEqual({ acceptedFromMs: START, finishedFromMs: START + 200 });
+    expect(second.m.recovered([], ended, START + 1000)).toBe(1);
+    expect(second.m.usedToday("key:a")).toEqual({ requests: 2, tokens_in: 9, tokens_out: 6 });
+    expect(second.m.usedToday("key:b")).toEqual({ requests: 0, tokens_in: 7, tokens_out: 1 });
+    // Written at once, with both marks: a second crash right away counts nothing again.
+    const third = meter({}, store);
+    expect(third.m.recoveryBounds()).toEqual({ acceptedFromMs: START + 300, finishedFromMs: START + 500 });
+    expect(third.m.recovered([], ended, START + 1100)).toBe(0);
+    expect(store.day("2026-11-30").map((r) => [r.credential_id, r.requests, r.tokens_in, r.tokens_out])).toEqual([
+      ["key:a", 2, 9, 6],
+      ["key:b", 0, 7, 1],
+    ]);
+  });
+
+  it("the tasks a recovery ended are covered by its end mark: a second crash does not charge their tokens again as ended ones", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    meter({}, store).m.admitted("key:a", { task_id: "run", accepted_at_ms: START, reserve_tokens: 10 });
+    const second = meter({}, store);
+    const atMs = START + 1000;
+    expect(second.m.recovered([{ task_id: "run", owner: "key:a", accepted_at_ms: START, tokens_in: 5, tokens_out: 9 }], [], atMs)).toBe(1);
+    // The journal now has the task ended at atMs with those tokens.
+    const third = meter({}, store);
+    expect(third.m.recoveryBounds().finishedFromMs).toBe(atMs);
+    expect(third.m.recovered([], [{ task_id: "run", owner: "key:a", accepted_at_ms: START, finished_at_ms: atMs, tokens_in: 5, tokens_out: 9 }], atMs + 500)).toBe(0);
+    expect(third.m.usedToday("key:a")).toEqual({ requests: 1, tokens_in: 5, tokens_out: 9 });
+  });
+
+  it("a database from before the end mark: the first start marks its own start, so ends already counted are not charged again", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    store.add("2026-11-30", new Map([["key:a", { requests: 1, tokens_in: 6, tokens_out: 4 }]]), { admitted: { at_ms: START - 100, task_ids: ["old"] } });
+    expect(store.finishedThrough()).toBeNull();
+    const first = meter({}, store);
+    expect(store.finishedThrough()).toEqual({ at_ms: START, task_ids: [] });
+    expect(first.m.recovered([], [{ task_id: "old", owner: "key:a", accepted_at_ms: START - 100, finished_at_ms: START - 50, tokens_in: 6, tokens_out: 4 }])).toBe(0);
+    expect(first.m.usedToday("key:a")).toEqual({ requests: 1, tokens_in: 6, tokens_out: 4 });
+  });
+
+  it("a task that ended before midnight and is recovered after it has its tokens on the day it ended", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    const first = meter({}, store);
+    first.m.finished("key:a", 2, 3, "t", START + 30_000);
+    const after = meter({}, store);
+    after.clock.now = START + 120_000; // 00:01 UTC
+    after.m.recovered([], [{ task_id: "t", owner: "key:a", accepted_at_ms: START - 60_000, finished_at_ms: START + 30_000, tokens_in: 2, tokens_out: 3 }], after.clock.now);
+    expect(after.m.usedToday("key:a")).toEqual({ requests: 0, tokens_in: 0, tokens_out: 0 });
+    expect(store.since("2026-11-30").map((r) => [r.day, r.credential_id, r.tokens_in, r.tokens_out])).toEqual([["2026-11-30", "key:a", 2, 3]]);
+  });
+
   it("keeps the counts of a failed write for the next flush", () => {
     const { m, store } = meter({});
     let fail = true;

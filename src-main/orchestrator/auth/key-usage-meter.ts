@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { KeyLimits } from "../../../src-shared/auth/key-limits.js";
 import { usageDay, ZERO_USAGE, type UsageCounts } from "../../../src-shared/dashboard/key-usage.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import type { CountedThrough, KeyUsageStore } from "../db/key-usage-store.js";
+import type { CountedThrough, KeyUsageStore, UsageMarks } from "../db/key-usage-store.js";
 
 const KEY_PREFIX = "key:";
 const FLUSH_MS = 2000;
@@ -39,12 +39,23 @@ export interface UnfinishedTask {
   tokens_out: number;
 }
 
-function isCounted(mark: CountedThrough | null, task: UnfinishedTask): boolean {
-  if (mark === null) return false;
-  return task.accepted_at_ms < mark.at_ms || (task.accepted_at_ms === mark.at_ms && mark.task_ids.includes(task.task_id));
+/** A task that ended in the run that crashed, as the journal has it: its request or tokens may not be in the written counts. */
+export interface EndedTask {
+  task_id: string;
+  owner: string | null;
+  accepted_at_ms: number;
+  finished_at_ms: number;
+  tokens_in: number;
+  tokens_out: number;
 }
 
-/** The mark moved over an admission; never back (a clock stepped back leaves it: such a task counts as written). */
+/** Whether `mark` covers the task at `atMs` (an admission or an end); a null mark covers nothing. */
+function isCounted(mark: CountedThrough | null, taskId: string, atMs: number): boolean {
+  if (mark === null) return false;
+  return atMs < mark.at_ms || (atMs === mark.at_ms && mark.task_ids.includes(taskId));
+}
+
+/** The mark moved over an admission or an end; never back (a clock stepped back leaves it: such a task counts as written). */
 function advanced(mark: CountedThrough | null, taskId: string, atMs: number): CountedThrough {
   if (mark === null || atMs > mark.at_ms) return { at_ms: atMs, task_ids: [taskId] };
   if (atMs === mark.at_ms) mark.task_ids.push(taskId);
@@ -81,11 +92,11 @@ export interface KeyUsageMeterDeps {
  * What each credential uses (tasks admitted; prompt and generated tokens, counted when a task ends),
  * and the per-key limits checked at admission. Counts are kept in memory and written every 2 s and at
  * close; today's totals are read back at start, so a restart does not reset a daily quota. A crash
- * loses at most the counts of tasks that ended in those 2 s, none of a task it interrupted: each write
- * also marks the newest admission it counts, and the restart counts the requests of the unfinished
- * tasks admitted after it and the tokens the journal had of the running ones (`recovered`). A
- * credential without limits (the operator's tokens, the dashboard, keys with none) costs a map update
- * per task.
+ * loses nothing of what the journal has: each write also marks the newest admission and the newest end
+ * it counts, and the restart counts the requests of the tasks admitted after the one and the tokens of
+ * those ended after the other, and charges the running ones what the journal had of their tokens
+ * (`recovered`). A credential without limits (the operator's tokens, the dashboard, keys with none)
+ * costs a map update per task.
  */
 export class KeyUsageMeter {
   private day: string;
@@ -101,6 +112,10 @@ export class KeyUsageMeter {
   private readonly now: () => number;
   /** The newest admission counted (written, or in `pending`: the next write carries it). */
   private countedThrough: CountedThrough | null;
+  /** The newest end whose tokens are counted (written, or in `pending`). */
+  private finishedThrough: CountedThrough;
+  /** A mark moved since the last write (a task without tokens moves one without adding to `pending`). */
+  private marksMoved = false;
 
   readonly store: KeyUsageStore;
 
@@ -112,6 +127,10 @@ export class KeyUsageMeter {
     this.dayEndsAtMs = now - (now % DAY_MS) + DAY_MS;
     for (const row of deps.store.day(this.day)) this.today.set(row.credential_id, { requests: row.requests, tokens_in: row.tokens_in, tokens_out: row.tokens_out });
     this.countedThrough = deps.store.countedThrough();
+    // First start on this database (or one from before the mark): every end so far counts as written.
+    const finished = deps.store.finishedThrough();
+    this.finishedThrough = finished ?? { at_ms: now, task_ids: [] };
+    if (finished === null) deps.store.addDays(new Map(), { finished: this.finishedThrough });
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -167,52 +186,82 @@ export class KeyUsageMeter {
     if (owner === null) return;
     this.rollDay(this.now());
     this.add(owner, 1, 0, 0);
-    if (task !== undefined) this.countedThrough = advanced(this.countedThrough, task.task_id, task.accepted_at_ms);
+    if (task !== undefined) {
+      this.countedThrough = advanced(this.countedThrough, task.task_id, task.accepted_at_ms);
+      this.marksMoved = true;
+    }
     const bucket = this.buckets.get(owner);
     if (bucket !== undefined) bucket.tokens -= 1;
     if (task !== undefined) this.hold(owner, task);
   }
 
   /**
-   * At start, the tasks a crash left unfinished (running, queued again or abandoned): each one's tokens
-   * so far are charged (it never ended in the run that crashed), and the request of each one admitted
-   * after the last write's mark, only in memory then, is counted on the day it was admitted. Counts and
-   * the mark moved over all of them are written at once (in the caller's transaction, with the journal
-   * marking them ended): a second crash neither loses nor repeats them. Returns the requests counted.
+   * At start, after a crash: `unfinished` are the tasks it left unfinished (running, queued again or
+   * abandoned), which the caller's transaction ends at `atMs`; `ended` are the journal's tasks that ended
+   * after the written end mark or were admitted after the written admission mark. Counted now: the request
+   * of each task admitted after the admission mark (on the day it was admitted), the tokens of each task
+   * that ended after the end mark (on the day it ended), and what the journal had of each running task's
+   * tokens (it never ended in the run that crashed). Counts and both marks, moved over all of them, are
+   * written at once (in the caller's transaction, with the journal marking the unfinished ended): a second
+   * crash neither loses nor repeats them. Returns the requests counted.
    */
-  recovered(tasks: readonly UnfinishedTask[]): number {
+  recovered(unfinished: readonly UnfinishedTask[], ended: readonly EndedTask[] = [], atMs = this.now()): number {
     this.rollDay(this.now());
-    const written = this.countedThrough === null ? null : { at_ms: this.countedThrough.at_ms, task_ids: [...this.countedThrough.task_ids] };
+    const admittedMark = this.countedThrough === null ? null : { at_ms: this.countedThrough.at_ms, task_ids: [...this.countedThrough.task_ids] };
+    const finishedMark = { at_ms: this.finishedThrough.at_ms, task_ids: [...this.finishedThrough.task_ids] };
     const pastDays = new Map<string, Map<string, UsageCounts>>();
+    const count = (owner: string, dayOfMs: number, requests: number, tokensIn: number, tokensOut: number): void => {
+      const day = usageDay(dayOfMs);
+      if (day === this.day) return this.add(owner, requests, tokensIn, tokensOut);
+      const counts = pastDays.get(day) ?? new Map<string, UsageCounts>();
+      pastDays.set(day, counts);
+      this.addTo(counts, owner, requests, tokensIn, tokensOut);
+    };
     let counted = 0;
     let charged = false;
-    for (const t of tasks) {
+    for (const t of unfinished) {
       if (t.owner !== null && t.tokens_in + t.tokens_out > 0) {
         this.add(t.owner, 0, t.tokens_in, t.tokens_out);
         charged = true;
       }
-      if (t.owner !== null && !isCounted(written, t)) {
-        const day = usageDay(t.accepted_at_ms);
-        if (day === this.day) this.add(t.owner, 1, 0, 0);
-        else {
-          const counts = pastDays.get(day) ?? new Map<string, UsageCounts>();
-          pastDays.set(day, counts);
-          this.addTo(counts, t.owner, 1, 0, 0);
-        }
+      if (t.owner !== null && !isCounted(admittedMark, t.task_id, t.accepted_at_ms)) {
+        count(t.owner, t.accepted_at_ms, 1, 0, 0);
         counted++;
       }
       this.countedThrough = advanced(this.countedThrough, t.task_id, t.accepted_at_ms);
+      // The journal ends it at atMs in the same transaction: the end mark must cover it there.
+      this.finishedThrough = advanced(this.finishedThrough, t.task_id, atMs);
     }
-    if (counted === 0 && !charged) return 0;
+    for (const t of ended) {
+      // A task the journal had no admission mark for was written before marks: counted then, as far as anyone knows.
+      if (t.owner !== null && admittedMark !== null && !isCounted(admittedMark, t.task_id, t.accepted_at_ms)) {
+        count(t.owner, t.accepted_at_ms, 1, 0, 0);
+        counted++;
+      }
+      if (t.owner !== null && t.tokens_in + t.tokens_out > 0 && !isCounted(finishedMark, t.task_id, t.finished_at_ms)) {
+        count(t.owner, t.finished_at_ms, 0, t.tokens_in, t.tokens_out);
+        charged = true;
+      }
+      this.countedThrough = advanced(this.countedThrough, t.task_id, t.accepted_at_ms);
+      this.finishedThrough = advanced(this.finishedThrough, t.task_id, t.finished_at_ms);
+    }
+    if (counted === 0 && !charged && unfinished.length === 0 && ended.length === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();
     try {
-      this.deps.store.addDays(new Map([...pastDays, [this.day, batch]]), this.countedThrough ?? undefined);
+      this.deps.store.addDays(new Map([...pastDays, [this.day, batch]]), this.marks());
+      this.marksMoved = false;
     } catch (err) {
       for (const [id, c] of batch) this.addTo(this.pending, id, c.requests, c.tokens_in, c.tokens_out);
-      this.deps.logger.warn({ err, past_days: [...pastDays.keys()] }, "key usage of tasks interrupted by the restart not written; today's is retried in 2 s, earlier days' is lost");
+      this.marksMoved = true;
+      this.deps.logger.warn({ err, past_days: [...pastDays.keys()] }, "key usage of tasks around the restart not written; today's is retried in 2 s, earlier days' is lost");
     }
     return counted;
+  }
+
+  /** The journal bounds of what a crash may have kept from the written counts (see `recovered`). */
+  recoveryBounds(): { acceptedFromMs: number | null; finishedFromMs: number } {
+    return { acceptedFromMs: this.countedThrough?.at_ms ?? null, finishedFromMs: this.finishedThrough.at_ms };
   }
 
   /** A task admitted before a restart is queued again (counted once, when it was admitted): it holds its reservation again. */
@@ -220,8 +269,15 @@ export class KeyUsageMeter {
     if (owner !== null) this.hold(owner, task);
   }
 
-  /** A task of `owner` ended having read `tokensIn` and generated `tokensOut`; its reservation is freed. */
-  finished(owner: string | null, tokensIn: number, tokensOut: number, taskId?: string): void {
+  /**
+   * A task of `owner` ended having read `tokensIn` and generated `tokensOut`; its reservation is freed.
+   * `finishedAtMs`: when the journal recorded its end (the end mark moves over it).
+   */
+  finished(owner: string | null, tokensIn: number, tokensOut: number, taskId?: string, finishedAtMs?: number): void {
+    if (taskId !== undefined && finishedAtMs !== undefined) {
+      this.finishedThrough = advanced(this.finishedThrough, taskId, finishedAtMs);
+      this.marksMoved = true;
+    }
     if (owner === null) return;
     if (taskId !== undefined) this.release(owner, taskId);
     if (tokensIn + tokensOut === 0) return;
@@ -264,13 +320,15 @@ export class KeyUsageMeter {
 
   /** Writes the pending counts (every 2 s, before a report, at close). */
   flush(): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && !this.marksMoved) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.marksMoved = false;
     try {
-      this.deps.store.add(this.day, batch, this.countedThrough ?? undefined);
+      this.deps.store.add(this.day, batch, this.marks());
     } catch (err) {
       // Kept for the next flush (a full disk frees up): counts are not lost for a failed write.
+      this.marksMoved = true;
       for (const [id, c] of batch) this.addTo(this.pending, id, c.requests, c.tokens_in, c.tokens_out);
       this.deps.logger.warn({ err, credentials: batch.size }, "key usage write failed; retrying in 2 s");
     }
@@ -288,6 +346,10 @@ export class KeyUsageMeter {
     let tokens = 0;
     for (const t of tasks.values()) tokens += t;
     return { tasks: tasks.size, tokens };
+  }
+
+  private marks(): UsageMarks {
+    return { ...(this.countedThrough !== null ? { admitted: this.countedThrough } : {}), finished: this.finishedThrough };
   }
 
   private hold(owner: string, task: InFlightTask): void {

@@ -193,6 +193,9 @@ const MIGRATIONS: readonly string[] = [
      updated_at_ms INTEGER NOT NULL,
      updated_by TEXT NOT NULL
    );`,
+  // Tasks by when they ended: the restart's recovery finds the unfinished ones (NULL) and the ones that
+  // ended after the last key-usage write (key-usage-meter.ts) without scanning the whole journal.
+  `CREATE INDEX tasks_by_finish ON tasks(finished_at_ms);`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

@@ -47,3 +47,33 @@ describe("TaskJournal.recent", () => {
     expect(ids(journal.recent(10, { state: "failed" }, 5))).toEqual(["a"]);
   });
 });
+
+describe("TaskJournal.endedSince (the key-usage recovery after a crash)", () => {
+  it("finds ended tasks admitted from one bound or ended from the other, each once, with the owner and tokens; unfinished ones never", () => {
+    const db = openDb();
+    const journal = new TaskJournal(db);
+    const accept = (id: string, at: number, owner?: string) =>
+      journal.accepted({ task_id: id, session_id: id, api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: at, request_json: JSON.stringify(owner === undefined ? { v: 1 } : { v: 1, owner }), idempotency_key: null });
+    const finish = (id: string, at: number, tokensIn: number, tokensOut: number) =>
+      journal.finished({ task_id: id, state: "completed", started_at_ms: at, first_token_at_ms: null, finished_at_ms: at, node_id: null, pool_id: null, tokens_in: tokensIn, tokens_out: tokensOut, error_code: null, error_message: null, placement_json: null });
+    accept("old", 10, "key:a");
+    finish("old", 20, 1, 1); // before both bounds
+    accept("long", 15, "key:b");
+    finish("long", 120, 4, 5); // admitted long before, ended after the end bound
+    accept("late", 110, "key:a");
+    finish("late", 115, 2, 3); // admitted after the admission bound, ended before the end bound
+    accept("both", 130);
+    finish("both", 140, 0, 0); // both bounds; no owner in its stored request
+    accept("running", 150, "key:a"); // never ended: not the recovery's "ended" (it has its own path)
+    const rows = journal.endedSince(100, 118);
+    expect(rows.map((r) => r.task_id).sort()).toEqual(["both", "late", "long"]);
+    expect(rows.find((r) => r.task_id === "long")).toEqual({ task_id: "long", owner: "key:b", accepted_at_ms: 15, finished_at_ms: 120, tokens_in: 4, tokens_out: 5 });
+    expect(rows.find((r) => r.task_id === "both")?.owner).toBeNull();
+    expect(journal.endedSince(null, 118).map((r) => r.task_id).sort()).toEqual(["both", "long"]);
+    // Both lookups go through an index: the rows of the last seconds cost what they are, not the journal's size.
+    const plans = [`SELECT 1 FROM tasks WHERE accepted_at_ms >= 100 AND finished_at_ms IS NOT NULL`, `SELECT 1 FROM tasks WHERE finished_at_ms >= 118`, `SELECT 1 FROM tasks WHERE finished_at_ms IS NULL`].map((q) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${q}`).all() as { detail: string }[]).map((r) => r.detail).join("; "),
+    );
+    for (const plan of plans) expect(plan).toMatch(/USING (COVERING )?INDEX tasks_by_(accept|finish)/);
+  });
+});

@@ -94,6 +94,17 @@ type PendingWrite =
   | { kind: "accept"; record: TaskAcceptedRecord; settle: (outcome: AcceptOutcome) => void }
   | { kind: "placed"; record: TaskPlacedRecord; settle: (outcome: AcceptOutcome) => void };
 
+const EndedTaskRowSchema = z.object({
+  task_id: z.string(),
+  /** The credential that admitted it, from the stored request; null for a row written before owners (or not saying). */
+  owner: z.unknown().transform((v) => (typeof v === "string" ? v : null)),
+  accepted_at_ms: z.number(),
+  finished_at_ms: z.number(),
+  tokens_in: z.number(),
+  tokens_out: z.number(),
+});
+export type EndedTaskRow = z.infer<typeof EndedTaskRowSchema>;
+
 /**
  * The task journal: every accepted task is written when accepted and again at its terminal event,
  * in a transaction, before the terminal event is acknowledged to anyone else. Accepts can be
@@ -295,6 +306,27 @@ export class TaskJournal {
   has(taskId: string): boolean {
     this.flush();
     return this.hasStmt.get(taskId) !== undefined;
+  }
+
+  /**
+   * Tasks that ended (finished rows) and were accepted at or after `acceptedFromMs` or ended at or after
+   * `finishedFromMs` (either bound null: not asked): at startup, those whose request or tokens a crash may
+   * have kept from the written key usage (key-usage-meter.ts). Both through an index, so the rows of the
+   * last seconds before a crash cost what they are, whatever the journal's size.
+   */
+  endedSince(acceptedFromMs: number | null, finishedFromMs: number | null): EndedTaskRow[] {
+    this.flush();
+    const select = `SELECT task_id, json_extract(request_json, '$.owner') AS owner, accepted_at_ms, finished_at_ms, tokens_in, tokens_out FROM tasks`;
+    const byId = new Map<string, EndedTaskRow>();
+    const add = (rows: unknown[]): void => {
+      for (const r of rows) {
+        const row = EndedTaskRowSchema.parse(r);
+        byId.set(row.task_id, row);
+      }
+    };
+    if (acceptedFromMs !== null) add(this.db.prepare(`${select} WHERE accepted_at_ms >= ? AND finished_at_ms IS NOT NULL`).all(acceptedFromMs));
+    if (finishedFromMs !== null) add(this.db.prepare(`${select} WHERE finished_at_ms >= ?`).all(finishedFromMs));
+    return [...byId.values()];
   }
 
   /** Tasks accepted but never finished: what a crash interrupted (reported at startup). */

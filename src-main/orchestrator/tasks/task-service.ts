@@ -573,7 +573,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   private end(task: Task, ending: TaskEnding): void {
     this.onWorkers.delete(task);
     if (!finishTask(this.terminal, task, ending)) return;
-    this.deps.keyUsage?.finished(task.owner, task.tokens_in ?? 0, task.tokens_out, task.task_id);
+    this.deps.keyUsage?.finished(task.owner, task.tokens_in ?? 0, task.tokens_out, task.task_id, task.finished_at_ms ?? undefined);
     task.trace.finished(task);
     this.emit("task", task);
     this.table.finished(task);
