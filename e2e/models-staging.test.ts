@@ -159,7 +159,13 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
     await page.locator("#pg-max").fill("24");
     await page.getByRole("textbox", { name: "Message" }).fill("Hello from node-a?");
     await page.getByRole("button", { name: "Send" }).click();
-    await until("the reply finished", async () => (await textOf(page.getByTestId("pg-state"))).includes("done"), 20_000);
+    // On a timeout the error says where the run stood (waiting, failed and why) and what node-a reported.
+    await until("the reply finished", async () => {
+      const state = await textOf(page.getByTestId("pg-state"));
+      if (state.includes("done")) return true;
+      const nodeA = NodeListResponseSchema.parse(await (await orch.api("/v2/nodes")).json()).nodes.find((n) => n.node_id === "node-a");
+      throw new Error(`status "${state}"; transcript "${(await textOf(page.getByTestId("pg-transcript"))).slice(-300)}"; node-a ${nodeA?.status} ${JSON.stringify(nodeA?.pools.map((p) => [p.pool_id, p.ready, p.model?.name, p.slots_free]))}; node-a's last log lines: ${a.lines.filter((l) => /"level":(40|50)|engine|task/.test(l)).slice(-8).join(" | ")}`);
+    }, 20_000);
     expect((await textOf(page.locator('[data-testid="pg-transcript"] [data-role="assistant"]').last())).length).toBeGreaterThan(0);
     await until("placed on node-a", async () => (await textOf(page.getByTestId("pg-node"))).includes("node-a"));
     await shot("models-playground-node-a");
