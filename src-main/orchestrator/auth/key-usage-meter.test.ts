@@ -220,6 +220,21 @@ describe("KeyUsageMeter", () => {
     m.close();
   });
 
+  it("a first start that cannot write the end mark (a full disk) still starts, and writes it with the next counts", () => {
+    const store = new KeyUsageStore(openDatabase(":memory:"));
+    const addDays = store.addDays.bind(store);
+    let fail = true;
+    store.addDays = (days, marks) => {
+      if (fail) throw new Error("SQLITE_FULL");
+      addDays(days, marks);
+    };
+    const { m } = meter({}, store);
+    expect(store.finishedThrough()).toBeNull();
+    fail = false;
+    m.flush(); // nothing counted yet: the mark alone
+    expect(store.finishedThrough()).toEqual({ at_ms: START, task_ids: [] });
+  });
+
   it("a daily quota holds what admitted, unended tasks may still generate: 100 concurrent max_tokens=4096 requests under a 1,000-token quota admit one", () => {
     const { m } = meter({ q: { requests_per_minute: null, tokens_per_day: 1000 } });
     let admitted = 0;

@@ -130,7 +130,15 @@ export class KeyUsageMeter {
     // First start on this database (or one from before the mark): every end so far counts as written.
     const finished = deps.store.finishedThrough();
     this.finishedThrough = finished ?? { at_ms: now, task_ids: [] };
-    if (finished === null) deps.store.addDays(new Map(), { finished: this.finishedThrough });
+    if (finished === null) {
+      try {
+        deps.store.addDays(new Map(), { finished: this.finishedThrough });
+      } catch (err) {
+        // Written with the next counts instead (a full disk frees up); a crash before then recounts nothing ended.
+        this.marksMoved = true;
+        deps.logger.warn({ err }, "key usage end mark not written; retrying with the next write");
+      }
+    }
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
