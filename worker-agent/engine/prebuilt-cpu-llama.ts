@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Llama, LlamaLogLevel } from "node-llama-cpp";
 import type { PoolDevice } from "../../src-shared/config/worker-config.js";
-import { cpuOnlyProbeResult, prebuiltCpuBinary } from "../system/cpu-only-host.js";
+import { gpuPossible, prebuiltCpuBinary, thisHost } from "../system/cpu-only-host.js";
 import { createLlamaFromBinary, type LlamaBuildMetadata } from "./llama-binary.js";
 
 // A pool on the CPU loads node-llama-cpp's prebuilt CPU binary directly (llama-binary.ts says why) when
@@ -14,8 +14,9 @@ import { createLlamaFromBinary, type LlamaBuildMetadata } from "./llama-binary.j
 
 /** The prebuilt CPU binary's folder when this pool's engine can load it directly, else undefined. */
 export function directPrebuiltCpuBins(device: PoolDevice): string | undefined {
-  if (device !== "cpu" && (device !== "auto" || cpuOnlyProbeResult() === null)) return undefined;
-  return prebuiltCpuBinary()?.bins;
+  const host = thisHost();
+  if (device !== "cpu" && (device !== "auto" || gpuPossible(host) !== null)) return undefined;
+  return prebuiltCpuBinary(host)?.bins;
 }
 
 /** Loads node-llama-cpp's prebuilt CPU binary in `bins` as getLlama({ gpu: false }) would, without its test fork. */

@@ -42,7 +42,7 @@ export function thisHost(): HostFacts {
 }
 
 /** Why a GPU backend might find a device here, or null when none can. */
-function gpuPossible(facts: HostFacts): string | null {
+export function gpuPossible(facts: HostFacts): string | null {
   if (facts.platform !== "linux") return `platform ${facts.platform}`;
   const setting = Object.keys(facts.env).find((k) => k.startsWith("NODE_LLAMA_CPP_") || k.startsWith("VK_") || k === "CUDA_VISIBLE_DEVICES" || k === "GGML_VK_VISIBLE_DEVICES");
   if (setting !== undefined) return `${setting} is set`;

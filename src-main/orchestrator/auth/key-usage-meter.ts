@@ -226,12 +226,8 @@ export class KeyUsageMeter {
       this.addTo(counts, owner, requests, tokensIn, tokensOut);
     };
     let counted = 0;
-    let charged = false;
     for (const t of unfinished) {
-      if (t.owner !== null && t.tokens_in + t.tokens_out > 0) {
-        this.add(t.owner, 0, t.tokens_in, t.tokens_out);
-        charged = true;
-      }
+      if (t.owner !== null && t.tokens_in + t.tokens_out > 0) this.add(t.owner, 0, t.tokens_in, t.tokens_out);
       if (t.owner !== null && !isCounted(admittedMark, t.task_id, t.accepted_at_ms)) {
         count(t.owner, t.accepted_at_ms, 1, 0, 0);
         counted++;
@@ -246,14 +242,11 @@ export class KeyUsageMeter {
         count(t.owner, t.accepted_at_ms, 1, 0, 0);
         counted++;
       }
-      if (t.owner !== null && t.tokens_in + t.tokens_out > 0 && !isCounted(finishedMark, t.task_id, t.finished_at_ms)) {
-        count(t.owner, t.finished_at_ms, 0, t.tokens_in, t.tokens_out);
-        charged = true;
-      }
+      if (t.owner !== null && t.tokens_in + t.tokens_out > 0 && !isCounted(finishedMark, t.task_id, t.finished_at_ms)) count(t.owner, t.finished_at_ms, 0, t.tokens_in, t.tokens_out);
       this.countedThrough = advanced(this.countedThrough, t.task_id, t.accepted_at_ms);
       this.finishedThrough = advanced(this.finishedThrough, t.task_id, t.finished_at_ms);
     }
-    if (counted === 0 && !charged && unfinished.length === 0 && ended.length === 0) return 0;
+    if (unfinished.length === 0 && ended.length === 0) return 0;
     const batch = this.pending;
     this.pending = new Map();
     try {
