@@ -5,10 +5,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 
 const started = Date.now();
-// `--smoke`: the short run CI does on a second Node LTS — build, unit tests, one real-inference
-// integration test and the headless HOME profile answering a chat completion.
+// `--smoke`: the short run CI does on a second Node LTS — build, unit tests, real inference on that Node
+// (concurrent slots on the agent; the prebuilt llama.cpp binary loaded in-process) and the headless HOME
+// profile answering a chat completion. (agent-inference.int.test.ts, 40 s of crash and watchdog timings, runs
+// in the full suite.)
 const smoke = process.argv.includes("--smoke");
-const SMOKE_FILES = ["src-shared", "src-node", "src-main/orchestrator/placement", "src-main/orchestrator/scheduling", "src-main/orchestrator/tasks", "worker-agent/agent-inference.int.test.ts", "src-main/headless/headless.int.test.ts"];
+const SMOKE_FILES = ["src-shared", "src-node", "src-main/orchestrator/placement", "src-main/orchestrator/scheduling", "src-main/orchestrator/tasks", "worker-agent/agent-slots.int.test.ts", "worker-agent/engine/prebuilt-cpu-llama.int.test.ts", "src-main/headless/headless.int.test.ts"];
 const extraArgs = [...process.argv.slice(2).filter((a) => a !== "--smoke"), ...(smoke ? SMOKE_FILES : [])];
 
 function step(title, command, args) {
