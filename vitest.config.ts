@@ -4,7 +4,7 @@ import { OWN_FORK_TESTS } from "./test-support/own-fork-tests.js";
 const ALWAYS_EXCLUDED = ["node_modules/**", "dist/**", "**/*.soak.test.ts"];
 // Tests that start processes, servers or a browser.
 const PROCESS_TESTS = ["**/*.int.test.ts", "e2e/**/*.test.ts", "bench/**/*.test.ts"];
-// The integration files in groups of 20–50; the last takes whatever no other group names.
+// The integration files in groups of 18–40; a project `other` takes whatever no group names.
 const INTEGRATION_GROUPS: ReadonlyArray<readonly [string, string[]]> = [
   ["orchestrator a–k", ["src-main/orchestrator/[a-k]*.int.test.ts"]],
   ["orchestrator l–r", ["src-main/orchestrator/[l-r]*.int.test.ts"]],
@@ -12,7 +12,14 @@ const INTEGRATION_GROUPS: ReadonlyArray<readonly [string, string[]]> = [
   ["worker", ["worker-agent/**/*.int.test.ts"]],
   ["browser and bench", ["e2e/**/*.test.ts", "bench/**/*.test.ts"]],
 ];
-const REST = ["other", PROCESS_TESTS, INTEGRATION_GROUPS.flatMap(([, include]) => include)] as const;
+
+/** A project of integration files sharing their forks; `exclude` beside what every project leaves out. */
+function sharedForkProject(group: string, include: string[], exclude: string[] = []) {
+  return {
+    extends: true as const,
+    test: { name: `integration ${group}`, include, exclude: [...ALWAYS_EXCLUDED, ...OWN_FORK_TESTS, ...exclude], isolate: false, setupFiles: ["./test-support/leftover-children.ts"] },
+  };
+}
 
 // One runner for unit, integration and browser e2e tests. Forks, not threads: llama.cpp and libsql are
 // native addons and the integration tests spawn real processes. Unit tests share their forks (no
@@ -33,10 +40,8 @@ export default defineConfig({
       // What a file leaves running is killed after it (test-support/leftover-children.ts), as a fork's exit did.
       // One project per group: a fork serves one project, so the groups bound what a fork's heap gathers from
       // the files before (one shared project for all 180 files ran them 1.13–1.17× slower by the end).
-      ...[...INTEGRATION_GROUPS.map(([group, include]) => [group, include, []] as const), REST].map(([group, include, alsoExcluded]) => ({
-        extends: true as const,
-        test: { name: `integration ${group}`, include, exclude: [...ALWAYS_EXCLUDED, ...OWN_FORK_TESTS, ...alsoExcluded], isolate: false, setupFiles: ["./test-support/leftover-children.ts"] },
-      })),
+      ...INTEGRATION_GROUPS.map(([group, include]) => sharedForkProject(group, include)),
+      sharedForkProject("other", PROCESS_TESTS, INTEGRATION_GROUPS.flatMap(([, include]) => include)),
       { extends: true, test: { name: "integration isolated", include: [...OWN_FORK_TESTS], exclude: ALWAYS_EXCLUDED } },
     ],
   },

@@ -23,9 +23,7 @@ function livingChildren(): number[] {
     }
     for (const pid of list.trim().split(/\s+/).filter((p) => p !== "").map(Number)) {
       try {
-        // `pid (comm) S …`: the state follows the command's closing parenthesis.
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") pids.push(pid);
+        if (!/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))) pids.push(pid);
       } catch {
         // gone meanwhile
       }
