@@ -143,12 +143,7 @@ export function benchWorkspace(prefix) {
    */
   async function haproxy(backend, { failover = false } = {}) {
     if (spawnSync("haproxy", ["-v"], { stdio: "ignore" }).error) return { skipped: "haproxy is not installed (apt-get install -y haproxy)" };
-    const port = await new Promise((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const p = s.address().port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const cfg = join(root, `haproxy-${port}.cfg`);
     const backends = (Array.isArray(backend) ? backend : [backend]).map((u) => new URL(u));
     const retry = failover ? ["  retries 1", "  option redispatch 1", "  retry-on conn-failure empty-response"] : [];
@@ -166,6 +161,16 @@ export function benchWorkspace(prefix) {
   }
 
   return { root, start, track, model, tinyModel, orchestrator, orchestratorProcess, bareServer, expressServer, worker, configuredWorker, haproxy };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a child that takes its port as an argument). */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 /** Waits until the orchestrator lists `count` online nodes with a ready pool; returns the nodes. */

@@ -23,13 +23,12 @@
 // llama-server the whole benchmark is skipped (exit 0).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { readSseFrames } from "../dist/src-shared/streaming/read-sse.js";
 import { llamaServerArgs } from "../dist/worker-agent/engine/llama-server/llama-server-args.js";
-import { benchWorkspace, cpuSeconds, percentiles, waitForReadyNodes } from "./bench-processes.mjs";
+import { benchWorkspace, cpuSeconds, freePort, percentiles, waitForReadyNodes } from "./bench-processes.mjs";
 import { ciLlamaServerBinary } from "./llama-server-cache.mjs";
 import { killOutcome, portkeyLoadBalanceConfig, rescuedInFlight } from "./peers-outcome.mjs";
 
@@ -85,15 +84,6 @@ const watchdog = setTimeout(() => {
 }, short ? 150_000 : 900_000);
 
 const ws = benchWorkspace("llorch-bench-peers-");
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitHealthy(url, ms) {
   const deadline = Date.now() + ms;
