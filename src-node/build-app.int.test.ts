@@ -154,6 +154,9 @@ describe("buildApp", () => {
     expect(await call("GET", "/nope")).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
     expect(await call("DELETE", "/open")).toMatchObject({ status: 405, body: { code: "METHOD_NOT_ALLOWED" } });
     expect(await call("GET", "/v1/thing")).toMatchObject({ status: 405, body: { error: { code: "METHOD_NOT_ALLOWED" } } });
+    // The 405 names the methods the path takes (RFC 9110: an Allow header is required); a 404 has none.
+    expect((await call("GET", "/v1/thing")).headers.get("allow")).toBe("POST");
+    expect((await call("GET", "/nope")).headers.get("allow")).toBeNull();
     expect(await call("POST", "/v1/thing", { "content-type": "application/json" }, "{}")).toMatchObject({ status: 400, body: { error: { code: "INVALID_PARAMS", param: "model" } } });
   });
 

@@ -128,9 +128,13 @@ function buildServerParts(opts: AppOptions): { app: express.Express; hot: HotRou
 
   opts.extra?.(app);
 
-  const patterns = opts.routes.map((r) => new RegExp(`^${r.path.replace(/\{\w+\}/g, "[^/]+")}$`));
+  const patterns = opts.routes.map((r) => ({ path: new RegExp(`^${r.path.replace(/\{\w+\}/g, "[^/]+")}$`), method: r.method.toUpperCase() }));
   app.use((req, res) => {
-    const known = patterns.some((p) => p.test(req.path));
+    const methods = new Set(patterns.filter((p) => p.path.test(req.path)).map((p) => p.method));
+    const known = methods.size > 0;
+    // A 405 says which methods the path takes (RFC 9110 §15.5.6); express answers HEAD wherever GET is served.
+    if (methods.has("GET")) methods.add("HEAD");
+    if (known) res.setHeader("Allow", [...methods].join(", "));
     const envelope = known ? errorEnvelope("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${req.path}`) : errorEnvelope("NOT_FOUND", `no route ${req.method} ${req.path}`);
     sendError(res, known ? 405 : 404, envelope, styleForRequest(styleForPath(req.path), req));
   });

@@ -103,7 +103,8 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
 
   it.each([
     ["mcp_servers", { mcp_servers: [{ type: "url", url: "https://example.com/mcp", name: "x" }] }],
-    ["messages[].content", { messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }],
+    // Named by the block's place and type, so a long history says which block.
+    ["messages[0].content[0] (image block)", { messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] }],
     ["thinking", { thinking: { type: "enabled", budget_tokens: 1024 } }],
   ])("refuses %s with a 400 that names it", async (param, extra) => {
     const res = await post({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }], ...extra });
@@ -201,7 +202,7 @@ describe("Anthropic Messages API through @anthropic-ai/sdk", () => {
     for (const block of [pdf, cited]) {
       const res = await post({ model: TINY, max_tokens: 2, messages: [{ role: "user", content: [block, { type: "text", text: "Who sat?" }] }] });
       expect(res.status).toBe(400);
-      expect(AnthropicErrorSchema.parse(await res.json()).error.message).toMatch(/^messages\[\]\.content is not supported: .*the served models read text only/);
+      expect(AnthropicErrorSchema.parse(await res.json()).error.message).toMatch(/^messages\[0\]\.content\[0\] \(document block\) is not supported: .*the served models read text only/);
     }
   });
 });

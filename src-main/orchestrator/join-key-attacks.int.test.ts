@@ -92,6 +92,13 @@ describe("a join token holder proposing its own key", () => {
     expect(logs.includes(mine.slice(4, 20))).toBe(false);
   });
 
+  it("cannot join as the orchestrator's store (control-plane, any letter case): refused before the token is spent; nor can a token be minted for it", async () => {
+    const token = await mint();
+    for (const nodeId of ["control-plane", "Control-Plane"]) expect(await refusal(await join(token, { node_id: nodeId, key: newKey() }))).toEqual({ status: 400, code: "INVALID_PARAMS", reason: "reserved_node_id" });
+    expect((await join(token, { node_id: "after-reserved", key: newKey() })).status).toBe(201);
+    expect(await refusal(await orch.api("/v2/auth/join-tokens", { method: "POST", body: JSON.stringify({ node_id: "CONTROL-PLANE" }) }))).toEqual({ status: 400, code: "INVALID_PARAMS", reason: "reserved_node_id" });
+  });
+
   it("a join token opens POST /v2/nodes/join only: every other route answers it 401", async () => {
     const token = await mint();
     const others = ORCHESTRATOR_ROUTES.filter((r) => r.auth && !(r.method === "post" && r.path === "/v2/nodes/join"));

@@ -86,9 +86,11 @@ describe("node registry limits", () => {
   });
 
   it("refuses the node id of the orchestrator's own store (control-plane), which staging treats as the store", async () => {
-    const res = await register(keyB, "control-plane");
-    expect(res.status).toBe(400);
-    expect(ErrorEnvelopeSchema.parse(await res.json()).details?.["reason"]).toBe("reserved_node_id");
+    for (const nodeId of ["control-plane", "CONTROL-PLANE"]) {
+      const res = await register(keyB, nodeId);
+      expect(res.status).toBe(400);
+      expect(ErrorEnvelopeSchema.parse(await res.json()).details?.["reason"]).toBe("reserved_node_id");
+    }
   });
 
   it("logs refusals of another key's node a few times a minute, not once per request", async () => {

@@ -5,17 +5,32 @@ import { MAX_STOP_STRINGS } from "../worker-api/sampling.js";
 // what it cannot honour (MESSAGES_PARAMS), e.g. image or thinking blocks.
 
 const TextBlockSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
+
+/**
+ * A block of a type this schema does not know (image, thinking, document, …) passes here and is refused
+ * by name, with its place, by MESSAGES_PARAMS; a block of a known type must have that type's shape (a
+ * text block whose text is a number, a tool_result whose content is 5, is a 400 naming the field, not a
+ * block read as empty).
+ */
+function blockOf<const Shapes extends Record<string, z.ZodType>>(shapes: Shapes) {
+  return z.looseObject({ type: z.string() }).superRefine((block, ctx) => {
+    const shape: z.ZodType | undefined = Object.hasOwn(shapes, block.type) ? shapes[block.type] : undefined;
+    if (shape === undefined) return;
+    const checked = shape.safeParse(block);
+    if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ ...issue, input: undefined } as Parameters<typeof ctx.addIssue>[0]);
+  });
+}
+
 /** A call the assistant made earlier in the conversation. */
 export const AnthropicToolUseBlockSchema = z.looseObject({ type: z.literal("tool_use"), id: z.string().min(1).max(256), name: z.string().min(1), input: z.record(z.string(), z.unknown()) });
-/** The result of a tool_use, in a user turn: a string or text blocks. */
+/** The result of a tool_use, in a user turn: a string or text blocks (others are refused by MESSAGES_PARAMS' rule). */
 export const AnthropicToolResultBlockSchema = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.union([TextBlockSchema, z.looseObject({ type: z.string() })]))]).optional(),
+  content: z.union([z.string(), z.array(blockOf({ text: TextBlockSchema }))]).optional(),
   is_error: z.boolean().optional(),
 });
-const OtherBlockSchema = z.looseObject({ type: z.string() });
-const ContentBlockParamSchema = z.union([TextBlockSchema, AnthropicToolUseBlockSchema, AnthropicToolResultBlockSchema, OtherBlockSchema]);
+const ContentBlockParamSchema = blockOf({ text: TextBlockSchema, tool_use: AnthropicToolUseBlockSchema, tool_result: AnthropicToolResultBlockSchema });
 export type AnthropicContentBlockParam = z.infer<typeof ContentBlockParamSchema>;
 
 export const AnthropicMessageParamSchema = z.looseObject({
@@ -24,22 +39,32 @@ export const AnthropicMessageParamSchema = z.looseObject({
 });
 
 /** A client tool the model may call; `input_schema` is the JSON schema of its input object. */
-export const AnthropicToolSchema = z.looseObject({
+export const AnthropicToolSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   description: z.string().optional(),
+  // Hints this server has nothing to do with, accepted as the API defines them: prompt caching is per
+  // pool; a tool call's input is streamed as it is generated anyway.
+  cache_control: z.looseObject({ type: z.literal("ephemeral") }).nullable().optional(),
+  eager_input_streaming: z.boolean().nullable().optional(),
+  // Tool search and programmatic calling are Anthropic-side features: only their neutral values pass.
+  defer_loading: z.literal(false, { error: "true is not supported: no tool search here, every tool is offered to the model" }).optional(),
+  allowed_callers: z.array(z.literal("direct", { error: "only \"direct\" is supported: no code execution here" })).optional(),
+  input_examples: z.never({ error: "not supported: examples are not shown to the served models; describe the input in description" }).optional(),
   /** Structured-output tools: every input_schema keyword enforced, or a 400 naming one a grammar cannot express. */
   strict: z.boolean().optional(),
   // Server tools (web_search_…, code_execution_…) have no input_schema: say why they fail, not only that it is missing.
   input_schema: z.looseObject({ type: z.literal("object") }, { error: (issue) => (issue.input === undefined ? "missing: a client tool needs input_schema (a JSON schema of type object); Anthropic's server tools (web search, code execution, …) run on Anthropic's servers and are not offered here" : undefined) }),
+  // After input_schema, whose message says why a server tool (web_search_…) is refused.
+  type: z.literal("custom", { error: "only client tools (type custom) are offered here: Anthropic's server tools run on Anthropic's servers" }).nullable().optional(),
 });
 export type AnthropicTool = z.infer<typeof AnthropicToolSchema>;
 
 /** auto: the model decides; any: some tool; tool: that one; none: no tool. */
 export const AnthropicToolChoiceSchema = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
-  z.looseObject({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
-  z.looseObject({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
-  z.looseObject({ type: z.literal("none") }),
+  z.strictObject({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("none") }),
 ]);
 export type AnthropicToolChoice = z.infer<typeof AnthropicToolChoiceSchema>;
 export type AnthropicMessageParam = z.infer<typeof AnthropicMessageParamSchema>;
@@ -59,16 +84,18 @@ export const AnthropicMessagesRequestSchema = z.looseObject({
   /** Required by the API: there is no default output limit. */
   max_tokens: z.int().min(1),
   messages: z.array(AnthropicMessageParamSchema).min(1),
-  system: z.union([z.string(), z.array(z.union([TextBlockSchema, OtherBlockSchema]))]).optional(),
+  system: z.union([z.string(), z.array(blockOf({ text: TextBlockSchema }))]).optional(),
   stop_sequences: z.array(z.string().min(1)).max(MAX_STOP_STRINGS).optional(),
   stream: z.boolean().optional(),
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.int().min(0).optional(),
-  metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
+  metadata: z.strictObject({ user_id: z.string().nullable().optional() }).optional(),
   tools: z.array(AnthropicToolSchema).max(128).optional(),
   tool_choice: AnthropicToolChoiceSchema.optional(),
   output_config: AnthropicOutputConfigSchema.optional(),
+  /** A prompt-caching hint (accepted; caching is per pool), in the API's shape. */
+  cache_control: z.looseObject({ type: z.literal("ephemeral") }).nullable().optional(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequestSchema>;
 

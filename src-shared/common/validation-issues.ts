@@ -22,8 +22,10 @@ function explained(issue: Issue): Issue {
   // A missing field: zod says "expected number, received undefined", which reads as if the client sent
   // something called undefined. Say the field is required, and what it takes.
   if (issue.code === "invalid_type" && issue.message.endsWith(", received undefined")) {
-    return { ...issue, message: `Field required (expected ${issue.expected})` };
+    return { ...issue, message: `Field required (expected ${issue.expected === "record" ? "object" : issue.expected})` };
   }
+  // A JSON object is what a client sends; zod calls a key-value schema a record.
+  if (issue.code === "invalid_type" && issue.expected === "record") return { ...issue, message: issue.message.replace("expected record", "expected object") };
   // A query number that is not one (`?limit=abc`, coerced to NaN): zod says "received NaN".
   if (issue.code === "invalid_type" && issue.message.endsWith(", received NaN")) {
     return { ...issue, message: "Invalid input: expected a number" };

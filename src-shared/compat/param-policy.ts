@@ -11,6 +11,8 @@ export interface ParamRule {
   readonly note: string;
   /** True when a value asks for what cannot be honoured; absent for supported parameters. */
   readonly refuses?: (value: unknown) => boolean;
+  /** Where in a refused value the refused part is, for the message (`messages[3].content[1] (image block)`). */
+  readonly locate?: (value: unknown) => string | undefined;
 }
 
 /** A parameter the request used that the surface cannot honour. */
@@ -44,7 +46,7 @@ export function findRefusal(policy: ParamPolicy, body: Readonly<Record<string, u
   for (const rule of policy.rules) {
     if (rule.refuses === undefined) continue;
     const value = valueAt(body, rule.param);
-    if (value !== undefined && rule.refuses(value)) return { param: rule.param, message: `${rule.param} is not supported: ${rule.note}` };
+    if (value !== undefined && rule.refuses(value)) return { param: rule.param, message: `${rule.locate?.(value) ?? rule.param} is not supported: ${rule.note}` };
   }
   return null;
 }

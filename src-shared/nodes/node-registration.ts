@@ -13,7 +13,12 @@ export const RegisterNodeRequestSchema = z.object({
    * orchestrator calls, so a longer one is refused, not cut (a 300 KB address was kept and repeated in
    * every node list and dashboard frame).
    */
-  address: z.url({ protocol: /^https?$/ }).max(2048),
+  address: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    // The orchestrator authenticates to a worker with the node's token, never with a URL's user:password,
+    // and the address is logged and listed on the dashboard.
+    .refine((address) => !/^[a-z]+:\/\/[^/?#]*@/i.test(address), { message: "an address cannot carry credentials (user:password@): the orchestrator calls workers with the node's token, and addresses are logged and listed" }),
   pools: nodePoolList(PoolIdSchema, (id) => id),
   capabilities: NodeCapabilitiesSchema,
   version: z.string().nullable().optional(),

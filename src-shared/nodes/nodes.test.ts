@@ -45,6 +45,9 @@ describe("node registration", () => {
     expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, node_id: "../etc" })).toEqual([["node_id"]]);
     expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, address: "10.0.0.11:9200" })).toEqual([["address"]]);
     expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, address: "file:///etc/passwd" })).toEqual([["address"]]);
+    // Credentials in an address would be logged and listed; the orchestrator authenticates with the node's token.
+    expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, address: "http://user:pass@10.0.0.11:9200" })).toEqual([["address"]]);
+    expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, address: "http://10.0.0.11:9200/x@y" })).toEqual([]);
     expect(rejectedPaths(RegisterNodeRequestSchema, { ...SPEC_REGISTER, pools: ["ok", "bad id"] })).toEqual([["pools", 1]]);
     const badGpu = { ...SPEC_REGISTER, capabilities: { gpus: [{ device_id: 0, name: "x", vram_total_bytes: -5 }] } };
     expect(rejectedPaths(RegisterNodeRequestSchema, badGpu)).toEqual([["capabilities", "gpus", 0, "vram_total_bytes"]]);

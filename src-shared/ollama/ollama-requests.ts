@@ -34,7 +34,9 @@ export type OllamaToolCall = z.infer<typeof OllamaToolCallSchema>;
 
 export const OllamaChatMessageSchema = z.looseObject({
   role: z.enum(["system", "user", "assistant", "tool"]),
-  content: z.string(),
+  // Go's zero value, as Ollama reads a turn without it: ollama-python drops an empty content (an
+  // assistant turn that only carries tool_calls) before sending.
+  content: z.string().default(""),
   /** On assistant turns: the calls it made. */
   tool_calls: z.array(OllamaToolCallSchema).optional(),
   /** On tool turns: the function whose result this is (optional; without it, results answer the calls in order). */
@@ -44,7 +46,8 @@ export type OllamaChatMessage = z.infer<typeof OllamaChatMessageSchema>;
 
 /** A function the model may call. */
 export const OllamaToolSchema = z.looseObject({
-  type: z.literal("function"),
+  // Ollama reads a tool without a type as a function (the only kind it has).
+  type: z.literal("function").default("function"),
   function: z.looseObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
 });
 

@@ -16,6 +16,17 @@ export const TERMINAL_STAGING_STATES: readonly StagingJobState[] = ["completed",
 /** The source id of the orchestrator's own model store (a node id no worker may take). */
 export const CONTROL_PLANE_SOURCE = "control-plane";
 
+/**
+ * Whether a worker may not take `nodeId`: the store's source id, in any letter case (a look-alike
+ * `Control-Plane` beside the store would read as it on the dashboard).
+ */
+export function isReservedNodeId(nodeId: string): boolean {
+  return nodeId.toLowerCase() === CONTROL_PLANE_SOURCE;
+}
+
+/** The refusal of a reserved node id, the same on register, join and join-token creation. */
+export const RESERVED_NODE_ID_MESSAGE = `node id ${CONTROL_PLANE_SOURCE} (in any letter case) is reserved for the orchestrator's own model store; choose another`;
+
 /** Why an attempt (or a job) failed; the label of orchd_staging_failures_total. */
 export const StagingFailureReasonSchema = z.enum([
   "no_source",

@@ -51,7 +51,7 @@ export const GENERATION_FIELDS = {
   /** Constrains the output to JSON (through a llama.cpp grammar). */
   format: OutputFormatSchema.optional(),
   /** Functions the model may call (chat only). */
-  tools: z.array(ToolDefinitionSchema).min(1).max(MAX_TOOLS).optional(),
+  tools: z.array(ToolDefinitionSchema).min(1).max(MAX_TOOLS).superRefine(uniqueToolNames).optional(),
   tool_choice: ToolChoiceSchema.optional(),
   /** false: at most one call per turn. */
   parallel_tool_calls: z.boolean().optional(),
@@ -60,6 +60,16 @@ export const GENERATION_FIELDS = {
   /** Report each token's log probability with this many most likely alternatives (0: the token's own only). */
   logprobs: z.int().min(0).max(MAX_TOP_LOGPROBS).optional(),
 } as const;
+
+/** Two tools of one name: a call could not say which it means (Anthropic and OpenAI refuse it too). */
+function uniqueToolNames(tools: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  tools.forEach((tool, i) => {
+    const earlier = first.get(tool.name);
+    if (earlier === undefined) first.set(tool.name, i);
+    else ctx.addIssue({ code: "custom", path: [i, "name"], message: `tool names must be unique: ${tool.name} is also the name of tools[${earlier}]` });
+  });
+}
 
 const GENERATION_KEYS = Object.keys(GENERATION_FIELDS) as (keyof typeof GENERATION_FIELDS)[];
 

@@ -9,7 +9,7 @@ export type PlacementMode = z.infer<typeof PlacementModeSchema>;
  * prefer: prefer_pools first, all others if allow_fallback. auto: automatic.
  */
 export const PlacementOverridesSchema = z
-  .object({
+  .strictObject({
     mode: PlacementModeSchema.default("auto"),
     pin_pool_id: PoolIdSchema.optional(),
     pin_node_id: NodeIdSchema.optional(),

@@ -16,11 +16,13 @@ export const CTX_LIMIT = 32_768;
 
 /**
  * POST /v2/tasks body (spec §2.2 TaskRequestV2). Chat tasks send `messages` instead of `prompt`;
- * a completion needs exactly one of them. Unknown keys are stripped (output_mode "unknown values
- * ignored"), so newer clients are not rejected.
+ * a completion needs exactly one of them. A key the schema does not know is refused by name, here and
+ * in `placement`, as the other /v2 bodies do: a mistyped `placment` or `temprature` would otherwise be
+ * dropped and the task run without the pin or the setting the client asked for (output_mode's
+ * unknown *values* are still ignored, as the spec has them).
  */
 export const TaskRequestV2Schema = z
-  .object({
+  .strictObject({
     task_id: z.uuid(),
     session_id: z.uuid(),
     workload: WorkloadSchema,

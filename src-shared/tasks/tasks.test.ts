@@ -53,6 +53,18 @@ describe("TaskRequestV2", () => {
     }
   });
 
+  it("refuses a key it does not know, at the top and in placement: a mistyped pin or sampler field is not dropped", () => {
+    expect(rejectedPaths(TaskRequestV2Schema, { ...SPEC_TASK, placment: { mode: "pin", pin_pool_id: "gone" } })).toEqual([[]]);
+    expect(TaskRequestV2Schema.safeParse({ ...SPEC_TASK, temprature: 0 }).error?.issues[0]?.message).toMatch(/temprature/);
+    expect(rejectedPaths(TaskRequestV2Schema, { ...SPEC_TASK, placement: { mode: "pin", pin_pool_id: "a-gpu0", foo: 1 } })).toEqual([["placement"]]);
+  });
+
+  it("refuses two tools of one name (a call could not say which it means)", () => {
+    const tool = (properties: Record<string, unknown>) => ({ name: "a", parameters: { type: "object", properties } });
+    const issues = TaskRequestV2Schema.safeParse({ ...SPEC_TASK, tools: [tool({ x: { type: "integer" } }), tool({ y: { type: "boolean" } })] }).error?.issues;
+    expect(issues?.map((i) => [i.path, i.message])).toEqual([[["tools", 1, "name"], "tool names must be unique: a is also the name of tools[0]"]]);
+  });
+
   it("rejects malformed fields at their path", () => {
     const cases: [Record<string, unknown>, (string | number)[]][] = [
       [{ placement: { mode: "random" } }, ["placement", "mode"]],

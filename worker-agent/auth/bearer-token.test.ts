@@ -3,11 +3,14 @@ import { parseBearer, TokenVerifier } from "./bearer-token.js";
 import { tokenFingerprint } from "./token-fingerprint.js";
 
 describe("bearer tokens", () => {
-  it("parses the header as the spec says (§9.2)", () => {
+  it("parses the header as the spec says (§9.2), the scheme in any letter case as RFC 9110 §11.1 has it (the spec's case-sensitive prefix turned away clients and proxies that write `bearer`)", () => {
     expect(parseBearer("Bearer abc")).toBe("abc");
     expect(parseBearer("  Bearer   abc def  ")).toBe("abc def");
     expect(parseBearer(undefined)).toBeUndefined();
-    expect(parseBearer("bearer abc")).toBeUndefined();
+    expect(parseBearer("bearer abc")).toBe("abc");
+    expect(parseBearer("BEARER\tabc")).toBe("abc");
+    expect(parseBearer("Bearerabc")).toBeUndefined();
+    expect(parseBearer("Basic abc")).toBeUndefined();
     expect(parseBearer("Bearer ")).toBeUndefined();
     expect(parseBearer("Bearer a\u0001b")).toBeUndefined();
     expect(parseBearer(`Bearer ${"x".repeat(9000)}`)).toBeUndefined();

@@ -12,6 +12,7 @@ import type { DashboardSessions } from "../auth/dashboard-sessions.js";
 import type { TokenSet } from "../auth/token-set.js";
 import { JOIN_CREDENTIAL_PREFIX } from "../auth/join-token-auth.js";
 import type { JoinTokenStore } from "../auth/join-token-store.js";
+import { RESERVED_NODE_ID_MESSAGE, isReservedNodeId } from "../../../src-shared/staging/staging-job.js";
 import { JOIN_TOKEN_DEFAULT_TTL_MS, type CreateJoinTokenRequest, type CreatedJoinToken, type JoinNodeRequest, type JoinNodeResponse, type JoinTokenInfo } from "../../../src-shared/auth/join-tokens.js";
 import type { ApiKeyRow, ApiKeyStore } from "../db/api-key-store.js";
 import type { AuditLog } from "../db/audit-log.js";
@@ -174,6 +175,7 @@ export class AdminService {
 
   /** A single-use join token for one worker, optionally bound in advance to a node id; shown once. */
   createJoinToken(req: CreateJoinTokenRequest, actor: Identity): CreatedJoinToken {
+    if (req.node_id !== undefined && isReservedNodeId(req.node_id)) throw new OrchError("INVALID_PARAMS", RESERVED_NODE_ID_MESSAGE, { details: { reason: "reserved_node_id" } });
     const { row, token } = this.deps.joinTokens.create(req.node_id ?? null, req.ttl_ms ?? JOIN_TOKEN_DEFAULT_TTL_MS, actor.credentialId);
     this.deps.joinTokens.prune();
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "join_token_created", target: `join:${row.fp6}`, outcome: "success", details: { node_id: row.node_id, expires_at_ms: row.expires_at_ms } });
@@ -198,6 +200,8 @@ export class AdminService {
       if (decision.log) this.deps.logger.warn({ identity: actor.label, node_id: req.node_id, reason, suppressed_since_last: decision.suppressed }, "node join refused");
       throw new OrchError("CONFLICT", message, { details: { reason } });
     };
+    // Before anything is spent: a key bound to this id could never register.
+    if (isReservedNodeId(req.node_id)) throw new OrchError("INVALID_PARAMS", RESERVED_NODE_ID_MESSAGE, { details: { reason: "reserved_node_id" } });
     if (row.node_id !== null && row.node_id !== req.node_id) refuse("join_token_node_mismatch", `this join token is for node ${row.node_id}, not ${req.node_id}`);
     if (this.deps.nodeOwner(req.node_id) !== null || this.deps.apiKeys.boundTo(req.node_id).length > 0) {
       refuse("node_already_bound", `node ${req.node_id} is already bound to a credential; revoke its key and POST /v2/nodes/${req.node_id}/forget before joining it again`);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import { CONTROL_PLANE_SOURCE } from "../../../src-shared/staging/staging-job.js";
+import { RESERVED_NODE_ID_MESSAGE, isReservedNodeId } from "../../../src-shared/staging/staging-job.js";
 import { LogRateLimiter } from "../../../src-node/log-rate-limiter.js";
 import { isLoopbackHost } from "../../../src-shared/config/host-port.js";
 import type { HeartbeatRequest } from "../../../src-shared/nodes/heartbeat.js";
@@ -104,7 +104,7 @@ export class NodeService {
   register(req: RegisterNodeRequest, credential: string | undefined, actor: NodeActor): number {
     // The orchestrator's own store is the staging source of this name: a node taking it would be treated
     // as the store (its address and grant key), breaking every staging from the store.
-    if (req.node_id === CONTROL_PLANE_SOURCE) throw new OrchError("INVALID_PARAMS", `node id ${CONTROL_PLANE_SOURCE} is reserved for the orchestrator's own model store; choose another`, { details: { reason: "reserved_node_id" } });
+    if (isReservedNodeId(req.node_id)) throw new OrchError("INVALID_PARAMS", RESERVED_NODE_ID_MESSAGE, { details: { reason: "reserved_node_id" } });
     this.assertBinding(actor, req.node_id, "node_register_refused");
     // With TLS on, prompts go to workers over TLS only; a worker on this machine's loopback may stay plain.
     const address = new URL(req.address);

@@ -22,6 +22,9 @@ export function resolveHubRef(ref: string, hubBaseUrl: string): URL {
     throw new OrchError("INVALID_PARAMS", "ref must be hf://owner/repo/file.gguf or an http(s) URL");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new OrchError("INVALID_PARAMS", "only http(s) URLs can be pulled");
+  // fetch refuses such a URL on every attempt, and the ref is kept, logged and listed to read keys:
+  // refused here, before it is stored anywhere.
+  if (url.username !== "" || url.password !== "") throw new OrchError("INVALID_PARAMS", "a pull URL cannot carry credentials (user:password@): it would be stored, logged and listed; serve the file without them or from a mirror the orchestrator may read", { details: { reason: "url_credentials" } });
   return url;
 }
 

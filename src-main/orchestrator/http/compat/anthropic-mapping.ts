@@ -1,4 +1,4 @@
-import { anthropicText, textDocument, type AnthropicCountTokensRequest, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
+import { AnthropicToolResultBlockSchema, AnthropicToolUseBlockSchema, anthropicText, textDocument, type AnthropicCountTokensRequest, type AnthropicMessageParam, type AnthropicMessagesRequest } from "../../../../src-shared/anthropic/messages.js";
 import { COUNT_TOKENS_PARAMS, MESSAGES_PARAMS } from "../../../../src-shared/anthropic/messages-params.js";
 import type { Generation } from "../../../../src-shared/tasks/generation.js";
 import type { ToolCall, ToolChoice, ToolDefinition } from "../../../../src-shared/tasks/tool-calling.js";
@@ -62,12 +62,13 @@ function turns(m: AnthropicMessageParam, i: number, callIds: Set<string>): ChatM
     const where = `messages[${i}].content[${j}]`;
     if (block.type === "tool_use") {
       if (m.role !== "assistant") throw unsupported(`${where}`, `${where}: tool_use blocks belong to assistant turns`);
-      const { id, name, input } = block as { id: string; name: string; input: unknown };
+      // The request schema checked the block's shape (blockOf in messages.ts); parsed again for its type.
+      const { id, name, input } = AnthropicToolUseBlockSchema.parse(block);
       callIds.add(id);
       calls.push({ id, name, arguments: JSON.stringify(input) });
     } else if (block.type === "tool_result") {
       if (m.role !== "user") throw unsupported(`${where}`, `${where}: tool_result blocks belong to user turns`);
-      const { tool_use_id: id, content, is_error: isError } = block as { tool_use_id: string; content?: AnthropicMessageParam["content"]; is_error?: boolean };
+      const { tool_use_id: id, content, is_error: isError } = AnthropicToolResultBlockSchema.parse(block);
       if (!callIds.has(id)) throw unsupported(`${where}.tool_use_id`, `${where}.tool_use_id must name a tool_use block of an earlier assistant turn`);
       if (Array.isArray(content) && content.some((b) => b.type !== "text" && textDocument(b) === undefined)) throw unsupported(`${where}.content`, `${where}.content: only text blocks and plain-text documents are supported in a tool result (the served models read text only)`);
       const resultText = content === undefined ? "" : anthropicText(content);

@@ -7,18 +7,31 @@ export type OllamaKind = "chat" | "generate";
 
 const NS_PER_MS = 1_000_000;
 
+/**
+ * A duration of work that happened, from millisecond timestamps: at least 1 ms when `count` > 0. Both
+ * ends fall in one millisecond tick for a few fast tokens, and clients divide by it (eval_count /
+ * eval_duration is what `ollama run --verbose` and Open WebUI show as tokens per second): 0 would be
+ * an infinite rate; 1 ms is the tick's upper bound.
+ */
+function spanMs(from: number, to: number, count: number): number {
+  const ms = Math.max(0, to - from);
+  return count > 0 ? Math.max(1, ms) : ms;
+}
+
 /** Ollama's done-line timings from the task's own clock (nanoseconds; the model is always loaded). */
 function timings(done: Completion): Record<string, number> {
   const t = done.task;
   const now = Date.now();
   const firstToken = t.first_token_at_ms ?? now;
+  const promptMs = spanMs(t.started_at_ms ?? t.enqueued_at_ms, firstToken, done.promptTokens);
+  const evalMs = spanMs(firstToken, t.finished_at_ms ?? now, done.completionTokens);
   return {
-    total_duration: Math.max(0, now - t.enqueued_at_ms) * NS_PER_MS,
+    total_duration: Math.max(now - t.enqueued_at_ms, promptMs + evalMs) * NS_PER_MS,
     load_duration: 0,
     prompt_eval_count: done.promptTokens,
-    prompt_eval_duration: Math.max(0, firstToken - (t.started_at_ms ?? t.enqueued_at_ms)) * NS_PER_MS,
+    prompt_eval_duration: promptMs * NS_PER_MS,
     eval_count: done.completionTokens,
-    eval_duration: Math.max(0, (t.finished_at_ms ?? now) - firstToken) * NS_PER_MS,
+    eval_duration: evalMs * NS_PER_MS,
   };
 }
 

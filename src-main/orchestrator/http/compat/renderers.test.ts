@@ -151,6 +151,23 @@ describe("Ollama renderer", () => {
   });
 });
 
+describe("Ollama renderer timings", () => {
+  it("a generation within one millisecond tick reports 1 ms, not 0 (clients divide eval_count by eval_duration)", () => {
+    const sameTick = { ...task, started_at_ms: 5, first_token_at_ms: 5, finished_at_ms: 5, enqueued_at_ms: 5 } as unknown as Task;
+    const line = ollamaRenderers("generate", "tiny:latest", sameTick).body.body({ ...done("length"), task: sameTick, completionTokens: 2 }) as Record<string, number>;
+    expect(line.eval_count).toBe(2);
+    expect(line.eval_duration).toBe(1_000_000);
+    expect(line.prompt_eval_duration).toBe(1_000_000);
+    expect(line.total_duration).toBeGreaterThanOrEqual((line.prompt_eval_duration ?? 0) + (line.eval_duration ?? 0));
+  });
+
+  it("no generated token: eval_duration stays what the clock says", () => {
+    const sameTick = { ...task, started_at_ms: 5, first_token_at_ms: 5, finished_at_ms: 5, enqueued_at_ms: 5 } as unknown as Task;
+    const line = ollamaRenderers("generate", "tiny:latest", sameTick).body.body({ ...done("length"), task: sameTick, completionTokens: 0 }) as Record<string, number>;
+    expect(line.eval_duration).toBe(0);
+  });
+});
+
 describe("OpenAI stream renderer, plain text tokens", () => {
   const texts = ["Hello", " wörld", "\"quoted\"", "line\nbreak", "\u2028 sep", "", "\\", "😀"];
 
