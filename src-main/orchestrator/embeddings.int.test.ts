@@ -41,6 +41,8 @@ describe("POST /v1/embeddings through the openai client", () => {
     const floats = await client.embeddings.create({ model: TINY, input: "hello world", encoding_format: "float" });
     const decoded = res.data[1]!.embedding;
     floats.data[0]!.embedding.forEach((x, i) => expect(decoded[i]).toBeCloseTo(x, 4));
+    // Unit vectors, as OpenAI's: clients rank by dot product as the cosine (the tiny model's raw vectors have length ≈ 8).
+    for (const d of [...res.data, ...floats.data]) expect(Math.hypot(...d.embedding)).toBeCloseTo(1, 4);
   });
 
   it("refuses dimensions and token-id inputs by name", async () => {
@@ -83,6 +85,7 @@ describe("POST /api/embed through the ollama client", () => {
     const res = await ollama.embed({ model: `${TINY}:latest`, input: ["hello world", "the cat"] });
     expect(res.model).toBe(`${TINY}:latest`);
     expect(res.embeddings.map((v) => v.length)).toEqual([DIMENSIONS, DIMENSIONS]);
+    for (const v of res.embeddings) expect(Math.hypot(...v)).toBeCloseTo(1, 4);
     expect(res.prompt_eval_count).toBeGreaterThan(0);
     const one = await ollama.embed({ model: TINY, input: "hello world" });
     one.embeddings[0]!.forEach((x, i) => expect(res.embeddings[0]![i]).toBeCloseTo(x, 5));

@@ -123,6 +123,28 @@ describe("honest OpenAI behaviour", () => {
     expect(completion.usage?.completion_tokens).toBe(3);
   });
 
+  it("a chat that reaches max_tokens while its end may begin a stop string keeps that end and counts it, streamed or not (LlamaChat dropped it)", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    const plain = await client.chat.completions.create({ model: TINY, messages, max_tokens: 5, temperature: 0 });
+    const text = plain.choices[0]?.message.content ?? "";
+    // The last word begins the stop string, which never completes: the whole answer stands.
+    const words = text.trim().split(" ");
+    const neverCompleted = [` ${words.at(-1) ?? ""}x`, ` ${words.join(" ")} and more`];
+    for (const stop of neverCompleted) {
+      const stopped = await client.chat.completions.create({ model: TINY, messages, max_tokens: 5, temperature: 0, stop: [stop] });
+      expect(stopped.choices[0], stop).toMatchObject({ message: { content: text }, finish_reason: "length" });
+      expect(stopped.usage?.completion_tokens, stop).toBe(5);
+      const stream = await client.chat.completions.create({ model: TINY, messages, max_tokens: 5, temperature: 0, stop: [stop], stream: true, stream_options: { include_usage: true } });
+      let streamed = "";
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      for await (const chunk of stream) {
+        streamed += chunk.choices[0]?.delta.content ?? "";
+        usage = chunk.usage ?? usage;
+      }
+      expect([streamed, usage?.completion_tokens], stop).toEqual([text, 5]);
+    }
+  });
+
   it("max_completion_tokens and stream_options.include_usage keep working", async () => {
     const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Say hello" }], max_completion_tokens: 5, stream: true, stream_options: { include_usage: true } });
     let usage: OpenAI.CompletionUsage | null | undefined;

@@ -12,7 +12,7 @@ export const MESSAGES_PARAMS: ParamPolicy = {
     { param: "system", support: "partial", note: "a string or text blocks (other blocks are refused)", refuses: (v) => hasBlockOtherThan(v, TEXT_ONLY), locate: (v) => blockOtherThan(v, TEXT_ONLY, "system") },
     { param: "stop_sequences", support: "supported", note: "up to 64; stop_sequence names the one that matched" },
     { param: "stream", support: "supported", note: "message_start, content_block_start, ping, content_block_delta*, content_block_stop, message_delta, message_stop" },
-    { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it)" },
+    { param: "temperature", support: "supported", note: "0 to 1 (older clients; newer SDKs no longer send it); absent: 0, greedy and reproducible (Anthropic's default is 1): send it to sample" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "top_k", support: "supported", note: "" },
     { param: "metadata", support: "supported", note: "metadata.user_id is recorded in the log and the audit trail; it does not open a session" },

@@ -39,7 +39,7 @@ export const OLLAMA_EMBED_PARAMS: ParamPolicy = {
   unknownNote: "it is not an /api/embed parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "a name from /api/tags" },
-    { param: "input", support: "supported", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings` },
+    { param: "input", support: "supported", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; each vector scaled to length 1, as Ollama's` },
     { param: "truncate", support: "supported", note: "true (the default, as in Ollama): an input longer than the embedding context is cut to its first tokens that fit (prompt_eval_count counts what was embedded); false: it fails with CONTEXT_TOO_LONG" },
     { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size", refuses: present },

@@ -58,7 +58,7 @@ export const OLLAMA_OPTIONS: ParamPolicy = {
   rules: [
     { param: "num_predict", support: "supported", note: "-1, -2 or absent: until the model stops or its context is full; a larger limit than the context holds also ends when the context is full (done_reason length), as Ollama never refuses it" },
     { param: "num_ctx", support: "supported", note: "the context the task needs (a pool with at least that much serves it; the prompt is never cut); more than the model's trained context length is that length, as Ollama clamps it" },
-    { param: "temperature", support: "supported", note: "0 to 2" },
+    { param: "temperature", support: "supported", note: "0 to 2; absent: 0, greedy and reproducible (Ollama's own default is 0.8): send it to sample" },
     { param: "top_k", support: "supported", note: "" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "seed", support: "supported", note: "negative: random" },

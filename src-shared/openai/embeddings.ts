@@ -32,7 +32,7 @@ const tokenIds = (value: unknown): boolean => Array.isArray(value) && value.some
 export const EMBEDDING_PARAMS: ParamPolicy = {
   unknownNote: "it is not an embeddings parameter this server knows, so it cannot be honoured",
   rules: [
-    { param: "model", support: "supported", note: "an id from GET /v1/models; the vectors come from an embedding context of that model's pool" },
+    { param: "model", support: "supported", note: "an id from GET /v1/models; the vectors come from an embedding context of that model's pool, scaled to length 1 as OpenAI's (dot product is the cosine)" },
     { param: "input", support: "partial", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; token-id inputs are refused (they would be another tokenizer's ids: LangChain's Python OpenAIEmbeddings sends them unless check_embedding_ctx_length is false; LangChain JS sends strings)`, refuses: tokenIds },
     { param: "encoding_format", support: "supported", note: "float or base64 (little-endian float32)" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size; shortening them is not available", refuses: present },

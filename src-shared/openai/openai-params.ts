@@ -10,7 +10,7 @@ const COMMON: readonly ParamRule[] = [
   { param: "stream", support: "supported", note: "server-sent chunks ending with data: [DONE]" },
   { param: "stream_options", support: "supported", note: "include_usage adds a final chunk with usage; no obfuscation padding is ever sent (include_obfuscation changes nothing)" },
   { param: "max_tokens", support: "supported", note: "default 256, shortened to what the context leaves after a long prompt (an explicit value that does not fit is a 400 CONTEXT_TOO_LONG); at most 50,000, the most one request generates" },
-  { param: "temperature", support: "supported", note: "0 to 2" },
+  { param: "temperature", support: "supported", note: "0 to 2; absent: 0, greedy and reproducible (OpenAI's default is 1): send it to sample" },
   { param: "top_p", support: "supported", note: "0 to 1" },
   { param: "top_k", support: "supported", note: "llama.cpp extension" },
   { param: "seed", support: "supported", note: "negative seeds mean random" },

@@ -11,7 +11,7 @@ export const RESPONSES_PARAMS: ParamPolicy = {
     { param: "input[]", support: "partial", note: "message items with text parts (input_text, output_text), function_call items (earlier calls) and function_call_output items (their text results); images, files, item references and other items are refused", refuses: hasUnsupportedInput },
     { param: "instructions", support: "supported", note: "sent as the system turn" },
     { param: "max_output_tokens", support: "supported", note: "default 256, shortened to what the context leaves after a long input; reaching it ends the response as incomplete; at most 50,000" },
-    { param: "temperature", support: "supported", note: "0 to 2" },
+    { param: "temperature", support: "supported", note: "0 to 2; absent: 0, greedy and reproducible (OpenAI's default is 1): send it to sample" },
     { param: "top_p", support: "supported", note: "0 to 1" },
     { param: "stream", support: "supported", note: "response.created … response.output_text.delta … response.completed" },
     { param: "stream_options", support: "supported", note: "no obfuscation padding is ever sent" },

@@ -37,6 +37,10 @@ describe("toGrammarSchema", () => {
     [{ properties: {}, items: {} }, "items on a object", "s"],
     [{ description: "anything" }, "a schema without a type (any value)", "s"],
     [{ $ref: "http://x/y" }, '$ref "http://x/y" (only #/$defs/<name> references)', "s"],
+    // node-llama-cpp reads a reference to nothing as "any value": a strict schema would constrain nothing there.
+    [{ type: "object", properties: { a: { $ref: "#/$defs/missing" } } }, '$ref "#/$defs/missing" (no such definition in the schema)', "s.properties.a"],
+    [{ type: "object", properties: { a: { $ref: "#/definitions/b" } }, $defs: { a: { type: "string" } } }, '$ref "#/definitions/b" (no such definition in the schema)', "s.properties.a"],
+    [{ $defs: { a: { $ref: "#/$defs/gone" } }, $ref: "#/$defs/a" }, '$ref "#/$defs/gone" (no such definition in the schema)', "s.$defs.a"],
     // llama.cpp's grammar parser refused these ("Failed to parse grammar": a 500) or dropped the bound.
     [{ type: "array", items: { type: "string" }, minItems: 100_000_000 }, "minItems 100000000 (above 2000, the most repetitions a grammar allows)", "s"],
     [{ type: "object", properties: { t: { type: "string", maxLength: 5000 } } }, "maxLength 5000 (above 2000, the most repetitions a grammar allows)", "s.properties.t"],

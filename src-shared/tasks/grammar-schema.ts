@@ -95,6 +95,7 @@ function translateSchema(schema: unknown, root: string, loose: Loose): GrammarSc
     if (!isObject(schema)) throw new Unsupported("a schema that is not an object", root);
     if (jsonDepthExceeds(schema, MAX_SCHEMA_JSON_DEPTH)) throw new Unsupported(`nesting deeper than ${MAX_SCHEMA_JSON_DEPTH} JSON levels`, root);
     const defs = { ...(isObject(schema.$defs) ? schema.$defs : {}), ...(isObject(schema.definitions) ? schema.definitions : {}) };
+    danglingReference(schema, root, new Set(Object.keys(defs)));
     const out: Json = { ...translate(omit(schema, ["$defs", "definitions"]), root, loose) };
     if (Object.keys(defs).length > 0) out.$defs = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, translate(def, `${root}.$defs.${name}`, loose)]));
     return { ok: true, schema: out, ...(loose !== undefined ? { unenforced: loose } : {}) };
@@ -102,6 +103,23 @@ function translateSchema(schema: unknown, root: string, loose: Loose): GrammarSc
     if (error instanceof Unsupported) return { ok: false, feature: error.feature, path: error.path };
     throw error;
   }
+}
+
+/**
+ * Refuses a `$ref` to a definition the schema does not have (node-llama-cpp would read it as "any value",
+ * so a strict schema would constrain nothing there); `enum` and `const` values are data, not schemas.
+ */
+function danglingReference(node: unknown, path: string, names: ReadonlySet<string>): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => danglingReference(item, `${path}[${i}]`, names));
+    return;
+  }
+  if (!isObject(node)) return;
+  if (typeof node.$ref === "string") {
+    const match = /^#\/(?:\$defs|definitions)\/([^/]+)$/.exec(node.$ref);
+    if (match !== null && !names.has(match[1] ?? "")) throw new Unsupported(`$ref "${node.$ref}" (no such definition in the schema)`, path);
+  }
+  for (const [key, value] of Object.entries(node)) if (key !== "enum" && key !== "const") danglingReference(value, `${path}.${key}`, names);
 }
 
 /**

@@ -6,6 +6,18 @@ import type { LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 /** The beginning and end tokens node-llama-cpp may add to each input (resolveBeginningTokenToPrepend / …EndTokenToAppend). */
 const SPECIAL_TOKENS = 2;
 
+/**
+ * The vector scaled to length 1 (a zero vector stays as it is). OpenAI's embeddings, llama-server's
+ * (embd_normalize 2) and Ollama's /api/embed are unit vectors, and clients and vector stores rely on it:
+ * they rank by dot product as if it were the cosine, which for unnormalised vectors ranks by length.
+ */
+export function unitLength(vector: readonly number[]): number[] {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  return norm > 0 && Number.isFinite(norm) ? vector.map((x) => x / norm) : [...vector];
+}
+
 export type EmbedResult = { ok: true; tokensIn: number } | { ok: false; code: "CONTEXT_TOO_LONG" | "INTERNAL"; message: string };
 
 export class Embedder {
@@ -54,7 +66,7 @@ export class Embedder {
         const tokens = all.length > limit ? all.slice(0, limit) : all;
         const embedding = await context.getEmbeddingFor(tokens);
         tokensIn += tokens.length;
-        onVector(index, embedding.vector, tokens.length);
+        onVector(index, unitLength(embedding.vector), tokens.length);
       }
       return { ok: true, tokensIn };
     } catch (error) {

@@ -171,6 +171,21 @@ function textCallbacks(emitter: TokenEmitter, model: LlamaModel, chat: ChatPlan 
   };
 }
 
+/**
+ * The text and count of the `held` last sampled tokens, which LlamaChat held back as the possible start
+ * of a stop string and dropped when max_tokens came first: they are the answer's end (a stop string is
+ * a bound, not a request to drop what comes before it), and they were generated. The count comes from
+ * node-llama-cpp's meter; nothing is given back when the sampled tokens do not account for it.
+ */
+function heldBackTail(emitter: TokenEmitter, model: LlamaModel, sampled: readonly Token[], held: number): void {
+  if (held <= 0 || held > sampled.length) return;
+  const tail = sampled.slice(sampled.length - held);
+  const before = sampled.at(-held - 1);
+  emitter.generated(tail.length);
+  const text = model.detokenize(tail, false, before !== undefined ? [before] : undefined);
+  if (text !== "") emitter.text(text);
+}
+
 /** The options LlamaCompletion and LlamaChat share (sampling, limits, abort, streaming). */
 type GenerationOptions = Omit<NonNullable<Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1]>, "grammar">;
 
@@ -403,7 +418,16 @@ export class LlamaEngine {
     const canceled = (): void => this.send({ type: "done", task_id: msg.task_id, tokens_out: emitter.tokensOut, tokens_in: 0, decode_ms: 0, stop_reason: "canceled" });
     // Aborted while its sequence was being erased: it never decoded.
     if (controller.signal.aborted) return canceled();
-    if (emitter.wantsLogprobs) probe?.listen((step) => emitter.probed(step));
+    // A chat's stop strings are LlamaChat's: the tokens that may begin one are held back, and dropped
+    // (from the text and from onToken) when max_tokens ends the generation first. The sampled tokens are
+    // kept here so that tail can be given back (heldBackTail).
+    const sampled: Token[] | undefined = chat !== undefined && msg.stop !== undefined && msg.stop.length > 0 ? [] : undefined;
+    if (emitter.wantsLogprobs || sampled !== undefined) {
+      probe?.listen((step) => {
+        sampled?.push(step.token);
+        if (emitter.wantsLogprobs) emitter.probed(step);
+      }, emitter.wantsLogprobs);
+    }
     const temperature = msg.temperature ?? 0;
     // node-llama-cpp's default seed changes every second; pin one so sampling is reproducible per task.
     const seed = msg.seed ?? (temperature > 0 ? Math.floor(Math.random() * 2 ** 31) : 0);
@@ -439,6 +463,7 @@ export class LlamaEngine {
       // decoded token with logits: the prompt's last one plus each generated one but the last, i.e. as
       // many as were generated.
       const metered = sequence.tokenMeter.usedOutputTokens - meteredBefore;
+      if (chat !== undefined && stopReason === "maxTokens" && sampled !== undefined && !controller.signal.aborted) heldBackTail(emitter, loaded.model, sampled, metered - emitter.tokensOut);
       const tokensOut = chat !== undefined && stopReason === "customStopTrigger" ? Math.max(emitter.tokensOut, metered) : emitter.tokensOut;
       this.send({
         type: "done",

@@ -9,9 +9,10 @@ type Step = { token: Token; probabilities?: Map<Token, number>; confidence?: num
 /** A sampled step with the token decoded before it (its text depends on it: a SentencePiece space). */
 type ProbedStep = Step & { previous: Token | undefined };
 
-/** Reports the tokens a sequence samples, with their probabilities, while a listener is set. */
+/** Reports the tokens a sequence samples, with their probabilities when asked for, while a listener is set. */
 export class TokenProbe {
   private listener: ((step: ProbedStep) => void) | undefined;
+  private probabilities = false;
 
   constructor(sequence: LlamaContextSequence) {
     const evaluateWithMetadata = sequence.evaluateWithMetadata.bind(sequence);
@@ -19,13 +20,15 @@ export class TokenProbe {
     const probed = (tokens: Token[], metadata: SequenceEvaluateMetadataOptions, options?: SequenceEvaluateOptions): AsyncGenerator<Step, void, Token | Token[] | void> => {
       const listener = this.listener;
       if (listener === undefined) return evaluateWithMetadata(tokens, metadata, options);
-      return observe(evaluateWithMetadata(tokens, { ...metadata, probabilities: true, confidence: true }, options), tokens.at(-1), listener);
+      return observe(evaluateWithMetadata(tokens, this.probabilities ? { ...metadata, probabilities: true, confidence: true } : metadata, options), tokens.at(-1), listener);
     };
     sequence.evaluateWithMetadata = probed as LlamaContextSequence["evaluateWithMetadata"];
   }
 
-  listen(listener: (step: ProbedStep) => void): void {
+  /** Every sampled token goes to `listener`; with `probabilities`, the sampler's too (which costs a sort per token). */
+  listen(listener: (step: ProbedStep) => void, probabilities = true): void {
     this.listener = listener;
+    this.probabilities = probabilities;
   }
 
   stop(): void {
