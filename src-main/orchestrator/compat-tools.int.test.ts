@@ -215,7 +215,7 @@ describe("Anthropic count_tokens through @anthropic-ai/sdk", () => {
     const post = (body: unknown) => fetch(`${cluster.orch.url}/v1/messages/count_tokens`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", "x-api-key": cluster.orch.token } });
     const image = await post({ model: CHAT, messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } }] }] });
     expect(image.status).toBe(400);
-    expect(AnthropicErrorSchema.parse(await image.json()).error.message).toMatch(/^messages\[\]\.content is not supported/);
+    expect(AnthropicErrorSchema.parse(await image.json()).error.message).toMatch(/^messages\[0\]\.content\[0\] \(image block\) is not supported/);
     const unknown = await post({ model: CHAT, messages: [ask], max_tokens: 5 });
     expect(AnthropicErrorSchema.parse(await unknown.json()).error.message).toMatch(/^max_tokens is not supported: it is not a count_tokens parameter/);
     await expect(anthropic.messages.countTokens({ model: "no-such-model", messages: [ask] })).rejects.toMatchObject({ status: 404 });

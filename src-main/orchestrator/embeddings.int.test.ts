@@ -61,6 +61,23 @@ describe("POST /v1/embeddings through the openai client", () => {
 });
 
 describe("workload embedding on /v2/tasks", () => {
+  it("canceled part way, the task is booked with the tokens of the inputs embedded so far, not 0 (a client giving up on 2,000 inputs used the pool)", async () => {
+    const inputs = Array.from({ length: 2_000 }, (_, i) => `input number ${i}: the cat sat on the mat and looked at the dog`);
+    const task: TaskRequestV2Input = { task_id: randomUUID(), session_id: randomUUID(), workload: "embedding", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "batch", inputs, max_tokens: 1, deadline_ms: 60_000 };
+    expect((await post("/v2/tasks", task)).status).toBe(202);
+    const stream = followTaskEvents(cluster.orch.url, cluster.orch.token, task.task_id);
+    const deadline = Date.now() + 30_000;
+    while (stream.events.filter((e) => e.event.event === "embedding").length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect((await post(`/v2/tasks/${task.task_id}/cancel`, {})).status).toBe(204);
+    const events = (await stream.done).map((e) => e.event);
+    const received = events.flatMap((e) => (e.event === "embedding" ? [e.data.tokens] : []));
+    expect(received.length).toBeGreaterThanOrEqual(3);
+    expect(received.length).toBeLessThan(inputs.length);
+    const status = (await (await cluster.orch.api(`/v2/tasks/${task.task_id}`)).json()) as { state: string; tokens_in: number | null };
+    expect(status.state).toBe("canceled");
+    expect(status.tokens_in).toBe(received.reduce((a, b) => a + b, 0));
+  });
+
   it("streams one embedding event per input, then end", async () => {
     const task: TaskRequestV2Input = { task_id: randomUUID(), session_id: randomUUID(), workload: "embedding", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "batch", inputs: ["a b c", "d e f"], max_tokens: 1, deadline_ms: 30_000 };
     const accepted = await post("/v2/tasks", task);

@@ -33,7 +33,7 @@ export const CHAT_COMPLETION_PARAMS: ParamPolicy = {
     ...COMMON,
     { param: "messages", support: "supported", note: "system, developer, user, assistant (with tool_calls) and tool turns; the last one from the user, a tool result, or an assistant prefill the model continues (as llama-server does); system and developer turns alone are answered (the model speaks first)" },
     { param: "messages[].role", support: "partial", note: "function turns (the deprecated function-calling API) are refused; use tools and tool turns", refuses: (v) => Array.isArray(v) && v.some((m: unknown) => (m as { role?: unknown } | null)?.role === "function") },
-    { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart },
+    { param: "messages[].content", support: "partial", note: "text only; image, audio and file content parts are refused", refuses: hasNonTextPart, locate: nonTextPart },
     { param: "messages[].name", support: "supported", note: "accepted and not shown to the model: the chat templates render no participant names (as llama-server)" },
     { param: "max_completion_tokens", support: "supported", note: "wins over max_tokens; at most 50,000" },
     { param: "tools", support: "supported", note: "function tools; arguments are generated under a llama.cpp grammar from `parameters`, so they always parse and have its shape; with `strict: true` every keyword is enforced or refused by name, without it (OpenAI enforces nothing then) value constraints a grammar cannot express (pattern, format other than date/time/date-time, number bounds, open integer bounds, uniqueItems) are left to the model; untyped values are any JSON; structure a grammar cannot express (allOf, not, external $ref) is refused by name" },
@@ -73,9 +73,19 @@ export const COMPLETION_PARAMS: ParamPolicy = {
 
 /** True when some message has a content part that is not text. */
 function hasNonTextPart(messages: unknown): boolean {
-  if (!Array.isArray(messages)) return false;
-  return messages.some((m: unknown) => {
+  return nonTextPart(messages) !== undefined;
+}
+
+/** The first content part that is not text, as `messages[i].content[j] (<type> part)`, for the refusal's message. */
+function nonTextPart(messages: unknown): string | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  for (const [i, m] of messages.entries()) {
     const content = (m as { content?: unknown } | null)?.content;
-    return Array.isArray(content) && content.some((part: unknown) => (part as { type?: unknown } | null)?.type !== "text");
-  });
+    if (!Array.isArray(content)) continue;
+    const j = content.findIndex((part: unknown) => (part as { type?: unknown } | null)?.type !== "text");
+    if (j < 0) continue;
+    const type = (content[j] as { type?: unknown } | null)?.type;
+    return `messages[${i}].content[${j}] (${typeof type === "string" ? `${JSON.stringify(type).slice(1, -1).slice(0, 64)} part` : "part without a type"})`;
+  }
+  return undefined;
 }

@@ -52,7 +52,7 @@ describe("OpenAI chat completions", () => {
     const refusal = (body: Record<string, unknown>) => findRefusal(CHAT_COMPLETION_PARAMS, ChatCompletionRequestSchema.parse(body));
     expect(refusal(sdkRequest)).toBeNull();
     expect(refusal({ ...sdkRequest, n: 2 })?.param).toBe("n");
-    expect(refusal({ ...sdkRequest, messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] })).toMatchObject({ param: "messages[].content", message: expect.stringMatching(/^messages\[\]\.content is not supported: .*image/) });
+    expect(refusal({ ...sdkRequest, messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] })).toMatchObject({ param: "messages[].content", message: expect.stringMatching(/^messages\[0\]\.content\[0\] \(image_url part\) is not supported: .*image/) });
     // Tools, structured output and logprobs are served (their values are checked by the adapter).
     expect(refusal({ ...sdkRequest, tools: [{ type: "function", function: { name: "f" } }], tool_choice: "auto", parallel_tool_calls: false })).toBeNull();
     expect(refusal({ ...sdkRequest, response_format: { type: "json_object" } })).toBeNull();

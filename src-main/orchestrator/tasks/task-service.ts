@@ -475,6 +475,10 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
       case "embedding":
       case "score":
         task.state = "running";
+        // Counted as each input is done, as tokens are as they stream: a request canceled before its end
+        // (a client that gave up on 2,048 inputs) is booked with what the worker embedded or ranked, and the
+        // worker's end, when it comes, gives the total.
+        task.tokens_in = (task.tokens_in ?? 0) + event.data.tokens;
         emitTaskEvent(task, event);
         return;
     }
