@@ -1,25 +1,11 @@
 import { z } from "zod";
+import { blockOf } from "../common/typed-blocks.js";
 import { MAX_STOP_STRINGS } from "../worker-api/sampling.js";
 
 // Anthropic Messages API (POST /v1/messages): text and tool use. Loose: the adapter refuses by name
 // what it cannot honour (MESSAGES_PARAMS), e.g. image or thinking blocks.
 
 const TextBlockSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
-
-/**
- * A block of a type this schema does not know (image, thinking, document, …) passes here and is refused
- * by name, with its place, by MESSAGES_PARAMS; a block of a known type must have that type's shape (a
- * text block whose text is a number, a tool_result whose content is 5, is a 400 naming the field, not a
- * block read as empty).
- */
-function blockOf<const Shapes extends Record<string, z.ZodType>>(shapes: Shapes) {
-  return z.looseObject({ type: z.string() }).superRefine((block, ctx) => {
-    const shape: z.ZodType | undefined = Object.hasOwn(shapes, block.type) ? shapes[block.type] : undefined;
-    if (shape === undefined) return;
-    const checked = shape.safeParse(block);
-    if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ ...issue, input: undefined } as Parameters<typeof ctx.addIssue>[0]);
-  });
-}
 
 /** A call the assistant made earlier in the conversation. */
 export const AnthropicToolUseBlockSchema = z.looseObject({ type: z.literal("tool_use"), id: z.string().min(1).max(256), name: z.string().min(1), input: z.record(z.string(), z.unknown()) });

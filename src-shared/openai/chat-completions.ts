@@ -2,22 +2,30 @@ import { z } from "zod";
 import { FinishReasonSchema, OPENAI_SAMPLING_FIELDS, OpenAiOutputLimitSchema, UsageSchema } from "./openai-common.js";
 import { ChatLogprobsSchema, OpenAiResponseFormatSchema, OpenAiToolCallDeltaSchema, OpenAiToolCallSchema, OpenAiToolChoiceSchema, OpenAiToolSchema } from "./openai-tools.js";
 import { MAX_TOOLS } from "../tasks/tool-calling.js";
+import { blockOf } from "../common/typed-blocks.js";
 
 // Content may be a string or an array of parts. Other part types (image_url, input_audio, file) parse
 // so that the adapter can refuse them by name (CHAT_COMPLETION_PARAMS) instead of with a schema path.
 const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
-const OtherPartSchema = z.looseObject({ type: z.string() });
 
-export const OpenAiChatMessageSchema = z.looseObject({
-  // function turns (the deprecated API) parse so that they can be refused by name, like other part types.
-  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
-  content: z.union([z.string(), z.array(z.union([TextPartSchema, OtherPartSchema]))]).nullable().optional(),
-  name: z.string().optional(),
-  /** Calls an assistant turn made. */
-  tool_calls: z.array(OpenAiToolCallSchema).optional(),
-  /** The call a tool turn answers. */
-  tool_call_id: z.string().optional(),
-});
+export const OpenAiChatMessageSchema = z
+  .looseObject({
+    // function turns (the deprecated API) parse so that they can be refused by name, like other part types.
+    role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
+    content: z.union([z.string(), z.array(blockOf({ text: TextPartSchema }))]).nullable().optional(),
+    name: z.string().optional(),
+    /** Calls an assistant turn made. */
+    tool_calls: z.array(OpenAiToolCallSchema).optional(),
+    /** The call a tool turn answers. */
+    tool_call_id: z.string().optional(),
+  })
+  .superRefine((message, ctx) => {
+    // Only an assistant turn may go without content (it made calls instead), as OpenAI has it; another
+    // turn without it was read as empty.
+    if (message.role !== "assistant" && message.role !== "function" && (message.content === undefined || message.content === null)) {
+      ctx.addIssue({ code: "custom", path: ["content"], message: `Field required: a ${message.role} turn needs content (a string or text parts)` });
+    }
+  });
 export type OpenAiChatMessage = z.infer<typeof OpenAiChatMessageSchema>;
 
 /**

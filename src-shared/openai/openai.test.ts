@@ -32,6 +32,14 @@ describe("OpenAI chat completions", () => {
 
   it("rejects malformed requests at the offending field", () => {
     expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, n: 0 })).toEqual([["n"]]);
+    // A turn without content, or a text part without text, was read as empty: the model answered nothing.
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "user" }] })).toEqual([["messages", 0, "content"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "system", content: null }, { role: "user", content: "x" }] })).toEqual([["messages", 0, "content"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "user", content: [{ type: "text" }] }] })).toEqual([["messages", 0, "content", 0, "text"]]);
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "user", content: [{ type: "text", text: 5 }] }] })).toEqual([["messages", 0, "content", 0, "text"]]);
+    // An assistant turn that only made calls has no content, as OpenAI allows.
+    const call = { id: "c1", type: "function", function: { name: "f", arguments: "{}" } };
+    expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "user", content: "x" }, { role: "assistant", tool_calls: [call] }, { role: "tool", tool_call_id: "c1", content: "1" }] })).toEqual([]);
     expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [] })).toEqual([["messages"]]);
     expect(rejectedPaths(ChatCompletionRequestSchema, { ...sdkRequest, messages: [{ role: "wizard", content: "x" }] })).toEqual([["messages", 0, "role"]]);
     const { model: _m, ...noModel } = sdkRequest;
