@@ -1,6 +1,7 @@
 // The auth matrix, table-driven over ORCHESTRATOR_ROUTES: every route × every credential gives the
 // documented status. No credential, a wrong token or a revoked key → 401 (MISSING_TOKEN / BAD_TOKEN);
 // a valid key whose scopes do not cover the route → 403 FORBIDDEN_SCOPE; one that does → neither.
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCOPES, scopesAdmit, type Scope } from "../../src-shared/auth/scopes.js";
 import { ORCHESTRATOR_ROUTES } from "../../src-shared/contract/orchestrator-routes.js";
@@ -104,6 +105,26 @@ describe("what each scope may do (the measured problems)", () => {
     expect(ErrorEnvelopeSchema.parse(await created.json()).code).toBe("FORBIDDEN_SCOPE");
     expect((await fetch(`${orch.url}/v2/logs`, { headers: workerKey })).status).toBe(403);
     expect((await fetch(`${orch.url}/v2/auth/login-codes`, { method: "POST", headers: workerKey })).status).toBe(403);
+  });
+
+  it("the scheme in any letter case is a bearer token; two Authorization (or Host) headers are a 400, not the first one's answer", async () => {
+    for (const scheme of ["bearer", "BEARER"]) expect((await fetch(`${orch.url}/v2/settings`, { headers: { authorization: `${scheme} ${TEST_TOKEN}` } })).status, scheme).toBe(200);
+    const port = new URL(orch.url).port;
+    const raw = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1", () => socket.end(`GET /v2/settings HTTP/1.1\r\n${head}Connection: close\r\n\r\n`));
+        let text = "";
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+    const inference = await createKey("twice", ["inference"]);
+    for (const head of [`Host: 127.0.0.1\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nAuthorization: Bearer ${inference}\r\n`, `Host: 127.0.0.1\r\nAuthorization: Bearer ${inference}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n`, `Host: 127.0.0.1\r\nHost: evil.com\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n`]) {
+      const answer = await raw(head);
+      expect(answer.split("\r\n")[0], head).toBe("HTTP/1.1 400 Bad Request");
+      expect(answer).toContain("MALFORMED_REQUEST");
+    }
+    expect((await raw(`Host: 127.0.0.1\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n`)).split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
   });
 
   it("a key without scopes gets the documented default (inference) and the list shows every key's scopes", async () => {

@@ -15,6 +15,7 @@ import { buildListener } from "../../src-node/build-app.js";
 import { createTracing, tracesEndpoint } from "../../src-node/tracing/otel-tracing.js";
 import { corsPolicy } from "../../src-node/cors-policy.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
+import { repeatedHeaderGuard } from "../../src-node/repeated-headers.js";
 import { createLimitedServer, ORCHESTRATOR_SERVER_LIMITS, type Server, type ServerLimits } from "../../src-node/http-server.js";
 import { LogRateLimiter } from "../../src-node/log-rate-limiter.js";
 import { clientAddress } from "../../src-node/route-auth.js";
@@ -399,7 +400,7 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
     authenticator,
     logger,
     serverName: "orchestrator",
-    guards: [hostOriginGuard({ loopbackBind: loopback, ...origins }), corsPolicy(origins)],
+    guards: [repeatedHeaderGuard(), hostOriginGuard({ loopbackBind: loopback, ...origins }), corsPolicy(origins)],
     isPublic: (route) => route.path === "/metrics" && config.metrics_public,
     requiredScopes,
     // A node beating faster than its interval allows is answered 429 before its body is read or parsed.

@@ -3,6 +3,7 @@ import { AuthFailureLimiter } from "../../src-node/auth-failure-limiter.js";
 import { buildApp } from "../../src-node/build-app.js";
 import type { BodyLimits } from "../../src-node/body-deadline.js";
 import { hostOriginGuard } from "../../src-node/host-origin-guard.js";
+import { repeatedHeaderGuard } from "../../src-node/repeated-headers.js";
 import { WORKER_ROUTES } from "../../src-shared/contract/worker-routes.js";
 import type { InPlaceFiles } from "../catalog/in-place-files.js";
 import type { GrantVerifier } from "../staging/grant-verifier.js";
@@ -37,7 +38,7 @@ export function createWorkerApp(deps: WorkerApiDeps): express.Express {
     authenticator: workerAuthenticator(deps.token, deps.log, deps.grants),
     logger: deps.log,
     serverName: "worker",
-    guards: deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })],
+    guards: [repeatedHeaderGuard(), ...(deps.allowedHosts === undefined ? [] : [hostOriginGuard({ loopbackBind: true, extraHosts: deps.allowedHosts })])],
     authFailures: new AuthFailureLimiter(),
     ...(deps.bodyLimits !== undefined ? { bodyLimits: deps.bodyLimits } : {}),
     ...(deps.tracing !== undefined ? { tracing: deps.tracing } : {}),
