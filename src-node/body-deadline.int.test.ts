@@ -22,6 +22,9 @@ beforeAll(async () => {
   app.post("/echo", express.json(), (req, res) => {
     res.json({ got: req.body as unknown });
   });
+  app.post("/v1/echo", express.json(), (req, res) => {
+    res.json({ got: req.body as unknown });
+  });
   // A streamed upload as the model store reads one: the handler iterates the request body.
   app.put("/upload", uploadRate(LIMITS), (req, res) => {
     const at = uploadReads.push("pending") - 1;
@@ -64,6 +67,14 @@ describe("body deadline (one sweep for every pending body)", () => {
       expect(o.closedAfterMs).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
       expect(o.closedAfterMs).toBeLessThan(latest);
     }
+  });
+
+  it("answers the 408 in the shape of the request's surface: OpenAI's under /v1, Anthropic's with anthropic-version", async () => {
+    const openai = await slowBody(url, "POST", "/v1/echo", { "content-type": "application/json" }, 10_000, 50, 10_000);
+    expect(statusOf(openai.received)).toBe(408);
+    expect(JSON.parse(openai.received.slice(openai.received.indexOf("\r\n\r\n") + 4))).toMatchObject({ error: { code: "REQUEST_TIMEOUT", type: expect.any(String) as unknown } });
+    const anthropic = await slowBody(url, "POST", "/v1/echo", { "content-type": "application/json", "anthropic-version": "2023-06-01" }, 10_000, 50, 10_000);
+    expect(JSON.parse(anthropic.received.slice(anthropic.received.indexOf("\r\n\r\n") + 4))).toMatchObject({ type: "error", error: { type: expect.any(String) as unknown } });
   });
 
   it("answers bodies that arrive, then cuts a stalled one after the sweep went idle", async () => {

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import { errorEnvelope } from "../src-shared/errors/error-envelope.js";
 import { sendError } from "./error-sender.js";
+import { styleForPath, styleForRequest } from "./error-style.js";
 
 export interface BodyLimits {
   /** Time a request body (JSON, or one a route does not read) may take to arrive completely. */
@@ -30,7 +31,8 @@ function cut(req: Request, res: Response, why: string): void {
   const close = () => req.destroy();
   if (!res.headersSent) {
     res.setHeader("Connection", "close");
-    sendError(res, 408, errorEnvelope("REQUEST_TIMEOUT", why));
+    // In the shape of the surface the request was for: an OpenAI client reads an OpenAI error.
+    sendError(res, 408, errorEnvelope("REQUEST_TIMEOUT", why), styleForRequest(styleForPath(req.path), req));
     res.once("finish", close);
     setTimeout(close, 1000).unref();
   } else {

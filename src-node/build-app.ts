@@ -1,12 +1,13 @@
 import type { RequestListener } from "node:http";
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { Scope } from "../src-shared/auth/scopes.js";
-import { JSON_MEDIA_TYPE, type ErrorStyle, type RouteSpec } from "../src-shared/contract/route-spec.js";
+import { JSON_MEDIA_TYPE, type RouteSpec } from "../src-shared/contract/route-spec.js";
 import { errorEnvelope } from "../src-shared/errors/error-envelope.js";
 import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
 import type { Authenticator } from "./authenticator.js";
 import { bodyDeadline, DEFAULT_BODY_LIMITS, uploadRate, type BodyLimits } from "./body-deadline.js";
 import { sendError } from "./error-sender.js";
+import { styleForPath, styleForRequest } from "./error-style.js";
 import { renderError } from "./render-error.js";
 import { hotRouteListener, type HotRoute, type MessageClasses } from "./hot-routes.js";
 import { readJsonBody } from "./json-body-reader.js";
@@ -54,22 +55,6 @@ export interface AppOptions {
    * fail with next(err)) without the body being parsed, e.g. a node's heartbeats past its rate limit.
    */
   beforeBody?: Readonly<Record<string, RequestHandler>>;
-}
-
-/** Off-table paths (404/405) answer in the shape of the surface they fall under, as its routes do. */
-function styleForPath(path: string): ErrorStyle {
-  if (path.startsWith("/v1/")) return "openai";
-  if (path.startsWith("/api/")) return "ollama";
-  return "envelope";
-}
-
-/**
- * /v1 is shared by OpenAI's and Anthropic's clients (GET /v1/models serves both): a request carrying
- * anthropic-version, which Anthropic's SDKs always send and OpenAI's never do, gets its errors in
- * Anthropic's shape, so the SDK reads them as it reads Anthropic's.
- */
-function styleForRequest(style: ErrorStyle, req: Request): ErrorStyle {
-  return style === "openai" && req.headers["anthropic-version"] !== undefined ? "anthropic" : style;
 }
 
 /**
