@@ -50,9 +50,13 @@ describe("requests_per_minute", () => {
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
     expect((refused as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("KEY_RATE_LIMITED");
     expect(Number((refused as InstanceType<typeof OpenAI.RateLimitError>).headers.get("retry-after"))).toBeGreaterThan(0);
+    // The 429 says where the key stands too (LiteLLM and LangChain read it from refusals).
+    expect((refused as InstanceType<typeof OpenAI.RateLimitError>).headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect((refused as InstanceType<typeof OpenAI.RateLimitError>).headers.get("x-ratelimit-limit-requests")).toBe("3");
 
     const anthropic = await new Anthropic({ baseURL: cluster.orch.url, apiKey: limited.key, maxRetries: 0 }).messages.create({ model: TINY, max_tokens: 4, messages: [{ role: "user", content: "hi" }] }).then(() => null, (err: unknown) => err);
     expect(anthropic).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((anthropic as InstanceType<typeof Anthropic.RateLimitError>).headers.get("x-ratelimit-limit-requests")).toBe("3");
     const ollama = await new Ollama({ host: cluster.orch.url, headers: { Authorization: `Bearer ${limited.key}` } }).chat({ model: TINY, messages: [{ role: "user", content: "hi" }], options: { num_predict: 4 } }).then(() => null, (err: unknown) => err as { status_code?: number; error?: string });
     expect(ollama).toMatchObject({ status_code: 429 });
     const v2 = await asKey(limited.key, "/v2/tasks", { method: "POST", body: JSON.stringify(taskRequest(TINY)) });

@@ -33,10 +33,25 @@ export function admitOnce(ctx: OrchestratorContext, rc: RouteContext, input: Adm
   throw new OrchError("CONFLICT", `this Idempotency-Key was used for task ${earlier.task_id}, which has finished and whose result is no longer available (results are kept 24 h, up to 1 MiB each); send a new key to run the request again`);
 }
 
-/** Admits; a key with limits learns where it stands (x-ratelimit-*), as OpenAI's API tells its clients. */
+/**
+ * Admits; a key with limits learns where it stands (x-ratelimit-*), as OpenAI's API tells its clients,
+ * on the answer and on the 429 that refuses it for those limits (clients pace themselves from either).
+ */
 function admitted(ctx: OrchestratorContext, rc: RouteContext, input: AdmissionInput): AdmittedOnce {
-  const task = ctx.tasks.admit(input);
-  const headers = ctx.keyUsage.limitHeaders(task.owner);
-  if (headers !== null) for (const [name, value] of Object.entries(headers)) rc.res.setHeader(name, value);
+  let task: Task;
+  try {
+    task = ctx.tasks.admit(input);
+  } catch (err) {
+    if (err instanceof OrchError && KEY_LIMIT_CODES.has(err.code)) setLimitHeaders(ctx, rc, input.owner ?? null);
+    throw err;
+  }
+  setLimitHeaders(ctx, rc, task.owner);
   return { task, replayed: false };
+}
+
+const KEY_LIMIT_CODES: ReadonlySet<string> = new Set(["KEY_RATE_LIMITED", "KEY_QUOTA_EXCEEDED"]);
+
+function setLimitHeaders(ctx: OrchestratorContext, rc: RouteContext, owner: string | null): void {
+  const headers = ctx.keyUsage.limitHeaders(owner);
+  if (headers !== null) for (const [name, value] of Object.entries(headers)) rc.res.setHeader(name, value);
 }
