@@ -8,7 +8,7 @@ const moreThanOne = (value: unknown): boolean => typeof value === "number" && va
 const COMMON: readonly ParamRule[] = [
   { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
   { param: "stream", support: "supported", note: "server-sent chunks ending with data: [DONE]" },
-  { param: "stream_options", support: "supported", note: "include_usage adds a final chunk with usage; no obfuscation padding is ever sent (include_obfuscation changes nothing)" },
+  { param: "stream_options", support: "supported", note: "with stream: true only (OpenAI refuses it without); include_usage adds a final chunk with usage; no obfuscation padding is ever sent (include_obfuscation changes nothing)" },
   { param: "max_tokens", support: "supported", note: "default 256, shortened to what the context leaves after a long prompt (an explicit value that does not fit is a 400 CONTEXT_TOO_LONG); at most 50,000, the most one request generates" },
   { param: "temperature", support: "supported", note: "0 to 2; absent: 0, greedy and reproducible (OpenAI's default is 1): send it to sample" },
   { param: "top_p", support: "supported", note: "0 to 1" },

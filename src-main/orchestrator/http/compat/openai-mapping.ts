@@ -4,7 +4,7 @@ import { CHAT_COMPLETION_PARAMS, COMPLETION_PARAMS } from "../../../../src-share
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import type { TaskGeneration } from "../../tasks/task.js";
 import { chatFeatures, chatMessages } from "./openai-chat-features.js";
-import { refuseUnsupported, requireAnswerableLastTurn } from "./refuse.js";
+import { refuseUnsupported, requireAnswerableLastTurn, unsupported } from "./refuse.js";
 
 /** Output limit when the client names none (OpenAI's own default is the model's whole context). */
 export const DEFAULT_MAX_TOKENS = 256;
@@ -17,6 +17,7 @@ type Sampling = Pick<
 /** POST /v1/chat/completions → one chat task. */
 export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
   refuseUnsupported(CHAT_COMPLETION_PARAMS, req);
+  refuseStreamOptionsWithoutStream(req);
   const messages = chatMessages(req.messages);
   // A conversation may also end with tool results: the model answers them.
   if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "messages", "answered");
@@ -26,10 +27,21 @@ export function chatAdmission(req: ChatCompletionRequest): AdmissionInput {
 /** POST /v1/completions → one prompt task (a one-element prompt array is the same as its string). */
 export function completionAdmission(req: CompletionRequest): AdmissionInput {
   refuseUnsupported(COMPLETION_PARAMS, req);
+  refuseStreamOptionsWithoutStream(req);
   const prompt = typeof req.prompt === "string" ? req.prompt : String(req.prompt[0]);
   const logprobs = req.logprobs ?? undefined;
   const suffix = req.suffix !== null && req.suffix !== undefined && req.suffix !== "" ? { suffix: req.suffix } : {};
   return { api: "openai-completion", model_ref: req.model, priority: "interactive", generation: { prompt, ...suffix, ...sampling(req, undefined), ...(logprobs !== undefined ? { logprobs } : {}) } };
+}
+
+/**
+ * stream_options on a request that does not stream would be ignored (include_usage asks for a final
+ * chunk there is none of); OpenAI refuses it the same way, so a client learns it is not streaming.
+ */
+function refuseStreamOptionsWithoutStream(req: Pick<ChatCompletionRequest, "stream" | "stream_options">): void {
+  if (req.stream_options !== null && req.stream_options !== undefined && req.stream !== true) {
+    throw unsupported("stream_options", "stream_options is only allowed when stream is true");
+  }
 }
 
 function sampling(req: Sampling, maxCompletionTokens: number | undefined): Omit<TaskGeneration, "prompt" | "messages"> {

@@ -46,3 +46,16 @@ describe("llama.cpp's extensions on /v1", () => {
     expect(chatAdmission(ChatCompletionRequestSchema.parse({ model: "m", messages: [{ role: "user", content: "hi" }], logit_bias: {} })).generation).not.toHaveProperty("logit_bias");
   });
 });
+
+describe("stream_options", () => {
+  for (const s of SURFACES) {
+    it(`${s.name}: refused by name without stream: true (it would be ignored), as OpenAI refuses it; null or with stream accepted`, () => {
+      const options = { stream_options: { include_usage: true } };
+      for (const stream of [undefined, false, null]) {
+        expect(() => s.admission(s.schema.parse({ ...s.base, ...options, stream }) as never)).toThrow("stream_options is only allowed when stream is true");
+      }
+      expect(() => s.admission(s.schema.parse({ ...s.base, ...options, stream: true }) as never)).not.toThrow();
+      expect(() => s.admission(s.schema.parse({ ...s.base, stream_options: null, stream: false }) as never)).not.toThrow();
+    });
+  }
+});
