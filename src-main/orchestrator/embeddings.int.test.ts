@@ -108,6 +108,8 @@ describe("POST /api/embed through the ollama client", () => {
     one.embeddings[0]!.forEach((x, i) => expect(res.embeddings[0]![i]).toBeCloseTo(x, 5));
     // As Ollama: an empty string is no input (no vectors); inside a list it is refused, not a vector of length 0.
     expect((await ollama.embed({ model: TINY, input: "" })).embeddings).toEqual([]);
+    expect((await ollama.embed({ model: TINY, input: [] })).embeddings).toEqual([]);
+    await expect(ollama.embed({ model: "no-such-model", input: [] })).rejects.toThrow(/not found|no model/i);
     await expect(ollama.embed({ model: TINY, input: ["a", ""] })).rejects.toThrow(/input\[1\] is an empty string/);
   });
 });

@@ -13,12 +13,13 @@ const EMBEDDING_OPTIONS_RULE: ParamRule = {
   refuses: embeddingOptionsRefused,
 };
 
-const TOO_MANY_INPUTS = `a string or 1 to ${MAX_EMBEDDING_INPUTS} strings (send more in several requests)`;
+const TOO_MANY_INPUTS = `a string or up to ${MAX_EMBEDDING_INPUTS} strings (send more in several requests)`;
 
 /** POST /api/embed (ollama-js `embed`). */
 export const OllamaEmbedRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS, { error: TOO_MANY_INPUTS })], { error: TOO_MANY_INPUTS }),
+  /** "" and [] are no input: answered with no vectors, as Ollama does (clients send them to load a model). */
+  input: z.union([z.string(), z.array(z.string()).max(MAX_EMBEDDING_INPUTS, { error: TOO_MANY_INPUTS })], { error: TOO_MANY_INPUTS }),
   truncate: z.boolean().optional(),
   keep_alive: OllamaKeepAliveSchema.optional(),
   dimensions: z.int().min(1).optional(),
@@ -39,7 +40,7 @@ export const OLLAMA_EMBED_PARAMS: ParamPolicy = {
   unknownNote: "it is not an /api/embed parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "a name from /api/tags" },
-    { param: "input", support: "supported", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; each vector scaled to length 1, as Ollama's` },
+    { param: "input", support: "supported", note: `a string or up to ${MAX_EMBEDDING_INPUTS} strings; each vector scaled to length 1, as Ollama's; "" or [] embeds nothing (no vectors, as Ollama answers them)` },
     { param: "truncate", support: "supported", note: "true (the default, as in Ollama): an input longer than the embedding context is cut to its first tokens that fit (prompt_eval_count counts what was embedded); false: it fails with CONTEXT_TOO_LONG" },
     { param: "keep_alive", support: "supported", note: "pools keep their model loaded" },
     { param: "dimensions", support: "refused", note: "vectors have the model's own size", refuses: present },

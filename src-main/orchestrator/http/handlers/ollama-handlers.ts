@@ -152,8 +152,8 @@ export function ollamaHandlers(ctx: OrchestratorContext): Record<string, RouteHa
 
     ollamaEmbed: (rc) => {
       const req = rc.body as OllamaEmbedRequest;
-      // As Ollama: an empty string is no input at all, answered with no vectors (clients use it to load a model).
-      if (req.input === "") {
+      // As Ollama: an empty string or list is no input at all, answered with no vectors (clients use it to load a model).
+      if (req.input === "" || req.input.length === 0) {
         checkOllamaEmbedParams(req);
         find(req.model);
         rc.res.json({ model: req.model, embeddings: [] });
