@@ -17,6 +17,7 @@ const routes: RouteSpec[] = [
   { method: "put", path: "/upload", operationId: "upload", summary: "", tag: "t", auth: false, body: { content: { [OCTET_STREAM_MEDIA_TYPE]: null }, required: true }, responses: ok },
   { method: "get", path: "/busy", operationId: "busy", summary: "", tag: "t", auth: false, responses: ok },
   { method: "get", path: "/v2/plain", operationId: "plain", summary: "", tag: "t", auth: false, responses: ok },
+  { method: "post", path: "/v2/act", operationId: "act", summary: "", tag: "t", auth: false, responses: ok },
   { method: "post", path: "/v1/overloaded", operationId: "overloaded", summary: "", tag: "t", auth: false, errorStyle: "anthropic", responses: ok },
   { method: "post", path: "/v1/thing", operationId: "thing", summary: "", tag: "t", auth: false, errorStyle: "openai", body: { content: jsonContent(z.object({ model: z.string() })) }, responses: ok },
 ];
@@ -36,6 +37,7 @@ const handlers: RouteHandlers = {
   },
   thing: ({ res }) => void res.json({}),
   plain: ({ res }) => void res.json({ all: true }),
+  act: ({ res }) => void res.json({ done: true }),
   overloaded: () => {
     throw new OrchError("POOL_UNAVAILABLE", "no pool can serve the model now", { retry_after_ms: 2000 });
   },
@@ -89,8 +91,21 @@ describe("buildApp", () => {
     expect(await call("GET", "/v2/plain?limit=10")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "query.limit: /v2/plain takes no query parameters" } });
   });
 
+  it("names a body field that a /v2 route without a body would ignore; no body, {} and null pass", async () => {
+    const json = { "content-type": "application/json" };
+    for (const body of [undefined, "", "  ", "{}", "{ }", "null"]) expect(await call("POST", "/v2/act", json, body)).toMatchObject({ status: 200, body: { done: true } });
+    expect(await call("POST", "/v2/act", json, JSON.stringify({ ttl_ms: 60_000 }))).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "POST /v2/act takes no request body; body.ttl_ms is not one of its parameters" } });
+    expect(await call("POST", "/v2/act", {}, "[1]")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS", message: "POST /v2/act takes no request body; it was sent one" } });
+    expect(await call("POST", "/v2/act", {}, "not json")).toMatchObject({ status: 400, body: { code: "INVALID_PARAMS" } });
+    // A big one is read to its end (the connection stays usable) and named by its first key.
+    const big = JSON.stringify({ reason: "x".repeat(200_000) });
+    expect(await call("POST", "/v2/act", json, big)).toMatchObject({ status: 400, body: { message: "POST /v2/act takes no request body; body.reason is not one of its parameters" } });
+    // Compatible surfaces keep their own peers' rules (a body-less route there ignores a body as they do).
+    expect((await call("POST", "/v1/overloaded", json, JSON.stringify({ a: 1 }))).status).toBe(529);
+  });
+
   it("refuses to start when a route has no handler", () => {
-    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, listing, echo, upload, busy, plain, overloaded, thing/);
+    expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, listing, echo, upload, busy, plain, act, overloaded, thing/);
   });
 
   it("refuses to start when an authenticated route has no resolvable scope (open routes need none)", () => {

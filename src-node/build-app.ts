@@ -9,6 +9,7 @@ import { bodyDeadline, DEFAULT_BODY_LIMITS, uploadRate, type BodyLimits } from "
 import { sendError } from "./error-sender.js";
 import { styleForPath, styleForRequest } from "./error-style.js";
 import { renderError } from "./render-error.js";
+import { refuseUndeclaredBody } from "./undeclared-body.js";
 import { hotRouteListener, type HotRoute, type MessageClasses } from "./hot-routes.js";
 import { readJsonBody } from "./json-body-reader.js";
 import { BODY_LIMIT_BYTES, requestBody } from "./request-body.js";
@@ -157,7 +158,8 @@ function routeChain(route: RouteSpec, opts: AppOptions, requiredScopes: readonly
   // requestBody's first handler is the Content-Type check (415); the fast path keeps it and swaps express.json().
   const expressBody = requestBody(route);
   const jsonBody = fast && jsonSchema !== null ? [...expressBody.slice(0, 1), readJsonBody(BODY_LIMIT_BYTES)] : expressBody;
-  const bodyHandling = route.body === undefined ? [] : jsonSchema === null ? [uploadRate(bodyLimits), ...jsonBody] : jsonBody;
+  const noBody = refuseUndeclaredBody(route);
+  const bodyHandling = route.body === undefined ? (noBody === null ? [] : [noBody]) : jsonSchema === null ? [uploadRate(bodyLimits), ...jsonBody] : jsonBody;
   // The span starts before auth, so refused requests (401/403/413) are traced too.
   const early = opts.beforeBody?.[route.operationId];
   const chain = [...(tracing === null ? [] : [traceRequest(tracing, route)]), authenticate, ...(early === undefined ? [] : [early]), ...bodyHandling, handle];
