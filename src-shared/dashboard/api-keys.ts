@@ -31,7 +31,13 @@ export const ApiKeyListResponseSchema = z.object({ keys: z.array(ApiKeyInfoSchem
 export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponseSchema>;
 
 export const CreateApiKeyRequestSchema = z.strictObject({
-  name: z.string().trim().min(1, "name the key (e.g. who uses it)").max(100),
+  /** Shown in the dashboard, the audit trail and terminal logs: no control characters (a newline or an escape sequence would forge lines there). */
+  name: z
+    .string()
+    .trim()
+    .min(1, "name the key (e.g. who uses it)")
+    .max(100)
+    .regex(/^[^\x00-\x1f\x7f-\x9f]*$/, "no control characters (newlines, tabs, escape sequences) in a key's name"),
   /** Default ["inference"]; never more than the creating credential holds. */
   scopes: ScopeListSchema.optional(),
   /** Default: no limits. */
