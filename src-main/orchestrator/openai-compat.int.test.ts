@@ -174,6 +174,10 @@ describe("honest OpenAI behaviour", () => {
     expect(chat.usage?.completion_tokens).toBe(3);
     const response = await client.responses.create({ model: TINY, instructions: "Write a haiku", input: [{ role: "developer", content: "Short." }], max_output_tokens: 3 });
     expect(response.output_text.length).toBeGreaterThan(0);
+    // Responses' input is optional with instructions, as OpenAI has it; with neither it is a 400 naming input.
+    const instructed = await client.responses.create({ model: TINY, instructions: "Write a haiku", max_output_tokens: 3 });
+    expect(instructed.output_text.length).toBeGreaterThan(0);
+    await expect(client.responses.create({ model: TINY, max_output_tokens: 3 })).rejects.toMatchObject({ status: 400, param: "input" });
     await expect(client.chat.completions.create({ model: TINY, messages: [{ role: "assistant", content: "x" }], max_tokens: 2 })).rejects.toMatchObject({ status: 400, param: "messages" });
   });
 

@@ -7,7 +7,7 @@ export const RESPONSES_PARAMS: ParamPolicy = {
   unknownNote: "it is not a Responses API parameter this server knows, so it cannot be honoured",
   rules: [
     { param: "model", support: "supported", note: "an id from GET /v1/models, or sha256:<hex>" },
-    { param: "input", support: "supported", note: "a string, or a list of user, assistant, system and developer messages; the last one from the user or an assistant prefill the model continues; instructions and system or developer messages alone are answered" },
+    { param: "input", support: "supported", note: "a string, or a list of user, assistant, system and developer messages; the last one from the user or an assistant prefill the model continues; instructions and system or developer messages alone are answered (input may then be left out)" },
     { param: "input[]", support: "partial", note: "message items with text parts (input_text, output_text), function_call items (earlier calls) and function_call_output items (their text results); images, files, item references and other items are refused", refuses: hasUnsupportedInput },
     { param: "instructions", support: "supported", note: "sent as the system turn" },
     { param: "max_output_tokens", support: "supported", note: "default 256, shortened to what the context leaves after a long input; reaching it ends the response as incomplete; at most 50,000" },

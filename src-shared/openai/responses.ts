@@ -72,7 +72,8 @@ export type ResponsesTextFormat = z.infer<typeof ResponsesTextFormatSchema>;
 // Optional fields accept null as "not set", as on chat completions and OpenAI's own API.
 export const ResponsesRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]),
+  /** Optional with instructions, as OpenAI has it: instructions alone are answered. */
+  input: z.union([z.string(), z.array(ResponsesInputItemSchema).min(1)]).nullable().optional(),
   instructions: z.string().nullable().optional(),
   max_output_tokens: OpenAiOutputLimitSchema.nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),

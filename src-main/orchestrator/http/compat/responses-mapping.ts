@@ -20,7 +20,8 @@ export function responsesAdmission(req: ResponsesRequest): AdmissionInput {
   const messages: ChatMessage[] = [];
   if (req.instructions !== null && req.instructions !== undefined && req.instructions !== "") messages.push({ role: "system", content: req.instructions });
   if (typeof req.input === "string") messages.push({ role: "user", content: req.input });
-  else messages.push(...conversation(req.input as InputItem[]));
+  else if (req.input !== null && req.input !== undefined) messages.push(...conversation(req.input as InputItem[]));
+  if (messages.length === 0) throw unsupported("input", "input is required unless instructions are given (a string or a list of messages)");
   // A conversation may also end with function_call_output items: the model answers them.
   if (messages[messages.length - 1]?.role !== "tool") requireAnswerableLastTurn(messages, "input", "answered");
   return {
