@@ -401,6 +401,8 @@ function exposeDiagnostics(): void {
 async function shutdown(s: Shell): Promise<void> {
   s.logger.info("quitting: stopping the local worker and the orchestrator");
   const graceful = (async () => {
+    // The queue first: the local worker's leaving would fail every queued task (no node holds its model).
+    s.orchestrator.closeQueue();
     await s.worker.stop(Math.min(QUIT_GRACE_MS - 1000, 5_000));
     await s.orchestrator.close();
   })();

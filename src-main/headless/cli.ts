@@ -193,6 +193,8 @@ async function main(): Promise<number> {
     }
     shuttingDown = true;
     logger.info({ signal }, "shutting down");
+    // The queue first: the local worker's leaving would fail every queued task (no node holds its model).
+    orchestrator.closeQueue();
     await worker?.stop();
     await orchestrator.close();
     process.exit(0);

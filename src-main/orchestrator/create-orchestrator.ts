@@ -133,6 +133,12 @@ const HOT_ROUTES = ["createTask", "nodeHeartbeat", "openaiChatCompletions", "ope
 export interface Orchestrator {
   /** Starts listening; resolves with the base URL (e.g. http://127.0.0.1:8080). */
   listen(): Promise<string>;
+  /**
+   * The first step of close(), on its own: no new tasks, nothing placed any more, queued tasks kept for the
+   * next start (or failed, per shutdown_queued_tasks); running ones go on. Call it before stopping a worker
+   * this process supervises, whose leaving would otherwise fail the queued tasks (no node holds the model).
+   */
+  closeQueue(): void;
   /** Graceful stop: no new tasks, in-flight tasks finish or fail with a terminal event, database closed. */
   close(): Promise<void>;
   readonly url: string | null;
@@ -460,6 +466,9 @@ function buildOrchestrator(options: OrchestratorOptions, dbPath: string, lock: D
       timers.push(retention);
       logger.info({ url, token_fp6: apiToken.fp6, data_dir: config.data_dir }, "orchestrator listening");
       return url;
+    },
+    closeQueue() {
+      tasks.closeQueue();
     },
     async close() {
       for (const t of timers) clearInterval(t);

@@ -288,11 +288,12 @@ export class Scheduler<T extends SchedulableTask> {
   }
 
   /**
-   * Stops scheduling. A queued task that `keep` picks leaves the queue without an ending (its journal
-   * row stays queued: the next start runs it); the others fail now. Running ones get until the grace
-   * period to finish. Returns how many queued tasks were kept.
+   * Stops placing: a queued task that `keep` picks leaves the queue without an ending (its journal row
+   * stays queued: the next start runs it); the others fail now. Running tasks go on. Called before the
+   * process's own worker stops, so its leaving does not fail the queue; a second call finds it empty.
+   * Returns how many queued tasks were kept.
    */
-  async shutdown(graceMs: number, keep: (task: T) => boolean = () => false): Promise<number> {
+  closeQueue(keep: (task: T) => boolean = () => false): number {
     this.closed = true;
     const retryAfter = this.deps.config().retry_after_ms;
     let kept = 0;
@@ -305,6 +306,16 @@ export class Scheduler<T extends SchedulableTask> {
       this.deps.hooks.failed(task, { code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down", retry_after_ms: retryAfter });
     }
     this.updateQueueGauge();
+    return kept;
+  }
+
+  /**
+   * Stops scheduling. A queued task that `keep` picks leaves the queue without an ending (its journal
+   * row stays queued: the next start runs it); the others fail now. Running ones get until the grace
+   * period to finish. Returns how many queued tasks were kept.
+   */
+  async shutdown(graceMs: number, keep: (task: T) => boolean = () => false): Promise<number> {
+    const kept = this.closeQueue(keep);
     const deadline = this.now() + graceMs;
     while (this.running.size > 0 && this.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const run of [...this.running.values()]) {

@@ -21,6 +21,8 @@ import type { Task, TaskApi, TaskGeneration } from "./task.js";
 export interface AdmissionDeps {
   config: () => OrchestratorConfig;
   tasks: {
+    /** Shutdown began: nothing is placed any more. */
+    closing(): boolean;
     exists(taskId: string): boolean;
     preview(task: Task, ignoreWaits: boolean): PlacementDecision;
     /** Right after a restart: workers have not re-registered yet, a model without holders may still come back. */
@@ -75,6 +77,8 @@ const DEFAULT_DEADLINE_MS = 10 * 60_000;
  */
 export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const cfg = ctx.config();
+  // Not "queue full" or "no node holds the model" (the local worker may already be gone): the truth, retriable.
+  if (ctx.tasks.closing()) throw new OrchError("POOL_UNAVAILABLE", "the orchestrator is shutting down; retry shortly", { retry_after_ms: cfg.retry_after_ms });
   const taskId = input.task_id ?? randomUUID();
   if (ctx.tasks.exists(taskId)) {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);

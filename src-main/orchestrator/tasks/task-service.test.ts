@@ -57,7 +57,7 @@ function setup(journalFails: { accepted?: boolean; finished?: boolean; atCommit?
     registry.register({ node_id: "n1", machine_id: "n1", address: worker.address, pools: ["n1.p"], capabilities: { gpus: [], cpu_cores: 8 }, models: [] });
     registry.heartbeat("n1", { timestamp: new Date().toISOString(), pools: [{ pool_id: "n1.p", ready: worker.ready, draining: false, slots_free: 1, slots_total: 1, vram_free_bytes: 2 ** 30, engine: "llamacpp", models_available: ["a".repeat(64)] }] });
   }
-  return { tasks, journalFails, committed, real, logger };
+  return { tasks, journalFails, committed, real, logger, registry };
 }
 
 function task(id: string, priority: "interactive" | "batch" = "batch"): Task {
@@ -323,5 +323,41 @@ describe("TaskService at a graceful stop (SIGTERM) with queued tasks", () => {
     await tasks.shutdown(0);
     for (const t of [v2, compat, keyed]) expect(last(t)).toMatchObject({ event: "error", data: { code: "POOL_UNAVAILABLE", retriable: true } });
     expect(real.recover(Date.now()).requeue).toEqual([]);
+  });
+});
+
+describe("TaskService: the queue closed before the process's own worker stops (headless and desktop shutdown)", () => {
+  const worker = { address: "http://127.0.0.1:9", ready: false };
+  const queued = () => {
+    // A pool still loading its model: the tasks wait for it in the queue.
+    const { tasks, real, registry } = setup({}, 10, worker);
+    const v2 = task("v2");
+    const keyed = { ...task("keyed"), api: "openai-chat" as const, idempotency_key: "tok:retry-1" };
+    for (const t of [v2, keyed]) tasks.enqueue(t);
+    return { tasks, real, v2, keyed, registry };
+  };
+
+  it("without it, the worker's leaving fails every queued task (no node holds the model): the bug a graceful stop had", async () => {
+    const { tasks, v2, registry } = queued();
+    await tasks.durable(v2);
+    registry.deregister("n1");
+    await waitFor("the queued task failed", () => v2.state === "failed");
+    expect(v2.error?.code).toBe("MODEL_NOT_AVAILABLE");
+  });
+
+  it("with it, the worker's leaving changes nothing: the queued tasks stay in the journal for the next start, and new tasks get a retriable 503", async () => {
+    const { tasks, real, v2, keyed, registry } = queued();
+    await Promise.all([v2, keyed].map((t) => tasks.durable(t)));
+    tasks.closeQueue();
+    expect(tasks.closing).toBe(true);
+    registry.deregister("n1");
+    await new Promise((r) => setTimeout(r, 50));
+    await tasks.shutdown(0);
+    for (const t of [v2, keyed]) {
+      expect([...t.events].at(-1)?.event).toBe("started");
+      expect(real.get(t.task_id)).toMatchObject({ state: "queued", finished_at_ms: null });
+    }
+    expect(real.recover(Date.now()).requeue.map((r) => r.task_id).sort()).toEqual(["keyed", "v2"]);
+    expect(() => tasks.admit({ api: "v2", model_ref: "m", priority: "batch", generation: { prompt: "x", max_tokens: 4 } })).toThrow(expect.objectContaining({ code: "POOL_UNAVAILABLE", message: "the orchestrator is shutting down; retry shortly" }) as Error);
   });
 });

@@ -168,7 +168,7 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   admit(input: AdmissionInput): Task {
     const trace = TaskTrace.start(this.deps.tracing ?? NOOP_TRACING, input.trace_parent, input.api);
     // The trace rides on the task from before its enqueue, so a drop-lru victim's end is traced too.
-    const tasks = { exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), holdsForReregistration: () => this.scheduler.holdsForReregistration(), enqueue: (t: Task) => {
+    const tasks = { closing: () => this.closing, exists: (id: string) => this.exists(id), preview: (t: Task, ignoreBusy: boolean) => this.scheduler.preview(t, ignoreBusy), holdsForReregistration: () => this.scheduler.holdsForReregistration(), enqueue: (t: Task) => {
         t.trace = trace;
         return this.enqueue(t, input.dispatch_before_commit === true && input.task_id === undefined);
       } };
@@ -397,18 +397,34 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
   }
 
   /**
-   * Stops admitting. Queued tasks a client can still get the result of after a restart (/v2, or keyed)
-   * stay queued in the journal when `shutdown_queued_tasks` is keep, so a graceful stop loses no more
-   * than a crash would; the others fail now. Running ones get until the grace period to finish.
+   * Stops admitting and placing; queued tasks are kept for the next start or failed as `shutdown_queued_tasks`
+   * says, running ones go on. The first step of shutdown(), taken on its own before the process's own worker
+   * stops (a worker leaving would otherwise fail the queue: no node holds the model).
    */
-  async shutdown(graceMs: number): Promise<void> {
+  closeQueue(): void {
+    if (this.scheduler.isClosed) return;
     const keepQueued = this.deps.config().shutdown_queued_tasks === "keep";
-    const kept = await this.scheduler.shutdown(graceMs, (task) => {
+    const kept = this.scheduler.closeQueue((task) => {
       if (!keepQueued || !outlivesConnection(task)) return false;
       this.keptForRestart.add(task.task_id);
       return true;
     });
     if (kept > 0) this.deps.logger.info({ tasks: kept }, "queued tasks kept in the journal: the next start runs them");
+  }
+
+  /** True once shutdown began: new tasks are refused as retriable. */
+  get closing(): boolean {
+    return this.scheduler.isClosed;
+  }
+
+  /**
+   * Stops admitting. Queued tasks a client can still get the result of after a restart (/v2, or keyed)
+   * stay queued in the journal when `shutdown_queued_tasks` is keep, so a graceful stop loses no more
+   * than a crash would; the others fail now. Running ones get until the grace period to finish.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closeQueue();
+    await this.scheduler.shutdown(graceMs);
     clearInterval(this.progressTimer);
     this.flushProgress();
   }
