@@ -122,3 +122,29 @@ describe("a second reader of a task's event stream", () => {
     expect((await status(keyed.taskId)).state).toBe("completed");
   }, 120_000);
 });
+
+describe("a reader resuming with a Last-Event-ID ahead of the stream", () => {
+  it("gets nothing it has, and its stream closes when the task ends (it stayed open for good)", async () => {
+    const body = taskRequest(MEDIUM, { ctx: 4096, prompt: "Once upon a time", max_tokens: 800, temperature: 0, deadline_ms: 120_000 });
+    expect((await orch.api("/v2/tasks", { method: "POST", body: JSON.stringify(body) })).status).toBe(202);
+    const taskId = body.task_id as string;
+    // The id of the stream's first event, with an index far past its end (a client's bad bookkeeping).
+    const first = await fetch(`${orch.url}/v2/tasks/${taskId}/events`, { headers: { authorization: `Bearer ${orch.token}` } });
+    const reader = first.body?.getReader();
+    // Kept open to the end: the owner's hang-up would cancel the task.
+    const opening = new TextDecoder().decode((await reader?.read())?.value);
+    const boot = /id: ([0-9a-f]{8})\./.exec(opening)?.[1];
+    expect(boot).toBeDefined();
+    // Asked while the task runs (a finished task's stream closes at once anyway), both at once.
+    expect((await status(taskId)).state).toMatch(/queued|dispatching|running/);
+    const resumed = [`${boot}.99999`, `${boot}.99999999999`].map(async (ahead) => {
+      const res = await fetch(`${orch.url}/v2/tasks/${taskId}/events`, { headers: { authorization: `Bearer ${orch.token}`, "last-event-id": ahead }, signal: AbortSignal.timeout(60_000) });
+      expect(res.status).toBe(200);
+      // Ends by itself: the text resolves once the server closes the stream.
+      return res.text();
+    });
+    for (const text of await Promise.all(resumed)) expect(text).not.toContain("event: token");
+    expect((await status(taskId)).state).toBe("completed");
+    await reader?.cancel();
+  }, 120_000);
+});

@@ -6,6 +6,7 @@ import { waitFor } from "../../test-support/wait-for.js";
 // One client's inference key must not read, follow, list or cancel another client's tasks (their
 // prompts' answers): a task belongs to the credential that admitted it; admin and read keys see all.
 const TINY = testModelName("tiny");
+let watcher: string;
 let cluster: CompatCluster;
 let alice: string;
 let bob: string;
@@ -46,6 +47,7 @@ beforeAll(async () => {
   alice = await createKey("alice", ["inference"]);
   bob = await createKey("bob", ["inference"]);
   monitor = await createKey("monitor", ["read"]);
+  watcher = await createKey("watcher", ["inference", "read"]);
 }, 60_000);
 
 afterAll(async () => {
@@ -90,6 +92,27 @@ describe("task ownership", () => {
     const again = await submit(alice, 400);
     expect((await as(alice, `/v2/tasks/${again}/cancel`, { method: "POST" })).status).toBe(204);
     expect(await terminal(again)).toBe("canceled");
+  });
+
+  it("seeing every task (read) is not ending them: a read key's cancel is a 403 and its hang-up from the stream cancels nothing; admin may", async () => {
+    const terminal = (id: string) => waitFor(`${id} ends`, async () => { const st = await state(alice, id); return ["completed", "canceled", "failed"].includes(st) && st; }, 30_000);
+    const hers = await submit(alice, 400);
+    expect((await as(monitor, `/v2/tasks/${hers}/cancel`, { method: "POST" })).status).toBe(403);
+    const refused = await as(watcher, `/v2/tasks/${hers}/cancel`, { method: "POST" });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toContain("belongs to another credential");
+    // The only reader, a read key, follows and hangs up: Alice never streamed it, and it runs to its end.
+    for (const key of [monitor, watcher]) {
+      const reader = new AbortController();
+      const res = await as(key, `/v2/tasks/${hers}/events`, { signal: reader.signal });
+      expect(res.status).toBe(200);
+      await res.body?.getReader().read();
+      reader.abort();
+    }
+    expect(await terminal(hers)).toBe("completed");
+    const another = await submit(alice, 400);
+    expect((await cluster.orch.api(`/v2/tasks/${another}/cancel`, { method: "POST" })).status).toBe(204);
+    expect(await terminal(another)).toBe("canceled");
   });
 
   it("an unknown id and another key's id get the same answer, and ownership (status, events, list) survives a restart", async () => {

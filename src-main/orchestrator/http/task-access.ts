@@ -21,3 +21,11 @@ export function mayAccessTask(identity: Identity, owner: string | null): boolean
 export function assertTaskAccess(identity: Identity, taskId: string, owner: string | null | undefined): void {
   if (owner === undefined || !mayAccessTask(identity, owner)) throw new OrchError("TASK_NOT_FOUND", `no task ${taskId}`);
 }
+
+/**
+ * Whether a credential may cancel (or, by hanging up, end) a task: the credential that admitted it, or
+ * admin. `read` sees every task but ends none (monitoring must not be able to stop another key's work).
+ */
+export function mayCancelTask(identity: Identity, owner: string | null): boolean {
+  return identity.scopes.includes("admin") || (owner !== null && owner === identity.credentialId);
+}

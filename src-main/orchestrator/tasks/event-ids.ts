@@ -14,7 +14,8 @@ export function eventId(index: number): string {
 /** Where to resume a stream for a Last-Event-ID: the index of the first event to send. */
 export function resumeIndex(lastEventId: string | undefined): { from: number; skipStarted: boolean } {
   if (lastEventId === undefined) return { from: 0, skipStarted: false };
-  const match = /^([0-9a-f]{8})\.(\d{1,9})$/.exec(lastEventId.trim());
+  // Any index a safe integer holds: a larger one than the stream has means "after its end", not garbage.
+  const match = /^([0-9a-f]{8})\.(\d{1,15})$/.exec(lastEventId.trim());
   if (match === null) return { from: 0, skipStarted: false };
   if (match[1] !== BOOT_ID) return { from: 0, skipStarted: true };
   return { from: Number(match[2]) + 1, skipStarted: false };

@@ -13,7 +13,7 @@ import { eventId, resumeIndex } from "../../tasks/event-ids.js";
 import type { AdmissionInput } from "../../tasks/admit-task.js";
 import { assertSameRequest } from "../../tasks/keyed-retry.js";
 import { idempotencyKeyOf } from "../idempotency-key.js";
-import { assertTaskAccess, mayAccessTask, seesEveryTask } from "../task-access.js";
+import { assertTaskAccess, mayAccessTask, mayCancelTask, seesEveryTask } from "../task-access.js";
 
 /**
  * The generation with its JSON schemas (format, tool parameters) in the grammar subset, refused with a
@@ -122,7 +122,15 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       let index = -1;
       const unsubscribe = tasks.follow(task, (event) => {
         index++;
-        if (index < resume.from || (resume.skipStarted && event.event === "started")) return;
+        const terminal = event.event === "end" || event.event === "error";
+        if (index < resume.from || (resume.skipStarted && event.event === "started")) {
+          // Resumed past it (a Last-Event-ID ahead of the stream): the stream still ends with the task.
+          if (terminal) {
+            ended = true;
+            sse.close();
+          }
+          return;
+        }
         const id = eventId(index);
         // Narration (`human`) is for verbose streams only; a metrics frame that was only narration is dropped.
         if (!verbose && event.event === "metrics" && "human" in event.data) {
@@ -132,7 +140,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
           return;
         }
         sse.write(encodeSseEvent(event, id));
-        if (event.event === "end" || event.event === "error") {
+        if (terminal) {
           ended = true;
           sse.close();
         }
@@ -147,7 +155,8 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
         // A /v2 client that hangs up cancels its task, unless another reader still follows it. Observers
         // never cancel: a compatible surface's task belongs to the connection that created it (its own
         // close cancels), a keyed task waits for its retry, and the dashboard cancels explicitly.
-        const owned = task.api === "v2" && task.idempotency_key === null;
+        // Only its owner's (or admin's) hang-up: a read-only key following another key's task is an observer.
+        const owned = task.api === "v2" && task.idempotency_key === null && mayCancelTask(identity, task.owner);
         if (!ended && owned && identity.kind === "token" && task.subscribers.size === 0) tasks.cancel(id, "disconnect");
       });
     },
@@ -156,7 +165,11 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       const id = params.id as string;
       // A task only the journal knows (it ended before a restart, or left memory) is finished: 204, as for
       // a finished task in memory, not a 404 for an id that GET /v2/tasks/{id} still answers.
-      assertTaskAccess(identity, id, tasks.ownerOf(id));
+      const owner = tasks.ownerOf(id);
+      assertTaskAccess(identity, id, owner);
+      if (owner !== undefined && !mayCancelTask(identity, owner)) {
+        throw new OrchError("FORBIDDEN_SCOPE", `task ${id} belongs to another credential: only it or an admin credential may cancel it (read lets this one see it)`);
+      }
       if (tasks.cancel(id, identity.kind === "session" ? "operator" : "client")) {
         ctx.logger.info({ task_id: id, identity: identity.label }, "task canceled");
       }
