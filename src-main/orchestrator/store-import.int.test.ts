@@ -11,7 +11,7 @@ import { CreatedApiKeySchema } from "../../src-shared/dashboard/api-keys.js";
 import { ErrorEnvelopeSchema } from "../../src-shared/errors/error-envelope.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
 import { StageModelResponseSchema, StagingJobSchema } from "../../src-shared/staging/staging-job.js";
-import { testModelPath } from "../../test-support/models.js";
+import { testModelName, testModelPath } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
 import { ensureBigModel, startStagingWorker } from "../../test-support/staging-cluster.js";
 import { killAllWorkers, waitFor, type StartedWorker } from "../../test-support/worker-agent-process.js";
@@ -128,5 +128,49 @@ describe("orchestrator model store: import and upload", () => {
     expect(view.in_store).toBe(false);
     expect(view.nodes.find((n) => n.node_id === "w1")?.state).toBe("verified");
     expect(await readdir(worker.modelsDir)).toContain("tiny.gguf");
+  });
+
+  it("a name two models share is refused by the catalog routes (it acted on the first), and a record cannot take another model's name", async () => {
+    // Two different files with the same GGUF name: the tiny model with its last byte changed.
+    const original = await readFile(testModelPath("tiny"));
+    const variants = [1, 2].map((k) => {
+      const copy = Buffer.from(original);
+      copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ k;
+      return copy;
+    });
+    const shas = variants.map((v) => sha256Hex(v));
+    for (const [i, v] of variants.entries()) {
+      expect((await orch.api(`/v2/catalog/import?file_name=shared-${i}.gguf`, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: v })).status).toBe(201);
+    }
+    // The GGUF name both files carry (w1's copy of the unchanged model has it too).
+    const name = testModelName("tiny");
+    expect(CatalogModelViewSchema.parse(await (await orch.api(`/v2/catalog/models/sha256:${shas[0] ?? ""}`)).json()).names).toContain(name);
+    for (const [method, path] of [["GET", ""], ["DELETE", ""], ["DELETE", "/nodes/w1"], ["POST", "/stage"]] as const) {
+      const res = await orch.api(`/v2/catalog/models/${encodeURIComponent(name)}${path}`, { method, ...(method === "POST" ? { body: JSON.stringify({ nodes: ["w1"] }) } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(ErrorEnvelopeSchema.parse(await res.json()).message).toMatch(/names [23] models; use one of their ids/);
+    }
+    const stored = StoreModelListSchema.parse(await (await orch.api("/v2/catalog/store")).json()).models.map((m) => m.sha256);
+    expect(stored).toEqual(expect.arrayContaining(shas));
+
+    // Records: their id is one more name of their model, never another's; one record per model; digests are sha256.
+    const record = (body: Record<string, unknown>) => orch.api("/v2/catalog/models", { method: "POST", body: JSON.stringify(body) });
+    const refused = async (body: Record<string, unknown>, status: number, text: string) => {
+      const res = await record(body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(ErrorEnvelopeSchema.parse(await res.json()).message).toContain(text);
+    };
+    await refused({ id: `sha256:${shas[1] ?? ""}`, digest: `sha256:${shas[0] ?? ""}` }, 400, "cannot be a sha256 reference");
+    await refused({ id: "shared-1.gguf", digest: `sha256:${shas[0] ?? ""}` }, 409, `already names model sha256:${shas[1] ?? ""}`);
+    await refused({ id: "md5-record", digest: "md5:abc" }, 400, "must be sha256:<64 hex digits>");
+    await refused({ id: "short", digest: "sha256:abc" }, 400, "must be sha256:<64 hex digits>");
+    expect((await record({ id: "first-variant", digest: `sha256:${shas[0] ?? ""}` })).status).toBe(201);
+    await refused({ id: "second-record", digest: `sha256:${shas[0] ?? ""}` }, 409, "already has the catalog record first-variant");
+    // Retiring by the record's id retires that model only, and deleting it leaves the other variant.
+    expect((await orch.api("/v2/catalog/models/first-variant/state", { method: "POST", body: JSON.stringify({ state: "Retired" }) })).status).toBeLessThan(300);
+    const views = await Promise.all(shas.map(async (sha) => CatalogModelViewSchema.parse(await (await orch.api(`/v2/catalog/models/sha256:${sha}`)).json()).lifecycle));
+    expect(views).toEqual(["Retired", "Active"]);
+    expect((await orch.api("/v2/catalog/models/first-variant", { method: "DELETE" })).status).toBe(204);
+    expect(StoreModelListSchema.parse(await (await orch.api("/v2/catalog/store")).json()).models.map((m) => m.sha256)).toEqual(expect.arrayContaining([shas[1]]));
   });
 });

@@ -15,9 +15,10 @@ export const TrustPolicySchema = z.object({
 });
 
 /** POST /v2/catalog/models body (spec §2.2 CatalogModelV2). `digest` is `algo:value`, e.g. sha256:<hex>. */
-export const CatalogModelV2Schema = z.object({
-  id: z.string().min(1).max(1024),
-  digest: z.string().regex(/^[a-z0-9]+:[0-9a-fA-F]+$/, "must be algo:hex, e.g. sha256:<64 hex>"),
+export const CatalogModelV2Schema = z.strictObject({
+  id: z.string().min(1).max(1024).regex(/^[^\x00-\x1f\x7f]+$/, "no control characters"),
+  /** Models are identified by their SHA-256 everywhere (workers hash what they serve). */
+  digest: z.string().regex(/^sha256:[0-9a-fA-F]{64}$/, "must be sha256:<64 hex digits>, the model file's SHA-256"),
   /** Friendly name listed by /v1/models. */
   name: z.string().optional(),
   source_url: z.string().optional(),

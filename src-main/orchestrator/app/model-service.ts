@@ -67,6 +67,15 @@ export class ModelService {
   createRecord(req: CatalogModelV2, actor: string): CatalogEntry {
     if (this.deps.records.get(req.id)) throw new OrchError("CONFLICT", `catalog model ${req.id} exists`);
     const [algo, value] = req.digest.split(":") as [string, string];
+    // A record's id is one more name of its model: it may not be another model's (a state change or DELETE
+    // by that name then reached the record's model, or both), and one model has at most one record.
+    const views = this.deps.catalogViews();
+    const digest = value.toLowerCase();
+    if (req.id.toLowerCase().startsWith("sha256:")) throw new OrchError("INVALID_PARAMS", `id: a record id cannot be a sha256 reference (sha256:<hex> always names the model with that digest); name the record, e.g. "${req.name ?? "my-model"}"`);
+    const shadowed = views.find((v) => v.sha256 !== digest && (v.id === req.id || v.names.includes(req.id)));
+    if (shadowed !== undefined) throw new OrchError("CONFLICT", `"${req.id}" already names model ${shadowed.sha256 !== null ? `sha256:${shadowed.sha256}` : shadowed.id}; a record id cannot be another model's name`);
+    const existing = this.deps.records.list().find((r) => r.digest?.value === digest);
+    if (existing !== undefined) throw new OrchError("CONFLICT", `model sha256:${digest} already has the catalog record ${existing.id}; change it (POST /v2/catalog/models/${existing.id}/state) or delete it first`);
     if (req.trust_policy?.mode === "strict" && req.trust_policy.require_signature && !(req.signatures ?? []).some((s) => s.verified)) {
       throw new OrchError("UNTRUSTED_ARTIFACT", "strict trust policy requires a verified signature");
     }

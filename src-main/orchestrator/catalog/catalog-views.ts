@@ -1,6 +1,7 @@
 import type { CatalogEntry } from "../../../src-shared/catalog/catalog-model.js";
 import type { StoreModel } from "../../../src-shared/catalog/store-model.js";
 import type { CatalogModelView, NodePlacement } from "../../../src-shared/catalog/catalog-view.js";
+import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import { modelBaseName, modelIdRules, type ModelIdRule } from "../../../src-shared/models/model-id.js";
 import { parseModelRef } from "../../../src-shared/models/model-ref.js";
 import type { StagingJob } from "../../../src-shared/staging/staging-job.js";
@@ -114,10 +115,22 @@ export function buildCatalogViews(input: CatalogViewInput): CatalogModelView[] {
   return views;
 }
 
-/** Finds a model by sha256 (bare or sha256:), record id, listed id or any name it is known by. */
+/**
+ * Finds a model by sha256 (bare or sha256:), record id, listed id or any name it is known by. A name
+ * several models share is refused (400 naming their ids), as the alias route and /v1 refuse it: the
+ * first match was acted on, so a DELETE or stage by a shared GGUF name hit whichever model came first.
+ */
 export function findCatalogView(views: readonly CatalogModelView[], id: string): CatalogModelView | undefined {
   const parsed = parseModelRef(id);
   const sha = parsed.ok && parsed.ref.kind === "sha256" ? parsed.ref.sha256 : null;
   if (sha !== null) return views.find((v) => v.sha256 === sha);
-  return views.find((v) => v.id === id) ?? views.find((v) => v.name === id) ?? views.find((v) => v.names.includes(id));
+  const listed = views.find((v) => v.id === id);
+  if (listed !== undefined) return listed;
+  const named = views.filter((v) => v.name === id || v.names.includes(id));
+  const models = new Set(named.map((v) => v.sha256 ?? v.id));
+  if (models.size > 1) {
+    const ids = named.map((v) => v.id);
+    throw new OrchError("INVALID_PARAMS", `"${id}" names ${models.size} models; use one of their ids: ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", …" : ""} (GET /v2/catalog/models lists them)`, { details: { candidates: ids.slice(0, 50) } });
+  }
+  return named.find((v) => v.name === id) ?? named[0];
 }
