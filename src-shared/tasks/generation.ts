@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ChatMessageSchema } from "../worker-api/chat-message.js";
 import { MAX_TOKENS_LIMIT, SAMPLING_FIELDS } from "../worker-api/sampling.js";
-import { MAX_TOOLS, OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema } from "./tool-calling.js";
+import { MAX_TOOLS, OutputFormatSchema, ToolChoiceSchema, ToolDefinitionSchema, type ToolChoice } from "./tool-calling.js";
 
 /** Most alternatives per token a generation may ask log probabilities for (OpenAI's limit). */
 export const MAX_TOP_LOGPROBS = 20;
@@ -86,6 +86,28 @@ export function requireOnePromptOrMessages(value: { prompt?: unknown; messages?:
 /** A suffix fills the gap after a raw prompt; chat messages and embedding inputs have no gap. */
 export function requireSuffixWithPrompt(value: { prompt?: unknown; suffix?: unknown }, ctx: z.RefinementCtx): void {
   if (value.suffix !== undefined && value.prompt === undefined) ctx.addIssue({ code: "custom", path: ["suffix"], message: "suffix goes with prompt (the text before the gap), not with messages or inputs" });
+}
+
+/**
+ * Tools, tool_choice and format that the engine could not all honour are refused by field, as the
+ * compatible surfaces refuse them (a task took them and dropped one: format beside callable tools,
+ * tools on a prompt completion, tool_choice without its tool).
+ */
+export function requireCoherentTools(
+  value: { messages?: unknown; tools?: readonly { name: string }[] | undefined; tool_choice?: ToolChoice | undefined; format?: unknown; parallel_tool_calls?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  const choice = value.tool_choice ?? "auto";
+  if (value.tools === undefined) {
+    if (choice === "required") issue("tool_choice", "tool_choice required needs tools");
+    else if (typeof choice === "object") issue("tool_choice", `tool_choice names ${choice.name}, but no tools were given`);
+    if (value.parallel_tool_calls !== undefined) issue("parallel_tool_calls", "parallel_tool_calls goes with tools");
+    return;
+  }
+  if (value.messages === undefined) issue("tools", "tools go with messages (a chat): a prompt completion makes no tool calls");
+  if (typeof choice === "object" && !value.tools.some((t) => t.name === choice.name)) issue("tool_choice", `tool_choice names ${choice.name}, which is not among the tools`);
+  if (choice !== "none" && value.format !== undefined) issue("format", 'format cannot be combined with tools the model may call (send tool_choice "none", or no tools)');
 }
 
 /** The generation fields of a larger, already validated message (a task request, an infer request), and nothing else. */

@@ -4,26 +4,37 @@ import { NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 export const PlacementModeSchema = z.enum(["pin", "prefer", "auto"]);
 export type PlacementMode = z.infer<typeof PlacementModeSchema>;
 
+/** The placement fields alone, as a journaled task holds them (rows written before a rule of the overrides still read). */
+export const PlacementFieldsSchema = z.strictObject({
+  mode: PlacementModeSchema.default("auto"),
+  pin_pool_id: PoolIdSchema.optional(),
+  pin_node_id: NodeIdSchema.optional(),
+  prefer_pools: z.array(PoolIdSchema).max(256).optional(),
+  avoid_pools: z.array(PoolIdSchema).max(256).optional(),
+  avoid_nodes: z.array(NodeIdSchema).max(256).optional(),
+  require_device_mask: z.string().max(64).optional(),
+  allow_fallback: z.boolean().default(true),
+});
+
 /**
  * Placement overrides (spec §2.2, §5.4). pin: only pin_pool_id / pin_node_id, never fall back.
  * prefer: prefer_pools first, all others if allow_fallback. auto: automatic.
  */
-export const PlacementOverridesSchema = z
-  .strictObject({
-    mode: PlacementModeSchema.default("auto"),
-    pin_pool_id: PoolIdSchema.optional(),
-    pin_node_id: NodeIdSchema.optional(),
-    prefer_pools: z.array(PoolIdSchema).max(256).optional(),
-    avoid_pools: z.array(PoolIdSchema).max(256).optional(),
-    avoid_nodes: z.array(NodeIdSchema).max(256).optional(),
-    require_device_mask: z.string().max(64).optional(),
-    allow_fallback: z.boolean().default(true),
-  })
-  .superRefine((p, ctx) => {
-    if (p.mode === "pin" && p.pin_pool_id === undefined && p.pin_node_id === undefined) {
-      ctx.addIssue({ code: "custom", path: ["pin_pool_id"], message: "mode pin needs pin_pool_id or pin_node_id" });
-    }
-  });
+export const PlacementOverridesSchema = PlacementFieldsSchema.superRefine((p, ctx) => {
+  if (p.mode === "pin" && p.pin_pool_id === undefined && p.pin_node_id === undefined) {
+    ctx.addIssue({ code: "custom", path: ["pin_pool_id"], message: "mode pin needs pin_pool_id or pin_node_id" });
+  }
+  // Each mode reads its own fields only: another mode's field would be ignored, so it is refused by name.
+  for (const field of ["pin_pool_id", "pin_node_id"] as const) {
+    if (p.mode !== "pin" && p[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} is used only with mode "pin" (mode is "${p.mode}"): add "mode": "pin"` });
+  }
+  if (p.mode !== "prefer" && p.prefer_pools !== undefined && p.prefer_pools.length > 0) {
+    ctx.addIssue({ code: "custom", path: ["prefer_pools"], message: `prefer_pools is used only with mode "prefer" (mode is "${p.mode}"): add "mode": "prefer"` });
+  }
+  if (p.mode === "prefer" && (p.prefer_pools === undefined || p.prefer_pools.length === 0)) {
+    ctx.addIssue({ code: "custom", path: ["prefer_pools"], message: "mode prefer needs prefer_pools (the pools to try first)" });
+  }
+});
 export type PlacementOverrides = z.infer<typeof PlacementOverridesSchema>;
 
 /**

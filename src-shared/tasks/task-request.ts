@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ModelRefStringSchema } from "../models/model-ref.js";
 import { SAMPLING_FIELDS } from "../worker-api/sampling.js";
-import { GENERATION_FIELDS, MAX_EMBEDDING_INPUTS, requireOnePromptOrMessages, requireSuffixWithPrompt } from "./generation.js";
+import { GENERATION_FIELDS, MAX_EMBEDDING_INPUTS, requireCoherentTools, requireOnePromptOrMessages, requireSuffixWithPrompt } from "./generation.js";
 import { PlacementOverridesSchema } from "./placement.js";
 
 export const WorkloadSchema = z.enum(["completion", "embedding", "rerank"]);
@@ -60,6 +60,7 @@ export const TaskRequestV2Schema = z
     if (req.workload === "completion") {
       if (req.inputs !== undefined) ctx.addIssue({ code: "custom", path: ["inputs"], message: "inputs belong to workload embedding" });
       else requireOnePromptOrMessages(req, ctx, "a completion needs exactly one of prompt or messages");
+      requireCoherentTools(req, ctx);
     }
     if (req.workload === "embedding" && (req.inputs === undefined || req.prompt !== undefined || req.messages !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["inputs"], message: "an embedding task needs inputs (and no prompt or messages)" });

@@ -61,7 +61,8 @@ describe("TaskRequestV2", () => {
 
   it("refuses two tools of one name (a call could not say which it means)", () => {
     const tool = (properties: Record<string, unknown>) => ({ name: "a", parameters: { type: "object", properties } });
-    const issues = TaskRequestV2Schema.safeParse({ ...SPEC_TASK, tools: [tool({ x: { type: "integer" } }), tool({ y: { type: "boolean" } })] }).error?.issues;
+    const { prompt: _prompt, ...noPrompt } = SPEC_TASK;
+    const issues = TaskRequestV2Schema.safeParse({ ...noPrompt, messages: [{ role: "user", content: "Hi" }], tools: [tool({ x: { type: "integer" } }), tool({ y: { type: "boolean" } })] }).error?.issues;
     expect(issues?.map((i) => [i.path, i.message])).toEqual([[["tools", 1, "name"], "tool names must be unique: a is also the name of tools[0]"]]);
   });
 
@@ -167,5 +168,41 @@ describe("TaskStatus", () => {
     expect(isTerminalTaskState("running")).toBe(false);
     expect(TaskListQuerySchema.parse({ limit: "20" })).toEqual({ limit: 20 });
     expect(rejectedPaths(TaskListQuerySchema, { limit: "0" })).toEqual([["limit"]]);
+  });
+});
+
+describe("placement overrides: each mode's own fields", () => {
+  const base = { task_id: "00000000-0000-4000-8000-000000000001", session_id: "00000000-0000-4000-8000-000000000002", workload: "completion", model_ref: "tiny", engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Hi", max_tokens: 4, deadline_ms: 1000 };
+  const issues = (placement: unknown) => TaskRequestV2Schema.safeParse({ ...base, placement }).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+  it("refuses a field another mode reads (it was ignored: a pin_node_id without mode pin ran anywhere)", () => {
+    expect(issues({ pin_node_id: "ghost" })).toEqual(['placement.pin_node_id: pin_node_id is used only with mode "pin" (mode is "auto"): add "mode": "pin"']);
+    expect(issues({ mode: "prefer", prefer_pools: ["a"], pin_pool_id: "a" })).toEqual(['placement.pin_pool_id: pin_pool_id is used only with mode "pin" (mode is "prefer"): add "mode": "pin"']);
+    expect(issues({ prefer_pools: ["a"] })).toEqual(['placement.prefer_pools: prefer_pools is used only with mode "prefer" (mode is "auto"): add "mode": "prefer"']);
+    expect(issues({ mode: "prefer" })).toEqual(["placement.prefer_pools: mode prefer needs prefer_pools (the pools to try first)"]);
+  });
+  it("accepts each mode with its fields, and the shared avoid lists with any", () => {
+    for (const placement of [{ mode: "pin", pin_node_id: "n1" }, { mode: "pin", pin_pool_id: "n1.p" }, { mode: "prefer", prefer_pools: ["a"], allow_fallback: false }, { avoid_nodes: ["n2"], avoid_pools: ["p"] }, { mode: "auto", prefer_pools: [] }]) {
+      expect(issues(placement), JSON.stringify(placement)).toEqual([]);
+    }
+  });
+});
+
+describe("tools, tool_choice and format on a task: what the engine cannot all honour is refused by field", () => {
+  const base = { task_id: "00000000-0000-4000-8000-000000000001", session_id: "00000000-0000-4000-8000-000000000002", workload: "completion", model_ref: "tiny", engine: "llamacpp", ctx: 512, priority: "interactive", max_tokens: 4, deadline_ms: 1000 };
+  const chat = { ...base, messages: [{ role: "user", content: "Weather?" }] };
+  const f = { name: "f", parameters: { type: "object", properties: {} } };
+  const issues = (body: Record<string, unknown>) => TaskRequestV2Schema.safeParse(body).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+  it("refuses each combination a task dropped a part of", () => {
+    expect(issues({ ...chat, tools: [f], format: { type: "json" } })).toEqual(['format: format cannot be combined with tools the model may call (send tool_choice "none", or no tools)']);
+    expect(issues({ ...base, prompt: "x", tools: [f] })).toEqual(["tools: tools go with messages (a chat): a prompt completion makes no tool calls"]);
+    expect(issues({ ...chat, tool_choice: "required" })).toEqual(["tool_choice: tool_choice required needs tools"]);
+    expect(issues({ ...chat, tools: [f], tool_choice: { name: "g" } })).toEqual(["tool_choice: tool_choice names g, which is not among the tools"]);
+    expect(issues({ ...chat, tool_choice: { name: "g" } })).toEqual(["tool_choice: tool_choice names g, but no tools were given"]);
+    expect(issues({ ...chat, parallel_tool_calls: false })).toEqual(["parallel_tool_calls: parallel_tool_calls goes with tools"]);
+  });
+  it("accepts what is served", () => {
+    for (const body of [{ ...chat, tools: [f] }, { ...chat, tools: [f], tool_choice: { name: "f" }, parallel_tool_calls: false }, { ...chat, tools: [f], tool_choice: "none", format: { type: "json" } }, { ...chat, format: { type: "json" } }, { ...base, prompt: "x", format: { type: "json" } }, { ...chat, tool_choice: "auto" }, { ...chat, tool_choice: "none" }]) {
+      expect(issues(body), JSON.stringify(body)).toEqual([]);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { GenerationSchema } from "../../../src-shared/tasks/generation.js";
-import { PlacementOverridesSchema } from "../../../src-shared/tasks/placement.js";
+import { PlacementFieldsSchema } from "../../../src-shared/tasks/placement.js";
 import { EngineSchema, PrioritySchema, WorkloadSchema } from "../../../src-shared/tasks/task-request.js";
 import { steadyNow } from "../../../src-node/steady-clock.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
@@ -31,7 +31,7 @@ const StoredTaskSchema = z.object({
     alias: z.string().optional(),
   }),
   generation: GenerationSchema,
-  placement: PlacementOverridesSchema,
+  placement: PlacementFieldsSchema,
   deadline_at_ms: z.number(),
   /** The admitting credential (absent in rows written before tasks had owners). */
   owner: z.string().optional(),
