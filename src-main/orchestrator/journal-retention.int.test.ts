@@ -23,7 +23,7 @@ describe("task journal retention", () => {
     const now = Date.now();
     for (const [id, at, finished] of [["old", now - 8 * DAY, true], ["recent", now - DAY, true], ["old-queued", now - 8 * DAY, false]] as const) {
       journal.accepted({ task_id: id, session_id: id, api: "v2", model_sha256: "a".repeat(64), priority: "interactive", accepted_at_ms: at, request_json: null as unknown as string, idempotency_key: null });
-      if (finished) journal.finished({ task_id: id, state: "completed", started_at_ms: at, first_token_at_ms: at, finished_at_ms: at + 1000, node_id: null, pool_id: null, tokens_in: 3, tokens_out: 5, error_code: null, error_message: null, placement_json: null });
+      if (finished) journal.finished({ task_id: id, state: "completed", started_at_ms: at, first_token_at_ms: at, finished_at_ms: at + 1000, node_id: null, pool_id: null, tokens_in: 3, tokens_out: 5, error_code: null, error_message: null, placement_json: null, stop_reason: null, attempts: 0, rescues: 0 });
     }
     db.close();
     orch = await startTestOrchestrator({ task_journal_retention_days: 7 }, dir);

@@ -196,6 +196,11 @@ const MIGRATIONS: readonly string[] = [
   // Tasks by when they ended: the restart's recovery finds the unfinished ones (NULL) and the ones that
   // ended after the last key-usage write (key-usage-meter.ts) without scanning the whole journal.
   `CREATE INDEX tasks_by_finish ON tasks(finished_at_ms);`,
+  // What GET /v2/tasks/{id} answers for a task only the journal still holds (it reported a stop_reason
+  // of null and one attempt after any restart): why it stopped, and how many nodes and rescues it took.
+  `ALTER TABLE tasks ADD COLUMN stop_reason TEXT;
+   ALTER TABLE tasks ADD COLUMN attempts INTEGER;
+   ALTER TABLE tasks ADD COLUMN rescues INTEGER;`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

@@ -13,7 +13,7 @@ function journalWith(rows: { id: string; at: number; owner?: string; state: "com
   for (const r of rows) {
     const request = JSON.stringify(r.owner === undefined ? { v: 1 } : { v: 1, owner: r.owner });
     journal.accepted({ task_id: r.id, session_id: r.id, api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: r.at, request_json: request, idempotency_key: null });
-    journal.finished({ task_id: r.id, state: r.state, started_at_ms: r.at, first_token_at_ms: null, finished_at_ms: r.at + 1, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: r.state === "failed" ? "WORKER_RESET" : null, error_message: null, placement_json: null });
+    journal.finished({ task_id: r.id, state: r.state, started_at_ms: r.at, first_token_at_ms: null, finished_at_ms: r.at + 1, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: r.state === "failed" ? "WORKER_RESET" : null, error_message: null, placement_json: null, stop_reason: null, attempts: 0, rescues: 0 });
   }
   return journal;
 }
@@ -55,7 +55,7 @@ describe("TaskJournal.endedSince (the key-usage recovery after a crash)", () => 
     const accept = (id: string, at: number, owner?: string) =>
       journal.accepted({ task_id: id, session_id: id, api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: at, request_json: JSON.stringify(owner === undefined ? { v: 1 } : { v: 1, owner }), idempotency_key: null });
     const finish = (id: string, at: number, tokensIn: number, tokensOut: number) =>
-      journal.finished({ task_id: id, state: "completed", started_at_ms: at, first_token_at_ms: null, finished_at_ms: at, node_id: null, pool_id: null, tokens_in: tokensIn, tokens_out: tokensOut, error_code: null, error_message: null, placement_json: null });
+      journal.finished({ task_id: id, state: "completed", started_at_ms: at, first_token_at_ms: null, finished_at_ms: at, node_id: null, pool_id: null, tokens_in: tokensIn, tokens_out: tokensOut, error_code: null, error_message: null, placement_json: null, stop_reason: null, attempts: 0, rescues: 0 });
     accept("old", 10, "key:a");
     finish("old", 20, 1, 1); // before both bounds
     accept("long", 15, "key:b");

@@ -27,6 +27,10 @@ export const TaskJournalRowSchema = z.object({
   placement_json: z.string().nullable(),
   request_json: z.string().nullable(),
   idempotency_key: z.string().nullable(),
+  /** Null in rows finished before these were journaled (and while a task runs). */
+  stop_reason: z.string().nullable().optional(),
+  attempts: z.number().nullable().optional(),
+  rescues: z.number().nullable().optional(),
 });
 export type TaskJournalRow = z.infer<typeof TaskJournalRowSchema>;
 
@@ -82,6 +86,10 @@ export interface TaskFinishedRecord {
   error_message: string | null;
   /** The placement decision as JSON, for "why did it run there" after the fact. */
   placement_json: string | null;
+  stop_reason: string | null;
+  /** Nodes tried, and rescues after a node failed mid-stream. */
+  attempts: number;
+  rescues: number;
   /** A keyed task's whole stream (terminal event included), kept so a retry can replay it. */
   result_events?: readonly SseEvent[] | undefined;
 }
@@ -140,7 +148,7 @@ export class TaskJournal {
     this.byKeyStmt = db.prepare(`SELECT task_id FROM tasks WHERE idempotency_key = ?`);
     this.finishStmt = db.prepare(
       `UPDATE tasks SET state = ?, started_at_ms = ?, first_token_at_ms = ?, finished_at_ms = ?, node_id = ?, pool_id = ?,
-         tokens_in = ?, tokens_out = ?, error_code = ?, error_message = ?, placement_json = ? WHERE task_id = ?`,
+         tokens_in = ?, tokens_out = ?, error_code = ?, error_message = ?, placement_json = ?, stop_reason = ?, attempts = ?, rescues = ? WHERE task_id = ?`,
     );
   }
 
@@ -242,11 +250,11 @@ export class TaskJournal {
     const events = r.result_events;
     if (events === undefined) {
       // One UPDATE commits atomically by itself (the terminal path's one write before the client's answer).
-      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.stop_reason, r.attempts, r.rescues, r.task_id);
       return;
     }
     inTransaction(this.db, () => {
-      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.task_id);
+      this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.stop_reason, r.attempts, r.rescues, r.task_id);
       this.results.put(r.task_id, r.finished_at_ms ?? 0, events);
     });
   }

@@ -1,5 +1,5 @@
 import { ERROR_CODES, isErrorCode } from "../../../src-shared/errors/error-codes.js";
-import type { SseEvent } from "../../../src-shared/streaming/sse-events.js";
+import { StopReasonSchema, type SseEvent, type StopReason } from "../../../src-shared/streaming/sse-events.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
 
 /** The one terminal event a finished journal row stands for. */
@@ -15,8 +15,14 @@ export function outcomeEvent(row: TaskJournalRow): SseEvent {
       tokens_out: row.tokens_out,
       decode_ms: decodeMs,
       decode_time_ms: decodeMs,
-      ...(row.state === "canceled" ? { canceled: true, stop_reason: "canceled" as const } : {}),
+      ...(row.state === "canceled" ? { canceled: true, stop_reason: "canceled" as const } : stopReasonOf(row)),
       tokens_in: row.tokens_in,
     },
   };
+}
+
+/** The stop reason journaled with the task (rows finished before it was journaled have none). */
+function stopReasonOf(row: TaskJournalRow): { stop_reason?: StopReason } {
+  const parsed = StopReasonSchema.safeParse(row.stop_reason);
+  return parsed.success ? { stop_reason: parsed.data } : {};
 }

@@ -36,5 +36,8 @@ export function finishedRecord(task: Task): TaskFinishedRecord {
     error_code: task.error?.code ?? null,
     error_message: task.error?.message ?? null,
     placement_json: task.decision ? JSON.stringify(task.decision) : null,
+    stop_reason: task.stop_reason,
+    attempts: task.attempted_nodes.length,
+    rescues: task.rescues,
   };
 }

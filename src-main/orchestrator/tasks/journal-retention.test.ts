@@ -12,7 +12,7 @@ function journalWith(rows: { id: string; at: number }[]): TaskJournal {
   const journal = new TaskJournal(openDb());
   for (const r of rows) {
     journal.accepted({ task_id: r.id, session_id: r.id, api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: r.at, request_json: "{}", idempotency_key: null });
-    journal.finished({ task_id: r.id, state: "completed", started_at_ms: r.at, first_token_at_ms: null, finished_at_ms: r.at + 1, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: null, error_message: null, placement_json: null });
+    journal.finished({ task_id: r.id, state: "completed", started_at_ms: r.at, first_token_at_ms: null, finished_at_ms: r.at + 1, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: null, error_message: null, placement_json: null, stop_reason: null, attempts: 0, rescues: 0 });
   }
   return journal;
 }
@@ -26,7 +26,7 @@ describe("task journal retention", () => {
     const journal = journalWith([...old, { id: "recent", at: NOW - 2 * DAY }]);
     // Accepted 40 days ago, ended yesterday (a long task, or one a restart's recovery ended): kept.
     journal.accepted({ task_id: "ended-lately", session_id: "s", api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: NOW - 40 * DAY, request_json: "{}", idempotency_key: null });
-    journal.finished({ task_id: "ended-lately", state: "failed", started_at_ms: null, first_token_at_ms: null, finished_at_ms: NOW - DAY, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: "WORKER_RESET", error_message: null, placement_json: null });
+    journal.finished({ task_id: "ended-lately", state: "failed", started_at_ms: null, first_token_at_ms: null, finished_at_ms: NOW - DAY, node_id: null, pool_id: null, tokens_in: 0, tokens_out: 0, error_code: "WORKER_RESET", error_message: null, placement_json: null, stop_reason: null, attempts: 0, rescues: 0 });
     // Queued 40 days ago and never finished (a crash's survivor): kept whatever its age.
     journal.accepted({ task_id: "unfinished", session_id: "s", api: "v2", model_sha256: "sha", priority: "interactive", accepted_at_ms: NOW - 40 * DAY, request_json: "{}", idempotency_key: null });
     const logs: unknown[] = [];

@@ -74,6 +74,12 @@ function storedTask(row: TaskJournalRow): z.infer<typeof StoredTaskSchema> | nul
   return parsed.success ? parsed.data : null;
 }
 
+/** What a journaled task asked for, for its status; null when the row has no usable request. */
+export function journaledRequest(row: TaskJournalRow): { workload: Task["workload"]; engine: Task["engine"]; model_ref: string; max_tokens: number } | null {
+  const s = storedTask(row);
+  return s === null ? null : { workload: s.workload, engine: s.engine, model_ref: s.model_ref, max_tokens: s.generation.max_tokens };
+}
+
 /** The credential that admitted a journaled task; null when the row does not say (written before owners). */
 export function journaledOwner(row: TaskJournalRow): string | null {
   return storedTask(row)?.owner ?? null;

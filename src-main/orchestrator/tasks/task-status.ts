@@ -1,7 +1,9 @@
+import { StopReasonSchema } from "../../../src-shared/streaming/sse-events.js";
 import type { PlacementExplanation } from "../../../src-shared/tasks/placement.js";
 import type { TaskStatus } from "../../../src-shared/tasks/task-status.js";
 import type { CandidateVerdict, PlacementDecision, StoredPlacementDecision } from "../placement/placement-types.js";
 import type { TaskJournalRow } from "../db/task-journal.js";
+import { journaledRequest } from "./stored-task.js";
 import type { Task } from "./task.js";
 
 /**
@@ -75,14 +77,18 @@ export function taskStatus(task: Task, queuePosition: number | null, predictedSt
 export function journalTaskStatus(row: TaskJournalRow): TaskStatus {
   const decision = row.placement_json ? (JSON.parse(row.placement_json) as StoredPlacementDecision) : null;
   const state = (["queued", "dispatching", "running", "completed", "failed", "canceled"] as const).find((s) => s === row.state) ?? "failed";
+  // What the task asked for, from its stored request; rows without one (written before requests were
+  // journaled) answer what they can: the model by sha256, a completion.
+  const asked = journaledRequest(row);
+  const stopReason = StopReasonSchema.safeParse(row.stop_reason);
   return {
     task_id: row.task_id,
     session_id: row.session_id,
     state: row.finished_at_ms === null ? "failed" : state,
-    workload: "completion",
+    workload: asked?.workload ?? "completion",
     priority: row.priority === "batch" ? "batch" : "interactive",
-    engine: "llamacpp",
-    model_ref: `sha256:${row.model}`,
+    engine: asked?.engine ?? "llamacpp",
+    model_ref: asked?.model_ref ?? `sha256:${row.model}`,
     model_sha256: row.model,
     node_id: row.node_id,
     pool_id: row.pool_id,
@@ -98,10 +104,11 @@ export function journalTaskStatus(row: TaskJournalRow): TaskStatus {
     },
     tokens_in: row.tokens_in,
     tokens_out: row.tokens_out,
-    max_tokens: 1,
-    stop_reason: null,
+    max_tokens: asked?.max_tokens ?? 1,
+    stop_reason: stopReason.success ? stopReason.data : null,
     error: row.error_code ? { code: row.error_code as NonNullable<TaskStatus["error"]>["code"], message: row.error_message ?? "" } : row.finished_at_ms === null ? { code: "WORKER_RESET", message: "the orchestrator stopped before the task finished" } : null,
     placement: placementExplanation(decision),
-    attempts: row.node_id ? 1 : 0,
+    attempts: row.attempts ?? (row.node_id ? 1 : 0),
+    ...(row.rescues !== null && row.rescues !== undefined ? { rescues: row.rescues } : {}),
   };
 }
