@@ -197,10 +197,12 @@ const MIGRATIONS: readonly string[] = [
   // ended after the last key-usage write (key-usage-meter.ts) without scanning the whole journal.
   `CREATE INDEX tasks_by_finish ON tasks(finished_at_ms);`,
   // What GET /v2/tasks/{id} answers for a task only the journal still holds (it reported a stop_reason
-  // of null and one attempt after any restart): why it stopped, and how many nodes and rescues it took.
+  // of null and one attempt after any restart): why it stopped, and how many nodes and rescues it took;
+  // and the boot a kept result's event ids carry, so a resume after a restart skips what the client had.
   `ALTER TABLE tasks ADD COLUMN stop_reason TEXT;
    ALTER TABLE tasks ADD COLUMN attempts INTEGER;
-   ALTER TABLE tasks ADD COLUMN rescues INTEGER;`,
+   ALTER TABLE tasks ADD COLUMN rescues INTEGER;
+   ALTER TABLE idempotent_results ADD COLUMN boot_id TEXT;`,
 ];
 
 /** Opens (creating if needed) the orchestrator database in WAL mode and runs pending migrations. */

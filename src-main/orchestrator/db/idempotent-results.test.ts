@@ -17,6 +17,14 @@ describe("keyed results kept in the journal", () => {
     expect(results.get("missing")).toBeNull();
   });
 
+  it("keeps the boot the stream's event ids carried, so a resume after a restart skips what the client had", () => {
+    const results = new IdempotentResults(openDatabase(":memory:"));
+    results.put("a", 1000, stream("hello"), "0badc0de");
+    results.put("old", 1000, stream("hello"));
+    expect(results.kept("a")).toEqual({ events: stream("hello"), boot_id: "0badc0de" });
+    expect(results.kept("old")?.boot_id).toBeNull();
+  });
+
   it("keeps nothing for a result over the size bound", () => {
     const results = new IdempotentResults(openDatabase(":memory:"));
     expect(results.put("big", 1000, stream("x".repeat(RESULT_MAX_BYTES)))).toBe(false);

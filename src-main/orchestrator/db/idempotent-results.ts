@@ -32,8 +32,8 @@ export class IdempotentResults {
   private lastPruneMs = 0;
 
   constructor(db: Db) {
-    this.putStmt = db.prepare(`INSERT OR REPLACE INTO idempotent_results (task_id, finished_at_ms, bytes, events_json) VALUES (?, ?, ?, ?)`);
-    this.getStmt = db.prepare(`SELECT events_json FROM idempotent_results WHERE task_id = ?`);
+    this.putStmt = db.prepare(`INSERT OR REPLACE INTO idempotent_results (task_id, finished_at_ms, bytes, events_json, boot_id) VALUES (?, ?, ?, ?, ?)`);
+    this.getStmt = db.prepare(`SELECT events_json, boot_id FROM idempotent_results WHERE task_id = ?`);
     this.pruneAgeStmt = db.prepare(`DELETE FROM idempotent_results WHERE finished_at_ms < ?`);
     this.pruneBytesStmt = db.prepare(
       `DELETE FROM idempotent_results WHERE task_id IN (
@@ -41,22 +41,27 @@ export class IdempotentResults {
     );
   }
 
-  /** Keeps a finished task's events; false when they are over RESULT_MAX_BYTES (nothing kept). */
-  put(taskId: string, finishedAtMs: number, events: readonly SseEvent[]): boolean {
+  /** Keeps a finished task's events (and the boot their ids carry); false when they are over RESULT_MAX_BYTES (nothing kept). */
+  put(taskId: string, finishedAtMs: number, events: readonly SseEvent[], bootId: string | null = null): boolean {
     const json = JSON.stringify(events);
     const bytes = Buffer.byteLength(json);
     if (bytes > RESULT_MAX_BYTES) return false;
-    this.putStmt.run(taskId, finishedAtMs, bytes, json);
+    this.putStmt.run(taskId, finishedAtMs, bytes, json, bootId);
     if (finishedAtMs - this.lastPruneMs >= PRUNE_EVERY_MS) this.prune(finishedAtMs);
     return true;
   }
 
   /** The kept events of a task, or null (never keyed, too large, or past retention). */
   get(taskId: string): SseEvent[] | null {
-    const row = this.getStmt.get(taskId) as { events_json?: unknown } | undefined;
+    return this.kept(taskId)?.events ?? null;
+  }
+
+  /** The kept events and the boot their ids carried (null for results kept before it was), or null. */
+  kept(taskId: string): { events: SseEvent[]; boot_id: string | null } | null {
+    const row = this.getStmt.get(taskId) as { events_json?: unknown; boot_id?: unknown } | undefined;
     if (typeof row?.events_json !== "string") return null;
     const parsed = StoredEventsSchema.safeParse(JSON.parse(row.events_json));
-    return parsed.success ? parsed.data : null;
+    return parsed.success ? { events: parsed.data, boot_id: typeof row.boot_id === "string" ? row.boot_id : null } : null;
   }
 
   /** Applies the retention (age, then total bytes, oldest first). */

@@ -92,6 +92,8 @@ export interface TaskFinishedRecord {
   rescues: number;
   /** A keyed task's whole stream (terminal event included), kept so a retry can replay it. */
   result_events?: readonly SseEvent[] | undefined;
+  /** The boot the stream's event ids carried (tasks/event-ids.ts). */
+  result_boot_id?: string | undefined;
 }
 
 /** How a batched accept ended: written, refused because the task id exists (unique key), or an error. */
@@ -255,14 +257,19 @@ export class TaskJournal {
     }
     inTransaction(this.db, () => {
       this.finishStmt.run(r.state, r.started_at_ms, r.first_token_at_ms, r.finished_at_ms, r.node_id, r.pool_id, r.tokens_in, r.tokens_out, r.error_code, r.error_message, r.placement_json, r.stop_reason, r.attempts, r.rescues, r.task_id);
-      this.results.put(r.task_id, r.finished_at_ms ?? 0, events);
+      this.results.put(r.task_id, r.finished_at_ms ?? 0, events, r.result_boot_id ?? null);
     });
   }
 
   /** The stream a keyed task's retry replays, or null when it was not kept (see idempotent-results.ts). */
   keptResult(taskId: string): SseEvent[] | null {
+    return this.keptStream(taskId)?.events ?? null;
+  }
+
+  /** The kept stream and the boot its event ids carried (null when not recorded), or null. */
+  keptStream(taskId: string): { events: SseEvent[]; boot_id: string | null } | null {
     this.flush();
-    return this.results.get(taskId);
+    return this.results.kept(taskId);
   }
 
   /**

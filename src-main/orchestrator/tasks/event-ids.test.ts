@@ -13,6 +13,13 @@ describe("task stream event ids", () => {
     expect(resumeIndex(`${BOOT_ID}.999999999999999`).from).toBe(1_000_000_000_000_000);
   });
 
+  it("a revived task's stream keeps the boot its ids had: a resume with them skips what the client had, after any restart", () => {
+    const earlier = BOOT_ID === "0badc0de" ? "1badc0de" : "0badc0de";
+    expect(eventId(4, earlier)).toBe(`${earlier}.4`);
+    expect(resumeIndex(`${earlier}.4`, earlier)).toEqual({ from: 5, skipStarted: false });
+    expect(resumeIndex(`${BOOT_ID}.4`, earlier)).toEqual({ from: 0, skipStarted: true });
+  });
+
   it("an id from another boot starts over without the second started; garbage starts over", () => {
     const other = BOOT_ID === "00000000" ? "11111111" : "00000000";
     expect(resumeIndex(`${other}.5`)).toEqual({ from: 0, skipStarted: true });

@@ -140,10 +140,12 @@ export class TaskService extends EventEmitter<TaskServiceEvents> implements Sche
    * (keyed tasks only): its events replay with the same ids as the live stream had.
    */
   revive(taskId: string): Task | undefined {
-    const events = this.deps.journal.keptResult(taskId);
-    const row = events === null ? null : this.deps.journal.get(taskId);
-    const task = row === null || events === null ? null : revivedTask(row, events);
+    const kept = this.deps.journal.keptStream(taskId);
+    const row = kept === null ? null : this.deps.journal.get(taskId);
+    const task = row === null || kept === null ? null : revivedTask(row, kept.events);
     if (task === null) return undefined;
+    // Its ids as the live stream had them; a result kept before boots were recorded gets this run's.
+    if (kept?.boot_id !== null && kept?.boot_id !== undefined) task.events_boot = kept.boot_id;
     this.table.add(task);
     this.table.finished(task);
     return task;

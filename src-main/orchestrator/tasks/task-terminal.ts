@@ -5,6 +5,7 @@ import type { TaskJournal } from "../db/task-journal.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
 import type { TaskFailure } from "../scheduling/schedulable-task.js";
 import type { SessionStore } from "../scheduling/session-store.js";
+import { BOOT_ID } from "./event-ids.js";
 import { finishedRecord } from "./journal-records.js";
 import { emitTaskEvent, hasTerminalEvent } from "./task-events.js";
 import type { Task } from "./task.js";
@@ -44,7 +45,7 @@ export function finishTask(deps: TaskTerminalDeps, task: Task, ending: TaskEndin
   const terminal = terminalEvent(task, ending, end, decodeMs);
   try {
     // A keyed task's whole stream goes with its terminal record: a retry after eviction or a restart replays it.
-    deps.journal.finished({ ...finishedRecord(task), ...(task.idempotency_key !== null ? { result_events: [...task.events, terminal] } : {}) });
+    deps.journal.finished({ ...finishedRecord(task), ...(task.idempotency_key !== null ? { result_events: [...task.events, terminal], result_boot_id: task.events_boot ?? BOOT_ID } : {}) });
   } catch (err) {
     deps.logger.error({ task_id: task.task_id, err }, "task journal write failed");
   }

@@ -72,6 +72,11 @@ export interface Task extends SchedulableTask {
   cancel_reason?: CancelReason;
   /** Its spans (TASK_TRACE_OFF unless tracing is configured). */
   trace: TaskTrace;
+  /**
+   * The boot its event ids carry when it is not this run's (event-ids.ts): a finished keyed task revived
+   * from the journal replays its stream under the ids the live stream had. Unset: this run's boot.
+   */
+  events_boot?: string;
 }
 
 export type CancelReason = "client" | "disconnect" | "operator";

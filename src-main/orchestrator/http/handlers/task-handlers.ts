@@ -107,7 +107,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
       // A keyed task that left memory comes back from the stream the journal kept (same event ids).
       const task = tasks.get(id) ?? tasks.revive(id);
       const lastEventId = req.headers["last-event-id"];
-      const resume = resumeIndex(typeof lastEventId === "string" ? lastEventId : undefined);
+      const resume = resumeIndex(typeof lastEventId === "string" ? lastEventId : undefined, task?.events_boot);
       if (task === undefined) {
         // Finished and gone from memory (or ended by a restart): the stream is just its outcome.
         const outcome = tasks.journaledOutcome(id);
@@ -131,7 +131,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
           }
           return;
         }
-        const id = eventId(index);
+        const id = eventId(index, task.events_boot);
         // Narration (`human`) is for verbose streams only; a metrics frame that was only narration is dropped.
         if (!verbose && event.event === "metrics" && "human" in event.data) {
           const { human: _human, ...rest } = event.data;
