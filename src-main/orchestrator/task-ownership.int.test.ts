@@ -115,6 +115,18 @@ describe("task ownership", () => {
     expect(await terminal(another)).toBe("canceled");
   });
 
+  it("a task id is a UUID in any letter case: one task, not two (RFC 9562 compares them without case)", async () => {
+    const id = crypto.randomUUID();
+    const body = (taskId: string) => JSON.stringify({ task_id: taskId, session_id: crypto.randomUUID(), workload: "completion", model_ref: TINY, engine: "llamacpp", ctx: 512, priority: "interactive", prompt: "Once", max_tokens: 2, deadline_ms: 60_000 });
+    const first = await as(alice, "/v2/tasks", { method: "POST", body: body(id.toUpperCase()) });
+    expect(first.status).toBe(202);
+    expect(((await first.json()) as { task_id: string }).task_id).toBe(id);
+    expect((await as(alice, "/v2/tasks", { method: "POST", body: body(id) })).status).toBe(409);
+    expect((await as(alice, `/v2/tasks/${id.toUpperCase()}`)).status).toBe(200);
+    await waitFor("done", async () => (await state(alice, id)) === "completed", 20_000);
+    expect(await (await as(alice, `/v2/tasks/${id.toUpperCase()}/events`)).text()).toContain("event: end");
+  });
+
   it("an unknown id and another key's id get the same answer, and ownership (status, events, list) survives a restart", async () => {
     const mine = await submit(alice, 2);
     await waitFor(`mine completed`, async () => (await state(alice, mine)) === "completed", 20_000);

@@ -18,3 +18,13 @@ export const EpochMsSchema = z.int().min(0);
 export function isSafeId(value: string): boolean {
   return SAFE_ID_PATTERN.test(value);
 }
+
+const UUID_ANY_CASE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * A UUID in its canonical lowercase form (RFC 9562 compares UUIDs without regard to case), any other id
+ * unchanged: task and session ids are compared this way, so one UUID in two cases is one task, not two.
+ */
+export function canonicalUuid(id: string): string {
+  return UUID_ANY_CASE.test(id) ? id.toLowerCase() : id;
+}

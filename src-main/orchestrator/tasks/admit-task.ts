@@ -1,3 +1,4 @@
+import { canonicalUuid } from "../../../src-shared/common/ids.js";
 import { isDiskFull } from "../../../src-shared/errors/disk-full.js";
 import { admissionFingerprint } from "./keyed-retry.js";
 import { randomUUID } from "node:crypto";
@@ -79,7 +80,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
   const cfg = ctx.config();
   // Not "queue full" or "no node holds the model" (the local worker may already be gone): the truth, retriable.
   if (ctx.tasks.closing()) throw new OrchError("POOL_UNAVAILABLE", "the orchestrator is shutting down; retry shortly", { retry_after_ms: cfg.retry_after_ms });
-  const taskId = input.task_id ?? randomUUID();
+  const taskId = input.task_id !== undefined ? canonicalUuid(input.task_id) : randomUUID();
   if (ctx.tasks.exists(taskId)) {
     throw new OrchError("CONFLICT", `task ${taskId} already exists; task ids are unique`);
   }
@@ -108,7 +109,7 @@ export function admitTask(ctx: AdmissionDeps, input: AdmissionInput): Task {
     // A ceiling the engine shortens to the context (fill_context) is not the client's mistake.
     if (input.generation.max_tokens > contextLength && input.generation.fill_context !== true) throw new OrchError("CONTEXT_TOO_LONG", `max_tokens ${input.generation.max_tokens} exceeds the model's context length ${contextLength}`);
   }
-  const sessionId = input.session_id ?? taskId;
+  const sessionId = input.session_id !== undefined ? canonicalUuid(input.session_id) : taskId;
   const budget = ctx.sessions.checkAdmission(input.owner ?? null, sessionId, input.generation.max_tokens);
   if (!budget.ok) throw new OrchError("BUDGET_EXCEEDED", budget.message);
   try {

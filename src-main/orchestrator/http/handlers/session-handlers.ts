@@ -1,3 +1,4 @@
+import { canonicalUuid } from "../../../../src-shared/common/ids.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { seesEveryTask } from "../task-access.js";
@@ -6,10 +7,10 @@ import { seesEveryTask } from "../task-access.js";
 export function sessionHandlers(ctx: OrchestratorContext): Record<string, RouteHandler> {
   return {
     getSession: ({ params, res, identity }) => {
-      res.json(ctx.tasks.session(identity.credentialId, params.id as string, seesEveryTask(identity)));
+      res.json(ctx.tasks.session(identity.credentialId, canonicalUuid(params.id as string), seesEveryTask(identity)));
     },
     deleteSession: ({ params, res, identity }) => {
-      ctx.tasks.deleteSession(identity.credentialId, params.id as string, seesEveryTask(identity));
+      ctx.tasks.deleteSession(identity.credentialId, canonicalUuid(params.id as string), seesEveryTask(identity));
       res.status(204).end();
     },
   };

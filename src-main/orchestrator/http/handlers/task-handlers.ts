@@ -5,6 +5,7 @@ import { grammarSchema } from "../compat/openai-chat-features.js";
 import type { TaskRequestV2 } from "../../../../src-shared/tasks/task-request.js";
 import type { TaskEventsQuery, TaskListQuery } from "../../../../src-shared/tasks/task-status.js";
 import type { OrchestratorContext } from "../../orchestrator-context.js";
+import { canonicalUuid } from "../../../../src-shared/common/ids.js";
 import { OrchError } from "../../../../src-shared/errors/orch-error.js";
 import type { RouteHandler } from "../../../../src-node/route-context.js";
 import { openSse } from "../../../../src-node/sse-writer.js";
@@ -92,7 +93,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     },
 
     getTask: ({ params, res, identity }) => {
-      const id = params.id as string;
+      const id = canonicalUuid(params.id as string);
       assertTaskAccess(identity, id, tasks.ownerOf(id));
       const task = tasks.get(id);
       const status = task ? tasks.status(task) : tasks.journaled(id);
@@ -101,7 +102,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     },
 
     streamTaskEvents: ({ params, query, req, res, identity }) => {
-      const id = params.id as string;
+      const id = canonicalUuid(params.id as string);
       const verbose = (query as TaskEventsQuery).verbose === "true";
       assertTaskAccess(identity, id, tasks.ownerOf(id));
       // A keyed task that left memory comes back from the stream the journal kept (same event ids).
@@ -162,7 +163,7 @@ export function taskHandlers(ctx: OrchestratorContext): Record<string, RouteHand
     },
 
     cancelTask: ({ params, res, identity }) => {
-      const id = params.id as string;
+      const id = canonicalUuid(params.id as string);
       // A task only the journal knows (it ended before a restart, or left memory) is finished: 204, as for
       // a finished task in memory, not a 404 for an id that GET /v2/tasks/{id} still answers.
       const owner = tasks.ownerOf(id);
