@@ -139,6 +139,13 @@ describe("buildApp", () => {
     expect(await call("POST", "/echo/abc", json, JSON.stringify({ pad: "x".repeat(1024 * 1024 + 1) }))).toMatchObject({ status: 413, body: { code: "PAYLOAD_TOO_LARGE" } });
     expect(await call("POST", "/echo/abc", { ...json, "content-type": "text/plain" }, '{"n":1}')).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE" } });
     expect(await call("PUT", "/upload", { "content-type": "application/json" }, "{}")).toMatchObject({ status: 415 });
+    // A charset or Content-Encoding the parser does not take is the 415 of the table, not an INVALID_PARAMS 415.
+    expect(await call("POST", "/echo/abc", { ...json, "content-type": "application/json; charset=latin1" }, '{"n":1}')).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE", message: expect.stringContaining("send UTF-8") as unknown } });
+    expect(await call("POST", "/echo/abc", { ...json, "content-encoding": "zstd-nope" }, '{"n":1}')).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE" } });
+    // A body that is not what its Content-Encoding says is a malformed request, named as such.
+    for (const encoding of ["gzip", "deflate", "br"]) {
+      expect(await call("POST", "/echo/abc", { ...json, "content-encoding": encoding }, '{"n":1}'), encoding).toMatchObject({ status: 400, body: { code: "MALFORMED_REQUEST", message: expect.stringContaining("does not decode as its Content-Encoding") as unknown } });
+    }
   });
 
   it("hands an octet-stream route the raw request stream, beyond the JSON limit", async () => {

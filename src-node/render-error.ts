@@ -12,6 +12,8 @@ interface BodyParserError {
   type?: string;
   status?: number;
   message?: string;
+  /** zlib's, when a body does not decode as its Content-Encoding says (Z_DATA_ERROR, ERR__ERROR_FORMAT_PADDING_1, …). */
+  code?: string;
 }
 
 /**
@@ -30,6 +32,16 @@ export function renderError(err: unknown, res: Response, style: ErrorStyle, logg
   }
   if (e.type === "entity.parse.failed") {
     sendError(res, 400, errorEnvelope("MALFORMED_JSON", `request body is not valid JSON: ${e.message ?? ""}`), style);
+    return;
+  }
+  if (e.type === "charset.unsupported" || e.type === "encoding.unsupported") {
+    // The code a 415 has in the table: a charset other than UTF-8, or a Content-Encoding other than gzip, deflate, br.
+    const what = e.type === "charset.unsupported" ? `${e.message ?? "unsupported charset"}: send UTF-8 (or no charset)` : `${e.message ?? "unsupported content encoding"}: send gzip, deflate, br or none`;
+    sendError(res, 415, errorEnvelope("UNSUPPORTED_MEDIA_TYPE", what), style);
+    return;
+  }
+  if (e.status === 400 && e.type === undefined && typeof e.code === "string" && /^Z_|ZLIB|BROTLI|^ERR__/.test(e.code)) {
+    sendError(res, 400, errorEnvelope("MALFORMED_REQUEST", `the request body does not decode as its Content-Encoding says (${e.code}: ${e.message ?? ""})`), style);
     return;
   }
   if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
