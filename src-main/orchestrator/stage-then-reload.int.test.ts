@@ -98,6 +98,17 @@ describe("after staging: auto pools", () => {
     await followTaskEvents(orch.url, orch.token, taskId).done;
     expect(TaskStatusSchema.parse((await api(`/v2/tasks/${taskId}`)).body)).toMatchObject({ state: "completed", node_id: "auto", pool_id: "auto.tiny-b" });
   }, 60_000);
+
+  it("a model an auto pool was reloaded to cannot be removed from the node (409): the pool would serve it from memory and its own model nothing", async () => {
+    const tiny = sha256Hex(await readFile(testModelPath("tiny")));
+    const { jobs } = await stage(tiny, { nodes: ["auto"], then: { reload_pool: "auto.tiny-b" } });
+    expect(await untilEnded(jobs[0]?.job_id ?? "")).toMatchObject({ state: "completed" });
+    await waitFor(async () => PoolHealthResponseSchema.parse((await api("/v2/pools/auto.tiny-b/health")).body), (h) => h.ready && h.desired?.convergence.converged === true, 30_000, 100);
+    const refused = await api(`/v2/catalog/models/sha256:${tiny}/nodes/auto`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("auto.tiny-b was reloaded to this model") as unknown });
+    expect(await reported("auto")).toContain(tiny);
+  }, 60_000);
 });
 
 describe("three-node staging time: one model to two nodes", () => {

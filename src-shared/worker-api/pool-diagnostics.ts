@@ -17,5 +17,7 @@ export const PoolDiagnosticsSchema = z.object({
   last_exit: z.string().nullable(),
   /** Where the pool came from: config, auto (models dir) or a handoff file. */
   source: z.string(),
+  /** The model its definition named at start (an auto pool's own file); a reload may have it serve another. Absent for external pools. */
+  defined_model: z.string().optional(),
 });
 export type PoolDiagnostics = z.infer<typeof PoolDiagnosticsSchema>;

@@ -239,6 +239,7 @@ export class LlamaPool extends EventEmitter<{ changed: [] }> implements ServingP
       model_path: this.supervisor.model?.path ?? null,
       last_exit: this.supervisor.lastExit,
       source: this.options.source,
+      defined_model: this.options.definition.model,
     };
   }
 

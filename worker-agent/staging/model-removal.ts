@@ -9,8 +9,8 @@ import type { ModelPulls } from "./model-pulls.js";
 /**
  * DELETE /v2/models/{sha256}: removes every file with this digest (and any partial pull; a partial
  * file alone is removed too, 404 only when neither is here). Refused
- * while a pool serves it: a configured pool that loads it, or any pool running a task on it. An
- * idle auto pool (one per file in the models dir) goes away with its file. A file served in place is
+ * while a pool serves it: a configured pool that loads it, an auto pool reloaded to it, or any pool
+ * running a task on it. An idle auto pool (one per file in the models dir) goes away with its file. A file served in place is
  * only forgotten: it stays in the other tool's folder.
  */
 export async function removeModel(sha256: string, deps: { catalog: ModelCatalog; pools: PoolRegistry; pulls: ModelPulls; inPlace: InPlaceFiles; log: Logger }): Promise<void> {
@@ -28,6 +28,12 @@ export async function removeModel(sha256: string, deps: { catalog: ModelCatalog;
     const loads = pool.snapshot().model?.sha256 === sha256 || (diagnostics.model_path !== null && paths.has(diagnostics.model_path));
     if (!loads) continue;
     if (diagnostics.source !== "auto") throw new OrchError("CONFLICT", `pool ${pool.id} serves this model; reload or remove the pool first`, { pool_id: pool.id });
+    // An auto pool goes away with its own file only: one reloaded to this model would keep serving it
+    // from memory while its own model, still on disk, is served by nothing.
+    const own = diagnostics.defined_model === undefined ? undefined : deps.catalog.resolve(diagnostics.defined_model);
+    if (own !== undefined && !paths.has(own.path)) {
+      throw new OrchError("CONFLICT", `pool ${pool.id} was reloaded to this model (its own is ${own.file_name}); reload it back (POST /v2/pools/${pool.id}/reload) or to another model first`, { pool_id: pool.id });
+    }
     if (diagnostics.slots_busy > 0 || diagnostics.slots_waiting > 0) throw new OrchError("CONFLICT", `pool ${pool.id} is running tasks on this model; retry when it is idle`, { pool_id: pool.id });
   }
   await deps.pulls.cancel(sha256);
