@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogModelViewSchema } from "../../src-shared/catalog/catalog-view.js";
 import { NodeListResponseSchema } from "../../src-shared/nodes/node-info.js";
-import { StageModelResponseSchema, StagingJobSchema, type StagingJob } from "../../src-shared/staging/staging-job.js";
+import { StageModelResponseSchema, StagingJobListResponseSchema, StagingJobSchema, type StagingJob } from "../../src-shared/staging/staging-job.js";
 import { TaskStatusSchema } from "../../src-shared/tasks/task-status.js";
 import { testModelPath } from "../../test-support/models.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../../test-support/orchestrator-harness.js";
@@ -74,6 +74,12 @@ describe("model staging between real worker agents", () => {
   it("stages a model from one node to two others: all three report the same sha256 and placement uses them", async () => {
     // Node to node: the control plane does not hold the file.
     expect((await json("/v2/catalog/store")).body).toEqual({ models: [] });
+    // Sources that cannot serve are refused at the request, starting nothing (the jobs failed seconds later).
+    const unknown = await json(`/v2/catalog/models/${TINY_B}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["b"], sources: ["nope"] }) });
+    expect(unknown).toMatchObject({ status: 404, body: { code: "NODE_NOT_FOUND", message: "sources: unknown node nope" } });
+    const holdsNothing = await json(`/v2/catalog/models/${TINY_B}/stage`, { method: "POST", body: JSON.stringify({ nodes: ["b"], sources: ["c", "control-plane"] }) });
+    expect(holdsNothing).toMatchObject({ status: 503, body: { code: "MODEL_NOT_AVAILABLE", message: expect.stringContaining("these can: a") as unknown } });
+    expect(StagingJobListResponseSchema.parse((await json(`/v2/catalog/jobs?sha256=${TINY_B}`)).body).jobs).toEqual([]);
     const { jobs } = await stage(TINY_B, { nodes: ["b", "c"] });
     expect(jobs.map((j) => j.target_node_id).sort()).toEqual(["b", "c"]);
     for (const j of jobs) expect((await untilJob(j.job_id, (x) => x.state === "completed")).source_node_id).toBe("a");

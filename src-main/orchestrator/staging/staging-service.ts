@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
-import { StagingJobStateSchema, type StageModelRequest, type StageModelResponse, type StagingJob, type StagingJobState } from "../../../src-shared/staging/staging-job.js";
+import { CONTROL_PLANE_SOURCE, StagingJobStateSchema, type StageModelRequest, type StageModelResponse, type StagingJob, type StagingJobState } from "../../../src-shared/staging/staging-job.js";
 import type { KnownModelStore } from "../db/known-model-store.js";
 import type { StagingJobStore } from "../db/staging-job-store.js";
 import type { OrchestratorMetrics } from "../metrics/orchestrator-metrics.js";
@@ -81,6 +81,7 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     if (stored === undefined && !holders.some((n) => n.status === "Online" && n.eligibility === "eligible")) throw new OrchError("MODEL_NOT_AVAILABLE", `the nodes holding ${sha256} (${holders.map((n) => n.node_id).join(", ")}) are offline or draining`);
     const targets = request.nodes === "all" ? nodes.filter((n) => n.status === "Online").map((n) => n.node_id) : [...new Set(request.nodes)];
     for (const id of targets) if (this.deps.registry.get(id) === undefined) throw new OrchError("NODE_NOT_FOUND", `unknown node ${id}`);
+    if (request.sources !== undefined) this.checkSources(request.sources, holders, stored !== undefined, sha256);
     const { then } = request;
     // Checked before any job starts: a bad follow-up refuses the whole request.
     const thenNode = then !== undefined ? checkStageThen(then, targets, this.deps.registry) : null;
@@ -171,6 +172,23 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
   }
 
   /** DELETE /v2/catalog/models/{id}/nodes/{node_id}: refused (409) while a pool on the node serves it. */
+  /**
+   * `sources` limits where the copies come from (in this order of preference): each must be a known node
+   * (or the orchestrator's store, control-plane), and one of them must hold the model, or the request is
+   * refused now instead of failing its jobs seconds later with "no node holds a verified copy".
+   */
+  private checkSources(sources: readonly string[], holders: readonly { node_id: string; status: string; eligibility: string }[], inStore: boolean, sha256: string): void {
+    if (sources.length === 0) return;
+    for (const id of sources) {
+      if (id !== CONTROL_PLANE_SOURCE && this.deps.registry.get(id) === undefined) throw new OrchError("NODE_NOT_FOUND", `sources: unknown node ${id}`);
+    }
+    const usable = sources.filter((id) => (id === CONTROL_PLANE_SOURCE ? inStore : holders.some((h) => h.node_id === id && h.status === "Online" && h.eligibility === "eligible")));
+    if (usable.length === 0) {
+      const can = [...holders.filter((h) => h.status === "Online" && h.eligibility === "eligible").map((h) => h.node_id), ...(inStore ? [CONTROL_PLANE_SOURCE] : [])];
+      throw new OrchError("MODEL_NOT_AVAILABLE", `sources: none of ${sources.join(", ")} holds a verified copy of ${sha256} and can serve it now${can.length > 0 ? `; these can: ${can.join(", ")}` : ""}`);
+    }
+  }
+
   async removeFromNode(sha256: string, nodeId: string): Promise<void> {
     const node = this.deps.registry.get(nodeId);
     if (node === undefined) throw new OrchError("NODE_NOT_FOUND", `unknown node ${nodeId}`);
