@@ -73,6 +73,25 @@ describe("hub pulls into the orchestrator's store", () => {
     expect(job).toMatchObject({ state: "completed", source_node_id: "control-plane" });
   }, 60_000);
 
+  it("a second request for a URL being pulled joins it and adds its nodes (they were dropped); a contradicting sha256 is a 409", async () => {
+    const ref = `${hub.url}/acme/tiny-GGUF/resolve/main/tiny.gguf`;
+    const size = (await stat(testModelPath("tiny"))).size;
+    // Slow enough to still run when the second request comes.
+    const first = await pull({ ref, bandwidth_limit_bytes_per_s: Math.max(1, Math.floor(size / 2)) });
+    const second = await pull({ ref, nodes: ["w1"] });
+    expect(second.pull_id).toBe(first.pull_id);
+    // Once the hub announced the digest, a request expecting another one cannot join (it would fail the pull for both).
+    const announced = await waitFor(async () => HubPullSchema.parse(await (await orch.api(`/v2/catalog/pulls/${first.pull_id}`)).json()), (p) => p.expected_sha256 !== null || p.finished_at_ms !== null, 10_000, 10);
+    expect(announced.finished_at_ms).toBeNull();
+    const contradicting = await orch.api("/v2/catalog/pull", { method: "POST", body: JSON.stringify({ ref, sha256: "1".repeat(64) }) });
+    expect(contradicting.status).toBe(409);
+    const done = await untilDone(first.pull_id);
+    expect(done).toMatchObject({ state: "completed", sha256: sha256Hex(await readFile(testModelPath("tiny"))) });
+    expect(done.staging_job_ids).toHaveLength(1);
+    const job = await waitFor(async () => StagingJobSchema.parse(await (await orch.api(`/v2/catalog/jobs/${done.staging_job_ids[0] ?? ""}`)).json()), (j) => j.state === "completed" || j.state === "failed", 20_000, 50);
+    expect(job).toMatchObject({ state: "completed", target_node_id: "w1" });
+  }, 60_000);
+
   it("a file the hub does not have fails at once, saying so; an unreachable hub is retried, saying why", async () => {
     // Before: a 404 was retried like a dropped connection, 20 times over about 85 s, as "the hub answered 404 to a range request".
     const missing = await untilDone((await pull({ ref: "hf://acme/tiny-GGUF/no-such-file.gguf" })).pull_id);

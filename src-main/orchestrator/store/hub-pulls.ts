@@ -35,7 +35,8 @@ const SAVE_EVERY_MS = 1000;
  * interrupted, under its own id, from its part file.
  */
 export class HubPulls {
-  private readonly pulls = new Map<string, { pull: HubPull; controller: AbortController; done: Promise<void> }>();
+  /** `request`: what the pull does once verified; a second request of the same URL joins it and adds its nodes. */
+  private readonly pulls = new Map<string, { pull: HubPull; controller: AbortController; done: Promise<void>; request: HubPullRequest }>();
   /** Set by close(): an interrupted pull stays unfinished in the database. */
   private closing = false;
 
@@ -43,8 +44,8 @@ export class HubPulls {
 
   /** Loads recent finished pulls and restarts the unfinished ones (call once, at start). */
   resumeUnfinished(): HubPull[] {
-    for (const { pull } of this.deps.records.recentFinished(100)) {
-      this.pulls.set(pull.pull_id, { pull, controller: new AbortController(), done: Promise.resolve() });
+    for (const { pull, request } of this.deps.records.recentFinished(100)) {
+      this.pulls.set(pull.pull_id, { pull, controller: new AbortController(), done: Promise.resolve(), request });
     }
     return this.deps.records.unfinished().map(({ pull, request }) => {
       this.deps.logger.info({ pull_id: pull.pull_id, url: pull.url, bytes_done: pull.bytes_done }, "hub pull interrupted by a restart; resuming from its part file");
@@ -59,9 +60,27 @@ export class HubPulls {
     const unknown = request.nodes === undefined || request.nodes === "all" ? [] : request.nodes.filter((id) => !this.deps.knownNode(id));
     if (unknown.length > 0) throw new OrchError("NODE_NOT_FOUND", `nodes: unknown node ${unknown.join(", ")}; nothing was pulled`);
     const running = [...this.pulls.values()].find((p) => p.pull.url === url.href && p.pull.finished_at_ms === null);
-    if (running !== undefined) return running.pull;
+    if (running !== undefined) return this.join(running, request);
     const pull: HubPull = { pull_id: `pull-${randomUUID()}`, ref: request.ref, url: url.href, state: "transferring", expected_sha256: request.sha256 ?? null, sha256: null, size_bytes: null, bytes_done: 0, bytes_transferred: 0, resumed_from: 0, resumes: 0, error: null, staging_job_ids: [], created_at_ms: Date.now(), finished_at_ms: null };
     return this.run(pull, url, request);
+  }
+
+  /**
+   * A request for a URL already being pulled joins that pull: its `nodes` are added to the ones the model
+   * is staged to once verified (they were dropped), and an expected sha256 that contradicts the running
+   * pull's is refused.
+   */
+  private join(running: { pull: HubPull; request: HubPullRequest }, request: HubPullRequest): HubPull {
+    // What the running pull will verify against: the first request's, or what the hub announced.
+    const expected = running.request.sha256 ?? running.pull.expected_sha256 ?? undefined;
+    if (request.sha256 !== undefined && expected !== undefined && request.sha256 !== expected) {
+      throw new OrchError("CONFLICT", `hub pull ${running.pull.pull_id} of this URL is running and expects sha256 ${expected}, not ${request.sha256}`);
+    }
+    const nodes = mergedNodes(running.request.nodes, request.nodes);
+    running.request = { ...running.request, ...(request.sha256 !== undefined ? { sha256: request.sha256 } : {}), ...(nodes !== undefined ? { nodes } : {}) };
+    if (running.pull.expected_sha256 === null && request.sha256 !== undefined) running.pull.expected_sha256 = request.sha256;
+    this.deps.records.save(running.pull, running.request);
+    return running.pull;
   }
 
   private run(pull: HubPull, url: URL, request: HubPullRequest): HubPull {
@@ -79,7 +98,8 @@ export class HubPulls {
     };
     save();
     const done = runHubPull(pull, { url, part, limit: limits.length > 0 ? Math.min(...limits) : null, signal: controller.signal, stallTimeoutMs: this.deps.stallTimeoutMs(), onChange })
-      .then((header) => this.install(pull, part, header, request))
+      // The request as it stands when the model is verified: requests that joined meanwhile added their nodes.
+      .then((header) => this.install(pull, part, header, this.pulls.get(pull.pull_id)?.request ?? request))
       .then(
         () => {
           pull.finished_at_ms = Date.now();
@@ -95,7 +115,7 @@ export class HubPulls {
           this.deps.logger.warn({ pull_id: pull.pull_id, url: pull.url, err: pull.error }, "hub pull ended without a model");
         },
       );
-    this.pulls.set(pull.pull_id, { pull, controller, done });
+    this.pulls.set(pull.pull_id, { pull, controller, done, request });
     return pull;
   }
 
@@ -162,4 +182,12 @@ export class HubPulls {
       }
     }
   }
+}
+
+/** The nodes of two requests for one pull: "all" wins, lists are joined, none is none. */
+function mergedNodes(a: HubPullRequest["nodes"], b: HubPullRequest["nodes"]): HubPullRequest["nodes"] {
+  if (a === "all" || b === "all") return "all";
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return [...new Set([...a, ...b])];
 }
