@@ -38,6 +38,8 @@ describe("alias names", () => {
     expect(normalizeAliasName("  llama3  ")).toBe("llama3");
     expect(normalizeAliasName(":latest")).toBe(":latest");
     expect(aliasNameProblem(normalizeAliasName(":latest"))).not.toBeNull();
+    // Twice: it was stored as x:latest, listed so, and no delete by that name found it.
+    expect(aliasNameProblem(normalizeAliasName("x:latest:latest"))).toMatch(/must not end in :latest:latest/);
   });
 
   it("parses a create request: name normalized, unknown fields and a 10 KB name refused", () => {

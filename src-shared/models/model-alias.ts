@@ -25,6 +25,8 @@ export function aliasNameProblem(name: string): string | null {
   if (name.length > MAX_ALIAS_NAME_LENGTH) return `alias name is longer than ${MAX_ALIAS_NAME_LENGTH} characters`;
   if (!ALIAS_NAME.test(name)) return "alias name may contain only ASCII letters, digits and ._:+- and must start with a letter, digit or _";
   if (name.includes("..")) return "alias name must not contain '..'";
+  // The stored form lost one :latest; a second one would be listed as a name that cannot be deleted by it.
+  if (name.endsWith(OLLAMA_DEFAULT_TAG)) return "alias name must not end in :latest:latest (name:latest and name are one alias)";
   if (SHA256_HEX_PATTERN.test(name.toLowerCase())) return "alias name must not be a sha256 digest";
   const parsed = parseModelRef(name);
   // sha256:<hex>, file:, hf: and URLs are references of their own kind: an alias cannot take their place

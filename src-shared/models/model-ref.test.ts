@@ -7,10 +7,12 @@ import { Sha256HexSchema } from "./sha256.js";
 const HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 describe("parseModelRef", () => {
-  it("parses sha256 refs, with or without prefix, and lowercases the prefixed form", () => {
+  it("parses sha256 refs, with or without prefix, in any letter case, to the lowercase digest", () => {
     expect(parseModelRef(`sha256:${HEX}`)).toEqual({ ok: true, ref: { kind: "sha256", sha256: HEX } });
     expect(parseModelRef(`sha256:${HEX.toUpperCase()}`)).toEqual({ ok: true, ref: { kind: "sha256", sha256: HEX } });
+    expect(parseModelRef(`SHA256:${HEX.toUpperCase()}`)).toEqual({ ok: true, ref: { kind: "sha256", sha256: HEX } });
     expect(parseModelRef(HEX)).toEqual({ ok: true, ref: { kind: "sha256", sha256: HEX } });
+    expect(parseModelRef(HEX.toUpperCase())).toEqual({ ok: true, ref: { kind: "sha256", sha256: HEX } });
     expect(parseModelRef("sha256:abc").ok).toBe(false);
   });
 

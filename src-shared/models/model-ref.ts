@@ -40,12 +40,13 @@ export function parseModelRef(input: string): ParseModelRefResult {
   if (ref.length > MAX_REF_LENGTH) return { ok: false, error: `model reference longer than ${MAX_REF_LENGTH} characters` };
   if (hasControlChars(ref)) return { ok: false, error: "model reference contains control characters" };
 
-  if (ref.startsWith("sha256:")) {
+  // A digest in any letter case (sha256sum prints lowercase, some tools and people write uppercase).
+  if (/^sha256:/i.test(ref)) {
     const hex = ref.slice("sha256:".length).toLowerCase();
     if (!SHA256_HEX_PATTERN.test(hex)) return { ok: false, error: "sha256: must be followed by 64 hex characters" };
     return { ok: true, ref: { kind: "sha256", sha256: hex } };
   }
-  if (SHA256_HEX_PATTERN.test(ref)) return { ok: true, ref: { kind: "sha256", sha256: ref } };
+  if (SHA256_HEX_PATTERN.test(ref.toLowerCase())) return { ok: true, ref: { kind: "sha256", sha256: ref.toLowerCase() } };
 
   if (ref.startsWith("file:")) {
     const path = ref.slice("file:".length);
