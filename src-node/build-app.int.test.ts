@@ -104,6 +104,22 @@ describe("buildApp", () => {
     expect((await call("POST", "/v1/overloaded", json, JSON.stringify({ a: 1 }))).status).toBe(529);
   });
 
+  it("logs a client that went away mid-request as a warning, not an unhandled error (a cut upload is the network's event)", async () => {
+    const logged: string[] = [];
+    const logger = { debug: () => undefined, warn: (_o: object, msg: string) => void logged.push(`warn ${msg}`), error: (_o: object, msg: string) => void logged.push(`error ${msg}`) };
+    const cut = Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+    const broken = new Error("a real bug");
+    const app = buildApp({ routes, handlers: { ...handlers, open: () => { throw cut; }, plain: () => { throw broken; } }, authenticator, logger, serverName: "test" });
+    const local = createServer(app);
+    await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
+    expect((await fetch(`${base}/open`)).status).toBe(400);
+    expect((await fetch(`${base}/v2/plain`)).status).toBe(500);
+    await new Promise((resolve) => local.close(resolve));
+    // (The 500 also gets the request log's own "request failed" line.)
+    expect(logged.filter((l) => l !== "warn request failed")).toEqual(["warn client went away during the request", "error unhandled error in request"]);
+  });
+
   it("refuses to start when a route has no handler", () => {
     expect(() => buildApp({ routes, handlers: { open: handlers.open as RouteHandlers[string] }, authenticator, logger: silent, serverName: "test" })).toThrow(/no handler for routes: list, listing, echo, upload, busy, plain, act, overloaded, thing/);
   });

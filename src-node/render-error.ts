@@ -53,6 +53,20 @@ export function renderError(err: unknown, res: Response, style: ErrorStyle, logg
     sendError(res, 507, errorEnvelope("STORAGE_FULL", `the ${serverName} could not write its database: the disk is full; an operator must free space in its data directory`, { retry_after_ms: 5000 }), style);
     return;
   }
+  if (clientWentAway(e, res)) {
+    // The client hung up mid-request (a cut upload, a body cut by the deadline): an event of the
+    // network, not a fault of the server; nobody reads an answer now.
+    logger.warn({ err: e.message ?? String(err), code: e.code }, "client went away during the request");
+    if (!res.headersSent && res.writable) sendError(res, 400, errorEnvelope("MALFORMED_REQUEST", "the request ended before its body did"), style);
+    return;
+  }
   logger.error({ err }, "unhandled error in request");
   sendError(res, 500, errorEnvelope("INTERNAL", `internal error; see the ${serverName} log`), style);
+}
+
+/** A request whose client left: its socket is gone, or reading its body failed as a hang-up does. */
+function clientWentAway(e: BodyParserError, res: Response): boolean {
+  const code = e.code ?? "";
+  if (code === "ECONNRESET" || code === "ECONNABORTED" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE") return true;
+  return e.message === "aborted" && res.req.destroyed;
 }
