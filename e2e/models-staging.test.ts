@@ -48,7 +48,9 @@ describe.skipIf(!hasChromium)("Models view: stage a model to a second node, then
       await build({ configFile: join(process.cwd(), "src-renderer/vite.config.ts"), logLevel: "warn" });
     }
     hub = await startLocalHub({ "/acme/tiny-GGUF/resolve/main/tiny-chatml.gguf": testModelPath("tiny-chatml") });
-    orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, node_suspect_ms: 1000, node_timeout_ms: 2000, hub_base_url: hub.url });
+    // Roomy liveness: nothing here waits for a node to fall, and under a loaded CI box a 1 s suspect
+    // window turned node-b Suspect long enough for its row to read "No live copy".
+    orch = await startTestOrchestrator({ dashboard_dir: DASHBOARD_DIR, node_suspect_ms: 5000, node_timeout_ms: 15_000, hub_base_url: hub.url });
     [a, b, browser] = await Promise.all([
       startWorkerProcess({ nodeId: "node-a", models: ["tiny"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),
       startWorkerProcess({ nodeId: "node-b", models: ["tiny", "tiny-b"], orchestratorUrl: orch.url, token: orch.token, slots: 1 }),

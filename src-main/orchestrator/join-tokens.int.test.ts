@@ -146,6 +146,8 @@ describe("join token refusals", () => {
   it("joining an id already bound to a credential is 409 node_already_bound", async () => {
     const token = await mint({});
     expect(await refusal(await as(token)("/v2/nodes/join", "POST", { node_id: "admin-node" }))).toEqual({ status: 409, code: "CONFLICT", reason: "node_already_bound" });
+    // Nor is a token minted for it: every join with it would be refused.
+    expect(await refusal(await orch.api("/v2/auth/join-tokens", { method: "POST", body: JSON.stringify({ node_id: "admin-node" }) }))).toEqual({ status: 409, code: "CONFLICT", reason: "node_already_bound" });
   });
 
   it("an API key is no join token (403), a bad ttl is 400, and only admins mint", async () => {

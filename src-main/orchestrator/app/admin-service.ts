@@ -176,6 +176,10 @@ export class AdminService {
   /** A single-use join token for one worker, optionally bound in advance to a node id; shown once. */
   createJoinToken(req: CreateJoinTokenRequest, actor: Identity): CreatedJoinToken {
     if (req.node_id !== undefined && isReservedNodeId(req.node_id)) throw new OrchError("INVALID_PARAMS", RESERVED_NODE_ID_MESSAGE, { details: { reason: "reserved_node_id" } });
+    // A token for a node id that is bound could only ever be refused at the join: say so now.
+    if (req.node_id !== undefined && (this.deps.nodeOwner(req.node_id) !== null || this.deps.apiKeys.boundTo(req.node_id).length > 0)) {
+      throw new OrchError("CONFLICT", `node ${req.node_id} is already bound to a credential, so a join for it would be refused; revoke its key and POST /v2/nodes/${req.node_id}/forget first`, { details: { reason: "node_already_bound" } });
+    }
     const { row, token } = this.deps.joinTokens.create(req.node_id ?? null, req.ttl_ms ?? JOIN_TOKEN_DEFAULT_TTL_MS, actor.credentialId);
     this.deps.joinTokens.prune();
     this.deps.audit.record({ at_ms: Date.now(), identity: actor.label, action: "join_token_created", target: `join:${row.fp6}`, outcome: "success", details: { node_id: row.node_id, expires_at_ms: row.expires_at_ms } });
