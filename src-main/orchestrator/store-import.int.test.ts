@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { request } from "node:http";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,19 @@ describe("orchestrator model store: import and upload", () => {
     expect(((await res.json()) as { message: string }).message).toContain("not a GGUF file");
     expect(await storeFiles()).toEqual([]);
     expect((await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path: "/nope/x.gguf" }) })).status).toBe(404);
+    // It exists but is no file: said so, not "no file at" (and /dev/zero is never read forever).
+    for (const [path, what] of [["/dev/zero", "a device, pipe or socket"], [tmpdir(), "a folder"]] as const) {
+      const res2 = await orch.api("/v2/catalog/import", { method: "POST", body: JSON.stringify({ path }) });
+      expect(res2.status).toBe(400);
+      expect(ErrorEnvelopeSchema.parse(await res2.json())).toMatchObject({ code: "INVALID_PARAMS", message: expect.stringContaining(`is ${what}, not a regular file`) as unknown, details: { reason: "not_a_regular_file" } });
+    }
+    // A control character in a name, C1 (U+0085, a "next line") as well as C0, is refused, not made plain.
+    for (const name of ["evil\u0085.gguf", "a\nb.gguf", "a\u007f.gguf"]) {
+      const res3 = await orch.api(`/v2/catalog/import?file_name=${encodeURIComponent(name)}`, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: "x" });
+      expect(res3.status).toBe(400);
+      expect(JSON.stringify(await res3.json())).toContain("no control characters in a file name");
+    }
+    expect(await storeFiles()).toEqual([]);
   });
 
   it("refuses a truncated GGUF (a header that reads, tensor data cut short): nothing is stored, no name is taken", async () => {
@@ -94,6 +108,25 @@ describe("orchestrator model store: import and upload", () => {
     expect(model.size_bytes).toBe(size);
     console.log(`upload of ${size} bytes into the store: ${((size / 1e6) / (ms / 1000)).toFixed(1)} MB/s`);
     expect((await storeFiles()).filter((f) => f.endsWith(".part"))).toEqual([]);
+  });
+
+  it("an upload announcing more bytes than the store's disk has free is refused at once (507), nothing written", async () => {
+    // Before: a 1 PB Content-Length was read until the body deadline ended it with 408.
+    const started = performance.now();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${orch.url}/v2/catalog/import?file_name=huge.gguf`, { method: "PUT", headers: { authorization: `Bearer ${orch.token}`, "content-type": "application/octet-stream", "content-length": "1000000000000000" } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.write(Buffer.from("GGUF"));
+    });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(answer.status).toBe(507);
+    expect(ErrorEnvelopeSchema.parse(JSON.parse(answer.body))).toMatchObject({ code: "STORAGE_FULL", retriable: false, message: expect.stringContaining("the upload announces 1000000000000000 bytes") as unknown });
+    expect((await storeFiles()).filter((f) => f.startsWith("huge") || f.endsWith(".part"))).toEqual([]);
   });
 
   it("stages a store model to a node: the control plane is the source", async () => {

@@ -32,7 +32,7 @@ export const HubPullSchema = z.object({
   bytes_transferred: ByteCountSchema,
   /** Bytes already on disk when the pull (re)started: a part left by an earlier attempt. */
   resumed_from: ByteCountSchema,
-  /** Connection drops recovered from by resuming. */
+  /** Retries after a dropped connection (resuming from the bytes on disk) or a hub that could not be reached. */
   resumes: z.int().min(0),
   error: z.string().nullable(),
   /** Staging jobs started once verified. */

@@ -33,7 +33,9 @@ export const GivenGgufFileNameSchema = z
   .string()
   .min(6)
   .max(255)
-  .regex(/^[^/\\\x00-\x1f\x7f]+\.gguf$/i, "must be a *.gguf file name, not a path");
+  .regex(/^[^\x00-\x1f\x7f-\x9f]*$/, "no control characters in a file name")
+  .regex(/^[^/\\]+$/, "must be a file name, not a path (no / or \\)")
+  .regex(/\.gguf$/i, "must end in .gguf");
 
 /** POST /v2/catalog/import: copy a GGUF from a path on the orchestrator host into its store. */
 export const ImportModelRequestSchema = z.strictObject({

@@ -1,3 +1,4 @@
+import { statfs } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { Request, Response } from "express";
 import type { HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
@@ -45,7 +46,14 @@ export class StoreService {
     return model;
   }
 
-  async upload(body: AsyncIterable<Uint8Array>, fileName: string, actor: string): Promise<StoreModel> {
+  /** `announcedBytes`: the request's Content-Length, checked against free disk before a byte is written. */
+  async upload(body: AsyncIterable<Uint8Array>, fileName: string, actor: string, announcedBytes: number | null = null): Promise<StoreModel> {
+    if (announcedBytes !== null) {
+      const fs = await statfs(this.deps.store.dir);
+      const free = fs.bavail * fs.bsize;
+      // A lying 1 PB Content-Length was read until the body deadline (408): refused at once, as hub pulls are.
+      if (announcedBytes > free) throw new OrchError("STORAGE_FULL", `not enough free disk in the orchestrator's model store: the upload announces ${announcedBytes} bytes, ${free} are free`, { retriable: false, details: { reason: "insufficient_disk", announced_bytes: announcedBytes, free_bytes: free } });
+    }
     const model = await importUpload(this.deps.store, body, fileName);
     this.audit(actor, "model_uploaded", model.sha256, { file_name: model.file_name, size_bytes: model.size_bytes });
     return model;

@@ -161,7 +161,11 @@ export async function runHubPull(pull: HubPull, t: PullTarget): Promise<GgufHead
       if (t.signal.aborted || error instanceof HubRefusal) throw error;
       failures += 1;
       const reason = stall.signal.aborted ? `the hub sent nothing for ${t.stallTimeoutMs} ms (hub_stall_timeout_ms); resuming from byte ${pull.bytes_done}` : reasonOf(error);
-      if (failures > MAX_RESUMES) throw new Error(`gave up after ${MAX_RESUMES} broken connections: ${reason}`);
+      // A redirect to a blocked port: fetch refuses it on every attempt.
+      if (/: bad port$/.test(reason)) throw new HubRefusal(`${reason}: a redirect led to a port on the Fetch standard's blocked list, which fetch never connects to`);
+      if (failures > MAX_RESUMES) {
+        throw new Error(pull.bytes_transferred === 0 ? `gave up after ${MAX_RESUMES} tries, the hub never sent a byte: ${reason}` : `gave up after ${MAX_RESUMES} broken connections: ${reason}`);
+      }
       pull.resumes += 1;
       pull.state = "retrying";
       pull.error = reason;

@@ -55,7 +55,9 @@ export async function* hostFile(path: string): AsyncGenerator<Uint8Array> {
 export async function importFromPath(store: ModelStore, path: string, fileName?: string): Promise<StoreModel> {
   if (!isAbsolute(path)) throw new OrchError("INVALID_PARAMS", "path must be absolute (a file on the orchestrator host)");
   const st = await stat(path).catch(() => null);
-  if (st === null || !st.isFile()) throw new OrchError("MODEL_NOT_FOUND", `no file at ${path} on the orchestrator host`);
+  if (st === null) throw new OrchError("MODEL_NOT_FOUND", `no file at ${path} on the orchestrator host`);
+  // /dev/zero, a FIFO or a folder exists: say what it is rather than that it is missing.
+  if (!st.isFile()) throw new OrchError("INVALID_PARAMS", `${path} on the orchestrator host is ${st.isDirectory() ? "a folder" : "a device, pipe or socket"}, not a regular file; give the path of a .gguf file`, { details: { reason: "not_a_regular_file" } });
   const { ingested, part } = await ingestInto(store, hostFile(path));
   return store.add(storeModelOf(ingested, storeFileName(fileName ?? path), "import", path), { part });
 }

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { readBoundedText } from "../../../src-node/bounded-response.js";
 import { NODE_ANSWER_MAX_BYTES } from "./worker-client.js";
 import { ErrorEnvelopeSchema, type ErrorEnvelope } from "../../../src-shared/errors/error-envelope.js";
@@ -31,11 +32,11 @@ export class StagingClient {
   ) {}
 
   startPull(sha256: string, request: ModelPullRequest, signal?: AbortSignal): Promise<ModelPullStatus> {
-    return this.call("POST", `/v2/models/${sha256}/pull`, request, signal).then((body) => ModelPullStatusSchema.parse(body));
+    return this.call("POST", `/v2/models/${sha256}/pull`, request, signal).then((body) => this.answer(ModelPullStatusSchema, body));
   }
 
   pullStatus(sha256: string, signal?: AbortSignal): Promise<ModelPullStatus> {
-    return this.call("GET", `/v2/models/${sha256}/pull`, undefined, signal).then((body) => ModelPullStatusSchema.parse(body));
+    return this.call("GET", `/v2/models/${sha256}/pull`, undefined, signal).then((body) => this.answer(ModelPullStatusSchema, body));
   }
 
   async cancelPull(sha256: string): Promise<void> {
@@ -44,7 +45,15 @@ export class StagingClient {
 
   /** The node serves a file on its machine from where it is (no copy). */
   useInPlace(path: string): Promise<InPlaceModelResponse> {
-    return this.call("POST", "/v2/models/in-place", { path }).then((body) => InPlaceModelResponseSchema.parse(body));
+    return this.call("POST", "/v2/models/in-place", { path }).then((body) => this.answer(InPlaceModelResponseSchema, body));
+  }
+
+  /** A success body the worker API does not describe: the node's fault, said as such (not a parser's message). */
+  private answer<T>(schema: z.ZodType<T>, body: unknown): T {
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new StagingCallError(502, null, `worker at ${this.address} answered a body the worker API does not describe (${issue === undefined ? "invalid" : `${issue.path.join(".") || "body"}: ${issue.message}`})`);
   }
 
   async deleteModel(sha256: string): Promise<void> {
@@ -69,7 +78,14 @@ export class StagingClient {
     const text = await readBoundedText(res, NODE_ANSWER_MAX_BYTES).catch((error: unknown) => {
       throw new StagingCallError(res.status, null, `worker at ${this.address}: ${error instanceof Error ? error.message : String(error)}`);
     });
-    const json: unknown = text === "" ? null : JSON.parse(text);
+    let json: unknown = null;
+    try {
+      json = text === "" ? null : JSON.parse(text);
+    } catch {
+      // A proxy's error page or a process that is no worker agent: its status and the start of its body.
+      const start = text.slice(0, 80).replace(/[\x00-\x1f\x7f-\x9f]+/g, " ");
+      throw new StagingCallError(res.ok ? 502 : res.status, null, `worker at ${this.address} answered ${res.status} with a body that is not JSON: ${JSON.stringify(start)}${text.length > 80 ? "…" : ""}`);
+    }
     if (res.ok) return json;
     const envelope = ErrorEnvelopeSchema.safeParse(json);
     throw new StagingCallError(res.status, envelope.success ? envelope.data : null, `worker answered ${res.status}${envelope.success ? ` ${envelope.data.code}: ${envelope.data.message}` : ""}`);

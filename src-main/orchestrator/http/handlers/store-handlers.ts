@@ -13,7 +13,9 @@ export function storeHandlers(ctx: OrchestratorContext): Record<string, RouteHan
       res.status(201).json(await ctx.store.importFromPath(body as ImportModelRequest, identity.label));
     },
     uploadModel: async ({ req, query, res, identity }) => {
-      res.status(201).json(await ctx.store.upload(req, (query as { file_name: string }).file_name, identity.label));
+      const length = req.headers["content-length"];
+      const announced = length !== undefined && /^\d{1,20}$/.test(length) ? Number(length) : null;
+      res.status(201).json(await ctx.store.upload(req, (query as { file_name: string }).file_name, identity.label, announced));
     },
     pullModel: ({ body, res, identity }) => {
       res.status(202).json(ctx.store.startPull(body as HubPullRequest, identity.label));
