@@ -142,7 +142,8 @@ describe("model aliases over a real cluster", () => {
       [{ name: "ok-name", target: "a".repeat(10_240) }, 400, "INVALID_PARAMS", /target/],
       [{ name: "ok-name", target: "no-such-model" }, 404, "MODEL_NOT_FOUND", /no model "no-such-model" is known.*sha256:<hex>/],
       [{ name: "ok-name", target: "../x" }, 400, "INVALID_PARAMS", /^target: model: /],
-      [{ name: TINY, target: TINY_B }, 409, "CONFLICT", /already the name of a model \(sha256:[0-9a-f]{64}\); an alias cannot shadow/],
+      [{ name: TINY, target: TINY_B }, 409, "CONFLICT", /already the name of a model, or differs from one only in letter case \(sha256:[0-9a-f]{64}\); an alias cannot shadow/],
+      [{ name: TINY.toUpperCase(), target: TINY_B }, 409, "CONFLICT", /differs from one only in letter case/],
       [{ name: `${TINY}:latest`, target: TINY_B }, 409, "CONFLICT", /already the name of a model/],
       [{ name: "ok-name", target: TINY, extra: true }, 400, "INVALID_PARAMS", /extra/],
     ];

@@ -106,7 +106,7 @@ describe("after staging: auto pools", () => {
     await waitFor(async () => PoolHealthResponseSchema.parse((await api("/v2/pools/auto.tiny-b/health")).body), (h) => h.ready && h.desired?.convergence.converged === true, 30_000, 100);
     const refused = await api(`/v2/catalog/models/sha256:${tiny}/nodes/auto`, { method: "DELETE" });
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("auto.tiny-b was reloaded to this model") as unknown });
+    expect(refused.body).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("auto.tiny-b was reloaded to this model") as unknown, retriable: false });
     expect(await reported("auto")).toContain(tiny);
   }, 60_000);
 });

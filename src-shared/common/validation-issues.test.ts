@@ -40,6 +40,12 @@ describe("a missing field", () => {
     expect(validationIssues(result.error)).toEqual([{ path: ["max_tokens"], message: "Field required (expected number)" }]);
   });
 
+  it("is named as required when a union takes it, with every branch's expectation", () => {
+    const result = z.object({ nodes: z.union([z.literal("all"), z.array(z.string()).min(1)]) }).safeParse({});
+    if (result.success) throw new Error("accepted");
+    expect(validationIssues(result.error)).toEqual([{ path: ["nodes"], message: 'Field required (expected "all" or array)' }]);
+  });
+
   it("says a coerced query number that is not one is not a number, not 'received NaN'", () => {
     const result = z.object({ limit: z.coerce.number().int() }).safeParse({ limit: "abc" });
     if (result.success) throw new Error("accepted");

@@ -31,6 +31,14 @@ function explained(issue: Issue): Issue {
     return { ...issue, message: "Invalid input: expected a number" };
   }
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
+  // A missing field a union takes: a branch saw undefined. Name every branch's expectation, not the one
+  // branch whose type "matched" (`nodes` is "all" or a list: zod said only 'expected "all"').
+  const sawUndefined = issue.errors.some((b) => b.some((i) => i.code === "invalid_type" && i.path.length === 0 && i.message.endsWith(", received undefined")));
+  if (sawUndefined) {
+    const wants = issue.errors.flatMap((b) => b.filter((i) => i.path.length === 0).map((i) => (i.code === "invalid_type" ? i.expected : i.code === "invalid_value" ? i.values.map((v) => JSON.stringify(v)).join(" or ") : null)));
+    const named = [...new Set(wants.filter((w): w is string => w !== null))];
+    return { ...issue, message: named.length > 0 ? `Field required (expected ${named.join(" or ")})` : "Field required" };
+  }
   const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
   const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;
   const first = branch?.[0];

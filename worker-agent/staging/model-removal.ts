@@ -34,7 +34,7 @@ export async function removeModel(sha256: string, deps: { catalog: ModelCatalog;
     if (own !== undefined && !paths.has(own.path)) {
       throw new OrchError("CONFLICT", `pool ${pool.id} was reloaded to this model (its own is ${own.file_name}); reload it back (POST /v2/pools/${pool.id}/reload) or to another model first`, { pool_id: pool.id });
     }
-    if (diagnostics.slots_busy > 0 || diagnostics.slots_waiting > 0) throw new OrchError("CONFLICT", `pool ${pool.id} is running tasks on this model; retry when it is idle`, { pool_id: pool.id });
+    if (diagnostics.slots_busy > 0 || diagnostics.slots_waiting > 0) throw new OrchError("CONFLICT", `pool ${pool.id} is running tasks on this model; retry when it is idle`, { pool_id: pool.id, retriable: true });
   }
   await deps.pulls.cancel(sha256);
   const wasInPlace = new Set([...paths].filter((p) => deps.inPlace.has(p)));

@@ -44,7 +44,7 @@ export class AliasService {
     const previous = this.deps.store.get(name);
     // A new alias only: one that exists keeps its name even if a model with that name arrived since (listed as name@…).
     const taken = previous === undefined ? this.modelNamed(name, models) : null;
-    if (taken !== null) throw new OrchError("CONFLICT", `"${name}" is already the name of a model (sha256:${taken}); an alias cannot shadow a model's name: choose another alias name, or use the model's name as it is`, { details: { name, sha256: taken } });
+    if (taken !== null) throw new OrchError("CONFLICT", `"${name}" is already the name of a model, or differs from one only in letter case (sha256:${taken}); an alias cannot shadow a model's name: choose another alias name, or use the model's name as it is`, { details: { name, sha256: taken } });
     if (previous === undefined && this.deps.store.size() >= MAX_MODEL_ALIASES) {
       throw new OrchError("CONFLICT", `the cluster already has ${MAX_MODEL_ALIASES} aliases, the most it keeps; delete one first (DELETE /v2/catalog/aliases/{name})`, { details: { limit: MAX_MODEL_ALIASES } });
     }
@@ -89,7 +89,11 @@ export class AliasService {
     if (served.ok) return served.model.sha256;
     if (served.code === "INVALID_PARAMS") return models.find((m) => m.name === name)?.sha256 ?? "(several models)";
     const seen = this.deps.catalogFacts().find((v) => v.sha256 !== null && (v.name === name || v.names.includes(name)));
-    return seen?.sha256 ?? null;
+    if (seen?.sha256 != null) return seen.sha256;
+    // A letter-case variant of a model's name would list beside it as a second model, easily taken for it.
+    const folded = name.toLowerCase();
+    const variant = models.find((m) => m.name.toLowerCase() === folded) ?? this.deps.catalogFacts().find((v) => v.sha256 !== null && [v.name, ...v.names].some((n) => n?.toLowerCase() === folded));
+    return variant?.sha256 ?? null;
   }
 
   private resolveTarget(target: string, models: readonly ResolvedModel[]): { sha256: string; via: AliasTargetResolution } {

@@ -194,7 +194,8 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
     if (node === undefined) throw new OrchError("NODE_NOT_FOUND", `unknown node ${nodeId}`);
     if (node.status !== "Online") throw new OrchError("NODE_UNAVAILABLE", `node ${nodeId} is ${node.status}; it must be online to delete files`);
     const busy = node.pools.find((p) => p.model?.sha256 === sha256 && p.slots_free < p.slots_total);
-    if (busy !== undefined) throw new OrchError("CONFLICT", `pool ${busy.pool_id} is serving this model on ${nodeId}`, { pool_id: busy.pool_id });
+    // Busy passes: retriable (a pool defined to the model is the worker's own, lasting 409).
+    if (busy !== undefined) throw new OrchError("CONFLICT", `pool ${busy.pool_id} is serving this model on ${nodeId}; retry when it is idle`, { pool_id: busy.pool_id, retriable: true });
     const active = this.activeJob(sha256, nodeId);
     if (active !== undefined) await this.cancel(active.job_id);
     try {
@@ -205,7 +206,10 @@ export class StagingService extends EventEmitter<{ job: [StagingJob] }> {
       // The node has neither file nor part: a record that still counts partial bytes there was stale.
       if (error.status === 404 && this.forgetPartial(sha256, nodeId)) return;
       if (error.status === 404) throw new OrchError("MODEL_NOT_FOUND", `node ${nodeId} does not hold ${sha256}`);
-      if (error.status === 409) throw new OrchError("CONFLICT", error.envelope?.message ?? error.message);
+      if (error.status === 409) {
+        const envelope = error.envelope;
+        throw new OrchError("CONFLICT", envelope?.message ?? error.message, { retriable: envelope?.retriable ?? false, ...(envelope?.pool_id !== undefined ? { pool_id: envelope.pool_id } : {}), ...(envelope?.details !== undefined ? { details: envelope.details } : {}) });
+      }
       throw new OrchError("NODE_UNAVAILABLE", error.message);
     }
     this.deps.models.markAbsent(sha256, nodeId, Date.now());
