@@ -3,6 +3,7 @@
 import { rm } from "node:fs/promises";
 import { delimiter, dirname, join } from "node:path";
 import { expect } from "vitest";
+import { withNpmCacheLock } from "./npm-cache-lock.js";
 import { runCommand } from "./run-command.js";
 
 export interface PackedInstall {
@@ -17,7 +18,7 @@ export interface PackedInstall {
  * packArgs: extra `npm pack` arguments (e.g. ["-w", "worker-agent"]). A fresh machine's npm cache holds
  * the tarballs `npm ci` fetched but not the registry metadata an install of a package (not a lockfile)
  * reads: then the cache is filled once by an online install into a throwaway prefix, and the offline
- * install runs again into a still-empty prefix.
+ * install runs again into a still-empty prefix. Installs hold a lock (one at a time across the forks).
  */
 export async function packAndInstallOffline(work: string, name: string, packArgs: readonly string[]): Promise<PackedInstall> {
   const pack = await runCommand("npm", ["pack", ...packArgs, "--pack-destination", work, "--json"], { timeoutMs: 300_000 });
@@ -29,15 +30,19 @@ export async function packAndInstallOffline(work: string, name: string, packArgs
   const prefix = join(work, `${name}-prefix`);
   const install = (target: string, offline: boolean) =>
     runCommand("npm", ["install", "-g", "--prefix", target, ...(offline ? ["--offline"] : []), "--no-audit", "--no-fund", "--loglevel=error", tarball], { timeoutMs: 300_000 });
-  let result = await install(prefix, true);
-  if (result.code !== 0 && /ENOTCACHED/.test(result.stderr)) {
-    log += "the npm cache lacked registry metadata: filled it with one online install into a throwaway prefix\n";
-    const prefill = await install(join(work, `${name}-prefill`), false);
-    expect(prefill.code, prefill.stderr).toBe(0);
-    await rm(join(work, `${name}-prefill`), { recursive: true, force: true });
-    await rm(prefix, { recursive: true, force: true });
-    result = await install(prefix, true);
-  }
+  const result = await withNpmCacheLock(async () => {
+    let attempt = await install(prefix, true);
+    // A prefill whose metadata writes were lost (seen once with two prefills at once) gets another round.
+    for (let round = 1; round <= 3 && attempt.code !== 0 && /ENOTCACHED/.test(attempt.stderr); round++) {
+      log += `the npm cache lacked registry metadata: filled it with an online install into a throwaway prefix (round ${round})\n`;
+      const prefill = await install(join(work, `${name}-prefill`), false);
+      expect(prefill.code, prefill.stderr).toBe(0);
+      await rm(join(work, `${name}-prefill`), { recursive: true, force: true });
+      await rm(prefix, { recursive: true, force: true });
+      attempt = await install(prefix, true);
+    }
+    return attempt;
+  });
   expect(result.code, result.stderr).toBe(0);
   return { tarball, prefix, log };
 }

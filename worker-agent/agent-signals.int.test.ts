@@ -3,6 +3,7 @@
 // (each stream ends once, exit 0, no engine left), SIGKILL (no engine outlives it).
 import { afterAll, describe, expect, it } from "vitest";
 import { testModelPath } from "../test-support/models.js";
+import { processAlive } from "../test-support/process-alive.js";
 import { getJson, killAllWorkers, metricValue, startWorker, streamInfer, terminalEvent, waitFor, type StartedWorker, type StreamResult } from "../test-support/worker-agent-process.js";
 import type { PoolStatus } from "../src-shared/worker-api/pool-status.js";
 
@@ -18,14 +19,6 @@ async function startAgent(extra: Record<string, unknown> = {}): Promise<StartedW
   });
   await waitFor(async () => (await getJson<PoolStatus>(`${w.url}/v2/pools/m/status`)).body, (s) => s.ready, 60_000);
   return w;
-}
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 function tokenIndices(r: StreamResult): number[] {
   return r.events.flatMap((e) => (e.event.event === "token" ? [e.event.data.i] : []));
@@ -84,7 +77,7 @@ describe("agent signalled mid-stream", () => {
     expect(terminalEvent(streams[0] as StreamResult)).toMatchObject({ event: "end" });
     expect(terminalEvent(streams[1] as StreamResult)?.event).toBeOneOf(["end", "error"]);
     expect(await w.exited).toEqual({ code: 0, signal: null });
-    await waitFor("the engine gone", () => !alive(enginePid as number), 10_000);
+    await waitFor("the engine gone", () => !processAlive(enginePid as number), 10_000);
   }, 120_000);
 
   it("SIGKILL mid-stream: the client's stream breaks, and no engine outlives the agent", async () => {
@@ -94,6 +87,6 @@ describe("agent signalled mid-stream", () => {
       if (e.event === "token" && e.data.i === 3) process.kill(w.pid, "SIGKILL");
     }).catch((err: unknown) => err);
     expect(r).toBeInstanceOf(Error);
-    await waitFor("the engine gone", () => !alive(enginePid as number), 15_000);
+    await waitFor("the engine gone", () => !processAlive(enginePid as number), 15_000);
   }, 120_000);
 });
