@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInteger } from "../common/query-integer.js";
 import { OpenAiModelListSchema, OpenAiModelSchema } from "../openai/openai-models.js";
 
 // GET /v1/models and /v1/models/{id} as Anthropic's SDKs read them (client.models.list / retrieve):
@@ -30,7 +31,7 @@ export type AnthropicModelList = z.infer<typeof AnthropicModelListSchema>;
  * `after_id` / `before_id` a model id of the list (the page after or before it).
  */
 export const ModelListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: queryInteger(1, 1000).optional(),
   after_id: z.string().min(1).optional(),
   before_id: z.string().min(1).optional(),
   /** Anthropic's SDKs before 1.x mark their beta calls with `?beta=true` (client.beta.models.list); the list is the same. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryIntegerJsonSchema } from "../common/query-integer.js";
 import { API_VERSION } from "./api-version.js";
 import { CONTRACT_COMPONENTS } from "./components.js";
 import { JSON_MEDIA_TYPE, type ContentSpec, type RouteSpec } from "./route-spec.js";
@@ -36,6 +37,14 @@ const STATUS_TEXT: Record<number, string> = {
   500: "Internal error", 503: "Unavailable; retry later", 507: "Insufficient storage or memory",
 };
 
+/** A query integer is documented as the integer it reads, not as its digits-only string. */
+function documentQueryIntegers(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const documented = queryIntegerJsonSchema(ctx.zodSchema);
+  if (documented === undefined) return;
+  for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+  Object.assign(ctx.jsonSchema, documented);
+}
+
 export function buildOpenApiDocument(
   routes: readonly RouteSpec[],
   info: OpenApiInfo,
@@ -49,7 +58,7 @@ export function buildOpenApiDocument(
     idBySchema.set(schema, id);
   }
   // io "input": documents what a client may send (defaults optional, unknown keys allowed).
-  const generated = z.toJSONSchema(registry, { uri: (id) => SCHEMA_REF_PREFIX + id, io: "input", unrepresentable: "any" });
+  const generated = z.toJSONSchema(registry, { uri: (id) => SCHEMA_REF_PREFIX + id, io: "input", unrepresentable: "any", override: documentQueryIntegers });
   const allSchemas: Record<string, JsonObject> = {};
   for (const [id, schema] of Object.entries(generated.schemas)) {
     const { $schema: _dialect, $id: _id, ...rest } = schema as JsonObject;
@@ -62,7 +71,7 @@ export function buildOpenApiDocument(
     return { $ref: SCHEMA_REF_PREFIX + id };
   };
   const inline = (schema: z.ZodType): JsonObject => {
-    const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", metadata: z.registry() }) as JsonObject;
+    const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", metadata: z.registry(), override: documentQueryIntegers }) as JsonObject;
     return rest;
   };
   const content = (spec: ContentSpec, where: string): JsonObject => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInteger } from "../common/query-integer.js";
 import { EpochMsSchema } from "../common/ids.js";
 import { NodeInfoSchema, NodeStatusSchema } from "../nodes/node-info.js";
 import { StagingJobSchema } from "../staging/staging-job.js";
@@ -134,7 +135,7 @@ export const LogListResponseSchema = z.object({ entries: z.array(LogEntrySchema)
 export type LogListResponse = z.infer<typeof LogListResponseSchema>;
 
 export const LogListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(5000).optional(),
+  limit: queryInteger(1, 5000).optional(),
   level: z.enum(["debug", "info", "warn", "error"]).optional(),
 });
 export type LogListQuery = z.infer<typeof LogListQuerySchema>;

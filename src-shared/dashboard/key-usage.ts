@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInteger } from "../common/query-integer.js";
 
 /** Requests admitted and tokens used by one credential (one UTC day, or today so far). */
 export const UsageCountsSchema = z.object({
@@ -24,7 +25,7 @@ export type KeyUsageDay = z.infer<typeof KeyUsageDaySchema>;
 
 export const UsageQuerySchema = z.object({
   /** Today and the days before it. */
-  days: z.coerce.number().int().min(1).max(366).optional(),
+  days: queryInteger(1, 366).optional(),
   /** One credential only (an inference key may ask only for itself, and gets only itself anyway). */
   key_id: z.string().min(1).max(80).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInteger } from "../common/query-integer.js";
 import { ByteCountSchema, EpochMsSchema, NodeIdSchema, PoolIdSchema } from "../common/ids.js";
 import { Sha256HexSchema } from "../models/sha256.js";
 
@@ -112,6 +113,6 @@ export type StagingJobListResponse = z.infer<typeof StagingJobListResponseSchema
 export const StagingJobListQuerySchema = z.object({
   state: StagingJobStateSchema.optional(),
   sha256: Sha256HexSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: queryInteger(1, 1000).optional(),
 });
 export type StagingJobListQuery = z.infer<typeof StagingJobListQuerySchema>;

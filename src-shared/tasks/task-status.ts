@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInteger } from "../common/query-integer.js";
 import { EpochMsSchema } from "../common/ids.js";
 import { ErrorCodeSchema } from "../errors/error-envelope.js";
 import { StopReasonSchema } from "../streaming/sse-events.js";
@@ -59,7 +60,7 @@ export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 /** GET /v2/tasks — the admin queue board, newest first. */
 export const TaskListQuerySchema = z.object({
   state: TaskStateSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: queryInteger(1, 1000).optional(),
 });
 export type TaskListQuery = z.infer<typeof TaskListQuerySchema>;
 
