@@ -31,12 +31,24 @@ export const SettingsSchema = z.object({
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
-/** PUT /v2/settings: any subset of the changeable keys; unknown keys are an error (strict). */
-export const SettingsUpdateSchema = z.strictObject({
+/** The keys PUT /v2/settings changes. */
+export const SettingsChangeSchema = z.strictObject({
   placement_strategy: PlacementStrategySchema.optional(),
   admission_capacity: z.int().min(1).max(100_000).optional(),
   admission_policy: AdmissionPolicySchema.optional(),
   session_token_budget: z.int().min(0).optional(),
   staging_bandwidth_limit_bytes_per_s: z.int().min(0).optional(),
+});
+export type SettingsChange = z.infer<typeof SettingsChangeSchema>;
+
+/**
+ * PUT /v2/settings: any subset of the changeable keys; unknown keys are an error (strict). The read-only
+ * facts GET shows (`profile`, `bind_addr`, `pinned`) and a pinned key may be sent back as GET gave them, so
+ * a client can PUT what it read with one field changed; a different value of any of them is refused.
+ */
+export const SettingsUpdateSchema = SettingsChangeSchema.extend({
+  profile: z.enum(["home", "cloud"]).optional(),
+  bind_addr: z.string().optional(),
+  pinned: z.array(PinnedSettingSchema).optional(),
 });
 export type SettingsUpdate = z.infer<typeof SettingsUpdateSchema>;

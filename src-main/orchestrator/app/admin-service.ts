@@ -246,9 +246,9 @@ export class AdminService {
   }
 
   updateSettings(update: SettingsUpdate, actor: string): Settings {
-    const settings = this.deps.settings.apply(update);
-    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "settings_changed", target: "settings", outcome: "success", details: update });
-    this.deps.logger.info({ identity: actor, change: update }, "settings changed");
+    const { settings, changed } = this.deps.settings.apply(update);
+    this.deps.audit.record({ at_ms: Date.now(), identity: actor, action: "settings_changed", target: "settings", outcome: "success", details: changed });
+    this.deps.logger.info({ identity: actor, change: changed }, "settings changed");
     return settings;
   }
 

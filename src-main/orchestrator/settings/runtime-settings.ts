@@ -1,5 +1,5 @@
 import type { OrchestratorConfig } from "../../../src-shared/config/orchestrator-config.js";
-import type { PinnedSetting, Settings, SettingsUpdate } from "../../../src-shared/dashboard/settings.js";
+import { SETTING_KEYS, type PinnedSetting, type Settings, type SettingsChange, type SettingsUpdate } from "../../../src-shared/dashboard/settings.js";
 import { OrchError } from "../../../src-shared/errors/orch-error.js";
 import type { SettingsStore } from "../db/settings-store.js";
 
@@ -49,20 +49,46 @@ export class RuntimeSettings {
     };
   }
 
-  apply(update: SettingsUpdate): Settings {
-    const blocked = this.pinned.filter((p) => update[p.key] !== undefined);
+  /**
+   * Applies the changeable keys of `update` and returns what is in force. Read-only facts and pinned keys
+   * sent as GET shows them change nothing (a client PUTs back what it read); any other value of one is refused.
+   * Returns the keys that changed (for the audit) beside the settings.
+   */
+  apply(update: SettingsUpdate): { settings: Settings; changed: SettingsChange } {
+    const now = this.view();
+    const readOnly: ("profile" | "bind_addr" | "pinned")[] = (["profile", "bind_addr"] as const).filter((key) => update[key] !== undefined && update[key] !== now[key]);
+    if (update.pinned !== undefined && !samePins(update.pinned, this.pinned)) readOnly.push("pinned");
+    if (readOnly.length > 0) {
+      throw new OrchError("INVALID_PARAMS", `${readOnly.join(", ")}: read-only (set when the orchestrator starts); send the value GET /v2/settings shows, or leave it out`, {
+        details: { issues: readOnly.map((key) => ({ path: [key], message: "read-only: set when the orchestrator starts" })) },
+      });
+    }
+    const blocked = this.pinned.filter((p) => update[p.key] !== undefined && update[p.key] !== now[p.key]);
     if (blocked.length > 0) {
       throw new OrchError("CONFLICT", `pinned outside the dashboard: ${blocked.map((p) => `${p.key} (${p.source})`).join(", ")}; change it there`);
     }
-    this.current = { ...this.current, ...update };
-    this.store.save({ ...this.store.load(), ...update });
+    const pinnedKeys = new Set(this.pinned.map((p) => p.key));
+    const changed: SettingsChange = {};
+    for (const key of SETTING_KEYS) {
+      const value = update[key];
+      if (value !== undefined && !pinnedKeys.has(key)) Object.assign(changed, { [key]: value });
+    }
+    this.current = { ...this.current, ...changed };
+    this.store.save({ ...this.store.load(), ...changed });
     for (const listener of this.listeners) listener(this.current);
-    return this.view();
+    return { settings: this.view(), changed };
   }
 
-  private unpinned(stored: SettingsUpdate): SettingsUpdate {
-    const out: SettingsUpdate = { ...stored };
+  private unpinned(stored: SettingsChange): SettingsChange {
+    const out: SettingsChange = { ...stored };
     for (const p of this.pinned) delete out[p.key];
     return out;
   }
+}
+
+/** The pins a client sent back are the ones in force (in any order). */
+function samePins(sent: readonly PinnedSetting[], held: readonly PinnedSetting[]): boolean {
+  const key = (p: PinnedSetting) => `${p.key}\u0000${p.source}`;
+  const heldKeys = new Set(held.map(key));
+  return sent.length === held.length && new Set(sent.map(key)).size === sent.length && sent.every((p) => heldKeys.has(key(p)));
 }

@@ -51,6 +51,14 @@ describe("settings precedence: env > config file > dashboard", () => {
       expect(await refused.json()).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("ORCHD_ADMISSION_CAPACITY") as unknown });
       expect((await settingsOf(await call("/v2/settings"))).admission_capacity).toBe(7);
       expect((await call("/v2/settings", { method: "PUT", body: JSON.stringify({ placement_strategy: "round-robin" }) })).status).toBe(200);
+      // What GET gave, sent back with one key changed, is taken: the pinned key and the read-only facts as they are.
+      const back = await call("/v2/settings", { method: "PUT", body: JSON.stringify({ ...(await settingsOf(await call("/v2/settings"))), session_token_budget: 1234 }) });
+      expect(back.status).toBe(200);
+      expect(await settingsOf(back)).toMatchObject({ session_token_budget: 1234, placement_strategy: "round-robin", admission_capacity: 7 });
+      // Pins other than those in force (here: the one pin left out) are refused by name.
+      const moved = await call("/v2/settings", { method: "PUT", body: JSON.stringify({ pinned: [] }) });
+      expect(moved.status).toBe(400);
+      expect(await moved.json()).toMatchObject({ code: "INVALID_PARAMS", details: { issues: [{ path: ["pinned"], message: "read-only: set when the orchestrator starts" }] } });
     });
   });
 
