@@ -51,4 +51,12 @@ describe("a missing field", () => {
     if (result.success) throw new Error("accepted");
     expect(validationIssues(result.error)).toEqual([{ path: ["limit"], message: "Invalid input: expected a number" }]);
   });
+
+  it("gives the reason every list branch of a union shares (an empty prompt list)", () => {
+    const prompt = z.union([z.string(), z.array(z.string()).min(1), z.array(z.int()).min(1)]);
+    const result = z.object({ prompt }).safeParse({ prompt: [] });
+    if (result.success) throw new Error("parsed");
+    // Before: "Invalid input".
+    expect(validationIssues(result.error)).toEqual([{ path: ["prompt"], message: "Too small: expected array to have >=1 items" }]);
+  });
 });

@@ -40,7 +40,11 @@ function explained(issue: Issue): Issue {
     return { ...issue, message: named.length > 0 ? `Field required (expected ${named.join(" or ")})` : "Field required" };
   }
   const typeMatched = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
-  const branch = typeMatched.length === 1 ? typeMatched[0] : undefined;
+  // Several branches took the value's type and all refuse it for the same reason (`prompt: []` is too short
+  // for each of its list forms): that reason, not "Invalid input".
+  const firsts = typeMatched.map((b) => b[0]);
+  const agreed = firsts.length > 1 && firsts.every((i) => i !== undefined && i.message === firsts[0]?.message && i.path.join(".") === firsts[0].path.join("."));
+  const branch = typeMatched.length === 1 || agreed ? typeMatched[0] : undefined;
   const first = branch?.[0];
   if (first !== undefined) return explained({ ...first, path: [...issue.path, ...first.path] } as Issue);
   // No branch takes the value's type: say which types would have been taken.
