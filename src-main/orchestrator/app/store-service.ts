@@ -1,4 +1,3 @@
-import { statfs } from "node:fs/promises";
 import { homedir } from "node:os";
 import type { Request, Response } from "express";
 import type { HubPullRequest } from "../../../src-shared/catalog/hub-pull.js";
@@ -9,6 +8,7 @@ import type { InPlaceModelResponse } from "../../../src-shared/worker-api/in-pla
 import type { AuditLog } from "../db/audit-log.js";
 import type { HubPulls } from "../store/hub-pulls.js";
 import { useInPlace } from "../store/in-place.js";
+import { freeBytes } from "../store/free-bytes.js";
 import { discoverModels } from "../store/model-discovery.js";
 import { importFromPath, importUpload } from "../store/model-import.js";
 import type { ModelStore } from "../store/model-store.js";
@@ -49,8 +49,7 @@ export class StoreService {
   /** `announcedBytes`: the request's Content-Length, checked against free disk before a byte is written. */
   async upload(body: AsyncIterable<Uint8Array>, fileName: string, actor: string, announcedBytes: number | null = null): Promise<StoreModel> {
     if (announcedBytes !== null) {
-      const fs = await statfs(this.deps.store.dir);
-      const free = fs.bavail * fs.bsize;
+      const free = await freeBytes(this.deps.store.dir);
       // A lying 1 PB Content-Length was read until the body deadline (408): refused at once, as hub pulls are.
       if (announcedBytes > free) throw new OrchError("STORAGE_FULL", `not enough free disk in the orchestrator's model store: the upload announces ${announcedBytes} bytes, ${free} are free`, { retriable: false, details: { reason: "insufficient_disk", announced_bytes: announcedBytes, free_bytes: free } });
     }

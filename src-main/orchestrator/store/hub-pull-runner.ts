@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rm, stat, statfs } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HubPull } from "../../../src-shared/catalog/hub-pull.js";
 import { GgufHeadReader, type GgufHeadStep } from "../../../src-shared/gguf/gguf-head-reader.js";
 import type { GgufHeader } from "../../../src-shared/gguf/gguf-header.js";
+import { freeBytes } from "./free-bytes.js";
 import { truncation } from "./gguf-ingest.js";
 import { announcedSha256 } from "./hub-ref.js";
 
@@ -60,12 +61,6 @@ async function rangeRequest(url: URL, start: number, end: number, signal: AbortS
   }
   // A loop (or a chain this long) answers the same way the next time: final, not retried 20 times.
   throw new HubRefusal(`${url.href} redirects more than ${MAX_REDIRECTS} times (a redirect loop?)`);
-}
-
-/** Free bytes where the part is written. */
-async function freeBytes(dir: string): Promise<number> {
-  const fs = await statfs(dir);
-  return fs.bavail * fs.bsize;
 }
 
 /**
